@@ -1,0 +1,83 @@
+"""``grader problems``: browse the bank, read statements, see reference answers."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from problems.loader import load_bank
+from problems.render import to_json, to_text
+from problems.sets import ProblemSet
+
+problems_app = typer.Typer(help="The problem sets in the bank.", no_args_is_help=True)
+console = Console()
+
+StudentOption = typer.Option(None, "--student", help="Show this student's variant of a randomized set.")
+
+
+@lru_cache(maxsize=1)
+def bank() -> dict[str, ProblemSet]:
+    return load_bank()
+
+
+def find_set(set_id: str) -> ProblemSet:
+    """The set, or a clear error listing the ones there are."""
+    sets = bank()
+    if set_id not in sets:
+        known = ", ".join(sorted(sets))
+        console.print(f"[red]No problem set {set_id!r}.[/red] Known sets: {known}")
+        raise typer.Exit(code=2)
+    return sets[set_id]
+
+
+@problems_app.command("list")
+def list_sets() -> None:
+    """The problem sets in the bank."""
+    table = Table("set", "title", "parts", "randomized")
+    for problem_set in bank().values():
+        table.add_row(
+            problem_set.id,
+            problem_set.title,
+            str(len(problem_set.answer_keys())),
+            "yes" if problem_set.randomized else "no",
+        )
+    console.print(table)
+
+
+@problems_app.command("show")
+def show(set_id: str = typer.Argument(..., metavar="SET"), student: str | None = StudentOption) -> None:
+    """The statements, for one student's variant if the set is randomized."""
+    chosen = find_set(set_id).variant(student)
+    console.print(f"[bold]{chosen.title}[/bold] ({chosen.id})")
+    seen: set[str] = set()
+    for problem in chosen.problems:
+        if problem.id not in seen:
+            console.print(f"\n[bold]{problem.id}[/bold] {problem.title}")
+            seen.add(problem.id)
+        statement = problem.statement()
+        if statement:
+            console.print(statement, markup=False, highlight=False)
+        for part in problem.parts:
+            console.print(f"  [cyan]{problem.key(part)}[/cyan] ({part.points:g} pt) {part.prompt}")
+
+
+@problems_app.command("solve")
+def solve(
+    set_id: str = typer.Argument(..., metavar="SET"),
+    student: str | None = StudentOption,
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON object of key → answer."),
+) -> None:
+    """The reference answers (an instructor's tool)."""
+    answers = find_set(set_id).solve(student)
+    if as_json:
+        lines = [f"  {json.dumps(key)}: {json.dumps(to_json(a.kind, a.value))}" for key, a in answers.items()]
+        print("{\n" + ",\n".join(lines) + "\n}")
+        return
+    table = Table("key", "kind", "answer")
+    for key, answer in answers.items():
+        table.add_row(key, answer.kind.value, to_text(answer.kind, answer.value))
+    console.print(table)

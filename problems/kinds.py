@@ -1,0 +1,48 @@
+"""The kinds of answer a part can ask for, and the layouts a shape can be written in.
+
+A closed set: the grading engine dispatches on it exhaustively. The value a reference
+solver produces for each kind:
+
+- ``integer``: ``int``
+- ``real`` and ``percent``: ``fractions.Fraction`` (exact) or ``float``; ``percent`` values
+  are in percent (95.2 means 95.2 %)
+- ``matrix``: 2-D ``numpy.ndarray``; ``tensor``: 3-D ``numpy.ndarray`` (C, H, W)
+- ``shape``: ``tuple[int, ...]`` in the part's layout; ``shape_list``: ``list`` of those
+- ``formula``: a sympy expression; ``formula_shape``: ``tuple`` of sympy expressions
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AnswerKind(StrEnum):
+    INTEGER = "integer"
+    REAL = "real"
+    PERCENT = "percent"
+    MATRIX = "matrix"
+    TENSOR = "tensor"
+    SHAPE = "shape"
+    SHAPE_LIST = "shape_list"
+    FORMULA = "formula"
+    FORMULA_SHAPE = "formula_shape"
+
+
+class Layout(StrEnum):
+    """How a shape is written: the letters name the axes in order (C channels, H height, W width)."""
+
+    HWC = "HWC"
+    CHW = "CHW"
+    WHC = "WHC"
+    HW = "HW"
+
+    def arrange(self, chw: tuple[int, ...]) -> tuple[int, ...]:
+        """Reorder a solver shape ``(C, H, W)`` into this layout; flat shapes stay as they are.
+
+        >>> Layout.WHC.arrange((40, 10, 12))
+        (12, 10, 40)
+        """
+        if len(chw) != 3:
+            return chw
+        axes = {"C": chw[0], "H": chw[1], "W": chw[2]}
+        return tuple(axes[letter] for letter in self.value)

@@ -1,0 +1,162 @@
+"""Reading problem-set files (YAML), refusing a wrong one with a message that names the
+file, the problem and the field."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from problems.parts import Part
+from problems.sets import PLACEHOLDER, SPEC, Problem, ProblemSet, SolveError, lookup
+from problems.variants import Draw
+
+BUILT_IN = Path(__file__).parent / "sets"
+#: Students whose variants are generated at load time to prove a randomized set always solves.
+PROBE_STUDENTS = tuple(f"probe-{i}" for i in range(8))
+
+
+class SetFileError(ValueError):
+    """A set file that cannot be used, with where and why."""
+
+    def __init__(self, path: Path | str, message: str, problem: str | None = None, field: str | None = None):
+        where = [str(path)]
+        if problem:
+            where.append(f"problem {problem!r}")
+        if field:
+            where.append(f"field {field!r}")
+        super().__init__(f"{': '.join(where)}: {message}")
+
+
+class _ProblemFile(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str = Field(pattern=r"^[A-Za-z0-9_]+$")
+    title: str = ""
+    text: str = ""
+    parts: list[Part] = Field(min_length=1)
+    vary: dict[str, Draw] = Field(default_factory=dict)
+
+
+class _SetFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    title: str
+    source: str = ""
+    randomized: bool = False
+    problems: list[dict[str, Any]] = Field(min_length=1)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML that refuses a key given twice in one mapping instead of keeping the last."""
+
+
+def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
+        seen.add(key)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def _field(error: ValidationError) -> tuple[str, str]:
+    first = error.errors()[0]
+    return ".".join(str(p) for p in first["loc"]), first["msg"]
+
+
+def load_set(path: Path) -> ProblemSet:
+    """Load and check one set file: every key must solve, for every probe student if randomized."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)
+    except yaml.YAMLError as error:
+        raise SetFileError(path, f"not valid YAML: {error}") from None
+    try:
+        header = _SetFile.model_validate(raw)
+    except ValidationError as error:
+        field, message = _field(error)
+        raise SetFileError(path, message, field=field) from None
+    problems = [_problem(path, entry, index) for index, entry in enumerate(header.problems)]
+    # Entries may share an id (one question answered by two computations); keys may not.
+    _check_unique(path, [p.key(part) for p in problems for part in p.parts], "answer key")
+    result = ProblemSet(
+        header.id,
+        header.title,
+        tuple(problems),
+        header.randomized,
+        header.source,
+        hashlib.sha256(text.encode()).hexdigest()[:12],
+    )
+    _check_solvable(path, result)
+    return result
+
+
+def _problem(path: Path, entry: Any, index: int) -> Problem:
+    label = entry.get("id", f"#{index + 1}") if isinstance(entry, dict) else f"#{index + 1}"
+    try:
+        shell = _ProblemFile.model_validate(entry)
+    except ValidationError as error:
+        field, message = _field(error)
+        raise SetFileError(path, message, label, field) from None
+    params = dict(shell.model_extra or {})
+    if "type" not in params:
+        raise SetFileError(path, "missing the problem type", label, "type")
+    try:
+        spec = SPEC.validate_python(params)
+    except ValidationError as error:
+        field, message = _field(error)
+        raise SetFileError(path, message, label, field) from None
+    for draw_path in shell.vary:
+        try:
+            lookup(params, draw_path)
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise SetFileError(
+                path, "varies a parameter the problem does not have", label, f"vary.{draw_path}"
+            ) from None
+    for name in PLACEHOLDER.findall(shell.text):
+        try:
+            lookup(params, name)
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise SetFileError(
+                path, f"the text refers to {{{name}}}, which is not a parameter", label, "text"
+            ) from None
+    return Problem(shell.id, tuple(shell.parts), params, spec, shell.title, shell.text, shell.vary)
+
+
+def _check_unique(path: Path, names: Iterable[str], what: str, problem: str | None = None) -> None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            raise SetFileError(path, f"duplicate {what} {name!r}", problem)
+        seen.add(name)
+
+
+def _check_solvable(path: Path, problem_set: ProblemSet) -> None:
+    students = (None, *PROBE_STUDENTS) if problem_set.randomized else (None,)
+    for student in students:
+        try:
+            problem_set.solve(student)
+        except (SolveError, ValueError) as error:
+            key = str(error).split(":")[0]
+            problem = key.split(".")[0] if "." in key else None
+            who = f" (variant for {student!r})" if student else ""
+            raise SetFileError(path, f"answer undefined{who}: {error}", problem) from None
+
+
+def load_bank(folder: Path = BUILT_IN) -> dict[str, ProblemSet]:
+    """Every set file in a folder, by set id."""
+    bank: dict[str, ProblemSet] = {}
+    for path in sorted(folder.glob("*.yaml")):
+        problem_set = load_set(path)
+        if problem_set.id in bank:
+            raise SetFileError(path, f"set id {problem_set.id!r} is already used by another file")
+        bank[problem_set.id] = problem_set
+    return bank

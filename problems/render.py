@@ -1,0 +1,51 @@
+"""Reference values as JSON and as text, for the command line and the service."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import sympy
+
+from problems.kinds import AnswerKind
+
+
+def to_json(kind: AnswerKind, value: Any) -> Any:
+    """A JSON-ready value: integers stay integers, fractions become floats, formulas strings."""
+    if kind in (AnswerKind.MATRIX, AnswerKind.TENSOR):
+        return _numbers(np.asarray(value).tolist())
+    if kind is AnswerKind.SHAPE:
+        return list(value)
+    if kind is AnswerKind.SHAPE_LIST:
+        return [list(shape) for shape in value]
+    if kind is AnswerKind.FORMULA:
+        return sympy.sstr(value)
+    if kind is AnswerKind.FORMULA_SHAPE:
+        return [sympy.sstr(side) for side in value]
+    return _number(value)
+
+
+def to_text(kind: AnswerKind, value: Any) -> str:
+    """The value as a student would write it."""
+    if kind in (AnswerKind.SHAPE, AnswerKind.FORMULA_SHAPE):
+        return " × ".join(str(v) for v in to_json(kind, value))
+    if kind is AnswerKind.SHAPE_LIST:
+        return "; ".join(" × ".join(map(str, shape)) for shape in value)
+    if kind is AnswerKind.PERCENT:
+        return f"{float(value):.4g}%"
+    return str(to_json(kind, value))
+
+
+def _number(value: Any) -> int | float:
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else float(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _numbers(nested: Any) -> Any:
+    if isinstance(nested, list):
+        return [_numbers(item) for item in nested]
+    return _number(nested)

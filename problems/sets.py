@@ -1,0 +1,197 @@
+"""Problem sets: problems with their parts, solved into reference answers per answer key,
+for the declared numbers or for one student's variant."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+from pydantic import TypeAdapter
+
+from problems.kinds import AnswerKind, Layout
+from problems.parts import Operation, Part
+from problems.types import AnyProblem, ProblemSpec, Quantity
+from problems.variants import MAX_DRAWS, Draw, draw_params, seeded
+
+SPEC = TypeAdapter(AnyProblem)
+PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
+SHAPE_KINDS = (AnswerKind.SHAPE, AnswerKind.SHAPE_LIST)
+
+
+class SolveError(ValueError):
+    """A part whose answer cannot be computed (names the key)."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A reference answer: the value in the part's kind and layout."""
+
+    key: str
+    kind: AnswerKind
+    value: Any
+    part: Part
+
+
+@dataclass(frozen=True)
+class Problem:
+    id: str
+    parts: tuple[Part, ...]
+    params: dict[str, Any]
+    spec: ProblemSpec
+    title: str = ""
+    text: str = ""
+    vary: dict[str, Draw] = field(default_factory=dict)
+
+    @cached_property
+    def quantities(self) -> dict[str, Quantity]:
+        return self.spec.solve()
+
+    def key(self, part: Part) -> str:
+        return f"{self.id}.{part.key}"
+
+    def statement(self) -> str:
+        """The problem text with its placeholders filled, then the givens."""
+        text = PLACEHOLDER.sub(lambda m: _format(lookup(self.params, m.group(1))), self.text).strip()
+        if text and not self.spec.givens_always:
+            return text
+        return f"{text}\n{self.spec.describe()}".strip()
+
+    def with_params(self, params: dict[str, Any]) -> Problem:
+        return Problem(self.id, self.parts, params, SPEC.validate_python(params), self.title, self.text, self.vary)
+
+
+@dataclass(frozen=True)
+class ProblemSet:
+    id: str
+    title: str
+    problems: tuple[Problem, ...]
+    randomized: bool = False
+    source: str = ""
+    version: str = ""
+
+    def answer_keys(self) -> list[str]:
+        return [p.key(part) for p in self.problems for part in p.parts]
+
+    def parts(self) -> dict[str, Part]:
+        return {p.key(part): part for p in self.problems for part in p.parts}
+
+    def variant(self, student: str | None = None) -> ProblemSet:
+        """The set with this student's numbers; without a student, the declared numbers."""
+        if not self.randomized or student is None:
+            return self
+        problems = tuple(_draw(self.id, p, index, student) if p.vary else p for index, p in enumerate(self.problems))
+        return ProblemSet(self.id, self.title, problems, self.randomized, self.source, self.version)
+
+    def solve(self, student: str | None = None) -> dict[str, Answer]:
+        """Reference answers for every key, in the parts' kinds and layouts."""
+        chosen = self.variant(student)
+        owners = {p.key(part): (p, part) for p in chosen.problems for part in p.parts}
+        answers: dict[str, Answer] = {}
+        for key in owners:
+            _resolve(key, owners, answers, ())
+        return answers
+
+
+def _draw(set_id: str, problem: Problem, index: int, student: str) -> Problem:
+    rng = seeded(set_id, problem.id, str(index), student)
+    last_error: Exception | None = None
+    for _ in range(MAX_DRAWS):
+        try:
+            candidate = problem.with_params(draw_params(problem.params, problem.vary, rng))
+            missing = [
+                p.key for p in candidate.parts if isinstance(p.quantity, str) and p.quantity not in candidate.quantities
+            ]
+            if not missing:
+                return candidate
+            last_error = SolveError(f"quantities {missing} undefined")
+        except ValueError as error:  # includes pydantic's ValidationError and the solvers' errors
+            last_error = error
+    raise SolveError(f"problem {problem.id!r}: no valid variant in {MAX_DRAWS} draws ({last_error})")
+
+
+def _resolve(
+    key: str, owners: dict[str, tuple[Problem, Part]], done: dict[str, Answer], trail: tuple[str, ...]
+) -> Answer:
+    if key in done:
+        return done[key]
+    if key in trail:
+        raise SolveError(f"parts refer to each other in a circle: {' → '.join((*trail, key))}")
+    if key not in owners:
+        raise SolveError(f"{trail[-1] if trail else key}: no part {key!r} in this set")
+    problem, part = owners[key]
+    try:
+        if isinstance(part.quantity, Operation):
+            kind, value = _operate(part.quantity, problem, owners, done, (*trail, key))
+        else:
+            if part.quantity not in problem.quantities:
+                known = ", ".join(sorted(problem.quantities))
+                raise SolveError(f"{key}: unknown quantity {part.quantity!r} (known: {known})")
+            kind, value = problem.quantities[part.quantity]
+    except (ArithmeticError, ValueError) as error:
+        raise SolveError(f"{key}: {error}") from error
+    kind, value = _present(part, kind, value)
+    done[key] = Answer(key, kind, value, part)
+    return done[key]
+
+
+def _operate(
+    op: Operation,
+    problem: Problem,
+    owners: dict[str, tuple[Problem, Part]],
+    done: dict[str, Answer],
+    trail: tuple[str, ...],
+) -> tuple[AnswerKind, Any]:
+    values, kinds = [], []
+    for operand in op.operands:
+        if isinstance(operand, Operation):
+            kind, value = _operate(operand, problem, owners, done, trail)
+        elif isinstance(operand, int):
+            kind, value = AnswerKind.INTEGER, operand
+        elif operand.startswith("@"):
+            answer = _resolve(operand[1:], owners, done, trail)
+            kind, value = answer.kind, answer.value
+        elif operand in problem.quantities:
+            kind, value = problem.quantities[operand]
+        else:
+            raise SolveError(f"{trail[-1]}: unknown operand {operand!r}")
+        if kind not in (AnswerKind.INTEGER, AnswerKind.REAL, AnswerKind.PERCENT):
+            raise SolveError(f"{trail[-1]}: operand {operand!r} is a {kind}, not a number")
+        values.append(value)
+        kinds.append(kind)
+    return op.result_kind(kinds), op.apply(values)
+
+
+def _present(part: Part, kind: AnswerKind, value: Any) -> tuple[AnswerKind, Any]:
+    """Apply the part's layout and declared kind to a solver value."""
+    if kind is AnswerKind.SHAPE:
+        value = part.layout.arrange(value)
+    elif kind is AnswerKind.SHAPE_LIST:
+        value = [part.layout.arrange(shape) for shape in value]
+    elif kind is AnswerKind.FORMULA_SHAPE and part.layout is not Layout.HWC:
+        h, w, c = value
+        value = Layout(part.layout).arrange((c, h, w))
+    if part.kind is None or part.kind is kind:
+        return kind, value
+    if {part.kind, kind} <= {AnswerKind.INTEGER, AnswerKind.REAL, AnswerKind.PERCENT}:
+        return part.kind, value
+    if part.kind is AnswerKind.MATRIX and kind is AnswerKind.TENSOR and np.shape(value)[0] == 1:
+        return part.kind, np.asarray(value)[0]
+    raise SolveError(f"{part.key}: a {kind} quantity cannot be asked as {part.kind}")
+
+
+def lookup(data: Any, path: str) -> Any:
+    """The value at a dotted path in nested dicts and lists."""
+    for step in path.split("."):
+        data = data[int(step)] if isinstance(data, list) else data[step]
+    return data
+
+
+def _format(value: Any) -> str:
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        return "[" + ", ".join(_format(v) for v in value) + "]"
+    if isinstance(value, list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    return str(value)

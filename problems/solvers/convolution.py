@@ -1,0 +1,75 @@
+"""Two-dimensional convolution in numpy, the deep-learning way (cross-correlation) or the
+textbook way (kernel flipped by 180°).
+
+The loop runs over kernel taps, not output pixels: each tap adds one strided slice of the
+padded input times one weight matrix, so a 5×5 kernel costs 25 vectorised steps.
+Integer inputs stay integer, so reference answers are exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from problems.solvers.counts import per_group
+from problems.solvers.sizes import conv_out, same_padding
+
+Pair = tuple[int, int]
+
+
+def as_pair(value: int | Pair | list[int]) -> Pair:
+    """``3`` means ``(3, 3)``; a pair stays a pair."""
+    if isinstance(value, int):
+        return value, value
+    first, second = value
+    return int(first), int(second)
+
+
+def conv2d(
+    x: np.ndarray,
+    w: np.ndarray,
+    bias: np.ndarray | None = None,
+    stride: int | Pair = 1,
+    padding: int | Pair | str = 0,
+    dilation: int | Pair = 1,
+    groups: int = 1,
+    flip: bool = False,
+) -> np.ndarray:
+    """Convolve ``x`` of shape (C, H, W) with filters ``w`` of shape (N, C/groups, kh, kw).
+
+    ``padding`` is zeros on both sides, or ``"same"`` (stride 1; the odd pixel goes after,
+    as in PyTorch). ``flip=True`` is true convolution. Returns (N, H_out, W_out).
+    """
+    x = np.asarray(x)
+    w = np.asarray(w)
+    if x.ndim != 3 or w.ndim != 4:
+        raise ValueError(f"expected input (C, H, W) and filters (N, C, kh, kw), got {x.shape} and {w.shape}")
+    c_in, h, wd = x.shape
+    n_out, c_group, kh, kw = w.shape
+    if per_group(c_in, groups) != c_group or n_out % groups:
+        raise ValueError(f"filters {w.shape} do not fit {c_in} input channels in {groups} groups")
+    sh, sw = as_pair(stride)
+    dh, dw = as_pair(dilation)
+    if padding == "same":
+        (top, bottom), (left, right) = same_padding(kh, dh), same_padding(kw, dw)
+    else:
+        ph, pw = as_pair(padding)  # type: ignore[arg-type]
+        top, bottom, left, right = ph, ph, pw, pw
+    if flip:
+        w = w[:, :, ::-1, ::-1]
+    h_out = conv_out(h, kh, sh, top, dh, bottom)
+    w_out = conv_out(wd, kw, sw, left, dw, right)
+    xp = np.pad(x, ((0, 0), (top, bottom), (left, right)))
+    dtype = np.result_type(x, w, bias if bias is not None else x)
+    out = np.zeros((n_out, h_out, w_out), dtype=dtype)
+    per_out = n_out // groups
+    for g in range(groups):
+        xg = xp[g * c_group : (g + 1) * c_group]
+        wg = w[g * per_out : (g + 1) * per_out]
+        for i in range(kh):
+            for j in range(kw):
+                rows = slice(i * dh, i * dh + sh * (h_out - 1) + 1, sh)
+                cols = slice(j * dw, j * dw + sw * (w_out - 1) + 1, sw)
+                out[g * per_out : (g + 1) * per_out] += np.einsum("chw,nc->nhw", xg[:, rows, cols], wg[:, :, i, j])
+    if bias is not None:
+        out += np.asarray(bias).reshape(-1, 1, 1)
+    return out

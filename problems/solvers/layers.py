@@ -1,0 +1,295 @@
+"""Layer specifications: what a layer does to a shape, how many parameters and MACs it has,
+and how it grows the receptive field.
+
+Shapes are ``(C, H, W)`` inside the solvers (PyTorch's order, batch dropped) or ``(F,)``
+after flattening; the layout a student writes in is the grading engine's business.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from problems.solvers import counts, sizes
+from problems.solvers.receptive import ReceptiveField
+
+Shape = tuple[int, ...]
+IntPair = int | tuple[int, int]
+
+
+def pair(value: IntPair) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else value
+
+
+class LayerError(ValueError):
+    """A layer that cannot be applied to the shape it receives."""
+
+
+class _Layer(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str | None = None
+    group: str | None = None
+    #: Whether the layer counts in "number of layers" questions (it has weights).
+    weighted: ClassVar[bool] = False
+
+    def output_shape(self, shape: Shape) -> Shape:
+        return shape
+
+    def params(self, shape: Shape) -> int:
+        return 0
+
+    def macs(self, shape: Shape) -> int:
+        return 0
+
+    def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair] | None:
+        """(kernel, stride, padding, dilation) for receptive fields; None leaves the field as is."""
+        return None
+
+
+def _spatial(shape: Shape, layer: str) -> tuple[int, int, int]:
+    if len(shape) != 3:
+        raise LayerError(f"{layer} needs a C×H×W input, got a flat vector of {shape[0]}")
+    return shape  # type: ignore[return-value]
+
+
+class Conv(_Layer):
+    """``nn.Conv2d``; ``groups: depthwise`` means one group per input channel."""
+
+    kind: Literal["conv"] = "conv"
+    out_channels: int = Field(gt=0)
+    kernel: IntPair
+    stride: IntPair = 1
+    padding: IntPair | Literal["same"] = 0
+    dilation: IntPair = 1
+    groups: int | Literal["depthwise"] = 1
+    bias: bool = True
+    weighted: ClassVar[bool] = True
+
+    def resolved_groups(self, c_in: int) -> int:
+        return c_in if self.groups == "depthwise" else self.groups
+
+    def paddings(self) -> tuple[tuple[int, int], tuple[int, int]]:
+        """(before, after) padding per axis."""
+        if self.padding == "same":
+            if pair(self.stride) != (1, 1):
+                raise LayerError("'same' padding needs stride 1")
+            (kh, kw), (dh, dw) = pair(self.kernel), pair(self.dilation)
+            return sizes.same_padding(kh, dh), sizes.same_padding(kw, dw)
+        ph, pw = pair(self.padding)
+        return (ph, ph), (pw, pw)
+
+    def output_shape(self, shape: Shape) -> Shape:
+        c, h, w = _spatial(shape, "a convolution")
+        counts.per_group(c, self.resolved_groups(c))
+        (kh, kw), (sh, sw), (dh, dw) = pair(self.kernel), pair(self.stride), pair(self.dilation)
+        (top, bottom), (left, right) = self.paddings()
+        try:
+            return (
+                self.out_channels,
+                sizes.conv_out(h, kh, sh, top, dh, bottom),
+                sizes.conv_out(w, kw, sw, left, dw, right),
+            )
+        except sizes.SizeError as error:
+            raise LayerError(str(error)) from None
+
+    def params(self, shape: Shape) -> int:
+        kh, kw = pair(self.kernel)
+        return counts.conv_params(shape[0], self.out_channels, kh, kw, self.resolved_groups(shape[0]), self.bias)
+
+    def macs(self, shape: Shape) -> int:
+        _, h_out, w_out = self.output_shape(shape)
+        kh, kw = pair(self.kernel)
+        return counts.conv_macs(shape[0], self.out_channels, kh, kw, h_out, w_out, self.resolved_groups(shape[0]))
+
+    def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair]:
+        (top, _), (left, _) = self.paddings()
+        return self.kernel, self.stride, (top, left), self.dilation
+
+
+class ConvTranspose(_Layer):
+    """``nn.ConvTranspose2d``."""
+
+    kind: Literal["conv_transpose"] = "conv_transpose"
+    out_channels: int = Field(gt=0)
+    kernel: IntPair
+    stride: IntPair = 1
+    padding: IntPair = 0
+    output_padding: IntPair = 0
+    dilation: IntPair = 1
+    groups: int = 1
+    bias: bool = True
+    weighted: ClassVar[bool] = True
+
+    def output_shape(self, shape: Shape) -> Shape:
+        c, h, w = _spatial(shape, "a transposed convolution")
+        counts.per_group(c, self.groups)
+        k, s, p, op, d = (pair(v) for v in (self.kernel, self.stride, self.padding, self.output_padding, self.dilation))
+        try:
+            return (
+                self.out_channels,
+                sizes.transposed_out(h, k[0], s[0], p[0], op[0], d[0]),
+                sizes.transposed_out(w, k[1], s[1], p[1], op[1], d[1]),
+            )
+        except sizes.SizeError as error:
+            raise LayerError(str(error)) from None
+
+    def params(self, shape: Shape) -> int:
+        kh, kw = pair(self.kernel)
+        return counts.transposed_params(shape[0], self.out_channels, kh, kw, self.groups, self.bias)
+
+    def macs(self, shape: Shape) -> int:
+        c, h, w = _spatial(shape, "a transposed convolution")
+        kh, kw = pair(self.kernel)
+        return counts.transposed_macs(c, self.out_channels, kh, kw, h, w, self.groups)
+
+
+class Separable(_Layer):
+    """Depthwise ``K×K`` convolution (carrying stride and padding) then pointwise ``1×1``."""
+
+    kind: Literal["separable"] = "separable"
+    out_channels: int = Field(gt=0)
+    kernel: int
+    stride: int = 1
+    padding: int | Literal["same"] = 0
+    bias: bool = False
+    weighted: ClassVar[bool] = True
+
+    def standard(self) -> Conv:
+        """The ordinary convolution this layer replaces, for comparisons."""
+        return Conv(
+            out_channels=self.out_channels, kernel=self.kernel, stride=self.stride, padding=self.padding, bias=self.bias
+        )
+
+    def output_shape(self, shape: Shape) -> Shape:
+        return self.standard().output_shape(shape)
+
+    def params(self, shape: Shape) -> int:
+        return counts.separable_params(shape[0], self.out_channels, self.kernel, self.bias)
+
+    def macs(self, shape: Shape) -> int:
+        _, h_out, w_out = self.output_shape(shape)
+        return counts.separable_macs(shape[0], self.out_channels, self.kernel, h_out, w_out)
+
+    def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair]:
+        return self.standard().window()
+
+
+class Pool(_Layer):
+    """``nn.MaxPool2d`` / ``nn.AvgPool2d`` (and min pooling); stride defaults to the kernel."""
+
+    kind: Literal["pool"] = "pool"
+    mode: Literal["max", "avg", "min"] = "max"
+    kernel: IntPair
+    stride: IntPair | None = None
+    padding: IntPair = 0
+    dilation: IntPair = 1
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+
+    @model_validator(mode="after")
+    def _avg_has_no_dilation(self) -> Pool:
+        if self.mode == "avg" and pair(self.dilation) != (1, 1):
+            raise ValueError("average pooling has no dilation")
+        return self
+
+    def output_shape(self, shape: Shape) -> Shape:
+        c, h, w = _spatial(shape, "pooling")
+        k, s, p, d = (pair(v) for v in self.window())
+        try:
+            return (
+                c,
+                sizes.pool_out(h, k[0], s[0], p[0], d[0], self.ceil_mode),
+                sizes.pool_out(w, k[1], s[1], p[1], d[1], self.ceil_mode),
+            )
+        except sizes.SizeError as error:
+            raise LayerError(str(error)) from None
+
+    def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair]:
+        return self.kernel, self.stride if self.stride is not None else self.kernel, self.padding, self.dilation
+
+
+class Activation(_Layer):
+    kind: Literal["activation"] = "activation"
+    function: str = "relu"
+
+
+class Dropout(_Layer):
+    kind: Literal["dropout"] = "dropout"
+    p: float = Field(default=0.5, ge=0, le=1)
+
+
+class BatchNorm(_Layer):
+    """``nn.BatchNorm2d``/``1d``: a learnable scale and shift per channel (running stats are buffers)."""
+
+    kind: Literal["batchnorm"] = "batchnorm"
+    affine: bool = True
+
+    def params(self, shape: Shape) -> int:
+        return counts.batchnorm_params(shape[0], self.affine)
+
+
+class Flatten(_Layer):
+    kind: Literal["flatten"] = "flatten"
+
+    def output_shape(self, shape: Shape) -> Shape:
+        total = 1
+        for side in shape:
+            total *= side
+        return (total,)
+
+
+class Linear(_Layer):
+    """``nn.Linear``; ``out_ratio`` sizes the layer relative to its input ("half the input")."""
+
+    kind: Literal["linear"] = "linear"
+    out_features: int | None = Field(default=None, gt=0)
+    out_ratio: float | None = Field(default=None, gt=0)
+    bias: bool = True
+    weighted: ClassVar[bool] = True
+
+    @model_validator(mode="after")
+    def _one_size(self) -> Linear:
+        if (self.out_features is None) == (self.out_ratio is None):
+            raise ValueError("give exactly one of out_features and out_ratio")
+        return self
+
+    def width(self, n_in: int) -> int:
+        if self.out_features is not None:
+            return self.out_features
+        width = n_in * self.out_ratio  # type: ignore[operator]
+        if width != int(width) or width < 1:
+            raise LayerError(f"{self.out_ratio} of {n_in} inputs is not a whole number of units")
+        return int(width)
+
+    def _n_in(self, shape: Shape) -> int:
+        if len(shape) != 1:
+            raise LayerError(f"a fully connected layer needs a flat input, got {'×'.join(map(str, shape))}")
+        return shape[0]
+
+    def output_shape(self, shape: Shape) -> Shape:
+        return (self.width(self._n_in(shape)),)
+
+    def params(self, shape: Shape) -> int:
+        n_in = self._n_in(shape)
+        return counts.linear_params(n_in, self.width(n_in), self.bias)
+
+    def macs(self, shape: Shape) -> int:
+        n_in = self._n_in(shape)
+        return counts.linear_macs(n_in, self.width(n_in))
+
+
+Layer = Annotated[
+    Conv | ConvTranspose | Separable | Pool | Activation | Dropout | BatchNorm | Flatten | Linear,
+    Field(discriminator="kind"),
+]
+
+
+def grow_field(field: ReceptiveField, layer: _Layer) -> ReceptiveField:
+    """The receptive field after ``layer`` (square windows; the height axis is used)."""
+    window = layer.window()
+    if window is None:
+        return field
+    k, s, p, d = (pair(v)[0] for v in window)
+    return field.through(k, s, p, d)

@@ -1,0 +1,110 @@
+"""Output-size arithmetic along one spatial axis, exactly as PyTorch computes it.
+
+Every function works on Python integers and, where it makes sense, on sympy
+symbols too: the formula problems reuse these same functions to derive closed
+forms, so a numeric answer and its formula cannot disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SizeError(ValueError):
+    """A configuration whose output size is undefined (empty, or not a whole number)."""
+
+
+def effective_kernel(k: Any, d: Any = 1) -> Any:
+    """Span of a dilated kernel: ``d·(k−1)+1``.
+
+    >>> effective_kernel(3, 2)
+    5
+    """
+    return d * (k - 1) + 1
+
+
+def conv_out(n: Any, k: Any, s: Any = 1, p: Any = 0, d: Any = 1, p_end: Any = None) -> Any:
+    """Convolution output size ``⌊(n + p + p_end − d·(k−1) − 1)/s⌋ + 1``.
+
+    ``p_end`` is the padding on the far side when it differs from ``p``
+    (asymmetric "same" padding); by default both sides get ``p``.
+
+    >>> conv_out(128, 3, s=2)
+    63
+    """
+    far = p if p_end is None else p_end
+    span = n + p + far - effective_kernel(k, d)
+    out = span // s + 1
+    if isinstance(out, int) and out < 1:
+        raise SizeError(
+            f"input {n} with padding {p}+{far} is smaller than the kernel span {effective_kernel(k, d)}: no output"
+        )
+    return out
+
+
+def same_padding(k: int, d: int = 1) -> tuple[int, int]:
+    """Padding (before, after) that keeps the size at stride 1; PyTorch puts the odd pixel after.
+
+    >>> same_padding(5)
+    (2, 2)
+    """
+    total = d * (k - 1)
+    return total // 2, total - total // 2
+
+
+def pool_out(n: int, k: int, s: int, p: int = 0, d: int = 1, ceil_mode: bool = False) -> int:
+    """Pooling output size, PyTorch's rule: in ceil mode a last window that would start
+    inside the right padding (or past the input) is dropped.
+
+    >>> pool_out(10, 2, 2, 1)
+    6
+    >>> pool_out(5, 2, 2, ceil_mode=True)
+    3
+    """
+    if p * 2 > k:
+        raise SizeError(f"pooling padding {p} exceeds half the kernel {k}")
+    span = n + 2 * p - effective_kernel(k, d) + (s - 1 if ceil_mode else 0)
+    out = span // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    if out < 1:
+        raise SizeError(f"input {n} is smaller than the pooling window {effective_kernel(k, d)}")
+    return out
+
+
+def transposed_out(n: Any, k: Any, s: Any = 1, p: Any = 0, op: Any = 0, d: Any = 1) -> Any:
+    """Transposed-convolution output size ``(n−1)·s − 2p + d·(k−1) + op + 1``.
+
+    >>> transposed_out(2, 2)
+    3
+    """
+    out = (n - 1) * s - 2 * p + d * (k - 1) + op + 1
+    if isinstance(out, int) and out < 1:
+        raise SizeError(f"transposed convolution of size {n} with padding {p} leaves no output")
+    return out
+
+
+def kernel_for(n_in: int, n_out: int, s: int = 1, p: int = 0) -> int:
+    """The kernel side that maps ``n_in`` to ``n_out`` (stride ``s``, padding ``p``).
+
+    Inverts ``conv_out``; refuses when no whole kernel does it.
+
+    >>> kernel_for(512, 504)
+    9
+    """
+    k = n_in + 2 * p - (n_out - 1) * s
+    if k < 1 or conv_out(n_in, k, s, p) != n_out:
+        raise SizeError(f"no kernel maps {n_in} to {n_out} with stride {s} and padding {p}")
+    return k
+
+
+def padding_to_keep(k: int, d: int = 1) -> int:
+    """The symmetric padding that keeps the size at stride 1: ``d·(k−1)/2``.
+
+    >>> padding_to_keep(5)
+    2
+    """
+    total = d * (k - 1)
+    if total % 2:
+        raise SizeError(f"kernel {k} (dilation {d}) has an even span: no symmetric padding keeps the size")
+    return total // 2

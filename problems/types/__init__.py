@@ -1,0 +1,30 @@
+"""The problem types, as one discriminated union keyed by ``type``."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from problems.types.base import ProblemSpec, Quantity
+from problems.types.convolution import Conv2dProblem, ConvTransposeProblem
+from problems.types.derived import DerivedProblem
+from problems.types.detection import YoloProblem
+from problems.types.formula import FormulaProblem
+from problems.types.inverse import InverseProblem
+from problems.types.network import NetworkProblem
+from problems.types.pooling import PoolProblem
+
+AnyProblem = Annotated[
+    Conv2dProblem
+    | ConvTransposeProblem
+    | PoolProblem
+    | NetworkProblem
+    | YoloProblem
+    | InverseProblem
+    | FormulaProblem
+    | DerivedProblem,
+    Field(discriminator="type"),
+]
+
+__all__ = ["AnyProblem", "ProblemSpec", "Quantity"]

@@ -1,0 +1,58 @@
+"""YOLO detection heads: output depth per grid cell, grid sizes, output tensors, box counts."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from problems.kinds import AnswerKind
+from problems.solvers import yolo
+from problems.types.base import ProblemSpec, Quantity
+
+INTEGER = AnswerKind.INTEGER
+
+
+class YoloProblem(ProblemSpec):
+    """v1: ``grid`` S with ``boxes`` B per cell; v2: ``anchors`` per cell on a stride-32 grid;
+    v3 (and v4): ``anchors`` per scale at strides 32, 16 and 8 of ``input_size``."""
+
+    type: Literal["yolo"] = "yolo"
+    version: Literal["v1", "v2", "v3"]
+    classes: int = Field(gt=0)
+    boxes: int = Field(default=2, gt=0)
+    grid: int = Field(default=7, gt=0)
+    anchors: int | None = Field(default=None, gt=0)
+    input_size: int = Field(default=416, gt=0)
+
+    def anchor_count(self) -> int:
+        return self.anchors if self.anchors is not None else {"v2": 5, "v3": 3}.get(self.version, self.boxes)
+
+    def solve(self) -> dict[str, Quantity]:
+        if self.version == "v1":
+            depth, grids, per_cell = yolo.v1_depth(self.classes, self.boxes), (self.grid,), self.boxes
+        else:
+            strides = (32,) if self.version == "v2" else yolo.V3_STRIDES
+            depth = yolo.anchor_depth(self.classes, self.anchor_count())
+            grids, per_cell = yolo.grid_sizes(self.input_size, strides), self.anchor_count()
+        shapes = [(depth, g, g) for g in grids]
+        found = {
+            "depth": Quantity(INTEGER, depth),
+            "boxes": Quantity(INTEGER, sum(g * g * per_cell for g in grids)),
+            "shapes": Quantity(AnswerKind.SHAPE_LIST, shapes),
+            "output_shape": Quantity(AnswerKind.SHAPE, shapes[0]),
+        }
+        for index, grid in enumerate(grids, start=1):
+            found[f"grid.{index}"] = Quantity(INTEGER, grid)
+            found[f"shape.{index}"] = Quantity(AnswerKind.SHAPE, shapes[index - 1])
+        return found
+
+    def describe(self) -> str:
+        if self.version == "v1":
+            grid = f"{self.grid}×{self.grid}"
+            return f"YOLOv1 with an S×S = {grid} grid, B = {self.boxes} boxes per cell, {self.classes} classes."
+        scales = "one scale (stride 32)" if self.version == "v2" else "three scales (strides 32, 16, 8)"
+        return (
+            f"YOLO{self.version} on a {self.input_size}×{self.input_size} input, {self.classes} classes, "
+            f"{self.anchor_count()} anchors per cell at {scales}."
+        )

@@ -1,0 +1,43 @@
+"""Inverse questions: the kernel or padding that produces a given size."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from problems.kinds import AnswerKind
+from problems.solvers import sizes
+from problems.types.base import ProblemSpec, Quantity
+
+
+class InverseProblem(ProblemSpec):
+    """``find: kernel`` maps ``size_in`` to ``size_out``; ``find: padding`` keeps the size for ``kernel``."""
+
+    type: Literal["inverse"] = "inverse"
+    find: Literal["kernel", "padding"]
+    size_in: int | None = Field(default=None, gt=0)
+    size_out: int | None = Field(default=None, gt=0)
+    kernel: int | None = Field(default=None, gt=0)
+    stride: int = Field(default=1, gt=0)
+    padding: int = Field(default=0, ge=0)
+    dilation: int = Field(default=1, gt=0)
+
+    def solve(self) -> dict[str, Quantity]:
+        if self.find == "kernel":
+            if self.size_in is None or self.size_out is None:
+                raise ValueError("finding a kernel needs size_in and size_out")
+            value = sizes.kernel_for(self.size_in, self.size_out, self.stride, self.padding)
+        else:
+            if self.kernel is None:
+                raise ValueError("finding the padding needs kernel")
+            value = sizes.padding_to_keep(self.kernel, self.dilation)
+        return {self.find: Quantity(AnswerKind.INTEGER, value)}
+
+    def describe(self) -> str:
+        if self.find == "kernel":
+            return (
+                f"A {self.size_in}×{self.size_in} input gives {self.size_out}×{self.size_out} maps, "
+                f"stride {self.stride}, padding {self.padding}, square kernel."
+            )
+        return f"A {self.kernel}×{self.kernel} kernel, stride 1: which padding keeps the size?"

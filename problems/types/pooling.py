@@ -1,0 +1,67 @@
+"""Max, average and min pooling of a small image, channel by channel."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from problems.kinds import AnswerKind
+from problems.solvers.layers import IntPair, pair
+from problems.solvers.pooling import PoolKind, pool2d
+from problems.types.base import ImageInput, Quantity, exact, image_text
+
+MODE_NAMES = {"max": "max", "avg": "average", "min": "min"}
+
+
+class PoolProblem(ImageInput):
+    """All three pooling modes are solved: ``output`` is the declared mode, and ``max``, ``avg``,
+    ``min`` (and ``max.R`` per named channel) are there for parts that ask for each."""
+
+    type: Literal["pool2d"] = "pool2d"
+    mode: Literal["max", "avg", "min"] = "max"
+    kernel: IntPair
+    stride: IntPair | None = None
+    padding: IntPair = 0
+    dilation: IntPair = 1
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+
+    def solve(self) -> dict[str, Quantity]:
+        image = self.image()
+        found: dict[str, Quantity] = {}
+        for mode in PoolKind:
+            if mode is PoolKind.AVG and pair(self.dilation) != (1, 1):
+                continue
+            out = exact(
+                pool2d(
+                    image,
+                    mode,
+                    self.kernel,
+                    self.stride,
+                    self.padding,
+                    self.dilation,
+                    self.ceil_mode,
+                    self.count_include_pad,
+                )
+            )
+            found[mode.value] = (
+                Quantity(AnswerKind.MATRIX, out[0]) if out.shape[0] == 1 else Quantity(AnswerKind.TENSOR, out)
+            )
+            for index, name in enumerate(self.channel_names() or []):
+                found[f"{mode.value}.{name}"] = Quantity(AnswerKind.MATRIX, out[index])
+        declared = found[self.mode]
+        found["output"] = declared
+        for name in self.channel_names() or []:
+            found[f"output.{name}"] = found[f"{self.mode}.{name}"]
+        shape = declared.value.shape if declared.kind is AnswerKind.TENSOR else (1, *declared.value.shape)
+        found["shape"] = Quantity(AnswerKind.SHAPE, tuple(int(s) for s in shape))
+        return found
+
+    def describe(self) -> str:
+        stride = self.stride if self.stride is not None else self.kernel
+        kh, kw = pair(self.kernel)
+        text = f"Input {image_text(self)}. {kh}×{kw} {MODE_NAMES[self.mode]} pooling, stride {stride}"
+        if pair(self.padding) != (0, 0):
+            text += f", padding {self.padding}"
+        if self.ceil_mode:
+            text += ", ceil mode"
+        return text + "."

@@ -1,0 +1,94 @@
+"""Per-student variants: numbers drawn from declared ranges by a generator seeded with
+(set, problem, student), so a student sees the same numbers every time and a neighbour
+sees others. A draw that leaves an answer undefined is redrawn, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+#: Draws tried before a problem is declared impossible to vary.
+MAX_DRAWS = 200
+
+Range = tuple[int, int]
+
+
+class MatrixDraw(BaseModel):
+    """A random integer matrix (or stack of ``channels`` matrices); ``square`` ties cols to rows."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    rows: int | Range
+    cols: int | Range | None = None
+    values: Range = (-3, 3)
+    channels: int | Range | None = None
+
+
+class Draw(BaseModel):
+    """Exactly one of: ``int: [lo, hi]`` (inclusive), ``choice: [...]``, ``matrix: {...}``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    integer: Range | None = Field(default=None, alias="int")
+    choice: list[Any] | None = Field(default=None, min_length=1)
+    matrix: MatrixDraw | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Draw:
+        given = [v for v in (self.integer, self.choice, self.matrix) if v is not None]
+        if len(given) != 1:
+            raise ValueError("a draw is exactly one of 'int', 'choice' and 'matrix'")
+        if self.integer is not None and self.integer[0] > self.integer[1]:
+            raise ValueError(f"empty range {list(self.integer)}")
+        return self
+
+    def sample(self, rng: np.random.Generator) -> Any:
+        if self.integer is not None:
+            return _between(rng, self.integer)
+        if self.choice is not None:
+            return copy.deepcopy(self.choice[int(rng.integers(len(self.choice)))])
+        spec = self.matrix
+        assert spec is not None
+        rows = _between(rng, spec.rows)
+        cols = rows if spec.cols is None else _between(rng, spec.cols)
+        low, high = spec.values
+        if spec.channels is None:
+            return rng.integers(low, high + 1, size=(rows, cols)).tolist()
+        return rng.integers(low, high + 1, size=(_between(rng, spec.channels), rows, cols)).tolist()
+
+
+def _between(rng: np.random.Generator, bounds: int | Range) -> int:
+    if isinstance(bounds, int):
+        return bounds
+    return int(rng.integers(bounds[0], bounds[1] + 1))
+
+
+def seeded(*labels: str) -> np.random.Generator:
+    """A generator that depends only on the labels (stable across runs and machines)."""
+    digest = hashlib.sha256("\x1f".join(labels).encode()).digest()
+    return np.random.default_rng(int.from_bytes(digest[:8], "big"))
+
+
+def place(data: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``value`` at a dotted path (``layers.0.out_channels``) inside nested dicts and lists."""
+    *parents, last = path.split(".")
+    target: Any = data
+    for step in parents:
+        target = target[int(step)] if isinstance(target, list) else target[step]
+    if isinstance(target, list):
+        target[int(last)] = value
+    elif isinstance(target, dict):
+        target[last] = value
+    else:
+        raise KeyError(path)
+
+
+def draw_params(base: dict[str, Any], draws: dict[str, Draw], rng: np.random.Generator) -> dict[str, Any]:
+    """A copy of ``base`` with every varied path drawn anew."""
+    params = copy.deepcopy(base)
+    for path, draw in draws.items():
+        place(params, path, draw.sample(rng))
+    return params
