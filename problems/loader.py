@@ -67,9 +67,15 @@ def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = Fals
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
-def _field(error: ValidationError) -> tuple[str, str]:
+def _field(error: ValidationError, tag: str | None = None) -> tuple[str, str]:
+    """The first error's field path (without the union tag pydantic puts in front) and message."""
     first = error.errors()[0]
-    return ".".join(str(p) for p in first["loc"]), first["msg"]
+    loc = list(first["loc"])
+    if tag is not None and loc[:1] == [tag]:
+        loc = loc[1:]
+    if first["type"] == "union_tag_invalid":
+        loc = ["type"]
+    return ".".join(str(p) for p in loc), first["msg"]
 
 
 def load_set(path: Path) -> ProblemSet:
@@ -112,7 +118,7 @@ def _problem(path: Path, entry: Any, index: int) -> Problem:
     try:
         spec = SPEC.validate_python(params)
     except ValidationError as error:
-        field, message = _field(error)
+        field, message = _field(error, params["type"])
         raise SetFileError(path, message, label, field) from None
     for draw_path in shell.vary:
         try:
@@ -121,6 +127,12 @@ def _problem(path: Path, entry: Any, index: int) -> Problem:
             raise SetFileError(
                 path, "varies a parameter the problem does not have", label, f"vary.{draw_path}"
             ) from None
+    for draw_path, draw in shell.vary.items():
+        source = shell.vary.get(draw.same_as) if draw.same_as else None
+        if draw.same_as and (source is None or source.same_as):
+            raise SetFileError(
+                path, f"same_as must name another drawn path, not {draw.same_as!r}", label, f"vary.{draw_path}"
+            )
     for name in PLACEHOLDER.findall(shell.text):
         try:
             lookup(params, name)

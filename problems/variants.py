@@ -29,18 +29,20 @@ class MatrixDraw(BaseModel):
 
 
 class Draw(BaseModel):
-    """Exactly one of: ``int: [lo, hi]`` (inclusive), ``choice: [...]``, ``matrix: {...}``."""
+    """Exactly one of: ``int: [lo, hi]`` (inclusive), ``choice: [...]``, ``matrix: {...}``, or
+    ``same_as: PATH`` (the value drawn for another path, e.g. a square input)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
     integer: Range | None = Field(default=None, alias="int")
     choice: list[Any] | None = Field(default=None, min_length=1)
     matrix: MatrixDraw | None = None
+    same_as: str | None = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Draw:
-        given = [v for v in (self.integer, self.choice, self.matrix) if v is not None]
+        given = [v for v in (self.integer, self.choice, self.matrix, self.same_as) if v is not None]
         if len(given) != 1:
-            raise ValueError("a draw is exactly one of 'int', 'choice' and 'matrix'")
+            raise ValueError("a draw is exactly one of 'int', 'choice', 'matrix' and 'same_as'")
         if self.integer is not None and self.integer[0] > self.integer[1]:
             raise ValueError(f"empty range {list(self.integer)}")
         return self
@@ -89,6 +91,12 @@ def place(data: dict[str, Any], path: str, value: Any) -> None:
 def draw_params(base: dict[str, Any], draws: dict[str, Draw], rng: np.random.Generator) -> dict[str, Any]:
     """A copy of ``base`` with every varied path drawn anew."""
     params = copy.deepcopy(base)
+    drawn: dict[str, Any] = {}
     for path, draw in draws.items():
-        place(params, path, draw.sample(rng))
+        if draw.same_as is None:
+            drawn[path] = draw.sample(rng)
+            place(params, path, drawn[path])
+    for path, draw in draws.items():
+        if draw.same_as is not None:
+            place(params, path, copy.deepcopy(drawn[draw.same_as]))
     return params

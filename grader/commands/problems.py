@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from problems.loader import load_bank
+from problems.loader import SetFileError, load_bank
 from problems.render import to_json, to_text
 from problems.sets import ProblemSet
 
@@ -21,7 +21,12 @@ StudentOption = typer.Option(None, "--student", help="Show this student's varian
 
 @lru_cache(maxsize=1)
 def bank() -> dict[str, ProblemSet]:
-    return load_bank()
+    """The built-in sets; a broken set file is reported, not a traceback."""
+    try:
+        return load_bank()
+    except SetFileError as error:
+        console.print(f"[red]Cannot load the problem bank:[/red] {error}", markup=True, highlight=False)
+        raise typer.Exit(code=1) from None
 
 
 def find_set(set_id: str) -> ProblemSet:
