@@ -46,3 +46,14 @@ class Layout(StrEnum):
             return chw
         axes = {"C": chw[0], "H": chw[1], "W": chw[2]}
         return tuple(axes[letter] for letter in self.value)
+
+    def to_chw(self, shape: tuple[int, ...], channels: int) -> tuple[int, ...]:
+        """A shape written in this layout back in solver order; ``channels`` fills a layout without C.
+
+        >>> Layout.WHC.to_chw((12, 10, 40), 0)
+        (40, 10, 12)
+        """
+        if len(shape) != len(self.value):
+            return shape
+        axes = dict(zip(self.value, shape, strict=True))
+        return axes.get("C", channels), axes["H"], axes["W"]

@@ -49,6 +49,16 @@ class Problem:
     def quantities(self) -> dict[str, Quantity]:
         return self.spec.solve()
 
+    @cached_property
+    def mistaken(self) -> dict[str, dict[str, Quantity]]:
+        """Per mistake code, every quantity as that mistake computes it."""
+        return {code: {**self.quantities, **found} for code, found in self.spec.mistakes().items()}
+
+    def quantities_under(self, mistake: str | None) -> dict[str, Quantity]:
+        if mistake is None:
+            return self.quantities
+        return self.mistaken.get(mistake, self.quantities)
+
     def key(self, part: Part) -> str:
         return f"{self.id}.{part.key}"
 
@@ -85,14 +95,56 @@ class ProblemSet:
         problems = tuple(_draw(self.id, p, index, student) if p.vary else p for index, p in enumerate(self.problems))
         return ProblemSet(self.id, self.title, problems, self.randomized, self.source, self.version)
 
-    def solve(self, student: str | None = None) -> dict[str, Answer]:
-        """Reference answers for every key, in the parts' kinds and layouts."""
+    def solve(self, student: str | None = None, mistake: str | None = None) -> dict[str, Answer]:
+        """Reference answers for every key, in the parts' kinds and layouts.
+
+        With ``mistake``, the answers as that mistake computes them; keys it cannot compute
+        are left out (a mistake is a model of a student, not a reference).
+        """
         chosen = self.variant(student)
         owners = {p.key(part): (p, part) for p in chosen.problems for part in p.parts}
         answers: dict[str, Answer] = {}
         for key in owners:
-            _resolve(key, owners, answers, ())
+            try:
+                _resolve(key, owners, answers, (), mistake)
+            except SolveError:
+                if mistake is None:
+                    raise
         return answers
+
+    def follow_through(self, key: str, given: dict[str, Any], student: str | None = None) -> Any | None:
+        """The answer to ``key`` that follows from a student's own answers to earlier keys
+        (``given``, values as read), or None when it cannot be recomputed from them."""
+        chosen = self.variant(student)
+        owners = {p.key(part): (p, part) for p in chosen.problems for part in p.parts}
+        problem, part = owners[key]
+        try:
+            if isinstance(part.quantity, Operation):
+                reference = self.solve(student)
+                done = {k: Answer(k, reference[k].kind, v, owners[k][1]) for k, v in given.items() if k in owners}
+                return _resolve(key, owners, done, ()).value
+            quantities = {}
+            for earlier, value in given.items():
+                # an earlier part feeds this one when it names a quantity this problem has too
+                # (same problem, or an earlier problem that built the same layers)
+                _, earlier_part = owners.get(earlier, (None, None))
+                if (
+                    earlier_part
+                    and isinstance(earlier_part.quantity, str)
+                    and earlier_part.quantity in problem.quantities
+                ):
+                    correct = problem.quantities[earlier_part.quantity].value
+                    if isinstance(value, tuple) and isinstance(correct, tuple) and len(correct) == 3:
+                        value = earlier_part.layout.to_chw(value, correct[0])
+                    quantities[earlier_part.quantity] = value
+            found = problem.spec.follow(part.quantity, quantities)
+            return None if found is None else _present(part, *found)[1]
+        except (SolveError, ArithmeticError, ValueError, TypeError):
+            return None
+
+    def mistake_codes(self, student: str | None = None) -> list[str]:
+        """The mistake codes some problem of this set can model."""
+        return sorted({code for p in self.variant(student).problems for code in p.mistaken})
 
 
 def _draw(set_id: str, problem: Problem, index: int, student: str) -> Problem:
@@ -113,7 +165,11 @@ def _draw(set_id: str, problem: Problem, index: int, student: str) -> Problem:
 
 
 def _resolve(
-    key: str, owners: dict[str, tuple[Problem, Part]], done: dict[str, Answer], trail: tuple[str, ...]
+    key: str,
+    owners: dict[str, tuple[Problem, Part]],
+    done: dict[str, Answer],
+    trail: tuple[str, ...],
+    mistake: str | None = None,
 ) -> Answer:
     if key in done:
         return done[key]
@@ -124,12 +180,13 @@ def _resolve(
     problem, part = owners[key]
     try:
         if isinstance(part.quantity, Operation):
-            kind, value = _operate(part.quantity, problem, owners, done, (*trail, key))
+            kind, value = _operate(part.quantity, problem, owners, done, (*trail, key), mistake)
         else:
-            if part.quantity not in problem.quantities:
-                known = ", ".join(sorted(problem.quantities))
+            quantities = problem.quantities_under(mistake)
+            if part.quantity not in quantities:
+                known = ", ".join(sorted(quantities))
                 raise SolveError(f"{key}: unknown quantity {part.quantity!r} (known: {known})")
-            kind, value = problem.quantities[part.quantity]
+            kind, value = quantities[part.quantity]
     except (ArithmeticError, ValueError) as error:
         raise SolveError(f"{key}: {error}") from error
     kind, value = _present(part, kind, value)
@@ -143,18 +200,20 @@ def _operate(
     owners: dict[str, tuple[Problem, Part]],
     done: dict[str, Answer],
     trail: tuple[str, ...],
+    mistake: str | None = None,
 ) -> tuple[AnswerKind, Any]:
     values, kinds = [], []
+    quantities = problem.quantities_under(mistake)
     for operand in op.operands:
         if isinstance(operand, Operation):
-            kind, value = _operate(operand, problem, owners, done, trail)
+            kind, value = _operate(operand, problem, owners, done, trail, mistake)
         elif isinstance(operand, int):
             kind, value = AnswerKind.INTEGER, operand
         elif operand.startswith("@"):
-            answer = _resolve(operand[1:], owners, done, trail)
+            answer = _resolve(operand[1:], owners, done, trail, mistake)
             kind, value = answer.kind, answer.value
-        elif operand in problem.quantities:
-            kind, value = problem.quantities[operand]
+        elif operand in quantities:
+            kind, value = quantities[operand]
         else:
             raise SolveError(f"{trail[-1]}: unknown operand {operand!r}")
         if kind not in (AnswerKind.INTEGER, AnswerKind.REAL, AnswerKind.PERCENT):

@@ -12,6 +12,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from problems.solvers import counts, sizes
+from problems.solvers.assumptions import CORRECT, Assumptions
 from problems.solvers.receptive import ReceptiveField
 
 Shape = tuple[int, ...]
@@ -34,18 +35,31 @@ class _Layer(BaseModel):
     #: Whether the layer counts in "number of layers" questions (it has weights).
     weighted: ClassVar[bool] = False
 
-    def output_shape(self, shape: Shape) -> Shape:
+    # Every method takes the assumptions it computes under: correct unless a mistake is modelled.
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
         return shape
 
-    def params(self, shape: Shape) -> int:
+    def params(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
         return 0
 
-    def macs(self, shape: Shape) -> int:
+    def macs(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
         return 0
 
     def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair] | None:
         """(kernel, stride, padding, dilation) for receptive fields; None leaves the field as is."""
         return None
+
+
+def _bias(declared: bool, assume: Assumptions) -> bool:
+    return declared if assume.bias is None else assume.bias
+
+
+def _padded(before: int, after: int, assume: Assumptions) -> tuple[int, int]:
+    if assume.padding == "ignored":
+        return 0, 0
+    if assume.padding == "one_side":
+        return before, 0
+    return before, after
 
 
 def _spatial(shape: Shape, layer: str) -> tuple[int, int, int]:
@@ -70,38 +84,47 @@ class Conv(_Layer):
     def resolved_groups(self, c_in: int) -> int:
         return c_in if self.groups == "depthwise" else self.groups
 
-    def paddings(self) -> tuple[tuple[int, int], tuple[int, int]]:
+    def paddings(self, assume: Assumptions = CORRECT) -> tuple[tuple[int, int], tuple[int, int]]:
         """(before, after) padding per axis."""
         if self.padding == "same":
             if pair(self.stride) != (1, 1):
                 raise LayerError("'same' padding needs stride 1")
             (kh, kw), (dh, dw) = pair(self.kernel), pair(self.dilation)
-            return sizes.same_padding(kh, dh), sizes.same_padding(kw, dw)
-        ph, pw = pair(self.padding)
-        return (ph, ph), (pw, pw)
+            rows, cols = sizes.same_padding(kh, dh), sizes.same_padding(kw, dw)
+        else:
+            ph, pw = pair(self.padding)
+            rows, cols = (ph, ph), (pw, pw)
+        return _padded(*rows, assume), _padded(*cols, assume)
 
-    def output_shape(self, shape: Shape) -> Shape:
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
         c, h, w = _spatial(shape, "a convolution")
         counts.per_group(c, self.resolved_groups(c))
         (kh, kw), (sh, sw), (dh, dw) = pair(self.kernel), pair(self.stride), pair(self.dilation)
-        (top, bottom), (left, right) = self.paddings()
+        (top, bottom), (left, right) = self.paddings(assume)
+        rule = assume.size_rule
         try:
             return (
                 self.out_channels,
-                sizes.conv_out(h, kh, sh, top, dh, bottom),
-                sizes.conv_out(w, kw, sw, left, dw, right),
+                sizes.conv_out(h, kh, sh, top, dh, bottom, rule),
+                sizes.conv_out(w, kw, sw, left, dw, right, rule),
             )
         except sizes.SizeError as error:
             raise LayerError(str(error)) from None
 
-    def params(self, shape: Shape) -> int:
-        kh, kw = pair(self.kernel)
-        return counts.conv_params(shape[0], self.out_channels, kh, kw, self.resolved_groups(shape[0]), self.bias)
+    def _seen_channels(self, c_in: int, assume: Assumptions) -> tuple[int, int]:
+        """(channels, groups) a filter is counted over."""
+        return (1, 1) if not assume.input_channels else (c_in, self.resolved_groups(c_in))
 
-    def macs(self, shape: Shape) -> int:
-        _, h_out, w_out = self.output_shape(shape)
+    def params(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
         kh, kw = pair(self.kernel)
-        return counts.conv_macs(shape[0], self.out_channels, kh, kw, h_out, w_out, self.resolved_groups(shape[0]))
+        c_in, groups = self._seen_channels(shape[0], assume)
+        return counts.conv_params(c_in, self.out_channels, kh, kw, groups, _bias(self.bias, assume))
+
+    def macs(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
+        _, h_out, w_out = self.output_shape(shape, assume)
+        kh, kw = pair(self.kernel)
+        c_in, groups = self._seen_channels(shape[0], assume)
+        return counts.conv_macs(c_in, self.out_channels, kh, kw, h_out, w_out, groups)
 
     def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair]:
         (top, _), (left, _) = self.paddings()
@@ -122,11 +145,17 @@ class ConvTranspose(_Layer):
     bias: bool = True
     weighted: ClassVar[bool] = True
 
-    def output_shape(self, shape: Shape) -> Shape:
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
         c, h, w = _spatial(shape, "a transposed convolution")
         counts.per_group(c, self.groups)
         k, s, p, op, d = (pair(v) for v in (self.kernel, self.stride, self.padding, self.output_padding, self.dilation))
         try:
+            if assume.transposed_size == "forward":
+                return (
+                    self.out_channels,
+                    sizes.conv_out(h, k[0], s[0], p[0], d[0], rule=assume.size_rule),
+                    sizes.conv_out(w, k[1], s[1], p[1], d[1], rule=assume.size_rule),
+                )
             return (
                 self.out_channels,
                 sizes.transposed_out(h, k[0], s[0], p[0], op[0], d[0]),
@@ -135,14 +164,16 @@ class ConvTranspose(_Layer):
         except sizes.SizeError as error:
             raise LayerError(str(error)) from None
 
-    def params(self, shape: Shape) -> int:
+    def params(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
         kh, kw = pair(self.kernel)
-        return counts.transposed_params(shape[0], self.out_channels, kh, kw, self.groups, self.bias)
+        c_in = shape[0] if assume.input_channels else self.groups
+        return counts.transposed_params(c_in, self.out_channels, kh, kw, self.groups, _bias(self.bias, assume))
 
-    def macs(self, shape: Shape) -> int:
+    def macs(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
         c, h, w = _spatial(shape, "a transposed convolution")
         kh, kw = pair(self.kernel)
-        return counts.transposed_macs(c, self.out_channels, kh, kw, h, w, self.groups)
+        c_in = c if assume.input_channels else self.groups
+        return counts.transposed_macs(c_in, self.out_channels, kh, kw, h, w, self.groups)
 
 
 class Separable(_Layer):
@@ -162,14 +193,14 @@ class Separable(_Layer):
             out_channels=self.out_channels, kernel=self.kernel, stride=self.stride, padding=self.padding, bias=self.bias
         )
 
-    def output_shape(self, shape: Shape) -> Shape:
-        return self.standard().output_shape(shape)
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
+        return self.standard().output_shape(shape, assume)
 
-    def params(self, shape: Shape) -> int:
-        return counts.separable_params(shape[0], self.out_channels, self.kernel, self.bias)
+    def params(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
+        return counts.separable_params(shape[0], self.out_channels, self.kernel, _bias(self.bias, assume))
 
-    def macs(self, shape: Shape) -> int:
-        _, h_out, w_out = self.output_shape(shape)
+    def macs(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
+        _, h_out, w_out = self.output_shape(shape, assume)
         return counts.separable_macs(shape[0], self.out_channels, self.kernel, h_out, w_out)
 
     def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair]:
@@ -194,10 +225,17 @@ class Pool(_Layer):
             raise ValueError("average pooling has no dilation")
         return self
 
-    def output_shape(self, shape: Shape) -> Shape:
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
         c, h, w = _spatial(shape, "pooling")
         k, s, p, d = (pair(v) for v in self.window())
         try:
+            if assume.size_rule != "floor" or assume.padding != "both":
+                (top, bottom), (left, right) = _padded(p[0], p[0], assume), _padded(p[1], p[1], assume)
+                return (
+                    c,
+                    sizes.conv_out(h, k[0], s[0], top, d[0], bottom, assume.size_rule),
+                    sizes.conv_out(w, k[1], s[1], left, d[1], right, assume.size_rule),
+                )
             return (
                 c,
                 sizes.pool_out(h, k[0], s[0], p[0], d[0], self.ceil_mode),
@@ -226,14 +264,14 @@ class BatchNorm(_Layer):
     kind: Literal["batchnorm"] = "batchnorm"
     affine: bool = True
 
-    def params(self, shape: Shape) -> int:
+    def params(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
         return counts.batchnorm_params(shape[0], self.affine)
 
 
 class Flatten(_Layer):
     kind: Literal["flatten"] = "flatten"
 
-    def output_shape(self, shape: Shape) -> Shape:
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
         total = 1
         for side in shape:
             total *= side
@@ -268,14 +306,14 @@ class Linear(_Layer):
             raise LayerError(f"a fully connected layer needs a flat input, got {'×'.join(map(str, shape))}")
         return shape[0]
 
-    def output_shape(self, shape: Shape) -> Shape:
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
         return (self.width(self._n_in(shape)),)
 
-    def params(self, shape: Shape) -> int:
+    def params(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
         n_in = self._n_in(shape)
-        return counts.linear_params(n_in, self.width(n_in), self.bias)
+        return counts.linear_params(n_in, self.width(n_in), _bias(self.bias, assume))
 
-    def macs(self, shape: Shape) -> int:
+    def macs(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
         n_in = self._n_in(shape)
         return counts.linear_macs(n_in, self.width(n_in))
 
@@ -286,10 +324,10 @@ Layer = Annotated[
 ]
 
 
-def grow_field(field: ReceptiveField, layer: _Layer) -> ReceptiveField:
+def grow_field(field: ReceptiveField, layer: _Layer, assume: Assumptions = CORRECT) -> ReceptiveField:
     """The receptive field after ``layer`` (square windows; the height axis is used)."""
     window = layer.window()
     if window is None:
         return field
     k, s, p, d = (pair(v)[0] for v in window)
-    return field.through(k, s, p, d)
+    return field.through(k, s, p, d, local=assume.field_growth == "local_stride")

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from problems.solvers.assumptions import CORRECT, Assumptions
 from problems.solvers.layers import Layer, LayerError, Shape, grow_field
 from problems.solvers.receptive import ReceptiveField
 
@@ -79,8 +80,11 @@ def expand(steps: list[Step], counts: dict[str, int]) -> list[tuple[Layer, str |
     return flat
 
 
-def run(input_shape: Shape, steps: list[Step], counts: dict[str, int] | None = None) -> NetworkRun:
-    """Run the chain; repeat counts come from ``counts``, ``times``, or are solved from ``until``."""
+def run(
+    input_shape: Shape, steps: list[Step], counts: dict[str, int] | None = None, assume: Assumptions = CORRECT
+) -> NetworkRun:
+    """Run the chain; repeat counts come from ``counts``, ``times``, or are solved from ``until``
+    (always under the correct assumptions: a mistake changes the layers, not the architecture)."""
     counts = dict(counts or {})
     for step in steps:
         if isinstance(step, Repeat) and step.name not in counts:
@@ -95,13 +99,13 @@ def run(input_shape: Shape, steps: list[Step], counts: dict[str, int] | None = N
     field: ReceptiveField | None = ReceptiveField()
     for index, (layer, group, block) in enumerate(expand(steps, counts), start=1):
         try:
-            out = layer.output_shape(shape)
-            params, macs = layer.params(shape), layer.macs(shape)
+            out = layer.output_shape(shape, assume)
+            params, macs = layer.params(shape, assume), layer.macs(shape, assume)
         except (LayerError, ValueError) as error:
             label = layer.name or f"layer {index}"
             raise LayerError(f"{label} ({layer.kind}) on input {'×'.join(map(str, shape))}: {error}") from None
         if field is not None:
-            field = None if len(out) != 3 else grow_field(field, layer)
+            field = None if len(out) != 3 else grow_field(field, layer, assume)
         records.append(LayerRecord(layer.name, group, block, layer.weighted, layer, shape, out, params, macs, field))
         shape = out
     return NetworkRun(input_shape, tuple(records), counts)

@@ -19,8 +19,9 @@ class ReceptiveField:
     jump: int = 1
     start: Fraction = Fraction(0)
 
-    def through(self, k: int, s: int = 1, p: int = 0, d: int = 1) -> ReceptiveField:
-        """The field after one sliding-window layer.
+    def through(self, k: int, s: int = 1, p: int = 0, d: int = 1, local: bool = False) -> ReceptiveField:
+        """The field after one sliding-window layer; ``local`` models the mistake of growing it
+        by the previous layer's stride alone instead of the cumulative jump.
 
         >>> ReceptiveField().through(5, 2, 2).through(5, 2, 2).size
         13
@@ -28,6 +29,6 @@ class ReceptiveField:
         span = d * (k - 1) + 1
         return ReceptiveField(
             size=self.size + (span - 1) * self.jump,
-            jump=self.jump * s,
+            jump=s if local else self.jump * s,
             start=self.start + (Fraction(span - 1, 2) - p) * self.jump,
         )

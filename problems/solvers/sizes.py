@@ -23,18 +23,26 @@ def effective_kernel(k: Any, d: Any = 1) -> Any:
     return d * (k - 1) + 1
 
 
-def conv_out(n: Any, k: Any, s: Any = 1, p: Any = 0, d: Any = 1, p_end: Any = None) -> Any:
+def conv_out(n: Any, k: Any, s: Any = 1, p: Any = 0, d: Any = 1, p_end: Any = None, rule: str = "floor") -> Any:
     """Convolution output size ``⌊(n + p + p_end − d·(k−1) − 1)/s⌋ + 1``.
 
     ``p_end`` is the padding on the far side when it differs from ``p``
-    (asymmetric "same" padding); by default both sides get ``p``.
+    (asymmetric "same" padding); by default both sides get ``p``. ``rule`` computes the
+    size the way a known mistake does: ``ceil`` rounds up, ``no_plus_one`` forgets the +1.
 
     >>> conv_out(128, 3, s=2)
     63
+    >>> conv_out(128, 3, s=2, rule="ceil")
+    64
     """
     far = p if p_end is None else p_end
     span = n + p + far - effective_kernel(k, d)
-    out = span // s + 1
+    if rule == "ceil":
+        out = -(-span // s) + 1
+    elif rule == "no_plus_one":
+        out = span // s
+    else:
+        out = span // s + 1
     if isinstance(out, int) and out < 1:
         raise SizeError(
             f"input {n} with padding {p}+{far} is smaller than the kernel span {effective_kernel(k, d)}: no output"

@@ -37,6 +37,16 @@ class ProblemSpec(BaseModel):
         """The givens as a student reads them."""
         raise NotImplementedError
 
+    def follow(self, quantity: str, given: dict[str, Any]) -> Quantity | None:
+        """``quantity`` recomputed from a student's own values for earlier quantities
+        (error carried forward), or None where this type cannot."""
+        return None
+
+    def mistakes(self) -> dict[str, dict[str, Quantity]]:
+        """Per mistake code (see ``problems.solvers.assumptions``), the quantities that mistake
+        changes, computed by the same solvers under the mistaken assumption."""
+        return {}
+
 
 def check_matrix(value: Matrix) -> Matrix:
     """A non-empty rectangular matrix."""

@@ -102,6 +102,21 @@ class Conv2dProblem(_Filtered):
         )
         return self.answers(out)
 
+    def mistakes(self) -> dict[str, dict[str, Quantity]]:
+        """Kernel flipped when it should not be, or not when it should; padding left out."""
+        found = {
+            "kernel-not-flipped" if self.flip else "kernel-flipped": self.model_copy(update={"flip": not self.flip})
+        }
+        if self.padding != 0:
+            found["padding-ignored"] = self.model_copy(update={"padding": 0})
+        solved: dict[str, dict[str, Quantity]] = {}
+        for code, spec in found.items():
+            try:
+                solved[code] = spec.solve()
+            except ValueError:
+                continue
+        return solved
+
     def describe(self) -> str:
         operation = "true convolution (kernel flipped by 180°)" if self.flip else "convolution (no kernel flip)"
         return (

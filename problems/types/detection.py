@@ -47,6 +47,20 @@ class YoloProblem(ProblemSpec):
             found[f"shape.{index}"] = Quantity(AnswerKind.SHAPE, shapes[index - 1])
         return found
 
+    def mistakes(self) -> dict[str, dict[str, Quantity]]:
+        """Classes counted once per box (v1 is per cell) or once per cell (v2/v3 are per box)."""
+        if self.version == "v1":
+            code, depth = "yolo-classes-per-box", self.boxes * (5 + self.classes)
+        else:
+            code, depth = "yolo-classes-per-cell", 5 * self.anchor_count() + self.classes
+        found = self.solve()
+        changed = {"depth": Quantity(INTEGER, depth)}
+        for name in ("output_shape", *(n for n in found if n.startswith("shape."))):
+            _, h, w = found[name].value
+            changed[name] = Quantity(AnswerKind.SHAPE, (depth, h, w))
+        changed["shapes"] = Quantity(AnswerKind.SHAPE_LIST, [(depth, h, w) for _, h, w in found["shapes"].value])
+        return {code: changed}
+
     def describe(self) -> str:
         if self.version == "v1":
             grid = f"{self.grid}×{self.grid}"

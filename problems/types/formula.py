@@ -61,6 +61,11 @@ class FormulaProblem(ProblemSpec):
             "flops": Quantity(AnswerKind.FORMULA, sympy.expand(2 * macs)),
         }
 
+    def mistakes(self) -> dict[str, dict[str, Quantity]]:
+        """A bias added where there is none (or left out where there is one)."""
+        code = "bias-omitted" if self.bias else "bias-extra"
+        return {code: self.model_copy(update={"bias": not self.bias}).solve()}
+
     def describe(self) -> str:
         kind = (
             "standard convolution" if self.layer == "conv" else "depthwise separable convolution (depthwise then 1×1)"

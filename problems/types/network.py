@@ -4,13 +4,14 @@ per named group of layers and in total."""
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from problems.kinds import AnswerKind, Layout
+from problems.solvers.assumptions import MISTAKEN
 from problems.solvers.layers import Conv, LayerError, Pool, Separable, pair
-from problems.solvers.network import NetworkRun, Repeat, Step, run
+from problems.solvers.network import NetworkRun, Repeat, Step, expand, run
 from problems.types.base import ProblemSpec, Quantity
 
 INTEGER = AnswerKind.INTEGER
@@ -63,7 +64,36 @@ class NetworkProblem(ProblemSpec):
         return result
 
     def solve(self) -> dict[str, Quantity]:
-        result = self.network()
+        return self._quantities(self.network())
+
+    def mistakes(self) -> dict[str, dict[str, Quantity]]:
+        """The network re-run under each mistaken assumption, with the correct repeat counts."""
+        correct = self.network()
+        found: dict[str, dict[str, Quantity]] = {}
+        for code, assume in MISTAKEN.items():
+            try:
+                found[code] = self._quantities(run(self.input_chw(), self.layers, correct.repeats, assume))
+            except (LayerError, ValueError):
+                continue  # the mistake leads nowhere here (e.g. an empty map): nothing to match
+        return found
+
+    def follow(self, quantity: str, given: dict[str, Any]) -> Quantity | None:
+        """Re-run the layers after a named layer from the student's shape for it."""
+        shapes = {name[len("shape.") :]: value for name, value in given.items() if name.startswith("shape.")}
+        if not shapes:
+            return None
+        layers = [layer for layer, _, _ in expand(self.layers, self.network().repeats)]
+        names = [layer.name for layer in layers]
+        start = max((len(names) - 1 - names[::-1].index(n) for n in shapes if n in names), default=None)
+        if start is None:
+            return None
+        try:
+            rest = run(tuple(shapes[names[start]]), list(layers[start + 1 :]))
+        except (LayerError, ValueError):
+            return None
+        return self._quantities(rest).get(quantity)
+
+    def _quantities(self, result: NetworkRun) -> dict[str, Quantity]:
         found: dict[str, Quantity] = {
             "shapes": Quantity(AnswerKind.SHAPE_LIST, [r.shape for r in result.records]),
             "output": Quantity(AnswerKind.SHAPE, result.output_shape),

@@ -56,6 +56,19 @@ class PoolProblem(ImageInput):
         found["shape"] = Quantity(AnswerKind.SHAPE, tuple(int(s) for s in shape))
         return found
 
+    def mistakes(self) -> dict[str, dict[str, Quantity]]:
+        """Max and average pooling swapped: each mode's answer is the other's."""
+        if self.mode == "min" or pair(self.dilation) != (1, 1):
+            return {}
+        found = self.solve()
+        other = {"max": "avg", "avg": "max", "output": "avg" if self.mode == "max" else "max"}
+        swapped: dict[str, Quantity] = {}
+        for name in found:
+            mode, _, channel = name.partition(".")
+            if mode in other:
+                swapped[name] = found[f"{other[mode]}.{channel}" if channel else other[mode]]
+        return {"pooling-type-swapped": swapped}
+
     def describe(self) -> str:
         stride = self.stride if self.stride is not None else self.kernel
         kh, kw = pair(self.kernel)

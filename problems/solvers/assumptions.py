@@ -1,0 +1,43 @@
+"""How the solvers compute: correctly by default, or under one known mistaken assumption.
+
+The grading engine names a student's mistake by solving the same problem under each
+mistaken assumption and comparing: the mistaken answers come from the same code as the
+right ones, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Assumptions:
+    #: ``floor`` is right; ``ceil`` rounds the division up; ``no_plus_one`` forgets the +1.
+    size_rule: Literal["floor", "ceil", "no_plus_one"] = "floor"
+    #: ``both`` is right; ``ignored`` drops the padding; ``one_side`` pads one side only.
+    padding: Literal["both", "ignored", "one_side"] = "both"
+    #: None keeps each layer's bias; False omits every bias; True adds one to every layer.
+    bias: bool | None = None
+    #: False counts a filter as K×K instead of K×K×C_in.
+    input_channels: bool = True
+    #: ``jump`` is right; ``local_stride`` grows the field by the previous layer's stride only.
+    field_growth: Literal["jump", "local_stride"] = "jump"
+    #: ``forward`` sizes a transposed convolution with the ordinary convolution formula.
+    transposed_size: Literal["transposed", "forward"] = "transposed"
+
+
+CORRECT = Assumptions()
+
+#: Mistakes expressible as assumptions, by their contract code.
+MISTAKEN: dict[str, Assumptions] = {
+    "output-size-rounding": Assumptions(size_rule="ceil"),
+    "missing-plus-one": Assumptions(size_rule="no_plus_one"),
+    "padding-ignored": Assumptions(padding="ignored"),
+    "padding-one-side": Assumptions(padding="one_side"),
+    "bias-omitted": Assumptions(bias=False),
+    "bias-extra": Assumptions(bias=True),
+    "input-channels-ignored": Assumptions(input_channels=False),
+    "receptive-field-local-stride": Assumptions(field_growth="local_stride"),
+    "transposed-size-formula": Assumptions(transposed_size="forward"),
+}
