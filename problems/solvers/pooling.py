@@ -3,7 +3,8 @@
 Windows are clipped to the padded input (average) or to the real input (max, min), and in
 ceil mode a last window that would start in the right padding is dropped. Average pooling
 divides by the window clipped to the padded input when ``count_include_pad`` holds,
-otherwise by the number of real pixels it covers.
+otherwise by the number of real pixels it covers. A dilated window that steps over every
+real pixel has no answer (PyTorch's max is −inf there) and is refused.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from enum import StrEnum
 import numpy as np
 
 from problems.solvers.convolution import Pair, as_pair
-from problems.solvers.sizes import pool_out
+from problems.solvers.sizes import SizeError, pool_out
 
 
 class PoolKind(StrEnum):
@@ -48,6 +49,9 @@ def pool2d(
     w_out = pool_out(w, kw, sw, pw, dw, ceil_mode)
     rows = [_window(o * sh - ph, kh, dh, h, ph) for o in range(h_out)]
     cols = [_window(o * sw - pw, kw, dw, w, pw) for o in range(w_out)]
+    if not all(idx for idx, _ in rows) or not all(idx for idx, _ in cols):
+        # Only a dilated window can step over the whole input; PyTorch answers −inf there.
+        raise SizeError(f"a {kh}×{kw} window dilated by {(dh, dw)} covers only padding")
     if kind is PoolKind.AVG:
         out = np.empty((x.shape[0], h_out, w_out), dtype=np.float64)
     else:
