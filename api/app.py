@@ -1,0 +1,66 @@
+"""The application factory: ``create_app(settings)``; ``create_app_from_env`` for uvicorn workers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from api import errors
+from api.assignments.router import router as assignments_router
+from api.bank import Bank
+from api.config import Settings
+from api.db import make_engine, make_sessionmaker
+from api.limits import BodySizeLimit
+from api.reports.router import router as reports_router
+from api.submissions.router import router as submissions_router
+from api.users.router import router as users_router
+
+DESCRIPTION = """
+Grades convolutional-network homework on arrival.
+
+Authenticate with `Authorization: Bearer TOKEN` (a token from `grader users create` or the
+roster import; tokens are shown once and stored only as hashes).
+
+Errors are JSON `{"detail": ...}`: 401 without a valid token, 403 for the wrong role or someone
+else's data, 404 for an unknown id, 409 past the attempt limit, 413 for an oversized body,
+422 for a body of the wrong shape or answers that cannot be read.
+"""
+
+
+def create_app(settings: Settings | None = None, *, bank: Bank | None = None) -> FastAPI:
+    settings = settings or Settings.from_env()
+    app = FastAPI(title="grader", version="1", description=DESCRIPTION)
+    engine = make_engine(settings)
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.bank = bank or Bank()
+    errors.install(app)
+
+    api = APIRouter(prefix="/api/v1")
+    for router in (users_router, assignments_router, submissions_router, reports_router):
+        api.include_router(router)
+    app.include_router(api)
+
+    @app.get("/health", tags=["health"], summary="Liveness and database check", responses={503: {}})
+    def health(request: Request) -> Any:
+        """`{"status": "ok", "database": "ok"}`; 503 with `"database": "unavailable"` when the
+        database does not answer."""
+        try:
+            with request.app.state.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:  # any failure means the database is not usable
+            return JSONResponse({"status": "degraded", "database": "unavailable"}, status_code=503)
+        return {"status": "ok", "database": "ok"}
+
+    # Outermost: the body limit applies before routing or parsing.
+    app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """For ``uvicorn --factory api.app:create_app_from_env`` (each worker process builds its own)."""
+    return create_app(Settings.from_env())

@@ -1,0 +1,123 @@
+"""``/problem-sets`` and ``/assignments``: what instructors set and students see."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.assignments import service
+from api.assignments.schemas import AssignmentCreate, AssignmentDetail, AssignmentOut, ProblemSetOut
+from api.deps import ID_PATTERN, AssignmentDep, BankDep, CurrentUser, InstructorUser, SessionDep, problem_set_of
+from api.errors import Forbidden, NotFound
+from api.models import Assignment, Role, User
+from problems.sets import ProblemSet
+
+router = APIRouter(tags=["assignments"])
+
+
+@router.get("/problem-sets", response_model=list[ProblemSetOut], summary="The problem bank")
+def list_problem_sets(_instructor: InstructorUser, bank: BankDep) -> list[ProblemSetOut]:
+    return [
+        ProblemSetOut(
+            id=s.id,
+            title=s.title,
+            version=s.version,
+            randomized=s.randomized,
+            source=s.source,
+            keys=s.answer_keys(),
+            max_score=service.max_score(s),
+        )
+        for s in bank.values()
+    ]
+
+
+def _out(assignment: Assignment, bank: dict[str, ProblemSet], attempts: int | None = None) -> AssignmentOut:
+    found = bank.get(assignment.problem_set)
+    return AssignmentOut(
+        id=assignment.id,
+        title=assignment.title,
+        problem_set=assignment.problem_set,
+        set_version=found.version if found else None,
+        due_at=assignment.due_at,
+        max_attempts=assignment.max_attempts,
+        release_answers=assignment.release_answers,  # type: ignore[arg-type]
+        grade_policy=assignment.grade_policy,  # type: ignore[arg-type]
+        answers_released=service.answers_released(assignment),
+        created_at=assignment.created_at,
+        attempts_used=attempts,
+    )
+
+
+@router.post(
+    "/assignments",
+    status_code=201,
+    response_model=AssignmentOut,
+    summary="Create an assignment",
+    responses={409: {"description": "The id is taken"}, 422: {"description": "Unknown problem set or bad field"}},
+)
+def create_assignment(
+    body: AssignmentCreate, instructor: InstructorUser, session: SessionDep, bank: BankDep
+) -> AssignmentOut:
+    """A problem set with an optional due date (submissions after it are accepted and marked late),
+    attempt limit and answer release rule."""
+    assignment = service.create_assignment(
+        session,
+        bank=bank,
+        creator=instructor,
+        assignment_id=body.id,
+        problem_set=body.problem_set,
+        title=body.title,
+        due_at=body.due_at,
+        max_attempts=body.max_attempts,
+        release_answers=body.release_answers.value,
+        grade_policy=body.grade_policy.value,
+    )
+    return _out(assignment, bank)
+
+
+@router.get("/assignments", response_model=list[AssignmentOut], summary="The assignments the caller can see")
+def list_assignments(user: CurrentUser, session: SessionDep, bank: BankDep) -> list[AssignmentOut]:
+    """Every assignment; for a student with the number of attempts used."""
+    used = service.attempts_used(session, student=user) if user.role == Role.STUDENT else None
+    return [_out(a, bank, None if used is None else used.get(a.id, 0)) for a in service.list_assignments(session)]
+
+
+def _detail(assignment: Assignment, bank: dict[str, ProblemSet], user: User, student: str | None, attempts: int | None):
+    problem_set = problem_set_of(assignment, bank)
+    variant = service.variant_of(problem_set, student)
+    show_reference = user.role == Role.INSTRUCTOR or service.answers_released(assignment)
+    return AssignmentDetail(
+        **_out(assignment, bank, attempts).model_dump(),
+        variant=variant,
+        max_score=service.max_score(problem_set),
+        problems=service.statements(problem_set, variant),
+        reference=service.reference_answers(problem_set, variant) if show_reference else None,
+    )
+
+
+@router.get(
+    "/assignments/{assignment_id}",
+    response_model=AssignmentDetail,
+    summary="One assignment with the statements of the caller's variant",
+)
+def get_assignment(
+    user: CurrentUser,
+    assignment: AssignmentDep,
+    session: SessionDep,
+    bank: BankDep,
+    student: Annotated[
+        str | None, Query(max_length=64, description="Instructors: show this student's variant.")
+    ] = None,
+) -> AssignmentDetail:
+    """A student sees the statements of their own variant, and the reference answers only once
+    they are released. An instructor sees the declared numbers (or `?student=ID`'s variant) with
+    the reference answers."""
+    if user.role == Role.STUDENT:
+        if student is not None and student != user.id:
+            raise Forbidden("Students see only their own variant.")
+        used = service.attempts_used(session, student=user).get(assignment.id, 0)
+        return _detail(assignment, bank, user, user.id, used)
+    if student is not None and (not ID_PATTERN.fullmatch(student) or session.get(User, student) is None):
+        raise NotFound(f"No student {student!r}.")
+    return _detail(assignment, bank, user, student, None)

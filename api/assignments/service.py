@@ -1,0 +1,104 @@
+"""Assignments: creation, who sees what, statements of one variant, answer release."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.errors import Conflict, Unprocessable
+from api.models import Assignment, Release, Submission, User
+from problems.render import to_json
+from problems.sets import ProblemSet
+
+
+def create_assignment(
+    session: Session,
+    *,
+    bank: dict[str, ProblemSet],
+    creator: User | None,
+    assignment_id: str,
+    problem_set: str,
+    title: str | None,
+    due_at: datetime | None,
+    max_attempts: int | None,
+    release_answers: str,
+    grade_policy: str,
+) -> Assignment:
+    if problem_set not in bank:
+        raise Unprocessable(f"No problem set {problem_set!r}; the bank has: {', '.join(sorted(bank))}.")
+    if session.get(Assignment, assignment_id) is not None:
+        raise Conflict(f"There is already an assignment {assignment_id!r}.")
+    if due_at is not None and due_at.tzinfo is None:
+        due_at = due_at.replace(tzinfo=UTC)
+    assignment = Assignment(
+        id=assignment_id,
+        problem_set=problem_set,
+        title=title or bank[problem_set].title,
+        due_at=due_at,
+        max_attempts=max_attempts,
+        release_answers=release_answers,
+        grade_policy=grade_policy,
+        created_by=creator.id if creator else None,
+    )
+    session.add(assignment)
+    session.flush()
+    return assignment
+
+
+def is_late(assignment: Assignment, at: datetime) -> bool:
+    return assignment.due_at is not None and at > assignment.due_at
+
+
+def answers_released(assignment: Assignment, now: datetime | None = None) -> bool:
+    """``immediately``: always; ``after_due``: once the due date has passed (never without one); ``never``: never."""
+    now = now or datetime.now(UTC)
+    if assignment.release_answers == Release.IMMEDIATELY:
+        return True
+    if assignment.release_answers == Release.AFTER_DUE:
+        return assignment.due_at is not None and now >= assignment.due_at
+    return False
+
+
+def list_assignments(session: Session) -> list[Assignment]:
+    return list(session.scalars(select(Assignment).order_by(Assignment.created_at, Assignment.id)))
+
+
+def attempts_used(session: Session, *, student: User) -> dict[str, int]:
+    rows = session.execute(
+        select(Submission.assignment_id, func.count())
+        .where(Submission.student_id == student.id)
+        .group_by(Submission.assignment_id)
+    )
+    return {assignment_id: count for assignment_id, count in rows}
+
+
+def variant_of(problem_set: ProblemSet, student: str | None) -> str | None:
+    """The seed of a student's variant: the student id for a randomized set, else None."""
+    return student if problem_set.randomized else None
+
+
+def statements(problem_set: ProblemSet, student: str | None) -> list[dict[str, Any]]:
+    """The problems of one variant with statements filled in; problems sharing an id are merged."""
+    merged: dict[str, dict[str, Any]] = {}
+    solved = problem_set.solve(student)
+    for problem in problem_set.variant(student).problems:
+        entry = merged.setdefault(
+            problem.id, {"id": problem.id, "title": problem.title, "statement": problem.statement(), "parts": []}
+        )
+        for part in problem.parts:
+            kind = solved[problem.key(part)].kind.value if problem.key(part) in solved else None
+            entry["parts"].append(
+                {"key": problem.key(part), "prompt": part.prompt, "points": part.points, "kind": kind}
+            )
+    return list(merged.values())
+
+
+def reference_answers(problem_set: ProblemSet, student: str | None) -> dict[str, Any]:
+    return {key: to_json(answer.kind, answer.value) for key, answer in problem_set.solve(student).items()}
+
+
+def max_score(problem_set: ProblemSet) -> float:
+    return float(sum(part.points for part in problem_set.parts().values()))

@@ -1,0 +1,69 @@
+"""One validated settings object, read from the environment once per process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+#: The embedded database: a SQLite file in the working directory.
+DEFAULT_DATABASE_URL = "sqlite:///./grader.db"
+
+
+class Settings(BaseModel):
+    """Configuration of the service.
+
+    ==========================  ==============================================================
+    environment variable        meaning
+    ==========================  ==============================================================
+    ``DATABASE_URL``            SQLAlchemy URL; ``postgresql://...`` uses psycopg 3.
+                                Default: the SQLite file ``./grader.db``.
+    ``GRADER_MAX_BODY_BYTES``   largest request body accepted (413 above); default 1 MiB
+    ``GRADER_DB_POOL_SIZE``     connections kept open per process (PostgreSQL); default 10
+    ``GRADER_DB_MAX_OVERFLOW``  extra connections under load; default 20
+    ==========================  ==============================================================
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=20, ge=0, le=500)
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, url: str) -> str:
+        """``postgres://`` and ``postgresql://`` mean psycopg 3 (the only PostgreSQL driver installed)."""
+        url = url.strip()
+        if not url:
+            raise ValueError("DATABASE_URL is empty")
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url.removeprefix(prefix)
+        return url
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_embedded(self) -> bool:
+        """True for the built-in SQLite default (``grader serve`` migrates it by itself)."""
+        return self.is_sqlite
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        env = os.environ if environ is None else environ
+        values: dict[str, str] = {}
+        for field, variable in (
+            ("database_url", "DATABASE_URL"),
+            ("max_body_bytes", "GRADER_MAX_BODY_BYTES"),
+            ("db_pool_size", "GRADER_DB_POOL_SIZE"),
+            ("db_max_overflow", "GRADER_DB_MAX_OVERFLOW"),
+        ):
+            if env.get(variable):
+                values[field] = env[variable]
+        return cls.model_validate(values)

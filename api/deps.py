@@ -1,0 +1,115 @@
+"""Dependencies: the session (one commit per request), the caller, the bank, load-or-404."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from api.bank import Bank
+from api.config import Settings
+from api.db import SQLITE_WRITE
+from api.errors import Forbidden, NotAuthenticated, NotFound
+from api.models import Assignment, Role, Submission, User
+from api.users.service import authenticate
+from problems.sets import ProblemSet
+
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """Commits once when the endpoint returns, before the response is sent; rolls back on any error."""
+    with request.app.state.sessionmaker() as session:
+        if request.method not in READ_ONLY_METHODS:
+            session.connection(execution_options={SQLITE_WRITE: True})
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+# scope="function": the commit happens before the response goes out, so a 201 means stored.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_bank(request: Request) -> dict[str, ProblemSet]:
+    bank: Bank = request.app.state.bank
+    return bank.sets()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+BankDep = Annotated[dict[str, ProblemSet], Depends(get_bank)]
+
+bearer = HTTPBearer(auto_error=False, description="An API token from `grader users create` or the roster import.")
+
+
+def get_current_user(
+    session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> User:
+    if credentials is None or not credentials.credentials:
+        raise NotAuthenticated("Not authenticated: send 'Authorization: Bearer TOKEN'.")
+    user = authenticate(session, token=credentials.credentials)
+    if user is None:
+        raise NotAuthenticated("Invalid token.")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_instructor(user: CurrentUser) -> User:
+    if user.role != Role.INSTRUCTOR:
+        raise Forbidden("Only instructors may do this.")
+    return user
+
+
+def get_student(user: CurrentUser) -> User:
+    if user.role != Role.STUDENT:
+        raise Forbidden("Only students may do this.")
+    return user
+
+
+InstructorUser = Annotated[User, Depends(get_instructor)]
+StudentUser = Annotated[User, Depends(get_student)]
+
+
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+#: Larger ids cannot exist (and would overflow the database's integer).
+MAX_ROW_ID = 2**31 - 1
+
+
+def load_assignment(assignment_id: str, session: SessionDep, _user: CurrentUser) -> Assignment:
+    """Every signed-in account may see every assignment (one course per service)."""
+    assignment = session.get(Assignment, assignment_id) if ID_PATTERN.fullmatch(assignment_id) else None
+    if assignment is None:
+        raise NotFound(f"No assignment {assignment_id!r}.")
+    return assignment
+
+
+def load_submission(submission_id: Annotated[int, Path()], session: SessionDep, user: CurrentUser) -> Submission:
+    submission = session.get(Submission, submission_id) if 1 <= submission_id <= MAX_ROW_ID else None
+    if submission is None:
+        raise NotFound(f"No submission {submission_id}.")
+    if user.role != Role.INSTRUCTOR and submission.student_id != user.id:
+        raise Forbidden("This is another student's submission.")
+    return submission
+
+
+AssignmentDep = Annotated[Assignment, Depends(load_assignment)]
+SubmissionDep = Annotated[Submission, Depends(load_submission)]
+
+
+def problem_set_of(assignment: Assignment, bank: dict[str, ProblemSet]) -> ProblemSet:
+    if assignment.problem_set not in bank:
+        raise NotFound(f"The problem set {assignment.problem_set!r} of this assignment is no longer in the bank.")
+    return bank[assignment.problem_set]

@@ -1,0 +1,194 @@
+"""The tables, as typed SQLAlchemy 2 models.
+
+One submission row is one atomic, auditable submission: the raw answers as sent, the graded
+parts, the problem-set version and variant they were graded against, time, attempt number and
+late flag. A regrade moves the earlier grade into :class:`EarlierGrade` before replacing it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+#: Constraint names fixed by convention, so migrations can name (and drop) them on every backend.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite stores it naive, in UTC)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON()}
+
+
+class Role(StrEnum):
+    INSTRUCTOR = "instructor"
+    STUDENT = "student"
+
+
+class Release(StrEnum):
+    """When students may see the reference answers of an assignment."""
+
+    NEVER = "never"
+    AFTER_DUE = "after_due"
+    IMMEDIATELY = "immediately"
+
+
+class GradePolicy(StrEnum):
+    """Which attempt counts in the gradebook."""
+
+    BEST = "best"
+    LAST = "last"
+
+
+def _values(enum: type[StrEnum]) -> str:
+    return ", ".join(f"'{member.value}'" for member in enum)
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(f"role IN ({_values(Role)})", name="role"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
+
+
+class ApiToken(Base):
+    """An API token, stored only as its SHA-256 (see :mod:`api.auth.tokens`)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user: Mapped[User] = relationship(back_populates="tokens")
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+    __table_args__ = (
+        CheckConstraint("max_attempts IS NULL OR max_attempts >= 1", name="max_attempts_positive"),
+        CheckConstraint(f"release_answers IN ({_values(Release)})", name="release_answers"),
+        CheckConstraint(f"grade_policy IN ({_values(GradePolicy)})", name="grade_policy"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    problem_set: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    due_at: Mapped[datetime | None]
+    max_attempts: Mapped[int | None] = mapped_column(Integer)
+    release_answers: Mapped[str] = mapped_column(String(16), default=Release.NEVER.value)
+    grade_policy: Mapped[str] = mapped_column(String(8), default=GradePolicy.BEST.value)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Submission(Base):
+    """One graded submission.
+
+    ``attempt`` is unique per (assignment, student): concurrent submissions cannot share a
+    number, which is what makes the attempt limit exact. ``idempotency_key`` is unique per
+    student, with ``request_hash`` (SHA-256 of assignment and answers) to tell a true retry from
+    a reused key.
+    """
+
+    __tablename__ = "submissions"
+    __table_args__ = (
+        UniqueConstraint("assignment_id", "student_id", "attempt"),
+        UniqueConstraint("student_id", "idempotency_key"),
+        CheckConstraint("attempt >= 1", name="attempt_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assignment_id: Mapped[str] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    #: The answers exactly as sent (JSON object).
+    answers: Mapped[dict[str, Any]]
+    #: Graded parts: key → GradedPart.to_json() (the current grade).
+    parts: Mapped[dict[str, Any]]
+    score: Mapped[float] = mapped_column(Float)
+    max_score: Mapped[float] = mapped_column(Float)
+    set_version: Mapped[str] = mapped_column(String(64))
+    #: The student id the variant was drawn for; null for a set that is not randomized.
+    variant: Mapped[str | None] = mapped_column(String(64))
+    submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    graded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    earlier_grades: Mapped[list[EarlierGrade]] = relationship(
+        back_populates="submission", cascade="all, delete-orphan", order_by="EarlierGrade.id"
+    )
+
+
+class EarlierGrade(Base):
+    """A grade a regrade replaced, kept for the record."""
+
+    __tablename__ = "earlier_grades"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), index=True)
+    parts: Mapped[dict[str, Any]]
+    score: Mapped[float] = mapped_column(Float)
+    max_score: Mapped[float] = mapped_column(Float)
+    set_version: Mapped[str] = mapped_column(String(64))
+    graded_at: Mapped[datetime]
+    replaced_at: Mapped[datetime] = mapped_column(default=utcnow)
+    note: Mapped[str | None] = mapped_column(Text)
+
+    submission: Mapped[Submission] = relationship(back_populates="earlier_grades")

@@ -1,0 +1,54 @@
+"""``/gradebook`` and ``/stats``: for instructors only."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import AssignmentDep, BankDep, InstructorUser, SessionDep
+from api.models import Assignment
+from api.reports import service
+from api.reports.schemas import Gradebook, Stats
+from problems.sets import ProblemSet
+
+router = APIRouter(tags=["reports"])
+
+
+def _keys(assignment: Assignment, bank: dict[str, ProblemSet]) -> list[str]:
+    found = bank.get(assignment.problem_set)
+    return found.answer_keys() if found else []
+
+
+@router.get(
+    "/assignments/{assignment_id}/gradebook",
+    response_model=Gradebook,
+    summary="The gradebook: per student and key",
+    responses={
+        200: {"content": {"text/csv": {"example": "student,name,email,attempts,attempt,late,score,max_score,q1.a\r\n"}}}
+    },
+)
+def gradebook(
+    _instructor: InstructorUser,
+    assignment: AssignmentDep,
+    session: SessionDep,
+    bank: BankDep,
+    format: Annotated[Literal["json", "csv"], Query(description="`csv` for spreadsheets and LMS import.")] = "json",
+) -> Gradebook | Response:
+    """Every student on the roster with the attempt that counts (best or last, as the assignment
+    says) and its score per key."""
+    book = service.gradebook(session, assignment=assignment, keys=_keys(assignment, bank))
+    if format == "csv":
+        return Response(
+            service.gradebook_csv(book),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{assignment.id}-gradebook.csv"'},
+        )
+    return Gradebook.model_validate(book)
+
+
+@router.get("/assignments/{assignment_id}/stats", response_model=Stats, summary="Statistics per key")
+def stats(_instructor: InstructorUser, assignment: AssignmentDep, session: SessionDep, bank: BankDep) -> Stats:
+    """Per key over all stored attempts: submissions, mean score, share correct, the commonest wrong
+    answers (as read) and the number of answers each mistake code explains."""
+    return Stats.model_validate(service.statistics(session, assignment=assignment, keys=_keys(assignment, bank)))

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from pydantic import Field
+
+from api.schemas import Schema
+
+
+class GradebookRow(Schema):
+    student: str
+    name: str
+    email: str | None
+    attempts: int
+    attempt: int | None = Field(description="The attempt counted (best or last); null without submissions.")
+    submission: int | None
+    late: bool | None
+    score: float | None
+    max_score: float | None
+    parts: dict[str, float | None] = Field(description="Key → score of the counted attempt.")
+
+
+class Gradebook(Schema):
+    assignment: str
+    policy: str
+    keys: list[str]
+    students: list[GradebookRow]
+
+
+class WrongAnswer(Schema):
+    answer: str
+    count: int
+
+
+class KeyStats(Schema):
+    submissions: int
+    answered: int
+    mean_score: float | None
+    share_correct: float | None
+    statuses: dict[str, int]
+    commonest_wrong_answers: list[WrongAnswer]
+    misconceptions: dict[str, int] = Field(description="Mistake code → how many answers it explains.")
+
+
+class Stats(Schema):
+    assignment: str
+    submissions: int
+    students: int
+    keys: dict[str, KeyStats]

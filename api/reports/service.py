@@ -1,0 +1,120 @@
+"""The gradebook (one attempt per student: best or last, as the assignment says) and the
+per-key statistics, computed from the stored grades."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.models import Assignment, GradePolicy, Role, Submission, User
+from api.submissions.service import list_submissions
+
+#: Spreadsheets run a cell that starts with one of these as a formula; such text gets a leading '.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+COMMONEST = 5
+
+
+def chosen_attempt(submissions: list[Submission], policy: str) -> Submission | None:
+    """``best``: the highest score (the earliest of equal scores); ``last``: the highest attempt number."""
+    if not submissions:
+        return None
+    if policy == GradePolicy.LAST:
+        return max(submissions, key=lambda s: s.attempt)
+    return max(submissions, key=lambda s: (s.score, -s.attempt))
+
+
+def gradebook(session: Session, *, assignment: Assignment, keys: list[str]) -> dict[str, Any]:
+    """Every student on the roster, with or without submissions."""
+    students = list(session.scalars(select(User).where(User.role == Role.STUDENT).order_by(User.id)))
+    by_student: dict[str, list[Submission]] = {}
+    for submission in list_submissions(session, assignment=assignment):
+        by_student.setdefault(submission.student_id, []).append(submission)
+    rows = []
+    for student in students:
+        mine = by_student.get(student.id, [])
+        chosen = chosen_attempt(mine, assignment.grade_policy)
+        rows.append(
+            {
+                "student": student.id,
+                "name": student.name,
+                "email": student.email,
+                "attempts": len(mine),
+                "attempt": chosen.attempt if chosen else None,
+                "submission": chosen.id if chosen else None,
+                "late": chosen.late if chosen else None,
+                "score": chosen.score if chosen else None,
+                "max_score": chosen.max_score if chosen else None,
+                "parts": {key: _part_score(chosen, key) for key in keys} if chosen else {},
+            }
+        )
+    return {"assignment": assignment.id, "policy": assignment.grade_policy, "keys": keys, "students": rows}
+
+
+def _part_score(submission: Submission, key: str) -> float | None:
+    part = submission.parts.get(key)
+    return part.get("score") if isinstance(part, dict) else None
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def gradebook_csv(book: dict[str, Any]) -> str:
+    """One row per student: id, name, email, attempts, the attempt counted, late, total, max, then one
+    column per key. UTF-8 with a byte-order mark (so spreadsheets detect the encoding), CRLF rows."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    keys = book["keys"]
+    writer.writerow(["student", "name", "email", "attempts", "attempt", "late", "score", "max_score", *keys])
+    for row in book["students"]:
+        fixed = [row[f] for f in ("student", "name", "email", "attempts", "attempt", "late", "score", "max_score")]
+        writer.writerow([_cell(v) for v in fixed] + [_cell(row["parts"].get(key)) for key in keys])
+    return "\ufeff" + out.getvalue()
+
+
+def statistics(session: Session, *, assignment: Assignment, keys: list[str]) -> dict[str, Any]:
+    """Per key, over every stored submission (all attempts): how many answered it, the mean score,
+    the share fully correct, the commonest wrong answers (as read) and the count per mistake code."""
+    submissions = list_submissions(session, assignment=assignment)
+    stats: dict[str, Any] = {}
+    for key in keys:
+        scores: list[float] = []
+        statuses: Counter[str] = Counter()
+        wrong: Counter[str] = Counter()
+        mistakes: Counter[str] = Counter()
+        for submission in submissions:
+            part = submission.parts.get(key)
+            if not isinstance(part, dict):
+                continue
+            scores.append(float(part.get("score") or 0.0))
+            status = str(part.get("status"))
+            statuses[status] += 1
+            if status in ("incorrect", "partial"):
+                wrong[str(part.get("read_as") or submission.answers.get(key))] += 1
+            if part.get("misconception"):
+                mistakes[str(part["misconception"])] += 1
+        count = len(scores)
+        stats[key] = {
+            "submissions": count,
+            "answered": count - statuses["unanswered"],
+            "mean_score": round(sum(scores) / count, 6) if count else None,
+            "share_correct": round(statuses["correct"] / count, 6) if count else None,
+            "statuses": dict(statuses),
+            "commonest_wrong_answers": [{"answer": a, "count": n} for a, n in wrong.most_common(COMMONEST)],
+            "misconceptions": dict(mistakes.most_common()),
+        }
+    students = {s.student_id for s in submissions}
+    return {"assignment": assignment.id, "submissions": len(submissions), "students": len(students), "keys": stats}

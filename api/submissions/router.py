@@ -1,0 +1,161 @@
+"""Submitting, previewing, reading and regrading submissions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+
+from api.assignments.service import answers_released, reference_answers
+from api.deps import (
+    ID_PATTERN,
+    AssignmentDep,
+    BankDep,
+    CurrentUser,
+    InstructorUser,
+    SessionDep,
+    StudentUser,
+    SubmissionDep,
+    problem_set_of,
+)
+from api.errors import Forbidden
+from api.models import Assignment, Role, Submission, User
+from api.submissions import service
+from api.submissions.schemas import EarlierGradeOut, PreviewOut, PreviewPart, RegradeOut, SubmissionIn, SubmissionOut
+from problems.sets import ProblemSet
+
+router = APIRouter(tags=["submissions"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Any unique string (e.g. a UUID): a retry with the same key returns the first result.",
+    ),
+]
+
+
+def to_out(
+    submission: Submission, *, user: User, assignment: Assignment, problem_set: ProblemSet | None
+) -> SubmissionOut:
+    show_reference = problem_set is not None and (user.role == Role.INSTRUCTOR or answers_released(assignment))
+    return SubmissionOut(
+        id=submission.id,
+        assignment=submission.assignment_id,
+        student=submission.student_id,
+        attempt=submission.attempt,
+        score=submission.score,
+        max_score=submission.max_score,
+        parts=submission.parts,
+        submitted_at=submission.submitted_at,
+        late=submission.late,
+        answers=submission.answers,
+        set_version=submission.set_version,
+        variant=submission.variant,
+        graded_at=submission.graded_at,
+        earlier_grades=[EarlierGradeOut.model_validate(g) for g in submission.earlier_grades],
+        reference=reference_answers(problem_set, submission.variant) if show_reference and problem_set else None,
+    )
+
+
+@router.post(
+    "/assignments/{assignment_id}/submissions",
+    status_code=201,
+    response_model=SubmissionOut,
+    summary="Submit answers (graded on arrival)",
+    responses={
+        409: {"description": "All attempts are used"},
+        422: {"description": "An answer could not be read, a key is unknown, or the Idempotency-Key was reused"},
+    },
+)
+def submit(
+    body: SubmissionIn,
+    student: StudentUser,
+    assignment: AssignmentDep,
+    session: SessionDep,
+    bank: BankDep,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> SubmissionOut:
+    """Grades and stores the answers as one attempt. Past the due date the submission is still
+    accepted and marked `late`. Answers that cannot be read are refused with 422 (no attempt used),
+    listing each unreadable key and why. With an `Idempotency-Key`, a retry returns the stored
+    submission (201, same body, header `Idempotent-Replayed: true`) instead of storing another."""
+    problem_set = problem_set_of(assignment, bank)
+    stored = service.submit(
+        session,
+        problem_set=problem_set,
+        assignment=assignment,
+        student=student,
+        answers=body.answers,
+        idempotency_key=idempotency_key,
+    )
+    if stored.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return to_out(stored.submission, user=student, assignment=assignment, problem_set=problem_set)
+
+
+@router.post(
+    "/assignments/{assignment_id}/preview",
+    response_model=PreviewOut,
+    summary="How each answer would be read (nothing graded or stored)",
+)
+def preview(body: SubmissionIn, student: StudentUser, assignment: AssignmentDep, bank: BankDep) -> PreviewOut:
+    """Shows how each answer was read, or why it could not be, so a typo can be fixed before
+    submitting. Grades nothing, stores nothing, uses no attempt."""
+    problem_set = problem_set_of(assignment, bank)
+    parts, unreadable, unknown = service.preview(problem_set, body.answers, student=student.id)
+    return PreviewOut(
+        parts={key: PreviewPart.model_validate(part.to_json()) for key, part in parts.items()},
+        unreadable=unreadable,
+        unknown_keys=unknown,
+        ready=not unreadable and not unknown,
+    )
+
+
+@router.get(
+    "/assignments/{assignment_id}/submissions",
+    response_model=list[SubmissionOut],
+    summary="Submissions to an assignment (instructor: all; student: own)",
+)
+def list_submissions(
+    user: CurrentUser,
+    assignment: AssignmentDep,
+    session: SessionDep,
+    bank: BankDep,
+    student: Annotated[str | None, Query(max_length=64, description="Instructors: only this student's.")] = None,
+) -> list[SubmissionOut]:
+    if user.role == Role.STUDENT:
+        if student is not None and student != user.id:
+            raise Forbidden("Students see only their own submissions.")
+        student = user.id
+    elif student is not None and not ID_PATTERN.fullmatch(student):
+        return []
+    problem_set = bank.get(assignment.problem_set)
+    return [
+        to_out(s, user=user, assignment=assignment, problem_set=problem_set)
+        for s in service.list_submissions(session, assignment=assignment, student=student)
+    ]
+
+
+@router.get("/submissions/{submission_id}", response_model=SubmissionOut, summary="One submission")
+def get_submission(user: CurrentUser, submission: SubmissionDep, session: SessionDep, bank: BankDep) -> SubmissionOut:
+    """For its student and for instructors; another student gets 403."""
+    assignment = session.get(Assignment, submission.assignment_id)
+    assert assignment is not None
+    return to_out(submission, user=user, assignment=assignment, problem_set=bank.get(assignment.problem_set))
+
+
+@router.post(
+    "/assignments/{assignment_id}/regrade",
+    response_model=RegradeOut,
+    summary="Regrade every submission against the current problem set",
+)
+def regrade(_instructor: InstructorUser, assignment: AssignmentDep, session: SessionDep, bank: BankDep) -> RegradeOut:
+    """After a problem set changed: each stored submission is graded again from its raw answers.
+    A grade that changes is kept in the submission's `earlier_grades`."""
+    problem_set = problem_set_of(assignment, bank)
+    total, changed = service.regrade(session, problem_set=problem_set, assignment=assignment)
+    return RegradeOut(assignment=assignment.id, set_version=problem_set.version, submissions=total, changed=changed)

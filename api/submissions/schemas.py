@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, ConfigDict, Field
+
+from api.schemas import RequestSchema, Schema, printable
+
+#: Bounds on one submission: generous for homework, small enough that no answer is expensive.
+MAX_KEYS = 500
+MAX_KEY_LENGTH = 100
+MAX_TEXT = 20_000
+MAX_DEPTH = 6
+MAX_ITEMS = 100_000
+
+
+def _check_answer(value: Any, depth: int, budget: list[int]) -> None:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise ValueError(f"more than {MAX_ITEMS} numbers in the answers")
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT:
+            raise ValueError(f"an answer is longer than {MAX_TEXT} characters")
+        printable(value)
+    elif value is None or isinstance(value, int):  # bool is an int
+        return
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("numbers must be finite (no NaN or Infinity)")
+    elif isinstance(value, list):
+        if depth >= MAX_DEPTH:
+            raise ValueError(f"lists nest deeper than {MAX_DEPTH} levels")
+        for item in value:
+            _check_answer(item, depth + 1, budget)
+    else:
+        raise ValueError("an answer is a number, a string, or a (nested) list of numbers")
+
+
+def check_answers(answers: dict[str, Any]) -> dict[str, Any]:
+    """Bounded in size and depth, finite numbers, storable text (see the module constants)."""
+    if len(answers) > MAX_KEYS:
+        raise ValueError(f"more than {MAX_KEYS} answers")
+    budget = [MAX_ITEMS]
+    for key, value in answers.items():
+        if not key or len(key) > MAX_KEY_LENGTH:
+            raise ValueError(f"answer keys are 1 to {MAX_KEY_LENGTH} characters")
+        printable(key)
+        _check_answer(value, 0, budget)
+    return answers
+
+
+Answers = Annotated[
+    dict[str, Any],
+    AfterValidator(check_answers),
+    Field(description="Answer key (`problem.part`) → answer: a number, a string as typed, or a nested list."),
+]
+
+
+class SubmissionIn(RequestSchema):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"answers": {"q1.shape": "126x126x16", "q1.params": "3*3*3*16 + 16"}}]},
+    )
+
+    answers: Answers
+
+
+class EarlierGradeOut(Schema):
+    score: float
+    max_score: float
+    set_version: str
+    graded_at: datetime
+    replaced_at: datetime
+    parts: dict[str, Any]
+
+
+class SubmissionOut(Schema):
+    id: int
+    assignment: str
+    student: str
+    attempt: int
+    score: float
+    max_score: float
+    parts: dict[str, Any] = Field(
+        description="Key → graded part: score, max_score, status, feedback, misconception, read_as, tolerance, "
+        "follow_through."
+    )
+    submitted_at: datetime
+    late: bool = Field(description="Submitted after the due date (accepted, and marked).")
+    answers: dict[str, Any] = Field(description="The answers exactly as sent.")
+    set_version: str = Field(description="Version of the problem set the current grade was computed against.")
+    variant: str | None = Field(description="Whose variant was graded (null: the set is not randomized).")
+    graded_at: datetime
+    earlier_grades: list[EarlierGradeOut] = Field(description="Grades replaced by regrades, oldest first.")
+    reference: dict[str, Any] | None = Field(
+        default=None, description="Reference answers: for instructors, and for students once released."
+    )
+
+
+class PreviewPart(Schema):
+    readable: bool
+    read_as: str | None = Field(description="The answer as it was read.")
+    reason: str | None = Field(description="Why it could not be read, and the form expected.")
+    answered: bool
+
+
+class PreviewOut(Schema):
+    parts: dict[str, PreviewPart]
+    unreadable: list[str] = Field(description="Keys whose answers could not be read; submitting now would be refused.")
+    unknown_keys: list[str] = Field(description="Keys the assignment does not have.")
+    ready: bool = Field(description="True when a submission with these answers would be graded.")
+
+
+class RegradeOut(Schema):
+    assignment: str
+    set_version: str
+    submissions: int
+    changed: int = Field(description="Submissions whose grade changed (their earlier grade is kept).")

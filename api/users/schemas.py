@@ -1,0 +1,41 @@
+from __future__ import annotations
+
+from pydantic import ConfigDict, Field
+
+from api.schemas import Email, Identifier, Name, RequestSchema, Schema
+
+
+class StudentIn(RequestSchema):
+    id: Identifier
+    name: Name
+    email: Email | None = None
+
+
+class RosterImport(RequestSchema):
+    students: list[StudentIn] = Field(min_length=1, max_length=5000)
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "students": [
+                        {"id": "s123", "name": "Ada Lovelace", "email": "ada@example.edu"},
+                        {"id": "s124", "name": "Alan Turing"},
+                    ]
+                }
+            ]
+        },
+    )
+
+
+class StudentOut(Schema):
+    id: str
+    name: str
+    email: str | None
+    created: bool = Field(description="False when the student was already on the roster (updated, no new token).")
+    token: str | None = Field(description="The API token, shown this once; null for a student already on the roster.")
+
+
+class RosterOut(Schema):
+    students: list[StudentOut]

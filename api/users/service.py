@@ -1,0 +1,85 @@
+"""Accounts and their tokens. Services flush; the caller's session commits."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.errors import Conflict
+from api.models import ApiToken, Role, User
+from api.users.tokens import hash_token, new_token
+
+
+@dataclass(frozen=True)
+class Issued:
+    """An account and, when one was issued now, its token (the only time it is ever seen)."""
+
+    user: User
+    token: str | None
+    created: bool
+
+
+def issue_token(session: Session, *, user: User) -> str:
+    token = new_token()
+    session.add(ApiToken(user_id=user.id, token_hash=hash_token(token)))
+    session.flush()
+    return token
+
+
+def revoke_tokens(session: Session, *, user: User) -> None:
+    for token in list(user.tokens):
+        session.delete(token)
+    session.flush()
+
+
+def authenticate(session: Session, *, token: str) -> User | None:
+    return session.scalar(select(User).join(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+
+
+def free_id(session: Session, *, name: str) -> str:
+    """An unused id made from a name: ``Ada Lovelace`` → ``ada-lovelace`` (``-2``, ... if taken)."""
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:56] or "user"
+    candidate, n = base, 1
+    while session.get(User, candidate) is not None:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def create_user(
+    session: Session, *, name: str, role: Role, user_id: str | None = None, email: str | None = None
+) -> Issued:
+    """A new account with a fresh token; an id already taken is a :class:`Conflict`."""
+    user_id = user_id or free_id(session, name=name)
+    if session.get(User, user_id) is not None:
+        raise Conflict(f"There is already an account {user_id!r}.")
+    user = User(id=user_id, name=name, role=role.value, email=email)
+    session.add(user)
+    session.flush()
+    return Issued(user, issue_token(session, user=user), created=True)
+
+
+def import_roster(session: Session, *, students: list[tuple[str, str, str | None]]) -> list[Issued]:
+    """Students by (id, name, email). New ones get a token; known ones get their name and email
+    updated and no new token (tokens are shown once). An instructor's id is a :class:`Conflict`."""
+    ids = [student_id for student_id, _, _ in students]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise Conflict(f"The roster lists these ids more than once: {', '.join(repeated)}.")
+    existing = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
+    staff = sorted(i for i, u in existing.items() if u.role != Role.STUDENT)
+    if staff:
+        raise Conflict(f"These ids belong to instructors: {', '.join(staff)}.")
+    result = []
+    for student_id, name, email in students:
+        if student_id in existing:
+            user = existing[student_id]
+            user.name, user.email = name, email
+            result.append(Issued(user, None, created=False))
+        else:
+            result.append(create_user(session, name=name, role=Role.STUDENT, user_id=student_id, email=email))
+    session.flush()
+    return result

@@ -1,0 +1,175 @@
+"""``grader serve``, ``grader db upgrade`` and ``grader users create``: the web service's commands.
+
+The embedded SQLite default is migrated by ``serve`` and ``users create`` themselves, so a fresh
+checkout needs no setup; a database named by ``DATABASE_URL`` is migrated only by
+``grader db upgrade`` (deployments decide when schemas change), and ``serve`` refuses to start on
+one that is behind.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from api.config import Settings
+
+console = Console(stderr=True)
+db_app = typer.Typer(help="The service's database.", no_args_is_help=True)
+users_app = typer.Typer(help="Accounts of the service.", no_args_is_help=True)
+
+
+class RoleChoice(StrEnum):
+    instructor = "instructor"
+    student = "student"
+
+
+def _settings() -> Settings:
+    from pydantic import ValidationError
+
+    from api.config import Settings
+
+    try:
+        return Settings.from_env()
+    except ValidationError as error:
+        console.print(f"[red]Invalid configuration:[/red] {error}", highlight=False)
+        raise typer.Exit(code=2) from None
+
+
+def _ready_database(settings: Settings, *, migrate_embedded: bool = True) -> Engine:
+    """The migrated database: the embedded one is migrated here, any other must already be at head."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from api import migrate
+    from api.db import make_engine
+
+    engine = make_engine(settings, for_migrations=True)
+    try:
+        if settings.is_embedded and migrate_embedded:
+            migrate.upgrade(engine)
+        elif not migrate.is_current(engine):
+            console.print(
+                f"[red]The database is not migrated[/red] (at {migrate.current(engine)}, code expects "
+                f"{migrate.head()}). Run [bold]grader db upgrade[/bold] first."
+            )
+            raise typer.Exit(code=1)
+    except SQLAlchemyError as error:
+        console.print(f"[red]Cannot use the database:[/red] {error}", highlight=False)
+        raise typer.Exit(code=1) from None
+    return engine
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply the migrations to the configured database (DATABASE_URL, default ./grader.db)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from api import migrate
+    from api.db import make_engine
+
+    settings = _settings()
+    engine = make_engine(settings, for_migrations=True)
+    try:
+        before = migrate.current(engine)
+        migrate.upgrade(engine, revision)
+        after = migrate.current(engine)
+    except SQLAlchemyError as error:
+        console.print(f"[red]Migration failed:[/red] {error}", highlight=False)
+        raise typer.Exit(code=1) from None
+    finally:
+        engine.dispose()
+    print(f"database at {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+
+
+@users_app.command("create")
+def users_create(
+    role: Annotated[RoleChoice, typer.Option("--role", help="instructor or student")],
+    name: Annotated[str, typer.Option("--name", help="The person's name.")],
+    user_id: Annotated[str | None, typer.Option("--id", help="The account id (default: made from the name).")] = None,
+    email: Annotated[str | None, typer.Option("--email")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"id": ..., "token": ...}.')] = False,
+) -> None:
+    """Create an account and print its API token (shown this once; only its hash is stored)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from api.db import make_engine, make_sessionmaker
+    from api.errors import Conflict
+    from api.models import Role
+    from api.schemas import Email, Identifier, Name
+    from api.users.service import create_user
+
+    try:
+        name = TypeAdapter(Name).validate_python(name)
+        user_id = None if user_id is None else TypeAdapter(Identifier).validate_python(user_id)
+        email = None if email is None else TypeAdapter(Email).validate_python(email)
+    except ValidationError as error:
+        console.print(f"[red]Invalid value:[/red] {error.errors()[0]['msg']}", highlight=False)
+        raise typer.Exit(code=2) from None
+    settings = _settings()
+    _ready_database(settings).dispose()
+    engine = make_engine(settings)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            issued = create_user(session, name=name, role=Role(role.value), user_id=user_id, email=email)
+    except Conflict as error:
+        console.print(f"[red]{error.detail}[/red]", highlight=False)
+        raise typer.Exit(code=1) from None
+    finally:
+        engine.dispose()
+    if as_json:
+        print(json.dumps({"id": issued.user.id, "token": issued.token}))
+    else:
+        print(f"created {role.value} {issued.user.id}")
+        print(f"token (shown once): {issued.token}")
+
+
+def _demo(settings: Settings, host: str, port: int) -> None:
+    from api.bank import Bank
+    from api.db import make_engine, make_sessionmaker
+    from api.demo import load_demo
+
+    engine = make_engine(settings)
+    bank = Bank().sets()
+    with make_sessionmaker(engine).begin() as session:
+        course = load_demo(session, bank=bank)
+    engine.dispose()
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    base = f"http://{shown_host}:{port}"
+    print("Demo course loaded: assignments " + ", ".join(course.assignments))
+    print("Tokens (re-issued on every --demo start):")
+    for user_id, token in course.tokens.items():
+        print(f"  {user_id:16} {token}")
+    assignment = "conv-pool-basics" if "conv-pool-basics" in bank else course.assignments[0]
+    key = bank[assignment].answer_keys()[0]
+    body = json.dumps({"answers": {key: "42"}})
+    student = course.tokens["alice"]
+    print("\nTry (as alice):")
+    print(f"  curl -s {base}/api/v1/assignments/{assignment} -H 'Authorization: Bearer {student}'")
+    print(
+        f"  curl -s -X POST {base}/api/v1/assignments/{assignment}/submissions "
+        f"-H 'Authorization: Bearer {student}' -H 'Content-Type: application/json' -d {shlex.quote(body)}"
+    )
+    print(f"API docs: {base}/docs\n", flush=True)
+
+
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on (0.0.0.0: all).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes.")] = 1,
+    demo: Annotated[bool, typer.Option("--demo", help="Load the demo course and print its tokens.")] = False,
+) -> None:
+    """Run the web service (embedded SQLite ./grader.db unless DATABASE_URL says otherwise)."""
+    import uvicorn
+
+    settings = _settings()
+    _ready_database(settings).dispose()
+    if demo:
+        _demo(settings, host, port)
+    uvicorn.run("api.app:create_app_from_env", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
