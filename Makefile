@@ -20,6 +20,10 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -n 2
 
+## bench: batch-grading throughput (100,000 submissions, 1 and 2 workers)
+bench: $(STAMP)
+	$(PY) -m bench.grading
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 

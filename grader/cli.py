@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import typer
 
+from grader.commands.grading import check, grade
 from grader.commands.problems import problems_app
 from grader.commands.service import db_app, serve, users_app
 
 app = typer.Typer(help="Grade convolutional-network homework.", no_args_is_help=True, add_completion=False)
 app.add_typer(problems_app, name="problems")
+app.command("check")(check)
+app.command("grade")(grade)
 app.command("serve")(serve)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+import sympy
+
 
 class AnswerKind(StrEnum):
     INTEGER = "integer"
@@ -57,3 +59,9 @@ class Layout(StrEnum):
             return shape
         axes = dict(zip(self.value, shape, strict=True))
         return axes.get("C", channels), axes["H"], axes["W"]
+
+
+def formula_symbol(name: str) -> sympy.Symbol:
+    """The one way to make a formula symbol: a reference formula and a student's formula only
+    cancel when their symbols carry the same assumptions (positive integers: sizes and counts)."""
+    return sympy.Symbol(name, positive=True, integer=True)

@@ -7,7 +7,7 @@ from typing import Literal
 
 import sympy
 
-from problems.kinds import AnswerKind
+from problems.kinds import AnswerKind, formula_symbol
 from problems.solvers import counts, sizes
 from problems.types.base import ProblemSpec, Quantity
 
@@ -38,7 +38,7 @@ class FormulaProblem(ProblemSpec):
             return sympy.Integer(term)
         if term not in self.symbols:
             raise ValueError(f"{term!r} is not among the declared symbols {self.symbols}")
-        return sympy.Symbol(term, positive=True, integer=True)
+        return formula_symbol(term)
 
     def solve(self) -> dict[str, Quantity]:
         h, w, m = (self.symbol(t) for t in self.input)

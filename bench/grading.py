@@ -1,0 +1,132 @@
+"""Batch-grading throughput: 100,000 generated submissions of a fixed set (11 parts each),
+mixing right, wrong, oddly typed and unreadable answers, graded through ``grader grade``
+with 1 and 2 workers, next to the time to merely read and JSON-parse the same file.
+
+Run: ``make bench`` (or ``python -m bench.grading --submissions N``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from problems.loader import load_bank
+from problems.render import to_json
+
+SET_ID = "cifar-convnet"
+
+
+def styles(value: Any) -> list[Any]:
+    """The same right answer typed the ways students type it."""
+    if isinstance(value, int):
+        return [value, str(value), f"{value:,}", f"{value:_}", f"$ {value} $", f"Total = {value}"]
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        rows = [" & ".join(map(str, row)) for row in value]
+        return [
+            value,
+            json.dumps(value),
+            "\\begin{bmatrix} " + " \\\\ ".join(rows) + " \\end{bmatrix}",
+            "[" + "\n ".join("[" + " ".join(f"{v}." for v in row) + "]" for row in value) + "]",
+        ]
+    if isinstance(value, list):
+        return [value, " × ".join(map(str, value)), "x".join(map(str, value)), "(" + ", ".join(map(str, value)) + ")"]
+    return [value]
+
+
+def wrong(value: Any, rng: random.Random) -> Any:
+    if isinstance(value, int):
+        return value + rng.choice([-1, 1, value, -value // 2 or 1])
+    if isinstance(value, list) and value and isinstance(value[0], list):
+        return [[v + rng.choice([0, 0, 1]) for v in row] for row in value]
+    if isinstance(value, list):
+        return [v + 1 for v in value]
+    return value
+
+
+JUNK = ["", "idk", "12x", "[[1, 2], [3]]", "9^9^9^9", "((((((((1", "1,2,3,4,5,6,7", "NaN", "∞", "\\frac{1}{0}"]
+
+
+def generate(path: Path, submissions: int, seed: int = 7) -> int:
+    """Write the JSON Lines file; returns the number of part-answers in it."""
+    rng = random.Random(seed)
+    answers = {k: to_json(a.kind, a.value) for k, a in load_bank()[SET_ID].solve().items()}
+    right = {k: styles(v) for k, v in answers.items()}
+    parts = 0
+    with path.open("w", encoding="utf-8") as out:
+        for index in range(submissions):
+            typed = {}
+            for key, value in answers.items():
+                roll = rng.random()
+                if roll < 0.6:
+                    typed[key] = rng.choice(right[key])
+                elif roll < 0.85:
+                    typed[key] = wrong(value, rng)
+                elif roll < 0.95:
+                    typed[key] = rng.choice(JUNK)
+                else:
+                    continue  # unanswered
+                parts += 1
+            out.write(json.dumps({"student": f"s{index:06d}", "answers": typed}) + "\n")
+    return parts
+
+
+def parse_only(path: Path) -> float:
+    started = time.perf_counter()
+    with path.open(encoding="utf-8") as handle:
+        for line in handle:
+            json.loads(line)
+    return time.perf_counter() - started
+
+
+def grade_with(path: Path, workers: int) -> float:
+    started = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "grader.cli",
+            "grade",
+            str(path),
+            "--set",
+            SET_ID,
+            "--workers",
+            str(workers),
+            "--out",
+            str(path.with_suffix(f".out{workers}.jsonl")),
+        ],
+        check=True,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--submissions", type=int, default=100_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "submissions.jsonl"
+        parts = generate(path, args.submissions)
+        parse = parse_only(path)
+        print(
+            f"{args.submissions:,} submissions, {parts:,} part-answers of {SET_ID} ({path.stat().st_size / 1e6:.1f} MB)"
+        )
+        print(f"read + JSON-parse only: {parse:.2f} s ({parts / parse:,.0f} part-answers/s)")
+        for workers in (1, 2):
+            seconds = grade_with(path, workers)
+            rate = parts / seconds
+            print(
+                f"grade, {workers} worker{'s' if workers > 1 else ''}: {seconds:.2f} s ({rate:,.0f} part-answers/s; "
+                f"1,000,000 part-answers in {1e6 / rate:.1f} s; {seconds / parse:.1f}× the parse time)"
+            )
+
+
+if __name__ == "__main__":
+    main()

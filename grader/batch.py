@@ -1,0 +1,142 @@
+"""Batch grading: submission lines in (JSON Lines or CSV), graded records out (JSON Lines,
+CSV or Gradescope results), in input order, across worker processes.
+
+Reading files and drawing progress bars are the command's business; this module turns
+lines into records and records into output rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from grader.engine import grade_submission
+from grader.results import Status
+from problems.sets import ProblemSet
+
+#: Lines sent to a worker at a time: large enough to amortise the hand-over.
+CHUNK = 256
+#: A line longer than this is refused rather than parsed.
+MAX_LINE = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Submission:
+    line: int
+    student: str
+    answers: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class BadLine:
+    line: int
+    reason: str
+
+
+Parsed = Submission | BadLine
+
+
+def parse_jsonl(lines: Iterable[str]) -> Iterator[Parsed]:
+    """``{"student": "...", "answers": {...}}`` per line; blank lines are skipped."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        if len(line) > MAX_LINE:
+            yield BadLine(number, f"line is longer than {MAX_LINE} characters")
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as error:
+            yield BadLine(number, f"not valid JSON ({error.msg} at column {error.colno})")
+            continue
+        yield _submission(number, record)
+
+
+def _submission(number: int, record: Any) -> Parsed:
+    if not isinstance(record, dict):
+        return BadLine(number, "expected an object with 'student' and 'answers'")
+    student, answers = record.get("student"), record.get("answers")
+    if not isinstance(student, str | int) or isinstance(student, bool) or str(student).strip() == "":
+        return BadLine(number, "'student' must be a non-empty string")
+    if not isinstance(answers, dict):
+        return BadLine(number, "'answers' must be an object mapping answer keys to answers")
+    return Submission(number, str(student), answers)
+
+
+def parse_csv(text: Iterable[str]) -> Iterator[Parsed]:
+    """A ``student`` column and one column per answer key; empty cells are unanswered."""
+    reader = csv.reader(text)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return
+    except csv.Error as error:
+        yield BadLine(1, f"unreadable CSV header ({error})")
+        return
+    if "student" not in header:
+        yield BadLine(1, "the header has no 'student' column")
+        return
+    column = header.index("student")
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield BadLine(reader.line_num, f"unreadable CSV row ({error})")
+            continue
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            yield BadLine(reader.line_num, f"{len(row)} cells for {len(header)} columns")
+            continue
+        answers = {key: cell for i, (key, cell) in enumerate(zip(header, row, strict=True)) if i != column and cell}
+        yield _submission(reader.line_num, {"student": row[column], "answers": answers})
+
+
+def grade_record(problem_set: ProblemSet, submission: Submission) -> dict[str, Any]:
+    """One JSON Lines output record, as the contract fixes it."""
+    graded = grade_submission(problem_set, submission.answers, student=submission.student)
+    record: dict[str, Any] = {
+        "student": submission.student,
+        "set": problem_set.id,
+        "score": graded.score,
+        "max_score": graded.max_score,
+        "parts": {key: part.to_json() for key, part in graded.parts.items()},
+    }
+    if graded.unknown_keys:
+        record["unknown_keys"] = list(graded.unknown_keys)
+    return record
+
+
+def csv_header(keys: list[str]) -> list[str]:
+    return ["student", "score", "max_score", *keys]
+
+
+def csv_row(record: dict[str, Any], keys: list[str]) -> list[Any]:
+    return [record["student"], record["score"], record["max_score"], *(record["parts"][k]["score"] for k in keys)]
+
+
+def to_csv_line(cells: list[Any]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerow(cells)
+    return buffer.getvalue()
+
+
+def gradescope_result(record: dict[str, Any]) -> dict[str, Any]:
+    """A Gradescope ``results.json``: one test per answer key."""
+    tests = [
+        {
+            "name": key,
+            "score": part["score"],
+            "max_score": part["max_score"],
+            "status": "passed" if part["status"] == Status.CORRECT else "failed",
+            "output": part["feedback"],
+        }
+        for key, part in record["parts"].items()
+    ]
+    return {"score": record["score"], "tests": tests}

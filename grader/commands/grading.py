@@ -1,0 +1,155 @@
+"""``grader check`` (one answer) and ``grader grade`` (a file of submissions)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from grader import batch
+from grader.commands.problems import find_set
+from grader.engine import grade_submission
+from problems.sets import ProblemSet
+
+console = Console(stderr=True)
+
+
+def check(
+    set_id: Annotated[str, typer.Argument(metavar="SET")],
+    key: Annotated[str, typer.Argument(metavar="KEY")],
+    answer: Annotated[str, typer.Argument(metavar="ANSWER")],
+    student: Annotated[str | None, typer.Option("--student", help="Grade against this student's variant.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the graded part as JSON.")] = False,
+) -> None:
+    """Grade one answer and print the graded part."""
+    problem_set = find_set(set_id)
+    if key not in problem_set.answer_keys():
+        console.print(f"[red]No key {key!r} in {set_id}.[/red] Keys: {', '.join(problem_set.answer_keys())}")
+        raise typer.Exit(code=2)
+    part = grade_submission(problem_set, {key: answer}, student=student).parts[key]
+    if as_json:
+        print(json.dumps({"key": key, **part.to_json()}))
+        return
+    print(f"{key}: {part.status.value} ({part.score:g}/{part.max_score:g})")
+    if part.read_as:
+        print(f"read as: {part.read_as}")
+    print(part.feedback)
+    if part.misconception:
+        print(f"mistake: {part.misconception}")
+
+
+_worker_set: ProblemSet | None = None
+
+
+def _start_worker(set_id: str) -> None:
+    global _worker_set
+    _worker_set = find_set(set_id)
+
+
+def _grade_chunk(chunk: list[batch.Submission]) -> list[dict[str, Any]]:
+    assert _worker_set is not None
+    return [batch.grade_record(_worker_set, submission) for submission in chunk]
+
+
+def grade(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="JSON Lines or CSV.")],
+    set_id: Annotated[str, typer.Option("--set", help="The problem set the answers are for.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Output file (a folder for gradescope); default stdout.")
+    ] = None,
+    output_format: Annotated[str, typer.Option("--format", help="csv, jsonl or gradescope.")] = "jsonl",
+    workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes.")] = 1,
+) -> None:
+    """Batch grading with a progress bar; output in input order. Malformed lines are reported and skipped."""
+    if output_format not in ("csv", "jsonl", "gradescope"):
+        console.print(f"[red]Unknown format {output_format!r}:[/red] use csv, jsonl or gradescope.")
+        raise typer.Exit(code=2)
+    if output_format == "gradescope" and out is None:
+        console.print("[red]--format gradescope writes one results.json per student: give --out FOLDER.[/red]")
+        raise typer.Exit(code=2)
+    problem_set = find_set(set_id)
+    keys = problem_set.answer_keys()
+    with file.open(encoding="utf-8", newline="") as handle:
+        first = handle.read(1)
+        handle.seek(0)
+        parsed = batch.parse_jsonl(handle) if first in "{" else batch.parse_csv(handle)
+        submissions: list[batch.Submission] = []
+        for item in parsed:
+            if isinstance(item, batch.BadLine):
+                console.print(f"{file}:{item.line}: skipped: {item.reason}", highlight=False, markup=False)
+            else:
+                submissions.append(item)
+    chunks = [submissions[i : i + batch.CHUNK] for i in range(0, len(submissions), batch.CHUNK)]
+    writer = _Writer(output_format, out, keys)
+    with _progress(len(submissions)) as progress:
+        task = progress.add_task("grading", total=len(submissions))
+        if workers == 1:
+            _start_worker(set_id)
+            results = map(_grade_chunk, chunks)
+            _drain(results, writer, progress, task)
+        else:
+            with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(set_id,)) as pool:
+                _drain(pool.map(_grade_chunk, chunks), writer, progress, task)
+    writer.close()
+    console.print(f"graded {len(submissions)} submissions of {set_id}", highlight=False)
+
+
+def _drain(results: Any, writer: _Writer, progress: Progress, task: Any) -> None:
+    for records in results:
+        for record in records:
+            writer.write(record)
+        progress.advance(task, len(records))
+
+
+def _progress(total: int) -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    )
+
+
+class _Writer:
+    """Writes records in the chosen format as they arrive, so memory stays flat."""
+
+    def __init__(self, output_format: str, out: Path | None, keys: list[str]):
+        self.format, self.out, self.keys = output_format, out, keys
+        if output_format == "gradescope":
+            assert out is not None
+            out.mkdir(parents=True, exist_ok=True)
+            self.stream = None
+        else:
+            self.stream = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+            if output_format == "csv":
+                self.stream.write(batch.to_csv_line(batch.csv_header(keys)))
+
+    def write(self, record: dict[str, Any]) -> None:
+        if self.format == "jsonl":
+            self.stream.write(json.dumps(record, separators=(",", ":")) + "\n")
+        elif self.format == "csv":
+            self.stream.write(batch.to_csv_line(batch.csv_row(record, self.keys)))
+        else:
+            folder = self.out / _safe_name(record["student"])
+            folder.mkdir(exist_ok=True)
+            (folder / "results.json").write_text(json.dumps(batch.gradescope_result(record), indent=1))
+
+    def close(self) -> None:
+        if self.stream is not None and self.stream is not sys.stdout:
+            self.stream.close()
+        elif self.stream is sys.stdout:
+            sys.stdout.flush()
+
+
+def _safe_name(student: str) -> str:
+    """A folder name from a student id: no path separators, no dot-only names."""
+    cleaned = "".join(c if c.isalnum() or c in "-_.@" else "_" for c in student)[:100]
+    return cleaned if cleaned.strip(".") else "_"

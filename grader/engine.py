@@ -1,0 +1,153 @@
+"""The grading engine's front door: a whole submission graded against a problem set.
+
+Pure: no files, no database, no web. Reading and grading are two steps: every answer is
+read first (so a later part can use an earlier answer for follow-through credit), then
+compared with its reference value, with the known mistakes, and with the value that follows
+from the student's own earlier answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from fractions import Fraction
+from typing import Any
+
+from grader.grading.compare import NOT_RIGHT, Comparison, compare
+from grader.grading.mistakes import EXPLANATIONS
+from grader.grading.reference import PartReference, SetReference, reference_for
+from grader.reading import Number, Read, Unreadable, read_answer
+from grader.results import GradedPart, GradedSubmission, PreviewedPart, Status
+from problems.sets import ProblemSet
+
+Reading = Read | Unreadable | None
+
+
+def grade_submission(
+    problem_set: ProblemSet, answers: Mapping[str, Any], *, student: str | None = None
+) -> GradedSubmission:
+    """Grade every part of the set (missing answers are ``unanswered``); report unknown keys."""
+    reference = reference_for(problem_set, student)
+    reads = _read_all(reference, answers)
+    graded: dict[str, GradedPart] = {}
+    for key, part_reference in reference.parts.items():
+        try:
+            graded[key] = _grade(key, part_reference, reads, graded, reference)
+        except Exception:
+            graded[key] = GradedPart(
+                key,
+                0.0,
+                part_reference.answer.part.points,
+                Status.INVALID,
+                "This answer could not be graded; ask your instructor to look at it.",
+            )
+    return GradedSubmission(problem_set.id, graded, _unknown(reference, answers))
+
+
+def preview_submission(
+    problem_set: ProblemSet, answers: Mapping[str, Any], *, student: str | None = None
+) -> tuple[dict[str, PreviewedPart], tuple[str, ...]]:
+    """How each answer was read (or why it could not be), and the keys the set does not have."""
+    reference = reference_for(problem_set, student)
+    previews: dict[str, PreviewedPart] = {}
+    for key, reading in _read_all(reference, answers).items():
+        if reading is None:
+            previews[key] = PreviewedPart(key, readable=False, reason="No answer given.", answered=False)
+        elif isinstance(reading, Unreadable):
+            previews[key] = PreviewedPart(key, readable=False, reason=reading.reason)
+        else:
+            previews[key] = PreviewedPart(key, readable=True, read_as=reading.shown)
+    return previews, _unknown(reference, answers)
+
+
+def is_blank(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def _read_all(reference: SetReference, answers: Mapping[str, Any]) -> dict[str, Reading]:
+    reads: dict[str, Reading] = {}
+    for key, part_reference in reference.parts.items():
+        raw = answers.get(key)
+        answer = part_reference.answer
+        reads[key] = (
+            None if is_blank(raw) else read_answer(raw, answer.kind, part_reference.symbols, answer.part.layout)
+        )
+    return reads
+
+
+def _unknown(reference: SetReference, answers: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(key for key in answers if key not in reference.parts)
+
+
+def _grade(
+    key: str, ref: PartReference, reads: dict[str, Reading], graded: dict[str, GradedPart], reference: SetReference
+) -> GradedPart:
+    answer, reading = ref.answer, reads[key]
+    part, points = answer.part, answer.part.points
+    if reading is None:
+        return GradedPart(key, 0.0, points, Status.UNANSWERED, "No answer given.")
+    if isinstance(reading, Unreadable):
+        return GradedPart(key, 0.0, points, Status.INVALID, reading.reason)
+    verdict = compare(answer.kind, answer.value, reading.value, part)
+    if verdict.right:
+        return GradedPart(key, points, points, Status.CORRECT, verdict.feedback, None, reading.shown, verdict.tolerance)
+    carried = _carried_forward(key, ref, reads, graded, reference)
+    if carried is not None:
+        return GradedPart(
+            key,
+            round(points * part.follow_credit, 6),
+            points,
+            Status.CORRECT if part.follow_credit >= 1 else Status.PARTIAL,
+            carried,
+            None,
+            reading.shown,
+            verdict.tolerance,
+            follow_through=True,
+        )
+    code = verdict.misconception or next(
+        (c for c, value in ref.mistakes if compare(answer.kind, value, reading.value, part).right), None
+    )
+    feedback = _explained(verdict, code)
+    share = max(0.0, min(verdict.share, 1.0))
+    status = Status.PARTIAL if share > 0 else Status.INCORRECT
+    return GradedPart(key, round(points * share, 6), points, status, feedback, code, reading.shown, verdict.tolerance)
+
+
+def _explained(verdict: Comparison, code: str | None) -> str:
+    """The feedback with the named mistake's explanation: the comparison's own detail after it,
+    or a generic "not right" replaced by it."""
+    if code is None:
+        return verdict.feedback
+    explanation = EXPLANATIONS[code]
+    if verdict.misconception:
+        return f"{explanation} {verdict.feedback}".strip()
+    return explanation if verdict.feedback == NOT_RIGHT else f"{verdict.feedback} {explanation}"
+
+
+def _carried_forward(
+    key: str, ref: PartReference, reads: dict[str, Reading], graded: dict[str, GradedPart], reference: SetReference
+) -> str | None:
+    """Feedback for an answer that is right given the student's own wrong earlier answers."""
+    wrong = [
+        k
+        for k in ref.answer.part.follows
+        if k in graded and graded[k].status in (Status.INCORRECT, Status.PARTIAL) and isinstance(reads[k], Read)
+    ]
+    if not wrong:
+        return None
+    given = {k: _solver_value(reads[k].value) for k in wrong}  # type: ignore[union-attr]
+    value = reference.problem_set.follow_through(key, given, reference.student)
+    reading = reads[key]
+    if value is None or not isinstance(reading, Read):
+        return None
+    if not compare(ref.answer.kind, value, reading.value, ref.answer.part).right:
+        return None
+    earlier = ", ".join(wrong)
+    return f"Right for your own answer to {earlier}, which was not: credit carried forward."
+
+
+def _solver_value(value: Any) -> Any:
+    """A read value in the form the solvers compute with (a percentage stays in percent)."""
+    if isinstance(value, Number):
+        number = value.value
+        return number.numerator if number.denominator == 1 else Fraction(number)
+    return value

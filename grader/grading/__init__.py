@@ -1,0 +1,1 @@
+"""Grading: comparing read answers with reference values, naming mistakes, carrying errors forward."""

@@ -1,0 +1,220 @@
+"""Comparing a read answer with a reference value, one small function per answer kind.
+
+Comparison never sees text: it gets values from ``grader.reading``. It returns the share of
+the part earned and a sentence a student can act on, without giving the answer away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import sympy
+
+from grader.reading import Number
+from problems.kinds import AnswerKind
+from problems.parts import DEFAULT_REAL_TOLERANCE, Part, Tolerance
+
+#: Matrix elements are compared with this tolerance unless the part sets one (average pooling
+#: gives fractions a student rounds).
+MATRIX_TOLERANCE = Tolerance(rel=5e-3, abs=5e-3)
+#: How many wrong positions feedback lists before it summarises.
+LISTED = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    share: float
+    feedback: str
+    tolerance: str | None = None
+    misconception: str | None = None
+
+    @property
+    def right(self) -> bool:
+        return self.share >= 1.0
+
+
+RIGHT = Comparison(1.0, "Correct.")
+#: Feedback with nothing more specific to say; a named mistake's explanation replaces it.
+NOT_RIGHT = "Not right."
+
+
+def compare(kind: AnswerKind, expected: Any, got: Any, part: Part) -> Comparison:
+    """Dispatch on the kind; every kind has exactly one comparer."""
+    return COMPARERS[kind](expected, got, part)
+
+
+def _integer(expected: Any, got: Number, part: Part) -> Comparison:
+    value = got.value
+    if value == expected:
+        return RIGHT
+    if value.denominator != 1:
+        return Comparison(0.0, "Not right: this count is a whole number.")
+    if expected and abs(value - expected) <= abs(expected) * Fraction(1, 100):
+        return Comparison(0.0, "Close, but not exact: a count must be exact. Recheck the arithmetic.")
+    return Comparison(0.0, NOT_RIGHT)
+
+
+def tolerance_of(part: Part, default: Tolerance = DEFAULT_REAL_TOLERANCE) -> Tolerance:
+    return part.tolerance or default
+
+
+def within(expected: float, got: float, tolerance: Tolerance) -> bool:
+    return abs(got - expected) <= max(tolerance.abs, tolerance.rel * abs(expected))
+
+
+def describe_tolerance(tolerance: Tolerance) -> str:
+    parts = []
+    if tolerance.rel:
+        parts.append(f"±{tolerance.rel * 100:g}% relative")
+    if tolerance.abs:
+        parts.append(f"±{tolerance.abs:g} absolute")
+    return " or ".join(parts) or "exact"
+
+
+def _real(expected: Any, got: Number, part: Part) -> Comparison:
+    tolerance = tolerance_of(part)
+    value = float(got.value / 100 if got.percent else got.value)
+    note = describe_tolerance(tolerance)
+    if within(float(expected), value, tolerance):
+        return Comparison(1.0, "Correct.", note)
+    return Comparison(0.0, NOT_RIGHT, note)
+
+
+def _percent(expected: Any, got: Number, part: Part) -> Comparison:
+    tolerance = tolerance_of(part)
+    value, note = float(got.value), describe_tolerance(tolerance)
+    if within(float(expected), value, tolerance):
+        return Comparison(1.0, "Correct.", note)
+    if not got.percent and within(float(expected) / 100, value, tolerance):
+        return Comparison(0.0, "", note, "percent-vs-fraction")
+    return Comparison(0.0, NOT_RIGHT, note)
+
+
+def _positions(wrong: np.ndarray) -> str:
+    cells = [", ".join(str(int(i) + 1) for i in index) for index in np.argwhere(wrong)[:LISTED]]
+    more = int(wrong.sum()) - len(cells)
+    text = "; ".join(f"({c})" for c in cells)
+    return text + (f" and {more} more" if more > 0 else "")
+
+
+def _array(expected: Any, got: np.ndarray, part: Part) -> Comparison:
+    expected = np.asarray(expected, dtype=np.float64)
+    got = np.asarray(got, dtype=np.float64)
+    if got.shape != expected.shape:
+        return Comparison(
+            0.0,
+            f"Your answer is {_dims(got.shape)} but the answer is {_dims(expected.shape)}: "
+            "check the output size before the values.",
+        )
+    tolerance = tolerance_of(part, MATRIX_TOLERANCE)
+    wrong = np.abs(got - expected) > np.maximum(tolerance.abs, tolerance.rel * np.abs(expected))
+    count = int(wrong.sum())
+    if count == 0:
+        return RIGHT
+    total = expected.size
+    axes = "row, column" if expected.ndim == 2 else "channel, row, column"
+    feedback = f"{total - count} of {total} elements are right; check ({axes}) {_positions(wrong)}."
+    share = (total - count) / total if part.partial else 0.0
+    return Comparison(share, feedback)
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    return "×".join(map(str, shape))
+
+
+def _shape(expected: tuple[int, ...], got: tuple[int, ...], part: Part) -> Comparison:
+    expected, got = tuple(expected), tuple(got)
+    if got == expected:
+        return RIGHT
+    axes = part.layout.value if len(expected) == len(part.layout.value) else None
+    if len(got) != len(expected):
+        form = "×".join(axes) if axes else f"{len(expected)} sizes"
+        return Comparison(0.0, f"The answer has {len(expected)} sizes ({form}); yours has {len(got)}.")
+    if sorted(got) == sorted(expected):
+        if axes and "C" in axes:
+            return Comparison(0.0, f"Write them as {' × '.join(axes)}.", None, "channel-order")
+        return Comparison(0.0, "The sizes are right but in the wrong order.")
+    if axes:
+        wrong = [name for name, a, b in zip(axes, got, expected, strict=True) if a != b]
+        names = {"C": "channel count", "H": "height", "W": "width"}
+        right = [names[a] for a in axes if a not in wrong]
+        if right:
+            return Comparison(
+                0.0,
+                f"The {' and '.join(right)} {'is' if len(right) == 1 else 'are'} right, "
+                f"but not the {' and '.join(names[w] for w in wrong)}.",
+            )
+    return Comparison(0.0, NOT_RIGHT)
+
+
+def _shape_list(expected: list[tuple[int, ...]], got: list[tuple[int, ...]], part: Part) -> Comparison:
+    if len(got) != len(expected):
+        return Comparison(0.0, f"The answer lists {len(expected)} shapes; yours lists {len(got)}.")
+    verdicts = [_shape(e, g, part) for e, g in zip(expected, got, strict=True)]
+    wrong = [i + 1 for i, v in enumerate(verdicts) if not v.right]
+    if not wrong:
+        return RIGHT
+    share = (len(expected) - len(wrong)) / len(expected) if part.partial else 0.0
+    codes = {v.misconception for v in verdicts if v.misconception}
+    feedback = f"{len(expected) - len(wrong)} of {len(expected)} shapes are right; check number {_listing(wrong)}."
+    return Comparison(share, feedback, None, codes.pop() if len(codes) == 1 else None)
+
+
+def _listing(numbers: list[int]) -> str:
+    return ", ".join(map(str, numbers[:LISTED])) + (" and more" if len(numbers) > LISTED else "")
+
+
+@lru_cache(maxsize=4096)
+def equivalent(first: sympy.Expr, second: sympy.Expr) -> bool:
+    """Algebraic equivalence: the difference expands to zero (both are polynomials here);
+    a random exact substitution settles what expansion leaves (floors, fractions)."""
+    difference = sympy.expand(first - second)
+    if difference == 0:
+        return True
+    symbols = sorted(difference.free_symbols, key=str)
+    for trial in range(3):
+        point = {s: 7 + 13 * trial + 5 * i for i, s in enumerate(symbols)}
+        if difference.subs(point) != 0:
+            return False
+    return True
+
+
+def _formula(expected: sympy.Expr, got: sympy.Expr, part: Part) -> Comparison:
+    if equivalent(expected, got):
+        return RIGHT
+    missing = sorted(str(s) for s in expected.free_symbols - got.free_symbols)
+    extra = sorted(str(s) for s in got.free_symbols - expected.free_symbols)
+    if missing:
+        return Comparison(0.0, f"Not equivalent: the answer depends on {', '.join(missing)}, yours does not.")
+    if extra:
+        return Comparison(0.0, f"Not equivalent: the answer does not depend on {', '.join(extra)}.")
+    return Comparison(0.0, "Not equivalent to the answer.")
+
+
+def _formula_shape(expected: tuple[sympy.Expr, ...], got: tuple[sympy.Expr, ...], part: Part) -> Comparison:
+    if len(got) != len(expected):
+        return Comparison(0.0, f"The answer has {len(expected)} sizes; yours has {len(got)}.")
+    wrong = [i + 1 for i, (e, g) in enumerate(zip(expected, got, strict=True)) if not equivalent(e, g)]
+    if not wrong:
+        return RIGHT
+    if sorted(map(str, got)) == sorted(map(str, expected)):
+        return Comparison(0.0, "Write them as H × W × C.", None, "channel-order")
+    return Comparison(0.0, f"Size number {_listing(wrong)} is not right.")
+
+
+COMPARERS = {
+    AnswerKind.INTEGER: _integer,
+    AnswerKind.REAL: _real,
+    AnswerKind.PERCENT: _percent,
+    AnswerKind.MATRIX: _array,
+    AnswerKind.TENSOR: _array,
+    AnswerKind.SHAPE: _shape,
+    AnswerKind.SHAPE_LIST: _shape_list,
+    AnswerKind.FORMULA: _formula,
+    AnswerKind.FORMULA_SHAPE: _formula_shape,
+}
+assert set(COMPARERS) == set(AnswerKind), "every answer kind needs a comparer"

@@ -1,0 +1,46 @@
+"""The known mistakes: what each code means to a student, and the mistakes recognised from
+the value alone (the others come from the solvers run under a mistaken assumption)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from problems.kinds import AnswerKind
+from problems.parts import Part
+
+EXPLANATIONS: dict[str, str] = {
+    "kernel-not-flipped": "This is the cross-correlation: a true convolution flips the kernel by 180° before "
+    "sliding it.",
+    "kernel-flipped": "You flipped the kernel, but convolution in deep learning slides the kernel as given "
+    "(cross-correlation).",
+    "output-size-rounding": "The output size rounds down, ⌊(n + 2p − k)/s⌋ + 1: a window that does not fit is dropped.",
+    "missing-plus-one": "The size formula ends in +1: ⌊(n + 2p − k)/s⌋ + 1 counts the first window too.",
+    "padding-ignored": "The padding was left out: it adds p zeros on every side of the input.",
+    "padding-one-side": "Padding goes on both sides: the input grows by 2p, not p.",
+    "bias-omitted": "The biases are missing: add one bias per output channel (or output unit).",
+    "bias-extra": "This layer has no bias: count the weights only.",
+    "input-channels-ignored": "A filter spans every input channel: it has K×K×C_in weights, not K×K.",
+    "receptive-field-local-stride": "The receptive field grows by (k − 1) times the product of all earlier strides, "
+    "not the previous layer's stride alone.",
+    "channel-order": "The sizes are right but in the wrong order.",
+    "yolo-classes-per-box": "YOLOv1 predicts one set of class probabilities per grid cell, not per box: 5B + C.",
+    "yolo-classes-per-cell": "From YOLOv2 on, every anchor box carries its own class scores: A·(5 + C).",
+    "macs-vs-flops": "Multiply-accumulates and FLOPs differ by a factor of 2 (one MAC is a multiply and an add): "
+    "check which one the question asks for.",
+    "transposed-size-formula": "A transposed convolution enlarges: (n − 1)·s − 2p + k, not the convolution formula.",
+    "pooling-type-swapped": "These are the values of the other pooling type: max pooling keeps the largest value, "
+    "average pooling the mean.",
+    "percent-vs-fraction": "Give the reduction as a percentage (like 95.2%), not as a fraction.",
+}
+
+
+def value_mistakes(part: Part, kind: AnswerKind, expected: Any) -> list[tuple[str, Any]]:
+    """Mistakes recognised from the value alone: FLOPs given for MACs and the reverse."""
+    if kind is not AnswerKind.INTEGER or not isinstance(part.quantity, str):
+        return []
+    asked = part.quantity.split(".")[0]
+    if asked == "macs":
+        return [("macs-vs-flops", 2 * expected)]
+    if asked == "flops" and expected % 2 == 0:
+        return [("macs-vs-flops", expected // 2)]
+    return []

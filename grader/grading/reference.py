@@ -1,0 +1,77 @@
+"""Everything needed to grade one set variant, computed once: the reference answers and,
+per key, the answers each known mistake produces."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from grader.grading.mistakes import value_mistakes
+from problems.kinds import AnswerKind
+from problems.sets import Answer, ProblemSet
+
+#: Set variants kept ready; a randomized set has one per student.
+CACHE_SIZE = 2048
+
+
+@dataclass(frozen=True)
+class PartReference:
+    answer: Answer
+    symbols: tuple[str, ...]
+    #: (code, value) pairs: what each known mistake answers here, where it differs from the answer.
+    mistakes: tuple[tuple[str, Any], ...]
+
+
+@dataclass(frozen=True)
+class SetReference:
+    problem_set: ProblemSet
+    student: str | None
+    parts: dict[str, PartReference]
+
+
+_cache: OrderedDict[tuple[str, str, str | None], SetReference] = OrderedDict()
+
+
+def reference_for(problem_set: ProblemSet, student: str | None = None) -> SetReference:
+    """The (cached) reference of a set for one student; fixed sets share one for everybody."""
+    variant_of = student if problem_set.randomized else None
+    key = (problem_set.id, problem_set.version, variant_of)
+    if key in _cache:
+        _cache.move_to_end(key)
+        return _cache[key]
+    reference = _build(problem_set, variant_of)
+    _cache[key] = reference
+    if len(_cache) > CACHE_SIZE:
+        _cache.popitem(last=False)
+    return reference
+
+
+def _build(problem_set: ProblemSet, student: str | None) -> SetReference:
+    answers = problem_set.solve(student)
+    mistaken = {code: problem_set.solve(student, mistake=code) for code in problem_set.mistake_codes(student)}
+    symbols = {}
+    for problem in problem_set.variant(student).problems:
+        for part in problem.parts:
+            declared = part.symbols or getattr(problem.spec, "symbols", None) or []
+            symbols[problem.key(part)] = tuple(declared)
+    parts = {}
+    for key, answer in answers.items():
+        found = [
+            (code, values[key].value)
+            for code, values in mistaken.items()
+            if key in values and not _same(answer.kind, values[key].value, answer.value)
+        ]
+        found += value_mistakes(answer.part, answer.kind, answer.value)
+        parts[key] = PartReference(answer, symbols[key], tuple(found))
+    return SetReference(problem_set, student, parts)
+
+
+def _same(kind: AnswerKind, first: Any, second: Any) -> bool:
+    if kind in (AnswerKind.MATRIX, AnswerKind.TENSOR):
+        return np.shape(first) == np.shape(second) and bool(np.allclose(first, second))
+    if kind in (AnswerKind.FORMULA, AnswerKind.FORMULA_SHAPE):
+        return str(first) == str(second)
+    return first == second

@@ -1,0 +1,109 @@
+"""Reading answers: text (or JSON) → a value of the part's kind, or the reason it could not be
+read, with the form that is expected. Pure and bounded: no ``eval``, limits on size, depth,
+exponents and formula degree; nothing raises out of ``read_answer``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Any
+
+import sympy
+
+from grader.reading.arrays import as_matrix, as_tensor, read_array, show_array
+from grader.reading.expression import formula
+from grader.reading.forms import expected_form
+from grader.reading.numbers import read_number
+from grader.reading.shapes import read_formula_shape, read_shape, read_shape_list
+from grader.reading.text import check_size, plain, result_part
+from grader.reading.values import Number, Read, ReadError, Unreadable
+from problems.kinds import AnswerKind, Layout
+
+__all__ = ["Number", "Read", "Unreadable", "read_answer"]
+
+Reader = Callable[[Any, tuple[str, ...]], tuple[Any, str]]
+
+
+def _number(raw: Any, symbols: tuple[str, ...]) -> tuple[Number, str]:
+    number = read_number(raw)
+    return number, str(number)
+
+
+def _matrix(raw: Any, symbols: tuple[str, ...]) -> tuple[Any, str]:
+    array = as_matrix(read_array(raw))
+    array.setflags(write=False)
+    return array, show_array(array)
+
+
+def _tensor(raw: Any, symbols: tuple[str, ...]) -> tuple[Any, str]:
+    array = as_tensor(read_array(raw))
+    array.setflags(write=False)
+    return array, show_array(array)
+
+
+def _shape(raw: Any, symbols: tuple[str, ...]) -> tuple[tuple[int, ...], str]:
+    shape = read_shape(raw)
+    return shape, " × ".join(map(str, shape))
+
+
+def _shape_list(raw: Any, symbols: tuple[str, ...]) -> tuple[list[tuple[int, ...]], str]:
+    shapes = read_shape_list(raw)
+    return shapes, "; ".join(" × ".join(map(str, shape)) for shape in shapes)
+
+
+def _formula(raw: Any, symbols: tuple[str, ...]) -> tuple[sympy.Expr, str]:
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise ReadError("A formula is expected, as text.")
+    text = result_part(plain(check_size(str(raw), 1_000)))
+    expression = formula(text, symbols)
+    return expression, show_formula(expression)
+
+
+def _formula_shape(raw: Any, symbols: tuple[str, ...]) -> tuple[tuple[sympy.Expr, ...], str]:
+    sides = read_formula_shape(raw, symbols)
+    return sides, " × ".join(show_formula(side) for side in sides)
+
+
+def show_formula(expression: sympy.Expr) -> str:
+    """``H*K**2*M`` written as ``H·K^2·M``."""
+    return sympy.sstr(expression).replace("**", "^").replace("*", "·")
+
+
+READERS: dict[AnswerKind, Reader] = {
+    AnswerKind.INTEGER: _number,
+    AnswerKind.REAL: _number,
+    AnswerKind.PERCENT: _number,
+    AnswerKind.MATRIX: _matrix,
+    AnswerKind.TENSOR: _tensor,
+    AnswerKind.SHAPE: _shape,
+    AnswerKind.SHAPE_LIST: _shape_list,
+    AnswerKind.FORMULA: _formula,
+    AnswerKind.FORMULA_SHAPE: _formula_shape,
+}
+assert set(READERS) == set(AnswerKind), "every answer kind needs a reader"
+
+
+def read_answer(
+    raw: Any, kind: AnswerKind, symbols: tuple[str, ...] = (), layout: Layout | None = None
+) -> Read | Unreadable:
+    """Read one answer as ``kind``; never raises. Text answers are cached: a class types the
+    same right answer many times over."""
+    if isinstance(raw, str):
+        return _read_text(raw, kind, symbols, layout)
+    return _read(raw, kind, symbols, layout)
+
+
+@lru_cache(maxsize=16_384)
+def _read_text(raw: str, kind: AnswerKind, symbols: tuple[str, ...], layout: Layout | None) -> Read | Unreadable:
+    return _read(raw, kind, symbols, layout)
+
+
+def _read(raw: Any, kind: AnswerKind, symbols: tuple[str, ...], layout: Layout | None) -> Read | Unreadable:
+    try:
+        value, shown = READERS[kind](raw, symbols)
+    except ReadError as error:
+        return Unreadable(f"{error} {expected_form(kind, symbols, layout)}")
+    except (ValueError, ArithmeticError, TypeError, RecursionError, MemoryError, sympy.SympifyError):
+        return Unreadable(f"This answer could not be read. {expected_form(kind, symbols, layout)}")
+    return Read(value, shown)

@@ -1,0 +1,207 @@
+"""Matrices and stacks of matrices as students write them: JSON lists, Python and numpy
+printouts (with or without commas, spacing lost as in ``[1.-1.-1. 4.]``), ``np.array(...)``,
+rows on lines, and LaTeX ``bmatrix``/``pmatrix``/``array`` environments (several for a stack).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+
+from grader.reading.expression import evaluate
+from grader.reading.text import check_size, plain
+from grader.reading.values import MAX_ELEMENTS, ReadError, show_number
+
+MAX_ARRAY_DEPTH = 4
+
+_ENVIRONMENT = re.compile(
+    r"\\begin\{(?P<env>[a-zA-Z]*matrix\*?|array)\}(?:\{[^{}]*\})?(?P<body>.*?)\\end\{(?P=env)\}", re.DOTALL
+)
+_WRAPPER = re.compile(r"^\s*(?:np\.|numpy\.|torch\.)?(?:array|tensor|matrix|Matrix|asarray)\s*\(", re.IGNORECASE)
+_DTYPE = re.compile(r",\s*(?:dtype|device|requires_grad)\s*=[^\])]*\)\s*$")
+_PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+#: Numbers packed together by a lost printout spacing: 1.-1.-1. reads as 1, −1, −1.
+_PACKED = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?:/\d+)?)")
+_ROW_BREAK = re.compile(r"\n|;|\\\\")
+_CELL_BREAK = re.compile(r"[,&|\s]+")
+
+
+def read_array(raw: Any) -> np.ndarray:
+    """Any supported form as a float array (1 to 4 dimensions)."""
+    if isinstance(raw, list):
+        return _to_array(_checked(raw, 1, [0]))
+    if not isinstance(raw, str):
+        raise ReadError("A matrix is expected: a list of rows.")
+    text = check_size(raw)
+    if "\\begin" in text:
+        return _latex(text)
+    if "..." in text or "…" in text:
+        raise ReadError("The printout is abbreviated (…): give every element.")
+    text = _unwrap(text)
+    if "[" in text:
+        return _to_array(_brackets(text))
+    if text.lstrip().startswith("("):
+        return _to_array(_brackets(text.replace("(", "[").replace(")", "]")))
+    return _to_array(_rows(text))
+
+
+def as_matrix(array: np.ndarray) -> np.ndarray:
+    """A 2-D matrix: a single row stays a row; leading axes of size one are dropped."""
+    while array.ndim > 2 and array.shape[0] == 1:
+        array = array[0]
+    return array.reshape(1, -1) if array.ndim == 1 else array
+
+
+def as_tensor(array: np.ndarray) -> np.ndarray:
+    """Channels first; a batch axis of size one is dropped."""
+    while array.ndim > 3 and array.shape[0] == 1:
+        array = array[0]
+    return array
+
+
+def show_array(array: np.ndarray) -> str:
+    """Nested rows as they were read."""
+    if array.ndim == 1:
+        return "[" + ", ".join(show_number(float(v)).replace(",", "") for v in array) + "]"
+    return "[" + ", ".join(show_array(sub) for sub in array) + "]"
+
+
+def _checked(items: list[Any], depth: int, count: list[int]) -> list[Any]:
+    """A JSON list with numbers (or numbers as strings) as leaves, within the size limits."""
+    if depth > MAX_ARRAY_DEPTH:
+        raise ReadError(f"Lists nested deeper than {MAX_ARRAY_DEPTH} levels are not a matrix.")
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, list):
+            out.append(_checked(item, depth + 1, count))
+            continue
+        count[0] += 1
+        if count[0] > MAX_ELEMENTS:
+            raise ReadError(f"More than {MAX_ELEMENTS:,} elements: this is not a matrix of the question.")
+        if isinstance(item, bool) or not isinstance(item, int | float | str):
+            raise ReadError("Every element of a matrix must be a number.")
+        out.append(_cell(item) if isinstance(item, str) else float(item))
+    return out
+
+
+def _to_array(nested: list[Any]) -> np.ndarray:
+    if not nested:
+        raise ReadError("The matrix is empty.")
+    try:
+        array = np.asarray(nested, dtype=np.float64)
+    except ValueError:
+        raise ReadError("The rows (or matrices) have different lengths.") from None
+    if array.size == 0:
+        raise ReadError("The matrix is empty.")
+    if not np.isfinite(array).all():
+        raise ReadError("Every element must be a finite number.")
+    return array
+
+
+def _cell(text: str) -> float:
+    text = text.strip()
+    if _PLAIN_NUMBER.fullmatch(text):
+        return float(text)
+    if not text:
+        raise ReadError("A matrix element is empty.")
+    return float(evaluate(plain(text)))
+
+
+def _latex(text: str) -> np.ndarray:
+    """The environments after the last ``=`` (the result of a working); several are a stack."""
+    tail = text[text.rfind("=") + 1 :] if "=" in text else text
+    matrices = [_latex_body(m.group("body")) for m in _ENVIRONMENT.finditer(tail)]
+    if not matrices:
+        raise ReadError(r"A \begin{bmatrix} has no matching \end{bmatrix}.")
+    arrays = [_to_array(rows) for rows in matrices]
+    if len(arrays) == 1:
+        return arrays[0]
+    if len({a.shape for a in arrays}) != 1:
+        raise ReadError("The matrices of the stack have different sizes.")
+    return np.stack(arrays)
+
+
+def _latex_body(body: str) -> list[list[float]]:
+    rows = [row for row in re.split(r"\\\\", body) if row.strip() and not row.strip().startswith("\\hline")]
+    if sum(row.count("&") + 1 for row in rows) > MAX_ELEMENTS:
+        raise ReadError(f"More than {MAX_ELEMENTS:,} elements: this is not a matrix of the question.")
+    return [[_cell(cell) for cell in row.replace("\\hline", "").split("&")] for row in rows]
+
+
+def _unwrap(text: str) -> str:
+    """``np.array([[1, 2]], dtype=float)`` → ``[[1, 2]]``."""
+    match = _WRAPPER.match(text)
+    if not match:
+        return text
+    text = _DTYPE.sub(")", text[match.end() :].rstrip())
+    return text[:-1] if text.endswith(")") else text
+
+
+def _brackets(text: str) -> list[Any]:
+    """Nested brackets; the text between them is a row of numbers (commas optional)."""
+    root: list[Any] = []
+    stack: list[list[Any]] = [root]
+    leaf: list[str] = []
+    count = [0]
+    for char in text:
+        if char == "[":
+            _flush(leaf, stack[-1], count, inner=False)
+            if len(stack) > MAX_ARRAY_DEPTH:
+                raise ReadError(f"Brackets nested deeper than {MAX_ARRAY_DEPTH} levels are not a matrix.")
+            child: list[Any] = []
+            stack[-1].append(child)
+            stack.append(child)
+        elif char == "]":
+            if len(stack) == 1:
+                raise ReadError("A bracket ] closes nothing.")
+            _flush(leaf, stack[-1], count, inner=True)
+            stack.pop()
+        else:
+            leaf.append(char)
+    if len(stack) != 1:
+        raise ReadError("A bracket [ is never closed.")
+    _flush(leaf, root, count, inner=False)
+    return root[0] if len(root) == 1 else root
+
+
+def _flush(leaf: list[str], target: list[Any], count: list[int], inner: bool) -> None:
+    """Numbers typed between brackets; outside the innermost brackets only separators may appear."""
+    text = "".join(leaf).strip()
+    leaf.clear()
+    if not text or not text.strip(",; \n"):
+        return
+    if not inner or any(isinstance(item, list) for item in target):
+        raise ReadError(f"“{text[:20]}” stands between the rows of the matrix.")
+    cells = _split_cells(text)
+    count[0] += len(cells)
+    if count[0] > MAX_ELEMENTS:
+        raise ReadError(f"More than {MAX_ELEMENTS:,} elements: this is not a matrix of the question.")
+    target.extend(cells)
+
+
+def _split_cells(text: str) -> list[float]:
+    if "," in text:
+        return [_cell(piece) for piece in text.split(",") if piece.strip()]
+    cells: list[float] = []
+    position = 0
+    text = text.rstrip()
+    while position < len(text):
+        match = _PACKED.match(text, position)
+        if not match:
+            raise ReadError(f"“{text[position:].strip()[:20]}” is not a number.")
+        number = match.group(1)
+        cells.append(float(evaluate(number)) if "/" in number else float(number))
+        position = match.end()
+    return cells
+
+
+def _rows(text: str) -> list[list[float]]:
+    """One row per line (or per ``;``), elements separated by spaces, commas or ``&``."""
+    rows = [row.strip() for row in _ROW_BREAK.split(text) if row.strip()]
+    if not rows:
+        raise ReadError("There is no matrix in the answer.")
+    if sum(len(row) for row in rows) > 8 * MAX_ELEMENTS:
+        raise ReadError(f"More than {MAX_ELEMENTS:,} elements: this is not a matrix of the question.")
+    return [[_cell(cell) for cell in _CELL_BREAK.split(row) if cell] for row in rows]

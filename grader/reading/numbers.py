@@ -1,0 +1,128 @@
+"""Numbers as students write them: ``13,107,400``, ``1.1e10``, ``1.1 × 10^10``, ``86%``,
+``17/4``, ``(5·5·3 + 1)·32 = 2432``, ``15.47 G``, ``2432 parameters``."""
+
+from __future__ import annotations
+
+import math
+import re
+from fractions import Fraction
+from typing import Any
+
+from grader.reading.expression import MAX_DIGITS, evaluate
+from grader.reading.text import check_size, plain, result_part
+from grader.reading.values import Number, ReadError
+
+MAX_SCALAR_TEXT = 2_000
+
+_INTEGER = re.compile(r"\s*[-+]?\d{1,30}\s*")
+#: Digit groups of three, joined by one kind of separator: 13,107,400 · 13 107 400 · 13'107'400.
+_GROUPED = re.compile(r"(?<![\d.])\d{1,3}(?:(?P<sep>[,'\u2009\u202f\u00a0])\d{3})(?:(?P=sep)\d{3})*(?![\d])")
+_UNDERSCORED = re.compile(r"(?<=\d)_(?=\d)")
+_LATEX_GROUPS = re.compile(r"(?<=\d)(?:\{,\}|\\,|\\ |~)(?=\d{3}(?!\d))")
+_SPACED = re.compile(r"\s*[-+]?\d{1,3}(?: \d{3})+\s*")
+#: ``x`` between numbers is a times sign: ``3 x 3 x 16``.
+LETTER_TIMES = re.compile(r"(?<=[\d)])\s*[xX]\s*(?=[\d(])")
+_PERCENT = re.compile(r"\s*(?:%|percent|per cent|pct)\s*$", re.IGNORECASE)
+
+#: Scale words and prefixes: "15.47 G", "11.3 billion", "0.714 GMACs".
+_SCALES = {
+    "k": 10**3,
+    "thousand": 10**3,
+    "m": 10**6,
+    "mil": 10**6,
+    "mio": 10**6,
+    "million": 10**6,
+    "millions": 10**6,
+    "g": 10**9,
+    "b": 10**9,
+    "bn": 10**9,
+    "billion": 10**9,
+    "billions": 10**9,
+    "giga": 10**9,
+    "mega": 10**6,
+    "kilo": 10**3,
+    "t": 10**12,
+    "trillion": 10**12,
+}
+_UNITS = {
+    "mac",
+    "macs",
+    "flop",
+    "flops",
+    "madd",
+    "madds",
+    "mult-adds",
+    "param",
+    "params",
+    "parameters",
+    "weights",
+    "ops",
+    "operations",
+}
+_TRAILING_WORDS = re.compile(r"(?<=[\d)\s])\s*([A-Za-z][A-Za-z\-]*(?:\s+[A-Za-z][A-Za-z\-]*)*)\s*\.?\s*$")
+
+
+def read_number(raw: Any) -> Number:
+    """A JSON number or typed text as an exact number."""
+    if isinstance(raw, bool):
+        raise ReadError(f"{str(raw).lower()} is not a number.")
+    if isinstance(raw, int):
+        if len(str(abs(raw))) > MAX_DIGITS:
+            raise ReadError(f"A number with more than {MAX_DIGITS} digits is not read.")
+        return Number(Fraction(raw))
+    if isinstance(raw, float):
+        if not math.isfinite(raw):
+            raise ReadError(f"{raw} is not a number that can be an answer.")
+        return Number(Fraction(repr(raw)))
+    if not isinstance(raw, str):
+        raise ReadError("A single number is expected here, not a list or an object.")
+    return read_number_text(raw)
+
+
+def read_number_text(text: str) -> Number:
+    check_size(text, MAX_SCALAR_TEXT)
+    if _INTEGER.fullmatch(text):
+        return Number(Fraction(int(text)))
+    if _SPACED.fullmatch(text):
+        return Number(Fraction(int(text.replace(" ", ""))))
+    text = ungroup(text)
+    text = result_part(plain(LETTER_TIMES.sub("*", text)))
+    percent = bool(_PERCENT.search(text))
+    if percent:
+        text = _PERCENT.sub("", text)
+    text, scale = _strip_words(text)
+    if "," in text:
+        raise ReadError(
+            "A comma can only group thousands (13,107,400); write decimals with a point and give one value."
+        )
+    if "%" in text:
+        raise ReadError("A percent sign belongs at the end of the answer only.")
+    if not text:
+        raise ReadError("There is no number in the answer.")
+    value = evaluate(text) * scale
+    return Number(value, percent)
+
+
+def ungroup(text: str) -> str:
+    """Digit groups joined into plain numbers: ``13,107,400`` → ``13107400`` (also ``{,}``,
+    ``\\,``, thin spaces, apostrophes and underscores between groups)."""
+    text = _LATEX_GROUPS.sub("", text)
+    text = _UNDERSCORED.sub("", text)
+    return _GROUPED.sub(lambda m: re.sub(r"[,'\u2009\u202f\u00a0]", "", m.group()), text)
+
+
+def _strip_words(text: str) -> tuple[str, int]:
+    """Trailing words: a scale (``G``, ``billion``) multiplies, a unit (``params``) is dropped."""
+    match = _TRAILING_WORDS.search(text)
+    if not match:
+        return text, 1
+    words = match.group(1).split()
+    scale = 1
+    first = words[0].lower()
+    if first in _SCALES:
+        scale = _SCALES[first]
+    elif len(words[0]) > 1 and words[0][0] in "kKMGBT" and words[0][1:].lower() in _UNITS:
+        scale = _SCALES[words[0][0].lower()]
+    elif len(words[0]) < 2:
+        raise ReadError(f"“{words[0]}” after the number cannot be read.")
+    return text[: match.start()].strip(), scale

@@ -1,0 +1,173 @@
+"""Shapes as students write them: ``126x126x16``, ``126 × 126 × 16``, ``(126, 126, 16)``,
+``[126, 126, 16]``, ``126 \\times 126 \\times 16``, ``torch.Size([1, 16, 126, 126])``; lists of
+shapes one per line, or separated by semicolons, arrows or commas; and shapes of formulas
+(``H × W × N``)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sympy
+
+from grader.reading.expression import evaluate, formula
+from grader.reading.numbers import LETTER_TIMES
+from grader.reading.text import check_size, plain, result_part
+from grader.reading.values import MAX_ELEMENTS, ReadError
+
+MAX_SIDES = 8
+MAX_SIDE = 10**12
+
+_SIMPLE = re.compile(r"\s*\d{1,12}(?:\s*[x×,*]\s*\d{1,12}){1,7}\s*")
+_SIDE_BREAK = re.compile(r"\s*[x×,*]\s*")
+_WRAPPER = re.compile(r"^\s*(?:torch\.)?Size\s*\(\s*|^\s*(?:shape|output|out|size)\s*[:=]?\s*", re.IGNORECASE)
+#: A trailing note of the layout, such as "(H×W×C)" or "HWC".
+_LAYOUT_NOTE = re.compile(r"\s*[(\[]?\s*[CHWN](?:\s*[x×*,]?\s*[CHWN]){1,3}\s*[)\]]?\s*$")
+_ENUMERATION = re.compile(r"^\s*(?:\(?\d{1,3}[.):]|[-•*]\s|[A-Za-z][A-Za-z0-9 _()\-]{0,30}:)\s*")
+_SHAPE_BREAK = re.compile(r"\n|;|->|=>|→|⟶|\\to\b|\\rightarrow|\\Rightarrow|\|")
+
+
+def read_shape(raw: Any) -> tuple[int, ...]:
+    """A shape as a tuple of whole sizes, in the order written."""
+    if isinstance(raw, list):
+        if len(raw) > MAX_SIDES:
+            raise ReadError(f"A shape has at most {MAX_SIDES} sizes.")
+        return tuple(_side(item) for item in raw)
+    if not isinstance(raw, str):
+        raise ReadError("A shape is expected, like 126 × 126 × 16.")
+    text = check_size(raw, 1_000)
+    if _SIMPLE.fullmatch(text):
+        return tuple(int(side) for side in _SIDE_BREAK.split(text.strip()))
+    text = _shape_text(text)
+    sides = _sides(text)
+    if len(sides) > MAX_SIDES:
+        raise ReadError(f"A shape has at most {MAX_SIDES} sizes.")
+    return tuple(_side(side) for side in sides)
+
+
+def read_shape_list(raw: Any) -> list[tuple[int, ...]]:
+    """Several shapes: a JSON list of shapes, or text with one shape per line (or ``;``,
+    arrows, or commas between shapes written with ×)."""
+    if isinstance(raw, list):
+        if len(raw) > MAX_ELEMENTS // MAX_SIDES:
+            raise ReadError("Too many shapes in the answer.")
+        return [read_shape(item) for item in raw]
+    if not isinstance(raw, str):
+        raise ReadError("A list of shapes is expected, one per line.")
+    text = check_size(raw)
+    groups = _bracket_groups(text)
+    if groups is None:
+        groups = [piece for piece in _SHAPE_BREAK.split(text) if piece.strip()]
+        if len(groups) == 1 and re.search(r"[x×*]|\\times", groups[0]):
+            groups = [piece for piece in re.split(r",(?![^()\[\]]*[)\]])", groups[0]) if piece.strip()]
+    shapes = [read_shape(_ENUMERATION.sub("", group, count=1)) for group in groups]
+    if not shapes:
+        raise ReadError("There is no shape in the answer.")
+    return shapes
+
+
+def read_formula_shape(raw: Any, symbols: tuple[str, ...]) -> tuple[sympy.Expr, ...]:
+    """Sizes given as formulas, separated by ×, x (when x is not a symbol) or commas."""
+    if isinstance(raw, list):
+        items = [str(item) for item in raw]
+    elif isinstance(raw, str):
+        text = check_size(raw, 1_000)
+        text = result_part(re.sub(r"\\times|×|✕", " ⊗ ", text.replace("\\left", "").replace("\\right", "")))
+        text = text.strip().removeprefix("(").removesuffix(")") if _outer(text, "(") else text
+        text = text.strip().removeprefix("[").removesuffix("]") if _outer(text, "[") else text
+        if "x" not in symbols:
+            text = re.sub(r"(?<=[\w)}\s])\s*x\s*(?=[\w({\\])", " ⊗ ", text)
+        items = _top_level_split(text, "⊗,")
+        if len(items) == 1:
+            items = _top_level_split(plain(text), "*")
+    else:
+        raise ReadError("A shape in symbols is expected, like H × W × N.")
+    if len(items) > MAX_SIDES:
+        raise ReadError(f"A shape has at most {MAX_SIDES} sizes.")
+    return tuple(formula(plain(item), symbols) for item in items)
+
+
+def _shape_text(text: str) -> str:
+    text = result_part(plain(LETTER_TIMES.sub("*", text)))
+    wrapped = _WRAPPER.match(text)
+    if wrapped:
+        text = text[wrapped.end() :].strip()
+        text = text[:-1] if "Size" in wrapped.group() and text.endswith(")") else text
+    text = _LAYOUT_NOTE.sub("", text) if re.search(r"\d", text) else text
+    while _outer(text, "(") or _outer(text, "["):
+        text = text.strip()[1:-1]
+    return text.strip()
+
+
+def _sides(text: str) -> list[str]:
+    sides = _top_level_split(text, "*,")
+    if len(sides) == 1 and re.fullmatch(r"\d+(?:\s+\d+)+", text):
+        sides = text.split()
+    return sides
+
+
+def _side(item: Any) -> int:
+    if isinstance(item, bool):
+        raise ReadError("A shape's sizes are whole numbers.")
+    if isinstance(item, int):
+        value: Any = item
+    elif isinstance(item, float) and item.is_integer():
+        value = int(item)
+    elif isinstance(item, str) and item.strip():
+        number = evaluate(item)
+        if number.denominator != 1:
+            raise ReadError(f"A shape's sizes are whole numbers, and {item.strip()} is not.")
+        value = number.numerator
+    else:
+        raise ReadError("A shape's sizes are whole numbers.")
+    if not 0 < value <= MAX_SIDE:
+        raise ReadError(f"A shape's sizes are positive whole numbers, and {value} is not.")
+    return value
+
+
+def _outer(text: str, opening: str) -> bool:
+    """Whether the whole text is one bracketed group."""
+    text = text.strip()
+    closing = {"(": ")", "[": "]"}[opening]
+    if not (text.startswith(opening) and text.endswith(closing)):
+        return False
+    depth = 0
+    for index, char in enumerate(text):
+        depth += char == opening
+        depth -= char == closing
+        if depth == 0 and index < len(text) - 1:
+            return False
+    return True
+
+
+def _top_level_split(text: str, separators: str) -> list[str]:
+    """Split on separators outside brackets; empty pieces are an error."""
+    pieces, depth, current = [], 0, []
+    for char in text:
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        if depth == 0 and char in separators:
+            pieces.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    pieces.append("".join(current))
+    if any(not piece.strip() for piece in pieces):
+        raise ReadError("A size is missing between two separators.")
+    return [piece.strip() for piece in pieces]
+
+
+def _bracket_groups(text: str) -> list[str] | None:
+    """``[[10, 10, 40], [5, 5, 40]]`` or ``(10, 10, 40), (5, 5, 40)``: the inner groups, or None."""
+    stripped = text.strip()
+    if stripped.startswith("[[") or stripped.startswith("(("):
+        stripped = stripped[1:-1]
+    groups = re.findall(r"[(\[]([^()\[\]]*)[)\]]", stripped)
+    if len(groups) < 2:
+        return None
+    leftover = re.sub(r"[(\[][^()\[\]]*[)\]]", "", stripped)
+    if leftover.strip(" ,;\n"):
+        return None
+    return groups

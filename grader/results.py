@@ -1,0 +1,91 @@
+"""Result types of grading: frozen dataclasses with derived totals, free of HTTP and HTML."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Status(StrEnum):
+    CORRECT = "correct"
+    PARTIAL = "partial"
+    INCORRECT = "incorrect"
+    UNANSWERED = "unanswered"
+    INVALID = "invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class GradedPart:
+    """One graded answer, as fixed in the contract.
+
+    ``read_as`` is how the answer was read (None when unreadable or unanswered);
+    ``tolerance`` names the tolerance that applied to a real answer;
+    ``follow_through`` is true when the credit came from the student's own earlier answers.
+    """
+
+    key: str
+    score: float
+    max_score: float
+    status: Status
+    feedback: str
+    misconception: str | None = None
+    read_as: str | None = None
+    tolerance: str | None = None
+    follow_through: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "status": self.status.value,
+            "feedback": self.feedback,
+            "misconception": self.misconception,
+            "read_as": self.read_as,
+            "tolerance": self.tolerance,
+            "follow_through": self.follow_through,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class GradedSubmission:
+    """Every part of a set graded; keys the set does not have are reported, not dropped."""
+
+    set_id: str
+    parts: dict[str, GradedPart]
+    unknown_keys: tuple[str, ...] = field(default=())
+
+    @property
+    def score(self) -> float:
+        return round(sum(p.score for p in self.parts.values()), 6)
+
+    @property
+    def max_score(self) -> float:
+        return sum(p.max_score for p in self.parts.values())
+
+    @property
+    def unreadable(self) -> list[str]:
+        return [key for key, part in self.parts.items() if part.status is Status.INVALID]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "set": self.set_id,
+            "score": self.score,
+            "max_score": self.max_score,
+            "parts": {key: part.to_json() for key, part in self.parts.items()},
+            "unknown_keys": list(self.unknown_keys),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PreviewedPart:
+    """How one answer was read, without grading: ``read_as`` or the reason it could not be read."""
+
+    key: str
+    readable: bool
+    read_as: str | None = None
+    reason: str | None = None
+    answered: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"readable": self.readable, "read_as": self.read_as, "reason": self.reason, "answered": self.answered}

@@ -1,0 +1,137 @@
+"""Every mistake code is produced by a test, by an answer that mistake really gives, and
+never for a right answer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from grader.engine import grade_submission
+from grader.grading.mistakes import EXPLANATIONS
+from grader.results import Status
+from problems.loader import load_bank, load_set
+from problems.render import to_json
+
+BANK = load_bank()
+CONTRACT_CODES = {
+    "kernel-not-flipped",
+    "kernel-flipped",
+    "output-size-rounding",
+    "missing-plus-one",
+    "padding-ignored",
+    "padding-one-side",
+    "bias-omitted",
+    "bias-extra",
+    "input-channels-ignored",
+    "receptive-field-local-stride",
+    "channel-order",
+    "yolo-classes-per-box",
+    "yolo-classes-per-cell",
+    "macs-vs-flops",
+    "transposed-size-formula",
+    "pooling-type-swapped",
+    "percent-vs-fraction",
+}
+
+# (set, key, answer as a student typed it, the mistake it shows); each value worked by hand
+# under the mistaken assumption, several straight from the seed coursework.
+CASES = [
+    # seed 004: the Sobel "true convolution" computed without flipping the kernel
+    (
+        "cifar-convnet",
+        "t1a.output",
+        r"\begin{bmatrix} 2 & -1 & 11 & -2 & -13 \\ 10 & -4 & 8 & 2 & -18 \\ 14 & -1 & -5 & 6 & -9 \end{bmatrix}",
+        "kernel-not-flipped",
+    ),
+    # seed 001: 128 with stride 2 → (128 − 3)/2 + 1 = 63.5, rounded up to 64
+    ("rgb-convolution", "q8.shape", "64 × 64 × 16", "output-size-rounding"),
+    # 128 − 3 = 125 without the +1
+    ("rgb-convolution", "q7.shape", "125x125x16", "missing-plus-one"),
+    # the unpadded result (question 1's answer) given for the padded question 2
+    ("rgb-convolution", "q2.output", "[[45, 45], [54, 54]]", "padding-ignored"),
+    # padding on one side: 10+1−3+1 = 9, pool 9+1−3+1 = 8, conv 8+1−3+1 = 7, pool ⌊(7+1−2)/2⌋+1 = 4
+    ("conv-pool-basics", "ex4.shapes", "9x9x40, 9x9x40, 8x8x40, 7x7x20, 7x7x20, 4x4x20", "padding-one-side"),
+    # 5·5·3·32 weights, no biases
+    ("cifar-convnet", "t1g.conv1", "2400", "bias-omitted"),
+    # 64·25 + 64·128 plus 64 + 128 biases the layer does not have
+    ("mobilenet-yolo", "q1c.params2", "9984", "bias-extra"),
+    # 3·3·40 + 40: filters counted without their 10 input channels
+    ("conv-pool-basics", "ex4.conv1_params", "400", "input-channels-ignored"),
+    # seed 003: R3 = 13 + (5 − 1)·2 instead of 13 + (5 − 1)·4
+    ("mobilenet-yolo", "q1b.rf3", "21", "receptive-field-local-stride"),
+    # channels first where H×W×C is asked
+    ("rgb-convolution", "q7.shape", "16 × 126 × 126", "channel-order"),
+    # YOLOv1 with classes per box: 2·(5 + 80); YOLOv3 with classes once per cell: 3·5 + 80
+    ("mobilenet-yolo", "q4a.yolov1_depth", "170", "yolo-classes-per-box"),
+    ("mobilenet-yolo", "q4a.yolov3_depth", "95", "yolo-classes-per-cell"),
+    # FLOPs (2 per MAC) for 64·64·64·25·3 MACs
+    ("mobilenet-yolo", "q1b.macs1", "39,321,600", "macs-vs-flops"),
+    # average pooling where max pooling is asked
+    ("conv-pool-basics", "ex3.max", "[[4.25, 4.25], [4.25, 3.5]]", "pooling-type-swapped"),
+    # 1 − 9792/204800 as a fraction, not a percentage
+    ("mobilenet-yolo", "q1c.param_reduction2", "0.952", "percent-vs-fraction"),
+]
+
+TRANSPOSED_SET = """
+id: transposed-sizes
+title: Transposed sizes
+problems:
+  - id: up
+    type: network
+    input: [16, 16, 256]
+    layers: [{kind: conv_transpose, name: up, out_channels: 256, kernel: 9}]
+    parts: [{key: shape, quantity: shape.up}]
+"""
+
+
+@pytest.mark.parametrize(("set_id", "key", "answer", "code"), CASES)
+def test_the_mistake_is_named(set_id: str, key: str, answer: str, code: str) -> None:
+    part = grade_submission(BANK[set_id], {key: answer}).parts[key]
+    assert part.status is Status.INCORRECT
+    assert part.misconception == code
+    assert EXPLANATIONS[code].split(":")[0] in part.feedback or code == "channel-order"
+
+
+def test_a_flipped_kernel_is_named_where_convolution_does_not_flip() -> None:
+    """conv-arithmetic c1 slides the kernel as given; flipping it is the mistake (torch computes it)."""
+    for student in (f"s{i}" for i in range(50)):
+        params = next(p for p in BANK["conv-arithmetic"].variant(student).problems if p.id == "c1").params
+        kernel = torch.tensor(params["kernel"], dtype=torch.float64)
+        if torch.equal(kernel, torch.flip(kernel, (0, 1))):
+            continue
+        flipped = F.conv2d(
+            torch.tensor(params["input"], dtype=torch.float64)[None, None],
+            torch.flip(kernel, (0, 1))[None, None],
+            stride=params["stride"],
+            padding=params["padding"],
+        )
+        part = grade_submission(BANK["conv-arithmetic"], {"c1.output": flipped[0, 0].tolist()}, student=student)
+        assert part.parts["c1.output"].misconception == "kernel-flipped"
+        return
+    pytest.fail("no student variant with an asymmetric kernel")
+
+
+def test_the_forward_formula_for_a_transposed_convolution_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "transposed.yaml"
+    path.write_text(TRANSPOSED_SET)
+    # 16 + 9 − 1 = 24 is right; (16 − 9)/1 + 1 = 8 is the convolution formula
+    part = grade_submission(load_set(path), {"up.shape": "8 x 8 x 256"}).parts["up.shape"]
+    assert part.misconception == "transposed-size-formula"
+
+
+def test_every_contract_code_has_a_test_and_an_explanation() -> None:
+    tested = {code for *_, code in CASES} | {"kernel-flipped", "transposed-size-formula"}
+    assert tested == CONTRACT_CODES
+    assert set(EXPLANATIONS) >= CONTRACT_CODES
+
+
+@pytest.mark.parametrize("set_id", sorted(BANK))
+def test_a_right_answer_is_never_named_a_mistake(set_id: str) -> None:
+    for student in [None] if not BANK[set_id].randomized else ["alice", "bob", "carol"]:
+        answers = {k: to_json(a.kind, a.value) for k, a in BANK[set_id].solve(student).items()}
+        graded = grade_submission(BANK[set_id], answers, student=student)
+        for key, part in graded.parts.items():
+            assert (part.status, part.misconception) == (Status.CORRECT, None), (key, part)
