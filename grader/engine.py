@@ -17,7 +17,10 @@ from grader.grading.mistakes import EXPLANATIONS
 from grader.grading.reference import PartReference, SetReference, reference_for
 from grader.reading import Number, Read, Unreadable, read_answer
 from grader.results import GradedPart, GradedSubmission, PreviewedPart, Status
+from problems.kinds import AnswerKind
 from problems.sets import ProblemSet
+
+SCALARS = (AnswerKind.INTEGER, AnswerKind.REAL, AnswerKind.PERCENT)
 
 Reading = Read | Unreadable | None
 
@@ -106,21 +109,23 @@ def _grade(
     code = verdict.misconception or next(
         (c for c, value in ref.mistakes if compare(answer.kind, value, reading.value, part).right), None
     )
-    feedback = _explained(verdict, code)
+    feedback = _explained(verdict, code, answer.kind)
     share = max(0.0, min(verdict.share, 1.0))
     status = Status.PARTIAL if share > 0 else Status.INCORRECT
     return GradedPart(key, round(points * share, 6), points, status, feedback, code, reading.shown, verdict.tolerance)
 
 
-def _explained(verdict: Comparison, code: str | None) -> str:
-    """The feedback with the named mistake's explanation: the comparison's own detail after it,
-    or a generic "not right" replaced by it."""
+def _explained(verdict: Comparison, code: str | None, kind: AnswerKind) -> str:
+    """The feedback with the named mistake's explanation: the comparison's own detail after it
+    where it has one (which sizes or elements are off), in place of a number's generic sentence."""
     if code is None:
         return verdict.feedback
     explanation = EXPLANATIONS[code]
     if verdict.misconception:
         return f"{explanation} {verdict.feedback}".strip()
-    return explanation if verdict.feedback == NOT_RIGHT else f"{verdict.feedback} {explanation}"
+    if kind in SCALARS or verdict.feedback == NOT_RIGHT:
+        return explanation
+    return f"{verdict.feedback} {explanation}"
 
 
 def _carried_forward(
@@ -130,7 +135,7 @@ def _carried_forward(
     wrong = [
         k
         for k in ref.answer.part.follows
-        if k in graded and graded[k].status in (Status.INCORRECT, Status.PARTIAL) and isinstance(reads[k], Read)
+        if k in graded and _differs(graded[k]) and isinstance(reads[k], Read)
     ]
     if not wrong:
         return None
@@ -143,6 +148,12 @@ def _carried_forward(
         return None
     earlier = ", ".join(wrong)
     return f"Right for your own answer to {earlier}, which was not: credit carried forward."
+
+
+def _differs(earlier: GradedPart) -> bool:
+    """Whether an earlier answer differs from the reference: wrong, partly right, or right
+    only by carrying its own earlier error forward (so a chain of parts keeps following)."""
+    return earlier.follow_through or earlier.status in (Status.INCORRECT, Status.PARTIAL)
 
 
 def _solver_value(value: Any) -> Any:

@@ -15,6 +15,7 @@ from grader.reading.text import check_size, plain
 from grader.reading.values import MAX_ELEMENTS, ReadError, show_number
 
 MAX_ARRAY_DEPTH = 4
+MAX_ENVIRONMENTS = 64
 
 _ENVIRONMENT = re.compile(
     r"\\begin\{(?P<env>[a-zA-Z]*matrix\*?|array)\}(?:\{[^{}]*\})?(?P<body>.*?)\\end\{(?P=env)\}", re.DOTALL
@@ -24,6 +25,8 @@ _DTYPE = re.compile(r",\s*(?:dtype|device|requires_grad)\s*=[^\])]*\)\s*$")
 _PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 #: Numbers packed together by a lost printout spacing: 1.-1.-1. reads as 1, −1, −1.
 _PACKED = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?:/\d+)?)")
+_DOTTED = re.compile(r"(?:[-+]?\d+\.)+")
+_DOTTED_NUMBER = re.compile(r"[-+]?\d+\.")
 _ROW_BREAK = re.compile(r"\n|;|\\\\")
 _CELL_BREAK = re.compile(r"[,&|\s]+")
 
@@ -112,6 +115,8 @@ def _cell(text: str) -> float:
 def _latex(text: str) -> np.ndarray:
     """The environments after the last ``=`` (the result of a working); several are a stack."""
     tail = text[text.rfind("=") + 1 :] if "=" in text else text
+    if tail.count("\\begin") > MAX_ENVIRONMENTS:
+        raise ReadError(f"More than {MAX_ENVIRONMENTS} matrices in one answer.")
     matrices = [_latex_body(m.group("body")) for m in _ENVIRONMENT.finditer(tail)]
     if not matrices:
         raise ReadError(r"A \begin{bmatrix} has no matching \end{bmatrix}.")
@@ -185,16 +190,26 @@ def _split_cells(text: str) -> list[float]:
     if "," in text:
         return [_cell(piece) for piece in text.split(",") if piece.strip()]
     cells: list[float] = []
-    position = 0
-    text = text.rstrip()
-    while position < len(text):
-        match = _PACKED.match(text, position)
-        if not match:
-            raise ReadError(f"“{text[position:].strip()[:20]}” is not a number.")
-        number = match.group(1)
-        cells.append(float(evaluate(number)) if "/" in number else float(number))
-        position = match.end()
+    for chunk in text.split():
+        cells.extend(_packed(chunk))
     return cells
+
+
+def _packed(chunk: str) -> list[float]:
+    """Numbers written together: ``1.-1.-1.`` (signs mark the starts); when every number is
+    printed as ``N.`` and all spacing is lost (``1.0.``), each ``N.`` is one number."""
+    numbers: list[float] = []
+    position = 0
+    while position < len(chunk):
+        match = _PACKED.match(chunk, position)
+        if not match:
+            if _DOTTED.fullmatch(chunk):
+                return [float(number) for number in _DOTTED_NUMBER.findall(chunk)]
+            raise ReadError(f"“{chunk[position:][:20]}” is not a number.")
+        number = match.group(1)
+        numbers.append(float(evaluate(number)) if "/" in number else float(number))
+        position = match.end()
+    return numbers
 
 
 def _rows(text: str) -> list[list[float]]:

@@ -27,6 +27,9 @@ from grader.reading.values import MAX_DEPTH, ReadError
 from problems.kinds import formula_symbol
 
 MAX_TOKENS = 2_000
+#: sympy's sums grow quadratically with their terms: a formula of the subject has a few dozen tokens.
+MAX_FORMULA_TOKENS = 200
+MAX_NAME = 24
 #: Bits of an exact number's numerator or denominator (about 1,200 decimal digits).
 MAX_BITS = 4_096
 MAX_DIGITS = 80
@@ -145,6 +148,8 @@ class Symbolic:
         return out
 
     def _split(self, text: str) -> list[str] | None:
+        if len(text) > MAX_NAME:
+            return None
         whole = self._match(text)
         if whole:
             return [whole]
@@ -303,4 +308,7 @@ def formula(text: str, symbols: tuple[str, ...]) -> sympy.Expr:
     K**2*M + M*N
     """
     semantics = Symbolic(symbols)
-    return _Parser(semantics.separate(tokens(text)), semantics).whole()[0]
+    found = semantics.separate(tokens(text))
+    if len(found) > MAX_FORMULA_TOKENS:
+        raise ReadError(f"The formula has more than {MAX_FORMULA_TOKENS} symbols and operators; the answer is shorter.")
+    return _Parser(found, semantics).whole()[0]

@@ -113,7 +113,8 @@ def ungroup(text: str) -> str:
 
 def _strip_words(text: str) -> tuple[str, int]:
     """Trailing words: a scale (``G``, ``billion``) multiplies, a unit (``params``) is dropped."""
-    match = _TRAILING_WORDS.search(text)
+    tail = len(text) - min(len(text), 80)  # words after a number are short: look at the end only
+    match = _TRAILING_WORDS.search(text, tail)
     if not match:
         return text, 1
     words = match.group(1).split()

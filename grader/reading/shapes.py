@@ -120,8 +120,10 @@ def _side(item: Any) -> int:
         value = number.numerator
     else:
         raise ReadError("A shape's sizes are whole numbers.")
-    if not 0 < value <= MAX_SIDE:
-        raise ReadError(f"A shape's sizes are positive whole numbers, and {value} is not.")
+    if value < 0:
+        raise ReadError(f"A shape's sizes cannot be negative, and {value} is.")
+    if value > MAX_SIDE:
+        raise ReadError(f"A size of {value:,} is far beyond any feature map.")
     return value
 
 

@@ -1,0 +1,188 @@
+"""Grading a submission: statuses, tolerances, partial credit, feedback that points at the
+error without giving the answer away, error carried forward, and nothing raised."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grader.engine import grade_submission, preview_submission
+from grader.results import GradedPart, Status
+from problems.loader import load_bank, load_set
+from problems.render import to_json
+
+BANK = load_bank()
+
+
+def graded(set_id: str, answers: dict[str, Any], student: str | None = None) -> dict[str, GradedPart]:
+    return grade_submission(BANK[set_id], answers, student=student).parts
+
+
+# -- statuses and totals ----------------------------------------------------------------------
+
+
+def test_missing_answers_are_unanswered_and_unknown_keys_are_reported() -> None:
+    result = grade_submission(BANK["rgb-convolution"], {"q7.shape": "126x126x16", "q99.shape": "1x1x1"})
+    assert result.parts["q7.shape"].status is Status.CORRECT
+    assert result.parts["q8.shape"].status is Status.UNANSWERED
+    assert result.unknown_keys == ("q99.shape",)
+    assert (result.score, result.max_score) == (1.0, 10.0)
+
+
+def test_an_unreadable_answer_is_invalid_scores_zero_and_says_what_form_is_expected() -> None:
+    part = graded("rgb-convolution", {"q9.params": "about five hundred"})["q9.params"]
+    assert (part.status, part.score) == (Status.INVALID, 0.0)
+    assert "Write a whole number, like 2432" in part.feedback
+
+
+def test_blank_answers_are_unanswered_not_invalid() -> None:
+    parts = graded("rgb-convolution", {"q9.params": "   ", "q9.filters": None})
+    assert parts["q9.params"].status is parts["q9.filters"].status is Status.UNANSWERED
+
+
+# -- numbers: exact counts, tolerant reals, percentages ---------------------------------------
+
+
+def test_counts_are_exact_and_a_near_miss_says_so() -> None:
+    right, near = 2432, 2433  # t1g.conv1: (5·5·3 + 1)·32
+    assert graded("cifar-convnet", {"t1g.conv1": right})["t1g.conv1"].status is Status.CORRECT
+    part = graded("cifar-convnet", {"t1g.conv1": near})["t1g.conv1"]
+    assert part.status is Status.INCORRECT
+    assert "Close, but not exact" in part.feedback
+
+
+def test_a_percentage_is_graded_with_the_tolerance_it_shows() -> None:
+    # 1 − 9792/204800 = 95.21…%: three significant figures are enough
+    part = graded("mobilenet-yolo", {"q1c.param_reduction2": "95.2%"})["q1c.param_reduction2"]
+    assert part.status is Status.CORRECT
+    assert part.tolerance == "±0.5% relative or ±1e-09 absolute"
+    wrong = graded("mobilenet-yolo", {"q1c.param_reduction2": "90%"})["q1c.param_reduction2"]
+    assert wrong.status is Status.INCORRECT
+
+
+# -- matrices: the shape first, then element by element ---------------------------------------
+
+
+def test_a_matrix_of_the_wrong_size_names_both_sizes() -> None:
+    part = graded("fc-vs-conv", {"p3.transposed": "[[1, 2], [3, 4]]"})["p3.transposed"]
+    assert part.status is Status.INCORRECT
+    assert "2×2 but the answer is 6×6" in part.feedback
+
+
+def test_matrices_earn_per_element_credit_and_feedback_names_the_positions() -> None:
+    right = to_json(*_reference("fc-vs-conv", "p3.conv"))
+    wrong = [row[:] for row in right]
+    wrong[1][1] += 1
+    part = graded("fc-vs-conv", {"p3.conv": wrong})["p3.conv"]
+    assert (part.status, part.score) == (Status.PARTIAL, 0.75)
+    # where to look, and nothing of the right values
+    assert part.feedback == "3 of 4 elements are right; check (row, column) (2, 2)."
+
+
+def test_a_part_without_partial_credit_is_all_or_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "strict.yaml"
+    path.write_text(
+        "id: strict\ntitle: Strict\nproblems:\n  - id: a\n    type: conv2d\n"
+        "    input: [[1, 2], [3, 4]]\n    kernel: [[1]]\n"
+        "    parts: [{key: out, quantity: output, partial: false}]\n"
+    )
+    part = grade_submission(load_set(path), {"a.out": [[1, 2], [3, 5]]}).parts["a.out"]
+    assert (part.status, part.score) == (Status.INCORRECT, 0.0)
+
+
+# -- shapes in the part's layout --------------------------------------------------------------
+
+
+def test_shape_feedback_says_which_sizes_are_right() -> None:
+    part = graded("rgb-convolution", {"q7.shape": "126x126x15"})["q7.shape"]
+    assert part.feedback == "The height and width are right, but not the channel count."
+
+
+def test_lists_of_shapes_earn_per_item_credit() -> None:
+    # ex4: the last pooling (2×2, stride 2, pad 1) of 10×10 gives 6×6, not 5×5
+    answer = "10x10x40; 10x10x40; 10x10x40; 10x10x20; 10x10x20; 5x5x20"
+    part = graded("conv-pool-basics", {"ex4.shapes": answer})["ex4.shapes"]
+    assert part.status is Status.PARTIAL
+    assert part.score == pytest.approx(5 / 6, abs=1e-6)
+    assert "check number 6" in part.feedback
+
+
+# -- error carried forward ------------------------------------------------------------------
+
+
+def test_a_later_shape_right_for_the_students_own_earlier_shape_earns_follow_through() -> None:
+    """q1b: 128 → 5×5 conv, stride 2, pad 2 gives 64; a student who rounds up writes 65, and then
+    (65 + 4 − 5)/2 + 1 = 33 and (33 + 4 − 5)/2 + 1 = 17 follow from it."""
+    parts = graded("mobilenet-yolo", {"q1b.shape1": "65x65x64", "q1b.shape2": "33x33x128", "q1b.shape3": "17x17x256"})
+    assert parts["q1b.shape1"].status is Status.INCORRECT
+    for key, earlier in (("q1b.shape2", "q1b.shape1"), ("q1b.shape3", "q1b.shape2")):
+        assert parts[key].follow_through, key
+        assert parts[key].status is Status.CORRECT
+        assert earlier in parts[key].feedback
+
+
+def test_a_total_of_the_students_own_wrong_terms_earns_follow_through() -> None:
+    hidden_without_bias = 150528 * 75264
+    parts = graded("fc-vs-conv", {"p2a.hidden_params": hidden_without_bias, "p2a.output_params": 7526500,
+                                  "p2a.total": hidden_without_bias + 7526500})  # fmt: skip
+    assert parts["p2a.hidden_params"].misconception == "bias-omitted"
+    assert parts["p2a.total"].follow_through
+    assert parts["p2a.total"].status is Status.CORRECT
+
+
+def test_no_follow_through_when_the_later_answer_follows_from_nothing_the_student_wrote() -> None:
+    parts = graded("fc-vs-conv", {"p2a.hidden_params": 123, "p2a.output_params": 7526500, "p2a.total": 999})
+    assert not parts["p2a.total"].follow_through
+    assert parts["p2a.total"].status is Status.INCORRECT
+
+
+# -- randomized variants ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("student", ["ada", "grace"])
+def test_each_student_is_graded_against_their_own_variant(student: str) -> None:
+    mine = {k: to_json(a.kind, a.value) for k, a in BANK["conv-arithmetic"].solve(student).items()}
+    assert grade_submission(BANK["conv-arithmetic"], mine, student=student).score == sum(
+        p.points for p in BANK["conv-arithmetic"].parts().values()
+    )
+    other = "grace" if student == "ada" else "ada"
+    assert grade_submission(BANK["conv-arithmetic"], mine, student=other).score < len(mine)
+
+
+# -- preview ----------------------------------------------------------------------------------
+
+
+def test_preview_shows_how_each_answer_was_read_without_grading() -> None:
+    previews, unknown = preview_submission(BANK["rgb-convolution"], {"q7.shape": "(126, 126, 16)", "q8.shape": "?"})
+    assert previews["q7.shape"].read_as == "126 × 126 × 16"
+    assert not previews["q8.shape"].readable and "Write the shape as H × W × C" in (previews["q8.shape"].reason or "")
+    assert not previews["q9.params"].answered
+    assert unknown == ()
+
+
+# -- nothing raises ---------------------------------------------------------------------------
+
+ANY_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=50),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.sampled_from(sorted(BANK)), st.data())
+def test_any_json_answer_to_any_key_is_graded_without_raising(set_id: str, data: st.DataObject) -> None:
+    keys = BANK[set_id].answer_keys()
+    answers = {key: data.draw(ANY_JSON) for key in data.draw(st.lists(st.sampled_from(keys), max_size=4))}
+    result = grade_submission(BANK[set_id], answers, student="prop")
+    assert set(result.parts) == set(keys)
+    assert 0 <= result.score <= result.max_score
+
+
+def _reference(set_id: str, key: str) -> tuple[Any, Any]:
+    answer = BANK[set_id].solve()[key]
+    return answer.kind, answer.value

@@ -1,0 +1,423 @@
+"""Reading answers: every form of the issue and the contract reads to the right value; anything
+else is unreadable with a sentence naming the expected form; printing any value in any
+supported style reads it back; junk never raises and stays cheap."""
+
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pytest
+import sympy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from grader.reading import Number, Read, Unreadable, _read, read_answer
+from grader.reading.forms import FORMS, expected_form
+from problems.kinds import AnswerKind, Layout, formula_symbol
+
+K = AnswerKind
+SYMBOLS = ("H", "W", "M", "N", "K")
+H, W, M, N, KK = (formula_symbol(s) for s in SYMBOLS)
+
+
+def value(raw: Any, kind: AnswerKind, symbols: tuple[str, ...] = SYMBOLS) -> Any:
+    result = read_answer(raw, kind, symbols)
+    assert isinstance(result, Read), result
+    return result.value
+
+
+NUMBERS = [
+    # plain, grouped thousands (comma, thin space, space, underscore, LaTeX), signs
+    ("35284", 35284),
+    ("13,107,400", 13107400),
+    ("11 336 941 156", 11336941156),
+    ("11\u2009336\u2009941\u2009156", 11336941156),
+    ("13_107_400", 13107400),
+    ("13{,}107{,}400", 13107400),
+    ("13\\,107\\,400", 13107400),
+    ("−4", -4),
+    ("  +7 ", 7),
+    # decimals, scientific notation, fractions
+    ("1.1e10", 11_000_000_000),
+    ("1.1 × 10^10", 11_000_000_000),
+    ("1.1 \\times 10^{10}", 11_000_000_000),
+    ("1.1·10¹⁰", 11_000_000_000),
+    ("17/4", Fraction(17, 4)),
+    ("\\frac{17}{4}", Fraction(17, 4)),
+    ("4.25", Fraction(17, 4)),
+    # arithmetic left unevaluated, as in the seeds
+    ("64 \\times 64 \\times 64 \\times 5^2 \\times 3", 19660800),
+    ("32 \\cdot 32 \\cdot (64 \\cdot 5^2 + 64 \\cdot 128)", 10027008),
+    ("3*3*3*16 + 16", 448),
+    ("3 x 3 x 3 x 16 + 16", 448),
+    ("2(3 + 4)", 14),
+    ("5²·3", 75),
+    ("2**10", 1024),
+    ("-2^2", -4),
+    # workings that end in the result, labels, units and scale words
+    ("$(5 \\cdot 5 \\cdot 3 + 1) \\cdot 32 = 2432$", 2432),
+    ("$= 390410$", 390410),
+    ("p = \\frac{k-1}{2} \\Rightarrow p = 2", 2),
+    ("Total: 11329414656", 11329414656),
+    ("36 × 444 = 15984", 15984),
+    ("444 parameters", 444),
+    ("15.47 G", 15_470_000_000),
+    ("0.714 GMACs", 714_000_000),
+    ("61.1 million", 61_100_000),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), NUMBERS, ids=[raw for raw, _ in NUMBERS])
+def test_numbers_read_exactly(raw: str, expected: Fraction | int) -> None:
+    assert value(raw, K.INTEGER) == Number(Fraction(expected))
+
+
+def test_json_numbers_read_exactly() -> None:
+    assert value(11336941156, K.INTEGER) == Number(Fraction(11336941156))
+    assert value(0.1, K.REAL) == Number(Fraction(1, 10))  # the decimal typed, not the binary float
+
+
+@pytest.mark.parametrize(
+    ("raw", "number"), [("86%", 86), ("95.2 \\%", Fraction(952, 10)), ("95.2 percent", Fraction(476, 5))]
+)
+def test_percentages_keep_their_sign(raw: str, number: Fraction) -> None:
+    assert value(raw, K.PERCENT) == Number(Fraction(number), percent=True)
+
+
+SHAPES = [
+    "126x126x16",
+    "126 × 126 × 16",
+    "(126, 126, 16)",
+    "[126, 126, 16]",
+    "126 \\times 126 \\times 16",
+    "$126 \\times 126 \\times 16$",
+    "126*126*16",
+    "126 126 16",
+    "126 × 126 × 16 (H×W×C)",
+    "H×W×C = 126×126×16",
+    "shape: 126x126x16",
+    [126, 126, 16],
+    ["126", "126", "16"],
+]
+
+
+@pytest.mark.parametrize("raw", SHAPES, ids=str)
+def test_shapes(raw: Any) -> None:
+    assert value(raw, K.SHAPE) == (126, 126, 16)
+
+
+def test_a_torch_size_keeps_its_batch_axis() -> None:
+    assert value("torch.Size([1, 16, 126, 126])", K.SHAPE) == (1, 16, 126, 126)
+
+
+SHAPE_LISTS = [
+    "10x10x40, 10x10x40, 5x5x40",
+    "10×10×40\n10×10×40\n5×5×40",
+    "10 × 10 × 40; 10 × 10 × 40; 5 × 5 × 40",
+    "10×10×40 → 10×10×40 → 5×5×40",
+    "[[10, 10, 40], [10, 10, 40], [5, 5, 40]]",
+    "(10, 10, 40), (10, 10, 40), (5, 5, 40)",
+    "1. 10×10×40\n2. 10×10×40\n3. 5×5×40",
+    "conv1: 10×10×40\nrelu: 10×10×40\npool: 5×5×40",
+    [[10, 10, 40], [10, 10, 40], [5, 5, 40]],
+    ["10x10x40", "10x10x40", "5x5x40"],
+]
+
+
+@pytest.mark.parametrize("raw", SHAPE_LISTS, ids=str)
+def test_lists_of_shapes(raw: Any) -> None:
+    assert value(raw, K.SHAPE_LIST) == [(10, 10, 40), (10, 10, 40), (5, 5, 40)]
+
+
+MATRICES = [
+    "[[1, 0], [-1, 4]]",
+    "[[1 0]\n [-1 4]]",
+    "[[ 1.  0.]\n [-1.  4.]]",
+    "[[1.0.]\n[-1.4.]]",
+    "np.array([[1, 0], [-1, 4]])",
+    "array([[ 1,  0],\n       [-1,  4]])",
+    "array([[1., 0.], [-1., 4.]], dtype=float32)",
+    "1 0\n-1 4",
+    "1, 0; -1, 4",
+    "[1 0]\n\n[-1 4]",
+    "((1, 0), (-1, 4))",
+    "\\begin{bmatrix} 1 & 0 \\\\ -1 & 4 \\end{bmatrix}",
+    "$$\\begin{pmatrix} 1 & 0 \\\\ -1 & 4 \\\\ \\end{pmatrix}$$",
+    "\\begin{array}{cc} 1 & 0 \\\\ -1 & 4 \\end{array}",
+    "X * K = \\begin{bmatrix} 1 & 2 \\cdot 0 \\\\ -1 & 2 + 2 \\end{bmatrix}",
+    [[1, 0], [-1, 4]],
+    [["1", "0"], ["-1", "4"]],
+    [[[1, 0], [-1, 4]]],
+]
+
+
+@pytest.mark.parametrize("raw", MATRICES, ids=str)
+def test_matrices(raw: Any) -> None:
+    np.testing.assert_array_equal(value(raw, K.MATRIX), [[1, 0], [-1, 4]])
+
+
+def test_numpy_printouts_with_lost_spacing() -> None:
+    """Seed 000 prints rows as ``[1.-1.-1. 4. 0. 1.]``: the minus signs mark where numbers start."""
+    np.testing.assert_array_equal(value("[1.-1.-1. 4. 0. 1.]", K.MATRIX), [[1, -1, -1, 4, 0, 1]])
+    np.testing.assert_array_equal(value("[[ 2. -2.  2.]\n\n[0. 2. 0.]]", K.MATRIX), [[2, -2, 2], [0, 2, 0]])
+
+
+def test_tensors_as_nested_lists_or_several_environments() -> None:
+    stack = [[[1, 2], [3, 4]], [[5, 6], [7, 8]]]
+    np.testing.assert_array_equal(value(str(stack), K.TENSOR), stack)
+    np.testing.assert_array_equal(value(str(np.array(stack)), K.TENSOR), stack)
+    latex = ", ".join(
+        "\\begin{bmatrix} " + " \\\\ ".join(" & ".join(map(str, row)) for row in m) + " \\end{bmatrix}" for m in stack
+    )
+    np.testing.assert_array_equal(value(latex, K.TENSOR), stack)
+
+
+FORMULAS = [
+    ("H \\times W \\times N", H * W * N),
+    ("H·W·N·K²·M", H * W * N * KK**2 * M),
+    ("M \\cdot K^2 + M \\cdot N", M * KK**2 + M * N),
+    ("M K^{2} + M N", M * KK**2 + M * N),
+    ("MK^2 + MN", M * KK**2 + M * N),
+    ("2HW", 2 * H * W),
+    ("h w n", H * W * N),
+    ("MACs = H*W*N*K**2*M", H * W * N * KK**2 * M),
+    ("\\frac{H W}{2}", H * W / 2),
+    ("(K^2 M + M N) H W", (KK**2 * M + M * N) * H * W),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), FORMULAS, ids=[raw for raw, _ in FORMULAS])
+def test_formulas(raw: str, expected: sympy.Expr) -> None:
+    assert sympy.expand(value(raw, K.FORMULA) - expected) == 0
+
+
+@pytest.mark.parametrize("raw", ["H × W × N", "HxWxN", "(H, W, N)", "H \\times W \\times N", ["H", "W", "N"]], ids=str)
+def test_shapes_in_symbols(raw: Any) -> None:
+    assert value(raw, K.FORMULA_SHAPE) == (H, W, N)
+
+
+UNREADABLE = [
+    # (answer, kind, what the reason must mention)
+    ("idk", K.INTEGER, "“idk” is not a number"),
+    ("12x", K.INTEGER, "“x”"),
+    ("9^9^9^9", K.INTEGER, "power this large"),
+    ("((((((((1", K.INTEGER, "ends in the middle"),
+    ("\\frac{1}{0}", K.INTEGER, "divides by zero"),
+    ("4,25", K.REAL, "comma"),
+    ("2 3", K.INTEGER, "Unexpected “3”"),
+    ("∞", K.INTEGER, "“∞”"),
+    ("\\alpha", K.INTEGER, "\\alpha"),
+    (True, K.INTEGER, "true is not a number"),
+    (float("nan"), K.REAL, "not a number that can be an answer"),
+    ({"a": 1}, K.INTEGER, "not a list or an object"),
+    ("[[1, 2], [3]]", K.MATRIX, "different lengths"),
+    ("[[1, 2], [3, 4]", K.MATRIX, "never closed"),
+    ("[[1, 2, ...]]", K.MATRIX, "abbreviated"),
+    ("126 × 126 × -16", K.SHAPE, "cannot be negative"),
+    ("126 × 126.5 × 16", K.SHAPE, "whole numbers"),
+    ("126 ×  × 16", K.SHAPE, "missing"),
+    ("x + 1", K.FORMULA, "not one of the symbols"),
+    ("(H + W)^20", K.FORMULA, "powers up to"),
+    ("1" * 30_000, K.MATRIX, "characters long"),
+]
+
+
+@pytest.mark.parametrize(("raw", "kind", "reason"), UNREADABLE, ids=[str(r)[:30] for r, *_ in UNREADABLE])
+def test_unreadable_answers_say_why_and_what_form_is_expected(raw: Any, kind: AnswerKind, reason: str) -> None:
+    result = read_answer(raw, kind, SYMBOLS)
+    assert isinstance(result, Unreadable)
+    assert reason in result.reason
+    assert result.reason.endswith(expected_form(kind, SYMBOLS))
+
+
+def test_every_kind_has_an_expected_form_with_an_example() -> None:
+    for kind in AnswerKind:
+        assert "like" in expected_form(kind, SYMBOLS), kind
+    assert set(FORMS) == set(AnswerKind)
+    assert "16 × 126 × 126" in expected_form(K.SHAPE, layout=Layout.CHW)
+
+
+# -- properties: whatever style a value is printed in, it reads back equal ------------------
+
+INTEGER_STYLES = [
+    str,
+    lambda n: f"{n:,}",
+    lambda n: f"{n:_}",
+    lambda n: f"{n:,}".replace(",", "\u2009"),
+    lambda n: f"{n:,}".replace(",", "{,}"),
+    lambda n: f"${n}$",
+    lambda n: f"Total: {n}",
+    lambda n: f"= {n}",
+    lambda n: f"{n} parameters",
+    lambda n: f"({n})",
+    lambda n: f"{n}.0",
+]
+
+
+@given(st.integers(-(10**15), 10**15), st.sampled_from(INTEGER_STYLES))
+def test_any_integer_in_any_style_reads_back(number: int, style: Any) -> None:
+    assert value(style(number), K.INTEGER) == Number(Fraction(number))
+
+
+def _shape_text(sides: list[int], separator: str, brackets: str) -> str:
+    body = separator.join(map(str, sides))
+    return f"{brackets[0]}{body}{brackets[1]}" if brackets else body
+
+
+@given(
+    st.lists(st.integers(1, 5000), min_size=1, max_size=4),
+    st.sampled_from(["x", "×", " × ", " x ", " \\times ", "*", ", ", ","]),
+    st.sampled_from(["", "()", "[]"]),
+)
+def test_any_shape_in_any_style_reads_back(sides: list[int], separator: str, brackets: str) -> None:
+    if len(sides) == 1 and not brackets:
+        sides = [*sides, 1]  # a bare single number is a number, not a shape
+    assert value(_shape_text(sides, separator, brackets), K.SHAPE) == tuple(sides)
+
+
+def _bmatrix(matrix: np.ndarray) -> str:
+    rows = " \\\\ ".join(" & ".join(_plain(v) for v in row) for row in matrix)
+    return "\\begin{bmatrix} " + rows + " \\end{bmatrix}"
+
+
+def _plain(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else repr(float(v))
+
+
+MATRIX_STYLES = [
+    lambda m: m.tolist(),
+    lambda m: str(m.tolist()),
+    str,
+    repr,
+    lambda m: np.array2string(m, separator=", "),
+    lambda m: str(m.astype(float)),
+    lambda m: str(m.astype(float)).replace(" -", "-"),  # numpy's spacing lost before minus signs
+    lambda m: "\n".join(" ".join(_plain(v) for v in row) for row in m),
+    _bmatrix,
+    lambda m: "$$= " + _bmatrix(m).replace("bmatrix", "pmatrix") + "$$",
+]
+
+
+@given(
+    st.integers(1, 6).flatmap(
+        lambda rows: st.integers(1, 6).flatmap(
+            lambda cols: st.lists(
+                st.lists(st.integers(-999, 999), min_size=cols, max_size=cols), min_size=rows, max_size=rows
+            )
+        )
+    ),
+    st.sampled_from(MATRIX_STYLES),
+)
+def test_any_matrix_in_any_style_reads_back(rows: list[list[int]], style: Any) -> None:
+    matrix = np.array(rows)
+    np.testing.assert_array_equal(value(style(matrix), K.MATRIX), matrix)
+
+
+@given(
+    st.lists(
+        st.lists(st.floats(-100, 100, allow_nan=False).map(lambda v: round(v, 2)), min_size=3, max_size=3),
+        min_size=2,
+        max_size=3,
+    )
+)
+def test_decimal_matrices_read_back(rows: list[list[float]]) -> None:
+    matrix = np.array(rows)
+    for style in (lambda m: m.tolist(), lambda m: str(m.tolist()), _bmatrix):
+        np.testing.assert_allclose(value(style(matrix), K.MATRIX), matrix)
+
+
+# -- junk never raises and stays cheap --------------------------------------------------------
+
+PIECES = [
+    "1",
+    "9",
+    "0",
+    ".",
+    "e",
+    "E",
+    "+",
+    "-",
+    "*",
+    "/",
+    "^",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ";",
+    " ",
+    "\n",
+    "x",
+    "×",
+    "·",
+    "%",
+    "=",
+    "H",
+    "W",
+    "K",
+    "\\frac",
+    "\\times",
+    "\\cdot",
+    "\\left",
+    "\\begin{bmatrix}",
+    "\\end{bmatrix}",
+    "&",
+    "\\\\",
+    "²",
+    "−",
+    "$",
+    "...",
+    "e10",
+    "∞",
+    "NaN",
+    "_",
+    "'",
+    "torch.Size(",
+]
+JUNK = st.one_of(st.text(max_size=300), st.lists(st.sampled_from(PIECES), max_size=400).map("".join))
+#: Per answer, in CPU seconds of this process (wall time would measure the machine's load).
+BUDGET = 0.050
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(JUNK, st.sampled_from(list(AnswerKind)))
+def test_junk_never_raises_and_is_read_quickly(junk: str, kind: AnswerKind) -> None:
+    started = time.process_time()
+    result = _read(junk, kind, SYMBOLS, None)  # the uncached path
+    assert time.process_time() - started < BUDGET
+    assert isinstance(result, Read | Unreadable)
+
+
+ADVERSARIAL = [
+    "a " * 1000 + "1",
+    "(" * 1000 + "1" + ")" * 1000,
+    "1+" * 999 + "1",
+    "9^" * 500 + "9",
+    "\\frac{" * 300 + "1" + "}{2}" * 300,
+    "H+" * 400 + "H",
+    "HW" * 500,
+    "[" * 1000,
+    "[1," * 5000,
+    "\\begin{bmatrix}" * 1000,
+    "1e999999",
+    "10^10^10",
+    "x" * 20_000,
+    "[[" + "1 " * 9000 + "]]",
+    "H*" * 99 + "H",
+    "(H+W+M+N+K)^12",
+]
+
+
+@pytest.mark.parametrize("kind", list(AnswerKind))
+def test_adversarial_answers_are_bounded(kind: AnswerKind) -> None:
+    for junk in ADVERSARIAL:
+        started = time.process_time()
+        result = _read(junk, kind, SYMBOLS, None)
+        assert time.process_time() - started < BUDGET, junk[:40]
+        assert isinstance(result, Read | Unreadable)
