@@ -145,6 +145,14 @@ class ConvTranspose(_Layer):
     bias: bool = True
     weighted: ClassVar[bool] = True
 
+    @model_validator(mode="after")
+    def _output_padding_below_stride_or_dilation(self) -> ConvTranspose:
+        # PyTorch refuses anything larger: it would add rows no input pixel reaches.
+        s, d, op = pair(self.stride), pair(self.dilation), pair(self.output_padding)
+        if any(op[axis] >= max(s[axis], d[axis]) for axis in (0, 1)):
+            raise ValueError(f"output padding {self.output_padding} must be smaller than stride or dilation")
+        return self
+
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
         c, h, w = _spatial(shape, "a transposed convolution")
         counts.per_group(c, self.groups)
