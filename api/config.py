@@ -6,7 +6,13 @@ import os
 from collections.abc import Mapping
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+#: Requests holding a database session at once, per process (``api.deps.SessionDep``). Waiting for
+#: a slot takes no worker thread, so the sessions in use can always get a thread (the threadpool has
+#: 40) and a pooled connection (pool_size + max_overflow must be at least this): without the limit,
+#: threads blocked on the pool or on SQLite's write lock could starve the request holding it.
+DB_CONCURRENCY = 20
 
 #: The embedded database: a SQLite file in the working directory.
 DEFAULT_DATABASE_URL = "sqlite:///./grader.db"
@@ -44,6 +50,15 @@ class Settings(BaseModel):
             if url.startswith(prefix):
                 return "postgresql+psycopg://" + url.removeprefix(prefix)
         return url
+
+    @model_validator(mode="after")
+    def _enough_connections(self) -> Self:
+        if self.db_pool_size + self.db_max_overflow < DB_CONCURRENCY:
+            raise ValueError(
+                f"GRADER_DB_POOL_SIZE + GRADER_DB_MAX_OVERFLOW must be at least {DB_CONCURRENCY} "
+                "(the requests that may hold a session at once)"
+            )
+        return self
 
     @property
     def is_sqlite(self) -> bool:

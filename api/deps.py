@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from api.bank import Bank
-from api.config import Settings
+from api.config import DB_CONCURRENCY, Settings
 from api.db import SQLITE_WRITE
 from api.errors import Forbidden, NotAuthenticated, NotFound
 from api.models import Assignment, Role, Submission, User
@@ -35,7 +35,7 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 # scope="function": the commit happens before the response goes out, so a 201 means stored.
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SessionDep = Annotated[Session, Depends(get_session, scope="function", max_concurrency=DB_CONCURRENCY)]
 
 
 def get_settings(request: Request) -> Settings:

@@ -1,0 +1,108 @@
+"""Fixtures of the API tests: every test module runs against SQLite and PostgreSQL.
+
+Each module gets a freshly migrated database (a SQLite file, or a PostgreSQL database copied
+from a migrated template) and one app; tests in a module share it, so each test makes its own
+students and assignments (see :class:`Course`). The PostgreSQL server is started once per xdist
+worker (``pgserver.PostgresServer``) and only if a module asks for it.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+
+from fastapi.testclient import TestClient  # noqa: E402
+from sqlalchemy import Engine  # noqa: E402
+
+from api import migrate  # noqa: E402
+from api.app import create_app  # noqa: E402
+from api.bank import Bank  # noqa: E402
+from api.config import Settings  # noqa: E402
+from api.db import make_engine  # noqa: E402
+from problems.loader import load_bank  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).parent))
+from factories import Course, make_instructor, unique  # noqa: E402
+from pgserver import PostgresServer, find_bin_dir  # noqa: E402
+
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def shared_bank() -> Bank:
+    """The built-in bank, loaded once per process (apps share it)."""
+    return Bank(preloaded=load_bank())
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    if find_bin_dir() is None:
+        pytest.skip("PostgreSQL is not installed")
+    server = PostgresServer().start()
+    try:
+        url = server.create_database("grader_template")
+        engine = make_engine(Settings(database_url=url), for_migrations=True)
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def fresh_database(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated, empty database of that backend; dropped at the end of the module."""
+    if backend == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'grader.db'}"
+        engine = make_engine(Settings(database_url=url), for_migrations=True)
+        migrate.upgrade(engine)
+        engine.dispose()
+        return url
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    name = unique("t")
+    url = server.create_database(name, template="grader_template")
+    request.addfinalizer(lambda: server.drop_database(name))
+    return url
+
+
+@pytest.fixture(scope="module")
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    return fresh_database(backend, request, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, max_body_bytes=64 * 1024)
+
+
+@pytest.fixture(scope="module")
+def app(settings: Settings, shared_bank: Bank) -> Iterator[Any]:
+    application = create_app(settings, bank=shared_bank)
+    yield application
+    application.state.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def engine(app: Any) -> Engine:
+    return app.state.engine
+
+
+@pytest.fixture(scope="module")
+def client(app: Any) -> TestClient:
+    return TestClient(app, raise_server_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def course(client: TestClient, engine: Engine) -> Course:
+    return Course(client, make_instructor(engine))

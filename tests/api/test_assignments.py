@@ -1,0 +1,105 @@
+"""Assignments: creation, statements per variant, and when reference answers are shown."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from factories import unique
+
+
+def test_problem_sets_lists_the_bank(client, course, shared_bank) -> None:
+    response = client.get("/api/v1/problem-sets", headers=course.instructor)
+    assert response.status_code == 200
+    listed = {s["id"]: s for s in response.json()}
+    assert set(listed) == set(shared_bank.sets())
+    assert listed["conv-pool-basics"]["keys"][0] == "ex1.output"
+
+
+def test_create_and_read_an_assignment(client, course) -> None:
+    due = datetime(2031, 1, 2, 3, 4, tzinfo=UTC)
+    aid = course.assignment("fc-vs-conv", title="HW", due_at=due.isoformat(), max_attempts=3)
+    response = client.get(f"/api/v1/assignments/{aid}", headers=course.instructor)
+    body = response.json()
+    assert response.status_code == 200
+    assert (body["title"], body["max_attempts"], body["release_answers"], body["grade_policy"]) == (
+        "HW",
+        3,
+        "never",
+        "best",
+    )
+    assert datetime.fromisoformat(body["due_at"]) == due
+    assert body["problems"] and body["reference"]
+    assert body["max_score"] == sum(p["points"] for problem in body["problems"] for p in problem["parts"])
+    assert aid in [a["id"] for a in client.get("/api/v1/assignments", headers=course.instructor).json()]
+
+
+def test_naive_due_date_is_utc(client, course) -> None:
+    aid = course.assignment(due_at="2030-05-06T07:08:09")
+    body = client.get(f"/api/v1/assignments/{aid}", headers=course.instructor).json()
+    assert datetime.fromisoformat(body["due_at"]) == datetime(2030, 5, 6, 7, 8, 9, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"problem_set": "no-such-set"},
+        {"problem_set": "fc-vs-conv", "max_attempts": 0},
+        {"problem_set": "fc-vs-conv", "release_answers": "sometimes"},
+        {"problem_set": "fc-vs-conv", "due_at": "tomorrow"},
+        {"problem_set": "fc-vs-conv", "grade_policy": "worst"},
+        {"problem_set": "fc-vs-conv", "surprise": True},
+        {"problem_set": ["fc-vs-conv"]},
+    ],
+)
+def test_create_refuses_bad_fields(client, course, body) -> None:
+    response = client.post("/api/v1/assignments", json={"id": unique("a"), **body}, headers=course.instructor)
+    assert response.status_code == 422
+    assert response.json()["detail"]
+
+
+def test_duplicate_id_is_a_conflict(client, course) -> None:
+    aid = course.assignment()
+    again = {"id": aid, "problem_set": "fc-vs-conv"}
+    assert client.post("/api/v1/assignments", json=again, headers=course.instructor).status_code == 409
+
+
+def test_students_see_their_own_variant_of_a_randomized_set(client, course) -> None:
+    aid = course.assignment("conv-arithmetic")
+    (first, first_headers), (second, second_headers) = course.students(2)
+    mine = client.get(f"/api/v1/assignments/{aid}", headers=first_headers).json()
+    theirs = client.get(f"/api/v1/assignments/{aid}", headers=second_headers).json()
+    assert mine["variant"] == first and theirs["variant"] == second
+    assert mine["problems"] != theirs["problems"]
+    assert mine["reference"] is None
+    assert mine["attempts_used"] == 0
+    # the instructor can look at a student's variant, with its reference answers
+    as_instructor = client.get(f"/api/v1/assignments/{aid}?student={first}", headers=course.instructor).json()
+    assert as_instructor["problems"] == mine["problems"] and as_instructor["reference"]
+    assert client.get(f"/api/v1/assignments/{aid}?student={second}", headers=first_headers).status_code == 403
+    assert client.get(f"/api/v1/assignments/{aid}?student=nobody", headers=course.instructor).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("release", "due_in_days", "shown"),
+    [
+        ("never", -1, False),
+        ("immediately", 7, True),
+        ("after_due", 7, False),  # not yet due
+        ("after_due", -1, True),  # past the due date
+        ("after_due", None, False),  # no due date: never due
+    ],
+)
+def test_reference_answers_follow_the_release_rule(client, course, release, due_in_days, shown) -> None:
+    fields = {"release_answers": release}
+    if due_in_days is not None:
+        fields["due_at"] = (datetime.now(UTC) + timedelta(days=due_in_days)).isoformat()
+    aid = course.assignment(**fields)
+    _, headers = course.student()
+    body = client.get(f"/api/v1/assignments/{aid}", headers=headers).json()
+    assert body["answers_released"] is shown
+    assert (body["reference"] is not None) is shown
+    submitted = course.submit(aid, headers, {"ex3.max": "[[9, 7], [8, 6]]"})
+    assert submitted.status_code == 201
+    assert (submitted.json()["reference"] is not None) is shown
+    assert submitted.json()["late"] is (due_in_days is not None and due_in_days < 0)

@@ -1,0 +1,48 @@
+"""The attempt limit and idempotency hold under simultaneous requests (database constraints,
+not read-then-write): 50 submissions at once against a limit of 5, 20 retries of one key."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.models import Submission
+
+RIGHT = {"ex4.conv1_params": "3640"}
+
+
+async def _together(app: Any, url: str, requests: list[dict[str, Any]]) -> list[httpx.Response]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=120) as client:
+        return await asyncio.gather(*(client.post(url, **request) for request in requests))
+
+
+def _stored(engine, assignment: str) -> list[Submission]:
+    with Session(engine) as session:
+        return list(session.scalars(select(Submission).where(Submission.assignment_id == assignment)))
+
+
+def test_fifty_simultaneous_submissions_against_a_limit_of_five(app, engine, course) -> None:
+    aid = course.assignment(max_attempts=5)
+    _, headers = course.student()
+    url = f"/api/v1/assignments/{aid}/submissions"
+    responses = asyncio.run(_together(app, url, [{"json": {"answers": RIGHT}, "headers": headers}] * 50))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] * 5 + [409] * 45, {r.status_code: r.text for r in responses}
+    assert sorted(r.json()["attempt"] for r in responses if r.status_code == 201) == [1, 2, 3, 4, 5]
+    assert sorted(s.attempt for s in _stored(engine, aid)) == [1, 2, 3, 4, 5]
+
+
+def test_twenty_retries_with_one_idempotency_key_store_one_submission(app, engine, course) -> None:
+    aid = course.assignment(max_attempts=5)
+    _, headers = course.student()
+    url = f"/api/v1/assignments/{aid}/submissions"
+    request = {"json": {"answers": RIGHT}, "headers": {**headers, "Idempotency-Key": "one-key"}}
+    responses = asyncio.run(_together(app, url, [request] * 20))
+    assert [r.status_code for r in responses] == [201] * 20, [r.text for r in responses]
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert [s.attempt for s in _stored(engine, aid)] == [1]

@@ -1,0 +1,114 @@
+"""Gradebook (JSON and CSV), statistics per key, and regrading after a problem set changes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import shutil
+
+import pytest
+from factories import Course, unique
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.bank import Bank
+from problems.loader import BUILT_IN
+
+RIGHT = {"ex4.conv1_params": "3640", "ex3.max": "[[9, 7], [8, 6]]"}
+
+
+@pytest.mark.parametrize(("policy", "counted"), [("best", 2), ("last", 3)])
+def test_gradebook_counts_the_best_or_the_last_attempt(client, course, policy, counted) -> None:
+    aid = course.assignment(grade_policy=policy)
+    (student, headers), (idle, _) = course.students(2)
+    for answers in ({"ex3.max": "[[9, 7], [8, 6]]"}, RIGHT, {"ex4.conv1_params": "3600"}):
+        assert course.submit(aid, headers, answers).status_code == 201
+    response = client.get(f"/api/v1/assignments/{aid}/gradebook", headers=course.instructor)
+    assert response.status_code == 200
+    book = response.json()
+    assert book["policy"] == policy and book["keys"][0] == "ex1.output"
+    rows = {row["student"]: row for row in book["students"]}
+    assert rows[student]["attempts"] == 3 and rows[student]["attempt"] == counted
+    assert rows[student]["score"] == {2: 2, 3: 0}[counted]
+    assert rows[student]["parts"]["ex4.conv1_params"] == {2: 1, 3: 0}[counted]
+    assert rows[idle]["attempts"] == 0 and rows[idle]["score"] is None
+
+
+def test_gradebook_csv_opens_in_a_spreadsheet(client, course) -> None:
+    aid = course.assignment()
+    roster = [
+        {"id": unique("s"), "name": '=HYPERLINK("x")', "email": "a@example.edu"},
+        {"id": unique("s"), "name": "Zoë"},
+    ]
+    tokens = client.post("/api/v1/students", json={"students": roster}, headers=course.instructor).json()["students"]
+    course.submit(aid, {"Authorization": f"Bearer {tokens[0]['token']}"}, RIGHT)
+    response = client.get(f"/api/v1/assignments/{aid}/gradebook?format=csv", headers=course.instructor)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    raw = response.content
+    assert raw.startswith("\ufeff".encode()) and b"\r\n" in raw
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    by_id = {row["student"]: row for row in rows}
+    first, second = by_id[roster[0]["id"]], by_id[roster[1]["id"]]
+    assert first["name"].startswith("'=")  # no formula injection
+    assert (first["score"], first["max_score"], first["ex4.conv1_params"], first["late"]) == ("2", "9", "1", "no")
+    assert second["name"] == "Zoë" and second["score"] == "" and second["attempts"] == "0"
+    assert list(rows[0])[:8] == ["student", "name", "email", "attempts", "attempt", "late", "score", "max_score"]
+
+
+def test_stats_per_key(client, course) -> None:
+    aid = course.assignment()
+    students = course.students(3)
+    course.submit(aid, students[0][1], RIGHT)
+    course.submit(aid, students[1][1], {"ex4.conv1_params": "3600"})
+    course.submit(aid, students[2][1], {"ex4.conv1_params": "3,600", "ex3.max": "[[4.25, 4.25], [4.25, 3.5]]"})
+    response = client.get(f"/api/v1/assignments/{aid}/stats", headers=course.instructor)
+    assert response.status_code == 200
+    stats = response.json()
+    assert (stats["submissions"], stats["students"]) == (3, 3)
+    key = stats["keys"]["ex4.conv1_params"]
+    assert key["submissions"] == 3 and key["answered"] == 3
+    assert key["mean_score"] == pytest.approx(1 / 3) and key["share_correct"] == pytest.approx(1 / 3)
+    assert key["misconceptions"] == {"bias-omitted": 2}
+    assert key["commonest_wrong_answers"][0]["count"] == 2
+    assert stats["keys"]["ex3.max"]["misconceptions"] == {"pooling-type-swapped": 1}
+    assert stats["keys"]["ex1.output"]["answered"] == 0
+
+
+@pytest.fixture
+def changing_bank(tmp_path):
+    folder = tmp_path / "sets"
+    folder.mkdir()
+    shutil.copy(BUILT_IN / "conv-pool-basics.yaml", folder)
+    return folder
+
+
+def test_regrade_after_the_set_changes_keeps_the_earlier_grade(settings, course, changing_bank) -> None:
+    app = create_app(settings, bank=Bank(changing_bank))
+    client = TestClient(app)
+    local = Course(client, course.instructor["Authorization"].removeprefix("Bearer "))
+    aid = local.assignment()
+    _, headers = local.student()
+    first = local.submit(aid, headers, {"ex4.conv1_params": "3640", "ex5.params": "1810"}).json()
+    assert first["score"] == 2
+    unchanged = client.post(f"/api/v1/assignments/{aid}/regrade", headers=local.instructor).json()
+    assert (unchanged["submissions"], unchanged["changed"]) == (1, 0)
+
+    path = changing_bank / "conv-pool-basics.yaml"
+    text = path.read_text()
+    assert "out_channels: 40" in text
+    path.write_text(text.replace("out_channels: 40", "out_channels: 400", 1))
+    response = client.post(f"/api/v1/assignments/{aid}/regrade", headers=local.instructor)
+    assert response.status_code == 200
+    result = response.json()
+    assert (result["submissions"], result["changed"]) == (1, 1)
+    assert result["set_version"] != first["set_version"]
+
+    now = client.get(f"/api/v1/submissions/{first['id']}", headers=headers).json()
+    assert now["parts"]["ex4.conv1_params"]["status"] != "correct"
+    assert now["set_version"] == result["set_version"] and now["answers"] == first["answers"]
+    (earlier,) = now["earlier_grades"]
+    assert earlier["score"] == 2 and earlier["set_version"] == first["set_version"]
+    assert earlier["parts"] == first["parts"]
+    app.state.engine.dispose()

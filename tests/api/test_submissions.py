@@ -1,0 +1,159 @@
+"""Submitting: graded on arrival, stored for audit, attempts, idempotency, unreadable answers, preview."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.models import Submission
+
+RIGHT = {"ex4.conv1_params": "3640", "ex3.max": "[[9, 7], [8, 6]]"}
+BIAS_OMITTED = {"ex4.conv1_params": "3600"}
+
+
+def test_a_submission_is_graded_and_stored_with_everything_needed_to_audit_it(client, course, engine) -> None:
+    aid = course.assignment()
+    student, headers = course.student()
+    answers = {**RIGHT, "ex5.params": 1810, "ex1.output": ""}
+    response = course.submit(aid, headers, answers)
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert (body["assignment"], body["student"], body["attempt"], body["late"]) == (aid, student, 1, False)
+    assert body["score"] == 3 and body["max_score"] == 9
+    parts = body["parts"]
+    assert parts["ex4.conv1_params"]["status"] == "correct"
+    assert parts["ex1.output"]["status"] == "unanswered"
+    assert set(parts["ex3.max"]) >= {"score", "max_score", "status", "feedback", "misconception", "read_as"}
+    assert body["answers"] == answers
+    assert body["reference"] is None and body["earlier_grades"] == []
+    with Session(engine) as session:
+        row = session.get(Submission, body["id"])
+        assert row.answers == answers and row.parts == parts
+        assert row.set_version == course_set_version(client, course, aid)
+        assert row.variant is None  # conv-pool-basics is not randomized
+        assert row.submitted_at.tzinfo is not None
+
+
+def course_set_version(client, course, aid: str) -> str:
+    return client.get(f"/api/v1/assignments/{aid}", headers=course.instructor).json()["set_version"]
+
+
+def test_a_randomized_set_is_graded_against_the_students_variant(client, course) -> None:
+    aid = course.assignment("conv-arithmetic")
+    (first, first_headers), (_, second_headers) = course.students(2)
+    reference = course.reference(aid, first)
+    key = next(k for k, v in reference.items() if isinstance(v, int | float))
+    mine = course.submit(aid, first_headers, {key: reference[key]}).json()
+    assert mine["parts"][key]["status"] == "correct" and mine["variant"] == first
+    theirs = course.submit(aid, second_headers, {key: reference[key]}).json()
+    assert theirs["parts"][key]["status"] != "correct"
+
+
+def test_mistakes_are_named(client, course) -> None:
+    aid = course.assignment()
+    _, headers = course.student()
+    part = course.submit(aid, headers, BIAS_OMITTED).json()["parts"]["ex4.conv1_params"]
+    assert (part["status"], part["misconception"]) == ("incorrect", "bias-omitted")
+
+
+def test_unreadable_answers_are_refused_without_using_an_attempt(client, course) -> None:
+    aid = course.assignment(max_attempts=1)
+    _, headers = course.student()
+    response = course.submit(aid, headers, {**RIGHT, "ex4.params": "ten thousand-ish"})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert list(detail["unreadable"]) == ["ex4.params"] and detail["unreadable"]["ex4.params"]
+    assert detail["parts"]["ex4.conv1_params"]["read_as"].replace(",", "") == "3640"
+    assert client.get(f"/api/v1/assignments/{aid}/submissions", headers=headers).json() == []
+    # the one attempt is still there
+    assert course.submit(aid, headers, RIGHT).status_code == 201
+
+
+def test_unknown_keys_are_refused_and_named(client, course) -> None:
+    aid = course.assignment()
+    _, headers = course.student()
+    response = course.submit(aid, headers, {**RIGHT, "ex9.nothing": "1"})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert detail["unknown_keys"] == ["ex9.nothing"] and "ex4.params" in detail["known_keys"]
+
+
+def test_preview_reads_without_grading_or_storing(client, course) -> None:
+    aid = course.assignment(max_attempts=1)
+    _, headers = course.student()
+    answers = {"ex4.conv1_params": "3,640", "ex4.params": "1O860", "ex0.x": "1"}
+    response = client.post(f"/api/v1/assignments/{aid}/preview", json={"answers": answers}, headers=headers)
+    assert response.status_code == 200
+    body = response.json()
+    read = body["parts"]["ex4.conv1_params"]
+    assert (read["readable"], read["read_as"].replace(",", ""), read["reason"], read["answered"]) == (
+        True,
+        "3640",
+        None,
+        True,
+    )
+    assert body["parts"]["ex4.params"]["readable"] is False and body["parts"]["ex4.params"]["reason"]
+    assert body["parts"]["ex5.params"]["answered"] is False
+    assert (body["unreadable"], body["unknown_keys"], body["ready"]) == (["ex4.params"], ["ex0.x"], False)
+    assert "score" not in body
+    assert client.get(f"/api/v1/assignments/{aid}/submissions", headers=headers).json() == []
+    assert course.submit(aid, headers, RIGHT).status_code == 201
+
+
+def test_the_attempt_limit_gives_409(client, course) -> None:
+    aid = course.assignment(max_attempts=2)
+    _, headers = course.student()
+    assert [course.submit(aid, headers, RIGHT).status_code for _ in range(3)] == [201, 201, 409]
+    _, other = course.student()
+    assert course.submit(aid, other, RIGHT).json()["attempt"] == 1  # limits are per student
+
+
+def test_late_submissions_are_accepted_and_marked(client, course) -> None:
+    aid = course.assignment(due_at=(datetime.now(UTC) - timedelta(minutes=1)).isoformat())
+    _, headers = course.student()
+    response = course.submit(aid, headers, RIGHT)
+    assert response.status_code == 201 and response.json()["late"] is True
+
+
+def test_idempotency_key_replays_the_first_result(client, course, engine) -> None:
+    aid = course.assignment()
+    _, headers = course.student()
+    first = course.submit(aid, headers, RIGHT, **{"Idempotency-Key": "retry-1"})
+    again = course.submit(aid, headers, RIGHT, **{"Idempotency-Key": "retry-1"})
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    changed = course.submit(aid, headers, BIAS_OMITTED, **{"Idempotency-Key": "retry-1"})
+    assert changed.status_code == 422 and "Idempotency-Key" in changed.json()["detail"]
+    other_key = course.submit(aid, headers, RIGHT, **{"Idempotency-Key": "retry-2"})
+    assert other_key.json()["attempt"] == 2
+    with Session(engine) as session:
+        stored = session.scalars(select(Submission.attempt).where(Submission.assignment_id == aid)).all()
+        assert sorted(stored) == [1, 2]
+
+
+def test_the_same_key_for_two_students_is_two_submissions(client, course) -> None:
+    aid = course.assignment()
+    (_, first), (_, second) = course.students(2)
+    a = course.submit(aid, first, RIGHT, **{"Idempotency-Key": "same"}).json()
+    b = course.submit(aid, second, RIGHT, **{"Idempotency-Key": "same"}).json()
+    assert a["id"] != b["id"]
+
+
+def test_listing_and_reading_submissions(client, course) -> None:
+    aid = course.assignment()
+    (first, first_headers), (_, second_headers) = course.students(2)
+    mine = course.submit(aid, first_headers, RIGHT).json()
+    course.submit(aid, second_headers, BIAS_OMITTED)
+    own = client.get(f"/api/v1/assignments/{aid}/submissions", headers=first_headers).json()
+    assert [s["id"] for s in own] == [mine["id"]]
+    everyone = client.get(f"/api/v1/assignments/{aid}/submissions", headers=course.instructor).json()
+    assert len(everyone) == 2 and all(s["reference"] for s in everyone)
+    only = client.get(f"/api/v1/assignments/{aid}/submissions?student={first}", headers=course.instructor).json()
+    assert [s["id"] for s in only] == [mine["id"]]
+    assert client.get(f"/api/v1/submissions/{mine['id']}", headers=first_headers).json() == mine
+    assert client.get(f"/api/v1/submissions/{mine['id']}", headers=second_headers).status_code == 403
+    assert client.get(f"/api/v1/submissions/{mine['id']}", headers=course.instructor).json()["reference"]
+    assert client.get("/api/v1/submissions/999999999", headers=course.instructor).status_code == 404
