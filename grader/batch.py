@@ -38,22 +38,48 @@ class BadLine:
 
 
 Parsed = Submission | BadLine
+#: What a worker gets: a submission parsed already (CSV), or a JSON line and its number, parsed
+#: in the worker so that parsing runs in parallel too.
+Item = Submission | tuple[int, str]
+#: What a worker gives back: the output text of a record (JSON Lines, CSV), the record itself
+#: (Gradescope writes files), or the reason a line was skipped.
+Output = str | dict[str, Any] | BadLine
 
 
 def parse_jsonl(lines: Iterable[str]) -> Iterator[Parsed]:
     """``{"student": "...", "answers": {...}}`` per line; blank lines are skipped."""
     for number, line in enumerate(lines, start=1):
-        if not line.strip():
+        if line.strip():
+            yield parse_jsonl_line(number, line)
+
+
+def parse_jsonl_line(number: int, line: str) -> Parsed:
+    if len(line) > MAX_LINE:
+        return BadLine(number, f"line is longer than {MAX_LINE} characters")
+    try:
+        record = json.loads(line)
+    except (json.JSONDecodeError, RecursionError, ValueError) as error:
+        detail = f"{error.msg} at column {error.colno}" if isinstance(error, json.JSONDecodeError) else "too deep"
+        return BadLine(number, f"not valid JSON ({detail})")
+    return _submission(number, record)
+
+
+def grade_items(problem_set: ProblemSet, items: list[Item], output_format: str, keys: list[str]) -> list[Output]:
+    """Parse (JSON lines), grade and format a chunk: the work a worker process does."""
+    outputs: list[Output] = []
+    for item in items:
+        parsed = item if isinstance(item, Submission) else parse_jsonl_line(*item)
+        if isinstance(parsed, BadLine):
+            outputs.append(parsed)
             continue
-        if len(line) > MAX_LINE:
-            yield BadLine(number, f"line is longer than {MAX_LINE} characters")
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            yield BadLine(number, f"not valid JSON ({error.msg} at column {error.colno})")
-            continue
-        yield _submission(number, record)
+        record = grade_record(problem_set, parsed)
+        if output_format == "jsonl":
+            outputs.append(json.dumps(record, separators=(",", ":")) + "\n")
+        elif output_format == "csv":
+            outputs.append(to_csv_line(csv_row(record, keys)))
+        else:
+            outputs.append(record)
+    return outputs
 
 
 def _submission(number: int, record: Any) -> Parsed:

@@ -1,9 +1,9 @@
 """The grading engine's front door: a whole submission graded against a problem set.
 
-Pure: no files, no database, no web. Reading and grading are two steps: every answer is
-read first (so a later part can use an earlier answer for follow-through credit), then
-compared with its reference value, with the known mistakes, and with the value that follows
-from the student's own earlier answers.
+Pure: no files, no database, no web. Reading and grading are two steps: an answer is read
+when grading needs it (its own part, or a later part that builds on it), then compared with
+its reference value, with the known mistakes, and with the value that follows from the
+student's own earlier answers.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ from problems.kinds import AnswerKind
 from problems.sets import ProblemSet
 
 SCALARS = (AnswerKind.INTEGER, AnswerKind.REAL, AnswerKind.PERCENT)
+#: Graded parts remembered per set variant (see ``SetReference.graded``).
+GRADED_CACHE = 50_000
 
 Reading = Read | Unreadable | None
 
@@ -30,11 +32,20 @@ def grade_submission(
 ) -> GradedSubmission:
     """Grade every part of the set (missing answers are ``unanswered``); report unknown keys."""
     reference = reference_for(problem_set, student)
-    reads = _read_all(reference, answers)
+    reads = _Reads(reference, answers)
     graded: dict[str, GradedPart] = {}
     for key, part_reference in reference.parts.items():
+        raw = answers.get(key)
+        cacheable = not part_reference.answer.part.follows and isinstance(raw, str | int | float)
+        if cacheable and (cached := reference.graded.get((key, type(raw), raw))) is not None:
+            graded[key] = cached
+            continue
         try:
             graded[key] = _grade(key, part_reference, reads, graded, reference)
+            if cacheable:
+                if len(reference.graded) >= GRADED_CACHE:
+                    reference.graded.clear()
+                reference.graded[(key, type(raw), raw)] = graded[key]
         except Exception:
             graded[key] = GradedPart(
                 key,
@@ -52,7 +63,9 @@ def preview_submission(
     """How each answer was read (or why it could not be), and the keys the set does not have."""
     reference = reference_for(problem_set, student)
     previews: dict[str, PreviewedPart] = {}
-    for key, reading in _read_all(reference, answers).items():
+    reads = _Reads(reference, answers)
+    for key in reference.parts:
+        reading = reads[key]
         if reading is None:
             previews[key] = PreviewedPart(key, readable=False, reason="No answer given.", answered=False)
         elif isinstance(reading, Unreadable):
@@ -66,15 +79,19 @@ def is_blank(raw: Any) -> bool:
     return raw is None or (isinstance(raw, str) and not raw.strip())
 
 
-def _read_all(reference: SetReference, answers: Mapping[str, Any]) -> dict[str, Reading]:
-    reads: dict[str, Reading] = {}
-    for key, part_reference in reference.parts.items():
-        raw = answers.get(key)
+class _Reads(dict[str, Reading]):
+    """Answers read on first use: a part graded from the cache is not read at all, unless a
+    later part builds on it."""
+
+    def __init__(self, reference: SetReference, answers: Mapping[str, Any]):
+        super().__init__()
+        self.reference, self.answers = reference, answers
+
+    def __missing__(self, key: str) -> Reading:
+        raw, part_reference = self.answers.get(key), self.reference.parts[key]
         answer = part_reference.answer
-        reads[key] = (
-            None if is_blank(raw) else read_answer(raw, answer.kind, part_reference.symbols, answer.part.layout)
-        )
-    return reads
+        self[key] = None if is_blank(raw) else read_answer(raw, answer.kind, part_reference.symbols, answer.part.layout)
+        return self[key]
 
 
 def _unknown(reference: SetReference, answers: Mapping[str, Any]) -> tuple[str, ...]:
@@ -106,9 +123,7 @@ def _grade(
             verdict.tolerance,
             follow_through=True,
         )
-    code = verdict.misconception or next(
-        (c for c, value in ref.mistakes if compare(answer.kind, value, reading.value, part).right), None
-    )
+    code = verdict.misconception or ref.mistake_for(reading.value)
     feedback = _explained(verdict, code, answer.kind)
     share = max(0.0, min(verdict.share, 1.0))
     status = Status.PARTIAL if share > 0 else Status.INCORRECT
@@ -132,15 +147,11 @@ def _carried_forward(
     key: str, ref: PartReference, reads: dict[str, Reading], graded: dict[str, GradedPart], reference: SetReference
 ) -> str | None:
     """Feedback for an answer that is right given the student's own wrong earlier answers."""
-    wrong = [
-        k
-        for k in ref.answer.part.follows
-        if k in graded and _differs(graded[k]) and isinstance(reads[k], Read)
-    ]
+    wrong = [k for k in ref.answer.part.follows if k in graded and _differs(graded[k]) and isinstance(reads[k], Read)]
     if not wrong:
         return None
     given = {k: _solver_value(reads[k].value) for k in wrong}  # type: ignore[union-attr]
-    value = reference.problem_set.follow_through(key, given, reference.student)
+    value = reference.problem_set.follow_through(key, given, reference.student, reference.answers)
     reading = reads[key]
     if value is None or not isinstance(reading, Read):
         return None

@@ -112,15 +112,18 @@ class ProblemSet:
                     raise
         return answers
 
-    def follow_through(self, key: str, given: dict[str, Any], student: str | None = None) -> Any | None:
+    def follow_through(
+        self, key: str, given: dict[str, Any], student: str | None = None, reference: dict[str, Answer] | None = None
+    ) -> Any | None:
         """The answer to ``key`` that follows from a student's own answers to earlier keys
-        (``given``, values as read), or None when it cannot be recomputed from them."""
+        (``given``, values as read), or None when it cannot be recomputed from them.
+        ``reference`` is the variant's solved answers, when the caller has them already."""
         chosen = self.variant(student)
         owners = {p.key(part): (p, part) for p in chosen.problems for part in p.parts}
         problem, part = owners[key]
         try:
             if isinstance(part.quantity, Operation):
-                reference = self.solve(student)
+                reference = reference if reference is not None else self.solve(student)
                 done = {k: Answer(k, reference[k].kind, v, owners[k][1]) for k, v in given.items() if k in owners}
                 return _resolve(key, owners, done, ()).value
             quantities = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from itertools import repeat
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -52,9 +53,9 @@ def _start_worker(set_id: str) -> None:
     _worker_set = find_set(set_id)
 
 
-def _grade_chunk(chunk: list[batch.Submission]) -> list[dict[str, Any]]:
+def _grade_chunk(chunk: list[batch.Item], output_format: str, keys: list[str]) -> list[batch.Output]:
     assert _worker_set is not None
-    return [batch.grade_record(_worker_set, submission) for submission in chunk]
+    return batch.grade_items(_worker_set, chunk, output_format, keys)
 
 
 def grade(
@@ -73,38 +74,57 @@ def grade(
     if output_format == "gradescope" and out is None:
         console.print("[red]--format gradescope writes one results.json per student: give --out FOLDER.[/red]")
         raise typer.Exit(code=2)
-    problem_set = find_set(set_id)
-    keys = problem_set.answer_keys()
-    with file.open(encoding="utf-8", newline="") as handle:
-        first = handle.read(1)
-        handle.seek(0)
-        parsed = batch.parse_jsonl(handle) if first in "{" else batch.parse_csv(handle)
-        submissions: list[batch.Submission] = []
-        for item in parsed:
-            if isinstance(item, batch.BadLine):
-                console.print(f"{file}:{item.line}: skipped: {item.reason}", highlight=False, markup=False)
-            else:
-                submissions.append(item)
-    chunks = [submissions[i : i + batch.CHUNK] for i in range(0, len(submissions), batch.CHUNK)]
+    keys = find_set(set_id).answer_keys()
+    items = _items(file)
+    chunks = [items[i : i + batch.CHUNK] for i in range(0, len(items), batch.CHUNK)]
     writer = _Writer(output_format, out, keys)
-    with _progress(len(submissions)) as progress:
-        task = progress.add_task("grading", total=len(submissions))
+    graded = 0
+    with _progress(len(items)) as progress:
+        task = progress.add_task("grading", total=len(items))
         if workers == 1:
             _start_worker(set_id)
-            results = map(_grade_chunk, chunks)
-            _drain(results, writer, progress, task)
+            results: Any = (_grade_chunk(chunk, output_format, keys) for chunk in chunks)
+            graded = _drain(results, writer, progress, task, file)
         else:
             with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(set_id,)) as pool:
-                _drain(pool.map(_grade_chunk, chunks), writer, progress, task)
+                jobs = pool.map(_grade_chunk, chunks, repeat(output_format), repeat(keys))
+                graded = _drain(jobs, writer, progress, task, file)
     writer.close()
-    console.print(f"graded {len(submissions)} submissions of {set_id}", highlight=False)
+    console.print(f"graded {graded} submissions of {set_id}", highlight=False)
 
 
-def _drain(results: Any, writer: _Writer, progress: Progress, task: Any) -> None:
-    for records in results:
-        for record in records:
-            writer.write(record)
-        progress.advance(task, len(records))
+def _items(file: Path) -> list[batch.Item]:
+    """JSON lines as text (the workers parse them), CSV rows parsed here (a quoted cell may span lines)."""
+    with file.open(encoding="utf-8-sig", newline="", errors="replace") as handle:
+        first = handle.read(1)
+        handle.seek(0)
+        if first == "{":
+            return [(number, line) for number, line in enumerate(handle, start=1) if line.strip()]
+        items: list[batch.Item] = []
+        for parsed in batch.parse_csv(handle):
+            if isinstance(parsed, batch.BadLine):
+                _skipped(file, parsed)
+            else:
+                items.append(parsed)
+        return items
+
+
+def _skipped(file: Path, bad: batch.BadLine) -> None:
+    console.print(f"{file}:{bad.line}: skipped: {bad.reason}", highlight=False, markup=False, soft_wrap=True)
+
+
+def _drain(results: Any, writer: _Writer, progress: Progress, task: Any, file: Path) -> int:
+    """Write outputs in input order; returns how many submissions were graded."""
+    graded = 0
+    for outputs in results:
+        for output in outputs:
+            if isinstance(output, batch.BadLine):
+                _skipped(file, output)
+            else:
+                writer.write(output)
+                graded += 1
+        progress.advance(task, len(outputs))
+    return graded
 
 
 def _progress(total: int) -> Progress:
@@ -132,15 +152,13 @@ class _Writer:
             if output_format == "csv":
                 self.stream.write(batch.to_csv_line(batch.csv_header(keys)))
 
-    def write(self, record: dict[str, Any]) -> None:
-        if self.format == "jsonl":
-            self.stream.write(json.dumps(record, separators=(",", ":")) + "\n")
-        elif self.format == "csv":
-            self.stream.write(batch.to_csv_line(batch.csv_row(record, self.keys)))
-        else:
-            folder = self.out / _safe_name(record["student"])
-            folder.mkdir(exist_ok=True)
-            (folder / "results.json").write_text(json.dumps(batch.gradescope_result(record), indent=1))
+    def write(self, output: str | dict[str, Any]) -> None:
+        if isinstance(output, str):
+            self.stream.write(output)
+            return
+        folder = self.out / _safe_name(output["student"])
+        folder.mkdir(exist_ok=True)
+        (folder / "results.json").write_text(json.dumps(batch.gradescope_result(output), indent=1))
 
     def close(self) -> None:
         if self.stream is not None and self.stream is not sys.stdout:

@@ -4,11 +4,13 @@ per key, the answers each known mistake produces."""
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
+from grader.grading.compare import compare
 from grader.grading.mistakes import value_mistakes
 from problems.kinds import AnswerKind
 from problems.sets import Answer, ProblemSet
@@ -23,6 +25,16 @@ class PartReference:
     symbols: tuple[str, ...]
     #: (code, value) pairs: what each known mistake answers here, where it differs from the answer.
     mistakes: tuple[tuple[str, Any], ...]
+    #: For exact kinds, the same by value: one lookup instead of a comparison per mistake.
+    mistake_by_value: dict[Any, str] = field(default_factory=dict)
+
+    def mistake_for(self, value: Any) -> str | None:
+        """The code of the first known mistake that gives ``value``, if any."""
+        if self.answer.kind is AnswerKind.INTEGER:
+            number = value.value
+            return self.mistake_by_value.get(number.numerator) if number.denominator == 1 else None
+        kind, part = self.answer.kind, self.answer.part
+        return next((code for code, wrong in self.mistakes if compare(kind, wrong, value, part).right), None)
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,13 @@ class SetReference:
     problem_set: ProblemSet
     student: str | None
     parts: dict[str, PartReference]
+    #: Graded parts by (key, answer as sent) for parts that build on nothing: the same answer
+    #: to such a part always grades the same, and a class sends the same right answer often.
+    graded: dict[tuple[str, type, Any], Any] = field(default_factory=dict)
+
+    @cached_property
+    def answers(self) -> dict[str, Answer]:
+        return {key: part.answer for key, part in self.parts.items()}
 
 
 _cache: OrderedDict[tuple[str, str, str | None], SetReference] = OrderedDict()
@@ -65,7 +84,11 @@ def _build(problem_set: ProblemSet, student: str | None) -> SetReference:
             if key in values and not _same(answer.kind, values[key].value, answer.value)
         ]
         found += value_mistakes(answer.part, answer.kind, answer.value)
-        parts[key] = PartReference(answer, symbols[key], tuple(found))
+        by_value = {}
+        if answer.kind is AnswerKind.INTEGER:
+            for code, value in reversed(found):
+                by_value[value] = code
+        parts[key] = PartReference(answer, symbols[key], tuple(found), by_value)
     return SetReference(problem_set, student, parts)
 
 

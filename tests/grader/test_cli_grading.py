@@ -1,0 +1,144 @@
+"""``grader check`` and ``grader grade`` through typer's CliRunner: every output format, malformed
+lines reported with their number and skipped, worker processes keeping input order."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from grader.cli import app
+from problems.loader import load_bank
+from problems.render import to_json
+
+runner = CliRunner()
+RIGHT = {k: to_json(a.kind, a.value) for k, a in load_bank()["cifar-convnet"].solve().items()}
+
+
+def test_check_prints_the_graded_part() -> None:
+    result = runner.invoke(app, ["check", "rgb-convolution", "q8.shape", "64 × 64 × 16"])
+    assert result.exit_code == 0
+    assert "q8.shape: incorrect (0/1)" in result.output
+    assert "read as: 64 × 64 × 16" in result.output
+    assert "mistake: output-size-rounding" in result.output
+
+
+def test_check_json_has_the_contract_fields() -> None:
+    result = runner.invoke(app, ["check", "rgb-convolution", "q9.params", "32*16 + 16", "--json"])
+    part = json.loads(result.output)
+    assert {"score", "max_score", "status", "feedback", "misconception"} <= set(part)
+    assert (part["status"], part["score"], part["read_as"]) == ("correct", 1.0, "528")
+
+
+def test_check_a_students_variant() -> None:
+    answer = to_json(*_answer("conv-arithmetic", "c5.shape", "zoe"))
+    text = " x ".join(map(str, answer))
+    mine = runner.invoke(app, ["check", "conv-arithmetic", "c5.shape", text, "--student", "zoe", "--json"])
+    assert json.loads(mine.output)["status"] == "correct"
+
+
+def test_check_an_unknown_key_lists_the_keys() -> None:
+    result = runner.invoke(app, ["check", "rgb-convolution", "q42.shape", "1"])
+    assert result.exit_code == 2
+    assert "q7.shape" in result.output
+
+
+def _submissions_file(tmp_path: Path) -> Path:
+    lines = [
+        json.dumps({"student": "s1", "answers": RIGHT}),
+        "this is not json",
+        json.dumps({"student": "s2", "answers": {"t1c.padding": "2", "t1d.kernel": "8", "x.y": 1}}),
+        json.dumps({"answers": {}}),
+        "",
+        json.dumps({"student": "s3", "answers": {"t1g.total": "idk"}}),
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_grade_jsonl_reports_bad_lines_and_grades_the_rest(tmp_path: Path) -> None:
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(
+        app, ["grade", str(_submissions_file(tmp_path)), "--set", "cifar-convnet", "--out", str(out)]
+    )
+    assert result.exit_code == 0
+    assert "in.jsonl:2: skipped: not valid JSON" in result.output
+    assert "in.jsonl:4: skipped: 'student' must be a non-empty string" in result.output
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["student"] for r in records] == ["s1", "s2", "s3"]
+    assert records[0]["score"] == records[0]["max_score"] == len(RIGHT)
+    assert records[1]["parts"]["t1d.kernel"]["status"] == "incorrect"
+    assert records[1]["unknown_keys"] == ["x.y"]
+    assert records[2]["parts"]["t1g.total"]["status"] == "invalid"
+    assert {"student", "set", "score", "max_score", "parts"} <= set(records[0])
+
+
+def test_grade_csv_in_and_out(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    keys = list(RIGHT)
+    with source.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", *keys])
+        writer.writerow(["s1", *(json.dumps(RIGHT[k]) if isinstance(RIGHT[k], list) else RIGHT[k] for k in keys)])
+        writer.writerow(["s2", "too", "few"])
+        writer.writerow(["s3", *([""] * len(keys))])
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["grade", str(source), "--set", "cifar-convnet", "--format", "csv", "--out", str(out)])
+    assert result.exit_code == 0
+    assert "in.csv:3: skipped: 3 cells" in result.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert [r["student"] for r in rows] == ["s1", "s3"]
+    assert float(rows[0]["score"]) == len(keys)
+    assert float(rows[1]["score"]) == 0
+
+
+def test_grade_gradescope_writes_one_results_file_per_student(tmp_path: Path) -> None:
+    folder = tmp_path / "results"
+    result = runner.invoke(
+        app, ["grade", str(_submissions_file(tmp_path)), "--set", "cifar-convnet", "--format", "gradescope",
+              "--out", str(folder)],
+    )  # fmt: skip
+    assert result.exit_code == 0
+    s1 = json.loads((folder / "s1" / "results.json").read_text())
+    assert s1["score"] == len(RIGHT)
+    assert {t["name"] for t in s1["tests"]} == set(RIGHT)
+    assert all(t["status"] == "passed" for t in s1["tests"])
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_grade_with_workers_keeps_input_order(tmp_path: Path, workers: int) -> None:
+    source = tmp_path / "many.jsonl"
+    source.write_text(
+        "".join(json.dumps({"student": f"s{i:04d}", "answers": {"t1c.padding": i % 4}}) + "\n" for i in range(700))
+    )
+    out = tmp_path / f"out{workers}.jsonl"
+    result = runner.invoke(
+        app, ["grade", str(source), "--set", "cifar-convnet", "--workers", str(workers), "--out", str(out)]
+    )
+    assert result.exit_code == 0
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["student"] for r in records] == [f"s{i:04d}" for i in range(700)]
+    assert [r["parts"]["t1c.padding"]["status"] for r in records[:4]] == [
+        "incorrect",
+        "incorrect",
+        "correct",
+        "incorrect",
+    ]
+
+
+def test_grade_an_unknown_format_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["grade", str(_submissions_file(tmp_path)), "--set", "cifar-convnet", "--format", "xml"]
+    )
+    assert result.exit_code == 2
+    assert "use csv, jsonl or gradescope" in result.output
+
+
+def _answer(set_id: str, key: str, student: str) -> tuple[object, object]:
+    answer = load_bank()[set_id].solve(student)[key]
+    return answer.kind, answer.value
