@@ -3,11 +3,14 @@ into JSON responses ``{"detail": ...}``."""
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 log = logging.getLogger("grader.api")
 
@@ -49,11 +52,43 @@ STATUS: dict[type[DomainError], int] = {
 }
 
 
+class SafeJSONResponse(JSONResponse):
+    """Error bodies in pure ASCII: a detail may quote the client's input, which can hold lone
+    surrogates that UTF-8 cannot encode."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
 def _domain_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
     status = next(code for kind, code in STATUS.items() if isinstance(error, kind))
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return JSONResponse({"detail": error.detail}, status_code=status, headers=headers)
+    return SafeJSONResponse({"detail": error.detail}, status_code=status, headers=headers)
+
+
+def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
+    """FastAPI's 422 shape (``type``, ``loc``, ``msg`` per error) without echoing the input, which
+    may be huge or not even representable in JSON (NaN, lone surrogates)."""
+    assert isinstance(error, RequestValidationError)
+    errors = []
+    for e in error.errors():
+        loc = [p if isinstance(p, int) else str(p) for p in e.get("loc", ())]
+        errors.append({"type": e.get("type"), "loc": loc, "msg": e.get("msg")})
+    return SafeJSONResponse({"detail": errors}, status_code=422)
+
+
+#: FastAPI answers a body it cannot parse as JSON (bad bytes, nesting past Python's recursion
+#: limit, an integer with thousands of digits) with this 400; the contract says 422.
+UNPARSABLE = "There was an error parsing the body"
+
+
+def _http_error(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    if error.status_code == 400 and error.detail == UNPARSABLE:
+        detail = "The body is not JSON this service can read (invalid bytes or syntax, or nested too deeply)."
+        return SafeJSONResponse({"detail": detail}, status_code=422)
+    return SafeJSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)
 
 
 def _unexpected(request: Request, error: Exception) -> JSONResponse:
@@ -64,4 +99,6 @@ def _unexpected(request: Request, error: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _unexpected)

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from api.models import GradePolicy, Release
 from api.schemas import Identifier, Name, RequestSchema, Schema
@@ -38,6 +38,18 @@ class AssignmentCreate(RequestSchema):
         default=Release.NEVER, description="When students see reference answers: never, after_due or immediately."
     )
     grade_policy: GradePolicy = Field(default=GradePolicy.BEST, description="Which attempt the gradebook counts.")
+
+    @field_validator("due_at")
+    @classmethod
+    def _in_utc(cls, due_at: datetime | None) -> datetime | None:
+        """Stored in UTC; a due date without a timezone is taken as UTC."""
+        if due_at is None:
+            return None
+        if due_at.tzinfo is None:
+            due_at = due_at.replace(tzinfo=UTC)
+        if not 1970 <= due_at.year <= 9998:
+            raise ValueError("the due date must be between 1970 and 9998")
+        return due_at.astimezone(UTC)
 
 
 class AssignmentOut(Schema):

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from api.config import Settings
 
-console = Console(stderr=True)
+console = Console(stderr=True, soft_wrap=True)
 db_app = typer.Typer(help="The service's database.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts of the service.", no_args_is_help=True)
 
@@ -56,7 +56,7 @@ def _ready_database(settings: Settings, *, migrate_embedded: bool = True) -> Eng
             migrate.upgrade(engine)
         elif not migrate.is_current(engine):
             console.print(
-                f"[red]The database is not migrated[/red] (at {migrate.current(engine)}, code expects "
+                f"[red]The database is not migrated[/red] (at {migrate.current(engine) or 'no revision'}, code expects "
                 f"{migrate.head()}). Run [bold]grader db upgrade[/bold] first."
             )
             raise typer.Exit(code=1)

@@ -1,0 +1,131 @@
+"""``grader db upgrade``, ``grader users create`` and ``grader serve`` (uvicorn itself replaced by a recorder)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+import uvicorn
+from factories import auth, unique
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from typer.testing import CliRunner
+
+from api.app import create_app
+from api.config import Settings
+from api.models import Assignment, User
+from grader.cli import app as cli
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def empty_database(backend, request, tmp_path) -> str:
+    """An existing but unmigrated database."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.db'}"
+    server = request.getfixturevalue("pg_server")
+    name = unique("e")
+    request.addfinalizer(lambda: server.drop_database(name))
+    return server.create_database(name)
+
+
+@pytest.fixture
+def uvicorn_calls(monkeypatch) -> list[dict[str, Any]]:
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda target, **options: calls.append({"target": target, **options}))
+    return calls
+
+
+def test_db_upgrade_migrates_and_is_idempotent(empty_database) -> None:
+    first = runner.invoke(cli, ["db", "upgrade"], env={"DATABASE_URL": empty_database})
+    assert first.exit_code == 0, first.output
+    assert "(was empty)" in first.output
+    again = runner.invoke(cli, ["db", "upgrade"], env={"DATABASE_URL": empty_database})
+    assert again.exit_code == 0 and "was" not in again.output
+
+
+def test_users_create_prints_a_working_token(empty_database, shared_bank) -> None:
+    runner.invoke(cli, ["db", "upgrade"], env={"DATABASE_URL": empty_database})
+    result = runner.invoke(
+        cli,
+        ["users", "create", "--role", "instructor", "--name", "Ada Lovelace", "--json"],
+        env={"DATABASE_URL": empty_database},
+    )
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.stdout)
+    assert created["id"] == "ada-lovelace" and len(created["token"]) >= 40
+    app = create_app(Settings(database_url=empty_database), bank=shared_bank)
+    client = TestClient(app)
+    assert client.get("/api/v1/problem-sets", headers=auth(created["token"])).status_code == 200
+    app.state.engine.dispose()
+    taken = runner.invoke(
+        cli,
+        ["users", "create", "--role", "student", "--name", "X", "--id", "ada-lovelace"],
+        env={"DATABASE_URL": empty_database},
+    )
+    assert taken.exit_code == 1 and "already" in taken.output
+    plain = runner.invoke(
+        cli, ["users", "create", "--role", "student", "--name", "Ada Lovelace"], env={"DATABASE_URL": empty_database}
+    )
+    assert plain.exit_code == 0 and "ada-lovelace-2" in plain.output and "token" in plain.output
+
+
+def test_a_named_database_must_be_migrated_first(backend, empty_database, uvicorn_calls) -> None:
+    if backend == "sqlite":
+        pytest.skip("SQLite is the embedded database, migrated by serve itself")
+    result = runner.invoke(cli, ["serve"], env={"DATABASE_URL": empty_database})
+    assert result.exit_code == 1 and "grader db upgrade" in result.output
+    assert uvicorn_calls == []
+
+
+def test_serve_on_the_embedded_default_migrates_and_runs_uvicorn(backend, tmp_path, monkeypatch, uvicorn_calls) -> None:
+    if backend != "sqlite":
+        pytest.skip("the embedded default is SQLite")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["serve", "--port", "8123", "--workers", "2"], env={"DATABASE_URL": None})
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "grader.db").exists()
+    (call,) = uvicorn_calls
+    assert (call["target"], call["factory"], call["port"], call["workers"]) == (
+        "api.app:create_app_from_env",
+        True,
+        8123,
+        2,
+    )
+
+
+def test_serve_demo_loads_the_course_once_and_prints_working_tokens(empty_database, uvicorn_calls, shared_bank) -> None:
+    env = {"DATABASE_URL": empty_database}
+    assert runner.invoke(cli, ["db", "upgrade"], env=env).exit_code == 0
+    first = runner.invoke(cli, ["serve", "--demo"], env=env)
+    second = runner.invoke(cli, ["serve", "--demo"], env=env)
+    assert first.exit_code == second.exit_code == 0, first.output + second.output
+    assert "curl" in second.stdout and "/api/v1/assignments/" in second.stdout
+    tokens = dict(re.findall(r"^\s+(\S+)\s+(\S{40,})$", second.stdout, re.MULTILINE))
+    assert set(tokens) == {"demo-instructor", "alice", "bob", "carol"}
+
+    app = create_app(Settings(database_url=empty_database), bank=shared_bank)
+    with Session(app.state.engine) as session:
+        assert session.scalar(select(func.count()).select_from(User)) == 4
+        assert session.scalar(select(func.count()).select_from(Assignment)) == len(shared_bank.sets())
+    client = TestClient(app)
+    # the printed curl example works as printed
+    command = next(line for line in second.stdout.splitlines() if "-X POST" in line)
+    url = re.search(r"http://[^/]+(/\S+)", command).group(1)
+    body = json.loads(re.search(r"-d '(.*)'$", command).group(1))
+    response = client.post(url, json=body, headers=auth(tokens["alice"]))
+    assert response.status_code == 201, response.text
+    # tokens of the first run were replaced
+    old = dict(re.findall(r"^\s+(\S+)\s+(\S{40,})$", first.stdout, re.MULTILINE))
+    assert client.get("/api/v1/assignments", headers=auth(old["alice"])).status_code == 401
+    assert len(uvicorn_calls) == 2
+    app.state.engine.dispose()
+
+
+def test_bad_configuration_is_reported(uvicorn_calls) -> None:
+    result = runner.invoke(cli, ["serve"], env={"GRADER_MAX_BODY_BYTES": "tiny"})
+    assert result.exit_code == 2 and "Invalid configuration" in result.output
