@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from problems.solvers.counts import per_group
-from problems.solvers.sizes import conv_out, same_padding
+from problems.solvers.sizes import SizeError, conv_out, same_padding
 
 Pair = tuple[int, int]
 
@@ -50,6 +50,8 @@ def conv2d(
     sh, sw = as_pair(stride)
     dh, dw = as_pair(dilation)
     if padding == "same":
+        if (sh, sw) != (1, 1):  # PyTorch refuses it too: the size to keep is undefined
+            raise SizeError(f"'same' padding needs stride 1, not {stride}")
         (top, bottom), (left, right) = same_padding(kh, dh), same_padding(kw, dw)
     else:
         ph, pw = as_pair(padding)  # type: ignore[arg-type]

@@ -147,7 +147,8 @@ class ConvTranspose(_Layer):
 
     @model_validator(mode="after")
     def _output_padding_below_stride_or_dilation(self) -> ConvTranspose:
-        # PyTorch refuses anything larger: it would add rows no input pixel reaches.
+        # Output padding only picks among the input sizes a forward convolution with this stride
+        # (or dilation) maps to the same output; PyTorch refuses anything larger, per axis.
         s, d, op = pair(self.stride), pair(self.dilation), pair(self.output_padding)
         if any(op[axis] >= max(s[axis], d[axis]) for axis in (0, 1)):
             raise ValueError(f"output padding {self.output_padding} must be smaller than stride or dilation")

@@ -178,7 +178,7 @@ def draw_spatial(rng: np.random.Generator, c: int) -> Spec:
         elif isinstance(groups, int):
             out = groups * int(rng.integers(1, 4))
         stride = pair_of(rng, 1, 3)
-        padding: Any = "same" if both(stride) == (1, 1) and rng.random() < 0.3 else pair_of(rng, 0, 2)
+        padding: Any = "same" if rng.random() < 0.2 else pair_of(rng, 0, 2)  # strided "same": refused
         return {
             "kind": "conv",
             "out_channels": out,
@@ -211,7 +211,7 @@ def draw_spatial(rng: np.random.Generator, c: int) -> Spec:
             "out_channels": out,
             "kernel": int(rng.integers(1, 6)),
             "stride": stride_1,
-            "padding": "same" if stride_1 == 1 and rng.random() < 0.3 else int(rng.integers(0, 3)),
+            "padding": "same" if rng.random() < 0.2 else int(rng.integers(0, 3)),
             "bias": bool(rng.random() < 0.5),
         }
     if kind == "pool":
