@@ -11,9 +11,9 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-## serve: run the main job (until the service lands: the problem bank)
+## serve: the web service on http://127.0.0.1:8000 (SQLite ./grader.db) with the demo course
 serve: $(STAMP)
-	$(VENV)/bin/grader problems list
+	$(VENV)/bin/grader serve --demo
 
 ## test: lint, then every test (solvers against PyTorch included)
 test: $(STAMP)

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from api.assignments.service import create_assignment
+from api.errors import Conflict
 from api.models import Assignment, GradePolicy, Release, Role, User
 from api.users.service import issue_token, revoke_tokens
 from problems.sets import ProblemSet
@@ -29,6 +30,8 @@ def load_demo(session: Session, *, bank: dict[str, ProblemSet], now: datetime | 
     tokens: dict[str, str] = {}
     for (user_id, name), role in [(INSTRUCTOR, Role.INSTRUCTOR)] + [(s, Role.STUDENT) for s in STUDENTS]:
         user = session.get(User, user_id)
+        if user is not None and (user.role != role or user.email != f"{user_id}@example.edu"):
+            raise Conflict(f"The account {user_id!r} exists and is not a demo account; --demo leaves it alone.")
         if user is None:
             user = User(id=user_id, name=name, role=role.value, email=f"{user_id}@example.edu")
             session.add(user)

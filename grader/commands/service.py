@@ -134,21 +134,31 @@ def _demo(settings: Settings, host: str, port: int) -> None:
     from api.bank import Bank
     from api.db import make_engine, make_sessionmaker
     from api.demo import load_demo
+    from api.errors import Conflict
 
     engine = make_engine(settings)
     bank = Bank().sets()
-    with make_sessionmaker(engine).begin() as session:
-        course = load_demo(session, bank=bank)
-    engine.dispose()
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            course = load_demo(session, bank=bank)
+    except Conflict as error:
+        console.print(f"[red]{error.detail}[/red]", highlight=False)
+        raise typer.Exit(code=1) from None
+    finally:
+        engine.dispose()
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown_host}:{port}"
     print("Demo course loaded: assignments " + ", ".join(course.assignments))
     print("Tokens (re-issued on every --demo start):")
     for user_id, token in course.tokens.items():
         print(f"  {user_id:16} {token}")
-    assignment = "conv-pool-basics" if "conv-pool-basics" in bank else course.assignments[0]
-    key = bank[assignment].answer_keys()[0]
-    body = json.dumps({"answers": {key: "42"}})
+    if "conv-pool-basics" in bank:
+        # one right answer and one that omits the bias: the reply names the mistake
+        assignment, answers = "conv-pool-basics", {"ex4.conv1_params": "3640", "ex5.params": "1800"}
+    else:
+        assignment = course.assignments[0]
+        answers = {bank[assignment].answer_keys()[0]: "42"}
+    body = json.dumps({"answers": answers})
     student = course.tokens["alice"]
     print("\nTry (as alice):")
     print(f"  curl -s {base}/api/v1/assignments/{assignment} -H 'Authorization: Bearer {student}'")

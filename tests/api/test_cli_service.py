@@ -129,3 +129,13 @@ def test_serve_demo_loads_the_course_once_and_prints_working_tokens(empty_databa
 def test_bad_configuration_is_reported(uvicorn_calls) -> None:
     result = runner.invoke(cli, ["serve"], env={"GRADER_MAX_BODY_BYTES": "tiny"})
     assert result.exit_code == 2 and "Invalid configuration" in result.output
+
+
+def test_demo_leaves_a_real_account_with_a_demo_id_alone(empty_database, uvicorn_calls) -> None:
+    env = {"DATABASE_URL": empty_database}
+    assert runner.invoke(cli, ["db", "upgrade"], env=env).exit_code == 0
+    real = runner.invoke(cli, ["users", "create", "--role", "student", "--name", "Alice", "--id", "alice"], env=env)
+    assert real.exit_code == 0
+    result = runner.invoke(cli, ["serve", "--demo"], env=env)
+    assert result.exit_code == 1 and "not a demo account" in result.output
+    assert uvicorn_calls == []
