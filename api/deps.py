@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.bank import Bank
 from api.config import DB_CONCURRENCY, Settings
-from api.db import SQLITE_WRITE
+from api.db import DEFERRED_WRITE, SQLITE_WRITE
 from api.errors import Forbidden, NotAuthenticated, NotFound
 from api.models import Assignment, Role, Submission, User
 from api.users.service import authenticate
@@ -22,9 +22,13 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """Commits once when the endpoint returns, before the response is sent; rolls back on any error."""
+    """Commits once when the endpoint returns, before the response is sent; rolls back on any error.
+
+    On SQLite a request that writes takes the write lock at once, unless its endpoint is marked
+    :func:`api.db.deferred_write` (it then calls :func:`api.db.begin_write` itself)."""
     with request.app.state.sessionmaker() as session:
-        if request.method not in READ_ONLY_METHODS:
+        deferred = getattr(request.scope.get("endpoint"), DEFERRED_WRITE, False)
+        if request.method not in READ_ONLY_METHODS and not deferred:
             session.connection(execution_options={SQLITE_WRITE: True})
         try:
             yield session

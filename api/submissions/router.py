@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response
 
 from api.assignments.service import answers_released, reference_answers
+from api.db import deferred_write
 from api.deps import (
     ID_PATTERN,
     AssignmentDep,
@@ -70,6 +71,7 @@ def to_out(
         422: {"description": "An answer could not be read, a key is unknown, or the Idempotency-Key was reused"},
     },
 )
+@deferred_write
 def submit(
     body: SubmissionIn,
     student: StudentUser,
@@ -102,6 +104,7 @@ def submit(
     response_model=PreviewOut,
     summary="How each answer would be read (nothing graded or stored)",
 )
+@deferred_write
 def preview(body: SubmissionIn, student: StudentUser, assignment: AssignmentDep, bank: BankDep) -> PreviewOut:
     """Shows how each answer was read, or why it could not be, so a typo can be fixed before
     submitting. Grades nothing, stores nothing, uses no attempt."""

@@ -16,6 +16,9 @@ the typo (``/preview`` shows the same without submitting). Blank answers are fin
 request (assignment and answers). A retry with the same key and request returns the stored
 submission; the same key with a different request is refused (422).
 
+**Locking.** Reading and grading happen before the write begins (:func:`api.db.begin_write`),
+so on SQLite simultaneous submissions grade in parallel and queue only for the INSERT.
+
 **Regrades** move the current grade into ``earlier_grades`` before replacing it.
 """
 
@@ -32,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from api.assignments.service import is_late, variant_of
+from api.db import begin_write
 from api.errors import Conflict, Unprocessable
 from api.models import Assignment, EarlierGrade, Submission, User
 from grader.engine import grade_submission, preview_submission
@@ -120,6 +124,7 @@ def submit(
         "graded_at": now,
         "late": is_late(assignment, now),
     }
+    begin_write(session)
     for _ in range(MAX_NUMBERING_ROUNDS):
         try:
             with session.begin_nested():

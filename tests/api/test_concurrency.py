@@ -4,9 +4,12 @@ not read-then-write): 50 submissions at once against a limit of 5, 20 retries of
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import time
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -46,3 +49,20 @@ def test_twenty_retries_with_one_idempotency_key_store_one_submission(app, engin
     assert [r.status_code for r in responses] == [201] * 20, [r.text for r in responses]
     assert len({r.json()["id"] for r in responses}) == 1
     assert [s.attempt for s in _stored(engine, aid)] == [1]
+
+
+def test_sqlite_preview_and_grading_do_not_wait_for_the_write_lock(backend, database_url, client, course) -> None:
+    """Reading and grading happen before the write lock is taken (``api.db.deferred_write``)."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's single write lock")
+    aid = course.assignment()
+    _, headers = course.student()
+    holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        preview = client.post(f"/api/v1/assignments/{aid}/preview", json={"answers": RIGHT}, headers=headers)
+        assert preview.status_code == 200 and time.monotonic() - started < 5
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
