@@ -68,7 +68,31 @@ def to_out(
     summary="Submit answers (graded on arrival)",
     responses={
         409: {"description": "All attempts are used"},
-        422: {"description": "An answer could not be read, a key is unknown, or the Idempotency-Key was reused"},
+        422: {
+            "description": "An answer could not be read, a key is unknown, or the Idempotency-Key was reused",
+            "content": {
+                "application/json": {
+                    "example": {
+                        "detail": {
+                            "message": "Not submitted (no attempt used): 1 answer(s) could not be read: q1.params.",
+                            "unreadable": {
+                                "q1.params": "“3*3*3*16 +” ends in an operator; write the whole expression."
+                            },
+                            "unknown_keys": [],
+                            "known_keys": [],
+                            "parts": {
+                                "q1.params": {
+                                    "readable": False,
+                                    "read_as": None,
+                                    "answered": True,
+                                    "reason": "“3*3*3*16 +” ends in an operator; write the whole expression.",
+                                }
+                            },
+                        }
+                    }
+                }
+            },
+        },
     },
 )
 @deferred_write

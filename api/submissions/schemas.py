@@ -76,7 +76,54 @@ class EarlierGradeOut(Schema):
     parts: dict[str, Any]
 
 
+_PART_EXAMPLE = {
+    "score": 0.0,
+    "max_score": 1.0,
+    "status": "incorrect",
+    "feedback": "You left out the bias: each of the 16 filters adds one.",
+    "misconception": "bias-omitted",
+    "read_as": "432",
+    "tolerance": None,
+    "follow_through": False,
+}
+
+
 class SubmissionOut(Schema):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 17,
+                    "assignment": "hw3",
+                    "student": "s123",
+                    "attempt": 2,
+                    "score": 1.0,
+                    "max_score": 2.0,
+                    "parts": {
+                        "q1.shape": {
+                            **_PART_EXAMPLE,
+                            "score": 1.0,
+                            "status": "correct",
+                            "feedback": "Correct.",
+                            "misconception": None,
+                            "read_as": "126 × 126 × 16",
+                        },
+                        "q1.params": _PART_EXAMPLE,
+                    },
+                    "submitted_at": "2026-11-20T14:03:11Z",
+                    "late": False,
+                    "answers": {"q1.shape": "126x126x16", "q1.params": "3*3*3*16"},
+                    "set_version": "9ecb3e22ecf7",
+                    "variant": "s123",
+                    "graded_at": "2026-11-20T14:03:11Z",
+                    "earlier_grades": [],
+                    "reference": None,
+                }
+            ]
+        },
+    )
+
     id: int
     assignment: str
     student: str
@@ -107,6 +154,28 @@ class PreviewPart(Schema):
 
 
 class PreviewOut(Schema):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "parts": {
+                        "q1.shape": {"readable": True, "read_as": "126 × 126 × 16", "reason": None, "answered": True},
+                        "q1.params": {
+                            "readable": False,
+                            "read_as": None,
+                            "reason": "“3*3*3*16 +” ends in an operator; write the whole expression.",
+                            "answered": True,
+                        },
+                    },
+                    "unreadable": ["q1.params"],
+                    "unknown_keys": [],
+                    "ready": False,
+                }
+            ]
+        },
+    )
+
     parts: dict[str, PreviewPart]
     unreadable: list[str] = Field(description="Keys whose answers could not be read; submitting now would be refused.")
     unknown_keys: list[str] = Field(description="Keys the assignment does not have.")
