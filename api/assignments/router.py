@@ -83,7 +83,9 @@ def list_assignments(user: CurrentUser, session: SessionDep, bank: BankDep) -> l
     return [_out(a, bank, None if used is None else used.get(a.id, 0)) for a in service.list_assignments(session)]
 
 
-def _detail(assignment: Assignment, bank: dict[str, ProblemSet], user: User, student: str | None, attempts: int | None):
+def _detail(
+    assignment: Assignment, bank: dict[str, ProblemSet], user: User, student: str | None, attempts: int | None
+) -> AssignmentDetail:
     problem_set = problem_set_of(assignment, bank)
     variant = service.variant_of(problem_set, student)
     show_reference = user.role == Role.INSTRUCTOR or service.answers_released(assignment)
