@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 
@@ -39,9 +39,20 @@ IdempotencyKey = Annotated[
 
 
 def to_out(
-    submission: Submission, *, user: User, assignment: Assignment, problem_set: ProblemSet | None
+    submission: Submission,
+    *,
+    user: User,
+    assignment: Assignment,
+    problem_set: ProblemSet | None,
+    references: dict[str | None, dict[str, Any]] | None = None,
 ) -> SubmissionOut:
-    show_reference = problem_set is not None and (user.role == Role.INSTRUCTOR or answers_released(assignment))
+    """The submission as its reader may see it; ``references`` caches reference answers per variant."""
+    reference = None
+    if problem_set is not None and (user.role == Role.INSTRUCTOR or answers_released(assignment)):
+        references = {} if references is None else references
+        if submission.variant not in references:
+            references[submission.variant] = reference_answers(problem_set, submission.variant)
+        reference = references[submission.variant]
     return SubmissionOut(
         id=submission.id,
         assignment=submission.assignment_id,
@@ -57,7 +68,7 @@ def to_out(
         variant=submission.variant,
         graded_at=submission.graded_at,
         earlier_grades=[EarlierGradeOut.model_validate(g) for g in submission.earlier_grades],
-        reference=reference_answers(problem_set, submission.variant) if show_reference and problem_set else None,
+        reference=reference,
     )
 
 
@@ -161,8 +172,9 @@ def list_submissions(
     elif student is not None and not ID_PATTERN.fullmatch(student):
         return []
     problem_set = bank.get(assignment.problem_set)
+    references: dict[str | None, dict[str, Any]] = {}
     return [
-        to_out(s, user=user, assignment=assignment, problem_set=problem_set)
+        to_out(s, user=user, assignment=assignment, problem_set=problem_set, references=references)
         for s in service.list_submissions(session, assignment=assignment, student=student)
     ]
 
