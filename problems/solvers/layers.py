@@ -184,6 +184,12 @@ class ConvTranspose(_Layer):
         c_in = c if assume.input_channels else self.groups
         return counts.transposed_macs(c_in, self.out_channels, kh, kw, h, w, self.groups)
 
+    def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair] | None:
+        """At stride 1, the convolution with padding ``d·(k−1) − p`` (the same taps); with a
+        stride the field grows by fractions of an input pixel: ``grow_field`` gives none."""
+        (kh, kw), (dh, dw), (ph, pw) = pair(self.kernel), pair(self.dilation), pair(self.padding)
+        return self.kernel, self.stride, (dh * (kh - 1) - ph, dw * (kw - 1) - pw), self.dilation
+
 
 class Separable(_Layer):
     """Depthwise ``K×K`` convolution (carrying stride and padding) then pointwise ``1×1``."""
@@ -333,10 +339,13 @@ Layer = Annotated[
 ]
 
 
-def grow_field(field: ReceptiveField, layer: _Layer, assume: Assumptions = CORRECT) -> ReceptiveField:
-    """The receptive field after ``layer`` (square windows; the height axis is used)."""
+def grow_field(field: ReceptiveField, layer: _Layer, assume: Assumptions = CORRECT) -> ReceptiveField | None:
+    """The receptive field after ``layer`` (square windows; the height axis is used); None after
+    an upsampling layer (a transposed convolution with a stride), where no integer field exists."""
     window = layer.window()
     if window is None:
         return field
     k, s, p, d = (pair(v)[0] for v in window)
+    if isinstance(layer, ConvTranspose) and s != 1:
+        return None
     return field.through(k, s, p, d, local=assume.field_growth == "local_stride")

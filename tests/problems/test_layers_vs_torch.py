@@ -327,14 +327,27 @@ FIELD_INPUT = 512
 
 
 def draw_window(rng: np.random.Generator, jump: int) -> Spec:
-    """A square sliding-window layer whose stride keeps the cumulative stride at 8 or less."""
-    kind = str(rng.choice(["conv"] * 3 + ["separable", "pool", "pool", "neutral"]))
+    """A square sliding-window layer whose stride keeps the cumulative stride at 8 or less, or
+    a transposed convolution (stride 1, or 2: an upsampling layer has no integer field)."""
+    kind = str(rng.choice(["conv"] * 3 + ["separable", "pool", "pool", "neutral", "conv_transpose"]))
     stride = int(rng.integers(1, 4))
     while jump * stride > 8:
         stride -= 1
     k = int(rng.integers(1, 6))
     if kind == "neutral":
         return draw_neutral(rng)
+    if kind == "conv_transpose":
+        # Padding up to the kernel span − 1: more crops the map, so that pixels near its border
+        # lose taps even when their field lies inside the input (the field itself stays right).
+        dilation = int(rng.integers(1, 3))
+        return {
+            "kind": "conv_transpose",
+            "out_channels": 2,
+            "kernel": k,
+            "stride": 1 if rng.random() < 0.7 else 2,
+            "padding": int(rng.integers(0, min(2, dilation * (k - 1)) + 1)),
+            "dilation": dilation,
+        }
     if kind == "pool":
         k = min(k, 4)
         mode = str(rng.choice(["max", "avg", "min"]))
@@ -359,6 +372,18 @@ def impulse_layer(spec: Spec) -> nn.Module:
     max pooling followed by ReLU for every pooling mode (a window's reach does not depend on what
     it computes; ReLU turns a window of padding only, −inf, into "no response")."""
     kind = spec["kind"]
+    if kind == "conv_transpose":  # every input pixel stamps the all-ones kernel on the output
+        up = nn.ConvTranspose2d(
+            1,
+            1,
+            (spec["kernel"], 1),
+            (spec["stride"], 1),
+            (spec["padding"], 0),
+            dilation=(spec["dilation"], 1),
+            bias=False,
+        ).double()
+        nn.init.ones_(up.weight)
+        return up
     if kind in ("conv", "separable"):
         padding = spec["padding"] if spec["padding"] == "same" else (spec["padding"], 0)
         conv = nn.Conv2d(
@@ -394,11 +419,16 @@ def test_receptive_field_matches_impulse_response(index: int) -> None:
         if spec["kind"] == "conv" and rng.random() < 0.4:
             spec["dilation"] = 2
         specs.append(spec)
-        jump *= spec.get("stride", 1)
+        if spec["kind"] != "conv_transpose":
+            jump *= spec.get("stride", 1)
     records = solve_chain((2, FIELD_INPUT, FIELD_INPUT), specs).records
     # One-hot inputs: batch element j has a single 1 at height j.
     x = torch.eye(FIELD_INPUT, dtype=torch.float64).reshape(FIELD_INPUT, 1, FIELD_INPUT, 1)
-    for spec, record in zip(specs, records, strict=True):
+    for position, (spec, record) in enumerate(zip(specs, records, strict=True)):
+        if spec["kind"] == "conv_transpose" and spec["stride"] > 1:
+            # Upsampling: the field grows by fractions of an input pixel; we offer none from here on.
+            assert all(later.field is None for later in records[position:])
+            return
         x = responses(x, impulse_layer(spec))
         reach = x[:, 0, :, 0] > 0  # reach[j, i]: output pixel i responds to input pixel j
         field = record.field

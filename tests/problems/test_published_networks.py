@@ -11,7 +11,8 @@ Published figures:
 - Redmon and Farhadi, "YOLOv3: An Incremental Improvement" (2018): three scales with strides
   32, 16 and 8, 3 anchors per scale, COCO's 80 classes: N×N×[3·(4+1+80)] = 255 channels;
   at 416×416 the grids are 13, 26 and 52, (13² + 26² + 52²)·3 = 10,647 boxes; Darknet-53 has
-  53 layers with weights, 52 of them convolutions.
+  53 layers with weights, 52 of them convolutions. YOLOv1 (2016): 7×7×30, 98 boxes on VOC;
+  YOLOv2 (2017): 13×13×125, 845 boxes on VOC at 416×416.
 
 The torch models follow torchvision's ``alexnet`` and ``vgg16`` definitions (torchvision
 itself is not installed) and are built on the meta device: shapes and parameter counts
@@ -258,6 +259,28 @@ def test_vgg16_groups_add_up() -> None:
 # --- YOLOv3 ----------------------------------------------------------------------------------------
 
 
+# (version, classes, input, depth, grids, boxes): YOLOv1 on VOC, a 7×7 grid of 2 boxes and 20
+# classes, 7×7×30 and 98 boxes (Redmon et al. 2016); YOLOv2 on VOC at 416, 5 anchors of
+# 5 + 20 values, 13×13×125 and 845 boxes (Redmon and Farhadi 2017); YOLOv3 on COCO as above.
+PUBLISHED_YOLO = [
+    ("v1", 20, 448, 30, [7], 98),
+    ("v2", 20, 416, 125, [13], 845),
+    ("v3", 80, 416, 255, [13, 26, 52], 10_647),
+]
+
+
+@pytest.mark.parametrize(("version", "classes", "side", "depth", "grids", "boxes"), PUBLISHED_YOLO)
+def test_yolo_heads_match_the_papers(
+    version: str, classes: int, side: int, depth: int, grids: list[int], boxes: int
+) -> None:
+    """Depth per cell, grid sides, output tensors and box counts as the three papers give them."""
+    solved = YoloProblem(type="yolo", version=version, classes=classes, input_size=side).solve()
+    assert solved["depth"].value == depth
+    assert [solved[f"grid.{i}"].value for i in range(1, len(grids) + 1)] == grids
+    assert solved["shapes"].value == [(depth, g, g) for g in grids]
+    assert solved["boxes"].value == boxes
+
+
 def darknet53_with_heads() -> tuple[list[Spec], dict[str, int]]:
     """Darknet-53's convolutional body as a chain (3×3 stem, five stride-2 stages of 1, 2, 8, 8, 4
     residual units of 1×1 then 3×3; a residual sum changes no shape), with the index of the last
@@ -274,15 +297,6 @@ def darknet53_with_heads() -> tuple[list[Spec], dict[str, int]]:
         if stage >= 3:
             taps[f"stage{stage}"] = len(layers) - 1
     return layers, taps
-
-
-def test_yolov3_head_at_416_matches_the_paper() -> None:
-    """Depth 255, grids 13, 26, 52 and 10,647 boxes, from the YOLO problem type."""
-    solved = YoloProblem(type="yolo", version="v3", classes=80, input_size=416).solve()
-    assert solved["depth"].value == 3 * (4 + 1 + 80) == 255
-    assert [solved[f"grid.{i}"].value for i in (1, 2, 3)] == [13, 26, 52]
-    assert solved["shapes"].value == [(255, 13, 13), (255, 26, 26), (255, 52, 52)]
-    assert solved["boxes"].value == 10_647
 
 
 def test_yolov3_grids_match_darknet53_run_in_torch() -> None:
