@@ -52,7 +52,9 @@ class PostgresServer:
         command = [str(self.bin_dir / args[0]), *args[1:]]
         if self.as_postgres:
             command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, cwd="/")
+        done = subprocess.run(command, capture_output=True, text=True, cwd="/", check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout}{done.stderr}")
 
     def start(self) -> Self:
         if self.as_postgres:
