@@ -21,6 +21,8 @@ without allocating 138 M weights; MACs come from forward hooks on that meta forw
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -210,38 +212,48 @@ def significant(value: float, digits: int) -> float:
 
 # --- AlexNet and VGG-16 -------------------------------------------------------------------------
 
-# (name, our chain, torch model, parameters, GMACs as published, digits published, field at pool5)
+
+@dataclass(frozen=True)
+class Classic:
+    """A network with its published figures (see the module docstring for the sources)."""
+
+    name: str
+    ours: Callable[[], NetworkProblem]
+    model: Callable[[], list[nn.Module]]
+    params: int
+    gmacs: float
+    digits: int  # significant digits of the published GMACs
+    field: int  # receptive field at pool5
+
+
+# AlexNet and VGG-16 on 224×224 inputs.
 CLASSICS = [
-    ("alexnet", alexnet, torch_alexnet, 61_100_840, 0.714, 3, 195),
-    ("vgg16", vgg16, torch_vgg16, 138_357_544, 15.47, 4, 212),
+    Classic("alexnet", alexnet, torch_alexnet, 61_100_840, 0.714, 3, 195),
+    Classic("vgg16", vgg16, torch_vgg16, 138_357_544, 15.47, 4, 212),
 ]
 
 
-@pytest.mark.parametrize(("name", "ours", "model", "params", "gmacs", "digits", "field"), CLASSICS)
-def test_classic_network_matches_torch_layer_by_layer(
-    name: str, ours: Any, model: Any, params: int, gmacs: float, digits: int, field: int
-) -> None:
+@pytest.mark.parametrize("net", CLASSICS, ids=[c.name for c in CLASSICS])
+def test_classic_network_matches_torch_layer_by_layer(net: Classic) -> None:
     """Every layer's output shape, parameters and MACs equal the torch model's."""
-    layers = model()
+    layers = net.model()
     measured = without_identity_pool(layers, run_torch(layers, (3, 224, 224)))
-    assert per_layer(ours().network()) == measured
+    assert per_layer(net.ours().network()) == measured
 
 
-@pytest.mark.parametrize(("name", "ours", "model", "params", "gmacs", "digits", "field"), CLASSICS)
-def test_classic_network_matches_published_figures(
-    name: str, ours: Any, model: Any, params: int, gmacs: float, digits: int, field: int
-) -> None:
+@pytest.mark.parametrize("net", CLASSICS, ids=[c.name for c in CLASSICS])
+def test_classic_network_matches_published_figures(net: Classic) -> None:
     """Parameters exactly, MACs to the published digits, receptive field at pool5 exactly; the
     torch model reaches the same figures (numel, hooks, impulse response)."""
-    solved = ours().solve()
-    layers = model()
+    solved = net.ours().solve()
+    layers = net.model()
     torch_params = sum(p.numel() for m in layers for p in m.parameters())
     torch_total_macs = sum(macs for _, _, macs in run_torch(layers, (3, 224, 224)))
-    assert solved["params.total"].value == params == torch_params
-    assert significant(solved["macs.total"].value / 1e9, digits) == gmacs
-    assert significant(torch_total_macs / 1e9, digits) == gmacs
+    assert solved["params.total"].value == net.params == torch_params
+    assert significant(solved["macs.total"].value / 1e9, net.digits) == net.gmacs
+    assert significant(torch_total_macs / 1e9, net.digits) == net.gmacs
     features = layers[: next(i for i, m in enumerate(layers) if isinstance(m, nn.AdaptiveAvgPool2d))]
-    assert solved["rf.pool5"].value == field == impulse_field(features)
+    assert solved["rf.pool5"].value == net.field == impulse_field(features)
 
 
 def test_vgg16_groups_add_up() -> None:
