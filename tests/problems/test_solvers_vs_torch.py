@@ -328,13 +328,14 @@ def torch_side(call: Any) -> int | None:
 
 
 # 500 seeded random (n, k, s, p, d, ceil) on one axis, n up to 64: sizes.pool_out against the
-# height of F.max_pool2d's output on a meta tensor (no data, PyTorch's shape rule only).
+# height of F.max_pool2d's output on an n×1 tensor of zeros (the CPU kernel's checks: its
+# padding rule is half the kernel, stricter than the meta device's half the dilated kernel).
 @pytest.mark.parametrize("index", range(CASES))
 def test_pool_out_matches_torch(index: int) -> None:
     rng = rng_for(4, index)
     n, k, s, d = int(rng.integers(1, 65)), int(rng.integers(1, 8)), int(rng.integers(1, 5)), int(rng.integers(1, 4))
     p, ceil_mode = int(rng.integers(0, k // 2 + 2)), bool(rng.random() < 0.5)
-    x = torch.empty(1, 1, n, 1, device="meta")
+    x = torch.zeros(1, 1, n, 1)
     expected = torch_side(lambda: F.max_pool2d(x, (k, 1), (s, 1), (p, 0), (d, 1), ceil_mode))
     if expected is None:
         with pytest.raises(SizeError):
@@ -344,14 +345,14 @@ def test_pool_out_matches_torch(index: int) -> None:
 
 
 # 500 seeded random (n, k, s, p, d) on one axis: sizes.conv_out, sizes.transposed_out and the
-# asymmetric "same" padding against the heights torch computes on meta tensors.
+# asymmetric "same" padding against the heights torch computes on n×1 tensors.
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("index", range(CASES))
 def test_conv_and_transposed_sizes_match_torch(index: int) -> None:
     rng = rng_for(5, index)
     n, k, s, d = int(rng.integers(1, 65)), int(rng.integers(1, 8)), int(rng.integers(1, 5)), int(rng.integers(1, 4))
     p, op = int(rng.integers(0, 4)), int(rng.integers(0, max(s, d)))
-    x, w = torch.empty(1, 1, n, 1, device="meta"), torch.empty(1, 1, k, 1, device="meta")
+    x, w = torch.zeros(1, 1, n, 1), torch.zeros(1, 1, k, 1)
     forward = torch_side(lambda: F.conv2d(x, w, None, (s, 1), (p, 0), (d, 1)))
     if forward is None:
         with pytest.raises(SizeError):
@@ -366,3 +367,39 @@ def test_conv_and_transposed_sizes_match_torch(index: int) -> None:
             sizes.transposed_out(n, k, s, p, op, d)
     else:
         assert sizes.transposed_out(n, k, s, p, op, d) == backward
+
+
+# 500 seeded random (n_in, n_out, s, p) on one axis: sizes.kernel_for against every kernel that
+# torch maps n_in to n_out with (a brute-force search on n×1 tensors). With a stride several
+# kernels can fit; ours is the largest, the one whose windows tile the padded input exactly.
+@pytest.mark.parametrize("index", range(CASES))
+def test_kernel_for_matches_a_torch_search(index: int) -> None:
+    rng = rng_for(6, index)
+    n_in, s, p = int(rng.integers(1, 33)), int(rng.integers(1, 4)), int(rng.integers(0, 3))
+    n_out = int(rng.integers(1, n_in + 2 * p + 1))
+    x = torch.zeros(1, 1, n_in, 1)
+    fitting = [
+        k
+        for k in range(1, n_in + 2 * p + 1)
+        if torch_side(lambda k=k: F.conv2d(x, torch.zeros(1, 1, k, 1), None, (s, 1), (p, 0))) == n_out
+    ]
+    if fitting:
+        assert sizes.kernel_for(n_in, n_out, s, p) == max(fitting)
+    else:
+        with pytest.raises(SizeError):
+            sizes.kernel_for(n_in, n_out, s, p)
+
+
+# 500 seeded random (n, k, d): sizes.padding_to_keep against the symmetric paddings with which
+# torch keeps the size at stride 1 (none when the dilated kernel spans an even number of pixels).
+@pytest.mark.parametrize("index", range(CASES))
+def test_padding_to_keep_matches_a_torch_search(index: int) -> None:
+    rng = rng_for(7, index)
+    n, k, d = int(rng.integers(1, 33)), int(rng.integers(1, 8)), int(rng.integers(1, 4))
+    x, w = torch.zeros(1, 1, n, 1), torch.zeros(1, 1, k, 1)
+    keeping = [p for p in range(d * k + 1) if torch_side(lambda p=p: F.conv2d(x, w, None, 1, (p, 0), (d, 1))) == n]
+    if keeping:
+        assert [sizes.padding_to_keep(k, d)] == keeping
+    else:
+        with pytest.raises(SizeError):
+            sizes.padding_to_keep(k, d)
