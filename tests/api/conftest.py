@@ -35,6 +35,24 @@ from pgserver import PostgresServer, find_bin_dir  # noqa: E402
 BACKENDS = ["sqlite", "postgresql"]
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "only_backend(name): a test about one database backend only")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked ``only_backend`` is not collected for the other backend (rather than skipped
+    there: it does not exist for it, and a skip would look like a hidden failure)."""
+    kept, dropped = [], []
+    for item in items:
+        marker = item.get_closest_marker("only_backend")
+        callspec = getattr(item, "callspec", None)
+        backend = callspec.params.get("backend") if callspec else None
+        (dropped if marker and backend and backend != marker.args[0] else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+
+
 @pytest.fixture(scope="session")
 def shared_bank() -> Bank:
     """The built-in bank, loaded once per process (apps share it)."""
@@ -43,8 +61,8 @@ def shared_bank() -> Bank:
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
-    if find_bin_dir() is None:
-        pytest.skip("PostgreSQL is not installed")
+    if find_bin_dir() is None:  # a failure, not a skip: CI must prove the PostgreSQL backend
+        pytest.fail("PostgreSQL 15 binaries are needed (apt-get install postgresql-15)")
     server = PostgresServer().start()
     try:
         url = server.create_database("grader_template")

@@ -74,17 +74,15 @@ def test_users_create_prints_a_working_token(empty_database, shared_bank) -> Non
     assert plain.exit_code == 0 and "ada-lovelace-2" in plain.output and "token" in plain.output
 
 
+@pytest.mark.only_backend("postgresql")  # SQLite is the embedded database, migrated by serve itself
 def test_a_named_database_must_be_migrated_first(backend, empty_database, uvicorn_calls) -> None:
-    if backend == "sqlite":
-        pytest.skip("SQLite is the embedded database, migrated by serve itself")
     result = runner.invoke(cli, ["serve"], env={"DATABASE_URL": empty_database})
     assert result.exit_code == 1 and "grader db upgrade" in result.output
     assert uvicorn_calls == []
 
 
+@pytest.mark.only_backend("sqlite")  # the embedded default is SQLite
 def test_serve_on_the_embedded_default_migrates_and_runs_uvicorn(backend, tmp_path, monkeypatch, uvicorn_calls) -> None:
-    if backend != "sqlite":
-        pytest.skip("the embedded default is SQLite")
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(cli, ["serve", "--port", "8123", "--workers", "2"], env={"DATABASE_URL": None})
     assert result.exit_code == 0, result.output

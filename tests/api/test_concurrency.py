@@ -51,10 +51,9 @@ def test_twenty_retries_with_one_idempotency_key_store_one_submission(app, engin
     assert [s.attempt for s in _stored(engine, aid)] == [1]
 
 
+@pytest.mark.only_backend("sqlite")  # SQLite's single write lock
 def test_sqlite_reads_and_previews_do_not_wait_for_the_write_lock(backend, database_url, client, course) -> None:
     """GET requests and previews never take SQLite's write lock (``api.db.deferred_write``)."""
-    if backend != "sqlite":
-        pytest.skip("SQLite's single write lock")
     aid = course.assignment()
     _, headers = course.student()
     holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
