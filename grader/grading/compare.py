@@ -106,8 +106,8 @@ def _array(expected: Any, got: np.ndarray, part: Part) -> Comparison:
     if got.shape != expected.shape:
         return Comparison(
             0.0,
-            f"Your answer is {_dims(got.shape)} but the answer is {_dims(expected.shape)}: "
-            "check the output size before the values.",
+            f"Your answer is {_dims(got.shape)}, which is not the size of the output: "
+            "work out the output size before the values.",
         )
     tolerance = tolerance_of(part, MATRIX_TOLERANCE)
     wrong = np.abs(got - expected) > np.maximum(tolerance.abs, tolerance.rel * np.abs(expected))

@@ -4,6 +4,7 @@ out by hand (not our solver code) for MACs, receptive fields and YOLO depths."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -50,14 +51,20 @@ def conv_stack_until(size: int) -> int:
     return count
 
 
+@functools.cache
 def p4_stages() -> tuple[list[nn.Module], list[nn.Module]]:
-    down: list[nn.Module] = [nn.Conv2d(a, b, 3) for a, b in [(3, 16), (16, 32), (32, 64), (64, 128), (128, 256)]]
-    down += [nn.Conv2d(256, 256, 3) for _ in range((214 - 16) // 2)]
-    tail = [nn.ConvTranspose2d(a, b, 9) for a, b in [(256, 128), (128, 64), (64, 32), (32, 16), (16, 3)]]
-    up: list[nn.Module] = [nn.ConvTranspose2d(256, 256, 9) for _ in range((224 - 16) // 8 - len(tail))] + tail
+    """The two stages as torch modules on the meta device: shapes and parameter counts without
+    the ~2 TFLOP a real forward pass through a hundred 256-channel layers would cost."""
+    meta = {"device": "meta"}
+    down: list[nn.Module] = [
+        nn.Conv2d(a, b, 3, **meta) for a, b in [(3, 16), (16, 32), (32, 64), (64, 128), (128, 256)]
+    ]
+    down += [nn.Conv2d(256, 256, 3, **meta) for _ in range((214 - 16) // 2)]
+    tail = [nn.ConvTranspose2d(a, b, 9, **meta) for a, b in [(256, 128), (128, 64), (64, 32), (32, 16), (16, 3)]]
+    up: list[nn.Module] = [nn.ConvTranspose2d(256, 256, 9, **meta) for _ in range((224 - 16) // 8 - len(tail))] + tail
     with torch.no_grad():  # the stages really end at 16×16 and 224×224×3
-        assert nn.Sequential(*down)(torch.zeros(1, 3, 224, 224)).shape[-1] == 16
-        assert nn.Sequential(*up)(torch.zeros(1, 256, 16, 16)).shape[1:] == (3, 224, 224)
+        assert nn.Sequential(*down)(torch.zeros(1, 3, 224, 224, **meta)).shape[-1] == 16
+        assert nn.Sequential(*up)(torch.zeros(1, 256, 16, 16, **meta)).shape[1:] == (3, 224, 224)
     return down, up
 
 
