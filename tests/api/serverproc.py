@@ -1,0 +1,126 @@
+"""A real server in a subprocess (``grader serve`` or the container's entrypoint) for the tests that
+must signal or kill it: TestClient runs the app in-process, which no SIGKILL can test.
+
+The process gets its own session (process group), so :meth:`ServerProcess.kill` reaches uvicorn's
+worker processes too and nothing else.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Self
+
+import httpx
+
+#: The virtual environment's scripts (``grader``), put first on the server's PATH.
+VENV_BIN = Path(sys.executable).parent
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now (the OS picks it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def server_env(**variables: str) -> dict[str, str]:
+    """This process's environment with the venv first on PATH and ``variables`` set."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and not k.startswith("GRADER_")}
+    env["PATH"] = f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}"
+    env.update(variables)
+    return env
+
+
+class ServerProcess:
+    """``command`` run with ``env`` in ``cwd``, its output in ``log``; serving on 127.0.0.1:``port``."""
+
+    def __init__(self, command: Sequence[str], *, port: int, env: Mapping[str, str], cwd: Path, log: Path) -> None:
+        self.command = list(command)
+        self.port = port
+        self.env = dict(env)
+        self.cwd = cwd
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+        self.base_url = f"http://127.0.0.1:{port}"
+
+    @classmethod
+    def grader_serve(cls, database_url: str, *, port: int, workdir: Path, workers: int = 1) -> Self:
+        command = [str(VENV_BIN / "grader"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        return cls(
+            [*command, "--workers", str(workers)],
+            port=port,
+            env=server_env(DATABASE_URL=database_url),
+            cwd=workdir,
+            log=workdir / f"server-{port}-{time.monotonic_ns()}.log",
+        )
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, "not started"
+        return self.process.pid
+
+    def start(self) -> Self:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                self.command, cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+        return self
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def wait_healthy(self, timeout: float = 60.0) -> dict[str, str]:
+        """The first ``/health`` body that says ok; fails with the server's output if it exits or never does."""
+        assert self.process is not None, "not started"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"server exited ({self.process.returncode}):\n{self.output()}")
+            try:
+                response = httpx.get(f"{self.base_url}/health", timeout=2)
+                if response.status_code == 200 and response.json().get("status") == "ok":
+                    return response.json()
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise AssertionError(f"/health not ok within {timeout} s:\n{self.output()}")
+
+    def group_alive(self) -> bool:
+        """Whether any process of the server's group (uvicorn's workers included) still runs."""
+        try:
+            os.killpg(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def terminate(self, timeout: float = 30.0) -> int:
+        """SIGTERM to the server (what ``docker stop`` sends); its exit status."""
+        assert self.process is not None, "not started"
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        """SIGKILL to every process of the server's group: nothing gets to clean up."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while self.group_alive() and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.kill()

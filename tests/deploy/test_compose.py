@@ -1,0 +1,172 @@
+"""The Dockerfile, docker-compose.yml and the entrypoint agree with each other and with the code:
+one entrypoint script, one port, and only environment variables that something actually reads.
+(No Docker engine runs here; ``test_entrypoint.py`` runs the script itself.)"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import yaml
+from serverproc import REPOSITORY
+
+from api.config import DB_CONCURRENCY, Settings
+
+DOCKERFILE = (REPOSITORY / "Dockerfile").read_text()
+COMPOSE: dict[str, Any] = yaml.safe_load((REPOSITORY / "docker-compose.yml").read_text())
+ENTRYPOINT_PATH = "docker/entrypoint.sh"
+ENTRYPOINT = (REPOSITORY / ENTRYPOINT_PATH).read_text()
+#: Variables of the Python image and pip, for the interpreter rather than for the service.
+INTERPRETER_VARIABLES = {
+    "PYTHONDONTWRITEBYTECODE",
+    "PYTHONUNBUFFERED",
+    "PIP_NO_CACHE_DIR",
+    "PIP_DISABLE_PIP_VERSION_CHECK",
+}
+#: PostgreSQL's default max_connections, less a few for superusers and pg_isready.
+POSTGRES_CONNECTIONS = 100 - 5
+
+
+class RecordingEnviron(Mapping[str, str]):
+    """An empty environment that remembers which variables were asked for."""
+
+    def __init__(self) -> None:
+        self.asked: set[str] = set()
+
+    def __getitem__(self, key: str) -> str:
+        self.asked.add(key)
+        raise KeyError(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.asked.add(key)
+        return default
+
+    def __contains__(self, key: object) -> bool:
+        self.asked.add(str(key))
+        return False
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
+def config_variables() -> set[str]:
+    """The variables ``api/config.py`` reads, found by asking it rather than by reading its source."""
+    environ = RecordingEnviron()
+    Settings.from_env(environ)
+    return environ.asked
+
+
+def entrypoint_variables() -> set[str]:
+    return set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", ENTRYPOINT))
+
+
+def dockerfile_instructions(name: str) -> list[str]:
+    """The arguments of every ``name`` instruction, continuation lines joined."""
+    joined = re.sub(r"\\\n\s*", " ", DOCKERFILE)
+    return [line.split(None, 1)[1] for line in joined.splitlines() if line.split(None, 1)[:1] == [name]]
+
+
+def dockerfile_env() -> dict[str, str]:
+    env: dict[str, str] = {}
+    for arguments in dockerfile_instructions("ENV"):
+        env.update(pair.split("=", 1) for pair in shlex.split(arguments))
+    return env
+
+
+def compose_default(value: Any) -> str:
+    """A compose value with ``${NAME:-default}`` replaced by its default (what an empty .env gives)."""
+    return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(value))
+
+
+SERVICE = COMPOSE["services"]["grader"]
+DATABASE = COMPOSE["services"]["postgres"]
+SERVICE_ENV: dict[str, str] = {k: compose_default(v) for k, v in SERVICE["environment"].items()}
+
+
+def test_config_reads_the_variables_the_readme_documents() -> None:
+    # a sanity check of the recorder itself: these are the settings of the README
+    assert {"DATABASE_URL", "GRADER_MAX_BODY_BYTES", "GRADER_DB_POOL_SIZE", "GRADER_DB_MAX_OVERFLOW"} <= (
+        config_variables()
+    )
+
+
+def test_every_variable_set_for_the_service_is_read_by_the_code_or_the_entrypoint() -> None:
+    config, entrypoint = config_variables(), entrypoint_variables()
+    assert entrypoint == {"DATABASE_URL", "PORT", "WORKERS", "DB_WAIT_ATTEMPTS"}
+    own = entrypoint - config  # the entrypoint's own knobs, which the Python code never sees
+    assert not {v for v in own if v.startswith("GRADER_")}, "a GRADER_ variable the settings do not read"
+    for name in SERVICE_ENV:
+        assert name in config | own, f"docker-compose.yml sets {name}, which nothing reads"
+    for name in set(dockerfile_env()) - INTERPRETER_VARIABLES:
+        assert name in config | own, f"the Dockerfile sets {name}, which nothing reads"
+    assert "DATABASE_URL" in SERVICE_ENV and {"PORT", "WORKERS"} <= set(SERVICE_ENV)
+
+
+def test_the_compose_settings_are_valid_and_fit_postgresql() -> None:
+    settings = Settings.from_env(SERVICE_ENV)
+    assert settings.database_url.startswith("postgresql+psycopg://grader:")
+    assert settings.database_url.endswith("@postgres:5432/" + DATABASE["environment"]["POSTGRES_DB"])
+    workers = int(SERVICE_ENV["WORKERS"])
+    assert workers >= 2, "several workers by default"
+    assert settings.db_pool_size + settings.db_max_overflow >= DB_CONCURRENCY
+    assert workers * (settings.db_pool_size + settings.db_max_overflow) <= POSTGRES_CONNECTIONS
+
+
+def test_one_entrypoint_script() -> None:
+    copies = {
+        src: dst
+        for arguments in dockerfile_instructions("COPY")
+        for *sources, dst in [arguments.split()]
+        for src in sources
+    }
+    assert ENTRYPOINT_PATH in copies, "the Dockerfile does not copy the entrypoint script"
+    destination = "/app/" + copies[ENTRYPOINT_PATH].removeprefix("./")
+    assert dockerfile_instructions("WORKDIR") == ["/app"]
+    assert dockerfile_instructions("ENTRYPOINT") == [f'["{destination}"]']
+    assert SERVICE["build"] in (".", {"context": "."}) and "entrypoint" not in SERVICE and "command" not in SERVICE
+    assert ENTRYPOINT.startswith("#!/bin/sh\n") and "\nset -eu\n" in ENTRYPOINT
+    assert 'exec grader serve --host 0.0.0.0 --port "$PORT" --workers "$WORKERS"' in ENTRYPOINT
+
+
+def test_one_port() -> None:
+    port = dockerfile_env()["PORT"]
+    assert dockerfile_instructions("EXPOSE") == [port]
+    assert SERVICE_ENV["PORT"] == port
+    assert [compose_default(p).rsplit(":", 1)[1] for p in SERVICE["ports"]] == [port]
+    (healthcheck,) = dockerfile_instructions("HEALTHCHECK")
+    assert (
+        "urllib.request" in healthcheck and "/health" in healthcheck and "os.environ.get('PORT', '8000')" in healthcheck
+    )
+    assert f"'{port}'" in healthcheck
+
+
+def test_the_image_is_slim_unprivileged_and_without_test_extras() -> None:
+    assert dockerfile_instructions("FROM") == ["python:3.11-slim"]
+    (user,) = dockerfile_instructions("USER")
+    assert user not in ("root", "0")
+    assert "[test]" not in DOCKERFILE and "curl" not in DOCKERFILE
+    ignored = (REPOSITORY / ".dockerignore").read_text().split()
+    assert {".venv", ".git", "tests"} <= set(ignored)
+
+
+def test_postgres_service() -> None:
+    assert DATABASE["image"] == "postgres:15"
+    (volume,) = DATABASE["volumes"]
+    name, mount = volume.split(":")
+    assert name in COMPOSE["volumes"] and mount == "/var/lib/postgresql/data"
+    assert "pg_isready" in " ".join(DATABASE["healthcheck"]["test"])
+    assert SERVICE["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+
+
+def test_the_readme_documents_the_deployment() -> None:
+    readme = (REPOSITORY / "README.md").read_text()
+    deployment = readme.split("## Deployment", 1)[1].split("\n## ", 1)[0]
+    assert "docker compose up" in deployment
+    quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```sh\n(.*?)```", quick_start, re.S)
+    assert len(block.strip().splitlines()) == 2, "the quick start stays two commands"

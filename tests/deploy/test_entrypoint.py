@@ -1,0 +1,123 @@
+"""The container's entrypoint, run as-is (``sh docker/entrypoint.sh``) since no Docker engine runs
+here: it waits for the database, migrates it and execs ``grader serve``, which then serves a real
+request flow on PostgreSQL over TCP and stops cleanly on SIGTERM (what ``docker stop`` sends)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from pgserver import PostgresServer, find_bin_dir
+from serverproc import REPOSITORY, VENV_BIN, ServerProcess, free_port, server_env
+
+ENTRYPOINT = REPOSITORY / "docker" / "entrypoint.sh"
+
+
+@pytest.fixture(scope="module")
+def postgres_tcp() -> Iterator[PostgresServer]:
+    """A fresh PostgreSQL cluster listening on a loopback TCP port, as a database container would."""
+    if find_bin_dir() is None:
+        pytest.skip("PostgreSQL is not installed")
+    server = PostgresServer(tcp_port=free_port()).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def plain_url(server: PostgresServer, database: str) -> str:
+    """The URL as an operator writes it (``postgresql://``; the service picks psycopg 3 itself)."""
+    return f"postgresql://postgres@127.0.0.1:{server.port}/{database}"
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_entrypoint_migrates_serves_and_stops_on_sigterm(postgres_tcp: PostgresServer, tmp_path: Path) -> None:
+    postgres_tcp.create_database("deployed")  # empty: the entrypoint must migrate it
+    url = plain_url(postgres_tcp, "deployed")
+    port = free_port()
+    env = server_env(DATABASE_URL=url, PORT=str(port), WORKERS="2")
+    server = ServerProcess(["sh", str(ENTRYPOINT)], port=port, env=env, cwd=tmp_path, log=tmp_path / "server.log")
+    with server:
+        assert server.wait_healthy(timeout=90) == {"status": "ok", "database": "ok"}
+        # exec: the shell became the server, so the container's signals reach uvicorn directly
+        command_line = Path(f"/proc/{server.pid}/cmdline").read_bytes().split(b"\0")
+        assert b"serve" in command_line and not command_line[0].endswith(b"sh"), command_line
+
+        created = subprocess.run(
+            [str(VENV_BIN / "grader"), "users", "create", "--role", "instructor", "--name", "Ada Lovelace", "--json"],
+            env=server_env(DATABASE_URL=url),
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert created.returncode == 0, created.stderr
+        instructor = auth(json.loads(created.stdout)["token"])
+
+        with httpx.Client(base_url=server.base_url, timeout=30) as client:
+            made = client.post(
+                "/api/v1/assignments", json={"id": "hw1", "problem_set": "conv-pool-basics"}, headers=instructor
+            )
+            assert made.status_code == 201, made.text
+            roster = client.post(
+                "/api/v1/students", json={"students": [{"id": "alice", "name": "Alice"}]}, headers=instructor
+            )
+            assert roster.status_code == 200, roster.text
+            alice = auth(roster.json()["students"][0]["token"])
+            # one right answer and one that omits the bias (the demo's example)
+            answers = {"ex4.conv1_params": "3640", "ex5.params": "1800"}
+            submitted = client.post("/api/v1/assignments/hw1/submissions", json={"answers": answers}, headers=alice)
+            assert submitted.status_code == 201, submitted.text
+            body = submitted.json()
+            assert body["attempt"] == 1 and body["parts"]["ex4.conv1_params"]["status"] == "correct"
+            assert body["parts"]["ex5.params"]["status"] != "correct"
+            listed = client.get("/api/v1/assignments/hw1/submissions", headers=instructor)
+            assert [s["id"] for s in listed.json()] == [body["id"]]
+
+        started = time.monotonic()
+        assert server.terminate(timeout=30) == 0, server.output()
+        deadline = time.monotonic() + 10
+        while server.group_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not server.group_alive(), "a worker process outlived the server"
+        assert time.monotonic() - started < 30
+    log = server.output()
+    assert "database at" in log  # grader db upgrade ran before serving
+
+
+def test_entrypoint_gives_up_on_an_unreachable_database_with_a_clear_message(tmp_path: Path) -> None:
+    closed = free_port()  # nothing listens there
+    env = server_env(DATABASE_URL=f"postgresql://grader@127.0.0.1:{closed}/grader", DB_WAIT_ATTEMPTS="2")
+    started = time.monotonic()
+    done = subprocess.run(
+        ["sh", str(ENTRYPOINT)], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 1
+    assert "database not ready (attempt 1 of 2)" in done.stderr
+    assert "after 2 attempts; giving up" in done.stderr
+    assert "Connection refused" in done.stderr  # grader's own reason is shown, not swallowed
+    assert time.monotonic() - started < 30
+
+
+def test_entrypoint_needs_a_database_url(tmp_path: Path) -> None:
+    done = subprocess.run(
+        ["sh", str(ENTRYPOINT)], env=server_env(), cwd=tmp_path, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode != 0 and "DATABASE_URL must name the database" in done.stderr
+
+
+def test_entrypoint_does_not_retry_an_invalid_configuration(tmp_path: Path) -> None:
+    env = server_env(DATABASE_URL="postgresql://x@127.0.0.1/x", GRADER_DB_POOL_SIZE="1", GRADER_DB_MAX_OVERFLOW="0")
+    done = subprocess.run(
+        ["sh", str(ENTRYPOINT)], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=30, check=False
+    )
+    assert done.returncode == 2 and "not retrying" in done.stderr and "attempt" not in done.stderr
