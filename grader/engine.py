@@ -90,7 +90,12 @@ class _Reads(dict[str, Reading]):
     def __missing__(self, key: str) -> Reading:
         raw, part_reference = self.answers.get(key), self.reference.parts[key]
         answer = part_reference.answer
-        self[key] = None if is_blank(raw) else read_answer(raw, answer.kind, part_reference.symbols, answer.part.layout)
+        part = answer.part
+        self[key] = (
+            None
+            if is_blank(raw)
+            else read_answer(raw, answer.kind, part_reference.symbols, part.layout, square=part.square)
+        )
         return self[key]
 
 

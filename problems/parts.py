@@ -101,3 +101,5 @@ class Part(BaseModel):
     follow_credit: float = Field(default=1.0, ge=0, le=1)
     #: Symbols a formula may use (defaults to the problem's).
     symbols: list[str] | None = None
+    #: The answer is the side of a square (a kernel): "9 × 9" reads as 9, not 81.
+    square: bool = False

@@ -14,7 +14,7 @@ import sympy
 from grader.reading.arrays import as_matrix, as_tensor, read_array, show_array
 from grader.reading.expression import formula
 from grader.reading.forms import expected_form
-from grader.reading.numbers import read_number
+from grader.reading.numbers import read_number, read_side
 from grader.reading.shapes import read_formula_shape, read_shape, read_shape_list
 from grader.reading.text import check_size, plain, result_part
 from grader.reading.values import Number, Read, ReadError, Unreadable
@@ -85,22 +85,29 @@ assert set(READERS) == set(AnswerKind), "every answer kind needs a reader"
 
 
 def read_answer(
-    raw: Any, kind: AnswerKind, symbols: tuple[str, ...] = (), layout: Layout | None = None
+    raw: Any, kind: AnswerKind, symbols: tuple[str, ...] = (), layout: Layout | None = None, *, square: bool = False
 ) -> Read | Unreadable:
-    """Read one answer as ``kind``; never raises. Text answers are cached: a class types the
-    same right answer many times over."""
+    """Read one answer as ``kind``; never raises. ``square``: the answer is a square's side, so
+    ``9 × 9`` is 9. Text answers are cached: a class types the same right answer many times over."""
     if isinstance(raw, str):
-        return _read_text(raw, kind, symbols, layout)
-    return _read(raw, kind, symbols, layout)
+        return _read_text(raw, kind, symbols, layout, square)
+    return _read(raw, kind, symbols, layout, square)
 
 
 @lru_cache(maxsize=16_384)
-def _read_text(raw: str, kind: AnswerKind, symbols: tuple[str, ...], layout: Layout | None) -> Read | Unreadable:
-    return _read(raw, kind, symbols, layout)
+def _read_text(
+    raw: str, kind: AnswerKind, symbols: tuple[str, ...], layout: Layout | None, square: bool
+) -> Read | Unreadable:
+    return _read(raw, kind, symbols, layout, square)
 
 
-def _read(raw: Any, kind: AnswerKind, symbols: tuple[str, ...], layout: Layout | None) -> Read | Unreadable:
+def _read(
+    raw: Any, kind: AnswerKind, symbols: tuple[str, ...], layout: Layout | None, square: bool = False
+) -> Read | Unreadable:
     try:
+        if square and kind is AnswerKind.INTEGER:
+            number = read_side(raw)
+            return Read(number, str(number))
         value, shown = READERS[kind](raw, symbols)
     except ReadError as error:
         return Unreadable(f"{error} {expected_form(kind, symbols, layout)}")

@@ -421,3 +421,15 @@ def test_adversarial_answers_are_bounded(kind: AnswerKind) -> None:
         result = _read(junk, kind, SYMBOLS, None)
         assert time.process_time() - started < BUDGET, junk[:40]
         assert isinstance(result, Read | Unreadable)
+
+
+@pytest.mark.parametrize(
+    ("raw", "side"),
+    [("9 \\times 9", 9), ("$512 + 1 - 504 = 9 \\times 9$", 9), ("9x9", 9), ("9", 9), (9, 9), ("9 x 8", 72)],
+    ids=str,
+)
+def test_a_squares_side_reads_from_both_sides(raw: object, side: int) -> None:
+    """Seed 004 answers "kernel side length" with ``9 × 9``: on a part that asks for a square's side
+    two equal sides read as the side; anything else reads as a number."""
+    assert read_answer(raw, K.INTEGER, square=True) == Read(Number(Fraction(side)), f"{side:,}")
+    assert value("9 × 9", K.INTEGER) == Number(Fraction(81))  # elsewhere it is a product
