@@ -20,9 +20,11 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/pytest -n 2
 
-## bench: batch-grading throughput (100,000 submissions, 1 and 2 workers)
+## bench: batch-grading throughput (100,000 submissions, 1 and 2 workers), then the service's
+## submissions/s, p50/p99 and /health rate (32 clients, grader serve --workers 2 on PostgreSQL)
 bench: $(STAMP)
 	$(PY) -m bench.grading
+	$(PY) -m bench.service
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
