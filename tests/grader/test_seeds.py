@@ -280,6 +280,9 @@ CASES = [
     ),
     # right: (k − 1)/2 = 2 for k = 5
     right(CIFAR, "t1c.padding", "latex-chain", r"$p = \frac{k-1}{2} \Rightarrow p = 2$"),
+    # right: 512 − k + 1 = 504 gives k = 9; "512 + 1 − 504" (with a stray "padding = 1" before it)
+    # has the same value, and "9 × 9" names the kernel, whose side is 9
+    right(CIFAR, "t1d.kernel", "latex-square", r"Kernel size: $512 + 1 - 504 = 9 \times 9$"),
     # right: ⌊(504 − 2)/2⌋ + 1 = 252
     right(CIFAR, "t1e.shape", "labelled", "Spatial dim: 252×252"),
     # right: (5·5·3 + 1)·32, (5·5·32 + 1)·64, (5·5·64 + 1)·128; 32 → 16 → 8 → 4, so 4·4·128 = 2048
