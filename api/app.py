@@ -18,6 +18,9 @@ from api.reports.router import router as reports_router
 from api.submissions.router import router as submissions_router
 from api.users.router import router as users_router
 
+#: How often a worker looks for changed set files (see :mod:`api.bank`).
+BANK_CHECK_SECONDS = 1.0
+
 DESCRIPTION = """
 Grades convolutional-network homework on arrival.
 
@@ -37,7 +40,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    app.state.bank = bank or Bank()
+    app.state.bank = bank or Bank(check_every=BANK_CHECK_SECONDS)
     errors.install(app)
 
     api = APIRouter(prefix="/api/v1")

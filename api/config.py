@@ -12,7 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 #: a slot takes no worker thread, so the sessions in use can always get a thread (the threadpool has
 #: 40) and a pooled connection (pool_size + max_overflow must be at least this): without the limit,
 #: threads blocked on the pool or on SQLite's write lock could starve the request holding it.
-DB_CONCURRENCY = 20
+#: Few, because the requests share one interpreter lock: with 16 in flight per process, handing it
+#: between their threads cost more than the requests themselves, and 4 slots served 40% more
+#: submissions per second than 20, at lower latency (``bench/service.py``); a process is one core.
+DB_CONCURRENCY = 4
 
 #: The embedded database: a SQLite file in the working directory.
 DEFAULT_DATABASE_URL = "sqlite:///./grader.db"

@@ -42,11 +42,17 @@ def get_session(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_session, scope="function", max_concurrency=DB_CONCURRENCY)]
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies that neither block nor compute are ``async def``: FastAPI runs a plain ``def``
+# dependency in the threadpool, and each such hop (a thread wake-up and a GIL hand-over, twice)
+# cost more than the work itself under load (``bench/service.py``).
+
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_bank(request: Request) -> dict[str, ProblemSet]:
+async def get_bank(request: Request) -> dict[str, ProblemSet]:
+    """The bank; looking for changed set files is a few ``stat`` calls at most once a second."""
     bank: Bank = request.app.state.bank
     return bank.sets()
 
@@ -71,13 +77,13 @@ def get_current_user(
 CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
-def get_instructor(user: CurrentUser) -> User:
+async def get_instructor(user: CurrentUser) -> User:
     if user.role != Role.INSTRUCTOR:
         raise Forbidden("Only instructors may do this.")
     return user
 
 
-def get_student(user: CurrentUser) -> User:
+async def get_student(user: CurrentUser) -> User:
     if user.role != Role.STUDENT:
         raise Forbidden("Only students may do this.")
     return user

@@ -3,9 +3,11 @@
 **Attempt numbers.** The number is computed inside the INSERT
 (``(SELECT coalesce(max(attempt), 0) + 1 ...)``) and ``(assignment, student, attempt)`` is
 unique. Two concurrent submissions that compute the same number cannot both be stored: the
-loser's INSERT fails on the constraint, is rolled back to its savepoint and computed again.
-Numbers are therefore dense and unique, and a number above ``max_attempts`` is refused (409):
-the limit holds exactly, by the database, without a read-then-write race.
+loser's ``INSERT ... ON CONFLICT DO NOTHING`` returns no row (PostgreSQL first waits for the
+winner to commit) and is computed again. Numbers are therefore dense and unique, and a number
+above ``max_attempts`` is deleted again and refused (409): the limit holds exactly, by the
+database, without a read-then-write race. (``ON CONFLICT`` rather than a savepoint around a
+failing INSERT: the savepoint cost two more round trips on every submission.)
 
 **Unreadable answers.** A submission with an answer that cannot be read (an ``invalid`` part)
 or a key the assignment does not have is refused with 422 and stored nowhere: it uses no
@@ -24,15 +26,17 @@ so on SQLite simultaneous submissions grade in parallel and queue only for the I
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from api.assignments.service import is_late, variant_of
 from api.db import begin_write
@@ -107,15 +111,9 @@ def submit(
     graded = grade_submission(problem_set, answers, student=student.id)
 
     now = now or datetime.now(UTC)
-    next_attempt = (
-        select(func.coalesce(func.max(Submission.attempt), 0) + 1)
-        .where(Submission.assignment_id == assignment.id, Submission.student_id == student.id)
-        .scalar_subquery()
-    )
     values = {
         "assignment_id": assignment.id,
         "student_id": student.id,
-        "attempt": next_attempt,
         "idempotency_key": idempotency_key,
         "request_hash": request_hash,
         "answers": answers,
@@ -129,25 +127,49 @@ def submit(
         "late": is_late(assignment, now),
     }
     begin_write(session)
+    insert_unless_taken = _insert_unless_taken(session.get_bind().dialect.name, tuple(values))
+    parameters = {f"new_{name}": value for name, value in values.items()}
     for _ in range(MAX_NUMBERING_ROUNDS):
-        try:
-            with session.begin_nested():
-                row = session.execute(
-                    insert(Submission).values(**values).returning(Submission.id, Submission.attempt)
-                ).one()
-                if assignment.max_attempts is not None and row.attempt > assignment.max_attempts:
-                    raise Conflict(f"All {assignment.max_attempts} attempts of assignment {assignment.id!r} are used.")
-        except IntegrityError:
+        submission = session.scalar(insert_unless_taken, parameters)
+        if submission is None:
             # Another submission of this student took the number (or this idempotency key) first.
             if idempotency_key is not None:
                 replay = _replay(session, student=student, key=idempotency_key, request_hash=request_hash)
                 if replay is not None:
                     return replay
             continue
-        submission = session.get(Submission, row.id)
-        assert submission is not None
+        if assignment.max_attempts is not None and submission.attempt > assignment.max_attempts:
+            session.delete(submission)
+            session.flush()
+            raise Conflict(_limit_message(assignment))
+        set_committed_value(submission, "earlier_grades", [])  # new: nothing to load
         return Stored(submission, replayed=False)
     raise Conflict("Too many simultaneous submissions; please retry.")
+
+
+@functools.cache
+def _insert_unless_taken(dialect: str, names: tuple[str, ...]) -> Any:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING *``: a taken attempt number or idempotency key
+    yields no row. The attempt is ``max + 1`` of the student's attempts, computed in the statement.
+
+    Built once, with a bound parameter ``new_<column>`` per value: a statement built per request
+    with the answers inline costs more to build and to key for the compiled cache than the INSERT.
+    """
+    columns = Submission.__table__.c
+    bound = {name: bindparam(f"new_{name}", type_=columns[name].type) for name in names}
+    next_attempt = (
+        select(func.coalesce(func.max(Submission.attempt), 0) + 1)
+        .where(Submission.assignment_id == bound["assignment_id"], Submission.student_id == bound["student_id"])
+        .scalar_subquery()
+    )
+    match dialect:
+        case "postgresql":
+            statement = postgresql.insert(Submission)
+        case "sqlite":
+            statement = sqlite.insert(Submission)
+        case _:
+            raise NotImplementedError(f"no INSERT ... ON CONFLICT for {dialect}")
+    return statement.values(attempt=next_attempt, **bound).on_conflict_do_nothing().returning(Submission)
 
 
 def _used(session: Session, assignment: Assignment, student: User) -> int:
