@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -70,39 +71,108 @@ class Tally:
     statuses: dict[int, int] = field(default_factory=dict)
 
 
-async def client_loop(port: int, requests: list[bytes], stop_at: float, tally: Tally, offset: int) -> None:
+Connection = tuple[asyncio.StreamReader, asyncio.StreamWriter]
+
+
+async def exchange(connection: Connection, request: bytes) -> int:
+    """Send one request and read its response; the status."""
+    reader, writer = connection
+    writer.write(request)
+    status_line = await reader.readuntil(b"\r\n")
+    headers = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in headers.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    await reader.readexactly(length)
+    return int(status_line[9:12])
+
+
+async def open_one(port: int) -> Connection:
+    connection = await asyncio.open_connection("127.0.0.1", port)
+    await exchange(connection, request_bytes("GET", "/health"))
+    return connection
+
+
+async def connect(server: ServerProcess, clients: int) -> tuple[list[Connection], list[int]]:
+    """One keep-alive connection per client, spread evenly over the uvicorn workers; the spread.
+
+    Which worker accepts a connection is up to the workers' race for the shared socket, and a burst
+    of 32 connects tends to land on one worker (asyncio accepts a whole backlog per wake-up), which
+    would then serve the whole run while the other idles. Students do not share 32 long-lived
+    connections; so, where /proc shows who holds what, a connection on the busiest worker is
+    re-opened until the workers differ by at most one (bounded).
+    """
+    connections = [await open_one(server.port) for _ in range(clients)]
+    for _ in range(20 * clients):
+        owners = connection_owners(server.pid, server.port)
+        holders = [owners.get(c[1].get_extra_info("sockname")[1]) for c in connections]
+        if None in holders:
+            break  # no /proc: leave the spread as it came
+        counts = {w: holders.count(w) for w in set(holders) | set(worker_pids(server.pid))}
+        busiest = max(counts, key=counts.__getitem__)
+        if max(counts.values()) - min(counts.values()) <= 1:
+            return connections, sorted(counts.values(), reverse=True)
+        index = holders.index(busiest)
+        connections[index][1].close()
+        connections[index] = await open_one(server.port)
+    owners = connection_owners(server.pid, server.port)
+    holders = [owners.get(c[1].get_extra_info("sockname")[1]) for c in connections]
+    return connections, sorted((holders.count(w) for w in set(holders) if w is not None), reverse=True)
+
+
+async def client_loop(connection: Connection, requests: list[bytes], stop_at: float, tally: Tally, offset: int) -> None:
     """Send ``requests`` round-robin on one keep-alive connection until ``stop_at``."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
     index = offset
-    try:
-        while time.perf_counter() < stop_at:
-            started = time.perf_counter()
-            writer.write(requests[index % len(requests)])
-            index += 1
-            status_line = await reader.readuntil(b"\r\n")
-            headers = await reader.readuntil(b"\r\n\r\n")
-            length = 0
-            for line in headers.split(b"\r\n"):
-                if line[:15].lower() == b"content-length:":
-                    length = int(line[15:])
-            await reader.readexactly(length)
-            tally.latencies.append(time.perf_counter() - started)
-            status = int(status_line[9:12])
-            tally.statuses[status] = tally.statuses.get(status, 0) + 1
-    finally:
-        writer.close()
+    while time.perf_counter() < stop_at:
+        started = time.perf_counter()
+        status = await exchange(connection, requests[index % len(requests)])
+        index += 1
+        tally.latencies.append(time.perf_counter() - started)
+        tally.statuses[status] = tally.statuses.get(status, 0) + 1
 
 
-async def run_load(port: int, per_client: list[list[bytes]], seconds: float) -> tuple[Tally, float]:
+async def run_load(connections: list[Connection], per_client: list[list[bytes]], seconds: float) -> tuple[Tally, float]:
     tally = Tally()
     started = time.perf_counter()
     stop_at = started + seconds
-    await asyncio.gather(*(client_loop(port, reqs, stop_at, tally, i) for i, reqs in enumerate(per_client)))
+    await asyncio.gather(
+        *(
+            client_loop(c, reqs, stop_at, tally, i)
+            for i, (c, reqs) in enumerate(zip(connections, per_client, strict=True))
+        )
+    )
     return tally, time.perf_counter() - started
 
 
-def load(port: int, per_client: list[list[bytes]], seconds: float) -> tuple[Tally, float]:
-    return asyncio.run(run_load(port, per_client, seconds))
+def worker_pids(server_pid: int) -> list[int]:
+    """uvicorn's worker processes (spawned children; not multiprocessing's resource tracker)."""
+    try:
+        children = Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()
+        return [int(c) for c in children if b"spawn_main" in Path(f"/proc/{c}/cmdline").read_bytes()]
+    except OSError:
+        return []
+
+
+def connection_owners(server_pid: int, port: int) -> dict[int, int]:
+    """Client port → the worker process holding the server's end (Linux /proc; {} if unknown)."""
+    try:
+        by_inode: dict[str, int] = {}
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                local, remote = fields[1].rsplit(":", 1)[1], fields[2].rsplit(":", 1)[1]
+                if int(local, 16) == port and fields[3] == "01":  # the server's end, ESTABLISHED
+                    by_inode[fields[9]] = int(remote, 16)
+        owners = {}
+        for worker in worker_pids(server_pid):
+            for fd in Path(f"/proc/{worker}/fd").iterdir():
+                link = os.readlink(fd)
+                if link.startswith("socket:[") and link[8:-1] in by_inode:
+                    owners[by_inode[link[8:-1]]] = worker
+        return owners
+    except OSError:
+        return {}
 
 
 def event_loop_name() -> str:
@@ -149,10 +219,39 @@ def report(name: str, tally: Tally, seconds: float, expected: int) -> float:
     return rate
 
 
+async def measure(
+    server: ServerProcess,
+    per_client: list[list[bytes]],
+    health: list[list[bytes]],
+    *,
+    seconds: float,
+    warmup: float,
+    rounds_count: int,
+) -> tuple[float, float]:
+    """Warm up, then the submissions phase and the /health phase on the same connections."""
+    connections, spread = await connect(server, len(per_client))
+    print(f"connections per worker: {' / '.join(map(str, spread)) or 'unknown'}", flush=True)
+    try:
+        await run_load(connections, per_client, warmup)
+        await run_load(connections, health, min(warmup, 1.0))
+        rounds = []
+        for number in range(1, rounds_count + 1):
+            tally, elapsed = await run_load(connections, per_client, seconds)
+            submissions = report(f"round {number}: submissions (201, graded and stored)", tally, elapsed, 201)
+            health_tally, elapsed = await run_load(connections, health, seconds)
+            health_rate = report(f"round {number}: /health", health_tally, elapsed, 200)
+            rounds.append((submissions, health_rate))
+    finally:
+        for _, writer in connections:
+            writer.close()
+    return statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=10.0, help="measured time of each phase")
     parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of both phases; the median is reported")
     parser.add_argument("--clients", type=int, default=32)
     args = parser.parse_args()
     if find_bin_dir() is None:
@@ -191,12 +290,9 @@ def main() -> None:
                 flush=True,
             )
             print("client: " + CLIENT.format(loop=loop), flush=True)
-            load(port, per_client, args.warmup)
-            load(port, health, min(args.warmup, 1.0))
-            tally, seconds = load(port, per_client, args.seconds)
-            submissions = report("submissions (201, graded and stored)", tally, seconds, 201)
-            tally, seconds = load(port, health, args.seconds)
-            health_rate = report("/health", tally, seconds, 200)
+            submissions, health_rate = asyncio.run(
+                measure(server, per_client, health, seconds=args.seconds, warmup=args.warmup, rounds_count=args.rounds)
+            )
             ratio = submissions / health_rate if health_rate else 0.0
             print(
                 f"submissions/s: {submissions:,.0f} (target >= 500); /health rate: {health_rate:,.0f}/s; "
