@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -65,5 +66,13 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
 
 
 def create_app_from_env() -> FastAPI:
-    """For ``uvicorn --factory api.app:create_app_from_env`` (each worker process builds its own)."""
-    return create_app(Settings.from_env())
+    """For ``uvicorn --factory api.app:create_app_from_env`` (each worker process builds its own).
+
+    Then the objects made so far (modules, the problem bank) are frozen out of the garbage
+    collector: they live as long as the process, and scanning them again in every full collection
+    stalled requests (``bench/service.py``: p99 176 -> 111 ms, and about 10% more submissions/s).
+    """
+    app = create_app(Settings.from_env())
+    gc.collect()
+    gc.freeze()
+    return app

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from api.bank import Bank
 from api.config import DB_CONCURRENCY, Settings
@@ -21,21 +23,43 @@ from problems.sets import ProblemSet
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_session(request: Request) -> Iterator[Session]:
+async def get_session(request: Request) -> AsyncIterator[Session]:
     """Commits once when the endpoint returns, before the response is sent; rolls back on any error.
 
     On SQLite a request that writes takes the write lock at once, unless its endpoint is marked
-    :func:`api.db.deferred_write` (it then calls :func:`api.db.begin_write` itself)."""
-    with request.app.state.sessionmaker() as session:
+    :func:`api.db.deferred_write` (it then calls :func:`api.db.begin_write` itself).
+
+    ``async`` although sessions are sync: making a session does no I/O, so it happens in the event
+    loop, and what does talk to the database (taking SQLite's lock; the commit or rollback with the
+    closing) runs in the threadpool, one hop at each end instead of a hop for every step."""
+    session: Session = request.app.state.sessionmaker()
+    try:
         deferred = getattr(request.scope.get("endpoint"), DEFERRED_WRITE, False)
-        if request.method not in READ_ONLY_METHODS and not deferred:
-            session.connection(execution_options={SQLITE_WRITE: True})
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+        if request.method not in READ_ONLY_METHODS and not deferred and session.get_bind().dialect.name == "sqlite":
+            await run_in_threadpool(session.connection, execution_options={SQLITE_WRITE: True})
+        yield session
+    except BaseException:
+        with anyio.CancelScope(shield=True):
+            await run_in_threadpool(_rollback_and_close, session)
+        raise
+    await run_in_threadpool(_commit_and_close, session)
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
 
 
 # scope="function": the commit happens before the response goes out, so a 201 means stored.
