@@ -129,6 +129,8 @@ def _shape(expected: tuple[int, ...], got: tuple[int, ...], part: Part) -> Compa
     expected, got = tuple(expected), tuple(got)
     if got == expected:
         return RIGHT
+    if len(expected) == 2 and expected[0] == expected[1] and got == expected[:1]:
+        return Comparison(1.0, f"Correct: read as a square {got[0]} × {got[0]} map.")
     axes = part.layout.value if len(expected) == len(part.layout.value) else None
     if len(got) != len(expected):
         form = "×".join(axes) if axes else f"{len(expected)} sizes"

@@ -27,6 +27,7 @@ _PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 _PACKED = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?:/\d+)?)")
 _DOTTED = re.compile(r"(?:[-+]?\d+\.)+")
 _DOTTED_NUMBER = re.compile(r"[-+]?\d+\.")
+_LABEL_LINE = re.compile(r"^\s*[A-Za-z][A-Za-z0-9 _()\-]{0,40}:\s*")
 _ROW_BREAK = re.compile(r"\n|;|\\\\")
 _CELL_BREAK = re.compile(r"[,&|\s]+")
 
@@ -37,7 +38,7 @@ def read_array(raw: Any) -> np.ndarray:
         return _to_array(_checked(raw, 1, [0]))
     if not isinstance(raw, str):
         raise ReadError("A matrix is expected: a list of rows.")
-    text = check_size(raw)
+    text = _LABEL_LINE.sub("", check_size(raw), count=1)  # "Output Matrix:" above the matrix
     if "\\begin" in text:
         return _latex(text)
     if "..." in text or "…" in text:

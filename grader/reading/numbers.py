@@ -24,6 +24,14 @@ _SPACED = re.compile(r"\s*[-+]?\d{1,3}(?: \d{3})+\s*")
 LETTER_TIMES = re.compile(r"(?<=[\d)])\s*[xX]\s*(?=[\d(])")
 _PERCENT = re.compile(r"\s*(?:%|percent|per cent|pct)\s*$", re.IGNORECASE)
 
+#: A list bullet in front of an answer ("• Total: 35284", "- Total: 35284").
+_BULLET = re.compile(r"^\s*(?:[•▪‣◦]|[-*](?=\s+[A-Za-z]))\s*")
+_PROSE_WORD = re.compile(r"[A-Za-z]{3,}")
+_LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
+_DIMENSIONS = re.compile(r"\d+(?:\s*[x×*]\s*\d+)+")
+_CHAIN = re.compile(r"\d+(?:\s*(?:→|->|⟶|\\to|\\rightarrow)\s*\d+)+")
+_PROSE_NUMBER = re.compile(r"(?<![\w.])([-−]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)(\s*(?:%|\\%|percent\b))?")
+
 #: Scale words and prefixes: "15.47 G", "11.3 billion", "0.714 GMACs".
 _SCALES = {
     "k": 10**3,
@@ -100,6 +108,33 @@ def read_number_text(text: str) -> Number:
         return Number(Fraction(int(text)))
     if _SPACED.fullmatch(text):
         return Number(Fraction(int(text.replace(" ", ""))))
+    text = _BULLET.sub("", text, count=1)
+    try:
+        return _strict(text)
+    except ReadError:
+        stated = _from_prose(text)
+        if stated is None:
+            raise
+        return stated
+
+
+def _from_prose(text: str) -> Number | None:
+    """A number stated in a sentence (``Need 36 layers to reach 8×8``, ``a total of 10,860
+    parameters``, ``about 86% reduction``): after the last ``=``, the first number that is not
+    part of a size (``8×8``) or a chain (``256→256``). Only for text with words in it."""
+    tail = text.rsplit("=", 1)[-1].replace("\\times", "×")
+    tail = _LATEX_COMMAND.sub(" ", tail)  # \frac{1}{0} is not a sentence: its command is no word
+    if not _PROSE_WORD.search(tail):
+        return None
+    tail = _CHAIN.sub(" ", _DIMENSIONS.sub(" ", ungroup(tail).replace("$", " ")))
+    match = _PROSE_NUMBER.search(tail)
+    if not match or len(match.group(1)) > MAX_DIGITS:
+        return None
+    return Number(Fraction(match.group(1).replace("−", "-")), percent=bool(match.group(2)))
+
+
+def _strict(text: str) -> Number:
+    """The whole text as one value: a working, an expression, a number with a unit."""
     text = ungroup(text)
     text = result_part(plain(LETTER_TIMES.sub("*", text)))
     percent = bool(_PERCENT.search(text))

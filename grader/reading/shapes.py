@@ -60,7 +60,7 @@ def read_shape_list(raw: Any) -> list[tuple[int, ...]]:
         groups = [piece for piece in _SHAPE_BREAK.split(text) if piece.strip()]
         if len(groups) == 1 and re.search(r"[x×*]|\\times", groups[0]):
             groups = [piece for piece in re.split(r",(?![^()\[\]]*[)\]])", groups[0]) if piece.strip()]
-    shapes = [read_shape(_ENUMERATION.sub("", group, count=1)) for group in groups]
+    shapes = [read_shape(_unlabelled(group)) for group in groups]
     if not shapes:
         raise ReadError("There is no shape in the answer.")
     return shapes
@@ -87,7 +87,17 @@ def read_formula_shape(raw: Any, symbols: tuple[str, ...]) -> tuple[sympy.Expr, 
     return tuple(formula(plain(item), symbols) for item in items)
 
 
+def _unlabelled(line: str) -> str:
+    """A line of a list without its bullet, number and label: ``- 1. After 3×3 Convolution: 10×10×40``."""
+    if ":" in line:
+        return line.rsplit(":", 1)[1]
+    for _ in range(3):
+        line = _ENUMERATION.sub("", line, count=1)
+    return line
+
+
 def _shape_text(text: str) -> str:
+    text = text.rsplit(":", 1)[1] if ":" in text else text
     text = result_part(plain(LETTER_TIMES.sub("*", text)))
     wrapped = _WRAPPER.match(text)
     if wrapped:

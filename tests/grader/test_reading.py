@@ -433,3 +433,27 @@ def test_a_squares_side_reads_from_both_sides(raw: object, side: int) -> None:
     two equal sides read as the side; anything else reads as a number."""
     assert read_answer(raw, K.INTEGER, square=True) == Read(Number(Fraction(side)), f"{side:,}")
     assert value("9 × 9", K.INTEGER) == Number(Fraction(81))  # elsewhere it is a product
+
+
+PROSE = [
+    ("Need 36 layers to reach 8×8", Number(Fraction(36))),
+    ("Thus, the CNN has a total of 10,860 parameters", Number(Fraction(10860))),
+    ("Need 21 layers of 256→256 to reach spatial size of 224×224", Number(Fraction(21))),
+    ("16 convoluted filters of size $1 \\times 1 \\times 32$", Number(Fraction(16))),
+    ("9,792 (\\text{second layer})", Number(Fraction(9792))),
+    ("about 86% reduction", Number(Fraction(86), percent=True)),
+    ("• Total: 11329414656", Number(Fraction(11329414656))),
+    ("so the answer = roughly 95.2 %", Number(Fraction(952, 10), percent=True)),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), PROSE, ids=[raw for raw, _ in PROSE])
+def test_a_number_stated_in_a_sentence(raw: str, expected: Number) -> None:
+    """The seeds answer in sentences: the first number that is not a size (8×8) or a chain
+    (256→256) is the answer, and ``read_as`` shows the student which one was taken."""
+    assert value(raw, K.INTEGER) == expected
+
+
+@pytest.mark.parametrize("raw", ["idk", "NaN", "\\frac{1}{0}", "no idea at all", "12x"])
+def test_a_sentence_without_a_number_is_still_unreadable(raw: str) -> None:
+    assert isinstance(read_answer(raw, K.INTEGER), Unreadable)

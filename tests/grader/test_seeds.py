@@ -294,6 +294,55 @@ CASES = [
     right(CIFAR, "t1g.fc2", "bullet", r"- Layer 5: $(64 + 1) \cdot 10 = 650$"),
     # right: the sum, 390,410
     right(CIFAR, "t1g.total", "latex", r"$= 390410$"),
+    # right: (252 − 3)/1 + 1 = 250 (the working writes "− 1" but states 250): one side of the
+    # square 250×250 map, which a human grader accepts for H×W
+    right(CIFAR, "t1f.shape", "one-side", "= 250"),
+    # --- the same answers as the students typed them in sentences, lists and under labels:
+    # the first number of a sentence that is not a size (8×8) or a chain (256→256) is the answer
+    # right: 150528·75264 + 75264, behind a list bullet
+    right(FC, "p2a.hidden_params", "bullet", "• Total: 11329414656"),
+    # right: 36 layers of 7×7 from 224 to 8
+    right(FC, "p2b.num_layers", "sentence", "Need 36 layers to reach 8×8"),
+    # wrong: the 256→256 layers only, 99 of the 104 (no known mistake)
+    wrong(FC, "p4.down_layers", "sentence", "Total 99 layers at 256 channels", None),
+    # wrong: the 256→256 layers only, 21 of the 26 (no known mistake)
+    wrong(FC, "p4.up_layers", "sentence", "Need 21 layers of 256→256 to reach spatial size of 224×224", None),
+    # right: 16 filters of 1×1×32 reduce 32 channels to 16
+    right(RGB, "q9.filters", "sentence", r"16 convoluted filters of size $1 \times 1 \times 32$"),
+    # right: the six shapes of the lecture example, each line behind a bullet, a number and a label
+    right(
+        BASICS,
+        "ex4.shapes",
+        "labelled-list",
+        "\n".join(
+            f"- {i}. After {step}: ${shape}$"
+            for i, (step, shape) in enumerate(
+                [
+                    ("3×3 Convolution", r"10 \times 10 \times 40"),
+                    ("ReLU Activation", r"10 \times 10 \times 40"),
+                    ("3×3 Max Pooling", r"10 \times 10 \times 40"),
+                    ("3×3 Convolution", r"10 \times 10 \times 20"),
+                    ("ReLU Activation", r"10 \times 10 \times 20"),
+                    ("2×2 Max Pooling", r"6 \times 6 \times 20"),
+                ],
+                start=1,
+            )
+        ),
+    ),
+    # right: 3640 + 7220, in a sentence with a thousands separator
+    right(BASICS, "ex4.params", "sentence", "Thus, the CNN has a total of 10,860 parameters"),
+    # right: 64·25 + 64·128 and 128·25 + 128·256, with a note after the number
+    right(MOBILE, "q1c.params2", "note", r"9,792 (\text{second layer})"),
+    right(MOBILE, "q1c.params3", "note", r"35,968 (\text{third layer})"),
+    # wrong: 95.22% is right; "about 86%" matches no known mistake
+    wrong(MOBILE, "q1c.param_reduction2", "about", "about 86% reduction", None),
+    # right: the torch printout under its label line
+    right(
+        MOBILE,
+        "q3c.output",
+        "labelled-torch-print",
+        "Output Matrix:\ntensor([[ 1.,  4.,  4.],\n        [ 6., 20., 16.],\n        [ 9., 24., 16.]])",
+    ),
 ]
 
 
