@@ -175,6 +175,58 @@ def connection_owners(server_pid: int, port: int) -> dict[int, int]:
         return {}
 
 
+def busy_jiffies() -> int:
+    """CPU time the whole machine spent busy so far (Linux /proc/stat; clock ticks)."""
+    user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, Path("/proc/stat").read_text().split()[1:9])
+    return user + nice + system + irq + softirq + steal
+
+
+def tree_jiffies(roots: list[int]) -> int:
+    """CPU time of these processes and all their descendants (clock ticks)."""
+    total, pending, seen = 0, list(roots), set()
+    while pending:
+        pid = pending.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+            pending += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+class OtherLoad:
+    """The share of the machine's CPU that processes other than the bench's used meanwhile: on a
+    shared machine they take cores from the server, and the figures mean less."""
+
+    def __init__(self, roots: list[int]) -> None:
+        self.roots = roots
+        try:
+            self.start = busy_jiffies() - tree_jiffies(roots)
+        except OSError:
+            self.start = None
+
+    def share(self) -> str:
+        if self.start is None:
+            return "unknown"
+        try:
+            other = busy_jiffies() - tree_jiffies(self.roots) - self.start
+        except OSError:
+            return "unknown"
+        elapsed = (time.monotonic() - self.started_at) * os.sysconf("SC_CLK_TCK") * (os.cpu_count() or 1)
+        return f"{max(0.0, other / elapsed):.0%}"
+
+    def __enter__(self) -> OtherLoad:
+        self.started_at = time.monotonic()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        pass
+
+
 def event_loop_name() -> str:
     try:
         import uvloop
@@ -187,6 +239,10 @@ def event_loop_name() -> str:
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def postmaster_pid(server: PostgresServer) -> int:
+    return int((server.data / "postmaster.pid").read_text().split()[0])
 
 
 def grader_cli(*args: str, env: dict[str, str]) -> str:
@@ -227,6 +283,7 @@ async def measure(
     seconds: float,
     warmup: float,
     rounds_count: int,
+    postgres: list[int],
 ) -> tuple[float, float]:
     """Warm up, then the submissions phase and the /health phase on the same connections."""
     connections, spread = await connect(server, len(per_client))
@@ -236,10 +293,12 @@ async def measure(
         await run_load(connections, health, min(warmup, 1.0))
         rounds = []
         for number in range(1, rounds_count + 1):
-            tally, elapsed = await run_load(connections, per_client, seconds)
-            submissions = report(f"round {number}: submissions (201, graded and stored)", tally, elapsed, 201)
-            health_tally, elapsed = await run_load(connections, health, seconds)
-            health_rate = report(f"round {number}: /health", health_tally, elapsed, 200)
+            with OtherLoad([os.getpid(), server.pid, *postgres]) as other:
+                tally, elapsed = await run_load(connections, per_client, seconds)
+                submissions = report(f"round {number}: submissions (201, graded and stored)", tally, elapsed, 201)
+                health_tally, elapsed = await run_load(connections, health, seconds)
+                health_rate = report(f"round {number}: /health", health_tally, elapsed, 200)
+                print(f"round {number}: CPU used by other processes on the machine: {other.share()}", flush=True)
             rounds.append((submissions, health_rate))
     finally:
         for _, writer in connections:
@@ -291,12 +350,20 @@ def main() -> None:
             )
             print("client: " + CLIENT.format(loop=loop), flush=True)
             submissions, health_rate = asyncio.run(
-                measure(server, per_client, health, seconds=args.seconds, warmup=args.warmup, rounds_count=args.rounds)
+                measure(
+                    server,
+                    per_client,
+                    health,
+                    seconds=args.seconds,
+                    warmup=args.warmup,
+                    rounds_count=args.rounds,
+                    postgres=[postmaster_pid(pg)],
+                )
             )
             ratio = submissions / health_rate if health_rate else 0.0
             print(
-                f"submissions/s: {submissions:,.0f} (target >= 500); /health rate: {health_rate:,.0f}/s; "
-                f"ratio: {ratio:.2f} (target >= 0.30)",
+                f"median of {args.rounds} rounds: submissions/s: {submissions:,.0f} (target >= 500); "
+                f"/health rate: {health_rate:,.0f}/s; ratio: {ratio:.2f} (target >= 0.30)",
                 flush=True,
             )
             status = server.terminate()
