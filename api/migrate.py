@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
@@ -10,8 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
-#: ``migrations/`` sits beside the ``api`` package at the root of the repository.
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+#: ``migrations/`` is a package of its own, so it is installed with the service (wheel or editable).
+MIGRATIONS = files("migrations")
 
 
 def alembic_config(database_url: str) -> Config:
