@@ -294,16 +294,30 @@ async def measure(
         rounds = []
         for number in range(1, rounds_count + 1):
             with OtherLoad([os.getpid(), server.pid, *postgres]) as other:
+                cpu = tree_jiffies([server.pid])
                 tally, elapsed = await run_load(connections, per_client, seconds)
+                cpu, spent = tree_jiffies([server.pid]), tree_jiffies([server.pid]) - cpu
                 submissions = report(f"round {number}: submissions (201, graded and stored)", tally, elapsed, 201)
+                print(f"round {number}: service CPU per submission: {_per_request(spent, tally)}", flush=True)
                 health_tally, elapsed = await run_load(connections, health, seconds)
+                spent = tree_jiffies([server.pid]) - cpu
                 health_rate = report(f"round {number}: /health", health_tally, elapsed, 200)
+                print(f"round {number}: service CPU per /health: {_per_request(spent, health_tally)}", flush=True)
                 print(f"round {number}: CPU used by other processes on the machine: {other.share()}", flush=True)
             rounds.append((submissions, health_rate))
     finally:
         for _, writer in connections:
             writer.close()
     return statistics.median(r[0] for r in rounds), statistics.median(r[1] for r in rounds)
+
+
+def _per_request(jiffies: int, tally: Tally) -> str:
+    """Server CPU (all worker processes) per answered request: steadier than a rate on a shared
+    host, where stolen CPU time slows the rate but is not charged to the process."""
+    answered = sum(tally.statuses.values())
+    if not answered:
+        return "unknown"
+    return f"{1000 * jiffies / os.sysconf('SC_CLK_TCK') / answered:.2f} ms"
 
 
 def main() -> None:
