@@ -87,15 +87,23 @@ BankDep = Annotated[dict[str, ProblemSet], Depends(get_bank)]
 bearer = HTTPBearer(auto_error=False, description="An API token from `grader users create` or the roster import.")
 
 
-def get_current_user(
-    session: SessionDep, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> User:
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+def user_of(session: Session, credentials: HTTPAuthorizationCredentials | None, role: Role | None = None) -> User:
+    """The caller (401 without a valid token), in ``role`` if given (403 otherwise)."""
     if credentials is None or not credentials.credentials:
         raise NotAuthenticated("Not authenticated: send 'Authorization: Bearer TOKEN'.")
     user = authenticate(session, token=credentials.credentials)
     if user is None:
         raise NotAuthenticated("Invalid token.")
+    if role is not None and user.role != role:
+        raise Forbidden(f"Only {role.value}s may do this.")
     return user
+
+
+def get_current_user(session: SessionDep, credentials: Credentials) -> User:
+    return user_of(session, credentials)
 
 
 CurrentUser = Annotated[User, Depends(get_current_user)]
@@ -124,6 +132,10 @@ MAX_ROW_ID = 2**31 - 1
 
 def load_assignment(assignment_id: str, session: SessionDep, _user: CurrentUser) -> Assignment:
     """Every signed-in account may see every assignment (one course per service)."""
+    return assignment_of(session, assignment_id)
+
+
+def assignment_of(session: Session, assignment_id: str) -> Assignment:
     assignment = session.get(Assignment, assignment_id) if ID_PATTERN.fullmatch(assignment_id) else None
     if assignment is None:
         raise NotFound(f"No assignment {assignment_id!r}.")
