@@ -46,14 +46,8 @@ Item = Submission | tuple[int, str]
 Output = str | dict[str, Any] | BadLine
 
 
-def parse_jsonl(lines: Iterable[str]) -> Iterator[Parsed]:
-    """``{"student": "...", "answers": {...}}`` per line; blank lines are skipped."""
-    for number, line in enumerate(lines, start=1):
-        if line.strip():
-            yield parse_jsonl_line(number, line)
-
-
 def parse_jsonl_line(number: int, line: str) -> Parsed:
+    """``{"student": "...", "answers": {...}}`` on one line."""
     if len(line) > MAX_LINE:
         return BadLine(number, f"line is longer than {MAX_LINE} characters")
     try:
