@@ -6,6 +6,7 @@ exponents and formula degree; nothing raises out of ``read_answer``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -22,46 +23,56 @@ from problems.kinds import AnswerKind, Layout
 
 __all__ = ["Number", "Read", "Unreadable", "read_answer"]
 
-Reader = Callable[[Any, tuple[str, ...]], tuple[Any, str]]
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """What the part tells a reader: the symbols a formula may use, and whether a number is the
+    side of a square (so ``9 × 9`` is 9)."""
+
+    symbols: tuple[str, ...] = ()
+    square: bool = False
 
 
-def _number(raw: Any, symbols: tuple[str, ...]) -> tuple[Number, str]:
-    number = read_number(raw)
+Reader = Callable[[Any, Asked], tuple[Any, str]]
+
+
+def _number(raw: Any, asked: Asked) -> tuple[Number, str]:
+    number = read_side(raw) if asked.square else read_number(raw)
     return number, str(number)
 
 
-def _matrix(raw: Any, symbols: tuple[str, ...]) -> tuple[Any, str]:
+def _matrix(raw: Any, asked: Asked) -> tuple[Any, str]:
     array = as_matrix(read_array(raw))
     array.setflags(write=False)
     return array, show_array(array)
 
 
-def _tensor(raw: Any, symbols: tuple[str, ...]) -> tuple[Any, str]:
+def _tensor(raw: Any, asked: Asked) -> tuple[Any, str]:
     array = as_tensor(read_array(raw))
     array.setflags(write=False)
     return array, show_array(array)
 
 
-def _shape(raw: Any, symbols: tuple[str, ...]) -> tuple[tuple[int, ...], str]:
+def _shape(raw: Any, asked: Asked) -> tuple[tuple[int, ...], str]:
     shape = read_shape(raw)
     return shape, " × ".join(map(str, shape))
 
 
-def _shape_list(raw: Any, symbols: tuple[str, ...]) -> tuple[list[tuple[int, ...]], str]:
+def _shape_list(raw: Any, asked: Asked) -> tuple[list[tuple[int, ...]], str]:
     shapes = read_shape_list(raw)
     return shapes, "; ".join(" × ".join(map(str, shape)) for shape in shapes)
 
 
-def _formula(raw: Any, symbols: tuple[str, ...]) -> tuple[sympy.Expr, str]:
+def _formula(raw: Any, asked: Asked) -> tuple[sympy.Expr, str]:
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise ReadError("A formula is expected, as text.")
     text = result_part(plain(check_size(str(raw), 1_000)))
-    expression = formula(text, symbols)
+    expression = formula(text, asked.symbols)
     return expression, show_formula(expression)
 
 
-def _formula_shape(raw: Any, symbols: tuple[str, ...]) -> tuple[tuple[sympy.Expr, ...], str]:
-    sides = read_formula_shape(raw, symbols)
+def _formula_shape(raw: Any, asked: Asked) -> tuple[tuple[sympy.Expr, ...], str]:
+    sides = read_formula_shape(raw, asked.symbols)
     return sides, " × ".join(show_formula(side) for side in sides)
 
 
@@ -89,28 +100,22 @@ def read_answer(
 ) -> Read | Unreadable:
     """Read one answer as ``kind``; never raises. ``square``: the answer is a square's side, so
     ``9 × 9`` is 9. Text answers are cached: a class types the same right answer many times over."""
+    asked = Asked(symbols, square)
     if isinstance(raw, str):
-        return _read_text(raw, kind, symbols, layout, square)
-    return _read(raw, kind, symbols, layout, square)
+        return _read_text(raw, kind, asked, layout)
+    return _read(raw, kind, asked, layout)
 
 
 @lru_cache(maxsize=16_384)
-def _read_text(
-    raw: str, kind: AnswerKind, symbols: tuple[str, ...], layout: Layout | None, square: bool
-) -> Read | Unreadable:
-    return _read(raw, kind, symbols, layout, square)
+def _read_text(raw: str, kind: AnswerKind, asked: Asked, layout: Layout | None) -> Read | Unreadable:
+    return _read(raw, kind, asked, layout)
 
 
-def _read(
-    raw: Any, kind: AnswerKind, symbols: tuple[str, ...], layout: Layout | None, square: bool = False
-) -> Read | Unreadable:
+def _read(raw: Any, kind: AnswerKind, asked: Asked, layout: Layout | None) -> Read | Unreadable:
     try:
-        if square and kind is AnswerKind.INTEGER:
-            number = read_side(raw)
-            return Read(number, str(number))
-        value, shown = READERS[kind](raw, symbols)
+        value, shown = READERS[kind](raw, asked)
     except ReadError as error:
-        return Unreadable(f"{error} {expected_form(kind, symbols, layout)}")
+        return Unreadable(f"{error} {expected_form(kind, asked.symbols, layout)}")
     except Exception:  # the boundary: an answer is read or reported, never raised
-        return Unreadable(f"This answer could not be read. {expected_form(kind, symbols, layout)}")
+        return Unreadable(f"This answer could not be read. {expected_form(kind, asked.symbols, layout)}")
     return Read(value, shown)

@@ -10,8 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.reading.expression import evaluate
-from grader.reading.text import check_size, plain
+from grader.reading.expression import NUMBER, evaluate
+from grader.reading.text import LABEL, check_size, plain
 from grader.reading.values import MAX_ELEMENTS, ReadError, show_number
 
 MAX_ARRAY_DEPTH = 4
@@ -22,12 +22,11 @@ _ENVIRONMENT = re.compile(
 )
 _WRAPPER = re.compile(r"^\s*(?:np\.|numpy\.|torch\.)?(?:array|tensor|matrix|Matrix|asarray)\s*\(", re.IGNORECASE)
 _DTYPE = re.compile(r",\s*(?:dtype|device|requires_grad)\s*=[^\])]*\)\s*$")
-_PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+_PLAIN_NUMBER = re.compile(rf"[-+]?{NUMBER}")
 #: Numbers packed together by a lost printout spacing: 1.-1.-1. reads as 1, −1, −1.
-_PACKED = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?:/\d+)?)")
+_PACKED = re.compile(rf"\s*([-+]?{NUMBER}(?:/\d+)?)")
 _DOTTED = re.compile(r"(?:[-+]?\d+\.)+")
 _DOTTED_NUMBER = re.compile(r"[-+]?\d+\.")
-_LABEL_LINE = re.compile(r"^\s*[A-Za-z][A-Za-z0-9 _()\-]{0,40}:\s*")
 _ROW_BREAK = re.compile(r"\n|;|\\\\")
 _CELL_BREAK = re.compile(r"[,&|\s]+")
 
@@ -38,7 +37,7 @@ def read_array(raw: Any) -> np.ndarray:
         return _to_array(_checked(raw, 1, [0]))
     if not isinstance(raw, str):
         raise ReadError("A matrix is expected: a list of rows.")
-    text = _LABEL_LINE.sub("", check_size(raw), count=1)  # "Output Matrix:" above the matrix
+    text = LABEL.sub("", check_size(raw), count=1)  # "Output Matrix:" above the matrix
     if "\\begin" in text:
         return _latex(text)
     if "..." in text or "…" in text:

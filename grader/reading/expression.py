@@ -37,9 +37,9 @@ MAX_DIGITS = 80
 MAX_DEGREE = 12
 MAX_FORMULA_POWER = 12
 
-_TOKEN = re.compile(
-    r"\s*(?:(?P<number>(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)|(?P<name>[A-Za-z]+(?:_[A-Za-z0-9]+)?)|(?P<op>[-+*/^()⌊⌋⌈⌉]))"
-)
+#: A decimal number as typed: ``12``, ``1.``, ``.5``, ``1.1e10`` (no sign: signs are operators).
+NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+_TOKEN = re.compile(rf"\s*(?:(?P<number>{NUMBER})|(?P<name>[A-Za-z]+(?:_[A-Za-z0-9]+)?)|(?P<op>[-+*/^()⌊⌋⌈⌉]))")
 _CLOSING = {"(": ")", "⌊": "⌋", "⌈": "⌉"}
 
 

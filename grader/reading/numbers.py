@@ -70,16 +70,15 @@ _UNITS = {
 _TRAILING_WORDS = re.compile(r"(?<=[\d)\s])\s*([A-Za-z][A-Za-z\-]*(?:\s+[A-Za-z][A-Za-z\-]*)*)\s*\.?\s*$")
 
 
-#: A square written by its two equal sides: ``9 × 9``, ``9x9``, ``9 \times 9``.
-_SQUARE = re.compile(r"(\d{1,9})\s*(?:[x×*]|\\times)\s*(\d{1,9})")
+#: A square written by its two equal sides (``9 × 9``, ``9x9``, ``9 \times 9``), once in plain notation.
+_SQUARE = re.compile(r"(\d{1,9})\s*\*\s*(\d{1,9})")
 
 
 def read_side(raw: Any) -> Number:
     """The side of a square: ``9 × 9`` (the last such pair in a working) reads as 9; anything
     else reads as a number."""
     if isinstance(raw, str):
-        tail = raw.replace("$", " ").split("=")[-1].strip().rstrip(".")
-        square = _SQUARE.fullmatch(tail)
+        square = _SQUARE.fullmatch(result_part(plain(LETTER_TIMES.sub("*", check_size(raw, MAX_SCALAR_TEXT)))))
         if square and square.group(1) == square.group(2):
             return Number(Fraction(int(square.group(1))))
     return read_number(raw)

@@ -23,7 +23,8 @@ _SIDE_BREAK = re.compile(r"\s*[x×,*]\s*")
 _WRAPPER = re.compile(r"^\s*(?:torch\.)?Size\s*\(\s*|^\s*(?:shape|output|out|size)\s*[:=]?\s*", re.IGNORECASE)
 #: A trailing note of the layout, such as "(H×W×C)" or "HWC".
 _LAYOUT_NOTE = re.compile(r"\s*[(\[]?\s*[CHWN](?:\s*[x×*,]?\s*[CHWN]){1,3}\s*[)\]]?\s*$")
-_ENUMERATION = re.compile(r"^\s*(?:\(?\d{1,3}[.):]|[-•*]\s|[A-Za-z][A-Za-z0-9 _()\-]{0,30}:)\s*")
+#: A bullet or number in front of a list line ("- ", "1.", "(2)"); labels go at the line's last ':'.
+_ENUMERATION = re.compile(r"^\s*(?:\(?\d{1,3}[.)]|[-•*]\s)\s*")
 _SHAPE_BREAK = re.compile(r"\n|;|->|=>|→|⟶|\\to\b|\\rightarrow|\\Rightarrow|\|")
 
 

@@ -155,7 +155,8 @@ def _argument(text: str, position: int) -> tuple[str, int]:
     raise ReadError("A brace { is never closed.")
 
 
-_LABEL = re.compile(r"^\s*[A-Za-z][A-Za-z0-9 _'().\-]{0,40}:\s*")
+#: A label in front of an answer: "Total:", "Layer 1 (conv):", "Output Matrix:".
+LABEL = re.compile(r"^\s*[A-Za-z][A-Za-z0-9 _'().\-]{0,40}:\s*")
 
 
 def result_part(text: str) -> str:
@@ -168,4 +169,4 @@ def result_part(text: str) -> str:
     if "=" in text:
         pieces = [piece for piece in text.split("=") if piece.strip()]
         text = pieces[-1] if pieces else ""
-    return _LABEL.sub("", text, count=1).strip().rstrip(".,;:").strip() if ":" in text else text.strip().rstrip(",;")
+    return LABEL.sub("", text, count=1).strip().rstrip(".,;:").strip() if ":" in text else text.strip().rstrip(",;")

@@ -14,7 +14,7 @@ import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader.reading import Number, Read, Unreadable, _read, read_answer
+from grader.reading import Asked, Number, Read, Unreadable, _read, read_answer
 from grader.reading.forms import FORMS, expected_form
 from problems.kinds import AnswerKind, Layout, formula_symbol
 
@@ -389,7 +389,7 @@ BUDGET = 0.050
 @given(JUNK, st.sampled_from(list(AnswerKind)))
 def test_junk_never_raises_and_is_read_quickly(junk: str, kind: AnswerKind) -> None:
     started = time.process_time()
-    result = _read(junk, kind, SYMBOLS, None)  # the uncached path
+    result = _read(junk, kind, Asked(SYMBOLS), None)  # the uncached path
     assert time.process_time() - started < BUDGET
     assert isinstance(result, Read | Unreadable)
 
@@ -418,7 +418,7 @@ ADVERSARIAL = [
 def test_adversarial_answers_are_bounded(kind: AnswerKind) -> None:
     for junk in ADVERSARIAL:
         started = time.process_time()
-        result = _read(junk, kind, SYMBOLS, None)
+        result = _read(junk, kind, Asked(SYMBOLS), None)
         assert time.process_time() - started < BUDGET, junk[:40]
         assert isinstance(result, Read | Unreadable)
 
