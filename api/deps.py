@@ -97,7 +97,11 @@ def user_of(session: Session, credentials: HTTPAuthorizationCredentials | None, 
     user = authenticate(session, token=credentials.credentials)
     if user is None:
         raise NotAuthenticated("Invalid token.")
-    if role is not None and user.role != role:
+    return user if role is None else require_role(user, role)
+
+
+def require_role(user: User, role: Role) -> User:
+    if user.role != role:
         raise Forbidden(f"Only {role.value}s may do this.")
     return user
 
@@ -110,15 +114,11 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 
 
 async def get_instructor(user: CurrentUser) -> User:
-    if user.role != Role.INSTRUCTOR:
-        raise Forbidden("Only instructors may do this.")
-    return user
+    return require_role(user, Role.INSTRUCTOR)
 
 
 async def get_student(user: CurrentUser) -> User:
-    if user.role != Role.STUDENT:
-        raise Forbidden("Only students may do this.")
-    return user
+    return require_role(user, Role.STUDENT)
 
 
 InstructorUser = Annotated[User, Depends(get_instructor)]
