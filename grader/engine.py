@@ -37,7 +37,8 @@ def grade_submission(
     for key, part_reference in reference.parts.items():
         raw = answers.get(key)
         cacheable = not part_reference.answer.part.follows and isinstance(raw, str | int | float)
-        if cacheable and (cached := reference.graded.get((key, type(raw), raw))) is not None:
+        remembered = (key, type(raw), raw)
+        if cacheable and (cached := reference.graded.get(remembered)) is not None:
             graded[key] = cached
             continue
         try:
@@ -45,7 +46,7 @@ def grade_submission(
             if cacheable:
                 if len(reference.graded) >= GRADED_CACHE:
                     reference.graded.clear()
-                reference.graded[(key, type(raw), raw)] = graded[key]
+                reference.graded[remembered] = graded[key]
         except Exception:
             graded[key] = GradedPart(
                 key,
@@ -115,7 +116,7 @@ def _grade(
     verdict = compare(answer.kind, answer.value, reading.value, part)
     if verdict.right:
         return GradedPart(key, points, points, Status.CORRECT, verdict.feedback, None, reading.shown, verdict.tolerance)
-    carried = _carried_forward(key, ref, reads, graded, reference)
+    carried = _carried_forward(key, reading, ref, reads, graded, reference)
     if carried is not None:
         return GradedPart(
             key,
@@ -149,7 +150,12 @@ def _explained(verdict: Comparison, code: str | None, kind: AnswerKind) -> str:
 
 
 def _carried_forward(
-    key: str, ref: PartReference, reads: dict[str, Reading], graded: dict[str, GradedPart], reference: SetReference
+    key: str,
+    reading: Read,
+    ref: PartReference,
+    reads: dict[str, Reading],
+    graded: dict[str, GradedPart],
+    reference: SetReference,
 ) -> str | None:
     """Feedback for an answer that is right given the student's own wrong earlier answers."""
     wrong = [k for k in ref.answer.part.follows if k in graded and _differs(graded[k]) and isinstance(reads[k], Read)]
@@ -157,10 +163,7 @@ def _carried_forward(
         return None
     given = {k: _solver_value(reads[k].value) for k in wrong}  # type: ignore[union-attr]
     value = reference.problem_set.follow_through(key, given, reference.student, reference.answers)
-    reading = reads[key]
-    if value is None or not isinstance(reading, Read):
-        return None
-    if not compare(ref.answer.kind, value, reading.value, ref.answer.part).right:
+    if value is None or not compare(ref.answer.kind, value, reading.value, ref.answer.part).right:
         return None
     earlier = ", ".join(wrong)
     return f"Right for your own answer to {earlier}, which was not: credit carried forward."
