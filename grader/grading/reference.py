@@ -3,6 +3,7 @@ per key, the answers each known mistake produces."""
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -52,19 +53,25 @@ class SetReference:
 
 
 _cache: OrderedDict[tuple[str, str, str | None], SetReference] = OrderedDict()
+#: The service grades in several threads: a lookup must not race an eviction. Building a
+#: reference happens outside the lock, so two variants can be built at once.
+_cache_lock = threading.Lock()
 
 
 def reference_for(problem_set: ProblemSet, student: str | None = None) -> SetReference:
     """The (cached) reference of a set for one student; fixed sets share one for everybody."""
     variant_of = student if problem_set.randomized else None
     key = (problem_set.id, problem_set.version, variant_of)
-    if key in _cache:
+    with _cache_lock:
+        if (found := _cache.get(key)) is not None:
+            _cache.move_to_end(key)
+            return found
+    built = _build(problem_set, variant_of)
+    with _cache_lock:
+        reference = _cache.setdefault(key, built)
         _cache.move_to_end(key)
-        return _cache[key]
-    reference = _build(problem_set, variant_of)
-    _cache[key] = reference
-    if len(_cache) > CACHE_SIZE:
-        _cache.popitem(last=False)
+        while len(_cache) > CACHE_SIZE:
+            _cache.popitem(last=False)
     return reference
 
 

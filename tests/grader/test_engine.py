@@ -3,6 +3,7 @@ error without giving the answer away, error carried forward, and nothing raised.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -187,3 +188,31 @@ def test_any_json_answer_to_any_key_is_graded_without_raising(set_id: str, data:
 def _reference(set_id: str, key: str) -> tuple[Any, Any]:
     answer = BANK[set_id].solve()[key]
     return answer.kind, answer.value
+
+
+def test_grading_from_many_threads_while_the_reference_cache_evicts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The service grades in a thread pool: with a cache of two variants and ten students, lookups
+    and evictions interleave constantly, and every grade must still come out right. (The race the
+    cache's lock closes, a lookup between an eviction's steps, is too narrow to force here.)"""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from grader.grading import reference
+
+    monkeypatch.setattr(reference, "CACHE_SIZE", 2)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show up
+    problem_set = BANK["conv-arithmetic"]
+    students = [f"t{i}" for i in range(10)]
+    right = {s: {k: to_json(a.kind, a.value) for k, a in problem_set.solve(s).items()} for s in students}
+    full = sum(p.points for p in problem_set.parts().values())
+
+    def grade_one(index: int) -> float:
+        student = students[index % len(students)]
+        return grade_submission(problem_set, right[student], student=student).score
+
+    try:
+        with ThreadPoolExecutor(8) as pool:
+            scores = list(pool.map(grade_one, range(400)))
+    finally:
+        sys.setswitchinterval(interval)
+    assert scores == [full] * 400
