@@ -3,11 +3,13 @@
 SQLite gets WAL (readers never wait for the writer), foreign keys and a busy timeout on every
 connection. Requests that write open their SQLite transaction with ``BEGIN IMMEDIATE``: the write
 lock is taken up front, so two writers queue on the busy timeout instead of one failing when it
-upgrades a read snapshot that has gone stale. An endpoint that computes for a while before it
-writes (grading a submission) is marked :func:`deferred_write`: it reads in a plain transaction
-and takes the lock only at :func:`begin_write`, so the grading of simultaneous submissions does
-not queue behind one lock. PostgreSQL runs at READ COMMITTED; exactness under
+upgrades a read snapshot that has gone stale; a POST that only reads is marked
+:func:`reads_only`. PostgreSQL runs at READ COMMITTED; exactness under
 concurrency comes from unique constraints (see :mod:`api.submissions.service`).
+
+:func:`autocommit` gives an engine on the same pool whose statements each commit by themselves:
+for work whose only write is one self-contained statement (storing a submission), a transaction
+would add nothing but a ``BEGIN`` and a ``COMMIT``, two round trips to PostgreSQL.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from api.config import Settings
 
 #: Execution option asking SQLite to take the write lock when the transaction begins.
 SQLITE_WRITE = "grader_sqlite_write"
-#: Attribute of an endpoint whose SQLite session starts as a read (see :func:`deferred_write`).
-DEFERRED_WRITE = "grader_deferred_write"
+#: Execution option asking SQLite to run each statement in a transaction of its own (no BEGIN).
+SQLITE_AUTOCOMMIT = "grader_sqlite_autocommit"
+#: Attribute of an endpoint whose SQLite session only reads (see :func:`reads_only`).
+READS_ONLY = "grader_reads_only"
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 BUSY_TIMEOUT_MS = 30_000
 
@@ -62,31 +66,27 @@ def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        write = connection.get_execution_options().get(SQLITE_WRITE, False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+        options = connection.get_execution_options()
+        if options.get(SQLITE_AUTOCOMMIT, False):
+            return  # the sqlite3 module, with isolation_level None, then commits each statement
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(SQLITE_WRITE, False) else "BEGIN")
 
 
-def deferred_write(endpoint: Endpoint) -> Endpoint:
-    """Mark an endpoint that writes, if at all, only after :func:`begin_write`."""
-    setattr(endpoint, DEFERRED_WRITE, True)
+def autocommit(engine: Engine) -> Engine:
+    """The engine, on the same pool, committing every statement by itself (see the module).
+
+    On SQLite by an option of our own: SQLAlchemy's ``AUTOCOMMIT`` isolation level would, when the
+    connection goes back to the pool, hand transaction control back to the sqlite3 module."""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{SQLITE_AUTOCOMMIT: True})
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def reads_only(endpoint: Endpoint) -> Endpoint:
+    """Mark an endpoint that only reads although its method may write (a POST that computes):
+    its SQLite session does not take the write lock."""
+    setattr(endpoint, READS_ONLY, True)
     return endpoint
-
-
-def begin_write(session: Session) -> None:
-    """Make the session's transaction one that may write.
-
-    On SQLite a transaction that has read cannot safely become a writer (if another connection
-    committed since, the upgrade fails at once, whatever the busy timeout); so the read-only
-    transaction so far is ended (it has written nothing) and a ``BEGIN IMMEDIATE`` one started.
-    Elsewhere, and when the transaction already holds the lock, nothing happens.
-    """
-    connection = session.connection()
-    if connection.dialect.name != "sqlite" or connection.get_execution_options().get(SQLITE_WRITE, False):
-        return
-    if session.new or session.dirty or session.deleted:
-        raise RuntimeError("begin_write() after changes: they would be committed without the lock")
-    session.commit()
-    session.connection(execution_options={SQLITE_WRITE: True})
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

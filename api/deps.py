@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 import anyio
+from anyio.lowlevel import RunVar
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
@@ -14,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.bank import Bank
 from api.config import DB_CONCURRENCY, Settings
-from api.db import DEFERRED_WRITE, SQLITE_WRITE
+from api.db import READS_ONLY, SQLITE_WRITE
 from api.errors import Forbidden, NotAuthenticated, NotFound
 from api.models import Assignment, Role, Submission, User
 from api.users.service import authenticate
@@ -22,27 +23,43 @@ from problems.sets import ProblemSet
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
+_database_slots: RunVar[anyio.Semaphore] = RunVar("grader_database_slots")
+
+
+def database_slots() -> anyio.Semaphore:
+    """The event loop's :data:`api.config.DB_CONCURRENCY` slots: a request holds one while it
+    uses the database (the sessions of :data:`SessionDep`, and the submit endpoint's connection).
+    One semaphore per event loop, as anyio primitives belong to the loop that made them."""
+    try:
+        return _database_slots.get()
+    except LookupError:
+        slots = anyio.Semaphore(DB_CONCURRENCY)
+        _database_slots.set(slots)
+        return slots
+
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """Commits once when the endpoint returns, before the response is sent; rolls back on any error.
 
-    On SQLite a request that writes takes the write lock at once, unless its endpoint is marked
-    :func:`api.db.deferred_write` (it then calls :func:`api.db.begin_write` itself).
+    On SQLite a request that may write takes the write lock at once, unless its endpoint is
+    marked :func:`api.db.reads_only`.
 
     ``async`` although sessions are sync: making a session does no I/O, so it happens in the event
     loop, and what does talk to the database (taking SQLite's lock; the commit or rollback with the
     closing) runs in the threadpool, one hop at each end instead of a hop for every step."""
-    session: Session = request.app.state.sessionmaker()
-    try:
-        deferred = getattr(request.scope.get("endpoint"), DEFERRED_WRITE, False)
-        if request.method not in READ_ONLY_METHODS and not deferred and session.get_bind().dialect.name == "sqlite":
-            await run_in_threadpool(session.connection, execution_options={SQLITE_WRITE: True})
-        yield session
-    except BaseException:
-        with anyio.CancelScope(shield=True):
-            await run_in_threadpool(_rollback_and_close, session)
-        raise
-    await run_in_threadpool(_commit_and_close, session)
+    async with database_slots():
+        session: Session = request.app.state.sessionmaker()
+        try:
+            reads_only = getattr(request.scope.get("endpoint"), READS_ONLY, False)
+            writes = request.method not in READ_ONLY_METHODS and not reads_only
+            if writes and session.get_bind().dialect.name == "sqlite":
+                await run_in_threadpool(session.connection, execution_options={SQLITE_WRITE: True})
+            yield session
+        except BaseException:
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(_rollback_and_close, session)
+            raise
+        await run_in_threadpool(_commit_and_close, session)
 
 
 def _commit_and_close(session: Session) -> None:
@@ -63,7 +80,7 @@ def _rollback_and_close(session: Session) -> None:
 
 
 # scope="function": the commit happens before the response goes out, so a 201 means stored.
-SessionDep = Annotated[Session, Depends(get_session, scope="function", max_concurrency=DB_CONCURRENCY)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 # The dependencies that neither block nor compute are ``async def``: FastAPI runs a plain ``def``
@@ -90,13 +107,21 @@ bearer = HTTPBearer(auto_error=False, description="An API token from `grader use
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-def user_of(session: Session, credentials: HTTPAuthorizationCredentials | None, role: Role | None = None) -> User:
-    """The caller (401 without a valid token), in ``role`` if given (403 otherwise)."""
+def token_of(credentials: HTTPAuthorizationCredentials | None) -> str:
+    """The bearer token sent (401 without one)."""
     if credentials is None or not credentials.credentials:
         raise NotAuthenticated("Not authenticated: send 'Authorization: Bearer TOKEN'.")
-    user = authenticate(session, token=credentials.credentials)
+    return credentials.credentials
+
+
+INVALID_TOKEN = "Invalid token."
+
+
+def user_of(session: Session, credentials: HTTPAuthorizationCredentials | None, role: Role | None = None) -> User:
+    """The caller (401 without a valid token), in ``role`` if given (403 otherwise)."""
+    user = authenticate(session, token=token_of(credentials))
     if user is None:
-        raise NotAuthenticated("Invalid token.")
+        raise NotAuthenticated(INVALID_TOKEN)
     return user if role is None else require_role(user, role)
 
 

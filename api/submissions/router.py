@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Header, Query, Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 
 from api.assignments.service import answers_released, reference_answers
-from api.db import deferred_write
+from api.db import reads_only
 from api.deps import (
     ID_PATTERN,
+    INVALID_TOKEN,
     AssignmentDep,
     BankDep,
     Credentials,
@@ -18,11 +21,12 @@ from api.deps import (
     SessionDep,
     StudentUser,
     SubmissionDep,
-    assignment_of,
+    database_slots,
     problem_set_of,
-    user_of,
+    require_role,
+    token_of,
 )
-from api.errors import Forbidden
+from api.errors import Forbidden, NotAuthenticated, NotFound
 from api.models import Assignment, Role, Submission, User
 from api.submissions import service
 from api.submissions.schemas import EarlierGradeOut, PreviewOut, PreviewPart, RegradeOut, SubmissionIn, SubmissionOut
@@ -109,35 +113,58 @@ def to_out(
         },
     },
 )
-@deferred_write
-def submit(
+async def submit(
+    request: Request,
     assignment_id: str,
     body: SubmissionIn,
     credentials: Credentials,
-    session: SessionDep,
-    bank: BankDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Grades and stores the answers as one attempt. Past the due date the submission is still
     accepted and marked `late`. Answers that cannot be read are refused with 422 (no attempt used),
     listing each unreadable key and why. With an `Idempotency-Key`, a retry returns the stored
     submission (201, same body, header `Idempotent-Replayed: true`) instead of storing another."""
-    # The caller and the assignment are loaded here rather than by dependencies: each sync
-    # dependency is a threadpool hop of its own, and this is the busiest endpoint (bench/service.py).
-    student = user_of(session, credentials, Role.STUDENT)
-    assignment = assignment_of(session, assignment_id)
-    problem_set = problem_set_of(assignment, bank)
-    stored = service.submit(
-        session,
-        problem_set=problem_set,
-        assignment=assignment,
-        student=student,
-        answers=body.answers,
-        idempotency_key=idempotency_key,
-    )
+    token = token_of(credentials)
+    bank = request.app.state.bank.sets()
+    async with database_slots():
+        return await run_in_threadpool(
+            _submit, request.app.state, bank, assignment_id, token, body.answers, idempotency_key
+        )
+
+
+def _submit(
+    state: State,
+    bank: dict[str, ProblemSet],
+    assignment_id: str,
+    token: str,
+    answers: dict[str, Any],
+    idempotency_key: str | None,
+) -> Response:
+    """The whole submission in one worker thread, on one connection that commits each statement
+    by itself: the busiest endpoint, where each threadpool hop, round trip and ORM step showed in
+    the server's CPU per request (``bench/service.py``; see :mod:`api.submissions.service`)."""
+    with state.autocommit_engine.connect() as connection:
+        submitter = service.load_submitter(
+            connection, token=token, assignment_id=assignment_id if ID_PATTERN.fullmatch(assignment_id) else None
+        )
+        if submitter is None:
+            raise NotAuthenticated(INVALID_TOKEN)
+        student = require_role(submitter.user, Role.STUDENT)
+        assignment = submitter.assignment
+        if assignment is None:
+            raise NotFound(f"No assignment {assignment_id!r}.")
+        problem_set = problem_set_of(assignment, bank)
+        stored = service.submit(
+            connection,
+            problem_set=problem_set,
+            assignment=assignment,
+            student=student,
+            answers=answers,
+            used=submitter.used,
+            idempotency_key=idempotency_key,
+        )
     out = to_out(stored.submission, user=student, assignment=assignment, problem_set=problem_set)
-    # Serialized here, in the endpoint's thread: returned as a model, FastAPI would validate it
-    # again in one more threadpool hop (the busiest endpoint; see bench/service.py).
+    # Serialized here, in the worker thread: returned as a model, FastAPI would validate it again.
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
     return Response(out.model_dump_json(), status_code=201, media_type="application/json", headers=headers)
 
@@ -147,7 +174,7 @@ def submit(
     response_model=PreviewOut,
     summary="How each answer would be read (nothing graded or stored)",
 )
-@deferred_write
+@reads_only
 def preview(body: SubmissionIn, student: StudentUser, assignment: AssignmentDep, bank: BankDep) -> PreviewOut:
     """Shows how each answer was read, or why it could not be, so a typo can be fixed before
     submitting. Grades nothing, stores nothing, uses no attempt."""

@@ -1,13 +1,17 @@
 """Submissions: graded on arrival, stored atomically, numbered exactly, safe to retry.
 
-**Attempt numbers.** The number is computed inside the INSERT
-(``(SELECT coalesce(max(attempt), 0) + 1 ...)``) and ``(assignment, student, attempt)`` is
-unique. Two concurrent submissions that compute the same number cannot both be stored: the
-loser's ``INSERT ... ON CONFLICT DO NOTHING`` returns no row (PostgreSQL first waits for the
-winner to commit) and is computed again. Numbers are therefore dense and unique, and a number
-above ``max_attempts`` is deleted again and refused (409): the limit holds exactly, by the
-database, without a read-then-write race. (``ON CONFLICT`` rather than a savepoint around a
-failing INSERT: the savepoint cost two more round trips on every submission.)
+**One statement stores a submission.** ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING``
+computes the attempt number (``coalesce(max(attempt), 0) + 1`` of the student's attempts), checks
+it against the attempt limit, and inserts, all in one statement, which runs in a transaction of its
+own (:func:`api.db.autocommit`): there is no moment at which a submission is half stored, and no
+``BEGIN``/``COMMIT`` round trips around it. ``(assignment, student, attempt)`` is unique, so two
+concurrent submissions that compute the same number cannot both be stored: the loser's statement
+returns no row (PostgreSQL first waits for the winner to commit) and is run again. Numbers are
+therefore dense and unique, and a number above ``max_attempts`` is never inserted (409): the limit
+holds exactly, by the database, without a read-then-write race.
+
+**Reads before it are one query** (:func:`load_submitter`): the caller by token hash, the
+assignment and the attempts already used, so a submission costs two round trips to the database.
 
 **Unreadable answers.** A submission with an answer that cannot be read (an ``invalid`` part)
 or a key the assignment does not have is refused with 422 and stored nowhere: it uses no
@@ -17,9 +21,6 @@ the typo (``/preview`` shows the same without submitting). Blank answers are fin
 **Idempotency.** ``(student, Idempotency-Key)`` is unique and the row keeps a SHA-256 of the
 request (assignment and answers). A retry with the same key and request returns the stored
 submission; the same key with a different request is refused (422).
-
-**Locking.** Reading and grading happen before the write begins (:func:`api.db.begin_write`),
-so on SQLite simultaneous submissions grade in parallel and queue only for the INSERT.
 
 **Regrades** move the current grade into ``earlier_grades`` before replacing it.
 """
@@ -33,15 +34,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Connection, Integer, bindparam, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from api.assignments.service import is_late, variant_of
-from api.db import begin_write
 from api.errors import Conflict, Unprocessable
-from api.models import Assignment, EarlierGrade, Submission, User
+from api.models import ApiToken, Assignment, EarlierGrade, Submission, User
+from api.users.tokens import hash_token
 from grader.engine import grade_submission, preview_submission
 from grader.results import PreviewedPart
 from problems.sets import ProblemSet
@@ -50,11 +50,25 @@ from problems.sets import ProblemSet
 #: of the same student committed meanwhile, so this is far more than a limit can need).
 MAX_NUMBERING_ROUNDS = 200
 
+SUBMISSIONS = Submission.__table__
+USERS = User.__table__
+ASSIGNMENTS = Assignment.__table__
+
 
 @dataclass(frozen=True)
 class Stored:
     submission: Submission
     replayed: bool
+
+
+@dataclass(frozen=True)
+class Submitter:
+    """What :func:`load_submitter` finds: the caller, the assignment (None if there is no such
+    assignment) and how many attempts the caller has stored for it."""
+
+    user: User
+    assignment: Assignment | None
+    used: int
 
 
 def fingerprint(assignment_id: str, answers: dict[str, Any]) -> str:
@@ -71,10 +85,53 @@ def preview(
     return parts, unreadable, list(unknown)
 
 
-def _replay(session: Session, *, student: User, key: str, request_hash: str) -> Stored | None:
-    existing = session.scalar(
-        select(Submission).where(Submission.student_id == student.id, Submission.idempotency_key == key)
+def load_submitter(connection: Connection, *, token: str, assignment_id: str | None) -> Submitter | None:
+    """The owner of ``token`` with the assignment and their attempts on it, in one query; None
+    for a token of nobody. ``assignment_id`` None looks up no assignment."""
+    row = connection.execute(
+        _submitter_query(), {"token_hash": hash_token(token), "assignment_id": assignment_id or ""}
+    ).first()
+    if row is None:
+        return None
+    values = row._mapping
+    user = User(**{c.name: values[f"user_{c.name}"] for c in USERS.c})
+    assignment = None
+    if values["assignment_id"] is not None:
+        assignment = Assignment(**{c.name: values[f"assignment_{c.name}"] for c in ASSIGNMENTS.c})
+    return Submitter(user, assignment, values["used"])
+
+
+@functools.cache
+def _submitter_query() -> Any:
+    tokens = ApiToken.__table__
+    used = (
+        select(func.count())
+        .select_from(SUBMISSIONS)
+        .where(SUBMISSIONS.c.assignment_id == bindparam("assignment_id"), SUBMISSIONS.c.student_id == USERS.c.id)
+        .scalar_subquery()
     )
+    return (
+        select(
+            *(c.label(f"user_{c.name}") for c in USERS.c),
+            *(c.label(f"assignment_{c.name}") for c in ASSIGNMENTS.c),
+            used.label("used"),
+        )
+        .select_from(
+            tokens.join(USERS, USERS.c.id == tokens.c.user_id).outerjoin(
+                ASSIGNMENTS, ASSIGNMENTS.c.id == bindparam("assignment_id")
+            )
+        )
+        .where(tokens.c.token_hash == bindparam("token_hash"))
+    )
+
+
+def _replay(connection: Connection, *, student: User, key: str, request_hash: str) -> Stored | None:
+    with Session(bind=connection) as session:
+        existing = session.scalar(
+            select(Submission)
+            .options(selectinload(Submission.earlier_grades))
+            .where(Submission.student_id == student.id, Submission.idempotency_key == key)
+        )
     if existing is None:
         return None
     if existing.request_hash != request_hash:
@@ -86,22 +143,26 @@ def _replay(session: Session, *, student: User, key: str, request_hash: str) -> 
 
 
 def submit(
-    session: Session,
+    connection: Connection,
     *,
     problem_set: ProblemSet,
     assignment: Assignment,
     student: User,
     answers: dict[str, Any],
+    used: int,
     idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> Stored:
+    """Grade and store one attempt. ``connection`` commits each statement by itself
+    (:func:`api.db.autocommit`); ``used`` is the attempts stored so far, as :func:`load_submitter` saw them."""
     request_hash = fingerprint(assignment.id, answers)
     if idempotency_key is not None:
-        replay = _replay(session, student=student, key=idempotency_key, request_hash=request_hash)
+        replay = _replay(connection, student=student, key=idempotency_key, request_hash=request_hash)
         if replay is not None:
             return replay
 
-    if assignment.max_attempts is not None and _used(session, assignment, student) >= assignment.max_attempts:
+    limit = assignment.max_attempts
+    if limit is not None and used >= limit:
         # a shortcut that saves grading; the INSERT below is what enforces the limit
         raise Conflict(_limit_message(assignment))
 
@@ -126,58 +187,60 @@ def submit(
         "graded_at": now,
         "late": is_late(assignment, now),
     }
-    begin_write(session)
-    insert_unless_taken = _insert_unless_taken(session.get_bind().dialect.name, tuple(values))
+    insert_unless_taken = _insert_unless_taken(connection.dialect.name, tuple(values), limited=limit is not None)
     parameters = {f"new_{name}": value for name, value in values.items()}
+    parameters["max_attempts"] = limit
     for _ in range(MAX_NUMBERING_ROUNDS):
-        submission = session.scalar(insert_unless_taken, parameters)
-        if submission is None:
-            # Another submission of this student took the number (or this idempotency key) first.
-            if idempotency_key is not None:
-                replay = _replay(session, student=student, key=idempotency_key, request_hash=request_hash)
-                if replay is not None:
-                    return replay
-            continue
-        if assignment.max_attempts is not None and submission.attempt > assignment.max_attempts:
-            session.delete(submission)
-            session.flush()
+        row = connection.execute(insert_unless_taken, parameters).first()
+        if row is not None:
+            return Stored(Submission(**values, id=row.id, attempt=row.attempt), replayed=False)
+        # The number was taken by another submission of this student (or this idempotency key
+        # was), or the next number is past the limit.
+        if idempotency_key is not None:
+            replay = _replay(connection, student=student, key=idempotency_key, request_hash=request_hash)
+            if replay is not None:
+                return replay
+        if limit is not None and _used(connection, assignment, student) >= limit:
             raise Conflict(_limit_message(assignment))
-        set_committed_value(submission, "earlier_grades", [])  # new: nothing to load
-        return Stored(submission, replayed=False)
     raise Conflict("Too many simultaneous submissions; please retry.")
 
 
 @functools.cache
-def _insert_unless_taken(dialect: str, names: tuple[str, ...]) -> Any:
-    """``INSERT ... ON CONFLICT DO NOTHING RETURNING *``: a taken attempt number or idempotency key
-    yields no row. The attempt is ``max + 1`` of the student's attempts, computed in the statement.
+def _insert_unless_taken(dialect: str, names: tuple[str, ...], *, limited: bool) -> Any:
+    """``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING id, attempt``: a taken attempt
+    number or idempotency key, or a number past the limit (``limited``), yields no row.
 
     Built once, with a bound parameter ``new_<column>`` per value: a statement built per request
     with the answers inline costs more to build and to key for the compiled cache than the INSERT.
     """
-    columns = Submission.__table__.c
+    columns = SUBMISSIONS.c
     bound = {name: bindparam(f"new_{name}", type_=columns[name].type) for name in names}
-    next_attempt = (
-        select(func.coalesce(func.max(Submission.attempt), 0) + 1)
-        .where(Submission.assignment_id == bound["assignment_id"], Submission.student_id == bound["student_id"])
-        .scalar_subquery()
+    numbering = (
+        select((func.coalesce(func.max(columns.attempt), 0) + 1).label("next"))
+        .where(columns.assignment_id == bound["assignment_id"], columns.student_id == bound["student_id"])
+        .subquery("numbering")
     )
+    rows = select(*bound.values(), numbering.c.next)
+    # (SQLite needs a WHERE in an INSERT ... SELECT ... ON CONFLICT, to tell the two ONs apart.)
+    rows = rows.where(numbering.c.next <= bindparam("max_attempts", type_=Integer) if limited else true())
     match dialect:
         case "postgresql":
-            statement = postgresql.insert(Submission)
+            statement = postgresql.insert(SUBMISSIONS)
         case "sqlite":
-            statement = sqlite.insert(Submission)
+            statement = sqlite.insert(SUBMISSIONS)
         case _:
             raise NotImplementedError(f"no INSERT ... ON CONFLICT for {dialect}")
-    return statement.values(attempt=next_attempt, **bound).on_conflict_do_nothing().returning(Submission)
-
-
-def _used(session: Session, assignment: Assignment, student: User) -> int:
     return (
-        session.scalar(
+        statement.from_select([*names, "attempt"], rows).on_conflict_do_nothing().returning(columns.id, columns.attempt)
+    )
+
+
+def _used(connection: Connection, assignment: Assignment, student: User) -> int:
+    return (
+        connection.scalar(
             select(func.count())
-            .select_from(Submission)
-            .where(Submission.assignment_id == assignment.id, Submission.student_id == student.id)
+            .select_from(SUBMISSIONS)
+            .where(SUBMISSIONS.c.assignment_id == assignment.id, SUBMISSIONS.c.student_id == student.id)
         )
         or 0
     )

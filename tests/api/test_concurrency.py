@@ -53,7 +53,7 @@ def test_twenty_retries_with_one_idempotency_key_store_one_submission(app, engin
 
 @pytest.mark.only_backend("sqlite")  # SQLite's single write lock
 def test_sqlite_reads_and_previews_do_not_wait_for_the_write_lock(backend, database_url, client, course) -> None:
-    """GET requests and previews never take SQLite's write lock (``api.db.deferred_write``)."""
+    """GET requests and previews never take SQLite's write lock (``api.db.reads_only``)."""
     aid = course.assignment()
     _, headers = course.student()
     holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
