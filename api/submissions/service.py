@@ -166,10 +166,12 @@ def submit(
         # a shortcut that saves grading; the INSERT below is what enforces the limit
         raise Conflict(_limit_message(assignment))
 
-    parts, unreadable, unknown = preview(problem_set, answers, student=student.id)
-    if unreadable or unknown:
-        raise Unprocessable(_refusal(parts, unreadable, unknown, problem_set))
     graded = grade_submission(problem_set, answers, student=student.id)
+    if graded.unreadable or graded.unknown_keys:
+        # (an answer that was read but failed to grade is stored as invalid, not refused)
+        parts, unreadable, unknown = preview(problem_set, answers, student=student.id)
+        if unreadable or unknown:
+            raise Unprocessable(_refusal(parts, unreadable, unknown, problem_set))
 
     now = now or datetime.now(UTC)
     values = {

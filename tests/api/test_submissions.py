@@ -81,6 +81,22 @@ def test_unknown_keys_are_refused_and_named(client, course) -> None:
     assert detail["unknown_keys"] == ["ex9.nothing"] and "ex4.params" in detail["known_keys"]
 
 
+def test_an_answer_that_was_read_but_could_not_be_graded_is_stored_as_invalid(client, course, monkeypatch) -> None:
+    """Only unreadable answers are refused; a grading failure is the service's, not the student's."""
+    import grader.engine
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug in a comparison")
+
+    monkeypatch.setattr(grader.engine, "compare", broken)
+    aid = course.assignment()
+    _, headers = course.student()
+    response = course.submit(aid, headers, {"ex4.conv1_params": "3641"})  # an answer no other test grades
+    assert response.status_code == 201, response.text
+    part = response.json()["parts"]["ex4.conv1_params"]
+    assert part["status"] == "invalid" and "could not be graded" in part["feedback"]
+
+
 def test_preview_reads_without_grading_or_storing(client, course) -> None:
     aid = course.assignment(max_attempts=1)
     _, headers = course.student()
