@@ -10,9 +10,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
+from api.config import DB_CONCURRENCY
 from api.models import Submission
 
 RIGHT = {"ex4.conv1_params": "3640"}
@@ -67,3 +68,41 @@ def test_sqlite_reads_and_previews_do_not_wait_for_the_write_lock(backend, datab
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+def test_simultaneous_requests_hold_at_most_db_concurrency_connections(app, engine, course) -> None:
+    """Requests past ``DB_CONCURRENCY`` wait for a slot in the event loop instead of each taking a
+    pooled connection (and a worker thread) to wait with: submissions and instructor reads share the
+    slots (``api.deps.database_slots``)."""
+    aid = course.assignment()
+    _, headers = course.student()
+    in_use, most = 0, 0
+
+    def checked_out(*_: Any) -> None:
+        nonlocal in_use, most
+        in_use += 1
+        most = max(most, in_use)
+
+    def checked_in(*_: Any) -> None:
+        nonlocal in_use
+        in_use -= 1
+
+    async def mixed() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=120) as client:
+            submissions = [
+                client.post(f"/api/v1/assignments/{aid}/submissions", json={"answers": RIGHT}, headers=headers)
+                for _ in range(24)
+            ]
+            reads = [client.get(f"/api/v1/assignments/{aid}/gradebook", headers=course.instructor) for _ in range(8)]
+            return await asyncio.gather(*submissions, *reads)
+
+    event.listen(engine.pool, "checkout", checked_out)
+    event.listen(engine.pool, "checkin", checked_in)
+    try:
+        responses = asyncio.run(mixed())
+    finally:
+        event.remove(engine.pool, "checkout", checked_out)
+        event.remove(engine.pool, "checkin", checked_in)
+    assert sorted({r.status_code for r in responses}) == [200, 201], [r.text for r in responses if r.status_code >= 300]
+    assert 1 < most <= DB_CONCURRENCY
