@@ -114,6 +114,13 @@ def token_of(credentials: HTTPAuthorizationCredentials | None) -> str:
     return credentials.credentials
 
 
+async def get_token(credentials: Credentials) -> str:
+    return token_of(credentials)
+
+
+#: The bearer token, 401 without one: a dependency, so that it is checked before the body is.
+BearerToken = Annotated[str, Depends(get_token)]
+
 INVALID_TOKEN = "Invalid token."
 
 

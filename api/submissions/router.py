@@ -15,7 +15,7 @@ from api.deps import (
     INVALID_TOKEN,
     AssignmentDep,
     BankDep,
-    Credentials,
+    BearerToken,
     CurrentUser,
     InstructorUser,
     SessionDep,
@@ -24,7 +24,6 @@ from api.deps import (
     database_slots,
     problem_set_of,
     require_role,
-    token_of,
 )
 from api.errors import Forbidden, NotAuthenticated, NotFound
 from api.models import Assignment, Role, Submission, User
@@ -117,14 +116,13 @@ async def submit(
     request: Request,
     assignment_id: str,
     body: SubmissionIn,
-    credentials: Credentials,
+    token: BearerToken,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Grades and stores the answers as one attempt. Past the due date the submission is still
     accepted and marked `late`. Answers that cannot be read are refused with 422 (no attempt used),
     listing each unreadable key and why. With an `Idempotency-Key`, a retry returns the stored
     submission (201, same body, header `Idempotent-Replayed: true`) instead of storing another."""
-    token = token_of(credentials)
     bank = request.app.state.bank.sets()
     async with database_slots():
         return await run_in_threadpool(

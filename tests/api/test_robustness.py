@@ -45,6 +45,12 @@ def test_malformed_bodies_are_422(client, target, raw, why) -> None:
     assert response.json()["detail"]
 
 
+def test_without_a_token_a_malformed_body_is_401_not_422(client, target) -> None:
+    """Who is asking is checked before what they sent: an anonymous client learns nothing of the schema."""
+    response = client.post(target["url"], content=b'{"answers": [1]}', headers=JSON)
+    assert response.status_code == 401, response.text
+
+
 @pytest.mark.parametrize(
     "answer",
     [
