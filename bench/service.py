@@ -181,6 +181,19 @@ def busy_jiffies() -> int:
     return user + nice + system + irq + softirq + steal
 
 
+def process_jiffies() -> int:
+    """CPU time charged to the processes alive now (clock ticks)."""
+    total = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+            except (OSError, ValueError):
+                continue
+    return total
+
+
 def tree_jiffies(roots: list[int]) -> int:
     """CPU time of these processes and all their descendants (clock ticks)."""
     total, pending, seen = 0, list(roots), set()
@@ -199,25 +212,29 @@ def tree_jiffies(roots: list[int]) -> int:
 
 
 class OtherLoad:
-    """The share of the machine's CPU that processes other than the bench's used meanwhile: on a
-    shared machine they take cores from the server, and the figures mean less."""
+    """Where the machine's CPU went besides the bench's processes (server, PostgreSQL, client):
+    to other processes, which take cores from the server, and to no process at all (the kernel's
+    network processing, interrupts: on virtual machines seen at 15-20% of the machine while this
+    benchmark runs, and not in the per-request CPU figures)."""
 
     def __init__(self, roots: list[int]) -> None:
         self.roots = roots
         try:
-            self.start = busy_jiffies() - tree_jiffies(roots)
+            self.start = (busy_jiffies(), process_jiffies(), tree_jiffies(roots))
         except OSError:
             self.start = None
 
-    def share(self) -> str:
+    def shares(self) -> str:
         if self.start is None:
             return "unknown"
         try:
-            other = busy_jiffies() - tree_jiffies(self.roots) - self.start
+            busy, processes, ours = busy_jiffies(), process_jiffies(), tree_jiffies(self.roots)
         except OSError:
             return "unknown"
         elapsed = (time.monotonic() - self.started_at) * os.sysconf("SC_CLK_TCK") * (os.cpu_count() or 1)
-        return f"{max(0.0, other / elapsed):.0%}"
+        other = max(0.0, (processes - self.start[1] - (ours - self.start[2])) / elapsed)
+        uncharged = max(0.0, (busy - self.start[0] - (processes - self.start[1])) / elapsed)
+        return f"other processes {other:.0%}, charged to no process (kernel, interrupts) {uncharged:.0%}"
 
     def __enter__(self) -> OtherLoad:
         self.started_at = time.monotonic()
@@ -303,7 +320,7 @@ async def measure(
                 spent = tree_jiffies([server.pid]) - cpu
                 health_rate = report(f"round {number}: /health", health_tally, elapsed, 200)
                 print(f"round {number}: service CPU per /health: {_per_request(spent, health_tally)}", flush=True)
-                print(f"round {number}: CPU used by other processes on the machine: {other.share()}", flush=True)
+                print(f"round {number}: machine CPU besides the bench's processes: {other.shares()}", flush=True)
             rounds.append((submissions, health_rate))
     finally:
         for _, writer in connections:
