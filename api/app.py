@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -34,9 +36,16 @@ else's data, 404 for an unknown id, 409 past the attempt limit, 413 for an overs
 """
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    app.state.autocommit_engine.dispose()
+    app.state.engine.dispose()
+
+
 def create_app(settings: Settings | None = None, *, bank: Bank | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    app = FastAPI(title="grader", version="1", description=DESCRIPTION)
+    app = FastAPI(title="grader", version="1", description=DESCRIPTION, lifespan=lifespan)
     engine = make_engine(settings)
     app.state.settings = settings
     app.state.engine = engine

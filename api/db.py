@@ -14,13 +14,15 @@ would add nothing but a ``BEGIN`` and a ``COMMIT``, two round trips to PostgreSQ
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.config import Settings
+from api.config import DB_CONCURRENCY, Settings
 
 #: Execution option asking SQLite to take the write lock when the transaction begins.
 SQLITE_WRITE = "grader_sqlite_write"
@@ -29,6 +31,7 @@ SQLITE_AUTOCOMMIT = "grader_sqlite_autocommit"
 #: Attribute of an endpoint whose SQLite session only reads (see :func:`reads_only`).
 READS_ONLY = "grader_reads_only"
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
+Result = TypeVar("Result")
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -73,13 +76,44 @@ def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
 
 
 def autocommit(engine: Engine) -> Engine:
-    """The engine, on the same pool, committing every statement by itself (see the module).
+    """An engine committing every statement by itself (see the module), not pinging its
+    connections before use: take them with :func:`read_first`.
 
-    On SQLite by an option of our own: SQLAlchemy's ``AUTOCOMMIT`` isolation level would, when the
-    connection goes back to the pool, hand transaction control back to the sqlite3 module."""
+    On SQLite, the same pool with an option of our own: SQLAlchemy's ``AUTOCOMMIT`` isolation level
+    would, when the connection goes back to the pool, hand transaction control back to the sqlite3
+    module. Elsewhere a pool of its own, of :data:`api.config.DB_CONCURRENCY` connections (the
+    requests that may use the database at once), without the ping that costs the service's pool
+    a round trip at every checkout."""
     if engine.dialect.name == "sqlite":
         return engine.execution_options(**{SQLITE_AUTOCOMMIT: True})
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+    return create_engine(
+        engine.url, isolation_level="AUTOCOMMIT", pool_size=DB_CONCURRENCY, max_overflow=0, pool_pre_ping=False
+    )
+
+
+@contextmanager
+def read_first(engine: Engine, read: Callable[[Connection], Result]) -> Iterator[tuple[Connection, Result]]:
+    """A connection of ``engine`` and what ``read`` (which must not write) found on it.
+
+    Optimistic disconnect handling instead of a ping: when the database has dropped the pooled
+    connection (a restart, an idle timeout), ``read`` fails with the connection invalidated (the
+    pool then discards the other old connections too) and runs once more on a new connection.
+    Only the read is retried: after a write, a lost connection may or may not have committed it."""
+    for attempt in (1, 2):
+        connection = engine.connect()
+        try:
+            found = read(connection)
+        except DBAPIError as error:
+            connection.close()
+            if error.connection_invalidated and attempt == 1:
+                continue
+            raise
+        except BaseException:
+            connection.close()
+            raise
+        with connection:
+            yield connection, found
+        return
 
 
 def reads_only(endpoint: Endpoint) -> Endpoint:

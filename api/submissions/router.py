@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 
 from api.assignments.service import answers_released, reference_answers
-from api.db import reads_only
+from api.db import read_first, reads_only
 from api.deps import (
     ID_PATTERN,
     INVALID_TOKEN,
@@ -141,10 +141,10 @@ def _submit(
     """The whole submission in one worker thread, on one connection that commits each statement
     by itself: the busiest endpoint, where each threadpool hop, round trip and ORM step showed in
     the server's CPU per request (``bench/service.py``; see :mod:`api.submissions.service`)."""
-    with state.autocommit_engine.connect() as connection:
-        submitter = service.load_submitter(
-            connection, token=token, assignment_id=assignment_id if ID_PATTERN.fullmatch(assignment_id) else None
-        )
+    wanted = assignment_id if ID_PATTERN.fullmatch(assignment_id) else None
+    with read_first(
+        state.autocommit_engine, lambda c: service.load_submitter(c, token=token, assignment_id=wanted)
+    ) as (connection, submitter):
         if submitter is None:
             raise NotAuthenticated(INVALID_TOKEN)
         student = require_role(submitter.user, Role.STUDENT)

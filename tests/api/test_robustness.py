@@ -166,3 +166,31 @@ def test_generated_answers_never_produce_a_5xx(client, target, body) -> None:
     assert submitted.status_code in (201, 422), submitted.text
     if preview.status_code == 200:
         assert (submitted.status_code == 201) is preview.json()["ready"]
+
+
+@pytest.mark.only_backend("postgresql")
+def test_connections_the_database_dropped_are_replaced_without_an_error(client, course, database_url) -> None:
+    """After PostgreSQL ends every connection of the service (as a restart does), the next requests
+    succeed: submissions on a new connection after their first read fails (``api.db.read_first``),
+    the rest through the pool's ping."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    aid = course.assignment()
+    _, headers = course.student()
+    assert course.submit(aid, headers, {"ex4.conv1_params": "3640"}).status_code == 201
+    assert client.get(f"/api/v1/assignments/{aid}/gradebook", headers=course.instructor).status_code == 200
+    url = make_url(database_url)
+    with psycopg.connect(
+        host=url.query["host"], port=int(url.query["port"]), user=url.username, dbname=url.database, autocommit=True
+    ) as admin:
+        ended = admin.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchone()
+    assert ended is not None and ended[0] >= 2  # the service's pools held connections
+    submitted = course.submit(aid, headers, {"ex4.conv1_params": "3600"})
+    assert submitted.status_code == 201, submitted.text
+    assert submitted.json()["attempt"] == 2
+    assert client.get(f"/api/v1/assignments/{aid}/gradebook", headers=course.instructor).status_code == 200
+    assert client.get("/health").json() == {"status": "ok", "database": "ok"}
