@@ -8,6 +8,7 @@ student's own earlier answers.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
@@ -23,6 +24,8 @@ from problems.sets import ProblemSet
 SCALARS = (AnswerKind.INTEGER, AnswerKind.REAL, AnswerKind.PERCENT)
 #: Graded parts remembered per set variant (see ``SetReference.graded``).
 GRADED_CACHE = 50_000
+#: Longest JSON text of a list answer whose grade is remembered (a 20×20 matrix of decimals).
+REMEMBERED_LIST_CHARS = 4_000
 
 Reading = Read | Unreadable | None
 
@@ -36,14 +39,13 @@ def grade_submission(
     graded: dict[str, GradedPart] = {}
     for key, part_reference in reference.parts.items():
         raw = answers.get(key)
-        cacheable = not part_reference.answer.part.follows and isinstance(raw, str | int | float)
-        remembered = (key, type(raw), raw)
-        if cacheable and (cached := reference.graded.get(remembered)) is not None:
+        remembered = None if part_reference.answer.part.follows else _remembered(key, raw)
+        if remembered is not None and (cached := reference.graded.get(remembered)) is not None:
             graded[key] = cached
             continue
         try:
             graded[key] = _grade(key, part_reference, reads, graded, reference)
-            if cacheable:
+            if remembered is not None:
                 if len(reference.graded) >= GRADED_CACHE:
                     reference.graded.clear()
                 reference.graded[remembered] = graded[key]
@@ -74,6 +76,22 @@ def preview_submission(
         else:
             previews[key] = PreviewedPart(key, readable=True, read_as=reading.shown)
     return previews, _unknown(reference, answers)
+
+
+def _remembered(key: str, raw: Any) -> tuple[str, type, Any] | None:
+    """The graded-part cache's key for an answer, None if it is not worth remembering.
+
+    A list (a matrix or a shape sent as JSON) is keyed by its JSON text, which tells apart every
+    value the reader tells apart (``1`` and ``1.0``, ``true`` and ``1``); long ones are not kept."""
+    if isinstance(raw, str | int | float):
+        return (key, type(raw), raw)
+    if isinstance(raw, list):
+        try:
+            text = json.dumps(raw, allow_nan=False)
+        except (TypeError, ValueError, RecursionError):
+            return None
+        return (key, list, text) if len(text) <= REMEMBERED_LIST_CHARS else None
+    return None
 
 
 def is_blank(raw: Any) -> bool:

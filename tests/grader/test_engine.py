@@ -216,3 +216,48 @@ def test_grading_from_many_threads_while_the_reference_cache_evicts(monkeypatch:
     finally:
         sys.setswitchinterval(interval)
     assert scores == [full] * 400
+
+
+_NUMBERS = st.one_of(
+    st.integers(-20, 20), st.floats(-20, 20, allow_nan=False).map(lambda x: round(x, 2)), st.booleans()
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    key=st.sampled_from(["q1.output", "q11.R", "q7.shape"]),
+    answer=st.one_of(
+        st.lists(st.lists(_NUMBERS, min_size=1, max_size=4), min_size=1, max_size=4),
+        st.lists(_NUMBERS, min_size=1, max_size=4),
+    ),
+)
+def test_a_remembered_grade_is_the_grade(key: str, answer: list[Any]) -> None:
+    """Grades of list answers (matrices, shapes sent as JSON) are remembered per set variant, keyed
+    by their JSON text: grading the answer again, from the cache, and grading it in a process that
+    has never seen it must agree, for values that differ only in type too (1, 1.0, true)."""
+    from grader.grading.reference import reference_for
+
+    problem_set = BANK["rgb-convolution"]
+    first = graded("rgb-convolution", {key: answer})[key]
+    again = graded("rgb-convolution", {key: answer})[key]
+    reference_for(problem_set, None).graded.clear()
+    fresh = graded("rgb-convolution", {key: answer})[key]
+    assert first == again == fresh
+
+
+@pytest.mark.parametrize("key", ["q1.output", "q7.shape"])
+def test_list_answers_equal_in_python_but_not_in_json_are_remembered_apart(key: str) -> None:
+    """``[1, 0] == [True, False] == [1.0, 0.0]`` in Python; a cache keyed on the values would give
+    the second the first's grade."""
+    from grader.grading.reference import reference_for
+
+    variants = [[[1, 0], [0, 1]], [[True, False], [False, True]], [[1.0, 0.0], [0.0, 1.0]]]
+    if key == "q7.shape":
+        variants = [row[0] + row[1] for row in variants]
+    problem_set = BANK["rgb-convolution"]
+    cached = [graded("rgb-convolution", {key: answer})[key] for answer in variants]
+    fresh = []
+    for answer in variants:
+        reference_for(problem_set, None).graded.clear()
+        fresh.append(graded("rgb-convolution", {key: answer})[key])
+    assert cached == fresh
