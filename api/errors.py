@@ -10,6 +10,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 
 log = logging.getLogger("grader.api")
@@ -91,6 +93,21 @@ def _http_error(_request: Request, error: Exception) -> JSONResponse:
     return SafeJSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)
 
 
+#: What a client is told when the database cannot be reached (or stays locked past the timeout).
+DATABASE_UNAVAILABLE = (
+    "The database is not available at the moment; retry shortly (with the same Idempotency-Key a "
+    "submission is never stored twice)."
+)
+RETRY_AFTER_SECONDS = 5
+
+
+def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
+    """Not a bug in the service: a 503 the client can retry, logged in one line."""
+    log.error("database unavailable on %s %s: %s", request.method, request.url.path, str(error).splitlines()[0])
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return SafeJSONResponse({"detail": DATABASE_UNAVAILABLE}, status_code=503, headers=headers)
+
+
 def _unexpected(request: Request, error: Exception) -> JSONResponse:
     """A bug, not an input: logged with its traceback, answered without one."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
@@ -101,4 +118,7 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(HTTPException, _http_error)
+    # connection refused or lost, SQLite locked past its busy timeout; no pooled connection in time
+    app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(PoolTimeout, _database_unavailable)
     app.add_exception_handler(Exception, _unexpected)

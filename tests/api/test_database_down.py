@@ -1,0 +1,40 @@
+"""A database that does not answer is a 503 the client may retry, on every endpoint, never a 500."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.config import Settings
+from api.errors import DATABASE_UNAVAILABLE
+
+# a port nothing listens on: every connection attempt is refused at once
+DOWN = "postgresql://grader@127.0.0.1:9/grader?connect_timeout=2"
+
+
+@pytest.fixture(scope="module")
+def down(shared_bank) -> TestClient:
+    return TestClient(create_app(Settings(database_url=DOWN), bank=shared_bank), raise_server_exceptions=False)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/api/v1/assignments/hw1/submissions", {"answers": {"ex4.conv1_params": "3640"}}),
+        ("GET", "/api/v1/assignments", None),
+        ("GET", "/api/v1/assignments/hw1/gradebook", None),
+        ("POST", "/api/v1/students", {"students": [{"id": "s1", "name": "A"}]}),
+    ],
+)
+def test_requests_get_503_with_retry_after(down, method, path, body) -> None:
+    response = down.request(method, path, json=body, headers={"Authorization": "Bearer some-token"})
+    assert response.status_code == 503, response.text
+    assert response.json() == {"detail": DATABASE_UNAVAILABLE}
+    assert int(response.headers["retry-after"]) > 0
+
+
+def test_health_says_the_database_is_unavailable(down) -> None:
+    response = down.get("/health")
+    assert response.status_code == 503
+    assert response.json() == {"status": "degraded", "database": "unavailable"}
