@@ -1,12 +1,14 @@
-"""``POST /students``: the roster import."""
+"""``POST /students``: the roster import; ``POST /students/{id}/token``: a lost token replaced."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import InstructorUser, SessionDep
+from api.deps import ID_PATTERN, InstructorUser, SessionDep
+from api.errors import NotFound
+from api.models import Role
 from api.users import service
-from api.users.schemas import RosterImport, RosterOut, StudentOut
+from api.users.schemas import RosterImport, RosterOut, StudentOut, TokenOut
 
 router = APIRouter(tags=["accounts"])
 
@@ -27,3 +29,19 @@ def import_roster(body: RosterImport, session: SessionDep, _instructor: Instruct
             for i in issued
         ]
     )
+
+
+@router.post(
+    "/students/{student_id}/token",
+    response_model=TokenOut,
+    summary="Replace a student's token",
+    responses={404: {"description": "No such student"}},
+)
+def replace_student_token(student_id: str, session: SessionDep, _instructor: InstructorUser) -> TokenOut:
+    """Revokes every token of the student and issues a new one, shown only in this response: tokens
+    are stored as hashes, so a lost one cannot be shown again, and re-importing the roster gives a
+    student already on it no new token. Instructors replace their own with `grader users token`."""
+    if not ID_PATTERN.fullmatch(student_id):
+        raise NotFound(f"No student {student_id!r}.")
+    student, token = service.replace_token(session, user_id=student_id, role=Role.STUDENT)
+    return TokenOut(id=student.id, token=token)

@@ -39,3 +39,10 @@ class StudentOut(Schema):
 
 class RosterOut(Schema):
     students: list[StudentOut]
+
+
+class TokenOut(Schema):
+    id: str
+    token: str = Field(
+        description="The new API token, shown this once (only its hash is stored); the earlier ones no longer work."
+    )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.errors import Conflict
+from api.errors import Conflict, NotFound
 from api.models import ApiToken, Role, User
 from api.users.tokens import hash_token, new_token
 
@@ -33,6 +33,20 @@ def revoke_tokens(session: Session, *, user: User) -> None:
     for token in list(user.tokens):
         session.delete(token)
     session.flush()
+
+
+def replace_token(session: Session, *, user_id: str, role: Role | None = None) -> tuple[User, str]:
+    """Revokes every token of the account and issues a new one: only hashes are stored, so a lost
+    token cannot be shown again, only replaced. An unknown id, or one not in ``role``, is
+    :class:`NotFound`.
+
+    The account's row is locked (``FOR UPDATE``; SQLite serializes writers anyway) so that two
+    replacements at once leave one token, not one each."""
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None or (role is not None and user.role != role):
+        raise NotFound(f"No {role.value if role else 'account'} {user_id!r}.")
+    revoke_tokens(session, user=user)
+    return user, issue_token(session, user=user)
 
 
 def authenticate(session: Session, *, token: str) -> User | None:

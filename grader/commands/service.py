@@ -1,6 +1,7 @@
-"""``grader serve``, ``grader db upgrade`` and ``grader users create``: the web service's commands.
+"""``grader serve``, ``grader db upgrade``, ``grader users create`` and ``grader users token``: the web
+service's commands.
 
-The embedded SQLite default is migrated by ``serve`` and ``users create`` themselves, so a fresh
+The embedded SQLite default is migrated by ``serve`` and ``users`` themselves, so a fresh
 checkout needs no setup; a database named by ``DATABASE_URL`` is migrated only by
 ``grader db upgrade`` (deployments decide when schemas change), and ``serve`` refuses to start on
 one that is behind.
@@ -128,6 +129,44 @@ def users_create(
     else:
         print(f"created {role.value} {issued.user.id}")
         print(f"token (shown once): {issued.token}")
+
+
+@users_app.command("token")
+def users_token(
+    user_id: Annotated[str, typer.Argument(help="The account's id.")],
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"id": ..., "token": ...}.')] = False,
+) -> None:
+    """Replace an account's API tokens with a new one and print it (shown this once): a lost token
+    cannot be shown again, as only its hash is stored. For instructors and students alike."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from api.db import make_engine, make_sessionmaker
+    from api.errors import NotFound
+    from api.schemas import Identifier
+    from api.users.service import replace_token
+
+    try:
+        user_id = TypeAdapter(Identifier).validate_python(user_id)
+    except ValidationError as error:
+        console.print(f"[red]Invalid value:[/red] {error.errors()[0]['msg']}", highlight=False)
+        raise typer.Exit(code=2) from None
+    settings = _settings()
+    _ready_database(settings).dispose()
+    engine = make_engine(settings)
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            user, token = replace_token(session, user_id=user_id)
+            role = user.role
+    except NotFound as error:
+        console.print(f"[red]{error.detail}[/red]", highlight=False)
+        raise typer.Exit(code=1) from None
+    finally:
+        engine.dispose()
+    if as_json:
+        print(json.dumps({"id": user_id, "token": token}))
+    else:
+        print(f"replaced the tokens of {role} {user_id}")
+        print(f"token (shown once): {token}")
 
 
 def _demo(settings: Settings, host: str, port: int) -> None:

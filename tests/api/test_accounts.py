@@ -1,12 +1,16 @@
-"""Roster import, tokens (random, shown once, stored as hashes) and /health."""
+"""Roster import, tokens (random, shown once, stored as hashes, replaced when lost) and /health."""
 
 from __future__ import annotations
 
+import threading
+
+import pytest
 from factories import auth, unique
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.models import ApiToken, User
+from api.users.service import replace_token
 from api.users.tokens import hash_token
 
 
@@ -71,3 +75,59 @@ def test_roster_validates_ids_and_fields(client, course) -> None:
         assert response.status_code == 422, student
         assert "detail" in response.json()
     assert client.post("/api/v1/students", json={"students": []}, headers=course.instructor).status_code == 422
+
+
+def test_a_lost_token_is_replaced_and_the_old_one_revoked(client, course, engine) -> None:
+    (student_id, old), (other_id, other) = course.students(2)
+    response = client.post(f"/api/v1/students/{student_id}/token", headers=course.instructor)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["id"] == student_id and len(body["token"]) >= 40
+    assert client.get("/api/v1/assignments", headers=auth(body["token"])).status_code == 200
+    assert client.get("/api/v1/assignments", headers=old).status_code == 401
+    # only the hash of the new token is stored, and another student's token is untouched
+    with Session(engine) as session:
+        stored = session.scalars(select(ApiToken.token_hash).where(ApiToken.user_id == student_id)).all()
+        assert stored == [hash_token(body["token"])]
+        assert session.scalar(select(func.count()).select_from(ApiToken).where(ApiToken.user_id == other_id)) == 1
+    assert client.get("/api/v1/assignments", headers=other).status_code == 200
+    # replacing again revokes the replacement
+    again = client.post(f"/api/v1/students/{student_id}/token", headers=course.instructor).json()
+    assert again["token"] != body["token"]
+    assert client.get("/api/v1/assignments", headers=auth(body["token"])).status_code == 401
+    assert client.get("/api/v1/assignments", headers=auth(again["token"])).status_code == 200
+
+
+def test_replacing_the_token_of_no_student_is_404(client, course, engine) -> None:
+    with Session(engine) as session:
+        instructor_id = session.scalars(select(User.id).where(User.role == "instructor")).first()
+    for student_id in (unique("s"), instructor_id, "has space", "x" * 65, "-leading-dash"):
+        response = client.post(f"/api/v1/students/{student_id}/token", headers=course.instructor)
+        assert response.status_code == 404, (student_id, response.text)
+        assert response.json()["detail"].startswith("No student")
+    # the instructor's own token still works
+    assert client.get("/api/v1/problem-sets", headers=course.instructor).status_code == 200
+
+
+@pytest.mark.only_backend("postgresql")  # SQLite lets one writer in at a time anyway
+def test_two_replacements_at_once_leave_one_token(course, engine) -> None:
+    (student_id, _) = course.student()
+    first, second = Session(engine), Session(engine)
+    _, first_token = replace_token(first, user_id=student_id)  # holds the account's row lock
+    tokens: list[str] = []
+
+    def replace_again() -> None:
+        with second.begin():
+            tokens.append(replace_token(second, user_id=student_id)[1])
+
+    waiter = threading.Thread(target=replace_again)
+    waiter.start()
+    waiter.join(timeout=0.5)
+    assert waiter.is_alive()  # waiting for the lock
+    first.commit()
+    waiter.join(timeout=10)
+    first.close()
+    second.close()
+    with Session(engine) as session:
+        stored = session.scalars(select(ApiToken.token_hash).where(ApiToken.user_id == student_id)).all()
+    assert len(tokens) == 1 and stored == [hash_token(tokens[0])] and tokens[0] != first_token

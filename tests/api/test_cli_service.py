@@ -1,4 +1,5 @@
-"""``grader db upgrade``, ``grader users create`` and ``grader serve`` (uvicorn itself replaced by a recorder)."""
+"""``grader db upgrade``, ``grader users create``, ``grader users token`` and ``grader serve`` (uvicorn
+itself replaced by a recorder)."""
 
 from __future__ import annotations
 
@@ -72,6 +73,36 @@ def test_users_create_prints_a_working_token(empty_database, shared_bank) -> Non
         cli, ["users", "create", "--role", "student", "--name", "Ada Lovelace"], env={"DATABASE_URL": empty_database}
     )
     assert plain.exit_code == 0 and "ada-lovelace-2" in plain.output and "token" in plain.output
+
+
+def test_users_token_replaces_the_tokens_of_an_instructor_or_a_student(empty_database, shared_bank) -> None:
+    env = {"DATABASE_URL": empty_database}
+    runner.invoke(cli, ["db", "upgrade"], env=env)
+    created = {}
+    for role, name in (("instructor", "Ada"), ("student", "Alan")):
+        result = runner.invoke(cli, ["users", "create", "--role", role, "--name", name, "--json"], env=env)
+        assert result.exit_code == 0, result.output
+        created[role] = json.loads(result.stdout)
+    replaced = runner.invoke(cli, ["users", "token", "ada", "--json"], env=env)
+    assert replaced.exit_code == 0, replaced.output
+    new = json.loads(replaced.stdout)
+    assert new["id"] == "ada" and len(new["token"]) >= 40 and new["token"] != created["instructor"]["token"]
+    plain = runner.invoke(cli, ["users", "token", "alan"], env=env)
+    assert plain.exit_code == 0 and "student alan" in plain.stdout
+    student_token = re.search(r"token \(shown once\): (\S{40,})$", plain.stdout, re.MULTILINE).group(1)
+
+    app = create_app(Settings(database_url=empty_database), bank=shared_bank)
+    client = TestClient(app)
+    assert client.get("/api/v1/problem-sets", headers=auth(new["token"])).status_code == 200
+    assert client.get("/api/v1/problem-sets", headers=auth(created["instructor"]["token"])).status_code == 401
+    assert client.get("/api/v1/assignments", headers=auth(student_token)).status_code == 200
+    assert client.get("/api/v1/assignments", headers=auth(created["student"]["token"])).status_code == 401
+    app.state.engine.dispose()
+
+    unknown = runner.invoke(cli, ["users", "token", "nobody"], env=env)
+    assert unknown.exit_code == 1 and "No account 'nobody'" in unknown.output
+    invalid = runner.invoke(cli, ["users", "token", "has space"], env=env)
+    assert invalid.exit_code == 2 and "Invalid value" in invalid.output
 
 
 @pytest.mark.only_backend("postgresql")  # SQLite is the embedded database, migrated by serve itself
