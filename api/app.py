@@ -9,13 +9,15 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from sqlalchemy import Engine, text
+from starlette.concurrency import run_in_threadpool
 
 from api import errors
 from api.assignments.router import router as assignments_router
 from api.bank import Bank
 from api.config import Settings
 from api.db import autocommit, make_engine, make_sessionmaker
+from api.deps import database_slots
 from api.limits import BodySizeLimit
 from api.reports.router import router as reports_router
 from api.submissions.router import router as submissions_router
@@ -61,19 +63,29 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.include_router(api)
 
     @app.get("/health", tags=["health"], summary="Liveness and database check", responses={503: {}})
-    def health(request: Request) -> Any:
+    async def health(request: Request) -> Any:
         """`{"status": "ok", "database": "ok"}`; 503 with `"database": "unavailable"` when the
         database does not answer."""
-        try:
-            with request.app.state.engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception:  # any failure means the database is not usable
+        # A database slot like every other request that uses the database: unthrottled, 32 health
+        # checks at once overflowed the connection pool, opening and closing a connection each.
+        async with database_slots():
+            reachable = await run_in_threadpool(_database_answers, request.app.state.engine)
+        if not reachable:
             return JSONResponse({"status": "degraded", "database": "unavailable"}, status_code=503)
         return {"status": "ok", "database": "ok"}
 
     # Outermost: the body limit applies before routing or parsing.
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     return app
+
+
+def _database_answers(engine: Engine) -> bool:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception:  # any failure means the database is not usable
+        return False
+    return True
 
 
 def create_app_from_env() -> FastAPI:

@@ -213,9 +213,9 @@ def tree_jiffies(roots: list[int]) -> int:
 
 class OtherLoad:
     """Where the machine's CPU went besides the bench's processes (server, PostgreSQL, client):
-    to other processes, which take cores from the server, and to no process at all (the kernel's
-    network processing, interrupts: on virtual machines seen at 15-20% of the machine while this
-    benchmark runs, and not in the per-request CPU figures)."""
+    to other processes, which take cores from the server, and to no process alive at the end: the
+    kernel, and processes that ended meanwhile (PostgreSQL backends of connections opened and
+    closed; the per-request CPU figures miss their time)."""
 
     def __init__(self, roots: list[int]) -> None:
         self.roots = roots
@@ -234,7 +234,7 @@ class OtherLoad:
         elapsed = (time.monotonic() - self.started_at) * os.sysconf("SC_CLK_TCK") * (os.cpu_count() or 1)
         other = max(0.0, (processes - self.start[1] - (ours - self.start[2])) / elapsed)
         uncharged = max(0.0, (busy - self.start[0] - (processes - self.start[1])) / elapsed)
-        return f"other processes {other:.0%}, charged to no process (kernel, interrupts) {uncharged:.0%}"
+        return f"other processes {other:.0%}, no live process (the kernel, processes that ended) {uncharged:.0%}"
 
     def __enter__(self) -> OtherLoad:
         self.started_at = time.monotonic()

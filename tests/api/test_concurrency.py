@@ -72,8 +72,9 @@ def test_sqlite_reads_and_previews_do_not_wait_for_the_write_lock(backend, datab
 
 def test_simultaneous_requests_hold_at_most_db_concurrency_connections(app, engine, course) -> None:
     """Requests past ``DB_CONCURRENCY`` wait for a slot in the event loop instead of each taking a
-    pooled connection (and a worker thread) to wait with: submissions and instructor reads share the
-    slots (``api.deps.database_slots``)."""
+    pooled connection (and a worker thread) to wait with: submissions, instructor reads and health
+    checks share the slots (``api.deps.database_slots``). (Unthrottled, health checks overflowed the
+    pool: a connection opened and closed for each.)"""
     aid = course.assignment()
     _, headers = course.student()
     in_use, most = 0, 0
@@ -95,7 +96,8 @@ def test_simultaneous_requests_hold_at_most_db_concurrency_connections(app, engi
                 for _ in range(24)
             ]
             reads = [client.get(f"/api/v1/assignments/{aid}/gradebook", headers=course.instructor) for _ in range(8)]
-            return await asyncio.gather(*submissions, *reads)
+            health = [client.get("/health") for _ in range(16)]
+            return await asyncio.gather(*submissions, *reads, *health)
 
     pools = {engine.pool, app.state.autocommit_engine.pool}  # submissions have a pool of their own on PostgreSQL
     for pool in pools:
