@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Protocol, TypeVar
 
 import anyio
 from anyio.lowlevel import RunVar
@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from api.assignments.service import Terms
 from api.bank import Bank
 from api.config import DB_CONCURRENCY, Settings
 from api.db import READS_ONLY, SQLITE_WRITE
@@ -132,7 +133,16 @@ def user_of(session: Session, credentials: HTTPAuthorizationCredentials | None, 
     return user if role is None else require_role(user, role)
 
 
-def require_role(user: User, role: Role) -> User:
+class HasRole(Protocol):
+    @property
+    def role(self) -> str: ...
+
+
+Caller = TypeVar("Caller", bound=HasRole)
+
+
+def require_role(user: Caller, role: Role) -> Caller:
+    """``user`` (an account, or what the submit endpoint reads of one) if it has ``role``."""
     if user.role != role:
         raise Forbidden(f"Only {role.value}s may do this.")
     return user
@@ -187,7 +197,7 @@ AssignmentDep = Annotated[Assignment, Depends(load_assignment)]
 SubmissionDep = Annotated[Submission, Depends(load_submission)]
 
 
-def problem_set_of(assignment: Assignment, bank: dict[str, ProblemSet]) -> ProblemSet:
+def problem_set_of(assignment: Terms, bank: dict[str, ProblemSet]) -> ProblemSet:
     if assignment.problem_set not in bank:
         raise NotFound(f"The problem set {assignment.problem_set!r} of this assignment is no longer in the bank.")
     return bank[assignment.problem_set]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -48,11 +48,27 @@ def create_assignment(
     return assignment
 
 
-def is_late(assignment: Assignment, at: datetime) -> bool:
+class Terms(Protocol):
+    """What grading, storing and releasing depend on: an :class:`Assignment` row has these, and so
+    has the lighter :class:`api.submissions.service.AssignmentTerms` the submit endpoint reads."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def problem_set(self) -> str: ...
+    @property
+    def due_at(self) -> datetime | None: ...
+    @property
+    def max_attempts(self) -> int | None: ...
+    @property
+    def release_answers(self) -> str: ...
+
+
+def is_late(assignment: Terms, at: datetime) -> bool:
     return assignment.due_at is not None and at > assignment.due_at
 
 
-def answers_released(assignment: Assignment, now: datetime | None = None) -> bool:
+def answers_released(assignment: Terms, now: datetime | None = None) -> bool:
     """``immediately``: always; ``after_due``: once the due date has passed (never without one); ``never``: never."""
     now = now or datetime.now(UTC)
     if assignment.release_answers == Release.IMMEDIATELY:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import State
 
-from api.assignments.service import answers_released, reference_answers
+from api.assignments.service import Terms, answers_released, reference_answers
 from api.db import read_first, reads_only
 from api.deps import (
     ID_PATTERN,
@@ -26,7 +26,7 @@ from api.deps import (
     require_role,
 )
 from api.errors import Forbidden, NotAuthenticated, NotFound
-from api.models import Assignment, Role, Submission, User
+from api.models import Assignment, Role, Submission
 from api.submissions import service
 from api.submissions.schemas import EarlierGradeOut, PreviewOut, PreviewPart, RegradeOut, SubmissionIn, SubmissionOut
 from problems.sets import ProblemSet
@@ -47,14 +47,15 @@ IdempotencyKey = Annotated[
 def to_out(
     submission: Submission,
     *,
-    user: User,
-    assignment: Assignment,
+    viewer_role: str,
+    assignment: Terms,
     problem_set: ProblemSet | None,
     references: dict[str | None, dict[str, Any]] | None = None,
 ) -> SubmissionOut:
-    """The submission as its reader may see it; ``references`` caches reference answers per variant."""
+    """The submission as a reader in ``viewer_role`` may see it; ``references`` caches reference
+    answers per variant."""
     reference = None
-    if problem_set is not None and (user.role == Role.INSTRUCTOR or answers_released(assignment)):
+    if problem_set is not None and (viewer_role == Role.INSTRUCTOR or answers_released(assignment)):
         references = {} if references is None else references
         if submission.variant not in references:
             references[submission.variant] = reference_answers(problem_set, submission.variant)
@@ -147,7 +148,7 @@ def _submit(
     ) as (connection, submitter):
         if submitter is None:
             raise NotAuthenticated(INVALID_TOKEN)
-        student = require_role(submitter.user, Role.STUDENT)
+        student = require_role(submitter, Role.STUDENT)
         assignment = submitter.assignment
         if assignment is None:
             raise NotFound(f"No assignment {assignment_id!r}.")
@@ -156,12 +157,12 @@ def _submit(
             connection,
             problem_set=problem_set,
             assignment=assignment,
-            student=student,
+            student_id=student.id,
             answers=answers,
             used=submitter.used,
             idempotency_key=idempotency_key,
         )
-    out = to_out(stored.submission, user=student, assignment=assignment, problem_set=problem_set)
+    out = to_out(stored.submission, viewer_role=student.role, assignment=assignment, problem_set=problem_set)
     # Serialized here, in the worker thread: returned as a model, FastAPI would validate it again.
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
     return Response(out.model_dump_json(), status_code=201, media_type="application/json", headers=headers)
@@ -207,7 +208,7 @@ def list_submissions(
     problem_set = bank.get(assignment.problem_set)
     references: dict[str | None, dict[str, Any]] = {}
     return [
-        to_out(s, user=user, assignment=assignment, problem_set=problem_set, references=references)
+        to_out(s, viewer_role=user.role, assignment=assignment, problem_set=problem_set, references=references)
         for s in service.list_submissions(session, assignment=assignment, student=student)
     ]
 
@@ -217,7 +218,9 @@ def get_submission(user: CurrentUser, submission: SubmissionDep, session: Sessio
     """For its student and for instructors; another student gets 403."""
     assignment = session.get(Assignment, submission.assignment_id)
     assert assignment is not None
-    return to_out(submission, user=user, assignment=assignment, problem_set=bank.get(assignment.problem_set))
+    return to_out(
+        submission, viewer_role=user.role, assignment=assignment, problem_set=bank.get(assignment.problem_set)
+    )
 
 
 @router.post(
