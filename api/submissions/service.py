@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Integer, Table, bindparam, func, select, true
+from sqlalchemy import Connection, Integer, Table, bindparam, case, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -75,8 +75,9 @@ class AssignmentTerms:
 @dataclass(frozen=True, slots=True)
 class Submitter:
     """What :func:`load_submitter` finds: the caller's id and role, the assignment (None if there
-    is no such assignment) and how many attempts the caller has stored for it. Plain values rather
-    than ORM objects: building those cost a tenth of the endpoint's own time."""
+    is no such assignment) and how many attempts the caller has stored for it (0 when it has no
+    attempt limit: nobody needs the count). Plain values rather than ORM objects: building those
+    cost a tenth of the endpoint's own time."""
 
     id: str
     role: str
@@ -114,13 +115,19 @@ def load_submitter(connection: Connection, *, token: str, assignment_id: str | N
 @functools.cache
 def _submitter_query() -> Any:
     tokens = ApiToken.__table__
-    used = (
-        select(func.count())
-        .select_from(SUBMISSIONS)
-        .where(SUBMISSIONS.c.assignment_id == bindparam("assignment_id"), SUBMISSIONS.c.student_id == USERS.c.id)
-        .scalar_subquery()
-    )
     terms = ASSIGNMENTS.c
+    # Counted only under a limit (the database runs a subquery in a CASE only when its branch is
+    # taken): without one a student's attempts are unbounded, and so would be the count.
+    used = case(
+        (
+            terms.max_attempts.is_not(None),
+            select(func.count())
+            .select_from(SUBMISSIONS)
+            .where(SUBMISSIONS.c.assignment_id == terms.id, SUBMISSIONS.c.student_id == USERS.c.id)
+            .scalar_subquery(),
+        ),
+        else_=0,
+    )
     return (
         select(
             USERS.c.id,
