@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Callable
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
+    from sqlalchemy.orm import Session
 
     from api.config import Settings
+
+Changed = TypeVar("Changed")
 
 console = Console(stderr=True, soft_wrap=True)
 db_app = typer.Typer(help="The service's database.", no_args_is_help=True)
@@ -98,37 +102,18 @@ def users_create(
     as_json: Annotated[bool, typer.Option("--json", help='Print {"id": ..., "token": ...}.')] = False,
 ) -> None:
     """Create an account and print its API token (shown this once; only its hash is stored)."""
-    from pydantic import TypeAdapter, ValidationError
-
-    from api.db import make_engine, make_sessionmaker
-    from api.errors import Conflict
     from api.models import Role
     from api.schemas import Email, Identifier, Name
     from api.users.service import create_user
 
-    try:
-        name = TypeAdapter(Name).validate_python(name)
-        user_id = None if user_id is None else TypeAdapter(Identifier).validate_python(user_id)
-        email = None if email is None else TypeAdapter(Email).validate_python(email)
-    except ValidationError as error:
-        console.print(f"[red]Invalid value:[/red] {error.errors()[0]['msg']}", highlight=False)
-        raise typer.Exit(code=2) from None
-    settings = _settings()
-    _ready_database(settings).dispose()
-    engine = make_engine(settings)
-    try:
-        with make_sessionmaker(engine).begin() as session:
-            issued = create_user(session, name=name, role=Role(role.value), user_id=user_id, email=email)
-    except Conflict as error:
-        console.print(f"[red]{error.detail}[/red]", highlight=False)
-        raise typer.Exit(code=1) from None
-    finally:
-        engine.dispose()
-    if as_json:
-        print(json.dumps({"id": issued.user.id, "token": issued.token}))
-    else:
-        print(f"created {role.value} {issued.user.id}")
-        print(f"token (shown once): {issued.token}")
+    name = _valid(Name, name)
+    user_id = None if user_id is None else _valid(Identifier, user_id)
+    email = None if email is None else _valid(Email, email)
+    issued = _account_change(
+        lambda session: create_user(session, name=name, role=Role(role.value), user_id=user_id, email=email)
+    )
+    assert issued.token is not None
+    _print_token(issued.user.id, issued.token, as_json=as_json, done=f"created {role.value} {issued.user.id}")
 
 
 @users_app.command("token")
@@ -138,34 +123,49 @@ def users_token(
 ) -> None:
     """Replace an account's API tokens with a new one and print it (shown this once): a lost token
     cannot be shown again, as only its hash is stored. For instructors and students alike."""
-    from pydantic import TypeAdapter, ValidationError
-
-    from api.db import make_engine, make_sessionmaker
-    from api.errors import NotFound
     from api.schemas import Identifier
     from api.users.service import replace_token
 
+    user_id = _valid(Identifier, user_id)
+    user, token = _account_change(lambda session: replace_token(session, user_id=user_id))
+    _print_token(user_id, token, as_json=as_json, done=f"replaced the tokens of {user.role} {user_id}")
+
+
+def _valid(kind: Any, value: str) -> Any:
+    """``value`` checked (and normalised) as the API checks it; exit 2 with the reason otherwise."""
+    from pydantic import TypeAdapter, ValidationError
+
     try:
-        user_id = TypeAdapter(Identifier).validate_python(user_id)
+        return TypeAdapter(kind).validate_python(value)
     except ValidationError as error:
         console.print(f"[red]Invalid value:[/red] {error.errors()[0]['msg']}", highlight=False)
         raise typer.Exit(code=2) from None
+
+
+def _account_change(change: Callable[[Session], Changed]) -> Changed:
+    """``change`` in one transaction on the configured database (the embedded one is migrated
+    first); a change the service refuses (an id taken, no such account) exits 1 with the reason."""
+    from api.db import make_engine, make_sessionmaker
+    from api.errors import DomainError
+
     settings = _settings()
     _ready_database(settings).dispose()
     engine = make_engine(settings)
     try:
         with make_sessionmaker(engine).begin() as session:
-            user, token = replace_token(session, user_id=user_id)
-            role = user.role
-    except NotFound as error:
+            return change(session)
+    except DomainError as error:
         console.print(f"[red]{error.detail}[/red]", highlight=False)
         raise typer.Exit(code=1) from None
     finally:
         engine.dispose()
+
+
+def _print_token(user_id: str, token: str, *, as_json: bool, done: str) -> None:
     if as_json:
         print(json.dumps({"id": user_id, "token": token}))
     else:
-        print(f"replaced the tokens of {role} {user_id}")
+        print(done)
         print(f"token (shown once): {token}")
 
 
