@@ -8,10 +8,12 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-#: Requests holding a database session at once, per process (``api.deps.SessionDep``). Waiting for
-#: a slot takes no worker thread, so the sessions in use can always get a thread (the threadpool has
-#: 40) and a pooled connection (pool_size + max_overflow must be at least this): without the limit,
-#: threads blocked on the pool or on SQLite's write lock could starve the request holding it.
+#: Requests using the database at once, per process (``api.deps.database_slots``: sessions, the
+#: submit endpoint's connection, /health). Waiting for a slot takes no worker thread, so the requests
+#: holding one can always get a thread (the threadpool has 40) and a pooled connection (pool_size +
+#: max_overflow must be at least this): without the limit, threads blocked on the pool or on SQLite's
+#: write lock could starve the request holding it, and bursts overflowed the pool (a connection
+#: opened and closed per request).
 #: Few, because the requests share one interpreter lock: with 16 in flight per process, handing it
 #: between their threads cost more than the requests themselves, and 4 slots served 40% more
 #: submissions per second than 20, at lower latency (``bench/service.py``); a process is one core.

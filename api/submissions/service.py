@@ -11,7 +11,8 @@ therefore dense and unique, and a number above ``max_attempts`` is never inserte
 holds exactly, by the database, without a read-then-write race.
 
 **Reads before it are one query** (:func:`load_submitter`): the caller by token hash, the
-assignment and the attempts already used, so a submission costs two round trips to the database.
+assignment and (under a limit) the attempts already used, so a submission costs two round trips to
+the database, on a connection that is not pinged first (:func:`api.db.read_first`).
 
 **Unreadable answers.** A submission with an answer that cannot be read (an ``invalid`` part)
 or a key the assignment does not have is refused with 422 and stored nowhere: it uses no
