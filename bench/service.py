@@ -1,5 +1,6 @@
 """Service throughput: graded-and-stored submissions per second through the real stack
-(``grader serve --workers 2`` on a throwaway PostgreSQL over loopback TCP), with p50/p99 latency,
+(``grader serve --workers 2`` on a throwaway PostgreSQL over loopback TCP, with PostgreSQL's default
+durability: every commit flushed to disk, unlike the tests' cluster), with p50/p99 latency,
 next to the ``/health`` rate at the same concurrency (the cost of a request that does nothing but
 touch the database). Targets: at least 500 submissions/s and at least 0.3 of the /health rate.
 
@@ -348,7 +349,10 @@ def main() -> None:
         raise SystemExit("PostgreSQL is not installed (set GRADER_PG_BIN): the service benchmark needs it")
     loop = event_loop_name()
 
-    with tempfile.TemporaryDirectory(prefix="grader-bench-") as folder, PostgresServer(tcp_port=free_port()) as pg:
+    with (
+        tempfile.TemporaryDirectory(prefix="grader-bench-") as folder,
+        PostgresServer(tcp_port=free_port(), durable=True) as pg,
+    ):
         pg.create_database("bench")
         env = server_env(DATABASE_URL=f"postgresql://postgres@127.0.0.1:{pg.port}/bench")
         grader_cli("db", "upgrade", env=env)

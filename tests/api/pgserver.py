@@ -36,12 +36,15 @@ def find_bin_dir() -> Path | None:
 
 
 class PostgresServer:
-    def __init__(self, bin_dir: Path | None = None, tcp_port: int | None = None) -> None:
+    def __init__(self, bin_dir: Path | None = None, tcp_port: int | None = None, *, durable: bool = False) -> None:
+        """``durable``: PostgreSQL's own defaults (every commit flushed to disk) instead of the tests'
+        throwaway settings (no fsync), for a benchmark that should count the disk in."""
         found = bin_dir or find_bin_dir()
         if found is None:
             raise RuntimeError("PostgreSQL binaries not found (set GRADER_PG_BIN)")
         self.bin_dir = found
         self.tcp_port = tcp_port
+        self.durable = durable
         self.port = tcp_port or SOCKET_PORT
         self.as_postgres = os.geteuid() == 0
         self.dir = Path(tempfile.mkdtemp(prefix="grader-pg-"))
@@ -61,10 +64,9 @@ class PostgresServer:
             shutil.chown(self.dir, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8")
         listen = "'*'" if self.tcp_port else "''"
-        options = (
-            f"-p {self.port} -k {self.dir} -c listen_addresses={listen} -c fsync=off "
-            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
-        )
+        options = f"-p {self.port} -k {self.dir} -c listen_addresses={listen} -c max_connections=300"
+        if not self.durable:
+            options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.dir / "log"), "-w", "start")
         self.started = True
         return self
