@@ -32,7 +32,8 @@ class Settings(BaseModel):
     ``DATABASE_URL``            SQLAlchemy URL; ``postgresql://...`` uses psycopg 3.
                                 Default: the SQLite file ``./grader.db``.
     ``GRADER_MAX_BODY_BYTES``   largest request body accepted (413 above); default 1 MiB
-    ``GRADER_DB_POOL_SIZE``     connections kept open per process (PostgreSQL); default 10
+    ``GRADER_DB_POOL_SIZE``     connections kept open per process (PostgreSQL; submissions
+                                have DB_CONCURRENCY more of their own); default 10
     ``GRADER_DB_MAX_OVERFLOW``  extra connections under load; default 20
     ==========================  ==============================================================
     """
