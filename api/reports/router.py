@@ -48,7 +48,20 @@ def gradebook(
 
 
 @router.get("/assignments/{assignment_id}/stats", response_model=Stats, summary="Statistics per key")
-def stats(_instructor: InstructorUser, assignment: AssignmentDep, session: SessionDep, bank: BankDep) -> Stats:
-    """Per key over all stored attempts: submissions, mean score, share correct, the commonest wrong
-    answers (as read) and the number of answers each mistake code explains."""
-    return Stats.model_validate(service.statistics(session, assignment=assignment, keys=_keys(assignment, bank)))
+def stats(
+    _instructor: InstructorUser,
+    assignment: AssignmentDep,
+    session: SessionDep,
+    bank: BankDep,
+    attempts: Annotated[
+        Literal["all", "counted"],
+        Query(description="`all` stored attempts, or only the one the gradebook `counted` per student (best or last)."),
+    ] = "all",
+) -> Stats:
+    """Per key: submissions, mean score, share correct, the commonest wrong answers (as read) and
+    the number of answers each mistake code explains; over all stored attempts, or over one attempt
+    per student with `?attempts=counted`."""
+    keys = _keys(assignment, bank)
+    return Stats.model_validate(
+        service.statistics(session, assignment=assignment, keys=keys, counted=attempts == "counted")
+    )

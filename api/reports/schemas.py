@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from api.schemas import Schema
@@ -42,6 +44,9 @@ class KeyStats(Schema):
 
 class Stats(Schema):
     assignment: str
+    attempts: Literal["all", "counted"] = Field(
+        description="`all`: every stored attempt; `counted`: the one the gradebook counts per student."
+    )
     submissions: int
     students: int
     keys: dict[str, KeyStats]

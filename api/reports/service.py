@@ -85,10 +85,18 @@ def gradebook_csv(book: dict[str, Any]) -> str:
     return "\ufeff" + out.getvalue()
 
 
-def statistics(session: Session, *, assignment: Assignment, keys: list[str]) -> dict[str, Any]:
-    """Per key, over every stored submission (all attempts): how many answered it, the mean score,
-    the share fully correct, the commonest wrong answers (as read) and the count per mistake code."""
+def statistics(session: Session, *, assignment: Assignment, keys: list[str], counted: bool = False) -> dict[str, Any]:
+    """Per key, over every stored submission (all attempts), or with ``counted`` over the attempt
+    the gradebook counts for each student (so a student who submits often weighs no more): how many
+    answered it, the mean score, the share fully correct, the commonest wrong answers (as read) and
+    the count per mistake code."""
     submissions = list_submissions(session, assignment=assignment)
+    if counted:
+        by_student: dict[str, list[Submission]] = {}
+        for submission in submissions:
+            by_student.setdefault(submission.student_id, []).append(submission)
+        chosen = (chosen_attempt(attempts, assignment.grade_policy) for attempts in by_student.values())
+        submissions = [submission for submission in chosen if submission is not None]
     stats: dict[str, Any] = {}
     for key in keys:
         scores: list[float] = []
@@ -117,4 +125,10 @@ def statistics(session: Session, *, assignment: Assignment, keys: list[str]) -> 
             "misconceptions": dict(mistakes.most_common()),
         }
     students = {s.student_id for s in submissions}
-    return {"assignment": assignment.id, "submissions": len(submissions), "students": len(students), "keys": stats}
+    return {
+        "assignment": assignment.id,
+        "attempts": "counted" if counted else "all",
+        "submissions": len(submissions),
+        "students": len(students),
+        "keys": stats,
+    }

@@ -76,6 +76,25 @@ def test_stats_per_key(client, course) -> None:
     assert stats["keys"]["ex1.output"]["answered"] == 0
 
 
+@pytest.mark.parametrize(("policy", "share"), [("best", 1 / 2), ("last", 0.0)])
+def test_stats_over_the_counted_attempt_of_each_student(client, course, policy, share) -> None:
+    """One student right then wrong, another wrong once: over all attempts a third is correct; over
+    the attempt each student's grade comes from, half (best) or none (last)."""
+    aid = course.assignment(grade_policy=policy)
+    (_, first), (_, second) = course.students(2)
+    course.submit(aid, first, RIGHT)
+    course.submit(aid, first, {"ex4.conv1_params": "3600"})
+    course.submit(aid, second, {"ex4.conv1_params": "3600"})
+    url = f"/api/v1/assignments/{aid}/stats"
+    every = client.get(url, headers=course.instructor).json()
+    counted = client.get(url, params={"attempts": "counted"}, headers=course.instructor).json()
+    assert (every["attempts"], every["submissions"], every["students"]) == ("all", 3, 2)
+    assert every["keys"]["ex4.conv1_params"]["share_correct"] == pytest.approx(1 / 3)
+    assert (counted["attempts"], counted["submissions"], counted["students"]) == ("counted", 2, 2)
+    assert counted["keys"]["ex4.conv1_params"]["share_correct"] == pytest.approx(share)
+    assert client.get(url, params={"attempts": "some"}, headers=course.instructor).status_code == 422
+
+
 @pytest.fixture
 def changing_bank(tmp_path):
     folder = tmp_path / "sets"
