@@ -7,9 +7,9 @@ upgrades a read snapshot that has gone stale; a POST that only reads is marked
 :func:`reads_only`. PostgreSQL runs at READ COMMITTED; exactness under
 concurrency comes from unique constraints (see :mod:`api.submissions.service`).
 
-:func:`autocommit` gives an engine on the same pool whose statements each commit by themselves:
-for work whose only write is one self-contained statement (storing a submission), a transaction
-would add nothing but a ``BEGIN`` and a ``COMMIT``, two round trips to PostgreSQL.
+:func:`autocommit` gives an engine whose statements each commit by themselves: for work whose
+only write is one self-contained statement (storing a submission), a transaction would add nothing
+but a ``BEGIN`` and a ``COMMIT``, two round trips to PostgreSQL.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ SQLITE_AUTOCOMMIT = "grader_sqlite_autocommit"
 #: Attribute of an endpoint whose SQLite session only reads (see :func:`reads_only`).
 READS_ONLY = "grader_reads_only"
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
-Result = TypeVar("Result")
+Found = TypeVar("Found")
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -92,7 +92,7 @@ def autocommit(engine: Engine) -> Engine:
 
 
 @contextmanager
-def read_first(engine: Engine, read: Callable[[Connection], Result]) -> Iterator[tuple[Connection, Result]]:
+def read_first(engine: Engine, read: Callable[[Connection], Found]) -> Iterator[tuple[Connection, Found]]:
     """A connection of ``engine`` and what ``read`` (which must not write) found on it.
 
     Optimistic disconnect handling instead of a ping: when the database has dropped the pooled
