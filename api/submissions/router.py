@@ -45,7 +45,7 @@ IdempotencyKey = Annotated[
 
 
 def to_out(
-    submission: Submission,
+    submission: Submission | service.NewSubmission,
     *,
     viewer_role: str,
     assignment: Terms,

@@ -56,9 +56,33 @@ USERS = cast(Table, User.__table__)
 ASSIGNMENTS = cast(Table, Assignment.__table__)
 
 
+@dataclass(frozen=True, slots=True)
+class NewSubmission:
+    """A submission just stored, with the attributes of its :class:`Submission` row: the values
+    sent to the INSERT rather than an ORM object, which cost more to build than the INSERT's
+    parameters (``bench/service.py``)."""
+
+    id: int
+    attempt: int
+    assignment_id: str
+    student_id: str
+    idempotency_key: str | None
+    request_hash: str
+    answers: dict[str, Any]
+    parts: dict[str, Any]
+    score: float
+    max_score: float
+    set_version: str
+    variant: str | None
+    submitted_at: datetime
+    graded_at: datetime
+    late: bool
+    earlier_grades: tuple[EarlierGrade, ...] = ()
+
+
 @dataclass(frozen=True)
 class Stored:
-    submission: Submission
+    submission: Submission | NewSubmission
     replayed: bool
 
 
@@ -198,7 +222,7 @@ def submit(
             raise Unprocessable(_refusal(parts, unreadable, unknown, problem_set))
 
     now = now or datetime.now(UTC)
-    values = {
+    values: dict[str, Any] = {
         "assignment_id": assignment.id,
         "student_id": student_id,
         "idempotency_key": idempotency_key,
@@ -219,7 +243,7 @@ def submit(
     for _ in range(MAX_NUMBERING_ROUNDS):
         row = connection.execute(insert_unless_taken, parameters).first()
         if row is not None:
-            return Stored(Submission(**values, id=row.id, attempt=row.attempt), replayed=False)
+            return Stored(NewSubmission(id=row.id, attempt=row.attempt, **values), replayed=False)
         # The number was taken by another submission of this student (or this idempotency key
         # was), or the next number is past the limit.
         if idempotency_key is not None:
