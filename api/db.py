@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -52,7 +52,18 @@ def make_engine(settings: Settings, *, for_migrations: bool = False) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
+        connect_args=_connect_args(settings.database_url),
     )
+
+
+#: Seconds to wait for PostgreSQL to accept a connection. Without a limit, a database host that
+#: stops answering (rather than refusing) would hold each request, and its database slot, forever.
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+def _connect_args(url: str | URL) -> dict[str, Any]:
+    """A connect timeout, unless the URL sets its own."""
+    return {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
 
 
 def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
@@ -87,7 +98,12 @@ def autocommit(engine: Engine) -> Engine:
     if engine.dialect.name == "sqlite":
         return engine.execution_options(**{SQLITE_AUTOCOMMIT: True})
     return create_engine(
-        engine.url, isolation_level="AUTOCOMMIT", pool_size=DB_CONCURRENCY, max_overflow=0, pool_pre_ping=False
+        engine.url,
+        isolation_level="AUTOCOMMIT",
+        pool_size=DB_CONCURRENCY,
+        max_overflow=0,
+        pool_pre_ping=False,
+        connect_args=_connect_args(engine.url),
     )
 
 

@@ -38,3 +38,41 @@ def test_health_says_the_database_is_unavailable(down) -> None:
     response = down.get("/health")
     assert response.status_code == 503
     assert response.json() == {"status": "degraded", "database": "unavailable"}
+
+
+def test_a_database_that_never_answers_is_a_503_after_the_connect_timeout(shared_bank, monkeypatch) -> None:
+    """A host that accepts the connection and then says nothing (a hung server, a half-open
+    network): without a connect timeout the request, and its database slot, would wait forever."""
+    import socket
+    import threading
+    import time
+
+    from api import db
+
+    monkeypatch.setattr(db, "CONNECT_TIMEOUT_SECONDS", 2)  # libpq's smallest
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)  # the kernel completes the handshakes; nobody ever reads or writes
+    try:
+        url = f"postgresql://grader@127.0.0.1:{silent.getsockname()[1]}/grader"
+        client = TestClient(create_app(Settings(database_url=url), bank=shared_bank), raise_server_exceptions=False)
+        responses = []
+
+        def submit() -> None:
+            responses.append(
+                client.post(
+                    "/api/v1/assignments/hw1/submissions",
+                    json={"answers": {"ex4.conv1_params": "3640"}},
+                    headers={"Authorization": "Bearer some-token"},
+                )
+            )
+
+        started = time.monotonic()
+        waiting = threading.Thread(target=submit, daemon=True)  # a hang must fail the test, not CI
+        waiting.start()
+        waiting.join(timeout=30)
+        assert not waiting.is_alive(), "the request still waits for the database after 30 s"
+        assert responses[0].status_code == 503, responses[0].text
+        assert time.monotonic() - started < 30
+    finally:
+        silent.close()
