@@ -13,6 +13,7 @@ from api.db import read_first, reads_only
 from api.deps import (
     ID_PATTERN,
     INVALID_TOKEN,
+    MAX_ROW_ID,
     AssignmentDep,
     BankDep,
     BearerToken,
@@ -32,6 +33,9 @@ from api.submissions.schemas import EarlierGradeOut, PreviewOut, PreviewPart, Re
 from problems.sets import ProblemSet
 
 router = APIRouter(tags=["submissions"])
+
+#: Largest page of the submissions list.
+MAX_PAGE = 1000
 
 IdempotencyKey = Annotated[
     str | None,
@@ -198,7 +202,12 @@ def list_submissions(
     session: SessionDep,
     bank: BankDep,
     student: Annotated[str | None, Query(max_length=64, description="Instructors: only this student's.")] = None,
+    limit: Annotated[
+        int | None, Query(ge=1, le=MAX_PAGE, description=f"At most this many (1 to {MAX_PAGE}); all without it.")
+    ] = None,
+    offset: Annotated[int, Query(ge=0, le=MAX_ROW_ID, description="Skip this many first (with `limit`: pages).")] = 0,
 ) -> list[SubmissionOut]:
+    """Ordered by student, then attempt; `limit` and `offset` page through a large class."""
     if user.role == Role.STUDENT:
         if student is not None and student != user.id:
             raise Forbidden("Students see only their own submissions.")
@@ -209,7 +218,7 @@ def list_submissions(
     references: dict[str | None, dict[str, Any]] = {}
     return [
         to_out(s, viewer_role=user.role, assignment=assignment, problem_set=problem_set, references=references)
-        for s in service.list_submissions(session, assignment=assignment, student=student)
+        for s in service.list_submissions(session, assignment=assignment, student=student, limit=limit, offset=offset)
     ]
 
 

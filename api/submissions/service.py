@@ -318,12 +318,18 @@ def _refusal(
     }
 
 
-def list_submissions(session: Session, *, assignment: Assignment, student: str | None = None) -> list[Submission]:
+def list_submissions(
+    session: Session, *, assignment: Assignment, student: str | None = None, limit: int | None = None, offset: int = 0
+) -> list[Submission]:
+    """By student, then attempt: an order that is unique, so pages (``limit``, ``offset``) neither
+    repeat nor skip a submission."""
     query = (
         select(Submission)
         .where(Submission.assignment_id == assignment.id)
         .options(selectinload(Submission.earlier_grades))
         .order_by(Submission.student_id, Submission.attempt)
+        .offset(offset)
+        .limit(limit)
     )
     if student is not None:
         query = query.where(Submission.student_id == student)

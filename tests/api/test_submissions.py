@@ -174,3 +174,25 @@ def test_listing_and_reading_submissions(client, course) -> None:
     assert client.get(f"/api/v1/submissions/{mine['id']}", headers=second_headers).status_code == 403
     assert client.get(f"/api/v1/submissions/{mine['id']}", headers=course.instructor).json()["reference"]
     assert client.get("/api/v1/submissions/999999999", headers=course.instructor).status_code == 404
+
+
+def test_the_submissions_list_pages_in_a_stable_order(client, course) -> None:
+    aid = course.assignment()
+    students = course.students(2)
+    for _, headers in students:
+        for _ in range(3):
+            assert course.submit(aid, headers, RIGHT).status_code == 201
+    url = f"/api/v1/assignments/{aid}/submissions"
+    everything = client.get(url, headers=course.instructor).json()
+    order = [(s["student"], s["attempt"]) for s in everything]
+    assert len(order) == 6 and order == sorted(order)
+    pages = [
+        client.get(url, params={"limit": 4, "offset": offset}, headers=course.instructor).json() for offset in (0, 4, 8)
+    ]
+    assert [len(page) for page in pages] == [4, 2, 0]
+    assert [s["id"] for page in pages for s in page] == [s["id"] for s in everything]
+    own = client.get(url, params={"limit": 2, "offset": 1}, headers=students[0][1]).json()
+    assert [(s["student"], s["attempt"]) for s in own] == [(students[0][0], 2), (students[0][0], 3)]
+    for bad in ({"limit": 0}, {"limit": 1001}, {"offset": -1}, {"limit": "x"}):
+        response = client.get(url, params=bad, headers=course.instructor)
+        assert response.status_code == 422, bad
