@@ -322,6 +322,8 @@ async def measure(
                 health_rate = report(f"round {number}: /health", health_tally, elapsed, 200)
                 print(f"round {number}: service CPU per /health: {_per_request(spent, health_tally)}", flush=True)
                 print(f"round {number}: machine CPU besides the bench's processes: {other.shares()}", flush=True)
+                if health_rate:
+                    print(f"round {number}: ratio {submissions / health_rate:.2f}", flush=True)
             rounds.append((submissions, health_rate))
     finally:
         for _, writer in connections:
