@@ -37,7 +37,8 @@ BUSY_TIMEOUT_MS = 30_000
 
 def make_engine(settings: Settings, *, for_migrations: bool = False) -> Engine:
     """The engine of the service; ``for_migrations`` leaves SQLite's foreign keys off, because a batch
-    migration re-creates tables and must not cascade deletes while it copies them."""
+    migration re-creates tables and must not cascade deletes while it copies them, and PostgreSQL's
+    statements without a time limit."""
     if settings.is_sqlite:
         engine = create_engine(
             settings.database_url,
@@ -52,18 +53,28 @@ def make_engine(settings: Settings, *, for_migrations: bool = False) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
-        connect_args=_connect_args(settings.database_url),
+        connect_args=_connect_args(settings.database_url, statement_timeout=not for_migrations),
     )
 
 
 #: Seconds to wait for PostgreSQL to accept a connection. Without a limit, a database host that
 #: stops answering (rather than refusing) would hold each request, and its database slot, forever.
 CONNECT_TIMEOUT_SECONDS = 10
+#: Longest a statement may run or wait for a lock (a migration or an administrator holding a table):
+#: the request then fails (503) instead of holding its database slot. Far above any statement's need.
+STATEMENT_TIMEOUT_MS = 30_000
 
 
-def _connect_args(url: str | URL) -> dict[str, Any]:
-    """A connect timeout, unless the URL sets its own."""
-    return {} if "connect_timeout" in make_url(url).query else {"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+def _connect_args(url: str | URL, *, statement_timeout: bool = True) -> dict[str, Any]:
+    """A connect timeout and a statement timeout, unless the URL sets its own (``connect_timeout``,
+    ``options``). Migrations get no statement timeout: rebuilding a large table may take longer."""
+    query = make_url(url).query
+    args: dict[str, Any] = {}
+    if "connect_timeout" not in query:
+        args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+    if statement_timeout and "options" not in query:
+        args["options"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
+    return args
 
 
 def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:

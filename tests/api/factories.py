@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
@@ -11,6 +13,20 @@ from sqlalchemy.orm import Session
 
 from api.models import Role
 from api.users.service import create_user
+
+Outcome = TypeVar("Outcome")
+
+
+def within(seconds: float, call: Callable[[], Outcome]) -> Outcome:
+    """``call()``'s result, failing the test if it takes longer: a request that hangs must fail its
+    test, not stall the whole run (the call goes on in a daemon thread, which does not block exit)."""
+    outcome: list[Outcome] = []
+    worker = threading.Thread(target=lambda: outcome.append(call()), daemon=True)
+    worker.start()
+    worker.join(timeout=seconds)
+    assert not worker.is_alive(), f"still waiting after {seconds} s"
+    assert outcome, "the call raised (see the thread's traceback above)"
+    return outcome[0]
 
 
 def unique(prefix: str) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from factories import unique
+from factories import unique, within
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -194,3 +194,47 @@ def test_connections_the_database_dropped_are_replaced_without_an_error(client, 
     assert submitted.json()["attempt"] == 2
     assert client.get(f"/api/v1/assignments/{aid}/gradebook", headers=course.instructor).status_code == 200
     assert client.get("/health").json() == {"status": "ok", "database": "ok"}
+
+
+@pytest.mark.only_backend("postgresql")
+def test_a_statement_that_waits_too_long_is_a_503_not_a_hang(
+    shared_bank, course, database_url, monkeypatch, request
+) -> None:
+    """While something else holds the submissions table (a migration, an administrator), a
+    submission waits at most the statement timeout and is told to retry; the slot is freed."""
+    import psycopg
+    from fastapi.testclient import TestClient
+    from sqlalchemy.engine import make_url
+
+    from api import db
+    from api.app import create_app
+    from api.config import Settings
+
+    aid = course.assignment()
+    _, headers = course.student()
+    monkeypatch.setattr(db, "STATEMENT_TIMEOUT_MS", 1000)
+    app = create_app(Settings(database_url=database_url), bank=shared_bank)
+    request.addfinalizer(app.state.engine.dispose)
+    request.addfinalizer(app.state.autocommit_engine.dispose)
+    impatient = TestClient(app)
+    url = make_url(database_url)
+    with psycopg.connect(
+        host=url.query["host"], port=int(url.query["port"]), user=url.username, dbname=url.database
+    ) as holder:
+        holder.execute("LOCK TABLE submissions IN ACCESS EXCLUSIVE MODE")
+        response = within(
+            30,
+            lambda: impatient.post(
+                f"/api/v1/assignments/{aid}/submissions",
+                json={"answers": {"ex4.conv1_params": "3640"}},
+                headers=headers,
+            ),
+        )
+        assert response.status_code == 503, response.text
+        holder.rollback()
+    assert (
+        impatient.post(
+            f"/api/v1/assignments/{aid}/submissions", json={"answers": {"ex4.conv1_params": "3640"}}, headers=headers
+        ).status_code
+        == 201
+    )
