@@ -52,7 +52,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     engine = make_engine(settings)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.autocommit_engine = autocommit(engine)
+    app.state.autocommit_engine = autocommit(engine, settings)
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.bank = bank or Bank(check_every=BANK_CHECK_SECONDS)
     errors.install(app)

@@ -35,6 +35,9 @@ class Settings(BaseModel):
     ``GRADER_DB_POOL_SIZE``     connections kept open per process (PostgreSQL; submissions
                                 have DB_CONCURRENCY more of their own); default 10
     ``GRADER_DB_MAX_OVERFLOW``  extra connections under load; default 20
+    ``GRADER_DB_STATEMENT_``    longest a PostgreSQL statement may run or wait for a lock, in
+    ``TIMEOUT_MS``              ms (503 past it); default 30000; 0: no limit (e.g. behind a
+                                PgBouncer that refuses the ``options`` startup parameter)
     ==========================  ==============================================================
     """
 
@@ -44,6 +47,7 @@ class Settings(BaseModel):
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=20, ge=0, le=500)
+    db_statement_timeout_ms: int = Field(default=30_000, ge=0, le=24 * 3600 * 1000)
 
     @field_validator("database_url")
     @classmethod
@@ -84,6 +88,7 @@ class Settings(BaseModel):
             ("max_body_bytes", "GRADER_MAX_BODY_BYTES"),
             ("db_pool_size", "GRADER_DB_POOL_SIZE"),
             ("db_max_overflow", "GRADER_DB_MAX_OVERFLOW"),
+            ("db_statement_timeout_ms", "GRADER_DB_STATEMENT_TIMEOUT_MS"),
         ):
             if env.get(variable):
                 values[field] = env[variable]

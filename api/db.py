@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import URL, Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -53,27 +53,26 @@ def make_engine(settings: Settings, *, for_migrations: bool = False) -> Engine:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         pool_pre_ping=True,
-        connect_args=_connect_args(settings.database_url, statement_timeout=not for_migrations),
+        connect_args=_connect_args(settings, statement_timeout=not for_migrations),
     )
 
 
 #: Seconds to wait for PostgreSQL to accept a connection. Without a limit, a database host that
 #: stops answering (rather than refusing) would hold each request, and its database slot, forever.
 CONNECT_TIMEOUT_SECONDS = 10
-#: Longest a statement may run or wait for a lock (a migration or an administrator holding a table):
-#: the request then fails (503) instead of holding its database slot. Far above any statement's need.
-STATEMENT_TIMEOUT_MS = 30_000
 
 
-def _connect_args(url: str | URL, *, statement_timeout: bool = True) -> dict[str, Any]:
-    """A connect timeout and a statement timeout, unless the URL sets its own (``connect_timeout``,
-    ``options``). Migrations get no statement timeout: rebuilding a large table may take longer."""
-    query = make_url(url).query
+def _connect_args(settings: Settings, *, statement_timeout: bool = True) -> dict[str, Any]:
+    """A connect timeout, and the statement timeout of the settings (a statement, or a wait for a
+    lock held by a migration or an administrator, must not hold a request's database slot for
+    long), unless the URL sets its own (``connect_timeout``, ``options``). Migrations get no
+    statement timeout: rebuilding a large table may take longer."""
+    query = make_url(settings.database_url).query
     args: dict[str, Any] = {}
     if "connect_timeout" not in query:
         args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
-    if statement_timeout and "options" not in query:
-        args["options"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
+    if statement_timeout and settings.db_statement_timeout_ms and "options" not in query:
+        args["options"] = f"-c statement_timeout={settings.db_statement_timeout_ms}"
     return args
 
 
@@ -97,7 +96,7 @@ def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(SQLITE_WRITE, False) else "BEGIN")
 
 
-def autocommit(engine: Engine) -> Engine:
+def autocommit(engine: Engine, settings: Settings) -> Engine:
     """An engine committing every statement by itself (see the module), not pinging its
     connections before use: take them with :func:`read_first`.
 
@@ -114,7 +113,7 @@ def autocommit(engine: Engine) -> Engine:
         pool_size=DB_CONCURRENCY,
         max_overflow=0,
         pool_pre_ping=False,
-        connect_args=_connect_args(engine.url),
+        connect_args=_connect_args(settings),
     )
 
 

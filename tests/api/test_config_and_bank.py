@@ -20,6 +20,23 @@ def test_defaults_and_environment() -> None:
     assert settings.database_url == "postgresql+psycopg://u:p@db/grader"
     assert settings.max_body_bytes == 2048 and not settings.is_sqlite
     assert Settings.from_env({"DATABASE_URL": "postgres://h/d"}).database_url == "postgresql+psycopg://h/d"
+    assert Settings.from_env({}).db_statement_timeout_ms == 30_000
+    assert Settings.from_env({"GRADER_DB_STATEMENT_TIMEOUT_MS": "0"}).db_statement_timeout_ms == 0
+
+
+def test_postgresql_connections_carry_the_timeouts() -> None:
+    """What psycopg is given: the statement timeout as a startup option, unless the settings turn it
+    off, the URL sets its own options, or the engine is for migrations."""
+    from api.db import _connect_args
+
+    url = "postgresql://u@h/d"
+    assert _connect_args(Settings(database_url=url)) == {
+        "connect_timeout": 10,
+        "options": "-c statement_timeout=30000",
+    }
+    assert _connect_args(Settings(database_url=url, db_statement_timeout_ms=0)) == {"connect_timeout": 10}
+    assert _connect_args(Settings(database_url=url), statement_timeout=False) == {"connect_timeout": 10}
+    assert _connect_args(Settings(database_url=url + "?options=-c%20search_path%3Dx&connect_timeout=3")) == {}
 
 
 @pytest.mark.parametrize(
@@ -29,6 +46,7 @@ def test_defaults_and_environment() -> None:
         {"GRADER_MAX_BODY_BYTES": "10"},
         {"DATABASE_URL": "   "},
         {"GRADER_DB_POOL_SIZE": "2", "GRADER_DB_MAX_OVERFLOW": "0"},
+        {"GRADER_DB_STATEMENT_TIMEOUT_MS": "-1"},
     ],
 )
 def test_invalid_environment_is_refused(environ) -> None:

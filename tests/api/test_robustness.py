@@ -197,23 +197,19 @@ def test_connections_the_database_dropped_are_replaced_without_an_error(client, 
 
 
 @pytest.mark.only_backend("postgresql")
-def test_a_statement_that_waits_too_long_is_a_503_not_a_hang(
-    shared_bank, course, database_url, monkeypatch, request
-) -> None:
+def test_a_statement_that_waits_too_long_is_a_503_not_a_hang(shared_bank, course, database_url, request) -> None:
     """While something else holds the submissions table (a migration, an administrator), a
     submission waits at most the statement timeout and is told to retry; the slot is freed."""
     import psycopg
     from fastapi.testclient import TestClient
     from sqlalchemy.engine import make_url
 
-    from api import db
     from api.app import create_app
     from api.config import Settings
 
     aid = course.assignment()
     _, headers = course.student()
-    monkeypatch.setattr(db, "STATEMENT_TIMEOUT_MS", 1000)
-    app = create_app(Settings(database_url=database_url), bank=shared_bank)
+    app = create_app(Settings(database_url=database_url, db_statement_timeout_ms=1000), bank=shared_bank)
     request.addfinalizer(app.state.engine.dispose)
     request.addfinalizer(app.state.autocommit_engine.dispose)
     impatient = TestClient(app)
