@@ -1,6 +1,7 @@
 """The demo course of ``grader serve --demo``: one instructor, three students, one assignment per
 built-in problem set. Loading it again creates nothing twice; it re-issues the demo accounts'
-tokens (tokens are stored only as hashes, so the old ones cannot be shown again)."""
+tokens (tokens are stored only as hashes, so the old ones cannot be shown again) and puts a dropped
+demo student back on the roster."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ def load_demo(session: Session, *, bank: dict[str, ProblemSet], now: datetime | 
             user = User(id=user_id, name=name, role=role.value, email=f"{user_id}@example.edu")
             session.add(user)
             session.flush()
+        user.on_roster = True  # a demo student dropped meanwhile is back
         revoke_tokens(session, user=user)
         tokens[user_id] = issue_token(session, user=user)
     instructor = session.get(User, INSTRUCTOR[0])

@@ -29,8 +29,10 @@ def chosen_attempt(submissions: list[Submission], policy: str) -> Submission | N
 
 
 def gradebook(session: Session, *, assignment: Assignment, keys: list[str]) -> dict[str, Any]:
-    """Every student on the roster, with or without submissions."""
-    students = list(session.scalars(select(User).where(User.role == Role.STUDENT).order_by(User.id)))
+    """Every student on the roster, with or without submissions (dropped students are not)."""
+    students = list(
+        session.scalars(select(User).where(User.role == Role.STUDENT, User.on_roster.is_(True)).order_by(User.id))
+    )
     by_student: dict[str, list[Submission]] = {}
     for submission in list_submissions(session, assignment=assignment):
         by_student.setdefault(submission.student_id, []).append(submission)

@@ -169,7 +169,7 @@ def _submitter_query() -> Any:
                 ASSIGNMENTS, ASSIGNMENTS.c.id == bindparam("assignment_id")
             )
         )
-        .where(tokens.c.token_hash == bindparam("token_hash"))
+        .where(tokens.c.token_hash == bindparam("token_hash"), USERS.c.on_roster.is_(True))
     )
 
 

@@ -1,8 +1,9 @@
-"""``POST /students``: the roster import; ``POST /students/{id}/token``: a lost token replaced."""
+"""``POST /students``: the roster import; ``POST /students/{id}/token``: a lost token replaced;
+``DELETE /students/{id}``: a student dropped from the roster."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from api.deps import ID_PATTERN, InstructorUser, SessionDep
 from api.errors import NotFound
@@ -45,3 +46,19 @@ def replace_student_token(student_id: str, session: SessionDep, _instructor: Ins
         raise NotFound(f"No student {student_id!r}.")
     student, token = service.replace_token(session, user_id=student_id, role=Role.STUDENT)
     return TokenOut(id=student.id, token=token)
+
+
+@router.delete(
+    "/students/{student_id}",
+    status_code=204,
+    summary="Drop a student from the roster (their submissions are kept)",
+    responses={404: {"description": "No such student"}},
+)
+def drop_student(student_id: str, session: SessionDep, _instructor: InstructorUser) -> Response:
+    """The student's tokens stop working and they leave the gradebook; their submissions stay, for
+    the record (the submissions list, statistics and regrades still include them). Dropping again
+    changes nothing; importing the student again brings them back with a new token."""
+    if not ID_PATTERN.fullmatch(student_id):
+        raise NotFound(f"No student {student_id!r}.")
+    service.drop_student(session, student_id=student_id)
+    return Response(status_code=204)

@@ -45,12 +45,29 @@ def replace_token(session: Session, *, user_id: str, role: Role | None = None) -
     user = session.get(User, user_id, with_for_update=True)
     if user is None or (role is not None and user.role != role):
         raise NotFound(f"No {role.value if role else 'account'} {user_id!r}.")
+    if not user.on_roster:
+        raise NotFound(f"Student {user_id!r} was dropped from the roster; importing them again brings them back.")
     revoke_tokens(session, user=user)
     return user, issue_token(session, user=user)
 
 
+def drop_student(session: Session, *, student_id: str) -> User:
+    """Takes a student off the roster: their tokens stop working and they leave the gradebook; their
+    submissions stay, for the record (regrades and statistics still see them). Dropping a dropped
+    student changes nothing; importing them again brings them back with a new token."""
+    user = session.get(User, student_id, with_for_update=True)
+    if user is None or user.role != Role.STUDENT:
+        raise NotFound(f"No student {student_id!r}.")
+    revoke_tokens(session, user=user)
+    user.on_roster = False
+    session.flush()
+    return user
+
+
 def authenticate(session: Session, *, token: str) -> User | None:
-    return session.scalar(select(User).join(ApiToken).where(ApiToken.token_hash == hash_token(token)))
+    return session.scalar(
+        select(User).join(ApiToken).where(ApiToken.token_hash == hash_token(token), User.on_roster.is_(True))
+    )
 
 
 def free_id(session: Session, *, name: str) -> str:
@@ -78,7 +95,8 @@ def create_user(
 
 def import_roster(session: Session, *, students: list[tuple[str, str, str | None]]) -> list[Issued]:
     """Students by (id, name, email). New ones get a token; known ones get their name and email
-    updated and no new token (tokens are shown once). An instructor's id is a :class:`Conflict`."""
+    updated and no new token (tokens are shown once), unless they had been dropped: they are back on
+    the roster with a new token (dropping revoked theirs). An instructor's id is a :class:`Conflict`."""
     ids = [student_id for student_id, _, _ in students]
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
@@ -92,7 +110,9 @@ def import_roster(session: Session, *, students: list[tuple[str, str, str | None
         if student_id in existing:
             user = existing[student_id]
             user.name, user.email = name, email
-            result.append(Issued(user, None, created=False))
+            returning = not user.on_roster
+            user.on_roster = True
+            result.append(Issued(user, issue_token(session, user=user) if returning else None, created=False))
         else:
             result.append(create_user(session, name=name, role=Role.STUDENT, user_id=student_id, email=email))
     session.flush()

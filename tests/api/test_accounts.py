@@ -131,3 +131,38 @@ def test_two_replacements_at_once_leave_one_token(course, engine) -> None:
     with Session(engine) as session:
         stored = session.scalars(select(ApiToken.token_hash).where(ApiToken.user_id == student_id)).all()
     assert len(tokens) == 1 and stored == [hash_token(tokens[0])] and tokens[0] != first_token
+
+
+def test_a_dropped_student_keeps_their_submissions_but_loses_access_and_the_gradebook_row(client, course) -> None:
+    aid = course.assignment()
+    (dropped, headers), (stays, _) = course.students(2)
+    assert course.submit(aid, headers, {"ex4.conv1_params": "3640"}).status_code == 201
+    assert client.delete(f"/api/v1/students/{dropped}", headers=course.instructor).status_code == 204
+    assert client.delete(f"/api/v1/students/{dropped}", headers=course.instructor).status_code == 204  # again: same
+    assert client.get("/api/v1/assignments", headers=headers).status_code == 401
+    assert course.submit(aid, headers, {"ex4.conv1_params": "3640"}).status_code == 401
+    book = client.get(f"/api/v1/assignments/{aid}/gradebook", headers=course.instructor).json()
+    listed = {row["student"] for row in book["students"]}
+    assert stays in listed and dropped not in listed
+    kept = client.get(f"/api/v1/assignments/{aid}/submissions?student={dropped}", headers=course.instructor).json()
+    assert [s["attempt"] for s in kept] == [1]
+    replaced = client.post(f"/api/v1/students/{dropped}/token", headers=course.instructor)
+    assert replaced.status_code == 404 and "dropped" in replaced.json()["detail"]
+    # importing them again brings them back, with a new token (theirs were revoked)
+    roster = {"students": [{"id": dropped, "name": "Back"}]}
+    back = client.post("/api/v1/students", json=roster, headers=course.instructor)
+    returned = back.json()["students"][0]
+    assert (returned["created"], bool(returned["token"])) == (False, True)
+    assert client.get("/api/v1/assignments", headers=auth(returned["token"])).status_code == 200
+    assert course.submit(aid, auth(returned["token"]), {"ex4.conv1_params": "3640"}).json()["attempt"] == 2
+    book = client.get(f"/api/v1/assignments/{aid}/gradebook", headers=course.instructor).json()
+    assert dropped in {row["student"] for row in book["students"]}
+
+
+def test_dropping_needs_a_student(client, course, engine) -> None:
+    with Session(engine) as session:
+        instructor_id = session.scalars(select(User.id).where(User.role == "instructor")).first()
+    for target in ("no-such-student", instructor_id, "bad id!"):
+        response = client.delete(f"/api/v1/students/{target}", headers=course.instructor)
+        assert response.status_code == 404, target
+    assert client.get("/api/v1/assignments", headers=course.instructor).status_code == 200

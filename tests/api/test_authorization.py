@@ -30,7 +30,8 @@ def _none() -> None:
 
 # (method, path template, body factory, expected status per caller: none, bad, student, other, instructor)
 # {a}: an assignment both students can see; {s}: a submission of "student" (not of "other");
-# {r}: a student who is none of the callers (replacing a caller's token would revoke it for later rows).
+# {r}: a student who is none of the callers (replacing a caller's token would revoke it for later rows);
+# {d}: another such student, to drop from the roster.
 TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, int, int, int, int]]] = [
     # open to anyone
     ("GET", "/health", _none, (200, 200, 200, 200, 200)),
@@ -38,6 +39,7 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, int, int, int, int]]] 
     ("GET", "/api/v1/problem-sets", _none, (401, 401, 403, 403, 200)),
     ("POST", "/api/v1/students", _roster, (401, 401, 403, 403, 200)),
     ("POST", "/api/v1/students/{r}/token", _none, (401, 401, 403, 403, 200)),
+    ("DELETE", "/api/v1/students/{d}", _none, (401, 401, 403, 403, 204)),
     ("POST", "/api/v1/assignments", _assignment, (401, 401, 403, 403, 201)),
     ("GET", "/api/v1/assignments/{a}/gradebook", _none, (401, 401, 403, 403, 200)),
     ("GET", "/api/v1/assignments/{a}/stats", _none, (401, 401, 403, 403, 200)),
@@ -57,7 +59,7 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, int, int, int, int]]] 
 @pytest.fixture(scope="module")
 def world(course) -> dict[str, Any]:
     assignment = course.assignment()
-    (_, student), (_, other), (bystander, _) = course.students(3)
+    (_, student), (_, other), (bystander, _), (droppable, _) = course.students(4)
     submission = course.submit(assignment, student, RIGHT).json()["id"]
     headers = {
         "none": {},
@@ -66,13 +68,13 @@ def world(course) -> dict[str, Any]:
         "other": other,
         "instructor": course.instructor,
     }
-    return {"a": assignment, "s": submission, "r": bystander, "headers": headers}
+    return {"a": assignment, "s": submission, "r": bystander, "d": droppable, "headers": headers}
 
 
 @pytest.mark.parametrize(("method", "path", "body", "expected"), TABLE, ids=[f"{m} {p}" for m, p, _, _ in TABLE])
 @pytest.mark.parametrize("caller", CALLERS)
 def test_status_by_caller(client, world, caller, method, path, body, expected) -> None:
-    url = path.format(a=world["a"], s=world["s"], r=world["r"])
+    url = path.format(a=world["a"], s=world["s"], r=world["r"], d=world["d"])
     response = client.request(method, url, json=body(), headers=world["headers"][caller])
     assert response.status_code == expected[CALLERS.index(caller)], response.text
     if response.status_code >= 400:
@@ -84,10 +86,10 @@ def test_status_by_caller(client, world, caller, method, path, body, expected) -
 @pytest.mark.parametrize("caller", ["student", "instructor"])
 @pytest.mark.parametrize(
     ("method", "path"),
-    [(m, p) for m, p, _, _ in TABLE if "{a}" in p or "{s}" in p or "{r}" in p],
+    [(m, p) for m, p, _, _ in TABLE if any(f"{{{name}}}" in p for name in "asrd")],
 )
 def test_unknown_ids_are_404(client, world, caller, method, path) -> None:
-    url = path.format(a="no-such-assignment", s="987654321", r="no-such-student")
+    url = path.format(a="no-such-assignment", s="987654321", r="no-such-student", d="no-such-student")
     body = _answers() if method == "POST" else None
     response = client.request(method, url, json=body, headers=world["headers"][caller])
     # a student asking for an instructor's endpoint learns only that it is forbidden
@@ -98,7 +100,7 @@ def test_unknown_ids_are_404(client, world, caller, method, path) -> None:
 
 def test_the_table_covers_every_endpoint(app) -> None:
     routes = {(method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item}
-    names = {"{a}": "{assignment_id}", "{s}": "{submission_id}", "{r}": "{student_id}"}
+    names = {"{a}": "{assignment_id}", "{s}": "{submission_id}", "{r}": "{student_id}", "{d}": "{student_id}"}
     table = set()
     for method, path, _, _ in TABLE:
         for placeholder, name in names.items():

@@ -46,3 +46,20 @@ def test_migration_files_are_named_by_date_and_slug() -> None:
     assert names
     for name in names:
         assert name[:10].replace("_", "").isdigit() and name[10] == "-", name
+
+
+def test_students_stored_before_0002_are_on_the_roster_after_it(migration_engine) -> None:
+    from sqlalchemy import text
+
+    migrate.downgrade(migration_engine, "0001_initial")
+    student = "migrated-student"
+    with migration_engine.begin() as connection:
+        connection.execute(
+            text("INSERT INTO users (id, name, role, created_at) VALUES (:id, 'M', 'student', CURRENT_TIMESTAMP)"),
+            {"id": student},
+        )
+    migrate.upgrade(migration_engine)
+    with migration_engine.connect() as connection:
+        on_roster = connection.execute(text("SELECT on_roster FROM users WHERE id = :id"), {"id": student}).scalar()
+    assert on_roster == 1  # True on PostgreSQL, 1 on SQLite
+    assert _diff(migration_engine) == []

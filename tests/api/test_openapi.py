@@ -7,6 +7,7 @@ CONTRACT = {
     ("get", "/api/v1/problem-sets"),
     ("post", "/api/v1/students"),
     ("post", "/api/v1/students/{student_id}/token"),  # an addition to the contract
+    ("delete", "/api/v1/students/{student_id}"),  # an addition to the contract
     ("post", "/api/v1/assignments"),
     ("get", "/api/v1/assignments"),
     ("get", "/api/v1/assignments/{assignment_id}"),
