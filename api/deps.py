@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.assignments.service import Terms
 from api.bank import Bank
-from api.config import DB_CONCURRENCY, Settings
+from api.config import DB_CONCURRENCY
 from api.db import READS_ONLY, SQLITE_WRITE
 from api.errors import Forbidden, NotAuthenticated, NotFound
 from api.models import Assignment, Role, Submission, User
@@ -89,17 +89,12 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 # cost more than the work itself under load (``bench/service.py``).
 
 
-async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings
-
-
 async def get_bank(request: Request) -> dict[str, ProblemSet]:
     """The bank; looking for changed set files is a few ``stat`` calls at most once a second."""
     bank: Bank = request.app.state.bank
     return bank.sets()
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
 BankDep = Annotated[dict[str, ProblemSet], Depends(get_bank)]
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `grader users create` or the roster import.")

@@ -182,14 +182,19 @@ def busy_jiffies() -> int:
     return user + nice + system + irq + softirq + steal
 
 
+def _ticks(pid: int | str) -> int:
+    """CPU time (user + system) of one process so far, in clock ticks; OSError if it is gone."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
 def process_jiffies() -> int:
     """CPU time charged to the processes alive now (clock ticks)."""
     total = 0
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                total += int(fields[11]) + int(fields[12])  # utime, stime
+                total += _ticks(entry.name)
             except (OSError, ValueError):
                 continue
     return total
@@ -204,8 +209,7 @@ def tree_jiffies(roots: list[int]) -> int:
             continue
         seen.add(pid)
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])  # utime, stime
+            total += _ticks(pid)
             pending += [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
         except (OSError, ValueError):
             continue

@@ -126,7 +126,7 @@ def grade_record(problem_set: ProblemSet, submission: Submission) -> dict[str, A
         "set": problem_set.id,
         "score": graded.score,
         "max_score": graded.max_score,
-        "parts": {key: part.to_json() for key, part in graded.parts.items()},
+        "parts": graded.parts_json(),
     }
     if graded.unknown_keys:
         record["unknown_keys"] = list(graded.unknown_keys)

@@ -67,12 +67,15 @@ class GradedSubmission:
     def unreadable(self) -> list[str]:
         return [key for key, part in self.parts.items() if part.status is Status.INVALID]
 
+    def parts_json(self) -> dict[str, dict[str, Any]]:
+        return {key: part.to_json() for key, part in self.parts.items()}
+
     def to_json(self) -> dict[str, Any]:
         return {
             "set": self.set_id,
             "score": self.score,
             "max_score": self.max_score,
-            "parts": {key: part.to_json() for key, part in self.parts.items()},
+            "parts": self.parts_json(),
             "unknown_keys": list(self.unknown_keys),
         }
 

@@ -18,7 +18,6 @@ from problems.variants import MAX_DRAWS, Draw, draw_params, seeded
 
 SPEC = TypeAdapter(AnyProblem)
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
-SHAPE_KINDS = (AnswerKind.SHAPE, AnswerKind.SHAPE_LIST)
 
 
 class SolveError(ValueError):

@@ -28,14 +28,19 @@ def chosen_attempt(submissions: list[Submission], policy: str) -> Submission | N
     return max(submissions, key=lambda s: (s.score, -s.attempt))
 
 
+def _by_student(submissions: list[Submission]) -> dict[str, list[Submission]]:
+    grouped: dict[str, list[Submission]] = {}
+    for submission in submissions:
+        grouped.setdefault(submission.student_id, []).append(submission)
+    return grouped
+
+
 def gradebook(session: Session, *, assignment: Assignment, keys: list[str]) -> dict[str, Any]:
     """Every student on the roster, with or without submissions (dropped students are not)."""
     students = list(
         session.scalars(select(User).where(User.role == Role.STUDENT, User.on_roster.is_(True)).order_by(User.id))
     )
-    by_student: dict[str, list[Submission]] = {}
-    for submission in list_submissions(session, assignment=assignment):
-        by_student.setdefault(submission.student_id, []).append(submission)
+    by_student = _by_student(list_submissions(session, assignment=assignment))
     rows = []
     for student in students:
         mine = by_student.get(student.id, [])
@@ -94,10 +99,7 @@ def statistics(session: Session, *, assignment: Assignment, keys: list[str], cou
     the count per mistake code."""
     submissions = list_submissions(session, assignment=assignment)
     if counted:
-        by_student: dict[str, list[Submission]] = {}
-        for submission in submissions:
-            by_student.setdefault(submission.student_id, []).append(submission)
-        chosen = (chosen_attempt(attempts, assignment.grade_policy) for attempts in by_student.values())
+        chosen = (chosen_attempt(attempts, assignment.grade_policy) for attempts in _by_student(submissions).values())
         submissions = [submission for submission in chosen if submission is not None]
     stats: dict[str, Any] = {}
     for key in keys:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Integer, Table, bindparam, case, func, select, true
+from sqlalchemy import Connection, Integer, Select, Table, bindparam, case, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -143,16 +143,7 @@ def _submitter_query() -> Any:
     terms = ASSIGNMENTS.c
     # Counted only under a limit (the database runs a subquery in a CASE only when its branch is
     # taken): without one a student's attempts are unbounded, and so would be the count.
-    used = case(
-        (
-            terms.max_attempts.is_not(None),
-            select(func.count())
-            .select_from(SUBMISSIONS)
-            .where(SUBMISSIONS.c.assignment_id == terms.id, SUBMISSIONS.c.student_id == USERS.c.id)
-            .scalar_subquery(),
-        ),
-        else_=0,
-    )
+    used = case((terms.max_attempts.is_not(None), _attempts(terms.id, USERS.c.id).scalar_subquery()), else_=0)
     return (
         select(
             USERS.c.id,
@@ -228,7 +219,7 @@ def submit(
         "idempotency_key": idempotency_key,
         "request_hash": request_hash,
         "answers": answers,
-        "parts": {key: part.to_json() for key, part in graded.parts.items()},
+        "parts": graded.parts_json(),
         "score": graded.score,
         "max_score": graded.max_score,
         "set_version": problem_set.version,
@@ -286,15 +277,17 @@ def _insert_unless_taken(dialect: str, names: tuple[str, ...], *, limited: bool)
     )
 
 
-def _used(connection: Connection, assignment_id: str, student_id: str) -> int:
+def _attempts(assignment_id: Any, student_id: Any) -> Select[tuple[int]]:
+    """How many submissions a student stored for an assignment (values or columns)."""
     return (
-        connection.scalar(
-            select(func.count())
-            .select_from(SUBMISSIONS)
-            .where(SUBMISSIONS.c.assignment_id == assignment_id, SUBMISSIONS.c.student_id == student_id)
-        )
-        or 0
+        select(func.count())
+        .select_from(SUBMISSIONS)
+        .where(SUBMISSIONS.c.assignment_id == assignment_id, SUBMISSIONS.c.student_id == student_id)
     )
+
+
+def _used(connection: Connection, assignment_id: str, student_id: str) -> int:
+    return connection.scalar(_attempts(assignment_id, student_id)) or 0
 
 
 def _limit_message(assignment: Terms) -> str:
@@ -343,7 +336,7 @@ def regrade(session: Session, *, problem_set: ProblemSet, assignment: Assignment
     for submission in list_submissions(session, assignment=assignment):
         total += 1
         graded = grade_submission(problem_set, submission.answers, student=submission.student_id)
-        parts = {key: part.to_json() for key, part in graded.parts.items()}
+        parts = graded.parts_json()
         if parts == submission.parts and problem_set.version == submission.set_version:
             continue
         changed += 1

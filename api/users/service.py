@@ -42,9 +42,7 @@ def replace_token(session: Session, *, user_id: str, role: Role | None = None) -
 
     The account's row is locked (``FOR UPDATE``; SQLite serializes writers anyway) so that two
     replacements at once leave one token, not one each."""
-    user = session.get(User, user_id, with_for_update=True)
-    if user is None or (role is not None and user.role != role):
-        raise NotFound(f"No {role.value if role else 'account'} {user_id!r}.")
+    user = _locked(session, user_id, role)
     if not user.on_roster:
         raise NotFound(f"Student {user_id!r} was dropped from the roster; importing them again brings them back.")
     revoke_tokens(session, user=user)
@@ -55,12 +53,18 @@ def drop_student(session: Session, *, student_id: str) -> User:
     """Takes a student off the roster: their tokens stop working and they leave the gradebook; their
     submissions stay, for the record (regrades and statistics still see them). Dropping a dropped
     student changes nothing; importing them again brings them back with a new token."""
-    user = session.get(User, student_id, with_for_update=True)
-    if user is None or user.role != Role.STUDENT:
-        raise NotFound(f"No student {student_id!r}.")
+    user = _locked(session, student_id, Role.STUDENT)
     revoke_tokens(session, user=user)
     user.on_roster = False
     session.flush()
+    return user
+
+
+def _locked(session: Session, user_id: str, role: Role | None) -> User:
+    """The account, its row locked for this transaction; :class:`NotFound` if none is in ``role``."""
+    user = session.get(User, user_id, with_for_update=True)
+    if user is None or (role is not None and user.role != role):
+        raise NotFound(f"No {role.value if role else 'account'} {user_id!r}.")
     return user
 
 
