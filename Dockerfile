@@ -25,6 +25,7 @@ COPY migrations ./migrations
 COPY problems ./problems
 COPY grader ./grader
 COPY api ./api
+COPY cli ./cli
 COPY docker/entrypoint.sh ./docker/entrypoint.sh
 RUN pip install --no-deps . \
     && chmod 0755 docker/entrypoint.sh \

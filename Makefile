@@ -15,9 +15,10 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(VENV)/bin/grader serve --demo
 
-## test: lint, then every test (solvers against PyTorch included)
+## test: lint and the layers' import contract, then every test (solvers against PyTorch included)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/pytest -n 2
 
 ## bench: batch-grading throughput (100,000 submissions, 1 and 2 workers), then the service's

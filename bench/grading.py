@@ -91,7 +91,7 @@ def grade_with(path: Path, workers: int) -> float:
         [
             sys.executable,
             "-m",
-            "grader.cli",
+            "cli.app",
             "grade",
             str(path),
             "--set",

@@ -32,10 +32,10 @@ import httpx
 
 from bench.grading import styles, wrong
 from grader.engine import preview_submission
+from harness.postgres import PostgresServer, find_bin_dir
+from harness.server import VENV_BIN, ServerProcess, free_port, server_env
 from problems.loader import load_bank
 from problems.render import to_json
-from tests.api.pgserver import PostgresServer, find_bin_dir
-from tests.api.serverproc import VENV_BIN, ServerProcess, free_port, server_env
 
 SET_ID = "rgb-convolution"
 STUDENTS_PER_CLIENT = 4

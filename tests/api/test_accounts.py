@@ -5,13 +5,14 @@ from __future__ import annotations
 import threading
 
 import pytest
-from factories import auth, unique
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.models import ApiToken, User
 from api.users.service import replace_token
 from api.users.tokens import hash_token
+
+from factories import auth, unique
 
 
 def test_health_checks_the_database(client) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+
 from factories import auth, unique
 
 CALLERS = ["none", "bad", "student", "other", "instructor"]

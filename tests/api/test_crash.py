@@ -21,14 +21,15 @@ from typing import Any
 
 import httpx
 import pytest
-from factories import auth, make_instructor
-from serverproc import ServerProcess, free_port
 from sqlalchemy import Engine, select, text
 
 from api.config import Settings
 from api.db import make_engine
 from api.models import EarlierGrade, Submission
+from harness.server import ServerProcess, free_port
 from problems.loader import load_bank
+
+from factories import auth, make_instructor
 
 SET_ID = "conv-pool-basics"
 KEYS = set(load_bank()[SET_ID].answer_keys())

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from factories import within
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.config import Settings
 from api.errors import DATABASE_UNAVAILABLE
+
+from factories import within
 
 # a port nothing listens on: every connection attempt is refused at once
 DOWN = "postgresql://grader@127.0.0.1:9/grader?connect_timeout=2"

@@ -7,12 +7,13 @@ import io
 import shutil
 
 import pytest
-from factories import Course, unique
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.bank import Bank
 from problems.loader import BUILT_IN
+
+from factories import Course, unique
 
 RIGHT = {"ex4.conv1_params": "3640", "ex3.max": "[[9, 7], [8, 6]]"}
 

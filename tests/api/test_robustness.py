@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from factories import unique, within
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from factories import unique, within
 
 JSON = {"content-type": "application/json"}
 KEYS = ["ex1.output", "ex3.max", "ex4.shapes", "ex4.conv1_params", "ex5.params"]

@@ -10,9 +10,9 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 import yaml
-from serverproc import REPOSITORY
 
 from api.config import DB_CONCURRENCY, Settings
+from harness.server import REPOSITORY
 
 DOCKERFILE = (REPOSITORY / "Dockerfile").read_text()
 COMPOSE: dict[str, Any] = yaml.safe_load((REPOSITORY / "docker-compose.yml").read_text())

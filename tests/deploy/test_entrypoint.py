@@ -12,8 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from pgserver import PostgresServer, find_bin_dir
-from serverproc import REPOSITORY, VENV_BIN, ServerProcess, free_port, server_env
+
+from harness.postgres import PostgresServer, find_bin_dir
+from harness.server import REPOSITORY, VENV_BIN, ServerProcess, free_port, server_env
 
 ENTRYPOINT = REPOSITORY / "docker" / "entrypoint.sh"
 

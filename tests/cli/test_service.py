@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 import uvicorn
-from factories import auth, unique
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -18,7 +17,9 @@ from typer.testing import CliRunner
 from api.app import create_app
 from api.config import Settings
 from api.models import Assignment, User
-from grader.cli import app as cli
+from cli.app import app as cli
+
+from factories import auth, unique
 
 runner = CliRunner()
 

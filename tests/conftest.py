@@ -1,17 +1,16 @@
-"""Fixtures of the API tests: every test module runs against SQLite and PostgreSQL.
+"""Fixtures of the tests that use the service (API, command line, deployment): every such test
+module runs against SQLite and PostgreSQL.
 
 Each module gets a freshly migrated database (a SQLite file, or a PostgreSQL database copied
 from a migrated template) and one app; tests in a module share it, so each test makes its own
 students and assignments (see :class:`Course`). The PostgreSQL server is started once per xdist
-worker (``pgserver.PostgresServer``) and only if a module asks for it.
+worker (:class:`harness.postgres.PostgresServer`) and only if a module asks for it.
 """
 
 from __future__ import annotations
 
-import sys
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,11 +25,10 @@ from api.app import create_app  # noqa: E402
 from api.bank import Bank  # noqa: E402
 from api.config import Settings  # noqa: E402
 from api.db import make_engine  # noqa: E402
+from harness.postgres import PostgresServer, find_bin_dir  # noqa: E402
 from problems.loader import load_bank  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).parent))
 from factories import Course, make_instructor, unique  # noqa: E402
-from pgserver import PostgresServer, find_bin_dir  # noqa: E402
 
 BACKENDS = ["sqlite", "postgresql"]
 

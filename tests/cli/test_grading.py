@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from grader.cli import app
+from cli.app import app
 from problems.loader import load_bank
 from problems.render import to_json
 

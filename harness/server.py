@@ -22,7 +22,7 @@ import httpx
 
 #: The virtual environment's scripts (``grader``), put first on the server's PATH.
 VENV_BIN = Path(sys.executable).parent
-REPOSITORY = Path(__file__).resolve().parents[2]
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 
 def free_port() -> int:

@@ -6,7 +6,7 @@ import json
 
 from typer.testing import CliRunner
 
-from grader.cli import app
+from cli.app import app
 
 runner = CliRunner()
 

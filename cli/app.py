@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from grader.commands.grading import check, grade
-from grader.commands.problems import problems_app
-from grader.commands.service import db_app, serve, users_app
+from cli.grading import check, grade
+from cli.problems import problems_app
+from cli.service import db_app, serve, users_app
 
 app = typer.Typer(help="Grade convolutional-network homework.", no_args_is_help=True, add_completion=False)
 app.add_typer(problems_app, name="problems")

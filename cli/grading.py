@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from grader import batch
-from grader.commands.problems import find_set
+from cli import batch
+from cli.problems import find_set
 from grader.engine import grade_submission
 from problems.sets import ProblemSet
 
