@@ -381,8 +381,10 @@ PIECES = [
     "torch.Size(",
 ]
 JUNK = st.one_of(st.text(max_size=300), st.lists(st.sampled_from(PIECES), max_size=400).map("".join))
-#: Per answer, in CPU seconds of this process (wall time would measure the machine's load).
-BUDGET = 0.050
+#: Per answer, in CPU seconds of this process (wall time would measure the machine's load): a bound
+#: that catches runaway work (a parse that backtracks exponentially takes seconds, or never ends),
+#: not a speed test. 50 ms failed on a slow host for a 300-deep ``\\frac`` read in 85 ms.
+BUDGET = 0.5
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
