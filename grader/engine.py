@@ -9,6 +9,7 @@ student's own earlier answers.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from fractions import Fraction
 from typing import Any
@@ -28,6 +29,10 @@ GRADED_CACHE = 50_000
 REMEMBERED_LIST_CHARS = 4_000
 
 Reading = Read | Unreadable | None
+#: Where a part whose grading raised is reported, with its traceback (the application decides
+#: where that goes); the part itself is ``invalid`` and named in ``GradedSubmission.failed``.
+log = logging.getLogger("grader.engine")
+GRADING_FAILED = "This answer could not be graded; ask your instructor to look at it."
 
 
 def grade_submission(
@@ -37,6 +42,7 @@ def grade_submission(
     reference = reference_for(problem_set, student)
     reads = _Reads(reference, answers)
     graded: dict[str, GradedPart] = {}
+    failed: list[str] = []
     for key, part_reference in reference.parts.items():
         raw = answers.get(key)
         remembered = None if part_reference.answer.part.follows else _remembered(key, raw)
@@ -50,14 +56,10 @@ def grade_submission(
                     reference.graded.clear()
                 reference.graded[remembered] = graded[key]
         except Exception:
-            graded[key] = GradedPart(
-                key,
-                0.0,
-                part_reference.answer.part.points,
-                Status.INVALID,
-                "This answer could not be graded; ask your instructor to look at it.",
-            )
-    return GradedSubmission(problem_set.id, graded, _unknown(reference, answers))
+            log.exception("grading %s of set %s (variant %s) failed", key, problem_set.id, student)
+            graded[key] = GradedPart(key, 0.0, part_reference.answer.part.points, Status.INVALID, GRADING_FAILED)
+            failed.append(key)
+    return GradedSubmission(problem_set.id, graded, _unknown(reference, answers), tuple(failed))
 
 
 def preview_submission(

@@ -49,11 +49,16 @@ class GradedPart:
 
 @dataclass(frozen=True, slots=True)
 class GradedSubmission:
-    """Every part of a set graded; keys the set does not have are reported, not dropped."""
+    """Every part of a set graded; keys the set does not have are reported, not dropped.
+
+    ``failed`` names the parts whose grading raised: a bug of ours (logged with its traceback by the
+    engine), not an answer that could not be read. Both are ``invalid`` and score 0, but only
+    :attr:`unreadable` parts are the student's to fix."""
 
     set_id: str
     parts: dict[str, GradedPart]
     unknown_keys: tuple[str, ...] = field(default=())
+    failed: tuple[str, ...] = field(default=())
 
     @property
     def score(self) -> float:
@@ -65,7 +70,21 @@ class GradedSubmission:
 
     @property
     def unreadable(self) -> list[str]:
-        return [key for key, part in self.parts.items() if part.status is Status.INVALID]
+        """The answered parts that could not be read."""
+        return [k for k, part in self.parts.items() if part.status is Status.INVALID and k not in self.failed]
+
+    def previewed(self) -> dict[str, PreviewedPart]:
+        """How each answer was read, as :func:`grader.engine.preview_submission` would say, from the
+        grades themselves: a refused submission is not read a second time to explain itself."""
+        unreadable = set(self.unreadable)
+        return {
+            key: PreviewedPart(key, readable=False, reason=part.feedback, answered=False)
+            if part.status is Status.UNANSWERED
+            else PreviewedPart(key, readable=False, reason=part.feedback)
+            if key in unreadable
+            else PreviewedPart(key, readable=True, read_as=part.read_as)
+            for key, part in self.parts.items()
+        }
 
     def parts_json(self) -> dict[str, dict[str, Any]]:
         return {key: part.to_json() for key, part in self.parts.items()}

@@ -207,10 +207,8 @@ def submit(
 
     graded = grade_submission(problem_set, answers, student=student_id)
     if graded.unreadable or graded.unknown_keys:
-        # (an answer that was read but failed to grade is stored as invalid, not refused)
-        parts, unreadable, unknown = preview(problem_set, answers, student=student_id)
-        if unreadable or unknown:
-            raise Unprocessable(_refusal(parts, unreadable, unknown, problem_set))
+        # (a part whose grading failed is ours to fix, not the student's: it is stored as invalid)
+        raise Unprocessable(_refusal(graded.previewed(), graded.unreadable, list(graded.unknown_keys), problem_set))
 
     now = now or datetime.now(UTC)
     values: dict[str, Any] = {

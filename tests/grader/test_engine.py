@@ -3,6 +3,7 @@ error without giving the answer away, error carried forward, and nothing raised.
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -261,3 +262,39 @@ def test_list_answers_equal_in_python_but_not_in_json_are_remembered_apart(key: 
         reference_for(problem_set, None).graded.clear()
         fresh.append(graded("rgb-convolution", {key: answer})[key])
     assert cached == fresh
+
+
+# -- a bug in grading is not an unreadable answer -------------------------------------------------
+
+
+def test_a_part_whose_grading_raises_is_logged_and_told_apart_from_an_unreadable_one(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import grader.engine
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug in a comparison")
+
+    monkeypatch.setattr(grader.engine, "compare", broken)
+    problem_set = load_bank()["conv-pool-basics"]
+    with caplog.at_level(logging.ERROR, logger="grader.engine"):
+        # answers no other test grades, so that no remembered grade stands in for the comparison
+        graded = grade_submission(problem_set, {"ex4.conv1_params": "3642", "ex5.params": "1 +"})
+    assert graded.failed == ("ex4.conv1_params",)
+    assert graded.unreadable == ["ex5.params"]
+    assert graded.parts["ex4.conv1_params"].status is Status.INVALID
+    failures = [r for r in caplog.records if r.name == "grader.engine"]
+    assert len(failures) == 1 and "ex4.conv1_params" in failures[0].getMessage()
+    assert failures[0].exc_info is not None and "a bug in a comparison" in str(failures[0].exc_info[1])
+    previewed = graded.previewed()
+    assert previewed["ex4.conv1_params"].readable and not previewed["ex5.params"].readable
+    assert previewed["ex5.params"].reason == graded.parts["ex5.params"].feedback
+
+
+def test_previewed_grades_say_what_preview_says() -> None:
+    """The refusal of a submission explains itself from its grades; they agree with a fresh preview."""
+    problem_set = load_bank()["conv-pool-basics"]
+    answers = {"ex4.conv1_params": "3,640", "ex4.conv2_params": "[1, 2", "ex5.params": "1800"}
+    previewed = grade_submission(problem_set, answers).previewed()
+    fresh, _ = preview_submission(problem_set, answers)
+    assert previewed == fresh
