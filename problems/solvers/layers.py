@@ -7,7 +7,7 @@ after flattening; the layout a student writes in is the grading engine's busines
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -222,10 +222,11 @@ class Separable(_Layer):
         return self.standard().window()
 
 
-class Pool(_Layer):
-    """``nn.MaxPool2d`` / ``nn.AvgPool2d`` (and min pooling); stride defaults to the kernel."""
+class PoolWindow(BaseModel):
+    """The parameters of ``nn.MaxPool2d`` / ``nn.AvgPool2d`` (and min pooling), for the pooling layer
+    of a network and the pooling problem alike; stride defaults to the kernel. Average pooling has
+    no dilation (``nn.AvgPool2d`` takes none), so declaring one is refused."""
 
-    kind: Literal["pool"] = "pool"
     mode: Literal["max", "avg", "min"] = "max"
     kernel: IntPair
     stride: IntPair | None = None
@@ -235,10 +236,20 @@ class Pool(_Layer):
     count_include_pad: bool = True
 
     @model_validator(mode="after")
-    def _avg_has_no_dilation(self) -> Pool:
-        if self.mode == "avg" and pair(self.dilation) != (1, 1):
+    def _avg_has_no_dilation(self) -> Self:
+        if self.mode == "avg" and self.dilated:
             raise ValueError("average pooling has no dilation")
         return self
+
+    @property
+    def dilated(self) -> bool:
+        return pair(self.dilation) != (1, 1)
+
+
+class Pool(PoolWindow, _Layer):
+    """``nn.MaxPool2d`` / ``nn.AvgPool2d`` (and min pooling) in a network."""
+
+    kind: Literal["pool"] = "pool"
 
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
         c, h, w = _spatial(shape, "pooling")

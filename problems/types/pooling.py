@@ -5,31 +5,25 @@ from __future__ import annotations
 from typing import Literal
 
 from problems.kinds import AnswerKind
-from problems.solvers.layers import IntPair, pair
+from problems.solvers.layers import PoolWindow, pair
 from problems.solvers.pooling import PoolKind, pool2d
 from problems.types.base import ImageInput, Quantity, exact, image_text
 
 MODE_NAMES = {"max": "max", "avg": "average", "min": "min"}
 
 
-class PoolProblem(ImageInput):
+class PoolProblem(PoolWindow, ImageInput):
     """All three pooling modes are solved: ``output`` is the declared mode, and ``max``, ``avg``,
-    ``min`` (and ``max.R`` per named channel) are there for parts that ask for each."""
+    ``min`` (and ``max.R`` per named channel) are there for parts that ask for each (``avg`` only
+    without dilation, which average pooling does not have)."""
 
     type: Literal["pool2d"] = "pool2d"
-    mode: Literal["max", "avg", "min"] = "max"
-    kernel: IntPair
-    stride: IntPair | None = None
-    padding: IntPair = 0
-    dilation: IntPair = 1
-    ceil_mode: bool = False
-    count_include_pad: bool = True
 
     def solve(self) -> dict[str, Quantity]:
         image = self.image()
         found: dict[str, Quantity] = {}
         for mode in PoolKind:
-            if mode is PoolKind.AVG and pair(self.dilation) != (1, 1):
+            if mode is PoolKind.AVG and self.dilated:
                 continue
             out = exact(
                 pool2d(
@@ -58,7 +52,7 @@ class PoolProblem(ImageInput):
 
     def mistakes(self) -> dict[str, dict[str, Quantity]]:
         """Max and average pooling swapped: each mode's answer is the other's."""
-        if self.mode == "min" or pair(self.dilation) != (1, 1):
+        if self.mode == "min" or self.dilated:
             return {}
         found = self.solve()
         other = {"max": "avg", "avg": "max", "output": "avg" if self.mode == "max" else "max"}

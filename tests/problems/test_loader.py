@@ -115,3 +115,20 @@ def test_two_files_with_one_set_id_are_refused(tmp_path: Path) -> None:
 def test_not_yaml_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SetFileError, match="not valid YAML"):
         load_set(write(tmp_path, "problems: [unclosed\n"))
+
+
+# Pooling's parameters are stated once (``PoolWindow``) for the network layer and the problem alike,
+# and so is the rule that average pooling takes no dilation (``nn.AvgPool2d`` has none): the problem
+# type skipped it and then failed with KeyError: 'avg'.
+@pytest.mark.parametrize(
+    "problem",
+    [
+        "    type: pool2d\n    mode: avg\n    kernel: 2\n    dilation: 2\n    input: [[1, 2], [3, 4]]\n",
+        "    type: network\n    input: [8, 8, 1]\n    layers: [{kind: pool, mode: avg, kernel: 2, dilation: 2}]\n",
+    ],
+    ids=["pool2d", "network"],
+)
+def test_average_pooling_with_a_dilation_is_refused_in_both_places(tmp_path: Path, problem: str) -> None:
+    body = "problems:\n  - id: q1\n" + problem + "    parts: [{key: a, quantity: shape}]\n"
+    with pytest.raises(SetFileError, match="average pooling has no dilation"):
+        load_set(write(tmp_path, body))
