@@ -183,7 +183,6 @@ def test_sigkill_during_submissions_loses_nothing_acknowledged_and_duplicates_no
     database_url: str, db_engine: Engine, tmp_path: Path
 ) -> None:
     engine = db_engine
-    started = time.monotonic()
     instructor = auth(make_instructor(engine))
     record = Record()
     students: list[tuple[str, dict[str, str]]] = []
@@ -223,4 +222,3 @@ def test_sigkill_during_submissions_loses_nothing_acknowledged_and_duplicates_no
         "each request stored exactly once"
     )
     check_complete_and_dense(final)
-    assert time.monotonic() - started < 60
