@@ -16,7 +16,7 @@ from api import errors
 from api.assignments.router import router as assignments_router
 from api.bank import Bank
 from api.config import Settings
-from api.db import autocommit, make_engine, make_sessionmaker
+from api.db import make_engine, make_sessionmaker, writer
 from api.deps import database_slots
 from api.limits import BodySizeLimit
 from api.reports.router import router as reports_router
@@ -42,7 +42,6 @@ while the database does not answer.
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
-    app.state.autocommit_engine.dispose()
     app.state.engine.dispose()
 
 
@@ -52,7 +51,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     engine = make_engine(settings)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.autocommit_engine = autocommit(engine, settings)
+    app.state.write_engine = writer(engine)
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.bank = bank or Bank(check_every=BANK_CHECK_SECONDS)
     errors.install(app)
@@ -80,12 +79,16 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
 
 
 def _database_answers(engine: Engine) -> bool:
-    try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except Exception:  # any failure means the database is not usable
-        return False
-    return True
+    """Twice, as pooled connections are not pinged (:mod:`api.db`): the first try may find one the
+    database has dropped, which the pool then replaces."""
+    for _ in range(2):
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:  # any failure means the database is not usable
+            continue
+        return True
+    return False
 
 
 def create_app_from_env() -> FastAPI:

@@ -8,8 +8,8 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-#: Requests using the database at once, per process (``api.deps.database_slots``: sessions, the
-#: submit endpoint's connection, /health). Waiting for a slot takes no worker thread, so the requests
+#: Requests using the database at once, per process (``api.deps.database_slots``: sessions and
+#: /health). Waiting for a slot takes no worker thread, so the requests
 #: holding one can always get a thread (the threadpool has 40) and a pooled connection (pool_size +
 #: max_overflow must be at least this): without the limit, threads blocked on the pool or on SQLite's
 #: write lock could starve the request holding it, and bursts overflowed the pool (a connection
@@ -32,8 +32,7 @@ class Settings(BaseModel):
     ``DATABASE_URL``            SQLAlchemy URL; ``postgresql://...`` uses psycopg 3.
                                 Default: the SQLite file ``./grader.db``.
     ``GRADER_MAX_BODY_BYTES``   largest request body accepted (413 above); default 1 MiB
-    ``GRADER_DB_POOL_SIZE``     connections kept open per process (PostgreSQL; submissions
-                                have DB_CONCURRENCY more of their own); default 10
+    ``GRADER_DB_POOL_SIZE``     connections kept open per process; default 10
     ``GRADER_DB_MAX_OVERFLOW``  extra connections under load; default 20
     ``GRADER_DB_STATEMENT_``    longest a PostgreSQL statement may run or wait for a lock, in
     ``TIMEOUT_MS``              ms (503 past it); default 30000; 0: no limit (e.g. behind a

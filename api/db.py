@@ -7,27 +7,24 @@ upgrades a read snapshot that has gone stale; a POST that only reads is marked
 :func:`reads_only`. PostgreSQL runs at READ COMMITTED; exactness under
 concurrency comes from unique constraints (see :mod:`api.submissions.service`).
 
-:func:`autocommit` gives an engine whose statements each commit by themselves: for work whose
-only write is one self-contained statement (storing a submission), a transaction would add nothing
-but a ``BEGIN`` and a ``COMMIT``, two round trips to PostgreSQL.
+Pooled connections are not pinged before use (a round trip for every request): a connection the
+database has dropped (a restart, an idle timeout) fails the request's first read, which
+:func:`first_read` runs once more on a new connection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.config import DB_CONCURRENCY, Settings
+from api.config import Settings
 
 #: Execution option asking SQLite to take the write lock when the transaction begins.
 SQLITE_WRITE = "grader_sqlite_write"
-#: Execution option asking SQLite to run each statement in a transaction of its own (no BEGIN).
-SQLITE_AUTOCOMMIT = "grader_sqlite_autocommit"
 #: Attribute of an endpoint whose SQLite session only reads (see :func:`reads_only`).
 READS_ONLY = "grader_reads_only"
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
@@ -52,7 +49,6 @@ def make_engine(settings: Settings, *, for_migrations: bool = False) -> Engine:
         settings.database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
-        pool_pre_ping=True,
         connect_args=_connect_args(settings, statement_timeout=not for_migrations),
     )
 
@@ -91,55 +87,28 @@ def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         options = connection.get_execution_options()
-        if options.get(SQLITE_AUTOCOMMIT, False):
-            return  # the sqlite3 module, with isolation_level None, then commits each statement
         connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(SQLITE_WRITE, False) else "BEGIN")
 
 
-def autocommit(engine: Engine, settings: Settings) -> Engine:
-    """An engine committing every statement by itself (see the module), not pinging its
-    connections before use: take them with :func:`read_first`.
-
-    On SQLite, the same pool with an option of our own: SQLAlchemy's ``AUTOCOMMIT`` isolation level
-    would, when the connection goes back to the pool, hand transaction control back to the sqlite3
-    module. Elsewhere a pool of its own, of :data:`api.config.DB_CONCURRENCY` connections (the
-    requests that may use the database at once), without the ping that costs the service's pool
-    a round trip at every checkout."""
-    if engine.dialect.name == "sqlite":
-        return engine.execution_options(**{SQLITE_AUTOCOMMIT: True})
-    return create_engine(
-        engine.url,
-        isolation_level="AUTOCOMMIT",
-        pool_size=DB_CONCURRENCY,
-        max_overflow=0,
-        pool_pre_ping=False,
-        connect_args=_connect_args(settings),
-    )
+def writer(engine: Engine) -> Engine:
+    """``engine`` for a request that may write: on SQLite its transactions take the write lock as
+    they begin (the same pool, with an execution option the ``begin`` listener reads)."""
+    return engine.execution_options(**{SQLITE_WRITE: True}) if engine.dialect.name == "sqlite" else engine
 
 
-@contextmanager
-def read_first(engine: Engine, read: Callable[[Connection], Found]) -> Iterator[tuple[Connection, Found]]:
-    """A connection of ``engine`` and what ``read`` (which must not write) found on it.
-
-    Optimistic disconnect handling instead of a ping: when the database has dropped the pooled
-    connection (a restart, an idle timeout), ``read`` fails with the connection invalidated (the
-    pool then discards the other old connections too) and runs once more on a new connection.
-    Only the read is retried: after a write, a lost connection may or may not have committed it."""
-    for attempt in (1, 2):
-        connection = engine.connect()
-        try:
-            found = read(connection)
-        except DBAPIError as error:
-            connection.close()
-            if error.connection_invalidated and attempt == 1:
-                continue
+def first_read(session: Session, read: Callable[[], Found]) -> Found:
+    """What ``read`` (the first statement of a request, which must not write) found, read once
+    more on a new connection if the database had dropped the pooled one: optimistic disconnect
+    handling instead of a ping at every checkout. The pool then discards its other old
+    connections too. Only a read is retried: after a write, a lost connection may or may not have
+    committed it."""
+    try:
+        return read()
+    except DBAPIError as error:
+        if not error.connection_invalidated:
             raise
-        except BaseException:
-            connection.close()
-            raise
-        with connection:
-            yield connection, found
-        return
+        session.rollback()
+    return read()
 
 
 def reads_only(endpoint: Endpoint) -> Endpoint:

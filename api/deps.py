@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from typing import Annotated, Protocol, TypeVar
+from typing import Annotated, TypeVar
 
 import anyio
 from anyio.lowlevel import RunVar
@@ -16,10 +16,10 @@ from starlette.concurrency import run_in_threadpool
 from api.assignments.service import Terms
 from api.bank import Bank
 from api.config import DB_CONCURRENCY
-from api.db import READS_ONLY, SQLITE_WRITE
+from api.db import READS_ONLY, first_read
 from api.errors import Forbidden, NotAuthenticated, NotFound
-from api.models import Assignment, Role, Submission, User
-from api.users.service import authenticate
+from api.models import Assignment, Role, Submission
+from api.users.service import Caller, authenticate
 from problems.sets import ProblemSet
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -42,19 +42,18 @@ def database_slots() -> anyio.Semaphore:
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """Commits once when the endpoint returns, before the response is sent; rolls back on any error.
 
-    On SQLite a request that may write takes the write lock at once, unless its endpoint is
-    marked :func:`api.db.reads_only`.
+    On SQLite a request that may write takes the write lock as its transaction begins, unless its
+    endpoint is marked :func:`api.db.reads_only`.
 
     ``async`` although sessions are sync: making a session does no I/O, so it happens in the event
-    loop, and what does talk to the database (taking SQLite's lock; the commit or rollback with the
-    closing) runs in the threadpool, one hop at each end instead of a hop for every step."""
+    loop; the first statement (the caller's token, :func:`get_current_user`) begins the transaction
+    in the threadpool, and the commit or rollback with the closing is one more hop at the end."""
     async with database_slots():
-        session: Session = request.app.state.sessionmaker()
+        state = request.app.state
+        reads_only = getattr(request.scope.get("endpoint"), READS_ONLY, False)
+        writes = request.method not in READ_ONLY_METHODS and not reads_only
+        session: Session = state.sessionmaker(bind=state.write_engine if writes else state.engine)
         try:
-            reads_only = getattr(request.scope.get("endpoint"), READS_ONLY, False)
-            writes = request.method not in READ_ONLY_METHODS and not reads_only
-            if writes and session.get_bind().dialect.name == "sqlite":
-                await run_in_threadpool(session.connection, execution_options={SQLITE_WRITE: True})
             yield session
         except BaseException:
             with anyio.CancelScope(shield=True):
@@ -110,79 +109,79 @@ def token_of(credentials: HTTPAuthorizationCredentials | None) -> str:
     return credentials.credentials
 
 
-async def get_token(credentials: Credentials) -> str:
-    return token_of(credentials)
-
-
-#: The bearer token, 401 without one: a dependency, so that it is checked before the body is.
-BearerToken = Annotated[str, Depends(get_token)]
-
 INVALID_TOKEN = "Invalid token."
 
 
-def user_of(session: Session, credentials: HTTPAuthorizationCredentials | None, role: Role | None = None) -> User:
-    """The caller (401 without a valid token), in ``role`` if given (403 otherwise)."""
-    user = authenticate(session, token=token_of(credentials))
-    if user is None:
-        raise NotAuthenticated(INVALID_TOKEN)
-    return user if role is None else require_role(user, role)
-
-
-class HasRole(Protocol):
-    @property
-    def role(self) -> str: ...
-
-
-Caller = TypeVar("Caller", bound=HasRole)
-
-
 def require_role(user: Caller, role: Role) -> Caller:
-    """``user`` (an account, or what the submit endpoint reads of one) if it has ``role``."""
+    """``user`` if it has ``role``; 403 otherwise."""
     if user.role != role:
         raise Forbidden(f"Only {role.value}s may do this.")
     return user
 
 
-def get_current_user(session: SessionDep, credentials: Credentials) -> User:
-    return user_of(session, credentials)
+def get_current_user(session: SessionDep, credentials: Credentials) -> Caller:
+    """The caller (401 without a valid token): the first statement of every API request, so the
+    one read that :func:`api.db.first_read` retries on a new connection."""
+    token = token_of(credentials)
+    caller = first_read(session, lambda: authenticate(session, token=token))
+    if caller is None:
+        raise NotAuthenticated(INVALID_TOKEN)
+    return caller
 
 
-CurrentUser = Annotated[User, Depends(get_current_user)]
+CurrentUser = Annotated[Caller, Depends(get_current_user)]
 
 
-async def get_instructor(user: CurrentUser) -> User:
+async def get_instructor(user: CurrentUser) -> Caller:
     return require_role(user, Role.INSTRUCTOR)
 
 
-async def get_student(user: CurrentUser) -> User:
+async def get_student(user: CurrentUser) -> Caller:
     return require_role(user, Role.STUDENT)
 
 
-InstructorUser = Annotated[User, Depends(get_instructor)]
-StudentUser = Annotated[User, Depends(get_student)]
+InstructorUser = Annotated[Caller, Depends(get_instructor)]
+StudentUser = Annotated[Caller, Depends(get_student)]
 
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 #: Larger ids cannot exist (and would overflow the database's integer).
 MAX_ROW_ID = 2**31 - 1
 
+Row = TypeVar("Row")
+
+
+def may_exist(key: str | int) -> bool:
+    """Whether a row could have this key: an id of the form ids take, a row number in range. Other
+    keys are looked up nowhere (a NUL byte or a 40-digit number is an error to PostgreSQL)."""
+    return ID_PATTERN.fullmatch(key) is not None if isinstance(key, str) else 1 <= key <= MAX_ROW_ID
+
+
+def get_or_404(session: Session, model: type[Row], key: str | int, *, what: str) -> Row:
+    """The row of ``model`` with primary key ``key``; 404 naming ``what`` if there is none."""
+    row = session.get(model, key) if may_exist(key) else None
+    if row is None:
+        raise NotFound(f"No {what} {key!r}.")
+    return row
+
+
+async def get_student_id(student_id: str) -> str:
+    """A student id in the path, 404 if no student can have it."""
+    if not may_exist(student_id):
+        raise NotFound(f"No student {student_id!r}.")
+    return student_id
+
+
+StudentIdPath = Annotated[str, Depends(get_student_id)]
+
 
 def load_assignment(assignment_id: str, session: SessionDep, _user: CurrentUser) -> Assignment:
     """Every signed-in account may see every assignment (one course per service)."""
-    return assignment_of(session, assignment_id)
-
-
-def assignment_of(session: Session, assignment_id: str) -> Assignment:
-    assignment = session.get(Assignment, assignment_id) if ID_PATTERN.fullmatch(assignment_id) else None
-    if assignment is None:
-        raise NotFound(f"No assignment {assignment_id!r}.")
-    return assignment
+    return get_or_404(session, Assignment, assignment_id, what="assignment")
 
 
 def load_submission(submission_id: Annotated[int, Path()], session: SessionDep, user: CurrentUser) -> Submission:
-    submission = session.get(Submission, submission_id) if 1 <= submission_id <= MAX_ROW_ID else None
-    if submission is None:
-        raise NotFound(f"No submission {submission_id}.")
+    submission = get_or_404(session, Submission, submission_id, what="submission")
     if user.role != Role.INSTRUCTOR and submission.student_id != user.id:
         raise Forbidden("This is another student's submission.")
     return submission

@@ -107,7 +107,6 @@ def app(settings: Settings, shared_bank: Bank) -> Iterator[Any]:
     application = create_app(settings, bank=shared_bank)
     yield application
     application.state.engine.dispose()
-    application.state.autocommit_engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query
 
 from api.assignments import service
 from api.assignments.schemas import AssignmentCreate, AssignmentDetail, AssignmentOut, ProblemSetOut
-from api.deps import ID_PATTERN, AssignmentDep, BankDep, CurrentUser, InstructorUser, SessionDep, problem_set_of
-from api.errors import Forbidden, NotFound
+from api.deps import AssignmentDep, BankDep, CurrentUser, InstructorUser, SessionDep, get_or_404, problem_set_of
+from api.errors import Forbidden
 from api.models import Assignment, Role, User
+from api.users.service import Caller
 from problems.sets import ProblemSet
 
 router = APIRouter(tags=["assignments"])
@@ -84,7 +85,7 @@ def list_assignments(user: CurrentUser, session: SessionDep, bank: BankDep) -> l
 
 
 def _detail(
-    assignment: Assignment, bank: dict[str, ProblemSet], user: User, student: str | None, attempts: int | None
+    assignment: Assignment, bank: dict[str, ProblemSet], user: Caller, student: str | None, attempts: int | None
 ) -> AssignmentDetail:
     problem_set = problem_set_of(assignment, bank)
     variant = service.variant_of(problem_set, student)
@@ -120,6 +121,6 @@ def get_assignment(
             raise Forbidden("Students see only their own variant.")
         used = service.attempts_used(session, student=user).get(assignment.id, 0)
         return _detail(assignment, bank, user, user.id, used)
-    if student is not None and (not ID_PATTERN.fullmatch(student) or session.get(User, student) is None):
-        raise NotFound(f"No student {student!r}.")
+    if student is not None:
+        get_or_404(session, User, student, what="student")
     return _detail(assignment, bank, user, student, None)

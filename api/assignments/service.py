@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.errors import Conflict, Unprocessable
-from api.models import Assignment, Release, Submission, User
+from api.models import Assignment, Release, Submission
+from api.users.service import Caller
 from problems.render import to_json
 from problems.sets import ProblemSet
 
@@ -18,7 +19,7 @@ def create_assignment(
     session: Session,
     *,
     bank: dict[str, ProblemSet],
-    creator: User | None,
+    creator: Caller | None,
     assignment_id: str,
     problem_set: str,
     title: str | None,
@@ -49,8 +50,7 @@ def create_assignment(
 
 
 class Terms(Protocol):
-    """What grading, storing and releasing depend on: an :class:`Assignment` row has these, and so
-    has the lighter :class:`api.submissions.service.AssignmentTerms` the submit endpoint reads."""
+    """What grading, storing and releasing depend on (an :class:`Assignment` row has these)."""
 
     @property
     def id(self) -> str: ...
@@ -82,7 +82,7 @@ def list_assignments(session: Session) -> list[Assignment]:
     return list(session.scalars(select(Assignment).order_by(Assignment.created_at, Assignment.id)))
 
 
-def attempts_used(session: Session, *, student: User) -> dict[str, int]:
+def attempts_used(session: Session, *, student: Caller) -> dict[str, int]:
     rows = session.execute(
         select(Submission.assignment_id, func.count())
         .where(Submission.student_id == student.id)

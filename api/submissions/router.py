@@ -4,32 +4,26 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
-from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import State
+from fastapi import APIRouter, Header, Query, Response
 
 from api.assignments.service import Terms, answers_released, reference_answers
-from api.db import read_first, reads_only
+from api.db import reads_only
 from api.deps import (
-    ID_PATTERN,
-    INVALID_TOKEN,
     MAX_ROW_ID,
     AssignmentDep,
     BankDep,
-    BearerToken,
     CurrentUser,
     InstructorUser,
     SessionDep,
     StudentUser,
     SubmissionDep,
-    database_slots,
+    may_exist,
     problem_set_of,
-    require_role,
 )
-from api.errors import Forbidden, NotAuthenticated, NotFound
+from api.errors import Forbidden
 from api.models import Assignment, Role, Submission
 from api.submissions import service
-from api.submissions.schemas import EarlierGradeOut, PreviewOut, PreviewPart, RegradeOut, SubmissionIn, SubmissionOut
+from api.submissions.schemas import PreviewOut, PreviewPart, RegradeOut, SubmissionIn, SubmissionOut
 from problems.sets import ProblemSet
 
 router = APIRouter(tags=["submissions"])
@@ -64,23 +58,9 @@ def to_out(
         if submission.variant not in references:
             references[submission.variant] = reference_answers(problem_set, submission.variant)
         reference = references[submission.variant]
-    return SubmissionOut(
-        id=submission.id,
-        assignment=submission.assignment_id,
-        student=submission.student_id,
-        attempt=submission.attempt,
-        score=submission.score,
-        max_score=submission.max_score,
-        parts=submission.parts,
-        submitted_at=submission.submitted_at,
-        late=submission.late,
-        answers=submission.answers,
-        set_version=submission.set_version,
-        variant=submission.variant,
-        graded_at=submission.graded_at,
-        earlier_grades=[EarlierGradeOut.model_validate(g) for g in submission.earlier_grades],
-        reference=reference,
-    )
+    out = SubmissionOut.model_validate(submission)
+    out.reference = reference
+    return out
 
 
 @router.post(
@@ -117,55 +97,27 @@ def to_out(
         },
     },
 )
-async def submit(
-    request: Request,
-    assignment_id: str,
+def submit(
     body: SubmissionIn,
-    token: BearerToken,
+    student: StudentUser,
+    assignment: AssignmentDep,
+    session: SessionDep,
+    bank: BankDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Grades and stores the answers as one attempt. Past the due date the submission is still
     accepted and marked `late`. Answers that cannot be read are refused with 422 (no attempt used),
     listing each unreadable key and why. With an `Idempotency-Key`, a retry returns the stored
     submission (201, same body, header `Idempotent-Replayed: true`) instead of storing another."""
-    bank = request.app.state.bank.sets()
-    async with database_slots():
-        return await run_in_threadpool(
-            _submit, request.app.state, bank, assignment_id, token, body.answers, idempotency_key
-        )
-
-
-def _submit(
-    state: State,
-    bank: dict[str, ProblemSet],
-    assignment_id: str,
-    token: str,
-    answers: dict[str, Any],
-    idempotency_key: str | None,
-) -> Response:
-    """The whole submission in one worker thread, on one connection that commits each statement
-    by itself: the busiest endpoint, where each threadpool hop, round trip and ORM step showed in
-    the server's CPU per request (``bench/service.py``; see :mod:`api.submissions.service`)."""
-    wanted = assignment_id if ID_PATTERN.fullmatch(assignment_id) else None
-    with read_first(
-        state.autocommit_engine, lambda c: service.load_submitter(c, token=token, assignment_id=wanted)
-    ) as (connection, submitter):
-        if submitter is None:
-            raise NotAuthenticated(INVALID_TOKEN)
-        student = require_role(submitter, Role.STUDENT)
-        assignment = submitter.assignment
-        if assignment is None:
-            raise NotFound(f"No assignment {assignment_id!r}.")
-        problem_set = problem_set_of(assignment, bank)
-        stored = service.submit(
-            connection,
-            problem_set=problem_set,
-            assignment=assignment,
-            student_id=student.id,
-            answers=answers,
-            used=submitter.used,
-            idempotency_key=idempotency_key,
-        )
+    problem_set = problem_set_of(assignment, bank)
+    stored = service.submit(
+        session,
+        problem_set=problem_set,
+        assignment=assignment,
+        student_id=student.id,
+        answers=body.answers,
+        idempotency_key=idempotency_key,
+    )
     out = to_out(stored.submission, viewer_role=student.role, assignment=assignment, problem_set=problem_set)
     # Serialized here, in the worker thread: returned as a model, FastAPI would validate it again.
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
@@ -212,7 +164,7 @@ def list_submissions(
         if student is not None and student != user.id:
             raise Forbidden("Students see only their own submissions.")
         student = user.id
-    elif student is not None and not ID_PATTERN.fullmatch(student):
+    elif student is not None and not may_exist(student):
         return []
     problem_set = bank.get(assignment.problem_set)
     references: dict[str | None, dict[str, Any]] = {}

@@ -125,8 +125,9 @@ class SubmissionOut(Schema):
     )
 
     id: int
-    assignment: str
-    student: str
+    # read from a Submission row (or a just-stored NewSubmission) by attribute
+    assignment: str = Field(validation_alias="assignment_id")
+    student: str = Field(validation_alias="student_id")
     attempt: int
     score: float
     max_score: float

@@ -2,17 +2,14 @@
 
 **One statement stores a submission.** ``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING``
 computes the attempt number (``coalesce(max(attempt), 0) + 1`` of the student's attempts), checks
-it against the attempt limit, and inserts, all in one statement, which runs in a transaction of its
-own (:func:`api.db.autocommit`): there is no moment at which a submission is half stored, and no
-``BEGIN``/``COMMIT`` round trips around it. ``(assignment, student, attempt)`` is unique, so two
-concurrent submissions that compute the same number cannot both be stored: the loser's statement
-returns no row (PostgreSQL first waits for the winner to commit) and is run again. Numbers are
-therefore dense and unique, and a number above ``max_attempts`` is never inserted (409): the limit
-holds exactly, by the database, without a read-then-write race.
-
-**Reads before it are one query** (:func:`load_submitter`): the caller by token hash, the
-assignment and (under a limit) the attempts already used, so a submission costs two round trips to
-the database, on a connection that is not pinged first (:func:`api.db.read_first`).
+it against the attempt limit, and inserts, all in one statement: there is no moment at which a
+submission is half stored. ``(assignment, student, attempt)`` is unique, so two concurrent
+submissions that compute the same number cannot both be stored: the loser's statement returns no
+row (PostgreSQL first waits for the winner to commit; at READ COMMITTED the next statement sees
+it) and is run again. Numbers are therefore dense and unique, and a number above ``max_attempts``
+is never inserted (409): the limit holds exactly, by the database, without a read-then-write race.
+It runs in the request's session like every other write, committed by the session dependency
+before the 201 goes out.
 
 **Unreadable answers.** A submission with an answer that cannot be read (an ``invalid`` part)
 or a key the assignment does not have is refused with 422 and stored nowhere: it uses no
@@ -35,14 +32,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Integer, Select, Table, bindparam, case, func, select, true
+from sqlalchemy import Integer, Select, Table, bindparam, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from api.assignments.service import Terms, is_late, variant_of
 from api.errors import Conflict, Unprocessable
-from api.models import ApiToken, Assignment, EarlierGrade, Submission, User
-from api.users.tokens import hash_token
+from api.models import Assignment, EarlierGrade, Submission
 from grader.engine import grade_submission, preview_submission
 from grader.results import PreviewedPart
 from problems.sets import ProblemSet
@@ -52,8 +48,6 @@ from problems.sets import ProblemSet
 MAX_NUMBERING_ROUNDS = 200
 
 SUBMISSIONS = cast(Table, Submission.__table__)
-USERS = cast(Table, User.__table__)
-ASSIGNMENTS = cast(Table, Assignment.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,30 +80,6 @@ class Stored:
     replayed: bool
 
 
-@dataclass(frozen=True, slots=True)
-class AssignmentTerms:
-    """What storing a submission needs of its assignment (see :class:`api.assignments.service.Terms`)."""
-
-    id: str
-    problem_set: str
-    due_at: datetime | None
-    max_attempts: int | None
-    release_answers: str
-
-
-@dataclass(frozen=True, slots=True)
-class Submitter:
-    """What :func:`load_submitter` finds: the caller's id and role, the assignment (None if there
-    is no such assignment) and how many attempts the caller has stored for it (0 when it has no
-    attempt limit: nobody needs the count). Plain values rather than ORM objects: building those
-    cost a tenth of the endpoint's own time."""
-
-    id: str
-    role: str
-    assignment: AssignmentTerms | None
-    used: int
-
-
 def fingerprint(assignment_id: str, answers: dict[str, Any]) -> str:
     canonical = json.dumps({"assignment": assignment_id, "answers": answers}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
@@ -124,53 +94,12 @@ def preview(
     return parts, unreadable, list(unknown)
 
 
-def load_submitter(connection: Connection, *, token: str, assignment_id: str | None) -> Submitter | None:
-    """The owner of ``token`` with the assignment and their attempts on it, in one query; None
-    for a token of nobody. ``assignment_id`` None looks up no assignment."""
-    row = connection.execute(
-        _submitter_query(), {"token_hash": hash_token(token), "assignment_id": assignment_id or ""}
-    ).first()
-    if row is None:
-        return None
-    user_id, role, found, problem_set, due_at, max_attempts, release_answers, used = row
-    terms = None if found is None else AssignmentTerms(found, problem_set, due_at, max_attempts, release_answers)
-    return Submitter(user_id, role, terms, used)
-
-
-@functools.cache
-def _submitter_query() -> Any:
-    tokens = ApiToken.__table__
-    terms = ASSIGNMENTS.c
-    # Counted only under a limit (the database runs a subquery in a CASE only when its branch is
-    # taken): without one a student's attempts are unbounded, and so would be the count.
-    used = case((terms.max_attempts.is_not(None), _attempts(terms.id, USERS.c.id).scalar_subquery()), else_=0)
-    return (
-        select(
-            USERS.c.id,
-            USERS.c.role,
-            terms.id.label("assignment_id"),
-            terms.problem_set,
-            terms.due_at,
-            terms.max_attempts,
-            terms.release_answers,
-            used.label("used"),
-        )
-        .select_from(
-            tokens.join(USERS, USERS.c.id == tokens.c.user_id).outerjoin(
-                ASSIGNMENTS, ASSIGNMENTS.c.id == bindparam("assignment_id")
-            )
-        )
-        .where(tokens.c.token_hash == bindparam("token_hash"), USERS.c.on_roster.is_(True))
+def _replay(session: Session, *, student_id: str, key: str, request_hash: str) -> Stored | None:
+    existing = session.scalar(
+        select(Submission)
+        .options(selectinload(Submission.earlier_grades))
+        .where(Submission.student_id == student_id, Submission.idempotency_key == key)
     )
-
-
-def _replay(connection: Connection, *, student_id: str, key: str, request_hash: str) -> Stored | None:
-    with Session(bind=connection) as session:
-        existing = session.scalar(
-            select(Submission)
-            .options(selectinload(Submission.earlier_grades))
-            .where(Submission.student_id == student_id, Submission.idempotency_key == key)
-        )
     if existing is None:
         return None
     if existing.request_hash != request_hash:
@@ -182,26 +111,24 @@ def _replay(connection: Connection, *, student_id: str, key: str, request_hash: 
 
 
 def submit(
-    connection: Connection,
+    session: Session,
     *,
     problem_set: ProblemSet,
     assignment: Terms,
     student_id: str,
     answers: dict[str, Any],
-    used: int,
     idempotency_key: str | None = None,
     now: datetime | None = None,
 ) -> Stored:
-    """Grade and store one attempt. ``connection`` commits each statement by itself
-    (:func:`api.db.autocommit`); ``used`` is the attempts stored so far, as :func:`load_submitter` saw them."""
+    """Grade and store one attempt (flushed; the caller's session commits)."""
     request_hash = fingerprint(assignment.id, answers)
     if idempotency_key is not None:
-        replay = _replay(connection, student_id=student_id, key=idempotency_key, request_hash=request_hash)
+        replay = _replay(session, student_id=student_id, key=idempotency_key, request_hash=request_hash)
         if replay is not None:
             return replay
 
     limit = assignment.max_attempts
-    if limit is not None and used >= limit:
+    if limit is not None and _used(session, assignment.id, student_id) >= limit:
         # a shortcut that saves grading; the INSERT below is what enforces the limit
         raise Conflict(_limit_message(assignment))
 
@@ -226,20 +153,21 @@ def submit(
         "graded_at": now,
         "late": is_late(assignment, now),
     }
-    insert_unless_taken = _insert_unless_taken(connection.dialect.name, tuple(values), limited=limit is not None)
+    dialect = session.get_bind().dialect.name
+    insert_unless_taken = _insert_unless_taken(dialect, tuple(values), limited=limit is not None)
     parameters = {f"new_{name}": value for name, value in values.items()}
     parameters["max_attempts"] = limit
     for _ in range(MAX_NUMBERING_ROUNDS):
-        row = connection.execute(insert_unless_taken, parameters).first()
+        row = session.execute(insert_unless_taken, parameters).first()
         if row is not None:
             return Stored(NewSubmission(id=row.id, attempt=row.attempt, **values), replayed=False)
         # The number was taken by another submission of this student (or this idempotency key
         # was), or the next number is past the limit.
         if idempotency_key is not None:
-            replay = _replay(connection, student_id=student_id, key=idempotency_key, request_hash=request_hash)
+            replay = _replay(session, student_id=student_id, key=idempotency_key, request_hash=request_hash)
             if replay is not None:
                 return replay
-        if limit is not None and _used(connection, assignment.id, student_id) >= limit:
+        if limit is not None and _used(session, assignment.id, student_id) >= limit:
             raise Conflict(_limit_message(assignment))
     raise Conflict("Too many simultaneous submissions; please retry.")
 
@@ -284,8 +212,8 @@ def _attempts(assignment_id: Any, student_id: Any) -> Select[tuple[int]]:
     )
 
 
-def _used(connection: Connection, assignment_id: str, student_id: str) -> int:
-    return connection.scalar(_attempts(assignment_id, student_id)) or 0
+def _used(session: Session, assignment_id: str, student_id: str) -> int:
+    return session.scalar(_attempts(assignment_id, student_id)) or 0
 
 
 def _limit_message(assignment: Terms) -> str:

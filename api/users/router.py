@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from api.deps import ID_PATTERN, InstructorUser, SessionDep
-from api.errors import NotFound
+from api.deps import InstructorUser, SessionDep, StudentIdPath
 from api.models import Role
 from api.users import service
 from api.users.schemas import RosterImport, RosterOut, StudentOut, TokenOut
@@ -38,12 +37,10 @@ def import_roster(body: RosterImport, session: SessionDep, _instructor: Instruct
     summary="Replace a student's token",
     responses={404: {"description": "No such student"}},
 )
-def replace_student_token(student_id: str, session: SessionDep, _instructor: InstructorUser) -> TokenOut:
+def replace_student_token(session: SessionDep, _instructor: InstructorUser, student_id: StudentIdPath) -> TokenOut:
     """Revokes every token of the student and issues a new one, shown only in this response: tokens
     are stored as hashes, so a lost one cannot be shown again, and re-importing the roster gives a
     student already on it no new token. Instructors replace their own with `grader users token`."""
-    if not ID_PATTERN.fullmatch(student_id):
-        raise NotFound(f"No student {student_id!r}.")
     student, token = service.replace_token(session, user_id=student_id, role=Role.STUDENT)
     return TokenOut(id=student.id, token=token)
 
@@ -54,11 +51,9 @@ def replace_student_token(student_id: str, session: SessionDep, _instructor: Ins
     summary="Drop a student from the roster (their submissions are kept)",
     responses={404: {"description": "No such student"}},
 )
-def drop_student(student_id: str, session: SessionDep, _instructor: InstructorUser) -> Response:
+def drop_student(session: SessionDep, _instructor: InstructorUser, student_id: StudentIdPath) -> Response:
     """The student's tokens stop working and they leave the gradebook; their submissions stay, for
     the record (the submissions list, statistics and regrades still include them). Dropping again
     changes nothing; importing the student again brings them back with a new token."""
-    if not ID_PATTERN.fullmatch(student_id):
-        raise NotFound(f"No student {student_id!r}.")
     service.drop_student(session, student_id=student_id)
     return Response(status_code=204)

@@ -99,7 +99,7 @@ def test_simultaneous_requests_hold_at_most_db_concurrency_connections(app, engi
             health = [client.get("/health") for _ in range(16)]
             return await asyncio.gather(*submissions, *reads, *health)
 
-    pools = {engine.pool, app.state.autocommit_engine.pool}  # submissions have a pool of their own on PostgreSQL
+    pools = {engine.pool}
     for pool in pools:
         event.listen(pool, "checkout", checked_out)
         event.listen(pool, "checkin", checked_in)
