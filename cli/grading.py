@@ -60,7 +60,7 @@ def _grade_chunk(chunk: list[batch.Item], output_format: str, keys: list[str]) -
 
 def grade(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="JSON Lines or CSV.")],
-    set_id: Annotated[str, typer.Option("--set", help="The problem set the answers are for.")],
+    set_id: Annotated[str, typer.Option("--set", metavar="SET", help="The problem set: a built-in id or a set file.")],
     out: Annotated[
         Path | None, typer.Option("--out", help="Output file (a folder for gradescope); default stdout.")
     ] = None,

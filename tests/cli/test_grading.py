@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
-from problems.loader import load_bank
+from problems.loader import BUILT_IN, load_bank
 from problems.render import to_json
 
 runner = CliRunner()
@@ -129,6 +129,14 @@ def test_grade_with_workers_keeps_input_order(tmp_path: Path, workers: int) -> N
         "correct",
         "incorrect",
     ]
+
+
+def test_grade_takes_a_set_file(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"student": "s1", "answers": RIGHT}) + "\n")
+    result = runner.invoke(app, ["grade", str(source), "--set", str(BUILT_IN / "cifar-convnet.yaml")])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout.splitlines()[0])["score"] == len(RIGHT)
 
 
 def test_grade_an_unknown_format_is_a_clear_error(tmp_path: Path) -> None:
