@@ -14,8 +14,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from cli.gradescope_runner import results_json
 from grader.engine import grade_submission
-from grader.results import Status
 from problems.sets import ProblemSet
 
 #: Lines sent to a worker at a time: large enough to amortise the hand-over.
@@ -148,15 +148,5 @@ def to_csv_line(cells: list[Any]) -> str:
 
 
 def gradescope_result(record: dict[str, Any]) -> dict[str, Any]:
-    """A Gradescope ``results.json``: one test per answer key."""
-    tests = [
-        {
-            "name": key,
-            "score": part["score"],
-            "max_score": part["max_score"],
-            "status": "passed" if part["status"] == Status.CORRECT else "failed",
-            "output": part["feedback"],
-        }
-        for key, part in record["parts"].items()
-    ]
-    return {"score": record["score"], "tests": tests}
+    """A Gradescope ``results.json``: one test per answer key, unknown keys named on top."""
+    return results_json(record["score"], record["parts"], record.get("unknown_keys", ()))

@@ -12,6 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
+from grader.engine import grade_submission
 from problems.loader import BUILT_IN, load_bank
 from problems.render import to_json
 
@@ -108,6 +109,25 @@ def test_grade_gradescope_writes_one_results_file_per_student(tmp_path: Path) ->
     assert s1["score"] == len(RIGHT)
     assert {t["name"] for t in s1["tests"]} == set(RIGHT)
     assert all(t["status"] == "passed" for t in s1["tests"])
+    s2 = json.loads((folder / "s2" / "results.json").read_text())
+    assert "x.y" in s2["output"]
+    assert {t["name"]: t["status"] for t in s2["tests"]}["t1d.kernel"] == "failed"
+
+
+def test_grade_gradescope_partial_credit_is_not_failed(tmp_path: Path) -> None:
+    answer = [row[:] for row in to_json(*_answer("conv-arithmetic", "c1.output", "zoe"))]
+    answer[0][0] += 1
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"student": "zoe", "answers": {"c1.output": answer}}) + "\n")
+    folder = tmp_path / "results"
+    result = runner.invoke(
+        app, ["grade", str(source), "--set", "conv-arithmetic", "--format", "gradescope", "--out", str(folder)]
+    )
+    assert result.exit_code == 0
+    test = json.loads((folder / "zoe" / "results.json").read_text())["tests"][0]
+    part = grade_submission(load_bank()["conv-arithmetic"], {"c1.output": answer}, student="zoe").parts["c1.output"]
+    assert (test["name"], test["score"], part.status.value) == ("c1.output", part.score, "partial")
+    assert test["status"] == "passed" and test["output"].startswith("Partial credit")
 
 
 @pytest.mark.parametrize("workers", [1, 2])
