@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from itertools import repeat
 from pathlib import Path
@@ -78,19 +79,20 @@ def grade(
     items = _items(file)
     chunks = [items[i : i + batch.CHUNK] for i in range(0, len(items), batch.CHUNK)]
     writer = _Writer(output_format, out, keys)
-    graded = 0
     with _progress(len(items)) as progress:
         task = progress.add_task("grading", total=len(items))
         if workers == 1:
             _start_worker(set_id)
             results: Any = (_grade_chunk(chunk, output_format, keys) for chunk in chunks)
-            graded = _drain(results, writer, progress, task, file)
+            graded, unknown = _drain(results, writer, progress, task, file)
         else:
             with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(set_id,)) as pool:
                 jobs = pool.map(_grade_chunk, chunks, repeat(output_format), repeat(keys))
-                graded = _drain(jobs, writer, progress, task, file)
+                graded, unknown = _drain(jobs, writer, progress, task, file)
     writer.close()
-    console.print(f"graded {graded} submissions of {set_id}", highlight=False)
+    if unknown:
+        _say(f"answer keys {set_id} does not have, not graded: {_counted(unknown)}")
+    _say(f"graded {graded} submissions of {set_id}")
 
 
 def _items(file: Path) -> list[batch.Item]:
@@ -110,21 +112,35 @@ def _items(file: Path) -> list[batch.Item]:
 
 
 def _skipped(file: Path, bad: batch.BadLine) -> None:
-    console.print(f"{file}:{bad.line}: skipped: {bad.reason}", highlight=False, markup=False, soft_wrap=True)
+    _say(f"{file}:{bad.line}: skipped: {bad.reason}")
 
 
-def _drain(results: Any, writer: _Writer, progress: Progress, task: Any, file: Path) -> int:
-    """Write outputs in input order; returns how many submissions were graded."""
-    graded = 0
+def _say(text: str) -> None:
+    console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+
+def _counted(unknown: Counter[str], shown: int = 10) -> str:
+    """``x.y (12 submissions), z (1 submission)``, the commonest first."""
+    listed = [f"{key} ({n} submission{'s' if n > 1 else ''})" for key, n in unknown.most_common(shown)]
+    rest = len(unknown) - shown
+    return ", ".join(listed) + (f" and {rest} more" if rest > 0 else "")
+
+
+def _drain(results: Any, writer: _Writer, progress: Progress, task: Any, file: Path) -> tuple[int, Counter[str]]:
+    """Write outputs in input order, refusing a student's later lines; returns how many
+    submissions were graded and how many of them sent each unknown answer key."""
+    graded, unknown, first = 0, Counter[str](), batch.FirstLines()
     for outputs in results:
         for output in outputs:
-            if isinstance(output, batch.BadLine):
-                _skipped(file, output)
-            else:
-                writer.write(output)
-                graded += 1
+            refused = output if isinstance(output, batch.BadLine) else first.refuse(output)
+            if refused is not None:
+                _skipped(file, refused)
+                continue
+            writer.write(output)
+            unknown.update(output.unknown_keys)
+            graded += 1
         progress.advance(task, len(outputs))
-    return graded
+    return graded, unknown
 
 
 def _progress(total: int) -> Progress:
@@ -152,13 +168,14 @@ class _Writer:
             if output_format == "csv":
                 self.stream.write(batch.to_csv_line(batch.csv_header(keys)))
 
-    def write(self, output: str | dict[str, Any]) -> None:
-        if isinstance(output, str):
-            self.stream.write(output)
+    def write(self, graded: batch.Graded) -> None:
+        if isinstance(graded.output, str):
+            self.stream.write(graded.output)
             return
-        folder = self.out / _safe_name(output["student"])
+        assert self.out is not None
+        folder = self.out / _safe_name(graded.student)
         folder.mkdir(exist_ok=True)
-        (folder / "results.json").write_text(json.dumps(batch.gradescope_result(output), indent=1))
+        (folder / "results.json").write_text(json.dumps(batch.gradescope_result(graded.output), indent=1))
 
     def close(self) -> None:
         if self.stream is not None and self.stream is not sys.stdout:

@@ -1,5 +1,6 @@
 """``grader check`` and ``grader grade`` through typer's CliRunner: every output format, malformed
-lines reported with their number and skipped, worker processes keeping input order."""
+lines and a student's later lines reported with their number and skipped, unknown answer keys
+named in every format, worker processes keeping input order."""
 
 from __future__ import annotations
 
@@ -77,6 +78,7 @@ def test_grade_jsonl_reports_bad_lines_and_grades_the_rest(tmp_path: Path) -> No
     assert records[1]["unknown_keys"] == ["x.y"]
     assert records[2]["parts"]["t1g.total"]["status"] == "invalid"
     assert {"student", "set", "score", "max_score", "parts"} <= set(records[0])
+    assert "answer keys cifar-convnet does not have, not graded: x.y (1 submission)" in result.output
 
 
 def test_grade_csv_in_and_out(tmp_path: Path) -> None:
@@ -96,6 +98,27 @@ def test_grade_csv_in_and_out(tmp_path: Path) -> None:
     assert [r["student"] for r in rows] == ["s1", "s3"]
     assert float(rows[0]["score"]) == len(keys)
     assert float(rows[1]["score"]) == 0
+    assert rows[0]["unknown_keys"] == rows[1]["unknown_keys"] == ""
+
+
+def test_grade_csv_names_unknown_keys_in_a_column(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("student,t1c.padding,x.y,zz\ns1,2,5,\ns2,2,5,7\n")
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["grade", str(source), "--set", "cifar-convnet", "--format", "csv", "--out", str(out)])
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert list(rows[0])[-1] == "unknown_keys"
+    assert [r["unknown_keys"] for r in rows] == ["x.y", "x.y;zz"]
+    assert "x.y (2 submissions), zz (1 submission)" in result.output
+
+
+def test_grade_csv_refuses_a_header_that_repeats_a_column(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("student,t1c.padding, t1c.padding\ns1,2,3\n")
+    result = runner.invoke(app, ["grade", str(source), "--set", "cifar-convnet", "--format", "csv"])
+    assert result.exit_code == 0
+    assert "in.csv:1: skipped: the header repeats 't1c.padding'" in result.output
 
 
 def test_grade_gradescope_writes_one_results_file_per_student(tmp_path: Path) -> None:
@@ -149,6 +172,50 @@ def test_grade_with_workers_keeps_input_order(tmp_path: Path, workers: int) -> N
         "correct",
         "incorrect",
     ]
+
+
+@pytest.mark.parametrize("output_format", ["jsonl", "csv", "gradescope"])
+def test_grade_a_later_line_for_a_student_is_reported_and_skipped(tmp_path: Path, output_format: str) -> None:
+    lines = [
+        {"student": "s1", "answers": RIGHT},
+        {"student": "s2", "answers": {}},
+        {"student": " s1", "answers": {"t1c.padding": "0"}},
+        {"student": "s3", "answers": {}},
+        {"student": "s2", "answers": RIGHT},
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["grade", str(source), "--set", "cifar-convnet", "--format", output_format, "--out", str(out)]
+    )
+    assert result.exit_code == 0
+    assert "in.jsonl:3: skipped: student 's1' already graded from line 1" in result.output
+    assert "in.jsonl:5: skipped: student 's2' already graded from line 2" in result.output
+    assert "graded 3 submissions" in result.output
+    if output_format == "gradescope":
+        scores = {p.name: json.loads((p / "results.json").read_text())["score"] for p in out.iterdir()}
+    elif output_format == "csv":
+        scores = {r["student"]: float(r["score"]) for r in csv.DictReader(io.StringIO(out.read_text()))}
+    else:
+        scores = {r["student"]: r["score"] for r in map(json.loads, out.read_text().splitlines())}
+    assert scores == {"s1": len(RIGHT), "s2": 0, "s3": 0}
+    if output_format != "gradescope":
+        assert list(scores) == ["s1", "s2", "s3"]
+
+
+def test_grade_with_workers_refuses_a_student_seen_in_another_chunk(tmp_path: Path) -> None:
+    lines = [json.dumps({"student": f"s{i:04d}", "answers": {"t1c.padding": 2}}) for i in range(600)]
+    lines.insert(550, json.dumps({"student": "s0003", "answers": {}}))
+    source = tmp_path / "many.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["grade", str(source), "--set", "cifar-convnet", "--workers", "2", "--out", str(out)])
+    assert result.exit_code == 0
+    assert "many.jsonl:551: skipped: student 's0003' already graded from line 4" in result.output
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["student"] for r in records] == [f"s{i:04d}" for i in range(600)]
+    assert records[3]["parts"]["t1c.padding"]["status"] == "correct"
 
 
 def test_grade_takes_a_set_file(tmp_path: Path) -> None:
