@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 from collections import Counter
@@ -159,6 +160,7 @@ class _Writer:
 
     def __init__(self, output_format: str, out: Path | None, keys: list[str]):
         self.format, self.out, self.keys = output_format, out, keys
+        self.folders: set[str] = set()
         if output_format == "gradescope":
             assert out is not None
             out.mkdir(parents=True, exist_ok=True)
@@ -173,7 +175,7 @@ class _Writer:
             self.stream.write(graded.output)
             return
         assert self.out is not None
-        folder = self.out / _safe_name(graded.student)
+        folder = self.out / _folder_name(graded.student, self.folders)
         folder.mkdir(exist_ok=True)
         (folder / "results.json").write_text(json.dumps(batch.gradescope_result(graded.output), indent=1))
 
@@ -184,7 +186,12 @@ class _Writer:
             sys.stdout.flush()
 
 
-def _safe_name(student: str) -> str:
-    """A folder name from a student id: no path separators, no dot-only names."""
+def _folder_name(student: str, taken: set[str]) -> str:
+    """A folder name from a student id: no path separators, no dot-only names, and no two
+    students in one folder (an id changed to fit, or equal to another but for case, gets a hash)."""
     cleaned = "".join(c if c.isalnum() or c in "-_.@" else "_" for c in student)[:100]
-    return cleaned if cleaned.strip(".") else "_"
+    name = cleaned if cleaned.strip(".") else "_"
+    if name != student or name.casefold() in taken:
+        name = f"{name}-{hashlib.sha256(student.encode()).hexdigest()[:10]}"
+    taken.add(name.casefold())
+    return name

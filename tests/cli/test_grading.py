@@ -174,6 +174,20 @@ def test_grade_with_workers_keeps_input_order(tmp_path: Path, workers: int) -> N
     ]
 
 
+def test_grade_gradescope_keeps_students_apart_whose_ids_look_alike(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    students = ["s/1", "s_1", "S_1", "..", "s1"]
+    source.write_text("".join(json.dumps({"student": s, "answers": {}}) + "\n" for s in students))
+    folder = tmp_path / "results"
+    result = runner.invoke(
+        app, ["grade", str(source), "--set", "cifar-convnet", "--format", "gradescope", "--out", str(folder)]
+    )
+    assert result.exit_code == 0
+    folders = [p for p in folder.iterdir() if (p / "results.json").is_file()]
+    assert len({p.name.casefold() for p in folders}) == len(students)
+    assert (folder / "s1").is_dir() and (folder / "s_1").is_dir()
+
+
 @pytest.mark.parametrize("output_format", ["jsonl", "csv", "gradescope"])
 def test_grade_a_later_line_for_a_student_is_reported_and_skipped(tmp_path: Path, output_format: str) -> None:
     lines = [
