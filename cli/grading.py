@@ -66,10 +66,26 @@ def grade(
     out: Annotated[
         Path | None, typer.Option("--out", help="Output file (a folder for gradescope); default stdout.")
     ] = None,
-    output_format: Annotated[str, typer.Option("--format", help="csv, jsonl or gradescope.")] = "jsonl",
+    output_format: Annotated[str, typer.Option("--format", help="jsonl, csv or gradescope.")] = "jsonl",
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
-    """Batch grading with a progress bar; output in input order. Malformed lines are reported and skipped."""
+    """Grade a file of submissions, with a progress bar; output in input order.
+
+    **Input**, told apart by its first character: JSON Lines, one
+    `{"student": "s1", "answers": {"q1.shape": "8x8x16", "q1.params": 448}}` per line; or CSV, a
+    header with a `student` column and one column per answer key, then one row per student (an
+    empty cell is unanswered).
+
+    **Output** (`--format`): `jsonl`, one `{"student", "set", "score", "max_score", "parts",
+    "unknown_keys"?}` per student; `csv`, one row per student with the total, each key's score and
+    an `unknown_keys` column (joined by `;`); `gradescope`, a folder per student in `--out` holding
+    a Gradescope `results.json`.
+
+    Answer keys the set does not have are not graded: every format names them, and stderr sums
+    them up. A malformed line is reported on stderr as `FILE:LINE: skipped: why` and skipped; so is
+    a later line for a student already graded (the first line counts). Exit status 0 when the file
+    could be read, whatever the students scored.
+    """
     if output_format not in ("csv", "jsonl", "gradescope"):
         console.print(f"[red]Unknown format {output_format!r}:[/red] use csv, jsonl or gradescope.")
         raise typer.Exit(code=2)

@@ -240,6 +240,14 @@ def test_grade_takes_a_set_file(tmp_path: Path) -> None:
     assert json.loads(result.stdout.splitlines()[0])["score"] == len(RIGHT)
 
 
+def test_grade_help_explains_the_formats_and_the_rules() -> None:
+    result = runner.invoke(app, ["grade", "--help"])
+    text = " ".join(result.output.split())
+    said = ['{"student": "s1", "answers":', "a student column and one column per answer key", "unknown_keys column"]
+    said += ["FILE:LINE: skipped", "(the first line counts)"]
+    assert [s for s in said if s not in text] == []
+
+
 def test_grade_an_unknown_format_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(
         app, ["grade", str(_submissions_file(tmp_path)), "--set", "cifar-convnet", "--format", "xml"]
