@@ -7,11 +7,12 @@ from functools import lru_cache
 from pathlib import Path
 
 import typer
+import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from problems.loader import SetFileError, load_bank, load_set
+from problems.loader import BUILT_IN, SetFileError, load_bank, load_set
 from problems.render import to_json, to_text
 from problems.sets import ProblemSet
 
@@ -55,6 +56,17 @@ def _set_file(path: str) -> ProblemSet:
     except SetFileError as error:
         console.print(f"[red]Cannot load the set file:[/red] {escape(str(error))}", highlight=False)
         raise typer.Exit(code=1) from None
+
+
+def set_source(set_id: str) -> Path:
+    """The YAML file a set comes from: the path given, or the built-in file that declares that id."""
+    find_set(set_id)
+    if Path(set_id).suffix in SET_SUFFIXES:
+        return Path(set_id)
+    for path in sorted(BUILT_IN.glob("*.yaml")):
+        if yaml.safe_load(path.read_text(encoding="utf-8")).get("id") == set_id:
+            return path
+    raise AssertionError(f"the bank has {set_id!r} but no file declares it")  # pragma: no cover
 
 
 @problems_app.command("list")
