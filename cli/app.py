@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import typer
 
+from cli.gradescope import gradescope_app
 from cli.grading import check, grade
 from cli.problems import problems_app
 from cli.service import db_app, serve, users_app
 
-app = typer.Typer(help="Grade convolutional-network homework.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="Grade convolutional-network homework.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",  # docstrings wrap as paragraphs, as in the source
+)
 app.add_typer(problems_app, name="problems")
 app.command("check")(check)
 app.command("grade")(grade)
+app.add_typer(gradescope_app, name="gradescope")
 app.command("serve")(serve)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")

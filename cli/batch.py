@@ -2,7 +2,8 @@
 CSV or Gradescope results), in input order, across worker processes.
 
 Reading files and drawing progress bars are the command's business; this module turns
-lines into records and records into output rows.
+lines into records and records into output rows, and decides which line counts for a student
+seen twice (the first: a later line is refused, never merged).
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from cli.gradescope_runner import results_json
 from grader.engine import grade_submission
-from grader.results import Status
 from problems.sets import ProblemSet
 
 #: Lines sent to a worker at a time: large enough to amortise the hand-over.
@@ -37,13 +38,38 @@ class BadLine:
     reason: str
 
 
+@dataclass(frozen=True, slots=True)
+class Graded:
+    """A graded line: its number and student (the parent process checks for a student seen
+    before, in input order), its output (the text of a JSON Lines or CSV record, or the record
+    itself: Gradescope writes files) and the answer keys the set does not have."""
+
+    line: int
+    student: str
+    output: str | dict[str, Any]
+    unknown_keys: tuple[str, ...] = ()
+
+
 Parsed = Submission | BadLine
 #: What a worker gets: a submission parsed already (CSV), or a JSON line and its number, parsed
 #: in the worker so that parsing runs in parallel too.
 Item = Submission | tuple[int, str]
-#: What a worker gives back: the output text of a record (JSON Lines, CSV), the record itself
-#: (Gradescope writes files), or the reason a line was skipped.
-Output = str | dict[str, Any] | BadLine
+#: What a worker gives back per line.
+Output = Graded | BadLine
+
+
+class FirstLines:
+    """The line each student was first graded from; a later line for the same student is
+    refused, so that no one's answers are merged or overwritten by accident."""
+
+    def __init__(self) -> None:
+        self.first: dict[str, int] = {}
+
+    def refuse(self, graded: Graded) -> BadLine | None:
+        first = self.first.setdefault(graded.student, graded.line)
+        if first == graded.line:
+            return None
+        return BadLine(graded.line, f"student {graded.student!r} already graded from line {first}")
 
 
 def parse_jsonl_line(number: int, line: str) -> Parsed:
@@ -67,12 +93,12 @@ def grade_items(problem_set: ProblemSet, items: list[Item], output_format: str, 
             outputs.append(parsed)
             continue
         record = grade_record(problem_set, parsed)
+        output: str | dict[str, Any] = record
         if output_format == "jsonl":
-            outputs.append(json.dumps(record, separators=(",", ":")) + "\n")
+            output = json.dumps(record, separators=(",", ":")) + "\n"
         elif output_format == "csv":
-            outputs.append(to_csv_line(csv_row(record, keys)))
-        else:
-            outputs.append(record)
+            output = to_csv_line(csv_row(record, keys))
+        outputs.append(Graded(parsed.line, parsed.student, output, tuple(record.get("unknown_keys", ()))))
     return outputs
 
 
@@ -84,7 +110,7 @@ def _submission(number: int, record: Any) -> Parsed:
         return BadLine(number, "'student' must be a non-empty string")
     if not isinstance(answers, dict):
         return BadLine(number, "'answers' must be an object mapping answer keys to answers")
-    return Submission(number, str(student), answers)
+    return Submission(number, str(student).strip(), answers)
 
 
 def parse_csv(text: Iterable[str]) -> Iterator[Parsed]:
@@ -97,8 +123,13 @@ def parse_csv(text: Iterable[str]) -> Iterator[Parsed]:
     except csv.Error as error:
         yield BadLine(1, f"unreadable CSV header ({error})")
         return
+    header = [name.strip() for name in header]
     if "student" not in header:
         yield BadLine(1, "the header has no 'student' column")
+        return
+    repeated = sorted({name for name in header if name and header.count(name) > 1})
+    if repeated:
+        yield BadLine(1, f"the header repeats {', '.join(map(repr, repeated))}: which column counts?")
         return
     column = header.index("student")
     while True:
@@ -134,11 +165,14 @@ def grade_record(problem_set: ProblemSet, submission: Submission) -> dict[str, A
 
 
 def csv_header(keys: list[str]) -> list[str]:
-    return ["student", "score", "max_score", *keys]
+    """One column per answer key, then the keys the student sent that the set does not have."""
+    return ["student", "score", "max_score", *keys, "unknown_keys"]
 
 
 def csv_row(record: dict[str, Any], keys: list[str]) -> list[Any]:
-    return [record["student"], record["score"], record["max_score"], *(record["parts"][k]["score"] for k in keys)]
+    scores = (record["parts"][k]["score"] for k in keys)
+    unknown = ";".join(record.get("unknown_keys", ()))
+    return [record["student"], record["score"], record["max_score"], *scores, unknown]
 
 
 def to_csv_line(cells: list[Any]) -> str:
@@ -148,15 +182,5 @@ def to_csv_line(cells: list[Any]) -> str:
 
 
 def gradescope_result(record: dict[str, Any]) -> dict[str, Any]:
-    """A Gradescope ``results.json``: one test per answer key."""
-    tests = [
-        {
-            "name": key,
-            "score": part["score"],
-            "max_score": part["max_score"],
-            "status": "passed" if part["status"] == Status.CORRECT else "failed",
-            "output": part["feedback"],
-        }
-        for key, part in record["parts"].items()
-    ]
-    return {"score": record["score"], "tests": tests}
+    """A Gradescope ``results.json``: one test per answer key, unknown keys named on top."""
+    return results_json(record["score"], record["parts"], record.get("unknown_keys", ()))

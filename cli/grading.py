@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from itertools import repeat
 from pathlib import Path
@@ -60,14 +62,30 @@ def _grade_chunk(chunk: list[batch.Item], output_format: str, keys: list[str]) -
 
 def grade(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="JSON Lines or CSV.")],
-    set_id: Annotated[str, typer.Option("--set", help="The problem set the answers are for.")],
+    set_id: Annotated[str, typer.Option("--set", metavar="SET", help="The problem set: a built-in id or a set file.")],
     out: Annotated[
         Path | None, typer.Option("--out", help="Output file (a folder for gradescope); default stdout.")
     ] = None,
-    output_format: Annotated[str, typer.Option("--format", help="csv, jsonl or gradescope.")] = "jsonl",
+    output_format: Annotated[str, typer.Option("--format", help="jsonl, csv or gradescope.")] = "jsonl",
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes.")] = 1,
 ) -> None:
-    """Batch grading with a progress bar; output in input order. Malformed lines are reported and skipped."""
+    """Grade a file of submissions, with a progress bar; output in input order.
+
+    **Input**, told apart by its first character: JSON Lines, one
+    `{"student": "s1", "answers": {"q1.shape": "8x8x16", "q1.params": 448}}` per line; or CSV, a
+    header with a `student` column and one column per answer key, then one row per student (an
+    empty cell is unanswered).
+
+    **Output** (`--format`): `jsonl`, one `{"student", "set", "score", "max_score", "parts",
+    "unknown_keys"?}` per student; `csv`, one row per student with the total, each key's score and
+    an `unknown_keys` column (joined by `;`); `gradescope`, a folder per student in `--out` holding
+    a Gradescope `results.json`.
+
+    Answer keys the set does not have are not graded: every format names them, and stderr sums
+    them up. A malformed line is reported on stderr as `FILE:LINE: skipped: why` and skipped; so is
+    a later line for a student already graded (the first line counts). Exit status 0 when the file
+    could be read, whatever the students scored.
+    """
     if output_format not in ("csv", "jsonl", "gradescope"):
         console.print(f"[red]Unknown format {output_format!r}:[/red] use csv, jsonl or gradescope.")
         raise typer.Exit(code=2)
@@ -78,19 +96,20 @@ def grade(
     items = _items(file)
     chunks = [items[i : i + batch.CHUNK] for i in range(0, len(items), batch.CHUNK)]
     writer = _Writer(output_format, out, keys)
-    graded = 0
     with _progress(len(items)) as progress:
         task = progress.add_task("grading", total=len(items))
         if workers == 1:
             _start_worker(set_id)
             results: Any = (_grade_chunk(chunk, output_format, keys) for chunk in chunks)
-            graded = _drain(results, writer, progress, task, file)
+            graded, unknown = _drain(results, writer, progress, task, file)
         else:
             with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(set_id,)) as pool:
                 jobs = pool.map(_grade_chunk, chunks, repeat(output_format), repeat(keys))
-                graded = _drain(jobs, writer, progress, task, file)
+                graded, unknown = _drain(jobs, writer, progress, task, file)
     writer.close()
-    console.print(f"graded {graded} submissions of {set_id}", highlight=False)
+    if unknown:
+        _say(f"answer keys {set_id} does not have, not graded: {_counted(unknown)}")
+    _say(f"graded {graded} submissions of {set_id}")
 
 
 def _items(file: Path) -> list[batch.Item]:
@@ -110,21 +129,35 @@ def _items(file: Path) -> list[batch.Item]:
 
 
 def _skipped(file: Path, bad: batch.BadLine) -> None:
-    console.print(f"{file}:{bad.line}: skipped: {bad.reason}", highlight=False, markup=False, soft_wrap=True)
+    _say(f"{file}:{bad.line}: skipped: {bad.reason}")
 
 
-def _drain(results: Any, writer: _Writer, progress: Progress, task: Any, file: Path) -> int:
-    """Write outputs in input order; returns how many submissions were graded."""
-    graded = 0
+def _say(text: str) -> None:
+    console.print(text, highlight=False, markup=False, soft_wrap=True)
+
+
+def _counted(unknown: Counter[str], shown: int = 10) -> str:
+    """``x.y (12 submissions), z (1 submission)``, the commonest first."""
+    listed = [f"{key} ({n} submission{'s' if n > 1 else ''})" for key, n in unknown.most_common(shown)]
+    rest = len(unknown) - shown
+    return ", ".join(listed) + (f" and {rest} more" if rest > 0 else "")
+
+
+def _drain(results: Any, writer: _Writer, progress: Progress, task: Any, file: Path) -> tuple[int, Counter[str]]:
+    """Write outputs in input order, refusing a student's later lines; returns how many
+    submissions were graded and how many of them sent each unknown answer key."""
+    graded, unknown, first = 0, Counter[str](), batch.FirstLines()
     for outputs in results:
         for output in outputs:
-            if isinstance(output, batch.BadLine):
-                _skipped(file, output)
-            else:
-                writer.write(output)
-                graded += 1
+            refused = output if isinstance(output, batch.BadLine) else first.refuse(output)
+            if refused is not None:
+                _skipped(file, refused)
+                continue
+            writer.write(output)
+            unknown.update(output.unknown_keys)
+            graded += 1
         progress.advance(task, len(outputs))
-    return graded
+    return graded, unknown
 
 
 def _progress(total: int) -> Progress:
@@ -143,6 +176,7 @@ class _Writer:
 
     def __init__(self, output_format: str, out: Path | None, keys: list[str]):
         self.format, self.out, self.keys = output_format, out, keys
+        self.folders: set[str] = set()
         if output_format == "gradescope":
             assert out is not None
             out.mkdir(parents=True, exist_ok=True)
@@ -152,13 +186,14 @@ class _Writer:
             if output_format == "csv":
                 self.stream.write(batch.to_csv_line(batch.csv_header(keys)))
 
-    def write(self, output: str | dict[str, Any]) -> None:
-        if isinstance(output, str):
-            self.stream.write(output)
+    def write(self, graded: batch.Graded) -> None:
+        if isinstance(graded.output, str):
+            self.stream.write(graded.output)
             return
-        folder = self.out / _safe_name(output["student"])
+        assert self.out is not None
+        folder = self.out / _folder_name(graded.student, self.folders)
         folder.mkdir(exist_ok=True)
-        (folder / "results.json").write_text(json.dumps(batch.gradescope_result(output), indent=1))
+        (folder / "results.json").write_text(json.dumps(batch.gradescope_result(graded.output), indent=1))
 
     def close(self) -> None:
         if self.stream is not None and self.stream is not sys.stdout:
@@ -167,7 +202,12 @@ class _Writer:
             sys.stdout.flush()
 
 
-def _safe_name(student: str) -> str:
-    """A folder name from a student id: no path separators, no dot-only names."""
+def _folder_name(student: str, taken: set[str]) -> str:
+    """A folder name from a student id: no path separators, no dot-only names, and no two
+    students in one folder (an id changed to fit, or equal to another but for case, gets a hash)."""
     cleaned = "".join(c if c.isalnum() or c in "-_.@" else "_" for c in student)[:100]
-    return cleaned if cleaned.strip(".") else "_"
+    name = cleaned if cleaned.strip(".") else "_"
+    if name != student or name.casefold() in taken:
+        name = f"{name}-{hashlib.sha256(student.encode()).hexdigest()[:10]}"
+    taken.add(name.casefold())
+    return name

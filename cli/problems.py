@@ -4,18 +4,23 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from pathlib import Path
 
 import typer
+import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from problems.loader import SetFileError, load_bank
+from problems.loader import BUILT_IN, SetFileError, load_bank, load_set
 from problems.render import to_json, to_text
 from problems.sets import ProblemSet
 
 problems_app = typer.Typer(help="The problem sets in the bank.", no_args_is_help=True)
 console = Console()
 
+#: What makes a SET argument a path to a set file rather than a built-in id.
+SET_SUFFIXES = (".yaml", ".yml")
 StudentOption = typer.Option(None, "--student", help="Show this student's variant of a randomized set.")
 
 
@@ -30,13 +35,38 @@ def bank() -> dict[str, ProblemSet]:
 
 
 def find_set(set_id: str) -> ProblemSet:
-    """The set, or a clear error listing the ones there are."""
+    """The set, by built-in id or path to a set file, or a clear error listing the ones there are."""
+    if Path(set_id).suffix in SET_SUFFIXES:
+        return _set_file(set_id)
     sets = bank()
     if set_id not in sets:
         known = ", ".join(sorted(sets))
         console.print(f"[red]No problem set {set_id!r}.[/red] Known sets: {known}")
         raise typer.Exit(code=2)
     return sets[set_id]
+
+
+@lru_cache(maxsize=4)
+def _set_file(path: str) -> ProblemSet:
+    if not Path(path).is_file():
+        console.print(f"[red]No set file {escape(repr(path))}.[/red]", highlight=False)
+        raise typer.Exit(code=2)
+    try:
+        return load_set(Path(path))
+    except SetFileError as error:
+        console.print(f"[red]Cannot load the set file:[/red] {escape(str(error))}", highlight=False)
+        raise typer.Exit(code=1) from None
+
+
+def set_source(set_id: str) -> Path:
+    """The YAML file a set comes from: the path given, or the built-in file that declares that id."""
+    find_set(set_id)
+    if Path(set_id).suffix in SET_SUFFIXES:
+        return Path(set_id)
+    for path in sorted(BUILT_IN.glob("*.yaml")):
+        if yaml.safe_load(path.read_text(encoding="utf-8")).get("id") == set_id:
+            return path
+    raise AssertionError(f"the bank has {set_id!r} but no file declares it")  # pragma: no cover
 
 
 @problems_app.command("list")

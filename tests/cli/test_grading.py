@@ -1,5 +1,6 @@
 """``grader check`` and ``grader grade`` through typer's CliRunner: every output format, malformed
-lines reported with their number and skipped, worker processes keeping input order."""
+lines and a student's later lines reported with their number and skipped, unknown answer keys
+named in every format, worker processes keeping input order."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
-from problems.loader import load_bank
+from grader.engine import grade_submission
+from problems.loader import BUILT_IN, load_bank
 from problems.render import to_json
 
 runner = CliRunner()
@@ -76,6 +78,7 @@ def test_grade_jsonl_reports_bad_lines_and_grades_the_rest(tmp_path: Path) -> No
     assert records[1]["unknown_keys"] == ["x.y"]
     assert records[2]["parts"]["t1g.total"]["status"] == "invalid"
     assert {"student", "set", "score", "max_score", "parts"} <= set(records[0])
+    assert "answer keys cifar-convnet does not have, not graded: x.y (1 submission)" in result.output
 
 
 def test_grade_csv_in_and_out(tmp_path: Path) -> None:
@@ -95,6 +98,27 @@ def test_grade_csv_in_and_out(tmp_path: Path) -> None:
     assert [r["student"] for r in rows] == ["s1", "s3"]
     assert float(rows[0]["score"]) == len(keys)
     assert float(rows[1]["score"]) == 0
+    assert rows[0]["unknown_keys"] == rows[1]["unknown_keys"] == ""
+
+
+def test_grade_csv_names_unknown_keys_in_a_column(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("student,t1c.padding,x.y,zz\ns1,2,5,\ns2,2,5,7\n")
+    out = tmp_path / "out.csv"
+    result = runner.invoke(app, ["grade", str(source), "--set", "cifar-convnet", "--format", "csv", "--out", str(out)])
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert list(rows[0])[-1] == "unknown_keys"
+    assert [r["unknown_keys"] for r in rows] == ["x.y", "x.y;zz"]
+    assert "x.y (2 submissions), zz (1 submission)" in result.output
+
+
+def test_grade_csv_refuses_a_header_that_repeats_a_column(tmp_path: Path) -> None:
+    source = tmp_path / "in.csv"
+    source.write_text("student,t1c.padding, t1c.padding\ns1,2,3\n")
+    result = runner.invoke(app, ["grade", str(source), "--set", "cifar-convnet", "--format", "csv"])
+    assert result.exit_code == 0
+    assert "in.csv:1: skipped: the header repeats 't1c.padding'" in result.output
 
 
 def test_grade_gradescope_writes_one_results_file_per_student(tmp_path: Path) -> None:
@@ -108,6 +132,25 @@ def test_grade_gradescope_writes_one_results_file_per_student(tmp_path: Path) ->
     assert s1["score"] == len(RIGHT)
     assert {t["name"] for t in s1["tests"]} == set(RIGHT)
     assert all(t["status"] == "passed" for t in s1["tests"])
+    s2 = json.loads((folder / "s2" / "results.json").read_text())
+    assert "x.y" in s2["output"]
+    assert {t["name"]: t["status"] for t in s2["tests"]}["t1d.kernel"] == "failed"
+
+
+def test_grade_gradescope_partial_credit_is_not_failed(tmp_path: Path) -> None:
+    answer = [row[:] for row in to_json(*_answer("conv-arithmetic", "c1.output", "zoe"))]
+    answer[0][0] += 1
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"student": "zoe", "answers": {"c1.output": answer}}) + "\n")
+    folder = tmp_path / "results"
+    result = runner.invoke(
+        app, ["grade", str(source), "--set", "conv-arithmetic", "--format", "gradescope", "--out", str(folder)]
+    )
+    assert result.exit_code == 0
+    test = json.loads((folder / "zoe" / "results.json").read_text())["tests"][0]
+    part = grade_submission(load_bank()["conv-arithmetic"], {"c1.output": answer}, student="zoe").parts["c1.output"]
+    assert (test["name"], test["score"], part.status.value) == ("c1.output", part.score, "partial")
+    assert test["status"] == "passed" and test["output"].startswith("Partial credit")
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -129,6 +172,80 @@ def test_grade_with_workers_keeps_input_order(tmp_path: Path, workers: int) -> N
         "correct",
         "incorrect",
     ]
+
+
+def test_grade_gradescope_keeps_students_apart_whose_ids_look_alike(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    students = ["s/1", "s_1", "S_1", "..", "s1"]
+    source.write_text("".join(json.dumps({"student": s, "answers": {}}) + "\n" for s in students))
+    folder = tmp_path / "results"
+    result = runner.invoke(
+        app, ["grade", str(source), "--set", "cifar-convnet", "--format", "gradescope", "--out", str(folder)]
+    )
+    assert result.exit_code == 0
+    folders = [p for p in folder.iterdir() if (p / "results.json").is_file()]
+    assert len({p.name.casefold() for p in folders}) == len(students)
+    assert (folder / "s1").is_dir() and (folder / "s_1").is_dir()
+
+
+@pytest.mark.parametrize("output_format", ["jsonl", "csv", "gradescope"])
+def test_grade_a_later_line_for_a_student_is_reported_and_skipped(tmp_path: Path, output_format: str) -> None:
+    lines = [
+        {"student": "s1", "answers": RIGHT},
+        {"student": "s2", "answers": {}},
+        {"student": " s1", "answers": {"t1c.padding": "0"}},
+        {"student": "s3", "answers": {}},
+        {"student": "s2", "answers": RIGHT},
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    out = tmp_path / "out"
+    result = runner.invoke(
+        app, ["grade", str(source), "--set", "cifar-convnet", "--format", output_format, "--out", str(out)]
+    )
+    assert result.exit_code == 0
+    assert "in.jsonl:3: skipped: student 's1' already graded from line 1" in result.output
+    assert "in.jsonl:5: skipped: student 's2' already graded from line 2" in result.output
+    assert "graded 3 submissions" in result.output
+    if output_format == "gradescope":
+        scores = {p.name: json.loads((p / "results.json").read_text())["score"] for p in out.iterdir()}
+    elif output_format == "csv":
+        scores = {r["student"]: float(r["score"]) for r in csv.DictReader(io.StringIO(out.read_text()))}
+    else:
+        scores = {r["student"]: r["score"] for r in map(json.loads, out.read_text().splitlines())}
+    assert scores == {"s1": len(RIGHT), "s2": 0, "s3": 0}
+    if output_format != "gradescope":
+        assert list(scores) == ["s1", "s2", "s3"]
+
+
+def test_grade_with_workers_refuses_a_student_seen_in_another_chunk(tmp_path: Path) -> None:
+    lines = [json.dumps({"student": f"s{i:04d}", "answers": {"t1c.padding": 2}}) for i in range(600)]
+    lines.insert(550, json.dumps({"student": "s0003", "answers": {}}))
+    source = tmp_path / "many.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.jsonl"
+    result = runner.invoke(app, ["grade", str(source), "--set", "cifar-convnet", "--workers", "2", "--out", str(out)])
+    assert result.exit_code == 0
+    assert "many.jsonl:551: skipped: student 's0003' already graded from line 4" in result.output
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["student"] for r in records] == [f"s{i:04d}" for i in range(600)]
+    assert records[3]["parts"]["t1c.padding"]["status"] == "correct"
+
+
+def test_grade_takes_a_set_file(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"student": "s1", "answers": RIGHT}) + "\n")
+    result = runner.invoke(app, ["grade", str(source), "--set", str(BUILT_IN / "cifar-convnet.yaml")])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout.splitlines()[0])["score"] == len(RIGHT)
+
+
+def test_grade_help_explains_the_formats_and_the_rules() -> None:
+    result = runner.invoke(app, ["grade", "--help"])
+    text = " ".join(result.output.split())
+    said = ['{"student": "s1", "answers":', "a student column and one column per answer key", "unknown_keys column"]
+    said += ["FILE:LINE: skipped", "(the first line counts)"]
+    assert [s for s in said if s not in text] == []
 
 
 def test_grade_an_unknown_format_is_a_clear_error(tmp_path: Path) -> None:
