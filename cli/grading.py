@@ -7,7 +7,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from itertools import repeat
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
@@ -146,7 +146,7 @@ class _Writer:
         if output_format == "gradescope":
             assert out is not None
             out.mkdir(parents=True, exist_ok=True)
-            self.stream = None
+            self.stream: TextIO | None = None
         else:
             self.stream = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
             if output_format == "csv":
@@ -154,8 +154,10 @@ class _Writer:
 
     def write(self, output: str | dict[str, Any]) -> None:
         if isinstance(output, str):
+            assert self.stream is not None  # every format but gradescope has a stream
             self.stream.write(output)
             return
+        assert self.out is not None  # gradescope writes a folder per student
         folder = self.out / _safe_name(output["student"])
         folder.mkdir(exist_ok=True)
         (folder / "results.json").write_text(json.dumps(batch.gradescope_result(output), indent=1))
@@ -164,7 +166,7 @@ class _Writer:
         if self.stream is not None and self.stream is not sys.stdout:
             self.stream.close()
         elif self.stream is sys.stdout:
-            sys.stdout.flush()
+            self.stream.flush()
 
 
 def _safe_name(student: str) -> str:
