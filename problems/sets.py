@@ -12,7 +12,7 @@ import numpy as np
 from pydantic import TypeAdapter
 
 from problems.kinds import AnswerKind, Layout
-from problems.parts import Operation, Part
+from problems.parts import Operation, Part, Scalar
 from problems.types import AnyProblem, ProblemSpec, Quantity
 from problems.variants import MAX_DRAWS, Draw, draw_params, seeded
 
@@ -204,7 +204,8 @@ def _operate(
     trail: tuple[str, ...],
     mistake: str | None = None,
 ) -> tuple[AnswerKind, Any]:
-    values, kinds = [], []
+    values: list[Scalar] = []
+    kinds: list[AnswerKind] = []
     quantities = problem.quantities_under(mistake)
     for operand in op.operands:
         if isinstance(operand, Operation):
