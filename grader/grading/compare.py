@@ -6,6 +6,7 @@ the part earned and a sentence a student can act on, without giving the answer a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -207,7 +208,10 @@ def _formula_shape(expected: tuple[sympy.Expr, ...], got: tuple[sympy.Expr, ...]
     return Comparison(0.0, f"Size number {_listing(wrong)} is not right.")
 
 
-COMPARERS = {
+#: (expected, got, part) → comparison; both values are in the form of the kind it is registered for.
+Comparer = Callable[[Any, Any, Part], Comparison]
+
+COMPARERS: dict[AnswerKind, Comparer] = {
     AnswerKind.INTEGER: _integer,
     AnswerKind.REAL: _real,
     AnswerKind.PERCENT: _percent,

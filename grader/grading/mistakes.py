@@ -34,7 +34,7 @@ EXPLANATIONS: dict[str, str] = {
 }
 
 
-def value_mistakes(part: Part, kind: AnswerKind, expected: Any) -> list[tuple[str, Any]]:
+def value_mistakes(part: Part, kind: AnswerKind, expected: Any) -> list[tuple[str, int]]:
     """Mistakes recognised from the value alone: FLOPs given for MACs and the reverse."""
     if kind is not AnswerKind.INTEGER or not isinstance(part.quantity, str):
         return []
