@@ -15,10 +15,11 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(VENV)/bin/grader serve --demo
 
-## test: lint and the layers' import contract, then every test (solvers against PyTorch included)
+## test: lint, the layers' import contract and the type checker, then every test (solvers against PyTorch included)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -n 2
 
 ## bench: batch-grading throughput (100,000 submissions, 1 and 2 workers), then the service's
@@ -31,4 +32,4 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

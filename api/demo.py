@@ -40,13 +40,12 @@ def load_demo(session: Session, *, bank: dict[str, ProblemSet], now: datetime | 
         user.on_roster = True  # a demo student dropped meanwhile is back
         revoke_tokens(session, user=user)
         tokens[user_id] = issue_token(session, user=user)
-    instructor = session.get(User, INSTRUCTOR[0])
     for set_id, problem_set in bank.items():
         if session.get(Assignment, set_id) is None:
             create_assignment(
                 session,
                 bank=bank,
-                creator=instructor,
+                created_by=INSTRUCTOR[0],
                 assignment_id=set_id,
                 problem_set=set_id,
                 title=problem_set.title,

@@ -48,7 +48,7 @@ def generate_answers(count: int, seed: int = 11) -> list[dict[str, Any]]:
     problem_set = load_bank()[SET_ID]
     answers = {k: to_json(a.kind, a.value) for k, a in problem_set.solve().items()}
     right = {k: styles(v) for k, v in answers.items()}
-    submissions = []
+    submissions: list[dict[str, Any]] = []
     while len(submissions) < count:
         typed = {k: rng.choice(right[k]) if rng.random() < 0.6 else wrong(v, rng) for k, v in answers.items()}
         parts, unknown = preview_submission(problem_set, typed, student="bench")
@@ -225,7 +225,7 @@ class OtherLoad:
     def __init__(self, roots: list[int]) -> None:
         self.roots = roots
         try:
-            self.start = (busy_jiffies(), process_jiffies(), tree_jiffies(roots))
+            self.start: tuple[int, int, int] | None = (busy_jiffies(), process_jiffies(), tree_jiffies(roots))
         except OSError:
             self.start = None
 

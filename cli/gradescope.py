@@ -115,6 +115,7 @@ def bundle_files(set_file: Path, set_id: str, set_version: str, student_field: s
         "gradescope_runner.py": Path(gradescope_runner.__file__).read_bytes(),
     }
     for package in (grader, problems):
+        assert package.__file__ is not None  # regular packages, not namespace ones
         base = Path(package.__file__).parent
         for path in sorted(base.rglob("*.py")):
             if "__pycache__" not in path.parts:

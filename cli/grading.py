@@ -9,7 +9,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from itertools import repeat
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
@@ -180,7 +180,7 @@ class _Writer:
         if output_format == "gradescope":
             assert out is not None
             out.mkdir(parents=True, exist_ok=True)
-            self.stream = None
+            self.stream: TextIO | None = None
         else:
             self.stream = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
             if output_format == "csv":
@@ -188,9 +188,10 @@ class _Writer:
 
     def write(self, graded: batch.Graded) -> None:
         if isinstance(graded.output, str):
+            assert self.stream is not None  # every format but gradescope has a stream
             self.stream.write(graded.output)
             return
-        assert self.out is not None
+        assert self.out is not None  # gradescope writes a folder per student
         folder = self.out / _folder_name(graded.student, self.folders)
         folder.mkdir(exist_ok=True)
         (folder / "results.json").write_text(json.dumps(batch.gradescope_result(graded.output), indent=1))
@@ -199,7 +200,7 @@ class _Writer:
         if self.stream is not None and self.stream is not sys.stdout:
             self.stream.close()
         elif self.stream is sys.stdout:
-            sys.stdout.flush()
+            self.stream.flush()
 
 
 def _folder_name(student: str, taken: set[str]) -> str:

@@ -16,10 +16,10 @@ from typing import Any
 
 from grader.grading.compare import NOT_RIGHT, Comparison, compare
 from grader.grading.mistakes import EXPLANATIONS
-from grader.grading.reference import PartReference, SetReference, reference_for
+from grader.grading.reference import PartReference, Remembered, SetReference, reference_for
 from grader.reading import Number, Read, Unreadable, read_answer
 from grader.results import GradedPart, GradedSubmission, PreviewedPart, Status
-from problems.kinds import AnswerKind
+from problems.kinds import JSON, AnswerKind
 from problems.sets import ProblemSet
 
 SCALARS = (AnswerKind.INTEGER, AnswerKind.REAL, AnswerKind.PERCENT)
@@ -36,7 +36,7 @@ GRADING_FAILED = "This answer could not be graded; ask your instructor to look a
 
 
 def grade_submission(
-    problem_set: ProblemSet, answers: Mapping[str, Any], *, student: str | None = None
+    problem_set: ProblemSet, answers: Mapping[str, JSON], *, student: str | None = None
 ) -> GradedSubmission:
     """Grade every part of the set (missing answers are ``unanswered``); report unknown keys."""
     reference = reference_for(problem_set, student)
@@ -63,7 +63,7 @@ def grade_submission(
 
 
 def preview_submission(
-    problem_set: ProblemSet, answers: Mapping[str, Any], *, student: str | None = None
+    problem_set: ProblemSet, answers: Mapping[str, JSON], *, student: str | None = None
 ) -> tuple[dict[str, PreviewedPart], tuple[str, ...]]:
     """How each answer was read (or why it could not be), and the keys the set does not have."""
     reference = reference_for(problem_set, student)
@@ -80,7 +80,7 @@ def preview_submission(
     return previews, _unknown(reference, answers)
 
 
-def _remembered(key: str, raw: Any) -> tuple[str, type, Any] | None:
+def _remembered(key: str, raw: JSON) -> Remembered | None:
     """The graded-part cache's key for an answer, None if it is not worth remembering.
 
     A list (a matrix or a shape sent as JSON) is keyed by its JSON text, which tells apart every
@@ -96,7 +96,7 @@ def _remembered(key: str, raw: Any) -> tuple[str, type, Any] | None:
     return None
 
 
-def is_blank(raw: Any) -> bool:
+def is_blank(raw: JSON) -> bool:
     return raw is None or (isinstance(raw, str) and not raw.strip())
 
 
@@ -104,7 +104,7 @@ class _Reads(dict[str, Reading]):
     """Answers read on first use: a part graded from the cache is not read at all, unless a
     later part builds on it."""
 
-    def __init__(self, reference: SetReference, answers: Mapping[str, Any]):
+    def __init__(self, reference: SetReference, answers: Mapping[str, JSON]):
         super().__init__()
         self.reference, self.answers = reference, answers
 
@@ -120,7 +120,7 @@ class _Reads(dict[str, Reading]):
         return self[key]
 
 
-def _unknown(reference: SetReference, answers: Mapping[str, Any]) -> tuple[str, ...]:
+def _unknown(reference: SetReference, answers: Mapping[str, JSON]) -> tuple[str, ...]:
     return tuple(key for key in answers if key not in reference.parts)
 
 
@@ -178,15 +178,17 @@ def _carried_forward(
     reference: SetReference,
 ) -> str | None:
     """Feedback for an answer that is right given the student's own wrong earlier answers."""
-    wrong = [k for k in ref.answer.part.follows if k in graded and _differs(graded[k]) and isinstance(reads[k], Read)]
-    if not wrong:
+    given = {
+        k: _solver_value(earlier.value)
+        for k in ref.answer.part.follows
+        if k in graded and _differs(graded[k]) and isinstance(earlier := reads[k], Read)
+    }
+    if not given:
         return None
-    given = {k: _solver_value(reads[k].value) for k in wrong}  # type: ignore[union-attr]
     value = reference.problem_set.follow_through(key, given, reference.student, reference.answers)
     if value is None or not compare(ref.answer.kind, value, reading.value, ref.answer.part).right:
         return None
-    earlier = ", ".join(wrong)
-    return f"Right for your own answer to {earlier}, which was not: credit carried forward."
+    return f"Right for your own answer to {', '.join(given)}, which was not: credit carried forward."
 
 
 def _differs(earlier: GradedPart) -> bool:

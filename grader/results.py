@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import TypedDict
 
 
 class Status(StrEnum):
@@ -13,6 +13,38 @@ class Status(StrEnum):
     INCORRECT = "incorrect"
     UNANSWERED = "unanswered"
     INVALID = "invalid"
+
+
+class GradedPartJSON(TypedDict):
+    """A graded part as JSON (``GradedPart.to_json``); ``status`` is a ``Status`` value."""
+
+    score: float
+    max_score: float
+    status: str
+    feedback: str
+    misconception: str | None
+    read_as: str | None
+    tolerance: str | None
+    follow_through: bool
+
+
+class GradedSubmissionJSON(TypedDict):
+    """A graded submission as JSON (``GradedSubmission.to_json``)."""
+
+    set: str
+    score: float
+    max_score: float
+    parts: dict[str, GradedPartJSON]
+    unknown_keys: list[str]
+
+
+class PreviewedPartJSON(TypedDict):
+    """A previewed answer as JSON (``PreviewedPart.to_json``)."""
+
+    readable: bool
+    read_as: str | None
+    reason: str | None
+    answered: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +66,7 @@ class GradedPart:
     tolerance: str | None = None
     follow_through: bool = False
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> GradedPartJSON:
         return {
             "score": self.score,
             "max_score": self.max_score,
@@ -86,10 +118,10 @@ class GradedSubmission:
             for key, part in self.parts.items()
         }
 
-    def parts_json(self) -> dict[str, dict[str, Any]]:
+    def parts_json(self) -> dict[str, GradedPartJSON]:
         return {key: part.to_json() for key, part in self.parts.items()}
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> GradedSubmissionJSON:
         return {
             "set": self.set_id,
             "score": self.score,
@@ -109,5 +141,5 @@ class PreviewedPart:
     reason: str | None = None
     answered: bool = True
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> PreviewedPartJSON:
         return {"readable": self.readable, "read_as": self.read_as, "reason": self.reason, "answered": self.answered}

@@ -14,8 +14,14 @@ solver produces for each kind:
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TypeAlias
 
 import sympy
+
+#: A JSON value: an answer as a request or a batch file sends it, a reference answer as
+#: ``problems.render.to_json`` writes it, a set file's parameters. For type checking only: a
+#: pydantic field takes ``pydantic.JsonValue`` (this alias's forward references recurse there).
+JSON: TypeAlias = str | int | float | bool | list["JSON"] | dict[str, "JSON"] | None
 
 
 class AnswerKind(StrEnum):

@@ -10,6 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from problems.kinds import AnswerKind, Layout
 
+#: The value of an integer, real or percent answer: what operations compute with.
+Scalar = int | float | Fraction
+
 
 class Operation(BaseModel):
     """A part computed from other answers; e.g. ``{sum: ["@q1c.params2", "params.fc"]}``.
@@ -46,12 +49,12 @@ class Operation(BaseModel):
                 found.append(operand[1:])
         return found
 
-    def apply(self, values: list[Any]) -> Any:
+    def apply(self, values: list[Scalar]) -> Scalar:
         """Exact arithmetic on integers and fractions."""
         if self.op == "sum":
             return sum(values)
         if self.op == "product":
-            result = 1
+            result: Scalar = 1
             for value in values:
                 result *= value
             return result

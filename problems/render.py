@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 import sympy
 
-from problems.kinds import AnswerKind
+from problems.kinds import JSON, AnswerKind
 
 
-def to_json(kind: AnswerKind, value: Any) -> Any:
+def to_json(kind: AnswerKind, value: Any) -> JSON:
     """A JSON-ready value: integers stay integers, fractions become floats, formulas strings."""
     if kind in (AnswerKind.MATRIX, AnswerKind.TENSOR):
         return _numbers(np.asarray(value).tolist())
@@ -20,16 +20,18 @@ def to_json(kind: AnswerKind, value: Any) -> Any:
     if kind is AnswerKind.SHAPE_LIST:
         return [list(shape) for shape in value]
     if kind is AnswerKind.FORMULA:
-        return sympy.sstr(value)
+        return _formula(value)
     if kind is AnswerKind.FORMULA_SHAPE:
-        return [sympy.sstr(side) for side in value]
+        return [_formula(side) for side in value]
     return _number(value)
 
 
 def to_text(kind: AnswerKind, value: Any) -> str:
     """The value as a student would write it."""
-    if kind in (AnswerKind.SHAPE, AnswerKind.FORMULA_SHAPE):
-        return " × ".join(str(v) for v in to_json(kind, value))
+    if kind is AnswerKind.SHAPE:
+        return " × ".join(map(str, value))
+    if kind is AnswerKind.FORMULA_SHAPE:
+        return " × ".join(_formula(side) for side in value)
     if kind is AnswerKind.SHAPE_LIST:
         return "; ".join(" × ".join(map(str, shape)) for shape in value)
     if kind is AnswerKind.PERCENT:
@@ -37,7 +39,12 @@ def to_text(kind: AnswerKind, value: Any) -> str:
     return str(to_json(kind, value))
 
 
-def _number(value: Any) -> int | float:
+def _formula(expression: sympy.Expr) -> str:
+    text: str = sympy.sstr(expression)  # sympy's printers are untyped
+    return text
+
+
+def _number(value: int | float | Fraction) -> int | float:
     if isinstance(value, Fraction):
         return value.numerator if value.denominator == 1 else float(value)
     if isinstance(value, float) and value.is_integer():
@@ -45,7 +52,8 @@ def _number(value: Any) -> int | float:
     return value
 
 
-def _numbers(nested: Any) -> Any:
+def _numbers(nested: Any) -> JSON:
+    """``ndarray.tolist()`` (nested lists of Python numbers) with whole floats as integers."""
     if isinstance(nested, list):
         return [_numbers(item) for item in nested]
     return _number(nested)

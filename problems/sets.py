@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 from pydantic import TypeAdapter
 
-from problems.kinds import AnswerKind, Layout
-from problems.parts import Operation, Part
+from problems.kinds import JSON, AnswerKind, Layout
+from problems.parts import Operation, Part, Scalar
 from problems.types import AnyProblem, ProblemSpec, Quantity
 from problems.variants import MAX_DRAWS, Draw, draw_params, seeded
 
@@ -38,7 +38,7 @@ class Answer:
 class Problem:
     id: str
     parts: tuple[Part, ...]
-    params: dict[str, Any]
+    params: dict[str, JSON]
     spec: ProblemSpec
     title: str = ""
     text: str = ""
@@ -68,7 +68,7 @@ class Problem:
             return text
         return f"{text}\n{self.spec.describe()}".strip()
 
-    def with_params(self, params: dict[str, Any]) -> Problem:
+    def with_params(self, params: dict[str, JSON]) -> Problem:
         return Problem(self.id, self.parts, params, SPEC.validate_python(params), self.title, self.text, self.vary)
 
 
@@ -204,7 +204,8 @@ def _operate(
     trail: tuple[str, ...],
     mistake: str | None = None,
 ) -> tuple[AnswerKind, Any]:
-    values, kinds = [], []
+    values: list[Scalar] = []
+    kinds: list[AnswerKind] = []
     quantities = problem.quantities_under(mistake)
     for operand in op.operands:
         if isinstance(operand, Operation):
@@ -243,14 +244,19 @@ def _present(part: Part, kind: AnswerKind, value: Any) -> tuple[AnswerKind, Any]
     raise SolveError(f"{part.key}: a {kind} quantity cannot be asked as {part.kind}")
 
 
-def lookup(data: Any, path: str) -> Any:
+def lookup(data: JSON, path: str) -> JSON:
     """The value at a dotted path in nested dicts and lists."""
     for step in path.split("."):
-        data = data[int(step)] if isinstance(data, list) else data[step]
+        if isinstance(data, list):
+            data = data[int(step)]
+        elif isinstance(data, dict):
+            data = data[step]
+        else:
+            raise TypeError(f"{path}: {step!r} is inside a {type(data).__name__}, not a list or a mapping")
     return data
 
 
-def _format(value: Any) -> str:
+def _format(value: JSON) -> str:
     if isinstance(value, list) and value and isinstance(value[0], list):
         return "[" + ", ".join(_format(v) for v in value) + "]"
     if isinstance(value, list):

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from problems.kinds import JSON
+
 #: Draws tried before a problem is declared impossible to vary.
 MAX_DRAWS = 200
 
@@ -74,12 +76,17 @@ def seeded(*labels: str) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:8], "big"))
 
 
-def place(data: dict[str, Any], path: str, value: Any) -> None:
+def place(data: dict[str, JSON], path: str, value: JSON) -> None:
     """Set ``value`` at a dotted path (``layers.0.out_channels``) inside nested dicts and lists."""
     *parents, last = path.split(".")
-    target: Any = data
+    target: JSON = data
     for step in parents:
-        target = target[int(step)] if isinstance(target, list) else target[step]
+        if isinstance(target, list):
+            target = target[int(step)]
+        elif isinstance(target, dict):
+            target = target[step]
+        else:
+            raise TypeError(f"{path}: {step!r} is inside a {type(target).__name__}, not a list or a mapping")
     if isinstance(target, list):
         target[int(last)] = value
     elif isinstance(target, dict):
@@ -88,10 +95,10 @@ def place(data: dict[str, Any], path: str, value: Any) -> None:
         raise KeyError(path)
 
 
-def draw_params(base: dict[str, Any], draws: dict[str, Draw], rng: np.random.Generator) -> dict[str, Any]:
+def draw_params(base: dict[str, JSON], draws: dict[str, Draw], rng: np.random.Generator) -> dict[str, JSON]:
     """A copy of ``base`` with every varied path drawn anew."""
     params = copy.deepcopy(base)
-    drawn: dict[str, Any] = {}
+    drawn: dict[str, JSON] = {}
     for path, draw in draws.items():
         if draw.same_as is None:
             drawn[path] = draw.sample(rng)

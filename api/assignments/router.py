@@ -42,8 +42,8 @@ def _out(assignment: Assignment, bank: dict[str, ProblemSet], attempts: int | No
         set_version=found.version if found else None,
         due_at=assignment.due_at,
         max_attempts=assignment.max_attempts,
-        release_answers=assignment.release_answers,  # type: ignore[arg-type]
-        grade_policy=assignment.grade_policy,  # type: ignore[arg-type]
+        release_answers=assignment.release_answers,
+        grade_policy=assignment.grade_policy,
         answers_released=service.answers_released(assignment),
         created_at=assignment.created_at,
         attempts_used=attempts,
@@ -65,7 +65,7 @@ def create_assignment(
     assignment = service.create_assignment(
         session,
         bank=bank,
-        creator=instructor,
+        created_by=instructor.id,
         assignment_id=body.id,
         problem_set=body.problem_set,
         title=body.title,

@@ -19,7 +19,7 @@ def create_assignment(
     session: Session,
     *,
     bank: dict[str, ProblemSet],
-    creator: Caller | None,
+    created_by: str | None,
     assignment_id: str,
     problem_set: str,
     title: str | None,
@@ -42,7 +42,7 @@ def create_assignment(
         max_attempts=max_attempts,
         release_answers=release_answers,
         grade_policy=grade_policy,
-        created_by=creator.id if creator else None,
+        created_by=created_by,
     )
     session.add(assignment)
     session.flush()

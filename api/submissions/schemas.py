@@ -76,7 +76,7 @@ class EarlierGradeOut(Schema):
     parts: dict[str, Any]
 
 
-_PART_EXAMPLE = {
+_PART_EXAMPLE: dict[str, Any] = {
     "score": 0.0,
     "max_score": 1.0,
     "status": "incorrect",

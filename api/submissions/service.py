@@ -203,7 +203,7 @@ def _insert_unless_taken(dialect: str, names: tuple[str, ...], *, limited: bool)
     )
 
 
-def _attempts(assignment_id: Any, student_id: Any) -> Select[tuple[int]]:
+def _attempts(assignment_id: Any, student_id: Any) -> Select[int]:
     """How many submissions a student stored for an assignment (values or columns)."""
     return (
         select(func.count())

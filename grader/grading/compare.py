@@ -6,6 +6,7 @@ the part earned and a sentence a student can act on, without giving the answer a
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -15,7 +16,7 @@ import sympy
 
 from grader.reading import Number
 from problems.kinds import AnswerKind
-from problems.parts import DEFAULT_REAL_TOLERANCE, Part, Tolerance
+from problems.parts import DEFAULT_REAL_TOLERANCE, Part, Scalar, Tolerance
 
 #: Matrix elements are compared with this tolerance unless the part sets one (average pooling
 #: gives fractions a student rounds).
@@ -74,7 +75,7 @@ def describe_tolerance(tolerance: Tolerance) -> str:
     return " or ".join(parts) or "exact"
 
 
-def _real(expected: Any, got: Number, part: Part) -> Comparison:
+def _real(expected: Scalar, got: Number, part: Part) -> Comparison:
     tolerance = tolerance_of(part)
     value = float(got.value / 100 if got.percent else got.value)
     note = describe_tolerance(tolerance)
@@ -83,7 +84,7 @@ def _real(expected: Any, got: Number, part: Part) -> Comparison:
     return Comparison(0.0, NOT_RIGHT, note)
 
 
-def _percent(expected: Any, got: Number, part: Part) -> Comparison:
+def _percent(expected: Scalar, got: Number, part: Part) -> Comparison:
     tolerance = tolerance_of(part)
     value, note = float(got.value), describe_tolerance(tolerance)
     if within(float(expected), value, tolerance):
@@ -100,7 +101,7 @@ def _positions(wrong: np.ndarray) -> str:
     return text + (f" and {more} more" if more > 0 else "")
 
 
-def _array(expected: Any, got: np.ndarray, part: Part) -> Comparison:
+def _array(expected: np.ndarray, got: np.ndarray, part: Part) -> Comparison:
     expected = np.asarray(expected, dtype=np.float64)
     got = np.asarray(got, dtype=np.float64)
     if got.shape != expected.shape:
@@ -207,7 +208,10 @@ def _formula_shape(expected: tuple[sympy.Expr, ...], got: tuple[sympy.Expr, ...]
     return Comparison(0.0, f"Size number {_listing(wrong)} is not right.")
 
 
-COMPARERS = {
+#: (expected, got, part) → comparison; both values are in the form of the kind it is registered for.
+Comparer = Callable[[Any, Any, Part], Comparison]
+
+COMPARERS: dict[AnswerKind, Comparer] = {
     AnswerKind.INTEGER: _integer,
     AnswerKind.REAL: _real,
     AnswerKind.PERCENT: _percent,

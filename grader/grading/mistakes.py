@@ -3,10 +3,8 @@ the value alone (the others come from the solvers run under a mistaken assumptio
 
 from __future__ import annotations
 
-from typing import Any
-
 from problems.kinds import AnswerKind
-from problems.parts import Part
+from problems.parts import Part, Scalar
 
 EXPLANATIONS: dict[str, str] = {
     "kernel-not-flipped": "This is the cross-correlation: a true convolution flips the kernel by 180° before "
@@ -34,7 +32,7 @@ EXPLANATIONS: dict[str, str] = {
 }
 
 
-def value_mistakes(part: Part, kind: AnswerKind, expected: Any) -> list[tuple[str, Any]]:
+def value_mistakes(part: Part, kind: AnswerKind, expected: Scalar) -> list[tuple[str, Scalar]]:
     """Mistakes recognised from the value alone: FLOPs given for MACs and the reverse."""
     if kind is not AnswerKind.INTEGER or not isinstance(part.quantity, str):
         return []

@@ -13,11 +13,15 @@ import numpy as np
 
 from grader.grading.compare import compare
 from grader.grading.mistakes import value_mistakes
+from grader.results import GradedPart
 from problems.kinds import AnswerKind
 from problems.sets import Answer, ProblemSet
 
 #: Set variants kept ready; a randomized set has one per student.
 CACHE_SIZE = 2048
+
+#: A graded-part cache key: (answer key, the answer's type, the answer or its JSON text).
+Remembered = tuple[str, type, str | int | float]
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ class SetReference:
     parts: dict[str, PartReference]
     #: Graded parts by (key, answer as sent) for parts that build on nothing: the same answer
     #: to such a part always grades the same, and a class sends the same right answer often.
-    graded: dict[tuple[str, type, Any], Any] = field(default_factory=dict)
+    graded: dict[Remembered, GradedPart] = field(default_factory=dict)
 
     @cached_property
     def answers(self) -> dict[str, Answer]:
@@ -104,4 +108,4 @@ def _same(kind: AnswerKind, first: Any, second: Any) -> bool:
         return np.shape(first) == np.shape(second) and bool(np.allclose(first, second))
     if kind in (AnswerKind.FORMULA, AnswerKind.FORMULA_SHAPE):
         return str(first) == str(second)
-    return first == second
+    return bool(first == second)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
+import numpy as np
 import sympy
 
 from grader.reading.arrays import as_matrix, as_tensor, read_array, show_array
@@ -19,7 +19,7 @@ from grader.reading.numbers import read_number, read_side
 from grader.reading.shapes import read_formula_shape, read_shape, read_shape_list
 from grader.reading.text import check_size, plain, result_part
 from grader.reading.values import Number, Read, ReadError, Unreadable
-from problems.kinds import AnswerKind, Layout
+from problems.kinds import JSON, AnswerKind, Layout
 
 __all__ = ["Number", "Read", "Unreadable", "read_answer"]
 
@@ -33,37 +33,38 @@ class Asked:
     square: bool = False
 
 
-Reader = Callable[[Any, Asked], tuple[Any, str]]
+#: Raw answer → (value in the kind's form, the value as shown back to the student).
+Reader = Callable[[JSON, Asked], tuple[object, str]]
 
 
-def _number(raw: Any, asked: Asked) -> tuple[Number, str]:
+def _number(raw: JSON, asked: Asked) -> tuple[Number, str]:
     number = read_side(raw) if asked.square else read_number(raw)
     return number, str(number)
 
 
-def _matrix(raw: Any, asked: Asked) -> tuple[Any, str]:
+def _matrix(raw: JSON, asked: Asked) -> tuple[np.ndarray, str]:
     array = as_matrix(read_array(raw))
     array.setflags(write=False)
     return array, show_array(array)
 
 
-def _tensor(raw: Any, asked: Asked) -> tuple[Any, str]:
+def _tensor(raw: JSON, asked: Asked) -> tuple[np.ndarray, str]:
     array = as_tensor(read_array(raw))
     array.setflags(write=False)
     return array, show_array(array)
 
 
-def _shape(raw: Any, asked: Asked) -> tuple[tuple[int, ...], str]:
+def _shape(raw: JSON, asked: Asked) -> tuple[tuple[int, ...], str]:
     shape = read_shape(raw)
     return shape, " × ".join(map(str, shape))
 
 
-def _shape_list(raw: Any, asked: Asked) -> tuple[list[tuple[int, ...]], str]:
+def _shape_list(raw: JSON, asked: Asked) -> tuple[list[tuple[int, ...]], str]:
     shapes = read_shape_list(raw)
     return shapes, "; ".join(" × ".join(map(str, shape)) for shape in shapes)
 
 
-def _formula(raw: Any, asked: Asked) -> tuple[sympy.Expr, str]:
+def _formula(raw: JSON, asked: Asked) -> tuple[sympy.Expr, str]:
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise ReadError("A formula is expected, as text.")
     text = result_part(plain(check_size(str(raw), 1_000)))
@@ -71,14 +72,15 @@ def _formula(raw: Any, asked: Asked) -> tuple[sympy.Expr, str]:
     return expression, show_formula(expression)
 
 
-def _formula_shape(raw: Any, asked: Asked) -> tuple[tuple[sympy.Expr, ...], str]:
+def _formula_shape(raw: JSON, asked: Asked) -> tuple[tuple[sympy.Expr, ...], str]:
     sides = read_formula_shape(raw, asked.symbols)
     return sides, " × ".join(show_formula(side) for side in sides)
 
 
 def show_formula(expression: sympy.Expr) -> str:
     """``H*K**2*M`` written as ``H·K^2·M``."""
-    return sympy.sstr(expression).replace("**", "^").replace("*", "·")
+    text: str = sympy.sstr(expression)  # sympy's printers are untyped
+    return text.replace("**", "^").replace("*", "·")
 
 
 READERS: dict[AnswerKind, Reader] = {
@@ -96,7 +98,7 @@ assert set(READERS) == set(AnswerKind), "every answer kind needs a reader"
 
 
 def read_answer(
-    raw: Any, kind: AnswerKind, symbols: tuple[str, ...] = (), layout: Layout | None = None, *, square: bool = False
+    raw: JSON, kind: AnswerKind, symbols: tuple[str, ...] = (), layout: Layout | None = None, *, square: bool = False
 ) -> Read | Unreadable:
     """Read one answer as ``kind``; never raises. ``square``: the answer is a square's side, so
     ``9 × 9`` is 9. Text answers are cached: a class types the same right answer many times over."""
@@ -111,7 +113,7 @@ def _read_text(raw: str, kind: AnswerKind, asked: Asked, layout: Layout | None) 
     return _read(raw, kind, asked, layout)
 
 
-def _read(raw: Any, kind: AnswerKind, asked: Asked, layout: Layout | None) -> Read | Unreadable:
+def _read(raw: JSON, kind: AnswerKind, asked: Asked, layout: Layout | None) -> Read | Unreadable:
     try:
         value, shown = READERS[kind](raw, asked)
     except ReadError as error:

@@ -6,15 +6,19 @@ rows on lines, and LaTeX ``bmatrix``/``pmatrix``/``array`` environments (several
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Sequence
+from typing import TypeAlias
 
 import numpy as np
 
 from grader.reading.expression import NUMBER, evaluate
 from grader.reading.text import LABEL, check_size, plain
 from grader.reading.values import MAX_ELEMENTS, ReadError, show_number
+from problems.kinds import JSON
 
 MAX_ARRAY_DEPTH = 4
+#: Rows of numbers, nested as a matrix or a stack of matrices is.
+Nested: TypeAlias = list["float | Nested"]
 MAX_ENVIRONMENTS = 64
 
 _ENVIRONMENT = re.compile(
@@ -31,7 +35,7 @@ _ROW_BREAK = re.compile(r"\n|;|\\\\")
 _CELL_BREAK = re.compile(r"[,&|\s]+")
 
 
-def read_array(raw: Any) -> np.ndarray:
+def read_array(raw: JSON) -> np.ndarray:
     """Any supported form as a float array (1 to 4 dimensions)."""
     if isinstance(raw, list):
         return _to_array(_checked(raw, 1, [0]))
@@ -71,11 +75,11 @@ def show_array(array: np.ndarray) -> str:
     return "[" + ", ".join(show_array(sub) for sub in array) + "]"
 
 
-def _checked(items: list[Any], depth: int, count: list[int]) -> list[Any]:
+def _checked(items: list[JSON], depth: int, count: list[int]) -> Nested:
     """A JSON list with numbers (or numbers as strings) as leaves, within the size limits."""
     if depth > MAX_ARRAY_DEPTH:
         raise ReadError(f"Lists nested deeper than {MAX_ARRAY_DEPTH} levels are not a matrix.")
-    out: list[Any] = []
+    out: Nested = []
     for item in items:
         if isinstance(item, list):
             out.append(_checked(item, depth + 1, count))
@@ -89,7 +93,7 @@ def _checked(items: list[Any], depth: int, count: list[int]) -> list[Any]:
     return out
 
 
-def _to_array(nested: list[Any]) -> np.ndarray:
+def _to_array(nested: Sequence[object]) -> np.ndarray:
     if not nested:
         raise ReadError("The matrix is empty.")
     try:
@@ -144,10 +148,10 @@ def _unwrap(text: str) -> str:
     return text[:-1] if text.endswith(")") else text
 
 
-def _brackets(text: str) -> list[Any]:
+def _brackets(text: str) -> Nested:
     """Nested brackets; the text between them is a row of numbers (commas optional)."""
-    root: list[Any] = []
-    stack: list[list[Any]] = [root]
+    root: Nested = []
+    stack: list[Nested] = [root]
     leaf: list[str] = []
     count = [0]
     for char in text:
@@ -155,7 +159,7 @@ def _brackets(text: str) -> list[Any]:
             _flush(leaf, stack[-1], count, inner=False)
             if len(stack) > MAX_ARRAY_DEPTH:
                 raise ReadError(f"Brackets nested deeper than {MAX_ARRAY_DEPTH} levels are not a matrix.")
-            child: list[Any] = []
+            child: Nested = []
             stack[-1].append(child)
             stack.append(child)
         elif char == "]":
@@ -168,10 +172,11 @@ def _brackets(text: str) -> list[Any]:
     if len(stack) != 1:
         raise ReadError("A bracket [ is never closed.")
     _flush(leaf, root, count, inner=False)
-    return root[0] if len(root) == 1 else root
+    only = root[0] if len(root) == 1 else None  # the root holds bracketed groups only
+    return only if isinstance(only, list) else root
 
 
-def _flush(leaf: list[str], target: list[Any], count: list[int], inner: bool) -> None:
+def _flush(leaf: list[str], target: Nested, count: list[int], inner: bool) -> None:
     """Numbers typed between brackets; outside the innermost brackets only separators may appear."""
     text = "".join(leaf).strip()
     leaf.clear()

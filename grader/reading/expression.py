@@ -19,7 +19,7 @@ import math
 import re
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
+from typing import Generic, NoReturn, Protocol, TypeVar
 
 import sympy
 
@@ -60,6 +60,23 @@ def tokens(text: str) -> list[tuple[str, str]]:
     return found
 
 
+Value = TypeVar("Value")
+
+
+class Semantics(Protocol[Value]):
+    """What the parser builds from what it reads: exact numbers or formula terms."""
+
+    def number(self, text: str) -> Value: ...
+    def name(self, text: str) -> Value: ...
+    def add(self, a: Value, b: Value) -> Value: ...
+    def subtract(self, a: Value, b: Value) -> Value: ...
+    def multiply(self, a: Value, b: Value) -> Value: ...
+    def divide(self, a: Value, b: Value) -> Value: ...
+    def negate(self, a: Value) -> Value: ...
+    def power(self, base: Value, exponent: Value) -> Value: ...
+    def rounded(self, a: Value, down: bool) -> Value: ...
+
+
 class Exact:
     """Exact rational arithmetic with a bound on the size of every intermediate number."""
 
@@ -71,7 +88,7 @@ class Exact:
             raise ReadError("A power of ten beyond 10^300 is not read.")
         return self._bounded(Fraction(text))
 
-    def name(self, text: str) -> Any:
+    def name(self, text: str) -> NoReturn:
         raise ReadError(f"“{text}” is not a number; write the value itself.")
 
     def add(self, a: Fraction, b: Fraction) -> Fraction:
@@ -201,8 +218,8 @@ class Symbolic:
         return value, degree
 
 
-class _Parser:
-    def __init__(self, found: list[tuple[str, str]], semantics: Exact | Symbolic):
+class _Parser(Generic[Value]):
+    def __init__(self, found: list[tuple[str, str]], semantics: Semantics[Value]):
         self.tokens, self.at, self.depth, self.ops = found, 0, 0, semantics
         self.implicit_numbers = isinstance(semantics, Symbolic)
 
@@ -216,7 +233,7 @@ class _Parser:
         self.at += 1
         return token
 
-    def nested(self, parse: Callable[[], Any]) -> Any:
+    def nested(self, parse: Callable[[], Value]) -> Value:
         self.depth += 1
         if self.depth > MAX_DEPTH:
             raise ReadError(f"The answer nests deeper than {MAX_DEPTH} levels.")
@@ -225,15 +242,15 @@ class _Parser:
         finally:
             self.depth -= 1
 
-    def whole(self) -> Any:
+    def whole(self) -> Value:
         if not self.tokens:
             raise ReadError("There is no value in the answer.")
         value = self.sum()
-        if self.peek() is not None:
-            raise ReadError(f"Unexpected “{self.peek()[1]}” after a complete value.")  # type: ignore[index]
+        if (token := self.peek()) is not None:
+            raise ReadError(f"Unexpected “{token[1]}” after a complete value.")
         return value
 
-    def sum(self) -> Any:
+    def sum(self) -> Value:
         value = self.product()
         while (token := self.peek()) and token[1] in "+-" and token[0] == "op":
             self.take()
@@ -241,7 +258,7 @@ class _Parser:
             value = self.ops.add(value, right) if token[1] == "+" else self.ops.subtract(value, right)
         return value
 
-    def product(self) -> Any:
+    def product(self) -> Value:
         value = self.nested(self.unary)
         while token := self.peek():
             if token[0] == "op" and token[1] in "*/":
@@ -260,7 +277,7 @@ class _Parser:
             return token[1] in "(⌊⌈"
         return token[0] == "name"
 
-    def unary(self) -> Any:
+    def unary(self) -> Value:
         token = self.peek()
         if token and token[0] == "op" and token[1] in "+-":
             self.take()
@@ -268,7 +285,7 @@ class _Parser:
             return self.ops.negate(operand) if token[1] == "-" else operand
         return self.power()
 
-    def power(self) -> Any:
+    def power(self) -> Value:
         base = self.atom()
         token = self.peek()
         if token and token == ("op", "^"):
@@ -276,7 +293,7 @@ class _Parser:
             return self.ops.power(base, self.nested(self.unary))
         return base
 
-    def atom(self) -> Any:
+    def atom(self) -> Value:
         kind, text = self.take()
         if kind == "number":
             return self.ops.number(text)

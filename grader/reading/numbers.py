@@ -6,11 +6,11 @@ from __future__ import annotations
 import math
 import re
 from fractions import Fraction
-from typing import Any
 
 from grader.reading.expression import MAX_DIGITS, evaluate
 from grader.reading.text import check_size, plain, result_part
 from grader.reading.values import Number, ReadError
+from problems.kinds import JSON
 
 MAX_SCALAR_TEXT = 2_000
 
@@ -74,7 +74,7 @@ _TRAILING_WORDS = re.compile(r"(?<=[\d)\s])\s*([A-Za-z][A-Za-z\-]*(?:\s+[A-Za-z]
 _SQUARE = re.compile(r"(\d{1,9})\s*\*\s*(\d{1,9})")
 
 
-def read_side(raw: Any) -> Number:
+def read_side(raw: JSON) -> Number:
     """The side of a square: ``9 × 9`` (the last such pair in a working) reads as 9; anything
     else reads as a number."""
     if isinstance(raw, str):
@@ -84,7 +84,7 @@ def read_side(raw: Any) -> Number:
     return read_number(raw)
 
 
-def read_number(raw: Any) -> Number:
+def read_number(raw: JSON) -> Number:
     """A JSON number or typed text as an exact number."""
     if isinstance(raw, bool):
         raise ReadError(f"{str(raw).lower()} is not a number.")

@@ -6,7 +6,6 @@ shapes one per line, or separated by semicolons, arrows or commas; and shapes of
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import sympy
 
@@ -14,6 +13,7 @@ from grader.reading.expression import evaluate, formula
 from grader.reading.numbers import LETTER_TIMES
 from grader.reading.text import check_size, plain, result_part
 from grader.reading.values import MAX_ELEMENTS, ReadError
+from problems.kinds import JSON
 
 MAX_SIDES = 8
 MAX_SIDE = 10**12
@@ -28,7 +28,7 @@ _ENUMERATION = re.compile(r"^\s*(?:\(?\d{1,3}[.)]|[-•*]\s)\s*")
 _SHAPE_BREAK = re.compile(r"\n|;|->|=>|→|⟶|\\to\b|\\rightarrow|\\Rightarrow|\|")
 
 
-def read_shape(raw: Any) -> tuple[int, ...]:
+def read_shape(raw: JSON) -> tuple[int, ...]:
     """A shape as a tuple of whole sizes, in the order written."""
     if isinstance(raw, list):
         if len(raw) > MAX_SIDES:
@@ -46,7 +46,7 @@ def read_shape(raw: Any) -> tuple[int, ...]:
     return tuple(_side(side) for side in sides)
 
 
-def read_shape_list(raw: Any) -> list[tuple[int, ...]]:
+def read_shape_list(raw: JSON) -> list[tuple[int, ...]]:
     """Several shapes: a JSON list of shapes, or text with one shape per line (or ``;``,
     arrows, or commas between shapes written with ×)."""
     if isinstance(raw, list):
@@ -67,7 +67,7 @@ def read_shape_list(raw: Any) -> list[tuple[int, ...]]:
     return shapes
 
 
-def read_formula_shape(raw: Any, symbols: tuple[str, ...]) -> tuple[sympy.Expr, ...]:
+def read_formula_shape(raw: JSON, symbols: tuple[str, ...]) -> tuple[sympy.Expr, ...]:
     """Sizes given as formulas, separated by ×, x (when x is not a symbol) or commas."""
     if isinstance(raw, list):
         items = [str(item) for item in raw]
@@ -117,11 +117,11 @@ def _sides(text: str) -> list[str]:
     return sides
 
 
-def _side(item: Any) -> int:
+def _side(item: JSON) -> int:
     if isinstance(item, bool):
         raise ReadError("A shape's sizes are whole numbers.")
     if isinstance(item, int):
-        value: Any = item
+        value = item
     elif isinstance(item, float) and item.is_integer():
         value = int(item)
     elif isinstance(item, str) and item.strip():
@@ -155,7 +155,9 @@ def _outer(text: str, opening: str) -> bool:
 
 def _top_level_split(text: str, separators: str) -> list[str]:
     """Split on separators outside brackets; empty pieces are an error."""
-    pieces, depth, current = [], 0, []
+    pieces: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char in "([{":
             depth += 1

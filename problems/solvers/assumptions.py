@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from problems.solvers.sizes import SizeRule
+
 
 @dataclass(frozen=True, slots=True)
 class Assumptions:
     #: ``floor`` is right; ``ceil`` rounds the division up; ``no_plus_one`` forgets the +1.
-    size_rule: Literal["floor", "ceil", "no_plus_one"] = "floor"
+    size_rule: SizeRule = "floor"
     #: ``both`` is right; ``ignored`` drops the padding; ``one_side`` pads one side only.
     padding: Literal["both", "ignored", "one_side"] = "both"
     #: None keeps each layer's bias; False omits every bias; True adds one to every layer.

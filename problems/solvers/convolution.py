@@ -8,6 +8,8 @@ Integer inputs stay integer, so reference answers are exact.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from problems.solvers.counts import per_group
@@ -29,7 +31,7 @@ def conv2d(
     w: np.ndarray,
     bias: np.ndarray | None = None,
     stride: int | Pair = 1,
-    padding: int | Pair | str = 0,
+    padding: int | Pair | Literal["same"] = 0,
     dilation: int | Pair = 1,
     groups: int = 1,
     flip: bool = False,
@@ -54,7 +56,7 @@ def conv2d(
             raise SizeError(f"'same' padding needs stride 1, not {stride}")
         (top, bottom), (left, right) = same_padding(kh, dh), same_padding(kw, dw)
     else:
-        ph, pw = as_pair(padding)  # type: ignore[arg-type]
+        ph, pw = as_pair(padding)
         top, bottom, left, right = ph, ph, pw, pw
     if flip:
         w = w[:, :, ::-1, ::-1]

@@ -8,10 +8,12 @@ additions, not MACs), the convention of thop/fvcore and of the published figures
 
 from __future__ import annotations
 
-from typing import Any
+from problems.solvers.sizes import Size
 
 
-def conv_params(c_in: Any, c_out: Any, kh: Any, kw: Any, groups: Any = 1, bias: bool = True) -> Any:
+def conv_params(
+    c_in: Size, c_out: Size, kh: Size | int, kw: Size | int, groups: Size | int = 1, bias: bool = True
+) -> Size:
     """``C_out·(C_in/groups)·kh·kw + C_out·[bias]``.
 
     >>> conv_params(3, 3, 7, 7)
@@ -20,7 +22,15 @@ def conv_params(c_in: Any, c_out: Any, kh: Any, kw: Any, groups: Any = 1, bias: 
     return c_out * per_group(c_in, groups) * kh * kw + (c_out if bias else 0)
 
 
-def conv_macs(c_in: Any, c_out: Any, kh: Any, kw: Any, h_out: Any, w_out: Any, groups: Any = 1) -> Any:
+def conv_macs(
+    c_in: Size,
+    c_out: Size,
+    kh: Size | int,
+    kw: Size | int,
+    h_out: Size | int,
+    w_out: Size | int,
+    groups: Size | int = 1,
+) -> Size:
     """``H_out·W_out·C_out·(C_in/groups)·kh·kw``.
 
     >>> conv_macs(3, 64, 5, 5, 64, 64)
@@ -29,17 +39,21 @@ def conv_macs(c_in: Any, c_out: Any, kh: Any, kw: Any, h_out: Any, w_out: Any, g
     return h_out * w_out * c_out * per_group(c_in, groups) * kh * kw
 
 
-def transposed_params(c_in: Any, c_out: Any, kh: Any, kw: Any, groups: Any = 1, bias: bool = True) -> Any:
+def transposed_params(
+    c_in: Size, c_out: Size, kh: Size | int, kw: Size | int, groups: Size | int = 1, bias: bool = True
+) -> Size:
     """Weight ``(C_in, C_out/groups, kh, kw)`` plus ``C_out`` biases: the same total as a convolution."""
     return c_in * per_group(c_out, groups) * kh * kw + (c_out if bias else 0)
 
 
-def transposed_macs(c_in: Any, c_out: Any, kh: Any, kw: Any, h_in: Any, w_in: Any, groups: Any = 1) -> Any:
+def transposed_macs(
+    c_in: Size, c_out: Size, kh: Size | int, kw: Size | int, h_in: Size | int, w_in: Size | int, groups: Size | int = 1
+) -> Size:
     """Every input pixel is multiplied by a whole ``(C_out/groups)·kh·kw`` slice of the weight."""
     return h_in * w_in * c_in * per_group(c_out, groups) * kh * kw
 
 
-def linear_params(n_in: Any, n_out: Any, bias: bool = True) -> Any:
+def linear_params(n_in: Size, n_out: Size, bias: bool = True) -> Size:
     """``n_in·n_out + n_out·[bias]``.
 
     >>> linear_params(192, 100)
@@ -48,17 +62,17 @@ def linear_params(n_in: Any, n_out: Any, bias: bool = True) -> Any:
     return n_in * n_out + (n_out if bias else 0)
 
 
-def linear_macs(n_in: Any, n_out: Any) -> Any:
+def linear_macs(n_in: Size, n_out: Size) -> Size:
     """``n_in·n_out``."""
     return n_in * n_out
 
 
-def batchnorm_params(channels: Any, affine: bool = True) -> Any:
+def batchnorm_params(channels: Size, affine: bool = True) -> Size | int:
     """Learnable scale and shift per channel; running statistics are buffers, not parameters."""
     return 2 * channels if affine else 0
 
 
-def separable_params(c_in: Any, c_out: Any, k: Any, bias: bool = False) -> Any:
+def separable_params(c_in: Size, c_out: Size, k: Size | int, bias: bool = False) -> Size:
     """Depthwise ``K×K`` on each input channel, then pointwise ``1×1``: ``M·K² + M·N`` (+ biases).
 
     >>> separable_params(64, 128, 5)
@@ -67,13 +81,13 @@ def separable_params(c_in: Any, c_out: Any, k: Any, bias: bool = False) -> Any:
     return conv_params(c_in, c_in, k, k, groups=c_in, bias=bias) + conv_params(c_in, c_out, 1, 1, bias=bias)
 
 
-def separable_macs(c_in: Any, c_out: Any, k: Any, h_out: Any, w_out: Any) -> Any:
+def separable_macs(c_in: Size, c_out: Size, k: Size | int, h_out: Size | int, w_out: Size | int) -> Size:
     """``H·W·M·K² + H·W·M·N`` with ``H×W`` the layer's output size."""
     depthwise = conv_macs(c_in, c_in, k, k, h_out, w_out, groups=c_in)
     return depthwise + conv_macs(c_in, c_out, 1, 1, h_out, w_out)
 
 
-def per_group(channels: Any, groups: Any) -> Any:
+def per_group(channels: Size, groups: Size | int) -> Size | int:
     """Channels each filter sees; refuses a split that is not whole."""
     if groups == 1:
         return channels
@@ -81,4 +95,6 @@ def per_group(channels: Any, groups: Any) -> Any:
         if channels % groups:
             raise ValueError(f"{channels} channels cannot be split into {groups} groups")
         return channels // groups
-    return channels / groups
+    share = channels / groups  # a symbol in it (two integers are handled above): an exact sympy fraction
+    assert not isinstance(share, float)
+    return share

@@ -65,7 +65,7 @@ def _padded(before: int, after: int, assume: Assumptions) -> tuple[int, int]:
 def _spatial(shape: Shape, layer: str) -> tuple[int, int, int]:
     if len(shape) != 3:
         raise LayerError(f"{layer} needs a C×H×W input, got a flat vector of {shape[0]}")
-    return shape  # type: ignore[return-value]
+    return shape
 
 
 class Conv(_Layer):
@@ -322,7 +322,8 @@ class Linear(_Layer):
     def width(self, n_in: int) -> int:
         if self.out_features is not None:
             return self.out_features
-        width = n_in * self.out_ratio  # type: ignore[operator]
+        assert self.out_ratio is not None  # _one_size: one of the two is given
+        width = n_in * self.out_ratio
         if width != int(width) or width < 1:
             raise LayerError(f"{self.out_ratio} of {n_in} inputs is not a whole number of units")
         return int(width)

@@ -48,7 +48,7 @@ class LayerRecord:
     group: str | None
     block: str | None
     weighted: bool
-    layer: object
+    layer: Layer
     input_shape: Shape
     shape: Shape
     params: int

@@ -7,14 +7,37 @@ forms, so a numeric answer and its formula cannot disagree.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal, Protocol, Self, TypeVar
+
+
+class Arithmetic(Protocol):
+    """What the size and count formulas do with their values; Python integers and sympy
+    expressions both do it (sympy's operators are untyped, so any expression qualifies)."""
+
+    def __add__(self, other: Self | int, /) -> Self: ...
+    def __radd__(self, other: int, /) -> Self: ...
+    def __sub__(self, other: Self | int, /) -> Self: ...
+    def __mul__(self, other: Self | int, /) -> Self: ...
+    def __rmul__(self, other: int, /) -> Self: ...
+    def __floordiv__(self, other: Self | int, /) -> Self: ...
+    def __truediv__(self, other: Self | int, /) -> Self | float: ...
+    def __neg__(self) -> Self: ...
+
+
+#: A size or a count: a Python integer, or a sympy expression when a formula problem derives a
+#: closed form. Integers in, an integer out; the parameters typed ``Size | int`` take a plain
+#: integer (a default, a literal) beside symbols.
+Size = TypeVar("Size", bound=Arithmetic)
+
+#: How an output size is computed: ``floor`` is right; the others are known mistakes.
+SizeRule = Literal["floor", "ceil", "no_plus_one"]
 
 
 class SizeError(ValueError):
     """A configuration whose output size is undefined (empty, or not a whole number)."""
 
 
-def effective_kernel(k: Any, d: Any = 1) -> Any:
+def effective_kernel(k: Size | int, d: Size | int = 1) -> Size | int:
     """Span of a dilated kernel: ``d·(k−1)+1``.
 
     >>> effective_kernel(3, 2)
@@ -23,7 +46,15 @@ def effective_kernel(k: Any, d: Any = 1) -> Any:
     return d * (k - 1) + 1
 
 
-def conv_out(n: Any, k: Any, s: Any = 1, p: Any = 0, d: Any = 1, p_end: Any = None, rule: str = "floor") -> Any:
+def conv_out(
+    n: Size,
+    k: Size | int,
+    s: Size | int = 1,
+    p: Size | int = 0,
+    d: Size | int = 1,
+    p_end: Size | int | None = None,
+    rule: SizeRule = "floor",
+) -> Size:
     """Convolution output size ``⌊(n + p + p_end − d·(k−1) − 1)/s⌋ + 1``.
 
     ``p_end`` is the padding on the far side when it differs from ``p``
@@ -80,7 +111,9 @@ def pool_out(n: int, k: int, s: int, p: int = 0, d: int = 1, ceil_mode: bool = F
     return out
 
 
-def transposed_out(n: Any, k: Any, s: Any = 1, p: Any = 0, op: Any = 0, d: Any = 1) -> Any:
+def transposed_out(
+    n: Size, k: Size | int, s: Size | int = 1, p: Size | int = 0, op: Size | int = 0, d: Size | int = 1
+) -> Size:
     """Transposed-convolution output size ``(n−1)·s − 2p + d·(k−1) + op + 1``.
 
     >>> transposed_out(2, 2)

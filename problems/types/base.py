@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, field_validator
 
 from problems.kinds import AnswerKind
@@ -93,13 +94,13 @@ def exact(array: np.ndarray) -> np.ndarray:
     return np.asarray(array, dtype=np.float64)
 
 
-def matrix_text(value: Any) -> str:
+def matrix_text(value: npt.ArrayLike) -> str:
     """A matrix written row by row, as the catalogue does."""
     rows = np.asarray(value).tolist()
     return "[" + ", ".join("[" + ", ".join(_number(v) for v in row) + "]" for row in rows) + "]"
 
 
-def _number(value: Any) -> str:
+def _number(value: Number) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 

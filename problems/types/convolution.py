@@ -38,7 +38,8 @@ class _Filtered(ImageInput):
         if self.filters is not None:
             return np.asarray(self.filters)
         channels = self.image().shape[0] // self.groups
-        return np.broadcast_to(np.asarray(self.kernel), (1, channels, *np.shape(self.kernel))).copy()
+        kernel = np.asarray(self.kernel)
+        return np.broadcast_to(kernel, (1, channels, *kernel.shape)).copy()
 
     def bias_array(self) -> np.ndarray | None:
         return None if self.bias is None else np.asarray(self.bias)
@@ -137,7 +138,8 @@ class ConvTransposeProblem(_Filtered):
         if self.filters is not None:
             return np.asarray(self.filters)
         channels = self.image().shape[0]
-        return np.broadcast_to(np.asarray(self.kernel), (channels, 1, *np.shape(self.kernel))).copy()
+        kernel = np.asarray(self.kernel)
+        return np.broadcast_to(kernel, (channels, 1, *kernel.shape)).copy()
 
     def solve(self) -> dict[str, Quantity]:
         out = conv_transpose2d(

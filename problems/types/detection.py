@@ -29,6 +29,7 @@ class YoloProblem(ProblemSpec):
         return self.anchors if self.anchors is not None else {"v2": 5, "v3": 3}.get(self.version, self.boxes)
 
     def solve(self) -> dict[str, Quantity]:
+        grids: tuple[int, ...]
         if self.version == "v1":
             depth, grids, per_cell = yolo.v1_depth(self.classes, self.boxes), (self.grid,), self.boxes
         else:

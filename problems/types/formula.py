@@ -35,7 +35,8 @@ class FormulaProblem(ProblemSpec):
 
     def symbol(self, term: Term | str) -> sympy.Expr:
         if isinstance(term, int):
-            return sympy.Integer(term)
+            integer: sympy.Expr = sympy.Integer(term)  # sympy's constructors are untyped
+            return integer
         if term not in self.symbols:
             raise ValueError(f"{term!r} is not among the declared symbols {self.symbols}")
         return formula_symbol(term)

@@ -11,7 +11,7 @@ from pydantic import Field, model_validator
 from problems.kinds import AnswerKind, Layout
 from problems.solvers.assumptions import MISTAKEN
 from problems.solvers.layers import Conv, LayerError, Pool, Separable, pair
-from problems.solvers.network import NetworkRun, Repeat, Step, expand, run
+from problems.solvers.network import LayerRecord, NetworkRun, Repeat, Step, expand, run
 from problems.types.base import ProblemSpec, Quantity
 
 INTEGER = AnswerKind.INTEGER
@@ -83,12 +83,13 @@ class NetworkProblem(ProblemSpec):
         if not shapes:
             return None
         layers = [layer for layer, _, _ in expand(self.layers, self.network().repeats)]
-        names = [layer.name for layer in layers]
-        start = max((len(names) - 1 - names[::-1].index(n) for n in shapes if n in names), default=None)
-        if start is None:
+        # the last layer the student gave a shape for: the rest runs from there
+        given_at = [(i, n) for i, layer in enumerate(layers) if (n := layer.name) is not None and n in shapes]
+        if not given_at:
             return None
+        start, name = given_at[-1]
         try:
-            rest = run(tuple(shapes[names[start]]), list(layers[start + 1 :]))
+            rest = run(tuple(shapes[name]), list(layers[start + 1 :]))
         except (LayerError, ValueError):
             return None
         return self._quantities(rest).get(quantity)
@@ -124,7 +125,7 @@ class NetworkProblem(ProblemSpec):
         return "\n".join(lines)
 
 
-def _layer_quantities(record) -> dict[str, Quantity]:
+def _layer_quantities(record: LayerRecord) -> dict[str, Quantity]:
     name, found = record.name, {}
     found[f"shape.{name}"] = Quantity(AnswerKind.SHAPE, record.shape)
     found[f"params.{name}"] = Quantity(INTEGER, record.params)
