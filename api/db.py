@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.config import Settings
@@ -109,6 +109,13 @@ def first_read(session: Session, read: Callable[[], Found]) -> Found:
             raise
         session.rollback()
     return read()
+
+
+def is_unique_violation(error: IntegrityError) -> bool:
+    """Whether a write failed on a unique key (another transaction stored the same key first), as
+    opposed to a missing reference or a NULL."""
+    code = getattr(error.orig, "sqlstate", None)  # psycopg
+    return code == "23505" if code is not None else "UNIQUE constraint failed" in str(error.orig)
 
 
 def reads_only(endpoint: Endpoint) -> Endpoint:

@@ -6,8 +6,10 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.db import is_unique_violation
 from api.errors import Conflict, Unprocessable
 from api.models import Assignment, Release, Submission
 from api.users.service import Caller
@@ -45,7 +47,14 @@ def create_assignment(
         created_by=created_by,
     )
     session.add(assignment)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as error:
+        # created by a simultaneous request after the look-up above (PostgreSQL: this INSERT waited
+        # for that request's commit); SQLite's write lock serializes such requests
+        if is_unique_violation(error):
+            raise Conflict(f"There is already an assignment {assignment_id!r}.") from None
+        raise
     return assignment
 
 
