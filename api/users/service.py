@@ -6,8 +6,10 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.db import is_unique_violation
 from api.errors import Conflict, NotFound
 from api.models import ApiToken, Role, User
 from api.users.tokens import hash_token, new_token
@@ -91,9 +93,14 @@ _CALLER = (
 )
 
 
+def id_from_name(name: str) -> str:
+    """``Ada Lovelace`` → ``ada-lovelace``."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:56] or "user"
+
+
 def free_id(session: Session, *, name: str) -> str:
-    """An unused id made from a name: ``Ada Lovelace`` → ``ada-lovelace`` (``-2``, ... if taken)."""
-    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:56] or "user"
+    """An unused id made from a name: :func:`id_from_name`, with ``-2``, ... if that is taken."""
+    base = id_from_name(name)
     candidate, n = base, 1
     while session.get(User, candidate) is not None:
         n += 1
@@ -114,10 +121,26 @@ def create_user(
     return Issued(user, issue_token(session, user=user), created=True)
 
 
+def _create_unless_taken(session: Session, *, name: str, user_id: str, email: str | None) -> Issued | None:
+    """A new student account, or None if a simultaneous request created ``user_id`` first: in a
+    savepoint, so that the import goes on (PostgreSQL aborts a transaction at its first error)."""
+    try:
+        with session.begin_nested():
+            return create_user(session, name=name, role=Role.STUDENT, user_id=user_id, email=email)
+    except IntegrityError as error:
+        if is_unique_violation(error):
+            return None
+        raise
+    except Conflict:  # (seen by the look-up in create_user: committed before it)
+        return None
+
+
 def import_roster(session: Session, *, students: list[tuple[str, str, str | None]]) -> list[Issued]:
     """Students by (id, name, email). New ones get a token; known ones get their name and email
     updated and no new token (tokens are shown once), unless they had been dropped: they are back on
-    the roster with a new token (dropping revoked theirs). An instructor's id is a :class:`Conflict`."""
+    the roster with a new token (dropping revoked theirs); an email left out keeps the stored one. A
+    student that a simultaneous import creates is a known one here. An instructor's id is a
+    :class:`Conflict`."""
     ids = [student_id for student_id, _, _ in students]
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
@@ -128,13 +151,22 @@ def import_roster(session: Session, *, students: list[tuple[str, str, str | None
         raise Conflict(f"These ids belong to instructors: {', '.join(staff)}.")
     result = []
     for student_id, name, email in students:
-        if student_id in existing:
-            user = existing[student_id]
-            user.name, user.email = name, email
-            returning = not user.on_roster
-            user.on_roster = True
-            result.append(Issued(user, issue_token(session, user=user) if returning else None, created=False))
-        else:
-            result.append(create_user(session, name=name, role=Role.STUDENT, user_id=student_id, email=email))
+        user = existing.get(student_id)
+        if user is None:
+            issued = _create_unless_taken(session, name=name, user_id=student_id, email=email)
+            if issued is not None:
+                result.append(issued)
+                continue
+            # made by a simultaneous import meanwhile: from now on the same as a known student
+            user = session.get(User, student_id)
+            assert user is not None
+            if user.role != Role.STUDENT:
+                raise Conflict(f"These ids belong to instructors: {student_id}.")
+        user.name = name
+        if email is not None:  # an import without emails keeps the ones stored
+            user.email = email
+        returning = not user.on_roster
+        user.on_roster = True
+        result.append(Issued(user, issue_token(session, user=user) if returning else None, created=False))
     session.flush()
     return result
