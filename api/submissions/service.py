@@ -14,7 +14,8 @@ before the 201 goes out.
 **Unreadable answers.** A submission with an answer that cannot be read (an ``invalid`` part)
 or a key the assignment does not have is refused with 422 and stored nowhere: it uses no
 attempt, and the detail says which keys and how each answer was read, so the student can fix
-the typo (``/preview`` shows the same without submitting). Blank answers are fine (``unanswered``).
+the typo (``/preview`` shows the same without submitting). Blank answers are fine (``unanswered``),
+but a submission with no answer at all is refused the same way.
 
 **Idempotency.** ``(student, Idempotency-Key)`` is unique and the row keeps a SHA-256 of the
 request (assignment and answers). A retry with the same key and request returns the stored
@@ -39,7 +40,7 @@ from sqlalchemy.orm import Session, selectinload
 from api.assignments.service import Terms, is_late, variant_of
 from api.errors import Conflict, Unprocessable
 from api.models import Assignment, EarlierGrade, Submission
-from grader.engine import grade_submission, preview_submission
+from grader.engine import grade_submission, is_blank, preview_submission
 from grader.results import PreviewedPart
 from problems.sets import ProblemSet
 
@@ -127,6 +128,12 @@ def submit(
         if replay is not None:
             return replay
 
+    if all(is_blank(answer) for answer in answers.values()):
+        raise Unprocessable(
+            "Not submitted (no attempt used): no answer given. Send at least one of the keys "
+            + ", ".join(problem_set.answer_keys())
+            + "."
+        )
     limit = assignment.max_attempts
     if limit is not None and _used(session, assignment.id, student_id) >= limit:
         # a shortcut that saves grading; the INSERT below is what enforces the limit
