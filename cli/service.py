@@ -104,7 +104,7 @@ def users_create(
     """Create an account and print its API token (shown this once; only its hash is stored)."""
     from api.models import Role
     from api.schemas import Email, Identifier, Name
-    from api.users.service import create_user
+    from api.users.service import create_user, id_from_name
 
     name = _valid(Name, name)
     user_id = None if user_id is None else _valid(Identifier, user_id)
@@ -113,6 +113,10 @@ def users_create(
         lambda session: create_user(session, name=name, role=Role(role.value), user_id=user_id, email=email)
     )
     assert issued.token is not None
+    if user_id is None and issued.user.id != (wanted := id_from_name(name)):
+        console.print(
+            f"The id {wanted!r} is taken: the new account is {issued.user.id!r} (--id chooses one).", highlight=False
+        )
     _print_token(issued.user.id, issued.token, as_json=as_json, done=f"created {role.value} {issued.user.id}")
 
 

@@ -74,6 +74,7 @@ def test_users_create_prints_a_working_token(empty_database, shared_bank) -> Non
         cli, ["users", "create", "--role", "student", "--name", "Ada Lovelace"], env={"DATABASE_URL": empty_database}
     )
     assert plain.exit_code == 0 and "ada-lovelace-2" in plain.output and "token" in plain.output
+    assert "The id 'ada-lovelace' is taken" in plain.output  # said, not silently renamed
 
 
 def test_users_token_replaces_the_tokens_of_an_instructor_or_a_student(empty_database, shared_bank) -> None:
