@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
+from api.assignments.service import max_score
 from api.deps import AssignmentDep, BankDep, InstructorUser, SessionDep
 from api.models import Assignment
 from api.reports import service
@@ -18,6 +19,14 @@ router = APIRouter(tags=["reports"])
 def _keys(assignment: Assignment, bank: dict[str, ProblemSet]) -> list[str]:
     found = bank.get(assignment.problem_set)
     return found.answer_keys() if found else []
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
 
 
 @router.get(
@@ -33,17 +42,21 @@ def gradebook(
     assignment: AssignmentDep,
     session: SessionDep,
     bank: BankDep,
-    format: Annotated[Literal["json", "csv"], Query(description="`csv` for spreadsheets and LMS import.")] = "json",
+    format: Annotated[
+        Literal["json", "csv", "canvas"],
+        Query(description="`csv` for spreadsheets; `canvas`: a file Canvas's gradebook import takes as it is."),
+    ] = "json",
 ) -> Gradebook | Response:
     """Every student on the roster with the attempt that counts (best or last, as the assignment
     says) and its score per key."""
     book = service.gradebook(session, assignment=assignment, keys=_keys(assignment, bank))
     if format == "csv":
-        return Response(
-            service.gradebook_csv(book),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{assignment.id}-gradebook.csv"'},
-        )
+        return _csv(service.gradebook_csv(book), f"{assignment.id}-gradebook.csv")
+    if format == "canvas":
+        problem_set = bank.get(assignment.problem_set)
+        points = max_score(problem_set) if problem_set else 0.0
+        canvas = service.gradebook_canvas(book, title=assignment.title, points=points)
+        return _csv(canvas, f"{assignment.id}-canvas.csv")
     return Gradebook.model_validate(book)
 
 

@@ -92,6 +92,27 @@ def gradebook_csv(book: dict[str, Any]) -> str:
     return "\ufeff" + out.getvalue()
 
 
+#: The columns Canvas's gradebook import requires before the assignments', in its order. Canvas
+#: matches a row to a student by ``ID`` (its own user id, unknown here), ``SIS User ID`` or
+#: ``SIS Login ID``; an assignment column whose header carries no ``(canvas id)`` creates a new
+#: assignment of that name, and the row starting ``Points Possible`` gives its points.
+CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+
+
+def gradebook_canvas(book: dict[str, Any], *, title: str, points: float) -> str:
+    """The gradebook as a file Canvas's gradebook import takes as it is: one assignment column named
+    by the assignment's title, the counted score per student (blank: no submission), our student id
+    as the SIS User ID and the email (or the id) as the SIS Login ID."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([*CANVAS_COLUMNS, _cell(title)])
+    writer.writerow(["Points Possible", "", "", "", "", _cell(points)])
+    for row in book["students"]:
+        sis_login = row["email"] or row["student"]
+        writer.writerow([_cell(row["name"]), "", _cell(row["student"]), _cell(sis_login), "", _cell(row["score"])])
+    return out.getvalue()
+
+
 def statistics(session: Session, *, assignment: Assignment, keys: list[str], counted: bool = False) -> dict[str, Any]:
     """Per key, over every stored submission (all attempts), or with ``counted`` over the attempt
     the gradebook counts for each student (so a student who submits often weighs no more): how many
