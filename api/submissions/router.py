@@ -130,16 +130,26 @@ def submit(
     summary="How each answer would be read (nothing graded or stored)",
 )
 @reads_only
-def preview(body: SubmissionIn, student: StudentUser, assignment: AssignmentDep, bank: BankDep) -> PreviewOut:
+def preview(
+    body: SubmissionIn, student: StudentUser, assignment: AssignmentDep, session: SessionDep, bank: BankDep
+) -> PreviewOut:
     """Shows how each answer was read, or why it could not be, so a typo can be fixed before
-    submitting. Grades nothing, stores nothing, uses no attempt."""
-    problem_set = problem_set_of(assignment, bank)
-    parts, unreadable, unknown = service.preview(problem_set, body.answers, student=student.id)
+    submitting, and whether submitting now would be accepted (`ready`; `obstacle` says why not when
+    no attempt is left or nothing is answered). Grades nothing, stores nothing, uses no attempt."""
+    found = service.preview(
+        session,
+        problem_set=problem_set_of(assignment, bank),
+        assignment=assignment,
+        student_id=student.id,
+        answers=body.answers,
+    )
     return PreviewOut(
-        parts={key: PreviewPart.model_validate(part.to_json()) for key, part in parts.items()},
-        unreadable=unreadable,
-        unknown_keys=unknown,
-        ready=not unreadable and not unknown,
+        parts={key: PreviewPart.model_validate(part.to_json()) for key, part in found.parts.items()},
+        unreadable=found.unreadable,
+        unknown_keys=found.unknown_keys,
+        attempts_left=found.attempts_left,
+        obstacle=found.obstacle,
+        ready=found.ready,
     )
 
 

@@ -171,6 +171,8 @@ class PreviewOut(Schema):
                     },
                     "unreadable": ["q1.params"],
                     "unknown_keys": [],
+                    "attempts_left": 2,
+                    "obstacle": None,
                     "ready": False,
                 }
             ]
@@ -180,6 +182,11 @@ class PreviewOut(Schema):
     parts: dict[str, PreviewPart]
     unreadable: list[str] = Field(description="Keys whose answers could not be read; submitting now would be refused.")
     unknown_keys: list[str] = Field(description="Keys the assignment does not have.")
+    attempts_left: int | None = Field(description="Attempts the caller has left (null: no limit).")
+    obstacle: str | None = Field(
+        description="Why submitting now would be refused although every answer reads: no attempt left, "
+        "or nothing answered (null: nothing in the way)."
+    )
     ready: bool = Field(description="True when a submission with these answers would be graded.")
 
 

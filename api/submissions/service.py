@@ -86,13 +86,39 @@ def fingerprint(assignment_id: str, answers: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """How each answer is read, and whether submitting now would be accepted: ``obstacle`` says why
+    not when it is neither an unreadable answer nor an unknown key (no attempt left, nothing
+    answered)."""
+
+    parts: dict[str, PreviewedPart]
+    unreadable: list[str]
+    unknown_keys: list[str]
+    attempts_left: int | None
+    obstacle: str | None
+
+    @property
+    def ready(self) -> bool:
+        return not self.unreadable and not self.unknown_keys and self.obstacle is None
+
+
 def preview(
-    problem_set: ProblemSet, answers: dict[str, Any], *, student: str
-) -> tuple[dict[str, PreviewedPart], list[str], list[str]]:
-    """Parts as read, the unreadable keys and the unknown keys."""
-    parts, unknown = preview_submission(problem_set, answers, student=student)
+    session: Session, *, problem_set: ProblemSet, assignment: Terms, student_id: str, answers: dict[str, Any]
+) -> Preview:
+    """What :func:`submit` would say of these answers, without grading or storing anything."""
+    parts, unknown = preview_submission(problem_set, answers, student=student_id)
     unreadable = [key for key, part in parts.items() if part.answered and not part.readable]
-    return parts, unreadable, list(unknown)
+    limit = assignment.max_attempts
+    left = None if limit is None else max(0, limit - _used(session, assignment.id, student_id))
+    obstacle = (
+        _limit_message(assignment)
+        if left == 0
+        else _nothing_answered(problem_set)
+        if all(is_blank(answer) for answer in answers.values())
+        else None
+    )
+    return Preview(parts, unreadable, list(unknown), left, obstacle)
 
 
 def _replay(session: Session, *, student_id: str, key: str, request_hash: str) -> Stored | None:
@@ -129,11 +155,7 @@ def submit(
             return replay
 
     if all(is_blank(answer) for answer in answers.values()):
-        raise Unprocessable(
-            "Not submitted (no attempt used): no answer given. Send at least one of the keys "
-            + ", ".join(problem_set.answer_keys())
-            + "."
-        )
+        raise Unprocessable(f"Not submitted (no attempt used): {_nothing_answered(problem_set)}")
     limit = assignment.max_attempts
     if limit is not None and _used(session, assignment.id, student_id) >= limit:
         # a shortcut that saves grading; the INSERT below is what enforces the limit
@@ -221,6 +243,10 @@ def _attempts(assignment_id: Any, student_id: Any) -> Select[int]:
 
 def _used(session: Session, assignment_id: str, student_id: str) -> int:
     return session.scalar(_attempts(assignment_id, student_id)) or 0
+
+
+def _nothing_answered(problem_set: ProblemSet) -> str:
+    return f"No answer given: send at least one of the keys {', '.join(problem_set.answer_keys())}."
 
 
 def _limit_message(assignment: Terms) -> str:

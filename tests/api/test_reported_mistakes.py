@@ -75,3 +75,17 @@ def test_a_re_import_that_omits_the_email_keeps_the_stored_one(client, course) -
         False,
         None,
     )
+
+
+def test_preview_says_when_no_attempt_is_left_or_nothing_is_answered(client, course) -> None:
+    aid = course.assignment(max_attempts=1)
+    _, headers = course.student()
+    url = f"/api/v1/assignments/{aid}/preview"
+    fresh = client.post(url, json={"answers": {"ex4.conv1_params": "3640"}}, headers=headers).json()
+    assert (fresh["ready"], fresh["attempts_left"], fresh["obstacle"]) == (True, 1, None)
+    empty = client.post(url, json={"answers": {}}, headers=headers).json()
+    assert empty["ready"] is False and "No answer given" in empty["obstacle"]
+    assert course.submit(aid, headers, {"ex4.conv1_params": "3640"}).status_code == 201
+    used = client.post(url, json={"answers": {"ex4.conv1_params": "3640"}}, headers=headers).json()
+    assert (used["ready"], used["attempts_left"]) == (False, 0)
+    assert "attempts" in used["obstacle"] and "used" in used["obstacle"]
