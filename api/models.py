@@ -137,6 +137,9 @@ class Assignment(Base):
     grade_policy: Mapped[str] = mapped_column(String(8), default=GradePolicy.BEST.value)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: What students' variants are drawn with (``problems.variants.variant_key``), so that nobody
+    #: can recompute them offline from a student id; NULL for assignments made before it existed.
+    variant_secret: Mapped[str | None] = mapped_column(String(64))
 
 
 class Submission(Base):

@@ -1,12 +1,13 @@
 """Per-student variants: numbers drawn from declared ranges by a generator seeded with
-(set, problem, student), so a student sees the same numbers every time and a neighbour
-sees others. A draw that leaves an answer undefined is redrawn, a bounded number of times.
+(set, problem, variant key), so a student sees the same numbers every time and a neighbour
+sees others. The service's key for a student is made with a secret (:func:`variant_key`). A draw that leaves an answer undefined is redrawn, a bounded number of times.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
+import hmac
 from typing import Any
 
 import numpy as np
@@ -68,6 +69,26 @@ def _between(rng: np.random.Generator, bounds: int | Range) -> int:
     if isinstance(bounds, int):
         return bounds
     return int(rng.integers(bounds[0], bounds[1] + 1))
+
+
+def variant_key(*, student: str | None = None, secret: str | None = None, seed: int | None = None) -> str | None:
+    """What a variant is drawn from: a student's variant under a secret (an HMAC of the student id,
+    so that nobody without the secret can recompute a student's numbers), a numbered one, or None
+    for the declared numbers. ``student`` alone is the draw of sets assigned before secrets
+    (the student id itself), kept so that their variants do not change.
+
+    >>> variant_key(student="s1", secret="k") == variant_key(student="s1", secret="k") != variant_key(student="s1")
+    True
+    >>> variant_key(seed=7), variant_key()
+    ('seed:7', None)
+    """
+    if seed is not None:
+        return f"seed:{seed}"
+    if student is None:
+        return None
+    if secret is None:
+        return student
+    return "v:" + hmac.new(secret.encode(), student.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def seeded(*labels: str) -> np.random.Generator:

@@ -33,7 +33,10 @@ def list_problem_sets(_instructor: InstructorUser, bank: BankDep) -> list[Proble
     ]
 
 
-def _out(assignment: Assignment, bank: dict[str, ProblemSet], attempts: int | None = None) -> AssignmentOut:
+def _out(
+    assignment: Assignment, bank: dict[str, ProblemSet], attempts: int | None = None, *, staff: bool
+) -> AssignmentOut:
+    """``staff`` see the variant secret (to reproduce a student's variant offline); students do not."""
     found = bank.get(assignment.problem_set)
     return AssignmentOut(
         id=assignment.id,
@@ -47,6 +50,7 @@ def _out(assignment: Assignment, bank: dict[str, ProblemSet], attempts: int | No
         answers_released=service.answers_released(assignment),
         created_at=assignment.created_at,
         attempts_used=attempts,
+        variant_secret=assignment.variant_secret if staff else None,
     )
 
 
@@ -74,24 +78,28 @@ def create_assignment(
         release_answers=body.release_answers.value,
         grade_policy=body.grade_policy.value,
     )
-    return _out(assignment, bank)
+    return _out(assignment, bank, staff=True)
 
 
 @router.get("/assignments", response_model=list[AssignmentOut], summary="The assignments the caller can see")
 def list_assignments(user: CurrentUser, session: SessionDep, bank: BankDep) -> list[AssignmentOut]:
     """Every assignment; for a student with the number of attempts used."""
     used = service.attempts_used(session, student=user) if user.role == Role.STUDENT else None
-    return [_out(a, bank, None if used is None else used.get(a.id, 0)) for a in service.list_assignments(session)]
+    staff = user.role != Role.STUDENT
+    return [
+        _out(a, bank, None if used is None else used.get(a.id, 0), staff=staff)
+        for a in service.list_assignments(session)
+    ]
 
 
 def _detail(
     assignment: Assignment, bank: dict[str, ProblemSet], user: Caller, student: str | None, attempts: int | None
 ) -> AssignmentDetail:
     problem_set = problem_set_of(assignment, bank)
-    variant = service.variant_of(problem_set, student)
+    variant = service.variant_of(problem_set, assignment, student)
     show_reference = user.role == Role.INSTRUCTOR or service.answers_released(assignment)
     return AssignmentDetail(
-        **_out(assignment, bank, attempts).model_dump(),
+        **_out(assignment, bank, attempts, staff=user.role != Role.STUDENT).model_dump(),
         variant=variant,
         max_score=service.max_score(problem_set),
         problems=service.statements(problem_set, variant),

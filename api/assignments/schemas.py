@@ -64,6 +64,12 @@ class AssignmentOut(Schema):
     answers_released: bool = Field(description="Whether students may see the reference answers now.")
     created_at: datetime
     attempts_used: int | None = Field(default=None, description="For a student: attempts stored so far.")
+    variant_secret: str | None = Field(
+        default=None,
+        description="For instructors: what students' variants are drawn with; `grader problems show SET "
+        "--secret S --student ID` reproduces a student's numbers offline. Null for students, and for "
+        "assignments made before variants had secrets (drawn from the student id).",
+    )
 
 
 class PartStatement(Schema):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -15,6 +16,7 @@ from api.models import Assignment, Release, Submission
 from api.users.service import Caller
 from problems.render import to_json
 from problems.sets import ProblemSet
+from problems.variants import variant_key
 
 
 def create_assignment(
@@ -45,6 +47,7 @@ def create_assignment(
         release_answers=release_answers,
         grade_policy=grade_policy,
         created_by=created_by,
+        variant_secret=secrets.token_urlsafe(24),
     )
     session.add(assignment)
     try:
@@ -71,6 +74,8 @@ class Terms(Protocol):
     def max_attempts(self) -> int | None: ...
     @property
     def release_answers(self) -> str: ...
+    @property
+    def variant_secret(self) -> str | None: ...
 
 
 def is_late(assignment: Terms, at: datetime) -> bool:
@@ -100,9 +105,11 @@ def attempts_used(session: Session, *, student: Caller) -> dict[str, int]:
     return {assignment_id: count for assignment_id, count in rows}
 
 
-def variant_of(problem_set: ProblemSet, student: str | None) -> str | None:
-    """The seed of a student's variant: the student id for a randomized set, else None."""
-    return student if problem_set.randomized else None
+def variant_of(problem_set: ProblemSet, assignment: Terms, student: str | None) -> str | None:
+    """What a student's variant of a randomized set is drawn from (None: the declared numbers)."""
+    if not problem_set.randomized:
+        return None
+    return variant_key(student=student, secret=assignment.variant_secret)
 
 
 def statements(problem_set: ProblemSet, student: str | None) -> list[dict[str, Any]]:

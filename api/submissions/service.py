@@ -107,7 +107,8 @@ def preview(
     session: Session, *, problem_set: ProblemSet, assignment: Terms, student_id: str, answers: dict[str, Any]
 ) -> Preview:
     """What :func:`submit` would say of these answers, without grading or storing anything."""
-    parts, unknown = preview_submission(problem_set, answers, student=student_id)
+    variant = variant_of(problem_set, assignment, student_id)
+    parts, unknown = preview_submission(problem_set, answers, student=variant)
     unreadable = [key for key, part in parts.items() if part.answered and not part.readable]
     limit = assignment.max_attempts
     left = None if limit is None else max(0, limit - _used(session, assignment.id, student_id))
@@ -161,7 +162,8 @@ def submit(
         # a shortcut that saves grading; the INSERT below is what enforces the limit
         raise Conflict(_limit_message(assignment))
 
-    graded = grade_submission(problem_set, answers, student=student_id)
+    variant = variant_of(problem_set, assignment, student_id)
+    graded = grade_submission(problem_set, answers, student=variant)
     if graded.unreadable or graded.unknown_keys:
         # (a part whose grading failed is ours to fix, not the student's: it is stored as invalid)
         raise Unprocessable(_refusal(graded.previewed(), graded.unreadable, list(graded.unknown_keys), problem_set))
@@ -177,7 +179,7 @@ def submit(
         "score": graded.score,
         "max_score": graded.max_score,
         "set_version": problem_set.version,
-        "variant": variant_of(problem_set, student_id),
+        "variant": variant,
         "submitted_at": now,
         "graded_at": now,
         "late": is_late(assignment, now),
@@ -294,7 +296,8 @@ def regrade(session: Session, *, problem_set: ProblemSet, assignment: Assignment
     total = changed = 0
     for submission in list_submissions(session, assignment=assignment):
         total += 1
-        graded = grade_submission(problem_set, submission.answers, student=submission.student_id)
+        variant = variant_of(problem_set, assignment, submission.student_id)
+        graded = grade_submission(problem_set, submission.answers, student=variant)
         parts = graded.parts_json()
         if parts == submission.parts and problem_set.version == submission.set_version:
             continue
@@ -314,7 +317,7 @@ def regrade(session: Session, *, problem_set: ProblemSet, assignment: Assignment
         submission.score = graded.score
         submission.max_score = graded.max_score
         submission.set_version = problem_set.version
-        submission.variant = variant_of(problem_set, submission.student_id)
+        submission.variant = variant
         submission.graded_at = now
     session.flush()
     return total, changed

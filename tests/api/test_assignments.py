@@ -6,6 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from api.assignments.service import statements
+from problems.variants import variant_key
+
 from factories import unique
 
 
@@ -70,7 +73,10 @@ def test_students_see_their_own_variant_of_a_randomized_set(client, course) -> N
     (first, first_headers), (second, second_headers) = course.students(2)
     mine = client.get(f"/api/v1/assignments/{aid}", headers=first_headers).json()
     theirs = client.get(f"/api/v1/assignments/{aid}", headers=second_headers).json()
-    assert mine["variant"] == first and theirs["variant"] == second
+    secret = client.get(f"/api/v1/assignments/{aid}", headers=course.instructor).json()["variant_secret"]
+    assert secret and mine["variant_secret"] is None  # instructors see the secret, students do not
+    assert mine["variant"] == variant_key(student=first, secret=secret)
+    assert theirs["variant"] == variant_key(student=second, secret=secret)
     assert mine["problems"] != theirs["problems"]
     assert mine["reference"] is None
     assert mine["attempts_used"] == 0
@@ -79,6 +85,19 @@ def test_students_see_their_own_variant_of_a_randomized_set(client, course) -> N
     assert as_instructor["problems"] == mine["problems"] and as_instructor["reference"]
     assert client.get(f"/api/v1/assignments/{aid}?student={second}", headers=first_headers).status_code == 403
     assert client.get(f"/api/v1/assignments/{aid}?student=nobody", headers=course.instructor).status_code == 404
+
+
+def test_nobody_recomputes_a_students_variant_from_the_student_id_alone(client, course, shared_bank) -> None:
+    """Variants are drawn with the assignment's secret: offline, the student id alone gives other
+    numbers, and the secret (which instructors can read) gives the service's."""
+    aid = course.assignment("conv-arithmetic")
+    student, headers = course.student()
+    mine = client.get(f"/api/v1/assignments/{aid}", headers=headers).json()
+    secret = client.get(f"/api/v1/assignments/{aid}", headers=course.instructor).json()["variant_secret"]
+    problem_set = shared_bank.sets()["conv-arithmetic"]
+    from_id = statements(problem_set, variant_key(student=student))
+    with_secret = statements(problem_set, variant_key(student=student, secret=secret))
+    assert mine["problems"] == with_secret and mine["problems"] != from_id
 
 
 @pytest.mark.parametrize(

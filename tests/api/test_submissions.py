@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.models import Submission
+from problems.variants import variant_key
 
 RIGHT = {"ex4.conv1_params": "3640", "ex3.max": "[[9, 7], [8, 6]]"}
 BIAS_OMITTED = {"ex4.conv1_params": "3600"}
@@ -47,7 +48,9 @@ def test_a_randomized_set_is_graded_against_the_students_variant(client, course)
     # a key whose answer differs between the two variants (some keys coincide for some pairs)
     key = next(k for k, v in reference.items() if isinstance(v, int | float) and v != theirs_reference[k])
     mine = course.submit(aid, first_headers, {key: reference[key]}).json()
-    assert mine["parts"][key]["status"] == "correct" and mine["variant"] == first
+    secret = client.get(f"/api/v1/assignments/{aid}", headers=course.instructor).json()["variant_secret"]
+    assert mine["parts"][key]["status"] == "correct"
+    assert mine["variant"] == variant_key(student=first, secret=secret)  # the variant it was graded on
     theirs = course.submit(aid, second_headers, {key: reference[key]}).json()
     assert theirs["parts"][key]["status"] != "correct"
 
