@@ -20,6 +20,8 @@ from api.db import autocommit, make_engine, make_sessionmaker
 from api.deps import database_slots
 from api.limits import BodySizeLimit
 from api.reports.router import router as reports_router
+from api.responses import RETRY_AFTER
+from api.schemas import HealthOut
 from api.submissions.router import router as submissions_router
 from api.users.router import router as users_router
 
@@ -62,7 +64,13 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
         api.include_router(router)
     app.include_router(api)
 
-    @app.get("/health", tags=["health"], summary="Liveness and database check", responses={503: {}})
+    @app.get(
+        "/health",
+        tags=["health"],
+        summary="Liveness and database check",
+        response_model=HealthOut,
+        responses={503: {"model": HealthOut, "description": "The database does not answer", "headers": RETRY_AFTER}},
+    )
     async def health(request: Request) -> Any:
         """`{"status": "ok", "database": "ok"}`; 503 with `"database": "unavailable"` when the
         database does not answer."""
@@ -71,7 +79,8 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
         async with database_slots():
             reachable = await run_in_threadpool(_database_answers, request.app.state.engine)
         if not reachable:
-            return JSONResponse({"status": "degraded", "database": "unavailable"}, status_code=503)
+            headers = {"Retry-After": str(errors.RETRY_AFTER_SECONDS)}
+            return JSONResponse({"status": "degraded", "database": "unavailable"}, status_code=503, headers=headers)
         return {"status": "ok", "database": "ok"}
 
     # Outermost: the body limit applies before routing or parsing.

@@ -11,12 +11,18 @@ from api.assignments.schemas import AssignmentCreate, AssignmentDetail, Assignme
 from api.deps import ID_PATTERN, AssignmentDep, BankDep, CurrentUser, InstructorUser, SessionDep, problem_set_of
 from api.errors import Forbidden, NotFound
 from api.models import Assignment, Role, User
+from api.responses import errors
 from problems.sets import ProblemSet
 
 router = APIRouter(tags=["assignments"])
 
 
-@router.get("/problem-sets", response_model=list[ProblemSetOut], summary="The problem bank")
+@router.get(
+    "/problem-sets",
+    response_model=list[ProblemSetOut],
+    summary="The problem bank",
+    responses=errors(401, 403, 503),
+)
 def list_problem_sets(_instructor: InstructorUser, bank: BankDep) -> list[ProblemSetOut]:
     return [
         ProblemSetOut(
@@ -54,7 +60,15 @@ def _out(assignment: Assignment, bank: dict[str, ProblemSet], attempts: int | No
     status_code=201,
     response_model=AssignmentOut,
     summary="Create an assignment",
-    responses={409: {"description": "The id is taken"}, 422: {"description": "Unknown problem set or bad field"}},
+    responses=errors(
+        401,
+        403,
+        409,
+        413,
+        422,
+        503,
+        notes={409: "The id is taken", 422: "A field of the wrong shape, or an unknown problem set"},
+    ),
 )
 def create_assignment(
     body: AssignmentCreate, instructor: InstructorUser, session: SessionDep, bank: BankDep
@@ -76,7 +90,12 @@ def create_assignment(
     return _out(assignment, bank)
 
 
-@router.get("/assignments", response_model=list[AssignmentOut], summary="The assignments the caller can see")
+@router.get(
+    "/assignments",
+    response_model=list[AssignmentOut],
+    summary="The assignments the caller can see",
+    responses=errors(401, 503),
+)
 def list_assignments(user: CurrentUser, session: SessionDep, bank: BankDep) -> list[AssignmentOut]:
     """Every assignment; for a student with the number of attempts used."""
     used = service.attempts_used(session, student=user) if user.role == Role.STUDENT else None
@@ -102,6 +121,14 @@ def _detail(
     "/assignments/{assignment_id}",
     response_model=AssignmentDetail,
     summary="One assignment with the statements of the caller's variant",
+    responses=errors(
+        401,
+        403,
+        404,
+        422,
+        503,
+        notes={403: "A student asking for another's variant", 404: "No such assignment, or no such student"},
+    ),
 )
 def get_assignment(
     user: CurrentUser,

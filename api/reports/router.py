@@ -10,6 +10,7 @@ from api.deps import AssignmentDep, BankDep, InstructorUser, SessionDep
 from api.models import Assignment
 from api.reports import service
 from api.reports.schemas import Gradebook, Stats
+from api.responses import errors
 from problems.sets import ProblemSet
 
 router = APIRouter(tags=["reports"])
@@ -25,7 +26,10 @@ def _keys(assignment: Assignment, bank: dict[str, ProblemSet]) -> list[str]:
     response_model=Gradebook,
     summary="The gradebook: per student and key",
     responses={
-        200: {"content": {"text/csv": {"example": "student,name,email,attempts,attempt,late,score,max_score,q1.a\r\n"}}}
+        **errors(401, 403, 404, 422, 503),
+        200: {
+            "content": {"text/csv": {"example": "student,name,email,attempts,attempt,late,score,max_score,q1.a\r\n"}}
+        },
     },
 )
 def gradebook(
@@ -47,7 +51,12 @@ def gradebook(
     return Gradebook.model_validate(book)
 
 
-@router.get("/assignments/{assignment_id}/stats", response_model=Stats, summary="Statistics per key")
+@router.get(
+    "/assignments/{assignment_id}/stats",
+    response_model=Stats,
+    summary="Statistics per key",
+    responses=errors(401, 403, 404, 422, 503),
+)
 def stats(
     _instructor: InstructorUser,
     assignment: AssignmentDep,

@@ -6,7 +6,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, ConfigDict, Field
 
+from api.responses import ErrorBody
 from api.schemas import RequestSchema, Schema, printable
+from grader.results import Status
 
 #: Bounds on one submission: generous for homework, small enough that no answer is expensive.
 MAX_KEYS = 500
@@ -67,15 +69,6 @@ class SubmissionIn(RequestSchema):
     answers: Answers
 
 
-class EarlierGradeOut(Schema):
-    score: float
-    max_score: float
-    set_version: str
-    graded_at: datetime
-    replaced_at: datetime
-    parts: dict[str, Any]
-
-
 _PART_EXAMPLE = {
     "score": 0.0,
     "max_score": 1.0,
@@ -86,6 +79,40 @@ _PART_EXAMPLE = {
     "tolerance": None,
     "follow_through": False,
 }
+
+
+class GradedPartOut(Schema):
+    """One graded answer on the wire: :meth:`grader.results.GradedPart.to_json`, as it is stored."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        # every field is always sent, those with defaults too (the defaults only read old rows)
+        json_schema_serialization_defaults_required=True,
+        json_schema_extra={"examples": [_PART_EXAMPLE]},
+    )
+
+    score: float
+    max_score: float
+    status: Status
+    feedback: str
+    misconception: str | None = Field(default=None, description="The mistake code a wrong answer comes from.")
+    read_as: str | None = Field(default=None, description="How the answer was read (null: unreadable or blank).")
+    tolerance: str | None = Field(default=None, description="The tolerance that applied to a real answer.")
+    follow_through: bool = Field(
+        default=False, description="The credit came from the student's own earlier (wrong) answers."
+    )
+
+
+GradedParts = Annotated[dict[str, GradedPartOut], Field(description="Key → graded part.")]
+
+
+class EarlierGradeOut(Schema):
+    score: float
+    max_score: float
+    set_version: str
+    graded_at: datetime
+    replaced_at: datetime
+    parts: GradedParts
 
 
 class SubmissionOut(Schema):
@@ -130,10 +157,7 @@ class SubmissionOut(Schema):
     attempt: int
     score: float
     max_score: float
-    parts: dict[str, Any] = Field(
-        description="Key → graded part: score, max_score, status, feedback, misconception, read_as, tolerance, "
-        "follow_through."
-    )
+    parts: GradedParts
     submitted_at: datetime
     late: bool = Field(description="Submitted after the due date (accepted, and marked).")
     answers: dict[str, Any] = Field(description="The answers exactly as sent.")
@@ -146,7 +170,9 @@ class SubmissionOut(Schema):
     )
 
 
-class PreviewPart(Schema):
+class PreviewPartOut(Schema):
+    """How one answer was read: :meth:`grader.results.PreviewedPart.to_json`."""
+
     readable: bool
     read_as: str | None = Field(description="The answer as it was read.")
     reason: str | None = Field(description="Why it could not be read, and the form expected.")
@@ -176,7 +202,7 @@ class PreviewOut(Schema):
         },
     )
 
-    parts: dict[str, PreviewPart]
+    parts: dict[str, PreviewPartOut]
     unreadable: list[str] = Field(description="Keys whose answers could not be read; submitting now would be refused.")
     unknown_keys: list[str] = Field(description="Keys the assignment does not have.")
     ready: bool = Field(description="True when a submission with these answers would be graded.")
@@ -187,3 +213,44 @@ class RegradeOut(Schema):
     set_version: str
     submissions: int
     changed: int = Field(description="Submissions whose grade changed (their earlier grade is kept).")
+
+
+_UNREADABLE_REASON = "“3*3*3*16 +” ends in an operator; write the whole expression."
+
+
+class SubmitRefusal(ErrorBody):
+    message: str
+    unreadable: dict[str, str] = Field(description="Key → why its answer could not be read.")
+    unknown_keys: list[str] = Field(description="Keys sent that the assignment does not have.")
+    known_keys: list[str] = Field(description="The assignment's keys when some sent were unknown (else empty).")
+    parts: dict[str, PreviewPartOut] = Field(description="How each answer was read, as `/preview` shows it.")
+
+
+class SubmitRefusalOut(ErrorBody):
+    """The 422 of a submission with unreadable answers or unknown keys: no attempt is used."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "detail": {
+                        "message": "Not submitted (no attempt used): 1 answer(s) could not be read: q1.params.",
+                        "unreadable": {"q1.params": _UNREADABLE_REASON},
+                        "unknown_keys": [],
+                        "known_keys": [],
+                        "parts": {
+                            "q1.params": {
+                                "readable": False,
+                                "read_as": None,
+                                "answered": True,
+                                "reason": _UNREADABLE_REASON,
+                            }
+                        },
+                    }
+                }
+            ]
+        },
+    )
+
+    detail: SubmitRefusal

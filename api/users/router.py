@@ -8,6 +8,7 @@ from fastapi import APIRouter, Response
 from api.deps import ID_PATTERN, InstructorUser, SessionDep
 from api.errors import NotFound
 from api.models import Role
+from api.responses import errors
 from api.users import service
 from api.users.schemas import RosterImport, RosterOut, StudentOut, TokenOut
 
@@ -18,7 +19,7 @@ router = APIRouter(tags=["accounts"])
     "/students",
     response_model=RosterOut,
     summary="Import the roster",
-    responses={409: {"description": "An id is listed twice or belongs to an instructor"}},
+    responses=errors(401, 403, 409, 413, 422, 503, notes={409: "An id is listed twice or belongs to an instructor"}),
 )
 def import_roster(body: RosterImport, session: SessionDep, _instructor: InstructorUser) -> RosterOut:
     """Creates each new student with an API token (shown only in this response; only its hash is
@@ -36,7 +37,7 @@ def import_roster(body: RosterImport, session: SessionDep, _instructor: Instruct
     "/students/{student_id}/token",
     response_model=TokenOut,
     summary="Replace a student's token",
-    responses={404: {"description": "No such student"}},
+    responses=errors(401, 403, 404, 422, 503, notes={404: "No such student"}),
 )
 def replace_student_token(student_id: str, session: SessionDep, _instructor: InstructorUser) -> TokenOut:
     """Revokes every token of the student and issues a new one, shown only in this response: tokens
@@ -52,7 +53,7 @@ def replace_student_token(student_id: str, session: SessionDep, _instructor: Ins
     "/students/{student_id}",
     status_code=204,
     summary="Drop a student from the roster (their submissions are kept)",
-    responses={404: {"description": "No such student"}},
+    responses=errors(401, 403, 404, 422, 503, notes={404: "No such student"}),
 )
 def drop_student(student_id: str, session: SessionDep, _instructor: InstructorUser) -> Response:
     """The student's tokens stop working and they leave the gradebook; their submissions stay, for
