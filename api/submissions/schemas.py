@@ -4,10 +4,10 @@ import math
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema
 
 from api.responses import ErrorBody
-from api.schemas import RequestSchema, Schema, printable
+from api.schemas import PRINTABLE_TEXT, RequestSchema, Schema, printable
 from grader.results import Status
 
 #: Bounds on one submission: generous for homework, small enough that no answer is expensive.
@@ -53,10 +53,32 @@ def check_answers(answers: dict[str, Any]) -> dict[str, Any]:
     return answers
 
 
+def answer_schema(depth: int = 0) -> dict[str, Any]:
+    """The JSON schema of an answer at ``depth``: what :func:`check_answers` lets through, but for
+    the total of numbers (which no JSON schema can count). One schema of several types rather than
+    an ``anyOf``: each keyword applies to its type only, and generators handle it far faster."""
+    kinds = ["null", "boolean", "number", "string"]
+    schema: dict[str, Any] = {"type": kinds, "maxLength": MAX_TEXT, "pattern": PRINTABLE_TEXT}
+    if depth < MAX_DEPTH:
+        schema["type"] = [*kinds, "array"]
+        schema["items"] = answer_schema(depth + 1)
+    return schema
+
+
 Answers = Annotated[
     dict[str, Any],
     AfterValidator(check_answers),
-    Field(description="Answer key (`problem.part`) → answer: a number, a string as typed, or a nested list."),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "maxProperties": MAX_KEYS,
+            "propertyNames": {"minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": PRINTABLE_TEXT},
+            "additionalProperties": answer_schema(),
+            "description": "Answer key (`problem.part`) → answer: a number, a string as typed, or a list "
+            f"(nested at most {MAX_DEPTH} deep; at most {MAX_ITEMS} values in all). No control characters "
+            "but tab and line breaks.",
+        }
+    ),
 ]
 
 

@@ -167,3 +167,19 @@ def test_dropping_needs_a_student(client, course, engine) -> None:
         response = client.delete(f"/api/v1/students/{target}", headers=course.instructor)
         assert response.status_code == 404, target
     assert client.get("/api/v1/assignments", headers=course.instructor).status_code == 200
+
+
+def test_names_ids_and_emails_are_stripped_as_their_schema_says(client, course) -> None:
+    """Surrounding whitespace (any Unicode space, vertical tab included) is stripped before the
+    checks: the OpenAPI document's patterns allow it (tests/api/test_text_schemas.py)."""
+    student_id = unique("s")
+    student = {"id": f"\u3000{student_id}\t", "name": "\x0b Ada\x85", "email": " ada@example.edu\u2028"}
+    response = client.post("/api/v1/students", json={"students": [student]}, headers=course.instructor)
+    assert response.status_code == 200, response.text
+    assert {k: response.json()["students"][0][k] for k in ("id", "name", "email")} == {
+        "id": student_id,
+        "name": "Ada",
+        "email": "ada@example.edu",
+    }
+    padded = {"id": unique("s"), "name": "A", "email": "a@b" + " " * 318}  # 321 characters as sent
+    assert client.post("/api/v1/students", json={"students": [padded]}, headers=course.instructor).status_code == 422
