@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
 from api.deps import ID_PATTERN, InstructorUser, SessionDep
 from api.errors import NotFound
@@ -14,12 +14,26 @@ from api.users.schemas import RosterImport, RosterOut, StudentOut, TokenOut
 
 router = APIRouter(tags=["accounts"])
 
+#: Replies that carry a token are not to be kept by any cache, the browser's or a proxy's.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+NO_STORE_HEADERS = {
+    name: {"required": True, "schema": {"type": "string", "enum": [value]}} for name, value in NO_STORE.items()
+}
+
+
+async def no_store(response: Response) -> None:
+    response.headers.update(NO_STORE)
+
 
 @router.post(
     "/students",
     response_model=RosterOut,
     summary="Import the roster",
-    responses=errors(401, 403, 409, 413, 422, 503, notes={409: "An id is listed twice or belongs to an instructor"}),
+    responses={
+        **errors(401, 403, 409, 413, 422, 503, notes={409: "An id is listed twice or belongs to an instructor"}),
+        200: {"headers": NO_STORE_HEADERS},
+    },
+    dependencies=[Depends(no_store)],
 )
 def import_roster(body: RosterImport, session: SessionDep, _instructor: InstructorUser) -> RosterOut:
     """Creates each new student with an API token (shown only in this response; only its hash is
@@ -37,7 +51,8 @@ def import_roster(body: RosterImport, session: SessionDep, _instructor: Instruct
     "/students/{student_id}/token",
     response_model=TokenOut,
     summary="Replace a student's token",
-    responses=errors(401, 403, 404, 422, 503, notes={404: "No such student"}),
+    responses={**errors(401, 403, 404, 422, 503, notes={404: "No such student"}), 200: {"headers": NO_STORE_HEADERS}},
+    dependencies=[Depends(no_store)],
 )
 def replace_student_token(student_id: str, session: SessionDep, _instructor: InstructorUser) -> TokenOut:
     """Revokes every token of the student and issues a new one, shown only in this response: tokens

@@ -126,6 +126,12 @@ def test_graded_and_previewed_parts_are_typed(spec) -> None:
     assert schemas["SubmitRefusal"]["properties"]["parts"]["additionalProperties"] == preview
 
 
+def test_token_replies_document_that_they_are_not_cached(spec) -> None:
+    for key in (("post", "/api/v1/students"), ("post", "/api/v1/students/{student_id}/token")):
+        headers = operations(spec)[key]["responses"]["200"]["headers"]
+        assert headers["Cache-Control"]["schema"]["enum"] == ["no-store"], key
+
+
 def test_error_bodies_sent_match_their_documented_schemas(client, course, spec) -> None:
     """A 422 of each kind, a 401, a 404 and a 413, each checked against the operation's schema."""
     assignment = course.assignment()
