@@ -37,7 +37,8 @@ roster import; tokens are shown once and stored only as hashes).
 Errors are JSON `{"detail": ...}`: 401 without a valid token, 403 for the wrong role or someone
 else's data, 404 for an unknown id, 409 past the attempt limit, 413 for an oversized body,
 422 for a body of the wrong shape or answers that cannot be read, 503 (with `Retry-After`)
-while the database does not answer.
+while the database does not answer. Each operation lists the statuses it can answer, with the
+schema of each body.
 """
 
 
