@@ -33,7 +33,6 @@ from api.submissions import service
 from api.submissions.schemas import (
     EarlierGradeOut,
     PreviewOut,
-    PreviewPartOut,
     RegradeOut,
     SubmissionIn,
     SubmissionOut,
@@ -181,7 +180,7 @@ def preview(body: SubmissionIn, student: StudentUser, assignment: AssignmentDep,
     problem_set = problem_set_of(assignment, bank)
     parts, unreadable, unknown = service.preview(problem_set, body.answers, student=student.id)
     return PreviewOut(
-        parts={key: PreviewPartOut.model_validate(part.to_json()) for key, part in parts.items()},
+        parts={key: part.to_json() for key, part in parts.items()},
         unreadable=unreadable,
         unknown_keys=unknown,
         ready=not unreadable and not unknown,
