@@ -20,6 +20,8 @@ from api.db import make_engine, make_sessionmaker, writer
 from api.deps import database_slots
 from api.limits import BodySizeLimit
 from api.reports.router import router as reports_router
+from api.responses import RETRY_AFTER
+from api.schemas import HealthOut
 from api.submissions.router import router as submissions_router
 from api.users.router import router as users_router
 
@@ -35,7 +37,8 @@ roster import; tokens are shown once and stored only as hashes).
 Errors are JSON `{"detail": ...}`: 401 without a valid token, 403 for the wrong role or someone
 else's data, 404 for an unknown id, 409 past the attempt limit, 413 for an oversized body,
 422 for a body of the wrong shape or answers that cannot be read, 503 (with `Retry-After`)
-while the database does not answer.
+while the database does not answer. Each operation lists the statuses it can answer, with the
+schema of each body.
 """
 
 
@@ -61,7 +64,13 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
         api.include_router(router)
     app.include_router(api)
 
-    @app.get("/health", tags=["health"], summary="Liveness and database check", responses={503: {}})
+    @app.get(
+        "/health",
+        tags=["health"],
+        summary="Liveness and database check",
+        response_model=HealthOut,
+        responses={503: {"model": HealthOut, "description": "The database does not answer", "headers": RETRY_AFTER}},
+    )
     async def health(request: Request) -> Any:
         """`{"status": "ok", "database": "ok"}`; 503 with `"database": "unavailable"` when the
         database does not answer."""
@@ -70,7 +79,8 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
         async with database_slots():
             reachable = await run_in_threadpool(_database_answers, request.app.state.engine)
         if not reachable:
-            return JSONResponse({"status": "degraded", "database": "unavailable"}, status_code=503)
+            headers = {"Retry-After": str(errors.RETRY_AFTER_SECONDS)}
+            return JSONResponse({"status": "degraded", "database": "unavailable"}, status_code=503, headers=headers)
         return {"status": "ok", "database": "ok"}
 
     # Outermost: the body limit applies before routing or parsing.

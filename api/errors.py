@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 log = logging.getLogger("grader.api")
 
@@ -85,12 +86,26 @@ def _invalid_request(_request: Request, error: Exception) -> JSONResponse:
 UNPARSABLE = "There was an error parsing the body"
 
 
-def _http_error(_request: Request, error: Exception) -> JSONResponse:
+def _http_error(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
     if error.status_code == 400 and error.detail == UNPARSABLE:
         detail = "The body is not JSON this service can read (invalid bytes or syntax, or nested too deeply)."
         return SafeJSONResponse({"detail": detail}, status_code=422)
-    return SafeJSONResponse({"detail": error.detail}, status_code=error.status_code, headers=error.headers)
+    headers = error.headers
+    if error.status_code == 405:
+        headers = {**(headers or {}), "Allow": _allowed_methods(request, (headers or {}).get("Allow", ""))}
+    return SafeJSONResponse({"detail": error.detail}, status_code=error.status_code, headers=headers)
+
+
+def _allowed_methods(request: Request, named: str) -> str:
+    """Every method of the path: Starlette's 405 names only those of the first route that matches
+    it (``named``), and ``GET`` and ``POST /assignments`` are two routes. The others are those the
+    OpenAPI document lists for a path template that matches."""
+    methods = {m.strip() for m in named.split(",") if m.strip()}
+    for template, operations in request.app.openapi()["paths"].items():
+        if compile_path(template)[0].match(request.url.path):
+            methods |= {m.upper() for m in operations}
+    return ", ".join(sorted(methods))
 
 
 #: What a client is told when the database cannot be reached (or stays locked past the timeout).

@@ -1,14 +1,26 @@
-"""The base of every request and response schema, and constrained types shared by them."""
+"""The base of every request and response schema, and constrained types shared by them.
+
+Text fields are validated by pydantic (surrounding whitespace stripped first, then lengths and
+patterns, then :func:`printable`), which its JSON schema does not say: each type therefore
+declares the JSON schema of what it accepts *as sent*, a pattern that allows the whitespace that
+is stripped and refuses the control characters (``tests/api/test_text_schemas.py`` checks the two
+agree). Lone surrogates are refused too, which no pattern can say portably.
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints, WithJsonSchema
 
 
 class Schema(BaseModel):
     model_config = ConfigDict(from_attributes=True)
+
+
+class HealthOut(Schema):
+    status: Literal["ok", "degraded"]
+    database: Literal["ok", "unavailable"]
 
 
 class RequestSchema(BaseModel):
@@ -25,11 +37,66 @@ def printable(text: str) -> str:
     return text
 
 
+def at_most(limit: int) -> BeforeValidator:
+    """At most ``limit`` characters as sent, surrounding whitespace included (as the schema says)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and len(value) > limit:
+            raise ValueError(f"is longer than {limit} characters")
+        return value
+
+    return BeforeValidator(check)
+
+
+#: What ``strip_whitespace`` strips: Unicode's White_Space, as a character class.
+SPACE = r"[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+#: A character :func:`printable` lets through.
+PRINTABLE = r"[^\x00-\x08\x0b\x0c\x0e-\x1f]"
+#: A printable character that is not stripped.
+VISIBLE = r"[^\x00-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+#: A visible character other than ``@``.
+VISIBLE_NOT_AT = VISIBLE.replace("[^", "[^@", 1)
+#: Text of printable characters only (answers, answer keys).
+PRINTABLE_TEXT = f"^{PRINTABLE}*$"
+
 #: Ids of students and assignments: letters, digits and ``._-@``, as in URLs and spreadsheets.
-Identifier = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(printable)]
+Identifier = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": f"^{SPACE}*[A-Za-z0-9][A-Za-z0-9._@-]{{0,63}}{SPACE}*$",
+            "description": "1 to 64 letters, digits and `._@-`, starting with a letter or digit "
+            "(surrounding whitespace is ignored).",
+        }
+    ),
+]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(printable),
+    WithJsonSchema(
+        {
+            "type": "string",
+            # 1 to 200 characters once stripped: the first and the last of them visible
+            "pattern": f"^{SPACE}*{VISIBLE}(?:{PRINTABLE}{{0,198}}{VISIBLE})?{SPACE}*$",
+            "description": "1 to 200 characters, no control characters (surrounding whitespace is ignored).",
+        }
+    ),
+]
+EMAIL_MAX = 320
 Email = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=320, pattern=r"^[^@\s]+@[^@\s]+$"),
+    at_most(EMAIL_MAX),
+    StringConstraints(strip_whitespace=True, pattern=r"^[^@\s]+@[^@\s]+$"),
     AfterValidator(printable),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "maxLength": EMAIL_MAX,
+            "pattern": f"^{SPACE}*{VISIBLE_NOT_AT}+@{VISIBLE_NOT_AT}+{SPACE}*$",
+            "description": "An address with one `@` (surrounding whitespace is ignored).",
+        }
+    ),
 ]

@@ -221,8 +221,18 @@ def serve(
     """Run the web service (embedded SQLite ./grader.db unless DATABASE_URL says otherwise)."""
     import uvicorn
 
+    from api.logs import uvicorn_log_config
+
     settings = _settings()
     _ready_database(settings).dispose()
     if demo:
         _demo(settings, host, port)
-    uvicorn.run("api.app:create_app_from_env", factory=True, host=host, port=port, workers=workers, proxy_headers=True)
+    uvicorn.run(
+        "api.app:create_app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_config=uvicorn_log_config(),  # no query strings in the access log: they may hold tokens
+    )

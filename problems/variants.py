@@ -1,6 +1,7 @@
 """Per-student variants: numbers drawn from declared ranges by a generator seeded with
 (set, problem, variant key), so a student sees the same numbers every time and a neighbour
-sees others. The service's key for a student is made with a secret (:func:`variant_key`). A draw that leaves an answer undefined is redrawn, a bounded number of times.
+sees others. The service's key for a student is made with a secret (:func:`variant_key`).
+A draw that leaves an answer undefined is redrawn, a bounded number of times.
 """
 
 from __future__ import annotations

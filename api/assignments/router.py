@@ -11,13 +11,19 @@ from api.assignments.schemas import AssignmentCreate, AssignmentDetail, Assignme
 from api.deps import AssignmentDep, BankDep, CurrentUser, InstructorUser, SessionDep, get_or_404, problem_set_of
 from api.errors import Forbidden
 from api.models import Assignment, Role, User
+from api.responses import errors
 from api.users.service import Caller
 from problems.sets import ProblemSet
 
 router = APIRouter(tags=["assignments"])
 
 
-@router.get("/problem-sets", response_model=list[ProblemSetOut], summary="The problem bank")
+@router.get(
+    "/problem-sets",
+    response_model=list[ProblemSetOut],
+    summary="The problem bank",
+    responses=errors(401, 403, 503),
+)
 def list_problem_sets(_instructor: InstructorUser, bank: BankDep) -> list[ProblemSetOut]:
     return [
         ProblemSetOut(
@@ -59,7 +65,15 @@ def _out(
     status_code=201,
     response_model=AssignmentOut,
     summary="Create an assignment",
-    responses={409: {"description": "The id is taken"}, 422: {"description": "Unknown problem set or bad field"}},
+    responses=errors(
+        401,
+        403,
+        409,
+        413,
+        422,
+        503,
+        notes={409: "The id is taken", 422: "A field of the wrong shape, or an unknown problem set"},
+    ),
 )
 def create_assignment(
     body: AssignmentCreate, instructor: InstructorUser, session: SessionDep, bank: BankDep
@@ -81,7 +95,12 @@ def create_assignment(
     return _out(assignment, bank, staff=True)
 
 
-@router.get("/assignments", response_model=list[AssignmentOut], summary="The assignments the caller can see")
+@router.get(
+    "/assignments",
+    response_model=list[AssignmentOut],
+    summary="The assignments the caller can see",
+    responses=errors(401, 503),
+)
 def list_assignments(user: CurrentUser, session: SessionDep, bank: BankDep) -> list[AssignmentOut]:
     """Every assignment; for a student with the number of attempts used."""
     used = service.attempts_used(session, student=user) if user.role == Role.STUDENT else None
@@ -111,6 +130,14 @@ def _detail(
     "/assignments/{assignment_id}",
     response_model=AssignmentDetail,
     summary="One assignment with the statements of the caller's variant",
+    responses=errors(
+        401,
+        403,
+        404,
+        422,
+        503,
+        notes={403: "A student asking for another's variant", 404: "No such assignment, or no such student"},
+    ),
 )
 def get_assignment(
     user: CurrentUser,

@@ -11,6 +11,7 @@ from api.deps import AssignmentDep, BankDep, InstructorUser, SessionDep
 from api.models import Assignment
 from api.reports import service
 from api.reports.schemas import Gradebook, Stats
+from api.responses import errors
 from problems.sets import ProblemSet
 
 router = APIRouter(tags=["reports"])
@@ -34,7 +35,10 @@ def _csv(text: str, filename: str) -> Response:
     response_model=Gradebook,
     summary="The gradebook: per student and key",
     responses={
-        200: {"content": {"text/csv": {"example": "student,name,email,attempts,attempt,late,score,max_score,q1.a\r\n"}}}
+        **errors(401, 403, 404, 422, 503),
+        200: {
+            "content": {"text/csv": {"example": "student,name,email,attempts,attempt,late,score,max_score,q1.a\r\n"}}
+        },
     },
 )
 def gradebook(
@@ -60,7 +64,12 @@ def gradebook(
     return Gradebook.model_validate(book)
 
 
-@router.get("/assignments/{assignment_id}/stats", response_model=Stats, summary="Statistics per key")
+@router.get(
+    "/assignments/{assignment_id}/stats",
+    response_model=Stats,
+    summary="Statistics per key",
+    responses=errors(401, 403, 404, 422, 503),
+)
 def stats(
     _instructor: InstructorUser,
     assignment: AssignmentDep,

@@ -22,14 +22,32 @@ from api.deps import (
 )
 from api.errors import Forbidden
 from api.models import Assignment, Role, Submission
+from api.responses import errors
 from api.submissions import service
-from api.submissions.schemas import PreviewOut, PreviewPart, RegradeOut, SubmissionIn, SubmissionOut
+from api.submissions.schemas import (
+    PreviewOut,
+    RegradeOut,
+    SubmissionIn,
+    SubmissionOut,
+    SubmitRefusalOut,
+)
 from problems.sets import ProblemSet
 
 router = APIRouter(tags=["submissions"])
 
 #: Largest page of the submissions list.
 MAX_PAGE = 1000
+
+REPLAYED = {
+    "description": "`true` when this is the stored submission a retry with the same Idempotency-Key returned.",
+    "schema": {"type": "string", "enum": ["true"]},
+}
+
+SUBMIT_REFUSALS = {
+    409: "All attempts are used",
+    422: "A field of the wrong shape; an answer that cannot be read or a key the assignment does not have (no "
+    "attempt used); or an Idempotency-Key already used for other answers",
+}
 
 IdempotencyKey = Annotated[
     str | None,
@@ -69,32 +87,8 @@ def to_out(
     response_model=SubmissionOut,
     summary="Submit answers (graded on arrival)",
     responses={
-        409: {"description": "All attempts are used"},
-        422: {
-            "description": "An answer could not be read, a key is unknown, or the Idempotency-Key was reused",
-            "content": {
-                "application/json": {
-                    "example": {
-                        "detail": {
-                            "message": "Not submitted (no attempt used): 1 answer(s) could not be read: q1.params.",
-                            "unreadable": {
-                                "q1.params": "“3*3*3*16 +” ends in an operator; write the whole expression."
-                            },
-                            "unknown_keys": [],
-                            "known_keys": [],
-                            "parts": {
-                                "q1.params": {
-                                    "readable": False,
-                                    "read_as": None,
-                                    "answered": True,
-                                    "reason": "“3*3*3*16 +” ends in an operator; write the whole expression.",
-                                }
-                            },
-                        }
-                    }
-                }
-            },
-        },
+        **errors(401, 403, 404, 409, 413, 422, 503, notes=SUBMIT_REFUSALS, bodies={422: SubmitRefusalOut}),
+        201: {"headers": {"Idempotent-Replayed": REPLAYED}},
     },
 )
 def submit(
@@ -128,6 +122,7 @@ def submit(
     "/assignments/{assignment_id}/preview",
     response_model=PreviewOut,
     summary="How each answer would be read (nothing graded or stored)",
+    responses=errors(401, 403, 404, 413, 422, 503),
 )
 @reads_only
 def preview(
@@ -144,7 +139,7 @@ def preview(
         answers=body.answers,
     )
     return PreviewOut(
-        parts={key: PreviewPart.model_validate(part.to_json()) for key, part in found.parts.items()},
+        parts={key: part.to_json() for key, part in found.parts.items()},
         unreadable=found.unreadable,
         unknown_keys=found.unknown_keys,
         attempts_left=found.attempts_left,
@@ -157,6 +152,7 @@ def preview(
     "/assignments/{assignment_id}/submissions",
     response_model=list[SubmissionOut],
     summary="Submissions to an assignment (instructor: all; student: own)",
+    responses=errors(401, 403, 404, 422, 503, notes={403: "A student asking for another's"}),
 )
 def list_submissions(
     user: CurrentUser,
@@ -184,7 +180,12 @@ def list_submissions(
     ]
 
 
-@router.get("/submissions/{submission_id}", response_model=SubmissionOut, summary="One submission")
+@router.get(
+    "/submissions/{submission_id}",
+    response_model=SubmissionOut,
+    summary="One submission",
+    responses=errors(401, 403, 404, 422, 503, notes={403: "Another student's submission"}),
+)
 def get_submission(user: CurrentUser, submission: SubmissionDep, session: SessionDep, bank: BankDep) -> SubmissionOut:
     """For its student and for instructors; another student gets 403."""
     assignment = session.get(Assignment, submission.assignment_id)
@@ -198,6 +199,7 @@ def get_submission(user: CurrentUser, submission: SubmissionDep, session: Sessio
     "/assignments/{assignment_id}/regrade",
     response_model=RegradeOut,
     summary="Regrade every submission against the current problem set",
+    responses=errors(401, 403, 404, 422, 503),
 )
 def regrade(_instructor: InstructorUser, assignment: AssignmentDep, session: SessionDep, bank: BankDep) -> RegradeOut:
     """After a problem set changed: each stored submission is graded again from its raw answers.

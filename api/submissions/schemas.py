@@ -4,9 +4,12 @@ import math
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field
+from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema, with_config
+from typing_extensions import TypedDict
 
-from api.schemas import RequestSchema, Schema, printable
+from api.responses import ErrorBody
+from api.schemas import PRINTABLE_TEXT, RequestSchema, Schema, printable
+from grader.results import Status
 
 #: Bounds on one submission: generous for homework, small enough that no answer is expensive.
 MAX_KEYS = 500
@@ -51,10 +54,32 @@ def check_answers(answers: dict[str, Any]) -> dict[str, Any]:
     return answers
 
 
+def answer_schema(depth: int = 0) -> dict[str, Any]:
+    """The JSON schema of an answer at ``depth``: what :func:`check_answers` lets through, but for
+    the total of numbers (which no JSON schema can count). One schema of several types rather than
+    an ``anyOf``: each keyword applies to its type only, and generators handle it far faster."""
+    kinds = ["null", "boolean", "number", "string"]
+    schema: dict[str, Any] = {"type": kinds, "maxLength": MAX_TEXT, "pattern": PRINTABLE_TEXT}
+    if depth < MAX_DEPTH:
+        schema["type"] = [*kinds, "array"]
+        schema["items"] = answer_schema(depth + 1)
+    return schema
+
+
 Answers = Annotated[
     dict[str, Any],
     AfterValidator(check_answers),
-    Field(description="Answer key (`problem.part`) → answer: a number, a string as typed, or a nested list."),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "maxProperties": MAX_KEYS,
+            "propertyNames": {"minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": PRINTABLE_TEXT},
+            "additionalProperties": answer_schema(),
+            "description": "Answer key (`problem.part`) → answer: a number, a string as typed, or a list "
+            f"(nested at most {MAX_DEPTH} deep; at most {MAX_ITEMS} values in all). No control characters "
+            "but tab and line breaks.",
+        }
+    ),
 ]
 
 
@@ -67,15 +92,6 @@ class SubmissionIn(RequestSchema):
     answers: Answers
 
 
-class EarlierGradeOut(Schema):
-    score: float
-    max_score: float
-    set_version: str
-    graded_at: datetime
-    replaced_at: datetime
-    parts: dict[str, Any]
-
-
 _PART_EXAMPLE: dict[str, Any] = {
     "score": 0.0,
     "max_score": 1.0,
@@ -86,6 +102,35 @@ _PART_EXAMPLE: dict[str, Any] = {
     "tolerance": None,
     "follow_through": False,
 }
+
+
+# The parts are TypedDicts rather than models: validating a submission's parts into objects cost
+# several times more, on the busiest endpoint. Their config is their own: a TypedDict without one
+# takes that of the first model it appears in.
+@with_config(ConfigDict(extra="ignore", json_schema_extra={"examples": [_PART_EXAMPLE]}))
+class GradedPartOut(TypedDict):
+    """One graded answer, as the engine makes it (`GradedPart.to_json()`) and the database stores it."""
+
+    score: float
+    max_score: float
+    status: Status
+    feedback: str
+    misconception: Annotated[str | None, Field(description="The mistake code a wrong answer comes from.")]
+    read_as: Annotated[str | None, Field(description="How the answer was read (null: unreadable or blank).")]
+    tolerance: Annotated[str | None, Field(description="The tolerance that applied to a real answer.")]
+    follow_through: Annotated[bool, Field(description="The credit came from the student's own earlier answers.")]
+
+
+GradedParts = Annotated[dict[str, GradedPartOut], Field(description="Key → graded part.")]
+
+
+class EarlierGradeOut(Schema):
+    score: float
+    max_score: float
+    set_version: str
+    graded_at: datetime
+    replaced_at: datetime
+    parts: GradedParts
 
 
 class SubmissionOut(Schema):
@@ -131,10 +176,7 @@ class SubmissionOut(Schema):
     attempt: int
     score: float
     max_score: float
-    parts: dict[str, Any] = Field(
-        description="Key → graded part: score, max_score, status, feedback, misconception, read_as, tolerance, "
-        "follow_through."
-    )
+    parts: GradedParts
     submitted_at: datetime
     late: bool = Field(description="Submitted after the due date (accepted, and marked).")
     answers: dict[str, Any] = Field(description="The answers exactly as sent.")
@@ -147,10 +189,13 @@ class SubmissionOut(Schema):
     )
 
 
-class PreviewPart(Schema):
+@with_config(ConfigDict(extra="ignore"))
+class PreviewPartOut(TypedDict):
+    """How one answer was read, as the engine tells it (`PreviewedPart.to_json()`)."""
+
     readable: bool
-    read_as: str | None = Field(description="The answer as it was read.")
-    reason: str | None = Field(description="Why it could not be read, and the form expected.")
+    read_as: Annotated[str | None, Field(description="The answer as it was read.")]
+    reason: Annotated[str | None, Field(description="Why it could not be read, and the form expected.")]
     answered: bool
 
 
@@ -179,7 +224,7 @@ class PreviewOut(Schema):
         },
     )
 
-    parts: dict[str, PreviewPart]
+    parts: dict[str, PreviewPartOut]
     unreadable: list[str] = Field(description="Keys whose answers could not be read; submitting now would be refused.")
     unknown_keys: list[str] = Field(description="Keys the assignment does not have.")
     attempts_left: int | None = Field(description="Attempts the caller has left (null: no limit).")
@@ -195,3 +240,44 @@ class RegradeOut(Schema):
     set_version: str
     submissions: int
     changed: int = Field(description="Submissions whose grade changed (their earlier grade is kept).")
+
+
+_UNREADABLE_REASON = "“3*3*3*16 +” ends in an operator; write the whole expression."
+
+
+class SubmitRefusal(ErrorBody):
+    message: str
+    unreadable: dict[str, str] = Field(description="Key → why its answer could not be read.")
+    unknown_keys: list[str] = Field(description="Keys sent that the assignment does not have.")
+    known_keys: list[str] = Field(description="The assignment's keys when some sent were unknown (else empty).")
+    parts: dict[str, PreviewPartOut] = Field(description="How each answer was read, as `/preview` shows it.")
+
+
+class SubmitRefusalOut(ErrorBody):
+    """The 422 of a submission with unreadable answers or unknown keys: no attempt is used."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "detail": {
+                        "message": "Not submitted (no attempt used): 1 answer(s) could not be read: q1.params.",
+                        "unreadable": {"q1.params": _UNREADABLE_REASON},
+                        "unknown_keys": [],
+                        "known_keys": [],
+                        "parts": {
+                            "q1.params": {
+                                "readable": False,
+                                "read_as": None,
+                                "answered": True,
+                                "reason": _UNREADABLE_REASON,
+                            }
+                        },
+                    }
+                }
+            ]
+        },
+    )
+
+    detail: SubmitRefusal

@@ -3,21 +3,36 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Depends, Response
 
 from api.deps import InstructorUser, SessionDep, StudentIdPath
 from api.models import Role
+from api.responses import errors
 from api.users import service
 from api.users.schemas import RosterImport, RosterOut, StudentOut, TokenOut
 
 router = APIRouter(tags=["accounts"])
+
+#: Replies that carry a token are not to be kept by any cache, the browser's or a proxy's.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+NO_STORE_HEADERS = {
+    name: {"required": True, "schema": {"type": "string", "enum": [value]}} for name, value in NO_STORE.items()
+}
+
+
+async def no_store(response: Response) -> None:
+    response.headers.update(NO_STORE)
 
 
 @router.post(
     "/students",
     response_model=RosterOut,
     summary="Import the roster",
-    responses={409: {"description": "An id is listed twice or belongs to an instructor"}},
+    responses={
+        **errors(401, 403, 409, 413, 422, 503, notes={409: "An id is listed twice or belongs to an instructor"}),
+        200: {"headers": NO_STORE_HEADERS},
+    },
+    dependencies=[Depends(no_store)],
 )
 def import_roster(body: RosterImport, session: SessionDep, _instructor: InstructorUser) -> RosterOut:
     """Creates each new student with an API token (shown only in this response; only its hash is
@@ -35,7 +50,8 @@ def import_roster(body: RosterImport, session: SessionDep, _instructor: Instruct
     "/students/{student_id}/token",
     response_model=TokenOut,
     summary="Replace a student's token",
-    responses={404: {"description": "No such student"}},
+    responses={**errors(401, 403, 404, 422, 503, notes={404: "No such student"}), 200: {"headers": NO_STORE_HEADERS}},
+    dependencies=[Depends(no_store)],
 )
 def replace_student_token(session: SessionDep, _instructor: InstructorUser, student_id: StudentIdPath) -> TokenOut:
     """Revokes every token of the student and issues a new one, shown only in this response: tokens
@@ -49,7 +65,7 @@ def replace_student_token(session: SessionDep, _instructor: InstructorUser, stud
     "/students/{student_id}",
     status_code=204,
     summary="Drop a student from the roster (their submissions are kept)",
-    responses={404: {"description": "No such student"}},
+    responses=errors(401, 403, 404, 422, 503, notes={404: "No such student"}),
 )
 def drop_student(session: SessionDep, _instructor: InstructorUser, student_id: StudentIdPath) -> Response:
     """The student's tokens stop working and they leave the gradebook; their submissions stay, for

@@ -167,3 +167,31 @@ def test_dropping_needs_a_student(client, course, engine) -> None:
         response = client.delete(f"/api/v1/students/{target}", headers=course.instructor)
         assert response.status_code == 404, target
     assert client.get("/api/v1/assignments", headers=course.instructor).status_code == 200
+
+
+def test_replies_with_tokens_are_not_to_be_cached(client, course) -> None:
+    roster = {"students": [{"id": unique("s"), "name": "Ada"}]}
+    imported = client.post("/api/v1/students", json=roster, headers=course.instructor)
+    replaced = client.post(f"/api/v1/students/{imported.json()['students'][0]['id']}/token", headers=course.instructor)
+    for response in (imported, replaced):
+        assert response.status_code == 200, response.text
+        assert response.headers["cache-control"] == "no-store"
+        assert response.headers["pragma"] == "no-cache"
+    # a reply without a token may be cached as usual
+    assert "cache-control" not in client.get("/api/v1/assignments", headers=course.instructor).headers
+
+
+def test_names_ids_and_emails_are_stripped_as_their_schema_says(client, course) -> None:
+    """Surrounding whitespace (any Unicode space, vertical tab included) is stripped before the
+    checks: the OpenAPI document's patterns allow it (tests/api/test_text_schemas.py)."""
+    student_id = unique("s")
+    student = {"id": f"\u3000{student_id}\t", "name": "\x0b Ada\x85", "email": " ada@example.edu\u2028"}
+    response = client.post("/api/v1/students", json={"students": [student]}, headers=course.instructor)
+    assert response.status_code == 200, response.text
+    assert {k: response.json()["students"][0][k] for k in ("id", "name", "email")} == {
+        "id": student_id,
+        "name": "Ada",
+        "email": "ada@example.edu",
+    }
+    padded = {"id": unique("s"), "name": "A", "email": "a@b" + " " * 318}  # 321 characters as sent
+    assert client.post("/api/v1/students", json={"students": [padded]}, headers=course.instructor).status_code == 422

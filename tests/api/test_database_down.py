@@ -39,6 +39,7 @@ def test_requests_get_503_with_retry_after(down, method, path, body) -> None:
 def test_health_says_the_database_is_unavailable(down) -> None:
     response = down.get("/health")
     assert response.status_code == 503
+    assert response.headers["retry-after"] == "5"  # like every other 503, as the OpenAPI document says
     assert response.json() == {"status": "degraded", "database": "unavailable"}
 
 

@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+import jsonschema_rs
+import pytest
+
+from grader.results import Status
+
 CONTRACT = {
     ("get", "/health"),
     ("get", "/api/v1/problem-sets"),
@@ -35,3 +42,118 @@ def test_docs_page_and_every_contract_endpoint_documented(client) -> None:
             assert schemas[ref].get("examples"), f"{method} {path}: the request body has no example"
         if path.startswith("/api/"):
             assert operation.get("security"), (method, path)
+
+
+# Every status each operation can answer besides its success (tests/api/test_authorization.py and
+# tests/api/test_schemathesis.py check that the service answers no other).
+ERRORS = {
+    ("get", "/health"): {503},
+    ("get", "/api/v1/problem-sets"): {401, 403, 503},
+    ("post", "/api/v1/students"): {401, 403, 409, 413, 422, 503},
+    ("post", "/api/v1/students/{student_id}/token"): {401, 403, 404, 422, 503},
+    ("delete", "/api/v1/students/{student_id}"): {401, 403, 404, 422, 503},
+    ("post", "/api/v1/assignments"): {401, 403, 409, 413, 422, 503},
+    ("get", "/api/v1/assignments"): {401, 503},
+    ("get", "/api/v1/assignments/{assignment_id}"): {401, 403, 404, 422, 503},
+    ("post", "/api/v1/assignments/{assignment_id}/submissions"): {401, 403, 404, 409, 413, 422, 503},
+    ("post", "/api/v1/assignments/{assignment_id}/preview"): {401, 403, 404, 413, 422, 503},
+    ("get", "/api/v1/assignments/{assignment_id}/submissions"): {401, 403, 404, 422, 503},
+    ("get", "/api/v1/submissions/{submission_id}"): {401, 403, 404, 422, 503},
+    ("get", "/api/v1/assignments/{assignment_id}/gradebook"): {401, 403, 404, 422, 503},
+    ("get", "/api/v1/assignments/{assignment_id}/stats"): {401, 403, 404, 422, 503},
+    ("post", "/api/v1/assignments/{assignment_id}/regrade"): {401, 403, 404, 422, 503},
+}
+SUBMIT = ("post", "/api/v1/assignments/{assignment_id}/submissions")
+
+
+@pytest.fixture(scope="module")
+def spec(client) -> dict[str, Any]:
+    return client.get("/openapi.json").json()
+
+
+def operations(spec: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(method, path): op for path, item in spec["paths"].items() for method, op in item.items()}
+
+
+def validator(spec: dict[str, Any], schema: dict[str, Any]) -> Any:
+    """A JSON schema validator for ``schema``, which may refer to the document's components."""
+    return jsonschema_rs.validator_for({**schema, "components": spec["components"]})
+
+
+def test_every_operation_documents_each_status_it_can_answer(spec) -> None:
+    assert set(ERRORS) == set(operations(spec))
+    for key, operation in operations(spec).items():
+        documented = {int(status) for status in operation["responses"]} - {200, 201, 204}
+        assert documented == ERRORS[key], key
+        for status, response in operation["responses"].items():
+            if status == "204":
+                continue
+            assert response["content"]["application/json"]["schema"], (key, status)
+            if status == "401":
+                assert response["headers"]["WWW-Authenticate"]["required"] is True
+            if status == "503":
+                assert response["headers"]["Retry-After"]["required"] is True
+
+
+def test_the_422_schema_is_the_shape_the_service_sends(spec) -> None:
+    schemas = spec["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas  # FastAPI's own, which says what is not sent
+    assert schemas["ValidationErrorOut"]["properties"]["detail"]["items"] == {
+        "$ref": "#/components/schemas/InvalidField"
+    }
+    field = schemas["InvalidField"]
+    assert set(field["required"]) == set(field["properties"]) == {"type", "loc", "msg"}
+    assert field["additionalProperties"] is False  # input, ctx and url are not echoed
+    for key, operation in operations(spec).items():
+        if 422 in ERRORS[key]:
+            variants = operation["responses"]["422"]["content"]["application/json"]["schema"]["anyOf"]
+            bodies = {v["$ref"].rsplit("/", 1)[-1] for v in variants}
+            assert bodies == {"ValidationErrorOut", "ErrorOut"} | ({"SubmitRefusalOut"} if key == SUBMIT else set())
+
+
+def test_graded_and_previewed_parts_are_typed(spec) -> None:
+    schemas = spec["components"]["schemas"]
+    part = {"$ref": "#/components/schemas/GradedPartOut"}
+    assert schemas["SubmissionOut"]["properties"]["parts"]["additionalProperties"] == part
+    assert schemas["EarlierGradeOut"]["properties"]["parts"]["additionalProperties"] == part
+    graded = schemas["GradedPartOut"]
+    assert set(graded["required"]) == {
+        "score", "max_score", "status", "feedback", "misconception", "read_as", "tolerance", "follow_through"
+    }  # fmt: skip
+    assert schemas["Status"]["enum"] == [s.value for s in Status]
+    preview = {"$ref": "#/components/schemas/PreviewPartOut"}
+    assert schemas["PreviewOut"]["properties"]["parts"]["additionalProperties"] == preview
+    assert schemas["SubmitRefusal"]["properties"]["parts"]["additionalProperties"] == preview
+
+
+def test_token_replies_document_that_they_are_not_cached(spec) -> None:
+    for key in (("post", "/api/v1/students"), ("post", "/api/v1/students/{student_id}/token")):
+        headers = operations(spec)[key]["responses"]["200"]["headers"]
+        assert headers["Cache-Control"]["schema"]["enum"] == ["no-store"], key
+
+
+def test_error_bodies_sent_match_their_documented_schemas(client, course, spec) -> None:
+    """A 422 of each kind, a 401, a 404 and a 413, each checked against the operation's schema."""
+    assignment = course.assignment()
+    _, student = course.student()
+    submit = f"/api/v1/assignments/{assignment}/submissions"
+    sent = [
+        (SUBMIT, client.post(submit, json={"answers": {"ex5.params": "3 +"}}, headers=student)),  # refusal
+        (SUBMIT, client.post(submit, json={"answers": []}, headers=student)),  # wrong shape
+        (SUBMIT, client.post(submit, content=b"{", headers={**student, "content-type": "application/json"})),
+        (SUBMIT, client.post(submit, json={"answers": {}})),  # no token
+        (SUBMIT, client.post(submit, json={"answers": {"x": "y" * 70_000}}, headers=student)),  # too large
+        (("get", "/api/v1/submissions/{submission_id}"), client.get("/api/v1/submissions/x", headers=student)),
+        (("get", "/api/v1/assignments/{assignment_id}"), client.get("/api/v1/assignments/nope", headers=student)),
+        (
+            ("post", "/api/v1/assignments"),
+            client.post("/api/v1/assignments", json={"id": "a"}, headers=course.instructor),
+        ),
+    ]
+    statuses = set()
+    for key, response in sent:
+        statuses.add(response.status_code)
+        schema = operations(spec)[key]["responses"][str(response.status_code)]["content"]["application/json"]["schema"]
+        errors = [error.message for error in validator(spec, schema).iter_errors(response.json())]
+        assert not errors, (key, response.status_code, response.json(), errors)
+    assert statuses == {401, 404, 413, 422}

@@ -234,3 +234,21 @@ def test_a_statement_that_waits_too_long_is_a_503_not_a_hang(shared_bank, course
         ).status_code
         == 201
     )
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/api/v1/assignments", "GET, POST"),  # two routes share the path
+        ("OPTIONS", "/api/v1/assignments/hw1/submissions", "GET, POST"),
+        ("GET", "/api/v1/students/s1", "DELETE"),
+        ("DELETE", "/health", "GET"),
+    ],
+)
+def test_405_names_every_method_of_the_path(client, target, method, path, allowed) -> None:
+    """The Allow header lists what the path answers: it named only the first route's methods
+    (``POST``, for ``GET`` and ``POST /assignments``)."""
+    response = client.request(method, path, headers=target["headers"])
+    assert response.status_code == 405
+    assert response.headers["allow"] == allowed
+    assert response.json() == {"detail": "Method Not Allowed"}

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.config import Settings
+from api.logs import uvicorn_log_config
 from api.models import Assignment, User
 from cli.app import app as cli
 
@@ -127,6 +128,7 @@ def test_serve_on_the_embedded_default_migrates_and_runs_uvicorn(backend, tmp_pa
         8123,
         2,
     )
+    assert call["log_config"] == uvicorn_log_config()  # the access log drops query strings (tokens)
 
 
 def test_serve_demo_loads_the_course_once_and_prints_working_tokens(empty_database, uvicorn_calls, shared_bank) -> None:

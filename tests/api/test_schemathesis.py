@@ -1,0 +1,135 @@
+"""Schemathesis against the service, in-process (ASGI, no port), on SQLite and on PostgreSQL: every
+operation called as an instructor, as a student and without a token, with every check schemathesis
+has (stateful sequences included, along the links it infers); it must report nothing.
+
+Runs are reproducible (a fixed seed, derandomized, no example database) and kept short for CI:
+a few examples per operation, and the coverage phase (boundary values of every field) only where
+the caller gets past authentication, since a request refused with 401 or 403 reads no input.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import schemathesis
+from schemathesis.engine import events, from_schema
+from schemathesis.python.asgi import shutdown_lifespans
+
+from factories import Course
+
+#: A deeper or another run: ``GRADER_SCHEMATHESIS_EXAMPLES=100 GRADER_SCHEMATHESIS_SEED=7 pytest ...``.
+SEED = int(os.environ.get("GRADER_SCHEMATHESIS_SEED", "20261123"))
+MAX_EXAMPLES = int(os.environ.get("GRADER_SCHEMATHESIS_EXAMPLES", "4"))
+
+#: Schemathesis's defaults, and 413: a body over the size limit is refused before it is read, valid
+#: or not, and no JSON schema can bound a body's size in bytes.
+POSITIVE = ["2xx", "3xx", "401", "403", "404", "409", "413", "429", "5xx"]
+NEGATIVE = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
+
+#: Operations that refuse schema-valid requests with 422 for what they mean, which no schema can
+#: say: a problem set that the bank (reloaded while the service runs) does not have, and answers
+#: that cannot be read (the refusal lists each and why).
+REFUSE_VALID_DATA = ["POST /api/v1/assignments", "POST /api/v1/assignments/{assignment_id}/submissions"]
+
+STUDENT_ONLY = ["POST /api/v1/assignments/{assignment_id}/preview", REFUSE_VALID_DATA[1]]
+INSTRUCTOR_ONLY = [
+    "GET /api/v1/problem-sets",
+    "POST /api/v1/students",
+    "POST /api/v1/students/{student_id}/token",
+    "DELETE /api/v1/students/{student_id}",
+    "POST /api/v1/assignments",
+    "GET /api/v1/assignments/{assignment_id}/gradebook",
+    "GET /api/v1/assignments/{assignment_id}/stats",
+    "POST /api/v1/assignments/{assignment_id}/regrade",
+]
+#: Operations whose input a caller never gets to: they answer 401 or 403 first.
+REFUSED_BEFORE_INPUT = {"instructor": STUDENT_ONLY, "student": INSTRUCTOR_ONLY, "none": None}
+
+
+def config_for(caller: str, token: str | None) -> schemathesis.Config:
+    operations: list[dict[str, Any]] = [
+        {"include-name": name, "checks": {"positive_data_acceptance": {"expected-statuses": [*POSITIVE, "422"]}}}
+        for name in REFUSE_VALID_DATA
+    ]
+    refused = REFUSED_BEFORE_INPUT[caller]
+    if refused:
+        operations.append({"include-name": refused, "phases": {"coverage": {"enabled": False}}})
+    settings: dict[str, Any] = {
+        "seed": SEED,
+        "workers": 1,
+        "generation": {"max-examples": MAX_EXAMPLES, "deterministic": True, "database": "none"},
+        "checks": {
+            "enabled": True,
+            "positive_data_acceptance": {"expected-statuses": POSITIVE},
+            "negative_data_rejection": {"expected-statuses": NEGATIVE},
+        },
+        # without a token nothing is created, and every input is refused before it is read
+        "phases": {"coverage": {"enabled": caller != "none"}, "stateful": {"enabled": caller != "none"}},
+        "operations": operations,
+    }
+    if token is not None:
+        settings["headers"] = {"Authorization": f"Bearer {token}"}
+    return schemathesis.Config.from_dict(settings)
+
+
+@dataclass
+class Report:
+    requests: int = 0
+    by_phase: dict[str, int] = field(default_factory=dict)
+    links: int = 0  # the transitions between operations the stateful phase follows
+    failures: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def run(schema: Any) -> Report:
+    """The engine's run, as ``schemathesis run`` does it: every phase, every check."""
+    report = Report()
+    for event in from_schema(schema).execute():
+        if isinstance(event, events.PhaseStarted) and isinstance(event.payload, events.StatefulPhasePayload):
+            report.links = event.payload.transitions_total
+        elif isinstance(event, events.ScenarioFinished):
+            report.requests += len(event.recorder.interactions)
+            phase = event.phase.value
+            report.by_phase[phase] = report.by_phase.get(phase, 0) + len(event.recorder.interactions)
+            for checks in event.recorder.checks.values():
+                for check in checks:
+                    if check.failure_info is not None:
+                        failure = check.failure_info.failure
+                        report.failures.append(
+                            f"[{event.phase.value}] {event.label or 'stateful'}: {check.name}: {failure.title}\n"
+                            f"{failure.message}\n{check.failure_info.code_sample}"
+                        )
+        elif isinstance(event, events.NonFatalError):
+            report.errors.append(f"[{event.phase}] {event.label}: {event.info.title}: {event.value!r}")
+        elif isinstance(event, events.FatalError):
+            raise event.exception
+    return report
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _stop_lifespans() -> Any:
+    """Schemathesis starts the app's lifespan once and keeps it until the process ends: stopped
+    here, so that the module's database can be dropped."""
+    yield
+    shutdown_lifespans()
+
+
+@pytest.mark.parametrize("caller", ["instructor", "student", "none"])
+def test_schemathesis_finds_nothing(app, course: Course, backend: str, caller: str) -> None:
+    assignment = course.assignment(max_attempts=3)
+    _, student = course.student()  # a student of this run's own: a run may drop one, or replace its token
+    course.submit(assignment, student, {"ex4.conv1_params": "3640"})
+    headers = {"instructor": course.instructor, "student": student, "none": {}}[caller]
+    token = headers["Authorization"].removeprefix("Bearer ") if headers else None
+
+    report = run(schemathesis.openapi.from_asgi("/openapi.json", app, config=config_for(caller, token)))
+
+    phases = ", ".join(f"{phase} {n}" for phase, n in report.by_phase.items())
+    found = f"{report.links} links; {len(report.failures)} failures, {len(report.errors)} errors"
+    print(f"\nschemathesis on {backend} as {caller}: {report.requests} requests ({phases}); {found}")
+    assert not report.failures, "\n\n".join(report.failures)
+    assert not report.errors, "\n".join(report.errors)
+    assert report.requests >= 20
