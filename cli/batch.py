@@ -18,6 +18,7 @@ from typing import Any
 from cli.gradescope_runner import results_json
 from grader.engine import grade_submission
 from problems.sets import ProblemSet
+from problems.variants import variant_key
 
 #: Lines sent to a worker at a time: large enough to amortise the hand-over.
 CHUNK = 256
@@ -84,7 +85,9 @@ def parse_jsonl_line(number: int, line: str) -> Parsed:
     return _submission(number, record)
 
 
-def grade_items(problem_set: ProblemSet, items: list[Item], output_format: str, keys: list[str]) -> list[Output]:
+def grade_items(
+    problem_set: ProblemSet, items: list[Item], output_format: str, keys: list[str], secret: str | None = None
+) -> list[Output]:
     """Parse (JSON lines), grade and format a chunk: the work a worker process does."""
     outputs: list[Output] = []
     for item in items:
@@ -92,7 +95,7 @@ def grade_items(problem_set: ProblemSet, items: list[Item], output_format: str, 
         if isinstance(parsed, BadLine):
             outputs.append(parsed)
             continue
-        record = grade_record(problem_set, parsed)
+        record = grade_record(problem_set, parsed, secret)
         output: str | dict[str, Any] = record
         if output_format == "jsonl":
             output = json.dumps(record, separators=(",", ":")) + "\n"
@@ -149,9 +152,11 @@ def parse_csv(text: Iterable[str]) -> Iterator[Parsed]:
         yield _submission(reader.line_num, {"student": row[column], "answers": answers})
 
 
-def grade_record(problem_set: ProblemSet, submission: Submission) -> dict[str, Any]:
-    """One JSON Lines output record, as the contract fixes it."""
-    graded = grade_submission(problem_set, submission.answers, student=submission.student)
+def grade_record(problem_set: ProblemSet, submission: Submission, secret: str | None = None) -> dict[str, Any]:
+    """One JSON Lines output record, as the contract fixes it; a randomized set is graded against
+    each student's variant under the assignment's ``secret``, or its declared numbers without one."""
+    variant = None if secret is None else variant_key(student=submission.student, secret=secret)
+    graded = grade_submission(problem_set, submission.answers, student=variant)
     record: dict[str, Any] = {
         "student": submission.student,
         "set": problem_set.id,

@@ -8,6 +8,7 @@ versions of their four dependencies installed here, and the two scripts Gradesco
 from __future__ import annotations
 
 import json
+import secrets
 import stat
 import sys
 import zipfile
@@ -79,6 +80,10 @@ def bundle(
     student_field: Annotated[
         str, typer.Option("--student-field", help="Randomized sets: the submitter's id or email draws the numbers.")
     ] = "id",
+    secret: Annotated[
+        str | None,
+        typer.Option("--secret", help="Randomized sets: the variant secret (default: a new one, printed)."),
+    ] = None,
 ) -> None:
     """Write a Gradescope autograder zip that grades SET offline, one submission at a time.
 
@@ -88,24 +93,40 @@ def bundle(
     `answers.txt` (`key: answer` lines, a matrix's rows on the lines below its key) and writes
     `results.json`: one test per answer key, with how the answer was read and the mistake named.
 
-    A randomized set is graded against the numbers of the first submitter's Gradescope user id
-    (`--student-field email`: their email), so hand each student the statements of
-    `grader problems show SET --student THAT-ID`.
+    A randomized set is graded against the numbers drawn with the bundle's variant secret for the
+    first submitter's Gradescope user id (`--student-field email`: their email), so hand each
+    student the statements of `grader problems show SET --secret S --student THAT-ID`. The zip
+    holds the secret: share it with Gradescope only, not with students.
     """
     if student_field not in STUDENT_FIELDS:
         console.print(f"[red]--student-field is id or email, not {student_field!r}.[/red]")
         raise typer.Exit(code=2)
     problem_set = find_set(set_id)
     target = out or Path(f"{problem_set.id}-gradescope.zip")
-    files = bundle_files(set_source(set_id), problem_set.id, problem_set.version, student_field)
+    if problem_set.randomized and secret is None:
+        secret = secrets.token_urlsafe(24)
+    files = bundle_files(set_source(set_id), problem_set.id, problem_set.version, student_field, secret)
     write_zip(target, files, executables={"setup.sh", "run_autograder"})
     console.print(f"wrote {target}: {problem_set.id} version {problem_set.version}", highlight=False)
+    if problem_set.randomized:
+        console.print(
+            f"variant secret: {secret} (statements: grader problems show {set_id} --secret {secret} --student ID)",
+            highlight=False,
+        )
 
 
-def bundle_files(set_file: Path, set_id: str, set_version: str, student_field: str) -> dict[str, bytes]:
+def bundle_files(
+    set_file: Path, set_id: str, set_version: str, student_field: str, secret: str | None = None
+) -> dict[str, bytes]:
     """Every file of the bundle by its path in the zip."""
     python = max((3, 11), sys.version_info[:2])
-    config = {"set": set_id, "version": set_version, "set_file": "set.yaml", "student_field": student_field}
+    config = {
+        "set": set_id,
+        "version": set_version,
+        "set_file": "set.yaml",
+        "student_field": student_field,
+        "secret": secret,
+    }
     files = {
         "setup.sh": SETUP.format(python="{}.{}".format(*python)).encode(),
         "run_autograder": RUN.encode(),

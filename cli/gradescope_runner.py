@@ -21,6 +21,7 @@ import yaml
 from grader import engine
 from problems.loader import load_set
 from problems.sets import ProblemSet
+from problems.variants import variant_key
 
 #: Answer files looked for in the submission, in this order (names compared without case).
 ANSWER_FILES = ("answers.json", "answers.yaml", "answers.yml", "answers.txt")
@@ -184,7 +185,7 @@ def submitter(metadata: Path, field: str) -> str | None:
     return text or None
 
 
-def grade_folder(problem_set: ProblemSet, root: Path, field: str = "id") -> dict[str, Any]:
+def grade_folder(problem_set: ProblemSet, root: Path, field: str = "id", secret: str | None = None) -> dict[str, Any]:
     """The results of the submission under ``root`` laid out as Gradescope's ``/autograder``."""
     try:
         answers, name, notes = read_answers(root / "submission")
@@ -199,7 +200,8 @@ def grade_folder(problem_set: ProblemSet, root: Path, field: str = "id") -> dict
                 f"submitter's {field}, so it cannot be graded; please tell your instructor."
             )
         notes = [f"Your numbers are those drawn for the submitter's {field}, {student}.", *notes]
-    graded = engine.grade_submission(problem_set, answers, student=student)
+    variant = None if student is None else variant_key(student=student, secret=secret)
+    graded = engine.grade_submission(problem_set, answers, student=variant)
     return results_json(graded.score, graded.parts_json(), graded.unknown_keys, [f"Answers read from {name}.", *notes])
 
 
@@ -214,7 +216,7 @@ def main(argv: Sequence[str] = ()) -> int:
         problem_set.solve()
         return 0
     root = Path(os.environ.get("AUTOGRADER_ROOT", "/autograder"))
-    results = grade_folder(problem_set, root, config.get("student_field", "id"))
+    results = grade_folder(problem_set, root, config.get("student_field", "id"), config.get("secret"))
     (root / "results").mkdir(parents=True, exist_ok=True)
     (root / "results" / "results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
     print(f"score {results['score']:g}")

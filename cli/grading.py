@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cli import batch
 from cli.problems import find_set
+from cli.variants import SecretOption, SeedOption, StudentOption, chosen_variant
 from grader.engine import grade_submission
 from problems.sets import ProblemSet
 
@@ -27,15 +28,18 @@ def check(
     set_id: Annotated[str, typer.Argument(metavar="SET")],
     key: Annotated[str, typer.Argument(metavar="KEY")],
     answer: Annotated[str, typer.Argument(metavar="ANSWER")],
-    student: Annotated[str | None, typer.Option("--student", help="Grade against this student's variant.")] = None,
+    seed: SeedOption = None,
+    secret: SecretOption = None,
+    student: StudentOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the graded part as JSON.")] = False,
 ) -> None:
-    """Grade one answer and print the graded part."""
+    """Grade one answer and print the graded part (a randomized set: --seed N, or --secret S --student ID)."""
+    variant = chosen_variant(seed=seed, secret=secret, student=student)
     problem_set = find_set(set_id)
     if key not in problem_set.answer_keys():
         console.print(f"[red]No key {key!r} in {set_id}.[/red] Keys: {', '.join(problem_set.answer_keys())}")
         raise typer.Exit(code=2)
-    part = grade_submission(problem_set, {key: answer}, student=student).parts[key]
+    part = grade_submission(problem_set, {key: answer}, student=variant).parts[key]
     if as_json:
         print(json.dumps({"key": key, **part.to_json()}))
         return
@@ -55,9 +59,11 @@ def _start_worker(set_id: str) -> None:
     _worker_set = find_set(set_id)
 
 
-def _grade_chunk(chunk: list[batch.Item], output_format: str, keys: list[str]) -> list[batch.Output]:
+def _grade_chunk(
+    chunk: list[batch.Item], output_format: str, keys: list[str], secret: str | None
+) -> list[batch.Output]:
     assert _worker_set is not None
-    return batch.grade_items(_worker_set, chunk, output_format, keys)
+    return batch.grade_items(_worker_set, chunk, output_format, keys, secret)
 
 
 def grade(
@@ -68,6 +74,14 @@ def grade(
     ] = None,
     output_format: Annotated[str, typer.Option("--format", help="jsonl, csv or gradescope.")] = "jsonl",
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes.")] = 1,
+    secret: Annotated[
+        str | None,
+        typer.Option(
+            "--secret",
+            help="A randomized set: grade each line against its student's variant under this assignment's "
+            "variant_secret (without it: the declared numbers).",
+        ),
+    ] = None,
 ) -> None:
     """Grade a file of submissions, with a progress bar; output in input order.
 
@@ -100,11 +114,11 @@ def grade(
         task = progress.add_task("grading", total=len(items))
         if workers == 1:
             _start_worker(set_id)
-            results: Any = (_grade_chunk(chunk, output_format, keys) for chunk in chunks)
+            results: Any = (_grade_chunk(chunk, output_format, keys, secret) for chunk in chunks)
             graded, unknown = _drain(results, writer, progress, task, file)
         else:
             with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(set_id,)) as pool:
-                jobs = pool.map(_grade_chunk, chunks, repeat(output_format), repeat(keys))
+                jobs = pool.map(_grade_chunk, chunks, repeat(output_format), repeat(keys), repeat(secret))
                 graded, unknown = _drain(jobs, writer, progress, task, file)
     writer.close()
     if unknown:

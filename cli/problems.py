@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cli.variants import SecretOption, SeedOption, StudentOption, chosen_variant
 from problems.loader import BUILT_IN, SetFileError, load_bank, load_set
 from problems.render import to_json, to_text
 from problems.sets import ProblemSet
@@ -21,7 +22,6 @@ console = Console()
 
 #: What makes a SET argument a path to a set file rather than a built-in id.
 SET_SUFFIXES = (".yaml", ".yml")
-StudentOption = typer.Option(None, "--student", help="Show this student's variant of a randomized set.")
 
 
 @lru_cache(maxsize=1)
@@ -84,9 +84,14 @@ def list_sets() -> None:
 
 
 @problems_app.command("show")
-def show(set_id: str = typer.Argument(..., metavar="SET"), student: str | None = StudentOption) -> None:
-    """The statements, for one student's variant if the set is randomized."""
-    chosen = find_set(set_id).variant(student)
+def show(
+    set_id: str = typer.Argument(..., metavar="SET"),
+    seed: SeedOption = None,
+    secret: SecretOption = None,
+    student: StudentOption = None,
+) -> None:
+    """The statements, for one variant if the set is randomized (--seed N, or --secret S --student ID)."""
+    chosen = find_set(set_id).variant(chosen_variant(seed=seed, secret=secret, student=student))
     console.print(f"[bold]{chosen.title}[/bold] ({chosen.id})")
     seen: set[str] = set()
     for problem in chosen.problems:
@@ -103,11 +108,13 @@ def show(set_id: str = typer.Argument(..., metavar="SET"), student: str | None =
 @problems_app.command("solve")
 def solve(
     set_id: str = typer.Argument(..., metavar="SET"),
-    student: str | None = StudentOption,
+    seed: SeedOption = None,
+    secret: SecretOption = None,
+    student: StudentOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print a JSON object of key → answer."),
 ) -> None:
-    """The reference answers (an instructor's tool)."""
-    answers = find_set(set_id).solve(student)
+    """The reference answers of one variant (an instructor's tool)."""
+    answers = find_set(set_id).solve(chosen_variant(seed=seed, secret=secret, student=student))
     if as_json:
         lines = [f"  {json.dumps(key)}: {json.dumps(to_json(a.kind, a.value))}" for key, a in answers.items()]
         print("{\n" + ",\n".join(lines) + "\n}")

@@ -24,9 +24,11 @@ from cli.gradescope_runner import grade_folder, parse_text_answers, read_answers
 from grader.engine import grade_submission
 from problems.loader import BUILT_IN, load_bank
 from problems.render import to_json
+from problems.variants import variant_key
 
 runner = CliRunner()
 BANK = load_bank()
+SECRET = "bundle-secret"  # its draw for student 4242 has a 6×6 c1.output: one wrong element is partial
 
 
 @pytest.fixture(scope="module")
@@ -35,7 +37,7 @@ def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     made = {}
     for set_id in ("fc-vs-conv", "conv-arithmetic"):
         made[set_id] = folder / f"{set_id}.zip"
-        result = runner.invoke(app, ["gradescope", "bundle", set_id, "--out", str(made[set_id])])
+        result = runner.invoke(app, ["gradescope", "bundle", set_id, "--out", str(made[set_id]), "--secret", SECRET])
         assert result.exit_code == 0, result.output
     return made
 
@@ -121,10 +123,11 @@ def test_a_fixed_set_is_graded_per_answer_key(bundles: dict[str, Path], tmp_path
 
 def test_a_randomized_set_uses_the_submitters_numbers(bundles: dict[str, Path], tmp_path: Path) -> None:
     student = "4242"
-    answers = right("conv-arithmetic", student)
+    variant = variant_key(student=student, secret=SECRET)  # the numbers the bundle's secret draws for 4242
+    answers = right("conv-arithmetic", variant)
     almost = [row[:] for row in answers["c1.output"]]
     almost[0][0] += 1
-    flipped = BANK["conv-arithmetic"].solve(student, mistake="kernel-not-flipped")["c2.output"]
+    flipped = BANK["conv-arithmetic"].solve(variant, mistake="kernel-not-flipped")["c2.output"]
     lines = [
         "# my answers",
         "c1.output:",
@@ -136,7 +139,7 @@ def test_a_randomized_set_uses_the_submitters_numbers(bundles: dict[str, Path], 
     metadata = {"users": [{"id": int(student), "email": "ada@example.org", "name": "Ada"}]}
     results = autograde(bundles["conv-arithmetic"], tmp_path, {"answers.txt": "\n".join(lines) + "\n"}, metadata)
     sent = parse_text_answers("\n".join(lines))[0]
-    assert_matches_engine(results, "conv-arithmetic", sent, student)
+    assert_matches_engine(results, "conv-arithmetic", sent, variant)
     tests = {t["name"]: t for t in results["tests"]}
     assert 0 < tests["c1.output"]["score"] < 1 and tests["c1.output"]["status"] != "failed"
     assert tests["c1.output"]["output"].startswith("Partial credit")
@@ -198,3 +201,12 @@ def test_an_unknown_student_field_is_refused(tmp_path: Path) -> None:
     result = runner.invoke(app, ["gradescope", "bundle", "fc-vs-conv", "--student-field", "name"])
     assert result.exit_code == 2
     assert "id or email" in result.output
+
+
+def test_a_randomized_bundle_without_a_secret_makes_one_and_says_it(tmp_path: Path) -> None:
+    target = tmp_path / "b.zip"
+    result = runner.invoke(app, ["gradescope", "bundle", "conv-arithmetic", "--out", str(target)])
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(target) as archive:
+        secret = json.loads(archive.read("bundle.json"))["secret"]
+    assert secret and f"variant secret: {secret}" in result.output

@@ -16,6 +16,7 @@ from cli.app import app
 from grader.engine import grade_submission
 from problems.loader import BUILT_IN, load_bank
 from problems.render import to_json
+from problems.variants import variant_key
 
 runner = CliRunner()
 RIGHT = {k: to_json(a.kind, a.value) for k, a in load_bank()["cifar-convnet"].solve().items()}
@@ -36,11 +37,26 @@ def test_check_json_has_the_contract_fields() -> None:
     assert (part["status"], part["score"], part["read_as"]) == ("correct", 1.0, "528")
 
 
-def test_check_a_students_variant() -> None:
-    answer = to_json(*_answer("conv-arithmetic", "c5.shape", "zoe"))
+def test_check_a_students_variant_under_the_assignments_secret() -> None:
+    answer = to_json(*_answer("conv-arithmetic", "c5.shape", variant_key(student="zoe", secret="k")))
     text = " x ".join(map(str, answer))
-    mine = runner.invoke(app, ["check", "conv-arithmetic", "c5.shape", text, "--student", "zoe", "--json"])
+    mine = runner.invoke(
+        app, ["check", "conv-arithmetic", "c5.shape", text, "--secret", "k", "--student", "zoe", "--json"]
+    )
     assert json.loads(mine.output)["status"] == "correct"
+    numbered = to_json(*_answer("conv-arithmetic", "c5.shape", variant_key(seed=3)))
+    by_seed = runner.invoke(app, ["check", "conv-arithmetic", "c5.shape", str(numbered), "--seed", "3", "--json"])
+    assert json.loads(by_seed.output)["status"] == "correct"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--student", "zoe"], ["--secret", "k"], ["--seed", "3", "--student", "zoe"], ["--seed", "3", "--secret", "k"]],
+)
+def test_a_student_id_alone_or_a_mix_of_seed_and_secret_is_refused(options: list[str]) -> None:
+    """The service draws a student's numbers with a secret: the id alone reproduces nothing."""
+    result = runner.invoke(app, ["check", "conv-arithmetic", "c5.shape", "1x1x1", *options])
+    assert result.exit_code == 2 and ("--secret" in result.output or "--seed" in result.output)
 
 
 def test_check_an_unknown_key_lists_the_keys() -> None:
@@ -138,19 +154,42 @@ def test_grade_gradescope_writes_one_results_file_per_student(tmp_path: Path) ->
 
 
 def test_grade_gradescope_partial_credit_is_not_failed(tmp_path: Path) -> None:
-    answer = [row[:] for row in to_json(*_answer("conv-arithmetic", "c1.output", "zoe"))]
+    """(Graded against zoe's variant under the secret: ``--secret`` draws each line's student's.)"""
+    variant = variant_key(student="zoe", secret="k")
+    answer = [row[:] for row in to_json(*_answer("conv-arithmetic", "c1.output", variant))]
     answer[0][0] += 1
     source = tmp_path / "in.jsonl"
     source.write_text(json.dumps({"student": "zoe", "answers": {"c1.output": answer}}) + "\n")
     folder = tmp_path / "results"
     result = runner.invoke(
-        app, ["grade", str(source), "--set", "conv-arithmetic", "--format", "gradescope", "--out", str(folder)]
+        app,
+        [
+            "grade",
+            str(source),
+            "--set",
+            "conv-arithmetic",
+            "--secret",
+            "k",
+            "--format",
+            "gradescope",
+            "--out",
+            str(folder),
+        ],
     )
     assert result.exit_code == 0
     test = json.loads((folder / "zoe" / "results.json").read_text())["tests"][0]
-    part = grade_submission(load_bank()["conv-arithmetic"], {"c1.output": answer}, student="zoe").parts["c1.output"]
+    part = grade_submission(load_bank()["conv-arithmetic"], {"c1.output": answer}, student=variant).parts["c1.output"]
     assert (test["name"], test["score"], part.status.value) == ("c1.output", part.score, "partial")
     assert test["status"] == "passed" and test["output"].startswith("Partial credit")
+
+
+def test_grade_without_a_secret_uses_the_declared_numbers(tmp_path: Path) -> None:
+    declared = to_json(*_answer("conv-arithmetic", "c1.output", None))
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"student": "zoe", "answers": {"c1.output": declared}}) + "\n")
+    result = runner.invoke(app, ["grade", str(source), "--set", "conv-arithmetic"])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout.splitlines()[0])["parts"]["c1.output"]["status"] == "correct"
 
 
 @pytest.mark.parametrize("workers", [1, 2])
@@ -256,6 +295,6 @@ def test_grade_an_unknown_format_is_a_clear_error(tmp_path: Path) -> None:
     assert "use csv, jsonl or gradescope" in result.output
 
 
-def _answer(set_id: str, key: str, student: str) -> tuple[object, object]:
+def _answer(set_id: str, key: str, student: str | None) -> tuple[object, object]:
     answer = load_bank()[set_id].solve(student)[key]
     return answer.kind, answer.value

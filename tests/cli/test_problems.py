@@ -24,10 +24,16 @@ def test_show_prints_statements_and_keys() -> None:
     assert "q8.shape" in result.output and "stride 2" in result.output
 
 
-def test_show_a_student_variant_differs_between_students() -> None:
-    first = runner.invoke(app, ["problems", "show", "conv-arithmetic", "--student", "a"]).output
-    second = runner.invoke(app, ["problems", "show", "conv-arithmetic", "--student", "b"]).output
+def test_show_a_student_variant_differs_between_students_and_secrets() -> None:
+    def show(*options: str) -> str:
+        result = runner.invoke(app, ["problems", "show", "conv-arithmetic", *options])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    first, second = show("--secret", "k", "--student", "a"), show("--secret", "k", "--student", "b")
     assert "c1.output" in first and first != second
+    assert show("--secret", "other", "--student", "a") != first  # another assignment's secret
+    assert show("--seed", "1") != show("--seed", "2")
 
 
 def test_solve_json_gives_every_key() -> None:
