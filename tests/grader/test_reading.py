@@ -144,6 +144,15 @@ MATRICES = [
     "1, 0; -1, 4",
     "[1 0]\n\n[-1 4]",
     "((1, 0), (-1, 4))",
+    # MATLAB: rows split by ";", entries by spaces or commas, with or without a name and a ";"
+    "[1 0; -1 4]",
+    "[1, 0; -1, 4]",
+    "[1 0;-1 4]",
+    "[ 1  0 ;\n -1  4 ]",
+    "A = [1 0; -1 4]",
+    "[1 0; -1 4];",
+    "X * K = [1 0; -1 4]",
+    "[1 0; -1 4;]",
     "\\begin{bmatrix} 1 & 0 \\\\ -1 & 4 \\end{bmatrix}",
     "$$\\begin{pmatrix} 1 & 0 \\\\ -1 & 4 \\\\ \\end{pmatrix}$$",
     "\\begin{array}{cc} 1 & 0 \\\\ -1 & 4 \\end{array}",
@@ -173,6 +182,19 @@ def test_tensors_as_nested_lists_or_several_environments() -> None:
         "\\begin{bmatrix} " + " \\\\ ".join(" & ".join(map(str, row)) for row in m) + " \\end{bmatrix}" for m in stack
     )
     np.testing.assert_array_equal(value(latex, K.TENSOR), stack)
+
+
+@pytest.mark.parametrize(
+    "raw", ["[1 2; 3 4], [5 6; 7 8]", "[1 2; 3 4]\n[5 6; 7 8]", "R = [1 2; 3 4]; G = [5 6; 7 8]"], ids=str
+)
+def test_matlab_stacks(raw: str) -> None:
+    np.testing.assert_array_equal(value(raw, K.TENSOR), [[[1, 2], [3, 4]], [[5, 6], [7, 8]]])
+
+
+def test_matlab_rows_and_columns() -> None:
+    np.testing.assert_array_equal(value("[1 2 3]", K.MATRIX), [[1, 2, 3]])
+    np.testing.assert_array_equal(value("[1; 2; 3]", K.MATRIX), [[1], [2], [3]])
+    np.testing.assert_array_equal(value("[4.25 1/2; -3 0]", K.MATRIX), [[4.25, 0.5], [-3, 0]])
 
 
 FORMULAS = [
@@ -220,6 +242,8 @@ UNREADABLE = [
     ("126 × 126.5 × 16", K.SHAPE, "whole numbers"),
     ("126 ×  × 16", K.SHAPE, "missing"),
     ("x + 1", K.FORMULA, "not one of the symbols"),
+    ("[1 2; 3]", K.MATRIX, "different lengths"),
+    ("[1 2; 3 4", K.MATRIX, "never closed"),
     ("(H + W)^20", K.FORMULA, "powers up to"),
     ("1" * 30_000, K.MATRIX, "characters long"),
 ]
@@ -296,6 +320,7 @@ MATRIX_STYLES = [
     lambda m: str(m.astype(float)),
     lambda m: str(m.astype(float)).replace(" -", "-"),  # numpy's spacing lost before minus signs
     lambda m: "\n".join(" ".join(_plain(v) for v in row) for row in m),
+    lambda m: "[" + "; ".join(" ".join(_plain(v) for v in row) for row in m) + "]",  # MATLAB
     _bmatrix,
     lambda m: "$$= " + _bmatrix(m).replace("bmatrix", "pmatrix") + "$$",
 ]
