@@ -208,6 +208,15 @@ FORMULAS = [
     ("MACs = H*W*N*K**2*M", H * W * N * KK**2 * M),
     ("\\frac{H W}{2}", H * W / 2),
     ("(K^2 M + M N) H W", (KK**2 * M + M * N) * H * W),
+    # x as a times sign where no symbol is called x (seed 003 writes \times; students type x)
+    ("H x W x N x K x K x M", H * W * N * KK**2 * M),
+    ("Total Operations = H x W x N x K x K x M", H * W * N * KK**2 * M),
+    ("HxWxN", H * W * N),
+    ("H X W X N", H * W * N),
+    ("2 x H x W", 2 * H * W),
+    ("2xHxW", 2 * H * W),
+    ("M x K^2 + M x N", M * KK**2 + M * N),
+    ("(H + 1) x (W + 1)", (H + 1) * (W + 1)),
 ]
 
 
@@ -219,6 +228,20 @@ def test_formulas(raw: str, expected: sympy.Expr) -> None:
 @pytest.mark.parametrize("raw", ["H × W × N", "HxWxN", "(H, W, N)", "H \\times W \\times N", ["H", "W", "N"]], ids=str)
 def test_shapes_in_symbols(raw: Any) -> None:
     assert value(raw, K.FORMULA_SHAPE) == (H, W, N)
+
+
+@pytest.mark.parametrize(
+    ("raw", "symbols", "expected"),
+    [
+        ("x y", ("x", "y"), "x*y"),
+        ("2x", ("x",), "2*x"),
+        ("H x W", ("H", "W", "X"), "H*W*X"),  # X is a symbol (letters match in either case)
+    ],
+    ids=str,
+)
+def test_x_is_a_symbol_where_the_question_has_one(raw: str, symbols: tuple[str, ...], expected: str) -> None:
+    result = read_answer(raw, K.FORMULA, symbols)
+    assert isinstance(result, Read) and str(result.value) == expected
 
 
 UNREADABLE = [
@@ -242,6 +265,8 @@ UNREADABLE = [
     ("126 × 126.5 × 16", K.SHAPE, "whole numbers"),
     ("126 ×  × 16", K.SHAPE, "missing"),
     ("x + 1", K.FORMULA, "not one of the symbols"),
+    ("H x", K.FORMULA, "“x” is not one of the symbols"),
+    ("H xx W", K.FORMULA, "“xx” is not one of the symbols"),
     ("[1 2; 3]", K.MATRIX, "different lengths"),
     ("[1 2; 3 4", K.MATRIX, "never closed"),
     ("(H + W)^20", K.FORMULA, "powers up to"),
