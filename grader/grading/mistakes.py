@@ -4,7 +4,7 @@ the value alone (the others come from the solvers run under a mistaken assumptio
 from __future__ import annotations
 
 from problems.kinds import AnswerKind
-from problems.parts import Part, Scalar
+from problems.parts import Operation, Part, Scalar
 
 EXPLANATIONS: dict[str, str] = {
     "kernel-not-flipped": "This is the cross-correlation: a true convolution flips the kernel by 180° before "
@@ -29,11 +29,16 @@ EXPLANATIONS: dict[str, str] = {
     "pooling-type-swapped": "These are the values of the other pooling type: max pooling keeps the largest value, "
     "average pooling the mean.",
     "percent-vs-fraction": "Give the reduction as a percentage (like 95.2%), not as a fraction.",
+    "reduction-vs-share": "This is the share that is kept (new/old), not the reduction: the reduction is "
+    "100% minus it, 100·(1 − new/old).",
 }
 
 
 def value_mistakes(part: Part, kind: AnswerKind, expected: Scalar) -> list[tuple[str, Scalar]]:
-    """Mistakes recognised from the value alone: FLOPs given for MACs and the reverse."""
+    """Mistakes recognised from the value alone: FLOPs given for MACs and the reverse, and the
+    share kept given for a reduction (never where the two are equal, at 50%)."""
+    if kind is AnswerKind.PERCENT and _is_reduction(part.quantity) and 2 * expected != 100:
+        return [("reduction-vs-share", 100 - expected)]
     if kind is not AnswerKind.INTEGER or not isinstance(part.quantity, str):
         return []
     asked = part.quantity.split(".")[0]
@@ -42,3 +47,10 @@ def value_mistakes(part: Part, kind: AnswerKind, expected: Scalar) -> list[tuple
     if asked == "flops" and expected % 2 == 0:
         return [("macs-vs-flops", expected // 2)]
     return []
+
+
+def _is_reduction(quantity: str | Operation) -> bool:
+    """A relative reduction: the ``reduction`` operation, or a ``..._reduction.NAME`` quantity."""
+    if isinstance(quantity, Operation):
+        return quantity.op == "reduction"
+    return quantity.split(".")[0].endswith("_reduction")

@@ -73,6 +73,8 @@ CASES = [
     ("conv-pool-basics", "ex3.max", "[[4.25, 4.25], [4.25, 3.5]]", "pooling-type-swapped"),
     # 1 − 9792/204800 as a fraction, not a percentage
     ("mobilenet-yolo", "q1c.param_reduction2", "0.952", "percent-vs-fraction"),
+    # the share of MACs kept, 9,207,808/209,715,200 = 4.39%, for the reduction 95.61%
+    ("mobilenet-yolo", "q1c.macs_reduction3", "4.39%", "reduction-vs-share"),
 ]
 
 TRANSPOSED_SET = """
@@ -84,6 +86,16 @@ problems:
     input: [16, 16, 256]
     layers: [{kind: conv_transpose, name: up, out_channels: 256, kernel: 9}]
     parts: [{key: shape, quantity: shape.up}]
+"""
+
+
+REDUCTION_SET = """
+id: reductions
+title: A reduction computed from two counts
+problems:
+  - id: r
+    type: derived
+    parts: [{key: cut, quantity: {reduction: [819200, 35968]}, prompt: Parameters saved (%).}]
 """
 
 
@@ -122,9 +134,19 @@ def test_the_forward_formula_for_a_transposed_convolution_is_named(tmp_path: Pat
     assert part.misconception == "transposed-size-formula"
 
 
-def test_every_contract_code_has_a_test_and_an_explanation() -> None:
+def test_the_share_kept_is_named_for_a_reduction_operation(tmp_path: Path) -> None:
+    path = tmp_path / "reductions.yaml"
+    path.write_text(REDUCTION_SET)
+    # 1 − 35968/819200 = 95.61% saved; 4.39% is what is kept
+    for answer, code in [("4.39%", "reduction-vs-share"), ("95.61%", None)]:
+        part = grade_submission(load_set(path), {"r.cut": answer}).parts["r.cut"]
+        assert (part.status is Status.CORRECT) == (code is None)
+        assert part.misconception == code
+
+
+def test_every_code_has_a_test_and_an_explanation() -> None:
     tested = {code for *_, code in CASES} | {"kernel-flipped", "transposed-size-formula"}
-    assert tested == CONTRACT_CODES
+    assert tested == set(EXPLANATIONS)
     assert set(EXPLANATIONS) >= CONTRACT_CODES
 
 
