@@ -29,6 +29,8 @@ EXPLANATIONS: dict[str, str] = {
     "pooling-type-swapped": "These are the values of the other pooling type: max pooling keeps the largest value, "
     "average pooling the mean.",
     "percent-vs-fraction": "Give the reduction as a percentage (like 95.2%), not as a fraction.",
+    "inverse-off-by-one": "Off by one: the size formula ⌊(n + 2p − k)/s⌋ + 1 ends in +1, and solving it for the "
+    "unknown keeps it: the kernel is n + 2p − (out − 1)·s, the padding that keeps the size (k − 1)/2.",
     "reduction-vs-share": "This is the share that is kept (new/old), not the reduction: the reduction is "
     "100% minus it, 100·(1 − new/old).",
 }

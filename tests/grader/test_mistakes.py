@@ -73,6 +73,11 @@ CASES = [
     ("conv-pool-basics", "ex3.max", "[[4.25, 4.25], [4.25, 3.5]]", "pooling-type-swapped"),
     # 1 − 9792/204800 as a fraction, not a percentage
     ("mobilenet-yolo", "q1c.param_reduction2", "0.952", "percent-vs-fraction"),
+    # the size formula solved without its +1: 512 − 504 = 8 for the kernel (512 − 504 + 1 = 9)
+    ("cifar-convnet", "t1d.kernel", "512 - 504 = 8", "inverse-off-by-one"),
+    ("cifar-convnet", "t1d.kernel", "8 × 8", "inverse-off-by-one"),
+    # and ⌈5/2⌉ = 3 for the padding that keeps the size (5 − 1)/2 = 2
+    ("cifar-convnet", "t1c.padding", "3", "inverse-off-by-one"),
     # the share of MACs kept, 9,207,808/209,715,200 = 4.39%, for the reduction 95.61%
     ("mobilenet-yolo", "q1c.macs_reduction3", "4.39%", "reduction-vs-share"),
 ]
@@ -132,6 +137,15 @@ def test_the_forward_formula_for_a_transposed_convolution_is_named(tmp_path: Pat
     # 16 + 9 − 1 = 24 is right; (16 − 9)/1 + 1 = 8 is the convolution formula
     part = grade_submission(load_set(path), {"up.shape": "8 x 8 x 256"}).parts["up.shape"]
     assert part.misconception == "transposed-size-formula"
+
+
+def test_an_inverse_answer_one_short_is_named_in_every_variant() -> None:
+    """conv-arithmetic c7 draws sizes per student: 165 for a kernel of 166 (the +1 dropped)."""
+    problem_set = BANK["conv-arithmetic"]
+    for student in (f"s{i}" for i in range(20)):
+        kernel = problem_set.solve(student)["c7.kernel"].value
+        graded = grade_submission(problem_set, {"c7.kernel": str(kernel - 1)}, student=student)
+        assert graded.parts["c7.kernel"].misconception == "inverse-off-by-one", student
 
 
 def test_the_share_kept_is_named_for_a_reduction_operation(tmp_path: Path) -> None:
