@@ -20,6 +20,8 @@ EXPLANATIONS: dict[str, str] = {
     "input-channels-ignored": "A filter spans every input channel: it has K×K×C_in weights, not K×K.",
     "receptive-field-local-stride": "The receptive field grows by (k − 1) times the product of all earlier strides, "
     "not the previous layer's stride alone.",
+    "receptive-field-stride-ignored": "The strides were left out: after a layer with stride s every later layer "
+    "grows the field by (k − 1) times the product of the strides before it, not by k − 1.",
     "channel-order": "The sizes are right but in the wrong order.",
     "yolo-classes-per-box": "YOLOv1 predicts one set of class probabilities per grid cell, not per box: 5B + C.",
     "yolo-classes-per-cell": "From YOLOv2 on, every anchor box carries its own class scores: A·(5 + C).",

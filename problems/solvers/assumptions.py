@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from problems.solvers.receptive import FieldGrowth
 from problems.solvers.sizes import SizeRule
 
 
@@ -23,8 +24,9 @@ class Assumptions:
     bias: bool | None = None
     #: False counts a filter as K×K instead of K×K×C_in.
     input_channels: bool = True
-    #: ``jump`` is right; ``local_stride`` grows the field by the previous layer's stride only.
-    field_growth: Literal["jump", "local_stride"] = "jump"
+    #: ``jump`` is right; ``local_stride`` grows the field by the previous layer's stride only;
+    #: ``stride_ignored`` by no stride at all (k − 1 per layer).
+    field_growth: FieldGrowth = "jump"
     #: ``forward`` sizes a transposed convolution with the ordinary convolution formula.
     transposed_size: Literal["transposed", "forward"] = "transposed"
 
@@ -41,5 +43,6 @@ MISTAKEN: dict[str, Assumptions] = {
     "bias-extra": Assumptions(bias=True),
     "input-channels-ignored": Assumptions(input_channels=False),
     "receptive-field-local-stride": Assumptions(field_growth="local_stride"),
+    "receptive-field-stride-ignored": Assumptions(field_growth="stride_ignored"),
     "transposed-size-formula": Assumptions(transposed_size="forward"),
 }

@@ -360,4 +360,4 @@ def grow_field(field: ReceptiveField, layer: _Layer, assume: Assumptions = CORRE
     k, s, p, d = (pair(v)[0] for v in window)
     if isinstance(layer, ConvTranspose) and s != 1:
         return None
-    return field.through(k, s, p, d, local=assume.field_growth == "local_stride")
+    return field.through(k, s, p, d, assume.field_growth)

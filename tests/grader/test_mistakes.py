@@ -62,6 +62,9 @@ CASES = [
     ("conv-pool-basics", "ex4.conv1_params", "400", "input-channels-ignored"),
     # seed 003: R3 = 13 + (5 − 1)·2 instead of 13 + (5 − 1)·4
     ("mobilenet-yolo", "q1b.rf3", "21", "receptive-field-local-stride"),
+    # no stride at all: 5 + 4 = 9 and 9 + 4 = 13, where the jumps 2 and 4 give 13 and 29
+    ("mobilenet-yolo", "q1b.rf2", "9", "receptive-field-stride-ignored"),
+    ("mobilenet-yolo", "q1b.rf3", "R_3 = 9 + (5 - 1) = 13", "receptive-field-stride-ignored"),
     # channels first where H×W×C is asked
     ("rgb-convolution", "q7.shape", "16 × 126 × 126", "channel-order"),
     # YOLOv1 with classes per box: 2·(5 + 80); YOLOv3 with classes once per cell: 3·5 + 80
@@ -93,6 +96,23 @@ problems:
     parts: [{key: shape, quantity: shape.up}]
 """
 
+
+#: Three 5×5 convolutions, only the first with stride 2: fields 5, 5 + 4·2 = 13, 13 + 4·2 = 21.
+STRIDE_SET = """
+id: strided-fields
+title: Receptive fields after one strided layer
+problems:
+  - id: f
+    type: network
+    input: [64, 64, 3]
+    layers:
+      - {kind: conv, name: conv1, out_channels: 8, kernel: 5, stride: 2, padding: 2}
+      - {kind: conv, name: conv2, out_channels: 8, kernel: 5, padding: 2}
+      - {kind: conv, name: conv3, out_channels: 8, kernel: 5, padding: 2}
+    parts:
+      - {key: rf2, quantity: rf.conv2}
+      - {key: rf3, quantity: rf.conv3}
+"""
 
 REDUCTION_SET = """
 id: reductions
@@ -137,6 +157,27 @@ def test_the_forward_formula_for_a_transposed_convolution_is_named(tmp_path: Pat
     # 16 + 9 − 1 = 24 is right; (16 − 9)/1 + 1 = 8 is the convolution formula
     part = grade_submission(load_set(path), {"up.shape": "8 x 8 x 256"}).parts["up.shape"]
     assert part.misconception == "transposed-size-formula"
+
+
+@pytest.mark.parametrize(
+    ("key", "answer", "code"),
+    [
+        # every stride left out: 5 + 4 = 9, 9 + 4 = 13
+        ("f.rf2", "9", "receptive-field-stride-ignored"),
+        ("f.rf3", "13", "receptive-field-stride-ignored"),
+        # the previous layer's stride alone: conv2 grows by 4·2 = 8 (right), conv3 by 4·1: 13 + 4 = 17
+        ("f.rf3", "17", "receptive-field-local-stride"),
+        ("f.rf2", "13", None),
+        ("f.rf3", "21", None),
+    ],
+)
+def test_a_stride_left_out_and_a_local_stride_are_told_apart(
+    tmp_path: Path, key: str, answer: str, code: str | None
+) -> None:
+    path = tmp_path / "fields.yaml"
+    path.write_text(STRIDE_SET)
+    part = grade_submission(load_set(path), {key: answer}).parts[key]
+    assert (part.status is Status.CORRECT, part.misconception) == (code is None, code)
 
 
 def test_an_inverse_answer_one_short_is_named_in_every_variant() -> None:
