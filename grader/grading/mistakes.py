@@ -17,6 +17,12 @@ EXPLANATIONS: dict[str, str] = {
     "padding-one-side": "Padding goes on both sides: the input grows by 2p, not p.",
     "bias-omitted": "The biases are missing: add one bias per output channel (or output unit).",
     "bias-extra": "This layer has no bias: count the weights only.",
+    "bias-beside-batchnorm": "A layer followed by batch norm has no bias: batch norm subtracts the mean, "
+    "which cancels any bias, and its shift β takes the bias's place.",
+    "batchnorm-params-counted": "Batch norm's parameters are not counted here: count the convolution and fully "
+    "connected weights and biases only.",
+    "batchnorm-params-omitted": "Batch norm has parameters too: a learnable scale γ and shift β per channel, 2·C "
+    "(its running mean and variance are buffers, not parameters).",
     "input-channels-ignored": "A filter spans every input channel: it has K×K×C_in weights, not K×K.",
     "receptive-field-local-stride": "The receptive field grows by (k − 1) times the product of all earlier strides, "
     "not the previous layer's stride alone.",

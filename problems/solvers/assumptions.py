@@ -22,6 +22,9 @@ class Assumptions:
     padding: Literal["both", "ignored", "one_side"] = "both"
     #: None keeps each layer's bias; False omits every bias; True adds one to every layer.
     bias: bool | None = None
+    #: None counts batch norm's scale and shift where the layer has them (``affine``); True counts
+    #: them where the question leaves them out; False leaves them out where it counts them.
+    batchnorm: bool | None = None
     #: False counts a filter as K×K instead of K×K×C_in.
     input_channels: bool = True
     #: ``jump`` is right; ``local_stride`` grows the field by the previous layer's stride only;
@@ -41,6 +44,8 @@ MISTAKEN: dict[str, Assumptions] = {
     "padding-one-side": Assumptions(padding="one_side"),
     "bias-omitted": Assumptions(bias=False),
     "bias-extra": Assumptions(bias=True),
+    "batchnorm-params-counted": Assumptions(batchnorm=True),
+    "batchnorm-params-omitted": Assumptions(batchnorm=False),
     "input-channels-ignored": Assumptions(input_channels=False),
     "receptive-field-local-stride": Assumptions(field_growth="local_stride"),
     "receptive-field-stride-ignored": Assumptions(field_growth="stride_ignored"),

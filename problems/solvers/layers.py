@@ -285,13 +285,15 @@ class Dropout(_Layer):
 
 
 class BatchNorm(_Layer):
-    """``nn.BatchNorm2d``/``1d``: a learnable scale and shift per channel (running stats are buffers)."""
+    """``nn.BatchNorm2d``/``1d``: a learnable scale and shift per channel (running stats are buffers);
+    ``affine: false`` has none, as when a question leaves batch norm out of its counts."""
 
     kind: Literal["batchnorm"] = "batchnorm"
     affine: bool = True
 
     def params(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
-        return counts.batchnorm_params(shape[0], self.affine)
+        affine = self.affine if assume.batchnorm is None else assume.batchnorm
+        return counts.batchnorm_params(shape[0], affine)
 
 
 class Flatten(_Layer):

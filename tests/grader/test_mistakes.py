@@ -114,6 +114,43 @@ problems:
       - {key: rf3, quantity: rf.conv3}
 """
 
+#: Seed 004's first network trimmed to one block, its convolution without a bias (batch norm follows);
+#: "excluded" asks the same count without batch norm's parameters (declared ``affine: false``).
+#: conv1 5·5·3·32 = 2400, bn1 2·32 = 64, 16·16·32 = 8192 inputs to fc: 81920 + 10; 84,394 in all.
+BATCHNORM_SET = """
+id: batchnorm-net
+title: Batch norm in a small network
+problems:
+  - id: bn
+    text: conv 5×5 (32 filters, padding 2, no bias), batch norm, ReLU, 2×2 max pooling, flatten, fully connected to 10.
+    type: network
+    input: [32, 32, 3]
+    layers:
+      - {kind: conv, name: conv1, out_channels: 32, kernel: 5, padding: 2, bias: false}
+      - {kind: batchnorm, name: bn1}
+      - {kind: activation}
+      - {kind: pool, kernel: 2, stride: 2}
+      - {kind: flatten}
+      - {kind: linear, name: fc, out_features: 10}
+    parts:
+      - {key: conv1, quantity: params.conv1}
+      - {key: bn1, quantity: params.bn1}
+      - {key: total, quantity: params.total}
+  - id: excluded
+    text: The same network; count its parameters without batch norm's.
+    type: network
+    input: [32, 32, 3]
+    layers:
+      - {kind: conv, name: conv1, out_channels: 32, kernel: 5, padding: 2, bias: false}
+      - {kind: batchnorm, name: bn1, affine: false}
+      - {kind: activation}
+      - {kind: pool, kernel: 2, stride: 2}
+      - {kind: flatten}
+      - {kind: linear, name: fc, out_features: 10}
+    parts:
+      - {key: total, quantity: params.total}
+"""
+
 REDUCTION_SET = """
 id: reductions
 title: A reduction computed from two counts
@@ -180,6 +217,34 @@ def test_a_stride_left_out_and_a_local_stride_are_told_apart(
     assert (part.status is Status.CORRECT, part.misconception) == (code is None, code)
 
 
+@pytest.mark.parametrize(
+    ("key", "answer", "code"),
+    [
+        # batch norm's 2·32 left out: 0 for the layer, 84,394 − 64 in all
+        ("bn.bn1", "0", "batchnorm-params-omitted"),
+        ("bn.total", "84330", "batchnorm-params-omitted"),
+        # counted where the question leaves them out: 84,330 + 64
+        ("excluded.total", "84394", "batchnorm-params-counted"),
+        # a bias on the convolution that feeds batch norm: 2400 + 32, and 84,394 + 32 in all; a bias
+        # on every layer (bias-extra) gives the same, as fc has one: the specific cause is named
+        ("bn.conv1", "(5*5*3 + 1)*32 = 2432", "bias-beside-batchnorm"),
+        ("bn.total", "84426", "bias-beside-batchnorm"),
+        ("excluded.total", "84362", "bias-beside-batchnorm"),
+        ("bn.conv1", "2400", None),
+        ("bn.bn1", "64", None),
+        ("bn.total", "84394", None),
+        ("excluded.total", "84330", None),
+    ],
+)
+def test_batch_norm_mistakes(tmp_path: Path, key: str, answer: str, code: str | None) -> None:
+    path = tmp_path / "batchnorm.yaml"
+    path.write_text(BATCHNORM_SET)
+    part = grade_submission(load_set(path), {key: answer}).parts[key]
+    assert (part.status is Status.CORRECT, part.misconception) == (code is None, code)
+    if code:
+        assert part.feedback == EXPLANATIONS[code]
+
+
 def test_an_inverse_answer_one_short_is_named_in_every_variant() -> None:
     """conv-arithmetic c7 draws sizes per student: 165 for a kernel of 166 (the +1 dropped)."""
     problem_set = BANK["conv-arithmetic"]
@@ -200,7 +265,13 @@ def test_the_share_kept_is_named_for_a_reduction_operation(tmp_path: Path) -> No
 
 
 def test_every_code_has_a_test_and_an_explanation() -> None:
-    tested = {code for *_, code in CASES} | {"kernel-flipped", "transposed-size-formula"}
+    tested = {code for *_, code in CASES} | {
+        "kernel-flipped",
+        "transposed-size-formula",
+        "batchnorm-params-omitted",
+        "batchnorm-params-counted",
+        "bias-beside-batchnorm",
+    }
     assert tested == set(EXPLANATIONS)
     assert set(EXPLANATIONS) >= CONTRACT_CODES
 
