@@ -4,7 +4,7 @@ the value alone (the others come from the solvers run under a mistaken assumptio
 from __future__ import annotations
 
 from problems.kinds import AnswerKind
-from problems.parts import Part, Scalar
+from problems.parts import Operation, Part, Scalar
 
 EXPLANATIONS: dict[str, str] = {
     "kernel-not-flipped": "This is the cross-correlation: a true convolution flips the kernel by 180° before "
@@ -17,9 +17,17 @@ EXPLANATIONS: dict[str, str] = {
     "padding-one-side": "Padding goes on both sides: the input grows by 2p, not p.",
     "bias-omitted": "The biases are missing: add one bias per output channel (or output unit).",
     "bias-extra": "This layer has no bias: count the weights only.",
+    "bias-beside-batchnorm": "A layer followed by batch norm has no bias: batch norm subtracts the mean, "
+    "which cancels any bias, and its shift β takes the bias's place.",
+    "batchnorm-params-counted": "Batch norm's parameters are not counted here: count the convolution and fully "
+    "connected weights and biases only.",
+    "batchnorm-params-omitted": "Batch norm has parameters too: a learnable scale γ and shift β per channel, 2·C "
+    "(its running mean and variance are buffers, not parameters).",
     "input-channels-ignored": "A filter spans every input channel: it has K×K×C_in weights, not K×K.",
     "receptive-field-local-stride": "The receptive field grows by (k − 1) times the product of all earlier strides, "
     "not the previous layer's stride alone.",
+    "receptive-field-stride-ignored": "The strides were left out: after a layer with stride s every later layer "
+    "grows the field by (k − 1) times the product of the strides before it, not by k − 1.",
     "channel-order": "The sizes are right but in the wrong order.",
     "yolo-classes-per-box": "YOLOv1 predicts one set of class probabilities per grid cell, not per box: 5B + C.",
     "yolo-classes-per-cell": "From YOLOv2 on, every anchor box carries its own class scores: A·(5 + C).",
@@ -29,11 +37,18 @@ EXPLANATIONS: dict[str, str] = {
     "pooling-type-swapped": "These are the values of the other pooling type: max pooling keeps the largest value, "
     "average pooling the mean.",
     "percent-vs-fraction": "Give the reduction as a percentage (like 95.2%), not as a fraction.",
+    "inverse-off-by-one": "Off by one: the size formula ⌊(n + 2p − k)/s⌋ + 1 ends in +1, and solving it for the "
+    "unknown keeps it: the kernel is n + 2p − (out − 1)·s, the padding that keeps the size (k − 1)/2.",
+    "reduction-vs-share": "This is the share that is kept (new/old), not the reduction: the reduction is "
+    "100% minus it, 100·(1 − new/old).",
 }
 
 
 def value_mistakes(part: Part, kind: AnswerKind, expected: Scalar) -> list[tuple[str, Scalar]]:
-    """Mistakes recognised from the value alone: FLOPs given for MACs and the reverse."""
+    """Mistakes recognised from the value alone: FLOPs given for MACs and the reverse, and the
+    share kept given for a reduction (never where the two are equal, at 50%)."""
+    if kind is AnswerKind.PERCENT and _is_reduction(part.quantity) and 2 * expected != 100:
+        return [("reduction-vs-share", 100 - expected)]
     if kind is not AnswerKind.INTEGER or not isinstance(part.quantity, str):
         return []
     asked = part.quantity.split(".")[0]
@@ -42,3 +57,10 @@ def value_mistakes(part: Part, kind: AnswerKind, expected: Scalar) -> list[tuple
     if asked == "flops" and expected % 2 == 0:
         return [("macs-vs-flops", expected // 2)]
     return []
+
+
+def _is_reduction(quantity: str | Operation) -> bool:
+    """A relative reduction: the ``reduction`` operation, or a ``..._reduction.NAME`` quantity."""
+    if isinstance(quantity, Operation):
+        return quantity.op == "reduction"
+    return quantity.split(".")[0].endswith("_reduction")

@@ -80,10 +80,13 @@ def reference_for(problem_set: ProblemSet, student: str | None = None) -> SetRef
 
 
 def _build(problem_set: ProblemSet, student: str | None) -> SetReference:
-    answers = problem_set.solve(student)
-    mistaken = {code: problem_set.solve(student, mistake=code) for code in problem_set.mistake_codes(student)}
+    # The variant is drawn once and solved under every mistake: its problems keep what they
+    # solved (each problem's mistakes are computed once, not once per code).
+    variant = problem_set.variant(student)
+    answers = variant.solve()
+    mistaken = {code: variant.solve(mistake=code) for code in variant.mistake_codes()}
     symbols = {}
-    for problem in problem_set.variant(student).problems:
+    for problem in variant.problems:
         for part in problem.parts:
             declared = part.symbols or getattr(problem.spec, "symbols", None) or []
             symbols[problem.key(part)] = tuple(declared)

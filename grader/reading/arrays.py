@@ -1,6 +1,7 @@
 """Matrices and stacks of matrices as students write them: JSON lists, Python and numpy
 printouts (with or without commas, spacing lost as in ``[1.-1.-1. 4.]``), ``np.array(...)``,
-rows on lines, and LaTeX ``bmatrix``/``pmatrix``/``array`` environments (several for a stack).
+MATLAB's ``[18 7; 21 8]`` (rows split by ``;``; several for a stack), rows on lines, and LaTeX
+``bmatrix``/``pmatrix``/``array`` environments (several for a stack).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ _ENVIRONMENT = re.compile(
     r"\\begin\{(?P<env>[a-zA-Z]*matrix\*?|array)\}(?:\{[^{}]*\})?(?P<body>.*?)\\end\{(?P=env)\}", re.DOTALL
 )
 _WRAPPER = re.compile(r"^\s*(?:np\.|numpy\.|torch\.)?(?:array|tensor|matrix|Matrix|asarray)\s*\(", re.IGNORECASE)
+#: ``A =`` in front of a matrix (MATLAB, Python): a name, never a number or a bracket before it.
+_ASSIGNMENT = re.compile(r"(?:^|(?<=[\s;,\]]))[A-Za-z_]\w{0,20}\s*=\s*(?=\[|(?:np\.|numpy\.)?array\s*\()")
 _DTYPE = re.compile(r",\s*(?:dtype|device|requires_grad)\s*=[^\])]*\)\s*$")
 _PLAIN_NUMBER = re.compile(rf"[-+]?{NUMBER}")
 #: Numbers packed together by a lost printout spacing: 1.-1.-1. reads as 1, −1, −1.
@@ -46,7 +49,7 @@ def read_array(raw: JSON) -> np.ndarray:
         return _latex(text)
     if "..." in text or "…" in text:
         raise ReadError("The printout is abbreviated (…): give every element.")
-    text = _unwrap(text)
+    text = _unwrap(_assigned(text))
     if "[" in text:
         return _to_array(_brackets(text))
     if text.lstrip().startswith("("):
@@ -139,6 +142,18 @@ def _latex_body(body: str) -> list[list[float]]:
     return [[_cell(cell) for cell in row.replace("\\hline", "").split("&")] for row in rows]
 
 
+def _assigned(text: str) -> str:
+    """Matrices without the names they are assigned to: the result of a working
+    (``X * K = [18 7; 21 8]``), and ``A = [...]`` or ``R = [...]; G = [...]`` (a stack)."""
+    if "=" not in text:
+        return text
+    head, value = text.rsplit("=", 1)
+    value = value.strip()
+    if "[" not in head and (value.startswith("[") or _WRAPPER.match(value)):
+        return value
+    return _ASSIGNMENT.sub("", text)
+
+
 def _unwrap(text: str) -> str:
     """``np.array([[1, 2]], dtype=float)`` → ``[[1, 2]]``."""
     match = _WRAPPER.match(text)
@@ -177,18 +192,30 @@ def _brackets(text: str) -> Nested:
 
 
 def _flush(leaf: list[str], target: Nested, count: list[int], inner: bool) -> None:
-    """Numbers typed between brackets; outside the innermost brackets only separators may appear."""
+    """Numbers typed between brackets; outside the innermost brackets only separators may appear.
+    Inside, ``;`` ends a row, as in MATLAB: ``[18 7; 21 8]`` is a 2×2 matrix."""
     text = "".join(leaf).strip()
     leaf.clear()
     if not text or not text.strip(",; \n"):
         return
     if not inner or any(isinstance(item, list) for item in target):
         raise ReadError(f"“{text[:20]}” stands between the rows of the matrix.")
-    cells = _split_cells(text)
+    if ";" in text:
+        for row in text.split(";"):
+            if row.strip(", \n"):
+                target.append(_counted(_split_cells(row), count))
+        return
+    target.extend(_counted(_split_cells(text), count))
+
+
+def _counted(cells: list[float], count: list[int]) -> Nested:
+    """The cells of a row, counted against the limit on elements."""
     count[0] += len(cells)
     if count[0] > MAX_ELEMENTS:
         raise ReadError(f"More than {MAX_ELEMENTS:,} elements: this is not a matrix of the question.")
-    target.extend(cells)
+    row: Nested = []
+    row.extend(cells)
+    return row
 
 
 def _split_cells(text: str) -> list[float]:

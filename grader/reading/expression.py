@@ -41,6 +41,15 @@ MAX_FORMULA_POWER = 12
 NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _TOKEN = re.compile(rf"\s*(?:(?P<number>{NUMBER})|(?P<name>[A-Za-z]+(?:_[A-Za-z0-9]+)?)|(?P<op>[-+*/^()⌊⌋⌈⌉]))")
 _CLOSING = {"(": ")", "⌊": "⌋", "⌈": "⌉"}
+_TIMES_X = re.compile("[xX]")
+
+
+def _ends_factor(token: tuple[str, str]) -> bool:
+    return token[0] != "op" or token[1] in ")⌋⌉"
+
+
+def _starts_factor(token: tuple[str, str]) -> bool:
+    return token[0] != "op" or token[1] in "(⌊⌈"
 
 
 def tokens(text: str) -> list[tuple[str, str]]:
@@ -157,11 +166,45 @@ class Symbolic:
         return self.exact[symbol], 1
 
     def separate(self, found: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        """Names written together split into their symbols, so ``HWK^2`` is ``H·W·K^2``."""
+        """Names written together split into their symbols, so ``HWK^2`` is ``H·W·K^2``; where
+        no symbol is called x, an x between factors multiplies (``H x W``, ``HxW``, ``2xH``)."""
         out: list[tuple[str, str]] = []
-        for kind, text in found:
-            factors = self._split(text) if kind == "name" else None
-            out.extend(("name", factor) for factor in factors) if factors else out.append((kind, text))
+        times_x = self.free("x")
+        for index, (kind, text) in enumerate(found):
+            if kind != "name":
+                out.append((kind, text))
+                continue
+            factors = self._split(text)
+            if factors:
+                out.extend(("name", factor) for factor in factors)
+                continue
+            crossed = self._crossed(text, found, index) if times_x else None
+            out.extend(crossed) if crossed else out.append((kind, text))
+        return out
+
+    def free(self, word: str) -> bool:
+        """Whether ``word`` cannot be read as symbols of this question (so it may be a sign)."""
+        return self._split(word) is None
+
+    def _crossed(self, text: str, found: list[tuple[str, str]], index: int) -> list[tuple[str, str]] | None:
+        """A name with x as times signs in it: ``x`` alone, ``HxWxN``, ``xH`` after a factor,
+        ``Hx`` before one; None unless every x stands between two factors."""
+        pieces = _TIMES_X.split(text)
+        if len(pieces) == 1:
+            return None
+        before = index > 0 and _ends_factor(found[index - 1])
+        after = index + 1 < len(found) and _starts_factor(found[index + 1])
+        out: list[tuple[str, str]] = []
+        for position, piece in enumerate(pieces):
+            if position:
+                out.append(("op", "*"))
+            if piece:
+                names = self._split(piece)
+                if names is None:
+                    return None
+                out.extend(("name", name) for name in names)
+            elif not ((position == 0 and before) or (position == len(pieces) - 1 and after)):
+                return None
         return out
 
     def _split(self, text: str) -> list[str] | None:

@@ -11,7 +11,7 @@ FORMS: dict[AnswerKind, str] = {
     AnswerKind.INTEGER: "Write a whole number, like 2432 or 13,107,400; arithmetic such as (5·5·3 + 1)·32 is read too.",
     AnswerKind.REAL: "Write a number, like 4.25, 17/4 or 1.1e-3; arithmetic is read too.",
     AnswerKind.PERCENT: "Write a percentage, like 95.2%.",
-    AnswerKind.MATRIX: "Write the matrix row by row, like [[1, 0], [-1, 4]], or one row per line, "
+    AnswerKind.MATRIX: "Write the matrix row by row, like [[1, 0], [-1, 4]] or [1 0; -1 4], or one row per line, "
     r"or as \begin{{bmatrix}} 1 & 0 \\ -1 & 4 \end{{bmatrix}}.",
     AnswerKind.TENSOR: "Write one matrix per channel, like [[[1, 0], [0, 1]], [[2, 2], [0, 1]]], "
     "or one bmatrix per channel.",

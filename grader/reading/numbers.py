@@ -1,4 +1,4 @@
-"""Numbers as students write them: ``13,107,400``, ``1.1e10``, ``1.1 × 10^10``, ``86%``,
+"""Numbers as students write them: ``13,107,400``, ``1.1e10``, ``1.1 × 10^10``, ``3 x 3``, ``86%``,
 ``17/4``, ``(5·5·3 + 1)·32 = 2432``, ``15.47 G``, ``2432 parameters``."""
 
 from __future__ import annotations
@@ -20,15 +20,15 @@ _GROUPED = re.compile(r"(?<![\d.])\d{1,3}(?:(?P<sep>[,'\u2009\u202f\u00a0])\d{3}
 _UNDERSCORED = re.compile(r"(?<=\d)_(?=\d)")
 _LATEX_GROUPS = re.compile(r"(?<=\d)(?:\{,\}|\\,|\\ |~)(?=\d{3}(?!\d))")
 _SPACED = re.compile(r"\s*[-+]?\d{1,3}(?: \d{3})+\s*")
-#: ``x`` between numbers is a times sign: ``3 x 3 x 16``.
-LETTER_TIMES = re.compile(r"(?<=[\d)])\s*[xX]\s*(?=[\d(])")
+#: ``x`` or ``by`` between numbers is a times sign: ``3 x 3 x 16``, ``2 by 2``.
+LETTER_TIMES = re.compile(r"(?<=[\d)])\s*(?:[xX]|[bB][yY])\s*(?=[\d(])")
 _PERCENT = re.compile(r"\s*(?:%|percent|per cent|pct)\s*$", re.IGNORECASE)
 
 #: A list bullet in front of an answer ("• Total: 35284", "- Total: 35284").
 _BULLET = re.compile(r"^\s*(?:[•▪‣◦]|[-*](?=\s+[A-Za-z]))\s*")
 _PROSE_WORD = re.compile(r"[A-Za-z]{3,}")
 _LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
-_DIMENSIONS = re.compile(r"\d+(?:\s*[x×*]\s*\d+)+")
+_DIMENSIONS = re.compile(r"\d+(?:\s*(?:[x×*]|\bby\b)\s*\d+)+")
 _CHAIN = re.compile(r"\d+(?:\s*(?:→|->|⟶|\\to|\\rightarrow)\s*\d+)+")
 _PROSE_NUMBER = re.compile(r"(?<![\w.])([-−]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)(\s*(?:%|\\%|percent\b))?")
 

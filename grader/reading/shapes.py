@@ -1,7 +1,7 @@
 """Shapes as students write them: ``126x126x16``, ``126 × 126 × 16``, ``(126, 126, 16)``,
-``[126, 126, 16]``, ``126 \\times 126 \\times 16``, ``torch.Size([1, 16, 126, 126])``; lists of
-shapes one per line, or separated by semicolons, arrows or commas; and shapes of formulas
-(``H × W × N``)."""
+``[126, 126, 16]``, ``126 \\times 126 \\times 16``, ``126 by 126 by 16``, ``126 126 16``,
+``torch.Size([1, 16, 126, 126])``; lists of shapes one per line, or separated by semicolons, arrows
+or commas; and shapes of formulas (``H × W × N``, ``H x W x N``, ``H by W by N``, ``H W N``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import re
 
 import sympy
 
-from grader.reading.expression import evaluate, formula
+from grader.reading.expression import Symbolic, evaluate, formula
 from grader.reading.numbers import LETTER_TIMES
 from grader.reading.text import check_size, plain, result_part
 from grader.reading.values import MAX_ELEMENTS, ReadError
@@ -18,13 +18,18 @@ from problems.kinds import JSON
 MAX_SIDES = 8
 MAX_SIDE = 10**12
 
-_SIMPLE = re.compile(r"\s*\d{1,12}(?:\s*[x×,*]\s*\d{1,12}){1,7}\s*")
-_SIDE_BREAK = re.compile(r"\s*[x×,*]\s*")
+_SIMPLE = re.compile(r"\s*\d{1,12}(?:\s*(?:[x×,*]|by)\s*\d{1,12}){1,7}\s*")
+_SIDE_BREAK = re.compile(r"\s*(?:[x×,*]|by)\s*")
 _WRAPPER = re.compile(r"^\s*(?:torch\.)?Size\s*\(\s*|^\s*(?:shape|output|out|size)\s*[:=]?\s*", re.IGNORECASE)
 #: A trailing note of the layout, such as "(H×W×C)" or "HWC".
 _LAYOUT_NOTE = re.compile(r"\s*[(\[]?\s*[CHWN](?:\s*[x×*,]?\s*[CHWN]){1,3}\s*[)\]]?\s*$")
 #: A bullet or number in front of a list line ("- ", "1.", "(2)"); labels go at the line's last ':'.
 _ENUMERATION = re.compile(r"^\s*(?:\(?\d{1,3}[.)]|[-•*]\s)\s*")
+#: "by" between sizes: ``2 by 2``, ``H by W by N``.
+_BY = re.compile(r"(?<=[\w)}\s])\s*\b[bB][yY]\b\s*(?=[\w({\\])")
+_OPERATORS = "+-*/^="
+#: Shapes of sizes separated by spaces, the shapes separated by commas: ``10 10 40, 5 5 40``.
+_SPACED_SHAPES = re.compile(r"\s*\d{1,12}(?:\s+\d{1,12}){1,7}\s*(?:,\s*\d{1,12}(?:\s+\d{1,12}){1,7}\s*)+")
 _SHAPE_BREAK = re.compile(r"\n|;|->|=>|→|⟶|\\to\b|\\rightarrow|\\Rightarrow|\|")
 
 
@@ -59,7 +64,7 @@ def read_shape_list(raw: JSON) -> list[tuple[int, ...]]:
     groups = _bracket_groups(text)
     if groups is None:
         groups = [piece for piece in _SHAPE_BREAK.split(text) if piece.strip()]
-        if len(groups) == 1 and re.search(r"[x×*]|\\times", groups[0]):
+        if len(groups) == 1 and (re.search(r"[x×*]|\\times|\bby\b", groups[0]) or _SPACED_SHAPES.fullmatch(groups[0])):
             groups = [piece for piece in re.split(r",(?![^()\[\]]*[)\]])", groups[0]) if piece.strip()]
     shapes = [read_shape(_unlabelled(group)) for group in groups]
     if not shapes:
@@ -76,16 +81,28 @@ def read_formula_shape(raw: JSON, symbols: tuple[str, ...]) -> tuple[sympy.Expr,
         text = result_part(re.sub(r"\\times|×|✕", " ⊗ ", text.replace("\\left", "").replace("\\right", "")))
         text = text.strip().removeprefix("(").removesuffix(")") if _outer(text, "(") else text
         text = text.strip().removeprefix("[").removesuffix("]") if _outer(text, "[") else text
-        if "x" not in symbols:
-            text = re.sub(r"(?<=[\w)}\s])\s*x\s*(?=[\w({\\])", " ⊗ ", text)
+        reader = Symbolic(symbols)
+        if reader.free("x"):
+            text = re.sub(r"(?<=[\w)}\s])\s*[xX]\s*(?=[\w({\\])", " ⊗ ", text)
+        if reader.free("by"):
+            text = _BY.sub(" ⊗ ", text)
         items = _top_level_split(text, "⊗,")
         if len(items) == 1:
-            items = _top_level_split(plain(text), "*")
+            items = _spaced(plain(text)) or _top_level_split(plain(text), "*")
     else:
         raise ReadError("A shape in symbols is expected, like H × W × N.")
     if len(items) > MAX_SIDES:
         raise ReadError(f"A shape has at most {MAX_SIDES} sizes.")
     return tuple(formula(plain(item), symbols) for item in items)
+
+
+def _spaced(text: str) -> list[str] | None:
+    """Sizes separated by spaces alone (``H W N``, ``H/2 W/2 N``), or None: a space beside an
+    operator (``H + 2 W``) is part of one formula."""
+    pieces = text.split()
+    if len(pieces) < 2 or any(piece[0] in _OPERATORS or piece[-1] in _OPERATORS for piece in pieces):
+        return None
+    return pieces
 
 
 def _unlabelled(line: str) -> str:
@@ -112,8 +129,8 @@ def _shape_text(text: str) -> str:
 
 def _sides(text: str) -> list[str]:
     sides = _top_level_split(text, "*,")
-    if len(sides) == 1 and re.fullmatch(r"\d+(?:\s+\d+)+", text):
-        sides = text.split()
+    if len(sides) == 1 and re.fullmatch(r"\d+(?:\s+\d+)+\.?", text):
+        sides = text.rstrip(".").split()
     return sides
 
 

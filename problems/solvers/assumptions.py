@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from problems.solvers.receptive import FieldGrowth
 from problems.solvers.sizes import SizeRule
 
 
@@ -21,10 +22,14 @@ class Assumptions:
     padding: Literal["both", "ignored", "one_side"] = "both"
     #: None keeps each layer's bias; False omits every bias; True adds one to every layer.
     bias: bool | None = None
+    #: None counts batch norm's scale and shift where the layer has them (``affine``); True counts
+    #: them where the question leaves them out; False leaves them out where it counts them.
+    batchnorm: bool | None = None
     #: False counts a filter as K×K instead of K×K×C_in.
     input_channels: bool = True
-    #: ``jump`` is right; ``local_stride`` grows the field by the previous layer's stride only.
-    field_growth: Literal["jump", "local_stride"] = "jump"
+    #: ``jump`` is right; ``local_stride`` grows the field by the previous layer's stride only;
+    #: ``stride_ignored`` by no stride at all (k − 1 per layer).
+    field_growth: FieldGrowth = "jump"
     #: ``forward`` sizes a transposed convolution with the ordinary convolution formula.
     transposed_size: Literal["transposed", "forward"] = "transposed"
 
@@ -39,7 +44,10 @@ MISTAKEN: dict[str, Assumptions] = {
     "padding-one-side": Assumptions(padding="one_side"),
     "bias-omitted": Assumptions(bias=False),
     "bias-extra": Assumptions(bias=True),
+    "batchnorm-params-counted": Assumptions(batchnorm=True),
+    "batchnorm-params-omitted": Assumptions(batchnorm=False),
     "input-channels-ignored": Assumptions(input_channels=False),
     "receptive-field-local-stride": Assumptions(field_growth="local_stride"),
+    "receptive-field-stride-ignored": Assumptions(field_growth="stride_ignored"),
     "transposed-size-formula": Assumptions(transposed_size="forward"),
 }

@@ -285,13 +285,15 @@ class Dropout(_Layer):
 
 
 class BatchNorm(_Layer):
-    """``nn.BatchNorm2d``/``1d``: a learnable scale and shift per channel (running stats are buffers)."""
+    """``nn.BatchNorm2d``/``1d``: a learnable scale and shift per channel (running stats are buffers);
+    ``affine: false`` has none, as when a question leaves batch norm out of its counts."""
 
     kind: Literal["batchnorm"] = "batchnorm"
     affine: bool = True
 
     def params(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
-        return counts.batchnorm_params(shape[0], self.affine)
+        affine = self.affine if assume.batchnorm is None else assume.batchnorm
+        return counts.batchnorm_params(shape[0], affine)
 
 
 class Flatten(_Layer):
@@ -360,4 +362,4 @@ def grow_field(field: ReceptiveField, layer: _Layer, assume: Assumptions = CORRE
     k, s, p, d = (pair(v)[0] for v in window)
     if isinstance(layer, ConvTranspose) and s != 1:
         return None
-    return field.through(k, s, p, d, local=assume.field_growth == "local_stride")
+    return field.through(k, s, p, d, assume.field_growth)

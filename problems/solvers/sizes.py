@@ -125,26 +125,32 @@ def transposed_out(
     return out
 
 
-def kernel_for(n_in: int, n_out: int, s: int = 1, p: int = 0) -> int:
-    """The kernel side that maps ``n_in`` to ``n_out`` (stride ``s``, padding ``p``).
+def kernel_for(n_in: int, n_out: int, s: int = 1, p: int = 0, rule: SizeRule = "floor") -> int:
+    """The kernel side that maps ``n_in`` to ``n_out`` (stride ``s``, padding ``p``):
+    ``n + 2p − (out − 1)·s``; under ``rule="no_plus_one"`` (a known mistake) the size formula is
+    solved without its +1, ``n + 2p − out·s``.
 
     Inverts ``conv_out``; refuses when no whole kernel does it.
 
-    >>> kernel_for(512, 504)
-    9
+    >>> kernel_for(512, 504), kernel_for(512, 504, rule="no_plus_one")
+    (9, 8)
     """
-    k = n_in + 2 * p - (n_out - 1) * s
-    if k < 1 or conv_out(n_in, k, s, p) != n_out:
+    k = n_in + 2 * p - (n_out - (0 if rule == "no_plus_one" else 1)) * s
+    if k < 1 or conv_out(n_in, k, s, p, rule=rule) != n_out:
         raise SizeError(f"no kernel maps {n_in} to {n_out} with stride {s} and padding {p}")
     return k
 
 
-def padding_to_keep(k: int, d: int = 1) -> int:
-    """The symmetric padding that keeps the size at stride 1: ``d·(k−1)/2``.
+def padding_to_keep(k: int, d: int = 1, rule: SizeRule = "floor") -> int:
+    """The symmetric padding that keeps the size at stride 1: ``d·(k−1)/2``. Under
+    ``rule="no_plus_one"`` (a known mistake) the +1 is dropped, ``n = n + 2p − d·(k−1) − 1``,
+    so half the whole span, rounded up to keep at least the size: ``⌈(d·(k−1) + 1)/2⌉``.
 
-    >>> padding_to_keep(5)
-    2
+    >>> padding_to_keep(5), padding_to_keep(5, rule="no_plus_one")
+    (2, 3)
     """
+    if rule == "no_plus_one":
+        return -(-effective_kernel(k, d) // 2)
     total = d * (k - 1)
     if total % 2:
         raise SizeError(f"kernel {k} (dilation {d}) has an even span: no symmetric padding keeps the size")

@@ -24,15 +24,24 @@ class InverseProblem(ProblemSpec):
     dilation: int = Field(default=1, gt=0)
 
     def solve(self) -> dict[str, Quantity]:
+        return {self.find: Quantity(AnswerKind.INTEGER, self._unknown())}
+
+    def mistakes(self) -> dict[str, dict[str, Quantity]]:
+        """The unknown solved from the size formula without its +1."""
+        try:
+            wrong = self._unknown("no_plus_one")
+        except sizes.SizeError:
+            return {}
+        return {"inverse-off-by-one": {self.find: Quantity(AnswerKind.INTEGER, wrong)}}
+
+    def _unknown(self, rule: sizes.SizeRule = "floor") -> int:
         if self.find == "kernel":
             if self.size_in is None or self.size_out is None:
                 raise ValueError("finding a kernel needs size_in and size_out")
-            value = sizes.kernel_for(self.size_in, self.size_out, self.stride, self.padding)
-        else:
-            if self.kernel is None:
-                raise ValueError("finding the padding needs kernel")
-            value = sizes.padding_to_keep(self.kernel, self.dilation)
-        return {self.find: Quantity(AnswerKind.INTEGER, value)}
+            return sizes.kernel_for(self.size_in, self.size_out, self.stride, self.padding, rule)
+        if self.kernel is None:
+            raise ValueError("finding the padding needs kernel")
+        return sizes.padding_to_keep(self.kernel, self.dilation, rule)
 
     def describe(self) -> str:
         if self.find == "kernel":

@@ -4,13 +4,14 @@ per named group of layers and in total."""
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from problems.kinds import AnswerKind, Layout
 from problems.solvers.assumptions import MISTAKEN
-from problems.solvers.layers import Conv, LayerError, Pool, Separable, pair
+from problems.solvers.layers import BatchNorm, Conv, LayerError, Pool, Separable, pair
 from problems.solvers.network import LayerRecord, NetworkRun, Repeat, Step, expand, run
 from problems.types.base import ProblemSpec, Quantity
 
@@ -67,14 +68,25 @@ class NetworkProblem(ProblemSpec):
         return self._quantities(self.network())
 
     def mistakes(self) -> dict[str, dict[str, Quantity]]:
-        """The network re-run under each mistaken assumption, with the correct repeat counts."""
+        """The network re-run under each mistaken assumption, with the correct repeat counts;
+        and with a bias on every layer that feeds a batch norm (``bias-beside-batchnorm``)."""
         correct = self.network()
+        batchnorm = any(isinstance(record.layer, BatchNorm) for record in correct.records)
         found: dict[str, dict[str, Quantity]] = {}
         for code, assume in MISTAKEN.items():
+            if assume.batchnorm is not None and not batchnorm:
+                continue  # no batch norm here: the same network again
             try:
                 found[code] = self._quantities(run(self.input_chw(), self.layers, correct.repeats, assume))
             except (LayerError, ValueError):
                 continue  # the mistake leads nowhere here (e.g. an empty map): nothing to match
+        biased = _biased_before_batchnorm(self.layers)
+        if biased is not None:
+            beside = self._quantities(run(self.input_chw(), biased, correct.repeats))
+            found["bias-beside-batchnorm"] = beside
+            if "bias-extra" in found:  # where a bias on every layer adds only these, the cause is the same
+                extra = found["bias-extra"]
+                found["bias-extra"] = {name: q for name, q in extra.items() if beside.get(name) != q}
         return found
 
     def follow(self, quantity: str, given: dict[str, Any]) -> Quantity | None:
@@ -144,6 +156,16 @@ def _layer_quantities(record: LayerRecord) -> dict[str, Quantity]:
         found[f"params_reduction.{name}"] = Quantity(AnswerKind.PERCENT, _saved(record.params, std_params))
         found[f"macs_reduction.{name}"] = Quantity(AnswerKind.PERCENT, _saved(record.macs, std_macs))
     return found
+
+
+def _biased_before_batchnorm(steps: list[Step]) -> list[Step] | None:
+    """The steps with a bias on each layer that has none and feeds a batch norm directly (by
+    convention such a layer has no bias), or None when there is no such layer."""
+    biased = list(steps)
+    for index, (step, after) in enumerate(pairwise(steps)):
+        if isinstance(after, BatchNorm) and getattr(step, "bias", None) is False:
+            biased[index] = step.model_copy(update={"bias": True})
+    return biased if biased != steps else None
 
 
 def _saved(new: int, old: int) -> Fraction:

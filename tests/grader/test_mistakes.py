@@ -62,6 +62,9 @@ CASES = [
     ("conv-pool-basics", "ex4.conv1_params", "400", "input-channels-ignored"),
     # seed 003: R3 = 13 + (5 − 1)·2 instead of 13 + (5 − 1)·4
     ("mobilenet-yolo", "q1b.rf3", "21", "receptive-field-local-stride"),
+    # no stride at all: 5 + 4 = 9 and 9 + 4 = 13, where the jumps 2 and 4 give 13 and 29
+    ("mobilenet-yolo", "q1b.rf2", "9", "receptive-field-stride-ignored"),
+    ("mobilenet-yolo", "q1b.rf3", "R_3 = 9 + (5 - 1) = 13", "receptive-field-stride-ignored"),
     # channels first where H×W×C is asked
     ("rgb-convolution", "q7.shape", "16 × 126 × 126", "channel-order"),
     # YOLOv1 with classes per box: 2·(5 + 80); YOLOv3 with classes once per cell: 3·5 + 80
@@ -73,6 +76,13 @@ CASES = [
     ("conv-pool-basics", "ex3.max", "[[4.25, 4.25], [4.25, 3.5]]", "pooling-type-swapped"),
     # 1 − 9792/204800 as a fraction, not a percentage
     ("mobilenet-yolo", "q1c.param_reduction2", "0.952", "percent-vs-fraction"),
+    # the size formula solved without its +1: 512 − 504 = 8 for the kernel (512 − 504 + 1 = 9)
+    ("cifar-convnet", "t1d.kernel", "512 - 504 = 8", "inverse-off-by-one"),
+    ("cifar-convnet", "t1d.kernel", "8 × 8", "inverse-off-by-one"),
+    # and ⌈5/2⌉ = 3 for the padding that keeps the size (5 − 1)/2 = 2
+    ("cifar-convnet", "t1c.padding", "3", "inverse-off-by-one"),
+    # the share of MACs kept, 9,207,808/209,715,200 = 4.39%, for the reduction 95.61%
+    ("mobilenet-yolo", "q1c.macs_reduction3", "4.39%", "reduction-vs-share"),
 ]
 
 TRANSPOSED_SET = """
@@ -84,6 +94,70 @@ problems:
     input: [16, 16, 256]
     layers: [{kind: conv_transpose, name: up, out_channels: 256, kernel: 9}]
     parts: [{key: shape, quantity: shape.up}]
+"""
+
+
+#: Three 5×5 convolutions, only the first with stride 2: fields 5, 5 + 4·2 = 13, 13 + 4·2 = 21.
+STRIDE_SET = """
+id: strided-fields
+title: Receptive fields after one strided layer
+problems:
+  - id: f
+    type: network
+    input: [64, 64, 3]
+    layers:
+      - {kind: conv, name: conv1, out_channels: 8, kernel: 5, stride: 2, padding: 2}
+      - {kind: conv, name: conv2, out_channels: 8, kernel: 5, padding: 2}
+      - {kind: conv, name: conv3, out_channels: 8, kernel: 5, padding: 2}
+    parts:
+      - {key: rf2, quantity: rf.conv2}
+      - {key: rf3, quantity: rf.conv3}
+"""
+
+#: Seed 004's first network trimmed to one block, its convolution without a bias (batch norm follows);
+#: "excluded" asks the same count without batch norm's parameters (declared ``affine: false``).
+#: conv1 5·5·3·32 = 2400, bn1 2·32 = 64, 16·16·32 = 8192 inputs to fc: 81920 + 10; 84,394 in all.
+BATCHNORM_SET = """
+id: batchnorm-net
+title: Batch norm in a small network
+problems:
+  - id: bn
+    text: conv 5×5 (32 filters, padding 2, no bias), batch norm, ReLU, 2×2 max pooling, flatten, fully connected to 10.
+    type: network
+    input: [32, 32, 3]
+    layers:
+      - {kind: conv, name: conv1, out_channels: 32, kernel: 5, padding: 2, bias: false}
+      - {kind: batchnorm, name: bn1}
+      - {kind: activation}
+      - {kind: pool, kernel: 2, stride: 2}
+      - {kind: flatten}
+      - {kind: linear, name: fc, out_features: 10}
+    parts:
+      - {key: conv1, quantity: params.conv1}
+      - {key: bn1, quantity: params.bn1}
+      - {key: total, quantity: params.total}
+  - id: excluded
+    text: The same network; count its parameters without batch norm's.
+    type: network
+    input: [32, 32, 3]
+    layers:
+      - {kind: conv, name: conv1, out_channels: 32, kernel: 5, padding: 2, bias: false}
+      - {kind: batchnorm, name: bn1, affine: false}
+      - {kind: activation}
+      - {kind: pool, kernel: 2, stride: 2}
+      - {kind: flatten}
+      - {kind: linear, name: fc, out_features: 10}
+    parts:
+      - {key: total, quantity: params.total}
+"""
+
+REDUCTION_SET = """
+id: reductions
+title: A reduction computed from two counts
+problems:
+  - id: r
+    type: derived
+    parts: [{key: cut, quantity: {reduction: [819200, 35968]}, prompt: Parameters saved (%).}]
 """
 
 
@@ -122,9 +196,83 @@ def test_the_forward_formula_for_a_transposed_convolution_is_named(tmp_path: Pat
     assert part.misconception == "transposed-size-formula"
 
 
-def test_every_contract_code_has_a_test_and_an_explanation() -> None:
-    tested = {code for *_, code in CASES} | {"kernel-flipped", "transposed-size-formula"}
-    assert tested == CONTRACT_CODES
+@pytest.mark.parametrize(
+    ("key", "answer", "code"),
+    [
+        # every stride left out: 5 + 4 = 9, 9 + 4 = 13
+        ("f.rf2", "9", "receptive-field-stride-ignored"),
+        ("f.rf3", "13", "receptive-field-stride-ignored"),
+        # the previous layer's stride alone: conv2 grows by 4·2 = 8 (right), conv3 by 4·1: 13 + 4 = 17
+        ("f.rf3", "17", "receptive-field-local-stride"),
+        ("f.rf2", "13", None),
+        ("f.rf3", "21", None),
+    ],
+)
+def test_a_stride_left_out_and_a_local_stride_are_told_apart(
+    tmp_path: Path, key: str, answer: str, code: str | None
+) -> None:
+    path = tmp_path / "fields.yaml"
+    path.write_text(STRIDE_SET)
+    part = grade_submission(load_set(path), {key: answer}).parts[key]
+    assert (part.status is Status.CORRECT, part.misconception) == (code is None, code)
+
+
+@pytest.mark.parametrize(
+    ("key", "answer", "code"),
+    [
+        # batch norm's 2·32 left out: 0 for the layer, 84,394 − 64 in all
+        ("bn.bn1", "0", "batchnorm-params-omitted"),
+        ("bn.total", "84330", "batchnorm-params-omitted"),
+        # counted where the question leaves them out: 84,330 + 64
+        ("excluded.total", "84394", "batchnorm-params-counted"),
+        # a bias on the convolution that feeds batch norm: 2400 + 32, and 84,394 + 32 in all; a bias
+        # on every layer (bias-extra) gives the same, as fc has one: the specific cause is named
+        ("bn.conv1", "(5*5*3 + 1)*32 = 2432", "bias-beside-batchnorm"),
+        ("bn.total", "84426", "bias-beside-batchnorm"),
+        ("excluded.total", "84362", "bias-beside-batchnorm"),
+        ("bn.conv1", "2400", None),
+        ("bn.bn1", "64", None),
+        ("bn.total", "84394", None),
+        ("excluded.total", "84330", None),
+    ],
+)
+def test_batch_norm_mistakes(tmp_path: Path, key: str, answer: str, code: str | None) -> None:
+    path = tmp_path / "batchnorm.yaml"
+    path.write_text(BATCHNORM_SET)
+    part = grade_submission(load_set(path), {key: answer}).parts[key]
+    assert (part.status is Status.CORRECT, part.misconception) == (code is None, code)
+    if code:
+        assert part.feedback == EXPLANATIONS[code]
+
+
+def test_an_inverse_answer_one_short_is_named_in_every_variant() -> None:
+    """conv-arithmetic c7 draws sizes per student: 165 for a kernel of 166 (the +1 dropped)."""
+    problem_set = BANK["conv-arithmetic"]
+    for student in (f"s{i}" for i in range(20)):
+        kernel = problem_set.solve(student)["c7.kernel"].value
+        graded = grade_submission(problem_set, {"c7.kernel": str(kernel - 1)}, student=student)
+        assert graded.parts["c7.kernel"].misconception == "inverse-off-by-one", student
+
+
+def test_the_share_kept_is_named_for_a_reduction_operation(tmp_path: Path) -> None:
+    path = tmp_path / "reductions.yaml"
+    path.write_text(REDUCTION_SET)
+    # 1 − 35968/819200 = 95.61% saved; 4.39% is what is kept
+    for answer, code in [("4.39%", "reduction-vs-share"), ("95.61%", None)]:
+        part = grade_submission(load_set(path), {"r.cut": answer}).parts["r.cut"]
+        assert (part.status is Status.CORRECT) == (code is None)
+        assert part.misconception == code
+
+
+def test_every_code_has_a_test_and_an_explanation() -> None:
+    tested = {code for *_, code in CASES} | {
+        "kernel-flipped",
+        "transposed-size-formula",
+        "batchnorm-params-omitted",
+        "batchnorm-params-counted",
+        "bias-beside-batchnorm",
+    }
+    assert tested == set(EXPLANATIONS)
     assert set(EXPLANATIONS) >= CONTRACT_CODES
 
 

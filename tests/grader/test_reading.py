@@ -53,6 +53,7 @@ NUMBERS = [
     ("32 \\cdot 32 \\cdot (64 \\cdot 5^2 + 64 \\cdot 128)", 10027008),
     ("3*3*3*16 + 16", 448),
     ("3 x 3 x 3 x 16 + 16", 448),
+    ("3 by 3 by 3 by 16 + 16", 448),
     ("2(3 + 4)", 14),
     ("5²·3", 75),
     ("2**10", 1024),
@@ -96,6 +97,13 @@ SHAPES = [
     "$126 \\times 126 \\times 16$",
     "126*126*16",
     "126 126 16",
+    "126 126 16.",
+    "126  126\t16",
+    "126 126 16 (H W C)",
+    "Output: 126 126 16",
+    "126 by 126 by 16",
+    "126 BY 126 BY 16",
+    "$126 by 126 by 16$",
     "126 × 126 × 16 (H×W×C)",
     "H×W×C = 126×126×16",
     "shape: 126x126x16",
@@ -107,6 +115,11 @@ SHAPES = [
 @pytest.mark.parametrize("raw", SHAPES, ids=str)
 def test_shapes(raw: Any) -> None:
     assert value(raw, K.SHAPE) == (126, 126, 16)
+
+
+@pytest.mark.parametrize(("raw", "shape"), [("2 by 2", (2, 2)), ("2 by 2 by 3", (2, 2, 3)), ("252 by 252", (252, 252))])
+def test_by_between_sizes(raw: str, shape: tuple[int, ...]) -> None:
+    assert value(raw, K.SHAPE) == shape
 
 
 def test_a_torch_size_keeps_its_batch_axis() -> None:
@@ -122,6 +135,10 @@ SHAPE_LISTS = [
     "(10, 10, 40), (10, 10, 40), (5, 5, 40)",
     "1. 10×10×40\n2. 10×10×40\n3. 5×5×40",
     "conv1: 10×10×40\nrelu: 10×10×40\npool: 5×5×40",
+    "10 10 40, 10 10 40, 5 5 40",
+    "10 10 40\n10 10 40\n5 5 40",
+    "10 by 10 by 40, 10 by 10 by 40, 5 by 5 by 40",
+    "10 by 10 by 40; 10 by 10 by 40; 5 by 5 by 40",
     [[10, 10, 40], [10, 10, 40], [5, 5, 40]],
     ["10x10x40", "10x10x40", "5x5x40"],
 ]
@@ -144,6 +161,15 @@ MATRICES = [
     "1, 0; -1, 4",
     "[1 0]\n\n[-1 4]",
     "((1, 0), (-1, 4))",
+    # MATLAB: rows split by ";", entries by spaces or commas, with or without a name and a ";"
+    "[1 0; -1 4]",
+    "[1, 0; -1, 4]",
+    "[1 0;-1 4]",
+    "[ 1  0 ;\n -1  4 ]",
+    "A = [1 0; -1 4]",
+    "[1 0; -1 4];",
+    "X * K = [1 0; -1 4]",
+    "[1 0; -1 4;]",
     "\\begin{bmatrix} 1 & 0 \\\\ -1 & 4 \\end{bmatrix}",
     "$$\\begin{pmatrix} 1 & 0 \\\\ -1 & 4 \\\\ \\end{pmatrix}$$",
     "\\begin{array}{cc} 1 & 0 \\\\ -1 & 4 \\end{array}",
@@ -175,6 +201,19 @@ def test_tensors_as_nested_lists_or_several_environments() -> None:
     np.testing.assert_array_equal(value(latex, K.TENSOR), stack)
 
 
+@pytest.mark.parametrize(
+    "raw", ["[1 2; 3 4], [5 6; 7 8]", "[1 2; 3 4]\n[5 6; 7 8]", "R = [1 2; 3 4]; G = [5 6; 7 8]"], ids=str
+)
+def test_matlab_stacks(raw: str) -> None:
+    np.testing.assert_array_equal(value(raw, K.TENSOR), [[[1, 2], [3, 4]], [[5, 6], [7, 8]]])
+
+
+def test_matlab_rows_and_columns() -> None:
+    np.testing.assert_array_equal(value("[1 2 3]", K.MATRIX), [[1, 2, 3]])
+    np.testing.assert_array_equal(value("[1; 2; 3]", K.MATRIX), [[1], [2], [3]])
+    np.testing.assert_array_equal(value("[4.25 1/2; -3 0]", K.MATRIX), [[4.25, 0.5], [-3, 0]])
+
+
 FORMULAS = [
     ("H \\times W \\times N", H * W * N),
     ("H·W·N·K²·M", H * W * N * KK**2 * M),
@@ -186,6 +225,15 @@ FORMULAS = [
     ("MACs = H*W*N*K**2*M", H * W * N * KK**2 * M),
     ("\\frac{H W}{2}", H * W / 2),
     ("(K^2 M + M N) H W", (KK**2 * M + M * N) * H * W),
+    # x as a times sign where no symbol is called x (seed 003 writes \times; students type x)
+    ("H x W x N x K x K x M", H * W * N * KK**2 * M),
+    ("Total Operations = H x W x N x K x K x M", H * W * N * KK**2 * M),
+    ("HxWxN", H * W * N),
+    ("H X W X N", H * W * N),
+    ("2 x H x W", 2 * H * W),
+    ("2xHxW", 2 * H * W),
+    ("M x K^2 + M x N", M * KK**2 + M * N),
+    ("(H + 1) x (W + 1)", (H + 1) * (W + 1)),
 ]
 
 
@@ -194,9 +242,43 @@ def test_formulas(raw: str, expected: sympy.Expr) -> None:
     assert sympy.expand(value(raw, K.FORMULA) - expected) == 0
 
 
-@pytest.mark.parametrize("raw", ["H × W × N", "HxWxN", "(H, W, N)", "H \\times W \\times N", ["H", "W", "N"]], ids=str)
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "H × W × N",
+        "HxWxN",
+        "H X W X N",
+        "H by W by N",
+        "H W N",
+        "(H W N)",
+        "(H, W, N)",
+        "H \\times W \\times N",
+        ["H", "W", "N"],
+    ],
+    ids=str,
+)
 def test_shapes_in_symbols(raw: Any) -> None:
     assert value(raw, K.FORMULA_SHAPE) == (H, W, N)
+
+
+def test_sizes_in_symbols_separated_by_spaces_may_be_formulas() -> None:
+    assert value("H/2 W/2 N", K.FORMULA_SHAPE) == (H / 2, W / 2, N)
+    assert value("H + 2 W", K.FORMULA_SHAPE) == (H + 2 * W,)  # spaces beside an operator: one formula
+
+
+@pytest.mark.parametrize(
+    ("raw", "symbols", "expected"),
+    [
+        ("x y", ("x", "y"), "x*y"),
+        ("2x", ("x",), "2*x"),
+        ("H x W", ("H", "W", "X"), "H*W*X"),  # X is a symbol (letters match in either case)
+        ("x by y", ("x", "y", "b"), "b*x*y**2"),  # b and y are symbols: "by" is b·y
+    ],
+    ids=str,
+)
+def test_x_is_a_symbol_where_the_question_has_one(raw: str, symbols: tuple[str, ...], expected: str) -> None:
+    result = read_answer(raw, K.FORMULA, symbols)
+    assert isinstance(result, Read) and str(result.value) == expected
 
 
 UNREADABLE = [
@@ -220,6 +302,11 @@ UNREADABLE = [
     ("126 × 126.5 × 16", K.SHAPE, "whole numbers"),
     ("126 ×  × 16", K.SHAPE, "missing"),
     ("x + 1", K.FORMULA, "not one of the symbols"),
+    ("H x", K.FORMULA, "“x” is not one of the symbols"),
+    ("H xx W", K.FORMULA, "“xx” is not one of the symbols"),
+    ("[1 2; 3]", K.MATRIX, "different lengths"),
+    ("[1 2; 3 4", K.MATRIX, "never closed"),
+    ("2 by", K.SHAPE, "“by”"),
     ("(H + W)^20", K.FORMULA, "powers up to"),
     ("1" * 30_000, K.MATRIX, "characters long"),
 ]
@@ -269,7 +356,7 @@ def _shape_text(sides: list[int], separator: str, brackets: str) -> str:
 
 @given(
     st.lists(st.integers(1, 5000), min_size=1, max_size=4),
-    st.sampled_from(["x", "×", " × ", " x ", " \\times ", "*", ", ", ","]),
+    st.sampled_from(["x", "×", " × ", " x ", " \\times ", "*", ", ", ",", " by ", " "]),
     st.sampled_from(["", "()", "[]"]),
 )
 def test_any_shape_in_any_style_reads_back(sides: list[int], separator: str, brackets: str) -> None:
@@ -296,6 +383,7 @@ MATRIX_STYLES = [
     lambda m: str(m.astype(float)),
     lambda m: str(m.astype(float)).replace(" -", "-"),  # numpy's spacing lost before minus signs
     lambda m: "\n".join(" ".join(_plain(v) for v in row) for row in m),
+    lambda m: "[" + "; ".join(" ".join(_plain(v) for v in row) for row in m) + "]",  # MATLAB
     _bmatrix,
     lambda m: "$$= " + _bmatrix(m).replace("bmatrix", "pmatrix") + "$$",
 ]
@@ -427,7 +515,15 @@ def test_adversarial_answers_are_bounded(kind: AnswerKind) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "side"),
-    [("9 \\times 9", 9), ("$512 + 1 - 504 = 9 \\times 9$", 9), ("9x9", 9), ("9", 9), (9, 9), ("9 x 8", 72)],
+    [
+        ("9 \\times 9", 9),
+        ("$512 + 1 - 504 = 9 \\times 9$", 9),
+        ("9x9", 9),
+        ("9 by 9", 9),
+        ("9", 9),
+        (9, 9),
+        ("9 x 8", 72),
+    ],
     ids=str,
 )
 def test_a_squares_side_reads_from_both_sides(raw: object, side: int) -> None:
@@ -439,6 +535,8 @@ def test_a_squares_side_reads_from_both_sides(raw: object, side: int) -> None:
 
 PROSE = [
     ("Need 36 layers to reach 8×8", Number(Fraction(36))),
+    ("Need 36 layers to reach 8 by 8", Number(Fraction(36))),
+    ("A 224 by 224 image needs 36 layers", Number(Fraction(36))),
     ("Thus, the CNN has a total of 10,860 parameters", Number(Fraction(10860))),
     ("Need 21 layers of 256→256 to reach spatial size of 224×224", Number(Fraction(21))),
     ("16 convoluted filters of size $1 \\times 1 \\times 32$", Number(Fraction(16))),
