@@ -33,8 +33,11 @@ class StudentOut(Schema):
     id: str
     name: str
     email: str | None
-    created: bool = Field(description="False when the student was already on the roster (updated, no new token).")
-    token: str | None = Field(description="The API token, shown this once; null for a student already on the roster.")
+    created: bool = Field(description="True for a new account; false for a known one (its name and email updated).")
+    token: str | None = Field(
+        description="The API token, shown this once: for a new account, and for a dropped student brought back "
+        "(dropping revoked their tokens); null for a student already on the roster, who keeps theirs."
+    )
 
 
 class RosterOut(Schema):
