@@ -16,7 +16,7 @@ from api import errors
 from api.assignments.router import router as assignments_router
 from api.bank import Bank
 from api.config import Settings
-from api.db import make_engine, make_sessionmaker, writer
+from api.db import autocommit, make_engine, make_sessionmaker, writer
 from api.deps import database_slots
 from api.limits import BodySizeLimit
 from api.reports.router import router as reports_router
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.state.settings = settings
     app.state.engine = engine
     app.state.write_engine = writer(engine)
+    app.state.autocommit_engine = autocommit(engine)
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.bank = bank or Bank(check_every=BANK_CHECK_SECONDS)
     errors.install(app)

@@ -25,8 +25,12 @@ from api.config import Settings
 
 #: Execution option asking SQLite to take the write lock when the transaction begins.
 SQLITE_WRITE = "grader_sqlite_write"
+#: Execution option asking SQLite to run each statement in a transaction of its own (no BEGIN).
+SQLITE_AUTOCOMMIT = "grader_sqlite_autocommit"
 #: Attribute of an endpoint whose SQLite session only reads (see :func:`reads_only`).
 READS_ONLY = "grader_reads_only"
+#: Attribute of an endpoint whose one write is a single self-contained statement (see :func:`writes_once`).
+WRITES_ONCE = "grader_writes_once"
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 Found = TypeVar("Found")
 BUSY_TIMEOUT_MS = 30_000
@@ -87,6 +91,8 @@ def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         options = connection.get_execution_options()
+        if options.get(SQLITE_AUTOCOMMIT, False):
+            return  # the sqlite3 module, with isolation_level None, then commits each statement
         connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(SQLITE_WRITE, False) else "BEGIN")
 
 
@@ -94,6 +100,17 @@ def writer(engine: Engine) -> Engine:
     """``engine`` for a request that may write: on SQLite its transactions take the write lock as
     they begin (the same pool, with an execution option the ``begin`` listener reads)."""
     return engine.execution_options(**{SQLITE_WRITE: True}) if engine.dialect.name == "sqlite" else engine
+
+
+def autocommit(engine: Engine) -> Engine:
+    """``engine`` committing every statement by itself, for a request that reads only or whose one
+    write is a single self-contained statement: a transaction would add nothing but ``BEGIN`` and
+    ``COMMIT``, two round trips to PostgreSQL. The same pool, with an execution option. (On SQLite an
+    option of our own: SQLAlchemy's ``AUTOCOMMIT`` level would, when the connection goes back to the
+    pool, hand transaction control back to the sqlite3 module.)"""
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(**{SQLITE_AUTOCOMMIT: True})
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def first_read(session: Session, read: Callable[[], Found]) -> Found:
@@ -122,6 +139,13 @@ def reads_only(endpoint: Endpoint) -> Endpoint:
     """Mark an endpoint that only reads although its method may write (a POST that computes):
     its SQLite session does not take the write lock."""
     setattr(endpoint, READS_ONLY, True)
+    return endpoint
+
+
+def writes_once(endpoint: Endpoint) -> Endpoint:
+    """Mark an endpoint whose only write is one self-contained statement (storing a submission):
+    its session runs on :func:`autocommit`, like a read's."""
+    setattr(endpoint, WRITES_ONCE, True)
     return endpoint
 
 

@@ -4,22 +4,25 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
-from typing import Annotated, TypeVar
+from dataclasses import fields
+from typing import Annotated, TypeVar, cast
 
 import anyio
 from anyio.lowlevel import RunVar
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine, Table, bindparam, select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.assignments.service import Terms
+from api.assignments.service import AssignmentRow, Terms
 from api.bank import Bank
 from api.config import DB_CONCURRENCY
-from api.db import READS_ONLY, first_read
+from api.db import READS_ONLY, WRITES_ONCE, first_read
 from api.errors import Forbidden, NotAuthenticated, NotFound
-from api.models import Assignment, Role, Submission
+from api.models import ApiToken, Assignment, Role, Submission, User
 from api.users.service import Caller, authenticate
+from api.users.tokens import hash_token
 from problems.sets import ProblemSet
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -47,19 +50,35 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
     ``async`` although sessions are sync: making a session does no I/O, so it happens in the event
     loop; the first statement (the caller's token, :func:`get_current_user`) begins the transaction
-    in the threadpool, and the commit or rollback with the closing is one more hop at the end."""
+    in the threadpool, and the commit or rollback with the closing is one more hop at the end. A
+    session without a transaction (:func:`_engine_for`) has nothing to commit, and giving its
+    connection back to the pool sends nothing to the database: it is closed in the loop."""
     async with database_slots():
-        state = request.app.state
-        reads_only = getattr(request.scope.get("endpoint"), READS_ONLY, False)
-        writes = request.method not in READ_ONLY_METHODS and not reads_only
-        session: Session = state.sessionmaker(bind=state.write_engine if writes else state.engine)
+        bind = _engine_for(request)
+        session: Session = request.app.state.sessionmaker(bind=bind)
         try:
             yield session
         except BaseException:
             with anyio.CancelScope(shield=True):
                 await run_in_threadpool(_rollback_and_close, session)
             raise
-        await run_in_threadpool(_commit_and_close, session)
+        if bind is request.app.state.autocommit_engine:
+            session.close()
+        else:
+            await run_in_threadpool(_commit_and_close, session)
+
+
+def _engine_for(request: Request) -> Engine:
+    """A transaction that takes SQLite's write lock as it begins for a request that may write; none
+    (each statement commits by itself) for one that reads only, or whose one write is a single
+    statement: for those a transaction would add two round trips and isolate nothing that READ
+    COMMITTED, the service's level, does not already give each statement."""
+    state, endpoint = request.app.state, request.scope.get("endpoint")
+    if getattr(endpoint, WRITES_ONCE, False):
+        return state.autocommit_engine
+    if request.method in READ_ONLY_METHODS or getattr(endpoint, READS_ONLY, False):
+        return state.autocommit_engine
+    return state.write_engine
 
 
 def _commit_and_close(session: Session) -> None:
@@ -119,14 +138,47 @@ def require_role(user: Caller, role: Role) -> Caller:
     return user
 
 
-def get_current_user(session: SessionDep, credentials: Credentials) -> Caller:
+def get_current_user(request: Request, session: SessionDep, credentials: Credentials) -> Caller:
     """The caller (401 without a valid token): the first statement of every API request, so the
-    one read that :func:`api.db.first_read` retries on a new connection."""
+    one read that :func:`api.db.first_read` retries on a new connection. On a path about an
+    assignment the same query reads the assignment (:func:`load_assignment` takes it from there)."""
     token = token_of(credentials)
-    caller = first_read(session, lambda: authenticate(session, token=token))
+    wanted = request.path_params.get("assignment_id")
+    if wanted is None or not may_exist(wanted):
+        caller = first_read(session, lambda: authenticate(session, token=token))
+    else:
+        found = first_read(session, lambda: _caller_and_assignment(session, token, wanted))
+        caller, request.state.assignment = (None, None) if found is None else found
     if caller is None:
         raise NotAuthenticated(INVALID_TOKEN)
     return caller
+
+
+_USERS, _TOKENS, _ASSIGNMENTS = (cast(Table, m.__table__) for m in (User, ApiToken, Assignment))
+#: The caller by token hash and the assignment by id, in one statement built once (Core columns
+#: run on the connection: an ORM query cost more than its round trip, ``bench/service.py``).
+_CALLER_AND_ASSIGNMENT = (
+    select(_USERS.c.id, _USERS.c.role, *(c.label(f"a_{c.name}") for c in _ASSIGNMENTS.c))
+    .select_from(
+        _TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id).outerjoin(
+            _ASSIGNMENTS, _ASSIGNMENTS.c.id == bindparam("assignment_id")
+        )
+    )
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"), _USERS.c.on_roster.is_(True))
+)
+_ASSIGNMENT_COLUMNS = tuple(field.name for field in fields(AssignmentRow))
+
+
+def _caller_and_assignment(
+    session: Session, token: str, assignment_id: str
+) -> tuple[Caller, AssignmentRow | None] | None:
+    parameters = {"token_hash": hash_token(token), "assignment_id": assignment_id}
+    row = session.connection().execute(_CALLER_AND_ASSIGNMENT, parameters).first()
+    if row is None:
+        return None
+    values = row._mapping
+    assignment = None if values["a_id"] is None else AssignmentRow(**{c: values[f"a_{c}"] for c in _ASSIGNMENT_COLUMNS})
+    return Caller(row.id, row.role), assignment
 
 
 CurrentUser = Annotated[Caller, Depends(get_current_user)]
@@ -175,9 +227,13 @@ async def get_student_id(student_id: str) -> str:
 StudentIdPath = Annotated[str, Depends(get_student_id)]
 
 
-def load_assignment(assignment_id: str, session: SessionDep, _user: CurrentUser) -> Assignment:
-    """Every signed-in account may see every assignment (one course per service)."""
-    return get_or_404(session, Assignment, assignment_id, what="assignment")
+async def load_assignment(assignment_id: str, request: Request, _user: CurrentUser) -> AssignmentRow:
+    """Every signed-in account may see every assignment (one course per service). Read with the
+    caller (:func:`get_current_user`), so this does no I/O."""
+    assignment: AssignmentRow | None = getattr(request.state, "assignment", None)
+    if assignment is None:
+        raise NotFound(f"No assignment {assignment_id!r}.")
+    return assignment
 
 
 def load_submission(submission_id: Annotated[int, Path()], session: SessionDep, user: CurrentUser) -> Submission:
@@ -187,7 +243,7 @@ def load_submission(submission_id: Annotated[int, Path()], session: SessionDep, 
     return submission
 
 
-AssignmentDep = Annotated[Assignment, Depends(load_assignment)]
+AssignmentDep = Annotated[AssignmentRow, Depends(load_assignment)]
 SubmissionDep = Annotated[Submission, Depends(load_submission)]
 
 

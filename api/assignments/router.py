@@ -8,9 +8,10 @@ from fastapi import APIRouter, Query
 
 from api.assignments import service
 from api.assignments.schemas import AssignmentCreate, AssignmentDetail, AssignmentOut, ProblemSetOut
+from api.assignments.service import Terms
 from api.deps import AssignmentDep, BankDep, CurrentUser, InstructorUser, SessionDep, get_or_404, problem_set_of
 from api.errors import Forbidden
-from api.models import Assignment, Role, User
+from api.models import Role, User
 from api.responses import errors
 from api.users.service import Caller
 from problems.sets import ProblemSet
@@ -39,9 +40,7 @@ def list_problem_sets(_instructor: InstructorUser, bank: BankDep) -> list[Proble
     ]
 
 
-def _out(
-    assignment: Assignment, bank: dict[str, ProblemSet], attempts: int | None = None, *, staff: bool
-) -> AssignmentOut:
+def _out(assignment: Terms, bank: dict[str, ProblemSet], attempts: int | None = None, *, staff: bool) -> AssignmentOut:
     """``staff`` see the variant secret (to reproduce a student's variant offline); students do not."""
     found = bank.get(assignment.problem_set)
     return AssignmentOut(
@@ -112,7 +111,7 @@ def list_assignments(user: CurrentUser, session: SessionDep, bank: BankDep) -> l
 
 
 def _detail(
-    assignment: Assignment, bank: dict[str, ProblemSet], user: Caller, student: str | None, attempts: int | None
+    assignment: Terms, bank: dict[str, ProblemSet], user: Caller, student: str | None, attempts: int | None
 ) -> AssignmentDetail:
     problem_set = problem_set_of(assignment, bank)
     variant = service.variant_of(problem_set, assignment, student)

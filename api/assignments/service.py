@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -62,12 +63,15 @@ def create_assignment(
 
 
 class Terms(Protocol):
-    """What grading, storing and releasing depend on (an :class:`Assignment` row has these)."""
+    """An assignment as the endpoints read it: an :class:`Assignment` row has these, and so has the
+    :class:`AssignmentRow` read with the caller (:func:`api.deps.get_current_user`)."""
 
     @property
     def id(self) -> str: ...
     @property
     def problem_set(self) -> str: ...
+    @property
+    def title(self) -> str: ...
     @property
     def due_at(self) -> datetime | None: ...
     @property
@@ -75,7 +79,28 @@ class Terms(Protocol):
     @property
     def release_answers(self) -> str: ...
     @property
+    def grade_policy(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
     def variant_secret(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentRow:
+    """An assignment's columns as plain values: read by every request about an assignment, where
+    an ORM object cost more to build than the query that found it (``bench/service.py``)."""
+
+    id: str
+    problem_set: str
+    title: str
+    due_at: datetime | None
+    max_attempts: int | None
+    release_answers: str
+    grade_policy: str
+    created_by: str | None
+    created_at: datetime
+    variant_secret: str | None
 
 
 def is_late(assignment: Terms, at: datetime) -> bool:

@@ -6,9 +6,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.assignments.service import max_score
+from api.assignments.service import Terms, max_score
 from api.deps import AssignmentDep, BankDep, InstructorUser, SessionDep
-from api.models import Assignment
 from api.reports import service
 from api.reports.schemas import Gradebook, Stats
 from api.responses import errors
@@ -17,7 +16,7 @@ from problems.sets import ProblemSet
 router = APIRouter(tags=["reports"])
 
 
-def _keys(assignment: Assignment, bank: dict[str, ProblemSet]) -> list[str]:
+def _keys(assignment: Terms, bank: dict[str, ProblemSet]) -> list[str]:
     found = bank.get(assignment.problem_set)
     return found.answer_keys() if found else []
 

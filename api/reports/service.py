@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.models import Assignment, GradePolicy, Role, Submission, User
+from api.assignments.service import Terms
+from api.models import GradePolicy, Role, Submission, User
 from api.submissions.service import list_submissions
 
 #: Spreadsheets run a cell that starts with one of these as a formula; such text gets a leading '.
@@ -35,7 +36,7 @@ def _by_student(submissions: list[Submission]) -> dict[str, list[Submission]]:
     return grouped
 
 
-def gradebook(session: Session, *, assignment: Assignment, keys: list[str]) -> dict[str, Any]:
+def gradebook(session: Session, *, assignment: Terms, keys: list[str]) -> dict[str, Any]:
     """Every student on the roster, with or without submissions (dropped students are not)."""
     students = list(
         session.scalars(select(User).where(User.role == Role.STUDENT, User.on_roster.is_(True)).order_by(User.id))
@@ -113,7 +114,7 @@ def gradebook_canvas(book: dict[str, Any], *, title: str, points: float) -> str:
     return out.getvalue()
 
 
-def statistics(session: Session, *, assignment: Assignment, keys: list[str], counted: bool = False) -> dict[str, Any]:
+def statistics(session: Session, *, assignment: Terms, keys: list[str], counted: bool = False) -> dict[str, Any]:
     """Per key, over every stored submission (all attempts), or with ``counted`` over the attempt
     the gradebook counts for each student (so a student who submits often weighs no more): how many
     answered it, the mean score, the share fully correct, the commonest wrong answers (as read) and

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 
 from api.assignments.service import Terms, answers_released, reference_answers
-from api.db import reads_only
+from api.db import reads_only, writes_once
 from api.deps import (
     MAX_ROW_ID,
     AssignmentDep,
@@ -91,6 +91,7 @@ def to_out(
         201: {"headers": {"Idempotent-Replayed": REPLAYED}},
     },
 )
+@writes_once
 def submit(
     body: SubmissionIn,
     student: StudentUser,

@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from api.assignments.service import Terms, is_late, variant_of
 from api.errors import Conflict, Unprocessable
-from api.models import Assignment, EarlierGrade, Submission
+from api.models import EarlierGrade, Submission
 from grader.engine import grade_submission, is_blank, preview_submission
 from grader.results import PreviewedPart
 from problems.sets import ProblemSet
@@ -273,7 +273,7 @@ def _refusal(
 
 
 def list_submissions(
-    session: Session, *, assignment: Assignment, student: str | None = None, limit: int | None = None, offset: int = 0
+    session: Session, *, assignment: Terms, student: str | None = None, limit: int | None = None, offset: int = 0
 ) -> list[Submission]:
     """By student, then attempt: an order that is unique, so pages (``limit``, ``offset``) neither
     repeat nor skip a submission."""
@@ -290,7 +290,7 @@ def list_submissions(
     return list(session.scalars(query))
 
 
-def regrade(session: Session, *, problem_set: ProblemSet, assignment: Assignment) -> tuple[int, int]:
+def regrade(session: Session, *, problem_set: ProblemSet, assignment: Terms) -> tuple[int, int]:
     """Every stored submission against the current set; returns (submissions, changed)."""
     now = datetime.now(UTC)
     total = changed = 0

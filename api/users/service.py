@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -81,15 +82,17 @@ def _locked(session: Session, user_id: str, role: Role | None) -> User:
 
 def authenticate(session: Session, *, token: str) -> Caller | None:
     """The owner of ``token`` if it is on the roster (a dropped student's tokens no longer work)."""
-    row = session.execute(_CALLER, {"token_hash": hash_token(token)}).first()
+    row = session.connection().execute(_CALLER, {"token_hash": hash_token(token)}).first()
     return None if row is None else Caller(row.id, row.role)
 
 
 #: Built once: building and caching-key a statement per request cost more than running it.
+#: (Core columns, run on the connection: no ORM compile state or result processing.)
+_USERS, _TOKENS = cast(Table, User.__table__), cast(Table, ApiToken.__table__)
 _CALLER = (
-    select(User.id, User.role)
-    .join(ApiToken)
-    .where(ApiToken.token_hash == bindparam("token_hash"), User.on_roster.is_(True))
+    select(_USERS.c.id, _USERS.c.role)
+    .select_from(_TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id))
+    .where(_TOKENS.c.token_hash == bindparam("token_hash"), _USERS.c.on_roster.is_(True))
 )
 
 
