@@ -118,6 +118,9 @@ class Pad(LayerBase):
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
         c, h, w = _spatial(shape, "padding")
         (top, bottom), (left, right) = self.paddings()
+        for n, before, after in ((h, top, bottom), (w, left, right)):
+            if n + min(before, 0) + min(after, 0) < 0:
+                raise LayerError(f"cropping {-min(before, 0) - min(after, 0)} of {n} pixels: more than there are")
         out = (c, h + top + bottom, w + left + right)
         if min(out[1:]) < 1:
             raise LayerError(f"cropping {shape_text(shape)} by {self.padding} leaves no pixel")
