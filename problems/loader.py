@@ -4,6 +4,7 @@ file, the problem and the field."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,6 +74,10 @@ def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = Fals
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
+#: A check across fields (a model validator) names the field at the start of its message.
+_NAMED = re.compile(r"^Value error, ([A-Za-z0-9_.]+): (.*)$", re.DOTALL)
+
+
 def _field(error: ValidationError, tag: str | None = None) -> tuple[str, str]:
     """The first error's field path (without the union tag pydantic puts in front) and message."""
     first = error.errors()[0]
@@ -81,7 +86,13 @@ def _field(error: ValidationError, tag: str | None = None) -> tuple[str, str]:
         loc = loc[1:]
     if first["type"] == "union_tag_invalid":
         loc = ["type"]
-    return ".".join(str(p) for p in loc), first["msg"]
+    message = first["msg"]
+    named = _NAMED.match(message)
+    if named and first["type"] == "value_error":
+        loc, message = [*loc, named.group(1)], named.group(2)
+    elif first["type"] == "value_error":
+        message = message.removeprefix("Value error, ")
+    return ".".join(str(p) for p in loc), message
 
 
 def load_set(path: Path) -> ProblemSet:

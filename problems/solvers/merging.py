@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
-from problems.solvers.layers import LayerBase, LayerError, Shape, shape_text
+from problems.solvers.layers import LayerBase, LayerError, Shape
 
 
 class MergeLayer(LayerBase):
@@ -27,7 +27,7 @@ class Add(MergeLayer):
 
     def merge_shape(self, shapes: list[Shape]) -> Shape:
         if len(set(shapes)) != 1:
-            raise LayerError(f"a sum needs inputs of one shape, got {_listed(shapes)}")
+            raise LayerError("a sum needs inputs of one shape")
         return shapes[0]
 
 
@@ -43,9 +43,5 @@ class Concat(MergeLayer):
 
     def merge_shape(self, shapes: list[Shape]) -> Shape:
         if len({len(s) for s in shapes}) != 1 or len({s[1:] for s in shapes}) != 1:
-            raise LayerError(f"a concatenation needs inputs of one spatial size, got {_listed(shapes)}")
+            raise LayerError("a concatenation needs inputs of one spatial size (or flat inputs only)")
         return (sum(s[0] for s in shapes), *shapes[0][1:])
-
-
-def _listed(shapes: list[Shape]) -> str:
-    return ", ".join(shape_text(s) for s in shapes)

@@ -136,8 +136,10 @@ def _record(node: Node, input_shape: Shape, records: list[LayerRecord], assume: 
             params, macs = layer.params(shapes[0], assume), layer.macs(shapes[0], assume)
     except (LayerError, ValueError) as error:
         label = f"{layer.kind} {node.name}" if node.name else layer.kind
-        taken = " and ".join(shape_text(s) for s in shapes)
-        raise LayerError(f"{node.where} ({label}) on input {taken}: {error}") from None
+        if isinstance(layer, MergeLayer) and layer.sources is not None:
+            taken = " and ".join(f"{n} ({shape_text(s)})" for n, s in zip(layer.sources, shapes, strict=True))
+            raise LayerError(f"{node.where}.from ({label}) of {taken}: {error}") from None
+        raise LayerError(f"{node.where} ({label}) on input {shape_text(shapes[0])}: {error}") from None
     fields = [_input_field(assume) if i == INPUT else records[i].field for i in node.inputs]
     field = _grow(layer, fields, shapes[0], out, assume)
     return LayerRecord(

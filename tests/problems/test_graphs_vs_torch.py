@@ -387,7 +387,7 @@ def test_merges_that_do_not_fit_are_refused_with_the_field_named(chunk: int) -> 
                 continue
             chosen = [str(n) for n in rng.permutation(list(apart.values()))[:2]]
             spec = {"kind": kind, "name": "bad", "from": chosen}
-            with pytest.raises(LayerError, match=rf"^layers\.{len(graph.specs)} \({kind} bad\) on input .*: a "):
+            with pytest.raises(LayerError, match=rf"^layers\.{len(graph.specs)}\.from \({kind} bad\) of .*: a "):
                 graph.solve([*graph.specs, spec])
 
 
