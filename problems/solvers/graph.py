@@ -149,6 +149,8 @@ class Plan:
     #: The output of every block, repeat and instance, by qualified name (``INPUT`` when empty).
     outputs: dict[str, int]
     output: int
+    #: Instances of every repeat, by qualified name.
+    repeats: dict[str, int]
 
 
 def plan(steps: list[Step], counts: dict[str, int]) -> Plan:
@@ -157,7 +159,7 @@ def plan(steps: list[Step], counts: dict[str, int]) -> Plan:
     earlier output in reach and a name used twice, naming the field."""
     planner = _Planner(counts)
     output = planner.scope(steps, ("",), INPUT, (), None, "layers")
-    return Plan(tuple(planner.nodes), planner.outputs, output)
+    return Plan(tuple(planner.nodes), planner.outputs, output, planner.repeats)
 
 
 @dataclass
@@ -165,6 +167,7 @@ class _Planner:
     counts: dict[str, int]
     nodes: list[Node] = field(default_factory=list)
     outputs: dict[str, int] = field(default_factory=dict)
+    repeats: dict[str, int] = field(default_factory=dict)
     #: Every named output so far (layers, blocks, repeats, instances): qualified name → node.
     known: dict[str, int] = field(default_factory=dict)
     taken: set[str] = field(default_factory=set)
@@ -205,6 +208,7 @@ class _Planner:
         count = self.counts.get(name, step.times)
         if count is None:
             raise LayerError(f"{here}: repeat {name!r} needs 'times' or 'until'")
+        self.repeats[name] = count
         if step.layer is not None and step.layer.name:
             self.reused.add(prefixes[-1] + step.layer.name)
         previous = start

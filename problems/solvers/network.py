@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from problems.solvers.assumptions import CORRECT, Assumptions
-from problems.solvers.graph import INPUT, Block, Layer, Node, Plan, Repeat, Step, plan
+from problems.solvers.graph import INPUT, Layer, Node, Plan, Repeat, Step, plan
 from problems.solvers.layers import LayerBase, LayerError, Shape, pair, shape_text
 from problems.solvers.merging import MergeLayer
 from problems.solvers.receptive import AxisField, IrregularField, ReceptiveField
@@ -87,30 +87,7 @@ def run(
         if index in replaced:  # a student's shape: what follows from it, with no field
             record = replace(record, shape=replaced[index], field=None)
         records.append(record)
-    return NetworkRun(input_shape, tuple(records), _repeat_counts(steps, layout), layout.outputs, layout.output)
-
-
-def _repeat_counts(steps: list[Step], layout: Plan) -> dict[str, int]:
-    """Instances of every repeat, nested ones by qualified name."""
-    found: dict[str, int] = {}
-
-    def walk(steps: list[Step], prefix: str) -> None:
-        for step in steps:
-            if isinstance(step, Repeat):
-                name = prefix + step.name
-                count = 0
-                while f"{name}.{count}" in layout.outputs:
-                    count += 1
-                found[name] = count
-                if step.layers is not None:
-                    for i in range(count):
-                        body = step.first if i == 0 and step.first is not None else step.layers
-                        walk(body, f"{name}.{i}.")
-            elif isinstance(step, Block):
-                walk(step.layers, f"{prefix}{step.name}.")
-
-    walk(steps, "")
-    return found
+    return NetworkRun(input_shape, tuple(records), layout.repeats, layout.outputs, layout.output)
 
 
 def _replaced(layout: Plan, given: dict[str, Shape]) -> dict[int, Shape]:

@@ -375,6 +375,7 @@ def test_graph_shapes_params_and_macs_match_torch(chunk: int) -> None:
 
 
 # Sums and concatenations of maps that do not fit, in 200 random graphs: refused, the step named.
+@pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize("chunk", range(4))
 def test_merges_that_do_not_fit_are_refused_with_the_field_named(chunk: int) -> None:
     for index in range(chunk * 50, (chunk + 1) * 50):
