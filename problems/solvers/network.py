@@ -125,7 +125,7 @@ def _record(node: Node, input_shape: Shape, records: list[LayerRecord], assume: 
 
 
 def _input_field(assume: Assumptions) -> Field:
-    if assume.field_growth == "local_stride":
+    if assume.field_growth != "jump":  # a mistaken growth: the textbook recurrence, grown wrong
         return ReceptiveField(), ReceptiveField()
     return AxisField(), AxisField()
 
@@ -137,8 +137,8 @@ def _grow(layer: LayerBase, fields: list[Field | None], shape: Shape, out: Shape
         return None
     known = [f for f in fields if f is not None]
     try:
-        if assume.field_growth == "local_stride":
-            return _grow_local(layer, known)
+        if assume.field_growth != "jump":
+            return _grow_mistaken(layer, known, assume)
         exact = [f for f in known if isinstance(f[0], AxisField) and isinstance(f[1], AxisField)]
         if isinstance(layer, MergeLayer):
             h, w = exact[0]
@@ -153,20 +153,23 @@ def _grow(layer: LayerBase, fields: list[Field | None], shape: Shape, out: Shape
         return None
 
 
-def _grow_local(layer: LayerBase, fields: list[Field]) -> Field | None:
-    """The mistaken recurrence: each window grows the field by the previous layer's stride."""
-    local = [f for f in fields if isinstance(f[0], ReceptiveField) and isinstance(f[1], ReceptiveField)]
+def _grow_mistaken(layer: LayerBase, fields: list[Field], assume: Assumptions) -> Field | None:
+    """The textbook recurrence grown the mistaken way (``assume.field_growth``: by the previous
+    layer's stride alone); a merge keeps the larger field. No recurrence exists past a layer that
+    is no sliding window (upsampling, adaptive pooling, a strided transposed convolution)."""
+    textbook = [f for f in fields if isinstance(f[0], ReceptiveField) and isinstance(f[1], ReceptiveField)]
     if isinstance(layer, MergeLayer):
-        h = max((f[0] for f in local), key=lambda r: (r.size, r.jump))
-        w = max((f[1] for f in local), key=lambda r: (r.size, r.jump))
+        h = max((f[0] for f in textbook), key=lambda r: (r.size, r.jump))
+        w = max((f[1] for f in textbook), key=lambda r: (r.size, r.jump))
         return h, w
     window = layer.window()
     if window is None:
         # a layer that moves no pixel keeps the field; any other (upsampling, ...) has no recurrence
         return fields[0] if type(layer).taps is LayerBase.taps else None
     k, s, p, d = (pair(v) for v in window)
-    h, w = local[0]
-    return h.through(k[0], s[0], p[0], d[0], local=True), w.through(k[1], s[1], p[1], d[1], local=True)
+    h, w = textbook[0]
+    local = assume.field_growth == "local_stride"
+    return h.through(k[0], s[0], p[0], d[0], local=local), w.through(k[1], s[1], p[1], d[1], local=local)
 
 
 def _solve_repeat(input_shape: Shape, steps: list[Step], block: Repeat, known: dict[str, int]) -> int:
