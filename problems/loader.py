@@ -4,9 +4,10 @@ file, the problem and the field."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -50,7 +51,13 @@ class _SetFile(BaseModel):
     problems: list[dict[str, Any]] = Field(min_length=1)
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+if TYPE_CHECKING:
+    _SafeLoader = yaml.SafeLoader
+else:  # libyaml's parser when PyYAML was built with it: several times faster on the larger set files
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SafeLoader):
     """YAML that refuses a key given twice in one mapping instead of keeping the last."""
 
 
@@ -67,6 +74,10 @@ def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = Fals
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
+#: A check across fields (a model validator) names the field at the start of its message.
+_NAMED = re.compile(r"^Value error, ([A-Za-z0-9_.]+): (.*)$", re.DOTALL)
+
+
 def _field(error: ValidationError, tag: str | None = None) -> tuple[str, str]:
     """The first error's field path (without the union tag pydantic puts in front) and message."""
     first = error.errors()[0]
@@ -75,7 +86,13 @@ def _field(error: ValidationError, tag: str | None = None) -> tuple[str, str]:
         loc = loc[1:]
     if first["type"] == "union_tag_invalid":
         loc = ["type"]
-    return ".".join(str(p) for p in loc), first["msg"]
+    message = first["msg"]
+    named = _NAMED.match(message)
+    if named and first["type"] == "value_error":
+        loc, message = [*loc, named.group(1)], named.group(2)
+    elif first["type"] == "value_error":
+        message = message.removeprefix("Value error, ")
+    return ".".join(str(p) for p in loc), message
 
 
 def load_set(path: Path) -> ProblemSet:

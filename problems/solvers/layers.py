@@ -1,5 +1,5 @@
 """Layer specifications: what a layer does to a shape, how many parameters and MACs it has,
-and how it grows the receptive field.
+and which input pixels it reads (for receptive fields).
 
 Shapes are ``(C, H, W)`` inside the solvers (PyTorch's order, batch dropped) or ``(F,)``
 after flattening; the layout a student writes in is the grading engine's business.
@@ -7,33 +7,71 @@ after flattening; the layout a student writes in is the grading engine's busines
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from problems.solvers import counts, sizes
 from problems.solvers.assumptions import CORRECT, Assumptions
-from problems.solvers.receptive import ReceptiveField
+from problems.solvers.receptive import Taps
 
 Shape = tuple[int, ...]
 IntPair = int | tuple[int, int]
+#: Padding of one axis: both sides alike, or (before, after).
+Side = int | tuple[int, int]
+#: A convolution's padding: ``p``, ``[ph, pw]``, ``[[top, bottom], [left, right]]`` (either axis may be
+#: a single number), ``same`` (keep the size at stride 1) or ``valid`` (none).
+Padding = int | tuple[Side, Side] | Literal["same", "valid"]
 
 
 def pair(value: IntPair) -> tuple[int, int]:
     return (value, value) if isinstance(value, int) else value
 
 
+def sides(value: Side) -> tuple[int, int]:
+    """(before, after) of one axis."""
+    return (value, value) if isinstance(value, int) else value
+
+
+def shape_text(shape: Shape) -> str:
+    return "×".join(map(str, shape))
+
+
 class LayerError(ValueError):
     """A layer that cannot be applied to the shape it receives."""
 
 
-class _Layer(BaseModel):
+class LayerBase(BaseModel):
+    """What every layer has: an optional name (its output's name), a group to be counted in, and
+    the earlier outputs it takes (``from``: a name or a list of names; by default the output of
+    the step before it)."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str | None = None
-    group: str | None = None
+    name: str | None = Field(default=None, min_length=1)
+    group: str | None = Field(default=None, min_length=1)
+    sources: tuple[str, ...] | None = Field(default=None, alias="from", min_length=1)
     #: Whether the layer counts in "number of layers" questions (it has weights).
     weighted: ClassVar[bool] = False
+    #: How many inputs the layer takes: one, or two and more (a merge).
+    merges: ClassVar[bool] = False
+
+    @field_validator("sources", mode="before")
+    @classmethod
+    def _one_name_or_a_list(cls, value: Any) -> Any:
+        return (value,) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _arity(self) -> Self:
+        if self.merges and (self.sources is None or len(self.sources) < 2):
+            raise ValueError(f"'{self.kind_name}' takes two or more earlier outputs: from: [a, b]")
+        if not self.merges and self.sources is not None and len(self.sources) != 1:
+            raise ValueError(f"'{self.kind_name}' takes one input, not {list(self.sources)}")
+        return self
+
+    @property
+    def kind_name(self) -> str:
+        return str(getattr(self, "kind", type(self).__name__))
 
     # Every method takes the assumptions it computes under: correct unless a mistake is modelled.
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
@@ -46,8 +84,18 @@ class _Layer(BaseModel):
         return 0
 
     def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair] | None:
-        """(kernel, stride, padding, dilation) for receptive fields; None leaves the field as is."""
+        """(kernel, stride, padding before, dilation) of a sliding window, for the textbook field
+        recurrence; None for a layer that is no sliding window."""
         return None
+
+    def taps(self, shape: Shape, out: Shape) -> tuple[Taps, Taps] | None:
+        """The input pixels each output pixel reads, per axis (height, width), for exact receptive
+        fields; None for a layer that keeps every pixel where it is."""
+        window = self.window()
+        if window is None:
+            return None
+        k, s, p, d = (pair(v) for v in window)
+        return Taps.window(k[0], s[0], p[0], d[0]), Taps.window(k[1], s[1], p[1], d[1])
 
 
 def _bias(declared: bool, assume: Assumptions) -> bool:
@@ -68,14 +116,16 @@ def _spatial(shape: Shape, layer: str) -> tuple[int, int, int]:
     return shape
 
 
-class Conv(_Layer):
-    """``nn.Conv2d``; ``groups: depthwise`` means one group per input channel."""
+class Conv(LayerBase):
+    """``nn.Conv2d``; ``groups: depthwise`` means one group per input channel. Padding on one side
+    only (``[[0, 1], [0, 1]]``) is ``nn.ZeroPad2d((left, right, top, bottom))`` before the
+    convolution."""
 
     kind: Literal["conv"] = "conv"
     out_channels: int = Field(gt=0)
     kernel: IntPair
     stride: IntPair = 1
-    padding: IntPair | Literal["same"] = 0
+    padding: Padding = 0
     dilation: IntPair = 1
     groups: int | Literal["depthwise"] = 1
     bias: bool = True
@@ -91,9 +141,12 @@ class Conv(_Layer):
                 raise LayerError("'same' padding needs stride 1")
             (kh, kw), (dh, dw) = pair(self.kernel), pair(self.dilation)
             rows, cols = sizes.same_padding(kh, dh), sizes.same_padding(kw, dw)
+        elif self.padding == "valid":
+            rows, cols = (0, 0), (0, 0)
+        elif isinstance(self.padding, int):
+            rows = cols = (self.padding, self.padding)
         else:
-            ph, pw = pair(self.padding)
-            rows, cols = (ph, ph), (pw, pw)
+            rows, cols = sides(self.padding[0]), sides(self.padding[1])
         return _padded(*rows, assume), _padded(*cols, assume)
 
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
@@ -131,7 +184,7 @@ class Conv(_Layer):
         return self.kernel, self.stride, (top, left), self.dilation
 
 
-class ConvTranspose(_Layer):
+class ConvTranspose(LayerBase):
     """``nn.ConvTranspose2d``."""
 
     kind: Literal["conv_transpose"] = "conv_transpose"
@@ -186,19 +239,25 @@ class ConvTranspose(_Layer):
 
     def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair] | None:
         """At stride 1, the convolution with padding ``d·(k−1) − p`` (the same taps); with a
-        stride the field grows by fractions of an input pixel: ``grow_field`` gives none."""
+        stride no sliding window reads what it reads (see ``taps``)."""
+        if pair(self.stride) != (1, 1):
+            return None
         (kh, kw), (dh, dw), (ph, pw) = pair(self.kernel), pair(self.dilation), pair(self.padding)
         return self.kernel, self.stride, (dh * (kh - 1) - ph, dw * (kw - 1) - pw), self.dilation
 
+    def taps(self, shape: Shape, out: Shape) -> tuple[Taps, Taps]:
+        k, s, p, d = (pair(v) for v in (self.kernel, self.stride, self.padding, self.dilation))
+        return Taps.transposed(k[0], s[0], p[0], d[0]), Taps.transposed(k[1], s[1], p[1], d[1])
 
-class Separable(_Layer):
+
+class Separable(LayerBase):
     """Depthwise ``K×K`` convolution (carrying stride and padding) then pointwise ``1×1``."""
 
     kind: Literal["separable"] = "separable"
     out_channels: int = Field(gt=0)
     kernel: int
     stride: int = 1
-    padding: int | Literal["same"] = 0
+    padding: int | Literal["same", "valid"] = 0
     bias: bool = False
     weighted: ClassVar[bool] = True
 
@@ -246,7 +305,7 @@ class PoolWindow(BaseModel):
         return pair(self.dilation) != (1, 1)
 
 
-class Pool(PoolWindow, _Layer):
+class Pool(PoolWindow, LayerBase):
     """``nn.MaxPool2d`` / ``nn.AvgPool2d`` (and min pooling) in a network."""
 
     kind: Literal["pool"] = "pool"
@@ -274,17 +333,17 @@ class Pool(PoolWindow, _Layer):
         return self.kernel, self.stride if self.stride is not None else self.kernel, self.padding, self.dilation
 
 
-class Activation(_Layer):
+class Activation(LayerBase):
     kind: Literal["activation"] = "activation"
     function: str = "relu"
 
 
-class Dropout(_Layer):
+class Dropout(LayerBase):
     kind: Literal["dropout"] = "dropout"
     p: float = Field(default=0.5, ge=0, le=1)
 
 
-class BatchNorm(_Layer):
+class BatchNorm(LayerBase):
     """``nn.BatchNorm2d``/``1d``: a learnable scale and shift per channel (running stats are buffers);
     ``affine: false`` has none, as when a question leaves batch norm out of its counts."""
 
@@ -296,7 +355,7 @@ class BatchNorm(_Layer):
         return counts.batchnorm_params(shape[0], affine)
 
 
-class Flatten(_Layer):
+class Flatten(LayerBase):
     kind: Literal["flatten"] = "flatten"
 
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
@@ -306,7 +365,7 @@ class Flatten(_Layer):
         return (total,)
 
 
-class Linear(_Layer):
+class Linear(LayerBase):
     """``nn.Linear``; ``out_ratio`` sizes the layer relative to its input ("half the input")."""
 
     kind: Literal["linear"] = "linear"
@@ -345,21 +404,3 @@ class Linear(_Layer):
     def macs(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
         n_in = self._n_in(shape)
         return counts.linear_macs(n_in, self.width(n_in))
-
-
-Layer = Annotated[
-    Conv | ConvTranspose | Separable | Pool | Activation | Dropout | BatchNorm | Flatten | Linear,
-    Field(discriminator="kind"),
-]
-
-
-def grow_field(field: ReceptiveField, layer: _Layer, assume: Assumptions = CORRECT) -> ReceptiveField | None:
-    """The receptive field after ``layer`` (square windows; the height axis is used); None after
-    an upsampling layer (a transposed convolution with a stride), where no integer field exists."""
-    window = layer.window()
-    if window is None:
-        return field
-    k, s, p, d = (pair(v)[0] for v in window)
-    if isinstance(layer, ConvTranspose) and s != 1:
-        return None
-    return field.through(k, s, p, d, assume.field_growth)

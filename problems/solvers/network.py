@@ -1,43 +1,23 @@
-"""A chain of layers run on shapes: per-layer output shape, parameters, MACs and receptive
-field, with blocks repeated a fixed number of times or "until the map is N×N".
+"""A network's plan run on shapes: per layer instance its output shape, parameters, MACs and
+receptive field, with blocks repeated a fixed number of times or "until the map is N×N".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
-from pydantic import BaseModel, ConfigDict, Field
+from dataclasses import dataclass, replace
 
 from problems.solvers.assumptions import CORRECT, Assumptions
-from problems.solvers.layers import Layer, LayerError, Shape, grow_field
-from problems.solvers.receptive import ReceptiveField
+from problems.solvers.graph import INPUT, Layer, Node, Plan, Repeat, Step, plan
+from problems.solvers.layers import LayerBase, LayerError, Shape, pair, shape_text
+from problems.solvers.merging import MergeLayer
+from problems.solvers.receptive import AxisField, IrregularField, ReceptiveField
 
 #: Upper bound when solving "repeat until": far past any network in a course.
 MAX_REPEATS = 10_000
 
-
-class Until(BaseModel):
-    """Repeat until the spatial side equals ``size``, measured after this block or at the end."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    size: int = Field(gt=0)
-    at: Literal["self", "end"] = "self"
-
-
-class Repeat(BaseModel):
-    """``layer`` stacked ``times`` times, or as many times as ``until`` needs."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    kind: Literal["repeat"] = "repeat"
-    name: str
-    layer: Layer
-    times: int | None = Field(default=None, ge=0)
-    until: Until | None = None
-    group: str | None = None
-
-
-Step = Layer | Repeat
+#: The receptive field along (height, width): exact (``AxisField``), or under the mistake of
+#: growing it by the local stride (``ReceptiveField``).
+Field = tuple[AxisField, AxisField] | tuple[ReceptiveField, ReceptiveField]
 
 
 @dataclass(frozen=True)
@@ -46,45 +26,52 @@ class LayerRecord:
 
     name: str | None
     group: str | None
-    block: str | None
+    scopes: tuple[str, ...]
     weighted: bool
     layer: Layer
-    input_shape: Shape
+    input_shapes: tuple[Shape, ...]
     shape: Shape
     params: int
     macs: int
-    field: ReceptiveField | None
+    field: Field | None
+    where: str
+
+    @property
+    def input_shape(self) -> Shape:
+        return self.input_shapes[0]
 
 
 @dataclass(frozen=True)
 class NetworkRun:
     input_shape: Shape
     records: tuple[LayerRecord, ...]
+    #: Instances of every repeat, by qualified name.
     repeats: dict[str, int]
+    #: The node index of every block's, repeat's and instance's output (``INPUT``: the input).
+    outputs: dict[str, int]
+    output: int = INPUT
+
+    def shape_at(self, index: int) -> Shape:
+        return self.input_shape if index == INPUT else self.records[index].shape
+
+    def field_at(self, index: int, assume: Assumptions = CORRECT) -> Field | None:
+        return _input_field(assume) if index == INPUT else self.records[index].field
 
     @property
     def output_shape(self) -> Shape:
-        return self.records[-1].shape if self.records else self.input_shape
-
-
-def expand(steps: list[Step], counts: dict[str, int]) -> list[tuple[Layer, str | None, str | None]]:
-    """Flatten repeats into (layer, group, block) instances; a layer takes its block's group
-    when it has none of its own."""
-    flat: list[tuple[Layer, str | None, str | None]] = []
-    for step in steps:
-        if isinstance(step, Repeat):
-            group = step.layer.group or step.group
-            flat.extend((step.layer, group, step.name) for _ in range(counts[step.name]))
-        else:
-            flat.append((step, step.group, None))
-    return flat
+        return self.shape_at(self.output)
 
 
 def run(
-    input_shape: Shape, steps: list[Step], counts: dict[str, int] | None = None, assume: Assumptions = CORRECT
+    input_shape: Shape,
+    steps: list[Step],
+    counts: dict[str, int] | None = None,
+    assume: Assumptions = CORRECT,
+    given: dict[str, Shape] | None = None,
 ) -> NetworkRun:
-    """Run the chain; repeat counts come from ``counts``, ``times``, or are solved from ``until``
-    (always under the correct assumptions: a mistake changes the layers, not the architecture)."""
+    """Run the network; repeat counts come from ``counts``, ``times``, or are solved from ``until``
+    (always under the correct assumptions: a mistake changes the layers, not the architecture).
+    ``given`` replaces the output shape of the named layers or blocks (a student's own values)."""
     counts = dict(counts or {})
     for step in steps:
         if isinstance(step, Repeat) and step.name not in counts:
@@ -92,23 +79,97 @@ def run(
                 counts[step.name] = step.times
             elif step.until is not None:
                 counts[step.name] = _solve_repeat(input_shape, steps, step, counts)
-            else:
-                raise LayerError(f"repeat {step.name!r} needs 'times' or 'until'")
+    layout = plan(steps, counts)
+    replaced = _replaced(layout, given or {})
     records: list[LayerRecord] = []
-    shape = input_shape
-    field: ReceptiveField | None = ReceptiveField()
-    for index, (layer, group, block) in enumerate(expand(steps, counts), start=1):
-        try:
-            out = layer.output_shape(shape, assume)
-            params, macs = layer.params(shape, assume), layer.macs(shape, assume)
-        except (LayerError, ValueError) as error:
-            label = layer.name or f"layer {index}"
-            raise LayerError(f"{label} ({layer.kind}) on input {'×'.join(map(str, shape))}: {error}") from None
-        if field is not None:
-            field = None if len(out) != 3 else grow_field(field, layer, assume)
-        records.append(LayerRecord(layer.name, group, block, layer.weighted, layer, shape, out, params, macs, field))
-        shape = out
-    return NetworkRun(input_shape, tuple(records), counts)
+    for index, node in enumerate(layout.nodes):
+        record = _record(node, input_shape, records, assume)
+        if index in replaced:  # a student's shape: what follows from it, with no field
+            record = replace(record, shape=replaced[index], field=None)
+        records.append(record)
+    return NetworkRun(input_shape, tuple(records), layout.repeats, layout.outputs, layout.output)
+
+
+def _replaced(layout: Plan, given: dict[str, Shape]) -> dict[int, Shape]:
+    """Node index → the shape given for its name (a layer's, or a block's output)."""
+    found: dict[int, Shape] = {}
+    for index, node in enumerate(layout.nodes):
+        if node.name in given:
+            found[index] = given[node.name]
+    for name, index in layout.outputs.items():
+        if name in given and index != INPUT:
+            found[index] = given[name]
+    return found
+
+
+def _record(node: Node, input_shape: Shape, records: list[LayerRecord], assume: Assumptions) -> LayerRecord:
+    layer = node.layer
+    shapes = [input_shape if i == INPUT else records[i].shape for i in node.inputs]
+    try:
+        if isinstance(layer, MergeLayer):
+            out, params, macs = layer.merge_shape(shapes), 0, 0
+        else:
+            out = layer.output_shape(shapes[0], assume)
+            params, macs = layer.params(shapes[0], assume), layer.macs(shapes[0], assume)
+    except (LayerError, ValueError) as error:
+        label = f"{layer.kind} {node.name}" if node.name else layer.kind
+        if isinstance(layer, MergeLayer) and layer.sources is not None:
+            taken = " and ".join(f"{n} ({shape_text(s)})" for n, s in zip(layer.sources, shapes, strict=True))
+            raise LayerError(f"{node.where}.from ({label}) of {taken}: {error}") from None
+        raise LayerError(f"{node.where} ({label}) on input {shape_text(shapes[0])}: {error}") from None
+    fields = [_input_field(assume) if i == INPUT else records[i].field for i in node.inputs]
+    field = _grow(layer, fields, shapes[0], out, assume)
+    return LayerRecord(
+        node.name, node.group, node.scopes, layer.weighted, layer, tuple(shapes), out, params, macs, field, node.where
+    )
+
+
+def _input_field(assume: Assumptions) -> Field:
+    if assume.field_growth != "jump":  # a mistaken growth: the textbook recurrence, grown wrong
+        return ReceptiveField(), ReceptiveField()
+    return AxisField(), AxisField()
+
+
+def _grow(layer: LayerBase, fields: list[Field | None], shape: Shape, out: Shape, assume: Assumptions) -> Field | None:
+    """The receptive field after ``layer``; None where it has none (a flat output, or a field
+    that is not one pattern for every pixel)."""
+    if len(out) != 3 or any(f is None for f in fields):
+        return None
+    known = [f for f in fields if f is not None]
+    try:
+        if assume.field_growth != "jump":
+            return _grow_mistaken(layer, known, assume)
+        exact = [f for f in known if isinstance(f[0], AxisField) and isinstance(f[1], AxisField)]
+        if isinstance(layer, MergeLayer):
+            h, w = exact[0]
+            for other_h, other_w in exact[1:]:
+                h, w = h.union(other_h), w.union(other_w)
+            return h, w
+        taps = layer.taps(shape, out)
+        if taps is None:
+            return fields[0]
+        return exact[0][0].through(taps[0]), exact[0][1].through(taps[1])
+    except IrregularField:
+        return None
+
+
+def _grow_mistaken(layer: LayerBase, fields: list[Field], assume: Assumptions) -> Field | None:
+    """The textbook recurrence grown the mistaken way (``assume.field_growth``: by the previous
+    layer's stride alone); a merge keeps the larger field. No recurrence exists past a layer that
+    is no sliding window (upsampling, adaptive pooling, a strided transposed convolution)."""
+    textbook = [f for f in fields if isinstance(f[0], ReceptiveField) and isinstance(f[1], ReceptiveField)]
+    if isinstance(layer, MergeLayer):
+        h = max((f[0] for f in textbook), key=lambda r: (r.size, r.jump))
+        w = max((f[1] for f in textbook), key=lambda r: (r.size, r.jump))
+        return h, w
+    window = layer.window()
+    if window is None:
+        # a layer that moves no pixel keeps the field; any other (upsampling, ...) has no recurrence
+        return fields[0] if type(layer).taps is LayerBase.taps else None
+    k, s, p, d = (pair(v) for v in window)
+    h, w = textbook[0]
+    growth = assume.field_growth
+    return h.through(k[0], s[0], p[0], d[0], growth), w.through(k[1], s[1], p[1], d[1], growth)
 
 
 def _solve_repeat(input_shape: Shape, steps: list[Step], block: Repeat, known: dict[str, int]) -> int:

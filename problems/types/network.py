@@ -1,5 +1,6 @@
-"""A network as a chain of layers: shapes, parameters, MACs and receptive fields per layer,
-per named group of layers and in total."""
+"""A network as a graph of layers (a chain is the graph where each layer takes the previous
+output): shapes, parameters, MACs and receptive fields per layer, per named block or group of
+layers and in total."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from fractions import Fraction
 from itertools import pairwise
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, JsonValue, model_validator
 
 from problems.kinds import AnswerKind, Layout
 from problems.solvers.assumptions import MISTAKEN
+from problems.solvers.graph import Block, Repeat, Step, plan
 from problems.solvers.layers import BatchNorm, Conv, LayerError, Pool, Separable, pair
-from problems.solvers.network import LayerRecord, NetworkRun, Repeat, Step, expand, run
+from problems.solvers.network import Field as ReceptiveFields
+from problems.solvers.network import LayerRecord, NetworkRun, run
+from problems.types import templates
 from problems.types.base import ProblemSpec, Quantity
 
 INTEGER = AnswerKind.INTEGER
@@ -21,32 +25,54 @@ INTEGER = AnswerKind.INTEGER
 class NetworkProblem(ProblemSpec):
     """``input`` is written in ``input_layout`` (H×W×C by default, like the coursework).
 
-    Quantities (``NAME`` a layer, repeat block or group name; a repeated layer's own name
-    gives one instance, its block's name all of them):
+    ``layers`` are steps: layers, ``block`` (named steps), ``repeat`` (a layer or a block stacked
+    ``times`` times or ``until`` the map is N×N); a step reads the previous output unless it
+    says ``from`` (see ``problems.solvers.graph``). ``blocks`` holds reusable steps with
+    ``$placeholders`` (see ``problems.types.templates``).
+
+    Quantities (``NAME`` a layer, a block, a repeat, an instance ``REPEAT.i``, or a group; inside a
+    block, names are qualified: ``layer1.0.conv1``; a layer repeated alone keeps its own name,
+    which gives its last instance):
     ``shape.NAME``, ``shapes`` (after every layer), ``output``; ``params.NAME``, ``macs.NAME``,
     ``flops.NAME`` (2×MACs), ``params.total``, ``macs.total``, ``flops.total``; ``layers.NAME``
     and ``layers.total`` (layers with weights); ``count.REPEAT``; ``filters.NAME``;
-    ``rf.NAME``/``jump.NAME`` (receptive field and cumulative stride); for separable layers
-    ``params_standard.NAME``, ``macs_standard.NAME``, ``params_reduction.NAME`` and
-    ``macs_reduction.NAME`` (percent saved against the standard convolution).
+    ``rf.NAME``/``jump.NAME`` (receptive field and cumulative stride, in input pixels: a number
+    when both axes agree, else H×W; per axis ``rf_h``, ``rf_w``, ``jump_h``, ``jump_w``; see
+    ``problems.solvers.receptive``); for separable layers ``params_standard.NAME``,
+    ``macs_standard.NAME``, ``params_reduction.NAME`` and ``macs_reduction.NAME`` (percent saved
+    against the standard convolution).
     """
 
     type: Literal["network"] = "network"
     input: list[int] = Field(min_length=1, max_length=3)
     input_layout: Layout = Layout.HWC
+    blocks: dict[str, list[JsonValue]] = Field(default_factory=dict)
     layers: list[Step] = Field(min_length=1)
     #: Refuse configurations whose sliding windows do not tile the input exactly.
     require_exact: bool = False
 
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_blocks(cls, data: Any) -> Any:
+        return templates.expand(data)
+
     @model_validator(mode="after")
-    def _names_unique(self) -> NetworkProblem:
-        names = [s.name for s in self.layers if s.name] + [
-            s.layer.name for s in self.layers if isinstance(s, Repeat) and s.layer.name
-        ]
-        groups = {s.group for s in self.layers if s.group}
-        clash = {n for n in names if names.count(n) > 1} | (set(names) & groups)
-        if clash:
-            raise ValueError(f"layer and group names must be unique: {sorted(clash)}")
+    def _well_formed(self) -> NetworkProblem:
+        """Names unique, every ``from`` in reach, ``until`` only at the top (checked on the plan
+        with one instance per ``until``), groups named apart from layers and blocks."""
+        for index, step in enumerate(self.layers):
+            for where, nested in _nested(step, f"layers.{index}"):
+                if isinstance(nested, Repeat) and nested.until is not None and where.count(".") > 1:
+                    raise ValueError(f"{where}.until: only a repeat at the top level can repeat until a size")
+        counts = {s.name: 1 for s in self.layers if isinstance(s, Repeat) and s.until is not None}
+        try:
+            layout = plan(self.layers, counts)
+        except LayerError as error:
+            raise ValueError(str(error)) from None
+        names = {n.name for n in layout.nodes if n.name} | set(layout.outputs)
+        groups = {n.group for n in layout.nodes if n.group}
+        if names & groups:
+            raise ValueError(f"layer and group names must be unique: {sorted(names & groups)}")
         return self
 
     def input_chw(self) -> tuple[int, ...]:
@@ -90,19 +116,14 @@ class NetworkProblem(ProblemSpec):
         return found
 
     def follow(self, quantity: str, given: dict[str, Any]) -> Quantity | None:
-        """Re-run the layers after a named layer from the student's shape for it."""
-        shapes = {name[len("shape.") :]: value for name, value in given.items() if name.startswith("shape.")}
+        """Re-run the network from the student's shapes for named layers or blocks: what follows
+        from them is computed from theirs, the rest as it is."""
+        shapes = {name[len("shape.") :]: tuple(value) for name, value in given.items() if name.startswith("shape.")}
         if not shapes:
             return None
-        layers = [layer for layer, _, _ in expand(self.layers, self.network().repeats)]
-        # the last layer the student gave a shape for: the rest runs from there
-        given_at = [(i, n) for i, layer in enumerate(layers) if (n := layer.name) is not None and n in shapes]
-        if not given_at:
-            return None
-        start, name = given_at[-1]
         try:
-            rest = run(tuple(shapes[name]), list(layers[start + 1 :]))
-        except (LayerError, ValueError):
+            rest = run(self.input_chw(), self.layers, self.network().repeats, given=shapes)
+        except (LayerError, ValueError, TypeError):
             return None
         return self._quantities(rest).get(quantity)
 
@@ -111,9 +132,9 @@ class NetworkProblem(ProblemSpec):
             "shapes": Quantity(AnswerKind.SHAPE_LIST, [r.shape for r in result.records]),
             "output": Quantity(AnswerKind.SHAPE, result.output_shape),
         }
-        totals: dict[str, list[int]] = {}
+        totals: dict[str, list[int]] = {label: [0, 0, 0] for label in result.outputs}
         for record in result.records:
-            for label in (record.block, record.group, "total"):
+            for label in (*record.scopes, record.group, "total"):
                 if label:
                     sums = totals.setdefault(label, [0, 0, 0])
                     sums[0] += record.params
@@ -121,33 +142,44 @@ class NetworkProblem(ProblemSpec):
                     sums[2] += int(record.weighted)
             if record.name:
                 found.update(_layer_quantities(record))
+        for name, index in result.outputs.items():
+            found[f"shape.{name}"] = Quantity(AnswerKind.SHAPE, result.shape_at(index))
+            found.update(_field_quantities(name, result.field_at(index)))
         for label, (params, macs, layers) in totals.items():
             found[f"params.{label}"] = Quantity(INTEGER, params)
             found[f"macs.{label}"] = Quantity(INTEGER, macs)
             found[f"flops.{label}"] = Quantity(INTEGER, 2 * macs)
             found[f"layers.{label}"] = Quantity(INTEGER, layers)
-        for step in self.layers:
-            if isinstance(step, Repeat):
-                found[f"count.{step.name}"] = Quantity(INTEGER, result.repeats[step.name])
+        for name, count in result.repeats.items():
+            found[f"count.{name}"] = Quantity(INTEGER, count)
         return found
 
     def describe(self) -> str:
         lines = [f"Input {'×'.join(map(str, self.input))} ({'×'.join(self.input_layout.value)})."]
-        lines += [f"{i}. {_step_text(step)}" for i, step in enumerate(self.layers, start=1)]
+        lines += _steps_text(self.layers, "")
         return "\n".join(lines)
+
+
+def _nested(step: Step, where: str) -> list[tuple[str, Step]]:
+    """The step and every step inside it, with their field paths."""
+    found: list[tuple[str, Step]] = [(where, step)]
+    for part in ("layers", "first"):
+        inner = getattr(step, part, None) if isinstance(step, Block | Repeat) else None
+        for index, nested in enumerate(inner or []):
+            found += _nested(nested, f"{where}.{part}.{index}")
+    return found
 
 
 def _layer_quantities(record: LayerRecord) -> dict[str, Quantity]:
     name, found = record.name, {}
+    assert name is not None  # only named layers are asked about
     found[f"shape.{name}"] = Quantity(AnswerKind.SHAPE, record.shape)
     found[f"params.{name}"] = Quantity(INTEGER, record.params)
     found[f"macs.{name}"] = Quantity(INTEGER, record.macs)
     found[f"flops.{name}"] = Quantity(INTEGER, 2 * record.macs)
     if hasattr(record.layer, "out_channels"):
         found[f"filters.{name}"] = Quantity(INTEGER, record.layer.out_channels)
-    if record.field is not None:
-        found[f"rf.{name}"] = Quantity(INTEGER, record.field.size)
-        found[f"jump.{name}"] = Quantity(INTEGER, record.field.jump)
+    found.update(_field_quantities(name, record.field))
     if isinstance(record.layer, Separable):
         standard = record.layer.standard()
         std_params, std_macs = standard.params(record.input_shape), standard.macs(record.input_shape)
@@ -168,6 +200,28 @@ def _biased_before_batchnorm(steps: list[Step]) -> list[Step] | None:
     return biased if biased != steps else None
 
 
+def _field_quantities(name: str, field: ReceptiveFields | None) -> dict[str, Quantity]:
+    """``rf``/``jump`` (a number when both axes agree, else H×W) and per axis ``rf_h``, ``rf_w``,
+    ``jump_h``, ``jump_w``; a jump that is a fraction of a pixel (after upsampling) is a real."""
+    if field is None:
+        return {}
+    h, w = field
+    found: dict[str, Quantity] = {}
+    for label, (along_h, along_w) in (("rf", (h.size, w.size)), ("jump", (h.jump, w.jump))):
+        values = {"h": Fraction(along_h), "w": Fraction(along_w)}
+        for axis, value in values.items():
+            found[f"{label}_{axis}.{name}"] = _number(value)
+        if along_h == along_w:
+            found[f"{label}.{name}"] = _number(values["h"])
+        elif all(v.denominator == 1 for v in values.values()):
+            found[f"{label}.{name}"] = Quantity(AnswerKind.SHAPE, (int(along_h), int(along_w)))
+    return found
+
+
+def _number(value: Fraction) -> Quantity:
+    return Quantity(INTEGER, int(value)) if value.denominator == 1 else Quantity(AnswerKind.REAL, value)
+
+
 def _saved(new: int, old: int) -> Fraction:
     """Relative reduction in percent: ``100·(1 − new/old)``."""
     return 100 * (1 - Fraction(new, old))
@@ -176,28 +230,61 @@ def _saved(new: int, old: int) -> Fraction:
 def _check_exact(layer: object, shape: tuple[int, ...]) -> None:
     if not isinstance(layer, Conv | Pool | Separable) or len(shape) != 3:
         return
-    k, s, p, d = (pair(v) for v in layer.window())
+    k, s, _, d = (pair(v) for v in layer.window())
+    if isinstance(layer, Conv):
+        padded = tuple(sum(side) for side in layer.paddings())
+    else:
+        p = pair(layer.window()[2])
+        padded = (2 * p[0], 2 * p[1])
     for axis, n in enumerate(shape[1:]):
-        if (n + 2 * p[axis] - d[axis] * (k[axis] - 1) - 1) % s[axis]:
+        if (n + padded[axis] - d[axis] * (k[axis] - 1) - 1) % s[axis]:
             raise LayerError(f"a {k[axis]}-wide window with stride {s[axis]} does not tile {n} pixels exactly")
 
 
+def _steps_text(steps: list[Step], number: str) -> list[str]:
+    lines = []
+    for i, step in enumerate(steps, start=1):
+        label = f"{number}{i}."
+        indent = "   " * label.count(".")
+        lines.append(f"{indent[3:]}{label} {_step_text(step)}")
+        if isinstance(step, Block):
+            lines += _steps_text(step.layers, label)
+        elif isinstance(step, Repeat) and step.layers is not None:
+            if step.first is not None:
+                lines.append(f"{indent}the first time:")
+                lines += _steps_text(step.first, f"{label}0.")
+                lines.append(f"{indent}then:")
+            lines += _steps_text(step.layers, label)
+    return lines
+
+
 def _step_text(step: Step) -> str:
+    source = f" from {', '.join(step.sources)}" if step.sources else ""
+    if isinstance(step, Block):
+        return f"block {step.name}{source}:"
     if isinstance(step, Repeat):
         how = (
             f"{step.times} times"
             if step.times is not None
             else (f"until the map is {step.until.size}×{step.until.size}" if step.until else "")
         )
-        return f"repeat: {_step_text(step.layer)}, {how}"
-    fields = step.model_dump(exclude={"kind", "name", "group"}, exclude_defaults=True)
+        if step.layer is not None:
+            return f"repeat{source}: {_step_text(step.layer)}, {how}"
+        return f"repeat {step.name}{source}, {how}:"
+    fields = step.model_dump(exclude={"kind", "name", "group", "sources"}, exclude_defaults=True)
     settings = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in fields.items())
     label = {
         "conv": "convolution",
         "conv_transpose": "transposed convolution",
         "separable": "depthwise separable convolution",
         "pool": "pooling",
+        "adaptive_pool": "adaptive pooling",
+        "global_pool": "global pooling",
+        "pad": "zero padding",
         "linear": "fully connected",
         "batchnorm": "batch norm",
+        "add": "sum",
+        "concat": "concatenation",
     }.get(step.kind, step.kind)
-    return f"{label} ({settings})" if settings else label
+    text = f"{label} ({settings})" if settings else label
+    return f"{text}{source}" + (f" → {step.name}" if step.name and step.kind in ("add", "concat") else "")

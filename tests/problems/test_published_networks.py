@@ -14,9 +14,11 @@ Published figures:
   53 layers with weights, 52 of them convolutions. YOLOv1 (2016): 7×7×30, 98 boxes on VOC;
   YOLOv2 (2017): 13×13×125, 845 boxes on VOC at 416×416.
 
-The torch models follow torchvision's ``alexnet`` and ``vgg16`` definitions (torchvision
-itself is not installed) and are built on the meta device: shapes and parameter counts
-without allocating 138 M weights; MACs come from forward hooks on that meta forward pass.
+The torch models follow torchvision's ``alexnet`` and ``vgg16`` definitions, written out as plain
+chains like the ones here (the built-in set ``classic-architectures`` is checked against
+torchvision's own models in ``test_classic_architectures.py``), and are built on the meta
+device: shapes and parameter counts without allocating 138 M weights; MACs come from forward
+hooks on that meta forward pass.
 """
 
 from __future__ import annotations
@@ -122,8 +124,8 @@ def run_torch(layers: list[nn.Module], input_chw: tuple[int, int, int]) -> list[
 
 
 def without_identity_pool(layers: list[nn.Module], measured: list[Any]) -> list[Any]:
-    """Drop the adaptive average pool, after checking it changes nothing at 224×224 (our chains
-    have no adaptive pooling; torchvision's resizes to 6×6 or 7×7, which the map already is)."""
+    """Drop the adaptive average pool, after checking it changes nothing at 224×224 (these chains
+    leave it out; torchvision's resizes to 6×6 or 7×7, which the map already is)."""
     index = next(i for i, m in enumerate(layers) if isinstance(m, nn.AdaptiveAvgPool2d))
     assert measured[index][0] == measured[index - 1][0]
     return measured[:index] + measured[index + 1 :]

@@ -1,0 +1,47 @@
+"""Layers that take two or more earlier outputs: an element-wise sum (a residual connection)
+and a concatenation along the channels (``torch.cat(..., dim=1)``). Neither has parameters or
+multiply-accumulates (a sum's additions are not MACs, as in the published counts)."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from problems.solvers.layers import LayerBase, LayerError, Shape
+
+
+class MergeLayer(LayerBase):
+    merges: ClassVar[bool] = True
+
+    def merge_shape(self, shapes: list[Shape]) -> Shape:
+        raise NotImplementedError
+
+
+class Add(MergeLayer):
+    """``a + b + ...``: every input has the same shape.
+
+    >>> Add(**{"from": ["a", "b"]}).merge_shape([(64, 56, 56), (64, 56, 56)])
+    (64, 56, 56)
+    """
+
+    kind: Literal["add"] = "add"
+
+    def merge_shape(self, shapes: list[Shape]) -> Shape:
+        if len(set(shapes)) != 1:
+            raise LayerError("a sum needs inputs of one shape")
+        return shapes[0]
+
+
+class Concat(MergeLayer):
+    """``torch.cat([a, b, ...], dim=1)``: channels add up; the spatial sizes must agree (flat
+    inputs: the features add up).
+
+    >>> Concat(**{"from": ["a", "b"]}).merge_shape([(64, 28, 28), (32, 28, 28)])
+    (96, 28, 28)
+    """
+
+    kind: Literal["concat"] = "concat"
+
+    def merge_shape(self, shapes: list[Shape]) -> Shape:
+        if len({len(s) for s in shapes}) != 1 or len({s[1:] for s in shapes}) != 1:
+            raise LayerError("a concatenation needs inputs of one spatial size (or flat inputs only)")
+        return (sum(s[0] for s in shapes), *shapes[0][1:])
