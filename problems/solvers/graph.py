@@ -30,7 +30,8 @@ from problems.solvers.layers import (
 from problems.solvers.merging import Add, Concat
 from problems.solvers.resampling import AdaptivePool, Pad, Upsample
 
-Layer = Annotated[
+#: Every kind of layer: one step of a network that is not a block or a repeat.
+LayerKinds = (
     Conv
     | ConvTranspose
     | Separable
@@ -44,9 +45,9 @@ Layer = Annotated[
     | Flatten
     | Linear
     | Add
-    | Concat,
-    Field(discriminator="kind"),
-]
+    | Concat
+)
+Layer = Annotated[LayerKinds, Field(discriminator="kind")]
 
 #: The node index that stands for the network's input.
 INPUT = -1
@@ -105,25 +106,7 @@ class Repeat(_Named):
         return self
 
 
-Step = Annotated[
-    Conv
-    | ConvTranspose
-    | Separable
-    | Pool
-    | AdaptivePool
-    | Upsample
-    | Pad
-    | Activation
-    | Dropout
-    | BatchNorm
-    | Flatten
-    | Linear
-    | Add
-    | Concat
-    | Block
-    | Repeat,
-    Field(discriminator="kind"),
-]
+Step = Annotated[LayerKinds | Block | Repeat, Field(discriminator="kind")]
 
 Block.model_rebuild()
 Repeat.model_rebuild()
