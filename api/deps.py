@@ -74,11 +74,8 @@ def _engine_for(request: Request) -> Engine:
     statement: for those a transaction would add two round trips and isolate nothing that READ
     COMMITTED, the service's level, does not already give each statement."""
     state, endpoint = request.app.state, request.scope.get("endpoint")
-    if getattr(endpoint, WRITES_ONCE, False):
-        return state.autocommit_engine
-    if request.method in READ_ONLY_METHODS or getattr(endpoint, READS_ONLY, False):
-        return state.autocommit_engine
-    return state.write_engine
+    reads = request.method in READ_ONLY_METHODS or getattr(endpoint, READS_ONLY, False)
+    return state.autocommit_engine if reads or getattr(endpoint, WRITES_ONCE, False) else state.write_engine
 
 
 def _commit_and_close(session: Session) -> None:

@@ -13,8 +13,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from problems.parts import Part
-from problems.sets import PLACEHOLDER, SPEC, Problem, ProblemSet, SolveError, lookup
-from problems.variants import Draw
+from problems.sets import PLACEHOLDER, SPEC, Problem, ProblemSet, SolveError
+from problems.variants import Draw, lookup
 
 BUILT_IN = Path(__file__).parent / "sets"
 #: Students whose variants are generated at load time to prove a randomized set always solves.

@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 from problems.kinds import JSON, AnswerKind, Layout
 from problems.parts import Operation, Part, Scalar
 from problems.types import AnyProblem, ProblemSpec, Quantity
-from problems.variants import MAX_DRAWS, Draw, draw_params, seeded
+from problems.variants import MAX_DRAWS, Draw, draw_params, lookup, seeded
 
 SPEC = TypeAdapter(AnyProblem)
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
@@ -242,18 +242,6 @@ def _present(part: Part, kind: AnswerKind, value: Any) -> tuple[AnswerKind, Any]
     if part.kind is AnswerKind.MATRIX and kind is AnswerKind.TENSOR and np.shape(value)[0] == 1:
         return part.kind, np.asarray(value)[0]
     raise SolveError(f"{part.key}: a {kind} quantity cannot be asked as {part.kind}")
-
-
-def lookup(data: JSON, path: str) -> JSON:
-    """The value at a dotted path in nested dicts and lists."""
-    for step in path.split("."):
-        if isinstance(data, list):
-            data = data[int(step)]
-        elif isinstance(data, dict):
-            data = data[step]
-        else:
-            raise TypeError(f"{path}: {step!r} is inside a {type(data).__name__}, not a list or a mapping")
-    return data
 
 
 def _format(value: JSON) -> str:

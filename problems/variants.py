@@ -98,17 +98,22 @@ def seeded(*labels: str) -> np.random.Generator:
     return np.random.default_rng(int.from_bytes(digest[:8], "big"))
 
 
+def lookup(data: JSON, path: str) -> JSON:
+    """The value at a dotted path in nested dicts and lists."""
+    for step in path.split("."):
+        if isinstance(data, list):
+            data = data[int(step)]
+        elif isinstance(data, dict):
+            data = data[step]
+        else:
+            raise TypeError(f"{path}: {step!r} is inside a {type(data).__name__}, not a list or a mapping")
+    return data
+
+
 def place(data: dict[str, JSON], path: str, value: JSON) -> None:
     """Set ``value`` at a dotted path (``layers.0.out_channels``) inside nested dicts and lists."""
     *parents, last = path.split(".")
-    target: JSON = data
-    for step in parents:
-        if isinstance(target, list):
-            target = target[int(step)]
-        elif isinstance(target, dict):
-            target = target[step]
-        else:
-            raise TypeError(f"{path}: {step!r} is inside a {type(target).__name__}, not a list or a mapping")
+    target = lookup(data, ".".join(parents)) if parents else data
     if isinstance(target, list):
         target[int(last)] = value
     elif isinstance(target, dict):
