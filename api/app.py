@@ -16,6 +16,7 @@ from api import errors
 from api.assignments.router import router as assignments_router
 from api.bank import Bank
 from api.config import Settings
+from api.courses.router import router as courses_router
 from api.db import autocommit, make_engine, make_sessionmaker, writer
 from api.deps import database_slots
 from api.limits import BodySizeLimit
@@ -23,7 +24,6 @@ from api.reports.router import router as reports_router
 from api.responses import RETRY_AFTER
 from api.schemas import HealthOut
 from api.submissions.router import router as submissions_router
-from api.users.router import router as users_router
 
 #: How often a worker looks for changed set files (see :mod:`api.bank`).
 BANK_CHECK_SECONDS = 1.0
@@ -34,8 +34,14 @@ Grades convolutional-network homework on arrival.
 Authenticate with `Authorization: Bearer TOKEN` (a token from `grader users create` or the
 roster import; tokens are shown once and stored only as hashes).
 
-Errors are JSON `{"detail": ...}`: 401 without a valid token, 403 for the wrong role or someone
-else's data, 404 for an unknown id, 409 past the attempt limit, 413 for an oversized body,
+One service holds many courses. Instructor accounts create courses and own them; the roster
+import enrols students, TAs and instructors with a role per course. Everything of a course is
+under `/api/v1/courses/{course_id}`, and a course the caller is not a member of answers 404, as
+if it did not exist.
+
+Errors are JSON `{"detail": ...}`: 401 without a valid token, 403 for the wrong role inside a
+course or someone else's data, 404 for an unknown id or a course the caller is not in, 409 past
+the attempt limit or for a taken id, 413 for an oversized body,
 422 for a body of the wrong shape or answers that cannot be read, 503 (with `Retry-After`)
 while the database does not answer. Each operation lists the statuses it can answer, with the
 schema of each body.
@@ -61,7 +67,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     errors.install(app)
 
     api = APIRouter(prefix="/api/v1")
-    for router in (users_router, assignments_router, submissions_router, reports_router):
+    for router in (courses_router, assignments_router, submissions_router, reports_router):
         api.include_router(router)
     app.include_router(api)
 

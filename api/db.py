@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -133,6 +134,23 @@ def is_unique_violation(error: IntegrityError) -> bool:
     opposed to a missing reference or a NULL."""
     code = getattr(error.orig, "sqlstate", None)  # psycopg
     return code == "23505" if code is not None else "UNIQUE constraint failed" in str(error.orig)
+
+
+def upsert(session: Session, model: type[Any], values: dict[str, Any], *, keys: tuple[str, ...]) -> None:
+    """``INSERT ... ON CONFLICT (keys) DO UPDATE``: the row of ``keys`` with ``values``, in one
+    statement whether it existed or not (no read-then-write race)."""
+    table = model.__table__
+    statement: postgresql.Insert | sqlite.Insert
+    match session.get_bind().dialect.name:
+        case "postgresql":
+            statement = postgresql.insert(table)
+        case "sqlite":
+            statement = sqlite.insert(table)
+        case other:
+            raise NotImplementedError(f"no INSERT ... ON CONFLICT for {other}")
+    statement = statement.values(values)
+    changed = {name: statement.excluded[name] for name in values if name not in keys}
+    session.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changed))
 
 
 def reads_only(endpoint: Endpoint) -> Endpoint:

@@ -1,7 +1,7 @@
-"""The demo course of ``grader serve --demo``: one instructor, three students, one assignment per
-built-in problem set. Loading it again creates nothing twice; it re-issues the demo accounts'
-tokens (tokens are stored only as hashes, so the old ones cannot be shown again) and puts a dropped
-demo student back on the roster."""
+"""The demo course of ``grader serve --demo``: course ``demo`` with one instructor (its owner), one
+TA, three students and one assignment per built-in problem set. Loading it again creates nothing
+twice; it re-issues the demo accounts' tokens (tokens are stored only as hashes, so the old ones
+cannot be shown again) and brings back a demo member dropped meanwhile."""
 
 from __future__ import annotations
 
@@ -11,25 +11,36 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from api.assignments.service import create_assignment
+from api.db import upsert
 from api.errors import Conflict
-from api.models import Assignment, GradePolicy, Release, Role, User
+from api.models import Assignment, Course, CourseRole, GradePolicy, Membership, Release, Role, User
 from api.users.service import issue_token, revoke_tokens
 from problems.sets import ProblemSet
 
+COURSE = ("demo", "Demo course: convolutional networks")
 INSTRUCTOR = ("demo-instructor", "Demo Instructor")
+TA = ("demo-ta", "Demo Assistant")
 STUDENTS = (("alice", "Alice Example"), ("bob", "Bob Example"), ("carol", "Carol Example"))
+#: (account, its account role, its role in the demo course)
+PEOPLE = [
+    (INSTRUCTOR, Role.INSTRUCTOR, CourseRole.OWNER),
+    (TA, Role.STUDENT, CourseRole.TA),
+    *((student, Role.STUDENT, CourseRole.STUDENT) for student in STUDENTS),
+]
 
 
 @dataclass(frozen=True)
 class DemoCourse:
+    course: str
     tokens: dict[str, str]
     assignments: list[str]
 
 
 def load_demo(session: Session, *, bank: dict[str, ProblemSet], now: datetime | None = None) -> DemoCourse:
     now = now or datetime.now(UTC)
+    course_id, title = COURSE
     tokens: dict[str, str] = {}
-    for (user_id, name), role in [(INSTRUCTOR, Role.INSTRUCTOR)] + [(s, Role.STUDENT) for s in STUDENTS]:
+    for (user_id, name), role, _ in PEOPLE:
         user = session.get(User, user_id)
         if user is not None and (user.role != role or user.email != f"{user_id}@example.edu"):
             raise Conflict(f"The account {user_id!r} exists and is not a demo account; --demo leaves it alone.")
@@ -37,14 +48,27 @@ def load_demo(session: Session, *, bank: dict[str, ProblemSet], now: datetime | 
             user = User(id=user_id, name=name, role=role.value, email=f"{user_id}@example.edu")
             session.add(user)
             session.flush()
-        user.on_roster = True  # a demo student dropped meanwhile is back
         revoke_tokens(session, user=user)
         tokens[user_id] = issue_token(session, user=user)
+    course = session.get(Course, course_id)
+    if course is None:
+        session.add(Course(id=course_id, title=title, created_by=INSTRUCTOR[0]))
+        session.flush()
+    elif course.created_by != INSTRUCTOR[0]:
+        raise Conflict(f"The course {course_id!r} exists and is not the demo course; --demo leaves it alone.")
+    for (user_id, _), _, course_role in PEOPLE:
+        upsert(
+            session,
+            Membership,
+            {"course_id": course_id, "user_id": user_id, "role": course_role.value},
+            keys=("course_id", "user_id"),
+        )
     for set_id, problem_set in bank.items():
-        if session.get(Assignment, set_id) is None:
+        if session.get(Assignment, (course_id, set_id)) is None:
             create_assignment(
                 session,
                 bank=bank,
+                course_id=course_id,
                 created_by=INSTRUCTOR[0],
                 assignment_id=set_id,
                 problem_set=set_id,
@@ -53,5 +77,6 @@ def load_demo(session: Session, *, bank: dict[str, ProblemSet], now: datetime | 
                 max_attempts=5,
                 release_answers=Release.AFTER_DUE.value,
                 grade_policy=GradePolicy.BEST.value,
+                late_penalty={"per_day": 10.0, "floor": 50.0},
             )
-    return DemoCourse(tokens, sorted(bank))
+    return DemoCourse(course_id, tokens, sorted(bank))

@@ -2,27 +2,26 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
-from dataclasses import fields
-from typing import Annotated, TypeVar, cast
+from typing import Annotated, TypeVar
 
 import anyio
 from anyio.lowlevel import RunVar
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Engine, Table, bindparam, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.assignments.service import AssignmentRow, Terms
+from api.access import Access, Member, member_of, read_access
+from api.assignments.service import AssignmentRow, Terms, with_extension
 from api.bank import Bank
 from api.config import DB_CONCURRENCY
 from api.db import READS_ONLY, WRITES_ONCE, first_read
 from api.errors import Forbidden, NotAuthenticated, NotFound
-from api.models import ApiToken, Assignment, Role, Submission, User
+from api.ids import may_exist
+from api.models import CourseRole, Role, Submission
 from api.users.service import Caller, authenticate
-from api.users.tokens import hash_token
 from problems.sets import ProblemSet
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -128,82 +127,73 @@ def token_of(credentials: HTTPAuthorizationCredentials | None) -> str:
 INVALID_TOKEN = "Invalid token."
 
 
-def require_role(user: Caller, role: Role) -> Caller:
-    """``user`` if it has ``role``; 403 otherwise."""
-    if user.role != role:
-        raise Forbidden(f"Only {role.value}s may do this.")
-    return user
-
-
 def get_current_user(request: Request, session: SessionDep, credentials: Credentials) -> Caller:
     """The caller (401 without a valid token): the first statement of every API request, so the
-    one read that :func:`api.db.first_read` retries on a new connection. On a path about an
-    assignment the same query reads the assignment (:func:`load_assignment` takes it from there)."""
+    one read that :func:`api.db.first_read` retries on a new connection. On a course's path the
+    same statement reads the caller's role in the course, and on an assignment's path the
+    assignment and the caller's extension (:func:`get_member`, :func:`load_assignment` take them
+    from ``request.state``)."""
     token = token_of(credentials)
-    wanted = request.path_params.get("assignment_id")
-    if wanted is None or not may_exist(wanted):
+    course = request.path_params.get("course_id")
+    if course is None:
         caller = first_read(session, lambda: authenticate(session, token=token))
     else:
-        found = first_read(session, lambda: _caller_and_assignment(session, token, wanted))
-        caller, request.state.assignment = (None, None) if found is None else found
+        wanted = request.path_params.get("assignment_id")
+        seen = first_read(session, lambda: read_access(session, token, course, wanted))
+        caller = None if seen is None else seen.caller
+        request.state.access = seen
     if caller is None:
         raise NotAuthenticated(INVALID_TOKEN)
     return caller
 
 
-_USERS, _TOKENS, _ASSIGNMENTS = (cast(Table, m.__table__) for m in (User, ApiToken, Assignment))
-#: The caller by token hash and the assignment by id, in one statement built once (Core columns
-#: run on the connection: an ORM query cost more than its round trip, ``bench/service.py``).
-_CALLER_AND_ASSIGNMENT = (
-    select(_USERS.c.id, _USERS.c.role, *(c.label(f"a_{c.name}") for c in _ASSIGNMENTS.c))
-    .select_from(
-        _TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id).outerjoin(
-            _ASSIGNMENTS, _ASSIGNMENTS.c.id == bindparam("assignment_id")
-        )
-    )
-    .where(_TOKENS.c.token_hash == bindparam("token_hash"), _USERS.c.on_roster.is_(True))
-)
-_ASSIGNMENT_COLUMNS = tuple(field.name for field in fields(AssignmentRow))
-
-
-def _caller_and_assignment(
-    session: Session, token: str, assignment_id: str
-) -> tuple[Caller, AssignmentRow | None] | None:
-    parameters = {"token_hash": hash_token(token), "assignment_id": assignment_id}
-    row = session.connection().execute(_CALLER_AND_ASSIGNMENT, parameters).first()
-    if row is None:
-        return None
-    values = row._mapping
-    assignment = None if values["a_id"] is None else AssignmentRow(**{c: values[f"a_{c}"] for c in _ASSIGNMENT_COLUMNS})
-    return Caller(row.id, row.role), assignment
-
-
 CurrentUser = Annotated[Caller, Depends(get_current_user)]
 
 
-async def get_instructor(user: CurrentUser) -> Caller:
-    return require_role(user, Role.INSTRUCTOR)
+async def get_member(course_id: Annotated[str, Path()], request: Request, _user: CurrentUser) -> Member:
+    """The caller as a member of the course in the path: 404, as if the course did not exist, for
+    anyone who is not a member (an admin is one of every course). Read with the caller."""
+    access: Access | None = request.state.access
+    assert access is not None  # (read by get_current_user, which raised otherwise)
+    if access.member is None:
+        raise NotFound(f"No course {course_id!r}.")
+    return access.member
 
 
-async def get_student(user: CurrentUser) -> Caller:
-    return require_role(user, Role.STUDENT)
+MemberDep = Annotated[Member, Depends(get_member)]
 
 
-InstructorUser = Annotated[Caller, Depends(get_instructor)]
-StudentUser = Annotated[Caller, Depends(get_student)]
+async def get_staff(member: MemberDep) -> Member:
+    if not member.is_staff:
+        raise Forbidden("Only the course's staff (instructors and TAs) may do this.")
+    return member
 
 
-ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
-#: Larger ids cannot exist (and would overflow the database's integer).
-MAX_ROW_ID = 2**31 - 1
+async def get_runner(member: MemberDep) -> Member:
+    if not member.runs:
+        raise Forbidden("Only the course's owner and instructors may do this.")
+    return member
+
+
+async def get_course_student(member: MemberDep) -> Member:
+    if member.role != CourseRole.STUDENT:
+        raise Forbidden("Only the course's students may do this.")
+    return member
+
+
+async def get_course_creator(user: CurrentUser) -> Caller:
+    if user.role not in (Role.INSTRUCTOR, Role.ADMIN):
+        raise Forbidden("Only instructor and admin accounts may create courses.")
+    return user
+
+
+StaffMember = Annotated[Member, Depends(get_staff)]
+RunnerMember = Annotated[Member, Depends(get_runner)]
+StudentMember = Annotated[Member, Depends(get_course_student)]
+CourseCreator = Annotated[Caller, Depends(get_course_creator)]
+
 
 Row = TypeVar("Row")
-
-
-def may_exist(key: str | int) -> bool:
-    """Whether a row could have this key: an id of the form ids take, a row number in range. Other
-    keys are looked up nowhere (a NUL byte or a 40-digit number is an error to PostgreSQL)."""
-    return ID_PATTERN.fullmatch(key) is not None if isinstance(key, str) else 1 <= key <= MAX_ROW_ID
 
 
 def get_or_404(session: Session, model: type[Row], key: str | int, *, what: str) -> Row:
@@ -224,23 +214,49 @@ async def get_student_id(student_id: str) -> str:
 StudentIdPath = Annotated[str, Depends(get_student_id)]
 
 
-async def load_assignment(assignment_id: str, request: Request, _user: CurrentUser) -> AssignmentRow:
-    """Every signed-in account may see every assignment (one course per service). Read with the
-    caller (:func:`get_current_user`), so this does no I/O."""
-    assignment: AssignmentRow | None = getattr(request.state, "assignment", None)
-    if assignment is None:
-        raise NotFound(f"No assignment {assignment_id!r}.")
-    return assignment
+async def get_member_id(member_id: str) -> str:
+    """A member id in the path, 404 if no account can have it."""
+    if not may_exist(member_id):
+        raise NotFound(f"No member {member_id!r}.")
+    return member_id
+
+
+MemberIdPath = Annotated[str, Depends(get_member_id)]
+
+
+async def load_assignment(assignment_id: str, request: Request, _member: MemberDep) -> AssignmentRow:
+    """The assignment in the path, of the caller's course (read with the caller, so no I/O here)."""
+    access: Access = request.state.access
+    if access.assignment is None:
+        raise NotFound(f"No assignment {assignment_id!r} in course {access.course!r}.")
+    return access.assignment
+
+
+AssignmentDep = Annotated[AssignmentRow, Depends(load_assignment)]
+
+
+async def student_terms(assignment: AssignmentDep, request: Request) -> Terms:
+    """The assignment as it applies to the calling student: their extension's due date and attempt
+    limit in place of the assignment's."""
+    access: Access = request.state.access
+    return with_extension(assignment, access.extension)
 
 
 def load_submission(submission_id: Annotated[int, Path()], session: SessionDep, user: CurrentUser) -> Submission:
+    """For its student, and for the staff of its course (403 for another member of the course; 404
+    for anyone else, who may not know the course exists)."""
     submission = get_or_404(session, Submission, submission_id, what="submission")
-    if user.role != Role.INSTRUCTOR and submission.student_id != user.id:
+    if submission.student_id == user.id:
+        return submission
+    member = member_of(session, user, submission.course_id)
+    if member is None:
+        raise NotFound(f"No submission {submission_id!r}.")
+    if not member.is_staff:
         raise Forbidden("This is another student's submission.")
     return submission
 
 
-AssignmentDep = Annotated[AssignmentRow, Depends(load_assignment)]
+StudentTermsDep = Annotated[Terms, Depends(student_terms)]
 SubmissionDep = Annotated[Submission, Depends(load_submission)]
 
 

@@ -1,5 +1,9 @@
 """The tables, as typed SQLAlchemy 2 models.
 
+Accounts are global (an account may be a student in one course and a TA in another); what they
+may do in a course is their :class:`Membership`'s role. Every row a course owns carries its
+``course_id``: assignments are keyed by (course, id), so two courses may both have a ``hw1``.
+
 One submission row is one atomic, auditable submission: the raw answers as sent, the graded
 parts, the problem-set version and variant they were graded against, time, attempt number and
 late flag. A regrade moves the earlier grade into :class:`EarlierGrade` before replacing it.
@@ -18,13 +22,13 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Integer,
     MetaData,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
-    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -69,7 +73,21 @@ class Base(DeclarativeBase):
 
 
 class Role(StrEnum):
+    """What an account may do outside any course: ``instructor`` accounts create courses, ``admin``
+    may do anything in every course."""
+
+    ADMIN = "admin"
     INSTRUCTOR = "instructor"
+    STUDENT = "student"
+
+
+class CourseRole(StrEnum):
+    """What a member may do in one course: ``owner`` and ``instructor`` run it, ``ta`` reads
+    everything and grants extensions, ``student`` sees their own work."""
+
+    OWNER = "owner"
+    INSTRUCTOR = "instructor"
+    TA = "ta"
     STUDENT = "student"
 
 
@@ -101,8 +119,6 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: False for a student dropped from the roster: no tokens, not in the gradebook, submissions kept.
-    on_roster: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
@@ -120,6 +136,27 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
+class Course(Base):
+    __tablename__ = "courses"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Membership(Base):
+    """An account's role in a course. Dropping a member deletes the row; their submissions stay."""
+
+    __tablename__ = "memberships"
+    __table_args__ = (CheckConstraint(f"role IN ({_values(CourseRole)})", name="role"),)
+
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Assignment(Base):
     __tablename__ = "assignments"
     __table_args__ = (
@@ -128,6 +165,7 @@ class Assignment(Base):
         CheckConstraint(f"grade_policy IN ({_values(GradePolicy)})", name="grade_policy"),
     )
 
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     problem_set: Mapped[str] = mapped_column(String(64))
     title: Mapped[str] = mapped_column(String(200))
@@ -140,26 +178,53 @@ class Assignment(Base):
     #: What students' variants are drawn with (``problems.variants.variant_key``), so that nobody
     #: can recompute them offline from a student id; NULL for assignments made before it existed.
     variant_secret: Mapped[str | None] = mapped_column(String(64))
+    #: ``{"per_day": P, "floor": F}`` (P% off per day late, never below F% of the score) or
+    #: ``{"factor": X}`` (a late submission earns X times its score); null: no penalty.
+    late_penalty: Mapped[dict[str, Any] | None]
+
+
+class Extension(Base):
+    """One student's own due date or attempt limit for an assignment (null: the assignment's)."""
+
+    __tablename__ = "extensions"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["course_id", "assignment_id"], ["assignments.course_id", "assignments.id"], ondelete="CASCADE"
+        ),
+        CheckConstraint("max_attempts IS NULL OR max_attempts >= 1", name="max_attempts_positive"),
+    )
+
+    course_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    assignment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    due_at: Mapped[datetime | None]
+    max_attempts: Mapped[int | None] = mapped_column(Integer)
+    granted_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Submission(Base):
     """One graded submission.
 
-    ``attempt`` is unique per (assignment, student): concurrent submissions cannot share a
+    ``attempt`` is unique per (course, assignment, student): concurrent submissions cannot share a
     number, which is what makes the attempt limit exact. ``idempotency_key`` is unique per
-    student, with ``request_hash`` (SHA-256 of assignment and answers) to tell a true retry from
-    a reused key.
+    student, with ``request_hash`` (SHA-256 of course, assignment and answers) to tell a true
+    retry from a reused key.
     """
 
     __tablename__ = "submissions"
     __table_args__ = (
-        UniqueConstraint("assignment_id", "student_id", "attempt"),
+        ForeignKeyConstraint(
+            ["course_id", "assignment_id"], ["assignments.course_id", "assignments.id"], ondelete="CASCADE"
+        ),
+        UniqueConstraint("course_id", "assignment_id", "student_id", "attempt"),
         UniqueConstraint("student_id", "idempotency_key"),
         CheckConstraint("attempt >= 1", name="attempt_positive"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    assignment_id: Mapped[str] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[str] = mapped_column(String(64))
+    assignment_id: Mapped[str] = mapped_column(String(64))
     student_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     attempt: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))

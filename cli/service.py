@@ -32,6 +32,7 @@ users_app = typer.Typer(help="Accounts of the service.", no_args_is_help=True)
 
 
 class RoleChoice(StrEnum):
+    admin = "admin"
     instructor = "instructor"
     student = "student"
 
@@ -95,7 +96,9 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
 @users_app.command("create")
 def users_create(
-    role: Annotated[RoleChoice, typer.Option("--role", help="instructor or student")],
+    role: Annotated[
+        RoleChoice, typer.Option("--role", help="admin (anything, anywhere), instructor (creates courses), student")
+    ],
     name: Annotated[str, typer.Option("--name", help="The person's name.")],
     user_id: Annotated[str | None, typer.Option("--id", help="The account id (default: made from the name).")] = None,
     email: Annotated[str | None, typer.Option("--email")] = None,
@@ -191,7 +194,7 @@ def _demo(settings: Settings, host: str, port: int) -> None:
         engine.dispose()
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     base = f"http://{shown_host}:{port}"
-    print("Demo course loaded: assignments " + ", ".join(course.assignments))
+    print(f"Demo course {course.course!r} loaded: assignments " + ", ".join(course.assignments))
     print("Tokens (re-issued on every --demo start):")
     for user_id, token in course.tokens.items():
         print(f"  {user_id:16} {token}")
@@ -204,9 +207,10 @@ def _demo(settings: Settings, host: str, port: int) -> None:
     body = json.dumps({"answers": answers})
     student = course.tokens["alice"]
     print("\nTry (as alice):")
-    print(f"  curl -s {base}/api/v1/assignments/{assignment} -H 'Authorization: Bearer {student}'")
+    path = f"{base}/api/v1/courses/{course.course}/assignments/{assignment}"
+    print(f"  curl -s {path} -H 'Authorization: Bearer {student}'")
     print(
-        f"  curl -s -X POST {base}/api/v1/assignments/{assignment}/submissions "
+        f"  curl -s -X POST {path}/submissions "
         f"-H 'Authorization: Bearer {student}' -H 'Content-Type: application/json' -d {shlex.quote(body)}"
     )
     print(f"API docs: {base}/docs\n", flush=True)

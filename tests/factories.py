@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -39,38 +41,60 @@ def auth(token: str) -> dict[str, str]:
 
 
 class Course:
-    """Small typed factories over the API: an instructor, students, assignments, submissions."""
+    """A course made over the API by an instructor, with small typed factories: members,
+    assignments, submissions. ``path`` is the course's API prefix."""
 
-    def __init__(self, client: TestClient, instructor_token: str) -> None:
+    def __init__(self, client: TestClient, instructor_token: str, course_id: str | None = None) -> None:
         self.client = client
         self.instructor = auth(instructor_token)
+        self.id = course_id or unique("c")
+        response = client.post("/api/v1/courses", json={"id": self.id, "title": "A course"}, headers=self.instructor)
+        assert response.status_code == 201, response.text
+        self.path = f"/api/v1/courses/{self.id}"
+
+    def enrol(self, members: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The roster import's reply, one entry per member (new accounts with their token)."""
+        response = self.client.post(f"{self.path}/members", json={"members": members}, headers=self.instructor)
+        assert response.status_code == 200, response.text
+        return list(response.json()["members"])
 
     def students(self, n: int = 1) -> list[tuple[str, dict[str, str]]]:
         roster = [{"id": unique("s"), "name": f"Student {i}"} for i in range(n)]
-        response = self.client.post("/api/v1/students", json={"students": roster}, headers=self.instructor)
-        assert response.status_code == 200, response.text
-        return [(s["id"], auth(s["token"])) for s in response.json()["students"]]
+        return [(s["id"], auth(s["token"])) for s in self.enrol(roster)]
 
     def student(self) -> tuple[str, dict[str, str]]:
         return self.students(1)[0]
 
+    def member(self, role: str) -> tuple[str, dict[str, str]]:
+        """A new account with ``role`` (``ta``, ``instructor``, ``student``) in this course."""
+        (made,) = self.enrol([{"id": unique(role[0]), "name": f"A {role}", "role": role}])
+        return made["id"], auth(made["token"])
+
     def assignment(self, problem_set: str = "conv-pool-basics", **fields: Any) -> str:
         assignment_id = unique("a")
         body = {"id": assignment_id, "problem_set": problem_set, **fields}
-        response = self.client.post("/api/v1/assignments", json=body, headers=self.instructor)
+        response = self.client.post(f"{self.path}/assignments", json=body, headers=self.instructor)
         assert response.status_code == 201, response.text
         return assignment_id
 
     def submit(self, assignment: str, headers: dict[str, str], answers: dict[str, Any], **extra: str) -> Any:
         return self.client.post(
-            f"/api/v1/assignments/{assignment}/submissions", json={"answers": answers}, headers={**headers, **extra}
+            f"{self.path}/assignments/{assignment}/submissions",
+            json={"answers": answers},
+            headers={**headers, **extra},
         )
 
     def reference(self, assignment: str, student: str | None = None) -> dict[str, Any]:
         query = f"?student={student}" if student else ""
-        response = self.client.get(f"/api/v1/assignments/{assignment}{query}", headers=self.instructor)
+        response = self.client.get(f"{self.path}/assignments/{assignment}{query}", headers=self.instructor)
         assert response.status_code == 200, response.text
         return response.json()["reference"]
+
+
+async def together(app: Any, requests: list[tuple[str, dict[str, Any]]]) -> list[httpx.Response]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=120) as client:
+        return await asyncio.gather(*(client.post(url, **request) for url, request in requests))
 
 
 def make_instructor(engine: Engine, name: str = "Prof") -> str:

@@ -1,12 +1,53 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from api.models import GradePolicy, Release
 from api.schemas import Identifier, Name, RequestSchema, Schema
+
+
+def _in_utc(due_at: datetime) -> datetime:
+    """Stored in UTC; a due date without a timezone is taken as UTC."""
+    if due_at.tzinfo is None:
+        due_at = due_at.replace(tzinfo=UTC)
+    if not 1970 <= due_at.year <= 9998:
+        raise ValueError("the due date must be between 1970 and 9998")
+    return due_at.astimezone(UTC)
+
+
+def _text_or_datetime(value: object) -> object:
+    """A due date is an ISO 8601 string, as the schema says (pydantic would also take a number)."""
+    if not isinstance(value, str | datetime):
+        raise ValueError("must be an ISO 8601 date and time, e.g. 2026-12-01T23:59:00Z")
+    return value
+
+
+DueAt = Annotated[datetime, BeforeValidator(_text_or_datetime), AfterValidator(_in_utc)]
+
+
+class PerDayPenalty(RequestSchema):
+    """A share of the score off per day late, down to a floor."""
+
+    per_day: float = Field(gt=0, le=100, description="Percent of the score off per started day late.")
+    floor: float = Field(default=0, ge=0, le=100, description="Late work keeps at least this percent of its score.")
+
+
+class FactorPenalty(RequestSchema):
+    """One factor for any late work."""
+
+    factor: float = Field(ge=0, le=1, description="Late work earns this share of its score (0.5: half).")
+
+
+LatePenalty = PerDayPenalty | FactorPenalty
+LATE_PENALTY = (
+    '`{"per_day": 10, "floor": 50}`: 10% off per started day late, never below 50% of the score; '
+    '`{"factor": 0.5}`: late work earns half; null: late work is only marked late.'
+)
+DUE_AT = "ISO 8601; without a timezone it is UTC. Later submissions are accepted, marked late."
 
 
 class AssignmentCreate(RequestSchema):
@@ -22,37 +63,93 @@ class AssignmentCreate(RequestSchema):
                     "max_attempts": 5,
                     "release_answers": "after_due",
                     "grade_policy": "best",
+                    "late_penalty": {"per_day": 10, "floor": 50},
                 }
             ]
         },
     )
 
     id: Identifier
-    problem_set: str = Field(max_length=64, description="A set id from `GET /problem-sets`.")
+    problem_set: str = Field(max_length=64, description="A set id from the course's `GET .../problem-sets`.")
     title: Name | None = Field(default=None, description="Defaults to the problem set's title.")
-    due_at: datetime | None = Field(
-        default=None, description="ISO 8601; without a timezone it is UTC. Later submissions are accepted, marked late."
-    )
+    due_at: DueAt | None = Field(default=None, description=DUE_AT)
     max_attempts: int | None = Field(default=None, ge=1, le=1000, description="Null: unlimited.")
     release_answers: Release = Field(
         default=Release.NEVER, description="When students see reference answers: never, after_due or immediately."
     )
     grade_policy: GradePolicy = Field(default=GradePolicy.BEST, description="Which attempt the gradebook counts.")
+    late_penalty: LatePenalty | None = Field(default=None, description=LATE_PENALTY)
 
-    @field_validator("due_at")
-    @classmethod
-    def _in_utc(cls, due_at: datetime | None) -> datetime | None:
-        """Stored in UTC; a due date without a timezone is taken as UTC."""
-        if due_at is None:
-            return None
-        if due_at.tzinfo is None:
-            due_at = due_at.replace(tzinfo=UTC)
-        if not 1970 <= due_at.year <= 9998:
-            raise ValueError("the due date must be between 1970 and 9998")
-        return due_at.astimezone(UTC)
+
+class AssignmentUpdate(RequestSchema):
+    """Only the fields sent change; `null` clears a due date, attempt limit or late penalty."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"due_at": "2026-12-08T23:59:00Z", "max_attempts": 10}], "minProperties": 1},
+    )
+
+    # (``SkipJsonSchema[None]``: absent is allowed, null is not, and the schema says so)
+    problem_set: Annotated[str, Field(max_length=64)] | SkipJsonSchema[None] = Field(
+        default=None, description="Another set id; only while nothing is submitted."
+    )
+    title: Name | SkipJsonSchema[None] = None
+    due_at: DueAt | None = Field(default=None, description=DUE_AT)
+    max_attempts: int | None = Field(default=None, ge=1, le=1000, description="Null: unlimited.")
+    release_answers: Release | SkipJsonSchema[None] = None
+    grade_policy: GradePolicy | SkipJsonSchema[None] = None
+    late_penalty: LatePenalty | None = Field(default=None, description=LATE_PENALTY)
+
+    @model_validator(mode="after")
+    def _something_and_no_null_where_none_fits(self) -> AssignmentUpdate:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change")
+        for name in ("problem_set", "title", "release_answers", "grade_policy"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        """The fields sent, as stored (enums by value, penalties as objects)."""
+        sent = self.model_dump(include=self.model_fields_set, mode="json")
+        if "due_at" in sent:
+            sent["due_at"] = self.due_at
+        return sent
+
+
+class ExtensionIn(RequestSchema):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"due_at": "2026-12-05T23:59:00Z", "max_attempts": 8}],
+            # at least one of the two, not null
+            "anyOf": [
+                {"required": ["due_at"], "properties": {"due_at": {"type": "string"}}},
+                {"required": ["max_attempts"], "properties": {"max_attempts": {"type": "integer"}}},
+            ],
+        },
+    )
+
+    due_at: DueAt | None = Field(default=None, description="The student's own due date (null: the assignment's).")
+    max_attempts: int | None = Field(
+        default=None, ge=1, le=1000, description="The student's own attempt limit (null: the assignment's)."
+    )
+
+    @model_validator(mode="after")
+    def _something(self) -> ExtensionIn:
+        if self.due_at is None and self.max_attempts is None:
+            raise ValueError("give a due_at or a max_attempts (DELETE removes an extension)")
+        return self
+
+
+class ExtensionOut(Schema):
+    student: str | None = None
+    due_at: datetime | None
+    max_attempts: int | None
 
 
 class AssignmentOut(Schema):
+    course: str
     id: str
     title: str
     problem_set: str
@@ -61,9 +158,13 @@ class AssignmentOut(Schema):
     max_attempts: int | None
     release_answers: Release
     grade_policy: GradePolicy
+    late_penalty: dict[str, Any] | None = Field(description=LATE_PENALTY)
     answers_released: bool = Field(description="Whether students may see the reference answers now.")
     created_at: datetime
     attempts_used: int | None = Field(default=None, description="For a student: attempts stored so far.")
+    extension: ExtensionOut | None = Field(
+        default=None, description="For a student: their own due date or attempt limit, if they were granted one."
+    )
     variant_secret: str | None = Field(
         default=None,
         description="For instructors: what students' variants are drawn with; `grader problems show SET "

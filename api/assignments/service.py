@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -11,10 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.db import is_unique_violation
-from api.errors import Conflict, Unprocessable
-from api.models import Assignment, Release, Submission
-from api.users.service import Caller
+from api.db import is_unique_violation, upsert
+from api.errors import Conflict, NotFound, Unprocessable
+from api.models import Assignment, CourseRole, Extension, Membership, Release, Submission
 from problems.render import to_json
 from problems.sets import ProblemSet
 from problems.variants import variant_key
@@ -24,6 +23,7 @@ def create_assignment(
     session: Session,
     *,
     bank: dict[str, ProblemSet],
+    course_id: str,
     created_by: str | None,
     assignment_id: str,
     problem_set: str,
@@ -32,14 +32,15 @@ def create_assignment(
     max_attempts: int | None,
     release_answers: str,
     grade_policy: str,
+    late_penalty: dict[str, Any] | None = None,
 ) -> Assignment:
-    if problem_set not in bank:
-        raise Unprocessable(f"No problem set {problem_set!r}; the bank has: {', '.join(sorted(bank))}.")
-    if session.get(Assignment, assignment_id) is not None:
-        raise Conflict(f"There is already an assignment {assignment_id!r}.")
+    _check_problem_set(problem_set, bank)
+    if session.get(Assignment, (course_id, assignment_id)) is not None:
+        raise Conflict(f"There is already an assignment {assignment_id!r} in course {course_id!r}.")
     if due_at is not None and due_at.tzinfo is None:
         due_at = due_at.replace(tzinfo=UTC)
     assignment = Assignment(
+        course_id=course_id,
         id=assignment_id,
         problem_set=problem_set,
         title=title or bank[problem_set].title,
@@ -49,6 +50,7 @@ def create_assignment(
         grade_policy=grade_policy,
         created_by=created_by,
         variant_secret=secrets.token_urlsafe(24),
+        late_penalty=late_penalty,
     )
     session.add(assignment)
     try:
@@ -57,15 +59,107 @@ def create_assignment(
         # created by a simultaneous request after the look-up above (PostgreSQL: this INSERT waited
         # for that request's commit); SQLite's write lock serializes such requests
         if is_unique_violation(error):
-            raise Conflict(f"There is already an assignment {assignment_id!r}.") from None
+            raise Conflict(f"There is already an assignment {assignment_id!r} in course {course_id!r}.") from None
         raise
     return assignment
+
+
+def _check_problem_set(problem_set: str, bank: dict[str, ProblemSet]) -> None:
+    if problem_set not in bank:
+        raise Unprocessable(f"No problem set {problem_set!r}; the library has: {', '.join(sorted(bank))}.")
+
+
+#: What ``PATCH`` may change, and what each is called in a sentence.
+CHANGEABLE = ("problem_set", "title", "due_at", "max_attempts", "release_answers", "grade_policy", "late_penalty")
+
+
+def update_assignment(
+    session: Session, *, course_id: str, assignment_id: str, bank: dict[str, ProblemSet], changes: dict[str, Any]
+) -> Assignment:
+    """Applies ``changes`` (any of :data:`CHANGEABLE`; None clears a due date, limit or penalty).
+    The problem set changes only while nothing is submitted: stored grades were graded against
+    the old one. The row is locked, so two changes at once are applied one after the other."""
+    assignment = session.get(Assignment, (course_id, assignment_id), with_for_update=True)
+    if assignment is None:
+        raise NotFound(f"No assignment {assignment_id!r} in course {course_id!r}.")
+    if "problem_set" in changes and changes["problem_set"] != assignment.problem_set:
+        _check_problem_set(changes["problem_set"], bank)
+        if _submitted(session, assignment):
+            raise Conflict(
+                f"Assignment {assignment_id!r} has submissions graded against {assignment.problem_set!r}; "
+                "its problem set can no longer change (create a new assignment instead)."
+            )
+    for name, value in changes.items():
+        if name not in CHANGEABLE:
+            raise ValueError(name)
+        setattr(assignment, name, value)
+    session.flush()
+    return assignment
+
+
+def _submitted(session: Session, assignment: Assignment) -> bool:
+    found = session.scalar(
+        select(Submission.id)
+        .where(Submission.course_id == assignment.course_id, Submission.assignment_id == assignment.id)
+        .limit(1)
+    )
+    return found is not None
+
+
+def set_extension(
+    session: Session,
+    *,
+    assignment: Terms,
+    student_id: str,
+    due_at: datetime | None,
+    max_attempts: int | None,
+    granted_by: str,
+) -> ExtensionRow:
+    """One student's own due date and attempt limit (None: the assignment's), replacing any earlier
+    extension. The student must be a student of the course."""
+    role = session.scalar(
+        select(Membership.role).where(Membership.course_id == assignment.course_id, Membership.user_id == student_id)
+    )
+    if role != CourseRole.STUDENT:
+        raise NotFound(f"No student {student_id!r} in course {assignment.course_id!r}.")
+    values = {
+        "course_id": assignment.course_id,
+        "assignment_id": assignment.id,
+        "student_id": student_id,
+        "due_at": due_at,
+        "max_attempts": max_attempts,
+        "granted_by": granted_by,
+        "granted_at": datetime.now(UTC),
+    }
+    # one statement, so that two grants at once leave the later one rather than a unique violation
+    upsert(session, Extension, values, keys=("course_id", "assignment_id", "student_id"))
+    return ExtensionRow(due_at, max_attempts)
+
+
+def drop_extension(session: Session, *, assignment: Terms, student_id: str) -> None:
+    extension = session.get(Extension, (assignment.course_id, assignment.id, student_id))
+    if extension is None:
+        raise NotFound(f"Student {student_id!r} has no extension of assignment {assignment.id!r}.")
+    session.delete(extension)
+    session.flush()
+
+
+def extensions(session: Session, *, assignment: Terms) -> dict[str, ExtensionRow]:
+    """Every extension of the assignment, by student."""
+    rows = session.execute(
+        select(Extension.student_id, Extension.due_at, Extension.max_attempts).where(
+            Extension.course_id == assignment.course_id, Extension.assignment_id == assignment.id
+        )
+    )
+    return {student: ExtensionRow(due_at, limit) for student, due_at, limit in rows}
 
 
 class Terms(Protocol):
     """An assignment as the endpoints read it: an :class:`Assignment` row has these, and so has the
     :class:`AssignmentRow` read with the caller (:func:`api.deps.get_current_user`)."""
 
+    @property
+    def course_id(self) -> str: ...
     @property
     def id(self) -> str: ...
     @property
@@ -81,9 +175,13 @@ class Terms(Protocol):
     @property
     def grade_policy(self) -> str: ...
     @property
+    def created_by(self) -> str | None: ...
+    @property
     def created_at(self) -> datetime: ...
     @property
     def variant_secret(self) -> str | None: ...
+    @property
+    def late_penalty(self) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +189,7 @@ class AssignmentRow:
     """An assignment's columns as plain values: read by every request about an assignment, where
     an ORM object cost more to build than the query that found it (``bench/service.py``)."""
 
+    course_id: str
     id: str
     problem_set: str
     title: str
@@ -101,6 +200,28 @@ class AssignmentRow:
     created_by: str | None
     created_at: datetime
     variant_secret: str | None
+    late_penalty: dict[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionRow:
+    """One student's own due date and attempt limit (None: the assignment's)."""
+
+    due_at: datetime | None
+    max_attempts: int | None
+
+
+_ROW_FIELDS = tuple(field.name for field in fields(AssignmentRow))
+
+
+def with_extension(assignment: Terms, extension: ExtensionRow | None) -> Terms:
+    """The assignment's terms for a student with ``extension``: its due date and limit where set."""
+    if extension is None:
+        return assignment
+    terms = {name: getattr(assignment, name) for name in _ROW_FIELDS}
+    terms["due_at"] = extension.due_at or assignment.due_at
+    terms["max_attempts"] = extension.max_attempts or assignment.max_attempts
+    return AssignmentRow(**terms)
 
 
 def is_late(assignment: Terms, at: datetime) -> bool:
@@ -117,17 +238,29 @@ def answers_released(assignment: Terms, now: datetime | None = None) -> bool:
     return False
 
 
-def list_assignments(session: Session) -> list[Assignment]:
-    return list(session.scalars(select(Assignment).order_by(Assignment.created_at, Assignment.id)))
+def list_assignments(session: Session, *, course_id: str) -> list[Assignment]:
+    query = select(Assignment).where(Assignment.course_id == course_id)
+    return list(session.scalars(query.order_by(Assignment.created_at, Assignment.id)))
 
 
-def attempts_used(session: Session, *, student: Caller) -> dict[str, int]:
+def attempts_used(session: Session, *, course_id: str, student_id: str) -> dict[str, int]:
+    """Attempts the student stored so far, by assignment of the course."""
     rows = session.execute(
         select(Submission.assignment_id, func.count())
-        .where(Submission.student_id == student.id)
+        .where(Submission.course_id == course_id, Submission.student_id == student_id)
         .group_by(Submission.assignment_id)
     )
     return {assignment_id: count for assignment_id, count in rows}
+
+
+def student_extensions(session: Session, *, course_id: str, student_id: str) -> dict[str, ExtensionRow]:
+    """The student's extensions, by assignment of the course."""
+    rows = session.execute(
+        select(Extension.assignment_id, Extension.due_at, Extension.max_attempts).where(
+            Extension.course_id == course_id, Extension.student_id == student_id
+        )
+    )
+    return {assignment: ExtensionRow(due_at, limit) for assignment, due_at, limit in rows}
 
 
 def variant_of(problem_set: ProblemSet, assignment: Terms, student: str | None) -> str | None:

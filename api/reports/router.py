@@ -7,13 +7,13 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from api.assignments.service import Terms, max_score
-from api.deps import AssignmentDep, BankDep, InstructorUser, SessionDep
+from api.deps import AssignmentDep, BankDep, SessionDep, StaffMember
 from api.reports import service
 from api.reports.schemas import Gradebook, Stats
 from api.responses import errors
 from problems.sets import ProblemSet
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(prefix="/courses/{course_id}", tags=["reports"])
 
 
 def _keys(assignment: Terms, bank: dict[str, ProblemSet]) -> list[str]:
@@ -36,12 +36,16 @@ def _csv(text: str, filename: str) -> Response:
     responses={
         **errors(401, 403, 404, 422, 503),
         200: {
-            "content": {"text/csv": {"example": "student,name,email,attempts,attempt,late,score,max_score,q1.a\r\n"}}
+            "content": {
+                "text/csv": {
+                    "example": "student,name,email,attempts,attempt,late,days_late,raw_score,score,max_score,q1.a\r\n"
+                }
+            }
         },
     },
 )
 def gradebook(
-    _instructor: InstructorUser,
+    _staff: StaffMember,
     assignment: AssignmentDep,
     session: SessionDep,
     bank: BankDep,
@@ -50,16 +54,16 @@ def gradebook(
         Query(description="`csv` for spreadsheets; `canvas`: a file Canvas's gradebook import takes as it is."),
     ] = "json",
 ) -> Gradebook | Response:
-    """Every student on the roster with the attempt that counts (best or last, as the assignment
-    says) and its score per key."""
+    """Every student of the course with the attempt that counts (best or last, as the assignment
+    says), its score after any late penalty, and its score per key."""
     book = service.gradebook(session, assignment=assignment, keys=_keys(assignment, bank))
     if format == "csv":
-        return _csv(service.gradebook_csv(book), f"{assignment.id}-gradebook.csv")
+        return _csv(service.gradebook_csv(book), f"{assignment.course_id}-{assignment.id}-gradebook.csv")
     if format == "canvas":
         problem_set = bank.get(assignment.problem_set)
         points = max_score(problem_set) if problem_set else 0.0
         canvas = service.gradebook_canvas(book, title=assignment.title, points=points)
-        return _csv(canvas, f"{assignment.id}-canvas.csv")
+        return _csv(canvas, f"{assignment.course_id}-{assignment.id}-canvas.csv")
     return Gradebook.model_validate(book)
 
 
@@ -70,7 +74,7 @@ def gradebook(
     responses=errors(401, 403, 404, 422, 503),
 )
 def stats(
-    _instructor: InstructorUser,
+    _staff: StaffMember,
     assignment: AssignmentDep,
     session: SessionDep,
     bank: BankDep,

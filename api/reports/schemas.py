@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
@@ -7,20 +8,32 @@ from pydantic import Field
 from api.schemas import Schema
 
 
+class ExtensionTerms(Schema):
+    due_at: datetime | None
+    max_attempts: int | None
+
+
 class GradebookRow(Schema):
     student: str
     name: str
     email: str | None
+    extension: ExtensionTerms | None = Field(description="The student's own due date or attempt limit, if any.")
     attempts: int
-    attempt: int | None = Field(description="The attempt counted (best or last); null without submissions.")
+    attempt: int | None = Field(
+        description="The attempt counted (best after the late penalty, or last); null without submissions."
+    )
     submission: int | None
-    late: bool | None
-    score: float | None
+    late: bool | None = Field(description="The counted attempt was past the student's due date.")
+    days_late: int | None = Field(description="Started days past the student's due date (0: on time).")
+    penalty: float | None = Field(description="The share of the score the late penalty leaves (1: none).")
+    raw_score: float | None = Field(description="The counted attempt's score before the late penalty.")
+    score: float | None = Field(description="The score counted: `raw_score` × `penalty`.")
     max_score: float | None
     parts: dict[str, float | None] = Field(description="Key → score of the counted attempt.")
 
 
 class Gradebook(Schema):
+    course: str
     assignment: str
     policy: str
     keys: list[str]
@@ -43,6 +56,7 @@ class KeyStats(Schema):
 
 
 class Stats(Schema):
+    course: str
     assignment: str
     attempts: Literal["all", "counted"] = Field(
         description="`all`: every stored attempt; `counted`: the one the gradebook counts per student."

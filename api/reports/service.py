@@ -6,27 +6,39 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.assignments.service import Terms
-from api.models import GradePolicy, Role, Submission, User
+from api.assignments.lateness import Lateness, lateness
+from api.assignments.service import ExtensionRow, Terms, extensions, with_extension
+from api.models import CourseRole, GradePolicy, Membership, Submission, User
 from api.submissions.service import list_submissions
 
 #: Spreadsheets run a cell that starts with one of these as a formula; such text gets a leading '.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 COMMONEST = 5
+#: The gradebook CSV's columns before the keys'.
+CSV_COLUMNS = (
+    *("student", "name", "email", "attempts", "attempt"),
+    *("late", "days_late", "raw_score", "score", "max_score"),
+)
 
 
-def chosen_attempt(submissions: list[Submission], policy: str) -> Submission | None:
-    """``best``: the highest score (the earliest of equal scores); ``last``: the highest attempt number."""
+def chosen_attempt(
+    submissions: list[Submission], policy: str, late: Callable[[Submission], Lateness] | None = None
+) -> Submission | None:
+    """``best``: the highest score after any late penalty (the earliest of equal scores); ``last``:
+    the highest attempt number."""
     if not submissions:
         return None
     if policy == GradePolicy.LAST:
         return max(submissions, key=lambda s: s.attempt)
-    return max(submissions, key=lambda s: (s.score, -s.attempt))
+    if late is None:
+        return max(submissions, key=lambda s: (s.score, -s.attempt))
+    return max(submissions, key=lambda s: (late(s).applied(s.score), -s.attempt))
 
 
 def _by_student(submissions: list[Submission]) -> dict[str, list[Submission]]:
@@ -37,30 +49,57 @@ def _by_student(submissions: list[Submission]) -> dict[str, list[Submission]]:
 
 
 def gradebook(session: Session, *, assignment: Terms, keys: list[str]) -> dict[str, Any]:
-    """Every student on the roster, with or without submissions (dropped students are not)."""
-    students = list(
-        session.scalars(select(User).where(User.role == Role.STUDENT, User.on_roster.is_(True)).order_by(User.id))
+    """Every student of the course, with or without submissions (dropped students are not), with
+    the attempt that counts under their terms (the assignment with their extension): its score
+    after the late penalty, and the score before it."""
+    students = session.scalars(
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.course_id == assignment.course_id, Membership.role == CourseRole.STUDENT)
+        .order_by(User.id)
     )
     by_student = _by_student(list_submissions(session, assignment=assignment))
+    extended = extensions(session, assignment=assignment)
     rows = []
     for student in students:
         mine = by_student.get(student.id, [])
-        chosen = chosen_attempt(mine, assignment.grade_policy)
+        extension = extended.get(student.id)
+        terms = with_extension(assignment, extension)
+
+        def late(submission: Submission, terms: Terms = terms) -> Lateness:
+            return lateness(submission.submitted_at, terms.due_at, terms.late_penalty)
+
+        chosen = chosen_attempt(mine, assignment.grade_policy, late)
+        counted = late(chosen) if chosen else None
         rows.append(
             {
                 "student": student.id,
                 "name": student.name,
                 "email": student.email,
+                "extension": _extension(extension),
                 "attempts": len(mine),
                 "attempt": chosen.attempt if chosen else None,
                 "submission": chosen.id if chosen else None,
-                "late": chosen.late if chosen else None,
-                "score": chosen.score if chosen else None,
+                "late": counted.late if counted else None,
+                "days_late": counted.days_late if counted else None,
+                "penalty": counted.factor if counted else None,
+                "raw_score": chosen.score if chosen else None,
+                "score": counted.applied(chosen.score) if chosen and counted else None,
                 "max_score": chosen.max_score if chosen else None,
                 "parts": {key: _part_score(chosen, key) for key in keys} if chosen else {},
             }
         )
-    return {"assignment": assignment.id, "policy": assignment.grade_policy, "keys": keys, "students": rows}
+    return {
+        "course": assignment.course_id,
+        "assignment": assignment.id,
+        "policy": assignment.grade_policy,
+        "keys": keys,
+        "students": rows,
+    }
+
+
+def _extension(extension: ExtensionRow | None) -> dict[str, Any] | None:
+    return None if extension is None else {"due_at": extension.due_at, "max_attempts": extension.max_attempts}
 
 
 def _part_score(submission: Submission, key: str) -> float | None:
@@ -81,14 +120,27 @@ def _cell(value: Any) -> Any:
 
 
 def gradebook_csv(book: dict[str, Any]) -> str:
-    """One row per student: id, name, email, attempts, the attempt counted, late, total, max, then one
-    column per key. UTF-8 with a byte-order mark (so spreadsheets detect the encoding), CRLF rows."""
+    """One row per student: id, name, email, attempts, the attempt counted, late, days late, the
+    score before the late penalty, the score counted, max, then one column per key (before any
+    penalty). UTF-8 with a byte-order mark (so spreadsheets detect the encoding), CRLF rows."""
     out = io.StringIO()
     writer = csv.writer(out)
     keys = book["keys"]
-    writer.writerow(["student", "name", "email", "attempts", "attempt", "late", "score", "max_score", *keys])
+    columns = (
+        "student",
+        "name",
+        "email",
+        "attempts",
+        "attempt",
+        "late",
+        "days_late",
+        "raw_score",
+        "score",
+        "max_score",
+    )
+    writer.writerow([*columns, *keys])
     for row in book["students"]:
-        fixed = [row[f] for f in ("student", "name", "email", "attempts", "attempt", "late", "score", "max_score")]
+        fixed = [row[f] for f in columns]
         writer.writerow([_cell(v) for v in fixed] + [_cell(row["parts"].get(key)) for key in keys])
     return "\ufeff" + out.getvalue()
 
@@ -152,6 +204,7 @@ def statistics(session: Session, *, assignment: Terms, keys: list[str], counted:
         }
     students = {s.student_id for s in submissions}
     return {
+        "course": assignment.course_id,
         "assignment": assignment.id,
         "attempts": "counted" if counted else "all",
         "submissions": len(submissions),

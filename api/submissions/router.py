@@ -6,22 +6,31 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
 
-from api.assignments.service import Terms, answers_released, reference_answers
+from api.assignments.lateness import lateness
+from api.assignments.service import (
+    ExtensionRow,
+    Terms,
+    answers_released,
+    extensions,
+    reference_answers,
+    with_extension,
+)
 from api.db import reads_only, writes_once
 from api.deps import (
-    MAX_ROW_ID,
     AssignmentDep,
     BankDep,
     CurrentUser,
-    InstructorUser,
+    MemberDep,
+    RunnerMember,
     SessionDep,
-    StudentUser,
+    StudentMember,
+    StudentTermsDep,
     SubmissionDep,
-    may_exist,
     problem_set_of,
 )
 from api.errors import Forbidden
-from api.models import Assignment, Role, Submission
+from api.ids import MAX_ROW_ID, may_exist
+from api.models import Assignment, Extension, Submission
 from api.responses import errors
 from api.submissions import service
 from api.submissions.schemas import (
@@ -34,6 +43,7 @@ from api.submissions.schemas import (
 from problems.sets import ProblemSet
 
 router = APIRouter(tags=["submissions"])
+COURSE = "/courses/{course_id}"
 
 #: Largest page of the submissions list.
 MAX_PAGE = 1000
@@ -63,26 +73,30 @@ IdempotencyKey = Annotated[
 def to_out(
     submission: Submission | service.NewSubmission,
     *,
-    viewer_role: str,
-    assignment: Terms,
+    staff: bool,
+    terms: Terms,
     problem_set: ProblemSet | None,
     references: dict[str | None, dict[str, Any]] | None = None,
 ) -> SubmissionOut:
-    """The submission as a reader in ``viewer_role`` may see it; ``references`` caches reference
+    """The submission as a reader (``staff`` or its student) may see it, late or not under its
+    student's ``terms`` (the assignment with their extension); ``references`` caches reference
     answers per variant."""
     reference = None
-    if problem_set is not None and (viewer_role == Role.INSTRUCTOR or answers_released(assignment)):
+    if problem_set is not None and (staff or answers_released(terms)):
         references = {} if references is None else references
         if submission.variant not in references:
             references[submission.variant] = reference_answers(problem_set, submission.variant)
         reference = references[submission.variant]
     out = SubmissionOut.model_validate(submission)
     out.reference = reference
+    late = lateness(submission.submitted_at, terms.due_at, terms.late_penalty)
+    out.late, out.days_late, out.penalty = late.late, late.days_late, late.factor
+    out.final_score = late.applied(submission.score)
     return out
 
 
 @router.post(
-    "/assignments/{assignment_id}/submissions",
+    COURSE + "/assignments/{assignment_id}/submissions",
     status_code=201,
     response_model=SubmissionOut,
     summary="Submit answers (graded on arrival)",
@@ -94,8 +108,8 @@ def to_out(
 @writes_once
 def submit(
     body: SubmissionIn,
-    student: StudentUser,
-    assignment: AssignmentDep,
+    student: StudentMember,
+    assignment: StudentTermsDep,
     session: SessionDep,
     bank: BankDep,
     idempotency_key: IdempotencyKey = None,
@@ -113,21 +127,21 @@ def submit(
         answers=body.answers,
         idempotency_key=idempotency_key,
     )
-    out = to_out(stored.submission, viewer_role=student.role, assignment=assignment, problem_set=problem_set)
+    out = to_out(stored.submission, staff=False, terms=assignment, problem_set=problem_set)
     # Serialized here, in the worker thread: returned as a model, FastAPI would validate it again.
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
     return Response(out.model_dump_json(), status_code=201, media_type="application/json", headers=headers)
 
 
 @router.post(
-    "/assignments/{assignment_id}/preview",
+    COURSE + "/assignments/{assignment_id}/preview",
     response_model=PreviewOut,
     summary="How each answer would be read (nothing graded or stored)",
     responses=errors(401, 403, 404, 413, 422, 503),
 )
 @reads_only
 def preview(
-    body: SubmissionIn, student: StudentUser, assignment: AssignmentDep, session: SessionDep, bank: BankDep
+    body: SubmissionIn, student: StudentMember, assignment: StudentTermsDep, session: SessionDep, bank: BankDep
 ) -> PreviewOut:
     """Shows how each answer was read, or why it could not be, so a typo can be fixed before
     submitting, and whether submitting now would be accepted (`ready`; `obstacle` says why not when
@@ -150,33 +164,40 @@ def preview(
 
 
 @router.get(
-    "/assignments/{assignment_id}/submissions",
+    COURSE + "/assignments/{assignment_id}/submissions",
     response_model=list[SubmissionOut],
-    summary="Submissions to an assignment (instructor: all; student: own)",
+    summary="Submissions to an assignment (staff: all; student: own)",
     responses=errors(401, 403, 404, 422, 503, notes={403: "A student asking for another's"}),
 )
 def list_submissions(
-    user: CurrentUser,
+    member: MemberDep,
     assignment: AssignmentDep,
     session: SessionDep,
     bank: BankDep,
-    student: Annotated[str | None, Query(max_length=64, description="Instructors: only this student's.")] = None,
+    student: Annotated[str | None, Query(max_length=64, description="Staff: only this student's.")] = None,
     limit: Annotated[
         int | None, Query(ge=1, le=MAX_PAGE, description=f"At most this many (1 to {MAX_PAGE}); all without it.")
     ] = None,
     offset: Annotated[int, Query(ge=0, le=MAX_ROW_ID, description="Skip this many first (with `limit`: pages).")] = 0,
 ) -> list[SubmissionOut]:
     """Ordered by student, then attempt; `limit` and `offset` page through a large class."""
-    if user.role == Role.STUDENT:
-        if student is not None and student != user.id:
+    if not member.is_staff:
+        if student is not None and student != member.id:
             raise Forbidden("Students see only their own submissions.")
-        student = user.id
+        student = member.id
     elif student is not None and not may_exist(student):
         return []
     problem_set = bank.get(assignment.problem_set)
     references: dict[str | None, dict[str, Any]] = {}
+    extended = extensions(session, assignment=assignment)
     return [
-        to_out(s, viewer_role=user.role, assignment=assignment, problem_set=problem_set, references=references)
+        to_out(
+            s,
+            staff=member.is_staff,
+            terms=with_extension(assignment, extended.get(s.student_id)),
+            problem_set=problem_set,
+            references=references,
+        )
         for s in service.list_submissions(session, assignment=assignment, student=student, limit=limit, offset=offset)
     ]
 
@@ -188,21 +209,26 @@ def list_submissions(
     responses=errors(401, 403, 404, 422, 503, notes={403: "Another student's submission"}),
 )
 def get_submission(user: CurrentUser, submission: SubmissionDep, session: SessionDep, bank: BankDep) -> SubmissionOut:
-    """For its student and for instructors; another student gets 403."""
-    assignment = session.get(Assignment, submission.assignment_id)
+    """For its student and for the staff of its course; another student of the course gets 403."""
+    assignment = session.get(Assignment, (submission.course_id, submission.assignment_id))
     assert assignment is not None
+    found = session.get(Extension, (submission.course_id, submission.assignment_id, submission.student_id))
+    extension = None if found is None else ExtensionRow(found.due_at, found.max_attempts)
     return to_out(
-        submission, viewer_role=user.role, assignment=assignment, problem_set=bank.get(assignment.problem_set)
+        submission,
+        staff=submission.student_id != user.id,
+        terms=with_extension(assignment, extension),
+        problem_set=bank.get(assignment.problem_set),
     )
 
 
 @router.post(
-    "/assignments/{assignment_id}/regrade",
+    COURSE + "/assignments/{assignment_id}/regrade",
     response_model=RegradeOut,
     summary="Regrade every submission against the current problem set",
     responses=errors(401, 403, 404, 422, 503),
 )
-def regrade(_instructor: InstructorUser, assignment: AssignmentDep, session: SessionDep, bank: BankDep) -> RegradeOut:
+def regrade(_runner: RunnerMember, assignment: AssignmentDep, session: SessionDep, bank: BankDep) -> RegradeOut:
     """After a problem set changed: each stored submission is graded again from its raw answers.
     A grade that changes is kept in the submission's `earlier_grades`."""
     problem_set = problem_set_of(assignment, bank)

@@ -140,6 +140,7 @@ class SubmissionOut(Schema):
             "examples": [
                 {
                     "id": 17,
+                    "course": "cs231",
                     "assignment": "hw3",
                     "student": "s123",
                     "attempt": 2,
@@ -158,6 +159,9 @@ class SubmissionOut(Schema):
                     },
                     "submitted_at": "2026-11-20T14:03:11Z",
                     "late": False,
+                    "days_late": 0,
+                    "penalty": 1.0,
+                    "final_score": 1.0,
                     "answers": {"q1.shape": "126x126x16", "q1.params": "3*3*3*16"},
                     "set_version": "9ecb3e22ecf7",
                     "variant": "s123",
@@ -171,6 +175,7 @@ class SubmissionOut(Schema):
 
     id: int
     # read from a Submission row (or a just-stored NewSubmission) by attribute
+    course: str = Field(validation_alias="course_id")
     assignment: str = Field(validation_alias="assignment_id")
     student: str = Field(validation_alias="student_id")
     attempt: int
@@ -178,7 +183,14 @@ class SubmissionOut(Schema):
     max_score: float
     parts: GradedParts
     submitted_at: datetime
-    late: bool = Field(description="Submitted after the due date (accepted, and marked).")
+    late: bool = Field(
+        description="Submitted after the student's due date (the assignment's, or their extension's), as they are now."
+    )
+    days_late: int = Field(default=0, description="Started days past the student's due date (0: on time).")
+    penalty: float = Field(
+        default=1.0, description="The share of the score the late penalty leaves (1: none, 0.8: 20% off)."
+    )
+    final_score: float = Field(default=0.0, description="`score` × `penalty`: what the gradebook counts.")
     answers: dict[str, Any] = Field(description="The answers exactly as sent.")
     set_version: str = Field(description="Version of the problem set the current grade was computed against.")
     variant: str | None = Field(description="Whose variant was graded (null: the set is not randomized).")

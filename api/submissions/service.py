@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Integer, Select, Table, bindparam, func, select, true
+from sqlalchemy import Integer, Table, bindparam, func, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
@@ -59,6 +59,7 @@ class NewSubmission:
 
     id: int
     attempt: int
+    course_id: str
     assignment_id: str
     student_id: str
     idempotency_key: str | None
@@ -81,8 +82,9 @@ class Stored:
     replayed: bool
 
 
-def fingerprint(assignment_id: str, answers: dict[str, Any]) -> str:
-    canonical = json.dumps({"assignment": assignment_id, "answers": answers}, sort_keys=True, separators=(",", ":"))
+def fingerprint(course_id: str, assignment_id: str, answers: dict[str, Any]) -> str:
+    request = {"course": course_id, "assignment": assignment_id, "answers": answers}
+    canonical = json.dumps(request, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -111,7 +113,7 @@ def preview(
     parts, unknown = preview_submission(problem_set, answers, student=variant)
     unreadable = [key for key, part in parts.items() if part.answered and not part.readable]
     limit = assignment.max_attempts
-    left = None if limit is None else max(0, limit - _used(session, assignment.id, student_id))
+    left = None if limit is None else max(0, limit - _used(session, assignment, student_id))
     obstacle = (
         _limit_message(assignment)
         if left == 0
@@ -149,7 +151,7 @@ def submit(
     now: datetime | None = None,
 ) -> Stored:
     """Grade and store one attempt (flushed; the caller's session commits)."""
-    request_hash = fingerprint(assignment.id, answers)
+    request_hash = fingerprint(assignment.course_id, assignment.id, answers)
     if idempotency_key is not None:
         replay = _replay(session, student_id=student_id, key=idempotency_key, request_hash=request_hash)
         if replay is not None:
@@ -158,7 +160,7 @@ def submit(
     if all(is_blank(answer) for answer in answers.values()):
         raise Unprocessable(f"Not submitted (no attempt used): {_nothing_answered(problem_set)}")
     limit = assignment.max_attempts
-    if limit is not None and _used(session, assignment.id, student_id) >= limit:
+    if limit is not None and _used(session, assignment, student_id) >= limit:
         # a shortcut that saves grading; the INSERT below is what enforces the limit
         raise Conflict(_limit_message(assignment))
 
@@ -170,6 +172,7 @@ def submit(
 
     now = now or datetime.now(UTC)
     values: dict[str, Any] = {
+        "course_id": assignment.course_id,
         "assignment_id": assignment.id,
         "student_id": student_id,
         "idempotency_key": idempotency_key,
@@ -198,7 +201,7 @@ def submit(
             replay = _replay(session, student_id=student_id, key=idempotency_key, request_hash=request_hash)
             if replay is not None:
                 return replay
-        if limit is not None and _used(session, assignment.id, student_id) >= limit:
+        if limit is not None and _used(session, assignment, student_id) >= limit:
             raise Conflict(_limit_message(assignment))
     raise Conflict("Too many simultaneous submissions; please retry.")
 
@@ -215,7 +218,11 @@ def _insert_unless_taken(dialect: str, names: tuple[str, ...], *, limited: bool)
     bound = {name: bindparam(f"new_{name}", type_=columns[name].type) for name in names}
     numbering = (
         select((func.coalesce(func.max(columns.attempt), 0) + 1).label("next"))
-        .where(columns.assignment_id == bound["assignment_id"], columns.student_id == bound["student_id"])
+        .where(
+            columns.course_id == bound["course_id"],
+            columns.assignment_id == bound["assignment_id"],
+            columns.student_id == bound["student_id"],
+        )
         .subquery("numbering")
     )
     rows = select(*bound.values(), numbering.c.next)
@@ -234,17 +241,19 @@ def _insert_unless_taken(dialect: str, names: tuple[str, ...], *, limited: bool)
     )
 
 
-def _attempts(assignment_id: Any, student_id: Any) -> Select[int]:
-    """How many submissions a student stored for an assignment (values or columns)."""
-    return (
+def _used(session: Session, assignment: Terms, student_id: str) -> int:
+    """How many submissions a student stored for an assignment."""
+    columns = SUBMISSIONS.c
+    counted = (
         select(func.count())
         .select_from(SUBMISSIONS)
-        .where(SUBMISSIONS.c.assignment_id == assignment_id, SUBMISSIONS.c.student_id == student_id)
+        .where(
+            columns.course_id == assignment.course_id,
+            columns.assignment_id == assignment.id,
+            columns.student_id == student_id,
+        )
     )
-
-
-def _used(session: Session, assignment_id: str, student_id: str) -> int:
-    return session.scalar(_attempts(assignment_id, student_id)) or 0
+    return session.scalar(counted) or 0
 
 
 def _nothing_answered(problem_set: ProblemSet) -> str:
@@ -279,7 +288,7 @@ def list_submissions(
     repeat nor skip a submission."""
     query = (
         select(Submission)
-        .where(Submission.assignment_id == assignment.id)
+        .where(Submission.course_id == assignment.course_id, Submission.assignment_id == assignment.id)
         .options(selectinload(Submission.earlier_grades))
         .order_by(Submission.student_id, Submission.attempt)
         .offset(offset)

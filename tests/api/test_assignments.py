@@ -13,7 +13,7 @@ from factories import unique
 
 
 def test_problem_sets_lists_the_bank(client, course, shared_bank) -> None:
-    response = client.get("/api/v1/problem-sets", headers=course.instructor)
+    response = client.get(f"{course.path}/problem-sets", headers=course.instructor)
     assert response.status_code == 200
     listed = {s["id"]: s for s in response.json()}
     assert set(listed) == set(shared_bank.sets())
@@ -23,7 +23,7 @@ def test_problem_sets_lists_the_bank(client, course, shared_bank) -> None:
 def test_create_and_read_an_assignment(client, course) -> None:
     due = datetime(2031, 1, 2, 3, 4, tzinfo=UTC)
     aid = course.assignment("fc-vs-conv", title="HW", due_at=due.isoformat(), max_attempts=3)
-    response = client.get(f"/api/v1/assignments/{aid}", headers=course.instructor)
+    response = client.get(f"{course.path}/assignments/{aid}", headers=course.instructor)
     body = response.json()
     assert response.status_code == 200
     assert (body["title"], body["max_attempts"], body["release_answers"], body["grade_policy"]) == (
@@ -35,12 +35,12 @@ def test_create_and_read_an_assignment(client, course) -> None:
     assert datetime.fromisoformat(body["due_at"]) == due
     assert body["problems"] and body["reference"]
     assert body["max_score"] == sum(p["points"] for problem in body["problems"] for p in problem["parts"])
-    assert aid in [a["id"] for a in client.get("/api/v1/assignments", headers=course.instructor).json()]
+    assert aid in [a["id"] for a in client.get(f"{course.path}/assignments", headers=course.instructor).json()]
 
 
 def test_naive_due_date_is_utc(client, course) -> None:
     aid = course.assignment(due_at="2030-05-06T07:08:09")
-    body = client.get(f"/api/v1/assignments/{aid}", headers=course.instructor).json()
+    body = client.get(f"{course.path}/assignments/{aid}", headers=course.instructor).json()
     assert datetime.fromisoformat(body["due_at"]) == datetime(2030, 5, 6, 7, 8, 9, tzinfo=UTC)
 
 
@@ -57,7 +57,7 @@ def test_naive_due_date_is_utc(client, course) -> None:
     ],
 )
 def test_create_refuses_bad_fields(client, course, body) -> None:
-    response = client.post("/api/v1/assignments", json={"id": unique("a"), **body}, headers=course.instructor)
+    response = client.post(f"{course.path}/assignments", json={"id": unique("a"), **body}, headers=course.instructor)
     assert response.status_code == 422
     assert response.json()["detail"]
 
@@ -65,15 +65,15 @@ def test_create_refuses_bad_fields(client, course, body) -> None:
 def test_duplicate_id_is_a_conflict(client, course) -> None:
     aid = course.assignment()
     again = {"id": aid, "problem_set": "fc-vs-conv"}
-    assert client.post("/api/v1/assignments", json=again, headers=course.instructor).status_code == 409
+    assert client.post(f"{course.path}/assignments", json=again, headers=course.instructor).status_code == 409
 
 
 def test_students_see_their_own_variant_of_a_randomized_set(client, course) -> None:
     aid = course.assignment("conv-arithmetic")
     (first, first_headers), (second, second_headers) = course.students(2)
-    mine = client.get(f"/api/v1/assignments/{aid}", headers=first_headers).json()
-    theirs = client.get(f"/api/v1/assignments/{aid}", headers=second_headers).json()
-    secret = client.get(f"/api/v1/assignments/{aid}", headers=course.instructor).json()["variant_secret"]
+    mine = client.get(f"{course.path}/assignments/{aid}", headers=first_headers).json()
+    theirs = client.get(f"{course.path}/assignments/{aid}", headers=second_headers).json()
+    secret = client.get(f"{course.path}/assignments/{aid}", headers=course.instructor).json()["variant_secret"]
     assert secret and mine["variant_secret"] is None  # instructors see the secret, students do not
     assert mine["variant"] == variant_key(student=first, secret=secret)
     assert theirs["variant"] == variant_key(student=second, secret=secret)
@@ -81,10 +81,10 @@ def test_students_see_their_own_variant_of_a_randomized_set(client, course) -> N
     assert mine["reference"] is None
     assert mine["attempts_used"] == 0
     # the instructor can look at a student's variant, with its reference answers
-    as_instructor = client.get(f"/api/v1/assignments/{aid}?student={first}", headers=course.instructor).json()
+    as_instructor = client.get(f"{course.path}/assignments/{aid}?student={first}", headers=course.instructor).json()
     assert as_instructor["problems"] == mine["problems"] and as_instructor["reference"]
-    assert client.get(f"/api/v1/assignments/{aid}?student={second}", headers=first_headers).status_code == 403
-    assert client.get(f"/api/v1/assignments/{aid}?student=nobody", headers=course.instructor).status_code == 404
+    assert client.get(f"{course.path}/assignments/{aid}?student={second}", headers=first_headers).status_code == 403
+    assert client.get(f"{course.path}/assignments/{aid}?student=nobody", headers=course.instructor).status_code == 404
 
 
 def test_nobody_recomputes_a_students_variant_from_the_student_id_alone(client, course, shared_bank) -> None:
@@ -92,8 +92,8 @@ def test_nobody_recomputes_a_students_variant_from_the_student_id_alone(client, 
     numbers, and the secret (which instructors can read) gives the service's."""
     aid = course.assignment("conv-arithmetic")
     student, headers = course.student()
-    mine = client.get(f"/api/v1/assignments/{aid}", headers=headers).json()
-    secret = client.get(f"/api/v1/assignments/{aid}", headers=course.instructor).json()["variant_secret"]
+    mine = client.get(f"{course.path}/assignments/{aid}", headers=headers).json()
+    secret = client.get(f"{course.path}/assignments/{aid}", headers=course.instructor).json()["variant_secret"]
     problem_set = shared_bank.sets()["conv-arithmetic"]
     from_id = statements(problem_set, variant_key(student=student))
     with_secret = statements(problem_set, variant_key(student=student, secret=secret))
@@ -116,7 +116,7 @@ def test_reference_answers_follow_the_release_rule(client, course, release, due_
         fields["due_at"] = (datetime.now(UTC) + timedelta(days=due_in_days)).isoformat()
     aid = course.assignment(**fields)
     _, headers = course.student()
-    body = client.get(f"/api/v1/assignments/{aid}", headers=headers).json()
+    body = client.get(f"{course.path}/assignments/{aid}", headers=headers).json()
     assert body["answers_released"] is shown
     assert (body["reference"] is not None) is shown
     submitted = course.submit(aid, headers, {"ex3.max": "[[9, 7], [8, 6]]"})

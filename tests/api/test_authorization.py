@@ -1,4 +1,8 @@
-"""Every endpoint × every kind of caller → the expected status (and the table covers every route)."""
+"""Every endpoint × every kind of caller → the expected status (and the table covers every route).
+
+A course the caller is not a member of answers 404 to everything, as if it did not exist; inside
+a course the wrong role is 403.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,28 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
 
-from factories import auth, unique
+from api.models import Role
+from api.users.service import create_user
 
-CALLERS = ["none", "bad", "student", "other", "instructor"]
+from factories import Course, auth, make_instructor, unique
+
+#: no token, a bad token, a student of the course, another student of it, a student of another
+#: course, a TA, an instructor of another course, an instructor of the course, its owner, an
+#: admin account that is not a member
+CALLERS = ["none", "bad", "student", "other", "outsider", "ta", "foreign", "instructor", "owner", "admin"]
 RIGHT = {"ex4.conv1_params": "3640"}
+C = "/api/v1/courses/{c}"
+A = C + "/assignments/{a}"
+
+
+def _course() -> dict[str, Any]:
+    return {"id": unique("c"), "title": "New"}
 
 
 def _roster() -> dict[str, Any]:
-    return {"students": [{"id": unique("s"), "name": "New"}]}
+    return {"members": [{"id": unique("s"), "name": "New"}]}
 
 
 def _assignment() -> dict[str, Any]:
@@ -25,58 +42,139 @@ def _answers() -> dict[str, Any]:
     return {"answers": RIGHT}
 
 
+def _change() -> dict[str, Any]:
+    return {"title": "Renamed"}
+
+
+def _extension() -> dict[str, Any]:
+    return {"max_attempts": 9}
+
+
 def _none() -> None:
     return None
 
 
-# (method, path template, body factory, expected status per caller: none, bad, student, other, instructor)
-# {a}: an assignment both students can see; {s}: a submission of "student" (not of "other");
-# {r}: a student who is none of the callers (replacing a caller's token would revoke it for later rows);
-# {d}: another such student, to drop from the roster.
-TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, int, int, int, int]]] = [
-    # open to anyone
-    ("GET", "/health", _none, (200, 200, 200, 200, 200)),
-    # instructors only
-    ("GET", "/api/v1/problem-sets", _none, (401, 401, 403, 403, 200)),
-    ("POST", "/api/v1/students", _roster, (401, 401, 403, 403, 200)),
-    ("POST", "/api/v1/students/{r}/token", _none, (401, 401, 403, 403, 200)),
-    ("DELETE", "/api/v1/students/{d}", _none, (401, 401, 403, 403, 204)),
-    ("POST", "/api/v1/assignments", _assignment, (401, 401, 403, 403, 201)),
-    ("GET", "/api/v1/assignments/{a}/gradebook", _none, (401, 401, 403, 403, 200)),
-    ("GET", "/api/v1/assignments/{a}/stats", _none, (401, 401, 403, 403, 200)),
-    ("POST", "/api/v1/assignments/{a}/regrade", _none, (401, 401, 403, 403, 200)),
-    # everyone signed in
-    ("GET", "/api/v1/assignments", _none, (401, 401, 200, 200, 200)),
-    ("GET", "/api/v1/assignments/{a}", _none, (401, 401, 200, 200, 200)),
-    ("GET", "/api/v1/assignments/{a}/submissions", _none, (401, 401, 200, 200, 200)),
-    # students only
-    ("POST", "/api/v1/assignments/{a}/submissions", _answers, (401, 401, 201, 201, 403)),
-    ("POST", "/api/v1/assignments/{a}/preview", _answers, (401, 401, 200, 200, 403)),
-    # the owner and instructors
-    ("GET", "/api/v1/submissions/{s}", _none, (401, 401, 200, 403, 200)),
+def _statuses(none: int, bad: int, **by_caller: int) -> tuple[int, ...]:
+    return (none, bad, *(by_caller[c] for c in CALLERS[2:]))
+
+
+def _runs(ok: int) -> tuple[int, ...]:
+    """Owner, instructor and admin: ``ok``; other members 403; outsiders 404."""
+    return _statuses(
+        401, 401, student=403, other=403, outsider=404, ta=403, foreign=404, instructor=ok, owner=ok, admin=ok
+    )
+
+
+def _staff(ok: int) -> tuple[int, ...]:
+    return _statuses(
+        401, 401, student=403, other=403, outsider=404, ta=ok, foreign=404, instructor=ok, owner=ok, admin=ok
+    )
+
+
+def _members(ok: int) -> tuple[int, ...]:
+    return _statuses(
+        401, 401, student=ok, other=ok, outsider=404, ta=ok, foreign=404, instructor=ok, owner=ok, admin=ok
+    )
+
+
+def _students(ok: int) -> tuple[int, ...]:
+    return _statuses(
+        401, 401, student=ok, other=ok, outsider=404, ta=403, foreign=404, instructor=403, owner=403, admin=403
+    )
+
+
+# (method, path template, body factory, expected status per caller, in the order of CALLERS).
+# {c}: the course; {a}: an assignment of it; {s}: a submission of "student" (not of "other");
+# {m}: a new student of the course, made for each request (one to drop, or whose token to replace:
+# a caller's own would be revoked for later rows); {x}: a new student with an extension.
+TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
+    ("GET", "/health", _none, (200,) * len(CALLERS)),
+    (
+        "POST",
+        "/api/v1/courses",
+        _course,
+        _statuses(
+            401, 401, student=403, other=403, outsider=403, ta=403, foreign=201, instructor=201, owner=201, admin=201
+        ),
+    ),
+    ("GET", "/api/v1/courses", _none, _statuses(401, 401, **dict.fromkeys(CALLERS[2:], 200))),
+    ("POST", C + "/members", _roster, _runs(200)),
+    ("GET", C + "/members", _none, _staff(200)),
+    ("DELETE", C + "/members/{m}", _none, _runs(204)),
+    ("POST", C + "/members/{m}/token", _none, _runs(200)),
+    ("GET", C + "/problem-sets", _none, _runs(200)),
+    ("POST", C + "/assignments", _assignment, _runs(201)),
+    ("GET", C + "/assignments", _none, _members(200)),
+    ("GET", A, _none, _members(200)),
+    ("PATCH", A, _change, _runs(200)),
+    ("PUT", A + "/extensions/{m}", _extension, _staff(200)),
+    ("DELETE", A + "/extensions/{x}", _none, _staff(204)),
+    ("POST", A + "/preview", _answers, _students(200)),
+    ("POST", A + "/submissions", _answers, _students(201)),
+    ("GET", A + "/submissions", _none, _members(200)),
+    (
+        "GET",
+        "/api/v1/submissions/{s}",
+        _none,
+        _statuses(
+            401, 401, student=200, other=403, outsider=404, ta=200, foreign=404, instructor=200, owner=200, admin=200
+        ),
+    ),
+    ("GET", A + "/gradebook", _none, _staff(200)),
+    ("GET", A + "/stats", _none, _staff(200)),
+    ("POST", A + "/regrade", _none, _runs(200)),
 ]
 
 
 @pytest.fixture(scope="module")
-def world(course) -> dict[str, Any]:
+def world(client, course, engine) -> dict[str, Any]:
     assignment = course.assignment()
-    (_, student), (_, other), (bystander, _), (droppable, _) = course.students(4)
+    (_, student), (_, other) = course.students(2)
+    (_, ta) = course.member("ta")
+    (_, instructor) = course.member("instructor")
+    elsewhere = Course(client, make_instructor(engine))
+    (_, outsider) = elsewhere.student()
+    with Session(engine) as session, session.begin():
+        admin = create_user(session, name="Admin", role=Role.ADMIN, user_id=unique("admin")).token or ""
     submission = course.submit(assignment, student, RIGHT).json()["id"]
     headers = {
         "none": {},
         "bad": auth("not-a-token"),
         "student": student,
         "other": other,
-        "instructor": course.instructor,
+        "outsider": outsider,
+        "ta": ta,
+        "foreign": elsewhere.instructor,
+        "instructor": instructor,
+        "owner": course.instructor,
+        "admin": auth(admin),
     }
-    return {"a": assignment, "s": submission, "r": bystander, "d": droppable, "headers": headers}
+
+    def extended() -> str:
+        student_id = course.student()[0]
+        url = f"{course.path}/assignments/{assignment}/extensions/{student_id}"
+        assert client.put(url, json=_extension(), headers=course.instructor).status_code == 200
+        return student_id
+
+    return {
+        "c": lambda: course.id,
+        "a": lambda: assignment,
+        "s": lambda: submission,
+        "m": lambda: course.student()[0],
+        "x": extended,
+        "headers": headers,
+    }
+
+
+def _url(path: str, fill: dict[str, Callable[[], Any]]) -> str:
+    values = {name: make() for name, make in fill.items() if f"{{{name}}}" in path}
+    return path.format(**values)
 
 
 @pytest.mark.parametrize(("method", "path", "body", "expected"), TABLE, ids=[f"{m} {p}" for m, p, _, _ in TABLE])
 @pytest.mark.parametrize("caller", CALLERS)
 def test_status_by_caller(client, world, caller, method, path, body, expected) -> None:
-    url = path.format(a=world["a"], s=world["s"], r=world["r"], d=world["d"])
-    response = client.request(method, url, json=body(), headers=world["headers"][caller])
+    response = client.request(method, _url(path, world), json=body(), headers=world["headers"][caller])
     assert response.status_code == expected[CALLERS.index(caller)], response.text
     if response.status_code >= 400:
         assert response.json()["detail"]
@@ -84,24 +182,43 @@ def test_status_by_caller(client, world, caller, method, path, body, expected) -
         assert response.headers["www-authenticate"] == "Bearer"
 
 
-@pytest.mark.parametrize("caller", ["student", "instructor"])
+PLACEHOLDERS = "asmx"
+
+
+@pytest.mark.parametrize("caller", ["student", "ta", "owner"])
 @pytest.mark.parametrize(
-    ("method", "path"),
-    [(m, p) for m, p, _, _ in TABLE if any(f"{{{name}}}" in p for name in "asrd")],
+    ("method", "path"), [(m, p) for m, p, _, _ in TABLE if any(f"{{{name}}}" in p for name in PLACEHOLDERS)]
 )
 def test_unknown_ids_are_404(client, world, caller, method, path) -> None:
-    url = path.format(a="no-such-assignment", s="987654321", r="no-such-student", d="no-such-student")
-    body = _answers() if method == "POST" else None
-    response = client.request(method, url, json=body, headers=world["headers"][caller])
-    # a student asking for an instructor's endpoint learns only that it is forbidden
+    unknown = {name: (lambda: "no-such-id") for name in PLACEHOLDERS} | {"s": lambda: "987654321", "c": world["c"]}
+    body = next(r[2] for r in TABLE if r[0] == method and r[1] == path)()
+    response = client.request(method, _url(path, unknown), json=body, headers=world["headers"][caller])
+    # a caller asking for what their role may not do learns only that it is forbidden
     row = next(r for r in TABLE if r[0] == method and r[1] == path)
     allowed = row[3][CALLERS.index(caller)] < 400
     assert response.status_code == (404 if allowed else 403), response.text
 
 
+@pytest.mark.parametrize("caller", ["student", "owner", "admin"])
+@pytest.mark.parametrize(("method", "path"), [(m, p) for m, p, _, _ in TABLE if p.startswith(C)])
+def test_an_unknown_course_is_404_for_everyone(client, world, caller, method, path) -> None:
+    fill = {**world, "c": lambda: unique("no-course")}
+    body = next(r[2] for r in TABLE if r[0] == method and r[1] == path)()
+    response = client.request(method, _url(path, fill), json=body, headers=world["headers"][caller])
+    assert response.status_code == 404, response.text
+    assert "No course" in response.json()["detail"]
+
+
 def test_the_table_covers_every_endpoint(app) -> None:
     routes = {(method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item}
-    names = {"{a}": "{assignment_id}", "{s}": "{submission_id}", "{r}": "{student_id}", "{d}": "{student_id}"}
+    names = {
+        "{c}": "{course_id}",
+        "{a}": "{assignment_id}",
+        "{s}": "{submission_id}",
+        "/members/{m}": "/members/{member_id}",
+        "/extensions/{m}": "/extensions/{student_id}",
+        "{x}": "{student_id}",
+    }
     table = set()
     for method, path, _, _ in TABLE:
         for placeholder, name in names.items():

@@ -17,15 +17,15 @@ def test_the_canvas_gradebook_has_canvas_columns_points_and_the_counted_scores(c
     assert course.submit(aid, headers, {"ex4.conv1_params": "3640", "ex5.params": "1800"}).status_code == 201
     with_email = unique("s")
     imported = client.post(
-        "/api/v1/students",
-        json={"students": [{"id": with_email, "name": "Emmy Noether", "email": "emmy@example.edu"}]},
+        f"{course.path}/members",
+        json={"members": [{"id": with_email, "name": "Emmy Noether", "email": "emmy@example.edu"}]},
         headers=course.instructor,
     )
     assert imported.status_code == 200
-    response = client.get(f"/api/v1/assignments/{aid}/gradebook?format=canvas", headers=course.instructor)
+    response = client.get(f"{course.path}/assignments/{aid}/gradebook?format=canvas", headers=course.instructor)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/csv")
-    assert f'filename="{aid}-canvas.csv"' in response.headers["content-disposition"]
+    assert f'filename="{course.id}-{aid}-canvas.csv"' in response.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(response.text)))
     assert rows[0] == [*CANVAS_HEADER, "Homework 3: convolutions"]
     assert rows[1] == ["Points Possible", "", "", "", "", "9"]  # conv-pool-basics: 9 parts of 1 point

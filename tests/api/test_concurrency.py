@@ -33,7 +33,7 @@ def _stored(engine, assignment: str) -> list[Submission]:
 def test_fifty_simultaneous_submissions_against_a_limit_of_five(app, engine, course) -> None:
     aid = course.assignment(max_attempts=5)
     _, headers = course.student()
-    url = f"/api/v1/assignments/{aid}/submissions"
+    url = f"{course.path}/assignments/{aid}/submissions"
     responses = asyncio.run(_together(app, url, [{"json": {"answers": RIGHT}, "headers": headers}] * 50))
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] * 5 + [409] * 45, {r.status_code: r.text for r in responses}
@@ -44,7 +44,7 @@ def test_fifty_simultaneous_submissions_against_a_limit_of_five(app, engine, cou
 def test_twenty_retries_with_one_idempotency_key_store_one_submission(app, engine, course) -> None:
     aid = course.assignment(max_attempts=5)
     _, headers = course.student()
-    url = f"/api/v1/assignments/{aid}/submissions"
+    url = f"{course.path}/assignments/{aid}/submissions"
     request = {"json": {"answers": RIGHT}, "headers": {**headers, "Idempotency-Key": "one-key"}}
     responses = asyncio.run(_together(app, url, [request] * 20))
     assert [r.status_code for r in responses] == [201] * 20, [r.text for r in responses]
@@ -61,9 +61,9 @@ def test_sqlite_reads_and_previews_do_not_wait_for_the_write_lock(backend, datab
     holder.execute("BEGIN IMMEDIATE")
     try:
         started = time.monotonic()
-        preview = client.post(f"/api/v1/assignments/{aid}/preview", json={"answers": RIGHT}, headers=headers)
+        preview = client.post(f"{course.path}/assignments/{aid}/preview", json={"answers": RIGHT}, headers=headers)
         assert preview.status_code == 200
-        listed = client.get(f"/api/v1/assignments/{aid}/submissions", headers=course.instructor)
+        listed = client.get(f"{course.path}/assignments/{aid}/submissions", headers=course.instructor)
         assert listed.status_code == 200 and time.monotonic() - started < 5
     finally:
         holder.execute("ROLLBACK")
@@ -92,10 +92,12 @@ def test_simultaneous_requests_hold_at_most_db_concurrency_connections(app, engi
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=120) as client:
             submissions = [
-                client.post(f"/api/v1/assignments/{aid}/submissions", json={"answers": RIGHT}, headers=headers)
+                client.post(f"{course.path}/assignments/{aid}/submissions", json={"answers": RIGHT}, headers=headers)
                 for _ in range(24)
             ]
-            reads = [client.get(f"/api/v1/assignments/{aid}/gradebook", headers=course.instructor) for _ in range(8)]
+            reads = [
+                client.get(f"{course.path}/assignments/{aid}/gradebook", headers=course.instructor) for _ in range(8)
+            ]
             health = [client.get("/health") for _ in range(16)]
             return await asyncio.gather(*submissions, *reads, *health)
 

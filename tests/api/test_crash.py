@@ -75,13 +75,14 @@ def serve(database_url: str, workdir: Path) -> ServerProcess:
 
 def submit(base_url: str, sent: Sent) -> httpx.Response:
     return httpx.post(
-        f"{base_url}/api/v1/assignments/{ASSIGNMENT}/submissions",
+        f"{base_url}/api/v1/courses/{COURSE}/assignments/{ASSIGNMENT}/submissions",
         json={"answers": sent.answers},
         headers={**sent.headers, "Idempotency-Key": sent.key},
         timeout=30,
     )
 
 
+COURSE = "crash"
 ASSIGNMENT = "crash"
 
 
@@ -109,7 +110,11 @@ def client(base_url: str, student: str, headers: dict[str, str], record: Record,
 
 def stored(engine: Engine) -> list[Submission]:
     with engine.connect() as connection:
-        return list(connection.execute(select(Submission).where(Submission.assignment_id == ASSIGNMENT)))  # type: ignore[arg-type]
+        return list(
+            connection.execute(
+                select(Submission).where(Submission.course_id == COURSE, Submission.assignment_id == ASSIGNMENT)
+            )
+        )  # type: ignore[arg-type]
 
 
 def check_complete_and_dense(rows: list[Any]) -> None:
@@ -125,12 +130,18 @@ def check_complete_and_dense(rows: list[Any]) -> None:
 
 
 def setup_course(base: str, instructor: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
-    made = httpx.post(f"{base}/api/v1/assignments", json={"id": ASSIGNMENT, "problem_set": SET_ID}, headers=instructor)
+    course = httpx.post(f"{base}/api/v1/courses", json={"id": COURSE, "title": "Crash"}, headers=instructor)
+    assert course.status_code == 201, course.text
+    made = httpx.post(
+        f"{base}/api/v1/courses/{COURSE}/assignments",
+        json={"id": ASSIGNMENT, "problem_set": SET_ID},
+        headers=instructor,
+    )
     assert made.status_code == 201, made.text
     roster = [{"id": f"crash{i}", "name": f"Student {i}"} for i in range(STUDENTS)]
-    imported = httpx.post(f"{base}/api/v1/students", json={"students": roster}, headers=instructor)
+    imported = httpx.post(f"{base}/api/v1/courses/{COURSE}/members", json={"members": roster}, headers=instructor)
     assert imported.status_code == 200, imported.text
-    return [(s["id"], auth(s["token"])) for s in imported.json()["students"]]
+    return [(s["id"], auth(s["token"])) for s in imported.json()["members"]]
 
 
 def submit_until_killed(server: ServerProcess, students: list[tuple[str, dict[str, str]]], record: Record) -> None:

@@ -23,10 +23,11 @@ def down(shared_bank) -> TestClient:
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
-        ("POST", "/api/v1/assignments/hw1/submissions", {"answers": {"ex4.conv1_params": "3640"}}),
-        ("GET", "/api/v1/assignments", None),
-        ("GET", "/api/v1/assignments/hw1/gradebook", None),
-        ("POST", "/api/v1/students", {"students": [{"id": "s1", "name": "A"}]}),
+        ("POST", "/api/v1/courses/c1/assignments/hw1/submissions", {"answers": {"ex4.conv1_params": "3640"}}),
+        ("GET", "/api/v1/courses/c1/assignments", None),
+        ("GET", "/api/v1/courses", None),
+        ("GET", "/api/v1/courses/c1/assignments/hw1/gradebook", None),
+        ("POST", "/api/v1/courses/c1/members", {"members": [{"id": "s1", "name": "A"}]}),
     ],
 )
 def test_requests_get_503_with_retry_after(down, method, path, body) -> None:
@@ -62,7 +63,7 @@ def test_a_database_that_never_answers_is_a_503_after_the_connect_timeout(shared
         response = within(
             30,
             lambda: client.post(
-                "/api/v1/assignments/hw1/submissions",
+                "/api/v1/courses/c1/assignments/hw1/submissions",
                 json={"answers": {"ex4.conv1_params": "3640"}},
                 headers={"Authorization": "Bearer some-token"},
             ),

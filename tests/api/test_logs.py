@@ -33,17 +33,17 @@ def access_record(full_path: str) -> logging.LogRecord:
     [f"token={SECRET}", f"access_token={SECRET}", f"student=s1&api_key={SECRET}", SECRET, f"format={SECRET}&x=1"],
 )
 def test_the_query_string_is_dropped_whatever_holds_the_token(query: str) -> None:
-    record = access_record(f"/api/v1/assignments/hw1/gradebook?{query}")
+    record = access_record(f"/api/v1/courses/c1/assignments/hw1/gradebook?{query}")
     assert DropQueryString().filter(record) is True  # the line is kept, only shortened
     line = AccessFormatter(fmt='%(client_addr)s - "%(request_line)s" %(status_code)s', use_colors=False).format(record)
     assert SECRET not in line
-    assert line == f'127.0.0.1:50000 - "GET /api/v1/assignments/hw1/gradebook{OMITTED} HTTP/1.1" 200 OK'
+    assert line == f'127.0.0.1:50000 - "GET /api/v1/courses/c1/assignments/hw1/gradebook{OMITTED} HTTP/1.1" 200 OK'
 
 
 def test_paths_without_a_query_and_other_records_are_left_alone() -> None:
-    record = access_record("/api/v1/assignments")
+    record = access_record("/api/v1/courses/c1/assignments")
     DropQueryString().filter(record)
-    assert record.getMessage() == '127.0.0.1:50000 - "GET /api/v1/assignments HTTP/1.1" 200'
+    assert record.getMessage() == '127.0.0.1:50000 - "GET /api/v1/courses/c1/assignments HTTP/1.1" 200'
     other = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, "%s?%s", ("a", "b"), None)
     DropQueryString().filter(other)
     assert other.getMessage() == "a?b"
@@ -61,9 +61,9 @@ def test_a_real_server_logs_no_query_string(backend, database_url, tmp_path) -> 
     with ServerProcess.grader_serve(database_url, port=free_port(), workdir=tmp_path) as server:
         server.wait_healthy()
         assert httpx.get(f"{server.base_url}/health?token={SECRET}").status_code == 200
-        assert httpx.get(f"{server.base_url}/api/v1/assignments?access_token={SECRET}").status_code == 401
+        assert httpx.get(f"{server.base_url}/api/v1/courses/c1/assignments?access_token={SECRET}").status_code == 401
         server.terminate()
         output = server.output()
     assert SECRET not in output
     assert f'"GET /health{OMITTED} HTTP/1.1" 200' in output
-    assert f'"GET /api/v1/assignments{OMITTED} HTTP/1.1" 401' in output
+    assert f'"GET /api/v1/courses/c1/assignments{OMITTED} HTTP/1.1" 401' in output

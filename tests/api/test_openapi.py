@@ -9,22 +9,30 @@ import pytest
 
 from grader.results import Status
 
+C = "/api/v1/courses/{course_id}"
+A = C + "/assignments/{assignment_id}"
 CONTRACT = {
     ("get", "/health"),
-    ("get", "/api/v1/problem-sets"),
-    ("post", "/api/v1/students"),
-    ("post", "/api/v1/students/{student_id}/token"),  # an addition to the contract
-    ("delete", "/api/v1/students/{student_id}"),  # an addition to the contract
-    ("post", "/api/v1/assignments"),
-    ("get", "/api/v1/assignments"),
-    ("get", "/api/v1/assignments/{assignment_id}"),
-    ("post", "/api/v1/assignments/{assignment_id}/submissions"),
-    ("post", "/api/v1/assignments/{assignment_id}/preview"),
-    ("get", "/api/v1/assignments/{assignment_id}/submissions"),
+    ("post", "/api/v1/courses"),
+    ("get", "/api/v1/courses"),
+    ("post", C + "/members"),
+    ("get", C + "/members"),
+    ("delete", C + "/members/{member_id}"),
+    ("post", C + "/members/{member_id}/token"),  # an addition to the contract
+    ("get", C + "/problem-sets"),
+    ("post", C + "/assignments"),
+    ("get", C + "/assignments"),
+    ("get", A),
+    ("patch", A),
+    ("put", A + "/extensions/{student_id}"),
+    ("delete", A + "/extensions/{student_id}"),  # an addition to the contract
+    ("post", A + "/submissions"),
+    ("post", A + "/preview"),
+    ("get", A + "/submissions"),
     ("get", "/api/v1/submissions/{submission_id}"),
-    ("get", "/api/v1/assignments/{assignment_id}/gradebook"),
-    ("get", "/api/v1/assignments/{assignment_id}/stats"),
-    ("post", "/api/v1/assignments/{assignment_id}/regrade"),
+    ("get", A + "/gradebook"),
+    ("get", A + "/stats"),
+    ("post", A + "/regrade"),
 }
 
 
@@ -48,22 +56,28 @@ def test_docs_page_and_every_contract_endpoint_documented(client) -> None:
 # tests/api/test_schemathesis.py check that the service answers no other).
 ERRORS = {
     ("get", "/health"): {503},
-    ("get", "/api/v1/problem-sets"): {401, 403, 503},
-    ("post", "/api/v1/students"): {401, 403, 409, 413, 422, 503},
-    ("post", "/api/v1/students/{student_id}/token"): {401, 403, 404, 422, 503},
-    ("delete", "/api/v1/students/{student_id}"): {401, 403, 404, 422, 503},
-    ("post", "/api/v1/assignments"): {401, 403, 409, 413, 422, 503},
-    ("get", "/api/v1/assignments"): {401, 503},
-    ("get", "/api/v1/assignments/{assignment_id}"): {401, 403, 404, 422, 503},
-    ("post", "/api/v1/assignments/{assignment_id}/submissions"): {401, 403, 404, 409, 413, 422, 503},
-    ("post", "/api/v1/assignments/{assignment_id}/preview"): {401, 403, 404, 413, 422, 503},
-    ("get", "/api/v1/assignments/{assignment_id}/submissions"): {401, 403, 404, 422, 503},
+    ("post", "/api/v1/courses"): {401, 403, 409, 413, 422, 503},
+    ("get", "/api/v1/courses"): {401, 503},
+    ("post", C + "/members"): {401, 403, 404, 409, 413, 422, 503},
+    ("get", C + "/members"): {401, 403, 404, 422, 503},
+    ("delete", C + "/members/{member_id}"): {401, 403, 404, 409, 422, 503},
+    ("post", C + "/members/{member_id}/token"): {401, 403, 404, 422, 503},
+    ("get", C + "/problem-sets"): {401, 403, 404, 422, 503},
+    ("post", C + "/assignments"): {401, 403, 404, 409, 413, 422, 503},
+    ("get", C + "/assignments"): {401, 404, 422, 503},
+    ("get", A): {401, 403, 404, 422, 503},
+    ("patch", A): {401, 403, 404, 409, 413, 422, 503},
+    ("put", A + "/extensions/{student_id}"): {401, 403, 404, 413, 422, 503},
+    ("delete", A + "/extensions/{student_id}"): {401, 403, 404, 422, 503},
+    ("post", A + "/submissions"): {401, 403, 404, 409, 413, 422, 503},
+    ("post", A + "/preview"): {401, 403, 404, 413, 422, 503},
+    ("get", A + "/submissions"): {401, 403, 404, 422, 503},
     ("get", "/api/v1/submissions/{submission_id}"): {401, 403, 404, 422, 503},
-    ("get", "/api/v1/assignments/{assignment_id}/gradebook"): {401, 403, 404, 422, 503},
-    ("get", "/api/v1/assignments/{assignment_id}/stats"): {401, 403, 404, 422, 503},
-    ("post", "/api/v1/assignments/{assignment_id}/regrade"): {401, 403, 404, 422, 503},
+    ("get", A + "/gradebook"): {401, 403, 404, 422, 503},
+    ("get", A + "/stats"): {401, 403, 404, 422, 503},
+    ("post", A + "/regrade"): {401, 403, 404, 422, 503},
 }
-SUBMIT = ("post", "/api/v1/assignments/{assignment_id}/submissions")
+SUBMIT = ("post", A + "/submissions")
 
 
 @pytest.fixture(scope="module")
@@ -127,7 +141,7 @@ def test_graded_and_previewed_parts_are_typed(spec) -> None:
 
 
 def test_token_replies_document_that_they_are_not_cached(spec) -> None:
-    for key in (("post", "/api/v1/students"), ("post", "/api/v1/students/{student_id}/token")):
+    for key in (("post", C + "/members"), ("post", C + "/members/{member_id}/token")):
         headers = operations(spec)[key]["responses"]["200"]["headers"]
         assert headers["Cache-Control"]["schema"]["enum"] == ["no-store"], key
 
@@ -136,7 +150,7 @@ def test_error_bodies_sent_match_their_documented_schemas(client, course, spec) 
     """A 422 of each kind, a 401, a 404 and a 413, each checked against the operation's schema."""
     assignment = course.assignment()
     _, student = course.student()
-    submit = f"/api/v1/assignments/{assignment}/submissions"
+    submit = f"{course.path}/assignments/{assignment}/submissions"
     sent = [
         (SUBMIT, client.post(submit, json={"answers": {"ex5.params": "3 +"}}, headers=student)),  # refusal
         (SUBMIT, client.post(submit, json={"answers": []}, headers=student)),  # wrong shape
@@ -144,10 +158,10 @@ def test_error_bodies_sent_match_their_documented_schemas(client, course, spec) 
         (SUBMIT, client.post(submit, json={"answers": {}})),  # no token
         (SUBMIT, client.post(submit, json={"answers": {"x": "y" * 70_000}}, headers=student)),  # too large
         (("get", "/api/v1/submissions/{submission_id}"), client.get("/api/v1/submissions/x", headers=student)),
-        (("get", "/api/v1/assignments/{assignment_id}"), client.get("/api/v1/assignments/nope", headers=student)),
+        (("get", A), client.get(f"{course.path}/assignments/nope", headers=student)),
         (
-            ("post", "/api/v1/assignments"),
-            client.post("/api/v1/assignments", json={"id": "a"}, headers=course.instructor),
+            ("post", C + "/assignments"),
+            client.post(f"{course.path}/assignments", json={"id": "a"}, headers=course.instructor),
         ),
     ]
     statuses = set()

@@ -4,28 +4,20 @@ empty submission, a re-import that loses an email."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
-import httpx
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.models import Submission, User
 
-from factories import unique
-
-
-async def _together(app: Any, requests: list[tuple[str, dict[str, Any]]]) -> list[httpx.Response]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=120) as client:
-        return await asyncio.gather(*(client.post(url, **request) for url, request in requests))
+from factories import together, unique
 
 
 def test_simultaneous_creates_of_one_assignment_id_are_one_201_and_409s(app, engine, course) -> None:
     """On PostgreSQL 26 of 240 such requests answered 500 (a unique violation at commit)."""
     body = {"id": unique("a"), "problem_set": "conv-pool-basics"}
     responses = asyncio.run(
-        _together(app, [("/api/v1/assignments", {"json": body, "headers": course.instructor})] * 12)
+        together(app, [(f"{course.path}/assignments", {"json": body, "headers": course.instructor})] * 12)
     )
     assert sorted(r.status_code for r in responses) == [201] + [409] * 11, [r.text for r in responses]
     assert all("already" in r.json()["detail"] for r in responses if r.status_code == 409)
@@ -33,10 +25,10 @@ def test_simultaneous_creates_of_one_assignment_id_are_one_201_and_409s(app, eng
 
 def test_simultaneous_imports_of_one_new_student_make_one_account_with_one_token(app, engine, course) -> None:
     student = {"id": unique("s"), "name": "Grace Hopper", "email": "grace@example.edu"}
-    request = {"json": {"students": [student]}, "headers": course.instructor}
-    responses = asyncio.run(_together(app, [("/api/v1/students", request)] * 12))
+    request = {"json": {"members": [student]}, "headers": course.instructor}
+    responses = asyncio.run(together(app, [(f"{course.path}/members", request)] * 12))
     assert [r.status_code for r in responses] == [200] * 12, [r.text for r in responses]
-    replies = [r.json()["students"][0] for r in responses]
+    replies = [r.json()["members"][0] for r in responses]
     assert sum(reply["created"] for reply in replies) == 1
     tokens = [reply["token"] for reply in replies if reply["token"] is not None]
     assert len(tokens) == 1, "the account is made once, and its token shown once"
@@ -59,16 +51,16 @@ def test_an_empty_submission_is_refused_and_uses_no_attempt(client, engine, cour
 def test_a_re_import_that_omits_the_email_keeps_the_stored_one(client, course) -> None:
     student_id = unique("s")
     first = client.post(
-        "/api/v1/students",
-        json={"students": [{"id": student_id, "name": "Ada", "email": "ada@example.edu"}]},
+        f"{course.path}/members",
+        json={"members": [{"id": student_id, "name": "Ada", "email": "ada@example.edu"}]},
         headers=course.instructor,
     )
-    assert first.status_code == 200 and first.json()["students"][0]["token"]
+    assert first.status_code == 200 and first.json()["members"][0]["token"]
     again = client.post(
-        "/api/v1/students", json={"students": [{"id": student_id, "name": "Ada L."}]}, headers=course.instructor
+        f"{course.path}/members", json={"members": [{"id": student_id, "name": "Ada L."}]}, headers=course.instructor
     )
     assert again.status_code == 200, again.text
-    reply = again.json()["students"][0]
+    reply = again.json()["members"][0]
     assert (reply["name"], reply["email"], reply["created"], reply["token"]) == (
         "Ada L.",
         "ada@example.edu",
@@ -80,7 +72,7 @@ def test_a_re_import_that_omits_the_email_keeps_the_stored_one(client, course) -
 def test_preview_says_when_no_attempt_is_left_or_nothing_is_answered(client, course) -> None:
     aid = course.assignment(max_attempts=1)
     _, headers = course.student()
-    url = f"/api/v1/assignments/{aid}/preview"
+    url = f"{course.path}/assignments/{aid}/preview"
     fresh = client.post(url, json={"answers": {"ex4.conv1_params": "3640"}}, headers=headers).json()
     assert (fresh["ready"], fresh["attempts_left"], fresh["obstacle"]) == (True, 1, None)
     empty = client.post(url, json={"answers": {}}, headers=headers).json()

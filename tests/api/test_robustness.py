@@ -16,7 +16,7 @@ KEYS = ["ex1.output", "ex3.max", "ex4.shapes", "ex4.conv1_params", "ex5.params"]
 def target(course) -> dict:
     assignment = course.assignment()
     _, headers = course.student()
-    return {"url": f"/api/v1/assignments/{assignment}/submissions", "headers": headers, "assignment": assignment}
+    return {"url": f"{course.path}/assignments/{assignment}/submissions", "headers": headers, "assignment": assignment}
 
 
 @pytest.mark.parametrize(
@@ -85,10 +85,14 @@ def test_body_over_the_limit_is_413_by_length_and_by_stream(client, target, sett
 @pytest.mark.parametrize(
     ("path", "status"),
     [
-        ("/api/v1/assignments/a%00b", 404),
-        ("/api/v1/assignments/" + "x" * 3000, 404),
-        ("/api/v1/assignments/%C3%A9t%C3%A9", 404),
-        ("/api/v1/assignments/..%2F..%2Fetc", 404),
+        ("/api/v1/courses/a%00b/assignments", 404),
+        ("/api/v1/courses/" + "x" * 3000 + "/assignments", 404),
+        ("/api/v1/courses/%C3%A9t%C3%A9/members", 404),
+        ("/api/v1/courses/..%2F..%2Fetc/members", 404),
+        ("{course}/assignments/a%00b", 404),
+        ("{course}/assignments/" + "x" * 3000, 404),
+        ("{course}/assignments/%C3%A9t%C3%A9", 404),
+        ("{course}/assignments/..%2F..%2Fetc", 404),
         ("/api/v1/submissions/99999999999999999999999", 404),
         ("/api/v1/submissions/-1", 404),
         ("/api/v1/submissions/0", 404),
@@ -97,8 +101,8 @@ def test_body_over_the_limit_is_413_by_length_and_by_stream(client, target, sett
         ("/api/v1/nothing-here", 404),
     ],
 )
-def test_odd_paths(client, target, path, status) -> None:
-    response = client.get(path, headers=target["headers"])
+def test_odd_paths(client, course, target, path, status) -> None:
+    response = client.get(path.format(course=course.path), headers=target["headers"])
     assert response.status_code == status, response.text
     assert response.json()["detail"]
 
@@ -108,7 +112,9 @@ def test_odd_paths(client, target, path, status) -> None:
 )
 def test_odd_queries_as_instructor(client, course, target, query) -> None:
     for path in ("", "/submissions", "/gradebook"):
-        response = client.get(f"/api/v1/assignments/{target['assignment']}{path}{query}", headers=course.instructor)
+        response = client.get(
+            f"{course.path}/assignments/{target['assignment']}{path}{query}", headers=course.instructor
+        )
         assert response.status_code < 500, response.text
 
 
@@ -121,8 +127,8 @@ def test_odd_queries_as_instructor(client, course, target, query) -> None:
         {"Authorization": "bearer \x7f"},
     ],
 )
-def test_odd_authorization_headers_are_401(client, target, headers) -> None:
-    assert client.get("/api/v1/assignments", headers=headers).status_code == 401
+def test_odd_authorization_headers_are_401(client, course, target, headers) -> None:
+    assert client.get(f"{course.path}/assignments", headers=headers).status_code == 401
 
 
 @pytest.mark.parametrize("key", ["x" * 201, "with space", "\x01"])
@@ -136,7 +142,7 @@ def test_odd_idempotency_keys_are_422(client, target, key) -> None:
 )
 def test_odd_due_dates_are_422(client, course, due) -> None:
     body = {"id": unique("a"), "problem_set": "fc-vs-conv", "due_at": due}
-    assert client.post("/api/v1/assignments", json=body, headers=course.instructor).status_code == 422
+    assert client.post(f"{course.path}/assignments", json=body, headers=course.instructor).status_code == 422
 
 
 def test_odd_content_types(client, target) -> None:
@@ -180,7 +186,7 @@ def test_connections_the_database_dropped_are_replaced_without_an_error(client, 
     aid = course.assignment()
     _, headers = course.student()
     assert course.submit(aid, headers, {"ex4.conv1_params": "3640"}).status_code == 201
-    assert client.get(f"/api/v1/assignments/{aid}/gradebook", headers=course.instructor).status_code == 200
+    assert client.get(f"{course.path}/assignments/{aid}/gradebook", headers=course.instructor).status_code == 200
     url = make_url(database_url)
     with psycopg.connect(
         host=url.query["host"], port=int(url.query["port"]), user=url.username, dbname=url.database, autocommit=True
@@ -193,7 +199,7 @@ def test_connections_the_database_dropped_are_replaced_without_an_error(client, 
     submitted = course.submit(aid, headers, {"ex4.conv1_params": "3600"})
     assert submitted.status_code == 201, submitted.text
     assert submitted.json()["attempt"] == 2
-    assert client.get(f"/api/v1/assignments/{aid}/gradebook", headers=course.instructor).status_code == 200
+    assert client.get(f"{course.path}/assignments/{aid}/gradebook", headers=course.instructor).status_code == 200
     assert client.get("/health").json() == {"status": "ok", "database": "ok"}
 
 
@@ -221,7 +227,7 @@ def test_a_statement_that_waits_too_long_is_a_503_not_a_hang(shared_bank, course
         response = within(
             30,
             lambda: impatient.post(
-                f"/api/v1/assignments/{aid}/submissions",
+                f"{course.path}/assignments/{aid}/submissions",
                 json={"answers": {"ex4.conv1_params": "3640"}},
                 headers=headers,
             ),
@@ -230,7 +236,9 @@ def test_a_statement_that_waits_too_long_is_a_503_not_a_hang(shared_bank, course
         holder.rollback()
     assert (
         impatient.post(
-            f"/api/v1/assignments/{aid}/submissions", json={"answers": {"ex4.conv1_params": "3640"}}, headers=headers
+            f"{course.path}/assignments/{aid}/submissions",
+            json={"answers": {"ex4.conv1_params": "3640"}},
+            headers=headers,
         ).status_code
         == 201
     )
@@ -239,16 +247,17 @@ def test_a_statement_that_waits_too_long_is_a_503_not_a_hang(shared_bank, course
 @pytest.mark.parametrize(
     ("method", "path", "allowed"),
     [
-        ("PUT", "/api/v1/assignments", "GET, POST"),  # two routes share the path
-        ("OPTIONS", "/api/v1/assignments/hw1/submissions", "GET, POST"),
-        ("GET", "/api/v1/students/s1", "DELETE"),
+        ("PUT", "{course}/assignments", "GET, POST"),  # two routes share the path
+        ("OPTIONS", "{course}/assignments/hw1/submissions", "GET, POST"),
+        ("GET", "{course}/members/s1", "DELETE"),
+        ("POST", "{course}/assignments/hw1", "GET, PATCH"),
         ("DELETE", "/health", "GET"),
     ],
 )
-def test_405_names_every_method_of_the_path(client, target, method, path, allowed) -> None:
+def test_405_names_every_method_of_the_path(client, course, target, method, path, allowed) -> None:
     """The Allow header lists what the path answers: it named only the first route's methods
     (``POST``, for ``GET`` and ``POST /assignments``)."""
-    response = client.request(method, path, headers=target["headers"])
+    response = client.request(method, path.format(course=course.path), headers=target["headers"])
     assert response.status_code == 405
     assert response.headers["allow"] == allowed
     assert response.json() == {"detail": "Method Not Allowed"}

@@ -38,7 +38,7 @@ def test_a_submission_is_graded_and_stored_with_everything_needed_to_audit_it(cl
 
 
 def course_set_version(client, course, aid: str) -> str:
-    return client.get(f"/api/v1/assignments/{aid}", headers=course.instructor).json()["set_version"]
+    return client.get(f"{course.path}/assignments/{aid}", headers=course.instructor).json()["set_version"]
 
 
 def test_a_randomized_set_is_graded_against_the_students_variant(client, course) -> None:
@@ -48,7 +48,7 @@ def test_a_randomized_set_is_graded_against_the_students_variant(client, course)
     # a key whose answer differs between the two variants (some keys coincide for some pairs)
     key = next(k for k, v in reference.items() if isinstance(v, int | float) and v != theirs_reference[k])
     mine = course.submit(aid, first_headers, {key: reference[key]}).json()
-    secret = client.get(f"/api/v1/assignments/{aid}", headers=course.instructor).json()["variant_secret"]
+    secret = client.get(f"{course.path}/assignments/{aid}", headers=course.instructor).json()["variant_secret"]
     assert mine["parts"][key]["status"] == "correct"
     assert mine["variant"] == variant_key(student=first, secret=secret)  # the variant it was graded on
     theirs = course.submit(aid, second_headers, {key: reference[key]}).json()
@@ -70,7 +70,7 @@ def test_unreadable_answers_are_refused_without_using_an_attempt(client, course)
     detail = response.json()["detail"]
     assert list(detail["unreadable"]) == ["ex4.params"] and detail["unreadable"]["ex4.params"]
     assert detail["parts"]["ex4.conv1_params"]["read_as"].replace(",", "") == "3640"
-    assert client.get(f"/api/v1/assignments/{aid}/submissions", headers=headers).json() == []
+    assert client.get(f"{course.path}/assignments/{aid}/submissions", headers=headers).json() == []
     # the one attempt is still there
     assert course.submit(aid, headers, RIGHT).status_code == 201
 
@@ -104,7 +104,7 @@ def test_preview_reads_without_grading_or_storing(client, course) -> None:
     aid = course.assignment(max_attempts=1)
     _, headers = course.student()
     answers = {"ex4.conv1_params": "3,640", "ex4.params": "1O860", "ex0.x": "1"}
-    response = client.post(f"/api/v1/assignments/{aid}/preview", json={"answers": answers}, headers=headers)
+    response = client.post(f"{course.path}/assignments/{aid}/preview", json={"answers": answers}, headers=headers)
     assert response.status_code == 200
     body = response.json()
     read = body["parts"]["ex4.conv1_params"]
@@ -118,7 +118,7 @@ def test_preview_reads_without_grading_or_storing(client, course) -> None:
     assert body["parts"]["ex5.params"]["answered"] is False
     assert (body["unreadable"], body["unknown_keys"], body["ready"]) == (["ex4.params"], ["ex0.x"], False)
     assert "score" not in body
-    assert client.get(f"/api/v1/assignments/{aid}/submissions", headers=headers).json() == []
+    assert client.get(f"{course.path}/assignments/{aid}/submissions", headers=headers).json() == []
     assert course.submit(aid, headers, RIGHT).status_code == 201
 
 
@@ -167,11 +167,11 @@ def test_listing_and_reading_submissions(client, course) -> None:
     (first, first_headers), (_, second_headers) = course.students(2)
     mine = course.submit(aid, first_headers, RIGHT).json()
     course.submit(aid, second_headers, BIAS_OMITTED)
-    own = client.get(f"/api/v1/assignments/{aid}/submissions", headers=first_headers).json()
+    own = client.get(f"{course.path}/assignments/{aid}/submissions", headers=first_headers).json()
     assert [s["id"] for s in own] == [mine["id"]]
-    everyone = client.get(f"/api/v1/assignments/{aid}/submissions", headers=course.instructor).json()
+    everyone = client.get(f"{course.path}/assignments/{aid}/submissions", headers=course.instructor).json()
     assert len(everyone) == 2 and all(s["reference"] for s in everyone)
-    only = client.get(f"/api/v1/assignments/{aid}/submissions?student={first}", headers=course.instructor).json()
+    only = client.get(f"{course.path}/assignments/{aid}/submissions?student={first}", headers=course.instructor).json()
     assert [s["id"] for s in only] == [mine["id"]]
     assert client.get(f"/api/v1/submissions/{mine['id']}", headers=first_headers).json() == mine
     assert client.get(f"/api/v1/submissions/{mine['id']}", headers=second_headers).status_code == 403
@@ -185,7 +185,7 @@ def test_the_submissions_list_pages_in_a_stable_order(client, course) -> None:
     for _, headers in students:
         for _ in range(3):
             assert course.submit(aid, headers, RIGHT).status_code == 201
-    url = f"/api/v1/assignments/{aid}/submissions"
+    url = f"{course.path}/assignments/{aid}/submissions"
     everything = client.get(url, headers=course.instructor).json()
     order = [(s["student"], s["attempt"]) for s in everything]
     assert len(order) == 6 and order == sorted(order)

@@ -63,7 +63,8 @@ def test_users_create_prints_a_working_token(empty_database, shared_bank) -> Non
     assert created["id"] == "ada-lovelace" and len(created["token"]) >= 40
     app = create_app(Settings(database_url=empty_database), bank=shared_bank)
     client = TestClient(app)
-    assert client.get("/api/v1/problem-sets", headers=auth(created["token"])).status_code == 200
+    opened = client.post("/api/v1/courses", json={"id": "c1", "title": "Mine"}, headers=auth(created["token"]))
+    assert opened.status_code == 201, opened.text  # an instructor account creates courses
     app.state.engine.dispose()
     taken = runner.invoke(
         cli,
@@ -96,10 +97,13 @@ def test_users_token_replaces_the_tokens_of_an_instructor_or_a_student(empty_dat
 
     app = create_app(Settings(database_url=empty_database), bank=shared_bank)
     client = TestClient(app)
-    assert client.get("/api/v1/problem-sets", headers=auth(new["token"])).status_code == 200
-    assert client.get("/api/v1/problem-sets", headers=auth(created["instructor"]["token"])).status_code == 401
-    assert client.get("/api/v1/assignments", headers=auth(student_token)).status_code == 200
-    assert client.get("/api/v1/assignments", headers=auth(created["student"]["token"])).status_code == 401
+    for token, status in (
+        (new["token"], 200),
+        (created["instructor"]["token"], 401),
+        (student_token, 200),
+        (created["student"]["token"], 401),
+    ):
+        assert client.get("/api/v1/courses", headers=auth(token)).status_code == status
     app.state.engine.dispose()
 
     unknown = runner.invoke(cli, ["users", "token", "nobody"], env=env)
@@ -137,13 +141,13 @@ def test_serve_demo_loads_the_course_once_and_prints_working_tokens(empty_databa
     first = runner.invoke(cli, ["serve", "--demo"], env=env)
     second = runner.invoke(cli, ["serve", "--demo"], env=env)
     assert first.exit_code == second.exit_code == 0, first.output + second.output
-    assert "curl" in second.stdout and "/api/v1/assignments/" in second.stdout
+    assert "curl" in second.stdout and "/api/v1/courses/demo/assignments/" in second.stdout
     tokens = dict(re.findall(r"^\s+(\S+)\s+(\S{40,})$", second.stdout, re.MULTILINE))
-    assert set(tokens) == {"demo-instructor", "alice", "bob", "carol"}
+    assert set(tokens) == {"demo-instructor", "demo-ta", "alice", "bob", "carol"}
 
     app = create_app(Settings(database_url=empty_database), bank=shared_bank)
     with Session(app.state.engine) as session:
-        assert session.scalar(select(func.count()).select_from(User)) == 4
+        assert session.scalar(select(func.count()).select_from(User)) == 5
         assert session.scalar(select(func.count()).select_from(Assignment)) == len(shared_bank.sets())
     client = TestClient(app)
     # the printed curl example works as printed
@@ -154,7 +158,8 @@ def test_serve_demo_loads_the_course_once_and_prints_working_tokens(empty_databa
     assert response.status_code == 201, response.text
     # tokens of the first run were replaced
     old = dict(re.findall(r"^\s+(\S+)\s+(\S{40,})$", first.stdout, re.MULTILINE))
-    assert client.get("/api/v1/assignments", headers=auth(old["alice"])).status_code == 401
+    assert client.get("/api/v1/courses/demo/assignments", headers=auth(old["alice"])).status_code == 401
+    assert client.get("/api/v1/courses/demo/assignments", headers=auth(tokens["alice"])).status_code == 200
     assert len(uvicorn_calls) == 2
     app.state.engine.dispose()
 

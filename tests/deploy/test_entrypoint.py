@@ -65,23 +65,26 @@ def test_entrypoint_migrates_serves_and_stops_on_sigterm(postgres_tcp: PostgresS
         instructor = auth(json.loads(created.stdout)["token"])
 
         with httpx.Client(base_url=server.base_url, timeout=30) as client:
+            opened = client.post("/api/v1/courses", json={"id": "cnn", "title": "CNNs"}, headers=instructor)
+            assert opened.status_code == 201, opened.text
+            path = "/api/v1/courses/cnn"
             made = client.post(
-                "/api/v1/assignments", json={"id": "hw1", "problem_set": "conv-pool-basics"}, headers=instructor
+                f"{path}/assignments", json={"id": "hw1", "problem_set": "conv-pool-basics"}, headers=instructor
             )
             assert made.status_code == 201, made.text
             roster = client.post(
-                "/api/v1/students", json={"students": [{"id": "alice", "name": "Alice"}]}, headers=instructor
+                f"{path}/members", json={"members": [{"id": "alice", "name": "Alice"}]}, headers=instructor
             )
             assert roster.status_code == 200, roster.text
-            alice = auth(roster.json()["students"][0]["token"])
+            alice = auth(roster.json()["members"][0]["token"])
             # one right answer and one that omits the bias (the demo's example)
             answers = {"ex4.conv1_params": "3640", "ex5.params": "1800"}
-            submitted = client.post("/api/v1/assignments/hw1/submissions", json={"answers": answers}, headers=alice)
+            submitted = client.post(f"{path}/assignments/hw1/submissions", json={"answers": answers}, headers=alice)
             assert submitted.status_code == 201, submitted.text
             body = submitted.json()
             assert body["attempt"] == 1 and body["parts"]["ex4.conv1_params"]["status"] == "correct"
             assert body["parts"]["ex5.params"]["status"] != "correct"
-            listed = client.get("/api/v1/assignments/hw1/submissions", headers=instructor)
+            listed = client.get(f"{path}/assignments/hw1/submissions", headers=instructor)
             assert [s["id"] for s in listed.json()] == [body["id"]]
 
         started = time.monotonic()

@@ -1,0 +1,139 @@
+"""Who the caller is in a course: the one statement that reads, for a request on a course's path,
+the caller by token, their role in the course, and (on an assignment's path) the assignment and
+the caller's extension of it.
+
+Every request about a course goes through it (:func:`api.deps.get_member`), so that what a
+course owns is reached only through the caller's membership: a course the caller is not in does
+not exist for them (404), whatever id they guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, cast
+
+from sqlalchemy import Select, String, Table, and_, bindparam, literal, select
+from sqlalchemy.orm import Session
+
+from api.assignments.service import AssignmentRow, ExtensionRow
+from api.ids import may_exist
+from api.models import ApiToken, Assignment, Course, CourseRole, Extension, Membership, Role, User
+from api.users.service import Caller
+from api.users.tokens import hash_token
+
+#: The roles that run a course (an admin who is not a member acts as its owner).
+RUNS = frozenset({CourseRole.OWNER.value, CourseRole.INSTRUCTOR.value, Role.ADMIN.value})
+#: The roles that read everything of a course.
+STAFF = RUNS | {CourseRole.TA.value}
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """The caller inside one course. ``role`` is their membership's, or ``admin`` for an admin
+    account that is not a member."""
+
+    caller: Caller
+    course: str
+    role: str
+
+    @property
+    def id(self) -> str:
+        return self.caller.id
+
+    @property
+    def runs(self) -> bool:
+        """Owner, instructor (or admin): changes assignments, sets and the roster."""
+        return self.role in RUNS
+
+    @property
+    def is_staff(self) -> bool:
+        """Runs the course or is a TA: reads everything, grants extensions."""
+        return self.role in STAFF
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """What :func:`read_access` found: ``member`` is None when the course does not exist or the
+    caller is not in it; ``assignment`` None when the path names none or no such one."""
+
+    caller: Caller
+    course: str
+    member: Member | None
+    assignment: AssignmentRow | None
+    extension: ExtensionRow | None
+
+
+_USERS, _TOKENS, _COURSES, _MEMBERS, _ASSIGNMENTS, _EXTENSIONS = (
+    cast(Table, m.__table__) for m in (User, ApiToken, Course, Membership, Assignment, Extension)
+)
+_ASSIGNMENT_COLUMNS = tuple(field.name for field in fields(AssignmentRow))
+_EXTENSION_COLUMNS = tuple(field.name for field in fields(ExtensionRow))
+
+
+def _statement(*, with_assignment: bool) -> Select[Any]:
+    """Built once per shape (Core columns run on the connection: an ORM query cost more than its
+    round trip on the busiest endpoint, ``bench/service.py``)."""
+    course = bindparam("course_id", type_=String)
+    joined = (
+        _TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
+        .outerjoin(_COURSES, _COURSES.c.id == course)
+        .outerjoin(_MEMBERS, and_(_MEMBERS.c.course_id == _COURSES.c.id, _MEMBERS.c.user_id == _USERS.c.id))
+    )
+    columns = [_USERS.c.id, _USERS.c.role, _COURSES.c.id.label("course"), _MEMBERS.c.role.label("member_role")]
+    if with_assignment:
+        wanted = bindparam("assignment_id", type_=String)
+        joined = joined.outerjoin(
+            _ASSIGNMENTS, and_(_ASSIGNMENTS.c.course_id == _COURSES.c.id, _ASSIGNMENTS.c.id == wanted)
+        ).outerjoin(
+            _EXTENSIONS,
+            and_(
+                _EXTENSIONS.c.course_id == _ASSIGNMENTS.c.course_id,
+                _EXTENSIONS.c.assignment_id == _ASSIGNMENTS.c.id,
+                _EXTENSIONS.c.student_id == _USERS.c.id,
+            ),
+        )
+        columns += [_ASSIGNMENTS.c[name].label(f"a_{name}") for name in _ASSIGNMENT_COLUMNS]
+        columns += [_EXTENSIONS.c[name].label(f"e_{name}") for name in _EXTENSION_COLUMNS]
+        columns.append(_EXTENSIONS.c.student_id.label("e_found"))
+    else:
+        columns.append(literal(None).label("a_id"))
+    return select(*columns).select_from(joined).where(_TOKENS.c.token_hash == bindparam("token_hash"))
+
+
+_ACCESS = _statement(with_assignment=False)
+_ACCESS_TO_ASSIGNMENT = _statement(with_assignment=True)
+
+
+def read_access(session: Session, token: str, course_id: str, assignment_id: str | None) -> Access | None:
+    """The caller's access to the course (and assignment) in the path; None for an unknown token.
+    Ids that no row can have (:func:`api.ids.may_exist`) are looked up as ones that do not exist."""
+    if not may_exist(course_id):
+        course_id = ""
+    parameters = {"token_hash": hash_token(token), "course_id": course_id}
+    statement = _ACCESS
+    if assignment_id is not None:
+        statement = _ACCESS_TO_ASSIGNMENT
+        parameters["assignment_id"] = assignment_id if may_exist(assignment_id) else ""
+    row = session.connection().execute(statement, parameters).first()
+    if row is None:
+        return None
+    values = row._mapping
+    caller = Caller(values["id"], values["role"])
+    role = values["member_role"] or (Role.ADMIN.value if caller.role == Role.ADMIN else None)
+    member = None if values["course"] is None or role is None else Member(caller, course_id, role)
+    assignment = extension = None
+    if member is not None and values["a_id"] is not None:
+        assignment = AssignmentRow(**{name: values[f"a_{name}"] for name in _ASSIGNMENT_COLUMNS})
+        if values["e_found"] is not None:
+            extension = ExtensionRow(**{name: values[f"e_{name}"] for name in _EXTENSION_COLUMNS})
+    return Access(caller, course_id, member, assignment, extension)
+
+
+def member_of(session: Session, caller: Caller, course_id: str) -> Member | None:
+    """The caller as a member of ``course_id`` (an admin is one of every course), or None."""
+    role = session.scalar(
+        select(Membership.role).where(Membership.course_id == course_id, Membership.user_id == caller.id)
+    )
+    if role is None and caller.role == Role.ADMIN:
+        role = Role.ADMIN.value
+    return None if role is None else Member(caller, course_id, role)

@@ -1,0 +1,142 @@
+"""``/courses``: courses and their members (the roster)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Response
+
+from api.courses import service
+from api.courses.schemas import (
+    CourseIn,
+    CourseOut,
+    ImportedMemberOut,
+    MemberOut,
+    MembersImport,
+    MembersOut,
+    TokenOut,
+)
+from api.deps import CourseCreator, CurrentUser, MemberIdPath, RunnerMember, SessionDep, StaffMember
+from api.models import CourseRole
+from api.responses import errors
+
+router = APIRouter(tags=["courses"])
+
+#: Replies that carry a token are not to be kept by any cache, the browser's or a proxy's.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+NO_STORE_HEADERS = {
+    name: {"required": True, "schema": {"type": "string", "enum": [value]}} for name, value in NO_STORE.items()
+}
+
+
+async def no_store(response: Response) -> None:
+    response.headers.update(NO_STORE)
+
+
+@router.post(
+    "/courses",
+    status_code=201,
+    response_model=CourseOut,
+    summary="Create a course (the caller owns it)",
+    responses=errors(401, 403, 409, 413, 422, 503, notes={403: "A student account", 409: "The id is taken"}),
+)
+def create_course(body: CourseIn, creator: CourseCreator, session: SessionDep) -> CourseOut:
+    """For instructor and admin accounts; the caller becomes the course's `owner`."""
+    course = service.create_course(session, course_id=body.id, title=body.title, owner=creator)
+    return CourseOut(id=course.id, title=course.title, role=CourseRole.OWNER.value, created_at=course.created_at)
+
+
+@router.get(
+    "/courses",
+    response_model=list[CourseOut],
+    summary="The caller's courses, with the caller's role in each",
+    responses=errors(401, 503),
+)
+def list_courses(user: CurrentUser, session: SessionDep) -> list[CourseOut]:
+    """The courses the caller is a member of (an admin: every course)."""
+    return [
+        CourseOut(id=course.id, title=course.title, role=role, created_at=course.created_at)
+        for course, role in service.courses_of(session, user)
+    ]
+
+
+@router.post(
+    "/courses/{course_id}/members",
+    response_model=MembersOut,
+    summary="Import the roster",
+    responses={
+        **errors(401, 403, 404, 409, 413, 422, 503, notes={409: "An id is listed twice, or is the owner's"}),
+        200: {"headers": NO_STORE_HEADERS},
+    },
+    dependencies=[Depends(no_store)],
+)
+def import_members(body: MembersImport, runner: RunnerMember, session: SessionDep) -> MembersOut:
+    """Enrols each listed person with their role (`student` unless said otherwise; `ta` or
+    `instructor`). A new account gets an API token, shown only in this response (only its hash is
+    stored); an existing account (of this course or another) joins with its own token, and its name
+    (and email, when given) is updated. Importing a member again changes their role to the one given."""
+    imported = service.import_members(
+        session, course_id=runner.course, members=[(m.id, m.name, m.email, m.role.value) for m in body.members]
+    )
+    return MembersOut(
+        members=[
+            ImportedMemberOut(
+                id=i.user.id, name=i.user.name, email=i.user.email, role=i.role, created=i.created, token=i.token
+            )
+            for i in imported
+        ]
+    )
+
+
+@router.get(
+    "/courses/{course_id}/members",
+    response_model=list[MemberOut],
+    summary="The roster, with roles",
+    responses=errors(401, 403, 404, 422, 503),
+)
+def list_members(staff: StaffMember, session: SessionDep) -> list[MemberOut]:
+    """Owner, instructors and TAs first, then students, each by id."""
+    return [
+        MemberOut(id=user.id, name=user.name, email=user.email, role=member.role, joined_at=member.joined_at)
+        for user, member in service.roster(session, course_id=staff.course)
+    ]
+
+
+@router.delete(
+    "/courses/{course_id}/members/{member_id}",
+    status_code=204,
+    summary="Drop a member (their submissions are kept)",
+    responses=errors(401, 403, 404, 409, 422, 503, notes={404: "No such member", 409: "The owner"}),
+)
+def drop_member(runner: RunnerMember, session: SessionDep, member_id: MemberIdPath) -> Response:
+    """The course no longer exists for them, and a student leaves the gradebook; their submissions
+    stay, for the record (the submissions list, statistics and regrades still include them).
+    Importing them again brings them back, with the token they have."""
+    service.drop_member(session, course_id=runner.course, user_id=member_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/courses/{course_id}/members/{member_id}/token",
+    response_model=TokenOut,
+    summary="Replace a student's lost token",
+    responses={
+        **errors(
+            401,
+            403,
+            404,
+            422,
+            503,
+            notes={
+                403: "The account is staff somewhere, or in a course the caller does not run",
+                404: "No such student",
+            },
+        ),
+        200: {"headers": NO_STORE_HEADERS},
+    },
+    dependencies=[Depends(no_store)],
+)
+def replace_token(runner: RunnerMember, session: SessionDep, member_id: MemberIdPath) -> TokenOut:
+    """Revokes every token of the student and issues a new one, shown only in this response: tokens
+    are stored as hashes, so a lost one cannot be shown again. A token opens every course its
+    account is in, so only someone who runs all of them (or an admin) may replace it."""
+    user, token = service.replace_member_token(session, by=runner, user_id=member_id)
+    return TokenOut(id=user.id, token=token)

@@ -1,0 +1,167 @@
+"""Courses and their members. Services flush; the caller's session commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.access import Member
+from api.db import is_unique_violation, upsert
+from api.errors import Conflict, Forbidden, NotFound
+from api.models import Course, CourseRole, Membership, Role, User
+from api.users.service import Caller, create_user, issue_token, revoke_tokens
+
+
+def create_course(session: Session, *, course_id: str, title: str, owner: Caller) -> Course:
+    """A new course owned by ``owner``; an id already taken is a :class:`Conflict` (also when a
+    simultaneous request takes it first)."""
+    if session.get(Course, course_id) is not None:
+        raise Conflict(f"There is already a course {course_id!r}.")
+    course = Course(id=course_id, title=title, created_by=owner.id)
+    session.add(course)
+    try:
+        session.flush()
+    except IntegrityError as error:
+        if is_unique_violation(error):
+            raise Conflict(f"There is already a course {course_id!r}.") from None
+        raise
+    session.add(Membership(course_id=course_id, user_id=owner.id, role=CourseRole.OWNER.value))
+    session.flush()
+    return course
+
+
+def courses_of(session: Session, caller: Caller) -> list[tuple[Course, str]]:
+    """The caller's courses with their role in each; an admin sees every course (``admin`` where
+    they are not a member)."""
+    joined = select(Course, Membership.role).outerjoin(
+        Membership, (Membership.course_id == Course.id) & (Membership.user_id == caller.id)
+    )
+    if caller.role != Role.ADMIN:
+        joined = joined.where(Membership.role.is_not(None))
+    rows = session.execute(joined.order_by(Course.created_at, Course.id))
+    return [(course, role or Role.ADMIN.value) for course, role in rows]
+
+
+@dataclass(frozen=True)
+class Imported:
+    """A member as imported: their account, their role, and the token of a new account (the only
+    time it is ever seen)."""
+
+    user: User
+    role: str
+    token: str | None
+    created: bool
+
+
+def import_members(
+    session: Session, *, course_id: str, members: list[tuple[str, str, str | None, str]]
+) -> list[Imported]:
+    """Members by (id, name, email, role). A new account gets a token (an ``instructor`` account if
+    imported as an instructor, else a ``student`` one); a known account joins with no new token, its
+    name updated and its email too when one is given. A member already in the course takes the
+    role given, except the owner, whose role does not change. An account that a simultaneous import
+    creates is a known one here."""
+    ids = [member_id for member_id, _, _, _ in members]
+    repeated = sorted({i for i in ids if ids.count(i) > 1})
+    if repeated:
+        raise Conflict(f"The roster lists these ids more than once: {', '.join(repeated)}.")
+    owner = session.scalar(
+        select(Membership.user_id).where(Membership.course_id == course_id, Membership.role == CourseRole.OWNER)
+    )
+    if owner in ids:
+        raise Conflict(f"{owner!r} owns the course; the roster cannot change their role.")
+    existing = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
+    result = []
+    for member_id, name, email, role in members:
+        user, token = existing.get(member_id), None
+        if user is None:
+            account = Role.INSTRUCTOR if role == CourseRole.INSTRUCTOR else Role.STUDENT
+            user, token = _create_unless_taken(session, name=name, user_id=member_id, email=email, role=account)
+        if token is None:
+            user.name = name
+            if email is not None:  # an import without emails keeps the ones stored
+                user.email = email
+        upsert(
+            session,
+            Membership,
+            {"course_id": course_id, "user_id": member_id, "role": role},
+            keys=("course_id", "user_id"),
+        )
+        result.append(Imported(user, role, token, created=token is not None))
+    session.flush()
+    return result
+
+
+def _create_unless_taken(
+    session: Session, *, name: str, user_id: str, email: str | None, role: Role
+) -> tuple[User, str | None]:
+    """A new account and its token; or, if a simultaneous request created ``user_id`` first, that
+    account and no token. In a savepoint, so that the import goes on (PostgreSQL aborts a
+    transaction at its first error)."""
+    try:
+        with session.begin_nested():
+            issued = create_user(session, name=name, role=role, user_id=user_id, email=email)
+            return issued.user, issued.token
+    except IntegrityError as error:
+        if not is_unique_violation(error):
+            raise
+    except Conflict:  # (seen by the look-up in create_user: committed before it)
+        pass
+    user = session.get(User, user_id)
+    assert user is not None
+    return user, None
+
+
+def roster(session: Session, *, course_id: str) -> list[tuple[User, Membership]]:
+    """The members with their roles, staff first, then by id."""
+    order = {CourseRole.OWNER: 0, CourseRole.INSTRUCTOR: 1, CourseRole.TA: 2, CourseRole.STUDENT: 3}
+    rows = session.execute(
+        select(User, Membership)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.course_id == course_id)
+    )
+    return sorted(((user, member) for user, member in rows), key=lambda r: (order[CourseRole(r[1].role)], r[0].id))
+
+
+def drop_member(session: Session, *, course_id: str, user_id: str) -> None:
+    """Takes a member out of the course: the course no longer exists for them, and a student leaves
+    the gradebook; their submissions stay, for the record (regrades and statistics still see them).
+    The owner cannot be dropped."""
+    membership = session.get(Membership, (course_id, user_id), with_for_update=True)
+    if membership is None:
+        raise NotFound(f"No member {user_id!r} in course {course_id!r}.")
+    if membership.role == CourseRole.OWNER:
+        raise Conflict(f"{user_id!r} owns the course and cannot be dropped from it.")
+    session.delete(membership)
+    session.flush()
+
+
+def replace_member_token(session: Session, *, by: Member, user_id: str) -> tuple[User, str]:
+    """Revokes every token of a student of the course and issues a new one (a lost token cannot
+    be shown again, only replaced). Whoever replaces a token can act as its account everywhere,
+    so only an admin, or someone who runs every course the account is in, may; a staff account's
+    token is replaced by an admin (``grader users token``)."""
+    user = session.get(User, user_id, with_for_update=True)
+    rows = session.execute(select(Membership.course_id, Membership.role).where(Membership.user_id == user_id))
+    courses = {course_id: role for course_id, role in rows}
+    if user is None or courses.get(by.course) != CourseRole.STUDENT:
+        raise NotFound(f"No student {user_id!r} in course {by.course!r}.")
+    if by.caller.role != Role.ADMIN:
+        if user.role != Role.STUDENT or any(role != CourseRole.STUDENT for role in courses.values()):
+            raise Forbidden(f"{user_id!r} is staff somewhere; an admin replaces their token.")
+        runs = set(
+            session.scalars(
+                select(Membership.course_id).where(
+                    Membership.user_id == by.id,
+                    Membership.role.in_((CourseRole.OWNER, CourseRole.INSTRUCTOR)),
+                    Membership.course_id.in_(list(courses)),
+                )
+            )
+        )
+        if set(courses) - runs:
+            raise Forbidden(f"{user_id!r} is also in courses you do not run; an admin can replace their token.")
+    revoke_tokens(session, user=user)
+    return user, issue_token(session, user=user)
