@@ -38,6 +38,7 @@ from problems.loader import load_bank
 from problems.render import to_json
 
 SET_ID = "rgb-convolution"
+COURSE = "bench"
 STUDENTS_PER_CLIENT = 4
 CLIENT = "raw-socket HTTP/1.1 keep-alive client (asyncio{loop}), one connection per client"
 
@@ -275,16 +276,18 @@ def grader_cli(*args: str, env: dict[str, str]) -> str:
 
 
 def set_up_course(base_url: str, env: dict[str, str], clients: int) -> list[str]:
-    """An instructor (from the CLI), an unlimited assignment and the students; the students' tokens."""
+    """An instructor (from the CLI), their course, an unlimited assignment and the students; the
+    students' tokens."""
     instructor = json.loads(grader_cli("users", "create", "--role", "instructor", "--name", "Bench", "--json", env=env))
     headers = {"Authorization": f"Bearer {instructor['token']}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=60) as client:
-        made = client.post("/api/v1/assignments", json={"id": "bench", "problem_set": SET_ID})
+        client.post("/api/v1/courses", json={"id": COURSE, "title": "Bench"}).raise_for_status()
+        made = client.post(f"/api/v1/courses/{COURSE}/assignments", json={"id": "bench", "problem_set": SET_ID})
         made.raise_for_status()
         roster = [{"id": f"s{i:04d}", "name": f"Student {i}"} for i in range(clients * STUDENTS_PER_CLIENT)]
-        imported = client.post("/api/v1/students", json={"students": roster})
+        imported = client.post(f"/api/v1/courses/{COURSE}/members", json={"members": roster})
         imported.raise_for_status()
-        return [s["token"] for s in imported.json()["students"]]
+        return [s["token"] for s in imported.json()["members"]]
 
 
 def report(name: str, tally: Tally, seconds: float, expected: int) -> float:
@@ -374,7 +377,7 @@ def main() -> None:
             server.wait_healthy()
             tokens = set_up_course(server.base_url, env, args.clients)
             bodies = [json.dumps({"answers": a}).encode() for a in generate_answers(997)]
-            path = "/api/v1/assignments/bench/submissions"
+            path = f"/api/v1/courses/{COURSE}/assignments/bench/submissions"
             per_client = [
                 [
                     request_bytes("POST", path, tokens[c * STUDENTS_PER_CLIENT + j % STUDENTS_PER_CLIENT], body)
