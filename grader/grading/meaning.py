@@ -81,7 +81,10 @@ class WrongAnswers:
         if part.get("misconception"):  # named already: no need to solve the variant
             return meaning(part, None)
         if variant not in self._solved:
-            self._solved[variant] = self.problem_set.solve(variant)
+            try:
+                self._solved[variant] = self.problem_set.solve(variant)
+            except ValueError:  # a variant that no longer solves: nothing to relate to
+                self._solved[variant] = {}
         # None: a key the set no longer has
         return meaning(part, self._solved[variant].get(key), self._symbols.get(key, ()))
 
