@@ -83,10 +83,14 @@ def stats(
         Query(description="`all` stored attempts, or only the one the gradebook `counted` per student (best or last)."),
     ] = "all",
 ) -> Stats:
-    """Per key: submissions, mean score, share correct, the commonest wrong answers (as read) and
+    """Per key: submissions, mean score, share correct, the commonest wrong answers (as read; for a
+    randomized set, by what they mean against each student's reference) and
     the number of answers each mistake code explains; over all stored attempts, or over one attempt
     per student with `?attempts=counted`."""
     keys = _keys(assignment, bank)
+    problem_set = bank.get(assignment.problem_set)
     return Stats.model_validate(
-        service.statistics(session, assignment=assignment, keys=keys, counted=attempts == "counted")
+        service.statistics(
+            session, assignment=assignment, keys=keys, counted=attempts == "counted", problem_set=problem_set
+        )
     )

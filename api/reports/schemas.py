@@ -41,8 +41,12 @@ class Gradebook(Schema):
 
 
 class WrongAnswer(Schema):
-    answer: str
+    answer: str = Field(
+        description="The answer as read; for a randomized set, what it means against each student's reference "
+        "(a mistake code, a relation such as `off by one (reference + 1)`, or `other`)."
+    )
     count: int
+    example: str = Field(description="One answer of the group, as read.")
 
 
 class KeyStats(Schema):

@@ -16,6 +16,8 @@ from api.assignments.lateness import Lateness, lateness
 from api.assignments.service import ExtensionRow, Terms, extensions, with_extension
 from api.models import CourseRole, GradePolicy, Membership, Submission, User
 from api.submissions.service import list_submissions
+from grader.grading.meaning import WrongAnswers
+from problems.sets import ProblemSet
 
 #: Spreadsheets run a cell that starts with one of these as a formula; such text gets a leading '.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -166,12 +168,21 @@ def gradebook_canvas(book: dict[str, Any], *, title: str, points: float) -> str:
     return out.getvalue()
 
 
-def statistics(session: Session, *, assignment: Terms, keys: list[str], counted: bool = False) -> dict[str, Any]:
+def statistics(
+    session: Session,
+    *,
+    assignment: Terms,
+    keys: list[str],
+    counted: bool = False,
+    problem_set: ProblemSet | None = None,
+) -> dict[str, Any]:
     """Per key, over every stored submission (all attempts), or with ``counted`` over the attempt
     the gradebook counts for each student (so a student who submits often weighs no more): how many
-    answered it, the mean score, the share fully correct, the commonest wrong answers (as read) and
-    the count per mistake code."""
+    answered it, the mean score, the share fully correct, the commonest wrong answers and the count
+    per mistake code. Wrong answers are grouped as read, or for a randomized ``problem_set`` (where
+    every student has other numbers) by what they mean against each student's own reference."""
     submissions = list_submissions(session, assignment=assignment)
+    meanings = WrongAnswers(problem_set) if problem_set is not None and problem_set.randomized else None
     if counted:
         chosen = (chosen_attempt(attempts, assignment.grade_policy) for attempts in _by_student(submissions).values())
         submissions = [submission for submission in chosen if submission is not None]
@@ -180,6 +191,7 @@ def statistics(session: Session, *, assignment: Terms, keys: list[str], counted:
         scores: list[float] = []
         statuses: Counter[str] = Counter()
         wrong: Counter[str] = Counter()
+        examples: dict[str, str] = {}
         mistakes: Counter[str] = Counter()
         for submission in submissions:
             part = submission.parts.get(key)
@@ -189,7 +201,10 @@ def statistics(session: Session, *, assignment: Terms, keys: list[str], counted:
             status = str(part.get("status"))
             statuses[status] += 1
             if status in ("incorrect", "partial"):
-                wrong[str(part.get("read_as") or submission.answers.get(key))] += 1
+                shown = str(part.get("read_as") or submission.answers.get(key))
+                group = meanings.meaning(key, part, submission.variant).label if meanings else shown
+                wrong[group] += 1
+                examples.setdefault(group, shown)
             if part.get("misconception"):
                 mistakes[str(part["misconception"])] += 1
         count = len(scores)
@@ -199,7 +214,9 @@ def statistics(session: Session, *, assignment: Terms, keys: list[str], counted:
             "mean_score": round(sum(scores) / count, 6) if count else None,
             "share_correct": round(statuses["correct"] / count, 6) if count else None,
             "statuses": dict(statuses),
-            "commonest_wrong_answers": [{"answer": a, "count": n} for a, n in wrong.most_common(COMMONEST)],
+            "commonest_wrong_answers": [
+                {"answer": a, "count": n, "example": examples[a]} for a, n in wrong.most_common(COMMONEST)
+            ],
             "misconceptions": dict(mistakes.most_common()),
         }
     students = {s.student_id for s in submissions}

@@ -28,6 +28,11 @@ EXPLANATIONS: dict[str, str] = {
     "not the previous layer's stride alone.",
     "receptive-field-stride-ignored": "The strides were left out: after a layer with stride s every later layer "
     "grows the field by (k − 1) times the product of the strides before it, not by k − 1.",
+    "projection-shortcut-omitted": "The projection shortcut is missing: where a residual block changes the shape, "
+    "its shortcut is a 1×1 convolution with its own batch norm; add their parameters (and multiply-accumulates) "
+    "to the block's.",
+    "concat-as-add": "A concatenation is not a sum: it stacks its inputs' channels, so its output has the channels "
+    "of all its inputs added up, and the next layer's filters span all of them.",
     "channel-order": "The sizes are right but in the wrong order.",
     "yolo-classes-per-box": "YOLOv1 predicts one set of class probabilities per grid cell, not per box: 5B + C.",
     "yolo-classes-per-cell": "From YOLOv2 on, every anchor box carries its own class scores: A·(5 + C).",

@@ -32,6 +32,9 @@ class Assumptions:
     field_growth: FieldGrowth = "jump"
     #: ``forward`` sizes a transposed convolution with the ordinary convolution formula.
     transposed_size: Literal["transposed", "forward"] = "transposed"
+    #: ``stack`` is right; ``as_add`` gives a concatenation the channels of its first input, as if
+    #: it were a sum.
+    concat: Literal["stack", "as_add"] = "stack"
 
 
 CORRECT = Assumptions()
@@ -50,4 +53,5 @@ MISTAKEN: dict[str, Assumptions] = {
     "receptive-field-local-stride": Assumptions(field_growth="local_stride"),
     "receptive-field-stride-ignored": Assumptions(field_growth="stride_ignored"),
     "transposed-size-formula": Assumptions(transposed_size="forward"),
+    "concat-as-add": Assumptions(concat="as_add"),
 }

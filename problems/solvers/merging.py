@@ -6,13 +6,14 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal
 
+from problems.solvers.assumptions import CORRECT, Assumptions
 from problems.solvers.layers import LayerBase, LayerError, Shape
 
 
 class MergeLayer(LayerBase):
     merges: ClassVar[bool] = True
 
-    def merge_shape(self, shapes: list[Shape]) -> Shape:
+    def merge_shape(self, shapes: list[Shape], assume: Assumptions = CORRECT) -> Shape:
         raise NotImplementedError
 
 
@@ -25,7 +26,7 @@ class Add(MergeLayer):
 
     kind: Literal["add"] = "add"
 
-    def merge_shape(self, shapes: list[Shape]) -> Shape:
+    def merge_shape(self, shapes: list[Shape], assume: Assumptions = CORRECT) -> Shape:
         if len(set(shapes)) != 1:
             raise LayerError("a sum needs inputs of one shape")
         return shapes[0]
@@ -33,7 +34,8 @@ class Add(MergeLayer):
 
 class Concat(MergeLayer):
     """``torch.cat([a, b, ...], dim=1)``: channels add up; the spatial sizes must agree (flat
-    inputs: the features add up).
+    inputs: the features add up). Taken for a sum (``concat-as-add``), it keeps the channels of
+    its first input.
 
     >>> Concat(**{"from": ["a", "b"]}).merge_shape([(64, 28, 28), (32, 28, 28)])
     (96, 28, 28)
@@ -41,7 +43,8 @@ class Concat(MergeLayer):
 
     kind: Literal["concat"] = "concat"
 
-    def merge_shape(self, shapes: list[Shape]) -> Shape:
+    def merge_shape(self, shapes: list[Shape], assume: Assumptions = CORRECT) -> Shape:
         if len({len(s) for s in shapes}) != 1 or len({s[1:] for s in shapes}) != 1:
             raise LayerError("a concatenation needs inputs of one spatial size (or flat inputs only)")
-        return (sum(s[0] for s in shapes), *shapes[0][1:])
+        channels = shapes[0][0] if assume.concat == "as_add" else sum(s[0] for s in shapes)
+        return (channels, *shapes[0][1:])

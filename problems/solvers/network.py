@@ -35,6 +35,8 @@ class LayerRecord:
     macs: int
     field: Field | None
     where: str
+    #: The node indices the layer reads (``INPUT``: the network's input).
+    inputs: tuple[int, ...] = ()
 
     @property
     def input_shape(self) -> Shape:
@@ -107,7 +109,7 @@ def _record(node: Node, input_shape: Shape, records: list[LayerRecord], assume: 
     shapes = [input_shape if i == INPUT else records[i].shape for i in node.inputs]
     try:
         if isinstance(layer, MergeLayer):
-            out, params, macs = layer.merge_shape(shapes), 0, 0
+            out, params, macs = layer.merge_shape(shapes, assume), 0, 0
         else:
             out = layer.output_shape(shapes[0], assume)
             params, macs = layer.params(shapes[0], assume), layer.macs(shapes[0], assume)
@@ -120,7 +122,18 @@ def _record(node: Node, input_shape: Shape, records: list[LayerRecord], assume: 
     fields = [_input_field(assume) if i == INPUT else records[i].field for i in node.inputs]
     field = _grow(layer, fields, shapes[0], out, assume)
     return LayerRecord(
-        node.name, node.group, node.scopes, layer.weighted, layer, tuple(shapes), out, params, macs, field, node.where
+        node.name,
+        node.group,
+        node.scopes,
+        layer.weighted,
+        layer,
+        tuple(shapes),
+        out,
+        params,
+        macs,
+        field,
+        node.where,
+        node.inputs,
     )
 
 

@@ -5,15 +5,16 @@ layers and in total."""
 from __future__ import annotations
 
 from fractions import Fraction
-from itertools import pairwise
 from typing import Any, Literal
 
 from pydantic import Field, JsonValue, model_validator
 
 from problems.kinds import AnswerKind, Layout
+from problems.solvers import rewrites
 from problems.solvers.assumptions import MISTAKEN
 from problems.solvers.graph import Block, Repeat, Step, plan
 from problems.solvers.layers import BatchNorm, Conv, LayerError, Pool, Separable, pair
+from problems.solvers.merging import Concat
 from problems.solvers.network import Field as ReceptiveFields
 from problems.solvers.network import LayerRecord, NetworkRun, run
 from problems.types import templates
@@ -94,25 +95,37 @@ class NetworkProblem(ProblemSpec):
         return self._quantities(self.network())
 
     def mistakes(self) -> dict[str, dict[str, Quantity]]:
-        """The network re-run under each mistaken assumption, with the correct repeat counts;
-        and with a bias on every layer that feeds a batch norm (``bias-beside-batchnorm``)."""
+        """The network re-run under each mistaken assumption, with the correct repeat counts; with
+        a bias on every layer that feeds a batch norm (``bias-beside-batchnorm``); and with the
+        projection shortcuts left out of the counts (``projection-shortcut-omitted``)."""
         correct = self.network()
-        batchnorm = any(isinstance(record.layer, BatchNorm) for record in correct.records)
+        present = {type(record.layer) for record in correct.records}
         found: dict[str, dict[str, Quantity]] = {}
         for code, assume in MISTAKEN.items():
-            if assume.batchnorm is not None and not batchnorm:
-                continue  # no batch norm here: the same network again
+            if (assume.batchnorm is not None and BatchNorm not in present) or (
+                assume.concat != "stack" and Concat not in present
+            ):
+                continue  # nothing here for the mistake to change: the same network again
             try:
                 found[code] = self._quantities(run(self.input_chw(), self.layers, correct.repeats, assume))
             except (LayerError, ValueError):
                 continue  # the mistake leads nowhere here (e.g. an empty map): nothing to match
-        biased = _biased_before_batchnorm(self.layers)
+        biased = rewrites.bias_beside_batchnorm(correct)
         if biased is not None:
-            beside = self._quantities(run(self.input_chw(), biased, correct.repeats))
+            beside = self._quantities(biased)
             found["bias-beside-batchnorm"] = beside
             if "bias-extra" in found:  # where a bias on every layer adds only these, the cause is the same
                 extra = found["bias-extra"]
                 found["bias-extra"] = {name: q for name, q in extra.items() if beside.get(name) != q}
+        omitted = rewrites.projection_omitted(correct)
+        if omitted is not None:
+            without, shortcuts = omitted
+            counted = ("params.", "macs.", "flops.")
+            found["projection-shortcut-omitted"] = {
+                name: q
+                for name, q in self._quantities(without).items()
+                if name.startswith(counted) and name.split(".", 1)[1] not in shortcuts
+            }
         return found
 
     def follow(self, quantity: str, given: dict[str, Any]) -> Quantity | None:
@@ -188,16 +201,6 @@ def _layer_quantities(record: LayerRecord) -> dict[str, Quantity]:
         found[f"params_reduction.{name}"] = Quantity(AnswerKind.PERCENT, _saved(record.params, std_params))
         found[f"macs_reduction.{name}"] = Quantity(AnswerKind.PERCENT, _saved(record.macs, std_macs))
     return found
-
-
-def _biased_before_batchnorm(steps: list[Step]) -> list[Step] | None:
-    """The steps with a bias on each layer that has none and feeds a batch norm directly (by
-    convention such a layer has no bias), or None when there is no such layer."""
-    biased = list(steps)
-    for index, (step, after) in enumerate(pairwise(steps)):
-        if isinstance(after, BatchNorm) and getattr(step, "bias", None) is False:
-            biased[index] = step.model_copy(update={"bias": True})
-    return biased if biased != steps else None
 
 
 def _field_quantities(name: str, field: ReceptiveFields | None) -> dict[str, Quantity]:

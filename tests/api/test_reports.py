@@ -75,9 +75,32 @@ def test_stats_per_key(client, course) -> None:
     assert key["submissions"] == 3 and key["answered"] == 3
     assert key["mean_score"] == pytest.approx(1 / 3) and key["share_correct"] == pytest.approx(1 / 3)
     assert key["misconceptions"] == {"bias-omitted": 2}
-    assert key["commonest_wrong_answers"][0]["count"] == 2
+    # a set that is not randomized: grouped as read ("3600" and "3,600" read alike)
+    assert key["commonest_wrong_answers"][0] == {"answer": "3,600", "count": 2, "example": "3,600"}
     assert stats["keys"]["ex3.max"]["misconceptions"] == {"pooling-type-swapped": 1}
     assert stats["keys"]["ex1.output"]["answered"] == 0
+
+
+def test_stats_group_a_randomized_set_by_what_wrong_answers_mean(client, course) -> None:
+    """network-costs draws conv1 per student: two students one over their own count send different
+    strings, which make one group; an unrelated slip is a group of its own."""
+    aid = course.assignment(problem_set="network-costs")
+    key = "n1.conv1_params"
+    students = course.students(8)
+    reference = {sid: course.reference(aid, sid)[key] for sid, _ in students}
+    first = students[0]
+    second = next(s for s in students[1:] if reference[s[0]] != reference[first[0]])
+    third = next(s for s in students[1:] if s != second)
+    course.submit(aid, first[1], {key: str(reference[first[0]] + 1)})
+    course.submit(aid, second[1], {key: str(reference[second[0]] + 1)})
+    course.submit(aid, third[1], {key: str(reference[third[0]] + 1000)})
+    stats = client.get(f"/api/v1/assignments/{aid}/stats", headers=course.instructor).json()
+    groups = {group["answer"]: group for group in stats["keys"][key]["commonest_wrong_answers"]}
+    assert set(groups) == {"off by one (reference + 1)", "other"}
+    one_over = groups["off by one (reference + 1)"]
+    assert one_over["count"] == 2
+    assert one_over["example"].replace(",", "") in {str(reference[s[0]] + 1) for s in (first, second)}
+    assert groups["other"]["count"] == 1
 
 
 @pytest.mark.parametrize(("policy", "share"), [("best", 1 / 2), ("last", 0.0)])

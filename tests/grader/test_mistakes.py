@@ -271,6 +271,9 @@ def test_every_code_has_a_test_and_an_explanation() -> None:
         "batchnorm-params-omitted",
         "batchnorm-params-counted",
         "bias-beside-batchnorm",
+        # in test_graph_mistakes.py
+        "projection-shortcut-omitted",
+        "concat-as-add",
     }
     assert tested == set(EXPLANATIONS)
     assert set(EXPLANATIONS) >= CONTRACT_CODES
