@@ -94,7 +94,7 @@ def test_stats_group_a_randomized_set_by_what_wrong_answers_mean(client, course)
     course.submit(aid, first[1], {key: str(reference[first[0]] + 1)})
     course.submit(aid, second[1], {key: str(reference[second[0]] + 1)})
     course.submit(aid, third[1], {key: str(reference[third[0]] + 1000)})
-    stats = client.get(f"/api/v1/assignments/{aid}/stats", headers=course.instructor).json()
+    stats = client.get(f"{course.path}/assignments/{aid}/stats", headers=course.instructor).json()
     groups = {group["answer"]: group for group in stats["keys"][key]["commonest_wrong_answers"]}
     assert set(groups) == {"off by one (reference + 1)", "other"}
     one_over = groups["off by one (reference + 1)"]
