@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from problems.parts import Part
 from problems.sets import PLACEHOLDER, SPEC, Problem, ProblemSet, SolveError
+from problems.solvers.layers import LayerError
 from problems.variants import Draw, lookup
 
 BUILT_IN = Path(__file__).parent / "sets"
@@ -177,7 +178,17 @@ def _check_solvable(path: Path, problem_set: ProblemSet) -> None:
             key = str(error).split(":")[0]
             problem = key.split(".")[0] if "." in key else None
             who = f" (variant for {student!r})" if student else ""
-            raise SetFileError(path, f"answer undefined{who}: {error}", problem) from None
+            raise SetFileError(path, f"answer undefined{who}: {error}", problem, _setting(error)) from None
+
+
+def _setting(error: BaseException | None) -> str | None:
+    """The field at fault in a layer that cannot run on its input (``layers.2.groups``), found
+    among the causes of a solver's error."""
+    while error is not None:
+        if isinstance(error, LayerError) and error.field:
+            return error.field
+        error = error.__cause__
+    return None
 
 
 def load_bank(folder: Path = BUILT_IN) -> dict[str, ProblemSet]:
