@@ -70,7 +70,8 @@ def torch_layer(spec: Spec, shape: torch.Size) -> nn.Module:
     if kind == "pool":
         stride = spec.get("stride")
         if spec["mode"] == "avg":
-            dilation = {"dilation": spec["dilation"]} if spec.get("dilation", 1) != 1 else {}  # torch: TypeError
+            dilated = spec.get("dilation", 1) not in (1, [1, 1], (1, 1))
+            dilation = {"dilation": spec["dilation"]} if dilated else {}  # torch: TypeError
             return nn.AvgPool2d(
                 spec["kernel"], stride, spec["padding"], spec["ceil_mode"], spec["count_include_pad"], **dilation
             )

@@ -143,7 +143,7 @@ class Conv(LayerBase):
     stride: Positive = 1
     padding: Annotated[Padding, AfterValidator(checks.non_negative)] = 0
     dilation: Positive = 1
-    groups: Annotated[int, Field(gt=0)] | Literal["depthwise"] = 1
+    groups: Annotated[int | Literal["depthwise"], AfterValidator(checks.positive)] = 1
     bias: bool = True
     weighted: ClassVar[bool] = True
 

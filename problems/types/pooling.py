@@ -25,7 +25,8 @@ class PoolProblem(PoolWindow, ImageInput):
 
     @model_validator(mode="after")
     def _fits_the_input(self) -> Self:
-        """At least one output pixel per axis (the window's own settings are ``PoolWindow``'s)."""
+        """At least one output pixel per axis, and a real pixel in every window (the window's own
+        settings are ``PoolWindow``'s)."""
         _, h, w = self.image().shape
         k, p, d = pair(self.kernel), pair(self.padding), pair(self.dilation)
         s = pair(self.stride if self.stride is not None else self.kernel)
@@ -34,6 +35,11 @@ class PoolProblem(PoolWindow, ImageInput):
                 sizes.pool_out(n, k[axis], s[axis], p[axis], d[axis], self.ceil_mode)
         except sizes.SizeError as error:
             raise SettingError("kernel", str(error)) from None
+        if self.dilated:  # a dilated window may step over every pixel: PyTorch's max is −inf there
+            try:
+                pool2d(self.image(), "max", self.kernel, self.stride, self.padding, self.dilation, self.ceil_mode)
+            except sizes.SizeError as error:
+                raise SettingError("dilation", str(error)) from None
         return self
 
     def solve(self) -> dict[str, Quantity]:
