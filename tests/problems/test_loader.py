@@ -255,3 +255,17 @@ def test_a_transposed_bias_counts_the_output_channels(tmp_path: Path) -> None:
         load_set(write(tmp_path, TRANSPOSED.replace("BIAS", "[1, -1]")))
     with pytest.raises(RuntimeError, match="bias"):
         F.conv_transpose2d(x[None], w, torch.tensor([1.0, -1]))
+
+
+def test_a_draw_that_is_never_valid_is_refused_naming_the_draw(tmp_path: Path) -> None:
+    """Declared numbers that load, and a draw of a dilation torch refuses whatever it draws."""
+    body = (
+        "randomized: true\nproblems:\n  - id: q1\n"
+        + NET.replace("LAYER", "kind: conv, name: c, out_channels: 4, kernel: 3, dilation: 1")
+        + "    vary: {layers.0.dilation: {choice: [0, -1]}}\n"
+    )
+    with pytest.raises(SetFileError) as refused:
+        load_set(write(tmp_path, body))
+    message = str(refused.value)
+    assert "problem 'q1': field 'vary.layers.0.dilation'" in message
+    assert "no valid variant in 200 draws (the last: must be at least 1 on every axis" in message

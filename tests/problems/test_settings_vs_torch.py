@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from problems.loader import SetFileError, load_set
 from problems.sets import ProblemSet
 from problems.types.network import NetworkProblem
+from problems.variants import draw_params
 
 from torch_layers import Measured, Spec, measure, torch_layer
 
@@ -389,3 +390,88 @@ def test_single_layer_problems_are_refused_exactly_when_torch_refuses(tmp_path: 
         np.testing.assert_allclose(out, expected.numpy(), rtol=1e-12, atol=1e-12)
         assert quantities["shape"].value == tuple(expected.shape)
     assert 0.1 * PROBLEMS < refused < 0.9 * PROBLEMS, "the draws should mix valid and invalid problems"
+
+
+# --- randomized sets: a draw torch refuses is drawn again, never served ---------------------------
+
+
+#: A network whose draws torch refuses often: dilation 0, negative padding, kernels too large for the
+#: input, groups that do not split the channels, output padding up to the stride, pooling padding past
+#: half the kernel, average pooling with a dilation.
+RISKY = {
+    "type": "network",
+    "input": [3, 9, 9],
+    "input_layout": "CHW",
+    "layers": [  # every setting written out: the torch modules take them as they are
+        {
+            "kind": "conv",
+            "name": "conv",
+            "out_channels": 6,
+            "kernel": 3,
+            "stride": 1,
+            "padding": 1,
+            "dilation": 1,
+            "groups": 1,
+            "bias": True,
+        },
+        {
+            "kind": "conv_transpose",
+            "name": "up",
+            "out_channels": 4,
+            "kernel": 3,
+            "stride": 2,
+            "padding": 1,
+            "output_padding": 0,
+            "dilation": 1,
+            "groups": 1,
+            "bias": False,
+        },
+        {
+            "kind": "pool",
+            "name": "pool",
+            "mode": "max",
+            "kernel": 2,
+            "padding": 0,
+            "dilation": 1,
+            "ceil_mode": False,
+            "count_include_pad": True,
+        },
+    ],
+    "vary": {
+        "input.1": {"int": [2, 12]},
+        "input.2": {"same_as": "input.1"},
+        "layers.0.kernel": {"int": [0, 7]},
+        "layers.0.padding": {"int": [-1, 2]},
+        "layers.0.dilation": {"choice": [0, 1, 2]},
+        "layers.0.groups": {"choice": [1, 2, 3]},
+        "layers.1.output_padding": {"int": [-1, 2]},
+        "layers.2.mode": {"choice": ["max", "avg"]},
+        "layers.2.padding": {"int": [0, 2]},
+        "layers.2.dilation": {"choice": [1, 2]},
+    },
+}
+
+
+def test_a_randomized_set_serves_only_variants_torch_accepts(tmp_path: Path) -> None:
+    """Most draws of RISKY are refused by torch; every variant served (300 students) is one torch
+    takes, with torch's shapes, parameters and MACs, and students get many different ones."""
+    path = tmp_path / "case.yaml"
+    entry = {"id": "q1", **RISKY, "parts": [{"key": "a", "quantity": "output"}]}
+    path.write_text(json.dumps({"id": "risky", "title": "risky", "randomized": True, "problems": [entry]}))
+    problem_set = load_set(path)
+    served = set()
+    for student in range(300):
+        problem = problem_set.variant(f"student-{student}").problems[0]
+        spec = problem.spec
+        assert isinstance(spec, NetworkProblem)
+        shape = spec.input_chw()
+        measured, first_refused = torch_chain(shape, problem.params["layers"])
+        assert first_refused is None, f"served a variant torch refuses: {problem.params}"
+        assert [Measured(r.shape, r.params, r.macs) for r in spec.network().records] == measured
+        served.add(json.dumps(problem.params, sort_keys=True))
+    assert len(served) > 200
+    # the draws torch refuses are common: the redraw is what keeps them away
+    rng = np.random.default_rng(SEED)
+    draws = [draw_params(RISKY, problem_set.problems[0].vary, rng) for _ in range(300)]
+    refused = sum(torch_chain(tuple(d["input"]), d["layers"])[1] is not None for d in draws)
+    assert refused > 150
