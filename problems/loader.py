@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from problems.parts import Part
 from problems.sets import PLACEHOLDER, SPEC, Problem, ProblemSet, SolveError
+from problems.solvers.layers import LayerError
 from problems.variants import Draw, lookup
 
 BUILT_IN = Path(__file__).parent / "sets"
@@ -170,14 +171,51 @@ def _check_unique(path: Path, names: Iterable[str], what: str, problem: str | No
 
 def _check_solvable(path: Path, problem_set: ProblemSet) -> None:
     students = (None, *PROBE_STUDENTS) if problem_set.randomized else (None,)
+    problems = {p.id: p for p in problem_set.problems}
     for student in students:
         try:
             problem_set.solve(student)
         except (SolveError, ValueError) as error:
-            key = str(error).split(":")[0]
-            problem = key.split(".")[0] if "." in key else None
+            problem = problems.get(str(error).split(":")[0].split(".")[0])
             who = f" (variant for {student!r})" if student else ""
-            raise SetFileError(path, f"answer undefined{who}: {error}", problem) from None
+            field = _setting(error, problem)
+            label = problem.id if problem else None
+            raise SetFileError(path, f"answer undefined{who}: {error}", label, field) from None
+
+
+def _setting(error: BaseException | None, problem: Problem | None) -> str | None:
+    """The field at fault, found among the causes of a solver's error: a layer's setting that
+    cannot run on its input (``layers.2.groups``), or for a variant never valid the setting its
+    last draw broke, named as the draw that sets it (``vary.layers.0.dilation``) if one does."""
+    while error is not None:
+        field: str | None = None
+        if isinstance(error, LayerError):
+            field = error.field
+        elif isinstance(error, ValidationError) and problem is not None:
+            field = _field(error, str(problem.params.get("type")))[0]
+        if field:
+            return _drawn(field, problem)
+        error = error.__cause__
+    return None
+
+
+def _drawn(field: str, problem: Problem | None) -> str:
+    """``vary.PATH`` when a draw of the problem sets the field (its path read without the layer
+    kinds pydantic puts in: ``layers.0.conv.dilation`` is ``layers.0.dilation``), else the field."""
+    if problem is None or not problem.vary:
+        return field
+    data: Any = problem.params
+    steps = []
+    for step in field.split("."):
+        if isinstance(data, dict) and step in data:
+            data = data[step]
+        elif isinstance(data, list) and step.isdigit() and int(step) < len(data):
+            data = data[int(step)]
+        else:
+            continue  # a layer kind, or a setting left at its default
+        steps.append(step)
+    path = ".".join(steps)
+    return f"vary.{path}" if path in problem.vary else field
 
 
 def load_bank(folder: Path = BUILT_IN) -> dict[str, ProblemSet]:
