@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,10 +23,23 @@ BUILT_IN = Path(__file__).parent / "sets"
 PROBE_STUDENTS = tuple(f"probe-{i}" for i in range(8))
 
 
+@dataclass(frozen=True)
+class Issue:
+    """One thing wrong in a set file: where (line and column from 1, when known; the field's path)
+    and why."""
+
+    line: int | None
+    column: int | None
+    field: str | None
+    message: str
+    problem: str | None = None
+
+
 class SetFileError(ValueError):
-    """A set file that cannot be used, with where and why."""
+    """A set file that cannot be used, with where and why (``issues``, for programs)."""
 
     def __init__(self, path: Path | str, message: str, problem: str | None = None, field: str | None = None):
+        self.issues = [Issue(None, None, field, message, problem)]
         where = [str(path)]
         if problem:
             where.append(f"problem {problem!r}")
@@ -96,13 +110,27 @@ def _field(error: ValidationError, tag: str | None = None) -> tuple[str, str]:
     return ".".join(str(p) for p in loc), message
 
 
+def version_of(text: str) -> str:
+    """A set file's version: a hash of its text, so that equal files are one version."""
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
 def load_set(path: Path) -> ProblemSet:
     """Load and check one set file: every key must solve, for every probe student if randomized."""
-    text = path.read_text(encoding="utf-8")
+    return parse_set(path.read_text(encoding="utf-8"), str(path))
+
+
+def parse_set(text: str, source: str = "<upload>") -> ProblemSet:
+    """Check a set file's text as :func:`load_set` checks a file (``source`` names it in errors)."""
+    path = source
     try:
         raw = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as error:
-        raise SetFileError(path, f"not valid YAML: {error}") from None
+        refusal = SetFileError(path, f"not valid YAML: {error}")
+        mark = getattr(error, "problem_mark", None)
+        if mark is not None:
+            refusal.issues = [Issue(mark.line + 1, mark.column + 1, None, f"not valid YAML: {error}")]
+        raise refusal from None
     try:
         header = _SetFile.model_validate(raw)
     except ValidationError as error:
@@ -117,13 +145,13 @@ def load_set(path: Path) -> ProblemSet:
         tuple(problems),
         header.randomized,
         header.source,
-        hashlib.sha256(text.encode()).hexdigest()[:12],
+        version_of(text),
     )
     _check_solvable(path, result)
     return result
 
 
-def _problem(path: Path, entry: Any, index: int) -> Problem:
+def _problem(path: Path | str, entry: Any, index: int) -> Problem:
     label = entry.get("id", f"#{index + 1}") if isinstance(entry, dict) else f"#{index + 1}"
     try:
         shell = _ProblemFile.model_validate(entry)
@@ -161,7 +189,7 @@ def _problem(path: Path, entry: Any, index: int) -> Problem:
     return Problem(shell.id, tuple(shell.parts), params, spec, shell.title, shell.text, shell.vary)
 
 
-def _check_unique(path: Path, names: Iterable[str], what: str, problem: str | None = None) -> None:
+def _check_unique(path: Path | str, names: Iterable[str], what: str, problem: str | None = None) -> None:
     seen: set[str] = set()
     for name in names:
         if name in seen:
@@ -169,7 +197,7 @@ def _check_unique(path: Path, names: Iterable[str], what: str, problem: str | No
         seen.add(name)
 
 
-def _check_solvable(path: Path, problem_set: ProblemSet) -> None:
+def _check_solvable(path: Path | str, problem_set: ProblemSet) -> None:
     students = (None, *PROBE_STUDENTS) if problem_set.randomized else (None,)
     problems = {p.id: p for p in problem_set.problems}
     for student in students:
