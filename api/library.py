@@ -132,4 +132,3 @@ class Sets:
             if text is not None:
                 self.store(problem_set, text)
         return problem_set.version
-
