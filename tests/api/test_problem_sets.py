@@ -3,6 +3,8 @@ pinned by assignments, moved to a new version by PATCH and a regrade that says w
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from factories import set_file, unique
 
 YAML = {"Content-Type": "application/yaml"}
@@ -120,3 +122,54 @@ def test_previews_show_any_variant_before_an_assignment_uses_it(client, course) 
     assert len({str(r) for r in differs}) > 1  # the variants differ
     assert client.get(f"{course.path}/problem-sets/no-such-set/preview", headers=course.instructor).status_code == 404
     assert client.get(url, params={"seed": -1}, headers=course.instructor).status_code == 422
+
+
+def test_a_homework_written_from_scratch_is_uploaded_and_graded_end_to_end(client, course) -> None:
+    """examples/vgg-yolo-homework.yaml, a VGG-style backbone with a YOLO head, against PyTorch."""
+    import torch
+    from torch import nn
+
+    text = (Path(__file__).parents[2] / "examples" / "vgg-yolo-homework.yaml").read_text()
+    uploaded = _upload(client, course, text)
+    assert uploaded.status_code in (200, 201), uploaded.text
+    layers: list[nn.Module] = []
+    channels = 3
+    for width in (32, 64, 128, 256):
+        for _ in range(2):
+            layers += [nn.Conv2d(channels, width, 3, padding=1), nn.ReLU()]
+            channels = width
+        layers.append(nn.MaxPool2d(2, 2))
+    backbone = nn.Sequential(*layers)
+    head, predict = nn.Conv2d(256, 512, 3, padding=1), nn.Conv2d(512, 30, 1)
+    model = nn.Sequential(backbone, head, nn.ReLU(), predict)
+    macs = 0
+
+    def count(module: nn.Module, _inputs: object, output: torch.Tensor) -> None:
+        nonlocal macs
+        if isinstance(module, nn.Conv2d):
+            macs += output.numel() * module.in_channels * module.kernel_size[0] * module.kernel_size[1]
+
+    for module in model.modules():
+        module.register_forward_hook(count)
+    with torch.no_grad():
+        grid = backbone(torch.zeros(1, 3, 224, 224)).shape
+        macs = 0  # (the backbone's counted once, in the whole model)
+        output = model(torch.zeros(1, 3, 224, 224)).shape
+    params = {name: sum(p.numel() for p in m.parameters()) for name, m in (("head", head), ("all", model))}
+    answers = {
+        "net.grid": f"{grid[2]}x{grid[3]}x{grid[1]}",
+        "net.head_params": str(params["head"] - head.bias.numel()),  # the bias forgotten
+        "net.predict_params": str(sum(p.numel() for p in predict.parameters())),
+        "net.output": f"({output[2]}, {output[3]}, {output[1]})",
+        "net.params": f"{params['all']:,}",
+        "net.macs": str(macs),
+        "yolo.depth": "2*5 + 20",
+        "yolo.boxes": str(output[2] * output[3] * 2),
+    }
+    aid = course.assignment(problem_set="vgg-yolo-homework")
+    (_, headers) = course.student()
+    graded = course.submit(aid, headers, answers)
+    assert graded.status_code == 201, graded.text
+    parts = graded.json()["parts"]
+    assert {k for k, p in parts.items() if p["status"] != "correct"} == {"net.head_params"}
+    assert parts["net.head_params"]["misconception"] == "bias-omitted"
