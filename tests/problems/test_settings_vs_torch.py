@@ -39,8 +39,8 @@ from torch_layers import Measured, Spec, measure, torch_layer
 
 SEED = 20_261_123
 CHUNKS = 10
-NETWORKS = 200  # per chunk: 2,000 networks of 1–4 layers
-PROBLEMS = 100  # per chunk and problem type: 3,000 single-layer problems
+NETWORKS = 1000  # per chunk: 10,000 networks of 1–4 layers
+PROBLEMS = 1000  # per chunk and problem type: 10,000 of each kind of single-layer problem
 
 torch.set_num_threads(1)  # tiny tensors: threads only add overhead under pytest -n 2
 pytestmark = [
@@ -224,7 +224,7 @@ def torch_chain(shape: tuple[int, ...], specs: list[Spec]) -> tuple[list[Measure
     return found, None
 
 
-# 10 chunks of 200 seeded random networks (2,000): 1–4 layers on a 1–6 channel map of 1–12 pixels.
+# 10 chunks of 1,000 seeded random networks (10,000): 1–4 layers on a 1–6 channel map of 1–12 pixels.
 @pytest.mark.parametrize("chunk", range(CHUNKS))
 def test_networks_are_refused_exactly_when_torch_refuses(tmp_path: Path, chunk: int) -> None:
     """A network torch refuses is refused, naming a setting of the first layer torch refuses or of
@@ -358,7 +358,7 @@ def draw_pool2d(draw: Draw) -> Single:
 DRAWS = {"conv2d": draw_conv2d, "conv_transpose2d": draw_transposed, "pool2d": draw_pool2d}
 
 
-# 10 chunks of 100 seeded random problems of each type (3,000): images of 1–4 channels, kernels
+# 10 chunks of 1,000 seeded random problems of each type (30,000): images of 1–4 channels, kernels
 # or filters, bias (now and then of the wrong count), every setting of the layer.
 @pytest.mark.parametrize("chunk", range(CHUNKS))
 @pytest.mark.parametrize("kind", sorted(DRAWS))
