@@ -10,7 +10,8 @@ import httpx
 import typer
 from rich.console import Console
 
-console = Console(stderr=True, highlight=False)
+# soft_wrap: lines a program reads (FILE:LINE:COL: ...) are never folded at the terminal width
+console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def push(
