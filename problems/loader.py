@@ -1,183 +1,319 @@
-"""Reading problem-set files (YAML), refusing a wrong one with a message that names the
-file, the problem and the field."""
+"""Reading problem-set files (YAML), refusing a wrong one with every issue found in it, each
+with the line and column of the YAML node at fault, the problem and the field.
+
+The checks run in stages, each reporting all it finds: the YAML itself (a syntax error stops
+here), keys given twice, the header and every problem entry against their models, then
+(when all that holds) the answer keys, and whether every key solves on the declared numbers
+and on every probe variant.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
-from problems.parts import Part
+from problems.issues import Issue, SetFileError
+from problems.positions import SourceMap, Step
+from problems.setfile import ENTRY_FIELDS, ProblemEntry, SetHeader
 from problems.sets import PLACEHOLDER, SPEC, Problem, ProblemSet, SolveError
-from problems.variants import Draw, lookup
+from problems.variants import lookup
+
+__all__ = ["BUILT_IN", "PROBE_STUDENTS", "Issue", "SetFileError", "load_bank", "load_set", "parse_set"]
 
 BUILT_IN = Path(__file__).parent / "sets"
 #: Students whose variants are generated at load time to prove a randomized set always solves.
 PROBE_STUDENTS = tuple(f"probe-{i}" for i in range(8))
-
-
-class SetFileError(ValueError):
-    """A set file that cannot be used, with where and why."""
-
-    def __init__(self, path: Path | str, message: str, problem: str | None = None, field: str | None = None):
-        where = [str(path)]
-        if problem:
-            where.append(f"problem {problem!r}")
-        if field:
-            where.append(f"field {field!r}")
-        super().__init__(f"{': '.join(where)}: {message}")
-
-
-class _ProblemFile(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    id: str = Field(pattern=r"^[A-Za-z0-9_]+$")
-    title: str = ""
-    text: str = ""
-    parts: list[Part] = Field(min_length=1)
-    vary: dict[str, Draw] = Field(default_factory=dict)
-
-
-class _SetFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    title: str
-    source: str = ""
-    randomized: bool = False
-    problems: list[dict[str, Any]] = Field(min_length=1)
-
 
 if TYPE_CHECKING:
     _SafeLoader = yaml.SafeLoader
 else:  # libyaml's parser when PyYAML was built with it: several times faster on the larger set files
     _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-
-class _UniqueKeyLoader(_SafeLoader):
-    """YAML that refuses a key given twice in one mapping instead of keeping the last."""
-
-
-def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-
-
 #: A check across fields (a model validator) names the field at the start of its message.
-_NAMED = re.compile(r"^Value error, ([A-Za-z0-9_.]+): (.*)$", re.DOTALL)
+_NAMED = re.compile(r"^Value error, ([A-Za-z0-9_.$]+): (.*)$", re.DOTALL)
 
 
-def _field(error: ValidationError, tag: str | None = None) -> tuple[str, str]:
-    """The first error's field path (without the union tag pydantic puts in front) and message."""
-    first = error.errors()[0]
-    loc = list(first["loc"])
-    if tag is not None and loc[:1] == [tag]:
-        loc = loc[1:]
-    if first["type"] == "union_tag_invalid":
-        loc = ["type"]
-    message = first["msg"]
-    named = _NAMED.match(message)
-    if named and first["type"] == "value_error":
-        loc, message = [*loc, named.group(1)], named.group(2)
-    elif first["type"] == "value_error":
-        message = message.removeprefix("Value error, ")
-    return ".".join(str(p) for p in loc), message
+class _Found:
+    """Issues as they are found, placed in the file."""
+
+    def __init__(self, where: SourceMap):
+        self.where = where
+        self.issues: list[Issue] = []
+
+    def sorted(self) -> list[Issue]:
+        """In the order of the file (issues without a place last)."""
+        return sorted(self.issues, key=lambda i: (i.line is None, i.line or 0, i.column or 0))
+
+    def add(
+        self,
+        message: str,
+        path: Sequence[Step] = (),
+        problem: str | None = None,
+        field: str | None = None,
+        *,
+        key: bool = False,
+    ) -> None:
+        """An issue at the node ``path`` leads to (from the file's top); ``field`` defaults to
+        the path within the problem entry (or the file)."""
+        position = self.where.find(path, key=key)
+        if field is None and path:
+            inside = path[2:] if problem is not None and path[:1] == ("problems",) else path
+            field = ".".join(str(step) for step in inside) or None
+        line, column = (position.line, position.column) if position else (None, None)
+        self.issues.append(Issue(line, column, field, message, problem))
+
+    def validation(
+        self, error: ValidationError, base: tuple[Step, ...], problem: str | None, tag: str | None = None
+    ) -> None:
+        """Every error pydantic found, at its field (without the problem type pydantic puts in
+        front); the errors of one union's members (``int`` or ``tuple[int, int]``) as one issue."""
+        unions: dict[tuple[Step, ...], list[tuple[tuple[Step, ...], str]]] = {}
+        for detail in error.errors():
+            loc: list[Step] = list(detail["loc"])
+            if tag is not None and loc[:1] == [tag]:
+                loc = loc[1:]
+            message = detail["msg"]
+            if detail["type"] == "union_tag_invalid":
+                loc = ["type"]
+            named = _NAMED.match(message)
+            if named and detail["type"] == "value_error":
+                loc, message = [*loc, *_steps(named.group(1))], named.group(2)
+            elif detail["type"] == "value_error":
+                message = message.removeprefix("Value error, ")
+            matched = self.where.matched((*base, *loc))[len(base) :]
+            labels = [i for i, step in enumerate(loc) if not matched[i] and _LABEL.match(str(step))]
+            if labels:
+                label = labels[0]
+                rest = tuple(step for i, step in enumerate(loc[label + 1 :], label + 1) if i not in labels)
+                unions.setdefault(tuple(loc[:label]), []).append((rest, message))
+                continue
+            field = ".".join(str(step) for step in loc) or None
+            self.add(message, (*base, *loc), problem, field, key=detail["type"] == "extra_forbidden")
+        for loc_prefix, found in unions.items():
+            field = ".".join(str(step) for step in loc_prefix) or None
+            if len(found) == 1:
+                rest, message = found[0]
+                self.add(message, (*base, *loc_prefix, *rest), problem, ".".join(str(s) for s in (*loc_prefix, *rest)))
+                continue
+            forms = list(dict.fromkeys(f"{'.'.join(map(str, rest))}: {m}" if rest else m for rest, m in found))
+            self.add("none of its forms fits: " + "; or ".join(forms), (*base, *loc_prefix), problem, field)
 
 
-def load_set(path: Path) -> ProblemSet:
-    """Load and check one set file: every key must solve, for every probe student if randomized."""
-    text = path.read_text(encoding="utf-8")
+#: How pydantic names the member of a union an error is about: ``int``, ``tuple[int, int]``,
+#: ``function-after[...]``, a model's class name.
+_LABEL = re.compile(r"^(int|float|str|bool|[A-Z][A-Za-z0-9_]*|[a-z-]+\[.*\])$", re.DOTALL)
+
+
+def _steps(dotted: str) -> list[Step]:
+    return [int(step) if step.isdigit() else step for step in dotted.split(".")]
+
+
+def _compose(text: str, source: str) -> tuple[Any, SourceMap]:
+    """The file's data and its node tree; a file that is not YAML is refused at the error's place."""
+    loader = _SafeLoader(text)
     try:
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        context = error.context or ""
+        if context and error.context_mark and error.problem_mark and error.context_mark.line != error.problem_mark.line:
+            context += f" (from line {error.context_mark.line + 1}, column {error.context_mark.column + 1})"
+        reason = ", ".join(str(p) for p in (context, error.problem) if p)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise SetFileError(source, [Issue(line, column, None, f"not valid YAML: {reason}")]) from None
     except yaml.YAMLError as error:
-        raise SetFileError(path, f"not valid YAML: {error}") from None
+        raise SetFileError(source, [Issue(None, None, None, f"not valid YAML: {error}")]) from None
+    finally:
+        loader.dispose()
+    return data, SourceMap(node)
+
+
+def parse_set(text: str, source: str = "<upload>") -> ProblemSet:
+    """Check one set file's text and make its set: every key must solve, for every probe student
+    if randomized. ``source`` names the file in the issues. Raises :class:`SetFileError` with
+    every issue found."""
+    data, where = _compose(text, source)
+    found = _Found(where)
+    if not isinstance(data, dict):
+        found.add("a set file is a mapping with id, title and problems")
+        raise SetFileError(source, found.sorted())
+    entries = data.get("problems")
+    for path, name, _ in where.duplicates():
+        problem = _label(entries, path)
+        found.add(f"duplicate key {name!r}", (*path, name), problem, key=True)
     try:
-        header = _SetFile.model_validate(raw)
+        header: SetHeader | None = SetHeader.model_validate(data)
     except ValidationError as error:
-        field, message = _field(error)
-        raise SetFileError(path, message, field=field) from None
-    problems = [_problem(path, entry, index) for index, entry in enumerate(header.problems)]
-    # Entries may share an id (one question answered by two computations); keys may not.
-    _check_unique(path, [p.key(part) for p in problems for part in p.parts], "answer key")
+        header = None
+        found.validation(error, (), None)
+    problems = (
+        [_problem(found, entry, index) for index, entry in enumerate(entries)] if isinstance(entries, list) else []
+    )
+    if header is None or found.issues or None in problems:
+        raise SetFileError(source, found.sorted())
+    checked = [p for p in problems if p is not None]
+    _check_titles(found, checked)
+    _check_keys(found, checked)
+    if found.issues:
+        raise SetFileError(source, found.sorted())
     result = ProblemSet(
         header.id,
         header.title,
-        tuple(problems),
+        tuple(checked),
         header.randomized,
         header.source,
         hashlib.sha256(text.encode()).hexdigest()[:12],
+        where,
     )
-    _check_solvable(path, result)
+    _check_solvable(found, result)
+    if found.issues:
+        raise SetFileError(source, found.sorted())
     return result
 
 
-def _problem(path: Path, entry: Any, index: int) -> Problem:
-    label = entry.get("id", f"#{index + 1}") if isinstance(entry, dict) else f"#{index + 1}"
+def load_set(path: Path) -> ProblemSet:
+    """Load and check one set file (see :func:`parse_set`)."""
+    return parse_set(path.read_text(encoding="utf-8"), str(path))
+
+
+def _label(entries: Any, path: Sequence[Step]) -> str | None:
+    """The id of the problem entry a path lies in (``#3`` for an entry without one)."""
+    if len(path) < 2 or path[0] != "problems" or not isinstance(entries, list):
+        return None
+    index = path[1]
+    if not isinstance(index, int) or index >= len(entries):
+        return None
+    entry = entries[index]
+    name = entry.get("id") if isinstance(entry, dict) else None
+    return str(name) if name is not None else f"#{index + 1}"
+
+
+def _problem(found: _Found, entry: Any, index: int) -> Problem | None:
+    """The problem an entry declares, or None with its issues reported."""
+    base: tuple[Step, ...] = ("problems", index)
+    if not isinstance(entry, dict):
+        found.add("a problem is a mapping with id, title, type and parts", base, f"#{index + 1}")
+        return None
+    label = str(entry.get("id", f"#{index + 1}"))
+    before = len(found.issues)
+    shell: ProblemEntry | None = None
+    spec = None
     try:
-        shell = _ProblemFile.model_validate(entry)
+        shell = ProblemEntry.model_validate(entry)
     except ValidationError as error:
-        field, message = _field(error)
-        raise SetFileError(path, message, label, field) from None
-    params = dict(shell.model_extra or {})
+        found.validation(error, base, label)
+    params = {name: value for name, value in entry.items() if name not in ENTRY_FIELDS}
     if "type" not in params:
-        raise SetFileError(path, "missing the problem type", label, "type")
-    try:
-        spec = SPEC.validate_python(params)
-    except ValidationError as error:
-        field, message = _field(error, params["type"])
-        raise SetFileError(path, message, label, field) from None
-    for draw_path in shell.vary:
+        found.add("missing the problem type", base, label, "type")
+    else:
+        try:
+            spec = SPEC.validate_python(params)
+        except ValidationError as error:
+            found.validation(error, base, label, str(params["type"]))
+    if shell is not None:
+        _check_vary(found, shell, params, base, label)
+        _check_text(found, shell, params, base, label)
+    if shell is None or spec is None or len(found.issues) > before:
+        return None
+    return Problem(shell.id, tuple(shell.parts), params, spec, shell.title or "", shell.text, shell.vary)
+
+
+def _check_vary(found: _Found, shell: ProblemEntry, params: dict[str, Any], base: tuple[Step, ...], label: str) -> None:
+    for draw_path, draw in shell.vary.items():
+        where = (*base, "vary", draw_path)
         try:
             lookup(params, draw_path)
         except (KeyError, IndexError, ValueError, TypeError):
-            raise SetFileError(
-                path, "varies a parameter the problem does not have", label, f"vary.{draw_path}"
-            ) from None
-    for draw_path, draw in shell.vary.items():
+            found.add("varies a parameter the problem does not have", where, label, f"vary.{draw_path}", key=True)
+            continue
         source = shell.vary.get(draw.same_as) if draw.same_as else None
         if draw.same_as and (source is None or source.same_as):
-            raise SetFileError(
-                path, f"same_as must name another drawn path, not {draw.same_as!r}", label, f"vary.{draw_path}"
+            found.add(
+                f"same_as must name another drawn path, not {draw.same_as!r}",
+                (*where, "same_as"),
+                label,
+                f"vary.{draw_path}",
             )
+
+
+def _check_text(found: _Found, shell: ProblemEntry, params: dict[str, Any], base: tuple[Step, ...], label: str) -> None:
     for name in PLACEHOLDER.findall(shell.text):
         try:
             lookup(params, name)
         except (KeyError, IndexError, ValueError, TypeError):
-            raise SetFileError(
-                path, f"the text refers to {{{name}}}, which is not a parameter", label, "text"
-            ) from None
-    return Problem(shell.id, tuple(shell.parts), params, spec, shell.title, shell.text, shell.vary)
+            found.add(f"the text refers to {{{name}}}, which is not a parameter", (*base, "text"), label, "text")
 
 
-def _check_unique(path: Path, names: Iterable[str], what: str, problem: str | None = None) -> None:
+def _check_titles(found: _Found, problems: list[Problem]) -> None:
+    """The first entry of each id has a title; later entries of the id share it."""
+    titles: dict[str, str] = {}
+    for index, problem in enumerate(problems):
+        if problem.title:
+            titles.setdefault(problem.id, problem.title)
+        elif problem.id not in titles:
+            found.add("a problem needs a title", ("problems", index), problem.id, "title")
+        else:
+            problems[index] = replace(problem, title=titles[problem.id])
+
+
+def _check_keys(found: _Found, problems: list[Problem]) -> None:
+    """Entries may share an id (one question answered by two computations); keys may not."""
     seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise SetFileError(path, f"duplicate {what} {name!r}", problem)
-        seen.add(name)
+    for index, problem in enumerate(problems):
+        for number, part in enumerate(problem.parts):
+            key = problem.key(part)
+            if key in seen:
+                found.add(f"duplicate answer key {key!r}", ("problems", index, "parts", number, "key"), problem.id)
+            seen.add(key)
 
 
-def _check_solvable(path: Path, problem_set: ProblemSet) -> None:
+#: How a solver's error names what failed: ``q1.a: ...`` (a key) or ``problem 'q1': ...``.
+_FAILED = re.compile(r"^(?:problem '(?P<problem>[A-Za-z0-9_]+)'|(?P<key>[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)?)):")
+
+
+def _check_solvable(found: _Found, problem_set: ProblemSet) -> None:
+    """Every key solves on the declared numbers and on every probe variant; each failure once."""
     students = (None, *PROBE_STUDENTS) if problem_set.randomized else (None,)
+    reported: set[tuple[Step, ...]] = set()
     for student in students:
         try:
             problem_set.solve(student)
         except (SolveError, ValueError) as error:
-            key = str(error).split(":")[0]
-            problem = key.split(".")[0] if "." in key else None
+            path = _failed_at(problem_set, str(error))
+            label = problem_set.problems[path[1]].id if len(path) > 1 and isinstance(path[1], int) else None
+            if path in reported:
+                continue
+            reported.add(path)
             who = f" (variant for {student!r})" if student else ""
-            raise SetFileError(path, f"answer undefined{who}: {error}", problem) from None
+            found.add(f"answer undefined{who}: {error}", path, label)
+
+
+def _failed_at(problem_set: ProblemSet, message: str) -> tuple[Step, ...]:
+    """The entry (or its part) a solver's error names."""
+    match = _FAILED.match(message)
+    if match is None:
+        return ()
+    if match.group("problem"):
+        for index, problem in enumerate(problem_set.problems):
+            if problem.id == match.group("problem"):
+                return ("problems", index)
+        return ()
+    key = match.group("key")
+    for index, problem in enumerate(problem_set.problems):
+        for number, part in enumerate(problem.parts):
+            if problem.key(part) == key:
+                return ("problems", index, "parts", number, "quantity")
+        if problem.id == key:
+            return ("problems", index)
+    return ()
 
 
 def load_bank(folder: Path = BUILT_IN) -> dict[str, ProblemSet]:
@@ -186,6 +322,9 @@ def load_bank(folder: Path = BUILT_IN) -> dict[str, ProblemSet]:
     for path in sorted(folder.glob("*.yaml")):
         problem_set = load_set(path)
         if problem_set.id in bank:
-            raise SetFileError(path, f"set id {problem_set.id!r} is already used by another file")
+            position = problem_set.where.find(("id",)) if problem_set.where else None
+            line, column = (position.line, position.column) if position else (None, None)
+            message = f"set id {problem_set.id!r} is already used by another file"
+            raise SetFileError(path, [Issue(line, column, "id", message)])
         bank[problem_set.id] = problem_set
     return bank
