@@ -8,6 +8,7 @@ from cli.gradescope import gradescope_app
 from cli.grading import check, grade
 from cli.problems import problems_app
 from cli.service import db_app, serve, users_app
+from cli.sets import sets_app
 
 app = typer.Typer(
     help="Grade convolutional-network homework.",
@@ -16,6 +17,7 @@ app = typer.Typer(
     rich_markup_mode="markdown",  # docstrings wrap as paragraphs, as in the source
 )
 app.add_typer(problems_app, name="problems")
+app.add_typer(sets_app, name="sets")
 app.command("check")(check)
 app.command("grade")(grade)
 app.add_typer(gradescope_app, name="gradescope")

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
+from problems.fields import DescribedSchema
 from problems.parts import Part
 from problems.types import AnyProblem
 from problems.variants import Draw
@@ -98,20 +99,25 @@ def set_file_schema() -> dict[str, Any]:
         __doc__="A problem set: a header and its problems.",
         problems=(list[entry], problems),
     )
-    schema = TypeAdapter(model).json_schema()
+    schema = TypeAdapter(model).json_schema(schema_generator=DescribedSchema)
     _allow_templates(schema["$defs"])
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
 
 
 def _allow_templates(definitions: dict[str, Any]) -> None:
-    """A network's block or repeat may say ``use: BLOCK`` and ``with: {...}`` in place of its
-    layers (``problems.types.templates`` expands them before validation)."""
+    """What the models take before their own validation changes it: a network's block or repeat
+    may say ``use: BLOCK`` and ``with: {...}`` in place of its layers (``problems.types.templates``
+    expands them), and ``from`` may be one name."""
     use = {"type": "string", "description": "A block of the network's `blocks`, in place of `layers`."}
     values = {"type": "object", "description": "The values of the block's `$placeholders`."}
     for name in ("Block", "Repeat"):
         definition = definitions[name]
         definition["properties"] |= {"use": use, "with": values}
         definition["required"] = [r for r in definition.get("required", []) if r != "layers"]
+    for definition in definitions.values():  # ``from: a`` is ``from: [a]``
+        source = definition.get("properties", {}).get("from")
+        if source is not None:
+            source["anyOf"].insert(0, {"type": "string"})
     first = definitions["Repeat"]["properties"]["first"]
     first["anyOf"].insert(
         0,
