@@ -114,9 +114,11 @@ def _run(problem_set: ProblemSet, key: str, check: Check, students: tuple[str | 
     found: list[str] = []
     for student in students:
         mistaken = problem_set.solve(student, mistake=check.mistake).get(key)
-        if mistaken is None:
-            return [f"the mistake {check.mistake!r} does not compute an answer to {key}{_variant(student)}"]
-        found += _compare(problem_set, key, check, to_json(mistaken.kind, mistaken.value), student)
+        answer = None if mistaken is None else to_json(mistaken.kind, mistaken.value)
+        reference = problem_set.solve(student)[key]
+        if answer is None or answer == to_json(reference.kind, reference.value):
+            return [f"the mistake {check.mistake!r} does not change the answer to {key}{_variant(student)}"]
+        found += _compare(problem_set, key, check, answer, student)
     return found[:1]
 
 
