@@ -13,9 +13,6 @@ from problems.parts import Part
 from problems.types import AnyProblem
 from problems.variants import Draw
 
-#: The ``yaml-language-server`` modeline that points an editor at the schema.
-SCHEMA_ID = "https://grader.invalid/schemas/set-file.json"
-
 
 class SetHeader(BaseModel):
     """The top of a set file."""
@@ -101,7 +98,7 @@ def set_file_schema() -> dict[str, Any]:
     )
     schema = TypeAdapter(model).json_schema(schema_generator=DescribedSchema)
     _allow_templates(schema["$defs"])
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": SCHEMA_ID, **schema}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **schema}
 
 
 def _allow_templates(definitions: dict[str, Any]) -> None:
