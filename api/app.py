@@ -19,6 +19,7 @@ from api.config import Settings
 from api.courses.router import router as courses_router
 from api.db import autocommit, make_engine, make_sessionmaker, writer
 from api.deps import database_slots
+from api.library import Library
 from api.limits import BodySizeLimit
 from api.reports.router import router as reports_router
 from api.responses import RETRY_AFTER
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.state.autocommit_engine = autocommit(engine)
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.bank = bank or Bank(check_every=BANK_CHECK_SECONDS)
+    app.state.library = Library(app.state.bank)
     errors.install(app)
 
     api = APIRouter(prefix="/api/v1")

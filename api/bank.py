@@ -3,8 +3,8 @@
 Every request asks :meth:`Bank.sets`, which compares the set files' sizes and modification times
 (a few ``stat`` calls) with those it loaded, at most once per ``check_every`` seconds (the service
 uses one second: the check cost more than some requests); after an edit every worker process picks
-up the new version by itself, and ``POST .../regrade`` regrades against it. A set file that no
-longer loads is logged and the last good bank is kept.
+up the new version by itself (assignments keep the version they pinned until moved to it). A set
+file that does not load is left out and reported once, in a sentence: the service starts without it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from problems.loader import BUILT_IN, SetFileError, load_bank
+from problems.loader import BUILT_IN, SetFileError, load_set
 from problems.sets import ProblemSet
 
 log = logging.getLogger("grader.api")
@@ -29,7 +29,31 @@ class Bank:
         self._lock = threading.Lock()
         self._stamp = self._files()
         self._checked = time.monotonic()
-        self._sets = preloaded if preloaded is not None else load_bank(folder)
+        self._by_file: dict[str, ProblemSet] = {}
+        self._sets = preloaded if preloaded is not None else self._load()
+
+    def _load(self) -> dict[str, ProblemSet]:
+        """Every set file that loads, by set id. One that does not is logged; its last good version
+        is kept if there was one, else it is left out."""
+        sets: dict[str, ProblemSet] = {}
+        loaded: dict[str, ProblemSet] = {}
+        for path in sorted(self.folder.glob("*.yaml")):
+            try:
+                problem_set = load_set(path)
+            except (SetFileError, OSError, UnicodeDecodeError) as error:
+                kept = self._by_file.get(path.name)
+                what = "its last good version is kept" if kept else "it is left out of the library"
+                log.error("the set file %s does not load (%s): %s", path.name, what, error)
+                if kept is None:
+                    continue
+                problem_set = kept
+            loaded[path.name] = problem_set
+            if problem_set.id in sets:
+                log.error("the set file %s is left out: its id %r is already used", path.name, problem_set.id)
+                continue
+            sets[problem_set.id] = problem_set
+        self._by_file = loaded
+        return sets
 
     def _files(self) -> tuple[tuple[str, int, int], ...]:
         found = []
@@ -51,9 +75,6 @@ class Bank:
             return self._sets
         with self._lock:
             if stamp != self._stamp:
-                try:
-                    self._sets = load_bank(self.folder)
-                except (SetFileError, OSError) as error:
-                    log.error("problem bank not reloaded, keeping the last good one: %s", error)
+                self._sets = self._load()
                 self._stamp = stamp
         return self._sets

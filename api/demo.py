@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from api.assignments.service import create_assignment
 from api.db import upsert
 from api.errors import Conflict
+from api.library import Library, Sets
 from api.models import Assignment, Course, CourseRole, GradePolicy, Membership, Release, Role, User
 from api.users.service import issue_token, revoke_tokens
-from problems.sets import ProblemSet
 
 COURSE = ("demo", "Demo course: convolutional networks")
 INSTRUCTOR = ("demo-instructor", "Demo Instructor")
@@ -36,7 +36,7 @@ class DemoCourse:
     assignments: list[str]
 
 
-def load_demo(session: Session, *, bank: dict[str, ProblemSet], now: datetime | None = None) -> DemoCourse:
+def load_demo(session: Session, *, library: Library, now: datetime | None = None) -> DemoCourse:
     now = now or datetime.now(UTC)
     course_id, title = COURSE
     tokens: dict[str, str] = {}
@@ -63,15 +63,16 @@ def load_demo(session: Session, *, bank: dict[str, ProblemSet], now: datetime | 
             {"course_id": course_id, "user_id": user_id, "role": course_role.value},
             keys=("course_id", "user_id"),
         )
+    sets, bank = Sets(library, session), library.built_in()
     for set_id, problem_set in bank.items():
         if session.get(Assignment, (course_id, set_id)) is None:
+            sets.pin(problem_set)
             create_assignment(
                 session,
-                bank=bank,
+                problem_set=problem_set,
                 course_id=course_id,
                 created_by=INSTRUCTOR[0],
                 assignment_id=set_id,
-                problem_set=set_id,
                 title=problem_set.title,
                 due_at=now + timedelta(days=14),
                 max_attempts=5,

@@ -15,11 +15,11 @@ from starlette.concurrency import run_in_threadpool
 
 from api.access import Access, Member, member_of, read_access
 from api.assignments.service import AssignmentRow, Terms, with_extension
-from api.bank import Bank
 from api.config import DB_CONCURRENCY
 from api.db import READS_ONLY, WRITES_ONCE, first_read
 from api.errors import Forbidden, NotAuthenticated, NotFound
 from api.ids import may_exist
+from api.library import Sets
 from api.models import CourseRole, Role, Submission
 from api.users.service import Caller, authenticate
 from problems.sets import ProblemSet
@@ -103,13 +103,12 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 # cost more than the work itself under load (``bench/service.py``).
 
 
-async def get_bank(request: Request) -> dict[str, ProblemSet]:
-    """The bank; looking for changed set files is a few ``stat`` calls at most once a second."""
-    bank: Bank = request.app.state.bank
-    return bank.sets()
+async def get_sets(request: Request, session: SessionDep) -> Sets:
+    """The problem sets, as this request's session reads them (:mod:`api.library`)."""
+    return Sets(request.app.state.library, session)
 
 
-BankDep = Annotated[dict[str, ProblemSet], Depends(get_bank)]
+SetsDep = Annotated[Sets, Depends(get_sets)]
 
 bearer = HTTPBearer(auto_error=False, description="An API token from `grader users create` or the roster import.")
 
@@ -260,7 +259,9 @@ StudentTermsDep = Annotated[Terms, Depends(student_terms)]
 SubmissionDep = Annotated[Submission, Depends(load_submission)]
 
 
-def problem_set_of(assignment: Terms, bank: dict[str, ProblemSet]) -> ProblemSet:
-    if assignment.problem_set not in bank:
-        raise NotFound(f"The problem set {assignment.problem_set!r} of this assignment is no longer in the bank.")
-    return bank[assignment.problem_set]
+def problem_set_of(assignment: Terms, sets: Sets) -> ProblemSet:
+    """The set the assignment grades with; 404 if it is gone (a built-in file removed)."""
+    found = sets.of(assignment)
+    if found is None:
+        raise NotFound(f"The problem set {assignment.problem_set!r} of this assignment is no longer available.")
+    return found

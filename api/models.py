@@ -181,6 +181,33 @@ class Assignment(Base):
     #: ``{"per_day": P, "floor": F}`` (P% off per day late, never below F% of the score) or
     #: ``{"factor": X}`` (a late submission earns X times its score); null: no penalty.
     late_penalty: Mapped[dict[str, Any] | None]
+    #: The problem-set version (:class:`SetVersion`) the assignment grades with; it changes only
+    #: when asked (``PATCH``), then a regrade.
+    set_version: Mapped[str | None] = mapped_column(String(64))
+
+
+class SetVersion(Base):
+    """One version of a problem-set file: immutable, named by a hash of its text, which is kept
+    here so that every replica and worker grades with the same set, whatever its disk holds."""
+
+    __tablename__ = "set_versions"
+
+    version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    set_id: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CourseSet(Base):
+    """A version of a set a course uploaded (built-in sets are a library every course uses)."""
+
+    __tablename__ = "course_sets"
+
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
+    set_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[str] = mapped_column(ForeignKey("set_versions.version"), primary_key=True)
+    uploaded_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Extension(Base):

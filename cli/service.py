@@ -181,12 +181,14 @@ def _demo(settings: Settings, host: str, port: int) -> None:
     from api.db import make_engine, make_sessionmaker
     from api.demo import load_demo
     from api.errors import Conflict
+    from api.library import Library
 
     engine = make_engine(settings)
-    bank = Bank().sets()
+    library = Library(Bank())
+    bank = library.built_in()
     try:
         with make_sessionmaker(engine).begin() as session:
-            course = load_demo(session, bank=bank)
+            course = load_demo(session, library=library)
     except Conflict as error:
         console.print(f"[red]{error.detail}[/red]", highlight=False)
         raise typer.Exit(code=1) from None

@@ -1,5 +1,6 @@
 """``grader sets``: check set files offline exactly as the service checks an upload (the same
-``parse_set`` and ``check_set``), and the JSON Schema and reference page authors write them by."""
+``parse_set`` and ``check_set``), the JSON Schema and reference page authors write them by, and
+``push`` (``cli/push.py``) to upload them."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from typing import Annotated
 
 import typer
 
+from cli.push import push
 from cli.reference import reference_page
 from grader.selftest import check_set
 from problems.issues import Issue
 from problems.loader import SetFileError, parse_set
 from problems.setfile import set_file_schema
 
-sets_app = typer.Typer(help="Write and check your own problem sets.", no_args_is_help=True)
+sets_app = typer.Typer(help="Set files: check them, upload them.", no_args_is_help=True)
 
 
 def file_issues(path: Path) -> tuple[list[Issue], str]:
@@ -63,3 +65,6 @@ def schema() -> None:
 def reference() -> None:
     """The reference for authors of set files (docs/set-files.md is this page)."""
     typer.echo(reference_page(), nl=False)
+
+
+sets_app.command("push")(push)

@@ -23,9 +23,10 @@ from problems.issues import Issue, SetFileError
 from problems.positions import SourceMap, Step
 from problems.setfile import ENTRY_FIELDS, ProblemEntry, SetHeader
 from problems.sets import PLACEHOLDER, SPEC, Problem, ProblemSet, SolveError
+from problems.solvers.layers import LayerError
 from problems.variants import lookup
 
-__all__ = ["BUILT_IN", "PROBE_STUDENTS", "Issue", "SetFileError", "load_bank", "load_set", "parse_set"]
+__all__ = ["BUILT_IN", "PROBE_STUDENTS", "Issue", "SetFileError", "load_bank", "load_set", "parse_set", "version_of"]
 
 BUILT_IN = Path(__file__).parent / "sets"
 #: Students whose variants are generated at load time to prove a randomized set always solves.
@@ -170,13 +171,18 @@ def parse_set(text: str, source: str = "<upload>") -> ProblemSet:
         tuple(checked),
         header.randomized,
         header.source,
-        hashlib.sha256(text.encode()).hexdigest()[:12],
+        version_of(text),
         where,
     )
     _check_solvable(found, result)
     if found.issues:
         raise SetFileError(source, found.sorted())
     return result
+
+
+def version_of(text: str) -> str:
+    """A set file's version: a hash of its text, so that equal files are one version."""
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def load_set(path: Path) -> ProblemSet:
@@ -280,7 +286,8 @@ _FAILED = re.compile(r"^(?:problem '(?P<problem>[A-Za-z0-9_]+)'|(?P<key>[A-Za-z0
 
 
 def _check_solvable(found: _Found, problem_set: ProblemSet) -> None:
-    """Every key solves on the declared numbers and on every probe variant; each failure once."""
+    """Every key solves on the declared numbers and on every probe variant; each failure once,
+    at the setting at fault when the solver names one (else at the part or problem it names)."""
     students = (None, *PROBE_STUDENTS) if problem_set.randomized else (None,)
     reported: set[tuple[Step, ...]] = set()
     for student in students:
@@ -288,12 +295,18 @@ def _check_solvable(found: _Found, problem_set: ProblemSet) -> None:
             problem_set.solve(student)
         except (SolveError, ValueError) as error:
             path = _failed_at(problem_set, str(error))
-            label = problem_set.problems[path[1]].id if len(path) > 1 and isinstance(path[1], int) else None
+            index = path[1] if len(path) > 1 and isinstance(path[1], int) else None
+            problem = problem_set.problems[index] if index is not None else None
+            field = _setting(error, problem)
+            if index is not None and field is not None:
+                inside = ["vary", field.removeprefix("vary.")] if field.startswith("vary.") else _steps(field)
+                path = ("problems", index, *inside)
             if path in reported:
                 continue
             reported.add(path)
             who = f" (variant for {student!r})" if student else ""
-            found.add(f"answer undefined{who}: {error}", path, label)
+            drawn = field is not None and field.startswith("vary.")  # at the draw's key
+            found.add(f"answer undefined{who}: {error}", path, problem.id if problem else None, field, key=drawn)
 
 
 def _failed_at(problem_set: ProblemSet, message: str) -> tuple[Step, ...]:
@@ -314,6 +327,54 @@ def _failed_at(problem_set: ProblemSet, message: str) -> tuple[Step, ...]:
         if problem.id == key:
             return ("problems", index)
     return ()
+
+
+def _setting(error: BaseException | None, problem: Problem | None) -> str | None:
+    """The field at fault, found among the causes of a solver's error: a layer's setting that
+    cannot run on its input (``layers.2.groups``), or for a variant never valid the setting its
+    last draw broke, named as the draw that sets it (``vary.layers.0.dilation``) if one does."""
+    while error is not None:
+        field: str | None = None
+        if isinstance(error, LayerError):
+            field = error.field
+        elif isinstance(error, ValidationError) and problem is not None:
+            field = _first_field(error, str(problem.params.get("type")))
+        if field:
+            return _drawn(field, problem)
+        error = error.__cause__
+    return None
+
+
+def _first_field(error: ValidationError, tag: str) -> str | None:
+    """The field of a validation error's first error, without the problem type in front (and
+    with the field a check across fields names at the start of its message)."""
+    first = error.errors()[0]
+    loc = list(first["loc"])
+    if loc[:1] == [tag]:
+        loc = loc[1:]
+    named = _NAMED.match(first["msg"])
+    if named and first["type"] == "value_error":
+        loc = [*loc, *_steps(named.group(1))]
+    return ".".join(str(step) for step in loc) or None
+
+
+def _drawn(field: str, problem: Problem | None) -> str:
+    """``vary.PATH`` when a draw of the problem sets the field (its path read without the layer
+    kinds pydantic puts in: ``layers.0.conv.dilation`` is ``layers.0.dilation``), else the field."""
+    if problem is None or not problem.vary:
+        return field
+    data: Any = problem.params
+    steps = []
+    for step in field.split("."):
+        if isinstance(data, dict) and step in data:
+            data = data[step]
+        elif isinstance(data, list) and step.isdigit() and int(step) < len(data):
+            data = data[int(step)]
+        else:
+            continue  # a layer kind, or a setting left at its default
+        steps.append(step)
+    path = ".".join(steps)
+    return f"vary.{path}" if path in problem.vary else field
 
 
 def load_bank(folder: Path = BUILT_IN) -> dict[str, ProblemSet]:

@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from problems.kinds import JSON, AnswerKind, Layout
 from problems.parts import Operation, Part, Scalar
@@ -153,20 +153,23 @@ class ProblemSet:
 
 
 def _draw(set_id: str, problem: Problem, index: int, student: str) -> Problem:
+    """The student's variant: numbers drawn until the problem's own validation (the same as a set
+    file's) takes them and every part solves; a draw refused is drawn again."""
     rng = seeded(set_id, problem.id, str(index), student)
     last_error: Exception | None = None
     for _ in range(MAX_DRAWS):
         try:
             candidate = problem.with_params(draw_params(problem.params, problem.vary, rng))
-            missing = [
-                p.key for p in candidate.parts if isinstance(p.quantity, str) and p.quantity not in candidate.quantities
-            ]
+            solved = candidate.quantities  # a network runs here: a layer that cannot run is refused
+            missing = [p.key for p in candidate.parts if isinstance(p.quantity, str) and p.quantity not in solved]
             if not missing:
                 return candidate
             last_error = SolveError(f"quantities {missing} undefined")
         except ValueError as error:  # includes pydantic's ValidationError and the solvers' errors
             last_error = error
-    raise SolveError(f"problem {problem.id!r}: no valid variant in {MAX_DRAWS} draws ({last_error})")
+    reason = last_error.errors()[0]["msg"] if isinstance(last_error, ValidationError) else str(last_error)
+    reason = reason.removeprefix("Value error, ")
+    raise SolveError(f"{problem.id}: no valid variant in {MAX_DRAWS} draws (the last: {reason})") from last_error
 
 
 def _resolve(

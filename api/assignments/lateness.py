@@ -43,4 +43,3 @@ def lateness(submitted_at: datetime, due_at: datetime | None, penalty: dict[str,
         return Lateness(days, float(penalty["factor"]))
     kept = max(float(penalty.get("floor", 0.0)), 100.0 - float(penalty["per_day"]) * days)
     return Lateness(days, round(kept / 100.0, 6))
-

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.assignments import service
+from api.assignments import sets as sets_service
 from api.assignments.schemas import (
     AssignmentCreate,
     AssignmentDetail,
@@ -15,51 +16,155 @@ from api.assignments.schemas import (
     ExtensionIn,
     ExtensionOut,
     ProblemSetOut,
+    SetPreview,
+    SetRefusalOut,
 )
 from api.assignments.service import ExtensionRow, Terms
 from api.deps import (
     AssignmentDep,
-    BankDep,
     MemberDep,
     RunnerMember,
     SessionDep,
+    SetsDep,
     StaffMember,
     StudentIdPath,
     problem_set_of,
 )
-from api.errors import Forbidden, NotFound
+from api.errors import Forbidden, NotFound, Unprocessable
 from api.ids import may_exist
+from api.library import Sets
 from api.models import CourseRole, Membership
 from api.responses import errors
 from problems.sets import ProblemSet
+from problems.variants import variant_key
 
 router = APIRouter(prefix="/courses/{course_id}", tags=["assignments"])
+
+
+def _set_out(problem_set: ProblemSet, *, built_in: bool, versions: list[str]) -> ProblemSetOut:
+    return ProblemSetOut(
+        id=problem_set.id,
+        title=problem_set.title,
+        version=problem_set.version,
+        built_in=built_in,
+        versions=versions,
+        randomized=problem_set.randomized,
+        source=problem_set.source,
+        keys=problem_set.answer_keys(),
+        max_score=service.max_score(problem_set),
+    )
 
 
 @router.get(
     "/problem-sets",
     response_model=list[ProblemSetOut],
-    summary="The problem sets the course may use (the built-in library)",
+    summary="The problem sets the course may use: the built-in library and its own",
     responses=errors(401, 403, 404, 422, 503),
 )
-def list_problem_sets(_runner: RunnerMember, bank: BankDep) -> list[ProblemSetOut]:
-    return [
-        ProblemSetOut(
-            id=s.id,
-            title=s.title,
-            version=s.version,
-            randomized=s.randomized,
-            source=s.source,
-            keys=s.answer_keys(),
-            max_score=service.max_score(s),
-        )
-        for s in bank.values()
-    ]
+def list_problem_sets(runner: RunnerMember, sets: SetsDep) -> list[ProblemSetOut]:
+    """Each set with its newest version and every version the course may use (oldest first)."""
+    found = [_set_out(s, built_in=True, versions=[s.version]) for s in sets.library.built_in().values()]
+    for versions in sets.course_versions(runner.course).values():
+        newest = sets.library.version(sets.session, versions[-1])
+        if newest is not None:
+            found.append(_set_out(newest, built_in=False, versions=versions))
+    return found
+
+
+async def set_file_text(request: Request) -> str:
+    """The request's body: one set file, UTF-8 (any content type; YAML is the one documented)."""
+    body = await request.body()
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Unprocessable("The set file is not UTF-8 text.") from None
+
+
+SET_FILE_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/yaml": {
+                "schema": {"type": "string"},
+                "example": "id: my-set\ntitle: My set\nproblems:\n  - id: q1\n    type: conv2d\n    ...\n",
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "/problem-sets",
+    response_model=ProblemSetOut,
+    status_code=201,
+    summary="Upload a set file (a new version of one of the course's sets)",
+    responses={
+        **errors(
+            401,
+            403,
+            404,
+            413,
+            422,
+            503,
+            notes={422: "The file does not validate: each problem at its line"},
+            bodies={422: SetRefusalOut},
+        ),
+        200: {"model": ProblemSetOut, "description": "The file is a version the course already has"},
+    },
+    openapi_extra=SET_FILE_BODY,
+)
+def upload_problem_set(
+    runner: RunnerMember, sets: SetsDep, response: Response, text: Annotated[str, Depends(set_file_text)]
+) -> ProblemSetOut:
+    """Checks the file as `grader sets validate` does (schema, references, every probe variant
+    solves) and stores it as a new, immutable version named by a hash of its text. A file that does
+    not validate changes nothing; an unchanged file answers 200 with the version it already is."""
+    problem_set, new = sets_service.upload(sets, course_id=runner.course, text=text, uploaded_by=runner.id)
+    if not new:
+        response.status_code = 200
+    return _set_out(problem_set, built_in=False, versions=sets.course_versions(runner.course)[problem_set.id])
+
+
+@router.get(
+    "/problem-sets/{set_id}/preview",
+    response_model=SetPreview,
+    summary="Any variant of a set: its statements and reference answers",
+    responses=errors(401, 403, 404, 422, 503, notes={404: "No such set (or version) for the course"}),
+)
+def preview_problem_set(
+    runner: RunnerMember,
+    sets: SetsDep,
+    set_id: str,
+    version: Annotated[str | None, Query(max_length=64, description="A version; the newest without it.")] = None,
+    student: Annotated[
+        str | None, Query(max_length=64, description="A student's variant (as a new assignment would draw it).")
+    ] = None,
+    seed: Annotated[int | None, Query(ge=0, le=2**31 - 1, description="The variant of this seed.")] = None,
+) -> SetPreview:
+    """Before an assignment uses it: the statements and reference answers of the declared numbers,
+    of the variant of `?seed=N`, or of `?student=ID` (drawn from the student's id, as
+    `grader problems show SET --student ID` would; an assignment draws from its own secret)."""
+    problem_set = sets.usable(runner.course, set_id, version) if may_exist(set_id) else None
+    if problem_set is None:
+        raise NotFound(f"No problem set {set_id!r}" + (f" of version {version!r}" if version else "") + ".")
+    variant = None
+    if problem_set.randomized and seed is not None:
+        variant = variant_key(seed=seed)
+    elif problem_set.randomized and student is not None:
+        variant = variant_key(student=student)
+    return SetPreview(
+        id=problem_set.id,
+        version=problem_set.version,
+        variant=variant,
+        max_score=service.max_score(problem_set),
+        problems=service.statements(problem_set, variant),
+        reference=service.reference_answers(problem_set, variant),
+    )
 
 
 def _out(
     assignment: Terms,
-    bank: dict[str, ProblemSet],
+    sets: Sets,
     attempts: int | None = None,
     extension: ExtensionRow | None = None,
     *,
@@ -67,13 +172,12 @@ def _out(
 ) -> AssignmentOut:
     """``staff`` see the variant secret (to reproduce a student's variant offline); students do not,
     and see their attempts used and extension instead."""
-    found = bank.get(assignment.problem_set)
     return AssignmentOut(
         course=assignment.course_id,
         id=assignment.id,
         title=assignment.title,
         problem_set=assignment.problem_set,
-        set_version=found.version if found else None,
+        set_version=assignment.set_version,
         due_at=assignment.due_at,
         max_attempts=assignment.max_attempts,
         release_answers=assignment.release_answers,
@@ -106,17 +210,18 @@ def _out(
     ),
 )
 def create_assignment(
-    body: AssignmentCreate, runner: RunnerMember, session: SessionDep, bank: BankDep
+    body: AssignmentCreate, runner: RunnerMember, session: SessionDep, sets: SetsDep
 ) -> AssignmentOut:
     """A problem set with an optional due date (submissions after it are accepted and marked late,
     and lose what the late penalty says), attempt limit and answer release rule."""
+    problem_set = _usable(sets, runner.course, body.problem_set, body.version)
+    sets.pin(problem_set)
     assignment = service.create_assignment(
         session,
-        bank=bank,
+        problem_set=problem_set,
         course_id=runner.course,
         created_by=runner.id,
         assignment_id=body.id,
-        problem_set=body.problem_set,
         title=body.title,
         due_at=body.due_at,
         max_attempts=body.max_attempts,
@@ -124,7 +229,7 @@ def create_assignment(
         grade_policy=body.grade_policy.value,
         late_penalty=None if body.late_penalty is None else body.late_penalty.model_dump(),
     )
-    return _out(assignment, bank, staff=True)
+    return _out(assignment, sets, staff=True)
 
 
 @router.get(
@@ -133,30 +238,30 @@ def create_assignment(
     summary="The course's assignments",
     responses=errors(401, 404, 422, 503),
 )
-def list_assignments(member: MemberDep, session: SessionDep, bank: BankDep) -> list[AssignmentOut]:
+def list_assignments(member: MemberDep, session: SessionDep, sets: SetsDep) -> list[AssignmentOut]:
     """Every assignment of the course; for a student with the attempts used and their extensions."""
     assignments = service.list_assignments(session, course_id=member.course)
     if member.is_staff:
-        return [_out(a, bank, staff=True) for a in assignments]
+        return [_out(a, sets, staff=True) for a in assignments]
     used = service.attempts_used(session, course_id=member.course, student_id=member.id)
     extended = service.student_extensions(session, course_id=member.course, student_id=member.id)
-    return [_out(a, bank, used.get(a.id, 0), extended.get(a.id), staff=False) for a in assignments]
+    return [_out(a, sets, used.get(a.id, 0), extended.get(a.id), staff=False) for a in assignments]
 
 
 def _detail(
     assignment: Terms,
-    bank: dict[str, ProblemSet],
+    sets: Sets,
     *,
     staff: bool,
     student: str | None,
     attempts: int | None = None,
     extension: ExtensionRow | None = None,
 ) -> AssignmentDetail:
-    problem_set = problem_set_of(assignment, bank)
+    problem_set = problem_set_of(assignment, sets)
     variant = service.variant_of(problem_set, assignment, student)
     show_reference = staff or service.answers_released(assignment)
     return AssignmentDetail(
-        **_out(assignment, bank, attempts, extension, staff=staff).model_dump(),
+        **_out(assignment, sets, attempts, extension, staff=staff).model_dump(),
         variant=variant,
         max_score=service.max_score(problem_set),
         problems=service.statements(problem_set, variant),
@@ -181,7 +286,7 @@ def get_assignment(
     member: MemberDep,
     assignment: AssignmentDep,
     session: SessionDep,
-    bank: BankDep,
+    sets: SetsDep,
     student: Annotated[str | None, Query(max_length=64, description="Staff: show this student's variant.")] = None,
 ) -> AssignmentDetail:
     """A student sees the statements of their own variant, and the reference answers only once
@@ -193,11 +298,11 @@ def get_assignment(
         used = service.attempts_used(session, course_id=member.course, student_id=member.id).get(assignment.id, 0)
         extension = service.student_extensions(session, course_id=member.course, student_id=member.id)
         return _detail(
-            assignment, bank, staff=False, student=member.id, attempts=used, extension=extension.get(assignment.id)
+            assignment, sets, staff=False, student=member.id, attempts=used, extension=extension.get(assignment.id)
         )
     if student is not None:
         _course_student(session, member.course, student)
-    return _detail(assignment, bank, staff=True, student=student)
+    return _detail(assignment, sets, staff=True, student=student)
 
 
 def _course_student(session: SessionDep, course_id: str, student_id: str) -> None:
@@ -223,15 +328,35 @@ def _course_student(session: SessionDep, course_id: str, student_id: str) -> Non
     ),
 )
 def update_assignment(
-    body: AssignmentUpdate, runner: RunnerMember, assignment: AssignmentDep, session: SessionDep, bank: BankDep
+    body: AssignmentUpdate, runner: RunnerMember, assignment: AssignmentDep, session: SessionDep, sets: SetsDep
 ) -> AssignmentOut:
     """Changes the fields sent (due date, attempt limit, answer release, grade policy, late penalty,
-    title; the problem set while nothing is submitted). A new due date or penalty applies to work
-    already submitted too: lateness is reckoned from the terms as they are."""
+    title; another `version` of the set, after which `POST .../regrade` regrades with it; another
+    set while nothing is submitted). A new due date or penalty applies to work already submitted
+    too: lateness is reckoned from the terms as they are."""
+    problem_set = None
+    if body.problem_set is not None or body.version is not None:
+        problem_set = _usable(sets, runner.course, body.problem_set or assignment.problem_set, body.version)
+        sets.pin(problem_set)
     changed = service.update_assignment(
-        session, course_id=runner.course, assignment_id=assignment.id, bank=bank, changes=body.changes()
+        session,
+        course_id=runner.course,
+        assignment_id=assignment.id,
+        changes=body.changes(),
+        problem_set=problem_set,
     )
-    return _out(changed, bank, staff=True)
+    return _out(changed, sets, staff=True)
+
+
+def _usable(sets: Sets, course_id: str, set_id: str, version: str | None) -> ProblemSet:
+    """The set (and version) the course may use; 422 naming what it may use otherwise."""
+    found = sets.usable(course_id, set_id, version) if may_exist(set_id) else None
+    if found is not None:
+        return found
+    if version is not None and sets.usable(course_id, set_id) is not None:
+        raise Unprocessable(f"The problem set {set_id!r} has no version {version!r} this course may use.")
+    names = sorted({*sets.library.built_in(), *sets.course_versions(course_id)})
+    raise Unprocessable(f"No problem set {set_id!r}; the course may use: {', '.join(names)}.")
 
 
 @router.put(

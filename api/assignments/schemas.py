@@ -71,6 +71,9 @@ class AssignmentCreate(RequestSchema):
 
     id: Identifier
     problem_set: str = Field(max_length=64, description="A set id from the course's `GET .../problem-sets`.")
+    version: str | None = Field(
+        default=None, max_length=64, description="One of the set's versions; the newest without it."
+    )
     title: Name | None = Field(default=None, description="Defaults to the problem set's title.")
     due_at: DueAt | None = Field(default=None, description=DUE_AT)
     max_attempts: int | None = Field(default=None, ge=1, le=1000, description="Null: unlimited.")
@@ -91,7 +94,10 @@ class AssignmentUpdate(RequestSchema):
 
     # (``SkipJsonSchema[None]``: absent is allowed, null is not, and the schema says so)
     problem_set: Annotated[str, Field(max_length=64)] | SkipJsonSchema[None] = Field(
-        default=None, description="Another set id; only while nothing is submitted."
+        default=None, description="Another set (its newest version, or `version`); only while nothing is submitted."
+    )
+    version: Annotated[str, Field(max_length=64)] | SkipJsonSchema[None] = Field(
+        default=None, description="Another version of the set (then `POST .../regrade` regrades with it)."
     )
     title: Name | SkipJsonSchema[None] = None
     due_at: DueAt | None = Field(default=None, description=DUE_AT)
@@ -104,14 +110,14 @@ class AssignmentUpdate(RequestSchema):
     def _something_and_no_null_where_none_fits(self) -> AssignmentUpdate:
         if not self.model_fields_set:
             raise ValueError("send at least one field to change")
-        for name in ("problem_set", "title", "release_answers", "grade_policy"):
+        for name in ("problem_set", "version", "title", "release_answers", "grade_policy"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self
 
     def changes(self) -> dict[str, Any]:
-        """The fields sent, as stored (enums by value, penalties as objects)."""
-        sent = self.model_dump(include=self.model_fields_set, mode="json")
+        """The fields sent besides the set, as stored (enums by value, penalties as objects)."""
+        sent = self.model_dump(include=self.model_fields_set - {"problem_set", "version"}, mode="json")
         if "due_at" in sent:
             sent["due_at"] = self.due_at
         return sent
@@ -153,7 +159,7 @@ class AssignmentOut(Schema):
     id: str
     title: str
     problem_set: str
-    set_version: str | None = Field(description="The current version (content hash) of the problem set.")
+    set_version: str | None = Field(description="The version (content hash) of the set the assignment grades with.")
     due_at: datetime | None
     max_attempts: int | None
     release_answers: Release
@@ -199,8 +205,30 @@ class AssignmentDetail(AssignmentOut):
 class ProblemSetOut(Schema):
     id: str
     title: str
-    version: str
+    version: str = Field(description="This version (the newest the course may use, in the list).")
+    built_in: bool = Field(description="A set of the built-in library (else one the course uploaded).")
+    versions: list[str] = Field(description="Every version the course may use, oldest first.")
     randomized: bool
     source: str
     keys: list[str]
     max_score: float
+
+
+class SetIssueOut(Schema):
+    line: int | None
+    column: int | None
+    field: str | None
+    message: str
+
+
+class SetRefusalOut(Schema):
+    detail: list[SetIssueOut] = Field(description="Each problem of the file, at its line and column.")
+
+
+class SetPreview(Schema):
+    id: str
+    version: str
+    variant: str | None = Field(description="What the variant is drawn from (null: the declared numbers).")
+    max_score: float
+    problems: list[ProblemStatement]
+    reference: dict[str, Any]

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.db import is_unique_violation, upsert
-from api.errors import Conflict, NotFound, Unprocessable
+from api.errors import Conflict, NotFound
 from api.models import Assignment, CourseRole, Extension, Membership, Release, Submission
 from problems.render import to_json
 from problems.sets import ProblemSet
@@ -22,11 +22,10 @@ from problems.variants import variant_key
 def create_assignment(
     session: Session,
     *,
-    bank: dict[str, ProblemSet],
+    problem_set: ProblemSet,
     course_id: str,
     created_by: str | None,
     assignment_id: str,
-    problem_set: str,
     title: str | None,
     due_at: datetime | None,
     max_attempts: int | None,
@@ -34,7 +33,6 @@ def create_assignment(
     grade_policy: str,
     late_penalty: dict[str, Any] | None = None,
 ) -> Assignment:
-    _check_problem_set(problem_set, bank)
     if session.get(Assignment, (course_id, assignment_id)) is not None:
         raise Conflict(f"There is already an assignment {assignment_id!r} in course {course_id!r}.")
     if due_at is not None and due_at.tzinfo is None:
@@ -42,8 +40,9 @@ def create_assignment(
     assignment = Assignment(
         course_id=course_id,
         id=assignment_id,
-        problem_set=problem_set,
-        title=title or bank[problem_set].title,
+        problem_set=problem_set.id,
+        set_version=problem_set.version,
+        title=title or problem_set.title,
         due_at=due_at,
         max_attempts=max_attempts,
         release_answers=release_answers,
@@ -64,31 +63,32 @@ def create_assignment(
     return assignment
 
 
-def _check_problem_set(problem_set: str, bank: dict[str, ProblemSet]) -> None:
-    if problem_set not in bank:
-        raise Unprocessable(f"No problem set {problem_set!r}; the library has: {', '.join(sorted(bank))}.")
-
-
-#: What ``PATCH`` may change, and what each is called in a sentence.
-CHANGEABLE = ("problem_set", "title", "due_at", "max_attempts", "release_answers", "grade_policy", "late_penalty")
+#: What ``PATCH`` may change besides the set (see :func:`update_assignment`).
+CHANGEABLE = ("title", "due_at", "max_attempts", "release_answers", "grade_policy", "late_penalty")
 
 
 def update_assignment(
-    session: Session, *, course_id: str, assignment_id: str, bank: dict[str, ProblemSet], changes: dict[str, Any]
+    session: Session,
+    *,
+    course_id: str,
+    assignment_id: str,
+    changes: dict[str, Any],
+    problem_set: ProblemSet | None = None,
 ) -> Assignment:
-    """Applies ``changes`` (any of :data:`CHANGEABLE`; None clears a due date, limit or penalty).
-    The problem set changes only while nothing is submitted: stored grades were graded against
-    the old one. The row is locked, so two changes at once are applied one after the other."""
+    """Applies ``changes`` (any of :data:`CHANGEABLE`; None clears a due date, limit or penalty),
+    and pins ``problem_set`` (its version). Another version of the same set may be pinned at any
+    time (then a regrade moves the stored grades to it); another set only while nothing is
+    submitted. The row is locked, so two changes at once are applied one after the other."""
     assignment = session.get(Assignment, (course_id, assignment_id), with_for_update=True)
     if assignment is None:
         raise NotFound(f"No assignment {assignment_id!r} in course {course_id!r}.")
-    if "problem_set" in changes and changes["problem_set"] != assignment.problem_set:
-        _check_problem_set(changes["problem_set"], bank)
-        if _submitted(session, assignment):
+    if problem_set is not None:
+        if problem_set.id != assignment.problem_set and _submitted(session, assignment):
             raise Conflict(
                 f"Assignment {assignment_id!r} has submissions graded against {assignment.problem_set!r}; "
-                "its problem set can no longer change (create a new assignment instead)."
+                "it can move to another version of that set, not to another set (create a new assignment instead)."
             )
+        assignment.problem_set, assignment.set_version = problem_set.id, problem_set.version
     for name, value in changes.items():
         if name not in CHANGEABLE:
             raise ValueError(name)
@@ -182,6 +182,8 @@ class Terms(Protocol):
     def variant_secret(self) -> str | None: ...
     @property
     def late_penalty(self) -> dict[str, Any] | None: ...
+    @property
+    def set_version(self) -> str | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +203,7 @@ class AssignmentRow:
     created_at: datetime
     variant_secret: str | None
     late_penalty: dict[str, Any] | None
+    set_version: str | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,17 +7,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from api.assignments.service import Terms, max_score
-from api.deps import AssignmentDep, BankDep, SessionDep, StaffMember
+from api.deps import AssignmentDep, SessionDep, SetsDep, StaffMember
+from api.library import Sets
 from api.reports import service
 from api.reports.schemas import Gradebook, Stats
 from api.responses import errors
-from problems.sets import ProblemSet
 
 router = APIRouter(prefix="/courses/{course_id}", tags=["reports"])
 
 
-def _keys(assignment: Terms, bank: dict[str, ProblemSet]) -> list[str]:
-    found = bank.get(assignment.problem_set)
+def _keys(assignment: Terms, sets: Sets) -> list[str]:
+    found = sets.of(assignment)
     return found.answer_keys() if found else []
 
 
@@ -48,7 +48,7 @@ def gradebook(
     _staff: StaffMember,
     assignment: AssignmentDep,
     session: SessionDep,
-    bank: BankDep,
+    sets: SetsDep,
     format: Annotated[
         Literal["json", "csv", "canvas"],
         Query(description="`csv` for spreadsheets; `canvas`: a file Canvas's gradebook import takes as it is."),
@@ -56,11 +56,11 @@ def gradebook(
 ) -> Gradebook | Response:
     """Every student of the course with the attempt that counts (best or last, as the assignment
     says), its score after any late penalty, and its score per key."""
-    book = service.gradebook(session, assignment=assignment, keys=_keys(assignment, bank))
+    book = service.gradebook(session, assignment=assignment, keys=_keys(assignment, sets))
     if format == "csv":
         return _csv(service.gradebook_csv(book), f"{assignment.course_id}-{assignment.id}-gradebook.csv")
     if format == "canvas":
-        problem_set = bank.get(assignment.problem_set)
+        problem_set = sets.of(assignment)
         points = max_score(problem_set) if problem_set else 0.0
         canvas = service.gradebook_canvas(book, title=assignment.title, points=points)
         return _csv(canvas, f"{assignment.course_id}-{assignment.id}-canvas.csv")
@@ -77,7 +77,7 @@ def stats(
     _staff: StaffMember,
     assignment: AssignmentDep,
     session: SessionDep,
-    bank: BankDep,
+    sets: SetsDep,
     attempts: Annotated[
         Literal["all", "counted"],
         Query(description="`all` stored attempts, or only the one the gradebook `counted` per student (best or last)."),
@@ -87,8 +87,8 @@ def stats(
     randomized set, by what they mean against each student's reference) and
     the number of answers each mistake code explains; over all stored attempts, or over one attempt
     per student with `?attempts=counted`."""
-    keys = _keys(assignment, bank)
-    problem_set = bank.get(assignment.problem_set)
+    keys = _keys(assignment, sets)
+    problem_set = sets.of(assignment)
     return Stats.model_validate(
         service.statistics(
             session, assignment=assignment, keys=keys, counted=attempts == "counted", problem_set=problem_set

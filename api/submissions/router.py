@@ -18,11 +18,11 @@ from api.assignments.service import (
 from api.db import reads_only, writes_once
 from api.deps import (
     AssignmentDep,
-    BankDep,
     CurrentUser,
     MemberDep,
     RunnerMember,
     SessionDep,
+    SetsDep,
     StudentMember,
     StudentTermsDep,
     SubmissionDep,
@@ -111,14 +111,14 @@ def submit(
     student: StudentMember,
     assignment: StudentTermsDep,
     session: SessionDep,
-    bank: BankDep,
+    sets: SetsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Grades and stores the answers as one attempt. Past the due date the submission is still
     accepted and marked `late`. Answers that cannot be read are refused with 422 (no attempt used),
     listing each unreadable key and why. With an `Idempotency-Key`, a retry returns the stored
     submission (201, same body, header `Idempotent-Replayed: true`) instead of storing another."""
-    problem_set = problem_set_of(assignment, bank)
+    problem_set = problem_set_of(assignment, sets)
     stored = service.submit(
         session,
         problem_set=problem_set,
@@ -141,14 +141,14 @@ def submit(
 )
 @reads_only
 def preview(
-    body: SubmissionIn, student: StudentMember, assignment: StudentTermsDep, session: SessionDep, bank: BankDep
+    body: SubmissionIn, student: StudentMember, assignment: StudentTermsDep, session: SessionDep, sets: SetsDep
 ) -> PreviewOut:
     """Shows how each answer was read, or why it could not be, so a typo can be fixed before
     submitting, and whether submitting now would be accepted (`ready`; `obstacle` says why not when
     no attempt is left or nothing is answered). Grades nothing, stores nothing, uses no attempt."""
     found = service.preview(
         session,
-        problem_set=problem_set_of(assignment, bank),
+        problem_set=problem_set_of(assignment, sets),
         assignment=assignment,
         student_id=student.id,
         answers=body.answers,
@@ -173,7 +173,7 @@ def list_submissions(
     member: MemberDep,
     assignment: AssignmentDep,
     session: SessionDep,
-    bank: BankDep,
+    sets: SetsDep,
     student: Annotated[str | None, Query(max_length=64, description="Staff: only this student's.")] = None,
     limit: Annotated[
         int | None, Query(ge=1, le=MAX_PAGE, description=f"At most this many (1 to {MAX_PAGE}); all without it.")
@@ -187,7 +187,7 @@ def list_submissions(
         student = member.id
     elif student is not None and not may_exist(student):
         return []
-    problem_set = bank.get(assignment.problem_set)
+    problem_set = sets.of(assignment)
     references: dict[str | None, dict[str, Any]] = {}
     extended = extensions(session, assignment=assignment)
     return [
@@ -208,7 +208,7 @@ def list_submissions(
     summary="One submission",
     responses=errors(401, 403, 404, 422, 503, notes={403: "Another student's submission"}),
 )
-def get_submission(user: CurrentUser, submission: SubmissionDep, session: SessionDep, bank: BankDep) -> SubmissionOut:
+def get_submission(user: CurrentUser, submission: SubmissionDep, session: SessionDep, sets: SetsDep) -> SubmissionOut:
     """For its student and for the staff of its course; another student of the course gets 403."""
     assignment = session.get(Assignment, (submission.course_id, submission.assignment_id))
     assert assignment is not None
@@ -218,7 +218,7 @@ def get_submission(user: CurrentUser, submission: SubmissionDep, session: Sessio
         submission,
         staff=submission.student_id != user.id,
         terms=with_extension(assignment, extension),
-        problem_set=bank.get(assignment.problem_set),
+        problem_set=sets.of(assignment),
     )
 
 
@@ -228,9 +228,9 @@ def get_submission(user: CurrentUser, submission: SubmissionDep, session: Sessio
     summary="Regrade every submission against the current problem set",
     responses=errors(401, 403, 404, 422, 503),
 )
-def regrade(_runner: RunnerMember, assignment: AssignmentDep, session: SessionDep, bank: BankDep) -> RegradeOut:
+def regrade(_runner: RunnerMember, assignment: AssignmentDep, session: SessionDep, sets: SetsDep) -> RegradeOut:
     """After a problem set changed: each stored submission is graded again from its raw answers.
     A grade that changes is kept in the submission's `earlier_grades`."""
-    problem_set = problem_set_of(assignment, bank)
+    problem_set = problem_set_of(assignment, sets)
     total, changed = service.regrade(session, problem_set=problem_set, assignment=assignment)
     return RegradeOut(assignment=assignment.id, set_version=problem_set.version, submissions=total, changed=changed)

@@ -7,21 +7,24 @@ after flattening; the layout a student writes in is the grading engine's busines
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal, Self
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from problems.solvers import counts, sizes
+from problems.solvers import checks, counts, sizes
 from problems.solvers.assumptions import CORRECT, Assumptions
 from problems.solvers.receptive import Taps
 
 Shape = tuple[int, ...]
-IntPair = int | tuple[int, int]
+IntPair = checks.IntPair
 #: Padding of one axis: both sides alike, or (before, after).
 Side = int | tuple[int, int]
 #: A convolution's padding: ``p``, ``[ph, pw]``, ``[[top, bottom], [left, right]]`` (either axis may be
 #: a single number), ``same`` (keep the size at stride 1) or ``valid`` (none).
 Padding = int | tuple[Side, Side] | Literal["same", "valid"]
+#: A window's kernel, stride and dilation: at least 1 per axis; its padding: none negative.
+Positive = checks.Positive
+NonNegative = checks.NonNegative
 
 
 def pair(value: IntPair) -> tuple[int, int]:
@@ -38,7 +41,13 @@ def shape_text(shape: Shape) -> str:
 
 
 class LayerError(ValueError):
-    """A layer that cannot be applied to the shape it receives."""
+    """A layer that cannot be applied to the shape it receives; ``field`` is the setting at
+    fault when one is (``kernel``, ``groups``; qualified by the layer's path once a network
+    reports it)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 class LayerBase(BaseModel):
@@ -110,6 +119,13 @@ def _padded(before: int, after: int, assume: Assumptions) -> tuple[int, int]:
     return before, after
 
 
+def _split(in_channels: int, out_channels: int, groups: int) -> None:
+    try:
+        checks.groups_split(groups, out_channels, in_channels)
+    except checks.SettingError as error:
+        raise LayerError(str(error), error.field) from None
+
+
 def _spatial(shape: Shape, layer: str) -> tuple[int, int, int]:
     if len(shape) != 3:
         raise LayerError(f"{layer} needs a C×H×W input, got a flat vector of {shape[0]}")
@@ -123,13 +139,21 @@ class Conv(LayerBase):
 
     kind: Literal["conv"] = "conv"
     out_channels: int = Field(gt=0)
-    kernel: IntPair
-    stride: IntPair = 1
-    padding: Padding = 0
-    dilation: IntPair = 1
-    groups: int | Literal["depthwise"] = 1
+    kernel: Positive
+    stride: Positive = 1
+    padding: Annotated[Padding, AfterValidator(checks.non_negative)] = 0
+    dilation: Positive = 1
+    groups: Annotated[int | Literal["depthwise"], AfterValidator(checks.positive)] = 1
     bias: bool = True
     weighted: ClassVar[bool] = True
+
+    @model_validator(mode="after")
+    def _as_torch_allows(self) -> Self:
+        if self.padding == "same" and pair(self.stride) != (1, 1):
+            raise checks.SettingError("padding", f"'same' padding needs stride 1, not {self.stride}")
+        if isinstance(self.groups, int):
+            checks.groups_split(self.groups, self.out_channels)
+        return self
 
     def resolved_groups(self, c_in: int) -> int:
         return c_in if self.groups == "depthwise" else self.groups
@@ -151,7 +175,7 @@ class Conv(LayerBase):
 
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
         c, h, w = _spatial(shape, "a convolution")
-        counts.per_group(c, self.resolved_groups(c))
+        _split(c, self.out_channels, self.resolved_groups(c))
         (kh, kw), (sh, sw), (dh, dw) = pair(self.kernel), pair(self.stride), pair(self.dilation)
         (top, bottom), (left, right) = self.paddings(assume)
         rule = assume.size_rule
@@ -162,7 +186,7 @@ class Conv(LayerBase):
                 sizes.conv_out(w, kw, sw, left, dw, right, rule),
             )
         except sizes.SizeError as error:
-            raise LayerError(str(error)) from None
+            raise LayerError(str(error), "kernel") from None
 
     def _seen_channels(self, c_in: int, assume: Assumptions) -> tuple[int, int]:
         """(channels, groups) a filter is counted over."""
@@ -189,27 +213,24 @@ class ConvTranspose(LayerBase):
 
     kind: Literal["conv_transpose"] = "conv_transpose"
     out_channels: int = Field(gt=0)
-    kernel: IntPair
-    stride: IntPair = 1
-    padding: IntPair = 0
-    output_padding: IntPair = 0
-    dilation: IntPair = 1
-    groups: int = 1
+    kernel: Positive
+    stride: Positive = 1
+    padding: NonNegative = 0
+    output_padding: NonNegative = 0
+    dilation: Positive = 1
+    groups: int = Field(default=1, gt=0)
     bias: bool = True
     weighted: ClassVar[bool] = True
 
     @model_validator(mode="after")
-    def _output_padding_below_stride_or_dilation(self) -> ConvTranspose:
-        # Output padding only picks among the input sizes a forward convolution with this stride
-        # (or dilation) maps to the same output; PyTorch refuses anything larger, per axis.
-        s, d, op = pair(self.stride), pair(self.dilation), pair(self.output_padding)
-        if any(op[axis] >= max(s[axis], d[axis]) for axis in (0, 1)):
-            raise ValueError(f"output padding {self.output_padding} must be smaller than stride or dilation")
+    def _as_torch_allows(self) -> Self:
+        checks.output_padding_fits(self.output_padding, self.stride, self.dilation)
+        checks.groups_split(self.groups, self.out_channels)
         return self
 
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
         c, h, w = _spatial(shape, "a transposed convolution")
-        counts.per_group(c, self.groups)
+        _split(c, self.out_channels, self.groups)
         k, s, p, op, d = (pair(v) for v in (self.kernel, self.stride, self.padding, self.output_padding, self.dilation))
         try:
             if assume.transposed_size == "forward":
@@ -224,7 +245,7 @@ class ConvTranspose(LayerBase):
                 sizes.transposed_out(w, k[1], s[1], p[1], op[1], d[1]),
             )
         except sizes.SizeError as error:
-            raise LayerError(str(error)) from None
+            raise LayerError(str(error), "kernel" if assume.transposed_size == "forward" else "padding") from None
 
     def params(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
         kh, kw = pair(self.kernel)
@@ -255,11 +276,17 @@ class Separable(LayerBase):
 
     kind: Literal["separable"] = "separable"
     out_channels: int = Field(gt=0)
-    kernel: int
-    stride: int = 1
-    padding: int | Literal["same", "valid"] = 0
+    kernel: int = Field(gt=0)
+    stride: int = Field(default=1, gt=0)
+    padding: Annotated[int | Literal["same", "valid"], AfterValidator(checks.non_negative)] = 0
     bias: bool = False
     weighted: ClassVar[bool] = True
+
+    @model_validator(mode="after")
+    def _as_torch_allows(self) -> Self:
+        if self.padding == "same" and self.stride != 1:
+            raise checks.SettingError("padding", f"'same' padding needs stride 1, not {self.stride}")
+        return self
 
     def standard(self) -> Conv:
         """The ordinary convolution this layer replaces, for comparisons."""
@@ -287,17 +314,20 @@ class PoolWindow(BaseModel):
     no dilation (``nn.AvgPool2d`` takes none), so declaring one is refused."""
 
     mode: Literal["max", "avg", "min"] = "max"
-    kernel: IntPair
-    stride: IntPair | None = None
-    padding: IntPair = 0
-    dilation: IntPair = 1
+    kernel: Positive
+    stride: Positive | None = None
+    padding: NonNegative = 0
+    dilation: Positive = 1
     ceil_mode: bool = False
     count_include_pad: bool = True
 
     @model_validator(mode="after")
-    def _avg_has_no_dilation(self) -> Self:
+    def _as_torch_allows(self) -> Self:
         if self.mode == "avg" and self.dilated:
-            raise ValueError("average pooling has no dilation")
+            raise checks.SettingError(
+                "dilation", f"average pooling has no dilation (nn.AvgPool2d takes none), not {self.dilation}"
+            )
+        checks.pool_padding_fits(self.padding, self.kernel)
         return self
 
     @property
@@ -327,7 +357,7 @@ class Pool(PoolWindow, LayerBase):
                 sizes.pool_out(w, k[1], s[1], p[1], d[1], self.ceil_mode),
             )
         except sizes.SizeError as error:
-            raise LayerError(str(error)) from None
+            raise LayerError(str(error), "kernel") from None
 
     def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair]:
         return self.kernel, self.stride if self.stride is not None else self.kernel, self.padding, self.dilation

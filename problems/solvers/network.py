@@ -117,8 +117,10 @@ def _record(node: Node, input_shape: Shape, records: list[LayerRecord], assume: 
         label = f"{layer.kind} {node.name}" if node.name else layer.kind
         if isinstance(layer, MergeLayer) and layer.sources is not None:
             taken = " and ".join(f"{n} ({shape_text(s)})" for n, s in zip(layer.sources, shapes, strict=True))
-            raise LayerError(f"{node.where}.from ({label}) of {taken}: {error}") from None
-        raise LayerError(f"{node.where} ({label}) on input {shape_text(shapes[0])}: {error}") from None
+            raise LayerError(f"{node.where}.from ({label}) of {taken}: {error}", f"{node.where}.from") from None
+        setting = error.field if isinstance(error, LayerError) else None
+        where = f"{node.where}.{setting}" if setting else node.where
+        raise LayerError(f"{node.where} ({label}) on input {shape_text(shapes[0])}: {error}", where) from None
     fields = [_input_field(assume) if i == INPUT else records[i].field for i in node.inputs]
     field = _grow(layer, fields, shapes[0], out, assume)
     return LayerRecord(

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal, Self
 
 import numpy as np
-from pydantic import model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from problems.kinds import AnswerKind
+from problems.solvers import checks, sizes
+from problems.solvers.checks import NonNegative, Positive, SettingError
 from problems.solvers.convolution import conv2d
 from problems.solvers.layers import IntPair, pair
 from problems.solvers.transposed import conv_transpose2d
-from problems.types.base import ImageInput, Matrix, Number, Quantity, exact, image_text, matrix_text
+from problems.types.base import ImageInput, Matrix, Number, Quantity, check_matrix, exact, image_text, matrix_text
 
 
 class _Filtered(ImageInput):
@@ -21,17 +23,46 @@ class _Filtered(ImageInput):
     kernel: Matrix | None = None
     filters: list[list[Matrix]] | None = None
     bias: list[Number] | None = None
-    stride: IntPair = 1
-    dilation: IntPair = 1
-    groups: int = 1
+    stride: Positive = 1
+    dilation: Positive = 1
+    groups: int = Field(default=1, gt=0)
+
+    @field_validator("kernel")
+    @classmethod
+    def _rectangular_kernel(cls, value: Matrix | None) -> Matrix | None:
+        return None if value is None else check_matrix(value)
 
     @model_validator(mode="after")
-    def _one_weight_form(self) -> _Filtered:
+    def _as_torch_allows(self) -> Self:
+        """One weight form; filters that fit the input in its groups; an output of at least one
+        pixel; one bias per output channel."""
         if (self.kernel is None) == (self.filters is None):
             raise ValueError("give exactly one of 'kernel' and 'filters'")
-        if self.bias is not None and len(self.bias) != self.weights().shape[0]:
-            raise ValueError(f"{len(self.bias)} biases for {self.weights().shape[0]} filters")
+        try:
+            weights = self.weights()
+        except ValueError:  # numpy refuses a ragged stack
+            raise SettingError("filters", "every filter needs one shape: matrices of one size per channel") from None
+        if weights.ndim != 4 or 0 in weights.shape:
+            raise SettingError("filters", "every filter is a non-empty stack of matrices (one per channel)")
+        channels = self.image().shape[0]
+        if channels % self.groups:
+            raise SettingError("groups", f"{channels} input channels do not split into {self.groups} groups")
+        self.check_filters(weights, channels)
+        self.check_size(weights)
+        if self.bias is not None and len(self.bias) != self.out_channels():
+            raise SettingError("bias", f"{len(self.bias)} biases for {self.out_channels()} output channels")
         return self
+
+    def check_filters(self, weights: np.ndarray, channels: int) -> None:
+        """Refuse filters that do not fit ``channels`` input channels (a ``SettingError``)."""
+        raise NotImplementedError
+
+    def check_size(self, weights: np.ndarray) -> None:
+        """Refuse settings that leave no output pixel (a ``SettingError``)."""
+        raise NotImplementedError
+
+    def out_channels(self) -> int:
+        return int(self.weights().shape[0])
 
     def weights(self) -> np.ndarray:
         """Filters as (N, C/groups, kh, kw)."""
@@ -88,8 +119,31 @@ class Conv2dProblem(_Filtered):
     """Convolution (cross-correlation, as in deep learning) or, with ``flip``, true convolution."""
 
     type: Literal["conv2d"] = "conv2d"
-    padding: IntPair | Literal["same"] = 0
+    padding: Annotated[IntPair | Literal["same"], AfterValidator(checks.non_negative)] = 0
     flip: bool = False
+
+    def check_filters(self, weights: np.ndarray, channels: int) -> None:
+        n, per_group = weights.shape[:2]
+        if per_group != channels // self.groups:
+            raise SettingError(
+                "filters",
+                f"filters of {per_group} channels for {channels} input channels in {self.groups} groups "
+                f"(each filter needs {channels // self.groups})",
+            )
+        checks.groups_split(self.groups, n, channels)
+
+    def check_size(self, weights: np.ndarray) -> None:
+        if self.padding == "same":
+            if pair(self.stride) != (1, 1):
+                raise SettingError("padding", f"'same' padding needs stride 1, not {self.stride}")
+            return
+        _, h, w = self.image().shape
+        (sh, sw), (ph, pw), (dh, dw) = pair(self.stride), pair(self.padding), pair(self.dilation)
+        try:
+            sizes.conv_out(h, int(weights.shape[2]), sh, ph, dh)
+            sizes.conv_out(w, int(weights.shape[3]), sw, pw, dw)
+        except sizes.SizeError as error:
+            raise SettingError("kernel", str(error)) from None
 
     def solve(self) -> dict[str, Quantity]:
         out = conv2d(
@@ -131,8 +185,28 @@ class ConvTransposeProblem(_Filtered):
     """Transposed convolution; ``filters`` are (C_out/groups, kh, kw) stacks per input channel."""
 
     type: Literal["conv_transpose2d"] = "conv_transpose2d"
-    padding: IntPair = 0
-    output_padding: IntPair = 0
+    padding: NonNegative = 0
+    output_padding: NonNegative = 0
+
+    def check_filters(self, weights: np.ndarray, channels: int) -> None:
+        if weights.shape[0] != channels:
+            raise SettingError("filters", f"{weights.shape[0]} filters for {channels} input channels (one per channel)")
+        checks.output_padding_fits(self.output_padding, self.stride, self.dilation)
+
+    def check_size(self, weights: np.ndarray) -> None:
+        _, h, w = self.image().shape
+        kh, kw = (int(k) for k in weights.shape[2:])
+        (sh, sw), (ph, pw) = pair(self.stride), pair(self.padding)
+        (oph, opw), (dh, dw) = pair(self.output_padding), pair(self.dilation)
+        try:
+            sizes.transposed_out(h, kh, sh, ph, oph, dh)
+            sizes.transposed_out(w, kw, sw, pw, opw, dw)
+        except sizes.SizeError as error:
+            raise SettingError("padding", str(error)) from None
+
+    def out_channels(self) -> int:
+        """The filters are (C_in, C_out/groups, kh, kw): the bias counts C_out."""
+        return int(self.weights().shape[1]) * self.groups
 
     def weights(self) -> np.ndarray:
         """Filters as (C_in, C_out/groups, kh, kw); one ``kernel`` gives a single output channel."""

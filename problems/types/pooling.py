@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
+
+from pydantic import model_validator
 
 from problems.kinds import AnswerKind
+from problems.solvers import sizes
+from problems.solvers.checks import SettingError
 from problems.solvers.layers import PoolWindow, pair
 from problems.solvers.pooling import PoolKind, pool2d
 from problems.types.base import ImageInput, Quantity, exact, image_text
@@ -18,6 +22,25 @@ class PoolProblem(PoolWindow, ImageInput):
     without dilation, which average pooling does not have)."""
 
     type: Literal["pool2d"] = "pool2d"
+
+    @model_validator(mode="after")
+    def _fits_the_input(self) -> Self:
+        """At least one output pixel per axis, and a real pixel in every window (the window's own
+        settings are ``PoolWindow``'s)."""
+        _, h, w = self.image().shape
+        k, p, d = pair(self.kernel), pair(self.padding), pair(self.dilation)
+        s = pair(self.stride if self.stride is not None else self.kernel)
+        try:
+            for axis, n in enumerate((h, w)):
+                sizes.pool_out(n, k[axis], s[axis], p[axis], d[axis], self.ceil_mode)
+        except sizes.SizeError as error:
+            raise SettingError("kernel", str(error)) from None
+        if self.dilated:  # a dilated window may step over every pixel: PyTorch's max is −inf there
+            try:
+                pool2d(self.image(), "max", self.kernel, self.stride, self.padding, self.dilation, self.ceil_mode)
+            except sizes.SizeError as error:
+                raise SettingError("dilation", str(error)) from None
+        return self
 
     def solve(self) -> dict[str, Quantity]:
         image = self.image()

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from api.models import Role
 from api.users.service import create_user
 
-from factories import Course, auth, make_instructor, unique
+from factories import Course, auth, make_instructor, set_file, unique
 
 #: no token, a bad token, a student of the course, another student of it, a student of another
 #: course, a TA, an instructor of another course, an instructor of the course, its owner, an
@@ -48,6 +48,10 @@ def _change() -> dict[str, Any]:
 
 def _extension() -> dict[str, Any]:
     return {"max_attempts": 9}
+
+
+def _set_file() -> str:
+    return set_file(unique("own-"))
 
 
 def _none() -> None:
@@ -103,6 +107,8 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("DELETE", C + "/members/{m}", _none, _runs(204)),
     ("POST", C + "/members/{m}/token", _none, _runs(200)),
     ("GET", C + "/problem-sets", _none, _runs(200)),
+    ("POST", C + "/problem-sets", _set_file, _runs(201)),
+    ("GET", C + "/problem-sets/{p}/preview", _none, _runs(200)),
     ("POST", C + "/assignments", _assignment, _runs(201)),
     ("GET", C + "/assignments", _none, _members(200)),
     ("GET", A, _none, _members(200)),
@@ -158,12 +164,20 @@ def world(client, course, engine) -> dict[str, Any]:
 
     return {
         "c": lambda: course.id,
+        "p": lambda: "conv-pool-basics",
         "a": lambda: assignment,
         "s": lambda: submission,
         "m": lambda: course.student()[0],
         "x": extended,
         "headers": headers,
     }
+
+
+def _send(client, method: str, url: str, body: Any, headers: dict[str, str]) -> Any:
+    """JSON, or a set file as YAML."""
+    if isinstance(body, str):
+        return client.request(method, url, content=body, headers={**headers, "Content-Type": "application/yaml"})
+    return client.request(method, url, json=body, headers=headers)
 
 
 def _url(path: str, fill: dict[str, Callable[[], Any]]) -> str:
@@ -174,7 +188,7 @@ def _url(path: str, fill: dict[str, Callable[[], Any]]) -> str:
 @pytest.mark.parametrize(("method", "path", "body", "expected"), TABLE, ids=[f"{m} {p}" for m, p, _, _ in TABLE])
 @pytest.mark.parametrize("caller", CALLERS)
 def test_status_by_caller(client, world, caller, method, path, body, expected) -> None:
-    response = client.request(method, _url(path, world), json=body(), headers=world["headers"][caller])
+    response = _send(client, method, _url(path, world), body(), world["headers"][caller])
     assert response.status_code == expected[CALLERS.index(caller)], response.text
     if response.status_code >= 400:
         assert response.json()["detail"]
@@ -182,7 +196,7 @@ def test_status_by_caller(client, world, caller, method, path, body, expected) -
         assert response.headers["www-authenticate"] == "Bearer"
 
 
-PLACEHOLDERS = "asmx"
+PLACEHOLDERS = "apsmx"
 
 
 @pytest.mark.parametrize("caller", ["student", "ta", "owner"])
@@ -192,7 +206,7 @@ PLACEHOLDERS = "asmx"
 def test_unknown_ids_are_404(client, world, caller, method, path) -> None:
     unknown = {name: (lambda: "no-such-id") for name in PLACEHOLDERS} | {"s": lambda: "987654321", "c": world["c"]}
     body = next(r[2] for r in TABLE if r[0] == method and r[1] == path)()
-    response = client.request(method, _url(path, unknown), json=body, headers=world["headers"][caller])
+    response = _send(client, method, _url(path, unknown), body, world["headers"][caller])
     # a caller asking for what their role may not do learns only that it is forbidden
     row = next(r for r in TABLE if r[0] == method and r[1] == path)
     allowed = row[3][CALLERS.index(caller)] < 400
@@ -204,7 +218,7 @@ def test_unknown_ids_are_404(client, world, caller, method, path) -> None:
 def test_an_unknown_course_is_404_for_everyone(client, world, caller, method, path) -> None:
     fill = {**world, "c": lambda: unique("no-course")}
     body = next(r[2] for r in TABLE if r[0] == method and r[1] == path)()
-    response = client.request(method, _url(path, fill), json=body, headers=world["headers"][caller])
+    response = _send(client, method, _url(path, fill), body, world["headers"][caller])
     assert response.status_code == 404, response.text
     assert "No course" in response.json()["detail"]
 
@@ -218,6 +232,7 @@ def test_the_table_covers_every_endpoint(app) -> None:
         "/members/{m}": "/members/{member_id}",
         "/extensions/{m}": "/extensions/{student_id}",
         "{x}": "{student_id}",
+        "{p}": "{set_id}",
     }
     table = set()
     for method, path, _, _ in TABLE:

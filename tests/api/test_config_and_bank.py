@@ -68,3 +68,14 @@ def test_bank_reloads_a_changed_set_and_keeps_the_last_good_one(tmp_path) -> Non
     path.write_text("id: fc-vs-conv\ntitle: [broken\n")
     os.utime(path, ns=(1, 1))
     assert bank.sets()["fc-vs-conv"].version == second
+
+
+def test_a_bad_set_file_never_stops_the_service_and_is_reported_once(tmp_path, caplog) -> None:
+    shutil.copy(BUILT_IN / "fc-vs-conv.yaml", tmp_path)
+    (tmp_path / "broken.yaml").write_text("id: broken\ntitle: [unclosed\n")
+    with caplog.at_level("ERROR", logger="grader.api"):
+        bank = Bank(tmp_path)
+        for _ in range(3):
+            assert set(bank.sets()) == {"fc-vs-conv"}
+    reports = [r.getMessage() for r in caplog.records if "broken.yaml" in r.getMessage()]
+    assert len(reports) == 1 and "left out" in reports[0] and "\n" not in reports[0].split(":")[0]

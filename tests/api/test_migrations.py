@@ -156,6 +156,8 @@ def test_a_single_course_database_upgrades_with_its_data_into_one_course(
         roster = {m["id"]: m["role"] for m in client.get("/api/v1/courses/default/members", headers=owner).json()}
         assert roster == {"prof-a": "owner", "prof-b": "instructor", "s1": "student", "s2": "student"}
         hw1 = "/api/v1/courses/default/assignments/hw1"
+        # pinned to the built-in set's version as the files are now (0005)
+        assert client.get(hw1, headers=owner).json()["set_version"] == problem_set.version
         book = client.get(f"{hw1}/gradebook", headers=owner).json()
         assert {row["student"]: row["score"] for row in book["students"]} == {"s1": graded.score, "s2": graded.score}
         stored = client.get(f"{hw1}/submissions", headers=owner).json()

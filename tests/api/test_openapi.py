@@ -20,6 +20,8 @@ CONTRACT = {
     ("delete", C + "/members/{member_id}"),
     ("post", C + "/members/{member_id}/token"),  # an addition to the contract
     ("get", C + "/problem-sets"),
+    ("post", C + "/problem-sets"),
+    ("get", C + "/problem-sets/{set_id}/preview"),
     ("post", C + "/assignments"),
     ("get", C + "/assignments"),
     ("get", A),
@@ -46,8 +48,11 @@ def test_docs_page_and_every_contract_endpoint_documented(client) -> None:
         assert operation.get("summary"), (method, path)
         body = operation.get("requestBody")
         if body:
-            ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
-            assert schemas[ref].get("examples"), f"{method} {path}: the request body has no example"
+            if "application/yaml" in body["content"]:  # a set file
+                assert body["content"]["application/yaml"]["example"], f"{method} {path}: no example"
+            else:
+                ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+                assert schemas[ref].get("examples"), f"{method} {path}: the request body has no example"
         if path.startswith("/api/"):
             assert operation.get("security"), (method, path)
 
@@ -63,6 +68,8 @@ ERRORS = {
     ("delete", C + "/members/{member_id}"): {401, 403, 404, 409, 422, 503},
     ("post", C + "/members/{member_id}/token"): {401, 403, 404, 422, 503},
     ("get", C + "/problem-sets"): {401, 403, 404, 422, 503},
+    ("post", C + "/problem-sets"): {401, 403, 404, 413, 422, 503},
+    ("get", C + "/problem-sets/{set_id}/preview"): {401, 403, 404, 422, 503},
     ("post", C + "/assignments"): {401, 403, 404, 409, 413, 422, 503},
     ("get", C + "/assignments"): {401, 404, 422, 503},
     ("get", A): {401, 403, 404, 422, 503},
@@ -78,6 +85,7 @@ ERRORS = {
     ("post", A + "/regrade"): {401, 403, 404, 422, 503},
 }
 SUBMIT = ("post", A + "/submissions")
+UPLOAD = ("post", C + "/problem-sets")
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +130,8 @@ def test_the_422_schema_is_the_shape_the_service_sends(spec) -> None:
         if 422 in ERRORS[key]:
             variants = operation["responses"]["422"]["content"]["application/json"]["schema"]["anyOf"]
             bodies = {v["$ref"].rsplit("/", 1)[-1] for v in variants}
-            assert bodies == {"ValidationErrorOut", "ErrorOut"} | ({"SubmitRefusalOut"} if key == SUBMIT else set())
+            own = {SUBMIT: {"SubmitRefusalOut"}, UPLOAD: {"SetRefusalOut"}}.get(key, set())
+            assert bodies == {"ValidationErrorOut", "ErrorOut"} | own
 
 
 def test_graded_and_previewed_parts_are_typed(spec) -> None:

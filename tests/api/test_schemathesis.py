@@ -31,15 +31,17 @@ NEGATIVE = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422"
 
 #: Operations that refuse schema-valid requests with 422 for what they mean, which no schema can
 #: say: a problem set that the bank (reloaded while the service runs) does not have, and answers
-#: that cannot be read (the refusal lists each and why).
+#: that cannot be read (the refusal lists each and why), and a set file that does not validate.
 C = "/api/v1/courses/{course_id}"
 A = C + "/assignments/{assignment_id}"
-REFUSE_VALID_DATA = [f"POST {C}/assignments", f"POST {A}/submissions", f"PATCH {A}"]
+REFUSE_VALID_DATA = [f"POST {C}/assignments", f"POST {A}/submissions", f"PATCH {A}", f"POST {C}/problem-sets"]
 
 STUDENT_ONLY = [f"POST {A}/preview", f"POST {A}/submissions"]
 INSTRUCTOR_ONLY = [
     "POST /api/v1/courses",
     f"GET {C}/problem-sets",
+    f"POST {C}/problem-sets",
+    f"GET {C}/problem-sets/{{set_id}}/preview",
     f"POST {C}/members",
     f"GET {C}/members",
     f"POST {C}/members/{{member_id}}/token",

@@ -26,14 +26,13 @@ from problems.solvers.network import NetworkRun
 from problems.types.network import NetworkProblem
 
 from impulse import assert_field_matches, impulses
+from torch_layers import ACTIVATIONS, Measured, Spec, measure
 
 SEED = 20_260_523
 CASES = 500
 MAX_DRAWS = 200
 
 torch.set_num_threads(1)  # tiny tensors: threads only add overhead under pytest -n 2
-
-Spec = dict[str, Any]
 
 
 def pair_of(rng: np.random.Generator, lo: int, hi: int) -> int | list[int]:
@@ -51,120 +50,6 @@ def solve_chain(shape: tuple[int, ...], specs: list[Spec]) -> NetworkRun:
     """Our answer, through the pydantic models a set file is validated with."""
     problem = NetworkProblem(type="network", input=list(shape), input_layout="CHW", layers=specs)
     return problem.network()
-
-
-class MinPool(nn.Module):
-    """Min pooling as PyTorch has it: −maxpool(−x)."""
-
-    def __init__(self, pool: nn.MaxPool2d) -> None:
-        super().__init__()
-        self.pool = pool
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return -self.pool(-x)
-
-
-ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "relu": nn.ReLU,
-    "sigmoid": nn.Sigmoid,
-    "tanh": nn.Tanh,
-    "leaky_relu": nn.LeakyReLU,
-}
-
-
-def torch_layer(spec: Spec, shape: torch.Size) -> nn.Module:
-    """The torch module(s) for one layer spec, on an input of ``shape`` (batch dropped)."""
-    kind, c = spec["kind"], shape[0]
-    if kind == "conv":
-        groups = c if spec["groups"] == "depthwise" else spec["groups"]
-        return nn.Conv2d(
-            c,
-            spec["out_channels"],
-            spec["kernel"],
-            spec["stride"],
-            spec["padding"],
-            spec["dilation"],
-            groups,
-            spec["bias"],
-        )
-    if kind == "conv_transpose":
-        return nn.ConvTranspose2d(
-            c,
-            spec["out_channels"],
-            spec["kernel"],
-            spec["stride"],
-            spec["padding"],
-            spec["output_padding"],
-            spec["groups"],
-            spec["bias"],
-            spec["dilation"],
-        )
-    if kind == "separable":  # depthwise K×K with the stride and padding, then pointwise 1×1
-        depthwise = nn.Conv2d(c, c, spec["kernel"], spec["stride"], spec["padding"], groups=c, bias=spec["bias"])
-        return nn.Sequential(depthwise, nn.Conv2d(c, spec["out_channels"], 1, bias=spec["bias"]))
-    if kind == "pool":
-        stride = spec.get("stride")
-        if spec["mode"] == "avg":
-            return nn.AvgPool2d(spec["kernel"], stride, spec["padding"], spec["ceil_mode"], spec["count_include_pad"])
-        pool = nn.MaxPool2d(spec["kernel"], stride, spec["padding"], spec["dilation"], ceil_mode=spec["ceil_mode"])
-        return pool if spec["mode"] == "max" else MinPool(pool)
-    if kind == "activation":
-        return ACTIVATIONS[spec["function"]]()
-    if kind == "dropout":
-        return nn.Dropout(spec["p"])
-    if kind == "batchnorm":
-        norm = nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d
-        return norm(c, affine=spec["affine"])
-    if kind == "flatten":
-        return nn.Flatten()
-    if kind == "linear":
-        width = spec.get("out_features") or int(c * spec["out_ratio"])
-        return nn.Linear(c, width, spec["bias"])
-    raise AssertionError(f"no torch module for {kind}")
-
-
-def hook_macs(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor, tally: list[int]) -> None:
-    """Multiplications counted from the tensors this module actually saw (batch of one)."""
-    if isinstance(module, nn.Conv2d):  # every output value is one (C_in/groups)·kh·kw dot product
-        kh, kw = module.kernel_size
-        tally.append(output.numel() * (module.in_channels // module.groups) * kh * kw)
-    elif isinstance(module, nn.ConvTranspose2d):  # every input value stamps a (C_out/groups)·kh·kw slice
-        kh, kw = module.kernel_size
-        tally.append(inputs[0].numel() * (module.out_channels // module.groups) * kh * kw)
-    elif isinstance(module, nn.Linear):
-        tally.append(module.in_features * module.out_features * (output.numel() // module.out_features))
-
-
-@dataclass(frozen=True)
-class Measured:
-    """What torch says one layer (a repeat block: each instance) does."""
-
-    shape: tuple[int, ...]
-    params: int
-    macs: int
-
-
-def measure(spec: Spec, x: torch.Tensor) -> tuple[torch.Tensor, list[Measured]]:
-    """Build the torch module(s) for ``spec`` on ``x``, run and measure them; a repeat block is
-    built and measured instance by instance (each on the shape the previous one produced)."""
-    measured = []
-    for instance in [spec["layer"]] * spec["times"] if spec["kind"] == "repeat" else [spec]:
-        module = torch_layer(instance, x.shape[1:]).eval()
-        tally: list[int] = []
-        handles = [
-            m.register_forward_hook(lambda m, i, o, tally=tally: hook_macs(m, i, o, tally)) for m in module.modules()
-        ]
-        try:
-            with torch.no_grad():
-                x = module(x)
-        finally:
-            for handle in handles:
-                handle.remove()
-        if 0 in x.shape:
-            raise RuntimeError("empty output")
-        params = sum(p.numel() for p in module.parameters())
-        measured.append(Measured(tuple(x.shape[1:]), params, sum(tally)))
-    return x, measured
 
 
 def draw_spatial(rng: np.random.Generator, c: int) -> Spec:
@@ -439,5 +324,5 @@ def test_transposed_output_padding_is_checked_per_axis() -> None:
     spec: Spec = {"kind": "conv_transpose", "out_channels": 3, "kernel": 3, "stride": [2, 1], "output_padding": 1}
     with pytest.raises(RuntimeError, match="output padding"):
         nn.ConvTranspose2d(3, 3, 3, (2, 1), output_padding=1)(torch.zeros(1, 3, 2, 4))
-    with pytest.raises(ValueError, match="output padding"):
+    with pytest.raises(ValueError, match="output_padding: 1 along the width"):
         solve_chain((3, 2, 4), [spec])

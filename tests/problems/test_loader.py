@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pytest
+import torch
+import torch.nn.functional as F
 
 from problems.loader import Issue, SetFileError, load_bank, load_set, parse_set
 
@@ -251,11 +254,11 @@ def without(line: str, mark: str) -> str:
             "parts.0.quantity",
             "unknown quantity 'outptu'",
         ),
-        # a draw that never gives a network that runs: at the problem
+        # a draw that never gives a network that runs: at the draw
         (
-            GOOD.replace("kernel: {choice: [1, 3]}", "kernel: {choice: [9, 11]}").replace("- id: q2", "- id: q2  # <-"),
-            "id: q2",
-            None,
+            broken("      layers.0.kernel: {choice: [1, 3]}", "      layers.0.kernel: {choice: [9, 11]}"),
+            "layers.0.kernel",
+            "vary.layers.0.kernel",
             "no valid variant",
         ),
     ],
@@ -313,3 +316,137 @@ def test_load_set_is_parse_set_of_the_file(tmp_path: Path) -> None:
         load_set(path)
     assert refused.value.source == str(path)
     assert str(refused.value).startswith(f"{path}:10:5: problem 'q1': field 'strid'")
+
+
+# Settings PyTorch refuses, each once accepted with a made-up answer (or a crash): refused at load
+# time with the field named. Paths inside a network carry the layer kind pydantic reads them under.
+NET = "    type: network\n    input: [8, 8, 3]\n    layers: [{LAYER}]\n    parts: [{key: a, quantity: params.total}]\n"
+SQUARE = "    input: [[1, 2, 3], [4, 5, 6], [7, 8, 9]]\n    kernel: [[1, 0], [0, 1]]\n"
+
+
+@pytest.mark.parametrize(
+    ("problem", "field", "reason"),
+    [
+        # dilation 0: in a network, and in the convolution and pooling problems
+        (
+            NET.replace("LAYER", "kind: conv, out_channels: 4, kernel: 3, dilation: 0"),
+            "layers.0.conv.dilation",
+            "at least 1",
+        ),
+        ("    type: conv2d\n" + SQUARE + "    dilation: [1, 0]\n", "dilation", "at least 1"),
+        (
+            "    type: pool2d\n" + SQUARE.replace("kernel: [[1, 0], [0, 1]]", "kernel: 2") + "    dilation: 0\n",
+            "dilation",
+            "at least 1",
+        ),
+        # negative padding, and negative output padding
+        (
+            NET.replace("LAYER", "kind: conv, out_channels: 4, kernel: 3, padding: -1"),
+            "layers.0.conv.padding",
+            "negative",
+        ),
+        ("    type: conv2d\n" + SQUARE + "    padding: -1\n", "padding", "negative"),
+        ("    type: conv_transpose2d\n" + SQUARE + "    padding: [0, -1]\n", "padding", "negative"),
+        (
+            "    type: conv_transpose2d\n" + SQUARE + "    stride: 2\n    output_padding: -1\n",
+            "output_padding",
+            "negative",
+        ),
+        (
+            NET.replace("LAYER", "kind: conv_transpose, out_channels: 4, kernel: 3, stride: 2, output_padding: -1"),
+            "layers.0.conv_transpose.output_padding",
+            "negative",
+        ),
+        # kernel 0 in a network: a convolution, a transposed convolution, a pooling window
+        (NET.replace("LAYER", "kind: conv, out_channels: 4, kernel: 0"), "layers.0.conv.kernel", "at least 1"),
+        (
+            NET.replace("LAYER", "kind: conv_transpose, out_channels: 4, kernel: [3, 0]"),
+            "layers.0.conv_transpose.kernel",
+            "at least 1",
+        ),
+        (NET.replace("LAYER", "kind: pool, kernel: 0"), "layers.0.pool.kernel", "at least 1"),
+        # output padding not smaller than the stride or the dilation (in a transposed convolution problem too)
+        (
+            "    type: conv_transpose2d\n" + SQUARE + "    stride: 2\n    output_padding: 2\n",
+            "output_padding",
+            "not smaller than its stride 2",
+        ),
+        # groups that do not split the channels: the input's (known when the network runs), the output's
+        (NET.replace("LAYER", "kind: conv, out_channels: 4, kernel: 3, groups: 2"), "layers.0.groups", "3 input"),
+        (
+            NET.replace("LAYER", "kind: conv_transpose, out_channels: 4, kernel: 3, groups: 2"),
+            "layers.0.groups",
+            "3 input",
+        ),
+        (NET.replace("LAYER", "kind: conv, out_channels: 5, kernel: 3, groups: 3"), "layers.0.conv.groups", "5 output"),
+        # a window larger than the padded input, pooling padding more than half the kernel
+        (NET.replace("LAYER", "kind: pool, kernel: 9"), "layers.0.kernel", "smaller than the pooling window 9"),
+        (NET.replace("LAYER", "kind: pool, kernel: 3, padding: 2"), "layers.0.pool.padding", "more than half"),
+        (
+            "    type: conv2d\n    input: [[1, 2], [3, 4]]\n    kernel: [[1, 0, 1], [0, 1, 0], [1, 0, 1]]\n",
+            "kernel",
+            "smaller than the kernel",
+        ),
+    ],
+)
+def test_a_setting_torch_refuses_is_refused_with_its_field(
+    tmp_path: Path, problem: str, field: str, reason: str
+) -> None:
+    body = "problems:\n  - id: q1\n    title: T\n" + problem
+    if "parts:" not in problem:
+        body += "    parts: [{key: a, quantity: shape}]\n"
+    with pytest.raises(SetFileError) as refused:
+        load_set(write(tmp_path, body))
+    assert f"problem 'q1': field '{field}'" in str(refused.value)
+    assert reason in str(refused.value)
+
+
+def test_average_pooling_with_a_dilation_gets_a_sentence_not_a_key_error(tmp_path: Path) -> None:
+    body = (
+        "problems:\n  - id: q1\n    title: T\n    type: pool2d\n    mode: avg\n    kernel: 2\n    dilation: 2\n"
+        "    input: [[1, 2, 3], [4, 5, 6], [7, 8, 9]]\n"
+        "    parts: [{key: a, quantity: output}, {key: b, quantity: max}]\n"
+    )
+    with pytest.raises(SetFileError) as refused:
+        load_set(write(tmp_path, body))
+    assert str(refused.value).endswith(
+        "field 'dilation': average pooling has no dilation (nn.AvgPool2d takes none), not 2"
+    )
+
+
+# A transposed convolution's filters are (C_in, C_out/groups, kh, kw): its bias has one value per
+# output channel. The check used to count input channels, refusing the right bias and taking a wrong one.
+TRANSPOSED = (
+    "problems:\n  - id: q1\n    title: T\n    type: conv_transpose2d\n    input: [[[1, 2], [3, 4]], [[0, 1], [1, 0]]]\n"
+    "    filters: [[[[1, 0], [0, 1]], [[1, 1], [0, 0]], [[2, 0], [0, 0]]], [[[0, 1], [1, 0]], [[0, 0], [1, 1]],"
+    " [[0, 0], [0, 2]]]]\n    bias: BIAS\n    parts: [{key: out, quantity: output}, {key: shape, quantity: shape}]\n"
+)
+
+
+def test_a_transposed_bias_counts_the_output_channels(tmp_path: Path) -> None:
+    loaded = load_set(write(tmp_path, TRANSPOSED.replace("BIAS", "[1, -1, 2]")))
+    x = torch.tensor([[[1.0, 2], [3, 4]], [[0, 1], [1, 0]]])
+    w = torch.tensor(np.asarray(loaded.problems[0].params["filters"], dtype=np.float32))
+    expected = F.conv_transpose2d(x[None], w, torch.tensor([1.0, -1, 2]))[0].numpy()
+    answers = loaded.solve()
+    assert answers["q1.shape"].value == (3, 3, 3)
+    np.testing.assert_array_equal(answers["q1.out"].value, expected)
+    # the input channels' count (the old check) is one bias short: refused, naming the field
+    with pytest.raises(SetFileError, match="field 'bias': 2 biases for 3 output channels"):
+        load_set(write(tmp_path, TRANSPOSED.replace("BIAS", "[1, -1]")))
+    with pytest.raises(RuntimeError, match="bias"):
+        F.conv_transpose2d(x[None], w, torch.tensor([1.0, -1]))
+
+
+def test_a_draw_that_is_never_valid_is_refused_naming_the_draw(tmp_path: Path) -> None:
+    """Declared numbers that load, and a draw of a dilation torch refuses whatever it draws."""
+    body = (
+        "randomized: true\nproblems:\n  - id: q1\n    title: T\n"
+        + NET.replace("LAYER", "kind: conv, name: c, out_channels: 4, kernel: 3, dilation: 1")
+        + "    vary: {layers.0.dilation: {choice: [0, -1]}}\n"
+    )
+    with pytest.raises(SetFileError) as refused:
+        load_set(write(tmp_path, body))
+    message = str(refused.value)
+    assert "problem 'q1': field 'vary.layers.0.dilation'" in message
+    assert "no valid variant in 200 draws (the last: must be at least 1 on every axis" in message

@@ -1,0 +1,44 @@
+"""``grader sets push``: set files uploaded to a running ``grader serve``, refusals at their lines."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from cli.app import app as cli
+from harness.server import ServerProcess, free_port
+
+from factories import auth, make_instructor, set_file
+
+runner = CliRunner()
+
+
+@pytest.mark.only_backend("sqlite")  # the command talks HTTP; the backend is the service's business
+def test_push_uploads_versions_and_reports_refusals_at_their_lines(backend, database_url, engine, tmp_path) -> None:
+    token = make_instructor(engine)
+    good, broken = tmp_path / "good.yaml", tmp_path / "broken.yaml"
+    good.write_text(set_file("pushed"))
+    broken.write_text(set_file("other").replace("problems:\n", "problems: [\n", 1))
+    with ServerProcess.grader_serve(database_url, port=free_port(), workdir=tmp_path) as server:
+        server.wait_healthy()
+        made = httpx.post(f"{server.base_url}/api/v1/courses", json={"id": "c1", "title": "C"}, headers=auth(token))
+        assert made.status_code == 201, made.text
+        env = {"GRADER_URL": server.base_url, "GRADER_TOKEN": token}
+        first = runner.invoke(cli, ["sets", "push", str(good), "--course", "c1"], env=env)
+        assert first.exit_code == 0, first.output
+        assert "pushed version" in first.stdout and "(new)" in first.stdout
+        again = runner.invoke(cli, ["sets", "push", str(good), str(broken), "--course", "c1"], env=env)
+        assert again.exit_code == 1
+        assert "(unchanged)" in again.stdout
+        assert f"{broken}:" in again.stderr and "YAML" in again.stderr
+        line = again.stderr.split(f"{broken}:", 1)[1].split(":", 1)[0]
+        assert line.isdigit()
+        elsewhere = runner.invoke(cli, ["sets", "push", str(good), "--course", "nope"], env=env)
+        assert elsewhere.exit_code == 1 and "404" in elsewhere.stderr
+        listed = httpx.get(f"{server.base_url}/api/v1/courses/c1/problem-sets", headers=auth(token)).json()
+        assert "pushed" in {s["id"] for s in listed}
+    missing = runner.invoke(
+        cli, ["sets", "push", str(good), "--course", "c1"], env={"GRADER_URL": "", "GRADER_TOKEN": ""}
+    )
+    assert missing.exit_code == 2 and "GRADER_URL" in missing.stderr

@@ -1,0 +1,136 @@
+"""Torch modules for the layer specs a set file writes, run and measured: the judge of the tests
+that check our solvers and our refusals against PyTorch.
+
+Shapes, parameter counts and MACs come from torch itself: the output tensors of a forward pass
+on zeros, ``p.numel()`` over ``module.parameters()``, and forward hooks that count the
+multiplications from the tensors they see. Every setting goes to torch as written, so torch
+refuses what it refuses (``nn.AvgPool2d`` given a dilation: a ``TypeError``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+Spec = dict[str, Any]
+
+
+class MinPool(nn.Module):
+    """Min pooling as PyTorch has it: −maxpool(−x)."""
+
+    def __init__(self, pool: nn.MaxPool2d) -> None:
+        super().__init__()
+        self.pool = pool
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return -self.pool(-x)
+
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "sigmoid": nn.Sigmoid,
+    "tanh": nn.Tanh,
+    "leaky_relu": nn.LeakyReLU,
+}
+
+
+def torch_layer(spec: Spec, shape: torch.Size) -> nn.Module:
+    """The torch module(s) for one layer spec, on an input of ``shape`` (batch dropped)."""
+    kind, c = spec["kind"], shape[0]
+    if kind == "conv":
+        groups = c if spec["groups"] == "depthwise" else spec["groups"]
+        return nn.Conv2d(
+            c,
+            spec["out_channels"],
+            spec["kernel"],
+            spec["stride"],
+            spec["padding"],
+            spec["dilation"],
+            groups,
+            spec["bias"],
+        )
+    if kind == "conv_transpose":
+        return nn.ConvTranspose2d(
+            c,
+            spec["out_channels"],
+            spec["kernel"],
+            spec["stride"],
+            spec["padding"],
+            spec["output_padding"],
+            spec["groups"],
+            spec["bias"],
+            spec["dilation"],
+        )
+    if kind == "separable":  # depthwise K×K with the stride and padding, then pointwise 1×1
+        depthwise = nn.Conv2d(c, c, spec["kernel"], spec["stride"], spec["padding"], groups=c, bias=spec["bias"])
+        return nn.Sequential(depthwise, nn.Conv2d(c, spec["out_channels"], 1, bias=spec["bias"]))
+    if kind == "pool":
+        stride = spec.get("stride")
+        if spec["mode"] == "avg":
+            dilated = spec.get("dilation", 1) not in (1, [1, 1], (1, 1))
+            dilation = {"dilation": spec["dilation"]} if dilated else {}  # torch: TypeError
+            return nn.AvgPool2d(
+                spec["kernel"], stride, spec["padding"], spec["ceil_mode"], spec["count_include_pad"], **dilation
+            )
+        pool = nn.MaxPool2d(spec["kernel"], stride, spec["padding"], spec["dilation"], ceil_mode=spec["ceil_mode"])
+        return pool if spec["mode"] == "max" else MinPool(pool)
+    if kind == "activation":
+        return ACTIVATIONS[spec["function"]]()
+    if kind == "dropout":
+        return nn.Dropout(spec["p"])
+    if kind == "batchnorm":
+        norm = nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d
+        return norm(c, affine=spec["affine"])
+    if kind == "flatten":
+        return nn.Flatten()
+    if kind == "linear":
+        width = spec.get("out_features") or int(c * spec["out_ratio"])
+        return nn.Linear(c, width, spec["bias"])
+    raise AssertionError(f"no torch module for {kind}")
+
+
+def hook_macs(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor, tally: list[int]) -> None:
+    """Multiplications counted from the tensors this module actually saw (batch of one)."""
+    if isinstance(module, nn.Conv2d):  # every output value is one (C_in/groups)·kh·kw dot product
+        kh, kw = module.kernel_size
+        tally.append(output.numel() * (module.in_channels // module.groups) * kh * kw)
+    elif isinstance(module, nn.ConvTranspose2d):  # every input value stamps a (C_out/groups)·kh·kw slice
+        kh, kw = module.kernel_size
+        tally.append(inputs[0].numel() * (module.out_channels // module.groups) * kh * kw)
+    elif isinstance(module, nn.Linear):
+        tally.append(module.in_features * module.out_features * (output.numel() // module.out_features))
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What torch says one layer (a repeat block: each instance) does."""
+
+    shape: tuple[int, ...]
+    params: int
+    macs: int
+
+
+def measure(spec: Spec, x: torch.Tensor) -> tuple[torch.Tensor, list[Measured]]:
+    """Build the torch module(s) for ``spec`` on ``x``, run and measure them; a repeat block is
+    built and measured instance by instance (each on the shape the previous one produced)."""
+    measured = []
+    for instance in [spec["layer"]] * spec["times"] if spec["kind"] == "repeat" else [spec]:
+        module = torch_layer(instance, x.shape[1:]).eval()
+        tally: list[int] = []
+        handles = [
+            m.register_forward_hook(lambda m, i, o, tally=tally: hook_macs(m, i, o, tally)) for m in module.modules()
+        ]
+        try:
+            with torch.no_grad():
+                x = module(x)
+        finally:
+            for handle in handles:
+                handle.remove()
+        if 0 in x.shape:
+            raise RuntimeError("empty output")
+        params = sum(p.numel() for p in module.parameters())
+        measured.append(Measured(tuple(x.shape[1:]), params, sum(tally)))
+    return x, measured
