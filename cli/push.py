@@ -10,7 +10,7 @@ import httpx
 import typer
 from rich.console import Console
 
-console = Console(stderr=True, highlight=False)
+console = Console(stderr=True, highlight=False, soft_wrap=True)  # one line per issue, as editors read them
 
 
 def push(

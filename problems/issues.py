@@ -58,10 +58,3 @@ class SetFileError(ValueError):
         self.source = str(source)
         self.issues = list(issues)
         super().__init__("\n".join(f"{self.source}{issue.position}: {issue}" for issue in self.issues))
-
-    @classmethod
-    def single(
-        cls, source: Path | str, message: str, problem: str | None = None, field: str | None = None
-    ) -> SetFileError:
-        """A refusal of the whole file (or of a problem or field whose place is not known)."""
-        return cls(source, [Issue(None, None, field, message, problem)])
