@@ -7,8 +7,8 @@ import typer
 from cli.gradescope import gradescope_app
 from cli.grading import check, grade
 from cli.problems import problems_app
-from cli.push import push
 from cli.service import db_app, serve, users_app
+from cli.sets import sets_app
 
 app = typer.Typer(
     help="Grade convolutional-network homework.",
@@ -17,15 +17,13 @@ app = typer.Typer(
     rich_markup_mode="markdown",  # docstrings wrap as paragraphs, as in the source
 )
 app.add_typer(problems_app, name="problems")
+app.add_typer(sets_app, name="sets")
 app.command("check")(check)
 app.command("grade")(grade)
 app.add_typer(gradescope_app, name="gradescope")
 app.command("serve")(serve)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
-sets_app = typer.Typer(help="Set files: check them, upload them.", no_args_is_help=True)
-sets_app.command("push")(push)
-app.add_typer(sets_app, name="sets")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,113 +1,183 @@
-"""Reading problem-set files (YAML), refusing a wrong one with a message that names the
-file, the problem and the field."""
+"""Reading problem-set files (YAML), refusing a wrong one with every issue found in it, each
+with the line and column of the YAML node at fault, the problem and the field.
+
+The checks run in stages, each reporting all it finds: the YAML itself (a syntax error stops
+here), keys given twice, the header and every problem entry against their models, then
+(when all that holds) the answer keys, and whether every key solves on the declared numbers
+and on every probe variant.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
-from problems.parts import Part
+from problems.issues import Issue, SetFileError
+from problems.positions import SourceMap, Step
+from problems.setfile import ENTRY_FIELDS, ProblemEntry, SetHeader
 from problems.sets import PLACEHOLDER, SPEC, Problem, ProblemSet, SolveError
 from problems.solvers.layers import LayerError
-from problems.variants import Draw, lookup
+from problems.variants import lookup
+
+__all__ = ["BUILT_IN", "PROBE_STUDENTS", "Issue", "SetFileError", "load_bank", "load_set", "parse_set", "version_of"]
 
 BUILT_IN = Path(__file__).parent / "sets"
 #: Students whose variants are generated at load time to prove a randomized set always solves.
 PROBE_STUDENTS = tuple(f"probe-{i}" for i in range(8))
-
-
-@dataclass(frozen=True)
-class Issue:
-    """One thing wrong in a set file: where (line and column from 1, when known; the field's path)
-    and why."""
-
-    line: int | None
-    column: int | None
-    field: str | None
-    message: str
-    problem: str | None = None
-
-
-class SetFileError(ValueError):
-    """A set file that cannot be used, with where and why (``issues``, for programs)."""
-
-    def __init__(self, path: Path | str, message: str, problem: str | None = None, field: str | None = None):
-        self.issues = [Issue(None, None, field, message, problem)]
-        where = [str(path)]
-        if problem:
-            where.append(f"problem {problem!r}")
-        if field:
-            where.append(f"field {field!r}")
-        super().__init__(f"{': '.join(where)}: {message}")
-
-
-class _ProblemFile(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    id: str = Field(pattern=r"^[A-Za-z0-9_]+$")
-    title: str = ""
-    text: str = ""
-    parts: list[Part] = Field(min_length=1)
-    vary: dict[str, Draw] = Field(default_factory=dict)
-
-
-class _SetFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
-    title: str
-    source: str = ""
-    randomized: bool = False
-    problems: list[dict[str, Any]] = Field(min_length=1)
-
 
 if TYPE_CHECKING:
     _SafeLoader = yaml.SafeLoader
 else:  # libyaml's parser when PyYAML was built with it: several times faster on the larger set files
     _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-
-class _UniqueKeyLoader(_SafeLoader):
-    """YAML that refuses a key given twice in one mapping instead of keeping the last."""
-
-
-def _mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-        seen.add(key)
-    return loader.construct_mapping(node, deep=deep)
-
-
-_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-
-
 #: A check across fields (a model validator) names the field at the start of its message.
-_NAMED = re.compile(r"^Value error, ([A-Za-z0-9_.]+): (.*)$", re.DOTALL)
+_NAMED = re.compile(r"^Value error, ([A-Za-z0-9_.$]+): (.*)$", re.DOTALL)
 
 
-def _field(error: ValidationError, tag: str | None = None) -> tuple[str, str]:
-    """The first error's field path (without the union tag pydantic puts in front) and message."""
-    first = error.errors()[0]
-    loc = list(first["loc"])
-    if tag is not None and loc[:1] == [tag]:
-        loc = loc[1:]
-    if first["type"] == "union_tag_invalid":
-        loc = ["type"]
-    message = first["msg"]
-    named = _NAMED.match(message)
-    if named and first["type"] == "value_error":
-        loc, message = [*loc, named.group(1)], named.group(2)
-    elif first["type"] == "value_error":
-        message = message.removeprefix("Value error, ")
-    return ".".join(str(p) for p in loc), message
+class _Found:
+    """Issues as they are found, placed in the file."""
+
+    def __init__(self, where: SourceMap):
+        self.where = where
+        self.issues: list[Issue] = []
+
+    def sorted(self) -> list[Issue]:
+        """In the order of the file (issues without a place last)."""
+        return sorted(self.issues, key=lambda i: (i.line is None, i.line or 0, i.column or 0))
+
+    def add(
+        self,
+        message: str,
+        path: Sequence[Step] = (),
+        problem: str | None = None,
+        field: str | None = None,
+        *,
+        key: bool = False,
+    ) -> None:
+        """An issue at the node ``path`` leads to (from the file's top); ``field`` defaults to
+        the path within the problem entry (or the file)."""
+        position = self.where.find(path, key=key)
+        if field is None and path:
+            inside = path[2:] if problem is not None and path[:1] == ("problems",) else path
+            field = ".".join(str(step) for step in inside) or None
+        line, column = (position.line, position.column) if position else (None, None)
+        self.issues.append(Issue(line, column, field, message, problem))
+
+    def validation(
+        self, error: ValidationError, base: tuple[Step, ...], problem: str | None, tag: str | None = None
+    ) -> None:
+        """Every error pydantic found, at its field (without the problem type pydantic puts in
+        front); the errors of one union's members (``int`` or ``tuple[int, int]``) as one issue."""
+        unions: dict[tuple[Step, ...], list[tuple[tuple[Step, ...], str]]] = {}
+        for detail in error.errors():
+            loc: list[Step] = list(detail["loc"])
+            if tag is not None and loc[:1] == [tag]:
+                loc = loc[1:]
+            message = detail["msg"]
+            if detail["type"] == "union_tag_invalid":
+                loc = ["type"]
+            named = _NAMED.match(message)
+            if named and detail["type"] == "value_error":
+                loc, message = [*loc, *_steps(named.group(1))], named.group(2)
+            elif detail["type"] == "value_error":
+                message = message.removeprefix("Value error, ")
+            matched = self.where.matched((*base, *loc))[len(base) :]
+            labels = [i for i, step in enumerate(loc) if not matched[i] and _LABEL.match(str(step))]
+            if labels:
+                label = labels[0]
+                rest = tuple(step for i, step in enumerate(loc[label + 1 :], label + 1) if i not in labels)
+                unions.setdefault(tuple(loc[:label]), []).append((rest, message))
+                continue
+            field = ".".join(str(step) for step in loc) or None
+            self.add(message, (*base, *loc), problem, field, key=detail["type"] == "extra_forbidden")
+        for loc_prefix, found in unions.items():
+            field = ".".join(str(step) for step in loc_prefix) or None
+            if len(found) == 1:
+                rest, message = found[0]
+                self.add(message, (*base, *loc_prefix, *rest), problem, ".".join(str(s) for s in (*loc_prefix, *rest)))
+                continue
+            forms = list(dict.fromkeys(f"{'.'.join(map(str, rest))}: {m}" if rest else m for rest, m in found))
+            self.add("none of its forms fits: " + "; or ".join(forms), (*base, *loc_prefix), problem, field)
+
+
+#: How pydantic names the member of a union an error is about: ``int``, ``tuple[int, int]``,
+#: ``function-after[...]``, a model's class name.
+_LABEL = re.compile(r"^(int|float|str|bool|[A-Z][A-Za-z0-9_]*|[a-z-]+\[.*\])$", re.DOTALL)
+
+
+def _steps(dotted: str) -> list[Step]:
+    return [int(step) if step.isdigit() else step for step in dotted.split(".")]
+
+
+def _compose(text: str, source: str) -> tuple[Any, SourceMap]:
+    """The file's data and its node tree; a file that is not YAML is refused at the error's place."""
+    loader = _SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        context = error.context or ""
+        if context and error.context_mark and error.problem_mark and error.context_mark.line != error.problem_mark.line:
+            context += f" (from line {error.context_mark.line + 1}, column {error.context_mark.column + 1})"
+        reason = ", ".join(str(p) for p in (context, error.problem) if p)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
+        raise SetFileError(source, [Issue(line, column, None, f"not valid YAML: {reason}")]) from None
+    except yaml.YAMLError as error:
+        raise SetFileError(source, [Issue(None, None, None, f"not valid YAML: {error}")]) from None
+    finally:
+        loader.dispose()
+    return data, SourceMap(node)
+
+
+def parse_set(text: str, source: str = "<upload>") -> ProblemSet:
+    """Check one set file's text and make its set: every key must solve, for every probe student
+    if randomized. ``source`` names the file in the issues. Raises :class:`SetFileError` with
+    every issue found."""
+    data, where = _compose(text, source)
+    found = _Found(where)
+    if not isinstance(data, dict):
+        found.add("a set file is a mapping with id, title and problems")
+        raise SetFileError(source, found.sorted())
+    entries = data.get("problems")
+    for path, name, _ in where.duplicates():
+        problem = _label(entries, path)
+        found.add(f"duplicate key {name!r}", (*path, name), problem, key=True)
+    try:
+        header: SetHeader | None = SetHeader.model_validate(data)
+    except ValidationError as error:
+        header = None
+        found.validation(error, (), None)
+    problems = (
+        [_problem(found, entry, index) for index, entry in enumerate(entries)] if isinstance(entries, list) else []
+    )
+    if header is None or found.issues or None in problems:
+        raise SetFileError(source, found.sorted())
+    checked = [p for p in problems if p is not None]
+    _check_titles(found, checked)
+    _check_keys(found, checked)
+    if found.issues:
+        raise SetFileError(source, found.sorted())
+    result = ProblemSet(
+        header.id,
+        header.title,
+        tuple(checked),
+        header.randomized,
+        header.source,
+        version_of(text),
+        where,
+    )
+    _check_solvable(found, result)
+    if found.issues:
+        raise SetFileError(source, found.sorted())
+    return result
 
 
 def version_of(text: str) -> str:
@@ -116,99 +186,147 @@ def version_of(text: str) -> str:
 
 
 def load_set(path: Path) -> ProblemSet:
-    """Load and check one set file: every key must solve, for every probe student if randomized."""
+    """Load and check one set file (see :func:`parse_set`)."""
     return parse_set(path.read_text(encoding="utf-8"), str(path))
 
 
-def parse_set(text: str, source: str = "<upload>") -> ProblemSet:
-    """Check a set file's text as :func:`load_set` checks a file (``source`` names it in errors)."""
-    path = source
-    try:
-        raw = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as error:
-        refusal = SetFileError(path, f"not valid YAML: {error}")
-        mark = getattr(error, "problem_mark", None)
-        if mark is not None:
-            refusal.issues = [Issue(mark.line + 1, mark.column + 1, None, f"not valid YAML: {error}")]
-        raise refusal from None
-    try:
-        header = _SetFile.model_validate(raw)
-    except ValidationError as error:
-        field, message = _field(error)
-        raise SetFileError(path, message, field=field) from None
-    problems = [_problem(path, entry, index) for index, entry in enumerate(header.problems)]
-    # Entries may share an id (one question answered by two computations); keys may not.
-    _check_unique(path, [p.key(part) for p in problems for part in p.parts], "answer key")
-    result = ProblemSet(
-        header.id,
-        header.title,
-        tuple(problems),
-        header.randomized,
-        header.source,
-        version_of(text),
-    )
-    _check_solvable(path, result)
-    return result
+def _label(entries: Any, path: Sequence[Step]) -> str | None:
+    """The id of the problem entry a path lies in (``#3`` for an entry without one)."""
+    if len(path) < 2 or path[0] != "problems" or not isinstance(entries, list):
+        return None
+    index = path[1]
+    if not isinstance(index, int) or index >= len(entries):
+        return None
+    entry = entries[index]
+    name = entry.get("id") if isinstance(entry, dict) else None
+    return str(name) if name is not None else f"#{index + 1}"
 
 
-def _problem(path: Path | str, entry: Any, index: int) -> Problem:
-    label = entry.get("id", f"#{index + 1}") if isinstance(entry, dict) else f"#{index + 1}"
+def _problem(found: _Found, entry: Any, index: int) -> Problem | None:
+    """The problem an entry declares, or None with its issues reported."""
+    base: tuple[Step, ...] = ("problems", index)
+    if not isinstance(entry, dict):
+        found.add("a problem is a mapping with id, title, type and parts", base, f"#{index + 1}")
+        return None
+    label = str(entry.get("id", f"#{index + 1}"))
+    before = len(found.issues)
+    shell: ProblemEntry | None = None
+    spec = None
     try:
-        shell = _ProblemFile.model_validate(entry)
+        shell = ProblemEntry.model_validate(entry)
     except ValidationError as error:
-        field, message = _field(error)
-        raise SetFileError(path, message, label, field) from None
-    params = dict(shell.model_extra or {})
+        found.validation(error, base, label)
+    params = {name: value for name, value in entry.items() if name not in ENTRY_FIELDS}
     if "type" not in params:
-        raise SetFileError(path, "missing the problem type", label, "type")
-    try:
-        spec = SPEC.validate_python(params)
-    except ValidationError as error:
-        field, message = _field(error, params["type"])
-        raise SetFileError(path, message, label, field) from None
-    for draw_path in shell.vary:
+        found.add("missing the problem type", base, label, "type")
+    else:
+        try:
+            spec = SPEC.validate_python(params)
+        except ValidationError as error:
+            found.validation(error, base, label, str(params["type"]))
+    if shell is not None:
+        _check_vary(found, shell, params, base, label)
+        _check_text(found, shell, params, base, label)
+    if shell is None or spec is None or len(found.issues) > before:
+        return None
+    return Problem(shell.id, tuple(shell.parts), params, spec, shell.title or "", shell.text, shell.vary)
+
+
+def _check_vary(found: _Found, shell: ProblemEntry, params: dict[str, Any], base: tuple[Step, ...], label: str) -> None:
+    for draw_path, draw in shell.vary.items():
+        where = (*base, "vary", draw_path)
         try:
             lookup(params, draw_path)
         except (KeyError, IndexError, ValueError, TypeError):
-            raise SetFileError(
-                path, "varies a parameter the problem does not have", label, f"vary.{draw_path}"
-            ) from None
-    for draw_path, draw in shell.vary.items():
+            found.add("varies a parameter the problem does not have", where, label, f"vary.{draw_path}", key=True)
+            continue
         source = shell.vary.get(draw.same_as) if draw.same_as else None
         if draw.same_as and (source is None or source.same_as):
-            raise SetFileError(
-                path, f"same_as must name another drawn path, not {draw.same_as!r}", label, f"vary.{draw_path}"
+            found.add(
+                f"same_as must name another drawn path, not {draw.same_as!r}",
+                (*where, "same_as"),
+                label,
+                f"vary.{draw_path}",
             )
+
+
+def _check_text(found: _Found, shell: ProblemEntry, params: dict[str, Any], base: tuple[Step, ...], label: str) -> None:
     for name in PLACEHOLDER.findall(shell.text):
         try:
             lookup(params, name)
         except (KeyError, IndexError, ValueError, TypeError):
-            raise SetFileError(
-                path, f"the text refers to {{{name}}}, which is not a parameter", label, "text"
-            ) from None
-    return Problem(shell.id, tuple(shell.parts), params, spec, shell.title, shell.text, shell.vary)
+            found.add(f"the text refers to {{{name}}}, which is not a parameter", (*base, "text"), label, "text")
 
 
-def _check_unique(path: Path | str, names: Iterable[str], what: str, problem: str | None = None) -> None:
+def _check_titles(found: _Found, problems: list[Problem]) -> None:
+    """The first entry of each id has a title; later entries of the id share it."""
+    titles: dict[str, str] = {}
+    for index, problem in enumerate(problems):
+        if problem.title:
+            titles.setdefault(problem.id, problem.title)
+        elif problem.id not in titles:
+            found.add("a problem needs a title", ("problems", index), problem.id, "title")
+        else:
+            problems[index] = replace(problem, title=titles[problem.id])
+
+
+def _check_keys(found: _Found, problems: list[Problem]) -> None:
+    """Entries may share an id (one question answered by two computations); keys may not."""
     seen: set[str] = set()
-    for name in names:
-        if name in seen:
-            raise SetFileError(path, f"duplicate {what} {name!r}", problem)
-        seen.add(name)
+    for index, problem in enumerate(problems):
+        for number, part in enumerate(problem.parts):
+            key = problem.key(part)
+            if key in seen:
+                found.add(f"duplicate answer key {key!r}", ("problems", index, "parts", number, "key"), problem.id)
+            seen.add(key)
 
 
-def _check_solvable(path: Path | str, problem_set: ProblemSet) -> None:
+#: How a solver's error names what failed: ``q1.a: ...`` (a key) or ``problem 'q1': ...``.
+_FAILED = re.compile(r"^(?:problem '(?P<problem>[A-Za-z0-9_]+)'|(?P<key>[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)?)):")
+
+
+def _check_solvable(found: _Found, problem_set: ProblemSet) -> None:
+    """Every key solves on the declared numbers and on every probe variant; each failure once,
+    at the setting at fault when the solver names one (else at the part or problem it names)."""
     students = (None, *PROBE_STUDENTS) if problem_set.randomized else (None,)
-    problems = {p.id: p for p in problem_set.problems}
+    reported: set[tuple[Step, ...]] = set()
     for student in students:
         try:
             problem_set.solve(student)
         except (SolveError, ValueError) as error:
-            problem = problems.get(str(error).split(":")[0].split(".")[0])
-            who = f" (variant for {student!r})" if student else ""
+            path = _failed_at(problem_set, str(error))
+            index = path[1] if len(path) > 1 and isinstance(path[1], int) else None
+            problem = problem_set.problems[index] if index is not None else None
             field = _setting(error, problem)
-            label = problem.id if problem else None
-            raise SetFileError(path, f"answer undefined{who}: {error}", label, field) from None
+            if index is not None and field is not None:
+                inside = ["vary", field.removeprefix("vary.")] if field.startswith("vary.") else _steps(field)
+                path = ("problems", index, *inside)
+            if path in reported:
+                continue
+            reported.add(path)
+            who = f" (variant for {student!r})" if student else ""
+            drawn = field is not None and field.startswith("vary.")  # at the draw's key
+            found.add(f"answer undefined{who}: {error}", path, problem.id if problem else None, field, key=drawn)
+
+
+def _failed_at(problem_set: ProblemSet, message: str) -> tuple[Step, ...]:
+    """The entry (or its part) a solver's error names."""
+    match = _FAILED.match(message)
+    if match is None:
+        return ()
+    if match.group("problem"):
+        for index, problem in enumerate(problem_set.problems):
+            if problem.id == match.group("problem"):
+                return ("problems", index)
+        return ()
+    key = match.group("key")
+    for index, problem in enumerate(problem_set.problems):
+        for number, part in enumerate(problem.parts):
+            if problem.key(part) == key:
+                return ("problems", index, "parts", number, "quantity")
+        if problem.id == key:
+            return ("problems", index)
+    return ()
 
 
 def _setting(error: BaseException | None, problem: Problem | None) -> str | None:
@@ -220,11 +338,24 @@ def _setting(error: BaseException | None, problem: Problem | None) -> str | None
         if isinstance(error, LayerError):
             field = error.field
         elif isinstance(error, ValidationError) and problem is not None:
-            field = _field(error, str(problem.params.get("type")))[0]
+            field = _first_field(error, str(problem.params.get("type")))
         if field:
             return _drawn(field, problem)
         error = error.__cause__
     return None
+
+
+def _first_field(error: ValidationError, tag: str) -> str | None:
+    """The field of a validation error's first error, without the problem type in front (and
+    with the field a check across fields names at the start of its message)."""
+    first = error.errors()[0]
+    loc = list(first["loc"])
+    if loc[:1] == [tag]:
+        loc = loc[1:]
+    named = _NAMED.match(first["msg"])
+    if named and first["type"] == "value_error":
+        loc = [*loc, *_steps(named.group(1))]
+    return ".".join(str(step) for step in loc) or None
 
 
 def _drawn(field: str, problem: Problem | None) -> str:
@@ -252,6 +383,9 @@ def load_bank(folder: Path = BUILT_IN) -> dict[str, ProblemSet]:
     for path in sorted(folder.glob("*.yaml")):
         problem_set = load_set(path)
         if problem_set.id in bank:
-            raise SetFileError(path, f"set id {problem_set.id!r} is already used by another file")
+            position = problem_set.where.find(("id",)) if problem_set.where else None
+            line, column = (position.line, position.column) if position else (None, None)
+            message = f"set id {problem_set.id!r} is already used by another file"
+            raise SetFileError(path, [Issue(line, column, "id", message)])
         bank[problem_set.id] = problem_set
     return bank

@@ -6,12 +6,24 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
 
 from problems.kinds import AnswerKind, Layout
 
 #: The value of an integer, real or percent answer: what operations compute with.
 Scalar = int | float | Fraction
+
+
+def _short_forms(schema: dict[str, Any]) -> None:
+    """The schema also takes the short form ``{sum: [...]}`` (one key: the operation)."""
+    full = dict(schema)
+    schema.clear()
+    operands = full["properties"]["operands"]
+    short = [
+        {"type": "object", "properties": {op: operands}, "required": [op], "additionalProperties": False}
+        for op in full["properties"]["op"]["enum"]
+    ]
+    schema.update({"title": full.pop("title"), "description": full.pop("description"), "anyOf": [full, *short]})
 
 
 class Operation(BaseModel):
@@ -20,10 +32,16 @@ class Operation(BaseModel):
     ``reduction: [old, new]`` is the relative reduction in percent, ``100·(1 − new/old)``.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    op: Literal["sum", "product", "difference", "ratio", "reduction"]
-    #: ``@set-key`` (another part's answer), a quantity of this problem, a number, or a nested operation.
-    operands: list[str | int | Operation] = Field(min_length=1)
+    model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_short_forms)
+    op: Literal["sum", "product", "difference", "ratio", "reduction"] = Field(
+        description="`sum`, `product`, `difference` (first − second), `ratio` (first / second) or `reduction` "
+        "(percent saved from the first to the second, 100·(1 − new/old))."
+    )
+    operands: list[str | int | Operation] = Field(
+        min_length=1,
+        description="`@KEY` (another part's answer, `@q1c.params`), a quantity of this problem, a whole number, "
+        "or a nested operation.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -77,32 +95,97 @@ class Tolerance(BaseModel):
     """A real answer is right within ``rel`` (relative) or ``abs`` (absolute), whichever is looser."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    rel: float = Field(default=0.0, ge=0)
-    abs: float = Field(default=0.0, ge=0)
+    rel: float = Field(default=0.0, ge=0, description="Relative tolerance (0.01 is 1 %).")
+    abs: float = Field(default=0.0, ge=0, description="Absolute tolerance.")
 
 
 #: Reals are graded to three significant figures unless a part says otherwise.
 DEFAULT_REAL_TOLERANCE = Tolerance(rel=5e-3, abs=1e-9)
 
 
+#: The verdicts a self-test may expect (``grader.results.Status``'s values).
+Verdict = Literal["correct", "partial", "incorrect", "invalid", "unanswered"]
+
+
+class Check(BaseModel):
+    """An answer the set tests itself with, and how it must be graded: ``grader sets validate``
+    (and the service, on upload) grades it and refuses the set when it comes out otherwise.
+
+    ``answer`` is a literal answer, typed as a student would; it is graded on the declared numbers
+    only (a randomized set's variants have other answers). ``mistake`` is the answer a known
+    mistake computes (its code); it is graded on the declared numbers and on every probe variant.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    answer: JsonValue = Field(
+        default=None,
+        description="A literal answer as a student types it (`3640`, `'126x126x16'`, `[[1, 0], [2, 1]]`); "
+        "graded on the declared numbers.",
+    )
+    mistake: str | None = Field(
+        default=None,
+        description="Instead of `answer`: the answer this mistake computes (a misconception code, "
+        "`bias-omitted`); graded on the declared numbers and on every probe variant.",
+    )
+    status: Verdict = Field(description="The verdict the answer must get.")
+    misconception: str | None = Field(
+        default=None,
+        description="The mistake code the grade must name; left out, any (or none) will do.",
+    )
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> Check:
+        if ("answer" in self.model_fields_set) == (self.mistake is not None):
+            raise ValueError("a check gives exactly one of 'answer' and 'mistake'")
+        return self
+
+
 class Part(BaseModel):
     """One answer key of a problem."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    key: str = Field(pattern=r"^[A-Za-z0-9_]+$")
-    quantity: str | Operation
-    prompt: str = ""
-    kind: AnswerKind | None = None
-    points: float = Field(default=1.0, gt=0)
-    tolerance: Tolerance | None = None
-    #: Per-element (matrix, tensor) or per-item (shape list) credit; all-or-nothing when false.
-    partial: bool = True
-    layout: Layout = Layout.HWC
-    #: Set keys of earlier parts this one builds on (for error-carried-forward credit).
-    follows: list[str] = Field(default_factory=list)
-    #: Share of the points earned by a follow-through answer.
-    follow_credit: float = Field(default=1.0, ge=0, le=1)
-    #: Symbols a formula may use (defaults to the problem's).
-    symbols: list[str] | None = None
-    #: The answer is the side of a square (a kernel): "9 × 9" reads as 9, not 81.
-    square: bool = False
+    key: str = Field(
+        pattern=r"^[A-Za-z0-9_]+$", description="The second half of the answer key (`shape` in `q1.shape`)."
+    )
+    quantity: str | Operation = Field(
+        description="What is asked: a quantity the problem type computes (`params.total`, `shape.conv1`), "
+        "or an operation on other answers (`{sum: ['@q1.params', '@q2.params']}`)."
+    )
+    prompt: str = Field(default="", description="The question, as students read it after the statement.")
+    kind: AnswerKind | None = Field(
+        default=None,
+        description="The kind of answer expected; by default the quantity's own. A number may be asked as "
+        "`integer`, `real` or `percent`, a one-channel tensor as a `matrix`.",
+    )
+    points: float = Field(default=1.0, gt=0, description="Points for a correct answer.")
+    tolerance: Tolerance | None = Field(
+        default=None, description="How close a real answer must be; by default three significant figures."
+    )
+    partial: bool = Field(
+        default=True,
+        description="Per-element (matrix, tensor) or per-item (shape list) credit; all-or-nothing when false.",
+    )
+    layout: Layout = Field(
+        default=Layout.HWC,
+        description="The order a shape is written in: `HWC` (height × width × channels), `CHW`, `WHC`, or `HW`.",
+    )
+    follows: list[str] = Field(
+        default_factory=list,
+        description="Answer keys of earlier parts this one builds on: an answer right for the student's own "
+        "wrong earlier answers earns `follow_credit` (error carried forward).",
+    )
+    follow_credit: float = Field(
+        default=1.0, ge=0, le=1, description="Share of the points earned by a follow-through answer."
+    )
+    symbols: list[str] | None = Field(
+        default=None, description="Symbols a formula answer may use (by default the problem's)."
+    )
+    square: bool = Field(
+        default=False, description='The answer is the side of a square (a kernel): "9 × 9" reads as 9, not 81.'
+    )
+    checks: list[Check] = Field(
+        default_factory=list,
+        description="Answers the set tests itself with, each with the verdict it must get "
+        "(`{answer: '3640', status: correct}`, `{mistake: bias-omitted, status: incorrect, "
+        "misconception: bias-omitted}`).",
+    )

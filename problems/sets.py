@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from problems.kinds import JSON, AnswerKind, Layout
 from problems.parts import Operation, Part, Scalar
+from problems.positions import SourceMap
 from problems.types import AnyProblem, ProblemSpec, Quantity
 from problems.variants import MAX_DRAWS, Draw, draw_params, lookup, seeded
 
@@ -80,6 +81,8 @@ class ProblemSet:
     randomized: bool = False
     source: str = ""
     version: str = ""
+    #: Where each field is in the set file the set was read from (None for a set made in code).
+    where: SourceMap | None = field(default=None, compare=False, repr=False)
 
     def answer_keys(self) -> list[str]:
         return [p.key(part) for p in self.problems for part in p.parts]
@@ -92,7 +95,7 @@ class ProblemSet:
         if not self.randomized or student is None:
             return self
         problems = tuple(_draw(self.id, p, index, student) if p.vary else p for index, p in enumerate(self.problems))
-        return ProblemSet(self.id, self.title, problems, self.randomized, self.source, self.version)
+        return ProblemSet(self.id, self.title, problems, self.randomized, self.source, self.version, self.where)
 
     def solve(self, student: str | None = None, mistake: str | None = None) -> dict[str, Answer]:
         """Reference answers for every key, in the parts' kinds and layouts.

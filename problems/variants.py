@@ -26,10 +26,12 @@ class MatrixDraw(BaseModel):
     """A random integer matrix (or stack of ``channels`` matrices); ``square`` ties cols to rows."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    rows: int | Range
-    cols: int | Range | None = None
-    values: Range = (-3, 3)
-    channels: int | Range | None = None
+    rows: int | Range = Field(description="Rows: a number, or `[lo, hi]` to draw from (inclusive).")
+    cols: int | Range | None = Field(default=None, description="Columns, likewise; by default as many as rows.")
+    values: Range = Field(default=(-3, 3), description="`[lo, hi]`: the range each element is drawn from.")
+    channels: int | Range | None = Field(
+        default=None, description="Channels: a stack of matrices of one size; by default one matrix."
+    )
 
 
 class Draw(BaseModel):
@@ -37,10 +39,15 @@ class Draw(BaseModel):
     ``same_as: PATH`` (the value drawn for another path, e.g. a square input)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-    integer: Range | None = Field(default=None, alias="int")
-    choice: list[Any] | None = Field(default=None, min_length=1)
-    matrix: MatrixDraw | None = None
-    same_as: str | None = None
+    integer: Range | None = Field(
+        default=None, alias="int", description="`[lo, hi]`: a whole number between the two, inclusive."
+    )
+    choice: list[Any] | None = Field(default=None, min_length=1, description="One of these values.")
+    matrix: MatrixDraw | None = Field(default=None, description="A random integer matrix (or stack of matrices).")
+    same_as: str | None = Field(
+        default=None,
+        description="The value drawn for another varied path (a square input: `input.2: {same_as: input.1}`).",
+    )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> Draw:

@@ -70,15 +70,17 @@ class Block(_Named):
     step's output."""
 
     kind: Literal["block"] = "block"
-    layers: list[Step] = Field(min_length=1)
+    layers: list[Step] = Field(min_length=1, description="The block's steps, run in order.")
 
 
 class Until(BaseModel):
     """Repeat until the spatial side equals ``size``, measured after this block or at the end."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    size: int = Field(gt=0)
-    at: Literal["self", "end"] = "self"
+    size: int = Field(gt=0, description="The spatial side to reach.")
+    at: Literal["self", "end"] = Field(
+        default="self", description="Where the side is measured: after this repeat (`self`) or at the network's end."
+    )
 
 
 class Repeat(_Named):
@@ -87,11 +89,18 @@ class Repeat(_Named):
     first unit changes the size). Instance ``i`` is named ``NAME.i``."""
 
     kind: Literal["repeat"] = "repeat"
-    layer: Layer | None = None
-    layers: list[Step] | None = Field(default=None, min_length=1)
-    first: list[Step] | None = Field(default=None, min_length=1)
-    times: int | None = Field(default=None, ge=0)
-    until: Until | None = None
+    layer: Layer | None = Field(default=None, description="One layer to stack.")
+    layers: list[Step] | None = Field(
+        default=None, min_length=1, description="Instead of `layer`: a block of steps to stack."
+    )
+    first: list[Step] | None = Field(
+        default=None,
+        min_length=1,
+        description="The steps of the first instance, in place of `layers` (a stage whose "
+        "first unit changes the size).",
+    )
+    times: int | None = Field(default=None, ge=0, description="How many instances.")
+    until: Until | None = Field(default=None, description="Instead of `times`: stack until the map has this side.")
 
     @model_validator(mode="after")
     def _one_body(self) -> Self:

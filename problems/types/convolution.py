@@ -77,7 +77,8 @@ class _Filtered(ImageInput):
 
     def weight_text(self) -> str:
         if self.kernel is not None:
-            return f"kernel K = {matrix_text(self.kernel)} on every channel"
+            every = " on every channel" if self.image().shape[0] > 1 else ""
+            return f"kernel K = {matrix_text(self.kernel)}{every}"
         return "; ".join(
             f"filter {i + 1} = " + " | ".join(matrix_text(m) for m in f) for i, f in enumerate(self.filters or [])
         )

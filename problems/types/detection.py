@@ -18,12 +18,17 @@ class YoloProblem(ProblemSpec):
     v3 (and v4): ``anchors`` per scale at strides 32, 16 and 8 of ``input_size``."""
 
     type: Literal["yolo"] = "yolo"
-    version: Literal["v1", "v2", "v3"]
-    classes: int = Field(gt=0)
-    boxes: int = Field(default=2, gt=0)
-    grid: int = Field(default=7, gt=0)
-    anchors: int | None = Field(default=None, gt=0)
-    input_size: int = Field(default=416, gt=0)
+    version: Literal["v1", "v2", "v3"] = Field(
+        description="`v1` (an S×S grid, B boxes per cell, one set of class scores per cell), `v2` (anchors on a "
+        "stride-32 grid, class scores per anchor) or `v3` (also v4: anchors at strides 32, 16 and 8)."
+    )
+    classes: int = Field(gt=0, description="Number of classes C.")
+    boxes: int = Field(default=2, gt=0, description="v1: boxes B per grid cell.")
+    grid: int = Field(default=7, gt=0, description="v1: the grid's side S.")
+    anchors: int | None = Field(
+        default=None, gt=0, description="v2, v3: anchors per cell (per scale); by default 5 (v2) or 3 (v3)."
+    )
+    input_size: int = Field(default=416, gt=0, description="v2, v3: the input image's side, in pixels.")
 
     def anchor_count(self) -> int:
         return self.anchors if self.anchors is not None else {"v2": 5, "v3": 3}.get(self.version, self.boxes)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Literal
 
 import sympy
+from pydantic import Field
 
 from problems.kinds import AnswerKind, formula_symbol
 from problems.solvers import counts, sizes
@@ -23,15 +24,19 @@ class FormulaProblem(ProblemSpec):
     """
 
     type: Literal["formula"] = "formula"
-    layer: Literal["conv", "separable"] = "conv"
-    symbols: list[str]
-    input: list[Term]
-    out_channels: Term
-    kernel: Term
-    stride: Term = 1
-    padding: Term | Literal["same"] = 0
-    bias: bool = False
-    sizes_are: Literal["input", "output"] = "input"
+    layer: Literal["conv", "separable"] = Field(
+        default="conv", description="A standard convolution, or a depthwise separable one (depthwise, then 1×1)."
+    )
+    symbols: list[str] = Field(description="The symbols answers may use (`[H, W, M, N, K]`).")
+    input: list[Term] = Field(description="`[H, W, M]`: height, width and channels, each a symbol or a number.")
+    out_channels: Term = Field(description="Output channels (filters): a symbol or a number.")
+    kernel: Term = Field(description="The square kernel's side: a symbol or a number.")
+    stride: Term = Field(default=1, description="Stride: a symbol or a number.")
+    padding: Term | Literal["same"] = Field(default=0, description="Padding: a symbol, a number, or `same`.")
+    bias: bool = Field(default=False, description="Whether the layer has biases.")
+    sizes_are: Literal["input", "output"] = Field(
+        default="input", description="`output`: H and W name the layer's output size, not its input's."
+    )
 
     def symbol(self, term: Term | str) -> sympy.Expr:
         if isinstance(term, int):

@@ -15,13 +15,16 @@ class InverseProblem(ProblemSpec):
     """``find: kernel`` maps ``size_in`` to ``size_out``; ``find: padding`` keeps the size for ``kernel``."""
 
     type: Literal["inverse"] = "inverse"
-    find: Literal["kernel", "padding"]
-    size_in: int | None = Field(default=None, gt=0)
-    size_out: int | None = Field(default=None, gt=0)
-    kernel: int | None = Field(default=None, gt=0)
-    stride: int = Field(default=1, gt=0)
-    padding: int = Field(default=0, ge=0)
-    dilation: int = Field(default=1, gt=0)
+    find: Literal["kernel", "padding"] = Field(
+        description="`kernel`: the square kernel mapping `size_in` to `size_out`; `padding`: the padding that keeps "
+        "the size for `kernel`."
+    )
+    size_in: int | None = Field(default=None, gt=0, description="The input's side (finding a kernel).")
+    size_out: int | None = Field(default=None, gt=0, description="The output's side (finding a kernel).")
+    kernel: int | None = Field(default=None, gt=0, description="The kernel's side (finding the padding).")
+    stride: int = Field(default=1, gt=0, description="Stride.")
+    padding: int = Field(default=0, ge=0, description="Padding (finding a kernel).")
+    dilation: int = Field(default=1, gt=0, description="Dilation (finding the padding).")
 
     def solve(self) -> dict[str, Quantity]:
         return {self.find: Quantity(AnswerKind.INTEGER, self._unknown())}

@@ -45,12 +45,21 @@ class NetworkProblem(ProblemSpec):
     """
 
     type: Literal["network"] = "network"
-    input: list[int] = Field(min_length=1, max_length=3)
-    input_layout: Layout = Layout.HWC
-    blocks: dict[str, list[JsonValue]] = Field(default_factory=dict)
-    layers: list[Step] = Field(min_length=1)
-    #: Refuse configurations whose sliding windows do not tile the input exactly.
-    require_exact: bool = False
+    input: list[int] = Field(
+        min_length=1, max_length=3, description="The input's size: `[H, W, C]` (in `input_layout`), or `[N]` (flat)."
+    )
+    input_layout: Layout = Field(default=Layout.HWC, description="The order of `input`'s sizes.")
+    blocks: dict[str, list[JsonValue]] = Field(
+        default_factory=dict,
+        description="Reusable lists of steps, by name, whose values may be `$placeholders`; a block or repeat step "
+        "says `use: NAME` and `with: {placeholder: value}` in place of its `layers`.",
+    )
+    layers: list[Step] = Field(
+        min_length=1, description="The steps: layers, blocks and repeats, each reading the previous output."
+    )
+    require_exact: bool = Field(
+        default=False, description="Refuse configurations whose sliding windows do not tile the input exactly."
+    )
 
     @model_validator(mode="before")
     @classmethod

@@ -89,7 +89,7 @@ def test_matrices_earn_per_element_credit_and_feedback_names_the_positions() -> 
 def test_a_part_without_partial_credit_is_all_or_nothing(tmp_path: Path) -> None:
     path = tmp_path / "strict.yaml"
     path.write_text(
-        "id: strict\ntitle: Strict\nproblems:\n  - id: a\n    type: conv2d\n"
+        "id: strict\ntitle: Strict\nproblems:\n  - id: a\n    title: A\n    type: conv2d\n"
         "    input: [[1, 2], [3, 4]]\n    kernel: [[1]]\n"
         "    parts: [{key: out, quantity: output, partial: false}]\n"
     )

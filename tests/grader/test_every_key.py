@@ -3,12 +3,12 @@ nudged one is not, and one that cannot be read is invalid (with the kind's expec
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
 from grader.engine import grade_submission
+from grader.examples import UNREADABLE, examples
 from grader.reading.forms import expected_form
 from grader.results import Status
 from problems.kinds import AnswerKind
@@ -23,34 +23,20 @@ CASES = [
 ]
 
 
-def nudged(kind: AnswerKind, value: Any) -> Any:
-    """A wrong answer of the same kind: one number changed."""
-    value = copy.deepcopy(value)
-    if kind in (AnswerKind.INTEGER, AnswerKind.REAL, AnswerKind.PERCENT):
-        return value * 3 + 7
-    if kind in (AnswerKind.FORMULA,):
-        return f"({value}) + 1"
-    if kind is AnswerKind.FORMULA_SHAPE:
-        return [f"({value[0]}) + 1", *value[1:]]
-    target = value
-    while isinstance(target[0], list):
-        target = target[0]
-    target[0] += 1
-    return value
-
-
 @pytest.mark.parametrize(("set_id", "student", "key"), CASES, ids=[f"{s}/{k}" for s, _, k in CASES])
 def test_right_nudged_and_unreadable_answers(set_id: str, student: str | None, key: str) -> None:
     answer = BANK[set_id].solve(student)[key]
-    right = to_json(answer.kind, answer.value)
+    own = examples(answer)
     problem_set = BANK[set_id]
 
     def grade(raw: Any) -> Any:
         return grade_submission(problem_set, {key: raw}, student=student).parts[key]
 
-    assert grade(right).status is Status.CORRECT
-    assert grade(nudged(answer.kind, right)).status in (Status.INCORRECT, Status.PARTIAL)
-    unreadable = grade("¿¿")
+    assert own.correct == to_json(answer.kind, answer.value)
+    assert grade(own.correct).status is Status.CORRECT
+    assert grade(own.incorrect).status in (Status.INCORRECT, Status.PARTIAL)
+    assert own.unreadable == UNREADABLE
+    unreadable = grade(own.unreadable)
     assert unreadable.status is Status.INVALID
     assert unreadable.feedback.endswith(expected_form(answer.kind, answer.part.symbols or (), answer.part.layout)) or (
         answer.kind in (AnswerKind.FORMULA, AnswerKind.FORMULA_SHAPE)

@@ -90,6 +90,7 @@ id: transposed-sizes
 title: Transposed sizes
 problems:
   - id: up
+    title: up
     type: network
     input: [16, 16, 256]
     layers: [{kind: conv_transpose, name: up, out_channels: 256, kernel: 9}]
@@ -103,6 +104,7 @@ id: strided-fields
 title: Receptive fields after one strided layer
 problems:
   - id: f
+    title: f
     type: network
     input: [64, 64, 3]
     layers:
@@ -122,6 +124,7 @@ id: batchnorm-net
 title: Batch norm in a small network
 problems:
   - id: bn
+    title: bn
     text: conv 5×5 (32 filters, padding 2, no bias), batch norm, ReLU, 2×2 max pooling, flatten, fully connected to 10.
     type: network
     input: [32, 32, 3]
@@ -137,6 +140,7 @@ problems:
       - {key: bn1, quantity: params.bn1}
       - {key: total, quantity: params.total}
   - id: excluded
+    title: excluded
     text: The same network; count its parameters without batch norm's.
     type: network
     input: [32, 32, 3]
@@ -156,6 +160,7 @@ id: reductions
 title: A reduction computed from two counts
 problems:
   - id: r
+    title: r
     type: derived
     parts: [{key: cut, quantity: {reduction: [819200, 35968]}, prompt: Parameters saved (%).}]
 """

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -9,11 +10,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from problems.loader import SetFileError, load_bank, load_set
+from problems.loader import Issue, SetFileError, load_bank, load_set, parse_set
 
 HEADER = "id: broken\ntitle: A broken set\n"
 CONV = """
   - id: q1
+    title: A convolution
     type: conv2d
     input: [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
     kernel: [[1, 0], [0, 1]]
@@ -31,18 +33,18 @@ def write(tmp_path: Path, body: str, header: str = HEADER) -> Path:
     [
         # an unknown problem type, and a missing one
         (
-            "problems:\n  - {id: q1, type: convolution3d, parts: [{key: a, quantity: output}]}\n",
+            "problems:\n  - {id: q1, title: T, type: convolution3d, parts: [{key: a, quantity: output}]}\n",
             ["problem 'q1'", "field 'type'", "'convolution3d'"],
         ),
-        ("problems:\n  - {id: q1, parts: [{key: a, quantity: output}]}\n", ["problem 'q1'", "field 'type'"]),
+        ("problems:\n  - {id: q1, title: T, parts: [{key: a, quantity: output}]}\n", ["problem 'q1'", "field 'type'"]),
         # a bad parameter: a negative channel count, a ragged matrix, a misspelt field
         (
-            "problems:\n  - id: q1\n    type: network\n    input: [8, 8, 3]\n"
+            "problems:\n  - id: q1\n    title: T\n    type: network\n    input: [8, 8, 3]\n"
             "    layers: [{kind: conv, out_channels: -4, kernel: 3}]\n    parts: [{key: a, quantity: params.total}]\n",
             ["problem 'q1'", "out_channels", "greater than 0"],
         ),
         (
-            "problems:\n  - {id: q1, type: conv2d, input: [[1, 2], [3]], kernel: [[1]],"
+            "problems:\n  - {id: q1, title: T, type: conv2d, input: [[1, 2], [3]], kernel: [[1]],"
             " parts: [{key: a, quantity: output}]}\n",
             ["problem 'q1'", "field 'input", "different lengths"],
         ),
@@ -66,7 +68,7 @@ def write(tmp_path: Path, body: str, header: str = HEADER) -> Path:
             ["problem 'q1'", "unknown quantity 'outptu'"],
         ),
         (
-            "problems:\n  - id: q1\n    type: network\n    input: [4, 4, 3]\n"
+            "problems:\n  - id: q1\n    title: T\n    type: network\n    input: [4, 4, 3]\n"
             "    layers: [{kind: conv, out_channels: 4, kernel: 7}]\n    parts: [{key: a, quantity: params.total}]\n",
             ["problem 'q1'", "answer undefined", "smaller than the kernel"],
         ),
@@ -132,9 +134,188 @@ def test_not_yaml_is_refused(tmp_path: Path) -> None:
     ids=["pool2d", "network"],
 )
 def test_average_pooling_with_a_dilation_is_refused_in_both_places(tmp_path: Path, problem: str) -> None:
-    body = "problems:\n  - id: q1\n" + problem + "    parts: [{key: a, quantity: shape}]\n"
+    body = "problems:\n  - id: q1\n    title: T\n" + problem + "    parts: [{key: a, quantity: shape}]\n"
     with pytest.raises(SetFileError, match="average pooling has no dilation"):
         load_set(write(tmp_path, body))
+
+
+# --- every issue, at its line and column ------------------------------------------------------------
+
+#: A good file; each case below breaks one line of it, marked ``# <-``.
+GOOD = """\
+id: placed
+title: Issues at their places
+randomized: true
+problems:
+  - id: q1
+    title: A convolution
+    type: conv2d
+    input: [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    kernel: [[1, 0], [0, 1]]
+    stride: 1
+    parts:
+      - {key: a, quantity: output}
+  - id: q2
+    title: A network
+    type: network
+    input: [8, 8, 3]
+    layers:
+      - {kind: conv, name: c, out_channels: 4, kernel: 3}
+      - {kind: pool, kernel: 2}
+    vary:
+      layers.0.kernel: {choice: [1, 3]}
+    parts:
+      - {key: params, quantity: params.total}
+"""
+
+
+def broken(old: str, new: str) -> str:
+    assert old in GOOD
+    return GOOD.replace(old, new + "  # <-", 1)
+
+
+def marked(text: str, token: str) -> tuple[int, int]:
+    """The line marked ``# <-`` (1-based) and the column of ``token`` on it."""
+    lines = text.splitlines()
+    number = next(i for i, line in enumerate(lines) if line.endswith("# <-"))
+    return number + 1, lines[number].index(token) + 1
+
+
+def issues_of(text: str) -> list[Issue]:
+    with pytest.raises(SetFileError) as refused:
+        parse_set(text, "placed.yaml")
+    return refused.value.issues
+
+
+def test_the_good_file_loads() -> None:
+    loaded = parse_set(GOOD)
+    assert loaded.answer_keys() == ["q1.a", "q2.params"]
+    assert loaded.version == hashlib.sha256(GOOD.encode()).hexdigest()[:12]
+
+
+def without(line: str, mark: str) -> str:
+    """The good file less one line, with another line marked."""
+    assert line in GOOD and mark in GOOD
+    return GOOD.replace(line + "\n", "", 1).replace(mark, mark + "  # <-", 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "token", "field", "message"),
+    [
+        # a value of the wrong type: in the header, in a problem's parameters, in a part
+        (broken("randomized: true", "randomized: often"), "often", "randomized", "valid boolean"),
+        (broken("    stride: 1", "    stride: two"), "two", "stride", "none of its forms fits"),
+        (
+            broken("      - {key: a, quantity: output}", "      - {key: a, quantity: output, points: -1}"),
+            "-1",
+            "parts.0.points",
+            "greater than 0",
+        ),
+        # an unknown field (its key is marked), an unknown problem type
+        (broken("    stride: 1", "    strid: 1"), "strid", "strid", "Extra inputs"),
+        (broken("    type: conv2d", "    type: convolution3d"), "convolution3d", "type", "'convolution3d'"),
+        # a missing field: at the nearest node, the mapping that lacks it
+        (
+            broken("      - {kind: pool, kernel: 2}", "      - {kind: pool}"),
+            "{kind: pool}",
+            "layers.1.pool.kernel",
+            "Field required",
+        ),
+        (without("    type: network", "  - id: q2"), "id: q2", "type", "missing the problem type"),
+        (without("    title: A network", "  - id: q2"), "id: q2", "title", "needs a title"),
+        # an empty title, a varied path the problem does not have, a placeholder that is no parameter
+        (broken("    title: A network", '    title: ""'), '""', "title", "at least 1 character"),
+        (
+            broken("      layers.0.kernel: {choice: [1, 3]}", "      layers.0.kernl: {choice: [1, 3]}"),
+            "layers.0.kernl",
+            "vary.layers.0.kernl",
+            "does not have",
+        ),
+        (
+            broken("    title: A convolution", "    title: A convolution\n    text: Stride {strides}"),
+            "Stride",
+            "text",
+            "{strides}",
+        ),
+        # a key given twice in one mapping: the second one is marked
+        (broken("    stride: 1", "    stride: 1\n    stride: 2"), "stride", "stride", "duplicate key 'stride'"),
+        # answers: a key taken by an earlier entry of the same id, a quantity the problem does not compute
+        (
+            broken("      - {key: params, quantity: params.total}", "      - {key: a, quantity: params.total}").replace(
+                "  - id: q2", "  - id: q1"
+            ),
+            "a,",
+            "parts.0.key",
+            "duplicate answer key 'q1.a'",
+        ),
+        (
+            broken("      - {key: a, quantity: output}", "      - {key: a, quantity: outptu}"),
+            "outptu",
+            "parts.0.quantity",
+            "unknown quantity 'outptu'",
+        ),
+        # a draw that never gives a network that runs: at the draw
+        (
+            broken("      layers.0.kernel: {choice: [1, 3]}", "      layers.0.kernel: {choice: [9, 11]}"),
+            "layers.0.kernel",
+            "vary.layers.0.kernel",
+            "no valid variant",
+        ),
+    ],
+)
+def test_an_issue_is_reported_at_its_line_and_column(text: str, token: str, field: str | None, message: str) -> None:
+    (issue,) = issues_of(text)
+    assert (issue.line, issue.column) == marked(text, token)
+    assert issue.field == field
+    assert message in issue.message
+
+
+def test_a_yaml_syntax_error_is_reported_where_the_parser_stopped() -> None:
+    text = broken("    kernel: [[1, 0], [0, 1]]", "    kernel: [[1, 0], [0, 1]]]")
+    (issue,) = issues_of(text)
+    assert (issue.line, issue.column) == marked(text, "]  #")
+    assert issue.field is None and issue.message.startswith("not valid YAML")
+
+
+def test_every_issue_of_a_file_is_reported_in_file_order() -> None:
+    text = (
+        GOOD.replace("title: Issues at their places", "title: [not, a, title]")
+        .replace("    stride: 1", "    stride: 0.5")
+        .replace("      - {kind: pool, kernel: 2}", "      - {kind: pool, kernel: 2, mode: median}")
+    )
+    issues = issues_of(text)
+    lines = text.splitlines()
+    assert [(i.line, i.problem, i.field) for i in issues] == [
+        (2, None, "title"),
+        (10, "q1", "stride"),
+        (19, "q2", "layers.1.pool.mode"),
+    ]
+    assert lines[9] == "    stride: 0.5" and "median" in lines[18]
+    # one line per issue in the error's text, each starting FILE:LINE:COL
+    with pytest.raises(SetFileError) as refused:
+        parse_set(text, "placed.yaml")
+    assert [line.split(": ")[0] for line in str(refused.value).splitlines()] == [
+        f"placed.yaml:{i.line}:{i.column}" for i in issues
+    ]
+
+
+def test_a_set_file_error_is_a_value_error_with_readable_lines() -> None:
+    error = SetFileError("s.yaml", [Issue(3, 5, "stride", "too big", "q1"), Issue(None, None, None, "unreadable")])
+    assert isinstance(error, ValueError)
+    assert str(error) == "s.yaml:3:5: problem 'q1': field 'stride': too big\ns.yaml: unreadable"
+    assert error.issues[0].located("s.yaml") == "s.yaml:3:5: q1.stride: too big"
+    assert error.issues[1].located("s.yaml") == "s.yaml: unreadable"
+
+
+def test_load_set_is_parse_set_of_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "placed.yaml"
+    path.write_text(GOOD, encoding="utf-8")
+    assert load_set(path) == parse_set(GOOD)
+    path.write_text(broken("    stride: 1", "    strid: 1"), encoding="utf-8")
+    with pytest.raises(SetFileError) as refused:
+        load_set(path)
+    assert refused.value.source == str(path)
+    assert str(refused.value).startswith(f"{path}:10:5: problem 'q1': field 'strid'")
 
 
 # Settings PyTorch refuses, each once accepted with a made-up answer (or a crash): refused at load
@@ -211,7 +392,7 @@ SQUARE = "    input: [[1, 2, 3], [4, 5, 6], [7, 8, 9]]\n    kernel: [[1, 0], [0,
 def test_a_setting_torch_refuses_is_refused_with_its_field(
     tmp_path: Path, problem: str, field: str, reason: str
 ) -> None:
-    body = "problems:\n  - id: q1\n" + problem
+    body = "problems:\n  - id: q1\n    title: T\n" + problem
     if "parts:" not in problem:
         body += "    parts: [{key: a, quantity: shape}]\n"
     with pytest.raises(SetFileError) as refused:
@@ -222,7 +403,7 @@ def test_a_setting_torch_refuses_is_refused_with_its_field(
 
 def test_average_pooling_with_a_dilation_gets_a_sentence_not_a_key_error(tmp_path: Path) -> None:
     body = (
-        "problems:\n  - id: q1\n    type: pool2d\n    mode: avg\n    kernel: 2\n    dilation: 2\n"
+        "problems:\n  - id: q1\n    title: T\n    type: pool2d\n    mode: avg\n    kernel: 2\n    dilation: 2\n"
         "    input: [[1, 2, 3], [4, 5, 6], [7, 8, 9]]\n"
         "    parts: [{key: a, quantity: output}, {key: b, quantity: max}]\n"
     )
@@ -236,7 +417,7 @@ def test_average_pooling_with_a_dilation_gets_a_sentence_not_a_key_error(tmp_pat
 # A transposed convolution's filters are (C_in, C_out/groups, kh, kw): its bias has one value per
 # output channel. The check used to count input channels, refusing the right bias and taking a wrong one.
 TRANSPOSED = (
-    "problems:\n  - id: q1\n    type: conv_transpose2d\n    input: [[[1, 2], [3, 4]], [[0, 1], [1, 0]]]\n"
+    "problems:\n  - id: q1\n    title: T\n    type: conv_transpose2d\n    input: [[[1, 2], [3, 4]], [[0, 1], [1, 0]]]\n"
     "    filters: [[[[1, 0], [0, 1]], [[1, 1], [0, 0]], [[2, 0], [0, 0]]], [[[0, 1], [1, 0]], [[0, 0], [1, 1]],"
     " [[0, 0], [0, 2]]]]\n    bias: BIAS\n    parts: [{key: out, quantity: output}, {key: shape, quantity: shape}]\n"
 )
@@ -260,7 +441,7 @@ def test_a_transposed_bias_counts_the_output_channels(tmp_path: Path) -> None:
 def test_a_draw_that_is_never_valid_is_refused_naming_the_draw(tmp_path: Path) -> None:
     """Declared numbers that load, and a draw of a dilation torch refuses whatever it draws."""
     body = (
-        "randomized: true\nproblems:\n  - id: q1\n"
+        "randomized: true\nproblems:\n  - id: q1\n    title: T\n"
         + NET.replace("LAYER", "kind: conv, name: c, out_channels: 4, kernel: 3, dilation: 1")
         + "    vary: {layers.0.dilation: {choice: [0, -1]}}\n"
     )

@@ -237,7 +237,7 @@ def test_per_side_and_valid_padding() -> None:
 def set_file(tmp_path: Path, body: str) -> Path:
     path = tmp_path / "graph.yaml"
     path.write_text(
-        "id: graph\ntitle: graph\nproblems:\n  - id: q1\n    type: network\n    input: [8, 8, 3]\n"
+        "id: graph\ntitle: graph\nproblems:\n  - id: q1\n    title: A graph\n    type: network\n    input: [8, 8, 3]\n"
         + body
         + "    parts: [{key: a, quantity: params.total}]\n"
     )

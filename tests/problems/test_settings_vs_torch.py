@@ -99,7 +99,7 @@ def output_padding_top(draw: Draw, stride: int | list[int], dilation: int | list
 
 def write(tmp_path: Path, problem: dict[str, Any], quantity: str) -> Path:
     path = tmp_path / "case.yaml"
-    entry = {"id": "q1", **problem, "parts": [{"key": "a", "quantity": quantity}]}
+    entry = {"id": "q1", "title": "T", **problem, "parts": [{"key": "a", "quantity": quantity}]}
     # JSON is YAML (flow style), and much faster to write than PyYAML's emitter
     path.write_text(json.dumps({"id": "case", "title": "case", "problems": [entry]}), encoding="utf-8")
     return path
@@ -456,7 +456,7 @@ def test_a_randomized_set_serves_only_variants_torch_accepts(tmp_path: Path) -> 
     """Most draws of RISKY are refused by torch; every variant served (300 students) is one torch
     takes, with torch's shapes, parameters and MACs, and students get many different ones."""
     path = tmp_path / "case.yaml"
-    entry = {"id": "q1", **RISKY, "parts": [{"key": "a", "quantity": "output"}]}
+    entry = {"id": "q1", "title": "T", **RISKY, "parts": [{"key": "a", "quantity": "output"}]}
     path.write_text(json.dumps({"id": "risky", "title": "risky", "randomized": True, "problems": [entry]}))
     problem_set = load_set(path)
     served = set()

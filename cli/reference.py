@@ -1,0 +1,324 @@
+"""The reference for authors of set files (``docs/set-files.md``), written from the models the
+loader validates with: every field's type, default and description, every problem type with an
+example and the quantities it computes, every network step, every draw, the self-tests and the
+mistake codes. ``grader sets reference`` prints it; a test keeps the committed page equal to it."""
+
+from __future__ import annotations
+
+import enum
+import types
+import typing
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+
+from grader.grading.mistakes import EXPLANATIONS
+from problems.fields import DescribedSchema  # noqa: F401  (gives the layer settings their descriptions)
+from problems.kinds import AnswerKind, Layout
+from problems.parts import Operation, Part, Tolerance
+from problems.setfile import EntryFields, SetHeader
+from problems.sets import SPEC
+from problems.solvers.graph import Block, LayerKinds, Repeat, Until
+from problems.types import AnyProblem
+from problems.types.base import Matrix
+from problems.variants import Draw, MatrixDraw
+
+PAGE = "docs/set-files.md"
+
+#: One small example per problem type: the parameters, as a set file writes them.
+EXAMPLES: dict[str, dict[str, Any]] = {
+    "conv2d": {
+        "input": [[1, 2, 0], [0, 1, 3], [2, 2, 1]],
+        "kernel": [[1, 0], [0, -1]],
+        "stride": 1,
+        "padding": 1,
+    },
+    "conv_transpose2d": {"input": [[1, 2], [3, 4]], "kernel": [[1, 0], [0, 1]], "stride": 2},
+    "pool2d": {"input": [[2, 2, 7, 3], [9, 4, 6, 1], [8, 5, 2, 4], [3, 1, 2, 6]], "kernel": 2, "stride": 2},
+    "network": {
+        "input": [32, 32, 3],
+        "layers": [
+            {"kind": "conv", "name": "conv1", "out_channels": 16, "kernel": 3, "padding": 1},
+            {"kind": "activation"},
+            {"kind": "pool", "kernel": 2},
+            {"kind": "flatten"},
+            {"kind": "linear", "name": "fc", "out_features": 10},
+        ],
+    },
+    "yolo": {"version": "v3", "classes": 80, "input_size": 416},
+    "inverse": {"find": "kernel", "size_in": 32, "size_out": 28},
+    "formula": {
+        "symbols": ["H", "W", "M", "N", "K"],
+        "input": ["H", "W", "M"],
+        "out_channels": "N",
+        "kernel": "K",
+        "padding": "same",
+    },
+    "derived": {},
+}
+
+INTRO = """\
+# Set files: a reference for authors
+
+<!-- Written by `grader sets reference` from the models in problems/ (a test keeps this page equal
+to it): change a description there, then run `grader sets reference > docs/set-files.md`. -->
+
+A set file is YAML: a header, then the problems. A problem entry has an id, a title, a `type`
+with that type's parameters, and parts (the questions, one answer key each: `q1.shape`). A set
+file holds parameters, never answers: the solvers compute every reference answer.
+
+```yaml
+# yaml-language-server: $schema=set-file.schema.json
+id: my-convolutions
+title: Convolutions by hand
+source: Week 3 exercises of my course
+problems:
+  - id: q1
+    title: One convolution layer
+    text: >-
+      A {input.0}×{input.1}×{input.2} input and {layers.0.out_channels} filters of
+      {layers.0.kernel}×{layers.0.kernel}.
+    type: network
+    input: [32, 32, 3]
+    layers:
+      - {kind: conv, name: conv, out_channels: 16, kernel: 3}
+    parts:
+      - key: params
+        quantity: params.conv
+        prompt: Parameters, with bias.
+        checks:
+          - {answer: 448, status: correct}
+          - {mistake: bias-omitted, status: incorrect, misconception: bias-omitted}
+```
+
+Check files before you upload them, as the service will: `grader sets validate FILE...` prints
+`FILE:LINE:COL: FIELD: MESSAGE` for every issue. `grader sets schema > set-file.schema.json` writes
+the JSON Schema that editors with the YAML language server check files against as you type
+(the first line of the example points at it).
+"""
+
+PLACEHOLDERS = """\
+### Placeholders in the text
+
+`{path}` in `text` is replaced by the parameter at that dotted path, in each student's variant:
+`{stride}`, `{input.0}` (the first size of `input`), `{layers.7.out_features}` (a setting of the
+eighth step). A statement that names its numbers through placeholders cannot disagree with them,
+and follows every draw of a randomized set. A placeholder that names no parameter is refused.
+Only parameters the entry writes can be named (not defaults it leaves out).
+"""
+
+CHECKS = """\
+## Self-tests: `checks`
+
+A part may list answers with the verdict each must get; validation (`grader sets validate`, and
+the service on upload) grades them and refuses the set, at the check's line, when one comes out
+otherwise. A check gives exactly one of:
+
+- `answer`: a literal answer, as a student would type it. It is graded on the **declared
+  numbers** only: in a randomized set each variant has its own answers, so a literal is only
+  meaningful for the numbers the file declares.
+- `mistake`: a mistake code; the answer that mistake computes is graded, on the declared numbers
+  **and on every probe variant**, so it tests a randomized set throughout.
+
+`status` is the verdict it must get (`correct`, `partial`, `incorrect`, `invalid`,
+`unanswered`); `misconception`, when given, is the mistake the grade must name.
+
+```yaml
+parts:
+  - key: params
+    quantity: params.conv
+    checks:
+      - {answer: "3640", status: correct}
+      - {answer: "3600", status: incorrect, misconception: bias-omitted}
+      - {mistake: bias-omitted, status: incorrect, misconception: bias-omitted}
+      - {answer: "many", status: invalid}
+```
+
+Besides the declared checks, validation grades every part's own answers on the declared numbers
+and on every probe variant: its reference answer must be graded correct, the same answer one
+number off must not, and an unreadable answer must be invalid.
+"""
+
+VARY = """\
+## Randomized sets: `vary`
+
+With `randomized: true` in the header, each student gets their own numbers: an entry's `vary`
+maps dotted parameter paths to draws, and the numbers are drawn per student (the same every
+time). A draw that leaves an answer undefined is drawn again; validation draws the variants of
+eight probe students and refuses a set one of them cannot solve. A draw is exactly one of:
+
+```yaml
+vary:
+  stride: {choice: [1, 2]}                         # one of the values
+  input.0: {int: [28, 64]}                         # a whole number, bounds included
+  input.1: {same_as: input.0}                      # the value drawn for another path
+  kernel: {matrix: {rows: 3, values: [-1, 2]}}     # a random integer matrix
+  layers.0.out_channels: {choice: [8, 16, 32]}
+```
+"""
+
+
+def reference_page() -> str:
+    """The whole page, as Markdown."""
+    sections = [
+        INTRO,
+        "## The header\n\n" + _table(SetHeader),
+        "## A problem entry\n\n" + _doc(EntryFields) + "\n\n" + _table(EntryFields) + "\n" + PLACEHOLDERS,
+        _parts(),
+        CHECKS,
+        VARY + "\n" + _model_section("`Draw`", Draw, 3) + _model_section("`matrix`", MatrixDraw, 3),
+        _problem_types(),
+        _steps(),
+        _mistakes(),
+    ]
+    return "\n".join(section.rstrip() + "\n" for section in sections)
+
+
+def _parts() -> str:
+    kinds = ", ".join(f"`{kind.value}`" for kind in AnswerKind)
+    layouts = ", ".join(f"`{layout.value}`" for layout in Layout)
+    return (
+        "## Parts\n\n"
+        + _table(Part)
+        + f"\nAnswer kinds: {kinds}. Layouts: {layouts}.\n\n"
+        + _model_section("`tolerance`", Tolerance, 3)
+        + _model_section("An operation", Operation, 3)
+        + "Short form: `{sum: ['@q1.params', '@q2.params']}` is `{op: sum, operands: [...]}`.\n"
+    )
+
+
+def _problem_types() -> str:
+    lines = ["## Problem types\n"]
+    for model in typing.get_args(typing.get_args(AnyProblem)[0]):
+        name = model.model_fields["type"].default
+        lines.append(f"### `type: {name}`\n")
+        lines.append(_doc(model) + "\n")
+        lines.append(_table(model, skip={"type"}))
+        example = {"type": name, **EXAMPLES[name]}
+        lines.append("Example:\n\n```yaml\n" + _yaml(example) + "```\n")
+        quantities = SPEC.validate_python(example).solve()
+        if quantities:
+            named = ", ".join(f"`{q}` ({found.kind.value})" for q, found in quantities.items())
+            lines.append(f"Quantities of this example: {named}.\n")
+        else:
+            lines.append("No quantities of its own: its parts are operations on other answers.\n")
+    return "\n".join(lines)
+
+
+def _steps() -> str:
+    lines = [
+        "## Network steps\n",
+        "The steps of a `network`'s `layers`, by `kind`: layers, and the blocks and repeats that "
+        "group them. Every step takes `name`, `group` and `from`.\n",
+    ]
+    for model in (*typing.get_args(LayerKinds), Block, Repeat):
+        kind = model.model_fields["kind"].annotation
+        names = " or ".join(f"`kind: {k}`" for k in typing.get_args(kind))
+        lines.append(f"### {names}\n")
+        if model.__doc__:
+            lines.append(_doc(model) + "\n")
+        lines.append(_table(model, skip={"kind", "name", "group", "sources"}) or "No settings.\n")
+    lines.append(_model_section("`until`", Until, 3))
+    return "\n".join(lines)
+
+
+def _mistakes() -> str:
+    rows = "\n".join(f"| `{code}` | {_cell(text)} |" for code, text in sorted(EXPLANATIONS.items()))
+    return (
+        "## Mistake codes\n\nThe codes a check's `mistake` and `misconception` name, with what a student "
+        "reads when their answer matches one.\n\n| code | feedback |\n| --- | --- |\n" + rows + "\n"
+    )
+
+
+def _model_section(title: str, model: type[BaseModel], level: int) -> str:
+    return f"{'#' * level} {title}\n\n{_doc(model)}\n\n{_table(model)}\n"
+
+
+def _doc(model: type[BaseModel]) -> str:
+    """The class docstring as Markdown (reST literals become code)."""
+    text = (model.__doc__ or "").strip()
+    blocks = [block for block in text.split("\n\n") if not block.strip().startswith(">>>")]  # doctests
+    paragraphs = [" ".join(line.strip() for line in block.splitlines()) for block in blocks]
+    return "\n\n".join(paragraphs).replace("``", "`")
+
+
+def _table(model: type[BaseModel], skip: set[str] = frozenset()) -> str:  # type: ignore[assignment]
+    rows = [
+        f"| `{info.alias or name}` | {_cell(_type(info.annotation))} | {_default(info)} | "
+        f"{_cell(info.description or '')} |"
+        for name, info in model.model_fields.items()
+        if name not in skip
+    ]
+    if not rows:
+        return ""
+    return "| field | type | default | description |\n| --- | --- | --- | --- |\n" + "\n".join(rows) + "\n"
+
+
+def _default(info: FieldInfo) -> str:
+    if info.is_required():
+        return "required"
+    value = info.get_default(call_default_factory=True)
+    if value is None:
+        return "—"
+    if isinstance(value, enum.Enum):
+        value = value.value
+    if isinstance(value, tuple):
+        value = list(value)
+    return f"`{yaml.safe_dump(value, default_flow_style=True).strip().removesuffix('...').strip()}`"
+
+
+def _type(annotation: Any) -> str:
+    """A type as an author reads it: `int | [int, int]`, `'max' | 'avg'`, a list of parts."""
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if annotation == Matrix:
+        return "matrix"
+    if origin in (typing.Union, types.UnionType) and set(args) == {int, float}:
+        return "number"
+    if origin in (typing.Union, types.UnionType) and len(args) > 4 and all(isinstance(a, type) for a in args):
+        return "step" if Block in args else "layer"  # the union of network steps
+    if origin is typing.Annotated:
+        return _type(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return " | ".join(dict.fromkeys(_type(a) for a in args if a is not type(None)))
+    if origin is typing.Literal:
+        return " | ".join(f"`{a}`" if isinstance(a, str) else str(a) for a in args)
+    if origin is list:
+        return f"list of {_type(args[0])}"
+    if origin is tuple:
+        inner = [_type(a) for a in args if a is not Ellipsis]
+        return f"list of {inner[0]}" if Ellipsis in args else "[" + ", ".join(inner) + "]"
+    if origin is dict:
+        return f"mapping of {_type(args[0])} to {_type(args[1])}"
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return " | ".join(f"`{member.value}`" for member in annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation.__name__
+    names = {int: "integer", float: "number", str: "string", bool: "boolean"}
+    if annotation in names:
+        return names[annotation]
+    text = getattr(annotation, "__name__", None) or str(annotation)
+    return {"JsonValue": "any", "Any": "any", "Step": "step", "Layer": "layer"}.get(text, text)
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _yaml(data: dict[str, Any]) -> str:
+    """A set file's way of writing parameters: block mappings, flow lists and flow rows."""
+    lines = []
+    for key, value in data.items():
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            lines.append(f"{key}:")
+            lines += [f"  - {_flow(item)}" for item in value]
+        else:
+            lines.append(f"{key}: {_flow(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _flow(value: Any) -> str:
+    return (
+        yaml.safe_dump(value, default_flow_style=True, width=1000, sort_keys=False).strip().removesuffix("...").strip()
+    )

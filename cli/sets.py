@@ -1,0 +1,70 @@
+"""``grader sets``: check set files offline exactly as the service checks an upload (the same
+``parse_set`` and ``check_set``), the JSON Schema and reference page authors write them by, and
+``push`` (``cli/push.py``) to upload them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.push import push
+from cli.reference import reference_page
+from grader.selftest import check_set
+from problems.issues import Issue
+from problems.loader import SetFileError, parse_set
+from problems.setfile import set_file_schema
+
+sets_app = typer.Typer(help="Set files: check them, upload them.", no_args_is_help=True)
+
+
+def file_issues(path: Path) -> tuple[list[Issue], str]:
+    """What is wrong with one set file (nothing for a good one), and a line on the set when it loads."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        return [Issue(None, None, None, f"cannot read the file: {reason}")], ""
+    try:
+        problem_set = parse_set(text, str(path))
+    except SetFileError as error:
+        return error.issues, ""
+    keys = len(problem_set.answer_keys())
+    summary = f"set {problem_set.id!r}, {keys} answer key{'s' if keys != 1 else ''}, version {problem_set.version}"
+    return check_set(problem_set), summary
+
+
+@sets_app.command("validate")
+def validate(files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Set files (YAML).")]) -> None:
+    """Check set files as the service would: the schema, the references, every probe variant, and
+    the set's own answer tests. Prints FILE:LINE:COL: FIELD: MESSAGE per issue and a line per good
+    file; exits 1 if any file has an issue."""
+    failed = False
+    for path in files:
+        issues, summary = file_issues(path)
+        for issue in issues:
+            typer.echo(issue.located(str(path)))
+        if issues:
+            failed = True
+        else:
+            typer.echo(f"{path}: OK ({summary})")
+    if failed:
+        raise typer.Exit(code=1)
+
+
+@sets_app.command("schema")
+def schema() -> None:
+    """The JSON Schema of a set file, for editors (yaml-language-server: put
+    `# yaml-language-server: $schema=set-file.schema.json` at the top of a set file)."""
+    typer.echo(json.dumps(set_file_schema(), indent=2, ensure_ascii=False))
+
+
+@sets_app.command("reference")
+def reference() -> None:
+    """The reference for authors of set files (docs/set-files.md is this page)."""
+    typer.echo(reference_page(), nl=False)
+
+
+sets_app.command("push")(push)

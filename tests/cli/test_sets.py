@@ -1,0 +1,173 @@
+"""``grader sets``: validate (compiler-style issues, exit codes), schema (every built-in set
+validates against it, broken files do not) and the reference page (equal to the committed one)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import jsonschema_rs
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from cli.app import app
+from cli.reference import PAGE, reference_page
+from problems.loader import BUILT_IN
+
+runner = CliRunner()
+ROOT = Path(__file__).parents[2]
+
+GOOD = """\
+id: mine
+title: My set
+source: Week 3 exercises
+problems:
+  - id: q1
+    title: One layer
+    text: A {input.0}×{input.1} input.
+    type: network
+    input: [32, 32, 3]
+    layers:
+      - {kind: conv, name: conv, out_channels: 16, kernel: 3}
+    parts:
+      - key: params
+        quantity: params.conv
+        checks:
+          - {answer: 448, status: correct}
+"""
+#: Two schema issues, an unknown header field (line 3) and a wrong type (line 11), and a self-test that
+#: fails (line 16), which runs only once the file loads.
+BROKEN = (
+    GOOD.replace("source: Week 3 exercises", "sauce: Week 3 exercises")
+    .replace("out_channels: 16", "out_channels: sixteen")
+    .replace("{answer: 448, status: correct}", "{answer: 449, status: correct}")
+)
+#: Only the self-test fails: the schema holds, the set solves.
+UNTRUE = GOOD.replace("{answer: 448, status: correct}", "{answer: 449, status: correct}")
+LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<column>\d+): (?P<where>[\w.]+): (?P<message>.+)$")
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_good_file_is_ok_and_exits_0(tmp_path: Path) -> None:
+    path = write(tmp_path, "mine.yaml", GOOD)
+    result = runner.invoke(app, ["sets", "validate", str(path)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(f"{path}: OK (set 'mine', 1 answer key, version ")
+
+
+def test_every_issue_is_printed_file_line_column_field_message(tmp_path: Path) -> None:
+    broken = write(tmp_path, "broken.yaml", BROKEN)
+    result = runner.invoke(app, ["sets", "validate", str(broken)])
+    assert result.exit_code == 1
+    found = [LINE.match(line) for line in result.output.splitlines()]
+    assert all(found), result.output
+    assert [(m["file"], int(m["line"]), m["where"]) for m in found if m] == [
+        (str(broken), 3, "sauce"),
+        (str(broken), 11, "q1.layers.0.conv.out_channels"),
+    ]
+    # the self-test runs once the file loads: its issue is at the check's line
+    untrue = write(tmp_path, "untrue.yaml", UNTRUE)
+    result = runner.invoke(app, ["sets", "validate", str(untrue)])
+    assert result.exit_code == 1
+    assert result.output == f"{untrue}:16:13: q1.parts.0.checks.0: the answer 449 is graded incorrect, not correct\n"
+
+
+def test_each_file_is_reported_and_any_issue_exits_1(tmp_path: Path) -> None:
+    good, broken = write(tmp_path, "good.yaml", GOOD), write(tmp_path, "broken.yaml", BROKEN)
+    missing, binary = tmp_path / "missing.yaml", tmp_path / "binary.yaml"
+    binary.write_bytes(b"\xff\xfe\x00id")
+    result = runner.invoke(app, ["sets", "validate", str(good), str(missing), str(broken), str(binary)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"{good}: OK")
+    assert lines[1] == f"{missing}: cannot read the file: No such file or directory"
+    assert sum(line.startswith(f"{broken}:") for line in lines) == 2
+    assert lines[-1].startswith(f"{binary}: cannot read the file: ")
+    assert "Traceback" not in result.output
+
+
+def test_usage_errors_exit_2() -> None:
+    assert runner.invoke(app, ["sets", "validate"]).exit_code == 2
+    assert runner.invoke(app, ["sets", "validate", "--strict", "x.yaml"]).exit_code == 2
+
+
+def test_every_built_in_set_validates() -> None:
+    files = sorted(str(path) for path in BUILT_IN.glob("*.yaml"))
+    result = runner.invoke(app, ["sets", "validate", *files])
+    assert result.exit_code == 0, result.output
+    assert len([line for line in result.output.splitlines() if ": OK (" in line]) == len(files)
+
+
+# --- the JSON Schema ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema_rs.Validator:
+    result = runner.invoke(app, ["sets", "schema"])
+    assert result.exit_code == 0
+    schema = json.loads(result.output)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    return jsonschema_rs.validator_for(schema)
+
+
+@pytest.mark.parametrize("path", sorted(BUILT_IN.glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_built_in_set_validates_against_the_schema(validator: jsonschema_rs.Validator, path: Path) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert [error.message for error in validator.iter_errors(data)] == []
+
+
+def test_the_example_sets_of_the_tests_validate_against_the_schema(validator: jsonschema_rs.Validator) -> None:
+    assert validator.is_valid(yaml.safe_load(GOOD))
+    assert validator.is_valid(yaml.safe_load(UNTRUE))  # a self-test that fails is no schema error
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        # an unknown field in the header, in an entry, in a layer, in a part, in a check
+        ("source: Week 3 exercises", "sauce: Week 3 exercises"),
+        ("    title: One layer", "    title: One layer\n    titel: x"),
+        ("kernel: 3}", "kernel: 3, kernal: 3}"),
+        ("        quantity: params.conv", "        quantity: params.conv\n        point: 2"),
+        ("status: correct}", "status: correct, note: x}"),
+        # a wrong type, a missing field, an unknown problem type, an unknown layer kind, an empty title
+        ("out_channels: 16", "out_channels: sixteen"),
+        ("    input: [32, 32, 3]\n", ""),
+        ("type: network", "type: networks"),
+        ("kind: conv,", "kind: convolution,"),
+        ("    title: One layer", '    title: ""'),
+        # a check's status that is no verdict, a draw that is none of the forms
+        ("status: correct}", "status: right}"),
+        ("    parts:", "    vary:\n      input.0: {between: [1, 2]}\n    parts:"),
+    ],
+)
+def test_a_broken_file_does_not_validate_against_the_schema(
+    validator: jsonschema_rs.Validator, old: str, new: str
+) -> None:
+    assert old in GOOD
+    assert not validator.is_valid(yaml.safe_load(GOOD.replace(old, new, 1)))
+
+
+# --- the reference page --------------------------------------------------------------------------
+
+
+def test_the_committed_reference_page_is_the_generated_one() -> None:
+    committed = (ROOT / PAGE).read_text(encoding="utf-8")
+    assert committed == reference_page(), "run: grader sets reference > docs/set-files.md"
+    result = runner.invoke(app, ["sets", "reference"])
+    assert result.exit_code == 0 and result.output == committed
+
+
+def test_the_reference_names_every_problem_type_layer_kind_draw_and_mistake() -> None:
+    page = reference_page()
+    for heading in ("### `type: conv2d`", "### `type: network`", "### `type: yolo`", "### `kind: repeat`"):
+        assert heading in page
+    for name in ("`same_as`", "`checks`", "`{layers.7.out_features}`", "`anchors`", "`bias-omitted`", "`matrix`"):
+        assert name in page
