@@ -8,6 +8,7 @@ from api.db import upsert
 from api.errors import Unprocessable
 from api.library import Sets
 from api.models import CourseSet
+from grader.selftest import check_set
 from problems.loader import Issue, SetFileError, parse_set
 from problems.sets import ProblemSet
 
@@ -23,6 +24,9 @@ def upload(sets: Sets, *, course_id: str, text: str, uploaded_by: str) -> tuple[
         problem_set = parse_set(text, "upload")
     except SetFileError as error:
         raise Unprocessable([_issue(issue) for issue in error.issues]) from None
+    failed = check_set(problem_set)  # the set's own checks and every part's own answers, as validate runs them
+    if failed:
+        raise Unprocessable([_issue(issue) for issue in failed])
     if problem_set.id in sets.library.built_in():
         line = text[: found.start()].count("\n") + 1 if (found := _TOP_LEVEL_ID.search(text)) else None
         message = f"{problem_set.id!r} is the id of a built-in set; give the course's own set another id"
@@ -37,4 +41,5 @@ def upload(sets: Sets, *, course_id: str, text: str, uploaded_by: str) -> tuple[
 
 
 def _issue(issue: Issue) -> dict[str, object]:
-    return {"line": issue.line, "column": issue.column, "field": issue.field, "message": issue.message}
+    """``field`` from the top of the file (``problems.q1.layers.0.kernel`` reads as ``q1.layers...``)."""
+    return {"line": issue.line, "column": issue.column, "field": issue.where, "message": issue.message}

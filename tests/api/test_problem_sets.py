@@ -173,3 +173,19 @@ def test_a_homework_written_from_scratch_is_uploaded_and_graded_end_to_end(clien
     parts = graded.json()["parts"]
     assert {k for k, p in parts.items() if p["status"] != "correct"} == {"net.head_params"}
     assert parts["net.head_params"]["misconception"] == "bias-omitted"
+
+
+def test_an_upload_runs_the_sets_own_checks_and_reports_a_failing_one_at_its_line(client, course) -> None:
+    set_id = unique("checked-")
+    text = set_file(set_id).replace(
+        "prompt: The layer's parameters.}",
+        "prompt: The layer's parameters.,\n"
+        "         checks: [{answer: '448', status: correct}, {answer: '1', status: correct}]}",
+    )
+    line = next(n for n, row in enumerate(text.splitlines(), start=1) if "answer: '1'" in row)
+    refused = _upload(client, course, text)
+    assert refused.status_code == 422, refused.text
+    (issue,) = refused.json()["detail"]
+    assert issue["line"] == line and issue["field"].startswith("q1.") and issue["message"]
+    passing = text.replace(", {answer: '1', status: correct}", "")
+    assert _upload(client, course, passing).status_code == 201
