@@ -161,7 +161,7 @@ def parse_set(text: str, source: str = "<upload>") -> ProblemSet:
     if header is None or found.issues or None in problems:
         raise SetFileError(source, found.sorted())
     checked = [p for p in problems if p is not None]
-    _check_titles(found, checked)
+    _check_titles(checked)
     _check_keys(found, checked)
     if found.issues:
         raise SetFileError(source, found.sorted())
@@ -258,16 +258,15 @@ def _check_text(found: _Found, shell: ProblemEntry, params: dict[str, Any], base
             found.add(f"the text refers to {{{name}}}, which is not a parameter", (*base, "text"), label, "text")
 
 
-def _check_titles(found: _Found, problems: list[Problem]) -> None:
-    """The first entry of each id has a title; later entries of the id share it."""
+def _check_titles(problems: list[Problem]) -> None:
+    """Every problem has a title: the first entry's of its id, which later entries share; a file
+    that gives none (set files written before titles were asked for stay valid) gets ``Problem ID``."""
     titles: dict[str, str] = {}
     for index, problem in enumerate(problems):
         if problem.title:
             titles.setdefault(problem.id, problem.title)
-        elif problem.id not in titles:
-            found.add("a problem needs a title", ("problems", index), problem.id, "title")
         else:
-            problems[index] = replace(problem, title=titles[problem.id])
+            problems[index] = replace(problem, title=titles.setdefault(problem.id, f"Problem {problem.id}"))
 
 
 def _check_keys(found: _Found, problems: list[Problem]) -> None:

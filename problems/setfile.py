@@ -45,8 +45,8 @@ class EntryFields(BaseModel):
     title: str | None = Field(
         default=None,
         min_length=1,
-        description="A short title. Required, and not empty, on the first entry of each id; a later entry "
-        "of the same id shares it.",
+        description="A short title, not empty, given on the first entry of each id (a later entry of the "
+        "same id shares it); without one the problem is titled `Problem ID`.",
     )
     text: str = Field(
         default="",
