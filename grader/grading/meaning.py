@@ -262,9 +262,17 @@ def _shape_list(expected: Any, got: Any, reference: Answer) -> Meaning | None:
     return found.pop() if len(found) == 1 else None
 
 
+def _expression(value: Any) -> sympy.Expr:
+    """A formula already read (the solver's, or the bounded reader's): never text to ``sympify``,
+    which would evaluate it."""
+    if not isinstance(value, sympy.Expr):
+        raise TypeError(f"not a formula: {type(value).__name__}")
+    return value
+
+
 def _formula(expected: Any, got: Any, reference: Answer) -> Meaning | None:
     """A constant factor or offset, a power, or one symbol too few or too many (``K`` for ``K²``)."""
-    r, x = sympy.sympify(expected), sympy.sympify(got)
+    r, x = _expression(expected), _expression(got)
     if r == 0:
         return None
     ratio = sympy.simplify(x / r)
@@ -283,7 +291,7 @@ def _formula(expected: Any, got: Any, reference: Answer) -> Meaning | None:
 
 def _formula_shape(expected: Any, got: Any, reference: Answer) -> Meaning | None:
     """The right sides in another order (channels first, say)."""
-    r, x = [sympy.sympify(side) for side in expected], [sympy.sympify(side) for side in got]
+    r, x = [_expression(side) for side in expected], [_expression(side) for side in got]
     if len(r) == len(x) and sorted(map(str, r)) == sorted(map(str, x)):
         return REORDERED
     return None
