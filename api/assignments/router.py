@@ -33,7 +33,6 @@ from api.deps import (
 from api.errors import Forbidden, NotFound, Unprocessable
 from api.ids import may_exist
 from api.library import Sets
-from api.models import CourseRole, Membership
 from api.responses import errors
 from problems.sets import ProblemSet
 from problems.variants import variant_key
@@ -301,15 +300,8 @@ def get_assignment(
             assignment, sets, staff=False, student=member.id, attempts=used, extension=extension.get(assignment.id)
         )
     if student is not None:
-        _course_student(session, member.course, student)
+        service.require_student(session, course_id=member.course, student_id=student)
     return _detail(assignment, sets, staff=True, student=student)
-
-
-def _course_student(session: SessionDep, course_id: str, student_id: str) -> None:
-    """404 unless ``student_id`` is a student of the course."""
-    role = session.get(Membership, (course_id, student_id)) if may_exist(student_id) else None
-    if role is None or role.role != CourseRole.STUDENT:
-        raise NotFound(f"No student {student_id!r} in course {course_id!r}.")
 
 
 @router.patch(

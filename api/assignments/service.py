@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.db import is_unique_violation, upsert
 from api.errors import Conflict, NotFound
+from api.ids import may_exist
 from api.models import Assignment, CourseRole, Extension, Membership, Release, Submission
 from problems.render import to_json
 from problems.sets import ProblemSet
@@ -117,11 +118,7 @@ def set_extension(
 ) -> ExtensionRow:
     """One student's own due date and attempt limit (None: the assignment's), replacing any earlier
     extension. The student must be a student of the course."""
-    role = session.scalar(
-        select(Membership.role).where(Membership.course_id == assignment.course_id, Membership.user_id == student_id)
-    )
-    if role != CourseRole.STUDENT:
-        raise NotFound(f"No student {student_id!r} in course {assignment.course_id!r}.")
+    require_student(session, course_id=assignment.course_id, student_id=student_id)
     values = {
         "course_id": assignment.course_id,
         "assignment_id": assignment.id,
@@ -134,6 +131,13 @@ def set_extension(
     # one statement, so that two grants at once leave the later one rather than a unique violation
     upsert(session, Extension, values, keys=("course_id", "assignment_id", "student_id"))
     return ExtensionRow(due_at, max_attempts)
+
+
+def require_student(session: Session, *, course_id: str, student_id: str) -> None:
+    """:class:`NotFound` unless ``student_id`` is a student of the course."""
+    membership = session.get(Membership, (course_id, student_id)) if may_exist(student_id) else None
+    if membership is None or membership.role != CourseRole.STUDENT:
+        raise NotFound(f"No student {student_id!r} in course {course_id!r}.")
 
 
 def drop_extension(session: Session, *, assignment: Terms, student_id: str) -> None:
