@@ -30,17 +30,26 @@ CSV_COLUMNS = (
 
 
 def chosen_attempt(
-    submissions: list[Submission], policy: str, late: Callable[[Submission], Lateness] | None = None
+    submissions: list[Submission], policy: str, late: Callable[[Submission], Lateness]
 ) -> Submission | None:
-    """``best``: the highest score after any late penalty (the earliest of equal scores); ``last``:
+    """``best``: the highest score after the late penalty (the earliest of equal scores); ``last``:
     the highest attempt number."""
     if not submissions:
         return None
     if policy == GradePolicy.LAST:
         return max(submissions, key=lambda s: s.attempt)
-    if late is None:
-        return max(submissions, key=lambda s: (s.score, -s.attempt))
     return max(submissions, key=lambda s: (late(s).applied(s.score), -s.attempt))
+
+
+def counted_attempt(submissions: list[Submission], terms: Terms) -> tuple[Submission, Lateness] | None:
+    """The attempt the gradebook counts for one student under their own ``terms`` (the assignment
+    with their extension), and how late it was; the statistics of counted attempts take the same."""
+
+    def late(submission: Submission) -> Lateness:
+        return lateness(submission.submitted_at, terms.due_at, terms.late_penalty)
+
+    chosen = chosen_attempt(submissions, terms.grade_policy, late)
+    return None if chosen is None else (chosen, late(chosen))
 
 
 def _by_student(submissions: list[Submission]) -> dict[str, list[Submission]]:
@@ -66,13 +75,7 @@ def gradebook(session: Session, *, assignment: Terms, keys: list[str]) -> dict[s
     for student in students:
         mine = by_student.get(student.id, [])
         extension = extended.get(student.id)
-        terms = with_extension(assignment, extension)
-
-        def late(submission: Submission, terms: Terms = terms) -> Lateness:
-            return lateness(submission.submitted_at, terms.due_at, terms.late_penalty)
-
-        chosen = chosen_attempt(mine, assignment.grade_policy, late)
-        counted = late(chosen) if chosen else None
+        chosen, counted = counted_attempt(mine, with_extension(assignment, extension)) or (None, None)
         rows.append(
             {
                 "student": student.id,
@@ -177,15 +180,20 @@ def statistics(
     problem_set: ProblemSet | None = None,
 ) -> dict[str, Any]:
     """Per key, over every stored submission (all attempts), or with ``counted`` over the attempt
-    the gradebook counts for each student (so a student who submits often weighs no more): how many
+    the gradebook counts for each student, under their extension and the late penalty (so a student
+    who submits often weighs no more): how many
     answered it, the mean score, the share fully correct, the commonest wrong answers and the count
     per mistake code. Wrong answers are grouped as read, or for a randomized ``problem_set`` (where
     every student has other numbers) by what they mean against each student's own reference."""
     submissions = list_submissions(session, assignment=assignment)
     meanings = WrongAnswers(problem_set) if problem_set is not None and problem_set.randomized else None
     if counted:
-        chosen = (chosen_attempt(attempts, assignment.grade_policy) for attempts in _by_student(submissions).values())
-        submissions = [submission for submission in chosen if submission is not None]
+        extended = extensions(session, assignment=assignment)
+        found = (
+            counted_attempt(attempts, with_extension(assignment, extended.get(student)))
+            for student, attempts in _by_student(submissions).items()
+        )
+        submissions = [chosen for chosen, _late in filter(None, found)]
     stats: dict[str, Any] = {}
     for key in keys:
         scores: list[float] = []

@@ -114,6 +114,12 @@ def test_best_counts_the_best_score_after_the_penalty(client, course) -> None:
         if r["student"] == student
     ]
     assert (row["attempt"], row["score"], row["late"]) == (1, 1, False)
+    # the statistics of counted attempts take the same attempt: the on-time one, where ex5 is unanswered
+    stats = client.get(
+        f"{course.path}/assignments/{aid}/stats", params={"attempts": "counted"}, headers=course.instructor
+    ).json()
+    assert stats["submissions"] == 1
+    assert stats["keys"]["ex5.params"]["statuses"] == {"unanswered": 1}
 
 
 def test_an_assignment_changes_field_by_field(client, course) -> None:
