@@ -15,8 +15,10 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(VENV)/bin/grader serve --demo
 
-## test: lint, the layers' import contract and the type checker, then every test (solvers against PyTorch included)
+## test: lint, the layers' import contract and the type checker, then every test (solvers against PyTorch
+## included; the pages in Debian's chromium, which scripts/test-deps installs when run as root)
 test: $(STAMP)
+	scripts/test-deps
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy

@@ -10,14 +10,16 @@ not exist for them (404), whatever id they guess.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, String, Table, and_, bindparam, literal, select
+from sqlalchemy import FromClause, Select, String, Table, and_, bindparam, literal, select
 from sqlalchemy.orm import Session
 
 from api.assignments.service import AssignmentRow, ExtensionRow
+from api.errors import NotFound
 from api.ids import may_exist
-from api.models import ApiToken, Assignment, Course, CourseRole, Extension, Membership, Role, User
+from api.models import ApiToken, Assignment, Course, CourseRole, Extension, Membership, Role, User, WebSession
 from api.users.service import Caller
 from api.users.tokens import hash_token
 
@@ -63,19 +65,25 @@ class Access:
     extension: ExtensionRow | None
 
 
-_USERS, _TOKENS, _COURSES, _MEMBERS, _ASSIGNMENTS, _EXTENSIONS = (
-    cast(Table, m.__table__) for m in (User, ApiToken, Course, Membership, Assignment, Extension)
+_USERS, _TOKENS, _COURSES, _MEMBERS, _ASSIGNMENTS, _EXTENSIONS, _SESSIONS = (
+    cast(Table, m.__table__) for m in (User, ApiToken, Course, Membership, Assignment, Extension, WebSession)
 )
 _ASSIGNMENT_COLUMNS = tuple(field.name for field in fields(AssignmentRow))
 _EXTENSION_COLUMNS = tuple(field.name for field in fields(ExtensionRow))
 
 
-def _statement(*, with_assignment: bool) -> Select[Any]:
+def _statement(*, with_assignment: bool, by_session: bool = False) -> Select[Any]:
     """Built once per shape (Core columns run on the connection: an ORM query cost more than its
-    round trip on the busiest endpoint, ``bench/service.py``)."""
+    round trip on the busiest endpoint, ``bench/service.py``). ``by_session``: the caller is found
+    by a page session (:class:`api.models.WebSession`) rather than by an API token."""
     course = bindparam("course_id", type_=String)
+    credential: FromClause = _TOKENS
+    found = _TOKENS.c.token_hash == bindparam("token_hash")
+    if by_session:
+        credential = _SESSIONS.join(_TOKENS, _TOKENS.c.id == _SESSIONS.c.token_id)
+        found = and_(_SESSIONS.c.id_hash == bindparam("session_hash"), _SESSIONS.c.expires_at > bindparam("now"))
     joined = (
-        _TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
+        credential.join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
         .outerjoin(_COURSES, _COURSES.c.id == course)
         .outerjoin(_MEMBERS, and_(_MEMBERS.c.course_id == _COURSES.c.id, _MEMBERS.c.user_id == _USERS.c.id))
     )
@@ -97,22 +105,40 @@ def _statement(*, with_assignment: bool) -> Select[Any]:
         columns.append(_EXTENSIONS.c.student_id.label("e_found"))
     else:
         columns.append(literal(None).label("a_id"))
-    return select(*columns).select_from(joined).where(_TOKENS.c.token_hash == bindparam("token_hash"))
+    return select(*columns).select_from(joined).where(found)
 
 
 _ACCESS = _statement(with_assignment=False)
 _ACCESS_TO_ASSIGNMENT = _statement(with_assignment=True)
+_SESSION_ACCESS = _statement(with_assignment=False, by_session=True)
+_SESSION_ACCESS_TO_ASSIGNMENT = _statement(with_assignment=True, by_session=True)
 
 
 def read_access(session: Session, token: str, course_id: str, assignment_id: str | None) -> Access | None:
     """The caller's access to the course (and assignment) in the path; None for an unknown token.
     Ids that no row can have (:func:`api.ids.may_exist`) are looked up as ones that do not exist."""
+    statement = _ACCESS if assignment_id is None else _ACCESS_TO_ASSIGNMENT
+    return _read(session, statement, {"token_hash": hash_token(token)}, course_id, assignment_id)
+
+
+def read_session_access(
+    session: Session, session_id: str, course_id: str | None, assignment_id: str | None
+) -> Access | None:
+    """As :func:`read_access`, for a browser signed in to the pages: the caller of an unexpired
+    session (by the hash of its id, :mod:`api.pages.sessions`); None for an unknown or expired one.
+    Without a course (``None``) the access names the caller only."""
+    statement = _SESSION_ACCESS if assignment_id is None else _SESSION_ACCESS_TO_ASSIGNMENT
+    found = {"session_hash": hash_token(session_id), "now": datetime.now(UTC)}
+    return _read(session, statement, found, course_id or "", assignment_id)
+
+
+def _read(
+    session: Session, statement: Select[Any], found_by: dict[str, Any], course_id: str, assignment_id: str | None
+) -> Access | None:
     if not may_exist(course_id):
         course_id = ""
-    parameters = {"token_hash": hash_token(token), "course_id": course_id}
-    statement = _ACCESS
+    parameters = {**found_by, "course_id": course_id}
     if assignment_id is not None:
-        statement = _ACCESS_TO_ASSIGNMENT
         parameters["assignment_id"] = assignment_id if may_exist(assignment_id) else ""
     row = session.connection().execute(statement, parameters).first()
     if row is None:
@@ -127,6 +153,21 @@ def read_access(session: Session, token: str, course_id: str, assignment_id: str
         if values["e_found"] is not None:
             extension = ExtensionRow(**{name: values[f"e_{name}"] for name in _EXTENSION_COLUMNS})
     return Access(caller, course_id, member, assignment, extension)
+
+
+def require_member(access: Access, course_id: str) -> Member:
+    """The caller as a member of the course: :class:`NotFound`, as if the course did not exist, for
+    anyone who is not a member (an admin is one of every course)."""
+    if access.member is None:
+        raise NotFound(f"No course {course_id!r}.")
+    return access.member
+
+
+def require_assignment(access: Access, assignment_id: str) -> AssignmentRow:
+    """The assignment read with the caller, of their course; :class:`NotFound` if there is none."""
+    if access.assignment is None:
+        raise NotFound(f"No assignment {assignment_id!r} in course {access.course!r}.")
+    return access.assignment
 
 
 def member_of(session: Session, caller: Caller, course_id: str) -> Member | None:

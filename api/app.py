@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from starlette.concurrency import run_in_threadpool
 
-from api import errors
+from api import errors, pages
 from api.assignments.router import router as assignments_router
 from api.bank import Bank
 from api.config import Settings
@@ -57,7 +57,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None, *, bank: Bank | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    app = FastAPI(title="grader", version="1", description=DESCRIPTION, lifespan=lifespan)
+    # /docs is the pages' own, from vendored Swagger UI files (api/pages/docs.py); no ReDoc
+    app = FastAPI(
+        title="grader", version="1", description=DESCRIPTION, lifespan=lifespan, docs_url=None, redoc_url=None
+    )
     engine = make_engine(settings)
     app.state.settings = settings
     app.state.engine = engine
@@ -72,6 +75,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     for router in (courses_router, assignments_router, submissions_router, reports_router):
         api.include_router(router)
     app.include_router(api)
+    pages.install(app)
 
     @app.get(
         "/health",

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.access import Access, Member, member_of, read_access
+from api.access import Access, Member, member_of, read_access, require_assignment, require_member
 from api.assignments.service import AssignmentRow, Terms, with_extension
 from api.config import DB_CONCURRENCY
 from api.db import READS_ONLY, WRITES_ONCE, first_read
@@ -154,9 +154,7 @@ async def get_member(course_id: Annotated[str, Path()], request: Request, _user:
     anyone who is not a member (an admin is one of every course). Read with the caller."""
     access: Access | None = request.state.access
     assert access is not None  # (read by get_current_user, which raised otherwise)
-    if access.member is None:
-        raise NotFound(f"No course {course_id!r}.")
-    return access.member
+    return require_member(access, course_id)
 
 
 MemberDep = Annotated[Member, Depends(get_member)]
@@ -225,10 +223,7 @@ MemberIdPath = Annotated[str, Depends(get_member_id)]
 
 async def load_assignment(assignment_id: str, request: Request, _member: MemberDep) -> AssignmentRow:
     """The assignment in the path, of the caller's course (read with the caller, so no I/O here)."""
-    access: Access = request.state.access
-    if access.assignment is None:
-        raise NotFound(f"No assignment {assignment_id!r} in course {access.course!r}.")
-    return access.assignment
+    return require_assignment(request.state.access, assignment_id)
 
 
 AssignmentDep = Annotated[AssignmentRow, Depends(load_assignment)]

@@ -290,3 +290,17 @@ class EarlierGrade(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     submission: Mapped[Submission] = relationship(back_populates="earlier_grades")
+
+
+class WebSession(Base):
+    """A browser signed in to the pages (:mod:`api.pages.sessions`). Only a hash of the session id
+    is stored, as for API tokens; the row names the token it was opened with, so replacing or
+    revoking that token ends the session too. In the database, not in memory: any replica of the
+    service can read it."""
+
+    __tablename__ = "sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

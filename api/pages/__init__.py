@@ -1,0 +1,52 @@
+"""The pages: server-rendered HTML on the same service as the REST API, for students and staff.
+
+Shape (one job per module):
+
+* ``assets.py``: the static files (``static/``: our one stylesheet ``grader.css``, and
+  ``static/vendor/``, htmx, KaTeX and Swagger UI copied unchanged from npm with their licences and
+  ``MANIFEST.json``), served under ``/static/<digest>/`` with a year-long cache; templates
+  link them with ``asset("grader.css")``. No CDN, no build step.
+* ``sessions.py``: signing in by pasting an API token opens a session stored in the database
+  (only a hash of its id; cookie HttpOnly, SameSite=Lax, Secure over HTTPS) and its CSRF token.
+* ``deps.py``: the page dependencies, built on the API's own access rules (:mod:`api.access`):
+  ``SignedInDep`` (the session; no session: redirect to ``/``), ``CsrfChecked`` (every POST
+  depends on it: the hidden ``csrf`` field, or htmx's ``X-CSRF-Token`` header; else 403),
+  ``PageMember`` (404 for another course, as in the API), ``PageAssignment``, ``PageTerms``
+  (with the caller's extension). Role checks use :class:`api.access.Member` (``runs``,
+  ``is_staff``).
+* ``routing.py``: ``PageRoute``, the route class of every page router: the API's domain errors
+  (:mod:`api.errors`) become an HTML page with the same status.
+* ``render.py``: ``render(request, "x.html", context)``, one template per page in
+  ``templates/`` extending ``base.html`` (header with who is signed in, skip link, ``main``);
+  a fragment htmx swaps in is a small template (``_name.html``) that the page includes too, so
+  the first render and the live update are the same markup. Templates load the scripts they
+  need in ``{% block scripts %}`` (``asset("vendor/htmx/htmx.min.js")``); a page without one
+  loads no JavaScript.
+* one router module per group of pages: ``home.py`` (``/``, ``/sign-in``, ``/sign-out``),
+  ``docs.py`` (``/docs``), ``student.py`` (a student's course and assignment pages); staff
+  pages go in modules of their own beside them.
+
+Adding a page: a router with ``route_class=PageRoute`` and ``include_in_schema=False``, routes
+that take ``PageMember``/``PageAssignment`` and call the services of ``api/*/service.py`` (never a
+copy of their rules), a template extending ``base.html``, and the router listed in
+:data:`ROUTERS`. Forms post with ``<input type="hidden" name="csrf" value="{{ page.csrf }}">``
+and work without JavaScript; htmx requests carry the header set on ``<body>``.
+
+The REST routers never import this package (an import-linter contract).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+
+from api.pages import assets, docs, home, student
+
+#: Every router of the pages, included by :func:`install`.
+ROUTERS: tuple[APIRouter, ...] = (home.router, docs.router, student.router)
+
+
+def install(app: FastAPI) -> None:
+    """Mounts the static files and includes the pages (``create_app`` calls it)."""
+    app.mount(assets.prefix(), assets.static_app(), name="static")
+    for router in ROUTERS:
+        app.include_router(router)

@@ -1,0 +1,114 @@
+"""A real ``grader serve`` with a course in it, and Debian's chromium driven by playwright, for the
+tests that use the pages in a browser (tests/pages/test_browser.py).
+
+Chromium comes from the Debian package (``scripts/test-deps`` installs it in ``make test``); a
+missing browser fails the tests, never skips them. Screenshots go to ``$GRADER_SCREENSHOTS``
+(e.g. ``docs/screenshots``) when it is set, else to the test's temporary directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import BrowserContext, sync_playwright
+
+from harness.server import VENV_BIN, ServerProcess, free_port, server_env
+
+#: Flags for a headless browser in a container: no sandbox (CI runs as root), no GPU, and nothing
+#: that reaches the network by itself (QUIC, updates, sync, background fetches).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def chromium_path() -> str:
+    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    if found is None:
+        pytest.fail("Debian's chromium is needed for the browser tests: run scripts/test-deps (as root) first")
+    return found
+
+
+@dataclass
+class LiveCourse:
+    """A running service with a course: its URL, the instructor's token and the course id."""
+
+    server: ServerProcess
+    instructor: str
+    course: str
+
+    @property
+    def url(self) -> str:
+        return self.server.base_url
+
+    def api(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token or self.instructor}"}
+        return httpx.request(method, f"{self.url}/api/v1{path}", headers=headers, timeout=30, **kwargs)
+
+    def enrol(self, member_id: str, name: str, role: str = "student") -> str:
+        """The new member's token."""
+        body = {"members": [{"id": member_id, "name": name, "role": role}]}
+        response = self.api("POST", f"/courses/{self.course}/members", json=body)
+        assert response.status_code == 200, response.text
+        return str(response.json()["members"][0]["token"])
+
+    def assignment(self, assignment_id: str, problem_set: str, **fields: object) -> None:
+        body = {"id": assignment_id, "problem_set": problem_set, **fields}
+        response = self.api("POST", f"/courses/{self.course}/assignments", json=body)
+        assert response.status_code == 201, response.text
+
+
+@contextmanager
+def live_course(workdir: Path) -> Iterator[LiveCourse]:
+    """``grader serve`` on a fresh SQLite file, an instructor made with ``grader users create`` and
+    their course ``cnn101``."""
+    database_url = f"sqlite:///{workdir / 'grader.db'}"
+    created = subprocess.run(
+        [str(VENV_BIN / "grader"), "users", "create", "--role", "instructor", "--name", "Ada Lovelace", "--json"],
+        env=server_env(DATABASE_URL=database_url),
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    instructor = json.loads(created.stdout)["token"]
+    with ServerProcess.grader_serve(database_url, port=free_port(), workdir=workdir) as server:
+        server.wait_healthy()
+        live = LiveCourse(server, instructor, "cnn101")
+        made = live.api("POST", "/courses", json={"id": "cnn101", "title": "Convolutional networks"})
+        assert made.status_code == 201, made.text
+        yield live
+
+
+@contextmanager
+def chromium(profile: Path) -> Iterator[BrowserContext]:
+    """Headless chromium with a fresh profile (user data directory)."""
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile), executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def screenshot_dir(fallback: Path) -> Path:
+    directory = Path(os.environ.get("GRADER_SCREENSHOTS") or fallback)
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
