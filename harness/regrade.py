@@ -47,7 +47,8 @@ problems:
 class Stored:
     course: str
     assignments: list[str]
-    #: An API token of the course's owner (who may start regrades and read their jobs).
+    #: The course's owner (who may start regrades and read their jobs), and an API token of theirs.
+    owner: str
     token: str
     old_version: str
     new_version: str
@@ -107,9 +108,9 @@ def store_for_regrade(engine: Engine, *, submissions: int, assignments: int = 1,
                     }
                 )
             _insert(session, Submission, rows)
-        course_id, token = course.id, owner.token
+        course_id, owner_id, token = course.id, owner.user.id, owner.token
     assert token is not None
-    return Stored(course_id, names, token, old_version, new_version, submissions)
+    return Stored(course_id, names, owner_id, token, old_version, new_version, submissions)
 
 
 def _insert(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:

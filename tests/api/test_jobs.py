@@ -6,12 +6,14 @@ procrastinate worker, in the test's process: ``factories.finished_job``.)"""
 from __future__ import annotations
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 import api.jobs.run
+from api.app import create_app
 from api.jobs.runners import JobRunners
-from api.models import EarlierGrade, JobItem
+from api.models import EarlierGrade, Job, JobItem
 
 from factories import Course, finished_job, make_instructor, set_file, unique
 
@@ -163,3 +165,30 @@ def test_a_job_that_fails_says_why(client, course, monkeypatch: pytest.MonkeyPat
     # a failed job is over: the next request starts a new one, which succeeds
     job = finished_job(client, _regrade(course, aid).json()["job"], course.instructor)
     assert (job["status"], job["done"]) == ("done", 2)
+
+
+def test_a_job_interrupted_by_a_restart_resumes_without_regrading_twice(
+    app, client, course, engine, settings, shared_bank
+) -> None:
+    """A job left running with some markers written (as by a service stopped mid-job) is resumed by
+    the next start (SQLite: the service's own runner; PostgreSQL: a worker, its job still queued),
+    and what its markers say is done is not regraded again."""
+    aid, _, _, stored = _graded_then_moved(course, students=3)
+    runners = app.state.jobs
+    app.state.jobs = JobRunners(defer=runners.defer, runner=None)
+    try:
+        job_id = _regrade(course, aid).json()["job"]
+    finally:
+        app.state.jobs = runners
+    done_before, *_ = stored
+    with Session(engine) as session, session.begin():
+        session.add(JobItem(job_id=job_id, submission_id=done_before[0]))
+        session.execute(
+            Job.__table__.update().where(Job.id == job_id).values(status="running", done=1)  # type: ignore[attr-defined]
+        )
+    with TestClient(create_app(settings, bank=shared_bank)) as restarted:  # its lifespan: the service starting
+        job = finished_job(restarted, job_id, course.instructor)
+    assert (job["status"], job["done"], job["total"], job["changed"]) == ("done", 3, 3, 2)
+    with Session(engine) as session:
+        regraded = set(session.scalars(select(EarlierGrade.submission_id).where(EarlierGrade.job_id == job_id)))
+    assert regraded == {submission_id for submission_id, _ in stored[1:]}
