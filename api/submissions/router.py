@@ -249,7 +249,8 @@ def regrade(
     """After a problem set changed: each stored submission is graded again from its raw answers, by
     a background job (`GET /api/v1/jobs/{id}` shows its progress). A grade that changes is kept in
     the submission's `earlier_grades`. One regrade per assignment at a time: asked again while one
-    is queued or running, the answer is that job's id."""
+    is queued or running, the answer is that job's id (409 if the assignment moved to another
+    version since that job was asked for: ask again once it is over)."""
     problem_set = problem_set_of(assignment, sets)
     jobs = request.app.state.jobs
     job_id = start_regrade(
