@@ -114,3 +114,18 @@ def test_grader_worker_refuses_sqlite(tmp_path: Path) -> None:
     )
     assert done.returncode == 2
     assert "on SQLite, grader serve runs them itself" in done.stderr
+
+
+def test_grader_worker_stops_on_sigterm(backend, database_url, tmp_path: Path) -> None:
+    """What ``docker stop`` sends: the worker leaves the queue and exits 0."""
+    worker = WorkerProcess.grader_worker(
+        database_url, workdir=tmp_path, heartbeat=HEARTBEAT, stalled_after=STALLED_AFTER
+    )
+    with worker:
+        worker.wait_ready()
+        deadline = time.monotonic() + 30
+        while "Starting worker" not in worker.output():
+            assert time.monotonic() < deadline, worker.output()
+            time.sleep(0.05)
+        assert worker.terminate() == 0, worker.output()
+    assert "Stopped worker" in worker.output()
