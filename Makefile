@@ -25,10 +25,12 @@ test: $(STAMP)
 	$(VENV)/bin/pytest -n 2
 
 ## bench: batch-grading throughput (100,000 submissions, 1 and 2 workers), then the service's
-## submissions/s, p50/p99 and /health rate (32 clients, grader serve --workers 2 on PostgreSQL)
+## submissions/s, p50/p99 and /health rate (32 clients, grader serve --workers 2 on PostgreSQL),
+## then regrade throughput (20,000 stored submissions, 1 and 2 grader worker processes)
 bench: $(STAMP)
 	$(PY) -m bench.grading
 	$(PY) -m bench.service
+	$(PY) -m bench.regrade
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

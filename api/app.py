@@ -19,6 +19,8 @@ from api.config import Settings
 from api.courses.router import router as courses_router
 from api.db import autocommit, make_engine, make_sessionmaker, writer
 from api.deps import database_slots
+from api.jobs.router import router as jobs_router
+from api.jobs.runners import job_runners
 from api.library import Library
 from api.limits import BodySizeLimit
 from api.reports.router import router as reports_router
@@ -51,7 +53,12 @@ schema of each body.
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    runner = app.state.jobs.runner
+    if runner is not None:
+        runner.start()  # the jobs queued before a restart, and those it interrupted
     yield
+    if runner is not None:
+        await run_in_threadpool(runner.stop)
     app.state.engine.dispose()
 
 
@@ -69,10 +76,11 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.bank = bank or Bank(check_every=BANK_CHECK_SECONDS)
     app.state.library = Library(app.state.bank)
+    app.state.jobs = job_runners(settings, engine, app.state.library)
     errors.install(app)
 
     api = APIRouter(prefix="/api/v1")
-    for router in (courses_router, assignments_router, submissions_router, reports_router):
+    for router in (courses_router, assignments_router, submissions_router, reports_router, jobs_router):
         api.include_router(router)
     app.include_router(api)
     pages.install(app)

@@ -14,6 +14,16 @@ from sqlalchemy import Engine
 MIGRATIONS = files("migrations")
 
 
+#: The prefix of the objects procrastinate's schema makes (migration ``0007_jobs``): they are the
+#: library's, not our models', and are left out when models and database are compared.
+QUEUE_PREFIX = "procrastinate"
+
+
+def include_name(name: str | None, type_: str, _parents: object = None) -> bool:
+    """Whether a database object is one of our models' (``include_name`` of Alembic's comparison)."""
+    return not (type_ == "table" and name is not None and name.startswith(QUEUE_PREFIX))
+
+
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

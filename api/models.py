@@ -17,18 +17,21 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     DateTime,
     Float,
     ForeignKey,
     ForeignKeyConstraint,
+    Index,
     Integer,
     MetaData,
     String,
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -288,6 +291,8 @@ class EarlierGrade(Base):
     graded_at: Mapped[datetime]
     replaced_at: Mapped[datetime] = mapped_column(default=utcnow)
     note: Mapped[str | None] = mapped_column(Text)
+    #: The regrade job that replaced it (null for grades replaced before jobs, or by hand).
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"), index=True)
 
     submission: Mapped[Submission] = relationship(back_populates="earlier_grades")
 
@@ -304,3 +309,80 @@ class WebSession(Base):
     token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class JobKind(StrEnum):
+    REGRADE = "regrade"
+
+
+#: The statuses of a job that is not over: at most one such job per (kind, assignment).
+ACTIVE_JOB = f"status IN ('{JobStatus.QUEUED.value}', '{JobStatus.RUNNING.value}')"
+
+
+class Job(Base):
+    """A background job as the API shows it (``GET /api/v1/jobs/{id}``), on both backends.
+
+    On PostgreSQL a procrastinate job (``queue_job_id``) carries it to a worker, deferred in the
+    transaction that inserts this row; on SQLite the service runs it itself (:mod:`api.jobs.local`).
+    ``done`` only grows: it counts the :class:`JobItem` markers, written with each new grade.
+    A partial unique index keeps one job that is not over per (kind, assignment).
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["course_id", "assignment_id"], ["assignments.course_id", "assignments.id"], ondelete="CASCADE"
+        ),
+        CheckConstraint(f"status IN ({_values(JobStatus)})", name="status"),
+        CheckConstraint(f"kind IN ({_values(JobKind)})", name="kind"),
+        Index(
+            "uq_jobs_one_active",
+            "kind",
+            "course_id",
+            "assignment_id",
+            unique=True,
+            sqlite_where=text(ACTIVE_JOB),
+            postgresql_where=text(ACTIVE_JOB),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    course_id: Mapped[str] = mapped_column(String(64))
+    assignment_id: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED.value)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    #: Known once the job starts: the submissions it covers (those stored up to ``last_submission``).
+    total: Mapped[int | None] = mapped_column(Integer)
+    #: Of those done, how many got a different grade (their earlier grade is kept).
+    changed: Mapped[int] = mapped_column(Integer, default=0)
+    #: The highest submission id when the job started: later submissions are graded on arrival.
+    last_submission: Mapped[int | None] = mapped_column(Integer)
+    #: The problem-set version the job grades with, fixed when it starts.
+    set_version: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    #: The procrastinate job that carries it (PostgreSQL only).
+    queue_job_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class JobItem(Base):
+    """A submission a job has done: written in the transaction of the submission's new grade, so a
+    job resumed after a crash (or run twice at once) never regrades a submission twice."""
+
+    __tablename__ = "job_items"
+
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    submission_id: Mapped[int] = mapped_column(
+        ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True, index=True
+    )

@@ -9,6 +9,7 @@ from cli.grading import check, grade
 from cli.problems import problems_app
 from cli.service import db_app, serve, users_app
 from cli.sets import sets_app
+from cli.worker import worker
 
 app = typer.Typer(
     help="Grade convolutional-network homework.",
@@ -22,6 +23,7 @@ app.command("check")(check)
 app.command("grade")(grade)
 app.add_typer(gradescope_app, name="gradescope")
 app.command("serve")(serve)
+app.command("worker")(worker)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 

@@ -1,5 +1,6 @@
-"""A real server in a subprocess (``grader serve`` or the container's entrypoint) for the tests that
-must signal or kill it: TestClient runs the app in-process, which no SIGKILL can test.
+"""A real server in a subprocess (``grader serve`` or the container's entrypoint), or a ``grader
+worker``, for the tests that must signal or kill it: TestClient runs the app in-process, which no
+SIGKILL can test.
 
 The process gets its own session (process group), so :meth:`ServerProcess.kill` reaches uvicorn's
 worker processes too and nothing else.
@@ -124,3 +125,31 @@ class ServerProcess:
 
     def __exit__(self, *_: object) -> None:
         self.kill()
+
+
+class WorkerProcess(ServerProcess):
+    """``grader worker`` on a PostgreSQL database: it listens on no port."""
+
+    @classmethod
+    def grader_worker(
+        cls, database_url: str, *, workdir: Path, heartbeat: float = 10.0, stalled_after: float = 30.0
+    ) -> Self:
+        command = [str(VENV_BIN / "grader"), "worker", "--heartbeat", str(heartbeat)]
+        return cls(
+            [*command, "--stalled-after", str(stalled_after)],
+            port=0,
+            env=server_env(DATABASE_URL=database_url),
+            cwd=workdir,
+            log=workdir / f"worker-{time.monotonic_ns()}.log",
+        )
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until the worker says it is ready; fails with its output if it exits or never does."""
+        assert self.process is not None, "not started"
+        deadline = time.monotonic() + timeout
+        while "worker ready" not in self.output():
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker exited ({self.process.returncode}):\n{self.output()}")
+            if time.monotonic() > deadline:
+                raise AssertionError(f"worker not ready within {timeout} s:\n{self.output()}")
+            time.sleep(0.05)

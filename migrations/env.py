@@ -7,6 +7,7 @@ from alembic import context
 from sqlalchemy import Connection, create_engine, pool
 
 from api.config import Settings
+from api.migrate import include_name
 from api.models import Base
 
 config = context.config
@@ -18,6 +19,7 @@ def _configure(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         compare_type=True,
+        include_name=include_name,
         # SQLite cannot ALTER most things; batch mode copies the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
     )

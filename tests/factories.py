@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -119,3 +120,31 @@ problems:
 def make_instructor(engine: Engine, name: str = "Prof") -> str:
     with Session(engine) as session, session.begin():
         return create_user(session, name=name, role=Role.INSTRUCTOR, user_id=unique("i")).token or ""
+
+
+def finished_job(client: TestClient, job_id: int, headers: dict[str, str], *, timeout: float = 60.0) -> dict[str, Any]:
+    """The job once it is over, polled through ``GET /api/v1/jobs/{id}``. On SQLite the service runs
+    it; on PostgreSQL a procrastinate worker is run here, in this process, until the queue is empty
+    (``grader worker`` does the same in its own process: ``tests/api/test_job_workers.py``)."""
+    app = client.app
+    if app.state.jobs.runner is None:  # type: ignore[attr-defined]
+        run_queued_jobs(app)
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.get(f"/api/v1/jobs/{job_id}", headers=headers)
+        assert response.status_code == 200, response.text
+        job = response.json()
+        if job["status"] in ("done", "failed"):
+            return job
+        assert time.monotonic() < deadline, f"job {job_id} not over after {timeout} s: {job}"
+        time.sleep(0.05)
+
+
+def run_queued_jobs(app: Any) -> None:
+    """A procrastinate worker in this process, over the app's PostgreSQL, until the queue is empty."""
+    from api.db import make_sessionmaker
+    from api.jobs.queue import make_queue, work
+    from api.jobs.run import Runtime
+
+    runtime = Runtime(make_sessionmaker(app.state.engine), app.state.library)
+    asyncio.run(work(make_queue(app.state.settings.database_url), runtime, wait=False))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 
 from api.assignments.lateness import lateness
 from api.assignments.service import (
@@ -30,12 +30,13 @@ from api.deps import (
 )
 from api.errors import Forbidden
 from api.ids import MAX_ROW_ID, may_exist
+from api.jobs.schemas import JobStarted
+from api.jobs.service import start_regrade
 from api.models import Assignment, Extension, Submission
 from api.responses import errors
 from api.submissions import service
 from api.submissions.schemas import (
     PreviewOut,
-    RegradeOut,
     SubmissionIn,
     SubmissionOut,
     SubmitRefusalOut,
@@ -224,13 +225,37 @@ def get_submission(user: CurrentUser, submission: SubmissionDep, session: Sessio
 
 @router.post(
     COURSE + "/assignments/{assignment_id}/regrade",
-    response_model=RegradeOut,
-    summary="Regrade every submission against the current problem set",
-    responses=errors(401, 403, 404, 422, 503),
+    status_code=202,
+    response_model=JobStarted,
+    summary="Regrade every submission against the pinned problem-set version, in the background",
+    responses=errors(
+        401,
+        403,
+        404,
+        422,
+        409,
+        503,
+        notes={409: "A regrade against another version of the set is not over yet"},
+    ),
 )
-def regrade(_runner: RunnerMember, assignment: AssignmentDep, session: SessionDep, sets: SetsDep) -> RegradeOut:
-    """After a problem set changed: each stored submission is graded again from its raw answers.
-    A grade that changes is kept in the submission's `earlier_grades`."""
+def regrade(
+    runner: RunnerMember,
+    assignment: AssignmentDep,
+    session: SessionDep,
+    sets: SetsDep,
+    request: Request,
+    background: BackgroundTasks,
+) -> JobStarted:
+    """After a problem set changed: each stored submission is graded again from its raw answers, by
+    a background job (`GET /api/v1/jobs/{id}` shows its progress). A grade that changes is kept in
+    the submission's `earlier_grades`. One regrade per assignment at a time: asked again while one
+    is queued or running, the answer is that job's id (409 if the assignment moved to another
+    version since that job was asked for: ask again once it is over)."""
     problem_set = problem_set_of(assignment, sets)
-    total, changed = service.regrade(session, problem_set=problem_set, assignment=assignment)
-    return RegradeOut(assignment=assignment.id, set_version=problem_set.version, submissions=total, changed=changed)
+    jobs = request.app.state.jobs
+    job_id = start_regrade(
+        session, assignment=assignment, set_version=problem_set.version, caller=runner.caller, defer=jobs.defer
+    )
+    if jobs.runner is not None:
+        background.add_task(jobs.runner.wake)  # after the commit (the session closes before the response)
+    return JobStarted(job=job_id)

@@ -247,13 +247,6 @@ class PreviewOut(Schema):
     ready: bool = Field(description="True when a submission with these answers would be graded.")
 
 
-class RegradeOut(Schema):
-    assignment: str
-    set_version: str
-    submissions: int
-    changed: int = Field(description="Submissions whose grade changed (their earlier grade is kept).")
-
-
 _UNREADABLE_REASON = "“3*3*3*16 +” ends in an operator; write the whole expression."
 
 

@@ -90,7 +90,8 @@ def _students(ok: int) -> tuple[int, ...]:
 # (method, path template, body factory, expected status per caller, in the order of CALLERS).
 # {c}: the course; {a}: an assignment of it; {s}: a submission of "student" (not of "other");
 # {m}: a new student of the course, made for each request (one to drop, or whose token to replace:
-# a caller's own would be revoked for later rows); {x}: a new student with an extension.
+# a caller's own would be revoked for later rows); {x}: a new student with an extension; {j}: a
+# regrade job the owner started.
 TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("GET", "/health", _none, (200,) * len(CALLERS)),
     (
@@ -128,7 +129,15 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ),
     ("GET", A + "/gradebook", _none, _staff(200)),
     ("GET", A + "/stats", _none, _staff(200)),
-    ("POST", A + "/regrade", _none, _runs(200)),
+    ("POST", A + "/regrade", _none, _runs(202)),
+    (
+        "GET",
+        "/api/v1/jobs/{j}",
+        _none,
+        _statuses(
+            401, 401, student=404, other=404, outsider=404, ta=200, foreign=404, instructor=200, owner=200, admin=200
+        ),
+    ),
 ]
 
 
@@ -143,6 +152,7 @@ def world(client, course, engine) -> dict[str, Any]:
     with Session(engine) as session, session.begin():
         admin = create_user(session, name="Admin", role=Role.ADMIN, user_id=unique("admin")).token or ""
     submission = course.submit(assignment, student, RIGHT).json()["id"]
+    job = client.post(f"{course.path}/assignments/{assignment}/regrade", headers=course.instructor).json()["job"]
     headers = {
         "none": {},
         "bad": auth("not-a-token"),
@@ -169,6 +179,7 @@ def world(client, course, engine) -> dict[str, Any]:
         "s": lambda: submission,
         "m": lambda: course.student()[0],
         "x": extended,
+        "j": lambda: job,
         "headers": headers,
     }
 
@@ -196,7 +207,7 @@ def test_status_by_caller(client, world, caller, method, path, body, expected) -
         assert response.headers["www-authenticate"] == "Bearer"
 
 
-PLACEHOLDERS = "apsmx"
+PLACEHOLDERS = "apsmxj"
 
 
 @pytest.mark.parametrize("caller", ["student", "ta", "owner"])
@@ -204,13 +215,18 @@ PLACEHOLDERS = "apsmx"
     ("method", "path"), [(m, p) for m, p, _, _ in TABLE if any(f"{{{name}}}" in p for name in PLACEHOLDERS)]
 )
 def test_unknown_ids_are_404(client, world, caller, method, path) -> None:
-    unknown = {name: (lambda: "no-such-id") for name in PLACEHOLDERS} | {"s": lambda: "987654321", "c": world["c"]}
+    unknown = {name: (lambda: "no-such-id") for name in PLACEHOLDERS} | {
+        "s": lambda: "987654321",
+        "j": lambda: "987654321",
+        "c": world["c"],
+    }
     body = next(r[2] for r in TABLE if r[0] == method and r[1] == path)()
     response = _send(client, method, _url(path, unknown), body, world["headers"][caller])
-    # a caller asking for what their role may not do learns only that it is forbidden
+    # a caller asking for what their role may not do learns only that it is forbidden (or, for what
+    # is not a course's, that it does not exist)
     row = next(r for r in TABLE if r[0] == method and r[1] == path)
-    allowed = row[3][CALLERS.index(caller)] < 400
-    assert response.status_code == (404 if allowed else 403), response.text
+    expected = row[3][CALLERS.index(caller)]
+    assert response.status_code == (404 if expected < 400 or expected == 404 else 403), response.text
 
 
 @pytest.mark.parametrize("caller", ["student", "owner", "admin"])
@@ -233,6 +249,7 @@ def test_the_table_covers_every_endpoint(app) -> None:
         "/extensions/{m}": "/extensions/{student_id}",
         "{x}": "{student_id}",
         "{p}": "{set_id}",
+        "{j}": "{job_id}",
     }
     table = set()
     for method, path, _, _ in TABLE:

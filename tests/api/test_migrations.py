@@ -31,7 +31,9 @@ def migration_engine(database_url: str):
 
 def _diff(engine) -> list:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": migrate.include_name}
+        )
         return compare_metadata(context, Base.metadata)
 
 

@@ -35,6 +35,7 @@ CONTRACT = {
     ("get", A + "/gradebook"),
     ("get", A + "/stats"),
     ("post", A + "/regrade"),
+    ("get", "/api/v1/jobs/{job_id}"),
 }
 
 
@@ -82,7 +83,8 @@ ERRORS = {
     ("get", "/api/v1/submissions/{submission_id}"): {401, 403, 404, 422, 503},
     ("get", A + "/gradebook"): {401, 403, 404, 422, 503},
     ("get", A + "/stats"): {401, 403, 404, 422, 503},
-    ("post", A + "/regrade"): {401, 403, 404, 422, 503},
+    ("post", A + "/regrade"): {401, 403, 404, 409, 422, 503},
+    ("get", "/api/v1/jobs/{job_id}"): {401, 404, 422, 503},
 }
 SUBMIT = ("post", A + "/submissions")
 UPLOAD = ("post", C + "/problem-sets")
@@ -105,7 +107,7 @@ def validator(spec: dict[str, Any], schema: dict[str, Any]) -> Any:
 def test_every_operation_documents_each_status_it_can_answer(spec) -> None:
     assert set(ERRORS) == set(operations(spec))
     for key, operation in operations(spec).items():
-        documented = {int(status) for status in operation["responses"]} - {200, 201, 204}
+        documented = {int(status) for status in operation["responses"]} - {200, 201, 202, 204}
         assert documented == ERRORS[key], key
         for status, response in operation["responses"].items():
             if status == "204":
@@ -180,3 +182,16 @@ def test_error_bodies_sent_match_their_documented_schemas(client, course, spec) 
         errors = [error.message for error in validator(spec, schema).iter_errors(response.json())]
         assert not errors, (key, response.status_code, response.json(), errors)
     assert statuses == {401, 404, 413, 422}
+
+
+def test_a_regrade_documents_its_202_and_the_job_it_starts(spec) -> None:
+    ops = operations(spec)
+    started = ops[("post", A + "/regrade")]["responses"]
+    assert set(started) & {"200", "201"} == set()
+    assert started["202"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/JobStarted"}
+    job = ops[("get", "/api/v1/jobs/{job_id}")]["responses"]["200"]["content"]["application/json"]["schema"]
+    assert job == {"$ref": "#/components/schemas/JobOut"}
+    schema = spec["components"]["schemas"]["JobOut"]
+    assert {"id", "kind", "status", "done", "total"} <= set(schema["required"])
+    assert schema["properties"]["status"]["enum"] == ["queued", "running", "done", "failed"]
+    assert "error" in schema["properties"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from factories import set_file, unique
+from factories import finished_job, set_file, unique
 
 YAML = {"Content-Type": "application/yaml"}
 
@@ -14,6 +14,13 @@ def _upload(client, course, text: str, headers: dict[str, str] | None = None):
     return client.post(
         f"{course.path}/problem-sets", content=text.encode(), headers={**YAML, **(headers or course.instructor)}
     )
+
+
+def _regraded(client, course, hw: str) -> dict:
+    """The regrade's job, once over."""
+    response = client.post(f"{hw}/regrade", headers=course.instructor)
+    assert response.status_code == 202, response.text
+    return finished_job(client, response.json()["job"], course.instructor)
 
 
 def test_upload_assign_submit_new_version_patch_and_regrade(client, course) -> None:
@@ -43,7 +50,7 @@ def test_upload_assign_submit_new_version_patch_and_regrade(client, course) -> N
     assert v2["versions"] == [v1["version"], v2["version"]] and v2["version"] != v1["version"]
     # the assignment keeps its version until told otherwise; a new assignment takes the newest
     assert client.get(hw, headers=course.instructor).json()["set_version"] == v1["version"]
-    assert client.post(f"{hw}/regrade", headers=course.instructor).json()["changed"] == 0
+    assert _regraded(client, course, hw)["changed"] == 0
     other = course.assignment(problem_set=set_id)
     assert (
         client.get(f"{course.path}/assignments/{other}", headers=course.instructor).json()["set_version"]
@@ -52,15 +59,15 @@ def test_upload_assign_submit_new_version_patch_and_regrade(client, course) -> N
 
     moved = client.patch(hw, json={"version": v2["version"]}, headers=course.instructor)
     assert moved.status_code == 200 and moved.json()["set_version"] == v2["version"]
-    regraded = client.post(f"{hw}/regrade", headers=course.instructor).json()
-    assert (regraded["submissions"], regraded["changed"], regraded["set_version"]) == (1, 1, v2["version"])
+    regraded = _regraded(client, course, hw)
+    assert (regraded["total"], regraded["changed"], regraded["set_version"]) == (1, 1, v2["version"])
     now = client.get(f"/api/v1/submissions/{graded['id']}", headers=headers).json()
     assert now["score"] == 0 and now["set_version"] == v2["version"] and now["answers"] == right_for_v1
     (earlier,) = now["earlier_grades"]
     assert (earlier["score"], earlier["set_version"]) == (2, v1["version"])
     # and back: a version is immutable, so the first grade comes back exactly
     client.patch(hw, json={"version": v1["version"]}, headers=course.instructor)
-    assert client.post(f"{hw}/regrade", headers=course.instructor).json()["changed"] == 1
+    assert _regraded(client, course, hw)["changed"] == 1
     assert client.get(f"/api/v1/submissions/{graded['id']}", headers=headers).json()["score"] == 2
 
     listed = {s["id"]: s for s in client.get(f"{course.path}/problem-sets", headers=course.instructor).json()}

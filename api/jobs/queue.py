@@ -1,0 +1,120 @@
+"""procrastinate's queue on PostgreSQL: the service defers, ``grader worker`` processes run.
+
+procrastinate keeps the queue in the database the service already has (no broker to run), and
+gives what a job must survive with: a ``lock`` per assignment (one of its jobs runs at a time),
+retries, and worker heartbeats. A worker that dies (SIGKILL, a lost machine) stops beating; the
+others then find its job among the stalled ones (``get_stalled_jobs``) and put it back in the
+queue (``retry_job``), where the next free worker resumes it: the job code's done-markers make the
+resumed run regrade only what the dead one had not committed (:mod:`api.jobs.run`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
+from procrastinate import exceptions as queue_errors
+from sqlalchemy import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from api.jobs.run import Runtime, run_job
+
+log = logging.getLogger("grader.jobs")
+
+#: procrastinate's name of the task that runs a jobs row, and the queue it is deferred on.
+TASK = "grader.run_job"
+QUEUE = "grader"
+#: Runs of a job whose database went away before it is marked failed (procrastinate counts from 0).
+MAX_ATTEMPTS = 3
+#: Seconds between a worker's heartbeats, and without one before its jobs are taken back.
+HEARTBEAT_SECONDS = 10.0
+STALLED_AFTER_SECONDS = 30.0
+
+
+def conninfo(database_url: str) -> str:
+    """The libpq URI of a SQLAlchemy PostgreSQL URL (``postgresql+psycopg://`` → ``postgresql://``)."""
+    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _retried(attempts: int) -> Any:
+    def retried(error: BaseException) -> bool:
+        return isinstance(error, DBAPIError) and error.connection_invalidated and attempts < MAX_ATTEMPTS
+
+    return retried
+
+
+def make_queue(database_url: str) -> App:
+    """The procrastinate app of a database, with the task that runs a jobs row. Opened only by
+    workers: the service defers on its own connections (:func:`defer`)."""
+    queue = App(connector=PsycopgConnector(conninfo=conninfo(database_url), min_size=1, max_size=4))
+
+    @queue.task(
+        name=TASK,
+        queue=QUEUE,
+        pass_context=True,
+        # a connection lost mid-job: run again (the markers make it resume, not redo)
+        retry=RetryStrategy(max_attempts=MAX_ATTEMPTS, wait=5, retry_exceptions={DBAPIError}),
+    )
+    def run(context: JobContext, job_id: int) -> str:
+        runtime: Runtime = context.additional_context["runtime"]
+        return run_job(runtime, job_id, retried=_retried(context.job.attempts))
+
+    return queue
+
+
+def defer(queue: App, session: Session, job_id: int, lock: str) -> int:
+    """The procrastinate job of a jobs row, deferred on the session's connection, so in its
+    transaction; ``lock`` keeps one job per assignment running."""
+    connection = session.connection().connection.driver_connection
+    deferrer = queue.configure_task(TASK, allow_unknown=False, connection=connection, lock=lock, queueing_lock=lock)
+    return deferrer.defer(job_id=job_id)
+
+
+async def take_back_stalled(queue: App, *, stalled_after: float, every: float) -> None:
+    """Forever: the jobs of workers without a heartbeat for ``stalled_after`` s go back to the
+    queue. Every worker does it; two at once on one job is harmless (the second finds it queued)."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            stalled = await queue.job_manager.get_stalled_jobs(task_name=TASK, seconds_since_heartbeat=stalled_after)
+            for job in stalled:
+                with contextlib.suppress(queue_errors.ConnectorException):
+                    await queue.job_manager.retry_job(job)
+                    log.warning("job %s of a stalled worker is back in the queue", job.id)
+        except queue_errors.ConnectorException:
+            log.exception("could not look for stalled jobs")
+
+
+async def work(
+    queue: App,
+    runtime: Runtime,
+    *,
+    concurrency: int = 1,
+    heartbeat: float = HEARTBEAT_SECONDS,
+    stalled_after: float = STALLED_AFTER_SECONDS,
+    wait: bool = True,
+    name: str = "grader-worker",
+) -> None:
+    """Runs jobs until stopped (SIGINT, SIGTERM), or with ``wait=False`` until the queue is empty."""
+    async with queue.open_async():
+        recovery = asyncio.create_task(take_back_stalled(queue, stalled_after=stalled_after, every=heartbeat))
+        try:
+            await queue.run_worker_async(
+                queues=[QUEUE],
+                name=name,
+                concurrency=concurrency,
+                wait=wait,
+                additional_context={"runtime": runtime},
+                update_heartbeat_interval=heartbeat,
+                stalled_worker_timeout=stalled_after,
+                install_signal_handlers=wait,
+                fetch_job_polling_interval=min(5.0, heartbeat),
+            )
+        finally:
+            recovery.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recovery

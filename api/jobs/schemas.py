@@ -1,0 +1,52 @@
+"""What the API shows of a job."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import ConfigDict, Field
+
+from api.schemas import Schema
+
+
+class JobStarted(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"job": 17}]})
+
+    job: int = Field(description="The job's id: `GET /api/v1/jobs/{id}` tells how far it got.")
+
+
+class JobOut(Schema):
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 17,
+                    "kind": "regrade",
+                    "status": "running",
+                    "done": 1200,
+                    "total": 5000,
+                    "course": "cnn-101",
+                    "assignment": "hw1",
+                    "changed": 310,
+                    "set_version": "3f2a9c0b1d2e",
+                    "created_at": "2026-11-23T16:00:00Z",
+                }
+            ]
+        },
+    )
+
+    id: int
+    kind: Literal["regrade"]
+    status: Literal["queued", "running", "done", "failed"]
+    done: int = Field(description="Submissions done so far: it only grows, and ends equal to `total`.")
+    total: int = Field(description="Submissions the job covers (those stored when it was asked for).")
+    error: str | None = Field(default=None, description="Why it failed (status `failed` only).")
+    course: str = Field(validation_alias="course_id")
+    assignment: str = Field(validation_alias="assignment_id")
+    changed: int = Field(description="Regrade: of those done, submissions whose grade changed (the earlier is kept).")
+    set_version: str | None = Field(description="Regrade: the problem-set version it grades against.")
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None

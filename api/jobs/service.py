@@ -1,0 +1,117 @@
+"""Starting a job and reading one: the ``jobs`` row, and who may see it.
+
+**One regrade per assignment at a time.** A partial unique index allows one job that is not over
+(``queued`` or ``running``) per (kind, assignment), and the job is inserted with ``INSERT ... ON
+CONFLICT DO NOTHING`` on it: a second request while one is queued or running gets that job's id
+(202 again), since that job regrades every stored submission anyway, unless the assignment was
+moved to another version since that job was asked for: then 409, naming the job (ask again once
+it is over). A job's scope is fixed when it is asked for: the submissions stored then (later ones
+are graded on arrival) and the version the assignment pins then.
+
+**Never a row without its queued job.** On PostgreSQL the procrastinate job that carries the row
+to a worker is deferred on the request's own connection, inside the transaction that inserts the
+row: both are committed, or neither.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, cast
+
+from sqlalchemy import Table, func, select, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from api.access import member_of
+from api.assignments.service import Terms
+from api.deps import get_or_404
+from api.errors import Conflict, NotFound
+from api.models import ACTIVE_JOB, Job, JobKind, Submission
+from api.users.service import Caller
+
+JOBS, SUBMISSIONS = (cast(Table, m.__table__) for m in (Job, Submission))
+
+#: Defers the procrastinate job of a new jobs row on the session's connection; returns its id.
+Deferrer = Callable[[Session, int, str], int]
+
+#: Rounds of "another job is active, read its id" (it may finish in between: then insert again).
+MAX_START_ROUNDS = 20
+
+
+def lock_of(kind: str, course_id: str, assignment_id: str) -> str:
+    """The name that keeps one job of a kind per assignment running at a time in procrastinate."""
+    return f"{kind}:{course_id}:{assignment_id}"
+
+
+def start_regrade(
+    session: Session, *, assignment: Terms, set_version: str, caller: Caller, defer: Deferrer | None
+) -> int:
+    """The id of the assignment's regrade against ``set_version``: a new queued job (deferred with
+    ``defer`` on PostgreSQL, in this transaction), or the one already queued or running."""
+    scope = (SUBMISSIONS.c.course_id == assignment.course_id) & (SUBMISSIONS.c.assignment_id == assignment.id)
+    last, total = session.execute(select(func.max(SUBMISSIONS.c.id), func.count()).where(scope)).one()
+    values = {
+        "kind": JobKind.REGRADE.value,
+        "course_id": assignment.course_id,
+        "assignment_id": assignment.id,
+        "created_by": caller.id,
+        "status": "queued",
+        "done": 0,
+        "changed": 0,
+        "total": total,
+        "last_submission": last or 0,
+        "set_version": set_version,
+    }
+    for _ in range(MAX_START_ROUNDS):
+        job_id = session.execute(_insert_unless_active(session, values)).scalar()
+        if job_id is not None:
+            if defer is not None:
+                queue_job_id = defer(
+                    session, job_id, lock_of(JobKind.REGRADE.value, assignment.course_id, assignment.id)
+                )
+                session.execute(JOBS.update().where(JOBS.c.id == job_id).values(queue_job_id=queue_job_id))
+            return int(job_id)
+        active = session.execute(
+            select(JOBS.c.id, JOBS.c.set_version).where(
+                JOBS.c.kind == values["kind"],
+                JOBS.c.course_id == assignment.course_id,
+                JOBS.c.assignment_id == assignment.id,
+                text(ACTIVE_JOB),
+            )
+        ).first()
+        if active is not None:
+            if active.set_version != set_version:
+                raise Conflict(
+                    f"A regrade against version {active.set_version} is not over yet (job {active.id}); "
+                    "ask again when it is."
+                )
+            return int(active.id)
+    raise RuntimeError("could not start or find the assignment's regrade")
+
+
+def _insert_unless_active(session: Session, values: dict[str, Any]) -> Any:
+    statement: postgresql.Insert | sqlite.Insert
+    match session.get_bind().dialect.name:
+        case "postgresql":
+            statement = postgresql.insert(JOBS)
+        case "sqlite":
+            statement = sqlite.insert(JOBS)
+        case other:
+            raise NotImplementedError(f"no INSERT ... ON CONFLICT for {other}")
+    return (
+        statement.values(values)
+        .on_conflict_do_nothing(index_elements=["kind", "course_id", "assignment_id"], index_where=text(ACTIVE_JOB))
+        .returning(JOBS.c.id)
+    )
+
+
+def readable_job(session: Session, *, job_id: int, caller: Caller) -> Job:
+    """The job, for who started it and the staff of its course; 404 for anyone else, who may not
+    know the course exists."""
+    job = get_or_404(session, Job, job_id, what="job")
+    if job.created_by == caller.id:
+        return job
+    member = member_of(session, caller, job.course_id)
+    if member is None or not member.is_staff:
+        raise NotFound(f"No job {job_id!r}.")
+    return job

@@ -1,0 +1,70 @@
+"""``grader worker``: runs background jobs (regrades) from PostgreSQL, as many processes as wanted,
+on as many machines. On the embedded SQLite default there is nothing to run: the service runs its
+jobs itself."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from cli.service import _ready_database, _settings, console
+
+
+def worker(
+    concurrency: Annotated[
+        int, typer.Option("--concurrency", min=1, max=32, help="Jobs run at once by this process.")
+    ] = 1,
+    heartbeat: Annotated[
+        float, typer.Option("--heartbeat", min=0.2, max=600, help="Seconds between this worker's heartbeats.")
+    ] = 10.0,
+    stalled_after: Annotated[
+        float,
+        typer.Option(
+            "--stalled-after",
+            min=1,
+            max=3600,
+            help="Seconds without a heartbeat before a worker's jobs are taken back.",
+        ),
+    ] = 30.0,
+) -> None:
+    """Run background jobs (regrades) from the PostgreSQL of DATABASE_URL until stopped (SIGTERM,
+    Ctrl-C). A job whose worker died is resumed by another once the dead one's heartbeat is
+    `--stalled-after` seconds old."""
+    import asyncio
+    import logging
+
+    from api.bank import Bank
+    from api.db import make_engine, make_sessionmaker
+    from api.jobs.queue import make_queue, work
+    from api.jobs.run import Runtime
+    from api.library import Library
+
+    settings = _settings()
+    if settings.is_sqlite:
+        console.print(
+            "[red]grader worker runs jobs from PostgreSQL[/red] (DATABASE_URL=postgresql+psycopg://...); "
+            "on SQLite, grader serve runs them itself.",
+            highlight=False,
+        )
+        raise typer.Exit(code=2)
+    if stalled_after <= heartbeat:
+        console.print("[red]--stalled-after must be longer than --heartbeat.[/red]")
+        raise typer.Exit(code=2)
+    _ready_database(settings).dispose()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    engine = make_engine(settings)
+    runtime = Runtime(make_sessionmaker(engine), Library(Bank()))
+    print(f"worker ready (concurrency {concurrency})", flush=True)
+    try:
+        asyncio.run(
+            work(
+                make_queue(settings.database_url),
+                runtime,
+                concurrency=concurrency,
+                heartbeat=heartbeat,
+                stalled_after=stalled_after,
+            )
+        )
+    finally:
+        engine.dispose()
