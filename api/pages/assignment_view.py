@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.access import Member
 from api.assignments.service import Terms, answers_released, statements, variant_of
-from api.pages.notation import answer_text
+from api.pages.notation import answer_text, needs_math
 from api.submissions import service as submissions
 from api.submissions.router import to_out
 from api.users.tokens import new_token
@@ -102,6 +102,7 @@ def assignment_context(
         "form": form,
         "checked": checked,
         "idempotency_key": form.key or new_token(),
+        "needs_math": needs_math(problems),
     }
 
 
@@ -119,4 +120,10 @@ def staff_context(db: Session, terms: Terms, problem_set: ProblemSet, member: Me
         {**problem, "parts": [{**part, "reference": reference.get(part["key"])} for part in problem["parts"]]}
         for problem in statements(problem_set, None)
     ]
-    return {"assignment": terms, "problems": problems, "member": member, "randomized": problem_set.randomized}
+    return {
+        "assignment": terms,
+        "problems": problems,
+        "member": member,
+        "randomized": problem_set.randomized,
+        "needs_math": needs_math(problems),
+    }

@@ -47,6 +47,19 @@ def with_math(text: str | None) -> Markup:
     return Markup("").join(pieces)
 
 
+#: Answer kinds whose readings are matrices (typeset as they are typed).
+MATRIX_KINDS = frozenset({"matrix", "tensor"})
+
+
+def needs_math(problems: list[dict[str, Any]]) -> bool:
+    """Whether a page of these problems (statements with their parts) shows a matrix: only then
+    does it load KaTeX (the larger part of an assignment page's weight)."""
+    return any(
+        MATRIX.search(problem["statement"] or "") or any(part.get("kind") in MATRIX_KINDS for part in problem["parts"])
+        for problem in problems
+    )
+
+
 def answer_text(value: Any) -> str:
     """An answer as it goes in a text input: a string as typed, anything else (a number or the
     nested lists an API client sent) as JSON."""

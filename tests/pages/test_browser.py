@@ -30,10 +30,15 @@ def test_a_student_signs_in_by_pasting_a_token_and_sees_the_course_list(
     page = browser.new_page()
     page.goto(live.url + "/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    page.get_by_label("API token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_label("API token")).to_be_focused()  # ready to paste into
+    page.keyboard.insert_text(token)
+    page.keyboard.press("Enter")  # signing in by keyboard alone
     expect(page.get_by_role("heading", name="Your courses")).to_be_visible()
     expect(page.get_by_role("link", name="Convolutional networks")).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to the content")).to_be_focused()  # the first stop
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
     expect(page.locator("header")).to_contain_text("Grace Hopper")
     cookie = next(c for c in browser.cookies() if c["name"] == "grader_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"

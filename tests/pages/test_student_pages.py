@@ -256,3 +256,17 @@ def test_without_a_session_a_page_sends_the_browser_to_sign_in_and_back(app, cli
     back = browser.sign_in(token_of(headers), next_path=path)
     assert back.status_code == 303 and back.headers["location"] == path
     assert browser.get(path).status_code == 200
+
+
+def test_a_page_loads_only_the_scripts_it_needs(app, client, engine) -> None:
+    course = Course(client, make_instructor(engine))
+    _, headers = course.student()
+    matrices, counts = course.assignment("conv-pool-basics"), course.assignment("classic-architectures")
+    browser = Browser(app)
+    assert "<script" not in browser.get("/").text  # signing in needs none
+    browser.signed_in(token_of(headers))
+    assert "<script" not in browser.get("/").text and "<script" not in browser.get(f"/courses/{course.id}").text
+    with_matrices = browser.get(f"/courses/{course.id}/assignments/{matrices}").text
+    assert "katex.min.js" in with_matrices and "htmx.min.js" in with_matrices
+    without = browser.get(f"/courses/{course.id}/assignments/{counts}").text
+    assert "htmx.min.js" in without and "katex" not in without  # no matrix anywhere: no KaTeX
