@@ -112,7 +112,7 @@ def reference_texts(problem_set: ProblemSet, variant: str | None) -> dict[str, s
     return {key: to_text(answer.kind, answer.value) for key, answer in problem_set.solve(variant).items()}
 
 
-def staff_context(db: Session, terms: Terms, problem_set: ProblemSet, member: Member) -> dict[str, Any]:
+def staff_context(terms: Terms, problem_set: ProblemSet, member: Member) -> dict[str, Any]:
     """The statements of the declared numbers with their reference answers (a randomized set's
     students each have their own variant)."""
     reference = reference_texts(problem_set, None)

@@ -10,14 +10,17 @@ reference answers (:func:`api.submissions.router.to_out`), preview and submit
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from functools import partial
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from api.assignments.lateness import lateness
+from api.access import Member
+from api.assignments.lateness import Lateness, lateness
 from api.assignments.service import (
     Terms,
     attempts_used,
@@ -29,7 +32,8 @@ from api.assignments.service import (
 from api.db import reads_only, writes_once
 from api.deps import SessionDep, SetsDep, get_course_student, problem_set_of
 from api.errors import Conflict, NotFound, Unprocessable
-from api.models import Course
+from api.library import Sets
+from api.models import Course, Submission
 from api.pages.assignment_view import AnswerForm, assignment_context, staff_context
 from api.pages.deps import CsrfChecked, PageMember, PageTerms
 from api.pages.render import render
@@ -57,8 +61,7 @@ def course_page(request: Request, member: PageMember, db: SessionDep, sets: Sets
         terms = with_extension(assignment, extended.get(assignment.id))
         problem_set = sets.of(terms)
         mine = list_submissions(db, assignment=terms, student=member.id)
-        late = lambda s, t=terms: lateness(s.submitted_at, t.due_at, t.late_penalty)  # noqa: E731
-        counted = chosen_attempt(mine, terms.grade_policy, late)
+        counted = chosen_attempt(mine, terms.grade_policy, partial(_late, terms=terms))
         left = None if terms.max_attempts is None else max(0, terms.max_attempts - used.get(assignment.id, 0))
         rows.append(
             {
@@ -68,11 +71,15 @@ def course_page(request: Request, member: PageMember, db: SessionDep, sets: Sets
                 "used": used.get(assignment.id, 0),
                 "left": left,
                 "counted": counted,
-                "score": None if counted is None else late(counted).applied(counted.score),
+                "score": None if counted is None else _late(counted, terms=terms).applied(counted.score),
                 "max_score": max_score(problem_set) if problem_set is not None else None,
             }
         )
     return render(request, "course_student.html", {"course": course, "rows": rows})
+
+
+def _late(submission: Submission, *, terms: Terms) -> Lateness:
+    return lateness(submission.submitted_at, terms.due_at, terms.late_penalty)
 
 
 @router.get(ASSIGNMENT)
@@ -83,7 +90,7 @@ def assignment_page(
     reference answers, with links to the gradebook and statistics."""
     problem_set = problem_set_of(terms, sets)
     if member.is_staff:
-        return render(request, "assignment_staff.html", staff_context(db, terms, problem_set, member))
+        return render(request, "assignment_staff.html", staff_context(terms, problem_set, member))
     context = assignment_context(db, terms, problem_set, member, AnswerForm(), submitted=submitted)
     return render(request, "assignment_student.html", context)
 
@@ -101,7 +108,7 @@ async def submit_answers(
     return await run_in_threadpool(_submit, request, form, student, terms, db, sets)
 
 
-def _submit(request: Request, form: FormData, student: Any, terms: Terms, db: Any, sets: Any) -> Response:
+def _submit(request: Request, form: FormData, student: Member, terms: Terms, db: Session, sets: Sets) -> Response:
     problem_set = problem_set_of(terms, sets)
     answers = {key: value for key in problem_set.answer_keys() if isinstance(value := form.get(key), str)}
     typed = AnswerForm(answers=answers, key=_form_text(form, "idempotency_key"))
@@ -150,7 +157,9 @@ async def reading(
     )
 
 
-def _reading(request: Request, key: str, value: str, student: Any, terms: Terms, db: Any, sets: Any) -> Response:
+def _reading(
+    request: Request, key: str, value: str, student: Member, terms: Terms, db: Session, sets: Sets
+) -> Response:
     problem_set = problem_set_of(terms, sets)
     if key not in problem_set.answer_keys():
         raise NotFound(f"The assignment has no key {key!r}.")
