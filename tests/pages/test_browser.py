@@ -90,3 +90,20 @@ def test_a_student_types_sees_how_it_is_read_submits_and_sees_the_named_mistake(
     mistake.scroll_into_view_if_needed()
     page.screenshot(path=screenshot_dir(tmp_path) / "assignment-result.png", full_page=False)
     assert problems == []  # no script error, no refused resource (the CSP allows what the page loads)
+
+
+def test_without_javascript_the_form_still_checks_and_submits(live: LiveCourse, tmp_path: Path) -> None:
+    live.assignment("hw2", "conv-pool-basics", title="Homework 2")
+    token = live.enrol("edsger", "Edsger Dijkstra")
+    with chromium(tmp_path / "profile", javascript=False) as context:
+        page = context.new_page()
+        page.goto(live.url + "/courses/cnn101/assignments/hw2")
+        page.get_by_label("API token").fill(token)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator(".statement").first).to_contain_text("[[1, 1, 1, 0, 0]")  # the matrix as written
+        page.locator('input[name="ex4.conv1_params"]').fill("3*3*10*40")
+        page.get_by_role("button", name="Check how my answers are read").click()
+        expect(page.get_by_text("Read as: 3,600")).to_be_visible()
+        page.get_by_role("button", name="Submit", exact=True).click()
+        expect(page.get_by_role("heading", name="Attempt 1 submitted")).to_be_visible()
+        expect(page.locator(".mistake")).to_contain_text("bias-omitted")
