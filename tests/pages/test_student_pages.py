@@ -270,3 +270,20 @@ def test_a_page_loads_only_the_scripts_it_needs(app, client, engine) -> None:
     assert "katex.min.js" in with_matrices and "htmx.min.js" in with_matrices
     without = browser.get(f"/courses/{course.id}/assignments/{counts}").text
     assert "htmx.min.js" in without and "katex" not in without  # no matrix anywhere: no KaTeX
+
+
+def test_htmx_gets_a_sentence_not_a_page_when_the_session_has_ended(app, client, engine) -> None:
+    course = Course(client, make_instructor(engine))
+    _, headers = course.student()
+    aid = course.assignment()
+    browser = page_of(app, headers)
+    path = f"/courses/{course.id}/assignments/{aid}"
+    browser.get(path)
+    csrf = browser.csrf
+    assert browser.post("/sign-out").status_code == 303  # (in another tab, say)
+    fragment = browser.client.post(
+        f"{path}/preview?key=ex4.conv1_params",
+        data={"ex4.conv1_params": RIGHT, "csrf": csrf},
+        headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
+    )
+    assert fragment.status_code == 401 and "session has ended" in fragment.text and "<html" not in fragment.text
