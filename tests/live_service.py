@@ -96,11 +96,16 @@ def live_course(workdir: Path) -> Iterator[LiveCourse]:
 
 
 @contextmanager
-def chromium(profile: Path) -> Iterator[BrowserContext]:
-    """Headless chromium with a fresh profile (user data directory)."""
+def chromium(profile: Path, *, javascript: bool = True) -> Iterator[BrowserContext]:
+    """Headless chromium with a fresh profile (user data directory); ``javascript=False`` for a
+    browser that runs no script."""
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS
+            str(profile),
+            executable_path=chromium_path(),
+            headless=True,
+            args=CHROMIUM_ARGS,
+            java_script_enabled=javascript,
         )
         try:
             yield context

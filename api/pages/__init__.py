@@ -22,9 +22,16 @@ Shape (one job per module):
   the first render and the live update are the same markup. Templates load the scripts they
   need in ``{% block scripts %}`` (``asset("vendor/htmx/htmx.min.js")``); a page without one
   loads no JavaScript.
+* ``notation.py``: statements, readings and answers as HTML, matrices marked for KaTeX
+  (``{{ text|math }}`` in templates; ``static/grader.js`` typesets them, and only pages that
+  show a matrix load KaTeX); ``render.py`` also gives the filters ``when`` (UTC dates) and
+  ``points``.
 * one router module per group of pages: ``home.py`` (``/``, ``/sign-in``, ``/sign-out``),
-  ``docs.py`` (``/docs``), ``student.py`` (a student's course and assignment pages); staff
-  pages go in modules of their own beside them.
+  ``docs.py`` (``/docs``), ``student.py`` (``/courses/{course}`` and
+  ``/courses/{course}/assignments/{id}``: a student's views, and for staff a short list and
+  the statements with reference answers, linking to ``.../gradebook`` and ``.../stats``), with
+  ``assignment_view.py`` gathering what an assignment page shows; staff pages go in modules of
+  their own beside them.
 
 Adding a page: a router with ``route_class=PageRoute`` and ``include_in_schema=False``, routes
 that take ``PageMember``/``PageAssignment`` and call the services of ``api/*/service.py`` (never a

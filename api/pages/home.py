@@ -13,6 +13,7 @@ from api.pages.deps import CsrfChecked, MaybeSignedIn
 from api.pages.render import render
 from api.pages.routing import PageRoute
 from api.pages.sessions import (
+    SESSION_COOKIE,
     SIGN_IN_COOKIE,
     clear_session_cookie,
     close_session,
@@ -50,7 +51,10 @@ def sign_in_page(request: Request, *, next_path: str = "/", error: str | None = 
 def home(request: Request, page: MaybeSignedIn, db: SessionDep, next: str | None = None) -> Response:
     """Signed in: the caller's courses with their role in each; otherwise the sign-in form."""
     if page is None:
-        return sign_in_page(request, next_path=next or "/")
+        response = sign_in_page(request, next_path=next or "/")
+        if SESSION_COOKIE in request.cookies:  # expired, signed out elsewhere, or its token replaced
+            clear_session_cookie(response, request)
+        return response
     courses = courses_of(db, page.caller)
     return render(request, "home.html", {"courses": courses})
 

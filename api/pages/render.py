@@ -4,6 +4,7 @@ first render and the live update are the same markup."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from api.pages import assets
+from api.pages.notation import with_math
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -29,8 +31,20 @@ HEADERS = {
     "Cache-Control": "no-store",
 }
 
+
+def when(moment: datetime | None) -> str:
+    """A date as every page writes it: in UTC, to the minute."""
+    return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def points(value: float | None) -> str:
+    """``3`` for 3.0, ``2.5``, ``0.333`` (a score or a maximum)."""
+    return "–" if value is None else f"{value:.3g}" if value != int(value) else str(int(value))
+
+
 templates = Jinja2Templates(directory=TEMPLATES)
 templates.env.globals["asset"] = assets.asset_url
+templates.env.filters.update(when=when, points=points, math=with_math)
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
 

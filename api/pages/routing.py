@@ -18,9 +18,18 @@ from api.pages.render import render
 from api.pages.sessions import SESSION_COOKIE, clear_session_cookie
 
 
-def sign_in_redirect(request: Request) -> RedirectResponse:
+def is_htmx(request: Request) -> bool:
+    """A request htmx made for a fragment: it gets its answer as a fragment too, not a page."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def sign_in_redirect(request: Request) -> Response:
     """To ``/``, which comes back here after signing in (GET pages only: a form's POST is not
-    replayed). A cookie that opened nothing is cleared."""
+    replayed). A cookie that opened nothing is cleared. htmx gets a sentence in place of the
+    fragment it asked for."""
+    if is_htmx(request):
+        message = "Your session has ended: reload the page to sign in again (what you typed stays in the form)."
+        return render(request, "_refusal.html", {"detail": message}, status=401)
     target = "/"
     if request.method == "GET" and request.url.path != "/":
         target = "/?next=" + quote(request.url.path, safe="/")
@@ -32,6 +41,8 @@ def sign_in_redirect(request: Request) -> RedirectResponse:
 
 def error_page(request: Request, error: DomainError) -> Response:
     status = next(code for kind, code in STATUS.items() if isinstance(error, kind))
+    if is_htmx(request):
+        return render(request, "_refusal.html", {"detail": error.detail}, status=status)
     return render(request, "error.html", {"status": status, "detail": error.detail}, status=status)
 
 

@@ -1,10 +1,169 @@
-"""A student's pages: their course (assignments with due dates, attempts left and best scores) and
-an assignment (statements, one input per answer key, how each answer is read, submit, results)."""
+"""A member's pages of a course: the course (a student's assignments with due dates, attempts left
+and the score that counts) and an assignment (a student answers it; staff read its statements with
+the reference answers, and go on to its gradebook and statistics).
+
+Every rule is the services': terms with the student's extension (:func:`with_extension`), the
+attempt that counts (:func:`api.reports.service.chosen_attempt`), lateness and the released
+reference answers (:func:`api.submissions.router.to_out`), preview and submit
+(:mod:`api.submissions.service`). The page only arranges what they say.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from functools import partial
+from typing import Annotated
 
+from fastapi import APIRouter, Query, Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse, Response
+
+from api.access import Member
+from api.assignments.lateness import Lateness, lateness
+from api.assignments.service import (
+    Terms,
+    attempts_used,
+    list_assignments,
+    max_score,
+    student_extensions,
+    with_extension,
+)
+from api.db import reads_only, writes_once
+from api.deps import SessionDep, SetsDep, get_course_student, problem_set_of
+from api.errors import Conflict, NotFound, Unprocessable
+from api.library import Sets
+from api.models import Course, Submission
+from api.pages.assignment_view import AnswerForm, assignment_context, staff_context
+from api.pages.deps import CsrfChecked, PageMember, PageTerms
+from api.pages.render import render
 from api.pages.routing import PageRoute
+from api.reports.service import chosen_attempt
+from api.submissions import service as submissions
+from api.submissions.service import list_submissions
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
+COURSE = "/courses/{course_id}"
+ASSIGNMENT = COURSE + "/assignments/{assignment_id}"
+
+
+@router.get(COURSE)
+def course_page(request: Request, member: PageMember, db: SessionDep, sets: SetsDep) -> Response:
+    course = db.get(Course, member.course)
+    assert course is not None  # (the member's course)
+    assignments = list_assignments(db, course_id=member.course)
+    if member.is_staff:
+        return render(request, "course_staff.html", {"course": course, "member": member, "assignments": assignments})
+    used = attempts_used(db, course_id=member.course, student_id=member.id)
+    extended = student_extensions(db, course_id=member.course, student_id=member.id)
+    rows = []
+    for assignment in assignments:
+        terms = with_extension(assignment, extended.get(assignment.id))
+        problem_set = sets.of(terms)
+        mine = list_submissions(db, assignment=terms, student=member.id)
+        counted = chosen_attempt(mine, terms.grade_policy, partial(_late, terms=terms))
+        left = None if terms.max_attempts is None else max(0, terms.max_attempts - used.get(assignment.id, 0))
+        rows.append(
+            {
+                "assignment": assignment,
+                "terms": terms,
+                "extension": extended.get(assignment.id),
+                "used": used.get(assignment.id, 0),
+                "left": left,
+                "counted": counted,
+                "score": None if counted is None else _late(counted, terms=terms).applied(counted.score),
+                "max_score": max_score(problem_set) if problem_set is not None else None,
+            }
+        )
+    return render(request, "course_student.html", {"course": course, "rows": rows})
+
+
+def _late(submission: Submission, *, terms: Terms) -> Lateness:
+    return lateness(submission.submitted_at, terms.due_at, terms.late_penalty)
+
+
+@router.get(ASSIGNMENT)
+def assignment_page(
+    request: Request, member: PageMember, terms: PageTerms, db: SessionDep, sets: SetsDep, submitted: int | None = None
+) -> Response:
+    """Students: the form, their last result and earlier attempts; staff: statements and
+    reference answers, with links to the gradebook and statistics."""
+    problem_set = problem_set_of(terms, sets)
+    if member.is_staff:
+        return render(request, "assignment_staff.html", staff_context(terms, problem_set, member))
+    context = assignment_context(db, terms, problem_set, member, AnswerForm(), submitted=submitted)
+    return render(request, "assignment_student.html", context)
+
+
+@router.post(ASSIGNMENT)
+@writes_once
+async def submit_answers(
+    request: Request, _page: CsrfChecked, member: PageMember, terms: PageTerms, db: SessionDep, sets: SetsDep
+) -> Response:
+    """The form, posted (with or without JavaScript): ``Submit`` grades and stores an attempt,
+    then shows it (303 to the page); "Check" shows how each answer is read. A refusal shows the
+    page again with the reason and every answer as typed."""
+    student = await get_course_student(member)
+    form = await request.form()
+    return await run_in_threadpool(_submit, request, form, student, terms, db, sets)
+
+
+def _submit(request: Request, form: FormData, student: Member, terms: Terms, db: Session, sets: Sets) -> Response:
+    problem_set = problem_set_of(terms, sets)
+    answers = {key: value for key in problem_set.answer_keys() if isinstance(value := form.get(key), str)}
+    typed = AnswerForm(answers=answers, key=_form_text(form, "idempotency_key"))
+    if _form_text(form, "action") == "check":
+        context = assignment_context(db, terms, problem_set, student, typed, checked=True)
+        return render(request, "assignment_student.html", context)
+    try:
+        stored = submissions.submit(
+            db,
+            problem_set=problem_set,
+            assignment=terms,
+            student_id=student.id,
+            answers=answers,
+            idempotency_key=typed.key or None,
+        )
+    except (Unprocessable, Conflict) as refusal:
+        status = 422 if isinstance(refusal, Unprocessable) else 409
+        context = assignment_context(db, terms, problem_set, student, typed.refused(refusal.detail))
+        return render(request, "assignment_student.html", context, status=status)
+    target = request.url.path + f"?submitted={stored.submission.attempt}#result"
+    return RedirectResponse(target, status_code=303)
+
+
+def _form_text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value[:200] if isinstance(value, str) else ""
+
+
+@router.post(ASSIGNMENT + "/preview")
+@reads_only
+async def reading(
+    request: Request,
+    _page: CsrfChecked,
+    member: PageMember,
+    terms: PageTerms,
+    db: SessionDep,
+    sets: SetsDep,
+    key: Annotated[str, Query(max_length=200)],
+) -> Response:
+    """How one answer is read (htmx asks as the student types): the fragment under its input, by
+    the preview service of ``POST .../preview``."""
+    student = await get_course_student(member)
+    value = (await request.form()).get(key)
+    return await run_in_threadpool(
+        _reading, request, key, value if isinstance(value, str) else "", student, terms, db, sets
+    )
+
+
+def _reading(
+    request: Request, key: str, value: str, student: Member, terms: Terms, db: Session, sets: Sets
+) -> Response:
+    problem_set = problem_set_of(terms, sets)
+    if key not in problem_set.answer_keys():
+        raise NotFound(f"The assignment has no key {key!r}.")
+    found = submissions.preview(
+        db, problem_set=problem_set, assignment=terms, student_id=student.id, answers={key: value}
+    )
+    return render(request, "_reading.html", {"reading": found.parts.get(key)})

@@ -30,10 +30,15 @@ def test_a_student_signs_in_by_pasting_a_token_and_sees_the_course_list(
     page = browser.new_page()
     page.goto(live.url + "/")
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    page.get_by_label("API token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_label("API token")).to_be_focused()  # ready to paste into
+    page.keyboard.insert_text(token)
+    page.keyboard.press("Enter")  # signing in by keyboard alone
     expect(page.get_by_role("heading", name="Your courses")).to_be_visible()
     expect(page.get_by_role("link", name="Convolutional networks")).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to the content")).to_be_focused()  # the first stop
+    page.keyboard.press("Enter")
+    expect(page.locator("main")).to_be_focused()
     expect(page.locator("header")).to_contain_text("Grace Hopper")
     cookie = next(c for c in browser.cookies() if c["name"] == "grader_session")
     assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
@@ -42,3 +47,63 @@ def test_a_student_signs_in_by_pasting_a_token_and_sees_the_course_list(
 
     page.get_by_role("button", name="Sign out").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def test_a_student_types_sees_how_it_is_read_submits_and_sees_the_named_mistake(
+    live: LiveCourse, browser: BrowserContext, tmp_path: Path
+) -> None:
+    live.assignment("hw1", "conv-pool-basics", title="Homework 1", max_attempts=3)
+    token = live.enrol("alan", "Alan Turing")
+    page = browser.new_page()
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("response", lambda response: problems.append(response.url) if response.status >= 400 else None)
+    page.goto(live.url + "/courses/cnn101/assignments/hw1")
+    page.get_by_label("API token").fill(token)  # sent to sign in first, then back here
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Homework 1")).to_be_visible()
+    expect(page.locator(".statement .katex").first).to_be_visible()  # the matrices, typeset by KaTeX
+
+    answer = page.locator('input[name="ex4.conv1_params"]')
+    answer.press_sequentially("3*3*10*40")
+    reading = page.locator("#" + str(answer.get_attribute("aria-describedby")).split()[0])
+    expect(reading).to_have_text("Read as: 3,600")
+    answer.press_sequentially("+")
+    expect(reading).to_contain_text("Cannot be read")
+    answer.fill("3600")
+    expect(reading).to_have_text("Read as: 3,600")
+    matrix = page.locator('textarea[name="ex3.max"]')
+    matrix.fill("[[9 7]\n [8 6]]")  # numpy's printed form
+    expect(
+        page.locator("#" + str(matrix.get_attribute("aria-describedby")).split()[0]).locator(".katex")
+    ).to_be_visible()
+    page.screenshot(path=screenshot_dir(tmp_path) / "assignment-typing.png", full_page=False)
+
+    page.get_by_role("button", name="Submit", exact=True).click()
+    expect(page.get_by_role("heading", name="Attempt 1 submitted")).to_be_visible()
+    page.screenshot(path=screenshot_dir(tmp_path) / "assignment-submitted.png", full_page=False)
+    mistake = page.locator(".mistake")
+    expect(mistake).to_have_count(1)
+    expect(mistake).to_contain_text("bias-omitted")
+    expect(mistake).to_contain_text("The biases are missing")
+    mistake.scroll_into_view_if_needed()
+    page.screenshot(path=screenshot_dir(tmp_path) / "assignment-result.png", full_page=False)
+    assert problems == []  # no script error, no refused resource (the CSP allows what the page loads)
+
+
+def test_without_javascript_the_form_still_checks_and_submits(live: LiveCourse, tmp_path: Path) -> None:
+    live.assignment("hw2", "conv-pool-basics", title="Homework 2")
+    token = live.enrol("edsger", "Edsger Dijkstra")
+    with chromium(tmp_path / "profile", javascript=False) as context:
+        page = context.new_page()
+        page.goto(live.url + "/courses/cnn101/assignments/hw2")
+        page.get_by_label("API token").fill(token)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator(".statement").first).to_contain_text("[[1, 1, 1, 0, 0]")  # the matrix as written
+        page.locator('input[name="ex4.conv1_params"]').fill("3*3*10*40")
+        page.get_by_role("button", name="Check how my answers are read").click()
+        expect(page.get_by_text("Read as: 3,600")).to_be_visible()
+        page.get_by_role("button", name="Submit", exact=True).click()
+        expect(page.get_by_role("heading", name="Attempt 1 submitted")).to_be_visible()
+        expect(page.locator(".mistake")).to_contain_text("bias-omitted")

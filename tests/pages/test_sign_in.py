@@ -105,7 +105,9 @@ def test_signing_out_needs_the_csrf_token_and_ends_the_session(app, client, engi
     # the old cookie, replayed (copied elsewhere), opens nothing: the row is gone
     replay = Browser(app)
     replay.client.cookies.set("grader_session", session_id)
-    assert 'name="token"' in replay.get("/").text
+    stale = replay.get("/")
+    assert 'name="token"' in stale.text
+    assert any(h.startswith('grader_session=""') for h in stale.headers.get_list("set-cookie"))  # cleared
     with Session(engine) as db:
         assert db.get(WebSession, hash_token(session_id)) is None
 

@@ -1,0 +1,129 @@
+"""What an assignment page shows, gathered from the services: for a student their variant's
+statements, the form with one answer per key (as typed, or as last submitted), how each answer is
+read, the last attempt's grade per part, earlier attempts and, once released, the reference
+answers; for staff the statements with the reference answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from api.access import Member
+from api.assignments.service import Terms, answers_released, statements, variant_of
+from api.pages.notation import answer_text, needs_math
+from api.submissions import service as submissions
+from api.submissions.router import to_out
+from api.users.tokens import new_token
+from grader.grading.mistakes import EXPLANATIONS
+from problems.render import to_text
+from problems.sets import ProblemSet
+
+
+@dataclass(frozen=True)
+class AnswerForm:
+    """The form as posted: ``answers`` as typed (None when nothing was posted: the last attempt's
+    answers fill it), the submission's idempotency key, and a refusal's message with a reason
+    per unreadable key."""
+
+    answers: dict[str, str] | None = None
+    key: str = ""
+    error: str | None = None
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    def refused(self, detail: Any) -> AnswerForm:
+        """With the refusal of :func:`api.submissions.service.submit` (a message, or a dict with
+        ``message`` and ``unreadable``: key → reason)."""
+        if isinstance(detail, dict):
+            reasons = {str(k): str(v) for k, v in (detail.get("unreadable") or {}).items()}
+            return replace(self, error=str(detail.get("message")), reasons=reasons)
+        return replace(self, error=str(detail))
+
+
+def assignment_context(
+    db: Session,
+    terms: Terms,
+    problem_set: ProblemSet,
+    student: Member,
+    form: AnswerForm,
+    *,
+    submitted: int | None = None,
+    checked: bool = False,
+) -> dict[str, Any]:
+    variant = variant_of(problem_set, terms, student.id)
+    references: dict[str | None, dict[str, Any]] = {}
+    attempts = [
+        to_out(s, staff=False, terms=terms, problem_set=problem_set, references=references)
+        for s in submissions.list_submissions(db, assignment=terms, student=student.id)
+    ]
+    latest = attempts[-1] if attempts else None
+    if form.answers is not None:
+        typed = form.answers
+    else:
+        typed = {key: answer_text(value) for key, value in (latest.answers if latest else {}).items()}
+    preview = submissions.preview(db, problem_set=problem_set, assignment=terms, student_id=student.id, answers=typed)
+    show_result = latest is not None and form.answers is None
+    reference = reference_texts(problem_set, variant) if answers_released(terms) else None
+    problems, index = [], 0
+    for problem in statements(problem_set, variant):
+        parts = []
+        for part in problem["parts"]:
+            key, index = part["key"], index + 1
+            value = typed.get(key, "")
+            result = latest.parts.get(key) if show_result and latest is not None else None
+            code = result.get("misconception") if result else None
+            parts.append(
+                {
+                    **part,
+                    "index": index,
+                    "value": value,
+                    "reading": preview.parts.get(key) if value.strip() else None,
+                    "reason": form.reasons.get(key),
+                    "result": result,
+                    "mistake": code,
+                    "explanation": EXPLANATIONS.get(code) if code else None,
+                    "reference": None if reference is None else reference.get(key),
+                }
+            )
+        problems.append({**problem, "parts": parts})
+    now = datetime.now(UTC)
+    return {
+        "assignment": terms,
+        "problems": problems,
+        "attempts": attempts,
+        "latest": latest if show_result else None,
+        "just_submitted": submitted if latest is not None and submitted == latest.attempt else None,
+        "attempts_left": preview.attempts_left,
+        "no_attempt_left": preview.attempts_left == 0,
+        "past_due": terms.due_at is not None and now > terms.due_at,
+        "released": reference is not None,
+        "form": form,
+        "checked": checked,
+        "idempotency_key": form.key or new_token(),
+        "needs_math": needs_math(problems),
+    }
+
+
+def reference_texts(problem_set: ProblemSet, variant: str | None) -> dict[str, str]:
+    """The reference answers of a variant written as a student would write them (the values of
+    :func:`api.assignments.service.reference_answers`, as text)."""
+    return {key: to_text(answer.kind, answer.value) for key, answer in problem_set.solve(variant).items()}
+
+
+def staff_context(terms: Terms, problem_set: ProblemSet, member: Member) -> dict[str, Any]:
+    """The statements of the declared numbers with their reference answers (a randomized set's
+    students each have their own variant)."""
+    reference = reference_texts(problem_set, None)
+    problems = [
+        {**problem, "parts": [{**part, "reference": reference.get(part["key"])} for part in problem["parts"]]}
+        for problem in statements(problem_set, None)
+    ]
+    return {
+        "assignment": terms,
+        "problems": problems,
+        "member": member,
+        "randomized": problem_set.randomized,
+        "needs_math": needs_math(problems),
+    }
