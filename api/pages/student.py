@@ -3,14 +3,13 @@ and the score that counts) and an assignment (a student answers it; staff read i
 the reference answers, and go on to its gradebook and statistics).
 
 Every rule is the services': terms with the student's extension (:func:`with_extension`), the
-attempt that counts (:func:`api.reports.service.chosen_attempt`), lateness and the released
+attempt that counts (:func:`api.reports.service.counted_attempt`), lateness and the released
 reference answers (:func:`api.submissions.router.to_out`), preview and submit
 (:mod:`api.submissions.service`). The page only arranges what they say.
 """
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -20,7 +19,6 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from api.access import Member
-from api.assignments.lateness import Lateness, lateness
 from api.assignments.service import (
     Terms,
     attempts_used,
@@ -33,12 +31,12 @@ from api.db import reads_only, writes_once
 from api.deps import SessionDep, SetsDep, get_course_student, problem_set_of
 from api.errors import Conflict, NotFound, Unprocessable
 from api.library import Sets
-from api.models import Course, Submission
+from api.models import Course
 from api.pages.assignment_view import AnswerForm, assignment_context, staff_context
 from api.pages.deps import CsrfChecked, PageMember, PageTerms
 from api.pages.render import render
 from api.pages.routing import PageRoute
-from api.reports.service import chosen_attempt
+from api.reports.service import counted_attempt
 from api.submissions import service as submissions
 from api.submissions.service import list_submissions
 
@@ -61,7 +59,7 @@ def course_page(request: Request, member: PageMember, db: SessionDep, sets: Sets
         terms = with_extension(assignment, extended.get(assignment.id))
         problem_set = sets.of(terms)
         mine = list_submissions(db, assignment=terms, student=member.id)
-        counted = chosen_attempt(mine, terms.grade_policy, partial(_late, terms=terms))
+        counted, late = counted_attempt(mine, terms) or (None, None)
         left = None if terms.max_attempts is None else max(0, terms.max_attempts - used.get(assignment.id, 0))
         rows.append(
             {
@@ -71,15 +69,11 @@ def course_page(request: Request, member: PageMember, db: SessionDep, sets: Sets
                 "used": used.get(assignment.id, 0),
                 "left": left,
                 "counted": counted,
-                "score": None if counted is None else _late(counted, terms=terms).applied(counted.score),
+                "score": None if counted is None or late is None else late.applied(counted.score),
                 "max_score": max_score(problem_set) if problem_set is not None else None,
             }
         )
     return render(request, "course_student.html", {"course": course, "rows": rows})
-
-
-def _late(submission: Submission, *, terms: Terms) -> Lateness:
-    return lateness(submission.submitted_at, terms.due_at, terms.late_penalty)
 
 
 @router.get(ASSIGNMENT)
