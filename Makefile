@@ -16,7 +16,8 @@ serve: $(STAMP)
 	$(VENV)/bin/grader serve --demo
 
 ## test: lint, the layers' import contract and the type checker, then every test (solvers against PyTorch
-## included; the pages in Debian's chromium, which scripts/test-deps installs when run as root)
+## included; the pages in Debian's chromium, the proxy's configuration in Debian's nginx: scripts/test-deps
+## installs them when run as root)
 test: $(STAMP)
 	scripts/test-deps
 	$(VENV)/bin/ruff check .
