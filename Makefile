@@ -26,10 +26,12 @@ test: $(STAMP)
 	$(VENV)/bin/pytest -n 2
 
 ## bench: batch-grading throughput (100,000 submissions, 1 and 2 workers), then the service's
-## submissions/s, p50/p99 and /health rate (32 clients, grader serve --workers 2 on PostgreSQL)
+## submissions/s, p50/p99 and /health rate (32 clients, grader serve --workers 2 on PostgreSQL),
+## then its submissions/s with 1 and 2 replicas (directly, and through nginx when installed)
 bench: $(STAMP)
 	$(PY) -m bench.grading
 	$(PY) -m bench.service
+	$(PY) -m bench.replicas
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

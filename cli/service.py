@@ -9,9 +9,10 @@ one that is behind.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -82,10 +83,10 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     from api.db import make_engine
 
     settings = _settings()
-    _show_migrations_applied()
     engine = make_engine(settings, for_migrations=True)
     try:
-        before, after = migrate.upgrade(engine, revision)
+        with _migrations_shown():
+            before, after = migrate.upgrade(engine, revision)
     except SQLAlchemyError as error:
         console.print(f"[red]Migration failed:[/red] {error}", highlight=False)
         raise typer.Exit(code=1) from None
@@ -94,16 +95,24 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     print(f"database at {after}" + ("" if before == after else f" (was {before or 'empty'})"))
 
 
-def _show_migrations_applied() -> None:
-    """Alembic's own account of what it does ("Running upgrade a -> b"), on stderr: with several
-    replicas starting at once, the one that migrated says so and the others say nothing."""
+@contextlib.contextmanager
+def _migrations_shown() -> Iterator[None]:
+    """Alembic's own account of what it does ("Running upgrade a -> b") on stderr meanwhile: with
+    several replicas starting at once, the one that migrated says so and the others say nothing."""
     import logging
+    import sys
 
-    handler = logging.StreamHandler()
+    handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     alembic_log = logging.getLogger("alembic.runtime.migration")
+    level = alembic_log.level
     alembic_log.addHandler(handler)
     alembic_log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        alembic_log.removeHandler(handler)
+        alembic_log.setLevel(level)
 
 
 @users_app.command("create")
