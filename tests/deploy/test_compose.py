@@ -6,11 +6,13 @@ the proxy's configuration with nginx.)"""
 
 from __future__ import annotations
 
+import inspect
 import re
 import shlex
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import uvicorn.config
 import yaml
 
 from api.budget import ConnectionBudget
@@ -29,6 +31,8 @@ INTERPRETER_VARIABLES = {
     "PIP_NO_CACHE_DIR",
     "PIP_DISABLE_PIP_VERSION_CHECK",
 }
+#: Variables uvicorn reads itself (``grader serve`` leaves them to it).
+UVICORN_VARIABLES = {"FORWARDED_ALLOW_IPS"}
 #: PostgreSQL 15's defaults, which the compose file's postgres service keeps.
 POSTGRES_DEFAULTS = {"max_connections": 100, "superuser_reserved_connections": 3}
 NGINX_CONFIG = NGINX_CONFIG_PATH.read_text()
@@ -120,8 +124,10 @@ def test_every_variable_set_for_the_service_is_read_by_the_code_or_the_entrypoin
     assert entrypoint == {"DATABASE_URL", "PORT", "WORKERS", "DB_WAIT_ATTEMPTS"}
     own = entrypoint - config  # the entrypoint's own knobs, which the Python code never sees
     assert not {v for v in own if v.startswith("GRADER_")}, "a GRADER_ variable the settings do not read"
+    for name in UVICORN_VARIABLES:
+        assert f'os.environ.get("{name}"' in inspect.getsource(uvicorn.config), f"uvicorn no longer reads {name}"
     for name in SERVICE_ENV:
-        assert name in config | own, f"docker-compose.yml sets {name}, which nothing reads"
+        assert name in config | own | UVICORN_VARIABLES, f"docker-compose.yml sets {name}, which nothing reads"
     for name in set(dockerfile_env()) - INTERPRETER_VARIABLES:
         assert name in config | own, f"the Dockerfile sets {name}, which nothing reads"
     assert "DATABASE_URL" in SERVICE_ENV and {"PORT", "WORKERS"} <= set(SERVICE_ENV)
