@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -141,11 +142,11 @@ class NginxProxy:
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, 15)  # SIGTERM: fast shutdown, workers included
+                os.killpg(self.process.pid, signal.SIGTERM)  # fast shutdown, workers included
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, 9)
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
         self.dns.stop()
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -168,7 +168,8 @@ def test_the_proxy_spreads_requests_over_both_replicas(deployment: Deployment) -
         health = client.get("/health")
     assert statuses == {404: 40} and health.json() == {"status": "ok", "database": "ok"}
     served = [replica.output().count(f'"GET {marker} HTTP/1.1" 404') for replica in deployment.replicas]
-    assert sum(served) == 40 and min(served) >= 10, served  # round-robin: about 20 each
+    # nginx rotates the resolved addresses at random: about 20 each (fewer than 10: odds below 1 in 1,000)
+    assert sum(served) == 40 and min(served) >= 10, served
     assert deployment.proxy.dns.queries >= 1  # the replicas were found through the resolver
 
 
