@@ -3,8 +3,9 @@ service's commands.
 
 The embedded SQLite default is migrated by ``serve`` and ``users`` themselves, so a fresh
 checkout needs no setup; a database named by ``DATABASE_URL`` is migrated only by
-``grader db upgrade`` (deployments decide when schemas change), and ``serve`` refuses to start on
-one that is behind.
+``grader db upgrade`` (deployments decide when schemas change; replicas may all run it at once),
+and ``serve`` refuses to start on one that is behind, or whose connections the replicas' pools
+could exhaust (:mod:`api.budget`).
 """
 
 from __future__ import annotations
