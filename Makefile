@@ -16,7 +16,8 @@ serve: $(STAMP)
 	$(VENV)/bin/grader serve --demo
 
 ## test: lint, the layers' import contract and the type checker, then every test (solvers against PyTorch
-## included; the pages in Debian's chromium, which scripts/test-deps installs when run as root)
+## included; the pages in Debian's chromium, the proxy's configuration in Debian's nginx: scripts/test-deps
+## installs them when run as root)
 test: $(STAMP)
 	scripts/test-deps
 	$(VENV)/bin/ruff check .
@@ -26,10 +27,12 @@ test: $(STAMP)
 
 ## bench: batch-grading throughput (100,000 submissions, 1 and 2 workers), then the service's
 ## submissions/s, p50/p99 and /health rate (32 clients, grader serve --workers 2 on PostgreSQL),
-## then regrade throughput (20,000 stored submissions, 1 and 2 grader worker processes)
+## then its submissions/s with 1 and 2 replicas (directly, and through nginx when installed), then
+## regrade throughput (20,000 stored submissions, 1 and 2 grader worker processes)
 bench: $(STAMP)
 	$(PY) -m bench.grading
 	$(PY) -m bench.service
+	$(PY) -m bench.replicas
 	$(PY) -m bench.regrade
 
 lint: $(STAMP)

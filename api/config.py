@@ -37,7 +37,16 @@ class Settings(BaseModel):
     ``GRADER_DB_STATEMENT_``    longest a PostgreSQL statement may run or wait for a lock, in
     ``TIMEOUT_MS``              ms (503 past it); default 30000; 0: no limit (e.g. behind a
                                 PgBouncer that refuses the ``options`` startup parameter)
+    ``GRADER_REPLICAS``         the most ``grader serve`` replicas that will share the database
+                                (each with its ``--workers`` processes); default 1. Only for the
+                                connection budget ``grader serve`` checks at start
+    ``GRADER_DB_RESERVED_``     PostgreSQL connections left for everything but the replicas:
+    ``CONNECTIONS``             job workers (``grader worker``), ``grader db upgrade``, the
+                                command line, an operator's ``psql``; default 10
     ==========================  ==============================================================
+
+    The budget (:mod:`api.budget`): replicas × workers × (pool size + overflow) + reserved must
+    fit PostgreSQL's ``max_connections`` less its ``superuser_reserved_connections``.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -47,6 +56,8 @@ class Settings(BaseModel):
     db_pool_size: int = Field(default=10, ge=1, le=200)
     db_max_overflow: int = Field(default=20, ge=0, le=500)
     db_statement_timeout_ms: int = Field(default=30_000, ge=0, le=24 * 3600 * 1000)
+    replicas: int = Field(default=1, ge=1, le=1000)
+    db_reserved_connections: int = Field(default=10, ge=0, le=10_000)
 
     @field_validator("database_url")
     @classmethod
@@ -88,6 +99,8 @@ class Settings(BaseModel):
             ("db_pool_size", "GRADER_DB_POOL_SIZE"),
             ("db_max_overflow", "GRADER_DB_MAX_OVERFLOW"),
             ("db_statement_timeout_ms", "GRADER_DB_STATEMENT_TIMEOUT_MS"),
+            ("replicas", "GRADER_REPLICAS"),
+            ("db_reserved_connections", "GRADER_DB_RESERVED_CONNECTIONS"),
         ):
             if env.get(variable):
                 values[field] = env[variable]

@@ -3,15 +3,17 @@ service's commands.
 
 The embedded SQLite default is migrated by ``serve`` and ``users`` themselves, so a fresh
 checkout needs no setup; a database named by ``DATABASE_URL`` is migrated only by
-``grader db upgrade`` (deployments decide when schemas change), and ``serve`` refuses to start on
-one that is behind.
+``grader db upgrade`` (deployments decide when schemas change; replicas may all run it at once),
+and ``serve`` refuses to start on one that is behind, or whose connections the replicas' pools
+could exhaust (:mod:`api.budget`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
@@ -74,7 +76,8 @@ def _ready_database(settings: Settings, *, migrate_embedded: bool = True) -> Eng
 
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
-    """Apply the migrations to the configured database (DATABASE_URL, default ./grader.db)."""
+    """Apply the migrations to the configured database (DATABASE_URL, default ./grader.db), one process
+    at a time: replicas started together queue on a lock, and only the first finds work to do."""
     from sqlalchemy.exc import SQLAlchemyError
 
     from api import migrate
@@ -83,15 +86,34 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     settings = _settings()
     engine = make_engine(settings, for_migrations=True)
     try:
-        before = migrate.current(engine)
-        migrate.upgrade(engine, revision)
-        after = migrate.current(engine)
+        with _migrations_shown():
+            before, after = migrate.upgrade(engine, revision)
     except SQLAlchemyError as error:
         console.print(f"[red]Migration failed:[/red] {error}", highlight=False)
         raise typer.Exit(code=1) from None
     finally:
         engine.dispose()
     print(f"database at {after}" + ("" if before == after else f" (was {before or 'empty'})"))
+
+
+@contextlib.contextmanager
+def _migrations_shown() -> Iterator[None]:
+    """Alembic's own account of what it does ("Running upgrade a -> b") on stderr meanwhile: with
+    several replicas starting at once, the one that migrated says so and the others say nothing."""
+    import logging
+    import sys
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    alembic_log = logging.getLogger("alembic.runtime.migration")
+    level = alembic_log.level
+    alembic_log.addHandler(handler)
+    alembic_log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        alembic_log.removeHandler(handler)
+        alembic_log.setLevel(level)
 
 
 @users_app.command("create")
@@ -218,6 +240,28 @@ def _demo(settings: Settings, host: str, port: int) -> None:
     print(f"API docs: {base}/docs\n", flush=True)
 
 
+def _check_connection_budget(engine: Engine, settings: Settings, workers: int) -> None:
+    """Exit 1 when the replicas' pools cannot all fit PostgreSQL's connections (:mod:`api.budget`)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from api.budget import ConnectionBudget, server_settings
+
+    try:
+        with engine.connect() as connection:
+            server = server_settings(connection)
+    except SQLAlchemyError as error:
+        console.print(f"[red]Cannot use the database:[/red] {error}", highlight=False)
+        raise typer.Exit(code=1) from None
+    budget = ConnectionBudget.of(settings, workers=workers, server=server)
+    if not budget.fits:
+        console.print(
+            f"[red]Too many database connections:[/red] {budget.explain()}. Lower --workers or the pool "
+            "settings, or raise PostgreSQL's max_connections (README: Deploying at scale).",
+            highlight=False,
+        )
+        raise typer.Exit(code=1)
+
+
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on (0.0.0.0: all).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
@@ -230,7 +274,12 @@ def serve(
     from api.logs import uvicorn_log_config
 
     settings = _settings()
-    _ready_database(settings).dispose()
+    engine = _ready_database(settings)
+    try:
+        if not settings.is_sqlite:
+            _check_connection_budget(engine, settings, workers)
+    finally:
+        engine.dispose()
     if demo:
         _demo(settings, host, port)
     uvicorn.run(

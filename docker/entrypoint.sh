@@ -3,7 +3,9 @@
 #
 # `grader db upgrade` is the readiness probe: it fails (exit 1) until the database accepts
 # connections, and once it succeeds the schema is current, so the two steps are one. Exit 2 means
-# the configuration itself is wrong, which waiting cannot fix.
+# the configuration itself is wrong, which waiting cannot fix. Replicas starting together all run
+# it: it migrates under a PostgreSQL advisory lock, so one migrates and the others wait for it,
+# then find the schema current.
 #
 #   DATABASE_URL       the database (required; postgresql://user:password@host/name)
 #   PORT               port to listen on (default 8000)

@@ -42,26 +42,41 @@ def server_env(**variables: str) -> dict[str, str]:
 
 
 class ServerProcess:
-    """``command`` run with ``env`` in ``cwd``, its output in ``log``; serving on 127.0.0.1:``port``."""
+    """``command`` run with ``env`` in ``cwd``, its output in ``log``; serving on ``host``:``port``
+    (a loopback address: 127.0.0.2 and up let replicas share a port, as containers do)."""
 
-    def __init__(self, command: Sequence[str], *, port: int, env: Mapping[str, str], cwd: Path, log: Path) -> None:
+    def __init__(
+        self,
+        command: Sequence[str],
+        *,
+        port: int,
+        env: Mapping[str, str],
+        cwd: Path,
+        log: Path,
+        host: str = "127.0.0.1",
+    ) -> None:
         self.command = list(command)
+        self.host = host
         self.port = port
         self.env = dict(env)
         self.cwd = cwd
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
-        self.base_url = f"http://127.0.0.1:{port}"
+        self.base_url = f"http://{host}:{port}"
 
     @classmethod
-    def grader_serve(cls, database_url: str, *, port: int, workdir: Path, workers: int = 1) -> Self:
-        command = [str(VENV_BIN / "grader"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    def grader_serve(
+        cls, database_url: str, *, port: int, workdir: Path, workers: int = 1, host: str = "127.0.0.1", **env: str
+    ) -> Self:
+        """``grader serve`` on ``database_url``; ``env``: more variables (``GRADER_REPLICAS="2"``)."""
+        command = [str(VENV_BIN / "grader"), "serve", "--host", host, "--port", str(port)]
         return cls(
             [*command, "--workers", str(workers)],
             port=port,
-            env=server_env(DATABASE_URL=database_url),
+            env=server_env(DATABASE_URL=database_url, **env),
             cwd=workdir,
-            log=workdir / f"server-{port}-{time.monotonic_ns()}.log",
+            log=workdir / f"server-{host}-{port}-{time.monotonic_ns()}.log",
+            host=host,
         )
 
     @property

@@ -1,17 +1,23 @@
-"""The Dockerfile, docker-compose.yml and the entrypoint agree with each other and with the code:
-one entrypoint script, one port, and only environment variables that something actually reads.
-(No Docker engine runs here; ``test_entrypoint.py`` runs the script itself.)"""
+"""The Dockerfile, docker-compose.yml, the entrypoint and the proxy's configuration agree with each
+other and with the code: one entrypoint script, one published port (the proxy's), only environment
+variables that something actually reads, and a connection budget that fits PostgreSQL.
+(No Docker engine runs here; ``test_entrypoint.py`` runs the script itself, ``test_replicas.py``
+the proxy's configuration with nginx.)"""
 
 from __future__ import annotations
 
+import inspect
 import re
 import shlex
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import uvicorn.config
 import yaml
 
+from api.budget import ConnectionBudget
 from api.config import DB_CONCURRENCY, Settings
+from harness.proxy import CONFIG as NGINX_CONFIG_PATH
 from harness.server import REPOSITORY
 
 DOCKERFILE = (REPOSITORY / "Dockerfile").read_text()
@@ -25,8 +31,11 @@ INTERPRETER_VARIABLES = {
     "PIP_NO_CACHE_DIR",
     "PIP_DISABLE_PIP_VERSION_CHECK",
 }
-#: PostgreSQL's default max_connections, less a few for superusers and pg_isready.
-POSTGRES_CONNECTIONS = 100 - 5
+#: Variables uvicorn reads itself (``grader serve`` leaves them to it).
+UVICORN_VARIABLES = {"FORWARDED_ALLOW_IPS"}
+#: PostgreSQL 15's defaults, which the compose file's postgres service keeps.
+POSTGRES_DEFAULTS = {"max_connections": 100, "superuser_reserved_connections": 3}
+NGINX_CONFIG = NGINX_CONFIG_PATH.read_text()
 
 
 class RecordingEnviron(Mapping[str, str]):
@@ -83,9 +92,24 @@ def compose_default(value: Any) -> str:
     return re.sub(r"\$\{[A-Z_]+:-([^}]*)\}", r"\1", str(value))
 
 
+def nginx_directive(name: str) -> str:
+    """The value of a directive that ``docker/nginx.conf`` sets once."""
+    (value,) = re.findall(rf"^\s*{re.escape(name)}\s+([^;]+);", NGINX_CONFIG, re.M)
+    return value.strip()
+
+
+def nginx_seconds(name: str) -> int:
+    value = nginx_directive(name)
+    assert value.endswith("s") and value[:-1].isdigit(), f"{name} {value}: give it in seconds"
+    return int(value[:-1])
+
+
 SERVICE = COMPOSE["services"]["grader"]
+WORKER = COMPOSE["services"]["worker"]
+PROXY = COMPOSE["services"]["proxy"]
 DATABASE = COMPOSE["services"]["postgres"]
 SERVICE_ENV: dict[str, str] = {k: compose_default(v) for k, v in SERVICE["environment"].items()}
+WORKER_ENV: dict[str, str] = {k: compose_default(v) for k, v in WORKER["environment"].items()}
 
 
 def test_config_reads_the_variables_the_readme_documents() -> None:
@@ -100,21 +124,31 @@ def test_every_variable_set_for_the_service_is_read_by_the_code_or_the_entrypoin
     assert entrypoint == {"DATABASE_URL", "PORT", "WORKERS", "DB_WAIT_ATTEMPTS"}
     own = entrypoint - config  # the entrypoint's own knobs, which the Python code never sees
     assert not {v for v in own if v.startswith("GRADER_")}, "a GRADER_ variable the settings do not read"
+    for name in UVICORN_VARIABLES:
+        assert f'os.environ.get("{name}"' in inspect.getsource(uvicorn.config), f"uvicorn no longer reads {name}"
     for name in SERVICE_ENV:
-        assert name in config | own, f"docker-compose.yml sets {name}, which nothing reads"
+        assert name in config | own | UVICORN_VARIABLES, f"docker-compose.yml sets {name}, which nothing reads"
     for name in set(dockerfile_env()) - INTERPRETER_VARIABLES:
         assert name in config | own, f"the Dockerfile sets {name}, which nothing reads"
     assert "DATABASE_URL" in SERVICE_ENV and {"PORT", "WORKERS"} <= set(SERVICE_ENV)
+    for name in WORKER_ENV:
+        assert name in config, f"docker-compose.yml sets {name} for the workers, which nothing reads"
 
 
 def test_the_compose_settings_are_valid_and_fit_postgresql() -> None:
     settings = Settings.from_env(SERVICE_ENV)
     assert settings.database_url.startswith("postgresql+psycopg://grader:")
     assert settings.database_url.endswith("@postgres:5432/" + DATABASE["environment"]["POSTGRES_DB"])
+    assert Settings.from_env(WORKER_ENV).database_url == settings.database_url
     workers = int(SERVICE_ENV["WORKERS"])
     assert workers >= 2, "several workers by default"
     assert settings.db_pool_size + settings.db_max_overflow >= DB_CONCURRENCY
-    assert workers * (settings.db_pool_size + settings.db_max_overflow) <= POSTGRES_CONNECTIONS
+    assert "command" not in DATABASE, "PostgreSQL's defaults are what the budget below assumes"
+    # what `grader serve` checks at start in every replica (api.budget)
+    budget = ConnectionBudget.of(settings, workers=workers, server=POSTGRES_DEFAULTS)
+    assert budget.fits, budget.explain()
+    assert settings.replicas >= 3, "--scale grader=3 (the README's example) fits the budget"
+    assert settings.db_reserved_connections >= 10, "room for the job workers and the command line"
 
 
 def test_one_entrypoint_script() -> None:
@@ -137,12 +171,45 @@ def test_one_port() -> None:
     port = dockerfile_env()["PORT"]
     assert dockerfile_instructions("EXPOSE") == [port]
     assert SERVICE_ENV["PORT"] == port
-    assert [compose_default(p).rsplit(":", 1)[1] for p in SERVICE["ports"]] == [port]
+    assert "ports" not in SERVICE, "replicas publish no port (--scale would collide): the proxy does"
+    assert SERVICE["expose"] == [port]
     (healthcheck,) = dockerfile_instructions("HEALTHCHECK")
     assert (
         "urllib.request" in healthcheck and "/health" in healthcheck and "os.environ.get('PORT', '8000')" in healthcheck
     )
     assert f"'{port}'" in healthcheck
+
+
+def test_the_proxy_is_the_one_published_port_and_balances_over_the_replicas() -> None:
+    assert PROXY["image"].startswith("nginx:") and "build" not in PROXY
+    assert PROXY["volumes"] == ["./docker/nginx.conf:/etc/nginx/nginx.conf:ro"]
+    (published,) = PROXY["ports"]
+    assert compose_default(published) == "8000:" + nginx_directive("listen")
+    assert [name for name, service in COMPOSE["services"].items() if "ports" in service] == ["proxy"]
+    # the replicas by the service's name, through Docker's DNS, asked again at request time
+    assert nginx_directive("set $grader_upstream") == f"grader:{SERVICE_ENV['PORT']}"
+    assert nginx_directive("proxy_pass") == "http://$grader_upstream"
+    assert nginx_directive("resolver").startswith("127.0.0.11 ")
+
+
+def test_the_proxy_closes_slow_clients_and_keeps_the_service_limits() -> None:
+    settings = Settings.from_env(SERVICE_ENV)
+    size = nginx_directive("client_max_body_size")
+    assert size.endswith("m") and int(size[:-1]) * 1024 * 1024 == settings.max_body_bytes
+    for name in ("client_header_timeout", "client_body_timeout"):
+        assert 1 <= nginx_seconds(name) <= 30, name
+    assert nginx_seconds("send_timeout") <= 60 and nginx_seconds("keepalive_timeout") <= 75
+    assert nginx_seconds("proxy_connect_timeout") <= 10
+    # the replica's own answer to a request stuck on the database (503 after the statement timeout) arrives
+    assert nginx_seconds("proxy_read_timeout") * 1000 > settings.db_statement_timeout_ms
+    assert nginx_directive("proxy_request_buffering") == "on"
+
+
+def test_the_job_workers() -> None:
+    assert WORKER["build"] == SERVICE["build"], "the workers run the service's image"
+    assert WORKER["entrypoint"] == ["grader", "worker"] and "ports" not in WORKER
+    assert WORKER["depends_on"] == {"grader": {"condition": "service_healthy"}}
+    assert WORKER["healthcheck"] == {"disable": True}
 
 
 def test_the_image_is_slim_unprivileged_and_without_test_extras() -> None:
