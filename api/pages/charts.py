@@ -62,6 +62,19 @@ def _short(label: str) -> str:
     return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
 
 
+def bin_labels(*, maximum: float, bins: int) -> list[str]:
+    """The ranges of :func:`bin_counts` as written under a histogram and in the table beside it.
+
+    >>> bin_labels(maximum=10, bins=2)
+    ['[0, 5)', '[5, 10]']
+    """
+    step = maximum / bins if maximum > 0 else 0.0
+    return [
+        f"[{_number(step * index)}, {_number(step * (index + 1))}{']' if index == bins - 1 else ')'}"
+        for index in range(bins)
+    ]
+
+
 def histogram(scores: Sequence[float], *, maximum: float, title: str, bins: int = 10) -> Markup:
     """A column per score range, its height the number of students in it, with the ranges under
     the columns and the counts above them."""
@@ -70,10 +83,8 @@ def histogram(scores: Sequence[float], *, maximum: float, title: str, bins: int 
     width = PLOT_WIDTH / bins
     step = maximum / bins if maximum > 0 else 0.0
     columns = []
-    for index, count in enumerate(counts):
-        low, high = step * index, step * (index + 1)
-        closing = "]" if index == bins - 1 else ")"
-        label = f"[{_number(low)}, {_number(high)}{closing}"
+    for index, (count, label) in enumerate(zip(counts, bin_labels(maximum=maximum, bins=bins), strict=True)):
+        low = step * index
         height = PLOT_HEIGHT * count / tallest
         x = AXIS_MARGIN + index * width
         y = AXIS_MARGIN + PLOT_HEIGHT - height
