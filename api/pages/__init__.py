@@ -46,10 +46,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from api.pages import assets, docs, home, student
+from api.pages import assets, docs, gradebook, home, statistics, student
 
 #: Every router of the pages, included by :func:`install`.
-ROUTERS: tuple[APIRouter, ...] = (home.router, docs.router, student.router)
+ROUTERS: tuple[APIRouter, ...] = (home.router, docs.router, student.router, gradebook.router, statistics.router)
 
 
 def install(app: FastAPI) -> None:
