@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 #: Layout of the horizontal bar chart, in user units.
-LABEL_WIDTH = 200
+LABEL_WIDTH = 260
 BAR_WIDTH = 300
-VALUE_WIDTH = 70
+VALUE_WIDTH = 60
 ROW_HEIGHT = 24
 BAR_HEIGHT = 16
 #: Layout of the histogram.
@@ -24,7 +24,7 @@ PLOT_WIDTH = 480
 PLOT_HEIGHT = 160
 AXIS_MARGIN = 28
 #: A label longer than this is cut with an ellipsis (its whole text stays in the bar's <title>).
-LABEL_CHARS = 28
+LABEL_CHARS = 40
 
 
 @dataclass(frozen=True)

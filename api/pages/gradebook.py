@@ -158,6 +158,8 @@ def grant_extension(
     student: Annotated[str, Form(max_length=200)],
     due_at: Annotated[str, Form(max_length=100)] = "",
     max_attempts: Annotated[str, Form(max_length=100)] = "",
+    sort: Annotated[str, Form(max_length=200)] = "student",
+    order: Annotated[Order, Form()] = "asc",
 ) -> Response:
     """Grants or replaces the student's extension, as ``PUT .../extensions/{student}`` does; a form
     that does not validate comes back with what was typed and why."""
@@ -165,8 +167,17 @@ def grant_extension(
     try:
         body = ExtensionIn.model_validate({k: v.strip() for k, v in typed.items() if k != "student" and v.strip()})
     except ValidationError as error:
+        refusal = _refusal(error)
         return _gradebook(
-            request, staff=staff, assignment=assignment, db=db, sets=sets, form=typed, error=_refusal(error)
+            request,
+            staff=staff,
+            assignment=assignment,
+            db=db,
+            sets=sets,
+            sort=sort,
+            order=order,
+            form=typed,
+            error=refusal,
         )
     student_id = student.strip()
     assignments.set_extension(
@@ -177,7 +188,7 @@ def grant_extension(
         max_attempts=body.max_attempts,
         granted_by=staff.id,
     )
-    query = urlencode({"student": student_id, "done": "granted"})
+    query = urlencode({"student": student_id, "done": "granted", "sort": sort, "order": order})
     return RedirectResponse(f"{page_path(assignment)}?{query}#extensions", status_code=303)
 
 
@@ -188,8 +199,10 @@ def remove_extension(
     assignment: PageAssignment,
     db: SessionDep,
     student_id: StudentIdPath,
+    sort: Annotated[str, Form(max_length=200)] = "student",
+    order: Annotated[Order, Form()] = "asc",
 ) -> Response:
     """Withdraws the student's extension, as ``DELETE .../extensions/{student}`` does."""
     assignments.drop_extension(db, assignment=assignment, student_id=student_id)
-    query = urlencode({"student": student_id, "done": "removed"})
+    query = urlencode({"student": student_id, "done": "removed", "sort": sort, "order": order})
     return RedirectResponse(f"{page_path(assignment)}?{query}#extensions", status_code=303)

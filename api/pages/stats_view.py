@@ -17,7 +17,7 @@ from api.pages.charts import Bar, bar_chart, bin_counts, bin_labels, histogram
 from api.pages.render import points
 from grader.grading.mistakes import EXPLANATIONS
 
-#: Score ranges of the histogram.
+#: Score ranges of the histogram when the maximum is not a small whole number.
 BINS = 10
 #: How a table column is set: prose, a number (right-aligned), or text as typed (keys, answers).
 TEXT, NUM, CODE = "text", "num", "code"
@@ -34,6 +34,18 @@ class Figure:
     head: tuple[tuple[str, str], ...]
     rows: list[tuple[str, ...]]
     note: str = ""
+    #: The table goes beside the chart (a narrow table) or under it (a wide one).
+    beside: bool = True
+
+
+def bins_for(maximum: float) -> int:
+    """One range per point when the maximum is a whole number of points up to 20 (so the ranges
+    are ``[0, 1)``, ``[1, 2)``, ...), else :data:`BINS`.
+
+    >>> bins_for(9), bins_for(40), bins_for(2.5), bins_for(1)
+    (9, 10, 10, 10)
+    """
+    return int(maximum) if float(maximum).is_integer() and 2 <= maximum <= 20 else BINS
 
 
 def percent(share: float | None) -> str:
@@ -47,12 +59,13 @@ def score_histogram(book: dict[str, Any], *, maximum: float) -> Figure:
     scores = [row["score"] for row in book["students"] if row["score"] is not None]
     missing = len(book["students"]) - len(scores)
     title = f"Counted scores of {len(scores)} student{'s' if len(scores) != 1 else ''}, out of {points(maximum)}"
-    counts = bin_counts(scores, maximum=maximum, bins=BINS)
-    labels = bin_labels(maximum=maximum, bins=BINS)
+    bins = bins_for(maximum)
+    counts = bin_counts(scores, maximum=maximum, bins=bins)
+    labels = bin_labels(maximum=maximum, bins=bins)
     return Figure(
         id="scores",
         title=title,
-        chart=histogram(scores, maximum=maximum, title=title, bins=BINS),
+        chart=histogram(scores, maximum=maximum, title=title, bins=bins),
         head=(("Score", TEXT), ("Students", NUM)),
         rows=[(label, str(count)) for label, count in zip(labels, counts, strict=True)],
         note=f"{missing} student{'s have' if missing != 1 else ' has'} not submitted." if missing else "",
@@ -83,6 +96,7 @@ def share_correct(stats: dict[str, Any]) -> Figure:
             )
             for key, entry in keys.items()
         ],
+        beside=False,
     )
 
 
@@ -107,18 +121,20 @@ def mistakes(stats: dict[str, Any]) -> Figure:
         ),
         head=(("Key", CODE), ("Mistake", CODE), ("Answers", NUM), ("What it means", TEXT)),
         rows=[(key, code, str(count), explanation(code)) for key, code, count in found],
+        beside=False,
     )
 
 
 def wrong_answers(stats: dict[str, Any]) -> list[Figure]:
     """Per key with any: its commonest wrong answers (as read, or for a randomized set what they
-    mean against each student's reference, with one answer of the group as an example)."""
+    mean against each student's reference, with one answer of each group as an example)."""
     figures = []
     for key, entry in stats["keys"].items():
         answers: Sequence[dict[str, Any]] = entry["commonest_wrong_answers"]
         if not answers:
             continue
         title = f"Commonest wrong answers to {key}"
+        grouped = any(answer["example"] != answer["answer"] for answer in answers)  # by meaning: show one
         figures.append(
             Figure(
                 id=f"wrong-{key}",
@@ -128,8 +144,8 @@ def wrong_answers(stats: dict[str, Any]) -> list[Figure]:
                     maximum=max(answer["count"] for answer in answers),
                     title=title,
                 ),
-                head=(("Answer", CODE), ("Answers", NUM), ("Example", CODE)),
-                rows=[(a["answer"], str(a["count"]), a["example"]) for a in answers],
+                head=(("Answer", CODE), ("Answers", NUM), ("Example", CODE))[: 3 if grouped else 2],
+                rows=[(a["answer"], str(a["count"]), a["example"])[: 3 if grouped else 2] for a in answers],
             )
         )
     return figures
