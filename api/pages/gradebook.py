@@ -28,6 +28,8 @@ from api.pages.roles import PageStaff
 from api.pages.routing import PageRoute
 from api.reports import service as reports
 from api.reports.exports import EXPORT_NAMES, ExportFormat, answer_keys, gradebook_export
+from api.submissions import service as submissions
+from api.submissions.router import to_out
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -135,6 +137,36 @@ def gradebook_page(
         chosen=student,
         notice=notice,
     )
+
+
+@router.get(ASSIGNMENT + "/gradebook/students/{student_id}")
+def student_submissions(
+    request: Request,
+    _staff: PageStaff,
+    assignment: PageAssignment,
+    db: SessionDep,
+    sets: SetsDep,
+    student_id: StudentIdPath,
+) -> Response:
+    """One student's attempts, as ``GET .../submissions?student=`` gives them to staff: each part's
+    answer as sent and as read, status, score, feedback, mistake and reference; late and penalty
+    under the student's terms (404 for someone who is not a student of the course)."""
+    assignments.require_student(db, course_id=assignment.course_id, student_id=student_id)
+    problem_set = sets.of(assignment)
+    terms = assignments.with_extension(assignment, assignments.extensions(db, assignment=assignment).get(student_id))
+    references: dict[str | None, dict[str, Any]] = {}
+    attempts = [
+        to_out(submission, staff=True, terms=terms, problem_set=problem_set, references=references)
+        for submission in submissions.list_submissions(db, assignment=assignment, student=student_id)
+    ]
+    context = {
+        "assignment": assignment,
+        "student": student_id,
+        "terms": terms,
+        "attempts": attempts,
+        "path": page_path(assignment),
+    }
+    return render(request, "gradebook_student.html", context)
 
 
 @router.get(ASSIGNMENT + "/gradebook/download")

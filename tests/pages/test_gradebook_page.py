@@ -20,7 +20,7 @@ def graded(app, client, engine) -> StaffCourse:
 def body_rows(html: str) -> list[str]:
     """The student ids of the gradebook table, top to bottom."""
     table = html.split('<table class="gradebook">', 1)[1].split("</table>", 1)[0]
-    return re.findall(r"<tr>\s*<td><code>([^<]+)</code></td>", table)
+    return re.findall(r"<tr>\s*<td><a [^>]*><code>([^<]+)</code></a></td>", table)
 
 
 def sorted_header(html: str) -> tuple[str, str]:
@@ -245,3 +245,30 @@ def test_a_student_cannot_grant_themselves_an_extension(graded: StaffCourse) -> 
     refused = browser.post(graded.page + "/gradebook/extensions", {"student": student, "max_attempts": "99"})
     assert refused.status_code == 403
     assert extension_of(graded, student) is None
+
+
+# --- one student's attempts --------------------------------------------------------------------
+
+
+def test_each_student_links_to_their_attempts_with_feedback_and_named_mistakes(graded: StaffCourse) -> None:
+    student = graded.students[2][0]  # the bias left out, and average pooling for max pooling
+    browser = graded.browser("ta")
+    listed = browser.get(graded.page + "/gradebook")
+    assert f'href="{graded.page}/gradebook/students/{student}"' in listed.text
+    page = browser.get(graded.page + f"/gradebook/students/{student}")
+    assert page.status_code == 200
+    (stored,) = graded.rest("/submissions", student=student).json()
+    text = unescape(page.text)
+    assert f"Attempt {stored['attempt']}" in text and f"Score <strong>{stored['final_score']:g}</strong>" in text
+    for key, part in stored["parts"].items():
+        assert f"<code>{key}</code>" in text and part["feedback"] in text
+    assert "bias-omitted" in text and "pooling-type-swapped" in text
+    assert str(stored["reference"]["ex4.conv1_params"]) in text.replace(",", "")
+
+
+def test_a_student_page_for_someone_not_a_student_is_not_found_and_students_are_refused(graded: StaffCourse) -> None:
+    assert graded.browser("owner").get(graded.page + "/gradebook/students/nobody").status_code == 404
+    other = graded.students[1][0]
+    assert graded.browser("student").get(graded.page + f"/gradebook/students/{other}").status_code == 403
+    idle = graded.browser("owner").get(graded.page + f"/gradebook/students/{graded.students[3][0]}")
+    assert idle.status_code == 200 and "No attempts yet." in idle.text

@@ -93,3 +93,9 @@ def test_an_instructor_sorts_the_gradebook_by_a_click(
     expect(page.locator("table.extensions")).to_contain_text("john")
     expect(table.locator("th[aria-sort=descending]")).to_have_text("Score ▼")  # the order is kept
     page.screenshot(path=screenshot_dir(tmp_path) / "assignment-gradebook.png", full_page=True)
+
+    # a student's attempts, one click away
+    page.get_by_role("link", name="emmy", exact=True).click()
+    expect(page.get_by_role("heading", name="Attempt 1")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("bias-omitted")
+    page.screenshot(path=screenshot_dir(tmp_path) / "assignment-student-attempts.png", full_page=True)
