@@ -1,26 +1,35 @@
 """``/courses/{course}/assignments/{id}/stats``, for the course's staff: the statistics service's
 numbers per key as charts drawn on the server (:mod:`api.pages.stats_view`) with a table beside
-each, and, for the owner and instructors, the regrade button with its progress."""
+each, and, for the owner and instructors, the regrade button with its progress.
+
+A regrade is a background job (:mod:`api.jobs`): the button starts it and comes back to this page
+with ``?job=ID``, where ``_regrade_progress.html`` shows the job's ``done`` of ``total``. While the
+job runs, htmx asks for that fragment again every second (``.../regrade/{job}``), and without
+JavaScript the page reloads itself every two seconds.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
+from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from api.assignments.service import max_score
+from api.assignments.service import Terms, max_score
 from api.deps import SessionDep, SetsDep, problem_set_of
+from api.errors import NotFound
+from api.jobs.service import readable_job, start_regrade
+from api.models import Job
 from api.pages import stats_view
-from api.pages.deps import CsrfChecked, PageAssignment
+from api.pages.deps import CsrfChecked, PageAssignment, SignedIn, SignedInDep
 from api.pages.gradebook import ASSIGNMENT, page_path
 from api.pages.render import render
 from api.pages.roles import PageRunner, PageStaff
 from api.pages.routing import PageRoute
 from api.reports import service as reports
 from api.reports.exports import answer_keys
-from api.submissions import service as submissions
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -45,21 +54,37 @@ class Progress:
     def share(self) -> float:
         return self.done / self.total if self.total else 1.0
 
+    @classmethod
+    def of(cls, job: Job) -> Progress:
+        return cls(job.status, job.done, job.total, job.changed, job.error)  # type: ignore[arg-type]
+
+
+def regrade_job(db: Session, page: SignedIn, assignment: Terms, job_id: int) -> Job:
+    """The job, if it is a regrade of this assignment the caller may read (404 otherwise)."""
+    job = readable_job(db, job_id=job_id, caller=page.caller)
+    if (job.course_id, job.assignment_id) != (assignment.course_id, assignment.id):
+        raise NotFound(f"No job {job_id!r}.")
+    return job
+
+
+def poll_path(assignment: Terms, job_id: int) -> str:
+    return f"{page_path(assignment, 'regrade')}/{job_id}"
+
 
 @router.get(ASSIGNMENT + "/stats")
 def stats_page(
     request: Request,
+    page: SignedInDep,
     staff: PageStaff,
     assignment: PageAssignment,
     db: SessionDep,
     sets: SetsDep,
     attempts: Literal["all", "counted"] = "all",
-    regraded: Annotated[int | None, Query(ge=0)] = None,
-    changed: Annotated[int | None, Query(ge=0)] = None,
+    job: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     """Per key over ``all`` stored attempts or the one ``counted`` per student (as ``GET
     .../stats?attempts=`` does); the score histogram is always over the gradebook's counted
-    scores. ``regraded`` and ``changed`` are what a regrade just did."""
+    scores. ``job``: a regrade just started here, and how far it got."""
     problem_set = sets.of(assignment)
     keys = answer_keys(problem_set)
     stats = reports.statistics(
@@ -67,9 +92,7 @@ def stats_page(
     )
     book = reports.gradebook(db, assignment=assignment, keys=keys)
     maximum = max_score(problem_set) if problem_set else max((r["max_score"] or 0 for r in book["students"]), default=0)
-    progress = None
-    if regraded is not None:
-        progress = Progress("done", regraded, regraded, changed or 0)
+    progress = None if job is None else Progress.of(regrade_job(db, page, assignment, job))
     context = {
         "assignment": assignment,
         "staff": staff,
@@ -80,6 +103,7 @@ def stats_page(
         "mistakes": stats_view.mistakes(stats),
         "wrong": stats_view.wrong_answers(stats),
         "progress": progress,
+        "poll": None if job is None else poll_path(assignment, job),
         "regrade_path": page_path(assignment, "regrade"),
         "path": page_path(assignment, "stats"),
     }
@@ -88,10 +112,35 @@ def stats_page(
 
 @router.post(ASSIGNMENT + "/regrade")
 def regrade(
-    _page: CsrfChecked, _runner: PageRunner, assignment: PageAssignment, db: SessionDep, sets: SetsDep
+    request: Request,
+    background: BackgroundTasks,
+    _page: CsrfChecked,
+    runner: PageRunner,
+    assignment: PageAssignment,
+    db: SessionDep,
+    sets: SetsDep,
 ) -> Response:
-    """Regrades every stored submission as ``POST /api/v1/.../regrade`` does (the same service),
-    then shows the statistics with what changed."""
+    """Starts the regrade as ``POST /api/v1/.../regrade`` does (the same job service; the one
+    already running if there is one), then shows its progress on the statistics page."""
     problem_set = problem_set_of(assignment, sets)
-    total, changed = submissions.regrade(db, problem_set=problem_set, assignment=assignment)
-    return RedirectResponse(f"{page_path(assignment, 'stats')}?regraded={total}&changed={changed}", status_code=303)
+    jobs = request.app.state.jobs
+    job_id = start_regrade(
+        db, assignment=assignment, set_version=problem_set.version, caller=runner.caller, defer=jobs.defer
+    )
+    if jobs.runner is not None:
+        background.add_task(jobs.runner.wake)  # after the commit
+    return RedirectResponse(f"{page_path(assignment, 'stats')}?job={job_id}#regrade-heading", status_code=303)
+
+
+@router.get(ASSIGNMENT + "/regrade/{job_id}")
+def regrade_progress(
+    request: Request,
+    page: SignedInDep,
+    _staff: PageStaff,
+    assignment: PageAssignment,
+    db: SessionDep,
+    job_id: Annotated[int, Path(ge=1)],
+) -> Response:
+    """The progress fragment alone, for htmx to swap in (it stops asking once the job is over)."""
+    progress = Progress.of(regrade_job(db, page, assignment, job_id))
+    return render(request, "_regrade_progress.html", {"progress": progress, "poll": poll_path(assignment, job_id)})

@@ -4,6 +4,7 @@ back from the SVG), the tables beside them, and the regrade button (owner and in
 from __future__ import annotations
 
 import re
+import time
 import xml.etree.ElementTree as ET
 from html import unescape
 
@@ -170,17 +171,52 @@ def test_student_text_in_wrong_answers_is_escaped(graded: StaffCourse) -> None:
 # --- regrade -----------------------------------------------------------------------------------
 
 
+def job_when_settled(graded: StaffCourse, job_id: int, *, runs: bool) -> dict:
+    """The job as the API shows it: once it is over when a runner ``runs`` it (SQLite: the
+    service's own thread); as it is otherwise (on PostgreSQL no ``grader worker`` runs in these
+    tests: it stays queued, a state the page must show too)."""
+    deadline = time.monotonic() + 30
+    while True:
+        job = graded.client.get(f"/api/v1/jobs/{job_id}", headers=graded.course.instructor).json()
+        if not runs or job["status"] in ("done", "failed") or time.monotonic() > deadline:
+            return job
+        time.sleep(0.1)
+
+
 @pytest.mark.parametrize("role", ["owner", "instructor"])
-def test_owner_and_instructors_regrade_and_see_what_it_did(graded: StaffCourse, role: str) -> None:
+def test_owner_and_instructors_start_a_regrade_and_see_its_progress(graded: StaffCourse, role: str, backend) -> None:
     browser = graded.browser(role)
     page = browser.get(graded.page + "/stats")
     assert f'action="{graded.page}/regrade"' in page.text
-    done = browser.post(graded.page + "/regrade")
-    assert done.status_code == 303
-    shown = browser.get(done.headers["location"])
-    stored = len(graded.rest("/submissions").json())
-    assert f"Regraded {stored} of {stored} submissions" in shown.text
-    assert f'<progress id="regrade-bar" max="{stored}" value="{stored}">' in shown.text
+    started = browser.post(graded.page + "/regrade")
+    assert started.status_code == 303
+    job_id = int(re.search(r"\?job=(\d+)", started.headers["location"]).group(1))
+    job = job_when_settled(graded, job_id, runs=backend == "sqlite")
+    assert job["status"] == ("done" if backend == "sqlite" else "queued")
+    assert job["kind"] == "regrade" and job["total"] == len(graded.rest("/submissions").json())
+    fragment = browser.get(f"{graded.page}/regrade/{job_id}")
+    shown = browser.get(started.headers["location"])
+    for html in (fragment.text, shown.text):
+        assert f'<progress id="regrade-bar" max="{job["total"]}" value="{job["done"]}">' in html
+        polling = f'hx-get="{graded.page}/regrade/{job_id}"' in html
+        assert polling is (job["status"] not in ("done", "failed"))
+    if job["status"] == "done":
+        assert f"Regraded {job['done']} of {job['total']} submissions; {job['changed']} changed" in fragment.text
+        assert "<script" not in shown.text  # nothing left to poll: no script
+    else:  # still queued: the page polls with htmx, or reloads itself without JavaScript
+        assert f"Regrading… {job['done']} of {job['total']}" in fragment.text
+        assert 'http-equiv="refresh"' in shown.text and "htmx.min.js" in shown.text
+    assert fragment.text.lstrip().startswith('<div id="regrade-progress"')  # the fragment alone
+
+
+def test_a_job_of_another_assignment_is_not_shown_here(graded: StaffCourse) -> None:
+    other = graded.course.assignment()
+    started = graded.client.post(f"{graded.course.path}/assignments/{other}/regrade", headers=graded.course.instructor)
+    assert started.status_code == 202
+    browser = graded.browser("owner")
+    assert browser.get(f"{graded.page}/regrade/{started.json()['job']}").status_code == 404
+    assert browser.get(f"{graded.page}/stats?job={started.json()['job']}").status_code == 404
+    assert browser.get(f"{graded.page}/regrade/999999").status_code == 404
 
 
 def test_a_ta_sees_no_regrade_button_and_is_refused_as_by_the_api(graded: StaffCourse) -> None:
