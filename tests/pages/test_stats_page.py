@@ -107,7 +107,7 @@ def test_share_correct_bars_and_table_are_the_stats_services(graded: StaffCourse
     assert set(rows) == set(keys)
     for key, entry in keys.items():
         assert rows[key][1:3] == [str(entry["submissions"]), str(entry["answered"])]
-    assert rows["ex4.conv1_params"][3:] == ["0.33", "33%"]
+    assert rows["ex4.conv1_params"][3:] == ["0.333", "33%"]
 
 
 def test_mistake_bars_count_each_code_and_the_table_explains_it(graded: StaffCourse, stats_page: str) -> None:
