@@ -30,8 +30,11 @@ Shape (one job per module):
   ``docs.py`` (``/docs``), ``student.py`` (``/courses/{course}`` and
   ``/courses/{course}/assignments/{id}``: a student's views, and for staff a short list and
   the statements with reference answers, linking to ``.../gradebook`` and ``.../stats``), with
-  ``assignment_view.py`` gathering what an assignment page shows; staff pages go in modules of
-  their own beside them.
+  ``assignment_view.py`` gathering what an assignment page shows; ``gradebook.py`` (an
+  assignment's gradebook for staff: sorted on the server by ``gradebook_table.py``, its CSV and
+  Canvas downloads, extensions, one student's attempts) and ``statistics.py`` (its statistics as
+  SVG charts, ``charts.py`` drawing what ``stats_view.py`` arranges, and the regrade job with its
+  progress); ``roles.py`` gives ``PageStaff`` and ``PageRunner``, the API's role checks.
 
 Adding a page: a router with ``route_class=PageRoute`` and ``include_in_schema=False``, routes
 that take ``PageMember``/``PageAssignment`` and call the services of ``api/*/service.py`` (never a
