@@ -328,7 +328,7 @@ def test_a_roster_listing_an_id_twice_is_refused_by_the_import_s_own_rule(app, s
     assert refused.status_code == 409 and "more than once" in refused.text and twice in refused.text
 
 
-def test_dropping_a_member_keeps_their_work_and_the_owner_cannot_be_dropped(app, client, engine) -> None:
+def test_dropping_a_member_takes_them_off_the_roster_and_the_owner_cannot_be_dropped(app, client, engine) -> None:
     course = Course(client, make_instructor(engine))
     ((student_id, _),) = course.students(1)
     browser = signed(app, course.instructor["Authorization"][7:])
