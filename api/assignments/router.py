@@ -30,28 +30,11 @@ from api.deps import (
     StudentIdPath,
     problem_set_of,
 )
-from api.errors import Forbidden, NotFound, Unprocessable
-from api.ids import may_exist
+from api.errors import Forbidden, Unprocessable
 from api.library import Sets
 from api.responses import errors
-from problems.sets import ProblemSet
-from problems.variants import variant_key
 
 router = APIRouter(prefix="/courses/{course_id}", tags=["assignments"])
-
-
-def _set_out(problem_set: ProblemSet, *, built_in: bool, versions: list[str]) -> ProblemSetOut:
-    return ProblemSetOut(
-        id=problem_set.id,
-        title=problem_set.title,
-        version=problem_set.version,
-        built_in=built_in,
-        versions=versions,
-        randomized=problem_set.randomized,
-        source=problem_set.source,
-        keys=problem_set.answer_keys(),
-        max_score=service.max_score(problem_set),
-    )
 
 
 @router.get(
@@ -62,12 +45,7 @@ def _set_out(problem_set: ProblemSet, *, built_in: bool, versions: list[str]) ->
 )
 def list_problem_sets(runner: RunnerMember, sets: SetsDep) -> list[ProblemSetOut]:
     """Each set with its newest version and every version the course may use (oldest first)."""
-    found = [_set_out(s, built_in=True, versions=[s.version]) for s in sets.library.built_in().values()]
-    for versions in sets.course_versions(runner.course).values():
-        newest = sets.library.version(sets.session, versions[-1])
-        if newest is not None:
-            found.append(_set_out(newest, built_in=False, versions=versions))
-    return found
+    return sets_service.course_library(sets, runner.course)
 
 
 async def set_file_text(request: Request) -> str:
@@ -121,7 +99,8 @@ def upload_problem_set(
     problem_set, new = sets_service.upload(sets, course_id=runner.course, text=text, uploaded_by=runner.id)
     if not new:
         response.status_code = 200
-    return _set_out(problem_set, built_in=False, versions=sets.course_versions(runner.course)[problem_set.id])
+    versions = sets.course_versions(runner.course)[problem_set.id]
+    return sets_service.set_out(problem_set, built_in=False, versions=versions)
 
 
 @router.get(
@@ -143,21 +122,8 @@ def preview_problem_set(
     """Before an assignment uses it: the statements and reference answers of the declared numbers,
     of the variant of `?seed=N`, or of `?student=ID` (drawn from the student's id, as
     `grader problems show SET --student ID` would; an assignment draws from its own secret)."""
-    problem_set = sets.usable(runner.course, set_id, version) if may_exist(set_id) else None
-    if problem_set is None:
-        raise NotFound(f"No problem set {set_id!r}" + (f" of version {version!r}" if version else "") + ".")
-    variant = None
-    if problem_set.randomized and seed is not None:
-        variant = variant_key(seed=seed)
-    elif problem_set.randomized and student is not None:
-        variant = variant_key(student=student)
-    return SetPreview(
-        id=problem_set.id,
-        version=problem_set.version,
-        variant=variant,
-        max_score=service.max_score(problem_set),
-        problems=service.statements(problem_set, variant),
-        reference=service.reference_answers(problem_set, variant),
+    return sets_service.preview(
+        sets, course_id=runner.course, set_id=set_id, version=version, student=student, seed=seed
     )
 
 
@@ -208,26 +174,10 @@ def _out(
         notes={409: "The id is taken in this course", 422: "A field of the wrong shape, or an unknown problem set"},
     ),
 )
-def create_assignment(
-    body: AssignmentCreate, runner: RunnerMember, session: SessionDep, sets: SetsDep
-) -> AssignmentOut:
+def create_assignment(body: AssignmentCreate, runner: RunnerMember, sets: SetsDep) -> AssignmentOut:
     """A problem set with an optional due date (submissions after it are accepted and marked late,
     and lose what the late penalty says), attempt limit and answer release rule."""
-    problem_set = _usable(sets, runner.course, body.problem_set, body.version)
-    sets.pin(problem_set)
-    assignment = service.create_assignment(
-        session,
-        problem_set=problem_set,
-        course_id=runner.course,
-        created_by=runner.id,
-        assignment_id=body.id,
-        title=body.title,
-        due_at=body.due_at,
-        max_attempts=body.max_attempts,
-        release_answers=body.release_answers.value,
-        grade_policy=body.grade_policy.value,
-        late_penalty=None if body.late_penalty is None else body.late_penalty.model_dump(),
-    )
+    assignment = sets_service.create_assignment(sets, course_id=runner.course, created_by=runner.id, body=body)
     return _out(assignment, sets, staff=True)
 
 
@@ -328,7 +278,7 @@ def update_assignment(
     too: lateness is reckoned from the terms as they are."""
     problem_set = None
     if body.problem_set is not None or body.version is not None:
-        problem_set = _usable(sets, runner.course, body.problem_set or assignment.problem_set, body.version)
+        problem_set = sets_service.usable(sets, runner.course, body.problem_set or assignment.problem_set, body.version)
         sets.pin(problem_set)
     changed = service.update_assignment(
         session,
@@ -338,17 +288,6 @@ def update_assignment(
         problem_set=problem_set,
     )
     return _out(changed, sets, staff=True)
-
-
-def _usable(sets: Sets, course_id: str, set_id: str, version: str | None) -> ProblemSet:
-    """The set (and version) the course may use; 422 naming what it may use otherwise."""
-    found = sets.usable(course_id, set_id, version) if may_exist(set_id) else None
-    if found is not None:
-        return found
-    if version is not None and sets.usable(course_id, set_id) is not None:
-        raise Unprocessable(f"The problem set {set_id!r} has no version {version!r} this course may use.")
-    names = sorted({*sets.library.built_in(), *sets.course_versions(course_id)})
-    raise Unprocessable(f"No problem set {set_id!r}; the course may use: {', '.join(names)}.")
 
 
 @router.put(

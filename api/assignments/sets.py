@@ -1,16 +1,22 @@
-"""Uploading a set file: checked as ``grader sets validate`` checks it, then stored as a version."""
+"""A course's problem sets as the REST API and the pages use them: the library a course may use,
+uploading a set file (checked as ``grader sets validate`` checks it, then stored as a version),
+previewing any variant, and creating an assignment that pins a version."""
 
 from __future__ import annotations
 
 import re
 
+from api.assignments import service
+from api.assignments.schemas import AssignmentCreate, ProblemSetOut, SetPreview
 from api.db import upsert
-from api.errors import Unprocessable
+from api.errors import NotFound, Unprocessable
+from api.ids import may_exist
 from api.library import Sets
-from api.models import CourseSet
+from api.models import Assignment, CourseSet
 from grader.selftest import check_set
 from problems.loader import Issue, SetFileError, parse_set
 from problems.sets import ProblemSet
+from problems.variants import variant_key
 
 #: Where a file's top-level ``id:`` is, for the refusal of an id the library already uses.
 _TOP_LEVEL_ID = re.compile(r"^id\s*:", re.MULTILINE)
@@ -43,3 +49,83 @@ def upload(sets: Sets, *, course_id: str, text: str, uploaded_by: str) -> tuple[
 def _issue(issue: Issue) -> dict[str, object]:
     """``field`` from the top of the file (``problems.q1.layers.0.kernel`` reads as ``q1.layers...``)."""
     return {"line": issue.line, "column": issue.column, "field": issue.where, "message": issue.message}
+
+
+def set_out(problem_set: ProblemSet, *, built_in: bool, versions: list[str]) -> ProblemSetOut:
+    return ProblemSetOut(
+        id=problem_set.id,
+        title=problem_set.title,
+        version=problem_set.version,
+        built_in=built_in,
+        versions=versions,
+        randomized=problem_set.randomized,
+        source=problem_set.source,
+        keys=problem_set.answer_keys(),
+        max_score=service.max_score(problem_set),
+    )
+
+
+def course_library(sets: Sets, course_id: str) -> list[ProblemSetOut]:
+    """The built-in sets, then the course's own, each with its newest version and every version
+    the course may use (oldest first)."""
+    found = [set_out(s, built_in=True, versions=[s.version]) for s in sets.library.built_in().values()]
+    for versions in sets.course_versions(course_id).values():
+        newest = sets.library.version(sets.session, versions[-1])
+        if newest is not None:
+            found.append(set_out(newest, built_in=False, versions=versions))
+    return found
+
+
+def usable(sets: Sets, course_id: str, set_id: str, version: str | None) -> ProblemSet:
+    """The set (and version) the course may use; :class:`Unprocessable` naming what it may use otherwise."""
+    found = sets.usable(course_id, set_id, version) if may_exist(set_id) else None
+    if found is not None:
+        return found
+    if version is not None and sets.usable(course_id, set_id) is not None:
+        raise Unprocessable(f"The problem set {set_id!r} has no version {version!r} this course may use.")
+    names = sorted({*sets.library.built_in(), *sets.course_versions(course_id)})
+    raise Unprocessable(f"No problem set {set_id!r}; the course may use: {', '.join(names)}.")
+
+
+def preview(
+    sets: Sets, *, course_id: str, set_id: str, version: str | None, student: str | None, seed: int | None
+) -> SetPreview:
+    """The statements and reference answers of the declared numbers, of the variant of ``seed``,
+    or of ``student`` (drawn from the student's id, as ``grader problems show SET --student ID``
+    would; an assignment draws from its own secret); :class:`NotFound` for a set the course may
+    not use."""
+    problem_set = sets.usable(course_id, set_id, version) if may_exist(set_id) else None
+    if problem_set is None:
+        raise NotFound(f"No problem set {set_id!r}" + (f" of version {version!r}" if version else "") + ".")
+    variant = None
+    if problem_set.randomized and seed is not None:
+        variant = variant_key(seed=seed)
+    elif problem_set.randomized and student is not None:
+        variant = variant_key(student=student)
+    return SetPreview(
+        id=problem_set.id,
+        version=problem_set.version,
+        variant=variant,
+        max_score=service.max_score(problem_set),
+        problems=service.statements(problem_set, variant),
+        reference=service.reference_answers(problem_set, variant),
+    )
+
+
+def create_assignment(sets: Sets, *, course_id: str, created_by: str, body: AssignmentCreate) -> Assignment:
+    """The assignment ``body`` describes, pinning the version of its set (stored if it was not)."""
+    problem_set = usable(sets, course_id, body.problem_set, body.version)
+    sets.pin(problem_set)
+    return service.create_assignment(
+        sets.session,
+        problem_set=problem_set,
+        course_id=course_id,
+        created_by=created_by,
+        assignment_id=body.id,
+        title=body.title,
+        due_at=body.due_at,
+        max_attempts=body.max_attempts,
+        release_answers=body.release_answers.value,
+        grade_policy=body.grade_policy.value,
+        late_penalty=None if body.late_penalty is None else body.late_penalty.model_dump(),
+    )

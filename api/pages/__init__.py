@@ -28,10 +28,17 @@ Shape (one job per module):
   ``points``.
 * one router module per group of pages: ``home.py`` (``/``, ``/sign-in``, ``/sign-out``),
   ``docs.py`` (``/docs``), ``student.py`` (``/courses/{course}`` and
-  ``/courses/{course}/assignments/{id}``: a student's views, and for staff a short list and
-  the statements with reference answers, linking to ``.../gradebook`` and ``.../stats``), with
-  ``assignment_view.py`` gathering what an assignment page shows; staff pages go in modules of
-  their own beside them.
+  ``/courses/{course}/assignments/{id}``: a student's views; staff get the dashboard of
+  ``staff.py`` and the statements with reference answers, linking to ``.../gradebook`` and
+  ``.../stats``), with ``assignment_view.py`` gathering what an assignment page shows;
+  ``staff.py`` (the staff's dashboard of a course: assignments, create-assignment form, roster
+  and its CSV import) and ``problem_sets.py`` (the library, set upload, variant preview), with
+  their helpers ``course_summary.py``, ``assignment_form.py``, ``roster_csv.py``,
+  ``set_issues.py``, ``validation.py`` and ``staff_deps.py``; ``gradebook.py`` (an
+  assignment's gradebook for staff: sorted on the server by ``gradebook_table.py``, its CSV and
+  Canvas downloads, extensions, one student's attempts) and ``statistics.py`` (its statistics as
+  SVG charts, ``charts.py`` drawing what ``stats_view.py`` arranges, and the regrade job with its
+  progress); ``roles.py`` gives ``PageStaff`` and ``PageRunner``, the API's role checks.
 
 Adding a page: a router with ``route_class=PageRoute`` and ``include_in_schema=False``, routes
 that take ``PageMember``/``PageAssignment`` and call the services of ``api/*/service.py`` (never a
@@ -46,10 +53,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from api.pages import assets, docs, home, student
+from api.pages import assets, docs, gradebook, home, problem_sets, staff, statistics, student
 
 #: Every router of the pages, included by :func:`install`.
-ROUTERS: tuple[APIRouter, ...] = (home.router, docs.router, student.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    *(home.router, docs.router, student.router),
+    *(staff.router, problem_sets.router, gradebook.router, statistics.router),
+)
 
 
 def install(app: FastAPI) -> None:

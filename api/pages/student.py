@@ -36,6 +36,7 @@ from api.pages.assignment_view import AnswerForm, assignment_context, staff_cont
 from api.pages.deps import CsrfChecked, PageMember, PageTerms
 from api.pages.render import render
 from api.pages.routing import PageRoute
+from api.pages.staff import dashboard
 from api.reports.service import counted_attempt
 from api.submissions import service as submissions
 from api.submissions.service import list_submissions
@@ -47,11 +48,11 @@ ASSIGNMENT = COURSE + "/assignments/{assignment_id}"
 
 @router.get(COURSE)
 def course_page(request: Request, member: PageMember, db: SessionDep, sets: SetsDep) -> Response:
+    if member.is_staff:
+        return dashboard(request, member, db, sets)
     course = db.get(Course, member.course)
     assert course is not None  # (the member's course)
     assignments = list_assignments(db, course_id=member.course)
-    if member.is_staff:
-        return render(request, "course_staff.html", {"course": course, "member": member, "assignments": assignments})
     used = attempts_used(db, course_id=member.course, student_id=member.id)
     extended = student_extensions(db, course_id=member.course, student_id=member.id)
     rows = []

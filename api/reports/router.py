@@ -6,27 +6,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from api.assignments.service import Terms, max_score
 from api.deps import AssignmentDep, SessionDep, SetsDep, StaffMember
-from api.library import Sets
 from api.reports import service
+from api.reports.exports import answer_keys, gradebook_export
 from api.reports.schemas import Gradebook, Stats
 from api.responses import errors
 
 router = APIRouter(prefix="/courses/{course_id}", tags=["reports"])
-
-
-def _keys(assignment: Terms, sets: Sets) -> list[str]:
-    found = sets.of(assignment)
-    return found.answer_keys() if found else []
-
-
-def _csv(text: str, filename: str) -> Response:
-    return Response(
-        text,
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
-    )
 
 
 @router.get(
@@ -56,14 +42,10 @@ def gradebook(
 ) -> Gradebook | Response:
     """Every student of the course with the attempt that counts (best or last, as the assignment
     says), its score after any late penalty, and its score per key."""
-    book = service.gradebook(session, assignment=assignment, keys=_keys(assignment, sets))
-    if format == "csv":
-        return _csv(service.gradebook_csv(book), f"{assignment.course_id}-{assignment.id}-gradebook.csv")
-    if format == "canvas":
-        problem_set = sets.of(assignment)
-        points = max_score(problem_set) if problem_set else 0.0
-        canvas = service.gradebook_canvas(book, title=assignment.title, points=points)
-        return _csv(canvas, f"{assignment.course_id}-{assignment.id}-canvas.csv")
+    problem_set = sets.of(assignment)
+    book = service.gradebook(session, assignment=assignment, keys=answer_keys(problem_set))
+    if format != "json":
+        return gradebook_export(book, assignment=assignment, problem_set=problem_set, format=format).response()
     return Gradebook.model_validate(book)
 
 
@@ -87,8 +69,8 @@ def stats(
     randomized set, by what they mean against each student's reference) and
     the number of answers each mistake code explains; over all stored attempts, or over one attempt
     per student with `?attempts=counted`."""
-    keys = _keys(assignment, sets)
     problem_set = sets.of(assignment)
+    keys = answer_keys(problem_set)
     return Stats.model_validate(
         service.statistics(
             session, assignment=assignment, keys=keys, counted=attempts == "counted", problem_set=problem_set

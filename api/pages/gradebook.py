@@ -1,0 +1,240 @@
+"""``/courses/{course}/assignments/{id}/gradebook``, for the course's staff: the gradebook table,
+sorted on the server by any column (``?sort=``, ``?order=``), its CSV and Canvas downloads (the
+REST API's bytes, :mod:`api.reports.exports`), and the form that grants, changes or withdraws a
+student's extension (the REST API's rules: :class:`api.assignments.schemas.ExtensionIn` and
+:mod:`api.assignments.service`)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.responses import RedirectResponse, Response
+
+from api.access import Member
+from api.assignments import service as assignments
+from api.assignments.schemas import ExtensionIn
+from api.assignments.service import Terms, max_score
+from api.deps import SessionDep, SetsDep, StudentIdPath
+from api.library import Sets
+from api.pages.deps import CsrfChecked, PageAssignment
+from api.pages.gradebook_table import Order, column_named, columns, sort_rows
+from api.pages.render import render
+from api.pages.roles import PageStaff
+from api.pages.routing import PageRoute
+from api.reports import service as reports
+from api.reports.exports import EXPORT_NAMES, ExportFormat, answer_keys, gradebook_export
+from api.submissions import service as submissions
+from api.submissions.router import to_out
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+ASSIGNMENT = "/courses/{course_id}/assignments/{assignment_id}"
+#: What the page says after a form, by the ``?done=`` of the redirect (never text from the URL).
+DONE = {"granted": "Extension granted to {student}.", "removed": "Extension of {student} withdrawn."}
+
+
+def page_path(assignment: Terms, page: str = "gradebook") -> str:
+    return f"/courses/{assignment.course_id}/assignments/{assignment.id}/{page}"
+
+
+def form_time(due_at: datetime | None) -> str:
+    """A due date as a ``datetime-local`` input holds it (UTC, to the minute)."""
+    return due_at.strftime("%Y-%m-%dT%H:%M") if due_at else ""
+
+
+def _refusal(error: ValidationError) -> str:
+    """The validation errors of the form as one sentence per field."""
+    messages = []
+    for problem in error.errors():
+        field = ".".join(str(part) for part in problem["loc"])
+        message = problem["msg"].removeprefix("Value error, ")
+        messages.append(f"{field.replace('_', ' ')}: {message}" if field else message)
+    return " ".join(f"{m}." if not m.endswith(".") else m for m in messages)
+
+
+def _gradebook(
+    request: Request,
+    *,
+    staff: Member,
+    assignment: Terms,
+    db: Session,
+    sets: Sets,
+    sort: str = "student",
+    order: Order = "asc",
+    chosen: str = "",
+    form: dict[str, str] | None = None,
+    error: str | None = None,
+    notice: str | None = None,
+) -> Response:
+    problem_set = sets.of(assignment)
+    book = reports.gradebook(db, assignment=assignment, keys=answer_keys(problem_set))
+    table = columns(book["keys"])
+    sorted_by = column_named(table, sort)
+    rows = sort_rows(book["students"], sorted_by, order)
+    chosen = form["student"] if form else chosen
+    extension = next((row["extension"] for row in book["students"] if row["student"] == chosen), None)
+    if form is None:
+        form = {
+            "student": chosen,
+            "due_at": form_time(extension["due_at"] if extension else None),
+            "max_attempts": str(extension["max_attempts"] or "") if extension else "",
+        }
+
+    def sort_link(column_id: str) -> str:
+        following: Order = "desc" if column_id == sorted_by.id and order == "asc" else "asc"
+        return "?" + urlencode({"sort": column_id, "order": following})
+
+    context: dict[str, Any] = {
+        "assignment": assignment,
+        "course": assignment.course_id,
+        "staff": staff,
+        "book": book,
+        "columns": table,
+        "rows": rows,
+        "sorted_by": sorted_by.id,
+        "order": order,
+        "sort_link": sort_link,
+        "max_score": max_score(problem_set) if problem_set else None,
+        "downloads": [(name, f"{page_path(assignment)}/download?format={fmt}") for fmt, name in EXPORT_NAMES.items()],
+        "extended": [row for row in book["students"] if row["extension"] is not None],
+        "form": form,
+        "error": error,
+        "notice": notice,
+        "path": page_path(assignment),
+        "stats_path": page_path(assignment, "stats"),
+    }
+    return render(request, "gradebook.html", context, status=422 if error else 200)
+
+
+@router.get(ASSIGNMENT + "/gradebook")
+def gradebook_page(
+    request: Request,
+    staff: PageStaff,
+    assignment: PageAssignment,
+    db: SessionDep,
+    sets: SetsDep,
+    sort: Annotated[str, Query(max_length=200)] = "student",
+    order: Order = "asc",
+    student: Annotated[str, Query(max_length=200)] = "",
+    done: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    """The table sorted by ``sort`` (a column id: ``student``, ``score``, ``key:q1.a``, ...);
+    ``student`` preselects the extension form (with that student's extension, if any)."""
+    notice = DONE[done].format(student=student) if done in DONE and student else None
+    return _gradebook(
+        request,
+        staff=staff,
+        assignment=assignment,
+        db=db,
+        sets=sets,
+        sort=sort,
+        order=order,
+        chosen=student,
+        notice=notice,
+    )
+
+
+@router.get(ASSIGNMENT + "/gradebook/students/{student_id}")
+def student_submissions(
+    request: Request,
+    _staff: PageStaff,
+    assignment: PageAssignment,
+    db: SessionDep,
+    sets: SetsDep,
+    student_id: StudentIdPath,
+) -> Response:
+    """One student's attempts, as ``GET .../submissions?student=`` gives them to staff: each part's
+    answer as sent and as read, status, score, feedback, mistake and reference; late and penalty
+    under the student's terms (404 for someone who is not a student of the course)."""
+    assignments.require_student(db, course_id=assignment.course_id, student_id=student_id)
+    problem_set = sets.of(assignment)
+    terms = assignments.with_extension(assignment, assignments.extensions(db, assignment=assignment).get(student_id))
+    references: dict[str | None, dict[str, Any]] = {}
+    attempts = [
+        to_out(submission, staff=True, terms=terms, problem_set=problem_set, references=references)
+        for submission in submissions.list_submissions(db, assignment=assignment, student=student_id)
+    ]
+    context = {
+        "assignment": assignment,
+        "student": student_id,
+        "terms": terms,
+        "attempts": attempts,
+        "path": page_path(assignment),
+    }
+    return render(request, "gradebook_student.html", context)
+
+
+@router.get(ASSIGNMENT + "/gradebook/download")
+def gradebook_download(
+    _staff: PageStaff, assignment: PageAssignment, db: SessionDep, sets: SetsDep, format: ExportFormat
+) -> Response:
+    """The same file as ``GET /api/v1/.../gradebook?format=csv`` (or ``canvas``), for the session."""
+    problem_set = sets.of(assignment)
+    book = reports.gradebook(db, assignment=assignment, keys=answer_keys(problem_set))
+    return gradebook_export(book, assignment=assignment, problem_set=problem_set, format=format).response()
+
+
+@router.post(ASSIGNMENT + "/gradebook/extensions")
+def grant_extension(
+    request: Request,
+    _page: CsrfChecked,
+    staff: PageStaff,
+    assignment: PageAssignment,
+    db: SessionDep,
+    sets: SetsDep,
+    student: Annotated[str, Form(max_length=200)],
+    due_at: Annotated[str, Form(max_length=100)] = "",
+    max_attempts: Annotated[str, Form(max_length=100)] = "",
+    sort: Annotated[str, Form(max_length=200)] = "student",
+    order: Annotated[Order, Form()] = "asc",
+) -> Response:
+    """Grants or replaces the student's extension, as ``PUT .../extensions/{student}`` does; a form
+    that does not validate comes back with what was typed and why."""
+    typed = {"student": student, "due_at": due_at, "max_attempts": max_attempts}
+    try:
+        body = ExtensionIn.model_validate({k: v.strip() for k, v in typed.items() if k != "student" and v.strip()})
+    except ValidationError as error:
+        refusal = _refusal(error)
+        return _gradebook(
+            request,
+            staff=staff,
+            assignment=assignment,
+            db=db,
+            sets=sets,
+            sort=sort,
+            order=order,
+            form=typed,
+            error=refusal,
+        )
+    student_id = student.strip()
+    assignments.set_extension(
+        db,
+        assignment=assignment,
+        student_id=student_id,
+        due_at=body.due_at,
+        max_attempts=body.max_attempts,
+        granted_by=staff.id,
+    )
+    query = urlencode({"student": student_id, "done": "granted", "sort": sort, "order": order})
+    return RedirectResponse(f"{page_path(assignment)}?{query}#extensions", status_code=303)
+
+
+@router.post(ASSIGNMENT + "/gradebook/extensions/{student_id}/remove")
+def remove_extension(
+    _page: CsrfChecked,
+    _staff: PageStaff,
+    assignment: PageAssignment,
+    db: SessionDep,
+    student_id: StudentIdPath,
+    sort: Annotated[str, Form(max_length=200)] = "student",
+    order: Annotated[Order, Form()] = "asc",
+) -> Response:
+    """Withdraws the student's extension, as ``DELETE .../extensions/{student}`` does."""
+    assignments.drop_extension(db, assignment=assignment, student_id=student_id)
+    query = urlencode({"student": student_id, "done": "removed", "sort": sort, "order": order})
+    return RedirectResponse(f"{page_path(assignment)}?{query}#extensions", status_code=303)

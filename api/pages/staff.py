@@ -1,0 +1,145 @@
+"""The staff's dashboard of a course (``/courses/{course}``, a route shared with students:
+:func:`api.pages.student.course_page`): its assignments with how each is going, the
+create-assignment form, and the roster with its CSV import and "drop". TAs see it read only; the
+forms are for the owner and instructors, who alone may post them (the API's rules:
+:data:`api.pages.roles.PageRunner`).
+
+Each form posts to a path of its own and works as a plain HTTP post: a refusal renders the
+dashboard again with the status the API would answer (422, 409), the errors beside their fields and
+what was typed kept; a success redirects back (303), except the roster import, whose reply shows
+the new accounts' tokens this once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
+from starlette.responses import RedirectResponse, Response
+
+from api.access import Member
+from api.assignments.sets import course_library, create_assignment
+from api.courses.service import Imported, drop_member, import_members, roster
+from api.deps import MemberIdPath, SessionDep, SetsDep
+from api.errors import Conflict, Unprocessable
+from api.ids import may_exist
+from api.library import Sets
+from api.models import Assignment, Course, GradePolicy, Membership, Release
+from api.pages.assignment_form import AssignmentForm, read_assignment_form
+from api.pages.course_summary import summarize
+from api.pages.render import render
+from api.pages.roles import PageRunner
+from api.pages.roster_csv import LineError, parse_roster
+from api.pages.routing import PageRoute
+from api.pages.staff_deps import PostedForm, uploaded_text
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+#: The create-assignment form as it first appears (the request's own defaults).
+BLANK_FORM = AssignmentForm(
+    values={"release_answers": Release.NEVER.value, "grade_policy": GradePolicy.BEST.value, "late_penalty": "none"}
+)
+
+
+@dataclass(frozen=True)
+class RosterUpload:
+    """The roster form's state: what was typed (kept on a refusal), the refusals, the members
+    imported (with the new accounts' tokens)."""
+
+    text: str = ""
+    errors: list[LineError] = field(default_factory=list)
+    imported: list[Imported] = field(default_factory=list)
+
+
+def dashboard(
+    request: Request,
+    member: Member,
+    db: Session,
+    sets: Sets,
+    *,
+    assignment_form: AssignmentForm = BLANK_FORM,
+    roster_upload: RosterUpload | None = None,
+    notice: str | None = None,
+    status: int = 200,
+) -> Response:
+    """The page (``/courses/{course}`` for staff: :func:`api.pages.student.course_page` hands them
+    here), with the notice a form's redirect asks for (``?created=``, ``?dropped=``)."""
+    notice = notice or _notice(request, db, member.course)
+    context: dict[str, Any] = {
+        "course": db.get(Course, member.course),
+        "member": member,
+        "summaries": summarize(db, sets, course_id=member.course),
+        "roster": roster(db, course_id=member.course),
+        # the sets the form offers (only those who may create an assignment see it)
+        "library": course_library(sets, member.course) if member.runs else [],
+        "form": assignment_form,
+        "upload": roster_upload or RosterUpload(),
+        "notice": notice,
+        "policies": [p.value for p in GradePolicy],
+        "releases": [r.value for r in Release],
+    }
+    return render(request, "staff_course.html", context, status=status)
+
+
+@router.post("/courses/{course_id}/assignments")
+def create_assignment_page(
+    request: Request, form: PostedForm, runner: PageRunner, db: SessionDep, sets: SetsDep
+) -> Response:
+    """``POST .../assignments`` of the API, from the form."""
+    typed = read_assignment_form(form)
+    if typed.request is None:
+        return dashboard(request, runner, db, sets, assignment_form=typed, status=422)
+    try:
+        create_assignment(sets, course_id=runner.course, created_by=runner.id, body=typed.request)
+    except (Unprocessable, Conflict) as error:
+        db.rollback()  # (a conflict may be found by the INSERT itself)
+        where, status = ("problem_set", 422) if isinstance(error, Unprocessable) else ("id", 409)
+        refused = AssignmentForm(typed.values, errors={where: str(error.detail)})
+        return dashboard(request, runner, db, sets, assignment_form=refused, status=status)
+    target = f"/courses/{runner.course}?created={typed.request.id}#assignments"
+    return RedirectResponse(target, status_code=303)
+
+
+@router.post("/courses/{course_id}/members")
+def import_roster_page(
+    request: Request, form: PostedForm, runner: PageRunner, db: SessionDep, sets: SetsDep
+) -> Response:
+    """The roster import of the API, from a CSV file or text: every line checked before anyone is
+    imported; the new accounts' tokens shown this once (the page is never cached)."""
+    text, unreadable = uploaded_text(form, file_field="roster_file", text_field="roster_text")
+    if unreadable:
+        return _refused(request, runner, db, sets, RosterUpload(text, [LineError(1, None, unreadable)]), 422)
+    parsed = parse_roster(text)
+    if parsed.members is None:
+        return _refused(request, runner, db, sets, RosterUpload(text, parsed.errors), 422)
+    members = [(m.id, m.name, m.email, m.role.value) for m in parsed.members.members]
+    try:
+        imported = import_members(db, course_id=runner.course, members=members)
+    except Conflict as error:
+        db.rollback()
+        return _refused(request, runner, db, sets, RosterUpload(text, [LineError(1, None, str(error.detail))]), 409)
+    notice = f"{len(imported)} member{'' if len(imported) == 1 else 's'} imported."
+    return dashboard(request, runner, db, sets, roster_upload=RosterUpload(imported=imported), notice=notice)
+
+
+def _notice(request: Request, db: Session, course_id: str) -> str | None:
+    """Only for what is so: a link cannot make the page claim anything."""
+    created, dropped = request.query_params.get("created"), request.query_params.get("dropped")
+    if created and may_exist(created) and db.get(Assignment, (course_id, created)) is not None:
+        return f"Assignment {created} created."
+    if dropped and may_exist(dropped) and db.get(Membership, (course_id, dropped)) is None:
+        return f"{dropped} is no longer a member of the course (their submissions are kept)."
+    return None
+
+
+def _refused(request: Request, runner: Member, db: Session, sets: Sets, upload: RosterUpload, status: int) -> Response:
+    return dashboard(request, runner, db, sets, roster_upload=upload, status=status)
+
+
+@router.post("/courses/{course_id}/members/{member_id}/drop")
+def drop_member_page(_form: PostedForm, runner: PageRunner, db: SessionDep, member_id: MemberIdPath) -> Response:
+    """``DELETE .../members/{id}`` of the API: the member leaves the course, their work stays."""
+    drop_member(db, course_id=runner.course, user_id=member_id)
+    return RedirectResponse(f"/courses/{runner.course}?dropped={member_id}#roster", status_code=303)

@@ -1,0 +1,71 @@
+"""A roster CSV read into the roster import's payload, or refused with each problem at its line."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.courses.schemas import ImportedRole
+from api.pages.roster_csv import parse_roster
+
+
+def test_a_file_with_a_header_in_any_order_gives_the_members_with_their_roles() -> None:
+    # (as a spreadsheet saves it: a byte-order mark, CRLF, a blank row)
+    saved = "\ufeffName, ID ,role,email\r\nAda Lovelace,s1,,ada@example.edu\r\n\r\nGrace Hopper,t1,ta,\r\n"
+    roster = parse_roster(saved)
+    assert roster.errors == []
+    assert roster.members is not None
+    ada, grace = roster.members.members
+    assert (ada.id, ada.name, ada.email, ada.role) == ("s1", "Ada Lovelace", "ada@example.edu", ImportedRole.STUDENT)
+    assert (grace.id, grace.name, grace.email, grace.role) == ("t1", "Grace Hopper", None, ImportedRole.TA)
+
+
+def test_a_file_without_a_header_is_read_as_id_name_email_role() -> None:
+    roster = parse_roster("s1,Ada\ns2,Alan,alan@example.edu,instructor\n")
+    assert roster.members is not None
+    assert [(m.id, m.role) for m in roster.members.members] == [("s1", ImportedRole.STUDENT), ("s2", "instructor")]
+
+
+def test_a_quoted_name_with_a_comma_and_a_line_break_is_one_cell_and_later_lines_keep_their_numbers() -> None:
+    roster = parse_roster('id,name\ns1,"Lovelace, Ada\n(Countess)"\nbad id,Someone\n')
+    assert roster.members is None
+    assert [(e.line, e.column) for e in roster.errors] == [(4, "id")]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # each bad row at its own line (the header is line 1, blank lines count)
+        (
+            "id,name,email,role\ns1,Ada,,\n\nbad id!,Bob,,\ns3,,c@d.org,teacher\ns4,Dan,not-an-email,ta\n",
+            [
+                (4, "id", "should be 1 to 64 letters"),
+                (5, "name", "is required"),
+                (5, "role", "'student', 'ta' or 'instructor'"),
+                (6, "email", "should be an address with one `@`"),
+            ],
+        ),
+        # more values than columns
+        ("s1,Ada,,student,extra\n", [(1, None, "5 values, but only 4 columns")]),
+        # a header that names no id, or an unknown column
+        ("name,email\nAda,a@b.org\n", [(1, None, "the header has no 'id' column")]),
+        ("id,name,group\ns1,Ada,A\n", [(1, None, "unknown columns 'group'")]),
+        # nothing to import
+        ("", [(1, None, "the file has no members")]),
+        ("id,name\n\n", [(1, None, "a header but no members")]),
+    ],
+)
+def test_what_cannot_be_imported_is_reported_at_its_line_and_nobody_is_imported(
+    text: str, expected: list[tuple[int, str | None, str]]
+) -> None:
+    roster = parse_roster(text)
+    assert roster.members is None
+    assert [(e.line, e.column) for e in roster.errors] == [(line, column) for line, column, _ in expected]
+    for error, (_, _, words) in zip(roster.errors, expected, strict=True):
+        assert words in error.message, error
+    assert str(roster.errors[0]).startswith(f"line {expected[0][0]}: ")
+
+
+def test_more_members_than_one_import_takes_are_refused_by_the_import_s_own_limit() -> None:
+    text = "".join(f"s{i},Student {i}\n" for i in range(5001))
+    roster = parse_roster(text)
+    assert roster.members is None and "at most 5000" in roster.errors[0].message
