@@ -24,11 +24,18 @@ from problems.loader import version_of
 ROWS_PER_INSERT = 5000
 
 
-def set_text(set_id: str, out_channels: int) -> str:
-    """A set of one convolution, whose parameter count depends on ``out_channels``."""
+def set_text(
+    set_id: str,
+    out_channels: int,
+    *,
+    title: str = "A set to regrade",
+    source: str = "written for the regrade benchmark",
+) -> str:
+    """A set of one convolution, whose parameter count depends on ``out_channels`` (the tests'
+    course sets are this file too: ``tests/factories.set_file``)."""
     return f"""id: {set_id}
-title: A set to regrade
-source: written for the regrade benchmark
+title: {title}
+source: {source}
 problems:
   - id: q1
     title: One convolution

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.models import Role
 from api.users.service import create_user
+from harness.regrade import set_text
 
 Outcome = TypeVar("Outcome")
 
@@ -100,21 +101,7 @@ async def together(app: Any, requests: list[tuple[str, dict[str, Any]]]) -> list
 
 def set_file(set_id: str, *, out_channels: int = 16, title: str = "A course's own set") -> str:
     """A small set file of one conv layer (its parameter count depends on ``out_channels``)."""
-    return f"""id: {set_id}
-title: {title}
-source: written for the tests
-problems:
-  - id: q1
-    title: One convolution
-    text: A 3×3 convolution with {out_channels} filters on a 32×32×3 input, padding 1.
-    type: network
-    input: [32, 32, 3]
-    layers:
-      - {{kind: conv, name: conv1, out_channels: {out_channels}, kernel: 3, padding: 1}}
-    parts:
-      - {{key: params, quantity: params.conv1, prompt: The layer's parameters.}}
-      - {{key: shape, quantity: shape.conv1, prompt: Its output shape (H×W×C).}}
-"""
+    return set_text(set_id, out_channels, title=title, source="written for the tests")
 
 
 def make_instructor(engine: Engine, name: str = "Prof") -> str:

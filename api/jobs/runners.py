@@ -7,12 +7,16 @@ import functools
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+from starlette.background import BackgroundTasks
 
+from api.access import Caller
+from api.assignments.service import Terms
 from api.config import Settings
 from api.db import make_sessionmaker, writer
 from api.jobs.local import LocalRunner
 from api.jobs.run import Runtime
-from api.jobs.service import Deferrer
+from api.jobs.service import Deferrer, start_regrade
 from api.library import Library
 
 
@@ -22,6 +26,17 @@ class JobRunners:
     defer: Deferrer | None
     #: The service's own runner (SQLite).
     runner: LocalRunner | None
+
+    def regrade(
+        self, session: Session, *, assignment: Terms, set_version: str, caller: Caller, background: BackgroundTasks
+    ) -> int:
+        """The id of the assignment's regrade (:func:`start_regrade`: a new job, or the one not over
+        yet), for the REST API and the pages alike. The service's own runner is woken once the
+        response is sent, so after the request's commit: before it, the job is not there to run."""
+        job_id = start_regrade(session, assignment=assignment, set_version=set_version, caller=caller, defer=self.defer)
+        if self.runner is not None:
+            background.add_task(self.runner.wake)
+        return job_id
 
 
 def job_runners(settings: Settings, engine: Engine, library: Library) -> JobRunners:

@@ -20,7 +20,8 @@ from starlette.responses import RedirectResponse, Response
 from api.assignments.service import Terms, max_score
 from api.deps import SessionDep, SetsDep, problem_set_of
 from api.errors import NotFound
-from api.jobs.service import readable_job, start_regrade
+from api.jobs.runners import JobRunners
+from api.jobs.service import readable_job
 from api.models import Job
 from api.pages import stats_view
 from api.pages.deps import CsrfChecked, PageAssignment, SignedIn, SignedInDep
@@ -123,12 +124,10 @@ def regrade(
     """Starts the regrade as ``POST /api/v1/.../regrade`` does (the same job service; the one
     already running if there is one), then shows its progress on the statistics page."""
     problem_set = problem_set_of(assignment, sets)
-    jobs = request.app.state.jobs
-    job_id = start_regrade(
-        db, assignment=assignment, set_version=problem_set.version, caller=runner.caller, defer=jobs.defer
+    jobs: JobRunners = request.app.state.jobs
+    job_id = jobs.regrade(
+        db, assignment=assignment, set_version=problem_set.version, caller=runner.caller, background=background
     )
-    if jobs.runner is not None:
-        background.add_task(jobs.runner.wake)  # after the commit
     return RedirectResponse(f"{page_path(assignment, 'stats')}?job={job_id}#regrade-heading", status_code=303)
 
 

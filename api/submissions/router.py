@@ -30,8 +30,8 @@ from api.deps import (
 )
 from api.errors import Forbidden
 from api.ids import MAX_ROW_ID, may_exist
+from api.jobs.runners import JobRunners
 from api.jobs.schemas import JobStarted
-from api.jobs.service import start_regrade
 from api.models import Assignment, Extension, Submission
 from api.responses import errors
 from api.submissions import service
@@ -252,10 +252,8 @@ def regrade(
     is queued or running, the answer is that job's id (409 if the assignment moved to another
     version since that job was asked for: ask again once it is over)."""
     problem_set = problem_set_of(assignment, sets)
-    jobs = request.app.state.jobs
-    job_id = start_regrade(
-        session, assignment=assignment, set_version=problem_set.version, caller=runner.caller, defer=jobs.defer
+    jobs: JobRunners = request.app.state.jobs
+    job_id = jobs.regrade(
+        session, assignment=assignment, set_version=problem_set.version, caller=runner.caller, background=background
     )
-    if jobs.runner is not None:
-        background.add_task(jobs.runner.wake)  # after the commit (the session closes before the response)
     return JobStarted(job=job_id)
