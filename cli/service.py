@@ -237,6 +237,7 @@ def _demo(settings: Settings, host: str, port: int) -> None:
         f"  curl -s -X POST {path}/submissions "
         f"-H 'Authorization: Bearer {student}' -H 'Content-Type: application/json' -d {shlex.quote(body)}"
     )
+    print(f"\nOr in a browser: {base}/ and paste a token (alice's to answer, demo-instructor's for the dashboard).")
     print(f"API docs: {base}/docs\n", flush=True)
 
 
