@@ -15,7 +15,7 @@ from api.access import Member
 from api.assignments.service import Terms, answers_released, statements, variant_of
 from api.pages.notation import answer_text, needs_math
 from api.submissions import service as submissions
-from api.submissions.router import to_out
+from api.submissions.views import to_out
 from api.users.tokens import new_token
 from grader.grading.mistakes import EXPLANATIONS
 from problems.render import to_text

@@ -29,7 +29,7 @@ from api.pages.routing import PageRoute
 from api.reports import service as reports
 from api.reports.exports import EXPORT_NAMES, ExportFormat, answer_keys, gradebook_export
 from api.submissions import service as submissions
-from api.submissions.router import to_out
+from api.submissions.views import to_out
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

@@ -4,7 +4,7 @@ the reference answers, and go on to its gradebook and statistics).
 
 Every rule is the services': terms with the student's extension (:func:`with_extension`), the
 attempt that counts (:func:`api.reports.service.counted_attempt`), lateness and the released
-reference answers (:func:`api.submissions.router.to_out`), preview and submit
+reference answers (:func:`api.submissions.views.to_out`), preview and submit
 (:mod:`api.submissions.service`). The page only arranges what they say.
 """
 

@@ -6,13 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 
-from api.assignments.lateness import lateness
 from api.assignments.service import (
     ExtensionRow,
-    Terms,
-    answers_released,
     extensions,
-    reference_answers,
     with_extension,
 )
 from api.db import reads_only, writes_once
@@ -32,7 +28,7 @@ from api.errors import Forbidden
 from api.ids import MAX_ROW_ID, may_exist
 from api.jobs.runners import JobRunners
 from api.jobs.schemas import JobStarted
-from api.models import Assignment, Extension, Submission
+from api.models import Assignment, Extension
 from api.responses import errors
 from api.submissions import service
 from api.submissions.schemas import (
@@ -41,7 +37,7 @@ from api.submissions.schemas import (
     SubmissionOut,
     SubmitRefusalOut,
 )
-from problems.sets import ProblemSet
+from api.submissions.views import to_out
 
 router = APIRouter(tags=["submissions"])
 COURSE = "/courses/{course_id}"
@@ -69,31 +65,6 @@ IdempotencyKey = Annotated[
         description="Any unique string (e.g. a UUID): a retry with the same key returns the first result.",
     ),
 ]
-
-
-def to_out(
-    submission: Submission | service.NewSubmission,
-    *,
-    staff: bool,
-    terms: Terms,
-    problem_set: ProblemSet | None,
-    references: dict[str | None, dict[str, Any]] | None = None,
-) -> SubmissionOut:
-    """The submission as a reader (``staff`` or its student) may see it, late or not under its
-    student's ``terms`` (the assignment with their extension); ``references`` caches reference
-    answers per variant."""
-    reference = None
-    if problem_set is not None and (staff or answers_released(terms)):
-        references = {} if references is None else references
-        if submission.variant not in references:
-            references[submission.variant] = reference_answers(problem_set, submission.variant)
-        reference = references[submission.variant]
-    out = SubmissionOut.model_validate(submission)
-    out.reference = reference
-    late = lateness(submission.submitted_at, terms.due_at, terms.late_penalty)
-    out.late, out.days_late, out.penalty = late.late, late.days_late, late.factor
-    out.final_score = late.applied(submission.score)
-    return out
 
 
 @router.post(

@@ -1,0 +1,39 @@
+"""How a stored submission reads to whoever may see it: the REST API's replies and the pages both
+show a submission through :func:`to_out`, so lateness and the release of reference answers are
+decided in one place."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from api.assignments.lateness import lateness
+from api.assignments.service import Terms, answers_released, reference_answers
+from api.models import Submission
+from api.submissions import service
+from api.submissions.schemas import SubmissionOut
+from problems.sets import ProblemSet
+
+
+def to_out(
+    submission: Submission | service.NewSubmission,
+    *,
+    staff: bool,
+    terms: Terms,
+    problem_set: ProblemSet | None,
+    references: dict[str | None, dict[str, Any]] | None = None,
+) -> SubmissionOut:
+    """The submission as a reader (``staff`` or its student) may see it, late or not under its
+    student's ``terms`` (the assignment with their extension); ``references`` caches reference
+    answers per variant."""
+    reference = None
+    if problem_set is not None and (staff or answers_released(terms)):
+        references = {} if references is None else references
+        if submission.variant not in references:
+            references[submission.variant] = reference_answers(problem_set, submission.variant)
+        reference = references[submission.variant]
+    out = SubmissionOut.model_validate(submission)
+    out.reference = reference
+    late = lateness(submission.submitted_at, terms.due_at, terms.late_penalty)
+    out.late, out.days_late, out.penalty = late.late, late.days_late, late.factor
+    out.final_score = late.applied(submission.score)
+    return out
