@@ -136,19 +136,21 @@ def is_unique_violation(error: IntegrityError) -> bool:
     return code == "23505" if code is not None else "UNIQUE constraint failed" in str(error.orig)
 
 
+def dialect_insert(session: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """The ``INSERT`` of the session's backend, the one that has ``ON CONFLICT`` (both of ours do)."""
+    match session.get_bind().dialect.name:
+        case "postgresql":
+            return postgresql.insert(table)
+        case "sqlite":
+            return sqlite.insert(table)
+        case other:
+            raise NotImplementedError(f"no INSERT ... ON CONFLICT for {other}")
+
+
 def upsert(session: Session, model: type[Any], values: dict[str, Any], *, keys: tuple[str, ...]) -> None:
     """``INSERT ... ON CONFLICT (keys) DO UPDATE``: the row of ``keys`` with ``values``, in one
     statement whether it existed or not (no read-then-write race)."""
-    table = model.__table__
-    statement: postgresql.Insert | sqlite.Insert
-    match session.get_bind().dialect.name:
-        case "postgresql":
-            statement = postgresql.insert(table)
-        case "sqlite":
-            statement = sqlite.insert(table)
-        case other:
-            raise NotImplementedError(f"no INSERT ... ON CONFLICT for {other}")
-    statement = statement.values(values)
+    statement = dialect_insert(session, model.__table__).values(values)
     changed = {name: statement.excluded[name] for name in values if name not in keys}
     session.execute(statement.on_conflict_do_update(index_elements=list(keys), set_=changed))
 

@@ -113,11 +113,17 @@ def preview_problem_set(
     runner: RunnerMember,
     sets: SetsDep,
     set_id: str,
-    version: Annotated[str | None, Query(max_length=64, description="A version; the newest without it.")] = None,
-    student: Annotated[
-        str | None, Query(max_length=64, description="A student's variant (as a new assignment would draw it).")
+    version: Annotated[
+        str | None, Query(max_length=sets_service.MAX_ID_LENGTH, description="A version; the newest without it.")
     ] = None,
-    seed: Annotated[int | None, Query(ge=0, le=2**31 - 1, description="The variant of this seed.")] = None,
+    student: Annotated[
+        str | None,
+        Query(
+            max_length=sets_service.MAX_ID_LENGTH,
+            description="A student's variant (as a new assignment would draw it).",
+        ),
+    ] = None,
+    seed: Annotated[int | None, Query(ge=0, le=sets_service.MAX_SEED, description="The variant of this seed.")] = None,
 ) -> SetPreview:
     """Before an assignment uses it: the statements and reference answers of the declared numbers,
     of the variant of `?seed=N`, or of `?student=ID` (drawn from the student's id, as

@@ -18,6 +18,9 @@ from problems.loader import Issue, SetFileError, parse_set
 from problems.sets import ProblemSet
 from problems.variants import variant_key
 
+#: The preview's variant parameters: a seed (as ``grader problems show --seed``) and an id's length.
+MAX_SEED = 2**31 - 1
+MAX_ID_LENGTH = 64
 #: Where a file's top-level ``id:`` is, for the refusal of an id the library already uses.
 _TOP_LEVEL_ID = re.compile(r"^id\s*:", re.MULTILINE)
 

@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.db import dialect_insert
 from api.library import Library
 from api.models import Assignment, Job, JobItem, JobStatus, Submission
 from api.submissions.service import regrade_submissions
@@ -155,15 +155,7 @@ def _regrade_chunk(session: Session, job: _Claimed, problem_set: ProblemSet, chu
 def _mark(session: Session) -> Any:
     """``INSERT INTO job_items ... ON CONFLICT DO NOTHING RETURNING submission_id``: the markers this
     transaction wrote (one already written, by this job before or by another runner, yields no row)."""
-    statement: postgresql.Insert | sqlite.Insert
-    match session.get_bind().dialect.name:
-        case "postgresql":
-            statement = postgresql.insert(ITEMS)
-        case "sqlite":
-            statement = sqlite.insert(ITEMS)
-        case other:
-            raise NotImplementedError(f"no INSERT ... ON CONFLICT for {other}")
-    return statement.on_conflict_do_nothing().returning(ITEMS.c.submission_id)
+    return dialect_insert(session, ITEMS).on_conflict_do_nothing().returning(ITEMS.c.submission_id)
 
 
 def _finish(session: Session, job_id: int) -> None:

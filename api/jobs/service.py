@@ -19,11 +19,11 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from sqlalchemy import Table, func, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from api.access import member_of
 from api.assignments.service import Terms
+from api.db import dialect_insert
 from api.deps import get_or_404
 from api.errors import Conflict, NotFound
 from api.models import ACTIVE_JOB, Job, JobKind, Submission
@@ -90,16 +90,9 @@ def start_regrade(
 
 
 def _insert_unless_active(session: Session, values: dict[str, Any]) -> Any:
-    statement: postgresql.Insert | sqlite.Insert
-    match session.get_bind().dialect.name:
-        case "postgresql":
-            statement = postgresql.insert(JOBS)
-        case "sqlite":
-            statement = sqlite.insert(JOBS)
-        case other:
-            raise NotImplementedError(f"no INSERT ... ON CONFLICT for {other}")
     return (
-        statement.values(values)
+        dialect_insert(session, JOBS)
+        .values(values)
         .on_conflict_do_nothing(index_elements=["kind", "course_id", "assignment_id"], index_where=text(ACTIVE_JOB))
         .returning(JOBS.c.id)
     )

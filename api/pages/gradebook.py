@@ -21,6 +21,7 @@ from api.assignments.schemas import ExtensionIn
 from api.assignments.service import Terms, max_score
 from api.deps import SessionDep, SetsDep, StudentIdPath
 from api.library import Sets
+from api.pages import validation
 from api.pages.deps import CsrfChecked, PageAssignment
 from api.pages.gradebook_table import Order, column_named, columns, sort_rows
 from api.pages.render import render
@@ -48,11 +49,11 @@ def form_time(due_at: datetime | None) -> str:
 
 
 def _refusal(error: ValidationError) -> str:
-    """The validation errors of the form as one sentence per field."""
+    """The validation errors of the form as one sentence per field (worded as every form words them)."""
     messages = []
     for problem in error.errors():
         field = ".".join(str(part) for part in problem["loc"])
-        message = problem["msg"].removeprefix("Value error, ")
+        message = validation.message(ExtensionIn, problem)
         messages.append(f"{field.replace('_', ' ')}: {message}" if field else message)
     return " ".join(f"{m}." if not m.endswith(".") else m for m in messages)
 

@@ -20,7 +20,7 @@ from starlette.responses import RedirectResponse, Response
 
 from api.access import Member
 from api.assignments.schemas import SetPreview
-from api.assignments.sets import course_library, preview, upload
+from api.assignments.sets import MAX_ID_LENGTH, MAX_SEED, course_library, preview, upload
 from api.deps import SetsDep
 from api.errors import NotFound, Unprocessable
 from api.library import Sets
@@ -34,9 +34,6 @@ from problems.kinds import AnswerKind
 from problems.render import to_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
-#: The seeds a preview takes (as the API's ``?seed=``).
-MAX_SEED = 2**31 - 1
-MAX_ID = 64
 
 
 @dataclass(frozen=True)
@@ -67,8 +64,8 @@ def show_preview(sets: Sets, course_id: str, *, set_id: str, version: str, seed:
         return typed
     if seed and (not seed.isdigit() or int(seed) > MAX_SEED):
         return replace(typed, error=f"The seed is a whole number from 0 to {MAX_SEED}.")
-    if len(student) > MAX_ID or len(version) > MAX_ID:
-        return replace(typed, error=f"A student id or version has at most {MAX_ID} characters.")
+    if len(student) > MAX_ID_LENGTH or len(version) > MAX_ID_LENGTH:
+        return replace(typed, error=f"A student id or version has at most {MAX_ID_LENGTH} characters.")
     try:
         shown = preview(
             sets,

@@ -181,10 +181,10 @@ def statistics(
 ) -> dict[str, Any]:
     """Per key, over every stored submission (all attempts), or with ``counted`` over the attempt
     the gradebook counts for each student, under their extension and the late penalty (so a student
-    who submits often weighs no more): how many
-    answered it, the mean score, the share fully correct, the commonest wrong answers and the count
-    per mistake code. Wrong answers are grouped as read, or for a randomized ``problem_set`` (where
-    every student has other numbers) by what they mean against each student's own reference."""
+    who submits often weighs no more): how many answered it, the mean score, the share fully
+    correct, the commonest wrong answers and the count per mistake code. Wrong answers are grouped
+    as read, or for a randomized ``problem_set`` (where every student has other numbers) by what
+    they mean against each student's own reference."""
     submissions = list_submissions(session, assignment=assignment)
     meanings = WrongAnswers(problem_set) if problem_set is not None and problem_set.randomized else None
     if counted:
