@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import BrowserContext, expect
 
-from live_service import LiveCourse, chromium, live_course, screenshot_dir
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCourse]:
-    with live_course(tmp_path_factory.mktemp("live")) as course:
-        yield course
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[BrowserContext]:
-    with chromium(tmp_path / "profile") as context:
-        yield context
+from live_service import LiveCourse, chromium, screenshot_dir
 
 
 def test_a_student_signs_in_by_pasting_a_token_and_sees_the_course_list(

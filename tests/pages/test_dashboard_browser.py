@@ -5,26 +5,12 @@ the dashboard imports a roster and creates an assignment from the new set."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
 from factories import set_file
-from live_service import LiveCourse, chromium, live_course, screenshot_dir
-
-
-@pytest.fixture(scope="module")
-def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCourse]:
-    with live_course(tmp_path_factory.mktemp("live")) as course:
-        yield course
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[BrowserContext]:
-    with chromium(tmp_path / "profile") as context:
-        yield context
+from live_service import LiveCourse, screenshot_dir
 
 
 def sign_in(page: Page, live: LiveCourse, token: str) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 
-from live_service import LiveCourse, chromium, live_course, screenshot_dir
+from live_service import LiveCourse, live_course, screenshot_dir
 from staff_course import ANSWERS
 
 ASSIGNMENT = "hw1"
@@ -28,12 +28,6 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCourse]:
             assert sent.status_code == 201, sent.text
         course.enrol("ada-ta", "Ada the TA", role="ta")
         yield course
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[BrowserContext]:
-    with chromium(tmp_path / "profile") as context:
-        yield context
 
 
 def signed_in(live: LiveCourse, browser: BrowserContext, *, width: int = 1100) -> Page:

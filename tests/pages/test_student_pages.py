@@ -22,6 +22,15 @@ def page_of(app, headers: dict[str, str]) -> Browser:
     return Browser(app).signed_in(token_of(headers))
 
 
+def student_at_assignment(app, client, engine, **terms) -> tuple[Course, str, Browser, str]:
+    """A new course with an assignment (``terms`` as ``POST .../assignments`` takes them) and one
+    student signed in to the pages; the assignment page's path."""
+    course = Course(client, make_instructor(engine))
+    _, headers = course.student()
+    aid = course.assignment(**terms)
+    return course, aid, page_of(app, headers), f"/courses/{course.id}/assignments/{aid}"
+
+
 def value_of(html: str, key: str) -> str:
     """What the page's input (or textarea) named ``key`` holds."""
     found = re.search(rf'<input type="text" id="[^"]+" name="{re.escape(key)}"[^>]* value="([^"]*)"', html)
@@ -81,11 +90,7 @@ def test_how_an_answer_is_read_comes_from_the_preview_service(app, client, engin
 
 
 def test_a_submitted_wrong_answer_shows_its_named_mistake_and_the_attempt(app, client, engine) -> None:
-    course = Course(client, make_instructor(engine))
-    _, headers = course.student()
-    aid = course.assignment(max_attempts=3)
-    browser = page_of(app, headers)
-    path = f"/courses/{course.id}/assignments/{aid}"
+    course, aid, browser, path = student_at_assignment(app, client, engine, max_attempts=3)
     browser.get(path)
     sent = browser.post(path, {"ex4.conv1_params": NO_BIAS, "action": "submit"})
     assert sent.status_code == 303 and sent.headers["location"].startswith(path + "?submitted=1")
@@ -106,11 +111,7 @@ def test_a_submitted_wrong_answer_shows_its_named_mistake_and_the_attempt(app, c
 
 
 def test_a_resent_form_stores_one_submission(app, client, engine) -> None:
-    course = Course(client, make_instructor(engine))
-    _, headers = course.student()
-    aid = course.assignment()
-    browser = page_of(app, headers)
-    path = f"/courses/{course.id}/assignments/{aid}"
+    course, aid, browser, path = student_at_assignment(app, client, engine)
     key = re.search(r'name="idempotency_key" value="([^"]+)"', browser.get(path).text).group(1)
     form = {"ex4.conv1_params": RIGHT, "action": "submit", "idempotency_key": key}
     assert [browser.post(path, form).status_code for _ in range(2)] == [303, 303]
@@ -118,11 +119,7 @@ def test_a_resent_form_stores_one_submission(app, client, engine) -> None:
 
 
 def test_an_unreadable_answer_is_refused_on_the_page_with_everything_typed_kept(app, client, engine) -> None:
-    course = Course(client, make_instructor(engine))
-    _, headers = course.student()
-    aid = course.assignment()
-    browser = page_of(app, headers)
-    path = f"/courses/{course.id}/assignments/{aid}"
+    course, aid, browser, path = student_at_assignment(app, client, engine)
     browser.get(path)
     typed = {"ex4.conv1_params": RIGHT, "ex5.params": "3*3*", "ex3.max": "[[9 7]\n [8 6]]"}
     refused = browser.post(path, {**typed, "action": "submit"})
@@ -136,11 +133,7 @@ def test_an_unreadable_answer_is_refused_on_the_page_with_everything_typed_kept(
 
 
 def test_checking_shows_how_answers_are_read_and_stores_nothing(app, client, engine) -> None:
-    course = Course(client, make_instructor(engine))
-    _, headers = course.student()
-    aid = course.assignment()
-    browser = page_of(app, headers)
-    path = f"/courses/{course.id}/assignments/{aid}"
+    course, aid, browser, path = student_at_assignment(app, client, engine)
     browser.get(path)
     checked = browser.post(path, {"ex4.conv1_params": "3*3*10*40+40", "action": "check"})
     assert checked.status_code == 200 and "Read as: 3,640" in checked.text and "Nothing was submitted" in checked.text
@@ -149,11 +142,7 @@ def test_checking_shows_how_answers_are_read_and_stores_nothing(app, client, eng
 
 
 def test_past_the_attempt_limit_the_refusal_keeps_the_answers(app, client, engine) -> None:
-    course = Course(client, make_instructor(engine))
-    _, headers = course.student()
-    aid = course.assignment(max_attempts=1)
-    browser = page_of(app, headers)
-    path = f"/courses/{course.id}/assignments/{aid}"
+    course, aid, browser, path = student_at_assignment(app, client, engine, max_attempts=1)
     browser.get(path)
     assert browser.post(path, {"ex4.conv1_params": NO_BIAS, "action": "submit"}).status_code == 303
     assert "All your attempts are used" in browser.get(path).text
@@ -194,11 +183,7 @@ def test_reference_answers_show_once_released(app, client, engine) -> None:
 
 
 def test_a_form_without_its_csrf_token_is_refused_and_stores_nothing(app, client, engine) -> None:
-    course = Course(client, make_instructor(engine))
-    _, headers = course.student()
-    aid = course.assignment()
-    browser = page_of(app, headers)
-    path = f"/courses/{course.id}/assignments/{aid}"
+    course, aid, browser, path = student_at_assignment(app, client, engine)
     for csrf in ({}, {"csrf": "0" * 64}):
         refused = browser.client.post(path, data={**csrf, "ex4.conv1_params": RIGHT, "action": "submit"})
         assert refused.status_code == 403 and "Not allowed" in refused.text
@@ -273,11 +258,7 @@ def test_a_page_loads_only_the_scripts_it_needs(app, client, engine) -> None:
 
 
 def test_htmx_gets_a_sentence_not_a_page_when_the_session_has_ended(app, client, engine) -> None:
-    course = Course(client, make_instructor(engine))
-    _, headers = course.student()
-    aid = course.assignment()
-    browser = page_of(app, headers)
-    path = f"/courses/{course.id}/assignments/{aid}"
+    _course, _aid, browser, path = student_at_assignment(app, client, engine)
     browser.get(path)
     csrf = browser.csrf
     assert browser.post("/sign-out").status_code == 303  # (in another tab, say)
