@@ -32,7 +32,7 @@ STAFF = RUNS | {CourseRole.TA.value}
 @dataclass(frozen=True, slots=True)
 class Member:
     """The caller inside one course. ``role`` is their membership's, or ``admin`` for an admin
-    account that is not a member."""
+    account (member or not)."""
 
     caller: Caller
     course: str
@@ -145,7 +145,7 @@ def _read(
         return None
     values = row._mapping
     caller = Caller(values["id"], values["role"])
-    role = values["member_role"] or (Role.ADMIN.value if caller.role == Role.ADMIN else None)
+    role = _role(caller, values["member_role"])
     member = None if values["course"] is None or role is None else Member(caller, course_id, role)
     assignment = extension = None
     if member is not None and values["a_id"] is not None:
@@ -175,6 +175,11 @@ def member_of(session: Session, caller: Caller, course_id: str) -> Member | None
     role = session.scalar(
         select(Membership.role).where(Membership.course_id == course_id, Membership.user_id == caller.id)
     )
-    if role is None and caller.role == Role.ADMIN:
-        role = Role.ADMIN.value
+    role = _role(caller, role)
     return None if role is None else Member(caller, course_id, role)
+
+
+def _role(caller: Caller, membership: str | None) -> str | None:
+    """An admin acts as one in every course, whatever a roster made them there (a roster may name
+    any account: being imported as a student must not take an admin's powers away)."""
+    return Role.ADMIN.value if caller.role == Role.ADMIN else membership

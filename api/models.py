@@ -122,6 +122,9 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The course whose roster import created the account (None: made by an admin, or before this
+    #: was recorded); see :func:`api.courses.service.replace_member_token`.
+    created_in: Mapped[str | None] = mapped_column(ForeignKey("courses.id", ondelete="SET NULL", use_alter=True))
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 

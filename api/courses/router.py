@@ -71,8 +71,9 @@ def list_courses(user: CurrentUser, session: SessionDep) -> list[CourseOut]:
 def import_members(body: MembersImport, runner: RunnerMember, session: SessionDep) -> MembersOut:
     """Enrols each listed person with their role (`student` unless said otherwise; `ta` or
     `instructor`). A new account gets an API token, shown only in this response (only its hash is
-    stored); an existing account (of this course or another) joins with its own token, and its name
-    (and email, when given) is updated. Importing a member again changes their role to the one given."""
+    stored); an existing account (of this course or another) joins as it is, with its own token, name
+    and email: a roster never changes an account. Importing a member again changes their role to the
+    one given."""
     imported = service.import_members(
         session, course_id=runner.course, members=[(m.id, m.name, m.email, m.role.value) for m in body.members]
     )
@@ -126,7 +127,8 @@ def drop_member(runner: RunnerMember, session: SessionDep, member_id: MemberIdPa
             422,
             503,
             notes={
-                403: "The account is staff somewhere, or in a course the caller does not run",
+                403: "The account is staff somewhere, was not created by a course the caller runs, or has "
+                "work in a course the caller does not run",
                 404: "No such student",
             },
         ),
@@ -136,7 +138,8 @@ def drop_member(runner: RunnerMember, session: SessionDep, member_id: MemberIdPa
 )
 def replace_token(runner: RunnerMember, session: SessionDep, member_id: MemberIdPath) -> TokenOut:
     """Revokes every token of the student and issues a new one, shown only in this response: tokens
-    are stored as hashes, so a lost one cannot be shown again. A token opens every course its
-    account is in, so only someone who runs all of them (or an admin) may replace it."""
+    are stored as hashes, so a lost one cannot be shown again. A token acts as its account
+    everywhere, so only an admin, or a runner of the course whose roster import created the account
+    while all its courses and work lie in courses they run, may replace it."""
     user, token = service.replace_member_token(session, by=runner, user_id=member_id)
     return TokenOut(id=user.id, token=token)

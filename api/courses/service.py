@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from api.access import Member
 from api.db import is_unique_violation, upsert
 from api.errors import Conflict, Forbidden, NotFound
-from api.models import Course, CourseRole, Membership, Role, User
+from api.models import Course, CourseRole, Membership, Role, Submission, User
 from api.users.service import Caller, create_user, issue_token, revoke_tokens
 
 
@@ -60,10 +60,11 @@ def import_members(
     session: Session, *, course_id: str, members: list[tuple[str, str, str | None, str]]
 ) -> list[Imported]:
     """Members by (id, name, email, role). A new account gets a token (an ``instructor`` account if
-    imported as an instructor, else a ``student`` one); a known account joins with no new token, its
-    name updated and its email too when one is given. A member already in the course takes the
-    role given, except the owner, whose role does not change. An account that a simultaneous import
-    creates is a known one here."""
+    imported as an instructor, else a ``student`` one) and records this course as its origin; a
+    known account joins as it is, with no new token and its own name and email: an account belongs
+    to its holder, and a roster may name any id, so an import never changes one. A member already
+    in the course takes the role given, except the owner, whose role does not change. An account
+    that a simultaneous import creates is a known one here."""
     ids = [member_id for member_id, _, _, _ in members]
     repeated = sorted({i for i in ids if ids.count(i) > 1})
     if repeated:
@@ -79,11 +80,9 @@ def import_members(
         user, token = existing.get(member_id), None
         if user is None:
             account = Role.INSTRUCTOR if role == CourseRole.INSTRUCTOR else Role.STUDENT
-            user, token = _create_unless_taken(session, name=name, user_id=member_id, email=email, role=account)
-        if token is None:
-            user.name = name
-            if email is not None:  # an import without emails keeps the ones stored
-                user.email = email
+            user, token = _create_unless_taken(
+                session, name=name, user_id=member_id, email=email, role=account, course_id=course_id
+            )
         upsert(
             session,
             Membership,
@@ -96,14 +95,14 @@ def import_members(
 
 
 def _create_unless_taken(
-    session: Session, *, name: str, user_id: str, email: str | None, role: Role
+    session: Session, *, name: str, user_id: str, email: str | None, role: Role, course_id: str
 ) -> tuple[User, str | None]:
     """A new account and its token; or, if a simultaneous request created ``user_id`` first, that
     account and no token. In a savepoint, so that the import goes on (PostgreSQL aborts a
     transaction at its first error)."""
     try:
         with session.begin_nested():
-            issued = create_user(session, name=name, role=role, user_id=user_id, email=email)
+            issued = create_user(session, name=name, role=role, user_id=user_id, email=email, created_in=course_id)
             return issued.user, issued.token
     except IntegrityError as error:
         if not is_unique_violation(error):
@@ -141,27 +140,42 @@ def drop_member(session: Session, *, course_id: str, user_id: str) -> None:
 
 def replace_member_token(session: Session, *, by: Member, user_id: str) -> tuple[User, str]:
     """Revokes every token of a student of the course and issues a new one (a lost token cannot
-    be shown again, only replaced). Whoever replaces a token can act as its account everywhere,
-    so only an admin, or someone who runs every course the account is in, may; a staff account's
-    token is replaced by an admin (``grader users token``)."""
+    be shown again, only replaced). See :func:`require_account_power` for who may."""
     user = session.get(User, user_id, with_for_update=True)
+    require_account_power(session, by=by, user=user, user_id=user_id)
+    assert user is not None  # (refused otherwise)
+    revoke_tokens(session, user=user)
+    return user, issue_token(session, user=user)
+
+
+def require_account_power(session: Session, *, by: Member, user: User | None, user_id: str) -> None:
+    """Whoever holds a new token (or anything that opens a session as an account) acts as that
+    account everywhere, so that power is not the course's but the account's origin's. An admin
+    has it; otherwise only a runner of the course whose roster import created the account, and
+    only while everything the account has (its memberships, and its submissions, which outlive a
+    dropped membership) lies in courses that runner runs. An account in no course, made by an
+    admin, or made before origins were recorded is an admin's alone. :class:`NotFound` for an
+    account that is not a student of ``by``'s course; :class:`Forbidden` otherwise."""
     rows = session.execute(select(Membership.course_id, Membership.role).where(Membership.user_id == user_id))
     courses = {course_id: role for course_id, role in rows}
     if user is None or courses.get(by.course) != CourseRole.STUDENT:
         raise NotFound(f"No student {user_id!r} in course {by.course!r}.")
-    if by.caller.role != Role.ADMIN:
-        if user.role != Role.STUDENT or any(role != CourseRole.STUDENT for role in courses.values()):
-            raise Forbidden(f"{user_id!r} is staff somewhere; an admin replaces their token.")
-        runs = set(
-            session.scalars(
-                select(Membership.course_id).where(
-                    Membership.user_id == by.id,
-                    Membership.role.in_((CourseRole.OWNER, CourseRole.INSTRUCTOR)),
-                    Membership.course_id.in_(list(courses)),
-                )
+    if by.caller.role == Role.ADMIN:
+        return
+    if user.role != Role.STUDENT or any(role != CourseRole.STUDENT for role in courses.values()):
+        raise Forbidden(f"{user_id!r} is staff somewhere; an admin replaces their token.")
+    worked_in = set(session.scalars(select(Submission.course_id).where(Submission.student_id == user_id).distinct()))
+    involved = {*courses, *worked_in, user.created_in}
+    runs = set(
+        session.scalars(
+            select(Membership.course_id).where(
+                Membership.user_id == by.id,
+                Membership.role.in_((CourseRole.OWNER, CourseRole.INSTRUCTOR)),
+                Membership.course_id.in_([c for c in involved if c is not None]),
             )
         )
-        if set(courses) - runs:
-            raise Forbidden(f"{user_id!r} is also in courses you do not run; an admin can replace their token.")
-    revoke_tokens(session, user=user)
-    return user, issue_token(session, user=user)
+    )
+    if user.created_in is None or user.created_in not in runs:
+        raise Forbidden(f"{user_id!r} was not created by a course you run; an admin can replace their token.")
+    if involved - runs:
+        raise Forbidden(f"{user_id!r} also has work in courses you do not run; an admin can replace their token.")

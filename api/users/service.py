@@ -89,13 +89,20 @@ def free_id(session: Session, *, name: str) -> str:
 
 
 def create_user(
-    session: Session, *, name: str, role: Role, user_id: str | None = None, email: str | None = None
+    session: Session,
+    *,
+    name: str,
+    role: Role,
+    user_id: str | None = None,
+    email: str | None = None,
+    created_in: str | None = None,
 ) -> Issued:
-    """A new account with a fresh token; an id already taken is a :class:`Conflict`."""
+    """A new account with a fresh token (``created_in``: the course whose roster import made it);
+    an id already taken is a :class:`Conflict`."""
     user_id = user_id or free_id(session, name=name)
     if session.get(User, user_id) is not None:
         raise Conflict(f"There is already an account {user_id!r}.")
-    user = User(id=user_id, name=name, role=role.value, email=email)
+    user = User(id=user_id, name=name, role=role.value, email=email, created_in=created_in)
     session.add(user)
     session.flush()
     return Issued(user, issue_token(session, user=user), created=True)

@@ -38,19 +38,22 @@ def test_roster_import_creates_students_with_tokens_stored_as_hashes(client, cou
     assert client.get(f"{course.path}/assignments", headers=auth(students[0]["token"])).status_code == 200
 
 
-def test_reimport_updates_names_and_issues_no_new_token(client, course) -> None:
+def test_reimport_changes_neither_name_nor_email_and_issues_no_new_token(client, course, engine) -> None:
     (student_id, headers) = course.student()
-    again = {"members": [{"id": student_id, "name": "Renamed"}]}
+    again = {"members": [{"id": student_id, "name": "Renamed", "email": "attacker@example.edu"}]}
     response = client.post(f"{course.path}/members", json=again, headers=course.instructor)
     assert response.status_code == 200
     assert response.json()["members"][0] == {
         "id": student_id,
-        "name": "Renamed",
+        "name": "Student 0",
         "email": None,
         "role": "student",
         "created": False,
         "token": None,
     }
+    with Session(engine) as session:
+        stored = session.get(User, student_id)
+        assert (stored.name, stored.email) == ("Student 0", None)
     assert client.get(f"{course.path}/assignments", headers=headers).status_code == 200
 
 
