@@ -142,7 +142,9 @@ def _out(
     staff: bool,
 ) -> AssignmentOut:
     """``staff`` see the variant secret (to reproduce a student's variant offline); students do not,
-    and see their attempts used and extension instead."""
+    and see their attempts used and extension instead, and whether answers are released to them
+    under their own terms."""
+    terms = service.with_extension(assignment, extension)
     return AssignmentOut(
         course=assignment.course_id,
         id=assignment.id,
@@ -154,7 +156,7 @@ def _out(
         release_answers=assignment.release_answers,
         grade_policy=assignment.grade_policy,
         late_penalty=assignment.late_penalty,
-        answers_released=service.answers_released(assignment),
+        answers_released=service.answers_released(terms),
         created_at=assignment.created_at,
         attempts_used=attempts,
         variant_secret=assignment.variant_secret if staff else None,
@@ -214,7 +216,7 @@ def _detail(
 ) -> AssignmentDetail:
     problem_set = problem_set_of(assignment, sets)
     variant = service.variant_of(problem_set, assignment, student)
-    show_reference = staff or service.answers_released(assignment)
+    show_reference = service.references_shown(service.with_extension(assignment, extension), staff=staff)
     return AssignmentDetail(
         **_out(assignment, sets, attempts, extension, staff=staff).model_dump(),
         variant=variant,

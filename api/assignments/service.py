@@ -235,8 +235,17 @@ def is_late(assignment: Terms, at: datetime) -> bool:
     return assignment.due_at is not None and at > assignment.due_at
 
 
+def references_shown(terms: Terms, *, staff: bool, now: datetime | None = None) -> bool:
+    """The one rule for showing reference answers, in the REST API, the pages and every export:
+    staff always see them; a student under their own ``terms`` (the assignment with their
+    extension, :func:`with_extension`: a student who may still submit must not see them because
+    the general due date has passed) once :func:`answers_released` says so."""
+    return staff or answers_released(terms, now)
+
+
 def answers_released(assignment: Terms, now: datetime | None = None) -> bool:
-    """``immediately``: always; ``after_due``: once the due date has passed (never without one); ``never``: never."""
+    """``immediately``: always; ``after_due``: once the due date has passed (never without one); ``never``: never.
+    For a student, ``assignment`` is their own terms (see :func:`references_shown`)."""
     now = now or datetime.now(UTC)
     if assignment.release_answers == Release.IMMEDIATELY:
         return True

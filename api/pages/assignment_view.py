@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from api.access import Member
-from api.assignments.service import Terms, answers_released, statements, variant_of
+from api.assignments.service import Terms, references_shown, statements, variant_of
 from api.pages.notation import answer_text, needs_math
 from api.submissions import service as submissions
 from api.submissions.views import to_out
@@ -65,7 +65,7 @@ def assignment_context(
         typed = {key: answer_text(value) for key, value in (latest.answers if latest else {}).items()}
     preview = submissions.preview(db, problem_set=problem_set, assignment=terms, student_id=student.id, answers=typed)
     show_result = latest is not None and form.answers is None
-    reference = reference_texts(problem_set, variant) if answers_released(terms) else None
+    reference = reference_texts(problem_set, variant) if references_shown(terms, staff=False) else None
     problems, index = [], 0
     for problem in statements(problem_set, variant):
         parts = []

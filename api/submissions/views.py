@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.assignments.lateness import lateness
-from api.assignments.service import Terms, answers_released, reference_answers
+from api.assignments.service import Terms, reference_answers, references_shown
 from api.models import Submission
 from api.submissions import service
 from api.submissions.schemas import SubmissionOut
@@ -26,7 +26,7 @@ def to_out(
     student's ``terms`` (the assignment with their extension); ``references`` caches reference
     answers per variant."""
     reference = None
-    if problem_set is not None and (staff or answers_released(terms)):
+    if problem_set is not None and references_shown(terms, staff=staff):
         references = {} if references is None else references
         if submission.variant not in references:
             references[submission.variant] = reference_answers(problem_set, submission.variant)
