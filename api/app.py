@@ -18,7 +18,6 @@ from api.bank import Bank
 from api.config import Settings
 from api.courses.router import router as courses_router
 from api.db import autocommit, make_engine, make_sessionmaker, writer
-from api.deps import database_slots
 from api.jobs.router import router as jobs_router
 from api.jobs.runners import job_runners
 from api.library import Library
@@ -26,6 +25,7 @@ from api.limits import BodySizeLimit
 from api.reports.router import router as reports_router
 from api.responses import RETRY_AFTER
 from api.schemas import HealthOut
+from api.slots import database_slots
 from api.submissions.router import router as submissions_router
 
 #: How often a worker looks for changed set files (see :mod:`api.bank`).

@@ -8,7 +8,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-#: Requests using the database at once, per process (``api.deps.database_slots``: sessions and
+#: Requests using the database at once, per process (``api.slots.database_slots``: sessions and
 #: /health). Waiting for a slot takes no worker thread, so the requests
 #: holding one can always get a thread (the threadpool has 40) and a pooled connection (pool_size +
 #: max_overflow must be at least this): without the limit, threads blocked on the pool or on SQLite's

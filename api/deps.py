@@ -6,7 +6,6 @@ from collections.abc import AsyncIterator
 from typing import Annotated, TypeVar
 
 import anyio
-from anyio.lowlevel import RunVar
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
@@ -15,34 +14,22 @@ from starlette.concurrency import run_in_threadpool
 
 from api.access import Access, Member, member_of, read_access, require_assignment, require_member
 from api.assignments.service import AssignmentRow, Terms, with_extension
-from api.config import DB_CONCURRENCY
 from api.db import READS_ONLY, WRITES_ONCE, first_read
 from api.errors import Forbidden, NotAuthenticated, NotFound
 from api.ids import may_exist
 from api.library import Sets
 from api.models import CourseRole, Role, Submission
+from api.slots import SLOT, Slot, database_slots
 from api.users.service import Caller, authenticate
 from problems.sets import ProblemSet
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-_database_slots: RunVar[anyio.Semaphore] = RunVar("grader_database_slots")
-
-
-def database_slots() -> anyio.Semaphore:
-    """The event loop's :data:`api.config.DB_CONCURRENCY` slots: a request holds one while it
-    uses the database (the sessions of :data:`SessionDep`, and the submit endpoint's connection).
-    One semaphore per event loop, as anyio primitives belong to the loop that made them."""
-    try:
-        return _database_slots.get()
-    except LookupError:
-        slots = anyio.Semaphore(DB_CONCURRENCY)
-        _database_slots.set(slots)
-        return slots
-
 
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """Commits once when the endpoint returns, before the response is sent; rolls back on any error.
+    Holds one of the :func:`api.slots.database_slots` meanwhile (given back while the request
+    computes off the database, :func:`api.slots.off_the_database`).
 
     On SQLite a request that may write takes the write lock as its transaction begins, unless its
     endpoint is marked :func:`api.db.reads_only`.
@@ -52,9 +39,12 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     in the threadpool, and the commit or rollback with the closing is one more hop at the end. A
     session without a transaction (:func:`_engine_for`) has nothing to commit, and giving its
     connection back to the pool sends nothing to the database: it is closed in the loop."""
-    async with database_slots():
+    slot = Slot(database_slots())
+    await slot.take()
+    try:
         bind = _engine_for(request)
         session: Session = request.app.state.sessionmaker(bind=bind)
+        session.info[SLOT] = slot  # given back meanwhile by work off the database (api.slots)
         try:
             yield session
         except BaseException:
@@ -65,6 +55,8 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             session.close()
         else:
             await run_in_threadpool(_commit_and_close, session)
+    finally:
+        slot.give_back()
 
 
 def _engine_for(request: Request) -> Engine:

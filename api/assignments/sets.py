@@ -13,6 +13,7 @@ from api.errors import NotFound, Unprocessable
 from api.ids import may_exist
 from api.library import Sets
 from api.models import Assignment, CourseSet
+from api.slots import connection_released
 from grader.selftest import check_set
 from problems.loader import Issue, SetFileError, parse_set
 from problems.sets import ProblemSet
@@ -29,11 +30,12 @@ def upload(sets: Sets, *, course_id: str, text: str, uploaded_by: str) -> tuple[
     """The set of ``text``, stored as a version of the course's set of that id (nothing changes
     for a file that does not validate: :class:`Unprocessable` lists each issue with its line);
     ``True`` for a version the course did not have."""
-    try:
-        problem_set = parse_set(text, "upload")
-    except SetFileError as error:
-        raise Unprocessable([_issue(issue) for issue in error.issues]) from None
-    failed = check_set(problem_set)  # the set's own checks and every part's own answers, as validate runs them
+    with connection_released(sets.session):
+        try:
+            problem_set = parse_set(text, "upload")
+        except SetFileError as error:
+            raise Unprocessable([_issue(issue) for issue in error.issues]) from None
+        failed = check_set(problem_set)  # the set's own checks and every part's own answers, as validate runs them
     if failed:
         raise Unprocessable([_issue(issue) for issue in failed])
     if problem_set.id in sets.library.built_in():

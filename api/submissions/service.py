@@ -41,6 +41,7 @@ from sqlalchemy.orm import Session, selectinload
 from api.assignments.service import Terms, is_late, variant_of
 from api.errors import Conflict, Unprocessable
 from api.models import EarlierGrade, Submission
+from api.slots import connection_released
 from grader.engine import grade_submission, is_blank, preview_submission
 from grader.results import PreviewedPart
 from problems.sets import ProblemSet
@@ -166,7 +167,8 @@ def submit(
         raise Conflict(_limit_message(assignment))
 
     variant = variant_of(problem_set, assignment, student_id)
-    graded = grade_submission(problem_set, answers, student=variant)
+    with connection_released(session):
+        graded = grade_submission(problem_set, answers, student=variant)
     if graded.unreadable or graded.unknown_keys:
         # (a part whose grading failed is ours to fix, not the student's: it is stored as invalid)
         raise Unprocessable(_refusal(graded.previewed(), graded.unreadable, list(graded.unknown_keys), problem_set))
