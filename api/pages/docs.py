@@ -1,8 +1,8 @@
 """``/docs``: the OpenAPI documentation in Swagger UI, from the vendored files (no CDN).
 
 Our own page (``templates/docs.html``) rather than FastAPI's ``get_swagger_ui_html``, whose inline
-script would need ``'unsafe-inline'``: Swagger UI starts from ``static/docs.js``, so the pages'
-Content-Security-Policy, which allows scripts from the service only, suffices.
+script would need ``'unsafe-inline'``: Swagger UI starts from ``static/docs.js``, so the page's
+Content-Security-Policy (:data:`api.headers.DOCS_CSP`) allows scripts from the service only.
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import BrowserContext, expect
 
-from api.pages import render
+from api import headers
 
 from live_service import LiveCourse, chromium, screenshot_dir
 
@@ -108,7 +108,7 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 
-def test_swagger_ui_renders_and_runs_requests_under_the_content_security_policy(
+def test_swagger_ui_renders_and_runs_requests_under_the_docs_content_security_policy(
     live: LiveCourse, browser: BrowserContext, tmp_path: Path
 ) -> None:
     operations = sum(len(methods) for methods in httpx.get(live.url + "/openapi.json").json()["paths"].values())
@@ -118,7 +118,7 @@ def test_swagger_ui_renders_and_runs_requests_under_the_content_security_policy(
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
     response = page.goto(live.url + "/docs")
-    assert response is not None and response.headers["content-security-policy"] == render.CONTENT_SECURITY_POLICY
+    assert response is not None and response.headers["content-security-policy"] == headers.DOCS_CSP
     expect(page.get_by_role("heading", name="grader")).to_be_visible()
     expect(page.locator(".opblock")).to_have_count(operations)  # every operation rendered
     health = page.locator(".opblock", has_text="/health")
