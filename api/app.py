@@ -18,6 +18,7 @@ from api.bank import Bank
 from api.config import Settings
 from api.courses.router import router as courses_router
 from api.db import autocommit, make_engine, make_sessionmaker, writer
+from api.headers import SecurityHeaders
 from api.jobs.router import router as jobs_router
 from api.jobs.runners import job_runners
 from api.library import Library
@@ -104,8 +105,10 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
             return JSONResponse({"status": "degraded", "database": "unavailable"}, status_code=503, headers=headers)
         return {"status": "ok", "database": "ok"}
 
-    # Outermost: the body limit applies before routing or parsing.
+    # The body limit applies before routing or parsing; the security headers go on every response,
+    # its 413 included (the 500 of an unexpected error gets them from its handler, api/errors.py).
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)  # outermost: added last
     return app
 
 

@@ -15,6 +15,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
+from api import headers
+
 log = logging.getLogger("grader.api")
 
 
@@ -124,9 +126,12 @@ def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
 
 
 def _unexpected(request: Request, error: Exception) -> JSONResponse:
-    """A bug, not an input: logged with its traceback, answered without one."""
+    """A bug, not an input: logged with its traceback, answered without one. Starlette sends this
+    answer from outside every middleware, so it adds the security headers itself."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
-    return JSONResponse({"detail": "Internal error; it has been logged."}, status_code=500)
+    response = JSONResponse({"detail": "Internal error; it has been logged."}, status_code=500)
+    headers.add_to(response, request.url.path)
+    return response
 
 
 def install(app: FastAPI) -> None:

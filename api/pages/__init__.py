@@ -27,7 +27,7 @@ Shape (one job per module):
   show a matrix load KaTeX); ``render.py`` also gives the filters ``when`` (UTC dates) and
   ``points``.
 * one router module per group of pages: ``home.py`` (``/``, ``/sign-in``, ``/sign-out``),
-  ``docs.py`` (``/docs``), ``student.py`` (``/courses/{course}`` and
+  ``docs.py`` (``/docs``: Swagger UI, started by ``static/docs.js``), ``student.py`` (``/courses/{course}`` and
   ``/courses/{course}/assignments/{id}``: a student's views; staff get the dashboard of
   ``staff.py`` and the statements with reference answers, linking to ``.../gradebook`` and
   ``.../stats``), with ``assignment_view.py`` gathering what an assignment page shows;

@@ -1,12 +1,16 @@
-"""``/docs``: the OpenAPI documentation in Swagger UI, from the vendored files (no CDN)."""
+"""``/docs``: the OpenAPI documentation in Swagger UI, from the vendored files (no CDN).
+
+Our own page (``templates/docs.html``) rather than FastAPI's ``get_swagger_ui_html``, whose inline
+script would need ``'unsafe-inline'``: Swagger UI starts from ``static/docs.js``, so the page's
+Content-Security-Policy (:data:`api.headers.DOCS_CSP`) allows scripts from the service only.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse
 
-from api.pages.assets import asset_url
+from api.pages.render import render
 
 router = APIRouter(include_in_schema=False)
 
@@ -14,11 +18,4 @@ router = APIRouter(include_in_schema=False)
 @router.get("/docs")
 def docs(request: Request) -> HTMLResponse:
     app = request.app
-    return get_swagger_ui_html(
-        openapi_url=app.openapi_url,
-        title=f"{app.title}: API documentation",
-        swagger_js_url=asset_url("vendor/swagger-ui/swagger-ui-bundle.js"),
-        swagger_css_url=asset_url("vendor/swagger-ui/swagger-ui.css"),
-        swagger_favicon_url=asset_url("vendor/swagger-ui/favicon-32x32.png"),
-        oauth2_redirect_url=None,
-    )
+    return render(request, "docs.html", {"title": f"{app.title}: API documentation", "openapi_url": app.openapi_url})

@@ -1,6 +1,7 @@
 """Rendering a page: one Jinja2 template per page (``templates/``), extending ``base.html``;
 fragments that htmx swaps in are small templates of their own, included by the page too, so the
-first render and the live update are the same markup."""
+first render and the live update are the same markup. Their headers (the Content-Security-Policy,
+``no-store``) are those :mod:`api.headers` puts on every page."""
 
 from __future__ import annotations
 
@@ -16,20 +17,6 @@ from api.pages import assets
 from api.pages.notation import with_math
 
 TEMPLATES = Path(__file__).parent / "templates"
-
-#: Our pages load scripts and styles from the service only. Inline style attributes are allowed:
-#: KaTeX positions its glyphs with them, and htmx adds its indicator style.
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
-HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    # pages show a student's answers and grades: not for shared caches, nor the back-forward cache
-    "Cache-Control": "no-store",
-}
 
 
 def when(moment: datetime | None) -> str:
@@ -53,6 +40,4 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None, *
     """The template ``name`` with ``context``; the signed-in caller (``request.state.page``, set
     by :func:`api.pages.deps.signed_in`) is in every page's context as ``page``."""
     values = {"page": getattr(request.state, "page", None), **(context or {})}
-    response = templates.TemplateResponse(request, name, values, status_code=status)
-    response.headers.update(HEADERS)
-    return response
+    return templates.TemplateResponse(request, name, values, status_code=status)

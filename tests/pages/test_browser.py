@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 from playwright.sync_api import BrowserContext, expect
+
+from api import headers
 
 from live_service import LiveCourse, chromium, screenshot_dir
 
@@ -93,3 +96,40 @@ def test_without_javascript_the_form_still_checks_and_submits(live: LiveCourse, 
         page.get_by_role("button", name="Submit", exact=True).click()
         expect(page.get_by_role("heading", name="Attempt 1 submitted")).to_be_visible()
         expect(page.locator(".mistake")).to_contain_text("bias-omitted")
+
+
+#: Set before any script of the page runs (playwright's init scripts are not subject to the CSP):
+#: every Content-Security-Policy violation the page reports.
+RECORD_VIOLATIONS = """
+window.violations = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.violations.push(`${e.violatedDirective} ${e.blockedURI}`);
+});
+"""
+
+
+def test_swagger_ui_renders_and_runs_requests_under_the_docs_content_security_policy(
+    live: LiveCourse, browser: BrowserContext, tmp_path: Path
+) -> None:
+    operations = sum(len(methods) for methods in httpx.get(live.url + "/openapi.json").json()["paths"].values())
+    page = browser.new_page()
+    page.add_init_script(RECORD_VIOLATIONS)
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    response = page.goto(live.url + "/docs")
+    assert response is not None and response.headers["content-security-policy"] == headers.DOCS_CSP
+    expect(page.get_by_role("heading", name="grader")).to_be_visible()
+    expect(page.locator(".opblock")).to_have_count(operations)  # every operation rendered
+    health = page.locator(".opblock", has_text="/health")
+    health.locator(".opblock-summary").click()
+    health.get_by_role("button", name="Try it out").click()
+    health.get_by_role("button", name="Execute").click()  # a request from the page to the service
+    expect(health.locator(".live-responses-table tbody .response-col_status")).to_have_text("200")
+    page.screenshot(path=screenshot_dir(tmp_path) / "docs.png", full_page=False)
+    assert problems == [] and page.evaluate("window.violations") == []
+
+    # the policy is enforced: an inline script, which the page no longer needs, would not run
+    page.evaluate("document.body.append(Object.assign(document.createElement('script'), {text: 'window.ran = 1'}))")
+    assert page.evaluate("window.ran") is None
+    assert page.evaluate("window.violations") == ["script-src-elem inline"]
