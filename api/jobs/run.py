@@ -18,7 +18,8 @@ marker: what it graded is dropped), and a runner killed before step 3 commits le
 behind. A grade is written only over the grade it was computed against: if a submission won in
 step 3 is no longer as step 1 read it (only another regrade job writes grades, and only a failed
 job's runner still at work can be one), the transaction is rolled back and the chunk read and
-graded again. ``done`` therefore only grows, and ends equal to ``total``.
+graded again. Step 3 first locks the job's row and writes nothing once the job is over (done by
+another runner, or marked failed). ``done`` therefore only grows, and ends equal to ``total``.
 
 The job covers the submissions stored when it was asked for (``last_submission``, ``total`` and
 the set version are fixed then, :mod:`api.jobs.service`): later ones are graded on arrival.
@@ -75,6 +76,14 @@ class _ChangedMeanwhile(Exception):
     """A submission won by this chunk's write is no longer as its read saw it."""
 
 
+class _Ended(Exception):
+    """The job was ended by someone else (done by another runner, or marked failed) meanwhile."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
 @dataclass(frozen=True)
 class Runtime:
     """What the job code needs from the process that runs it."""
@@ -108,10 +117,11 @@ def run_job(
             last = _regrade_chunk(runtime, job, problem_set, chunk, after=after, grade=grade)
             if last is None:
                 with runtime.sessions.begin() as session:
-                    _finish(session, job_id)
-                return JobStatus.DONE.value
+                    return _finish(session, job_id)
             after = last
         return JobStatus.RUNNING.value
+    except _Ended as ended:
+        return ended.status
     except Exception as error:
         if isinstance(error, JobFailed) or not retried(error):
             fail(runtime, job_id, error)
@@ -189,7 +199,14 @@ def _regrade_chunk(
 def _write_chunk(session: Session, job: _Claimed, regraded: list[Regraded]) -> None:
     """The new grades of the submissions whose marker this transaction writes, and the job's
     progress; :class:`_ChangedMeanwhile` (the caller rolls back) if one of them was written since
-    it was read. A submission deleted meanwhile gets no marker: there is nothing left to regrade."""
+    it was read. A submission deleted meanwhile gets no marker: there is nothing left to regrade.
+
+    The job's row is locked first, and nothing is written once the job is over (:class:`_Ended`):
+    a runner that went on after its job was marked failed (by another runner of it) would otherwise
+    write this job's grades over those of the assignment's next regrade, which may start then."""
+    status = session.scalar(select(JOBS.c.status).where(JOBS.c.id == job.id).with_for_update(key_share=True))
+    if status != JobStatus.RUNNING.value:
+        raise _Ended(status or "gone")
     stamps = lock_for_regrade(session, ids=[new.submission.id for new in regraded])
     present = [new for new in regraded if new.submission.id in stamps]
     if not present:
@@ -214,13 +231,16 @@ def _mark(session: Session) -> Any:
     return dialect_insert(session, ITEMS).on_conflict_do_nothing().returning(ITEMS.c.submission_id)
 
 
-def _finish(session: Session, job_id: int) -> None:
+def _finish(session: Session, job_id: int) -> str:
+    """The job marked done, unless someone else ended it first; its status."""
     done = session.scalar(select(func.count()).select_from(ITEMS).where(ITEMS.c.job_id == job_id)) or 0
-    session.execute(
+    finished = session.scalar(
         JOBS.update()
         .where(JOBS.c.id == job_id, JOBS.c.status == JobStatus.RUNNING.value)
         .values(status=JobStatus.DONE.value, done=done, finished_at=datetime.now(UTC))
+        .returning(JOBS.c.status)
     )
+    return finished or session.scalar(select(JOBS.c.status).where(JOBS.c.id == job_id)) or "gone"
 
 
 def fail(runtime: Runtime, job_id: int, error: BaseException) -> None:

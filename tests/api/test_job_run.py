@@ -153,8 +153,8 @@ def test_a_submission_written_since_its_chunk_was_read_is_read_and_graded_again(
 
 def test_a_chunk_another_runner_wrote_while_it_was_graded_is_dropped(engine, settings, library) -> None:
     """Two runners of one job: the second runs the whole job while the first grades its first
-    chunk; the first then wins no marker and writes nothing (its grading is wasted), and each
-    submission is regraded once."""
+    chunk; the first then writes nothing (its grading is wasted) and stops, and each submission is
+    regraded once."""
     stored = store_for_regrade(engine, submissions=4)
     job_id = _queued_regrade(engine, stored)
     graded: list[int] = []
@@ -167,7 +167,7 @@ def test_a_chunk_another_runner_wrote_while_it_was_graded_is_dropped(engine, set
             return regrade(problem_set, assignment, chunk)
 
         assert run_job(first, job_id, chunk=2, grade=overtaken) == "done"
-    assert graded == [2, 2]  # the first runner graded both chunks, and wrote neither
+    assert graded == [2]  # the first runner graded its first chunk, found the job done, and stopped
     assert _progress(engine, job_id) == ("done", 4, 4, 4, 4)
     assert _earlier_grades(engine, job_id) == {i: [2.0] for i in _ids(engine, stored)}
 
@@ -188,3 +188,20 @@ def test_a_submission_deleted_while_its_chunk_is_graded_is_left_out(engine, sett
         assert run_job(runtime, job_id, grade=deleting) == "done"
     assert _progress(engine, job_id) == ("done", 2, 3, 2, 2)
     assert _earlier_grades(engine, job_id) == {i: [2.0] for i in kept}
+
+
+def test_a_runner_whose_job_was_marked_failed_while_it_graded_writes_nothing(engine, settings, library) -> None:
+    """A job marked failed (by another runner of it) while a runner grades a chunk: the runner
+    writes none of it and stops, so that it cannot write over the assignment's next regrade."""
+    stored = store_for_regrade(engine, submissions=3)
+    job_id = _queued_regrade(engine, stored)
+    with _runner(settings, library, "failed") as (runtime, _):
+
+        def failing(problem_set: ProblemSet, assignment: Terms, chunk: Sequence[StoredGrade]) -> list[Regraded]:
+            with Session(engine) as session, session.begin():
+                session.execute(update(Job).where(Job.id == job_id).values(status="failed", error="elsewhere"))
+            return regrade(problem_set, assignment, chunk)
+
+        assert run_job(runtime, job_id, grade=failing) == "failed"
+    assert _progress(engine, job_id) == ("failed", 0, 3, 0, 0)
+    assert _earlier_grades(engine, job_id) == {}
