@@ -22,7 +22,9 @@ request (assignment and answers). A retry with the same key and request returns 
 submission; the same key with a different request is refused (422).
 
 **Regrades** move the current grade into ``earlier_grades`` before replacing it; they run as
-background jobs (:mod:`api.jobs`), a chunk of submissions per transaction.
+background jobs (:mod:`api.jobs`), a chunk of submissions at a time: read
+(:func:`submissions_to_regrade`), graded with no database connection (:func:`regrade`), then
+written in one transaction (:func:`lock_for_regrade`, :func:`store_regrades`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -302,60 +305,132 @@ def list_submissions(
     return list(session.scalars(query))
 
 
-def regrade_submissions(
-    session: Session, *, problem_set: ProblemSet, assignment: Terms, ids: list[int], job_id: int | None = None
-) -> int:
-    """The submissions ``ids`` graded again against ``problem_set`` (flushed; the caller commits): a
-    grade that changes moves into ``earlier_grades`` (with ``job_id``), in the caller's transaction.
-    Returns how many changed. Written with one executemany per table, not an ORM object per row."""
-    if not ids:
-        return 0
-    now = datetime.now(UTC)
+@dataclass(frozen=True, slots=True)
+class StoredGrade:
+    """A submission as a regrade reads it: its answers, and the grade a new one would replace."""
+
+    id: int
+    student_id: str
+    answers: dict[str, Any]
+    parts: dict[str, Any]
+    score: float
+    max_score: float
+    set_version: str
+    graded_at: datetime
+
+    @property
+    def stamp(self) -> tuple[str, datetime]:
+        """What differs once the grade was written again: every write of a grade sets ``graded_at``."""
+        return (self.set_version, self.graded_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Regraded:
+    """A stored submission graded again, not yet written."""
+
+    submission: StoredGrade
+    parts: dict[str, Any]
+    score: float
+    max_score: float
+    set_version: str
+    variant: str | None
+
+    @property
+    def changed(self) -> bool:
+        return self.parts != self.submission.parts or self.set_version != self.submission.set_version
+
+
+def submissions_to_regrade(
+    session: Session, *, assignment: Terms, after: int, last: int, limit: int
+) -> list[StoredGrade]:
+    """The assignment's next ``limit`` submissions by id, past ``after`` and up to ``last``, with
+    what :func:`regrade` needs."""
+    columns = SUBMISSIONS.c
     rows = session.execute(
         select(
-            SUBMISSIONS.c.id,
-            SUBMISSIONS.c.student_id,
-            SUBMISSIONS.c.answers,
-            SUBMISSIONS.c.parts,
-            SUBMISSIONS.c.score,
-            SUBMISSIONS.c.max_score,
-            SUBMISSIONS.c.set_version,
-            SUBMISSIONS.c.graded_at,
-        ).where(SUBMISSIONS.c.id.in_(ids))
-    ).all()
-    new_grades: list[dict[str, Any]] = []
-    earlier: list[dict[str, Any]] = []
-    for row in rows:
-        variant = variant_of(problem_set, assignment, row.student_id)
-        graded = grade_submission(problem_set, row.answers, student=variant)
-        parts = graded.parts_json()
-        if parts == row.parts and problem_set.version == row.set_version:
-            continue
-        earlier.append(
-            {
-                "submission_id": row.id,
-                "parts": row.parts,
-                "score": row.score,
-                "max_score": row.max_score,
-                "set_version": row.set_version,
-                "graded_at": row.graded_at,
-                "replaced_at": now,
-                "note": "regrade",
-                "job_id": job_id,
-            }
+            columns.id,
+            columns.student_id,
+            columns.answers,
+            columns.parts,
+            columns.score,
+            columns.max_score,
+            columns.set_version,
+            columns.graded_at,
         )
-        new_grades.append(
-            {
-                "id": row.id,
-                "parts": parts,
-                "score": graded.score,
-                "max_score": graded.max_score,
-                "set_version": problem_set.version,
-                "variant": variant,
-                "graded_at": now,
-            }
+        .where(
+            columns.course_id == assignment.course_id,
+            columns.assignment_id == assignment.id,
+            columns.id > after,
+            columns.id <= last,
         )
-    if new_grades:
-        session.execute(insert(EarlierGrade), earlier)
-        session.execute(update(Submission), new_grades)  # by primary key, as one executemany
-    return len(new_grades)
+        .order_by(columns.id)
+        .limit(limit)
+    )
+    return [StoredGrade(*row) for row in rows]
+
+
+def regrade(problem_set: ProblemSet, assignment: Terms, submissions: Sequence[StoredGrade]) -> list[Regraded]:
+    """The submissions graded again against ``problem_set``: computation only (no session, no
+    I/O), so that a regrade grades holding no database connection."""
+    regraded = []
+    for submission in submissions:
+        variant = variant_of(problem_set, assignment, submission.student_id)
+        graded = grade_submission(problem_set, submission.answers, student=variant)
+        regraded.append(
+            Regraded(submission, graded.parts_json(), graded.score, graded.max_score, problem_set.version, variant)
+        )
+    return regraded
+
+
+def lock_for_regrade(session: Session, *, ids: Sequence[int]) -> dict[int, tuple[str, datetime]]:
+    """The :attr:`StoredGrade.stamp` of each of the submissions ``ids`` still stored, their rows
+    locked until the transaction ends (``FOR NO KEY UPDATE`` on PostgreSQL, taken in id order; a
+    SQLite writer holds the whole database already): what a regrade compares with what it read."""
+    columns = SUBMISSIONS.c
+    rows = session.execute(
+        select(columns.id, columns.set_version, columns.graded_at)
+        .where(columns.id.in_(ids))
+        .order_by(columns.id)
+        .with_for_update(key_share=True)
+    )
+    return {row.id: (row.set_version, row.graded_at) for row in rows}
+
+
+def store_regrades(session: Session, *, regraded: Sequence[Regraded], job_id: int | None = None) -> int:
+    """The new grades written (flushed; the caller commits), the caller having checked that each
+    submission is still as it was read (:func:`lock_for_regrade`): a grade that changes moves into
+    ``earlier_grades`` (with ``job_id``). Returns how many changed. Written with one executemany
+    per table, not an ORM object per row."""
+    now = datetime.now(UTC)
+    changed = [new for new in regraded if new.changed]
+    if not changed:
+        return 0
+    earlier = [
+        {
+            "submission_id": new.submission.id,
+            "parts": new.submission.parts,
+            "score": new.submission.score,
+            "max_score": new.submission.max_score,
+            "set_version": new.submission.set_version,
+            "graded_at": new.submission.graded_at,
+            "replaced_at": now,
+            "note": "regrade",
+            "job_id": job_id,
+        }
+        for new in changed
+    ]
+    grades = [
+        {
+            "id": new.submission.id,
+            "parts": new.parts,
+            "score": new.score,
+            "max_score": new.max_score,
+            "set_version": new.set_version,
+            "variant": new.variant,
+            "graded_at": now,
+        }
+        for new in changed
+    ]
+    session.execute(insert(EarlierGrade), earlier)
+    session.execute(update(Submission), grades)  # by primary key, as one executemany
+    return len(changed)

@@ -155,12 +155,12 @@ def test_a_job_that_fails_says_why(client, course, monkeypatch: pytest.MonkeyPat
     aid, *_ = _graded_then_moved(course, students=2)
 
     def broken(*_args, **_kwargs) -> int:
-        raise RuntimeError("the grader broke")
+        raise RuntimeError("storing the grades broke")
 
-    monkeypatch.setattr(api.jobs.run, "regrade_submissions", broken)
+    monkeypatch.setattr(api.jobs.run, "store_regrades", broken)
     job = finished_job(client, _regrade(course, aid).json()["job"], course.instructor)
     assert job["status"] == "failed" and job["done"] == 0
-    assert job["error"] == "RuntimeError: the grader broke"
+    assert job["error"] == "RuntimeError: storing the grades broke"
     monkeypatch.undo()
     # a failed job is over: the next request starts a new one, which succeeds
     job = finished_job(client, _regrade(course, aid).json()["job"], course.instructor)
