@@ -73,7 +73,7 @@ def test_sqlite_reads_and_previews_do_not_wait_for_the_write_lock(backend, datab
 def test_simultaneous_requests_hold_at_most_db_concurrency_connections(app, engine, course) -> None:
     """Requests past ``DB_CONCURRENCY`` wait for a slot in the event loop instead of each taking a
     pooled connection (and a worker thread) to wait with: submissions, instructor reads and health
-    checks share the slots (``api.deps.database_slots``). (Unthrottled, health checks overflowed the
+    checks share the slots (``api.slots.database_slots``). (Unthrottled, health checks overflowed the
     pool: a connection opened and closed for each.)"""
     aid = course.assignment()
     _, headers = course.student()
