@@ -23,7 +23,11 @@ from grader.reading.values import MAX_DEPTH, Number, ReadError
 
 #: The grammar. ``answer`` is the result of a working (see the module docstring).
 GRAMMAR = r"""
-answer: [LABEL] [HEDGE] sum [SCALE] [PERCENT] [unit] [NOTE]
+answer: [LABEL] [HEDGE] value [PERCENT] [unit] [NOTE]
+
+// a scale word follows a number, never a sum: "2 + 3 million" is not read as 5 million
+?value: sum
+    | NUMBER SCALE             -> scaled
 
 // arithmetic: + - * / ^, implicit multiplication before a bracket (2(3 + 4)), functions
 ?sum: product
@@ -83,6 +87,10 @@ def _scale(word: str) -> int:
     return _SCALES[word.lower().removesuffix("s")] if len(word) > 1 else _SCALES[word.lower()]
 
 
+class _Literal(Fraction):
+    """A number as typed, before any arithmetic: the only value a scale may follow."""
+
+
 @v_args(inline=True)
 class _Evaluate(Transformer[Token, object]):
     """Each rule's value, built as the parser reduces it (no tree, no recursion)."""
@@ -90,7 +98,10 @@ class _Evaluate(Transformer[Token, object]):
     exact = Exact()
 
     def number(self, token: Token) -> Fraction:
-        return self.exact.number(str(token))
+        return _Literal(self.exact.number(str(token)))
+
+    def scaled(self, token: Token, scale: Token) -> Fraction:
+        return self.exact.multiply(self.exact.number(str(token)), Fraction(_scale(str(scale))))
 
     def add(self, a: Fraction, b: Fraction) -> Fraction:
         return self.exact.add(a, b)
@@ -130,18 +141,22 @@ class _Evaluate(Transformer[Token, object]):
         _label: Token | None,
         _hedge: Token | None,
         value: Fraction,
-        scale: Token | None,
         percent: Token | None,
         unit: list[str] | None,
         _note: Token | None,
     ) -> Number:
-        factor = _scale(str(scale)) if scale else 1
+        factor = 1
         for word in unit or []:
             if word.lower() in _QUALIFIERS:
                 raise ReadError(f"“{word}” after the number makes it a range, a bound or a choice: give one value.")
-        if unit and not scale:
+        if unit:
             first = unit[0]
-            if len(first) > 1 and first[0] in "kKMGBT" and first[1:].lower() in _PREFIXED:
+            prefixed = len(first) > 1 and first[0] in "kKMGBT" and first[1:].lower() in _PREFIXED
+            word = first.lower()
+            scale = word in _SCALES or (len(word) > 2 and word.removesuffix("s") in _SCALES)
+            if scale or (prefixed and not isinstance(value, _Literal)):
+                raise ReadError(f"A scale (“{first}”) follows a number, not a sum: write the value, like 3,000,002.")
+            if prefixed:
                 factor = _scale(first[0])
             elif len(first) < 2:
                 raise ReadError(f"“{first}” after the number cannot be read.")
