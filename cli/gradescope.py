@@ -28,7 +28,7 @@ gradescope_app = typer.Typer(help="Gradescope autograders.", no_args_is_help=Tru
 console = Console(stderr=True)
 
 #: What ``problems`` and ``grader`` import beyond the standard library.
-DEPENDENCIES = ("numpy", "sympy", "pydantic", "PyYAML")
+DEPENDENCIES = ("numpy", "sympy", "lark", "pydantic", "PyYAML")
 #: Who the variant of a randomized set is drawn for: fields of a user in submission_metadata.json.
 STUDENT_FIELDS = ("id", "email")
 #: Entries get this time, so that the same inputs make the same zip.

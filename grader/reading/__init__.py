@@ -21,16 +21,23 @@ from grader.reading.text import check_size, plain, result_part
 from grader.reading.values import Number, Read, ReadError, Unreadable
 from problems.kinds import JSON, AnswerKind, Layout
 
-__all__ = ["Number", "Read", "Unreadable", "read_answer"]
+__all__ = ["Number", "Read", "Unreadable", "asks_side", "read_answer"]
 
 
 @dataclass(frozen=True, slots=True)
 class Asked:
-    """What the part tells a reader: the symbols a formula may use, and whether a number is the
-    side of a square (so ``9 × 9`` is 9)."""
+    """What the part tells a reader: the symbols a formula may use, whether a number is the
+    side of a square (so ``9 × 9`` is 9), and the layout sizes named by their axes are put in."""
 
     symbols: tuple[str, ...] = ()
     square: bool = False
+    layout: Layout | None = None
+
+
+def asks_side(quantity: object) -> bool:
+    """Whether a quantity is the side of a square, so that ``29 × 29`` is 29: a receptive field
+    (``rf.NAME``; its per-axis ``rf_h.NAME`` and ``rf_w.NAME`` are lengths, not squares) is."""
+    return isinstance(quantity, str) and quantity.startswith("rf.")
 
 
 #: Raw answer → (value in the kind's form, the value as shown back to the student).
@@ -55,7 +62,7 @@ def _tensor(raw: JSON, asked: Asked) -> tuple[np.ndarray, str]:
 
 
 def _shape(raw: JSON, asked: Asked) -> tuple[tuple[int, ...], str]:
-    shape = read_shape(raw)
+    shape = read_shape(raw, asked.layout)
     return shape, " × ".join(map(str, shape))
 
 
@@ -102,7 +109,7 @@ def read_answer(
 ) -> Read | Unreadable:
     """Read one answer as ``kind``; never raises. ``square``: the answer is a square's side, so
     ``9 × 9`` is 9. Text answers are cached: a class types the same right answer many times over."""
-    asked = Asked(symbols, square)
+    asked = Asked(symbols, square, layout)
     if isinstance(raw, str):
         return _read_text(raw, kind, asked, layout)
     return _read(raw, kind, asked, layout)

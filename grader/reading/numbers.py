@@ -7,7 +7,8 @@ import math
 import re
 from fractions import Fraction
 
-from grader.reading.expression import MAX_DIGITS, evaluate
+from grader.reading.expression import MAX_DIGITS
+from grader.reading.grammar import read_result
 from grader.reading.text import check_size, plain, result_part
 from grader.reading.values import Number, ReadError
 from problems.kinds import JSON
@@ -22,52 +23,11 @@ _LATEX_GROUPS = re.compile(r"(?<=\d)(?:\{,\}|\\,|\\ |~)(?=\d{3}(?!\d))")
 _SPACED = re.compile(r"\s*[-+]?\d{1,3}(?: \d{3})+\s*")
 #: ``x`` or ``by`` between numbers is a times sign: ``3 x 3 x 16``, ``2 by 2``.
 LETTER_TIMES = re.compile(r"(?<=[\d)])\s*(?:[xX]|[bB][yY])\s*(?=[\d(])")
-_PERCENT = re.compile(r"\s*(?:%|percent|per cent|pct)\s*$", re.IGNORECASE)
 
 #: A list bullet in front of an answer ("• Total: 35284", "- Total: 35284").
 _BULLET = re.compile(r"^\s*(?:[•▪‣◦]|[-*](?=\s+[A-Za-z]))\s*")
-_PROSE_WORD = re.compile(r"[A-Za-z]{3,}")
-_LATEX_COMMAND = re.compile(r"\\[A-Za-z]+")
-_DIMENSIONS = re.compile(r"\d+(?:\s*(?:[x×*]|\bby\b)\s*\d+)+")
-_CHAIN = re.compile(r"\d+(?:\s*(?:→|->|⟶|\\to|\\rightarrow)\s*\d+)+")
-_PROSE_NUMBER = re.compile(r"(?<![\w.])([-−]?(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?)(\s*(?:%|\\%|percent\b))?")
-
-#: Scale words and prefixes: "15.47 G", "11.3 billion", "0.714 GMACs".
-_SCALES = {
-    "k": 10**3,
-    "thousand": 10**3,
-    "m": 10**6,
-    "mil": 10**6,
-    "mio": 10**6,
-    "million": 10**6,
-    "millions": 10**6,
-    "g": 10**9,
-    "b": 10**9,
-    "bn": 10**9,
-    "billion": 10**9,
-    "billions": 10**9,
-    "giga": 10**9,
-    "mega": 10**6,
-    "kilo": 10**3,
-    "t": 10**12,
-    "trillion": 10**12,
-}
-_UNITS = {
-    "mac",
-    "macs",
-    "flop",
-    "flops",
-    "madd",
-    "madds",
-    "mult-adds",
-    "param",
-    "params",
-    "parameters",
-    "weights",
-    "ops",
-    "operations",
-}
-_TRAILING_WORDS = re.compile(r"(?<=[\d)\s])\s*([A-Za-z][A-Za-z\-]*(?:\s+[A-Za-z][A-Za-z\-]*)*)\s*\.?\s*$")
+#: Two numbers joined by an en or em dash, the typographic range: ``30–40``.
+_DASHED_RANGE = re.compile(r"\s*[-+−]?\d[\d.,]*\s*%?\s*[–—]\s*\d[\d.,]*\s*%?\s*")
 
 
 #: A square written by its two equal sides (``9 × 9``, ``9x9``, ``9 \times 9``), once in plain notation.
@@ -102,54 +62,27 @@ def read_number(raw: JSON) -> Number:
 
 
 def read_number_text(text: str) -> Number:
+    """Typed text as one number, by the grammar of ``grammar.py``, or a sentence saying why not."""
     check_size(text, MAX_SCALAR_TEXT)
     if _INTEGER.fullmatch(text):
         return Number(Fraction(int(text)))
     if _SPACED.fullmatch(text):
         return Number(Fraction(int(text.replace(" ", ""))))
     text = _BULLET.sub("", text, count=1)
-    try:
-        return _strict(text)
-    except ReadError:
-        stated = _from_prose(text)
-        if stated is None:
-            raise
-        return stated
+    if _DASHED_RANGE.fullmatch(text):
+        raise ReadError("A dash between two numbers gives a range: give the one value you mean.")
+    return read_result(working_result(plain(LETTER_TIMES.sub("*", ungroup(text)))))
 
 
-def _from_prose(text: str) -> Number | None:
-    """A number stated in a sentence (``Need 36 layers to reach 8×8``, ``a total of 10,860
-    parameters``, ``about 86% reduction``): after the last ``=``, the first number that is not
-    part of a size (``8×8``) or a chain (``256→256``). Only for text with words in it."""
-    tail = text.rsplit("=", 1)[-1].replace("\\times", "×")
-    tail = _LATEX_COMMAND.sub(" ", tail)  # \frac{1}{0} is not a sentence: its command is no word
-    if not _PROSE_WORD.search(tail):
-        return None
-    tail = _CHAIN.sub(" ", _DIMENSIONS.sub(" ", ungroup(tail).replace("$", " ")))
-    match = _PROSE_NUMBER.search(tail)
-    if not match or len(match.group(1)) > MAX_DIGITS:
-        return None
-    return Number(Fraction(match.group(1).replace("−", "-")), percent=bool(match.group(2)))
-
-
-def _strict(text: str) -> Number:
-    """The whole text as one value: a working, an expression, a number with a unit."""
-    text = ungroup(text)
-    text = result_part(plain(LETTER_TIMES.sub("*", text)))
-    percent = bool(_PERCENT.search(text))
-    if percent:
-        text = _PERCENT.sub("", text)
-    text, scale = _strip_words(text)
-    if "," in text:
-        raise ReadError(
-            "A comma can only group thousands (13,107,400); write decimals with a point and give one value."
-        )
-    if "%" in text:
-        raise ReadError("A percent sign belongs at the end of the answer only.")
-    if not text:
-        raise ReadError("There is no number in the answer.")
-    value = evaluate(text) * scale
-    return Number(value, percent)
+def working_result(text: str) -> str:
+    """The result of a working: the text after its last ``=``. A working that gives several
+    values (``H = 63, W = 63, C = 16``) has no one result, and is refused."""
+    if "=" not in text:
+        return text
+    pieces = [piece for piece in text.split("=") if piece.strip()]
+    if any(re.search(r"[,;]", piece) for piece in pieces[1:-1]):
+        raise ReadError("The answer gives several values (… = …, … = …): give one.")
+    return pieces[-1] if pieces else ""
 
 
 def ungroup(text: str) -> str:
@@ -158,21 +91,3 @@ def ungroup(text: str) -> str:
     text = _LATEX_GROUPS.sub("", text)
     text = _UNDERSCORED.sub("", text)
     return _GROUPED.sub(lambda m: re.sub(r"[,'\u2009\u202f\u00a0]", "", m.group()), text)
-
-
-def _strip_words(text: str) -> tuple[str, int]:
-    """Trailing words: a scale (``G``, ``billion``) multiplies, a unit (``params``) is dropped."""
-    tail = len(text) - min(len(text), 80)  # words after a number are short: look at the end only
-    match = _TRAILING_WORDS.search(text, tail)
-    if not match:
-        return text, 1
-    words = match.group(1).split()
-    scale = 1
-    first = words[0].lower()
-    if first in _SCALES:
-        scale = _SCALES[first]
-    elif len(words[0]) > 1 and words[0][0] in "kKMGBT" and words[0][1:].lower() in _UNITS:
-        scale = _SCALES[words[0][0].lower()]
-    elif len(words[0]) < 2:
-        raise ReadError(f"“{words[0]}” after the number cannot be read.")
-    return text[: match.start()].strip(), scale

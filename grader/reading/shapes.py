@@ -1,7 +1,9 @@
 """Shapes as students write them: ``126x126x16``, ``126 × 126 × 16``, ``(126, 126, 16)``,
 ``[126, 126, 16]``, ``126 \\times 126 \\times 16``, ``126 by 126 by 16``, ``126 126 16``,
-``torch.Size([1, 16, 126, 126])``; lists of shapes one per line, or separated by semicolons, arrows
-or commas; and shapes of formulas (``H × W × N``, ``H x W x N``, ``H by W by N``, ``H W N``)."""
+``torch.Size([1, 16, 126, 126])``; sizes named by their axes in any order (``H=63, W=63, C=16``,
+``height 63, width 63, 16 channels``), put in the part's layout; lists of shapes one per line,
+or separated by semicolons, arrows or commas; and shapes of formulas (``H × W × N``, ``H x W x N``,
+``H by W by N``, ``H W N``)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from grader.reading.expression import Symbolic, evaluate, formula
 from grader.reading.numbers import LETTER_TIMES
 from grader.reading.text import check_size, plain, result_part
 from grader.reading.values import MAX_ELEMENTS, ReadError
-from problems.kinds import JSON
+from problems.kinds import JSON, Layout
 
 MAX_SIDES = 8
 MAX_SIDE = 10**12
@@ -30,11 +32,18 @@ _BY = re.compile(r"(?<=[\w)}\s])\s*\b[bB][yY]\b\s*(?=[\w({\\])")
 _OPERATORS = "+-*/^="
 #: Shapes of sizes separated by spaces, the shapes separated by commas: ``10 10 40, 5 5 40``.
 _SPACED_SHAPES = re.compile(r"\s*\d{1,12}(?:\s+\d{1,12}){1,7}\s*(?:,\s*\d{1,12}(?:\s+\d{1,12}){1,7}\s*)+")
+#: A size named by its axis: ``H=63``, ``H: 63``, ``height 63``, ``63 channels``.
+_NAMED = re.compile(
+    r"\s*(?:(?P<name>[A-Za-z]+)\s*[=:]?\s*(?P<size>\d{1,12})|(?P<size2>\d{1,12})\s*(?P<name2>[A-Za-z]+))\s*"
+)
+_AXES = {"h": "H", "height": "H", "w": "W", "width": "W", "c": "C", "channel": "C", "channels": "C", "depth": "C"}
+_AXES |= {"n": "N", "batch": "N"}
+_COMPONENT_BREAK = re.compile(r",|;|\band\b")
 _SHAPE_BREAK = re.compile(r"\n|;|->|=>|→|⟶|\\to\b|\\rightarrow|\\Rightarrow|\|")
 
 
-def read_shape(raw: JSON) -> tuple[int, ...]:
-    """A shape as a tuple of whole sizes, in the order written."""
+def read_shape(raw: JSON, layout: Layout | None = None) -> tuple[int, ...]:
+    """A shape as a tuple of whole sizes, in the order written (named sizes: in ``layout``)."""
     if isinstance(raw, list):
         if len(raw) > MAX_SIDES:
             raise ReadError(f"A shape has at most {MAX_SIDES} sizes.")
@@ -44,6 +53,9 @@ def read_shape(raw: JSON) -> tuple[int, ...]:
     text = check_size(raw, 1_000)
     if _SIMPLE.fullmatch(text):
         return tuple(int(side) for side in _SIDE_BREAK.split(text.strip()))
+    named = _components(plain(text), layout or Layout.HWC)
+    if named is not None:
+        return named
     text = _shape_text(text)
     sides = _sides(text)
     if len(sides) > MAX_SIDES:
@@ -94,6 +106,31 @@ def read_formula_shape(raw: JSON, symbols: tuple[str, ...]) -> tuple[sympy.Expr,
     if len(items) > MAX_SIDES:
         raise ReadError(f"A shape has at most {MAX_SIDES} sizes.")
     return tuple(formula(plain(item), symbols) for item in items)
+
+
+def _components(text: str, layout: Layout) -> tuple[int, ...] | None:
+    """Sizes named by their axes, in the layout's order; None when no size is named. Every size
+    must be named, each axis of the layout once: a shape with a size missing is refused."""
+    pieces = [piece for piece in _COMPONENT_BREAK.split(text) if piece.strip()]
+    matches = [_NAMED.fullmatch(piece) for piece in pieces]
+    named = [(m, _AXES.get((m.group("name") or m.group("name2")).lower())) for m in matches if m is not None]
+    if len(pieces) < 2 or not any(axis for _, axis in named):
+        return None
+    if len(named) < len(pieces) or not all(axis for _, axis in named):
+        raise ReadError("Some sizes are named by their axis and some are not: name every size (H=63, W=63, C=16).")
+    sizes: dict[str, int] = {}
+    for match, axis in named:
+        assert axis is not None
+        if axis in sizes:
+            raise ReadError(f"{axis} is given twice.")
+        sizes[axis] = _side(match.group("size") or match.group("size2"))
+    missing = [axis for axis in layout.value if axis not in sizes]
+    extra = [axis for axis in sizes if axis not in layout.value]
+    if missing or extra:
+        wanted = " × ".join(layout.value)
+        problem = f"{', '.join(missing)} is not given" if missing else f"{', '.join(extra)} is not an axis here"
+        raise ReadError(f"The shape names its sizes, but {problem}: give {wanted}.")
+    return tuple(sizes[axis] for axis in layout.value)
 
 
 def _spaced(text: str) -> list[str] | None:

@@ -97,7 +97,7 @@ def test_the_zip_is_what_gradescope_expects(bundles: dict[str, Path]) -> None:
         assert b"\r" not in read[script] and read[script].startswith(b"#!/usr/bin/env bash\n")
     assert read["set.yaml"] == (BUILT_IN / "fc-vs-conv.yaml").read_bytes()
     pins = read["requirements.txt"].decode().split()
-    assert pins == [f"{name}=={version(name)}" for name in ("numpy", "sympy", "pydantic", "PyYAML")]
+    assert pins == [f"{name}=={version(name)}" for name in ("numpy", "sympy", "lark", "pydantic", "PyYAML")]
 
 
 @pytest.mark.parametrize("script", ["setup.sh", "run_autograder"])

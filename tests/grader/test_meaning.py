@@ -33,7 +33,7 @@ def graded(problem_set: ProblemSet, key: str, answer: str, variant: str | None =
     ("set_id", "key", "answer", "code"),
     [
         # seed 000: the 256→256 layers only, 99 of 104 and 21 of 26: five layers left out both times
-        (FC, "p4.down_layers", "Total 99 layers at 256 channels", "relation:minus-5"),
+        (FC, "p4.down_layers", "99", "relation:minus-5"),
         (FC, "p4.up_layers", "21", "relation:minus-5"),
         # seed 003: "about 86%" for 95.22% relates to nothing
         (MOBILE, "q1c.param_reduction2", "86%", "other"),

@@ -533,25 +533,43 @@ def test_a_squares_side_reads_from_both_sides(raw: object, side: int) -> None:
     assert value("9 × 9", K.INTEGER) == Number(Fraction(81))  # elsewhere it is a product
 
 
-PROSE = [
-    ("Need 36 layers to reach 8×8", Number(Fraction(36))),
-    ("Need 36 layers to reach 8 by 8", Number(Fraction(36))),
-    ("A 224 by 224 image needs 36 layers", Number(Fraction(36))),
-    ("Thus, the CNN has a total of 10,860 parameters", Number(Fraction(10860))),
-    ("Need 21 layers of 256→256 to reach spatial size of 224×224", Number(Fraction(21))),
-    ("16 convoluted filters of size $1 \\times 1 \\times 32$", Number(Fraction(16))),
+WORDED = [
     ("9,792 (\\text{second layer})", Number(Fraction(9792))),
     ("about 86% reduction", Number(Fraction(86), percent=True)),
     ("• Total: 11329414656", Number(Fraction(11329414656))),
     ("so the answer = roughly 95.2 %", Number(Fraction(952, 10), percent=True)),
+    ("16 convoluted", Number(Fraction(16))),
+    ("90 channels per cell", Number(Fraction(90))),
 ]
 
 
-@pytest.mark.parametrize(("raw", "expected"), PROSE, ids=[raw for raw, _ in PROSE])
-def test_a_number_stated_in_a_sentence(raw: str, expected: Number) -> None:
-    """The seeds answer in sentences: the first number that is not a size (8×8) or a chain
-    (256→256) is the answer, and ``read_as`` shows the student which one was taken."""
+@pytest.mark.parametrize(("raw", "expected"), WORDED, ids=[raw for raw, _ in WORDED])
+def test_a_number_with_words_around_it(raw: str, expected: Number) -> None:
+    """A label before the number, a hedge, a unit after it and a note in brackets are read."""
     assert value(raw, K.INTEGER) == expected
+
+
+PROSE = [
+    # another number in the sentence: which one is the answer is a guess
+    "Need 36 layers to reach 8×8",
+    "Need 36 layers to reach 8 by 8",
+    "A 224 by 224 image needs 36 layers",
+    "Need 21 layers of 256→256 to reach spatial size of 224×224",
+    "16 convoluted filters of size $1 \\times 1 \\times 32$",
+    "Total 99 layers at 256 channels",
+    # one number, but the sentence around it may bound it ("less than 100", "at least 36")
+    "Thus, the CNN has a total of 10,860 parameters",
+    "less than 100",
+    "at least 36 layers",
+]
+
+
+@pytest.mark.parametrize("raw", PROSE)
+def test_a_number_is_not_picked_out_of_a_sentence(raw: str) -> None:
+    """Prose around a number is refused, with a sentence saying what was not read: the reader
+    never guesses which number of a sentence is the answer."""
+    result = read_answer(raw, K.INTEGER)
+    assert isinstance(result, Unreadable) and "read" in result.reason
 
 
 @pytest.mark.parametrize("raw", ["idk", "NaN", "\\frac{1}{0}", "no idea at all", "12x"])

@@ -30,6 +30,10 @@ def wrong(set_id: str, key: str, label: str, answer: str, code: str | None) -> o
     return pytest.param(set_id, key, answer, Status.INCORRECT, code, id=f"{set_id}-{key}-{label}")
 
 
+def unread(set_id: str, key: str, label: str, answer: str) -> object:
+    return pytest.param(set_id, key, answer, Status.INVALID, None, id=f"{set_id}-{key}-{label}")
+
+
 def numpy_rows(*rows: str) -> str:
     """A printed matrix as it came out of the PDF: one row per paragraph."""
     return "\n\n".join(rows)
@@ -297,18 +301,20 @@ CASES = [
     # right: (252 − 3)/1 + 1 = 250 (the working writes "− 1" but states 250): one side of the
     # square 250×250 map, which a human grader accepts for H×W
     right(CIFAR, "t1f.shape", "one-side", "= 250"),
-    # --- the same answers as the students typed them in sentences, lists and under labels:
-    # the first number of a sentence that is not a size (8×8) or a chain (256→256) is the answer
+    # --- the same answers as the students typed them in sentences, lists and under labels
     # right: 150528·75264 + 75264, behind a list bullet
     right(FC, "p2a.hidden_params", "bullet", "• Total: 11329414656"),
-    # right: 36 layers of 7×7 from 224 to 8
-    right(FC, "p2b.num_layers", "sentence", "Need 36 layers to reach 8×8"),
-    # wrong: the 256→256 layers only, 99 of the 104 (no known mistake)
-    wrong(FC, "p4.down_layers", "sentence", "Total 99 layers at 256 channels", None),
-    # wrong: the 256→256 layers only, 21 of the 26 (no known mistake)
-    wrong(FC, "p4.up_layers", "sentence", "Need 21 layers of 256→256 to reach spatial size of 224×224", None),
-    # right: 16 filters of 1×1×32 reduce 32 channels to 16
-    right(RGB, "q9.filters", "sentence", r"16 convoluted filters of size $1 \times 1 \times 32$"),
+    # A sentence with more numbers than the answer is refused, not guessed from (the reader told
+    # the student which number it took; it now says what it could not read instead): the first
+    # non-size number was the answer in these four, but "3 (kernel) then 36" or "reach 8 in 36
+    # layers" would have read the wrong one. 36 layers of 7×7 from 224 to 8:
+    unread(FC, "p2b.num_layers", "sentence", "Need 36 layers to reach 8×8"),
+    # 99 of the 104 layers, beside "256 channels"
+    unread(FC, "p4.down_layers", "sentence", "Total 99 layers at 256 channels"),
+    # 21 of the 26 layers, beside 256→256 and 224×224
+    unread(FC, "p4.up_layers", "sentence", "Need 21 layers of 256→256 to reach spatial size of 224×224"),
+    # 16 filters, beside their size 1×1×32
+    unread(RGB, "q9.filters", "sentence", r"16 convoluted filters of size $1 \times 1 \times 32$"),
     # right: the six shapes of the lecture example, each line behind a bullet, a number and a label
     right(
         BASICS,
@@ -329,12 +335,13 @@ CASES = [
             )
         ),
     ),
-    # right: 3640 + 7220, in a sentence with a thousands separator
-    right(BASICS, "ex4.params", "sentence", "Thus, the CNN has a total of 10,860 parameters"),
+    # 3640 + 7220 in a sentence: one number, but words before a number may bound it ("less than
+    # 10,860"), so only a label with a colon is read there; refused
+    unread(BASICS, "ex4.params", "sentence", "Thus, the CNN has a total of 10,860 parameters"),
     # right: 64·25 + 64·128 and 128·25 + 128·256, with a note after the number
     right(MOBILE, "q1c.params2", "note", r"9,792 (\text{second layer})"),
     right(MOBILE, "q1c.params3", "note", r"35,968 (\text{third layer})"),
-    # wrong: 95.22% is right; "about 86%" matches no known mistake
+    # wrong: 95.22% is right; "about 86%" (a hedge and a unit around the value) matches no known mistake
     wrong(MOBILE, "q1c.param_reduction2", "about", "about 86% reduction", None),
     # right: the torch printout under its label line
     right(

@@ -1,0 +1,234 @@
+"""Reading never guesses: answers built from a grammar of the forms students type, together with
+the value each denotes, read as that value or are refused, never as another value; answers that
+leave the value open (ranges, choices, unknown functions, numbers in notes) are all refused."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from grader.engine import grade_submission
+from grader.reading import Number, Read, Unreadable, read_answer
+from grader.results import Status
+from problems.kinds import AnswerKind, Layout
+from problems.loader import load_bank
+
+K = AnswerKind
+#: A text with the value it denotes.
+Form = tuple[str, Fraction]
+
+
+def _literal(n: int) -> st.SearchStrategy[Form]:
+    styles = [str(n), f"{n:,}", f"{n:,}".replace(",", "{,}"), f"{n:_}"]
+    return st.sampled_from(styles).map(lambda text: (text, Fraction(n)))
+
+
+def _decimal(n: int, places: int) -> Form:
+    whole, rest = divmod(n, 10**places)
+    return f"{whole}.{rest:0{places}d}", Fraction(n, 10**places)
+
+
+NUMBERS = st.one_of(
+    st.integers(0, 10**7).flatmap(_literal),
+    st.builds(_decimal, st.integers(0, 10**6), st.integers(1, 3)),
+)
+SMALL = st.integers(0, 60).map(lambda n: (str(n), Fraction(n)))
+TIMES = st.sampled_from([" * ", "*", " × ", "×", " \\times ", " \\cdot ", "·", " x "])
+
+
+def _combine(children: st.SearchStrategy[Form]) -> st.SearchStrategy[Form]:
+    """Arithmetic and the functions students use, each with its exact value."""
+    pair = st.tuples(children, children)
+    return st.one_of(
+        pair.map(lambda p: (f"{p[0][0]} + {p[1][0]}", p[0][1] + p[1][1])),
+        pair.map(lambda p: (f"{p[0][0]} - ({p[1][0]})", p[0][1] - p[1][1])),
+        st.tuples(children, TIMES, children).map(lambda p: (f"({p[0][0]}){p[1]}({p[2][0]})", p[0][1] * p[2][1])),
+        pair.filter(lambda p: p[1][1] != 0).flatmap(_quotient),
+        children.map(lambda c: (f"({c[0]})", c[1])),
+        pair.map(lambda p: (f"max({p[0][0]}, {p[1][0]})", max(p[0][1], p[1][1]))),
+        pair.map(lambda p: (f"min({p[0][0]}, {p[1][0]})", min(p[0][1], p[1][1]))),
+        children.map(lambda c: (f"abs(-({c[0]}))", abs(c[1]))),
+        SMALL.map(lambda s: (f"sqrt({s[0]}^2)", s[1])),
+        SMALL.map(lambda s: (f"\\sqrt{{{int(s[1]) ** 2}}}", s[1])),
+        st.integers(0, 40).map(lambda k: (f"log2({2**k})", Fraction(k))),
+        st.tuples(SMALL, st.integers(0, 4)).map(lambda p: (f"{p[0][0]}^{p[1]}", p[0][1] ** p[1])),
+    )
+
+
+def _quotient(pair: tuple[Form, Form]) -> st.SearchStrategy[Form]:
+    (a, x), (b, y) = pair
+    return st.sampled_from(
+        [
+            (f"({a}) / ({b})", x / y),
+            (f"\\frac{{{a}}}{{{b}}}", x / y),
+            (f"floor(({a})/({b}))", Fraction(math.floor(x / y))),
+            (f"⌊({a})/({b})⌋", Fraction(math.floor(x / y))),
+            (f"\\lfloor \\frac{{{a}}}{{{b}}} \\rfloor", Fraction(math.floor(x / y))),
+            (f"ceil(({a})/({b}))", Fraction(math.ceil(x / y))),
+            (f"\\left\\lceil ({a})/({b}) \\right\\rceil", Fraction(math.ceil(x / y))),
+            (f"floor(({a})/({b})) + 1", Fraction(math.floor(x / y)) + 1),
+        ]
+    )
+
+
+EXPRESSIONS = st.recursive(NUMBERS, _combine, max_leaves=4)
+SCALES = [(" thousand", 10**3), ("k", 10**3), (" million", 10**6), ("M", 10**6), (" M", 10**6), (" billion", 10**9)]
+SCALES += [(" bn", 10**9), (" G", 10**9), (" trillion", 10**12)]
+HEDGES = ["", "~", "~ ", "about ", "approx. ", "approx ", "approximately ", "roughly ", "around ", "≈ ", "\\approx "]
+HEDGES += ["\\sim ", "$\\sim$ "]
+LABELS = ["", "Total: ", "Params: ", "Answer: ", "• Total: ", "- Layer 1: "]
+UNITS = ["", " parameters", " params", " MACs", " layers", " channels per cell", " (second layer)", "."]
+
+
+@st.composite
+def answers(draw: st.DrawFn) -> Form:
+    """A whole answer: a label, a hedge, a value (a scaled number or an expression), a unit, and
+    possibly a working before it that ends in ``=``."""
+    if draw(st.booleans()):
+        text, value = draw(NUMBERS)
+        suffix, factor = draw(st.sampled_from(SCALES))
+        text, value = text + suffix, value * factor
+    else:
+        text, value = draw(EXPRESSIONS)
+    text = draw(st.sampled_from(HEDGES)) + text + draw(st.sampled_from(UNITS))
+    if draw(st.booleans()):
+        working, _ = draw(EXPRESSIONS)
+        text = f"{working} = {text}"
+    if draw(st.booleans()):
+        text = f"${text}$" if "$" not in text else text
+    return draw(st.sampled_from(LABELS)) + text, value
+
+
+@settings(max_examples=3_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(answers())
+def test_an_answer_reads_as_what_it_says_or_is_refused(form: Form) -> None:
+    text, expected = form
+    result = read_answer(text, K.REAL)
+    if isinstance(result, Unreadable):  # a bound (a power or a number too large) may refuse
+        assert "large" in result.reason or "digits" in result.reason, (text, result.reason)
+        return
+    assert result.value == Number(expected), (text, result.value, expected)
+
+
+#: Texts that leave the value open, with the numbers they are built from.
+PAIRS = st.tuples(st.integers(1, 10**6), st.integers(1, 10**6)).filter(lambda p: p[0] != p[1])
+OPEN = [
+    "between {a} and {b}",
+    "between {a}% and {b}%",
+    "either {a} or {b}",
+    "{a} or {b}",
+    "{a} to {b}",
+    "{a}–{b}",
+    "from {a} to {b}",
+    "{a}?",
+    "~{a}?",
+    "{a} (kernel) ... {b}",
+    "{a} (kernel {b})",
+    "{a} layers of {b} channels",
+    "Need {a} layers to reach {b}",
+    "{a}, {b}",
+    "{a} or more",
+    "at least {a}",
+    "less than {a}",
+    "maybe {a}",
+    "round({a}/{b})",
+    "foo({a})",
+    "log({a})",
+    "f({a}, {b})",
+    "sqrt({a}{b}3)",
+    "H={a}, W={b}, C=16",
+    "{a} + {b} million",
+    "{a}M + {b}",
+    "max({a})",
+]
+
+
+@settings(max_examples=2_000, deadline=None)
+@given(PAIRS, st.sampled_from(OPEN), st.sampled_from([K.INTEGER, K.REAL, K.PERCENT]))
+def test_an_answer_that_leaves_the_value_open_is_refused(pair: tuple[int, int], form: str, kind: AnswerKind) -> None:
+    a, b = pair
+    if form.startswith("sqrt") and math.isqrt(int(f"{a}{b}3")) ** 2 == int(f"{a}{b}3"):
+        return  # an exact root is a value
+    result = read_answer(form.format(a=a, b=b), kind)
+    assert isinstance(result, Unreadable), (form.format(a=a, b=b), result)
+
+
+# -- the forms of issue #20, one by one ---------------------------------------------------------
+
+ISSUE = [
+    ("floor(216/6)", 36),
+    ("floor(99/2)+1", 50),
+    ("ceil(99/2)", 50),
+    ("sqrt(441)", 21),
+    ("log2(64)", 6),
+    ("max(35, 36)", 36),
+    ("min(35, 36)", 35),
+    ("abs(-3)", 3),
+    ("⌊99/2⌋ + 1", 50),
+    ("⌈99/2⌉", 50),
+    ("\\lfloor \\frac{99}{2} \\rfloor + 1", 50),
+    ("\\left\\lceil \\frac{99}{2} \\right\\rceil", 50),
+    ("\\sqrt{441}", 21),
+    ("\\log_2 (64)", 6),
+    ("~11.3 billion", 11_300_000_000),
+    ("about 19.7M", 19_700_000),
+    ("approx 105.7 million", 105_700_000),
+    ("≈ 11.3 billion", 11_300_000_000),
+    ("\\sim 11.3 billion", 11_300_000_000),
+    ("roughly 2,432 parameters", 2432),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), ISSUE, ids=[raw for raw, _ in ISSUE])
+def test_functions_and_hedges_read_whole(raw: str, expected: int) -> None:
+    result = read_answer(raw, K.INTEGER)
+    assert isinstance(result, Read) and result.value == Number(Fraction(expected)), result
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        ("sqrt(444)", "√444"),
+        ("round(99/2)", "round"),
+        ("foo(3)", "“foo” is not a function"),
+        ("between 30 and 40", "“between”"),
+        ("either 441 or 444", "“either”"),
+        ("3 (kernel) 36", "Unexpected “36”"),
+        ("36?", "question mark"),
+        ("30–40", "range"),
+        ("2 + 3 million", "scale"),
+    ],
+    ids=str,
+)
+def test_what_is_refused_says_why(raw: str, reason: str) -> None:
+    result = read_answer(raw, K.INTEGER)
+    assert isinstance(result, Unreadable) and reason in result.reason, result
+
+
+@pytest.mark.parametrize(
+    "raw", ["H=63, W=63, C=16", "C=16, H=63, W=63", "H: 63; W: 63; C: 16", "height 63, width 63, 16 channels"]
+)
+@pytest.mark.parametrize(("layout", "shape"), [(Layout.HWC, (63, 63, 16)), (Layout.CHW, (16, 63, 63))])
+def test_sizes_named_by_their_axes_read_in_the_parts_layout(raw: str, layout: Layout, shape: tuple[int, ...]) -> None:
+    assert read_answer(raw, K.SHAPE, layout=layout) == Read(shape, " × ".join(map(str, shape)))
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [("H=63, W=63", "C is not given"), ("H=63, W=63, 16", "name every size"), ("H=63, H=63, C=16", "twice")],
+)
+def test_a_shape_with_a_size_not_named_is_refused(raw: str, reason: str) -> None:
+    result = read_answer(raw, K.SHAPE, layout=Layout.HWC)
+    assert isinstance(result, Unreadable) and reason in result.reason, result
+
+
+def test_a_receptive_field_written_as_a_square_is_its_side() -> None:
+    """seed 003's third receptive field is 29: ``29x29`` names the square, whose side is 29."""
+    bank = load_bank()
+    for answer in ("29x29", "29 × 29", "$29 \\times 29$", "29"):
+        part = grade_submission(bank["mobilenet-yolo"], {"q1b.rf3": answer}).parts["q1b.rf3"]
+        assert part.status == Status.CORRECT, (answer, part.read_as, part.feedback)
