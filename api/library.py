@@ -46,7 +46,10 @@ class Library:
         return None
 
     def version(self, session: Session, version: str) -> ProblemSet | None:
-        """The set of that version: parsed once per process, from the built-in files or the database."""
+        """The set of that version: parsed once per process, from the built-in files or the database.
+        A stored version was checked in full when it was uploaded (every key solved on every probe
+        variant, the self-test run): it is parsed without solving it again, its answers solved
+        when first graded."""
         found = self._parsed.get(version)
         if found is not None:
             return found
@@ -58,8 +61,8 @@ class Library:
         text = session.scalar(select(SetVersion.text).where(SetVersion.version == version))
         if text is None:
             return None
-        try:
-            return self._keep(parse_set(text, f"stored version {version}"))
+        try:  # stored only once checked in full: read and validated again, within the budgets, but not solved here
+            return self._keep(parse_set(text, f"stored version {version}", probes=False))
         except SetFileError as error:  # stored before a check it fails was added
             with self._lock:
                 if version not in self._unusable:

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from grader.grading.mistakes import EXPLANATIONS
+from problems import budgets
 from problems.fields import DescribedSchema  # noqa: F401  (gives the layer settings their descriptions)
 from problems.kinds import AnswerKind, Layout
 from problems.parts import Operation, Part, Tolerance
@@ -171,6 +172,7 @@ def reference_page() -> str:
         VARY + "\n" + _model_section("`Draw`", Draw, 3) + _model_section("`matrix`", MatrixDraw, 3),
         _problem_types(),
         _steps(),
+        _budgets(),
         _mistakes(),
     ]
     return "\n".join(section.rstrip() + "\n" for section in sections)
@@ -222,6 +224,72 @@ def _steps() -> str:
         lines.append(_table(model, skip={"kind", "name", "group", "sources"}) or "No settings.\n")
     lines.append(_model_section("`until`", Until, 3))
     return "\n".join(lines)
+
+
+def _budgets() -> str:
+    """The budgets of ``problems.budgets``, as an author meets them."""
+    b = budgets
+    rows = [
+        ("the characters of a set file", f"{b.MAX_TEXT:,}", "The whole file."),
+        ("nesting", f"{b.MAX_DEPTH} levels", "Mappings and lists inside each other, from the top of the file."),
+        (
+            "the nodes of a set file",
+            f"{b.MAX_NODES:,}",
+            "Keys, values and list items; an alias (`*name`) counts as the nodes it repeats, and the "
+            "`use` of a network's block as the values it makes.",
+        ),
+        ("the parts of a set", f"{b.MAX_PARTS}", "Parts of all its problems."),
+        ("the checks of a set", f"{b.MAX_CHECKS}", "Self-tests (`checks`) of all its parts."),
+        ("references between parts", f"{b.MAX_REFERENCES}", "A chain of operations on other answers (`@key`)."),
+        (
+            "a map's side",
+            f"{b.MAX_SIDE:,} pixels",
+            "A network's input and every map its layers make; `until`'s size, an upsampling or "
+            "adaptive pooling `size`, a `pad`; YOLO's grid and input size.",
+        ),
+        (
+            "a layer's units",
+            f"{b.MAX_UNITS:,}",
+            "Channels and units: `out_channels`, `out_features`, a network's input channels or flat "
+            "size, every layer's output channels; YOLO's classes, boxes and anchors.",
+        ),
+        ("a window's settings", f"{b.MAX_WINDOW:,}", "`kernel`, `stride`, `dilation` and `padding`, per axis."),
+        ("an upsampling factor", f"{b.MAX_SCALE}", "`scale` of `upsample`."),
+        (
+            "the layer instances of a network",
+            f"{b.MAX_LAYERS:,}",
+            "Layers once its repeats are stacked: `times` instances of a block of 10 layers are 10·`times` "
+            "(nested repeats multiply); a repeat `until` a size stacks at most as many as fit.",
+        ),
+        (
+            "the elements of a matrix",
+            f"{b.MAX_ELEMENTS:,}",
+            "An image problem's input, kernel (once per input channel), filters and output, and a drawn "
+            "`matrix` (its largest rows × cols × channels): the most a student's answer may have.",
+        ),
+        (
+            "the work of an image problem",
+            f"{b.MAX_MACS:,}",
+            "Multiply-accumulates of a convolution (or pixels a pooling reads), its padded input counted too.",
+        ),
+        (
+            "checking a set",
+            f"{b.MAX_WORK:,} steps",
+            f"Solving the set on its declared numbers and every probe variant: a layer instance of a network "
+            f"is {b.STEPS_PER_LAYER} steps; an image problem 1 step, and 1 more per "
+            f"{b.MACS_PER_STEP:,} multiply-accumulates, per {b.OUTPUTS_PER_STEP} output elements and per "
+            f"{b.WINDOWS_PER_STEP} pooling windows.",
+        ),
+    ]
+    table = "\n".join(f"| {name} | {limit} | {_cell(text)} |" for name, limit, text in rows)
+    return (
+        f"## Budgets\n\nWhat a set file may ask of the service is bounded, so that checking any file takes a "
+        "second or two. The limits are far above a course's sets (the built-in ones, ResNet-152 on 224×224); "
+        "a file over one is refused at the line where it goes over, naming the budget (`... is over the "
+        f"budget for a map's side ({b.MAX_SIDE:,})`).\n\n| budget | limit | what it bounds |\n| --- | --- | --- |\n"
+        + table
+        + "\n"
+    )
 
 
 def _mistakes() -> str:

@@ -14,11 +14,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from problems import budgets
+from problems.document import compose
 from problems.issues import Issue, SetFileError
 from problems.positions import SourceMap, Step
 from problems.setfile import ENTRY_FIELDS, ProblemEntry, SetHeader
@@ -31,11 +32,6 @@ __all__ = ["BUILT_IN", "PROBE_STUDENTS", "Issue", "SetFileError", "load_bank", "
 BUILT_IN = Path(__file__).parent / "sets"
 #: Students whose variants are generated at load time to prove a randomized set always solves.
 PROBE_STUDENTS = tuple(f"probe-{i}" for i in range(8))
-
-if TYPE_CHECKING:
-    _SafeLoader = yaml.SafeLoader
-else:  # libyaml's parser when PyYAML was built with it: several times faster on the larger set files
-    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 #: A check across fields (a model validator) names the field at the start of its message.
 _NAMED = re.compile(r"^Value error, ([A-Za-z0-9_.$]+): (.*)$", re.DOTALL)
@@ -116,32 +112,16 @@ def _steps(dotted: str) -> list[Step]:
     return [int(step) if step.isdigit() else step for step in dotted.split(".")]
 
 
-def _compose(text: str, source: str) -> tuple[Any, SourceMap]:
-    """The file's data and its node tree; a file that is not YAML is refused at the error's place."""
-    loader = _SafeLoader(text)
-    try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        context = error.context or ""
-        if context and error.context_mark and error.problem_mark and error.context_mark.line != error.problem_mark.line:
-            context += f" (from line {error.context_mark.line + 1}, column {error.context_mark.column + 1})"
-        reason = ", ".join(str(p) for p in (context, error.problem) if p)
-        line, column = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        raise SetFileError(source, [Issue(line, column, None, f"not valid YAML: {reason}")]) from None
-    except yaml.YAMLError as error:
-        raise SetFileError(source, [Issue(None, None, None, f"not valid YAML: {error}")]) from None
-    finally:
-        loader.dispose()
-    return data, SourceMap(node)
-
-
-def parse_set(text: str, source: str = "<upload>") -> ProblemSet:
+def parse_set(text: str, source: str = "<upload>", *, probes: bool = True) -> ProblemSet:
     """Check one set file's text and make its set: every key must solve, for every probe student
     if randomized. ``source`` names the file in the issues. Raises :class:`SetFileError` with
-    every issue found."""
-    data, where = _compose(text, source)
+    every issue found.
+
+    ``probes=False`` reads a text that was checked in full before (a version the service
+    stored): the file is still read, within the budgets, and validated into its set, but its
+    answers are not solved here, on the declared numbers nor on the probe variants; they are
+    solved when first asked for, as for any set."""
+    data, where = compose(text, source)
     found = _Found(where)
     if not isinstance(data, dict):
         found.add("a set file is a mapping with id, title and problems")
@@ -163,6 +143,7 @@ def parse_set(text: str, source: str = "<upload>") -> ProblemSet:
     checked = [p for p in problems if p is not None]
     _check_titles(checked)
     _check_keys(found, checked)
+    _check_parts(found, checked)
     if found.issues:
         raise SetFileError(source, found.sorted())
     result = ProblemSet(
@@ -174,7 +155,8 @@ def parse_set(text: str, source: str = "<upload>") -> ProblemSet:
         version_of(text),
         where,
     )
-    _check_solvable(found, result)
+    if probes:
+        _check_solvable(found, result)
     if found.issues:
         raise SetFileError(source, found.sorted())
     return result
@@ -280,32 +262,67 @@ def _check_keys(found: _Found, problems: list[Problem]) -> None:
             seen.add(key)
 
 
+def _check_parts(found: _Found, problems: list[Problem]) -> None:
+    """No more parts, nor checks, than their budgets: the self-test grades each on every variant."""
+    parts = checks = 0
+    for index, problem in enumerate(problems):
+        for number, part in enumerate(problem.parts):
+            where: tuple[Step, ...] = ("problems", index, "parts", number)
+            parts += 1
+            if parts == budgets.MAX_PARTS + 1:
+                found.add(
+                    f"one part too many, {budgets.over(budgets.MAX_PARTS, 'the parts of a set')}", where, problem.id
+                )
+            for position, _ in enumerate(part.checks):
+                checks += 1
+                if checks == budgets.MAX_CHECKS + 1:
+                    budget = budgets.over(budgets.MAX_CHECKS, "the checks of a set")
+                    found.add(f"one check too many, {budget}", (*where, "checks", position), problem.id)
+
+
 #: How a solver's error names what failed: ``q1.a: ...`` (a key) or ``problem 'q1': ...``.
 _FAILED = re.compile(r"^(?:problem '(?P<problem>[A-Za-z0-9_]+)'|(?P<key>[A-Za-z0-9_]+(?:\.[A-Za-z0-9_]+)?)):")
 
 
 def _check_solvable(found: _Found, problem_set: ProblemSet) -> None:
     """Every key solves on the declared numbers and on every probe variant; each failure once,
-    at the setting at fault when the solver names one (else at the part or problem it names)."""
+    at the setting at fault when the solver names one (else at the part or problem it names).
+    The work is counted against the budget of a set: once over, the problem that went over is
+    refused and nothing more is solved."""
     students = (None, *PROBE_STUDENTS) if problem_set.randomized else (None,)
     reported: set[tuple[Step, ...]] = set()
-    for student in students:
-        try:
-            problem_set.solve(student)
-        except (SolveError, ValueError) as error:
-            path = _failed_at(problem_set, str(error))
-            index = path[1] if len(path) > 1 and isinstance(path[1], int) else None
-            problem = problem_set.problems[index] if index is not None else None
-            field = _setting(error, problem)
-            if index is not None and field is not None:
-                inside = ["vary", field.removeprefix("vary.")] if field.startswith("vary.") else _steps(field)
-                path = ("problems", index, *inside)
-            if path in reported:
-                continue
-            reported.add(path)
-            who = f" (variant for {student!r})" if student else ""
-            drawn = field is not None and field.startswith("vary.")  # at the draw's key
-            found.add(f"answer undefined{who}: {error}", path, problem.id if problem else None, field, key=drawn)
+    with budgets.metered():
+        for student in students:
+            try:
+                problem_set.solve(student)
+            except budgets.OverBudget as error:
+                index = next((i for i, p in enumerate(problem_set.problems) if p.id == error.problem), None)
+                found.add(str(error), ("problems", index) if index is not None else (), error.problem)
+                return
+            except (SolveError, ValueError) as error:
+                _report_unsolved(found, problem_set, error, student, reported)
+
+
+def _report_unsolved(
+    found: _Found,
+    problem_set: ProblemSet,
+    error: ValueError,
+    student: str | None,
+    reported: set[tuple[Step, ...]],
+) -> None:
+    path = _failed_at(problem_set, str(error))
+    index = path[1] if len(path) > 1 and isinstance(path[1], int) else None
+    problem = problem_set.problems[index] if index is not None else None
+    field = _setting(error, problem)
+    if index is not None and field is not None:
+        inside = ["vary", field.removeprefix("vary.")] if field.startswith("vary.") else _steps(field)
+        path = ("problems", index, *inside)
+    if path in reported:
+        return
+    reported.add(path)
+    who = f" (variant for {student!r})" if student else ""
+    drawn = field is not None and field.startswith("vary.")  # at the draw's key
+    found.add(f"answer undefined{who}: {error}", path, problem.id if problem else None, field, key=drawn)
 
 
 def _failed_at(problem_set: ProblemSet, message: str) -> tuple[Step, ...]:

@@ -4,6 +4,7 @@ for the declared numbers or for one student's variant."""
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -11,6 +12,8 @@ from typing import Any
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
 
+from problems import budgets
+from problems.budgets import MAX_REFERENCES
 from problems.kinds import JSON, AnswerKind, Layout
 from problems.parts import Operation, Part, Scalar
 from problems.positions import SourceMap
@@ -18,6 +21,11 @@ from problems.types import AnyProblem, ProblemSpec, Quantity
 from problems.variants import MAX_DRAWS, Draw, draw_params, lookup, seeded
 
 SPEC = TypeAdapter(AnyProblem)
+#: Variants a set keeps drawn (its probe variants and a few more): a variant is the same every time
+#: it is drawn, and drawing one solves its networks, so a set's self-test, which asks for each
+#: probe variant once per check, draws each once.
+VARIANTS_KEPT = 16
+_VARIANTS_LOCK = threading.Lock()
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
 
 
@@ -83,6 +91,8 @@ class ProblemSet:
     version: str = ""
     #: Where each field is in the set file the set was read from (None for a set made in code).
     where: SourceMap | None = field(default=None, compare=False, repr=False)
+    #: The variants drawn last, by student (see :meth:`variant`).
+    _variants: dict[str, ProblemSet] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def answer_keys(self) -> list[str]:
         return [p.key(part) for p in self.problems for part in p.parts]
@@ -94,8 +104,15 @@ class ProblemSet:
         """The set with this student's numbers; without a student, the declared numbers."""
         if not self.randomized or student is None:
             return self
+        found = self._variants.get(student)
+        if found is not None:
+            return found
         problems = tuple(_draw(self.id, p, index, student) if p.vary else p for index, p in enumerate(self.problems))
-        return ProblemSet(self.id, self.title, problems, self.randomized, self.source, self.version, self.where)
+        drawn = ProblemSet(self.id, self.title, problems, self.randomized, self.source, self.version, self.where)
+        with _VARIANTS_LOCK:
+            while len(self._variants) >= VARIANTS_KEPT:
+                del self._variants[next(iter(self._variants))]
+            return self._variants.setdefault(student, drawn)
 
     def solve(self, student: str | None = None, mistake: str | None = None) -> dict[str, Answer]:
         """Reference answers for every key, in the parts' kinds and layouts.
@@ -161,12 +178,15 @@ def _draw(set_id: str, problem: Problem, index: int, student: str) -> Problem:
         try:
             candidate = problem.with_params(draw_params(problem.params, problem.vary, rng))
             solved = candidate.quantities  # a network runs here: a layer that cannot run is refused
-            missing = [p.key for p in candidate.parts if isinstance(p.quantity, str) and p.quantity not in solved]
-            if not missing:
-                return candidate
-            last_error = SolveError(f"quantities {missing} undefined")
+        except budgets.OverBudget as error:
+            raise error.at(problem.id) from None
         except ValueError as error:  # includes pydantic's ValidationError and the solvers' errors
             last_error = error
+            continue
+        missing = [p.key for p in candidate.parts if isinstance(p.quantity, str) and p.quantity not in solved]
+        if not missing:
+            return candidate
+        last_error = SolveError(f"quantities {missing} undefined")
     reason = last_error.errors()[0]["msg"] if isinstance(last_error, ValidationError) else str(last_error)
     reason = reason.removeprefix("Value error, ")
     raise SolveError(f"{problem.id}: no valid variant in {MAX_DRAWS} draws (the last: {reason})") from last_error
@@ -185,6 +205,10 @@ def _resolve(
         raise SolveError(f"parts refer to each other in a circle: {' → '.join((*trail, key))}")
     if key not in owners:
         raise SolveError(f"{trail[-1] if trail else key}: no part {key!r} in this set")
+    if len(trail) >= MAX_REFERENCES:
+        chain = " → ".join((*trail, key))
+        budget = budgets.over(MAX_REFERENCES, "references between parts")
+        raise SolveError(f"parts refer to parts more than {MAX_REFERENCES} deep, {budget}: {chain}")
     problem, part = owners[key]
     try:
         if isinstance(part.quantity, Operation):
@@ -197,6 +221,8 @@ def _resolve(
             kind, value = quantities[part.quantity]
     except (ArithmeticError, ValueError) as error:
         raise SolveError(f"{key}: {error}") from error
+    except budgets.OverBudget as error:
+        raise error.at(problem.id) from None
     kind, value = _present(part, kind, value)
     done[key] = Answer(key, kind, value, part)
     return done[key]

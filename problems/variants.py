@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from problems import budgets
+from problems.budgets import MAX_ELEMENTS, over
 from problems.kinds import JSON
 
 #: Draws tried before a problem is declared impossible to vary.
@@ -26,12 +28,25 @@ class MatrixDraw(BaseModel):
     """A random integer matrix (or stack of ``channels`` matrices); ``square`` ties cols to rows."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    rows: int | Range = Field(description="Rows: a number, or `[lo, hi]` to draw from (inclusive).")
+    rows: int | Range = Field(
+        description=f"Rows: a number, or `[lo, hi]` to draw from (inclusive). At most {MAX_ELEMENTS:,} elements "
+        "are drawn (the largest rows × cols × channels)."
+    )
     cols: int | Range | None = Field(default=None, description="Columns, likewise; by default as many as rows.")
     values: Range = Field(default=(-3, 3), description="`[lo, hi]`: the range each element is drawn from.")
     channels: int | Range | None = Field(
         default=None, description="Channels: a stack of matrices of one size; by default one matrix."
     )
+
+    @model_validator(mode="after")
+    def _within_budget(self) -> MatrixDraw:
+        rows = _most(self.rows)
+        cols = rows if self.cols is None else _most(self.cols)
+        channels = 1 if self.channels is None else _most(self.channels)
+        if channels * rows * cols > MAX_ELEMENTS:
+            budget = over(MAX_ELEMENTS, "the elements of a matrix")
+            raise ValueError(f"up to {channels:,}×{rows:,}×{cols:,} elements drawn, {budget}")
+        return self
 
 
 class Draw(BaseModel):
@@ -67,10 +82,16 @@ class Draw(BaseModel):
         assert spec is not None
         rows = _between(rng, spec.rows)
         cols = rows if spec.cols is None else _between(rng, spec.cols)
+        channels = None if spec.channels is None else _between(rng, spec.channels)
+        budgets.charge(budgets.image_steps(macs=0, outputs=(channels or 1) * rows * cols))  # drawn, then validated
         low, high = spec.values
-        if spec.channels is None:
+        if channels is None:
             return rng.integers(low, high + 1, size=(rows, cols)).tolist()
-        return rng.integers(low, high + 1, size=(_between(rng, spec.channels), rows, cols)).tolist()
+        return rng.integers(low, high + 1, size=(channels, rows, cols)).tolist()
+
+
+def _most(bounds: int | Range) -> int:
+    return max(bounds if isinstance(bounds, int) else bounds[1], 0)
 
 
 def _between(rng: np.random.Generator, bounds: int | Range) -> int:

@@ -18,9 +18,12 @@ output_padding: 1 along the width is not smaller than its stride 1 or dilation 1
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from pydantic import AfterValidator
+
+from problems.budgets import MAX_WINDOW, over
 
 #: A setting per axis: one number for both, or (height, width).
 IntPair = int | tuple[int, int]
@@ -71,8 +74,23 @@ def non_negative(value: T) -> T:
     return value
 
 
-Positive = Annotated[IntPair, AfterValidator(positive)]
-NonNegative = Annotated[IntPair, AfterValidator(non_negative)]
+def within(limit: int, what: str) -> Callable[[T], T]:
+    """A check that every number of a setting is at most ``limit`` either way (a budget of
+    ``problems.budgets``, named as ``what`` in the refusal)."""
+
+    def check(value: T) -> T:
+        if any(abs(n) > limit for n in _numbers(value)):
+            raise ValueError(f"{_text(value)} is {over(limit, what)}")
+        return value
+
+    return check
+
+
+#: A window's kernel, stride, dilation or padding: within the budget on windows.
+window = within(MAX_WINDOW, "a window's settings")
+
+Positive = Annotated[IntPair, AfterValidator(positive), AfterValidator(window)]
+NonNegative = Annotated[IntPair, AfterValidator(non_negative), AfterValidator(window)]
 
 
 def output_padding_fits(output_padding: IntPair, stride: IntPair, dilation: IntPair) -> None:

@@ -12,6 +12,7 @@ from typing import Literal
 
 import numpy as np
 
+from problems import budgets
 from problems.solvers.counts import per_group
 from problems.solvers.sizes import SizeError, conv_out, same_padding
 
@@ -62,6 +63,9 @@ def conv2d(
         w = w[:, :, ::-1, ::-1]
     h_out = conv_out(h, kh, sh, top, dh, bottom)
     w_out = conv_out(wd, kw, sw, left, dw, right)
+    padded = c_in * (h + top + bottom) * (wd + left + right)
+    outputs = n_out * h_out * w_out
+    budgets.charge(budgets.image_steps(macs=outputs * c_group * kh * kw + padded, outputs=outputs))
     xp = np.pad(x, ((0, 0), (top, bottom), (left, right)))
     dtype = np.result_type(x, w, bias if bias is not None else x)
     out = np.zeros((n_out, h_out, w_out), dtype=dtype)

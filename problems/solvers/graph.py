@@ -13,8 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from problems import budgets
+from problems.budgets import MAX_LAYERS, MAX_SIDE, over
+from problems.solvers.checks import within
 from problems.solvers.layers import (
     Activation,
     BatchNorm,
@@ -77,7 +80,9 @@ class Until(BaseModel):
     """Repeat until the spatial side equals ``size``, measured after this block or at the end."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    size: int = Field(gt=0, description="The spatial side to reach.")
+    size: Annotated[int, AfterValidator(within(MAX_SIDE, "a map's side"))] = Field(
+        gt=0, description="The spatial side to reach."
+    )
     at: Literal["self", "end"] = Field(
         default="self", description="Where the side is measured: after this repeat (`self`) or at the network's end."
     )
@@ -99,7 +104,11 @@ class Repeat(_Named):
         description="The steps of the first instance, in place of `layers` (a stage whose "
         "first unit changes the size).",
     )
-    times: int | None = Field(default=None, ge=0, description="How many instances.")
+    times: Annotated[int, AfterValidator(within(MAX_LAYERS, "the layer instances of a network"))] | None = Field(
+        default=None,
+        ge=0,
+        description=f"How many instances (a network has at most {MAX_LAYERS:,} layer instances once stacked).",
+    )
     until: Until | None = Field(default=None, description="Instead of `times`: stack until the map has this side.")
 
     @model_validator(mode="after")
@@ -145,12 +154,50 @@ class Plan:
     repeats: dict[str, int]
 
 
+def instances(steps: list[Step], counts: dict[str, int] | None = None, where: str = "layers") -> int:
+    """The layer instances ``steps`` plan to (repeats stacked ``counts[name]`` or ``times``
+    times, once without either), counted without planning them. Refuses, as a ``LayerError``
+    naming its field, the innermost repeat that stacks more than the budget, then a network
+    that has more."""
+    total = sum(_instances(step, counts or {}, f"{where}.{i}") for i, step in enumerate(steps))
+    if total > MAX_LAYERS:
+        budget = over(MAX_LAYERS, "the layer instances of a network")
+        raise LayerError(f"{where}: the network has {total:,} layer instances, {budget}", where)
+    return total
+
+
+def _all(steps: list[Step], where: str) -> int:
+    return sum(_instances(step, {}, f"{where}.{i}") for i, step in enumerate(steps))
+
+
+def _instances(step: Step, counts: dict[str, int], where: str) -> int:
+    if isinstance(step, Block):
+        return _all(step.layers, f"{where}.layers")
+    if not isinstance(step, Repeat):
+        return 1
+    times = counts.get(step.name, step.times)
+    times = 1 if times is None else times
+    body = 1 if step.layers is None else _all(step.layers, f"{where}.layers")
+    first = body if step.first is None else _all(step.first, f"{where}.first")
+    total = 0 if times == 0 else first + (times - 1) * body
+    if total > MAX_LAYERS:
+        setting = f"{where}.{'times' if step.times is not None else 'until'}"
+        budget = over(MAX_LAYERS, "the layer instances of a network")
+        raise LayerError(
+            f"{setting}: {times:,} instances of {body:,} layer{'s' if body != 1 else ''} make {total:,} layer "
+            f"instances, {budget}",
+            setting,
+        )
+    return total
+
+
 def plan(steps: list[Step], counts: dict[str, int]) -> Plan:
     """The layer instances of ``steps`` in order, with repeats stacked ``counts[name]`` times
     (qualified names; a repeat missing there stacks ``times``). Refuses a ``from`` that names no
     earlier output in reach and a name used twice, naming the field."""
     planner = _Planner(counts)
     output = planner.scope(steps, ("",), INPUT, (), None, "layers")
+    budgets.charge(1 + len(planner.nodes) // budgets.NODES_PER_STEP)
     return Plan(tuple(planner.nodes), planner.outputs, output, planner.repeats)
 
 

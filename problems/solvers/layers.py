@@ -11,6 +11,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from problems.budgets import MAX_UNITS, MAX_WINDOW
 from problems.solvers import checks, counts, sizes
 from problems.solvers.assumptions import CORRECT, Assumptions
 from problems.solvers.receptive import Taps
@@ -25,6 +26,10 @@ Padding = int | tuple[Side, Side] | Literal["same", "valid"]
 #: A window's kernel, stride and dilation: at least 1 per axis; its padding: none negative.
 Positive = checks.Positive
 NonNegative = checks.NonNegative
+
+
+#: Channels, features or units of a layer: at least 1, within the budget.
+Units = Annotated[int, Field(gt=0), AfterValidator(checks.within(MAX_UNITS, "a layer's units"))]
 
 
 def pair(value: IntPair) -> tuple[int, int]:
@@ -138,10 +143,10 @@ class Conv(LayerBase):
     convolution."""
 
     kind: Literal["conv"] = "conv"
-    out_channels: int = Field(gt=0)
+    out_channels: Units
     kernel: Positive
     stride: Positive = 1
-    padding: Annotated[Padding, AfterValidator(checks.non_negative)] = 0
+    padding: Annotated[Padding, AfterValidator(checks.non_negative), AfterValidator(checks.window)] = 0
     dilation: Positive = 1
     groups: Annotated[int | Literal["depthwise"], AfterValidator(checks.positive)] = 1
     bias: bool = True
@@ -212,13 +217,13 @@ class ConvTranspose(LayerBase):
     """``nn.ConvTranspose2d``."""
 
     kind: Literal["conv_transpose"] = "conv_transpose"
-    out_channels: int = Field(gt=0)
+    out_channels: Units
     kernel: Positive
     stride: Positive = 1
     padding: NonNegative = 0
     output_padding: NonNegative = 0
     dilation: Positive = 1
-    groups: int = Field(default=1, gt=0)
+    groups: int = Field(default=1, gt=0, le=MAX_UNITS)
     bias: bool = True
     weighted: ClassVar[bool] = True
 
@@ -275,10 +280,12 @@ class Separable(LayerBase):
     """Depthwise ``K×K`` convolution (carrying stride and padding) then pointwise ``1×1``."""
 
     kind: Literal["separable"] = "separable"
-    out_channels: int = Field(gt=0)
-    kernel: int = Field(gt=0)
-    stride: int = Field(default=1, gt=0)
-    padding: Annotated[int | Literal["same", "valid"], AfterValidator(checks.non_negative)] = 0
+    out_channels: Units
+    kernel: int = Field(gt=0, le=MAX_WINDOW)
+    stride: int = Field(default=1, gt=0, le=MAX_WINDOW)
+    padding: Annotated[
+        int | Literal["same", "valid"], AfterValidator(checks.non_negative), AfterValidator(checks.window)
+    ] = 0
     bias: bool = False
     weighted: ClassVar[bool] = True
 
@@ -399,8 +406,8 @@ class Linear(LayerBase):
     """``nn.Linear``; ``out_ratio`` sizes the layer relative to its input ("half the input")."""
 
     kind: Literal["linear"] = "linear"
-    out_features: int | None = Field(default=None, gt=0)
-    out_ratio: float | None = Field(default=None, gt=0)
+    out_features: Units | None = None
+    out_ratio: float | None = Field(default=None, gt=0, le=MAX_UNITS)
     bias: bool = True
     weighted: ClassVar[bool] = True
 

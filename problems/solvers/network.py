@@ -4,16 +4,20 @@ receptive field, with blocks repeated a fixed number of times or "until the map 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+from problems import budgets
+from problems.budgets import MAX_LAYERS, MAX_SIDE, MAX_UNITS, over
 from problems.solvers.assumptions import CORRECT, Assumptions
-from problems.solvers.graph import INPUT, Layer, Node, Plan, Repeat, Step, plan
+from problems.solvers.graph import INPUT, Layer, Node, Plan, Repeat, Step, instances, plan
 from problems.solvers.layers import LayerBase, LayerError, Shape, pair, shape_text
 from problems.solvers.merging import MergeLayer
 from problems.solvers.receptive import AxisField, IrregularField, ReceptiveField
 
-#: Upper bound when solving "repeat until": far past any network in a course.
-MAX_REPEATS = 10_000
+#: The most features a flat vector may have: the largest map flattened.
+MAX_FEATURES = MAX_UNITS * MAX_SIDE * MAX_SIDE
+SIDE, UNITS = "a map's side", "a layer's units"
 
 #: The receptive field along (height, width): exact (``AxisField``), or under the mistake of
 #: growing it by the local stride (``ReceptiveField``).
@@ -85,6 +89,7 @@ def run(
     replaced = _replaced(layout, given or {})
     records: list[LayerRecord] = []
     for index, node in enumerate(layout.nodes):
+        budgets.charge(budgets.STEPS_PER_LAYER)
         record = _record(node, input_shape, records, assume)
         if index in replaced:  # a student's shape: what follows from it, with no field
             record = replace(record, shape=replaced[index], field=None)
@@ -113,6 +118,7 @@ def _record(node: Node, input_shape: Shape, records: list[LayerRecord], assume: 
         else:
             out = layer.output_shape(shapes[0], assume)
             params, macs = layer.params(shapes[0], assume), layer.macs(shapes[0], assume)
+        _check_budget(out)
     except (LayerError, ValueError) as error:
         label = f"{layer.kind} {node.name}" if node.name else layer.kind
         if isinstance(layer, MergeLayer) and layer.sources is not None:
@@ -137,6 +143,18 @@ def _record(node: Node, input_shape: Shape, records: list[LayerRecord], assume: 
         node.where,
         node.inputs,
     )
+
+
+def _check_budget(shape: Shape) -> None:
+    """Refuse an output over the budgets: a side, channels, or a flat vector larger than any map."""
+    if len(shape) == 3:
+        channels, height, width = shape
+        if max(height, width) > MAX_SIDE:
+            raise LayerError(f"it makes a {height}×{width} map, {over(MAX_SIDE, SIDE)}")
+        if channels > MAX_UNITS:
+            raise LayerError(f"it makes {channels:,} channels, {over(MAX_UNITS, UNITS)}")
+    elif shape[0] > MAX_FEATURES:
+        raise LayerError(f"it makes {shape[0]:,} features, more than the largest map flattened ({MAX_FEATURES:,})")
 
 
 def _input_field(assume: Assumptions) -> Field:
@@ -188,7 +206,8 @@ def _grow_mistaken(layer: LayerBase, fields: list[Field], assume: Assumptions) -
 
 
 def _solve_repeat(input_shape: Shape, steps: list[Step], block: Repeat, known: dict[str, int]) -> int:
-    """Smallest count that reaches the target side; refuses when none does exactly."""
+    """Smallest count that reaches the target side; refuses when none does exactly, among the
+    counts that keep the network within the budget on layer instances."""
     assert block.until is not None
     position = steps.index(block)
     upto = steps if block.until.at == "end" else steps[: position + 1]
@@ -196,15 +215,104 @@ def _solve_repeat(input_shape: Shape, steps: list[Step], block: Repeat, known: d
     if later:
         raise LayerError(f"repeat {block.name!r} measures at the end, but {later[0].name!r} after it is unsolved too")
     fixed = {s.name: s.times for s in upto if isinstance(s, Repeat) and s.times is not None}
+    counts = {**fixed, **known}
+    most = _most_instances(upto, counts, block.name)
+    search = _sides_here if block.until.at == "self" else _sides_by_running
     previous: int | None = None
-    for count in range(MAX_REPEATS + 1):
-        try:
-            side = run(input_shape, upto, {**fixed, **known, block.name: count}).output_shape
-        except LayerError:
-            break
+    tried = 0
+    for count, side in enumerate(search(input_shape, upto, counts, block.name, most)):
+        tried = count + 1
         if len(side) == 3 and side[1] == block.until.size:
             return count
         if previous is not None and len(side) == 3 and side[1] == previous:
-            break  # the block does not change the size: no count will reach the target
+            tried = 0  # the block does not change the size: no count will reach the target
+            break
         previous = side[1] if len(side) == 3 else None
-    raise LayerError(f"repeating {block.name!r} never makes the map {block.until.size}×{block.until.size}")
+    target = f"{block.until.size}×{block.until.size}"
+    if tried == most + 1 and tried > 0:
+        raise LayerError(
+            f"repeating {block.name!r} does not make the map {target} in {most:,} instances; more would go "
+            f"{over(MAX_LAYERS, 'the layer instances of a network')}",
+            f"layers.{position}.until",
+        )
+    raise LayerError(f"repeating {block.name!r} never makes the map {target}", f"layers.{position}.until")
+
+
+def _most_instances(steps: list[Step], counts: dict[str, int], name: str) -> int:
+    """The largest count of the repeat ``name`` that keeps the steps within the budget on layer
+    instances (-1: none does), found by bisection on the count (the instances grow with it)."""
+
+    def fits(count: int) -> bool:
+        try:
+            instances(steps, {**counts, name: count})
+        except LayerError:
+            return False
+        return True
+
+    low, high = -1, MAX_LAYERS  # fits(low) holds (or low is -1), and nothing above high can
+    while low < high:
+        middle = (low + high + 1) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _sides_by_running(
+    input_shape: Shape, steps: list[Step], counts: dict[str, int], name: str, most: int, start: int = 0
+) -> Iterator[Shape]:
+    """The output shape for each count from ``start`` to ``most``, until one fails: each count
+    planned anew, and the records of the nodes its plan begins with as the last one did kept (a
+    record depends on its node and the records before it alone)."""
+    nodes: tuple[Node, ...] = ()
+    records: list[LayerRecord] = []
+    for count in range(start, most + 1):
+        try:
+            layout = plan(steps, {**counts, name: count})
+        except LayerError:
+            return
+        same = 0
+        while same < min(len(nodes), len(layout.nodes)) and nodes[same] == layout.nodes[same]:
+            same += 1
+        del records[same:]
+        for node in layout.nodes[same:]:
+            budgets.charge(1)
+            try:
+                records.append(_record(node, input_shape, records, CORRECT))
+            except LayerError:
+                return
+        nodes = layout.nodes
+        yield input_shape if layout.output == INPUT else records[layout.output].shape
+
+
+def _sides_here(input_shape: Shape, steps: list[Step], counts: dict[str, int], name: str, most: int) -> Iterator[Shape]:
+    """The output shape of the last step, the repeat ``name``, for each count from 0 to ``most``,
+    until one fails. The plan of more instances begins with the plan of fewer, so the instances are
+    planned in batches growing fourfold and walked once: a count costs one instance's work, not a
+    run of the whole network (counts whose plan fails are run alone)."""
+    if most < 0:
+        return
+    try:
+        yield run(input_shape, steps, {**counts, name: 0}).output_shape
+    except LayerError:
+        return
+    records: list[LayerRecord] = []
+    count = planned = 1
+    while count <= most:
+        planned = min(most, max(4 * planned, 8))
+        try:
+            layout = plan(steps, {**counts, name: planned})
+        except LayerError:
+            yield from _sides_by_running(input_shape, steps, counts, name, most, start=count)
+            return
+        for instance in range(count - 1, planned):
+            end = layout.outputs[f"{name}.{instance}"]
+            while len(records) <= end:
+                budgets.charge(1)
+                try:
+                    records.append(_record(layout.nodes[len(records)], input_shape, records, CORRECT))
+                except LayerError:
+                    return
+            yield input_shape if end == INPUT else records[end].shape
+        count = planned + 1

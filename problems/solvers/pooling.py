@@ -13,6 +13,7 @@ from enum import StrEnum
 
 import numpy as np
 
+from problems import budgets
 from problems.solvers.convolution import Pair, as_pair
 from problems.solvers.sizes import SizeError, pool_out
 
@@ -47,6 +48,8 @@ def pool2d(
     _, h, w = x.shape
     h_out = pool_out(h, kh, sh, ph, dh, ceil_mode)
     w_out = pool_out(w, kw, sw, pw, dw, ceil_mode)
+    outputs = x.shape[0] * h_out * w_out
+    budgets.charge(budgets.image_steps(macs=outputs * kh * kw, outputs=outputs, windows=h_out * w_out))
     rows = [_window(o * sh - ph, kh, dh, h, ph) for o in range(h_out)]
     cols = [_window(o * sw - pw, kw, dw, w, pw) for o in range(w_out)]
     if not all(idx for idx, _ in rows) or not all(idx for idx, _ in cols):

@@ -20,6 +20,9 @@ from fractions import Fraction
 from math import gcd, lcm
 from typing import Literal
 
+from problems import budgets
+from problems.budgets import MAX_FIELD_WORK
+
 #: How the field grows: ``jump`` is right; ``local_stride`` (a known mistake) steps by the previous
 #: layer's stride alone; ``stride_ignored`` (another) never applies a stride, so every layer adds k − 1.
 FieldGrowth = Literal["jump", "local_stride", "stride_ignored"]
@@ -85,6 +88,8 @@ class Taps:
     def transposed(cls, k: int, s: int = 1, p: int = 0, d: int = 1) -> Taps:
         """A transposed convolution: input ``x`` stamps its kernel on ``x·s − p + t·d``, so output
         ``o`` reads every ``x`` with ``x·s = o + p − t·d`` (none at all between sparse taps)."""
+        if s * k > MAX_FIELD_WORK:
+            raise IrregularField(f"a {k}-tap window with stride {s} has more taps to follow than {MAX_FIELD_WORK}")
         reads = (tuple(sorted({(r + p - t * d) // s for t in range(k) if (r + p - t * d) % s == 0})) for r in range(s))
         return cls(s, 1, tuple(reads))
 
@@ -92,6 +97,8 @@ class Taps:
     def adaptive(cls, n_in: int, n_out: int) -> Taps:
         """Adaptive pooling: output ``o`` reads ``⌊o·n_in/n_out⌋`` to ``⌈(o+1)·n_in/n_out⌉ − 1`` (PyTorch's windows)."""
         g = gcd(n_in, n_out)
+        if n_in // g + n_out // g > MAX_FIELD_WORK:
+            raise IrregularField(f"pooling {n_in} pixels to {n_out} has more taps to follow than {MAX_FIELD_WORK}")
         reads = (tuple(range(r * n_in // n_out, -(-(r + 1) * n_in // n_out))) for r in range(n_out // g))
         return cls(n_out // g, n_in // g, tuple(reads))
 
@@ -155,6 +162,10 @@ class AxisField:
         period = taps.period * repeat
         if period > MAX_PERIOD:
             raise IrregularField(f"the field repeats only every {period} pixels")
+        work = period * max(len(reads) for reads in taps.reads)
+        if work > MAX_FIELD_WORK:
+            raise IrregularField(f"the field has {work} taps to follow, more than {MAX_FIELD_WORK}")
+        budgets.charge(work // budgets.TAPS_PER_STEP)
         spans = []
         for o in range(period):
             q, r = divmod(o, taps.period)
@@ -167,6 +178,8 @@ class AxisField:
         if self.shift * other.period != other.shift * self.period:
             raise IrregularField(f"branches move by {self.jump} and {other.jump} input pixels per output pixel")
         period = lcm(self.period, other.period)
+        if period > MAX_PERIOD:
+            raise IrregularField(f"the branches' fields repeat only every {period} pixels together")
         spans = tuple(_hull((self.span(o), other.span(o))) for o in range(period))
         return AxisField(period, self.shift * (period // self.period), spans).reduced()
 

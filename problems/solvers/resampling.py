@@ -6,13 +6,18 @@ padding (``nn.ZeroPad2d``). None has parameters; none counts multiply-accumulate
 from __future__ import annotations
 
 import math
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
+from problems.budgets import MAX_SCALE, MAX_SIDE, over
 from problems.solvers.assumptions import CORRECT, Assumptions
+from problems.solvers.checks import SettingError, within
 from problems.solvers.layers import IntPair, LayerBase, LayerError, Shape, Side, pair, shape_text, sides
 from problems.solvers.receptive import IrregularField, Taps
+
+#: A size in pixels (an output size, a padding or cropping): within the budget on a map's side.
+_side = within(MAX_SIDE, "a map's side")
 
 
 def _spatial(shape: Shape, layer: str) -> tuple[int, int, int]:
@@ -33,7 +38,7 @@ class Upsample(LayerBase):
     kind: Literal["upsample"] = "upsample"
     mode: Literal["nearest", "bilinear"] = "nearest"
     scale: float | tuple[float, float] | None = None
-    size: IntPair | None = None
+    size: Annotated[IntPair, AfterValidator(_side)] | None = None
 
     @model_validator(mode="after")
     def _scale_or_size(self) -> Self:
@@ -41,6 +46,8 @@ class Upsample(LayerBase):
             raise ValueError("give exactly one of scale and size")
         if self.scale is not None and min(self._scales()) <= 0:
             raise ValueError(f"scale {self.scale} must be positive")
+        if self.scale is not None and not all(f <= MAX_SCALE for f in self._scales()):  # and not NaN
+            raise SettingError("scale", f"{self.scale} is {over(MAX_SCALE, 'an upsampling factor')}")
         if self.size is not None and min(pair(self.size)) <= 0:
             raise ValueError(f"size {self.size} must be positive")
         return self
@@ -80,7 +87,7 @@ class AdaptivePool(LayerBase):
 
     kind: Literal["adaptive_pool", "global_pool"] = "adaptive_pool"
     mode: Literal["avg", "max"] = "avg"
-    size: IntPair = Field(default=1)
+    size: Annotated[IntPair, AfterValidator(_side)] = Field(default=1)
 
     @model_validator(mode="after")
     def _global_is_one(self) -> Self:
@@ -107,7 +114,7 @@ class Pad(LayerBase):
     """
 
     kind: Literal["pad"] = "pad"
-    padding: int | tuple[Side, Side]
+    padding: Annotated[int | tuple[Side, Side], AfterValidator(_side)]
 
     def paddings(self) -> tuple[tuple[int, int], tuple[int, int]]:
         """(top, bottom), (left, right)."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from problems import budgets
 from problems.solvers.convolution import Pair, as_pair
 from problems.solvers.counts import per_group
 from problems.solvers.sizes import transposed_out
@@ -46,6 +47,9 @@ def conv_transpose2d(
     w_out = transposed_out(wd, kw, sw, pw, opw, dw)
     full_h = (h - 1) * sh + dh * (kh - 1) + 1 + oph
     full_w = (wd - 1) * sw + dw * (kw - 1) + 1 + opw
+    full_elements = c_group_out * groups * full_h * full_w
+    macs = c_in * h * wd * c_group_out * kh * kw + full_elements
+    budgets.charge(budgets.image_steps(macs=macs, outputs=c_group_out * groups * h_out * w_out))
     dtype = np.result_type(x, w, bias if bias is not None else x)
     full = np.zeros((c_group_out * groups, full_h, full_w), dtype=dtype)
     for g in range(groups):

@@ -10,6 +10,7 @@ import numpy as np
 import numpy.typing as npt
 from pydantic import BaseModel, ConfigDict, field_validator
 
+from problems.budgets import MAX_ELEMENTS, over
 from problems.kinds import AnswerKind
 
 Number = int | float
@@ -59,6 +60,12 @@ def check_matrix(value: Matrix) -> Matrix:
     return value
 
 
+def check_elements(count: int, what: str) -> None:
+    """Refuse an array of more elements than the budget of image problems."""
+    if count > MAX_ELEMENTS:
+        raise ValueError(f"{what} has {count:,} elements, {over(MAX_ELEMENTS, 'the elements of a matrix')}")
+
+
 class ImageInput(ProblemSpec):
     """An input image: one matrix, a stack of matrices, or named channels (``{R: ..., G: ...}``)."""
 
@@ -70,10 +77,12 @@ class ImageInput(ProblemSpec):
     def _rectangular(cls, value: Any) -> Any:
         channels = list(value.values()) if isinstance(value, dict) else value
         if channels and isinstance(channels[0][0], list):
+            check_elements(sum(len(row) for m in channels for row in m), "the input")
             shapes = {np.shape(check_matrix(m)) for m in channels}
             if len(shapes) != 1:
                 raise ValueError(f"channels have different sizes: {sorted(shapes)}")
         else:
+            check_elements(sum(len(row) for row in value), "the input")
             check_matrix(value)
         return value
 

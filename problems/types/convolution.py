@@ -7,13 +7,24 @@ from typing import Annotated, Literal, Self
 import numpy as np
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from problems.budgets import MAX_ELEMENTS, MAX_MACS, over
 from problems.kinds import AnswerKind
 from problems.solvers import checks, sizes
 from problems.solvers.checks import NonNegative, Positive, SettingError
 from problems.solvers.convolution import conv2d
 from problems.solvers.layers import IntPair, pair
 from problems.solvers.transposed import conv_transpose2d
-from problems.types.base import ImageInput, Matrix, Number, Quantity, check_matrix, exact, image_text, matrix_text
+from problems.types.base import (
+    ImageInput,
+    Matrix,
+    Number,
+    Quantity,
+    check_elements,
+    check_matrix,
+    exact,
+    image_text,
+    matrix_text,
+)
 
 
 class _Filtered(ImageInput):
@@ -30,14 +41,29 @@ class _Filtered(ImageInput):
     @field_validator("kernel")
     @classmethod
     def _rectangular_kernel(cls, value: Matrix | None) -> Matrix | None:
+        if value is not None:
+            check_elements(sum(len(row) for row in value), "the kernel")
         return None if value is None else check_matrix(value)
+
+    @field_validator("filters")
+    @classmethod
+    def _within_budget(cls, value: list[list[Matrix]] | None) -> list[list[Matrix]] | None:
+        if value is not None:
+            check_elements(sum(len(row) for f in value for m in f for row in m), "the filters")
+        return value
 
     @model_validator(mode="after")
     def _as_torch_allows(self) -> Self:
         """One weight form; filters that fit the input in its groups; an output of at least one
-        pixel; one bias per output channel."""
+        pixel; one bias per output channel; the work within the budgets."""
         if (self.kernel is None) == (self.filters is None):
             raise ValueError("give exactly one of 'kernel' and 'filters'")
+        if self.kernel is not None:  # it stands for a filter of one matrix per channel: counted before made
+            try:
+                weights = self.image().shape[0] * len(self.kernel) * len(self.kernel[0])
+                check_elements(weights, "the kernel on every channel")
+            except ValueError as error:
+                raise SettingError("kernel", str(error)) from None
         try:
             weights = self.weights()
         except ValueError:  # numpy refuses a ragged stack
@@ -49,6 +75,7 @@ class _Filtered(ImageInput):
             raise SettingError("groups", f"{channels} input channels do not split into {self.groups} groups")
         self.check_filters(weights, channels)
         self.check_size(weights)
+        self.check_work(weights)
         if self.bias is not None and len(self.bias) != self.out_channels():
             raise SettingError("bias", f"{len(self.bias)} biases for {self.out_channels()} output channels")
         return self
@@ -59,6 +86,25 @@ class _Filtered(ImageInput):
 
     def check_size(self, weights: np.ndarray) -> None:
         """Refuse settings that leave no output pixel (a ``SettingError``)."""
+        raise NotImplementedError
+
+    def check_work(self, weights: np.ndarray) -> None:
+        """Refuse an output, or a computation, over the budgets of image problems: at the padding
+        when the same problem without it is within them, else at the input."""
+        over = self._over_budget(weights, padded=True)
+        if over is not None:
+            raise SettingError("padding" if self._over_budget(weights, padded=False) is None else "input", over)
+
+    def _over_budget(self, weights: np.ndarray, padded: bool) -> str | None:
+        output, macs = self.work(weights, padded)
+        if output > MAX_ELEMENTS:
+            return f"the output has {output:,} elements, {over(MAX_ELEMENTS, 'the elements of a matrix')}"
+        if macs > MAX_MACS:
+            return f"the output takes {macs:,} multiply-accumulates, {over(MAX_MACS, 'the work of an image problem')}"
+        return None
+
+    def work(self, weights: np.ndarray, padded: bool = True) -> tuple[int, int]:
+        """Elements of the output, and multiply-accumulates with the arrays filled on the way."""
         raise NotImplementedError
 
     def out_channels(self) -> int:
@@ -119,7 +165,9 @@ class Conv2dProblem(_Filtered):
     """Convolution (cross-correlation, as in deep learning) or, with ``flip``, true convolution."""
 
     type: Literal["conv2d"] = "conv2d"
-    padding: Annotated[IntPair | Literal["same"], AfterValidator(checks.non_negative)] = 0
+    padding: Annotated[
+        IntPair | Literal["same"], AfterValidator(checks.non_negative), AfterValidator(checks.window)
+    ] = 0
     flip: bool = False
 
     def check_filters(self, weights: np.ndarray, channels: int) -> None:
@@ -144,6 +192,26 @@ class Conv2dProblem(_Filtered):
             sizes.conv_out(w, int(weights.shape[3]), sw, pw, dw)
         except sizes.SizeError as error:
             raise SettingError("kernel", str(error)) from None
+
+    def work(self, weights: np.ndarray, padded: bool = True) -> tuple[int, int]:
+        """``N·H_out·W_out`` outputs; ``N·H_out·W_out·(C/g)·kh·kw`` MACs, and the padded input."""
+        c, h, w = self.image().shape
+        n, per_group, kh, kw = (int(size) for size in weights.shape)
+        (sh, sw), (dh, dw) = pair(self.stride), pair(self.dilation)
+        if self.padding == "same":
+            (top, bottom), (left, right) = sizes.same_padding(kh, dh), sizes.same_padding(kw, dw)
+        else:
+            (top, left) = pair(self.padding)
+            bottom, right = top, left
+        if not padded:
+            top = bottom = left = right = 0
+        try:
+            h_out = sizes.conv_out(h, kh, sh, top, dh, bottom)
+            w_out = sizes.conv_out(w, kw, sw, left, dw, right)
+        except sizes.SizeError:
+            return 0, 0
+        output = n * h_out * w_out
+        return output, output * per_group * kh * kw + c * (h + top + bottom) * (w + left + right)
 
     def solve(self) -> dict[str, Quantity]:
         out = conv2d(
@@ -203,6 +271,18 @@ class ConvTransposeProblem(_Filtered):
             sizes.transposed_out(w, kw, sw, pw, opw, dw)
         except sizes.SizeError as error:
             raise SettingError("padding", str(error)) from None
+
+    def work(self, weights: np.ndarray, padded: bool = True) -> tuple[int, int]:
+        """``C_out·H_out·W_out`` outputs; ``C_in·H·W·(C_out/g)·kh·kw`` MACs, and the output before
+        the padding crops it."""
+        c, h, w = self.image().shape
+        _, per_group, kh, kw = (int(size) for size in weights.shape)
+        (sh, sw), (ph, pw) = pair(self.stride), pair(self.padding) if padded else (0, 0)
+        (oph, opw), (dh, dw) = pair(self.output_padding), pair(self.dilation)
+        full_h = (h - 1) * sh + dh * (kh - 1) + 1 + oph
+        full_w = (w - 1) * sw + dw * (kw - 1) + 1 + opw
+        output = per_group * self.groups * max(full_h - 2 * ph, 0) * max(full_w - 2 * pw, 0)
+        return output, c * h * w * per_group * kh * kw + per_group * self.groups * full_h * full_w
 
     def out_channels(self) -> int:
         """The filters are (C_in, C_out/groups, kh, kw): the bias counts C_out."""

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
+from problems.budgets import MAX_SIDE, MAX_UNITS
 from problems.kinds import AnswerKind
 from problems.solvers import yolo
+from problems.solvers.checks import within
 from problems.types.base import ProblemSpec, Quantity
 
 INTEGER = AnswerKind.INTEGER
+Units = Annotated[int, Field(gt=0), AfterValidator(within(MAX_UNITS, "a layer's units"))]
+Side = Annotated[int, Field(gt=0), AfterValidator(within(MAX_SIDE, "a map's side"))]
 
 
 class YoloProblem(ProblemSpec):
@@ -22,13 +26,13 @@ class YoloProblem(ProblemSpec):
         description="`v1` (an S×S grid, B boxes per cell, one set of class scores per cell), `v2` (anchors on a "
         "stride-32 grid, class scores per anchor) or `v3` (also v4: anchors at strides 32, 16 and 8)."
     )
-    classes: int = Field(gt=0, description="Number of classes C.")
-    boxes: int = Field(default=2, gt=0, description="v1: boxes B per grid cell.")
-    grid: int = Field(default=7, gt=0, description="v1: the grid's side S.")
-    anchors: int | None = Field(
-        default=None, gt=0, description="v2, v3: anchors per cell (per scale); by default 5 (v2) or 3 (v3)."
+    classes: Units = Field(description="Number of classes C.")
+    boxes: Units = Field(default=2, description="v1: boxes B per grid cell.")
+    grid: Side = Field(default=7, description="v1: the grid's side S.")
+    anchors: Units | None = Field(
+        default=None, description="v2, v3: anchors per cell (per scale); by default 5 (v2) or 3 (v3)."
     )
-    input_size: int = Field(default=416, gt=0, description="v2, v3: the input image's side, in pixels.")
+    input_size: Side = Field(default=416, description="v2, v3: the input image's side, in pixels.")
 
     def anchor_count(self) -> int:
         return self.anchors if self.anchors is not None else {"v2": 5, "v3": 3}.get(self.version, self.boxes)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
+from problems.budgets import MAX_SIDE
 from problems.kinds import AnswerKind
-from problems.solvers import sizes
+from problems.solvers import checks, sizes
 from problems.types.base import ProblemSpec, Quantity
+
+Side = Annotated[int, Field(gt=0), AfterValidator(checks.within(MAX_SIDE, "a map's side"))]
+Window = Annotated[int, AfterValidator(checks.window)]
 
 
 class InverseProblem(ProblemSpec):
@@ -19,12 +23,12 @@ class InverseProblem(ProblemSpec):
         description="`kernel`: the square kernel mapping `size_in` to `size_out`; `padding`: the padding that keeps "
         "the size for `kernel`."
     )
-    size_in: int | None = Field(default=None, gt=0, description="The input's side (finding a kernel).")
-    size_out: int | None = Field(default=None, gt=0, description="The output's side (finding a kernel).")
-    kernel: int | None = Field(default=None, gt=0, description="The kernel's side (finding the padding).")
-    stride: int = Field(default=1, gt=0, description="Stride.")
-    padding: int = Field(default=0, ge=0, description="Padding (finding a kernel).")
-    dilation: int = Field(default=1, gt=0, description="Dilation (finding the padding).")
+    size_in: Side | None = Field(default=None, description="The input's side (finding a kernel).")
+    size_out: Side | None = Field(default=None, description="The output's side (finding a kernel).")
+    kernel: Window | None = Field(default=None, gt=0, description="The kernel's side (finding the padding).")
+    stride: Window = Field(default=1, gt=0, description="Stride.")
+    padding: Window = Field(default=0, ge=0, description="Padding (finding a kernel).")
+    dilation: Window = Field(default=1, gt=0, description="Dilation (finding the padding).")
 
     def solve(self) -> dict[str, Quantity]:
         return {self.find: Quantity(AnswerKind.INTEGER, self._unknown())}

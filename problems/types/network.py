@@ -9,10 +9,11 @@ from typing import Any, Literal
 
 from pydantic import Field, JsonValue, model_validator
 
+from problems.budgets import MAX_SIDE, MAX_UNITS, over
 from problems.kinds import AnswerKind, Layout
 from problems.solvers import rewrites
 from problems.solvers.assumptions import MISTAKEN
-from problems.solvers.graph import Block, Repeat, Step, plan
+from problems.solvers.graph import Block, Repeat, Step, instances, plan
 from problems.solvers.layers import BatchNorm, Conv, LayerError, Pool, Separable, pair
 from problems.solvers.merging import Concat
 from problems.solvers.network import Field as ReceptiveFields
@@ -46,7 +47,10 @@ class NetworkProblem(ProblemSpec):
 
     type: Literal["network"] = "network"
     input: list[int] = Field(
-        min_length=1, max_length=3, description="The input's size: `[H, W, C]` (in `input_layout`), or `[N]` (flat)."
+        min_length=1,
+        max_length=3,
+        description=f"The input's size: `[H, W, C]` (in `input_layout`), or `[N]` (flat); a side is at most "
+        f"{MAX_SIDE:,} pixels, channels or a flat size at most {MAX_UNITS:,}.",
     )
     input_layout: Layout = Field(default=Layout.HWC, description="The order of `input`'s sizes.")
     blocks: dict[str, list[JsonValue]] = Field(
@@ -74,8 +78,10 @@ class NetworkProblem(ProblemSpec):
             for where, nested in _nested(step, f"layers.{index}"):
                 if isinstance(nested, Repeat) and nested.until is not None and where.count(".") > 1:
                     raise ValueError(f"{where}.until: only a repeat at the top level can repeat until a size")
+        self._check_input()
         counts = {s.name: 1 for s in self.layers if isinstance(s, Repeat) and s.until is not None}
         try:
+            instances(self.layers, counts)
             layout = plan(self.layers, counts)
         except LayerError as error:
             raise ValueError(str(error)) from None
@@ -84,6 +90,14 @@ class NetworkProblem(ProblemSpec):
         if names & groups:
             raise ValueError(f"layer and group names must be unique: {sorted(names & groups)}")
         return self
+
+    def _check_input(self) -> None:
+        """Every size of the input within its budget: pixels on a side, and channels (or a flat size)."""
+        axes = self.input_layout.value if len(self.input) == 3 else "C"
+        for index, (axis, size) in enumerate(zip(axes, self.input, strict=False)):
+            limit, what = (MAX_UNITS, "a layer's units") if axis == "C" else (MAX_SIDE, "a map's side")
+            if size > limit:
+                raise ValueError(f"input.{index}: {size:,} is {over(limit, what)}")
 
     def input_chw(self) -> tuple[int, ...]:
         if len(self.input) == 1:

@@ -6,6 +6,7 @@ from typing import Literal, Self
 
 from pydantic import model_validator
 
+from problems.budgets import MAX_ELEMENTS, MAX_MACS, over
 from problems.kinds import AnswerKind
 from problems.solvers import sizes
 from problems.solvers.checks import SettingError
@@ -31,10 +32,18 @@ class PoolProblem(PoolWindow, ImageInput):
         k, p, d = pair(self.kernel), pair(self.padding), pair(self.dilation)
         s = pair(self.stride if self.stride is not None else self.kernel)
         try:
-            for axis, n in enumerate((h, w)):
-                sizes.pool_out(n, k[axis], s[axis], p[axis], d[axis], self.ceil_mode)
+            h_out, w_out = (
+                sizes.pool_out(n, k[axis], s[axis], p[axis], d[axis], self.ceil_mode) for axis, n in enumerate((h, w))
+            )
         except sizes.SizeError as error:
             raise SettingError("kernel", str(error)) from None
+        output = self.image().shape[0] * h_out * w_out
+        if output > MAX_ELEMENTS:
+            budget = over(MAX_ELEMENTS, "the elements of a matrix")
+            raise SettingError("input", f"the output has {output:,} elements, {budget}")
+        if output * k[0] * k[1] > MAX_MACS:
+            budget = over(MAX_MACS, "the work of an image problem")
+            raise SettingError("kernel", f"pooling reads {output * k[0] * k[1]:,} pixels, {budget}")
         if self.dilated:  # a dilated window may step over every pixel: PyTorch's max is −inf there
             try:
                 pool2d(self.image(), "max", self.kernel, self.stride, self.padding, self.dilation, self.ceil_mode)

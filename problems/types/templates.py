@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from problems.budgets import MAX_NODES, over
+
 PLACEHOLDER = re.compile(r"^\$([A-Za-z_][A-Za-z0-9_]*)$")
 #: Blocks may use blocks; deeper than this is a circle.
 MAX_DEPTH = 16
@@ -28,20 +30,34 @@ def expand(data: Any) -> Any:
     blocks = data.get("blocks") or {}
     if not isinstance(blocks, dict) or not all(isinstance(b, list) for b in blocks.values()):
         raise ValueError("blocks: a mapping of block names to lists of steps")
-    return {**data, "layers": _steps(data.get("layers"), blocks, "layers", 0)}
+    return {**data, "layers": _steps(data.get("layers"), _Blocks(blocks), "layers", 0)}
+
+
+class _Blocks(dict[str, list[Any]]):
+    """The blocks by name, and the values their uses have made so far: blocks that use blocks
+    several times each multiply (ten uses of a block of ten uses of ...), so the values made are
+    counted against the budget on a file's nodes as they are made."""
+
+    made = 0
+
+    def make(self, count: int, where: str) -> None:
+        self.made += count
+        if self.made > MAX_NODES:
+            budget = over(MAX_NODES, "the nodes of a set file")
+            raise ValueError(f"{where}.use: the blocks used make more than {MAX_NODES:,} values, {budget}")
 
 
 def _uses(steps: Any) -> bool:
     return isinstance(steps, list) and any(isinstance(s, dict) and "use" in s for s in steps)
 
 
-def _steps(steps: Any, blocks: dict[str, list[Any]], where: str, depth: int) -> Any:
+def _steps(steps: Any, blocks: _Blocks, where: str, depth: int) -> Any:
     if not isinstance(steps, list):
         return steps
     return [_step(step, blocks, f"{where}.{i}", depth) for i, step in enumerate(steps)]
 
 
-def _step(step: Any, blocks: dict[str, list[Any]], where: str, depth: int) -> Any:
+def _step(step: Any, blocks: _Blocks, where: str, depth: int) -> Any:
     if not isinstance(step, dict):
         return step
     step = dict(step)
@@ -67,7 +83,7 @@ def _step(step: Any, blocks: dict[str, list[Any]], where: str, depth: int) -> An
     return step
 
 
-def _used(name: Any, values: Any, blocks: dict[str, list[Any]], where: str, depth: int) -> list[Any]:
+def _used(name: Any, values: Any, blocks: _Blocks, where: str, depth: int) -> list[Any]:
     if not isinstance(name, str) or name not in blocks:
         raise ValueError(f"{where}.use: no block named {name!r} (blocks: {', '.join(sorted(blocks)) or 'none'})")
     if not isinstance(values, dict):
@@ -79,6 +95,7 @@ def _used(name: Any, values: Any, blocks: dict[str, list[Any]], where: str, dept
     unused = sorted(set(values) - needed)
     if unused:
         raise ValueError(f"{where}.with.{unused[0]}: block {name!r} has no ${unused[0]}")
+    blocks.make(_size(blocks[name], {key: _size(value, {}) for key, value in values.items()}), where)
     filled = _fill(blocks[name], values)
     assert isinstance(filled, list)
     return [_step(step, blocks, f"{where}.layers.{i}", depth + 1) for i, step in enumerate(filled)]
@@ -93,6 +110,17 @@ def _placeholders(value: Any) -> set[str]:
     if isinstance(value, dict):
         return set().union(*(_placeholders(v) for v in value.values())) if value else set()
     return set()
+
+
+def _size(value: Any, filled: dict[str, int]) -> int:
+    """Values in a block once filled: each placeholder counts as many as the value that fills
+    it has (``filled``, by placeholder name)."""
+    if isinstance(value, list):
+        return 1 + sum(_size(v, filled) for v in value)
+    if isinstance(value, dict):
+        return 1 + sum(1 + _size(v, filled) for v in value.values())
+    match = PLACEHOLDER.match(value) if isinstance(value, str) else None
+    return filled.get(match.group(1), 1) if match else 1
 
 
 def _fill(value: Any, values: dict[str, Any]) -> Any:

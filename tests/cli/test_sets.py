@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema_rs
@@ -103,6 +105,77 @@ def test_every_built_in_set_validates() -> None:
     result = runner.invoke(app, ["sets", "validate", *files])
     assert result.exit_code == 0, result.output
     assert len([line for line in result.output.splitlines() if ": OK (" in line]) == len(files)
+
+
+# --- hostile files: refused at a line, never a crash nor a hang -------------------------------------
+
+HOSTILE_HEADER = "id: hostile\ntitle: Hostile\nproblems:\n"
+
+
+def hostile_network(input: str, step: str) -> str:
+    return (
+        HOSTILE_HEADER + f"  - id: q1\n    type: network\n    input: {input}\n    layers:\n      - {step}\n"
+        "    parts:\n      - {key: out, quantity: output}\n"
+    )
+
+
+def hostile_conv(padding: int) -> str:
+    return (
+        HOSTILE_HEADER + "  - id: q1\n    type: conv2d\n    input: [[1, 2], [3, 4]]\n    kernel: [[1]]\n"
+        f"    padding: {padding}\n    parts:\n      - {{key: out, quantity: output}}\n"
+    )
+
+
+def laughs() -> str:
+    lines = ["  - id: q1", "    type: derived", "    a: &a [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"    b{i}: &b{i} [" + ", ".join([f"*{'a' if i == 1 else f'b{i - 1}'}"] * 10) + "]" for i in range(1, 10)]
+    return HOSTILE_HEADER + "\n".join(lines) + "\n"
+
+
+#: The files that crashed or exhausted the service before the budgets (``problems/budgets.py``),
+#: each with the line it is refused at and the budget it names.
+HOSTILE = {
+    "nested-30k": (HOSTILE_HEADER + "  - " + "[" * 30_000 + "\n", 4, "nesting"),
+    "nested-1m": (HOSTILE_HEADER + "  - " + "[" * 1_000_000 + "]" * 1_000_000 + "\n", 4, "nesting"),
+    "block-nested-1m": (HOSTILE_HEADER + "  - " + "- " * 1_000_000 + "x\n", 4, "nesting"),
+    "laughs": (laughs(), 10, "the nodes of a set file"),
+    "repeat-1e9": (
+        hostile_network("[32, 32, 3]", "{kind: repeat, name: r, times: 1000000000, layer: {kind: activation}}"),
+        8,
+        "the layer instances of a network",
+    ),
+    "until-3001": (
+        hostile_network(
+            "[3001, 3001, 1]",
+            "{kind: repeat, name: r, until: {size: 1}, layer: {kind: conv, out_channels: 1, kernel: 2}}",
+        ),
+        8,
+        "the layer instances of a network",
+    ),
+    "padding-5000": (hostile_conv(5000), 8, "a window's settings"),
+    "padding-500": (hostile_conv(500), 8, "the elements of a matrix"),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_a_hostile_file_exits_1_at_its_line_in_a_subprocess(tmp_path: Path, name: str) -> None:
+    """In a process of its own, as an author runs it: a crash (a segfault is exit 139) or a hang
+    (the timeout) fails the test instead of taking the test run down."""
+    text, line, budget = HOSTILE[name]
+    path = write(tmp_path, f"{name}.yaml", text)
+    grader = Path(sys.executable).parent / "grader"
+    done = subprocess.run([str(grader), "sets", "validate", str(path)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr[-2000:]
+    assert done.stderr == ""
+    found = [LOCATED.match(output) for output in done.stdout.splitlines()]
+    assert found and all(found), done.stdout
+    first = found[0]
+    assert first is not None and (first["file"], int(first["line"])) == (str(path), line)
+    assert f"over the budget for {budget}" in first["message"]
+
+
+#: ``FILE:LINE:COL: [WHERE:] MESSAGE`` (an issue of the YAML itself has no field).
+LOCATED = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+):(?P<column>\d+): (?:(?P<where>[\w.]+): )?(?P<message>.+)$")
 
 
 # --- the JSON Schema ---------------------------------------------------------------------------------
