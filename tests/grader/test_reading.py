@@ -243,6 +243,14 @@ def test_formulas(raw: str, expected: sympy.Expr) -> None:
     assert sympy.expand(value(raw, K.FORMULA) - expected) == 0
 
 
+def test_a_rounded_formula_is_kept_as_written_unless_it_is_whole() -> None:
+    """sympy is not asked whether a formula is whole (its assumptions took seconds on a large
+    one): a number rounds, and so does a formula whole by its form alone."""
+    assert value("⌊7/2⌋ H", K.FORMULA) == 3 * H
+    assert value("⌊H + 1⌋ ⌈W N⌉", K.FORMULA) == (H + 1) * W * N
+    assert str(value("⌊H/2⌋ + ⌈(W + 1)/2⌉", K.FORMULA)) == "ceiling(W/2 + 1/2) + floor(H/2)"
+
+
 @pytest.mark.parametrize(
     "raw",
     [
@@ -309,6 +317,12 @@ UNREADABLE = [
     ("[1 2; 3 4", K.MATRIX, "never closed"),
     ("2 by", K.SHAPE, "“by”"),
     ("(H + W)^20", K.FORMULA, "powers up to"),
+    # 7^(12^7) has a hundred million bits: it took a minute to compute, then could not be shown
+    ("(((((((7^12)^12)^12)^12)^12)^12)^12) H", K.FORMULA, "numbers in this formula grow too large"),
+    ("(1e300 H + 1)^5", K.FORMULA, "numbers in this formula grow too large"),
+    ("H / 0^2", K.FORMULA, "divides by zero"),
+    ("(H - H)^-1", K.FORMULA, "divides by zero"),
+    ("H / ⌊1/2⌋", K.FORMULA, "divides by zero"),
     ("1" * 30_000, K.MATRIX, "characters long"),
 ]
 
@@ -513,6 +527,10 @@ ADVERSARIAL = [
     "[[" + "1 " * 9000 + "]]",
     "H*" * 99 + "H",
     "(H+W+M+N+K)^12",
+    # 7^(12^7): a minute to compute before numbers in formulas were bounded
+    "(((((((7^12)^12)^12)^12)^12)^12)^12)H",
+    # sympy's floor asked its assumptions about the whole product
+    "⌊(" + "".join(f"(H+W+M+N+K+{i})" for i in range(1, 7)) + ")^2/7⌋",
 ]
 
 
