@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from grader.engine import grade_submission
 from grader.grading import identity
-from grader.grading.identity import budget, equivalent
+from grader.grading.identity import TOO_COMPLEX, budget, equivalent
 from grader.grading.mistakes import EXPLANATIONS
 from grader.reading import Read, read_answer
 from grader.results import Status
@@ -103,6 +103,16 @@ def test_the_largest_answers_spend_a_small_part_of_the_budget(answer: str) -> No
     with budget() as work:
         equivalent(reference, read(answer))
     assert 0 < work.spent <= identity.ANSWER_WORK // 100
+
+
+def test_an_answer_out_of_budget_is_invalid_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    answer = f"H W N K^2 M + {ZERO} "  # its own text: not graded before in this process
+    monkeypatch.setattr(identity, "ANSWER_WORK", 50)
+    result = grade_submission(MOBILE, {"q1a.macs": answer, "q1b.rf1": "5"})
+    part = result.parts["q1a.macs"]
+    assert (part.status, part.score, part.feedback) == (Status.INVALID, 0.0, TOO_COMPLEX)
+    assert result.unreadable == ["q1a.macs"] and not result.failed  # the student's to fix, not ours
+    assert result.parts["q1b.rf1"].status is Status.CORRECT  # other parts are graded as ever
 
 
 def test_the_budget_stops_the_work_where_it_runs_out() -> None:
