@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from grader.engine import grade_submission
 from grader.grading import identity
 from grader.grading.identity import TOO_COMPLEX, budget, equivalent
+from grader.grading.meaning import RELATIONS, WrongAnswers
 from grader.grading.mistakes import EXPLANATIONS
 from grader.reading import Read, read_answer
 from grader.results import Status
@@ -50,6 +51,11 @@ SLOW = [
 ]
 #: Zero, as large as reading allows: added to an answer, it must change nothing.
 ZERO = f"({SIX})^2 - ({SIX_AGAIN})^2"
+#: A smaller zero, of degree 6: a wrong answer's meaning is found by reading back the answer as
+#: shown, which writes more symbols and operators than a student needs.
+THREE = "".join(f"({SUM}+{i})" for i in range(1, 4))
+THREE_AGAIN = f"(({SUM}+1)^2+{SUM}+1)({SUM}+3)"
+SMALL_ZERO = f"({THREE})^2 - ({THREE_AGAIN})^2"
 
 
 @pytest.fixture(autouse=True)
@@ -94,6 +100,21 @@ def test_large_answers_are_graded_by_their_value(key: str, answer: str, status: 
         assert part.feedback.endswith(EXPLANATIONS[code])
 
 
+@pytest.mark.parametrize(
+    ("answer", "code"),
+    [
+        (f"H W N K M + {SMALL_ZERO}", "relation:missing-factor-K"),
+        (f"2 H W N K^2 M + {SMALL_ZERO}", "relation:doubled"),
+        (f"H W N K^2 M + 1 + {SMALL_ZERO}", "relation:plus-one"),
+        (f"H W N K^2 M H + {SMALL_ZERO}", "relation:extra-factor-H"),
+        (f"({THREE})^2", "other"),
+    ],
+)
+def test_a_large_wrong_answer_keeps_its_meaning(answer: str, code: str) -> None:
+    part = grade_submission(MOBILE, {"q1a.macs": answer}).parts["q1a.macs"].to_json()
+    assert WrongAnswers(MOBILE).meaning("q1a.macs", part, None).code == code
+
+
 # -- the work budget ----------------------------------------------------------------------------
 
 
@@ -103,6 +124,25 @@ def test_the_largest_answers_spend_a_small_part_of_the_budget(answer: str) -> No
     with budget() as work:
         equivalent(reference, read(answer))
     assert 0 < work.spent <= identity.ANSWER_WORK // 100
+
+
+#: Two sums of eight fractions, each to the 12th: the most work found for an answer reading accepts.
+FRACTIONS = (
+    "("
+    + "+".join(f"1/(H+{i})" for i in range(1, 9))
+    + ")^12 + ("
+    + "+".join(f"1/(W+{i})" for i in range(1, 9))
+    + ")^12"
+)
+
+
+@pytest.mark.parametrize("answer", [*SLOW, FRACTIONS], ids=range(len(SLOW) + 1))
+def test_relating_the_largest_wrong_answers_to_the_reference_spends_a_fifth_of_the_budget(answer: str) -> None:
+    """Every relation tried (none holds): the most comparisons a wrong answer costs in a report."""
+    reference = MOBILE.solve()["q1a.macs"]
+    with budget() as work:
+        assert RELATIONS[AnswerKind.FORMULA](reference.value, read(answer), reference) is None
+    assert work.spent <= identity.ANSWER_WORK // 5
 
 
 def test_an_answer_out_of_budget_is_invalid_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
