@@ -1,8 +1,9 @@
-"""Batch-grading throughput: 100,000 generated submissions of a fixed set (11 parts each),
-mixing right, wrong, oddly typed and unreadable answers, graded through ``grader grade``
-with 1 and 2 workers, next to the time to merely read and JSON-parse the same file.
+"""Batch-grading throughput: 100,000 generated submissions of a set (cifar-convnet, 11 parts
+each, unless ``--set`` names another: mobilenet-yolo has formulas), mixing right, wrong, oddly
+typed and unreadable answers, graded through ``grader grade`` with 1 and 2 workers, next to the
+time to merely read and JSON-parse the same file.
 
-Run: ``make bench`` (or ``python -m bench.grading --submissions N``).
+Run: ``make bench`` (or ``python -m bench.grading --submissions N --set ID``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ def styles(value: Any) -> list[Any]:
         ]
     if isinstance(value, list):
         return [value, " × ".join(map(str, value)), "x".join(map(str, value)), "(" + ", ".join(map(str, value)) + ")"]
+    if isinstance(value, str):  # a formula, as sympy writes it: H*K**2*M
+        powers = value.replace("**", "^")
+        latex = "$$" + powers.replace("*", r" \times ") + "$$"
+        return [value, powers.replace("*", " "), powers.replace("*", "·"), latex]
     return [value]
 
 
@@ -46,17 +51,19 @@ def wrong(value: Any, rng: random.Random) -> Any:
     if isinstance(value, list) and value and isinstance(value[0], list):
         return [[v + rng.choice([0, 0, 1]) for v in row] for row in value]
     if isinstance(value, list):
-        return [v + 1 for v in value]
+        return [f"{v} + 1" if isinstance(v, str) else v + 1 for v in value]
+    if isinstance(value, str):
+        return rng.choice([f"2({value})", f"{value} + 1", value.replace("**2", "", 1)])
     return value
 
 
 JUNK = ["", "idk", "12x", "[[1, 2], [3]]", "9^9^9^9", "((((((((1", "1,2,3,4,5,6,7", "NaN", "∞", "\\frac{1}{0}"]
 
 
-def generate(path: Path, submissions: int, seed: int = 7) -> int:
+def generate(path: Path, submissions: int, seed: int = 7, set_id: str = SET_ID) -> int:
     """Write the JSON Lines file; returns the number of part-answers in it."""
     rng = random.Random(seed)
-    answers = {k: to_json(a.kind, a.value) for k, a in load_bank()[SET_ID].solve().items()}
+    answers = {k: to_json(a.kind, a.value) for k, a in load_bank()[set_id].solve().items()}
     right = {k: styles(v) for k, v in answers.items()}
     parts = 0
     with path.open("w", encoding="utf-8") as out:
@@ -85,7 +92,7 @@ def parse_only(path: Path) -> float:
     return time.perf_counter() - started
 
 
-def grade_with(path: Path, workers: int) -> float:
+def grade_with(path: Path, workers: int, set_id: str = SET_ID) -> float:
     started = time.perf_counter()
     subprocess.run(
         [
@@ -95,7 +102,7 @@ def grade_with(path: Path, workers: int) -> float:
             "grade",
             str(path),
             "--set",
-            SET_ID,
+            set_id,
             "--workers",
             str(workers),
             "--out",
@@ -110,17 +117,17 @@ def grade_with(path: Path, workers: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--submissions", type=int, default=100_000)
+    parser.add_argument("--set", default=SET_ID, help="the set graded (mobilenet-yolo has formulas)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "submissions.jsonl"
-        parts = generate(path, args.submissions)
+        parts = generate(path, args.submissions, set_id=args.set)
         parse = parse_only(path)
-        print(
-            f"{args.submissions:,} submissions, {parts:,} part-answers of {SET_ID} ({path.stat().st_size / 1e6:.1f} MB)"
-        )
+        size = path.stat().st_size / 1e6
+        print(f"{args.submissions:,} submissions, {parts:,} part-answers of {args.set} ({size:.1f} MB)")
         print(f"read + JSON-parse only: {parse:.2f} s ({parts / parse:,.0f} part-answers/s)")
         for workers in (1, 2):
-            seconds = grade_with(path, workers)
+            seconds = grade_with(path, workers, args.set)
             rate = parts / seconds
             print(
                 f"grade, {workers} worker{'s' if workers > 1 else ''}: {seconds:.2f} s ({rate:,.0f} part-answers/s; "

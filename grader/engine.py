@@ -3,7 +3,8 @@
 Pure: no files, no database, no web. Reading and grading are two steps: an answer is read
 when grading needs it (its own part, or a later part that builds on it), then compared with
 its reference value, with the known mistakes, and with the value that follows from the
-student's own earlier answers.
+student's own earlier answers. The comparisons of one answer share one work budget
+(``grader.grading.identity``): an answer that would spend more is ``invalid``, with a sentence.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from grader.grading.compare import NOT_RIGHT, Comparison, compare
+from grader.grading.identity import OutOfWork, budget
 from grader.grading.mistakes import EXPLANATIONS
 from grader.grading.reference import PartReference, Remembered, SetReference, reference_for
 from grader.reading import Number, Read, Unreadable, asks_side, read_answer
@@ -23,6 +25,7 @@ from problems.kinds import JSON, AnswerKind
 from problems.sets import ProblemSet
 
 SCALARS = (AnswerKind.INTEGER, AnswerKind.REAL, AnswerKind.PERCENT)
+FORMULAS = (AnswerKind.FORMULA, AnswerKind.FORMULA_SHAPE)
 #: Graded parts remembered per set variant (see ``SetReference.graded``).
 GRADED_CACHE = 50_000
 #: Longest JSON text of a list answer whose grade is remembered (a 20×20 matrix of decimals).
@@ -50,7 +53,7 @@ def grade_submission(
             graded[key] = cached
             continue
         try:
-            graded[key] = _grade(key, part_reference, reads, graded, reference)
+            graded[key] = _budgeted(key, part_reference, reads, graded, reference)
             if remembered is not None:
                 if len(reference.graded) >= GRADED_CACHE:
                     reference.graded.clear()
@@ -124,6 +127,21 @@ class _Reads(dict[str, Reading]):
 
 def _unknown(reference: SetReference, answers: Mapping[str, JSON]) -> tuple[str, ...]:
     return tuple(key for key in answers if key not in reference.parts)
+
+
+def _budgeted(
+    key: str, ref: PartReference, reads: dict[str, Reading], graded: dict[str, GradedPart], reference: SetReference
+) -> GradedPart:
+    """The part graded within its answer's work budget; out of it, ``invalid`` with the reason
+    (the budget counts work, not time: the same answer always grades the same). Only formulas
+    charge it: every other kind's comparison is bounded by the size reading allows."""
+    if ref.answer.kind not in FORMULAS:
+        return _grade(key, ref, reads, graded, reference)
+    try:
+        with budget():
+            return _grade(key, ref, reads, graded, reference)
+    except OutOfWork as error:
+        return GradedPart(key, 0.0, ref.answer.part.points, Status.INVALID, str(error))
 
 
 def _grade(

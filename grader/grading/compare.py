@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import sympy
 
+from grader.grading.identity import equivalent
 from grader.reading import Number
 from problems.kinds import AnswerKind
 from problems.parts import DEFAULT_REAL_TOLERANCE, Part, Scalar, Tolerance
@@ -168,21 +168,6 @@ def _shape_list(expected: list[tuple[int, ...]], got: list[tuple[int, ...]], par
 
 def _listing(numbers: list[int]) -> str:
     return ", ".join(map(str, numbers[:LISTED])) + (" and more" if len(numbers) > LISTED else "")
-
-
-@lru_cache(maxsize=4096)
-def equivalent(first: sympy.Expr, second: sympy.Expr) -> bool:
-    """Algebraic equivalence: the difference expands to zero (both are polynomials here);
-    a random exact substitution settles what expansion leaves (floors, fractions)."""
-    difference = sympy.expand(first - second)
-    if difference == 0:
-        return True
-    symbols = sorted(difference.free_symbols, key=str)
-    for trial in range(3):
-        point = {s: 7 + 13 * trial + 5 * i for i, s in enumerate(symbols)}
-        if difference.subs(point) != 0:
-            return False
-    return True
 
 
 def _formula(expected: sympy.Expr, got: sympy.Expr, part: Part) -> Comparison:

@@ -27,6 +27,7 @@ import numpy as np
 import sympy
 
 from grader.grading.compare import tolerance_of, within
+from grader.grading.identity import OutOfWork, budget, equivalent
 from grader.reading import Number, Read, read_answer
 from problems.kinds import AnswerKind
 from problems.sets import Answer, ProblemSet
@@ -62,8 +63,9 @@ def meaning(part: Mapping[str, Any], reference: Answer | None, symbols: tuple[st
     if not isinstance(read, Read):
         return OTHER
     try:
-        found = RELATIONS[reference.kind](reference.value, read.value, reference)
-    except (ArithmeticError, TypeError, ValueError):
+        with budget():  # the same budget as grading the answer: a formula is related by evaluation
+            found = RELATIONS[reference.kind](reference.value, read.value, reference)
+    except (ArithmeticError, TypeError, ValueError, OutOfWork):
         return OTHER
     return found or OTHER
 
@@ -271,21 +273,20 @@ def _expression(value: Any) -> sympy.Expr:
 
 
 def _formula(expected: Any, got: Any, reference: Answer) -> Meaning | None:
-    """A constant factor or offset, a power, or one symbol too few or too many (``K`` for ``K²``)."""
+    """A constant factor or offset, the square, or one symbol too few or too many (``K`` for
+    ``K²``): each an identity tested by evaluation (``identity.equivalent``), nothing simplified."""
     r, x = _expression(expected), _expression(got)
     if r == 0:
         return None
-    ratio = sympy.simplify(x / r)
-    if ratio.is_number:
-        return {-1: NEGATED, 2: DOUBLED, sympy.Rational(1, 2): HALVED}.get(ratio)
-    if sympy.simplify(x - r).is_number:
-        return {1: PLUS_ONE, -1: MINUS_ONE}.get(sympy.simplify(x - r))
-    if sympy.simplify(x - r**2) == 0:
-        return SQUARED
-    if isinstance(ratio, sympy.Symbol):
-        return _relation(f"extra-factor-{ratio}", f"an extra factor {ratio}")
-    if isinstance(1 / ratio, sympy.Symbol):
-        return _relation(f"missing-factor-{1 / ratio}", f"a factor {1 / ratio} missing")
+    related = [(NEGATED, -r), (DOUBLED, 2 * r), (HALVED, r / 2), (PLUS_ONE, r + 1), (MINUS_ONE, r - 1), (SQUARED, r**2)]
+    for relation, value in related:
+        if equivalent(x, value):
+            return relation
+    for symbol in sorted(x.free_symbols | r.free_symbols, key=str):
+        if equivalent(x, symbol * r):
+            return _relation(f"extra-factor-{symbol}", f"an extra factor {symbol}")
+        if equivalent(x * symbol, r):
+            return _relation(f"missing-factor-{symbol}", f"a factor {symbol} missing")
     return None
 
 

@@ -2,7 +2,9 @@
 climbing and evaluated exactly: Fractions for numbers, sympy for formulas. Never ``eval``.
 
 Bounded in every direction: tokens, nesting depth, the size of an exact number (so
-``9^9^9^9`` is refused, not computed) and the degree of a formula (so expanding it stays cheap).
+``9^9^9^9`` is refused, not computed, and so is ``((7^12)^12)^12·H`` in a formula) and the degree
+of a formula. Nothing here expands a formula, rounds it or asks sympy about it: sympy only builds
+the tree, and grading evaluates it at points (``grader.grading.identity``).
 
 Grammar (implicit multiplication as in ``2HW``, ``2(3 + 4)`` or ``M K^2``)::
 
@@ -33,7 +35,8 @@ MAX_NAME = 24
 #: Bits of an exact number's numerator or denominator (about 1,200 decimal digits).
 MAX_BITS = 4_096
 MAX_DIGITS = 80
-#: Polynomial degree of a formula; the formulas of the subject have degree 6 or so.
+#: Polynomial degree of a formula; the formulas of the subject have degree 6 or so. Also bounds
+#: the work of grading it: the degree sets how large its values grow (``grader.grading.identity``).
 MAX_DEGREE = 12
 MAX_FORMULA_POWER = 12
 
@@ -137,11 +140,14 @@ class Exact:
         return value
 
 
-Term = tuple[sympy.Expr, int]
+#: A formula read so far: (expression, bound on its degree, bound on the bits of its numbers).
+Term = tuple[sympy.Expr, int, int]
 
 
 class Symbolic:
-    """Formulas over declared symbols, as (expression, degree bound) pairs.
+    """Formulas over declared symbols, as :data:`Term` triples: the bounds are checked before
+    sympy builds anything, so neither a degree nor a number can grow past them (the numbers' bound
+    adds the bits of a product's factors and of a sum's terms, plus one, and multiplies a power's).
 
     A name that is not a declared symbol is split into declared ones (``HW`` → ``H·W``,
     longest first); letters match in either case when that is not ambiguous.
@@ -156,14 +162,15 @@ class Symbolic:
         self.folded = {k: v[0] for k, v in folded.items() if len(v) == 1}
 
     def number(self, text: str) -> Term:
-        return sympy.Rational(Exact().number(text)), 0
+        number = Exact().number(text)
+        return sympy.Rational(number), 0, max(number.numerator.bit_length(), number.denominator.bit_length())
 
     def name(self, text: str) -> Term:
         symbol = self._match(text)
         if symbol is None:
             known = ", ".join(self.symbols) or "none"
             raise ReadError(f"“{text}” is not one of the symbols of this question ({known}).")
-        return self.exact[symbol], 1
+        return self.exact[symbol], 1, 0
 
     def separate(self, found: list[tuple[str, str]]) -> list[tuple[str, str]]:
         """Names written together split into their symbols, so ``HWK^2`` is ``H·W·K^2``; where
@@ -229,36 +236,66 @@ class Symbolic:
         return self.folded.get(text.lower())
 
     def add(self, a: Term, b: Term) -> Term:
-        return a[0] + b[0], max(a[1], b[1])
+        return a[0] + b[0], *self._bounded(max(a[1], b[1]), a[2] + b[2] + 1)
 
     def subtract(self, a: Term, b: Term) -> Term:
-        return a[0] - b[0], max(a[1], b[1])
+        return a[0] - b[0], *self._bounded(max(a[1], b[1]), a[2] + b[2] + 1)
 
     def multiply(self, a: Term, b: Term) -> Term:
-        return self._bounded(a[0] * b[0], a[1] + b[1])
+        degree, bits = self._bounded(a[1] + b[1], a[2] + b[2])
+        return a[0] * b[0], degree, bits
 
     def divide(self, a: Term, b: Term) -> Term:
         if b[0] == 0:
             raise ReadError("The formula divides by zero.")
-        return self._bounded(a[0] / b[0], a[1] + b[1])
+        degree, bits = self._bounded(a[1] + b[1], a[2] + b[2])
+        return a[0] / b[0], degree, bits
 
     def negate(self, a: Term) -> Term:
-        return -a[0], a[1]
+        return -a[0], a[1], a[2]
 
     def power(self, base: Term, exponent: Term) -> Term:
         value = exponent[0]
         if not value.is_Integer or abs(int(value)) > MAX_FORMULA_POWER:
             raise ReadError(f"Only whole-number powers up to {MAX_FORMULA_POWER} are read in a formula.")
-        return self._bounded(base[0] ** value, base[1] * abs(int(value)))
+        if base[0] == 0 and value < 0:
+            raise ReadError("The formula divides by zero.")
+        times = abs(int(value))
+        degree, bits = self._bounded(base[1] * times, base[2] * times)
+        return base[0] ** value, degree, bits
 
     def rounded(self, a: Term, down: bool) -> Term:
-        return (sympy.floor(a[0]) if down else sympy.ceiling(a[0])), a[1]
+        """A number rounded, a whole-valued formula as it is (``⌊H + 1⌋`` is ``H + 1``), anything
+        else left as written: sympy's own rounding asks its assumptions about the whole formula,
+        which takes seconds on a large one."""
+        value = a[0]
+        if isinstance(value, sympy.Rational):
+            exact = Fraction(int(value.p), int(value.q))
+            return sympy.Integer(math.floor(exact) if down else math.ceil(exact)), a[1], a[2]
+        if _whole(value):
+            return a
+        return (sympy.floor if down else sympy.ceiling)(value, evaluate=False), a[1], a[2]
 
     @staticmethod
-    def _bounded(value: sympy.Expr, degree: int) -> Term:
+    def _bounded(degree: int, bits: int) -> tuple[int, int]:
+        """Checked before sympy computes: a power of a large number is refused, not computed."""
         if degree > MAX_DEGREE:
             raise ReadError(f"The formula has degree above {MAX_DEGREE}; the answer is much simpler.")
-        return value, degree
+        if bits > MAX_BITS:
+            raise ReadError("The numbers in this formula grow too large; the answer is much simpler.")
+        return degree, bits
+
+
+def _whole(value: sympy.Basic) -> bool:
+    """Whether a formula is whole for whole symbols, from its form alone: whole numbers and
+    symbols, sums, products, powers that do not divide, and roundings."""
+    if isinstance(value, sympy.Rational):
+        return int(value.q) == 1
+    if isinstance(value, sympy.Symbol | sympy.floor | sympy.ceiling):
+        return True
+    if isinstance(value, sympy.Pow):
+        return isinstance(value.exp, sympy.Integer) and int(value.exp) >= 0 and _whole(value.base)
+    return isinstance(value, sympy.Add | sympy.Mul) and all(_whole(arg) for arg in value.args)
 
 
 class _Parser(Generic[Value]):
