@@ -18,14 +18,16 @@ total degree at most ``D``, bounded from the two trees (:attr:`Program.numerator
 points agree by accident with probability at most ``(D / 2^61)^k``: :func:`equivalent` takes the
 least ``k ≥ 2`` that makes this at most ``2^-64`` (``k = 2`` for every ``D < 2^29``; reading keeps
 ``D`` in the hundreds). The arithmetic is exact: no modulus can hide a difference. A point where
-either formula divides by zero is skipped and another drawn (of :data:`SPARE_POINTS`): that
-only makes "equal" harder to reach, never a difference missed.
+either formula divides by zero (a nonzero denominator vanishes with probability at most
+``D / 2^61`` too) is skipped and another drawn, of :data:`SPARE_POINTS`; a formula undefined at
+all of them is equal to nothing.
 
 **With ⌊⌋ or ⌈⌉** no identity test of that kind is sound (``2⌊H/2⌋`` and ``H`` agree at every
 even ``H``). The formulas are compared exactly at :data:`ROUNDING_POINTS` points, most of them
 small in every coordinate (1 to 2^12, where a rounding shows: a stride that does or does not
 divide a size), every fourth large: a difference found is certain, and agreement at every point
-is taken as equality, as the comparison of floors at three fixed points did before.
+is taken as equality. A difference confined to rare values can be missed (``⌊H/2^40⌋·⌊2^40/H⌋``
+is 1 at ``H = 2^40`` alone, 0 elsewhere); the differences of the subject's formulas are not rare.
 
 The points are drawn from a hash of both formulas' text: the same two formulas always get the
 same verdict, and a formula crafted to agree at given points moves the points by changing.
