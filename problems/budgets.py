@@ -103,7 +103,7 @@ def image_steps(macs: int, outputs: int, windows: int = 0) -> int:
     """The steps of one image solve.
 
     >>> image_steps(macs=1_000_000, outputs=10_000), image_steps(macs=0, outputs=4096, windows=4096)
-    (211, 287)
+    (211, 901)
     """
     return 1 + macs // MACS_PER_STEP + outputs // OUTPUTS_PER_STEP + windows // WINDOWS_PER_STEP
 
