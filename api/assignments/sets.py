@@ -30,7 +30,7 @@ def upload(sets: Sets, *, course_id: str, text: str, uploaded_by: str) -> tuple[
     """The set of ``text``, stored as a version of the course's set of that id (nothing changes
     for a file that does not validate: :class:`Unprocessable` lists each issue with its line);
     ``True`` for a version the course did not have."""
-    with connection_released(sets.session):
+    with connection_released(sets.session, slot_too=True):
         try:
             problem_set = parse_set(text, "upload")
         except SetFileError as error:
