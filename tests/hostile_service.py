@@ -10,8 +10,6 @@ one attacked here; the PostgreSQL paths share every check the attacks meet.
 
 from __future__ import annotations
 
-import json
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +20,9 @@ from typing import Any
 
 import httpx
 
-from harness.server import VENV_BIN, ServerProcess, free_port, server_env
+from harness.server import ServerProcess, free_port
+
+from live_service import new_account
 
 #: The server's address space (``prlimit --as``): far above what it needs (about 1 GiB of mostly
 #: reserved, untouched mappings: libraries, thread stacks), far below what any attack found asked for.
@@ -153,26 +153,14 @@ def bystanders(hostile: Hostile) -> Iterator[Watch]:
             thread.join(timeout=BYSTANDER_PATIENCE * 4)
 
 
-def _account(workdir: Path, database_url: str, role: str, name: str) -> str:
-    created = subprocess.run(
-        [str(VENV_BIN / "grader"), "users", "create", "--role", role, "--name", name, "--json"],
-        env=server_env(DATABASE_URL=database_url),
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return str(json.loads(created.stdout)["token"])
-
-
 @contextmanager
 def hostile_service(workdir: Path) -> Iterator[Hostile]:
     """The service under its cap, with the admin, the attacker's and the honest course; on leaving,
     fails if the server died or kept more than :data:`PEAK_RESIDENT_BOUND` at its peak."""
     database_url = f"sqlite:///{workdir / 'grader.db'}"
-    admin = _account(workdir, database_url, "admin", "The Admin")
-    attacker = _account(workdir, database_url, "instructor", "Mallory")
-    honest = _account(workdir, database_url, "instructor", "Ada Lovelace")
+    admin = new_account(workdir, database_url, "admin", "The Admin")
+    attacker = new_account(workdir, database_url, "instructor", "Mallory")
+    honest = new_account(workdir, database_url, "instructor", "Ada Lovelace")
     server = ServerProcess.grader_serve(database_url, port=free_port(), workdir=workdir, MALLOC_ARENA_MAX="2")
     # the cap applies to the server and everything it starts
     server.command = ["prlimit", f"--as={ADDRESS_SPACE_CAP}", "--", *server.command]

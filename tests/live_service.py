@@ -73,20 +73,25 @@ class LiveCourse:
         assert response.status_code == 201, response.text
 
 
-@contextmanager
-def live_course(workdir: Path) -> Iterator[LiveCourse]:
-    """``grader serve`` on a fresh SQLite file, an instructor made with ``grader users create`` and
-    their course ``cnn101``."""
-    database_url = f"sqlite:///{workdir / 'grader.db'}"
+def new_account(workdir: Path, database_url: str, role: str, name: str) -> str:
+    """The token of an account made with ``grader users create``, as an administrator would."""
     created = subprocess.run(
-        [str(VENV_BIN / "grader"), "users", "create", "--role", "instructor", "--name", "Ada Lovelace", "--json"],
+        [str(VENV_BIN / "grader"), "users", "create", "--role", role, "--name", name, "--json"],
         env=server_env(DATABASE_URL=database_url),
         cwd=workdir,
         capture_output=True,
         text=True,
         check=True,
     )
-    instructor = json.loads(created.stdout)["token"]
+    return str(json.loads(created.stdout)["token"])
+
+
+@contextmanager
+def live_course(workdir: Path) -> Iterator[LiveCourse]:
+    """``grader serve`` on a fresh SQLite file, an instructor made with ``grader users create`` and
+    their course ``cnn101``."""
+    database_url = f"sqlite:///{workdir / 'grader.db'}"
+    instructor = new_account(workdir, database_url, "instructor", "Ada Lovelace")
     with ServerProcess.grader_serve(database_url, port=free_port(), workdir=workdir) as server:
         server.wait_healthy()
         live = LiveCourse(server, instructor, "cnn101")
