@@ -19,7 +19,7 @@ from grader.grading.compare import NOT_RIGHT, Comparison, compare
 from grader.grading.identity import OutOfWork, budget
 from grader.grading.mistakes import EXPLANATIONS
 from grader.grading.reference import PartReference, Remembered, SetReference, reference_for
-from grader.reading import Number, Read, Unreadable, asks_side, read_answer
+from grader.reading import Number, Read, Unreadable, read_answer
 from grader.results import GradedPart, GradedSubmission, PreviewedPart, Status
 from problems.kinds import JSON, AnswerKind
 from problems.sets import ProblemSet
@@ -118,9 +118,7 @@ class _Reads(dict[str, Reading]):
         self[key] = (
             None
             if is_blank(raw)
-            else read_answer(
-                raw, answer.kind, part_reference.symbols, part.layout, square=part.square or asks_side(part.quantity)
-            )
+            else read_answer(raw, answer.kind, part_reference.symbols, part.layout, square=part.square)
         )
         return self[key]
 

@@ -181,7 +181,9 @@ class Part(BaseModel):
         default=None, description="Symbols a formula answer may use (by default the problem's)."
     )
     square: bool = Field(
-        default=False, description='The answer is the side of a square (a kernel): "9 × 9" reads as 9, not 81.'
+        default=False,
+        description='The answer is the side of a square (a kernel): "9 × 9" reads as 9, not 81. A receptive '
+        "field (`rf.NAME`) is one unless the part says `square: false`.",
     )
     checks: list[Check] = Field(
         default_factory=list,
@@ -189,3 +191,14 @@ class Part(BaseModel):
         "(`{answer: '3640', status: correct}`, `{mistake: bias-omitted, status: incorrect, "
         "misconception: bias-omitted}`).",
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _side_of_a_receptive_field(cls, data: Any) -> Any:
+        """A receptive field (``rf.NAME``; not its per-axis ``rf_h`` and ``rf_w``) is a square's side,
+        so ``29 × 29`` is 29: the default a part may override."""
+        if isinstance(data, dict) and "square" not in data:
+            quantity = data.get("quantity")
+            if isinstance(quantity, str) and quantity.startswith("rf."):
+                return {**data, "square": True}
+        return data

@@ -21,7 +21,7 @@ from grader.reading.text import check_size, plain, result_part
 from grader.reading.values import Number, Read, ReadError, Unreadable
 from problems.kinds import JSON, AnswerKind, Layout
 
-__all__ = ["Number", "Read", "Unreadable", "asks_side", "read_answer"]
+__all__ = ["Number", "Read", "Unreadable", "read_answer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,12 +32,6 @@ class Asked:
     symbols: tuple[str, ...] = ()
     square: bool = False
     layout: Layout | None = None
-
-
-def asks_side(quantity: object) -> bool:
-    """Whether a quantity is the side of a square, so that ``29 × 29`` is 29: a receptive field
-    (``rf.NAME``; its per-axis ``rf_h.NAME`` and ``rf_w.NAME`` are lengths, not squares) is."""
-    return isinstance(quantity, str) and quantity.startswith("rf.")
 
 
 #: Raw answer → (value in the kind's form, the value as shown back to the student).
