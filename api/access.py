@@ -77,15 +77,13 @@ def _statement(*, with_assignment: bool, by_session: bool = False) -> Select[Any
     round trip on the busiest endpoint, ``bench/service.py``). ``by_session``: the caller is found
     by a page session (:class:`api.models.WebSession`) rather than by an API token."""
     course = bindparam("course_id", type_=String)
-    credential: FromClause = _TOKENS
+    credential: FromClause = _TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
     found = _TOKENS.c.token_hash == bindparam("token_hash")
-    if by_session:
-        credential = _SESSIONS.join(_TOKENS, _TOKENS.c.id == _SESSIONS.c.token_id)
+    if by_session:  # the session names its account (a session opened by LTI has no token)
+        credential = _SESSIONS.join(_USERS, _USERS.c.id == _SESSIONS.c.user_id)
         found = and_(_SESSIONS.c.id_hash == bindparam("session_hash"), _SESSIONS.c.expires_at > bindparam("now"))
-    joined = (
-        credential.join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
-        .outerjoin(_COURSES, _COURSES.c.id == course)
-        .outerjoin(_MEMBERS, and_(_MEMBERS.c.course_id == _COURSES.c.id, _MEMBERS.c.user_id == _USERS.c.id))
+    joined = credential.outerjoin(_COURSES, _COURSES.c.id == course).outerjoin(
+        _MEMBERS, and_(_MEMBERS.c.course_id == _COURSES.c.id, _MEMBERS.c.user_id == _USERS.c.id)
     )
     columns = [_USERS.c.id, _USERS.c.role, _COURSES.c.id.label("course"), _MEMBERS.c.role.label("member_role")]
     if with_assignment:

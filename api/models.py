@@ -300,16 +300,28 @@ class EarlierGrade(Base):
     submission: Mapped[Submission] = relationship(back_populates="earlier_grades")
 
 
+class SessionOrigin(StrEnum):
+    """How a page session was opened: an API token pasted in the sign-in form, or an LTI launch from
+    a learning platform (:mod:`api.lti`)."""
+
+    TOKEN = "token"
+    LTI = "lti"
+    LINK = "link"
+
+
 class WebSession(Base):
     """A browser signed in to the pages (:mod:`api.pages.sessions`). Only a hash of the session id
-    is stored, as for API tokens; the row names the token it was opened with, so replacing or
-    revoking that token ends the session too. In the database, not in memory: any replica of the
-    service can read it."""
+    is stored, as for API tokens. The row names its account, how it was opened (``via``) and, for a
+    session opened with an API token, that token: replacing or revoking it ends the session too. In
+    the database, not in memory: any replica of the service can read it."""
 
     __tablename__ = "sessions"
+    __table_args__ = (CheckConstraint(f"via IN ({_values(SessionOrigin)})", name="via"),)
 
     id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True)
+    via: Mapped[str] = mapped_column(String(16), default=SessionOrigin.TOKEN.value)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
 

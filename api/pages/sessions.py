@@ -1,10 +1,12 @@
 """Page sessions: a browser signs in by pasting an API token and then holds a session cookie.
 
 The session id is 256 random bits (:func:`api.users.tokens.new_token`) and only its SHA-256 is
-stored (:class:`api.models.WebSession`), like an API token's; the row names the token it was
-opened with, so replacing that token (a lost token, the roster's "replace token") ends every
-session it opened. Sessions live in the database, never in a process's memory, so any replica
-reads them. They last :data:`LIFETIME`; signing out deletes the row.
+stored (:class:`api.models.WebSession`), like an API token's; the row names its account and how it
+was opened (``via``). A session opened with a pasted token names that token too, so replacing it (a
+lost token, the roster's "replace token") ends every session it opened; a session opened by an LTI
+launch (:mod:`api.lti`) names no token and ends with its lifetime or on signing out. Sessions live
+in the database, never in a process's memory, so any replica reads them. They last
+:data:`LIFETIME`; signing out deletes the row.
 
 The CSRF token of a session is an HMAC of the session id: per session, unguessable without the
 cookie (which scripts cannot read: HttpOnly), and stored nowhere. Before signing in, the sign-in
@@ -22,7 +24,7 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.models import ApiToken, WebSession
+from api.models import ApiToken, SessionOrigin, WebSession
 from api.users.tokens import hash_token, new_token
 
 #: How long a session lasts after signing in (then the token is pasted again).
@@ -38,13 +40,30 @@ CSRF_HEADER = "X-CSRF-Token"
 def open_session(db: Session, *, token: str, now: datetime | None = None) -> str | None:
     """A new session for the account of ``token`` (its id, to put in the cookie); None if the token
     opens no account. Sessions that have expired, anyone's, are deleted on the way."""
-    now = now or datetime.now(UTC)
-    token_id = db.scalar(select(ApiToken.id).where(ApiToken.token_hash == hash_token(token)))
-    if token_id is None:
+    found = db.execute(select(ApiToken.id, ApiToken.user_id).where(ApiToken.token_hash == hash_token(token))).first()
+    if found is None:
         return None
+    return open_account_session(db, user_id=found.user_id, via=SessionOrigin.TOKEN, token_id=found.id, now=now)
+
+
+def open_account_session(
+    db: Session, *, user_id: str, via: SessionOrigin, token_id: int | None = None, now: datetime | None = None
+) -> str:
+    """A new session for the account ``user_id`` (its id, to put in the cookie), opened ``via`` a
+    token (then ``token_id`` names it), an LTI launch or a sign-in link. The caller has established
+    who the browser is. Sessions that have expired, anyone's, are deleted on the way."""
+    now = now or datetime.now(UTC)
     db.execute(delete(WebSession).where(WebSession.expires_at <= now))
     session_id = new_token()
-    db.add(WebSession(id_hash=hash_token(session_id), token_id=token_id, created_at=now, expires_at=now + LIFETIME))
+    row = WebSession(
+        id_hash=hash_token(session_id),
+        user_id=user_id,
+        token_id=token_id,
+        via=via.value,
+        created_at=now,
+        expires_at=now + LIFETIME,
+    )
+    db.add(row)
     db.flush()
     return session_id
 

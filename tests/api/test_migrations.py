@@ -185,3 +185,34 @@ def test_a_single_course_database_upgrades_with_its_data_into_one_course(
     }  # fmt: skip
     assert count == 4
     migrate.upgrade(migration_engine)
+
+
+def test_sessions_opened_before_0009_keep_their_account_and_token(migration_engine) -> None:
+    """0009: a stored session takes its token's account and ``via = 'token'``; going down, a session
+    opened without a token (an LTI launch) ends, the others stay."""
+    migrate.downgrade(migration_engine, "base")
+    migrate.upgrade(migration_engine, "0008_account_origin")
+    later = datetime.now(UTC).replace(tzinfo=None) + timedelta(hours=1)
+    with migration_engine.begin() as connection:
+        _sql(connection, "INSERT INTO users (id, name, role, created_at) VALUES ('u9', 'U', 'student', :at)", at=later)
+        _sql(
+            connection,
+            "INSERT INTO api_tokens (id, user_id, token_hash, created_at) VALUES (9, 'u9', 'h9', :at)",
+            at=later,
+        )
+        _sql(connection, "INSERT INTO sessions VALUES ('s9', 9, :at, :at)", at=later)
+    migrate.upgrade(migration_engine)
+    with migration_engine.begin() as connection:
+        row = connection.execute(text("SELECT user_id, token_id, via FROM sessions WHERE id_hash = 's9'")).one()
+        assert tuple(row) == ("u9", 9, "token")
+        _sql(
+            connection,
+            "INSERT INTO sessions (id_hash, user_id, token_id, via, created_at, expires_at) "
+            "VALUES ('l9', 'u9', NULL, 'lti', :at, :at)",
+            at=later,
+        )
+    assert _diff(migration_engine) == []
+    migrate.downgrade(migration_engine, "0008_account_origin")
+    with migration_engine.connect() as connection:
+        assert [r[0] for r in connection.execute(text("SELECT id_hash FROM sessions"))] == ["s9"]
+    migrate.upgrade(migration_engine)

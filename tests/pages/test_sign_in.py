@@ -141,3 +141,20 @@ def test_an_expired_session_and_one_whose_token_was_replaced_open_nothing(app, c
     assert 'name="token"' in first.get("/").text
     assert client.post(f"{course.path}/members/{replaced_id}/token", headers=course.instructor).status_code == 200
     assert 'name="token"' in second.get("/").text
+
+
+def test_a_session_opened_for_an_account_without_a_token_signs_the_browser_in(app, client, engine) -> None:
+    """What an LTI launch (or a sign-in link) does: a session that names its account and no token."""
+    from api.models import SessionOrigin
+    from api.pages.sessions import open_account_session
+
+    course = Course(client, make_instructor(engine))
+    student_id, _ = course.student()
+    with Session(engine) as db, db.begin():
+        session_id = open_account_session(db, user_id=student_id, via=SessionOrigin.LTI)
+        row = db.get(WebSession, hash_token(session_id))
+        assert row is not None and row.token_id is None and row.via == "lti" and row.user_id == student_id
+    browser = Browser(app)
+    browser.client.cookies.set("grader_session", session_id)
+    page = browser.get(f"/courses/{course.id}")
+    assert page.status_code == 200 and student_id in page.text
