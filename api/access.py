@@ -21,7 +21,7 @@ from api.errors import NotFound
 from api.ids import may_exist
 from api.models import ApiToken, Assignment, Course, CourseRole, Extension, Membership, Role, User, WebSession
 from api.users.service import Caller
-from api.users.tokens import hash_token
+from api.users.tokens import hash_token, note_use
 
 #: The roles that run a course (an admin who is not a member acts as its owner).
 RUNS = frozenset({CourseRole.OWNER.value, CourseRole.INSTRUCTOR.value, Role.ADMIN.value})
@@ -86,6 +86,10 @@ def _statement(*, with_assignment: bool, by_session: bool = False) -> Select[Any
         _MEMBERS, and_(_MEMBERS.c.course_id == _COURSES.c.id, _MEMBERS.c.user_id == _USERS.c.id)
     )
     columns = [_USERS.c.id, _USERS.c.role, _COURSES.c.id.label("course"), _MEMBERS.c.role.label("member_role")]
+    if by_session:
+        columns += [literal(None).label("token_id"), literal(None).label("last_used_at")]
+    else:
+        columns += [_TOKENS.c.id.label("token_id"), _TOKENS.c.last_used_at]
     if with_assignment:
         wanted = bindparam("assignment_id", type_=String)
         joined = joined.outerjoin(
@@ -138,9 +142,12 @@ def _read(
     parameters = {**found_by, "course_id": course_id}
     if assignment_id is not None:
         parameters["assignment_id"] = assignment_id if may_exist(assignment_id) else ""
-    row = session.connection().execute(statement, parameters).first()
+    connection = session.connection()
+    row = connection.execute(statement, parameters).first()
     if row is None:
         return None
+    if row.token_id is not None:
+        note_use(connection, row)
     values = row._mapping
     caller = Caller(values["id"], values["role"])
     role = _role(caller, values["member_role"])

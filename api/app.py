@@ -23,9 +23,11 @@ from api.jobs.router import router as jobs_router
 from api.jobs.runners import job_runners
 from api.library import Library
 from api.limits import BodySizeLimit
+from api.mail.runner import mail_runner
 from api.reports.router import router as reports_router
 from api.responses import RETRY_AFTER
 from api.schemas import HealthOut
+from api.signin.router import router as signin_router
 from api.slots import database_slots
 from api.submissions.router import router as submissions_router
 
@@ -54,10 +56,14 @@ schema of each body.
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    runner = app.state.jobs.runner
+    runner, mail = app.state.jobs.runner, app.state.mail
     if runner is not None:
         runner.start()  # the jobs queued before a restart, and those it interrupted
+    if mail is not None:
+        mail.start()  # the mails queued before a restart, and the retries due
     yield
+    if mail is not None:
+        await run_in_threadpool(mail.stop)
     if runner is not None:
         await run_in_threadpool(runner.stop)
     app.state.engine.dispose()
@@ -78,10 +84,12 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.state.bank = bank or Bank(check_every=BANK_CHECK_SECONDS)
     app.state.library = Library(app.state.bank)
     app.state.jobs = job_runners(settings, engine, app.state.library)
+    app.state.mail = mail_runner(settings, engine)
     errors.install(app)
 
     api = APIRouter(prefix="/api/v1")
-    for router in (courses_router, assignments_router, submissions_router, reports_router, jobs_router):
+    routers = (courses_router, assignments_router, submissions_router, reports_router, jobs_router, signin_router)
+    for router in routers:
         api.include_router(router)
     app.include_router(api)
     pages.install(app)

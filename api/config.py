@@ -43,6 +43,17 @@ class Settings(BaseModel):
     ``GRADER_DB_RESERVED_``     PostgreSQL connections left for everything but the replicas:
     ``CONNECTIONS``             job workers (``grader worker``), ``grader db upgrade``, the
                                 command line, an operator's ``psql``; default 10
+    ``GRADER_SMTP_URL``         where mail goes (:mod:`api.mail.smtp`):
+                                ``smtp://user:password@host:587`` (STARTTLS, required unless
+                                ``?starttls=false``), ``smtps://...:465`` (TLS from the start);
+                                ``?verify=false`` skips certificate checks (a test relay only).
+                                Unset: no mail; staff copy sign-in links from the page
+    ``GRADER_MAIL_FROM``        the sender of those mails; default ``grader@localhost``
+    ``GRADER_PUBLIC_URL``       the service's address as users reach it, for links in mails
+                                (``https://grader.example.edu``); default: the address a
+                                request came to
+    ``GRADER_SIGN_IN_LINK_``    how long a sign-in link works; default 7
+    ``DAYS``
     ==========================  ==============================================================
 
     The budget (:mod:`api.budget`): replicas × workers × (pool size + overflow) + reserved must
@@ -58,6 +69,26 @@ class Settings(BaseModel):
     db_statement_timeout_ms: int = Field(default=30_000, ge=0, le=24 * 3600 * 1000)
     replicas: int = Field(default=1, ge=1, le=1000)
     db_reserved_connections: int = Field(default=10, ge=0, le=10_000)
+    smtp_url: str | None = None
+    mail_from: str = Field(default="grader@localhost", max_length=320)
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+    sign_in_link_days: int = Field(default=7, ge=1, le=90)
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, url: str | None) -> str | None:
+        """Checked at start (a typo is an error now, not a lost mail later)."""
+        if url is None:
+            return None
+        from api.mail.smtp import SmtpSettings  # (parses the URL: its one definition)
+
+        SmtpSettings.from_url(url)
+        return url
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, url: str | None) -> str | None:
+        return None if url is None else url.rstrip("/")
 
     @field_validator("database_url")
     @classmethod
@@ -101,6 +132,10 @@ class Settings(BaseModel):
             ("db_statement_timeout_ms", "GRADER_DB_STATEMENT_TIMEOUT_MS"),
             ("replicas", "GRADER_REPLICAS"),
             ("db_reserved_connections", "GRADER_DB_RESERVED_CONNECTIONS"),
+            ("smtp_url", "GRADER_SMTP_URL"),
+            ("mail_from", "GRADER_MAIL_FROM"),
+            ("public_url", "GRADER_PUBLIC_URL"),
+            ("sign_in_link_days", "GRADER_SIGN_IN_LINK_DAYS"),
         ):
             if env.get(variable):
                 values[field] = env[variable]

@@ -32,6 +32,8 @@ SQLITE_AUTOCOMMIT = "grader_sqlite_autocommit"
 READS_ONLY = "grader_reads_only"
 #: Attribute of an endpoint whose one write is a single self-contained statement (see :func:`writes_once`).
 WRITES_ONCE = "grader_writes_once"
+#: Attribute of a GET endpoint that writes (see :func:`writes`).
+WRITES = "grader_writes"
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 Found = TypeVar("Found")
 BUSY_TIMEOUT_MS = 30_000
@@ -159,6 +161,13 @@ def reads_only(endpoint: Endpoint) -> Endpoint:
     """Mark an endpoint that only reads although its method may write (a POST that computes):
     its SQLite session does not take the write lock."""
     setattr(endpoint, READS_ONLY, True)
+    return endpoint
+
+
+def writes(endpoint: Endpoint) -> Endpoint:
+    """Mark a GET endpoint that writes (following a one-time sign-in link): its session is a
+    transaction, and on SQLite takes the write lock as it begins, like a POST's."""
+    setattr(endpoint, WRITES, True)
     return endpoint
 
 

@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.access import Access, Member, member_of, read_access, require_assignment, require_member
 from api.assignments.service import AssignmentRow, Terms, with_extension
-from api.db import READS_ONLY, WRITES_ONCE, first_read
+from api.db import READS_ONLY, WRITES, WRITES_ONCE, first_read
 from api.errors import Forbidden, NotAuthenticated, NotFound
 from api.ids import may_exist
 from api.library import Sets
@@ -65,7 +65,9 @@ def _engine_for(request: Request) -> Engine:
     statement: for those a transaction would add two round trips and isolate nothing that READ
     COMMITTED, the service's level, does not already give each statement."""
     state, endpoint = request.app.state, request.scope.get("endpoint")
-    reads = request.method in READ_ONLY_METHODS or getattr(endpoint, READS_ONLY, False)
+    reads = (request.method in READ_ONLY_METHODS and not getattr(endpoint, WRITES, False)) or getattr(
+        endpoint, READS_ONLY, False
+    )
     return state.autocommit_engine if reads or getattr(endpoint, WRITES_ONCE, False) else state.write_engine
 
 

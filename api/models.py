@@ -137,7 +137,11 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: What its holder called it (``/account``); a roster import's token is the account's first.
+    name: Mapped[str] = mapped_column(String(100), default="first token")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When it last opened a request, to the hour (:func:`api.users.tokens.note_use`).
+    last_used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
@@ -401,3 +405,64 @@ class JobItem(Base):
     submission_id: Mapped[int] = mapped_column(
         ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class SignInLink(Base):
+    """A one-time sign-in link (:mod:`api.signin.links`): only the hash of its token is stored, as
+    for API tokens. Used once (``used_at``), and only before ``expires_at``. ``course_id``: where
+    the link leads (None for a link the account's holder asked for on ``/``)."""
+
+    __tablename__ = "sign_in_links"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[str | None] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class MailStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class Mail(Base):
+    """A mail to send (:mod:`api.mail`): written in the transaction that decides it, sent by a
+    background runner with retries, so a mail is never lost with a request, and one that cannot be
+    sent stays visible (``failed``, ``error``) to the staff of its course. A mail that carries a
+    sign-in link stores no link: the sender makes the link as it sends (only hashes are stored)."""
+
+    __tablename__ = "mails"
+    __table_args__ = (CheckConstraint(f"status IN ({_values(MailStatus)})", name="status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    #: ``sign-in`` (a link for ``user_id``), ``invitation`` (the same, on joining ``course_id``).
+    kind: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[str | None] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    to_address: Mapped[str] = mapped_column(String(320))
+    #: The service's address for the link (``GRADER_PUBLIC_URL``, else the one the request came to).
+    link_base: Mapped[str] = mapped_column(String(300))
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default=MailStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: When the next attempt is due; a sender holding it pushes this ahead first (a lease).
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class SignInRequest(Base):
+    """A request for a sign-in link on ``/``, kept an hour for its rate limits: by the address
+    asked for and by the client asking (both as hashes: the table is no list of addresses)."""
+
+    __tablename__ = "sign_in_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address_hash: Mapped[str] = mapped_column(String(64), index=True)
+    client_hash: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -97,6 +97,12 @@ def database_url(backend: str, request: pytest.FixtureRequest, tmp_path_factory:
     return fresh_database(backend, request, tmp_path_factory)
 
 
+@pytest.fixture
+def own_database(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A database for one test alone (of the module's backend), e.g. one no other app's runner drains."""
+    return fresh_database(backend, request, tmp_path_factory)
+
+
 @pytest.fixture(scope="module")
 def settings(database_url: str) -> Settings:
     return Settings(database_url=database_url, max_body_bytes=64 * 1024)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 
 from api.courses import service
 from api.courses.schemas import (
@@ -17,6 +17,7 @@ from api.courses.schemas import (
 from api.deps import CourseCreator, CurrentUser, MemberIdPath, RunnerMember, SessionDep, StaffMember
 from api.models import CourseRole
 from api.responses import errors
+from api.signin.invitations import invite_joined
 
 router = APIRouter(tags=["courses"])
 
@@ -68,15 +69,19 @@ def list_courses(user: CurrentUser, session: SessionDep) -> list[CourseOut]:
     },
     dependencies=[Depends(no_store)],
 )
-def import_members(body: MembersImport, runner: RunnerMember, session: SessionDep) -> MembersOut:
+def import_members(
+    body: MembersImport, runner: RunnerMember, session: SessionDep, request: Request, background: BackgroundTasks
+) -> MembersOut:
     """Enrols each listed person with their role (`student` unless said otherwise; `ta` or
     `instructor`). A new account gets an API token, shown only in this response (only its hash is
     stored); an existing account (of this course or another) joins as it is, with its own token, name
     and email: a roster never changes an account. Importing a member again changes their role to the
-    one given."""
+    one given. When the service sends mail, each member who has just joined and has an address is
+    mailed an invitation with a one-time sign-in link (see `GET .../mails`)."""
     imported = service.import_members(
         session, course_id=runner.course, members=[(m.id, m.name, m.email, m.role.value) for m in body.members]
     )
+    invite_joined(request, background, session, by=runner, imported=imported)
     return MembersOut(
         members=[
             ImportedMemberOut(

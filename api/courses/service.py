@@ -54,6 +54,8 @@ class Imported:
     role: str
     token: str | None
     created: bool
+    #: Not a member of the course before this import.
+    joined: bool = False
 
 
 def import_members(
@@ -75,6 +77,11 @@ def import_members(
     if owner in ids:
         raise Conflict(f"{owner!r} owns the course; the roster cannot change their role.")
     existing = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
+    members_before = set(
+        session.scalars(
+            select(Membership.user_id).where(Membership.course_id == course_id, Membership.user_id.in_(ids))
+        )
+    )
     result = []
     for member_id, name, email, role in members:
         user, token = existing.get(member_id), None
@@ -89,7 +96,7 @@ def import_members(
             {"course_id": course_id, "user_id": member_id, "role": role},
             keys=("course_id", "user_id"),
         )
-        result.append(Imported(user, role, token, created=token is not None))
+        result.append(Imported(user, role, token, created=token is not None, joined=member_id not in members_before))
     session.flush()
     return result
 

@@ -53,11 +53,22 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from api.pages import assets, docs, gradebook, home, problem_sets, staff, statistics, student
+from api.pages import (
+    account,
+    assets,
+    docs,
+    gradebook,
+    home,
+    problem_sets,
+    sign_in_links,
+    staff,
+    statistics,
+    student,
+)
 
 #: Every router of the pages, included by :func:`install`.
 ROUTERS: tuple[APIRouter, ...] = (
-    *(home.router, docs.router, student.router),
+    *(home.router, docs.router, student.router, sign_in_links.router, account.router),
     *(staff.router, problem_sets.router, gradebook.router, statistics.router),
 )
 

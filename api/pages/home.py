@@ -41,7 +41,12 @@ def local_path(target: str | None) -> str:
 def sign_in_page(request: Request, *, next_path: str = "/", error: str | None = None, status: int = 200) -> Response:
     """The form, with the CSRF value of the browser's sign-in cookie (a new one if it has none)."""
     secret = request.cookies.get(SIGN_IN_COOKIE) or new_token()
-    context = {"csrf": csrf_token(secret), "next": local_path(next_path), "error": error}
+    context = {
+        "csrf": csrf_token(secret),
+        "next": local_path(next_path),
+        "error": error,
+        "can_mail": request.app.state.mail is not None,
+    }
     response = render(request, "sign_in.html", context, status=status)
     set_cookie(response, request, SIGN_IN_COOKIE, secret, max_age=SIGN_IN_SECONDS)
     return response

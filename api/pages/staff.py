@@ -15,7 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
@@ -26,7 +27,7 @@ from api.deps import MemberIdPath, SessionDep, SetsDep
 from api.errors import Conflict, Unprocessable
 from api.ids import may_exist
 from api.library import Sets
-from api.models import Assignment, Course, GradePolicy, Membership, Release
+from api.models import Assignment, Course, GradePolicy, Mail, MailStatus, Membership, Release
 from api.pages.assignment_form import AssignmentForm, read_assignment_form
 from api.pages.course_summary import summarize
 from api.pages.render import render
@@ -34,6 +35,7 @@ from api.pages.roles import PageRunner
 from api.pages.roster_csv import LineError, parse_roster
 from api.pages.routing import PageRoute
 from api.pages.staff_deps import PostedForm, uploaded_text
+from api.signin.invitations import invite_joined
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -79,7 +81,16 @@ def dashboard(
         "notice": notice,
         "policies": [p.value for p in GradePolicy],
         "releases": [r.value for r in Release],
+        "can_mail": request.app.state.mail is not None,
+        "link_days": request.app.state.settings.sign_in_link_days,
+        "mails": [],
+        "mails_failed": 0,
     }
+    if member.is_staff:
+        mails = list(
+            db.scalars(select(Mail).where(Mail.course_id == member.course).order_by(Mail.id.desc()).limit(500))
+        )
+        context["mails"], context["mails_failed"] = mails, sum(m.status == MailStatus.FAILED for m in mails)
     return render(request, "staff_course.html", context, status=status)
 
 
@@ -104,7 +115,12 @@ def create_assignment_page(
 
 @router.post("/courses/{course_id}/members")
 def import_roster_page(
-    request: Request, form: PostedForm, runner: PageRunner, db: SessionDep, sets: SetsDep
+    request: Request,
+    form: PostedForm,
+    runner: PageRunner,
+    db: SessionDep,
+    sets: SetsDep,
+    background: BackgroundTasks,
 ) -> Response:
     """The roster import of the API, from a CSV file or text: every line checked before anyone is
     imported; the new accounts' tokens shown this once (the page is never cached)."""
@@ -120,7 +136,10 @@ def import_roster_page(
     except Conflict as error:
         db.rollback()
         return _refused(request, runner, db, sets, RosterUpload(text, [LineError(1, None, str(error.detail))]), 409)
+    invited = invite_joined(request, background, db, by=runner, imported=imported)
     notice = f"{len(imported)} member{'' if len(imported) == 1 else 's'} imported."
+    if invited:
+        notice += f" {len(invited)} invitation{'' if len(invited) == 1 else 's'} with a sign-in link queued."
     return dashboard(request, runner, db, sets, roster_upload=RosterUpload(imported=imported), notice=notice)
 
 

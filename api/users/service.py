@@ -6,12 +6,12 @@ import re
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from api.errors import Conflict, NotFound
 from api.models import ApiToken, Role, User
-from api.users.tokens import hash_token, new_token
+from api.users.tokens import hash_token, new_token, note_use
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,11 +32,41 @@ class Issued:
     created: bool
 
 
-def issue_token(session: Session, *, user: User) -> str:
+def issue_token(session: Session, *, user: User, name: str = "first token") -> str:
     token = new_token()
-    session.add(ApiToken(user_id=user.id, token_hash=hash_token(token)))
+    session.add(ApiToken(user_id=user.id, token_hash=hash_token(token), name=name))
     session.flush()
     return token
+
+
+#: The most personal tokens an account may hold (each is a way in: a list, not a pile).
+MAX_TOKENS = 20
+
+
+def create_personal_token(session: Session, *, caller: Caller, name: str) -> tuple[ApiToken, str]:
+    """A new token for the caller's own account, named (its value is seen only now)."""
+    count = session.scalar(select(func.count()).where(ApiToken.user_id == caller.id)) or 0
+    if count >= MAX_TOKENS:
+        raise Conflict(f"An account holds at most {MAX_TOKENS} tokens: revoke one first.")
+    token = new_token()
+    row = ApiToken(user_id=caller.id, token_hash=hash_token(token), name=name)
+    session.add(row)
+    session.flush()
+    return row, token
+
+
+def personal_tokens(session: Session, *, caller: Caller) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == caller.id).order_by(ApiToken.id)))
+
+
+def revoke_personal_token(session: Session, *, caller: Caller, token_id: int) -> None:
+    """Revokes one of the caller's own tokens (the sessions it opened end with it); another
+    account's token is :class:`NotFound`, as if it did not exist."""
+    row = session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == caller.id))
+    if row is None:
+        raise NotFound(f"You have no token {token_id}.")
+    session.delete(row)
+    session.flush()
 
 
 def revoke_tokens(session: Session, *, user: User) -> None:
@@ -59,15 +89,19 @@ def replace_token(session: Session, *, user_id: str) -> tuple[User, str]:
 
 def authenticate(session: Session, *, token: str) -> Caller | None:
     """The owner of ``token``, or None."""
-    row = session.connection().execute(_CALLER, {"token_hash": hash_token(token)}).first()
-    return None if row is None else Caller(row.id, row.role)
+    connection = session.connection()
+    row = connection.execute(_CALLER, {"token_hash": hash_token(token)}).first()
+    if row is None:
+        return None
+    note_use(connection, row)
+    return Caller(row.id, row.role)
 
 
 #: Built once: building and caching-key a statement per request cost more than running it.
 #: (Core columns, run on the connection: no ORM compile state or result processing.)
 _USERS, _TOKENS = cast(Table, User.__table__), cast(Table, ApiToken.__table__)
 _CALLER = (
-    select(_USERS.c.id, _USERS.c.role)
+    select(_USERS.c.id, _USERS.c.role, _TOKENS.c.id.label("token_id"), _TOKENS.c.last_used_at)
     .select_from(_TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id))
     .where(_TOKENS.c.token_hash == bindparam("token_hash"))
 )

@@ -58,6 +58,14 @@ def _none() -> None:
     return None
 
 
+def _empty() -> dict[str, Any]:
+    return {}
+
+
+def _token_name() -> dict[str, Any]:
+    return {"name": "a script"}
+
+
 def _statuses(none: int, bad: int, **by_caller: int) -> tuple[int, ...]:
     return (none, bad, *(by_caller[c] for c in CALLERS[2:]))
 
@@ -91,7 +99,7 @@ def _students(ok: int) -> tuple[int, ...]:
 # {c}: the course; {a}: an assignment of it; {s}: a submission of "student" (not of "other");
 # {m}: a new student of the course, made for each request (one to drop, or whose token to replace:
 # a caller's own would be revoked for later rows); {x}: a new student with an extension; {j}: a
-# regrade job the owner started.
+# regrade job the owner started; {t}: a new API token of "student".
 TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("GET", "/health", _none, (200,) * len(CALLERS)),
     (
@@ -107,6 +115,19 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("GET", C + "/members", _none, _staff(200)),
     ("DELETE", C + "/members/{m}", _none, _runs(204)),
     ("POST", C + "/members/{m}/token", _none, _runs(200)),
+    ("POST", C + "/members/{m}/sign-in-link", _empty, _runs(200)),
+    ("POST", C + "/sign-in-links", _empty, _runs(200)),
+    ("GET", C + "/mails", _none, _staff(200)),
+    ("GET", "/api/v1/account/tokens", _none, _statuses(401, 401, **dict.fromkeys(CALLERS[2:], 200))),
+    ("POST", "/api/v1/account/tokens", _token_name, _statuses(401, 401, **dict.fromkeys(CALLERS[2:], 201))),
+    (
+        "DELETE",
+        "/api/v1/account/tokens/{t}",
+        _none,
+        _statuses(
+            401, 401, student=204, other=404, outsider=404, ta=404, foreign=404, instructor=404, owner=404, admin=404
+        ),
+    ),
     ("GET", C + "/problem-sets", _none, _runs(200)),
     ("POST", C + "/problem-sets", _set_file, _runs(201)),
     ("GET", C + "/problem-sets/{p}/preview", _none, _runs(200)),
@@ -180,6 +201,7 @@ def world(client, course, engine) -> dict[str, Any]:
         "m": lambda: course.student()[0],
         "x": extended,
         "j": lambda: job,
+        "t": lambda: client.post("/api/v1/account/tokens", json=_token_name(), headers=student).json()["id"],
         "headers": headers,
     }
 
@@ -207,7 +229,7 @@ def test_status_by_caller(client, world, caller, method, path, body, expected) -
         assert response.headers["www-authenticate"] == "Bearer"
 
 
-PLACEHOLDERS = "apsmxj"
+PLACEHOLDERS = "apsmxjt"
 
 
 @pytest.mark.parametrize("caller", ["student", "ta", "owner"])
@@ -218,6 +240,7 @@ def test_unknown_ids_are_404(client, world, caller, method, path) -> None:
     unknown = {name: (lambda: "no-such-id") for name in PLACEHOLDERS} | {
         "s": lambda: "987654321",
         "j": lambda: "987654321",
+        "t": lambda: "987654321",
         "c": world["c"],
     }
     body = next(r[2] for r in TABLE if r[0] == method and r[1] == path)()
@@ -250,6 +273,7 @@ def test_the_table_covers_every_endpoint(app) -> None:
         "{x}": "{student_id}",
         "{p}": "{set_id}",
         "{j}": "{job_id}",
+        "{t}": "{token_id}",
     }
     table = set()
     for method, path, _, _ in TABLE:

@@ -36,6 +36,12 @@ CONTRACT = {
     ("get", A + "/stats"),
     ("post", A + "/regrade"),
     ("get", "/api/v1/jobs/{job_id}"),
+    ("post", C + "/members/{member_id}/sign-in-link"),
+    ("post", C + "/sign-in-links"),  # an addition to the contract
+    ("get", C + "/mails"),  # an addition to the contract
+    ("get", "/api/v1/account/tokens"),  # an addition to the contract: /account's REST twin
+    ("post", "/api/v1/account/tokens"),  # an addition to the contract
+    ("delete", "/api/v1/account/tokens/{token_id}"),  # an addition to the contract
 }
 
 
@@ -85,6 +91,12 @@ ERRORS = {
     ("get", A + "/stats"): {401, 403, 404, 422, 503},
     ("post", A + "/regrade"): {401, 403, 404, 409, 422, 503},
     ("get", "/api/v1/jobs/{job_id}"): {401, 404, 422, 503},
+    ("post", C + "/members/{member_id}/sign-in-link"): {401, 403, 404, 409, 413, 422, 503},
+    ("post", C + "/sign-in-links"): {401, 403, 404, 413, 422, 503},
+    ("get", C + "/mails"): {401, 403, 404, 422, 503},
+    ("get", "/api/v1/account/tokens"): {401, 503},
+    ("post", "/api/v1/account/tokens"): {401, 409, 413, 422, 503},
+    ("delete", "/api/v1/account/tokens/{token_id}"): {401, 404, 422, 503},
 }
 SUBMIT = ("post", A + "/submissions")
 UPLOAD = ("post", C + "/problem-sets")

@@ -1,0 +1,65 @@
+"""The mails the service sends, each in plain text and HTML (the same words in both)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from html import escape
+
+
+def sign_in_mail(
+    *,
+    sender: str,
+    to: str,
+    name: str,
+    url: str,
+    expires_at: datetime,
+    course_title: str | None,
+    invitation: bool,
+) -> EmailMessage:
+    """A sign-in link (``invitation``: on joining a course) for ``name`` at ``to``. Names and
+    titles are made one line first: a header with a line break in it could add headers."""
+    name, course_title = _one_line(name), _one_line(course_title) if course_title else None
+    expires = expires_at.strftime("%A %d %B %Y, %H:%M UTC")
+    if invitation and course_title:
+        subject = f"You have been added to {course_title}"
+        opening = f"You have been added to the course {course_title} on grader."
+    else:
+        subject = f"Your sign-in link for {course_title}" if course_title else "Your sign-in link"
+        opening = (
+            "Here is the sign-in link you asked for."
+            if course_title is None
+            else f"Here is your sign-in link for {course_title}."
+        )
+    lines = [
+        f"Hello {name},",
+        "",
+        opening,
+        "Open this link to sign in (it works once, until " + expires + "):",
+        "",
+        url,
+        "",
+        "If you did not expect this mail, you can ignore it: nobody can sign in without the link.",
+    ]
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = sender
+    message["To"] = formataddr((name, to))
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
+    message.set_content("\n".join(lines) + "\n")
+    link = escape(url, quote=True)
+    html = (
+        "<!doctype html><html><body>"
+        f"<p>Hello {escape(name)},</p>"
+        f"<p>{escape(opening)}<br>Open this link to sign in (it works once, until {escape(expires)}):</p>"
+        f'<p><a href="{link}">{link}</a></p>'
+        "<p>If you did not expect this mail, you can ignore it: nobody can sign in without the link.</p>"
+        "</body></html>"
+    )
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -1,0 +1,37 @@
+"""Invitations on a roster import, for the REST API and the pages alike."""
+
+from __future__ import annotations
+
+from fastapi import BackgroundTasks, Request
+from sqlalchemy.orm import Session
+
+from api.access import Member
+from api.courses.service import Imported
+from api.models import Mail
+from api.signin.service import invite_new_members
+
+
+def link_base(request: Request) -> str:
+    """The service's address for links: ``GRADER_PUBLIC_URL``, else the one this request came to."""
+    return request.app.state.settings.public_url or str(request.base_url).rstrip("/")
+
+
+def wake_mail(request: Request, background: BackgroundTasks) -> None:
+    """The mail runner looks at the outbox once the response is sent (after the commit)."""
+    runner = request.app.state.mail
+    if runner is not None:
+        background.add_task(runner.wake)
+
+
+def invite_joined(
+    request: Request, background: BackgroundTasks, session: Session, *, by: Member, imported: list[Imported]
+) -> list[Mail]:
+    """An invitation to each member the import made join, when the service sends mail."""
+    if request.app.state.mail is None:
+        return []
+    joined = [i.user.id for i in imported if i.joined]
+    mails = invite_new_members(
+        session, course_id=by.course, user_ids=joined, created_by=by.id, link_base=link_base(request)
+    )
+    wake_mail(request, background)
+    return mails

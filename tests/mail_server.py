@@ -1,0 +1,78 @@
+"""A real SMTP server in the test process (aiosmtpd) that keeps what it receives, and can be
+told to refuse the next mails with a temporary error (a relay that is down for a while)."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.message import EmailMessage
+from typing import Any
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Mailbox:
+    """The aiosmtpd handler: the messages received, as parsed mails."""
+
+    def __init__(self) -> None:
+        self.received: list[EmailMessage] = []
+        self.refuse_next = 0
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        with self._lock:
+            if self.refuse_next > 0:
+                self.refuse_next -= 1
+                return "451 4.3.0 try again later"
+            message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+            assert isinstance(message, EmailMessage)
+            self.received.append(message)
+        return "250 OK"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        with self._lock:
+            return [m for m in self.received if address in str(m["To"])]
+
+    def wait_for(self, count: int, *, timeout: float = 30.0) -> list[EmailMessage]:
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if len(self.received) >= count:
+                    return list(self.received)
+            assert time.monotonic() < deadline, f"{len(self.received)} mails after {timeout} s, not {count}"
+            time.sleep(0.02)
+
+
+@contextmanager
+def smtp_server() -> Iterator[tuple[Mailbox, int]]:
+    """An SMTP server on 127.0.0.1 (no TLS) and its port."""
+    mailbox = Mailbox()
+    port = free_port()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield mailbox, port
+    finally:
+        controller.stop()
+
+
+def link_in(message: EmailMessage) -> str:
+    """The sign-in link of a mail's plain-text part (which must also be in its HTML part)."""
+    plain = message.get_body(("plain",))
+    html = message.get_body(("html",))
+    assert plain is not None and html is not None, "a mail has a plain-text and an HTML part"
+    links = [line.strip() for line in plain.get_content().splitlines() if "/signin/" in line]
+    assert len(links) == 1, plain.get_content()
+    assert links[0] in html.get_content()
+    return links[0]
