@@ -87,12 +87,12 @@ def new_account(workdir: Path, database_url: str, role: str, name: str) -> str:
 
 
 @contextmanager
-def live_course(workdir: Path) -> Iterator[LiveCourse]:
-    """``grader serve`` on a fresh SQLite file, an instructor made with ``grader users create`` and
-    their course ``cnn101``."""
+def live_course(workdir: Path, **env: str) -> Iterator[LiveCourse]:
+    """``grader serve`` on a fresh SQLite file (``env``: more variables for it), an instructor made
+    with ``grader users create`` and their course ``cnn101``."""
     database_url = f"sqlite:///{workdir / 'grader.db'}"
     instructor = new_account(workdir, database_url, "instructor", "Ada Lovelace")
-    with ServerProcess.grader_serve(database_url, port=free_port(), workdir=workdir) as server:
+    with ServerProcess.grader_serve(database_url, port=free_port(), workdir=workdir, **env) as server:
         server.wait_healthy()
         live = LiveCourse(server, instructor, "cnn101")
         made = live.api("POST", "/courses", json={"id": "cnn101", "title": "Convolutional networks"})
