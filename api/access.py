@@ -21,7 +21,7 @@ from api.errors import NotFound
 from api.ids import may_exist
 from api.models import ApiToken, Assignment, Course, CourseRole, Extension, Membership, Role, User, WebSession
 from api.users.service import Caller
-from api.users.tokens import hash_token, note_use
+from api.users.tokens import TokenSeen, hash_token
 
 #: The roles that run a course (an admin who is not a member acts as its owner).
 RUNS = frozenset({CourseRole.OWNER.value, CourseRole.INSTRUCTOR.value, Role.ADMIN.value})
@@ -63,6 +63,8 @@ class Access:
     member: Member | None
     assignment: AssignmentRow | None
     extension: ExtensionRow | None
+    #: The API token the caller came with (None for a page session).
+    token: TokenSeen | None = None
 
 
 _USERS, _TOKENS, _COURSES, _MEMBERS, _ASSIGNMENTS, _EXTENSIONS, _SESSIONS = (
@@ -142,12 +144,9 @@ def _read(
     parameters = {**found_by, "course_id": course_id}
     if assignment_id is not None:
         parameters["assignment_id"] = assignment_id if may_exist(assignment_id) else ""
-    connection = session.connection()
-    row = connection.execute(statement, parameters).first()
+    row = session.connection().execute(statement, parameters).first()
     if row is None:
         return None
-    if row.token_id is not None:
-        note_use(connection, row)
     values = row._mapping
     caller = Caller(values["id"], values["role"])
     role = _role(caller, values["member_role"])
@@ -157,7 +156,8 @@ def _read(
         assignment = AssignmentRow(**{name: values[f"a_{name}"] for name in _ASSIGNMENT_COLUMNS})
         if values["e_found"] is not None:
             extension = ExtensionRow(**{name: values[f"e_{name}"] for name in _EXTENSION_COLUMNS})
-    return Access(caller, course_id, member, assignment, extension)
+    token = None if values["token_id"] is None else TokenSeen(values["token_id"], values["last_used_at"])
+    return Access(caller, course_id, member, assignment, extension, token)
 
 
 def require_member(access: Access, course_id: str) -> Member:

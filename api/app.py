@@ -30,6 +30,8 @@ from api.schemas import HealthOut
 from api.signin.router import router as signin_router
 from api.slots import database_slots
 from api.submissions.router import router as submissions_router
+from api.users.tokens import TokenUses
+from api.users.usage import UseRecorder
 
 #: How often a worker looks for changed set files (see :mod:`api.bank`).
 BANK_CHECK_SECONDS = 1.0
@@ -56,7 +58,8 @@ schema of each body.
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    runner, mail = app.state.jobs.runner, app.state.mail
+    runner, mail, uses = app.state.jobs.runner, app.state.mail, app.state.token_use_recorder
+    uses.start()
     if runner is not None:
         runner.start()  # the jobs queued before a restart, and those it interrupted
     if mail is not None:
@@ -64,6 +67,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     if mail is not None:
         await run_in_threadpool(mail.stop)
+    await run_in_threadpool(uses.stop)
     if runner is not None:
         await run_in_threadpool(runner.stop)
     app.state.engine.dispose()
@@ -85,6 +89,8 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.state.library = Library(app.state.bank)
     app.state.jobs = job_runners(settings, engine, app.state.library)
     app.state.mail = mail_runner(settings, engine)
+    app.state.token_uses = TokenUses()
+    app.state.token_use_recorder = UseRecorder(app.state.token_uses, writer(engine))
     errors.install(app)
 
     api = APIRouter(prefix="/api/v1")

@@ -129,14 +129,17 @@ def get_current_user(request: Request, session: SessionDep, credentials: Credent
     token = token_of(credentials)
     course = request.path_params.get("course_id")
     if course is None:
-        caller = first_read(session, lambda: authenticate(session, token=token))
+        found = first_read(session, lambda: authenticate(session, token=token))
+        caller, used = (None, None) if found is None else found
     else:
         wanted = request.path_params.get("assignment_id")
         seen = first_read(session, lambda: read_access(session, token, course, wanted))
-        caller = None if seen is None else seen.caller
+        caller, used = (None, None) if seen is None else (seen.caller, seen.token)
         request.state.access = seen
     if caller is None:
         raise NotAuthenticated(INVALID_TOKEN)
+    if used is not None:
+        request.app.state.token_uses.note(used)
     return caller
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr, formatdate, make_msgid
 from html import escape
 
 
@@ -46,7 +46,9 @@ def sign_in_mail(
     message["Subject"] = subject
     message["From"] = sender
     message["To"] = formataddr((name, to))
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "localhost")
+    message["Date"] = formatdate(usegmt=True)
+    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].rstrip(">") or "localhost")
+    message["Auto-Submitted"] = "auto-generated"  # (RFC 3834: no vacation replies to it)
     message.set_content("\n".join(lines) + "\n")
     link = escape(url, quote=True)
     html = (

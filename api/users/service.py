@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.errors import Conflict, NotFound
 from api.models import ApiToken, Role, User
-from api.users.tokens import hash_token, new_token, note_use
+from api.users.tokens import TokenSeen, hash_token, new_token
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,14 +87,10 @@ def replace_token(session: Session, *, user_id: str) -> tuple[User, str]:
     return user, issue_token(session, user=user)
 
 
-def authenticate(session: Session, *, token: str) -> Caller | None:
-    """The owner of ``token``, or None."""
-    connection = session.connection()
-    row = connection.execute(_CALLER, {"token_hash": hash_token(token)}).first()
-    if row is None:
-        return None
-    note_use(connection, row)
-    return Caller(row.id, row.role)
+def authenticate(session: Session, *, token: str) -> tuple[Caller, TokenSeen] | None:
+    """The owner of ``token`` and the token as read, or None."""
+    row = session.connection().execute(_CALLER, {"token_hash": hash_token(token)}).first()
+    return None if row is None else (Caller(row.id, row.role), TokenSeen(row.token_id, row.last_used_at))
 
 
 #: Built once: building and caching-key a statement per request cost more than running it.

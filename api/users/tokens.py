@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import Connection, Table, bindparam, update
+from sqlalchemy import Engine, Table, bindparam, update
 
 from api.models import ApiToken
 
@@ -31,13 +33,37 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def note_use(connection: Connection, row: Any) -> None:
-    """Records that the token of ``row`` (a caller's row with ``token_id``, ``last_used_at``) was
-    used, when its record is an hour old or more. A request that reads only runs without a
-    transaction, so the update commits by itself; in a request's transaction it commits with it."""
-    now = datetime.now(UTC)
-    last = row.last_used_at
-    if last is not None and last.tzinfo is None:
-        last = last.replace(tzinfo=UTC)
-    if last is None or now - last >= USE_GRANULARITY:
-        connection.execute(_NOTE_USE, {"token_id": row.token_id, "now": now})
+@dataclass(frozen=True, slots=True)
+class TokenSeen:
+    """The token a request came with, as the caller's statement read it."""
+
+    token_id: int
+    last_used_at: datetime | None
+
+
+class TokenUses:
+    """When each token was last used, written off the request path: a request only notes it here
+    (when the stored time is an hour old or more), and :meth:`flush`, run every few seconds by the
+    service's own thread (:class:`api.users.usage.UseRecorder`), writes what was noted in one
+    statement. A request that reads never writes for it (on SQLite it would wait for the write lock),
+    and a busy token costs one write an hour."""
+
+    def __init__(self) -> None:
+        self._pending: dict[int, datetime] = {}
+        self._lock = threading.Lock()
+
+    def note(self, seen: TokenSeen, now: datetime | None = None) -> None:
+        now = now or datetime.now(UTC)
+        last = seen.last_used_at
+        if last is None or now - last >= USE_GRANULARITY:
+            with self._lock:
+                self._pending[seen.token_id] = now
+
+    def flush(self, engine: Engine) -> int:
+        """Writes the uses noted so far; the number of tokens updated (a revoked one updates nothing)."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if pending:
+            with engine.begin() as connection:
+                connection.execute(_NOTE_USE, [{"token_id": t, "now": at} for t, at in pending.items()])
+        return len(pending)

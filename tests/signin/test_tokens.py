@@ -9,16 +9,24 @@ from factories import Course, auth
 from page_client import Browser
 
 
-def test_make_list_use_and_revoke_a_token(client: TestClient, course: Course) -> None:
+def _recorded(app) -> None:
+    """What the service's thread writes every few seconds, written now."""
+    app.state.token_uses.flush(app.state.engine)
+
+
+def test_make_list_use_and_revoke_a_token(app, client: TestClient, course: Course) -> None:
     _, headers = course.student()
     (first,) = client.get("/api/v1/account/tokens", headers=headers).json()
     assert first["name"] == "first token"  # the roster import's
-    assert first["last_used_at"] is not None  # (the list itself used it)
+    _recorded(app)
+    (first,) = client.get("/api/v1/account/tokens", headers=headers).json()
+    assert first["last_used_at"] is not None  # (the list used it)
 
     made = client.post("/api/v1/account/tokens", json={"name": "laptop"}, headers=headers)
     assert made.status_code == 201 and made.headers["cache-control"] == "no-store"
     token = made.json()["token"]
     assert client.get(f"{course.path}/members", headers=auth(token)).status_code == 403  # it is the student
+    _recorded(app)
     listed = {t["name"]: t for t in client.get("/api/v1/account/tokens", headers=auth(token)).json()}
     assert set(listed) == {"first token", "laptop"} and "token" not in listed["laptop"]
     assert listed["laptop"]["last_used_at"] is not None
@@ -69,3 +77,16 @@ def test_a_session_opened_by_a_revoked_token_ends(app, client: TestClient, cours
     assert browser.get("/account").status_code == 200
     client.delete(f"/api/v1/account/tokens/{made['id']}", headers=headers)
     assert browser.get("/account").status_code == 303  # back to signing in
+
+
+def test_a_use_is_written_once_an_hour_off_the_request_path() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from api.users.tokens import TokenSeen, TokenUses
+
+    uses = TokenUses()
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    uses.note(TokenSeen(1, now - timedelta(minutes=59)), now)  # recorded less than an hour ago
+    uses.note(TokenSeen(2, now - timedelta(hours=1)), now)
+    uses.note(TokenSeen(3, None), now)
+    assert uses._pending == {2: now, 3: now}
