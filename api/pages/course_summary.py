@@ -3,14 +3,17 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.assignments.service import list_assignments, max_score
+from api.assignments.service import ExtensionRow, list_assignments, max_score, with_extension
 from api.library import Sets
-from api.models import Assignment
-from api.reports.service import gradebook
+from api.models import Assignment, CourseRole, Extension, Membership, Submission
+from api.reports.service import counted_attempt
 
 
 @dataclass(frozen=True)
@@ -29,20 +32,54 @@ class AssignmentSummary:
 
 
 def summarize(session: Session, sets: Sets, *, course_id: str) -> list[AssignmentSummary]:
-    """Every assignment of the course, oldest first, read from the gradebook of each."""
+    """Every assignment of the course, oldest first, with the score the gradebook counts for each of
+    its students (:func:`api.reports.service.counted_attempt`, under their extension). The whole
+    course is read in a fixed number of statements, whatever its size: its students, the columns of
+    its submissions that scores need (not their answers or parts), and its extensions."""
+    students = set(
+        session.scalars(
+            select(Membership.user_id).where(Membership.course_id == course_id, Membership.role == CourseRole.STUDENT)
+        )
+    )
+    attempts: dict[tuple[str, str], list[Any]] = defaultdict(list)
+    for row in session.execute(
+        select(
+            Submission.assignment_id,
+            Submission.student_id,
+            Submission.attempt,
+            Submission.score,
+            Submission.submitted_at,
+        ).where(Submission.course_id == course_id)
+    ):
+        if row.student_id in students:
+            attempts[(row.assignment_id, row.student_id)].append(row)
+    extended = {
+        (assignment_id, student): ExtensionRow(due_at, limit)
+        for assignment_id, student, due_at, limit in session.execute(
+            select(Extension.assignment_id, Extension.student_id, Extension.due_at, Extension.max_attempts).where(
+                Extension.course_id == course_id
+            )
+        )
+    }
     summaries = []
     for assignment in list_assignments(session, course_id=course_id):
-        rows = gradebook(session, assignment=assignment, keys=[])["students"]
-        counted = [row["score"] for row in rows if row["score"] is not None]
+        counted, stored = [], 0
+        for student in students:
+            mine = attempts.get((assignment.id, student), [])
+            stored += len(mine)
+            found = counted_attempt(mine, with_extension(assignment, extended.get((assignment.id, student))))
+            if found is not None:
+                chosen, lateness = found
+                counted.append(lateness.applied(chosen.score))
         problem_set = sets.of(assignment)
         summaries.append(
             AssignmentSummary(
                 assignment=assignment,
                 set_title=problem_set.title if problem_set else None,
                 max_score=max_score(problem_set) if problem_set else None,
-                submissions=sum(row["attempts"] for row in rows),
+                submissions=stored,
                 submitted=len(counted),
-                students=len(rows),
+                students=len(students),
                 mean_score=sum(counted) / len(counted) if counted else None,
             )
         )

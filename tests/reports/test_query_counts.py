@@ -1,0 +1,68 @@
+"""The views of a course read it in a bounded number of statements: the count does not grow with
+its students or its assignments (no statement per student, none per assignment)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event
+
+from harness.regrade import Stored, store_for_regrade
+
+from page_client import Browser
+
+#: (students' submissions per assignment, assignments): the small course, then twice its size on both.
+SIZES = ((6, 2), (12, 4))
+ATTEMPTS = 2
+
+
+@contextmanager
+def counted(engine: Engine) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+@pytest.fixture(scope="module")
+def courses(engine: Engine) -> list[Stored]:
+    return [store_for_regrade(engine, submissions=n, assignments=a, attempts=ATTEMPTS) for n, a in SIZES]
+
+
+VIEWS = {
+    "dashboard page": "/courses/{c}",
+    "gradebook page": "/courses/{c}/assignments/{a}/gradebook",
+    "statistics page": "/courses/{c}/assignments/{a}/stats",
+    "gradebook": "/api/v1/courses/{c}/assignments/{a}/gradebook",
+    "gradebook csv": "/api/v1/courses/{c}/assignments/{a}/gradebook?format=csv",
+    "gradebook canvas": "/api/v1/courses/{c}/assignments/{a}/gradebook?format=canvas",
+    "statistics": "/api/v1/courses/{c}/assignments/{a}/stats",
+    "statistics of counted attempts": "/api/v1/courses/{c}/assignments/{a}/stats?attempts=counted",
+}
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_a_view_reads_the_same_number_of_statements_at_any_size(app, engine: Engine, courses, view: str) -> None:
+    counts = []
+    for stored in courses:
+        path = VIEWS[view].format(c=stored.course, a=stored.assignments[0])
+        browser = Browser(app)
+        if not path.startswith("/api/"):
+            browser.signed_in(stored.token)
+        headers = {"Authorization": f"Bearer {stored.token}"} if path.startswith("/api/") else {}
+        browser.get(path, headers=headers)  # (warm: the set's first use parses it)
+        with counted(engine) as statements:
+            response = browser.get(path, headers=headers)
+        assert response.status_code == 200, response.text
+        counts.append(len(statements))
+    small, large = counts
+    assert large == small, f"{view}: {small} statements for the small course, {large} for the large one"
