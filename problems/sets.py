@@ -115,21 +115,23 @@ class ProblemSet:
             return self._variants.setdefault(student, drawn)
 
     def solve(self, student: str | None = None, mistake: str | None = None) -> dict[str, Answer]:
-        """Reference answers for every key, in the parts' kinds and layouts.
+        """Reference answers for every key, in the parts' kinds and layouts, in the file's order
+        (a part is solved after the parts it builds on, but listed where it was written: results,
+        statements and solutions follow the file).
 
         With ``mistake``, the answers as that mistake computes them; keys it cannot compute
         are left out (a mistake is a model of a student, not a reference).
         """
         chosen = self.variant(student)
         owners = {p.key(part): (p, part) for p in chosen.problems for part in p.parts}
-        answers: dict[str, Answer] = {}
+        solved: dict[str, Answer] = {}
         for key in owners:
             try:
-                _resolve(key, owners, answers, (), mistake)
+                _resolve(key, owners, solved, (), mistake)
             except SolveError:
                 if mistake is None:
                     raise
-        return answers
+        return {key: solved[key] for key in owners if key in solved}
 
     def follow_through(
         self, key: str, given: dict[str, Any], student: str | None = None, reference: dict[str, Answer] | None = None

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from grader.engine import grade_submission, preview_submission
 from grader.results import GradedPart, Status
-from problems.loader import load_bank, load_set
+from problems.loader import load_bank, load_set, parse_set
 from problems.render import to_json
 
 BANK = load_bank()
@@ -298,3 +298,14 @@ def test_previewed_grades_say_what_preview_says() -> None:
     previewed = grade_submission(problem_set, answers).previewed()
     fresh, _ = preview_submission(problem_set, answers)
     assert previewed == fresh
+
+
+def test_graded_and_previewed_parts_come_in_the_order_of_the_file() -> None:
+    """A total written before the terms it sums is solved after them, but listed where it was written."""
+    problem_set = parse_set(
+        "id: forward\ntitle: Forward\nproblems:\n  - id: q1\n    type: network\n    input: [32, 32, 3]\n"
+        "    layers: [{kind: conv, name: c1, out_channels: 8, kernel: 3}]\n    parts:\n"
+        '      - {key: total, quantity: {sum: ["@q1.a", 1]}}\n      - {key: a, quantity: params.c1}\n'
+    )
+    assert list(grade_submission(problem_set, {"q1.a": "224"}).parts) == ["q1.total", "q1.a"]
+    assert list(preview_submission(problem_set, {})[0]) == ["q1.total", "q1.a"]
