@@ -310,7 +310,7 @@ def _report_unsolved(
     student: str | None,
     reported: set[tuple[Step, ...]],
 ) -> None:
-    path = _failed_at(problem_set, str(error))
+    path = _failed_at(problem_set, error)
     index = path[1] if len(path) > 1 and isinstance(path[1], int) else None
     problem = problem_set.problems[index] if index is not None else None
     field = _setting(error, problem)
@@ -325,21 +325,27 @@ def _report_unsolved(
     found.add(f"answer undefined{who}: {error}", path, problem.id if problem else None, field, key=drawn)
 
 
-def _failed_at(problem_set: ProblemSet, message: str) -> tuple[Step, ...]:
-    """The entry (or its part) a solver's error names."""
-    match = _FAILED.match(message)
-    if match is None:
-        return ()
-    if match.group("problem"):
-        for index, problem in enumerate(problem_set.problems):
-            if problem.id == match.group("problem"):
-                return ("problems", index)
-        return ()
-    key = match.group("key")
+def _failed_at(problem_set: ProblemSet, error: ValueError) -> tuple[Step, ...]:
+    """The entry (or its part, at the field at fault: its quantity unless the error names
+    another) a solver's error names: a :class:`SolveError`'s key, else the start of its message."""
+    field = "quantity"
+    if isinstance(error, SolveError) and error.key is not None:
+        key: str | None = error.key
+        field = error.field or field
+    else:
+        match = _FAILED.match(str(error))
+        if match is None:
+            return ()
+        if match.group("problem"):
+            for index, problem in enumerate(problem_set.problems):
+                if problem.id == match.group("problem"):
+                    return ("problems", index)
+            return ()
+        key = match.group("key")
     for index, problem in enumerate(problem_set.problems):
         for number, part in enumerate(problem.parts):
             if problem.key(part) == key:
-                return ("problems", index, "parts", number, "quantity")
+                return ("problems", index, "parts", number, field)
         if problem.id == key:
             return ("problems", index)
     return ()
