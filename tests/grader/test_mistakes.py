@@ -269,6 +269,44 @@ def test_the_share_kept_is_named_for_a_reduction_operation(tmp_path: Path) -> No
         assert part.misconception == code
 
 
+#: MACs and FLOPs asked as reals: 3·3·3·16 = 432 multiply-accumulates at each of 30·30 positions.
+REAL_COUNTS_SET = """\
+id: real-counts
+title: Counts asked as reals
+problems:
+  - id: c
+    title: c
+    type: network
+    input: [32, 32, 3]
+    layers: [{kind: conv, name: conv, out_channels: 16, kernel: 3}]
+    parts:
+      - {key: macs, quantity: macs.conv, kind: real}
+      - {key: flops, quantity: flops.conv, kind: real, tolerance: {rel: 0.01}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("key", "answer", "code"),
+    [
+        # FLOPs for MACs and the reverse, exactly and within the part's tolerance (the default ±0.5%, or ±1%)
+        ("c.macs", "777600", "macs-vs-flops"),
+        ("c.macs", "778000", "macs-vs-flops"),
+        ("c.flops", "388800", "macs-vs-flops"),
+        ("c.flops", "385000", "macs-vs-flops"),
+        # outside the tolerance: no mistake named
+        ("c.macs", "790000", None),
+        ("c.flops", "380000", None),
+    ],
+)
+def test_macs_for_flops_is_named_where_counts_are_asked_as_reals(
+    tmp_path: Path, key: str, answer: str, code: str | None
+) -> None:
+    path = tmp_path / "real-counts.yaml"
+    path.write_text(REAL_COUNTS_SET)
+    part = grade_submission(load_set(path), {key: answer}).parts[key]
+    assert (part.status, part.misconception) == (Status.INCORRECT, code)
+
+
 def test_every_code_has_a_test_and_an_explanation() -> None:
     tested = {code for *_, code in CASES} | {
         "kernel-flipped",
