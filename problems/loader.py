@@ -21,9 +21,10 @@ from pydantic import ValidationError
 from problems import budgets
 from problems.document import compose
 from problems.issues import Issue, SetFileError
+from problems.parts import TOLERANT_KINDS
 from problems.positions import SourceMap, Step
 from problems.setfile import ENTRY_FIELDS, ProblemEntry, SetHeader
-from problems.sets import PLACEHOLDER, SPEC, Problem, ProblemSet, SolveError
+from problems.sets import PLACEHOLDER, SPEC, Answer, Problem, ProblemSet, SolveError, article
 from problems.solvers.layers import LayerError
 from problems.variants import lookup
 
@@ -294,13 +295,32 @@ def _check_solvable(found: _Found, problem_set: ProblemSet) -> None:
     with budgets.metered():
         for student in students:
             try:
-                problem_set.solve(student)
+                answers = problem_set.solve(student)
             except budgets.OverBudget as error:
                 index = next((i for i, p in enumerate(problem_set.problems) if p.id == error.problem), None)
                 found.add(str(error), ("problems", index) if index is not None else (), error.problem)
                 return
             except (SolveError, ValueError) as error:
                 _report_unsolved(found, problem_set, error, student, reported)
+                continue
+            if student is None:
+                _check_tolerances(found, problem_set, answers)
+
+
+def _check_tolerances(found: _Found, problem_set: ProblemSet, answers: dict[str, Answer]) -> None:
+    """A tolerance only where one is used (reals, percentages, matrices, tensors): on a count, a
+    shape or a formula it would be silently ignored, so it is refused at its line. The kind is the
+    answer's own, known once solved (a quantity's, or the one the part asks it as)."""
+    for index, problem in enumerate(problem_set.problems):
+        for number, part in enumerate(problem.parts):
+            answer = answers.get(problem.key(part))
+            if part.tolerance is None or answer is None or answer.kind in TOLERANT_KINDS:
+                continue
+            message = (
+                f"{article(answer.kind)} answer is graded exactly: a tolerance applies to real, percent, matrix and "
+                "tensor answers only (remove it, or ask for `kind: real`)"
+            )
+            found.add(message, ("problems", index, "parts", number, "tolerance"), problem.id, key=True)
 
 
 def _report_unsolved(

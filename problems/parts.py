@@ -101,6 +101,9 @@ class Tolerance(BaseModel):
 
 #: Reals are graded to three significant figures unless a part says otherwise.
 DEFAULT_REAL_TOLERANCE = Tolerance(rel=5e-3, abs=1e-9)
+#: The kinds a tolerance applies to; every other kind is graded exactly, and a part of one of
+#: them that gives a tolerance is refused rather than have it ignored.
+TOLERANT_KINDS = frozenset({AnswerKind.REAL, AnswerKind.PERCENT, AnswerKind.MATRIX, AnswerKind.TENSOR})
 
 
 #: The verdicts a self-test may expect (``grader.results.Status``'s values).
@@ -159,7 +162,9 @@ class Part(BaseModel):
     )
     points: float = Field(default=1.0, gt=0, description="Points for a correct answer.")
     tolerance: Tolerance | None = Field(
-        default=None, description="How close a real answer must be; by default three significant figures."
+        default=None,
+        description="How close a real, percent, matrix or tensor answer must be; by default three significant "
+        "figures. Counts, shapes and formulas are exact: a tolerance on one is refused.",
     )
     partial: bool = Field(
         default=True,

@@ -264,7 +264,7 @@ def _operate(
         else:
             raise SolveError(f"unknown operand {operand!r}")
         if kind not in (AnswerKind.INTEGER, AnswerKind.REAL, AnswerKind.PERCENT):
-            raise SolveError(f"operand {operand!r} is {_a(kind)}, not a number")
+            raise SolveError(f"operand {operand!r} is {article(kind)}, not a number")
         values.append(value)
         kinds.append(kind)
     return op.result_kind(kinds), op.apply(values)
@@ -285,10 +285,10 @@ def _present(part: Part, kind: AnswerKind, value: Any) -> tuple[AnswerKind, Any]
         return part.kind, value
     if part.kind is AnswerKind.MATRIX and kind is AnswerKind.TENSOR and np.shape(value)[0] == 1:
         return part.kind, np.asarray(value)[0]
-    raise SolveError(f"{_a(kind)} quantity cannot be asked as {part.kind}", field="kind")
+    raise SolveError(f"{article(kind)} quantity cannot be asked as {part.kind}", field="kind")
 
 
-def _a(kind: AnswerKind) -> str:
+def article(kind: AnswerKind) -> str:
     """The kind with its article: ``an integer``, ``a shape``."""
     return f"{'an' if kind.value[0] in 'aeiou' else 'a'} {kind.value.replace('_', ' ')}"
 
