@@ -66,6 +66,57 @@ def test_a_percentage_is_graded_with_the_tolerance_it_shows() -> None:
     assert wrong.status is Status.INCORRECT
 
 
+#: Parts computed from counts: 308 and 3,300 parameters (3·3·3·11 + 11, 3·3·11·33 + 33), and what
+#: follows from them.
+DERIVED = """\
+id: derived-exact
+title: Parts computed from counts
+problems:
+  - id: q1
+    title: Two layers
+    type: network
+    input: [32, 32, 3]
+    layers:
+      - {kind: conv, name: c1, out_channels: 11, kernel: 3}
+      - {kind: conv, name: c2, out_channels: 33, kernel: 3}
+    parts:
+      - {key: p1, quantity: params.c1}
+      - {key: p2, quantity: params.c2}
+      - {key: prod, quantity: {product: [{ratio: ["@q1.p2", 100]}, 11]}}
+      - {key: per, quantity: {ratio: ["@q1.p2", "@q1.p1"]}}
+      - {key: rounded, quantity: {ratio: ["@q1.p2", "@q1.p1"]}, tolerance: {rel: 0.001}}
+      - {key: saved, quantity: {reduction: ["@q1.p2", "@q1.p1"]}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("key", "answer", "status"),
+    [
+        # 3300/100·11 = 363 exactly: 364, within ±0.5%, is not it
+        ("q1.prod", "363", Status.CORRECT),
+        ("q1.prod", "364", Status.INCORRECT),
+        # 3300/308 = 75/7: exact as a fraction, as arithmetic, or as the reference's own printout
+        ("q1.per", "75/7", Status.CORRECT),
+        ("q1.per", "3300/308", Status.CORRECT),
+        ("q1.per", 75 / 7, Status.CORRECT),
+        ("q1.per", "10.71", Status.INCORRECT),
+        # rounding is accepted where the author wrote a tolerance
+        ("q1.rounded", "10.71", Status.CORRECT),
+        # 100·(1 − 308/3300) = 90.666…%: 90.67% is rounded
+        ("q1.saved", "(1 - 308/3300)*100%", Status.CORRECT),
+        ("q1.saved", "90.67%", Status.INCORRECT),
+    ],
+)
+def test_a_part_computed_from_counts_is_exact_unless_it_gives_a_tolerance(
+    key: str, answer: object, status: Status
+) -> None:
+    part = grade_submission(parse_set(DERIVED), {key: answer}).parts[key]
+    assert part.status is status, part
+    assert part.tolerance == ("±0.1% relative" if key == "q1.rounded" else "exact")
+    if status is Status.INCORRECT and answer in ("10.71", "90.67%"):
+        assert part.feedback.startswith("Close, but this answer is exact")
+
+
 # -- matrices: the shape first, then element by element ---------------------------------------
 
 

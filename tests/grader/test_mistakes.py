@@ -155,6 +155,7 @@ problems:
       - {key: total, quantity: params.total}
 """
 
+#: A computed part is exact unless it says otherwise: this one takes hundredths of a percent.
 REDUCTION_SET = """
 id: reductions
 title: A reduction computed from two counts
@@ -162,7 +163,8 @@ problems:
   - id: r
     title: r
     type: derived
-    parts: [{key: cut, quantity: {reduction: [819200, 35968]}, prompt: Parameters saved (%).}]
+    parts:
+      - {key: cut, quantity: {reduction: [819200, 35968]}, tolerance: {abs: 0.01}, prompt: Parameters saved (%).}
 """
 
 
@@ -262,7 +264,7 @@ def test_an_inverse_answer_one_short_is_named_in_every_variant() -> None:
 def test_the_share_kept_is_named_for_a_reduction_operation(tmp_path: Path) -> None:
     path = tmp_path / "reductions.yaml"
     path.write_text(REDUCTION_SET)
-    # 1 − 35968/819200 = 95.61% saved; 4.39% is what is kept
+    # 1 − 35968/819200 = 95.609375% saved; 4.390625% is what is kept
     for answer, code in [("4.39%", "reduction-vs-share"), ("95.61%", None)]:
         part = grade_submission(load_set(path), {"r.cut": answer}).parts["r.cut"]
         assert (part.status is Status.CORRECT) == (code is None)
