@@ -46,6 +46,7 @@ EXACT_CLOSE = (
     "Close, but this answer is exact: give it as a fraction (like 75/7) or as the arithmetic that "
     "computes it, not rounded."
 )
+WHOLE_CLOSE = "Close, but not exact: this answer is computed exactly. Recheck the arithmetic."
 
 
 def compare(kind: AnswerKind, expected: Any, got: Any, part: Part) -> Comparison:
@@ -115,7 +116,7 @@ def _percent(expected: Scalar, got: Number, part: Part) -> Comparison:
 def _not_right(expected: Scalar, got: Fraction, tolerance: Tolerance) -> str:
     """An exact answer rounded (within the default tolerance) is told why it is not right."""
     if tolerance == EXACT and within(float(expected), float(got), DEFAULT_REAL_TOLERANCE):
-        return EXACT_CLOSE
+        return EXACT_CLOSE if Fraction(expected).denominator != 1 else WHOLE_CLOSE
     return NOT_RIGHT
 
 
