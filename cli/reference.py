@@ -121,7 +121,10 @@ otherwise. A check gives exactly one of:
   numbers** only: in a randomized set each variant has its own answers, so a literal is only
   meaningful for the numbers the file declares.
 - `mistake`: a mistake code; the answer that mistake computes is graded, on the declared numbers
-  **and on every probe variant**, so it tests a randomized set throughout.
+  **and on every probe variant**, so it tests a randomized set throughout. Any mistake grading can
+  name for the part will do: those a solver computes under a mistaken assumption (`bias-omitted`)
+  and those seen in the value alone (`macs-vs-flops`: FLOPs given for MACs, or the reverse;
+  `reduction-vs-share`). A mistake that does not change the part's answer is refused.
 
 `status` is the verdict it must get (`correct`, `partial`, `incorrect`, `invalid`,
 `unanswered`); `misconception`, when given, is the mistake the grade must name.

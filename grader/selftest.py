@@ -4,8 +4,9 @@ the answers the set file declares under a part's ``checks``.
 
 A check with a literal ``answer`` is graded on the declared numbers only (a randomized set's
 variants have other answers); a check with ``mistake: CODE`` grades the answer that mistake
-computes, on the declared numbers and on every probe variant. Pure, like the engine: the issues
-are returned, placed in the set file when the set was read from one.
+computes, on the declared numbers and on every probe variant: any mistake grading names for the
+part (``grader.grading.reference``), a solver's or one seen in the value alone (``macs-vs-flops``).
+Pure, like the engine: the issues are returned, placed in the set file when the set was read from one.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from grader.engine import grade_submission
 from grader.examples import examples
 from grader.grading.mistakes import EXPLANATIONS
+from grader.grading.reference import reference_for
 from grader.results import GradedPart, Status
 from problems.issues import Issue
 from problems.kinds import JSON
@@ -113,12 +115,13 @@ def _run(problem_set: ProblemSet, key: str, check: Check, students: tuple[str | 
         return _compare(problem_set, key, check, check.answer, None)
     found: list[str] = []
     for student in students:
-        mistaken = problem_set.solve(student, mistake=check.mistake).get(key)
-        answer = None if mistaken is None else to_json(mistaken.kind, mistaken.value)
-        reference = problem_set.solve(student)[key]
-        if answer is None or answer == to_json(reference.kind, reference.value):
+        # the mistakes grading names here, those a solver computes and those seen in the value alone
+        # (``macs-vs-flops``): a check may name any of them, and no other
+        part = reference_for(problem_set, student).parts[key]
+        mistaken = next((value for code, value in part.mistakes if code == check.mistake), None)
+        if mistaken is None:
             return [f"the mistake {check.mistake!r} does not change the answer to {key}{_variant(student)}"]
-        found += _compare(problem_set, key, check, answer, student)
+        found += _compare(problem_set, key, check, to_json(part.answer.kind, mistaken), student)
     return found[:1]
 
 

@@ -21,9 +21,10 @@ from pydantic import ValidationError
 from problems import budgets
 from problems.document import compose
 from problems.issues import Issue, SetFileError
+from problems.parts import TOLERANT_KINDS
 from problems.positions import SourceMap, Step
 from problems.setfile import ENTRY_FIELDS, ProblemEntry, SetHeader
-from problems.sets import PLACEHOLDER, SPEC, Problem, ProblemSet, SolveError
+from problems.sets import PLACEHOLDER, SPEC, Answer, Problem, ProblemSet, SolveError, article
 from problems.solvers.layers import LayerError
 from problems.variants import lookup
 
@@ -294,13 +295,32 @@ def _check_solvable(found: _Found, problem_set: ProblemSet) -> None:
     with budgets.metered():
         for student in students:
             try:
-                problem_set.solve(student)
+                answers = problem_set.solve(student)
             except budgets.OverBudget as error:
                 index = next((i for i, p in enumerate(problem_set.problems) if p.id == error.problem), None)
                 found.add(str(error), ("problems", index) if index is not None else (), error.problem)
                 return
             except (SolveError, ValueError) as error:
                 _report_unsolved(found, problem_set, error, student, reported)
+                continue
+            if student is None:
+                _check_tolerances(found, problem_set, answers)
+
+
+def _check_tolerances(found: _Found, problem_set: ProblemSet, answers: dict[str, Answer]) -> None:
+    """A tolerance only where one is used (reals, percentages, matrices, tensors): on a count, a
+    shape or a formula it would be silently ignored, so it is refused at its line. The kind is the
+    answer's own, known once solved (a quantity's, or the one the part asks it as)."""
+    for index, problem in enumerate(problem_set.problems):
+        for number, part in enumerate(problem.parts):
+            answer = answers.get(problem.key(part))
+            if part.tolerance is None or answer is None or answer.kind in TOLERANT_KINDS:
+                continue
+            message = (
+                f"{article(answer.kind)} answer is graded exactly: a tolerance applies to real, percent, matrix and "
+                "tensor answers only (remove it, or ask for `kind: real`)"
+            )
+            found.add(message, ("problems", index, "parts", number, "tolerance"), problem.id, key=True)
 
 
 def _report_unsolved(
@@ -310,7 +330,7 @@ def _report_unsolved(
     student: str | None,
     reported: set[tuple[Step, ...]],
 ) -> None:
-    path = _failed_at(problem_set, str(error))
+    path = _failed_at(problem_set, error)
     index = path[1] if len(path) > 1 and isinstance(path[1], int) else None
     problem = problem_set.problems[index] if index is not None else None
     field = _setting(error, problem)
@@ -325,21 +345,27 @@ def _report_unsolved(
     found.add(f"answer undefined{who}: {error}", path, problem.id if problem else None, field, key=drawn)
 
 
-def _failed_at(problem_set: ProblemSet, message: str) -> tuple[Step, ...]:
-    """The entry (or its part) a solver's error names."""
-    match = _FAILED.match(message)
-    if match is None:
-        return ()
-    if match.group("problem"):
-        for index, problem in enumerate(problem_set.problems):
-            if problem.id == match.group("problem"):
-                return ("problems", index)
-        return ()
-    key = match.group("key")
+def _failed_at(problem_set: ProblemSet, error: ValueError) -> tuple[Step, ...]:
+    """The entry (or its part, at the field at fault: its quantity unless the error names
+    another) a solver's error names: a :class:`SolveError`'s key, else the start of its message."""
+    field = "quantity"
+    if isinstance(error, SolveError) and error.key is not None:
+        key: str | None = error.key
+        field = error.field or field
+    else:
+        match = _FAILED.match(str(error))
+        if match is None:
+            return ()
+        if match.group("problem"):
+            for index, problem in enumerate(problem_set.problems):
+                if problem.id == match.group("problem"):
+                    return ("problems", index)
+            return ()
+        key = match.group("key")
     for index, problem in enumerate(problem_set.problems):
         for number, part in enumerate(problem.parts):
             if problem.key(part) == key:
-                return ("problems", index, "parts", number, "quantity")
+                return ("problems", index, "parts", number, field)
         if problem.id == key:
             return ("problems", index)
     return ()

@@ -30,12 +30,17 @@ class Operation(BaseModel):
     """A part computed from other answers; e.g. ``{sum: ["@q1c.params2", "params.fc"]}``.
 
     ``reduction: [old, new]`` is the relative reduction in percent, ``100·(1 − new/old)``.
+    The arithmetic is exact: a sum, product or difference of integers is an integer, anything
+    else (a ratio, a reduction, or what is computed from one) an exact fraction, graded exactly
+    unless the part gives a ``tolerance``.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True, json_schema_extra=_short_forms)
     op: Literal["sum", "product", "difference", "ratio", "reduction"] = Field(
         description="`sum`, `product`, `difference` (first − second), `ratio` (first / second) or `reduction` "
-        "(percent saved from the first to the second, 100·(1 − new/old))."
+        "(percent saved from the first to the second, 100·(1 − new/old)). The result is exact: an integer "
+        "for a sum, product or difference of integers, else a fraction, graded exactly unless the part "
+        "gives a `tolerance`."
     )
     operands: list[str | int | Operation] = Field(
         min_length=1,
@@ -101,6 +106,12 @@ class Tolerance(BaseModel):
 
 #: Reals are graded to three significant figures unless a part says otherwise.
 DEFAULT_REAL_TOLERANCE = Tolerance(rel=5e-3, abs=1e-9)
+#: No tolerance: a part computed by an operation is graded so unless it gives one (its value is
+#: an exact fraction of counts, and a rounding an author accepts is one the author writes).
+EXACT = Tolerance()
+#: The kinds a tolerance applies to; every other kind is graded exactly, and a part of one of
+#: them that gives a tolerance is refused rather than have it ignored.
+TOLERANT_KINDS = frozenset({AnswerKind.REAL, AnswerKind.PERCENT, AnswerKind.MATRIX, AnswerKind.TENSOR})
 
 
 #: The verdicts a self-test may expect (``grader.results.Status``'s values).
@@ -159,7 +170,10 @@ class Part(BaseModel):
     )
     points: float = Field(default=1.0, gt=0, description="Points for a correct answer.")
     tolerance: Tolerance | None = Field(
-        default=None, description="How close a real answer must be; by default three significant figures."
+        default=None,
+        description="How close a real, percent, matrix or tensor answer must be; by default three significant "
+        "figures, but exact for a part computed by an operation (its value is an exact fraction: `75/7`, or "
+        "the arithmetic that gives it). Counts, shapes and formulas are exact: a tolerance on one is refused.",
     )
     partial: bool = Field(
         default=True,

@@ -35,8 +35,17 @@ def to_text(kind: AnswerKind, value: Any) -> str:
     if kind is AnswerKind.SHAPE_LIST:
         return "; ".join(" × ".join(map(str, shape)) for shape in value)
     if kind is AnswerKind.PERCENT:
-        return f"{float(value):.4g}%"
+        return _percent(value)
     return str(to_json(kind, value))
+
+
+def _percent(value: int | float | Fraction) -> str:
+    """Four significant figures where they are the value; else every digit a double holds, so
+    that a student who copies a released reference is right where the part is graded exactly."""
+    short = f"{float(value):.4g}"
+    if "e" not in short and Fraction(short) == value:
+        return f"{short}%"
+    return f"{_number(Fraction(value))}%"
 
 
 def _formula(expression: sympy.Expr) -> str:

@@ -30,7 +30,13 @@ PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
 
 
 class SolveError(ValueError):
-    """A part whose answer cannot be computed (names the key)."""
+    """A part whose answer cannot be computed. ``key`` is the part at fault (the one whose own
+    quantity, operand or kind fails, not a later part that builds on it) and ``field`` the part's
+    field to point at (``kind``; None: its quantity), so that a set file's issue is placed there."""
+
+    def __init__(self, message: str, *, key: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.key, self.field = key, field
 
 
 @dataclass(frozen=True)
@@ -115,21 +121,23 @@ class ProblemSet:
             return self._variants.setdefault(student, drawn)
 
     def solve(self, student: str | None = None, mistake: str | None = None) -> dict[str, Answer]:
-        """Reference answers for every key, in the parts' kinds and layouts.
+        """Reference answers for every key, in the parts' kinds and layouts, in the file's order
+        (a part is solved after the parts it builds on, but listed where it was written: results,
+        statements and solutions follow the file).
 
         With ``mistake``, the answers as that mistake computes them; keys it cannot compute
         are left out (a mistake is a model of a student, not a reference).
         """
         chosen = self.variant(student)
         owners = {p.key(part): (p, part) for p in chosen.problems for part in p.parts}
-        answers: dict[str, Answer] = {}
+        solved: dict[str, Answer] = {}
         for key in owners:
             try:
-                _resolve(key, owners, answers, (), mistake)
+                _resolve(key, owners, solved, (), mistake)
             except SolveError:
                 if mistake is None:
                     raise
-        return answers
+        return {key: solved[key] for key in owners if key in solved}
 
     def follow_through(
         self, key: str, given: dict[str, Any], student: str | None = None, reference: dict[str, Answer] | None = None
@@ -204,7 +212,7 @@ def _resolve(
     if key in trail:
         raise SolveError(f"parts refer to each other in a circle: {' → '.join((*trail, key))}")
     if key not in owners:
-        raise SolveError(f"{trail[-1] if trail else key}: no part {key!r} in this set")
+        raise SolveError(f"no part {key!r} in this set")
     if len(trail) >= MAX_REFERENCES:
         chain = " → ".join((*trail, key))
         budget = budgets.over(MAX_REFERENCES, "references between parts")
@@ -217,13 +225,17 @@ def _resolve(
             quantities = problem.quantities_under(mistake)
             if part.quantity not in quantities:
                 known = ", ".join(sorted(quantities))
-                raise SolveError(f"{key}: unknown quantity {part.quantity!r} (known: {known})")
+                raise SolveError(f"unknown quantity {part.quantity!r} (known: {known})")
             kind, value = quantities[part.quantity]
+        kind, value = _present(part, kind, value)
+    except SolveError as error:
+        if error.key is not None:  # a part this one builds on: the fault is there
+            raise
+        raise SolveError(f"{key}: {error}", key=key, field=error.field) from error
     except (ArithmeticError, ValueError) as error:
-        raise SolveError(f"{key}: {error}") from error
+        raise SolveError(f"{key}: {error}", key=key) from error
     except budgets.OverBudget as error:
         raise error.at(problem.id) from None
-    kind, value = _present(part, kind, value)
     done[key] = Answer(key, kind, value, part)
     return done[key]
 
@@ -250,9 +262,9 @@ def _operate(
         elif operand in quantities:
             kind, value = quantities[operand]
         else:
-            raise SolveError(f"{trail[-1]}: unknown operand {operand!r}")
+            raise SolveError(f"unknown operand {operand!r}")
         if kind not in (AnswerKind.INTEGER, AnswerKind.REAL, AnswerKind.PERCENT):
-            raise SolveError(f"{trail[-1]}: operand {operand!r} is a {kind}, not a number")
+            raise SolveError(f"operand {operand!r} is {article(kind)}, not a number")
         values.append(value)
         kinds.append(kind)
     return op.result_kind(kinds), op.apply(values)
@@ -273,7 +285,12 @@ def _present(part: Part, kind: AnswerKind, value: Any) -> tuple[AnswerKind, Any]
         return part.kind, value
     if part.kind is AnswerKind.MATRIX and kind is AnswerKind.TENSOR and np.shape(value)[0] == 1:
         return part.kind, np.asarray(value)[0]
-    raise SolveError(f"{part.key}: a {kind} quantity cannot be asked as {part.kind}")
+    raise SolveError(f"{article(kind)} quantity cannot be asked as {part.kind}", field="kind")
+
+
+def article(kind: AnswerKind) -> str:
+    """The kind with its article: ``an integer``, ``a shape``."""
+    return f"{'an' if kind.value[0] in 'aeiou' else 'a'} {kind.value.replace('_', ' ')}"
 
 
 def _format(value: JSON) -> str:

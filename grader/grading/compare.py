@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -16,7 +17,7 @@ import sympy
 from grader.grading.identity import equivalent
 from grader.reading import Number
 from problems.kinds import AnswerKind
-from problems.parts import DEFAULT_REAL_TOLERANCE, Part, Scalar, Tolerance
+from problems.parts import DEFAULT_REAL_TOLERANCE, EXACT, Operation, Part, Scalar, Tolerance
 
 #: Matrix elements are compared with this tolerance unless the part sets one (average pooling
 #: gives fractions a student rounds).
@@ -40,6 +41,12 @@ class Comparison:
 RIGHT = Comparison(1.0, "Correct.")
 #: Feedback with nothing more specific to say; a named mistake's explanation replaces it.
 NOT_RIGHT = "Not right."
+#: Feedback for a rounded answer where the part asks for the exact value.
+EXACT_CLOSE = (
+    "Close, but this answer is exact: give it as a fraction (like 75/7) or as the arithmetic that "
+    "computes it, not rounded."
+)
+WHOLE_CLOSE = "Close, but not exact: this answer is computed exactly. Recheck the arithmetic."
 
 
 def compare(kind: AnswerKind, expected: Any, got: Any, part: Part) -> Comparison:
@@ -59,11 +66,23 @@ def _integer(expected: Any, got: Number, part: Part) -> Comparison:
 
 
 def tolerance_of(part: Part, default: Tolerance = DEFAULT_REAL_TOLERANCE) -> Tolerance:
-    return part.tolerance or default
+    """The part's own tolerance; else exact for a part computed by an operation (its value is an
+    exact fraction of counts: 364 is not 363, however close), else the kind's default."""
+    if part.tolerance is not None:
+        return part.tolerance
+    return EXACT if isinstance(part.quantity, Operation) else default
 
 
 def within(expected: float, got: float, tolerance: Tolerance) -> bool:
     return abs(got - expected) <= max(tolerance.abs, tolerance.rel * abs(expected))
+
+
+def matches(expected: Scalar, got: Fraction, tolerance: Tolerance) -> bool:
+    """Within the tolerance; with none, equal: as fractions, or as the same double (the reference
+    as JSON prints it, ``10.714285714285714`` for 75/7, is that value)."""
+    if tolerance.rel or tolerance.abs:
+        return within(float(expected), float(got), tolerance)
+    return bool(got == expected) or float(got) == float(expected)
 
 
 def describe_tolerance(tolerance: Tolerance) -> str:
@@ -77,21 +96,28 @@ def describe_tolerance(tolerance: Tolerance) -> str:
 
 def _real(expected: Scalar, got: Number, part: Part) -> Comparison:
     tolerance = tolerance_of(part)
-    value = float(got.value / 100 if got.percent else got.value)
+    value = Fraction(got.value / 100 if got.percent else got.value)
     note = describe_tolerance(tolerance)
-    if within(float(expected), value, tolerance):
+    if matches(expected, value, tolerance):
         return Comparison(1.0, "Correct.", note)
-    return Comparison(0.0, NOT_RIGHT, note)
+    return Comparison(0.0, _not_right(expected, value, tolerance), note)
 
 
 def _percent(expected: Scalar, got: Number, part: Part) -> Comparison:
     tolerance = tolerance_of(part)
-    value, note = float(got.value), describe_tolerance(tolerance)
-    if within(float(expected), value, tolerance):
+    value, note = Fraction(got.value), describe_tolerance(tolerance)
+    if matches(expected, value, tolerance):
         return Comparison(1.0, "Correct.", note)
-    if not got.percent and within(float(expected) / 100, value, tolerance):
+    if not got.percent and matches(Fraction(expected) / 100, value, tolerance):
         return Comparison(0.0, "", note, "percent-vs-fraction")
-    return Comparison(0.0, NOT_RIGHT, note)
+    return Comparison(0.0, _not_right(expected, value, tolerance), note)
+
+
+def _not_right(expected: Scalar, got: Fraction, tolerance: Tolerance) -> str:
+    """An exact answer rounded (within the default tolerance) is told why it is not right."""
+    if tolerance == EXACT and within(float(expected), float(got), DEFAULT_REAL_TOLERANCE):
+        return EXACT_CLOSE if Fraction(expected).denominator != 1 else WHOLE_CLOSE
+    return NOT_RIGHT
 
 
 def _positions(wrong: np.ndarray) -> str:

@@ -3,6 +3,8 @@ the value alone (the others come from the solvers run under a mistaken assumptio
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from problems.kinds import AnswerKind
 from problems.parts import Operation, Part, Scalar
 
@@ -51,14 +53,20 @@ EXPLANATIONS: dict[str, str] = {
 
 def value_mistakes(part: Part, kind: AnswerKind, expected: Scalar) -> list[tuple[str, Scalar]]:
     """Mistakes recognised from the value alone: FLOPs given for MACs and the reverse, and the
-    share kept given for a reduction (never where the two are equal, at 50%)."""
+    share kept given for a reduction (never where the two are equal, at 50%).
+
+    A count asked as a real (``kind: real``) is the same count: its mistakes are the integer's,
+    and the part's tolerance decides whether an answer is one (``PartReference.mistake_for``).
+    """
     if kind is AnswerKind.PERCENT and _is_reduction(part.quantity) and 2 * expected != 100:
         return [("reduction-vs-share", 100 - expected)]
-    if kind is not AnswerKind.INTEGER or not isinstance(part.quantity, str):
+    if kind not in (AnswerKind.INTEGER, AnswerKind.REAL) or not isinstance(part.quantity, str):
         return []
     asked = part.quantity.split(".")[0]
     if asked == "macs":
         return [("macs-vs-flops", 2 * expected)]
+    if asked == "flops" and kind is AnswerKind.REAL:
+        return [("macs-vs-flops", expected / 2 if isinstance(expected, float) else Fraction(expected) / 2)]
     if asked == "flops" and expected % 2 == 0:
         return [("macs-vs-flops", expected // 2)]
     return []

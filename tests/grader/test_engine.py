@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from grader.engine import grade_submission, preview_submission
 from grader.results import GradedPart, Status
-from problems.loader import load_bank, load_set
+from problems.loader import load_bank, load_set, parse_set
 from problems.render import to_json
 
 BANK = load_bank()
@@ -64,6 +64,59 @@ def test_a_percentage_is_graded_with_the_tolerance_it_shows() -> None:
     assert part.tolerance == "±0.5% relative or ±1e-09 absolute"
     wrong = graded("mobilenet-yolo", {"q1c.param_reduction2": "90%"})["q1c.param_reduction2"]
     assert wrong.status is Status.INCORRECT
+
+
+#: Parts computed from counts: 308 and 3,300 parameters (3·3·3·11 + 11, 3·3·11·33 + 33), and what
+#: follows from them.
+DERIVED = """\
+id: derived-exact
+title: Parts computed from counts
+problems:
+  - id: q1
+    title: Two layers
+    type: network
+    input: [32, 32, 3]
+    layers:
+      - {kind: conv, name: c1, out_channels: 11, kernel: 3}
+      - {kind: conv, name: c2, out_channels: 33, kernel: 3}
+    parts:
+      - {key: p1, quantity: params.c1}
+      - {key: p2, quantity: params.c2}
+      - {key: prod, quantity: {product: [{ratio: ["@q1.p2", 100]}, 11]}}
+      - {key: per, quantity: {ratio: ["@q1.p2", "@q1.p1"]}}
+      - {key: rounded, quantity: {ratio: ["@q1.p2", "@q1.p1"]}, tolerance: {rel: 0.001}}
+      - {key: saved, quantity: {reduction: ["@q1.p2", "@q1.p1"]}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("key", "answer", "status"),
+    [
+        # 3300/100·11 = 363 exactly: 364, within ±0.5%, is not it
+        ("q1.prod", "363", Status.CORRECT),
+        ("q1.prod", "364", Status.INCORRECT),
+        # 3300/308 = 75/7: exact as a fraction, as arithmetic, or as the reference's own printout
+        ("q1.per", "75/7", Status.CORRECT),
+        ("q1.per", "3300/308", Status.CORRECT),
+        ("q1.per", 75 / 7, Status.CORRECT),
+        ("q1.per", "10.71", Status.INCORRECT),
+        # rounding is accepted where the author wrote a tolerance
+        ("q1.rounded", "10.71", Status.CORRECT),
+        # 100·(1 − 308/3300) = 90.666…%: 90.67% is rounded
+        ("q1.saved", "(1 - 308/3300)*100%", Status.CORRECT),
+        ("q1.saved", "90.67%", Status.INCORRECT),
+    ],
+)
+def test_a_part_computed_from_counts_is_exact_unless_it_gives_a_tolerance(
+    key: str, answer: object, status: Status
+) -> None:
+    part = grade_submission(parse_set(DERIVED), {key: answer}).parts[key]
+    assert part.status is status, part
+    assert part.tolerance == ("±0.1% relative" if key == "q1.rounded" else "exact")
+    if status is Status.INCORRECT:
+        assert part.feedback.startswith(
+            "Close, but not exact" if key == "q1.prod" else "Close, but this answer is exact"
+        )
 
 
 # -- matrices: the shape first, then element by element ---------------------------------------
@@ -298,3 +351,14 @@ def test_previewed_grades_say_what_preview_says() -> None:
     previewed = grade_submission(problem_set, answers).previewed()
     fresh, _ = preview_submission(problem_set, answers)
     assert previewed == fresh
+
+
+def test_graded_and_previewed_parts_come_in_the_order_of_the_file() -> None:
+    """A total written before the terms it sums is solved after them, but listed where it was written."""
+    problem_set = parse_set(
+        "id: forward\ntitle: Forward\nproblems:\n  - id: q1\n    type: network\n    input: [32, 32, 3]\n"
+        "    layers: [{kind: conv, name: c1, out_channels: 8, kernel: 3}]\n    parts:\n"
+        '      - {key: total, quantity: {sum: ["@q1.a", 1]}}\n      - {key: a, quantity: params.c1}\n'
+    )
+    assert list(grade_submission(problem_set, {"q1.a": "224"}).parts) == ["q1.total", "q1.a"]
+    assert list(preview_submission(problem_set, {})[0]) == ["q1.total", "q1.a"]

@@ -155,6 +155,7 @@ problems:
       - {key: total, quantity: params.total}
 """
 
+#: A computed part is exact unless it says otherwise: this one takes hundredths of a percent.
 REDUCTION_SET = """
 id: reductions
 title: A reduction computed from two counts
@@ -162,7 +163,8 @@ problems:
   - id: r
     title: r
     type: derived
-    parts: [{key: cut, quantity: {reduction: [819200, 35968]}, prompt: Parameters saved (%).}]
+    parts:
+      - {key: cut, quantity: {reduction: [819200, 35968]}, tolerance: {abs: 0.01}, prompt: Parameters saved (%).}
 """
 
 
@@ -262,11 +264,49 @@ def test_an_inverse_answer_one_short_is_named_in_every_variant() -> None:
 def test_the_share_kept_is_named_for_a_reduction_operation(tmp_path: Path) -> None:
     path = tmp_path / "reductions.yaml"
     path.write_text(REDUCTION_SET)
-    # 1 − 35968/819200 = 95.61% saved; 4.39% is what is kept
+    # 1 − 35968/819200 = 95.609375% saved; 4.390625% is what is kept
     for answer, code in [("4.39%", "reduction-vs-share"), ("95.61%", None)]:
         part = grade_submission(load_set(path), {"r.cut": answer}).parts["r.cut"]
         assert (part.status is Status.CORRECT) == (code is None)
         assert part.misconception == code
+
+
+#: MACs and FLOPs asked as reals: 3·3·3·16 = 432 multiply-accumulates at each of 30·30 positions.
+REAL_COUNTS_SET = """\
+id: real-counts
+title: Counts asked as reals
+problems:
+  - id: c
+    title: c
+    type: network
+    input: [32, 32, 3]
+    layers: [{kind: conv, name: conv, out_channels: 16, kernel: 3}]
+    parts:
+      - {key: macs, quantity: macs.conv, kind: real}
+      - {key: flops, quantity: flops.conv, kind: real, tolerance: {rel: 0.01}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("key", "answer", "code"),
+    [
+        # FLOPs for MACs and the reverse, exactly and within the part's tolerance (the default ±0.5%, or ±1%)
+        ("c.macs", "777600", "macs-vs-flops"),
+        ("c.macs", "778000", "macs-vs-flops"),
+        ("c.flops", "388800", "macs-vs-flops"),
+        ("c.flops", "385000", "macs-vs-flops"),
+        # outside the tolerance: no mistake named
+        ("c.macs", "790000", None),
+        ("c.flops", "380000", None),
+    ],
+)
+def test_macs_for_flops_is_named_where_counts_are_asked_as_reals(
+    tmp_path: Path, key: str, answer: str, code: str | None
+) -> None:
+    path = tmp_path / "real-counts.yaml"
+    path.write_text(REAL_COUNTS_SET)
+    part = grade_submission(load_set(path), {key: answer}).parts[key]
+    assert (part.status, part.misconception) == (Status.INCORRECT, code)
 
 
 def test_every_code_has_a_test_and_an_explanation() -> None:

@@ -125,3 +125,39 @@ def test_a_part_whose_wrong_answer_grades_correct_is_reported_at_the_part() -> N
     (issue,) = check_set(parse_set(text))
     assert (issue.line, issue.column, issue.field) == (8, 9, "parts.0")
     assert issue.message.startswith("a wrong answer, 9.25, is graded correct")
+
+
+#: A layer's MACs and FLOPs, and a reduction: parts whose mistakes grading names from the value alone.
+VALUE_MISTAKES = """\
+id: named
+title: Mistakes named from the value
+randomized: true
+problems:
+  - id: q1
+    title: One layer
+    type: network
+    input: [32, 32, 3]
+    layers:
+      - {kind: conv, name: conv, out_channels: 16, kernel: 3}
+    vary:
+      layers.0.out_channels: {choice: [8, 16, 32, 64]}
+    parts:
+      - key: macs
+        quantity: macs.conv
+        checks: [{mistake: macs-vs-flops, status: incorrect, misconception: macs-vs-flops}]
+      - key: flops
+        quantity: flops.conv
+        checks: [{mistake: macs-vs-flops, status: incorrect, misconception: macs-vs-flops}]
+      - key: saved
+        quantity: {reduction: [params.conv, 100]}
+        checks: [{mistake: reduction-vs-share, status: incorrect, misconception: reduction-vs-share}]
+"""
+
+
+def test_a_check_may_name_every_mistake_grading_names() -> None:
+    """``macs-vs-flops`` and ``reduction-vs-share`` are recognised from the value, not computed by a
+    solver under an assumption: a check names them all the same, on every variant."""
+    problem_set = parse_set(VALUE_MISTAKES)
+    assert check_set(problem_set) == []
+    graded = grade_submission(problem_set, {"q1.macs": 2 * problem_set.solve()["q1.macs"].value}).parts
+    assert graded["q1.macs"].misconception == "macs-vs-flops"

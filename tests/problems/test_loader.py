@@ -259,6 +259,26 @@ def without(line: str, mark: str) -> str:
             "parts.0.quantity",
             "unknown quantity 'outptu'",
         ),
+        # a kind the quantity cannot be asked as: at the part's kind, not at the top of the file
+        (
+            broken(
+                "      - {key: params, quantity: params.total}",
+                "      - {key: params, quantity: params.total, kind: shape}",
+            ),
+            "shape}",
+            "parts.0.kind",
+            "q2.params: an integer quantity cannot be asked as shape",
+        ),
+        # a tolerance on a count, which is graded exactly: refused at the tolerance, not ignored
+        (
+            broken(
+                "      - {key: params, quantity: params.total}",
+                "      - {key: params, quantity: params.total, tolerance: {rel: 0.01}}",
+            ),
+            "tolerance",
+            "parts.0.tolerance",
+            "an integer answer is graded exactly",
+        ),
         # a draw that never gives a network that runs: at the draw
         (
             broken("      layers.0.kernel: {choice: [1, 3]}", "      layers.0.kernel: {choice: [9, 11]}"),
