@@ -28,12 +28,14 @@ test: $(STAMP)
 ## bench: batch-grading throughput (100,000 submissions, 1 and 2 workers), then the service's
 ## submissions/s, p50/p99 and /health rate (32 clients, grader serve --workers 2 on PostgreSQL),
 ## then its submissions/s with 1 and 2 replicas (directly, and through nginx when installed), then
-## regrade throughput (20,000 stored submissions, 1 and 2 grader worker processes)
+## regrade throughput (20,000 stored submissions, 1 and 2 grader worker processes), then the views of a
+## 1,000-student course (each view's median time and size)
 bench: $(STAMP)
 	$(PY) -m bench.grading
 	$(PY) -m bench.service
 	$(PY) -m bench.replicas
 	$(PY) -m bench.regrade
+	$(PY) -m bench.course_views
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -23,7 +23,7 @@ from api.deps import SessionDep, SetsDep, StudentIdPath
 from api.library import Sets
 from api.pages import validation
 from api.pages.deps import CsrfChecked, PageAssignment
-from api.pages.gradebook_table import Order, column_named, columns, sort_rows
+from api.pages.gradebook_table import PAGE_SIZE, Order, column_named, columns, matching, page_of, sort_rows
 from api.pages.render import render
 from api.pages.roles import PageStaff
 from api.pages.routing import PageRoute
@@ -67,6 +67,8 @@ def _gradebook(
     sets: Sets,
     sort: str = "student",
     order: Order = "asc",
+    number: int = 1,
+    search: str = "",
     chosen: str = "",
     form: dict[str, str] | None = None,
     error: str | None = None,
@@ -76,8 +78,11 @@ def _gradebook(
     book = reports.gradebook(db, assignment=assignment, keys=answer_keys(problem_set))
     table = columns(book["keys"])
     sorted_by = column_named(table, sort)
-    rows = sort_rows(book["students"], sorted_by, order)
     chosen = form["student"] if form else chosen
+    rows = sort_rows(matching(book["students"], search), sorted_by, order)
+    if chosen and number == 1:  # the page that shows the student whose extension is asked for
+        number = next((i // PAGE_SIZE + 1 for i, row in enumerate(rows) if row["student"] == chosen), 1)
+    shown = page_of(rows, number)
     extension = next((row["extension"] for row in book["students"] if row["student"] == chosen), None)
     if form is None:
         form = {
@@ -88,7 +93,10 @@ def _gradebook(
 
     def sort_link(column_id: str) -> str:
         following: Order = "desc" if column_id == sorted_by.id and order == "asc" else "asc"
-        return "?" + urlencode({"sort": column_id, "order": following})
+        return "?" + urlencode({"sort": column_id, "order": following, **({"q": search} if search else {})})
+
+    def page_link(to: int) -> str:
+        return "?" + urlencode({"sort": sorted_by.id, "order": order, "page": to, **({"q": search} if search else {})})
 
     context: dict[str, Any] = {
         "assignment": assignment,
@@ -96,7 +104,12 @@ def _gradebook(
         "staff": staff,
         "book": book,
         "columns": table,
-        "rows": rows,
+        "rows": shown.rows,
+        "shown": shown,
+        "search": search,
+        "page_link": page_link,
+        # the extension form offers the students of this page, and the one chosen
+        "choices": [*shown.rows, *(r for r in book["students"] if r["student"] == chosen and r not in shown.rows)],
         "sorted_by": sorted_by.id,
         "order": order,
         "sort_link": sort_link,
@@ -121,11 +134,15 @@ def gradebook_page(
     sets: SetsDep,
     sort: Annotated[str, Query(max_length=200)] = "student",
     order: Order = "asc",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    q: Annotated[str, Query(max_length=200)] = "",
     student: Annotated[str, Query(max_length=200)] = "",
     done: Annotated[str, Query(max_length=20)] = "",
 ) -> Response:
-    """The table sorted by ``sort`` (a column id: ``student``, ``score``, ``key:q1.a``, ...);
-    ``student`` preselects the extension form (with that student's extension, if any)."""
+    """The table sorted by ``sort`` (a column id: ``student``, ``score``, ``key:q1.a``, ...), in
+    pages of :data:`PAGE_SIZE` (``page``), of the students whose id or name contains ``q``;
+    ``student`` preselects the extension form (with that student's extension, if any) and opens
+    the page that shows them."""
     notice = DONE[done].format(student=student) if done in DONE and student else None
     return _gradebook(
         request,
@@ -135,6 +152,8 @@ def gradebook_page(
         sets=sets,
         sort=sort,
         order=order,
+        number=page,
+        search=q,
         chosen=student,
         notice=notice,
     )

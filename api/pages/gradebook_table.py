@@ -81,3 +81,38 @@ def sort_rows(rows: Sequence[dict[str, Any]], column: Column, order: Order) -> l
     filled = [row for row in rows if column.value(row) is not None]
     empty = [row for row in rows if column.value(row) is None]
     return sorted(filled, key=column.value, reverse=order == "desc") + empty
+
+
+#: Rows on one page of the table (a course of 1,000 students is ten pages, not a megabyte).
+PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of the sorted (and filtered) rows: ``number`` from 1, of ``pages``."""
+
+    rows: list[Any]
+    number: int
+    pages: int
+    total: int
+    first: int
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1
+
+
+def matching(rows: Sequence[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """The rows whose student id or name contains ``text`` (any case); every row for no text."""
+    wanted = text.strip().casefold()
+    if not wanted:
+        return list(rows)
+    return [row for row in rows if wanted in row["student"].casefold() or wanted in (row["name"] or "").casefold()]
+
+
+def page_of(rows: Sequence[Any], number: int, size: int = PAGE_SIZE) -> Page:
+    """Page ``number`` of ``rows`` (a number past the last gives the last page)."""
+    pages = max(1, -(-len(rows) // size))
+    number = min(max(1, number), pages)
+    start = (number - 1) * size
+    return Page(list(rows[start : start + size]), number, pages, len(rows), start + 1)

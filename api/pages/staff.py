@@ -27,9 +27,10 @@ from api.deps import MemberIdPath, SessionDep, SetsDep
 from api.errors import Conflict, Unprocessable
 from api.ids import may_exist
 from api.library import Sets
-from api.models import Assignment, Course, GradePolicy, Mail, MailStatus, Membership, Release
+from api.models import Assignment, Course, CourseRole, GradePolicy, Mail, MailStatus, Membership, Release
 from api.pages.assignment_form import AssignmentForm, read_assignment_form
 from api.pages.course_summary import summarize
+from api.pages.gradebook_table import page_of
 from api.pages.render import render
 from api.pages.roles import PageRunner
 from api.pages.roster_csv import LineError, parse_roster
@@ -73,7 +74,7 @@ def dashboard(
         "course": db.get(Course, member.course),
         "member": member,
         "summaries": summarize(db, sets, course_id=member.course),
-        "roster": roster(db, course_id=member.course),
+        **_roster_page(request, db, member.course),
         # the sets the form offers (only those who may create an assignment see it)
         "library": course_library(sets, member.course) if member.runs else [],
         "form": assignment_form,
@@ -141,6 +142,27 @@ def import_roster_page(
     if invited:
         notice += f" {len(invited)} invitation{'' if len(invited) == 1 else 's'} with a sign-in link queued."
     return dashboard(request, runner, db, sets, roster_upload=RosterUpload(imported=imported), notice=notice)
+
+
+#: Students on one page of the dashboard's roster (the gradebook has them all, in pages of its own).
+ROSTER_PAGE = 50
+
+
+def _roster_page(request: Request, db: Session, course_id: str) -> dict[str, Any]:
+    """The staff, then one page of the students (``?roster_page=``) whose id or name contains
+    ``?roster_q=``: a course of 1,000 students is not a 1,000-row table on its dashboard."""
+    members = roster(db, course_id=course_id)
+    search = request.query_params.get("roster_q", "")[:200].strip()
+    wanted = search.casefold()
+    students = [
+        (user, membership)
+        for user, membership in members
+        if membership.role == CourseRole.STUDENT and (wanted in user.id.casefold() or wanted in user.name.casefold())
+    ]
+    number = request.query_params.get("roster_page", "1")
+    shown = page_of(students, int(number) if number.isdigit() and len(number) < 8 else 1, size=ROSTER_PAGE)
+    staff = [(user, membership) for user, membership in members if membership.role != CourseRole.STUDENT]
+    return {"roster": staff + shown.rows, "roster_shown": shown, "roster_search": search}
 
 
 def _notice(request: Request, db: Session, course_id: str) -> str | None:

@@ -1,0 +1,104 @@
+"""The views of a big course: 1,000 students, 8 assignments, 2 attempts each (16,000 submissions)
+on a throwaway PostgreSQL, served by ``grader serve``; each view's median time over a few rounds
+and its size.
+
+The course is written straight into the database (``harness.regrade``); the views are asked for
+as their users ask: the REST API with the owner's token, the pages with a session opened by
+signing in. Run: ``make bench`` (or ``python -m bench.course_views --students N``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+from api import migrate
+from api.config import Settings
+from api.db import make_engine
+from harness.postgres import PostgresServer
+from harness.regrade import Stored, store_for_regrade
+from harness.server import ServerProcess, free_port
+
+ROUNDS = 5
+VIEWS = {
+    "dashboard page": "/courses/{c}",
+    "gradebook page": "/courses/{c}/assignments/{a}/gradebook",
+    "statistics page": "/courses/{c}/assignments/{a}/stats",
+    "gradebook (JSON)": "/api/v1/courses/{c}/assignments/{a}/gradebook",
+    "gradebook (CSV)": "/api/v1/courses/{c}/assignments/{a}/gradebook?format=csv",
+    "gradebook (Canvas)": "/api/v1/courses/{c}/assignments/{a}/gradebook?format=canvas",
+    "statistics (JSON)": "/api/v1/courses/{c}/assignments/{a}/stats",
+}
+
+
+def signed_in(base_url: str, token: str) -> httpx.Client:
+    """A client holding a page session, opened through the sign-in form as a browser opens it."""
+    client = httpx.Client(base_url=base_url, timeout=120)
+    form = client.get("/")
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', form.text)
+    assert csrf, "no sign-in form"
+    response = client.post("/sign-in", data={"token": token, "csrf": csrf.group(1), "next": "/"})
+    assert response.status_code == 303, response.text
+    return client
+
+
+def measure(base_url: str, stored: Stored) -> list[tuple[str, float, int]]:
+    pages = signed_in(base_url, stored.token)
+    api = httpx.Client(base_url=base_url, timeout=120, headers={"Authorization": f"Bearer {stored.token}"})
+    rows = []
+    for view, template in VIEWS.items():
+        path = template.format(c=stored.course, a=stored.assignments[0])
+        client = api if path.startswith("/api/") else pages
+        client.get(path)  # warm: the set's first use parses it
+        times, size = [], 0
+        for _ in range(ROUNDS):
+            started = time.perf_counter()
+            response = client.get(path)
+            times.append(time.perf_counter() - started)
+            assert response.status_code == 200, f"{path}: {response.status_code}"
+            size = len(response.content)
+        rows.append((view, statistics.median(times) * 1000, size))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, default=1000)
+    parser.add_argument("--assignments", type=int, default=8)
+    parser.add_argument("--attempts", type=int, default=2)
+    options = parser.parse_args()
+    with PostgresServer(durable=True) as server, tempfile.TemporaryDirectory() as workdir:
+        url = server.create_database("course_views")
+        setup = make_engine(Settings(database_url=url), for_migrations=True)
+        migrate.upgrade(setup)
+        setup.dispose()
+        engine = make_engine(Settings(database_url=url))
+        stored = store_for_regrade(
+            engine,
+            submissions=options.students * options.attempts,
+            assignments=options.assignments,
+            attempts=options.attempts,
+        )
+        engine.dispose()
+        with ServerProcess.grader_serve(url, port=free_port(), workdir=Path(workdir)) as service:
+            service.wait_healthy()
+            rows = measure(service.base_url, stored)
+    total = options.students * options.assignments * options.attempts
+    print(
+        f"\nviews of a course of {options.students:,} students, {options.assignments} assignments, "
+        f"{options.attempts} attempts ({total:,} submissions; PostgreSQL, grader serve; median of {ROUNDS})"
+    )
+    print("| view | ms | kB |")
+    print("| --- | ---: | ---: |")
+    for view, ms, size in rows:
+        print(f"| {view} | {ms:,.0f} | {size / 1000:,.0f} |")
+
+
+if __name__ == "__main__":
+    main()
