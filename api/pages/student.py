@@ -10,9 +10,11 @@ reference answers (:func:`api.submissions.views.to_out`), preview and submit
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections import defaultdict
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -31,7 +33,7 @@ from api.db import reads_only, writes_once
 from api.deps import SessionDep, SetsDep, get_course_student, problem_set_of
 from api.errors import Conflict, NotFound, Unprocessable
 from api.library import Sets
-from api.models import Course
+from api.models import Course, Submission
 from api.pages.assignment_view import AnswerForm, assignment_context, staff_context
 from api.pages.deps import CsrfChecked, PageMember, PageTerms
 from api.pages.render import render
@@ -39,7 +41,6 @@ from api.pages.routing import PageRoute
 from api.pages.staff import dashboard
 from api.reports.service import counted_attempt
 from api.submissions import service as submissions
-from api.submissions.service import list_submissions
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 COURSE = "/courses/{course_id}"
@@ -55,12 +56,22 @@ def course_page(request: Request, member: PageMember, db: SessionDep, sets: Sets
     assignments = list_assignments(db, course_id=member.course)
     used = attempts_used(db, course_id=member.course, student_id=member.id)
     extended = student_extensions(db, course_id=member.course, student_id=member.id)
+    attempts: dict[str, list[Any]] = defaultdict(list)
+    for attempt in db.execute(  # every attempt of the student in the course, in one statement
+        select(
+            Submission.assignment_id,
+            Submission.attempt,
+            Submission.score,
+            Submission.max_score,
+            Submission.submitted_at,
+        ).where(Submission.course_id == member.course, Submission.student_id == member.id)
+    ):
+        attempts[attempt.assignment_id].append(attempt)
     rows = []
     for assignment in assignments:
         terms = with_extension(assignment, extended.get(assignment.id))
         problem_set = sets.of(terms)
-        mine = list_submissions(db, assignment=terms, student=member.id)
-        counted, late = counted_attempt(mine, terms) or (None, None)
+        counted, late = counted_attempt(attempts[assignment.id], terms) or (None, None)
         left = None if terms.max_attempts is None else max(0, terms.max_attempts - used.get(assignment.id, 0))
         rows.append(
             {

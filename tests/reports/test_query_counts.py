@@ -8,8 +8,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, select
+from sqlalchemy.orm import Session
 
+from api.models import Membership, User
+from api.users.service import issue_token
 from harness.regrade import Stored, store_for_regrade
 
 from page_client import Browser
@@ -48,6 +51,27 @@ VIEWS = {
     "statistics": "/api/v1/courses/{c}/assignments/{a}/stats",
     "statistics of counted attempts": "/api/v1/courses/{c}/assignments/{a}/stats?attempts=counted",
 }
+
+
+def test_a_students_course_page_reads_the_same_number_of_statements_at_any_size(app, engine: Engine, courses) -> None:
+    """A student's assignments with the score that counts for each: not a statement per assignment."""
+    counts = []
+    for stored in courses:
+        with Session(engine) as session:
+            student = session.scalars(
+                select(Membership.user_id).where(Membership.course_id == stored.course, Membership.role == "student")
+            ).first()
+            assert student is not None
+            token = issue_token(session, user=session.get(User, student), name="test")
+            session.commit()
+        browser = Browser(app).signed_in(token)
+        browser.get(f"/courses/{stored.course}")
+        with counted(engine) as statements:
+            response = browser.get(f"/courses/{stored.course}")
+        assert response.status_code == 200 and "/ 2" in response.text  # a score out of 2, counted
+        counts.append(len(statements))
+    small, large = counts
+    assert large == small, f"{small} statements for the small course, {large} for the large one"
 
 
 @pytest.mark.parametrize("view", VIEWS)
