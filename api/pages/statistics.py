@@ -88,10 +88,16 @@ def stats_page(
     scores. ``job``: a regrade just started here, and how far it got."""
     problem_set = sets.of(assignment)
     keys = answer_keys(problem_set)
+    stored = reports.stored_submissions(db, assignment=assignment)
     stats = reports.statistics(
-        db, assignment=assignment, keys=keys, counted=attempts == "counted", problem_set=problem_set
+        db,
+        assignment=assignment,
+        keys=keys,
+        counted=attempts == "counted",
+        problem_set=problem_set,
+        submissions=stored,
     )
-    book = reports.gradebook(db, assignment=assignment, keys=keys)
+    book = reports.gradebook(db, assignment=assignment, keys=[], submissions=stored)
     maximum = max_score(problem_set) if problem_set else max((r["max_score"] or 0 for r in book["students"]), default=0)
     progress = None if job is None else Progress.of(regrade_job(db, page, assignment, job))
     context = {

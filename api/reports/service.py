@@ -59,17 +59,28 @@ def _by_student(submissions: list[Submission]) -> dict[str, list[Submission]]:
     return grouped
 
 
-def gradebook(session: Session, *, assignment: Terms, keys: list[str]) -> dict[str, Any]:
+def stored_submissions(session: Session, *, assignment: Terms) -> list[Submission]:
+    """Every stored submission of the assignment, as the gradebook and the statistics read them
+    (a page that shows both reads them once)."""
+    return list_submissions(session, assignment=assignment, earlier_grades=False)
+
+
+def gradebook(
+    session: Session, *, assignment: Terms, keys: list[str], submissions: list[Submission] | None = None
+) -> dict[str, Any]:
     """Every student of the course, with or without submissions (dropped students are not), with
     the attempt that counts under their terms (the assignment with their extension): its score
-    after the late penalty, and the score before it."""
+    after the late penalty, and the score before it. ``submissions``: those of
+    :func:`stored_submissions`, if already read."""
     students = session.scalars(
         select(User)
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.course_id == assignment.course_id, Membership.role == CourseRole.STUDENT)
         .order_by(User.id)
     )
-    by_student = _by_student(list_submissions(session, assignment=assignment))
+    if submissions is None:
+        submissions = stored_submissions(session, assignment=assignment)
+    by_student = _by_student(submissions)
     extended = extensions(session, assignment=assignment)
     rows = []
     for student in students:
@@ -178,6 +189,7 @@ def statistics(
     keys: list[str],
     counted: bool = False,
     problem_set: ProblemSet | None = None,
+    submissions: list[Submission] | None = None,
 ) -> dict[str, Any]:
     """Per key, over every stored submission (all attempts), or with ``counted`` over the attempt
     the gradebook counts for each student, under their extension and the late penalty (so a student
@@ -185,7 +197,8 @@ def statistics(
     correct, the commonest wrong answers and the count per mistake code. Wrong answers are grouped
     as read, or for a randomized ``problem_set`` (where every student has other numbers) by what
     they mean against each student's own reference."""
-    submissions = list_submissions(session, assignment=assignment)
+    if submissions is None:
+        submissions = stored_submissions(session, assignment=assignment)
     meanings = WrongAnswers(problem_set) if problem_set is not None and problem_set.randomized else None
     if counted:
         extended = extensions(session, assignment=assignment)

@@ -288,18 +288,26 @@ def _refusal(
 
 
 def list_submissions(
-    session: Session, *, assignment: Terms, student: str | None = None, limit: int | None = None, offset: int = 0
+    session: Session,
+    *,
+    assignment: Terms,
+    student: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
+    earlier_grades: bool = True,
 ) -> list[Submission]:
     """By student, then attempt: an order that is unique, so pages (``limit``, ``offset``) neither
-    repeat nor skip a submission."""
+    repeat nor skip a submission. ``earlier_grades=False`` for the reports, which never show them
+    (a second statement and an object per regraded submission saved)."""
     query = (
         select(Submission)
         .where(Submission.course_id == assignment.course_id, Submission.assignment_id == assignment.id)
-        .options(selectinload(Submission.earlier_grades))
         .order_by(Submission.student_id, Submission.attempt)
         .offset(offset)
         .limit(limit)
     )
+    if earlier_grades:
+        query = query.options(selectinload(Submission.earlier_grades))
     if student is not None:
         query = query.where(Submission.student_id == student)
     return list(session.scalars(query))
