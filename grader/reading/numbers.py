@@ -9,7 +9,7 @@ from fractions import Fraction
 
 from grader.reading.expression import MAX_DIGITS
 from grader.reading.grammar import read_result
-from grader.reading.text import check_size, plain, result_part
+from grader.reading.text import check_size, check_working, plain, result_part
 from grader.reading.values import Number, ReadError
 from problems.kinds import JSON
 
@@ -94,6 +94,7 @@ def working_result(text: str) -> str:
     pieces = [piece for piece in text.split("=") if piece.strip()]
     if any(re.search(r"[,;]", piece) for piece in pieces[1:-1]):
         raise ReadError("The answer gives several values (… = …, … = …): give one.")
+    check_working(pieces[:-1])
     return pieces[-1] if pieces else ""
 
 
