@@ -62,10 +62,11 @@ def read_shape(raw: JSON, layout: Layout | None = None) -> tuple[int, ...]:
     text = check_size(raw, 1_000)
     if _SIMPLE.fullmatch(text):
         return tuple(int(side) for side in _SIDE_BREAK.split(text.strip()))
-    named = _components(plain(text), layout or Layout.HWC)
+    plained = plain(text)
+    named = _components(plained, layout or Layout.HWC)
     if named is not None:
         return named
-    worked = _product_worked(plain(LETTER_TIMES.sub("*", text)))
+    worked = "=" in plained and _product_worked(plain(LETTER_TIMES.sub("*", text)))
     text = _shape_text(text)
     sides = _sides(text)
     if worked and len(sides) == 1:
