@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Mapping
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
@@ -142,7 +143,28 @@ def _budgeted(
         return GradedPart(key, 0.0, ref.answer.part.points, Status.INVALID, str(error))
 
 
+#: Added to the feedback of a count (an integer part) given as an approximation.
+EXACT_COUNT_ASKED = "An exact count was asked for: give the number itself, not an approximation (~, ≈, about)."
+
+
 def _grade(
+    key: str, ref: PartReference, reads: dict[str, Reading], graded: dict[str, GradedPart], reference: SetReference
+) -> GradedPart:
+    """The part graded, with a note when a count was hedged: the hedged value is read and graded
+    as written (a hedge never changes a value), but the part asked for the exact count."""
+    part = _compared(key, ref, reads, graded, reference)
+    reading = reads[key]
+    if (
+        ref.answer.kind == AnswerKind.INTEGER
+        and isinstance(reading, Read)
+        and isinstance(reading.value, Number)
+        and reading.value.hedged
+    ):
+        return replace(part, feedback=f"{part.feedback} {EXACT_COUNT_ASKED}".strip())
+    return part
+
+
+def _compared(
     key: str, ref: PartReference, reads: dict[str, Reading], graded: dict[str, GradedPart], reference: SetReference
 ) -> GradedPart:
     answer, reading = ref.answer, reads[key]

@@ -197,7 +197,8 @@ class Part(BaseModel):
     square: bool = Field(
         default=False,
         description='The answer is the side of a square (a kernel): "9 × 9" reads as 9, not 81. A receptive '
-        "field (`rf.NAME`) is one unless the part says `square: false`.",
+        "field (`rf.NAME`, and its sides `rf_h.NAME`, `rf_w.NAME`) is one unless the part says `square: false`; "
+        "two unequal sides (29 × 31) are refused.",
     )
     checks: list[Check] = Field(
         default_factory=list,
@@ -209,10 +210,11 @@ class Part(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _side_of_a_receptive_field(cls, data: Any) -> Any:
-        """A receptive field (``rf.NAME``; not its per-axis ``rf_h`` and ``rf_w``) is a square's side,
-        so ``29 × 29`` is 29: the default a part may override."""
+        """A receptive field (``rf.NAME``) is a square's side, so ``29 × 29`` is 29; so is each of its
+        per-axis sides (``rf_h.NAME``, ``rf_w.NAME``): ``29 × 29`` is a height of 29, while ``29 × 31``
+        is refused, not read as a height by a guessed order. The default a part may override."""
         if isinstance(data, dict) and "square" not in data:
             quantity = data.get("quantity")
-            if isinstance(quantity, str) and quantity.startswith("rf."):
+            if isinstance(quantity, str) and quantity.startswith(("rf.", "rf_h.", "rf_w.")):
                 return {**data, "square": True}
         return data

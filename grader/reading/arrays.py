@@ -13,6 +13,7 @@ from typing import TypeAlias
 import numpy as np
 
 from grader.reading.expression import NUMBER, evaluate
+from grader.reading.grammar import hyphen_range
 from grader.reading.text import LABEL, check_size, plain
 from grader.reading.values import MAX_ELEMENTS, ReadError, show_number
 from problems.kinds import JSON
@@ -116,6 +117,9 @@ def _cell(text: str) -> float:
         return float(text)
     if not text:
         raise ReadError("A matrix element is empty.")
+    ranged = hyphen_range(text)
+    if ranged:
+        raise ReadError(ranged)
     return float(evaluate(plain(text)))
 
 

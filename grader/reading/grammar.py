@@ -7,6 +7,12 @@ Before the grammar, the text is brought to one notation (``text.plain``: LaTeX, 
 ``x`` and ``by`` between numbers as times, grouped digits joined) and a working is set aside:
 the answer is what follows its last ``=`` (``⇒``, ``→``, ``≈``, ``\\approx`` read as ``=``).
 A working may not give several values (``H = 63, W = 63``): that is refused too.
+
+A hyphen between two plain numbers with no space on either side (``30-40``, ``95-96%``,
+``30-40 channels``), when those two numbers are the whole value, is how a range is typed as much
+as a subtraction: it is refused, with a sentence asking for the one value (a subtraction is
+written with spaces, ``30 - 40``). Anywhere else a hyphen subtracts: inside a working
+(``(128-3)/1+1``, ``128-3+1``), before the last ``=`` (``128-3 = 125``), or spaced (``30 - 40``).
 """
 
 from __future__ import annotations
@@ -81,6 +87,14 @@ _RANGE_WORDS = re.compile(
 _LEAD = re.compile(r"[A-Za-z]+(?![A-Za-z(:])")
 _HEDGES = re.compile(r"about|approx|approximately|roughly|around|circa|ca", re.I)
 _FUNCTIONS = "floor, ceil, sqrt, log2, min, max, abs"
+#: Two plain numbers joined by an unspaced hyphen as the whole value (see the module docstring):
+#: after an optional label and hedge, before an optional percent sign and words.
+_HYPHEN_RANGE = re.compile(
+    r"(?:[A-Za-z][A-Za-z0-9 _'().\-]{0,40}:)?\s*"
+    r"(?:(?:~|about|approx\.?|approximately|roughly|around|circa|ca\.)\s*)?"
+    r"(?P<range>[-+]?\d+(?:\.\d+)?%?-\d+(?:\.\d+)?)(?![\d.eE])\s*(?:%|pct|percent)?\s*(?:[A-Za-z][A-Za-z\s\-]*)?",
+    re.I,
+)
 
 
 def _scale(word: str) -> int:
@@ -139,7 +153,7 @@ class _Evaluate(Transformer[Token, object]):
     def answer(
         self,
         _label: Token | None,
-        _hedge: Token | None,
+        hedge: Token | None,
         value: Fraction,
         percent: Token | None,
         unit: list[str] | None,
@@ -160,7 +174,8 @@ class _Evaluate(Transformer[Token, object]):
                 factor = _scale(first[0])
             elif len(first) < 2:
                 raise ReadError(f"“{first}” after the number cannot be read.")
-        return Number(self.exact.multiply(value, Fraction(factor)), percent=percent is not None)
+        number = self.exact.multiply(value, Fraction(factor))
+        return Number(number, percent=percent is not None, hedged=hedge is not None)
 
 
 def _call(name: str, arguments: list[Fraction]) -> Fraction:
@@ -213,19 +228,39 @@ _PARSER = Lark(GRAMMAR, start="answer", parser="lalr", transformer=_Evaluate(), 
 def read_result(text: str) -> Number:
     """The result of a working (the text after its last ``=``, in plain notation) as a number.
 
-    >>> read_result("floor(99/2) + 1"), read_result("~11.3 billion MACs")
-    (Number(value=Fraction(50, 1), percent=False), Number(value=Fraction(11300000000, 1), percent=False))
+    >>> str(read_result("floor(99/2) + 1")), str(read_result("~11.3 billion MACs")), read_result("~3").hedged
+    ('50', '11,300,000,000', True)
     """
     text = text.strip().rstrip(".;,").strip() if not text.rstrip().endswith("..") else text
     if not text:
         raise ReadError("There is no number in the answer.")
     _check_depth(text)
+    ranged = hyphen_range(text)
+    if ranged:
+        raise ReadError(ranged)
     try:
         value = _PARSER.parse(text)
     except UnexpectedInput as error:
         raise ReadError(_explain(text, error)) from None
     assert isinstance(value, Number)
     return value
+
+
+def hyphen_range(text: str) -> str | None:
+    """Why ``text`` is refused when its value is two numbers joined by an unspaced hyphen, or None.
+
+    >>> hyphen_range("(128-3)/1+1"), hyphen_range("30 - 40"), hyphen_range("30-40")[:41]
+    (None, None, '“30-40” is a range or a subtraction: give')
+    """
+    match = _HYPHEN_RANGE.fullmatch(text.strip())
+    if match is None:
+        return None
+    found = match.group("range")
+    spaced = found[0] + found[1:].replace("-", " - ", 1) if found[0] in "+-" else found.replace("-", " - ", 1)
+    return (
+        f"“{found}” is a range or a subtraction: give the one value you mean "
+        f"(a subtraction is written with spaces, {spaced})."
+    )
 
 
 def _check_depth(text: str) -> None:

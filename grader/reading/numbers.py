@@ -9,7 +9,7 @@ from fractions import Fraction
 
 from grader.reading.expression import MAX_DIGITS
 from grader.reading.grammar import read_result
-from grader.reading.text import check_size, plain, result_part
+from grader.reading.text import check_size, check_working, plain, result_part
 from grader.reading.values import Number, ReadError
 from problems.kinds import JSON
 
@@ -30,17 +30,26 @@ _BULLET = re.compile(r"^\s*(?:[•▪‣◦]|[-*](?=\s+[A-Za-z]))\s*")
 _DASHED_RANGE = re.compile(r"\s*[-+−]?\d[\d.,]*\s*%?\s*[–—]\s*\d[\d.,]*\s*%?\s*")
 
 
+#: The last relation of a working is an approximation (``≈``, ``\\approx``): its result is hedged.
+_RELATION = r"=|≈|≅|⇒|→|⟶|⟹|\\approx|\\simeq|\\to\b|\\rightarrow|\\Rightarrow|\\implies"
+_APPROXIMATE = re.compile(rf"(?:≈|≅|\\approx|\\simeq)(?!.*(?:{_RELATION}))", re.S)
+
+
 #: A square written by its two equal sides (``9 × 9``, ``9x9``, ``9 \times 9``), once in plain notation.
 _SQUARE = re.compile(r"(\d{1,9})\s*\*\s*(\d{1,9})")
 
 
 def read_side(raw: JSON) -> Number:
-    """The side of a square: ``9 × 9`` (the last such pair in a working) reads as 9; anything
-    else reads as a number."""
+    """The side of a square: ``9 × 9`` (the last such pair in a working) reads as 9; two unequal
+    sides (``29 × 31``) are not a square's, and are refused rather than multiplied (the answer
+    is a side, not an area); anything else reads as a number."""
     if isinstance(raw, str):
         square = _SQUARE.fullmatch(result_part(plain(LETTER_TIMES.sub("*", check_size(raw, MAX_SCALAR_TEXT)))))
-        if square and square.group(1) == square.group(2):
+        if square and int(square.group(1)) == int(square.group(2)):
             return Number(Fraction(int(square.group(1))))
+        if square:
+            first, second = square.groups()
+            raise ReadError(f"{first} × {second} is not a square: give the one side asked for.")
     return read_number(raw)
 
 
@@ -71,7 +80,10 @@ def read_number_text(text: str) -> Number:
     text = _BULLET.sub("", text, count=1)
     if _DASHED_RANGE.fullmatch(text):
         raise ReadError("A dash between two numbers gives a range: give the one value you mean.")
-    return read_result(working_result(plain(LETTER_TIMES.sub("*", ungroup(text)))))
+    number = read_result(working_result(plain(LETTER_TIMES.sub("*", ungroup(text)))))
+    if not number.hedged and _APPROXIMATE.search(text):
+        return Number(number.value, number.percent, hedged=True)
+    return number
 
 
 def working_result(text: str) -> str:
@@ -82,6 +94,7 @@ def working_result(text: str) -> str:
     pieces = [piece for piece in text.split("=") if piece.strip()]
     if any(re.search(r"[,;]", piece) for piece in pieces[1:-1]):
         raise ReadError("The answer gives several values (… = …, … = …): give one.")
+    check_working(pieces[:-1])
     return pieces[-1] if pieces else ""
 
 

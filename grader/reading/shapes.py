@@ -12,6 +12,7 @@ import re
 import sympy
 
 from grader.reading.expression import Symbolic, evaluate, formula
+from grader.reading.grammar import hyphen_range
 from grader.reading.numbers import LETTER_TIMES
 from grader.reading.text import check_size, plain, result_part
 from grader.reading.values import MAX_ELEMENTS, ReadError
@@ -20,7 +21,8 @@ from problems.kinds import JSON, Layout
 MAX_SIDES = 8
 MAX_SIDE = 10**12
 
-_SIMPLE = re.compile(r"\s*\d{1,12}(?:\s*(?:[x×,*]|by)\s*\d{1,12}){1,7}\s*")
+#: Sizes separated one way: by times signs, or by commas (``3, 126x126x16`` is neither).
+_SIMPLE = re.compile(r"\s*\d{1,12}(?:(?:\s*(?:[x×*]|by)\s*\d{1,12}){1,7}|(?:\s*,\s*\d{1,12}){1,7})\s*")
 _SIDE_BREAK = re.compile(r"\s*(?:[x×,*]|by)\s*")
 _WRAPPER = re.compile(r"^\s*(?:torch\.)?Size\s*\(\s*|^\s*(?:shape|output|out|size)\s*[:=]?\s*", re.IGNORECASE)
 #: A trailing note of the layout, such as "(H×W×C)" or "HWC".
@@ -38,7 +40,14 @@ _NAMED = re.compile(
 )
 _AXES = {"h": "H", "height": "H", "w": "W", "width": "W", "c": "C", "channel": "C", "channels": "C", "depth": "C"}
 _AXES |= {"n": "N", "batch": "N"}
-_COMPONENT_BREAK = re.compile(r",|;|\band\b")
+#: Between named sizes: a comma, a semicolon, "and", or spaces before the next ``name=`` (``H=63 W=63``).
+_COMPONENT_BREAK = re.compile(r",|;|\band\b|\s+(?=[A-Za-z]+\s*[=:]\s*\d)")
+#: Words after a shape (``126x126x16 feature map``, ``… (output)``): a unit or a note without numbers.
+_TRAILING_WORDS = re.compile(r"(?<=[\d)\]])\s*(?:\(\s*[A-Za-z][A-Za-z\s\-']*\)|[A-Za-z][A-Za-z\s\-']*)\s*\.?$")
+#: Words that make what follows a shape a range, a choice, a hedge or more sizes, not a unit.
+_NOT_UNITS = {"or", "and", "to", "than", "between", "either", "maybe", "perhaps", "probably", "about", "approx"}
+_NOT_UNITS |= {"approximately", "roughly", "around", "so", "more", "less", "least", "most", "by", "x", "times", "per"}
+_NOT_UNITS |= {"each", "of", "plus", "minus", "one", "two", "three", "four", "thousand", "million", "k", "m", "not"}
 _SHAPE_BREAK = re.compile(r"\n|;|->|=>|→|⟶|\\to\b|\\rightarrow|\\Rightarrow|\|")
 
 
@@ -53,11 +62,15 @@ def read_shape(raw: JSON, layout: Layout | None = None) -> tuple[int, ...]:
     text = check_size(raw, 1_000)
     if _SIMPLE.fullmatch(text):
         return tuple(int(side) for side in _SIDE_BREAK.split(text.strip()))
-    named = _components(plain(text), layout or Layout.HWC)
+    plained = plain(text)
+    named = _components(plained, layout or Layout.HWC)
     if named is not None:
         return named
+    worked = "=" in plained and _product_worked(plain(LETTER_TIMES.sub("*", text)))
     text = _shape_text(text)
     sides = _sides(text)
+    if worked and len(sides) == 1:
+        raise ReadError(f"The working multiplies sizes into one number ({sides[0]}): give the shape (126 × 126 × 16).")
     if len(sides) > MAX_SIDES:
         raise ReadError(f"A shape has at most {MAX_SIDES} sizes.")
     return tuple(_side(side) for side in sides)
@@ -114,7 +127,7 @@ def _components(text: str, layout: Layout) -> tuple[int, ...] | None:
     pieces = [piece for piece in _COMPONENT_BREAK.split(text) if piece.strip()]
     matches = [_NAMED.fullmatch(piece) for piece in pieces]
     named = [(m, _AXES.get((m.group("name") or m.group("name2")).lower())) for m in matches if m is not None]
-    if len(pieces) < 2 or not any(axis for _, axis in named):
+    if not any(axis for _, axis in named):
         return None
     if len(named) < len(pieces) or not all(axis for _, axis in named):
         raise ReadError("Some sizes are named by their axis and some are not: name every size (H=63, W=63, C=16).")
@@ -159,16 +172,68 @@ def _shape_text(text: str) -> str:
         text = text[wrapped.end() :].strip()
         text = text[:-1] if "Size" in wrapped.group() and text.endswith(")") else text
     text = _LAYOUT_NOTE.sub("", text) if re.search(r"\d", text) else text
+    text = _without_unit(text)
     while _outer(text, "(") or _outer(text, "["):
         text = text.strip()[1:-1]
     return text.strip()
 
 
+def _product_worked(text: str) -> bool:
+    """Whether a working multiplies before its last ``=`` (``32 x 32 x 16 = 16384``): its result,
+    one number, is then the count of a shape's elements, not one side of a square map as in
+    ``(252 - 3)/1 + 1 = 250``."""
+    before = [piece for piece in text.split("=") if piece.strip()][:-1]
+    return bool(before) and "*" in before[-1]
+
+
+def _without_unit(text: str) -> str:
+    """The shape without the words after it (``feature map``, ``(output)``), which say what it is;
+    words that make it a range, a choice or a hedge (``or so``, ``or 124x124x16``) are refused,
+    and so is a note with a number in it (it fails to read as a size)."""
+    text = text[:-1] if text.endswith((").", "].")) else text
+    found = _TRAILING_WORDS.search(text)
+    if found is None:
+        return text
+    words = re.findall(r"[A-Za-z]+", found.group())
+    for word in words:
+        if word.lower() in _NOT_UNITS:
+            raise ReadError(f"“{word}” after the shape makes it a range, a choice or a guess: give the one shape.")
+    return text[: found.start()]
+
+
 def _sides(text: str) -> list[str]:
-    sides = _top_level_split(text, "*,")
+    """The sizes, separated by commas or by times signs, never both: in ``3, 126x126x16`` or
+    ``(2*63, 126, 16)`` a × may separate sizes or multiply, so either is refused. With times signs
+    between sizes, a size that is a sum (``128-3+1 x 126``) must be bracketed: ``x`` binds looser
+    than ``+`` as a separator and tighter as a product, so the unbracketed form is refused."""
+    commas, times = _top_level(text, ","), _top_level(text, "*")
+    if commas and times:
+        raise ReadError("The sizes are separated by both commas and × signs: separate them one way (126 × 126 × 16).")
+    sides = _top_level_split(text, "," if commas else "*")
     if len(sides) == 1 and re.fullmatch(r"\d+(?:\s+\d+)+\.?", text):
         sides = text.rstrip(".").split()
+    for side in sides:
+        ranged = hyphen_range(side)
+        if ranged:
+            raise ReadError(ranged)
+        if len(sides) > 1 and times and _top_level(side.lstrip("+-").lstrip(), "+-"):
+            raise ReadError(f"Is “{side}” one size? Bracket a size that is a sum: ({side}) × ….")
     return sides
+
+
+def _top_level(text: str, characters: str) -> bool:
+    """Whether any of ``characters`` occurs outside brackets (a sign after an operator excluded)."""
+    depth, previous = 0, "*"
+    for char in text:
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0 and char in characters and not (char in "+-" and previous in "*/^(,"):
+            return True
+        if char != " ":
+            previous = char
+    return False
 
 
 def _side(item: JSON) -> int:

@@ -167,6 +167,25 @@ def _argument(text: str, position: int) -> tuple[str, int]:
 LABEL = re.compile(r"^\s*[A-Za-z][A-Za-z0-9 _'().\-]{0,40}:\s*")
 
 
+#: A working that ends by giving a variable's value, not the answer: ``36 where x = 3``,
+#: ``H*W*N, with N = 3``. Strong connectives anywhere; weak ones (and a comma) after a value.
+_STRONG_ASSIGNMENT = re.compile(r"\b(?:where|if|when|given|assuming|let|since|because)\s+[A-Za-z_]\w*\s*$", re.I)
+_WEAK_ASSIGNMENT = re.compile(r"(?:[,;]|\s(?:with|for|using|and))\s*(?:with\s+)?[A-Za-z_]\w*\s*$", re.I)
+_VALUE_SIGN = re.compile(r"[\d*/^)+\-]")
+
+
+def check_working(before: list[str]) -> None:
+    """Refuse a working whose last ``=`` sets a variable after prose (``36 where x = 3``): what
+    follows that ``=`` is the variable's value, not the answer, and the answer before it is not
+    picked out of the sentence either."""
+    if not before:
+        return
+    weak = _WEAK_ASSIGNMENT.search(before[-1])
+    if _STRONG_ASSIGNMENT.search(before[-1]) or (weak and _VALUE_SIGN.search(before[-1], 0, weak.start())):
+        name = before[-1].split()[-1] if before[-1].split() else "a variable"
+        raise ReadError(f"The answer ends by giving {name.strip(',;')} a value, not the answer: give the answer last.")
+
+
 def result_part(text: str) -> str:
     """The stated result of a working: the text after the last ``=`` (``⇒``, ``→`` and ``≈`` read
     as ``=``), without a label such as ``Total:``.
@@ -176,5 +195,6 @@ def result_part(text: str) -> str:
     """
     if "=" in text:
         pieces = [piece for piece in text.split("=") if piece.strip()]
+        check_working(pieces[:-1])
         text = pieces[-1] if pieces else ""
     return LABEL.sub("", text, count=1).strip().rstrip(".,;:").strip() if ":" in text else text.strip().rstrip(",;")

@@ -3,7 +3,7 @@ it could not be read. Grading only ever sees these, never text."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -19,10 +19,14 @@ class ReadError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Number:
-    """An exact number; ``percent`` when it was written with a percent sign (95.2% → 95.2)."""
+    """An exact number; ``percent`` when it was written with a percent sign (95.2% → 95.2);
+    ``hedged`` when it was given as an approximation (``~11.3 billion``, ``≈ 2432``). The hedge
+    does not change the value (so it takes no part in equality): grading reads and grades it the
+    same, and only notes that an exact count was asked when the part wants one."""
 
     value: Fraction
     percent: bool = False
+    hedged: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         return show_number(self.value) + ("%" if self.percent else "")

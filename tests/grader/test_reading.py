@@ -551,7 +551,6 @@ def test_adversarial_answers_are_bounded(kind: AnswerKind) -> None:
         ("9 by 9", 9),
         ("9", 9),
         (9, 9),
-        ("9 x 8", 72),
     ],
     ids=str,
 )
@@ -560,6 +559,14 @@ def test_a_squares_side_reads_from_both_sides(raw: object, side: int) -> None:
     two equal sides read as the side; anything else reads as a number."""
     assert read_answer(raw, K.INTEGER, square=True) == Read(Number(Fraction(side)), f"{side:,}")
     assert value("9 × 9", K.INTEGER) == Number(Fraction(81))  # elsewhere it is a product
+
+
+@pytest.mark.parametrize("raw", ["9 x 8", "29 × 31", "$29 \\times 31$", "3 by 5"])
+def test_unequal_sides_are_not_a_squares_side(raw: str) -> None:
+    """Two unequal sides on a part that asks for a square's side are refused, not multiplied
+    into an area nor read as one side by a guessed order (rf_h of ``29 × 31``: 29 or 31?)."""
+    result = read_answer(raw, K.INTEGER, square=True)
+    assert isinstance(result, Unreadable) and "not a square" in result.reason, result
 
 
 WORDED = [

@@ -232,3 +232,54 @@ def test_a_receptive_field_written_as_a_square_is_its_side() -> None:
     for answer in ("29x29", "29 × 29", "$29 \\times 29$", "29"):
         part = grade_submission(bank["mobilenet-yolo"], {"q1b.rf3": answer}).parts["q1b.rf3"]
         assert part.status == Status.CORRECT, (answer, part.read_as, part.feedback)
+
+
+# -- an unspaced hyphen between two numbers: a range or a subtraction? ----------------------------
+
+
+@pytest.mark.parametrize(
+    "raw", ["30-40", "95-96%", "30-40 channels", "Total: 30-40", "~30-40", "x = 30-40", "1,000-2,000", "2-1", "-3-4"]
+)
+@pytest.mark.parametrize("kind", [K.INTEGER, K.REAL, K.PERCENT])
+def test_two_numbers_joined_by_an_unspaced_hyphen_are_refused(raw: str, kind: AnswerKind) -> None:
+    result = read_answer(raw, kind)
+    assert isinstance(result, Unreadable) and "range or a subtraction" in result.reason, (raw, result)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [("30 - 40", -10), ("(128-3)/1+1", 126), ("= 128-3+1", 126), ("128-3 = 125", 125), ("1e-3", Fraction(1, 1000))],
+    ids=str,
+)
+def test_a_hyphen_in_a_working_or_spaced_subtracts(raw: str, expected: Fraction) -> None:
+    result = read_answer(raw, K.REAL)
+    assert isinstance(result, Read) and result.value == Number(Fraction(expected)), (raw, result)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.integers(0, 10**6), st.integers(0, 10**6), st.sampled_from(["", "%", " channels", "k"]))
+def test_any_unspaced_hyphen_between_two_numbers_is_refused(a: int, b: int, tail: str) -> None:
+    assert isinstance(read_answer(f"{a}-{b}{tail}", K.REAL), Unreadable)
+
+
+# -- a hedged count: read and graded as written, with a note that the count is exact ---------------
+
+
+@pytest.mark.parametrize("hedge", ["~", "about ", "≈ ", "\\approx ", "$\\sim$ ", "2432 \\approx "])
+def test_a_hedged_count_is_graded_with_a_note(hedge: str) -> None:
+    problem_set = load_bank()["mobilenet-yolo"]
+    key, answer = next((k, a) for k, a in problem_set.solve().items() if a.kind == K.INTEGER)
+    part = grade_submission(problem_set, {key: f"{hedge}{answer.value}"}).parts[key]
+    assert part.status == Status.CORRECT and "exact count was asked" in part.feedback, part
+    assert "exact count" not in grade_submission(problem_set, {key: str(answer.value)}).parts[key].feedback
+    real = next(k for k, a in problem_set.solve().items() if a.kind in (K.REAL, K.PERCENT))
+    assert "exact count" not in grade_submission(problem_set, {real: "~1"}).parts[real].feedback
+
+
+def test_a_receptive_fields_side_per_axis_is_a_squares_side() -> None:
+    from problems.parts import Part
+
+    fields = {"key": "a", "prompt": "Receptive field height."}
+    assert Part.model_validate({**fields, "quantity": "rf_h.conv2"}).square
+    assert Part.model_validate({**fields, "quantity": "rf_w.conv2"}).square
+    assert not Part.model_validate({**fields, "quantity": "rf_h.conv2", "square": False}).square
