@@ -232,8 +232,9 @@ def _split_cells(text: str) -> list[float]:
 
 
 def _packed(chunk: str) -> list[float]:
-    """Numbers written together: ``1.-1.-1.`` (signs mark the starts); when every number is
-    printed as ``N.`` and all spacing is lost (``1.0.``), each ``N.`` is one number."""
+    """Numbers written together as numpy prints them: ``1.-1.-1.`` (after a number printed ``N.``,
+    a sign marks the next one's start); when every number is printed as ``N.`` and all spacing is
+    lost (``1.0.``), each ``N.`` is one number. ``30-40`` is refused (a range or a subtraction)."""
     numbers: list[float] = []
     position = 0
     while position < len(chunk):
@@ -243,6 +244,12 @@ def _packed(chunk: str) -> list[float]:
                 return [float(number) for number in _DOTTED_NUMBER.findall(chunk)]
             raise ReadError(f"“{chunk[position:][:20]}” is not a number.")
         number = match.group(1)
+        if numbers and not chunk[position - 1 : position] == "." and number[:1] in "+-":
+            # numpy runs ``1.-1.`` together; ``30-40`` is a range or a subtraction: never a guess
+            raise ReadError(
+                f"“{chunk[:20]}” is two numbers run together, a range or a subtraction: "
+                "separate the elements with spaces or commas."
+            )
         numbers.append(float(evaluate(number)) if "/" in number else float(number))
         position = match.end()
     return numbers

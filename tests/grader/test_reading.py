@@ -189,6 +189,13 @@ def test_matrices(raw: Any) -> None:
 def test_numpy_printouts_with_lost_spacing() -> None:
     """Seed 000 prints rows as ``[1.-1.-1. 4. 0. 1.]``: the minus signs mark where numbers start."""
     np.testing.assert_array_equal(value("[1.-1.-1. 4. 0. 1.]", K.MATRIX), [[1, -1, -1, 4, 0, 1]])
+
+
+@pytest.mark.parametrize("text", ["[[30-40]]", "[[1 30-40]]", "[[1.5-2.5 0]]", "[[2+3 1]]"])
+def test_integers_run_together_are_a_range_or_arithmetic_never_two_elements(text: str) -> None:
+    """Only numpy's ``N.`` form runs numbers together; ``30-40`` is not read as 30 and -40."""
+    result = read_answer(text, K.MATRIX, SYMBOLS)
+    assert isinstance(result, Unreadable), result
     np.testing.assert_array_equal(value("[[ 2. -2.  2.]\n\n[0. 2. 0.]]", K.MATRIX), [[2, -2, 2], [0, 2, 0]])
 
 
