@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
@@ -23,6 +24,9 @@ from api.jobs.router import router as jobs_router
 from api.jobs.runners import job_runners
 from api.library import Library
 from api.limits import BodySizeLimit
+from api.lti import pages as lti_pages
+from api.lti.keysets import KeySets
+from api.lti.router import router as lti_router
 from api.reports.router import router as reports_router
 from api.responses import RETRY_AFTER
 from api.schemas import HealthOut
@@ -60,6 +64,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     yield
     if runner is not None:
         await run_in_threadpool(runner.stop)
+    app.state.lti_http.close()
     app.state.engine.dispose()
 
 
@@ -78,13 +83,18 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.state.bank = bank or Bank(check_every=BANK_CHECK_SECONDS)
     app.state.library = Library(app.state.bank)
     app.state.jobs = job_runners(settings, engine, app.state.library)
+    # Every call to an LMS platform (its key set; later its token and grade services) goes through
+    # this one client: tests replace it with one routed to a platform in the test process.
+    app.state.lti_http = httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=False)
+    app.state.lti_keysets = KeySets(lambda: app.state.lti_http)
     errors.install(app)
 
     api = APIRouter(prefix="/api/v1")
-    for router in (courses_router, assignments_router, submissions_router, reports_router, jobs_router):
+    for router in (courses_router, assignments_router, submissions_router, reports_router, jobs_router, lti_router):
         api.include_router(router)
     app.include_router(api)
     pages.install(app)
+    app.include_router(lti_pages.router)
 
     @app.get(
         "/health",

@@ -43,6 +43,11 @@ class Settings(BaseModel):
     ``GRADER_DB_RESERVED_``     PostgreSQL connections left for everything but the replicas:
     ``CONNECTIONS``             job workers (``grader worker``), ``grader db upgrade``, the
                                 command line, an operator's ``psql``; default 10
+    ``GRADER_PUBLIC_URL``       the service's address as browsers and LMS platforms reach it
+                                (``https://grader.example.edu``): the LTI URLs are made from it;
+                                default: the address each request came to
+    ``GRADER_LTI_KEY``          the key that encrypts the tool's LTI private keys in the database
+                                (a Fernet key: ``grader lti new-kek`` prints one); LTI needs it
     ==========================  ==============================================================
 
     The budget (:mod:`api.budget`): replicas × workers × (pool size + overflow) + reserved must
@@ -58,6 +63,8 @@ class Settings(BaseModel):
     db_statement_timeout_ms: int = Field(default=30_000, ge=0, le=24 * 3600 * 1000)
     replicas: int = Field(default=1, ge=1, le=1000)
     db_reserved_connections: int = Field(default=10, ge=0, le=10_000)
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
+    lti_key: str | None = Field(default=None, repr=False)
 
     @field_validator("database_url")
     @classmethod
@@ -101,6 +108,8 @@ class Settings(BaseModel):
             ("db_statement_timeout_ms", "GRADER_DB_STATEMENT_TIMEOUT_MS"),
             ("replicas", "GRADER_REPLICAS"),
             ("db_reserved_connections", "GRADER_DB_RESERVED_CONNECTIONS"),
+            ("public_url", "GRADER_PUBLIC_URL"),
+            ("lti_key", "GRADER_LTI_KEY"),
         ):
             if env.get(variable):
                 values[field] = env[variable]

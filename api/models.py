@@ -401,3 +401,95 @@ class JobItem(Base):
     submission_id: Mapped[int] = mapped_column(
         ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class LtiPlatform(Base):
+    """A learning platform (Canvas, Moodle, ...) registered by an admin (``grader lti register``):
+    what identifies it (``issuer``, the ``client_id`` it gave the tool) and its three URLs."""
+
+    __tablename__ = "lti_platforms"
+    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    issuer: Mapped[str] = mapped_column(String(255))
+    client_id: Mapped[str] = mapped_column(String(255))
+    auth_url: Mapped[str] = mapped_column(String(2000))
+    token_url: Mapped[str] = mapped_column(String(2000))
+    jwks_url: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LtiDeployment(Base):
+    """A deployment of the tool on a platform: a launch naming any other is refused."""
+
+    __tablename__ = "lti_deployments"
+
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"), primary_key=True)
+    deployment_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class LtiKey(Base):
+    """One of the tool's RSA keys: the newest signs, the others stay published at ``jwks_url``
+    until they are ``retired_at`` + a grace period. The private key is encrypted (Fernet) with the
+    key-encryption key of the settings (``GRADER_LTI_KEY``)."""
+
+    __tablename__ = "lti_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    public_pem: Mapped[str] = mapped_column(Text)
+    private_encrypted: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None]
+
+
+class LtiLogin(Base):
+    """An OIDC login under way: its ``state`` (by hash) and ``nonce``, used once by the launch."""
+
+    __tablename__ = "lti_logins"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"), index=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class LtiAccount(Base):
+    """The account of a platform's user: keyed by (platform, ``sub``)."""
+
+    __tablename__ = "lti_accounts"
+
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"), primary_key=True)
+    sub: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+
+class LtiContext(Base):
+    """An LMS course (a platform's context) linked to a course of the service by its instructor."""
+
+    __tablename__ = "lti_contexts"
+
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"), primary_key=True)
+    context_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str | None] = mapped_column(String(200))
+    linked_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LtiLaunch(Base):
+    """A launch that was accepted, for what follows it: the forms it shows (linking the course,
+    choosing assignments to deep-link) carry its id as their credential, and a resource-link
+    launch's browser continues with it (:mod:`api.lti.pages`). Stored by a hash of its id, and only
+    until ``expires_at``; ``details`` holds the few claims the next steps need."""
+
+    __tablename__ = "lti_launches"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    message_type: Mapped[str] = mapped_column(String(32))
+    context_id: Mapped[str | None] = mapped_column(String(255))
+    details: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -36,6 +36,8 @@ CONTRACT = {
     ("get", A + "/stats"),
     ("post", A + "/regrade"),
     ("get", "/api/v1/jobs/{job_id}"),
+    ("post", "/api/v1/lti/platforms"),
+    ("get", "/api/v1/lti/platforms"),
 }
 
 
@@ -85,6 +87,8 @@ ERRORS = {
     ("get", A + "/stats"): {401, 403, 404, 422, 503},
     ("post", A + "/regrade"): {401, 403, 404, 409, 422, 503},
     ("get", "/api/v1/jobs/{job_id}"): {401, 404, 422, 503},
+    ("post", "/api/v1/lti/platforms"): {401, 403, 409, 413, 422, 503},
+    ("get", "/api/v1/lti/platforms"): {401, 403, 503},
 }
 SUBMIT = ("post", A + "/submissions")
 UPLOAD = ("post", C + "/problem-sets")

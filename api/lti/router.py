@@ -1,0 +1,80 @@
+"""``/api/v1/lti/platforms``: admins register learning platforms and list them (as ``grader lti
+register`` does)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+
+from api.deps import CurrentUser, SessionDep
+from api.errors import Forbidden
+from api.lti import keys, service
+from api.lti.schemas import PlatformIn, PlatformOut
+from api.lti.urls import base_url, tool_urls
+from api.models import Role
+from api.responses import errors
+from api.users.service import Caller
+
+router = APIRouter(tags=["lti"])
+
+
+def _admin(user: Caller) -> None:
+    if user.role != Role.ADMIN:
+        raise Forbidden("Only admins register LMS platforms.")
+
+
+def platform_out(platform: service.Platform, base: str) -> PlatformOut:
+    urls = tool_urls(base, platform.id)
+    return PlatformOut(
+        id=platform.id,
+        name=platform.name,
+        issuer=platform.issuer,
+        client_id=platform.client_id,
+        auth_url=platform.auth_url,
+        token_url=platform.token_url,
+        jwks_url=platform.jwks_url,
+        deployments=sorted(platform.deployments),
+        login_url=urls["login_url"],
+        launch_url=urls["launch_url"],
+        tool_jwks_url=urls["jwks_url"],
+        config_url=urls["config_url"],
+    )
+
+
+@router.post(
+    "/lti/platforms",
+    status_code=201,
+    response_model=PlatformOut,
+    summary="Register an LMS platform (LTI 1.3)",
+    responses=errors(
+        401, 403, 409, 413, 422, 503, notes={403: "Not an admin", 409: "Registered already, or no GRADER_LTI_KEY"}
+    ),
+)
+def register_platform(body: PlatformIn, user: CurrentUser, session: SessionDep, request: Request) -> PlatformOut:
+    """Admins only. The answer names the tool's URLs to give the platform (`login_url`,
+    `launch_url`, `tool_jwks_url`, `config_url`: Canvas's developer-key JSON). The tool's first
+    signing key is made if it has none."""
+    _admin(user)
+    keys.ensure_key(session, kek=request.app.state.settings.lti_key)
+    platform = service.register_platform(
+        session,
+        name=body.name,
+        issuer=body.issuer,
+        client_id=body.client_id,
+        auth_url=body.auth_url,
+        token_url=body.token_url,
+        jwks_url=body.jwks_url,
+        deployments=body.deployments,
+    )
+    return platform_out(platform, base_url(request))
+
+
+@router.get(
+    "/lti/platforms",
+    response_model=list[PlatformOut],
+    summary="The registered LMS platforms",
+    responses=errors(401, 403, 503, notes={403: "Not an admin"}),
+)
+def list_platforms(user: CurrentUser, session: SessionDep, request: Request) -> list[PlatformOut]:
+    """Admins only."""
+    _admin(user)
+    return [platform_out(p, base_url(request)) for p in service.platforms(session)]
