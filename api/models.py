@@ -451,6 +451,9 @@ class LtiLogin(Base):
     state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"), index=True)
     nonce: Mapped[str] = mapped_column(String(64))
+    #: The platform's storage frame (``lti_storage_target``) when the login asked for platform
+    #: storage: the launch is then confirmed by the state read back from it.
+    storage_target: Mapped[str | None] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 

@@ -18,8 +18,10 @@ cookie is ``SameSite=None; Secure; Partitioned`` (set by a cross-site POST, read
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
+from dataclasses import asdict, replace
 from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
@@ -39,10 +41,15 @@ from api.pages.render import render
 from api.pages.routing import PageRoute
 from api.pages.sessions import LIFETIME, SESSION_COOKIE, open_account_session
 from api.slots import connection_released
+from api.users.tokens import hash_token
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 URL_CHARS = 2000
+#: A frame's name as platforms send it in ``lti_storage_target``.
+STORAGE_TARGET = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+#: The message type of a launch waiting for its state from the platform's storage.
+STORAGE_CHECK = "storage"
 
 
 def _origin(url: str | None) -> str | None:
@@ -89,7 +96,10 @@ def _login(request: Request, db: Any, values: dict[str, str | None]) -> Response
         return refusal(request, 400, "lti_deployment_id", "This deployment is not registered for the platform.")
     if _origin(target) != _origin(base_url(request)):
         return refusal(request, 400, "target_link_uri", "The target link is not an address of this tool.")
-    state, nonce = service.start_login(db, platform=platform)
+    target = values.get("lti_storage_target")
+    if target is not None and not STORAGE_TARGET.fullmatch(target):
+        return refusal(request, 400, "lti_storage_target", "The platform's storage frame name is malformed.")
+    state, nonce = service.start_login(db, platform=platform, storage_target=target)
     params = {
         "scope": "openid",
         "response_type": "id_token",
@@ -105,7 +115,13 @@ def _login(request: Request, db: Any, values: dict[str, str | None]) -> Response
         params["lti_message_hint"] = values["lti_message_hint"]
     parts = urlsplit(platform.auth_url)
     query = "&".join(filter(None, [parts.query, urlencode(params)]))
-    return RedirectResponse(urlunsplit(parts._replace(query=query)), status_code=302)
+    onward = urlunsplit(parts._replace(query=query))
+    if target is None:
+        return RedirectResponse(onward, status_code=302)
+    # Platform storage: the state is kept in the platform's frame too (our cookies may be blocked
+    # there), and read back at the launch to bind it to this browser.
+    context = {"mode": "put", "target": target, "origin": _origin(platform.auth_url), "state": state, "next": onward}
+    return _framed_by(render(request, "lti_storage.html", context), [_origin(platform.auth_url), _origin(iss)])
 
 
 Text = Annotated[str | None, Query(max_length=URL_CHARS)]
@@ -122,6 +138,7 @@ def login_get(
     lti_message_hint: Text = None,
     client_id: Text = None,
     lti_deployment_id: Text = None,
+    lti_storage_target: Text = None,
 ) -> Response:
     """OIDC third-party initiated login (GET)."""
     values = dict(
@@ -131,6 +148,7 @@ def login_get(
         lti_message_hint=lti_message_hint,
         client_id=client_id,
         lti_deployment_id=lti_deployment_id,
+        lti_storage_target=lti_storage_target,
     )
     return _login(request, db, values)
 
@@ -145,6 +163,7 @@ def login_post(
     lti_message_hint: FormText = None,
     client_id: FormText = None,
     lti_deployment_id: FormText = None,
+    lti_storage_target: FormText = None,
 ) -> Response:
     """OIDC third-party initiated login (POST)."""
     values = dict(
@@ -154,6 +173,7 @@ def login_post(
         lti_message_hint=lti_message_hint,
         client_id=client_id,
         lti_deployment_id=lti_deployment_id,
+        lti_storage_target=lti_storage_target,
     )
     return _login(request, db, values)
 
@@ -179,10 +199,10 @@ def launch(
     state: Annotated[str, Form(max_length=200)],
 ) -> Response:
     """The platform's launch: the state used once, the signature, every claim; then the next step."""
-    found = service.take_login(db, state=state)
-    if found is None:
+    login = service.take_login(db, state=state)
+    if login is None:
         return refusal(request, 400, "state", "This launch's state is unknown, expired or used already.")
-    platform, nonce = found
+    platform, nonce = login.platform, login.nonce
     try:
         with connection_released(db):  # the state's removal is committed; no connection while fetching
             claims = _keysets(request).verify(id_token, platform.jwks_url)
@@ -192,7 +212,44 @@ def launch(
     decision = check_launch(claims, expected, now=time.time())
     if isinstance(decision, Refused):
         return refusal(request, 401, decision.check, decision.detail)
+    if login.storage_target is not None:
+        return _read_back_state(request, db, platform, decision, state, login.storage_target)
     return _after_launch(request, db, platform, decision)
+
+
+def _read_back_state(
+    request: Request, db: Any, platform: service.Platform, launch: Launch, state: str, target: str
+) -> Response:
+    """A login that used the platform's storage: the page reads the state back from the platform's
+    frame and posts it to ``/lti/launch/confirm``; only this browser's storage holds it."""
+    user = service.account_for(db, platform=platform, launch=launch)
+    pending = replace(launch, message_type=STORAGE_CHECK)
+    details = {"launch": asdict(launch), "state_hash": hash_token(state)}
+    launch_id = service.record_launch(db, platform=platform, user=user, launch=pending, details=details)
+    origin = _origin(platform.auth_url)
+    context = {"mode": "get", "target": target, "origin": origin, "state": state, "launch": launch_id}
+    return _framed_by(render(request, "lti_storage.html", context), [origin, _origin(platform.issuer)])
+
+
+@router.post("/lti/launch/confirm")
+def confirm_launch(
+    request: Request,
+    db: SessionDep,
+    launch: Annotated[str, Form(max_length=100)],
+    value: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """The state read back from the platform's storage: the launch goes on if it is this launch's."""
+    row = service.find_launch(db, launch_id=launch)
+    if row.message_type != STORAGE_CHECK:
+        return refusal(request, 400, "launch", "This launch is not waiting for the platform's storage.")
+    service.end_launch(db, launch=row)
+    if not value or hash_token(value) != row.details.get("state_hash"):
+        return refusal(request, 401, "state", "The platform's storage does not hold this launch's state.")
+    platform = service.get_platform(db, row.platform_id)
+    assert platform is not None  # the launch row cascades with its platform
+    saved = dict(row.details["launch"])
+    accepted = Launch(**{**saved, "role": None if saved["role"] is None else CourseRole(saved["role"])})
+    return _after_launch(request, db, platform, accepted)
 
 
 def _details(launch: Launch) -> dict[str, Any]:

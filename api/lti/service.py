@@ -105,25 +105,40 @@ def find_platform(db: Session, *, issuer: str, client_id: str | None) -> Platfor
     return _platform(db, rows[0]) if len(rows) == 1 else None
 
 
-def start_login(db: Session, *, platform: Platform, now: datetime | None = None) -> tuple[str, str]:
+def start_login(
+    db: Session, *, platform: Platform, storage_target: str | None = None, now: datetime | None = None
+) -> tuple[str, str]:
     """A login's ``state`` and ``nonce`` (random, 256 bits each), kept (the state by hash) until its
-    launch uses them; logins that have expired are deleted on the way."""
+    launch uses them; logins that have expired are deleted on the way. ``storage_target``: the
+    platform's storage frame, when the login asked for platform storage."""
     now = now or datetime.now(UTC)
     db.execute(delete(LtiLogin).where(LtiLogin.expires_at <= now))
     state, nonce = new_token(), new_token()
-    db.add(
-        LtiLogin(state_hash=hash_token(state), platform_id=platform.id, nonce=nonce, expires_at=now + LOGIN_LIFETIME)
+    row = LtiLogin(
+        state_hash=hash_token(state),
+        platform_id=platform.id,
+        nonce=nonce,
+        storage_target=storage_target,
+        expires_at=now + LOGIN_LIFETIME,
     )
+    db.add(row)
     db.flush()
     return state, nonce
 
 
-def take_login(db: Session, *, state: str, now: datetime | None = None) -> tuple[Platform, str] | None:
-    """The platform and nonce of the login of ``state``, which is deleted: a state is used once,
-    even by two launches at once (only the one whose delete removed the row gets it)."""
+@dataclass(frozen=True, slots=True)
+class Login:
+    platform: Platform
+    nonce: str
+    storage_target: str | None
+
+
+def take_login(db: Session, *, state: str, now: datetime | None = None) -> Login | None:
+    """The login of ``state`` (its platform, nonce, storage frame), which is deleted: a state is
+    used once, even by two launches at once (only the one whose delete removed the row gets it)."""
     now = now or datetime.now(UTC)
     found = db.execute(
-        select(LtiLogin.platform_id, LtiLogin.nonce, LtiLogin.expires_at).where(
+        select(LtiLogin.platform_id, LtiLogin.nonce, LtiLogin.expires_at, LtiLogin.storage_target).where(
             LtiLogin.state_hash == hash_token(state)
         )
     ).first()
@@ -133,7 +148,7 @@ def take_login(db: Session, *, state: str, now: datetime | None = None) -> tuple
     if getattr(removed, "rowcount", 0) != 1 or found.expires_at <= now:
         return None
     platform = get_platform(db, found.platform_id)
-    return None if platform is None else (platform, found.nonce)
+    return None if platform is None else Login(platform, found.nonce, found.storage_target)
 
 
 def _user_id(platform: Platform, sub: str) -> str:

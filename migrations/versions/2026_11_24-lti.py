@@ -101,6 +101,7 @@ def upgrade() -> None:
         sa.Column("state_hash", sa.String(length=64), nullable=False),
         sa.Column("platform_id", sa.String(length=64), nullable=False),
         sa.Column("nonce", sa.String(length=64), nullable=False),
+        sa.Column("storage_target", sa.String(length=64), nullable=True),
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["platform_id"],

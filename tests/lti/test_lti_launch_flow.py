@@ -225,3 +225,56 @@ def test_a_learner_cannot_deep_link(lms, engine, client) -> None:
     link(engine, lms, context, course.id)
     page = lms.launch(LmsUser(unique("sub"), [LEARNER]), context=context, deep_link_return_url=lms.issuer + "/dl")
     assert page.status_code == 403 and 'name="assignment"' not in page.text
+
+
+def storage_page(html: str, mode: str) -> dict[str, str]:
+    """The data attributes of the platform-storage element (what lti.js acts on)."""
+    tag = re.search(rf'<[a-z]+ [^>]*data-lti-storage="{mode}"[^>]*>', html).group(0)
+    return {m.group(1): m.group(2).replace("&amp;", "&") for m in re.finditer(r'data-([a-z-]+)="([^"]*)"', tag)}
+
+
+def test_platform_storage_binds_the_state_to_the_browser(lms, engine, client) -> None:
+    """The login asks for platform storage: the page puts the state in the platform's frame and goes
+    on to the platform; the launch reads it back before anything else happens."""
+    course = Course(client, make_instructor(engine))
+    assignment = course.assignment()
+    context = unique("ctx")
+    link(engine, lms, context, course.id)
+    params = {
+        "iss": lms.issuer,
+        "login_hint": "u",
+        "target_link_uri": TOOL + "/lti/launch",
+        "lti_storage_target": "post_message_forwarding",
+    }
+    login = lms.client.get("/lti/login", params=params)
+    assert login.status_code == 200 and "x-frame-options" not in login.headers
+    put = storage_page(login.text, "put")
+    assert put["target"] == "post_message_forwarding" and put["origin"] == lms.issuer
+    state = put["value"]
+    assert put["key"] == f"state_{state}"
+    onward = dict(parse_qsl(urlsplit(put["next"]).query))
+    assert put["next"].startswith(lms.auth_url + "?") and onward["state"] == state
+    assert "<script src=" in login.text
+    claims = lms.claims(onward["nonce"], sub=unique("sub"), LTI_context={"id": context})
+    page = lms.post_launch(lms.forge(claims), state)
+    assert page.status_code == 200 and "grader_session" not in page.headers.get("set-cookie", "")
+    get = storage_page(page.text, "get")
+    assert get["key"] == f"state_{state}" and get["origin"] == lms.issuer
+    launch_id = re.search(r'name="launch" value="([^"]+)"', page.text).group(1)
+    # what another browser's storage would answer: nothing, or another value
+    wrong = lms.client.post("/lti/launch/confirm", data={"launch": launch_id, "value": "another"})
+    assert wrong.status_code == 401 and '<code class="lti-check">state</code>' in wrong.text
+    assert lms.client.post("/lti/launch/confirm", data={"launch": launch_id, "value": state}).status_code == 404
+
+    # a second login, whose state the storage gives back as it was put
+    login = lms.client.get("/lti/login", params=params)
+    state = storage_page(login.text, "put")["value"]
+    nonce = dict(parse_qsl(urlsplit(storage_page(login.text, "put")["next"]).query))["nonce"]
+    claims = lms.claims(nonce, sub=unique("sub"), LTI_context={"id": context})
+    claims["https://purl.imsglobal.org/spec/lti/claim/custom"] = {"assignment": assignment}
+    page = lms.post_launch(lms.forge(claims), state)
+    launch_id = re.search(r'name="launch" value="([^"]+)"', page.text).group(1)
+    confirmed = lms.client.post("/lti/launch/confirm", data={"launch": launch_id, "value": state})
+    assert confirmed.status_code == 303 and "partitioned" in confirmed.headers["set-cookie"].lower()
+    onward_page = lms.client.get(confirmed.headers["location"])
+    assert onward_page.headers["location"] == f"/courses/{course.id}/assignments/{assignment}"
