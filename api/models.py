@@ -478,6 +478,9 @@ class LtiContext(Base):
     title: Mapped[str | None] = mapped_column(String(200))
     linked_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The LMS course's grade and roster services, as its latest launch named them (AGS, NRPS).
+    lineitems_url: Mapped[str | None] = mapped_column(String(2000))
+    memberships_url: Mapped[str | None] = mapped_column(String(2000))
 
 
 class LtiLaunch(Base):
@@ -496,3 +499,58 @@ class LtiLaunch(Base):
     details: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class LtiLineItem(Base):
+    """The LMS's line item (gradebook column) of an assignment in a linked LMS course: from a
+    launch's AGS claim, else found by ``resourceId``, else created; stored once known."""
+
+    __tablename__ = "lti_line_items"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["platform_id", "context_id"], ["lti_contexts.platform_id", "lti_contexts.context_id"], ondelete="CASCADE"
+        ),
+    )
+
+    platform_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    context_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    assignment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+
+
+class ScoreStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class LtiScore(Base):
+    """The outbox of grade passback: one row per change of a student's counted score, written in
+    the transaction of the change, sent to the LMS by :func:`api.lti.ags.send_due` (retried until
+    ``next_try_at``). ``timestamp`` is when the score was computed: the same on every retry."""
+
+    __tablename__ = "lti_scores"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["platform_id", "context_id"], ["lti_contexts.platform_id", "lti_contexts.context_id"], ondelete="CASCADE"
+        ),
+        CheckConstraint(f"status IN ({_values(ScoreStatus)})", name="status"),
+        Index("ix_lti_scores_due", "status", "next_try_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(64))
+    context_id: Mapped[str] = mapped_column(String(255))
+    course_id: Mapped[str] = mapped_column(String(64))
+    assignment_id: Mapped[str] = mapped_column(String(64))
+    student_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sub: Mapped[str] = mapped_column(String(255))
+    score_given: Mapped[float] = mapped_column(Float)
+    score_maximum: Mapped[float] = mapped_column(Float)
+    grading_progress: Mapped[str] = mapped_column(String(16))
+    timestamp: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default=ScoreStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime]
+    error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]

@@ -119,6 +119,13 @@ class LMS:
     #: Keys published besides :attr:`key` (a rotation in progress).
     also_published: list[str] = field(default_factory=list)
     jwks_fetches: int = 0
+    #: The tool's published key set, for the platform's checks of its JWTs (client assertions).
+    tool_jwks: dict[str, Any] = field(default_factory=dict)
+    #: AGS: line items by id, scores posted (url, body, headers), statuses to answer first.
+    line_items: list[dict[str, Any]] = field(default_factory=list)
+    scores: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    score_answers: list[httpx.Response] = field(default_factory=list)
+    assertions: list[dict[str, Any]] = field(default_factory=list)
     #: The tool's id of this platform, once registered.
     id: str = ""
 
@@ -133,6 +140,10 @@ class LMS:
     @property
     def jwks_url(self) -> str:
         return self.issuer + "/api/lti/security/jwks"
+
+    @property
+    def lineitems_url(self) -> str:
+        return self.issuer + "/api/lti/courses/7/line_items?section=a"
 
     def registration(self, key: str | None = None) -> Registration:
         key = key or self.key
@@ -156,11 +167,39 @@ class LMS:
     # -- the platform's HTTP side, as the tool's client sees it ---------------------------------
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        if str(request.url) == self.jwks_url:
+        url = str(request.url)
+        if url == self.jwks_url:
             self.jwks_fetches += 1
             keys = [Registration.get_jwk(public_pem(k)) for k in (self.key, *self.also_published)]
             return httpx.Response(200, json={"keys": keys})
+        if url == self.token_url and request.method == "POST":
+            form = dict(parse_qsl(request.content.decode()))
+            config = _Config(registration=self.registration().set_tool_key_set(self.tool_jwks))  # type: ignore[arg-type]
+            self.assertions.append(jwt.decode(form["client_assertion"], options={"verify_signature": False}))
+            return httpx.Response(200, json=config.get_access_token(form))
+        if not self._authorized(request):
+            return httpx.Response(401, json={"errors": [{"message": "Invalid access token"}]})
+        base = self.lineitems_url.split("?")[0]
+        if url.startswith(base) and request.url.path.endswith("/scores") and request.method == "POST":
+            if self.score_answers:
+                return self.score_answers.pop(0)
+            self.scores.append((url, json.loads(request.content)))
+            return httpx.Response(200, json={})
+        if request.url.path == urlsplit(base).path and request.method == "GET":
+            wanted = request.url.params.get("resource_id")
+            return httpx.Response(200, json=[i for i in self.line_items if i.get("resourceId") == wanted])
+        if request.url.path == urlsplit(base).path and request.method == "POST":
+            item = {**json.loads(request.content), "id": f"{base}/{len(self.line_items) + 1}?section=a"}
+            self.line_items.append(item)
+            return httpx.Response(201, json=item)
         return httpx.Response(404, json={"error": "not found"})
+
+    def _authorized(self, request: httpx.Request) -> bool:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        try:
+            return _Config(registration=self.registration()).validate_token(token)
+        except Exception:  # any token the platform did not issue
+            return False
 
     # -- the real platform's flow ---------------------------------------------------------------
 
@@ -187,6 +226,7 @@ class LMS:
         custom: dict[str, Any] | None = None,
         deep_link_return_url: str | None = None,
         data: str | None = None,
+        lineitem: str | None = None,
     ) -> httpx.Response:
         """A whole launch: login, the tool's authentication request checked by lti1p3platform, the
         id_token it signs, posted to the redirect URI the tool gave."""
@@ -200,6 +240,8 @@ class LMS:
             launch.set_resource_link_claim(resource_link)
         if custom:
             launch.set_custom_parameters_claim(custom)
+        launch.set_ags(self.lineitems_url, lineitem)
+        launch.set_nrps(self.issuer + "/api/lti/courses/7/names_and_roles")
         form = launch.lti_launch()
         return self.client.post(form["launch_url"], data={"id_token": form["id_token"], "state": form["state"]})
 

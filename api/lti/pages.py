@@ -286,13 +286,16 @@ def _after_launch(request: Request, db: Any, platform: service.Platform, launch:
         page = refusal(request, 403, "roles", "Your role in this LMS course gives no role here.")
         return _framed_by(page, origins)
     role = service.enrol(db, course_id=course_id, user=user, role=launch.role)
+    target = _target(db, course_id, launch.custom)
+    named = target.rsplit("/", 1)[-1] if "/assignments/" in target else None
+    service.remember_services(db, platform=platform, launch=launch, assignment_id=named)
     if launch.message_type == DEEP_LINKING:
         if role not in RUNS:
             page = refusal(request, 403, "roles", "Only the course's instructors add its assignments to the LMS.")
             return _framed_by(page, origins)
         launch_id = service.record_launch(db, platform=platform, user=user, launch=launch, details=_details(launch))
         return _framed_by(_deep_link_form(request, db, course_id, launch_id), origins)
-    details = {**_details(launch), "target": _target(db, course_id, launch.custom)}
+    details = {**_details(launch), "target": target}
     launch_id = service.record_launch(db, platform=platform, user=user, launch=launch, details=details)
     session_id = open_account_session(db, user_id=user.id, via=SessionOrigin.LTI)
     response = RedirectResponse(f"/lti/continue/{launch_id}", status_code=303)

@@ -22,6 +22,7 @@ from api.models import (
     LtiContext,
     LtiDeployment,
     LtiLaunch,
+    LtiLineItem,
     LtiLogin,
     LtiPlatform,
     Membership,
@@ -283,3 +284,30 @@ def link_course(db: Session, *, launch: LtiLaunch, user: User, course: str, titl
     )
     db.flush()
     return course_id
+
+
+def remember_services(db: Session, *, platform: Platform, launch: Launch, assignment_id: str | None) -> None:
+    """The LMS course's grade and roster services as this launch names them, and, for a resource
+    link to an assignment, the line item the platform made for it (deep linking's ``lineItem``)."""
+    if launch.context_id is None:
+        return
+    context = db.get(LtiContext, (platform.id, launch.context_id))
+    if context is None:
+        return
+    lineitems, lineitem = launch.ags.get("lineitems"), launch.ags.get("lineitem")
+    memberships = launch.nrps.get("context_memberships_url")
+    if isinstance(lineitems, str) and len(lineitems) <= 2000:
+        context.lineitems_url = lineitems
+    if isinstance(memberships, str) and len(memberships) <= 2000:
+        context.memberships_url = memberships
+    if assignment_id is not None and isinstance(lineitem, str) and len(lineitem) <= 2000:
+        known = db.get(LtiLineItem, (platform.id, launch.context_id, assignment_id))
+        if known is None:
+            db.add(
+                LtiLineItem(
+                    platform_id=platform.id, context_id=launch.context_id, assignment_id=assignment_id, url=lineitem
+                )
+            )
+        else:
+            known.url = lineitem
+    db.flush()
