@@ -25,8 +25,10 @@ from api.jobs.runners import job_runners
 from api.library import Library
 from api.limits import BodySizeLimit
 from api.lti import pages as lti_pages
+from api.lti.ags import send_due
 from api.lti.keysets import KeySets
 from api.lti.router import router as lti_router
+from api.lti.sender import ScoreSender
 from api.reports.router import router as reports_router
 from api.responses import RETRY_AFTER
 from api.schemas import HealthOut
@@ -61,9 +63,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     runner = app.state.jobs.runner
     if runner is not None:
         runner.start()  # the jobs queued before a restart, and those it interrupted
+        app.state.lti_sender.start()  # on SQLite the service sends the LMS's scores itself
     yield
     if runner is not None:
         await run_in_threadpool(runner.stop)
+        await run_in_threadpool(app.state.lti_sender.stop)
     app.state.lti_http.close()
     app.state.engine.dispose()
 
@@ -87,6 +91,8 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     # this one client: tests replace it with one routed to a platform in the test process.
     app.state.lti_http = httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=False)
     app.state.lti_keysets = KeySets(lambda: app.state.lti_http)
+    sessions = make_sessionmaker(app.state.write_engine)
+    app.state.lti_sender = ScoreSender(lambda: send_due(sessions, app.state.lti_http, kek=settings.lti_key))
     errors.install(app)
 
     api = APIRouter(prefix="/api/v1")

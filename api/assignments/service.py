@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from api.db import is_unique_violation, upsert
 from api.errors import Conflict, NotFound
 from api.ids import may_exist
+from api.lti.outbox import record_score
 from api.models import Assignment, CourseRole, Extension, Membership, Release, Submission
 from problems.render import to_json
 from problems.sets import ProblemSet
@@ -130,6 +131,8 @@ def set_extension(
     }
     # one statement, so that two grants at once leave the later one rather than a unique violation
     upsert(session, Extension, values, keys=("course_id", "assignment_id", "student_id"))
+    # a new due date may change the late penalty: the score goes to the student's LMS (LTI)
+    record_score(session, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student_id)
     return ExtensionRow(due_at, max_attempts)
 
 
@@ -146,6 +149,7 @@ def drop_extension(session: Session, *, assignment: Terms, student_id: str) -> N
         raise NotFound(f"Student {student_id!r} has no extension of assignment {assignment.id!r}.")
     session.delete(extension)
     session.flush()
+    record_score(session, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student_id)
 
 
 def extensions(session: Session, *, assignment: Terms) -> dict[str, ExtensionRow]:

@@ -40,6 +40,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.assignments.service import Terms
 from api.db import SQLITE_WRITE, dialect_insert
 from api.library import Library
+from api.lti.outbox import record_scores
 from api.models import Assignment, Job, JobItem, JobStatus
 from api.submissions.service import (
     Regraded,
@@ -220,6 +221,11 @@ def _write_chunk(session: Session, job: _Claimed, regraded: list[Regraded]) -> N
     if any(stamps[new.submission.id] != new.submission.stamp for new in won):
         raise _ChangedMeanwhile
     changed = store_regrades(session, regraded=won, job_id=job.id)
+    # the changed scores go to the LMS the students came from (LTI), in this transaction
+    changed_students = {new.submission.student_id for new in won if new.changed}
+    record_scores(
+        session, course_id=job.assignment.course_id, assignment_id=job.assignment.id, student_ids=changed_students
+    )
     session.execute(
         JOBS.update().where(JOBS.c.id == job.id).values(done=JOBS.c.done + len(won), changed=JOBS.c.changed + changed)
     )

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.lti import keys
@@ -36,6 +36,8 @@ MAX_ATTEMPTS = 8
 MAX_WAIT = timedelta(hours=1)
 #: Rows sent per call of :func:`send_due`.
 BATCH = 100
+#: How long a sender holds the rows it took (its calls have timeouts well below this).
+LEASE = timedelta(minutes=10)
 
 
 class Retry(Exception):
@@ -227,14 +229,33 @@ def _targets(db: Session, now: datetime) -> list[Target]:
     ]
 
 
+def _claimed(db: Session, targets: list[Target], now: datetime) -> list[Target]:
+    """The rows this sender takes: each is due no more for :data:`LEASE` (another replica's sender,
+    or this one's next round, skips it meanwhile); a sender that dies leaves them due again then."""
+    mine = []
+    for target in targets:
+        taken = db.execute(
+            update(LtiScore)
+            .where(
+                LtiScore.id == target.row_id,
+                LtiScore.status == ScoreStatus.PENDING.value,
+                LtiScore.next_try_at <= now,
+            )
+            .values(next_try_at=now + LEASE)
+        )
+        if getattr(taken, "rowcount", 0) == 1:
+            mine.append(target)
+    return mine
+
+
 def send_due(
     sessions: Callable[[], Session], http: httpx.Client, *, kek: str | None, now: datetime | None = None
 ) -> dict[str, int]:
     """Sends the rows that are due (at most :data:`BATCH`); how many were ``sent``, put back to
     ``retry``, ``failed``. No database connection is held while the LMS is called."""
     now = now or datetime.now(UTC)
-    with sessions() as db:
-        targets = _targets(db, now)
+    with sessions() as db, db.begin():
+        targets = _claimed(db, _targets(db, now), now)
         key = keys.signing_key(db, kek=kek) if targets else None
     if key is None:
         return {"sent": 0, "retry": 0, "failed": 0}

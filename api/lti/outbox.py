@@ -7,16 +7,35 @@ A student who never launched from an LMS costs one indexed query and writes noth
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.assignments.service import with_extension
 from api.models import Assignment, Extension, LtiAccount, LtiContext, LtiScore, ScoreStatus, Submission
 
 #: A part waiting for a member of staff (free-response parts).
 PENDING_PART = "pending"
+
+
+def record_scores(
+    db: Session, *, course_id: str, assignment_id: str, student_ids: Collection[str], now: datetime | None = None
+) -> int:
+    """:func:`record_score` for those of ``student_ids`` who came from an LMS (one query finds
+    them): a regrade's chunk, or every student of an extension's assignment."""
+    if not student_ids:
+        return 0
+    from_lms = db.scalars(
+        select(LtiAccount.user_id)
+        .join(LtiContext, LtiContext.platform_id == LtiAccount.platform_id)
+        .where(LtiAccount.user_id.in_(sorted(set(student_ids))), LtiContext.course_id == course_id)
+        .distinct()
+    ).all()
+    return sum(
+        record_score(db, course_id=course_id, assignment_id=assignment_id, student_id=student, now=now)
+        for student in from_lms
+    )
 
 
 def record_score(
@@ -31,11 +50,17 @@ def record_score(
     ).all()
     if not targets:
         return 0
+    # (imported when used: assignments and reports import this module's callers)
+    from api.assignments.service import AssignmentRow, ExtensionRow, with_extension
+    from api.reports.service import counted_attempt
+
     assignment = db.get(Assignment, (course_id, assignment_id))
     if assignment is None:
         return 0
     extension = db.get(Extension, (course_id, assignment_id, student_id))
-    terms = with_extension(assignment, extension)  # type: ignore[arg-type]  # the ORM rows carry the fields
+    row = AssignmentRow(**{name: getattr(assignment, name) for name in AssignmentRow.__dataclass_fields__})
+    own = None if extension is None else ExtensionRow(extension.due_at, extension.max_attempts)
+    terms = with_extension(row, own)
     submissions = list(
         db.scalars(
             select(Submission).where(
@@ -47,8 +72,6 @@ def record_score(
     )
     if not submissions:
         return 0
-    from api.reports.service import counted_attempt  # (reports read submissions: imported when used)
-
     counted = counted_attempt(submissions, terms)
     if counted is None:
         return 0

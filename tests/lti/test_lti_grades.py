@@ -11,7 +11,8 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.lti import ags
+from api.lti import ags, outbox
+from api.lti.sender import ScoreSender
 from api.models import LtiLineItem, LtiScore, Submission
 
 from factories import Course, make_instructor, unique
@@ -133,3 +134,53 @@ def test_the_pure_parts(app) -> None:
     assert ags.retry_after(dated, now) == timedelta(seconds=30)
     assert ags.retry_after(httpx.Response(429, headers={"Retry-After": "999999"}), now) == ags.MAX_WAIT
     assert ags.retry_after(httpx.Response(429), now) is None
+
+
+def test_an_extension_and_a_regrade_write_the_new_counted_score(app, lms, engine, client) -> None:
+    course, assignment, _, learner = learner_submits(lms, engine, client)
+    (first,) = rows(engine, learner.sub)
+    later = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    granted = client.put(
+        f"{course.path}/assignments/{assignment}/extensions/{first.student_id}",
+        json={"due_at": later},
+        headers=course.instructor,
+    )
+    assert granted.status_code == 200, granted.text
+    assert len(rows(engine, learner.sub)) == 2
+    # what a regrade's chunk does for the students whose grade changed: those from an LMS only
+    other, _ = course.student()
+    with Session(engine) as db, db.begin():
+        written = outbox.record_scores(
+            db, course_id=course.id, assignment_id=assignment, student_ids=[first.student_id, other]
+        )
+    assert written == 1 and len(rows(engine, learner.sub)) == 3
+
+
+def test_two_senders_at_once_send_a_row_once(app, lms, engine, client) -> None:
+    item = lms.issuer + "/api/lti/courses/7/line_items/8?section=a"
+    _, _, _, learner = learner_submits(lms, engine, client, lineitem=item)
+    now = datetime.now(UTC)
+    with Session(engine) as db, db.begin():
+        due = ags._targets(db, now)
+        taken_first = ags._claimed(db, due, now)
+    with Session(engine) as db, db.begin():
+        taken_again = ags._claimed(db, ags._targets(db, now), now)
+    mine = [t for t in taken_first if t.body["userId"] == learner.sub]
+    assert len(mine) == 1 and not [t for t in taken_again if t.body["userId"] == learner.sub]
+    # the lease runs out: the row is due again (a sender that died)
+    assert send(app, lms, now=now + ags.LEASE + timedelta(seconds=1))["sent"] >= 1
+    assert rows(engine, learner.sub)[0].status == "sent"
+
+
+def test_the_services_sender_sends_when_woken() -> None:
+    import threading
+
+    rounds = threading.Semaphore(0)
+    sender = ScoreSender(rounds.release, every=3600)
+    sender.start()
+    try:
+        assert rounds.acquire(timeout=5)  # a round at the start
+        sender.wake()
+        assert rounds.acquire(timeout=5)  # and one when woken, long before the hour
+    finally:
+        sender.stop()
