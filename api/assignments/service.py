@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from api.db import is_unique_violation, upsert
 from api.errors import Conflict, NotFound
 from api.ids import may_exist
-from api.lti.outbox import record_score
+from api.lti.outbox import record_score, record_scores
 from api.models import Assignment, CourseRole, Extension, Membership, Release, Submission
 from problems.render import to_json
 from problems.sets import ProblemSet
@@ -96,7 +96,18 @@ def update_assignment(
             raise ValueError(name)
         setattr(assignment, name, value)
     session.flush()
+    if COUNTING.intersection(changes):  # every student's counted score may change: to their LMS (LTI)
+        submitted = session.scalars(
+            select(Submission.student_id)
+            .where(Submission.course_id == course_id, Submission.assignment_id == assignment_id)
+            .distinct()
+        ).all()
+        record_scores(session, course_id=course_id, assignment_id=assignment_id, student_ids=submitted)
     return assignment
+
+
+#: The assignment's fields that decide which attempt counts and its penalty.
+COUNTING = frozenset({"due_at", "late_penalty", "grade_policy"})
 
 
 def _submitted(session: Session, assignment: Assignment) -> bool:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
-from api.deps import CurrentUser, SessionDep
+from api.deps import CurrentUser, SessionDep, StaffMember
 from api.errors import Forbidden
 from api.lti import keys, service
-from api.lti.schemas import PlatformIn, PlatformOut
+from api.lti.schemas import CourseLtiOut, LinkOut, PassbackOut, PlatformIn, PlatformOut
 from api.lti.urls import base_url, tool_urls
 from api.models import Role
 from api.responses import errors
@@ -78,3 +78,29 @@ def list_platforms(user: CurrentUser, session: SessionDep, request: Request) -> 
     """Admins only."""
     _admin(user)
     return [platform_out(p, base_url(request)) for p in service.platforms(session)]
+
+
+@router.get(
+    "/courses/{course_id}/lti",
+    response_model=CourseLtiOut,
+    summary="The course's LMS links and grade passback",
+    responses=errors(401, 403, 404, 422, 503, notes={403: "A student"}),
+)
+def course_lti(member: StaffMember, session: SessionDep) -> CourseLtiOut:
+    """Staff: the LMS courses linked to this course, and per assignment and student the latest
+    score for each LMS course: `pending` (to send, or to retry after `error`), `sent`, or
+    `failed` with the platform's error."""
+    links = [
+        LinkOut(
+            platform=platform.id,
+            platform_name=platform.name,
+            context_id=context.context_id,
+            title=context.title,
+            linked_at=context.linked_at,
+            lineitems_url=context.lineitems_url,
+            memberships_url=context.memberships_url,
+        )
+        for context, platform in service.links_of(session, course_id=member.course)
+    ]
+    passback = [PassbackOut.model_validate(row) for row in service.passback_of(session, course_id=member.course)]
+    return CourseLtiOut(links=links, passback=passback)

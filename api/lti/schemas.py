@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
@@ -56,3 +57,37 @@ class PlatformOut(Schema):
     launch_url: str
     tool_jwks_url: str
     config_url: str
+
+
+class LinkOut(Schema):
+    """An LMS course linked to the course."""
+
+    platform: str
+    platform_name: str
+    context_id: str
+    title: str | None
+    linked_at: datetime
+    lineitems_url: str | None
+    memberships_url: str | None
+
+
+class PassbackOut(Schema):
+    """The latest score of a student's assignment sent (or to send) to an LMS course."""
+
+    assignment: str
+    student: str
+    platform: str
+    context_id: str
+    status: Literal["pending", "sent", "failed"]
+    score_given: float
+    score_maximum: float
+    grading_progress: str
+    timestamp: datetime
+    attempts: int
+    error: str | None
+    sent_at: datetime | None
+
+
+class CourseLtiOut(Schema):
+    links: list[LinkOut]
+    passback: list[PassbackOut]

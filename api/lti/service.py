@@ -25,6 +25,7 @@ from api.models import (
     LtiLineItem,
     LtiLogin,
     LtiPlatform,
+    LtiScore,
     Membership,
     Role,
     User,
@@ -311,3 +312,37 @@ def remember_services(db: Session, *, platform: Platform, launch: Launch, assign
         else:
             known.url = lineitem
     db.flush()
+
+
+def links_of(db: Session, *, course_id: str) -> list[tuple[LtiContext, LtiPlatform]]:
+    query = (
+        select(LtiContext, LtiPlatform)
+        .join(LtiPlatform, LtiPlatform.id == LtiContext.platform_id)
+        .where(LtiContext.course_id == course_id)
+        .order_by(LtiContext.linked_at)
+    )
+    return [(context, platform) for context, platform in db.execute(query)]
+
+
+def passback_of(db: Session, *, course_id: str) -> list[dict[str, Any]]:
+    """The latest outbox row per (assignment, student, LMS course), by assignment and student."""
+    latest: dict[tuple[str, str, str, str], LtiScore] = {}
+    for row in db.scalars(select(LtiScore).where(LtiScore.course_id == course_id).order_by(LtiScore.id)):
+        latest[(row.assignment_id, row.student_id, row.platform_id, row.context_id)] = row
+    return [
+        {
+            "assignment": row.assignment_id,
+            "student": row.student_id,
+            "platform": row.platform_id,
+            "context_id": row.context_id,
+            "status": row.status,
+            "score_given": row.score_given,
+            "score_maximum": row.score_maximum,
+            "grading_progress": row.grading_progress,
+            "timestamp": row.timestamp,
+            "attempts": row.attempts,
+            "error": row.error,
+            "sent_at": row.sent_at,
+        }
+        for key, row in sorted(latest.items())
+    ]

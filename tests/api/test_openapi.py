@@ -38,6 +38,7 @@ CONTRACT = {
     ("get", "/api/v1/jobs/{job_id}"),
     ("post", "/api/v1/lti/platforms"),
     ("get", "/api/v1/lti/platforms"),
+    ("get", "/api/v1/courses/{course_id}/lti"),
 }
 
 
@@ -89,6 +90,7 @@ ERRORS = {
     ("get", "/api/v1/jobs/{job_id}"): {401, 404, 422, 503},
     ("post", "/api/v1/lti/platforms"): {401, 403, 409, 413, 422, 503},
     ("get", "/api/v1/lti/platforms"): {401, 403, 503},
+    ("get", "/api/v1/courses/{course_id}/lti"): {401, 403, 404, 422, 503},
 }
 SUBMIT = ("post", A + "/submissions")
 UPLOAD = ("post", C + "/problem-sets")

@@ -53,6 +53,7 @@ INSTRUCTOR_ONLY = [
     f"GET {A}/gradebook",
     f"GET {A}/stats",
     f"POST {A}/regrade",
+    f"GET {C}/lti",
 ]
 #: An admin's alone (403 for everyone else).
 ADMIN_ONLY = ["POST /api/v1/lti/platforms", "GET /api/v1/lti/platforms"]

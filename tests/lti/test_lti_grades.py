@@ -184,3 +184,28 @@ def test_the_services_sender_sends_when_woken() -> None:
         assert rounds.acquire(timeout=5)  # and one when woken, long before the hour
     finally:
         sender.stop()
+
+
+def test_staff_see_the_links_and_each_students_passback_state(app, lms, engine, client) -> None:
+    course, assignment, context, _ = learner_submits(lms, engine, client)
+    lms.score_answers = [httpx.Response(403, json={"errors": [{"message": "Insufficient scope"}]})]
+    send(app, lms)
+    shown = client.get(f"{course.path}/lti", headers=course.instructor)
+    assert shown.status_code == 200, shown.text
+    body = shown.json()
+    assert [(link["platform"], link["context_id"]) for link in body["links"]] == [(lms.id, context)]
+    assert body["links"][0]["lineitems_url"] == lms.lineitems_url
+    (state,) = body["passback"]
+    assert state["assignment"] == assignment and state["status"] == "failed"
+    assert state["error"] == "403: Insufficient scope"
+    _, student_headers = course.student()
+    assert client.get(f"{course.path}/lti", headers=student_headers).status_code == 403
+
+
+def test_changing_the_due_date_or_policy_writes_the_counted_scores_again(app, lms, engine, client) -> None:
+    course, assignment, _, learner = learner_submits(lms, engine, client)
+    url = f"{course.path}/assignments/{assignment}"
+    assert client.patch(url, json={"title": "Renamed"}, headers=course.instructor).status_code == 200
+    assert len(rows(engine, learner.sub)) == 1  # the title counts for nothing
+    assert client.patch(url, json={"grade_policy": "last"}, headers=course.instructor).status_code == 200
+    assert len(rows(engine, learner.sub)) == 2
