@@ -101,8 +101,14 @@ class Launch:
     return_url: str | None = None
 
 
+def storable(text: str) -> bool:
+    """No NUL, other control character or lone surrogate (no database stores them all)."""
+    return not any((ord(c) < 32 and c not in "\t\n\r") or 0xD800 <= ord(c) <= 0xDFFF for c in text)
+
+
 def _text(value: Any, limit: int = 255) -> str | None:
-    return value if isinstance(value, str) and 0 < len(value) <= limit else None
+    """A claim's string, if it is one of at most ``limit`` characters the database can store."""
+    return value if isinstance(value, str) and 0 < len(value) <= limit and storable(value) else None
 
 
 def _object(value: Any) -> dict[str, Any]:

@@ -31,9 +31,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from api.access import RUNS
 from api.assignments.service import list_assignments, max_score
 from api.deps import SessionDep
+from api.ids import may_exist
 from api.library import Sets
 from api.lti import keys, service
-from api.lti.claims import DEEP_LINKING, DL, LTI, Expected, Launch, Refused, check_launch
+from api.lti.claims import DEEP_LINKING, DL, LTI, Expected, Launch, Refused, check_launch, storable
 from api.lti.keysets import MAX_ID_TOKEN_CHARS, BadSignature, KeySets
 from api.lti.urls import JWKS_PATH, LAUNCH_PATH, LOGIN_PATH, base_url
 from api.models import CourseRole, LtiLaunch, SessionOrigin, User
@@ -87,6 +88,9 @@ def _login(request: Request, db: Any, values: dict[str, str | None]) -> Response
     for name in ("iss", "login_hint", "target_link_uri"):
         if not values.get(name):
             return refusal(request, 400, name, f"The login request lacks {name}.")
+    for name, value in values.items():
+        if value is not None and not storable(value):
+            return refusal(request, 400, name, f"The login request's {name} holds characters no id or URL has.")
     iss, target = values["iss"], values["target_link_uri"]
     assert iss is not None and target is not None
     platform = service.find_platform(db, issuer=iss, client_id=values.get("client_id"))
@@ -442,7 +446,7 @@ def jwks(db: SessionDep) -> Response:
 @router.get("/lti/platforms/{platform_id}/config")
 def canvas_config(request: Request, db: SessionDep, platform_id: str) -> Response:
     """Canvas's developer-key JSON (Admin → Developer Keys → + LTI Key → Paste JSON)."""
-    if service.get_platform(db, platform_id[:64]) is None:
+    if not may_exist(platform_id) or service.get_platform(db, platform_id) is None:
         return refusal(request, 404, "platform", "No such platform.")
     base = base_url(request)
     launch_url = base + LAUNCH_PATH

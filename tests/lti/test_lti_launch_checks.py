@@ -48,6 +48,8 @@ def test_a_valid_forged_launch_is_accepted(lms) -> None:
         ({"LTI_deployment_id": "unregistered"}, "deployment_id"),
         ({"sub": None}, "sub"),
         ({"sub": ""}, "sub"),
+        ({"sub": "a\x00b"}, "sub"),
+        ({"sub": "s" * 256}, "sub"),
         ({"LTI_roles": "Learner"}, "roles"),
         ({"LTI_resource_link": None}, "resource_link"),
         ({"LTI_message_type": "LtiDeepLinkingRequest"}, "deep_linking_settings"),
