@@ -86,10 +86,10 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.bank = bank or Bank(check_every=BANK_CHECK_SECONDS)
     app.state.library = Library(app.state.bank)
-    app.state.jobs = job_runners(settings, engine, app.state.library)
-    # Every call to an LMS platform (its key set; later its token and grade services) goes through
+    # Every call to an LMS platform (its key set, its token, grade and roster services) goes through
     # this one client: tests replace it with one routed to a platform in the test process.
     app.state.lti_http = httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=False)
+    app.state.jobs = job_runners(settings, engine, app.state.library, http=lambda: app.state.lti_http)
     app.state.lti_keysets = KeySets(lambda: app.state.lti_http)
     sessions = make_sessionmaker(app.state.write_engine)
     app.state.lti_sender = ScoreSender(lambda: send_due(sessions, app.state.lti_http, kek=settings.lti_key))

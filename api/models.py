@@ -335,6 +335,8 @@ class JobStatus(StrEnum):
 
 class JobKind(StrEnum):
     REGRADE = "regrade"
+    #: A course's LMS roster read again (NRPS) and every score sent again (:mod:`api.lti.sync`).
+    LTI_SYNC = "lti_sync"
 
 
 #: The statuses of a job that is not over: at most one such job per (kind, assignment).
@@ -371,7 +373,8 @@ class Job(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     course_id: Mapped[str] = mapped_column(String(64))
-    assignment_id: Mapped[str] = mapped_column(String(64))
+    #: The assignment of a regrade; null for a job about the whole course (an LTI sync).
+    assignment_id: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED.value)
     done: Mapped[int] = mapped_column(Integer, default=0)

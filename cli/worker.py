@@ -57,9 +57,9 @@ def worker(
     _ready_database(settings).dispose()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     engine = make_engine(settings)
-    runtime = Runtime(make_sessionmaker(engine), Library(Bank()))
-    # grade passback (LTI): the outbox's scores, sent by a periodic task through one HTTP client
+    # LTI: grade passback's outbox, sent by a periodic task, and syncs, through one HTTP client
     http = httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=False)
+    runtime = Runtime(make_sessionmaker(engine), Library(Bank()), http=lambda: http, lti_key=settings.lti_key)
     sessions = make_sessionmaker(engine)
 
     def send_lti_scores() -> object:

@@ -126,6 +126,8 @@ class LMS:
     scores: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     score_answers: list[httpx.Response] = field(default_factory=list)
     assertions: list[dict[str, Any]] = field(default_factory=list)
+    #: NRPS: the roster's members, served two to a page.
+    roster: list[dict[str, Any]] = field(default_factory=list)
     #: The tool's id of this platform, once registered.
     id: str = ""
 
@@ -140,6 +142,10 @@ class LMS:
     @property
     def jwks_url(self) -> str:
         return self.issuer + "/api/lti/security/jwks"
+
+    @property
+    def memberships_url(self) -> str:
+        return self.issuer + "/api/lti/courses/7/names_and_roles"
 
     @property
     def lineitems_url(self) -> str:
@@ -179,6 +185,13 @@ class LMS:
             return httpx.Response(200, json=config.get_access_token(form))
         if not self._authorized(request):
             return httpx.Response(401, json={"errors": [{"message": "Invalid access token"}]})
+        if url.startswith(self.memberships_url) and request.method == "GET":
+            page = int(request.url.params.get("page", "0"))
+            headers = {}
+            if 2 * (page + 1) < len(self.roster):
+                headers["Link"] = f'<{self.memberships_url}?page={page + 1}>; rel="next"'
+            members = self.roster[2 * page : 2 * page + 2]
+            return httpx.Response(200, json={"id": url, "members": members}, headers=headers)
         base = self.lineitems_url.split("?")[0]
         if url.startswith(base) and request.url.path.endswith("/scores") and request.method == "POST":
             if self.score_answers:
@@ -241,7 +254,7 @@ class LMS:
         if custom:
             launch.set_custom_parameters_claim(custom)
         launch.set_ags(self.lineitems_url, lineitem)
-        launch.set_nrps(self.issuer + "/api/lti/courses/7/names_and_roles")
+        launch.set_nrps(self.memberships_url)
         form = launch.lti_launch()
         return self.client.post(form["launch_url"], data={"id_token": form["id_token"], "state": form["state"]})
 

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import httpx
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,7 +42,8 @@ from api.assignments.service import Terms
 from api.db import SQLITE_WRITE, dialect_insert
 from api.library import Library
 from api.lti.outbox import record_scores
-from api.models import Assignment, Job, JobItem, JobStatus
+from api.lti.sync import run_sync
+from api.models import Assignment, Job, JobItem, JobKind, JobStatus
 from api.submissions.service import (
     Regraded,
     StoredGrade,
@@ -87,10 +89,13 @@ class _Ended(Exception):
 
 @dataclass(frozen=True)
 class Runtime:
-    """What the job code needs from the process that runs it."""
+    """What the job code needs from the process that runs it: for an LTI sync, also the one HTTP
+    client of calls to LMS platforms and the key that opens the tool's keys."""
 
     sessions: sessionmaker[Session]
     library: Library
+    http: Callable[[], httpx.Client] | None = None
+    lti_key: str | None = None
 
 
 def run_job(
@@ -107,6 +112,12 @@ def run_job(
     that went away, on a worker with attempts left). ``stop`` is asked between chunks: True leaves
     the job running, to be resumed (a service shutting down)."""
     try:
+        with _reading(runtime) as session:
+            kind = session.scalar(select(Job.kind).where(Job.id == job_id))
+        if kind == JobKind.LTI_SYNC:
+            if runtime.http is None:
+                raise JobFailed("This process cannot reach LMS platforms (no HTTP client).")
+            return run_sync(runtime.sessions, runtime.http(), kek=runtime.lti_key, job_id=job_id)
         with runtime.sessions.begin() as session:
             job = _claim(session, job_id)
         if job is None:

@@ -26,6 +26,7 @@ from api.models import Assignment, LtiContext, LtiLineItem, LtiPlatform, LtiScor
 
 SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
+SCOPE_ROSTER = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 SCOPES = (SCOPE_LINEITEM, SCOPE_SCORE)
 LINEITEM = "application/vnd.ims.lis.v2.lineitem+json"
 LINEITEMS = "application/vnd.ims.lis.v2.lineitemcontainer+json"
@@ -135,28 +136,31 @@ class Tokens:
 
     def __init__(self, http: httpx.Client, key: keys.SigningKey) -> None:
         self.http, self.key = http, key
-        self._tokens: dict[str, tuple[str, datetime]] = {}
+        self._tokens: dict[tuple[str, tuple[str, ...]], tuple[str, datetime]] = {}
 
     def get(self, target: Target, now: datetime) -> str:
-        cached = self._tokens.get(target.platform)
+        return self.for_platform(target.platform, target.client_id, target.token_url, now, SCOPES)
+
+    def for_platform(
+        self, platform: str, client_id: str, token_url: str, now: datetime, scopes: tuple[str, ...]
+    ) -> str:
+        cached = self._tokens.get((platform, scopes))
         if cached is not None and cached[1] > now:
             return cached[0]
-        assertion = keys.sign(
-            self.key, {"iss": target.client_id, "sub": target.client_id, "aud": target.token_url}, lifetime=300
-        )
+        assertion = keys.sign(self.key, {"iss": client_id, "sub": client_id, "aud": token_url}, lifetime=300)
         form = {
             "grant_type": "client_credentials",
             "client_assertion_type": ASSERTION_TYPE,
             "client_assertion": assertion,
-            "scope": " ".join(SCOPES),
+            "scope": " ".join(scopes),
         }
-        body = checked(self.http.post(target.token_url, data=form), now).json()
+        body = checked(self.http.post(token_url, data=form), now).json()
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str):
             raise Refused("The platform's token answer holds no access_token.")
         lifetime = body.get("expires_in", 3600)
         seconds = lifetime if isinstance(lifetime, int) and lifetime > 0 else 3600
-        self._tokens[target.platform] = (token, now + timedelta(seconds=max(seconds - 60, 0)))
+        self._tokens[(platform, scopes)] = (token, now + timedelta(seconds=max(seconds - 60, 0)))
         return token
 
 

@@ -3,10 +3,11 @@ register`` does)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 
-from api.deps import CurrentUser, SessionDep, StaffMember
+from api.deps import CurrentUser, RunnerMember, SessionDep, StaffMember
 from api.errors import Forbidden
+from api.jobs.schemas import JobStarted
 from api.lti import keys, service
 from api.lti.schemas import CourseLtiOut, LinkOut, PassbackOut, PlatformIn, PlatformOut
 from api.lti.urls import base_url, tool_urls
@@ -104,3 +105,21 @@ def course_lti(member: StaffMember, session: SessionDep) -> CourseLtiOut:
     ]
     passback = [PassbackOut.model_validate(row) for row in service.passback_of(session, course_id=member.course)]
     return CourseLtiOut(links=links, passback=passback)
+
+
+@router.post(
+    "/courses/{course_id}/lti/sync",
+    status_code=202,
+    response_model=JobStarted,
+    summary="Read the LMS roster again and send every score again",
+    responses=errors(401, 403, 404, 422, 503, notes={403: "Not the course's owner or instructor"}),
+)
+def lti_sync(member: RunnerMember, session: SessionDep, background: BackgroundTasks, request: Request) -> JobStarted:
+    """Owner, instructor: a background job (`GET /api/v1/jobs/{id}`) that reads each linked LMS
+    course's roster (NRPS), makes its members' accounts and roles, and writes every LMS student's
+    counted score of every assignment to the passback outbox again. A sync not over yet is the
+    one answered."""
+    job_id = request.app.state.jobs.lti_sync(
+        session, course_id=member.course, caller=member.caller, background=background
+    )
+    return JobStarted(job=job_id)

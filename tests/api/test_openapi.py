@@ -39,6 +39,7 @@ CONTRACT = {
     ("post", "/api/v1/lti/platforms"),
     ("get", "/api/v1/lti/platforms"),
     ("get", "/api/v1/courses/{course_id}/lti"),
+    ("post", "/api/v1/courses/{course_id}/lti/sync"),
 }
 
 
@@ -91,6 +92,7 @@ ERRORS = {
     ("post", "/api/v1/lti/platforms"): {401, 403, 409, 413, 422, 503},
     ("get", "/api/v1/lti/platforms"): {401, 403, 503},
     ("get", "/api/v1/courses/{course_id}/lti"): {401, 403, 404, 422, 503},
+    ("post", "/api/v1/courses/{course_id}/lti/sync"): {401, 403, 404, 422, 503},
 }
 SUBMIT = ("post", A + "/submissions")
 UPLOAD = ("post", C + "/problem-sets")

@@ -54,6 +54,7 @@ INSTRUCTOR_ONLY = [
     f"GET {A}/stats",
     f"POST {A}/regrade",
     f"GET {C}/lti",
+    f"POST {C}/lti/sync",
 ]
 #: An admin's alone (403 for everyone else).
 ADMIN_ONLY = ["POST /api/v1/lti/platforms", "GET /api/v1/lti/platforms"]

@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from api.lti import ags, outbox
 from api.lti.sender import ScoreSender
-from api.models import LtiLineItem, LtiScore, Submission
+from api.models import LtiAccount, LtiLineItem, LtiScore, Submission
 
-from factories import Course, make_instructor, unique
-from lti_platform import KEK, LEARNER, LMS, link
+from factories import Course, finished_job, make_instructor, unique
+from lti_platform import KEK, LEARNER, LMS, TA, TEST_USER, link
 from lti_platform import User as LmsUser
 
 RIGHT = "3640"  # conv-pool-basics ex4.conv1_params
@@ -209,3 +209,39 @@ def test_changing_the_due_date_or_policy_writes_the_counted_scores_again(app, lm
     assert len(rows(engine, learner.sub)) == 1  # the title counts for nothing
     assert client.patch(url, json={"grade_policy": "last"}, headers=course.instructor).status_code == 200
     assert len(rows(engine, learner.sub)) == 2
+
+
+def test_a_sync_reads_the_roster_and_writes_every_score_again(app, lms, engine, client) -> None:
+    course, _, _, learner = learner_submits(lms, engine, client)
+    newcomer = unique("sub")
+    lms.tool_jwks = lms.client.get("/lti/jwks").json()
+    lms.roster = [
+        {"user_id": learner.sub, "roles": [LEARNER], "status": "Active"},
+        {"user_id": newcomer, "roles": [LEARNER], "name": "New Comer", "email": "new@example.edu"},
+        {"user_id": unique("sub"), "roles": [TA], "name": "Tess Assistant"},
+        {"user_id": unique("sub"), "roles": [LEARNER], "status": "Inactive"},
+        {"user_id": unique("sub"), "roles": [LEARNER, TEST_USER]},
+    ]
+    _, student_headers = course.student()
+    assert client.post(f"{course.path}/lti/sync", headers=student_headers).status_code == 403
+    started = client.post(f"{course.path}/lti/sync", headers=course.instructor)
+    assert started.status_code == 202, started.text
+    job = finished_job(client, started.json()["job"], course.instructor)
+    assert job["status"] == "done" and job["kind"] == "lti_sync" and job["assignment"] is None, job
+    assert job["done"] == 1  # the one LMS student with a submission: written again
+    assert len(rows(engine, learner.sub)) == 2
+    roster = {m["id"]: m["role"] for m in client.get(f"{course.path}/members", headers=course.instructor).json()}
+    with Session(engine) as db:
+        found = db.execute(select(LtiAccount.sub, LtiAccount.user_id).where(LtiAccount.platform_id == lms.id))
+        accounts = {sub: user for sub, user in found}
+    assert roster[accounts[newcomer]] == "student"
+    assert sorted(role for user, role in roster.items() if user in accounts.values()) == ["student", "student", "ta"]
+    assert len(accounts) == 3  # neither the inactive member nor the test user
+
+
+def test_a_sync_whose_roster_is_refused_fails_with_the_lms_message(app, lms, engine, client, platforms) -> None:
+    course, _, _, _ = learner_submits(lms, engine, client)
+    platforms.by_issuer.pop(lms.issuer)  # the LMS does not answer
+    started = client.post(f"{course.path}/lti/sync", headers=course.instructor)
+    job = finished_job(client, started.json()["job"], course.instructor)
+    assert job["status"] == "failed" and "network" in job["error"]
