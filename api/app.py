@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
@@ -23,6 +24,11 @@ from api.jobs.router import router as jobs_router
 from api.jobs.runners import job_runners
 from api.library import Library
 from api.limits import BodySizeLimit
+from api.lti import pages as lti_pages
+from api.lti.ags import send_due
+from api.lti.keysets import KeySets
+from api.lti.router import router as lti_router
+from api.lti.sender import ScoreSender
 from api.mail.runner import mail_runner
 from api.reports.router import router as reports_router
 from api.responses import RETRY_AFTER
@@ -62,6 +68,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     uses.start()
     if runner is not None:
         runner.start()  # the jobs queued before a restart, and those it interrupted
+        app.state.lti_sender.start()  # on SQLite the service sends the LMS's scores itself
     if mail is not None:
         mail.start()  # the mails queued before a restart, and the retries due
     yield
@@ -70,6 +77,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await run_in_threadpool(uses.stop)
     if runner is not None:
         await run_in_threadpool(runner.stop)
+        await run_in_threadpool(app.state.lti_sender.stop)
+    app.state.lti_http.close()
     app.state.engine.dispose()
 
 
@@ -87,18 +96,25 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.state.sessionmaker = make_sessionmaker(engine)
     app.state.bank = bank or Bank(check_every=BANK_CHECK_SECONDS)
     app.state.library = Library(app.state.bank)
-    app.state.jobs = job_runners(settings, engine, app.state.library)
+    # Every call to an LMS platform (its key set, its token, grade and roster services) goes through
+    # this one client: tests replace it with one routed to a platform in the test process.
+    app.state.lti_http = httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=False)
+    app.state.jobs = job_runners(settings, engine, app.state.library, http=lambda: app.state.lti_http)
+    app.state.lti_keysets = KeySets(lambda: app.state.lti_http)
+    sessions = make_sessionmaker(app.state.write_engine)
+    app.state.lti_sender = ScoreSender(lambda: send_due(sessions, app.state.lti_http, kek=settings.lti_key))
     app.state.mail = mail_runner(settings, engine)
     app.state.token_uses = TokenUses()
     app.state.token_use_recorder = UseRecorder(app.state.token_uses, writer(engine))
     errors.install(app)
 
     api = APIRouter(prefix="/api/v1")
-    routers = (courses_router, assignments_router, submissions_router, reports_router, jobs_router, signin_router)
-    for router in routers:
+    routers = (courses_router, assignments_router, submissions_router, reports_router, jobs_router)
+    for router in (*routers, signin_router, lti_router):
         api.include_router(router)
     app.include_router(api)
     pages.install(app)
+    app.include_router(lti_pages.router)
 
     @app.get(
         "/health",

@@ -49,11 +49,14 @@ class Settings(BaseModel):
                                 ``?verify=false`` skips certificate checks (a test relay only).
                                 Unset: no mail; staff copy sign-in links from the page
     ``GRADER_MAIL_FROM``        the sender of those mails; default ``grader@localhost``
-    ``GRADER_PUBLIC_URL``       the service's address as users reach it, for links in mails
-                                (``https://grader.example.edu``); default: the address a
-                                request came to
     ``GRADER_SIGN_IN_LINK_``    how long a sign-in link works; default 7
     ``DAYS``
+    ``GRADER_PUBLIC_URL``       the service's address as browsers, mail readers and LMS platforms
+                                reach it (``https://grader.example.edu``): the LTI URLs and the
+                                links in mails are made from it; default: the address each
+                                request came to
+    ``GRADER_LTI_KEY``          the key that encrypts the tool's LTI private keys in the database
+                                (a Fernet key: ``grader lti new-kek`` prints one); LTI needs it
     ==========================  ==============================================================
 
     The budget (:mod:`api.budget`): replicas × workers × (pool size + overflow) + reserved must
@@ -71,7 +74,8 @@ class Settings(BaseModel):
     db_reserved_connections: int = Field(default=10, ge=0, le=10_000)
     smtp_url: str | None = None
     mail_from: str = Field(default="grader@localhost", max_length=320)
-    public_url: str | None = Field(default=None, pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
+    lti_key: str | None = Field(default=None, repr=False)
     sign_in_link_days: int = Field(default=7, ge=1, le=90)
 
     @field_validator("smtp_url")
@@ -136,6 +140,7 @@ class Settings(BaseModel):
             ("mail_from", "GRADER_MAIL_FROM"),
             ("public_url", "GRADER_PUBLIC_URL"),
             ("sign_in_link_days", "GRADER_SIGN_IN_LINK_DAYS"),
+            ("lti_key", "GRADER_LTI_KEY"),
         ):
             if env.get(variable):
                 values[field] = env[variable]

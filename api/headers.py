@@ -10,11 +10,16 @@ kind                   Content-Security-Policy             Referrer-Policy     C
 ``/docs``              Swagger UI from our files           ``same-origin``     ``no-store``
 ``/static/…``          nothing loads, nothing frames it    ``same-origin``     the assets' own
 ``/openapi.json``      nothing loads, nothing frames it    ``same-origin``     (none)
+``/lti/…``             :data:`PAGES_CSP`, unless the page     ``same-origin``     ``no-store``
+                       sets its own (framed by its LMS)
 the pages (the rest)   :data:`PAGES_CSP`                   ``same-origin``     ``no-store``
 =====================  ==================================  ==================  ===============
 
 Every one also gets ``X-Content-Type-Options: nosniff`` and ``X-Frame-Options: DENY`` (for browsers
-older than ``frame-ancestors``). ``no-store`` (with ``Pragma: no-cache`` for HTTP/1.0 caches) is on
+older than ``frame-ancestors``), except the LTI pages (:mod:`api.lti.pages`): a learning platform
+shows them in a frame, so they name its origin in their own ``frame-ancestors`` and carry no
+``X-Frame-Options`` (which cannot name an origin); without their own policy they get the pages'
+(``frame-ancestors 'none'``). ``no-store`` (with ``Pragma: no-cache`` for HTTP/1.0 caches) is on
 everything personal, kept by no shared cache nor the browser's back-forward cache: every API
 response (each is for an authenticated caller: answers, references, variant secrets, gradebooks,
 tokens) and every page; and on ``/health`` and ``/docs``,
@@ -66,7 +71,10 @@ def _raw(headers: dict[str, str]) -> RawHeaders:
     return tuple((name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items())
 
 
-_API, _PAGES, _PUBLIC = _raw(API), _raw(PAGES), _raw(PUBLIC)
+#: The LTI pages: as the pages, without ``X-Frame-Options`` (see above).
+LTI_PAGES = {name: value for name, value in PAGES.items() if name != "X-Frame-Options"}
+
+_API, _PAGES, _PUBLIC, _LTI = _raw(API), _raw(PAGES), _raw(PUBLIC), _raw(LTI_PAGES)
 _BY_PATH = {"/health": _API, "/docs": _raw(DOCS), "/openapi.json": _PUBLIC}
 
 
@@ -76,6 +84,8 @@ def headers_for(path: str) -> RawHeaders:
         return _API
     if path.startswith("/static/"):
         return _PUBLIC
+    if path.startswith("/lti/"):
+        return _LTI
     return _BY_PATH.get(path, _PAGES)
 
 

@@ -140,7 +140,7 @@ class ApiToken(Base):
     #: What its holder called it (``/account``); a roster import's token is the account's first.
     name: Mapped[str] = mapped_column(String(100), default="first token")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: When it last opened a request, to the hour (:func:`api.users.tokens.note_use`).
+    #: When it last opened a request, to the hour (:class:`api.users.tokens.TokenUses`).
     last_used_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship(back_populates="tokens")
@@ -339,6 +339,8 @@ class JobStatus(StrEnum):
 
 class JobKind(StrEnum):
     REGRADE = "regrade"
+    #: A course's LMS roster read again (NRPS) and every score sent again (:mod:`api.lti.sync`).
+    LTI_SYNC = "lti_sync"
 
 
 #: The statuses of a job that is not over: at most one such job per (kind, assignment).
@@ -375,7 +377,8 @@ class Job(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     course_id: Mapped[str] = mapped_column(String(64))
-    assignment_id: Mapped[str] = mapped_column(String(64))
+    #: The assignment of a regrade; null for a job about the whole course (an LTI sync).
+    assignment_id: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED.value)
     done: Mapped[int] = mapped_column(Integer, default=0)
@@ -405,6 +408,159 @@ class JobItem(Base):
     submission_id: Mapped[int] = mapped_column(
         ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True, index=True
     )
+
+
+class LtiPlatform(Base):
+    """A learning platform (Canvas, Moodle, ...) registered by an admin (``grader lti register``):
+    what identifies it (``issuer``, the ``client_id`` it gave the tool) and its three URLs."""
+
+    __tablename__ = "lti_platforms"
+    __table_args__ = (UniqueConstraint("issuer", "client_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    issuer: Mapped[str] = mapped_column(String(255))
+    client_id: Mapped[str] = mapped_column(String(255))
+    auth_url: Mapped[str] = mapped_column(String(2000))
+    token_url: Mapped[str] = mapped_column(String(2000))
+    jwks_url: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LtiDeployment(Base):
+    """A deployment of the tool on a platform: a launch naming any other is refused."""
+
+    __tablename__ = "lti_deployments"
+
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"), primary_key=True)
+    deployment_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+
+
+class LtiKey(Base):
+    """One of the tool's RSA keys: the newest signs, the others stay published at ``jwks_url``
+    until they are ``retired_at`` + a grace period. The private key is encrypted (Fernet) with the
+    key-encryption key of the settings (``GRADER_LTI_KEY``)."""
+
+    __tablename__ = "lti_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    public_pem: Mapped[str] = mapped_column(Text)
+    private_encrypted: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    retired_at: Mapped[datetime | None]
+
+
+class LtiLogin(Base):
+    """An OIDC login under way: its ``state`` (by hash) and ``nonce``, used once by the launch."""
+
+    __tablename__ = "lti_logins"
+
+    state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"), index=True)
+    nonce: Mapped[str] = mapped_column(String(64))
+    #: The platform's storage frame (``lti_storage_target``) when the login asked for platform
+    #: storage: the launch is then confirmed by the state read back from it.
+    storage_target: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class LtiAccount(Base):
+    """The account of a platform's user: keyed by (platform, ``sub``)."""
+
+    __tablename__ = "lti_accounts"
+
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"), primary_key=True)
+    sub: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+
+
+class LtiContext(Base):
+    """An LMS course (a platform's context) linked to a course of the service by its instructor."""
+
+    __tablename__ = "lti_contexts"
+
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"), primary_key=True)
+    context_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str | None] = mapped_column(String(200))
+    linked_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    linked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The LMS course's grade and roster services, as its latest launch named them (AGS, NRPS).
+    lineitems_url: Mapped[str | None] = mapped_column(String(2000))
+    memberships_url: Mapped[str | None] = mapped_column(String(2000))
+
+
+class LtiLaunch(Base):
+    """A launch that was accepted, for what follows it: the forms it shows (linking the course,
+    choosing assignments to deep-link) carry its id as their credential, and a resource-link
+    launch's browser continues with it (:mod:`api.lti.pages`). Stored by a hash of its id, and only
+    until ``expires_at``; ``details`` holds the few claims the next steps need."""
+
+    __tablename__ = "lti_launches"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"))
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    message_type: Mapped[str] = mapped_column(String(32))
+    context_id: Mapped[str | None] = mapped_column(String(255))
+    details: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class LtiLineItem(Base):
+    """The LMS's line item (gradebook column) of an assignment in a linked LMS course: from a
+    launch's AGS claim, else found by ``resourceId``, else created; stored once known."""
+
+    __tablename__ = "lti_line_items"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["platform_id", "context_id"], ["lti_contexts.platform_id", "lti_contexts.context_id"], ondelete="CASCADE"
+        ),
+    )
+
+    platform_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    context_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    assignment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(String(2000))
+
+
+class ScoreStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class LtiScore(Base):
+    """The outbox of grade passback: one row per change of a student's counted score, written in
+    the transaction of the change, sent to the LMS by :func:`api.lti.ags.send_due` (retried until
+    ``next_try_at``). ``timestamp`` is when the score was computed: the same on every retry."""
+
+    __tablename__ = "lti_scores"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["platform_id", "context_id"], ["lti_contexts.platform_id", "lti_contexts.context_id"], ondelete="CASCADE"
+        ),
+        CheckConstraint(f"status IN ({_values(ScoreStatus)})", name="status"),
+        Index("ix_lti_scores_due", "status", "next_try_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    platform_id: Mapped[str] = mapped_column(String(64))
+    context_id: Mapped[str] = mapped_column(String(255))
+    course_id: Mapped[str] = mapped_column(String(64))
+    assignment_id: Mapped[str] = mapped_column(String(64))
+    student_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sub: Mapped[str] = mapped_column(String(255))
+    score_given: Mapped[float] = mapped_column(Float)
+    score_maximum: Mapped[float] = mapped_column(Float)
+    grading_progress: Mapped[str] = mapped_column(String(16))
+    timestamp: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default=ScoreStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime]
+    error: Mapped[str | None] = mapped_column(Text)
+    sent_at: Mapped[datetime | None]
 
 
 class SignInLink(Base):

@@ -6,6 +6,7 @@ import typer
 
 from cli.gradescope import gradescope_app
 from cli.grading import check, grade
+from cli.lti import lti_app
 from cli.problems import problems_app
 from cli.service import db_app, serve, users_app
 from cli.sets import sets_app
@@ -26,6 +27,7 @@ app.command("serve")(serve)
 app.command("worker")(worker)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(lti_app, name="lti")
 
 
 if __name__ == "__main__":  # pragma: no cover

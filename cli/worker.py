@@ -34,11 +34,14 @@ def worker(
     import asyncio
     import logging
 
+    import httpx
+
     from api.bank import Bank
     from api.db import make_engine, make_sessionmaker
     from api.jobs.queue import make_queue, work
     from api.jobs.run import Runtime
     from api.library import Library
+    from api.lti.ags import send_due
 
     settings = _settings()
     if settings.is_sqlite:
@@ -54,7 +57,14 @@ def worker(
     _ready_database(settings).dispose()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     engine = make_engine(settings)
-    runtime = Runtime(make_sessionmaker(engine), Library(Bank()))
+    # LTI: grade passback's outbox, sent by a periodic task, and syncs, through one HTTP client
+    http = httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=False)
+    runtime = Runtime(make_sessionmaker(engine), Library(Bank()), http=lambda: http, lti_key=settings.lti_key)
+    sessions = make_sessionmaker(engine)
+
+    def send_lti_scores() -> object:
+        return send_due(sessions, http, kek=settings.lti_key)
+
     print(f"worker ready (concurrency {concurrency})", flush=True)
     try:
         asyncio.run(
@@ -64,7 +74,9 @@ def worker(
                 concurrency=concurrency,
                 heartbeat=heartbeat,
                 stalled_after=stalled_after,
+                send_lti_scores=send_lti_scores,
             )
         )
     finally:
+        http.close()
         engine.dispose()

@@ -133,5 +133,10 @@ def run_queued_jobs(app: Any) -> None:
     from api.jobs.queue import make_queue, work
     from api.jobs.run import Runtime
 
-    runtime = Runtime(make_sessionmaker(app.state.engine), app.state.library)
+    runtime = Runtime(
+        make_sessionmaker(app.state.engine),
+        app.state.library,
+        http=lambda: app.state.lti_http,
+        lti_key=app.state.settings.lti_key,
+    )
     asyncio.run(work(make_queue(app.state.settings.database_url), runtime, wait=False))

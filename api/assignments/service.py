@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from api.db import is_unique_violation, upsert
 from api.errors import Conflict, NotFound
 from api.ids import may_exist
+from api.lti.outbox import record_score, record_scores
 from api.models import Assignment, CourseRole, Extension, Membership, Release, Submission
 from problems.render import to_json
 from problems.sets import ProblemSet
@@ -95,7 +96,18 @@ def update_assignment(
             raise ValueError(name)
         setattr(assignment, name, value)
     session.flush()
+    if COUNTING.intersection(changes):  # every student's counted score may change: to their LMS (LTI)
+        submitted = session.scalars(
+            select(Submission.student_id)
+            .where(Submission.course_id == course_id, Submission.assignment_id == assignment_id)
+            .distinct()
+        ).all()
+        record_scores(session, course_id=course_id, assignment_id=assignment_id, student_ids=submitted)
     return assignment
+
+
+#: The assignment's fields that decide which attempt counts and its penalty.
+COUNTING = frozenset({"due_at", "late_penalty", "grade_policy"})
 
 
 def _submitted(session: Session, assignment: Assignment) -> bool:
@@ -130,6 +142,8 @@ def set_extension(
     }
     # one statement, so that two grants at once leave the later one rather than a unique violation
     upsert(session, Extension, values, keys=("course_id", "assignment_id", "student_id"))
+    # a new due date may change the late penalty: the score goes to the student's LMS (LTI)
+    record_score(session, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student_id)
     return ExtensionRow(due_at, max_attempts)
 
 
@@ -146,6 +160,7 @@ def drop_extension(session: Session, *, assignment: Terms, student_id: str) -> N
         raise NotFound(f"Student {student_id!r} has no extension of assignment {assignment.id!r}.")
     session.delete(extension)
     session.flush()
+    record_score(session, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student_id)
 
 
 def extensions(session: Session, *, assignment: Terms) -> dict[str, ExtensionRow]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
@@ -27,6 +28,8 @@ log = logging.getLogger("grader.jobs")
 
 #: procrastinate's name of the task that runs a jobs row, and the queue it is deferred on.
 TASK = "grader.run_job"
+#: The periodic task that sends grade passback's outbox (LTI).
+LTI_TASK = "grader.send_lti_scores"
 QUEUE = "grader"
 #: Runs of a job whose database went away before it is marked failed (procrastinate counts from 0).
 MAX_ATTEMPTS = 3
@@ -63,6 +66,14 @@ def make_queue(database_url: str) -> App:
         runtime: Runtime = context.additional_context["runtime"]
         return run_job(runtime, job_id, retried=_retried(context.job.attempts))
 
+    @queue.periodic(cron="* * * * *", periodic_id="lti-scores")
+    @queue.task(name=LTI_TASK, queue=QUEUE, pass_context=True, queueing_lock=LTI_TASK)
+    def send_lti_scores(context: JobContext, timestamp: int) -> None:
+        """Every minute: the LMS's scores that are due (:func:`api.lti.ags.send_due`)."""
+        send = context.additional_context.get("send_lti_scores")
+        if send is not None:
+            send()
+
     return queue
 
 
@@ -98,6 +109,7 @@ async def work(
     stalled_after: float = STALLED_AFTER_SECONDS,
     wait: bool = True,
     name: str = "grader-worker",
+    send_lti_scores: Callable[[], object] | None = None,
 ) -> None:
     """Runs jobs until stopped (SIGINT, SIGTERM), or with ``wait=False`` until the queue is empty."""
     async with queue.open_async():
@@ -108,7 +120,7 @@ async def work(
                 name=name,
                 concurrency=concurrency,
                 wait=wait,
-                additional_context={"runtime": runtime},
+                additional_context={"runtime": runtime, "send_lti_scores": send_lti_scores},
                 update_heartbeat_interval=heartbeat,
                 stalled_worker_timeout=stalled_after,
                 install_signal_handlers=wait,

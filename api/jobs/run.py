@@ -34,13 +34,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import httpx
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.assignments.service import Terms
 from api.db import SQLITE_WRITE, dialect_insert
 from api.library import Library
-from api.models import Assignment, Job, JobItem, JobStatus
+from api.lti.outbox import record_scores
+from api.lti.sync import run_sync
+from api.models import Assignment, Job, JobItem, JobKind, JobStatus
 from api.submissions.service import (
     Regraded,
     StoredGrade,
@@ -86,10 +89,13 @@ class _Ended(Exception):
 
 @dataclass(frozen=True)
 class Runtime:
-    """What the job code needs from the process that runs it."""
+    """What the job code needs from the process that runs it: for an LTI sync, also the one HTTP
+    client of calls to LMS platforms and the key that opens the tool's keys."""
 
     sessions: sessionmaker[Session]
     library: Library
+    http: Callable[[], httpx.Client] | None = None
+    lti_key: str | None = None
 
 
 def run_job(
@@ -106,6 +112,12 @@ def run_job(
     that went away, on a worker with attempts left). ``stop`` is asked between chunks: True leaves
     the job running, to be resumed (a service shutting down)."""
     try:
+        with _reading(runtime) as session:
+            kind = session.scalar(select(Job.kind).where(Job.id == job_id))
+        if kind == JobKind.LTI_SYNC:
+            if runtime.http is None:
+                raise JobFailed("This process cannot reach LMS platforms (no HTTP client).")
+            return run_sync(runtime.sessions, runtime.http(), kek=runtime.lti_key, job_id=job_id)
         with runtime.sessions.begin() as session:
             job = _claim(session, job_id)
         if job is None:
@@ -220,6 +232,11 @@ def _write_chunk(session: Session, job: _Claimed, regraded: list[Regraded]) -> N
     if any(stamps[new.submission.id] != new.submission.stamp for new in won):
         raise _ChangedMeanwhile
     changed = store_regrades(session, regraded=won, job_id=job.id)
+    # the changed scores go to the LMS the students came from (LTI), in this transaction
+    changed_students = {new.submission.student_id for new in won if new.changed}
+    record_scores(
+        session, course_id=job.assignment.course_id, assignment_id=job.assignment.id, student_ids=changed_students
+    )
     session.execute(
         JOBS.update().where(JOBS.c.id == job.id).values(done=JOBS.c.done + len(won), changed=JOBS.c.changed + changed)
     )

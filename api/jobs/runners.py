@@ -4,8 +4,10 @@ runs the jobs itself (:class:`api.jobs.local.LocalRunner`)."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 
+import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTasks
@@ -16,7 +18,7 @@ from api.config import Settings
 from api.db import make_sessionmaker, writer
 from api.jobs.local import LocalRunner
 from api.jobs.run import Runtime
-from api.jobs.service import Deferrer, start_regrade
+from api.jobs.service import Deferrer, start_lti_sync, start_regrade
 from api.library import Library
 
 
@@ -38,10 +40,20 @@ class JobRunners:
             background.add_task(self.runner.wake)
         return job_id
 
+    def lti_sync(self, session: Session, *, course_id: str, caller: Caller, background: BackgroundTasks) -> int:
+        """A new LTI sync of the course (:mod:`api.lti.sync`), or the one not over yet."""
+        job_id = start_lti_sync(session, course_id=course_id, caller=caller, defer=self.defer)
+        if self.runner is not None:
+            background.add_task(self.runner.wake)
+        return job_id
 
-def job_runners(settings: Settings, engine: Engine, library: Library) -> JobRunners:
+
+def job_runners(
+    settings: Settings, engine: Engine, library: Library, *, http: Callable[[], httpx.Client] | None = None
+) -> JobRunners:
     if engine.dialect.name == "sqlite":
-        return JobRunners(defer=None, runner=LocalRunner(Runtime(make_sessionmaker(writer(engine)), library)))
+        runtime = Runtime(make_sessionmaker(writer(engine)), library, http=http, lti_key=settings.lti_key)
+        return JobRunners(defer=None, runner=LocalRunner(runtime))
     from api.jobs.queue import defer, make_queue  # (procrastinate is imported by PostgreSQL services only)
 
     return JobRunners(defer=functools.partial(defer, make_queue(settings.database_url)), runner=None)

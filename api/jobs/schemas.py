@@ -38,13 +38,15 @@ class JobOut(Schema):
     )
 
     id: int
-    kind: Literal["regrade"]
+    kind: Literal["regrade", "lti_sync"]
     status: Literal["queued", "running", "done", "failed"]
     done: int = Field(description="Submissions done so far: it only grows, and ends equal to `total`.")
-    total: int = Field(description="Submissions the job covers (those stored when it was asked for).")
+    total: int = Field(
+        description="Submissions the job covers (those stored when it was asked for); an LTI sync: scores to send."
+    )
     error: str | None = Field(default=None, description="Why it failed (status `failed` only).")
     course: str = Field(validation_alias="course_id")
-    assignment: str = Field(validation_alias="assignment_id")
+    assignment: str | None = Field(validation_alias="assignment_id", description="Null for an LTI sync (the course).")
     changed: int = Field(description="Regrade: of those done, submissions whose grade changed (the earlier is kept).")
     set_version: str | None = Field(description="Regrade: the problem-set version it grades against.")
     created_at: datetime

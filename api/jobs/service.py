@@ -89,6 +89,31 @@ def start_regrade(
     raise RuntimeError("could not start or find the assignment's regrade")
 
 
+def start_lti_sync(session: Session, *, course_id: str, caller: Caller, defer: Deferrer | None) -> int:
+    """The id of the course's LTI sync: the one queued or running, else a new one (deferred with
+    ``defer`` on PostgreSQL, in this transaction)."""
+    active = session.scalar(
+        select(JOBS.c.id).where(JOBS.c.kind == JobKind.LTI_SYNC.value, JOBS.c.course_id == course_id, text(ACTIVE_JOB))
+    )
+    if active is not None:
+        return int(active)
+    values = {
+        "kind": JobKind.LTI_SYNC.value,
+        "course_id": course_id,
+        "assignment_id": None,
+        "created_by": caller.id,
+        "status": "queued",
+        "done": 0,
+        "changed": 0,
+        "total": 0,
+    }
+    job_id = int(session.execute(JOBS.insert().values(values).returning(JOBS.c.id)).scalar_one())
+    if defer is not None:
+        queue_job_id = defer(session, job_id, f"{JobKind.LTI_SYNC.value}:{course_id}")
+        session.execute(JOBS.update().where(JOBS.c.id == job_id).values(queue_job_id=queue_job_id))
+    return job_id
+
+
 def _insert_unless_active(session: Session, values: dict[str, Any]) -> Any:
     return (
         dialect_insert(session, JOBS)

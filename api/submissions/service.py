@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from api.assignments.service import Terms, is_late, variant_of
 from api.errors import Conflict, Unprocessable
+from api.lti.outbox import record_score
 from api.models import EarlierGrade, Submission
 from api.slots import connection_released
 from grader.engine import grade_submission, is_blank, preview_submission
@@ -200,6 +201,8 @@ def submit(
     for _ in range(MAX_NUMBERING_ROUNDS):
         row = session.execute(insert_unless_taken, parameters).first()
         if row is not None:
+            # the new counted score goes to the LMS the student came from (LTI), in this transaction
+            record_score(session, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student_id)
             return Stored(NewSubmission(id=row.id, attempt=row.attempt, **values), replayed=False)
         # The number was taken by another submission of this student (or this idempotency key
         # was), or the next number is past the limit.

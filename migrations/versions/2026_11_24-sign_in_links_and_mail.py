@@ -4,8 +4,8 @@ the requests for links kept for their rate limits
 A token made before this revision is its account's first (``name = 'first token'``). Links and
 mails are new tables: nothing to carry over.
 
-Revision ID: 0011_sign_in
-Revises: 0009_session_account
+Revision ID: 0013_sign_in
+Revises: 0012_lti_sync_jobs
 Create Date: 2026-11-24 00:30:00
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0011_sign_in"
-down_revision: str | None = "0009_session_account"
+revision: str = "0013_sign_in"
+down_revision: str | None = "0012_lti_sync_jobs"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

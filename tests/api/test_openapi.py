@@ -42,6 +42,10 @@ CONTRACT = {
     ("get", "/api/v1/account/tokens"),  # an addition to the contract: /account's REST twin
     ("post", "/api/v1/account/tokens"),  # an addition to the contract
     ("delete", "/api/v1/account/tokens/{token_id}"),  # an addition to the contract
+    ("post", "/api/v1/lti/platforms"),
+    ("get", "/api/v1/lti/platforms"),
+    ("get", "/api/v1/courses/{course_id}/lti"),
+    ("post", "/api/v1/courses/{course_id}/lti/sync"),
 }
 
 
@@ -97,6 +101,10 @@ ERRORS = {
     ("get", "/api/v1/account/tokens"): {401, 503},
     ("post", "/api/v1/account/tokens"): {401, 409, 413, 422, 503},
     ("delete", "/api/v1/account/tokens/{token_id}"): {401, 404, 422, 503},
+    ("post", "/api/v1/lti/platforms"): {401, 403, 409, 413, 422, 503},
+    ("get", "/api/v1/lti/platforms"): {401, 403, 503},
+    ("get", "/api/v1/courses/{course_id}/lti"): {401, 403, 404, 422, 503},
+    ("post", "/api/v1/courses/{course_id}/lti/sync"): {401, 403, 404, 422, 503},
 }
 SUBMIT = ("post", A + "/submissions")
 UPLOAD = ("post", C + "/problem-sets")

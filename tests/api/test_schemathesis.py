@@ -53,9 +53,17 @@ INSTRUCTOR_ONLY = [
     f"GET {A}/gradebook",
     f"GET {A}/stats",
     f"POST {A}/regrade",
+    f"GET {C}/lti",
+    f"POST {C}/lti/sync",
 ]
+#: An admin's alone (403 for everyone else).
+ADMIN_ONLY = ["POST /api/v1/lti/platforms", "GET /api/v1/lti/platforms"]
 #: Operations whose input a caller never gets to: they answer 401 or 403 first.
-REFUSED_BEFORE_INPUT = {"instructor": STUDENT_ONLY, "student": INSTRUCTOR_ONLY, "none": None}
+REFUSED_BEFORE_INPUT = {
+    "instructor": STUDENT_ONLY + ADMIN_ONLY,
+    "student": INSTRUCTOR_ONLY + ADMIN_ONLY,
+    "none": None,
+}
 
 
 def config_for(caller: str, token: str | None, course: str) -> schemathesis.Config:

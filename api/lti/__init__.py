@@ -1,0 +1,21 @@
+"""LTI 1.3 Advantage: the service as a tool that learning platforms (Canvas, Moodle, ...) launch.
+
+One job per module:
+
+* ``claims.py``: the launch's checks, one pure function from the id_token's claims (signature
+  already verified) to a decision: :class:`~api.lti.claims.Launch` or
+  :class:`~api.lti.claims.Refused` naming the check that failed. Role mapping lives there too.
+* ``keys.py``: the tool's own RSA keys (private keys encrypted at rest with ``GRADER_LTI_KEY``),
+  their JWKS, rotation, and signing the tool's JWTs (deep-linking responses, later client
+  assertions).
+* ``keysets.py``: the platforms' key sets, fetched through the one injected HTTP client
+  (:func:`api.lti.http.platform_client`), cached, re-fetched at most once for an unknown ``kid``;
+  verifying an id_token's signature.
+* ``service.py``: the rows: platforms, logins (state and nonce, used once), accounts by
+  (platform, ``sub``), linked courses, accepted launches.
+* ``pages.py``: the tool's endpoints (login, launch, continuing into the service, linking a
+  course, deep linking, JWKS, Canvas's configuration); ``router.py``: the admins' REST API.
+
+Per-platform differences (Canvas's institution roles, its Student View user) are handled in
+``claims.py`` alone.
+"""

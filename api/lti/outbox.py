@@ -1,0 +1,100 @@
+"""The outbox of grade passback: :func:`record_score` writes one :class:`api.models.LtiScore` row per
+LMS course the student's account came from, in the transaction of the change of their counted
+score (a submission, a regrade, an extension); :func:`api.lti.ags.send_due` sends them.
+
+A student who never launched from an LMS costs one indexed query and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.models import Assignment, Extension, LtiAccount, LtiContext, LtiScore, ScoreStatus, Submission
+
+#: A part waiting for a member of staff (free-response parts).
+PENDING_PART = "pending"
+
+
+def record_scores(
+    db: Session, *, course_id: str, assignment_id: str, student_ids: Collection[str], now: datetime | None = None
+) -> int:
+    """:func:`record_score` for those of ``student_ids`` who came from an LMS (one query finds
+    them): a regrade's chunk, or every student of an extension's assignment."""
+    if not student_ids:
+        return 0
+    from_lms = db.scalars(
+        select(LtiAccount.user_id)
+        .join(LtiContext, LtiContext.platform_id == LtiAccount.platform_id)
+        .where(LtiAccount.user_id.in_(sorted(set(student_ids))), LtiContext.course_id == course_id)
+        .distinct()
+    ).all()
+    return sum(
+        record_score(db, course_id=course_id, assignment_id=assignment_id, student_id=student, now=now)
+        for student in from_lms
+    )
+
+
+def record_score(
+    db: Session, *, course_id: str, assignment_id: str, student_id: str, now: datetime | None = None
+) -> int:
+    """Rows for the student's counted score of the assignment now (after the late penalty), one per
+    linked LMS course of the student's LTI account; how many were written."""
+    targets = db.execute(
+        select(LtiAccount.platform_id, LtiAccount.sub, LtiContext.context_id)
+        .join(LtiContext, LtiContext.platform_id == LtiAccount.platform_id)
+        .where(LtiAccount.user_id == student_id, LtiContext.course_id == course_id)
+    ).all()
+    if not targets:
+        return 0
+    # (imported when used: assignments and reports import this module's callers)
+    from api.assignments.service import AssignmentRow, ExtensionRow, with_extension
+    from api.reports.service import counted_attempt
+
+    assignment = db.get(Assignment, (course_id, assignment_id))
+    if assignment is None:
+        return 0
+    extension = db.get(Extension, (course_id, assignment_id, student_id))
+    row = AssignmentRow(**{name: getattr(assignment, name) for name in AssignmentRow.__dataclass_fields__})
+    own = None if extension is None else ExtensionRow(extension.due_at, extension.max_attempts)
+    terms = with_extension(row, own)
+    submissions = list(
+        db.scalars(
+            select(Submission).where(
+                Submission.course_id == course_id,
+                Submission.assignment_id == assignment_id,
+                Submission.student_id == student_id,
+            )
+        )
+    )
+    if not submissions:
+        return 0
+    counted = counted_attempt(submissions, terms)
+    if counted is None:
+        return 0
+    chosen, late = counted
+    pending = any(isinstance(p, dict) and p.get("status") == PENDING_PART for p in chosen.parts.values())
+    now = now or datetime.now(UTC)
+    for platform_id, sub, context_id in targets:
+        db.add(
+            LtiScore(
+                platform_id=platform_id,
+                context_id=context_id,
+                course_id=course_id,
+                assignment_id=assignment_id,
+                student_id=student_id,
+                sub=sub,
+                score_given=late.applied(chosen.score),
+                score_maximum=chosen.max_score,
+                grading_progress="PendingManual" if pending else "FullyGraded",
+                timestamp=now,
+                status=ScoreStatus.PENDING.value,
+                attempts=0,
+                next_try_at=now,
+            )
+        )
+    db.flush()
+    return len(targets)

@@ -1,0 +1,247 @@
+"""Grade passback (AGS) against the platform: a student's submission writes an outbox row in its
+transaction, and sending it finds or creates the line item, gets a token with a private_key_jwt
+assertion, and posts the score; refusals and retries as the platform answers."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from api.lti import ags, outbox
+from api.lti.sender import ScoreSender
+from api.models import LtiAccount, LtiLineItem, LtiScore, Submission
+
+from factories import Course, finished_job, make_instructor, unique
+from lti_platform import KEK, LEARNER, LMS, TA, TEST_USER, link
+from lti_platform import User as LmsUser
+
+RIGHT = "3640"  # conv-pool-basics ex4.conv1_params
+
+
+def learner_submits(lms: LMS, engine, client, *, lineitem: str | None = None, answer: str = RIGHT):
+    course = Course(client, make_instructor(engine))
+    assignment = course.assignment(title="Homework 1")
+    context = unique("ctx")
+    link(engine, lms, context, course.id)
+    learner = LmsUser(unique("sub"), [LEARNER])
+    launched = lms.launch(learner, context=context, custom={"assignment": assignment}, lineitem=lineitem)
+    path = lms.client.get(launched.headers["location"]).headers["location"]
+    page = lms.client.get(path)
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+    sent = lms.client.post(path, data={"ex4.conv1_params": answer, "action": "submit", "csrf": csrf})
+    assert sent.status_code == 303, sent.text
+    return course, assignment, context, learner
+
+
+def send(app, lms: LMS, *, now: datetime | None = None) -> dict[str, int]:
+    lms.tool_jwks = lms.client.get("/lti/jwks").json()
+    return ags.send_due(sessionmaker(app.state.engine), app.state.lti_http, kek=KEK, now=now)
+
+
+def rows(engine, student_sub: str) -> list[LtiScore]:
+    with Session(engine) as db:
+        return list(db.scalars(select(LtiScore).where(LtiScore.sub == student_sub).order_by(LtiScore.id)))
+
+
+def test_a_submission_writes_a_row_and_its_score_reaches_the_line_item_of_the_launch(app, lms, engine, client) -> None:
+    item = lms.issuer + "/api/lti/courses/7/line_items/99?section=a"
+    _, _, _, learner = learner_submits(lms, engine, client, lineitem=item)
+    (row,) = rows(engine, learner.sub)
+    with Session(engine) as db:
+        (submission,) = db.scalars(select(Submission).where(Submission.student_id == row.student_id))
+    assert row.status == "pending" and submission.score > 0
+    assert (row.score_given, row.score_maximum) == (submission.score, submission.max_score)
+    assert send(app, lms) == {"sent": 1, "retry": 0, "failed": 0}
+    ((url, body),) = lms.scores
+    assert url == lms.issuer + "/api/lti/courses/7/line_items/99/scores?section=a"  # the query kept
+    assert body["userId"] == learner.sub and body["scoreGiven"] == row.score_given
+    assert body["scoreMaximum"] == row.score_maximum and body["gradingProgress"] == "FullyGraded"
+    assert body["activityProgress"] == "Completed"
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", body["timestamp"])
+    assert lms.line_items == []  # the launch's line item was used, none created
+    assert rows(engine, learner.sub)[0].status == "sent"
+    assert send(app, lms)["sent"] == 0  # nothing left
+    # the assertion: signed by the tool, for the token URL, with a jti never reused
+    assert lms.assertions[-1]["aud"] == lms.token_url and lms.assertions[-1]["iss"] == lms.client_id
+
+
+def test_without_the_launchs_line_item_it_is_found_by_resource_id_or_created_once(app, lms, engine, client) -> None:
+    _, assignment, context, _ = learner_submits(lms, engine, client)
+    assert send(app, lms)["sent"] == 1
+    assert [i["resourceId"] for i in lms.line_items] == [assignment]
+    assert lms.line_items[0]["label"] == "Homework 1" and lms.line_items[0]["scoreMaximum"] > 0
+    with Session(engine) as db:
+        stored = db.get(LtiLineItem, (lms.id, context, assignment))
+        assert stored is not None and stored.url == lms.line_items[0]["id"]
+    # another student of the same assignment: the stored line item, no second one
+    other = LmsUser(unique("sub"), [LEARNER])
+    launched = lms.launch(other, context=context, custom={"assignment": assignment})
+    path = lms.client.get(launched.headers["location"]).headers["location"]
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', lms.client.get(path).text).group(1)
+    lms.client.post(path, data={"ex4.conv1_params": "1", "action": "submit", "csrf": csrf})
+    assert send(app, lms)["sent"] == 1
+    assert len(lms.line_items) == 1 and len(lms.scores) == 2
+
+
+def test_429_waits_for_retry_after_and_5xx_backs_off_with_the_same_timestamp(app, lms, engine, client) -> None:
+    item = lms.issuer + "/api/lti/courses/7/line_items/5?section=a"
+    _, _, _, learner = learner_submits(lms, engine, client, lineitem=item)
+    lms.score_answers = [httpx.Response(429, headers={"Retry-After": "120"}), httpx.Response(503)]
+    now = datetime.now(UTC)
+    assert send(app, lms, now=now) == {"sent": 0, "retry": 1, "failed": 0}
+    (row,) = rows(engine, learner.sub)
+    assert row.status == "pending" and row.attempts == 1 and row.error.startswith("429")
+    assert abs((row.next_try_at - now) - timedelta(seconds=120)) < timedelta(seconds=1)
+    assert send(app, lms, now=now + timedelta(seconds=60))["retry"] == 0  # not due yet
+    assert send(app, lms, now=now + timedelta(seconds=121)) == {"sent": 0, "retry": 1, "failed": 0}
+    assert rows(engine, learner.sub)[0].error.startswith("503")
+    assert send(app, lms, now=now + timedelta(hours=1)) == {"sent": 1, "retry": 0, "failed": 0}
+    (_, body) = lms.scores[-1]
+    assert body["timestamp"] == ags.timestamp(row.timestamp)  # fixed when the score was computed
+
+
+def test_a_refusal_fails_the_row_with_the_platforms_own_message(app, lms, engine, client) -> None:
+    item = lms.issuer + "/api/lti/courses/7/line_items/6?section=a"
+    _, _, _, learner = learner_submits(lms, engine, client, lineitem=item)
+    lms.score_answers = [
+        httpx.Response(422, json={"errors": [{"message": "User not found in course or is not a student"}]})
+    ]
+    assert send(app, lms) == {"sent": 0, "retry": 0, "failed": 1}
+    (row,) = rows(engine, learner.sub)
+    assert row.status == "failed" and row.error == "422: User not found in course or is not a student"
+
+
+def test_a_student_who_never_came_from_an_lms_writes_no_row(engine, client) -> None:
+    course = Course(client, make_instructor(engine))
+    assignment = course.assignment()
+    student, headers = course.student()
+    assert course.submit(assignment, headers, {"ex4.conv1_params": RIGHT}).status_code == 201
+    with Session(engine) as db:
+        assert db.scalars(select(LtiScore).where(LtiScore.student_id == student)).first() is None
+
+
+def test_the_pure_parts(app) -> None:
+    assert ags.scores_url("https://lms/api/li/9?x=1&y=2") == "https://lms/api/li/9/scores?x=1&y=2"
+    assert ags.scores_url("https://lms/api/li/9/") == "https://lms/api/li/9/scores"
+    moment = datetime(2026, 11, 24, 1, 2, 3, 456789, tzinfo=UTC)
+    assert ags.timestamp(moment) == "2026-11-24T01:02:03.456Z"
+    now = datetime(2026, 11, 24, tzinfo=UTC)
+    dated = httpx.Response(429, headers={"Retry-After": "Tue, 24 Nov 2026 00:00:30 GMT"})
+    assert ags.retry_after(dated, now) == timedelta(seconds=30)
+    assert ags.retry_after(httpx.Response(429, headers={"Retry-After": "999999"}), now) == ags.MAX_WAIT
+    assert ags.retry_after(httpx.Response(429), now) is None
+
+
+def test_an_extension_and_a_regrade_write_the_new_counted_score(app, lms, engine, client) -> None:
+    course, assignment, _, learner = learner_submits(lms, engine, client)
+    (first,) = rows(engine, learner.sub)
+    later = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    granted = client.put(
+        f"{course.path}/assignments/{assignment}/extensions/{first.student_id}",
+        json={"due_at": later},
+        headers=course.instructor,
+    )
+    assert granted.status_code == 200, granted.text
+    assert len(rows(engine, learner.sub)) == 2
+    # what a regrade's chunk does for the students whose grade changed: those from an LMS only
+    other, _ = course.student()
+    with Session(engine) as db, db.begin():
+        written = outbox.record_scores(
+            db, course_id=course.id, assignment_id=assignment, student_ids=[first.student_id, other]
+        )
+    assert written == 1 and len(rows(engine, learner.sub)) == 3
+
+
+def test_two_senders_at_once_send_a_row_once(app, lms, engine, client) -> None:
+    item = lms.issuer + "/api/lti/courses/7/line_items/8?section=a"
+    _, _, _, learner = learner_submits(lms, engine, client, lineitem=item)
+    now = datetime.now(UTC)
+    with Session(engine) as db, db.begin():
+        due = ags._targets(db, now)
+        taken_first = ags._claimed(db, due, now)
+    with Session(engine) as db, db.begin():
+        taken_again = ags._claimed(db, ags._targets(db, now), now)
+    mine = [t for t in taken_first if t.body["userId"] == learner.sub]
+    assert len(mine) == 1 and not [t for t in taken_again if t.body["userId"] == learner.sub]
+    # the lease runs out: the row is due again (a sender that died)
+    assert send(app, lms, now=now + ags.LEASE + timedelta(seconds=1))["sent"] >= 1
+    assert rows(engine, learner.sub)[0].status == "sent"
+
+
+def test_the_services_sender_sends_when_woken() -> None:
+    import threading
+
+    rounds = threading.Semaphore(0)
+    sender = ScoreSender(rounds.release, every=3600)
+    sender.start()
+    try:
+        assert rounds.acquire(timeout=5)  # a round at the start
+        sender.wake()
+        assert rounds.acquire(timeout=5)  # and one when woken, long before the hour
+    finally:
+        sender.stop()
+
+
+def test_staff_see_the_links_and_each_students_passback_state(app, lms, engine, client) -> None:
+    course, assignment, context, _ = learner_submits(lms, engine, client)
+    lms.score_answers = [httpx.Response(403, json={"errors": [{"message": "Insufficient scope"}]})]
+    send(app, lms)
+    shown = client.get(f"{course.path}/lti", headers=course.instructor)
+    assert shown.status_code == 200, shown.text
+    body = shown.json()
+    assert [(link["platform"], link["context_id"]) for link in body["links"]] == [(lms.id, context)]
+    assert body["links"][0]["lineitems_url"] == lms.lineitems_url
+    (state,) = body["passback"]
+    assert state["assignment"] == assignment and state["status"] == "failed"
+    assert state["error"] == "403: Insufficient scope"
+    _, student_headers = course.student()
+    assert client.get(f"{course.path}/lti", headers=student_headers).status_code == 403
+
+
+def test_changing_the_due_date_or_policy_writes_the_counted_scores_again(app, lms, engine, client) -> None:
+    course, assignment, _, learner = learner_submits(lms, engine, client)
+    url = f"{course.path}/assignments/{assignment}"
+    assert client.patch(url, json={"title": "Renamed"}, headers=course.instructor).status_code == 200
+    assert len(rows(engine, learner.sub)) == 1  # the title counts for nothing
+    assert client.patch(url, json={"grade_policy": "last"}, headers=course.instructor).status_code == 200
+    assert len(rows(engine, learner.sub)) == 2
+
+
+def test_a_sync_reads_the_roster_and_writes_every_score_again(app, lms, engine, client) -> None:
+    course, _, _, learner = learner_submits(lms, engine, client)
+    newcomer = unique("sub")
+    lms.tool_jwks = lms.client.get("/lti/jwks").json()
+    lms.roster = [
+        {"user_id": learner.sub, "roles": [LEARNER], "status": "Active"},
+        {"user_id": newcomer, "roles": [LEARNER], "name": "New Comer", "email": "new@example.edu"},
+        {"user_id": unique("sub"), "roles": [TA], "name": "Tess Assistant"},
+        {"user_id": unique("sub"), "roles": [LEARNER], "status": "Inactive"},
+        {"user_id": unique("sub"), "roles": [LEARNER, TEST_USER]},
+    ]
+    _, student_headers = course.student()
+    assert client.post(f"{course.path}/lti/sync", headers=student_headers).status_code == 403
+    started = client.post(f"{course.path}/lti/sync", headers=course.instructor)
+    assert started.status_code == 202, started.text
+    job = finished_job(client, started.json()["job"], course.instructor)
+    assert job["status"] == "done" and job["kind"] == "lti_sync" and job["assignment"] is None, job
+    assert job["done"] == 1  # the one LMS student with a submission: written again
+    assert len(rows(engine, learner.sub)) == 2
+    roster = {m["id"]: m["role"] for m in client.get(f"{course.path}/members", headers=course.instructor).json()}
+    with Session(engine) as db:
+        found = db.execute(select(LtiAccount.sub, LtiAccount.user_id).where(LtiAccount.platform_id == lms.id))
+        accounts = {sub: user for sub, user in found}
+    assert roster[accounts[newcomer]] == "student"
+    assert sorted(role for user, role in roster.items() if user in accounts.values()) == ["student", "student", "ta"]
+    assert len(accounts) == 3  # neither the inactive member nor the test user
+
+
+def test_a_sync_whose_roster_is_refused_fails_with_the_lms_message(app, lms, engine, client, platforms) -> None:
+    course, _, _, _ = learner_submits(lms, engine, client)
+    platforms.by_issuer.pop(lms.issuer)  # the LMS does not answer
+    started = client.post(f"{course.path}/lti/sync", headers=course.instructor)
+    job = finished_job(client, started.json()["job"], course.instructor)
+    assert job["status"] == "failed" and "network" in job["error"]

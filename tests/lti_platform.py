@@ -1,0 +1,336 @@
+"""An LMS in the test process, for the LTI tests (``tests/lti``).
+
+:class:`LMS` is a real LTI 1.3 platform: ``lti1p3platform`` (PyPI) builds the OIDC login request,
+checks the tool's authentication request (client id, redirect URI, nonce and state), signs the
+launch with the platform's key and checks the tool's deep-linking answer. The tool reaches its key
+set through an :class:`httpx.MockTransport` (no network), which counts the fetches.
+
+What that library cannot produce (a wrong audience, an expired token, another deployment, an
+unknown key, a bad signature, another version or message type) :meth:`LMS.forge` signs by hand
+from :meth:`LMS.claims`, a valid resource-link launch to change one claim at a time.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from fastapi.testclient import TestClient
+from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
+from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
+from lti1p3platform.oidc_login import OIDCLoginAbstract
+from lti1p3platform.registration import Registration
+from sqlalchemy.orm import Session
+
+from api.lti import keys, service
+from api.models import LtiContext
+
+TOOL = "https://testserver"
+#: The key-encryption key of the tests' settings.
+KEK = keys.new_kek()
+LTI = "https://purl.imsglobal.org/spec/lti/claim/"
+DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
+INSTRUCTOR, TA, LEARNER = ROLE + "Instructor", ROLE + "TeachingAssistant", ROLE + "Learner"
+INSTITUTION_INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/institution/person#Instructor"
+TEST_USER = "http://purl.imsglobal.org/vocab/lti/system/person#TestUser"
+
+
+def rsa_pem() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def public_pem(private: str) -> str:
+    key = serialization.load_pem_private_key(private.encode(), password=None)
+    return (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _hmac_token(claims: dict[str, Any], headers: dict[str, str], secret: bytes) -> str:
+    """An HS256 JWT keyed with ``secret`` (PyJWT refuses a PEM key as an HMAC secret, rightly)."""
+    head = _b64(json.dumps({"alg": "HS256", "typ": "JWT", **headers}).encode())
+    body = _b64(json.dumps(claims).encode())
+    signature = hmac.new(secret, f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{_b64(signature)}"
+
+
+class _Config(LTI1P3PlatformConfAbstract):
+    def init_platform_config(self, **kwargs: Any) -> None:
+        self._registration = kwargs["registration"]
+
+    def get_registration_by_params(self, **kwargs: Any) -> Registration:
+        return self._registration
+
+
+class _Login(OIDCLoginAbstract):
+    def set_lti_message_hint(self, **kwargs: Any) -> None:
+        self._lti_message_hint = kwargs["hint"]
+
+    def get_redirect(self, url: str) -> str:
+        return url
+
+
+class _Launch(LTIAdvantageMessageLaunchAbstract):
+    def get_preflight_response(self) -> dict[str, Any]:
+        return self._request  # the tool's authentication request (its query), as a dict
+
+    def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return launch_data
+
+
+@dataclass
+class User:
+    sub: str
+    roles: list[str]
+    name: str = "A Person"
+    email: str | None = None
+
+
+@dataclass
+class LMS:
+    """One registered platform: its issuer is unique per instance (tests share a database)."""
+
+    client: TestClient
+    issuer: str = field(default_factory=lambda: f"https://lms-{uuid.uuid4().hex[:8]}.example.edu")
+    client_id: str = "10000000000001"
+    deployment: str = "1:deployment"
+    key: str = field(default_factory=rsa_pem)
+    #: Keys published besides :attr:`key` (a rotation in progress).
+    also_published: list[str] = field(default_factory=list)
+    jwks_fetches: int = 0
+    #: The tool's published key set, for the platform's checks of its JWTs (client assertions).
+    tool_jwks: dict[str, Any] = field(default_factory=dict)
+    #: AGS: line items by id, scores posted (url, body, headers), statuses to answer first.
+    line_items: list[dict[str, Any]] = field(default_factory=list)
+    scores: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    score_answers: list[httpx.Response] = field(default_factory=list)
+    assertions: list[dict[str, Any]] = field(default_factory=list)
+    #: NRPS: the roster's members, served two to a page.
+    roster: list[dict[str, Any]] = field(default_factory=list)
+    #: The tool's id of this platform, once registered.
+    id: str = ""
+
+    @property
+    def auth_url(self) -> str:
+        return self.issuer + "/api/lti/authorize_redirect"
+
+    @property
+    def token_url(self) -> str:
+        return self.issuer + "/login/oauth2/token"
+
+    @property
+    def jwks_url(self) -> str:
+        return self.issuer + "/api/lti/security/jwks"
+
+    @property
+    def memberships_url(self) -> str:
+        return self.issuer + "/api/lti/courses/7/names_and_roles"
+
+    @property
+    def lineitems_url(self) -> str:
+        return self.issuer + "/api/lti/courses/7/line_items?section=a"
+
+    def registration(self, key: str | None = None) -> Registration:
+        key = key or self.key
+        return (
+            Registration()
+            .set_iss(self.issuer)
+            .set_client_id(self.client_id)
+            .set_deployment_id(self.deployment)
+            .set_oidc_login_url(TOOL + "/lti/login")
+            .set_launch_url(TOOL + "/lti/launch")
+            .set_deeplink_launch_url(TOOL + "/lti/launch")
+            .set_platform_private_key(key)
+            .set_platform_public_key(public_pem(key))
+        )
+
+    def kid(self, key: str | None = None) -> str:
+        kid = self.registration(key).get_kid()
+        assert kid
+        return kid
+
+    # -- the platform's HTTP side, as the tool's client sees it ---------------------------------
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        url = str(request.url)
+        if url == self.jwks_url:
+            self.jwks_fetches += 1
+            keys = [Registration.get_jwk(public_pem(k)) for k in (self.key, *self.also_published)]
+            return httpx.Response(200, json={"keys": keys})
+        if url == self.token_url and request.method == "POST":
+            form = dict(parse_qsl(request.content.decode()))
+            config = _Config(registration=self.registration().set_tool_key_set(self.tool_jwks))  # type: ignore[arg-type]
+            self.assertions.append(jwt.decode(form["client_assertion"], options={"verify_signature": False}))
+            return httpx.Response(200, json=config.get_access_token(form))
+        if not self._authorized(request):
+            return httpx.Response(401, json={"errors": [{"message": "Invalid access token"}]})
+        if url.startswith(self.memberships_url) and request.method == "GET":
+            page = int(request.url.params.get("page", "0"))
+            headers = {}
+            if 2 * (page + 1) < len(self.roster):
+                headers["Link"] = f'<{self.memberships_url}?page={page + 1}>; rel="next"'
+            members = self.roster[2 * page : 2 * page + 2]
+            return httpx.Response(200, json={"id": url, "members": members}, headers=headers)
+        base = self.lineitems_url.split("?")[0]
+        if url.startswith(base) and request.url.path.endswith("/scores") and request.method == "POST":
+            if self.score_answers:
+                return self.score_answers.pop(0)
+            self.scores.append((url, json.loads(request.content)))
+            return httpx.Response(200, json={})
+        if request.url.path == urlsplit(base).path and request.method == "GET":
+            wanted = request.url.params.get("resource_id")
+            return httpx.Response(200, json=[i for i in self.line_items if i.get("resourceId") == wanted])
+        if request.url.path == urlsplit(base).path and request.method == "POST":
+            item = {**json.loads(request.content), "id": f"{base}/{len(self.line_items) + 1}?section=a"}
+            self.line_items.append(item)
+            return httpx.Response(201, json=item)
+        return httpx.Response(404, json={"error": "not found"})
+
+    def _authorized(self, request: httpx.Request) -> bool:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        try:
+            return _Config(registration=self.registration()).validate_token(token)
+        except Exception:  # any token the platform did not issue
+            return False
+
+    # -- the real platform's flow ---------------------------------------------------------------
+
+    def login(self, *, login_hint: str = "hint", message_hint: str = "rl") -> httpx.Response:
+        """The platform's third-party initiated login, as lti1p3platform builds it, sent to the tool."""
+        login = _Login(None, _Config(registration=self.registration()))
+        login.set_lti_message_hint(hint=message_hint)
+        return self.client.get(login.initiate_login(login_hint))
+
+    def authenticate(self, response: httpx.Response) -> dict[str, str]:
+        """The tool's authentication request (its 302 to our auth URL), as query parameters."""
+        assert response.status_code == 302, response.text
+        location = response.headers["location"]
+        assert location.startswith(self.auth_url + "?"), location
+        return dict(parse_qsl(urlsplit(location).query))
+
+    def launch(
+        self,
+        user: User,
+        *,
+        context: str = "course-1",
+        context_title: str = "CNN 101",
+        resource_link: str = "rl-1",
+        custom: dict[str, Any] | None = None,
+        deep_link_return_url: str | None = None,
+        data: str | None = None,
+        lineitem: str | None = None,
+    ) -> httpx.Response:
+        """A whole launch: login, the tool's authentication request checked by lti1p3platform, the
+        id_token it signs, posted to the redirect URI the tool gave."""
+        request = self.authenticate(self.login(login_hint=user.sub))
+        launch = _Launch(request, _Config(registration=self.registration()))
+        launch.set_user_data(user.sub, user.roles, full_name=user.name, email_address=user.email)
+        launch.set_launch_context_claim(context, context_title=context_title)
+        if deep_link_return_url:
+            launch.set_dl(deep_link_return_url, extra_data=data)  # type: ignore[arg-type]  # opaque data
+        else:
+            launch.set_resource_link_claim(resource_link)
+        if custom:
+            launch.set_custom_parameters_claim(custom)
+        launch.set_ags(self.lineitems_url, lineitem)
+        launch.set_nrps(self.memberships_url)
+        form = launch.lti_launch()
+        return self.client.post(form["launch_url"], data={"id_token": form["id_token"], "state": form["state"]})
+
+    def deep_linking_items(self, jwt_value: str, tool_jwks: dict[str, Any]) -> list[dict[str, Any]]:
+        """The content items of the tool's deep-linking answer, checked by lti1p3platform against
+        the tool's published key set."""
+        config = _Config(registration=self.registration().set_tool_key_set(tool_jwks))  # type: ignore[arg-type]
+        return config.validate_deeplinking_resp({"JWT": jwt_value})
+
+    # -- forged launches ------------------------------------------------------------------------
+
+    def tool_login(self) -> tuple[str, str]:
+        """A login at the tool: its ``state`` and ``nonce``."""
+        request = self.authenticate(self.login())
+        return request["state"], request["nonce"]
+
+    def claims(self, login_nonce: str, **changes: Any) -> dict[str, Any]:
+        """A valid resource-link launch of a learner for the login of ``login_nonce``; ``changes``
+        replace claims (``LTI_x`` for LTI's claim ``x``; None removes one)."""
+        nonce = login_nonce
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.client_id,
+            "azp": self.client_id,
+            "sub": "learner-1",
+            "exp": now + 300,
+            "iat": now,
+            "nonce": nonce,
+            "name": "Lea Learner",
+            LTI + "message_type": "LtiResourceLinkRequest",
+            LTI + "version": "1.3.0",
+            LTI + "deployment_id": self.deployment,
+            LTI + "target_link_uri": TOOL + "/lti/launch",
+            LTI + "roles": [LEARNER],
+            LTI + "context": {"id": "course-1", "title": "CNN 101"},
+            LTI + "resource_link": {"id": "rl-1"},
+        }
+        for name, value in changes.items():
+            name = name.replace("LTI_", LTI)
+            if value is None:
+                claims.pop(name, None)
+            else:
+                claims[name] = value
+        return claims
+
+    def forge(
+        self, claims: dict[str, Any], *, key: str | None = None, kid: str | None = None, alg: str = "RS256"
+    ) -> str:
+        key = key or self.key
+        headers = {"kid": kid if kid is not None else self.kid(key)}
+        if alg == "HS256":  # the public key used as an HMAC secret: the classic confusion
+            return _hmac_token(claims, headers, public_pem(key).encode())
+        return jwt.encode(claims, key, algorithm=alg, headers=headers)
+
+    def post_launch(self, id_token: str, state: str) -> httpx.Response:
+        return self.client.post("/lti/launch", data={"id_token": id_token, "state": state})
+
+
+def register(engine: Any, lms: LMS, *, deployments: list[str] | None = None) -> str:
+    with Session(engine) as db, db.begin():
+        keys.ensure_key(db, kek=KEK)
+        platform = service.register_platform(
+            db,
+            name="Test LMS",
+            issuer=lms.issuer,
+            client_id=lms.client_id,
+            auth_url=lms.auth_url,
+            token_url=lms.token_url,
+            jwks_url=lms.jwks_url,
+            deployments=deployments or [lms.deployment],
+        )
+        return platform.id
+
+
+def link(engine: Any, lms: LMS, context: str, course_id: str) -> None:
+    """An LMS course linked to a course, as its instructor's first launch would."""
+    with Session(engine) as db, db.begin():
+        db.add(LtiContext(platform_id=lms.id, context_id=context, course_id=course_id))
