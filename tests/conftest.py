@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cryptography.fernet import Fernet
 
 warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
 
@@ -103,9 +104,13 @@ def own_database(backend: str, request: pytest.FixtureRequest, tmp_path_factory:
     return fresh_database(backend, request, tmp_path_factory)
 
 
+#: The key that encrypts the tool's LTI keys, for every test app (an admin may register a platform).
+LTI_KEY = Fernet.generate_key().decode()
+
+
 @pytest.fixture(scope="module")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, max_body_bytes=64 * 1024)
+    return Settings(database_url=database_url, max_body_bytes=64 * 1024, lti_key=LTI_KEY)
 
 
 @pytest.fixture(scope="module")

@@ -66,6 +66,26 @@ def _token_name() -> dict[str, Any]:
     return {"name": "a script"}
 
 
+def _platform() -> dict[str, Any]:
+    lms = f"https://{unique('lms')}.example"
+    return {
+        "name": "An LMS",
+        "issuer": lms,
+        "client_id": "1",
+        "auth_url": f"{lms}/auth",
+        "token_url": f"{lms}/token",
+        "jwks_url": f"{lms}/jwks",
+        "deployments": ["1"],
+    }
+
+
+def _admins(ok: int) -> tuple[int, ...]:
+    """An admin account only; everyone else signed in 403."""
+    return _statuses(
+        401, 401, student=403, other=403, outsider=403, ta=403, foreign=403, instructor=403, owner=403, admin=ok
+    )
+
+
 def _statuses(none: int, bad: int, **by_caller: int) -> tuple[int, ...]:
     return (none, bad, *(by_caller[c] for c in CALLERS[2:]))
 
@@ -118,6 +138,10 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("POST", C + "/members/{m}/sign-in-link", _empty, _runs(200)),
     ("POST", C + "/sign-in-links", _empty, _runs(200)),
     ("GET", C + "/mails", _none, _staff(200)),
+    ("POST", "/api/v1/lti/platforms", _platform, _admins(201)),
+    ("GET", "/api/v1/lti/platforms", _none, _admins(200)),
+    ("GET", C + "/lti", _none, _staff(200)),
+    ("POST", C + "/lti/sync", _none, _runs(202)),
     ("GET", "/api/v1/account/tokens", _none, _statuses(401, 401, **dict.fromkeys(CALLERS[2:], 200))),
     ("POST", "/api/v1/account/tokens", _token_name, _statuses(401, 401, **dict.fromkeys(CALLERS[2:], 201))),
     (
