@@ -101,8 +101,10 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.state.lti_http = httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=False)
     app.state.jobs = job_runners(settings, engine, app.state.library, http=lambda: app.state.lti_http)
     app.state.lti_keysets = KeySets(lambda: app.state.lti_http)
-    sessions = make_sessionmaker(app.state.write_engine)
-    app.state.lti_sender = ScoreSender(lambda: send_due(sessions, app.state.lti_http, kek=settings.lti_key))
+    sessions, reads = make_sessionmaker(app.state.write_engine), make_sessionmaker(app.state.autocommit_engine)
+    app.state.lti_sender = ScoreSender(
+        lambda: send_due(sessions, app.state.lti_http, kek=settings.lti_key, reads=reads)
+    )
     app.state.mail = mail_runner(settings, engine)
     app.state.token_uses = TokenUses()
     app.state.token_use_recorder = UseRecorder(app.state.token_uses, writer(engine))

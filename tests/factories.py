@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from api.db import writer
 from api.models import Role
 from api.users.service import create_user
 from harness.regrade import set_text
@@ -105,7 +106,9 @@ def set_file(set_id: str, *, out_channels: int = 16, title: str = "A course's ow
 
 
 def make_instructor(engine: Engine, name: str = "Prof") -> str:
-    with Session(engine) as session, session.begin():
+    """Written as the service writes (on SQLite a transaction that takes the write lock as it
+    begins: one that reads first could not wait for a service's background writer)."""
+    with Session(writer(engine)) as session, session.begin():
         return create_user(session, name=name, role=Role.INSTRUCTOR, user_id=unique("i")).token or ""
 
 

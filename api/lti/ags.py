@@ -253,11 +253,23 @@ def _claimed(db: Session, targets: list[Target], now: datetime) -> list[Target]:
 
 
 def send_due(
-    sessions: Callable[[], Session], http: httpx.Client, *, kek: str | None, now: datetime | None = None
+    sessions: Callable[[], Session],
+    http: httpx.Client,
+    *,
+    kek: str | None,
+    now: datetime | None = None,
+    reads: Callable[[], Session] | None = None,
 ) -> dict[str, int]:
     """Sends the rows that are due (at most :data:`BATCH`); how many were ``sent``, put back to
-    ``retry``, ``failed``. No database connection is held while the LMS is called."""
+    ``retry``, ``failed``. No database connection is held while the LMS is called. ``reads``:
+    sessions that only look, to find whether anything is due first (on SQLite a writing session
+    takes the write lock as it begins: a sender polling with one would hold it every few seconds)."""
     now = now or datetime.now(UTC)
+    if reads is not None:
+        with reads() as db:
+            due = select(LtiScore.id).where(LtiScore.status == ScoreStatus.PENDING.value, LtiScore.next_try_at <= now)
+            if db.scalar(due.limit(1)) is None:
+                return {"sent": 0, "retry": 0, "failed": 0}
     with sessions() as db, db.begin():
         targets = _claimed(db, _targets(db, now), now)
         key = keys.signing_key(db, kek=kek) if targets else None
