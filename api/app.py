@@ -27,6 +27,7 @@ from api.limits import BodySizeLimit
 from api.lti import pages as lti_pages
 from api.lti.ags import send_due
 from api.lti.keysets import KeySets
+from api.lti.outbox import SCORES_DUE
 from api.lti.router import router as lti_router
 from api.lti.sender import ScoreSender
 from api.mail.runner import mail_runner
@@ -105,6 +106,9 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.state.lti_sender = ScoreSender(
         lambda: send_due(sessions, app.state.lti_http, kek=settings.lti_key, reads=reads)
     )
+    # a transaction that wrote LMS scores tells their sender as it commits (api.lti.outbox)
+    wake = app.state.jobs.wake_score_sender or app.state.lti_sender.wake
+    app.state.after_commit = {SCORES_DUE: wake}
     app.state.mail = mail_runner(settings, engine)
     app.state.token_uses = TokenUses()
     app.state.token_use_recorder = UseRecorder(app.state.token_uses, writer(engine))

@@ -14,7 +14,8 @@ database has dropped (a restart, an idle timeout) fails the request's first read
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, make_url
@@ -114,6 +115,33 @@ def autocommit(engine: Engine) -> Engine:
     if engine.dialect.name == "sqlite":
         return engine.execution_options(**{SQLITE_AUTOCOMMIT: True})
     return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def is_autocommit(session: Session) -> bool:
+    """Whether the session commits each statement by itself (:func:`autocommit`)."""
+    options = session.get_bind().get_execution_options()
+    return bool(options.get(SQLITE_AUTOCOMMIT)) or options.get("isolation_level") == "AUTOCOMMIT"
+
+
+@contextlib.contextmanager
+def atomic(session: Session, *, needed: bool = True) -> Iterator[None]:
+    """The statements of the block in one transaction, also on a session of :func:`autocommit`
+    (where the block's statements would each commit alone): an explicit ``BEGIN`` … ``COMMIT``
+    (``BEGIN IMMEDIATE`` on SQLite: the block writes). On a session in a transaction already, or
+    when not ``needed``, the block runs as it is: a request that rarely writes more than one row
+    pays the two round trips only when it does."""
+    if not needed or not is_autocommit(session):
+        yield
+        return
+    connection = session.connection()
+    sqlite = connection.dialect.name == "sqlite"
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if sqlite else "BEGIN")
+    try:
+        yield
+    except BaseException:
+        connection.exec_driver_sql("ROLLBACK")
+        raise
+    connection.exec_driver_sql("COMMIT")
 
 
 def first_read(session: Session, read: Callable[[], Found]) -> Found:

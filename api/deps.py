@@ -57,6 +57,15 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             await run_in_threadpool(_commit_and_close, session)
     finally:
         slot.give_back()
+    await _after_commit(request, session)
+
+
+async def _after_commit(request: Request, session: Session) -> None:
+    """What a committed transaction asks for by a key in its session's ``info``: the app's hook of
+    that key (``app.state.after_commit``; telling the LMS sender that scores are due, say)."""
+    for key, hook in request.app.state.after_commit.items():
+        if session.info.get(key):
+            await run_in_threadpool(hook)
 
 
 def _engine_for(request: Request) -> Engine:

@@ -13,12 +13,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
 from procrastinate import exceptions as queue_errors
-from sqlalchemy import make_url
+from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -83,6 +84,17 @@ def defer(queue: App, session: Session, job_id: int, lock: str) -> int:
     connection = session.connection().connection.driver_connection
     deferrer = queue.configure_task(TASK, allow_unknown=False, connection=connection, lock=lock, queueing_lock=lock)
     return deferrer.defer(job_id=job_id)
+
+
+def wake_score_sender(queue: App, engine: Engine) -> None:
+    """The LMS's scores sent now rather than at the next minute: the send task deferred (procrastinate
+    notifies the listening workers as it inserts). One not started yet is enough: its queueing lock
+    refuses a second, and it will find these scores too."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        driver = connection.connection.driver_connection
+        deferrer = queue.configure_task(LTI_TASK, allow_unknown=False, connection=driver, queueing_lock=LTI_TASK)
+        with contextlib.suppress(queue_errors.AlreadyEnqueued):
+            deferrer.defer(timestamp=int(time.time()))
 
 
 async def take_back_stalled(queue: App, *, stalled_after: float, every: float) -> None:

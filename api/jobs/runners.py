@@ -28,6 +28,8 @@ class JobRunners:
     defer: Deferrer | None
     #: The service's own runner (SQLite).
     runner: LocalRunner | None
+    #: Wakes the workers' sender of LMS scores (PostgreSQL; on SQLite the service's own sender).
+    wake_score_sender: Callable[[], None] | None = None
 
     def regrade(
         self, session: Session, *, assignment: Terms, set_version: str, caller: Caller, background: BackgroundTasks
@@ -54,6 +56,12 @@ def job_runners(
     if engine.dialect.name == "sqlite":
         runtime = Runtime(make_sessionmaker(writer(engine)), library, http=http, lti_key=settings.lti_key)
         return JobRunners(defer=None, runner=LocalRunner(runtime))
-    from api.jobs.queue import defer, make_queue  # (procrastinate is imported by PostgreSQL services only)
+    # (procrastinate is imported by PostgreSQL services only)
+    from api.jobs.queue import defer, make_queue, wake_score_sender
 
-    return JobRunners(defer=functools.partial(defer, make_queue(settings.database_url)), runner=None)
+    queue = make_queue(settings.database_url)
+    return JobRunners(
+        defer=functools.partial(defer, queue),
+        runner=None,
+        wake_score_sender=functools.partial(wake_score_sender, queue, engine),
+    )

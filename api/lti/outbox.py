@@ -3,11 +3,15 @@ LMS course the student's account came from, in the transaction of the change of 
 score (a submission, a regrade, an extension); :func:`api.lti.ags.send_due` sends them.
 
 A student who never launched from an LMS costs one indexed query and writes nothing.
+
+A session that wrote rows is marked (:data:`SCORES_DUE` in its ``info``): once the request has
+committed, the sender is told at once (:func:`api.deps.get_session`), so a score leaves when it
+changes rather than at the sender's next round.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -17,6 +21,22 @@ from api.models import Assignment, Extension, LtiAccount, LtiContext, LtiScore, 
 
 #: A part waiting for a member of staff (free-response parts).
 PENDING_PART = "pending"
+#: The key in a session's ``info`` of "this transaction wrote scores to send" (see the module).
+SCORES_DUE = "grader_lti_scores_due"
+
+#: Where a student's scores go: (platform id, the student's ``sub`` there, the LMS course's id).
+Targets = Sequence[tuple[str, str, str]]
+
+
+def lms_targets(db: Session, *, course_id: str, student_id: str) -> Targets:
+    """The linked LMS courses of the course that the student's LTI account came from: empty for a
+    student who never launched from an LMS (one indexed query)."""
+    found = db.execute(
+        select(LtiAccount.platform_id, LtiAccount.sub, LtiContext.context_id)
+        .join(LtiContext, LtiContext.platform_id == LtiAccount.platform_id)
+        .where(LtiAccount.user_id == student_id, LtiContext.course_id == course_id)
+    )
+    return [(platform_id, sub, context_id) for platform_id, sub, context_id in found]
 
 
 def record_scores(
@@ -39,15 +59,19 @@ def record_scores(
 
 
 def record_score(
-    db: Session, *, course_id: str, assignment_id: str, student_id: str, now: datetime | None = None
+    db: Session,
+    *,
+    course_id: str,
+    assignment_id: str,
+    student_id: str,
+    now: datetime | None = None,
+    targets: Targets | None = None,
 ) -> int:
     """Rows for the student's counted score of the assignment now (after the late penalty), one per
-    linked LMS course of the student's LTI account; how many were written."""
-    targets = db.execute(
-        select(LtiAccount.platform_id, LtiAccount.sub, LtiContext.context_id)
-        .join(LtiContext, LtiContext.platform_id == LtiAccount.platform_id)
-        .where(LtiAccount.user_id == student_id, LtiContext.course_id == course_id)
-    ).all()
+    linked LMS course of the student's LTI account (``targets``, when the caller has read them
+    already: :func:`lms_targets`); how many were written."""
+    if targets is None:
+        targets = lms_targets(db, course_id=course_id, student_id=student_id)
     if not targets:
         return 0
     # (imported when used: assignments and reports import this module's callers)
@@ -97,4 +121,5 @@ def record_score(
             )
         )
     db.flush()
+    db.info[SCORES_DUE] = True
     return len(targets)

@@ -42,8 +42,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from api.assignments.service import Terms, is_late, variant_of
+from api.db import atomic
 from api.errors import Conflict, Unprocessable
-from api.lti.outbox import record_score
+from api.lti.outbox import Targets, lms_targets, record_score
 from api.models import EarlierGrade, Submission
 from api.slots import connection_released
 from grader.engine import grade_submission, is_blank, preview_submission
@@ -198,11 +199,30 @@ def submit(
     insert_unless_taken = _insert_unless_taken(dialect, tuple(values), limited=limit is not None)
     parameters = {f"new_{name}": value for name, value in values.items()}
     parameters["max_attempts"] = limit
+    # The new counted score goes to the LMS the student came from (LTI), in the submission's own
+    # transaction; a student from no LMS (most, and every one outside LTI) stores in one statement.
+    lms = lms_targets(session, course_id=assignment.course_id, student_id=student_id)
+    with atomic(session, needed=bool(lms)):
+        return _store(session, insert_unless_taken, parameters, values, assignment, lms, limit)
+
+
+def _store(
+    session: Session,
+    insert_unless_taken: Any,
+    parameters: dict[str, Any],
+    values: dict[str, Any],
+    assignment: Terms,
+    lms: Targets,
+    limit: int | None,
+) -> Stored:
+    student_id, idempotency_key = values["student_id"], values["idempotency_key"]
+    request_hash = values["request_hash"]
     for _ in range(MAX_NUMBERING_ROUNDS):
         row = session.execute(insert_unless_taken, parameters).first()
         if row is not None:
-            # the new counted score goes to the LMS the student came from (LTI), in this transaction
-            record_score(session, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student_id)
+            if lms:
+                course, assignment_id = assignment.course_id, assignment.id
+                record_score(session, course_id=course, assignment_id=assignment_id, student_id=student_id, targets=lms)
             return Stored(NewSubmission(id=row.id, attempt=row.attempt, **values), replayed=False)
         # The number was taken by another submission of this student (or this idempotency key
         # was), or the next number is past the limit.

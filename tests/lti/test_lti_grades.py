@@ -8,14 +8,17 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.db import make_sessionmaker
+from api.jobs.run import Runtime
 from api.lti import ags, outbox
 from api.lti.sender import ScoreSender
 from api.models import LtiAccount, LtiLineItem, LtiScore, Submission
 
-from factories import Course, finished_job, make_instructor, unique
+from factories import Course, finished_job, make_instructor, run_queued_jobs, unique
 from lti_platform import KEK, LEARNER, LMS, TA, TEST_USER, link
 from lti_platform import User as LmsUser
 
@@ -245,3 +248,70 @@ def test_a_sync_whose_roster_is_refused_fails_with_the_lms_message(app, lms, eng
     started = client.post(f"{course.path}/lti/sync", headers=course.instructor)
     job = finished_job(client, started.json()["job"], course.instructor)
     assert job["status"] == "failed" and "network" in job["error"]
+
+
+def test_a_submission_and_its_outbox_row_commit_together_or_not_at_all(app, lms, engine, client, monkeypatch) -> None:
+    """The submit path runs without a transaction (one INSERT) for most students; for one from an
+    LMS the INSERT and the outbox row are one transaction: a failure between them stores neither."""
+    course, assignment, _, learner = learner_submits(lms, engine, client)
+    (row,) = rows(engine, learner.sub)
+    with Session(engine) as db:
+        stored = db.scalars(select(Submission.id).where(Submission.student_id == row.student_id)).all()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the outbox write failed")
+
+    monkeypatch.setattr("api.submissions.service.record_score", broken)
+    path = f"/courses/{course.id}/assignments/{assignment}"
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', lms.client.get(path).text).group(1)
+    failed = lms.client.post(path, data={"ex4.conv1_params": "1", "action": "submit", "csrf": csrf})
+    assert failed.status_code == 500
+    with Session(engine) as db:
+        after = db.scalars(select(Submission.id).where(Submission.student_id == row.student_id)).all()
+    assert after == stored and len(rows(engine, learner.sub)) == 1
+
+
+def test_the_sender_is_told_once_a_score_is_committed_and_only_then(app, lms, engine, client, monkeypatch) -> None:
+    told: list[int] = []
+
+    def tell() -> None:  # what the hook sees: the score committed already, on another connection
+        with Session(engine) as db:
+            told.append(len(db.scalars(select(LtiScore.id).where(LtiScore.platform_id == lms.id)).all()))
+
+    monkeypatch.setitem(app.state.after_commit, outbox.SCORES_DUE, tell)
+    learner_submits(lms, engine, client)
+    assert told == [1]
+    course = Course(client, make_instructor(engine))  # a student from no LMS: nothing to tell
+    _, headers = course.student()
+    assert course.submit(course.assignment(), headers, {"ex4.conv1_params": RIGHT}).status_code == 201
+    assert told == [1]
+
+
+@pytest.mark.only_backend("postgresql")
+def test_on_postgresql_a_committed_score_wakes_a_worker_rather_than_waiting_a_minute(app, lms, engine, client) -> None:
+    """The commit defers the send task (procrastinate notifies listening workers); a second score
+    before a worker takes it adds no second task (its queueing lock)."""
+    import asyncio
+
+    from api.jobs.queue import LTI_TASK, make_queue, work
+
+    def waiting() -> int:
+        with Session(engine) as db:
+            query = "SELECT count(*) FROM procrastinate_jobs WHERE task_name = :task AND status = 'todo'"
+            return int(db.execute(text(query), {"task": LTI_TASK}).scalar_one())
+
+    run_queued_jobs(app)  # what earlier tests left
+    assert waiting() == 0
+    item = lms.issuer + "/api/lti/courses/7/line_items/12?section=a"
+    *_, learner = learner_submits(lms, engine, client, lineitem=item)
+    learner_submits(lms, engine, client, lineitem=item)
+    assert waiting() == 1
+    lms.tool_jwks = lms.client.get("/lti/jwks").json()
+    runtime = Runtime(make_sessionmaker(engine), app.state.library)
+
+    def send_lti_scores() -> object:
+        return ags.send_due(sessionmaker(engine), app.state.lti_http, kek=KEK)
+
+    asyncio.run(work(make_queue(app.state.settings.database_url), runtime, wait=False, send_lti_scores=send_lti_scores))
+    assert waiting() == 0
+    assert [body["userId"] for _, body in lms.scores if body["userId"] == learner.sub] == [learner.sub]
