@@ -52,13 +52,15 @@ def _member_launch(member: dict[str, Any], context_id: str) -> Launch | None:
     if member.get("status", "Active") != "Active" or not isinstance(roles, list):
         return None
     roles = [r for r in roles if isinstance(r, str)]
-    name, email = member.get("name"), member.get("email")
+    name = member.get("name")
     return Launch(
         message_type=RESOURCE_LINK,
         sub=sub,
         deployment_id="",
         name=name if isinstance(name, str) and 0 < len(name) <= 200 and storable(name) else None,
-        email=email if isinstance(email, str) and 0 < len(email) <= 320 and storable(email) else None,
+        # a roster's email is not kept: an address on an account is a way in (sign-in links), and
+        # the roster is not the person; their own launch, signed for them, brings theirs
+        email=None,
         role=course_role(roles),
         test_user=TEST_USER in roles,
         context_id=context_id,

@@ -16,7 +16,7 @@ from api.db import make_sessionmaker
 from api.jobs.run import Runtime
 from api.lti import ags, outbox
 from api.lti.sender import ScoreSender
-from api.models import LtiAccount, LtiLineItem, LtiScore, Submission
+from api.models import LtiAccount, LtiLineItem, LtiScore, Submission, User
 
 from factories import Course, finished_job, make_instructor, run_queued_jobs, unique
 from lti_platform import KEK, LEARNER, LMS, TA, TEST_USER, link
@@ -240,6 +240,10 @@ def test_a_sync_reads_the_roster_and_writes_every_score_again(app, lms, engine, 
     assert roster[accounts[newcomer]] == "student"
     assert sorted(role for user, role in roster.items() if user in accounts.values()) == ["student", "student", "ta"]
     assert len(accounts) == 3  # neither the inactive member nor the test user
+    with Session(engine) as db:  # no way in made from the roster: the address is not kept
+        newcomer_account = db.get(User, accounts[newcomer])
+        assert newcomer_account is not None and newcomer_account.name == "New Comer"
+        assert newcomer_account.email is None and not newcomer_account.tokens
 
 
 def test_a_sync_whose_roster_is_refused_fails_with_the_lms_message(app, lms, engine, client, platforms) -> None:
