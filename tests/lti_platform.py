@@ -2,8 +2,12 @@
 
 :class:`LMS` is a real LTI 1.3 platform: ``lti1p3platform`` (PyPI) builds the OIDC login request,
 checks the tool's authentication request (client id, redirect URI, nonce and state), signs the
-launch with the platform's key and checks the tool's deep-linking answer. The tool reaches its key
-set through an :class:`httpx.MockTransport` (no network), which counts the fetches.
+launch with the platform's key and checks the tool's deep-linking answer; its token endpoint issues
+the tool's access tokens (checking the tool's ``private_key_jwt`` assertion against the tool's key
+set), and its Assignment and Grade Services and Names and Role Provisioning Services answer the
+tool's line-item, score and roster requests, each checking the bearer token and its scopes. The
+tool reaches the platform through an :class:`httpx.MockTransport` (no network), which counts the
+key-set fetches.
 
 What that library cannot produce (a wrong audience, an expired token, another deployment, an
 unknown key, a bad signature, another version or message type) :meth:`LMS.forge` signs by hand
@@ -27,10 +31,16 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
+from lti1p3platform.lineitem import TLineItem
 from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
+from lti1p3platform.membership import Context
 from lti1p3platform.message_launch import LTIAdvantageMessageLaunchAbstract
 from lti1p3platform.oidc_login import OIDCLoginAbstract
 from lti1p3platform.registration import Registration
+from lti1p3platform.request import Request, TRequest
+from lti1p3platform.response import Response
+from lti1p3platform.score import ActivityProgress, GradeProgress, TScore, UpdateScoreStatus
+from lti1p3platform.service_connector import AssignmentsGradesService, NamesRoleProvisioningService, TPage
 from sqlalchemy.orm import Session
 
 from api.lti import keys, service
@@ -97,6 +107,92 @@ class _Launch(LTIAdvantageMessageLaunchAbstract):
 
     def render_launch_form(self, launch_data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         return launch_data
+
+
+class _Request(Request):
+    """An HTTP request the tool sent, as lti1p3platform's services read one."""
+
+    def build_metadata(self, request: httpx.Request) -> TRequest:
+        body = request.content
+        return {
+            "method": request.method,
+            "form_data": {},
+            "get_data": dict(request.url.params),
+            "headers": request.headers,
+            "content_type": request.headers.get("content-type"),
+            "path": request.url.path,
+            "json": json.loads(body) if body else None,
+        }
+
+
+class _Grades(AssignmentsGradesService):
+    """The platform's line items and scores (AGS), kept by the :class:`LMS`."""
+
+    def __init__(self, lms: LMS, request: httpx.Request) -> None:
+        config = _Config(registration=lms.registration())  # type: ignore[arg-type]
+        super().__init__(_Request(request), config, lms.lineitems_url)
+        self.lms, self.url = lms, str(request.url)
+
+    def find_lineitems(self, resource_id: str | None = None, **_: Any) -> TPage:  # type: ignore[override]
+        found = [i for i in self.lms.line_items if resource_id is None or i.get("resourceId") == resource_id]
+        return {"content": found, "has_next": False}
+
+    def find_lineitem(self, line_item_id: str) -> TLineItem:
+        return next(i for i in self.lms.line_items if i["id"] == line_item_id)  # type: ignore[return-value]
+
+    def create_lineitem(self, creation_data: TLineItem) -> TLineItem:
+        base = self.lms.lineitems_url.split("?")[0]
+        item = {**creation_data, "id": f"{base}/{len(self.lms.line_items) + 1}?section=a"}
+        self.lms.line_items.append(item)
+        return item  # type: ignore[return-value]
+
+    def update_lineitem(self, update_data: TLineItem) -> TLineItem:
+        raise NotImplementedError  # the tool never changes a line item
+
+    def delete_lineitem(self, line_item_id: str) -> None:
+        raise NotImplementedError
+
+    def update_score(self, line_item_id: str, score: TScore) -> UpdateScoreStatus:
+        """The score as the AGS score schema has it (which the library leaves to the platform)."""
+        ActivityProgress(score["activityProgress"])
+        GradeProgress(score["gradingProgress"])
+        assert isinstance(score["userId"], str) and score["userId"]
+        assert 0 <= score["scoreGiven"] <= score["scoreMaximum"]  # type: ignore[operator]
+        self.lms.scores.append((self.url, dict(score)))
+        return UpdateScoreStatus.SUCCESS
+
+    def get_results(
+        self, line_item_id: str, page: int = 1, limit: int | None = None, user_id: str | None = None
+    ) -> TPage:
+        raise NotImplementedError  # the tool never reads results
+
+
+class _Roster(NamesRoleProvisioningService):
+    """The platform's course roster (NRPS), two members a page."""
+
+    def __init__(self, lms: LMS, request: httpx.Request) -> None:
+        config = _Config(registration=lms.registration())  # type: ignore[arg-type]
+        super().__init__(_Request(request), config, lms.memberships_url)
+        self.lms = lms
+
+    def get_context_by_id(self) -> Context:
+        return Context(id="course-1", label="CNN", title="CNN 101")
+
+    def get_member_data_page(self, page: int | str = 0, **_: Any) -> TPage:  # type: ignore[override]
+        first = 2 * int(page)
+        return {"content": self.lms.roster[first : first + 2], "has_next": first + 2 < len(self.lms.roster)}
+
+
+def _answer(response: Response, headers: dict[str, str] | None = None) -> httpx.Response:
+    """An lti1p3platform service's answer as HTTP: a page of line items is their array, as AGS
+    has it (the library returns its page object)."""
+    headers = {"Content-Type": response.media_type, **(headers or {})}
+    if response.code >= 400:
+        return httpx.Response(response.code, json={"errors": [{"message": response.message}]}, headers=headers)
+    result = response.result
+    if isinstance(result, dict) and "has_next" in result:
+        result = result["content"]
+    return httpx.Response(response.code, json=result, headers=headers)
 
 
 @dataclass
@@ -183,28 +279,24 @@ class LMS:
             config = _Config(registration=self.registration().set_tool_key_set(self.tool_jwks))  # type: ignore[arg-type]
             self.assertions.append(jwt.decode(form["client_assertion"], options={"verify_signature": False}))
             return httpx.Response(200, json=config.get_access_token(form))
-        if not self._authorized(request):
-            return httpx.Response(401, json={"errors": [{"message": "Invalid access token"}]})
         if url.startswith(self.memberships_url) and request.method == "GET":
+            roster = _Roster(self, request)
             page = int(request.url.params.get("page", "0"))
             headers = {}
             if 2 * (page + 1) < len(self.roster):
                 headers["Link"] = f'<{self.memberships_url}?page={page + 1}>; rel="next"'
-            members = self.roster[2 * page : 2 * page + 2]
-            return httpx.Response(200, json={"id": url, "members": members}, headers=headers)
-        base = self.lineitems_url.split("?")[0]
-        if url.startswith(base) and request.url.path.endswith("/scores") and request.method == "POST":
-            if self.score_answers:
+            return _answer(roster.handle_resp(roster.handle_get_members), headers)
+        grades = _Grades(self, request)
+        base = urlsplit(self.lineitems_url.split("?")[0]).path
+        if request.url.path.startswith(base + "/") and request.url.path.endswith("/scores"):
+            if self.score_answers and self._authorized(request):
                 return self.score_answers.pop(0)
-            self.scores.append((url, json.loads(request.content)))
-            return httpx.Response(200, json={})
-        if request.url.path == urlsplit(base).path and request.method == "GET":
-            wanted = request.url.params.get("resource_id")
-            return httpx.Response(200, json=[i for i in self.line_items if i.get("resourceId") == wanted])
-        if request.url.path == urlsplit(base).path and request.method == "POST":
-            item = {**json.loads(request.content), "id": f"{base}/{len(self.line_items) + 1}?section=a"}
-            self.line_items.append(item)
-            return httpx.Response(201, json=item)
+            item = str(request.url.copy_with(path=request.url.path.removesuffix("/scores")))
+            return _answer(grades.handle_resp(grades.handle_update_score, line_item_id=item))
+        if request.url.path == base and request.method == "GET":
+            return _answer(grades.handle_resp(grades.handle_get_lineitems))
+        if request.url.path == base and request.method == "POST":
+            return _answer(grades.handle_resp(grades.handle_create_lineitem))
         return httpx.Response(404, json={"error": "not found"})
 
     def _authorized(self, request: httpx.Request) -> bool:

@@ -90,6 +90,19 @@ def test_without_the_launchs_line_item_it_is_found_by_resource_id_or_created_onc
     assert len(lms.line_items) == 1 and len(lms.scores) == 2
 
 
+def test_a_line_item_the_platform_has_for_the_assignment_is_found_not_made_again(app, lms, engine, client) -> None:
+    _, assignment, _, learner = learner_submits(lms, engine, client)
+    base = lms.lineitems_url.split("?")[0]
+    lms.line_items += [
+        {"id": f"{base}/40?section=a", "resourceId": "another", "scoreMaximum": 1, "label": "Other"},
+        {"id": f"{base}/41?section=a", "resourceId": assignment, "scoreMaximum": 1, "label": "Made in the LMS"},
+    ]
+    assert send(app, lms)["sent"] == 1
+    assert len(lms.line_items) == 2
+    ((url, body),) = lms.scores
+    assert url == f"{base}/41/scores?section=a" and body["userId"] == learner.sub
+
+
 def test_429_waits_for_retry_after_and_5xx_backs_off_with_the_same_timestamp(app, lms, engine, client) -> None:
     item = lms.issuer + "/api/lti/courses/7/line_items/5?section=a"
     _, _, _, learner = learner_submits(lms, engine, client, lineitem=item)
