@@ -29,13 +29,15 @@ test: $(STAMP)
 ## submissions/s, p50/p99 and /health rate (32 clients, grader serve --workers 2 on PostgreSQL),
 ## then its submissions/s with 1 and 2 replicas (directly, and through nginx when installed), then
 ## regrade throughput (20,000 stored submissions, 1 and 2 grader worker processes), then the views of a
-## 1,000-student course (each view's median time and size)
+## 1,000-student course (each view's median time and size), then grade passback's latency to an LMS
+## (a submission committed → its score received; SQLite and PostgreSQL) and its retry after an outage
 bench: $(STAMP)
 	$(PY) -m bench.grading
 	$(PY) -m bench.service
 	$(PY) -m bench.replicas
 	$(PY) -m bench.regrade
 	$(PY) -m bench.course_views
+	$(PY) -m bench.lti_passback
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -25,7 +26,7 @@ from api.jobs.runners import job_runners
 from api.library import Library
 from api.limits import BodySizeLimit
 from api.lti import pages as lti_pages
-from api.lti.ags import send_due
+from api.lti.ags import next_due, send_due
 from api.lti.keysets import KeySets
 from api.lti.outbox import SCORES_DUE
 from api.lti.router import router as lti_router
@@ -103,8 +104,13 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.state.jobs = job_runners(settings, engine, app.state.library, http=lambda: app.state.lti_http)
     app.state.lti_keysets = KeySets(lambda: app.state.lti_http)
     sessions, reads = make_sessionmaker(app.state.write_engine), make_sessionmaker(app.state.autocommit_engine)
+
+    def scores_due() -> datetime | None:
+        with reads() as db:
+            return next_due(db)
+
     app.state.lti_sender = ScoreSender(
-        lambda: send_due(sessions, app.state.lti_http, kek=settings.lti_key, reads=reads)
+        lambda: send_due(sessions, app.state.lti_http, kek=settings.lti_key, reads=reads), due=scores_due
     )
     # a transaction that wrote LMS scores tells their sender as it commits (api.lti.outbox)
     wake = app.state.jobs.wake_score_sender or app.state.lti_sender.wake

@@ -4,6 +4,7 @@ jobs itself."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import typer
@@ -41,7 +42,7 @@ def worker(
     from api.jobs.queue import make_queue, work
     from api.jobs.run import Runtime
     from api.library import Library
-    from api.lti.ags import send_due
+    from api.lti.ags import next_due, send_due
 
     settings = _settings()
     if settings.is_sqlite:
@@ -62,14 +63,23 @@ def worker(
     runtime = Runtime(make_sessionmaker(engine), Library(Bank()), http=lambda: http, lti_key=settings.lti_key)
     sessions = make_sessionmaker(engine)
 
-    def send_lti_scores() -> object:
-        return send_due(sessions, http, kek=settings.lti_key)
+    queue = make_queue(settings.database_url)
+
+    def send_lti_scores() -> datetime | None:
+        """A round; then when to run again, if a retry falls due before the periodic round."""
+        send_due(sessions, http, kek=settings.lti_key)
+        with sessions() as db:
+            due = next_due(db)
+        now = datetime.now(UTC)
+        if due is None or due - now >= timedelta(minutes=1):
+            return None
+        return max(due, now + timedelta(seconds=1))
 
     print(f"worker ready (concurrency {concurrency})", flush=True)
     try:
         asyncio.run(
             work(
-                make_queue(settings.database_url),
+                queue,
                 runtime,
                 concurrency=concurrency,
                 heartbeat=heartbeat,

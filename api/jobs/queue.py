@@ -15,6 +15,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
@@ -31,6 +32,8 @@ log = logging.getLogger("grader.jobs")
 TASK = "grader.run_job"
 #: The periodic task that sends grade passback's outbox (LTI).
 LTI_TASK = "grader.send_lti_scores"
+#: The queueing lock of the send task scheduled for a retry.
+RETRY_LOCK = f"{LTI_TASK}:retry"
 QUEUE = "grader"
 #: Runs of a job whose database went away before it is marked failed (procrastinate counts from 0).
 MAX_ATTEMPTS = 3
@@ -70,10 +73,12 @@ def make_queue(database_url: str) -> App:
     @queue.periodic(cron="* * * * *", periodic_id="lti-scores")
     @queue.task(name=LTI_TASK, queue=QUEUE, pass_context=True, queueing_lock=LTI_TASK)
     def send_lti_scores(context: JobContext, timestamp: int) -> None:
-        """Every minute: the LMS's scores that are due (:func:`api.lti.ags.send_due`)."""
+        """Every minute, and when deferred: the LMS's scores that are due (:func:`api.lti.ags.send_due`);
+        then, if a retry falls due before the next minute, the task again at that time."""
         send = context.additional_context.get("send_lti_scores")
-        if send is not None:
-            send()
+        retry_at = send() if send is not None else None
+        if isinstance(retry_at, datetime):
+            _schedule_retry(context.app, retry_at)
 
     return queue
 
@@ -87,14 +92,23 @@ def defer(queue: App, session: Session, job_id: int, lock: str) -> int:
 
 
 def wake_score_sender(queue: App, engine: Engine) -> None:
-    """The LMS's scores sent now rather than at the next minute: the send task deferred (procrastinate
-    notifies the listening workers as it inserts). One not started yet is enough: its queueing lock
-    refuses a second, and it will find these scores too."""
+    """The LMS's scores sent now rather than at the next minute, from a service (whose procrastinate
+    app is not open): the send task deferred on a connection of ``engine`` (procrastinate notifies
+    the listening workers as it inserts). One not started yet is enough: its queueing lock refuses
+    a second, which will find these scores too."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         driver = connection.connection.driver_connection
         deferrer = queue.configure_task(LTI_TASK, allow_unknown=False, connection=driver, queueing_lock=LTI_TASK)
         with contextlib.suppress(queue_errors.AlreadyEnqueued):
             deferrer.defer(timestamp=int(time.time()))
+
+
+def _schedule_retry(queue: App, at: datetime) -> None:
+    """The send task again ``at`` a retry's end, from a worker's round: under a lock of its own, so
+    that it never holds back the task a new score defers."""
+    deferrer = queue.configure_task(LTI_TASK, allow_unknown=False, queueing_lock=RETRY_LOCK, schedule_at=at)
+    with contextlib.suppress(queue_errors.AlreadyEnqueued):
+        deferrer.defer(timestamp=int(at.timestamp()))
 
 
 async def take_back_stalled(queue: App, *, stalled_after: float, every: float) -> None:
@@ -121,7 +135,7 @@ async def work(
     stalled_after: float = STALLED_AFTER_SECONDS,
     wait: bool = True,
     name: str = "grader-worker",
-    send_lti_scores: Callable[[], object] | None = None,
+    send_lti_scores: Callable[[], datetime | None] | None = None,
 ) -> None:
     """Runs jobs until stopped (SIGINT, SIGTERM), or with ``wait=False`` until the queue is empty."""
     async with queue.open_async():

@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from api.lti import keys
@@ -250,6 +250,11 @@ def _claimed(db: Session, targets: list[Target], now: datetime) -> list[Target]:
         if getattr(taken, "rowcount", 0) == 1:
             mine.append(target)
     return mine
+
+
+def next_due(db: Session) -> datetime | None:
+    """When the earliest row waiting to be sent (a retry's back-off) is due; None if none waits."""
+    return db.scalar(select(func.min(LtiScore.next_try_at)).where(LtiScore.status == ScoreStatus.PENDING.value))
 
 
 def send_due(

@@ -202,6 +202,20 @@ def test_the_services_sender_sends_when_woken() -> None:
         sender.stop()
 
 
+def test_the_services_sender_comes_back_when_a_retry_is_due_not_at_its_regular_round() -> None:
+    import threading
+
+    rounds = threading.Semaphore(0)
+    soon = datetime.now(UTC) + timedelta(seconds=0.3)
+    sender = ScoreSender(rounds.release, every=3600, due=lambda: soon)
+    sender.start()
+    try:
+        assert rounds.acquire(timeout=5)
+        assert rounds.acquire(timeout=5)  # the retry's time (at least a second on), not the hour
+    finally:
+        sender.stop()
+
+
 def test_staff_see_the_links_and_each_students_passback_state(app, lms, engine, client) -> None:
     course, assignment, context, _ = learner_submits(lms, engine, client)
     lms.score_answers = [httpx.Response(403, json={"errors": [{"message": "Insufficient scope"}]})]
@@ -310,7 +324,7 @@ def test_on_postgresql_a_committed_score_wakes_a_worker_rather_than_waiting_a_mi
     before a worker takes it adds no second task (its queueing lock)."""
     import asyncio
 
-    from api.jobs.queue import LTI_TASK, make_queue, work
+    from api.jobs.queue import LTI_TASK, RETRY_LOCK, make_queue, work
 
     def waiting() -> int:
         with Session(engine) as db:
@@ -326,9 +340,21 @@ def test_on_postgresql_a_committed_score_wakes_a_worker_rather_than_waiting_a_mi
     lms.tool_jwks = lms.client.get("/lti/jwks").json()
     runtime = Runtime(make_sessionmaker(engine), app.state.library)
 
-    def send_lti_scores() -> object:
-        return ags.send_due(sessionmaker(engine), app.state.lti_http, kek=KEK)
+    def send_lti_scores() -> None:
+        ags.send_due(sessionmaker(engine), app.state.lti_http, kek=KEK)
 
     asyncio.run(work(make_queue(app.state.settings.database_url), runtime, wait=False, send_lti_scores=send_lti_scores))
     assert waiting() == 0
     assert [body["userId"] for _, body in lms.scores if body["userId"] == learner.sub] == [learner.sub]
+
+    # a round that leaves a retry due within the minute has the task scheduled for then, once
+    retry_at = datetime.now(UTC) + timedelta(seconds=40)
+    learner_submits(lms, engine, client, lineitem=item)
+    queue = make_queue(app.state.settings.database_url)
+    asyncio.run(work(queue, runtime, wait=False, send_lti_scores=lambda: retry_at))
+    learner_submits(lms, engine, client, lineitem=item)
+    asyncio.run(work(queue, runtime, wait=False, send_lti_scores=lambda: retry_at))
+    with Session(engine) as db:
+        query = "SELECT scheduled_at FROM procrastinate_jobs WHERE queueing_lock = :lock AND status = 'todo'"
+        (scheduled,) = db.execute(text(query), {"lock": RETRY_LOCK}).scalars().all()
+    assert abs(scheduled - retry_at) < timedelta(seconds=1)
