@@ -226,6 +226,8 @@ class LMS:
     roster: list[dict[str, Any]] = field(default_factory=list)
     #: The tool's id of this platform, once registered.
     id: str = ""
+    #: The tool's address, as the platform knows it.
+    tool: str = TOOL
 
     @property
     def auth_url(self) -> str:
@@ -254,9 +256,9 @@ class LMS:
             .set_iss(self.issuer)
             .set_client_id(self.client_id)
             .set_deployment_id(self.deployment)
-            .set_oidc_login_url(TOOL + "/lti/login")
-            .set_launch_url(TOOL + "/lti/launch")
-            .set_deeplink_launch_url(TOOL + "/lti/launch")
+            .set_oidc_login_url(self.tool + "/lti/login")
+            .set_launch_url(self.tool + "/lti/launch")
+            .set_deeplink_launch_url(self.tool + "/lti/launch")
             .set_platform_private_key(key)
             .set_platform_public_key(public_pem(key))
         )
@@ -380,7 +382,7 @@ class LMS:
             LTI + "message_type": "LtiResourceLinkRequest",
             LTI + "version": "1.3.0",
             LTI + "deployment_id": self.deployment,
-            LTI + "target_link_uri": TOOL + "/lti/launch",
+            LTI + "target_link_uri": self.tool + "/lti/launch",
             LTI + "roles": [LEARNER],
             LTI + "context": {"id": "course-1", "title": "CNN 101"},
             LTI + "resource_link": {"id": "rl-1"},

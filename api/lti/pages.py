@@ -270,9 +270,16 @@ def _details(launch: Launch) -> dict[str, Any]:
     }
 
 
+def _platform_origins(platform: service.Platform | None, *urls: str | None) -> list[str | None]:
+    """Who may frame a launch's pages: the platform (its issuer's and its login's origins) and the
+    addresses its launch named (the return URL, deep linking's)."""
+    named = [_origin(url) for url in urls]
+    return named if platform is None else [_origin(platform.issuer), _origin(platform.auth_url), *named]
+
+
 def _after_launch(request: Request, db: Any, platform: service.Platform, launch: Launch) -> Response:
-    origins = [_origin(platform.issuer), _origin(platform.auth_url), _origin(launch.return_url)]
-    origins.append(_origin(launch.deep_linking.get("deep_link_return_url")))
+    deep_link_return = launch.deep_linking.get("deep_link_return_url")
+    origins = _platform_origins(platform, launch.return_url, deep_link_return)
     if launch.context_id is None:
         page = refusal(request, 400, "context", "This tool is launched from a course (the launch names none).")
         return _framed_by(page, origins)
@@ -339,7 +346,8 @@ def continue_launch(request: Request, db: SessionDep, launch_id: str, open: bool
         return refusal(request, 400, "launch", "This launch does not lead to an assignment.")
     if request.headers.get("Sec-Fetch-Dest") == "iframe" and not open:
         page = render(request, "lti_continue.html", {"href": f"/lti/continue/{launch_id}?open=1"})
-        return _framed_by(page, [_origin(row.details.get("return_url"))])
+        platform = service.get_platform(db, row.platform_id)
+        return _framed_by(page, _platform_origins(platform, row.details.get("return_url")))
     service.end_launch(db, launch=row)
     response = RedirectResponse(target, status_code=303)
     if open:  # a new window: the cookie set in the frame is not this window's

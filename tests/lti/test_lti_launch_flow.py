@@ -166,6 +166,8 @@ def test_in_a_frame_the_launch_offers_a_new_window_that_signs_in(lms, engine, cl
     framed = lms.client.get(launched.headers["location"], headers={"Sec-Fetch-Dest": "iframe"})
     assert framed.status_code == 200 and "Open in a new window" in framed.text
     assert "x-frame-options" not in framed.headers
+    # the platform may frame it, though its launch named no return URL
+    assert f"frame-ancestors {lms.issuer};" in framed.headers["content-security-policy"]
     href = re.search(r'href="(/lti/continue/[^"]+)" target="_blank"', framed.text).group(1)
     window = TestClient(app, base_url=TOOL, follow_redirects=False)  # a new window: no cookie of the frame
     opened = window.get(href)
