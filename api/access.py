@@ -19,7 +19,19 @@ from sqlalchemy.orm import Session
 from api.assignments.service import AssignmentRow, ExtensionRow
 from api.errors import NotFound
 from api.ids import may_exist
-from api.models import ApiToken, Assignment, Course, CourseRole, Extension, Membership, Role, User, WebSession
+from api.models import (
+    ApiToken,
+    Assignment,
+    Course,
+    CourseRole,
+    Extension,
+    LtiAccount,
+    LtiContext,
+    Membership,
+    Role,
+    User,
+    WebSession,
+)
 from api.users.service import Caller
 from api.users.tokens import TokenSeen, hash_token
 
@@ -37,6 +49,9 @@ class Member:
     caller: Caller
     course: str
     role: str
+    #: Whether the caller came to this course from an LMS (an LTI account on a platform with an LMS
+    #: course linked to it): their score changes go to it. None when not read with the membership.
+    from_lms: bool | None = None
 
     @property
     def id(self) -> str:
@@ -67,8 +82,9 @@ class Access:
     token: TokenSeen | None = None
 
 
-_USERS, _TOKENS, _COURSES, _MEMBERS, _ASSIGNMENTS, _EXTENSIONS, _SESSIONS = (
-    cast(Table, m.__table__) for m in (User, ApiToken, Course, Membership, Assignment, Extension, WebSession)
+_USERS, _TOKENS, _COURSES, _MEMBERS, _ASSIGNMENTS, _EXTENSIONS, _SESSIONS, _LTI_ACCOUNTS, _LTI_CONTEXTS = (
+    cast(Table, m.__table__)
+    for m in (User, ApiToken, Course, Membership, Assignment, Extension, WebSession, LtiAccount, LtiContext)
 )
 _ASSIGNMENT_COLUMNS = tuple(field.name for field in fields(AssignmentRow))
 _EXTENSION_COLUMNS = tuple(field.name for field in fields(ExtensionRow))
@@ -87,7 +103,21 @@ def _statement(*, with_assignment: bool, by_session: bool = False) -> Select[Any
     joined = credential.outerjoin(_COURSES, _COURSES.c.id == course).outerjoin(
         _MEMBERS, and_(_MEMBERS.c.course_id == _COURSES.c.id, _MEMBERS.c.user_id == _USERS.c.id)
     )
-    columns = [_USERS.c.id, _USERS.c.role, _COURSES.c.id.label("course"), _MEMBERS.c.role.label("member_role")]
+    # whether the caller's score changes go to an LMS (api.lti.outbox): two index lookups in this
+    # statement spare the submit path a round trip of its own for everyone outside LTI
+    from_lms = (
+        select(literal(1))
+        .select_from(_LTI_ACCOUNTS.join(_LTI_CONTEXTS, _LTI_CONTEXTS.c.platform_id == _LTI_ACCOUNTS.c.platform_id))
+        .where(_LTI_ACCOUNTS.c.user_id == _USERS.c.id, _LTI_CONTEXTS.c.course_id == course)
+        .exists()
+    )
+    columns = [
+        _USERS.c.id,
+        _USERS.c.role,
+        _COURSES.c.id.label("course"),
+        _MEMBERS.c.role.label("member_role"),
+        from_lms.label("from_lms"),
+    ]
     if by_session:
         columns += [literal(None).label("token_id"), literal(None).label("last_used_at")]
     else:
@@ -150,7 +180,9 @@ def _read(
     values = row._mapping
     caller = Caller(values["id"], values["role"])
     role = _role(caller, values["member_role"])
-    member = None if values["course"] is None or role is None else Member(caller, course_id, role)
+    member = None
+    if values["course"] is not None and role is not None:
+        member = Member(caller, course_id, role, from_lms=bool(values["from_lms"]))
     assignment = extension = None
     if member is not None and values["a_id"] is not None:
         assignment = AssignmentRow(**{name: values[f"a_{name}"] for name in _ASSIGNMENT_COLUMNS})

@@ -129,6 +129,7 @@ def _submit(request: Request, form: FormData, student: Member, terms: Terms, db:
             student_id=student.id,
             answers=answers,
             idempotency_key=typed.key or None,
+            from_lms=student.from_lms,
         )
     except (Unprocessable, Conflict) as refusal:
         status = 422 if isinstance(refusal, Unprocessable) else 409

@@ -98,6 +98,7 @@ def submit(
         student_id=student.id,
         answers=body.answers,
         idempotency_key=idempotency_key,
+        from_lms=student.from_lms,
     )
     out = to_out(stored.submission, staff=False, terms=assignment, problem_set=problem_set)
     # Serialized here, in the worker thread: returned as a model, FastAPI would validate it again.

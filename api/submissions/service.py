@@ -156,8 +156,11 @@ def submit(
     answers: dict[str, Any],
     idempotency_key: str | None = None,
     now: datetime | None = None,
+    from_lms: bool | None = None,
 ) -> Stored:
-    """Grade and store one attempt (flushed; the caller's session commits)."""
+    """Grade and store one attempt (flushed; the caller's session commits). ``from_lms``: whether
+    the student came from an LMS, when the caller's access read it (:class:`api.access.Member`);
+    None looks it up."""
     request_hash = fingerprint(assignment.course_id, assignment.id, answers)
     if idempotency_key is not None:
         replay = _replay(session, student_id=student_id, key=idempotency_key, request_hash=request_hash)
@@ -201,7 +204,7 @@ def submit(
     parameters["max_attempts"] = limit
     # The new counted score goes to the LMS the student came from (LTI), in the submission's own
     # transaction; a student from no LMS (most, and every one outside LTI) stores in one statement.
-    lms = lms_targets(session, course_id=assignment.course_id, student_id=student_id)
+    lms = lms_targets(session, course_id=assignment.course_id, student_id=student_id) if from_lms is not False else []
     with atomic(session, needed=bool(lms)):
         return _store(session, insert_unless_taken, parameters, values, assignment, lms, limit)
 

@@ -3,37 +3,20 @@ its students or its assignments (no statement per student, none per assignment).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
 import pytest
-from sqlalchemy import Engine, event, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from api.models import Membership, User
 from api.users.service import issue_token
 from harness.regrade import Stored, store_for_regrade
 
+from factories import counted
 from page_client import Browser
 
 #: (students' submissions per assignment, assignments): the small course, then twice its size on both.
 SIZES = ((6, 2), (12, 4))
 ATTEMPTS = 2
-
-
-@contextmanager
-def counted(engine: Engine) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 @pytest.fixture(scope="module")
