@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import functools
 import logging
-import threading
 from datetime import timedelta
 
 from sqlalchemy import Engine
 
+from api.background import Rounds
 from api.config import Settings
 from api.db import autocommit, make_sessionmaker, writer
 from api.mail import smtp
@@ -24,37 +24,13 @@ log = logging.getLogger("grader.mail")
 POLL_SECONDS = 5.0
 
 
-class MailRunner:
+class MailRunner(Rounds):
     def __init__(self, outbox: Outbox, *, poll_seconds: float = POLL_SECONDS) -> None:
         self.outbox = outbox
-        self.poll_seconds = poll_seconds
-        self._wake = threading.Event()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
+        super().__init__(self._deliver, name="grader-mail", every=poll_seconds, log=log)
 
-    def start(self) -> None:
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._work, name="grader-mail", daemon=True)
-        self._thread.start()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stopping.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _work(self) -> None:
-        while not self._stopping.is_set():
-            self._wake.clear()
-            try:
-                self.outbox.deliver_due()
-            except Exception:  # the database away for a moment: try again at the next poll
-                log.exception("could not send the mails that are due")
-            self._wake.wait(self.poll_seconds)
+    def _deliver(self) -> None:
+        self.outbox.deliver_due()  # (read here: tests replace the outbox)
 
 
 def mail_runner(settings: Settings, engine: Engine) -> MailRunner | None:

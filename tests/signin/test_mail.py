@@ -42,7 +42,7 @@ def app(database_url: str, shared_bank: Bank, relay: tuple[Mailbox, int]) -> Ite
     application = create_app(settings, bank=shared_bank)
     mail = application.state.mail
     mail.outbox = dataclasses.replace(mail.outbox, backoff=(timedelta(0), timedelta(0)))
-    mail.poll_seconds = 0.05
+    mail.every = 0.05
     with TestClient(application):  # (its lifespan starts the mail runner)
         yield application
     application.state.engine.dispose()
