@@ -31,6 +31,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -556,6 +557,9 @@ class LtiScore(Base):
     score_maximum: Mapped[float] = mapped_column(Float)
     grading_progress: Mapped[str] = mapped_column(String(16))
     timestamp: Mapped[datetime]
+    #: The score comes from a new submission (not a regrade, an extension, a policy): Canvas
+    #: shows it as one, and marks nothing else as resubmitted.
+    new_submission: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(16), default=ScoreStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_try_at: Mapped[datetime]

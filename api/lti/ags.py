@@ -31,6 +31,8 @@ SCOPES = (SCOPE_LINEITEM, SCOPE_SCORE)
 LINEITEM = "application/vnd.ims.lis.v2.lineitem+json"
 LINEITEMS = "application/vnd.ims.lis.v2.lineitemcontainer+json"
 SCORE = "application/vnd.ims.lis.v1.score+json"
+#: Canvas's extension of the AGS score (https://canvas.instructure.com/doc/api/score.html).
+CANVAS_SUBMISSION = "https://canvas.instructure.com/lti/submission"
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 #: Tries of a row before it is ``failed``; the backoff after the n-th is 30 s · 2ⁿ, at most an hour.
 MAX_ATTEMPTS = 8
@@ -189,6 +191,15 @@ def line_item(http: httpx.Client, token: str, target: Target, now: datetime) -> 
     return made["id"]
 
 
+def _canvas_submission(score: LtiScore) -> dict[str, Any]:
+    """Canvas's extension of a score: a new attempt is a submission made when it was graded; any
+    other change (a regrade, an extension, a policy) is ``new_submission: false``, or Canvas would
+    show the student as having resubmitted. Other platforms ignore it."""
+    if score.new_submission:
+        return {"new_submission": True, "submitted_at": timestamp(score.timestamp)}
+    return {"new_submission": False}
+
+
 def _targets(db: Session, now: datetime) -> list[Target]:
     rows = db.execute(
         select(LtiScore, LtiPlatform, LtiContext, LtiLineItem.url, Assignment.title)
@@ -226,6 +237,7 @@ def _targets(db: Session, now: datetime) -> list[Target]:
                 "activityProgress": "Completed",
                 "gradingProgress": score.grading_progress,
                 "timestamp": timestamp(score.timestamp),
+                CANVAS_SUBMISSION: _canvas_submission(score),
             },
             attempts=score.attempts,
         )

@@ -66,10 +66,12 @@ def record_score(
     student_id: str,
     now: datetime | None = None,
     targets: Targets | None = None,
+    new_submission: bool = False,
 ) -> int:
     """Rows for the student's counted score of the assignment now (after the late penalty), one per
     linked LMS course of the student's LTI account (``targets``, when the caller has read them
-    already: :func:`lms_targets`); how many were written."""
+    already: :func:`lms_targets`); how many were written. ``new_submission``: the change is the
+    student's new attempt (not a regrade, an extension or a policy)."""
     if targets is None:
         targets = lms_targets(db, course_id=course_id, student_id=student_id)
     if not targets:
@@ -115,6 +117,7 @@ def record_score(
                 score_maximum=chosen.max_score,
                 grading_progress="PendingManual" if pending else "FullyGraded",
                 timestamp=now,
+                new_submission=new_submission,
                 status=ScoreStatus.PENDING.value,
                 attempts=0,
                 next_try_at=now,

@@ -225,7 +225,14 @@ def _store(
         if row is not None:
             if lms:
                 course, assignment_id = assignment.course_id, assignment.id
-                record_score(session, course_id=course, assignment_id=assignment_id, student_id=student_id, targets=lms)
+                record_score(
+                    session,
+                    course_id=course,
+                    assignment_id=assignment_id,
+                    student_id=student_id,
+                    targets=lms,
+                    new_submission=True,
+                )
             return Stored(NewSubmission(id=row.id, attempt=row.attempt, **values), replayed=False)
         # The number was taken by another submission of this student (or this idempotency key
         # was), or the next number is past the limit.

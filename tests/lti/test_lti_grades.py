@@ -65,6 +65,8 @@ def test_a_submission_writes_a_row_and_its_score_reaches_the_line_item_of_the_la
     assert body["scoreMaximum"] == row.score_maximum and body["gradingProgress"] == "FullyGraded"
     assert body["activityProgress"] == "Completed"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", body["timestamp"])
+    # Canvas: a new attempt, submitted when graded
+    assert body[ags.CANVAS_SUBMISSION] == {"new_submission": True, "submitted_at": body["timestamp"]}
     assert lms.line_items == []  # the launch's line item was used, none created
     assert rows(engine, learner.sub)[0].status == "sent"
     assert send(app, lms)["sent"] == 0  # nothing left
@@ -170,6 +172,11 @@ def test_an_extension_and_a_regrade_write_the_new_counted_score(app, lms, engine
             db, course_id=course.id, assignment_id=assignment, student_ids=[first.student_id, other]
         )
     assert written == 1 and len(rows(engine, learner.sub)) == 3
+    assert [row.new_submission for row in rows(engine, learner.sub)] == [True, False, False]
+    lms.tool_jwks = lms.client.get("/lti/jwks").json()
+    send(app, lms)
+    sent = [body[ags.CANVAS_SUBMISSION] for _, body in lms.scores if body["userId"] == learner.sub]
+    assert sent[1:] == [{"new_submission": False}] * 2  # Canvas would count them as resubmissions
 
 
 def test_two_senders_at_once_send_a_row_once(app, lms, engine, client) -> None:
