@@ -2,9 +2,10 @@
 OpenID configuration fetched and checked, the tool's client registration posted to it, and its
 answer read. Rows are :mod:`api.lti.registration`'s; the page is :mod:`api.lti.register_page`'s.
 
-Everything the platform sends is bounded (:data:`MAX_ANSWER_BYTES` read at most, within
-:data:`DEADLINE` seconds per call) and checked; anything wrong is a :class:`RegistrationRefused`
-naming the check, which the page shows as a 4xx: a platform's failure is never ours.
+Everything the platform sends is bounded (:data:`MAX_ANSWER_BYTES` read at most; reading stops
+once :data:`DEADLINE` seconds have passed, the client's own timeout bounding each wait) and
+checked; anything wrong is a :class:`RegistrationRefused` naming the check, which the page shows
+as a 4xx: a platform's failure is never ours.
 """
 
 from __future__ import annotations

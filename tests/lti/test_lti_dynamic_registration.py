@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from api.lti import dynamic, registration
+from api.lti import dynamic, keys, registration
 from api.lti.service import find_platform
 from api.models import LtiPlatform, LtiRegistration, Role
 from api.users.service import create_user
@@ -335,3 +335,20 @@ def test_grader_lti_registration_url_prints_a_working_url(database_url, engine, 
     assert plain.exit_code == 0 and plain.stdout.startswith("https://g.example.edu/lti/register/")
     no_kek = CliRunner().invoke(cli, ["lti", "registration-url"], env={**env, "GRADER_LTI_KEY": ""})
     assert no_kek.exit_code == 1 and "GRADER_LTI_KEY" in no_kek.output
+
+
+def test_without_a_key_that_opens_the_tools_keys_nothing_is_asked_of_the_platform(
+    app, client, engine, admin, registrar
+) -> None:
+    url = new_url(client, admin)
+    settings = app.state.settings
+    app.state.settings = settings.model_copy(update={"lti_key": keys.new_kek()})  # another service's key
+    try:
+        page = registrar.open(url)
+        refused = client.post("/api/v1/lti/registrations", headers=admin)  # nor is a new URL made
+    finally:
+        app.state.settings = settings
+    assert page.status_code == 409 and '<code class="lti-check">GRADER_LTI_KEY</code>' in page.text
+    assert registrar.registrations == [] and registered(engine, registrar) == []
+    assert refused.status_code == 409 and "GRADER_LTI_KEY" in refused.json()["detail"]
+    assert registrar.open(url).status_code == 200  # the URL was left usable
