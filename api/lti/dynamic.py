@@ -103,7 +103,7 @@ def _json_object(response: httpx.Response, check: str, what: str, deadline: floa
         raise RegistrationRefused(check, f"The platform answered {response.status_code} for its {what}.")
     try:
         value = json.loads(bytes(body))
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
         raise RegistrationRefused(check, f"The platform's {what} is not JSON.") from None
     if not isinstance(value, dict):
         raise RegistrationRefused(check, f"The platform's {what} is not a JSON object.")

@@ -232,6 +232,7 @@ BAD_ANSWERS = [
     ("config", lambda: httpx.Response(404, json={"error": "not found"}), "openid_configuration"),
     ("config", lambda: httpx.Response(200, text="<html>Moodle</html>"), "openid_configuration"),
     ("config", lambda: httpx.Response(200, json=["issuer"]), "openid_configuration"),
+    ("config", lambda: httpx.Response(200, content=b"[" * 60_000), "openid_configuration"),  # nested too deep
     ("config", lambda: httpx.Response(200, json={"issuer": "https://x.example.edu"}), "issuer"),
     # oversized: declared, or streamed without a length
     (
