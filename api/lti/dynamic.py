@@ -70,10 +70,11 @@ class PlatformConfiguration:
 
 @dataclass(frozen=True, slots=True)
 class Registered:
-    """The platform's answer: the tool's client id there, and its deployment."""
+    """The platform's answer: the tool's client id there, and its deployment if it names one
+    (Moodle does; Canvas makes the deployment only when an admin installs the tool)."""
 
     client_id: str
-    deployment_id: str
+    deployment_id: str | None
 
 
 def origin(url: str) -> str | None:
@@ -201,7 +202,7 @@ def tool_registration(base: str, scopes: tuple[str, ...]) -> dict[str, Any]:
 
 def register_tool(client: httpx.Client, platform: PlatformConfiguration, *, base: str, token: str | None) -> Registered:
     """Posts the tool's registration (the registration token as Bearer) and reads the client id
-    and deployment id the platform gave it."""
+    and, if the platform names it, the deployment id it gave the tool."""
     headers = {"Accept": "application/json", "Content-Type": "application/json", **_bearer(token)}
     body = json.dumps(tool_registration(base, platform.scopes)).encode()
     what = "answer to the registration"
@@ -211,8 +212,6 @@ def register_tool(client: httpx.Client, platform: PlatformConfiguration, *, base
         raise RegistrationRefused("client_id", "The platform's answer to the registration names no client_id.")
     configuration = answer.get(TOOL_CONFIGURATION)
     deployment = configuration.get("deployment_id") if isinstance(configuration, dict) else None
-    if not isinstance(deployment, str) or not _OPAQUE.fullmatch(deployment):
-        raise RegistrationRefused(
-            "deployment_id", "The platform's answer to the registration names no deployment_id in its LTI claim."
-        )
+    if deployment is not None and (not isinstance(deployment, str) or not _OPAQUE.fullmatch(deployment)):
+        raise RegistrationRefused("deployment_id", "The deployment_id in the platform's answer is not an identifier.")
     return Registered(client_id, deployment)

@@ -81,7 +81,7 @@ def register(
             auth_url=found.auth_url,
             token_url=found.token_url,
             jwks_url=found.jwks_url,
-            deployments=[registered.deployment_id],
+            deployments=[registered.deployment_id] if registered.deployment_id else [],
         )
     except Conflict as error:
         registration.release(db, token=token, claimed_at=claimed)

@@ -175,6 +175,41 @@ def test_a_platform_registers_itself_with_the_url_and_then_launches(client, engi
     assert learner.status_code == 303 and learner.headers["location"].startswith("/lti/continue/")
 
 
+def test_a_platform_that_names_no_deployment_keeps_the_one_its_first_launch_names(
+    client, engine, admin, registrar
+) -> None:
+    """Canvas answers the registration with its client id only: the deployment exists once an
+    admin installs the tool, and the tool learns it from the first launch (signature verified)."""
+    registrar.registration_answer = httpx.Response(201, json={"client_id": registrar.client_id, "client_name": "x"})
+    page = registrar.open(new_url(client, admin))
+    assert page.status_code == 200 and "its deployment named by the first launch" in page.text
+    with Session(engine) as db:
+        platform = find_platform(db, issuer=registrar.issuer, client_id=registrar.client_id)
+    assert platform is not None and platform.deployments == frozenset()
+    registrar.id = platform.id
+    # the login may name the deployment before the tool knows it
+    login = registrar.client.get(
+        "/lti/login",
+        params={
+            "iss": registrar.issuer,
+            "login_hint": "u",
+            "target_link_uri": TOOL + "/lti/launch",
+            "lti_deployment_id": registrar.deployment,
+        },
+    )
+    assert login.status_code == 302
+    first = registrar.launch(LmsUser(unique("sub"), [LEARNER]), context=unique("ctx"))
+    assert first.status_code == 200 and "not ready yet" in first.text
+    with Session(engine) as db:
+        assert find_platform(db, issuer=registrar.issuer, client_id=None).deployments == {registrar.deployment}
+    # from then on, another deployment is refused as for any platform
+    state, nonce = registrar.tool_login()
+    other = registrar.post_launch(registrar.forge(registrar.claims(nonce, LTI_deployment_id="other")), state)
+    assert other.status_code == 401 and '<code class="lti-check">deployment_id</code>' in other.text
+    again = registrar.launch(LmsUser(unique("sub"), [LEARNER]), context=unique("ctx"))
+    assert again.status_code == 200
+
+
 def test_the_url_registers_once(client, engine, admin, registrar) -> None:
     url = new_url(client, admin)
     assert registrar.open(url).status_code == 200
@@ -247,7 +282,11 @@ BAD_ANSWERS = [
     ("registration", lambda: httpx.Response(200, text="ok"), "registration_endpoint"),
     ("registration", lambda: httpx.Response(201, json={"client_id": ""}), "client_id"),
     ("registration", lambda: httpx.Response(201, json={"client_id": "c 1"}), "client_id"),
-    ("registration", lambda: httpx.Response(201, json={"client_id": "c1"}), "deployment_id"),
+    (
+        "registration",
+        lambda: httpx.Response(201, json={"client_id": "c1", dynamic.TOOL_CONFIGURATION: {"deployment_id": "a b"}}),
+        "deployment_id",
+    ),
     ("registration", lambda: httpx.Response(201, content=_stream(100, 1024)), "registration_endpoint"),
 ]
 
