@@ -26,6 +26,7 @@ from api.jobs.runners import job_runners
 from api.library import Library
 from api.limits import BodySizeLimit
 from api.lti import pages as lti_pages
+from api.lti import register_page as lti_register_page
 from api.lti.ags import next_due, send_due
 from api.lti.keysets import KeySets
 from api.lti.outbox import SCORES_DUE
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.include_router(api)
     pages.install(app)
     app.include_router(lti_pages.router)
+    app.include_router(lti_register_page.router)
 
     @app.get(
         "/health",

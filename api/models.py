@@ -428,6 +428,23 @@ class LtiPlatform(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class LtiRegistration(Base):
+    """A one-time URL for LTI Dynamic Registration (:mod:`api.lti.registration`), made by an admin:
+    only the hash of its token is stored. ``claimed_at`` marks a registration under way (two uses
+    at once cannot both register); ``registered_at`` and ``platform_id`` the one that succeeded,
+    after which the URL opens nothing. Unusable after ``expires_at``."""
+
+    __tablename__ = "lti_registrations"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    registered_at: Mapped[datetime | None]
+    platform_id: Mapped[str | None] = mapped_column(ForeignKey("lti_platforms.id", ondelete="SET NULL"))
+
+
 class LtiDeployment(Base):
     """A deployment of the tool on a platform: a launch naming any other is refused."""
 

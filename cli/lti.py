@@ -71,6 +71,34 @@ def register(
                 print(f"{key}: {value}")
 
 
+@lti_app.command("registration-url")
+def registration_url(
+    base_url: Annotated[
+        str | None, typer.Option("--base-url", help="The service's public address (default: GRADER_PUBLIC_URL).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"url", "expires_at"}.')] = False,
+) -> None:
+    """Print a one-time URL for LTI Dynamic Registration: paste it into the LMS (Moodle 3.10+,
+    Canvas), which registers itself with it once, within the hour. Makes the tool's first signing
+    key if it has none (GRADER_LTI_KEY must be set)."""
+    from api.lti import keys, registration
+
+    settings = _settings()
+
+    def change(session: Any) -> Any:
+        keys.ensure_key(session, kek=settings.lti_key)
+        keys.signing_key(session, kek=settings.lti_key)  # the key opens: the platform will need it
+        return registration.make_url(session, created_by=None)
+
+    made = _account_change(change)
+    url = made.url(base_url or settings.public_url or DEFAULT_BASE)
+    if as_json:
+        print(json.dumps({"url": url, "expires_at": made.expires_at.isoformat()}))
+    else:
+        print(url)
+        console.print(f"Works once, until {made.expires_at:%Y-%m-%d %H:%M} UTC.", highlight=False)
+
+
 @lti_app.command("rotate-key")
 def rotate_key() -> None:
     """Make a new signing key; the old ones stay published at jwks_url for a week."""

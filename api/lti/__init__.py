@@ -15,6 +15,11 @@ One job per module:
   (platform, ``sub``), linked courses, accepted launches.
 * ``pages.py``: the tool's endpoints (login, launch, continuing into the service, linking a
   course, deep linking, JWKS, Canvas's configuration); ``router.py``: the admins' REST API.
+* Dynamic registration: ``registration.py`` (the admins' one-time URLs, claimed, used once),
+  ``dynamic.py`` (the protocol: the platform's OpenID configuration checked, the tool's
+  registration posted, every answer bounded), ``register_page.py`` (the URL the platform opens).
+  A platform whose answer names no deployment (Canvas) keeps the one its first verified launch
+  names (:func:`api.lti.service.launch_deployments`): keyed on what was registered, not on the LMS.
 
 Per-platform differences (Canvas's institution roles, its Student View user) are handled in
 ``claims.py`` alone.

@@ -60,7 +60,7 @@ class KeySets:
             raise BadSignature("jwks", f"The platform's key set answered {response.status_code}.")
         try:
             keys = response.json().get("keys")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):  # RecursionError: nested too deep to read
             keys = None
         if not isinstance(keys, list):
             raise BadSignature("jwks", "The platform's key set is not a JWKS document.")

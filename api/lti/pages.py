@@ -96,7 +96,8 @@ def _login(request: Request, db: Any, values: dict[str, str | None]) -> Response
     platform = service.find_platform(db, issuer=iss, client_id=values.get("client_id"))
     if platform is None:
         return refusal(request, 400, "iss", "No platform with this issuer (and client id) is registered.")
-    if values.get("lti_deployment_id") and values["lti_deployment_id"] not in platform.deployments:
+    deployment = values.get("lti_deployment_id")
+    if deployment and deployment not in service.launch_deployments(platform, deployment):
         return refusal(request, 400, "lti_deployment_id", "This deployment is not registered for the platform.")
     if _origin(target) != _origin(base_url(request)):
         return refusal(request, 400, "target_link_uri", "The target link is not an address of this tool.")
@@ -212,10 +213,11 @@ def launch(
             claims = _keysets(request).verify(id_token, platform.jwks_url)
     except BadSignature as error:
         return refusal(request, 401, error.check, error.detail)
-    expected = Expected(platform.issuer, platform.client_id, platform.deployments, nonce)
-    decision = check_launch(claims, expected, now=time.time())
+    deployments = service.launch_deployments(platform, claims.get(LTI + "deployment_id"))
+    decision = check_launch(claims, Expected(platform.issuer, platform.client_id, deployments, nonce), now=time.time())
     if isinstance(decision, Refused):
         return refusal(request, 401, decision.check, decision.detail)
+    service.adopt_deployment(db, platform=platform, deployment_id=decision.deployment_id)
     if login.storage_target is not None:
         return _read_back_state(request, db, platform, decision, state, login.storage_target)
     return _after_launch(request, db, platform, decision)

@@ -1,5 +1,6 @@
 """``/api/v1/lti/platforms``: admins register learning platforms and list them (as ``grader lti
-register`` does)."""
+register`` does), or make a one-time URL for the platform to register itself
+(``/api/v1/lti/registrations``, LTI Dynamic Registration)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from api.deps import CurrentUser, RunnerMember, SessionDep, StaffMember
 from api.errors import Forbidden
 from api.jobs.schemas import JobStarted
-from api.lti import keys, service
-from api.lti.schemas import CourseLtiOut, LinkOut, PassbackOut, PlatformIn, PlatformOut
+from api.lti import keys, registration, service
+from api.lti.schemas import CourseLtiOut, LinkOut, PassbackOut, PlatformIn, PlatformOut, RegistrationUrlOut
 from api.lti.urls import base_url, tool_urls
 from api.models import Role
 from api.responses import errors
@@ -79,6 +80,27 @@ def list_platforms(user: CurrentUser, session: SessionDep, request: Request) -> 
     """Admins only."""
     _admin(user)
     return [platform_out(p, base_url(request)) for p in service.platforms(session)]
+
+
+@router.post(
+    "/lti/registrations",
+    status_code=201,
+    response_model=RegistrationUrlOut,
+    summary="Make a one-time URL for LTI Dynamic Registration",
+    responses=errors(
+        401, 403, 409, 503, notes={403: "Not an admin", 409: "No GRADER_LTI_KEY, or one that does not open the keys"}
+    ),
+)
+def registration_url(user: CurrentUser, session: SessionDep, request: Request) -> RegistrationUrlOut:
+    """Admins only. Paste `url` into the LMS's dynamic registration (Moodle: External tool → Manage
+    tools → Tool URL → Add LTI Advantage; Canvas: Developer Keys → + Developer Key → LTI Registration):
+    the platform opens it once, before `expires_at` (an hour), and registers itself with its
+    deployment. The tool's first signing key is made if it has none."""
+    _admin(user)
+    keys.ensure_key(session, kek=request.app.state.settings.lti_key)
+    keys.signing_key(session, kek=request.app.state.settings.lti_key)  # the key opens: the platform will need it
+    made = registration.make_url(session, created_by=user.id)
+    return RegistrationUrlOut(url=made.url(base_url(request)), expires_at=made.expires_at)
 
 
 @router.get(

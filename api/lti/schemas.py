@@ -91,3 +91,11 @@ class PassbackOut(Schema):
 class CourseLtiOut(Schema):
     links: list[LinkOut]
     passback: list[PassbackOut]
+
+
+class RegistrationUrlOut(Schema):
+    """A one-time URL for LTI Dynamic Registration, to paste into the LMS (it works once, until
+    ``expires_at``)."""
+
+    url: str
+    expires_at: datetime

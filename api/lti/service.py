@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.courses.service import create_course
+from api.db import dialect_insert
 from api.errors import Conflict, Forbidden, NotFound
 from api.lti.claims import Launch
 from api.models import (
@@ -86,6 +87,26 @@ def register_platform(
         db.add(LtiDeployment(platform_id=row.id, deployment_id=deployment))
     db.flush()
     return _platform(db, row)
+
+
+def launch_deployments(platform: Platform, claimed: object) -> frozenset[str]:
+    """The deployments a launch may name: those registered; for a platform that registered itself
+    without naming one (Canvas's dynamic registration: the deployment exists only once an admin
+    installs the tool), the one its first launch names, signature verified (then
+    :func:`adopt_deployment` keeps it, and later launches must name a registered one)."""
+    if platform.deployments or not isinstance(claimed, str):
+        return platform.deployments
+    return frozenset({claimed})
+
+
+def adopt_deployment(db: Session, *, platform: Platform, deployment_id: str) -> None:
+    """Keeps the first deployment of a platform registered without one (see
+    :func:`launch_deployments`); two first launches at once may both be kept."""
+    if platform.deployments:
+        return
+    statement = dialect_insert(db, LtiDeployment.__table__).values(platform_id=platform.id, deployment_id=deployment_id)
+    db.execute(statement.on_conflict_do_nothing())
+    db.flush()
 
 
 def platforms(db: Session) -> list[Platform]:

@@ -38,7 +38,9 @@ Shape (one job per module):
   assignment's gradebook for staff: sorted on the server by ``gradebook_table.py``, its CSV and
   Canvas downloads, extensions, one student's attempts) and ``statistics.py`` (its statistics as
   SVG charts, ``charts.py`` drawing what ``stats_view.py`` arranges, and the regrade job with its
-  progress); ``roles.py`` gives ``PageStaff`` and ``PageRunner``, the API's role checks.
+  progress); ``lti.py`` (the admins' LMS platforms and dynamic-registration URL, ``/admin/lti``;
+  a course's LMS links and grade passback with its resend, ``/courses/{course}/lti``);
+  ``roles.py`` gives ``PageStaff`` and ``PageRunner``, the API's role checks.
 
 Adding a page: a router with ``route_class=PageRoute`` and ``include_in_schema=False``, routes
 that take ``PageMember``/``PageAssignment`` and call the services of ``api/*/service.py`` (never a
@@ -59,6 +61,7 @@ from api.pages import (
     docs,
     gradebook,
     home,
+    lti,
     problem_sets,
     sign_in_links,
     staff,
@@ -69,7 +72,7 @@ from api.pages import (
 #: Every router of the pages, included by :func:`install`.
 ROUTERS: tuple[APIRouter, ...] = (
     *(home.router, docs.router, student.router, sign_in_links.router, account.router),
-    *(staff.router, problem_sets.router, gradebook.router, statistics.router),
+    *(staff.router, problem_sets.router, gradebook.router, statistics.router, lti.router),
 )
 
 

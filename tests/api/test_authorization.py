@@ -140,6 +140,7 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("GET", C + "/mails", _none, _staff(200)),
     ("POST", "/api/v1/lti/platforms", _platform, _admins(201)),
     ("GET", "/api/v1/lti/platforms", _none, _admins(200)),
+    ("POST", "/api/v1/lti/registrations", _none, _admins(201)),
     ("GET", C + "/lti", _none, _staff(200)),
     ("POST", C + "/lti/sync", _none, _runs(202)),
     ("GET", "/api/v1/account/tokens", _none, _statuses(401, 401, **dict.fromkeys(CALLERS[2:], 200))),

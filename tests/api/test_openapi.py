@@ -44,6 +44,7 @@ CONTRACT = {
     ("delete", "/api/v1/account/tokens/{token_id}"),  # an addition to the contract
     ("post", "/api/v1/lti/platforms"),
     ("get", "/api/v1/lti/platforms"),
+    ("post", "/api/v1/lti/registrations"),  # an addition to the contract: LTI Dynamic Registration
     ("get", "/api/v1/courses/{course_id}/lti"),
     ("post", "/api/v1/courses/{course_id}/lti/sync"),
 }
@@ -103,6 +104,7 @@ ERRORS = {
     ("delete", "/api/v1/account/tokens/{token_id}"): {401, 404, 422, 503},
     ("post", "/api/v1/lti/platforms"): {401, 403, 409, 413, 422, 503},
     ("get", "/api/v1/lti/platforms"): {401, 403, 503},
+    ("post", "/api/v1/lti/registrations"): {401, 403, 409, 503},
     ("get", "/api/v1/courses/{course_id}/lti"): {401, 403, 404, 422, 503},
     ("post", "/api/v1/courses/{course_id}/lti/sync"): {401, 403, 404, 422, 503},
 }

@@ -57,7 +57,7 @@ INSTRUCTOR_ONLY = [
     f"POST {C}/lti/sync",
 ]
 #: An admin's alone (403 for everyone else).
-ADMIN_ONLY = ["POST /api/v1/lti/platforms", "GET /api/v1/lti/platforms"]
+ADMIN_ONLY = ["POST /api/v1/lti/platforms", "GET /api/v1/lti/platforms", "POST /api/v1/lti/registrations"]
 #: Operations whose input a caller never gets to: they answer 401 or 403 first.
 REFUSED_BEFORE_INPUT = {
     "instructor": STUDENT_ONLY + ADMIN_ONLY,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import httpx
 import pytest
 
 from lti_platform import DL, LMS, rsa_pem
@@ -150,5 +151,19 @@ def test_an_unknown_kid_fetches_the_key_set_again_once(lms) -> None:
 
 def test_a_platform_whose_key_set_cannot_be_fetched_is_refused_not_an_error(lms, platforms) -> None:
     platforms.by_issuer.pop(lms.issuer)  # the platform does not answer
+    state, nonce = lms.tool_login()
+    refused(lms.post_launch(lms.forge(lms.claims(nonce)), state), "jwks")
+
+
+def test_a_key_set_nested_too_deep_to_read_is_refused_not_an_error(lms, platforms) -> None:
+    class Nested:
+        """The platform, but its key set is JSON nested deeper than any reader recurses."""
+
+        def handle(self, request: httpx.Request) -> httpx.Response:
+            if str(request.url) == lms.jwks_url:
+                return httpx.Response(200, content=b"[" * 100_000)
+            return lms.handle(request)
+
+    platforms.by_issuer[lms.issuer] = Nested()
     state, nonce = lms.tool_login()
     refused(lms.post_launch(lms.forge(lms.claims(nonce)), state), "jwks")

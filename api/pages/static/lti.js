@@ -4,6 +4,7 @@
 //   platform's storage frame, then the browser goes on to the platform; at the launch it is read
 //   back and posted to /lti/launch/confirm. Messages go to, and are accepted from, the platform's
 //   origin only.
+// * A dynamic registration's last page tells the platform to close it.
 "use strict";
 document.querySelectorAll("form[data-autopost]").forEach(function (form) {
   form.submit();
@@ -43,4 +44,12 @@ document.querySelectorAll("[data-lti-storage]").forEach(function (element) {
     return;
   }
   frame.postMessage(message, origin);
+});
+// Dynamic registration done: the platform's window (the opener of a popup, or the parent of a frame)
+// is told to close the tool's registration page (1EdTech "LTI Dynamic Registration", 3.6).
+document.querySelectorAll("[data-lti-close]").forEach(function (element) {
+  var platform = window.opener || (window.parent !== window ? window.parent : null);
+  if (platform) {
+    platform.postMessage({ subject: "org.imsglobal.lti.close" }, element.dataset.origin || "*");
+  }
 });

@@ -1,0 +1,91 @@
+"""``GET /lti/register/{token}``: the platform opens an admin's one-time registration URL (LTI
+Dynamic Registration) with ``openid_configuration`` and, usually, ``registration_token``.
+
+The URL is claimed, the tool's key made if it has none, and the claim committed; then, with no
+database connection held, the platform's configuration is fetched and checked and the tool's
+registration posted (:mod:`api.lti.dynamic`); then the platform is registered and the URL used.
+The page, in the platform's frame or popup, tells the platform to close it. Any refusal is a 4xx
+page naming the check, and leaves the URL as it was (usable until it expires).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from starlette.responses import Response
+
+from api.db import writes
+from api.deps import SessionDep
+from api.errors import Conflict
+from api.lti import dynamic, keys, registration, service
+from api.lti.pages import _framed_by
+from api.lti.urls import base_url
+from api.pages.render import render
+from api.pages.routing import PageRoute
+from api.slots import connection_released
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+#: The status of each reason a URL is unusable.
+_STATUS = {
+    registration.Unusable.UNKNOWN: 404,
+    registration.Unusable.USED: 410,
+    registration.Unusable.EXPIRED: 410,
+    registration.Unusable.BUSY: 409,
+}
+
+
+def _page(request: Request, status: int, frame_origin: str | None, **context: Any) -> Response:
+    context = {"platform": None, "retry": False, **context}
+    return _framed_by(render(request, "lti_registration.html", context, status=status), [frame_origin])
+
+
+@router.get(registration.PATH + "{token}")
+@writes
+def register(
+    request: Request,
+    db: SessionDep,
+    token: Annotated[str, Path(max_length=200)],
+    openid_configuration: Annotated[str | None, Query(max_length=2000)] = None,
+    registration_token: Annotated[str | None, Query(max_length=4096)] = None,
+) -> Response:
+    """Registers the platform that opened the URL, once."""
+    if not openid_configuration:
+        detail = "The URL was opened without openid_configuration: start the registration from the LMS."
+        return _page(request, 400, None, check="openid_configuration", detail=detail)
+    frame = dynamic.origin(openid_configuration)
+    claimed = registration.claim(db, token=token)
+    if isinstance(claimed, registration.Unusable):
+        return _page(request, _STATUS[claimed], frame, check="registration URL", detail=claimed.value)
+    try:
+        keys.ensure_key(db, kek=request.app.state.settings.lti_key)
+        keys.signing_key(db, kek=request.app.state.settings.lti_key)
+    except Conflict as error:  # no GRADER_LTI_KEY: nothing to give the platform
+        registration.release(db, token=token, claimed_at=claimed)
+        return _page(request, 409, frame, check="GRADER_LTI_KEY", detail=error.detail, retry=True)
+    client, base = request.app.state.lti_http, base_url(request)
+    try:
+        with connection_released(db):  # the claim is committed; no connection while the platform answers
+            found = dynamic.fetch_configuration(client, openid_configuration, token=registration_token)
+            registered = dynamic.register_tool(client, found, base=base, token=registration_token)
+    except dynamic.RegistrationRefused as error:
+        registration.release(db, token=token, claimed_at=claimed)
+        return _page(request, 400, frame, check=error.check, detail=error.detail, retry=True)
+    try:
+        platform = service.register_platform(
+            db,
+            name=f"{found.product} ({found.issuer})"[:200],
+            issuer=found.issuer,
+            client_id=registered.client_id,
+            auth_url=found.auth_url,
+            token_url=found.token_url,
+            jwks_url=found.jwks_url,
+            deployments=[registered.deployment_id] if registered.deployment_id else [],
+        )
+    except Conflict as error:
+        registration.release(db, token=token, claimed_at=claimed)
+        return _page(request, 409, frame, check="client_id", detail=error.detail, retry=True)
+    registration.finish(db, token=token, platform_id=platform.id)
+    context = {"platform": platform, "deployment": registered.deployment_id, "origin": frame}
+    return _page(request, 200, frame, **context)
