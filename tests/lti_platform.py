@@ -221,6 +221,8 @@ class LMS:
     line_items: list[dict[str, Any]] = field(default_factory=list)
     scores: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     score_answers: list[httpx.Response] = field(default_factory=list)
+    #: Answers of the token endpoint to give first (a broken platform).
+    token_answers: list[httpx.Response] = field(default_factory=list)
     assertions: list[dict[str, Any]] = field(default_factory=list)
     #: NRPS: the roster's members, served two to a page.
     roster: list[dict[str, Any]] = field(default_factory=list)
@@ -276,6 +278,8 @@ class LMS:
             self.jwks_fetches += 1
             keys = [Registration.get_jwk(public_pem(k)) for k in (self.key, *self.also_published)]
             return httpx.Response(200, json={"keys": keys})
+        if url == self.token_url and request.method == "POST" and self.token_answers:
+            return self.token_answers.pop(0)
         if url == self.token_url and request.method == "POST":
             form = dict(parse_qsl(request.content.decode()))
             config = _Config(registration=self.registration().set_tool_key_set(self.tool_jwks))  # type: ignore[arg-type]

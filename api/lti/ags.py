@@ -22,6 +22,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from api.lti import keys
+from api.lti.answers import Unreadable, call, json_of
 from api.models import Assignment, LtiContext, LtiLineItem, LtiPlatform, LtiScore, ScoreStatus
 
 SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
@@ -77,8 +78,8 @@ def platform_message(response: httpx.Response) -> str:
     ``message`` or ``error``), else the status; at most 500 characters."""
     text = f"{response.status_code}"
     try:
-        body = response.json()
-    except ValueError:
+        body = json_of(response)
+    except Unreadable:
         body = None
     if isinstance(body, dict):
         errors = body.get("errors")
@@ -156,7 +157,7 @@ class Tokens:
             "client_assertion": assertion,
             "scope": " ".join(scopes),
         }
-        body = checked(self.http.post(token_url, data=form), now).json()
+        body = json_of(checked(call(self.http, "POST", token_url, data=form), now))
         token = body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str):
             raise Refused("The platform's token answer holds no access_token.")
@@ -173,10 +174,13 @@ def line_item(http: httpx.Client, token: str, target: Target, now: datetime) -> 
     if not target.lineitems:
         raise Refused("The LMS course has no line items service (its launches carry no AGS claim).")
     auth = {"Authorization": f"Bearer {token}"}
-    found = checked(
-        http.get(with_query(target.lineitems, resource_id=target.assignment_id), headers={**auth, "Accept": LINEITEMS}),
-        now,
-    ).json()
+    listed = call(
+        http,
+        "GET",
+        with_query(target.lineitems, resource_id=target.assignment_id),
+        headers={**auth, "Accept": LINEITEMS},
+    )
+    found = json_of(checked(listed, now))
     for item in found if isinstance(found, list) else []:
         if (
             isinstance(item, dict)
@@ -185,7 +189,8 @@ def line_item(http: httpx.Client, token: str, target: Target, now: datetime) -> 
         ):
             return item["id"]
     new = {"scoreMaximum": target.body["scoreMaximum"], "label": target.label, "resourceId": target.assignment_id}
-    made = checked(http.post(target.lineitems, json=new, headers={**auth, "Content-Type": LINEITEM}), now).json()
+    posted = call(http, "POST", target.lineitems, json=new, headers={**auth, "Content-Type": LINEITEM})
+    made = json_of(checked(posted, now))
     if not isinstance(made, dict) or not isinstance(made.get("id"), str):
         raise Refused("The LMS answered the new line item without its id.")
     return made["id"]
@@ -302,12 +307,19 @@ def send_due(
             item = found_items.get(place) or line_item(http, token, target, now)
             found_items[place] = item
             headers = {"Authorization": f"Bearer {token}", "Content-Type": SCORE}
-            checked(http.post(scores_url(item), json=target.body, headers=headers), now)
+            checked(call(http, "POST", scores_url(item), json=target.body, headers=headers), now)
             outcomes[target.row_id] = (ScoreStatus.SENT.value, None, None)
         except Refused as refused:
             outcomes[target.row_id] = (ScoreStatus.FAILED.value, refused.error, None)
-        except (Retry, httpx.HTTPError) as error:
-            message = error.error if isinstance(error, Retry) else f"network: {type(error).__name__}"
+        except (Retry, Unreadable, httpx.HTTPError) as error:
+            # (an answer too large or not JSON may be a proxy's page for a moment: tried again too)
+            message = (
+                error.error
+                if isinstance(error, Retry)
+                else f"unreadable: {error.reason}"
+                if isinstance(error, Unreadable)
+                else f"network: {type(error).__name__}"
+            )
             wait = error.after if isinstance(error, Retry) and error.after is not None else None
             if target.attempts + 1 >= MAX_ATTEMPTS:
                 outcomes[target.row_id] = (ScoreStatus.FAILED.value, message, None)

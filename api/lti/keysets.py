@@ -19,6 +19,8 @@ import httpx
 import jwt
 from jwt.algorithms import RSAAlgorithm
 
+from api.lti.answers import Unreadable, call, json_of
+
 #: How long a fetched key set is used before it is fetched again.
 TTL = 3600.0
 #: The largest key set read (a few keys are a few KiB).
@@ -51,17 +53,20 @@ class KeySets:
     def _fetch(self, url: str) -> dict[str, dict[str, Any]]:
         self.fetches[url] = self.fetches.get(url, 0) + 1
         try:
-            response = self._client().get(url, headers={"Accept": "application/json"})
+            response = call(self._client(), "GET", url, headers={"Accept": "application/json"})
         except httpx.HTTPError as error:
             raise BadSignature(
                 "jwks", f"The platform's key set could not be fetched: {type(error).__name__}."
             ) from None
+        except Unreadable as error:
+            raise BadSignature("jwks", f"The platform's key set could not be read: {error.reason}.") from None
         if response.status_code != 200 or len(response.content) > MAX_JWKS_BYTES:
             raise BadSignature("jwks", f"The platform's key set answered {response.status_code}.")
         try:
-            keys = response.json().get("keys")
-        except (ValueError, AttributeError, RecursionError):  # RecursionError: nested too deep to read
-            keys = None
+            document = json_of(response)
+        except Unreadable:
+            document = None
+        keys = document.get("keys") if isinstance(document, dict) else None
         if not isinstance(keys, list):
             raise BadSignature("jwks", "The platform's key set is not a JWKS document.")
         found = {key["kid"]: key for key in keys if isinstance(key, dict) and isinstance(key.get("kid"), str)}

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.lti import ags, keys, service
+from api.lti.answers import Unreadable, call, json_of
 from api.lti.claims import RESOURCE_LINK, TEST_USER, Launch, course_role, storable
 from api.lti.outbox import record_scores
 from api.models import Assignment, CourseRole, Job, JobStatus, LtiAccount, LtiContext, Membership
@@ -32,8 +33,9 @@ def read_roster(http: httpx.Client, token: str, url: str, now: datetime) -> list
     """The members of an LMS course, following ``Link: <...>; rel="next"`` pages."""
     members: list[dict[str, Any]] = []
     for _ in range(MAX_PAGES):
-        response = ags.checked(http.get(url, headers={"Authorization": f"Bearer {token}", "Accept": MEMBERSHIPS}), now)
-        body = response.json()
+        asked = call(http, "GET", url, headers={"Authorization": f"Bearer {token}", "Accept": MEMBERSHIPS})
+        response = ags.checked(asked, now)
+        body = json_of(response)
         page = body.get("members") if isinstance(body, dict) else None
         members += [m for m in page if isinstance(m, dict)] if isinstance(page, list) else []
         following = response.links.get("next", {}).get("url")
@@ -102,6 +104,8 @@ def run_sync(sessions: Callable[[], Session], http: httpx.Client, *, kek: str | 
             rosters[(platform_id, context_id)] = read_roster(http, token, url, now)
         except (ags.Retry, ags.Refused) as error:
             errors.append(f"{name}: {error.error}")
+        except Unreadable as error:
+            errors.append(f"{name}: the roster could not be read: {error.reason}")
         except httpx.HTTPError as error:
             errors.append(f"{name}: network: {type(error).__name__}")
     with sessions() as db, db.begin():

@@ -122,6 +122,24 @@ def test_429_waits_for_retry_after_and_5xx_backs_off_with_the_same_timestamp(app
     assert body["timestamp"] == ags.timestamp(row.timestamp)  # fixed when the score was computed
 
 
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (httpx.Response(200, content=b"<html>a proxy's page</html>"), "unreadable: the answer is not JSON"),
+        (httpx.Response(200, content=b"[" * 100_000 + b"]" * 100_000), "unreadable: the answer is not JSON"),
+        (httpx.Response(200, content=b" " * (5 * 2**20)), "unreadable: the answer is larger than 4 MiB"),
+    ],
+    ids=["html", "nested", "huge"],
+)
+def test_an_unreadable_answer_is_retried_not_a_crash_of_the_round(app, lms, engine, client, answer, reason) -> None:
+    *_, learner = learner_submits(lms, engine, client)
+    lms.token_answers = [answer]
+    assert send(app, lms) == {"sent": 0, "retry": 1, "failed": 0}
+    (row,) = rows(engine, learner.sub)
+    assert row.status == "pending" and row.attempts == 1 and row.error == reason
+    assert send(app, lms, now=datetime.now(UTC) + timedelta(minutes=5))["sent"] == 1
+
+
 def test_a_refusal_fails_the_row_with_the_platforms_own_message(app, lms, engine, client) -> None:
     item = lms.issuer + "/api/lti/courses/7/line_items/6?section=a"
     _, _, _, learner = learner_submits(lms, engine, client, lineitem=item)
