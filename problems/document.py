@@ -58,9 +58,16 @@ class _Open:
     height: int = 1
 
 
-def _within_budgets(text: str, source: str) -> None:
-    """Stream the file's events, refusing it at the first one past a budget (or at a YAML error)."""
-    loader = _SafeLoader(text)
+#: libyaml's own limit on nesting (0.2.6 and later), met while its scanner looks ahead, before
+#: the events that would show the file over :data:`MAX_DEPTH` have come.
+_LIBYAML_DEPTH = "exceeded maximum nesting depth"
+
+
+def _within_budgets(text: str, source: str, loader_class: type[yaml.SafeLoader] = _SafeLoader) -> None:
+    """Stream the file's events, refusing it at the first one past a budget (or at a YAML error).
+    A file that libyaml refuses for its own nesting limit is streamed again by PyYAML's own parser,
+    which has none and keeps its own stack: the refusal is then ours, at the level past the budget."""
+    loader = loader_class(text)
     stack: list[_Open] = []
     anchored: dict[str, tuple[int, int]] = {}  # anchor → (nodes, height) of its node
     nodes = 0
@@ -99,6 +106,8 @@ def _within_budgets(text: str, source: str) -> None:
                 stack[-1].nodes += size
                 stack[-1].height = max(stack[-1].height, height + 1)
     except yaml.MarkedYAMLError as error:
+        if error.problem == _LIBYAML_DEPTH and loader_class is not yaml.SafeLoader:
+            _within_budgets(text, source, yaml.SafeLoader)
         raise SetFileError(source, [_yaml_issue(error)]) from None
     except yaml.YAMLError as error:
         raise SetFileError(source, [Issue(None, None, None, f"not valid YAML: {error}")]) from None
