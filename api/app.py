@@ -102,7 +102,13 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     # Every call to an LMS platform (its key set, its token, grade and roster services) goes through
     # this one client: tests replace it with one routed to a platform in the test process.
     app.state.lti_http = httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=False)
-    app.state.jobs = job_runners(settings, engine, app.state.library, http=lambda: app.state.lti_http)
+    app.state.jobs = job_runners(
+        settings,
+        engine,
+        app.state.library,
+        http=lambda: app.state.lti_http,
+        scores_due=lambda: app.state.lti_sender.wake(),
+    )
     app.state.lti_keysets = KeySets(lambda: app.state.lti_http)
     sessions, reads = make_sessionmaker(app.state.write_engine), make_sessionmaker(app.state.autocommit_engine)
 

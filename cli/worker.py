@@ -4,6 +4,7 @@ jobs itself."""
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -39,7 +40,7 @@ def worker(
 
     from api.bank import Bank
     from api.db import make_engine, make_sessionmaker
-    from api.jobs.queue import make_queue, work
+    from api.jobs.queue import make_queue, send_scores_soon, work
     from api.jobs.run import Runtime
     from api.library import Library
     from api.lti.ags import next_due, send_due
@@ -60,10 +61,15 @@ def worker(
     engine = make_engine(settings)
     # LTI: grade passback's outbox, sent by a periodic task, and syncs, through one HTTP client
     http = httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=False)
-    runtime = Runtime(make_sessionmaker(engine), Library(Bank()), http=lambda: http, lti_key=settings.lti_key)
-    sessions = make_sessionmaker(engine)
-
     queue = make_queue(settings.database_url)
+    runtime = Runtime(
+        make_sessionmaker(engine),
+        Library(Bank()),
+        http=lambda: http,
+        lti_key=settings.lti_key,
+        scores_due=functools.partial(send_scores_soon, queue),
+    )
+    sessions = make_sessionmaker(engine)
 
     def send_lti_scores() -> datetime | None:
         """A round; then when to run again, if a retry falls due before the periodic round."""

@@ -111,6 +111,14 @@ def _schedule_retry(queue: App, at: datetime) -> None:
         deferrer.defer(timestamp=int(at.timestamp()))
 
 
+def send_scores_soon(queue: App) -> None:
+    """The send task deferred from inside a worker (whose procrastinate app is open), for the scores
+    a job has just committed (a regrade's chunk, a sync); one waiting already is enough."""
+    deferrer = queue.configure_task(LTI_TASK, allow_unknown=False, queueing_lock=LTI_TASK)
+    with contextlib.suppress(queue_errors.AlreadyEnqueued):
+        deferrer.defer(timestamp=int(time.time()))
+
+
 async def take_back_stalled(queue: App, *, stalled_after: float, every: float) -> None:
     """Forever: the jobs of workers without a heartbeat for ``stalled_after`` s go back to the
     queue. Every worker does it; two at once on one job is harmless (the second finds it queued)."""

@@ -41,7 +41,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.assignments.service import Terms
 from api.db import SQLITE_WRITE, dialect_insert
 from api.library import Library
-from api.lti.outbox import record_scores
+from api.lti.outbox import SCORES_DUE, record_scores
 from api.lti.sync import run_sync
 from api.models import Assignment, Job, JobItem, JobKind, JobStatus
 from api.submissions.service import (
@@ -96,6 +96,13 @@ class Runtime:
     library: Library
     http: Callable[[], httpx.Client] | None = None
     lti_key: str | None = None
+    #: Tells the process's LMS score sender that a job committed scores to send (its passback rows).
+    scores_due: Callable[[], None] | None = None
+
+    def committed(self, session: Session) -> None:
+        """After a transaction of ``session`` committed: the sender told if it wrote scores."""
+        if self.scores_due is not None and session.info.get(SCORES_DUE):
+            self.scores_due()
 
 
 def run_job(
@@ -117,7 +124,10 @@ def run_job(
         if kind == JobKind.LTI_SYNC:
             if runtime.http is None:
                 raise JobFailed("This process cannot reach LMS platforms (no HTTP client).")
-            return run_sync(runtime.sessions, runtime.http(), kek=runtime.lti_key, job_id=job_id)
+            status = run_sync(runtime.sessions, runtime.http(), kek=runtime.lti_key, job_id=job_id)
+            if runtime.scores_due is not None:
+                runtime.scores_due()  # (every score of the course written again)
+            return status
         with runtime.sessions.begin() as session:
             job = _claim(session, job_id)
         if job is None:
@@ -201,6 +211,7 @@ def _regrade_chunk(
         try:
             with runtime.sessions.begin() as session:
                 _write_chunk(session, job, regraded)
+            runtime.committed(session)
         except _ChangedMeanwhile:
             log.warning("job %s: submissions after %s changed while graded; grading them again", job.id, after)
             continue

@@ -51,10 +51,18 @@ class JobRunners:
 
 
 def job_runners(
-    settings: Settings, engine: Engine, library: Library, *, http: Callable[[], httpx.Client] | None = None
+    settings: Settings,
+    engine: Engine,
+    library: Library,
+    *,
+    http: Callable[[], httpx.Client] | None = None,
+    scores_due: Callable[[], None] | None = None,
 ) -> JobRunners:
+    """``scores_due``: tells the service's own LMS score sender (SQLite) that a job wrote scores."""
     if engine.dialect.name == "sqlite":
-        runtime = Runtime(make_sessionmaker(writer(engine)), library, http=http, lti_key=settings.lti_key)
+        runtime = Runtime(
+            make_sessionmaker(writer(engine)), library, http=http, lti_key=settings.lti_key, scores_due=scores_due
+        )
         return JobRunners(defer=None, runner=LocalRunner(runtime))
     # (procrastinate is imported by PostgreSQL services only)
     from api.jobs.queue import defer, make_queue, wake_score_sender

@@ -9,6 +9,7 @@ own runner of this module's app is never woken.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
@@ -26,7 +27,8 @@ from api.db import make_engine, make_sessionmaker, writer
 from api.jobs.run import Runtime, run_job
 from api.jobs.service import start_regrade
 from api.library import Library
-from api.models import Assignment, EarlierGrade, Job, JobItem, Role, Submission
+from api.lti.service import register_platform
+from api.models import Assignment, EarlierGrade, Job, JobItem, LtiAccount, LtiContext, LtiScore, Role, Submission
 from api.submissions.service import Regraded, StoredGrade, regrade
 from api.users.service import Caller
 from harness.regrade import Stored, store_for_regrade
@@ -205,3 +207,40 @@ def test_a_runner_whose_job_was_marked_failed_while_it_graded_writes_nothing(eng
         assert run_job(runtime, job_id, grade=failing) == "failed"
     assert _progress(engine, job_id) == ("failed", 0, 3, 0, 0)
     assert _earlier_grades(engine, job_id) == {}
+
+
+def test_a_chunk_that_changed_lms_students_scores_tells_the_sender_once_committed(engine, settings, library) -> None:
+    """A regrade's changed scores go to the LMS as a request's do: after each chunk's commit that
+    wrote passback rows, the runner's process tells its sender (and not for a chunk without)."""
+    stored = store_for_regrade(engine, submissions=4, attempts=1)
+    students = sorted({s for s in _students(engine, stored)})
+    with Session(writer(engine)) as session, session.begin():
+        platform = register_platform(
+            session,
+            name="LMS",
+            issuer=f"https://lms-{uuid.uuid4().hex[:8]}.example.edu",
+            client_id="1",
+            auth_url="https://lms.example.edu/auth",
+            token_url="https://lms.example.edu/token",
+            jwks_url="https://lms.example.edu/jwks",
+            deployments=["1"],
+        )
+        session.add(LtiContext(platform_id=platform.id, context_id="c1", course_id=stored.course))
+        session.flush()
+        for student in students[:2]:  # the first chunk's students came from the LMS, the second's did not
+            session.add(LtiAccount(platform_id=platform.id, sub=f"sub-{student}", user_id=student))
+    job_id = _queued_regrade(engine, stored)
+    told: list[int] = []
+    with _runner(settings, library, f"runner-{uuid.uuid4().hex[:8]}") as (runtime, _):
+        counted = dataclasses.replace(runtime, scores_due=lambda: told.append(len(told)))
+        assert run_job(counted, job_id, chunk=2) == "done"
+    assert told == [0]
+    with Session(engine) as session:
+        rows = session.scalars(select(LtiScore.student_id).where(LtiScore.platform_id == platform.id)).all()
+    assert sorted(rows) == students[:2]
+
+
+def _students(engine: Engine, stored: Stored) -> list[str]:
+    with Session(engine) as session:
+        found = session.scalars(select(Submission.student_id).where(Submission.course_id == stored.course))
+        return list(found)
