@@ -129,3 +129,23 @@ def step_issues(problem_set: ProblemSet, student: str | None = None) -> dict[str
         elif steps[-1].value != value:
             issues[key] = f"its worked steps end on {steps[-1].value!r}, not the reference {value!r}"
     return issues
+
+
+def parting_step(
+    problem_set: ProblemSet, key: str, mistake: str, student: str | None = None
+) -> tuple[int, Step] | None:
+    """Where the steps ``mistake`` takes for ``key`` first differ from the reference's: the step's
+    number (from 1) and the mistaken step; None where the type does not model that mistake's steps."""
+    chosen = problem_set.variant(student)
+    owner = next((p for p in chosen.problems for part in p.parts if p.key(part) == key), None)
+    if owner is None:
+        return None
+    part = next(part for part in owner.parts if owner.key(part) == key)
+    if isinstance(part.quantity, str) and part.quantity not in owner.mistaken_derivations.get(mistake, {}):
+        return None
+    right = solutions(problem_set, student).get(key, ())
+    wrong = solutions(problem_set, student, mistake).get(key, ())
+    for number, (ours, theirs) in enumerate(zip(right, wrong, strict=False), start=1):
+        if ours.text != theirs.text or ours.value != theirs.value:
+            return number, theirs
+    return None

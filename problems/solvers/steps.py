@@ -17,6 +17,7 @@ is a second copy of a formula: the text is the tree of the operations the solver
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -251,9 +252,16 @@ def equation_step(label: str, result: int, tex_label: str | None = None) -> Step
     texes = [render(result, numbers=False, tex=True), render(result, numbers=True, tex=True), number_tex(value)]
     return Step(
         " = ".join([label, *_distinct(texts)]),
-        " = ".join([tex_label or label, *_distinct(texes)]),
+        " = ".join([tex_label or _tex_label(label), *_distinct(texes)]),
         value,
     )
+
+
+def _tex_label(label: str) -> str:
+    """A label as TeX: a symbol stays one (``K``, ``S_3``); words are set as text."""
+    if re.fullmatch(r"[A-Za-z](_\{?[A-Za-z0-9]+\}?)?", label):
+        return label
+    return rf"\text{{{label}}}"
 
 
 def _distinct(forms: list[str]) -> list[str]:
