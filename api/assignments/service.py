@@ -16,6 +16,7 @@ from api.errors import Conflict, NotFound
 from api.ids import may_exist
 from api.lti.outbox import record_score, record_scores
 from api.models import Assignment, CourseRole, Extension, Membership, Release, Submission
+from grader.grading.reference import reference_for
 from problems.render import to_json
 from problems.sets import ProblemSet
 from problems.variants import variant_key
@@ -319,6 +320,13 @@ def statements(problem_set: ProblemSet, student: str | None) -> list[dict[str, A
 
 def reference_answers(problem_set: ProblemSet, student: str | None) -> dict[str, Any]:
     return {key: to_json(answer.kind, answer.value) for key, answer in problem_set.solve(student).items()}
+
+
+def worked_solutions(problem_set: ProblemSet, student: str | None) -> dict[str, list[dict[str, Any]]]:
+    """Per key, the worked steps of the variant (shown under the same rule as the references:
+    :func:`references_shown`); made once per variant by the grading engine's cached reference."""
+    found = reference_for(problem_set, student).solutions
+    return {key: [step.to_json() for step in steps] for key, steps in found.items()}
 
 
 def max_score(problem_set: ProblemSet) -> float:
