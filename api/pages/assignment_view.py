@@ -12,7 +12,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from api.access import Member
-from api.assignments.service import Terms, references_shown, statements, variant_of, worked_solutions
+from api.assignments.service import (
+    Terms,
+    practice_open,
+    references_shown,
+    statements,
+    variant_of,
+    worked_solutions,
+)
 from api.pages.notation import answer_text, needs_math
 from api.submissions import service as submissions
 from api.submissions.views import to_out
@@ -102,6 +109,7 @@ def assignment_context(
         "no_attempt_left": preview.attempts_left == 0,
         "past_due": terms.due_at is not None and now > terms.due_at,
         "released": reference is not None,
+        "practice_open": practice_open(terms),
         "form": form,
         "checked": checked,
         "idempotency_key": form.key or new_token(),
