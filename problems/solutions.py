@@ -8,7 +8,7 @@ from fractions import Fraction
 from typing import Any
 
 from problems.kinds import AnswerKind
-from problems.parts import Operation
+from problems.parts import Operation, Part
 from problems.render import to_json, to_text
 from problems.sets import Answer, Problem, ProblemSet, SolveError
 from problems.solvers.steps import Derivations, Step, Steps, number_tex, number_text
@@ -29,13 +29,15 @@ def solutions(problem_set: ProblemSet, student: str | None = None, mistake: str 
             key = problem.key(part)
             if key not in answers:
                 continue
-            answer = answers[key]
-            if isinstance(part.quantity, Operation):
-                steps = _operation(part.quantity, problem, answers, mistake)
-            else:
-                steps = _quantity_steps(problem, part.quantity, mistake)
-            found[key] = _presented(steps, answer)
+            found[key] = _presented(_part_steps(problem, part, answers, mistake), answers[key])
     return found
+
+
+def _part_steps(problem: Problem, part: Part, answers: dict[str, Answer], mistake: str | None) -> Steps:
+    """The part's own steps, before they are written in its kind and layout."""
+    if isinstance(part.quantity, Operation):
+        return _operation(part.quantity, problem, answers, mistake)
+    return _quantity_steps(problem, part.quantity, mistake)
 
 
 def _quantity_steps(problem: Problem, quantity: str, mistake: str | None) -> Steps:
@@ -116,18 +118,25 @@ def step_issues(problem_set: ProblemSet, student: str | None = None) -> dict[str
     """Per key, what is wrong with its worked steps on this variant: none, or a last step whose
     value is not the reference (checked on every set, built in or uploaded, by the self-test)."""
     answers = problem_set.solve(student)
-    try:
-        found = solutions(problem_set, student)
-    except SolveError as error:
-        return {key: str(error) for key in answers if error.key in (None, key)}
     issues = {}
-    for key, answer in answers.items():
-        steps = found.get(key, ())
-        value = to_json(answer.kind, answer.value)
-        if not steps:
-            issues[key] = "its quantity has no worked steps"
-        elif steps[-1].value != value:
-            issues[key] = f"its worked steps end on {steps[-1].value!r}, not the reference {value!r}"
+    for problem in problem_set.variant(student).problems:
+        for part in problem.parts:
+            key = problem.key(part)
+            try:
+                steps = _part_steps(problem, part, answers, None)
+            except SolveError as error:
+                issues[key] = str(error)
+                continue
+            # the steps end on the value as the solver computed it (before the part's layout)
+            if isinstance(part.quantity, Operation):
+                value = to_json(answers[key].kind, answers[key].value)
+            else:
+                quantity = problem.quantities[part.quantity]
+                value = to_json(quantity.kind, quantity.value)
+            if not steps:
+                issues[key] = "its quantity has no worked steps"
+            elif steps[-1].value != value:
+                issues[key] = f"its worked steps end on {steps[-1].value!r}, not the reference {value!r}"
     return issues
 
 

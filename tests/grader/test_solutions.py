@@ -44,3 +44,18 @@ def test_a_mistake_without_steps_of_its_own_adds_no_pointer() -> None:
     part = grade_submission(problem_set, {key: avg}).parts[key]
     assert part.misconception == "pooling-type-swapped"
     assert "worked solution" not in part.feedback
+
+
+def test_validation_refuses_a_part_whose_quantity_has_no_steps(monkeypatch) -> None:
+    """As an upload is checked: a problem type that computes a quantity without its steps (here a
+    YOLO head that forgets them) is an issue at that part, in every set that asks for it."""
+    from grader.selftest import check_set
+    from problems.loader import parse_set
+    from problems.types.detection import YoloProblem
+
+    text = (BUILT_IN / "detection-heads.yaml").read_text(encoding="utf-8")
+    assert not [i for i in check_set(parse_set(text)) if "steps" in i.message]
+    solve = YoloProblem.solve
+    monkeypatch.setattr(YoloProblem, "solve", lambda self, steps=None: solve(self))
+    issues = [i for i in check_set(parse_set(text)) if "worked steps" in i.message]
+    assert issues and all(i.line is not None and i.field and i.field.startswith("parts.") for i in issues)
