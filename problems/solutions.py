@@ -152,8 +152,11 @@ def parting_step(
     part = next(part for part in owner.parts if owner.key(part) == key)
     if isinstance(part.quantity, str) and part.quantity not in owner.mistaken_derivations.get(mistake, {}):
         return None
-    right = solutions(problem_set, student).get(key, ())
-    wrong = solutions(problem_set, student, mistake).get(key, ())
+    try:  # this part's steps alone: the grader asks on the way, for one wrong answer
+        right = _part_steps(owner, part, problem_set.solve(student), None)
+        wrong = _part_steps(owner, part, problem_set.solve(student, mistake), mistake)
+    except (SolveError, KeyError):
+        return None
     for number, (ours, theirs) in enumerate(zip(right, wrong, strict=False), start=1):
         if ours.text != theirs.text or ours.value != theirs.value:
             return number, theirs
