@@ -102,15 +102,15 @@ class _Walk:
         self.result = result
         self.summaries = [_summary(r) for r in result.records]
         self._ancestors: dict[int, frozenset[int]] = {}
-        self._fields: dict[int, str | None] = {}
+        self._fields: dict[int, tuple[str, str | None] | None] = {}
         self.scopes: dict[str, list[LayerRecord]] = {"total": list(result.records)}
         for record in result.records:
             for scope in {*record.scopes, record.group, record.name} - {None, "total"}:
                 assert scope is not None
                 self.scopes.setdefault(scope, []).append(record)
 
-    def field_text(self, index: int) -> str | None:
-        """The line of a layer in a receptive field's steps (None: it has no exact field)."""
+    def field_text(self, index: int) -> tuple[str, str | None] | None:
+        """The line of a layer in a receptive field's steps, and its TeX (None: no exact field)."""
         if index not in self._fields:
             record = self.result.records[index]
             field = record.field
@@ -147,7 +147,10 @@ def _shape_steps(walk: _Walk, index: int) -> Steps:
     assert record.working is not None
     steps = [Step(f"The input is {shape_text(result.input_shape)} (C×H×W).", value=list(result.input_shape))]
     steps += [walk.summaries[i] for i in chain[:-1]]
-    steps += [Step(f"{label(record)}: {s.text}", s.tex, s.value) for s in record.working[0]]
+    steps += [
+        Step(f"{label(record)}: {s.text}", s.tex and rf"\text{{{label(record)}: }} {s.tex}", s.value)
+        for s in record.working[0]
+    ]
     steps.append(Step(f"{label(record)} gives {shape_text(record.shape)} (C×H×W)", value=list(record.shape)))
     return tuple(steps)
 
@@ -206,20 +209,20 @@ def _field_steps(walk: _Walk, index: int, what: str) -> Steps:
     if index == INPUT:
         return tuple(steps)
     for i in walk.ancestors(index):
-        text = walk.field_text(i)
+        line = walk.field_text(i)
         field = result.records[i].field
-        if text is not None and field is not None:
+        if line is not None and field is not None:
             h, w = field
-            steps.append(Step(text, value=_field_value(what, (h.size, w.size), (h.jump, w.jump))))
+            steps.append(Step(*line, value=_field_value(what, (h.size, w.size), (h.jump, w.jump))))
     return tuple(steps)
 
 
-def _field_line(record: LayerRecord, previous: object) -> str:
+def _field_line(record: LayerRecord, previous: object) -> tuple[str, str | None]:
     assert record.field is not None
     h, w = record.field
     sizes, jumps = (h.size, w.size), (h.jump, w.jump)
     window = record.layer.window()
-    grew = ""
+    grew, tex = "", None
     if isinstance(previous, tuple) and window is not None and isinstance(previous[0], AxisField):
         before = previous[0]
         kernel, stride, _, dilation = window
@@ -232,11 +235,16 @@ def _field_line(record: LayerRecord, previous: object) -> str:
             )
             trace.equation("j", trace.given("j_in", int(before.jump), "j_{in}") * trace.given("s", s))
             grew = ": " + "; ".join(step.text for step in trace.steps)
+            tex = r";\ ".join(step.tex or "" for step in trace.steps)
     elif record.layer.merges:
         grew = ": the widest of its inputs' fields"
     axes = f"{sizes[0]}" if sizes[0] == sizes[1] else f"{sizes[0]}×{sizes[1]}"
     jump = number_text(jumps[0]) if jumps[0] == jumps[1] else f"{number_text(jumps[0])}×{number_text(jumps[1])}"
-    return f"{label(record)}{grew} (field {axes}, jump {jump})"
+    where = f" (field {axes}, jump {jump})"
+    text = f"{label(record)}{grew}{where}"
+    if tex is None:
+        return text, None
+    return text, rf"\text{{{label(record)}: }} {tex} \quad \text{{{where.strip()}}}"
 
 
 def _field_value(what: str, sizes: tuple[int, int], jumps: tuple[Fraction | int, Fraction | int]) -> JSON:

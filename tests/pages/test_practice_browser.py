@@ -68,7 +68,7 @@ def test_a_student_practises_a_fresh_variant_and_sees_the_worked_solution(
     expect(solution.get_by_text("Worked solution")).to_be_visible()
     expect(solution.locator(".katex").first).to_be_visible()  # the steps typeset by KaTeX
     expect(page.locator(".result").first).to_be_visible()
-    page.screenshot(path=screenshot_dir(tmp_path) / "practice-solution.png", full_page=True)
+    page.locator(".part").first.screenshot(path=screenshot_dir(tmp_path) / "practice-solution.png")
     assert problems == []
 
     gradebook = live.api("GET", "/courses/cnn101/assignments/hw2/gradebook").json()
@@ -76,3 +76,26 @@ def test_a_student_practises_a_fresh_variant_and_sees_the_worked_solution(
         ("emmy", 0, None)
     ]
     assert live.api("GET", "/courses/cnn101/assignments/hw2/submissions").json() == []
+
+
+def test_released_solutions_are_typeset_on_the_assignment_page(
+    live: LiveCourse, browser: BrowserContext, tmp_path: Path
+) -> None:
+    """A size, a parameter count and a receptive field, each worked out with the student's numbers."""
+    live.assignment("hw3", "network-costs", title="Homework 3", release_answers="immediately")
+    token = live.enrol("sofia", "Sofia Kovalevskaya")
+    page = browser.new_page()
+    page.goto(live.url + "/courses/cnn101/assignments/hw3")
+    page.get_by_label("API token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    page.locator('input[name="n1.conv1_params"]').fill("1")
+    page.get_by_role("button", name="Submit", exact=True).click()
+    expect(page.get_by_role("heading", name="Attempt 1 submitted")).to_be_visible()
+    shots = screenshot_dir(tmp_path)
+    for key, first in (("shape1", "The input is"), ("conv1_params", "parameters"), ("rf_conv2", "At the input")):
+        part = page.locator(".part", has=page.locator(f'input[name="n1.{key}"]'))
+        solution = part.locator(".solution")
+        expect(solution.locator("li").first).to_contain_text(first)
+        if key != "shape1":  # equations are typeset; a layer's summary line stays text
+            expect(solution.locator(".katex").first).to_be_visible()
+        part.screenshot(path=shots / f"solution-{key}.png")
