@@ -122,6 +122,8 @@ def step_issues(problem_set: ProblemSet, student: str | None = None) -> dict[str
     for problem in problem_set.variant(student).problems:
         for part in problem.parts:
             key = problem.key(part)
+            if key not in answers:  # a part without a reference (free response): nothing to work out
+                continue
             try:
                 steps = _part_steps(problem, part, answers, None)
             except SolveError as error:

@@ -20,6 +20,9 @@ from problems.solvers.receptive import AxisField
 from problems.solvers.steps import Derivations, Step, Steps, Trace, number_tex, number_text
 from problems.types.base import Quantity
 
+#: A field's sizes and jumps along (height, width).
+Sides = tuple[tuple[int, int], tuple[Fraction | int, Fraction | int]]
+
 
 class MissingSteps(LookupError):
     """A quantity that has no worked steps: every quantity must explain itself."""
@@ -102,23 +105,26 @@ class _Walk:
         self.result = result
         self.summaries = [_summary(r) for r in result.records]
         self._ancestors: dict[int, frozenset[int]] = {}
-        self._fields: dict[int, tuple[str, str | None] | None] = {}
+        self._fields: dict[int, tuple[str, str | None, Sides] | None] = {}
         self.scopes: dict[str, list[LayerRecord]] = {"total": list(result.records)}
         for record in result.records:
             for scope in {*record.scopes, record.group, record.name} - {None, "total"}:
                 assert scope is not None
                 self.scopes.setdefault(scope, []).append(record)
 
-    def field_text(self, index: int) -> tuple[str, str | None] | None:
-        """The line of a layer in a receptive field's steps, and its TeX (None: no exact field)."""
+    def field_text(self, index: int) -> tuple[str, str | None, Sides] | None:
+        """The line of a layer in a receptive field's steps, its TeX, and the field's sizes and
+        jumps per axis (None: the layer has no exact field)."""
         if index not in self._fields:
             record = self.result.records[index]
             field = record.field
             if field is None or not all(isinstance(f, AxisField) for f in field):
                 self._fields[index] = None
             else:
+                h, w = field
                 previous = [self.result.field_at(source) for source in record.inputs]
-                self._fields[index] = _field_line(record, previous[0] if len(previous) == 1 else None)
+                text, tex = _field_line(record, previous[0] if len(previous) == 1 else None)
+                self._fields[index] = text, tex, ((h.size, w.size), (h.jump, w.jump))
         return self._fields[index]
 
     def ancestors(self, index: int) -> list[int]:
@@ -204,16 +210,14 @@ def _scope_count(inside: list[LayerRecord], scope: str, what: str) -> Steps:
 
 def _field_steps(walk: _Walk, index: int, what: str) -> Steps:
     """Layer by layer, the field grows by ``(k − 1)·jump`` and the jump by the stride."""
-    result = walk.result
     steps = [Step("At the input a pixel sees itself: field 1, jump 1.", value=1)]
     if index == INPUT:
         return tuple(steps)
     for i in walk.ancestors(index):
         line = walk.field_text(i)
-        field = result.records[i].field
-        if line is not None and field is not None:
-            h, w = field
-            steps.append(Step(*line, value=_field_value(what, (h.size, w.size), (h.jump, w.jump))))
+        if line is not None:
+            text, tex, (sizes, jumps) = line
+            steps.append(Step(text, tex, _field_value(what, sizes, jumps)))
     return tuple(steps)
 
 
