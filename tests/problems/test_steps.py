@@ -202,3 +202,21 @@ def test_a_mistake_s_steps_part_from_the_reference_where_it_goes_wrong() -> None
     wrong = mistaken["missing-plus-one"]["shape.conv1"]
     assert right[0] == wrong[0]  # the input: the same
     assert "+ 1" in right[1].text and "+ 1" not in wrong[1].text.split(" = ")[1]
+
+
+def test_a_rounded_up_size_reads_as_a_ceiling_and_a_crop_as_a_negative_number() -> None:
+    trace = Trace()
+    sizes.conv_out_steps(trace, "H", 128, 3, 2, rule="ceil")
+    assert trace.steps[0].text == "H_out = ⌈(H − (K − 1) − 1)/S⌉ + 1 = ⌈(128 − (3 − 1) − 1)/2⌉ + 1 = 64"
+    crop = Trace()
+    crop.equation("H_out", crop.given("H", 10) + crop.given("P_top", -2))
+    assert crop.steps[0].text == "H_out = H + P_top = 10 + (−2) = 8"
+    assert _read(render(crop.given("H", 10) + crop.given("P", -2), numbers=True).replace("−", "-")) == 8
+
+
+def test_a_traced_value_leaves_as_a_plain_integer() -> None:
+    import copy
+    import pickle
+
+    traced = Trace().given("K", 3) * 2
+    assert traced == 6 and type(pickle.loads(pickle.dumps(traced))) is int and type(copy.copy(traced)) is int
