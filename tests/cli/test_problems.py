@@ -68,3 +68,13 @@ def test_solve_steps_prints_numbered_steps() -> None:
     assert result.exit_code == 0, result.output
     assert "q8.shape" in result.output and "  1. " in result.output
     assert "H_out = ⌊(H − (K − 1) − 1)/S⌋ + 1 = ⌊(128 − (3 − 1) − 1)/2⌋ + 1 = 63" in result.output
+
+
+def test_check_steps_adds_the_worked_solution_to_the_graded_part() -> None:
+    result = runner.invoke(app, ["check", "rgb-convolution", "q8.shape", "62x62x16", "--steps", "--json"])
+    assert result.exit_code == 0, result.output
+    part = json.loads(result.output)
+    assert part["misconception"] == "missing-plus-one" and "at step 2" in part["feedback"]
+    assert part["solution"][-1] == {"text": "Written in the order H×W×C: 63 × 63 × 16", "value": [63, 63, 16]}
+    plain = json.loads(runner.invoke(app, ["check", "rgb-convolution", "q8.shape", "62x62x16", "--json"]).output)
+    assert "solution" not in plain
