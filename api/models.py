@@ -103,6 +103,15 @@ class Release(StrEnum):
     IMMEDIATELY = "immediately"
 
 
+class Practice(StrEnum):
+    """When students may practise an assignment on fresh variants (nothing counts): never, once
+    their due date has passed (the default), or always (the instructor chose it before the due date)."""
+
+    NEVER = "never"
+    AFTER_DUE = "after_due"
+    ALWAYS = "always"
+
+
 class GradePolicy(StrEnum):
     """Which attempt counts in the gradebook."""
 
@@ -174,6 +183,7 @@ class Assignment(Base):
         CheckConstraint("max_attempts IS NULL OR max_attempts >= 1", name="max_attempts_positive"),
         CheckConstraint(f"release_answers IN ({_values(Release)})", name="release_answers"),
         CheckConstraint(f"grade_policy IN ({_values(GradePolicy)})", name="grade_policy"),
+        CheckConstraint(f"practice IN ({_values(Practice)})", name="practice"),
     )
 
     course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
@@ -195,6 +205,10 @@ class Assignment(Base):
     #: The problem-set version (:class:`SetVersion`) the assignment grades with; it changes only
     #: when asked (``PATCH``), then a regrade.
     set_version: Mapped[str | None] = mapped_column(String(64))
+    #: When students may practise on fresh variants (:class:`Practice`).
+    practice: Mapped[str] = mapped_column(
+        String(16), default=Practice.AFTER_DUE.value, server_default=Practice.AFTER_DUE.value
+    )
 
 
 class SetVersion(Base):

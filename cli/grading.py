@@ -32,6 +32,7 @@ def check(
     secret: SecretOption = None,
     student: StudentOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the graded part as JSON.")] = False,
+    steps: Annotated[bool, typer.Option("--steps", help="With the worked solution (its `solution`).")] = False,
 ) -> None:
     """Grade one answer and print the graded part (a randomized set: --seed N, or --secret S --student ID)."""
     variant = chosen_variant(seed=seed, secret=secret, student=student)
@@ -39,7 +40,7 @@ def check(
     if key not in problem_set.answer_keys():
         console.print(f"[red]No key {key!r} in {set_id}.[/red] Keys: {', '.join(problem_set.answer_keys())}")
         raise typer.Exit(code=2)
-    part = grade_submission(problem_set, {key: answer}, student=variant).parts[key]
+    part = grade_submission(problem_set, {key: answer}, student=variant, solutions=steps).parts[key]
     if as_json:
         print(json.dumps({"key": key, **part.to_json()}))
         return
@@ -49,6 +50,8 @@ def check(
     print(part.feedback)
     if part.misconception:
         print(f"mistake: {part.misconception}")
+    for number, step in enumerate(part.solution or (), start=1):
+        print(f"  {number}. {step.text}")
 
 
 _worker_set: ProblemSet | None = None

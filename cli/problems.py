@@ -16,6 +16,7 @@ from cli.variants import SecretOption, SeedOption, StudentOption, chosen_variant
 from problems.loader import BUILT_IN, SetFileError, load_bank, load_set
 from problems.render import to_json, to_text
 from problems.sets import ProblemSet
+from problems.solutions import solutions
 
 problems_app = typer.Typer(help="The problem sets in the bank.", no_args_is_help=True)
 console = Console()
@@ -112,9 +113,14 @@ def solve(
     secret: SecretOption = None,
     student: StudentOption = None,
     as_json: bool = typer.Option(False, "--json", help="Print a JSON object of key → answer."),
+    steps: bool = typer.Option(False, "--steps", help="With each answer, its worked steps."),
 ) -> None:
-    """The reference answers of one variant (an instructor's tool)."""
-    answers = find_set(set_id).solve(chosen_variant(seed=seed, secret=secret, student=student))
+    """The reference answers of one variant (an instructor's tool); --steps adds the worked solutions."""
+    problem_set, variant = find_set(set_id), chosen_variant(seed=seed, secret=secret, student=student)
+    answers = problem_set.solve(variant)
+    if steps:
+        _print_steps(problem_set, variant, as_json)
+        return
     if as_json:
         lines = [f"  {json.dumps(key)}: {json.dumps(to_json(a.kind, a.value))}" for key, a in answers.items()]
         print("{\n" + ",\n".join(lines) + "\n}")
@@ -123,3 +129,20 @@ def solve(
     for key, answer in answers.items():
         table.add_row(key, answer.kind.value, to_text(answer.kind, answer.value))
     console.print(table)
+
+
+def _print_steps(problem_set: ProblemSet, variant: str | None, as_json: bool) -> None:
+    """``{KEY: {"value", "steps": [{"text", "tex"?, "value"?}]}}``, or each key's steps as text."""
+    answers = problem_set.solve(variant)
+    worked = solutions(problem_set, variant)
+    if as_json:
+        found = {
+            key: {"value": to_json(a.kind, a.value), "steps": [step.to_json() for step in worked[key]]}
+            for key, a in answers.items()
+        }
+        print(json.dumps(found, indent=2, ensure_ascii=False))
+        return
+    for key, answer in answers.items():
+        console.print(f"\n[cyan]{key}[/cyan] = {escape(to_text(answer.kind, answer.value))}", highlight=False)
+        for number, step in enumerate(worked[key], start=1):
+            console.print(f"  {number}. {escape(step.text)}", highlight=False, soft_wrap=True)

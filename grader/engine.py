@@ -40,9 +40,10 @@ GRADING_FAILED = "This answer could not be graded; ask your instructor to look a
 
 
 def grade_submission(
-    problem_set: ProblemSet, answers: Mapping[str, JSON], *, student: str | None = None
+    problem_set: ProblemSet, answers: Mapping[str, JSON], *, student: str | None = None, solutions: bool = False
 ) -> GradedSubmission:
-    """Grade every part of the set (missing answers are ``unanswered``); report unknown keys."""
+    """Grade every part of the set (missing answers are ``unanswered``); report unknown keys. With
+    ``solutions`` (the caller's answers are released), each part carries its worked steps."""
     reference = reference_for(problem_set, student)
     reads = _Reads(reference, answers)
     graded: dict[str, GradedPart] = {}
@@ -63,6 +64,8 @@ def grade_submission(
             log.exception("grading %s of set %s (variant %s) failed", key, problem_set.id, student)
             graded[key] = GradedPart(key, 0.0, part_reference.answer.part.points, Status.INVALID, GRADING_FAILED)
             failed.append(key)
+    if solutions:
+        graded = {key: replace(part, solution=reference.solutions.get(key)) for key, part in graded.items()}
     return GradedSubmission(problem_set.id, graded, _unknown(reference, answers), tuple(failed))
 
 
@@ -191,6 +194,10 @@ def _compared(
         )
     code = verdict.misconception or ref.mistake_for(reading.value)
     feedback = _explained(verdict, code, answer.kind)
+    parting = None if code is None else reference.parting(key, code)
+    if parting is not None:
+        number, theirs = parting
+        feedback = f"{feedback} Your working parts from the worked solution at step {number}: {theirs.text}."
     share = max(0.0, min(verdict.share, 1.0))
     status = Status.PARTIAL if share > 0 else Status.INCORRECT
     return GradedPart(key, round(points * share, 6), points, status, feedback, code, reading.shown, verdict.tolerance)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypedDict
+from typing import NotRequired, TypedDict
+
+from problems.kinds import JSON
+from problems.solvers.steps import Step
 
 
 class Status(StrEnum):
@@ -26,6 +29,8 @@ class GradedPartJSON(TypedDict):
     read_as: str | None
     tolerance: str | None
     follow_through: bool
+    #: The worked steps of the student's variant, once answers are released to them.
+    solution: NotRequired[list[dict[str, JSON]]]
 
 
 class GradedSubmissionJSON(TypedDict):
@@ -53,7 +58,9 @@ class GradedPart:
 
     ``read_as`` is how the answer was read (None when unreadable or unanswered);
     ``tolerance`` names the tolerance that applied to a real answer;
-    ``follow_through`` is true when the credit came from the student's own earlier answers.
+    ``follow_through`` is true when the credit came from the student's own earlier answers;
+    ``solution`` holds the worked steps of the student's variant when the caller asked for them
+    (answers released), None otherwise.
     """
 
     key: str
@@ -65,9 +72,10 @@ class GradedPart:
     read_as: str | None = None
     tolerance: str | None = None
     follow_through: bool = False
+    solution: tuple[Step, ...] | None = None
 
     def to_json(self) -> GradedPartJSON:
-        return {
+        found: GradedPartJSON = {
             "score": self.score,
             "max_score": self.max_score,
             "status": self.status.value,
@@ -77,6 +85,9 @@ class GradedPart:
             "tolerance": self.tolerance,
             "follow_through": self.follow_through,
         }
+        if self.solution is not None:
+            found["solution"] = [step.to_json() for step in self.solution]
+        return found
 
 
 @dataclass(frozen=True, slots=True)

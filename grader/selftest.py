@@ -25,6 +25,7 @@ from problems.parts import Check
 from problems.positions import Step
 from problems.render import to_json
 from problems.sets import ProblemSet
+from problems.solutions import step_issues
 
 
 def check_set(problem_set: ProblemSet) -> list[Issue]:
@@ -34,7 +35,20 @@ def check_set(problem_set: ProblemSet) -> list[Issue]:
     failed: set[tuple[str, str]] = set()  # (key, which example): a part failing on every variant is one issue
     for student in students:
         issues += _own_examples(problem_set, student, failed)
+        issues += _own_steps(problem_set, student, failed)
     return issues + _declared_checks(problem_set, students)
+
+
+def _own_steps(problem_set: ProblemSet, student: str | None, failed: set[tuple[str, str]]) -> list[Issue]:
+    """Every part's worked solution ends on its reference (the steps come from the solvers)."""
+    places = _places(problem_set)
+    issues = []
+    for key, message in step_issues(problem_set, student).items():
+        if (key, "steps") not in failed:
+            failed.add((key, "steps"))
+            index, number = places[key]
+            issues.append(_issue(problem_set, ("problems", index, "parts", number), message + _variant(student)))
+    return issues
 
 
 def _issue(problem_set: ProblemSet, path: Sequence[Step], message: str) -> Issue:

@@ -17,6 +17,7 @@ from problems.budgets import MAX_REFERENCES
 from problems.kinds import JSON, AnswerKind, Layout
 from problems.parts import Operation, Part, Scalar
 from problems.positions import SourceMap
+from problems.solvers.steps import Derivations, MistakenSteps
 from problems.types import AnyProblem, ProblemSpec, Quantity
 from problems.variants import MAX_DRAWS, Draw, draw_params, lookup, seeded
 
@@ -67,6 +68,32 @@ class Problem:
     def mistaken(self) -> dict[str, dict[str, Quantity]]:
         """Per mistake code, every quantity as that mistake computes it."""
         return {code: {**self.quantities, **found} for code, found in self.spec.mistakes().items()}
+
+    @cached_property
+    def derivations(self) -> Derivations:
+        """The worked steps of the quantities the parts ask for (``problems.solutions``)."""
+        found = Derivations(self.asked())
+        self.spec.solve(steps=found)
+        return found
+
+    @cached_property
+    def mistaken_derivations(self) -> MistakenSteps:
+        """Per mistake code, the worked steps of the asked quantities it changes, where the type has them."""
+        found = MistakenSteps(self.asked())
+        self.spec.mistakes(steps=found)
+        return found
+
+    def asked(self) -> set[str]:
+        """The quantities the parts name, as their own or as an operand."""
+        found: set[str] = set()
+        pending: list[str | int | Operation] = [part.quantity for part in self.parts]
+        while pending:
+            item = pending.pop()
+            if isinstance(item, Operation):
+                pending += item.operands
+            elif isinstance(item, str) and not item.startswith("@"):
+                found.add(item)
+        return found
 
     def quantities_under(self, mistake: str | None) -> dict[str, Quantity]:
         if mistake is None:

@@ -156,6 +156,7 @@ def _out(
         release_answers=assignment.release_answers,
         grade_policy=assignment.grade_policy,
         late_penalty=assignment.late_penalty,
+        practice=assignment.practice,
         answers_released=service.answers_released(terms),
         created_at=assignment.created_at,
         attempts_used=attempts,

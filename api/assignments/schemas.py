@@ -6,7 +6,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from api.models import GradePolicy, Release
+from api.models import GradePolicy, Practice, Release
 from api.schemas import Identifier, Name, RequestSchema, Schema
 
 
@@ -48,6 +48,10 @@ LATE_PENALTY = (
     '`{"factor": 0.5}`: late work earns half; null: late work is only marked late.'
 )
 DUE_AT = "ISO 8601; without a timezone it is UTC. Later submissions are accepted, marked late."
+PRACTICE = (
+    "When students may practise on fresh variants (graded with feedback and worked solutions, never counted): "
+    "never, after_due (once their due date has passed; the default) or always."
+)
 
 
 class AssignmentCreate(RequestSchema):
@@ -82,6 +86,7 @@ class AssignmentCreate(RequestSchema):
     )
     grade_policy: GradePolicy = Field(default=GradePolicy.BEST, description="Which attempt the gradebook counts.")
     late_penalty: LatePenalty | None = Field(default=None, description=LATE_PENALTY)
+    practice: Practice = Field(default=Practice.AFTER_DUE, description=PRACTICE)
 
 
 class AssignmentUpdate(RequestSchema):
@@ -105,12 +110,13 @@ class AssignmentUpdate(RequestSchema):
     release_answers: Release | SkipJsonSchema[None] = None
     grade_policy: GradePolicy | SkipJsonSchema[None] = None
     late_penalty: LatePenalty | None = Field(default=None, description=LATE_PENALTY)
+    practice: Practice | SkipJsonSchema[None] = Field(default=None, description=PRACTICE)
 
     @model_validator(mode="after")
     def _something_and_no_null_where_none_fits(self) -> AssignmentUpdate:
         if not self.model_fields_set:
             raise ValueError("send at least one field to change")
-        for name in ("problem_set", "version", "title", "release_answers", "grade_policy"):
+        for name in ("problem_set", "version", "title", "release_answers", "grade_policy", "practice"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self
@@ -165,6 +171,7 @@ class AssignmentOut(Schema):
     release_answers: Release
     grade_policy: GradePolicy
     late_penalty: dict[str, Any] | None = Field(description=LATE_PENALTY)
+    practice: Practice = Field(description=PRACTICE)
     answers_released: bool = Field(description="Whether students may see the reference answers now.")
     created_at: datetime
     attempts_used: int | None = Field(default=None, description="For a student: attempts stored so far.")

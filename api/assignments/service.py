@@ -15,7 +15,8 @@ from api.db import is_unique_violation, upsert
 from api.errors import Conflict, NotFound
 from api.ids import may_exist
 from api.lti.outbox import record_score, record_scores
-from api.models import Assignment, CourseRole, Extension, Membership, Release, Submission
+from api.models import Assignment, CourseRole, Extension, Membership, Practice, Release, Submission
+from grader.grading.reference import reference_for
 from problems.render import to_json
 from problems.sets import ProblemSet
 from problems.variants import variant_key
@@ -34,6 +35,7 @@ def create_assignment(
     release_answers: str,
     grade_policy: str,
     late_penalty: dict[str, Any] | None = None,
+    practice: str = Practice.AFTER_DUE.value,
 ) -> Assignment:
     if session.get(Assignment, (course_id, assignment_id)) is not None:
         raise Conflict(f"There is already an assignment {assignment_id!r} in course {course_id!r}.")
@@ -52,6 +54,7 @@ def create_assignment(
         created_by=created_by,
         variant_secret=secrets.token_urlsafe(24),
         late_penalty=late_penalty,
+        practice=practice,
     )
     session.add(assignment)
     try:
@@ -66,7 +69,7 @@ def create_assignment(
 
 
 #: What ``PATCH`` may change besides the set (see :func:`update_assignment`).
-CHANGEABLE = ("title", "due_at", "max_attempts", "release_answers", "grade_policy", "late_penalty")
+CHANGEABLE = ("title", "due_at", "max_attempts", "release_answers", "grade_policy", "late_penalty", "practice")
 
 
 def update_assignment(
@@ -203,6 +206,8 @@ class Terms(Protocol):
     def late_penalty(self) -> dict[str, Any] | None: ...
     @property
     def set_version(self) -> str | None: ...
+    @property
+    def practice(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +228,7 @@ class AssignmentRow:
     variant_secret: str | None
     late_penalty: dict[str, Any] | None
     set_version: str | None
+    practice: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,6 +272,17 @@ def answers_released(assignment: Terms, now: datetime | None = None) -> bool:
         return True
     if assignment.release_answers == Release.AFTER_DUE:
         return assignment.due_at is not None and now >= assignment.due_at
+    return False
+
+
+def practice_open(terms: Terms, now: datetime | None = None) -> bool:
+    """Whether a student may practise under their own ``terms`` (extension included): ``always``;
+    ``after_due`` once their due date has passed (never without one); ``never``: never."""
+    now = now or datetime.now(UTC)
+    if terms.practice == Practice.ALWAYS:
+        return True
+    if terms.practice == Practice.AFTER_DUE:
+        return terms.due_at is not None and now >= terms.due_at
     return False
 
 
@@ -319,6 +336,13 @@ def statements(problem_set: ProblemSet, student: str | None) -> list[dict[str, A
 
 def reference_answers(problem_set: ProblemSet, student: str | None) -> dict[str, Any]:
     return {key: to_json(answer.kind, answer.value) for key, answer in problem_set.solve(student).items()}
+
+
+def worked_solutions(problem_set: ProblemSet, student: str | None) -> dict[str, list[dict[str, Any]]]:
+    """Per key, the worked steps of the variant (shown under the same rule as the references:
+    :func:`references_shown`); made once per variant by the grading engine's cached reference."""
+    found = reference_for(problem_set, student).solutions
+    return {key: [step.to_json() for step in steps] for key, steps in found.items()}
 
 
 def max_score(problem_set: ProblemSet) -> float:

@@ -133,4 +133,5 @@ def create_assignment(sets: Sets, *, course_id: str, created_by: str, body: Assi
         release_answers=body.release_answers.value,
         grade_policy=body.grade_policy.value,
         late_penalty=None if body.late_penalty is None else body.late_penalty.model_dump(),
+        practice=body.practice.value,
     )

@@ -62,6 +62,7 @@ from api.pages import (
     gradebook,
     home,
     lti,
+    practice,
     problem_sets,
     sign_in_links,
     staff,
@@ -71,7 +72,7 @@ from api.pages import (
 
 #: Every router of the pages, included by :func:`install`.
 ROUTERS: tuple[APIRouter, ...] = (
-    *(home.router, docs.router, student.router, sign_in_links.router, account.router),
+    *(home.router, docs.router, student.router, practice.router, sign_in_links.router, account.router),
     *(staff.router, problem_sets.router, gradebook.router, statistics.router, lti.router),
 )
 

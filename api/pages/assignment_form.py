@@ -19,7 +19,10 @@ from api.assignments.schemas import AssignmentCreate, FactorPenalty, PerDayPenal
 from api.pages import validation
 
 #: The text fields that go to the request as they are (when not blank).
-PLAIN = ("id", "problem_set", "version", "title", "due_at", "max_attempts", "release_answers", "grade_policy")
+PLAIN = (
+    *("id", "problem_set", "version", "title", "due_at", "max_attempts"),
+    *("release_answers", "grade_policy", "practice"),
+)
 #: ``late_penalty`` choice → the fields of that penalty (names as in the request's object).
 PENALTIES: dict[str, tuple[str, ...]] = {"none": (), "per_day": ("per_day", "floor"), "factor": ("factor",)}
 #: ``late_penalty`` choice → the member of the request's union it is (pydantic names it in errors).

@@ -12,7 +12,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from api.access import Member
-from api.assignments.service import Terms, references_shown, statements, variant_of
+from api.assignments.service import (
+    Terms,
+    practice_open,
+    references_shown,
+    statements,
+    variant_of,
+    worked_solutions,
+)
 from api.pages.notation import answer_text, needs_math
 from api.submissions import service as submissions
 from api.submissions.views import to_out
@@ -65,7 +72,9 @@ def assignment_context(
         typed = {key: answer_text(value) for key, value in (latest.answers if latest else {}).items()}
     preview = submissions.preview(db, problem_set=problem_set, assignment=terms, student_id=student.id, answers=typed)
     show_result = latest is not None and form.answers is None
-    reference = reference_texts(problem_set, variant) if references_shown(terms, staff=False) else None
+    released = references_shown(terms, staff=False)
+    reference = reference_texts(problem_set, variant) if released else None
+    solution = worked_solutions(problem_set, variant) if released else {}
     problems, index = [], 0
     for problem in statements(problem_set, variant):
         parts = []
@@ -85,6 +94,7 @@ def assignment_context(
                     "mistake": code,
                     "explanation": EXPLANATIONS.get(code) if code else None,
                     "reference": None if reference is None else reference.get(key),
+                    "solution": solution.get(key),
                 }
             )
         problems.append({**problem, "parts": parts})
@@ -99,10 +109,11 @@ def assignment_context(
         "no_attempt_left": preview.attempts_left == 0,
         "past_due": terms.due_at is not None and now > terms.due_at,
         "released": reference is not None,
+        "practice_open": practice_open(terms),
         "form": form,
         "checked": checked,
         "idempotency_key": form.key or new_token(),
-        "needs_math": needs_math(problems),
+        "needs_math": needs_math(problems) or bool(solution),
     }
 
 

@@ -27,7 +27,7 @@ from api.deps import MemberIdPath, SessionDep, SetsDep
 from api.errors import Conflict, Unprocessable
 from api.ids import may_exist
 from api.library import Sets
-from api.models import Assignment, Course, CourseRole, GradePolicy, Mail, MailStatus, Membership, Release
+from api.models import Assignment, Course, CourseRole, GradePolicy, Mail, MailStatus, Membership, Practice, Release
 from api.pages.assignment_form import AssignmentForm, read_assignment_form
 from api.pages.course_summary import summarize
 from api.pages.gradebook_table import page_of
@@ -42,7 +42,12 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 #: The create-assignment form as it first appears (the request's own defaults).
 BLANK_FORM = AssignmentForm(
-    values={"release_answers": Release.NEVER.value, "grade_policy": GradePolicy.BEST.value, "late_penalty": "none"}
+    values={
+        "release_answers": Release.NEVER.value,
+        "grade_policy": GradePolicy.BEST.value,
+        "late_penalty": "none",
+        "practice": Practice.AFTER_DUE.value,
+    }
 )
 
 
@@ -82,6 +87,7 @@ def dashboard(
         "notice": notice,
         "policies": [p.value for p in GradePolicy],
         "releases": [r.value for r in Release],
+        "practices": [p.value for p in Practice],
         "can_mail": request.app.state.mail is not None,
         "link_days": request.app.state.settings.sign_in_link_days,
         "mails": [],

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, NotRequired
 
 from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema, with_config
 from typing_extensions import TypedDict
@@ -104,6 +104,16 @@ _PART_EXAMPLE: dict[str, Any] = {
 }
 
 
+@with_config(ConfigDict(extra="ignore"))
+class SolutionStepOut(TypedDict):
+    """One step of a worked solution: a sentence, its TeX, and the value it arrives at (the last
+    step's is the reference)."""
+
+    text: str
+    tex: NotRequired[str]
+    value: NotRequired[Any]
+
+
 # The parts are TypedDicts rather than models: validating a submission's parts into objects cost
 # several times more, on the busiest endpoint. Their config is their own: a TypedDict without one
 # takes that of the first model it appears in.
@@ -119,6 +129,12 @@ class GradedPartOut(TypedDict):
     read_as: Annotated[str | None, Field(description="How the answer was read (null: unreadable or blank).")]
     tolerance: Annotated[str | None, Field(description="The tolerance that applied to a real answer.")]
     follow_through: Annotated[bool, Field(description="The credit came from the student's own earlier answers.")]
+    solution: NotRequired[
+        Annotated[
+            list[SolutionStepOut],
+            Field(description="The worked steps of the student's variant: once answers are released to them."),
+        ]
+    ]
 
 
 GradedParts = Annotated[dict[str, GradedPartOut], Field(description="Key → graded part.")]

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from api.assignments.lateness import lateness
-from api.assignments.service import Terms, reference_answers, references_shown
+from api.assignments.service import Terms, reference_answers, references_shown, worked_solutions
 from api.models import Submission
 from api.submissions import service
 from api.submissions.schemas import SubmissionOut
@@ -33,6 +33,12 @@ def to_out(
         reference = references[submission.variant]
     out = SubmissionOut.model_validate(submission)
     out.reference = reference
+    if reference is not None and problem_set is not None:  # the worked steps go with the references
+        solution = worked_solutions(problem_set, submission.variant)
+        out.parts = {
+            key: {**part, "solution": solution[key]} if key in solution else part  # type: ignore[typeddict-item]
+            for key, part in out.parts.items()
+        }
     late = lateness(submission.submitted_at, terms.due_at, terms.late_penalty)
     out.late, out.days_late, out.penalty = late.late, late.days_late, late.factor
     out.final_score = late.applied(submission.score)

@@ -16,6 +16,8 @@ from grader.grading.mistakes import value_mistakes
 from grader.results import GradedPart
 from problems.kinds import AnswerKind
 from problems.sets import Answer, ProblemSet
+from problems.solutions import parting_step, solutions
+from problems.solvers.steps import Step, Steps
 
 #: Set variants kept ready; a randomized set has one per student.
 CACHE_SIZE = 2048
@@ -51,9 +53,23 @@ class SetReference:
     #: to such a part always grades the same, and a class sends the same right answer often.
     graded: dict[Remembered, GradedPart] = field(default_factory=dict)
 
+    #: Where a mistake's steps part from the reference's, by (key, code), as found.
+    partings: dict[tuple[str, str], tuple[int, Step] | None] = field(default_factory=dict)
+
     @cached_property
     def answers(self) -> dict[str, Answer]:
         return {key: part.answer for key, part in self.parts.items()}
+
+    @cached_property
+    def solutions(self) -> dict[str, Steps]:
+        """The worked steps of this variant, per key (made on first use: only released ones are)."""
+        return solutions(self.problem_set, self.student)
+
+    def parting(self, key: str, code: str) -> tuple[int, Step] | None:
+        """The step (its number, and the mistake's own version) where ``code`` parts from the reference."""
+        if (key, code) not in self.partings:
+            self.partings[(key, code)] = parting_step(self.problem_set, key, code, self.student)
+        return self.partings[(key, code)]
 
 
 _cache: OrderedDict[tuple[str, str, str | None], SetReference] = OrderedDict()

@@ -14,7 +14,9 @@ import numpy as np
 
 from problems import budgets
 from problems.solvers.counts import per_group
-from problems.solvers.sizes import SizeError, conv_out, same_padding
+from problems.solvers.entries import first_entries, sum_of_products
+from problems.solvers.sizes import SizeError, conv_out_steps, same_padding
+from problems.solvers.steps import NO_TRACE, Trace
 
 Pair = tuple[int, int]
 
@@ -36,6 +38,7 @@ def conv2d(
     dilation: int | Pair = 1,
     groups: int = 1,
     flip: bool = False,
+    trace: Trace = NO_TRACE,
 ) -> np.ndarray:
     """Convolve ``x`` of shape (C, H, W) with filters ``w`` of shape (N, C/groups, kh, kw).
 
@@ -61,8 +64,8 @@ def conv2d(
         top, bottom, left, right = ph, ph, pw, pw
     if flip:
         w = w[:, :, ::-1, ::-1]
-    h_out = conv_out(h, kh, sh, top, dh, bottom)
-    w_out = conv_out(wd, kw, sw, left, dw, right)
+    h_out = conv_out_steps(trace, "H", h, kh, sh, top, dh, bottom)
+    w_out = conv_out_steps(trace, "W", wd, kw, sw, left, dw, right)
     padded = c_in * (h + top + bottom) * (wd + left + right)
     outputs = n_out * h_out * w_out
     budgets.charge(budgets.image_steps(macs=outputs * c_group * kh * kw + padded, outputs=outputs))
@@ -80,4 +83,37 @@ def conv2d(
                 out[g * per_out : (g + 1) * per_out] += np.einsum("chw,nc->nhw", xg[:, rows, cols], wg[:, :, i, j])
     if bias is not None:
         out += np.asarray(bias).reshape(-1, 1, 1)
+    if trace:
+        _worked(trace, xp, w, bias, out, (sh, sw), (dh, dw), (top, bottom, left, right), flip)
     return out
+
+
+def _worked(
+    trace: Trace,
+    xp: np.ndarray,
+    w: np.ndarray,
+    bias: np.ndarray | None,
+    out: np.ndarray,
+    stride: Pair,
+    dilation: Pair,
+    padding: tuple[int, int, int, int],
+    flip: bool,
+) -> None:
+    """The first entries of the first output channel, from the padded input and the (flipped)
+    weights the convolution multiplied."""
+    if flip:
+        trace.note("True convolution: the kernel is flipped by 180° first (rows and columns reversed).")
+    if any(padding):
+        top, bottom, left, right = padding
+        trace.note(f"Pad with zeros: {top} row(s) above, {bottom} below, {left} column(s) left, {right} right.")
+    _, c_group, kh, kw = w.shape
+    for i, j in first_entries(*out.shape[1:]):
+        pairs = [
+            (xp[c, i * stride[0] + a * dilation[0], j * stride[1] + b * dilation[1]], w[0, c, a, b])
+            for c in range(c_group)
+            for a in range(kh)
+            for b in range(kw)
+        ]
+        b0 = None if bias is None else np.asarray(bias)[0]
+        channel = "[1]" if out.shape[0] > 1 else ""
+        trace.steps.append(sum_of_products(f"out{channel}[{i + 1}][{j + 1}]", pairs, b0, out[0, i, j]))

@@ -8,6 +8,8 @@ additions, not MACs), the convention of thop/fvcore and of the published figures
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from problems.solvers.sizes import Size
 
 
@@ -98,3 +100,21 @@ def per_group(channels: Size, groups: Size | int) -> Size | int:
     share = channels / groups  # a symbol in it (two integers are handled above): an exact sympy fraction
     assert not isinstance(share, float)
     return share
+
+
+def flops(macs: Size) -> Size:
+    """Floating-point operations: a multiply and an add per MAC, ``2·MACs``.
+
+    >>> flops(70_276_800)
+    140553600
+    """
+    return 2 * macs
+
+
+def saved_percent(new: int, old: int) -> Fraction:
+    """Relative reduction in percent, exactly: ``100·(1 − new/old)``.
+
+    >>> saved_percent(1, 4)
+    Fraction(75, 1)
+    """
+    return 100 * (1 - Fraction(new, old))

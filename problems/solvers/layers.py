@@ -15,6 +15,7 @@ from problems.budgets import MAX_UNITS, MAX_WINDOW
 from problems.solvers import checks, counts, sizes
 from problems.solvers.assumptions import CORRECT, Assumptions
 from problems.solvers.receptive import Taps
+from problems.solvers.steps import NO_TRACE, Trace
 
 Shape = tuple[int, ...]
 IntPair = checks.IntPair
@@ -87,14 +88,18 @@ class LayerBase(BaseModel):
     def kind_name(self) -> str:
         return str(getattr(self, "kind", type(self).__name__))
 
-    # Every method takes the assumptions it computes under: correct unless a mistake is modelled.
-    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
+    # Every method takes the assumptions it computes under (correct unless a mistake is modelled)
+    # and a trace to write its working in (see ``problems.solvers.steps``; CONTRIBUTING.md, Steps).
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
+        trace.note(f"{self.kind_name} keeps the shape {shape_text(shape)}", value=list(shape))
         return shape
 
-    def params(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
+    def params(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
+        trace.note(f"{self.kind_name} has no weights: 0 parameters", value=0)
         return 0
 
-    def macs(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
+    def macs(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
+        trace.note(f"{self.kind_name} multiplies no weights: 0 MACs", value=0)
         return 0
 
     def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair] | None:
@@ -178,7 +183,7 @@ class Conv(LayerBase):
             rows, cols = sides(self.padding[0]), sides(self.padding[1])
         return _padded(*rows, assume), _padded(*cols, assume)
 
-    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         c, h, w = _spatial(shape, "a convolution")
         _split(c, self.out_channels, self.resolved_groups(c))
         (kh, kw), (sh, sw), (dh, dw) = pair(self.kernel), pair(self.stride), pair(self.dilation)
@@ -187,8 +192,8 @@ class Conv(LayerBase):
         try:
             return (
                 self.out_channels,
-                sizes.conv_out(h, kh, sh, top, dh, bottom, rule),
-                sizes.conv_out(w, kw, sw, left, dw, right, rule),
+                sizes.conv_out_steps(trace, "H", h, kh, sh, top, dh, bottom, rule),
+                sizes.conv_out_steps(trace, "W", w, kw, sw, left, dw, right, rule),
             )
         except sizes.SizeError as error:
             raise LayerError(str(error), "kernel") from None
@@ -197,16 +202,33 @@ class Conv(LayerBase):
         """(channels, groups) a filter is counted over."""
         return (1, 1) if not assume.input_channels else (c_in, self.resolved_groups(c_in))
 
-    def params(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
-        kh, kw = pair(self.kernel)
+    def params(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
+        kh, kw = _kernel(trace, self.kernel)
         c_in, groups = self._seen_channels(shape[0], assume)
-        return counts.conv_params(c_in, self.out_channels, kh, kw, groups, _bias(self.bias, assume))
+        found = counts.conv_params(
+            _channels(trace, c_in),
+            _filters(trace, self.out_channels),
+            kh,
+            kw,
+            _groups(trace, groups),
+            _bias(self.bias, assume),
+        )
+        return trace.equation("parameters", found)
 
-    def macs(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
+    def macs(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         _, h_out, w_out = self.output_shape(shape, assume)
-        kh, kw = pair(self.kernel)
+        kh, kw = _kernel(trace, self.kernel)
         c_in, groups = self._seen_channels(shape[0], assume)
-        return counts.conv_macs(c_in, self.out_channels, kh, kw, h_out, w_out, groups)
+        found = counts.conv_macs(
+            _channels(trace, c_in),
+            _filters(trace, self.out_channels),
+            kh,
+            kw,
+            trace.given("H_out", h_out, "H_{out}"),
+            trace.given("W_out", w_out, "W_{out}"),
+            _groups(trace, groups),
+        )
+        return trace.equation("MACs", found)
 
     def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair]:
         (top, _), (left, _) = self.paddings()
@@ -233,7 +255,7 @@ class ConvTranspose(LayerBase):
         checks.groups_split(self.groups, self.out_channels)
         return self
 
-    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         c, h, w = _spatial(shape, "a transposed convolution")
         _split(c, self.out_channels, self.groups)
         k, s, p, op, d = (pair(v) for v in (self.kernel, self.stride, self.padding, self.output_padding, self.dilation))
@@ -241,27 +263,44 @@ class ConvTranspose(LayerBase):
             if assume.transposed_size == "forward":
                 return (
                     self.out_channels,
-                    sizes.conv_out(h, k[0], s[0], p[0], d[0], rule=assume.size_rule),
-                    sizes.conv_out(w, k[1], s[1], p[1], d[1], rule=assume.size_rule),
+                    sizes.conv_out_steps(trace, "H", h, k[0], s[0], p[0], d[0], rule=assume.size_rule),
+                    sizes.conv_out_steps(trace, "W", w, k[1], s[1], p[1], d[1], rule=assume.size_rule),
                 )
             return (
                 self.out_channels,
-                sizes.transposed_out(h, k[0], s[0], p[0], op[0], d[0]),
-                sizes.transposed_out(w, k[1], s[1], p[1], op[1], d[1]),
+                sizes.transposed_out_steps(trace, "H", h, k[0], s[0], p[0], op[0], d[0]),
+                sizes.transposed_out_steps(trace, "W", w, k[1], s[1], p[1], op[1], d[1]),
             )
         except sizes.SizeError as error:
             raise LayerError(str(error), "kernel" if assume.transposed_size == "forward" else "padding") from None
 
-    def params(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
-        kh, kw = pair(self.kernel)
+    def params(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
+        kh, kw = _kernel(trace, self.kernel)
         c_in = shape[0] if assume.input_channels else self.groups
-        return counts.transposed_params(c_in, self.out_channels, kh, kw, self.groups, _bias(self.bias, assume))
+        found = counts.transposed_params(
+            _channels(trace, c_in),
+            _filters(trace, self.out_channels),
+            kh,
+            kw,
+            _groups(trace, self.groups),
+            _bias(self.bias, assume),
+        )
+        return trace.equation("parameters", found)
 
-    def macs(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
+    def macs(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         c, h, w = _spatial(shape, "a transposed convolution")
-        kh, kw = pair(self.kernel)
+        kh, kw = _kernel(trace, self.kernel)
         c_in = c if assume.input_channels else self.groups
-        return counts.transposed_macs(c_in, self.out_channels, kh, kw, h, w, self.groups)
+        found = counts.transposed_macs(
+            _channels(trace, c_in),
+            _filters(trace, self.out_channels),
+            kh,
+            kw,
+            trace.given("H", h),
+            trace.given("W", w),
+            _groups(trace, self.groups),
+        )
+        return trace.equation("MACs", found)
 
     def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair] | None:
         """At stride 1, the convolution with padding ``d·(k−1) − p`` (the same taps); with a
@@ -301,15 +340,28 @@ class Separable(LayerBase):
             out_channels=self.out_channels, kernel=self.kernel, stride=self.stride, padding=self.padding, bias=self.bias
         )
 
-    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
-        return self.standard().output_shape(shape, assume)
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
+        return self.standard().output_shape(shape, assume, trace)
 
-    def params(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
-        return counts.separable_params(shape[0], self.out_channels, self.kernel, _bias(self.bias, assume))
+    def params(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
+        found = counts.separable_params(
+            _channels(trace, shape[0]),
+            _filters(trace, self.out_channels),
+            trace.given("K", self.kernel),
+            _bias(self.bias, assume),
+        )
+        return trace.equation("parameters (depthwise + pointwise)", found)
 
-    def macs(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
+    def macs(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         _, h_out, w_out = self.output_shape(shape, assume)
-        return counts.separable_macs(shape[0], self.out_channels, self.kernel, h_out, w_out)
+        found = counts.separable_macs(
+            _channels(trace, shape[0]),
+            _filters(trace, self.out_channels),
+            trace.given("K", self.kernel),
+            trace.given("H_out", h_out, "H_{out}"),
+            trace.given("W_out", w_out, "W_{out}"),
+        )
+        return trace.equation("MACs (depthwise + pointwise)", found)
 
     def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair]:
         return self.standard().window()
@@ -347,7 +399,7 @@ class Pool(PoolWindow, LayerBase):
 
     kind: Literal["pool"] = "pool"
 
-    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         c, h, w = _spatial(shape, "pooling")
         k, s, p, d = (pair(v) for v in self.window())
         try:
@@ -355,13 +407,13 @@ class Pool(PoolWindow, LayerBase):
                 (top, bottom), (left, right) = _padded(p[0], p[0], assume), _padded(p[1], p[1], assume)
                 return (
                     c,
-                    sizes.conv_out(h, k[0], s[0], top, d[0], bottom, assume.size_rule),
-                    sizes.conv_out(w, k[1], s[1], left, d[1], right, assume.size_rule),
+                    sizes.conv_out_steps(trace, "H", h, k[0], s[0], top, d[0], bottom, assume.size_rule),
+                    sizes.conv_out_steps(trace, "W", w, k[1], s[1], left, d[1], right, assume.size_rule),
                 )
             return (
                 c,
-                sizes.pool_out(h, k[0], s[0], p[0], d[0], self.ceil_mode),
-                sizes.pool_out(w, k[1], s[1], p[1], d[1], self.ceil_mode),
+                sizes.pool_out_steps(trace, "H", h, k[0], s[0], p[0], d[0], self.ceil_mode),
+                sizes.pool_out_steps(trace, "W", w, k[1], s[1], p[1], d[1], self.ceil_mode),
             )
         except sizes.SizeError as error:
             raise LayerError(str(error), "kernel") from None
@@ -387,19 +439,22 @@ class BatchNorm(LayerBase):
     kind: Literal["batchnorm"] = "batchnorm"
     affine: bool = True
 
-    def params(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
+    def params(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         affine = self.affine if assume.batchnorm is None else assume.batchnorm
-        return counts.batchnorm_params(shape[0], affine)
+        if not affine:
+            trace.note("batch norm without affine scale and shift: 0 parameters", value=0)
+        found = counts.batchnorm_params(_channels(trace, shape[0]), affine)
+        return trace.equation("parameters (a scale and a shift per channel)", found) if affine else 0
 
 
 class Flatten(LayerBase):
     kind: Literal["flatten"] = "flatten"
 
-    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         total = 1
-        for side in shape:
-            total *= side
-        return (total,)
+        for axis, side in zip("CHW" if len(shape) == 3 else "F", shape, strict=False):
+            total *= trace.given(axis, side)
+        return (trace.equation("features", total),)
 
 
 class Linear(LayerBase):
@@ -431,13 +486,45 @@ class Linear(LayerBase):
             raise LayerError(f"a fully connected layer needs a flat input, got {'×'.join(map(str, shape))}")
         return shape[0]
 
-    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
-        return (self.width(self._n_in(shape)),)
-
-    def params(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         n_in = self._n_in(shape)
-        return counts.linear_params(n_in, self.width(n_in), _bias(self.bias, assume))
+        width = self.width(n_in)
+        how = f"{self.out_ratio} of the {n_in:,} inputs" if self.out_ratio is not None else "its declared width"
+        trace.note(f"a fully connected layer of {width:,} units ({how})", value=[width])
+        return (width,)
 
-    def macs(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
+    def params(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         n_in = self._n_in(shape)
-        return counts.linear_macs(n_in, self.width(n_in))
+        found = counts.linear_params(
+            trace.given("n_in", n_in, "n_{in}"),
+            trace.given("n_out", self.width(n_in), "n_{out}"),
+            _bias(self.bias, assume),
+        )
+        return trace.equation("parameters", found)
+
+    def macs(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
+        n_in = self._n_in(shape)
+        found = counts.linear_macs(
+            trace.given("n_in", n_in, "n_{in}"), trace.given("n_out", self.width(n_in), "n_{out}")
+        )
+        return trace.equation("MACs", found)
+
+
+def _kernel(trace: Trace, kernel: IntPair) -> tuple[int, int]:
+    """The kernel's sides as given values: ``K`` for a square, else ``K_h`` and ``K_w``."""
+    kh, kw = pair(kernel)
+    if kh == kw:
+        return trace.given("K", kh), trace.given("K", kw)
+    return trace.given("K_h", kh, "K_h"), trace.given("K_w", kw, "K_w")
+
+
+def _channels(trace: Trace, channels: int) -> int:
+    return trace.given("C_in", channels, "C_{in}")
+
+
+def _filters(trace: Trace, channels: int) -> int:
+    return trace.given("C_out", channels, "C_{out}")
+
+
+def _groups(trace: Trace, groups: int) -> int:
+    return trace.given("g", groups, neutral=1)

@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 from problems.solvers.assumptions import CORRECT, Assumptions
-from problems.solvers.layers import LayerBase, LayerError, Shape
+from problems.solvers.layers import LayerBase, LayerError, Shape, shape_text
+from problems.solvers.steps import NO_TRACE, Trace
 
 
 class MergeLayer(LayerBase):
     merges: ClassVar[bool] = True
 
-    def merge_shape(self, shapes: list[Shape], assume: Assumptions = CORRECT) -> Shape:
+    def merge_shape(self, shapes: list[Shape], assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         raise NotImplementedError
 
 
@@ -26,9 +27,10 @@ class Add(MergeLayer):
 
     kind: Literal["add"] = "add"
 
-    def merge_shape(self, shapes: list[Shape], assume: Assumptions = CORRECT) -> Shape:
+    def merge_shape(self, shapes: list[Shape], assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         if len(set(shapes)) != 1:
             raise LayerError("a sum needs inputs of one shape")
+        trace.note(f"a sum of {len(shapes)} inputs of {shape_text(shapes[0])} keeps their shape", value=list(shapes[0]))
         return shapes[0]
 
 
@@ -43,8 +45,9 @@ class Concat(MergeLayer):
 
     kind: Literal["concat"] = "concat"
 
-    def merge_shape(self, shapes: list[Shape], assume: Assumptions = CORRECT) -> Shape:
+    def merge_shape(self, shapes: list[Shape], assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         if len({len(s) for s in shapes}) != 1 or len({s[1:] for s in shapes}) != 1:
             raise LayerError("a concatenation needs inputs of one spatial size (or flat inputs only)")
-        channels = shapes[0][0] if assume.concat == "as_add" else sum(s[0] for s in shapes)
-        return (channels, *shapes[0][1:])
+        given = [trace.given(f"C_{i}", s[0], f"C_{{{i}}}") for i, s in enumerate(shapes, start=1)]
+        channels = given[0] if assume.concat == "as_add" else sum(given)
+        return (trace.equation("C_out", channels, "C_{out}"), *shapes[0][1:])

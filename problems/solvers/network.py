@@ -14,6 +14,7 @@ from problems.solvers.graph import INPUT, Layer, Node, Plan, Repeat, Step, insta
 from problems.solvers.layers import LayerBase, LayerError, Shape, pair, shape_text
 from problems.solvers.merging import MergeLayer
 from problems.solvers.receptive import AxisField, IrregularField, ReceptiveField
+from problems.solvers.steps import NO_TRACE, Steps, Trace
 
 #: The most features a flat vector may have: the largest map flattened.
 MAX_FEATURES = MAX_UNITS * MAX_SIDE * MAX_SIDE
@@ -41,6 +42,8 @@ class LayerRecord:
     where: str
     #: The node indices the layer reads (``INPUT``: the network's input).
     inputs: tuple[int, ...] = ()
+    #: The layer's working for its shape, parameters and MACs, when the run was asked for steps.
+    working: tuple[Steps, Steps, Steps] | None = None
 
     @property
     def input_shape(self) -> Shape:
@@ -74,10 +77,12 @@ def run(
     counts: dict[str, int] | None = None,
     assume: Assumptions = CORRECT,
     given: dict[str, Shape] | None = None,
+    working: bool = False,
 ) -> NetworkRun:
     """Run the network; repeat counts come from ``counts``, ``times``, or are solved from ``until``
     (always under the correct assumptions: a mistake changes the layers, not the architecture).
-    ``given`` replaces the output shape of the named layers or blocks (a student's own values)."""
+    ``given`` replaces the output shape of the named layers or blocks (a student's own values);
+    with ``working``, every record keeps the working of its layer (``LayerRecord.working``)."""
     counts = dict(counts or {})
     for step in steps:
         if isinstance(step, Repeat) and step.name not in counts:
@@ -90,7 +95,7 @@ def run(
     records: list[LayerRecord] = []
     for index, node in enumerate(layout.nodes):
         budgets.charge(budgets.STEPS_PER_LAYER)
-        record = _record(node, input_shape, records, assume)
+        record = _record(node, input_shape, records, assume, working)
         if index in replaced:  # a student's shape: what follows from it, with no field
             record = replace(record, shape=replaced[index], field=None)
         records.append(record)
@@ -109,15 +114,18 @@ def _replaced(layout: Plan, given: dict[str, Shape]) -> dict[int, Shape]:
     return found
 
 
-def _record(node: Node, input_shape: Shape, records: list[LayerRecord], assume: Assumptions) -> LayerRecord:
+def _record(
+    node: Node, input_shape: Shape, records: list[LayerRecord], assume: Assumptions, steps: bool = False
+) -> LayerRecord:
     layer = node.layer
     shapes = [input_shape if i == INPUT else records[i].shape for i in node.inputs]
+    traces = (Trace(), Trace(), Trace()) if steps else (NO_TRACE, NO_TRACE, NO_TRACE)
     try:
         if isinstance(layer, MergeLayer):
-            out, params, macs = layer.merge_shape(shapes, assume), 0, 0
+            out, params, macs = layer.merge_shape(shapes, assume, traces[0]), 0, 0
         else:
-            out = layer.output_shape(shapes[0], assume)
-            params, macs = layer.params(shapes[0], assume), layer.macs(shapes[0], assume)
+            out = layer.output_shape(shapes[0], assume, traces[0])
+            params, macs = layer.params(shapes[0], assume, traces[1]), layer.macs(shapes[0], assume, traces[2])
         _check_budget(out)
     except (LayerError, ValueError) as error:
         label = f"{layer.kind} {node.name}" if node.name else layer.kind
@@ -142,6 +150,7 @@ def _record(node: Node, input_shape: Shape, records: list[LayerRecord], assume: 
         field,
         node.where,
         node.inputs,
+        tuple(tuple(t.steps) for t in traces) if steps else None,  # type: ignore[arg-type]  # three, as made
     )
 
 

@@ -15,7 +15,9 @@ import numpy as np
 
 from problems import budgets
 from problems.solvers.convolution import Pair, as_pair
-from problems.solvers.sizes import SizeError, pool_out
+from problems.solvers.entries import first_entries, window
+from problems.solvers.sizes import SizeError, pool_out_steps
+from problems.solvers.steps import NO_TRACE, Trace
 
 
 class PoolKind(StrEnum):
@@ -33,6 +35,7 @@ def pool2d(
     dilation: int | Pair = 1,
     ceil_mode: bool = False,
     count_include_pad: bool = True,
+    trace: Trace = NO_TRACE,
 ) -> np.ndarray:
     """Pool each channel of ``x`` (C, H, W); ``stride`` defaults to the kernel, as in PyTorch."""
     kind = PoolKind(kind)
@@ -46,8 +49,8 @@ def pool2d(
     if kind is PoolKind.AVG and (dh, dw) != (1, 1):
         raise ValueError("average pooling has no dilation")
     _, h, w = x.shape
-    h_out = pool_out(h, kh, sh, ph, dh, ceil_mode)
-    w_out = pool_out(w, kw, sw, pw, dw, ceil_mode)
+    h_out = pool_out_steps(trace, "H", h, kh, sh, ph, dh, ceil_mode)
+    w_out = pool_out_steps(trace, "W", w, kw, sw, pw, dw, ceil_mode)
     outputs = x.shape[0] * h_out * w_out
     budgets.charge(budgets.image_steps(macs=outputs * kh * kw, outputs=outputs, windows=h_out * w_out))
     rows = [_window(o * sh - ph, kh, dh, h, ph) for o in range(h_out)]
@@ -69,6 +72,13 @@ def pool2d(
             else:
                 divisor = r_span * c_span if count_include_pad else len(r_idx) * len(c_idx)
                 out[:, i, j] = patch.sum(axis=(1, 2)) / divisor
+    if trace:
+        for i, j in first_entries(h_out, w_out):
+            (r_idx, r_span), (c_idx, c_span) = rows[i], cols[j]
+            divisor = r_span * c_span if count_include_pad else len(r_idx) * len(c_idx)
+            values = x[0, r_idx][:, c_idx].ravel().tolist()
+            channel = "[1]" if x.shape[0] > 1 else ""
+            trace.steps.append(window(f"out{channel}[{i + 1}][{j + 1}]", kind.value, values, divisor, out[0, i, j]))
     return out
 
 

@@ -15,6 +15,7 @@ from problems.solvers.assumptions import CORRECT, Assumptions
 from problems.solvers.checks import SettingError, within
 from problems.solvers.layers import IntPair, LayerBase, LayerError, Shape, Side, pair, shape_text, sides
 from problems.solvers.receptive import IrregularField, Taps
+from problems.solvers.steps import NO_TRACE, Trace
 
 #: A size in pixels (an output size, a padding or cropping): within the budget on a map's side.
 _side = within(MAX_SIDE, "a map's side")
@@ -56,13 +57,20 @@ class Upsample(LayerBase):
         assert self.scale is not None
         return (self.scale, self.scale) if isinstance(self.scale, int | float) else self.scale
 
-    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         c, h, w = _spatial(shape, "upsampling")
         if self.size is not None:
+            trace.note(f"upsampling to the declared size {shape_text(pair(self.size))}", value=list(pair(self.size)))
             return (c, *pair(self.size))
         out = tuple(math.floor(n * f) for n, f in zip((h, w), self._scales(), strict=True))
         if min(out) < 1:
             raise LayerError(f"scale {self.scale} leaves no pixel of {shape_text(shape)}")
+        for axis, n, f, m in zip("HW", (h, w), self._scales(), out, strict=True):
+            trace.note(
+                f"{axis}_out = ⌊{axis}·scale⌋ = ⌊{n}·{f:g}⌋ = {m}",
+                rf"{axis}_{{out}} = \lfloor {n} \cdot {f:g} \rfloor = {m}",
+                m,
+            )
         return (c, *out)
 
     def taps(self, shape: Shape, out: Shape) -> tuple[Taps, Taps]:
@@ -97,9 +105,14 @@ class AdaptivePool(LayerBase):
             raise ValueError(f"size {self.size} must be positive")
         return self
 
-    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         c, _, _ = _spatial(shape, "adaptive pooling")
-        return (c, *pair(self.size))
+        out = (c, *pair(self.size))
+        trace.note(
+            f"{self.kind.replace('_', ' ')}ing makes every channel {shape_text(out[1:])}, whatever its input",
+            value=list(out),
+        )
+        return out
 
     def taps(self, shape: Shape, out: Shape) -> tuple[Taps, Taps]:
         return Taps.adaptive(shape[1], out[1]), Taps.adaptive(shape[2], out[2])
@@ -122,13 +135,26 @@ class Pad(LayerBase):
             return sides(self.padding), sides(self.padding)
         return sides(self.padding[0]), sides(self.padding[1])
 
-    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         c, h, w = _spatial(shape, "padding")
         (top, bottom), (left, right) = self.paddings()
         for n, before, after in ((h, top, bottom), (w, left, right)):
             if n + min(before, 0) + min(after, 0) < 0:
                 raise LayerError(f"cropping {-min(before, 0) - min(after, 0)} of {n} pixels: more than there are")
-        out = (c, h + top + bottom, w + left + right)
+        t = trace
+        out = (
+            c,
+            t.equation(
+                "H_out",
+                t.given("H", h) + t.given("P_top", top, "P_{top}") + t.given("P_bottom", bottom, "P_{bottom}"),
+                "H_{out}",
+            ),
+            t.equation(
+                "W_out",
+                t.given("W", w) + t.given("P_left", left, "P_{left}") + t.given("P_right", right, "P_{right}"),
+                "W_{out}",
+            ),
+        )
         if min(out[1:]) < 1:
             raise LayerError(f"cropping {shape_text(shape)} by {self.padding} leaves no pixel")
         return out

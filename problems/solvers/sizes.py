@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Literal, Protocol, Self, TypeVar
 
+from problems.solvers.steps import Trace
+
 
 class Arithmetic(Protocol):
     """What the size and count formulas do with their values; Python integers and sympy
@@ -67,7 +69,7 @@ def conv_out(
     64
     """
     far = p if p_end is None else p_end
-    span = n + p + far - effective_kernel(k, d)
+    span = n + p + far - d * (k - 1) - 1  # the effective kernel, written out for worked steps
     if rule == "ceil":
         out = -(-span // s) + 1
     elif rule == "no_plus_one":
@@ -102,7 +104,7 @@ def pool_out(n: int, k: int, s: int, p: int = 0, d: int = 1, ceil_mode: bool = F
     """
     if p * 2 > k:
         raise SizeError(f"pooling padding {p} exceeds half the kernel {k}")
-    span = n + 2 * p - effective_kernel(k, d) + (s - 1 if ceil_mode else 0)
+    span = n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)
     out = span // s + 1
     if ceil_mode and (out - 1) * s >= n + p:
         out -= 1
@@ -155,3 +157,61 @@ def padding_to_keep(k: int, d: int = 1, rule: SizeRule = "floor") -> int:
     if total % 2:
         raise SizeError(f"kernel {k} (dilation {d}) has an even span: no symmetric padding keeps the size")
     return total // 2
+
+
+def conv_out_steps(
+    trace: Trace,
+    axis: str,
+    n: int,
+    k: int,
+    s: int = 1,
+    p: int = 0,
+    d: int = 1,
+    p_end: int | None = None,
+    rule: SizeRule = "floor",
+) -> int:
+    """``conv_out`` along ``axis`` (``H`` or ``W``), its working written in ``trace``."""
+    t = trace
+    far = None if p_end is None or p_end == p else t.given("P_end", p_end, "P_{end}")
+    out = conv_out(
+        t.given(axis, n),
+        t.given("K", k),
+        t.given("S", s, neutral=1),
+        t.given("P", p, neutral=0),
+        t.given("D", d, neutral=1),
+        far,
+        rule,
+    )
+    return t.equation(f"{axis}_out", out, f"{axis}_{{out}}")
+
+
+def pool_out_steps(
+    trace: Trace, axis: str, n: int, k: int, s: int, p: int = 0, d: int = 1, ceil_mode: bool = False
+) -> int:
+    """``pool_out`` along ``axis``, its working written in ``trace``."""
+    t = trace
+    out = pool_out(
+        t.given(axis, n),
+        t.given("K", k),
+        t.given("S", s, neutral=1),
+        t.given("P", p, neutral=0),
+        t.given("D", d, neutral=1),
+        ceil_mode,
+    )
+    return t.equation(f"{axis}_out", out, f"{axis}_{{out}}")
+
+
+def transposed_out_steps(
+    trace: Trace, axis: str, n: int, k: int, s: int = 1, p: int = 0, op: int = 0, d: int = 1
+) -> int:
+    """``transposed_out`` along ``axis``, its working written in ``trace``."""
+    t = trace
+    out = transposed_out(
+        t.given(axis, n),
+        t.given("K", k),
+        t.given("S", s, neutral=1),
+        t.given("P", p, neutral=0),
+        t.given("P_out", op, "P_{out}", neutral=0),
+        t.given("D", d, neutral=1),
+    )
+    return t.equation(f"{axis}_out", out, f"{axis}_{{out}}")

@@ -11,7 +11,9 @@ import numpy as np
 from problems import budgets
 from problems.solvers.convolution import Pair, as_pair
 from problems.solvers.counts import per_group
-from problems.solvers.sizes import transposed_out
+from problems.solvers.entries import first_entries, sum_of_products
+from problems.solvers.sizes import transposed_out_steps
+from problems.solvers.steps import NO_TRACE, Trace
 
 
 def conv_transpose2d(
@@ -23,6 +25,7 @@ def conv_transpose2d(
     output_padding: int | Pair = 0,
     dilation: int | Pair = 1,
     groups: int = 1,
+    trace: Trace = NO_TRACE,
 ) -> np.ndarray:
     """Transposed convolution of ``x`` (C_in, H, W) with ``w`` (C_in, C_out/groups, kh, kw).
 
@@ -43,8 +46,8 @@ def conv_transpose2d(
     dh, dw = as_pair(dilation)
     if oph >= max(sh, dh) or opw >= max(sw, dw):
         raise ValueError(f"output padding {(oph, opw)} must be smaller than stride or dilation")
-    h_out = transposed_out(h, kh, sh, ph, oph, dh)
-    w_out = transposed_out(wd, kw, sw, pw, opw, dw)
+    h_out = transposed_out_steps(trace, "H", h, kh, sh, ph, oph, dh)
+    w_out = transposed_out_steps(trace, "W", wd, kw, sw, pw, opw, dw)
     full_h = (h - 1) * sh + dh * (kh - 1) + 1 + oph
     full_w = (wd - 1) * sw + dw * (kw - 1) + 1 + opw
     full_elements = c_group_out * groups * full_h * full_w
@@ -64,4 +67,22 @@ def conv_transpose2d(
     out = full[:, ph : ph + h_out, pw : pw + w_out]
     if bias is not None:
         out = out + np.asarray(bias).reshape(-1, 1, 1)
+    if trace:
+        trace.note(
+            f"Every input pixel stamps the kernel times its value on the output, {sh}×{sw} pixels apart"
+            + (f"; the padding crops {ph} row(s) and {pw} column(s) from each border." if ph or pw else ".")
+        )
+        for i, j in first_entries(h_out, w_out):  # the stamps that land on output (i, j), as summed
+            pairs = [
+                (x[c, r, q], w[c, 0, a, b])
+                for c in range(per_in)
+                for a in range(kh)
+                for b in range(kw)
+                for r in range(h)
+                for q in range(wd)
+                if r * sh + a * dh == i + ph and q * sw + b * dw == j + pw
+            ]
+            b0 = None if bias is None else np.asarray(bias)[0]
+            channel = "[1]" if out.shape[0] > 1 else ""
+            trace.steps.append(sum_of_products(f"out{channel}[{i + 1}][{j + 1}]", pairs, b0, out[0, i, j]))
     return np.ascontiguousarray(out)

@@ -12,6 +12,8 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from problems.budgets import MAX_ELEMENTS, over
 from problems.kinds import AnswerKind
+from problems.render import to_json
+from problems.solvers.steps import Derivations, MistakenSteps, Step
 
 Number = int | float
 Matrix = list[list[Number]]
@@ -31,8 +33,9 @@ class ProblemSpec(BaseModel):
     #: Whether the statement always lists the givens (matrices are never in the prose).
     givens_always: ClassVar[bool] = False
 
-    def solve(self) -> dict[str, Quantity]:
-        """Every quantity this problem can be asked for, by name."""
+    def solve(self, steps: Derivations | None = None) -> dict[str, Quantity]:
+        """Every quantity this problem can be asked for, by name; with ``steps``, each quantity's
+        worked steps written into it by the same computation (see ``problems.solvers.steps``)."""
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -44,9 +47,10 @@ class ProblemSpec(BaseModel):
         (error carried forward), or None where this type cannot."""
         return None
 
-    def mistakes(self) -> dict[str, dict[str, Quantity]]:
+    def mistakes(self, steps: MistakenSteps | None = None) -> dict[str, dict[str, Quantity]]:
         """Per mistake code (see ``problems.solvers.assumptions``), the quantities that mistake
-        changes, computed by the same solvers under the mistaken assumption."""
+        changes, computed by the same solvers under the mistaken assumption; with ``steps``, the
+        steps of those the type can explain (where a student's working parts from the reference)."""
         return {}
 
 
@@ -122,3 +126,8 @@ def image_text(spec: ImageInput, name: str = "X") -> str:
     if c == 1:
         return f"{name} ({h}×{w}) = {matrix_text(image[0])}"
     return f"{name} ({c} channels of {h}×{w}): " + "; ".join(matrix_text(m) for m in image)
+
+
+def conclusion(text: str, quantity: Quantity, tex: str | None = None) -> Step:
+    """The last step: ``text`` arriving at the quantity's value."""
+    return Step(text, tex, to_json(quantity.kind, quantity.value))

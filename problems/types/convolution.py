@@ -13,6 +13,7 @@ from problems.solvers import checks, sizes
 from problems.solvers.checks import NonNegative, Positive, SettingError
 from problems.solvers.convolution import conv2d
 from problems.solvers.layers import IntPair, pair
+from problems.solvers.steps import NO_TRACE, Derivations, MistakenSteps, Trace
 from problems.solvers.transposed import conv_transpose2d
 from problems.types.base import (
     ImageInput,
@@ -21,6 +22,7 @@ from problems.types.base import (
     Quantity,
     check_elements,
     check_matrix,
+    conclusion,
     exact,
     image_text,
     matrix_text,
@@ -141,13 +143,34 @@ class _Filtered(ImageInput):
             parts.append(f"bias {self.bias}")
         return ", ".join(p for p in parts if p)
 
-    def answers(self, out: np.ndarray) -> dict[str, Quantity]:
+    def answers(
+        self, out: np.ndarray, trace: Trace = NO_TRACE, steps: Derivations | None = None
+    ) -> dict[str, Quantity]:
+        """The output and its shape; with ``steps``, their working from ``trace`` (the sizes, then
+        the first entries), and the rule for the rest."""
         shape = tuple(int(s) for s in out.shape)
         matrix = out.shape[0] == 1
-        return {
+        found = {
             "output": Quantity(AnswerKind.MATRIX, exact(out[0])) if matrix else Quantity(AnswerKind.TENSOR, exact(out)),
             "shape": Quantity(AnswerKind.SHAPE, shape),
         }
+        if steps is not None:
+            sizes_steps = tuple(s for s in trace.steps if s.text.startswith(("H_out", "W_out")))
+            channels = f"{shape[0]} output channel{'s' if shape[0] > 1 else ''}"
+            steps["shape"] = (
+                *sizes_steps,
+                conclusion(
+                    f"{channels} of {shape[1]}×{shape[2]}: the shape is {'×'.join(map(str, shape))} (C×H×W)",
+                    found["shape"],
+                ),
+            )
+            rule = (
+                f"Every other entry likewise, the window moved {_axes(self.stride)} pixel(s) at a time"
+                if isinstance(self, Conv2dProblem)
+                else "Every other entry likewise: the sum of the stamps that land on it"
+            )
+            steps["output"] = (*trace.steps, conclusion(f"{rule}: the {shape[1]}×{shape[2]} output", found["output"]))
+        return found
 
 
 def _sentence(text: str) -> str:
@@ -213,7 +236,8 @@ class Conv2dProblem(_Filtered):
         output = n * h_out * w_out
         return output, output * per_group * kh * kw + c * (h + top + bottom) * (w + left + right)
 
-    def solve(self) -> dict[str, Quantity]:
+    def solve(self, steps: Derivations | None = None) -> dict[str, Quantity]:
+        trace = Trace() if steps is not None else NO_TRACE
         out = conv2d(
             self.image(),
             self.weights(),
@@ -223,10 +247,11 @@ class Conv2dProblem(_Filtered):
             self.dilation,
             self.groups,
             self.flip,
+            trace,
         )
-        return self.answers(out)
+        return self.answers(out, trace, steps)
 
-    def mistakes(self) -> dict[str, dict[str, Quantity]]:
+    def mistakes(self, steps: MistakenSteps | None = None) -> dict[str, dict[str, Quantity]]:
         """Kernel flipped when it should not be, or not when it should; padding left out."""
         found = {
             "kernel-not-flipped" if self.flip else "kernel-flipped": self.model_copy(update={"flip": not self.flip})
@@ -236,7 +261,7 @@ class Conv2dProblem(_Filtered):
         solved: dict[str, dict[str, Quantity]] = {}
         for code, spec in found.items():
             try:
-                solved[code] = spec.solve()
+                solved[code] = spec.solve(None if steps is None else steps.collector(code))
             except ValueError:
                 continue
         return solved
@@ -296,7 +321,8 @@ class ConvTransposeProblem(_Filtered):
         kernel = np.asarray(self.kernel)
         return np.broadcast_to(kernel, (channels, 1, *kernel.shape)).copy()
 
-    def solve(self) -> dict[str, Quantity]:
+    def solve(self, steps: Derivations | None = None) -> dict[str, Quantity]:
+        trace = Trace() if steps is not None else NO_TRACE
         out = conv_transpose2d(
             self.image(),
             self.weights(),
@@ -306,8 +332,9 @@ class ConvTransposeProblem(_Filtered):
             self.output_padding,
             self.dilation,
             self.groups,
+            trace,
         )
-        return self.answers(out)
+        return self.answers(out, trace, steps)
 
     def describe(self) -> str:
         extra = f"padding {_axes(self.padding)}"

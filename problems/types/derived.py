@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
+from problems.solvers.steps import Derivations
 from problems.types.base import ProblemSpec, Quantity
 
 
@@ -12,7 +13,7 @@ class DerivedProblem(ProblemSpec):
 
     type: Literal["derived"] = "derived"
 
-    def solve(self) -> dict[str, Quantity]:
+    def solve(self, steps: Derivations | None = None) -> dict[str, Quantity]:
         return {}
 
     def describe(self) -> str:

@@ -10,7 +10,8 @@ from problems.budgets import MAX_SIDE, MAX_UNITS
 from problems.kinds import AnswerKind
 from problems.solvers import yolo
 from problems.solvers.checks import within
-from problems.types.base import ProblemSpec, Quantity
+from problems.solvers.steps import NO_TRACE, Derivations, MistakenSteps, Trace
+from problems.types.base import ProblemSpec, Quantity, conclusion
 
 INTEGER = AnswerKind.INTEGER
 Units = Annotated[int, Field(gt=0), AfterValidator(within(MAX_UNITS, "a layer's units"))]
@@ -37,27 +38,58 @@ class YoloProblem(ProblemSpec):
     def anchor_count(self) -> int:
         return self.anchors if self.anchors is not None else {"v2": 5, "v3": 3}.get(self.version, self.boxes)
 
-    def solve(self) -> dict[str, Quantity]:
+    def solve(self, steps: Derivations | None = None) -> dict[str, Quantity]:
+        t = Trace() if steps is not None else NO_TRACE
         grids: tuple[int, ...]
+        classes = t.given("C", self.classes)
         if self.version == "v1":
-            depth, grids, per_cell = yolo.v1_depth(self.classes, self.boxes), (self.grid,), self.boxes
+            per_cell = t.given("B", self.boxes)
+            depth, grids = yolo.v1_depth(classes, per_cell), (t.given("S", self.grid),)
         else:
             strides = (32,) if self.version == "v2" else yolo.V3_STRIDES
-            depth = yolo.anchor_depth(self.classes, self.anchor_count())
-            grids, per_cell = yolo.grid_sizes(self.input_size, strides), self.anchor_count()
+            per_cell = t.given("A", self.anchor_count())
+            depth = yolo.anchor_depth(classes, per_cell)
+            grids = yolo.grid_sizes(t.given("I", self.input_size), strides)
+        depth = t.equation("depth per cell", depth)
+        if self.version != "v1":  # each grid is the input over its stride: its own step, then a name
+            grids = tuple(
+                t.given(f"S_{index}", t.equation(f"S_{index}", grid, f"S_{{{index}}}"), f"S_{{{index}}}")
+                for index, grid in enumerate(grids, start=1)
+            )
+        boxes = t.equation("boxes", sum(g * g * per_cell for g in grids))
+        grids = tuple(int(g) for g in grids)
         shapes = [(depth, g, g) for g in grids]
         found = {
             "depth": Quantity(INTEGER, depth),
-            "boxes": Quantity(INTEGER, sum(g * g * per_cell for g in grids)),
+            "boxes": Quantity(INTEGER, boxes),
             "shapes": Quantity(AnswerKind.SHAPE_LIST, shapes),
             "output_shape": Quantity(AnswerKind.SHAPE, shapes[0]),
         }
         for index, grid in enumerate(grids, start=1):
             found[f"grid.{index}"] = Quantity(INTEGER, grid)
             found[f"shape.{index}"] = Quantity(AnswerKind.SHAPE, shapes[index - 1])
+        if steps is not None:
+            self._steps(t, found, steps)
         return found
 
-    def mistakes(self) -> dict[str, dict[str, Quantity]]:
+    def _steps(self, t: Trace, found: dict[str, Quantity], steps: Derivations) -> None:
+        """The depth, each grid and the boxes as they were computed; shapes put them together."""
+        depth, *grid_steps, boxes = t.steps
+        if self.version == "v1":
+            grid_steps = [conclusion(f"S = {self.grid}: the declared grid", found["grid.1"])]
+        steps["depth"] = (depth,)
+        steps["boxes"] = (*grid_steps, boxes)
+        for index, grid in enumerate(grid_steps, start=1):
+            steps[f"grid.{index}"] = (grid,)
+            shape = found[f"shape.{index}"]
+            cells = f"a {grid.value}×{grid.value} grid of cells, {depth.value} numbers per cell"
+            text = f"{cells}: {_shape(shape.value)} (C×H×W)"
+            steps[f"shape.{index}"] = (depth, grid, conclusion(text, shape))
+        steps["output_shape"] = steps["shape.1"]
+        listed = "; ".join(_shape(s) for s in found["shapes"].value)
+        steps["shapes"] = (depth, *grid_steps, conclusion(f"one output per scale: {listed} (C×H×W)", found["shapes"]))
+
+    def mistakes(self, steps: MistakenSteps | None = None) -> dict[str, dict[str, Quantity]]:
         """Classes counted once per box (v1 is per cell) or once per cell (v2/v3 are per box)."""
         if self.version == "v1":
             code, depth = "yolo-classes-per-box", self.boxes * (5 + self.classes)
@@ -80,3 +112,7 @@ class YoloProblem(ProblemSpec):
             f"YOLO{self.version} on a {self.input_size}×{self.input_size} input, {self.classes} classes, "
             f"{self.anchor_count()} anchors per cell at {scales}."
         )
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "×".join(map(str, shape))

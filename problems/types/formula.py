@@ -3,6 +3,7 @@ sympy symbols, so a formula and its numbers cannot disagree."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal
 
 import sympy
@@ -10,7 +11,8 @@ from pydantic import Field
 
 from problems.kinds import AnswerKind, formula_symbol
 from problems.solvers import counts, sizes
-from problems.types.base import ProblemSpec, Quantity
+from problems.solvers.steps import Derivations, MistakenSteps, Step
+from problems.types.base import ProblemSpec, Quantity, conclusion
 
 Term = str | int
 
@@ -46,13 +48,25 @@ class FormulaProblem(ProblemSpec):
             raise ValueError(f"{term!r} is not among the declared symbols {self.symbols}")
         return formula_symbol(term)
 
-    def solve(self) -> dict[str, Quantity]:
-        h, w, m = (self.symbol(t) for t in self.input)
-        n, k, s = self.symbol(self.out_channels), self.symbol(self.kernel), self.symbol(self.stride)
+    def solve(self, steps: Derivations | None = None) -> dict[str, Quantity]:
+        found = self._solve(self.symbol, self._term)
+        if steps is not None:  # the same arithmetic on the textbook's names shows the general formula
+            steps.update(self._steps(found, self._solve(_named, _role)))
+        return found
+
+    def _term(self, field: str, index: int | None = None) -> Term:
+        value: Term | list[Term] = getattr(self, field)
+        return value[index] if isinstance(value, list) and index is not None else value  # type: ignore[return-value]
+
+    def _solve(
+        self, symbol: Callable[[Term | str], sympy.Expr], term: Callable[[str, int | None], Term]
+    ) -> dict[str, Quantity]:
+        h, w, m = (symbol(term("input", i)) for i in range(3))
+        n, k, s = (symbol(term(field, None)) for field in ("out_channels", "kernel", "stride"))
         if self.sizes_are == "output":
             h_out, w_out = h, w
         else:
-            p = (k - 1) / 2 if self.padding == "same" else self.symbol(self.padding)
+            p = (k - 1) / 2 if self.padding == "same" else symbol(term("padding", None))
             h_out, w_out = (sympy.simplify(sizes.conv_out(side, k, s, p)) for side in (h, w))
         if self.layer == "conv":
             params = counts.conv_params(m, n, k, k, bias=self.bias)
@@ -64,13 +78,36 @@ class FormulaProblem(ProblemSpec):
             "output_shape": Quantity(AnswerKind.FORMULA_SHAPE, (h_out, w_out, n)),
             "params": Quantity(AnswerKind.FORMULA, sympy.expand(params)),
             "macs": Quantity(AnswerKind.FORMULA, sympy.expand(macs)),
-            "flops": Quantity(AnswerKind.FORMULA, sympy.expand(2 * macs)),
+            "flops": Quantity(AnswerKind.FORMULA, sympy.expand(counts.flops(macs))),
         }
 
-    def mistakes(self) -> dict[str, dict[str, Quantity]]:
+    def _steps(self, found: dict[str, Quantity], general: dict[str, Quantity]) -> Derivations:
+        """Per quantity: the general formula (the same solver on the roles' names), then this layer's."""
+        layer = "a standard convolution" if self.layer == "conv" else "a depthwise separable convolution"
+        given = f"here H×W×C_in = {'×'.join(map(str, self.input))}, C_out = {self.out_channels}, K = {self.kernel}" + (
+            "" if self.sizes_are == "output" else f", S = {self.stride}, P = {self.padding}"
+        )
+        worked = Derivations()
+        for name, quantity in found.items():
+            formula = general[name].value
+            text = " × ".join(map(sympy.sstr, formula)) if isinstance(formula, tuple) else sympy.sstr(formula)
+            tex = r" \times ".join(map(sympy.latex, formula)) if isinstance(formula, tuple) else sympy.latex(formula)
+            what = {"output_shape": "output shape (H×W×C)", "flops": "FLOPs (2 × MACs)"}.get(name, name)
+            bias = "" if name != "params" else (", biases included" if self.bias else ", no bias")
+            worked[name] = (
+                Step(f"The {what} of {layer}{bias}: {text}", tex),
+                conclusion(f"With the problem's symbols ({given}): {_text(quantity)}", quantity),
+            )
+        return worked
+
+    def mistakes(self, steps: MistakenSteps | None = None) -> dict[str, dict[str, Quantity]]:
         """A bias added where there is none (or left out where there is one)."""
         code = "bias-omitted" if self.bias else "bias-extra"
-        return {code: self.model_copy(update={"bias": not self.bias}).solve()}
+        return {
+            code: self.model_copy(update={"bias": not self.bias}).solve(
+                None if steps is None else steps.collector(code)
+            )
+        }
 
     def describe(self) -> str:
         kind = (
@@ -84,3 +121,24 @@ class FormulaProblem(ProblemSpec):
             f"{padding}, {'with' if self.bias else 'no'} bias; {h}×{w} is the {where} size, {m} input channels. "
             f"Answer in the symbols {', '.join(self.symbols)}."
         )
+
+
+#: What the textbook calls each field's role, for the general formula.
+ROLES = {"out_channels": "C_out", "kernel": "K", "stride": "S", "padding": "P"}
+
+
+def _role(field: str, index: int | None = None) -> Term:
+    return ("H", "W", "C_in")[index] if field == "input" and index is not None else ROLES[field]
+
+
+def _named(term: Term | str) -> sympy.Expr:
+    """A role's symbol (``C_in``)."""
+    if isinstance(term, int):
+        number: sympy.Expr = sympy.Integer(term)
+        return number
+    return formula_symbol(term)
+
+
+def _text(quantity: Quantity) -> str:
+    value = quantity.value
+    return " × ".join(map(sympy.sstr, value)) if isinstance(value, tuple) else sympy.sstr(value)

@@ -11,14 +11,15 @@ from pydantic import Field, JsonValue, model_validator
 
 from problems.budgets import MAX_SIDE, MAX_UNITS, over
 from problems.kinds import AnswerKind, Layout
-from problems.solvers import rewrites
+from problems.solvers import counts, rewrites
 from problems.solvers.assumptions import MISTAKEN
 from problems.solvers.graph import Block, Repeat, Step, instances, plan
 from problems.solvers.layers import BatchNorm, Conv, LayerError, Pool, Separable, pair
 from problems.solvers.merging import Concat
 from problems.solvers.network import Field as ReceptiveFields
 from problems.solvers.network import LayerRecord, NetworkRun, run
-from problems.types import templates
+from problems.solvers.steps import Derivations, MistakenSteps
+from problems.types import network_steps, templates
 from problems.types.base import ProblemSpec, Quantity
 
 INTEGER = AnswerKind.INTEGER
@@ -107,17 +108,30 @@ class NetworkProblem(ProblemSpec):
         axes = dict(zip(self.input_layout.value, self.input, strict=True))
         return axes["C"], axes["H"], axes["W"]
 
-    def network(self) -> NetworkRun:
-        result = run(self.input_chw(), self.layers)
+    def network(self, working: bool = False) -> NetworkRun:
+        result = run(self.input_chw(), self.layers, working=working)
         if self.require_exact:
             for record in result.records:
                 _check_exact(record.layer, record.input_shape)
         return result
 
-    def solve(self) -> dict[str, Quantity]:
-        return self._quantities(self.network())
+    def solve(self, steps: Derivations | None = None) -> dict[str, Quantity]:
+        result = self.network(working=steps is not None)
+        found = self._quantities(result)
+        if steps is not None:
+            network_steps.derivations(result, found, self._repeat_text, steps)
+        return found
 
-    def mistakes(self) -> dict[str, dict[str, Quantity]]:
+    def _repeat_text(self, name: str, count: int, result: NetworkRun) -> str:
+        """How a repeat's count comes about: declared, or the fewest instances reaching a size."""
+        step = next((s for s in self.layers if isinstance(s, Repeat) and s.name == name), None)
+        if step is not None and step.until is not None:
+            side = result.shape_at(result.outputs[name])
+            target, reached = f"{step.until.size}×{step.until.size}", "×".join(map(str, side))
+            return f"{name} is repeated until the map is {target}: after {count} instances it is {reached}"
+        return f"{name} stacks {count} instances (its declared times)"
+
+    def mistakes(self, steps: MistakenSteps | None = None) -> dict[str, dict[str, Quantity]]:
         """The network re-run under each mistaken assumption, with the correct repeat counts; with
         a bias on every layer that feeds a batch norm (``bias-beside-batchnorm``); and with the
         projection shortcuts left out of the counts (``projection-shortcut-omitted``)."""
@@ -130,7 +144,10 @@ class NetworkProblem(ProblemSpec):
             ):
                 continue  # nothing here for the mistake to change: the same network again
             try:
-                found[code] = self._quantities(run(self.input_chw(), self.layers, correct.repeats, assume))
+                mistaken = run(self.input_chw(), self.layers, correct.repeats, assume, working=steps is not None)
+                found[code] = self._quantities(mistaken)
+                if steps is not None:
+                    network_steps.derivations(mistaken, found[code], self._repeat_text, steps.collector(code))
             except (LayerError, ValueError):
                 continue  # the mistake leads nowhere here (e.g. an empty map): nothing to match
         biased = rewrites.bias_beside_batchnorm(correct)
@@ -184,7 +201,7 @@ class NetworkProblem(ProblemSpec):
         for label, (params, macs, layers) in totals.items():
             found[f"params.{label}"] = Quantity(INTEGER, params)
             found[f"macs.{label}"] = Quantity(INTEGER, macs)
-            found[f"flops.{label}"] = Quantity(INTEGER, 2 * macs)
+            found[f"flops.{label}"] = Quantity(INTEGER, counts.flops(macs))
             found[f"layers.{label}"] = Quantity(INTEGER, layers)
         for name, count in result.repeats.items():
             found[f"count.{name}"] = Quantity(INTEGER, count)
@@ -212,7 +229,7 @@ def _layer_quantities(record: LayerRecord) -> dict[str, Quantity]:
     found[f"shape.{name}"] = Quantity(AnswerKind.SHAPE, record.shape)
     found[f"params.{name}"] = Quantity(INTEGER, record.params)
     found[f"macs.{name}"] = Quantity(INTEGER, record.macs)
-    found[f"flops.{name}"] = Quantity(INTEGER, 2 * record.macs)
+    found[f"flops.{name}"] = Quantity(INTEGER, counts.flops(record.macs))
     if hasattr(record.layer, "out_channels"):
         found[f"filters.{name}"] = Quantity(INTEGER, record.layer.out_channels)
     found.update(_field_quantities(name, record.field))
@@ -221,8 +238,10 @@ def _layer_quantities(record: LayerRecord) -> dict[str, Quantity]:
         std_params, std_macs = standard.params(record.input_shape), standard.macs(record.input_shape)
         found[f"params_standard.{name}"] = Quantity(INTEGER, std_params)
         found[f"macs_standard.{name}"] = Quantity(INTEGER, std_macs)
-        found[f"params_reduction.{name}"] = Quantity(AnswerKind.PERCENT, _saved(record.params, std_params))
-        found[f"macs_reduction.{name}"] = Quantity(AnswerKind.PERCENT, _saved(record.macs, std_macs))
+        found[f"params_reduction.{name}"] = Quantity(
+            AnswerKind.PERCENT, counts.saved_percent(record.params, std_params)
+        )
+        found[f"macs_reduction.{name}"] = Quantity(AnswerKind.PERCENT, counts.saved_percent(record.macs, std_macs))
     return found
 
 
@@ -246,11 +265,6 @@ def _field_quantities(name: str, field: ReceptiveFields | None) -> dict[str, Qua
 
 def _number(value: Fraction) -> Quantity:
     return Quantity(INTEGER, int(value)) if value.denominator == 1 else Quantity(AnswerKind.REAL, value)
-
-
-def _saved(new: int, old: int) -> Fraction:
-    """Relative reduction in percent: ``100·(1 − new/old)``."""
-    return 100 * (1 - Fraction(new, old))
 
 
 def _check_exact(layer: object, shape: tuple[int, ...]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Literal, Self
 
+import numpy as np
 from pydantic import model_validator
 
 from problems.budgets import MAX_ELEMENTS, MAX_MACS, over
@@ -12,7 +13,8 @@ from problems.solvers import sizes
 from problems.solvers.checks import SettingError
 from problems.solvers.layers import PoolWindow, pair
 from problems.solvers.pooling import PoolKind, pool2d
-from problems.types.base import ImageInput, Quantity, exact, image_text
+from problems.solvers.steps import NO_TRACE, Derivations, MistakenSteps, Step, Trace
+from problems.types.base import ImageInput, Quantity, conclusion, exact, image_text
 
 MODE_NAMES = {"max": "max", "avg": "average", "min": "min"}
 
@@ -51,24 +53,35 @@ class PoolProblem(PoolWindow, ImageInput):
                 raise SettingError("dilation", str(error)) from None
         return self
 
-    def solve(self) -> dict[str, Quantity]:
+    def _pool(self, image: np.ndarray, mode: PoolKind, trace: Trace = NO_TRACE) -> np.ndarray:
+        return exact(
+            pool2d(
+                image,
+                mode,
+                self.kernel,
+                self.stride,
+                self.padding,
+                self.dilation,
+                self.ceil_mode,
+                self.count_include_pad,
+                trace,
+            )
+        )
+
+    def solve(self, steps: Derivations | None = None) -> dict[str, Quantity]:
         image = self.image()
         found: dict[str, Quantity] = {}
         for mode in PoolKind:
             if mode is PoolKind.AVG and self.dilated:
                 continue
-            out = exact(
-                pool2d(
-                    image,
-                    mode,
-                    self.kernel,
-                    self.stride,
-                    self.padding,
-                    self.dilation,
-                    self.ceil_mode,
-                    self.count_include_pad,
-                )
-            )
+            trace = Trace() if steps is not None else NO_TRACE
+            out = self._pool(image, mode, trace)
+            if steps is not None:
+                steps[mode.value] = self._worked(mode, trace.steps, out)
+                for index, name in enumerate(self.channel_names() or []):
+                    alone = Trace()
+                    self._pool(image[index : index + 1], mode, alone)
+                    steps[f"{mode.value}.{name}"] = self._worked(mode, alone.steps, out[index], f" of channel {name}")
             found[mode.value] = (
                 Quantity(AnswerKind.MATRIX, out[0]) if out.shape[0] == 1 else Quantity(AnswerKind.TENSOR, out)
             )
@@ -80,9 +93,28 @@ class PoolProblem(PoolWindow, ImageInput):
             found[f"output.{name}"] = found[f"{self.mode}.{name}"]
         shape = declared.value.shape if declared.kind is AnswerKind.TENSOR else (1, *declared.value.shape)
         found["shape"] = Quantity(AnswerKind.SHAPE, tuple(int(s) for s in shape))
+        if steps is not None:
+            steps["output"] = steps[self.mode]
+            for name in self.channel_names() or []:
+                steps[f"output.{name}"] = steps[f"{self.mode}.{name}"]
+            sizes_steps = tuple(s for s in steps[self.mode] if s.text.startswith(("H_out", "W_out")))
+            channels = f"{shape[0]} channel{'s' if shape[0] > 1 else ''}, each pooled alone"
+            steps["shape"] = (
+                *sizes_steps,
+                conclusion(f"{channels}: the shape is {'×'.join(map(str, shape))} (C×H×W)", found["shape"]),
+            )
         return found
 
-    def mistakes(self) -> dict[str, dict[str, Quantity]]:
+    def _worked(self, mode: PoolKind, worked: list[Step], out: np.ndarray, which: str = "") -> tuple[Step, ...]:
+        """The sizes and the first windows, then the rule for the rest."""
+        stride = self.stride if self.stride is not None else self.kernel
+        value = out[0] if out.ndim == 3 and out.shape[0] == 1 else out
+        quantity = Quantity(AnswerKind.MATRIX if value.ndim == 2 else AnswerKind.TENSOR, value)
+        moved = f"the window moved {stride} pixel(s) at a time"
+        rule = f"Every other entry likewise, {moved}: the {MODE_NAMES[mode.value]} pooling{which}"
+        return (*worked, conclusion(rule, quantity))
+
+    def mistakes(self, steps: MistakenSteps | None = None) -> dict[str, dict[str, Quantity]]:
         """Max and average pooling swapped: each mode's answer is the other's."""
         if self.mode == "min" or self.dilated:
             return {}

@@ -48,3 +48,33 @@ def test_an_unknown_set_is_a_clear_error() -> None:
     result = runner.invoke(app, ["problems", "solve", "no-such-set"])
     assert result.exit_code == 2
     assert "No problem set 'no-such-set'" in result.output and "fc-vs-conv" in result.output
+
+
+def test_solve_steps_json_gives_each_key_its_value_and_worked_steps() -> None:
+    """``{KEY: {"value", "steps": [{"text", "tex"?, "value"?}]}}``, the last step on the value."""
+    plain = json.loads(runner.invoke(app, ["problems", "solve", "conv-arithmetic", "--seed", "3", "--json"]).output)
+    result = runner.invoke(app, ["problems", "solve", "conv-arithmetic", "--seed", "3", "--steps", "--json"])
+    assert result.exit_code == 0, result.output
+    worked = json.loads(result.output)
+    assert set(worked) == set(plain)
+    for key, entry in worked.items():
+        assert entry["value"] == plain[key]
+        assert entry["steps"] and all(set(step) <= {"text", "tex", "value"} for step in entry["steps"])
+        assert entry["steps"][-1]["value"] == plain[key]
+
+
+def test_solve_steps_prints_numbered_steps() -> None:
+    result = runner.invoke(app, ["problems", "solve", "rgb-convolution", "--steps"])
+    assert result.exit_code == 0, result.output
+    assert "q8.shape" in result.output and "  1. " in result.output
+    assert "H_out = ⌊(H − (K − 1) − 1)/S⌋ + 1 = ⌊(128 − (3 − 1) − 1)/2⌋ + 1 = 63" in result.output
+
+
+def test_check_steps_adds_the_worked_solution_to_the_graded_part() -> None:
+    result = runner.invoke(app, ["check", "rgb-convolution", "q8.shape", "62x62x16", "--steps", "--json"])
+    assert result.exit_code == 0, result.output
+    part = json.loads(result.output)
+    assert part["misconception"] == "missing-plus-one" and "at step 2" in part["feedback"]
+    assert part["solution"][-1] == {"text": "Written in the order H×W×C: 63 × 63 × 16", "value": [63, 63, 16]}
+    plain = json.loads(runner.invoke(app, ["check", "rgb-convolution", "q8.shape", "62x62x16", "--json"]).output)
+    assert "solution" not in plain

@@ -34,6 +34,7 @@ def test_blank_fields_are_left_to_their_defaults() -> None:
         "problem_set": "conv-pool-basics",
         "release_answers": "never",
         "grade_policy": "best",
+        "practice": "after_due",
     }
 
 

@@ -1,0 +1,110 @@
+"""Practice on fresh variants: a student asks for a new variant of the assignment's problems (a
+fixed set's are the same every time), answers with the same reading and feedback as the graded
+page, and sees the worked solution once answered. Nothing is stored: the variant comes from the
+seed in the page's address and form, so nothing reaches the gradebook, the statistics or the LMS.
+
+Open under the assignment's ``practice`` setting and the student's own terms
+(:func:`api.assignments.service.practice_open`: by default once their due date has passed). A
+practice variant is keyed ``practice:N``, which no graded variant (an HMAC, a student id, or an
+offline ``seed:N``) can be.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse, Response
+
+from api.assignments.service import Terms, practice_open, statements
+from api.db import reads_only
+from api.deps import SetsDep, problem_set_of
+from api.library import Sets
+from api.pages.deps import CsrfChecked, PageMember, PageTerms
+from api.pages.notation import needs_math
+from api.pages.render import render
+from api.pages.routing import PageRoute
+from grader.engine import grade_submission
+from grader.grading.mistakes import EXPLANATIONS
+from problems.sets import ProblemSet
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+PRACTICE = "/courses/{course_id}/assignments/{assignment_id}/practice"
+#: Seeds are drawn below this (the address stays short).
+SEEDS = 2**31
+
+
+def practice_variant(problem_set: ProblemSet, seed: int) -> str | None:
+    """The variant a practice seed draws (None for a fixed set: its one variant)."""
+    return f"practice:{seed}" if problem_set.randomized else None
+
+
+@router.get(PRACTICE)
+def practice_page(
+    request: Request,
+    member: PageMember,
+    terms: PageTerms,
+    sets: SetsDep,
+    seed: Annotated[int | None, Query(ge=0, lt=SEEDS)] = None,
+) -> Response:
+    """The problems of one practice variant; without a seed, a fresh one (a redirect to it)."""
+    if not practice_open(terms):
+        return render(request, "practice.html", {"assignment": terms, "closed": True}, status=403)
+    if seed is None:
+        return RedirectResponse(f"{request.url.path}?seed={secrets.randbelow(SEEDS)}", status_code=303)
+    return render(request, "practice.html", _context(terms, problem_set_of(terms, sets), seed, None))
+
+
+@router.post(PRACTICE)
+@reads_only
+async def practice_answers(
+    request: Request, _page: CsrfChecked, member: PageMember, terms: PageTerms, sets: SetsDep
+) -> Response:
+    """The answers of one practice variant graded, with the worked solutions; nothing stored."""
+    form = await request.form()
+    return await run_in_threadpool(_graded, request, form, terms, sets)
+
+
+def _graded(request: Request, form: FormData, terms: Terms, sets: Sets) -> Response:
+    if not practice_open(terms):
+        return render(request, "practice.html", {"assignment": terms, "closed": True}, status=403)
+    raw = form.get("seed")
+    seed = int(raw) if isinstance(raw, str) and raw.isdigit() and int(raw) < SEEDS else 0
+    problem_set = problem_set_of(terms, sets)
+    answers = {key: value for key in problem_set.answer_keys() if isinstance(value := form.get(key), str)}
+    return render(request, "practice.html", _context(terms, problem_set, seed, answers))
+
+
+def _context(terms: Terms, problem_set: ProblemSet, seed: int, answers: dict[str, str] | None) -> dict[str, Any]:
+    variant = practice_variant(problem_set, seed)
+    graded = None
+    if answers is not None:
+        graded = grade_submission(problem_set, answers, student=variant, solutions=True).parts
+    problems = []
+    for problem in statements(problem_set, variant):
+        parts = []
+        for part in problem["parts"]:
+            result = graded.get(part["key"]) if graded is not None else None
+            code = result.misconception if result is not None else None
+            parts.append(
+                {
+                    **part,
+                    "value": (answers or {}).get(part["key"], ""),
+                    "result": result,
+                    "explanation": EXPLANATIONS.get(code) if code else None,
+                    "solution": [step.to_json() for step in result.solution or ()] if result is not None else None,
+                }
+            )
+        problems.append({**problem, "parts": parts})
+    return {
+        "assignment": terms,
+        "closed": False,
+        "seed": seed,
+        "randomized": problem_set.randomized,
+        "problems": problems,
+        "answered": graded is not None,
+        "needs_math": needs_math(problems) or graded is not None,
+    }

@@ -1,0 +1,297 @@
+"""A network's worked steps, layer by layer, from the working its layers recorded in the run
+(``run(..., working=True)``: every record carries the steps its own ``output_shape``, ``params``
+and ``macs`` wrote while computing). Only the assembling is here: which layers a quantity goes
+through, and the sum at the end. Every quantity ``NetworkProblem`` computes gets its steps here;
+one it does not know is refused (``MissingSteps``), so a new quantity cannot go unexplained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from fractions import Fraction
+
+from problems.kinds import JSON
+from problems.render import to_json
+from problems.solvers import counts
+from problems.solvers.graph import INPUT
+from problems.solvers.layers import Separable, shape_text
+from problems.solvers.network import LayerRecord, NetworkRun
+from problems.solvers.receptive import AxisField
+from problems.solvers.steps import Derivations, Step, Steps, Trace, number_tex, number_text
+from problems.types.base import Quantity
+
+#: A field's sizes and jumps along (height, width).
+Sides = tuple[tuple[int, int], tuple[Fraction | int, Fraction | int]]
+
+
+class MissingSteps(LookupError):
+    """A quantity that has no worked steps: every quantity must explain itself."""
+
+
+def derivations(
+    result: NetworkRun,
+    quantities: dict[str, Quantity],
+    repeat_text: Callable[[str, int, NetworkRun], str],
+    found: Derivations,
+) -> None:
+    """The steps of every quantity in ``quantities`` (the run's own, as ``_quantities`` made them)
+    that ``found`` wants, written into it."""
+    if any(record.working is None for record in result.records):
+        raise ValueError("the run was made without working (run(..., working=True))")
+    names = {record.name: index for index, record in enumerate(result.records) if record.name}
+    walk = _Walk(result)
+    for name, quantity in quantities.items():
+        if not found.wants(name):
+            continue
+        what, _, target = name.partition(".")
+        final = to_json(quantity.kind, quantity.value)
+        if name == "shapes":
+            steps = tuple(walk.summaries)
+        elif name == "output":
+            steps = _shape_steps(walk, result.output)
+        elif what == "shape":
+            steps = _shape_steps(walk, names.get(target, result.outputs.get(target, INPUT)))
+        elif what in ("params", "macs", "flops", "layers") and target in names and what != "layers":
+            steps = _layer_count(result.records[names[target]], what)
+        elif what in ("params", "macs", "flops", "layers"):
+            steps = _scope_count(walk.scopes.get(target, []), target, what)
+        elif what == "count":
+            steps = (Step(repeat_text(target, int(quantity.value), result), value=final),)
+        elif what == "filters":
+            channels = int(quantity.value)
+            steps = (Step(f"{target} has {channels:,} filters: one per output channel", value=channels),)
+        elif what.startswith(("rf", "jump")):
+            index = names.get(target, result.outputs.get(target, INPUT))
+            steps = _field_steps(walk, index, what)
+        elif what.endswith(("_standard", "_reduction")):
+            steps = _separable(result.records[names[target]], what)
+        else:
+            raise MissingSteps(f"no worked steps for the network quantity {name!r}: add them in {__name__}")
+        if not steps or steps[-1].value != final:
+            steps = (*steps, Step(f"{_title(what)} of {target or 'the network'}: {_shown(final)}", value=final))
+        found[name] = steps
+
+
+def _title(what: str) -> str:
+    return {"shape": "The shape", "params": "Parameters", "macs": "MACs", "flops": "FLOPs"}.get(what, what)
+
+
+def _shown(value: JSON) -> str:
+    if isinstance(value, list):
+        return (
+            "; ".join(_shown(v) for v in value) if value and isinstance(value[0], list) else "×".join(map(str, value))
+        )
+    return number_text(value) if isinstance(value, int | float) else str(value)
+
+
+def label(record: LayerRecord) -> str:
+    return record.name or f"{record.layer.kind_name} ({record.where})"
+
+
+def _summary(record: LayerRecord) -> Step:
+    """One layer in one line: what it does to the shape (its own working for a layer that changes it)."""
+    inputs = " and ".join(shape_text(s) for s in record.input_shapes)
+    assert record.working is not None
+    formulas = [s.text for s in record.working[0] if "keeps the shape" not in s.text]
+    how = f": {'; '.join(formulas)}" if formulas else ""
+    return Step(f"{label(record)}: {inputs} → {shape_text(record.shape)}{how}", value=list(record.shape))
+
+
+class _Walk:
+    """What many quantities share, made once per run: each layer's line, the layers each one is
+    computed from, and the layers of each block, repeat, group and the whole."""
+
+    def __init__(self, result: NetworkRun) -> None:
+        self.result = result
+        self.summaries = [_summary(r) for r in result.records]
+        self._ancestors: dict[int, frozenset[int]] = {}
+        self._fields: dict[int, tuple[str, str | None, Sides] | None] = {}
+        self.scopes: dict[str, list[LayerRecord]] = {"total": list(result.records)}
+        for record in result.records:
+            for scope in {*record.scopes, record.group, record.name} - {None, "total"}:
+                assert scope is not None
+                self.scopes.setdefault(scope, []).append(record)
+
+    def field_text(self, index: int) -> tuple[str, str | None, Sides] | None:
+        """The line of a layer in a receptive field's steps, its TeX, and the field's sizes and
+        jumps per axis (None: the layer has no exact field)."""
+        if index not in self._fields:
+            record = self.result.records[index]
+            field = record.field
+            if field is None or not all(isinstance(f, AxisField) for f in field):
+                self._fields[index] = None
+            else:
+                h, w = field
+                previous = [self.result.field_at(source) for source in record.inputs]
+                text, tex = _field_line(record, previous[0] if len(previous) == 1 else None)
+                self._fields[index] = text, tex, ((h.size, w.size), (h.jump, w.jump))
+        return self._fields[index]
+
+    def ancestors(self, index: int) -> list[int]:
+        """The layers ``index`` is computed from, itself included, in the order they run."""
+        return sorted(self._closure(index))
+
+    def _closure(self, index: int) -> frozenset[int]:
+        if index == INPUT:
+            return frozenset()
+        found = self._ancestors.get(index)
+        if found is None:
+            for current in range(index + 1):  # records come after the records they read
+                if current not in self._ancestors:
+                    inputs = [i for i in self.result.records[current].inputs if i != INPUT]
+                    self._ancestors[current] = frozenset({current}).union(*(self._ancestors[i] for i in inputs))
+            found = self._ancestors[index]
+        return found
+
+
+def _shape_steps(walk: _Walk, index: int) -> Steps:
+    result = walk.result
+    if index == INPUT:
+        return (Step(f"the input: {shape_text(result.input_shape)} (C×H×W)", value=list(result.input_shape)),)
+    chain = walk.ancestors(index)
+    record = result.records[index]
+    assert record.working is not None
+    steps = [Step(f"The input is {shape_text(result.input_shape)} (C×H×W).", value=list(result.input_shape))]
+    steps += [walk.summaries[i] for i in chain[:-1]]
+    steps += [
+        Step(f"{label(record)}: {s.text}", s.tex and rf"\text{{{label(record)}: }} {s.tex}", s.value)
+        for s in record.working[0]
+    ]
+    steps.append(Step(f"{label(record)} gives {shape_text(record.shape)} (C×H×W)", value=list(record.shape)))
+    return tuple(steps)
+
+
+def _layer_count(record: LayerRecord, what: str) -> Steps:
+    assert record.working is not None
+    if what == "params":
+        return record.working[1]
+    macs = record.working[2]
+    if what == "macs":
+        return macs
+    return (*macs, _flops_step(record.macs))
+
+
+def _flops_step(macs: int) -> Step:
+    trace = Trace()
+    trace.equation("FLOPs", counts.flops(trace.given("MACs", macs)))
+    return trace.steps[0]
+
+
+def _scope_count(inside: list[LayerRecord], scope: str, what: str) -> Steps:
+    """A block's, a group's or the whole network's count: each layer's, then the sum."""
+    if what == "layers":
+        weighted = [label(r) for r in inside if r.weighted]
+        return (Step(f"Layers with weights in {scope}: {', '.join(weighted) or 'none'}", value=len(weighted)),)
+    aspect = 1 if what == "params" else 2
+    steps: list[Step] = []
+    terms: list[int] = []
+    for record in inside:
+        value = record.params if aspect == 1 else record.macs
+        if not value:
+            continue
+        assert record.working is not None
+        last = record.working[aspect][-1]
+        steps.append(Step(f"{label(record)}: {last.text}", f"\\text{{{label(record)}: }} {last.tex}", value))
+        terms.append(value)
+    total = sum(terms)
+    listed = " + ".join(number_text(t) for t in terms) or "0"
+    noun = "parameters" if aspect == 1 else "MACs"
+    steps.append(
+        Step(
+            f"{noun} of {scope}: {listed} = {number_text(total)}",
+            f"{' + '.join(number_tex(t) for t in terms) or '0'} = {number_tex(total)}",
+            total,
+        )
+    )
+    if what == "flops":
+        steps.append(_flops_step(total))
+    return tuple(steps)
+
+
+def _field_steps(walk: _Walk, index: int, what: str) -> Steps:
+    """Layer by layer, the field grows by ``(k − 1)·jump`` and the jump by the stride."""
+    steps = [Step("At the input a pixel sees itself: field 1, jump 1.", value=1)]
+    if index == INPUT:
+        return tuple(steps)
+    for i in walk.ancestors(index):
+        line = walk.field_text(i)
+        if line is not None:
+            text, tex, (sizes, jumps) = line
+            steps.append(Step(text, tex, _field_value(what, sizes, jumps)))
+    return tuple(steps)
+
+
+def _field_line(record: LayerRecord, previous: object) -> tuple[str, str | None]:
+    assert record.field is not None
+    h, w = record.field
+    sizes, jumps = (h.size, w.size), (h.jump, w.jump)
+    window = record.layer.window()
+    grew, tex = "", None
+    if isinstance(previous, tuple) and window is not None and isinstance(previous[0], AxisField):
+        before = previous[0]
+        kernel, stride, _, dilation = window
+        k, s, d = (v if isinstance(v, int) else v[0] for v in (kernel, stride, dilation))
+        if before.jump.denominator == 1 and h.size == before.size + d * (k - 1) * int(before.jump):
+            trace = Trace()
+            span = trace.given("D", d, neutral=1) * (trace.given("k", k) - 1)
+            trace.equation(
+                "r", trace.given("r_in", before.size, "r_{in}") + span * trace.given("j_in", int(before.jump), "j_{in}")
+            )
+            trace.equation("j", trace.given("j_in", int(before.jump), "j_{in}") * trace.given("s", s))
+            grew = ": " + "; ".join(step.text for step in trace.steps)
+            tex = r";\ ".join(step.tex or "" for step in trace.steps)
+    elif record.layer.merges:
+        grew = ": the widest of its inputs' fields"
+    axes = f"{sizes[0]}" if sizes[0] == sizes[1] else f"{sizes[0]}×{sizes[1]}"
+    jump = number_text(jumps[0]) if jumps[0] == jumps[1] else f"{number_text(jumps[0])}×{number_text(jumps[1])}"
+    where = f" (field {axes}, jump {jump})"
+    text = f"{label(record)}{grew}{where}"
+    if tex is None:
+        return text, None
+    return text, rf"\text{{{label(record)}: }} {tex} \quad \text{{{where.strip()}}}"
+
+
+def _field_value(what: str, sizes: tuple[int, int], jumps: tuple[Fraction | int, Fraction | int]) -> JSON:
+    pair = sizes if what.startswith("rf") else jumps
+    if what.endswith("_h"):
+        return _json_number(pair[0])
+    if what.endswith("_w"):
+        return _json_number(pair[1])
+    if pair[0] == pair[1]:
+        return _json_number(pair[0])
+    return [_json_number(v) for v in pair]
+
+
+def _json_number(value: int | Fraction) -> int | float:
+    fraction = Fraction(value)
+    return fraction.numerator if fraction.denominator == 1 else float(fraction)
+
+
+def _separable(record: LayerRecord, what: str) -> Steps:
+    """The standard convolution's count beside the separable one's, and the saving in percent."""
+    assert isinstance(record.layer, Separable) and record.working is not None
+    standard = record.layer.standard()
+    counted = "params" if what.startswith("params") else "macs"
+    trace = Trace()
+    if counted == "params":
+        old = standard.params(record.input_shape, trace=trace)
+        new, own = record.params, record.working[1]
+    else:
+        old = standard.macs(record.input_shape, trace=trace)
+        new, own = record.macs, record.working[2]
+    steps = [
+        Step(f"a standard {standard.kernel}×{standard.kernel} convolution: {s.text}", s.tex, s.value)
+        for s in trace.steps
+    ]
+    if what.endswith("_standard"):
+        return tuple(steps)
+    saved = counts.saved_percent(new, old)
+    steps += own
+    steps.append(
+        Step(
+            f"reduction = 100·(1 − separable/standard) = 100·(1 − {new:,}/{old:,}) = {float(saved):.6g}%",
+            rf"100 \cdot \left(1 - \frac{{{number_tex(new)}}}{{{number_tex(old)}}}\right) = {float(saved):.6g}\%",
+            _json_number(saved),
+        )
+    )
+    return tuple(steps)

@@ -1,0 +1,89 @@
+"""The practice page: open under the assignment's setting and the student's own terms (by default
+after their due date), fresh variants from a seed, answers graded with the same feedback and the
+worked solution, and nothing stored."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from factories import Course, make_instructor
+from page_client import Browser
+
+ANSWER = "3*3*10*40"  # conv-pool-basics ex4.conv1_params without its 40 biases: bias-omitted
+
+
+def _practice(app, course: Course, headers: dict[str, str], aid: str) -> tuple[Browser, str]:
+    browser = Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+    return browser, f"/courses/{course.id}/assignments/{aid}/practice"
+
+
+@pytest.mark.parametrize(
+    ("practice", "due_in_days", "extension_in_days", "open_"),
+    [
+        (None, 1, None, False),  # the default: after the due date
+        (None, -1, None, True),
+        (None, -1, 2, False),  # the student's own due date has not passed
+        ("always", 1, None, True),  # chosen before the due date
+        ("never", -1, None, False),
+    ],
+)
+def test_practice_opens_under_the_setting_and_the_students_terms(
+    app, client, engine, practice, due_in_days, extension_in_days, open_
+) -> None:
+    course = Course(client, make_instructor(engine))
+    now = datetime.now(UTC)
+    fields = {"due_at": (now + timedelta(days=due_in_days)).isoformat()}
+    aid = course.assignment(**fields, **({"practice": practice} if practice else {}))
+    student, headers = course.student()
+    if extension_in_days is not None:
+        later = {"due_at": (now + timedelta(days=extension_in_days)).isoformat()}
+        assert client.put(
+            f"{course.path}/assignments/{aid}/extensions/{student}", json=later, headers=course.instructor
+        )
+    browser, path = _practice(app, course, headers, aid)
+    page = browser.get(path + "?seed=5")
+    assert page.status_code == (200 if open_ else 403)
+    assert ("Check my answers" in page.text) is open_
+    assignment = browser.get(f"/courses/{course.id}/assignments/{aid}")
+    assert ('id="practice-link"' in assignment.text) is open_
+    listed = client.get(f"{course.path}/assignments/{aid}", headers=headers).json()
+    assert listed["practice"] == (practice or "after_due")
+
+
+def test_a_fresh_variant_is_graded_with_its_solution_and_nothing_is_stored(app, client, engine) -> None:
+    course = Course(client, make_instructor(engine))
+    aid = course.assignment("conv-arithmetic", practice="always")  # a randomized set
+    _, headers = course.student()
+    browser, path = _practice(app, course, headers, aid)
+    fresh = browser.get(path)
+    assert fresh.status_code == 303 and re.fullmatch(rf"{path}\?seed=\d+", fresh.headers["location"])
+    first, second = browser.get(path + "?seed=1"), browser.get(path + "?seed=2")
+    assert "practice variant 1" in first.text and first.text != second.text  # other numbers
+    graded = browser.post(path, {"seed": "2", "c1.output": "[[0]]"})
+    assert graded.status_code == 200
+    assert "Graded for practice: nothing was recorded." in graded.text
+    assert graded.text.count("Worked solution") == len(re.findall(r'name="c\d\.\w+"', graded.text))
+    assert "Your shape is" in graded.text or "Incorrect" in graded.text
+    # nothing reaches the submissions, the gradebook or the statistics
+    assert client.get(f"{course.path}/assignments/{aid}/submissions", headers=course.instructor).json() == []
+    gradebook = client.get(f"{course.path}/assignments/{aid}/gradebook", headers=course.instructor).json()
+    assert [(row["attempts"], row["submission"]) for row in gradebook["students"]] == [(0, None)]
+    stats = client.get(f"{course.path}/assignments/{aid}/stats", headers=course.instructor)
+    assert stats.status_code == 200 and stats.json()["submissions"] == 0
+    assert all(key["submissions"] == 0 for key in stats.json()["keys"].values())
+
+
+def test_a_named_mistake_in_practice_gets_the_same_feedback(app, client, engine) -> None:
+    course = Course(client, make_instructor(engine))
+    aid = course.assignment(practice="always")  # conv-pool-basics: fixed numbers
+    _, headers = course.student()
+    browser, path = _practice(app, course, headers, aid)
+    browser.get(path + "?seed=0")
+    graded = browser.post(path, {"seed": "0", "ex4.conv1_params": ANSWER})
+    assert graded.status_code == 200
+    assert "bias-omitted" in graded.text
+    assert "parameters = C_out·C_in·K·K + C_out = 40·10·3·3 + 40 = 3,640" in graded.text
+    assert client.get(f"{course.path}/assignments/{aid}/submissions", headers=course.instructor).json() == []
