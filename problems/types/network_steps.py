@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 
-from problems.kinds import JSON
-from problems.render import to_json
+from problems.kinds import JSON, AnswerKind
+from problems.render import to_json, to_text
 from problems.solvers import counts
 from problems.solvers.graph import INPUT
 from problems.solvers.layers import Separable, shape_text
@@ -286,11 +286,12 @@ def _separable(record: LayerRecord, what: str) -> Steps:
     if what.endswith("_standard"):
         return tuple(steps)
     saved = counts.saved_percent(new, old)
+    percent = to_text(AnswerKind.PERCENT, saved)
     steps += own
     steps.append(
         Step(
-            f"reduction = 100·(1 − separable/standard) = 100·(1 − {new:,}/{old:,}) = {float(saved):.6g}%",
-            rf"100 \cdot \left(1 - \frac{{{number_tex(new)}}}{{{number_tex(old)}}}\right) = {float(saved):.6g}\%",
+            f"reduction = 100·(1 − separable/standard) = 100·(1 − {new:,}/{old:,}) = {percent}",
+            rf"100 \cdot \left(1 - \frac{{{number_tex(new)}}}{{{number_tex(old)}}}\right) = {percent[:-1]}\%",
             _json_number(saved),
         )
     )
