@@ -17,15 +17,11 @@ from problems.solvers.graph import INPUT
 from problems.solvers.layers import Separable, shape_text
 from problems.solvers.network import LayerRecord, NetworkRun
 from problems.solvers.receptive import AxisField
-from problems.solvers.steps import Derivations, Step, Steps, Trace, number_tex, number_text
+from problems.solvers.steps import Derivations, MissingSteps, Step, Steps, Trace, number_tex, number_text
 from problems.types.base import Quantity
 
 #: A field's sizes and jumps along (height, width).
 Sides = tuple[tuple[int, int], tuple[Fraction | int, Fraction | int]]
-
-
-class MissingSteps(LookupError):
-    """A quantity that has no worked steps: every quantity must explain itself."""
 
 
 def derivations(
