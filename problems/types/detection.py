@@ -99,7 +99,7 @@ class YoloProblem(ProblemSpec):
             anchors = t.given("A", self.anchor_count())
             code, depth = "yolo-classes-per-cell", t.equation("depth per cell", 5 * anchors + classes)
         worked = Derivations() if steps is not None else None
-        found = self.solve(worked)
+        found = self.solve() if worked is None else self.solve(worked)
         changed = {"depth": Quantity(INTEGER, depth)}
         for name in ("output_shape", *(n for n in found if n.startswith("shape."))):
             _, h, w = found[name].value

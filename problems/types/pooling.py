@@ -119,7 +119,7 @@ class PoolProblem(PoolWindow, ImageInput):
         if self.mode == "min" or self.dilated:
             return {}
         worked = Derivations() if steps is not None else None
-        found = self.solve(worked)
+        found = self.solve() if worked is None else self.solve(worked)
         other = {"max": "avg", "avg": "max", "output": "avg" if self.mode == "max" else "max"}
         swapped: dict[str, Quantity] = {}
         for name in found:

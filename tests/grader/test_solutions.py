@@ -63,6 +63,14 @@ def test_validation_refuses_a_part_whose_quantity_has_no_steps(monkeypatch) -> N
     text = (BUILT_IN / "detection-heads.yaml").read_text(encoding="utf-8")
     assert not [i for i in check_set(parse_set(text)) if "steps" in i.message]
     solve = YoloProblem.solve
-    monkeypatch.setattr(YoloProblem, "solve", lambda self, steps=None: solve(self))
-    issues = [i for i in check_set(parse_set(text)) if "worked steps" in i.message]
-    assert issues and all(i.line is not None and i.field and i.field.startswith("parts.") for i in issues)
+    forgetful = (lambda self, steps=None: solve(self), lambda self: solve(self))  # writes none; takes none
+    for number, forgets in enumerate(forgetful):
+        monkeypatch.setattr(YoloProblem, "solve", forgets)
+        monkeypatch.setattr(YoloProblem, "mistakes", lambda self: {})
+        problem_set = parse_set(text.replace("id: detection-heads", f"id: forgetful-{number}", 1))
+        issues = [i for i in check_set(problem_set) if "worked steps" in i.message]
+        assert len(issues) == len(problem_set.answer_keys())
+        assert all(i.line is not None and i.field and i.field.startswith("parts.") for i in issues)
+        # graded, and released, all the same: the parts without steps carry none
+        graded = grade_submission(problem_set, {}, solutions=True).parts
+        assert all(part.solution is None for part in graded.values())
