@@ -137,12 +137,12 @@ def _print_steps(problem_set: ProblemSet, variant: str | None, as_json: bool) ->
     worked = solutions(problem_set, variant)
     if as_json:
         found = {
-            key: {"value": to_json(a.kind, a.value), "steps": [step.to_json() for step in worked[key]]}
+            key: {"value": to_json(a.kind, a.value), "steps": [step.to_json() for step in worked.get(key, ())]}
             for key, a in answers.items()
         }
         print(json.dumps(found, indent=2, ensure_ascii=False))
         return
     for key, answer in answers.items():
         console.print(f"\n[cyan]{key}[/cyan] = {escape(to_text(answer.kind, answer.value))}", highlight=False)
-        for number, step in enumerate(worked[key], start=1):
+        for number, step in enumerate(worked.get(key, ()), start=1):
             console.print(f"  {number}. {escape(step.text)}", highlight=False, soft_wrap=True)

@@ -3,8 +3,10 @@ for the declared numbers or for one student's variant."""
 
 from __future__ import annotations
 
+import inspect
 import re
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -73,14 +75,16 @@ class Problem:
     def derivations(self) -> Derivations:
         """The worked steps of the quantities the parts ask for (``problems.solutions``)."""
         found = Derivations(self.asked())
-        self.spec.solve(steps=found)
+        if _explains(self.spec.solve):  # a type without steps has none (the steps tests refuse it)
+            self.spec.solve(steps=found)
         return found
 
     @cached_property
     def mistaken_derivations(self) -> MistakenSteps:
         """Per mistake code, the worked steps of the asked quantities it changes, where the type has them."""
         found = MistakenSteps(self.asked())
-        self.spec.mistakes(steps=found)
+        if _explains(self.spec.mistakes):
+            self.spec.mistakes(steps=found)
         return found
 
     def asked(self) -> set[str]:
@@ -202,6 +206,12 @@ class ProblemSet:
     def mistake_codes(self, student: str | None = None) -> list[str]:
         """The mistake codes some problem of this set can model."""
         return sorted({code for p in self.variant(student).problems for code in p.mistaken})
+
+
+def _explains(method: Callable[..., Any]) -> bool:
+    """Whether a problem type's ``solve`` or ``mistakes`` takes ``steps`` (one written before
+    steps existed does not)."""
+    return "steps" in inspect.signature(method).parameters
 
 
 def _draw(set_id: str, problem: Problem, index: int, student: str) -> Problem:

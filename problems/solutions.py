@@ -19,8 +19,8 @@ SIGNS = {"sum": (" + ", " + "), "product": (" × ", r" \times "), "difference": 
 
 def solutions(problem_set: ProblemSet, student: str | None = None, mistake: str | None = None) -> dict[str, Steps]:
     """The steps of every key of this student's variant; with ``mistake``, the steps that mistake
-    takes where the problem type can say (elsewhere the reference's). Raises ``SolveError`` for a
-    part whose quantity has no steps: every quantity must explain itself."""
+    takes where the problem type can say (elsewhere the reference's). A part whose quantity has no
+    steps is left out (:func:`step_issues` names it: the self-test refuses such a set)."""
     chosen = problem_set.variant(student)
     answers = problem_set.solve(student, mistake)
     found: dict[str, Steps] = {}
@@ -29,7 +29,10 @@ def solutions(problem_set: ProblemSet, student: str | None = None, mistake: str 
             key = problem.key(part)
             if key not in answers:
                 continue
-            found[key] = _presented(_part_steps(problem, part, answers, mistake), answers[key])
+            try:
+                found[key] = _presented(_part_steps(problem, part, answers, mistake), answers[key])
+            except SolveError:  # a quantity without steps: left out here, refused by step_issues
+                continue
     return found
 
 

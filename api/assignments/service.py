@@ -16,9 +16,9 @@ from api.errors import Conflict, NotFound
 from api.ids import may_exist
 from api.lti.outbox import record_score, record_scores
 from api.models import Assignment, CourseRole, Extension, Membership, Practice, Release, Submission
-from grader.grading.reference import reference_for
 from problems.render import to_json
 from problems.sets import ProblemSet
+from problems.solutions import solutions
 from problems.variants import variant_key
 
 
@@ -340,8 +340,8 @@ def reference_answers(problem_set: ProblemSet, student: str | None) -> dict[str,
 
 def worked_solutions(problem_set: ProblemSet, student: str | None) -> dict[str, list[dict[str, Any]]]:
     """Per key, the worked steps of the variant (shown under the same rule as the references:
-    :func:`references_shown`); made once per variant by the grading engine's cached reference."""
-    found = reference_for(problem_set, student).solutions
+    :func:`references_shown`), from the solvers alone (no mistake is solved for them)."""
+    found = solutions(problem_set, student)
     return {key: [step.to_json() for step in steps] for key, steps in found.items()}
 
 

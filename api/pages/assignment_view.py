@@ -22,7 +22,7 @@ from api.assignments.service import (
 )
 from api.pages.notation import answer_text, needs_math
 from api.submissions import service as submissions
-from api.submissions.views import to_out
+from api.submissions.views import Released, to_out
 from api.users.tokens import new_token
 from grader.grading.mistakes import EXPLANATIONS
 from problems.render import to_text
@@ -60,7 +60,7 @@ def assignment_context(
     checked: bool = False,
 ) -> dict[str, Any]:
     variant = variant_of(problem_set, terms, student.id)
-    references: dict[str | None, dict[str, Any]] = {}
+    references: dict[str | None, Released] = {}
     attempts = [
         to_out(s, staff=False, terms=terms, problem_set=problem_set, references=references)
         for s in submissions.list_submissions(db, assignment=terms, student=student.id)

@@ -30,7 +30,7 @@ from api.pages.routing import PageRoute
 from api.reports import service as reports
 from api.reports.exports import EXPORT_NAMES, ExportFormat, answer_keys, gradebook_export
 from api.submissions import service as submissions
-from api.submissions.views import to_out
+from api.submissions.views import Released, to_out
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -174,7 +174,7 @@ def student_submissions(
     assignments.require_student(db, course_id=assignment.course_id, student_id=student_id)
     problem_set = sets.of(assignment)
     terms = assignments.with_extension(assignment, assignments.extensions(db, assignment=assignment).get(student_id))
-    references: dict[str | None, dict[str, Any]] = {}
+    references: dict[str | None, Released] = {}
     attempts = [
         to_out(submission, staff=True, terms=terms, problem_set=problem_set, references=references)
         for submission in submissions.list_submissions(db, assignment=assignment, student=student_id)

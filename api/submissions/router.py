@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 
@@ -37,7 +37,7 @@ from api.submissions.schemas import (
     SubmissionOut,
     SubmitRefusalOut,
 )
-from api.submissions.views import to_out
+from api.submissions.views import Released, to_out
 
 router = APIRouter(tags=["submissions"])
 COURSE = "/courses/{course_id}"
@@ -161,7 +161,7 @@ def list_submissions(
     elif student is not None and not may_exist(student):
         return []
     problem_set = sets.of(assignment)
-    references: dict[str | None, dict[str, Any]] = {}
+    references: dict[str | None, Released] = {}
     extended = extensions(session, assignment=assignment)
     return [
         to_out(

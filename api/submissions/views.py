@@ -4,6 +4,7 @@ decided in one place."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from api.assignments.lateness import lateness
@@ -14,27 +15,37 @@ from api.submissions.schemas import SubmissionOut
 from problems.sets import ProblemSet
 
 
+@dataclass(frozen=True)
+class Released:
+    """What a variant shows once its answers are released: the references and the worked steps."""
+
+    reference: dict[str, Any]
+    solution: dict[str, list[dict[str, Any]]]
+
+
 def to_out(
     submission: Submission | service.NewSubmission,
     *,
     staff: bool,
     terms: Terms,
     problem_set: ProblemSet | None,
-    references: dict[str | None, dict[str, Any]] | None = None,
+    references: dict[str | None, Released] | None = None,
 ) -> SubmissionOut:
     """The submission as a reader (``staff`` or its student) may see it, late or not under its
     student's ``terms`` (the assignment with their extension); ``references`` caches reference
-    answers per variant."""
-    reference = None
+    answers and worked solutions per variant (a list of submissions shows each variant once)."""
+    released = None
     if problem_set is not None and references_shown(terms, staff=staff):
         references = {} if references is None else references
         if submission.variant not in references:
-            references[submission.variant] = reference_answers(problem_set, submission.variant)
-        reference = references[submission.variant]
+            references[submission.variant] = Released(
+                reference_answers(problem_set, submission.variant), worked_solutions(problem_set, submission.variant)
+            )
+        released = references[submission.variant]
     out = SubmissionOut.model_validate(submission)
-    out.reference = reference
-    if reference is not None and problem_set is not None:  # the worked steps go with the references
-        solution = worked_solutions(problem_set, submission.variant)
+    out.reference = None if released is None else released.reference
+    if released is not None:  # the worked steps go with the references
+        solution = released.solution
         out.parts = {
             key: {**part, "solution": solution[key]} if key in solution else part  # type: ignore[typeddict-item]
             for key, part in out.parts.items()

@@ -93,6 +93,8 @@ def per_group(channels: Size, groups: Size | int) -> Size | int:
     """Channels each filter sees; refuses a split that is not whole."""
     if groups == 1:
         return channels
+    if groups is channels:  # depthwise: each filter sees its own channel
+        return 1
     if isinstance(channels, int) and isinstance(groups, int):
         if channels % groups:
             raise ValueError(f"{channels} channels cannot be split into {groups} groups")

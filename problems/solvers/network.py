@@ -14,7 +14,7 @@ from problems.solvers.graph import INPUT, Layer, Node, Plan, Repeat, Step, insta
 from problems.solvers.layers import LayerBase, LayerError, Shape, pair, shape_text
 from problems.solvers.merging import MergeLayer
 from problems.solvers.receptive import AxisField, IrregularField, ReceptiveField
-from problems.solvers.steps import NO_TRACE, Steps, Trace
+from problems.solvers.steps import NO_TRACE, MissingSteps, Steps, Trace
 
 #: The most features a flat vector may have: the largest map flattened.
 MAX_FEATURES = MAX_UNITS * MAX_SIDE * MAX_SIDE
@@ -120,13 +120,22 @@ def _record(
     layer = node.layer
     shapes = [input_shape if i == INPUT else records[i].shape for i in node.inputs]
     traces = (Trace(), Trace(), Trace()) if steps else (NO_TRACE, NO_TRACE, NO_TRACE)
+    # without steps the layer is called as before traces existed, so a layer that takes none still
+    # solves; asked for steps, it must write them (a layer that cannot fails the steps tests)
+    working = {"trace": traces[0]} if steps else {}
     try:
         if isinstance(layer, MergeLayer):
-            out, params, macs = layer.merge_shape(shapes, assume, traces[0]), 0, 0
+            out, params, macs = layer.merge_shape(shapes, assume, **working), 0, 0
+        elif steps:
+            out = layer.output_shape(shapes[0], assume, trace=traces[0])
+            params = layer.params(shapes[0], assume, trace=traces[1])
+            macs = layer.macs(shapes[0], assume, trace=traces[2])
         else:
-            out = layer.output_shape(shapes[0], assume, traces[0])
-            params, macs = layer.params(shapes[0], assume, traces[1]), layer.macs(shapes[0], assume, traces[2])
+            out = layer.output_shape(shapes[0], assume)
+            params, macs = layer.params(shapes[0], assume), layer.macs(shapes[0], assume)
         _check_budget(out)
+        if steps and not all(t.steps for t in traces[: 1 if isinstance(layer, MergeLayer) else 3]):
+            raise MissingSteps(f"a {layer.kind_name} layer computed its shape, parameters or MACs without steps")
     except (LayerError, ValueError) as error:
         label = f"{layer.kind} {node.name}" if node.name else layer.kind
         if isinstance(layer, MergeLayer) and layer.sources is not None:

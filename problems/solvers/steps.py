@@ -50,6 +50,11 @@ class Step:
 Steps = tuple[Step, ...]
 
 
+class MissingSteps(LookupError):
+    """A quantity, or a layer, that computed a value without writing its steps: every one must
+    explain itself (see CONTRIBUTING.md, *Worked steps*)."""
+
+
 class Derivations(dict[str, Steps]):
     """The worked steps of a problem's quantities, by name, as ``solve(steps=...)`` fills them in.
     ``wanted`` names the quantities asked for (None: every one); a solver whose steps cost (a

@@ -91,16 +91,29 @@ class YoloProblem(ProblemSpec):
 
     def mistakes(self, steps: MistakenSteps | None = None) -> dict[str, dict[str, Quantity]]:
         """Classes counted once per box (v1 is per cell) or once per cell (v2/v3 are per box)."""
+        t = Trace() if steps is not None else NO_TRACE
+        classes = t.given("C", self.classes)
         if self.version == "v1":
-            code, depth = "yolo-classes-per-box", self.boxes * (5 + self.classes)
+            code, depth = "yolo-classes-per-box", t.equation("depth per cell", t.given("B", self.boxes) * (5 + classes))
         else:
-            code, depth = "yolo-classes-per-cell", 5 * self.anchor_count() + self.classes
-        found = self.solve()
+            anchors = t.given("A", self.anchor_count())
+            code, depth = "yolo-classes-per-cell", t.equation("depth per cell", 5 * anchors + classes)
+        worked = Derivations() if steps is not None else None
+        found = self.solve() if worked is None else self.solve(worked)
         changed = {"depth": Quantity(INTEGER, depth)}
         for name in ("output_shape", *(n for n in found if n.startswith("shape."))):
             _, h, w = found[name].value
             changed[name] = Quantity(AnswerKind.SHAPE, (depth, h, w))
         changed["shapes"] = Quantity(AnswerKind.SHAPE_LIST, [(depth, h, w) for _, h, w in found["shapes"].value])
+        if steps is not None and worked is not None:  # the right grid, the mistaken depth
+            wrong = t.steps[0]
+            collector = steps.collector(code)
+            collector["depth"] = (wrong,)
+            for name, quantity in changed.items():
+                if name != "depth":
+                    shown = "; ".join(map(_shape, quantity.value)) if name == "shapes" else _shape(quantity.value)
+                    text = f"{depth} numbers per cell: {shown} (C×H×W)"
+                    collector[name] = (wrong, *worked[name][1:-1], conclusion(text, quantity))
         return {code: changed}
 
     def describe(self) -> str:

@@ -51,8 +51,13 @@ class FormulaProblem(ProblemSpec):
     def solve(self, steps: Derivations | None = None) -> dict[str, Quantity]:
         found = self._solve(self.symbol, self._term)
         if steps is not None:  # the same arithmetic on the textbook's names shows the general formula
-            steps.update(self._steps(found, self._solve(_named, _role)))
+            steps.update(self._steps(found, self._solve(_named, self._role)))
         return found
+
+    def _role(self, field: str, index: int | None = None) -> Term:
+        """The textbook's name of a field's role (``C_in``), or the number the problem gives."""
+        declared = self._term(field, index)
+        return declared if isinstance(declared, int) else _role(field, index)
 
     def _term(self, field: str, index: int | None = None) -> Term:
         value: Term | list[Term] = getattr(self, field)
@@ -90,9 +95,15 @@ class FormulaProblem(ProblemSpec):
         worked = Derivations()
         for name, quantity in found.items():
             formula = general[name].value
+            formula = tuple(map(_factored, formula)) if isinstance(formula, tuple) else _factored(formula)
             text = " × ".join(map(sympy.sstr, formula)) if isinstance(formula, tuple) else sympy.sstr(formula)
             tex = r" \times ".join(map(sympy.latex, formula)) if isinstance(formula, tuple) else sympy.latex(formula)
-            what = {"output_shape": "output shape (H×W×C)", "flops": "FLOPs (2 × MACs)"}.get(name, name)
+            what = {
+                "output_shape": "output shape (H×W×C)",
+                "params": "parameter count",
+                "macs": "multiply-accumulate count (MACs)",
+                "flops": "FLOPs (2 × MACs)",
+            }.get(name, name)
             bias = "" if name != "params" else (", biases included" if self.bias else ", no bias")
             worked[name] = (
                 Step(f"The {what} of {layer}{bias}: {text}", tex),
@@ -142,3 +153,12 @@ def _named(term: Term | str) -> sympy.Expr:
 def _text(quantity: Quantity) -> str:
     value = quantity.value
     return " × ".join(map(sympy.sstr, value)) if isinstance(value, tuple) else sympy.sstr(value)
+
+
+def _factored(expression: sympy.Expr) -> sympy.Expr:
+    """A general formula as it is taught (``C_in·K²·(C_out + 1)``): factored where sympy can."""
+    try:
+        factored: sympy.Expr = sympy.factor(expression)
+    except (sympy.PolynomialError, NotImplementedError):  # e.g. around floor()
+        return expression
+    return factored

@@ -10,22 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 
-from problems.kinds import JSON
-from problems.render import to_json
+from problems.kinds import JSON, AnswerKind
+from problems.render import to_json, to_text
 from problems.solvers import counts
 from problems.solvers.graph import INPUT
 from problems.solvers.layers import Separable, shape_text
 from problems.solvers.network import LayerRecord, NetworkRun
 from problems.solvers.receptive import AxisField
-from problems.solvers.steps import Derivations, Step, Steps, Trace, number_tex, number_text
+from problems.solvers.steps import Derivations, MissingSteps, Step, Steps, Trace, number_tex, number_text
 from problems.types.base import Quantity
 
 #: A field's sizes and jumps along (height, width).
 Sides = tuple[tuple[int, int], tuple[Fraction | int, Fraction | int]]
-
-
-class MissingSteps(LookupError):
-    """A quantity that has no worked steps: every quantity must explain itself."""
 
 
 def derivations(
@@ -286,11 +282,12 @@ def _separable(record: LayerRecord, what: str) -> Steps:
     if what.endswith("_standard"):
         return tuple(steps)
     saved = counts.saved_percent(new, old)
+    percent = to_text(AnswerKind.PERCENT, saved)
     steps += own
     steps.append(
         Step(
-            f"reduction = 100·(1 − separable/standard) = 100·(1 − {new:,}/{old:,}) = {float(saved):.6g}%",
-            rf"100 \cdot \left(1 - \frac{{{number_tex(new)}}}{{{number_tex(old)}}}\right) = {float(saved):.6g}\%",
+            f"reduction = 100·(1 − separable/standard) = 100·(1 − {new:,}/{old:,}) = {percent}",
+            rf"100 \cdot \left(1 - \frac{{{number_tex(new)}}}{{{number_tex(old)}}}\right) = {percent[:-1]}\%",
             _json_number(saved),
         )
     )

@@ -118,13 +118,17 @@ class PoolProblem(PoolWindow, ImageInput):
         """Max and average pooling swapped: each mode's answer is the other's."""
         if self.mode == "min" or self.dilated:
             return {}
-        found = self.solve()
+        worked = Derivations() if steps is not None else None
+        found = self.solve() if worked is None else self.solve(worked)
         other = {"max": "avg", "avg": "max", "output": "avg" if self.mode == "max" else "max"}
         swapped: dict[str, Quantity] = {}
         for name in found:
             mode, _, channel = name.partition(".")
             if mode in other:
-                swapped[name] = found[f"{other[mode]}.{channel}" if channel else other[mode]]
+                source = f"{other[mode]}.{channel}" if channel else other[mode]
+                swapped[name] = found[source]
+                if steps is not None and worked is not None:  # the other mode's working, as the student did
+                    steps.collector("pooling-type-swapped")[name] = worked[source]
         return {"pooling-type-swapped": swapped}
 
     def describe(self) -> str:

@@ -35,15 +35,22 @@ def test_a_named_mistake_points_at_the_step_where_it_parts() -> None:
     assert rounded.misconception == "output-size-rounding" and "step 2: conv: H_out = ⌈" in rounded.feedback
 
 
-def test_a_mistake_without_steps_of_its_own_adds_no_pointer() -> None:
-    """Max and average pooling swapped: the pooling type models the values, not the steps."""
+def test_swapped_pooling_points_at_the_first_window_pooled_the_other_way() -> None:
     problem_set = BANK["conv-arithmetic"]
     answers = problem_set.solve()
     key = next(k for k in answers if k.endswith(".max"))
-    avg = to_json(answers[key.replace(".max", ".avg")].kind, answers[key.replace(".max", ".avg")].value)
-    part = grade_submission(problem_set, {key: avg}).parts[key]
+    avg = answers[key.replace(".max", ".avg")]
+    part = grade_submission(problem_set, {key: to_json(avg.kind, avg.value)}).parts[key]
     assert part.misconception == "pooling-type-swapped"
-    assert "worked solution" not in part.feedback
+    assert "at step 3: out[1][1] = (" in part.feedback  # an average where a max was asked
+
+
+def test_a_mistake_seen_in_the_value_alone_adds_no_pointer() -> None:
+    """MACs given as FLOPs is named from the value (twice the reference): no solver models its steps."""
+    answers = BANK["network-costs"].solve()
+    part = grade_submission(BANK["network-costs"], {"n1.conv1_macs": 2 * answers["n1.conv1_macs"].value}).parts
+    assert part["n1.conv1_macs"].misconception == "macs-vs-flops"
+    assert "worked solution" not in part["n1.conv1_macs"].feedback
 
 
 def test_validation_refuses_a_part_whose_quantity_has_no_steps(monkeypatch) -> None:
@@ -56,6 +63,14 @@ def test_validation_refuses_a_part_whose_quantity_has_no_steps(monkeypatch) -> N
     text = (BUILT_IN / "detection-heads.yaml").read_text(encoding="utf-8")
     assert not [i for i in check_set(parse_set(text)) if "steps" in i.message]
     solve = YoloProblem.solve
-    monkeypatch.setattr(YoloProblem, "solve", lambda self, steps=None: solve(self))
-    issues = [i for i in check_set(parse_set(text)) if "worked steps" in i.message]
-    assert issues and all(i.line is not None and i.field and i.field.startswith("parts.") for i in issues)
+    forgetful = (lambda self, steps=None: solve(self), lambda self: solve(self))  # writes none; takes none
+    for number, forgets in enumerate(forgetful):
+        monkeypatch.setattr(YoloProblem, "solve", forgets)
+        monkeypatch.setattr(YoloProblem, "mistakes", lambda self: {})
+        problem_set = parse_set(text.replace("id: detection-heads", f"id: forgetful-{number}", 1))
+        issues = [i for i in check_set(problem_set) if "worked steps" in i.message]
+        assert len(issues) == len(problem_set.answer_keys())
+        assert all(i.line is not None and i.field and i.field.startswith("parts.") for i in issues)
+        # graded, and released, all the same: the parts without steps carry none
+        graded = grade_submission(problem_set, {}, solutions=True).parts
+        assert all(part.solution is None for part in graded.values())

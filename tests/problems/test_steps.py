@@ -220,3 +220,31 @@ def test_a_traced_value_leaves_as_a_plain_integer() -> None:
 
     traced = Trace().given("K", 3) * 2
     assert traced == 6 and type(pickle.loads(pickle.dumps(traced))) is int and type(copy.copy(traced)) is int
+
+
+def test_a_new_layer_without_steps_solves_but_fails_loudly_when_asked_for_steps() -> None:
+    """The mechanism for the layers other branches add: without a trace they solve as before;
+    asked for steps, a layer that takes no trace, or writes none, is refused, never skipped."""
+    from typing import Literal
+
+    from problems.solvers.assumptions import CORRECT, Assumptions
+    from problems.solvers.layers import LayerBase, Shape
+    from problems.solvers.network import run
+    from problems.solvers.steps import NO_TRACE, MissingSteps
+
+    class Crop(LayerBase):  # written before traces: no ``trace`` parameter
+        kind: Literal["crop"] = "crop"
+
+        def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:  # type: ignore[override]
+            return (shape[0], shape[1] - 2, shape[2] - 2)
+
+    class Silent(Crop):  # takes a trace, writes nothing in it
+        def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
+            return (shape[0], shape[1] - 2, shape[2] - 2)
+
+    for layer in (Crop(), Silent()):
+        assert run((3, 8, 8), [layer]).output_shape == (3, 6, 6)  # type: ignore[list-item]
+    with pytest.raises(TypeError):
+        run((3, 8, 8), [Crop()], working=True)  # type: ignore[list-item]
+    with pytest.raises(MissingSteps):
+        run((3, 8, 8), [Silent()], working=True)  # type: ignore[list-item]
