@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import secrets
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
@@ -49,13 +50,16 @@ def practice_page(
     terms: PageTerms,
     sets: SetsDep,
     seed: Annotated[int | None, Query(ge=0, lt=SEEDS)] = None,
+    problem: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
-    """The problems of one practice variant; without a seed, a fresh one (a redirect to it)."""
+    """The problems of one practice variant (``problem``: that one alone); without a seed, a fresh
+    one (a redirect to it)."""
     if not practice_open(terms):
         return render(request, "practice.html", {"assignment": terms, "closed": True}, status=403)
     if seed is None:
-        return RedirectResponse(f"{request.url.path}?seed={secrets.randbelow(SEEDS)}", status_code=303)
-    return render(request, "practice.html", _context(terms, problem_set_of(terms, sets), seed, None))
+        only = "" if problem is None else f"&problem={quote(problem)}"
+        return RedirectResponse(f"{request.url.path}?seed={secrets.randbelow(SEEDS)}{only}", status_code=303)
+    return render(request, "practice.html", _context(terms, problem_set_of(terms, sets), seed, None, problem))
 
 
 @router.post(PRACTICE)
@@ -75,16 +79,23 @@ def _graded(request: Request, form: FormData, terms: Terms, sets: Sets) -> Respo
     seed = int(raw) if isinstance(raw, str) and raw.isdigit() and int(raw) < SEEDS else 0
     problem_set = problem_set_of(terms, sets)
     answers = {key: value for key in problem_set.answer_keys() if isinstance(value := form.get(key), str)}
-    return render(request, "practice.html", _context(terms, problem_set, seed, answers))
+    only = form.get("problem")
+    only = only if isinstance(only, str) and only else None
+    return render(request, "practice.html", _context(terms, problem_set, seed, answers, only))
 
 
-def _context(terms: Terms, problem_set: ProblemSet, seed: int, answers: dict[str, str] | None) -> dict[str, Any]:
+def _context(
+    terms: Terms, problem_set: ProblemSet, seed: int, answers: dict[str, str] | None, only: str | None = None
+) -> dict[str, Any]:
+    """The practice variant's problems (``only``: the one with that id), graded when answered."""
     variant = practice_variant(problem_set, seed)
     graded = None
     if answers is not None:
         graded = grade_submission(problem_set, answers, student=variant, solutions=True).parts
     problems = []
     for problem in statements(problem_set, variant):
+        if only is not None and problem["id"] != only:
+            continue
         parts = []
         for part in problem["parts"]:
             result = graded.get(part["key"]) if graded is not None else None
@@ -103,6 +114,7 @@ def _context(terms: Terms, problem_set: ProblemSet, seed: int, answers: dict[str
         "assignment": terms,
         "closed": False,
         "seed": seed,
+        "only": only,
         "randomized": problem_set.randomized,
         "problems": problems,
         "answered": graded is not None,

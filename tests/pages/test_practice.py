@@ -87,3 +87,21 @@ def test_a_named_mistake_in_practice_gets_the_same_feedback(app, client, engine)
     assert "bias-omitted" in graded.text
     assert "parameters = C_out·C_in·K·K + C_out = 40·10·3·3 + 40 = 3,640" in graded.text
     assert client.get(f"{course.path}/assignments/{aid}/submissions", headers=course.instructor).json() == []
+
+
+def test_a_fresh_variant_of_one_problem_alone(app, client, engine) -> None:
+    course = Course(client, make_instructor(engine))
+    aid = course.assignment("conv-arithmetic", practice="always")
+    _, headers = course.student()
+    browser, path = _practice(app, course, headers, aid)
+    fresh = browser.get(path + "?problem=c5")
+    assert fresh.status_code == 303 and re.fullmatch(rf"{path}\?seed=\d+&problem=c5", fresh.headers["location"])
+    alone = browser.get(path + "?seed=3&problem=c5")
+    everything = browser.get(path + "?seed=3")
+    assert set(re.findall(r'name="(c\d)\.', alone.text)) == {"c5"}
+    assert len(set(re.findall(r'name="(c\d)\.', everything.text))) > 1
+    # the same seed draws the same numbers for c5 whether shown alone or with the others
+    statement = re.compile(r'id="problem-\d+">[^<]*</h2>.*?<p class="statement">(.*?)</p>', re.S)
+    assert statement.findall(alone.text)[0] in everything.text
+    graded = browser.post(path, {"seed": "3", "problem": "c5", "c5.shape": "1x1x1"})
+    assert set(re.findall(r'name="(c\d)\.', graded.text)) == {"c5"} and "Worked solution" in graded.text
