@@ -170,7 +170,8 @@ def student_submissions(
 ) -> Response:
     """One student's attempts, as ``GET .../submissions?student=`` gives them to staff: each part's
     answer as sent and as read, status, score, feedback, mistake and reference; late and penalty
-    under the student's terms (404 for someone who is not a student of the course)."""
+    under the student's terms, and each part's worked solution, folded (404 for someone who is not
+    a student of the course)."""
     assignments.require_student(db, course_id=assignment.course_id, student_id=student_id)
     problem_set = sets.of(assignment)
     terms = assignments.with_extension(assignment, assignments.extensions(db, assignment=assignment).get(student_id))
@@ -185,6 +186,8 @@ def student_submissions(
         "terms": terms,
         "attempts": attempts,
         "path": page_path(assignment),
+        # the worked solutions' steps are typeset (KaTeX) when an attempt has any
+        "needs_math": any(part.get("solution") for attempt in attempts for part in attempt.parts.values()),
     }
     return render(request, "gradebook_student.html", context)
 

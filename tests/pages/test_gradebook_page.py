@@ -264,6 +264,10 @@ def test_each_student_links_to_their_attempts_with_feedback_and_named_mistakes(g
         assert f"<code>{key}</code>" in text and part["feedback"] in text
     assert "bias-omitted" in text and "pooling-type-swapped" in text
     assert str(stored["reference"]["ex4.conv1_params"]) in text.replace(",", "")
+    # each part's worked solution, folded, its steps typeset
+    steps = stored["parts"]["ex4.conv1_params"]["solution"]
+    assert '<details class="solution">' in page.text and steps[-1]["text"] in text
+    assert "katex.min.js" in page.text
 
 
 def test_a_student_page_for_someone_not_a_student_is_not_found_and_students_are_refused(graded: StaffCourse) -> None:
