@@ -30,7 +30,8 @@ test: $(STAMP)
 ## then its submissions/s with 1 and 2 replicas (directly, and through nginx when installed), then
 ## regrade throughput (20,000 stored submissions, 1 and 2 grader worker processes), then the views of a
 ## 1,000-student course (each view's median time and size), then grade passback's latency to an LMS
-## (a submission committed → its score received; SQLite and PostgreSQL) and its retry after an outage
+## (a submission committed → its score received; SQLite and PostgreSQL) and its retry after an outage,
+## then the time to suggest groups of 1,000 free-response answers
 bench: $(STAMP)
 	$(PY) -m bench.grading
 	$(PY) -m bench.service
@@ -38,6 +39,7 @@ bench: $(STAMP)
 	$(PY) -m bench.regrade
 	$(PY) -m bench.course_views
 	$(PY) -m bench.lti_passback
+	$(PY) -m bench.grouping
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
