@@ -61,7 +61,8 @@ WINDOW_SETTINGS = {
     "kernel": f"Kernel size ({_PAIR}).",
     "stride": f"Stride ({_PAIR}).",
     "padding": f"Zero padding on each side ({_PAIR}; a convolution also takes `same`, `valid`, or "
-    "`[[top, bottom], [left, right]]`).",
+    "`[[top, bottom], [left, right]]`). `same` is TensorFlow's at any stride: the output is ⌈n/s⌉, the odd "
+    "pixel of padding after (`pad_top.NAME` ... `pad_right.NAME`); not with a stride and a dilation both above 1.",
     "dilation": f"Spacing between the kernel's taps ({_PAIR}): the effective kernel is d·(k − 1) + 1.",
 }
 IMAGE_SETTINGS = {
@@ -70,7 +71,8 @@ IMAGE_SETTINGS = {
     "filters": "Instead of `kernel`: the filters, each a list of matrices, one per input channel (of its group).",
     "bias": "One bias per filter (output channel).",
     "stride": f"Stride ({_PAIR}).",
-    "padding": f"Zero padding on each side ({_PAIR}; a convolution also takes `same`).",
+    "padding": f"Zero padding on each side ({_PAIR}; a convolution also takes `same`: TensorFlow's at any stride, "
+    "the output ⌈n/s⌉).",
     "dilation": f"Spacing between the kernel's taps ({_PAIR}).",
     "groups": "Grouped convolution: the input channels split into this many groups.",
     "output_padding": f"Extra rows and columns on one side of the output ({_PAIR}).",

@@ -9,6 +9,7 @@ refuses what it refuses (``nn.AvgPool2d`` given a dilation: a ``TypeError``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,21 +38,48 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 }
 
 
+def tf_same(n: int, k: int, s: int, d: int = 1) -> tuple[int, int]:
+    """TensorFlow's ``same`` padding (before, after) of one axis, as its documentation states it
+    (``tf.nn.convolution``): the output is ⌈n/s⌉, the total padding
+    ``max((out − 1)·s + d·(k − 1) + 1 − n, 0)``, the odd pixel at the end."""
+    out = math.ceil(n / s)
+    total = max((out - 1) * s + d * (k - 1) + 1 - n, 0)
+    return total // 2, total - total // 2
+
+
+def two(value: Any) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def keras_same(shape: torch.Size, kernel: Any, stride: Any, dilation: Any) -> nn.Module | None:
+    """``nn.ZeroPad2d`` with TensorFlow's ``same`` padding where torch has none (a stride above 1),
+    or None (torch's own ``padding="same"``). Keras refuses a stride and a dilation above 1 together."""
+    if max(two(stride)) == 1 or min(two(stride)) < 1:  # torch's own "same", or its refusal
+        return None
+    if max(two(dilation)) > 1:
+        raise ValueError("Keras: strides > 1 not supported in conjunction with dilation_rate > 1")
+    (kh, kw), (sh, sw) = two(kernel), two(stride)
+    (top, bottom), (left, right) = tf_same(shape[-2], kh, sh), tf_same(shape[-1], kw, sw)
+    return nn.ZeroPad2d((left, right, top, bottom))
+
+
 def torch_layer(spec: Spec, shape: torch.Size) -> nn.Module:
     """The torch module(s) for one layer spec, on an input of ``shape`` (batch dropped)."""
     kind, c = spec["kind"], shape[0]
     if kind == "conv":
         groups = c if spec["groups"] == "depthwise" else spec["groups"]
-        return nn.Conv2d(
+        pad = keras_same(shape, spec["kernel"], spec["stride"], spec["dilation"]) if spec["padding"] == "same" else None
+        conv = nn.Conv2d(
             c,
             spec["out_channels"],
             spec["kernel"],
             spec["stride"],
-            spec["padding"],
+            spec["padding"] if pad is None else 0,
             spec["dilation"],
             groups,
             spec["bias"],
         )
+        return conv if pad is None else nn.Sequential(pad, conv)
     if kind == "conv_transpose":
         return nn.ConvTranspose2d(
             c,
@@ -65,8 +93,11 @@ def torch_layer(spec: Spec, shape: torch.Size) -> nn.Module:
             spec["dilation"],
         )
     if kind == "separable":  # depthwise K×K with the stride and padding, then pointwise 1×1
-        depthwise = nn.Conv2d(c, c, spec["kernel"], spec["stride"], spec["padding"], groups=c, bias=spec["bias"])
-        return nn.Sequential(depthwise, nn.Conv2d(c, spec["out_channels"], 1, bias=spec["bias"]))
+        pad = keras_same(shape, spec["kernel"], spec["stride"], 1) if spec["padding"] == "same" else None
+        padding = spec["padding"] if pad is None else 0
+        depthwise = nn.Conv2d(c, c, spec["kernel"], spec["stride"], padding, groups=c, bias=spec["bias"])
+        pointwise = nn.Conv2d(c, spec["out_channels"], 1, bias=spec["bias"])
+        return nn.Sequential(*([] if pad is None else [pad]), depthwise, pointwise)
     if kind == "pool":
         stride = spec.get("stride")
         if spec["mode"] == "avg":

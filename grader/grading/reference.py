@@ -92,8 +92,8 @@ def _build(problem_set: ProblemSet, student: str | None) -> SetReference:
             symbols[problem.key(part)] = tuple(declared)
     parts = {}
     for key, answer in answers.items():
-        found = [
-            (code, values[key].value)
+        found = [  # a slip on one layer (``CODE@LAYER``) is the mistake ``CODE``
+            (code.partition("@")[0], values[key].value)
             for code, values in mistaken.items()
             if key in values and not _same(answer.kind, values[key].value, answer.value)
         ]

@@ -56,6 +56,13 @@ class NetworkRun:
     #: The node index of every block's, repeat's and instance's output (``INPUT``: the input).
     outputs: dict[str, int]
     output: int = INPUT
+    #: The assumptions the run was computed under, on every layer or (``at``) on one node alone.
+    assume: Assumptions = CORRECT
+    at: int | None = None
+
+    def assumed(self, index: int) -> Assumptions:
+        """The assumptions node ``index`` was computed under."""
+        return self.assume if self.at is None or self.at == index else CORRECT
 
     def shape_at(self, index: int) -> Shape:
         return self.input_shape if index == INPUT else self.records[index].shape
@@ -74,10 +81,12 @@ def run(
     counts: dict[str, int] | None = None,
     assume: Assumptions = CORRECT,
     given: dict[str, Shape] | None = None,
+    at: int | None = None,
 ) -> NetworkRun:
     """Run the network; repeat counts come from ``counts``, ``times``, or are solved from ``until``
     (always under the correct assumptions: a mistake changes the layers, not the architecture).
-    ``given`` replaces the output shape of the named layers or blocks (a student's own values)."""
+    ``given`` replaces the output shape of the named layers or blocks (a student's own values);
+    ``at`` applies ``assume`` to that node alone (a slip on one layer)."""
     counts = dict(counts or {})
     for step in steps:
         if isinstance(step, Repeat) and step.name not in counts:
@@ -90,11 +99,41 @@ def run(
     records: list[LayerRecord] = []
     for index, node in enumerate(layout.nodes):
         budgets.charge(budgets.STEPS_PER_LAYER)
-        record = _record(node, input_shape, records, assume)
+        record = _record(node, input_shape, records, assume if at is None or at == index else CORRECT)
         if index in replaced:  # a student's shape: what follows from it, with no field
             record = replace(record, shape=replaced[index], field=None)
         records.append(record)
-    return NetworkRun(input_shape, tuple(records), layout.repeats, layout.outputs, layout.output)
+    return NetworkRun(input_shape, tuple(records), layout.repeats, layout.outputs, layout.output, assume, at)
+
+
+def slips(steps: list[Step], result: NetworkRun, assume: Assumptions) -> Iterator[NetworkRun]:
+    """The network run again with ``assume`` on one layer instance at a time (its index ``at``),
+    for each instance whose own output, counts or fan-in the mistake changes."""
+    for index, record in enumerate(result.records):
+        try:
+            slipped = _record_again(record, assume)
+        except (LayerError, ValueError):
+            continue
+        if slipped == _record_again(record, CORRECT):
+            continue
+        try:
+            yield run(result.input_shape, steps, dict(result.repeats), assume, at=index)
+        except (LayerError, ValueError):
+            continue
+
+
+def _record_again(record: LayerRecord, assume: Assumptions) -> tuple[object, ...]:
+    """What a layer instance computes from its (correct) inputs under ``assume``."""
+    layer, shapes = record.layer, list(record.input_shapes)
+    if isinstance(layer, MergeLayer):
+        return (layer.merge_shape(shapes, assume),)
+    fan_in = getattr(layer, "fan_in", None)
+    return (
+        layer.output_shape(shapes[0], assume),
+        layer.params(shapes[0], assume),
+        layer.macs(shapes[0], assume),
+        fan_in(shapes[0], assume) if fan_in is not None else None,
+    )
 
 
 def _replaced(layout: Plan, given: dict[str, Shape]) -> dict[int, Shape]:

@@ -182,8 +182,7 @@ class Conv2dProblem(_Filtered):
 
     def check_size(self, weights: np.ndarray) -> None:
         if self.padding == "same":
-            if pair(self.stride) != (1, 1):
-                raise SettingError("padding", f"'same' padding needs stride 1, not {self.stride}")
+            checks.same_fits(self.padding, self.stride, self.dilation)
             return
         _, h, w = self.image().shape
         (sh, sw), (ph, pw), (dh, dw) = pair(self.stride), pair(self.padding), pair(self.dilation)
@@ -199,7 +198,7 @@ class Conv2dProblem(_Filtered):
         n, per_group, kh, kw = (int(size) for size in weights.shape)
         (sh, sw), (dh, dw) = pair(self.stride), pair(self.dilation)
         if self.padding == "same":
-            (top, bottom), (left, right) = sizes.same_padding(kh, dh), sizes.same_padding(kw, dw)
+            (top, bottom), (left, right) = sizes.same_padding_at(h, kh, sh, dh), sizes.same_padding_at(w, kw, sw, dw)
         else:
             (top, left) = pair(self.padding)
             bottom, right = top, left

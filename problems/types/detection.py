@@ -58,18 +58,26 @@ class YoloProblem(ProblemSpec):
         return found
 
     def mistakes(self) -> dict[str, dict[str, Quantity]]:
-        """Classes counted once per box (v1 is per cell) or once per cell (v2/v3 are per box)."""
+        """Classes counted once per box (v1 is per cell) or once per cell (v2/v3 are per box);
+        from v2 on, the anchors forgotten: one box of 5 + C per cell (and per cell in the count)."""
         if self.version == "v1":
-            code, depth = "yolo-classes-per-box", self.boxes * (5 + self.classes)
-        else:
-            code, depth = "yolo-classes-per-cell", 5 * self.anchor_count() + self.classes
+            return {"yolo-classes-per-box": self._with_depth(self.boxes * (5 + self.classes))}
+        forgotten = self._with_depth(yolo.anchor_depth(self.classes, 1))
+        forgotten["boxes"] = Quantity(INTEGER, self.solve()["boxes"].value // self.anchor_count())
+        return {
+            "yolo-classes-per-cell": self._with_depth(5 * self.anchor_count() + self.classes),
+            "anchors-forgotten": forgotten,
+        }
+
+    def _with_depth(self, depth: int) -> dict[str, Quantity]:
+        """The output shapes with another depth per cell."""
         found = self.solve()
         changed = {"depth": Quantity(INTEGER, depth)}
         for name in ("output_shape", *(n for n in found if n.startswith("shape."))):
             _, h, w = found[name].value
             changed[name] = Quantity(AnswerKind.SHAPE, (depth, h, w))
         changed["shapes"] = Quantity(AnswerKind.SHAPE_LIST, [(depth, h, w) for _, h, w in found["shapes"].value])
-        return {code: changed}
+        return changed
 
     def describe(self) -> str:
         if self.version == "v1":

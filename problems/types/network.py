@@ -12,16 +12,25 @@ from pydantic import Field, JsonValue, model_validator
 from problems.budgets import MAX_SIDE, MAX_UNITS, over
 from problems.kinds import AnswerKind, Layout
 from problems.solvers import rewrites
-from problems.solvers.assumptions import MISTAKEN
+from problems.solvers.activations import Dtype
+from problems.solvers.assumptions import MISTAKEN, SLIPS
 from problems.solvers.graph import Block, Repeat, Step, instances, plan
 from problems.solvers.layers import BatchNorm, Conv, LayerError, Pool, Separable, pair
 from problems.solvers.merging import Concat
 from problems.solvers.network import Field as ReceptiveFields
-from problems.solvers.network import LayerRecord, NetworkRun, run
+from problems.solvers.network import LayerRecord, NetworkRun, run, slips
 from problems.types import templates
 from problems.types.base import ProblemSpec, Quantity
+from problems.types.measures import measures
 
 INTEGER = AnswerKind.INTEGER
+#: The most layer instances whose slips (a mistake on one layer alone) are each solved: a
+#: course's small networks; a larger one is solved under each mistake on every layer only.
+MAX_SLIP_LAYERS = 24
+#: The mistakes that explain a wrong padding (``pad_top.NAME``), and a slip of ``same`` on the layer
+#: itself: other mistakes (and slips) change a later layer's ``same`` padding through its input,
+#: an unlikely way to reach that answer.
+PADDING_MISTAKES = ("padding-ignored", "padding-one-side", "same-padding-symmetric")
 
 
 class NetworkProblem(ProblemSpec):
@@ -60,6 +69,9 @@ class NetworkProblem(ProblemSpec):
     )
     layers: list[Step] = Field(
         min_length=1, description="The steps: layers, blocks and repeats, each reading the previous output."
+    )
+    dtype: Dtype = Field(
+        default="float32", description="The element type of the outputs, for `memory.NAME` and `memory.total` (bytes)."
     )
     require_exact: bool = Field(
         default=False, description="Refuse configurations whose sliding windows do not tile the input exactly."
@@ -133,6 +145,11 @@ class NetworkProblem(ProblemSpec):
                 found[code] = self._quantities(run(self.input_chw(), self.layers, correct.repeats, assume))
             except (LayerError, ValueError):
                 continue  # the mistake leads nowhere here (e.g. an empty map): nothing to match
+        found.update(self._slips(correct))
+        for code, quantities in found.items():  # a padding changes under a mistake about padding alone
+            if code not in PADDING_MISTAKES and not code.startswith("same-padding-symmetric@"):
+                for name in [n for n in quantities if n.startswith("pad_")]:
+                    del quantities[name]
         biased = rewrites.bias_beside_batchnorm(correct)
         if biased is not None:
             beside = self._quantities(biased)
@@ -149,6 +166,19 @@ class NetworkProblem(ProblemSpec):
                 for name, q in self._quantities(without).items()
                 if name.startswith(counted) and name.split(".", 1)[1] not in shortcuts
             }
+        return found
+
+    def _slips(self, correct: NetworkRun) -> dict[str, dict[str, Quantity]]:
+        """A mistake made on one layer instance alone, as ``CODE@LAYER`` (the grader names it
+        ``CODE``): for networks of at most ``MAX_SLIP_LAYERS`` instances, each layer it changes."""
+        if len(correct.records) > MAX_SLIP_LAYERS:
+            return {}
+        found: dict[str, dict[str, Quantity]] = {}
+        for code in SLIPS:
+            for slipped in slips(self.layers, correct, MISTAKEN[code]):
+                assert slipped.at is not None  # a slip is on one instance
+                record = slipped.records[slipped.at]
+                found[f"{code}@{record.name or record.where}"] = self._quantities(slipped)
         return found
 
     def follow(self, quantity: str, given: dict[str, Any]) -> Quantity | None:
@@ -188,6 +218,7 @@ class NetworkProblem(ProblemSpec):
             found[f"layers.{label}"] = Quantity(INTEGER, layers)
         for name, count in result.repeats.items():
             found[f"count.{name}"] = Quantity(INTEGER, count)
+        found.update(measures(result, self.dtype))
         return found
 
     def describe(self) -> str:
@@ -258,7 +289,7 @@ def _check_exact(layer: object, shape: tuple[int, ...]) -> None:
         return
     k, s, _, d = (pair(v) for v in layer.window())
     if isinstance(layer, Conv):
-        padded = tuple(sum(side) for side in layer.paddings())
+        padded = tuple(sum(side) for side in layer.paddings(shape=shape))
     else:
         p = pair(layer.window()[2])
         padded = (2 * p[0], 2 * p[1])
