@@ -49,7 +49,12 @@ class Layout(StrEnum):
 
         >>> Layout.WHC.arrange((40, 10, 12))
         (12, 10, 40)
+
+        A sequence (C, L) or a clip (C, T, H, W) keeps its axes in order, channels last where the
+        layout puts them last: ``Layout.HWC.arrange((3, 16, 112, 112)) == (16, 112, 112, 3)``.
         """
+        if len(chw) in (2, 4):
+            return (*chw[1:], chw[0]) if self.value.endswith("C") else chw
         if len(chw) != 3:
             return chw
         axes = {"C": chw[0], "H": chw[1], "W": chw[2]}
@@ -61,6 +66,8 @@ class Layout(StrEnum):
         >>> Layout.WHC.to_chw((12, 10, 40), 0)
         (40, 10, 12)
         """
+        if len(shape) in (2, 4):
+            return (shape[-1], *shape[:-1]) if self.value.endswith("C") else shape
         if len(shape) != len(self.value):
             return shape
         axes = dict(zip(self.value, shape, strict=True))

@@ -192,6 +192,11 @@ def _check_budget(shape: Shape) -> None:
             raise LayerError(f"it makes a {height}×{width} map, {over(MAX_SIDE, SIDE)}")
         if channels > MAX_UNITS:
             raise LayerError(f"it makes {channels:,} channels, {over(MAX_UNITS, UNITS)}")
+    elif len(shape) in (2, 4):  # a sequence or a clip
+        if max(shape[1:]) > MAX_SIDE:
+            raise LayerError(f"it makes a {shape_text(shape[1:])} map, {over(MAX_SIDE, SIDE)}")
+        if shape[0] > MAX_UNITS:
+            raise LayerError(f"it makes {shape[0]:,} channels, {over(MAX_UNITS, UNITS)}")
     elif shape[0] > MAX_FEATURES:
         raise LayerError(f"it makes {shape[0]:,} features, more than the largest map flattened ({MAX_FEATURES:,})")
 

@@ -57,9 +57,10 @@ class NetworkProblem(ProblemSpec):
     type: Literal["network"] = "network"
     input: list[int] = Field(
         min_length=1,
-        max_length=3,
-        description=f"The input's size: `[H, W, C]` (in `input_layout`), or `[N]` (flat); a side is at most "
-        f"{MAX_SIDE:,} pixels, channels or a flat size at most {MAX_UNITS:,}.",
+        max_length=4,
+        description=f"The input's size: `[H, W, C]` (in `input_layout`), `[L, C]` (a sequence), `[T, H, W, C]` (a "
+        f"clip; channels first in a `CHW` layout), or `[N]` (flat); a side is at most {MAX_SIDE:,} pixels, channels "
+        f"or a flat size at most {MAX_UNITS:,}.",
     )
     input_layout: Layout = Field(default=Layout.HWC, description="The order of `input`'s sizes.")
     blocks: dict[str, list[JsonValue]] = Field(
@@ -106,6 +107,9 @@ class NetworkProblem(ProblemSpec):
     def _check_input(self) -> None:
         """Every size of the input within its budget: pixels on a side, and channels (or a flat size)."""
         axes = self.input_layout.value if len(self.input) == 3 else "C"
+        if len(self.input) in (2, 4):  # a sequence or a clip: its sides, channels last unless the layout is CHW
+            sides = "S" * (len(self.input) - 1)
+            axes = sides + "C" if self.input_layout.value.endswith("C") else "C" + sides
         for index, (axis, size) in enumerate(zip(axes, self.input, strict=False)):
             limit, what = (MAX_UNITS, "a layer's units") if axis == "C" else (MAX_SIDE, "a map's side")
             if size > limit:
@@ -114,6 +118,8 @@ class NetworkProblem(ProblemSpec):
     def input_chw(self) -> tuple[int, ...]:
         if len(self.input) == 1:
             return (self.input[0],)
+        if len(self.input) in (2, 4):  # a sequence or a clip: channels last unless the layout puts them first
+            return self.input_layout.to_chw(tuple(self.input), 0)
         if len(self.input) != 3:
             raise ValueError("input is one size (flat) or three (a layout of C, H and W)")
         axes = dict(zip(self.input_layout.value, self.input, strict=True))
