@@ -8,6 +8,7 @@ solver produces for each kind:
   are in percent (95.2 means 95.2 %)
 - ``matrix``: 2-D ``numpy.ndarray``; ``tensor``: 3-D ``numpy.ndarray`` (C, H, W)
 - ``shape``: ``tuple[int, ...]`` in the part's layout; ``shape_list``: ``list`` of those
+- ``integer_list``: ``tuple[int, ...]``, in order (the grid sizes of a detection head)
 - ``formula``: a sympy expression; ``formula_shape``: ``tuple`` of sympy expressions
 """
 
@@ -34,6 +35,7 @@ class AnswerKind(StrEnum):
     SHAPE_LIST = "shape_list"
     FORMULA = "formula"
     FORMULA_SHAPE = "formula_shape"
+    INTEGER_LIST = "integer_list"
 
 
 class Layout(StrEnum):

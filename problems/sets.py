@@ -17,6 +17,7 @@ from problems.budgets import MAX_REFERENCES
 from problems.kinds import JSON, AnswerKind, Layout
 from problems.parts import Operation, Part, Scalar
 from problems.positions import SourceMap
+from problems.solvers.assumptions import precedence
 from problems.types import AnyProblem, ProblemSpec, Quantity
 from problems.variants import MAX_DRAWS, Draw, draw_params, lookup, seeded
 
@@ -174,7 +175,7 @@ class ProblemSet:
 
     def mistake_codes(self, student: str | None = None) -> list[str]:
         """The mistake codes some problem of this set can model."""
-        return sorted({code for p in self.variant(student).problems for code in p.mistaken})
+        return sorted({code for p in self.variant(student).problems for code in p.mistaken}, key=precedence)
 
 
 def _draw(set_id: str, problem: Problem, index: int, student: str) -> Problem:

@@ -72,5 +72,19 @@ MISTAKEN: dict[str, Assumptions] = {
 }
 
 #: Mistakes a student can make on one layer of a network alone (a slip): those that change one
-#: layer's own arithmetic. The field's growth and a merge's channels are about the whole path.
-SLIPS = tuple(code for code, assume in MISTAKEN.items() if assume.field_growth == "jump" and assume.concat == "stack")
+#: layer's own arithmetic. The field's growth and a merge's channels are about the whole path. The
+#: size formula's own mistakes come last: a student who misremembers the formula misremembers it on
+#: every layer, while a padding, a bias or a group is missed on one.
+SLIPS = tuple(
+    sorted(
+        (code for code, a in MISTAKEN.items() if a.field_growth == "jump" and a.concat == "stack"),
+        key=lambda code: MISTAKEN[code].size_rule != "floor",
+    )
+)
+
+
+def precedence(code: str) -> tuple[bool, int, str]:
+    """The order in which mistakes are tried on a wrong answer (the first that gives it is named):
+    mistakes made on every layer, then slips on one layer (``CODE@LAYER``) in the order of ``SLIPS``."""
+    base, slip, _ = code.partition("@")
+    return bool(slip), SLIPS.index(base) if slip and base in SLIPS else 0, code

@@ -52,6 +52,7 @@ class YoloProblem(ProblemSpec):
             "shapes": Quantity(AnswerKind.SHAPE_LIST, shapes),
             "output_shape": Quantity(AnswerKind.SHAPE, shapes[0]),
         }
+        found["grids"] = Quantity(AnswerKind.INTEGER_LIST, grids)
         for index, grid in enumerate(grids, start=1):
             found[f"grid.{index}"] = Quantity(INTEGER, grid)
             found[f"shape.{index}"] = Quantity(AnswerKind.SHAPE, shapes[index - 1])
