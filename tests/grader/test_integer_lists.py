@@ -5,7 +5,6 @@ convolutions), read as students write them and graded in order."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 import torch
@@ -43,7 +42,14 @@ def grade(problem_set: ProblemSet, answer: object) -> tuple[Status, float, str]:
 
 @pytest.mark.parametrize(
     "written",
-    ["{0}, {1}, {2}", "[{0}, {1}, {2}]", "({0}; {1}; {2})", "{0} {1} {2}", "{0}\n{1}\n{2}", "{0}x{0}, {1}x{1}, {2}x{2}"],
+    [
+        "{0}, {1}, {2}",
+        "[{0}, {1}, {2}]",
+        "({0}; {1}; {2})",
+        "{0} {1} {2}",
+        "{0}\n{1}\n{2}",
+        "{0}x{0}, {1}x{1}, {2}x{2}",
+    ],
 )
 def test_the_grid_sizes_are_read_as_students_write_them(yolo: ProblemSet, written: str) -> None:
     grids = darknet_grids(416)
