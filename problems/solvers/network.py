@@ -11,7 +11,7 @@ from problems import budgets
 from problems.budgets import MAX_LAYERS, MAX_SIDE, MAX_UNITS, over
 from problems.solvers.assumptions import CORRECT, Assumptions
 from problems.solvers.graph import INPUT, Layer, Node, Plan, Repeat, Step, instances, plan
-from problems.solvers.layers import LayerBase, LayerError, Shape, pair, shape_text
+from problems.solvers.layers import Conv, LayerBase, LayerError, Separable, Shape, pair, shape_text
 from problems.solvers.merging import MergeLayer
 from problems.solvers.receptive import AxisField, IrregularField, ReceptiveField
 
@@ -122,17 +122,31 @@ def slips(steps: list[Step], result: NetworkRun, assume: Assumptions) -> Iterato
             continue
 
 
+def changes_a_layer(result: NetworkRun, assume: Assumptions) -> bool:
+    """Whether ``assume`` changes what any layer instance computes from its correct inputs (if
+    none, the network run under it is the correct one again)."""
+    for record in result.records:
+        try:
+            if _record_again(record, assume) != _record_again(record, CORRECT):
+                return True
+        except (LayerError, ValueError):
+            return True
+    return False
+
+
 def _record_again(record: LayerRecord, assume: Assumptions) -> tuple[object, ...]:
     """What a layer instance computes from its (correct) inputs under ``assume``."""
     layer, shapes = record.layer, list(record.input_shapes)
     if isinstance(layer, MergeLayer):
         return (layer.merge_shape(shapes, assume),)
     fan_in = getattr(layer, "fan_in", None)
+    conv = layer.standard() if isinstance(layer, Separable) else layer
     return (
         layer.output_shape(shapes[0], assume),
         layer.params(shapes[0], assume),
         layer.macs(shapes[0], assume),
         fan_in(shapes[0], assume) if fan_in is not None else None,
+        conv.paddings(assume, shapes[0]) if isinstance(conv, Conv) and len(shapes[0]) == 3 else None,
     )
 
 

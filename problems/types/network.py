@@ -18,7 +18,7 @@ from problems.solvers.graph import Block, Repeat, Step, instances, plan
 from problems.solvers.layers import BatchNorm, Conv, LayerError, Pool, Separable, pair
 from problems.solvers.merging import Concat
 from problems.solvers.network import Field as ReceptiveFields
-from problems.solvers.network import LayerRecord, NetworkRun, run, slips
+from problems.solvers.network import LayerRecord, NetworkRun, changes_a_layer, run, slips
 from problems.types import templates
 from problems.types.base import ProblemSpec, Quantity
 from problems.types.measures import measures
@@ -147,6 +147,8 @@ class NetworkProblem(ProblemSpec):
                 assume.concat != "stack" and Concat not in present
             ):
                 continue  # nothing here for the mistake to change: the same network again
+            if code in SLIPS and not changes_a_layer(correct, assume):
+                continue  # no layer computes anything else under it: the same network again
             try:
                 found[code] = self._quantities(run(self.input_chw(), self.layers, correct.repeats, assume))
             except (LayerError, ValueError):
