@@ -13,6 +13,7 @@ from typing import Literal
 import numpy as np
 
 from problems import budgets
+from problems.solvers.checks import same_fits
 from problems.solvers.counts import per_group
 from problems.solvers.sizes import conv_out, same_padding_at
 
@@ -52,6 +53,7 @@ def conv2d(
         raise ValueError(f"filters {w.shape} do not fit {c_in} input channels in {groups} groups")
     sh, sw = as_pair(stride)
     dh, dw = as_pair(dilation)
+    same_fits(padding, stride, dilation)  # Keras refuses 'same' with a stride and a dilation together
     if padding == "same":  # TensorFlow's at a stride: the output is ⌈n/s⌉, the odd pixel after
         (top, bottom), (left, right) = same_padding_at(h, kh, sh, dh), same_padding_at(wd, kw, sw, dw)
     else:

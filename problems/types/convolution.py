@@ -232,6 +232,9 @@ class Conv2dProblem(_Filtered):
         }
         if self.padding != 0:
             found["padding-ignored"] = self.model_copy(update={"padding": 0})
+        symmetric = self._same_as_symmetric()
+        if symmetric is not None:
+            found["same-padding-symmetric"] = self.model_copy(update={"padding": symmetric})
         solved: dict[str, dict[str, Quantity]] = {}
         for code, spec in found.items():
             try:
@@ -239,6 +242,18 @@ class Conv2dProblem(_Filtered):
             except ValueError:
                 continue
         return solved
+
+    def _same_as_symmetric(self) -> tuple[int, int] | None:
+        """``same`` padding taken as symmetric: the larger side on both, where the sides differ."""
+        if self.padding != "same":
+            return None
+        _, h, w = self.image().shape
+        kh, kw = self.weights().shape[2:]
+        (sh, sw), (dh, dw) = pair(self.stride), pair(self.dilation)
+        rows, cols = sizes.same_padding_at(h, int(kh), sh, dh), sizes.same_padding_at(w, int(kw), sw, dw)
+        if rows[0] == rows[1] and cols[0] == cols[1]:
+            return None
+        return max(rows), max(cols)
 
     def describe(self) -> str:
         operation = "true convolution (kernel flipped by 180°)" if self.flip else "convolution (no kernel flip)"

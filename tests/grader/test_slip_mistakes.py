@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from grader.engine import grade_submission
@@ -161,3 +162,23 @@ def test_anchors_forgotten_are_named(tmp_path: Path) -> None:
         "y.depth": (Status.INCORRECT, "anchors-forgotten"),
         "y.boxes": (Status.INCORRECT, "anchors-forgotten"),
     }
+
+
+def test_same_taken_as_symmetric_in_a_convolution_problem(tmp_path: Path) -> None:
+    """A 4×4 image, a 3×3 kernel, stride 2, 'same': TensorFlow pads (0, 1) per axis (torch, after
+    ``F.pad``, gives the right output); padding 1 on every side gives the symmetric student's."""
+    image = torch.arange(1, 17, dtype=torch.float64).reshape(1, 1, 4, 4)
+    kernel = torch.tensor([[1, 0, 2], [0, 1, 0], [1, 0, 1]], dtype=torch.float64)
+    problem = {"id": "c", "title": "C", "type": "conv2d", "input": image[0, 0].int().tolist()}
+    problem |= {"kernel": kernel.int().tolist(), "stride": 2, "padding": "same"}
+    problem["parts"] = [{"key": "out", "quantity": "output"}]
+    path = tmp_path / "conv.yaml"
+    path.write_text(json.dumps({"id": "conv", "title": "C", "problems": [problem]}))
+    problem_set = load_set(path)
+    top, bottom = tf_same(4, 3, 2)
+    right = F.conv2d(F.pad(image, (top, bottom, top, bottom)), kernel[None, None], stride=2)[0, 0]
+    wrong = F.conv2d(image, kernel[None, None], stride=2, padding=max(top, bottom))[0, 0]
+    graded = grade_submission(problem_set, {"c.out": right.int().tolist()}).parts["c.out"]
+    assert graded.status is Status.CORRECT
+    graded = grade_submission(problem_set, {"c.out": wrong.int().tolist()}).parts["c.out"]
+    assert (graded.status in WRONG, graded.misconception) == (True, "same-padding-symmetric")
