@@ -25,8 +25,9 @@ from problems.types.measures import measures
 
 INTEGER = AnswerKind.INTEGER
 #: The most layer instances whose slips (a mistake on one layer alone) are each solved: a
-#: course's small networks; a larger one is solved under each mistake on every layer only.
-MAX_SLIP_LAYERS = 24
+#: course's small networks; a larger one is solved under each mistake on every layer only. The
+#: slips cost a run per affected layer and mistake (a 24-instance network: a third of a second).
+MAX_SLIP_LAYERS = 12
 #: The mistakes that explain a wrong padding (``pad_top.NAME``), and a slip of ``same`` on the layer
 #: itself: other mistakes (and slips) change a later layer's ``same`` padding through its input,
 #: an unlikely way to reach that answer.
