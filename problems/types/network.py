@@ -231,7 +231,10 @@ class NetworkProblem(ProblemSpec):
         return found
 
     def describe(self) -> str:
-        lines = [f"Input {'×'.join(map(str, self.input))} ({'×'.join(self.input_layout.value)})."]
+        axes = {2: "LC", 4: "THWC"}.get(len(self.input), self.input_layout.value)
+        if len(self.input) in (2, 4) and not self.input_layout.value.endswith("C"):
+            axes = "C" + axes[:-1]
+        lines = [f"Input {'×'.join(map(str, self.input))} ({'×'.join(axes)})."]
         lines += _steps_text(self.layers, "")
         return "\n".join(lines)
 
