@@ -38,6 +38,13 @@ class AnswerKind(StrEnum):
     INTEGER_LIST = "integer_list"
 
 
+class SequenceShape(tuple[int, ...]):
+    """A sequence's map (C, L) in solver order, which a layout writes channels last where it puts
+    channels last (``L×C``); a plain pair is something else (a receptive field's H×W)."""
+
+    __slots__ = ()
+
+
 class Layout(StrEnum):
     """How a shape is written: the letters name the axes in order (C channels, H height, W width)."""
 
@@ -52,11 +59,12 @@ class Layout(StrEnum):
         >>> Layout.WHC.arrange((40, 10, 12))
         (12, 10, 40)
 
-        A sequence (C, L) or a clip (C, T, H, W) keeps its axes in order, channels last where the
-        layout puts them last: ``Layout.HWC.arrange((3, 16, 112, 112)) == (16, 112, 112, 3)``.
+        A clip (C, T, H, W) or a sequence (C, L) (a ``SequenceShape``: other pairs, a receptive
+        field's H×W, stay as they are) keeps its axes in order, channels last where the layout puts
+        them last: ``Layout.HWC.arrange((3, 16, 112, 112)) == (16, 112, 112, 3)``.
         """
-        if len(chw) in (2, 4):
-            return (*chw[1:], chw[0]) if self.value.endswith("C") else chw
+        if len(chw) == 4 or isinstance(chw, SequenceShape):
+            return (*chw[1:], chw[0]) if self.value.endswith("C") else tuple(chw)
         if len(chw) != 3:
             return chw
         axes = {"C": chw[0], "H": chw[1], "W": chw[2]}

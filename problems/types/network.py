@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, JsonValue, model_validator
 
 from problems.budgets import MAX_SIDE, MAX_UNITS, over
-from problems.kinds import AnswerKind, Layout
+from problems.kinds import AnswerKind, Layout, SequenceShape
 from problems.solvers import rewrites
 from problems.solvers.activations import Dtype
 from problems.solvers.assumptions import MISTAKEN, SLIPS
@@ -204,8 +204,8 @@ class NetworkProblem(ProblemSpec):
 
     def _quantities(self, result: NetworkRun) -> dict[str, Quantity]:
         found: dict[str, Quantity] = {
-            "shapes": Quantity(AnswerKind.SHAPE_LIST, [r.shape for r in result.records]),
-            "output": Quantity(AnswerKind.SHAPE, result.output_shape),
+            "shapes": Quantity(AnswerKind.SHAPE_LIST, [_map(r.shape) for r in result.records]),
+            "output": Quantity(AnswerKind.SHAPE, _map(result.output_shape)),
         }
         totals: dict[str, list[int]] = {label: [0, 0, 0] for label in result.outputs}
         for record in result.records:
@@ -218,7 +218,7 @@ class NetworkProblem(ProblemSpec):
             if record.name:
                 found.update(_layer_quantities(record))
         for name, index in result.outputs.items():
-            found[f"shape.{name}"] = Quantity(AnswerKind.SHAPE, result.shape_at(index))
+            found[f"shape.{name}"] = Quantity(AnswerKind.SHAPE, _map(result.shape_at(index)))
             found.update(_field_quantities(name, result.field_at(index)))
         for label, (params, macs, layers) in totals.items():
             found[f"params.{label}"] = Quantity(INTEGER, params)
@@ -252,7 +252,7 @@ def _nested(step: Step, where: str) -> list[tuple[str, Step]]:
 def _layer_quantities(record: LayerRecord) -> dict[str, Quantity]:
     name, found = record.name, {}
     assert name is not None  # only named layers are asked about
-    found[f"shape.{name}"] = Quantity(AnswerKind.SHAPE, record.shape)
+    found[f"shape.{name}"] = Quantity(AnswerKind.SHAPE, _map(record.shape))
     found[f"params.{name}"] = Quantity(INTEGER, record.params)
     found[f"macs.{name}"] = Quantity(INTEGER, record.macs)
     found[f"flops.{name}"] = Quantity(INTEGER, 2 * record.macs)
@@ -267,6 +267,11 @@ def _layer_quantities(record: LayerRecord) -> dict[str, Quantity]:
         found[f"params_reduction.{name}"] = Quantity(AnswerKind.PERCENT, _saved(record.params, std_params))
         found[f"macs_reduction.{name}"] = Quantity(AnswerKind.PERCENT, _saved(record.macs, std_macs))
     return found
+
+
+def _map(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A shape as a quantity: a pair is a sequence's map (C, L), which a layout may write as L×C."""
+    return SequenceShape(shape) if len(shape) == 2 else shape
 
 
 def _field_quantities(name: str, field: ReceptiveFields | None) -> dict[str, Quantity]:

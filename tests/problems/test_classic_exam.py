@@ -14,7 +14,6 @@ import pytest
 import torch
 from torch import nn
 
-from problems.kinds import Layout
 from problems.loader import load_bank
 from problems.types.network import NetworkProblem
 
@@ -28,7 +27,8 @@ torch.set_num_threads(1)
 
 
 def channels_last(shape: tuple[int, ...]) -> tuple[int, ...]:
-    return Layout.HWC.arrange(shape)
+    """Torch's C×... as the set's parts write it (H×W×C, L×C, T×H×W×C)."""
+    return (*shape[1:], shape[0])
 
 
 def figures(spec: NetworkProblem) -> dict[str, Any]:

@@ -8,6 +8,8 @@ Each case draws from ``numpy.random.default_rng((SEED, family, index))``: reprod
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +17,7 @@ import pytest
 import torch
 from torch import nn
 
+from problems.loader import load_set
 from problems.types.network import NetworkProblem
 
 from torch_layers import Spec, tf_same, torch_layer
@@ -142,3 +145,21 @@ def test_same_with_a_stride_and_a_dilation_is_refused_as_keras_refuses_it() -> N
     layer: Any = {"kind": "conv", "out_channels": 1, "kernel": 3, "stride": 2, "padding": "same", "dilation": 2}
     with pytest.raises(ValueError, match="padding: 'same' with stride 2 and dilation 2"):
         NetworkProblem(type="network", input=[9, 9, 1], layers=[layer])
+
+
+def test_a_pair_is_written_channels_last_only_when_it_is_a_sequence(tmp_path: Path) -> None:
+    """A sequence's map (torch's C×L) is written L×C in the default layout; a receptive field of a
+    3×5 kernel stays H×W (it is no map with channels)."""
+    conv1d, conv2d = nn.Conv1d(4, 6, 3), nn.Conv2d(3, 4, (3, 5))
+    sequence = {"id": "s", "title": "S", "type": "network", "input": [20, 4]}
+    sequence |= {"layers": [{"kind": "conv1d", "name": "c", "out_channels": 6, "kernel": 3}]}
+    sequence["parts"] = [{"key": "shape", "quantity": "shape.c"}]
+    image = {"id": "i", "title": "I", "type": "network", "input": [32, 32, 3]}
+    image |= {"layers": [{"kind": "conv", "name": "c", "out_channels": 4, "kernel": [3, 5]}]}
+    image["parts"] = [{"key": "rf", "quantity": "rf.c"}]
+    path = tmp_path / "pairs.yaml"
+    path.write_text(json.dumps({"id": "pairs", "title": "P", "problems": [sequence, image]}))
+    answers = load_set(path).solve()
+    c, length = conv1d(torch.zeros(1, 4, 20)).shape[1:]
+    assert answers["s.shape"].value == (length, c)
+    assert answers["i.rf"].value == conv2d.kernel_size
