@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from cli.quantities import quantity_table
 from grader.grading.mistakes import EXPLANATIONS
 from problems import budgets
 from problems.fields import DescribedSchema  # noqa: F401  (gives the layer settings their descriptions)
@@ -174,6 +175,7 @@ def reference_page() -> str:
         CHECKS,
         VARY + "\n" + _model_section("`Draw`", Draw, 3) + _model_section("`matrix`", MatrixDraw, 3),
         _problem_types(),
+        quantity_table(EXAMPLES),
         _steps(),
         _budgets(),
         _mistakes(),

@@ -28,6 +28,8 @@ from problems.solvers.layers import (
     Separable,
 )
 from problems.solvers.resampling import AdaptivePool, Pad, Upsample
+from problems.solvers.unshared import Local, PatchEmbed, PixelShuffle
+from problems.solvers.volumes import ConvNd, PoolNd
 from problems.types.base import ImageInput
 from problems.types.convolution import Conv2dProblem, ConvTransposeProblem
 from problems.types.pooling import PoolProblem
@@ -56,12 +58,23 @@ LAYER_SETTINGS = {
     "out_ratio": "Instead of `out_features`: the output units as a share of the inputs (0.5: half).",
     "scale": "Scale factor (a number, or `[h, w]`).",
     "size": "Output size (a number, or `[h, w]`).",
+    "factor": "The upscale (`pixel_shuffle`) or downscale (`pixel_unshuffle`) factor r: r² channels per pixel.",
+    "patch": "The patch side: the kernel and stride of the patch embedding's convolution.",
+    "dim": "The embedding's width: values per token (the convolution's output channels).",
+}
+#: A window of any rank (``conv1d``, ``conv3d``, ``pool1d``, ``pool3d``): one number or one per axis.
+RANK_SETTINGS = {
+    "kernel": "Kernel size (a number, or a list of one per axis: `[t, h, w]` for 3-D).",
+    "stride": "Stride (a number, or one per axis); for pooling, by default the kernel size.",
+    "padding": "Zero padding on each side (a number, or one per axis), `same` (TensorFlow's at any stride) or `valid`.",
+    "dilation": "Spacing between the kernel's taps (a number, or one per axis).",
 }
 WINDOW_SETTINGS = {
     "kernel": f"Kernel size ({_PAIR}).",
     "stride": f"Stride ({_PAIR}).",
     "padding": f"Zero padding on each side ({_PAIR}; a convolution also takes `same`, `valid`, or "
-    "`[[top, bottom], [left, right]]`).",
+    "`[[top, bottom], [left, right]]`). `same` is TensorFlow's at any stride: the output is ⌈n/s⌉, the odd "
+    "pixel of padding after (`pad_top.NAME` ... `pad_right.NAME`); not with a stride and a dilation both above 1.",
     "dilation": f"Spacing between the kernel's taps ({_PAIR}): the effective kernel is d·(k − 1) + 1.",
 }
 IMAGE_SETTINGS = {
@@ -70,7 +83,8 @@ IMAGE_SETTINGS = {
     "filters": "Instead of `kernel`: the filters, each a list of matrices, one per input channel (of its group).",
     "bias": "One bias per filter (output channel).",
     "stride": f"Stride ({_PAIR}).",
-    "padding": f"Zero padding on each side ({_PAIR}; a convolution also takes `same`).",
+    "padding": f"Zero padding on each side ({_PAIR}; a convolution also takes `same`: TensorFlow's at any stride, "
+    "the output ⌈n/s⌉).",
     "dilation": f"Spacing between the kernel's taps ({_PAIR}).",
     "groups": "Grouped convolution: the input channels split into this many groups.",
     "output_padding": f"Extra rows and columns on one side of the output ({_PAIR}).",
@@ -101,10 +115,18 @@ _LAYERS: list[type[BaseModel]] = [
     Upsample,
     AdaptivePool,
     Pad,
+    ConvNd,
+    PoolNd,
+    Local,
+    PixelShuffle,
+    PatchEmbed,
     Block,
     Repeat,
 ]
 describe([PoolWindow, Pool, PoolProblem], {"stride": f"Stride ({_PAIR}); by default the kernel size."})
+describe([PoolNd], {"padding": "Zero padding on each side (a number, or one per axis), at most half the kernel."})
+describe([ConvNd], {"groups": "Grouped convolution: the channels split into this many groups."})
+describe([ConvNd, PoolNd], RANK_SETTINGS)
 describe(_LAYERS, WINDOW_SETTINGS | LAYER_SETTINGS)
 describe([ImageInput, Conv2dProblem, ConvTransposeProblem], IMAGE_SETTINGS)
 describe([PoolProblem], {**WINDOW_SETTINGS, **LAYER_SETTINGS, "input": IMAGE_SETTINGS["input"]})

@@ -8,6 +8,7 @@ solver produces for each kind:
   are in percent (95.2 means 95.2 %)
 - ``matrix``: 2-D ``numpy.ndarray``; ``tensor``: 3-D ``numpy.ndarray`` (C, H, W)
 - ``shape``: ``tuple[int, ...]`` in the part's layout; ``shape_list``: ``list`` of those
+- ``integer_list``: ``tuple[int, ...]``, in order (the grid sizes of a detection head)
 - ``formula``: a sympy expression; ``formula_shape``: ``tuple`` of sympy expressions
 """
 
@@ -34,6 +35,14 @@ class AnswerKind(StrEnum):
     SHAPE_LIST = "shape_list"
     FORMULA = "formula"
     FORMULA_SHAPE = "formula_shape"
+    INTEGER_LIST = "integer_list"
+
+
+class SequenceShape(tuple[int, ...]):
+    """A sequence's map (C, L) in solver order, which a layout writes channels last where it puts
+    channels last (``L×C``); a plain pair is something else (a receptive field's H×W)."""
+
+    __slots__ = ()
 
 
 class Layout(StrEnum):
@@ -49,7 +58,13 @@ class Layout(StrEnum):
 
         >>> Layout.WHC.arrange((40, 10, 12))
         (12, 10, 40)
+
+        A clip (C, T, H, W) or a sequence (C, L) (a ``SequenceShape``: other pairs, a receptive
+        field's H×W, stay as they are) keeps its axes in order, channels last where the layout puts
+        them last: ``Layout.HWC.arrange((3, 16, 112, 112)) == (16, 112, 112, 3)``.
         """
+        if len(chw) == 4 or isinstance(chw, SequenceShape):
+            return (*chw[1:], chw[0]) if self.value.endswith("C") else tuple(chw)
         if len(chw) != 3:
             return chw
         axes = {"C": chw[0], "H": chw[1], "W": chw[2]}
@@ -61,6 +76,8 @@ class Layout(StrEnum):
         >>> Layout.WHC.to_chw((12, 10, 40), 0)
         (40, 10, 12)
         """
+        if len(shape) in (2, 4):
+            return (shape[-1], *shape[:-1]) if self.value.endswith("C") else shape
         if len(shape) != len(self.value):
             return shape
         axes = dict(zip(self.value, shape, strict=True))

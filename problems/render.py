@@ -15,7 +15,7 @@ def to_json(kind: AnswerKind, value: Any) -> JSON:
     """A JSON-ready value: integers stay integers, fractions become floats, formulas strings."""
     if kind in (AnswerKind.MATRIX, AnswerKind.TENSOR):
         return _numbers(np.asarray(value).tolist())
-    if kind is AnswerKind.SHAPE:
+    if kind in (AnswerKind.SHAPE, AnswerKind.INTEGER_LIST):
         return list(value)
     if kind is AnswerKind.SHAPE_LIST:
         return [list(shape) for shape in value]
@@ -34,6 +34,8 @@ def to_text(kind: AnswerKind, value: Any) -> str:
         return " × ".join(_formula(side) for side in value)
     if kind is AnswerKind.SHAPE_LIST:
         return "; ".join(" × ".join(map(str, shape)) for shape in value)
+    if kind is AnswerKind.INTEGER_LIST:
+        return ", ".join(map(str, value))
     if kind is AnswerKind.PERCENT:
         return _percent(value)
     return str(to_json(kind, value))

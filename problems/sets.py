@@ -19,6 +19,7 @@ from problems.budgets import MAX_REFERENCES
 from problems.kinds import JSON, AnswerKind, Layout
 from problems.parts import Operation, Part, Scalar
 from problems.positions import SourceMap
+from problems.solvers.assumptions import precedence
 from problems.solvers.steps import Derivations, MistakenSteps
 from problems.types import AnyProblem, ProblemSpec, Quantity
 from problems.variants import MAX_DRAWS, Draw, draw_params, lookup, seeded
@@ -205,7 +206,7 @@ class ProblemSet:
 
     def mistake_codes(self, student: str | None = None) -> list[str]:
         """The mistake codes some problem of this set can model."""
-        return sorted({code for p in self.variant(student).problems for code in p.mistaken})
+        return sorted({code for p in self.variant(student).problems for code in p.mistaken}, key=precedence)
 
 
 def _explains(method: Callable[..., Any]) -> bool:

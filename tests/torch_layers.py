@@ -9,6 +9,7 @@ refuses what it refuses (``nn.AvgPool2d`` given a dilation: a ``TypeError``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,21 +38,84 @@ ACTIVATIONS: dict[str, type[nn.Module]] = {
 }
 
 
+def tf_same(n: int, k: int, s: int, d: int = 1) -> tuple[int, int]:
+    """TensorFlow's ``same`` padding (before, after) of one axis, as its documentation states it
+    (``tf.nn.convolution``): the output is ⌈n/s⌉, the total padding
+    ``max((out − 1)·s + d·(k − 1) + 1 − n, 0)``, the odd pixel at the end."""
+    out = math.ceil(n / s)
+    total = max((out - 1) * s + d * (k - 1) + 1 - n, 0)
+    return total // 2, total - total // 2
+
+
+def two(value: Any) -> tuple[int, int]:
+    return (value, value) if isinstance(value, int) else tuple(value)
+
+
+def keras_same(shape: torch.Size, kernel: Any, stride: Any, dilation: Any) -> nn.Module | None:
+    """``nn.ZeroPad2d`` with TensorFlow's ``same`` padding where torch has none (a stride above 1),
+    or None (torch's own ``padding="same"``). Keras refuses a stride and a dilation above 1 together."""
+    if max(two(stride)) == 1 or min(two(stride)) < 1:  # torch's own "same", or its refusal
+        return None
+    if max(two(dilation)) > 1:
+        raise ValueError("Keras: strides > 1 not supported in conjunction with dilation_rate > 1")
+    (kh, kw), (sh, sw) = two(kernel), two(stride)
+    (top, bottom), (left, right) = tf_same(shape[-2], kh, sh), tf_same(shape[-1], kw, sw)
+    return nn.ZeroPad2d((left, right, top, bottom))
+
+
+class LocallyConnected2d(nn.Module):
+    """A convolution without weight sharing, as torch can write it: ``nn.Unfold`` takes the
+    windows, and every output position has a filter of its own (weight ``L×C_out×C_in·kh·kw``,
+    bias ``C_out×H_out×W_out``, Keras's ``LocallyConnected2D``)."""
+
+    def __init__(self, shape: torch.Size, out_channels: int, kernel: Any, stride: Any, padding: Any, bias: bool):
+        super().__init__()
+        self.unfold = nn.Unfold(kernel, 1, padding, stride)
+        c, h, w = shape
+        (kh, kw), (sh, sw), (ph, pw) = two(kernel), two(stride), two(padding)
+        self.out = ((h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1)
+        positions = self.unfold(torch.zeros(1, *shape)).shape[2]  # torch's count of windows
+        self.weight = nn.Parameter(torch.zeros(positions, out_channels, c * kh * kw))
+        self.bias = nn.Parameter(torch.zeros(out_channels, *self.out)) if bias else None
+        self.macs = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        columns = self.unfold(x)  # N × C·kh·kw × L
+        y = torch.einsum("ncl,loc->nol", columns, self.weight).reshape(x.shape[0], -1, *self.out)
+        self.macs = self.weight.numel()  # each weight multiplies one input value once
+        return y if self.bias is None else y + self.bias
+
+
+def same_pad(shape: torch.Size, kernel: Any, stride: Any, dilation: Any, rank: int) -> nn.Module | None:
+    """TensorFlow's ``same`` padding for a window of any rank where torch has none (a stride
+    above 1), as ``F.pad``; None for torch's own ``padding="same"``."""
+    ks, ss, ds = (v if isinstance(v, list | tuple) else [v] * rank for v in (kernel, stride, dilation))
+    if max(ss) == 1 or min(ss) < 1:
+        return None
+    if max(ds) > 1:
+        raise ValueError("Keras: strides > 1 not supported in conjunction with dilation_rate > 1")
+    sides = [tf_same(n, k, s) for n, k, s in zip(shape[-rank:], ks, ss, strict=True)]
+    flat = [p for before, after in reversed(sides) for p in (before, after)]  # last axis first, as F.pad
+    return nn.ConstantPad3d(flat, 0.0) if rank == 3 else nn.ConstantPad1d(flat, 0.0)
+
+
 def torch_layer(spec: Spec, shape: torch.Size) -> nn.Module:
     """The torch module(s) for one layer spec, on an input of ``shape`` (batch dropped)."""
     kind, c = spec["kind"], shape[0]
     if kind == "conv":
         groups = c if spec["groups"] == "depthwise" else spec["groups"]
-        return nn.Conv2d(
+        pad = keras_same(shape, spec["kernel"], spec["stride"], spec["dilation"]) if spec["padding"] == "same" else None
+        conv = nn.Conv2d(
             c,
             spec["out_channels"],
             spec["kernel"],
             spec["stride"],
-            spec["padding"],
+            spec["padding"] if pad is None else 0,
             spec["dilation"],
             groups,
             spec["bias"],
         )
+        return conv if pad is None else nn.Sequential(pad, conv)
     if kind == "conv_transpose":
         return nn.ConvTranspose2d(
             c,
@@ -65,8 +129,11 @@ def torch_layer(spec: Spec, shape: torch.Size) -> nn.Module:
             spec["dilation"],
         )
     if kind == "separable":  # depthwise K×K with the stride and padding, then pointwise 1×1
-        depthwise = nn.Conv2d(c, c, spec["kernel"], spec["stride"], spec["padding"], groups=c, bias=spec["bias"])
-        return nn.Sequential(depthwise, nn.Conv2d(c, spec["out_channels"], 1, bias=spec["bias"]))
+        pad = keras_same(shape, spec["kernel"], spec["stride"], 1) if spec["padding"] == "same" else None
+        padding = spec["padding"] if pad is None else 0
+        depthwise = nn.Conv2d(c, c, spec["kernel"], spec["stride"], padding, groups=c, bias=spec["bias"])
+        pointwise = nn.Conv2d(c, spec["out_channels"], 1, bias=spec["bias"])
+        return nn.Sequential(*([] if pad is None else [pad]), depthwise, pointwise)
     if kind == "pool":
         stride = spec.get("stride")
         if spec["mode"] == "avg":
@@ -77,13 +144,47 @@ def torch_layer(spec: Spec, shape: torch.Size) -> nn.Module:
             )
         pool = nn.MaxPool2d(spec["kernel"], stride, spec["padding"], spec["dilation"], ceil_mode=spec["ceil_mode"])
         return pool if spec["mode"] == "max" else MinPool(pool)
+    if kind in ("conv1d", "conv3d"):
+        rank, conv_type = (1, nn.Conv1d) if kind == "conv1d" else (3, nn.Conv3d)
+        pad = (
+            same_pad(shape, spec["kernel"], spec["stride"], spec["dilation"], rank)
+            if spec["padding"] == "same"
+            else None
+        )
+        conv = conv_type(
+            c, spec["out_channels"], spec["kernel"], spec["stride"], spec["padding"] if pad is None else 0,
+            spec["dilation"], spec["groups"], spec["bias"],
+        )  # fmt: skip
+        return conv if pad is None else nn.Sequential(pad, conv)
+    if kind in ("pool1d", "pool3d"):
+        one = kind == "pool1d"
+        if spec["mode"] == "avg":
+            dilated = spec.get("dilation", 1) not in (1, [1], [1, 1, 1])
+            if dilated:
+                raise TypeError("average pooling takes no dilation")
+            avg = nn.AvgPool1d if one else nn.AvgPool3d
+            return avg(
+                spec["kernel"], spec.get("stride"), spec["padding"], spec["ceil_mode"], spec["count_include_pad"]
+            )
+        pool = nn.MaxPool1d if one else nn.MaxPool3d
+        return pool(spec["kernel"], spec.get("stride"), spec["padding"], spec["dilation"], ceil_mode=spec["ceil_mode"])
+    if kind == "local":
+        return LocallyConnected2d(
+            shape, spec["out_channels"], spec["kernel"], spec["stride"], spec["padding"], spec["bias"]
+        )
+    if kind == "pixel_shuffle":
+        return nn.PixelShuffle(spec["factor"])
+    if kind == "pixel_unshuffle":
+        return nn.PixelUnshuffle(spec["factor"])
+    if kind == "patch_embed":
+        return nn.Conv2d(c, spec["dim"], spec["patch"], spec["patch"], bias=spec["bias"])
     if kind == "activation":
         return ACTIVATIONS[spec["function"]]()
     if kind == "dropout":
         return nn.Dropout(spec["p"])
     if kind == "batchnorm":
-        norm = nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d
-        return norm(c, affine=spec["affine"])
+        norm = {3: nn.BatchNorm2d, 4: nn.BatchNorm3d}.get(len(shape), nn.BatchNorm1d)
+        return norm(c, affine=spec.get("affine", True))
     if kind == "flatten":
         return nn.Flatten()
     if kind == "linear":
@@ -94,9 +195,10 @@ def torch_layer(spec: Spec, shape: torch.Size) -> nn.Module:
 
 def hook_macs(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor, tally: list[int]) -> None:
     """Multiplications counted from the tensors this module actually saw (batch of one)."""
-    if isinstance(module, nn.Conv2d):  # every output value is one (C_in/groups)·kh·kw dot product
-        kh, kw = module.kernel_size
-        tally.append(output.numel() * (module.in_channels // module.groups) * kh * kw)
+    if isinstance(module, nn.Conv1d | nn.Conv2d | nn.Conv3d):  # each output value: a (C_in/groups)·∏k dot product
+        tally.append(output.numel() * (module.in_channels // module.groups) * math.prod(module.kernel_size))
+    elif isinstance(module, LocallyConnected2d):
+        tally.append(module.macs)
     elif isinstance(module, nn.ConvTranspose2d):  # every input value stamps a (C_out/groups)·kh·kw slice
         kh, kw = module.kernel_size
         tally.append(inputs[0].numel() * (module.out_channels // module.groups) * kh * kw)
@@ -113,12 +215,15 @@ class Measured:
     macs: int
 
 
-def measure(spec: Spec, x: torch.Tensor) -> tuple[torch.Tensor, list[Measured]]:
-    """Build the torch module(s) for ``spec`` on ``x``, run and measure them; a repeat block is
-    built and measured instance by instance (each on the shape the previous one produced)."""
+def measure(spec: Spec, x: torch.Tensor, modules: list[nn.Module] | None = None) -> tuple[torch.Tensor, list[Measured]]:
+    """Build the torch module(s) for ``spec`` on ``x``, run and measure them (appended to
+    ``modules``); a repeat block is built and measured instance by instance (each on the shape the
+    previous one produced)."""
     measured = []
     for instance in [spec["layer"]] * spec["times"] if spec["kind"] == "repeat" else [spec]:
         module = torch_layer(instance, x.shape[1:]).eval()
+        if modules is not None:
+            modules.append(module)
         tally: list[int] = []
         handles = [
             m.register_forward_hook(lambda m, i, o, tally=tally: hook_macs(m, i, o, tally)) for m in module.modules()

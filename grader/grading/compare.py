@@ -192,6 +192,21 @@ def _shape_list(expected: list[tuple[int, ...]], got: list[tuple[int, ...]], par
     return Comparison(share, feedback, None, codes.pop() if len(codes) == 1 else None)
 
 
+def _integer_list(expected: tuple[int, ...], got: tuple[int, ...], part: Part) -> Comparison:
+    expected, got = tuple(expected), tuple(got)
+    if got == expected:
+        return RIGHT
+    if len(got) != len(expected):
+        return Comparison(0.0, f"The answer lists {len(expected)} numbers; yours lists {len(got)}.")
+    if sorted(got) == sorted(expected):
+        return Comparison(0.0, "The numbers are right but in the wrong order.")
+    wrong = [i + 1 for i, (e, g) in enumerate(zip(expected, got, strict=True)) if e != g]
+    share = (len(expected) - len(wrong)) / len(expected) if part.partial else 0.0
+    return Comparison(
+        share, f"{len(expected) - len(wrong)} of {len(expected)} are right; check number {_listing(wrong)}."
+    )
+
+
 def _listing(numbers: list[int]) -> str:
     return ", ".join(map(str, numbers[:LISTED])) + (" and more" if len(numbers) > LISTED else "")
 
@@ -232,5 +247,6 @@ COMPARERS: dict[AnswerKind, Comparer] = {
     AnswerKind.SHAPE_LIST: _shape_list,
     AnswerKind.FORMULA: _formula,
     AnswerKind.FORMULA_SHAPE: _formula_shape,
+    AnswerKind.INTEGER_LIST: _integer_list,
 }
 assert set(COMPARERS) == set(AnswerKind), "every answer kind needs a comparer"

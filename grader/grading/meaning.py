@@ -298,6 +298,12 @@ def _formula_shape(expected: Any, got: Any, reference: Answer) -> Meaning | None
     return None
 
 
+def _integer_list(expected: Any, got: Any, reference: Answer) -> Meaning | None:
+    """The right numbers in another order."""
+    r, x = tuple(expected), tuple(got)
+    return REORDERED if r != x and sorted(r) == sorted(x) else None
+
+
 Relation = Callable[[Any, Any, Answer], Meaning | None]
 RELATIONS: dict[AnswerKind, Relation] = {
     AnswerKind.INTEGER: _scalar,
@@ -309,5 +315,6 @@ RELATIONS: dict[AnswerKind, Relation] = {
     AnswerKind.SHAPE_LIST: _shape_list,
     AnswerKind.FORMULA: _formula,
     AnswerKind.FORMULA_SHAPE: _formula_shape,
+    AnswerKind.INTEGER_LIST: _integer_list,
 }
 assert set(RELATIONS) == set(AnswerKind), "every answer kind needs its relations"

@@ -35,6 +35,17 @@ EXPLANATIONS: dict[str, str] = {
     "to the block's.",
     "concat-as-add": "A concatenation is not a sum: it stacks its inputs' channels, so its output has the channels "
     "of all its inputs added up, and the next layer's filters span all of them.",
+    "groups-ignored": "This layer is grouped: each filter spans only its group's C_in/groups input channels, "
+    "so its weights and multiply-accumulates are divided by the number of groups (a depthwise layer: one channel).",
+    "dilation-ignored": "The kernel is dilated: it spans d·(k − 1) + 1 pixels, not k, which shrinks the output "
+    "and grows the receptive field (its weights stay k×k).",
+    "same-padding-symmetric": "'same' padding is not always symmetric: the total padding is "
+    "max((⌈n/s⌉ − 1)·s + k − n, 0), and when it is odd the extra pixel goes after (bottom, right).",
+    "buffers-counted-as-params": "Batch norm's running mean and variance are buffers, not parameters: they are "
+    "stored (and in the state dict) but not learned; its parameters are γ and β, 2·C.",
+    "bias-in-fan-in": "The fan-in counts the inputs a neuron multiplies by weights, (C_in/groups)·k·k; the bias "
+    "is added, not an input.",
+    "anchors-forgotten": "Each grid cell predicts one set of box values per anchor: the depth is A·(5 + C), not 5 + C.",
     "channel-order": "The sizes are right but in the wrong order.",
     "yolo-classes-per-box": "YOLOv1 predicts one set of class probabilities per grid cell, not per box: 5B + C.",
     "yolo-classes-per-cell": "From YOLOv2 on, every anchor box carries its own class scores: A·(5 + C).",

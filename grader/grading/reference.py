@@ -108,8 +108,8 @@ def _build(problem_set: ProblemSet, student: str | None) -> SetReference:
             symbols[problem.key(part)] = tuple(declared)
     parts = {}
     for key, answer in answers.items():
-        found = [
-            (code, values[key].value)
+        found = [  # a slip on one layer (``CODE@LAYER``) is the mistake ``CODE``
+            (code.partition("@")[0], values[key].value)
             for code, values in mistaken.items()
             if key in values and not _same(answer.kind, values[key].value, answer.value)
         ]
@@ -123,6 +123,8 @@ def _build(problem_set: ProblemSet, student: str | None) -> SetReference:
 
 
 def _same(kind: AnswerKind, first: Any, second: Any) -> bool:
+    if first is second:  # a problem the mistake leaves alone: the same value, not printed again
+        return True
     if kind in (AnswerKind.MATRIX, AnswerKind.TENSOR):
         return np.shape(first) == np.shape(second) and bool(np.allclose(first, second))
     if kind in (AnswerKind.FORMULA, AnswerKind.FORMULA_SHAPE):

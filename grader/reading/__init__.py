@@ -15,6 +15,7 @@ import sympy
 from grader.reading.arrays import as_matrix, as_tensor, read_array, show_array
 from grader.reading.expression import formula
 from grader.reading.forms import expected_form
+from grader.reading.lists import read_integer_list
 from grader.reading.numbers import read_number, read_side
 from grader.reading.shapes import read_formula_shape, read_shape, read_shape_list
 from grader.reading.text import check_size, plain, result_part
@@ -65,6 +66,11 @@ def _shape_list(raw: JSON, asked: Asked) -> tuple[list[tuple[int, ...]], str]:
     return shapes, "; ".join(" × ".join(map(str, shape)) for shape in shapes)
 
 
+def _integer_list(raw: JSON, asked: Asked) -> tuple[tuple[int, ...], str]:
+    numbers = read_integer_list(raw)
+    return numbers, ", ".join(map(str, numbers))
+
+
 def _formula(raw: JSON, asked: Asked) -> tuple[sympy.Expr, str]:
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise ReadError("A formula is expected, as text.")
@@ -94,6 +100,7 @@ READERS: dict[AnswerKind, Reader] = {
     AnswerKind.SHAPE_LIST: _shape_list,
     AnswerKind.FORMULA: _formula,
     AnswerKind.FORMULA_SHAPE: _formula_shape,
+    AnswerKind.INTEGER_LIST: _integer_list,
 }
 assert set(READERS) == set(AnswerKind), "every answer kind needs a reader"
 

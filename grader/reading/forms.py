@@ -19,6 +19,7 @@ FORMS: dict[AnswerKind, str] = {
     AnswerKind.SHAPE_LIST: "Write one shape per line (or separated by semicolons), each as {axes}, like {example}.",
     AnswerKind.FORMULA: "Write a formula in the symbols {symbols}, like {formula}.",
     AnswerKind.FORMULA_SHAPE: "Write the sizes as formulas in {symbols}, separated by ×, like {formula_shape}.",
+    AnswerKind.INTEGER_LIST: "Write the whole numbers in order, separated by commas, like 13, 26, 52.",
 }
 assert set(FORMS) == set(AnswerKind), "every answer kind needs its expected form"
 

@@ -35,6 +35,16 @@ class Assumptions:
     #: ``stack`` is right; ``as_add`` gives a concatenation the channels of its first input, as if
     #: it were a sum.
     concat: Literal["stack", "as_add"] = "stack"
+    #: False counts a grouped (or depthwise) convolution's weights as if it had one group.
+    groups: bool = True
+    #: False slides a dilated kernel as if it were not dilated (span k, not d·(k−1)+1).
+    dilation: bool = True
+    #: ``symmetric`` pads ``same`` by ⌈total/2⌉ on both sides, where the odd pixel goes after.
+    same_padding: Literal["after", "symmetric"] = "after"
+    #: True counts batch norm's running mean and variance (buffers) as parameters.
+    buffers: bool = False
+    #: True counts the bias as one more input of a neuron (its fan-in).
+    fan_in_bias: bool = False
 
 
 CORRECT = Assumptions()
@@ -54,4 +64,27 @@ MISTAKEN: dict[str, Assumptions] = {
     "receptive-field-stride-ignored": Assumptions(field_growth="stride_ignored"),
     "transposed-size-formula": Assumptions(transposed_size="forward"),
     "concat-as-add": Assumptions(concat="as_add"),
+    "groups-ignored": Assumptions(groups=False),
+    "dilation-ignored": Assumptions(dilation=False),
+    "same-padding-symmetric": Assumptions(same_padding="symmetric"),
+    "buffers-counted-as-params": Assumptions(buffers=True),
+    "bias-in-fan-in": Assumptions(fan_in_bias=True),
 }
+
+#: Mistakes a student can make on one layer of a network alone (a slip): those that change one
+#: layer's own arithmetic. The field's growth and a merge's channels are about the whole path. The
+#: size formula's own mistakes come last: a student who misremembers the formula misremembers it on
+#: every layer, while a padding, a bias or a group is missed on one.
+SLIPS = tuple(
+    sorted(
+        (code for code, a in MISTAKEN.items() if a.field_growth == "jump" and a.concat == "stack"),
+        key=lambda code: MISTAKEN[code].size_rule != "floor",
+    )
+)
+
+
+def precedence(code: str) -> tuple[bool, int, str]:
+    """The order in which mistakes are tried on a wrong answer (the first that gives it is named):
+    mistakes made on every layer, then slips on one layer (``CODE@LAYER``) in the order of ``SLIPS``."""
+    base, slip, _ = code.partition("@")
+    return bool(slip), SLIPS.index(base) if slip and base in SLIPS else 0, code

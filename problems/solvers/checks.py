@@ -115,3 +115,14 @@ def groups_split(groups: int, out_channels: int, in_channels: int | None = None)
     for what, channels in (("input", in_channels), ("output", out_channels)):
         if channels is not None and channels % groups:
             raise SettingError("groups", f"{channels} {what} channels do not split into {groups} groups")
+
+
+def same_fits(padding: object, stride: IntPair, dilation: IntPair) -> None:
+    """``same`` padding at a stride is TensorFlow's (the output is ``⌈n/s⌉``); like Keras, not
+    with a dilation too (PyTorch takes ``same`` at stride 1 only)."""
+    if padding == "same" and max(_axes(stride)) > 1 and max(_axes(dilation)) > 1:
+        reason = (
+            f"'same' with stride {_text(stride)} and dilation {_text(dilation)}: a stride and a dilation "
+            "above 1 together are refused (as Keras refuses them)"
+        )
+        raise SettingError("padding", reason)

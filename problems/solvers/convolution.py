@@ -13,9 +13,10 @@ from typing import Literal
 import numpy as np
 
 from problems import budgets
+from problems.solvers.checks import same_fits
 from problems.solvers.counts import per_group
 from problems.solvers.entries import first_entries, sum_of_products
-from problems.solvers.sizes import SizeError, conv_out_steps, same_padding
+from problems.solvers.sizes import conv_out_steps, same_padding_at
 from problems.solvers.steps import NO_TRACE, Trace
 
 Pair = tuple[int, int]
@@ -42,8 +43,8 @@ def conv2d(
 ) -> np.ndarray:
     """Convolve ``x`` of shape (C, H, W) with filters ``w`` of shape (N, C/groups, kh, kw).
 
-    ``padding`` is zeros on both sides, or ``"same"`` (stride 1; the odd pixel goes after,
-    as in PyTorch). ``flip=True`` is true convolution. Returns (N, H_out, W_out).
+    ``padding`` is zeros on both sides, or ``"same"`` (TensorFlow's: the output is ``⌈n/s⌉``, the odd
+    pixel after, as in PyTorch at stride 1). ``flip=True`` is true convolution. Returns (N, H_out, W_out).
     """
     x = np.asarray(x)
     w = np.asarray(w)
@@ -55,10 +56,9 @@ def conv2d(
         raise ValueError(f"filters {w.shape} do not fit {c_in} input channels in {groups} groups")
     sh, sw = as_pair(stride)
     dh, dw = as_pair(dilation)
-    if padding == "same":
-        if (sh, sw) != (1, 1):  # PyTorch refuses it too: the size to keep is undefined
-            raise SizeError(f"'same' padding needs stride 1, not {stride}")
-        (top, bottom), (left, right) = same_padding(kh, dh), same_padding(kw, dw)
+    same_fits(padding, stride, dilation)  # Keras refuses 'same' with a stride and a dilation together
+    if padding == "same":  # TensorFlow's at a stride: the output is ⌈n/s⌉, the odd pixel after
+        (top, bottom), (left, right) = same_padding_at(h, kh, sh, dh), same_padding_at(wd, kw, sw, dw)
     else:
         ph, pw = as_pair(padding)
         top, bottom, left, right = ph, ph, pw, pw

@@ -32,6 +32,8 @@ from problems.solvers.layers import (
 )
 from problems.solvers.merging import Add, Concat
 from problems.solvers.resampling import AdaptivePool, Pad, Upsample
+from problems.solvers.unshared import Local, PatchEmbed, PixelShuffle
+from problems.solvers.volumes import ConvNd, PoolNd
 
 #: Every kind of layer: one step of a network that is not a block or a repeat.
 LayerKinds = (
@@ -49,6 +51,11 @@ LayerKinds = (
     | Linear
     | Add
     | Concat
+    | ConvNd
+    | PoolNd
+    | Local
+    | PixelShuffle
+    | PatchEmbed
 )
 Layer = Annotated[LayerKinds, Field(discriminator="kind")]
 

@@ -159,8 +159,7 @@ class Conv(LayerBase):
 
     @model_validator(mode="after")
     def _as_torch_allows(self) -> Self:
-        if self.padding == "same" and pair(self.stride) != (1, 1):
-            raise checks.SettingError("padding", f"'same' padding needs stride 1, not {self.stride}")
+        checks.same_fits(self.padding, self.stride, self.dilation)
         if isinstance(self.groups, int):
             checks.groups_split(self.groups, self.out_channels)
         return self
@@ -168,13 +167,13 @@ class Conv(LayerBase):
     def resolved_groups(self, c_in: int) -> int:
         return c_in if self.groups == "depthwise" else self.groups
 
-    def paddings(self, assume: Assumptions = CORRECT) -> tuple[tuple[int, int], tuple[int, int]]:
-        """(before, after) padding per axis."""
+    def paddings(
+        self, assume: Assumptions = CORRECT, shape: Shape | None = None
+    ) -> tuple[tuple[int, int], tuple[int, int]]:
+        """(before, after) padding per axis; ``same`` at a stride is TensorFlow's, which depends
+        on the input (``shape``; without it, the padding at stride 1)."""
         if self.padding == "same":
-            if pair(self.stride) != (1, 1):
-                raise LayerError("'same' padding needs stride 1")
-            (kh, kw), (dh, dw) = pair(self.kernel), pair(self.dilation)
-            rows, cols = sizes.same_padding(kh, dh), sizes.same_padding(kw, dw)
+            rows, cols = same_sides(self.kernel, self.stride, self._dilation(assume), shape, assume)
         elif self.padding == "valid":
             rows, cols = (0, 0), (0, 0)
         elif isinstance(self.padding, int):
@@ -186,8 +185,8 @@ class Conv(LayerBase):
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         c, h, w = _spatial(shape, "a convolution")
         _split(c, self.out_channels, self.resolved_groups(c))
-        (kh, kw), (sh, sw), (dh, dw) = pair(self.kernel), pair(self.stride), pair(self.dilation)
-        (top, bottom), (left, right) = self.paddings(assume)
+        (kh, kw), (sh, sw), (dh, dw) = pair(self.kernel), pair(self.stride), pair(self._dilation(assume))
+        (top, bottom), (left, right) = self.paddings(assume, shape)
         rule = assume.size_rule
         try:
             return (
@@ -200,7 +199,18 @@ class Conv(LayerBase):
 
     def _seen_channels(self, c_in: int, assume: Assumptions) -> tuple[int, int]:
         """(channels, groups) a filter is counted over."""
-        return (1, 1) if not assume.input_channels else (c_in, self.resolved_groups(c_in))
+        if not assume.input_channels:
+            return 1, 1
+        return c_in, self.resolved_groups(c_in) if assume.groups else 1
+
+    def _dilation(self, assume: Assumptions) -> IntPair:
+        return self.dilation if assume.dilation else 1
+
+    def fan_in(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
+        """Inputs one output value reads: ``(C_in/groups)·kh·kw``."""
+        kh, kw = pair(self.kernel)
+        c_in, groups = self._seen_channels(shape[0], assume)
+        return counts.per_group(c_in, groups) * kh * kw + int(assume.fan_in_bias)
 
     def params(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         kh, kw = _kernel(trace, self.kernel)
@@ -233,6 +243,28 @@ class Conv(LayerBase):
     def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair]:
         (top, _), (left, _) = self.paddings()
         return self.kernel, self.stride, (top, left), self.dilation
+
+    def taps(self, shape: Shape, out: Shape) -> tuple[Taps, Taps]:
+        (top, _), (left, _) = self.paddings(shape=shape)
+        k, s, d = pair(self.kernel), pair(self.stride), pair(self.dilation)
+        return Taps.window(k[0], s[0], top, d[0]), Taps.window(k[1], s[1], left, d[1])
+
+
+def same_sides(
+    kernel: IntPair, stride: IntPair, dilation: IntPair, shape: Shape | None, assume: Assumptions = CORRECT
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """``same`` padding (before, after) per axis, TensorFlow's at any stride; taken as symmetric
+    (a known mistake), ⌈total/2⌉ on both sides."""
+    found = []
+    for axis, (k, s, d) in enumerate(zip(pair(kernel), pair(stride), pair(dilation), strict=True)):
+        if s == 1 or shape is None:
+            before, after = sizes.same_padding(k, d)
+        else:
+            before, after = sizes.same_padding_at(shape[1 + axis], k, s, d)
+        if assume.same_padding == "symmetric":
+            before = after = max(before, after)
+        found.append((before, after))
+    return found[0], found[1]
 
 
 class ConvTranspose(LayerBase):
@@ -276,13 +308,14 @@ class ConvTranspose(LayerBase):
 
     def params(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         kh, kw = _kernel(trace, self.kernel)
-        c_in = shape[0] if assume.input_channels else self.groups
+        groups = self.groups if assume.groups else 1
+        c_in = shape[0] if assume.input_channels else groups
         found = counts.transposed_params(
             _channels(trace, c_in),
             _filters(trace, self.out_channels),
             kh,
             kw,
-            _groups(trace, self.groups),
+            _groups(trace, groups),
             _bias(self.bias, assume),
         )
         return trace.equation("parameters", found)
@@ -290,7 +323,8 @@ class ConvTranspose(LayerBase):
     def macs(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         c, h, w = _spatial(shape, "a transposed convolution")
         kh, kw = _kernel(trace, self.kernel)
-        c_in = c if assume.input_channels else self.groups
+        groups = self.groups if assume.groups else 1
+        c_in = c if assume.input_channels else groups
         found = counts.transposed_macs(
             _channels(trace, c_in),
             _filters(trace, self.out_channels),
@@ -298,7 +332,7 @@ class ConvTranspose(LayerBase):
             kw,
             trace.given("H", h),
             trace.given("W", w),
-            _groups(trace, self.groups),
+            _groups(trace, groups),
         )
         return trace.equation("MACs", found)
 
@@ -327,12 +361,6 @@ class Separable(LayerBase):
     ] = 0
     bias: bool = False
     weighted: ClassVar[bool] = True
-
-    @model_validator(mode="after")
-    def _as_torch_allows(self) -> Self:
-        if self.padding == "same" and self.stride != 1:
-            raise checks.SettingError("padding", f"'same' padding needs stride 1, not {self.stride}")
-        return self
 
     def standard(self) -> Conv:
         """The ordinary convolution this layer replaces, for comparisons."""
@@ -365,6 +393,9 @@ class Separable(LayerBase):
 
     def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair]:
         return self.standard().window()
+
+    def taps(self, shape: Shape, out: Shape) -> tuple[Taps, Taps]:
+        return self.standard().taps(shape, out)
 
 
 class PoolWindow(BaseModel):
@@ -402,6 +433,7 @@ class Pool(PoolWindow, LayerBase):
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         c, h, w = _spatial(shape, "pooling")
         k, s, p, d = (pair(v) for v in self.window())
+        d = d if assume.dilation else (1, 1)
         try:
             if assume.size_rule != "floor" or assume.padding != "both":
                 (top, bottom), (left, right) = _padded(p[0], p[0], assume), _padded(p[1], p[1], assume)
@@ -443,7 +475,11 @@ class BatchNorm(LayerBase):
         affine = self.affine if assume.batchnorm is None else assume.batchnorm
         if not affine:
             trace.note("batch norm without affine scale and shift: 0 parameters", value=0)
-        found = counts.batchnorm_params(_channels(trace, shape[0]), affine)
+        channels = _channels(trace, shape[0])
+        found = counts.batchnorm_params(channels, affine)
+        if assume.buffers:  # the running mean and variance counted as parameters too
+            found = found + 2 * channels
+            return trace.equation("parameters (with the running mean and variance, 2 per channel)", found)
         return trace.equation("parameters (a scale and a shift per channel)", found) if affine else 0
 
 
@@ -508,6 +544,10 @@ class Linear(LayerBase):
             trace.given("n_in", n_in, "n_{in}"), trace.given("n_out", self.width(n_in), "n_{out}")
         )
         return trace.equation("MACs", found)
+
+    def fan_in(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
+        """Inputs one unit reads: every input feature."""
+        return self._n_in(shape) + int(assume.fan_in_bias)
 
 
 def _kernel(trace: Trace, kernel: IntPair) -> tuple[int, int]:

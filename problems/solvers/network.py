@@ -11,7 +11,7 @@ from problems import budgets
 from problems.budgets import MAX_LAYERS, MAX_SIDE, MAX_UNITS, over
 from problems.solvers.assumptions import CORRECT, Assumptions
 from problems.solvers.graph import INPUT, Layer, Node, Plan, Repeat, Step, instances, plan
-from problems.solvers.layers import LayerBase, LayerError, Shape, pair, shape_text
+from problems.solvers.layers import Conv, LayerBase, LayerError, Separable, Shape, pair, shape_text
 from problems.solvers.merging import MergeLayer
 from problems.solvers.receptive import AxisField, IrregularField, ReceptiveField
 from problems.solvers.steps import NO_TRACE, MissingSteps, Steps, Trace
@@ -59,6 +59,13 @@ class NetworkRun:
     #: The node index of every block's, repeat's and instance's output (``INPUT``: the input).
     outputs: dict[str, int]
     output: int = INPUT
+    #: The assumptions the run was computed under, on every layer or (``at``) on one node alone.
+    assume: Assumptions = CORRECT
+    at: int | None = None
+
+    def assumed(self, index: int) -> Assumptions:
+        """The assumptions node ``index`` was computed under."""
+        return self.assume if self.at is None or self.at == index else CORRECT
 
     def shape_at(self, index: int) -> Shape:
         return self.input_shape if index == INPUT else self.records[index].shape
@@ -78,11 +85,13 @@ def run(
     assume: Assumptions = CORRECT,
     given: dict[str, Shape] | None = None,
     working: bool = False,
+    at: int | None = None,
 ) -> NetworkRun:
     """Run the network; repeat counts come from ``counts``, ``times``, or are solved from ``until``
     (always under the correct assumptions: a mistake changes the layers, not the architecture).
     ``given`` replaces the output shape of the named layers or blocks (a student's own values);
-    with ``working``, every record keeps the working of its layer (``LayerRecord.working``)."""
+    with ``working``, every record keeps the working of its layer (``LayerRecord.working``); ``at``
+    applies ``assume`` to that node alone (a slip on one layer)."""
     counts = dict(counts or {})
     for step in steps:
         if isinstance(step, Repeat) and step.name not in counts:
@@ -95,11 +104,55 @@ def run(
     records: list[LayerRecord] = []
     for index, node in enumerate(layout.nodes):
         budgets.charge(budgets.STEPS_PER_LAYER)
-        record = _record(node, input_shape, records, assume, working)
+        record = _record(node, input_shape, records, assume if at is None or at == index else CORRECT, working)
         if index in replaced:  # a student's shape: what follows from it, with no field
             record = replace(record, shape=replaced[index], field=None)
         records.append(record)
-    return NetworkRun(input_shape, tuple(records), layout.repeats, layout.outputs, layout.output)
+    return NetworkRun(input_shape, tuple(records), layout.repeats, layout.outputs, layout.output, assume, at)
+
+
+def slips(steps: list[Step], result: NetworkRun, assume: Assumptions) -> Iterator[NetworkRun]:
+    """The network run again with ``assume`` on one layer instance at a time (its index ``at``),
+    for each instance whose own output, counts or fan-in the mistake changes."""
+    for index, record in enumerate(result.records):
+        try:
+            slipped = _record_again(record, assume)
+        except (LayerError, ValueError):
+            continue
+        if slipped == _record_again(record, CORRECT):
+            continue
+        try:
+            yield run(result.input_shape, steps, dict(result.repeats), assume, at=index)
+        except (LayerError, ValueError):
+            continue
+
+
+def changes_a_layer(result: NetworkRun, assume: Assumptions) -> bool:
+    """Whether ``assume`` changes what any layer instance computes from its correct inputs (if
+    none, the network run under it is the correct one again)."""
+    for record in result.records:
+        try:
+            if _record_again(record, assume) != _record_again(record, CORRECT):
+                return True
+        except (LayerError, ValueError):
+            return True
+    return False
+
+
+def _record_again(record: LayerRecord, assume: Assumptions) -> tuple[object, ...]:
+    """What a layer instance computes from its (correct) inputs under ``assume``."""
+    layer, shapes = record.layer, list(record.input_shapes)
+    if isinstance(layer, MergeLayer):
+        return (layer.merge_shape(shapes, assume),)
+    fan_in = getattr(layer, "fan_in", None)
+    conv = layer.standard() if isinstance(layer, Separable) else layer
+    return (
+        layer.output_shape(shapes[0], assume),
+        layer.params(shapes[0], assume),
+        layer.macs(shapes[0], assume),
+        fan_in(shapes[0], assume) if fan_in is not None else None,
+        conv.paddings(assume, shapes[0]) if isinstance(conv, Conv) and len(shapes[0]) == 3 else None,
+    )
 
 
 def _replaced(layout: Plan, given: dict[str, Shape]) -> dict[int, Shape]:
@@ -171,6 +224,11 @@ def _check_budget(shape: Shape) -> None:
             raise LayerError(f"it makes a {height}×{width} map, {over(MAX_SIDE, SIDE)}")
         if channels > MAX_UNITS:
             raise LayerError(f"it makes {channels:,} channels, {over(MAX_UNITS, UNITS)}")
+    elif len(shape) in (2, 4):  # a sequence or a clip
+        if max(shape[1:]) > MAX_SIDE:
+            raise LayerError(f"it makes a {shape_text(shape[1:])} map, {over(MAX_SIDE, SIDE)}")
+        if shape[0] > MAX_UNITS:
+            raise LayerError(f"it makes {shape[0]:,} channels, {over(MAX_UNITS, UNITS)}")
     elif shape[0] > MAX_FEATURES:
         raise LayerError(f"it makes {shape[0]:,} features, more than the largest map flattened ({MAX_FEATURES:,})")
 

@@ -93,6 +93,21 @@ def same_padding(k: int, d: int = 1) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
+def same_padding_at(n: int, k: int, s: int = 1, d: int = 1) -> tuple[int, int]:
+    """TensorFlow/Keras ``same`` padding (before, after) at any stride: the output is ``⌈n/s⌉``,
+    the total ``max((⌈n/s⌉ − 1)·s + d·(k−1) + 1 − n, 0)``, the odd pixel after. At stride 1 it
+    is ``same_padding``.
+
+    >>> same_padding_at(224, 3, 2)
+    (0, 1)
+    >>> same_padding_at(5, 3, 2)
+    (1, 1)
+    """
+    out = -(-n // s)
+    total = max((out - 1) * s + effective_kernel(k, d) - n, 0)
+    return total // 2, total - total // 2
+
+
 def pool_out(n: int, k: int, s: int, p: int = 0, d: int = 1, ceil_mode: bool = False) -> int:
     """Pooling output size, PyTorch's rule: in ceil mode a last window that would start
     inside the right padding (or past the input) is dropped.

@@ -205,8 +205,7 @@ class Conv2dProblem(_Filtered):
 
     def check_size(self, weights: np.ndarray) -> None:
         if self.padding == "same":
-            if pair(self.stride) != (1, 1):
-                raise SettingError("padding", f"'same' padding needs stride 1, not {self.stride}")
+            checks.same_fits(self.padding, self.stride, self.dilation)
             return
         _, h, w = self.image().shape
         (sh, sw), (ph, pw), (dh, dw) = pair(self.stride), pair(self.padding), pair(self.dilation)
@@ -222,7 +221,7 @@ class Conv2dProblem(_Filtered):
         n, per_group, kh, kw = (int(size) for size in weights.shape)
         (sh, sw), (dh, dw) = pair(self.stride), pair(self.dilation)
         if self.padding == "same":
-            (top, bottom), (left, right) = sizes.same_padding(kh, dh), sizes.same_padding(kw, dw)
+            (top, bottom), (left, right) = sizes.same_padding_at(h, kh, sh, dh), sizes.same_padding_at(w, kw, sw, dw)
         else:
             (top, left) = pair(self.padding)
             bottom, right = top, left
@@ -258,6 +257,9 @@ class Conv2dProblem(_Filtered):
         }
         if self.padding != 0:
             found["padding-ignored"] = self.model_copy(update={"padding": 0})
+        symmetric = self._same_as_symmetric()
+        if symmetric is not None:
+            found["same-padding-symmetric"] = self.model_copy(update={"padding": symmetric})
         solved: dict[str, dict[str, Quantity]] = {}
         for code, spec in found.items():
             try:
@@ -265,6 +267,18 @@ class Conv2dProblem(_Filtered):
             except ValueError:
                 continue
         return solved
+
+    def _same_as_symmetric(self) -> tuple[int, int] | None:
+        """``same`` padding taken as symmetric: the larger side on both, where the sides differ."""
+        if self.padding != "same":
+            return None
+        _, h, w = self.image().shape
+        kh, kw = self.weights().shape[2:]
+        (sh, sw), (dh, dw) = pair(self.stride), pair(self.dilation)
+        rows, cols = sizes.same_padding_at(h, int(kh), sh, dh), sizes.same_padding_at(w, int(kw), sw, dw)
+        if rows[0] == rows[1] and cols[0] == cols[1]:
+            return None
+        return max(rows), max(cols)
 
     def describe(self) -> str:
         operation = "true convolution (kernel flipped by 180°)" if self.flip else "convolution (no kernel flip)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
@@ -65,6 +66,7 @@ class YoloProblem(ProblemSpec):
             "shapes": Quantity(AnswerKind.SHAPE_LIST, shapes),
             "output_shape": Quantity(AnswerKind.SHAPE, shapes[0]),
         }
+        found["grids"] = Quantity(AnswerKind.INTEGER_LIST, grids)
         for index, grid in enumerate(grids, start=1):
             found[f"grid.{index}"] = Quantity(INTEGER, grid)
             found[f"shape.{index}"] = Quantity(AnswerKind.SHAPE, shapes[index - 1])
@@ -88,16 +90,30 @@ class YoloProblem(ProblemSpec):
         steps["output_shape"] = steps["shape.1"]
         listed = "; ".join(_shape(s) for s in found["shapes"].value)
         steps["shapes"] = (depth, *grid_steps, conclusion(f"one output per scale: {listed} (C×H×W)", found["shapes"]))
+        sides = ", ".join(str(side) for side in found["grids"].value)
+        steps["grids"] = (*grid_steps, conclusion(f"the grids' sides, one per scale: {sides}", found["grids"]))
 
     def mistakes(self, steps: MistakenSteps | None = None) -> dict[str, dict[str, Quantity]]:
-        """Classes counted once per box (v1 is per cell) or once per cell (v2/v3 are per box)."""
-        t = Trace() if steps is not None else NO_TRACE
-        classes = t.given("C", self.classes)
+        """Classes counted once per box (v1 is per cell) or once per cell (v2/v3 are per box);
+        from v2 on, the anchors forgotten: one box of 5 + C per cell (and per cell in the count)."""
         if self.version == "v1":
-            code, depth = "yolo-classes-per-box", t.equation("depth per cell", t.given("B", self.boxes) * (5 + classes))
-        else:
-            anchors = t.given("A", self.anchor_count())
-            code, depth = "yolo-classes-per-cell", t.equation("depth per cell", 5 * anchors + classes)
+            per_box = "yolo-classes-per-box"
+            return {per_box: self._with_depth(per_box, lambda t, c: t.given("B", self.boxes) * (5 + c), steps)}
+        per_cell, forgotten = "yolo-classes-per-cell", "anchors-forgotten"
+        found = {
+            per_cell: self._with_depth(per_cell, lambda t, c: 5 * t.given("A", self.anchor_count()) + c, steps),
+            forgotten: self._with_depth(forgotten, lambda t, c: yolo.anchor_depth(c, t.given("A", 1)), steps),
+        }
+        found[forgotten]["boxes"] = Quantity(INTEGER, self.solve()["boxes"].value // self.anchor_count())
+        return found
+
+    def _with_depth(
+        self, code: str, depth_of: Callable[[Trace, int], int], steps: MistakenSteps | None
+    ) -> dict[str, Quantity]:
+        """The output shapes with the depth per cell a mistake computes (``depth_of`` the classes),
+        and, asked for, the mistake's steps: its depth, then the right grids."""
+        t = Trace() if steps is not None else NO_TRACE
+        depth = t.equation("depth per cell", depth_of(t, t.given("C", self.classes)))
         worked = Derivations() if steps is not None else None
         found = self.solve() if worked is None else self.solve(worked)
         changed = {"depth": Quantity(INTEGER, depth)}
@@ -114,7 +130,7 @@ class YoloProblem(ProblemSpec):
                     shown = "; ".join(map(_shape, quantity.value)) if name == "shapes" else _shape(quantity.value)
                     text = f"{depth} numbers per cell: {shown} (C×H×W)"
                     collector[name] = (wrong, *worked[name][1:-1], conclusion(text, quantity))
-        return {code: changed}
+        return changed
 
     def describe(self) -> str:
         if self.version == "v1":

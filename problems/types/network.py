@@ -10,19 +10,29 @@ from typing import Any, Literal
 from pydantic import Field, JsonValue, model_validator
 
 from problems.budgets import MAX_SIDE, MAX_UNITS, over
-from problems.kinds import AnswerKind, Layout
+from problems.kinds import AnswerKind, Layout, SequenceShape
 from problems.solvers import counts, rewrites
-from problems.solvers.assumptions import MISTAKEN
+from problems.solvers.activations import Dtype
+from problems.solvers.assumptions import MISTAKEN, SLIPS
 from problems.solvers.graph import Block, Repeat, Step, instances, plan
 from problems.solvers.layers import BatchNorm, Conv, LayerError, Pool, Separable, pair
 from problems.solvers.merging import Concat
 from problems.solvers.network import Field as ReceptiveFields
-from problems.solvers.network import LayerRecord, NetworkRun, run
+from problems.solvers.network import LayerRecord, NetworkRun, changes_a_layer, run, slips
 from problems.solvers.steps import Derivations, MistakenSteps
 from problems.types import network_steps, templates
 from problems.types.base import ProblemSpec, Quantity
+from problems.types.measures import measures
 
 INTEGER = AnswerKind.INTEGER
+#: The most layer instances whose slips (a mistake on one layer alone) are each solved: a
+#: course's small networks; a larger one is solved under each mistake on every layer only. The
+#: slips cost a run per affected layer and mistake (a 24-instance network: a third of a second).
+MAX_SLIP_LAYERS = 12
+#: The mistakes that explain a wrong padding (``pad_top.NAME``), and a slip of ``same`` on the layer
+#: itself: other mistakes (and slips) change a later layer's ``same`` padding through its input,
+#: an unlikely way to reach that answer.
+PADDING_MISTAKES = ("padding-ignored", "padding-one-side", "same-padding-symmetric")
 
 
 class NetworkProblem(ProblemSpec):
@@ -49,9 +59,10 @@ class NetworkProblem(ProblemSpec):
     type: Literal["network"] = "network"
     input: list[int] = Field(
         min_length=1,
-        max_length=3,
-        description=f"The input's size: `[H, W, C]` (in `input_layout`), or `[N]` (flat); a side is at most "
-        f"{MAX_SIDE:,} pixels, channels or a flat size at most {MAX_UNITS:,}.",
+        max_length=4,
+        description=f"The input's size: `[H, W, C]` (in `input_layout`), `[L, C]` (a sequence), `[T, H, W, C]` (a "
+        f"clip; channels first in a `CHW` layout), or `[N]` (flat); a side is at most {MAX_SIDE:,} pixels, channels "
+        f"or a flat size at most {MAX_UNITS:,}.",
     )
     input_layout: Layout = Field(default=Layout.HWC, description="The order of `input`'s sizes.")
     blocks: dict[str, list[JsonValue]] = Field(
@@ -61,6 +72,9 @@ class NetworkProblem(ProblemSpec):
     )
     layers: list[Step] = Field(
         min_length=1, description="The steps: layers, blocks and repeats, each reading the previous output."
+    )
+    dtype: Dtype = Field(
+        default="float32", description="The element type of the outputs, for `memory.NAME` and `memory.total` (bytes)."
     )
     require_exact: bool = Field(
         default=False, description="Refuse configurations whose sliding windows do not tile the input exactly."
@@ -95,6 +109,9 @@ class NetworkProblem(ProblemSpec):
     def _check_input(self) -> None:
         """Every size of the input within its budget: pixels on a side, and channels (or a flat size)."""
         axes = self.input_layout.value if len(self.input) == 3 else "C"
+        if len(self.input) in (2, 4):  # a sequence or a clip: its sides, channels last unless the layout is CHW
+            sides = "S" * (len(self.input) - 1)
+            axes = sides + "C" if self.input_layout.value.endswith("C") else "C" + sides
         for index, (axis, size) in enumerate(zip(axes, self.input, strict=False)):
             limit, what = (MAX_UNITS, "a layer's units") if axis == "C" else (MAX_SIDE, "a map's side")
             if size > limit:
@@ -103,6 +120,8 @@ class NetworkProblem(ProblemSpec):
     def input_chw(self) -> tuple[int, ...]:
         if len(self.input) == 1:
             return (self.input[0],)
+        if len(self.input) in (2, 4):  # a sequence or a clip: channels last unless the layout puts them first
+            return self.input_layout.to_chw(tuple(self.input), 0)
         if len(self.input) != 3:
             raise ValueError("input is one size (flat) or three (a layout of C, H and W)")
         axes = dict(zip(self.input_layout.value, self.input, strict=True))
@@ -143,6 +162,8 @@ class NetworkProblem(ProblemSpec):
                 assume.concat != "stack" and Concat not in present
             ):
                 continue  # nothing here for the mistake to change: the same network again
+            if code in SLIPS and not changes_a_layer(correct, assume):
+                continue  # no layer computes anything else under it: the same network again
             try:
                 mistaken = run(self.input_chw(), self.layers, correct.repeats, assume, working=steps is not None)
                 found[code] = self._quantities(mistaken)
@@ -150,6 +171,11 @@ class NetworkProblem(ProblemSpec):
                     network_steps.derivations(mistaken, found[code], self._repeat_text, steps.collector(code))
             except (LayerError, ValueError):
                 continue  # the mistake leads nowhere here (e.g. an empty map): nothing to match
+        found.update(self._slips(correct))
+        for code, quantities in found.items():  # a padding changes under a mistake about padding alone
+            if code not in PADDING_MISTAKES and not code.startswith("same-padding-symmetric@"):
+                for name in [n for n in quantities if n.startswith("pad_")]:
+                    del quantities[name]
         biased = rewrites.bias_beside_batchnorm(correct)
         if biased is not None:
             beside = self._quantities(biased)
@@ -168,6 +194,19 @@ class NetworkProblem(ProblemSpec):
             }
         return found
 
+    def _slips(self, correct: NetworkRun) -> dict[str, dict[str, Quantity]]:
+        """A mistake made on one layer instance alone, as ``CODE@LAYER`` (the grader names it
+        ``CODE``): for networks of at most ``MAX_SLIP_LAYERS`` instances, each layer it changes."""
+        if len(correct.records) > MAX_SLIP_LAYERS:
+            return {}
+        found: dict[str, dict[str, Quantity]] = {}
+        for code in SLIPS:
+            for slipped in slips(self.layers, correct, MISTAKEN[code]):
+                assert slipped.at is not None  # a slip is on one instance
+                record = slipped.records[slipped.at]
+                found[f"{code}@{record.name or record.where}"] = self._quantities(slipped)
+        return found
+
     def follow(self, quantity: str, given: dict[str, Any]) -> Quantity | None:
         """Re-run the network from the student's shapes for named layers or blocks: what follows
         from them is computed from theirs, the rest as it is."""
@@ -182,8 +221,8 @@ class NetworkProblem(ProblemSpec):
 
     def _quantities(self, result: NetworkRun) -> dict[str, Quantity]:
         found: dict[str, Quantity] = {
-            "shapes": Quantity(AnswerKind.SHAPE_LIST, [r.shape for r in result.records]),
-            "output": Quantity(AnswerKind.SHAPE, result.output_shape),
+            "shapes": Quantity(AnswerKind.SHAPE_LIST, [_map(r.shape) for r in result.records]),
+            "output": Quantity(AnswerKind.SHAPE, _map(result.output_shape)),
         }
         totals: dict[str, list[int]] = {label: [0, 0, 0] for label in result.outputs}
         for record in result.records:
@@ -196,7 +235,7 @@ class NetworkProblem(ProblemSpec):
             if record.name:
                 found.update(_layer_quantities(record))
         for name, index in result.outputs.items():
-            found[f"shape.{name}"] = Quantity(AnswerKind.SHAPE, result.shape_at(index))
+            found[f"shape.{name}"] = Quantity(AnswerKind.SHAPE, _map(result.shape_at(index)))
             found.update(_field_quantities(name, result.field_at(index)))
         for label, (params, macs, layers) in totals.items():
             found[f"params.{label}"] = Quantity(INTEGER, params)
@@ -205,10 +244,14 @@ class NetworkProblem(ProblemSpec):
             found[f"layers.{label}"] = Quantity(INTEGER, layers)
         for name, count in result.repeats.items():
             found[f"count.{name}"] = Quantity(INTEGER, count)
+        found.update(measures(result, self.dtype))
         return found
 
     def describe(self) -> str:
-        lines = [f"Input {'×'.join(map(str, self.input))} ({'×'.join(self.input_layout.value)})."]
+        axes = {2: "LC", 4: "THWC"}.get(len(self.input), self.input_layout.value)
+        if len(self.input) in (2, 4) and not self.input_layout.value.endswith("C"):
+            axes = "C" + axes[:-1]
+        lines = [f"Input {'×'.join(map(str, self.input))} ({'×'.join(axes)})."]
         lines += _steps_text(self.layers, "")
         return "\n".join(lines)
 
@@ -226,7 +269,7 @@ def _nested(step: Step, where: str) -> list[tuple[str, Step]]:
 def _layer_quantities(record: LayerRecord) -> dict[str, Quantity]:
     name, found = record.name, {}
     assert name is not None  # only named layers are asked about
-    found[f"shape.{name}"] = Quantity(AnswerKind.SHAPE, record.shape)
+    found[f"shape.{name}"] = Quantity(AnswerKind.SHAPE, _map(record.shape))
     found[f"params.{name}"] = Quantity(INTEGER, record.params)
     found[f"macs.{name}"] = Quantity(INTEGER, record.macs)
     found[f"flops.{name}"] = Quantity(INTEGER, counts.flops(record.macs))
@@ -243,6 +286,11 @@ def _layer_quantities(record: LayerRecord) -> dict[str, Quantity]:
         )
         found[f"macs_reduction.{name}"] = Quantity(AnswerKind.PERCENT, counts.saved_percent(record.macs, std_macs))
     return found
+
+
+def _map(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A shape as a quantity: a pair is a sequence's map (C, L), which a layout may write as L×C."""
+    return SequenceShape(shape) if len(shape) == 2 else shape
 
 
 def _field_quantities(name: str, field: ReceptiveFields | None) -> dict[str, Quantity]:
@@ -272,7 +320,7 @@ def _check_exact(layer: object, shape: tuple[int, ...]) -> None:
         return
     k, s, _, d = (pair(v) for v in layer.window())
     if isinstance(layer, Conv):
-        padded = tuple(sum(side) for side in layer.paddings())
+        padded = tuple(sum(side) for side in layer.paddings(shape=shape))
     else:
         p = pair(layer.window()[2])
         padded = (2 * p[0], 2 * p[1])

@@ -49,8 +49,8 @@ def graded(problem_set: ProblemSet, key: str, answer: str, variant: str | None =
         (CIFAR, "t1d.kernel", "81", "relation:squared"),
         # the 2×2 output of a 4×4 input read transposed
         (FC, "p3.conv", "[[1, -1], [0, 4]]", "relation:transposed"),
-        # the last pooling without its padding: 5×5×20 for 6×6×20
-        (BASICS, "ex4.shapes", "10x10x40, 10x10x40, 10x10x40, 10x10x20, 10x10x20, 5x5x20", "relation:minus-one"),
+        # the last pooling without its padding: 5×5×20 for 6×6×20, a slip on that one layer
+        (BASICS, "ex4.shapes", "10x10x40, 10x10x40, 10x10x40, 10x10x20, 10x10x20, 5x5x20", "mistake:padding-ignored"),
         # average pooling by integer division
         (BASICS, "ex3.avg", "[[4, 4], [4, 3]]", "relation:floor"),
         # the MACs formula with K for K²

@@ -320,6 +320,13 @@ def test_every_code_has_a_test_and_an_explanation() -> None:
         # in test_graph_mistakes.py
         "projection-shortcut-omitted",
         "concat-as-add",
+        # in test_slip_mistakes.py
+        "groups-ignored",
+        "dilation-ignored",
+        "same-padding-symmetric",
+        "bias-in-fan-in",
+        "buffers-counted-as-params",
+        "anchors-forgotten",
     }
     assert tested == set(EXPLANATIONS)
     assert set(EXPLANATIONS) >= CONTRACT_CODES

@@ -10,7 +10,8 @@ output itself (integers in float64: exact).
 
 Settings are drawn from ranges a little wider than the valid ones (kernels too large for the
 input, groups that do not split the channels, output padding up to the stride, pooling padding
-past half the kernel, 'same' with a stride, average pooling with a dilation), and now and then
+past half the kernel, 'same' with a stride and a dilation (Keras's refusal: torch has no strided
+'same', so it is TensorFlow's padding before the module), average pooling with a dilation), and now and then
 one setting is drawn from the values torch refuses on any input (0 or less for a kernel, stride
 or dilation; negative padding; groups of 0).
 
@@ -35,7 +36,7 @@ from problems.sets import ProblemSet
 from problems.types.network import NetworkProblem
 from problems.variants import draw_params
 
-from torch_layers import Measured, Spec, measure, torch_layer
+from torch_layers import Measured, Spec, keras_same, measure, torch_layer
 
 SEED = 20_261_123
 CHUNKS = 10
@@ -304,7 +305,10 @@ def draw_conv2d(draw: Draw) -> Single:
 
     def run() -> torch.Tensor:
         tb = None if b is None else torch.tensor(b, dtype=torch.float64)
-        return F.conv2d(x, torch.tensor(weight, dtype=torch.float64), tb, stride, padding, dilation, groups)[0]
+        pad = keras_same(x.shape, (kh, kw), stride, dilation) if padding == "same" else None
+        padded = x if pad is None else pad(x)
+        w = torch.tensor(weight, dtype=torch.float64)
+        return F.conv2d(padded, w, tb, stride, padding if pad is None else 0, dilation, groups)[0]
 
     return Single(problem, run)
 

@@ -24,6 +24,8 @@ from problems.solvers.pooling import pool2d
 from problems.solvers.sizes import SizeError
 from problems.solvers.transposed import conv_transpose2d
 
+from torch_layers import keras_same
+
 SEED = 20_260_523
 CASES = 500
 #: A case gives up after this many draws PyTorch refuses (it never gets close in practice).
@@ -87,9 +89,15 @@ class ConvCase:
         # True convolution is cross-correlation with the kernel turned by 180°.
         w = torch.flip(t64(self.w), (2, 3)) if self.flip else t64(self.w)
         bias = None if self.bias is None else t64(self.bias)
-        return torch_or_none(
-            lambda: F.conv2d(t64(self.x)[None], w, bias, self.stride, self.padding, self.dilation, self.groups)[0]
-        )
+        x, padding = t64(self.x)[None], self.padding
+
+        def run() -> torch.Tensor:
+            # torch has no strided "same": TensorFlow's padding in front of it (Keras refuses a dilation too)
+            pad = keras_same(x.shape[1:], self.w.shape[2:], self.stride, self.dilation) if padding == "same" else None
+            inputs = x if pad is None else pad(x)
+            return F.conv2d(inputs, w, bias, self.stride, padding if pad is None else 0, self.dilation, self.groups)[0]
+
+        return torch_or_none(run)
 
 
 def draw_conv(rng: np.random.Generator) -> ConvCase:
@@ -101,7 +109,7 @@ def draw_conv(rng: np.random.Generator) -> ConvCase:
     n_out = groups * int(rng.integers(1, 4))
     kh, kw = (int(k) for k in rng.integers(1, 5, size=2))  # non-square half of the time or so
     dilation = pair_of(rng, 1, 3)
-    # "same" padding in a quarter of the draws, at stride 1 mostly; strided "same" is refused.
+    # "same" padding in a quarter of the draws, at stride 1 mostly; strided "same" is TensorFlow's.
     stride: int | tuple[int, int] = 1 if rng.random() < 0.15 else pair_of(rng, 1, 3)
     padding: int | tuple[int, int] | str = "same" if rng.random() < 0.25 else pair_of(rng, 0, 2)
     h, w = (int(n) for n in rng.integers(1, 17, size=2))

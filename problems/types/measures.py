@@ -1,0 +1,86 @@
+"""A network's quantities about what its outputs hold rather than its weights: values
+(activations) and their memory per output and over the network, one side or length of an output,
+its positions (tokens), a convolution's padding per side, a neuron's fan-in, and batch norm's
+buffers and whole state.
+
+Every one is an integer computed from the run (``problems.solvers.network``), so under a
+mistaken assumption it follows the shapes and counts the mistake changes.
+"""
+
+from __future__ import annotations
+
+from problems.kinds import AnswerKind
+from problems.solvers import activations
+from problems.solvers.assumptions import Assumptions
+from problems.solvers.layers import BatchNorm, Conv, Separable, Shape
+from problems.solvers.network import NetworkRun
+from problems.types.base import Quantity
+
+INTEGER = AnswerKind.INTEGER
+#: The names of a map's spatial axes by its rank (C first): a sequence, an image, a clip.
+AXES = {1: ("length",), 2: ("height", "width"), 3: ("frames", "height", "width")}
+
+
+def measures(result: NetworkRun, dtype: str) -> dict[str, Quantity]:
+    """``values``, ``memory``, ``side`` and the axes, ``tokens`` per named output; ``fan_in``,
+    ``pad_top`` (``_bottom``, ``_left``, ``_right``), ``buffers`` and ``state`` per named layer;
+    ``values``, ``memory``, ``buffers`` and ``state`` ``.total`` over every layer instance (the
+    input's values are not an output: not counted)."""
+    found: dict[str, Quantity] = {}
+    totals = {"values": 0, "buffers": 0, "state": 0}
+    for index, record in enumerate(result.records):
+        buffers = _buffers(record.layer, record.input_shape)
+        totals["values"] += activations.values(record.shape)
+        totals["buffers"] += buffers
+        totals["state"] += record.params + buffers
+        if record.name is None:
+            continue
+        found.update(output_measures(record.name, record.shape, dtype))
+        fan_in = getattr(record.layer, "fan_in", None)
+        if fan_in is not None:
+            found[f"fan_in.{record.name}"] = Quantity(INTEGER, fan_in(record.input_shape, result.assumed(index)))
+        found.update(_padding(record.name, record.layer, record.input_shape, result.assumed(index)))
+        if isinstance(record.layer, BatchNorm):
+            found[f"buffers.{record.name}"] = Quantity(INTEGER, buffers)
+            found[f"state.{record.name}"] = Quantity(INTEGER, record.params + buffers)
+    for name, index in result.outputs.items():
+        found.update(output_measures(name, result.shape_at(index), dtype))
+    for label, total in totals.items():
+        found[f"{label}.total"] = Quantity(INTEGER, total)
+    found["memory.total"] = Quantity(INTEGER, activations.memory(totals["values"], dtype))
+    return found
+
+
+def output_measures(name: str, shape: Shape, dtype: str) -> dict[str, Quantity]:
+    """Of one output: ``values``, ``memory``; of a map (C first) also ``channels``, each spatial
+    axis (``length``; ``height``, ``width``; ``frames``), ``side`` when they agree and ``tokens``
+    (its positions: a patch embedding's patches)."""
+    count = activations.values(shape)
+    found = {
+        f"values.{name}": Quantity(INTEGER, count),
+        f"memory.{name}": Quantity(INTEGER, activations.memory(count, dtype)),
+    }
+    spatial = shape[1:]
+    if spatial in ((), None) or len(spatial) not in AXES:
+        return found
+    found[f"channels.{name}"] = Quantity(INTEGER, shape[0])
+    for axis, size in zip(AXES[len(spatial)], spatial, strict=True):
+        found[f"{axis}.{name}"] = Quantity(INTEGER, size)
+    if len(set(spatial)) == 1:
+        found[f"side.{name}"] = Quantity(INTEGER, spatial[0])
+    found[f"tokens.{name}"] = Quantity(INTEGER, activations.values(spatial))
+    return found
+
+
+def _padding(name: str, layer: object, shape: Shape, assume: Assumptions) -> dict[str, Quantity]:
+    """A convolution's padding on each side (``same`` at a stride: TensorFlow's, odd pixel after)."""
+    conv = layer.standard() if isinstance(layer, Separable) else layer
+    if not isinstance(conv, Conv) or len(shape) != 3:
+        return {}
+    (top, bottom), (left, right) = conv.paddings(assume, shape)
+    sides = {"top": top, "bottom": bottom, "left": left, "right": right}
+    return {f"pad_{side}.{name}": Quantity(INTEGER, value) for side, value in sides.items()}
+
+
+def _buffers(layer: object, shape: Shape) -> int:
+    return activations.batchnorm_buffers(shape[0]) if isinstance(layer, BatchNorm) else 0
