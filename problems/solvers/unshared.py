@@ -14,6 +14,7 @@ from problems.budgets import MAX_SCALE, MAX_WINDOW
 from problems.solvers.assumptions import CORRECT, Assumptions
 from problems.solvers.layers import Conv, IntPair, LayerBase, LayerError, NonNegative, Positive, Shape, Units
 from problems.solvers.receptive import IrregularField, Taps
+from problems.solvers.steps import NO_TRACE, Trace
 
 
 def local_params(positions: int, c_in: int, c_out: int, kh: int, kw: int, bias: bool = True) -> int:
@@ -75,18 +76,31 @@ class Local(LayerBase):
             out_channels=self.out_channels, kernel=self.kernel, stride=self.stride, padding=self.padding, bias=self.bias
         )
 
-    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
-        return self.conv().output_shape(_map(shape, "a locally connected layer"), assume)
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
+        return self.conv().output_shape(_map(shape, "a locally connected layer"), assume, trace)
 
-    def params(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
+    def params(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         _, h, w = self.output_shape(shape, assume)
         c_in = shape[0] if assume.input_channels else 1
         kh, kw = (self.kernel, self.kernel) if isinstance(self.kernel, int) else self.kernel
         bias = self.bias if assume.bias is None else assume.bias
-        return local_params(h * w, c_in, self.out_channels, kh, kw, bias)
+        positions = trace.given("H_out", h, "H_{out}") * trace.given("W_out", w, "W_{out}")
+        side = (
+            (trace.given("K", kh), trace.given("K", kw))
+            if kh == kw
+            else (trace.given("K_h", kh), trace.given("K_w", kw))
+        )
+        found = local_params(
+            positions,
+            trace.given("C_in", c_in, "C_{in}"),
+            trace.given("C_out", self.out_channels, "C_{out}"),
+            *side,
+            bias,
+        )
+        return trace.equation("parameters (a filter of its own at every output position)", found)
 
-    def macs(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
-        return self.conv().macs(shape, assume)
+    def macs(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
+        return self.conv().macs(shape, assume, trace)
 
     def fan_in(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
         return self.conv().fan_in(shape, assume)
@@ -102,9 +116,17 @@ class PixelShuffle(LayerBase):
     kind: Literal["pixel_shuffle", "pixel_unshuffle"]
     factor: int = Field(gt=0, le=MAX_SCALE)
 
-    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         shape = _map(shape, self.kind.replace("_", " "))
-        return shuffled(shape, self.factor) if self.kind == "pixel_shuffle" else unshuffled(shape, self.factor)
+        r = self.factor
+        if self.kind == "pixel_shuffle":
+            out = shuffled(shape, r)
+            how = f"depth to space by r = {r}: C/r² × rH × rW = {shape[0]}/{r * r} × {r}·{shape[1]} × {r}·{shape[2]}"
+        else:
+            out = unshuffled(shape, r)
+            how = f"space to depth by r = {r}: r²C × H/r × W/r = {r * r}·{shape[0]} × {shape[1]}/{r} × {shape[2]}/{r}"
+        trace.note(f"{how} = {'×'.join(map(str, out))} (C×H×W)", value=list(out))
+        return out
 
     def taps(self, shape: Shape, out: Shape) -> tuple[Taps, Taps]:
         raise IrregularField("pixels move between channels and positions: no one field per output pixel")
@@ -123,14 +145,14 @@ class PatchEmbed(LayerBase):
     def conv(self) -> Conv:
         return Conv(out_channels=self.dim, kernel=self.patch, stride=self.patch, bias=self.bias)
 
-    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
-        return self.conv().output_shape(_map(shape, "a patch embedding"), assume)
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
+        return self.conv().output_shape(_map(shape, "a patch embedding"), assume, trace)
 
-    def params(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
-        return self.conv().params(shape, assume)
+    def params(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
+        return self.conv().params(shape, assume, trace)
 
-    def macs(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
-        return self.conv().macs(shape, assume)
+    def macs(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
+        return self.conv().macs(shape, assume, trace)
 
     def fan_in(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
         return self.conv().fan_in(shape, assume)

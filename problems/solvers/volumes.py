@@ -16,6 +16,7 @@ from pydantic import AfterValidator, model_validator
 from problems.solvers import checks, sizes
 from problems.solvers.assumptions import CORRECT, Assumptions
 from problems.solvers.layers import LayerBase, LayerError, Shape, Units, shape_text
+from problems.solvers.steps import NO_TRACE, Trace
 
 #: A setting of a window of any rank: one number, or a list of one per axis.
 Setting = int | tuple[int, ...]
@@ -47,6 +48,18 @@ def window_params(c_in: int, c_out: int, kernel: tuple[int, ...], groups: int = 
 
 def _rank_of(kind: str) -> int:
     return 1 if kind.endswith("1d") else 3
+
+
+def _axes(rank: int) -> tuple[str, ...]:
+    """The axes' names in the formulas: a sequence's length, a clip's frames, height and width."""
+    return ("L",) if rank == 1 else ("T", "H", "W")
+
+
+def _kernel(trace: Trace, kernel: tuple[int, ...], rank: int) -> tuple[int, ...]:
+    """The kernel's sides as given values: ``K`` for a cube (or a 1-D kernel), else one per axis."""
+    if len(set(kernel)) == 1:
+        return tuple(trace.given("K", k) for k in kernel)
+    return tuple(trace.given(f"K_{axis}", k, f"K_{axis}") for axis, k in zip(_axes(rank), kernel, strict=True))
 
 
 def _map(shape: Shape, rank: int, what: str) -> Shape:
@@ -111,14 +124,17 @@ class ConvNd(LayerBase):
     def _dilations(self, assume: Assumptions) -> tuple[int, ...]:
         return per_axis(self.dilation if assume.dilation else 1, self.rank, "dilation")
 
-    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         c = _map(shape, self.rank, self.kind)[0]
         if c % self.groups:
             raise LayerError(f"groups: {c} input channels do not split into {self.groups} groups", "groups")
         k, d = per_axis(self.kernel, self.rank, "kernel"), self._dilations(assume)
-        axes = zip(shape[1:], k, self.strides, self.paddings(shape, assume), d, strict=True)
+        axes = zip(_axes(self.rank), shape[1:], k, self.strides, self.paddings(shape, assume), d, strict=True)
         try:
-            out = [sizes.conv_out(n, ki, s, p, di, q, assume.size_rule) for n, ki, s, (p, q), di in axes]
+            out = [
+                sizes.conv_out_steps(trace, axis, n, ki, s, p, di, q, assume.size_rule)
+                for axis, n, ki, s, (p, q), di in axes
+            ]
         except sizes.SizeError as error:
             raise LayerError(str(error), "kernel") from None
         return (self.out_channels, *out)
@@ -128,14 +144,30 @@ class ConvNd(LayerBase):
             return 1, 1
         return c_in, self.groups if assume.groups else 1
 
-    def params(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
+    def params(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         c_in, groups = self._seen(shape[0], assume)
         bias = self.bias if assume.bias is None else assume.bias
-        return window_params(c_in, self.out_channels, per_axis(self.kernel, self.rank, "kernel"), groups, bias)
+        found = window_params(
+            trace.given("C_in", c_in, "C_{in}"),
+            trace.given("C_out", self.out_channels, "C_{out}"),
+            _kernel(trace, per_axis(self.kernel, self.rank, "kernel"), self.rank),
+            trace.given("g", groups, neutral=1),
+            bias,
+        )
+        return trace.equation("parameters", found)
 
-    def macs(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
+    def macs(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
+        """Output values × the inputs each reads (``C_out·∏out·(C_in/groups)·∏k``); the bias is no
+        multiplication, so a fan-in that counts it leaves the MACs alone."""
         out = self.output_shape(shape, assume)
-        return math.prod(out) * self.fan_in(shape, CORRECT if assume.fan_in_bias else assume)
+        c_in, groups = self._seen(shape[0], CORRECT if assume.fan_in_bias else assume)
+        values = math.prod(
+            trace.given(f"{axis}_out", side, f"{axis}_{{out}}")
+            for axis, side in zip(_axes(self.rank), out[1:], strict=True)
+        )
+        k = _kernel(trace, per_axis(self.kernel, self.rank, "kernel"), self.rank)
+        per_value = trace.given("C_in", c_in, "C_{in}") // trace.given("g", groups, neutral=1) * math.prod(k)
+        return trace.equation("MACs", trace.given("C_out", out[0], "C_{out}") * values * per_value)
 
     def fan_in(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
         """Inputs one output value reads: ``(C_in/groups)·∏k``."""
@@ -168,7 +200,7 @@ class PoolNd(LayerBase):
                 raise checks.SettingError("padding", f"{p} is more than half the kernel {ki}")
         return self
 
-    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT) -> Shape:
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         rank = _rank_of(self.kind)
         c = _map(shape, rank, self.kind)[0]
         k = per_axis(self.kernel, rank, "kernel")
@@ -182,13 +214,13 @@ class PoolNd(LayerBase):
                 far = [0 if assume.padding != "both" else pi for pi in p]
                 near = [0 if assume.padding == "ignored" else pi for pi in p]
                 out = [
-                    sizes.conv_out(n, *w, rule=assume.size_rule)
-                    for n, w in zip(shape[1:], zip(k, s, near, d, far, strict=True), strict=True)
+                    sizes.conv_out_steps(trace, axis, n, *w, rule=assume.size_rule)
+                    for axis, n, w in zip(_axes(rank), shape[1:], zip(k, s, near, d, far, strict=True), strict=True)
                 ]
             else:
                 out = [
-                    sizes.pool_out(n, *w, self.ceil_mode)
-                    for n, w in zip(shape[1:], zip(k, s, p, d, strict=True), strict=True)
+                    sizes.pool_out_steps(trace, axis, n, *w, self.ceil_mode)
+                    for axis, n, w in zip(_axes(rank), shape[1:], zip(k, s, p, d, strict=True), strict=True)
                 ]
         except sizes.SizeError as error:
             raise LayerError(str(error), "kernel") from None
