@@ -168,17 +168,20 @@ class Conv(LayerBase):
         return c_in if self.groups == "depthwise" else self.groups
 
     def paddings(
-        self, assume: Assumptions = CORRECT, shape: Shape | None = None
+        self, assume: Assumptions = CORRECT, shape: Shape | None = None, trace: Trace = NO_TRACE
     ) -> tuple[tuple[int, int], tuple[int, int]]:
         """(before, after) padding per axis; ``same`` at a stride is TensorFlow's, which depends
         on the input (``shape``; without it, the padding at stride 1)."""
         if self.padding == "same":
-            rows, cols = same_sides(self.kernel, self.stride, self._dilation(assume), shape, assume)
+            rows, cols = same_sides(self.kernel, self.stride, self._dilation(assume), shape, assume, trace)
         elif self.padding == "valid":
+            trace.note("'valid' padding: none", value=0)
             rows, cols = (0, 0), (0, 0)
         elif isinstance(self.padding, int):
+            trace.note(f"the declared padding: {self.padding} on every side", value=self.padding)
             rows = cols = (self.padding, self.padding)
         else:
+            trace.note(f"the declared padding: {list(self.padding)} (rows, columns)")
             rows, cols = sides(self.padding[0]), sides(self.padding[1])
         return _padded(*rows, assume), _padded(*cols, assume)
 
@@ -206,11 +209,13 @@ class Conv(LayerBase):
     def _dilation(self, assume: Assumptions) -> IntPair:
         return self.dilation if assume.dilation else 1
 
-    def fan_in(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
+    def fan_in(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         """Inputs one output value reads: ``(C_in/groups)·kh·kw``."""
-        kh, kw = pair(self.kernel)
+        kh, kw = _kernel(trace, self.kernel)
         c_in, groups = self._seen_channels(shape[0], assume)
-        return counts.per_group(c_in, groups) * kh * kw + int(assume.fan_in_bias)
+        seen = counts.per_group(_channels(trace, c_in), _groups(trace, groups))
+        assert isinstance(seen, int)  # (numbers, not symbols, in a network)
+        return trace.equation("fan-in", seen * kh * kw + int(assume.fan_in_bias))
 
     def params(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         kh, kw = _kernel(trace, self.kernel)
@@ -251,16 +256,27 @@ class Conv(LayerBase):
 
 
 def same_sides(
-    kernel: IntPair, stride: IntPair, dilation: IntPair, shape: Shape | None, assume: Assumptions = CORRECT
+    kernel: IntPair,
+    stride: IntPair,
+    dilation: IntPair,
+    shape: Shape | None,
+    assume: Assumptions = CORRECT,
+    trace: Trace = NO_TRACE,
 ) -> tuple[tuple[int, int], tuple[int, int]]:
     """``same`` padding (before, after) per axis, TensorFlow's at any stride; taken as symmetric
     (a known mistake), ⌈total/2⌉ on both sides."""
     found = []
     for axis, (k, s, d) in enumerate(zip(pair(kernel), pair(stride), pair(dilation), strict=True)):
+        t, name = trace, "HW"[axis]
         if s == 1 or shape is None:
-            before, after = sizes.same_padding(k, d)
+            before, after = sizes.same_padding(t.given("K", k), t.given("D", d, neutral=1))
+            t.note(f"'same' padding at stride 1 along {name}: d·(K − 1) in all, the odd pixel after")
         else:
-            before, after = sizes.same_padding_at(shape[1 + axis], k, s, d)
+            n = t.given(name, shape[1 + axis])
+            before, after = sizes.same_padding_at(
+                n, t.given("K", k), t.given("S", s, neutral=1), t.given("D", d, neutral=1)
+            )
+            t.note(f"'same' padding along {name} (TensorFlow's): the output keeps ⌈{name}/S⌉, the odd pixel after")
         if assume.same_padding == "symmetric":
             before = after = max(before, after)
         found.append((before, after))
@@ -545,9 +561,9 @@ class Linear(LayerBase):
         )
         return trace.equation("MACs", found)
 
-    def fan_in(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
+    def fan_in(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         """Inputs one unit reads: every input feature."""
-        return self._n_in(shape) + int(assume.fan_in_bias)
+        return trace.equation("fan-in", trace.given("n_in", self._n_in(shape), "n_{in}") + int(assume.fan_in_bias))
 
 
 def _kernel(trace: Trace, kernel: IntPair) -> tuple[int, int]:

@@ -102,8 +102,8 @@ class Local(LayerBase):
     def macs(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         return self.conv().macs(shape, assume, trace)
 
-    def fan_in(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
-        return self.conv().fan_in(shape, assume)
+    def fan_in(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
+        return self.conv().fan_in(shape, assume, trace)
 
     def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair]:
         return self.conv().window()
@@ -154,8 +154,8 @@ class PatchEmbed(LayerBase):
     def macs(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         return self.conv().macs(shape, assume, trace)
 
-    def fan_in(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
-        return self.conv().fan_in(shape, assume)
+    def fan_in(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
+        return self.conv().fan_in(shape, assume, trace)
 
     def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair]:
         return self.conv().window()

@@ -169,10 +169,12 @@ class ConvNd(LayerBase):
         per_value = trace.given("C_in", c_in, "C_{in}") // trace.given("g", groups, neutral=1) * math.prod(k)
         return trace.equation("MACs", trace.given("C_out", out[0], "C_{out}") * values * per_value)
 
-    def fan_in(self, shape: Shape, assume: Assumptions = CORRECT) -> int:
+    def fan_in(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         """Inputs one output value reads: ``(C_in/groups)·∏k``."""
         c_in, groups = self._seen(shape[0], assume)
-        return c_in // groups * math.prod(per_axis(self.kernel, self.rank, "kernel")) + int(assume.fan_in_bias)
+        k = _kernel(trace, per_axis(self.kernel, self.rank, "kernel"), self.rank)
+        seen = trace.given("C_in", c_in, "C_{in}") // trace.given("g", groups, neutral=1)
+        return trace.equation("fan-in", seen * math.prod(k) + int(assume.fan_in_bias))
 
 
 class PoolNd(LayerBase):

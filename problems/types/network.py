@@ -138,7 +138,7 @@ class NetworkProblem(ProblemSpec):
         result = self.network(working=steps is not None)
         found = self._quantities(result)
         if steps is not None:
-            network_steps.derivations(result, found, self._repeat_text, steps)
+            network_steps.derivations(result, found, self._repeat_text, steps, self.dtype)
         return found
 
     def _repeat_text(self, name: str, count: int, result: NetworkRun) -> str:
@@ -168,7 +168,9 @@ class NetworkProblem(ProblemSpec):
                 mistaken = run(self.input_chw(), self.layers, correct.repeats, assume, working=steps is not None)
                 found[code] = self._quantities(mistaken)
                 if steps is not None:
-                    network_steps.derivations(mistaken, found[code], self._repeat_text, steps.collector(code))
+                    network_steps.derivations(
+                        mistaken, found[code], self._repeat_text, steps.collector(code), self.dtype
+                    )
             except (LayerError, ValueError):
                 continue  # the mistake leads nowhere here (e.g. an empty map): nothing to match
         found.update(self._slips(correct))

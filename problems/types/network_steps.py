@@ -12,9 +12,9 @@ from fractions import Fraction
 
 from problems.kinds import JSON, AnswerKind
 from problems.render import to_json, to_text
-from problems.solvers import counts
+from problems.solvers import activations, counts
 from problems.solvers.graph import INPUT
-from problems.solvers.layers import Separable, shape_text
+from problems.solvers.layers import BatchNorm, Conv, Separable, Shape, shape_text
 from problems.solvers.network import LayerRecord, NetworkRun
 from problems.solvers.receptive import AxisField
 from problems.solvers.steps import Derivations, MissingSteps, Step, Steps, Trace, number_tex, number_text
@@ -22,6 +22,11 @@ from problems.types.base import Quantity
 
 #: A field's sizes and jumps along (height, width).
 Sides = tuple[tuple[int, int], tuple[Fraction | int, Fraction | int]]
+#: Quantities of one output (``problems.types.measures``), and those summed over the network.
+OUTPUT_MEASURES = ("values", "memory", "channels", "height", "width", "length", "frames", "side", "tokens")
+TOTALS = ("values", "memory", "buffers", "state")
+#: The names of a shape's axes in the formulas, by its rank.
+AXIS_NAMES = {1: ("n",), 2: ("C", "L"), 3: ("C", "H", "W"), 4: ("C", "T", "H", "W")}
 
 
 def derivations(
@@ -29,6 +34,7 @@ def derivations(
     quantities: dict[str, Quantity],
     repeat_text: Callable[[str, int, NetworkRun], str],
     found: Derivations,
+    dtype: str = "float32",
 ) -> None:
     """The steps of every quantity in ``quantities`` (the run's own, as ``_quantities`` made them)
     that ``found`` wants, written into it."""
@@ -61,11 +67,113 @@ def derivations(
             steps = _field_steps(walk, index, what)
         elif what.endswith(("_standard", "_reduction")):
             steps = _separable(result.records[names[target]], what)
+        elif what in TOTALS and target == "total":
+            steps = _total(result, what, dtype)
+        elif what in OUTPUT_MEASURES:
+            index = names.get(target, result.outputs.get(target, INPUT))
+            steps = (*_shape_steps(walk, index), *_measure(result.shape_at(index), what, target, dtype))
+        elif what == "fan_in":
+            steps = _fan_in(result, names[target])
+        elif what.startswith("pad_"):
+            steps = _padding(result, names[target], what.removeprefix("pad_"))
+        elif what in ("buffers", "state"):
+            steps = _batchnorm_state(result.records[names[target]], what)
         else:
             raise MissingSteps(f"no worked steps for the network quantity {name!r}: add them in {__name__}")
         if not steps or steps[-1].value != final:
             steps = (*steps, Step(f"{_title(what)} of {target or 'the network'}: {_shown(final)}", value=final))
         found[name] = steps
+
+
+def _fan_in(result: NetworkRun, index: int) -> Steps:
+    """The inputs one output value of a layer reads, as the layer counts them."""
+    record = result.records[index]
+    fan_in = getattr(record.layer, "fan_in", None)
+    if fan_in is None:
+        raise MissingSteps(f"a {record.layer.kind_name} layer has no fan-in")
+    trace = Trace()
+    fan_in(record.input_shape, result.assumed(index), trace)
+    return tuple(trace.steps)
+
+
+def _measure(shape: Shape, what: str, name: str, dtype: str) -> Steps:
+    """What one output holds, from its shape: its values (and their bytes), one of its sizes, or
+    its positions (tokens), computed by ``problems.solvers.activations`` as the quantity is."""
+    t = Trace()
+    sizes = tuple(t.given(axis, size) for axis, size in zip(AXIS_NAMES[len(shape)], shape, strict=True))
+    if what in ("values", "memory"):
+        count = t.equation(f"values of {name}", activations.values(sizes))
+        if what == "memory":
+            t.equation(f"bytes in {dtype}", activations.memory(t.given("values", count), dtype))
+    elif what == "tokens":
+        t.equation(f"tokens (positions) of {name}", activations.values(sizes[1:]))
+    else:
+        axes = dict(zip(("channels", *measures_axes(len(shape) - 1)), shape, strict=True))
+        side = shape[1] if what == "side" else axes[what]
+        t.note(f"{what} of {name}: {side}", value=side)
+    return tuple(t.steps)
+
+
+def measures_axes(rank: int) -> tuple[str, ...]:
+    return {1: ("length",), 2: ("height", "width"), 3: ("frames", "height", "width")}.get(rank, ())
+
+
+def _total(result: NetworkRun, what: str, dtype: str) -> Steps:
+    """A sum over every layer instance: each one's term, then the total (the input's values are
+    not an output: not counted)."""
+    steps: list[Step] = []
+    terms: list[int] = []
+    for record in result.records:
+        if what in ("values", "memory"):
+            term = activations.values(record.shape)
+            text = f"{label(record)}: {shape_text(record.shape)} = {number_text(term)} values"
+        else:
+            buffers = _buffers(record)
+            term = buffers if what == "buffers" else record.params + buffers
+            if not term:
+                continue
+            text = (
+                f"{label(record)}: {number_text(term)} ({'buffers' if what == 'buffers' else 'parameters and buffers'})"
+            )
+        steps.append(Step(text, value=term))
+        terms.append(term)
+    total = sum(terms)
+    noun = "values" if what == "memory" else what
+    steps.append(
+        Step(f"{noun} of the network: {' + '.join(map(number_text, terms)) or '0'} = {number_text(total)}", value=total)
+    )
+    if what == "memory":
+        t = Trace()
+        t.equation(f"bytes in {dtype}", activations.memory(t.given("values", total), dtype))
+        steps += t.steps
+    return tuple(steps)
+
+
+def _buffers(record: LayerRecord) -> int:
+    return activations.batchnorm_buffers(record.input_shape[0]) if isinstance(record.layer, BatchNorm) else 0
+
+
+def _batchnorm_state(record: LayerRecord, what: str) -> Steps:
+    """A batch norm's buffers (running mean and variance per channel, and the batches counted),
+    and its whole state: those with its parameters."""
+    t = Trace()
+    buffers = t.equation("buffers", activations.batchnorm_buffers(t.given("C", record.input_shape[0])))
+    if what == "state":
+        t.equation("state", t.given("parameters", record.params) + t.given("buffers", buffers))
+    return tuple(t.steps)
+
+
+def _padding(result: NetworkRun, index: int, side: str) -> Steps:
+    """A convolution's padding on one side, as its layer works it out."""
+    record = result.records[index]
+    layer = record.layer
+    conv = layer.standard() if isinstance(layer, Separable) else layer
+    assert isinstance(conv, Conv)
+    t = Trace()
+    (top, bottom), (left, right) = conv.paddings(result.assumed(index), record.input_shape, t)
+    chosen = {"top": top, "bottom": bottom, "left": left, "right": right}[side]
+    t.equation(f"P_{side}", chosen, f"P_{{{side}}}")
+    return tuple(t.steps)
 
 
 def _title(what: str) -> str:
