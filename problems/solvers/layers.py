@@ -268,15 +268,14 @@ def same_sides(
     found = []
     for axis, (k, s, d) in enumerate(zip(pair(kernel), pair(stride), pair(dilation), strict=True)):
         t, name = trace, "HW"[axis]
-        if s == 1 or shape is None:
-            before, after = sizes.same_padding(t.given("K", k), t.given("D", d, neutral=1))
-            t.note(f"'same' padding at stride 1 along {name}: d·(K − 1) in all, the odd pixel after")
-        else:
-            n = t.given(name, shape[1 + axis])
-            before, after = sizes.same_padding_at(
-                n, t.given("K", k), t.given("S", s, neutral=1), t.given("D", d, neutral=1)
-            )
-            t.note(f"'same' padding along {name} (TensorFlow's): the output keeps ⌈{name}/S⌉, the odd pixel after")
+        if s == 1 or shape is None:  # half of d·(k − 1) before, the odd pixel after (PyTorch's too)
+            total = sizes.same_padding_total_at_1(t.given("K", k), t.given("D", d, neutral=1))
+            total = t.equation(f"P_{name} ('same' in all along {name})", total, f"P_{{{name}}}")
+        else:  # TensorFlow's: the output keeps ⌈n/s⌉; half the padding before, the odd pixel after
+            n, kernel, step = t.given(name, shape[1 + axis]), t.given("K", k), t.given("S", s, neutral=1)
+            total = sizes.same_padding_total(n, kernel, step, t.given("D", d, neutral=1))
+            total = t.equation(f"P_{name} ('same' in all along {name})", total, f"P_{{{name}}}")
+        before, after = sizes.split_padding(t.given(f"P_{name}", total, f"P_{{{name}}}"))
         if assume.same_padding == "symmetric":
             before = after = max(before, after)
         found.append((before, after))

@@ -89,8 +89,16 @@ def same_padding(k: int, d: int = 1) -> tuple[int, int]:
     >>> same_padding(5)
     (2, 2)
     """
-    total = d * (k - 1)
-    return total // 2, total - total // 2
+    return split_padding(same_padding_total_at_1(k, d))
+
+
+def same_padding_total_at_1(k: int, d: int = 1) -> int:
+    """``same`` padding in all along one axis at stride 1: ``d·(k − 1)``.
+
+    >>> same_padding_total_at_1(5)
+    4
+    """
+    return d * (k - 1)
 
 
 def same_padding_at(n: int, k: int, s: int = 1, d: int = 1) -> tuple[int, int]:
@@ -103,8 +111,25 @@ def same_padding_at(n: int, k: int, s: int = 1, d: int = 1) -> tuple[int, int]:
     >>> same_padding_at(5, 3, 2)
     (1, 1)
     """
+    return split_padding(same_padding_total(n, k, s, d))
+
+
+def same_padding_total(n: int, k: int, s: int = 1, d: int = 1) -> int:
+    """TensorFlow's ``same`` padding in all along one axis: ``max((⌈n/s⌉ − 1)·s + d·(k−1) + 1 − n, 0)``.
+
+    >>> same_padding_total(224, 3, 2)
+    1
+    """
     out = -(-n // s)
-    total = max((out - 1) * s + effective_kernel(k, d) - n, 0)
+    return max((out - 1) * s + effective_kernel(k, d) - n, 0)
+
+
+def split_padding(total: int) -> tuple[int, int]:
+    """(before, after): half before, the odd pixel after.
+
+    >>> split_padding(3)
+    (1, 2)
+    """
     return total // 2, total - total // 2
 
 

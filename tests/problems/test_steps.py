@@ -248,3 +248,18 @@ def test_a_new_layer_without_steps_solves_but_fails_loudly_when_asked_for_steps(
         run((3, 8, 8), [Crop()], working=True)  # type: ignore[list-item]
     with pytest.raises(MissingSteps):
         run((3, 8, 8), [Silent()], working=True)  # type: ignore[list-item]
+
+
+def test_wording_of_round_three_measures() -> None:
+    """Values, memory, TensorFlow's padding, batch norm's state and a fan-in, from the set of
+    classic exam questions."""
+    found = solutions(load_bank()["classic-exam"], None)
+    assert found["alexnet.values"][-1].text == "values of conv1 = C·H·W = 96·55·55 = 290,400"
+    assert found["alexnet.memory"][-1].text == "bytes in float32 = values·4 = 290400·4 = 1,161,600"
+    assert [s.text for s in found["keras.bottom"]][-1] == "P_bottom = P_H − ⌊P_H/2⌋ = 1 − ⌊1/2⌋ = 1"
+    assert found["keras.top"][-1].value == 0
+    assert [s.text for s in found["batchnorm.state"]] == [
+        "buffers = 2·C + 1 = 2·64 + 1 = 129",
+        "state = parameters + buffers = 128 + 129 = 257",
+    ]
+    assert [s.text for s in found["unshared.fan_in"]] == ["fan-in = C_in·K·K = 1·3·3 = 9"]
