@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from api.lti.answers import Unreadable, call, json_of
 from api.lti.claims import DEEP_LINKING
 from api.lti.urls import JWKS_PATH, LAUNCH_PATH, LOGIN_PATH
 
@@ -88,43 +88,33 @@ def valid_url(value: object) -> bool:
     return isinstance(value, str) and len(value) <= 2000 and _URL.fullmatch(value) is not None
 
 
-def _json_object(response: httpx.Response, check: str, what: str, deadline: float) -> dict[str, Any]:
-    """The answer's JSON object, read up to :data:`MAX_ANSWER_BYTES` before ``deadline``."""
-    declared = response.headers.get("Content-Length", "")
-    if declared.isdigit() and int(declared) > MAX_ANSWER_BYTES:
-        raise RegistrationRefused(check, f"The platform's {what} is larger than {MAX_ANSWER_BYTES // 1024} KiB.")
-    body = bytearray()
-    for chunk in response.iter_bytes():
-        body += chunk
-        if len(body) > MAX_ANSWER_BYTES:
-            raise RegistrationRefused(check, f"The platform's {what} is larger than {MAX_ANSWER_BYTES // 1024} KiB.")
-        if time.monotonic() > deadline:
-            raise RegistrationRefused(check, f"The platform took longer than {DEADLINE:.0f} s to send its {what}.")
-    if not 200 <= response.status_code < 300:
-        raise RegistrationRefused(check, f"The platform answered {response.status_code} for its {what}.")
+def _call(
+    client: httpx.Client, method: str, url: str, headers: dict[str, str], check: str, what: str, body: bytes = b""
+) -> dict[str, Any]:
+    """The platform's answer as a JSON object, read within :data:`MAX_ANSWER_BYTES` and
+    :data:`DEADLINE` (:func:`api.lti.answers.call`)."""
+    options = {"headers": headers, "content": body or None}
     try:
-        value = json.loads(bytes(body))
-    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nested too deep
-        raise RegistrationRefused(check, f"The platform's {what} is not JSON.") from None
+        answer = call(client, method, url, max_bytes=MAX_ANSWER_BYTES, deadline=DEADLINE, **options)
+        if not 200 <= answer.status_code < 300:
+            raise RegistrationRefused(check, f"The platform answered {answer.status_code} for its {what}.")
+        value = json_of(answer)
+    except Unreadable as unreadable:
+        raise RegistrationRefused(check, _unreadable(unreadable, what)) from None
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
+        failure = type(error).__name__
+        raise RegistrationRefused(check, f"The platform's {what} could not be fetched: {failure}.") from None
     if not isinstance(value, dict):
         raise RegistrationRefused(check, f"The platform's {what} is not a JSON object.")
     return value
 
 
-def _call(
-    client: httpx.Client, method: str, url: str, headers: dict[str, str], check: str, what: str, body: bytes = b""
-) -> dict[str, Any]:
-    deadline = time.monotonic() + DEADLINE
-    try:
-        request = client.build_request(method, url, headers=headers, content=body or None)
-        answer = client.send(request, stream=True)
-        try:
-            return _json_object(answer, check, what, deadline)
-        finally:
-            answer.close()
-    except (httpx.HTTPError, httpx.InvalidURL) as error:
-        failure = type(error).__name__
-        raise RegistrationRefused(check, f"The platform's {what} could not be fetched: {failure}.") from None
+def _unreadable(unreadable: Unreadable, what: str) -> str:
+    if unreadable.kind == "size":
+        return f"The platform's {what} is larger than {MAX_ANSWER_BYTES // 1024} KiB."
+    if unreadable.kind == "time":
+        return f"The platform took longer than {DEADLINE:.0f} s to send its {what}."
+    return f"The platform's {what} is not JSON."
 
 
 def _bearer(token: str | None) -> dict[str, str]:
