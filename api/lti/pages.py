@@ -26,6 +26,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Form, Query, Request
+from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from api.access import RUNS
@@ -129,58 +130,29 @@ def _login(request: Request, db: Any, values: dict[str, str | None]) -> Response
     return _framed_by(render(request, "lti_storage.html", context), [_origin(platform.auth_url), _origin(iss)])
 
 
-Text = Annotated[str | None, Query(max_length=URL_CHARS)]
-FormText = Annotated[str | None, Form(max_length=URL_CHARS)]
+class LoginParams(BaseModel):
+    """The OIDC third-party initiated login's parameters, by GET or by POST (others are ignored:
+    platforms add their own)."""
+
+    iss: str | None = Field(default=None, max_length=URL_CHARS)
+    login_hint: str | None = Field(default=None, max_length=URL_CHARS)
+    target_link_uri: str | None = Field(default=None, max_length=URL_CHARS)
+    lti_message_hint: str | None = Field(default=None, max_length=URL_CHARS)
+    client_id: str | None = Field(default=None, max_length=URL_CHARS)
+    lti_deployment_id: str | None = Field(default=None, max_length=URL_CHARS)
+    lti_storage_target: str | None = Field(default=None, max_length=URL_CHARS)
 
 
 @router.get(LOGIN_PATH)
-def login_get(
-    request: Request,
-    db: SessionDep,
-    iss: Text = None,
-    login_hint: Text = None,
-    target_link_uri: Text = None,
-    lti_message_hint: Text = None,
-    client_id: Text = None,
-    lti_deployment_id: Text = None,
-    lti_storage_target: Text = None,
-) -> Response:
+def login_get(request: Request, db: SessionDep, params: Annotated[LoginParams, Query()]) -> Response:
     """OIDC third-party initiated login (GET)."""
-    values = dict(
-        iss=iss,
-        login_hint=login_hint,
-        target_link_uri=target_link_uri,
-        lti_message_hint=lti_message_hint,
-        client_id=client_id,
-        lti_deployment_id=lti_deployment_id,
-        lti_storage_target=lti_storage_target,
-    )
-    return _login(request, db, values)
+    return _login(request, db, params.model_dump())
 
 
 @router.post(LOGIN_PATH)
-def login_post(
-    request: Request,
-    db: SessionDep,
-    iss: FormText = None,
-    login_hint: FormText = None,
-    target_link_uri: FormText = None,
-    lti_message_hint: FormText = None,
-    client_id: FormText = None,
-    lti_deployment_id: FormText = None,
-    lti_storage_target: FormText = None,
-) -> Response:
+def login_post(request: Request, db: SessionDep, params: Annotated[LoginParams, Form()]) -> Response:
     """OIDC third-party initiated login (POST)."""
-    values = dict(
-        iss=iss,
-        login_hint=login_hint,
-        target_link_uri=target_link_uri,
-        lti_message_hint=lti_message_hint,
-        client_id=client_id,
-        lti_deployment_id=lti_deployment_id,
-        lti_storage_target=lti_storage_target,
-    )
-    return _login(request, db, values)
+    return _login(request, db, params.model_dump())
 
 
 # ---- launch ----------------------------------------------------------------------------------
