@@ -14,6 +14,7 @@ from rich.table import Table
 
 from cli.variants import SecretOption, SeedOption, StudentOption, chosen_variant
 from problems.loader import BUILT_IN, SetFileError, load_bank, load_set
+from problems.parts import WrittenPart
 from problems.render import to_json, to_text
 from problems.sets import ProblemSet
 from problems.solutions import solutions
@@ -102,8 +103,9 @@ def show(
         statement = problem.statement()
         if statement:
             console.print(statement, markup=False, highlight=False)
-        for part in problem.parts:
-            console.print(f"  [cyan]{problem.key(part)}[/cyan] ({part.points:g} pt) {part.prompt}")
+        for part in problem.in_order():
+            written = " (written answer)" if isinstance(part, WrittenPart) else ""
+            console.print(f"  [cyan]{problem.id}.{part.key}[/cyan] ({part.points:g} pt{written}) {part.prompt}")
 
 
 @problems_app.command("solve")

@@ -19,7 +19,7 @@ from grader.grading.mistakes import EXPLANATIONS
 from problems import budgets
 from problems.fields import DescribedSchema  # noqa: F401  (gives the layer settings their descriptions)
 from problems.kinds import AnswerKind, Layout
-from problems.parts import Operation, Part, Tolerance
+from problems.parts import Operation, Part, RubricItemTemplate, Tolerance, WrittenPart
 from problems.setfile import EntryFields, SetHeader
 from problems.sets import SPEC
 from problems.solvers.graph import Block, LayerKinds, Repeat, Until
@@ -59,7 +59,26 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "padding": "same",
     },
     "derived": {},
+    "prose": {},
 }
+
+WRITTEN_EXAMPLE = """\
+Example: a problem asked in words only, its rubric the graders start from.
+
+```yaml
+- id: q5
+  type: prose
+  text: Why does a 1×1 convolution save compute in a bottleneck block?
+  parts:
+    - key: why
+      answer: text
+      points: 2
+      rubric:
+        - {points: 1, text: Reduces the channels before the 3×3 convolution}
+        - {points: 1, text: Compares the multiply-adds, note: "e.g. 256→64 channels: 9×64² vs 9×256²"}
+        - {points: -0.5, text: Confuses channels with spatial size, key: x}
+```
+"""
 
 INTRO = """\
 # Set files: a reference for authors
@@ -192,7 +211,10 @@ def _parts() -> str:
         + f"\nAnswer kinds: {kinds}. Layouts: {layouts}.\n\n"
         + _model_section("`tolerance`", Tolerance, 3)
         + _model_section("An operation", Operation, 3)
-        + "Short form: `{sum: ['@q1.params', '@q2.params']}` is `{op: sum, operands: [...]}`.\n"
+        + "Short form: `{sum: ['@q1.params', '@q2.params']}` is `{op: sum, operands: [...]}`.\n\n"
+        + _model_section("A written part (`answer: text`)", WrittenPart, 3)
+        + _model_section("A rubric item", RubricItemTemplate, 3)
+        + WRITTEN_EXAMPLE
     )
 
 
@@ -209,6 +231,8 @@ def _problem_types() -> str:
         if quantities:
             named = ", ".join(f"`{q}` ({found.kind.value})" for q, found in quantities.items())
             lines.append(f"Quantities of this example: {named}.\n")
+        elif name == "prose":
+            lines.append("No quantities: its parts are written answers (`answer: text`).\n")
         else:
             lines.append("No quantities of its own: its parts are operations on other answers.\n")
     return "\n".join(lines)

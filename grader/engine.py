@@ -16,6 +16,7 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
+from grader import written
 from grader.grading.compare import NOT_RIGHT, Comparison, compare
 from grader.grading.identity import OutOfWork, budget
 from grader.grading.mistakes import EXPLANATIONS
@@ -64,6 +65,9 @@ def grade_submission(
             log.exception("grading %s of set %s (variant %s) failed", key, problem_set.id, student)
             graded[key] = GradedPart(key, 0.0, part_reference.answer.part.points, Status.INVALID, GRADING_FAILED)
             failed.append(key)
+    if reference.written:
+        graded |= {key: written.received(key, part, answers.get(key)) for key, part in reference.written.items()}
+        graded = {key: graded[key] for key in reference.order}
     if solutions:
         graded = {key: replace(part, solution=reference.solutions.get(key)) for key, part in graded.items()}
     return GradedSubmission(problem_set.id, graded, _unknown(reference, answers), tuple(failed))
@@ -76,7 +80,10 @@ def preview_submission(
     reference = reference_for(problem_set, student)
     previews: dict[str, PreviewedPart] = {}
     reads = _Reads(reference, answers)
-    for key in reference.parts:
+    for key in reference.order or reference.parts:
+        if key in reference.written:
+            previews[key] = _previewed_text(written.received(key, reference.written[key], answers.get(key)))
+            continue
         reading = reads[key]
         if reading is None:
             previews[key] = PreviewedPart(key, readable=False, reason="No answer given.", answered=False)
@@ -85,6 +92,16 @@ def preview_submission(
         else:
             previews[key] = PreviewedPart(key, readable=True, read_as=reading.shown)
     return previews, _unknown(reference, answers)
+
+
+def _previewed_text(received: GradedPart) -> PreviewedPart:
+    """A written answer previewed: taken as written (shown as it was typed, by whoever shows it),
+    or why not."""
+    if received.status is Status.UNANSWERED:
+        return PreviewedPart(received.key, readable=False, reason=received.feedback, answered=False)
+    if received.status is Status.INVALID:
+        return PreviewedPart(received.key, readable=False, reason=received.feedback)
+    return PreviewedPart(received.key, readable=True)
 
 
 def _remembered(key: str, raw: JSON) -> Remembered | None:
@@ -128,7 +145,7 @@ class _Reads(dict[str, Reading]):
 
 
 def _unknown(reference: SetReference, answers: Mapping[str, JSON]) -> tuple[str, ...]:
-    return tuple(key for key in answers if key not in reference.parts)
+    return tuple(key for key in answers if not reference.knows(key))
 
 
 def _budgeted(

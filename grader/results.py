@@ -16,12 +16,23 @@ class Status(StrEnum):
     INCORRECT = "incorrect"
     UNANSWERED = "unanswered"
     INVALID = "invalid"
+    #: A written answer no grader has graded yet (or whose grade is not released to the reader).
+    PENDING = "pending"
+
+
+class AppliedItemJSON(TypedDict):
+    """A rubric item a grader applied, as JSON."""
+
+    id: int
+    points: float
+    text: str
 
 
 class GradedPartJSON(TypedDict):
-    """A graded part as JSON (``GradedPart.to_json``); ``status`` is a ``Status`` value."""
+    """A graded part as JSON (``GradedPart.to_json``); ``status`` is a ``Status`` value; ``score``
+    is null while the part is ``pending``."""
 
-    score: float
+    score: float | None
     max_score: float
     status: str
     feedback: str
@@ -31,6 +42,11 @@ class GradedPartJSON(TypedDict):
     follow_through: bool
     #: The worked steps of the student's variant, once answers are released to them.
     solution: NotRequired[list[dict[str, JSON]]]
+    #: A written part graded by hand: the rubric items applied, and the grader's comment.
+    rubric: NotRequired[list[AppliedItemJSON]]
+    comment: NotRequired[str]
+    #: The grading's version, for ``If-Match`` (staff's view of a graded written part).
+    grading: NotRequired[dict[str, JSON]]
 
 
 class GradedSubmissionJSON(TypedDict):
@@ -60,7 +76,9 @@ class GradedPart:
     ``tolerance`` names the tolerance that applied to a real answer;
     ``follow_through`` is true when the credit came from the student's own earlier answers;
     ``solution`` holds the worked steps of the student's variant when the caller asked for them
-    (answers released), None otherwise.
+    (answers released), None otherwise; ``rubric`` and ``comment`` are a written part's grading
+    by hand (None for a computed part, or one not graded yet). A ``pending`` part scores 0 in
+    totals and null in its JSON.
     """
 
     key: str
@@ -73,10 +91,12 @@ class GradedPart:
     tolerance: str | None = None
     follow_through: bool = False
     solution: tuple[Step, ...] | None = None
+    rubric: tuple[AppliedItemJSON, ...] | None = None
+    comment: str | None = None
 
     def to_json(self) -> GradedPartJSON:
         found: GradedPartJSON = {
-            "score": self.score,
+            "score": None if self.status is Status.PENDING else self.score,
             "max_score": self.max_score,
             "status": self.status.value,
             "feedback": self.feedback,
@@ -87,6 +107,9 @@ class GradedPart:
         }
         if self.solution is not None:
             found["solution"] = [step.to_json() for step in self.solution]
+        if self.rubric is not None:
+            found["rubric"] = list(self.rubric)
+            found["comment"] = self.comment or ""
         return found
 
 

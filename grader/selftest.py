@@ -65,9 +65,9 @@ def _issue(problem_set: ProblemSet, path: Sequence[Step], message: str) -> Issue
 def _places(problem_set: ProblemSet) -> dict[str, tuple[int, int]]:
     """Each key's entry and part index."""
     return {
-        problem.key(part): (index, number)
+        problem.key(part): (index, problem.position(part.key))
         for index, problem in enumerate(problem_set.problems)
-        for number, part in enumerate(problem.parts)
+        for part in problem.parts
     }
 
 
@@ -112,10 +112,10 @@ def _own_examples(problem_set: ProblemSet, student: str | None, failed: set[tupl
 def _declared_checks(problem_set: ProblemSet, students: tuple[str | None, ...]) -> list[Issue]:
     issues: list[Issue] = []
     for index, problem in enumerate(problem_set.problems):
-        for number, part in enumerate(problem.parts):
+        for part in problem.parts:
             key = problem.key(part)
             for position, check in enumerate(part.checks):
-                path = ("problems", index, "parts", number, "checks", position)
+                path = ("problems", index, "parts", problem.position(part.key), "checks", position)
                 issues += [_issue(problem_set, path, message) for message in _run(problem_set, key, check, students)]
     return issues
 

@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from problems import budgets
 from problems.document import compose
 from problems.issues import Issue, SetFileError
-from problems.parts import TOLERANT_KINDS
+from problems.parts import TOLERANT_KINDS, Part, WrittenPart
 from problems.positions import SourceMap, Step
 from problems.setfile import ENTRY_FIELDS, ProblemEntry, SetHeader
 from problems.sets import PLACEHOLDER, SPEC, Answer, Problem, ProblemSet, SolveError, article
@@ -77,6 +77,7 @@ class _Found:
             loc: list[Step] = list(detail["loc"])
             if tag is not None and loc[:1] == [tag]:
                 loc = loc[1:]
+            loc = _untagged(loc)
             message = detail["msg"]
             if detail["type"] == "union_tag_invalid":
                 loc = ["type"]
@@ -163,6 +164,16 @@ def parse_set(text: str, source: str = "<upload>", *, probes: bool = True) -> Pr
     return result
 
 
+def _untagged(loc: list[Step]) -> list[Step]:
+    """The location without the kind of part pydantic puts after a part's index (``parts.0.computed``):
+    the file has no such field."""
+    return [
+        step
+        for i, step in enumerate(loc)
+        if not (step in ("computed", "written") and i >= 2 and loc[i - 2] == "parts" and isinstance(loc[i - 1], int))
+    ]
+
+
 def version_of(text: str) -> str:
     """A set file's version: a hash of its text, so that equal files are one version."""
     return hashlib.sha256(text.encode()).hexdigest()[:12]
@@ -212,7 +223,11 @@ def _problem(found: _Found, entry: Any, index: int) -> Problem | None:
         _check_text(found, shell, params, base, label)
     if shell is None or spec is None or len(found.issues) > before:
         return None
-    return Problem(shell.id, tuple(shell.parts), params, spec, shell.title or "", shell.text, shell.vary)
+    computed = tuple(part for part in shell.parts if isinstance(part, Part))
+    written = tuple(part for part in shell.parts if isinstance(part, WrittenPart))
+    order = tuple(part.key for part in shell.parts)
+    title = shell.title or ""
+    return Problem(shell.id, computed, params, spec, title, shell.text, shell.vary, written, order)
 
 
 def _check_vary(found: _Found, shell: ProblemEntry, params: dict[str, Any], base: tuple[Step, ...], label: str) -> None:
@@ -256,8 +271,7 @@ def _check_keys(found: _Found, problems: list[Problem]) -> None:
     """Entries may share an id (one question answered by two computations); keys may not."""
     seen: set[str] = set()
     for index, problem in enumerate(problems):
-        for number, part in enumerate(problem.parts):
-            key = problem.key(part)
+        for number, key in enumerate(problem.part_keys()):
             if key in seen:
                 found.add(f"duplicate answer key {key!r}", ("problems", index, "parts", number, "key"), problem.id)
             seen.add(key)
@@ -267,14 +281,14 @@ def _check_parts(found: _Found, problems: list[Problem]) -> None:
     """No more parts, nor checks, than their budgets: the self-test grades each on every variant."""
     parts = checks = 0
     for index, problem in enumerate(problems):
-        for number, part in enumerate(problem.parts):
-            where: tuple[Step, ...] = ("problems", index, "parts", number)
+        for part in problem.in_order():
+            where: tuple[Step, ...] = ("problems", index, "parts", problem.position(part.key))
             parts += 1
             if parts == budgets.MAX_PARTS + 1:
                 found.add(
                     f"one part too many, {budgets.over(budgets.MAX_PARTS, 'the parts of a set')}", where, problem.id
                 )
-            for position, _ in enumerate(part.checks):
+            for position, _ in enumerate(getattr(part, "checks", ())):
                 checks += 1
                 if checks == budgets.MAX_CHECKS + 1:
                     budget = budgets.over(budgets.MAX_CHECKS, "the checks of a set")
@@ -312,7 +326,7 @@ def _check_tolerances(found: _Found, problem_set: ProblemSet, answers: dict[str,
     shape or a formula it would be silently ignored, so it is refused at its line. The kind is the
     answer's own, known once solved (a quantity's, or the one the part asks it as)."""
     for index, problem in enumerate(problem_set.problems):
-        for number, part in enumerate(problem.parts):
+        for part in problem.parts:
             answer = answers.get(problem.key(part))
             if part.tolerance is None or answer is None or answer.kind in TOLERANT_KINDS:
                 continue
@@ -320,7 +334,8 @@ def _check_tolerances(found: _Found, problem_set: ProblemSet, answers: dict[str,
                 f"{article(answer.kind)} answer is graded exactly: a tolerance applies to real, percent, matrix and "
                 "tensor answers only (remove it, or ask for `kind: real`)"
             )
-            found.add(message, ("problems", index, "parts", number, "tolerance"), problem.id, key=True)
+            where = ("problems", index, "parts", problem.position(part.key), "tolerance")
+            found.add(message, where, problem.id, key=True)
 
 
 def _report_unsolved(
@@ -363,9 +378,9 @@ def _failed_at(problem_set: ProblemSet, error: ValueError) -> tuple[Step, ...]:
             return ()
         key = match.group("key")
     for index, problem in enumerate(problem_set.problems):
-        for number, part in enumerate(problem.parts):
+        for part in problem.parts:
             if problem.key(part) == key:
-                return ("problems", index, "parts", number, field)
+                return ("problems", index, "parts", problem.position(part.key), field)
         if problem.id == key:
             return ("problems", index)
     return ()

@@ -4,9 +4,9 @@ tolerance, partial credit, layout, and the earlier parts it builds on."""
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, JsonValue, Tag, model_validator
 
 from problems.kinds import AnswerKind, Layout
 
@@ -218,3 +218,81 @@ class Part(BaseModel):
             if isinstance(quantity, str) and quantity.startswith(("rf.", "rf_h.", "rf_w.")):
                 return {**data, "square": True}
         return data
+
+
+#: The longest written answer a part may take (the service refuses longer answers outright).
+MAX_WRITTEN_LENGTH = 20_000
+#: Rubric items a part's template may list: a grader toggles them by key, and ten digits and a
+#: handful of letters are what a hand on a keyboard remembers.
+MAX_RUBRIC_ITEMS = 30
+
+
+class RubricItemTemplate(BaseModel):
+    """One item of a free-response part's rubric, as the set file proposes it: graders start from
+    these and may edit them per assignment (the template stays as written)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    points: float = Field(
+        ge=-1000,
+        le=1000,
+        description="Points the item adds when applied; negative for a deduction (`-0.5`).",
+    )
+    text: str = Field(min_length=1, max_length=500, description="What the item says, as the student reads it.")
+    note: str = Field(default="", max_length=2000, description="Guidance for graders only (never shown to students).")
+    key: str | None = Field(
+        default=None,
+        pattern=r"^[a-z0-9]$",
+        description="The key that toggles the item on the grading page (a digit or a lower-case letter); "
+        "by default the items take 1, 2, ... 9, 0 in order.",
+    )
+
+
+class WrittenPart(BaseModel):
+    """A free-response part: answered in prose, graded by staff with its rubric. Its result is
+    ``pending`` until someone grades it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    key: str = Field(pattern=r"^[A-Za-z0-9_]+$", description="The second half of the answer key (`why` in `q5.why`).")
+    answer: Literal["text"] = Field(description="`text`: the part is answered in writing and graded by hand.")
+    prompt: str = Field(default="", description="The question, as students read it after the statement.")
+    points: float = Field(default=1.0, gt=0, le=1000, description="Points for a full answer.")
+    max_length: int = Field(
+        default=5000,
+        ge=1,
+        le=MAX_WRITTEN_LENGTH,
+        description=f"The longest answer taken, in characters (at most {MAX_WRITTEN_LENGTH:,}).",
+    )
+    rubric: list[RubricItemTemplate] = Field(
+        default_factory=list,
+        max_length=MAX_RUBRIC_ITEMS,
+        description="The rubric graders start from: items with points (negative for a deduction), text, an "
+        "optional note for graders and an optional key. A grade is the sum of the applied items and an "
+        "adjustment, kept between 0 and the part's points.",
+    )
+
+    @model_validator(mode="after")
+    def _distinct_keys(self) -> WrittenPart:
+        keys = [item.key for item in self.rubric]
+        for index, key in enumerate(keys):
+            if key is not None and key in keys[:index]:
+                message = f"another rubric item has the key {key}: each key toggles one item"
+                raise ValueError(f"rubric.{index}.key: {message}")
+        return self
+
+    def item_keys(self) -> list[str | None]:
+        """Each rubric item's key: its own, else the next digit (1 to 9, then 0) no item claims."""
+        taken = {item.key for item in self.rubric if item.key is not None}
+        free = iter(digit for digit in "1234567890" if digit not in taken)
+        return [item.key if item.key is not None else next(free, None) for item in self.rubric]
+
+
+def part_kind(data: Any) -> str:
+    """Which model a part entry is: ``written`` when it says what its answer is (``answer: text``,
+    the one such answer there is), else ``computed``."""
+    if isinstance(data, dict):
+        return "written" if "answer" in data else "computed"
+    return "written" if isinstance(data, WrittenPart) else "computed"
+
+
+#: A part entry of a set file: computed from the problem, or written and graded by hand.
+AnyPart = Annotated[Annotated[Part, Tag("computed")] | Annotated[WrittenPart, Tag("written")], Discriminator(part_kind)]

@@ -9,7 +9,7 @@ from typing import Annotated, Any, Union
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
 from problems.fields import DescribedSchema
-from problems.parts import Part
+from problems.parts import AnyPart
 from problems.types import AnyProblem
 from problems.variants import Draw
 
@@ -55,7 +55,11 @@ class EntryFields(BaseModel):
         "Without text, or for types whose givens are never in the prose (images, matrices), the givens "
         "are listed after it.",
     )
-    parts: list[Part] = Field(min_length=1, description="The questions asked, one answer key each.")
+    parts: list[AnyPart] = Field(
+        min_length=1,
+        description="The questions asked, one answer key each: computed from the problem's numbers, or "
+        "written (`answer: text`) and graded by staff with a rubric.",
+    )
     vary: dict[str, Draw] = Field(
         default_factory=dict,
         description="For a randomized set: the parameters drawn per student, by dotted path "

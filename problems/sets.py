@@ -17,7 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 from problems import budgets
 from problems.budgets import MAX_REFERENCES
 from problems.kinds import JSON, AnswerKind, Layout
-from problems.parts import Operation, Part, Scalar
+from problems.parts import Operation, Part, Scalar, WrittenPart
 from problems.positions import SourceMap
 from problems.solvers.assumptions import precedence
 from problems.solvers.steps import Derivations, MistakenSteps
@@ -62,6 +62,26 @@ class Problem:
     title: str = ""
     text: str = ""
     vary: dict[str, Draw] = field(default_factory=dict)
+    #: The free-response parts, answered in writing and graded by staff (no reference to compute).
+    written: tuple[WrittenPart, ...] = ()
+    #: Every part's own key (computed and written) in the file's order; empty: computed, then written.
+    order: tuple[str, ...] = ()
+
+    def in_order(self) -> list[Part | WrittenPart]:
+        """Every part, computed or written, in the file's order."""
+        both: list[Part | WrittenPart] = [*self.parts, *self.written]
+        if not self.order:
+            return both
+        return sorted(both, key=lambda part: self.order.index(part.key))
+
+    def part_keys(self) -> list[str]:
+        """The answer keys of every part, computed or written, in the file's order."""
+        return [f"{self.id}.{part.key}" for part in self.in_order()]
+
+    def position(self, own_key: str) -> int:
+        """Where the part of that key (its own half: ``why`` of ``q5.why``) is in the entry's list
+        of parts in the file: what a set file's issue points at."""
+        return [part.key for part in self.in_order()].index(own_key)
 
     @cached_property
     def quantities(self) -> dict[str, Quantity]:
@@ -116,7 +136,8 @@ class Problem:
         return f"{text}\n{self.spec.describe()}".strip()
 
     def with_params(self, params: dict[str, JSON]) -> Problem:
-        return Problem(self.id, self.parts, params, SPEC.validate_python(params), self.title, self.text, self.vary)
+        spec = SPEC.validate_python(params)
+        return Problem(self.id, self.parts, params, spec, self.title, self.text, self.vary, self.written, self.order)
 
 
 @dataclass(frozen=True)
@@ -133,10 +154,20 @@ class ProblemSet:
     _variants: dict[str, ProblemSet] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def answer_keys(self) -> list[str]:
-        return [p.key(part) for p in self.problems for part in p.parts]
+        """Every answer key, computed or written, in the file's order."""
+        return [key for p in self.problems for key in p.part_keys()]
+
+    def max_score(self) -> float:
+        """The points of every part, computed or written."""
+        return float(sum(part.points for p in self.problems for part in p.in_order()))
 
     def parts(self) -> dict[str, Part]:
+        """The computed parts by key (the ones with a reference answer)."""
         return {p.key(part): part for p in self.problems for part in p.parts}
+
+    def written(self) -> dict[str, WrittenPart]:
+        """The free-response parts by key, in the file's order."""
+        return {f"{p.id}.{part.key}": part for p in self.problems for part in p.written}
 
     def variant(self, student: str | None = None) -> ProblemSet:
         """The set with this student's numbers; without a student, the declared numbers."""

@@ -16,6 +16,7 @@ from api.errors import Conflict, NotFound
 from api.ids import may_exist
 from api.lti.outbox import record_score, record_scores
 from api.models import Assignment, CourseRole, Extension, Membership, Practice, Release, Submission
+from problems.parts import WrittenPart
 from problems.render import to_json
 from problems.sets import ProblemSet
 from problems.solutions import solutions
@@ -326,11 +327,10 @@ def statements(problem_set: ProblemSet, student: str | None) -> list[dict[str, A
         entry = merged.setdefault(
             problem.id, {"id": problem.id, "title": problem.title, "statement": problem.statement(), "parts": []}
         )
-        for part in problem.parts:
-            kind = solved[problem.key(part)].kind.value if problem.key(part) in solved else None
-            entry["parts"].append(
-                {"key": problem.key(part), "prompt": part.prompt, "points": part.points, "kind": kind}
-            )
+        for part in problem.in_order():
+            key = f"{problem.id}.{part.key}"
+            kind = "text" if isinstance(part, WrittenPart) else solved[key].kind.value if key in solved else None
+            entry["parts"].append({"key": key, "prompt": part.prompt, "points": part.points, "kind": kind})
     return list(merged.values())
 
 
@@ -346,4 +346,4 @@ def worked_solutions(problem_set: ProblemSet, student: str | None) -> dict[str, 
 
 
 def max_score(problem_set: ProblemSet) -> float:
-    return float(sum(part.points for part in problem_set.parts().values()))
+    return problem_set.max_score()

@@ -15,6 +15,7 @@ from grader.grading.compare import compare
 from grader.grading.mistakes import value_mistakes
 from grader.results import GradedPart
 from problems.kinds import AnswerKind
+from problems.parts import WrittenPart
 from problems.sets import Answer, ProblemSet
 from problems.solutions import parting_step, solutions
 from problems.solvers.steps import Step, Steps
@@ -55,6 +56,13 @@ class SetReference:
 
     #: Where a mistake's steps part from the reference's, by (key, code), as found.
     partings: dict[tuple[str, str], tuple[int, Step] | None] = field(default_factory=dict)
+    #: The free-response parts by key (graded by hand, so no reference), and every key in the file's
+    #: order when the set has such parts (results list the parts as the file does).
+    written: dict[str, WrittenPart] = field(default_factory=dict)
+    order: tuple[str, ...] = ()
+
+    def knows(self, key: str) -> bool:
+        return key in self.parts or key in self.written
 
     @cached_property
     def answers(self) -> dict[str, Answer]:
@@ -119,7 +127,9 @@ def _build(problem_set: ProblemSet, student: str | None) -> SetReference:
             for code, value in reversed(found):
                 by_value[value] = code
         parts[key] = PartReference(answer, symbols[key], tuple(found), by_value)
-    return SetReference(problem_set, student, parts)
+    written = variant.written()
+    order = tuple(variant.answer_keys()) if written else ()
+    return SetReference(problem_set, student, parts, written=written, order=order)
 
 
 def _same(kind: AnswerKind, first: Any, second: Any) -> bool:

@@ -14,6 +14,7 @@ from problems.types.formula import FormulaProblem
 from problems.types.inverse import InverseProblem
 from problems.types.network import NetworkProblem
 from problems.types.pooling import PoolProblem
+from problems.types.prose import ProseProblem
 
 AnyProblem = Annotated[
     Conv2dProblem
@@ -23,7 +24,8 @@ AnyProblem = Annotated[
     | YoloProblem
     | InverseProblem
     | FormulaProblem
-    | DerivedProblem,
+    | DerivedProblem
+    | ProseProblem,
     Field(discriminator="type"),
 ]
 
