@@ -20,6 +20,7 @@ from api.bank import Bank
 from api.config import Settings
 from api.courses.router import router as courses_router
 from api.db import autocommit, make_engine, make_sessionmaker, writer
+from api.grading.router import router as grading_router
 from api.headers import SecurityHeaders
 from api.jobs.router import router as jobs_router
 from api.jobs.runners import job_runners
@@ -128,7 +129,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     errors.install(app)
 
     api = APIRouter(prefix="/api/v1")
-    routers = (courses_router, assignments_router, submissions_router, reports_router, jobs_router)
+    routers = (courses_router, assignments_router, submissions_router, reports_router, grading_router, jobs_router)
     for router in (*routers, signin_router, lti_router):
         api.include_router(router)
     app.include_router(api)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -102,12 +103,23 @@ def _http_error(request: Request, error: Exception) -> JSONResponse:
 def _allowed_methods(request: Request, named: str) -> str:
     """Every method of the path: Starlette's 405 names only those of the first route that matches
     it (``named``), and ``GET`` and ``POST /assignments`` are two routes. The others are those the
-    OpenAPI document lists for a path template that matches."""
+    OpenAPI document lists for a path template that matches, with values that fit the patterns it
+    documents (an answer key has a dot, so ``/grading/release`` is not ``/grading/{key}``)."""
     methods = {m.strip() for m in named.split(",") if m.strip()}
     for template, operations in request.app.openapi()["paths"].items():
-        if compile_path(template)[0].match(request.url.path):
-            methods |= {m.upper() for m in operations}
+        matched = compile_path(template)[0].match(request.url.path)
+        if matched is not None:
+            methods |= {m.upper() for m, operation in operations.items() if _fits(operation, matched.groupdict())}
     return ", ".join(sorted(methods))
+
+
+def _fits(operation: dict[str, Any], values: dict[str, str]) -> bool:
+    """Whether the path's values fit the patterns the operation documents for them."""
+    for parameter in operation.get("parameters", []):
+        pattern = parameter.get("schema", {}).get("pattern")
+        if parameter.get("in") == "path" and pattern and not re.search(pattern, values.get(parameter["name"], "")):
+            return False
+    return True
 
 
 #: What a client is told when the database cannot be reached (or stays locked past the timeout).

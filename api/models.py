@@ -209,6 +209,8 @@ class Assignment(Base):
     practice: Mapped[str] = mapped_column(
         String(16), default=Practice.AFTER_DUE.value, server_default=Practice.AFTER_DUE.value
     )
+    #: When the grades of written parts were released to students (null: they see ``pending``).
+    grades_released_at: Mapped[datetime | None]
 
 
 class SetVersion(Base):
@@ -657,3 +659,117 @@ class SignInRequest(Base):
     address_hash: Mapped[str] = mapped_column(String(64), index=True)
     client_hash: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Rubric(Base):
+    """That an assignment's written part has its rubric: made once, from the set file's template,
+    when a grader first needs it (the row is what two first readers race for: one copies)."""
+
+    __tablename__ = "rubrics"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["course_id", "assignment_id"], ["assignments.course_id", "assignments.id"], ondelete="CASCADE"
+        ),
+    )
+
+    course_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    assignment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RubricItem(Base):
+    """One item of an assignment part's rubric. An item taken out of the rubric that a grading
+    applied is retired (``retired_at``), not deleted: that grading still says what it applied."""
+
+    __tablename__ = "rubric_items"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["course_id", "assignment_id", "key"],
+            ["rubrics.course_id", "rubrics.assignment_id", "rubrics.key"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_rubric_items_part", "course_id", "assignment_id", "key"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[str] = mapped_column(String(64))
+    assignment_id: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer)
+    points: Mapped[float] = mapped_column(Float)
+    text: Mapped[str] = mapped_column(String(500))
+    note: Mapped[str] = mapped_column(Text, default="")
+    #: The key that toggles it on the grading page (null: the next free digit).
+    shortcut: Mapped[str | None] = mapped_column(String(1))
+    retired_at: Mapped[datetime | None]
+
+
+class Grading(Base):
+    """The current grade by hand of one written part of one submission. ``version`` grows with
+    every change (a grader's or a rubric's), and a grader's write names the version it read: two
+    graders never overwrite each other unseen. Every version is kept in :class:`GradingEvent`."""
+
+    __tablename__ = "gradings"
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    #: The ids of the rubric items applied.
+    items: Mapped[list[Any]]
+    adjustment: Mapped[float] = mapped_column(Float, default=0.0)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    score: Mapped[float] = mapped_column(Float)
+    graded_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    graded_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GradingEvent(Base):
+    """One version of a grading, kept for the record: who (null: a rubric change re-scored it),
+    when, the items as they were then (id, points, text), the adjustment, comment and score."""
+
+    __tablename__ = "grading_events"
+    __table_args__ = (Index("ix_grading_events_part", "submission_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    items: Mapped[list[Any]]
+    adjustment: Mapped[float] = mapped_column(Float)
+    comment: Mapped[str] = mapped_column(Text)
+    score: Mapped[float] = mapped_column(Float)
+    graded_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AnswerGroup(Base):
+    """Which group of similar answers staff put a submission's written answer in (confirmed or
+    changed from the suggestion); an answer without a row is in its suggested group."""
+
+    __tablename__ = "answer_groups"
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    #: The group's number within the part, as staff named it (any integer; groups are just labels).
+    label: Mapped[int] = mapped_column(Integer)
+    set_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RegradeRequest(Base):
+    """A student's request that a released written part be looked at again, and staff's reply."""
+
+    __tablename__ = "regrade_requests"
+    __table_args__ = (Index("ix_regrade_requests_part", "submission_id", "key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(100))
+    student_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reply: Mapped[str | None] = mapped_column(Text)
+    replied_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    replied_at: Mapped[datetime | None]

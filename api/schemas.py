@@ -100,3 +100,17 @@ Email = Annotated[
         }
     ),
 ]
+
+
+def not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("is blank")
+    return text
+
+
+def prose_schema(limit: int, *, required: bool, description: str) -> WithJsonSchema:
+    """The JSON schema of prose: text kept as typed (nothing stripped: a comment's line breaks are
+    the grader's), at most ``limit`` characters, no control characters but tab and line breaks;
+    ``required``: with a visible character (see :func:`not_blank`)."""
+    pattern = f"^{PRINTABLE}*{VISIBLE}{PRINTABLE}*$" if required else PRINTABLE_TEXT
+    return WithJsonSchema({"type": "string", "maxLength": limit, "pattern": pattern, "description": description})

@@ -3,7 +3,8 @@ and the grade a grader's rubric items make. Pure, like the rest of the engine.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from grader.results import AppliedItemJSON, GradedPart, Status
 from problems.kinds import JSON
@@ -38,3 +39,39 @@ def graded(
     status = Status.CORRECT if score >= max_score else Status.PARTIAL if score > 0 else Status.INCORRECT
     feedback = comment or "; ".join(item["text"] for item in applied)
     return GradedPart(key, score, max_score, status, feedback, rubric=tuple(applied), comment=comment)
+
+
+def is_manual(part: Mapping[str, Any]) -> bool:
+    """Whether a stored part (``GradedPart.to_json``) is a written part graded by hand."""
+    return "rubric" in part
+
+
+def withheld(parts: Mapping[str, Any], score: float) -> tuple[dict[str, Any], float]:
+    """The parts and total as a student sees them before manual grades are released: every part
+    graded by hand is ``pending`` again (no score, rubric nor comment) and its points are out of
+    the total."""
+    shown: dict[str, Any] = {}
+    for key, part in parts.items():
+        if isinstance(part, dict) and is_manual(part):
+            score -= part.get("score") or 0.0
+            part = received_again(key, part)
+        shown[key] = part
+    return shown, round(max(score, 0.0), 6)
+
+
+def received_again(key: str, part: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored manual grade as it was before anyone graded it: ``pending``."""
+    return {
+        **GradedPart(key, 0.0, part["max_score"], Status.PENDING, AWAITING).to_json(),
+        **({"solution": part["solution"]} if "solution" in part else {}),
+    }
+
+
+def awaits_grader(parts: Mapping[str, Any]) -> bool:
+    """Whether some part is still ``pending`` (the LMS is told ``PendingManual``)."""
+    return any(isinstance(part, dict) and part.get("status") == Status.PENDING.value for part in parts.values())
+
+
+def total(parts: Mapping[str, Any]) -> float:
+    """The score of stored parts: their scores summed (a pending part's null counts 0)."""
+    return round(sum(part.get("score") or 0.0 for part in parts.values() if isinstance(part, dict)), 6)

@@ -158,6 +158,7 @@ def _out(
         late_penalty=assignment.late_penalty,
         practice=assignment.practice,
         answers_released=service.answers_released(terms),
+        grades_released_at=assignment.grades_released_at,
         created_at=assignment.created_at,
         attempts_used=attempts,
         variant_secret=assignment.variant_secret if staff else None,

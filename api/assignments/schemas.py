@@ -173,6 +173,9 @@ class AssignmentOut(Schema):
     late_penalty: dict[str, Any] | None = Field(description=LATE_PENALTY)
     practice: Practice = Field(description=PRACTICE)
     answers_released: bool = Field(description="Whether students may see the reference answers now.")
+    grades_released_at: datetime | None = Field(
+        default=None, description="When the grades of written parts were released to students (null: not yet)."
+    )
     created_at: datetime
     attempts_used: int | None = Field(default=None, description="For a student: attempts stored so far.")
     extension: ExtensionOut | None = Field(

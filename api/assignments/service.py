@@ -209,6 +209,8 @@ class Terms(Protocol):
     def set_version(self) -> str | None: ...
     @property
     def practice(self) -> str: ...
+    @property
+    def grades_released_at(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,6 +232,7 @@ class AssignmentRow:
     late_penalty: dict[str, Any] | None
     set_version: str | None
     practice: str
+    grades_released_at: datetime | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,9 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.models import Assignment, Extension, LtiAccount, LtiContext, LtiScore, ScoreStatus, Submission
+from grader.written import awaits_grader, withheld
 
-#: A part waiting for a member of staff (free-response parts).
-PENDING_PART = "pending"
 #: The key in a session's ``info`` of "this transaction wrote scores to send" (see the module).
 SCORES_DUE = "grader_lti_scores_due"
 
@@ -102,7 +101,10 @@ def record_score(
     if counted is None:
         return 0
     chosen, late = counted
-    pending = any(isinstance(p, dict) and p.get("status") == PENDING_PART for p in chosen.parts.values())
+    parts, score = chosen.parts, chosen.score
+    if assignment.grades_released_at is None:  # the LMS shows students what the service shows them
+        parts, score = withheld(parts, score)
+    pending = awaits_grader(parts)
     now = now or datetime.now(UTC)
     for platform_id, sub, context_id in targets:
         db.add(
@@ -113,7 +115,7 @@ def record_score(
                 assignment_id=assignment_id,
                 student_id=student_id,
                 sub=sub,
-                score_given=late.applied(chosen.score),
+                score_given=late.applied(score),
                 score_maximum=chosen.max_score,
                 grading_progress="PendingManual" if pending else "FullyGraded",
                 timestamp=now,

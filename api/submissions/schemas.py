@@ -114,6 +114,22 @@ class SolutionStepOut(TypedDict):
     value: NotRequired[Any]
 
 
+@with_config(ConfigDict(extra="ignore"))
+class AppliedItemOut(TypedDict):
+    """A rubric item a grader applied, as it was when applied."""
+
+    id: int
+    points: float
+    text: str
+
+
+@with_config(ConfigDict(extra="ignore"))
+class GradingStamp(TypedDict):
+    version: int
+    graded_by: str | None
+    graded_at: datetime
+
+
 # The parts are TypedDicts rather than models: validating a submission's parts into objects cost
 # several times more, on the busiest endpoint. Their config is their own: a TypedDict without one
 # takes that of the first model it appears in.
@@ -121,7 +137,7 @@ class SolutionStepOut(TypedDict):
 class GradedPartOut(TypedDict):
     """One graded answer, as the engine makes it (`GradedPart.to_json()`) and the database stores it."""
 
-    score: float
+    score: Annotated[float | None, Field(description="Null while a written part is `pending`.")]
     max_score: float
     status: Status
     feedback: str
@@ -134,6 +150,13 @@ class GradedPartOut(TypedDict):
             list[SolutionStepOut],
             Field(description="The worked steps of the student's variant: once answers are released to them."),
         ]
+    ]
+    rubric: NotRequired[
+        Annotated[list[AppliedItemOut], Field(description="A written part graded by hand: the rubric items applied.")]
+    ]
+    comment: NotRequired[Annotated[str, Field(description="A written part graded by hand: the grader's comment.")]]
+    grading: NotRequired[
+        Annotated[GradingStamp, Field(description="Staff only: the grading's version (for `If-Match`), who, when.")]
     ]
 
 

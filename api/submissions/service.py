@@ -49,6 +49,7 @@ from api.models import EarlierGrade, Submission
 from api.slots import connection_released
 from grader.engine import grade_submission, is_blank, preview_submission
 from grader.results import PreviewedPart
+from grader.written import is_manual, total
 from problems.sets import ProblemSet
 
 #: Rounds of "number taken, count again" before giving up (each round means another submission
@@ -417,10 +418,20 @@ def regrade(problem_set: ProblemSet, assignment: Terms, submissions: Sequence[St
     for submission in submissions:
         variant = variant_of(problem_set, assignment, submission.student_id)
         graded = grade_submission(problem_set, submission.answers, student=variant)
-        regraded.append(
-            Regraded(submission, graded.parts_json(), graded.score, graded.max_score, problem_set.version, variant)
-        )
+        parts, score = kept_by_hand(graded.parts_json(), submission.parts, graded.score)
+        regraded.append(Regraded(submission, parts, score, graded.max_score, problem_set.version, variant))
     return regraded
+
+
+def kept_by_hand(parts: dict[str, Any], stored: dict[str, Any], score: float) -> tuple[dict[str, Any], float]:
+    """A regrade's parts with the grades by hand of the stored ones kept: the engine leaves a written
+    answer pending, and only a grader (or a rubric change) changes its grade. A written part the
+    set no longer has goes with the rest of the old grade (into ``earlier_grades``)."""
+    manual = {key: part for key, part in stored.items() if key in parts and isinstance(part, dict) and is_manual(part)}
+    if not manual:
+        return parts, score
+    kept = {key: manual.get(key, part) for key, part in parts.items()}
+    return kept, total(kept)
 
 
 def lock_for_regrade(session: Session, *, ids: Sequence[int]) -> dict[int, tuple[str, datetime]]:

@@ -7,12 +7,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import TypeAdapter
+
 from api.assignments.lateness import lateness
 from api.assignments.service import Terms, reference_answers, references_shown, worked_solutions
 from api.models import Submission
 from api.submissions import service
-from api.submissions.schemas import SubmissionOut
+from api.submissions.schemas import GradedPartOut, GradedParts, SubmissionOut
+from grader.written import is_manual, withheld
 from problems.sets import ProblemSet
+
+PARTS: TypeAdapter[dict[str, GradedPartOut]] = TypeAdapter(GradedParts)
 
 
 @dataclass(frozen=True)
@@ -43,6 +48,12 @@ def to_out(
             )
         released = references[submission.variant]
     out = SubmissionOut.model_validate(submission)
+    if not staff and any(isinstance(part, dict) and is_manual(part) for part in submission.parts.values()):
+        # grades by hand: the student's once released; who graded, and the version, are staff's
+        parts, out.score = submission.parts, submission.score
+        if terms.grades_released_at is None:
+            parts, out.score = withheld(parts, out.score)
+        out.parts = PARTS.validate_python({key: _unstamped(part) for key, part in parts.items()})
     out.reference = None if released is None else released.reference
     if released is not None:  # the worked steps go with the references
         solution = released.solution
@@ -52,5 +63,10 @@ def to_out(
         }
     late = lateness(submission.submitted_at, terms.due_at, terms.late_penalty)
     out.late, out.days_late, out.penalty = late.late, late.days_late, late.factor
-    out.final_score = late.applied(submission.score)
+    out.final_score = late.applied(out.score)
     return out
+
+
+def _unstamped(part: Any) -> Any:
+    """A stored part without its grading's stamp (version, grader, time)."""
+    return {name: value for name, value in part.items() if name != "grading"} if "grading" in part else part

@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016_practice"
-# TODO(integrator): "0014_rubrics" once it is merged; chained to 0013 meanwhile to be testable alone
 down_revision: str | None = "0015_lti_registration"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from api.models import Role
 from api.users.service import create_user
+from tests.problems.test_written_parts import SET as WRITTEN_SET
 
 from factories import Course, auth, make_instructor, set_file, unique
 
@@ -24,6 +25,7 @@ CALLERS = ["none", "bad", "student", "other", "outsider", "ta", "foreign", "inst
 RIGHT = {"ex4.conv1_params": "3640"}
 C = "/api/v1/courses/{c}"
 A = C + "/assignments/{a}"
+W = C + "/assignments/{w}"
 
 
 def _course() -> dict[str, Any]:
@@ -56,6 +58,26 @@ def _set_file() -> str:
 
 def _none() -> None:
     return None
+
+
+def _rubric() -> dict[str, Any]:
+    return {"items": [{"points": 1, "text": "Names the kernel's extent"}]}
+
+
+def _no_groups() -> dict[str, Any]:
+    return {"groups": []}
+
+
+def _no_items() -> dict[str, Any]:
+    return {"items": []}
+
+
+def _message() -> dict[str, Any]:
+    return {"message": "Please look again."}
+
+
+def _reply() -> dict[str, Any]:
+    return {"reply": "Looked again."}
 
 
 def _empty() -> dict[str, Any]:
@@ -119,7 +141,9 @@ def _students(ok: int) -> tuple[int, ...]:
 # {c}: the course; {a}: an assignment of it; {s}: a submission of "student" (not of "other");
 # {m}: a new student of the course, made for each request (one to drop, or whose token to replace:
 # a caller's own would be revoked for later rows); {x}: a new student with an extension; {j}: a
-# regrade job the owner started; {t}: a new API token of "student".
+# regrade job the owner started; {t}: a new API token of "student"; {w}: an assignment with written
+# parts, {k} one of them; {g}: a new submission of "student" to it; {r}: the same, graded and
+# released; {q}: the same again, with an open regrade request.
 TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("GET", "/health", _none, (200,) * len(CALLERS)),
     (
@@ -176,6 +200,35 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("GET", A + "/gradebook", _none, _staff(200)),
     ("GET", A + "/stats", _none, _staff(200)),
     ("POST", A + "/regrade", _none, _runs(202)),
+    ("GET", W + "/grading/{k}", _none, _staff(200)),
+    ("PUT", W + "/grading/{k}/groups", _no_groups, _staff(200)),
+    ("GET", W + "/rubrics/{k}", _none, _staff(200)),
+    ("PUT", W + "/rubrics/{k}", _rubric, _runs(200)),
+    ("POST", W + "/grading/release", _none, _runs(200)),
+    (
+        "PUT",
+        "/api/v1/submissions/{g}/parts/{k}/grading",
+        _no_items,
+        _statuses(
+            401, 401, student=403, other=403, outsider=404, ta=200, foreign=404, instructor=200, owner=200, admin=200
+        ),
+    ),
+    (
+        "POST",
+        "/api/v1/submissions/{r}/parts/{k}/regrade-request",
+        _message,
+        _statuses(
+            401, 401, student=201, other=403, outsider=404, ta=403, foreign=404, instructor=403, owner=403, admin=403
+        ),
+    ),
+    (
+        "POST",
+        "/api/v1/submissions/{q}/parts/{k}/regrade-request/reply",
+        _reply,
+        _statuses(
+            401, 401, student=403, other=403, outsider=404, ta=200, foreign=404, instructor=200, owner=200, admin=200
+        ),
+    ),
     (
         "GET",
         "/api/v1/jobs/{j}",
@@ -212,6 +265,32 @@ def world(client, course, engine) -> dict[str, Any]:
         "admin": auth(admin),
     }
 
+    uploaded = client.post(
+        f"{course.path}/problem-sets",
+        content=WRITTEN_SET.encode(),
+        headers={**course.instructor, "Content-Type": "application/yaml"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    written = course.assignment(problem_set="words")
+    client.post(f"{course.path}/assignments/{written}/grading/release", headers=course.instructor)
+
+    def written_answer() -> int:
+        made = course.submit(written, student, {"q1.why": "The kernel's extent."})
+        assert made.status_code == 201, made.text
+        return int(made.json()["id"])
+
+    def graded() -> int:
+        submission_id = written_answer()
+        url = f"/api/v1/submissions/{submission_id}/parts/q1.why/grading"
+        assert client.put(url, json=_no_items(), headers=course.instructor).status_code == 200
+        return submission_id
+
+    def asked() -> int:
+        submission_id = graded()
+        url = f"/api/v1/submissions/{submission_id}/parts/q1.why/regrade-request"
+        assert client.post(url, json=_message(), headers=student).status_code == 201
+        return submission_id
+
     def extended() -> str:
         student_id = course.student()[0]
         url = f"{course.path}/assignments/{assignment}/extensions/{student_id}"
@@ -227,6 +306,11 @@ def world(client, course, engine) -> dict[str, Any]:
         "x": extended,
         "j": lambda: job,
         "t": lambda: client.post("/api/v1/account/tokens", json=_token_name(), headers=student).json()["id"],
+        "w": lambda: written,
+        "k": lambda: "q1.why",
+        "g": written_answer,
+        "r": graded,
+        "q": asked,
         "headers": headers,
     }
 
@@ -254,7 +338,7 @@ def test_status_by_caller(client, world, caller, method, path, body, expected) -
         assert response.headers["www-authenticate"] == "Bearer"
 
 
-PLACEHOLDERS = "apsmxjt"
+PLACEHOLDERS = "apsmxjtwkgrq"
 
 
 @pytest.mark.parametrize("caller", ["student", "ta", "owner"])
@@ -264,6 +348,9 @@ PLACEHOLDERS = "apsmxjt"
 def test_unknown_ids_are_404(client, world, caller, method, path) -> None:
     unknown = {name: (lambda: "no-such-id") for name in PLACEHOLDERS} | {
         "s": lambda: "987654321",
+        "g": lambda: "987654321",
+        "r": lambda: "987654321",
+        "q": lambda: "987654321",
         "j": lambda: "987654321",
         "t": lambda: "987654321",
         "c": world["c"],
@@ -274,7 +361,8 @@ def test_unknown_ids_are_404(client, world, caller, method, path) -> None:
     # is not a course's, that it does not exist)
     row = next(r for r in TABLE if r[0] == method and r[1] == path)
     expected = row[3][CALLERS.index(caller)]
-    assert response.status_code == (404 if expected < 400 or expected == 404 else 403), response.text
+    course_s = path.startswith(C)
+    assert response.status_code == (404 if expected < 400 or expected == 404 or not course_s else 403), response.text
 
 
 @pytest.mark.parametrize("caller", ["student", "owner", "admin"])
@@ -299,6 +387,11 @@ def test_the_table_covers_every_endpoint(app) -> None:
         "{p}": "{set_id}",
         "{j}": "{job_id}",
         "{t}": "{token_id}",
+        "{w}": "{assignment_id}",
+        "{k}": "{key}",
+        "{g}": "{submission_id}",
+        "{r}": "{submission_id}",
+        "{q}": "{submission_id}",
     }
     table = set()
     for method, path, _, _ in TABLE:

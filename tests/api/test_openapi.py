@@ -47,6 +47,14 @@ CONTRACT = {
     ("post", "/api/v1/lti/registrations"),  # an addition to the contract: LTI Dynamic Registration
     ("get", "/api/v1/courses/{course_id}/lti"),
     ("post", "/api/v1/courses/{course_id}/lti/sync"),
+    ("get", A + "/grading/{key}"),
+    ("put", A + "/grading/{key}/groups"),  # an addition to the contract: staff confirm, split, move groups
+    ("get", A + "/rubrics/{key}"),
+    ("put", A + "/rubrics/{key}"),
+    ("put", "/api/v1/submissions/{submission_id}/parts/{key}/grading"),
+    ("post", A + "/grading/release"),
+    ("post", "/api/v1/submissions/{submission_id}/parts/{key}/regrade-request"),
+    ("post", "/api/v1/submissions/{submission_id}/parts/{key}/regrade-request/reply"),  # an addition: staff answer
 }
 
 
@@ -107,6 +115,16 @@ ERRORS = {
     ("post", "/api/v1/lti/registrations"): {401, 403, 409, 503},
     ("get", "/api/v1/courses/{course_id}/lti"): {401, 403, 404, 422, 503},
     ("post", "/api/v1/courses/{course_id}/lti/sync"): {401, 403, 404, 422, 503},
+    ("get", A + "/grading/{key}"): {401, 403, 404, 422, 503},
+    ("put", A + "/grading/{key}/groups"): {401, 403, 404, 413, 422, 503},
+    ("get", A + "/rubrics/{key}"): {401, 403, 404, 422, 503},
+    ("put", A + "/rubrics/{key}"): {401, 403, 404, 413, 422, 503},
+    ("put", "/api/v1/submissions/{submission_id}/parts/{key}/grading"): {401, 403, 404, 409, 413, 422, 503},
+    ("post", A + "/grading/release"): {401, 403, 404, 422, 503},
+    ("post", "/api/v1/submissions/{submission_id}/parts/{key}/regrade-request"): {401, 403, 404, 409, 413, 422, 503},
+    ("post", "/api/v1/submissions/{submission_id}/parts/{key}/regrade-request/reply"): {
+        *(401, 403, 404, 409, 413, 422, 503)
+    },
 }
 SUBMIT = ("post", A + "/submissions")
 UPLOAD = ("post", C + "/problem-sets")

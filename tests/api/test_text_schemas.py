@@ -13,13 +13,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
+from api.grading.schemas import Comment, ItemText
 from api.schemas import Email, Identifier, Name
 from api.submissions.schemas import Answers, check_answers
 
 #: Characters at the edges of the rules: stripped or not, control or not, id characters, ``@``.
 EDGES = " \t\n\r\x0b\x0c\x00\x07\x1c\x1f\x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000\ufeff\u200b"
 TRICKY = "aZ09._-@\x7fé" + EDGES
-TYPES = {"identifier": Identifier, "name": Name, "email": Email}
+TYPES = {
+    "identifier": Identifier,
+    "name": Name,
+    "email": Email,
+    "rubric item text": ItemText,
+    "comment": Comment,
+}
 
 
 def accepted_by_schema(schema: dict[str, Any], text: str) -> bool:
@@ -45,7 +52,10 @@ def texts() -> st.SearchStrategy[str]:
             lambda head, n, tail: head + "a" * n + tail,
             st.text(alphabet=TRICKY, max_size=2),
             st.sampled_from(
-                [0, 1, 60, 61, 62, 63, 64, 194, 195, 196, 197, 198, 199, 200, 315, 316, 317, 318, 319, 320]
+                [
+                    *(0, 1, 60, 61, 62, 63, 64, 194, 195, 196, 197, 198, 199, 200),
+                    *(315, 316, 317, 318, 319, 320, 498, 499, 500),
+                ]
             ),
             st.text(alphabet=TRICKY, max_size=2),
         ),

@@ -1,0 +1,182 @@
+"""A written part's grading queue: each student's counted answer with its grading, in a stable
+shuffled order (never by name, so that the order says nothing about who wrote what), shared out
+among the course's graders, with groups of similar answers (staff's, else suggested)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from api.assignments.service import Terms, extensions, with_extension
+from api.grading.schemas import GradingOut, GroupOut, QueueEntry, QueueOut, RegradeRequestOut, RubricOut
+from api.models import AnswerGroup, CourseRole, Grading, Membership, RegradeRequest, Submission, User
+from api.reports.service import counted_attempt, stored_submissions
+from grader.grouping import Group, group_answers
+from grader.results import Status
+
+#: Suggested groups kept per (part, answers): grouping a thousand answers takes a good part of a
+#: second, and a queue is read after every grading.
+SUGGESTIONS_KEPT = 64
+_suggestions: OrderedDict[str, list[Group]] = OrderedDict()
+_suggestions_lock = threading.Lock()
+GRADERS = (CourseRole.OWNER, CourseRole.INSTRUCTOR, CourseRole.TA)
+
+
+def answer_text(answer: Any) -> str | None:
+    """A written answer as stored, as text: None when blank or not text (the engine refused it)."""
+    if isinstance(answer, bool) or not isinstance(answer, str | int | float):
+        return None
+    text = answer if isinstance(answer, str) else str(answer)
+    return text if text.strip() else None
+
+
+def counted_submissions(session: Session, assignment: Terms) -> list[Submission]:
+    """Each current student's counted attempt (as the gradebook counts it)."""
+    students = set(
+        session.scalars(
+            select(Membership.user_id).where(
+                Membership.course_id == assignment.course_id, Membership.role == CourseRole.STUDENT
+            )
+        )
+    )
+    by_student: dict[str, list[Submission]] = {}
+    for submission in stored_submissions(session, assignment=assignment):
+        if submission.student_id in students:
+            by_student.setdefault(submission.student_id, []).append(submission)
+    extended = extensions(session, assignment=assignment)
+    counted = []
+    for student, attempts in by_student.items():
+        found = counted_attempt(attempts, with_extension(assignment, extended.get(student)))
+        if found is not None:
+            counted.append(found[0])
+    return counted
+
+
+def shuffled(assignment: Terms, key: str, submissions: Sequence[Submission]) -> list[Submission]:
+    """A stable order that is neither by name nor by time: by a hash of the part and the submission."""
+
+    def rank(submission: Submission) -> str:
+        return hashlib.sha256(f"{assignment.course_id}/{assignment.id}/{key}/{submission.id}".encode()).hexdigest()
+
+    return sorted(submissions, key=rank)
+
+
+def queue(session: Session, *, assignment: Terms, key: str, prompt: str, rubric: RubricOut) -> QueueOut:
+    """The part's queue (see the module)."""
+    submissions = shuffled(assignment, key, counted_submissions(session, assignment))
+    ids = [submission.id for submission in submissions]
+    gradings = {
+        grading.submission_id: grading
+        for grading in session.scalars(select(Grading).where(Grading.submission_id.in_(ids), Grading.key == key))
+    }
+    requests: dict[int, list[RegradeRequestOut]] = {}
+    for request in session.scalars(
+        select(RegradeRequest)
+        .where(RegradeRequest.submission_id.in_(ids), RegradeRequest.key == key)
+        .order_by(RegradeRequest.id)
+    ):
+        requests.setdefault(request.submission_id, []).append(RegradeRequestOut.model_validate(request))
+    students = {submission.student_id for submission in submissions}
+    names = {user: name for user, name in session.execute(select(User.id, User.name).where(User.id.in_(students)))}
+    graders = sorted(
+        session.scalars(
+            select(Membership.user_id).where(
+                Membership.course_id == assignment.course_id, Membership.role.in_([role.value for role in GRADERS])
+            )
+        )
+    )
+    texts = {submission.id: answer_text(submission.answers.get(key)) for submission in submissions}
+    groups = _groups(session, assignment, key, texts)
+    group_of = {member: group.id for group in groups for member in group.members}
+    entries = [
+        QueueEntry(
+            submission=submission.id,
+            student=submission.student_id,
+            name=names.get(submission.student_id, ""),
+            attempt=submission.attempt,
+            answer=texts[submission.id],
+            status=_status(submission, key),
+            group=group_of[submission.id],
+            assigned_to=graders[index % len(graders)] if graders else None,
+            grading=None if submission.id not in gradings else GradingOut.model_validate(gradings[submission.id]),
+            regrade_requests=requests.get(submission.id, []),
+        )
+        for index, submission in enumerate(submissions)
+    ]
+    return QueueOut(
+        assignment=assignment.id,
+        key=key,
+        prompt=prompt,
+        max_score=rubric.max_score,
+        total=len(entries),
+        graded=sum(entry.grading is not None for entry in entries),
+        rubric=rubric,
+        entries=entries,
+        groups=groups,
+    )
+
+
+def _status(submission: Submission, key: str) -> Status:
+    part = submission.parts.get(key)
+    status = part.get("status") if isinstance(part, dict) else None
+    return Status(status) if isinstance(status, str) and status in set(Status) else Status.PENDING
+
+
+def _groups(session: Session, assignment: Terms, key: str, texts: dict[int, str | None]) -> list[GroupOut]:
+    """Staff's groups first (their labels), then the suggested groups of the other answers, then
+    the blank ones together."""
+    confirmed: dict[int, list[int]] = {}
+    for submission_id, label in session.execute(
+        select(AnswerGroup.submission_id, AnswerGroup.label).where(
+            AnswerGroup.submission_id.in_(list(texts)), AnswerGroup.key == key
+        )
+    ):
+        confirmed.setdefault(label, []).append(submission_id)
+    groups = [
+        GroupOut(id=label, members=sorted(members), how="confirmed", example=texts[min(members)] or "")
+        for label, members in sorted(confirmed.items())
+    ]
+    placed = {member for members in confirmed.values() for member in members}
+    rest = {str(i): text for i, text in texts.items() if i not in placed and text is not None}
+    next_label = max(confirmed, default=0) + 1
+    for group in suggested(assignment, key, rest):
+        members = sorted(int(member) for member in group.members)
+        groups.append(GroupOut(id=next_label, members=members, how=group.how, example=group.example))
+        next_label += 1
+    blank = sorted(i for i, text in texts.items() if i not in placed and text is None)
+    if blank:
+        groups.append(GroupOut(id=next_label, members=blank, how="same", example=""))
+    return groups
+
+
+def suggested(assignment: Terms, key: str, answers: dict[str, str]) -> list[Group]:
+    """:func:`grader.grouping.group_answers`, remembered for the same answers to the same part."""
+    digest = hashlib.sha256(repr(sorted(answers.items())).encode()).hexdigest()
+    remembered = f"{assignment.course_id}/{assignment.id}/{key}/{digest}"
+    with _suggestions_lock:
+        if (found := _suggestions.get(remembered)) is not None:
+            _suggestions.move_to_end(remembered)
+            return found
+    made = group_answers(answers)
+    with _suggestions_lock:
+        _suggestions[remembered] = made
+        while len(_suggestions) > SUGGESTIONS_KEPT:
+            _suggestions.popitem(last=False)
+    return made
+
+
+def confirm_groups(session: Session, *, key: str, submissions: set[int], groups: list[list[int]], by: str) -> None:
+    """Staff's groups replace the part's confirmed ones: labelled 1, 2, ... in the order sent. 422
+    (by the caller) for a submission that is not in the queue, or one listed twice."""
+    session.execute(delete(AnswerGroup).where(AnswerGroup.submission_id.in_(list(submissions)), AnswerGroup.key == key))
+    session.add_all(
+        AnswerGroup(submission_id=member, key=key, label=label, set_by=by)
+        for label, members in enumerate(groups, 1)
+        for member in members
+    )
