@@ -193,7 +193,8 @@ class PartStatement(Schema):
     key: str
     prompt: str
     points: float
-    kind: str | None
+    kind: str | None = Field(description="The answer's kind (`integer`, `shape`, ...); `text` for a written part.")
+    max_length: int | None = Field(default=None, description="A written part: the longest answer taken, in characters.")
 
 
 class ProblemStatement(Schema):

@@ -332,8 +332,11 @@ def statements(problem_set: ProblemSet, student: str | None) -> list[dict[str, A
         )
         for part in problem.in_order():
             key = f"{problem.id}.{part.key}"
-            kind = "text" if isinstance(part, WrittenPart) else solved[key].kind.value if key in solved else None
-            entry["parts"].append({"key": key, "prompt": part.prompt, "points": part.points, "kind": kind})
+            shown = {"key": key, "prompt": part.prompt, "points": part.points}
+            if isinstance(part, WrittenPart):
+                entry["parts"].append({**shown, "kind": "text", "max_length": part.max_length})
+            else:
+                entry["parts"].append({**shown, "kind": solved[key].kind.value if key in solved else None})
     return list(merged.values())
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import Member
@@ -20,6 +21,7 @@ from api.assignments.service import (
     variant_of,
     worked_solutions,
 )
+from api.models import RegradeRequest
 from api.pages.notation import answer_text, needs_math
 from api.submissions import service as submissions
 from api.submissions.views import Released, to_out
@@ -101,6 +103,8 @@ def assignment_context(
     now = datetime.now(UTC)
     return {
         "assignment": terms,
+        "grades_released": terms.grades_released_at is not None,
+        "regrade_requests": regrade_requests(db, latest.id, problem_set) if latest is not None else {},
         "problems": problems,
         "attempts": attempts,
         "latest": latest if show_result else None,
@@ -115,6 +119,17 @@ def assignment_context(
         "idempotency_key": form.key or new_token(),
         "needs_math": needs_math(problems) or bool(solution),
     }
+
+
+def regrade_requests(db: Session, submission_id: int, problem_set: ProblemSet) -> dict[str, list[RegradeRequest]]:
+    """The submission's regrade requests by key (oldest first), for a set with written parts."""
+    if not problem_set.written():
+        return {}
+    found: dict[str, list[RegradeRequest]] = {}
+    query = select(RegradeRequest).where(RegradeRequest.submission_id == submission_id).order_by(RegradeRequest.id)
+    for request in db.scalars(query):
+        found.setdefault(request.key, []).append(request)
+    return found
 
 
 def reference_texts(problem_set: ProblemSet, variant: str | None) -> dict[str, str]:

@@ -109,6 +109,7 @@ def stats_page(
         "correct": stats_view.share_correct(stats),
         "mistakes": stats_view.mistakes(stats),
         "wrong": stats_view.wrong_answers(stats),
+        "rubric": stats_view.rubric_items(stats),
         "progress": progress,
         "poll": None if job is None else poll_path(assignment, job),
         "regrade_path": page_path(assignment, "regrade"),

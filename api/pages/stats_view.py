@@ -149,3 +149,27 @@ def wrong_answers(stats: dict[str, Any]) -> list[Figure]:
             )
         )
     return figures
+
+
+def rubric_items(stats: dict[str, Any]) -> list[Figure]:
+    """Per written part graded by hand: how many gradings applied each rubric item."""
+    figures = []
+    for key, entry in stats["keys"].items():
+        applied: dict[str, int] = entry.get("rubric_items") or {}
+        if not applied:
+            continue
+        title = f"Rubric items applied to {key}"
+        figures.append(
+            Figure(
+                id=f"rubric-{key}",
+                title=title,
+                chart=bar_chart(
+                    [Bar(text, count, str(count)) for text, count in applied.items()],
+                    maximum=max(applied.values()),
+                    title=title,
+                ),
+                head=(("Item", TEXT), ("Gradings", NUM)),
+                rows=[(text, str(count)) for text, count in applied.items()],
+            )
+        )
+    return figures

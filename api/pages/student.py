@@ -14,6 +14,7 @@ from collections import defaultdict
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -32,6 +33,8 @@ from api.assignments.service import (
 from api.db import reads_only, writes_once
 from api.deps import SessionDep, SetsDep, get_course_student, problem_set_of
 from api.errors import Conflict, NotFound, Unprocessable
+from api.grading.release import ask_regrade as ask_regrade_of
+from api.grading.schemas import RegradeRequestIn
 from api.library import Sets
 from api.models import Course, Submission
 from api.pages.assignment_view import AnswerForm, assignment_context, staff_context
@@ -137,6 +140,38 @@ def _submit(request: Request, form: FormData, student: Member, terms: Terms, db:
         return render(request, "assignment_student.html", context, status=status)
     target = request.url.path + f"?submitted={stored.submission.attempt}#result"
     return RedirectResponse(target, status_code=303)
+
+
+@router.post(ASSIGNMENT + "/regrade-request")
+async def ask_regrade(
+    request: Request, _page: CsrfChecked, member: PageMember, terms: PageTerms, db: SessionDep, sets: SetsDep
+) -> Response:
+    """A student's regrade request about a written part of their own submission (the REST API's
+    rules: :func:`api.grading.release.ask_regrade`); the page again, saying what became of it."""
+    student = await get_course_student(member)
+    form = await request.form()
+    return await run_in_threadpool(_ask_regrade, request, form, student, terms, db, sets)
+
+
+def _ask_regrade(request: Request, form: FormData, student: Member, terms: Terms, db: Session, sets: Sets) -> Response:
+    problem_set = problem_set_of(terms, sets)
+    key, message = _form_text(form, "key"), form.get("message")
+    number = _form_text(form, "submission")
+    submission = db.get(Submission, int(number)) if number.isdigit() and len(number) < 10 else None
+    mine = submission is not None and submission.student_id == student.id and submission.assignment_id == terms.id
+    notice, status = "Your request was sent to the course's staff.", 200
+    try:
+        if submission is None or not mine or key not in problem_set.written():
+            raise NotFound("No such written part of your submissions.")
+        body = RegradeRequestIn.model_validate({"message": message if isinstance(message, str) else ""})
+        released = terms.grades_released_at is not None
+        ask_regrade_of(db, submission=submission, key=key, message=body.message, released=released)
+    except ValidationError:
+        notice, status = "Say why the part should be looked at again (at most 2,000 characters).", 422
+    except (NotFound, Conflict) as refusal:
+        notice, status = str(refusal.detail), 404 if isinstance(refusal, NotFound) else 409
+    context = assignment_context(db, terms, problem_set, student, AnswerForm())
+    return render(request, "assignment_student.html", {**context, "regrade_notice": notice}, status=status)
 
 
 def _form_text(form: FormData, name: str) -> str:

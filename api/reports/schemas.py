@@ -29,7 +29,12 @@ class GradebookRow(Schema):
     raw_score: float | None = Field(description="The counted attempt's score before the late penalty.")
     score: float | None = Field(description="The score counted: `raw_score` × `penalty`.")
     max_score: float | None
-    parts: dict[str, float | None] = Field(description="Key → score of the counted attempt.")
+    parts: dict[str, float | None] = Field(
+        description="Key → score of the counted attempt (null: a written part awaiting a grader)."
+    )
+    pending: list[str] = Field(
+        default_factory=list, description="The counted attempt's written parts awaiting a grader (they count 0)."
+    )
 
 
 class Gradebook(Schema):
@@ -57,6 +62,9 @@ class KeyStats(Schema):
     statuses: dict[str, int]
     commonest_wrong_answers: list[WrongAnswer]
     misconceptions: dict[str, int] = Field(description="Mistake code → how many answers it explains.")
+    rubric_items: dict[str, int] = Field(
+        default_factory=dict, description="A written part: rubric item text → how many gradings applied it."
+    )
 
 
 class Stats(Schema):

@@ -17,6 +17,8 @@ from api.assignments.service import ExtensionRow, Terms, extensions, with_extens
 from api.models import CourseRole, GradePolicy, Membership, Submission, User
 from api.submissions.service import list_submissions
 from grader.grading.meaning import WrongAnswers
+from grader.results import Status
+from grader.written import is_manual
 from problems.sets import ProblemSet
 
 #: Spreadsheets run a cell that starts with one of these as a formula; such text gets a leading '.
@@ -103,6 +105,7 @@ def gradebook(
                 "score": counted.applied(chosen.score) if chosen and counted else None,
                 "max_score": chosen.max_score if chosen else None,
                 "parts": {key: _part_score(chosen, key) for key in keys} if chosen else {},
+                "pending": _pending(chosen) if chosen else [],
             }
         )
     return {
@@ -121,6 +124,14 @@ def _extension(extension: ExtensionRow | None) -> dict[str, Any] | None:
 def _part_score(submission: Submission, key: str) -> float | None:
     part = submission.parts.get(key)
     return part.get("score") if isinstance(part, dict) else None
+
+
+def _pending(submission: Submission) -> list[str]:
+    return [
+        key
+        for key, part in submission.parts.items()
+        if isinstance(part, dict) and part.get("status") == Status.PENDING.value
+    ]
 
 
 def _cell(value: Any) -> Any:
@@ -214,6 +225,7 @@ def statistics(
         wrong: Counter[str] = Counter()
         examples: dict[str, str] = {}
         mistakes: Counter[str] = Counter()
+        applied: Counter[str] = Counter()
         for submission in submissions:
             part = submission.parts.get(key)
             if not isinstance(part, dict):
@@ -221,7 +233,9 @@ def statistics(
             scores.append(float(part.get("score") or 0.0))
             status = str(part.get("status"))
             statuses[status] += 1
-            if status in ("incorrect", "partial"):
+            if is_manual(part):  # graded by hand: what counts is which items were applied
+                applied.update(str(item.get("text")) for item in part.get("rubric") or [] if isinstance(item, dict))
+            elif status in ("incorrect", "partial"):
                 shown = str(part.get("read_as") or submission.answers.get(key))
                 group = meanings.meaning(key, part, submission.variant).label if meanings else shown
                 wrong[group] += 1
@@ -239,6 +253,7 @@ def statistics(
                 {"answer": a, "count": n, "example": examples[a]} for a, n in wrong.most_common(COMMONEST)
             ],
             "misconceptions": dict(mistakes.most_common()),
+            "rubric_items": dict(applied.most_common()),
         }
     students = {s.student_id for s in submissions}
     return {

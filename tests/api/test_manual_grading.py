@@ -8,38 +8,9 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from written_course import COMPARE, SHAPE, WHY, grade, queue_of, written_course
 
-from tests.problems.test_written_parts import SET
-
-from factories import Course, finished_job, make_instructor
-
-WHY, SHAPE, COMPARE = "q1.why", "q1.shape", "q2.compare"
-
-
-def written_course(client: TestClient, engine: Any, **fields: Any) -> tuple[Course, str]:
-    course = Course(client, make_instructor(engine))
-    uploaded = client.post(
-        f"{course.path}/problem-sets",
-        content=SET.encode(),
-        headers={**course.instructor, "Content-Type": "application/yaml"},
-    )
-    assert uploaded.status_code == 201, uploaded.text
-    return course, course.assignment(problem_set="words", **fields)
-
-
-def queue_of(course: Course, aid: str, key: str = WHY, headers: dict[str, str] | None = None) -> Any:
-    response = course.client.get(f"{course.path}/assignments/{aid}/grading/{key}", headers=headers or course.instructor)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def grade(
-    course: Course, submission: int, items: list[int], *, version: int | None = None, key: str = WHY, **body: Any
-) -> Any:
-    headers = {**course.instructor, **({"If-Match": f'"{version}"'} if version is not None else {})}
-    return course.client.put(
-        f"/api/v1/submissions/{submission}/parts/{key}/grading", json={"items": items, **body}, headers=headers
-    )
+from factories import finished_job
 
 
 def test_the_whole_flow_from_pending_to_a_released_grade(client: TestClient, engine: Any) -> None:
@@ -52,6 +23,10 @@ def test_the_whole_flow_from_pending_to_a_released_grade(client: TestClient, eng
     assert (graded["score"], graded["max_score"]) == (1.0, 6.0)
     second = course.submit(aid, bob_h, {WHY: "no idea", SHAPE: "32x32x16"}).json()
 
+    book = client.get(f"{course.path}/assignments/{aid}/gradebook", headers=course.instructor).json()
+    rows = {row["student"]: row for row in book["students"]}
+    assert (rows[alice]["pending"], rows[alice]["parts"][WHY], rows[alice]["score"]) == ([WHY], None, 1.0)
+    assert rows[bob]["pending"] == [WHY]  # the blank q2.compare is unanswered, not pending
     queue = queue_of(course, aid)
     assert (queue["total"], queue["graded"], queue["max_score"]) == (2, 0, 2.0)
     assert {e["student"] for e in queue["entries"]} == {alice, bob}
@@ -86,6 +61,12 @@ def test_the_whole_flow_from_pending_to_a_released_grade(client: TestClient, eng
     rows = {row["student"]: row for row in book["students"]}
     assert (rows[alice]["score"], rows[alice]["parts"][WHY]) == (3.0, 2.0)
     assert rows[bob]["parts"][COMPARE] == 0.0  # unanswered
+    assert rows[alice]["pending"] == [] and rows[bob]["score"] == 0.25
+    csv = client.get(f"{course.path}/assignments/{aid}/gradebook?format=csv", headers=course.instructor).text
+    assert f"{alice}," in csv and ",3,6," in csv  # the total counted includes the manual points
+    stats = client.get(f"{course.path}/assignments/{aid}/stats", headers=course.instructor).json()
+    assert stats["keys"][WHY]["rubric_items"] == {"Names the kernel's extent": 1, "Gives the formula": 1}
+    assert stats["keys"][WHY]["statuses"] == {"correct": 1, "partial": 1}
 
 
 def test_two_graders_never_overwrite_each_other_unseen(client: TestClient, engine: Any) -> None:

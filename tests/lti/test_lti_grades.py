@@ -17,6 +17,7 @@ from api.jobs.run import Runtime
 from api.lti import ags, outbox
 from api.lti.sender import ScoreSender
 from api.models import LtiAccount, LtiLineItem, LtiScore, Submission, User
+from tests.problems.test_written_parts import SET as WRITTEN_SET
 
 from factories import Course, finished_job, make_instructor, run_queued_jobs, unique
 from lti_platform import KEK, LEARNER, LMS, TA, TEST_USER, link
@@ -383,3 +384,45 @@ def test_on_postgresql_a_committed_score_wakes_a_worker_rather_than_waiting_a_mi
         query = "SELECT scheduled_at FROM procrastinate_jobs WHERE queueing_lock = :lock AND status = 'todo'"
         (scheduled,) = db.execute(text(query), {"lock": RETRY_LOCK}).scalars().all()
     assert abs(scheduled - retry_at) < timedelta(seconds=1)
+
+
+def test_a_written_part_is_pending_manual_until_its_grade_is_released(app, lms, engine, client) -> None:
+    """The LMS shows what the student sees: ``PendingManual`` and the computed points while a written
+    part waits (graded or not, until release), then the whole score, ``FullyGraded``."""
+    course = Course(client, make_instructor(engine))
+    uploaded = client.post(
+        f"{course.path}/problem-sets",
+        content=WRITTEN_SET.encode(),
+        headers={**course.instructor, "Content-Type": "application/yaml"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    assignment = course.assignment(problem_set="words", title="Words")
+    context = unique("ctx")
+    link(engine, lms, context, course.id)
+    learner = LmsUser(unique("sub"), [LEARNER])
+    launched = lms.launch(learner, context=context, custom={"assignment": assignment})
+    path = lms.client.get(launched.headers["location"]).headers["location"]
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', lms.client.get(path).text).group(1)
+    answers = {"q1.why": "The kernel's extent.", "q1.shape": "30x30x16", "action": "submit", "csrf": csrf}
+    assert lms.client.post(path, data=answers).status_code == 303
+    assert send(app, lms)["sent"] == 1
+    body = lms.scores[-1][1]
+    assert (body["scoreGiven"], body["scoreMaximum"], body["gradingProgress"]) == (1.0, 6.0, "PendingManual")
+
+    with Session(engine) as db:
+        submission = db.scalars(select(Submission).where(Submission.assignment_id == assignment)).one()
+    queue = client.get(f"{course.path}/assignments/{assignment}/grading/q1.why", headers=course.instructor).json()
+    items = [item["id"] for item in queue["rubric"]["items"][:2]]
+    for key, chosen in (("q1.why", items), ("q2.compare", [])):
+        url = f"/api/v1/submissions/{submission.id}/parts/{key}/grading"
+        graded = client.put(
+            url, json={"items": chosen, "adjustment": 0.5 if chosen == [] else 0}, headers=course.instructor
+        )
+        assert graded.status_code == 200, graded.text
+    assert send(app, lms)["sent"] == 0  # graded, not released: the LMS is not told
+
+    released = client.post(f"{course.path}/assignments/{assignment}/grading/release", headers=course.instructor)
+    assert released.status_code == 200, released.text
+    assert send(app, lms)["sent"] == 1
+    body = lms.scores[-1][1]
+    assert (body["scoreGiven"], body["gradingProgress"]) == (3.5, "FullyGraded")  # 1 + 2 + 0.5

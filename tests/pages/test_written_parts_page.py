@@ -1,0 +1,71 @@
+"""A written part on the student's assignment page: a text box, ``pending`` once submitted, the
+grade by hand (items, comment) only once released, then a regrade request sent from the page."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi.testclient import TestClient
+from written_course import WHY, grade, queue_of, written_course
+
+from page_client import Browser
+
+
+def test_a_written_answer_is_typed_submitted_pending_then_graded_and_questioned(
+    app: Any, client: TestClient, engine: Any
+) -> None:
+    course, aid = written_course(client, engine)
+    ((student, headers),) = course.students(1)
+    browser = Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+    path = f"/courses/{course.id}/assignments/{aid}"
+    page = browser.get(path)
+    assert re.search(rf'<textarea id="answer-\d+" name="{re.escape(WHY)}" class="answer written"', page.text)
+    assert "graded by the course's staff" in page.text
+
+    answer = "The kernel covers 3 pixels <so> the map shrinks:\nW - K + 1."
+    sent = browser.post(path, {WHY: answer, "q1.shape": "30x30x16", "action": "submit"})
+    assert sent.status_code == 303, sent.text
+    page = browser.get(sent.headers["location"])
+    assert "Awaiting a grader" in page.text
+    assert "&lt;so&gt;" in page.text and "<so>" not in page.text  # shown escaped, as typed
+
+    submission = queue_of(course, aid)["entries"][0]
+    assert submission["answer"] == answer.replace("\n", "\r\n") or submission["answer"] == answer
+    item = queue_of(course, aid)["rubric"]["items"][0]["id"]
+    assert grade(course, submission["submission"], [item], comment="Say why it shrinks.").status_code == 200
+    page = browser.get(path)
+    assert "Say why it shrinks." not in page.text and "Awaiting a grader" in page.text  # not released
+
+    client.post(f"{course.path}/assignments/{aid}/grading/release", headers=course.instructor)
+    page = browser.get(path)
+    assert "Say why it shrinks." in page.text and "Names the kernel&#39;s extent" in page.text
+    assert "Ask for a regrade of this part" in page.text
+
+    asked = browser.post(
+        path + "/regrade-request",
+        {"key": WHY, "submission": str(submission["submission"]), "message": "I gave the formula too."},
+    )
+    assert asked.status_code == 200 and "Your request was sent" in asked.text
+    assert "I gave the formula too." in asked.text and "Not answered yet." in asked.text
+    again = browser.post(
+        path + "/regrade-request", {"key": WHY, "submission": str(submission["submission"]), "message": "Again"}
+    )
+    assert again.status_code == 409 and "not answered yet" in again.text
+    entry = queue_of(course, aid)["entries"][0]
+    assert [r["message"] for r in entry["regrade_requests"]] == ["I gave the formula too."]
+    assert student == entry["student"]
+
+
+def test_a_regrade_request_for_someone_elses_submission_is_refused(app: Any, client: TestClient, engine: Any) -> None:
+    course, aid = written_course(client, engine)
+    (_, alice), (_, bob) = course.students(2)
+    mine = course.submit(aid, alice, {WHY: "kernel"}).json()["id"]
+    grade(course, mine, [])
+    client.post(f"{course.path}/assignments/{aid}/grading/release", headers=course.instructor)
+    browser = Browser(app).signed_in(bob["Authorization"].removeprefix("Bearer "))
+    path = f"/courses/{course.id}/assignments/{aid}"
+    browser.get(path)
+    refused = browser.post(path + "/regrade-request", {"key": WHY, "submission": str(mine), "message": "Mine now"})
+    assert refused.status_code == 404
+    assert browser.post(path + "/regrade-request", {"key": WHY, "message": "x"}, csrf=False).status_code == 403
