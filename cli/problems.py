@@ -104,7 +104,7 @@ def show(
         if statement:
             console.print(statement, markup=False, highlight=False)
         for part in problem.in_order():
-            written = " (written answer)" if isinstance(part, WrittenPart) else ""
+            written = ", written" if isinstance(part, WrittenPart) else ""
             console.print(f"  [cyan]{problem.id}.{part.key}[/cyan] ({part.points:g} pt{written}) {part.prompt}")
 
 

@@ -87,7 +87,8 @@ def _graded(request: Request, form: FormData, terms: Terms, sets: Sets) -> Respo
 def _context(
     terms: Terms, problem_set: ProblemSet, seed: int, answers: dict[str, str] | None, only: str | None = None
 ) -> dict[str, Any]:
-    """The practice variant's problems (``only``: the one with that id), graded when answered."""
+    """The practice variant's problems (``only``: the one with that id), graded when answered; the
+    computed parts only (written ones are graded by staff, not in practice)."""
     variant = practice_variant(problem_set, seed)
     graded = None
     if answers is not None:
@@ -98,6 +99,8 @@ def _context(
             continue
         parts = []
         for part in problem["parts"]:
+            if part["kind"] == "text":  # a written part needs a grader: practice has none
+                continue
             result = graded.get(part["key"]) if graded is not None else None
             code = result.misconception if result is not None else None
             parts.append(
@@ -109,7 +112,8 @@ def _context(
                     "solution": [step.to_json() for step in result.solution or ()] if result is not None else None,
                 }
             )
-        problems.append({**problem, "parts": parts})
+        if parts:
+            problems.append({**problem, "parts": parts})
     return {
         "assignment": terms,
         "closed": False,

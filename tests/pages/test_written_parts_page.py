@@ -69,3 +69,13 @@ def test_a_regrade_request_for_someone_elses_submission_is_refused(app: Any, cli
     refused = browser.post(path + "/regrade-request", {"key": WHY, "submission": str(mine), "message": "Mine now"})
     assert refused.status_code == 404
     assert browser.post(path + "/regrade-request", {"key": WHY, "message": "x"}, csrf=False).status_code == 403
+
+
+def test_practice_leaves_the_written_parts_out(app: Any, client: TestClient, engine: Any) -> None:
+    course, aid = written_course(client, engine, practice="always")
+    ((_, headers),) = course.students(1)
+    browser = Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+    page = browser.get(f"/courses/{course.id}/assignments/{aid}/practice?seed=1")
+    assert page.status_code == 200, page.text
+    assert 'name="q1.shape"' in page.text
+    assert WHY not in page.text and "q2.compare" not in page.text  # no grader in practice
