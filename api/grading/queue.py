@@ -17,6 +17,7 @@ from api.assignments.service import Terms, extensions, with_extension
 from api.grading.schemas import GradingOut, GroupOut, QueueEntry, QueueOut, RegradeRequestOut, RubricOut
 from api.models import AnswerGroup, CourseRole, Grading, Membership, RegradeRequest, Submission, User
 from api.reports.service import counted_attempt, stored_submissions
+from api.slots import connection_released
 from grader.grouping import Group, group_answers
 from grader.results import Status
 
@@ -92,7 +93,9 @@ def queue(session: Session, *, assignment: Terms, key: str, prompt: str, rubric:
         )
     )
     texts = {submission.id: answer_text(submission.answers.get(key)) for submission in submissions}
-    groups = _groups(session, assignment, key, texts)
+    confirmed = _confirmed(session, key, list(texts))
+    with connection_released(session, slot_too=True):  # grouping a big class takes a moment
+        groups = _groups(assignment, key, texts, confirmed)
     group_of = {member: group.id for group in groups for member in group.members}
     entries = [
         QueueEntry(
@@ -128,16 +131,23 @@ def _status(submission: Submission, key: str) -> Status:
     return Status(status) if isinstance(status, str) and status in set(Status) else Status.PENDING
 
 
-def _groups(session: Session, assignment: Terms, key: str, texts: dict[int, str | None]) -> list[GroupOut]:
-    """Staff's groups first (their labels), then the suggested groups of the other answers, then
-    the blank ones together."""
+def _confirmed(session: Session, key: str, submissions: list[int]) -> dict[int, list[int]]:
+    """Staff's groups of the part's answers: label → submission ids."""
     confirmed: dict[int, list[int]] = {}
     for submission_id, label in session.execute(
         select(AnswerGroup.submission_id, AnswerGroup.label).where(
-            AnswerGroup.submission_id.in_(list(texts)), AnswerGroup.key == key
+            AnswerGroup.submission_id.in_(submissions), AnswerGroup.key == key
         )
     ):
         confirmed.setdefault(label, []).append(submission_id)
+    return confirmed
+
+
+def _groups(
+    assignment: Terms, key: str, texts: dict[int, str | None], confirmed: dict[int, list[int]]
+) -> list[GroupOut]:
+    """Staff's groups first (their labels), then the suggested groups of the other answers, then
+    the blank ones together."""
     groups = [
         GroupOut(id=label, members=sorted(members), how="confirmed", example=texts[min(members)] or "")
         for label, members in sorted(confirmed.items())

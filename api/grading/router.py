@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from api.access import member_of
 from api.assignments.service import Terms
+from api.db import writes
 from api.deps import (
     AssignmentDep,
     CurrentUser,
@@ -62,6 +63,7 @@ def _written(assignment: Terms, sets: Sets, key: str) -> WrittenPart:
     summary="A written part's grading queue",
     responses=errors(401, 403, 404, 422, 503, notes={404: "No such assignment, or no written part of that key"}),
 )
+@writes  # the first reader of a part copies its rubric from the set file
 def grading_queue(
     _staff: StaffMember, assignment: AssignmentDep, session: SessionDep, sets: SetsDep, key: Key
 ) -> QueueOut:
@@ -106,6 +108,7 @@ def confirm_groups(
     summary="A written part's rubric",
     responses=errors(401, 403, 404, 422, 503),
 )
+@writes  # (the same)
 def get_rubric(
     _staff: StaffMember, assignment: AssignmentDep, session: SessionDep, sets: SetsDep, key: Key
 ) -> RubricOut:

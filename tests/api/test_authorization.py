@@ -348,6 +348,7 @@ PLACEHOLDERS = "apsmxjtwkgrq"
 def test_unknown_ids_are_404(client, world, caller, method, path) -> None:
     unknown = {name: (lambda: "no-such-id") for name in PLACEHOLDERS} | {
         "s": lambda: "987654321",
+        "k": lambda: "q9.nope",  # (an answer key's shape: anything else is no route at all)
         "g": lambda: "987654321",
         "r": lambda: "987654321",
         "q": lambda: "987654321",
