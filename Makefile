@@ -31,7 +31,8 @@ test: $(STAMP)
 ## regrade throughput (20,000 stored submissions, 1 and 2 grader worker processes), then the views of a
 ## 1,000-student course (each view's median time and size), then grade passback's latency to an LMS
 ## (a submission committed → its score received; SQLite and PostgreSQL) and its retry after an outage,
-## then the time to suggest groups of 1,000 free-response answers
+## then the time to suggest groups of 1,000 free-response answers, and a 1,000-answer grading queue
+## (first read, groups suggested; read again; a grading)
 bench: $(STAMP)
 	$(PY) -m bench.grading
 	$(PY) -m bench.service
@@ -40,6 +41,7 @@ bench: $(STAMP)
 	$(PY) -m bench.course_views
 	$(PY) -m bench.lti_passback
 	$(PY) -m bench.grouping
+	$(PY) -m bench.grading_queue
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
