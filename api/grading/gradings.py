@@ -78,6 +78,16 @@ def grade(
     return current
 
 
+def history(session: Session, *, submission_id: int, key: str) -> tuple[Grading | None, list[GradingEvent]]:
+    """The part's current grading and every version of it, oldest first."""
+    events = session.scalars(
+        select(GradingEvent)
+        .where(GradingEvent.submission_id == submission_id, GradingEvent.key == key)
+        .order_by(GradingEvent.version, GradingEvent.id)
+    )
+    return session.get(Grading, (submission_id, key)), list(events)
+
+
 def rescore(
     session: Session,
     *,

@@ -25,7 +25,10 @@ from api.deps import (
 from api.errors import Forbidden, NotFound, Unprocessable
 from api.grading import gradings, keys, queue, release, rubrics
 from api.grading.schemas import (
+    GradingEventOut,
+    GradingHistoryOut,
     GradingIn,
+    GradingOut,
     GroupsIn,
     GroupsOut,
     QueueOut,
@@ -226,6 +229,26 @@ def grade_part(
     response.headers["ETag"] = f'"{done.version}"'
     graded: GradedPartOut = submission.parts[key]
     return graded
+
+
+@router.get(
+    PART + "/grading",
+    response_model=GradingHistoryOut,
+    summary="A written part's grading and its history",
+    responses=errors(401, 403, 404, 422, 503),
+)
+def grading_history(user: CurrentUser, submission: SubmissionDep, session: SessionDep, key: Key) -> GradingHistoryOut:
+    """Staff: the current grading (its `version` for `If-Match`) and every earlier version: who
+    graded, when, the items as they were, the adjustment, comment and score."""
+    _staff_assignment(session, user, submission)
+    if key not in submission.parts:
+        raise NotFound(f"No part {key!r} in this submission.")
+    current, events = gradings.history(session, submission_id=submission.id, key=key)
+    return GradingHistoryOut(
+        key=key,
+        grading=None if current is None else GradingOut.model_validate(current),
+        history=[GradingEventOut.model_validate(event) for event in events],
+    )
 
 
 def _own_submission(user: CurrentUser, submission: Submission) -> None:

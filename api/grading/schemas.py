@@ -112,6 +112,29 @@ class GradingOut(Schema):
     graded_at: datetime
 
 
+class AppliedItem(Schema):
+    id: int
+    points: float
+    text: str
+
+
+class GradingEventOut(Schema):
+    version: int
+    items: list[AppliedItem] = Field(description="The items applied, as they were then.")
+    adjustment: float
+    comment: str
+    score: float
+    graded_by: str | None = Field(description="Who graded (null: a change of the rubric re-scored it).")
+    reason: Literal["graded", "rubric changed"]
+    at: datetime
+
+
+class GradingHistoryOut(Schema):
+    key: str
+    grading: GradingOut | None = Field(description="The current grading (null: not graded yet).")
+    history: list[GradingEventOut] = Field(description="Every version, oldest first.")
+
+
 class RegradeRequestIn(RequestSchema):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"message": "I did compare the multiply-adds, in (b)."}]}

@@ -214,6 +214,14 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
         ),
     ),
     (
+        "GET",
+        "/api/v1/submissions/{r}/parts/{k}/grading",
+        _none,
+        _statuses(
+            401, 401, student=403, other=403, outsider=404, ta=200, foreign=404, instructor=200, owner=200, admin=200
+        ),
+    ),
+    (
         "POST",
         "/api/v1/submissions/{r}/parts/{k}/regrade-request",
         _message,

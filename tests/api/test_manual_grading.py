@@ -4,8 +4,10 @@ regrade requests, and the totals that include manual points."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from written_course import COMPARE, SHAPE, WHY, grade, queue_of, written_course
@@ -109,6 +111,14 @@ def test_changing_an_items_points_rescores_every_grading_that_applied_it(client:
     scores = {e["submission"]: e["grading"] for e in queue_of(course, aid)["entries"]}
     assert [scores[i]["score"] for i in ids] == [0.5, 0.5, 0.0]
     assert [scores[i]["version"] for i in ids] == [2, 2, 2]
+    history = client.get(f"/api/v1/submissions/{ids[1]}/parts/{WHY}/grading", headers=course.instructor).json()
+    assert [(e["version"], e["reason"], e["score"]) for e in history["history"]] == [
+        (1, "graded", 2.0),
+        (2, "rubric changed", 0.5),
+    ]
+    assert history["history"][0]["graded_by"] is not None and history["history"][1]["graded_by"] is None
+    assert [i["points"] for i in history["history"][0]["items"]] == [1.0, 1.0]  # as they were then
+    assert history["grading"]["version"] == 2
     totals = {i: client.get(f"/api/v1/submissions/{i}", headers=course.instructor).json()["score"] for i in ids}
     assert [totals[i] for i in ids] == [0.5, 0.5, 0.0]
     assert client.get(url, headers=course.instructor).json() == response.json()
@@ -208,3 +218,30 @@ def test_students_cannot_grade_even_their_own_answer(client: TestClient, engine:
     submission = course.submit(aid, headers, {WHY: "kernel"}).json()["id"]
     own = client.put(f"/api/v1/submissions/{submission}/parts/{WHY}/grading", json={"items": []}, headers=headers)
     assert own.status_code == 403
+
+
+async def _put_together(app: Any, url: str, requests: list[dict[str, Any]]) -> list[httpx.Response]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=120) as client:
+        return await asyncio.gather(*(client.put(url, **request) for request in requests))
+
+
+def test_graders_racing_on_one_answer_make_one_grading_and_the_rest_409(
+    app: Any, client: TestClient, engine: Any
+) -> None:
+    course, aid = written_course(client, engine)
+    ((_, headers),) = course.students(1)
+    submission = course.submit(aid, headers, {WHY: "Because of the kernel."}).json()["id"]
+    items = [item["id"] for item in queue_of(course, aid)["rubric"]["items"]]
+    url = f"/api/v1/submissions/{submission}/parts/{WHY}/grading"
+    requests = [{"json": {"items": [items[n % 2]]}, "headers": course.instructor} for n in range(8)]
+    responses = asyncio.run(_put_together(app, url, requests))
+    assert sorted(r.status_code for r in responses) == [200] + [409] * 7, [r.text for r in responses]
+    # and once graded, writers naming version 1 race: one makes version 2
+    requests = [{**request, "headers": {**course.instructor, "If-Match": '"1"'}} for request in requests]
+    responses = asyncio.run(_put_together(app, url, requests))
+    assert sorted(r.status_code for r in responses) == [200] + [409] * 7
+    entry = queue_of(course, aid)["entries"][0]
+    assert entry["grading"]["version"] == 2
+    history = client.get(f"/api/v1/submissions/{submission}", headers=course.instructor).json()
+    assert history["parts"][WHY]["grading"]["version"] == 2

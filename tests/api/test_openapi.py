@@ -52,6 +52,7 @@ CONTRACT = {
     ("get", A + "/rubrics/{key}"),
     ("put", A + "/rubrics/{key}"),
     ("put", "/api/v1/submissions/{submission_id}/parts/{key}/grading"),
+    ("get", "/api/v1/submissions/{submission_id}/parts/{key}/grading"),  # an addition: the grading's history
     ("post", A + "/grading/release"),
     ("post", "/api/v1/submissions/{submission_id}/parts/{key}/regrade-request"),
     ("post", "/api/v1/submissions/{submission_id}/parts/{key}/regrade-request/reply"),  # an addition: staff answer
@@ -120,6 +121,7 @@ ERRORS = {
     ("get", A + "/rubrics/{key}"): {401, 403, 404, 422, 503},
     ("put", A + "/rubrics/{key}"): {401, 403, 404, 413, 422, 503},
     ("put", "/api/v1/submissions/{submission_id}/parts/{key}/grading"): {401, 403, 404, 409, 413, 422, 503},
+    ("get", "/api/v1/submissions/{submission_id}/parts/{key}/grading"): {401, 403, 404, 422, 503},
     ("post", A + "/grading/release"): {401, 403, 404, 422, 503},
     ("post", "/api/v1/submissions/{submission_id}/parts/{key}/regrade-request"): {401, 403, 404, 409, 413, 422, 503},
     ("post", "/api/v1/submissions/{submission_id}/parts/{key}/regrade-request/reply"): {
