@@ -336,7 +336,8 @@ def statements(problem_set: ProblemSet, student: str | None) -> list[dict[str, A
             if isinstance(part, WrittenPart):
                 entry["parts"].append({**shown, "kind": "text", "max_length": part.max_length})
             else:
-                entry["parts"].append({**shown, "kind": solved[key].kind.value if key in solved else None})
+                kind = solved[key].kind.value if key in solved else None
+                entry["parts"].append({**shown, "kind": kind, "max_length": None})
     return list(merged.values())
 
 

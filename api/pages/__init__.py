@@ -40,6 +40,8 @@ Shape (one job per module):
   SVG charts, ``charts.py`` drawing what ``stats_view.py`` arranges, and the regrade job with its
   progress); ``lti.py`` (the admins' LMS platforms and dynamic-registration URL, ``/admin/lti``;
   a course's LMS links and grade passback with its resend, ``/courses/{course}/lti``);
+  ``grading.py`` (the queue of a written part, graded by rubric with the keyboard script
+  ``static/grading.js``; release, the rubric editor, replies to regrade requests);
   ``roles.py`` gives ``PageStaff`` and ``PageRunner``, the API's role checks.
 
 Adding a page: a router with ``route_class=PageRoute`` and ``include_in_schema=False``, routes
@@ -60,6 +62,7 @@ from api.pages import (
     assets,
     docs,
     gradebook,
+    grading,
     home,
     lti,
     practice,
@@ -73,7 +76,7 @@ from api.pages import (
 #: Every router of the pages, included by :func:`install`.
 ROUTERS: tuple[APIRouter, ...] = (
     *(home.router, docs.router, student.router, practice.router, sign_in_links.router, account.router),
-    *(staff.router, problem_sets.router, gradebook.router, statistics.router, lti.router),
+    *(staff.router, problem_sets.router, gradebook.router, grading.router, statistics.router, lti.router),
 )
 
 

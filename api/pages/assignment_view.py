@@ -151,5 +151,6 @@ def staff_context(terms: Terms, problem_set: ProblemSet, member: Member) -> dict
         "problems": problems,
         "member": member,
         "randomized": problem_set.randomized,
+        "written": list(problem_set.written()),
         "needs_math": needs_math(problems),
     }
