@@ -43,6 +43,7 @@ DONE = {
     "released": "Grades released: students see them, and their LMS gets the scores.",
     "rubric": "Rubric saved; the gradings it changes were scored again.",
     "replied": "Reply sent.",
+    "regrouped": "Groups saved.",
 }
 Flag = Annotated[bool, Query()]
 
@@ -283,6 +284,66 @@ def _save(request: Request, form: FormData, staff: Member, assignment: Terms, db
         db.flush()
         return _page(request, staff, assignment, db, sets, view, error=message, status=409)
     return RedirectResponse(page_path(assignment) + view.link(after=last), status_code=303)
+
+
+@router.post(GRADING + "/groups")
+async def regroup(
+    request: Request, _page: CsrfChecked, staff: PageStaff, assignment: PageAssignment, db: SessionDep, sets: SetsDep
+) -> Response:
+    """Staff's word on a group (``PUT .../grading/{key}/groups``): ``confirm`` it, ``split`` the
+    ticked answers (``member``) off into a new group, or ``move`` an answer (``submission``) to
+    another group (``target``). The groups staff confirmed before stay as they were."""
+    form = await request.form()
+    return await run_in_threadpool(_regroup, form, staff, assignment, db, sets)
+
+
+def _regroup(form: FormData, staff: Member, assignment: Terms, db: Session, sets: Sets) -> Response:
+    written = problem_set_of(assignment, sets).written()
+    key, action = _text(form, "key"), _text(form, "action")
+    if key not in written or action not in ("confirm", "split", "move"):
+        raise NotFound("No such written part, or no such change of its groups.")
+    part = written[key]
+    rubric = rubrics.rubric_out(key, part, rubrics.items_of(db, assignment, key, part))
+    full = queue.queue(db, assignment=assignment, key=key, prompt=part.prompt, rubric=rubric)
+    groups = {group.id: list(group.members) for group in full.groups}
+    kept = [group.id for group in full.groups if group.how == "confirmed"]
+    chosen, target = _number(form, "group"), _number(form, "target")
+    view = View(key=key, group=chosen)
+    if action == "move":
+        moved = _number(form, "submission")
+        source = next((gid for gid, members in groups.items() if moved in members), None)
+        if moved is None or source is None or target is None or target not in groups:
+            raise NotFound("No such answer or group in this part's queue.")
+        groups[source].remove(moved)
+        groups[target].append(moved)
+        touched, view = [source, target], View(key=key, at=moved)
+    elif chosen is None or chosen not in groups:
+        raise NotFound("No such group in this part's queue.")
+    elif action == "split":
+        ticked = {number for value in form.getlist("member") if (number := _as_number(value)) in groups[chosen]}
+        if not ticked or len(ticked) == len(groups[chosen]):
+            touched = [chosen]  # nothing to split off: the group is confirmed as it is
+        else:
+            new = max(groups) + 1
+            groups[chosen] = [member for member in groups[chosen] if member not in ticked]
+            groups[new] = sorted(ticked)
+            touched = [chosen, new]
+    else:
+        touched = [chosen]
+    order = [gid for gid in kept + [gid for gid in touched if gid not in kept] if groups[gid]]
+    in_queue = {entry.submission for entry in full.entries}
+    queue.confirm_groups(db, key=key, submissions=in_queue, groups=[sorted(groups[g]) for g in order], by=staff.id)
+    if view.group is not None:  # confirmed groups are numbered 1, 2, ... in that order
+        view.group = order.index(view.group) + 1 if view.group in order else None
+    return RedirectResponse(page_path(assignment) + view.link(done="regrouped"), status_code=303)
+
+
+def _as_number(value: object) -> int | None:
+    return int(value) if isinstance(value, str) and value.isdigit() and len(value) < 10 else None
+
+
+def _number(form: FormData, name: str) -> int | None:
+    return _as_number(form.get(name))
 
 
 @router.post(GRADING + "/release")

@@ -245,3 +245,17 @@ def test_graders_racing_on_one_answer_make_one_grading_and_the_rest_409(
     assert entry["grading"]["version"] == 2
     history = client.get(f"/api/v1/submissions/{submission}", headers=course.instructor).json()
     assert history["parts"][WHY]["grading"]["version"] == 2
+
+
+def test_the_late_penalty_applies_to_the_whole_score_manual_points_included(client: TestClient, engine: Any) -> None:
+    course, aid = written_course(client, engine, due_at="2020-01-01T00:00:00Z", late_penalty={"factor": 0.5})
+    ((student, headers),) = course.students(1)
+    submission = course.submit(aid, headers, {WHY: "kernel", SHAPE: "30x30x16"}).json()["id"]
+    items = [item["id"] for item in queue_of(course, aid)["rubric"]["items"][:2]]
+    assert grade(course, submission, items).status_code == 200
+    client.post(f"{course.path}/assignments/{aid}/grading/release", headers=course.instructor)
+    mine = client.get(f"/api/v1/submissions/{submission}", headers=headers).json()
+    assert (mine["late"], mine["score"], mine["final_score"]) == (True, 3.0, 1.5)
+    book = client.get(f"{course.path}/assignments/{aid}/gradebook", headers=course.instructor).json()
+    (row,) = [row for row in book["students"] if row["student"] == student]
+    assert (row["raw_score"], row["score"]) == (3.0, 1.5)

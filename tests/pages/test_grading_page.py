@@ -146,3 +146,33 @@ def test_the_staff_assignment_page_links_to_the_grading_of_its_written_parts(
     course, aid, _ = class_of(client, engine, ["kernel"])
     page = browser_of(app, course.instructor).get(f"/courses/{course.id}/assignments/{aid}")
     assert f'href="/courses/{course.id}/assignments/{aid}/grading"' in page.text and "q1.why, q2.compare" in page.text
+
+
+def test_staff_split_confirm_and_move_groups_from_the_page(app: Any, client: TestClient, engine: Any) -> None:
+    answers = ["Fewer multiplications.", "fewer multiplications", "Fewer multiplication.", "Mixes channels."]
+    course, aid, ids = class_of(client, engine, answers)
+    browser = browser_of(app, course.instructor)
+    path = f"/courses/{course.id}/assignments/{aid}/grading"
+    group = next(g for g in queue_of(course, aid)["groups"] if ids[0] in g["members"])
+    browser.get(path + f"?key={WHY}&group={group['id']}")
+    body = urlencode(
+        [
+            ("csrf", browser.csrf),
+            ("key", WHY),
+            ("group", str(group["id"])),
+            ("action", "split"),
+            ("member", str(ids[2])),
+        ]
+    )
+    split = browser.client.post(
+        path + "/groups", content=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+    )
+    assert split.status_code == 303, split.text
+    confirmed = [g["members"] for g in queue_of(course, aid)["groups"] if g["how"] == "confirmed"]
+    assert confirmed == [sorted([ids[0], ids[1]]), [ids[2]]]
+    alone = next(g for g in queue_of(course, aid)["groups"] if g["members"] == [ids[3]])
+    moved = browser.post(path + "/groups", {"key": WHY, "action": "move", "submission": str(ids[3]), "target": "1"})
+    assert moved.status_code == 303, moved.text
+    groups = {g["id"]: g for g in queue_of(course, aid)["groups"]}
+    assert groups[1]["members"] == sorted([ids[0], ids[1], ids[3]]) and groups[1]["how"] == "confirmed"
+    assert alone["id"] not in groups or ids[3] not in groups[alone["id"]]["members"]
