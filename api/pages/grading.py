@@ -46,6 +46,8 @@ DONE = {
     "regrouped": "Groups saved.",
 }
 Flag = Annotated[bool, Query()]
+#: The most answers one form grades (a group is at most a class).
+MAX_GROUP = 5000
 
 
 def page_path(assignment: Terms) -> str:
@@ -242,7 +244,12 @@ def _save(request: Request, form: FormData, staff: Member, assignment: Terms, db
     part = written[key]
     items = rubrics.items_of(db, assignment, key, part, lock=True)
     stale, last = [], None
-    for value in form.getlist("submission"):
+    chosen = form.getlist("submission")
+    if len(chosen) > MAX_GROUP:
+        return _page(
+            request, staff, assignment, db, sets, view, error=f"At most {MAX_GROUP:,} answers at once.", status=422
+        )
+    for value in chosen:
         number = value if isinstance(value, str) and value.isdigit() and len(value) < 10 else ""
         submission = db.get(Submission, int(number)) if number else None
         if (
