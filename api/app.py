@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -42,6 +43,7 @@ from api.slots import database_slots
 from api.submissions.router import router as submissions_router
 from api.users.tokens import TokenUses
 from api.users.usage import UseRecorder
+from grader import grouping
 
 #: How often a worker looks for changed set files (see :mod:`api.bank`).
 BANK_CHECK_SECONDS = 1.0
@@ -70,6 +72,7 @@ schema of each body.
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     runner, mail, uses = app.state.jobs.runner, app.state.mail, app.state.token_use_recorder
     uses.start()
+    threading.Thread(target=grouping.prepare, name="grader-prepare-grouping", daemon=True).start()
     if runner is not None:
         runner.start()  # the jobs queued before a restart, and those it interrupted
         app.state.lti_sender.start()  # on SQLite the service sends the LMS's scores itself
