@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
+from written_course import WHY, grade, written_course
 
 from api.models import Membership, User
 from api.users.service import issue_token
@@ -73,3 +74,34 @@ def test_a_view_reads_the_same_number_of_statements_at_any_size(app, engine: Eng
         counts.append(len(statements))
     small, large = counts
     assert large == small, f"{view}: {small} statements for the small course, {large} for the large one"
+
+
+@pytest.mark.parametrize("view", ["queue", "page"])
+def test_the_grading_queue_reads_the_same_number_of_statements_at_any_size(
+    app, client, engine: Engine, view: str
+) -> None:
+    """A written part's queue (REST and page), for 3 then 6 students who answered, some graded."""
+    counts = []
+    for size in (3, 6):
+        course, aid = written_course(client, engine)
+        ids = [
+            course.submit(aid, h, {WHY: f"Answer {n}."}).json()["id"] for n, (_, h) in enumerate(course.students(size))
+        ]
+        grade(course, ids[0], [])
+        path = (
+            f"{course.path}/assignments/{aid}/grading/{WHY}"
+            if view == "queue"
+            else f"/courses/{course.id}/assignments/{aid}/grading?key={WHY}"
+        )
+        browser = Browser(app)
+        token = course.instructor["Authorization"].removeprefix("Bearer ")
+        if view == "page":
+            browser.signed_in(token)
+        headers = course.instructor if view == "queue" else {}
+        browser.get(path, headers=headers)  # (warm: the rubric is copied on first need)
+        with counted(engine) as statements:
+            response = browser.get(path, headers=headers)
+        assert response.status_code == 200, response.text
+        counts.append(len(statements))
+    small, large = counts
+    assert large == small, f"grading {view}: {small} statements for 3 students, {large} for 6"
