@@ -35,6 +35,8 @@ VERDICTS = {
     "unanswered": "Unanswered",
     "invalid": "Could not be read",
 }
+#: A written part's status until someone grades it (``grader.results.Status.PENDING``).
+PENDING = "pending"
 #: ``problem.part: answer`` (or ``=``) opening a line of answers.txt.
 KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_]+\.[A-Za-z0-9_]+)\s*[:=]\s*(.*?)\s*$")
 
@@ -54,10 +56,14 @@ def results_json(
     lines = list(notes)
     if unknown_keys:
         lines.append(f"Not graded, because this problem set has no such answer keys: {', '.join(unknown_keys)}.")
+    written = [key for key, part in parts.items() if part["status"] == PENDING]
+    if written:  # Gradescope grades them as its own manually graded questions
+        lines.append(f"Your written answers ({', '.join(written)}) are graded by hand, not here.")
     result: dict[str, Any] = {"score": score}
     if lines:
         result["output"] = _lf("\n".join(lines))
-    return {**result, "output_format": "text", "tests": [_test(key, part) for key, part in parts.items()]}
+    tests = [_test(key, part) for key, part in parts.items() if part["status"] != PENDING]
+    return {**result, "output_format": "text", "tests": tests}
 
 
 def refused(message: str) -> dict[str, Any]:
