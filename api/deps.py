@@ -116,10 +116,12 @@ SetsDep = Annotated[Sets, Depends(get_sets)]
 bearer = HTTPBearer(auto_error=False, description="An API token from `grader users create` or the roster import.")
 
 
-Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+#: The Authorization header's bearer credentials, if any.
+Bearer = HTTPAuthorizationCredentials | None
+Credentials = Annotated[Bearer, Depends(bearer)]
 
 
-def token_of(credentials: HTTPAuthorizationCredentials | None) -> str:
+def token_of(credentials: Bearer) -> str:
     """The bearer token sent (401 without one)."""
     if credentials is None or not credentials.credentials:
         raise NotAuthenticated("Not authenticated: send 'Authorization: Bearer TOKEN'.")
@@ -130,11 +132,17 @@ INVALID_TOKEN = "Invalid token."
 
 
 def get_current_user(request: Request, session: SessionDep, credentials: Credentials) -> Caller:
+    """The caller (401 without a valid token): :func:`authenticate_request` as a dependency."""
+    return authenticate_request(request, session, credentials)
+
+
+def authenticate_request(request: Request, session: Session, credentials: Bearer) -> Caller:
     """The caller (401 without a valid token): the first statement of every API request, so the
     one read that :func:`api.db.first_read` retries on a new connection. On a course's path the
     same statement reads the caller's role in the course, and on an assignment's path the
     assignment and the caller's extension (:func:`get_member`, :func:`load_assignment` take them
-    from ``request.state``)."""
+    from ``request.state``). It does I/O, so it runs in a worker thread: as the dependency
+    :data:`CurrentUser`, or inside an endpoint that does its whole work in one thread (submitting)."""
     token = token_of(credentials)
     course = request.path_params.get("course_id")
     if course is None:
@@ -179,6 +187,10 @@ async def get_runner(member: MemberDep) -> Member:
 
 
 async def get_course_student(member: MemberDep) -> Member:
+    return require_student(member)
+
+
+def require_student(member: Member) -> Member:
     if member.role != CourseRole.STUDENT:
         raise Forbidden("Only the course's students may do this.")
     return member
@@ -240,6 +252,16 @@ async def student_terms(assignment: AssignmentDep, request: Request) -> Terms:
     limit in place of the assignment's."""
     access: Access = request.state.access
     return with_extension(assignment, access.extension)
+
+
+def student_and_terms(request: Request, session: Session, credentials: Bearer) -> tuple[Member, Terms]:
+    """What :data:`StudentMember` and :data:`StudentTermsDep` give, checked in the same order, read
+    in the calling worker thread: for an endpoint that does its whole work in one thread."""
+    authenticate_request(request, session, credentials)
+    access: Access = request.state.access
+    student = require_student(require_member(access, request.path_params["course_id"]))
+    assignment = require_assignment(access, request.path_params["assignment_id"])
+    return student, with_extension(assignment, access.extension)
 
 
 def load_submission(submission_id: Annotated[int, Path()], session: SessionDep, user: CurrentUser) -> Submission:
