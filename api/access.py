@@ -32,6 +32,7 @@ from api.models import (
     User,
     WebSession,
 )
+from api.statements import Prepared
 from api.users.service import Caller
 from api.users.tokens import TokenSeen, hash_token
 
@@ -142,10 +143,10 @@ def _statement(*, with_assignment: bool, by_session: bool = False) -> Select[Any
     return select(*columns).select_from(joined).where(found)
 
 
-_ACCESS = _statement(with_assignment=False)
-_ACCESS_TO_ASSIGNMENT = _statement(with_assignment=True)
-_SESSION_ACCESS = _statement(with_assignment=False, by_session=True)
-_SESSION_ACCESS_TO_ASSIGNMENT = _statement(with_assignment=True, by_session=True)
+_ACCESS = Prepared(_statement(with_assignment=False))
+_ACCESS_TO_ASSIGNMENT = Prepared(_statement(with_assignment=True))
+_SESSION_ACCESS = Prepared(_statement(with_assignment=False, by_session=True))
+_SESSION_ACCESS_TO_ASSIGNMENT = Prepared(_statement(with_assignment=True, by_session=True))
 
 
 def read_access(session: Session, token: str, course_id: str, assignment_id: str | None) -> Access | None:
@@ -167,17 +168,17 @@ def read_session_access(
 
 
 def _read(
-    session: Session, statement: Select[Any], found_by: dict[str, Any], course_id: str, assignment_id: str | None
+    session: Session, statement: Prepared, found_by: dict[str, Any], course_id: str, assignment_id: str | None
 ) -> Access | None:
     if not may_exist(course_id):
         course_id = ""
     parameters = {**found_by, "course_id": course_id}
     if assignment_id is not None:
         parameters["assignment_id"] = assignment_id if may_exist(assignment_id) else ""
-    row = session.connection().execute(statement, parameters).first()
-    if row is None:
+    rows = statement.rows(session, parameters)
+    if not rows:
         return None
-    values = row._mapping
+    values = rows[0]
     caller = Caller(values["id"], values["role"])
     role = _role(caller, values["member_role"])
     member = None

@@ -47,6 +47,7 @@ from api.errors import Conflict, Unprocessable
 from api.lti.outbox import Targets, lms_targets, record_score
 from api.models import EarlierGrade, Submission
 from api.slots import connection_released
+from api.statements import Prepared
 from grader.engine import grade_submission, is_blank, preview_submission
 from grader.results import PreviewedPart
 from grader.written import is_manual, total
@@ -212,7 +213,7 @@ def submit(
 
 def _store(
     session: Session,
-    insert_unless_taken: Any,
+    insert_unless_taken: Prepared,
     parameters: dict[str, Any],
     values: dict[str, Any],
     assignment: Terms,
@@ -222,8 +223,9 @@ def _store(
     student_id, idempotency_key = values["student_id"], values["idempotency_key"]
     request_hash = values["request_hash"]
     for _ in range(MAX_NUMBERING_ROUNDS):
-        row = session.execute(insert_unless_taken, parameters).first()
-        if row is not None:
+        rows = insert_unless_taken.rows(session, parameters)
+        if rows:
+            row = rows[0]
             if lms:
                 course, assignment_id = assignment.course_id, assignment.id
                 record_score(
@@ -234,7 +236,7 @@ def _store(
                     targets=lms,
                     new_submission=True,
                 )
-            return Stored(NewSubmission(id=row.id, attempt=row.attempt, **values), replayed=False)
+            return Stored(NewSubmission(id=row["id"], attempt=row["attempt"], **values), replayed=False)
         # The number was taken by another submission of this student (or this idempotency key
         # was), or the next number is past the limit.
         if idempotency_key is not None:
@@ -247,7 +249,7 @@ def _store(
 
 
 @functools.cache
-def _insert_unless_taken(dialect: str, names: tuple[str, ...], *, limited: bool) -> Any:
+def _insert_unless_taken(dialect: str, names: tuple[str, ...], *, limited: bool) -> Prepared:
     """``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING id, attempt``: a taken attempt
     number or idempotency key, or a number past the limit (``limited``), yields no row.
 
@@ -276,7 +278,7 @@ def _insert_unless_taken(dialect: str, names: tuple[str, ...], *, limited: bool)
             statement = sqlite.insert(SUBMISSIONS)
         case _:
             raise NotImplementedError(f"no INSERT ... ON CONFLICT for {dialect}")
-    return (
+    return Prepared(
         statement.from_select([*names, "attempt"], rows).on_conflict_do_nothing().returning(columns.id, columns.attempt)
     )
 
