@@ -161,6 +161,13 @@ def test_every_operation_documents_each_status_it_can_answer(spec) -> None:
                 assert response["headers"]["Retry-After"]["required"] is True
 
 
+def test_the_operations_are_grouped_by_tags_listed_in_the_order_of_a_course(spec) -> None:
+    """The routers are mounted busiest first; the document keeps its own order (``api.app.TAGS``)."""
+    used = {tag for operation in operations(spec).values() for tag in operation["tags"]}
+    listed = [tag["name"] for tag in spec["tags"]]
+    assert used == set(listed) and listed[:3] == ["courses", "assignments", "submissions"]
+
+
 def test_the_422_schema_is_the_shape_the_service_sends(spec) -> None:
     schemas = spec["components"]["schemas"]
     assert "HTTPValidationError" not in schemas  # FastAPI's own, which says what is not sent
