@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated, TypeVar
 
 import anyio
@@ -26,10 +27,11 @@ from problems.sets import ProblemSet
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """Commits once when the endpoint returns, before the response is sent; rolls back on any error.
-    Holds one of the :func:`api.slots.database_slots` meanwhile (given back while the request
-    computes off the database, :func:`api.slots.off_the_database`).
+@asynccontextmanager
+async def request_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session: commits once when the block ends, rolls back on any error. Holds one
+    of the :func:`api.slots.database_slots` meanwhile (given back while the request computes off the
+    database, :func:`api.slots.off_the_database`).
 
     On SQLite a request that may write takes the write lock as its transaction begins, unless its
     endpoint is marked :func:`api.db.reads_only`.
@@ -58,6 +60,13 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     finally:
         slot.give_back()
     await _after_commit(request, session)
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """:func:`request_session` as a dependency: the endpoint returns inside it, so its session has
+    committed before the response goes out (``scope="function"``)."""
+    async with request_session(request) as session:
+        yield session
 
 
 async def _after_commit(request: Request, session: Session) -> None:

@@ -28,6 +28,7 @@ from api.deps import (
     StudentTermsDep,
     SubmissionDep,
     problem_set_of,
+    request_session,
     student_and_terms,
 )
 from api.errors import Forbidden
@@ -88,8 +89,6 @@ IdempotencyKey = Annotated[
 async def submit(
     request: Request,
     payload: Annotated[Any, Body(), documented_as(SubmissionIn)],
-    session: SessionDep,
-    sets: SetsDep,
     credentials: Credentials,
     course_id: Annotated[str, Path()],
     assignment_id: Annotated[str, Path()],
@@ -104,7 +103,11 @@ async def submit(
     # the reply. As dependencies, the caller's read would take a trip of its own (bench/service.py).
     # The body is parsed as JSON here and checked against SubmissionIn there, after the caller: an
     # anonymous client learns nothing of the schema.
-    return await run_in_threadpool(_submit, request, session, sets, credentials, payload, idempotency_key)
+    # (The session too is the endpoint's own rather than a dependency: the same, without the
+    # dependency machinery's cost.)
+    async with request_session(request) as session:
+        sets = Sets(request.app.state.library, session)
+        return await run_in_threadpool(_submit, request, session, sets, credentials, payload, idempotency_key)
 
 
 def _submit(
