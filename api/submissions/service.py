@@ -8,7 +8,7 @@ submissions that compute the same number cannot both be stored: the loser's stat
 row (PostgreSQL first waits for the winner to commit; at READ COMMITTED the next statement sees
 it) and is run again. Numbers are therefore dense and unique, and a number above ``max_attempts``
 is never inserted (409): the limit holds exactly, by the database, without a read-then-write race.
-It runs in the request's session like every other write, committed by the session dependency
+It runs in the request's session like every other write, committed (:func:`api.deps.request_session`)
 before the 201 goes out.
 
 **Unreadable answers.** A submission with an answer that cannot be read (an ``invalid`` part)
