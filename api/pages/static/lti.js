@@ -6,6 +6,7 @@
 //   origin only.
 // * A dynamic registration's last page tells the platform to close it.
 "use strict";
+var STORAGE_ANSWER_MS = 10000;
 document.querySelectorAll("form[data-autopost]").forEach(function (form) {
   form.submit();
 });
@@ -25,11 +26,15 @@ document.querySelectorAll("[data-lti-storage]").forEach(function (element) {
       note.hidden = false;
     }
   }
+  // A platform answers at once (its page holds the storage); one that never does is told as a
+  // failure rather than left as a blank frame.
+  var unanswered = window.setTimeout(failed, STORAGE_ANSWER_MS);
   window.addEventListener("message", function (event) {
     var data = event.data;
     if (event.origin !== origin || !data || data.message_id !== id || data.subject !== message.subject + ".response") {
       return;
     }
+    window.clearTimeout(unanswered);
     if (data.error) {
       failed();
     } else if (mode === "put") {
