@@ -8,7 +8,7 @@ import email.policy
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from email.message import EmailMessage
 from typing import Any
@@ -45,12 +45,22 @@ class Mailbox:
             return [m for m in self.received if address in str(m["To"])]
 
     def wait_for(self, count: int, *, timeout: float = 30.0) -> list[EmailMessage]:
+        """Every mail received, once there are at least ``count``."""
+        return self._wait(lambda: list(self.received), count, timeout)
+
+    def wait_to(self, address: str, count: int, *, timeout: float = 30.0) -> list[EmailMessage]:
+        """The mails to ``address``, once there are at least ``count``: mails to others, which the
+        service sends meanwhile in any order, neither count nor hide one."""
+        return self._wait(lambda: [m for m in self.received if address in str(m["To"])], count, timeout)
+
+    def _wait(self, mails: Callable[[], list[EmailMessage]], count: int, timeout: float) -> list[EmailMessage]:
         deadline = time.monotonic() + timeout
         while True:
             with self._lock:
-                if len(self.received) >= count:
-                    return list(self.received)
-            assert time.monotonic() < deadline, f"{len(self.received)} mails after {timeout} s, not {count}"
+                found = mails()
+            if len(found) >= count:
+                return found
+            assert time.monotonic() < deadline, f"{len(found)} mails after {timeout} s, not {count}"
             time.sleep(0.02)
 
 
