@@ -135,7 +135,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     # a transaction that wrote LMS scores tells their sender as it commits (api.lti.outbox)
     wake = app.state.jobs.wake_score_sender or app.state.lti_sender.wake
     app.state.after_commit = {SCORES_DUE: wake}
-    app.state.mail = mail_runner(settings, engine)
+    app.state.mail = mail_runner(settings, app.state.write_engine, app.state.autocommit_engine)
     app.state.token_uses = TokenUses()
     app.state.token_use_recorder = UseRecorder(app.state.token_uses, writer(engine))
     errors.install(app)

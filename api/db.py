@@ -15,6 +15,7 @@ database has dropped (a restart, an idle timeout) fails the request's first read
 from __future__ import annotations
 
 import contextlib
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
@@ -27,8 +28,10 @@ from api.config import Settings
 
 #: Execution option asking SQLite to take the write lock when the transaction begins.
 SQLITE_WRITE = "grader_sqlite_write"
-#: Execution option asking SQLite to run each statement in a transaction of its own (no BEGIN).
-SQLITE_AUTOCOMMIT = "grader_sqlite_autocommit"
+#: Execution option of an engine whose statements each commit by themselves (:func:`autocommit`):
+#: SQLite's ``begin`` listener then sends no BEGIN; on PostgreSQL it marks the engine whose
+#: connections are in autocommit mode from the moment they connect.
+AUTOCOMMIT = "grader_autocommit"
 #: Attribute of an endpoint whose SQLite session only reads (see :func:`reads_only`).
 READS_ONLY = "grader_reads_only"
 #: Attribute of an endpoint whose one write is a single self-contained statement (see :func:`writes_once`).
@@ -38,27 +41,39 @@ WRITES = "grader_writes"
 Endpoint = TypeVar("Endpoint", bound=Callable[..., Any])
 Found = TypeVar("Found")
 BUSY_TIMEOUT_MS = 30_000
+#: The :func:`autocommit` engine of each engine :func:`make_engine` made.
+_AUTOCOMMIT_OF: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
 
 
 def make_engine(settings: Settings, *, for_migrations: bool = False) -> Engine:
-    """The engine of the service; ``for_migrations`` leaves SQLite's foreign keys off, because a batch
-    migration re-creates tables and must not cascade deletes while it copies them, and PostgreSQL's
-    statements without a time limit."""
+    """The engine of the service, whose sessions run in transactions; ``for_migrations`` leaves
+    SQLite's foreign keys off, because a batch migration re-creates tables and must not cascade
+    deletes while it copies them, and PostgreSQL's statements without a time limit.
+
+    Its pool is shared with the engine :func:`autocommit` returns for it. On PostgreSQL the pool's
+    connections are in autocommit mode from the moment they connect, and this engine sets a READ
+    COMMITTED transaction on a connection as it checks one out: the requests that run without a
+    transaction, most of them, then pay nothing for it (see :func:`autocommit`)."""
     if settings.is_sqlite:
-        engine = create_engine(
+        pool = create_engine(
             settings.database_url,
             connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_MS / 1000},
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_max_overflow,
         )
-        _configure_sqlite(engine, foreign_keys=not for_migrations)
-        return engine
-    return create_engine(
-        settings.database_url,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
-        connect_args=_connect_args(settings, statement_timeout=not for_migrations),
-    )
+        _configure_sqlite(pool, foreign_keys=not for_migrations)
+        engine = pool.execution_options()
+    else:
+        pool = create_engine(
+            settings.database_url,
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+            connect_args=_connect_args(settings, statement_timeout=not for_migrations),
+            isolation_level="AUTOCOMMIT",
+        )
+        engine = pool.execution_options(isolation_level="READ COMMITTED")
+    _AUTOCOMMIT_OF[engine] = pool.execution_options(**{AUTOCOMMIT: True})
+    return engine
 
 
 #: Seconds to wait for PostgreSQL to accept a connection. Without a limit, a database host that
@@ -95,7 +110,7 @@ def _configure_sqlite(engine: Engine, *, foreign_keys: bool) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         options = connection.get_execution_options()
-        if options.get(SQLITE_AUTOCOMMIT, False):
+        if options.get(AUTOCOMMIT, False):
             return  # the sqlite3 module, with isolation_level None, then commits each statement
         connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get(SQLITE_WRITE, False) else "BEGIN")
 
@@ -107,20 +122,24 @@ def writer(engine: Engine) -> Engine:
 
 
 def autocommit(engine: Engine) -> Engine:
-    """``engine`` committing every statement by itself, for a request that reads only or whose one
-    write is a single self-contained statement: a transaction would add nothing but ``BEGIN`` and
-    ``COMMIT``, two round trips to PostgreSQL. The same pool, with an execution option. (On SQLite an
-    option of our own: SQLAlchemy's ``AUTOCOMMIT`` level would, when the connection goes back to the
-    pool, hand transaction control back to the sqlite3 module.)"""
-    if engine.dialect.name == "sqlite":
-        return engine.execution_options(**{SQLITE_AUTOCOMMIT: True})
-    return engine.execution_options(isolation_level="AUTOCOMMIT")
+    """``engine``'s pool committing every statement by itself, for a request that reads only or
+    whose one write is a single self-contained statement: a transaction would add nothing but
+    ``BEGIN`` and ``COMMIT``, two round trips to PostgreSQL. ``engine`` is one :func:`make_engine` made.
+
+    On PostgreSQL the pool's connections are in autocommit mode already: set as each connection is
+    checked out and set back as it is returned, the mode cost about 7% of a submission's CPU
+    (``bench/service.py``). On SQLite an option of our own, which the ``begin`` listener reads
+    (SQLAlchemy's ``AUTOCOMMIT`` level would, when the connection goes back to the pool, hand
+    transaction control back to the sqlite3 module)."""
+    try:
+        return _AUTOCOMMIT_OF[engine]
+    except KeyError:
+        raise ValueError("autocommit() takes an engine of make_engine()") from None
 
 
 def is_autocommit(session: Session) -> bool:
     """Whether the session commits each statement by itself (:func:`autocommit`)."""
-    options = session.get_bind().get_execution_options()
-    return bool(options.get(SQLITE_AUTOCOMMIT)) or options.get("isolation_level") == "AUTOCOMMIT"
+    return bool(session.get_bind().get_execution_options().get(AUTOCOMMIT))
 
 
 @contextlib.contextmanager

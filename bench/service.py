@@ -339,22 +339,29 @@ async def measure(
         rounds = []
         for number in range(1, rounds_count + 1):
             with OtherLoad([os.getpid(), server.pid, *postgres]) as other:
-                cpu = tree_jiffies([server.pid])
+                cpu, database = tree_jiffies([server.pid]), tree_jiffies(postgres)
                 tally, elapsed = await run_load(connections, per_client, seconds)
                 cpu, spent = tree_jiffies([server.pid]), tree_jiffies([server.pid]) - cpu
+                database = tree_jiffies(postgres) - database
                 submissions = report(f"round {number}: submissions (201, graded and stored)", tally, elapsed, 201)
-                print(f"round {number}: service CPU per submission: {_per_request(spent, tally)}", flush=True)
+                print(
+                    f"round {number}: CPU per submission: service {_per_request(spent, tally)}, "
+                    f"PostgreSQL {_per_request(database, tally)}",
+                    flush=True,
+                )
                 if floor is not None:  # (uvicorn closes a connection idle for 5 s: each phase opens its own)
                     floor.connections, _ = await connect(floor.server, len(per_client))
-                    floor_cpu = tree_jiffies([floor.server.pid])
+                    floor_cpu, database = tree_jiffies([floor.server.pid]), tree_jiffies(postgres)
                     floor_tally, elapsed = await run_load(floor.connections, floor.requests, seconds)
                     floor_spent = tree_jiffies([floor.server.pid]) - floor_cpu
+                    database = tree_jiffies(postgres) - database
                     close(floor.connections)
                     close(connections)
                     connections, _ = await connect(server, len(per_client))
                     floor_rates.append(report(f"round {number}: floor (201, stored)", floor_tally, elapsed, 201))
                     print(
-                        f"round {number}: floor CPU per submission: {_per_request(floor_spent, floor_tally)}",
+                        f"round {number}: floor CPU per submission: {_per_request(floor_spent, floor_tally)}, "
+                        f"PostgreSQL {_per_request(database, floor_tally)}",
                         flush=True,
                     )
                     if floor_rates[-1]:

@@ -147,15 +147,24 @@ def run_queued_jobs(app: Any) -> None:
 
 
 @contextmanager
-def counted(engine: Engine) -> Iterator[list[str]]:
-    """The statements sent to the database meanwhile (by any connection of ``engine``'s pool)."""
+def counted(*engines: Engine) -> Iterator[list[str]]:
+    """The statements sent to the database meanwhile through these engines (and the engines made
+    from them with ``execution_options``, whose statements their listeners see too)."""
     statements: list[str] = []
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", count)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", count)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", count)
+
+
+def engines_of(app: Any) -> tuple[Engine, Engine]:
+    """The app's two engines over its one pool: its transactions' and its statements that commit
+    alone (:func:`api.db.autocommit`; neither sees the other's statements)."""
+    return app.state.engine, app.state.autocommit_engine

@@ -15,7 +15,7 @@ from sqlalchemy import Engine
 
 from api.background import Rounds
 from api.config import Settings
-from api.db import autocommit, make_sessionmaker, writer
+from api.db import make_sessionmaker
 from api.mail import smtp
 from api.mail.outbox import Outbox
 
@@ -33,13 +33,15 @@ class MailRunner(Rounds):
         self.outbox.deliver_due()  # (read here: tests replace the outbox)
 
 
-def mail_runner(settings: Settings, engine: Engine) -> MailRunner | None:
-    """The process's mail runner, or None when no mail is set up (``GRADER_SMTP_URL``)."""
+def mail_runner(settings: Settings, engine: Engine, reads: Engine) -> MailRunner | None:
+    """The process's mail runner, or None when no mail is set up (``GRADER_SMTP_URL``): its writes
+    on ``engine``, its reads on ``reads`` (the service's :func:`api.db.writer` and
+    :func:`api.db.autocommit` engines)."""
     if settings.smtp_url is None:
         return None
     outbox = Outbox(
-        sessions=make_sessionmaker(writer(engine)),
-        reads=make_sessionmaker(autocommit(engine)),
+        sessions=make_sessionmaker(engine),
+        reads=make_sessionmaker(reads),
         send=functools.partial(smtp.send, smtp.SmtpSettings.from_url(settings.smtp_url)),
         sender=settings.mail_from,
         link_lifetime=timedelta(days=settings.sign_in_link_days),

@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from api.config import DB_CONCURRENCY
 from api.models import Submission
 
+from factories import engines_of
+
 RIGHT = {"ex4.conv1_params": "3640"}
 
 
@@ -70,7 +72,7 @@ def test_sqlite_reads_and_previews_do_not_wait_for_the_write_lock(backend, datab
         holder.close()
 
 
-def test_simultaneous_requests_hold_at_most_db_concurrency_connections(app, engine, course) -> None:
+def test_simultaneous_requests_hold_at_most_db_concurrency_connections(app, course) -> None:
     """Requests past ``DB_CONCURRENCY`` wait for a slot in the event loop instead of each taking a
     pooled connection (and a worker thread) to wait with: submissions, instructor reads and health
     checks share the slots (``api.slots.database_slots``). (Unthrottled, health checks overflowed the
@@ -101,7 +103,7 @@ def test_simultaneous_requests_hold_at_most_db_concurrency_connections(app, engi
             health = [client.get("/health") for _ in range(16)]
             return await asyncio.gather(*submissions, *reads, *health)
 
-    pools = {engine.pool}
+    pools = {engine.pool for engine in engines_of(app)}  # (the one pool they share)
     for pool in pools:
         event.listen(pool, "checkout", checked_out)
         event.listen(pool, "checkin", checked_in)

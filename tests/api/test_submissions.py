@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from api.models import Submission
 from problems.variants import variant_key
 
-from factories import counted
+from factories import counted, engines_of
 
 RIGHT = {"ex4.conv1_params": "3640", "ex3.max": "[[9, 7], [8, 6]]"}
 BIAS_OMITTED = {"ex4.conv1_params": "3600"}
@@ -43,12 +43,12 @@ def course_set_version(client, course, aid: str) -> str:
     return client.get(f"{course.path}/assignments/{aid}", headers=course.instructor).json()["set_version"]
 
 
-def test_a_submission_costs_two_statements_as_the_floor_does(client, course, engine) -> None:
+def test_a_submission_costs_two_statements_as_the_floor_does(client, course) -> None:
     """The submit path's round trips: the caller (with their course, assignment and whether they
     came from an LMS) in one statement, the stored attempt in another; nothing else."""
     assignment = course.assignment()
     _, headers = course.student()
-    with counted(engine) as statements:
+    with counted(*engines_of(client.app)) as statements:
         assert course.submit(assignment, headers, {"ex4.conv1_params": "3640"}).status_code == 201
     sent = [s.split()[0].upper() for s in statements if s.split()[0].upper() not in ("BEGIN", "COMMIT")]
     assert sent == ["SELECT", "INSERT"], statements

@@ -12,7 +12,7 @@ from api.models import Membership, User
 from api.users.service import issue_token
 from harness.regrade import Stored, store_for_regrade
 
-from factories import counted
+from factories import counted, engines_of
 from page_client import Browser
 
 #: (students' submissions per assignment, assignments): the small course, then twice its size on both.
@@ -50,11 +50,12 @@ def test_a_students_course_page_reads_the_same_number_of_statements_at_any_size(
             session.commit()
         browser = Browser(app).signed_in(token)
         browser.get(f"/courses/{stored.course}")
-        with counted(engine) as statements:
+        with counted(*engines_of(app)) as statements:
             response = browser.get(f"/courses/{stored.course}")
         assert response.status_code == 200 and "/ 2" in response.text  # a score out of 2, counted
         counts.append(len(statements))
     small, large = counts
+    assert small > 0, "no statement counted: the counter does not see the view's engine"
     assert large == small, f"{small} statements for the small course, {large} for the large one"
 
 
@@ -68,11 +69,12 @@ def test_a_view_reads_the_same_number_of_statements_at_any_size(app, engine: Eng
             browser.signed_in(stored.token)
         headers = {"Authorization": f"Bearer {stored.token}"} if path.startswith("/api/") else {}
         browser.get(path, headers=headers)  # (warm: the set's first use parses it)
-        with counted(engine) as statements:
+        with counted(*engines_of(app)) as statements:
             response = browser.get(path, headers=headers)
         assert response.status_code == 200, response.text
         counts.append(len(statements))
     small, large = counts
+    assert small > 0, f"{view}: no statement counted: the counter does not see the view's engine"
     assert large == small, f"{view}: {small} statements for the small course, {large} for the large one"
 
 
@@ -99,9 +101,10 @@ def test_the_grading_queue_reads_the_same_number_of_statements_at_any_size(
             browser.signed_in(token)
         headers = course.instructor if view == "queue" else {}
         browser.get(path, headers=headers)  # (warm: the rubric is copied on first need)
-        with counted(engine) as statements:
+        with counted(*engines_of(app)) as statements:
             response = browser.get(path, headers=headers)
         assert response.status_code == 200, response.text
         counts.append(len(statements))
     small, large = counts
+    assert small > 0, f"grading {view}: no statement counted: the counter does not see the view's engine"
     assert large == small, f"grading {view}: {small} statements for 3 students, {large} for 6"
