@@ -82,16 +82,24 @@ CONNECT_TIMEOUT_SECONDS = 10
 
 
 def _connect_args(settings: Settings, *, statement_timeout: bool = True) -> dict[str, Any]:
-    """A connect timeout, and the statement timeout of the settings (a statement, or a wait for a
-    lock held by a migration or an administrator, must not hold a request's database slot for
-    long), unless the URL sets its own (``connect_timeout``, ``options``). Migrations get no
-    statement timeout: rebuilding a large table may take longer."""
+    """A connect timeout; the statement timeout of the settings (a statement, or a wait for a lock
+    held by a migration or an administrator, must not hold a request's database slot for long);
+    and the session's time zone UTC, unless the URL sets its own (``connect_timeout``,
+    ``options``). Migrations get no statement timeout: rebuilding a large table may take longer.
+
+    Timestamps are stored with their zone, so the session's zone changes no value: it is the zone
+    the driver hands them back in, which the service turns into UTC (:class:`api.models.UTCDateTime`).
+    In UTC already, that costs nothing; in a named zone (a server's default, ``Etc/UTC`` say) it
+    cost 5 µs a timestamp, most of a big course's dashboard (``bench/course_views.py``)."""
     query = make_url(settings.database_url).query
     args: dict[str, Any] = {}
     if "connect_timeout" not in query:
         args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
-    if statement_timeout and settings.db_statement_timeout_ms and "options" not in query:
-        args["options"] = f"-c statement_timeout={settings.db_statement_timeout_ms}"
+    if "options" not in query:
+        options = ["-c timezone=UTC"]
+        if statement_timeout and settings.db_statement_timeout_ms:
+            options.append(f"-c statement_timeout={settings.db_statement_timeout_ms}")
+        args["options"] = " ".join(options)
     return args
 
 

@@ -24,18 +24,20 @@ def test_defaults_and_environment() -> None:
     assert Settings.from_env({"GRADER_DB_STATEMENT_TIMEOUT_MS": "0"}).db_statement_timeout_ms == 0
 
 
-def test_postgresql_connections_carry_the_timeouts() -> None:
-    """What psycopg is given: the statement timeout as a startup option, unless the settings turn it
-    off, the URL sets its own options, or the engine is for migrations."""
+def test_postgresql_connections_carry_the_timeouts_and_utc() -> None:
+    """What psycopg is given: the session's time zone UTC and the statement timeout as startup
+    options, the timeout unless the settings turn it off or the engine is for migrations; neither
+    when the URL sets its own options."""
     from api.db import _connect_args
 
     url = "postgresql://u@h/d"
     assert _connect_args(Settings(database_url=url)) == {
         "connect_timeout": 10,
-        "options": "-c statement_timeout=30000",
+        "options": "-c timezone=UTC -c statement_timeout=30000",
     }
-    assert _connect_args(Settings(database_url=url, db_statement_timeout_ms=0)) == {"connect_timeout": 10}
-    assert _connect_args(Settings(database_url=url), statement_timeout=False) == {"connect_timeout": 10}
+    utc_only = {"connect_timeout": 10, "options": "-c timezone=UTC"}
+    assert _connect_args(Settings(database_url=url, db_statement_timeout_ms=0)) == utc_only
+    assert _connect_args(Settings(database_url=url), statement_timeout=False) == utc_only
     assert _connect_args(Settings(database_url=url + "?options=-c%20search_path%3Dx&connect_timeout=3")) == {}
 
 
