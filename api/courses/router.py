@@ -101,8 +101,8 @@ def import_members(
 def list_members(staff: StaffMember, session: SessionDep) -> list[MemberOut]:
     """Owner, instructors and TAs first, then students, each by id."""
     return [
-        MemberOut(id=user.id, name=user.name, email=user.email, role=member.role, joined_at=member.joined_at)
-        for user, member in service.roster(session, course_id=staff.course)
+        MemberOut(id=member.id, name=member.name, email=member.email, role=member.role, joined_at=member.joined_at)
+        for member in service.roster(session, course_id=staff.course)
     ]
 
 

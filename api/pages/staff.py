@@ -161,13 +161,13 @@ def _roster_page(request: Request, db: Session, course_id: str) -> dict[str, Any
     search = request.query_params.get("roster_q", "")[:200].strip()
     wanted = search.casefold()
     students = [
-        (user, membership)
-        for user, membership in members
-        if membership.role == CourseRole.STUDENT and (wanted in user.id.casefold() or wanted in user.name.casefold())
+        person
+        for person in members
+        if person.role == CourseRole.STUDENT and (wanted in person.id.casefold() or wanted in person.name.casefold())
     ]
     number = request.query_params.get("roster_page", "1")
     shown = page_of(students, int(number) if number.isdigit() and len(number) < 8 else 1, size=ROSTER_PAGE)
-    staff = [(user, membership) for user, membership in members if membership.role != CourseRole.STUDENT]
+    staff = [person for person in members if person.role != CourseRole.STUDENT]
     return {"roster": staff + shown.rows, "roster_shown": shown, "roster_search": search}
 
 

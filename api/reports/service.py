@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -31,27 +30,28 @@ CSV_COLUMNS = (
 )
 
 
-def chosen_attempt(
-    submissions: list[Submission], policy: str, late: Callable[[Submission], Lateness]
-) -> Submission | None:
-    """``best``: the highest score after the late penalty (the earliest of equal scores); ``last``:
-    the highest attempt number."""
-    if not submissions:
-        return None
-    if policy == GradePolicy.LAST:
-        return max(submissions, key=lambda s: s.attempt)
-    return max(submissions, key=lambda s: (late(s).applied(s.score), -s.attempt))
-
-
 def counted_attempt(submissions: list[Submission], terms: Terms) -> tuple[Submission, Lateness] | None:
     """The attempt the gradebook counts for one student under their own ``terms`` (the assignment
-    with their extension), and how late it was; the statistics of counted attempts take the same."""
+    with their extension), and how late it was; the statistics of counted attempts take the same.
+    ``best``: the highest score after the late penalty (the earliest of equal scores); ``last``: the
+    highest attempt number. Each attempt's lateness is worked out once: a big course's dashboard
+    does this for every student of every assignment (``bench/course_views.py``)."""
+    if not submissions:
+        return None
+    if terms.grade_policy == GradePolicy.LAST:
+        chosen = max(submissions, key=_attempt_number)
+        return chosen, lateness(chosen.submitted_at, terms.due_at, terms.late_penalty)
+    graded = [(s, lateness(s.submitted_at, terms.due_at, terms.late_penalty)) for s in submissions]
+    return max(graded, key=_best_first)
 
-    def late(submission: Submission) -> Lateness:
-        return lateness(submission.submitted_at, terms.due_at, terms.late_penalty)
 
-    chosen = chosen_attempt(submissions, terms.grade_policy, late)
-    return None if chosen is None else (chosen, late(chosen))
+def _attempt_number(submission: Submission) -> int:
+    return submission.attempt
+
+
+def _best_first(graded: tuple[Submission, Lateness]) -> tuple[float, int]:
+    submission, late = graded
+    return late.applied(submission.score), -submission.attempt
 
 
 def _by_student(submissions: list[Submission]) -> dict[str, list[Submission]]:
