@@ -264,8 +264,8 @@ class Submission(Base):
 
     ``attempt`` is unique per (course, assignment, student): concurrent submissions cannot share a
     number, which is what makes the attempt limit exact. ``idempotency_key`` is unique per
-    student, with ``request_hash`` (SHA-256 of course, assignment and answers) to tell a true
-    retry from a reused key.
+    student, with ``request_hash`` (SHA-256 of course, assignment and answers; only with a key) to
+    tell a true retry from a reused key.
     """
 
     __tablename__ = "submissions"
@@ -284,7 +284,7 @@ class Submission(Base):
     student_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     attempt: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
-    request_hash: Mapped[str] = mapped_column(String(64))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     #: The answers exactly as sent (JSON object).
     answers: Mapped[dict[str, Any]]
     #: Graded parts: key → GradedPart.to_json() (the current grade).

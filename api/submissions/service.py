@@ -18,7 +18,7 @@ the typo (``/preview`` shows the same without submitting). Blank answers are fin
 but a submission with no answer at all is refused the same way.
 
 **Idempotency.** ``(student, Idempotency-Key)`` is unique and the row keeps a SHA-256 of the
-request (assignment and answers). A retry with the same key and request returns the stored
+request (assignment and answers) when it has a key. A retry with the same key and request returns the stored
 submission; the same key with a different request is refused (422).
 
 **Regrades** move the current grade into ``earlier_grades`` before replacing it; they run as
@@ -72,7 +72,7 @@ class NewSubmission:
     assignment_id: str
     student_id: str
     idempotency_key: str | None
-    request_hash: str
+    request_hash: str | None
     answers: dict[str, Any]
     parts: dict[str, Any]
     score: float
@@ -163,8 +163,9 @@ def submit(
     """Grade and store one attempt (flushed; the caller's session commits). ``from_lms``: whether
     the student came from an LMS, when the caller's access read it (:class:`api.access.Member`);
     None looks it up."""
-    request_hash = fingerprint(assignment.course_id, assignment.id, answers)
+    request_hash = None  # (a retry with the key is compared with the first request; no key, no retry)
     if idempotency_key is not None:
+        request_hash = fingerprint(assignment.course_id, assignment.id, answers)
         replay = _replay(session, student_id=student_id, key=idempotency_key, request_hash=request_hash)
         if replay is not None:
             return replay

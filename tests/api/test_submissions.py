@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -162,9 +164,19 @@ def test_idempotency_key_replays_the_first_result(client, course, engine) -> Non
     assert changed.status_code == 422 and "Idempotency-Key" in changed.json()["detail"]
     other_key = course.submit(aid, headers, RIGHT, **{"Idempotency-Key": "retry-2"})
     assert other_key.json()["attempt"] == 2
+    no_key = course.submit(aid, headers, RIGHT)
+    assert no_key.json()["attempt"] == 3
     with Session(engine) as session:
-        stored = session.scalars(select(Submission.attempt).where(Submission.assignment_id == aid)).all()
-        assert sorted(stored) == [1, 2]
+        stored = session.execute(
+            select(Submission.attempt, Submission.request_hash).where(Submission.assignment_id == aid)
+        ).all()
+    hashes = {attempt: request_hash for attempt, request_hash in stored}
+    # the request's fingerprint, kept only where a retry may be compared with it (a key was sent)
+    canonical = json.dumps(
+        {"course": course.id, "assignment": aid, "answers": RIGHT}, sort_keys=True, separators=(",", ":")
+    )
+    expected = hashlib.sha256(canonical.encode()).hexdigest()
+    assert hashes == {1: expected, 2: expected, 3: None}
 
 
 def test_the_same_key_for_two_students_is_two_submissions(client, course) -> None:
