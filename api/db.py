@@ -135,7 +135,7 @@ def autocommit(engine: Engine) -> Engine:
     ``BEGIN`` and ``COMMIT``, two round trips to PostgreSQL. ``engine`` is one :func:`make_engine` made.
 
     On PostgreSQL the pool's connections are in autocommit mode already: set as each connection is
-    checked out and set back as it is returned, the mode cost about 7% of a submission's CPU
+    checked out and set back as it is returned, the mode cost about 5% of a submission's CPU
     (``bench/service.py``). On SQLite an option of our own, which the ``begin`` listener reads
     (SQLAlchemy's ``AUTOCOMMIT`` level would, when the connection goes back to the pool, hand
     transaction control back to the sqlite3 module)."""

@@ -46,18 +46,21 @@ class Mailbox:
 
     def wait_for(self, count: int, *, timeout: float = 30.0) -> list[EmailMessage]:
         """Every mail received, once there are at least ``count``."""
-        return self._wait(lambda: list(self.received), count, timeout)
+        return self._wait(self._all, count, timeout)
 
     def wait_to(self, address: str, count: int, *, timeout: float = 30.0) -> list[EmailMessage]:
-        """The mails to ``address``, once there are at least ``count``: mails to others, which the
-        service sends meanwhile in any order, neither count nor hide one."""
-        return self._wait(lambda: [m for m in self.received if address in str(m["To"])], count, timeout)
+        """The mails to ``address`` (:meth:`to`), once there are at least ``count``: mails to others,
+        which the service sends meanwhile in any order, neither count nor hide one."""
+        return self._wait(lambda: self.to(address), count, timeout)
+
+    def _all(self) -> list[EmailMessage]:
+        with self._lock:
+            return list(self.received)
 
     def _wait(self, mails: Callable[[], list[EmailMessage]], count: int, timeout: float) -> list[EmailMessage]:
         deadline = time.monotonic() + timeout
         while True:
-            with self._lock:
-                found = mails()
+            found = mails()
             if len(found) >= count:
                 return found
             assert time.monotonic() < deadline, f"{len(found)} mails after {timeout} s, not {count}"

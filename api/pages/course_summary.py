@@ -35,27 +35,18 @@ def summarize(session: Session, sets: Sets, *, course_id: str) -> list[Assignmen
     """Every assignment of the course, oldest first, with the score the gradebook counts for each of
     its students (:func:`api.reports.service.counted_attempt`, under their extension). The whole
     course is read in a fixed number of statements, whatever its size: its students, the columns of
-    its submissions that scores need (not their answers or parts; as plain rows, which
-    for 16,000 submissions cost a fraction of ORM rows), and its extensions."""
+    its submissions that scores need (not their answers or parts; Core rows fetched at once, not
+    ORM rows one by one), and its extensions."""
     students = set(
         session.scalars(
             select(Membership.user_id).where(Membership.course_id == course_id, Membership.role == CourseRole.STUDENT)
         )
     )
+    scored = select(
+        Submission.assignment_id, Submission.student_id, Submission.attempt, Submission.score, Submission.submitted_at
+    ).where(Submission.course_id == course_id)
     attempts: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    for row in (
-        session.connection()
-        .execute(
-            select(
-                Submission.assignment_id,
-                Submission.student_id,
-                Submission.attempt,
-                Submission.score,
-                Submission.submitted_at,
-            ).where(Submission.course_id == course_id)
-        )
-        .all()
-    ):
+    for row in session.connection().execute(scored).all():
         if row.student_id in students:
             attempts[row.assignment_id][row.student_id].append(row)
     extended = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import select
@@ -39,14 +40,10 @@ def counted_attempt(submissions: list[Submission], terms: Terms) -> tuple[Submis
     if not submissions:
         return None
     if terms.grade_policy == GradePolicy.LAST:
-        chosen = max(submissions, key=_attempt_number)
+        chosen = max(submissions, key=attrgetter("attempt"))
         return chosen, lateness(chosen.submitted_at, terms.due_at, terms.late_penalty)
     graded = [(s, lateness(s.submitted_at, terms.due_at, terms.late_penalty)) for s in submissions]
     return max(graded, key=_best_first)
-
-
-def _attempt_number(submission: Submission) -> int:
-    return submission.attempt
 
 
 def _best_first(graded: tuple[Submission, Lateness]) -> tuple[float, int]:

@@ -17,9 +17,9 @@ attempt, and the detail says which keys and how each answer was read, so the stu
 the typo (``/preview`` shows the same without submitting). Blank answers are fine (``unanswered``),
 but a submission with no answer at all is refused the same way.
 
-**Idempotency.** ``(student, Idempotency-Key)`` is unique and the row keeps a SHA-256 of the
-request (assignment and answers) when it has a key. A retry with the same key and request returns the stored
-submission; the same key with a different request is refused (422).
+**Idempotency.** ``(student, Idempotency-Key)`` is unique and a row with a key keeps a SHA-256
+of the request (assignment and answers). A retry with the same key and request returns the
+stored submission; the same key with a different request is refused (422).
 
 **Regrades** move the current grade into ``earlier_grades`` before replacing it; they run as
 background jobs (:mod:`api.jobs`), a chunk of submissions at a time: read
