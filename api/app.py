@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -75,7 +74,6 @@ schema of each body.
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     runner, mail, uses = app.state.jobs.runner, app.state.mail, app.state.token_use_recorder
     uses.start()
-    threading.Thread(target=grouping.prepare, name="grader-prepare-grouping", daemon=True).start()
     if runner is not None:
         runner.start()  # the jobs queued before a restart, and those it interrupted
         app.state.lti_sender.start()  # on SQLite the service sends the LMS's scores itself
@@ -194,11 +192,16 @@ def _database_answers(engine: Engine) -> bool:
 def create_app_from_env() -> FastAPI:
     """For ``uvicorn --factory api.app:create_app_from_env`` (each worker process builds its own).
 
-    Then the objects made so far (modules, the problem bank) are frozen out of the garbage
-    collector: they live as long as the process, and scanning them again in every full collection
-    stalled requests (``bench/service.py``: p99 176 -> 111 ms, and about 10% more submissions/s).
+    The grouping's numerical libraries are imported here, so the first queue a grader opens does
+    not wait for them. Then the objects made so far (modules, the problem bank) are frozen out of
+    the garbage collector: they live as long as the process, and scanning them again in every full
+    collection stalled requests (``bench/service.py``: p99 176 -> 111 ms, and about 10% more
+    submissions/s). Imported after the freeze, scikit-learn's and SciPy's objects stayed in the
+    collector: a worker under the benchmark's load then ran 3-4 full collections of 18-33 ms of CPU
+    each (38-54 ms stalls), where it now runs one of 7-10 ms.
     """
     app = create_app(Settings.from_env())
+    grouping.prepare()
     gc.collect()
     gc.freeze()
     return app
