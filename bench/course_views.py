@@ -34,6 +34,9 @@ VIEWS = {
     "gradebook (CSV)": "/api/v1/courses/{c}/assignments/{a}/gradebook?format=csv",
     "gradebook (Canvas)": "/api/v1/courses/{c}/assignments/{a}/gradebook?format=canvas",
     "statistics (JSON)": "/api/v1/courses/{c}/assignments/{a}/stats",
+    "a student's gradebook page": "/courses/{c}/assignments/{a}/gradebook/students/{s}",
+    "submissions (JSON, a page of 1,000)": "/api/v1/courses/{c}/assignments/{a}/submissions?limit=1000",
+    "members (JSON)": "/api/v1/courses/{c}/members",
 }
 
 
@@ -53,7 +56,7 @@ def measure(base_url: str, stored: Stored) -> list[tuple[str, float, int]]:
     api = httpx.Client(base_url=base_url, timeout=120, headers={"Authorization": f"Bearer {stored.token}"})
     rows = []
     for view, template in VIEWS.items():
-        path = template.format(c=stored.course, a=stored.assignments[0])
+        path = template.format(c=stored.course, a=stored.assignments[0], s=stored.student)
         client = api if path.startswith("/api/") else pages
         client.get(path)  # warm: the set's first use parses it
         times, size = [], 0

@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from api.courses.service import create_course
 from api.models import Assignment, CourseSet, Membership, Role, SetVersion, Submission, User
 from api.users.service import Caller, create_user
-from problems.loader import version_of
+from grader.engine import grade_submission
+from problems.loader import parse_set, version_of
 
 ROWS_PER_INSERT = 5000
 
@@ -60,6 +61,8 @@ class Stored:
     old_version: str
     new_version: str
     submissions: int
+    #: One of its students (the first).
+    student: str
 
 
 def store_for_regrade(engine: Engine, *, submissions: int, assignments: int = 1, attempts: int = 10) -> Stored:
@@ -92,7 +95,9 @@ def store_for_regrade(engine: Engine, *, submissions: int, assignments: int = 1,
         )
         session.flush()
         right_for_old = {"q1.params": "448", "q1.shape": "32x32x16"}
-        parts = {key: {"score": 1.0, "max_score": 1.0, "status": "correct"} for key in right_for_old}
+        graded = grade_submission(parse_set(old), right_for_old)  # stored as the service stores it
+        parts = graded.parts_json()
+        assert graded.score == 2.0, parts
         for name in names:
             rows: list[dict[str, Any]] = []
             for n in range(submissions):
@@ -117,7 +122,7 @@ def store_for_regrade(engine: Engine, *, submissions: int, assignments: int = 1,
             _insert(session, Submission, rows)
         course_id, owner_id, token = course.id, owner.user.id, owner.token
     assert token is not None
-    return Stored(course_id, names, owner_id, token, old_version, new_version, submissions)
+    return Stored(course_id, names, owner_id, token, old_version, new_version, submissions, students[0])
 
 
 def _insert(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
