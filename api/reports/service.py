@@ -6,8 +6,9 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from datetime import datetime
 from operator import attrgetter
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,24 +32,41 @@ CSV_COLUMNS = (
 )
 
 
-def counted_attempt(submissions: list[Submission], terms: Terms) -> tuple[Submission, Lateness] | None:
+class Scored(Protocol):
+    """What choosing the counted attempt reads of a submission."""
+
+    @property
+    def attempt(self) -> int: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def submitted_at(self) -> datetime: ...
+
+
+S = TypeVar("S", bound=Scored)
+
+
+def counted_attempt(submissions: list[S], terms: Terms) -> tuple[S, Lateness] | None:
     """The attempt the gradebook counts for one student under their own ``terms`` (the assignment
     with their extension), and how late it was; the statistics of counted attempts take the same.
     ``best``: the highest score after the late penalty (the earliest of equal scores); ``last``: the
-    highest attempt number. Each attempt's lateness is worked out once: a big course's dashboard
-    does this for every student of every assignment (``bench/course_views.py``)."""
+    highest attempt number. Each attempt's lateness is worked out once, and the terms read once: a
+    big course's dashboard does this for every student of every assignment
+    (``bench/course_views.py``)."""
     if not submissions:
         return None
+    due_at, penalty = terms.due_at, terms.late_penalty
     if terms.grade_policy == GradePolicy.LAST:
         chosen = max(submissions, key=attrgetter("attempt"))
-        return chosen, lateness(chosen.submitted_at, terms.due_at, terms.late_penalty)
-    graded = [(s, lateness(s.submitted_at, terms.due_at, terms.late_penalty)) for s in submissions]
-    return max(graded, key=_best_first)
-
-
-def _best_first(graded: tuple[Submission, Lateness]) -> tuple[float, int]:
-    submission, late = graded
-    return late.applied(submission.score), -submission.attempt
+        return chosen, lateness(chosen.submitted_at, due_at, penalty)
+    best: tuple[S, Lateness] | None = None
+    best_key = (0.0, 0)
+    for submission in submissions:
+        late = lateness(submission.submitted_at, due_at, penalty)
+        key = (late.applied(submission.score), -submission.attempt)
+        if best is None or key > best_key:
+            best, best_key = (submission, late), key
+    return best
 
 
 def _by_student(submissions: list[Submission]) -> dict[str, list[Submission]]:
