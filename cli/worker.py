@@ -61,7 +61,9 @@ def worker(
     engine = make_engine(settings)
     # LTI: grade passback's outbox, sent by a periodic task, and syncs, through one HTTP client
     http = httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=False)
-    queue = make_queue(settings.database_url)
+    queue = make_queue(
+        settings.database_url, listening=lambda: print(f"worker ready (concurrency {concurrency})", flush=True)
+    )
     runtime = Runtime(
         make_sessionmaker(engine),
         Library(Bank()),
@@ -81,7 +83,6 @@ def worker(
             return None
         return max(due, now + timedelta(seconds=1))
 
-    print(f"worker ready (concurrency {concurrency})", flush=True)
     try:
         asyncio.run(
             work(

@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
+import psycopg
 from procrastinate import App, JobContext, PsycopgConnector, RetryStrategy
+from procrastinate import connector as queue_connector
 from procrastinate import exceptions as queue_errors
+from procrastinate.jobs import Job
+from procrastinate.manager import JobManager
 from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -54,10 +59,74 @@ def _retried(attempts: int) -> Any:
     return retried
 
 
-def make_queue(database_url: str) -> App:
+#: What a worker is told once its LISTEN is in place (:class:`ListeningConnector`).
+_LOOK_AGAIN = json.dumps({"type": "job_inserted"})
+
+
+class ListeningConnector(PsycopgConnector):
+    """procrastinate's connector, counting the notifications its worker is sent, and sending it one
+    more each time its LISTEN is in place.
+
+    A worker fetches jobs as it starts, then when a notification comes, else every polling
+    interval (5 s). Two ways a job could wait for the poll (``bench/lti_passback.py``: in about one
+    run in ten, every score of the run's first 5 s arrived together, 5 s after the first; the
+    minute's send task, deferred as the worker started, waited, and its queueing lock refused the
+    send tasks the service deferred meanwhile):
+
+    - a job deferred before the LISTEN is in place notified nobody: the worker starts listening
+      beside its first fetch and its periodic deferrer (and a lost listening connection is
+      replaced). Told once the LISTEN is in place, the worker looks again;
+    - a notification that comes while the worker fetches is forgotten: the worker clears its
+      wake-up after the fetch. :class:`WakefulJobManager` looks again when the count moved.
+
+    ``listening`` is called the first time the LISTEN is in place: the worker is then ready.
+    (``_loop_notify`` runs right after the LISTEN statements; procrastinate is pinned to 3.10.)
+    """
+
+    def __init__(self, *, listening: Callable[[], None] | None = None, **options: Any) -> None:
+        super().__init__(**options)
+        self._listening = listening
+        self.notified = 0
+
+    async def _loop_notify(
+        self,
+        on_notification: queue_connector.Notify,
+        connection: psycopg.AsyncConnection,
+        timeout: float = queue_connector.LISTEN_TIMEOUT,
+    ) -> None:
+        async def counted(*, channel: str, payload: str) -> None:
+            self.notified += 1
+            await on_notification(channel=channel, payload=payload)
+
+        await counted(channel="grader_listening", payload=_LOOK_AGAIN)
+        if self._listening is not None:
+            listening, self._listening = self._listening, None
+            listening()
+        await super()._loop_notify(on_notification=counted, connection=connection, timeout=timeout)
+
+
+class WakefulJobManager(JobManager):
+    """A fetch that found nothing while a notification came looks again (:class:`ListeningConnector`)."""
+
+    def __init__(self, connector: ListeningConnector) -> None:
+        super().__init__(connector)
+        self.listener = connector
+
+    async def fetch_job(self, queues: Iterable[str] | None, worker_id: int) -> Job | None:
+        while True:
+            notified = self.listener.notified
+            job = await super().fetch_job(queues, worker_id)
+            if job is not None or self.listener.notified == notified:
+                return job
+
+
+def make_queue(database_url: str, *, listening: Callable[[], None] | None = None) -> App:
     """The procrastinate app of a database, with the task that runs a jobs row. Opened only by
-    workers: the service defers on its own connections (:func:`defer`)."""
-    queue = App(connector=PsycopgConnector(conninfo=conninfo(database_url), min_size=1, max_size=4))
+    workers: the service defers on its own connections (:func:`defer`). ``listening``: called once
+    a worker of it listens for jobs (:class:`ListeningConnector`)."""
+    connector = ListeningConnector(conninfo=conninfo(database_url), min_size=1, max_size=4, listening=listening)
+    queue = App(connector=connector)
+    queue.job_manager = WakefulJobManager(connector)
 
     @queue.task(
         name=TASK,
