@@ -139,9 +139,14 @@ def _database_unavailable(request: Request, error: Exception) -> JSONResponse:
 
 def _unexpected(request: Request, error: Exception) -> JSONResponse:
     """A bug, not an input: logged with its traceback, answered without one. Starlette sends this
-    answer from outside every middleware, so it adds the security headers itself."""
+    answer from outside every middleware, so it adds the security headers itself. It also says
+    ``Connection: close``: Starlette raises the error again once it is sent, and uvicorn then
+    closes the connection, where a keep-alive client would send its next request and get a reset
+    instead of an answer."""
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
-    response = JSONResponse({"detail": "Internal error; it has been logged."}, status_code=500)
+    response = JSONResponse(
+        {"detail": "Internal error; it has been logged."}, status_code=500, headers={"Connection": "close"}
+    )
     headers.add_to(response, request.url.path)
     return response
 

@@ -5,20 +5,26 @@ public files' (cacheable); a header a response set itself is kept."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from api import headers
+from api import headers, migrate
+from api.config import Settings
+from api.db import make_engine
 from api.deps import get_session
 from api.pages import assets
+from harness.regrade import store_for_regrade
+from harness.server import ServerProcess, free_port
 
-from factories import Course, unique
+from factories import Course, auth, unique
 
 pytestmark = pytest.mark.only_backend("sqlite")  # the headers do not depend on the database
 
@@ -69,9 +75,35 @@ def test_an_unexpected_error_carries_the_headers_too(client: TestClient, course:
     api = client.get(f"{course.path}/assignments", headers=course.instructor)
     assert api.status_code == 500 and api.json() == {"detail": "Internal error; it has been logged."}
     assert_headers(api, headers.API)
+    assert api.headers["connection"] == "close"  # uvicorn closes it: a client must not send on it again
     page = client.get(f"/courses/{course.id}")
     assert page.status_code == 500
     assert_headers(page, headers.PAGES)
+
+
+def test_after_an_unexpected_error_a_keep_alive_client_gets_its_next_answer(tmp_path: Path) -> None:
+    """On ``grader serve``, which closes the connection of a 500 once it is sent (Starlette raises
+    the error again, and uvicorn closes): the 500 says so, and the client's next request goes on a
+    new connection rather than meeting a reset. The 500 comes from a stored row the service cannot
+    read, written into its database by hand."""
+    url = f"sqlite:///{tmp_path / 'grader.db'}"
+    setup = make_engine(Settings(database_url=url), for_migrations=True)
+    migrate.upgrade(setup)
+    setup.dispose()
+    engine = make_engine(Settings(database_url=url))
+    stored = store_for_regrade(engine, submissions=2, attempts=1)
+    with engine.begin() as connection:
+        connection.execute(text('UPDATE submissions SET parts = \'{"q1.params": {"score": 1}}\''))
+    engine.dispose()
+    path = f"/api/v1/courses/{stored.course}/assignments/{stored.assignments[0]}/submissions"
+    with (
+        ServerProcess.grader_serve(url, port=free_port(), workdir=tmp_path) as server,
+        httpx.Client(base_url=server.base_url, headers=auth(stored.token), timeout=30) as client,
+    ):
+        server.wait_healthy()
+        answers = [client.get(path) for _ in range(5)]
+    assert [answer.status_code for answer in answers] == [500] * 5
+    assert all(answer.headers["connection"] == "close" for answer in answers)
 
 
 def test_pages_have_their_policy_and_are_not_stored(client: TestClient, course: Course) -> None:
