@@ -59,14 +59,13 @@ def counted_attempt(submissions: list[S], terms: Terms) -> tuple[S, Lateness] | 
     if terms.grade_policy == GradePolicy.LAST:
         chosen = max(submissions, key=attrgetter("attempt"))
         return chosen, lateness(chosen.submitted_at, due_at, penalty)
-    best: tuple[S, Lateness] | None = None
-    best_key = (0.0, 0)
-    for submission in submissions:
-        late = lateness(submission.submitted_at, due_at, penalty)
-        key = (late.applied(submission.score), -submission.attempt)
-        if best is None or key > best_key:
-            best, best_key = (submission, late), key
-    return best
+    graded = ((submission, lateness(submission.submitted_at, due_at, penalty)) for submission in submissions)
+    return max(graded, key=_best_first)
+
+
+def _best_first(graded: tuple[Scored, Lateness]) -> tuple[float, int]:
+    submission, late = graded
+    return late.applied(submission.score), -submission.attempt
 
 
 def _by_student(submissions: list[Submission]) -> dict[str, list[Submission]]:
