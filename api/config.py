@@ -48,13 +48,16 @@ class Settings(BaseModel):
                                 ``?starttls=false``), ``smtps://...:465`` (TLS from the start);
                                 ``?verify=false`` skips certificate checks (a test relay only).
                                 Unset: no mail; staff copy sign-in links from the page
-    ``GRADER_MAIL_FROM``        the sender of those mails; default ``grader@localhost``
+    ``GRADER_MAIL_FROM``        the sender of those mails (``address`` or ``Name <address>``, an
+                                ASCII address: :mod:`api.mail.address`); default ``grader@localhost``
     ``GRADER_SIGN_IN_LINK_``    how long a sign-in link works; default 7
     ``DAYS``
     ``GRADER_PUBLIC_URL``       the service's address as browsers, mail readers and LMS platforms
                                 reach it (``https://grader.example.edu``): the LTI URLs and the
-                                links in mails are made from it; default: the address each
-                                request came to
+                                links in mails are made from it, never from a request
+                                (:mod:`api.public_url`). ``grader serve`` on a loopback
+                                interface defaults it to that address; on any other it is
+                                required
     ``GRADER_LTI_KEY``          the key that encrypts the tool's LTI private keys in the database
                                 (a Fernet key: ``grader lti new-kek`` prints one); LTI needs it
     ==========================  ==============================================================
@@ -88,6 +91,15 @@ class Settings(BaseModel):
 
         SmtpSettings.from_url(url)
         return url
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, sender: str) -> str:
+        """Checked at start: every mail's From (one address a relay takes, a name on one line)."""
+        from api.mail.address import sender_address  # (its one definition)
+
+        sender_address(sender)
+        return sender
 
     @field_validator("public_url")
     @classmethod

@@ -49,12 +49,17 @@ class Unprocessable(DomainError):
     """Well-formed JSON that cannot be accepted: unknown problem set, unreadable answers, ..."""
 
 
+class NotConfigured(DomainError):
+    """The service lacks a setting the request needs (an operator's fix, not the client's)."""
+
+
 STATUS: dict[type[DomainError], int] = {
     NotAuthenticated: 401,
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
     Unprocessable: 422,
+    NotConfigured: 503,
 }
 
 

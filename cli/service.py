@@ -198,7 +198,7 @@ def _print_token(user_id: str, token: str, *, as_json: bool, done: str) -> None:
         print(f"token (shown once): {token}")
 
 
-def _demo(settings: Settings, host: str, port: int) -> None:
+def _demo(settings: Settings) -> None:
     from api.bank import Bank
     from api.db import make_engine, make_sessionmaker
     from api.demo import load_demo
@@ -216,8 +216,7 @@ def _demo(settings: Settings, host: str, port: int) -> None:
         raise typer.Exit(code=1) from None
     finally:
         engine.dispose()
-    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    base = f"http://{shown_host}:{port}"
+    base = settings.public_url
     print(f"Demo course {course.course!r} loaded: assignments " + ", ".join(course.assignments))
     print("Tokens (re-issued on every --demo start):")
     for user_id, token in course.tokens.items():
@@ -239,6 +238,34 @@ def _demo(settings: Settings, host: str, port: int) -> None:
     )
     print(f"\nOr in a browser: {base}/ and paste a token (alice's to answer, demo-instructor's for the dashboard).")
     print(f"API docs: {base}/docs\n", flush=True)
+
+
+def _default_public_url(host: str, port: int) -> None:
+    """``GRADER_PUBLIC_URL`` (:mod:`api.public_url`), set here for a loopback interface, where the
+    browser on this machine reaches the service at exactly ``host:port``; on any other interface
+    the address people reach is the operator's to say (a proxy, a name, https), so the service
+    refuses to start without it rather than make links from what each request claims. Set in the
+    environment, so that every worker process reads the same."""
+    import ipaddress
+    import os
+
+    if os.environ.get("GRADER_PUBLIC_URL"):
+        return
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        console.print(
+            f"[red]GRADER_PUBLIC_URL is not set.[/red] Listening on {host}, the service needs the address "
+            "browsers, mail readers and LMS platforms reach it at, to make the links it mails and gives "
+            "to an LMS (never from a request's Host header): set GRADER_PUBLIC_URL, e.g. "
+            "GRADER_PUBLIC_URL=https://grader.example.edu",
+            highlight=False,
+        )
+        raise typer.Exit(code=2)
+    shown = f"[{host}]" if ":" in host else host
+    os.environ["GRADER_PUBLIC_URL"] = f"http://{shown}:{port}"
 
 
 def _check_connection_budget(engine: Engine, settings: Settings, workers: int) -> None:
@@ -274,6 +301,7 @@ def serve(
 
     from api.logs import uvicorn_log_config
 
+    _default_public_url(host, port)
     settings = _settings()
     engine = _ready_database(settings)
     try:
@@ -282,7 +310,7 @@ def serve(
     finally:
         engine.dispose()
     if demo:
-        _demo(settings, host, port)
+        _demo(settings)
     uvicorn.run(
         "api.app:create_app_from_env",
         factory=True,

@@ -110,7 +110,9 @@ LTI_KEY = Fernet.generate_key().decode()
 
 @pytest.fixture(scope="module")
 def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, max_body_bytes=64 * 1024, lti_key=LTI_KEY)
+    return Settings(
+        database_url=database_url, max_body_bytes=64 * 1024, lti_key=LTI_KEY, public_url="http://testserver"
+    )
 
 
 @pytest.fixture(scope="module")

@@ -57,7 +57,7 @@ class LiveCourse:
         return self.server.base_url
 
     def api(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {token or self.instructor}"}
+        headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {token or self.instructor}"}
         return httpx.request(method, f"{self.url}/api/v1{path}", headers=headers, timeout=30, **kwargs)
 
     def enrol(self, member_id: str, name: str, role: str = "student") -> str:

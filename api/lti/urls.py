@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
+from api.public_url import public_url
+
 LOGIN_PATH, LAUNCH_PATH, JWKS_PATH = "/lti/login", "/lti/launch", "/lti/jwks"
 
 
 def base_url(request: Request) -> str:
-    """The service's address: ``GRADER_PUBLIC_URL``, else the one this request came to."""
-    configured = request.app.state.settings.public_url
-    return (configured or str(request.base_url)).rstrip("/")
+    """The service's address (:mod:`api.public_url`: configured, never the request's ``Host``)."""
+    return public_url(request)
 
 
 def tool_urls(base: str, platform_id: str) -> dict[str, str]:

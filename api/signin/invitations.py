@@ -8,12 +8,13 @@ from sqlalchemy.orm import Session
 from api.access import Member
 from api.courses.service import Imported
 from api.models import Mail
+from api.public_url import public_url
 from api.signin.service import invite_new_members
 
 
 def link_base(request: Request) -> str:
-    """The service's address for links: ``GRADER_PUBLIC_URL``, else the one this request came to."""
-    return request.app.state.settings.public_url or str(request.base_url).rstrip("/")
+    """The service's address for links (:mod:`api.public_url`: configured, never the request's ``Host``)."""
+    return public_url(request)
 
 
 def wake_mail(request: Request, background: BackgroundTasks) -> None:

@@ -4,7 +4,9 @@ itself replaced by a recorder)."""
 from __future__ import annotations
 
 import json
+import os
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -37,10 +39,21 @@ def empty_database(backend, request, tmp_path) -> str:
 
 
 @pytest.fixture
-def uvicorn_calls(monkeypatch) -> list[dict[str, Any]]:
+def uvicorn_calls(monkeypatch) -> Iterator[list[dict[str, Any]]]:
+    """uvicorn.run's calls, each with the public address its worker processes would read; ``serve``
+    sets that address in this process's environment, put back as it was afterwards."""
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda target, **options: calls.append({"target": target, **options}))
-    return calls
+
+    def run(target: str, **options: Any) -> None:
+        calls.append({"target": target, **options, "public_url": os.environ.get("GRADER_PUBLIC_URL")})
+
+    monkeypatch.setattr(uvicorn, "run", run)
+    before = os.environ.get("GRADER_PUBLIC_URL")
+    monkeypatch.delenv("GRADER_PUBLIC_URL", raising=False)
+    yield calls
+    os.environ.pop("GRADER_PUBLIC_URL", None)
+    if before is not None:
+        os.environ["GRADER_PUBLIC_URL"] = before
 
 
 def test_db_upgrade_migrates_and_is_idempotent(empty_database) -> None:
@@ -133,6 +146,34 @@ def test_serve_on_the_embedded_default_migrates_and_runs_uvicorn(backend, tmp_pa
         2,
     )
     assert call["log_config"] == uvicorn_log_config()  # the access log drops query strings (tokens)
+    # links (in mail, to an LMS) point where the browser on this machine reaches the service
+    assert call["public_url"] == "http://127.0.0.1:8123"
+
+
+@pytest.mark.only_backend("sqlite")
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.7", "grader.internal"])
+def test_serve_on_another_interface_needs_its_public_address(
+    backend, tmp_path, monkeypatch, uvicorn_calls, host
+) -> None:
+    """Links are never made from a request's Host header, so off the loopback interface the
+    operator says where people reach the service, or it does not start."""
+    monkeypatch.chdir(tmp_path)
+    refused = runner.invoke(cli, ["serve", "--host", host], env={"DATABASE_URL": None})
+    assert refused.exit_code == 2 and "GRADER_PUBLIC_URL is not set" in refused.output, refused.output
+    assert uvicorn_calls == []
+    public = "https://grader.example.edu"
+    started = runner.invoke(cli, ["serve", "--host", host], env={"DATABASE_URL": None, "GRADER_PUBLIC_URL": public})
+    assert started.exit_code == 0, started.output
+    assert [call["public_url"] for call in uvicorn_calls] == [public]
+
+
+@pytest.mark.only_backend("sqlite")
+def test_serve_on_loopback_keeps_a_configured_public_address(backend, tmp_path, monkeypatch, uvicorn_calls) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = {"DATABASE_URL": None, "GRADER_PUBLIC_URL": "https://grader.example.edu"}
+    assert runner.invoke(cli, ["serve", "--host", "::1"], env=env).exit_code == 0
+    assert runner.invoke(cli, ["serve", "--host", "::1"], env={"DATABASE_URL": None}).exit_code == 0
+    assert [call["public_url"] for call in uvicorn_calls] == ["https://grader.example.edu", "http://[::1]:8000"]
 
 
 def test_serve_demo_loads_the_course_once_and_prints_working_tokens(empty_database, uvicorn_calls, shared_bank) -> None:

@@ -23,6 +23,9 @@ from factories import Course, make_instructor, unique
 from mail_server import Mailbox, free_port, link_in, smtp_server
 from page_client import Browser
 
+#: Where the service says it is reached; links in mail point there whatever a request claims.
+PUBLIC_URL = "https://grader.example.edu"
+
 
 @pytest.fixture(scope="module")
 def relay() -> Iterator[tuple[Mailbox, int]]:
@@ -37,7 +40,7 @@ def app(database_url: str, shared_bank: Bank, relay: tuple[Mailbox, int]) -> Ite
         database_url=database_url,
         smtp_url=f"smtp://127.0.0.1:{port}?starttls=false",
         mail_from="Grader <grader@example.edu>",
-        public_url="https://grader.example.edu",
+        public_url=PUBLIC_URL,
     )
     application = create_app(settings, bank=shared_bank)
     mail = application.state.mail
@@ -171,7 +174,7 @@ def test_asking_for_a_link_answers_the_same_and_stops_at_its_limit(app, course: 
 
 def test_a_relay_without_starttls_is_not_sent_to_in_the_clear(own_database: str, shared_bank: Bank, relay) -> None:
     _, port = relay
-    settings = Settings(database_url=own_database, smtp_url=f"smtp://127.0.0.1:{port}")
+    settings = Settings(database_url=own_database, smtp_url=f"smtp://127.0.0.1:{port}", public_url=PUBLIC_URL)
     application = create_app(settings, bank=shared_bank)
     try:
         client = TestClient(application, raise_server_exceptions=False)
@@ -185,7 +188,9 @@ def test_a_relay_without_starttls_is_not_sent_to_in_the_clear(own_database: str,
 
 
 def test_an_unreachable_relay_is_an_error_kept_for_staff(own_database: str, shared_bank: Bank) -> None:
-    settings = Settings(database_url=own_database, smtp_url=f"smtp://127.0.0.1:{free_port()}?starttls=false")
+    settings = Settings(
+        database_url=own_database, smtp_url=f"smtp://127.0.0.1:{free_port()}?starttls=false", public_url=PUBLIC_URL
+    )
     application = create_app(settings, bank=shared_bank)
     try:
         client = TestClient(application, raise_server_exceptions=False)
