@@ -7,6 +7,7 @@ the proxy's configuration with nginx.)"""
 from __future__ import annotations
 
 import inspect
+import ipaddress
 import re
 import shlex
 from collections.abc import Iterator, Mapping
@@ -203,6 +204,26 @@ def test_the_proxy_closes_slow_clients_and_keeps_the_service_limits() -> None:
     # the replica's own answer to a request stuck on the database (503 after the statement timeout) arrives
     assert nginx_seconds("proxy_read_timeout") * 1000 > settings.db_statement_timeout_ms
     assert nginx_directive("proxy_request_buffering") == "on"
+
+
+def test_the_replicas_believe_the_client_address_only_from_the_proxy() -> None:
+    """X-Forwarded-For is the proxy's word alone: uvicorn takes it from the proxy's fixed address
+    only (never ``*``: any container, or a client's own entries, would name anyone), and the
+    proxy replaces what a client wrote with the address it was reached from."""
+    network = COMPOSE["networks"]["default"]["ipam"]["config"][0]
+    subnet, drawn_from = (ipaddress.ip_network(compose_default(network[k])) for k in ("subnet", "ip_range"))
+    proxy = ipaddress.ip_address(compose_default(PROXY["networks"]["default"]["ipv4_address"]))
+    assert SERVICE_ENV["FORWARDED_ALLOW_IPS"] == str(proxy)
+    assert proxy in subnet and proxy not in drawn_from and drawn_from.subnet_of(subnet)  # type: ignore[arg-type]
+    assert nginx_directive("proxy_set_header X-Forwarded-For") == "$remote_addr"
+
+
+def test_links_come_from_the_configured_public_address() -> None:
+    """``grader serve`` listens on 0.0.0.0 in the image and refuses to start without it."""
+    assert (
+        Settings.from_env(SERVICE_ENV).public_url
+        == "http://localhost:" + compose_default(PROXY["ports"][0]).split(":")[0]
+    )
 
 
 def test_the_job_workers() -> None:

@@ -186,6 +186,18 @@ def test_the_proxy_spreads_requests_over_both_replicas(deployment: Deployment) -
     assert deployment.proxy.dns.queries >= 1  # the replicas were found through the resolver
 
 
+def test_a_client_cannot_name_its_own_address_through_the_proxy(deployment: Deployment) -> None:
+    """The replicas take X-Forwarded-For from the proxy (uvicorn's default trusts 127.0.0.1), and
+    the proxy writes there the address it was reached from, not the entries a client sent: the
+    access log and every per-client limit see this client as 127.0.0.1, whatever it claims."""
+    marker = unique("/whoami-")
+    forged = {"X-Forwarded-For": "203.0.113.9", "X-Real-IP": "203.0.113.9"}
+    with httpx.Client(base_url=deployment.proxy.base_url, timeout=30) as client:
+        assert client.get(marker, headers=forged).status_code == 404
+    (line,) = [line for replica in deployment.replicas for line in replica.output().splitlines() if marker in line]
+    assert "203.0.113.9" not in line and re.search(r"\b127\.0\.0\.1:\d+ - ", line), line
+
+
 def test_a_submission_through_the_proxy_and_the_body_limit_at_the_proxy(deployment: Deployment) -> None:
     path, assignment, [(_, headers)] = make_course(deployment, students=1)
     url = f"{deployment.proxy.base_url}{path}/assignments/{assignment}/submissions"
