@@ -11,7 +11,8 @@ reference answers (:func:`api.submissions.views.to_out`), preview and submit
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, NamedTuple
 
 from fastapi import APIRouter, Query, Request
 from pydantic import ValidationError
@@ -36,7 +37,7 @@ from api.errors import Conflict, NotFound, Unprocessable
 from api.grading.release import ask_regrade as ask_regrade_of
 from api.grading.schemas import RegradeRequestIn
 from api.library import Sets
-from api.models import Course, Submission
+from api.models import Assignment, Course, Submission
 from api.pages.assignment_view import AnswerForm, assignment_context, staff_context
 from api.pages.deps import CsrfChecked, PageMember, PageTerms
 from api.pages.render import render
@@ -44,6 +45,7 @@ from api.pages.routing import PageRoute
 from api.pages.staff import dashboard
 from api.reports.service import counted_attempt
 from api.submissions import service as submissions
+from grader.written import withheld
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 COURSE = "/courses/{course_id}"
@@ -59,17 +61,7 @@ def course_page(request: Request, member: PageMember, db: SessionDep, sets: Sets
     assignments = list_assignments(db, course_id=member.course)
     used = attempts_used(db, course_id=member.course, student_id=member.id)
     extended = student_extensions(db, course_id=member.course, student_id=member.id)
-    attempts: dict[str, list[Any]] = defaultdict(list)
-    for attempt in db.execute(  # every attempt of the student in the course, in one statement
-        select(
-            Submission.assignment_id,
-            Submission.attempt,
-            Submission.score,
-            Submission.max_score,
-            Submission.submitted_at,
-        ).where(Submission.course_id == member.course, Submission.student_id == member.id)
-    ):
-        attempts[attempt.assignment_id].append(attempt)
+    attempts = _attempts(db, member, withholding=_withholding(assignments, sets))
     rows = []
     for assignment in assignments:
         terms = with_extension(assignment, extended.get(assignment.id))
@@ -89,6 +81,43 @@ def course_page(request: Request, member: PageMember, db: SessionDep, sets: Sets
             }
         )
     return render(request, "course_student.html", {"course": course, "rows": rows})
+
+
+class _Attempt(NamedTuple):
+    attempt: int
+    score: float
+    max_score: float
+    submitted_at: datetime
+
+
+def _withholding(assignments: list[Assignment], sets: Sets) -> set[str]:
+    """The assignments whose stored scores may hold grades by hand not yet released to students."""
+    return {
+        a.id
+        for a in assignments
+        if a.grades_released_at is None and (problem_set := sets.of(a)) is not None and problem_set.written()
+    }
+
+
+def _attempts(db: Session, student: Member, *, withholding: set[str]) -> dict[str, list[_Attempt]]:
+    """Every attempt of the student in the course, by assignment, scored as the student may see it:
+    in the ``withholding`` assignments without the points of grades by hand (as the REST API and
+    the assignment page show them, :func:`api.submissions.views.to_out`). Their parts are read only
+    for those."""
+    mine = (Submission.course_id == student.course) & (Submission.student_id == student.id)
+    columns = (Submission.attempt, Submission.score, Submission.max_score, Submission.submitted_at)
+    attempts: dict[str, list[_Attempt]] = defaultdict(list)
+    for assignment_id, attempt, score, maximum, at in db.execute(
+        select(Submission.assignment_id, *columns).where(mine, Submission.assignment_id.not_in(withholding))
+    ):
+        attempts[assignment_id].append(_Attempt(attempt, score, maximum, at))
+    if withholding:
+        query = select(Submission.assignment_id, *columns, Submission.parts)
+        for assignment_id, attempt, score, maximum, at, parts in db.execute(
+            query.where(mine, Submission.assignment_id.in_(withholding))
+        ):
+            attempts[assignment_id].append(_Attempt(attempt, withheld(parts, score)[1], maximum, at))
+    return attempts
 
 
 @router.get(ASSIGNMENT)

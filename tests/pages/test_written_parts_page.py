@@ -79,3 +79,34 @@ def test_practice_leaves_the_written_parts_out(app: Any, client: TestClient, eng
     assert page.status_code == 200, page.text
     assert 'name="q1.shape"' in page.text
     assert WHY not in page.text and "q2.compare" not in page.text  # no grader in practice
+
+
+def _course_page_score(browser: Browser, course_id: str) -> str:
+    page = browser.get(f"/courses/{course_id}")
+    assert page.status_code == 200, page.text
+    (cell,) = re.findall(r'<td class="num">([\d.]+ / [\d.]+) <span class="muted">\(best\)', page.text)
+    return cell
+
+
+def test_the_course_page_shows_a_grade_by_hand_only_once_released(app: Any, client: TestClient, engine: Any) -> None:
+    """Every page agrees with the REST API: before release the student's course page counts no
+    points of a grade by hand (the part is pending), after release it does."""
+    course, aid = written_course(client, engine)
+    ((_, headers),) = course.students(1)
+    browser = Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+    submitted = course.submit(aid, headers, {WHY: "The kernel's extent", "q1.shape": "30x30x16"}).json()
+    entry = queue_of(course, aid)
+    items = [item["id"] for item in entry["rubric"]["items"]]
+    assert grade(course, submitted["id"], items).status_code == 200
+
+    def seen() -> tuple[str, dict[str, Any]]:
+        mine = client.get(f"/api/v1/submissions/{submitted['id']}", headers=headers).json()
+        return _course_page_score(browser, course.id), mine
+
+    before, rest = seen()
+    assert rest["parts"][WHY]["status"] == "pending"
+    assert before == f"{rest['final_score']:g} / {rest['max_score']:g}", (before, rest["final_score"])
+    client.post(f"{course.path}/assignments/{aid}/grading/release", headers=course.instructor)
+    after, rest = seen()
+    assert rest["parts"][WHY]["status"] != "pending" and rest["final_score"] > float(before.split(" / ")[0])
+    assert after == f"{rest['final_score']:g} / {rest['max_score']:g}"
