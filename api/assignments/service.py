@@ -279,10 +279,15 @@ def answers_released(assignment: Terms, now: datetime | None = None) -> bool:
     return False
 
 
-def practice_open(terms: Terms, now: datetime | None = None) -> bool:
+def practice_open(terms: Terms, *, randomized: bool, now: datetime | None = None) -> bool:
     """Whether a student may practise under their own ``terms`` (extension included): ``always``;
-    ``after_due`` once their due date has passed (never without one); ``never``: never."""
+    ``after_due`` once their due date has passed (never without one); ``never``: never. A set that
+    is not ``randomized`` has one variant, the graded one, and practice shows its worked
+    solutions: there it opens only with the answers (:func:`answers_released`), whatever
+    ``practice`` says, or it would hand them to students who can still submit."""
     now = now or datetime.now(UTC)
+    if not randomized and not answers_released(terms, now):
+        return False
     if terms.practice == Practice.ALWAYS:
         return True
     if terms.practice == Practice.AFTER_DUE:

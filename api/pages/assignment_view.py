@@ -113,7 +113,7 @@ def assignment_context(
         "no_attempt_left": preview.attempts_left == 0,
         "past_due": terms.due_at is not None and now > terms.due_at,
         "released": reference is not None,
-        "practice_open": practice_open(terms),
+        "practice_open": practice_open(terms, randomized=problem_set.randomized),
         "form": form,
         "checked": checked,
         "idempotency_key": form.key or new_token(),

@@ -4,7 +4,8 @@ page, and sees the worked solution once answered. Nothing is stored: the variant
 seed in the page's address and form, so nothing reaches the gradebook, the statistics or the LMS.
 
 Open under the assignment's ``practice`` setting and the student's own terms
-(:func:`api.assignments.service.practice_open`: by default once their due date has passed). A
+(:func:`api.assignments.service.practice_open`: by default once their due date has passed; on a
+fixed set, whose one variant is the graded one, only once its answers are released). A
 practice variant is keyed ``practice:N``, which no graded variant (an HMAC, a student id, or an
 offline ``seed:N``) can be.
 """
@@ -54,12 +55,13 @@ def practice_page(
 ) -> Response:
     """The problems of one practice variant (``problem``: that one alone); without a seed, a fresh
     one (a redirect to it)."""
-    if not practice_open(terms):
-        return render(request, "practice.html", {"assignment": terms, "closed": True}, status=403)
+    problem_set = problem_set_of(terms, sets)
+    if not practice_open(terms, randomized=problem_set.randomized):
+        return _closed(request, terms, problem_set)
     if seed is None:
         only = "" if problem is None else f"&problem={quote(problem)}"
         return RedirectResponse(f"{request.url.path}?seed={secrets.randbelow(SEEDS)}{only}", status_code=303)
-    return render(request, "practice.html", _context(terms, problem_set_of(terms, sets), seed, None, problem))
+    return render(request, "practice.html", _context(terms, problem_set, seed, None, problem))
 
 
 @router.post(PRACTICE)
@@ -73,15 +75,20 @@ async def practice_answers(
 
 
 def _graded(request: Request, form: FormData, terms: Terms, sets: Sets) -> Response:
-    if not practice_open(terms):
-        return render(request, "practice.html", {"assignment": terms, "closed": True}, status=403)
+    problem_set = problem_set_of(terms, sets)
+    if not practice_open(terms, randomized=problem_set.randomized):
+        return _closed(request, terms, problem_set)
     raw = form.get("seed")
     seed = int(raw) if isinstance(raw, str) and raw.isdigit() and int(raw) < SEEDS else 0
-    problem_set = problem_set_of(terms, sets)
     answers = {key: value for key in problem_set.answer_keys() if isinstance(value := form.get(key), str)}
     only = form.get("problem")
     only = only if isinstance(only, str) and only else None
     return render(request, "practice.html", _context(terms, problem_set, seed, answers, only))
+
+
+def _closed(request: Request, terms: Terms, problem_set: ProblemSet) -> Response:
+    context = {"assignment": terms, "closed": True, "randomized": problem_set.randomized}
+    return render(request, "practice.html", context, status=403)
 
 
 def _context(

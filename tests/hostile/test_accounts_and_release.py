@@ -3,7 +3,10 @@ against the real service: each attack as it was found, refused, and the victim u
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+
+import httpx
 
 from hostile_service import Hostile
 
@@ -71,3 +74,34 @@ def test_a_student_with_an_extension_does_not_get_the_references_early(hostile: 
     assert granted.status_code == 200, granted.text
     detail = hostile.api("GET", f"/courses/{course}/assignments/early", student["token"]).json()
     assert detail["reference"] is None and detail["answers_released"] is False
+
+
+def test_practice_on_a_fixed_set_does_not_hand_out_its_answers(hostile: Hostile) -> None:
+    """With the defaults (answers never released, practice after the due date, late work accepted),
+    practice on a set that is not randomized would show the worked solutions of the graded numbers
+    to a student who can still submit them."""
+    course = hostile.attacker_course
+    due = datetime.now(UTC) - timedelta(days=1)
+    made = hostile.api(
+        "POST",
+        f"/courses/{course}/assignments",
+        json={"id": "fixed-practice", "problem_set": "conv-pool-basics", "due_at": due.isoformat()},
+    )
+    assert made.status_code == 201, made.text
+    student = hostile.enrol(course, "practising-student")
+    path = f"/courses/{course}/assignments/fixed-practice/practice"
+    with httpx.Client(base_url=hostile.url, timeout=30) as browser:
+        form = browser.get("/")
+        (csrf,) = re.findall(r'name="csrf" value="([0-9a-f]+)"', form.text)
+        signed_in = browser.post("/sign-in", data={"token": student["token"], "csrf": csrf})
+        assert signed_in.status_code == 303, signed_in.text
+        practice = browser.get(f"{path}?seed=1")
+    assert practice.status_code == 403 and "opens only once the answers are released" in practice.text
+    assert "Worked solution" not in practice.text and "3,640" not in practice.text
+    late = hostile.api(
+        "POST",
+        f"/courses/{course}/assignments/fixed-practice/submissions",
+        student["token"],
+        json={"answers": {"ex4.conv1_params": "3640"}},
+    )
+    assert late.status_code == 201 and late.json()["late"] is True and late.json()["reference"] is None

@@ -20,23 +20,38 @@ def _practice(app, course: Course, headers: dict[str, str], aid: str) -> tuple[B
     return browser, f"/courses/{course.id}/assignments/{aid}/practice"
 
 
+RANDOMIZED, FIXED = "conv-arithmetic", "conv-pool-basics"
+
+
 @pytest.mark.parametrize(
-    ("practice", "due_in_days", "extension_in_days", "open_"),
+    ("problem_set", "practice", "release", "due_in_days", "extension_in_days", "open_"),
     [
-        (None, 1, None, False),  # the default: after the due date
-        (None, -1, None, True),
-        (None, -1, 2, False),  # the student's own due date has not passed
-        ("always", 1, None, True),  # chosen before the due date
-        ("never", -1, None, False),
+        # a randomized set: practice draws numbers nobody is graded on
+        (RANDOMIZED, None, None, 1, None, False),  # the default: after the due date
+        (RANDOMIZED, None, None, -1, None, True),
+        (RANDOMIZED, None, None, -1, 2, False),  # the student's own due date has not passed
+        (RANDOMIZED, "always", None, 1, None, True),  # chosen before the due date
+        (RANDOMIZED, "never", None, -1, None, False),
+        # a fixed set: its one variant is the graded one, so practice opens only with the answers
+        (FIXED, None, None, -1, None, False),  # answers never released (the default)
+        (FIXED, "always", None, 1, None, False),
+        (FIXED, "always", "immediately", 1, None, True),
+        (FIXED, None, "after_due", -1, None, True),
+        (FIXED, None, "after_due", -1, 2, False),  # the student may still submit: no answers
+        (FIXED, "never", "immediately", -1, None, False),
     ],
 )
 def test_practice_opens_under_the_setting_and_the_students_terms(
-    app, client, engine, practice, due_in_days, extension_in_days, open_
+    app, client, engine, problem_set, practice, release, due_in_days, extension_in_days, open_
 ) -> None:
     course = Course(client, make_instructor(engine))
     now = datetime.now(UTC)
     fields = {"due_at": (now + timedelta(days=due_in_days)).isoformat()}
-    aid = course.assignment(**fields, **({"practice": practice} if practice else {}))
+    if practice:
+        fields["practice"] = practice
+    if release:
+        fields["release_answers"] = release
+    aid = course.assignment(problem_set, **fields)
     student, headers = course.student()
     if extension_in_days is not None:
         later = {"due_at": (now + timedelta(days=extension_in_days)).isoformat()}
@@ -47,6 +62,12 @@ def test_practice_opens_under_the_setting_and_the_students_terms(
     page = browser.get(path + "?seed=5")
     assert page.status_code == (200 if open_ else 403)
     assert ("Check my answers" in page.text) is open_
+    if not open_ and problem_set == FIXED:
+        assert "opens only once the answers are released" in page.text
+    # answering is refused alike, and the refusal holds no worked solution
+    graded = browser.post(path, {"seed": "5", "ex4.conv1_params": ANSWER, "c1.output": "[[0]]"})
+    assert graded.status_code == (200 if open_ else 403)
+    assert ("Worked solution" in graded.text) is open_
     assignment = browser.get(f"/courses/{course.id}/assignments/{aid}")
     assert ('id="practice-link"' in assignment.text) is open_
     listed = client.get(f"{course.path}/assignments/{aid}", headers=headers).json()
@@ -78,7 +99,7 @@ def test_a_fresh_variant_is_graded_with_its_solution_and_nothing_is_stored(app, 
 
 def test_a_named_mistake_in_practice_gets_the_same_feedback(app, client, engine) -> None:
     course = Course(client, make_instructor(engine))
-    aid = course.assignment(practice="always")  # conv-pool-basics: fixed numbers
+    aid = course.assignment(practice="always", release_answers="immediately")  # fixed numbers
     _, headers = course.student()
     browser, path = _practice(app, course, headers, aid)
     browser.get(path + "?seed=0")

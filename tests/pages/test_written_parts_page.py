@@ -72,7 +72,7 @@ def test_a_regrade_request_for_someone_elses_submission_is_refused(app: Any, cli
 
 
 def test_practice_leaves_the_written_parts_out(app: Any, client: TestClient, engine: Any) -> None:
-    course, aid = written_course(client, engine, practice="always")
+    course, aid = written_course(client, engine, practice="always", release_answers="immediately")
     ((_, headers),) = course.students(1)
     browser = Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
     page = browser.get(f"/courses/{course.id}/assignments/{aid}/practice?seed=1")
