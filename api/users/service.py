@@ -10,6 +10,7 @@ from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from api.errors import Conflict, NotFound
+from api.ids import may_exist
 from api.models import ApiToken, Role, User
 from api.users.tokens import TokenSeen, hash_token, new_token
 
@@ -62,7 +63,8 @@ def personal_tokens(session: Session, *, caller: Caller) -> list[ApiToken]:
 def revoke_personal_token(session: Session, *, caller: Caller, token_id: int) -> None:
     """Revokes one of the caller's own tokens (the sessions it opened end with it); another
     account's token is :class:`NotFound`, as if it did not exist."""
-    row = session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == caller.id))
+    mine = select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == caller.id)
+    row = session.scalar(mine) if may_exist(token_id) else None
     if row is None:
         raise NotFound(f"You have no token {token_id}.")
     session.delete(row)
