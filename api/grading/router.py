@@ -251,9 +251,14 @@ def grading_history(user: CurrentUser, submission: SubmissionDep, session: Sessi
     )
 
 
-def _own_submission(user: CurrentUser, submission: Submission) -> None:
+def _own_submission(session: Session, user: CurrentUser, submission: Submission) -> None:
+    """The submitting student, still a member of the course: a dropped one still reads their work
+    (it stays for the record), but the course's staff no longer see them."""
     if submission.student_id != user.id:
         raise Forbidden("Only the student who submitted may ask for a regrade.")
+    member = member_of(session, user, submission.course_id)
+    if member is None:
+        raise Forbidden("You are no longer a member of this course, so its staff would not see a regrade request.")
 
 
 @router.post(
@@ -268,7 +273,7 @@ def ask_regrade(
 ) -> RegradeRequestOut:
     """For the student, once the assignment's grades are released: staff see the request in the
     queue and answer it there."""
-    _own_submission(user, submission)
+    _own_submission(session, user, submission)
     if key not in submission.parts:
         raise NotFound(f"No part {key!r} in this submission.")
     assignment = session.get(Assignment, (submission.course_id, submission.assignment_id))

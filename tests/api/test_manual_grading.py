@@ -192,6 +192,21 @@ def test_a_regrade_request_after_release_reaches_the_queue_and_is_answered(clien
     assert replied.status_code == 200 and replied.json()["reply"] == "Agreed, see the new grade."
 
 
+def test_a_dropped_student_files_no_regrade_request(client: TestClient, engine: Any) -> None:
+    """Their work stays readable for the record, but nobody on the course would see the request."""
+    course, aid = written_course(client, engine)
+    ((student, headers),) = course.students(1)
+    submission = course.submit(aid, headers, {WHY: "kernel"}).json()["id"]
+    grade(course, submission, [])
+    client.post(f"{course.path}/assignments/{aid}/grading/release", headers=course.instructor)
+    assert client.delete(f"{course.path}/members/{student}", headers=course.instructor).status_code == 204
+    assert client.get(f"/api/v1/submissions/{submission}", headers=headers).status_code == 200
+    url = f"/api/v1/submissions/{submission}/parts/{WHY}/regrade-request"
+    refused = client.post(url, json={"message": "Please look again."}, headers=headers)
+    assert refused.status_code == 403 and "no longer a member" in refused.json()["detail"]
+    assert all(not e["regrade_requests"] for e in queue_of(course, aid)["entries"])
+
+
 @pytest.mark.parametrize(
     ("method", "path", "who", "status"),
     [
