@@ -1,19 +1,31 @@
 # Every target creates the virtual environment on first use, so a fresh clone needs no setup.
+# `make serve` installs the service alone (about 0.5 GB); `make test` adds the test tooling (PyTorch
+# and torchvision as the solvers' oracle, playwright, schemathesis...: about 6 GB).
 VENV := .venv
 PY := $(VENV)/bin/python
+SERVICE := $(VENV)/.service-installed
 STAMP := $(VENV)/.installed
+PORT ?= 8000
 
 .PHONY: serve test lint bench clean
 
-$(STAMP): pyproject.toml
+$(PY):
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
 
-## serve: the web service on http://127.0.0.1:8000 (SQLite ./grader.db) with the demo course
-serve: $(STAMP)
-	$(VENV)/bin/grader serve --demo
+$(SERVICE): pyproject.toml | $(PY)
+	@echo "Installing the service into $(VENV) (once; about a minute)..."
+	$(PY) -m pip install --progress-bar on -e .
+	touch $(SERVICE)
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(SERVICE) $(STAMP)
+
+## serve: the web service on http://127.0.0.1:$(PORT) (PORT=8001 make serve for another port; SQLite
+## ./grader.db) with the demo course
+serve: $(SERVICE)
+	$(VENV)/bin/grader serve --demo --port $(PORT)
 
 ## test: lint, the layers' import contract and the type checker, then every test (solvers against PyTorch
 ## included; the pages in Debian's chromium, the proxy's configuration in Debian's nginx: scripts/test-deps
