@@ -9,9 +9,12 @@ agree). Lone surrogates are refused too, which no pattern can say portably.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints, WithJsonSchema
+
+from api.mail.address import ADDRESS, DESCRIBED, check_address
 
 
 class Schema(BaseModel):
@@ -29,11 +32,16 @@ class RequestSchema(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+#: What :func:`printable` refuses: control characters but tab and line breaks, and lone surrogates.
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+
+
 def printable(text: str) -> str:
-    """Refuse NUL, other control characters and lone surrogates (no database stores them all)."""
-    for char in text:
-        if (ord(char) < 32 and char not in "\t\n\r") or 0xD800 <= ord(char) <= 0xDFFF:
-            raise ValueError(f"contains the character U+{ord(char):04X}, which is not allowed")
+    """Refuse NUL, other control characters and lone surrogates (no database stores them all).
+    One search in C: a megabyte of answers is checked in about a millisecond, not 40."""
+    found = _UNPRINTABLE.search(text)
+    if found is not None:
+        raise ValueError(f"contains the character U+{ord(found.group()):04X}, which is not allowed")
     return text
 
 
@@ -54,8 +62,6 @@ SPACE = r"[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3
 PRINTABLE = r"[^\x00-\x08\x0b\x0c\x0e-\x1f]"
 #: A printable character that is not stripped.
 VISIBLE = r"[^\x00-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
-#: A visible character other than ``@``.
-VISIBLE_NOT_AT = VISIBLE.replace("[^", "[^@", 1)
 #: Text of printable characters only (answers, answer keys).
 PRINTABLE_TEXT = f"^{PRINTABLE}*$"
 
@@ -86,17 +92,19 @@ Name = Annotated[
     ),
 ]
 EMAIL_MAX = 320
+#: An address mail can be sent to (:mod:`api.mail.address`: ASCII, as every relay takes it), refused
+#: with a sentence that quotes it and says what is wrong.
 Email = Annotated[
     str,
     at_most(EMAIL_MAX),
-    StringConstraints(strip_whitespace=True, pattern=r"^[^@\s]+@[^@\s]+$"),
-    AfterValidator(printable),
+    StringConstraints(strip_whitespace=True),
+    AfterValidator(check_address),
     WithJsonSchema(
         {
             "type": "string",
             "maxLength": EMAIL_MAX,
-            "pattern": f"^{SPACE}*{VISIBLE_NOT_AT}+@{VISIBLE_NOT_AT}+{SPACE}*$",
-            "description": "An address with one `@` (surrounding whitespace is ignored).",
+            "pattern": f"^{SPACE}*{ADDRESS}{SPACE}*$",
+            "description": f"{DESCRIBED[0].upper()}{DESCRIBED[1:]} (surrounding whitespace is ignored).",
         }
     ),
 ]

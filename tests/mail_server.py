@@ -1,5 +1,6 @@
 """A real SMTP server in the test process (aiosmtpd) that keeps what it receives, and can be
-told to refuse the next mails with a temporary error (a relay that is down for a while)."""
+told to refuse the next mails with a temporary error (a relay that is down for a while), or some
+addresses for good (a mailbox that does not exist)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,16 @@ class Mailbox:
     def __init__(self) -> None:
         self.received: list[EmailMessage] = []
         self.refuse_next = 0
+        #: Recipients refused with a permanent error (550) at ``RCPT TO``.
+        self.unknown: set[str] = set()
         self._lock = threading.Lock()
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: list[str]) -> str:
+        with self._lock:
+            if address in self.unknown:
+                return "550 5.1.1 no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         with self._lock:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formatdate, make_msgid
 from html import escape
+
+from api.mail.address import check_address, one_line, sender_address
 
 
 def sign_in_mail(
@@ -18,9 +21,13 @@ def sign_in_mail(
     course_title: str | None,
     invitation: bool,
 ) -> EmailMessage:
-    """A sign-in link (``invitation``: on joining a course) for ``name`` at ``to``. Names and
-    titles are made one line first: a header with a line break in it could add headers."""
-    name, course_title = _one_line(name), _one_line(course_title) if course_title else None
+    """A sign-in link (``invitation``: on joining a course) for ``name`` at ``to``; an
+    :class:`~api.mail.address.AddressError` if ``to`` or ``sender`` is not an address mail can be
+    sent to. Names and titles are made one line first: a header with a line break in it could add
+    headers."""
+    recipient = Address(display_name=one_line(name), addr_spec=check_address(to))
+    sender_as = sender_address(sender)
+    name, course_title = recipient.display_name, one_line(course_title) if course_title else None
     expires = expires_at.strftime("%A %d %B %Y, %H:%M UTC")
     if invitation and course_title:
         subject = f"You have been added to {course_title}"
@@ -44,10 +51,10 @@ def sign_in_mail(
     ]
     message = EmailMessage()
     message["Subject"] = subject
-    message["From"] = sender
-    message["To"] = formataddr((name, to))
+    message["From"] = sender_as
+    message["To"] = recipient
     message["Date"] = formatdate(usegmt=True)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2].rstrip(">") or "localhost")
+    message["Message-ID"] = make_msgid(domain=sender_as.domain)
     message["Auto-Submitted"] = "auto-generated"  # (RFC 3834: no vacation replies to it)
     message.set_content("\n".join(lines) + "\n")
     link = escape(url, quote=True)
@@ -61,7 +68,3 @@ def sign_in_mail(
     )
     message.add_alternative(html, subtype="html")
     return message
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())

@@ -21,7 +21,13 @@ _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
 
 class MailError(Exception):
-    """A mail could not be sent; the message says why, for the staff page."""
+    """A mail could not be sent this time (the relay unreachable or refusing for now); the
+    message says why, for the staff page."""
+
+
+class MailRefused(MailError):
+    """The relay refused this mail for good (a 5xx reply to its recipient or its content, or an
+    extension it lacks): sending it again cannot help, and other mails may still go."""
 
 
 @dataclass(frozen=True)
@@ -77,7 +83,8 @@ class SmtpSettings:
 
 def send(settings: SmtpSettings, message: EmailMessage) -> None:
     """Sends one message, or raises :class:`MailError` with the reason (connection, TLS,
-    authentication, or the relay's refusal with its code)."""
+    authentication, or the relay's refusal with its code): :class:`MailRefused` when the refusal
+    is this mail's own and final."""
     try:
         client: smtplib.SMTP
         if settings.implicit_tls:
@@ -95,17 +102,24 @@ def send(settings: SmtpSettings, message: EmailMessage) -> None:
                 client.ehlo()
             if settings.username is not None:
                 client.login(settings.username, settings.password or "")
-            client.send_message(message)
+            try:
+                client.send_message(message)
+            except smtplib.SMTPNotSupportedError as error:  # (a non-ASCII address, and no SMTPUTF8)
+                raise MailRefused(f"the mail server cannot take this mail: {error}") from None
     except MailError:
         raise
-    except smtplib.SMTPResponseException as error:
-        text = (
-            error.smtp_error.decode("utf-8", "replace")
-            if isinstance(error.smtp_error, bytes)
-            else str(error.smtp_error)
-        )
-        raise MailError(f"the mail server answered {error.smtp_code}: {text}") from None
     except smtplib.SMTPRecipientsRefused as error:
-        raise MailError(f"the mail server refused the address ({', '.join(error.recipients)})") from None
+        replies = "; ".join(f"{address}: {code} {_text(reply)}" for address, (code, reply) in error.recipients.items())
+        final = all(code >= 500 for code, _ in error.recipients.values())
+        raise (MailRefused if final else MailError)(f"the mail server refused the address ({replies})") from None
+    except smtplib.SMTPResponseException as error:
+        answered = f"the mail server answered {error.smtp_code}: {_text(error.smtp_error)}"
+        # a 5xx to the message itself (too big, content refused) is final; others may pass later
+        final = isinstance(error, smtplib.SMTPDataError) and error.smtp_code >= 500
+        raise (MailRefused if final else MailError)(answered) from None
     except (OSError, smtplib.SMTPException) as error:
         raise MailError(f"could not reach the mail server {settings.host}:{settings.port}: {error}") from None
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)

@@ -41,7 +41,19 @@ def test_a_quoted_name_with_a_comma_and_a_line_break_is_one_cell_and_later_lines
                 (4, "id", "should be 1 to 64 letters"),
                 (5, "name", "is required"),
                 (5, "role", "'student', 'ta' or 'instructor'"),
-                (6, "email", "should be an address with one `@`"),
+                (6, "email", '"not-an-email" is not an address mail can be sent to: it has no @'),
+            ],
+        ),
+        # an address no relay without SMTPUTF8 takes, or with a line break in it (a quoted cell)
+        (
+            'id,name,email\ns1,José,josé@example.edu\ns2,Ada,"ada\u2028@example.edu"\n',
+            [
+                (
+                    2,
+                    "email",
+                    '"josé@example.edu" is not an address mail can be sent to: it holds "é", which is not ASCII',
+                ),
+                (3, "email", '"ada\\u2028@example.edu" is not an address mail can be sent to: it holds U+2028'),
             ],
         ),
         # more values than columns
