@@ -448,9 +448,9 @@ class LtiPlatform(Base):
 
 class LtiRegistration(Base):
     """A one-time URL for LTI Dynamic Registration (:mod:`api.lti.registration`), made by an admin:
-    only the hash of its token is stored. ``claimed_at`` marks a registration under way (two uses
-    at once cannot both register); ``registered_at`` and ``platform_id`` the one that succeeded,
-    after which the URL opens nothing. Unusable after ``expires_at``."""
+    only the hash of its token is stored. ``claimed_at`` marks its one use (two at once cannot both
+    use it), which succeeded if ``registered_at`` and ``platform_id`` are set; either way the URL
+    opens nothing more. Unusable after ``expires_at``."""
 
     __tablename__ = "lti_registrations"
 
@@ -487,16 +487,14 @@ class LtiKey(Base):
 
 
 class LtiLogin(Base):
-    """An OIDC login under way: its ``state`` (by hash) and ``nonce``, used once by the launch."""
+    """An OIDC login whose launch was accepted: its ``state`` (by hash, until the state expires),
+    so that a state is used once. A login under way stores nothing: its state is signed by the tool
+    and carries what the launch needs (:mod:`api.lti.logins`)."""
 
     __tablename__ = "lti_logins"
 
     state_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"), index=True)
-    nonce: Mapped[str] = mapped_column(String(64))
-    #: The platform's storage frame (``lti_storage_target``) when the login asked for platform
-    #: storage: the launch is then confirmed by the state read back from it.
-    storage_target: Mapped[str | None] = mapped_column(String(64))
     expires_at: Mapped[datetime] = mapped_column(index=True)
 
 

@@ -9,13 +9,16 @@ One job per module:
   their JWKS, rotation, and signing the tool's JWTs (deep-linking responses, later client
   assertions).
 * ``keysets.py``: the platforms' key sets, fetched through the one injected HTTP client
-  (:func:`api.lti.http.platform_client`), cached, re-fetched at most once for an unknown ``kid``;
-  verifying an id_token's signature.
-* ``service.py``: the rows: platforms, logins (state and nonce, used once), accounts by
-  (platform, ``sub``), linked courses, accepted launches.
+  (``app.state.lti_http``), cached; fetched again for an unknown ``kid`` within bounds that no
+  stream of launches can push (one fetch at a time, unknown kids remembered); verifying an
+  id_token's signature.
+* ``logins.py``: the login's ``state``, signed by the tool (nothing is stored per login), bound to
+  the browser by a cookie, used once.
+* ``service.py``: the rows: platforms (and which one a login is for), accounts by
+  (platform, ``sub``), linked courses, accepted launches (each used once).
 * ``pages.py``: the tool's endpoints (login, launch, continuing into the service, linking a
   course, deep linking, JWKS, Canvas's configuration); ``router.py``: the admins' REST API.
-* Dynamic registration: ``registration.py`` (the admins' one-time URLs, claimed, used once),
+* Dynamic registration: ``registration.py`` (the admins' one-time URLs, used once, success or not),
   ``dynamic.py`` (the protocol: the platform's OpenID configuration checked, the tool's
   registration posted, every answer bounded), ``register_page.py`` (the URL the platform opens).
   A platform whose answer names no deployment (Canvas) keeps the one its first verified launch

@@ -1,12 +1,15 @@
 """The tool's endpoints that platforms and browsers reach (not in the OpenAPI document):
 
-* ``/lti/login`` (GET or POST): OIDC third-party initiated login → 302 to the platform.
+* ``/lti/login`` (GET or POST): OIDC third-party initiated login → 302 to the platform, with a
+  state signed by the tool and bound to this browser by a cookie (:mod:`api.lti.logins`); nothing
+  is stored.
 * ``/lti/launch`` (POST ``id_token``, ``state``): every check, then the next step: the link form
   for an unlinked LMS course's instructor, "not ready yet" for anyone else there, the assignments
   to choose for a deep-linking request, or, for a resource link, a session and the assignment.
+  The platform's key set may have to be fetched meanwhile: no session is held while it is.
 * ``/lti/continue/{launch}``: a resource-link launch goes on into the service. In a frame (where
   the platform may block our cookie and our pages refuse to be framed) it offers to open in a new
-  window, where the one-time launch id opens a session.
+  window, where the launch id opens a session, once.
 * ``/lti/link``, ``/lti/deep-link`` (POST): the forms a launch shows. Their credential is the
   launch's id in the form (random, one hour, bound to the account): no cookie is needed in a
   frame.
@@ -27,14 +30,16 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Form, Query, Request
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from api.access import RUNS
 from api.assignments.service import list_assignments, max_score
-from api.deps import SessionDep
+from api.db import reads_only, writes
+from api.deps import SessionDep, request_session
 from api.ids import may_exist
 from api.library import Sets
-from api.lti import keys, service
+from api.lti import keys, logins, service
 from api.lti.claims import DEEP_LINKING, DL, LTI, Expected, Launch, Refused, check_launch, storable
 from api.lti.keysets import MAX_ID_TOKEN_CHARS, BadSignature, KeySets
 from api.lti.urls import JWKS_PATH, LAUNCH_PATH, LOGIN_PATH, base_url
@@ -42,7 +47,6 @@ from api.models import CourseRole, LtiLaunch, SessionOrigin, User
 from api.pages.render import render
 from api.pages.routing import PageRoute
 from api.pages.sessions import LIFETIME, SESSION_COOKIE, open_account_session
-from api.slots import connection_released
 from api.users.tokens import hash_token
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -94,10 +98,11 @@ def _login(request: Request, db: Any, values: dict[str, str | None]) -> Response
             return refusal(request, 400, name, f"The login request's {name} holds characters no id or URL has.")
     iss, target = values["iss"], values["target_link_uri"]
     assert iss is not None and target is not None
-    platform = service.find_platform(db, issuer=iss, client_id=values.get("client_id"))
-    if platform is None:
-        return refusal(request, 400, "iss", "No platform with this issuer (and client id) is registered.")
     deployment = values.get("lti_deployment_id")
+    found = service.login_platform(db, issuer=iss, client_id=values.get("client_id"), deployment_id=deployment)
+    if isinstance(found, service.Unresolved):
+        return refusal(request, 400, found.check, found.detail)
+    platform = found
     if deployment and deployment not in service.launch_deployments(platform, deployment):
         return refusal(request, 400, "lti_deployment_id", "This deployment is not registered for the platform.")
     if _origin(target) != _origin(base_url(request)):
@@ -105,7 +110,11 @@ def _login(request: Request, db: Any, values: dict[str, str | None]) -> Response
     target = values.get("lti_storage_target")
     if target is not None and not STORAGE_TARGET.fullmatch(target):
         return refusal(request, 400, "lti_storage_target", "The platform's storage frame name is malformed.")
-    state, nonce = service.start_login(db, platform=platform, storage_target=target)
+    try:
+        kek = request.app.state.settings.lti_key
+        state, login = logins.new_state(kek=kek, platform_id=platform.id, storage_target=target)
+    except keys.KeysUnavailable as error:
+        return refusal(request, 409, "GRADER_LTI_KEY", error.detail)
     params = {
         "scope": "openid",
         "response_type": "id_token",
@@ -115,7 +124,7 @@ def _login(request: Request, db: Any, values: dict[str, str | None]) -> Response
         "redirect_uri": base_url(request) + LAUNCH_PATH,
         "login_hint": values["login_hint"],
         "state": state,
-        "nonce": nonce,
+        "nonce": login.nonce,
     }
     if values.get("lti_message_hint"):
         params["lti_message_hint"] = values["lti_message_hint"]
@@ -123,8 +132,10 @@ def _login(request: Request, db: Any, values: dict[str, str | None]) -> Response
     query = "&".join(filter(None, [parts.query, urlencode(params)]))
     onward = urlunsplit(parts._replace(query=query))
     if target is None:
-        return RedirectResponse(onward, status_code=302)
-    # Platform storage: the state is kept in the platform's frame too (our cookies may be blocked
+        response = RedirectResponse(onward, status_code=302)
+        logins.bind(response, request, state)
+        return response
+    # Platform storage: the state is kept in the platform's frame (our cookies may be blocked
     # there), and read back at the launch to bind it to this browser.
     context = {"mode": "put", "target": target, "origin": _origin(platform.auth_url), "state": state, "next": onward}
     return _framed_by(render(request, "lti_storage.html", context), [_origin(platform.auth_url), _origin(iss)])
@@ -150,6 +161,7 @@ def login_get(request: Request, db: SessionDep, params: Annotated[LoginParams, Q
 
 
 @router.post(LOGIN_PATH)
+@reads_only
 def login_post(request: Request, db: SessionDep, params: Annotated[LoginParams, Form()]) -> Response:
     """OIDC third-party initiated login (POST)."""
     return _login(request, db, params.model_dump())
@@ -169,26 +181,61 @@ def set_lti_session_cookie(response: Response, session_id: str) -> None:
 
 
 @router.post(LAUNCH_PATH)
-def launch(
+async def launch(
     request: Request,
-    db: SessionDep,
     id_token: Annotated[str, Form(max_length=MAX_ID_TOKEN_CHARS)],
-    state: Annotated[str, Form(max_length=200)],
+    state: Annotated[str, Form(max_length=logins.MAX_STATE_CHARS)],
 ) -> Response:
-    """The platform's launch: the state used once, the signature, every claim; then the next step."""
-    login = service.take_login(db, state=state)
+    """The platform's launch: the state (the tool's, this browser's, used once), the signature,
+    every claim; then the next step. The login's cookie goes, whatever the answer."""
+    response = await _launch(request, id_token, state)
+    if logins.is_bound(request, state):
+        logins.unbind(response, request, state)
+    return response
+
+
+async def _launch(request: Request, id_token: str, state: str) -> Response:
+    """Two short sessions, and none between them while the platform's key set may be fetched."""
+    login = logins.read_state(state, kek=request.app.state.settings.lti_key)
     if login is None:
-        return refusal(request, 400, "state", "This launch's state is unknown, expired or used already.")
-    platform, nonce = login.platform, login.nonce
+        return refusal(request, 400, "state", "This launch's state is not one of this tool's logins, or has expired.")
+    if login.storage_target is None and not logins.is_bound(request, state):
+        detail = (
+            "This launch's login did not begin in this browser, or its launch came already: a launch is "
+            "accepted once, in the browser that began its login."
+        )
+        return refusal(request, 400, "state", detail)
+    async with request_session(request) as db:
+        platform = await run_in_threadpool(service.get_platform, db, login.platform_id)
+    if platform is None:
+        return refusal(request, 400, "state", "This launch's platform is no longer registered.")
     try:
-        with connection_released(db):  # the state's removal is committed; no connection while fetching
-            claims = _keysets(request).verify(id_token, platform.jwks_url)
+        claims = await run_in_threadpool(_keysets(request).verify, id_token, platform.jwks_url)
     except BadSignature as error:
-        return refusal(request, 401, error.check, error.detail)
+        page = refusal(request, error.status, error.check, error.detail)
+        if error.status == 503:
+            page.headers["Retry-After"] = "5"
+        return page
+    async with request_session(request) as db:
+        return await run_in_threadpool(_accept, request, db, platform, login, state, claims)
+
+
+def _accept(
+    request: Request,
+    db: Any,
+    platform: service.Platform,
+    login: logins.LoginState,
+    state: str,
+    claims: dict[str, Any],
+) -> Response:
+    """The signature checked: the claims, the state used up, then the next step."""
     deployments = service.launch_deployments(platform, claims.get(LTI + "deployment_id"))
-    decision = check_launch(claims, Expected(platform.issuer, platform.client_id, deployments, nonce), now=time.time())
+    expected = Expected(platform.issuer, platform.client_id, deployments, login.nonce)
+    decision = check_launch(claims, expected, now=time.time())
     if isinstance(decision, Refused):
         return refusal(request, 401, decision.check, decision.detail)
+    if not logins.use(db, state=state, login=login):
+        return refusal(request, 400, "state", "This launch's state was used already.")
     service.adopt_deployment(db, platform=platform, deployment_id=decision.deployment_id)
     if login.storage_target is not None:
         return _read_back_state(request, db, platform, decision, state, login.storage_target)
@@ -214,7 +261,7 @@ def confirm_launch(
     request: Request,
     db: SessionDep,
     launch: Annotated[str, Form(max_length=100)],
-    value: Annotated[str, Form(max_length=200)] = "",
+    value: Annotated[str, Form(max_length=logins.MAX_STATE_CHARS)] = "",
 ) -> Response:
     """The state read back from the platform's storage: the launch goes on if it is this launch's."""
     row = service.find_launch(db, launch_id=launch)
@@ -311,9 +358,11 @@ def _deep_link_form(request: Request, db: Any, course_id: str, launch_id: str) -
 
 
 @router.get("/lti/continue/{launch_id}")
+@writes
 def continue_launch(request: Request, db: SessionDep, launch_id: str, open: bool = False) -> Response:
     """A resource-link launch goes on to its assignment. Framed, our pages would be refused: the
-    page offers a new window instead, where the launch id (used once) opens a session."""
+    page offers a new window instead, where the launch id opens a session. Either way the launch
+    is used up as it goes on: its id opens nothing a second time."""
     row = service.find_launch(db, launch_id=launch_id)
     target = row.details.get("target")
     if not isinstance(target, str):

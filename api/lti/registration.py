@@ -1,11 +1,14 @@
 """One-time URLs for LTI Dynamic Registration: an admin makes one (REST, ``grader lti
 registration-url``, the admin page) and gives it to the platform, which opens it once.
 
-The token is 256 random bits and only its SHA-256 is stored. A registration first *claims* the
-URL (one conditional UPDATE, so two uses at once cannot both register), talks to the platform with
-no database connection held, then either *finishes* (the URL is used) or *releases* it (a failed
-registration leaves the URL usable until it expires, so the admin can fix the platform's side and
-try again). A claim left by a crashed request lapses after :data:`CLAIM_LAPSES`.
+The token is 256 random bits and only its SHA-256 is stored. A registration *claims* the URL
+(one conditional UPDATE, so two uses at once cannot both have it), which uses it up whatever
+follows: the tool then asks the address the registrant names for its configuration, and a URL
+that could be tried again would let its holder probe address after address from the tool. The
+registration then *finishes* (the platform it registered is noted) or fails; either way the URL
+opens nothing more, and a failed registration needs a new URL from an admin. (Only a registration
+that stops before the tool asks the platform anything, for want of ``GRADER_LTI_KEY``, *releases*
+the URL.)
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import or_, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from api.models import LtiRegistration
@@ -24,8 +27,6 @@ from api.users.tokens import hash_token, new_token
 PATH = "/lti/register/"
 #: How long a URL may be used.
 LIFETIME = timedelta(hours=1)
-#: How long a registration under way keeps its URL from a second use.
-CLAIM_LAPSES = timedelta(minutes=2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,22 +51,21 @@ class Unusable(StrEnum):
     """Why a URL cannot be used, as the page says it."""
 
     UNKNOWN = "This registration URL is not one of ours: check that the whole address was copied."
-    USED = "This registration URL has been used already; a URL registers one platform. Ask an admin for a new one."
+    USED = "This registration URL has been used already; a URL is used once. Ask an admin for a new one."
     EXPIRED = "This registration URL has expired. Ask an admin for a new one."
-    BUSY = "A registration with this URL is under way; try again in a few minutes if it fails."
 
 
 def claim(db: Session, *, token: str, now: datetime | None = None) -> datetime | Unusable:
-    """Claims the URL of ``token`` for this registration: the claim's time, or why not."""
+    """Claims the URL of ``token`` for this registration, using it up: the claim's time, or why not."""
     now = now or datetime.now(UTC)
     id_hash = hash_token(token)
     taken = db.execute(
         update(LtiRegistration)
         .where(
             LtiRegistration.id_hash == id_hash,
+            LtiRegistration.claimed_at.is_(None),
             LtiRegistration.registered_at.is_(None),
             LtiRegistration.expires_at > now,
-            or_(LtiRegistration.claimed_at.is_(None), LtiRegistration.claimed_at <= now - CLAIM_LAPSES),
         )
         .values(claimed_at=now)
         .returning(LtiRegistration.id_hash)
@@ -75,13 +75,14 @@ def claim(db: Session, *, token: str, now: datetime | None = None) -> datetime |
     row = db.get(LtiRegistration, id_hash)
     if row is None:
         return Unusable.UNKNOWN
-    if row.registered_at is not None:
+    if row.claimed_at is not None or row.registered_at is not None:
         return Unusable.USED
-    return Unusable.EXPIRED if row.expires_at <= now else Unusable.BUSY
+    return Unusable.EXPIRED
 
 
 def release(db: Session, *, token: str, claimed_at: datetime) -> None:
-    """The registration failed: the URL may be used again (if this claim is still the URL's)."""
+    """The URL back as it was, for a registration that stopped before the tool asked anything of
+    the platform (the tool is not set up for it yet)."""
     db.execute(
         update(LtiRegistration)
         .where(LtiRegistration.id_hash == hash_token(token), LtiRegistration.claimed_at == claimed_at)
@@ -90,7 +91,7 @@ def release(db: Session, *, token: str, claimed_at: datetime) -> None:
 
 
 def finish(db: Session, *, token: str, platform_id: str, now: datetime | None = None) -> None:
-    """The registration succeeded: the URL is used."""
+    """The registration succeeded: the platform it registered is noted."""
     db.execute(
         update(LtiRegistration)
         .where(LtiRegistration.id_hash == hash_token(token))

@@ -1,9 +1,10 @@
-"""The rows of LTI: platforms, logins under way, accounts, linked courses, accepted launches.
+"""The rows of LTI: platforms, accounts, linked courses, accepted launches.
 Keyword-only functions that flush and never commit (the request's session commits once)."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +17,7 @@ from api.courses.service import create_course
 from api.db import dialect_insert
 from api.errors import Conflict, Forbidden, NotFound
 from api.lti.claims import Launch
+from api.mail.address import AddressError, check_address
 from api.models import (
     Course,
     CourseRole,
@@ -24,7 +26,6 @@ from api.models import (
     LtiDeployment,
     LtiLaunch,
     LtiLineItem,
-    LtiLogin,
     LtiPlatform,
     LtiScore,
     Membership,
@@ -34,8 +35,10 @@ from api.models import (
 from api.users.service import Caller
 from api.users.tokens import hash_token, new_token
 
-#: How long a login waits for its launch.
-LOGIN_LIFETIME = timedelta(minutes=10)
+log = logging.getLogger("grader.lti")
+
+#: What a launch that is no more (expired, or used) answers.
+LAUNCH_GONE = "This LMS launch has expired or was used already: open the tool from your course again."
 #: How long the forms a launch shows (linking, deep linking) and its continuation stay usable.
 LAUNCH_LIFETIME = timedelta(hours=1)
 
@@ -118,60 +121,42 @@ def get_platform(db: Session, platform_id: str) -> Platform | None:
     return None if row is None else _platform(db, row)
 
 
-def find_platform(db: Session, *, issuer: str, client_id: str | None) -> Platform | None:
-    """The platform of a login: by issuer and, when the platform sends it, client id. An issuer with
-    several registrations and no client id is ambiguous: None."""
+@dataclass(frozen=True, slots=True)
+class Unresolved:
+    """Why a login names no one registered platform: ``check`` is the parameter at fault."""
+
+    check: str
+    detail: str
+
+
+def login_platform(
+    db: Session, *, issuer: str, client_id: str | None, deployment_id: str | None
+) -> Platform | Unresolved:
+    """The platform a login is for: by issuer and client id. A login without ``client_id`` (the
+    OIDC login lets the platform omit it) is resolved by its issuer when that has one registration,
+    else by its ``lti_deployment_id`` if exactly one of the issuer's registrations has that
+    deployment; otherwise it is refused rather than given to any one of them."""
     query = select(LtiPlatform).where(LtiPlatform.issuer == issuer)
     if client_id is not None:
         query = query.where(LtiPlatform.client_id == client_id)
-    rows = list(db.scalars(query.limit(2)))
-    return _platform(db, rows[0]) if len(rows) == 1 else None
-
-
-def start_login(
-    db: Session, *, platform: Platform, storage_target: str | None = None, now: datetime | None = None
-) -> tuple[str, str]:
-    """A login's ``state`` and ``nonce`` (random, 256 bits each), kept (the state by hash) until its
-    launch uses them; logins that have expired are deleted on the way. ``storage_target``: the
-    platform's storage frame, when the login asked for platform storage."""
-    now = now or datetime.now(UTC)
-    db.execute(delete(LtiLogin).where(LtiLogin.expires_at <= now))
-    state, nonce = new_token(), new_token()
-    row = LtiLogin(
-        state_hash=hash_token(state),
-        platform_id=platform.id,
-        nonce=nonce,
-        storage_target=storage_target,
-        expires_at=now + LOGIN_LIFETIME,
+    rows = list(db.scalars(query.order_by(LtiPlatform.created_at)))
+    if not rows:
+        return Unresolved("iss", "No platform with this issuer (and client id) is registered.")
+    if len(rows) == 1:
+        return _platform(db, rows[0])
+    if deployment_id is not None:
+        having = db.scalars(
+            select(LtiDeployment.platform_id).where(
+                LtiDeployment.platform_id.in_([row.id for row in rows]), LtiDeployment.deployment_id == deployment_id
+            )
+        ).all()
+        if len(having) == 1:
+            return _platform(db, next(row for row in rows if row.id == having[0]))
+    return Unresolved(
+        "client_id",
+        "This LMS is registered here more than once, and the login names neither its client_id nor a deployment "
+        "that tells its registrations apart: the LMS must send client_id with the login.",
     )
-    db.add(row)
-    db.flush()
-    return state, nonce
-
-
-@dataclass(frozen=True, slots=True)
-class Login:
-    platform: Platform
-    nonce: str
-    storage_target: str | None
-
-
-def take_login(db: Session, *, state: str, now: datetime | None = None) -> Login | None:
-    """The login of ``state`` (its platform, nonce, storage frame), which is deleted: a state is
-    used once, even by two launches at once (only the one whose delete removed the row gets it)."""
-    now = now or datetime.now(UTC)
-    found = db.execute(
-        select(LtiLogin.platform_id, LtiLogin.nonce, LtiLogin.expires_at, LtiLogin.storage_target).where(
-            LtiLogin.state_hash == hash_token(state)
-        )
-    ).first()
-    if found is None:
-        return None
-    removed = db.execute(delete(LtiLogin).where(LtiLogin.state_hash == hash_token(state)))
-    if getattr(removed, "rowcount", 0) != 1 or found.expires_at <= now:
-        return None
-    platform = get_platform(db, found.platform_id)
-    return None if platform is None else Login(platform, found.nonce, found.storage_target)
 
 
 def _user_id(platform: Platform, sub: str) -> str:
@@ -186,20 +171,34 @@ def account_for(db: Session, *, platform: Platform, launch: Launch) -> User:
         select(LtiAccount.user_id).where(LtiAccount.platform_id == platform.id, LtiAccount.sub == launch.sub)
     )
     user = None if user_id is None else db.get(User, user_id)
-    name = launch.name or (launch.email or "LMS user")
+    email = _email(platform, launch)
+    name = launch.name or (email or "LMS user")
     if user is None:
         role = Role.INSTRUCTOR if launch.role == CourseRole.INSTRUCTOR else Role.STUDENT
-        user = User(id=_user_id(platform, launch.sub), name=name, email=launch.email, role=role.value)
+        user = User(id=_user_id(platform, launch.sub), name=name, email=email, role=role.value)
         db.add(user)
         db.flush()
         db.add(LtiAccount(platform_id=platform.id, sub=launch.sub, user_id=user.id))
     else:
         user.name = name
-        user.email = launch.email or user.email
+        user.email = email or user.email
         if launch.role == CourseRole.INSTRUCTOR and user.role == Role.STUDENT.value:
             user.role = Role.INSTRUCTOR.value
     db.flush()
     return user
+
+
+def _email(platform: Platform, launch: Launch) -> str | None:
+    """The launch's ``email`` claim if mail can be sent to it (:mod:`api.mail.address`). One that
+    cannot be is not kept, and the log says why: the student cannot fix what their LMS sends, so
+    the launch goes on without an address rather than being refused."""
+    if launch.email is None:
+        return None
+    try:
+        return check_address(launch.email.strip())
+    except AddressError as error:
+        log.warning("LTI launch from platform %s: the email claim is not kept: %s", platform.id, error)
+        return None
 
 
 def linked_course(db: Session, *, platform: Platform, context_id: str | None) -> str | None:
@@ -267,13 +266,19 @@ def find_launch(db: Session, *, launch_id: str, now: datetime | None = None) -> 
     now = now or datetime.now(UTC)
     row = db.get(LtiLaunch, hash_token(launch_id)) if 20 <= len(launch_id) <= 100 else None
     if row is None or row.expires_at <= now:
-        raise NotFound("This LMS launch has expired or was used already: open the tool from your course again.")
+        raise NotFound(LAUNCH_GONE)
     return row
 
 
 def end_launch(db: Session, *, launch: LtiLaunch) -> None:
-    db.delete(launch)
-    db.flush()
+    """Uses the launch up: what it opens (a session, the deep-linking answer, the storage check),
+    it opens once, even for two requests at once (only the one whose delete removed the row goes
+    on; the other gets :class:`NotFound`)."""
+    removed = db.execute(
+        delete(LtiLaunch).where(LtiLaunch.id_hash == launch.id_hash).execution_options(synchronize_session=False)
+    )
+    if getattr(removed, "rowcount", 0) != 1:
+        raise NotFound(LAUNCH_GONE)
 
 
 def link_course(db: Session, *, launch: LtiLaunch, user: User, course: str, title: str | None) -> str:

@@ -1,15 +1,20 @@
 """LTI Dynamic Registration: an admin's one-time URL, opened by a hand-written platform (its OpenID
 configuration and registration endpoint, routed to the tool's one HTTP client), registers the
-platform, after which a real launch (lti1p3platform's) works; every failure is a 4xx page that
-names its check, registers nothing and leaves the URL usable until it expires."""
+platform, after which a real launch (lti1p3platform's) works. The URL is used once, whatever
+happens; every failure to talk to the platform is one and the same 4xx page (its reason goes to the
+service's log, not to whoever holds the URL) and registers nothing."""
 
 from __future__ import annotations
 
+import html
 import json
+import logging
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -21,11 +26,13 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from api.lti import dynamic, keys, registration
-from api.lti.service import find_platform
+from api.lti.register_page import FAILED
+from api.lti.service import Platform, Unresolved, login_platform
 from api.models import LtiPlatform, LtiRegistration, Role
 from api.users.service import create_user
 from api.users.tokens import hash_token
 from cli.app import app as cli
+from harness.server import free_port
 
 from factories import Course, auth, make_instructor, unique
 from lti_platform import INSTRUCTOR, KEK, LEARNER, LMS, TOOL, link
@@ -120,6 +127,18 @@ def new_url(client: TestClient, admin: dict[str, str]) -> str:
     return made.json()["url"]
 
 
+def platform_of(db: Session, registrar: Registrar, *, client_id: str | None) -> Platform:
+    found = login_platform(db, issuer=registrar.issuer, client_id=client_id, deployment_id=None)
+    assert not isinstance(found, Unresolved), found
+    return found
+
+
+def failed(page: httpx.Response) -> None:
+    """The one page of a registration that could not talk to the platform."""
+    assert page.status_code == 400, page.text
+    assert '<code class="lti-check">registration</code>' in page.text and FAILED in html.unescape(page.text)
+
+
 def registered(engine: Any, platform: Registrar) -> list[LtiPlatform]:
     with Session(engine) as db:
         return list(db.scalars(select(LtiPlatform).where(LtiPlatform.issuer == platform.issuer)))
@@ -153,7 +172,7 @@ def test_a_platform_registers_itself_with_the_url_and_then_launches(client, engi
 
     # what the tool kept: the platform, its URLs from the configuration, its deployment
     with Session(engine) as db:
-        platform = find_platform(db, issuer=registrar.issuer, client_id=registrar.client_id)
+        platform = platform_of(db, registrar, client_id=registrar.client_id)
         row = db.get(LtiRegistration, hash_token(made["url"].rsplit("/", 1)[-1]))
     assert platform is not None and platform.deployments == {registrar.deployment}
     assert (platform.auth_url, platform.token_url, platform.jwks_url) == (
@@ -184,7 +203,7 @@ def test_a_platform_that_names_no_deployment_keeps_the_one_its_first_launch_name
     page = registrar.open(new_url(client, admin))
     assert page.status_code == 200 and "its deployment named by the first launch" in page.text
     with Session(engine) as db:
-        platform = find_platform(db, issuer=registrar.issuer, client_id=registrar.client_id)
+        platform = platform_of(db, registrar, client_id=registrar.client_id)
     assert platform is not None and platform.deployments == frozenset()
     registrar.id = platform.id
     # the login may name the deployment before the tool knows it
@@ -201,7 +220,7 @@ def test_a_platform_that_names_no_deployment_keeps_the_one_its_first_launch_name
     first = registrar.launch(LmsUser(unique("sub"), [LEARNER]), context=unique("ctx"))
     assert first.status_code == 200 and "not ready yet" in first.text
     with Session(engine) as db:
-        assert find_platform(db, issuer=registrar.issuer, client_id=None).deployments == {registrar.deployment}
+        assert platform_of(db, registrar, client_id=None).deployments == {registrar.deployment}
     # from then on, another deployment is refused as for any platform
     state, nonce = registrar.tool_login()
     other = registrar.post_launch(registrar.forge(registrar.claims(nonce, LTI_deployment_id="other")), state)
@@ -228,28 +247,27 @@ def test_an_expired_or_unknown_url_registers_nothing(engine, registrar) -> None:
     assert registrar.registrations == [] and registered(engine, registrar) == []
 
 
-def test_a_url_in_use_by_a_registration_under_way_is_refused_until_that_claim_lapses(engine, registrar) -> None:
+def test_a_url_claimed_by_a_registration_under_way_or_failed_is_used(engine, registrar) -> None:
     with Session(engine) as db, db.begin():
         made = registration.make_url(db, created_by=None)
         claimed = registration.claim(db, token=made.token)
     assert isinstance(claimed, datetime)
-    busy = registrar.open(made.url(TOOL))
-    assert busy.status_code == 409 and "under way" in busy.text and registrar.registrations == []
-    with Session(engine) as db, db.begin():  # the first request died: its claim lapses
-        row = db.get(LtiRegistration, hash_token(made.token))
-        row.claimed_at = datetime.now(UTC) - registration.CLAIM_LAPSES - timedelta(seconds=1)
-    assert registrar.open(made.url(TOOL)).status_code == 200
+    used = registrar.open(made.url(TOOL))
+    assert used.status_code == 410 and "used already" in used.text and registrar.registrations == []
 
 
-def test_an_issuer_on_another_origin_is_refused_and_the_url_stays_usable(client, engine, admin, registrar) -> None:
+def test_an_issuer_on_another_origin_is_refused_and_the_url_is_used(client, engine, admin, registrar, caplog) -> None:
     url = new_url(client, admin)
     registrar.config_changes = {"issuer": "https://elsewhere.example.edu"}
-    page = registrar.open(url)
-    assert page.status_code == 400 and '<code class="lti-check">issuer</code>' in page.text
-    assert "https://elsewhere.example.edu" in page.text and "same URL" in page.text
+    with caplog.at_level(logging.WARNING, logger="grader.lti"):
+        page = registrar.open(url)
+    failed(page)
+    assert "elsewhere" not in page.text  # the reason is the log's
+    assert "https://elsewhere.example.edu is not on the origin" in caplog.text
     assert registrar.registrations == [] and registered(engine, registrar) == []
-    registrar.config_changes = {}  # the platform's admin fixes it; the same URL works
-    assert registrar.open(url).status_code == 200 and len(registered(engine, registrar)) == 1
+    registrar.config_changes = {}  # the platform's admin fixes it: a new URL is needed
+    assert registrar.open(url).status_code == 410 and registered(engine, registrar) == []
+    assert registrar.open(new_url(client, admin)).status_code == 200 and len(registered(engine, registrar)) == 1
 
 
 def _stream(chunks: int, size: int, pause: float = 0.0) -> Iterator[bytes]:
@@ -292,17 +310,23 @@ BAD_ANSWERS = [
 
 
 @pytest.mark.parametrize(("which", "answer", "check"), BAD_ANSWERS)
-def test_a_platforms_bad_answer_is_a_4xx_page_naming_it(client, engine, admin, registrar, which, answer, check) -> None:
+def test_a_platforms_bad_answer_is_the_one_failure_page_and_uses_the_url(
+    client, engine, admin, registrar, which, answer, check, caplog
+) -> None:
     url = new_url(client, admin)
     if which == "config":
         registrar.config_answer = answer()
     else:
         registrar.registration_answer = answer()
-    page = registrar.open(url)
-    assert page.status_code == 400, page.text
-    assert f'<code class="lti-check">{check}</code>' in page.text
+    with caplog.at_level(logging.WARNING, logger="grader.lti"):
+        page = registrar.open(url)
+    failed(page)
+    assert f": {check}: " in caplog.text  # the check that failed is in the log
     assert registered(engine, registrar) == []
-    assert registrar.open(url).status_code == 200  # nothing was used up
+    asked = len(registrar.registrations)
+    again = registrar.open(url)
+    assert again.status_code == 410 and "used already" in again.text
+    assert len(registrar.registrations) == asked and registered(engine, registrar) == []
 
 
 # what a configuration lacks or says, and the check that refuses it
@@ -319,35 +343,97 @@ BAD_CONFIGURATIONS = [
 
 @pytest.mark.parametrize(("changes", "check"), BAD_CONFIGURATIONS)
 def test_a_configuration_without_what_the_tool_needs_is_refused(
-    client, engine, admin, registrar, changes, check
+    client, engine, admin, registrar, changes, check, caplog
 ) -> None:
     registrar.config_changes = changes
-    page = registrar.open(new_url(client, admin))
-    assert page.status_code == 400 and f'<code class="lti-check">{check}</code>' in page.text
+    with caplog.at_level(logging.WARNING, logger="grader.lti"):
+        page = registrar.open(new_url(client, admin))
+    failed(page)
+    assert f": {check}: " in caplog.text
     assert registrar.registrations == [] and registered(engine, registrar) == []
 
 
-def test_an_unreachable_slow_or_token_refusing_platform_is_a_4xx(client, engine, admin, registrar, monkeypatch) -> None:
-    url = new_url(client, admin)
+def test_an_unreachable_slow_or_token_refusing_platform_is_the_one_failure_page(
+    client, engine, admin, registrar, monkeypatch, caplog
+) -> None:
+    caplog.set_level(logging.WARNING, logger="grader.lti")
     # a wrong registration token: the platform refuses the configuration
-    refused = registrar.open(url, token="not-the-token")
-    assert refused.status_code == 400 and "answered 401" in refused.text
+    failed(registrar.open(new_url(client, admin), token="not-the-token"))
+    assert "answered 401" in caplog.text
     # a host nobody serves
-    nowhere = registrar.client.get(
-        urlsplit(url).path, params={"openid_configuration": "https://nowhere.example.org/.well-known/openid"}
-    )
-    assert nowhere.status_code == 400 and "ConnectError" in nowhere.text
+    nowhere = {"openid_configuration": "https://nowhere.example.org/.well-known/openid"}
+    failed(registrar.client.get(urlsplit(new_url(client, admin)).path, params=nowhere))
+    assert "ConnectError" in caplog.text
     # an answer dripping in slower than the deadline
     monkeypatch.setattr(dynamic, "DEADLINE", 0.2)
     registrar.config_answer = httpx.Response(200, content=_stream(10, 10, pause=0.05))
-    slow = registrar.open(url)
-    assert slow.status_code == 400 and "longer than" in slow.text
-    # no configuration at all, or not a URL
+    failed(registrar.open(new_url(client, admin)))
+    assert "longer than" in caplog.text
+    # not a URL
+    ftp = {"openid_configuration": "ftp://x.example.org/c"}
+    failed(registrar.client.get(urlsplit(new_url(client, admin)).path, params=ftp))
+    assert "not an http(s) URL" in caplog.text
+    # no configuration at all: nothing is attempted, the URL stays as it was
+    url = new_url(client, admin)
     bare = registrar.client.get(urlsplit(url).path)
     assert bare.status_code == 400 and "openid_configuration" in bare.text
-    ftp = registrar.client.get(urlsplit(url).path, params={"openid_configuration": "ftp://x.example.org/c"})
-    assert ftp.status_code == 400 and "not an http(s) URL" in ftp.text
-    assert registered(engine, registrar) == []
+    assert registrar.open(url).status_code == 200
+    assert len(registered(engine, registrar)) == 1
+
+
+class NotJson(BaseHTTPRequestHandler):
+    """A web server that answers every GET with a page that is not JSON."""
+
+    def do_GET(self) -> None:
+        body = b"<html>an intranet page</html>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def not_json() -> Iterator[str]:
+    """The address of a server on the loopback that answers HTML."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), NotJson)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_a_registration_url_tells_no_closed_port_from_a_server_and_probes_once(
+    app, client, admin, browser, not_json, caplog
+) -> None:
+    """The URL pointed at the tool's own network, over real HTTP: a closed port and a server that
+    answers HTML get the same page, word for word; the log has the reasons; each URL probes once."""
+    closed = f"http://127.0.0.1:{free_port()}/"  # nobody listens there
+    pages, urls = [], []
+    routed, app.state.lti_http = app.state.lti_http, httpx.Client(timeout=5.0, trust_env=False)
+    try:
+        with caplog.at_level(logging.WARNING, logger="grader.lti"):
+            for target in (closed, not_json):
+                url = new_url(client, admin)
+                urls.append((url, target))
+                pages.append(browser.get(urlsplit(url).path, params={"openid_configuration": target}))
+    finally:
+        app.state.lti_http.close()
+        app.state.lti_http = routed
+    for page in pages:
+        failed(page)
+    assert pages[0].text == pages[1].text
+    assert "ConnectError" in caplog.text and "not JSON" in caplog.text
+    for url, target in urls:  # each URL is gone after its one use
+        again = browser.get(urlsplit(url).path, params={"openid_configuration": target})
+        assert again.status_code == 410 and "used already" in again.text
 
 
 def test_a_platform_registered_already_is_a_conflict(client, engine, admin, registrar) -> None:
