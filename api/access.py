@@ -81,6 +81,8 @@ class Access:
     extension: ExtensionRow | None
     #: The API token the caller came with (None for a page session).
     token: TokenSeen | None = None
+    #: The course's time zone (an IANA name), in which its pages show dates; None without a course.
+    time_zone: str | None = None
 
 
 _USERS, _TOKENS, _COURSES, _MEMBERS, _ASSIGNMENTS, _EXTENSIONS, _SESSIONS, _LTI_ACCOUNTS, _LTI_CONTEXTS = (
@@ -116,6 +118,7 @@ def _statement(*, with_assignment: bool, by_session: bool = False) -> Select[Any
         _USERS.c.id,
         _USERS.c.role,
         _COURSES.c.id.label("course"),
+        _COURSES.c.time_zone,
         _MEMBERS.c.role.label("member_role"),
         from_lms.label("from_lms"),
     ]
@@ -190,7 +193,7 @@ def _read(
         if values["e_found"] is not None:
             extension = ExtensionRow(**{name: values[f"e_{name}"] for name in _EXTENSION_COLUMNS})
     token = None if values["token_id"] is None else TokenSeen(values["token_id"], values["last_used_at"])
-    return Access(caller, course_id, member, assignment, extension, token)
+    return Access(caller, course_id, member, assignment, extension, token, values["time_zone"])
 
 
 def require_member(access: Access, course_id: str) -> Member:

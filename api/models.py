@@ -158,13 +158,21 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
+#: A course's time zone until its staff choose one.
+DEFAULT_TIME_ZONE = "UTC"
+
+
 class Course(Base):
+    """A course. Instants are stored in UTC; ``time_zone`` (an IANA name, checked by
+    :mod:`api.courses.zones` before it is stored) is the zone its pages show and read dates in."""
+
     __tablename__ = "courses"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIME_ZONE, server_default=DEFAULT_TIME_ZONE)
 
 
 class Membership(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from cli.courses import courses_app
 from cli.gradescope import gradescope_app
 from cli.grading import check, grade
 from cli.lti import lti_app
@@ -27,6 +28,7 @@ app.command("serve")(serve)
 app.command("worker")(worker)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(courses_app, name="courses")
 app.add_typer(lti_app, name="lti")
 
 

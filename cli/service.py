@@ -167,7 +167,8 @@ def _valid(kind: Any, value: str) -> Any:
     try:
         return TypeAdapter(kind).validate_python(value)
     except ValidationError as error:
-        console.print(f"[red]Invalid value:[/red] {error.errors()[0]['msg']}", highlight=False)
+        reason = error.errors()[0]["msg"].removeprefix("Value error, ")
+        console.print(f"[red]Invalid value:[/red] {reason}", highlight=False)
         raise typer.Exit(code=2) from None
 
 

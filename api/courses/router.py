@@ -6,6 +6,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 
 from api.courses import service
 from api.courses.schemas import (
+    CourseChange,
     CourseIn,
     CourseOut,
     ImportedMemberOut,
@@ -14,8 +15,8 @@ from api.courses.schemas import (
     MembersOut,
     TokenOut,
 )
-from api.deps import CourseCreator, CurrentUser, MemberIdPath, RunnerMember, SessionDep, StaffMember
-from api.models import CourseRole
+from api.deps import CourseCreator, CurrentUser, MemberDep, MemberIdPath, RunnerMember, SessionDep, StaffMember
+from api.models import Course, CourseRole
 from api.responses import errors
 from api.signin.invitations import invite_joined
 
@@ -40,9 +41,18 @@ async def no_store(response: Response) -> None:
     responses=errors(401, 403, 409, 413, 422, 503, notes={403: "A student account", 409: "The id is taken"}),
 )
 def create_course(body: CourseIn, creator: CourseCreator, session: SessionDep) -> CourseOut:
-    """For instructor and admin accounts; the caller becomes the course's `owner`."""
-    course = service.create_course(session, course_id=body.id, title=body.title, owner=creator)
-    return CourseOut(id=course.id, title=course.title, role=CourseRole.OWNER.value, created_at=course.created_at)
+    """For instructor and admin accounts; the caller becomes the course's `owner`. `time_zone`
+    (default UTC) is the zone the course's pages show and read dates in."""
+    course = service.create_course(
+        session, course_id=body.id, title=body.title, owner=creator, time_zone=body.time_zone
+    )
+    return _course_out(course, CourseRole.OWNER.value)
+
+
+def _course_out(course: Course, role: str) -> CourseOut:
+    return CourseOut(
+        id=course.id, title=course.title, role=role, time_zone=course.time_zone, created_at=course.created_at
+    )
 
 
 @router.get(
@@ -53,10 +63,34 @@ def create_course(body: CourseIn, creator: CourseCreator, session: SessionDep) -
 )
 def list_courses(user: CurrentUser, session: SessionDep) -> list[CourseOut]:
     """The courses the caller is a member of (an admin: every course)."""
-    return [
-        CourseOut(id=course.id, title=course.title, role=role, created_at=course.created_at)
-        for course, role in service.courses_of(session, user)
-    ]
+    return [_course_out(course, role) for course, role in service.courses_of(session, user)]
+
+
+@router.get(
+    "/courses/{course_id}",
+    response_model=CourseOut,
+    summary="One course, with the caller's role in it",
+    responses=errors(401, 404, 422, 503),
+)
+def get_course(member: MemberDep, session: SessionDep) -> CourseOut:
+    """The course's title and time zone, for any member."""
+    course = session.get(Course, member.course)
+    assert course is not None  # (read with the caller's membership)
+    return _course_out(course, member.role)
+
+
+@router.patch(
+    "/courses/{course_id}",
+    response_model=CourseOut,
+    summary="Change a course's title or time zone",
+    responses=errors(401, 403, 404, 413, 422, 503, notes={422: "A field of the wrong shape, or an unknown time zone"}),
+)
+def update_course(body: CourseChange, runner: RunnerMember, session: SessionDep) -> CourseOut:
+    """Changes the fields sent. `time_zone` is the IANA zone (e.g. `America/Chicago`) in which
+    every page of the course shows dates, naming it, and reads the dates typed in its forms; the
+    REST API keeps ISO 8601 with offsets, and the instants stored do not change."""
+    course = service.update_course(session, course_id=runner.course, title=body.title, time_zone=body.time_zone)
+    return _course_out(course, runner.role)
 
 
 @router.post(

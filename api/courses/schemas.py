@@ -2,26 +2,66 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, TypeAdapter, WithJsonSchema, model_validator
 
-from api.models import CourseRole
+from api.courses.zones import TimeZoneName
+from api.models import DEFAULT_TIME_ZONE, CourseRole
 from api.schemas import Email, Identifier, Name, RequestSchema, Schema
+
+TIME_ZONE = (
+    "The IANA time zone the course's pages show and read dates in, e.g. `America/Chicago` (default `UTC`); "
+    "the REST API keeps ISO 8601 with offsets."
+)
 
 
 class CourseIn(RequestSchema):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"id": "cs231-2026", "title": "Convolutional networks"}]}
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"id": "cs231-2026", "title": "Convolutional networks", "time_zone": "America/Chicago"}]
+        },
     )
 
     id: Identifier
     title: Name
+    time_zone: TimeZoneName = Field(default=DEFAULT_TIME_ZONE, description=TIME_ZONE)
+
+
+# A field that may be absent but not null: the model's own check refuses a null, so each schema
+# shows the type alone. (``X | None`` keeps a refusal at its field, where a union with
+# ``SkipJsonSchema[None]`` would report it once per member of the union.)
+TitleOrAbsent = Annotated[Name | None, WithJsonSchema(TypeAdapter(Name).json_schema())]
+TimeZoneOrAbsent = Annotated[TimeZoneName | None, WithJsonSchema(TypeAdapter(TimeZoneName).json_schema())]
+
+
+class CourseChange(RequestSchema):
+    """Only the fields sent change."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"time_zone": "America/Chicago"}], "minProperties": 1},
+    )
+
+    title: TitleOrAbsent = None
+    time_zone: TimeZoneOrAbsent = Field(default=None, description=TIME_ZONE)
+
+    @model_validator(mode="after")
+    def _something_and_no_null(self) -> CourseChange:
+        if not self.model_fields_set:
+            raise ValueError("send at least one field to change: title, time_zone")
+        for name in ("title", "time_zone"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
 
 
 class CourseOut(Schema):
     id: str
     title: str
     role: str = Field(description="The caller's role in the course: owner, instructor, ta, student (or admin).")
+    time_zone: str = Field(description=TIME_ZONE)
     created_at: datetime
 
 

@@ -10,18 +10,26 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.access import Member
+from api.courses.zones import check_zone
 from api.db import is_unique_violation, upsert
-from api.errors import Conflict, Forbidden, NotFound
-from api.models import Course, CourseRole, Membership, Role, Submission, User
+from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.models import DEFAULT_TIME_ZONE, Course, CourseRole, Membership, Role, Submission, User
 from api.users.service import Caller, create_user, issue_token, revoke_tokens
 
+#: Ids no course may take: ``/courses/new`` is the page that creates courses.
+RESERVED_IDS = frozenset({"new"})
 
-def create_course(session: Session, *, course_id: str, title: str, owner: Caller) -> Course:
-    """A new course owned by ``owner``; an id already taken is a :class:`Conflict` (also when a
-    simultaneous request takes it first)."""
+
+def create_course(
+    session: Session, *, course_id: str, title: str, owner: Caller, time_zone: str = DEFAULT_TIME_ZONE
+) -> Course:
+    """A new course owned by ``owner``, its pages in ``time_zone``; an id already taken (or
+    reserved) is a :class:`Conflict` (also when a simultaneous request takes it first)."""
+    if course_id in RESERVED_IDS:
+        raise Conflict(f"{course_id!r} is the address of the page that creates courses: choose another id.")
     if session.get(Course, course_id) is not None:
         raise Conflict(f"There is already a course {course_id!r}.")
-    course = Course(id=course_id, title=title, created_by=owner.id)
+    course = Course(id=course_id, title=title, created_by=owner.id, time_zone=_zone(time_zone))
     session.add(course)
     try:
         session.flush()
@@ -32,6 +40,42 @@ def create_course(session: Session, *, course_id: str, title: str, owner: Caller
     session.add(Membership(course_id=course_id, user_id=owner.id, role=CourseRole.OWNER.value))
     session.flush()
     return course
+
+
+def update_course(
+    session: Session, *, course_id: str, title: str | None = None, time_zone: str | None = None
+) -> Course:
+    """Changes the title and the time zone given (None: unchanged). Only how pages show dates
+    follows the zone: every instant is stored in UTC and stays the same moment."""
+    course = session.get(Course, course_id)
+    if course is None:
+        raise NotFound(f"No course {course_id!r}.")
+    if title is not None:
+        course.title = title
+    if time_zone is not None:
+        course.time_zone = _zone(time_zone)
+    session.flush()
+    return course
+
+
+def _zone(name: str) -> str:
+    """Every way in stores a zone the pages can load (:func:`api.courses.zones.check_zone`)."""
+    try:
+        return check_zone(name)
+    except ValueError as error:
+        reason = str(error)
+        raise Unprocessable(reason if reason.endswith("?") else f"{reason}.") from None
+
+
+def course_owner(session: Session, *, user_id: str) -> Caller:
+    """The account ``user_id`` as a course's owner: an instructor or admin account, as
+    ``POST /courses`` requires of its caller."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No account {user_id!r}.")
+    if user.role not in (Role.INSTRUCTOR, Role.ADMIN):
+        raise Forbidden(f"{user_id!r} is a {user.role} account; a course is owned by an instructor or admin account.")
+    return Caller(user.id, Role(user.role))
 
 
 def courses_of(session: Session, caller: Caller) -> list[tuple[Course, str]]:

@@ -24,9 +24,12 @@ Shape (one job per module):
   loads no JavaScript.
 * ``notation.py``: statements, readings and answers as HTML, matrices marked for KaTeX
   (``{{ text|math }}`` in templates; ``static/grader.js`` typesets them, and only pages that
-  show a matrix load KaTeX); ``render.py`` also gives the filters ``when`` (UTC dates) and
-  ``points``.
+  show a matrix load KaTeX); ``render.py`` also gives the filters ``when`` (a date in the
+  course's time zone, its abbreviation named) and ``points``; ``local_time.py`` shows dates in a
+  zone and reads the wall-clock times typed in the forms' ``datetime-local`` inputs in it (the
+  zone of the course in the path: ``PageZone``).
 * one router module per group of pages: ``home.py`` (``/``, ``/sign-in``, ``/sign-out``),
+  ``courses.py`` (``/courses/new`` and a course's ``/settings``: its title and time zone),
   ``docs.py`` (``/docs``: Swagger UI, started by ``static/docs.js``), ``student.py`` (``/courses/{course}`` and
   ``/courses/{course}/assignments/{id}``: a student's views; staff get the dashboard of
   ``staff.py`` and the statements with reference answers, linking to ``.../gradebook`` and
@@ -60,6 +63,7 @@ from fastapi import APIRouter, FastAPI
 from api.pages import (
     account,
     assets,
+    courses,
     docs,
     gradebook,
     grading,
@@ -75,7 +79,8 @@ from api.pages import (
 
 #: Every router of the pages, included by :func:`install`.
 ROUTERS: tuple[APIRouter, ...] = (
-    *(home.router, docs.router, student.router, practice.router, sign_in_links.router, account.router),
+    # (``/courses/new`` before the course pages' ``/courses/{course_id}``)
+    *(home.router, docs.router, courses.router, student.router, practice.router, sign_in_links.router, account.router),
     *(staff.router, problem_sets.router, gradebook.router, grading.router, statistics.router, lti.router),
 )
 

@@ -4,7 +4,9 @@ so the page and ``POST .../assignments`` accept exactly the same assignments.
 
 A form sends text, and every field, filled in or not: a blank field is one left out (its default),
 and the late penalty is chosen by ``late_penalty`` (``none``, ``per_day``, ``factor``) with its
-numbers in fields of their own. Errors come back by field name, to be shown beside each input.
+numbers in fields of their own. The due date is a wall-clock time in the course's zone
+(:func:`api.pages.local_time.read_local`). Errors come back by field name, to be shown beside each
+input.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
 from api.assignments.schemas import AssignmentCreate, FactorPenalty, PerDayPenalty
 from api.pages import validation
+from api.pages.local_time import LocalTimeRefused, read_local
 
 #: The text fields that go to the request as they are (when not blank).
 PLAIN = (
@@ -41,7 +45,8 @@ class AssignmentForm:
     errors: dict[str, str] = field(default_factory=dict)
 
 
-def read_assignment_form(form: Mapping[str, Any]) -> AssignmentForm:
+def read_assignment_form(form: Mapping[str, Any], *, zone: ZoneInfo) -> AssignmentForm:
+    """The form's request, its due date read in ``zone``; or every field's error."""
     values = {name: str(form.get(name) or "").strip() for name in FIELDS}
     if not values["late_penalty"]:
         values["late_penalty"] = "none"
@@ -51,10 +56,18 @@ def read_assignment_form(form: Mapping[str, Any]) -> AssignmentForm:
     body: dict[str, Any] = {name: values[name] for name in PLAIN if values[name]}
     if kind != "none":
         body["late_penalty"] = {name: values[name] for name in PENALTIES[kind] if values[name]}
+    errors: dict[str, str] = {}
+    if "due_at" in body:
+        try:
+            body["due_at"] = read_local(body["due_at"], zone)
+        except LocalTimeRefused as refused:
+            errors["due_at"] = str(refused)
+            del body["due_at"]
     try:
-        return AssignmentForm(values, AssignmentCreate.model_validate(body))
+        request = AssignmentCreate.model_validate(body)
     except ValidationError as error:
-        return AssignmentForm(values, errors=_by_field(error, kind))
+        return AssignmentForm(values, errors={**errors, **_by_field(error, kind)})
+    return AssignmentForm(values, errors=errors) if errors else AssignmentForm(values, request)
 
 
 def _by_field(error: ValidationError, kind: str) -> dict[str, str]:

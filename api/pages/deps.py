@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from fastapi import Depends, Path, Request
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from api.access import Access, Member, read_session_access, require_assignment, require_member
 from api.assignments.service import AssignmentRow, Terms, with_extension
+from api.courses.zones import zone_named
 from api.db import first_read
 from api.deps import SessionDep
 from api.errors import Forbidden
@@ -122,3 +124,19 @@ async def page_terms(assignment: PageAssignment, page: SignedInDep) -> Terms:
 
 
 PageTerms = Annotated[Terms, Depends(page_terms)]
+
+
+def zone_of(page: SignedIn | None) -> ZoneInfo:
+    """The time zone of the course the session was read for, if the caller is a member of it (read
+    with the membership: no query of its own); UTC on any other page."""
+    if page is None or page.access.member is None:
+        return zone_named(None)
+    return zone_named(page.access.time_zone)
+
+
+async def course_zone(page: SignedInDep, _member: PageMember) -> ZoneInfo:
+    """The zone the course's forms read typed dates in (:mod:`api.pages.local_time`)."""
+    return zone_of(page)
+
+
+PageZone = Annotated[ZoneInfo, Depends(course_zone)]

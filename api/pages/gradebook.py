@@ -6,9 +6,9 @@ student's extension (the REST API's rules: :class:`api.assignments.schemas.Exten
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from pydantic import ValidationError
@@ -22,8 +22,9 @@ from api.assignments.service import Terms, max_score
 from api.deps import SessionDep, SetsDep, StudentIdPath
 from api.library import Sets
 from api.pages import validation
-from api.pages.deps import CsrfChecked, PageAssignment
+from api.pages.deps import CsrfChecked, PageAssignment, PageZone
 from api.pages.gradebook_table import PAGE_SIZE, Order, column_named, columns, matching, page_of, sort_rows
+from api.pages.local_time import LocalTimeRefused, form_value, read_local
 from api.pages.render import render
 from api.pages.roles import PageStaff
 from api.pages.routing import PageRoute
@@ -41,11 +42,6 @@ DONE = {"granted": "Extension granted to {student}.", "removed": "Extension of {
 
 def page_path(assignment: Terms, page: str = "gradebook") -> str:
     return f"/courses/{assignment.course_id}/assignments/{assignment.id}/{page}"
-
-
-def form_time(due_at: datetime | None) -> str:
-    """A due date as a ``datetime-local`` input holds it (UTC, to the minute)."""
-    return due_at.strftime("%Y-%m-%dT%H:%M") if due_at else ""
 
 
 def _refusal(error: ValidationError) -> str:
@@ -70,6 +66,7 @@ def _gradebook(
     number: int = 1,
     search: str = "",
     chosen: str = "",
+    zone: ZoneInfo,
     form: dict[str, str] | None = None,
     error: str | None = None,
     notice: str | None = None,
@@ -87,7 +84,7 @@ def _gradebook(
     if form is None:
         form = {
             "student": chosen,
-            "due_at": form_time(extension["due_at"] if extension else None),
+            "due_at": form_value(extension["due_at"] if extension else None, zone),
             "max_attempts": str(extension["max_attempts"] or "") if extension else "",
         }
 
@@ -132,6 +129,7 @@ def gradebook_page(
     assignment: PageAssignment,
     db: SessionDep,
     sets: SetsDep,
+    zone: PageZone,
     sort: Annotated[str, Query(max_length=200)] = "student",
     order: Order = "asc",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
@@ -155,6 +153,7 @@ def gradebook_page(
         number=page,
         search=q,
         chosen=student,
+        zone=zone,
         notice=notice,
     )
 
@@ -210,19 +209,24 @@ def grant_extension(
     assignment: PageAssignment,
     db: SessionDep,
     sets: SetsDep,
+    zone: PageZone,
     student: Annotated[str, Form(max_length=200)],
     due_at: Annotated[str, Form(max_length=100)] = "",
     max_attempts: Annotated[str, Form(max_length=100)] = "",
     sort: Annotated[str, Form(max_length=200)] = "student",
     order: Annotated[Order, Form()] = "asc",
 ) -> Response:
-    """Grants or replaces the student's extension, as ``PUT .../extensions/{student}`` does; a form
-    that does not validate comes back with what was typed and why."""
+    """Grants or replaces the student's extension, as ``PUT .../extensions/{student}`` does (its
+    due date typed in the course's zone); a form that does not validate comes back with what was
+    typed and why."""
     typed = {"student": student, "due_at": due_at, "max_attempts": max_attempts}
+    sent: dict[str, Any] = {k: v.strip() for k, v in typed.items() if k != "student" and v.strip()}
     try:
-        body = ExtensionIn.model_validate({k: v.strip() for k, v in typed.items() if k != "student" and v.strip()})
-    except ValidationError as error:
-        refusal = _refusal(error)
+        if "due_at" in sent:
+            sent["due_at"] = read_local(sent["due_at"], zone)
+        body = ExtensionIn.model_validate(sent)
+    except (LocalTimeRefused, ValidationError) as error:
+        refusal = _refusal(error) if isinstance(error, ValidationError) else f"due at: {error}."
         return _gradebook(
             request,
             staff=staff,
@@ -231,6 +235,7 @@ def grant_extension(
             sets=sets,
             sort=sort,
             order=order,
+            zone=zone,
             form=typed,
             error=refusal,
         )

@@ -1,27 +1,39 @@
 """Rendering a page: one Jinja2 template per page (``templates/``), extending ``base.html``;
 fragments that htmx swaps in are small templates of their own, included by the page too, so the
 first render and the live update are the same markup. Their headers (the Content-Security-Policy,
-``no-store``) are those :mod:`api.headers` puts on every page."""
+``no-store``) are those :mod:`api.headers` puts on every page.
+
+Every page has ``zone`` in its context: the time zone of the course in its path when the caller is
+a member of it, else UTC. ``{{ moment|when }}`` writes a date in it, with the zone's abbreviation
+(:func:`api.pages.local_time.shown`), and templates name it as ``{{ zone.key }}``."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
+from api.courses.zones import zone_named
 from api.pages import assets
+from api.pages.deps import zone_of
+from api.pages.local_time import OVERLAP_RULE, shown
 from api.pages.notation import with_math
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
-def when(moment: datetime | None) -> str:
-    """A date as every page writes it: in UTC, to the minute."""
-    return "" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+@pass_context
+def when(context: Context, moment: datetime | None) -> str:
+    """A date as every page writes it: in the page's zone, to the minute, the zone abbreviated."""
+    zone = context.get("zone")
+    return shown(moment, zone if isinstance(zone, ZoneInfo) else zone_named(None))
 
 
 def points(value: float | None) -> str:
@@ -31,6 +43,7 @@ def points(value: float | None) -> str:
 
 templates = Jinja2Templates(directory=TEMPLATES)
 templates.env.globals["asset"] = assets.asset_url
+templates.env.globals["overlap_rule"] = OVERLAP_RULE
 templates.env.filters.update(when=when, points=points, math=with_math)
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
@@ -38,6 +51,8 @@ templates.env.lstrip_blocks = True
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status: int = 200) -> HTMLResponse:
     """The template ``name`` with ``context``; the signed-in caller (``request.state.page``, set
-    by :func:`api.pages.deps.signed_in`) is in every page's context as ``page``."""
-    values = {"page": getattr(request.state, "page", None), **(context or {})}
+    by :func:`api.pages.deps.signed_in`) is in every page's context as ``page``, and the zone of
+    its course (UTC on a page of no course) as ``zone``."""
+    page = getattr(request.state, "page", None)
+    values = {"page": page, "zone": zone_of(page), **(context or {})}
     return templates.TemplateResponse(request, name, values, status_code=status)

@@ -30,6 +30,7 @@ from api.library import Sets
 from api.models import Assignment, Course, CourseRole, GradePolicy, Mail, MailStatus, Membership, Practice, Release
 from api.pages.assignment_form import AssignmentForm, read_assignment_form
 from api.pages.course_summary import summarize
+from api.pages.deps import PageZone
 from api.pages.gradebook_table import page_of
 from api.pages.render import render
 from api.pages.roles import PageRunner
@@ -103,10 +104,10 @@ def dashboard(
 
 @router.post("/courses/{course_id}/assignments")
 def create_assignment_page(
-    request: Request, form: PostedForm, runner: PageRunner, db: SessionDep, sets: SetsDep
+    request: Request, form: PostedForm, runner: PageRunner, db: SessionDep, sets: SetsDep, zone: PageZone
 ) -> Response:
-    """``POST .../assignments`` of the API, from the form."""
-    typed = read_assignment_form(form)
+    """``POST .../assignments`` of the API, from the form (its due date typed in the course's zone)."""
+    typed = read_assignment_form(form, zone=zone)
     if typed.request is None:
         return dashboard(request, runner, db, sets, assignment_form=typed, status=422)
     try:

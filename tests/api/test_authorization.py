@@ -155,6 +155,8 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
         ),
     ),
     ("GET", "/api/v1/courses", _none, _statuses(401, 401, **dict.fromkeys(CALLERS[2:], 200))),
+    ("GET", C, _none, _members(200)),
+    ("PATCH", C, _change, _runs(200)),
     ("POST", C + "/members", _roster, _runs(200)),
     ("GET", C + "/members", _none, _staff(200)),
     ("DELETE", C + "/members/{m}", _none, _runs(204)),

@@ -153,6 +153,7 @@ def test_a_single_course_database_upgrades_with_its_data_into_one_course(
             "id": "default",
             "title": "Default course",
             "role": "owner",
+            "time_zone": "UTC",  # (0020: every course made before it)
             "created_at": None,
         }
         roster = {m["id"]: m["role"] for m in client.get("/api/v1/courses/default/members", headers=owner).json()}

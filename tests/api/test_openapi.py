@@ -15,6 +15,8 @@ CONTRACT = {
     ("get", "/health"),
     ("post", "/api/v1/courses"),
     ("get", "/api/v1/courses"),
+    ("get", C),  # an addition to the contract: one course, with its time zone
+    ("patch", C),
     ("post", C + "/members"),
     ("get", C + "/members"),
     ("delete", C + "/members/{member_id}"),
@@ -84,6 +86,8 @@ ERRORS = {
     ("get", "/health"): {503},
     ("post", "/api/v1/courses"): {401, 403, 409, 413, 422, 503},
     ("get", "/api/v1/courses"): {401, 503},
+    ("get", C): {401, 404, 422, 503},
+    ("patch", C): {401, 403, 404, 413, 422, 503},
     ("post", C + "/members"): {401, 403, 404, 409, 413, 422, 503},
     ("get", C + "/members"): {401, 403, 404, 422, 503},
     ("delete", C + "/members/{member_id}"): {401, 403, 404, 409, 422, 503},

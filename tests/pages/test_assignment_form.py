@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from api.assignments.schemas import FactorPenalty, PerDayPenalty
 from api.pages.assignment_form import read_assignment_form
+
+UTC_ZONE = ZoneInfo("UTC")
 
 #: What a browser sends for a form left at its defaults: every field, most of them blank.
 BLANK = {
@@ -27,7 +30,7 @@ BLANK = {
 
 
 def test_blank_fields_are_left_to_their_defaults() -> None:
-    form = read_assignment_form({**BLANK, "id": "hw1", "problem_set": "conv-pool-basics"})
+    form = read_assignment_form({**BLANK, "id": "hw1", "problem_set": "conv-pool-basics"}, zone=UTC_ZONE)
     assert form.errors == {} and form.request is not None
     assert form.request.model_dump(exclude_none=True) == {
         "id": "hw1",
@@ -40,12 +43,14 @@ def test_blank_fields_are_left_to_their_defaults() -> None:
 
 def test_a_due_date_from_a_datetime_input_is_utc_and_the_penalty_chosen_is_the_one_sent() -> None:
     typed = {**BLANK, "id": "hw1", "problem_set": "s", "due_at": "2026-12-01T23:59", "max_attempts": "3"}
-    per_day = read_assignment_form({**typed, "late_penalty": "per_day", "per_day": "10", "floor": "50", "factor": "1"})
+    per_day = read_assignment_form(
+        {**typed, "late_penalty": "per_day", "per_day": "10", "floor": "50", "factor": "1"}, zone=UTC_ZONE
+    )
     assert per_day.request is not None
     assert per_day.request.due_at == datetime(2026, 12, 1, 23, 59, tzinfo=UTC)
     assert per_day.request.max_attempts == 3
     assert per_day.request.late_penalty == PerDayPenalty(per_day=10, floor=50)
-    factor = read_assignment_form({**typed, "late_penalty": "factor", "per_day": "10", "factor": "0.5"})
+    factor = read_assignment_form({**typed, "late_penalty": "factor", "per_day": "10", "factor": "0.5"}, zone=UTC_ZONE)
     assert factor.request is not None and factor.request.late_penalty == FactorPenalty(factor=0.5)
 
 
@@ -56,7 +61,7 @@ def test_a_due_date_from_a_datetime_input_is_utc_and_the_penalty_chosen_is_the_o
         ({"id": "hw 1", "problem_set": "s"}, {"id": "should be 1 to 64 letters"}),
         ({"id": "hw1"}, {"problem_set": "is required"}),
         ({"id": "hw1", "problem_set": "s", "max_attempts": "0"}, {"max_attempts": "greater than or equal to 1"}),
-        ({"id": "hw1", "problem_set": "s", "due_at": "soon"}, {"due_at": "datetime"}),
+        ({"id": "hw1", "problem_set": "s", "due_at": "soon"}, {"due_at": "should be a date and time"}),
         ({"id": "hw1", "problem_set": "s", "release_answers": "sometimes"}, {"release_answers": "'after_due'"}),
         # a penalty's numbers: only the kind chosen is checked, and its error is at the number's input
         ({"id": "hw1", "problem_set": "s", "late_penalty": "per_day", "floor": "50"}, {"per_day": "is required"}),
@@ -67,7 +72,7 @@ def test_a_due_date_from_a_datetime_input_is_utc_and_the_penalty_chosen_is_the_o
 def test_a_field_the_schema_refuses_is_reported_beside_it_and_what_was_typed_is_kept(
     typed: dict[str, str], expected: dict[str, str]
 ) -> None:
-    form = read_assignment_form({**BLANK, **typed})
+    form = read_assignment_form({**BLANK, **typed}, zone=UTC_ZONE)
     assert form.request is None
     assert set(form.errors) == set(expected)
     for name, words in expected.items():
