@@ -43,7 +43,8 @@ test: $(STAMP)
 ## regrade throughput (20,000 stored submissions, 1 and 2 grader worker processes), then the views of a
 ## 1,000-student course (each view's median time and size), then grade passback's latency to an LMS
 ## (a submission committed → its score received; SQLite and PostgreSQL) and its retry after an outage,
-## then the time to suggest groups of 1,000 free-response answers, and a 1,000-answer grading queue
+## then the time and peak memory to suggest groups of 1,000 free-response answers (as typed, all
+## different, 3,000 characters each, 10,000 random characters each), and a 1,000-answer grading queue
 ## (first read, groups suggested; read again; a grading)
 bench: $(STAMP)
 	$(PY) -m bench.grading

@@ -4,6 +4,8 @@ ideas, each in several wordings, for the grouping tests and benchmark."""
 
 from __future__ import annotations
 
+import random
+
 #: idea → its answers. ``channels`` is the right idea; the others are common wrong ones.
 IDEAS: dict[str, list[str]] = {
     "channels": [
@@ -38,3 +40,34 @@ SAME = [
     "it reduces the number of channels",
     "  It Reduces the number of  channels!",
 ]
+
+
+def long_answers(count: int, length: int = 3000, seed: int = 11) -> dict[str, str]:
+    """``count`` long answers, no two alike, of ``length`` characters each: the grouping's heaviest
+    load (every answer distinct, long and with a large vocabulary between them). Sentences of words
+    drawn from a vocabulary of the corpus's words and a few thousand made-up ones, a quarter of them
+    taken from a pool of sentences many answers share (as copied text is)."""
+    rng = random.Random(seed)
+    syllables = [c + v for c in "bcdfghklmnprstvwz" for v in ("a", "e", "i", "o", "u", "ai", "ou")]
+    corpus = " ".join(text for texts in IDEAS.values() for text in texts).split()
+    vocabulary = corpus + ["".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(4000)]
+
+    def sentence() -> str:
+        return " ".join(rng.choice(vocabulary) for _ in range(rng.randint(8, 20))).capitalize() + "."
+
+    shared = [sentence() for _ in range(40)]
+    answers: dict[str, str] = {}
+    for n in range(count):
+        text = ""
+        while len(text) <= length:
+            text += " " + (rng.choice(shared) if rng.random() < 0.25 else sentence())
+        answers[f"long{n:05d}"] = text[1 : length + 1]
+    return answers
+
+
+def random_answers(count: int, length: int = 10_000, seed: int = 12) -> dict[str, str]:
+    """``count`` answers of ``length`` letters and spaces at random: as many distinct character
+    n-grams as an answer of that length can have, the most each answer can cost the grouping."""
+    rng = random.Random(seed)
+    alphabet = "abcdefghijklmnopqrstuvwxyz" + " " * 6
+    return {f"random{n:05d}": "".join(rng.choices(alphabet, k=length)) for n in range(count)}

@@ -5,6 +5,7 @@ among the course's graders, with groups of similar answers (staff's, else sugges
 from __future__ import annotations
 
 import hashlib
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -24,8 +25,17 @@ from grader.results import Status
 #: Suggested groups kept per (part, answers): grouping a thousand answers takes a good part of a
 #: second, and a queue is read after every grading.
 SUGGESTIONS_KEPT = 64
-_suggestions: OrderedDict[str, list[Group]] = OrderedDict()
+#: The most the kept suggestions may take (their texts and keys, ``sys.getsizeof``): a group's
+#: example is an answer's text, so 64 queues of a thousand long answers would otherwise keep
+#: hundreds of megabytes. The least recently read go first.
+SUGGESTIONS_BYTES = 64 * 2**20
+_suggestions: OrderedDict[str, tuple[list[Group], int]] = OrderedDict()
 _suggestions_lock = threading.Lock()
+#: Groupings run one at a time in a process: each takes memory in proportion to its answers
+#: (``grader.grouping``: about 130 MiB for a thousand answers of 3,000 characters), so graders who
+#: open queues at once wait for one another (holding no connection) rather than add up, and those
+#: who asked for the same queue get the groups the first one made.
+_grouping = threading.Lock()
 GRADERS = (CourseRole.OWNER, CourseRole.INSTRUCTOR, CourseRole.TA)
 
 
@@ -166,19 +176,31 @@ def _groups(
 
 
 def suggested(assignment: Terms, key: str, answers: dict[str, str]) -> list[Group]:
-    """:func:`grader.grouping.group_answers`, remembered for the same answers to the same part."""
+    """:func:`grader.grouping.group_answers`, one at a time, remembered for the same answers to the
+    same part."""
     digest = hashlib.sha256(repr(sorted(answers.items())).encode()).hexdigest()
     remembered = f"{assignment.course_id}/{assignment.id}/{key}/{digest}"
-    with _suggestions_lock:
-        if (found := _suggestions.get(remembered)) is not None:
-            _suggestions.move_to_end(remembered)
+    if (found := _remembered(remembered)) is not None:
+        return found
+    with _grouping:
+        if (found := _remembered(remembered)) is not None:  # made while this request waited
             return found
-    made = group_answers(answers)
+        made = group_answers(answers)
+    size = sum(sys.getsizeof(group.example) + sum(map(sys.getsizeof, group.members)) for group in made)
     with _suggestions_lock:
-        _suggestions[remembered] = made
-        while len(_suggestions) > SUGGESTIONS_KEPT:
-            _suggestions.popitem(last=False)
+        _suggestions[remembered] = (made, size)
+        kept = sum(weight for _, weight in _suggestions.values())
+        while len(_suggestions) > SUGGESTIONS_KEPT or (kept > SUGGESTIONS_BYTES and len(_suggestions) > 1):
+            kept -= _suggestions.popitem(last=False)[1][1]
     return made
+
+
+def _remembered(remembered: str) -> list[Group] | None:
+    with _suggestions_lock:
+        if (found := _suggestions.get(remembered)) is None:
+            return None
+        _suggestions.move_to_end(remembered)
+        return found[0]
 
 
 def confirm_groups(session: Session, *, key: str, submissions: set[int], groups: list[list[int]], by: str) -> None:
