@@ -37,8 +37,8 @@ from starlette.responses import Response
 
 from api.db import dialect_insert
 from api.lti.keys import KeysUnavailable
-from api.lti.urls import base_url
 from api.models import LtiLogin
+from api.public_url import public_url
 from api.users.tokens import hash_token, new_token
 
 #: How long a login waits for its launch, in seconds.
@@ -113,7 +113,7 @@ def read_state(state: str, *, kek: str | None, now: float | None = None) -> Logi
 
 
 def _cookie_name(request: Request, state: str) -> str:
-    prefix = "__Host-" if base_url(request).startswith("https://") else ""
+    prefix = "__Host-" if public_url(request).startswith("https://") else ""
     return f"{prefix}lti-login-{hash_token(state)[:24]}"
 
 

@@ -42,11 +42,12 @@ from api.library import Sets
 from api.lti import keys, logins, service
 from api.lti.claims import DEEP_LINKING, DL, LTI, Expected, Launch, Refused, check_launch, storable
 from api.lti.keysets import MAX_ID_TOKEN_CHARS, BadSignature, KeySets
-from api.lti.urls import JWKS_PATH, LAUNCH_PATH, LOGIN_PATH, base_url
+from api.lti.urls import JWKS_PATH, LAUNCH_PATH, LOGIN_PATH
 from api.models import CourseRole, LtiLaunch, SessionOrigin, User
 from api.pages.render import render
 from api.pages.routing import PageRoute
 from api.pages.sessions import LIFETIME, SESSION_COOKIE, open_account_session
+from api.public_url import public_url
 from api.users.tokens import hash_token
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -105,7 +106,7 @@ def _login(request: Request, db: Any, values: dict[str, str | None]) -> Response
     platform = found
     if deployment and deployment not in service.launch_deployments(platform, deployment):
         return refusal(request, 400, "lti_deployment_id", "This deployment is not registered for the platform.")
-    if _origin(target) != _origin(base_url(request)):
+    if _origin(target) != _origin(public_url(request)):
         return refusal(request, 400, "target_link_uri", "The target link is not an address of this tool.")
     target = values.get("lti_storage_target")
     if target is not None and not STORAGE_TARGET.fullmatch(target):
@@ -121,7 +122,7 @@ def _login(request: Request, db: Any, values: dict[str, str | None]) -> Response
         "response_mode": "form_post",
         "prompt": "none",
         "client_id": platform.client_id,
-        "redirect_uri": base_url(request) + LAUNCH_PATH,
+        "redirect_uri": public_url(request) + LAUNCH_PATH,
         "login_hint": values["login_hint"],
         "state": state,
         "nonce": login.nonce,
@@ -437,7 +438,7 @@ def deep_link(
             {
                 "type": "ltiResourceLink",
                 "title": item.title,
-                "url": base_url(request) + LAUNCH_PATH,
+                "url": public_url(request) + LAUNCH_PATH,
                 "custom": {"assignment": item.id},
                 "lineItem": {
                     "scoreMaximum": max_score(problem_set) if problem_set else 0.0,
@@ -479,7 +480,7 @@ def canvas_config(request: Request, db: SessionDep, platform_id: str) -> Respons
     """Canvas's developer-key JSON (Admin → Developer Keys → + LTI Key → Paste JSON)."""
     if not may_exist(platform_id) or service.get_platform(db, platform_id) is None:
         return refusal(request, 404, "platform", "No such platform.")
-    base = base_url(request)
+    base = public_url(request)
     launch_url = base + LAUNCH_PATH
     placements = [
         {"placement": "link_selection", "message_type": DEEP_LINKING, "target_link_uri": launch_url},

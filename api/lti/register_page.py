@@ -26,9 +26,9 @@ from api.deps import SessionDep
 from api.errors import Conflict
 from api.lti import dynamic, keys, registration, service
 from api.lti.pages import _framed_by
-from api.lti.urls import base_url
 from api.pages.render import render
 from api.pages.routing import PageRoute
+from api.public_url import public_url
 from api.slots import connection_released
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -75,7 +75,7 @@ def register(
     except Conflict as error:  # no GRADER_LTI_KEY: nothing to give the platform, nothing asked of it
         registration.release(db, token=token, claimed_at=claimed)
         return _page(request, 409, frame, check="GRADER_LTI_KEY", detail=error.detail, retry=True)
-    client, base = request.app.state.lti_http, base_url(request)
+    client, base = request.app.state.lti_http, public_url(request)
     try:
         # the claim is committed; neither connection nor slot is held while the platform answers
         with connection_released(db, slot_too=True):

@@ -11,8 +11,9 @@ from api.errors import Forbidden
 from api.jobs.schemas import JobStarted
 from api.lti import keys, registration, service
 from api.lti.schemas import CourseLtiOut, LinkOut, PassbackOut, PlatformIn, PlatformOut, RegistrationUrlOut
-from api.lti.urls import base_url, tool_urls
+from api.lti.urls import tool_urls
 from api.models import Role
+from api.public_url import public_url
 from api.responses import errors
 from api.users.service import Caller
 
@@ -67,7 +68,7 @@ def register_platform(body: PlatformIn, user: CurrentUser, session: SessionDep, 
         jwks_url=body.jwks_url,
         deployments=body.deployments,
     )
-    return platform_out(platform, base_url(request))
+    return platform_out(platform, public_url(request))
 
 
 @router.get(
@@ -79,7 +80,7 @@ def register_platform(body: PlatformIn, user: CurrentUser, session: SessionDep, 
 def list_platforms(user: CurrentUser, session: SessionDep, request: Request) -> list[PlatformOut]:
     """Admins only."""
     _admin(user)
-    return [platform_out(p, base_url(request)) for p in service.platforms(session)]
+    return [platform_out(p, public_url(request)) for p in service.platforms(session)]
 
 
 @router.post(
@@ -100,7 +101,7 @@ def registration_url(user: CurrentUser, session: SessionDep, request: Request) -
     keys.ensure_key(session, kek=request.app.state.settings.lti_key)
     keys.signing_key(session, kek=request.app.state.settings.lti_key)  # the key opens: the platform will need it
     made = registration.make_url(session, created_by=user.id)
-    return RegistrationUrlOut(url=made.url(base_url(request)), expires_at=made.expires_at)
+    return RegistrationUrlOut(url=made.url(public_url(request)), expires_at=made.expires_at)
 
 
 @router.get(

@@ -2,16 +2,7 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
-
-from api.public_url import public_url
-
 LOGIN_PATH, LAUNCH_PATH, JWKS_PATH = "/lti/login", "/lti/launch", "/lti/jwks"
-
-
-def base_url(request: Request) -> str:
-    """The service's address (:mod:`api.public_url`: configured, never the request's ``Host``)."""
-    return public_url(request)
 
 
 def tool_urls(base: str, platform_id: str) -> dict[str, str]:

@@ -19,12 +19,13 @@ from api.deps import SessionDep
 from api.errors import Forbidden, NotFound
 from api.jobs.service import readable_job
 from api.lti import keys, registration, service
-from api.lti.urls import base_url, tool_urls
+from api.lti.urls import tool_urls
 from api.models import Course, Job, JobKind, Role, User
 from api.pages.deps import CsrfChecked, SignedIn, SignedInDep
 from api.pages.render import render
 from api.pages.roles import PageRunner, PageStaff
 from api.pages.routing import PageRoute, is_htmx
+from api.public_url import public_url
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -50,7 +51,7 @@ PostingAdmin = Annotated[SignedIn, Depends(posting_admin)]
 
 
 def _admin_page(request: Request, db: Session, new_url: registration.NewUrl | None = None) -> Response:
-    base = base_url(request)
+    base = public_url(request)
     platforms = [(p, tool_urls(base, p.id)) for p in service.platforms(db)]
     made = None if new_url is None else {"url": new_url.url(base), "expires_at": new_url.expires_at}
     return render(request, "lti_admin.html", {"platforms": platforms, "made": made})
@@ -72,7 +73,7 @@ def make_registration_url(request: Request, admin: PostingAdmin, db: SessionDep)
     made = registration.make_url(db, created_by=admin.caller.id)
     response: Response
     if is_htmx(request):
-        context = {"made": {"url": made.url(base_url(request)), "expires_at": made.expires_at}}
+        context = {"made": {"url": made.url(public_url(request)), "expires_at": made.expires_at}}
         response = render(request, "_lti_registration_url.html", context)
     else:
         response = _admin_page(request, db, made)

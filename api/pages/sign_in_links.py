@@ -20,8 +20,9 @@ from api.pages.roles import PageRunner
 from api.pages.routing import PageRoute
 from api.pages.sessions import SIGN_IN_COOKIE, csrf_matches, open_account_session, set_session_cookie
 from api.pages.staff_deps import PostedForm
+from api.public_url import public_url
 from api.signin import service
-from api.signin.invitations import link_base, wake_mail
+from api.signin.invitations import wake_mail
 from api.signin.links import Opened, Refusal, use_link
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -62,7 +63,7 @@ def ask_for_link(
     if request.app.state.mail is None:
         return sign_in_page(request, error="This service sends no mail: ask your instructor for a link.", status=409)
     client = request.client.host if request.client else "unknown"
-    if not service.request_link(db, address=email, client=client, link_base=link_base(request)):
+    if not service.request_link(db, address=email, client=client, link_base=public_url(request)):
         message = "Too many links were asked for from here or for this address: try again in an hour."
         return sign_in_page(request, error=message, status=429)
     wake_mail(request, background)
@@ -78,7 +79,7 @@ def links_page(
     member = form.get("member")
     lifetime = timedelta(days=request.app.state.settings.sign_in_link_days)
     can_mail = request.app.state.mail is not None
-    base = link_base(request)
+    base = public_url(request)
     if isinstance(member, str) and member:
         try:
             deliveries = [

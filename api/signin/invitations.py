@@ -12,11 +12,6 @@ from api.public_url import public_url
 from api.signin.service import invite_new_members
 
 
-def link_base(request: Request) -> str:
-    """The service's address for links (:mod:`api.public_url`: configured, never the request's ``Host``)."""
-    return public_url(request)
-
-
 def wake_mail(request: Request, background: BackgroundTasks) -> None:
     """The mail runner looks at the outbox once the response is sent (after the commit)."""
     runner = request.app.state.mail
@@ -32,7 +27,7 @@ def invite_joined(
         return []
     joined = [i.user.id for i in imported if i.joined]
     mails = invite_new_members(
-        session, course_id=by.course, user_ids=joined, created_by=by.id, link_base=link_base(request)
+        session, course_id=by.course, user_ids=joined, created_by=by.id, link_base=public_url(request)
     )
     wake_mail(request, background)
     return mails

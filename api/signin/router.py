@@ -10,9 +10,10 @@ from sqlalchemy import select
 from api.courses.router import NO_STORE_HEADERS, no_store
 from api.deps import CurrentUser, MemberIdPath, RunnerMember, SessionDep, StaffMember
 from api.models import Mail
+from api.public_url import public_url
 from api.responses import errors
 from api.signin import service
-from api.signin.invitations import link_base, wake_mail
+from api.signin.invitations import wake_mail
 from api.signin.schemas import MailOut, NewPersonalTokenOut, PersonalTokenOut, SignInLinkIn, SignInLinkOut, TokenIn
 from api.users.service import create_personal_token, personal_tokens, revoke_personal_token
 
@@ -56,12 +57,12 @@ def sign_in_link(
         by=runner,
         user_id=member_id,
         lifetime=link_lifetime(request),
-        link_base=link_base(request),
+        link_base=public_url(request),
         send=body.send,
         can_mail=request.app.state.mail is not None,
     )
     wake_mail(request, background)
-    return _link_out(delivery, link_base(request))
+    return _link_out(delivery, public_url(request))
 
 
 @router.post(
@@ -81,12 +82,12 @@ def sign_in_links(
         session,
         by=runner,
         lifetime=link_lifetime(request),
-        link_base=link_base(request),
+        link_base=public_url(request),
         send=body.send,
         can_mail=request.app.state.mail is not None,
     )
     wake_mail(request, background)
-    return [_link_out(delivery, link_base(request)) for delivery in deliveries]
+    return [_link_out(delivery, public_url(request)) for delivery in deliveries]
 
 
 def _link_out(delivery: service.Delivery, base: str) -> SignInLinkOut:
