@@ -37,12 +37,13 @@ def test_rows_are_those_sqlalchemy_reads_with_every_type_processed(client, cours
 
 
 def test_a_broken_unique_key_is_sqlalchemys_integrity_error_and_the_statement_is_seen(engine) -> None:
-    made = Prepared(insert(COURSES).values(id=bindparam("id"), title=bindparam("title"), created_at=bindparam("at")))
+    columns = {name: bindparam(name) for name in ("id", "title", "created_at", "time_zone")}  # defaults too
+    made = Prepared(insert(COURSES).values(**columns))
     course_id = unique("c")
     with Session(engine) as session, counted(engine) as seen:
-        made.rows(session, {"id": course_id, "title": "One", "at": datetime.now(UTC)})
+        made.rows(session, {"id": course_id, "title": "One", "created_at": datetime.now(UTC), "time_zone": "UTC"})
         with pytest.raises(IntegrityError) as refused:
-            made.rows(session, {"id": course_id, "title": "Two", "at": datetime.now(UTC)})
+            made.rows(session, {"id": course_id, "title": "Two", "created_at": datetime.now(UTC), "time_zone": "UTC"})
         session.rollback()
     assert is_unique_violation(refused.value)
     assert [s.split()[0].upper() for s in seen if s.split()[0].upper().startswith("INSERT")] == ["INSERT"] * 2

@@ -44,7 +44,8 @@ def test_entrypoint_migrates_serves_and_stops_on_sigterm(postgres_tcp: PostgresS
     postgres_tcp.create_database("deployed")  # empty: the entrypoint must migrate it
     url = plain_url(postgres_tcp, "deployed")
     port = free_port()
-    env = server_env(DATABASE_URL=url, PORT=str(port), WORKERS="2")
+    # as docker-compose.yml sets it: the image listens on 0.0.0.0, where serve needs its public address
+    env = server_env(DATABASE_URL=url, PORT=str(port), WORKERS="2", GRADER_PUBLIC_URL=f"http://127.0.0.1:{port}")
     server = ServerProcess(["sh", str(ENTRYPOINT)], port=port, env=env, cwd=tmp_path, log=tmp_path / "server.log")
     with server:
         assert server.wait_healthy(timeout=90) == {"status": "ok", "database": "ok"}

@@ -12,10 +12,12 @@ from harness.server import REPOSITORY
 
 def planned(*arguments: str, **env: str) -> list[str]:
     """The commands ``make`` would run from scratch (``-B``: as if nothing were built yet)."""
+    # as a person runs it, not as a sub-make of `make test` (which would add its own lines)
+    outer = {name: value for name, value in os.environ.items() if name not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     done = subprocess.run(
-        ["make", "-n", "-B", *arguments],
+        ["make", "--no-print-directory", "-n", "-B", *arguments],
         cwd=REPOSITORY,
-        env={**os.environ, **env},
+        env={**outer, **env},
         capture_output=True,
         text=True,
         check=True,
