@@ -20,6 +20,7 @@ from api.bank import Bank
 from api.config import Settings
 from api.courses.router import router as courses_router
 from api.db import autocommit, make_engine, make_sessionmaker, writer
+from api.gate import GradingGate
 from api.grading.router import router as grading_router
 from api.headers import SecurityHeaders
 from api.jobs.router import router as jobs_router
@@ -34,6 +35,7 @@ from api.lti.outbox import SCORES_DUE
 from api.lti.router import router as lti_router
 from api.lti.sender import ScoreSender
 from api.mail.runner import mail_runner
+from api.quotas import GradingBudget
 from api.reports.router import router as reports_router
 from api.responses import RETRY_AFTER
 from api.schemas import HealthOut
@@ -64,8 +66,9 @@ if it did not exist.
 Errors are JSON `{"detail": ...}`: 401 without a valid token, 403 for the wrong role inside a
 course or someone else's data, 404 for an unknown id or a course the caller is not in, 409 past
 the attempt limit or for a taken id, 413 for an oversized body,
-422 for a body of the wrong shape or answers that cannot be read, 503 (with `Retry-After`)
-while the database does not answer. Each operation lists the statuses it can answer, with the
+422 for a body of the wrong shape or answers that cannot be read, 429 (with `Retry-After`) past
+a student's budget of grading work (previews and refused submissions count), 503 (with
+`Retry-After`) while the database does not answer. Each operation lists the statuses it can answer, with the
 schema of each body.
 """
 
@@ -135,6 +138,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.state.after_commit = {SCORES_DUE: wake}
     app.state.mail = mail_runner(settings, app.state.write_engine, app.state.autocommit_engine)
     app.state.token_uses = TokenUses()
+    app.state.grading_budget = GradingBudget()  # each account's share of the grading (api.quotas)
     app.state.token_use_recorder = UseRecorder(app.state.token_uses, writer(engine))
     errors.install(app)
 
@@ -169,9 +173,11 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
             return JSONResponse({"status": "degraded", "database": "unavailable"}, status_code=503, headers=headers)
         return {"status": "ok", "database": "ok"}
 
-    # The body limit applies before routing or parsing; the security headers go on every response,
-    # its 413 included (the 500 of an unexpected error gets them from its handler, api/errors.py).
+    # The body limit applies before routing or parsing, and a caller past its budget of grading work
+    # is refused before even that (api.gate); the security headers go on every response, its 413
+    # and 429 included (the 500 of an unexpected error gets them from its handler, api/errors.py).
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
+    app.add_middleware(GradingGate)
     app.add_middleware(SecurityHeaders)  # outermost: added last
     return app
 

@@ -31,7 +31,7 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 async def request_session(request: Request) -> AsyncIterator[Session]:
     """The request's session: commits once when the block ends, rolls back on any error. Holds one
     of the :func:`api.slots.database_slots` meanwhile (given back while the request computes off the
-    database, :func:`api.slots.off_the_database`).
+    database, :func:`api.slots.connection_released`).
 
     On SQLite a request that may write takes the write lock as its transaction begins, unless its
     endpoint is marked :func:`api.db.reads_only`.

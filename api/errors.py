@@ -49,6 +49,15 @@ class Unprocessable(DomainError):
     """Well-formed JSON that cannot be accepted: unknown problem set, unreadable answers, ..."""
 
 
+class TooManyRequests(DomainError):
+    """The caller asked for more work than its budget allows (:mod:`api.quotas`); it may ask again
+    in ``retry_after`` seconds."""
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class NotConfigured(DomainError):
     """The service lacks a setting the request needs (an operator's fix, not the client's)."""
 
@@ -60,7 +69,17 @@ STATUS: dict[type[DomainError], int] = {
     Conflict: 409,
     Unprocessable: 422,
     NotConfigured: 503,
+    TooManyRequests: 429,
 }
+
+
+def refusal_headers(error: DomainError) -> dict[str, str] | None:
+    """The headers a refusal carries, whether answered as JSON or as a page."""
+    if isinstance(error, NotAuthenticated):
+        return {"WWW-Authenticate": "Bearer"}
+    if isinstance(error, TooManyRequests):
+        return {"Retry-After": str(error.retry_after)}
+    return None
 
 
 class SafeJSONResponse(JSONResponse):
@@ -74,8 +93,7 @@ class SafeJSONResponse(JSONResponse):
 def _domain_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
     status = next(code for kind, code in STATUS.items() if isinstance(error, kind))
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return SafeJSONResponse({"detail": error.detail}, status_code=status, headers=headers)
+    return SafeJSONResponse({"detail": error.detail}, status_code=status, headers=refusal_headers(error))
 
 
 def _invalid_request(_request: Request, error: Exception) -> JSONResponse:

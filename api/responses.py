@@ -34,7 +34,7 @@ class ValidationErrorOut(ErrorBody):
 
 
 _REQUIRED_STRING = {"required": True, "schema": {"type": "string"}}
-#: The header of every 503 (see :data:`api.errors.RETRY_AFTER_SECONDS`).
+#: The header of every 503 (see :data:`api.errors.RETRY_AFTER_SECONDS`) and 429 (:mod:`api.quotas`).
 RETRY_AFTER = {"Retry-After": {**_REQUIRED_STRING, "description": "Seconds to wait before retrying."}}
 
 #: What each error status means, and the headers it always carries.
@@ -48,6 +48,7 @@ STATUSES: dict[int, tuple[str, dict[str, Any]]] = {
     409: ("Conflicts with what is stored", {}),
     413: ("The request body is larger than the limit (`GRADER_MAX_BODY_BYTES`)", {}),
     422: ("The request is not one the service can accept", {}),
+    429: ("Past the account's budget of grading work, at once or lately; retry after `Retry-After`", RETRY_AFTER),
     503: ("The database does not answer; retry later", RETRY_AFTER),
 }
 

@@ -30,8 +30,10 @@ SCALARS = (AnswerKind.INTEGER, AnswerKind.REAL, AnswerKind.PERCENT)
 FORMULAS = (AnswerKind.FORMULA, AnswerKind.FORMULA_SHAPE)
 #: Graded parts remembered per set variant (see ``SetReference.graded``).
 GRADED_CACHE = 50_000
-#: Longest JSON text of a list answer whose grade is remembered (a 20×20 matrix of decimals).
-REMEMBERED_LIST_CHARS = 4_000
+#: Longest answer whose grade is remembered, as text or a list's JSON text (an 8×8 matrix of
+#: decimals, the largest a course asks for): an entry keeps the answer and its reading, so the
+#: cache's memory is bounded by this times :data:`GRADED_CACHE`, and a class's answers are short.
+REMEMBERED_CHARS = 1_000
 
 Reading = Read | Unreadable | None
 #: Where a part whose grading raised is reported, with its traceback (the application decides
@@ -109,14 +111,16 @@ def _remembered(key: str, raw: JSON) -> Remembered | None:
 
     A list (a matrix or a shape sent as JSON) is keyed by its JSON text, which tells apart every
     value the reader tells apart (``1`` and ``1.0``, ``true`` and ``1``); long ones are not kept."""
-    if isinstance(raw, str | int | float):
+    if isinstance(raw, str):
+        return (key, str, raw) if len(raw) <= REMEMBERED_CHARS else None
+    if isinstance(raw, int | float):
         return (key, type(raw), raw)
     if isinstance(raw, list):
         try:
             text = json.dumps(raw, allow_nan=False)
         except (TypeError, ValueError, RecursionError):
             return None
-        return (key, list, text) if len(text) <= REMEMBERED_LIST_CHARS else None
+        return (key, list, text) if len(text) <= REMEMBERED_CHARS else None
     return None
 
 

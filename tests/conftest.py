@@ -9,6 +9,7 @@ worker (:class:`harness.postgres.PostgresServer`) and only if a module asks for 
 
 from __future__ import annotations
 
+import itertools
 import warnings
 from collections.abc import Iterator
 from typing import Any
@@ -26,6 +27,7 @@ from api.app import create_app  # noqa: E402
 from api.bank import Bank  # noqa: E402
 from api.config import Settings  # noqa: E402
 from api.db import make_engine  # noqa: E402
+from api.quotas import GradingBudget  # noqa: E402
 from harness.postgres import PostgresServer, find_bin_dir  # noqa: E402
 from problems.loader import load_bank  # noqa: E402
 
@@ -135,3 +137,16 @@ def client(app: Any) -> TestClient:
 @pytest.fixture(scope="module")
 def course(client: TestClient, engine: Engine) -> Course:
     return Course(client, make_instructor(engine))
+
+
+@pytest.fixture
+def costly_grading(app: Any) -> Iterator[GradingBudget]:
+    """The app's budget of grading work replaced by one where every grading costs 5 s of CPU and
+    time stands still, so the first grading puts the student in debt (told ``factories.OWING``)."""
+    kept = app.state.grading_budget
+    meter = itertools.count(step=5.0)  # read as each grading starts and as it ends
+    app.state.grading_budget = GradingBudget(burst=3.0, refill=0.2, clock=lambda: 0.0, work=lambda: next(meter))
+    try:
+        yield app.state.grading_budget
+    finally:
+        app.state.grading_budget = kept

@@ -168,3 +168,8 @@ def engines_of(app: Any) -> tuple[Engine, Engine]:
     """The app's two engines over its one pool: its transactions' and its statements that commit
     alone (:func:`api.db.autocommit`; neither sees the other's statements)."""
     return app.state.engine, app.state.autocommit_engine
+
+
+#: What a student in debt of grading work is told under the ``costly_grading`` fixture (a 3 s
+#: burst, refilled at 0.2 s a second, left 2 s owed by one grading of 5 s).
+OWING = "Too much grading asked for lately by this account: retry in 10 seconds."

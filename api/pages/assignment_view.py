@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
 
 from api.access import Member
 from api.assignments.service import (
@@ -21,8 +23,9 @@ from api.assignments.service import (
     variant_of,
     worked_solutions,
 )
-from api.models import RegradeRequest
+from api.models import RegradeRequest, Submission
 from api.pages.notation import answer_text, needs_math
+from api.pages.render import render
 from api.submissions import service as submissions
 from api.submissions.views import Released, to_out
 from api.users.tokens import new_token
@@ -51,7 +54,8 @@ class AnswerForm:
         return replace(self, error=str(detail))
 
 
-def assignment_context(
+def student_page(
+    request: Request,
     db: Session,
     terms: Terms,
     problem_set: ProblemSet,
@@ -60,19 +64,48 @@ def assignment_context(
     *,
     submitted: int | None = None,
     checked: bool = False,
+    status: int = 200,
+    notice: str | None = None,
+) -> Response:
+    """A student's assignment page (``notice``: what became of a regrade request). What it shows is
+    read from the database first; then the answers it shows are read and the page written holding
+    no connection nor slot, within the student's budget of grading work (429 past it): they may be
+    a megabyte of answers, posted to be checked or stored as an attempt."""
+    stored = submissions.list_submissions(db, assignment=terms, student=student.id)
+    requests = regrade_requests(db, stored[-1].id, problem_set) if stored else {}
+    left = submissions.attempts_left(db, assignment=terms, student_id=student.id)
+    with submissions.grading(db, budget=request.app.state.grading_budget, account=student.id):
+        context = assignment_context(
+            terms, problem_set, student, form, stored, requests, left, submitted=submitted, checked=checked
+        )
+        return render(request, "assignment_student.html", {**context, "regrade_notice": notice}, status=status)
+
+
+def assignment_context(
+    terms: Terms,
+    problem_set: ProblemSet,
+    student: Member,
+    form: AnswerForm,
+    stored: list[Submission],
+    requests: dict[str, list[RegradeRequest]],
+    left: int | None,
+    *,
+    submitted: int | None = None,
+    checked: bool = False,
 ) -> dict[str, Any]:
+    """The page's context from what :func:`student_page` read (the student's ``stored`` attempts,
+    the last one's regrade ``requests``, the attempts ``left``): computation only."""
     variant = variant_of(problem_set, terms, student.id)
     references: dict[str | None, Released] = {}
-    attempts = [
-        to_out(s, staff=False, terms=terms, problem_set=problem_set, references=references)
-        for s in submissions.list_submissions(db, assignment=terms, student=student.id)
-    ]
+    attempts = [to_out(s, staff=False, terms=terms, problem_set=problem_set, references=references) for s in stored]
     latest = attempts[-1] if attempts else None
     if form.answers is not None:
         typed = form.answers
     else:
         typed = {key: answer_text(value) for key, value in (latest.answers if latest else {}).items()}
-    preview = submissions.preview(db, problem_set=problem_set, assignment=terms, student_id=student.id, answers=typed)
+    preview = submissions.previewed(
+        problem_set=problem_set, assignment=terms, student_id=student.id, answers=typed, left=left
+    )
     show_result = latest is not None and form.answers is None
     released = references_shown(terms, staff=False)
     reference = reference_texts(problem_set, variant) if released else None
@@ -104,7 +137,7 @@ def assignment_context(
     return {
         "assignment": terms,
         "grades_released": terms.grades_released_at is not None,
-        "regrade_requests": regrade_requests(db, latest.id, problem_set) if latest is not None else {},
+        "regrade_requests": requests,
         "problems": problems,
         "attempts": attempts,
         "latest": latest if show_result else None,

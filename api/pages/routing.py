@@ -12,7 +12,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from api.errors import STATUS, DomainError
+from api.errors import STATUS, DomainError, refusal_headers
 from api.pages.deps import SignInRequired
 from api.pages.render import render
 from api.pages.sessions import SESSION_COOKIE, clear_session_cookie
@@ -42,8 +42,11 @@ def sign_in_redirect(request: Request) -> Response:
 def error_page(request: Request, error: DomainError) -> Response:
     status = next(code for kind, code in STATUS.items() if isinstance(error, kind))
     if is_htmx(request):
-        return render(request, "_refusal.html", {"detail": error.detail}, status=status)
-    return render(request, "error.html", {"status": status, "detail": error.detail}, status=status)
+        page = render(request, "_refusal.html", {"detail": error.detail}, status=status)
+    else:
+        page = render(request, "error.html", {"status": status, "detail": error.detail}, status=status)
+    page.headers.update(refusal_headers(error) or {})
+    return page
 
 
 class PageRoute(APIRoute):

@@ -38,7 +38,7 @@ from api.grading.release import ask_regrade as ask_regrade_of
 from api.grading.schemas import RegradeRequestIn
 from api.library import Sets
 from api.models import Assignment, Course, Submission
-from api.pages.assignment_view import AnswerForm, assignment_context, staff_context
+from api.pages.assignment_view import AnswerForm, staff_context, student_page
 from api.pages.deps import CsrfChecked, PageMember, PageTerms
 from api.pages.render import render
 from api.pages.routing import PageRoute
@@ -129,8 +129,7 @@ def assignment_page(
     problem_set = problem_set_of(terms, sets)
     if member.is_staff:
         return render(request, "assignment_staff.html", staff_context(terms, problem_set, member))
-    context = assignment_context(db, terms, problem_set, member, AnswerForm(), submitted=submitted)
-    return render(request, "assignment_student.html", context)
+    return student_page(request, db, terms, problem_set, member, AnswerForm(), submitted=submitted)
 
 
 @router.post(ASSIGNMENT)
@@ -151,8 +150,7 @@ def _submit(request: Request, form: FormData, student: Member, terms: Terms, db:
     answers = {key: value for key in problem_set.answer_keys() if isinstance(value := form.get(key), str)}
     typed = AnswerForm(answers=answers, key=_form_text(form, "idempotency_key"))
     if _form_text(form, "action") == "check":
-        context = assignment_context(db, terms, problem_set, student, typed, checked=True)
-        return render(request, "assignment_student.html", context)
+        return student_page(request, db, terms, problem_set, student, typed, checked=True)
     try:
         stored = submissions.submit(
             db,
@@ -162,11 +160,11 @@ def _submit(request: Request, form: FormData, student: Member, terms: Terms, db:
             answers=answers,
             idempotency_key=typed.key or None,
             from_lms=student.from_lms,
+            budget=request.app.state.grading_budget,
         )
     except (Unprocessable, Conflict) as refusal:
         status = 422 if isinstance(refusal, Unprocessable) else 409
-        context = assignment_context(db, terms, problem_set, student, typed.refused(refusal.detail))
-        return render(request, "assignment_student.html", context, status=status)
+        return student_page(request, db, terms, problem_set, student, typed.refused(refusal.detail), status=status)
     target = request.url.path + f"?submitted={stored.submission.attempt}#result"
     return RedirectResponse(target, status_code=303)
 
@@ -199,8 +197,7 @@ def _ask_regrade(request: Request, form: FormData, student: Member, terms: Terms
         notice, status = "Say why the part should be looked at again (at most 2,000 characters).", 422
     except (NotFound, Conflict) as refusal:
         notice, status = str(refusal.detail), 404 if isinstance(refusal, NotFound) else 409
-    context = assignment_context(db, terms, problem_set, student, AnswerForm())
-    return render(request, "assignment_student.html", {**context, "regrade_notice": notice}, status=status)
+    return student_page(request, db, terms, problem_set, student, AnswerForm(), status=status, notice=notice)
 
 
 def _form_text(form: FormData, name: str) -> str:
@@ -234,7 +231,9 @@ def _reading(
     problem_set = problem_set_of(terms, sets)
     if key not in problem_set.answer_keys():
         raise NotFound(f"The assignment has no key {key!r}.")
-    found = submissions.preview(
-        db, problem_set=problem_set, assignment=terms, student_id=student.id, answers={key: value}
-    )
-    return render(request, "_reading.html", {"reading": found.parts.get(key)})
+    # read and shown off the database, within the student's budget of grading work (429 past it)
+    with submissions.grading(db, budget=request.app.state.grading_budget, account=student.id):
+        found = submissions.previewed(
+            problem_set=problem_set, assignment=terms, student_id=student.id, answers={key: value}, left=None
+        )
+        return render(request, "_reading.html", {"reading": found.parts.get(key)})

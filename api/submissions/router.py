@@ -62,6 +62,8 @@ SUBMIT_REFUSALS = {
     409: "All attempts are used",
     422: "A field of the wrong shape; an answer that cannot be read or a key the assignment does not have (no "
     "attempt used); or an Idempotency-Key already used for other answers",
+    429: "Past the student's budget of grading work, at once or lately (previews, practice and refused "
+    "submissions count too): retry after `Retry-After` seconds",
 }
 
 IdempotencyKey = Annotated[
@@ -81,7 +83,7 @@ IdempotencyKey = Annotated[
     response_model=SubmissionOut,
     summary="Submit answers (graded on arrival)",
     responses={
-        **errors(401, 403, 404, 409, 413, 422, 503, notes=SUBMIT_REFUSALS, bodies={422: SubmitRefusalOut}),
+        **errors(401, 403, 404, 409, 413, 422, 429, 503, notes=SUBMIT_REFUSALS, bodies={422: SubmitRefusalOut}),
         201: {"headers": {"Idempotent-Replayed": REPLAYED}},
     },
 )
@@ -97,7 +99,9 @@ async def submit(
     """Grades and stores the answers as one attempt. Past the due date the submission is still
     accepted and marked `late`. Answers that cannot be read are refused with 422 (no attempt used),
     listing each unreadable key and why. With an `Idempotency-Key`, a retry returns the stored
-    submission (201, same body, header `Idempotent-Replayed: true`) instead of storing another."""
+    submission (201, same body, header `Idempotent-Replayed: true`) instead of storing another.
+    Grading counts against the student's budget of grading work (429 past it: one request graded
+    at a time, and a share of the service's time)."""
     # The busiest endpoint does its whole work in one trip to the threadpool: the caller and the
     # checks of StudentMember and StudentTermsDep (deps.student_and_terms), grading, storing and
     # the reply. As dependencies, the caller's read would take a trip of its own (bench/service.py).
@@ -129,6 +133,7 @@ def _submit(
         answers=body.answers,
         idempotency_key=idempotency_key,
         from_lms=student.from_lms,
+        budget=request.app.state.grading_budget,
     )
     out = to_out(stored.submission, staff=False, terms=assignment, problem_set=problem_set)
     # Serialized here, in the worker thread: returned as a model, FastAPI would validate it again.
@@ -140,30 +145,37 @@ def _submit(
     COURSE + "/assignments/{assignment_id}/preview",
     response_model=PreviewOut,
     summary="How each answer would be read (nothing graded or stored)",
-    responses=errors(401, 403, 404, 413, 422, 503),
+    responses=errors(401, 403, 404, 413, 422, 429, 503, notes={429: SUBMIT_REFUSALS[429]}),
 )
 @reads_only
 def preview(
-    body: SubmissionIn, student: StudentMember, assignment: StudentTermsDep, session: SessionDep, sets: SetsDep
-) -> PreviewOut:
+    request: Request,
+    body: SubmissionIn,
+    student: StudentMember,
+    assignment: StudentTermsDep,
+    session: SessionDep,
+    sets: SetsDep,
+) -> Response:
     """Shows how each answer was read, or why it could not be, so a typo can be fixed before
     submitting, and whether submitting now would be accepted (`ready`; `obstacle` says why not when
-    no attempt is left or nothing is answered). Grades nothing, stores nothing, uses no attempt."""
-    found = service.preview(
-        session,
-        problem_set=problem_set_of(assignment, sets),
-        assignment=assignment,
-        student_id=student.id,
-        answers=body.answers,
-    )
-    return PreviewOut(
-        parts={key: part.to_json() for key, part in found.parts.items()},
-        unreadable=found.unreadable,
-        unknown_keys=found.unknown_keys,
-        attempts_left=found.attempts_left,
-        obstacle=found.obstacle,
-        ready=found.ready,
-    )
+    no attempt is left or nothing is answered). Grades nothing, stores nothing, uses no attempt,
+    but counts against the student's budget of grading work like submitting (429 past it)."""
+    problem_set = problem_set_of(assignment, sets)
+    left = service.attempts_left(session, assignment=assignment, student_id=student.id)
+    # The answers are read and the reply written off the database, charged to the student's budget.
+    with service.grading(session, budget=request.app.state.grading_budget, account=student.id):
+        found = service.previewed(
+            problem_set=problem_set, assignment=assignment, student_id=student.id, answers=body.answers, left=left
+        )
+        out = PreviewOut(
+            parts={key: part.to_json() for key, part in found.parts.items()},
+            unreadable=found.unreadable,
+            unknown_keys=found.unknown_keys,
+            attempts_left=found.attempts_left,
+            obstacle=found.obstacle,
+            ready=found.ready,
+        ).model_dump_json()
+    return Response(out, media_type="application/json")
 
 
 @router.get(

@@ -17,6 +17,14 @@ attempt, and the detail says which keys and how each answer was read, so the stu
 the typo (``/preview`` shows the same without submitting). Blank answers are fine (``unanswered``),
 but a submission with no answer at all is refused the same way.
 
+**Grading holds no database slot** (:func:`grading`): reading and grading take what the answers
+and the set make them take (a megabyte of answers about a second, a wrong answer to a large
+network hundreds of milliseconds), so they run with the request's connection and slot given back
+(a submission's slot once it has been graded for :data:`SUBMISSION_KEEPS_SLOT`, longer than an
+ordinary one takes), within the student's budget of grading work (:mod:`api.quotas`: 429 past it).
+Previews, practice and refused submissions, which use no attempt, are held to that budget like
+the rest.
+
 **Idempotency.** ``(student, Idempotency-Key)`` is unique and a row with a key keeps a SHA-256
 of the request (assignment and answers). A retry with the same key and request returns the
 stored submission; the same key with a different request is refused (422).
@@ -32,7 +40,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -46,6 +55,7 @@ from api.db import atomic
 from api.errors import Conflict, Unprocessable
 from api.lti.outbox import Targets, lms_targets, record_score
 from api.models import EarlierGrade, Submission
+from api.quotas import GradingBudget
 from api.slots import connection_released
 from api.statements import Prepared
 from grader.engine import grade_submission, is_blank, preview_submission
@@ -114,15 +124,58 @@ class Preview:
         return not self.unreadable and not self.unknown_keys and self.obstacle is None
 
 
+#: How long a submission's grading keeps the request's database slot before giving it back: an
+#: ordinary submission is graded sooner (1 to 15 ms), and handing the slot on and waiting for one
+#: again would cost it more than its grading (``api.slots.connection_released``).
+SUBMISSION_KEEPS_SLOT = 0.02
+
+
+@contextmanager
+def grading(
+    session: Session, *, budget: GradingBudget | None, account: str, keep_slot_for: float = 0.0
+) -> Iterator[None]:
+    """The block reads or grades answers for ``account``: within its budget (:mod:`api.quotas`,
+    429 past it; none outside a request) and holding no database connection, nor its slot (after
+    ``keep_slot_for`` seconds, :func:`api.slots.connection_released`). The session is not to be
+    used inside."""
+    spending = budget.spend(account) if budget is not None else nullcontext()
+    # (released first: a grading waiting for the student's other one to end holds no slot meanwhile)
+    with connection_released(session, slot_too=True, keep_slot_for=keep_slot_for), spending:
+        yield
+
+
+def attempts_left(session: Session, *, assignment: Terms, student_id: str) -> int | None:
+    """How many attempts the student has left (None: no limit)."""
+    limit = assignment.max_attempts
+    return None if limit is None else max(0, limit - _used(session, assignment, student_id))
+
+
 def preview(
-    session: Session, *, problem_set: ProblemSet, assignment: Terms, student_id: str, answers: dict[str, Any]
+    session: Session,
+    *,
+    problem_set: ProblemSet,
+    assignment: Terms,
+    student_id: str,
+    answers: dict[str, Any],
+    budget: GradingBudget | None = None,
 ) -> Preview:
-    """What :func:`submit` would say of these answers, without grading or storing anything."""
+    """What :func:`submit` would say of these answers, without grading or storing anything: the
+    attempts left are read, then the answers (:func:`grading`)."""
+    left = attempts_left(session, assignment=assignment, student_id=student_id)
+    with grading(session, budget=budget, account=student_id):
+        return previewed(
+            problem_set=problem_set, assignment=assignment, student_id=student_id, answers=answers, left=left
+        )
+
+
+def previewed(
+    *, problem_set: ProblemSet, assignment: Terms, student_id: str, answers: dict[str, Any], left: int | None
+) -> Preview:
+    """:func:`preview` with the attempts ``left`` already read: computation only (no session), for
+    a caller that reads the answers in a :func:`grading` block of its own."""
     variant = variant_of(problem_set, assignment, student_id)
     parts, unknown = preview_submission(problem_set, answers, student=variant)
     unreadable = [key for key, part in parts.items() if part.answered and not part.readable]
-    limit = assignment.max_attempts
-    left = None if limit is None else max(0, limit - _used(session, assignment, student_id))
     obstacle = (
         _limit_message(assignment)
         if left == 0
@@ -159,10 +212,11 @@ def submit(
     idempotency_key: str | None = None,
     now: datetime | None = None,
     from_lms: bool | None = None,
+    budget: GradingBudget | None = None,
 ) -> Stored:
     """Grade and store one attempt (flushed; the caller's session commits). ``from_lms``: whether
     the student came from an LMS, when the caller's access read it (:class:`api.access.Member`);
-    None looks it up."""
+    None looks it up. The grading is charged to the student's ``budget`` (:func:`grading`)."""
     request_hash = None  # (a retry with the key is compared with the first request; no key, no retry)
     if idempotency_key is not None:
         request_hash = fingerprint(assignment.course_id, assignment.id, answers)
@@ -178,11 +232,15 @@ def submit(
         raise Conflict(_limit_message(assignment))
 
     variant = variant_of(problem_set, assignment, student_id)
-    with connection_released(session):
+    with grading(session, budget=budget, account=student_id, keep_slot_for=SUBMISSION_KEEPS_SLOT):
         graded = grade_submission(problem_set, answers, student=variant)
-    if graded.unreadable or graded.unknown_keys:
         # (a part whose grading failed is ours to fix, not the student's: it is stored as invalid)
-        raise Unprocessable(_refusal(graded.previewed(), graded.unreadable, list(graded.unknown_keys), problem_set))
+        refusal = None
+        if graded.unreadable or graded.unknown_keys:
+            refusal = _refusal(graded.previewed(), graded.unreadable, list(graded.unknown_keys), problem_set)
+        parts = graded.parts_json() if refusal is None else {}
+    if refusal is not None:
+        raise Unprocessable(refusal)
 
     now = now or datetime.now(UTC)
     values: dict[str, Any] = {
@@ -192,7 +250,7 @@ def submit(
         "idempotency_key": idempotency_key,
         "request_hash": request_hash,
         "answers": answers,
-        "parts": graded.parts_json(),
+        "parts": parts,
         "score": graded.score,
         "max_score": graded.max_score,
         "set_version": problem_set.version,

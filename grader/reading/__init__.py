@@ -105,13 +105,20 @@ READERS: dict[AnswerKind, Reader] = {
 assert set(READERS) == set(AnswerKind), "every answer kind needs a reader"
 
 
+#: Longest text whose reading is cached (an 8×8 matrix of decimals, the largest a course asks for):
+#: an entry keeps the text and what was read, so the cache's memory is bounded by this times its
+#: size, and the same long text sent again is read again, at its own cost.
+CACHED_TEXT = 1_000
+
+
 def read_answer(
     raw: JSON, kind: AnswerKind, symbols: tuple[str, ...] = (), layout: Layout | None = None, *, square: bool = False
 ) -> Read | Unreadable:
     """Read one answer as ``kind``; never raises. ``square``: the answer is a square's side, so
-    ``9 × 9`` is 9. Text answers are cached: a class types the same right answer many times over."""
+    ``9 × 9`` is 9. Short text answers are cached: a class types the same right answer many times
+    over."""
     asked = Asked(symbols, square, layout)
-    if isinstance(raw, str):
+    if isinstance(raw, str) and len(raw) <= CACHED_TEXT:
         return _read_text(raw, kind, asked, layout)
     return _read(raw, kind, asked, layout)
 
