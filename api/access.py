@@ -16,8 +16,7 @@ from typing import Any, cast
 from sqlalchemy import FromClause, Select, String, Table, and_, bindparam, literal, select
 from sqlalchemy.orm import Session
 
-from api.assignments.service import AssignmentRow, ExtensionRow
-from api.errors import NotFound
+from api.errors import Forbidden, NotFound
 from api.ids import may_exist
 from api.models import (
     ApiToken,
@@ -29,10 +28,12 @@ from api.models import (
     LtiContext,
     Membership,
     Role,
+    Submission,
     User,
     WebSession,
 )
 from api.statements import Prepared
+from api.terms.rows import AssignmentRow, ExtensionRow
 from api.users.service import Caller
 from api.users.tokens import TokenSeen, hash_token
 
@@ -224,3 +225,36 @@ def _role(caller: Caller, membership: str | None) -> str | None:
     """An admin acts as one in every course, whatever a roster made them there (a roster may name
     any account: being imported as a student must not take an admin's powers away)."""
     return Role.ADMIN.value if caller.role == Role.ADMIN else membership
+
+
+def require_account_power(session: Session, *, by: Member, user: User | None, user_id: str) -> None:
+    """Whoever holds a new token (or anything that opens a session as an account) acts as that
+    account everywhere, so that power is not the course's but the account's origin's. An admin
+    has it; otherwise only a runner of the course whose roster import created the account, and
+    only while everything the account has (its memberships, and its submissions, which outlive a
+    dropped membership) lies in courses that runner runs. An account in no course, made by an
+    admin, or made before origins were recorded is an admin's alone. :class:`NotFound` for an
+    account that is not a student of ``by``'s course; :class:`Forbidden` otherwise."""
+    rows = session.execute(select(Membership.course_id, Membership.role).where(Membership.user_id == user_id))
+    courses = {course_id: role for course_id, role in rows}
+    if user is None or courses.get(by.course) != CourseRole.STUDENT:
+        raise NotFound(f"No student {user_id!r} in course {by.course!r}.")
+    if by.caller.role == Role.ADMIN:
+        return
+    if user.role != Role.STUDENT or any(role != CourseRole.STUDENT for role in courses.values()):
+        raise Forbidden(f"{user_id!r} is staff somewhere; an admin replaces their token.")
+    worked_in = set(session.scalars(select(Submission.course_id).where(Submission.student_id == user_id).distinct()))
+    involved = {*courses, *worked_in, user.created_in}
+    runs = set(
+        session.scalars(
+            select(Membership.course_id).where(
+                Membership.user_id == by.id,
+                Membership.role.in_((CourseRole.OWNER, CourseRole.INSTRUCTOR)),
+                Membership.course_id.in_([c for c in involved if c is not None]),
+            )
+        )
+    )
+    if user.created_in is None or user.created_in not in runs:
+        raise Forbidden(f"{user_id!r} was not created by a course you run; an admin can replace their token.")
+    if involved - runs:
+        raise Forbidden(f"{user_id!r} also has work in courses you do not run; an admin can replace their token.")

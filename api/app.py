@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from starlette.concurrency import run_in_threadpool
 
-from api import errors, pages
+from api import errors, pages, score_changes
 from api.assignments.router import router as assignments_router
 from api.bank import Bank
 from api.config import Settings
@@ -27,18 +27,17 @@ from api.jobs.router import router as jobs_router
 from api.jobs.runners import job_runners
 from api.library import Library
 from api.limits import BodySizeLimit
-from api.lti import pages as lti_pages
-from api.lti import register_page as lti_register_page
 from api.lti.ags import next_due, send_due
 from api.lti.keysets import KeySets
-from api.lti.outbox import SCORES_DUE
+from api.lti.outbox import LMS_OUTBOX, SCORES_DUE
 from api.lti.router import router as lti_router
 from api.lti.sender import ScoreSender
-from api.mail.runner import mail_runner
+from api.pages import lti_launch, lti_registration
 from api.quotas import GradingBudget
 from api.reports.router import router as reports_router
 from api.responses import RETRY_AFTER
 from api.schemas import HealthOut
+from api.signin.mail_runner import mail_runner
 from api.signin.router import router as signin_router
 from api.slots import database_slots
 from api.submissions.router import router as submissions_router
@@ -133,7 +132,9 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.state.lti_sender = ScoreSender(
         lambda: send_due(sessions, app.state.lti_http, kek=settings.lti_key, reads=reads), due=scores_due
     )
-    # a transaction that wrote LMS scores tells their sender as it commits (api.lti.outbox)
+    # changed scores go to the LMS (api.score_changes); a transaction that wrote LMS scores tells
+    # their sender as it commits (api.lti.outbox)
+    score_changes.listen("lms", LMS_OUTBOX)
     wake = app.state.jobs.wake_score_sender or app.state.lti_sender.wake
     app.state.after_commit = {SCORES_DUE: wake}
     app.state.mail = mail_runner(settings, app.state.write_engine, app.state.autocommit_engine)
@@ -151,8 +152,8 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
         api.include_router(router)
     app.include_router(api)
     pages.install(app)
-    app.include_router(lti_pages.router)
-    app.include_router(lti_register_page.router)
+    app.include_router(lti_launch.router)
+    app.include_router(lti_registration.router)
 
     @app.get(
         "/health",

@@ -1,7 +1,7 @@
 """A background thread of a service process that does one job in rounds: at its start, when woken
 (a request has committed work for it), when the job says its next work falls due, and every so
 often regardless (work another process queued, retries come due). The mail outbox and the LMS's
-score outbox each have one (:mod:`api.mail.runner`, :mod:`api.lti.sender`)."""
+score outbox each have one (:mod:`api.signin.mail_runner`, :mod:`api.lti.sender`)."""
 
 from __future__ import annotations
 

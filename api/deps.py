@@ -14,13 +14,13 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.access import Access, Member, member_of, read_access, require_assignment, require_member
-from api.assignments.service import AssignmentRow, Terms, with_extension
 from api.db import READS_ONLY, WRITES, WRITES_ONCE, first_read
 from api.errors import Forbidden, NotAuthenticated, NotFound
 from api.ids import may_exist
 from api.library import Sets
 from api.models import CourseRole, Role, Submission
 from api.slots import SLOT, Slot, database_slots
+from api.terms.rows import AssignmentRow, Terms, with_extension
 from api.users.service import Caller, authenticate
 from problems.sets import ProblemSet
 

@@ -16,7 +16,7 @@ the pages (the rest)   :data:`PAGES_CSP`                   ``same-origin``     `
 =====================  ==================================  ==================  ===============
 
 Every one also gets ``X-Content-Type-Options: nosniff`` and ``X-Frame-Options: DENY`` (for browsers
-older than ``frame-ancestors``), except the LTI pages (:mod:`api.lti.pages`): a learning platform
+older than ``frame-ancestors``), except the LTI pages (:mod:`api.pages.lti_launch`): a learning platform
 shows them in a frame, so they name its origin in their own ``frame-ancestors`` and carry no
 ``X-Frame-Options`` (which cannot name an origin); without their own policy they get the pages'
 (``frame-ancestors 'none'``). ``no-store`` (with ``Pragma: no-cache`` for HTTP/1.0 caches) is on

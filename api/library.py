@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.assignments.service import Terms
 from api.bank import Bank
 from api.db import upsert
 from api.models import CourseSet, SetVersion
+from api.terms.rows import Terms
 from problems.loader import SetFileError, parse_set, version_of
 from problems.sets import ProblemSet
 

@@ -535,7 +535,7 @@ class LtiContext(Base):
 class LtiLaunch(Base):
     """A launch that was accepted, for what follows it: the forms it shows (linking the course,
     choosing assignments to deep-link) carry its id as their credential, and a resource-link
-    launch's browser continues with it (:mod:`api.lti.pages`). Stored by a hash of its id, and only
+    launch's browser continues with it (:mod:`api.pages.lti_launch`). Stored by a hash of its id, and only
     until ``expires_at``; ``details`` holds the few claims the next steps need."""
 
     __tablename__ = "lti_launches"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Union
 
+from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -76,3 +77,14 @@ def errors(
             response["headers"] = headers
         documented[status] = response
     return documented
+
+
+#: Replies that carry a token are not to be kept by any cache, the browser's or a proxy's.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+NO_STORE_HEADERS = {
+    name: {"required": True, "schema": {"type": "string", "enum": [value]}} for name, value in NO_STORE.items()
+}
+
+
+async def no_store(response: Response) -> None:
+    response.headers.update(NO_STORE)

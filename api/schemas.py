@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, StringConstraints, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, WithJsonSchema
 
 from api.mail.address import ADDRESS, DESCRIBED, check_address
 
@@ -122,3 +122,9 @@ def prose_schema(limit: int, *, required: bool, description: str) -> WithJsonSch
     ``required``: with a visible character (see :func:`not_blank`)."""
     pattern = f"^{PRINTABLE}*{VISIBLE}{PRINTABLE}*$" if required else PRINTABLE_TEXT
     return WithJsonSchema({"type": "string", "maxLength": limit, "pattern": pattern, "description": description})
+
+
+class JobStarted(Schema):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"job": 17}]})
+
+    job: int = Field(description="The job's id: `GET /api/v1/jobs/{id}` tells how far it got.")

@@ -19,7 +19,6 @@ from api.assignments.schemas import (
     SetPreview,
     SetRefusalOut,
 )
-from api.assignments.service import ExtensionRow, Terms
 from api.deps import (
     AssignmentDep,
     MemberDep,
@@ -33,6 +32,8 @@ from api.deps import (
 from api.errors import Forbidden, Unprocessable
 from api.library import Sets
 from api.responses import errors
+from api.terms.rows import ExtensionRow, Terms, with_extension
+from api.terms.rules import answers_released, references_shown
 
 router = APIRouter(prefix="/courses/{course_id}", tags=["assignments"])
 
@@ -144,7 +145,7 @@ def _out(
     """``staff`` see the variant secret (to reproduce a student's variant offline); students do not,
     and see their attempts used and extension instead, and whether answers are released to them
     under their own terms."""
-    terms = service.with_extension(assignment, extension)
+    terms = with_extension(assignment, extension)
     return AssignmentOut(
         course=assignment.course_id,
         id=assignment.id,
@@ -157,7 +158,7 @@ def _out(
         grade_policy=assignment.grade_policy,
         late_penalty=assignment.late_penalty,
         practice=assignment.practice,
-        answers_released=service.answers_released(terms),
+        answers_released=answers_released(terms),
         grades_released_at=assignment.grades_released_at,
         created_at=assignment.created_at,
         attempts_used=attempts,
@@ -218,7 +219,7 @@ def _detail(
 ) -> AssignmentDetail:
     problem_set = problem_set_of(assignment, sets)
     variant = service.variant_of(problem_set, assignment, student)
-    show_reference = service.references_shown(service.with_extension(assignment, extension), staff=staff)
+    show_reference = references_shown(with_extension(assignment, extension), staff=staff)
     return AssignmentDetail(
         **_out(assignment, sets, attempts, extension, staff=staff).model_dump(),
         variant=variant,

@@ -1,21 +1,22 @@
-"""Assignments: creation, who sees what, statements of one variant, answer release."""
+"""Assignments: creation and changes, extensions, statements and references of one variant (the
+rules that read an assignment's terms are :mod:`api.terms`')."""
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, fields
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api import score_changes
 from api.db import is_unique_violation, upsert
 from api.errors import Conflict, NotFound
 from api.ids import may_exist
-from api.lti.outbox import record_score, record_scores
-from api.models import Assignment, CourseRole, Extension, Membership, Practice, Release, Submission
+from api.models import Assignment, CourseRole, Extension, Membership, Practice, Submission
+from api.terms.rows import ExtensionRow, Terms
 from problems.parts import WrittenPart
 from problems.render import to_json
 from problems.sets import ProblemSet
@@ -106,7 +107,7 @@ def update_assignment(
             .where(Submission.course_id == course_id, Submission.assignment_id == assignment_id)
             .distinct()
         ).all()
-        record_scores(session, course_id=course_id, assignment_id=assignment_id, student_ids=submitted)
+        score_changes.changed_for(session, course_id=course_id, assignment_id=assignment_id, student_ids=submitted)
     return assignment
 
 
@@ -147,7 +148,7 @@ def set_extension(
     # one statement, so that two grants at once leave the later one rather than a unique violation
     upsert(session, Extension, values, keys=("course_id", "assignment_id", "student_id"))
     # a new due date may change the late penalty: the score goes to the student's LMS (LTI)
-    record_score(session, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student_id)
+    score_changes.changed(session, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student_id)
     return ExtensionRow(due_at, max_attempts)
 
 
@@ -164,7 +165,7 @@ def drop_extension(session: Session, *, assignment: Terms, student_id: str) -> N
         raise NotFound(f"Student {student_id!r} has no extension of assignment {assignment.id!r}.")
     session.delete(extension)
     session.flush()
-    record_score(session, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student_id)
+    score_changes.changed(session, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student_id)
 
 
 def extensions(session: Session, *, assignment: Terms) -> dict[str, ExtensionRow]:
@@ -175,124 +176,6 @@ def extensions(session: Session, *, assignment: Terms) -> dict[str, ExtensionRow
         )
     )
     return {student: ExtensionRow(due_at, limit) for student, due_at, limit in rows}
-
-
-class Terms(Protocol):
-    """An assignment as the endpoints read it: an :class:`Assignment` row has these, and so has the
-    :class:`AssignmentRow` read with the caller (:func:`api.deps.get_current_user`)."""
-
-    @property
-    def course_id(self) -> str: ...
-    @property
-    def id(self) -> str: ...
-    @property
-    def problem_set(self) -> str: ...
-    @property
-    def title(self) -> str: ...
-    @property
-    def due_at(self) -> datetime | None: ...
-    @property
-    def max_attempts(self) -> int | None: ...
-    @property
-    def release_answers(self) -> str: ...
-    @property
-    def grade_policy(self) -> str: ...
-    @property
-    def created_by(self) -> str | None: ...
-    @property
-    def created_at(self) -> datetime: ...
-    @property
-    def variant_secret(self) -> str | None: ...
-    @property
-    def late_penalty(self) -> dict[str, Any] | None: ...
-    @property
-    def set_version(self) -> str | None: ...
-    @property
-    def practice(self) -> str: ...
-    @property
-    def grades_released_at(self) -> datetime | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class AssignmentRow:
-    """An assignment's columns as plain values: read by every request about an assignment, where
-    an ORM object cost more to build than the query that found it (``bench/service.py``)."""
-
-    course_id: str
-    id: str
-    problem_set: str
-    title: str
-    due_at: datetime | None
-    max_attempts: int | None
-    release_answers: str
-    grade_policy: str
-    created_by: str | None
-    created_at: datetime
-    variant_secret: str | None
-    late_penalty: dict[str, Any] | None
-    set_version: str | None
-    practice: str
-    grades_released_at: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class ExtensionRow:
-    """One student's own due date and attempt limit (None: the assignment's)."""
-
-    due_at: datetime | None
-    max_attempts: int | None
-
-
-_ROW_FIELDS = tuple(field.name for field in fields(AssignmentRow))
-
-
-def with_extension(assignment: Terms, extension: ExtensionRow | None) -> Terms:
-    """The assignment's terms for a student with ``extension``: its due date and limit where set."""
-    if extension is None:
-        return assignment
-    terms = {name: getattr(assignment, name) for name in _ROW_FIELDS}
-    terms["due_at"] = extension.due_at or assignment.due_at
-    terms["max_attempts"] = extension.max_attempts or assignment.max_attempts
-    return AssignmentRow(**terms)
-
-
-def is_late(assignment: Terms, at: datetime) -> bool:
-    return assignment.due_at is not None and at > assignment.due_at
-
-
-def references_shown(terms: Terms, *, staff: bool, now: datetime | None = None) -> bool:
-    """The one rule for showing reference answers, in the REST API, the pages and every export:
-    staff always see them; a student under their own ``terms`` (the assignment with their
-    extension, :func:`with_extension`: a student who may still submit must not see them because
-    the general due date has passed) once :func:`answers_released` says so."""
-    return staff or answers_released(terms, now)
-
-
-def answers_released(assignment: Terms, now: datetime | None = None) -> bool:
-    """``immediately``: always; ``after_due``: once the due date has passed (never without one); ``never``: never.
-    For a student, ``assignment`` is their own terms (see :func:`references_shown`)."""
-    now = now or datetime.now(UTC)
-    if assignment.release_answers == Release.IMMEDIATELY:
-        return True
-    if assignment.release_answers == Release.AFTER_DUE:
-        return assignment.due_at is not None and now >= assignment.due_at
-    return False
-
-
-def practice_open(terms: Terms, *, randomized: bool, now: datetime | None = None) -> bool:
-    """Whether a student may practise under their own ``terms`` (extension included): ``always``;
-    ``after_due`` once their due date has passed (never without one); ``never``: never. A set that
-    is not ``randomized`` has one variant, the graded one, and practice shows its worked
-    solutions: there it opens only with the answers (:func:`answers_released`), whatever
-    ``practice`` says, or it would hand them to students who can still submit."""
-    now = now or datetime.now(UTC)
-    if not randomized and not answers_released(terms, now):
-        return False
-    if terms.practice == Practice.ALWAYS:
-        return True
-    if terms.practice == Practice.AFTER_DUE:
-        return terms.due_at is not None and now >= terms.due_at
-    return False
 
 
 def list_assignments(session: Session, *, course_id: str) -> list[Assignment]:

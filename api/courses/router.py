@@ -17,20 +17,10 @@ from api.courses.schemas import (
 )
 from api.deps import CourseCreator, CurrentUser, MemberDep, MemberIdPath, RunnerMember, SessionDep, StaffMember
 from api.models import Course, CourseRole
-from api.responses import errors
+from api.responses import NO_STORE_HEADERS, errors, no_store
 from api.signin.invitations import invite_joined
 
 router = APIRouter(tags=["courses"])
-
-#: Replies that carry a token are not to be kept by any cache, the browser's or a proxy's.
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-NO_STORE_HEADERS = {
-    name: {"required": True, "schema": {"type": "string", "enum": [value]}} for name, value in NO_STORE.items()
-}
-
-
-async def no_store(response: Response) -> None:
-    response.headers.update(NO_STORE)
 
 
 @router.post(
@@ -115,7 +105,7 @@ def import_members(
     imported = service.import_members(
         session, course_id=runner.course, members=[(m.id, m.name, m.email, m.role.value) for m in body.members]
     )
-    invite_joined(request, background, session, by=runner, imported=imported)
+    invite_joined(request, background, session, by=runner, joined=[i.user.id for i in imported if i.joined])
     return MembersOut(
         members=[
             ImportedMemberOut(

@@ -9,11 +9,11 @@ from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.access import Member
+from api.access import Member, require_account_power
 from api.courses.zones import check_zone
 from api.db import is_unique_violation, upsert
 from api.errors import Conflict, Forbidden, NotFound, Unprocessable
-from api.models import DEFAULT_TIME_ZONE, Course, CourseRole, Membership, Role, Submission, User
+from api.models import DEFAULT_TIME_ZONE, Course, CourseRole, Membership, Role, User
 from api.users.service import Caller, create_user, issue_token, revoke_tokens
 
 #: Ids no course may take: ``/courses/new`` is the page that creates courses.
@@ -199,36 +199,3 @@ def replace_member_token(session: Session, *, by: Member, user_id: str) -> tuple
     assert user is not None  # (refused otherwise)
     revoke_tokens(session, user=user)
     return user, issue_token(session, user=user)
-
-
-def require_account_power(session: Session, *, by: Member, user: User | None, user_id: str) -> None:
-    """Whoever holds a new token (or anything that opens a session as an account) acts as that
-    account everywhere, so that power is not the course's but the account's origin's. An admin
-    has it; otherwise only a runner of the course whose roster import created the account, and
-    only while everything the account has (its memberships, and its submissions, which outlive a
-    dropped membership) lies in courses that runner runs. An account in no course, made by an
-    admin, or made before origins were recorded is an admin's alone. :class:`NotFound` for an
-    account that is not a student of ``by``'s course; :class:`Forbidden` otherwise."""
-    rows = session.execute(select(Membership.course_id, Membership.role).where(Membership.user_id == user_id))
-    courses = {course_id: role for course_id, role in rows}
-    if user is None or courses.get(by.course) != CourseRole.STUDENT:
-        raise NotFound(f"No student {user_id!r} in course {by.course!r}.")
-    if by.caller.role == Role.ADMIN:
-        return
-    if user.role != Role.STUDENT or any(role != CourseRole.STUDENT for role in courses.values()):
-        raise Forbidden(f"{user_id!r} is staff somewhere; an admin replaces their token.")
-    worked_in = set(session.scalars(select(Submission.course_id).where(Submission.student_id == user_id).distinct()))
-    involved = {*courses, *worked_in, user.created_in}
-    runs = set(
-        session.scalars(
-            select(Membership.course_id).where(
-                Membership.user_id == by.id,
-                Membership.role.in_((CourseRole.OWNER, CourseRole.INSTRUCTOR)),
-                Membership.course_id.in_([c for c in involved if c is not None]),
-            )
-        )
-    )
-    if user.created_in is None or user.created_in not in runs:
-        raise Forbidden(f"{user_id!r} was not created by a course you run; an admin can replace their token.")
-    if involved - runs:
-        raise Forbidden(f"{user_id!r} also has work in courses you do not run; an admin can replace their token.")

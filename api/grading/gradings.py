@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api import score_changes
 from api.errors import Conflict, Unprocessable
-from api.lti.outbox import record_scores
 from api.models import Assignment, Grading, GradingEvent, RubricItem, Submission
 from grader import written
 from grader.results import AppliedItemJSON, GradedPartJSON
@@ -141,7 +141,7 @@ def told_lms(session: Session, submission: Submission) -> None:
 def _tell_lms(session: Session, *, course_id: str, assignment_id: str, students: set[str]) -> None:
     assignment = session.get(Assignment, (course_id, assignment_id))
     if students and assignment is not None and assignment.grades_released_at is not None:
-        record_scores(session, course_id=course_id, assignment_id=assignment_id, student_ids=students)
+        score_changes.changed_for(session, course_id=course_id, assignment_id=assignment_id, student_ids=students)
 
 
 def _record(

@@ -14,11 +14,13 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from api.assignments.service import Terms, extensions, with_extension
+from api.assignments.service import extensions
 from api.grading.schemas import GradingOut, GroupOut, QueueEntry, QueueOut, RegradeRequestOut, RubricOut
 from api.models import AnswerGroup, CourseRole, Grading, Membership, RegradeRequest, Submission, User
-from api.reports.service import counted_attempt, stored_submissions
+from api.reports.service import stored_submissions
 from api.slots import connection_released
+from api.terms.counted import counted_attempt
+from api.terms.rows import Terms, with_extension
 from grader.grouping import Group, group_answers
 from grader.results import Status
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api import score_changes
 from api.errors import Conflict
-from api.lti.outbox import record_scores
 from api.models import Assignment, Grading, RegradeRequest, Submission
 from grader import written
 
@@ -29,7 +29,7 @@ def release(session: Session, *, course_id: str, assignment_id: str) -> tuple[da
         )
     )
     if first:
-        record_scores(session, course_id=course_id, assignment_id=assignment_id, student_ids=students)
+        score_changes.changed_for(session, course_id=course_id, assignment_id=assignment_id, student_ids=students)
     return now, len(students)
 
 

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Header, Path, Response
 from sqlalchemy.orm import Session
 
 from api.access import member_of
-from api.assignments.service import Terms
 from api.db import writes
 from api.deps import (
     AssignmentDep,
@@ -43,6 +42,7 @@ from api.library import Sets
 from api.models import Assignment, Submission
 from api.responses import errors
 from api.submissions.schemas import GradedPartOut
+from api.terms.rows import Terms
 from problems.parts import WrittenPart
 
 router = APIRouter(tags=["grading"])

@@ -10,11 +10,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.assignments.service import Terms
 from api.db import dialect_insert
 from api.errors import NotFound, Unprocessable
 from api.grading.schemas import RubricItemIn, RubricItemOut, RubricOut
 from api.models import Rubric, RubricItem
+from api.terms.rows import Terms
 from problems.parts import RubricItemTemplate, WrittenPart
 from problems.sets import ProblemSet
 

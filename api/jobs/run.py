@@ -38,10 +38,10 @@ import httpx
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.assignments.service import Terms
+from api import score_changes
 from api.db import SQLITE_WRITE, dialect_insert
 from api.library import Library
-from api.lti.outbox import SCORES_DUE, record_scores
+from api.lti.outbox import LMS_OUTBOX, SCORES_DUE
 from api.lti.sync import run_sync
 from api.models import Assignment, Job, JobItem, JobKind, JobStatus
 from api.submissions.service import (
@@ -52,6 +52,7 @@ from api.submissions.service import (
     store_regrades,
     submissions_to_regrade,
 )
+from api.terms.rows import Terms
 from problems.sets import ProblemSet
 
 log = logging.getLogger("grader.jobs")
@@ -98,6 +99,9 @@ class Runtime:
     lti_key: str | None = None
     #: Tells the process's LMS score sender that a job committed scores to send (its passback rows).
     scores_due: Callable[[], None] | None = None
+
+    def __post_init__(self) -> None:
+        score_changes.listen("lms", LMS_OUTBOX)  # changed scores written by jobs go to the LMS too
 
     def committed(self, session: Session) -> None:
         """After a transaction of ``session`` committed: the sender told if it wrote scores."""
@@ -245,7 +249,7 @@ def _write_chunk(session: Session, job: _Claimed, regraded: list[Regraded]) -> N
     changed = store_regrades(session, regraded=won, job_id=job.id)
     # the changed scores go to the LMS the students came from (LTI), in this transaction
     changed_students = {new.submission.student_id for new in won if new.changed}
-    record_scores(
+    score_changes.changed_for(
         session, course_id=job.assignment.course_id, assignment_id=job.assignment.id, student_ids=changed_students
     )
     session.execute(

@@ -13,13 +13,13 @@ from sqlalchemy.orm import Session
 from starlette.background import BackgroundTasks
 
 from api.access import Caller
-from api.assignments.service import Terms
 from api.config import Settings
 from api.db import make_sessionmaker, writer
 from api.jobs.local import LocalRunner
 from api.jobs.run import Runtime
 from api.jobs.service import Deferrer, start_lti_sync, start_regrade
 from api.library import Library
+from api.terms.rows import Terms
 
 
 @dataclass(frozen=True)

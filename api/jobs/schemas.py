@@ -10,12 +10,6 @@ from pydantic import ConfigDict, Field
 from api.schemas import Schema
 
 
-class JobStarted(Schema):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"job": 17}]})
-
-    job: int = Field(description="The job's id: `GET /api/v1/jobs/{id}` tells how far it got.")
-
-
 class JobOut(Schema):
     model_config = ConfigDict(
         from_attributes=True,

@@ -22,11 +22,11 @@ from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
 from api.access import member_of
-from api.assignments.service import Terms
 from api.db import dialect_insert
 from api.deps import get_or_404
 from api.errors import Conflict, NotFound
 from api.models import ACTIVE_JOB, Job, JobKind, Submission
+from api.terms.rows import Terms
 from api.users.service import Caller
 
 JOBS, SUBMISSIONS = (cast(Table, m.__table__) for m in (Job, Submission))

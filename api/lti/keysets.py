@@ -17,7 +17,7 @@ so what that costs is bounded, per key set URL:
   take the threadpool other requests need;
 * at most :data:`MAX_SETS` sets are kept, each with at most :data:`MAX_UNKNOWN_KIDS` unknown kids.
 
-Callers hold no database connection while :meth:`KeySets.verify` may wait (:mod:`api.lti.pages`).
+Callers hold no database connection while :meth:`KeySets.verify` may wait (:mod:`api.pages.lti_launch`).
 Only RS256 is accepted: never ``none`` nor an HMAC keyed with a public key.
 """
 

@@ -12,7 +12,7 @@ The platform's launch is a cross-site POST, and may come in the platform's frame
 ``HttpOnly``, ``Partitioned`` (kept for the platform's frames by browsers that block third-party
 cookies) and, on https, ``__Host-`` (no other host of the domain can set it). A login that asks for
 platform storage (``lti_storage_target``, where the frame's cookies may be blocked) is bound by the
-state read back from this browser's platform storage instead (:mod:`api.lti.pages`).
+state read back from this browser's platform storage instead (:mod:`api.pages.lti_launch`).
 
 A state is used once: an accepted launch records its hash until the state expires, and a second
 launch with it is refused. Only launches whose id_token the platform signed write that row.

@@ -1,6 +1,8 @@
 """The outbox of grade passback: :func:`record_score` writes one :class:`api.models.LtiScore` row per
 LMS course the student's account came from, in the transaction of the change of their counted
-score (a submission, a regrade, an extension); :func:`api.lti.ags.send_due` sends them.
+score (a submission, a regrade, an extension); :func:`api.lti.ags.send_due` sends them. The
+services that change scores say so through :mod:`api.score_changes`, which :data:`LMS_OUTBOX`
+listens to.
 
 A student who never launched from an LMS costs one indexed query and writes nothing.
 
@@ -13,11 +15,14 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.models import Assignment, Extension, LtiAccount, LtiContext, LtiScore, ScoreStatus, Submission
+from api.terms.counted import counted_attempt
+from api.terms.rows import AssignmentRow, ExtensionRow, with_extension
 from grader.written import awaits_grader, withheld
 
 #: The key in a session's ``info`` of "this transaction wrote scores to send" (see the module).
@@ -75,17 +80,12 @@ def record_score(
         targets = lms_targets(db, course_id=course_id, student_id=student_id)
     if not targets:
         return 0
-    # (imported when used: assignments and reports import this module's callers)
-    from api.assignments.service import AssignmentRow, ExtensionRow, with_extension
-    from api.reports.service import counted_attempt
-
     assignment = db.get(Assignment, (course_id, assignment_id))
     if assignment is None:
         return 0
     extension = db.get(Extension, (course_id, assignment_id, student_id))
-    row = AssignmentRow(**{name: getattr(assignment, name) for name in AssignmentRow.__dataclass_fields__})
     own = None if extension is None else ExtensionRow(extension.due_at, extension.max_attempts)
-    terms = with_extension(row, own)
+    terms = with_extension(AssignmentRow.of(assignment), own)
     submissions = list(
         db.scalars(
             select(Submission).where(
@@ -128,3 +128,48 @@ def record_score(
     db.flush()
     db.info[SCORES_DUE] = True
     return len(targets)
+
+
+class LmsOutbox:
+    """The outbox as an :class:`api.score_changes.Listener`."""
+
+    def targets(self, session: Session, *, course_id: str, student_id: str) -> Targets:
+        return lms_targets(session, course_id=course_id, student_id=student_id)
+
+    def one(
+        self,
+        session: Session,
+        *,
+        course_id: str,
+        assignment_id: str,
+        student_id: str,
+        now: datetime | None = None,
+        targets: Sequence[object] | None = None,
+        new_submission: bool = False,
+    ) -> int:
+        return record_score(
+            session,
+            course_id=course_id,
+            assignment_id=assignment_id,
+            student_id=student_id,
+            now=now,
+            targets=cast(Targets | None, targets),
+            new_submission=new_submission,
+        )
+
+    def many(
+        self,
+        session: Session,
+        *,
+        course_id: str,
+        assignment_id: str,
+        student_ids: Collection[str],
+        now: datetime | None = None,
+    ) -> int:
+        return record_scores(
+            session, course_id=course_id, assignment_id=assignment_id, student_ids=student_ids, now=now
+        )
+
+
+#: Registered with :func:`api.score_changes.listen` where the service is composed.
+LMS_OUTBOX = LmsOutbox()

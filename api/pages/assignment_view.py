@@ -15,19 +15,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.access import Member
-from api.assignments.service import (
-    Terms,
-    practice_open,
-    references_shown,
-    statements,
-    variant_of,
-    worked_solutions,
-)
+from api.assignments.service import statements, variant_of, worked_solutions
 from api.models import RegradeRequest, Submission
 from api.pages.notation import answer_text, needs_math
 from api.pages.render import render
 from api.submissions import service as submissions
 from api.submissions.views import Released, to_out
+from api.terms.rows import Terms
+from api.terms.rules import practice_open, references_shown
 from api.users.tokens import new_token
 from grader.grading.mistakes import EXPLANATIONS
 from problems.render import to_text

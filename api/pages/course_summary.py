@@ -11,11 +11,12 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from api.assignments.service import ExtensionRow, list_assignments, max_score, with_extension
+from api.assignments.service import list_assignments, max_score
 from api.library import Sets
 from api.models import Assignment, CourseRole, Extension, Membership, Submission
-from api.reports.service import counted_attempt
 from api.statements import Prepared
+from api.terms.counted import counted_attempt
+from api.terms.rows import ExtensionRow, with_extension
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ _SCORED = Prepared(
 
 def summarize(session: Session, sets: Sets, *, course_id: str) -> list[AssignmentSummary]:
     """Every assignment of the course, oldest first, with the score the gradebook counts for each of
-    its students (:func:`api.reports.service.counted_attempt`, under their extension). The whole
+    its students (:func:`api.terms.counted.counted_attempt`, under their extension). The whole
     course is read in a fixed number of statements, whatever its size: its students, the columns of
     its submissions that scores need (:data:`_SCORED`), and its extensions."""
     students = set(

@@ -18,13 +18,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import Access, Member, read_session_access, require_assignment, require_member
-from api.assignments.service import AssignmentRow, Terms, with_extension
 from api.courses.zones import zone_named
 from api.db import first_read
 from api.deps import SessionDep
 from api.errors import Forbidden
 from api.models import User
 from api.pages.sessions import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, csrf_matches, csrf_token
+from api.terms.rows import AssignmentRow, Terms, with_extension
 from api.users.service import Caller
 
 

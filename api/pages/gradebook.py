@@ -18,7 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from api.access import Member
 from api.assignments import service as assignments
 from api.assignments.schemas import ExtensionIn
-from api.assignments.service import Terms, max_score
+from api.assignments.service import max_score
 from api.deps import SessionDep, SetsDep, StudentIdPath
 from api.library import Sets
 from api.pages import validation
@@ -32,6 +32,7 @@ from api.reports import service as reports
 from api.reports.exports import EXPORT_NAMES, ExportFormat, answer_keys, gradebook_export
 from api.submissions import service as submissions
 from api.submissions.views import Released, to_out
+from api.terms.rows import Terms, with_extension
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -173,7 +174,7 @@ def student_submissions(
     a student of the course)."""
     assignments.require_student(db, course_id=assignment.course_id, student_id=student_id)
     problem_set = sets.of(assignment)
-    terms = assignments.with_extension(assignment, assignments.extensions(db, assignment=assignment).get(student_id))
+    terms = with_extension(assignment, assignments.extensions(db, assignment=assignment).get(student_id))
     references: dict[str | None, Released] = {}
     attempts = [
         to_out(submission, staff=True, terms=terms, problem_set=problem_set, references=references)

@@ -21,7 +21,6 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from api.access import Member
-from api.assignments.service import Terms
 from api.db import writes
 from api.deps import SessionDep, SetsDep, problem_set_of
 from api.errors import Conflict, NotFound, Unprocessable
@@ -33,6 +32,7 @@ from api.pages.deps import CsrfChecked, PageAssignment
 from api.pages.render import render
 from api.pages.roles import PageRunner, PageStaff
 from api.pages.routing import PageRoute
+from api.terms.rows import Terms
 from problems.parts import WrittenPart
 from problems.sets import ProblemSet
 

@@ -4,7 +4,7 @@ page, and sees the worked solution once answered. Nothing is stored: the variant
 seed in the page's address and form, so nothing reaches the gradebook, the statistics or the LMS.
 
 Open under the assignment's ``practice`` setting and the student's own terms
-(:func:`api.assignments.service.practice_open`: by default once their due date has passed; on a
+(:func:`api.terms.rules.practice_open`: by default once their due date has passed; on a
 fixed set, whose one variant is the graded one, only once its answers are released). A
 practice variant is keyed ``practice:N``, which no graded variant (an HMAC, a student id, or an
 offline ``seed:N``) can be.
@@ -22,7 +22,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from api.access import Member
-from api.assignments.service import Terms, practice_open, statements
+from api.assignments.service import statements
 from api.db import reads_only
 from api.deps import SetsDep, problem_set_of
 from api.library import Sets
@@ -31,6 +31,8 @@ from api.pages.notation import needs_math
 from api.pages.render import render
 from api.pages.routing import PageRoute
 from api.submissions.service import grading
+from api.terms.rows import Terms
+from api.terms.rules import practice_open
 from grader.engine import grade_submission
 from grader.grading.mistakes import EXPLANATIONS
 from problems.sets import ProblemSet

@@ -144,7 +144,7 @@ def import_roster_page(
     except Conflict as error:
         db.rollback()
         return _refused(request, runner, db, sets, RosterUpload(text, [LineError(1, None, str(error.detail))]), 409)
-    invited = invite_joined(request, background, db, by=runner, imported=imported)
+    invited = invite_joined(request, background, db, by=runner, joined=[i.user.id for i in imported if i.joined])
     notice = f"{len(imported)} member{'' if len(imported) == 1 else 's'} imported."
     if invited:
         notice += f" {len(invited)} invitation{'' if len(invited) == 1 else 's'} with a sign-in link queued."

@@ -17,7 +17,7 @@ from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
-from api.assignments.service import Terms, max_score
+from api.assignments.service import max_score
 from api.deps import SessionDep, SetsDep, problem_set_of
 from api.errors import NotFound
 from api.jobs.runners import JobRunners
@@ -31,6 +31,7 @@ from api.pages.roles import PageRunner, PageStaff
 from api.pages.routing import PageRoute
 from api.reports import service as reports
 from api.reports.exports import answer_keys
+from api.terms.rows import Terms
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 

@@ -3,7 +3,7 @@ and the score that counts) and an assignment (a student answers it; staff read i
 the reference answers, and go on to its gradebook and statistics).
 
 Every rule is the services': terms with the student's extension (:func:`with_extension`), the
-attempt that counts (:func:`api.reports.service.counted_attempt`), lateness and the released
+attempt that counts (:func:`api.terms.counted.counted_attempt`), lateness and the released
 reference answers (:func:`api.submissions.views.to_out`), preview and submit
 (:mod:`api.submissions.service`). The page only arranges what they say.
 """
@@ -23,14 +23,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from api.access import Member
-from api.assignments.service import (
-    Terms,
-    attempts_used,
-    list_assignments,
-    max_score,
-    student_extensions,
-    with_extension,
-)
+from api.assignments.service import attempts_used, list_assignments, max_score, student_extensions
 from api.db import reads_only, writes_once
 from api.deps import SessionDep, SetsDep, get_course_student, problem_set_of
 from api.errors import Conflict, NotFound, Unprocessable
@@ -43,8 +36,9 @@ from api.pages.deps import CsrfChecked, PageMember, PageTerms
 from api.pages.render import render
 from api.pages.routing import PageRoute
 from api.pages.staff import dashboard
-from api.reports.service import counted_attempt
 from api.submissions import service as submissions
+from api.terms.counted import counted_attempt
+from api.terms.rows import Terms, with_extension
 from grader.written import withheld
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)

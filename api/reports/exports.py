@@ -9,8 +9,9 @@ from typing import Any, Literal
 
 from fastapi import Response
 
-from api.assignments.service import Terms, max_score
+from api.assignments.service import max_score
 from api.reports import service
+from api.terms.rows import Terms
 from problems.sets import ProblemSet
 
 ExportFormat = Literal["csv", "canvas"]

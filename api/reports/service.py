@@ -6,17 +6,16 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
-from datetime import datetime
-from operator import attrgetter
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.assignments.lateness import Lateness, lateness
-from api.assignments.service import ExtensionRow, Terms, extensions, with_extension
-from api.models import CourseRole, GradePolicy, Membership, Submission, User
+from api.assignments.service import extensions
+from api.models import CourseRole, Membership, Submission, User
 from api.submissions.service import list_submissions
+from api.terms.counted import counted_attempt
+from api.terms.rows import ExtensionRow, Terms, with_extension
 from grader.grading.meaning import WrongAnswers
 from grader.results import Status
 from grader.written import is_manual
@@ -30,42 +29,6 @@ CSV_COLUMNS = (
     *("student", "name", "email", "attempts", "attempt"),
     *("late", "days_late", "raw_score", "score", "max_score"),
 )
-
-
-class Scored(Protocol):
-    """What choosing the counted attempt reads of a submission."""
-
-    @property
-    def attempt(self) -> int: ...
-    @property
-    def score(self) -> float: ...
-    @property
-    def submitted_at(self) -> datetime: ...
-
-
-S = TypeVar("S", bound=Scored)
-
-
-def counted_attempt(submissions: list[S], terms: Terms) -> tuple[S, Lateness] | None:
-    """The attempt the gradebook counts for one student under their own ``terms`` (the assignment
-    with their extension), and how late it was; the statistics of counted attempts take the same.
-    ``best``: the highest score after the late penalty (the earliest of equal scores); ``last``: the
-    highest attempt number. Each attempt's lateness is worked out once, and the terms read once: a
-    big course's dashboard does this for every student of every assignment
-    (``bench/course_views.py``)."""
-    if not submissions:
-        return None
-    due_at, penalty = terms.due_at, terms.late_penalty
-    if terms.grade_policy == GradePolicy.LAST:
-        chosen = max(submissions, key=attrgetter("attempt"))
-        return chosen, lateness(chosen.submitted_at, due_at, penalty)
-    graded = ((submission, lateness(submission.submitted_at, due_at, penalty)) for submission in submissions)
-    return max(graded, key=_best_first)
-
-
-def _best_first(graded: tuple[Scored, Lateness]) -> tuple[float, int]:
-    submission, late = graded
-    return late.applied(submission.score), -submission.attempt
 
 
 def _by_student(submissions: list[Submission]) -> dict[str, list[Submission]]:

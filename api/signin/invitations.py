@@ -6,7 +6,6 @@ from fastapi import BackgroundTasks, Request
 from sqlalchemy.orm import Session
 
 from api.access import Member
-from api.courses.service import Imported
 from api.models import Mail
 from api.public_url import public_url
 from api.signin.service import invite_new_members
@@ -20,12 +19,12 @@ def wake_mail(request: Request, background: BackgroundTasks) -> None:
 
 
 def invite_joined(
-    request: Request, background: BackgroundTasks, session: Session, *, by: Member, imported: list[Imported]
+    request: Request, background: BackgroundTasks, session: Session, *, by: Member, joined: list[str]
 ) -> list[Mail]:
-    """An invitation to each member the import made join, when the service sends mail."""
+    """An invitation to each member an import made join (``joined``: their ids), when the service
+    sends mail."""
     if request.app.state.mail is None:
         return []
-    joined = [i.user.id for i in imported if i.joined]
     mails = invite_new_members(
         session, course_id=by.course, user_ids=joined, created_by=by.id, link_base=public_url(request)
     )

@@ -1,7 +1,7 @@
 """Sign-in links for the students of a course, and for whoever asks for one on ``/``.
 
 Who may have a link *shown* to them acts as its account, so that follows the rule for replacing a
-token (:func:`api.courses.service.require_account_power`). A link *mailed* goes to the account's
+token (:func:`api.access.require_account_power`). A link *mailed* goes to the account's
 own address, which no roster can change: the runners of a course may mail one to any student of
 it, and anyone may ask for one for an address (the answer is the same whether it is known).
 """
@@ -15,12 +15,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from api.access import Member
-from api.courses.service import require_account_power
+from api.access import Member, require_account_power
 from api.errors import Conflict, Forbidden, NotFound
-from api.mail.outbox import MailKind, queue_mail
 from api.models import CourseRole, Mail, Membership, SignInRequest, User
 from api.signin.links import NewLink, make_link
+from api.signin.outbox import MailKind, queue_mail
 
 #: Requests for a link on ``/`` per address, and per client, in :data:`WINDOW`.
 PER_ADDRESS, PER_CLIENT = 3, 10

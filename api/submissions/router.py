@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Body, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Body, Header, Path, Query, Request, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.assignments.service import (
-    ExtensionRow,
-    extensions,
-    with_extension,
-)
+from api.assignments.service import extensions
 from api.bodies import documented_as, validated_body
 from api.db import reads_only, writes_once
 from api.deps import (
@@ -21,7 +17,6 @@ from api.deps import (
     Credentials,
     CurrentUser,
     MemberDep,
-    RunnerMember,
     SessionDep,
     SetsDep,
     StudentMember,
@@ -33,8 +28,6 @@ from api.deps import (
 )
 from api.errors import Forbidden
 from api.ids import MAX_ROW_ID, may_exist
-from api.jobs.runners import JobRunners
-from api.jobs.schemas import JobStarted
 from api.library import Sets
 from api.models import Assignment, Extension
 from api.responses import errors
@@ -46,6 +39,7 @@ from api.submissions.schemas import (
     SubmitRefusalOut,
 )
 from api.submissions.views import Released, to_out
+from api.terms.rows import ExtensionRow, with_extension
 
 router = APIRouter(tags=["submissions"])
 COURSE = "/courses/{course_id}"
@@ -235,39 +229,3 @@ def get_submission(user: CurrentUser, submission: SubmissionDep, session: Sessio
         terms=with_extension(assignment, extension),
         problem_set=sets.of(assignment),
     )
-
-
-@router.post(
-    COURSE + "/assignments/{assignment_id}/regrade",
-    status_code=202,
-    response_model=JobStarted,
-    summary="Regrade every submission against the pinned problem-set version, in the background",
-    responses=errors(
-        401,
-        403,
-        404,
-        422,
-        409,
-        503,
-        notes={409: "A regrade against another version of the set is not over yet"},
-    ),
-)
-def regrade(
-    runner: RunnerMember,
-    assignment: AssignmentDep,
-    session: SessionDep,
-    sets: SetsDep,
-    request: Request,
-    background: BackgroundTasks,
-) -> JobStarted:
-    """After a problem set changed: each stored submission is graded again from its raw answers, by
-    a background job (`GET /api/v1/jobs/{id}` shows its progress). A grade that changes is kept in
-    the submission's `earlier_grades`. One regrade per assignment at a time: asked again while one
-    is queued or running, the answer is that job's id (409 if the assignment moved to another
-    version since that job was asked for: ask again once it is over)."""
-    problem_set = problem_set_of(assignment, sets)
-    jobs: JobRunners = request.app.state.jobs
-    job_id = jobs.regrade(
-        session, assignment=assignment, set_version=problem_set.version, caller=runner.caller, background=background
-    )
-    return JobStarted(job=job_id)

@@ -50,14 +50,16 @@ from sqlalchemy import Integer, Table, bindparam, func, insert, select, true, up
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
-from api.assignments.service import Terms, is_late, variant_of
+from api import score_changes
+from api.assignments.service import variant_of
 from api.db import atomic
 from api.errors import Conflict, Unprocessable
-from api.lti.outbox import Targets, lms_targets, record_score
 from api.models import EarlierGrade, Submission
 from api.quotas import GradingBudget
 from api.slots import connection_released
 from api.statements import Prepared
+from api.terms.rows import Terms
+from api.terms.rules import is_late
 from grader.engine import grade_submission, is_blank, preview_submission
 from grader.results import PreviewedPart
 from grader.written import is_manual, total
@@ -265,7 +267,11 @@ def submit(
     parameters["max_attempts"] = limit
     # The new counted score goes to the LMS the student came from (LTI), in the submission's own
     # transaction; a student from no LMS (most, and every one outside LTI) stores in one statement.
-    lms = lms_targets(session, course_id=assignment.course_id, student_id=student_id) if from_lms is not False else []
+    lms = (
+        score_changes.targets(session, course_id=assignment.course_id, student_id=student_id)
+        if from_lms is not False
+        else []
+    )
     with atomic(session, needed=bool(lms)):
         return _store(session, insert_unless_taken, parameters, values, assignment, lms, limit)
 
@@ -276,7 +282,7 @@ def _store(
     parameters: dict[str, Any],
     values: dict[str, Any],
     assignment: Terms,
-    lms: Targets,
+    lms: list[tuple[str, Sequence[object]]],
     limit: int | None,
 ) -> Stored:
     student_id, idempotency_key = values["student_id"], values["idempotency_key"]
@@ -287,12 +293,12 @@ def _store(
             row = rows[0]
             if lms:
                 course, assignment_id = assignment.course_id, assignment.id
-                record_score(
+                score_changes.changed(
                     session,
                     course_id=course,
                     assignment_id=assignment_id,
                     student_id=student_id,
-                    targets=lms,
+                    found=lms,
                     new_submission=True,
                 )
             return Stored(NewSubmission(id=row["id"], attempt=row["attempt"], **values), replayed=False)

@@ -9,11 +9,13 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from api.assignments.lateness import lateness
-from api.assignments.service import Terms, reference_answers, references_shown, worked_solutions
+from api.assignments.service import reference_answers, worked_solutions
 from api.models import Submission
 from api.submissions import service
 from api.submissions.schemas import GradedPartOut, GradedParts, SubmissionOut
+from api.terms.lateness import lateness
+from api.terms.rows import Terms
+from api.terms.rules import references_shown
 from grader.written import is_manual, withheld
 from problems.sets import ProblemSet
 

@@ -20,7 +20,6 @@ import pytest
 from sqlalchemy import Engine, delete, func, make_url, select, text, update
 from sqlalchemy.orm import Session
 
-from api.assignments.service import Terms
 from api.bank import Bank
 from api.config import Settings
 from api.db import make_engine, make_sessionmaker, writer
@@ -30,6 +29,7 @@ from api.library import Library
 from api.lti.service import register_platform
 from api.models import Assignment, EarlierGrade, Job, JobItem, LtiAccount, LtiContext, LtiScore, Role, Submission
 from api.submissions.service import Regraded, StoredGrade, regrade
+from api.terms.rows import Terms
 from api.users.service import Caller
 from harness.regrade import Stored, store_for_regrade
 from problems.sets import ProblemSet

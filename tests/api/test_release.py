@@ -1,4 +1,4 @@
-"""One rule for releasing reference answers (``api.assignments.service.references_shown``): a
+"""One rule for releasing reference answers (``api.terms.rules.references_shown``): a
 student sees them under their own terms, extension included, alike in every reply of the REST API
 and on the assignment page; staff always see them."""
 

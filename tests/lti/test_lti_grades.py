@@ -318,7 +318,7 @@ def test_a_submission_and_its_outbox_row_commit_together_or_not_at_all(app, lms,
     def broken(*args, **kwargs):
         raise RuntimeError("the outbox write failed")
 
-    monkeypatch.setattr("api.submissions.service.record_score", broken)
+    monkeypatch.setattr(outbox.LMS_OUTBOX, "one", broken)
     path = f"/courses/{course.id}/assignments/{assignment}"
     csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', lms.client.get(path).text).group(1)
     failed = lms.client.post(path, data={"ex4.conv1_params": "1", "action": "submit", "csrf": csrf})

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from api.bank import Bank
 from api.config import Settings
-from api.mail.outbox import Outbox
 from api.models import Membership, SignInLink, User
+from api.signin.outbox import Outbox
 
 from factories import Course, make_instructor, unique
 from mail_server import Mailbox, smtp_server

@@ -25,7 +25,7 @@ from api.db import writes
 from api.deps import SessionDep
 from api.errors import Conflict
 from api.lti import dynamic, keys, registration, service
-from api.lti.pages import _framed_by
+from api.pages.lti_launch import _framed_by
 from api.pages.render import render
 from api.pages.routing import PageRoute
 from api.public_url import public_url

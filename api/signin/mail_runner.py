@@ -1,4 +1,4 @@
-"""The thread that drains the mail outbox in each service process (:mod:`api.mail.outbox`).
+"""The thread that drains the mail outbox in each service process (:mod:`api.signin.outbox`).
 
 It wakes when a request has queued a mail (after that request's commit) and otherwise looks again
 every :data:`POLL_SECONDS` for retries that have come due and for mails another process queued.
@@ -17,7 +17,7 @@ from api.background import Rounds
 from api.config import Settings
 from api.db import make_sessionmaker
 from api.mail import smtp
-from api.mail.outbox import Outbox
+from api.signin.outbox import Outbox
 
 log = logging.getLogger("grader.mail")
 

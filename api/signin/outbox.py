@@ -1,5 +1,5 @@
 """The mail outbox: a mail is a row written in the transaction that decides it, then sent by a
-runner (:mod:`api.mail.runner`) with retries; nothing is lost with a request, a restart or a
+runner (:mod:`api.signin.mail_runner`) with retries; nothing is lost with a request, a restart or a
 failing relay, and a mail given up on stays visible to staff with the relay's reason.
 
 Any number of runners may drain one outbox (every service process has one): a runner takes a mail

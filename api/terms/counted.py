@@ -1,0 +1,48 @@
+"""Which of a student's attempts counts, and how late it was: the gradebook, the statistics, the
+dashboards and LMS passback all count the same one."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from operator import attrgetter
+from typing import Protocol, TypeVar
+
+from api.models import GradePolicy
+from api.terms.lateness import Lateness, lateness
+from api.terms.rows import Terms
+
+
+class Scored(Protocol):
+    """What choosing the counted attempt reads of a submission."""
+
+    @property
+    def attempt(self) -> int: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def submitted_at(self) -> datetime: ...
+
+
+S = TypeVar("S", bound=Scored)
+
+
+def counted_attempt(submissions: list[S], terms: Terms) -> tuple[S, Lateness] | None:
+    """The attempt the gradebook counts for one student under their own ``terms`` (the assignment
+    with their extension), and how late it was; the statistics of counted attempts take the same.
+    ``best``: the highest score after the late penalty (the earliest of equal scores); ``last``: the
+    highest attempt number. Each attempt's lateness is worked out once, and the terms read once: a
+    big course's dashboard does this for every student of every assignment
+    (``bench/course_views.py``)."""
+    if not submissions:
+        return None
+    due_at, penalty = terms.due_at, terms.late_penalty
+    if terms.grade_policy == GradePolicy.LAST:
+        chosen = max(submissions, key=attrgetter("attempt"))
+        return chosen, lateness(chosen.submitted_at, due_at, penalty)
+    graded = ((submission, lateness(submission.submitted_at, due_at, penalty)) for submission in submissions)
+    return max(graded, key=_best_first)
+
+
+def _best_first(graded: tuple[Scored, Lateness]) -> tuple[float, int]:
+    submission, late = graded
+    return late.applied(submission.score), -submission.attempt

@@ -1,0 +1,92 @@
+"""An assignment's terms as the services read them, and one student's terms: the assignment with
+the student's extension applied (:func:`with_extension`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class Terms(Protocol):
+    """An assignment as the endpoints read it: an :class:`api.models.Assignment` row has these, and
+    so has the :class:`AssignmentRow` read with the caller (:func:`api.deps.get_current_user`)."""
+
+    @property
+    def course_id(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def problem_set(self) -> str: ...
+    @property
+    def title(self) -> str: ...
+    @property
+    def due_at(self) -> datetime | None: ...
+    @property
+    def max_attempts(self) -> int | None: ...
+    @property
+    def release_answers(self) -> str: ...
+    @property
+    def grade_policy(self) -> str: ...
+    @property
+    def created_by(self) -> str | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def variant_secret(self) -> str | None: ...
+    @property
+    def late_penalty(self) -> dict[str, Any] | None: ...
+    @property
+    def set_version(self) -> str | None: ...
+    @property
+    def practice(self) -> str: ...
+    @property
+    def grades_released_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentRow:
+    """An assignment's columns as plain values: read by every request about an assignment, where
+    an ORM object cost more to build than the query that found it (``bench/service.py``)."""
+
+    course_id: str
+    id: str
+    problem_set: str
+    title: str
+    due_at: datetime | None
+    max_attempts: int | None
+    release_answers: str
+    grade_policy: str
+    created_by: str | None
+    created_at: datetime
+    variant_secret: str | None
+    late_penalty: dict[str, Any] | None
+    set_version: str | None
+    practice: str
+    grades_released_at: datetime | None
+
+    @classmethod
+    def of(cls, assignment: Terms) -> AssignmentRow:
+        """The plain values of an assignment (an ORM row, say)."""
+        return cls(**{name: getattr(assignment, name) for name in _ROW_FIELDS})
+
+
+@dataclass(frozen=True, slots=True)
+class ExtensionRow:
+    """One student's own due date and attempt limit (None: the assignment's)."""
+
+    due_at: datetime | None
+    max_attempts: int | None
+
+
+_ROW_FIELDS = tuple(field.name for field in fields(AssignmentRow))
+
+
+def with_extension(assignment: Terms, extension: ExtensionRow | None) -> Terms:
+    """The assignment's terms for a student with ``extension``: its due date and limit where set."""
+    if extension is None:
+        return assignment
+    terms = {name: getattr(assignment, name) for name in _ROW_FIELDS}
+    terms["due_at"] = extension.due_at or assignment.due_at
+    terms["max_attempts"] = extension.max_attempts or assignment.max_attempts
+    return AssignmentRow(**terms)
