@@ -44,8 +44,9 @@ test: $(STAMP)
 ## 1,000-student course (each view's median time and size), then grade passback's latency to an LMS
 ## (a submission committed → its score received; SQLite and PostgreSQL) and its retry after an outage,
 ## then the time and peak memory to suggest groups of 1,000 free-response answers (as typed, all
-## different, 3,000 characters each, 10,000 random characters each), and a 1,000-answer grading queue
-## (first read, groups suggested; read again; a grading)
+## different, 3,000 characters each, 10,000 random characters each), a 1,000-answer grading queue
+## (first read, groups suggested; read again; a grading), and code submissions graded per second through
+## the sandbox (1 and 2 warm workers) beside the same calls in-process
 bench: $(STAMP)
 	$(PY) -m bench.grading
 	$(PY) -m bench.service
@@ -55,6 +56,7 @@ bench: $(STAMP)
 	$(PY) -m bench.lti_passback
 	$(PY) -m bench.grouping
 	$(PY) -m bench.grading_queue
+	$(PY) -m bench.sandbox
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -1,0 +1,123 @@
+"""The process that runs one submission's code, forked by the runner's handler: it takes its
+limits and its seccomp filter before any of that code runs, loads the module, and reports each
+call on its results pipe (frames of :mod:`sandbox.wire`)."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import resource
+import sys
+import time
+import traceback
+import types
+from typing import Any
+
+from sandbox import seccomp, wire
+
+_PR_SET_DUMPABLE = 4
+
+
+def last_line(error: BaseException) -> str:
+    """The exception's last line, as a traceback ends (``ValueError: shapes differ``), capped."""
+    text = traceback.format_exception_only(type(error), error)[-1].strip()
+    return text[:500]
+
+
+def decode_value(spec: Any, arrays: list[Any]) -> Any:
+    return arrays[spec["array"]] if "array" in spec else spec["value"]
+
+
+def resolve(module: types.ModuleType, dotted: str) -> Any:
+    target: Any = module
+    for name in dotted.split("."):
+        target = getattr(target, name)
+    return target
+
+
+def _setup(result_fd: int, limits: dict[str, Any], calls_left: int) -> None:
+    """Before any student code: own session, no inherited descriptors, limits, the signal filter."""
+    os.setsid()
+    devnull = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.closerange(3, result_fd)
+    os.closerange(result_fd + 1, 1 << 16)
+    # the first one the OOM killer takes (its /proc files are its own only while it is dumpable)
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
+    with open("/proc/self/oom_score_adj", "w") as adj:
+        adj.write("1000")
+    libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    # loading the module gets one call's CPU time (each call then gets its own, up to the total);
+    # past the soft limit SIGXCPU, past the hard one SIGKILL
+    per_call = int(limits["cpu_seconds"])
+    resource.setrlimit(resource.RLIMIT_CPU, (per_call, per_call * (calls_left + 1) + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"], limits["file_bytes"]))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"], limits["open_files"]))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if limits.get("data_bytes"):
+        # no cgroup on this host: the weaker per-process limits (RLIMIT_NPROC counts every process of
+        # the uid, other sandboxes' too, which is why it is not used beside a pids cgroup)
+        resource.setrlimit(resource.RLIMIT_DATA, (limits["data_bytes"], limits["data_bytes"]))
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits["pids"], limits["pids"]))
+    seccomp.install(seccomp.compile_filter(seccomp.signals_filter(os.getpid())))
+
+
+def send(fd: int, header: dict[str, Any], outputs: tuple[bytes, ...] = ()) -> None:
+    wire.write_frame(fd, wire.encode_json({**header, "outputs": len(outputs)}))
+    for payload in outputs:
+        wire.write_frame(fd, payload)
+
+
+def run_child(result_fd: int, request: dict[str, Any], arrays: list[Any], start: int) -> None:
+    """The submission's process: load the module, run the calls from ``start``, report each."""
+    calls = request["calls"]
+    try:
+        _setup(result_fd, request["limits"], len(calls) - start)
+    except Exception as error:
+        message = f"the sandbox could not prepare the process: {last_line(error)}"
+        send(result_fd, {"loaded": False, "status": "error", "message": message})
+        return
+    module = types.ModuleType("submission")
+    module.__file__ = "submission.py"
+    sys.modules["submission"] = module
+    try:
+        # Running the student's module is the point of the sandbox; it happens only here, past the walls.
+        exec(compile(request["source"], "submission.py", "exec"), module.__dict__)
+    except MemoryError:
+        send(result_fd, {"loaded": False, "status": "memory", "message": "MemoryError while loading the module"})
+        return
+    except BaseException as error:
+        send(result_fd, {"loaded": False, "status": "error", "message": last_line(error)})
+        return
+    send(result_fd, {"loaded": True})
+    cpu_step = int(request["limits"]["cpu_seconds"])
+    for call in calls[start:]:
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        soft = int(used.ru_utime + used.ru_stime) + cpu_step
+        hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+        resource.setrlimit(resource.RLIMIT_CPU, (min(soft, hard), hard))
+        began = time.perf_counter()
+        try:
+            function = resolve(module, call["function"])
+            args = [decode_value(spec, arrays) for spec in call["args"]]
+            kwargs = {name: decode_value(spec, arrays) for name, spec in call["kwargs"].items()}
+            returned = function(*args, **kwargs)
+            returned_tuple = isinstance(returned, tuple)  # a list is one array
+            values = tuple(returned) if returned_tuple else (returned,)
+            if len(values) > request["limits"]["max_outputs"]:
+                raise wire.WireError(f"{len(values)} outputs, over the {request['limits']['max_outputs']} allowed")
+            payloads = tuple(wire.encode_array(value) for value in values)
+        except MemoryError:
+            send(result_fd, {"status": "memory", "message": "MemoryError", "seconds": time.perf_counter() - began})
+            continue
+        except wire.WireError as error:
+            header = {"status": "refused", "message": str(error), "seconds": time.perf_counter() - began}
+            send(result_fd, header)
+            continue
+        except BaseException as error:
+            send(result_fd, {"status": "error", "message": last_line(error), "seconds": time.perf_counter() - began})
+            continue
+        seconds = time.perf_counter() - began
+        send(result_fd, {"status": "ok", "tuple": returned_tuple, "seconds": seconds}, payloads)

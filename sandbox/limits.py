@@ -1,0 +1,42 @@
+"""The sandbox's budgets, and the named runtimes it can offer a submission."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+MIB = 1 << 20
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per sandbox (memory, processes, scratch: the warm worker and the submission it runs share
+    them) and per call (time, output). Memory is a cgroup limit, not RLIMIT_AS: an address-space
+    limit that leaves room for a submission's arrays refuses to map torch's libraries."""
+
+    memory_bytes: int = 512 * MIB
+    pids: int = 64
+    wall_seconds: float = 10.0  # per call, and for loading the module
+    cpu_seconds: int = 10  # per call (RLIMIT_CPU, counted from each call's start)
+    output_bytes: int = 64 * MIB  # per call, all its arrays
+    max_outputs: int = 16  # arrays per call
+    file_bytes: int = 16 * MIB  # RLIMIT_FSIZE
+    open_files: int = 64  # RLIMIT_NOFILE
+    scratch_bytes: int = 64 * MIB  # the tmpfs that is the submission's working directory
+    max_calls: int = 256
+    source_bytes: int = 1 << 20  # the module's text
+    start_seconds: float = 60.0  # the warm worker's start (an interpreter, numpy or torch)
+
+    def __post_init__(self) -> None:
+        for name in ("memory_bytes", "pids", "wall_seconds", "cpu_seconds", "output_bytes", "max_outputs"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"the sandbox's {name} must be positive")
+        if self.memory_bytes < 64 * MIB:
+            raise ValueError("the sandbox needs at least 64 MiB of memory for the interpreter and numpy")
+
+
+# A runtime: the modules the warm worker imports before any submission, and whether it needs the
+# whole environment's site-packages (torch brings many packages) or numpy's alone.
+RUNTIMES: dict[str, tuple[str, ...]] = {
+    "numpy": ("numpy",),
+    "torch": ("numpy", "torch"),
+}

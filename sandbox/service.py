@@ -1,0 +1,297 @@
+"""The trusted side: :class:`Sandbox` keeps one warm worker behind the walls and runs submissions
+through it, one at a time.
+
+A syntax error is found here by ``compile`` (which executes nothing) and the submission is refused
+without running. Everything the worker answers is read with caps and parsed as untrusted: arrays
+by :func:`sandbox.wire.read_array` (never unpickled), statuses from a closed set. A worker that
+dies or stops answering is killed and replaced at the next run; a run that cannot start the
+sandbox raises :class:`SandboxUnavailable` and runs nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from sandbox import cgroups, seccomp, walls, wire
+from sandbox.calls import Call, CallResult, Status
+from sandbox.limits import Limits
+from sandbox.walls import SandboxUnavailable
+
+log = logging.getLogger(__name__)
+
+# Move the shell into the worker's cgroup before it becomes bwrap, so that no process of the
+# sandbox ever runs outside the group: "sh -c SCRIPT sh COUNT FILE... BWRAP-ARGS...".
+_ENTER_CGROUP = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 121; shift; n=$((n-1)); done; exec "$@"'
+
+
+def _encode_value(value: Any, arrays: list[bytes]) -> dict[str, Any]:
+    if isinstance(value, np.ndarray | np.generic):
+        arrays.append(wire.encode_array(value))
+        return {"array": len(arrays) - 1}
+    if value is None or isinstance(value, bool | int | float | str):
+        return {"value": value}
+    raise TypeError(f"a call's argument must be an array or a plain scalar, not {type(value).__name__}")
+
+
+def syntax_error(source: str, limit: int) -> str | None:
+    """Why ``source`` cannot be run (its syntax error, as Python says it), or None. Compiling runs
+    nothing; the size limit bounds its time."""
+    size = len(source.encode(errors="surrogatepass"))
+    if size > limit:
+        return f"the module is {size} bytes, over the {limit} a submission may have"
+    try:
+        compile(source, "submission.py", "exec", dont_inherit=True)
+    except SyntaxError as error:
+        return f"SyntaxError: {error.msg}" + (f" (line {error.lineno})" if error.lineno else "")
+    except ValueError as error:  # NUL bytes
+        return f"SyntaxError: {error}"
+    except (RecursionError, MemoryError):  # the compiler's own limits on nesting
+        return "SyntaxError: the module is nested too deeply to compile"
+    return None
+
+
+class _Worker:
+    """One bwrap process running :mod:`sandbox.runner`, in its own cgroup."""
+
+    def __init__(self, limits: Limits, runtime: str) -> None:
+        self.limits = limits
+        try:
+            program = seccomp.compile_filter(seccomp.walls_filter())
+        except seccomp.SeccompUnavailable as error:
+            raise SandboxUnavailable(str(error)) from None
+        self.group = cgroups.create(limits.memory_bytes, limits.pids)
+        if self.group is None:
+            log.warning("no writable memory and pids cgroup: the sandbox limits memory per process (RLIMIT_DATA)")
+        try:
+            self._start(runtime, program)
+        except BaseException:
+            if self.group:
+                self.group.remove()
+            raise
+        self.pid = int(self.process.pid)
+        self.retiring = False  # it could not clean up after a submission: the next run starts another
+        self.answers: list[CallResult] = []  # the current request's, as they arrive
+
+    def _start(self, runtime: str, program: bytes) -> None:
+        """Start bwrap inside the group and wait for the worker's ``ready``."""
+        read_end, write_end = os.pipe()
+        try:
+            wire.write_all(write_end, program)
+        finally:
+            os.close(write_end)
+        try:
+            bwrap = walls.command(runtime=runtime, seccomp_fd=read_end, scratch_bytes=self.limits.scratch_bytes)
+            procs = [str(path) for path in self.group.procs] if self.group else []
+            self.process = subprocess.Popen(
+                ["/bin/sh", "-c", _ENTER_CGROUP, "sh", str(len(procs)), *procs, *bwrap],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=(read_end,),
+                env={},  # nothing of the service's environment enters, not even bwrap's own
+                cwd="/",  # nor the service's working directory (the shell exports it as PWD)
+                close_fds=True,
+            )
+        finally:
+            os.close(read_end)
+        assert self.process.stdin and self.process.stdout
+        self.send_fd = self.process.stdin.fileno()
+        self.receive_fd = self.process.stdout.fileno()
+        try:
+            ready = wire.decode_json(
+                wire.read_frame(self.receive_fd, wire.MAX_JSON, time.monotonic() + self.limits.start_seconds)
+            )
+        except (EOFError, wire.WireError, TimeoutError):
+            reason = self._stderr()
+            if self.group and self.group.oom_kills():
+                reason = f"the {runtime} runtime does not fit in its {self.limits.memory_bytes >> 20} MiB of memory"
+            self.kill()
+            raise SandboxUnavailable(f"the sandbox did not start: {reason}") from None
+        if not isinstance(ready, dict) or ready.get("ready") is not True:
+            self.kill()
+            failed = ready.get("failed") if isinstance(ready, dict) else None
+            raise SandboxUnavailable(f"the sandbox did not start: {failed or 'no answer'}")
+
+    def _stderr(self) -> str:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        assert self.process.stderr
+        text = self.process.stderr.read(4000).decode(errors="replace").strip()
+        return text or f"bwrap exited with status {self.process.returncode}"
+
+    def stderr_tail(self) -> str:
+        """What the worker wrote on its stderr (its own tracebacks; a submission's go to /dev/null)."""
+        if self.process.stderr is None or self.process.stderr.closed or self.process.poll() is None:
+            return ""
+        return self.process.stderr.read()[-2000:].decode(errors="replace").strip()
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def kill(self, *, keep_stderr: bool = False) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, None if keep_stderr else self.process.stderr):
+            if stream:
+                stream.close()
+        if self.group:
+            self.group.remove()
+
+    def request(self, source: str, calls: Sequence[Call]) -> list[CallResult]:
+        arrays: list[bytes] = []
+        encoded = [
+            {
+                "function": call.function,
+                "args": [_encode_value(value, arrays) for value in call.args],
+                "kwargs": {name: _encode_value(value, arrays) for name, value in call.kwargs.items()},
+            }
+            for call in calls
+        ]
+        limits = {
+            "wall_seconds": self.limits.wall_seconds,
+            "cpu_seconds": self.limits.cpu_seconds,
+            "output_bytes": self.limits.output_bytes,
+            "max_outputs": self.limits.max_outputs,
+            "file_bytes": self.limits.file_bytes,
+            "open_files": self.limits.open_files,
+            "pids": self.limits.pids,
+            "data_bytes": None if self.group else self.limits.memory_bytes,
+        }
+        header = {"source": source, "calls": encoded, "limits": limits, "arrays": len(arrays)}
+        wire.write_frame(self.send_fd, wire.encode_json(header))
+        for payload in arrays:
+            wire.write_frame(self.send_fd, payload)
+        return self._answers(len(calls))
+
+    def _answers(self, count: int) -> list[CallResult]:
+        # the worker bounds each call (and each module load) by its wall time; this deadline only
+        # guards against a worker that stopped answering altogether
+        per_call = self.limits.wall_seconds * 2 + 5
+        results = self.answers = []
+        oom_before = self.group.oom_kills() if self.group else 0
+        while len(results) < count:
+            deadline = time.monotonic() + per_call
+            header = wire.decode_json(wire.read_frame(self.receive_fd, wire.MAX_JSON, deadline))
+            if not isinstance(header, dict) or header.get("call") != len(results):
+                raise wire.WireError("the worker answered out of order")
+            outputs = header.get("outputs", 0)
+            if not isinstance(outputs, int) or not 0 <= outputs <= self.limits.max_outputs:
+                raise wire.WireError("the worker announced an impossible number of outputs")
+            payloads = [wire.read_frame(self.receive_fd, self.limits.output_bytes, deadline) for _ in range(outputs)]
+            oom_now = self.group.oom_kills() if self.group else 0
+            results.append(self._result(header, payloads, oom_now > oom_before))
+            oom_before = oom_now
+        done = wire.decode_json(wire.read_frame(self.receive_fd, wire.MAX_JSON, time.monotonic() + per_call))
+        if not isinstance(done, dict) or done.get("done") is not True:
+            raise wire.WireError("the worker did not finish its answer")
+        self.retiring = done.get("retire") is True
+        return results
+
+    def _result(self, header: dict[str, Any], payloads: list[bytes], out_of_memory: bool) -> CallResult:
+        status = header.get("status")
+        message = str(header.get("message", ""))[:500]
+        seconds = header.get("seconds", 0.0)
+        seconds = float(seconds) if isinstance(seconds, int | float) else 0.0
+        if status in ("killed", "killed-cpu"):
+            if out_of_memory:
+                return CallResult(Status.MEMORY, message=f"over its {self.limits.memory_bytes >> 20} MiB of memory")
+            if status == "killed-cpu":
+                return CallResult(Status.TIMEOUT, message=f"over its {self.limits.cpu_seconds} s of CPU time")
+            return CallResult(Status.ERROR, message=message)
+        if status == "memory":
+            return CallResult(Status.MEMORY, message=f"over its {self.limits.memory_bytes >> 20} MiB of memory")
+        if status not in {s.value for s in Status}:
+            return CallResult(Status.REFUSED, message="the sandbox answered a status it does not know")
+        if status != Status.OK:
+            return CallResult(Status(status), message=message, seconds=seconds)
+        try:
+            outputs = tuple(wire.read_array(payload) for payload in payloads)
+        except wire.WireError as error:
+            return CallResult(Status.REFUSED, message=str(error), seconds=seconds)
+        if not outputs:
+            return CallResult(Status.REFUSED, message="the call returned no array", seconds=seconds)
+        return CallResult(Status.OK, outputs, bool(header.get("tuple")), seconds=seconds)
+
+
+class Sandbox:
+    """Runs a student's module and calls its functions behind the walls, one submission at a time
+    (a lock; a service runs as many sandboxes as it grades in parallel). Thread-safe; ``close()``
+    (or ``with``) stops the warm worker."""
+
+    def __init__(self, limits: Limits | None = None, runtime: str = "numpy") -> None:
+        self.limits = limits or Limits()
+        self.runtime = runtime
+        self._worker: _Worker | None = None
+        self._lock = threading.Lock()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    @property
+    def worker_pid(self) -> int | None:
+        """The warm worker's bwrap process (outside the walls), while one runs."""
+        return self._worker.pid if self._worker and self._worker.alive() else None
+
+    @property
+    def memory_limited_by_cgroup(self) -> bool:
+        return bool(self._worker and self._worker.group)
+
+    def start(self) -> None:
+        """Start the warm worker now (else the first run does); SandboxUnavailable if it cannot."""
+        with self._lock:
+            self._ensure_worker()
+
+    def _ensure_worker(self) -> _Worker:
+        if self._worker is None or self._worker.retiring or not self._worker.alive():
+            if self._worker is not None:
+                self._worker.kill()
+            self._worker = None
+            self._worker = _Worker(self.limits, self.runtime)
+        return self._worker
+
+    def run(self, source: str, calls: Sequence[Call]) -> list[CallResult]:
+        """Load ``source`` as a module and make each call, each within the limits; one result per
+        call. Raises SandboxUnavailable (nothing run) where the sandbox cannot start."""
+        if len(calls) > self.limits.max_calls:
+            raise ValueError(f"{len(calls)} calls, over the {self.limits.max_calls} a run may make")
+        error = syntax_error(source, self.limits.source_bytes)
+        if error is not None:
+            return [CallResult(Status.REFUSED, message=error) for _ in calls]
+        with self._lock:
+            for attempt in (1, 2):
+                worker = self._ensure_worker()
+                try:
+                    return worker.request(source, calls)
+                except (EOFError, BrokenPipeError, TimeoutError, wire.WireError) as failure:
+                    out_of_memory = bool(worker.group and worker.group.oom_kills())
+                    worker.kill(keep_stderr=True)
+                    self._worker = None
+                    log.error("the sandbox's worker failed (%s: %s)", failure, worker.stderr_tail())
+                    # a worker that died before this submission had any answer (while idle, or as it
+                    # was handed the submission) gets one successor to try again
+                    if attempt == 1 and not worker.answers and not out_of_memory:
+                        continue
+                    status = Status.MEMORY if out_of_memory else Status.ERROR
+                    message = "over its memory" if out_of_memory else "the sandbox stopped during this submission"
+                    lost = [CallResult(status, message=message)] * (len(calls) - len(worker.answers))
+                    return worker.answers + lost  # the calls answered keep their results
+            raise AssertionError("unreachable: the second attempt returns")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._worker is not None:
+                self._worker.kill()
+                self._worker = None

@@ -1,0 +1,300 @@
+"""What a submission gets back: correct arrays, each failure named per call, nothing carried over to
+the next submission, and a clear refusal where the sandbox cannot run at all."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from sandbox import Call, Limits, Sandbox, SandboxUnavailable, Status, walls
+from tests.sandbox.probes import LIMITS, REPORT, observed, probe, require_bwrap
+
+CONV = """
+import numpy as np
+
+def conv_forward(x, w, b, stride=1, pad=0):
+    n, c, h, width = x.shape
+    f, _, kh, kw = w.shape
+    x = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    out_h = (h + 2 * pad - kh) // stride + 1
+    out_w = (width + 2 * pad - kw) // stride + 1
+    out = np.zeros((n, f, out_h, out_w))
+    for i in range(out_h):
+        for j in range(out_w):
+            window = x[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
+            out[:, :, i, j] = np.tensordot(window, w, axes=([1, 2, 3], [1, 2, 3])) + b
+    return out
+"""
+
+
+def test_a_convolution_comes_back_right(sandbox: Sandbox) -> None:
+    rng = np.random.default_rng(3)
+    x, w, b = rng.normal(size=(2, 3, 9, 8)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4)
+    (result,) = sandbox.run(CONV, [Call("conv_forward", (x, w, b), {"stride": 2, "pad": 1})])
+    expected = torch.nn.functional.conv2d(
+        torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b), stride=2, padding=1
+    ).numpy()
+    assert result.status is Status.OK
+    assert result.output.shape == (2, 4, 5, 4)  # type: ignore[union-attr]
+    np.testing.assert_allclose(result.output, expected, rtol=1e-10, atol=1e-12)
+
+
+def test_tuples_scalars_nan_and_inf_cross_as_values(sandbox: Sandbox) -> None:
+    source = "import numpy as np\ndef f(a):\n    return a * np.inf, np.float32('nan'), 3, [1, 2]\n"
+    source += "def g():\n    return [[1, 2], [3, 4]]\n"
+    result, listed = sandbox.run(source, [Call("f", (np.array([1.0, -1.0]),)), Call("g")])
+    assert result.status is Status.OK and result.returned_tuple
+    first, nan, three, pair = result.outputs
+    assert first.tolist() == [np.inf, -np.inf]
+    assert np.isnan(nan) and nan.dtype == np.float32
+    assert three == 3 and pair.tolist() == [1, 2]
+    assert not listed.returned_tuple and listed.output.tolist() == [[1, 2], [3, 4]]  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("def f(:\n    pass\n", "SyntaxError: invalid syntax (line 1)"),
+        ("x = " + "1+" * 200_000 + "1\n", "SyntaxError: the module is nested too deeply to compile"),
+        ("x = 1\x00\n", "SyntaxError: source code string cannot contain null bytes"),
+        ("#" * (2 << 20), f"the module is {2 << 20} bytes, over the {1 << 20} a submission may have"),
+    ],
+)
+def test_a_module_that_cannot_compile_is_refused_and_nothing_runs(source: str, message: str) -> None:
+    require_bwrap()
+    with Sandbox(LIMITS) as box:
+        results = box.run(source, [Call("f"), Call("g")])
+        assert [(r.status, r.message) for r in results] == [(Status.REFUSED, message)] * 2
+        assert box.worker_pid is None  # no sandbox was even started for it
+
+
+def test_each_failure_is_named_and_the_other_calls_still_run(sandbox: Sandbox) -> None:
+    source = """
+import time
+def loop():
+    while True:
+        pass
+def sleep():
+    time.sleep(1000)
+def huge():
+    return np.zeros(1 << 21)
+def raises():
+    raise ValueError("shapes (2, 3) and (4,) differ")
+def text():
+    return "an answer"
+def fine():
+    return np.arange(3)
+import numpy as np
+"""
+    names = ["loop", "fine", "sleep", "huge", "raises", "missing", "text", "fine"]
+    began = time.monotonic()
+    results = sandbox.run(source, [Call(name) for name in names])
+    elapsed = time.monotonic() - began
+    assert [r.status for r in results] == [
+        Status.TIMEOUT,
+        Status.OK,
+        Status.TIMEOUT,
+        Status.OUTPUT_TOO_LARGE,
+        Status.ERROR,
+        Status.ERROR,
+        Status.REFUSED,
+        Status.OK,
+    ]
+    assert results[4].message == "ValueError: shapes (2, 3) and (4,) differ"
+    assert results[5].message == "AttributeError: module 'submission' has no attribute 'missing'"
+    assert "not an array of numbers" in results[6].message
+    assert results[7].outputs[0].tolist() == [0, 1, 2]
+    assert elapsed < 2 * (LIMITS.wall_seconds + 2)  # two calls out of time, each stopped at its limit
+
+
+def test_a_module_that_fails_to_load_fails_every_call(sandbox: Sandbox) -> None:
+    results = sandbox.run("import nonexistent_package\n", [Call("f"), Call("g")])
+    assert [(r.status, r.message) for r in results] == [
+        (Status.ERROR, "ModuleNotFoundError: No module named 'nonexistent_package'")
+    ] * 2
+
+
+def test_a_module_that_never_finishes_loading_times_out_once_for_all_its_calls(sandbox: Sandbox) -> None:
+    began = time.monotonic()
+    results = sandbox.run("while True:\n    pass\n", [Call("f"), Call("g"), Call("h")])
+    assert [r.status for r in results] == [Status.TIMEOUT] * 3
+    assert time.monotonic() - began < LIMITS.wall_seconds + 2  # one wait, not one per call
+
+
+def test_nothing_of_one_submission_reaches_the_next(sandbox: Sandbox) -> None:
+    probe(
+        sandbox,
+        """
+import os, sys, numpy, types
+def probe():
+    with open("left.txt", "w") as f:
+        f.write("for the next one")
+    os.makedirs("locked/inner")
+    with open("locked/inner/deep.txt", "w") as f:
+        f.write("x")
+    os.chmod("locked/inner", 0)
+    os.chmod("locked", 0)
+    numpy.sum = lambda *a, **k: 42
+    numpy.ndarray  # a C type cannot be patched, a module's attribute can
+    sys.modules["leak"] = types.ModuleType("leak")
+    os.environ["LEAK"] = "1"
+    return report("planted")
+""",
+    )
+    seen = probe(
+        sandbox,
+        """
+import os, sys, numpy
+def probe():
+    return report(os.listdir("."), numpy.sum(numpy.ones(3)), "leak" in sys.modules, os.environ.get("LEAK"))
+""",
+    )
+    assert seen.splitlines() == ["[]", "3.0", "False", "None"]
+
+
+def test_a_scratch_too_deep_to_empty_retires_its_worker(sandbox: Sandbox) -> None:
+    first = sandbox.worker_pid
+    probe(
+        sandbox,
+        """
+import os
+def probe():
+    for _ in range(30):  # 30 × 201 characters: a path longer than the kernel's PATH_MAX
+        os.mkdir("d" * 200)
+        os.chdir("d" * 200)
+    return report("dug")
+""",
+    )
+    assert probe(sandbox, "import os\ndef probe():\n    return report(os.listdir('/scratch'))\n") == "[]"
+    assert sandbox.worker_pid not in (None, first)  # a new worker, on a new scratch
+
+
+def test_a_pickle_smuggled_as_output_is_refused_not_loaded(sandbox: Sandbox, tmp_path: Path) -> None:
+    marker = tmp_path / "unpickled"
+    (result,) = sandbox.run(
+        REPORT
+        + """
+import io, json, os, pickle, struct
+import numpy as np
+
+class Payload:
+    def __reduce__(self):
+        return (open, (MARKER, "w"))
+
+def frame(payload):
+    return struct.pack(">I", len(payload)) + payload
+
+def smuggle():
+    channel = max(int(fd) for fd in os.listdir("/proc/self/fd") if int(fd) > 2)
+    buffer = io.BytesIO()
+    np.save(buffer, np.array([Payload()], dtype=object), allow_pickle=True)
+    header = json.dumps({"status": "ok", "outputs": 1, "tuple": False}).encode()
+    os.write(channel, frame(header) + frame(buffer.getvalue()))
+    os._exit(0)
+""".replace("MARKER", repr(str(marker))),
+        [Call("smuggle")],
+    )
+    assert result.status is Status.REFUSED
+    assert "dtype object" in result.message
+    assert not marker.exists()
+
+
+def test_a_dead_worker_is_replaced_at_the_next_run(sandbox: Sandbox) -> None:
+    first = sandbox.worker_pid
+    assert first is not None
+    os.kill(first, signal.SIGKILL)
+    assert probe(sandbox, "def probe():\n    return report('again')\n") == "again"
+    assert sandbox.worker_pid not in (None, first)
+
+
+def test_without_bubblewrap_nothing_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(walls, "SEARCH_PATH", str(tmp_path))
+    with Sandbox(LIMITS) as box, pytest.raises(SandboxUnavailable, match=r"apt-get install -y bubblewrap"):
+        box.run("def f():\n    return 1\n", [Call("f")])
+
+
+def test_a_sandbox_that_cannot_start_says_why(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    fake = tmp_path / "bwrap"  # as bwrap answers where namespaces are refused (a default Docker seccomp profile)
+    fake.write_text("#!/bin/sh\necho 'bwrap: No permissions to creating new namespace' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    (tmp_path / "setpriv").symlink_to("/usr/bin/setpriv")
+    monkeypatch.setattr(walls, "SEARCH_PATH", str(tmp_path))
+    with Sandbox(LIMITS) as box, pytest.raises(SandboxUnavailable, match="No permissions to creating new namespace"):
+        box.run("def f():\n    return 1\n", [Call("f")])
+
+
+def test_the_torch_runtime_has_torch_imported(tmp_path: Path) -> None:
+    require_bwrap()
+    with Sandbox(Limits(memory_bytes=2 << 30, wall_seconds=20), runtime="torch") as box:
+        text = observed(
+            box.run(
+                REPORT
+                + "import sys\ndef probe():\n    import torch\n"
+                + "    return report(torch.nn.Linear(3, 2).weight.shape, 'torch' in sys.modules)\n",
+                [Call("probe")],
+            )[0]
+        )
+    assert text == "torch.Size([2, 3])\nTrue"
+
+
+def test_a_closed_sandbox_leaves_no_cgroup_behind(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    require_bwrap()
+
+    def groups() -> list[Path]:
+        return [*Path("/sys/fs/cgroup").glob(f"**/grader-sandbox-{os.getpid()}-*")]
+
+    with Sandbox(LIMITS) as box:
+        box.start()
+        assert groups()  # this machine's cgroups are writable: the worker has its group
+        os.kill(box.worker_pid or 0, signal.SIGKILL)  # a dead worker's group goes too
+        assert probe(box, "def probe():\n    return report('fine')\n") == "fine"
+    monkeypatch.setattr(walls, "SEARCH_PATH", str(tmp_path))
+    with Sandbox(LIMITS) as box, pytest.raises(SandboxUnavailable):
+        box.start()  # and so does the group of one that could not start
+    assert groups() == []
+
+
+def test_a_runtime_that_does_not_fit_its_memory_says_so() -> None:
+    require_bwrap()
+    small = Limits(memory_bytes=96 << 20)
+    with Sandbox(small, runtime="torch") as box, pytest.raises(SandboxUnavailable, match="does not fit in its 96 MiB"):
+        box.start()
+
+
+def test_no_memory_of_one_submission_reaches_the_next(sandbox: Sandbox) -> None:
+    # the first submission's text holds FIRST + SECOND side by side; the second holds them apart and
+    # looks through every byte of its own memory (which starts as a copy of the worker's) for the pair
+    sandbox.run("TOKEN = 'alpha-7f3c9e0b1domega-91d2aa4e6c'\ndef f():\n    return 1\n", [Call("f")])
+    seen = probe(
+        sandbox,
+        """
+import ctypes, re
+def probe():
+    ctypes.CDLL(None).prctl(4, 1, 0, 0, 0)  # PR_SET_DUMPABLE: its own /proc/self/mem, to read itself
+    first, second = b"alpha-7f3c9e0b1d", b"omega-91d2aa4e6c"
+    found = scanned = 0
+    with open("/proc/self/maps") as maps, open("/proc/self/mem", "rb", buffering=0) as memory:
+        for line in maps:
+            fields = line.split()
+            if not fields[1].startswith("rw"):
+                continue
+            start, end = (int(part, 16) for part in fields[0].split("-"))
+            try:
+                memory.seek(start)
+                chunk = memory.read(end - start)
+            except OSError:
+                continue
+            scanned += len(chunk)
+            for match in re.finditer(re.escape(first), chunk):
+                at = match.end()
+                found += chunk[at:at + len(second)] == second
+    return report(found, scanned > 1 << 20)
+""",
+    )
+    assert seen == "0\nTrue"
