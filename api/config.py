@@ -60,6 +60,9 @@ class Settings(BaseModel):
                                 required
     ``GRADER_LTI_KEY``          the key that encrypts the tool's LTI private keys in the database
                                 (a Fernet key: ``grader lti new-kek`` prints one); LTI needs it
+    ``GRADER_DEMO``             ``1``: the service runs the demo (set by ``grader serve --demo``
+                                for its worker processes, never by hand): its sign-in page
+                                offers one-click sign-in as each demo account
     ==========================  ==============================================================
 
     The budget (:mod:`api.budget`): replicas × workers × (pool size + overflow) + reserved must
@@ -80,6 +83,9 @@ class Settings(BaseModel):
     public_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
     lti_key: str | None = Field(default=None, repr=False)
     sign_in_link_days: int = Field(default=7, ge=1, le=90)
+    #: Whether the service runs the demo (``grader serve --demo``): only then do its pages offer
+    #: one-click sign-in as the demo accounts (:mod:`api.pages.demo`).
+    demo: bool = False
 
     @field_validator("smtp_url")
     @classmethod
@@ -153,6 +159,7 @@ class Settings(BaseModel):
             ("public_url", "GRADER_PUBLIC_URL"),
             ("sign_in_link_days", "GRADER_SIGN_IN_LINK_DAYS"),
             ("lti_key", "GRADER_LTI_KEY"),
+            ("demo", "GRADER_DEMO"),
         ):
             if env.get(variable):
                 values[field] = env[variable]

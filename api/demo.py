@@ -1,7 +1,13 @@
 """The demo course of ``grader serve --demo``: course ``demo`` with one instructor (its owner), one
-TA, three students and one assignment per built-in problem set. Loading it again creates nothing
-twice; it re-issues the demo accounts' tokens (tokens are stored only as hashes, so the old ones
-cannot be shown again) and brings back a demo member dropped meanwhile."""
+TA, three students and one assignment per built-in problem set, with the students' work on some of
+them (:mod:`api.demo_work`); one assignment is past its due date, its answers released and its
+practice open. Loading it again creates nothing twice; it re-issues the demo accounts' tokens
+(tokens are stored only as hashes, so the old ones cannot be shown again) and brings back a demo
+member dropped meanwhile.
+
+The demo's pages offer one-click sign-in as each demo account (:mod:`api.pages.demo`), only while
+the service runs with ``--demo`` (:attr:`api.config.Settings.demo`), and only as an account
+:func:`is_demo_account` recognises."""
 
 from __future__ import annotations
 
@@ -12,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from api.assignments.service import create_assignment
 from api.db import upsert
+from api.demo_work import CLOSED, CLOSED_AGO, WORKED, WRITTEN_SET, add_work
 from api.errors import Conflict
 from api.library import Library, Sets
-from api.models import Assignment, Course, CourseRole, GradePolicy, Membership, Release, Role, User
+from api.models import Assignment, Course, CourseRole, GradePolicy, Membership, Practice, Release, Role, User
 from api.users.service import issue_token, revoke_tokens
 
 COURSE = ("demo", "Demo course: convolutional networks")
@@ -34,18 +41,64 @@ class DemoCourse:
     course: str
     tokens: dict[str, str]
     assignments: list[str]
+    #: Submissions made by this load (none when the demo students' work was there already).
+    submissions: int = 0
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """A demo account as the demo's sign-in page offers it: its id, name and role in the course."""
+
+    id: str
+    name: str
+    role: str
+
+
+def demo_accounts() -> list[DemoAccount]:
+    """The demo's accounts, its instructor first."""
+    return [DemoAccount(user_id, name, course_role.value) for (user_id, name), _, course_role in PEOPLE]
+
+
+def demo_email(user_id: str) -> str:
+    return f"{user_id}@example.edu"
+
+
+def is_demo_account(session: Session, user_id: str) -> bool:
+    """Whether ``user_id`` is one of the demo's accounts as the demo made it (the demo's id, role and
+    address, a member of the demo course that the demo instructor created): never a real account
+    that happens to have a demo id."""
+    for (demo_id, _), role, course_role in PEOPLE:
+        if demo_id != user_id:
+            continue
+        user = session.get(User, user_id)
+        course = session.get(Course, COURSE[0])
+        membership = session.get(Membership, (COURSE[0], user_id))
+        return (
+            user is not None
+            and user.role == role.value
+            and user.email == demo_email(user_id)
+            and course is not None
+            and course.created_by == INSTRUCTOR[0]
+            and membership is not None
+            and membership.role == course_role.value
+        )
+    return False
 
 
 def load_demo(session: Session, *, library: Library, now: datetime | None = None) -> DemoCourse:
+    """Loads the demo, or brings it back. The students' work is submitted as the service submits
+    (:func:`api.submissions.service.submit`), which commits: so does this, as it goes, and the
+    session must not be inside ``Session.begin()``; the caller commits what follows the last
+    submission."""
     now = now or datetime.now(UTC)
     course_id, title = COURSE
     tokens: dict[str, str] = {}
     for (user_id, name), role, _ in PEOPLE:
         user = session.get(User, user_id)
-        if user is not None and (user.role != role or user.email != f"{user_id}@example.edu"):
+        if user is not None and (user.role != role or user.email != demo_email(user_id)):
             raise Conflict(f"The account {user_id!r} exists and is not a demo account; --demo leaves it alone.")
         if user is None:
-            user = User(id=user_id, name=name, role=role.value, email=f"{user_id}@example.edu")
+            user = User(id=user_id, name=name, role=role.value, email=demo_email(user_id))
             session.add(user)
             session.flush()
         revoke_tokens(session, user=user)
@@ -67,6 +120,7 @@ def load_demo(session: Session, *, library: Library, now: datetime | None = None
     for set_id, problem_set in bank.items():
         if session.get(Assignment, (course_id, set_id)) is None:
             sets.pin(problem_set)
+            closed = set_id == CLOSED
             create_assignment(
                 session,
                 problem_set=problem_set,
@@ -74,10 +128,20 @@ def load_demo(session: Session, *, library: Library, now: datetime | None = None
                 created_by=INSTRUCTOR[0],
                 assignment_id=set_id,
                 title=problem_set.title,
-                due_at=now + timedelta(days=14),
+                due_at=now - CLOSED_AGO if closed else now + timedelta(days=14),
                 max_attempts=5,
                 release_answers=Release.AFTER_DUE.value,
                 grade_policy=GradePolicy.BEST.value,
                 late_penalty={"per_day": 10.0, "floor": 50.0},
+                practice=Practice.AFTER_DUE.value,
             )
-    return DemoCourse(course_id, tokens, sorted(bank))
+    made = 0
+    for set_id in (*WORKED, WRITTEN_SET):
+        assignment = session.get(Assignment, (course_id, set_id))
+        worked = bank.get(set_id)
+        if assignment is None or worked is None or assignment.set_version != worked.version:
+            continue  # (a demo loaded by an older version, on another version of the set: left as it is)
+        due = assignment.due_at
+        at = due - timedelta(days=1) if set_id == CLOSED and due is not None else now
+        made += add_work(session, problem_set=worked, assignment=assignment, at=at)
+    return DemoCourse(course_id, tokens, sorted(bank), made)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+import cli.flags  # noqa: F401  (flags shown without a type in --help)
 from cli.courses import courses_app
 from cli.gradescope import gradescope_app
 from cli.grading import check, grade

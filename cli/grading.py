@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import sys
@@ -37,9 +38,7 @@ def check(
     """Grade one answer and print the graded part (a randomized set: --seed N, or --secret S --student ID)."""
     variant = chosen_variant(seed=seed, secret=secret, student=student)
     problem_set = find_set(set_id)
-    if key not in problem_set.answer_keys():
-        console.print(f"[red]No key {key!r} in {set_id}.[/red] Keys: {', '.join(problem_set.answer_keys())}")
-        raise typer.Exit(code=2)
+    key = _set_key(problem_set, set_id, key)
     part = grade_submission(problem_set, {key: answer}, student=variant, solutions=steps).parts[key]
     if as_json:
         print(json.dumps({"key": key, **part.to_json()}))
@@ -52,6 +51,22 @@ def check(
         print(f"mistake: {part.misconception}")
     for number, step in enumerate(part.solution or (), start=1):
         print(f"  {number}. {step.text}")
+
+
+def _set_key(problem_set: ProblemSet, set_id: str, typed: str) -> str:
+    """The set's own key for ``typed``: itself, or the one key it spells in another case (``q11.r``
+    is ``q11.R``; graded and printed as the set spells it). Anything else exits 2 naming the keys,
+    the likeliest first."""
+    keys = problem_set.answer_keys()
+    if typed in keys:
+        return typed
+    same = [key for key in keys if key.casefold() == typed.casefold()]
+    if len(same) == 1:
+        return same[0]
+    near = difflib.get_close_matches(typed, keys, n=3, cutoff=0.6)
+    hint = f" Did you mean {' or '.join(near)}?" if near else ""
+    _say(f"No key {typed!r} in {set_id}.{hint} Keys: {', '.join(keys)}")
+    raise typer.Exit(code=2)
 
 
 _worker_set: ProblemSet | None = None
@@ -109,7 +124,14 @@ def grade(
     if output_format == "gradescope" and out is None:
         console.print("[red]--format gradescope writes one results.json per student: give --out FOLDER.[/red]")
         raise typer.Exit(code=2)
-    keys = find_set(set_id).answer_keys()
+    problem_set = find_set(set_id)
+    if problem_set.randomized and secret is None:
+        # not an error (a class may have been given the declared numbers), but rarely what is meant
+        _say(
+            f"warning: {set_id} is randomized and no --secret was given: every line is graded against the "
+            "set's declared numbers, not its student's variant (--secret: the assignment's variant_secret)"
+        )
+    keys = problem_set.answer_keys()
     items = _items(file)
     chunks = [items[i : i + batch.CHUNK] for i in range(0, len(items), batch.CHUNK)]
     writer = _Writer(output_format, out, keys)

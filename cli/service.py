@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shlex
 from collections.abc import Callable, Iterator
 from enum import StrEnum
@@ -210,8 +211,9 @@ def _demo(settings: Settings) -> None:
     library = Library(Bank())
     bank = library.built_in()
     try:
-        with make_sessionmaker(engine).begin() as session:
+        with make_sessionmaker(engine)() as session:  # (load_demo commits as it goes)
             course = load_demo(session, library=library)
+            session.commit()
     except Conflict as error:
         console.print(f"[red]{error.detail}[/red]", highlight=False)
         raise typer.Exit(code=1) from None
@@ -219,6 +221,8 @@ def _demo(settings: Settings) -> None:
         engine.dispose()
     base = settings.public_url
     print(f"Demo course {course.course!r} loaded: assignments " + ", ".join(course.assignments))
+    if course.submissions:
+        print(f"The demo students' work: {course.submissions} submissions graded and stored.")
     print("Tokens (re-issued on every --demo start):")
     for user_id, token in course.tokens.items():
         print(f"  {user_id:16} {token}")
@@ -237,7 +241,10 @@ def _demo(settings: Settings) -> None:
         f"  curl -s -X POST {path}/submissions "
         f"-H 'Authorization: Bearer {student}' -H 'Content-Type: application/json' -d {shlex.quote(body)}"
     )
-    print(f"\nOr in a browser: {base}/ and paste a token (alice's to answer, demo-instructor's for the dashboard).")
+    print(
+        f"\nOr in a browser: {base}/ and sign in as a demo account with one click "
+        "(alice to answer, demo-instructor for the dashboard, demo-ta for the grading queue)."
+    )
     print(f"API docs: {base}/docs\n", flush=True)
 
 
@@ -285,7 +292,7 @@ def _check_connection_budget(engine: Engine, settings: Settings, workers: int) -
     if not budget.fits:
         console.print(
             f"[red]Too many database connections:[/red] {budget.explain()}. Lower --workers or the pool "
-            "settings, or raise PostgreSQL's max_connections (README: Deploying at scale).",
+            "settings, or raise PostgreSQL's max_connections (docs/operator.md: Deploying at scale).",
             highlight=False,
         )
         raise typer.Exit(code=1)
@@ -295,7 +302,9 @@ def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on (0.0.0.0: all).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
     workers: Annotated[int, typer.Option("--workers", min=1, max=64, help="Worker processes.")] = 1,
-    demo: Annotated[bool, typer.Option("--demo", help="Load the demo course and print its tokens.")] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load the demo course, print its tokens, offer one-click sign-in as them.")
+    ] = False,
 ) -> None:
     """Run the web service (embedded SQLite ./grader.db unless DATABASE_URL says otherwise)."""
     import uvicorn
@@ -312,6 +321,12 @@ def serve(
         engine.dispose()
     if demo:
         _demo(settings)
+    # the worker processes read it (api.config.Settings.demo): one-click sign-in as the demo's
+    # accounts is offered by a service started with --demo, and by no other
+    if demo:
+        os.environ["GRADER_DEMO"] = "1"
+    else:
+        os.environ.pop("GRADER_DEMO", None)
     uvicorn.run(
         "api.app:create_app_from_env",
         factory=True,

@@ -9,6 +9,7 @@ and on every probe variant.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from collections.abc import Sequence
@@ -73,6 +74,8 @@ class _Found:
         """Every error pydantic found, at its field (without the problem type pydantic puts in
         front); the errors of one union's members (``int`` or ``tuple[int, int]``) as one issue."""
         unions: dict[tuple[Step, ...], list[tuple[tuple[Step, ...], str]]] = {}
+        # a field the entry lacks, beside a key it should not have, is likely that key misspelt
+        missing = [tuple(d["loc"]) for d in error.errors() if d["type"] == "missing"]
         for detail in error.errors():
             loc: list[Step] = list(detail["loc"])
             if tag is not None and loc[:1] == [tag]:
@@ -94,6 +97,8 @@ class _Found:
                 unions.setdefault(tuple(loc[:label]), []).append((rest, message))
                 continue
             field = ".".join(str(step) for step in loc) or None
+            if detail["type"] == "extra_forbidden":
+                message += _meant(tuple(detail["loc"]), missing)
             self.add(message, (*base, *loc), problem, field, key=detail["type"] == "extra_forbidden")
         for loc_prefix, found in unions.items():
             field = ".".join(str(step) for step in loc_prefix) or None
@@ -108,6 +113,13 @@ class _Found:
 #: How pydantic names the member of a union an error is about: ``int``, ``tuple[int, int]``,
 #: ``function-after[...]``, a model's class name.
 _LABEL = re.compile(r"^(int|float|str|bool|[A-Z][A-Za-z0-9_]*|[a-z-]+\[.*\])$", re.DOTALL)
+
+
+def _meant(extra: tuple[Step, ...], missing: list[tuple[Step, ...]]) -> str:
+    """``: did you mean `out_channels`?`` when the key ``extra`` is near a field missing beside it."""
+    lacking = [str(loc[-1]) for loc in missing if loc[:-1] == extra[:-1]]
+    near = difflib.get_close_matches(str(extra[-1]), lacking, n=1, cutoff=0.75)
+    return f": did you mean `{near[0]}`?" if near else ""
 
 
 def _steps(dotted: str) -> list[Step]:

@@ -29,6 +29,7 @@ Shape (one job per module):
   zone and reads the wall-clock times typed in the forms' ``datetime-local`` inputs in it (the
   zone of the course in the path: ``PageZone``).
 * one router module per group of pages: ``home.py`` (``/``, ``/sign-in``, ``/sign-out``),
+  ``demo.py`` (``/demo/sign-in``: one click signs in as a demo account, under ``--demo`` only),
   ``courses.py`` (``/courses/new`` and a course's ``/settings``: its title and time zone),
   ``docs.py`` (``/docs``: Swagger UI, started by ``static/docs.js``), ``student.py`` (``/courses/{course}`` and
   ``/courses/{course}/assignments/{id}``: a student's views; staff get the dashboard of
@@ -64,6 +65,7 @@ from api.pages import (
     account,
     assets,
     courses,
+    demo,
     docs,
     gradebook,
     grading,
@@ -80,8 +82,9 @@ from api.pages import (
 #: Every router of the pages, included by :func:`install`.
 ROUTERS: tuple[APIRouter, ...] = (
     # (``/courses/new`` before the course pages' ``/courses/{course_id}``)
-    *(home.router, docs.router, courses.router, student.router, practice.router, sign_in_links.router, account.router),
-    *(staff.router, problem_sets.router, gradebook.router, grading.router, statistics.router, lti.router),
+    *(home.router, demo.router, docs.router, courses.router, student.router, practice.router, sign_in_links.router),
+    *(account.router, staff.router, problem_sets.router, gradebook.router, grading.router, statistics.router),
+    lti.router,
 )
 
 

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from api.courses.service import courses_of
+from api.demo import demo_accounts
 from api.deps import SessionDep
 from api.pages.deps import CsrfChecked, MaybeSignedIn
 from api.pages.render import render
@@ -46,6 +47,8 @@ def sign_in_page(request: Request, *, next_path: str = "/", error: str | None = 
         "next": local_path(next_path),
         "error": error,
         "can_mail": request.app.state.mail is not None,
+        # one-click sign-in as each demo account, on a service started with --demo only (api.pages.demo)
+        "demo_accounts": demo_accounts() if request.app.state.settings.demo else [],
     }
     response = render(request, "sign_in.html", context, status=status)
     set_cookie(response, request, SIGN_IN_COOKIE, secret, max_age=SIGN_IN_SECONDS)

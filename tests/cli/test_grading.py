@@ -65,6 +65,17 @@ def test_check_an_unknown_key_lists_the_keys() -> None:
     assert "q7.shape" in result.output
 
 
+def test_check_keeps_the_sets_spelling_of_a_key() -> None:
+    """A key typed in another case is the set's key, printed as the set spells it; a near miss is named."""
+    typed = runner.invoke(app, ["check", "rgb-convolution", "Q11.r", "[[1, 1], [1, 1]]", "--json"])
+    assert typed.exit_code == 0, typed.output
+    assert json.loads(typed.stdout) | {"key": "q11.R", "status": "correct"} == json.loads(typed.stdout)
+    plain = runner.invoke(app, ["check", "rgb-convolution", "q11.R", "[[1, 1], [1, 1]]"])
+    assert plain.stdout.startswith("q11.R: correct")
+    missed = runner.invoke(app, ["check", "rgb-convolution", "q9.param", "528"])
+    assert missed.exit_code == 2 and "Did you mean q9.params" in missed.output
+
+
 def _submissions_file(tmp_path: Path) -> Path:
     lines = [
         json.dumps({"student": "s1", "answers": RIGHT}),
@@ -190,6 +201,19 @@ def test_grade_without_a_secret_uses_the_declared_numbers(tmp_path: Path) -> Non
     result = runner.invoke(app, ["grade", str(source), "--set", "conv-arithmetic"])
     assert result.exit_code == 0
     assert json.loads(result.stdout.splitlines()[0])["parts"]["c1.output"]["status"] == "correct"
+
+
+def test_grade_warns_when_a_randomized_set_is_graded_on_its_declared_numbers(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"student": "zoe", "answers": {"c1.output": "1"}}) + "\n")
+    declared = runner.invoke(app, ["grade", str(source), "--set", "conv-arithmetic"])
+    assert declared.exit_code == 0 and "warning: conv-arithmetic is randomized and no --secret" in declared.stderr
+    assert "declared numbers" in declared.stderr and "warning" not in declared.stdout
+    drawn = runner.invoke(app, ["grade", str(source), "--set", "conv-arithmetic", "--secret", "k"])
+    assert drawn.exit_code == 0 and "warning" not in drawn.stderr
+    fixed = tmp_path / "fixed.jsonl"
+    fixed.write_text(json.dumps({"student": "zoe", "answers": RIGHT}) + "\n")
+    assert "warning" not in runner.invoke(app, ["grade", str(fixed), "--set", "cifar-convnet"]).stderr
 
 
 @pytest.mark.parametrize("workers", [1, 2])

@@ -40,20 +40,27 @@ def empty_database(backend, request, tmp_path) -> str:
 
 @pytest.fixture
 def uvicorn_calls(monkeypatch) -> Iterator[list[dict[str, Any]]]:
-    """uvicorn.run's calls, each with the public address its worker processes would read; ``serve``
-    sets that address in this process's environment, put back as it was afterwards."""
+    """uvicorn.run's calls, each with the public address and the demo flag its worker processes would
+    read; ``serve`` sets them in this process's environment, put back as they were afterwards."""
     calls: list[dict[str, Any]] = []
 
     def run(target: str, **options: Any) -> None:
-        calls.append({"target": target, **options, "public_url": os.environ.get("GRADER_PUBLIC_URL")})
+        calls.append(
+            {
+                "target": target,
+                **options,
+                "public_url": os.environ.get("GRADER_PUBLIC_URL"),
+                "demo": os.environ.get("GRADER_DEMO"),
+            }
+        )
 
     monkeypatch.setattr(uvicorn, "run", run)
-    before = os.environ.get("GRADER_PUBLIC_URL")
-    monkeypatch.delenv("GRADER_PUBLIC_URL", raising=False)
+    before = {name: os.environ.pop(name, None) for name in ("GRADER_PUBLIC_URL", "GRADER_DEMO")}
     yield calls
-    os.environ.pop("GRADER_PUBLIC_URL", None)
-    if before is not None:
-        os.environ["GRADER_PUBLIC_URL"] = before
+    for name, value in before.items():
+        os.environ.pop(name, None)
+        if value is not None:
+            os.environ[name] = value
 
 
 def test_db_upgrade_migrates_and_is_idempotent(empty_database) -> None:
@@ -202,7 +209,18 @@ def test_serve_demo_loads_the_course_once_and_prints_working_tokens(empty_databa
     assert client.get("/api/v1/courses/demo/assignments", headers=auth(old["alice"])).status_code == 401
     assert client.get("/api/v1/courses/demo/assignments", headers=auth(tokens["alice"])).status_code == 200
     assert len(uvicorn_calls) == 2
+    # its worker processes are told they run the demo (one-click sign-in: api.pages.demo)
+    assert [call["demo"] for call in uvicorn_calls] == ["1", "1"]
+    assert "sign in as a demo account with one click" in second.stdout
     app.state.engine.dispose()
+
+
+@pytest.mark.only_backend("sqlite")
+def test_serve_without_demo_never_runs_the_demo(backend, tmp_path, monkeypatch, uvicorn_calls) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("GRADER_DEMO", "1")  # left over from anywhere: only --demo runs the demo
+    assert runner.invoke(cli, ["serve"], env={"DATABASE_URL": None}).exit_code == 0
+    assert [call["demo"] for call in uvicorn_calls] == [None]
 
 
 def test_bad_configuration_is_reported(uvicorn_calls) -> None:

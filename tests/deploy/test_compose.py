@@ -114,7 +114,7 @@ WORKER_ENV: dict[str, str] = {k: compose_default(v) for k, v in WORKER["environm
 
 
 def test_config_reads_the_variables_the_readme_documents() -> None:
-    # a sanity check of the recorder itself: these are the settings of the README
+    # a sanity check of the recorder itself: these are the settings of the operator's guide
     assert {"DATABASE_URL", "GRADER_MAX_BODY_BYTES", "GRADER_DB_POOL_SIZE", "GRADER_DB_MAX_OVERFLOW"} <= (
         config_variables()
     )
@@ -148,7 +148,7 @@ def test_the_compose_settings_are_valid_and_fit_postgresql() -> None:
     # what `grader serve` checks at start in every replica (api.budget)
     budget = ConnectionBudget.of(settings, workers=workers, server=POSTGRES_DEFAULTS)
     assert budget.fits, budget.explain()
-    assert settings.replicas >= 3, "--scale grader=3 (the README's example) fits the budget"
+    assert settings.replicas >= 3, "--scale grader=3 (the operator's guide's example) fits the budget"
     assert settings.db_reserved_connections >= 10, "room for the job workers and the command line"
 
 
@@ -251,10 +251,11 @@ def test_postgres_service() -> None:
     assert SERVICE["depends_on"] == {"postgres": {"condition": "service_healthy"}}
 
 
-def test_the_readme_documents_the_deployment() -> None:
-    readme = (REPOSITORY / "README.md").read_text()
-    deployment = readme.split("## Deployment", 1)[1].split("\n## ", 1)[0]
+def test_the_docs_document_the_deployment() -> None:
+    guide = (REPOSITORY / "docs" / "operator.md").read_text()
+    deployment = guide.split("## Deployment", 1)[1].split("\n## ", 1)[0]
     assert "docker compose up" in deployment
+    readme = (REPOSITORY / "README.md").read_text()
     quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     (block,) = re.findall(r"```sh\n(.*?)```", quick_start, re.S)
     assert len(block.strip().splitlines()) == 2, "the quick start stays two commands"

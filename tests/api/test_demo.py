@@ -1,0 +1,175 @@
+"""The demo course (``grader serve --demo``) shows the product: its students' work fills the
+gradebook, the statistics and the grading queue; one assignment is past its due date, its answers
+released and practice open; and its sign-in page signs in as each demo account with one click, which
+a service not started with ``--demo`` neither offers nor accepts."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from api.app import create_app
+from api.config import Settings
+from api.db import make_sessionmaker
+from api.demo import COURSE, DemoCourse, demo_accounts, load_demo
+from api.demo_work import CLOSED, WORKED, WRITTEN, WRITTEN_SET
+from api.library import Library
+from api.models import Submission, User
+
+from factories import Course, make_instructor
+from page_client import Browser
+
+DEMO = f"/api/v1/courses/{COURSE[0]}"
+
+
+@pytest.fixture(scope="module")
+def demo(app: Any) -> DemoCourse:
+    with make_sessionmaker(app.state.engine)() as session:
+        loaded = load_demo(session, library=Library(app.state.bank))
+        session.commit()
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def demo_app(settings: Settings, shared_bank: Any, demo: DemoCourse) -> Any:
+    """The service as ``grader serve --demo`` runs it, on the database the demo was loaded into."""
+    application = create_app(settings.model_copy(update={"demo": True}), bank=shared_bank)
+    yield application
+    application.state.engine.dispose()
+
+
+def auth(demo: DemoCourse, user: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {demo.tokens[user]}"}
+
+
+def submissions(app: Any, assignment: str) -> list[Submission]:
+    with make_sessionmaker(app.state.engine)() as session:
+        query = select(Submission).where(Submission.course_id == COURSE[0], Submission.assignment_id == assignment)
+        return list(session.scalars(query.order_by(Submission.student_id, Submission.attempt)))
+
+
+def test_the_students_have_worked_on_the_assignments(app, demo) -> None:
+    for assignment in (*WORKED, WRITTEN_SET):
+        made = submissions(app, assignment)
+        assert {s.student_id for s in made} == {"alice", "bob", "carol"}, assignment
+    assert demo.submissions == sum(len(submissions(app, a)) for a in (*WORKED, WRITTEN_SET))
+
+
+def test_alice_is_right_bob_makes_named_mistakes_carol_answers_half(app) -> None:
+    for assignment in WORKED:
+        by = {(s.student_id, s.attempt): s for s in submissions(app, assignment)}
+        alice = by["alice", 1]
+        assert alice.score == alice.max_score, (assignment, alice.parts)  # every typed answer read as meant
+        first, second = by["bob", 1], by["bob", 2]
+        named = [key for key, part in first.parts.items() if part["misconception"]]
+        assert len(named) >= 2, (assignment, first.parts)
+        assert first.score < second.score < second.max_score, assignment  # half the mistakes fixed
+        statuses = [part["status"] for part in by["carol", 1].parts.values()]
+        assert "correct" in statuses and "unanswered" in statuses, assignment
+
+
+def test_the_gradebook_and_statistics_are_populated(client, demo) -> None:
+    book = client.get(f"{DEMO}/assignments/conv-pool-basics/gradebook", headers=auth(demo, "demo-instructor")).json()
+    scores = {row["student"]: row["score"] for row in book["students"]}
+    assert scores["alice"] == 9 and 0 < scores["carol"] < scores["alice"] and 0 < scores["bob"] < 9
+    stats = client.get(f"{DEMO}/assignments/conv-pool-basics/stats", headers=auth(demo, "demo-ta")).json()
+    assert stats["submissions"] == 4 and stats["students"] == 3
+    named = {code for key in stats["keys"].values() for code in key["misconceptions"]}
+    assert {"bias-omitted", "missing-plus-one"} <= named
+    assert any(key["commonest_wrong_answers"] for key in stats["keys"].values())
+
+
+def test_the_written_answers_wait_in_the_grading_queue(client, demo) -> None:
+    for key in ("w1.differences", "w4.nms"):
+        queue = client.get(f"{DEMO}/assignments/{WRITTEN_SET}/grading/{key}", headers=auth(demo, "demo-ta"))
+        assert queue.status_code == 200, queue.text
+        entries = queue.json()["entries"]
+        assert {entry["student"]: entry["answer"] for entry in entries} == {
+            student: answers[key] for student, answers in WRITTEN.items() if key in answers
+        } | ({"carol": None} if key not in WRITTEN["carol"] else {})
+        assert {entry["status"] for entry in entries if entry["answer"]} == {"pending"}
+
+
+def test_one_assignment_is_closed_its_answers_released_and_practice_open(app, client, demo) -> None:
+    closed = client.get(f"{DEMO}/assignments/{CLOSED}", headers=auth(demo, "alice")).json()
+    assert datetime.fromisoformat(closed["due_at"]) < datetime.fromisoformat(closed["closes_at"]) < datetime.now(UTC)
+    assert closed["release_answers"] == "after_close" and closed["practice"] == "after_due"
+    assert closed["answers_released"] is True and closed["reference"], "alice sees the references"
+    browser = Browser(app).signed_in(demo.tokens["alice"])
+    practice = browser.get(f"/courses/{COURSE[0]}/assignments/{CLOSED}/practice?seed=5")
+    assert practice.status_code == 200 and "New variant" in practice.text
+    (late,) = [s for s in submissions(app, CLOSED) if s.late]
+    assert late.student_id == "carol"
+    book = client.get(f"{DEMO}/assignments/{CLOSED}/gradebook", headers=auth(demo, "demo-instructor")).json()
+    carol = next(row for row in book["students"] if row["student"] == "carol")
+    assert carol["late"] and carol["days_late"] == 1 and carol["penalty"] == 0.9
+    still_open = client.get(f"{DEMO}/assignments/conv-pool-basics", headers=auth(demo, "alice")).json()
+    assert still_open["answers_released"] is False and datetime.fromisoformat(still_open["due_at"]) > datetime.now(UTC)
+
+
+def test_loading_the_demo_again_adds_no_work(app, demo) -> None:
+    before = {a: len(submissions(app, a)) for a in (*WORKED, WRITTEN_SET)}
+    with make_sessionmaker(app.state.engine)() as session:
+        again = load_demo(session, library=Library(app.state.bank))
+        session.commit()
+        assert session.scalar(select(func.count()).select_from(User).where(User.id.in_(again.tokens))) == 5
+    assert again.submissions == 0
+    assert {a: len(submissions(app, a)) for a in before} == before
+    demo.tokens.update(again.tokens)  # (the first load's tokens were replaced)
+
+
+def test_the_demo_sign_in_page_signs_in_as_each_account_with_one_click(demo_app, demo) -> None:
+    page = Browser(demo_app).get("/")
+    assert 'action="/demo/sign-in"' in page.text
+    for account in demo_accounts():
+        assert f'name="account" value="{account.id}"' in page.text
+        browser = Browser(demo_app)
+        browser.get("/")
+        signed = browser.post("/demo/sign-in", {"account": account.id})
+        assert signed.status_code == 303 and signed.headers["location"] == f"/courses/{COURSE[0]}"
+        home = browser.get("/")
+        assert account.name in home.text and COURSE[1] in home.text
+
+
+def test_the_demo_sign_in_keeps_to_the_demo_accounts(demo_app, client, engine) -> None:
+    browser = Browser(demo_app)
+    browser.get("/")
+    course = Course(client, make_instructor(engine))
+    student, _ = course.student()
+    for account in (student, "nobody", ""):
+        refused = browser.post("/demo/sign-in", {"account": account})
+        assert refused.status_code in (404, 422) and "grader_session=" not in refused.headers.get("set-cookie", "")
+    assert browser.post("/demo/sign-in", {"account": "alice"}, csrf=False).status_code == 403
+
+
+def test_without_demo_mode_there_is_no_one_click_sign_in(app, demo) -> None:
+    browser = Browser(app)
+    page = browser.get("/")
+    assert page.status_code == 200 and "/demo/sign-in" not in page.text and "Demo" not in page.text
+    refused = browser.post("/demo/sign-in", {"account": "alice"})
+    assert refused.status_code == 404 and "no demo" in refused.text
+    assert "grader_session=" not in refused.headers.get("set-cookie", "")
+    assert browser.get(f"/courses/{COURSE[0]}").status_code == 303  # not signed in: back to the sign-in form
+
+
+def test_demo_mode_comes_from_the_environment_alone() -> None:
+    assert Settings.from_env({}).demo is False
+    assert Settings.from_env({"GRADER_DEMO": "1"}).demo is True
+    assert Settings.from_env({"GRADER_DEMO": "0"}).demo is False
+
+
+def test_the_grading_page_keeps_previous_and_next_apart(app, demo) -> None:
+    browser = Browser(app).signed_in(demo.tokens["demo-ta"])
+    path = f"/courses/{COURSE[0]}/assignments/{WRITTEN_SET}/grading"
+    first = browser.get(f"{path}?key=w1.differences")
+    following = re.search(r'<a href="(\?[^"]+)" id="next-link"', first.text)
+    assert following, "the queue has more than one answer"
+    middle = browser.get(path + html.unescape(following.group(1)))
+    assert middle.status_code == 200 and 'id="prev-link"' in middle.text and 'id="next-link"' in middle.text
+    words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", middle.text.split('id="save"', 1)[1]))
+    assert "Previous Next" in words and "PreviousNext" not in words

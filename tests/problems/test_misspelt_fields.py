@@ -1,0 +1,38 @@
+"""A misspelt field of a set file is refused with the field it likely means: the key the entry
+should not have, beside the field it lacks (``out_chanels`` beside a missing ``out_channels``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from problems.issues import SetFileError
+from problems.loader import parse_set
+
+SET = """id: typo
+title: A typo
+problems:
+  - id: q1
+    type: network
+    input: [8, 8, 3]
+    layers:
+      - {{kind: conv, name: c, {field}: 4, kernel: 3}}
+    parts:
+      - {{key: s, quantity: shape.c}}
+"""
+
+
+def issues(field: str) -> list[str]:
+    with pytest.raises(SetFileError) as refused:
+        parse_set(SET.format(field=field), "typo.yaml")
+    return [f"{issue.field}: {issue.message}" for issue in refused.value.issues]
+
+
+def test_a_misspelt_field_names_the_field_it_likely_means() -> None:
+    assert "layers.0.conv.out_chanels: Extra inputs are not permitted: did you mean `out_channels`?" in issues(
+        "out_chanels"
+    )
+
+
+def test_a_key_like_no_missing_field_gets_no_guess() -> None:
+    (extra,) = [issue for issue in issues("colour") if "colour" in issue]
+    assert extra.endswith("Extra inputs are not permitted")
