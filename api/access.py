@@ -34,6 +34,7 @@ from api.models import (
 )
 from api.statements import Prepared
 from api.terms.rows import AssignmentRow, ExtensionRow
+from api.terms.rules import visible_to_students
 from api.users.service import Caller
 from api.users.tokens import TokenSeen, hash_token
 
@@ -206,10 +207,14 @@ def require_member(access: Access, course_id: str) -> Member:
 
 
 def require_assignment(access: Access, assignment_id: str) -> AssignmentRow:
-    """The assignment read with the caller, of their course; :class:`NotFound` if there is none."""
-    if access.assignment is None:
+    """The assignment read with the caller, of their course; :class:`NotFound` if there is none, and
+    for a student if it is not published, not open yet or archived (as if it did not exist:
+    :func:`api.terms.rules.visible_to_students`)."""
+    assignment = access.assignment
+    hidden = assignment is not None and not visible_to_students(assignment)
+    if assignment is None or (hidden and (access.member is None or not access.member.is_staff)):
         raise NotFound(f"No assignment {assignment_id!r} in course {access.course!r}.")
-    return access.assignment
+    return assignment
 
 
 def member_of(session: Session, caller: Caller, course_id: str) -> Member | None:

@@ -129,8 +129,10 @@ def load_demo(session: Session, *, library: Library, now: datetime | None = None
                 assignment_id=set_id,
                 title=problem_set.title,
                 due_at=now - CLOSED_AGO if closed else now + timedelta(days=14),
+                # (late work a day past the due date, then closed: the answers are released)
+                closes_at=now - CLOSED_AGO + timedelta(days=1) if closed else None,
                 max_attempts=5,
-                release_answers=Release.AFTER_DUE.value,
+                release_answers=Release.AFTER_CLOSE.value,
                 grade_policy=GradePolicy.BEST.value,
                 late_penalty={"per_day": 10.0, "floor": 50.0},
                 practice=Practice.AFTER_DUE.value,

@@ -33,6 +33,7 @@ from sqlalchemy import (
     UniqueConstraint,
     false,
     text,
+    true,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -98,10 +99,16 @@ class CourseRole(StrEnum):
 
 
 class Release(StrEnum):
-    """When students may see the reference answers of an assignment."""
+    """When students may see the reference answers and worked solutions of an assignment
+    (:func:`api.terms.rules.answers_released`)."""
 
     NEVER = "never"
+    #: Allowed only where the due date is the close (no late work after it): as ``after_close``.
     AFTER_DUE = "after_due"
+    #: Once the assignment is closed for everyone, extensions included (the default).
+    AFTER_CLOSE = "after_close"
+    #: To each student once they have no attempt left or a full score.
+    AFTER_ATTEMPTS = "after_attempts"
     IMMEDIATELY = "immediately"
 
 
@@ -194,6 +201,8 @@ class Assignment(Base):
         CheckConstraint(f"release_answers IN ({_values(Release)})", name="release_answers"),
         CheckConstraint(f"grade_policy IN ({_values(GradePolicy)})", name="grade_policy"),
         CheckConstraint(f"practice IN ({_values(Practice)})", name="practice"),
+        CheckConstraint("closes_at IS NULL OR due_at IS NULL OR closes_at >= due_at", name="closes_after_due"),
+        CheckConstraint("opens_at IS NULL OR closes_at IS NULL OR opens_at < closes_at", name="opens_before_close"),
     )
 
     course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
@@ -202,7 +211,7 @@ class Assignment(Base):
     title: Mapped[str] = mapped_column(String(200))
     due_at: Mapped[datetime | None]
     max_attempts: Mapped[int | None] = mapped_column(Integer)
-    release_answers: Mapped[str] = mapped_column(String(16), default=Release.NEVER.value)
+    release_answers: Mapped[str] = mapped_column(String(16), default=Release.AFTER_CLOSE.value)
     grade_policy: Mapped[str] = mapped_column(String(8), default=GradePolicy.BEST.value)
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -221,6 +230,14 @@ class Assignment(Base):
     )
     #: When the grades of written parts were released to students (null: they see ``pending``).
     grades_released_at: Mapped[datetime | None]
+    #: Before it students neither see nor open the assignment (null: from its creation).
+    opens_at: Mapped[datetime | None]
+    #: The last moment a submission is accepted, late ones included (null: it never closes).
+    closes_at: Mapped[datetime | None]
+    #: A draft (false) is seen by staff only.
+    published: Mapped[bool] = mapped_column(default=True, server_default=true())
+    #: When it was archived (``DELETE``): hidden from students, nothing deleted; null: in use.
+    archived_at: Mapped[datetime | None]
 
 
 class SetVersion(Base):
@@ -248,7 +265,7 @@ class CourseSet(Base):
 
 
 class Extension(Base):
-    """One student's own due date or attempt limit for an assignment (null: the assignment's)."""
+    """One student's own due date, attempt limit or close for an assignment (null: the assignment's)."""
 
     __tablename__ = "extensions"
     __table_args__ = (
@@ -263,6 +280,8 @@ class Extension(Base):
     student_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     due_at: Mapped[datetime | None]
     max_attempts: Mapped[int | None] = mapped_column(Integer)
+    #: The student's own close (null: the assignment's, moved to their due date if that is later).
+    closes_at: Mapped[datetime | None]
     granted_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.orm import Session
 
 from api.assignments import service
 from api.assignments import sets as sets_service
@@ -33,7 +34,8 @@ from api.errors import Forbidden, Unprocessable
 from api.library import Sets
 from api.responses import errors
 from api.terms.rows import ExtensionRow, Terms, with_extension
-from api.terms.rules import answers_released, references_shown
+from api.terms.rules import answers_released, without_extensions
+from api.terms.standing import standing
 
 router = APIRouter(prefix="/courses/{course_id}", tags=["assignments"])
 
@@ -125,12 +127,26 @@ def preview_problem_set(
         ),
     ] = None,
     seed: Annotated[int | None, Query(ge=0, le=sets_service.MAX_SEED, description="The variant of this seed.")] = None,
+    assignment: Annotated[
+        str | None,
+        Query(
+            max_length=sets_service.MAX_ID_LENGTH,
+            description="With `student`: that student's numbers in this assignment (drawn from its secret).",
+        ),
+    ] = None,
 ) -> SetPreview:
     """Before an assignment uses it: the statements and reference answers of the declared numbers,
     of the variant of `?seed=N`, or of `?student=ID` (drawn from the student's id, as
-    `grader problems show SET --student ID` would; an assignment draws from its own secret)."""
+    `grader problems show SET --student ID` would); with `?assignment=A&student=ID`, the numbers
+    that student has in that assignment, drawn from its own secret."""
     return sets_service.preview(
-        sets, course_id=runner.course, set_id=set_id, version=version, student=student, seed=seed
+        sets,
+        course_id=runner.course,
+        set_id=set_id,
+        version=version,
+        student=student,
+        seed=seed,
+        assignment_id=assignment,
     )
 
 
@@ -141,11 +157,11 @@ def _out(
     extension: ExtensionRow | None = None,
     *,
     staff: bool,
+    released: bool,
 ) -> AssignmentOut:
     """``staff`` see the variant secret (to reproduce a student's variant offline); students do not,
-    and see their attempts used and extension instead, and whether answers are released to them
-    under their own terms."""
-    terms = with_extension(assignment, extension)
+    and see their attempts used and extension instead; ``released``: whether answers are released
+    (:func:`_released`)."""
     return AssignmentOut(
         course=assignment.course_id,
         id=assignment.id,
@@ -153,20 +169,30 @@ def _out(
         problem_set=assignment.problem_set,
         set_version=assignment.set_version,
         due_at=assignment.due_at,
+        opens_at=assignment.opens_at,
+        closes_at=assignment.closes_at,
+        published=assignment.published,
+        archived_at=assignment.archived_at,
         max_attempts=assignment.max_attempts,
         release_answers=assignment.release_answers,
         grade_policy=assignment.grade_policy,
         late_penalty=assignment.late_penalty,
         practice=assignment.practice,
-        answers_released=answers_released(terms),
+        answers_released=released,
         grades_released_at=assignment.grades_released_at,
         created_at=assignment.created_at,
         attempts_used=attempts,
         variant_secret=assignment.variant_secret if staff else None,
         extension=None
         if extension is None
-        else ExtensionOut(due_at=extension.due_at, max_attempts=extension.max_attempts),
+        else ExtensionOut(due_at=extension.due_at, max_attempts=extension.max_attempts, closes_at=extension.closes_at),
     )
+
+
+def _released(session: Session, terms: Terms, student: str | None) -> bool:
+    """Whether the answers are released to ``student`` under their own ``terms`` (None: to every
+    student, as staff are told)."""
+    return answers_released(terms, standing(session, terms=terms, student_id=student))
 
 
 @router.post(
@@ -186,29 +212,52 @@ def _out(
     ),
 )
 def create_assignment(body: AssignmentCreate, runner: RunnerMember, sets: SetsDep) -> AssignmentOut:
-    """A problem set with an optional due date (submissions after it are accepted and marked late,
-    and lose what the late penalty says), attempt limit and answer release rule."""
+    """A problem set with optional dates (it opens at `opens_at`; submissions after `due_at` are
+    accepted until `closes_at`, marked late, and lose what the late penalty says), attempt limit,
+    answer release rule, and whether it is published. Dates out of order, or answers released
+    while late work is accepted, are refused (422) with the reason."""
     assignment = sets_service.create_assignment(sets, course_id=runner.course, created_by=runner.id, body=body)
-    return _out(assignment, sets, staff=True)
+    return _out(assignment, sets, staff=True, released=answers_released(assignment, without_extensions(assignment)))
 
 
 @router.get(
     "/assignments",
     response_model=list[AssignmentOut],
     summary="The course's assignments",
-    responses=errors(401, 404, 422, 503),
+    responses=errors(401, 403, 404, 422, 503, notes={403: "A student asking for the archived ones"}),
 )
-def list_assignments(member: MemberDep, session: SessionDep, sets: SetsDep) -> list[AssignmentOut]:
-    """Every assignment of the course; for a student with the attempts used and their extensions."""
-    assignments = service.list_assignments(session, course_id=member.course)
+def list_assignments(
+    member: MemberDep,
+    session: SessionDep,
+    sets: SetsDep,
+    archived: Annotated[bool, Query(description="Staff: list the archived assignments too.")] = False,
+) -> list[AssignmentOut]:
+    """The course's assignments: for staff every one (drafts and those not open yet included; the
+    archived with `?archived=true`); for a student those published and open, with the attempts
+    used and their extensions."""
     if member.is_staff:
-        return [_out(a, sets, staff=True) for a in assignments]
+        listed = service.list_assignments(session, course_id=member.course, archived=archived)
+        return [_out(a, sets, staff=True, released=_released(session, a, None)) for a in listed]
+    if archived:
+        raise Forbidden("Only staff see archived assignments.")
+    listed = service.list_assignments(session, course_id=member.course, students=True)
     used = service.attempts_used(session, course_id=member.course, student_id=member.id)
     extended = service.student_extensions(session, course_id=member.course, student_id=member.id)
-    return [_out(a, sets, used.get(a.id, 0), extended.get(a.id), staff=False) for a in assignments]
+    return [
+        _out(
+            a,
+            sets,
+            used.get(a.id, 0),
+            extended.get(a.id),
+            staff=False,
+            released=_released(session, with_extension(a, extended.get(a.id)), member.id),
+        )
+        for a in listed
+    ]
 
 
 def _detail(
+    session: Session,
     assignment: Terms,
     sets: Sets,
     *,
@@ -219,9 +268,11 @@ def _detail(
 ) -> AssignmentDetail:
     problem_set = problem_set_of(assignment, sets)
     variant = service.variant_of(problem_set, assignment, student)
-    show_reference = references_shown(with_extension(assignment, extension), staff=staff)
+    terms = with_extension(assignment, extension)
+    released = _released(session, terms, None if staff else student)
+    show_reference = staff or released
     return AssignmentDetail(
-        **_out(assignment, sets, attempts, extension, staff=staff).model_dump(),
+        **_out(assignment, sets, attempts, extension, staff=staff, released=released).model_dump(),
         variant=variant,
         max_score=service.max_score(problem_set),
         problems=service.statements(problem_set, variant),
@@ -258,11 +309,17 @@ def get_assignment(
         used = service.attempts_used(session, course_id=member.course, student_id=member.id).get(assignment.id, 0)
         extension = service.student_extensions(session, course_id=member.course, student_id=member.id)
         return _detail(
-            assignment, sets, staff=False, student=member.id, attempts=used, extension=extension.get(assignment.id)
+            session,
+            assignment,
+            sets,
+            staff=False,
+            student=member.id,
+            attempts=used,
+            extension=extension.get(assignment.id),
         )
     if student is not None:
         service.require_student(session, course_id=member.course, student_id=student)
-    return _detail(assignment, sets, staff=True, student=student)
+    return _detail(session, assignment, sets, staff=True, student=student)
 
 
 @router.patch(
@@ -298,7 +355,20 @@ def update_assignment(
         changes=body.changes(),
         problem_set=problem_set,
     )
-    return _out(changed, sets, staff=True)
+    return _out(changed, sets, staff=True, released=_released(session, changed, None))
+
+
+@router.delete(
+    "/assignments/{assignment_id}",
+    status_code=204,
+    summary="Archive an assignment (nothing is deleted)",
+    responses=errors(401, 403, 404, 422, 503),
+)
+def archive_assignment(runner: RunnerMember, assignment: AssignmentDep, session: SessionDep) -> Response:
+    """Hidden from students from now on; its submissions, grades and LMS line items are kept, and
+    `PATCH {"archived": false}` restores it. Archiving an archived assignment changes nothing."""
+    service.archive_assignment(session, course_id=runner.course, assignment_id=assignment.id)
+    return Response(status_code=204)
 
 
 @router.put(
@@ -310,8 +380,10 @@ def update_assignment(
 def put_extension(
     body: ExtensionIn, staff: StaffMember, assignment: AssignmentDep, session: SessionDep, student_id: StudentIdPath
 ) -> ExtensionOut:
-    """The student's own due date and/or attempt limit, in place of the assignment's (replacing an
-    earlier extension). The attempt check, the late flag and the late penalty follow it."""
+    """The student's own due date, attempt limit and/or close, in place of the assignment's
+    (replacing an earlier extension). The attempt check, the late flag, the late penalty and the
+    close follow it; without a close of its own, a due date past the assignment's close moves the
+    student's close to it."""
     granted = service.set_extension(
         session,
         assignment=assignment,
@@ -319,8 +391,11 @@ def put_extension(
         due_at=body.due_at,
         max_attempts=body.max_attempts,
         granted_by=staff.id,
+        closes_at=body.closes_at,
     )
-    return ExtensionOut(student=student_id, due_at=granted.due_at, max_attempts=granted.max_attempts)
+    return ExtensionOut(
+        student=student_id, due_at=granted.due_at, max_attempts=granted.max_attempts, closes_at=granted.closes_at
+    )
 
 
 @router.delete(

@@ -10,13 +10,13 @@ from api.models import GradePolicy, Practice, Release
 from api.schemas import Identifier, Name, RequestSchema, Schema
 
 
-def _in_utc(due_at: datetime) -> datetime:
-    """Stored in UTC; a due date without a timezone is taken as UTC."""
-    if due_at.tzinfo is None:
-        due_at = due_at.replace(tzinfo=UTC)
-    if not 1970 <= due_at.year <= 9998:
-        raise ValueError("the due date must be between 1970 and 9998")
-    return due_at.astimezone(UTC)
+def _in_utc(moment: datetime) -> datetime:
+    """Stored in UTC; a date without a timezone is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if not 1970 <= moment.year <= 9998:
+        raise ValueError("the date must be between 1970 and 9998")
+    return moment.astimezone(UTC)
 
 
 def _text_or_datetime(value: object) -> object:
@@ -47,7 +47,22 @@ LATE_PENALTY = (
     '`{"per_day": 10, "floor": 50}`: 10% off per started day late, never below 50% of the score; '
     '`{"factor": 0.5}`: late work earns half; null: late work is only marked late.'
 )
-DUE_AT = "ISO 8601; without a timezone it is UTC. Later submissions are accepted, marked late."
+DUE_AT = (
+    "ISO 8601; without a timezone it is UTC. Later submissions are accepted until `closes_at`, marked late "
+    "(and lose what `late_penalty` says)."
+)
+OPENS_AT = "ISO 8601. Before it students neither see nor open the assignment (staff do); null: from now."
+CLOSES_AT = (
+    "ISO 8601, at or after `due_at`: the last moment a submission is accepted, late ones included; after it a "
+    "submission is refused (409). An extension may move one student's. Null: it never closes."
+)
+PUBLISHED = "False: a draft, seen by staff only."
+RELEASE = (
+    "When students see the reference answers and worked solutions: never; after_close (the default: once the "
+    "assignment is closed for everyone, extensions included); after_attempts (to each student with no attempt "
+    "left or a full score); immediately (before the first attempt); after_due only where the due date is the "
+    "close (refused while late work is accepted after it)."
+)
 PRACTICE = (
     "When students may practise on fresh variants (graded with feedback and worked solutions, never counted): "
     "never, after_due (once their due date has passed; the default) or always."
@@ -65,7 +80,8 @@ class AssignmentCreate(RequestSchema):
                     "title": "Homework 3: convolution arithmetic",
                     "due_at": "2026-12-01T23:59:00Z",
                     "max_attempts": 5,
-                    "release_answers": "after_due",
+                    "closes_at": "2026-12-04T23:59:00Z",
+                    "release_answers": "after_close",
                     "grade_policy": "best",
                     "late_penalty": {"per_day": 10, "floor": 50},
                 }
@@ -80,17 +96,19 @@ class AssignmentCreate(RequestSchema):
     )
     title: Name | None = Field(default=None, description="Defaults to the problem set's title.")
     due_at: DueAt | None = Field(default=None, description=DUE_AT)
+    opens_at: DueAt | None = Field(default=None, description=OPENS_AT)
+    closes_at: DueAt | None = Field(default=None, description=CLOSES_AT)
+    published: bool = Field(default=True, description=PUBLISHED)
     max_attempts: int | None = Field(default=None, ge=1, le=1000, description="Null: unlimited.")
-    release_answers: Release = Field(
-        default=Release.NEVER, description="When students see reference answers: never, after_due or immediately."
-    )
+    release_answers: Release = Field(default=Release.AFTER_CLOSE, description=RELEASE)
     grade_policy: GradePolicy = Field(default=GradePolicy.BEST, description="Which attempt the gradebook counts.")
     late_penalty: LatePenalty | None = Field(default=None, description=LATE_PENALTY)
     practice: Practice = Field(default=Practice.AFTER_DUE, description=PRACTICE)
 
 
 class AssignmentUpdate(RequestSchema):
-    """Only the fields sent change; `null` clears a due date, attempt limit or late penalty."""
+    """Only the fields sent change; `null` clears a date, attempt limit or late penalty; `archived`
+    archives (as `DELETE` does) or restores."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -106,8 +124,14 @@ class AssignmentUpdate(RequestSchema):
     )
     title: Name | SkipJsonSchema[None] = None
     due_at: DueAt | None = Field(default=None, description=DUE_AT)
+    opens_at: DueAt | None = Field(default=None, description=OPENS_AT)
+    closes_at: DueAt | None = Field(default=None, description=CLOSES_AT)
+    published: bool | SkipJsonSchema[None] = Field(default=None, description=PUBLISHED)
+    archived: bool | SkipJsonSchema[None] = Field(
+        default=None, description="True archives (hidden from students, nothing deleted); false restores."
+    )
     max_attempts: int | None = Field(default=None, ge=1, le=1000, description="Null: unlimited.")
-    release_answers: Release | SkipJsonSchema[None] = None
+    release_answers: Release | SkipJsonSchema[None] = Field(default=None, description=RELEASE)
     grade_policy: GradePolicy | SkipJsonSchema[None] = None
     late_penalty: LatePenalty | None = Field(default=None, description=LATE_PENALTY)
     practice: Practice | SkipJsonSchema[None] = Field(default=None, description=PRACTICE)
@@ -116,7 +140,10 @@ class AssignmentUpdate(RequestSchema):
     def _something_and_no_null_where_none_fits(self) -> AssignmentUpdate:
         if not self.model_fields_set:
             raise ValueError("send at least one field to change")
-        for name in ("problem_set", "version", "title", "release_answers", "grade_policy", "practice"):
+        for name in (
+            *("problem_set", "version", "title", "release_answers", "grade_policy", "practice"),
+            *("published", "archived"),
+        ):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self
@@ -124,8 +151,9 @@ class AssignmentUpdate(RequestSchema):
     def changes(self) -> dict[str, Any]:
         """The fields sent besides the set, as stored (enums by value, penalties as objects)."""
         sent = self.model_dump(include=self.model_fields_set - {"problem_set", "version"}, mode="json")
-        if "due_at" in sent:
-            sent["due_at"] = self.due_at
+        for name in ("due_at", "opens_at", "closes_at"):
+            if name in sent:
+                sent[name] = getattr(self, name)
         return sent
 
 
@@ -138,6 +166,7 @@ class ExtensionIn(RequestSchema):
             "anyOf": [
                 {"required": ["due_at"], "properties": {"due_at": {"type": "string"}}},
                 {"required": ["max_attempts"], "properties": {"max_attempts": {"type": "integer"}}},
+                {"required": ["closes_at"], "properties": {"closes_at": {"type": "string"}}},
             ],
         },
     )
@@ -146,11 +175,15 @@ class ExtensionIn(RequestSchema):
     max_attempts: int | None = Field(
         default=None, ge=1, le=1000, description="The student's own attempt limit (null: the assignment's)."
     )
+    closes_at: DueAt | None = Field(
+        default=None,
+        description="The student's own close (null: the assignment's, moved to their due date if that is later).",
+    )
 
     @model_validator(mode="after")
     def _something(self) -> ExtensionIn:
-        if self.due_at is None and self.max_attempts is None:
-            raise ValueError("give a due_at or a max_attempts (DELETE removes an extension)")
+        if self.due_at is None and self.max_attempts is None and self.closes_at is None:
+            raise ValueError("give a due_at, a max_attempts or a closes_at (DELETE removes an extension)")
         return self
 
 
@@ -158,6 +191,7 @@ class ExtensionOut(Schema):
     student: str | None = None
     due_at: datetime | None
     max_attempts: int | None
+    closes_at: datetime | None = None
 
 
 class AssignmentOut(Schema):
@@ -167,12 +201,19 @@ class AssignmentOut(Schema):
     problem_set: str
     set_version: str | None = Field(description="The version (content hash) of the set the assignment grades with.")
     due_at: datetime | None
+    opens_at: datetime | None = Field(default=None, description=OPENS_AT)
+    closes_at: datetime | None = Field(default=None, description=CLOSES_AT)
+    published: bool = Field(default=True, description=PUBLISHED)
+    archived_at: datetime | None = Field(default=None, description="When it was archived (null: it is in use).")
     max_attempts: int | None
-    release_answers: Release
+    release_answers: Release = Field(description=RELEASE)
     grade_policy: GradePolicy
     late_penalty: dict[str, Any] | None = Field(description=LATE_PENALTY)
     practice: Practice = Field(description=PRACTICE)
-    answers_released: bool = Field(description="Whether students may see the reference answers now.")
+    answers_released: bool = Field(
+        description="Whether the reference answers are released now: to the calling student; for staff, to every "
+        "student (with after_attempts, each student's own: false here)."
+    )
     grades_released_at: datetime | None = Field(
         default=None, description="When the grades of written parts were released to students (null: not yet)."
     )

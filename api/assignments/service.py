@@ -7,16 +7,17 @@ import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api import score_changes
 from api.db import is_unique_violation, upsert
-from api.errors import Conflict, NotFound
+from api.errors import Conflict, NotFound, Unprocessable
 from api.ids import may_exist
 from api.models import Assignment, CourseRole, Extension, Membership, Practice, Submission
 from api.terms.rows import ExtensionRow, Terms
+from api.terms.rules import iso, schedule_problems
 from problems.parts import WrittenPart
 from problems.render import to_json
 from problems.sets import ProblemSet
@@ -38,11 +39,16 @@ def create_assignment(
     grade_policy: str,
     late_penalty: dict[str, Any] | None = None,
     practice: str = Practice.AFTER_DUE.value,
+    opens_at: datetime | None = None,
+    closes_at: datetime | None = None,
+    published: bool = True,
 ) -> Assignment:
+    """A new assignment of ``problem_set`` (its version pinned); :class:`Unprocessable` with every
+    reason if its dates are out of order or its answers would be released while work is accepted
+    (:func:`api.terms.rules.schedule_problems`)."""
     if session.get(Assignment, (course_id, assignment_id)) is not None:
         raise Conflict(f"There is already an assignment {assignment_id!r} in course {course_id!r}.")
-    if due_at is not None and due_at.tzinfo is None:
-        due_at = due_at.replace(tzinfo=UTC)
+    due_at, opens_at, closes_at = (_in_utc(moment) for moment in (due_at, opens_at, closes_at))
     assignment = Assignment(
         course_id=course_id,
         id=assignment_id,
@@ -57,7 +63,12 @@ def create_assignment(
         variant_secret=secrets.token_urlsafe(24),
         late_penalty=late_penalty,
         practice=practice,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        published=published,
+        archived_at=None,
     )
+    _check_schedule(assignment)
     session.add(assignment)
     try:
         session.flush()
@@ -71,7 +82,25 @@ def create_assignment(
 
 
 #: What ``PATCH`` may change besides the set (see :func:`update_assignment`).
-CHANGEABLE = ("title", "due_at", "max_attempts", "release_answers", "grade_policy", "late_penalty", "practice")
+CHANGEABLE = (
+    *("title", "due_at", "max_attempts", "release_answers", "grade_policy", "late_penalty", "practice"),
+    *("opens_at", "closes_at", "published", "archived"),
+)
+
+
+def _in_utc(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+def _check_schedule(assignment: Assignment) -> None:
+    problems = schedule_problems(
+        due_at=assignment.due_at,
+        opens_at=assignment.opens_at,
+        closes_at=assignment.closes_at,
+        release_answers=assignment.release_answers,
+    )
+    if problems:
+        raise Unprocessable(" ".join(message for _, message in problems))
 
 
 def update_assignment(
@@ -82,8 +111,9 @@ def update_assignment(
     changes: dict[str, Any],
     problem_set: ProblemSet | None = None,
 ) -> Assignment:
-    """Applies ``changes`` (any of :data:`CHANGEABLE`; None clears a due date, limit or penalty),
-    and pins ``problem_set`` (its version). Another version of the same set may be pinned at any
+    """Applies ``changes`` (any of :data:`CHANGEABLE`; None clears a date, limit or penalty;
+    ``archived`` archives or restores), and pins ``problem_set`` (its version); the terms that result
+    are checked as a new assignment's are. Another version of the same set may be pinned at any
     time (then a regrade moves the stored grades to it); another set only while nothing is
     submitted. The row is locked, so two changes at once are applied one after the other."""
     assignment = session.get(Assignment, (course_id, assignment_id), with_for_update=True)
@@ -99,7 +129,12 @@ def update_assignment(
     for name, value in changes.items():
         if name not in CHANGEABLE:
             raise ValueError(name)
-        setattr(assignment, name, value)
+        if name == "archived":
+            if bool(value) != (assignment.archived_at is not None):
+                assignment.archived_at = datetime.now(UTC) if value else None
+        else:
+            setattr(assignment, name, _in_utc(value) if isinstance(value, datetime) else value)
+    _check_schedule(assignment)
     session.flush()
     if COUNTING.intersection(changes):  # every student's counted score may change: to their LMS (LTI)
         submitted = session.scalars(
@@ -132,16 +167,24 @@ def set_extension(
     due_at: datetime | None,
     max_attempts: int | None,
     granted_by: str,
+    closes_at: datetime | None = None,
 ) -> ExtensionRow:
-    """One student's own due date and attempt limit (None: the assignment's), replacing any earlier
-    extension. The student must be a student of the course."""
+    """One student's own due date, attempt limit and close (None: the assignment's), replacing any
+    earlier extension. The student must be a student of the course; the close may not come before
+    the due date it applies to."""
     require_student(session, course_id=assignment.course_id, student_id=student_id)
+    due = due_at or assignment.due_at
+    if closes_at is not None and due is not None and closes_at < due:
+        raise Unprocessable(
+            f"The student's close ({iso(closes_at)}) is before their due date ({iso(due)}): it must be at or after it."
+        )
     values = {
         "course_id": assignment.course_id,
         "assignment_id": assignment.id,
         "student_id": student_id,
         "due_at": due_at,
         "max_attempts": max_attempts,
+        "closes_at": closes_at,
         "granted_by": granted_by,
         "granted_at": datetime.now(UTC),
     }
@@ -149,7 +192,7 @@ def set_extension(
     upsert(session, Extension, values, keys=("course_id", "assignment_id", "student_id"))
     # a new due date may change the late penalty: the score goes to the student's LMS (LTI)
     score_changes.changed(session, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student_id)
-    return ExtensionRow(due_at, max_attempts)
+    return ExtensionRow(due_at, max_attempts, closes_at)
 
 
 def require_student(session: Session, *, course_id: str, student_id: str) -> None:
@@ -171,15 +214,35 @@ def drop_extension(session: Session, *, assignment: Terms, student_id: str) -> N
 def extensions(session: Session, *, assignment: Terms) -> dict[str, ExtensionRow]:
     """Every extension of the assignment, by student."""
     rows = session.execute(
-        select(Extension.student_id, Extension.due_at, Extension.max_attempts).where(
+        select(Extension.student_id, Extension.due_at, Extension.max_attempts, Extension.closes_at).where(
             Extension.course_id == assignment.course_id, Extension.assignment_id == assignment.id
         )
     )
-    return {student: ExtensionRow(due_at, limit) for student, due_at, limit in rows}
+    return {student: ExtensionRow(due_at, limit, closes) for student, due_at, limit, closes in rows}
 
 
-def list_assignments(session: Session, *, course_id: str) -> list[Assignment]:
+def archive_assignment(session: Session, *, course_id: str, assignment_id: str) -> Assignment:
+    """Archives the assignment (again: nothing changes): hidden from students, nothing deleted
+    (submissions, grades, LMS line items kept); ``archived: false`` restores it."""
+    return update_assignment(session, course_id=course_id, assignment_id=assignment_id, changes={"archived": True})
+
+
+def list_assignments(
+    session: Session, *, course_id: str, students: bool = False, archived: bool = False
+) -> list[Assignment]:
+    """The course's assignments, oldest first: as ``students`` see them (published, open, not
+    archived: :func:`api.terms.rules.visible_to_students`), or as staff do (every one, the archived
+    only if asked)."""
     query = select(Assignment).where(Assignment.course_id == course_id)
+    if students:
+        now = datetime.now(UTC)
+        query = query.where(
+            Assignment.published.is_(True),
+            Assignment.archived_at.is_(None),
+            or_(Assignment.opens_at.is_(None), Assignment.opens_at <= now),
+        )
+    elif not archived:
+        query = query.where(Assignment.archived_at.is_(None))
     return list(session.scalars(query.order_by(Assignment.created_at, Assignment.id)))
 
 
@@ -196,11 +259,11 @@ def attempts_used(session: Session, *, course_id: str, student_id: str) -> dict[
 def student_extensions(session: Session, *, course_id: str, student_id: str) -> dict[str, ExtensionRow]:
     """The student's extensions, by assignment of the course."""
     rows = session.execute(
-        select(Extension.assignment_id, Extension.due_at, Extension.max_attempts).where(
+        select(Extension.assignment_id, Extension.due_at, Extension.max_attempts, Extension.closes_at).where(
             Extension.course_id == course_id, Extension.student_id == student_id
         )
     )
-    return {assignment: ExtensionRow(due_at, limit) for assignment, due_at, limit in rows}
+    return {assignment: ExtensionRow(due_at, limit, closes) for assignment, due_at, limit, closes in rows}
 
 
 def variant_of(problem_set: ProblemSet, assignment: Terms, student: str | None) -> str | None:

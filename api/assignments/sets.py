@@ -93,20 +93,34 @@ def usable(sets: Sets, course_id: str, set_id: str, version: str | None) -> Prob
 
 
 def preview(
-    sets: Sets, *, course_id: str, set_id: str, version: str | None, student: str | None, seed: int | None
+    sets: Sets,
+    *,
+    course_id: str,
+    set_id: str,
+    version: str | None,
+    student: str | None,
+    seed: int | None,
+    assignment_id: str | None = None,
 ) -> SetPreview:
     """The statements and reference answers of the declared numbers, of the variant of ``seed``,
-    or of ``student`` (drawn from the student's id, as ``grader problems show SET --student ID``
-    would; an assignment draws from its own secret); :class:`NotFound` for a set the course may
-    not use."""
+    or of ``student``: drawn from the secret of ``assignment_id`` (the student's numbers in that
+    assignment, which must use the set), else from the student's id (as ``grader problems show SET
+    --student ID`` would); :class:`NotFound` for a set the course may not use, an assignment of
+    another set or an unknown one."""
     problem_set = sets.usable(course_id, set_id, version) if may_exist(set_id) else None
     if problem_set is None:
         raise NotFound(f"No problem set {set_id!r}" + (f" of version {version!r}" if version else "") + ".")
+    secret = None
+    if assignment_id is not None:
+        assignment = sets.session.get(Assignment, (course_id, assignment_id)) if may_exist(assignment_id) else None
+        if assignment is None or assignment.problem_set != set_id:
+            raise NotFound(f"No assignment {assignment_id!r} of the set {set_id!r} in course {course_id!r}.")
+        secret = assignment.variant_secret
     variant = None
     if problem_set.randomized and seed is not None:
         variant = variant_key(seed=seed)
     elif problem_set.randomized and student is not None:
-        variant = variant_key(student=student)
+        variant = variant_key(student=student, secret=secret)
     return SetPreview(
         id=problem_set.id,
         version=problem_set.version,
@@ -134,4 +148,7 @@ def create_assignment(sets: Sets, *, course_id: str, created_by: str, body: Assi
         grade_policy=body.grade_policy.value,
         late_penalty=None if body.late_penalty is None else body.late_penalty.model_dump(),
         practice=body.practice.value,
+        opens_at=body.opens_at,
+        closes_at=body.closes_at,
+        published=body.published,
     )

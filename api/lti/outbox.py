@@ -84,7 +84,7 @@ def record_score(
     if assignment is None:
         return 0
     extension = db.get(Extension, (course_id, assignment_id, student_id))
-    own = None if extension is None else ExtensionRow(extension.due_at, extension.max_attempts)
+    own = None if extension is None else ExtensionRow(extension.due_at, extension.max_attempts, extension.closes_at)
     terms = with_extension(AssignmentRow.of(assignment), own)
     submissions = list(
         db.scalars(

@@ -35,8 +35,10 @@ Shape (one job per module):
   ``/courses/{course}/assignments/{id}``: a student's views; staff get the dashboard of
   ``staff.py`` and the statements with reference answers, linking to ``.../gradebook`` and
   ``.../stats``), with ``assignment_view.py`` gathering what an assignment page shows;
-  ``staff.py`` (the staff's dashboard of a course: assignments, create-assignment form, roster
-  and its CSV import) and ``problem_sets.py`` (the library, set upload, variant preview), with
+  ``staff.py`` (the staff's dashboard of a course: assignments, create-assignment form, the
+  archived ones with their restore, roster and its CSV import), ``assignment_edit.py`` (an
+  assignment's edit page: every field, "move and regrade" to a newer version of its set, archive
+  and restore) and ``problem_sets.py`` (the library, set upload, variant preview), with
   their helpers ``course_summary.py``, ``assignment_form.py``, ``roster_csv.py``,
   ``set_issues.py``, ``validation.py`` and ``staff_deps.py``; ``gradebook.py`` (an
   assignment's gradebook for staff: sorted on the server by ``gradebook_table.py``, its CSV and
@@ -64,6 +66,7 @@ from fastapi import APIRouter, FastAPI
 from api.pages import (
     account,
     assets,
+    assignment_edit,
     courses,
     demo,
     docs,
@@ -84,7 +87,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     # (``/courses/new`` before the course pages' ``/courses/{course_id}``)
     *(home.router, demo.router, docs.router, courses.router, student.router, practice.router, sign_in_links.router),
     *(account.router, staff.router, problem_sets.router, gradebook.router, grading.router, statistics.router),
-    lti.router,
+    *(assignment_edit.router, lti.router),
 )
 
 

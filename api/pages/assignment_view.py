@@ -22,7 +22,8 @@ from api.pages.render import render
 from api.submissions import service as submissions
 from api.submissions.views import Released, to_out
 from api.terms.rows import Terms
-from api.terms.rules import practice_open, references_shown
+from api.terms.rules import is_closed
+from api.terms.standing import practice_open_to, released_to
 from api.users.tokens import new_token
 from grader.grading.mistakes import EXPLANATIONS
 from problems.render import to_text
@@ -49,6 +50,15 @@ class AnswerForm:
         return replace(self, error=str(detail))
 
 
+@dataclass(frozen=True)
+class Shown:
+    """What the student's terms open to them now, read before the page is computed: the reference
+    answers and worked solutions, and practice."""
+
+    answers: bool
+    practice: bool
+
+
 def student_page(
     request: Request,
     db: Session,
@@ -61,19 +71,28 @@ def student_page(
     checked: bool = False,
     status: int = 200,
     notice: str | None = None,
+    viewed_by: Member | None = None,
 ) -> Response:
-    """A student's assignment page (``notice``: what became of a regrade request). What it shows is
+    """A student's assignment page (``notice``: what became of a regrade request; ``viewed_by``: a
+    member of staff looking at it as the student sees it, read only). What it shows is
     read from the database first; then the answers it shows are read and the page written holding
     no connection nor slot, within the student's budget of grading work (429 past it): they may be
     a megabyte of answers, posted to be checked or stored as an attempt."""
     stored = submissions.list_submissions(db, assignment=terms, student=student.id)
     requests = regrade_requests(db, stored[-1].id, problem_set) if stored else {}
     left = submissions.attempts_left(db, assignment=terms, student_id=student.id)
-    with submissions.grading(db, budget=request.app.state.grading_budget, account=student.id):
+    shown = Shown(
+        released_to(db, terms=terms, student_id=student.id),
+        practice_open_to(db, terms=terms, student_id=student.id, randomized=problem_set.randomized),
+    )
+    # (charged to whoever reads the page: a member of staff viewing a student's page pays for it)
+    account = (viewed_by or student).id
+    with submissions.grading(db, budget=request.app.state.grading_budget, account=account):
         context = assignment_context(
-            terms, problem_set, student, form, stored, requests, left, submitted=submitted, checked=checked
+            terms, problem_set, student, form, stored, requests, left, shown, submitted=submitted, checked=checked
         )
-        return render(request, "assignment_student.html", {**context, "regrade_notice": notice}, status=status)
+        extra = {"regrade_notice": notice, "viewed_by": viewed_by, "student_id": student.id}
+        return render(request, "assignment_student.html", {**context, **extra}, status=status)
 
 
 def assignment_context(
@@ -84,15 +103,27 @@ def assignment_context(
     stored: list[Submission],
     requests: dict[str, list[RegradeRequest]],
     left: int | None,
+    shown: Shown,
     *,
     submitted: int | None = None,
     checked: bool = False,
 ) -> dict[str, Any]:
     """The page's context from what :func:`student_page` read (the student's ``stored`` attempts,
-    the last one's regrade ``requests``, the attempts ``left``): computation only."""
+    the last one's regrade ``requests``, the attempts ``left``, what is ``shown``): computation
+    only."""
     variant = variant_of(problem_set, terms, student.id)
     references: dict[str | None, Released] = {}
-    attempts = [to_out(s, staff=False, terms=terms, problem_set=problem_set, references=references) for s in stored]
+    attempts = [
+        to_out(
+            s,
+            staff=False,
+            terms=terms,
+            problem_set=problem_set,
+            references=references,
+            released_to_student=shown.answers,
+        )
+        for s in stored
+    ]
     latest = attempts[-1] if attempts else None
     if form.answers is not None:
         typed = form.answers
@@ -102,7 +133,7 @@ def assignment_context(
         problem_set=problem_set, assignment=terms, student_id=student.id, answers=typed, left=left
     )
     show_result = latest is not None and form.answers is None
-    released = references_shown(terms, staff=False)
+    released = shown.answers
     reference = reference_texts(problem_set, variant) if released else None
     solution = worked_solutions(problem_set, variant) if released else {}
     problems, index = [], 0
@@ -141,7 +172,8 @@ def assignment_context(
         "no_attempt_left": preview.attempts_left == 0,
         "past_due": terms.due_at is not None and now > terms.due_at,
         "released": reference is not None,
-        "practice_open": practice_open(terms, randomized=problem_set.randomized),
+        "practice_open": shown.practice,
+        "closed": is_closed(terms, now),
         "form": form,
         "checked": checked,
         "idempotency_key": form.key or new_token(),

@@ -64,11 +64,15 @@ def summarize(session: Session, sets: Sets, *, course_id: str) -> list[Assignmen
         if student in students:
             attempts[assignment_id][student].append(_Attempt(attempt, score, submitted_at))
     extended = {
-        (assignment_id, student): ExtensionRow(due_at, limit)
-        for assignment_id, student, due_at, limit in session.execute(
-            select(Extension.assignment_id, Extension.student_id, Extension.due_at, Extension.max_attempts).where(
-                Extension.course_id == course_id
-            )
+        (assignment_id, student): ExtensionRow(due_at, limit, closes)
+        for assignment_id, student, due_at, limit, closes in session.execute(
+            select(
+                Extension.assignment_id,
+                Extension.student_id,
+                Extension.due_at,
+                Extension.max_attempts,
+                Extension.closes_at,
+            ).where(Extension.course_id == course_id)
         )
     }
     summaries = []

@@ -32,7 +32,7 @@ from api.pages.render import render
 from api.pages.routing import PageRoute
 from api.submissions.service import grading
 from api.terms.rows import Terms
-from api.terms.rules import practice_open
+from api.terms.standing import practice_open_to
 from grader.engine import grade_submission
 from grader.grading.mistakes import EXPLANATIONS
 from problems.sets import ProblemSet
@@ -60,7 +60,7 @@ def practice_page(
     """The problems of one practice variant (``problem``: that one alone); without a seed, a fresh
     one (a redirect to it)."""
     problem_set = problem_set_of(terms, sets)
-    if not practice_open(terms, randomized=problem_set.randomized):
+    if not practice_open_to(sets.session, terms=terms, student_id=member.id, randomized=problem_set.randomized):
         return _closed(request, terms, problem_set)
     if seed is None:
         only = "" if problem is None else f"&problem={quote(problem)}"
@@ -80,7 +80,7 @@ async def practice_answers(
 
 def _graded(request: Request, form: FormData, member: Member, terms: Terms, sets: Sets) -> Response:
     problem_set = problem_set_of(terms, sets)
-    if not practice_open(terms, randomized=problem_set.randomized):
+    if not practice_open_to(sets.session, terms=terms, student_id=member.id, randomized=problem_set.randomized):
         return _closed(request, terms, problem_set)
     raw = form.get("seed")
     seed = int(raw) if isinstance(raw, str) and raw.isdigit() and int(raw) < SEEDS else 0

@@ -1,6 +1,7 @@
 """The staff's dashboard of a course (``/courses/{course}``, a route shared with students:
 :func:`api.pages.student.course_page`): its assignments with how each is going, the
-create-assignment form, and the roster with its CSV import and "drop". TAs see it read only; the
+create-assignment form, the archived assignments with "restore", and the roster with its CSV
+import and "drop". TAs see it read only; the
 forms are for the owner and instructors, who alone may post them (the API's rules:
 :data:`api.pages.roles.PageRunner`).
 
@@ -13,6 +14,7 @@ the new accounts' tokens this once.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Request
@@ -21,6 +23,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from api.access import Member
+from api.assignments.service import list_assignments
 from api.assignments.sets import course_library, create_assignment
 from api.courses.service import Imported, drop_member, import_members, roster
 from api.deps import MemberIdPath, SessionDep, SetsDep
@@ -44,7 +47,8 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 #: The create-assignment form as it first appears (the request's own defaults).
 BLANK_FORM = AssignmentForm(
     values={
-        "release_answers": Release.NEVER.value,
+        "release_answers": Release.AFTER_CLOSE.value,
+        "published": "on",
         "grade_policy": GradePolicy.BEST.value,
         "late_penalty": "none",
         "practice": Practice.AFTER_DUE.value,
@@ -80,6 +84,10 @@ def dashboard(
         "course": db.get(Course, member.course),
         "member": member,
         "summaries": summarize(db, sets, course_id=member.course),
+        # archived assignments, to restore (only those who may restore one see them)
+        "archived": [a for a in list_assignments(db, course_id=member.course, archived=True) if a.archived_at]
+        if member.runs
+        else [],
         **_roster_page(request, db, member.course),
         # the sets the form offers (only those who may create an assignment see it)
         "library": course_library(sets, member.course) if member.runs else [],
@@ -93,6 +101,7 @@ def dashboard(
         "link_days": request.app.state.settings.sign_in_link_days,
         "mails": [],
         "mails_failed": 0,
+        "now": datetime.now(UTC),
     }
     if member.is_staff:
         mails = list(

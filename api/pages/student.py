@@ -23,14 +23,21 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from api.access import Member
-from api.assignments.service import attempts_used, list_assignments, max_score, student_extensions
+from api.assignments.service import (
+    attempts_used,
+    extensions,
+    list_assignments,
+    max_score,
+    require_student,
+    student_extensions,
+)
 from api.db import reads_only, writes_once
 from api.deps import SessionDep, SetsDep, get_course_student, problem_set_of
 from api.errors import Conflict, NotFound, Unprocessable
 from api.grading.release import ask_regrade as ask_regrade_of
 from api.grading.schemas import RegradeRequestIn
 from api.library import Sets
-from api.models import Assignment, Course, Submission
+from api.models import Assignment, Course, CourseRole, Role, Submission
 from api.pages.assignment_view import AnswerForm, staff_context, student_page
 from api.pages.deps import CsrfChecked, PageMember, PageTerms
 from api.pages.render import render
@@ -39,6 +46,7 @@ from api.pages.staff import dashboard
 from api.submissions import service as submissions
 from api.terms.counted import counted_attempt
 from api.terms.rows import Terms, with_extension
+from api.users.service import Caller
 from grader.written import withheld
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -52,7 +60,7 @@ def course_page(request: Request, member: PageMember, db: SessionDep, sets: Sets
         return dashboard(request, member, db, sets)
     course = db.get(Course, member.course)
     assert course is not None  # (the member's course)
-    assignments = list_assignments(db, course_id=member.course)
+    assignments = list_assignments(db, course_id=member.course, students=True)
     used = attempts_used(db, course_id=member.course, student_id=member.id)
     extended = student_extensions(db, course_id=member.course, student_id=member.id)
     attempts = _attempts(db, member, withholding=_withholding(assignments, sets))
@@ -116,11 +124,24 @@ def _attempts(db: Session, student: Member, *, withholding: set[str]) -> dict[st
 
 @router.get(ASSIGNMENT)
 def assignment_page(
-    request: Request, member: PageMember, terms: PageTerms, db: SessionDep, sets: SetsDep, submitted: int | None = None
+    request: Request,
+    member: PageMember,
+    terms: PageTerms,
+    db: SessionDep,
+    sets: SetsDep,
+    submitted: int | None = None,
+    student: Annotated[str | None, Query(max_length=64)] = None,
 ) -> Response:
     """Students: the form, their last result and earlier attempts; staff: statements and
-    reference answers, with links to the gradebook and statistics."""
+    reference answers, with links to the gradebook and statistics, or with ``?student=ID`` that
+    student's page as they see it (their numbers, attempts, and references only if released to
+    them), where nothing can be submitted."""
     problem_set = problem_set_of(terms, sets)
+    if member.is_staff and student is not None:
+        require_student(db, course_id=member.course, student_id=student)
+        theirs = with_extension(terms, extensions(db, assignment=terms).get(student))
+        as_student = Member(Caller(student, Role.STUDENT.value), member.course, CourseRole.STUDENT.value)
+        return student_page(request, db, theirs, problem_set, as_student, AnswerForm(), viewed_by=member)
     if member.is_staff:
         return render(request, "assignment_staff.html", staff_context(terms, problem_set, member))
     return student_page(request, db, terms, problem_set, member, AnswerForm(), submitted=submitted)

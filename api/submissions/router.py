@@ -40,6 +40,7 @@ from api.submissions.schemas import (
 )
 from api.submissions.views import Released, to_out
 from api.terms.rows import ExtensionRow, with_extension
+from api.terms.standing import released_to
 
 router = APIRouter(tags=["submissions"])
 COURSE = "/courses/{course_id}"
@@ -129,7 +130,10 @@ def _submit(
         from_lms=student.from_lms,
         budget=request.app.state.grading_budget,
     )
-    out = to_out(stored.submission, staff=False, terms=assignment, problem_set=problem_set)
+    released = released_to(session, terms=assignment, student_id=student.id)
+    out = to_out(
+        stored.submission, staff=False, terms=assignment, problem_set=problem_set, released_to_student=released
+    )
     # Serialized here, in the worker thread: returned as a model, FastAPI would validate it again.
     headers = {"Idempotent-Replayed": "true"} if stored.replayed else None
     return Response(out.model_dump_json(), status_code=201, media_type="application/json", headers=headers)
@@ -199,6 +203,9 @@ def list_submissions(
     problem_set = sets.of(assignment)
     references: dict[str | None, Released] = {}
     extended = extensions(session, assignment=assignment)
+    released = not member.is_staff and released_to(
+        session, terms=with_extension(assignment, extended.get(member.id)), student_id=member.id
+    )
     return [
         to_out(
             s,
@@ -206,6 +213,7 @@ def list_submissions(
             terms=with_extension(assignment, extended.get(s.student_id)),
             problem_set=problem_set,
             references=references,
+            released_to_student=released,
         )
         for s in service.list_submissions(session, assignment=assignment, student=student, limit=limit, offset=offset)
     ]
@@ -222,10 +230,13 @@ def get_submission(user: CurrentUser, submission: SubmissionDep, session: Sessio
     assignment = session.get(Assignment, (submission.course_id, submission.assignment_id))
     assert assignment is not None
     found = session.get(Extension, (submission.course_id, submission.assignment_id, submission.student_id))
-    extension = None if found is None else ExtensionRow(found.due_at, found.max_attempts)
+    extension = None if found is None else ExtensionRow(found.due_at, found.max_attempts, found.closes_at)
+    terms = with_extension(assignment, extension)
+    staff = submission.student_id != user.id
     return to_out(
         submission,
-        staff=submission.student_id != user.id,
-        terms=with_extension(assignment, extension),
+        staff=staff,
+        terms=terms,
         problem_set=sets.of(assignment),
+        released_to_student=not staff and released_to(session, terms=terms, student_id=user.id),
     )

@@ -59,7 +59,7 @@ from api.quotas import GradingBudget
 from api.slots import connection_released
 from api.statements import Prepared
 from api.terms.rows import Terms
-from api.terms.rules import is_late
+from api.terms.rules import is_closed, is_late, iso
 from grader.engine import grade_submission, is_blank, preview_submission
 from grader.results import PreviewedPart
 from grader.written import is_manual, total
@@ -179,7 +179,9 @@ def previewed(
     parts, unknown = preview_submission(problem_set, answers, student=variant)
     unreadable = [key for key, part in parts.items() if part.answered and not part.readable]
     obstacle = (
-        _limit_message(assignment)
+        _closed_message(assignment)
+        if is_closed(assignment, datetime.now(UTC))
+        else _limit_message(assignment)
         if left == 0
         else _nothing_answered(problem_set)
         if all(is_blank(answer) for answer in answers.values())
@@ -226,6 +228,8 @@ def submit(
         if replay is not None:
             return replay
 
+    if is_closed(assignment, now or datetime.now(UTC)):  # (a shortcut that saves grading)
+        raise Conflict(_closed_message(assignment))
     if all(is_blank(answer) for answer in answers.values()):
         raise Unprocessable(f"Not submitted (no attempt used): {_nothing_answered(problem_set)}")
     limit = assignment.max_attempts
@@ -245,6 +249,8 @@ def submit(
         raise Unprocessable(refusal)
 
     now = now or datetime.now(UTC)
+    if is_closed(assignment, now):  # the close passed while grading: stored only if made before it
+        raise Conflict(_closed_message(assignment))
     values: dict[str, Any] = {
         "course_id": assignment.course_id,
         "assignment_id": assignment.id,
@@ -365,6 +371,14 @@ def _used(session: Session, assignment: Terms, student_id: str) -> int:
 
 def _nothing_answered(problem_set: ProblemSet) -> str:
     return f"No answer given: send at least one of the keys {', '.join(problem_set.answer_keys())}."
+
+
+def _closed_message(assignment: Terms) -> str:
+    assert assignment.closes_at is not None
+    return (
+        f"Assignment {assignment.id!r} closed at {iso(assignment.closes_at)}: "
+        "no submission is accepted after it (no attempt used)."
+    )
 
 
 def _limit_message(assignment: Terms) -> str:

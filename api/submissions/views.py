@@ -15,7 +15,6 @@ from api.submissions import service
 from api.submissions.schemas import GradedPartOut, GradedParts, SubmissionOut
 from api.terms.lateness import lateness
 from api.terms.rows import Terms
-from api.terms.rules import references_shown
 from grader.written import is_manual, withheld
 from problems.sets import ProblemSet
 
@@ -37,12 +36,15 @@ def to_out(
     terms: Terms,
     problem_set: ProblemSet | None,
     references: dict[str | None, Released] | None = None,
+    released_to_student: bool = False,
 ) -> SubmissionOut:
     """The submission as a reader (``staff`` or its student) may see it, late or not under its
-    student's ``terms`` (the assignment with their extension); ``references`` caches reference
-    answers and worked solutions per variant (a list of submissions shows each variant once)."""
+    student's ``terms`` (the assignment with their extension), with the reference answers and
+    worked solutions if ``staff`` or ``released_to_student``
+    (:func:`api.terms.standing.released_to`, read by the caller, which may hold no connection
+    here); ``references`` caches them per variant (a list of submissions shows each variant once)."""
     released = None
-    if problem_set is not None and references_shown(terms, staff=staff):
+    if problem_set is not None and (staff or released_to_student):
         references = {} if references is None else references
         if submission.variant not in references:
             references[submission.variant] = Released(

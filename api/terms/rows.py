@@ -42,6 +42,14 @@ class Terms(Protocol):
     def practice(self) -> str: ...
     @property
     def grades_released_at(self) -> datetime | None: ...
+    @property
+    def opens_at(self) -> datetime | None: ...
+    @property
+    def closes_at(self) -> datetime | None: ...
+    @property
+    def published(self) -> bool: ...
+    @property
+    def archived_at(self) -> datetime | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +72,10 @@ class AssignmentRow:
     set_version: str | None
     practice: str
     grades_released_at: datetime | None
+    opens_at: datetime | None
+    closes_at: datetime | None
+    published: bool
+    archived_at: datetime | None
 
     @classmethod
     def of(cls, assignment: Terms) -> AssignmentRow:
@@ -73,20 +85,35 @@ class AssignmentRow:
 
 @dataclass(frozen=True, slots=True)
 class ExtensionRow:
-    """One student's own due date and attempt limit (None: the assignment's)."""
+    """One student's own due date, attempt limit and close (None: the assignment's)."""
 
     due_at: datetime | None
     max_attempts: int | None
+    closes_at: datetime | None
 
 
 _ROW_FIELDS = tuple(field.name for field in fields(AssignmentRow))
 
 
 def with_extension(assignment: Terms, extension: ExtensionRow | None) -> Terms:
-    """The assignment's terms for a student with ``extension``: its due date and limit where set."""
+    """The assignment's terms for a student with ``extension``: its due date, limit and close where
+    set (the close as :func:`own_close` says)."""
     if extension is None:
         return assignment
     terms = {name: getattr(assignment, name) for name in _ROW_FIELDS}
     terms["due_at"] = extension.due_at or assignment.due_at
     terms["max_attempts"] = extension.max_attempts or assignment.max_attempts
+    terms["closes_at"] = own_close(assignment, extension)
     return AssignmentRow(**terms)
+
+
+def own_close(assignment: Terms, extension: ExtensionRow | None) -> datetime | None:
+    """A student's close: their extension's own; else the assignment's, moved to their extended due
+    date where that is later (an extension past the close would otherwise be worth nothing);
+    None: never."""
+    if extension is not None and extension.closes_at is not None:
+        return extension.closes_at
+    close = assignment.closes_at
+    if close is not None and extension is not None and extension.due_at is not None and extension.due_at > close:
+        return extension.due_at
+    return close

@@ -1,48 +1,128 @@
-"""The rules that read one student's terms (:func:`api.terms.rows.with_extension`): whether work
-is late, whether the reference answers and worked solutions are shown, whether practice is open."""
+"""The rules that read one student's terms (:func:`api.terms.rows.with_extension`): whether students
+see the assignment, whether a submission is late or past the close, whether the reference answers
+and worked solutions are shown, whether practice is open; and which terms may be set at all."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from api.models import Practice, Release
 from api.terms.rows import Terms
 
 
-def is_late(assignment: Terms, at: datetime) -> bool:
-    return assignment.due_at is not None and at > assignment.due_at
-
-
-def references_shown(terms: Terms, *, staff: bool, now: datetime | None = None) -> bool:
-    """The one rule for showing reference answers, in the REST API, the pages and every export:
-    staff always see them; a student under their own ``terms`` (the assignment with their
-    extension: a student who may still submit must not see them because the general due date has
-    passed) once :func:`answers_released` says so."""
-    return staff or answers_released(terms, now)
-
-
-def answers_released(assignment: Terms, now: datetime | None = None) -> bool:
-    """``immediately``: always; ``after_due``: once the due date has passed (never without one); ``never``: never.
-    For a student, ``assignment`` is their own terms (see :func:`references_shown`)."""
+def visible_to_students(terms: Terms, now: datetime | None = None) -> bool:
+    """Students see an assignment once it is published and open, until it is archived: before
+    ``opens_at`` they neither see nor open it (staff always do)."""
     now = now or datetime.now(UTC)
-    if assignment.release_answers == Release.IMMEDIATELY:
-        return True
-    if assignment.release_answers == Release.AFTER_DUE:
-        return assignment.due_at is not None and now >= assignment.due_at
+    return terms.published and terms.archived_at is None and (terms.opens_at is None or now >= terms.opens_at)
+
+
+def is_late(terms: Terms, at: datetime) -> bool:
+    return terms.due_at is not None and at > terms.due_at
+
+
+def is_closed(terms: Terms, at: datetime) -> bool:
+    """Whether a submission made at ``at`` comes after the student's close (``closes_at`` is the
+    last moment one is accepted; without it the assignment never closes)."""
+    return terms.closes_at is not None and at > terms.closes_at
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """What the release of answers reads beyond one student's terms, each read only when the rule
+    asks for it (:func:`api.terms.standing.standing`): whether the assignment has closed for every
+    student at ``now``, extensions included; whether this student has no attempt left or a full
+    score."""
+
+    closed_for_everyone: Callable[[datetime], bool]
+    finished: Callable[[], bool]
+
+
+def without_extensions(terms: Terms) -> Standing:
+    """The standing of an assignment no extension was granted for yet (a new one), for no student
+    in particular: closed for everyone once its own close has passed."""
+    close = terms.closes_at
+    return Standing(closed_for_everyone=lambda now: close is not None and now > close, finished=lambda: False)
+
+
+def answers_released(terms: Terms, standing: Standing, now: datetime | None = None) -> bool:
+    """``immediately``: always; ``after_close`` (and ``after_due``, which is only allowed where the
+    due date is the close): once the assignment is closed for everyone, extensions included, so that
+    nobody who may still submit sees answers a classmate was shown; ``after_attempts``: to a student
+    with no attempt left or a full score; ``never``: never."""
+    now = now or datetime.now(UTC)
+    match terms.release_answers:
+        case Release.IMMEDIATELY:
+            return True
+        case Release.AFTER_CLOSE | Release.AFTER_DUE:
+            return terms.closes_at is not None and now > terms.closes_at and standing.closed_for_everyone(now)
+        case Release.AFTER_ATTEMPTS:
+            return standing.finished()
     return False
 
 
-def practice_open(terms: Terms, *, randomized: bool, now: datetime | None = None) -> bool:
+def references_shown(terms: Terms, *, staff: bool, standing: Standing, now: datetime | None = None) -> bool:
+    """The one rule for showing reference answers and worked solutions, in the REST API, the pages
+    and every export: staff always see them; a student under their own ``terms`` (the assignment
+    with their extension) once :func:`answers_released` says so."""
+    return staff or answers_released(terms, standing, now)
+
+
+def practice_open(terms: Terms, *, randomized: bool, standing: Standing, now: datetime | None = None) -> bool:
     """Whether a student may practise under their own ``terms`` (extension included): ``always``;
     ``after_due`` once their due date has passed (never without one); ``never``: never. A set that
     is not ``randomized`` has one variant, the graded one, and practice shows its worked
     solutions: there it opens only with the answers (:func:`answers_released`), whatever
     ``practice`` says, or it would hand them to students who can still submit."""
     now = now or datetime.now(UTC)
-    if not randomized and not answers_released(terms, now):
+    if not randomized and not answers_released(terms, standing, now):
         return False
     if terms.practice == Practice.ALWAYS:
         return True
     if terms.practice == Practice.AFTER_DUE:
         return terms.due_at is not None and now >= terms.due_at
     return False
+
+
+def schedule_problems(
+    *,
+    due_at: datetime | None,
+    opens_at: datetime | None,
+    closes_at: datetime | None,
+    release_answers: str,
+    show: Callable[[datetime], str] | None = None,
+) -> list[tuple[str, str]]:
+    """Why these terms cannot be set, each with the field it is about (empty: they can): dates out
+    of order, and answers released at the due date while late work is still accepted after it (a
+    late student would see them beside open inputs). ``show`` writes a date (a page: in the
+    course's zone; ISO 8601 in UTC without it)."""
+    show = show or iso
+    due, closes, opens = due_at, closes_at, opens_at
+    problems = []
+    if closes is not None and due is not None and closes < due:
+        problems.append(
+            (
+                "closes_at",
+                f"The close ({show(closes)}) is before the due date ({show(due)}): it must be at or after it.",
+            )
+        )
+    if opens is not None and closes is not None and opens >= closes:
+        problems.append(("opens_at", f"The opening ({show(opens)}) is not before the close ({show(closes)})."))
+    elif opens is not None and due is not None and opens >= due:
+        problems.append(("opens_at", f"The opening ({show(opens)}) is not before the due date ({show(due)})."))
+    if release_answers == Release.AFTER_DUE and (closes is None or due is None or closes > due):
+        problems.append(
+            (
+                "release_answers",
+                "release_answers after_due would show the answers while late work is still accepted; use "
+                "after_close (answers once the assignment is closed for everyone), or set closes_at to the due date.",
+            )
+        )
+    return problems
+
+
+def iso(moment: datetime) -> str:
+    """ISO 8601 in UTC, as the REST API writes dates."""
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")

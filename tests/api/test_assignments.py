@@ -29,7 +29,7 @@ def test_create_and_read_an_assignment(client, course) -> None:
     assert (body["title"], body["max_attempts"], body["release_answers"], body["grade_policy"]) == (
         "HW",
         3,
-        "never",
+        "after_close",  # the default: answers once the assignment is closed for everyone
         "best",
     )
     assert datetime.fromisoformat(body["due_at"]) == due
@@ -105,12 +105,13 @@ def test_nobody_recomputes_a_students_variant_from_the_student_id_alone(client, 
     [
         ("never", -1, False),
         ("immediately", 7, True),
-        ("after_due", 7, False),  # not yet due
-        ("after_due", -1, True),  # past the due date
-        ("after_due", None, False),  # no due date: never due
+        ("after_close", 7, False),  # not yet due, nor closed
+        ("after_close", -1, False),  # past the due date, never closes: late work accepted
+        ("after_close", None, False),  # no due date, no close
     ],
 )
 def test_reference_answers_follow_the_release_rule(client, course, release, due_in_days, shown) -> None:
+    """(The full table, with closes and extensions, is ``test_release.py``'s.)"""
     fields = {"release_answers": release}
     if due_in_days is not None:
         fields["due_at"] = (datetime.now(UTC) + timedelta(days=due_in_days)).isoformat()

@@ -186,6 +186,7 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("GET", C + "/assignments", _none, _members(200)),
     ("GET", A, _none, _members(200)),
     ("PATCH", A, _change, _runs(200)),
+    ("DELETE", C + "/assignments/{d}", _none, _runs(204)),  # (archives: an assignment of its own each time)
     ("PUT", A + "/extensions/{m}", _extension, _staff(200)),
     ("DELETE", A + "/extensions/{x}", _none, _staff(204)),
     ("POST", A + "/preview", _answers, _students(200)),
@@ -311,6 +312,7 @@ def world(client, course, engine) -> dict[str, Any]:
         "c": lambda: course.id,
         "p": lambda: "conv-pool-basics",
         "a": lambda: assignment,
+        "d": lambda: course.assignment(),
         "s": lambda: submission,
         "m": lambda: course.student()[0],
         "x": extended,
@@ -348,7 +350,7 @@ def test_status_by_caller(client, world, caller, method, path, body, expected) -
         assert response.headers["www-authenticate"] == "Bearer"
 
 
-PLACEHOLDERS = "apsmxjtwkgrq"
+PLACEHOLDERS = "apsmxjtwkgrqd"
 
 
 @pytest.mark.parametrize("caller", ["student", "ta", "owner"])
@@ -399,6 +401,7 @@ def test_the_table_covers_every_endpoint(app) -> None:
         "{j}": "{job_id}",
         "{t}": "{token_id}",
         "{w}": "{assignment_id}",
+        "{d}": "{assignment_id}",
         "{k}": "{key}",
         "{g}": "{submission_id}",
         "{r}": "{submission_id}",

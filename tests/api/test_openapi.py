@@ -28,6 +28,7 @@ CONTRACT = {
     ("get", C + "/assignments"),
     ("get", A),
     ("patch", A),
+    ("delete", A),  # archives (v4)
     ("put", A + "/extensions/{student_id}"),
     ("delete", A + "/extensions/{student_id}"),  # an addition to the contract
     ("post", A + "/submissions"),
@@ -96,9 +97,10 @@ ERRORS = {
     ("post", C + "/problem-sets"): {401, 403, 404, 413, 422, 503},
     ("get", C + "/problem-sets/{set_id}/preview"): {401, 403, 404, 422, 503},
     ("post", C + "/assignments"): {401, 403, 404, 409, 413, 422, 503},
-    ("get", C + "/assignments"): {401, 404, 422, 503},
+    ("get", C + "/assignments"): {401, 403, 404, 422, 503},
     ("get", A): {401, 403, 404, 422, 503},
     ("patch", A): {401, 403, 404, 409, 413, 422, 503},
+    ("delete", A): {401, 403, 404, 422, 503},
     ("put", A + "/extensions/{student_id}"): {401, 403, 404, 413, 422, 503},
     ("delete", A + "/extensions/{student_id}"): {401, 403, 404, 422, 503},
     ("post", A + "/submissions"): {401, 403, 404, 409, 413, 422, 429, 503},

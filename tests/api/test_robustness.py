@@ -250,7 +250,7 @@ def test_a_statement_that_waits_too_long_is_a_503_not_a_hang(shared_bank, course
         ("PUT", "{course}/assignments", "GET, POST"),  # two routes share the path
         ("OPTIONS", "{course}/assignments/hw1/submissions", "GET, POST"),
         ("GET", "{course}/members/s1", "DELETE"),
-        ("POST", "{course}/assignments/hw1", "GET, PATCH"),
+        ("POST", "{course}/assignments/hw1", "DELETE, GET, PATCH"),
         ("DELETE", "/health", "GET"),
     ],
 )

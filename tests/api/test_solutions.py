@@ -26,10 +26,10 @@ def _solutions(client, headers: dict[str, str], course: Course, aid: str, reply:
     ("release", "due_in_days", "extension_in_days", "shown"),
     [
         ("never", -1, None, False),
-        ("after_due", 1, None, False),  # not yet due
-        ("after_due", -1, None, True),  # due date passed
-        ("after_due", -1, 2, False),  # passed, but this student's extension has not
-        ("after_due", -2, -1, True),  # the extension has passed too
+        ("after_close", 1, None, False),  # not yet closed (a day after the due date)
+        ("after_close", -2, None, True),  # closed
+        ("after_close", -2, 2, False),  # closed, but not for this student: their extension has not passed
+        ("after_close", -3, -0.5, True),  # the extension has passed too
         ("immediately", 1, None, True),
     ],
 )
@@ -38,19 +38,24 @@ def test_solutions_follow_the_release_of_references(
 ) -> None:
     course = Course(client, make_instructor(engine))
     now = datetime.now(UTC)
-    aid = course.assignment(release_answers=release, due_at=(now + timedelta(days=due_in_days)).isoformat())
+    aid = course.assignment(release_answers=release)
     (student, headers) = course.student()
+    submitted = course.submit(aid, headers, ANSWER)  # (while open: the dates are set after it)
+    assert submitted.status_code == 201
+    due = now + timedelta(days=due_in_days)
+    terms = {"due_at": due.isoformat(), "closes_at": (due + timedelta(days=1)).isoformat()}
+    assert client.patch(f"{course.path}/assignments/{aid}", json=terms, headers=course.instructor).status_code == 200
     if extension_in_days is not None:
         extension = {"due_at": (now + timedelta(days=extension_in_days)).isoformat()}
         granted = client.put(
             f"{course.path}/assignments/{aid}/extensions/{student}", json=extension, headers=course.instructor
         )
         assert granted.status_code == 200, granted.text
-    submitted = course.submit(aid, headers, ANSWER)
-    assert submitted.status_code == 201
     found = _solutions(client, headers, course, aid, submitted.json())
+    if release == "after_close":
+        found = found[1:]  # (the reply to the submission came before the dates were set)
     if not shown:
-        assert found == [None, None, None]
+        assert found == [None] * len(found)
     else:
         reference = client.get(f"/api/v1/submissions/{submitted.json()['id']}", headers=headers).json()["reference"]
         for steps in found:

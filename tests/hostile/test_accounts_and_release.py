@@ -60,8 +60,9 @@ def test_a_student_with_an_extension_does_not_get_the_references_early(hostile: 
         json={
             "id": "early",
             "problem_set": "conv-pool-basics",
-            "release_answers": "after_due",
-            "due_at": (now - timedelta(hours=1)).isoformat(),
+            "release_answers": "after_close",
+            "due_at": (now - timedelta(hours=2)).isoformat(),
+            "closes_at": (now - timedelta(hours=1)).isoformat(),
         },
     )
     assert made.status_code == 201, made.text

@@ -19,6 +19,9 @@ BLANK = {
     "version": "",
     "title": "",
     "due_at": "",
+    "opens_at": "",
+    "closes_at": "",
+    "published": "on",
     "max_attempts": "",
     "release_answers": "never",
     "grade_policy": "best",
@@ -35,6 +38,7 @@ def test_blank_fields_are_left_to_their_defaults() -> None:
     assert form.request.model_dump(exclude_none=True) == {
         "id": "hw1",
         "problem_set": "conv-pool-basics",
+        "published": True,
         "release_answers": "never",
         "grade_policy": "best",
         "practice": "after_due",

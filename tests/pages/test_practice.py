@@ -36,8 +36,8 @@ RANDOMIZED, FIXED = "conv-arithmetic", "conv-pool-basics"
         (FIXED, None, None, -1, None, False),  # answers never released (the default)
         (FIXED, "always", None, 1, None, False),
         (FIXED, "always", "immediately", 1, None, True),
-        (FIXED, None, "after_due", -1, None, True),
-        (FIXED, None, "after_due", -1, 2, False),  # the student may still submit: no answers
+        (FIXED, None, "after_close", -1, None, True),  # (closed half a day after the due date)
+        (FIXED, None, "after_close", -1, 2, False),  # the student may still submit: no answers
         (FIXED, "never", "immediately", -1, None, False),
     ],
 )
@@ -51,6 +51,8 @@ def test_practice_opens_under_the_setting_and_the_students_terms(
         fields["practice"] = practice
     if release:
         fields["release_answers"] = release
+    if release == "after_close":
+        fields["closes_at"] = (now + timedelta(days=due_in_days + 0.5)).isoformat()
     aid = course.assignment(problem_set, **fields)
     student, headers = course.student()
     if extension_in_days is not None:

@@ -222,8 +222,10 @@ def test_an_instructor_creates_an_assignment_from_the_form_as_the_api_would(app,
         "version": "",
         "title": "Arithmetic",
         "due_at": "2031-05-06T07:08",
+        "closes_at": "2031-05-09T07:08",
+        "published": "on",
         "max_attempts": "4",
-        "release_answers": "after_due",
+        "release_answers": "after_close",
         "grade_policy": "last",
         "late_penalty": "per_day",
         "per_day": "10",
@@ -237,7 +239,8 @@ def test_an_instructor_creates_an_assignment_from_the_form_as_the_api_would(app,
     assert f"Assignment {assignment} created." in dashboard.text and "Arithmetic" in dashboard.text
     stored = course.client.get(f"{course.path}/assignments/{assignment}", headers=course.instructor).json()
     assert stored["due_at"].startswith("2031-05-06T07:08") and stored["max_attempts"] == 4
-    assert (stored["release_answers"], stored["grade_policy"]) == ("after_due", "last")
+    assert (stored["release_answers"], stored["grade_policy"]) == ("after_close", "last")
+    assert stored["closes_at"].startswith("2031-05-09T07:08") and stored["published"] is True
     assert stored["late_penalty"] == {"per_day": 10, "floor": 50} and stored["problem_set"] == "conv-arithmetic"
 
 
