@@ -143,7 +143,9 @@ class _Reads(dict[str, Reading]):
         self[key] = (
             None
             if is_blank(raw)
-            else read_answer(raw, answer.kind, part_reference.symbols, part.layout, square=part.square)
+            else read_answer(
+                raw, answer.kind, part_reference.symbols, part.layout, square=part.square, dimension=part.dimension
+            )
         )
         return self[key]
 

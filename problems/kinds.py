@@ -38,6 +38,39 @@ class AnswerKind(StrEnum):
     INTEGER_LIST = "integer_list"
 
 
+class Dimension(StrEnum):
+    """What a number answer measures, so that a unit the student states can be checked and
+    converted (``61.0 MB`` on a ``bytes`` part is 61,000,000): a count of values, bytes,
+    multiply-accumulates, floating-point operations, parameters, a percentage, or a length in pixels."""
+
+    COUNT = "count"
+    BYTES = "bytes"
+    MACS = "macs"
+    FLOPS = "flops"
+    PARAMETERS = "parameters"
+    PERCENT = "percent"
+    LENGTH = "length"
+
+
+#: The dimension of each family of quantities, by the name before the dot (``memory.conv1``).
+_DIMENSIONS = {"memory": Dimension.BYTES, "macs": Dimension.MACS, "flops": Dimension.FLOPS}
+_DIMENSIONS |= {name: Dimension.PARAMETERS for name in ("params", "fan_in")}
+_DIMENSIONS |= {name: Dimension.COUNT for name in ("values", "tokens", "buffers", "state", "boxes", "count")}
+_DIMENSIONS |= {name: Dimension.COUNT for name in ("filters", "channels", "layers", "depth", "frames")}
+_LENGTHS = ("side", "height", "width", "length", "rf", "rf_h", "rf_w", "kernel", "padding", "grid")
+_DIMENSIONS |= {name: Dimension.LENGTH for name in (*_LENGTHS, "pad_top", "pad_bottom", "pad_left", "pad_right")}
+
+
+def dimension_of(quantity: str) -> Dimension | None:
+    """The dimension of a named quantity, or None where it is not known (its unit is not checked).
+
+    >>> dimension_of("memory.conv1"), dimension_of("params_reduction.total"), dimension_of("avg.pool")
+    (<Dimension.BYTES: 'bytes'>, <Dimension.PERCENT: 'percent'>, None)
+    """
+    family = quantity.split(".")[0]
+    return Dimension.PERCENT if family.endswith("_reduction") else _DIMENSIONS.get(family)
+
+
 class SequenceShape(tuple[int, ...]):
     """A sequence's map (C, L) in solver order, which a layout writes channels last where it puts
     channels last (``L×C``); a plain pair is something else (a receptive field's H×W)."""

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, JsonValue, Tag, model_validator
 
-from problems.kinds import AnswerKind, Layout
+from problems.kinds import AnswerKind, Dimension, Layout, dimension_of
 
 #: The value of an integer, real or percent answer: what operations compute with.
 Scalar = int | float | Fraction
@@ -151,6 +151,10 @@ class Check(BaseModel):
         return self
 
 
+#: Quantities that are the side of a square, so ``a × a`` is read as the side ``a``.
+SQUARE_SIDES = frozenset({"rf", "rf_h", "rf_w", "kernel", "side", "grid"})
+
+
 class Part(BaseModel):
     """One answer key of a problem."""
 
@@ -197,8 +201,9 @@ class Part(BaseModel):
     square: bool = Field(
         default=False,
         description='The answer is the side of a square (a kernel): "9 × 9" reads as 9, not 81. A receptive '
-        "field (`rf.NAME`, and its sides `rf_h.NAME`, `rf_w.NAME`) is one unless the part says `square: false`; "
-        "two unequal sides (29 × 31) are refused.",
+        "field (`rf.NAME`, and its sides `rf_h.NAME`, `rf_w.NAME`), a kernel (`kernel`), a map's side (`side.NAME`) "
+        "and a grid's side (`grid.N`) are one unless the part says `square: false`; two unequal sides (29 × 31) "
+        "are refused.",
     )
     checks: list[Check] = Field(
         default_factory=list,
@@ -207,15 +212,23 @@ class Part(BaseModel):
         "misconception: bias-omitted}`).",
     )
 
+    @property
+    def dimension(self) -> Dimension | None:
+        """What the part's number measures (bytes, MACs, ...), from its quantity: a unit stated
+        in the answer is checked against it; None for an operation on other answers."""
+        return dimension_of(self.quantity) if isinstance(self.quantity, str) else None
+
     @model_validator(mode="before")
     @classmethod
     def _side_of_a_receptive_field(cls, data: Any) -> Any:
         """A receptive field (``rf.NAME``) is a square's side, so ``29 × 29`` is 29; so is each of its
         per-axis sides (``rf_h.NAME``, ``rf_w.NAME``): ``29 × 29`` is a height of 29, while ``29 × 31``
-        is refused, not read as a height by a guessed order. The default a part may override."""
+        is refused, not read as a height by a guessed order. A kernel, a map's side and a grid's side
+        are read by the same rule, so ``a × a`` means the side on every such quantity. The default a
+        part may override."""
         if isinstance(data, dict) and "square" not in data:
             quantity = data.get("quantity")
-            if isinstance(quantity, str) and quantity.startswith(("rf.", "rf_h.", "rf_w.")):
+            if isinstance(quantity, str) and quantity.split(".")[0] in SQUARE_SIDES:
                 return {**data, "square": True}
         return data
 

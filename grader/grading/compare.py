@@ -49,9 +49,32 @@ EXACT_CLOSE = (
 WHOLE_CLOSE = "Close, but not exact: this answer is computed exactly. Recheck the arithmetic."
 
 
+#: Feedback for a figure stated with a scale or a unit (``61.0 MB``) that is the exact count rounded.
+ROUNDED_CLOSE = "Close, but rounded: this count is exact, so give every digit, not a figure in {unit}."
+
+
 def compare(kind: AnswerKind, expected: Any, got: Any, part: Part) -> Comparison:
-    """Dispatch on the kind; every kind has exactly one comparer."""
-    return COMPARERS[kind](expected, got, part)
+    """Dispatch on the kind; every kind has exactly one comparer. A number stated in a unit is
+    graded as converted; a unit that is a known confusion is named as that mistake, and so is a
+    wrong value that the unit's other reading (MiB for MB, bytes for bits) makes right."""
+    verdict = COMPARERS[kind](expected, got, part)
+    if not isinstance(got, Number) or kind not in (AnswerKind.INTEGER, AnswerKind.REAL):
+        return verdict
+    if got.confusion is not None:
+        return Comparison(0.0, "", verdict.tolerance, got.confusion)
+    if verdict.right:
+        return verdict
+    for code, value in got.alternatives:
+        if _rounds_to(value, expected, got.precision * value / got.value if got.value else Fraction(0)):
+            return Comparison(0.0, "", verdict.tolerance, code)
+    if kind is AnswerKind.INTEGER and got.precision and _rounds_to(got.value, expected, got.precision):
+        return Comparison(0.0, ROUNDED_CLOSE.format(unit=got.unit or "a scale"), verdict.tolerance)
+    return verdict
+
+
+def _rounds_to(value: Fraction, expected: Any, precision: Fraction) -> bool:
+    """Whether ``value`` is ``expected`` rounded to the precision it was typed with."""
+    return abs(value - Fraction(expected)) * 2 <= precision
 
 
 def _integer(expected: Any, got: Number, part: Part) -> Comparison:

@@ -28,7 +28,7 @@ import sympy
 
 from grader.grading.compare import tolerance_of, within
 from grader.grading.identity import OutOfWork, budget, equivalent
-from grader.reading import Number, Read, read_answer
+from grader.reading import Number, Read, read_shown
 from problems.kinds import AnswerKind
 from problems.sets import Answer, ProblemSet
 
@@ -59,7 +59,7 @@ def meaning(part: Mapping[str, Any], reference: Answer | None, symbols: tuple[st
     shown = part.get("read_as")
     if reference is None or not isinstance(shown, str):
         return OTHER
-    read = read_answer(shown, reference.kind, symbols, reference.part.layout)
+    read = read_shown(shown, reference.kind, symbols, reference.part.layout)
     if not isinstance(read, Read):
         return OTHER
     try:

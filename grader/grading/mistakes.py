@@ -49,6 +49,9 @@ EXPLANATIONS: dict[str, str] = {
     "channel-order": "The sizes are right but in the wrong order.",
     "yolo-classes-per-box": "YOLOv1 predicts one set of class probabilities per grid cell, not per box: 5B + C.",
     "yolo-classes-per-cell": "From YOLOv2 on, every anchor box carries its own class scores: A·(5 + C).",
+    "mb-vs-mib": "MB and MiB differ: a megabyte is 1,000,000 bytes (10^6), a mebibyte 1,048,576 (2^20); "
+    "the number fits the other one, so check which unit your figure is in.",
+    "bits-vs-bytes": "A byte is 8 bits: the number fits bytes, not bits (or the reverse): check the unit.",
     "macs-vs-flops": "Multiply-accumulates and FLOPs differ by a factor of 2 (one MAC is a multiply and an add): "
     "check which one the question asks for.",
     "transposed-size-formula": "A transposed convolution enlarges: (n − 1)·s − 2p + k, not the convolution formula.",

@@ -5,8 +5,10 @@ exponents and formula degree; nothing raises out of ``read_answer``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 
 import numpy as np
@@ -20,19 +22,21 @@ from grader.reading.numbers import read_number, read_side
 from grader.reading.shapes import read_formula_shape, read_shape, read_shape_list
 from grader.reading.text import check_size, plain, result_part
 from grader.reading.values import Number, Read, ReadError, Unreadable
-from problems.kinds import JSON, AnswerKind, Layout
+from problems.kinds import JSON, AnswerKind, Dimension, Layout
 
-__all__ = ["Number", "Read", "Unreadable", "read_answer"]
+__all__ = ["Number", "Read", "Unreadable", "read_answer", "read_shown"]
 
 
 @dataclass(frozen=True, slots=True)
 class Asked:
     """What the part tells a reader: the symbols a formula may use, whether a number is the
-    side of a square (so ``9 × 9`` is 9), and the layout sizes named by their axes are put in."""
+    side of a square (so ``9 × 9`` is 9), the layout sizes named by their axes are put in, and
+    what a number measures (a unit stated must fit it: ``61.0 MB`` on a part in bytes)."""
 
     symbols: tuple[str, ...] = ()
     square: bool = False
     layout: Layout | None = None
+    dimension: Dimension | None = None
 
 
 #: Raw answer → (value in the kind's form, the value as shown back to the student).
@@ -40,8 +44,8 @@ Reader = Callable[[JSON, Asked], tuple[object, str]]
 
 
 def _number(raw: JSON, asked: Asked) -> tuple[Number, str]:
-    number = read_side(raw) if asked.square else read_number(raw)
-    return number, str(number)
+    number = read_side(raw, asked.dimension) if asked.square else read_number(raw, asked.dimension)
+    return number, number.shown
 
 
 def _matrix(raw: JSON, asked: Asked) -> tuple[np.ndarray, str]:
@@ -112,15 +116,41 @@ CACHED_TEXT = 1_000
 
 
 def read_answer(
-    raw: JSON, kind: AnswerKind, symbols: tuple[str, ...] = (), layout: Layout | None = None, *, square: bool = False
+    raw: JSON,
+    kind: AnswerKind,
+    symbols: tuple[str, ...] = (),
+    layout: Layout | None = None,
+    *,
+    square: bool = False,
+    dimension: Dimension | None = None,
 ) -> Read | Unreadable:
     """Read one answer as ``kind``; never raises. ``square``: the answer is a square's side, so
-    ``9 × 9`` is 9. Short text answers are cached: a class types the same right answer many times
-    over."""
-    asked = Asked(symbols, square, layout)
+    ``9 × 9`` is 9; ``dimension``: what a number measures, which a unit must fit. Short text
+    answers are cached: a class types the same right answer many times over."""
+    asked = Asked(symbols, square, layout, dimension)
     if isinstance(raw, str) and len(raw) <= CACHED_TEXT:
         return _read_text(raw, kind, asked, layout)
     return _read(raw, kind, asked, layout)
+
+
+#: Where what was said beside a number starts in its shown text (see ``Number.shown``).
+_SHOWN_ASIDE = re.compile(r" \(|; ")
+
+
+def read_shown(
+    shown: str, kind: AnswerKind, symbols: tuple[str, ...] = (), layout: Layout | None = None
+) -> Read | Unreadable:
+    """An answer's ``shown`` text (its "read as", as stored) read back to its value: a number as
+    shown (grouped by commas, a decimal point, a percent sign) without what was said beside it;
+    any other kind is read as an answer."""
+    if kind not in (AnswerKind.INTEGER, AnswerKind.REAL, AnswerKind.PERCENT):
+        return read_answer(shown, kind, symbols, layout)
+    text = _SHOWN_ASIDE.split(shown, maxsplit=1)[0].strip()
+    try:
+        value = Fraction(text.removesuffix("%").replace(",", ""))
+    except (ValueError, ZeroDivisionError):
+        return read_answer(shown, kind, symbols, layout)
+    return Read(Number(value, percent=text.endswith("%")), shown)
 
 
 @lru_cache(maxsize=16_384)

@@ -36,6 +36,9 @@ _PACKED = re.compile(rf"\s*([-+]?{NUMBER}(?:/\d+)?)")
 _DOTTED = re.compile(r"(?:[-+]?\d+\.)+")
 _DOTTED_NUMBER = re.compile(r"[-+]?\d+\.")
 _ROW_BREAK = re.compile(r"\n|;|\\\\")
+#: A comma that separates entries: beside anything but a digit, or more than one in a number.
+_SEPARATING_COMMA = re.compile(r"(?<!\d),|,(?!\d)|,\d*,")
+_THOUSANDS = re.compile(r"[-+]?\d{1,3},\d{3}")
 _CELL_BREAK = re.compile(r"[,&|\s]+")
 
 
@@ -223,6 +226,8 @@ def _counted(cells: list[float], count: list[int]) -> Nested:
 
 
 def _split_cells(text: str) -> list[float]:
+    if _decimal_commas(text):
+        return [_cell(_decimal(cell)) for cell in text.split()]
     if "," in text:
         return [_cell(piece) for piece in text.split(",") if piece.strip()]
     cells: list[float] = []
@@ -262,4 +267,24 @@ def _rows(text: str) -> list[list[float]]:
         raise ReadError("There is no matrix in the answer.")
     if sum(len(row) for row in rows) > 8 * MAX_ELEMENTS:
         raise ReadError(f"More than {MAX_ELEMENTS:,} elements: this is not a matrix of the question.")
-    return [[_cell(cell) for cell in _CELL_BREAK.split(row) if cell] for row in rows]
+    return [
+        [_cell(_decimal(cell)) for cell in row.split()]
+        if _decimal_commas(row)
+        else [_cell(cell) for cell in _CELL_BREAK.split(row) if cell]
+        for row in rows
+    ]
+
+
+def _decimal_commas(row: str) -> bool:
+    """Whether a row's commas are decimal commas: entries separated by spaces (``4,25 3,5``), and
+    every comma between two digits with no space beside it. A comma beside a space, or in a row
+    of one entry (``4,25``: one decimal or two entries?), separates entries, as in English."""
+    return "," in row and len(row.split()) > 1 and _SEPARATING_COMMA.search(row) is None
+
+
+def _decimal(cell: str) -> str:
+    """A cell with a decimal comma written with a point; ``1,234`` (a thousand and more, or a
+    decimal?) is refused."""
+    if _THOUSANDS.fullmatch(cell):
+        raise ReadError(f"“{cell}” could be a decimal or {cell.replace(',', '')}: write it with a decimal point.")
+    return cell.replace(",", ".")

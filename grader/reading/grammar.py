@@ -19,13 +19,16 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import dataclass
 from fractions import Fraction
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from grader.reading.expression import MAX_DIGITS, Exact
+from grader.reading.units import SCALES, alternatives, check_fits, scale_of, unit_of
 from grader.reading.values import MAX_DEPTH, Number, ReadError
+from problems.kinds import Dimension
 
 #: The grammar. ``answer`` is the result of a working (see the module docstring).
 GRAMMAR = r"""
@@ -64,7 +67,7 @@ unit: NAME+
 NUMBER: /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?/
 NAME: /[A-Za-z](?:[A-Za-z_\-]*[A-Za-z0-9])?/
 LABEL.3: /[A-Za-z][A-Za-z0-9 _'().\-]{0,40}:/
-HEDGE.2: /~|(?:about|approx\.?|approximately|roughly|around|circa|ca\.)(?![A-Za-z])/i
+HEDGE.2: /~|(?:about|approx\.?|approximately|roughly|around|circa|ca\.|maybe|perhaps|probably)(?![A-Za-z])/i
 SCALE.2: /(?:thousands?|millions?|billions?|trillions?|mil|mio|bn|kilo|mega|giga|[kKmMgGbBtT])(?![A-Za-z])/
 PERCENT.2: /%|(?:percent|per cent|pct)(?![A-Za-z])/i
 NOTE.3: /\(\s*[A-Za-z]{2,}[A-Za-z\-]*(?:\s+[A-Za-z][A-Za-z\-]*)*\s*\)/
@@ -72,37 +75,62 @@ NOTE.3: /\(\s*[A-Za-z]{2,}[A-Za-z\-]*(?:\s+[A-Za-z][A-Za-z\-]*)*\s*\)/
 %ignore " "
 """
 
-_SCALES = {"k": 10**3, "thousand": 10**3, "kilo": 10**3, "m": 10**6, "mil": 10**6, "mio": 10**6, "million": 10**6}
-_SCALES |= {"mega": 10**6, "g": 10**9, "b": 10**9, "bn": 10**9, "billion": 10**9, "giga": 10**9}
-_SCALES |= {"t": 10**12, "trillion": 10**12}
-#: Units a scale letter may prefix: ``GMACs``, ``MFLOPs``, ``kparams``.
+#: Units a scale letter may prefix: ``GMACs``, ``MFLOPs``, ``kparams`` (on a part of unknown
+#: dimension, where the unit table's check does not apply).
 _PREFIXED = {"mac", "macs", "flop", "flops", "madd", "madds", "mult-adds", "param", "params", "ops"}
 #: Words that make a unit a qualifier, a range or a choice: ``36 or more``, ``441 or 444``.
 _QUALIFIERS = {"or", "and", "to", "than", "between", "either", "nor", "not", "plus", "minus", "times", "more", "less"}
-_QUALIFIERS |= {"least", "most", "over", "under", "up", "below", "above", "until", "maybe", "perhaps", "probably"}
+_QUALIFIERS |= {"least", "most", "over", "under", "up", "below", "above", "until"}
 _RANGE_WORDS = re.compile(
-    r"\b(?:between|either|maybe|perhaps)\b|(?<=\d)\s*%?\s*(?:[A-Za-z]+\s+)?\b(?:or|to|and|than)\s+(?=[-+~]?\d)", re.I
+    r"\b(?:between|either)\b|(?<=\d)\s*%?\s*(?:[A-Za-z]+\s+)?\b(?:or|to|and|than)\s+(?=[-+~]?\d)", re.I
 )
 #: A word in front of the number that is neither a label (it ends with a colon), a hedge nor a function.
 _LEAD = re.compile(r"[A-Za-z]+(?![A-Za-z(:])")
-_HEDGES = re.compile(r"about|approx|approximately|roughly|around|circa|ca", re.I)
+_HEDGES = re.compile(r"about|approx|approximately|roughly|around|circa|ca|maybe|perhaps|probably", re.I)
 _FUNCTIONS = "floor, ceil, sqrt, log2, min, max, abs"
 #: Two plain numbers joined by an unspaced hyphen as the whole value (see the module docstring):
 #: after an optional label and hedge, before an optional percent sign and words.
 _HYPHEN_RANGE = re.compile(
     r"(?:[A-Za-z][A-Za-z0-9 _'().\-]{0,40}:)?\s*"
-    r"(?:(?:~|about|approx\.?|approximately|roughly|around|circa|ca\.)\s*)?"
+    r"(?:(?:~|about|approx\.?|approximately|roughly|around|circa|ca\.|maybe|perhaps|probably)\s*)?"
     r"(?P<range>[-+]?\d+(?:\.\d+)?%?-\d+(?:\.\d+)?)(?![\d.eE])\s*(?:%|pct|percent)?\s*(?:[A-Za-z][A-Za-z\s\-]*)?",
     re.I,
 )
 
 
-def _scale(word: str) -> int:
-    return _SCALES[word.lower().removesuffix("s")] if len(word) > 1 else _SCALES[word.lower()]
-
-
 class _Literal(Fraction):
-    """A number as typed, before any arithmetic: the only value a scale may follow."""
+    """A number as typed, before any arithmetic: the only value a scale may follow. ``step`` is
+    one unit of its last digit (0.1 for ``61.0``, 10^8 for ``1.2e9``): a scale or a unit after it
+    makes it a rounded figure of that precision."""
+
+    step: Fraction
+
+
+def _literal(text: str, value: Fraction) -> _Literal:
+    literal = _Literal(value)
+    mantissa, _, exponent = text.lower().partition("e")
+    decimals = len(mantissa.partition(".")[2])
+    literal.step = Fraction(10) ** (int(exponent or 0) - decimals)
+    return literal
+
+
+@dataclass(frozen=True, slots=True)
+class _Scaled:
+    """A number followed by a scale word or letter (``61.1 million``, ``15 G``, ``61 B``): what
+    the scale means may depend on the part (``B`` is a byte on a part in bytes)."""
+
+    literal: _Literal
+    word: str
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """An answer as the grammar reads it, before its scale and unit are resolved for the part."""
+
+    hedge: str | None
+    value: Fraction | _Scaled
+    percent: bool
+    unit: tuple[str, ...]
 
 
 @v_args(inline=True)
@@ -112,10 +140,10 @@ class _Evaluate(Transformer[Token, object]):
     exact = Exact()
 
     def number(self, token: Token) -> Fraction:
-        return _Literal(self.exact.number(str(token)))
+        return _literal(str(token), self.exact.number(str(token)))
 
-    def scaled(self, token: Token, scale: Token) -> Fraction:
-        return self.exact.multiply(self.exact.number(str(token)), Fraction(_scale(str(scale))))
+    def scaled(self, token: Token, scale: Token) -> _Scaled:
+        return _Scaled(_literal(str(token), self.exact.number(str(token))), str(scale))
 
     def add(self, a: Fraction, b: Fraction) -> Fraction:
         return self.exact.add(a, b)
@@ -154,28 +182,62 @@ class _Evaluate(Transformer[Token, object]):
         self,
         _label: Token | None,
         hedge: Token | None,
-        value: Fraction,
+        value: Fraction | _Scaled,
         percent: Token | None,
         unit: list[str] | None,
         _note: Token | None,
-    ) -> Number:
-        factor = 1
-        for word in unit or []:
-            if word.lower() in _QUALIFIERS:
-                raise ReadError(f"“{word}” after the number makes it a range, a bound or a choice: give one value.")
-        if unit:
-            first = unit[0]
-            prefixed = len(first) > 1 and first[0] in "kKMGBT" and first[1:].lower() in _PREFIXED
-            word = first.lower()
-            scale = word in _SCALES or (len(word) > 2 and word.removesuffix("s") in _SCALES)
-            if scale or (prefixed and not isinstance(value, _Literal)):
-                raise ReadError(f"A scale (“{first}”) follows a number, not a sum: write the value, like 3,000,002.")
-            if prefixed:
-                factor = _scale(first[0])
-            elif len(first) < 2:
-                raise ReadError(f"“{first}” after the number cannot be read.")
-        number = self.exact.multiply(value, Fraction(factor))
-        return Number(number, percent=percent is not None, hedged=hedge is not None)
+    ) -> Parsed:
+        return Parsed(None if hedge is None else str(hedge), value, percent is not None, tuple(unit or ()))
+
+
+def resolve(parsed: Parsed, dimension: Dimension | None = None) -> Number:
+    """The number an answer says, its scale and unit applied for the part's dimension (see
+    ``units``): a unit that measures something else is refused, a known confusion is kept for
+    grading to name, and a scaled or prefixed figure keeps the precision it was typed with."""
+    exact, factor, precision = Exact(), Fraction(1), Fraction(0)
+    confusion: str | None = None
+    others: tuple[tuple[str, Fraction], ...] = ()
+    for word in parsed.unit:
+        if word.lower() in _QUALIFIERS:
+            raise ReadError(f"“{word}” after the number makes it a range, a bound or a choice: give one value.")
+    value: Fraction
+    if isinstance(parsed.value, _Scaled):
+        factor = scale_of(parsed.value.word, dimension)
+        value, precision = parsed.value.literal, parsed.value.literal.step * factor
+    else:
+        value = parsed.value
+    if parsed.unit:
+        first = parsed.unit[0]
+        lowered = first.lower()
+        if lowered in SCALES or (len(lowered) > 2 and lowered.removesuffix("s") in SCALES):
+            raise ReadError(f"A scale (“{first}”) follows a number, not a sum: write the value, like 3,000,002.")
+        unit = unit_of(first)
+        if unit is not None and unit.factor != 1 and not isinstance(value, _Literal):
+            raise ReadError(f"A scale (“{first}”) follows a number, not a sum: write the value, like 3,000,002.")
+        if unit is not None:
+            confusion = check_fits(unit, dimension)
+            if unit.factor != 1:
+                step = precision or (value.step if isinstance(value, _Literal) else Fraction(0))
+                precision = step * unit.factor
+                others = alternatives(exact.multiply(value, factor * unit.factor), unit)
+            factor *= unit.factor
+        elif len(first) > 1 and first[0] in "kKMGBT" and first[1:].lower() in _PREFIXED:
+            raise ReadError(f"A scale (“{first}”) follows a number, not a sum: write the value, like 3,000,002.")
+        elif len(first) < 2:
+            raise ReadError(f"“{first}” after the number cannot be read.")
+    if not precision and isinstance(value, _Literal) and value.step > 1:
+        precision = value.step  # 1.8e9: a figure rounded to its mantissa's digits
+    number = exact.multiply(value, factor)
+    return Number(
+        number,
+        percent=parsed.percent,
+        hedged=parsed.hedge is not None,
+        hedge=parsed.hedge or "",
+        unit=" ".join(parsed.unit[:1]) if factor != 1 and parsed.unit else "",
+        precision=precision,
+        confusion=confusion,
+        alternatives=others,
+    )
 
 
 def _call(name: str, arguments: list[Fraction]) -> Fraction:
@@ -225,7 +287,7 @@ def _log2(value: Fraction) -> Fraction:
 _PARSER = Lark(GRAMMAR, start="answer", parser="lalr", transformer=_Evaluate(), maybe_placeholders=True)
 
 
-def read_result(text: str) -> Number:
+def read_result(text: str, dimension: Dimension | None = None) -> Number:
     """The result of a working (the text after its last ``=``, in plain notation) as a number.
 
     >>> str(read_result("floor(99/2) + 1")), str(read_result("~11.3 billion MACs")), read_result("~3").hedged
@@ -239,11 +301,11 @@ def read_result(text: str) -> Number:
     if ranged:
         raise ReadError(ranged)
     try:
-        value = _PARSER.parse(text)
+        parsed = _PARSER.parse(text)
     except UnexpectedInput as error:
         raise ReadError(_explain(text, error)) from None
-    assert isinstance(value, Number)
-    return value
+    assert isinstance(parsed, Parsed)
+    return resolve(parsed, dimension)
 
 
 def hyphen_range(text: str) -> str | None:
@@ -303,5 +365,8 @@ def _explain(text: str, error: UnexpectedInput) -> str:
     if isinstance(error, UnexpectedCharacters):
         return f"The character “{found}” cannot be read here."
     if re.fullmatch(r"[\d.]+", found) and len(found) <= MAX_DIGITS:
-        return f"Unexpected “{found}” after a complete value: give one value (a number in a note is not read)."
+        return (
+            f"Unexpected “{found}” after a complete value: the answer holds several numbers; give the one value "
+            "you mean (working or a note goes in brackets after it)."
+        )
     return f"Unexpected “{found[:20]}”: an answer is a number, with a label before it or a unit after it."

@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 from fractions import Fraction
 
+from grader.reading.claims import check_chain, read_sentence, set_aside, trailing_clause
+from grader.reading.claims import check_working as check_bracket
 from grader.reading.expression import MAX_DIGITS
 from grader.reading.grammar import read_result
 from grader.reading.text import check_size, check_working, plain, result_part
 from grader.reading.values import Number, ReadError
-from problems.kinds import JSON
+from grader.reading.words import number_words
+from problems.kinds import JSON, Dimension
 
 MAX_SCALAR_TEXT = 2_000
 
@@ -28,6 +32,19 @@ LETTER_TIMES = re.compile(r"(?<=[\d)])\s*(?:[xX]|[bB][yY])\s*(?=[\d(])")
 _BULLET = re.compile(r"^\s*(?:[•▪‣◦]|[-*](?=\s+[A-Za-z]))\s*")
 #: Two numbers joined by an en or em dash, the typographic range: ``30–40``.
 _DASHED_RANGE = re.compile(r"\s*[-+−]?\d[\d.,]*\s*%?\s*[–—]\s*\d[\d.,]*\s*%?\s*")
+#: Dots that can only group thousands: two groups or more (``1.234.567``); a decimal has one dot.
+_DOT_GROUPS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:\.\d{3}){2,}(?![\d.])")
+#: One dot before three digits, after one to three (not a zero): ``1.234`` is ambiguous, unless it
+#: is a mantissa (``1.234e9``, ``1.234 × 10^9``).
+_DOT_AMBIGUOUS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}\.\d{3}(?![\d.eE])(?!\s*(?:[*×xX·]|\\times|\\cdot)\s*10\s*\^)")
+#: Indian grouping: lakhs and crores in pairs of digits before the last three (``1,23,45,678``).
+_INDIAN = re.compile(r"(?<![\d.,])\d{1,2}(?:,\d{2})+,\d{3}(?![\d,])")
+#: A hedge after the value: ``36?``, ``1.8e9 or so``, ``95% roughly``, ``ten thousand-ish``.
+_TRAILING_HEDGE = re.compile(
+    r"(?<=[\w%)])(?P<hedge>\s*\?|\s+(?:or so|or thereabouts|approx\.?|approximately|roughly)|-ish|(?<=\d)ish)"
+    r"\s*\.?\s*$",
+    re.I,
+)
 
 
 #: The last relation of a working is an approximation (``≈``, ``\\approx``): its result is hedged.
@@ -39,22 +56,24 @@ _APPROXIMATE = re.compile(rf"(?:≈|≅|\\approx|\\simeq)(?!.*(?:{_RELATION}))",
 _SQUARE = re.compile(r"(\d{1,9})\s*\*\s*(\d{1,9})")
 
 
-def read_side(raw: JSON) -> Number:
+def read_side(raw: JSON, dimension: Dimension | None = None) -> Number:
     """The side of a square: ``9 × 9`` (the last such pair in a working) reads as 9; two unequal
     sides (``29 × 31``) are not a square's, and are refused rather than multiplied (the answer
     is a side, not an area); anything else reads as a number."""
     if isinstance(raw, str):
-        square = _SQUARE.fullmatch(result_part(plain(LETTER_TIMES.sub("*", check_size(raw, MAX_SCALAR_TEXT)))))
+        text = result_part(plain(LETTER_TIMES.sub("*", check_size(raw, MAX_SCALAR_TEXT))))
+        square = _SQUARE.fullmatch(set_aside(text)[0])
         if square and int(square.group(1)) == int(square.group(2)):
             return Number(Fraction(int(square.group(1))))
         if square:
             first, second = square.groups()
             raise ReadError(f"{first} × {second} is not a square: give the one side asked for.")
-    return read_number(raw)
+    return read_number(raw, dimension)
 
 
-def read_number(raw: JSON) -> Number:
-    """A JSON number or typed text as an exact number."""
+def read_number(raw: JSON, dimension: Dimension | None = None) -> Number:
+    """A JSON number or typed text as an exact number; ``dimension``: what the part measures,
+    which a unit in the text must fit (see ``units``)."""
     if isinstance(raw, bool):
         raise ReadError(f"{str(raw).lower()} is not a number.")
     if isinstance(raw, int):
@@ -67,11 +86,13 @@ def read_number(raw: JSON) -> Number:
         return Number(Fraction(repr(raw)))
     if not isinstance(raw, str):
         raise ReadError("A single number is expected here, not a list or an object.")
-    return read_number_text(raw)
+    return read_number_text(raw, dimension)
 
 
-def read_number_text(text: str) -> Number:
-    """Typed text as one number, by the grammar of ``grammar.py``, or a sentence saying why not."""
+def read_number_text(text: str, dimension: Dimension | None = None) -> Number:
+    """Typed text as one number, by the grammar of ``grammar.py``, or a sentence saying why not.
+    What is written beside the value (working, a note, a sentence, a hedge) is set aside and
+    shown, never read into it (``claims``)."""
     check_size(text, MAX_SCALAR_TEXT)
     if _INTEGER.fullmatch(text):
         return Number(Fraction(int(text)))
@@ -80,27 +101,80 @@ def read_number_text(text: str) -> Number:
     text = _BULLET.sub("", text, count=1)
     if _DASHED_RANGE.fullmatch(text):
         raise ReadError("A dash between two numbers gives a range: give the one value you mean.")
-    number = read_result(working_result(plain(LETTER_TIMES.sub("*", ungroup(text)))))
-    if not number.hedged and _APPROXIMATE.search(text):
-        return Number(number.value, number.percent, hedged=True)
-    return number
+    typed = text
+    text, hedge = _trailing_hedge(text)
+    main, aside = set_aside(plain(LETTER_TIMES.sub("*", ungroup(number_words(text)))))
+    pieces = working_pieces(main)
+    result = pieces[-1] if pieces else ""
+    try:
+        number = read_result(result, dimension)
+        words = ""
+    except ReadError as error:
+        result, clause = trailing_clause(result)
+        sentence = read_sentence(result)
+        if sentence is None and not clause:
+            raise error from None
+        words, said, value = sentence or ("", "", result)
+        number = read_result(value, dimension)
+        hedge = hedge or said
+        words = " … ".join(part for part in (words, clause) if part)
+    check_chain(pieces, number, typed)
+    if aside is not None and aside.working:
+        check_bracket(aside, number)
+    hedge = hedge or number.hedge or (_approximation(typed) if _APPROXIMATE.search(typed) else "")
+    notes = [f"the words “{words}” were not read"] if words else []
+    if aside is not None:
+        notes.append(f"the working “{aside.text}” agrees" if aside.working else f"the note “{aside.text}” was not read")
+    return replace(number, hedged=bool(hedge) or number.hedged, hedge=hedge, aside="; ".join(notes))
 
 
-def working_result(text: str) -> str:
-    """The result of a working: the text after its last ``=``. A working that gives several
-    values (``H = 63, W = 63, C = 16``) has no one result, and is refused."""
+def _approximation(text: str) -> str:
+    found = _APPROXIMATE.search(text)
+    return found.group().strip() if found else ""
+
+
+def _trailing_hedge(text: str) -> tuple[str, str]:
+    """The text without a hedge after the value (``36?``, ``1.8e9 or so``), and the hedge."""
+    found = _TRAILING_HEDGE.search(text)
+    if found is None:
+        return text, ""
+    return text[: found.start()], found.group("hedge").strip()
+
+
+def working_pieces(text: str) -> list[str]:
+    """The links of a working, split at its ``=``: the last is the result. A working that gives
+    several values (``H = 63, W = 63, C = 16``) has no one result, and is refused."""
     if "=" not in text:
-        return text
+        return [text]
     pieces = [piece for piece in text.split("=") if piece.strip()]
     if any(re.search(r"[,;]", piece) for piece in pieces[1:-1]):
         raise ReadError("The answer gives several values (… = …, … = …): give one.")
     check_working(pieces[:-1])
-    return pieces[-1] if pieces else ""
+    return pieces or [""]
+
+
+def working_result(text: str) -> str:
+    """The result of a working: the text after its last ``=``."""
+    return working_pieces(text)[-1]
 
 
 def ungroup(text: str) -> str:
     """Digit groups joined into plain numbers: ``13,107,400`` → ``13107400`` (also ``{,}``,
-    ``\\,``, thin spaces, apostrophes and underscores between groups)."""
+    ``\\,``, thin spaces, apostrophes and underscores between groups, Indian grouping
+    ``1,23,45,678``, and dots where they can only group thousands, ``1.234.567``). A single dot
+    group (``1.234``: a thousand and more, or a decimal?) is refused, asking for the form meant."""
     text = _LATEX_GROUPS.sub("", text)
     text = _UNDERSCORED.sub("", text)
+    for grouped in _DOT_GROUPS.finditer(text):
+        if text[grouped.end() : grouped.end() + 1] == ",":
+            raise ReadError(f"“{grouped.group()},…” has a decimal comma: write the number with a decimal point.")
+    text = _DOT_GROUPS.sub(lambda m: m.group().replace(".", ""), text)
+    ambiguous = _DOT_AMBIGUOUS.search(text)
+    if ambiguous:
+        found = ambiguous.group()
+        raise ReadError(
+            f"“{found}” could be {found.replace('.', '')} (a dot between thousands) or a decimal: write "
+            f"{found.replace('.', '')} or {found.replace('.', ',')} for the whole number, {found}0 for the decimal."
+        )
+    text = _INDIAN.sub(lambda m: m.group().replace(",", ""), text)
     return _GROUPED.sub(lambda m: re.sub(r"[,'\u2009\u202f\u00a0]", "", m.group()), text)

@@ -39,7 +39,7 @@ _NAMED = re.compile(
     r"\s*(?:(?P<name>[A-Za-z]+)\s*[=:]?\s*(?P<size>\d{1,12})|(?P<size2>\d{1,12})\s*(?P<name2>[A-Za-z]+))\s*"
 )
 _AXES = {"h": "H", "height": "H", "w": "W", "width": "W", "c": "C", "channel": "C", "channels": "C", "depth": "C"}
-_AXES |= {"n": "N", "batch": "N"}
+_AXES |= {"n": "N", "batch": "N", "t": "T", "time": "T", "frames": "T", "l": "L", "length": "L"}
 #: Between named sizes: a comma, a semicolon, "and", or spaces before the next ``name=`` (``H=63 W=63``).
 _COMPONENT_BREAK = re.compile(r",|;|\band\b|\s+(?=[A-Za-z]+\s*[=:]\s*\d)")
 #: Words after a shape (``126x126x16 feature map``, ``… (output)``): a unit or a note without numbers.
@@ -129,7 +129,11 @@ def _components(text: str, layout: Layout) -> tuple[int, ...] | None:
     named = [(m, _AXES.get((m.group("name") or m.group("name2")).lower())) for m in matches if m is not None]
     if not any(axis for _, axis in named):
         return None
-    if len(named) < len(pieces) or not all(axis for _, axis in named):
+    if len(named) == len(pieces) and not all(axis for _, axis in named):
+        unknown = next((m.group("name") or m.group("name2")) for m, axis in named if axis is None)
+        wanted = " × ".join(layout.value)
+        raise ReadError(f"“{unknown}” is not an axis of this shape: name its sizes {wanted} (H=63, W=63, C=16).")
+    if len(named) < len(pieces):
         raise ReadError("Some sizes are named by their axis and some are not: name every size (H=63, W=63, C=16).")
     sizes: dict[str, int] = {}
     for match, axis in named:
@@ -137,13 +141,25 @@ def _components(text: str, layout: Layout) -> tuple[int, ...] | None:
         if axis in sizes:
             raise ReadError(f"{axis} is given twice.")
         sizes[axis] = _side(match.group("size") or match.group("size2"))
-    missing = [axis for axis in layout.value if axis not in sizes]
-    extra = [axis for axis in sizes if axis not in layout.value]
+    axes = _named_order(layout, sizes)
+    missing = [axis for axis in axes if axis not in sizes]
+    extra = [axis for axis in sizes if axis not in axes]
     if missing or extra:
-        wanted = " × ".join(layout.value)
+        wanted = " × ".join(axes)
         problem = f"{', '.join(missing)} is not given" if missing else f"{', '.join(extra)} is not an axis here"
         raise ReadError(f"The shape names its sizes, but {problem}: give {wanted}.")
-    return tuple(sizes[axis] for axis in layout.value)
+    return tuple(sizes[axis] for axis in axes)
+
+
+def _named_order(layout: Layout, sizes: dict[str, int]) -> str:
+    """The axes named sizes are put in: the layout's, or, for a clip (with T) or a sequence (with
+    L), the order ``Layout.arrange`` writes them in (channels last where the layout puts them last)."""
+    last = layout.value.endswith("C")
+    if "T" in sizes:
+        return "THWC" if last else "CTHW"
+    if "L" in sizes:
+        return "LC" if last else "CL"
+    return layout.value
 
 
 def _spaced(text: str) -> list[str] | None:
@@ -213,12 +229,28 @@ def _sides(text: str) -> list[str]:
     if len(sides) == 1 and re.fullmatch(r"\d+(?:\s+\d+)+\.?", text):
         sides = text.rstrip(".").split()
     for side in sides:
+        if "^" in side and (times or len(sides) == 1):
+            raise ReadError(_power_in_shape(side, single=len(sides) == 1))
         ranged = hyphen_range(side)
         if ranged:
             raise ReadError(ranged)
         if len(sides) > 1 and times and _top_level(side.lstrip("+-").lstrip(), "+-"):
             raise ReadError(f"Is “{side}” one size? Bracket a size that is a sum: ({side}) × ….")
     return sides
+
+
+def _power_in_shape(side: str, *, single: bool) -> str:
+    """Why a power among sizes separated by × (or alone) is refused: ``16²`` may be one size of
+    256 or two sizes of 16 (``16² × 256`` is then 256 × 256 or 16 × 16 × 256), and ``64^3``
+    alone is a number or a cube; only sizes separated by commas may be powers, each size then
+    being the one number between two commas (``(2^4, 2^4, 256)``)."""
+    shown = re.sub(r"\^\((\d+)\)", r"^\1", side)
+    if single:
+        return f"{shown} is a number, not a shape: write each size, like 64 × 64 × 64 for a cube of side 64."
+    return (
+        f"“{shown}” could be one size or several equal sizes: write each size (16 × 16 × 256), "
+        "or separate the sizes with commas."
+    )
 
 
 def _top_level(text: str, characters: str) -> bool:

@@ -20,16 +20,54 @@ class ReadError(ValueError):
 @dataclass(frozen=True, slots=True)
 class Number:
     """An exact number; ``percent`` when it was written with a percent sign (95.2% → 95.2);
-    ``hedged`` when it was given as an approximation (``~11.3 billion``, ``≈ 2432``). The hedge
-    does not change the value (so it takes no part in equality): grading reads and grades it the
-    same, and only notes that an exact count was asked when the part wants one."""
+    ``hedged`` when it was given as an approximation (``~11.3 billion``, ``maybe 90``, ``36?``),
+    with the words of the hedge in ``hedge``. What was said beside the value takes no part in
+    equality, because it never changes the value:
+
+    - the hedge: grading reads and grades the value, and only notes that an exact count was
+      asked when the part wants one;
+    - ``aside``: what was set aside beside the value, as a phrase (``the note “(since no
+      padding)” was not read``);
+    - ``unit``: the unit as stated (``MB``), the value being already converted to the part's own;
+    - ``precision``: one unit of the last digit typed when the value was stated with a scale, a
+      prefix or an exponent (0.1 MB in ``61.0 MB``: the value is a figure rounded to it), else 0;
+    - ``confusion``: the code of a known mistake the stated unit makes (FLOPs given where MACs
+      are asked), which grading names;
+    - ``alternatives``: the value under each confusion the unit invites (``(mistake code,
+      value)``: MB for MiB, bits for bytes), named when the value read is wrong and one of
+      these is right.
+    """
 
     value: Fraction
     percent: bool = False
     hedged: bool = field(default=False, compare=False)
+    hedge: str = field(default="", compare=False)
+    aside: str = field(default="", compare=False)
+    unit: str = field(default="", compare=False)
+    precision: Fraction = field(default=Fraction(0), compare=False)
+    confusion: str | None = field(default=None, compare=False)
+    alternatives: tuple[tuple[str, Fraction], ...] = field(default=(), compare=False)
 
     def __str__(self) -> str:
         return show_number(self.value) + ("%" if self.percent else "")
+
+    @property
+    def shown(self) -> str:
+        """The value as read, with what was said beside it: the student sees what was not read.
+
+        >>> Number(Fraction(90), hedged=True, hedge="maybe").shown
+        '90 (given as an approximation: “maybe”)'
+        >>> Number(Fraction(10), aside="the note “(since no padding)” was not read").shown
+        '10; the note “(since no padding)” was not read'
+        """
+        text = str(self)
+        if self.unit:
+            text += f" (stated in {self.unit})"
+        if self.hedged:
+            text += f" (given as an approximation: “{self.hedge}”)" if self.hedge else " (given as an approximation)"
+        if self.aside:
+            text += f"; {self.aside}"
+        return text
 
 
 @dataclass(frozen=True, slots=True)

@@ -600,8 +600,8 @@ PROSE = [
     "Need 21 layers of 256→256 to reach spatial size of 224×224",
     "16 convoluted filters of size $1 \\times 1 \\times 32$",
     "Total 99 layers at 256 channels",
-    # one number, but the sentence around it may bound it ("less than 100", "at least 36")
-    "Thus, the CNN has a total of 10,860 parameters",
+    # one number, but the sentence around it bounds it ("less than 100", "at least 36"); a sentence
+    # that only states it is read (tests/grader/test_reading_claims.py)
     "less than 100",
     "at least 36 layers",
 ]

@@ -5,6 +5,7 @@ leave the value open (ranges, choices, unknown functions, numbers in notes) are 
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 
 import pytest
@@ -85,31 +86,37 @@ UNITS = ["", " parameters", " params", " MACs", " layers", " channels per cell",
 
 
 @st.composite
-def answers(draw: st.DrawFn) -> Form:
+def answers(draw: st.DrawFn) -> tuple[str, Fraction, Fraction | None]:
     """A whole answer: a label, a hedge, a value (a scaled number or an expression), a unit, and
-    possibly a working before it that ends in ``=``."""
+    possibly a working before it that ends in ``=`` (with the working's own value)."""
     if draw(st.booleans()):
         text, value = draw(NUMBERS)
         suffix, factor = draw(st.sampled_from(SCALES))
         text, value = text + suffix, value * factor
     else:
         text, value = draw(EXPRESSIONS)
-    text = draw(st.sampled_from(HEDGES)) + text + draw(st.sampled_from(UNITS))
+    hedge = draw(st.sampled_from(HEDGES))
+    text = hedge + text + draw(st.sampled_from(UNITS))
+    worked: Fraction | None = None
     if draw(st.booleans()):
-        working, _ = draw(EXPRESSIONS)
+        working, worked = draw(st.one_of(EXPRESSIONS, st.just((text.removeprefix(hedge), value))))
         text = f"{working} = {text}"
     if draw(st.booleans()):
         text = f"${text}$" if "$" not in text else text
-    return draw(st.sampled_from(LABELS)) + text, value
+    return draw(st.sampled_from(LABELS)) + text, value, worked
 
 
 @settings(max_examples=3_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(answers())
-def test_an_answer_reads_as_what_it_says_or_is_refused(form: Form) -> None:
-    text, expected = form
+def test_an_answer_reads_as_what_it_says_or_is_refused(form: tuple[str, Fraction, Fraction | None]) -> None:
+    """Read as the value, or refused: for a bound, or for a working that disagrees with it."""
+    text, expected, worked = form
     result = read_answer(text, K.REAL)
-    if isinstance(result, Unreadable):  # a bound (a power or a number too large) may refuse
-        assert "large" in result.reason or "digits" in result.reason, (text, result.reason)
+    if isinstance(result, Unreadable):
+        disagrees = "Your working gives" in result.reason and worked is not None and worked != expected
+        grouped = re.search(r"(?<![\d.,])[1-9]\d{0,2}\.\d{3}(?![\d.])", text)  # 1.234: a thousand, or a decimal?
+        ambiguous = "a dot between thousands" in result.reason and grouped is not None
+        assert "large" in result.reason or "digits" in result.reason or disagrees or ambiguous, (text, result.reason)
         return
     assert result.value == Number(expected), (text, result.value, expected)
 
@@ -124,17 +131,13 @@ OPEN = [
     "{a} to {b}",
     "{a}–{b}",
     "from {a} to {b}",
-    "{a}?",
-    "~{a}?",
     "{a} (kernel) ... {b}",
-    "{a} (kernel {b})",
     "{a} layers of {b} channels",
     "Need {a} layers to reach {b}",
     "{a}, {b}",
     "{a} or more",
     "at least {a}",
     "less than {a}",
-    "maybe {a}",
     "round({a}/{b})",
     "foo({a})",
     "log({a})",
@@ -198,7 +201,6 @@ def test_functions_and_hedges_read_whole(raw: str, expected: int) -> None:
         ("between 30 and 40", "“between”"),
         ("either 441 or 444", "“either”"),
         ("3 (kernel) 36", "Unexpected “36”"),
-        ("36?", "question mark"),
         ("30–40", "range"),
         ("2 + 3 million", "scale"),
     ],

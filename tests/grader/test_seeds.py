@@ -335,9 +335,15 @@ CASES = [
             )
         ),
     ),
-    # 3640 + 7220 in a sentence: one number, but words before a number may bound it ("less than
-    # 10,860"), so only a label with a colon is read there; refused
-    unread(BASICS, "ex4.params", "sentence", "Thus, the CNN has a total of 10,860 parameters"),
+    # 3640 + 7220 in the seed's own sentence: one number, and no word around it bounds it (as
+    # "less than 10,860" would): the number, with the words shown as not read
+    right(
+        BASICS,
+        "ex4.params",
+        "sentence",
+        "Thus, the CNN has a total of 10,860 parameters, solely from the convolutional layers as pooling layers "
+        "and ReLU activations do not add any learnable parameters.",
+    ),
     # right: 64·25 + 64·128 and 128·25 + 128·256, with a note after the number
     right(MOBILE, "q1c.params2", "note", r"9,792 (\text{second layer})"),
     right(MOBILE, "q1c.params3", "note", r"35,968 (\text{third layer})"),
