@@ -23,8 +23,10 @@ from problems.parts import Operation, Part, RubricItemTemplate, Tolerance, Writt
 from problems.setfile import EntryFields, SetHeader
 from problems.sets import SPEC
 from problems.solvers.graph import Block, LayerKinds, Repeat, Until
+from problems.solvers.storage import StoredValues
 from problems.types import AnyProblem
 from problems.types.base import Matrix
+from problems.types.geometry import AnchorLevel
 from problems.variants import Draw, MatrixDraw
 
 PAGE = "docs/set-files.md"
@@ -50,6 +52,8 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         ],
     },
     "yolo": {"version": "v3", "classes": 80, "input_size": 416},
+    "boxes": {"boxes": [[0, 0, 4, 4], [2, 2, 6, 6], [10, 10, 12, 12]], "scores": [0.9, 0.8, 0.7]},
+    "anchors": {"head": "rpn", "levels": [{"grid": 50, "sizes": [32], "ratios": [0.5, 1, 2]}]},
     "inverse": {"find": "kernel", "size_in": 32, "size_out": 28},
     "formula": {
         "symbols": ["H", "W", "M", "N", "K"],
@@ -252,6 +256,8 @@ def _steps() -> str:
             lines.append(_doc(model) + "\n")
         lines.append(_table(model, skip={"kind", "name", "group", "sources"}) or "No settings.\n")
     lines.append(_model_section("`until`", Until, 3))
+    lines.append(_model_section("`stored` (of a network)", StoredValues, 3))
+    lines.append(_model_section("A level of `anchors`", AnchorLevel, 3))
     return "\n".join(lines)
 
 
@@ -363,6 +369,8 @@ def _default(info: FieldInfo) -> str:
         value = value.value
     if isinstance(value, tuple):
         value = list(value)
+    if isinstance(value, BaseModel):  # a nested setting's defaults (a network's `stored`)
+        value = value.model_dump()
     return f"`{yaml.safe_dump(value, default_flow_style=True).strip().removesuffix('...').strip()}`"
 
 

@@ -217,7 +217,7 @@ def _compared(
         )
     code = verdict.misconception or ref.mistake_for(reading.value)
     feedback = _explained(verdict, code, answer.kind)
-    parting = None if code is None else reference.parting(key, code)
+    parting = None if code is None else reference.parting(key, code, reading.value)
     if parting is not None:
         number, theirs = parting
         feedback = f"{feedback} Your working parts from the worked solution at step {number}: {theirs.text}."

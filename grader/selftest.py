@@ -132,7 +132,7 @@ def _run(problem_set: ProblemSet, key: str, check: Check, students: tuple[str | 
         # the mistakes grading names here, those a solver computes and those seen in the value alone
         # (``macs-vs-flops``): a check may name any of them, and no other
         part = reference_for(problem_set, student).parts[key]
-        mistaken = next((value for code, value in part.mistakes if code == check.mistake), None)
+        mistaken = next((value for code, value in part.mistakes if code.partition("@")[0] == check.mistake), None)
         if mistaken is None:
             return [f"the mistake {check.mistake!r} does not change the answer to {key}{_variant(student)}"]
         found += _compare(problem_set, key, check, to_json(part.answer.kind, mistaken), student)

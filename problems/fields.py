@@ -28,6 +28,7 @@ from problems.solvers.layers import (
     Separable,
 )
 from problems.solvers.resampling import AdaptivePool, Pad, Upsample
+from problems.solvers.sequence import Attention, Recurrent
 from problems.solvers.unshared import Local, PatchEmbed, PixelShuffle
 from problems.solvers.volumes import ConvNd, PoolNd
 from problems.types.base import ImageInput
@@ -61,6 +62,10 @@ LAYER_SETTINGS = {
     "factor": "The upscale (`pixel_shuffle`) or downscale (`pixel_unshuffle`) factor r: r² channels per pixel.",
     "patch": "The patch side: the kernel and stride of the patch embedding's convolution.",
     "dim": "The embedding's width: values per token (the convolution's output channels).",
+    "heads": "Attention heads: each attends with C/heads of the token's values (they must divide C).",
+    "hidden": "The recurrent layer's hidden size H: values per step of its output (2·H when bidirectional).",
+    "layers": "Recurrent layers stacked (`num_layers`): each reads the one below's outputs.",
+    "bidirectional": "Whether each recurrent layer also runs backwards (twice the weights and the output).",
 }
 #: A window of any rank (``conv1d``, ``conv3d``, ``pool1d``, ``pool3d``): one number or one per axis.
 RANK_SETTINGS = {
@@ -120,6 +125,8 @@ _LAYERS: list[type[BaseModel]] = [
     Local,
     PixelShuffle,
     PatchEmbed,
+    Attention,
+    Recurrent,
     Block,
     Repeat,
 ]

@@ -3,10 +3,11 @@ for the declared numbers or for one student's variant."""
 
 from __future__ import annotations
 
+import difflib
 import inspect
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -89,8 +90,14 @@ class Problem:
 
     @cached_property
     def mistaken(self) -> dict[str, dict[str, Quantity]]:
-        """Per mistake code, every quantity as that mistake computes it."""
-        return {code: {**self.quantities, **found} for code, found in self.spec.mistakes().items()}
+        """Per mistake code, every quantity as that mistake computes it; ``macs-vs-flops`` takes each
+        count of multiply-accumulates for the FLOPs and the reverse, so that a part computed from
+        them (a sum, a ratio to the parameters) is named too."""
+        found = {code: {**self.quantities, **changed} for code, changed in self.spec.mistakes().items()}
+        swapped = macs_for_flops(self.quantities)
+        if swapped:
+            found["macs-vs-flops"] = {**self.quantities, **swapped}
+        return found
 
     @cached_property
     def derivations(self) -> Derivations:
@@ -269,6 +276,28 @@ def _draw(set_id: str, problem: Problem, index: int, student: str) -> Problem:
     raise SolveError(f"{problem.id}: no valid variant in {MAX_DRAWS} draws (the last: {reason})") from last_error
 
 
+def unknown_quantity(name: str, quantities: Iterable[str]) -> str:
+    """Why ``name`` is refused, with what the author likely meant: the closest names the problem
+    has (``difflib``), or else its families of quantities (a network has hundreds of names)."""
+    known = sorted(quantities)
+    close = difflib.get_close_matches(name, known, n=5, cutoff=0.6)
+    if close:
+        return f"unknown quantity {name!r}; the closest this problem has: {', '.join(close)}"
+    families = sorted({q.split(".")[0] + (".NAME" if "." in q else "") for q in known})
+    return f"unknown quantity {name!r}; this problem has {', '.join(families)}"
+
+
+def macs_for_flops(quantities: dict[str, Quantity]) -> dict[str, Quantity]:
+    """``macs.NAME`` given the value of ``flops.NAME`` and the reverse, wherever both are known."""
+    swapped: dict[str, Quantity] = {}
+    for name, quantity in quantities.items():
+        what, dot, target = name.partition(".")
+        other = {"macs": "flops", "flops": "macs"}.get(what)
+        if dot and other is not None and f"{other}.{target}" in quantities:
+            swapped[f"{other}.{target}"] = quantity
+    return swapped
+
+
 def _resolve(
     key: str,
     owners: dict[str, tuple[Problem, Part]],
@@ -293,8 +322,7 @@ def _resolve(
         else:
             quantities = problem.quantities_under(mistake)
             if part.quantity not in quantities:
-                known = ", ".join(sorted(quantities))
-                raise SolveError(f"unknown quantity {part.quantity!r} (known: {known})")
+                raise SolveError(unknown_quantity(part.quantity, quantities))
             kind, value = quantities[part.quantity]
         kind, value = _present(part, kind, value)
     except SolveError as error:

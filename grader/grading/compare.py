@@ -175,6 +175,23 @@ def _dims(shape: tuple[int, ...]) -> str:
     return "×".join(map(str, shape))
 
 
+def _batched(expected: tuple[int, ...], got: tuple[int, ...], axes: str | None) -> Comparison:
+    """A shape with a batch of one in front (``torch.Size([1, 96, 55, 55])``, as a forward pass
+    prints it): the batch named, and where the channels come first, the order explained."""
+    sizes = " × ".join(map(str, got))
+    wanted = " × ".join(map(str, expected))
+    if got[1:] == expected:
+        return Comparison(0.0, f"{sizes} has a batch size of 1 in front: the answer is one image's, {wanted}.")
+    layout = f" ({' × '.join(axes)})" if axes else ""
+    return Comparison(
+        0.0,
+        f"{sizes} is N × C × H × W, PyTorch's order: a batch of 1, then the channels first. Without the batch, "
+        f"in this question's order{layout}: {wanted}.",
+        None,
+        "channel-order",
+    )
+
+
 def _shape(expected: tuple[int, ...], got: tuple[int, ...], part: Part) -> Comparison:
     expected, got = tuple(expected), tuple(got)
     if got == expected:
@@ -182,6 +199,8 @@ def _shape(expected: tuple[int, ...], got: tuple[int, ...], part: Part) -> Compa
     if len(expected) == 2 and expected[0] == expected[1] and got == expected[:1]:
         return Comparison(1.0, f"Correct: read as a square {got[0]} × {got[0]} map.")
     axes = part.layout.value if len(expected) == len(part.layout.value) else None
+    if len(got) == len(expected) + 1 and got[0] == 1 and sorted(got[1:]) == sorted(expected):
+        return _batched(expected, got, axes)
     if len(got) != len(expected):
         form = "×".join(axes) if axes else f"{len(expected)} sizes"
         return Comparison(0.0, f"The answer has {len(expected)} sizes ({form}); yours has {len(got)}.")

@@ -14,6 +14,10 @@ EXPLANATIONS: dict[str, str] = {
     "kernel-flipped": "You flipped the kernel, but convolution in deep learning slides the kernel as given "
     "(cross-correlation).",
     "output-size-rounding": "The output size rounds down, ⌊(n + 2p − k)/s⌋ + 1: a window that does not fit is dropped.",
+    "pool-ceil-mode": "This pooling layer is in ceil mode (ceil_mode=True): its output size rounds up, "
+    "⌈(n + 2p − k)/s⌉ + 1, so a window that runs over the edge of the input still gives an output.",
+    "pool-ceil-window": "In ceil mode the size rounds up, but a last window that would start in the right padding "
+    "(or past the input) is dropped: PyTorch's output is one less than ⌈(n + 2p − k)/s⌉ + 1 here.",
     "missing-plus-one": "The size formula ends in +1: ⌊(n + 2p − k)/s⌋ + 1 counts the first window too.",
     "padding-ignored": "The padding was left out: it adds p zeros on every side of the input.",
     "padding-one-side": "Padding goes on both sides: the input grows by 2p, not p.",
@@ -41,6 +45,8 @@ EXPLANATIONS: dict[str, str] = {
     "and grows the receptive field (its weights stay k×k).",
     "same-padding-symmetric": "'same' padding is not always symmetric: the total padding is "
     "max((⌈n/s⌉ − 1)·s + k − n, 0), and when it is odd the extra pixel goes after (bottom, right).",
+    "same-padding-ignored": "'same' padding was left out: it pads the input so that the output keeps ⌈n/s⌉ pixels "
+    "(n at stride 1), with max((⌈n/s⌉ − 1)·s + k − n, 0) zeros in all; ⌊(n − k)/s⌋ + 1 is 'valid', no padding.",
     "buffers-counted-as-params": "Batch norm's running mean and variance are buffers, not parameters: they are "
     "stored (and in the state dict) but not learned; its parameters are γ and β, 2·C.",
     "bias-in-fan-in": "The fan-in counts the inputs a neuron multiplies by weights, (C_in/groups)·k·k; the bias "

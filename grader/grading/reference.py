@@ -32,17 +32,35 @@ class PartReference:
     answer: Answer
     symbols: tuple[str, ...]
     #: (code, value) pairs: what each known mistake answers here, where it differs from the answer.
+    #: A slip on one layer keeps its layer (``CODE@LAYER``): the mistake is ``CODE``, and its
+    #: working departs from the reference's at that layer's step.
     mistakes: tuple[tuple[str, Any], ...]
     #: For exact kinds, the same by value: one lookup instead of a comparison per mistake.
     mistake_by_value: dict[Any, str] = field(default_factory=dict)
 
     def mistake_for(self, value: Any) -> str | None:
         """The code of the first known mistake that gives ``value``, if any."""
+        source = self.mistake_source(value)
+        return None if source is None else source.partition("@")[0]
+
+    def mistake_source(self, value: Any) -> str | None:
+        """The first known mistake that gives ``value`` as it was modelled: ``CODE``, or
+        ``CODE@LAYER`` for a slip on one layer."""
         if self.answer.kind is AnswerKind.INTEGER:
             number = value.value
             return self.mistake_by_value.get(number.numerator) if number.denominator == 1 else None
         kind, part = self.answer.kind, self.answer.part
         return next((code for code, wrong in self.mistakes if compare(kind, wrong, value, part).right), None)
+
+    def mistake_sources(self, value: Any, code: str) -> list[str]:
+        """Every modelled form of the mistake ``code`` that gives ``value`` (the mistake on every
+        layer, or a slip on one: several layers may each give it)."""
+        kind, part = self.answer.kind, self.answer.part
+        return [
+            source
+            for source, wrong in self.mistakes
+            if source.partition("@")[0] == code and compare(kind, wrong, value, part).right
+        ]
 
 
 @dataclass(frozen=True)
@@ -73,8 +91,18 @@ class SetReference:
         """The worked steps of this variant, per key (made on first use: only released ones are)."""
         return solutions(self.problem_set, self.student)
 
-    def parting(self, key: str, code: str) -> tuple[int, Step] | None:
-        """The step (its number, and the mistake's own version) where ``code`` parts from the reference."""
+    def parting(self, key: str, code: str, value: Any = None) -> tuple[int, Step] | None:
+        """The step (its number, and the mistake's own version) where ``code`` parts from the
+        reference; given the student's ``value``, as the mistake that gives it was modelled (a slip
+        on one layer parts at that layer's step, not at the first layer the mistake would change).
+        None where the type does not model the mistake's steps, or where the answer is what slips
+        on different layers give and their steps part at different places: no step is named
+        rather than a guess."""
+        sources = [] if value is None else self.parts[key].mistake_sources(value, code)
+        if len(sources) > 1:  # the same answer by slips on different layers: one step only if they agree
+            found = [self.parting(key, source) for source in sources]
+            return found[0] if all(place == found[0] for place in found) else None
+        code = sources[0] if sources else code
         if (key, code) not in self.partings:
             self.partings[(key, code)] = parting_step(self.problem_set, key, code, self.student)
         return self.partings[(key, code)]
@@ -116,8 +144,8 @@ def _build(problem_set: ProblemSet, student: str | None) -> SetReference:
             symbols[problem.key(part)] = tuple(declared)
     parts = {}
     for key, answer in answers.items():
-        found = [  # a slip on one layer (``CODE@LAYER``) is the mistake ``CODE``
-            (code.partition("@")[0], values[key].value)
+        found = [  # a slip on one layer (``CODE@LAYER``) is the mistake ``CODE``, named by mistake_for
+            (code, values[key].value)
             for code, values in mistaken.items()
             if key in values and not _same(answer.kind, values[key].value, answer.value)
         ]

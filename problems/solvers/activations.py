@@ -6,6 +6,7 @@ Like ``counts``, one scalar formula each; a batch of one image, as everywhere in
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Literal
 
 #: A tensor's element type, as ``torch.dtype`` names it.
@@ -34,6 +35,27 @@ def memory(count: int, dtype: str = "float32") -> int:
     1161600
     """
     return count * DTYPE_BYTES[dtype]
+
+
+#: Bytes per unit a memory may be asked in, by the quantity's prefix: bytes, the SI kilo- and
+#: megabyte (10³, 10⁶: "MB" in a course's table) and the binary KiB and MiB (2¹⁰, 2²⁰).
+MEMORY_UNITS: dict[str, tuple[int, str]] = {
+    "memory": (1, "bytes"),
+    "memory_kb": (10**3, "kB (10^3 bytes)"),
+    "memory_mb": (10**6, "MB (10^6 bytes)"),
+    "memory_kib": (2**10, "KiB (2^10 bytes)"),
+    "memory_mib": (2**20, "MiB (2^20 bytes)"),
+}
+
+
+def in_unit(size: int, unit: str) -> int | Fraction:
+    """``size`` bytes in the unit ``unit`` names (a key of ``MEMORY_UNITS``), exactly.
+
+    >>> float(in_unit(60_950_432, "memory_mb")), round(float(in_unit(60_950_432, "memory_mib")), 2)
+    (60.950432, 58.13)
+    """
+    per, _ = MEMORY_UNITS[unit]
+    return size if per == 1 else Fraction(size, per)
 
 
 def batchnorm_buffers(channels: int, tracked: bool = True) -> int:

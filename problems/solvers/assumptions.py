@@ -39,12 +39,18 @@ class Assumptions:
     groups: bool = True
     #: False slides a dilated kernel as if it were not dilated (span k, not d·(k−1)+1).
     dilation: bool = True
-    #: ``symmetric`` pads ``same`` by ⌈total/2⌉ on both sides, where the odd pixel goes after.
-    same_padding: Literal["after", "symmetric"] = "after"
+    #: ``symmetric`` pads ``same`` by ⌈total/2⌉ on both sides, where the odd pixel goes after;
+    #: ``ignored`` takes ``same`` for no padding at all (``valid``).
+    same_padding: Literal["after", "symmetric", "ignored"] = "after"
     #: True counts batch norm's running mean and variance (buffers) as parameters.
     buffers: bool = False
     #: True counts the bias as one more input of a neuron (its fan-in).
     fan_in_bias: bool = False
+    #: False sizes a ceil-mode pool (``ceil_mode=True``) as if it rounded down.
+    pool_ceil_mode: bool = True
+    #: ``kept`` sizes a ceil-mode pool with the plain ⌈(n + 2p − k)/s⌉ + 1, keeping a last window
+    #: that would start in the right padding or past the input, which PyTorch drops.
+    pool_last_window: Literal["dropped", "kept"] = "dropped"
 
 
 CORRECT = Assumptions()
@@ -67,8 +73,11 @@ MISTAKEN: dict[str, Assumptions] = {
     "groups-ignored": Assumptions(groups=False),
     "dilation-ignored": Assumptions(dilation=False),
     "same-padding-symmetric": Assumptions(same_padding="symmetric"),
+    "same-padding-ignored": Assumptions(same_padding="ignored"),
     "buffers-counted-as-params": Assumptions(buffers=True),
     "bias-in-fan-in": Assumptions(fan_in_bias=True),
+    "pool-ceil-mode": Assumptions(pool_ceil_mode=False),
+    "pool-ceil-window": Assumptions(pool_last_window="kept"),
 }
 
 #: Mistakes a student can make on one layer of a network alone (a slip): those that change one
@@ -83,8 +92,15 @@ SLIPS = tuple(
 )
 
 
-def precedence(code: str) -> tuple[bool, int, str]:
+#: Mistakes about one setting a layer declares (``same``, ``ceil_mode``): where one gives the same
+#: answer as a mistake about the formula (``same`` left out at stride 2 gives what the +1 left
+#: out gives), the student's slip is the setting, which the question names.
+SPECIFIC = ("same-padding-ignored", "pool-ceil-mode", "pool-ceil-window")
+
+
+def precedence(code: str) -> tuple[bool, int, int, str]:
     """The order in which mistakes are tried on a wrong answer (the first that gives it is named):
-    mistakes made on every layer, then slips on one layer (``CODE@LAYER``) in the order of ``SLIPS``."""
+    mistakes made on every layer, the specific ones (``SPECIFIC``) first, then slips on one layer
+    (``CODE@LAYER``) in the order of ``SLIPS``."""
     base, slip, _ = code.partition("@")
-    return bool(slip), SLIPS.index(base) if slip and base in SLIPS else 0, code
+    return bool(slip), int(base not in SPECIFIC), SLIPS.index(base) if slip and base in SLIPS else 0, code

@@ -30,8 +30,9 @@ from problems.solvers.layers import (
     Pool,
     Separable,
 )
-from problems.solvers.merging import Add, Concat
+from problems.solvers.merging import Add, Concat, Multiply
 from problems.solvers.resampling import AdaptivePool, Pad, Upsample
+from problems.solvers.sequence import Attention, Recurrent, Tokens
 from problems.solvers.unshared import Local, PatchEmbed, PixelShuffle
 from problems.solvers.volumes import ConvNd, PoolNd
 
@@ -50,12 +51,16 @@ LayerKinds = (
     | Flatten
     | Linear
     | Add
+    | Multiply
     | Concat
     | ConvNd
     | PoolNd
     | Local
     | PixelShuffle
     | PatchEmbed
+    | Tokens
+    | Attention
+    | Recurrent
 )
 Layer = Annotated[LayerKinds, Field(discriminator="kind")]
 

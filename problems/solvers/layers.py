@@ -172,7 +172,10 @@ class Conv(LayerBase):
     ) -> tuple[tuple[int, int], tuple[int, int]]:
         """(before, after) padding per axis; ``same`` at a stride is TensorFlow's, which depends
         on the input (``shape``; without it, the padding at stride 1)."""
-        if self.padding == "same":
+        if self.padding == "same" and assume.same_padding == "ignored":
+            trace.note("'same' taken for no padding", value=0)
+            rows, cols = (0, 0), (0, 0)
+        elif self.padding == "same":
             rows, cols = same_sides(self.kernel, self.stride, self._dilation(assume), shape, assume, trace)
         elif self.padding == "valid":
             trace.note("'valid' padding: none", value=0)
@@ -448,25 +451,40 @@ class Pool(PoolWindow, LayerBase):
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         c, h, w = _spatial(shape, "pooling")
         k, s, p, d = (pair(v) for v in self.window())
-        d = d if assume.dilation else (1, 1)
         try:
-            if assume.size_rule != "floor" or assume.padding != "both":
-                (top, bottom), (left, right) = _padded(p[0], p[0], assume), _padded(p[1], p[1], assume)
-                return (
-                    c,
-                    sizes.conv_out_steps(trace, "H", h, k[0], s[0], top, d[0], bottom, assume.size_rule),
-                    sizes.conv_out_steps(trace, "W", w, k[1], s[1], left, d[1], right, assume.size_rule),
-                )
             return (
                 c,
-                sizes.pool_out_steps(trace, "H", h, k[0], s[0], p[0], d[0], self.ceil_mode),
-                sizes.pool_out_steps(trace, "W", w, k[1], s[1], p[1], d[1], self.ceil_mode),
+                pool_side(trace, "H", h, k[0], s[0], p[0], d[0], self.ceil_mode, assume),
+                pool_side(trace, "W", w, k[1], s[1], p[1], d[1], self.ceil_mode, assume),
             )
         except sizes.SizeError as error:
             raise LayerError(str(error), "kernel") from None
 
     def window(self) -> tuple[IntPair, IntPair, IntPair, IntPair]:
         return self.kernel, self.stride if self.stride is not None else self.kernel, self.padding, self.dilation
+
+
+def pool_side(
+    trace: Trace, axis: str, n: int, k: int, s: int, p: int, d: int, ceil_mode: bool, assume: Assumptions = CORRECT
+) -> int:
+    """One side of a pool's output, as PyTorch computes it (``sizes.pool_out``) or as a known
+    mistake does. A mistake changes only what it is about: the padding left out of a pool without
+    padding, or a floor-mode pool's rounding on a ceil-mode pool, gives PyTorch's size. The others:
+    the ceil mode taken for floor (``pool_ceil_mode``), its last window kept where PyTorch drops it
+    (``pool_last_window``), the padding on one side, the +1 forgotten, a floor-mode pool rounded up."""
+    d = d if assume.dilation else 1
+    before, after = _padded(p, p, assume)
+    ceil = ceil_mode and assume.pool_ceil_mode
+    if assume.size_rule == "no_plus_one":
+        rule: sizes.SizeRule = "no_plus_one"
+    elif ceil or assume.size_rule == "ceil":
+        rule = "ceil"
+    else:
+        rule = "floor"
+    plain = before != after or rule == "no_plus_one" or (rule == "ceil" and not ceil)
+    if plain or (ceil and assume.pool_last_window == "kept"):
+        return sizes.conv_out_steps(trace, axis, n, k, s, before, d, after, rule)
+    return sizes.pool_out_steps(trace, axis, n, k, s, before, d, ceil)
 
 
 class Activation(LayerBase):
@@ -509,7 +527,9 @@ class Flatten(LayerBase):
 
 
 class Linear(LayerBase):
-    """``nn.Linear``; ``out_ratio`` sizes the layer relative to its input ("half the input")."""
+    """``nn.Linear``; ``out_ratio`` sizes the layer relative to its input ("half the input"). On a
+    sequence (``C×L``) it acts on every token alone (a transformer's MLP): ``C_out×L`` out, the
+    same weights, ``L`` times the MACs."""
 
     kind: Literal["linear"] = "linear"
     out_features: Units | None = None
@@ -533,14 +553,20 @@ class Linear(LayerBase):
         return int(width)
 
     def _n_in(self, shape: Shape) -> int:
-        if len(shape) != 1:
-            raise LayerError(f"a fully connected layer needs a flat input, got {'×'.join(map(str, shape))}")
+        if len(shape) not in (1, 2):
+            raise LayerError(
+                f"a fully connected layer needs a flat input or a sequence (C×L), got {'×'.join(map(str, shape))}"
+            )
         return shape[0]
 
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         n_in = self._n_in(shape)
         width = self.width(n_in)
         how = f"{self.out_ratio} of the {n_in:,} inputs" if self.out_ratio is not None else "its declared width"
+        if len(shape) == 2:  # nn.Linear on (L, C): the same units on every token
+            trace.note(f"a fully connected layer of {width:,} units ({how}) on each of {shape[1]:,} tokens",
+                       value=[width, shape[1]])  # fmt: skip
+            return width, shape[1]
         trace.note(f"a fully connected layer of {width:,} units ({how})", value=[width])
         return (width,)
 
@@ -558,6 +584,8 @@ class Linear(LayerBase):
         found = counts.linear_macs(
             trace.given("n_in", n_in, "n_{in}"), trace.given("n_out", self.width(n_in), "n_{out}")
         )
+        if len(shape) == 2:  # once per token
+            found = found * trace.given("L", shape[1])
         return trace.equation("MACs", found)
 
     def fan_in(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:

@@ -4,7 +4,7 @@ receptive field, with blocks repeated a fixed number of times or "until the map 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from problems import budgets
@@ -62,6 +62,9 @@ class NetworkRun:
     #: The assumptions the run was computed under, on every layer or (``at``) on one node alone.
     assume: Assumptions = CORRECT
     at: int | None = None
+    #: The node a partial run (``run(..., partial=True)``) stopped at, refused under its
+    #: assumptions; its records are the nodes before it, its outputs the blocks that end before it.
+    stopped: int | None = None
 
     def assumed(self, index: int) -> Assumptions:
         """The assumptions node ``index`` was computed under."""
@@ -86,12 +89,17 @@ def run(
     given: dict[str, Shape] | None = None,
     working: bool = False,
     at: int | None = None,
+    partial: bool = False,
+    shown: Callable[[Shape], str] = shape_text,
 ) -> NetworkRun:
     """Run the network; repeat counts come from ``counts``, ``times``, or are solved from ``until``
     (always under the correct assumptions: a mistake changes the layers, not the architecture).
     ``given`` replaces the output shape of the named layers or blocks (a student's own values);
     with ``working``, every record keeps the working of its layer (``LayerRecord.working``); ``at``
-    applies ``assume`` to that node alone (a slip on one layer)."""
+    applies ``assume`` to that node alone (a slip on one layer); with ``partial``, a layer that
+    refuses its input ends the run there rather than failing it (a mistake that leads a later
+    layer nowhere still gives the shapes before it: ``NetworkRun.stopped``); ``shown`` writes a
+    shape in a refusal's message (the set file's own layout)."""
     counts = dict(counts or {})
     for step in steps:
         if isinstance(step, Repeat) and step.name not in counts:
@@ -104,16 +112,25 @@ def run(
     records: list[LayerRecord] = []
     for index, node in enumerate(layout.nodes):
         budgets.charge(budgets.STEPS_PER_LAYER)
-        record = _record(node, input_shape, records, assume if at is None or at == index else CORRECT, working)
+        try:
+            record = _record(
+                node, input_shape, records, assume if at is None or at == index else CORRECT, working, shown
+            )
+        except LayerError:
+            if not partial:
+                raise
+            reached = {name: i for name, i in layout.outputs.items() if i < index}
+            return NetworkRun(input_shape, tuple(records), layout.repeats, reached, INPUT, assume, at, stopped=index)
         if index in replaced:  # a student's shape: what follows from it, with no field
             record = replace(record, shape=replaced[index], field=None)
         records.append(record)
     return NetworkRun(input_shape, tuple(records), layout.repeats, layout.outputs, layout.output, assume, at)
 
 
-def slips(steps: list[Step], result: NetworkRun, assume: Assumptions) -> Iterator[NetworkRun]:
+def slips(steps: list[Step], result: NetworkRun, assume: Assumptions, working: bool = False) -> Iterator[NetworkRun]:
     """The network run again with ``assume`` on one layer instance at a time (its index ``at``),
-    for each instance whose own output, counts or fan-in the mistake changes."""
+    for each instance whose own output, counts or fan-in the mistake changes (``working``: each
+    run keeps its layers' working, for the steps of the slip)."""
     for index, record in enumerate(result.records):
         try:
             slipped = _record_again(record, assume)
@@ -122,7 +139,7 @@ def slips(steps: list[Step], result: NetworkRun, assume: Assumptions) -> Iterato
         if slipped == _record_again(record, CORRECT):
             continue
         try:
-            yield run(result.input_shape, steps, dict(result.repeats), assume, at=index)
+            yield run(result.input_shape, steps, dict(result.repeats), assume, at=index, working=working)
         except (LayerError, ValueError):
             continue
 
@@ -168,7 +185,12 @@ def _replaced(layout: Plan, given: dict[str, Shape]) -> dict[int, Shape]:
 
 
 def _record(
-    node: Node, input_shape: Shape, records: list[LayerRecord], assume: Assumptions, steps: bool = False
+    node: Node,
+    input_shape: Shape,
+    records: list[LayerRecord],
+    assume: Assumptions,
+    steps: bool = False,
+    shown: Callable[[Shape], str] = shape_text,
 ) -> LayerRecord:
     layer = node.layer
     shapes = [input_shape if i == INPUT else records[i].shape for i in node.inputs]
@@ -192,11 +214,11 @@ def _record(
     except (LayerError, ValueError) as error:
         label = f"{layer.kind} {node.name}" if node.name else layer.kind
         if isinstance(layer, MergeLayer) and layer.sources is not None:
-            taken = " and ".join(f"{n} ({shape_text(s)})" for n, s in zip(layer.sources, shapes, strict=True))
+            taken = " and ".join(f"{n} {shown(s)}" for n, s in zip(layer.sources, shapes, strict=True))
             raise LayerError(f"{node.where}.from ({label}) of {taken}: {error}", f"{node.where}.from") from None
         setting = error.field if isinstance(error, LayerError) else None
         where = f"{node.where}.{setting}" if setting else node.where
-        raise LayerError(f"{node.where} ({label}) on input {shape_text(shapes[0])}: {error}", where) from None
+        raise LayerError(f"{node.where} ({label}) on input {shown(shapes[0])}: {error}", where) from None
     fields = [_input_field(assume) if i == INPUT else records[i].field for i in node.inputs]
     field = _grow(layer, fields, shapes[0], out, assume)
     return LayerRecord(
@@ -242,9 +264,11 @@ def _input_field(assume: Assumptions) -> Field:
 def _grow(layer: LayerBase, fields: list[Field | None], shape: Shape, out: Shape, assume: Assumptions) -> Field | None:
     """The receptive field after ``layer``; None where it has none (a flat output, or a field
     that is not one pattern for every pixel)."""
-    if len(out) != 3 or any(f is None for f in fields):
-        return None
+    if len(out) not in (2, 3) or any(f is None for f in fields):
+        return None  # a flat vector or a clip: no field followed
     known = [f for f in fields if f is not None]
+    if not assume.dilation and getattr(layer, "dilation", 1) not in (1, (1, 1)):
+        layer = layer.model_copy(update={"dilation": 1})  # the window as the student slides it, undilated
     try:
         if assume.field_growth != "jump":
             return _grow_mistaken(layer, known, assume)

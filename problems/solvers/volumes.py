@@ -15,7 +15,8 @@ from pydantic import AfterValidator, model_validator
 
 from problems.solvers import checks, sizes
 from problems.solvers.assumptions import CORRECT, Assumptions
-from problems.solvers.layers import LayerBase, LayerError, Shape, Units, shape_text
+from problems.solvers.layers import LayerBase, LayerError, Shape, Units, pool_side, shape_text
+from problems.solvers.receptive import IrregularField, Taps
 from problems.solvers.steps import NO_TRACE, Trace
 
 #: A setting of a window of any rank: one number, or a list of one per axis.
@@ -107,7 +108,9 @@ class ConvNd(LayerBase):
     def paddings(self, shape: Shape, assume: Assumptions = CORRECT) -> list[tuple[int, int]]:
         """(before, after) per axis."""
         k, d = per_axis(self.kernel, self.rank, "kernel"), self._dilations(assume)
-        if self.padding == "same":
+        if self.padding == "same" and assume.same_padding == "ignored":
+            found = [(0, 0)] * self.rank
+        elif self.padding == "same":
             found = [
                 sizes.same_padding_at(n, ki, s, di) for n, ki, s, di in zip(shape[1:], k, self.strides, d, strict=True)
             ]
@@ -176,6 +179,23 @@ class ConvNd(LayerBase):
         seen = trace.given("C_in", c_in, "C_{in}") // trace.given("g", groups, neutral=1)
         return trace.equation("fan-in", seen * math.prod(k) + int(assume.fan_in_bias))
 
+    def taps(self, shape: Shape, out: Shape) -> tuple[Taps, Taps]:
+        """Along a sequence, the window's taps (its dilation too: a WaveNet's field); a clip's
+        field is not followed."""
+        if self.rank != 1:
+            raise IrregularField("receptive fields are followed on maps and sequences, not clips")
+        ((before, _),) = self.paddings(shape)
+        (k,), (s,), (d,) = (
+            per_axis(v, 1, f) for v, f in ((self.kernel, "k"), (self.stride, "s"), (self.dilation, "d"))
+        )
+        return sequence_taps(k, s, before, d)
+
+
+def sequence_taps(kernel: int, stride: int, before: int, dilation: int) -> tuple[Taps, Taps]:
+    """The taps of a window over a sequence, as a map of one row: the row kept, the window along
+    the length (a 1-D receptive field grows as a 2-D one does along one axis)."""
+    return Taps.window(1), Taps.window(kernel, stride, before, dilation)
+
 
 class PoolNd(LayerBase):
     """``nn.MaxPool1d``/``nn.AvgPool1d`` (``pool1d``) and ``nn.MaxPool3d``/``nn.AvgPool3d``
@@ -207,23 +227,24 @@ class PoolNd(LayerBase):
         c = _map(shape, rank, self.kind)[0]
         k = per_axis(self.kernel, rank, "kernel")
         s = per_axis(self.stride, rank, "stride") if self.stride is not None else k
-        p, d = per_axis(self.padding, rank, "padding"), per_axis(self.dilation if assume.dilation else 1, rank, "d")
+        p, d = per_axis(self.padding, rank, "padding"), per_axis(self.dilation, rank, "d")
         if self.mode == "avg" and rank == 3 and any(n < ki for n, ki in zip(shape[1:], k, strict=True)):
             # nn.AvgPool3d wants the unpadded input at least as large as the kernel (torch's CPU check)
             raise LayerError(f"average pooling: a {shape_text(shape[1:])} clip is smaller than the kernel", "kernel")
         try:
-            if assume.size_rule != "floor" or assume.padding != "both":
-                far = [0 if assume.padding != "both" else pi for pi in p]
-                near = [0 if assume.padding == "ignored" else pi for pi in p]
-                out = [
-                    sizes.conv_out_steps(trace, axis, n, *w, rule=assume.size_rule)
-                    for axis, n, w in zip(_axes(rank), shape[1:], zip(k, s, near, d, far, strict=True), strict=True)
-                ]
-            else:
-                out = [
-                    sizes.pool_out_steps(trace, axis, n, *w, self.ceil_mode)
-                    for axis, n, w in zip(_axes(rank), shape[1:], zip(k, s, p, d, strict=True), strict=True)
-                ]
+            out = [
+                pool_side(trace, axis, n, *w, self.ceil_mode, assume)
+                for axis, n, w in zip(_axes(rank), shape[1:], zip(k, s, p, d, strict=True), strict=True)
+            ]
         except sizes.SizeError as error:
             raise LayerError(str(error), "kernel") from None
         return (c, *out)
+
+    def taps(self, shape: Shape, out: Shape) -> tuple[Taps, Taps]:
+        if _rank_of(self.kind) != 1:
+            raise IrregularField("receptive fields are followed on maps and sequences, not clips")
+        (k,), (p,), (d,) = (
+            per_axis(v, 1, f) for v, f in ((self.kernel, "k"), (self.padding, "p"), (self.dilation, "d"))
+        )
+        (s,) = per_axis(self.stride, 1, "s") if self.stride is not None else (k,)
+        return sequence_taps(k, s, p, d)

@@ -11,6 +11,7 @@ from problems.types.convolution import Conv2dProblem, ConvTransposeProblem
 from problems.types.derived import DerivedProblem
 from problems.types.detection import YoloProblem
 from problems.types.formula import FormulaProblem
+from problems.types.geometry import AnchorsProblem, BoxesProblem
 from problems.types.inverse import InverseProblem
 from problems.types.network import NetworkProblem
 from problems.types.pooling import PoolProblem
@@ -22,6 +23,8 @@ AnyProblem = Annotated[
     | PoolProblem
     | NetworkProblem
     | YoloProblem
+    | BoxesProblem
+    | AnchorsProblem
     | InverseProblem
     | FormulaProblem
     | DerivedProblem

@@ -251,12 +251,14 @@ class Conv2dProblem(_Filtered):
         return self.answers(out, trace, steps)
 
     def mistakes(self, steps: MistakenSteps | None = None) -> dict[str, dict[str, Quantity]]:
-        """Kernel flipped when it should not be, or not when it should; padding left out."""
+        """Kernel flipped when it should not be, or not when it should; padding (or 'same') left out."""
         found = {
             "kernel-not-flipped" if self.flip else "kernel-flipped": self.model_copy(update={"flip": not self.flip})
         }
-        if self.padding != 0:
-            found["padding-ignored"] = self.model_copy(update={"padding": 0})
+        if self.padding != 0:  # 'same' left out is its own mistake: the student took it for 'valid'
+            found["same-padding-ignored" if self.padding == "same" else "padding-ignored"] = self.model_copy(
+                update={"padding": 0}
+            )
         symmetric = self._same_as_symmetric()
         if symmetric is not None:
             found["same-padding-symmetric"] = self.model_copy(update={"padding": symmetric})

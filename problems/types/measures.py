@@ -1,5 +1,6 @@
 """A network's quantities about what its outputs hold rather than its weights: values
-(activations) and their memory per output and over the network, one side or length of an output,
+(activations) and their memory (in bytes, kB, MB, KiB or MiB) per output and over the network
+(what a forward pass stores: ``problems.solvers.storage``), one side or length of an output,
 its positions (tokens), a convolution's padding per side, a neuron's fan-in, and batch norm's
 buffers and whole state.
 
@@ -14,6 +15,7 @@ from problems.solvers import activations
 from problems.solvers.assumptions import Assumptions
 from problems.solvers.layers import BatchNorm, Conv, Separable, Shape
 from problems.solvers.network import NetworkRun
+from problems.solvers.storage import TORCH, StoredValues, writes_new_values
 from problems.types.base import Quantity
 
 INTEGER = AnswerKind.INTEGER
@@ -21,16 +23,18 @@ INTEGER = AnswerKind.INTEGER
 AXES = {1: ("length",), 2: ("height", "width"), 3: ("frames", "height", "width")}
 
 
-def measures(result: NetworkRun, dtype: str) -> dict[str, Quantity]:
-    """``values``, ``memory``, ``side`` and the axes, ``tokens`` per named output; ``fan_in``,
-    ``pad_top`` (``_bottom``, ``_left``, ``_right``), ``buffers`` and ``state`` per named layer;
-    ``values``, ``memory``, ``buffers`` and ``state`` ``.total`` over every layer instance (the
-    input's values are not an output: not counted)."""
+def measures(result: NetworkRun, dtype: str, stored: StoredValues = TORCH) -> dict[str, Quantity]:
+    """``values``, ``memory`` (and its units), ``side`` and the axes, ``tokens`` per named output;
+    ``fan_in``, ``pad_top`` (``_bottom``, ``_left``, ``_right``), ``buffers`` and ``state`` per
+    named layer; ``buffers`` and ``state`` ``.total`` over every layer instance; ``values`` and
+    ``memory`` ``.total`` over what the forward pass stores (``stored``: by default the input and
+    every output written to new memory, as PyTorch does)."""
     found: dict[str, Quantity] = {}
-    totals = {"values": 0, "buffers": 0, "state": 0}
+    totals = {"values": activations.values(result.input_shape) if stored.input else 0, "buffers": 0, "state": 0}
     for index, record in enumerate(result.records):
         buffers = _buffers(record.layer, record.input_shape)
-        totals["values"] += activations.values(record.shape)
+        if writes_new_values(record.layer, stored):
+            totals["values"] += activations.values(record.shape)
         totals["buffers"] += buffers
         totals["state"] += record.params + buffers
         if record.name is None:
@@ -47,8 +51,18 @@ def measures(result: NetworkRun, dtype: str) -> dict[str, Quantity]:
         found.update(output_measures(name, result.shape_at(index), dtype))
     for label, total in totals.items():
         found[f"{label}.total"] = Quantity(INTEGER, total)
-    found["memory.total"] = Quantity(INTEGER, activations.memory(totals["values"], dtype))
+    found.update(_memory("total", totals["values"], dtype))
     return found
+
+
+def _memory(name: str, count: int, dtype: str) -> dict[str, Quantity]:
+    """The memory ``count`` values take, in each unit a part may ask for (``memory.NAME`` in bytes,
+    ``memory_mb.NAME`` in MB, ...): a whole number of bytes, an exact fraction of a larger unit."""
+    size = activations.memory(count, dtype)
+    return {
+        f"{unit}.{name}": Quantity(INTEGER if per == 1 else AnswerKind.REAL, activations.in_unit(size, unit))
+        for unit, (per, _) in activations.MEMORY_UNITS.items()
+    }
 
 
 def output_measures(name: str, shape: Shape, dtype: str) -> dict[str, Quantity]:
@@ -56,10 +70,7 @@ def output_measures(name: str, shape: Shape, dtype: str) -> dict[str, Quantity]:
     axis (``length``; ``height``, ``width``; ``frames``), ``side`` when they agree and ``tokens``
     (its positions: a patch embedding's patches)."""
     count = activations.values(shape)
-    found = {
-        f"values.{name}": Quantity(INTEGER, count),
-        f"memory.{name}": Quantity(INTEGER, activations.memory(count, dtype)),
-    }
+    found = {f"values.{name}": Quantity(INTEGER, count), **_memory(name, count, dtype)}
     spatial = shape[1:]
     if spatial in ((), None) or len(spatial) not in AXES:
         return found

@@ -5,6 +5,7 @@ layers and in total."""
 from __future__ import annotations
 
 from fractions import Fraction
+from itertools import pairwise
 from typing import Any, Literal
 
 from pydantic import Field, JsonValue, model_validator
@@ -13,13 +14,14 @@ from problems.budgets import MAX_SIDE, MAX_UNITS, over
 from problems.kinds import AnswerKind, Layout, SequenceShape
 from problems.solvers import counts, rewrites
 from problems.solvers.activations import Dtype
-from problems.solvers.assumptions import MISTAKEN, SLIPS
+from problems.solvers.assumptions import MISTAKEN, SLIPS, Assumptions
 from problems.solvers.graph import Block, Repeat, Step, instances, plan
 from problems.solvers.layers import BatchNorm, Conv, LayerError, Pool, Separable, pair
 from problems.solvers.merging import Concat
 from problems.solvers.network import Field as ReceptiveFields
 from problems.solvers.network import LayerRecord, NetworkRun, changes_a_layer, run, slips
 from problems.solvers.steps import Derivations, MistakenSteps
+from problems.solvers.storage import TORCH, StoredValues
 from problems.types import network_steps, templates
 from problems.types.base import ProblemSpec, Quantity
 from problems.types.measures import measures
@@ -32,7 +34,7 @@ MAX_SLIP_LAYERS = 12
 #: The mistakes that explain a wrong padding (``pad_top.NAME``), and a slip of ``same`` on the layer
 #: itself: other mistakes (and slips) change a later layer's ``same`` padding through its input,
 #: an unlikely way to reach that answer.
-PADDING_MISTAKES = ("padding-ignored", "padding-one-side", "same-padding-symmetric")
+PADDING_MISTAKES = ("padding-ignored", "padding-one-side", "same-padding-symmetric", "same-padding-ignored")
 
 
 class NetworkProblem(ProblemSpec):
@@ -74,7 +76,18 @@ class NetworkProblem(ProblemSpec):
         min_length=1, description="The steps: layers, blocks and repeats, each reading the previous output."
     )
     dtype: Dtype = Field(
-        default="float32", description="The element type of the outputs, for `memory.NAME` and `memory.total` (bytes)."
+        default="float32",
+        description="The element type of the outputs, for `memory.NAME` and `memory.total` (bytes; `memory_kb`, "
+        "`memory_mb` in 10^3 and 10^6 bytes, `memory_kib`, `memory_mib` in 2^10 and 2^20).",
+    )
+    stored: StoredValues = Field(
+        default=TORCH,
+        description="What `values.total` and `memory.total` count: the values a forward pass stores. By default "
+        "PyTorch's: the input, and every output written to new memory; a flatten (a view), dropout at inference "
+        "(the same tensor), and activations and residual sums done in place (`nn.ReLU(inplace=True)`, "
+        "`out += identity`, as in torchvision's models) add none. `{input: false}` leaves the input out; "
+        "`{activations: new}` counts each activation's output (kept for back-propagation); `{sums: new}` each "
+        "sum's.",
     )
     require_exact: bool = Field(
         default=False, description="Refuse configurations whose sliding windows do not tile the input exactly."
@@ -128,17 +141,29 @@ class NetworkProblem(ProblemSpec):
         return axes["C"], axes["H"], axes["W"]
 
     def network(self, working: bool = False) -> NetworkRun:
-        result = run(self.input_chw(), self.layers, working=working)
+        result = run(self.input_chw(), self.layers, working=working, shown=self.shape_shown)
         if self.require_exact:
             for record in result.records:
                 _check_exact(record.layer, record.input_shape)
         return result
 
+    def shape_shown(self, shape: tuple[int, ...]) -> str:
+        """A solver shape (channels first) as the set file writes its shapes: ``7×7×3 (H×W×C)``."""
+        if len(shape) == 1:
+            return f"{shape[0]} (features)"
+        arranged = self.input_layout.arrange(_map(shape))
+        if len(shape) == 3:
+            axes = self.input_layout.value
+        else:
+            sides = "L" if len(shape) == 2 else "THW"
+            axes = sides + "C" if self.input_layout.value.endswith("C") else "C" + sides
+        return f"{'×'.join(map(str, arranged))} ({'×'.join(axes)})"
+
     def solve(self, steps: Derivations | None = None) -> dict[str, Quantity]:
         result = self.network(working=steps is not None)
         found = self._quantities(result)
         if steps is not None:
-            network_steps.derivations(result, found, self._repeat_text, steps, self.dtype)
+            network_steps.derivations(result, found, self._repeat_text, steps, self.dtype, self.stored)
         return found
 
     def _repeat_text(self, name: str, count: int, result: NetworkRun) -> str:
@@ -147,7 +172,8 @@ class NetworkProblem(ProblemSpec):
         if step is not None and step.until is not None:
             side = result.shape_at(result.outputs[name])
             target, reached = f"{step.until.size}×{step.until.size}", "×".join(map(str, side))
-            return f"{name} is repeated until the map is {target}: after {count} instances it is {reached}"
+            rule = _repeat_rule(result, name, count)
+            return f"{name} is repeated until the map is {target}{rule}: after {count} instances it is {reached}"
         return f"{name} stacks {count} instances (its declared times)"
 
     def mistakes(self, steps: MistakenSteps | None = None) -> dict[str, dict[str, Quantity]]:
@@ -169,13 +195,17 @@ class NetworkProblem(ProblemSpec):
                 found[code] = self._quantities(mistaken)
                 if steps is not None:
                     network_steps.derivations(
-                        mistaken, found[code], self._repeat_text, steps.collector(code), self.dtype
+                        mistaken, found[code], self._repeat_text, steps.collector(code), self.dtype, self.stored
                     )
-            except (LayerError, ValueError):
-                continue  # the mistake leads nowhere here (e.g. an empty map): nothing to match
-        found.update(self._slips(correct))
+            except (LayerError, ValueError):  # a later layer refuses what the mistake made: the answers before it
+                partial = self._partial(correct, assume, steps.collector(code) if steps is not None else None)
+                if partial:
+                    found[code] = partial
+        found.update(self._slips(correct, steps))
         for code, quantities in found.items():  # a padding changes under a mistake about padding alone
-            if code not in PADDING_MISTAKES and not code.startswith("same-padding-symmetric@"):
+            if code not in PADDING_MISTAKES and not code.startswith(
+                ("same-padding-symmetric@", "same-padding-ignored@")
+            ):
                 for name in [n for n in quantities if n.startswith("pad_")]:
                     del quantities[name]
         biased = rewrites.bias_beside_batchnorm(correct)
@@ -196,17 +226,41 @@ class NetworkProblem(ProblemSpec):
             }
         return found
 
-    def _slips(self, correct: NetworkRun) -> dict[str, dict[str, Quantity]]:
+    def _partial(self, correct: NetworkRun, assume: Assumptions, steps: Derivations | None) -> dict[str, Quantity]:
+        """Under a mistake that leads a layer nowhere (a transposed size that a later concatenation
+        refuses, a map left empty), the quantities of the layers and blocks before that layer: what
+        the student answers up to there. Totals over the network are not among them."""
+        try:
+            mistaken = run(self.input_chw(), self.layers, correct.repeats, assume, working=steps is not None,
+                           partial=True)  # fmt: skip
+        except (LayerError, ValueError):
+            return {}
+        if mistaken.stopped is None:
+            return {}
+        reached = {r.name for r in mistaken.records if r.name} | set(mistaken.outputs)
+        found = {name: q for name, q in self._quantities(mistaken).items() if name.partition(".")[2] in reached}
+        if steps is not None:
+            network_steps.derivations(mistaken, found, self._repeat_text, steps, self.dtype, self.stored)
+        return found
+
+    def _slips(self, correct: NetworkRun, steps: MistakenSteps | None = None) -> dict[str, dict[str, Quantity]]:
         """A mistake made on one layer instance alone, as ``CODE@LAYER`` (the grader names it
-        ``CODE``): for networks of at most ``MAX_SLIP_LAYERS`` instances, each layer it changes."""
+        ``CODE``, and points at the step of that layer): for networks of at most
+        ``MAX_SLIP_LAYERS`` instances, each layer it changes."""
         if len(correct.records) > MAX_SLIP_LAYERS:
             return {}
         found: dict[str, dict[str, Quantity]] = {}
         for code in SLIPS:
-            for slipped in slips(self.layers, correct, MISTAKEN[code]):
+            for slipped in slips(self.layers, correct, MISTAKEN[code], working=steps is not None):
                 assert slipped.at is not None  # a slip is on one instance
                 record = slipped.records[slipped.at]
-                found[f"{code}@{record.name or record.where}"] = self._quantities(slipped)
+                name = f"{code}@{record.name or record.where}"
+                found[name] = self._quantities(slipped)
+                if steps is not None:
+                    collector = steps.collector(name)
+                    network_steps.derivations(
+                        slipped, found[name], self._repeat_text, collector, self.dtype, self.stored
+                    )
         return found
 
     def follow(self, quantity: str, given: dict[str, Any]) -> Quantity | None:
@@ -238,7 +292,7 @@ class NetworkProblem(ProblemSpec):
                 found.update(_layer_quantities(record))
         for name, index in result.outputs.items():
             found[f"shape.{name}"] = Quantity(AnswerKind.SHAPE, _map(result.shape_at(index)))
-            found.update(_field_quantities(name, result.field_at(index)))
+            found.update(_field_quantities(name, result.field_at(index), result.shape_at(index)))
         for label, (params, macs, layers) in totals.items():
             found[f"params.{label}"] = Quantity(INTEGER, params)
             found[f"macs.{label}"] = Quantity(INTEGER, macs)
@@ -246,7 +300,7 @@ class NetworkProblem(ProblemSpec):
             found[f"layers.{label}"] = Quantity(INTEGER, layers)
         for name, count in result.repeats.items():
             found[f"count.{name}"] = Quantity(INTEGER, count)
-        found.update(measures(result, self.dtype))
+        found.update(measures(result, self.dtype, self.stored))
         return found
 
     def describe(self) -> str:
@@ -256,6 +310,23 @@ class NetworkProblem(ProblemSpec):
         lines = [f"Input {'×'.join(map(str, self.input))} ({'×'.join(axes)})."]
         lines += _steps_text(self.layers, "")
         return "\n".join(lines)
+
+
+def _repeat_rule(result: NetworkRun, name: str, count: int) -> str:
+    """How the side changes from one instance to the next, and the count's arithmetic: a side
+    taken off by the same amount each time, ``(224 − 8)/6 = 36``; divided by the same factor,
+    ``224/2^5 = 7``; else the sides in turn."""
+    first = next((r for r in result.records if f"{name}.0" in r.scopes), None)
+    if first is None or len(first.input_shape) != 3:
+        return ""
+    sides = [first.input_shape[1]] + [result.shape_at(result.outputs[f"{name}.{i}"])[1] for i in range(count)]
+    steps = {a - b for a, b in pairwise(sides)}
+    if len(steps) == 1 and (taken := steps.pop()) > 0:
+        return f": each instance takes {taken} off the side, so ({sides[0]} − {sides[-1]})/{taken} = {count} instances"
+    ratios = {Fraction(a, b) for a, b in pairwise(sides)}
+    if len(ratios) == 1 and (ratio := ratios.pop()) > 1 and ratio.denominator == 1:
+        return f": each instance divides the side by {ratio}, {sides[0]}/{ratio}^{count} = {sides[-1]}"
+    return f": the side goes {' → '.join(map(str, sides))}" if len(sides) <= 12 else ""
 
 
 def _nested(step: Step, where: str) -> list[tuple[str, Step]]:
@@ -277,7 +348,7 @@ def _layer_quantities(record: LayerRecord) -> dict[str, Quantity]:
     found[f"flops.{name}"] = Quantity(INTEGER, counts.flops(record.macs))
     if hasattr(record.layer, "out_channels"):
         found[f"filters.{name}"] = Quantity(INTEGER, record.layer.out_channels)
-    found.update(_field_quantities(name, record.field))
+    found.update(_field_quantities(name, record.field, record.shape))
     if isinstance(record.layer, Separable):
         standard = record.layer.standard()
         std_params, std_macs = standard.params(record.input_shape), standard.macs(record.input_shape)
@@ -295,12 +366,15 @@ def _map(shape: tuple[int, ...]) -> tuple[int, ...]:
     return SequenceShape(shape) if len(shape) == 2 else shape
 
 
-def _field_quantities(name: str, field: ReceptiveFields | None) -> dict[str, Quantity]:
+def _field_quantities(name: str, field: ReceptiveFields | None, shape: tuple[int, ...] = ()) -> dict[str, Quantity]:
     """``rf``/``jump`` (a number when both axes agree, else H×W) and per axis ``rf_h``, ``rf_w``,
-    ``jump_h``, ``jump_w``; a jump that is a fraction of a pixel (after upsampling) is a real."""
+    ``jump_h``, ``jump_w``; a jump that is a fraction of a pixel (after upsampling) is a real. A
+    sequence's (``shape`` C×L) are along its length alone: ``rf`` and ``jump``, in input steps."""
     if field is None:
         return {}
     h, w = field
+    if len(shape) == 2:
+        return {"rf." + name: _number(Fraction(w.size)), "jump." + name: _number(Fraction(w.jump))}
     found: dict[str, Quantity] = {}
     for label, (along_h, along_w) in (("rf", (h.size, w.size)), ("jump", (h.jump, w.jump))):
         values = {"h": Fraction(along_h), "w": Fraction(along_w)}
@@ -374,7 +448,12 @@ def _step_text(step: Step) -> str:
         "linear": "fully connected",
         "batchnorm": "batch norm",
         "add": "sum",
+        "multiply": "element-wise product",
         "concat": "concatenation",
+        "tokens": "tokens",
+        "attention": "multi-head self-attention",
+        "lstm": "LSTM",
+        "gru": "GRU",
     }.get(step.kind, step.kind)
     text = f"{label} ({settings})" if settings else label
-    return f"{text}{source}" + (f" → {step.name}" if step.name and step.kind in ("add", "concat") else "")
+    return f"{text}{source}" + (f" → {step.name}" if step.name and step.kind in ("add", "multiply", "concat") else "")

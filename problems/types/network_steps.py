@@ -18,13 +18,25 @@ from problems.solvers.layers import BatchNorm, Conv, Separable, Shape, shape_tex
 from problems.solvers.network import LayerRecord, NetworkRun
 from problems.solvers.receptive import AxisField
 from problems.solvers.steps import Derivations, MissingSteps, Step, Steps, Trace, number_tex, number_text
+from problems.solvers.storage import TORCH, StoredValues, why_not_stored, writes_new_values
+from problems.solvers.volumes import ConvNd, PoolNd, per_axis
 from problems.types.base import Quantity
 
 #: A field's sizes and jumps along (height, width).
 Sides = tuple[tuple[int, int], tuple[Fraction | int, Fraction | int]]
 #: Quantities of one output (``problems.types.measures``), and those summed over the network.
-OUTPUT_MEASURES = ("values", "memory", "channels", "height", "width", "length", "frames", "side", "tokens")
-TOTALS = ("values", "memory", "buffers", "state")
+OUTPUT_MEASURES = (
+    "values",
+    *activations.MEMORY_UNITS,
+    "channels",
+    "height",
+    "width",
+    "length",
+    "frames",
+    "side",
+    "tokens",
+)
+TOTALS = ("values", *activations.MEMORY_UNITS, "buffers", "state")
 #: The names of a shape's axes in the formulas, by its rank.
 AXIS_NAMES = {1: ("n",), 2: ("C", "L"), 3: ("C", "H", "W"), 4: ("C", "T", "H", "W")}
 
@@ -35,6 +47,7 @@ def derivations(
     repeat_text: Callable[[str, int, NetworkRun], str],
     found: Derivations,
     dtype: str = "float32",
+    stored: StoredValues = TORCH,
 ) -> None:
     """The steps of every quantity in ``quantities`` (the run's own, as ``_quantities`` made them)
     that ``found`` wants, written into it."""
@@ -68,7 +81,7 @@ def derivations(
         elif what.endswith(("_standard", "_reduction")):
             steps = _separable(result.records[names[target]], what)
         elif what in TOTALS and target == "total":
-            steps = _total(result, what, dtype)
+            steps = _total(result, what, dtype, stored)
         elif what in OUTPUT_MEASURES:
             index = names.get(target, result.outputs.get(target, INPUT))
             steps = (*_shape_steps(walk, index), *_measure(result.shape_at(index), what, target, dtype))
@@ -101,10 +114,10 @@ def _measure(shape: Shape, what: str, name: str, dtype: str) -> Steps:
     its positions (tokens), computed by ``problems.solvers.activations`` as the quantity is."""
     t = Trace()
     sizes = tuple(t.given(axis, size) for axis, size in zip(AXIS_NAMES[len(shape)], shape, strict=True))
-    if what in ("values", "memory"):
+    if what == "values" or what in activations.MEMORY_UNITS:
         count = t.equation(f"values of {name}", activations.values(sizes))
-        if what == "memory":
-            t.equation(f"bytes in {dtype}", activations.memory(t.given("values", count), dtype))
+        if what != "values":
+            return (*t.steps, *_memory_steps(count, what, dtype))
     elif what == "tokens":
         t.equation(f"tokens (positions) of {name}", activations.values(sizes[1:]))
     else:
@@ -118,13 +131,23 @@ def measures_axes(rank: int) -> tuple[str, ...]:
     return {1: ("length",), 2: ("height", "width"), 3: ("frames", "height", "width")}.get(rank, ())
 
 
-def _total(result: NetworkRun, what: str, dtype: str) -> Steps:
-    """A sum over every layer instance: each one's term, then the total (the input's values are
-    not an output: not counted)."""
+def _total(result: NetworkRun, what: str, dtype: str, stored: StoredValues) -> Steps:
+    """A sum over every layer instance: each one's term, then the total. Values (and memory) are
+    what the forward pass stores (``problems.solvers.storage``): the input when ``stored`` counts
+    it, then each output written to new memory; an output that is a view, the same tensor or its
+    input overwritten is named with the reason it adds nothing."""
     steps: list[Step] = []
     terms: list[int] = []
+    counting_values = what == "values" or what in activations.MEMORY_UNITS
+    if counting_values and stored.input:
+        term = activations.values(result.input_shape)
+        steps.append(Step(f"the input: {shape_text(result.input_shape)} = {number_text(term)} values", value=term))
+        terms.append(term)
     for record in result.records:
-        if what in ("values", "memory"):
+        if counting_values:
+            if not writes_new_values(record.layer, stored):
+                steps.append(Step(f"{label(record)}: {why_not_stored(record.layer)}", value=0))
+                continue
             term = activations.values(record.shape)
             text = f"{label(record)}: {shape_text(record.shape)} = {number_text(term)} values"
         else:
@@ -138,15 +161,25 @@ def _total(result: NetworkRun, what: str, dtype: str) -> Steps:
         steps.append(Step(text, value=term))
         terms.append(term)
     total = sum(terms)
-    noun = "values" if what == "memory" else what
+    noun = "values" if counting_values else what
     steps.append(
         Step(f"{noun} of the network: {' + '.join(map(number_text, terms)) or '0'} = {number_text(total)}", value=total)
     )
-    if what == "memory":
-        t = Trace()
-        t.equation(f"bytes in {dtype}", activations.memory(t.given("values", total), dtype))
-        steps += t.steps
+    if what in activations.MEMORY_UNITS:
+        steps += _memory_steps(total, what, dtype)
     return tuple(steps)
+
+
+def _memory_steps(count: int, unit: str, dtype: str) -> list[Step]:
+    """Bytes of ``count`` values in ``dtype``, then (for a larger unit) the bytes divided by it."""
+    t = Trace()
+    size = t.equation(f"bytes in {dtype}", activations.memory(t.given("values", count), dtype))
+    per, name = activations.MEMORY_UNITS[unit]
+    if per != 1:
+        value = activations.in_unit(size, unit)  # every digit: the exact quotient, as graded
+        shown = to_text(AnswerKind.REAL, value)
+        t.note(f"in {name}: {number_text(size)} / {number_text(per)} = {shown}", value=to_json(AnswerKind.REAL, value))
+    return list(t.steps)
 
 
 def _buffers(record: LayerRecord) -> int:
@@ -251,18 +284,28 @@ class _Walk:
 def _shape_steps(walk: _Walk, index: int) -> Steps:
     result = walk.result
     if index == INPUT:
-        return (Step(f"the input: {shape_text(result.input_shape)} (C×H×W)", value=list(result.input_shape)),)
+        shape = result.input_shape
+        return (Step(f"the input: {shape_text(shape)} ({axes_text(shape)})", value=list(shape)),)
     chain = walk.ancestors(index)
     record = result.records[index]
     assert record.working is not None
-    steps = [Step(f"The input is {shape_text(result.input_shape)} (C×H×W).", value=list(result.input_shape))]
+    shape = result.input_shape
+    steps = [Step(f"The input is {shape_text(shape)} ({axes_text(shape)}).", value=list(shape))]
     steps += [walk.summaries[i] for i in chain[:-1]]
     steps += [
         Step(f"{label(record)}: {s.text}", s.tex and rf"\text{{{label(record)}: }} {s.tex}", s.value)
         for s in record.working[0]
     ]
-    steps.append(Step(f"{label(record)} gives {shape_text(record.shape)} (C×H×W)", value=list(record.shape)))
+    steps.append(
+        Step(f"{label(record)} gives {shape_text(record.shape)} ({axes_text(record.shape)})", value=list(record.shape))
+    )
     return tuple(steps)
+
+
+def axes_text(shape: Shape) -> str:
+    """What a shape's sizes are, in the solvers' order (channels first): a flat vector's features,
+    a sequence's C×L, a map's C×H×W, a clip's C×T×H×W."""
+    return {1: "features", 2: "C×L", 3: "C×H×W", 4: "C×T×H×W"}.get(len(shape), "sizes")
 
 
 def _layer_count(record: LayerRecord, what: str) -> Steps:
@@ -275,6 +318,30 @@ def _layer_count(record: LayerRecord, what: str) -> Steps:
     return (*macs, _flops_step(record.macs))
 
 
+#: The most layers a count of layers lists by name; more are grouped by where they are.
+MAX_LISTED_LAYERS = 8
+
+
+def _layers_step(weighted: list[LayerRecord], scope: str) -> Step:
+    """The layers with weights in ``scope``: by name when they are few, else in runs of one kind
+    in one block (``5 × conv in down, then 99 × conv in layers.5``) and their sum."""
+    if len(weighted) <= MAX_LISTED_LAYERS:
+        names = ", ".join(label(r) for r in weighted) or "none"
+        return Step(f"Layers with weights in {scope}: {names}", value=len(weighted))
+    runs: list[tuple[tuple[str, str], int]] = []
+    for record in weighted:
+        depth = record.scopes.index(scope) + 1 if scope in record.scopes else 0
+        where = record.scopes[depth] if len(record.scopes) > depth else label(record)
+        key = (record.layer.kind_name, where)
+        if runs and runs[-1][0] == key:
+            runs[-1] = (key, runs[-1][1] + 1)
+        else:
+            runs.append((key, 1))
+    listed = ", then ".join(f"{count} × {kind} in {where}" for (kind, where), count in runs)
+    total = " + ".join(str(count) for _, count in runs)
+    return Step(f"Layers with weights in {scope}: {listed}: {total} = {len(weighted)}", value=len(weighted))
+
+
 def _flops_step(macs: int) -> Step:
     trace = Trace()
     trace.equation("FLOPs", counts.flops(trace.given("MACs", macs)))
@@ -284,8 +351,7 @@ def _flops_step(macs: int) -> Step:
 def _scope_count(inside: list[LayerRecord], scope: str, what: str) -> Steps:
     """A block's, a group's or the whole network's count: each layer's, then the sum."""
     if what == "layers":
-        weighted = [label(r) for r in inside if r.weighted]
-        return (Step(f"Layers with weights in {scope}: {', '.join(weighted) or 'none'}", value=len(weighted)),)
+        return (_layers_step([r for r in inside if r.weighted], scope),)
     aspect = 1 if what == "params" else 2
     steps: list[Step] = []
     terms: list[int] = []
@@ -328,11 +394,15 @@ def _field_steps(walk: _Walk, index: int, what: str) -> Steps:
 def _field_line(record: LayerRecord, previous: object) -> tuple[str, str | None]:
     assert record.field is not None
     h, w = record.field
-    sizes, jumps = (h.size, w.size), (h.jump, w.jump)
-    window = record.layer.window()
+    sequence = len(record.shape) == 2  # a sequence's field is along its length: the second axis
+    if sequence:
+        h, sizes, jumps = w, (w.size, w.size), (w.jump, w.jump)
+    else:
+        sizes, jumps = (h.size, w.size), (h.jump, w.jump)
+    window = _sequence_window(record.layer) if sequence else record.layer.window()
     grew, tex = "", None
-    if isinstance(previous, tuple) and window is not None and isinstance(previous[0], AxisField):
-        before = previous[0]
+    if isinstance(previous, tuple) and window is not None and isinstance(previous[int(sequence)], AxisField):
+        before = previous[int(sequence)]
         kernel, stride, _, dilation = window
         k, s, d = (v if isinstance(v, int) else v[0] for v in (kernel, stride, dilation))
         if before.jump.denominator == 1 and h.size == before.size + d * (k - 1) * int(before.jump):
@@ -353,6 +423,15 @@ def _field_line(record: LayerRecord, previous: object) -> tuple[str, str | None]
     if tex is None:
         return text, None
     return text, rf"\text{{{label(record)}: }} {tex} \quad \text{{{where.strip()}}}"
+
+
+def _sequence_window(layer: object) -> tuple[int, int, int, int] | None:
+    """(kernel, stride, padding, dilation) of a window along a sequence (``conv1d``, ``pool1d``)."""
+    if not isinstance(layer, ConvNd | PoolNd) or not layer.kind.endswith("1d"):
+        return None
+    kernel, dilation = per_axis(layer.kernel, 1, "kernel")[0], per_axis(layer.dilation, 1, "dilation")[0]
+    stride = per_axis(layer.stride, 1, "stride")[0] if layer.stride is not None else kernel
+    return kernel, stride, 0, dilation
 
 
 def _field_value(what: str, sizes: tuple[int, int], jumps: tuple[Fraction | int, Fraction | int]) -> JSON:

@@ -36,18 +36,22 @@ def figures(spec: NetworkProblem) -> dict[str, Any]:
     x = torch.zeros(1, *spec.input_chw())
     size = torch.empty(0, dtype=getattr(torch, spec.dtype)).element_size()
     found: dict[str, Any] = {}
-    totals = {"values": 0, "buffers": 0, "state": 0, "params": 0}
+    totals = {"buffers": 0, "state": 0, "params": 0}
+    held = [x]  # every tensor the pass writes, kept alive: the stored values are the distinct ones
     for layer in spec.layers:
         settings = layer.model_dump(by_alias=True)
         module = torch_layer(settings, x.shape[1:]).eval()
+        if hasattr(module, "inplace"):  # ReLU and its kin, in place unless the set keeps them apart
+            module.inplace = spec.stored.activations == "in_place"
         with torch.no_grad():
             x = module(x)
+        held.append(x)
         out = tuple(x.shape[1:])
         name = settings.get("name")
         params = sum(p.numel() for p in module.parameters())
         buffers = sum(b.numel() for b in module.buffers())
         state = sum(t.numel() for t in module.state_dict().values())
-        for label, value in (("values", x.numel()), ("buffers", buffers), ("state", state), ("params", params)):
+        for label, value in (("buffers", buffers), ("state", state), ("params", params)):
             totals[label] += value
         if name is None:
             continue
@@ -73,7 +77,9 @@ def figures(spec: NetworkProblem) -> dict[str, Any]:
             found |= {f"pad_top.{name}": top, f"pad_bottom.{name}": bottom}
             found |= {f"pad_left.{name}": left, f"pad_right.{name}": right}
     found |= {f"{label}.total": value for label, value in totals.items()}
-    found["memory.total"] = totals["values"] * size
+    stored = {id(t): t.numel() for t in held if t._base is None and (spec.stored.input or t is not held[0])}
+    found["values.total"] = sum(stored.values())
+    found["memory.total"] = found["values.total"] * size
     return found
 
 

@@ -1,5 +1,6 @@
 """What a network's outputs hold, against torch: the values of every output (``numel()`` seen by
-forward hooks) and their memory (``element_size()`` of the dtype), one side of an output, the
+forward hooks), the values a pass stores (the distinct tensors that are no views, the input if
+counted, ReLU in place or not) and their memory (``element_size()`` of the dtype), one side of an output, the
 fan-in of a neuron (``torch.nn.init._calculate_fan_in_and_fan_out``), batch norm's buffers and
 state dict, and TensorFlow's ``same`` padding at a stride (``nn.ZeroPad2d`` before the module).
 
@@ -18,6 +19,7 @@ import torch
 from torch import nn
 
 from problems.loader import load_set
+from problems.solvers.storage import StoredValues
 from problems.types.network import NetworkProblem
 
 from torch_layers import Spec, tf_same, torch_layer
@@ -57,19 +59,33 @@ def named(specs: list[Spec]) -> list[Spec]:
     return [{**spec, "name": f"l{i}"} for i, spec in enumerate(specs)]
 
 
-def torch_run(shape: tuple[int, ...], specs: list[Spec]) -> list[tuple[nn.Module, torch.Size]]:
-    """Each layer's torch module and the shape of its output, seen by a forward hook."""
+def torch_run(
+    shape: tuple[int, ...], specs: list[Spec], in_place: bool = False
+) -> tuple[list[tuple[nn.Module, torch.Size]], list[torch.Tensor]]:
+    """Each layer's torch module and the shape of its output, seen by a forward hook; and every
+    tensor the pass held, the input first (kept alive: distinct tensors, distinct ids). With
+    ``in_place``, ReLU overwrites its input (``nn.ReLU(inplace=True)``, torchvision's)."""
     x = torch.zeros(1, *shape)
-    found = []
+    found, held = [], [x]
     for spec in specs:
         module = torch_layer(spec, x.shape[1:]).eval()
+        if isinstance(module, nn.ReLU):
+            module.inplace = in_place
         seen: list[torch.Size] = []
         handle = module.register_forward_hook(lambda m, i, o, seen=seen: seen.append(o.shape))
         with torch.no_grad():
             x = module(x)
         handle.remove()
         found.append((module, seen[0][1:]))
-    return found
+        held.append(x)
+    return found, held
+
+
+def stored_values(held: list[torch.Tensor], count_input: bool) -> int:
+    """Values of the distinct tensors that are no views, the input (and what overwrote it in place)
+    only if counted."""
+    distinct = {id(t): t.numel() for t in held if t._base is None and (count_input or t is not held[0])}
+    return sum(distinct.values())
 
 
 def weight_of(module: nn.Module) -> torch.Tensor | None:
@@ -88,14 +104,17 @@ def test_values_memory_sides_fan_in_and_state_match_torch(index: int) -> None:
         specs.append(draw_layer(rng, c))
         c = specs[-1].get("out_channels", c)
     dtype = str(rng.choice(DTYPES))
+    stored = StoredValues(input=bool(rng.random() < 0.5), activations="new" if rng.random() < 0.5 else "in_place")
     specs = named(specs)
     try:
-        run = torch_run(shape, specs)
+        run, held = torch_run(shape, specs, in_place=stored.activations == "in_place")
     except RuntimeError:  # torch refuses the chain (a map too small): so does the model
         with pytest.raises(ValueError):
             NetworkProblem(type="network", input=list(shape), input_layout="CHW", layers=specs).solve()
         return
-    problem = NetworkProblem(type="network", input=list(shape), input_layout="CHW", layers=specs, dtype=dtype)
+    problem = NetworkProblem(
+        type="network", input=list(shape), input_layout="CHW", layers=specs, dtype=dtype, stored=stored
+    )
     ours = problem.solve()
     size = torch.empty(0, dtype=getattr(torch, dtype)).element_size()
     for spec, (module, out) in zip(specs, run, strict=True):
@@ -112,8 +131,8 @@ def test_values_memory_sides_fan_in_and_state_match_torch(index: int) -> None:
             assert ours[f"params.{name}"].value == sum(p.numel() for p in module.parameters())
             assert ours[f"buffers.{name}"].value == sum(b.numel() for b in module.buffers())
             assert ours[f"state.{name}"].value == sum(t.numel() for t in module.state_dict().values())
-    assert ours["values.total"].value == sum(out.numel() for _, out in run)
-    assert ours["memory.total"].value == size * sum(out.numel() for _, out in run)
+    assert ours["values.total"].value == stored_values(held, stored.input)
+    assert ours["memory.total"].value == size * stored_values(held, stored.input)
     assert ours["buffers.total"].value == sum(b.numel() for m, _ in run for b in m.buffers())
     assert ours["state.total"].value == sum(t.numel() for m, _ in run for t in m.state_dict().values())
 

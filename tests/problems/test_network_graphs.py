@@ -259,14 +259,15 @@ CONV = "{kind: conv, name: a, out_channels: 4, kernel: 3}"
         ("    layers: [{kind: conv, name: input, out_channels: 4, kernel: 3}]\n", "field 'layers.0.name'"),
         # a merge of one output
         ("    layers: [{kind: concat, from: input}]\n", "field 'layers.0.concat': 'concat' takes two or more"),
-        # a sum of maps that differ, a concatenation of sizes that differ
+        # a sum of maps that differ, a concatenation of sizes that differ (shapes as the set writes them)
         (
             f"    layers: [{CONV}, {{kind: add, name: s, from: [a, input]}}]\n",
-            "layers.1.from (add s) of a (4×6×6) and input (3×8×8): a sum needs inputs of one shape",
+            "layers.1.from (add s) of a 6×6×4 (H×W×C) and input 8×8×3 (H×W×C): a sum needs inputs of one shape",
         ),
         (
             f"    layers: [{CONV}, {{kind: concat, from: [a, input]}}]\n",
-            "layers.1.from (concat) of a (4×6×6) and input (3×8×8): a concatenation needs inputs of one spatial size",
+            "layers.1.from (concat) of a 6×6×4 (H×W×C) and input 8×8×3 (H×W×C): a concatenation needs inputs "
+            "of one spatial size",
         ),
         # reusable blocks: a missing value, a value for nothing, an unknown block, a bad value
         (

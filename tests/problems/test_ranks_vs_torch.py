@@ -181,7 +181,7 @@ def check(index: int) -> tuple[str | None, bool]:
         return f"torch refuses layer {first_refused}, we take it", True
     if [Measured(r.shape, r.params, r.macs) for r in records] != measured:
         return f"ours {[(r.shape, r.params, r.macs) for r in records]} != torch's {measured}", False
-    values = sum(int(np.prod(m.shape)) for m in measured)
+    values = int(np.prod(shape)) + sum(int(np.prod(m.shape)) for m in measured)  # the input is stored too
     state = sum(t.numel() for m in modules for t in m.state_dict().values())
     if (ours["values.total"].value, ours["state.total"].value) != (values, state):
         return (
