@@ -6,7 +6,8 @@ exactly the same assignments.
 
 A form sends text, and every field, filled in or not. The late penalty is chosen by
 ``late_penalty`` (``none``, ``per_day``, ``factor``) with its numbers in fields of their own;
-``published`` is a checkbox (absent: a draft). The dates are wall-clock times in the course's zone
+``draft`` is a checkbox (ticked: ``published`` false; absent, as a form that leaves it out sends,
+the assignment is published). The dates are wall-clock times in the course's zone
 (:func:`api.pages.local_time.read_local`), and checked together as the service checks them
 (:func:`api.terms.rules.schedule_problems`), with the dates of the sentences in that zone. Errors
 come back by field name, to be shown beside each input.
@@ -51,7 +52,7 @@ PENALTIES: dict[str, tuple[str, ...]] = {"none": (), "per_day": ("per_day", "flo
 #: ``late_penalty`` choice → the member of the request's union it is (pydantic names it in errors).
 UNION_MEMBER = {"per_day": PerDayPenalty.__name__, "factor": FactorPenalty.__name__}
 #: Every field of the form, for keeping what was typed.
-FIELDS = (*PLAIN, "published", "late_penalty", *{name for names in PENALTIES.values() for name in names})
+FIELDS = (*PLAIN, "draft", "late_penalty", *{name for names in PENALTIES.values() for name in names})
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def _typed(form: Mapping[str, Any], zone: ZoneInfo) -> _Typed:
     if kind not in PENALTIES:
         return _Typed(values, {}, {"late_penalty": "choose none, per_day or factor"}, kind)
     body: dict[str, Any] = {name: values[name] for name in PLAIN if values[name]}
-    body["published"] = bool(values["published"])
+    body["published"] = not values["draft"]
     if kind != "none":
         body["late_penalty"] = {name: values[name] for name in PENALTIES[kind] if values[name]}
     errors: dict[str, str] = {}
@@ -165,7 +166,7 @@ def edit_values(assignment: Terms, zone: ZoneInfo) -> dict[str, str]:
         "problem_set": assignment.problem_set,
         "version": assignment.set_version or "",
         "max_attempts": "" if assignment.max_attempts is None else str(assignment.max_attempts),
-        "published": "on" if assignment.published else "",
+        "draft": "" if assignment.published else "on",
         "late_penalty": kind,
     }
 
@@ -183,9 +184,10 @@ def read_assignment_changes(form: Mapping[str, Any], *, zone: ZoneInfo, current:
     if not typed.values["title"]:
         errors["title"] = "is required"
     body: dict[str, Any] = {}
-    for name in (*CLEARABLE, *CHOICES, "title", "published"):
-        if typed.values[name] != shown_before[name] and name not in errors:
-            body[name] = typed.body.get(name)
+    for name in (*CLEARABLE, *CHOICES, "title", "draft"):
+        field = "published" if name == "draft" else name
+        if typed.values[name] != shown_before[name] and field not in errors:
+            body[field] = typed.body.get(field)
     if (typed.values["late_penalty"], *_penalty_numbers(typed.values)) != (
         shown_before["late_penalty"],
         *_penalty_numbers(shown_before),

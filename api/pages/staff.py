@@ -48,7 +48,6 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 BLANK_FORM = AssignmentForm(
     values={
         "release_answers": Release.AFTER_CLOSE.value,
-        "published": "on",
         "grade_policy": GradePolicy.BEST.value,
         "late_penalty": "none",
         "practice": Practice.AFTER_DUE.value,

@@ -150,7 +150,6 @@ def test_the_form_shows_every_field_with_dates_in_the_course_zone(edited: Edited
         "due_at": "2030-01-09T23:59",  # 05:59 UTC is 23:59 CST the day before
         "closes_at": "2030-01-11T23:59",
         "opens_at": "2020-01-01T06:00",
-        "published": "on",
         "max_attempts": "3",
         "release_answers": "after_close",
         "practice": "after_due",
@@ -179,7 +178,7 @@ def test_every_field_round_trips_as_patch_would_store_it(edited: Edited) -> None
         "late_penalty": "factor",
         "factor": "0.25",
     }
-    del typed["published"]  # unticked: a draft
+    typed["draft"] = "on"
     saved = browser.post(edited.page + "/edit", typed)
     assert saved.status_code == 303, saved.text
     assert saved.headers["location"] == edited.page + "?done=saved"

@@ -21,7 +21,7 @@ BLANK = {
     "due_at": "",
     "opens_at": "",
     "closes_at": "",
-    "published": "on",
+    "draft": "",
     "max_attempts": "",
     "release_answers": "never",
     "grade_policy": "best",
