@@ -31,13 +31,14 @@ NEGATIVE = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422"
 
 #: Operations that refuse schema-valid requests with 422 for what they mean, which no schema can
 #: say: a problem set that the bank (reloaded while the service runs) does not have, and answers
-#: that cannot be read (the refusal lists each and why), a set file that does not validate, and a
-#: time zone the zone database does not have (the schema gives its pattern, not its ~600 names).
+#: that cannot be read (the refusal lists each and why), a set file that does not validate, a
+#: time zone the zone database does not have (the schema gives its pattern, not its ~600 names),
+#: and dates out of order (a close before the due date: a rule across fields and the stored terms).
 C = "/api/v1/courses/{course_id}"
 A = C + "/assignments/{assignment_id}"
 REFUSE_VALID_DATA = [
     *(f"POST {C}/assignments", f"POST {A}/submissions", f"PATCH {A}", f"POST {C}/problem-sets"),
-    *("POST /api/v1/courses", f"PATCH {C}"),
+    *("POST /api/v1/courses", f"PATCH {C}", f"PUT {A}/extensions/{{student_id}}"),
 ]
 
 STUDENT_ONLY = [f"POST {A}/preview", f"POST {A}/submissions"]

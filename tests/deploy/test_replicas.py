@@ -2,7 +2,9 @@
 reverse proxy (``docker/nginx.conf`` run by the machine's nginx, see :mod:`harness.proxy`):
 
 - students submitting at once, their requests spread over both replicas, never get more stored
-  submissions than the attempt limit, and none is lost (every 201 stored, every refusal a 409);
+  submissions than the attempt limit, and none is lost (every 201 stored, every refusal a 409;
+  a student's burst past their budget of grading work is answered 429, which the client retries
+  after ``Retry-After``, as a client is told to);
 - an Idempotency-Key retried on the other replica returns the first result;
 - the proxy spreads requests over both replicas, and closes a client that never finishes its
   headers (or its body) within the configured timeout, which a replica alone would hold open.
@@ -100,6 +102,17 @@ def make_course(deployment: Deployment, students: int) -> tuple[str, str, list[t
     return path, assignment, members
 
 
+def post_as_told(url: str, body: dict[str, object], headers: dict[str, str]) -> httpx.Response:
+    """POSTs, and again after ``Retry-After`` while the service answers 429 (a student's requests at
+    once exceed their budget of grading work: :mod:`api.quotas`), as a client is told to."""
+    for _ in range(60):
+        response = httpx.post(url, json=body, headers=headers, timeout=120)
+        if response.status_code != 429:
+            return response
+        time.sleep(float(response.headers["Retry-After"]))  # (the service's instruction, not a guess)
+    raise AssertionError(f"still 429 after 60 tries: {response.text}")
+
+
 def stored(engine: Engine, assignment: str) -> list[Submission]:
     with Session(engine) as session:
         return list(session.scalars(select(Submission).where(Submission.assignment_id == assignment)))
@@ -113,8 +126,7 @@ def submit_all_at_once(deployment: Deployment, tries: int) -> tuple[str, list[St
 
     def submit(job: tuple[str, dict[str, str], ServerProcess]) -> Result:
         sid, headers, replica = job
-        response = httpx.post(replica.base_url + url, json={"answers": RIGHT}, headers=headers, timeout=120)
-        return sid, replica.host, response
+        return sid, replica.host, post_as_told(replica.base_url + url, {"answers": RIGHT}, headers)
 
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         return assignment, students, list(pool.map(submit, jobs))
@@ -151,7 +163,7 @@ def test_idempotency_key_retried_on_the_other_replica_returns_the_first_result(d
     def submit(job: tuple[str, dict[str, str], int]) -> tuple[str, httpx.Response]:
         sid, headers, replica = job
         base = deployment.replicas[replica].base_url
-        return sid, httpx.post(base + url, json={"answers": RIGHT}, headers=headers, timeout=120)
+        return sid, post_as_told(base + url, {"answers": RIGHT}, headers)
 
     with ThreadPoolExecutor(max_workers=len(jobs)) as pool:
         results = list(pool.map(submit, jobs))
