@@ -246,9 +246,10 @@ def _write_chunk(session: Session, job: _Claimed, regraded: list[Regraded]) -> N
         return
     if any(stamps[new.submission.id] != new.submission.stamp for new in won):
         raise _ChangedMeanwhile
-    changed = store_regrades(session, regraded=won, job_id=job.id)
-    # the changed scores go to the LMS the students came from (LTI), in this transaction
-    changed_students = {new.submission.student_id for new in won if new.changed}
+    store_regrades(session, regraded=won, job_id=job.id)
+    # a changed score is what the job reports, and goes to the LMS the student came from, in this transaction
+    changed = sum(new.score_changed for new in won)
+    changed_students = {new.submission.student_id for new in won if new.score_changed}
     score_changes.changed_for(
         session, course_id=job.assignment.course_id, assignment_id=job.assignment.id, student_ids=changed_students
     )

@@ -41,7 +41,10 @@ class JobOut(Schema):
     error: str | None = Field(default=None, description="Why it failed (status `failed` only).")
     course: str = Field(validation_alias="course_id")
     assignment: str | None = Field(validation_alias="assignment_id", description="Null for an LTI sync (the course).")
-    changed: int = Field(description="Regrade: of those done, submissions whose grade changed (the earlier is kept).")
+    changed: int = Field(
+        description="Regrade: of those done, submissions whose score changed (every regraded grade that differs, "
+        "score or feedback or set version, is written again, the earlier kept in `earlier_grades`)."
+    )
     set_version: str | None = Field(description="Regrade: the problem-set version it grades against.")
     created_at: datetime
     started_at: datetime | None = None

@@ -460,7 +460,14 @@ class Regraded:
 
     @property
     def changed(self) -> bool:
+        """Whether the grade is to be written again (its parts or its version differ)."""
         return self.parts != self.submission.parts or self.set_version != self.submission.set_version
+
+    @property
+    def score_changed(self) -> bool:
+        """Whether the score differs: what a regrade reports and an LMS is sent (a grade moved to a
+        new version of the set with the same score is written again, and counts for neither)."""
+        return self.score != self.submission.score or self.max_score != self.submission.max_score
 
 
 def submissions_to_regrade(

@@ -192,3 +192,22 @@ def test_a_job_interrupted_by_a_restart_resumes_without_regrading_twice(
     with Session(engine) as session:
         regraded = set(session.scalars(select(EarlierGrade.submission_id).where(EarlierGrade.job_id == job_id)))
     assert regraded == {submission_id for submission_id, _ in stored[1:]}
+
+
+def test_a_regrade_counts_changed_scores_not_grades_written_again(client, course) -> None:
+    """A new version of the set that gives every answer the same score (here: another title)
+    writes each grade again, with its version and the earlier one kept, yet the job reports no
+    score changed."""
+    set_id = unique("set")
+    v1 = _upload(course, set_file(set_id, out_channels=16))
+    aid = course.assignment(problem_set=set_id)
+    right = {"q1.params": str(3 * 3 * 3 * 16 + 16), "q1.shape": "32x32x16"}
+    stored = [course.submit(aid, headers, right).json()["id"] for _, headers in course.students(2)]
+    v2 = _upload(course, set_file(set_id, out_channels=16, title="The same set, renamed"))
+    assert course.client.patch(f"{course.path}/assignments/{aid}", json={"version": v2}, headers=course.instructor)
+    job = finished_job(client, _regrade(course, aid).json()["job"], course.instructor)
+    assert (job["status"], job["done"], job["total"], job["changed"]) == ("done", 2, 2, 0)
+    for submission_id in stored:
+        now = client.get(f"/api/v1/submissions/{submission_id}", headers=course.instructor).json()
+        assert (now["score"], now["set_version"]) == (2, v2)
+        assert [(e["score"], e["set_version"]) for e in now["earlier_grades"]] == [(2, v1)]
