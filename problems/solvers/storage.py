@@ -6,7 +6,7 @@ output a layer writes to new memory. Three kinds of output write none:
 
 - a view: ``flatten`` reshapes the tensor it reads (``Tensor.view``), ``tokens`` transposes it
   (``flatten(2).transpose(1, 2)``), neither copies;
-- dropout at inference: ``nn.Dropout`` in ``eval()`` hands back the very tensor it reads;
+- dropout at inference: ``nn.Dropout`` in evaluation mode hands back the very tensor it reads;
 - an in-place operation: torchvision's models build their activations as ``nn.ReLU(inplace=True)``
   and their residual sums as ``out += identity``, which overwrite their input.
 
