@@ -106,6 +106,15 @@ def own_database(backend: str, request: pytest.FixtureRequest, tmp_path_factory:
     return fresh_database(backend, request, tmp_path_factory)
 
 
+@pytest.fixture
+def migration_engine(own_database: str) -> Iterator[Engine]:
+    """An engine for migrating a database of the test's own up and down (``test_migrations.py``
+    migrates the module's shared one instead, with a fixture of its own)."""
+    engine = make_engine(Settings(database_url=own_database), for_migrations=True)
+    yield engine
+    engine.dispose()
+
+
 #: The key that encrypts the tool's LTI keys, for every test app (an admin may register a platform).
 LTI_KEY = Fernet.generate_key().decode()
 

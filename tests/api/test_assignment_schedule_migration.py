@@ -5,27 +5,16 @@ earlier, and keeps every row; models and migrations agree at the head."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
 from api import migrate
-from api.config import Settings
-from api.db import make_engine
 from api.models import Base
 
 BEFORE = "0020_course_time_zone"
 REVISION = "0021_assignment_schedule"
-
-
-@pytest.fixture
-def migration_engine(own_database: str) -> Iterator[Engine]:
-    engine = make_engine(Settings(database_url=own_database), for_migrations=True)
-    yield engine
-    engine.dispose()
 
 
 def _columns(engine: Engine, table: str) -> set[str]:

@@ -3,27 +3,15 @@ zone and keeps the courses; up again, they are in UTC once more; models and migr
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
 from api import migrate
-from api.config import Settings
-from api.db import make_engine
 from api.models import Base
 
 BEFORE = "0019_lti_signed_login_state"
 REVISION = "0020_course_time_zone"
-
-
-@pytest.fixture
-def migration_engine(own_database: str) -> Iterator[Engine]:
-    engine = make_engine(Settings(database_url=own_database), for_migrations=True)
-    yield engine
-    engine.dispose()
 
 
 def _courses(engine: Engine) -> list[tuple[str, ...]]:
