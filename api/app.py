@@ -21,7 +21,7 @@ from api.config import Settings
 from api.courses.router import router as courses_router
 from api.db import autocommit, make_engine, make_sessionmaker, writer
 from api.gate import GradingGate
-from api.grading.router import router as grading_router
+from api.handgrading.router import router as grading_router
 from api.headers import SecurityHeaders
 from api.jobs.router import router as jobs_router
 from api.jobs.runners import job_runners

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from pydantic import TypeAdapter
 
-from grader.grading.mistakes import value_mistakes
+from grader.comparison.mistakes import value_mistakes
 from problems.parts import Part
 from problems.types import AnyProblem
 from problems.types.base import ProblemSpec, Quantity

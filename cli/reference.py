@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from cli.quantities import quantity_table
-from grader.grading.mistakes import EXPLANATIONS
+from grader.comparison.mistakes import EXPLANATIONS
 from problems import budgets
 from problems.fields import DescribedSchema  # noqa: F401  (gives the layer settings their descriptions)
 from problems.kinds import AnswerKind, Layout

@@ -4,7 +4,7 @@ Pure: no files, no database, no web. Reading and grading are two steps: an answe
 when grading needs it (its own part, or a later part that builds on it), then compared with
 its reference value, with the known mistakes, and with the value that follows from the
 student's own earlier answers. The comparisons of one answer share one work budget
-(``grader.grading.identity``): an answer that would spend more is ``invalid``, with a sentence.
+(``grader.comparison.identity``): an answer that would spend more is ``invalid``, with a sentence.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from fractions import Fraction
 from typing import Any
 
 from grader import written
-from grader.grading.compare import NOT_RIGHT, Comparison, compare
-from grader.grading.identity import OutOfWork, budget
-from grader.grading.mistakes import EXPLANATIONS
-from grader.grading.reference import PartReference, Remembered, SetReference, reference_for
+from grader.comparison.compare import NOT_RIGHT, Comparison, compare
+from grader.comparison.identity import OutOfWork, budget
+from grader.comparison.mistakes import EXPLANATIONS
+from grader.comparison.reference import PartReference, Remembered, SetReference, reference_for
 from grader.reading import Number, Read, Unreadable, read_answer
 from grader.results import GradedPart, GradedSubmission, PreviewedPart, Status
 from problems.kinds import JSON, AnswerKind

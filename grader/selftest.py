@@ -5,7 +5,7 @@ the answers the set file declares under a part's ``checks``.
 A check with a literal ``answer`` is graded on the declared numbers only (a randomized set's
 variants have other answers); a check with ``mistake: CODE`` grades the answer that mistake
 computes, on the declared numbers and on every probe variant: any mistake grading names for the
-part (``grader.grading.reference``), a solver's or one seen in the value alone (``macs-vs-flops``).
+part (``grader.comparison.reference``), a solver's or one seen in the value alone (``macs-vs-flops``).
 Pure, like the engine: the issues are returned, placed in the set file when the set was read from one.
 """
 
@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from grader.comparison.mistakes import EXPLANATIONS
+from grader.comparison.reference import reference_for
 from grader.engine import grade_submission
 from grader.examples import examples
-from grader.grading.mistakes import EXPLANATIONS
-from grader.grading.reference import reference_for
 from grader.results import GradedPart, Status
 from problems.issues import Issue
 from problems.kinds import JSON

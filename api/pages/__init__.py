@@ -46,7 +46,7 @@ Shape (one job per module):
   SVG charts, ``charts.py`` drawing what ``stats_view.py`` arranges, and the regrade job with its
   progress); ``lti.py`` (the admins' LMS platforms and dynamic-registration URL, ``/admin/lti``;
   a course's LMS links and grade passback with its resend, ``/courses/{course}/lti``);
-  ``grading.py`` (the queue of a written part, graded by rubric with the keyboard script
+  ``handgrading.py`` (the queue of a written part, graded by rubric with the keyboard script
   ``static/grading.js``; release, the rubric editor, replies to regrade requests);
   ``roles.py`` gives ``PageStaff`` and ``PageRunner``, the API's role checks.
 
@@ -71,7 +71,7 @@ from api.pages import (
     demo,
     docs,
     gradebook,
-    grading,
+    handgrading,
     home,
     lti,
     practice,
@@ -86,7 +86,7 @@ from api.pages import (
 ROUTERS: tuple[APIRouter, ...] = (
     # (``/courses/new`` before the course pages' ``/courses/{course_id}``)
     *(home.router, demo.router, docs.router, courses.router, student.router, practice.router, sign_in_links.router),
-    *(account.router, staff.router, problem_sets.router, gradebook.router, grading.router, statistics.router),
+    *(account.router, staff.router, problem_sets.router, gradebook.router, handgrading.router, statistics.router),
     *(assignment_edit.router, lti.router),
 )
 

@@ -25,7 +25,7 @@ from api.terms.rows import Terms
 from api.terms.rules import is_closed
 from api.terms.standing import practice_open_to, released_to
 from api.users.tokens import new_token
-from grader.grading.mistakes import EXPLANATIONS
+from grader.comparison.mistakes import EXPLANATIONS
 from problems.render import to_text
 from problems.sets import ProblemSet
 

@@ -33,8 +33,8 @@ from api.pages.routing import PageRoute
 from api.submissions.service import grading
 from api.terms.rows import Terms
 from api.terms.standing import practice_open_to
+from grader.comparison.mistakes import EXPLANATIONS
 from grader.engine import grade_submission
-from grader.grading.mistakes import EXPLANATIONS
 from problems.sets import ProblemSet
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)

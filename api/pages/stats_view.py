@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from api.pages.charts import Bar, bar_chart, bin_counts, bin_labels, histogram
 from api.pages.render import points
-from grader.grading.mistakes import EXPLANATIONS
+from grader.comparison.mistakes import EXPLANATIONS
 
 #: Score ranges of the histogram when the maximum is not a small whole number.
 BINS = 10

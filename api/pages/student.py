@@ -34,8 +34,8 @@ from api.assignments.service import (
 from api.db import reads_only, writes_once
 from api.deps import SessionDep, SetsDep, get_course_student, problem_set_of
 from api.errors import Conflict, NotFound, Unprocessable
-from api.grading.release import ask_regrade as ask_regrade_of
-from api.grading.schemas import RegradeRequestIn
+from api.handgrading.release import ask_regrade as ask_regrade_of
+from api.handgrading.schemas import RegradeRequestIn
 from api.library import Sets
 from api.models import Assignment, Course, CourseRole, Role, Submission
 from api.pages.assignment_view import AnswerForm, staff_context, student_page
@@ -189,7 +189,7 @@ async def ask_regrade(
     request: Request, _page: CsrfChecked, member: PageMember, terms: PageTerms, db: SessionDep, sets: SetsDep
 ) -> Response:
     """A student's regrade request about a written part of their own submission (the REST API's
-    rules: :func:`api.grading.release.ask_regrade`); the page again, saying what became of it."""
+    rules: :func:`api.handgrading.release.ask_regrade`); the page again, saying what became of it."""
     student = await get_course_student(member)
     form = await request.form()
     return await run_in_threadpool(_ask_regrade, request, form, student, terms, db, sets)

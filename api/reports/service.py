@@ -16,7 +16,7 @@ from api.models import CourseRole, Membership, Submission, User
 from api.submissions.service import list_submissions
 from api.terms.counted import counted_attempt
 from api.terms.rows import ExtensionRow, Terms, with_extension
-from grader.grading.meaning import WrongAnswers
+from grader.comparison.meaning import WrongAnswers
 from grader.results import Status
 from grader.written import is_manual
 from problems.sets import ProblemSet

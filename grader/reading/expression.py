@@ -4,7 +4,7 @@ climbing and evaluated exactly: Fractions for numbers, sympy for formulas. Never
 Bounded in every direction: tokens, nesting depth, the size of an exact number (so
 ``9^9^9^9`` is refused, not computed, and so is ``((7^12)^12)^12·H`` in a formula) and the degree
 of a formula. Nothing here expands a formula, rounds it or asks sympy about it: sympy only builds
-the tree, and grading evaluates it at points (``grader.grading.identity``).
+the tree, and grading evaluates it at points (``grader.comparison.identity``).
 
 Grammar (implicit multiplication as in ``2HW``, ``2(3 + 4)`` or ``M K^2``)::
 
@@ -36,7 +36,7 @@ MAX_NAME = 24
 MAX_BITS = 4_096
 MAX_DIGITS = 80
 #: Polynomial degree of a formula; the formulas of the subject have degree 6 or so. Also bounds
-#: the work of grading it: the degree sets how large its values grow (``grader.grading.identity``).
+#: the work of grading it: the degree sets how large its values grow (``grader.comparison.identity``).
 MAX_DEGREE = 12
 MAX_FORMULA_POWER = 12
 

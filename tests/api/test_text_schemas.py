@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
-from api.grading.schemas import Comment, ItemText
+from api.handgrading.schemas import Comment, ItemText
 from api.schemas import Email, Identifier, Name
 from api.submissions.schemas import Answers, check_answers
 

@@ -1,5 +1,5 @@
 """Grading a formula cannot run away: formulas are compared by exact evaluation at random points
-(``grader.grading.identity``), never expanded, and the work of one answer is counted.
+(``grader.comparison.identity``), never expanded, and the work of one answer is counted.
 
 The answers that froze the service (each took 11 to 200 s to compare by expanding it) are
 graded as before: wrong where they were wrong, with the same feedback and mistake names, and
@@ -15,11 +15,11 @@ import sympy
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from grader.comparison import identity
+from grader.comparison.identity import TOO_COMPLEX, budget, equivalent
+from grader.comparison.meaning import RELATIONS, WrongAnswers
+from grader.comparison.mistakes import EXPLANATIONS
 from grader.engine import grade_submission
-from grader.grading import identity
-from grader.grading.identity import TOO_COMPLEX, budget, equivalent
-from grader.grading.meaning import RELATIONS, WrongAnswers
-from grader.grading.mistakes import EXPLANATIONS
 from grader.reading import Read, read_answer
 from grader.results import Status
 from problems.kinds import AnswerKind, formula_symbol

@@ -250,7 +250,7 @@ def test_grading_from_many_threads_while_the_reference_cache_evicts(monkeypatch:
     cache's lock closes, a lookup between an eviction's steps, is too narrow to force here.)"""
     from concurrent.futures import ThreadPoolExecutor
 
-    from grader.grading import reference
+    from grader.comparison import reference
 
     monkeypatch.setattr(reference, "CACHE_SIZE", 2)
     interval = sys.getswitchinterval()
@@ -289,7 +289,7 @@ def test_a_remembered_grade_is_the_grade(key: str, answer: list[Any]) -> None:
     """Grades of list answers (matrices, shapes sent as JSON) are remembered per set variant, keyed
     by their JSON text: grading the answer again, from the cache, and grading it in a process that
     has never seen it must agree, for values that differ only in type too (1, 1.0, true)."""
-    from grader.grading.reference import reference_for
+    from grader.comparison.reference import reference_for
 
     problem_set = BANK["rgb-convolution"]
     first = graded("rgb-convolution", {key: answer})[key]
@@ -303,7 +303,7 @@ def test_a_remembered_grade_is_the_grade(key: str, answer: list[Any]) -> None:
 def test_list_answers_equal_in_python_but_not_in_json_are_remembered_apart(key: str) -> None:
     """``[1, 0] == [True, False] == [1.0, 0.0]`` in Python; a cache keyed on the values would give
     the second the first's grade."""
-    from grader.grading.reference import reference_for
+    from grader.comparison.reference import reference_for
 
     variants = [[[1, 0], [0, 1]], [[True, False], [False, True]], [[1.0, 0.0], [0.0, 1.0]]]
     if key == "q7.shape":

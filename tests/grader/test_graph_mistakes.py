@@ -12,8 +12,8 @@ import torchvision.models as tv
 from torch import nn
 from torchvision.models.squeezenet import Fire
 
+from grader.comparison.mistakes import EXPLANATIONS
 from grader.engine import grade_submission
-from grader.grading.mistakes import EXPLANATIONS
 from grader.results import Status
 from problems.loader import load_bank
 

@@ -10,8 +10,8 @@ import pytest
 import torch
 from torch import nn
 
+from grader.comparison.meaning import OTHER, WrongAnswers, meaning
 from grader.engine import grade_submission
-from grader.grading.meaning import OTHER, WrongAnswers, meaning
 from grader.results import GradedPartJSON
 from problems.loader import load_bank
 from problems.sets import ProblemSet

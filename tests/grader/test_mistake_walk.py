@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
+from grader.comparison.mistakes import EXPLANATIONS
+from grader.comparison.reference import reference_for
 from grader.engine import grade_submission
-from grader.grading.mistakes import EXPLANATIONS
-from grader.grading.reference import reference_for
 from grader.results import Status
 from problems.loader import load_bank
 from problems.render import to_json

@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from grader.comparison.mistakes import EXPLANATIONS
 from grader.engine import grade_submission
-from grader.grading.mistakes import EXPLANATIONS
 from grader.results import Status
 from problems.loader import load_bank, load_set
 from problems.render import to_json

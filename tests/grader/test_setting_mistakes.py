@@ -16,8 +16,8 @@ import pytest
 import torch
 from torch import nn
 
+from grader.comparison.mistakes import EXPLANATIONS
 from grader.engine import grade_submission
-from grader.grading.mistakes import EXPLANATIONS
 from grader.results import Status
 from problems.loader import load_set
 from problems.sets import ProblemSet

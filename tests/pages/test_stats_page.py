@@ -12,7 +12,7 @@ import pytest
 
 from api.pages.charts import BAR_WIDTH, PLOT_HEIGHT, bin_counts
 from api.pages.stats_view import bins_for
-from grader.grading.mistakes import EXPLANATIONS
+from grader.comparison.mistakes import EXPLANATIONS
 
 from page_client import Browser
 from staff_course import StaffCourse, staff_course

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import sympy
 
-from grader.grading.identity import equivalent
+from grader.comparison.identity import equivalent
 from grader.reading import Number
 from problems.kinds import AnswerKind
 from problems.parts import DEFAULT_REAL_TOLERANCE, EXACT, Operation, Part, Scalar, Tolerance

@@ -1,6 +1,6 @@
 """An assignment part's rubric: copied from the set file's template when a grader first needs it,
 then the staff's to edit. Changing an item's points (or removing it) re-scores every grading that
-applied it (:func:`api.grading.gradings.rescore`)."""
+applied it (:func:`api.handgrading.gradings.rescore`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from api.db import dialect_insert
 from api.errors import NotFound, Unprocessable
-from api.grading.schemas import RubricItemIn, RubricItemOut, RubricOut
+from api.handgrading.schemas import RubricItemIn, RubricItemOut, RubricOut
 from api.models import Rubric, RubricItem
 from api.terms.rows import Terms
 from problems.parts import RubricItemTemplate, WrittenPart

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from grader.grading.compare import compare
-from grader.grading.mistakes import value_mistakes
+from grader.comparison.compare import compare
+from grader.comparison.mistakes import value_mistakes
 from grader.results import GradedPart
 from problems.kinds import AnswerKind
 from problems.parts import WrittenPart

@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.assignments.service import extensions
-from api.grading.schemas import GradingOut, GroupOut, QueueEntry, QueueOut, RegradeRequestOut, RubricOut
+from api.handgrading.schemas import GradingOut, GroupOut, QueueEntry, QueueOut, RegradeRequestOut, RubricOut
 from api.models import AnswerGroup, CourseRole, Grading, Membership, RegradeRequest, Submission, User
 from api.reports.service import stored_submissions
 from api.slots import connection_released

@@ -22,8 +22,8 @@ from api.deps import (
     problem_set_of,
 )
 from api.errors import Forbidden, NotFound, Unprocessable
-from api.grading import gradings, keys, queue, release, rubrics
-from api.grading.schemas import (
+from api.handgrading import gradings, keys, queue, release, rubrics
+from api.handgrading.schemas import (
     GradingEventOut,
     GradingHistoryOut,
     GradingIn,

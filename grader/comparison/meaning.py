@@ -26,8 +26,8 @@ from typing import Any
 import numpy as np
 import sympy
 
-from grader.grading.compare import tolerance_of, within
-from grader.grading.identity import OutOfWork, budget, equivalent
+from grader.comparison.compare import tolerance_of, within
+from grader.comparison.identity import OutOfWork, budget, equivalent
 from grader.reading import Number, Read, read_shown
 from problems.kinds import AnswerKind
 from problems.sets import Answer, ProblemSet

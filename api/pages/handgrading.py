@@ -4,7 +4,7 @@ with the rubric's items by mouse or keyboard (``static/grading.js``), then the n
 answer; names hidden unless asked for (``?names=1``), and "assigned to me" (``?mine=1``) when staff
 share the queue. Owners and instructors also release the grades and edit the rubric.
 
-Every rule is the REST API's (:mod:`api.grading`): the queue, the versioned grading (a write over
+Every rule is the REST API's (:mod:`api.handgrading`): the queue, the versioned grading (a write over
 another grader's change is refused and shown), the rubric's re-scoring, release and replies.
 """
 
@@ -24,8 +24,8 @@ from api.access import Member
 from api.db import writes
 from api.deps import SessionDep, SetsDep, problem_set_of
 from api.errors import Conflict, NotFound, Unprocessable
-from api.grading import gradings, queue, release, rubrics
-from api.grading.schemas import GradingIn, QueueEntry, QueueOut, RegradeReplyIn, RubricIn
+from api.handgrading import gradings, queue, release, rubrics
+from api.handgrading.schemas import GradingIn, QueueEntry, QueueOut, RegradeReplyIn, RubricIn
 from api.library import Sets
 from api.models import Submission
 from api.pages.deps import CsrfChecked, PageAssignment

@@ -1,0 +1,1 @@
+"""Comparing read answers with reference values, naming mistakes, carrying errors forward."""

@@ -1,1 +1,0 @@
-"""Grading: comparing read answers with reference values, naming mistakes, carrying errors forward."""
