@@ -11,6 +11,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# bubblewrap builds the sandbox students' code runs in (sandbox/, docs/sandbox.md); util-linux's
+# setpriv, which it also uses, is part of the base image. A container that grades code needs the
+# seccomp profile docker/seccomp-code-worker.json (see the code-worker service in docker-compose.yml).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends bubblewrap \
+    && rm -rf /var/lib/apt/lists/*
+
 # The dependencies first (read from pyproject.toml, test extras left out): a layer that survives
 # code changes.
 COPY pyproject.toml README.md ./
@@ -26,6 +33,7 @@ COPY problems ./problems
 COPY grader ./grader
 COPY api ./api
 COPY cli ./cli
+COPY sandbox ./sandbox
 COPY docker/entrypoint.sh ./docker/entrypoint.sh
 RUN pip install --no-deps . \
     && chmod 0755 docker/entrypoint.sh \

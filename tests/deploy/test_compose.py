@@ -10,6 +10,7 @@ import inspect
 import ipaddress
 import re
 import shlex
+import tomllib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -259,3 +260,17 @@ def test_the_docs_document_the_deployment() -> None:
     quick_start = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     (block,) = re.findall(r"```sh\n(.*?)```", quick_start, re.S)
     assert len(block.strip().splitlines()) == 2, "the quick start stays two commands"
+
+
+def test_the_image_holds_every_package_the_project_installs() -> None:
+    """``pip install .`` in the image packages what was copied: a package left out (the sandbox,
+    say) would install without error and fail at its first import."""
+    found = tomllib.loads((REPOSITORY / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = {pattern.rstrip("*") for pattern in found["include"]}
+    copied = {
+        source.removeprefix("./").rstrip("/")
+        for arguments in dockerfile_instructions("COPY")
+        for source in arguments.split()[:-1]
+    }
+    assert packages <= copied, f"the Dockerfile does not copy {sorted(packages - copied)}"
+    assert "bubblewrap" in DOCKERFILE, "the image cannot build the sandbox for students' code"
