@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cli.gradescope_runner import results_json
+from grader.code import NOT_GRADED_HERE, Run, with_code
 from grader.engine import grade_submission
 from problems.sets import ProblemSet
 from problems.variants import variant_key
@@ -49,6 +50,8 @@ class Graded:
     student: str
     output: str | dict[str, Any]
     unknown_keys: tuple[str, ...] = ()
+    #: Why code parts were not run (the sandbox could not start), if so.
+    not_run: str | None = None
 
 
 Parsed = Submission | BadLine
@@ -86,22 +89,32 @@ def parse_jsonl_line(number: int, line: str) -> Parsed:
 
 
 def grade_items(
-    problem_set: ProblemSet, items: list[Item], output_format: str, keys: list[str], secret: str | None = None
+    problem_set: ProblemSet,
+    items: list[Item],
+    output_format: str,
+    keys: list[str],
+    secret: str | None = None,
+    run: Run | None = None,
 ) -> list[Output]:
-    """Parse (JSON lines), grade and format a chunk: the work a worker process does."""
+    """Parse (JSON lines), grade and format a chunk: the work a worker process does. Code parts
+    run through ``run`` (the worker's sandboxes); without it they stay ``queued``."""
     outputs: list[Output] = []
     for item in items:
         parsed = item if isinstance(item, Submission) else parse_jsonl_line(*item)
         if isinstance(parsed, BadLine):
             outputs.append(parsed)
             continue
-        record = grade_record(problem_set, parsed, secret)
+        record = grade_record(problem_set, parsed, secret, run)
+        not_run = next(
+            (part["feedback"] for part in record["parts"].values() if part["feedback"].startswith(NOT_GRADED_HERE)),
+            None,
+        )
         output: str | dict[str, Any] = record
         if output_format == "jsonl":
             output = json.dumps(record, separators=(",", ":")) + "\n"
         elif output_format == "csv":
             output = to_csv_line(csv_row(record, keys))
-        outputs.append(Graded(parsed.line, parsed.student, output, tuple(record.get("unknown_keys", ()))))
+        outputs.append(Graded(parsed.line, parsed.student, output, tuple(record.get("unknown_keys", ())), not_run))
     return outputs
 
 
@@ -152,11 +165,16 @@ def parse_csv(text: Iterable[str]) -> Iterator[Parsed]:
         yield _submission(reader.line_num, {"student": row[column], "answers": answers})
 
 
-def grade_record(problem_set: ProblemSet, submission: Submission, secret: str | None = None) -> dict[str, Any]:
+def grade_record(
+    problem_set: ProblemSet, submission: Submission, secret: str | None = None, run: Run | None = None
+) -> dict[str, Any]:
     """One JSON Lines output record, as the contract fixes it; a randomized set is graded against
-    each student's variant under the assignment's ``secret``, or its declared numbers without one."""
+    each student's variant under the assignment's ``secret``, or its declared numbers without one.
+    A code answer is the module's text; it runs through ``run`` (a sandbox per runtime)."""
     variant = None if secret is None else variant_key(student=submission.student, secret=secret)
     graded = grade_submission(problem_set, submission.answers, student=variant)
+    if run is not None:
+        graded = with_code(graded, problem_set, submission.answers, student=variant, run=run)
     record: dict[str, Any] = {
         "student": submission.student,
         "set": problem_set.id,

@@ -1,7 +1,8 @@
 """``grader gradescope bundle``: a zip that Gradescope's autograder harness runs as it is.
 
 The bundle grades one problem set offline: it holds a frozen copy of the set file, the pure
-packages ``problems/`` and ``grader/`` as source, the runner (``cli/gradescope_runner.py``), the
+packages ``problems/`` and ``grader/`` as source, with ``sandbox/`` (a set's code parts run in it,
+where the image allows its walls), the runner (``cli/gradescope_runner.py``), the
 versions of their four dependencies installed here, and the two scripts Gradescope calls.
 """
 
@@ -21,14 +22,16 @@ from rich.console import Console
 
 import grader
 import problems
+import sandbox
 from cli import gradescope_runner
 from cli.problems import find_set, set_source
 
 gradescope_app = typer.Typer(help="Gradescope autograders.", no_args_is_help=True, rich_markup_mode="markdown")
 console = Console(stderr=True)
 
-#: What ``problems`` and ``grader`` import beyond the standard library.
-DEPENDENCIES = ("numpy", "sympy", "lark", "pydantic", "PyYAML")
+#: What ``problems``, ``grader`` and ``sandbox`` import beyond the standard library (nbformat reads a
+#: code answer sent as a notebook).
+DEPENDENCIES = ("numpy", "sympy", "lark", "pydantic", "PyYAML", "nbformat")
 #: Who the variant of a randomized set is drawn for: fields of a user in submission_metadata.json.
 STUDENT_FIELDS = ("id", "email")
 #: Entries get this time, so that the same inputs make the same zip.
@@ -135,7 +138,7 @@ def bundle_files(
         "set.yaml": set_file.read_bytes(),
         "gradescope_runner.py": Path(gradescope_runner.__file__).read_bytes(),
     }
-    for package in (grader, problems):
+    for package in (grader, problems, sandbox):
         assert package.__file__ is not None  # regular packages, not namespace ones
         base = Path(package.__file__).parent
         for path in sorted(base.rglob("*.py")):

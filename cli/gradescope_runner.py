@@ -1,9 +1,11 @@
 """Gradescope's side of grading: a ``results.json`` from graded parts, and the runner that a
 Gradescope bundle calls once per submission.
 
-``grader gradescope bundle`` copies this file, as it is, next to ``problems/`` and ``grader/``;
-so it imports nothing but the standard library, PyYAML and those two packages (never ``cli``).
-Results follow Gradescope's autograder specification: one test per answer key.
+``grader gradescope bundle`` copies this file, as it is, next to ``problems/``, ``grader/`` and
+``sandbox/``; so it imports nothing but the standard library, PyYAML and those packages (never
+``cli``). Results follow Gradescope's autograder specification: one test per answer key, and one
+per test of a code part. Code runs only in the sandbox: where its walls cannot be built, a code
+part is ``invalid`` and says why.
 """
 
 from __future__ import annotations
@@ -12,16 +14,18 @@ import json
 import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from grader import engine
+from grader.code import with_code
 from problems.loader import load_set
 from problems.sets import ProblemSet
 from problems.variants import variant_key
+from sandbox import Call, CallResult, Sandbox, SandboxUnavailable
 
 #: Answer files looked for in the submission, in this order (names compared without case).
 ANSWER_FILES = ("answers.json", "answers.yaml", "answers.yml", "answers.txt")
@@ -34,7 +38,11 @@ VERDICTS = {
     "incorrect": "Incorrect",
     "unanswered": "Unanswered",
     "invalid": "Could not be read",
+    "queued": "Not run yet",
+    "running": "Running",
 }
+#: A code test's visibility as Gradescope says it.
+VISIBILITY = {"visible": "visible", "hidden": "hidden", "after_close": "after_due_date"}
 #: A written part's status until someone grades it (``grader.results.Status.PENDING``).
 PENDING = "pending"
 #: ``problem.part: answer`` (or ``=``) opening a line of answers.txt.
@@ -43,6 +51,34 @@ KEY_LINE = re.compile(r"^\s*([A-Za-z0-9_]+\.[A-Za-z0-9_]+)\s*[:=]\s*(.*?)\s*$")
 
 class NoAnswers(ValueError):
     """The submission holds no answers file that can be read; the message tells the student why."""
+
+
+class Sandboxes:
+    """A warm sandbox per runtime, started on first use and closed with the ``with`` block: the
+    ``run`` that grading code offline hands to ``grader.code``. The first time a sandbox cannot
+    start, ``unavailable`` keeps why (every later run of that runtime raises the same)."""
+
+    def __init__(self) -> None:
+        self.boxes: dict[str, Sandbox] = {}
+        self.unavailable: str | None = None
+
+    def __enter__(self) -> Sandboxes:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        for box in self.boxes.values():
+            box.close()
+        self.boxes.clear()
+
+    def run(self, runtime: str, source: str, calls: Sequence[Call]) -> list[CallResult]:
+        box = self.boxes.get(runtime)
+        if box is None:
+            box = self.boxes[runtime] = Sandbox(runtime=runtime)
+        try:
+            return box.run(source, calls)
+        except SandboxUnavailable as error:
+            self.unavailable = self.unavailable or str(error)
+            raise
 
 
 def results_json(
@@ -62,7 +98,11 @@ def results_json(
     result: dict[str, Any] = {"score": score}
     if lines:
         result["output"] = _lf("\n".join(lines))
-    tests = [_test(key, part) for key, part in parts.items() if part["status"] != PENDING]
+    tests = []
+    for key, part in parts.items():
+        if part["status"] == PENDING:
+            continue
+        tests += [_code_test(key, test) for test in part["tests"]] if part.get("tests") else [_test(key, part)]
     return {**result, "output_format": "text", "tests": tests}
 
 
@@ -88,6 +128,21 @@ def _test(key: str, part: Mapping[str, Any]) -> dict[str, Any]:
         "max_score": part["max_score"],
         "status": "passed" if part["status"] in ("correct", "partial") else "failed",
         "output": _lf("\n".join(lines)),
+    }
+
+
+def _code_test(key: str, test: Mapping[str, Any]) -> dict[str, Any]:
+    """One test of a code part as a Gradescope test: its visibility kept (hidden ones count, unseen)."""
+    lines = [f"{test['status'].capitalize()}: {test['score']:g} of {test['max_score']:g} points.", test["feedback"]]
+    if test.get("misconception"):
+        lines.append(f"Mistake: {test['misconception']}")
+    return {
+        "name": f"{key}: {test['name']}",
+        "score": test["score"],
+        "max_score": test["max_score"],
+        "status": "passed" if test["status"] == "correct" else "failed",
+        "output": _lf("\n".join(lines)),
+        "visibility": VISIBILITY.get(test.get("visibility", "visible"), "visible"),
     }
 
 
@@ -180,6 +235,18 @@ def parse_text_answers(text: str, name: str = "answers.txt") -> tuple[dict[str, 
     return {key: "\n".join(lines) for key, lines in answers.items()}, notes
 
 
+def code_files(folder: Path, keys: Iterable[str]) -> dict[str, str]:
+    """The files answering code parts, by key: ``KEY.py`` or ``KEY.ipynb`` (``conv.forward.py``),
+    names compared without case, each at most :data:`MAX_BYTES` (a larger one is not read)."""
+    wanted = {f"{key}{suffix}".lower(): key for key in keys for suffix in (".py", ".ipynb")}
+    found: dict[str, str] = {}
+    for path in sorted(folder.rglob("*"), key=lambda p: (len(p.parts), str(p))):
+        key = wanted.get(path.name.lower())
+        if key and key not in found and path.is_file() and path.stat().st_size <= MAX_BYTES:
+            found[key] = path.relative_to(folder).as_posix()
+    return found
+
+
 def submitter(metadata: Path, field: str) -> str | None:
     """The first submitter's ``field`` (``id`` or ``email``) in Gradescope's submission metadata."""
     try:
@@ -193,10 +260,16 @@ def submitter(metadata: Path, field: str) -> str | None:
 
 def grade_folder(problem_set: ProblemSet, root: Path, field: str = "id", secret: str | None = None) -> dict[str, Any]:
     """The results of the submission under ``root`` laid out as Gradescope's ``/autograder``."""
+    files = code_files(root / "submission", problem_set.code())
     try:
         answers, name, notes = read_answers(root / "submission")
     except NoAnswers as error:
-        return refused(str(error))
+        if not files:
+            return refused(str(error))
+        answers, name, notes = {}, ", ".join(sorted(files.values())), []
+    for key, file_name in files.items():
+        if key not in answers:
+            answers[key] = (root / "submission" / file_name).read_text(encoding="utf-8-sig", errors="replace")
     student = None
     if problem_set.randomized:
         student = submitter(root / "submission_metadata.json", field)
@@ -208,6 +281,8 @@ def grade_folder(problem_set: ProblemSet, root: Path, field: str = "id", secret:
         notes = [f"Your numbers are those drawn for the submitter's {field}, {student}.", *notes]
     variant = None if student is None else variant_key(student=student, secret=secret)
     graded = engine.grade_submission(problem_set, answers, student=variant)
+    with Sandboxes() as sandboxes:
+        graded = with_code(graded, problem_set, answers, student=variant, run=sandboxes.run)
     return results_json(graded.score, graded.parts_json(), graded.unknown_keys, [f"Answers read from {name}.", *notes])
 
 

@@ -1,4 +1,7 @@
-"""``grader check`` (one answer) and ``grader grade`` (a file of submissions)."""
+"""``grader check`` (one answer, or a set's code parts) and ``grader grade`` (a file of submissions).
+
+Code answers run offline in the same sandbox the service uses (``sandbox.Sandbox``, one per runtime
+per process); where it cannot start, code parts are not graded, the command says why and exits 1."""
 
 from __future__ import annotations
 
@@ -17,29 +20,50 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from cli import batch
-from cli.problems import find_set
+from cli.gradescope_runner import Sandboxes
+from cli.problems import find_set, set_source
 from cli.variants import SecretOption, SeedOption, StudentOption, chosen_variant
+from grader.code import check_solution, mutant_issues, with_code
 from grader.engine import grade_submission
+from problems.issues import Issue
 from problems.sets import ProblemSet
+from sandbox import SandboxUnavailable
 
 console = Console(stderr=True)
 
 
 def check(
     set_id: Annotated[str, typer.Argument(metavar="SET")],
-    key: Annotated[str, typer.Argument(metavar="KEY")],
-    answer: Annotated[str, typer.Argument(metavar="ANSWER")],
+    key: Annotated[str | None, typer.Argument(metavar="[KEY]")] = None,
+    answer: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[ANSWER]", help="The answer; for a code part, a .py or .ipynb file, or the module's text."
+        ),
+    ] = None,
     seed: SeedOption = None,
     secret: SecretOption = None,
     student: StudentOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the graded part as JSON.")] = False,
     steps: Annotated[bool, typer.Option("--steps", help="With the worked solution (its `solution`).")] = False,
 ) -> None:
-    """Grade one answer and print the graded part (a randomized set: --seed N, or --secret S --student ID)."""
-    variant = chosen_variant(seed=seed, secret=secret, student=student)
+    """Grade one answer and print the graded part (a randomized set: --seed N, or --secret S --student ID).
+    With the set alone, check its code parts: each solution runs in the sandbox and must pass every
+    test, and the tests must catch every built-in mistake (exit 1 on an issue)."""
     problem_set = find_set(set_id)
+    if key is None:
+        _check_code(problem_set, set_id)
+        return
+    if answer is None:
+        _say("Give the answer after the key (or the set alone, to check its code parts).")
+        raise typer.Exit(code=2)
+    variant = chosen_variant(seed=seed, secret=secret, student=student)
     key = _set_key(problem_set, set_id, key)
-    part = grade_submission(problem_set, {key: answer}, student=variant, solutions=steps).parts[key]
+    sent = _code_answer(answer) if key in problem_set.code() else answer
+    graded = grade_submission(problem_set, {key: sent}, student=variant, solutions=steps)
+    with Sandboxes() as sandboxes:
+        graded = with_code(graded, problem_set, {key: sent}, student=variant, run=sandboxes.run)
+    part = graded.parts[key]
     if as_json:
         print(json.dumps({"key": key, **part.to_json()}))
         return
@@ -51,6 +75,42 @@ def check(
         print(f"mistake: {part.misconception}")
     for number, step in enumerate(part.solution or (), start=1):
         print(f"  {number}. {step.text}")
+    for test in part.tests or ():
+        mistake = f" [{test.misconception}]" if test.misconception else ""
+        print(f"  {test.status.value:9} {test.score:g}/{test.max_score:g}  {test.name} ({test.visibility}){mistake}")
+        print(f"            {test.feedback}")
+    if sandboxes.unavailable:
+        _say(f"The sandbox could not start, so the code was not run: {sandboxes.unavailable}")
+        raise typer.Exit(code=1)
+
+
+def _code_answer(answer: str) -> str:
+    """A code answer given on the command line: a file's text when it names a .py or .ipynb file."""
+    path = Path(answer)
+    if path.suffix.lower() in (".py", ".ipynb") and path.is_file():
+        return path.read_text(encoding="utf-8-sig", errors="replace")
+    return answer
+
+
+def _check_code(problem_set: ProblemSet, set_id: str) -> None:
+    """The set's code parts checked: solutions run in the sandbox, and the tests catch every built-in mistake."""
+    if not problem_set.code():
+        _say(f"{set_id} has no code parts: `grader sets validate` checks the rest of a set.")
+        raise typer.Exit(code=2)
+    issues: list[Issue] = mutant_issues(problem_set)
+    with Sandboxes() as sandboxes:
+        try:
+            issues += check_solution(problem_set, sandboxes.run)
+        except SandboxUnavailable as error:
+            _say(f"The sandbox could not start, so the solutions were not run: {error}")
+            raise typer.Exit(code=1) from None
+    source = set_source(set_id)
+    for issue in issues:
+        print(issue.located(str(source)))
+    if issues:
+        raise typer.Exit(code=1)
+    tests = sum(len(part.tests) for part in problem_set.code().values())
+    print(f"{set_id}: OK ({len(problem_set.code())} code parts, {tests} tests: the solutions pass every one)")
 
 
 def _set_key(problem_set: ProblemSet, set_id: str, typed: str) -> str:
@@ -70,18 +130,22 @@ def _set_key(problem_set: ProblemSet, set_id: str, typed: str) -> str:
 
 
 _worker_set: ProblemSet | None = None
+#: The worker's sandboxes (a set with code parts): they stop with the worker's process.
+_worker_sandboxes: Sandboxes | None = None
 
 
 def _start_worker(set_id: str) -> None:
-    global _worker_set
+    global _worker_set, _worker_sandboxes
     _worker_set = find_set(set_id)
+    _worker_sandboxes = Sandboxes() if _worker_set.code() else None
 
 
 def _grade_chunk(
     chunk: list[batch.Item], output_format: str, keys: list[str], secret: str | None
 ) -> list[batch.Output]:
     assert _worker_set is not None
-    return batch.grade_items(_worker_set, chunk, output_format, keys, secret)
+    run = _worker_sandboxes.run if _worker_sandboxes is not None else None
+    return batch.grade_items(_worker_set, chunk, output_format, keys, secret, run)
 
 
 def grade(
@@ -140,15 +204,20 @@ def grade(
         if workers == 1:
             _start_worker(set_id)
             results: Any = (_grade_chunk(chunk, output_format, keys, secret) for chunk in chunks)
-            graded, unknown = _drain(results, writer, progress, task, file)
+            graded, unknown, not_run = _drain(results, writer, progress, task, file)
         else:
             with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(set_id,)) as pool:
                 jobs = pool.map(_grade_chunk, chunks, repeat(output_format), repeat(keys), repeat(secret))
-                graded, unknown = _drain(jobs, writer, progress, task, file)
+                graded, unknown, not_run = _drain(jobs, writer, progress, task, file)
     writer.close()
+    if workers == 1 and _worker_sandboxes is not None:
+        _worker_sandboxes.__exit__()
     if unknown:
         _say(f"answer keys {set_id} does not have, not graded: {_counted(unknown)}")
     _say(f"graded {graded} submissions of {set_id}")
+    if not_run:
+        _say(f"code parts were not graded: {not_run}")
+        raise typer.Exit(code=1)
 
 
 def _items(file: Path) -> list[batch.Item]:
@@ -182,10 +251,14 @@ def _counted(unknown: Counter[str], shown: int = 10) -> str:
     return ", ".join(listed) + (f" and {rest} more" if rest > 0 else "")
 
 
-def _drain(results: Any, writer: _Writer, progress: Progress, task: Any, file: Path) -> tuple[int, Counter[str]]:
+def _drain(
+    results: Any, writer: _Writer, progress: Progress, task: Any, file: Path
+) -> tuple[int, Counter[str], str | None]:
     """Write outputs in input order, refusing a student's later lines; returns how many
-    submissions were graded and how many of them sent each unknown answer key."""
+    submissions were graded, how many of them sent each unknown answer key, and why code parts
+    were not run (the sandbox could not start), if so."""
     graded, unknown, first = 0, Counter[str](), batch.FirstLines()
+    not_run: str | None = None
     for outputs in results:
         for output in outputs:
             refused = output if isinstance(output, batch.BadLine) else first.refuse(output)
@@ -194,9 +267,10 @@ def _drain(results: Any, writer: _Writer, progress: Progress, task: Any, file: P
                 continue
             writer.write(output)
             unknown.update(output.unknown_keys)
+            not_run = not_run or output.not_run
             graded += 1
         progress.advance(task, len(outputs))
-    return graded, unknown
+    return graded, unknown, not_run
 
 
 def _progress(total: int) -> Progress:

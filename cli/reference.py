@@ -17,6 +17,11 @@ from pydantic.fields import FieldInfo
 from cli.quantities import quantity_table
 from grader.comparison.mistakes import EXPLANATIONS
 from problems import budgets
+from problems.code.kinds import KINDS
+from problems.code.parts import MAX_CALLS, MAX_SET_WORK, MAX_TESTS, CodePart, CodeTest, Values
+from problems.code.parts import MAX_ELEMENTS as CODE_ELEMENTS
+from problems.code.parts import MAX_WORK as CODE_WORK
+from problems.code.parts import Tolerance as CodeTolerance
 from problems.fields import DescribedSchema  # noqa: F401  (gives the layer settings their descriptions)
 from problems.kinds import AnswerKind, Layout
 from problems.parts import Operation, Part, RubricItemTemplate, Tolerance, WrittenPart
@@ -64,7 +69,37 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "derived": {},
     "prose": {},
+    "code": {
+        "solution": "import numpy as np\n\n\ndef max_pool_forward(x, size, stride):\n    ...\n",
+        "runtime": "numpy",
+    },
 }
+
+CODE_EXAMPLE = """\
+Example: a problem answered with code; the tests give shapes and settings, the inputs are drawn per
+student and the references computed.
+
+```yaml
+- id: conv
+  type: code
+  title: Convolution, forward
+  text: Implement `conv_forward(x, w, b, stride=1, pad=0)` in numpy.
+  solution: |
+    import numpy as np
+    def conv_forward(x, w, b, stride=1, pad=0): ...
+  parts:
+    - key: forward
+      code: conv.forward
+      points: 4
+      tests:
+        - {name: "one image, 3×3 kernel", shapes: {x: [1, 3, 5, 5], w: [2, 3, 3, 3]}, pad: 1, points: 1}
+        - {name: "a batch, stride 2", shapes: {x: [2, 3, 7, 7], w: [4, 3, 3, 3]}, stride: 2, pad: 1, visibility: hidden}
+```
+
+A set is refused when its solution fails a test (`grader check`, an upload: run in the sandbox), and
+when the tests of a part cannot catch one of its kind's built-in mistakes and name it (a set whose
+convolution tests all have `pad: 0` cannot catch `padding-ignored`), at the part's `tests`.
+"""
 
 WRITTEN_EXAMPLE = """\
 Example: a problem asked in words only, its rubric the graders start from.
@@ -219,7 +254,32 @@ def _parts() -> str:
         + _model_section("A written part (`answer: text`)", WrittenPart, 3)
         + _model_section("A rubric item", RubricItemTemplate, 3)
         + WRITTEN_EXAMPLE
+        + "\n"
+        + _model_section("A code part (`code: KIND`)", CodePart, 3)
+        + _model_section("A test of a code part", CodeTest, 3)
+        + _model_section("`values` (of a test)", Values, 3)
+        + _model_section("`tolerance` (of a code part)", CodeTolerance, 3)
+        + _code_kinds()
+        + CODE_EXAMPLE
     )
+
+
+def _code_kinds() -> str:
+    """Every reference kind: its function, its arrays, its settings and the mistakes its tests must catch."""
+    lines = [
+        "### Reference kinds\n",
+        "| kind | function | arrays (`shapes`) | settings | mistakes the tests must catch |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, kind in sorted(KINDS.items()):
+        arrays = ", ".join(f"`{array}` (rank {rank})" for array, rank in kind.arrays.items())
+        settings = "; ".join(
+            f"`{field}`: {_cell((info.description or '').rstrip('.'))}"
+            for field, info in kind.settings_model.model_fields.items()
+        )
+        mutants = ", ".join(f"`{code}`" for code in kind.mutants) or "none"
+        lines.append(f"| `{name}` | `{kind.signature}` | {arrays} | {settings or 'none'} | {mutants} |")
+    return "\n".join(lines) + "\n\n"
 
 
 def _problem_types() -> str:
@@ -237,6 +297,8 @@ def _problem_types() -> str:
             lines.append(f"Quantities of this example: {named}.\n")
         elif name == "prose":
             lines.append("No quantities: its parts are written answers (`answer: text`).\n")
+        elif name == "code":
+            lines.append("No quantities: its parts are code parts (`code: KIND`), and written ones.\n")
         else:
             lines.append("No quantities of its own: its parts are operations on other answers.\n")
     return "\n".join(lines)
@@ -307,6 +369,19 @@ def _budgets() -> str:
             f"{b.MAX_MACS:,}",
             "Multiply-accumulates of a convolution (or pixels a pooling reads), its padded input counted too.",
         ),
+        ("the tests of a code part", f"{MAX_TESTS}", "Each is one call in the part's run in the sandbox."),
+        (
+            "the code tests of a set",
+            f"{MAX_CALLS}",
+            "Tests of all its code parts: the calls of one submission (the sandbox's limit on a run).",
+        ),
+        ("an input of a code test", f"{CODE_ELEMENTS:,} elements", "Each array whose `shapes` a test gives."),
+        (
+            "the work of a code test",
+            f"{CODE_WORK:,}",
+            "Multiply-adds of the test's reference (and of each of its kind's mistakes).",
+        ),
+        ("the work of a set's code tests", f"{MAX_SET_WORK:,}", "The work of all its code tests together."),
         (
             "checking a set",
             f"{b.MAX_WORK:,} steps",

@@ -16,7 +16,7 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
-from grader import written
+from grader import code, written
 from grader.comparison.compare import NOT_RIGHT, Comparison, compare
 from grader.comparison.identity import OutOfWork, budget
 from grader.comparison.mistakes import EXPLANATIONS
@@ -46,7 +46,9 @@ def grade_submission(
     problem_set: ProblemSet, answers: Mapping[str, JSON], *, student: str | None = None, solutions: bool = False
 ) -> GradedSubmission:
     """Grade every part of the set (missing answers are ``unanswered``); report unknown keys. With
-    ``solutions`` (the caller's answers are released), each part carries its worked steps."""
+    ``solutions`` (the caller's answers are released), each part carries its worked steps. A code
+    part is not run here: it is ``queued`` (``grader.code.grade_code`` runs it), or ``invalid`` at
+    once when its source cannot be run (a syntax error), like any unreadable answer."""
     reference = reference_for(problem_set, student)
     reads = _Reads(reference, answers)
     graded: dict[str, GradedPart] = {}
@@ -67,8 +69,9 @@ def grade_submission(
             log.exception("grading %s of set %s (variant %s) failed", key, problem_set.id, student)
             graded[key] = GradedPart(key, 0.0, part_reference.answer.part.points, Status.INVALID, GRADING_FAILED)
             failed.append(key)
-    if reference.written:
+    if reference.written or reference.code:
         graded |= {key: written.received(key, part, answers.get(key)) for key, part in reference.written.items()}
+        graded |= {key: code.received(key, part, answers.get(key)) for key, part in reference.code.items()}
         graded = {key: graded[key] for key in reference.order}
     if solutions:
         graded = {key: replace(part, solution=reference.solutions.get(key)) for key, part in graded.items()}
@@ -86,6 +89,9 @@ def preview_submission(
         if key in reference.written:
             previews[key] = _previewed_text(written.received(key, reference.written[key], answers.get(key)))
             continue
+        if key in reference.code:
+            previews[key] = _previewed_text(code.received(key, reference.code[key], answers.get(key)))
+            continue
         reading = reads[key]
         if reading is None:
             previews[key] = PreviewedPart(key, readable=False, reason="No answer given.", answered=False)
@@ -97,8 +103,8 @@ def preview_submission(
 
 
 def _previewed_text(received: GradedPart) -> PreviewedPart:
-    """A written answer previewed: taken as written (shown as it was typed, by whoever shows it),
-    or why not."""
+    """A written or code answer previewed: taken as written (shown as it was typed, by whoever
+    shows it), or why not."""
     if received.status is Status.UNANSWERED:
         return PreviewedPart(received.key, readable=False, reason=received.feedback, answered=False)
     if received.status is Status.INVALID:

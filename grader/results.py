@@ -18,6 +18,63 @@ class Status(StrEnum):
     INVALID = "invalid"
     #: A written answer no grader has graded yet (or whose grade is not released to the reader).
     PENDING = "pending"
+    #: A code answer waiting for the sandbox, then being run in it: no score yet.
+    QUEUED = "queued"
+    RUNNING = "running"
+
+
+#: The statuses whose score is not known yet: null in JSON, 0 in totals.
+UNSCORED = frozenset({Status.PENDING, Status.QUEUED, Status.RUNNING})
+
+
+class TestStatus(StrEnum):
+    """One test of a code part: what the student's function did on its inputs."""
+
+    __test__ = False  # a status, not a pytest test class
+    CORRECT = "correct"
+    INCORRECT = "incorrect"
+    ERROR = "error"  # it raised: the exception's last line
+    TIMEOUT = "timeout"
+    MEMORY = "memory"
+
+
+class TestResultJSON(TypedDict):
+    """One test of a code part as JSON (``TestResult.to_json``)."""
+
+    name: str
+    status: str
+    score: float
+    max_score: float
+    feedback: str
+    misconception: str | None
+    visibility: str
+
+
+@dataclass(frozen=True, slots=True)
+class TestResult:
+    """One test of a code part, graded: ``visibility`` (``visible``, ``hidden``, ``after_close``)
+    says who may read it; every test is kept here, and the caller filters what a reader sees."""
+
+    __test__ = False  # a result, not a pytest test class
+
+    name: str
+    status: TestStatus
+    score: float
+    max_score: float
+    feedback: str
+    misconception: str | None = None
+    visibility: str = "visible"
+
+    def to_json(self) -> TestResultJSON:
+        return {
+            "name": self.name,
+            "status": self.status.value,
+            "score": self.score,
+            "max_score": self.max_score,
+            "feedback": self.feedback,
+            "misconception": self.misconception,
+            "visibility": self.visibility,
+        }
 
 
 class AppliedItemJSON(TypedDict):
@@ -30,7 +87,7 @@ class AppliedItemJSON(TypedDict):
 
 class GradedPartJSON(TypedDict):
     """A graded part as JSON (``GradedPart.to_json``); ``status`` is a ``Status`` value; ``score``
-    is null while the part is ``pending``."""
+    is null while the part is ``pending``, ``queued`` or ``running``."""
 
     score: float | None
     max_score: float
@@ -47,6 +104,8 @@ class GradedPartJSON(TypedDict):
     comment: NotRequired[str]
     #: The grading's version, for ``If-Match`` (staff's view of a graded written part).
     grading: NotRequired[dict[str, JSON]]
+    #: A code part run in the sandbox: every test, with its visibility (callers filter them).
+    tests: NotRequired[list[TestResultJSON]]
 
 
 class GradedSubmissionJSON(TypedDict):
@@ -77,8 +136,9 @@ class GradedPart:
     ``follow_through`` is true when the credit came from the student's own earlier answers;
     ``solution`` holds the worked steps of the student's variant when the caller asked for them
     (answers released), None otherwise; ``rubric`` and ``comment`` are a written part's grading
-    by hand (None for a computed part, or one not graded yet). A ``pending`` part scores 0 in
-    totals and null in its JSON.
+    by hand (None for a computed part, or one not graded yet); ``tests`` a code part's tests once
+    run (None otherwise). A ``pending``, ``queued`` or ``running`` part scores 0 in totals and null
+    in its JSON.
     """
 
     key: str
@@ -93,10 +153,11 @@ class GradedPart:
     solution: tuple[Step, ...] | None = None
     rubric: tuple[AppliedItemJSON, ...] | None = None
     comment: str | None = None
+    tests: tuple[TestResult, ...] | None = None
 
     def to_json(self) -> GradedPartJSON:
         found: GradedPartJSON = {
-            "score": None if self.status is Status.PENDING else self.score,
+            "score": None if self.status in UNSCORED else self.score,
             "max_score": self.max_score,
             "status": self.status.value,
             "feedback": self.feedback,
@@ -110,6 +171,8 @@ class GradedPart:
         if self.rubric is not None:
             found["rubric"] = list(self.rubric)
             found["comment"] = self.comment or ""
+        if self.tests is not None:
+            found["tests"] = [test.to_json() for test in self.tests]
         return found
 
 

@@ -1,6 +1,8 @@
 """A set's tests of itself, run by the grading engine: every part's own correct, incorrect and
-unreadable answers (``grader.examples``) on the declared numbers and every probe variant, and
-the answers the set file declares under a part's ``checks``.
+unreadable answers (``grader.examples``) on the declared numbers and every probe variant, the
+answers the set file declares under a part's ``checks``, and for a code part, that its tests catch
+and name every built-in mistake of its kind (``grader.code.check``; running the solution needs
+the sandbox, so that check is the caller's: ``grader.code.check_solution``).
 
 A check with a literal ``answer`` is graded on the declared numbers only (a randomized set's
 variants have other answers); a check with ``mistake: CODE`` grades the answer that mistake
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from grader.code import mutant_issues
 from grader.comparison.mistakes import EXPLANATIONS
 from grader.comparison.reference import reference_for
 from grader.engine import grade_submission
@@ -36,7 +39,7 @@ def check_set(problem_set: ProblemSet) -> list[Issue]:
     for student in students:
         issues += _own_examples(problem_set, student, failed)
         issues += _own_steps(problem_set, student, failed)
-    return issues + _declared_checks(problem_set, students)
+    return issues + _declared_checks(problem_set, students) + mutant_issues(problem_set)
 
 
 def _own_steps(problem_set: ProblemSet, student: str | None, failed: set[tuple[str, str]]) -> list[Issue]:

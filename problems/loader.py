@@ -20,13 +20,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from problems import budgets
+from problems.code.parts import MAX_CALLS, MAX_SET_WORK, CodePart
 from problems.document import compose
 from problems.issues import Issue, SetFileError
-from problems.parts import TOLERANT_KINDS, Part, WrittenPart
+from problems.parts import PART_TAGS, TOLERANT_KINDS, Part, WrittenPart
 from problems.positions import SourceMap, Step
 from problems.setfile import ENTRY_FIELDS, ProblemEntry, SetHeader
 from problems.sets import PLACEHOLDER, SPEC, Answer, Problem, ProblemSet, SolveError, article
 from problems.solvers.layers import LayerError
+from problems.types import ProblemSpec
+from problems.types.code import CodeProblem
 from problems.variants import lookup
 
 __all__ = ["BUILT_IN", "PROBE_STUDENTS", "Issue", "SetFileError", "load_bank", "load_set", "parse_set", "version_of"]
@@ -182,7 +185,7 @@ def _untagged(loc: list[Step]) -> list[Step]:
     return [
         step
         for i, step in enumerate(loc)
-        if not (step in ("computed", "written") and i >= 2 and loc[i - 2] == "parts" and isinstance(loc[i - 1], int))
+        if not (step in PART_TAGS and i >= 2 and loc[i - 2] == "parts" and isinstance(loc[i - 1], int))
     ]
 
 
@@ -237,9 +240,41 @@ def _problem(found: _Found, entry: Any, index: int) -> Problem | None:
         return None
     computed = tuple(part for part in shell.parts if isinstance(part, Part))
     written = tuple(part for part in shell.parts if isinstance(part, WrittenPart))
+    code = _code_parts(found, shell, spec, base, label)
+    if code is None:
+        return None
     order = tuple(part.key for part in shell.parts)
     title = shell.title or ""
-    return Problem(shell.id, computed, params, spec, title, shell.text, shell.vary, written, order)
+    return Problem(shell.id, computed, params, spec, title, shell.text, shell.vary, written, order, code)
+
+
+def _code_parts(
+    found: _Found, shell: ProblemEntry, spec: ProblemSpec, base: tuple[Step, ...], label: str
+) -> tuple[CodePart, ...] | None:
+    """The entry's code parts, each in its problem's runtime; None (with issues) when a code part is
+    in a problem without a solution to check it by, or asks for a kind its runtime cannot run."""
+    parts: list[CodePart] = []
+    for index, part in enumerate(shell.parts):
+        if not isinstance(part, CodePart):
+            continue
+        where = (*base, "parts", index, "code")
+        if not isinstance(spec, CodeProblem):
+            found.add(
+                "a code part belongs to a problem of `type: code` (with the `solution` it is checked by)", where, label
+            )
+        elif part.kind.runtime == "torch" and spec.runtime != "torch":
+            found.add(f"{part.code} runs in the torch runtime: give the problem `runtime: torch`", where, label)
+        elif part.module is not None and not _runs_code(shell, part.module):
+            message = f"{part.module!r} is not a part of this problem answered with code"
+            found.add(message, (*base, "parts", index, "module"), label)
+        else:
+            parts.append(part.in_runtime(spec.runtime))
+    return tuple(parts) if len(parts) == sum(isinstance(part, CodePart) for part in shell.parts) else None
+
+
+def _runs_code(shell: ProblemEntry, key: str) -> bool:
+    """Whether the entry's part ``key`` is answered with code (a code part of its own module)."""
+    return any(isinstance(part, CodePart) and part.key == key and part.module is None for part in shell.parts)
 
 
 def _check_vary(found: _Found, shell: ProblemEntry, params: dict[str, Any], base: tuple[Step, ...], label: str) -> None:
@@ -290,12 +325,23 @@ def _check_keys(found: _Found, problems: list[Problem]) -> None:
 
 
 def _check_parts(found: _Found, problems: list[Problem]) -> None:
-    """No more parts, nor checks, than their budgets: the self-test grades each on every variant."""
-    parts = checks = 0
+    """No more parts, nor checks, nor code tests, than their budgets: the self-test grades each part
+    on every variant, and a submission's code runs every test of the set."""
+    parts = checks = tests = work = 0
     for index, problem in enumerate(problems):
         for part in problem.in_order():
             where: tuple[Step, ...] = ("problems", index, "parts", problem.position(part.key))
             parts += 1
+            if isinstance(part, CodePart):
+                tests += len(part.tests)
+                if tests > MAX_CALLS and tests - len(part.tests) <= MAX_CALLS:
+                    budget = budgets.over(MAX_CALLS, "the code tests of a set (the calls of one submission)")
+                    found.add(f"{tests} code tests, {budget}", (*where, "tests"), problem.id)
+                cost = sum(part.kind.work(test) for test in part.tests)
+                work += cost
+                if work > MAX_SET_WORK and work - cost <= MAX_SET_WORK:
+                    budget = budgets.over(MAX_SET_WORK, "the work of a set's code tests")
+                    found.add(f"{work:,} multiply-adds, {budget}", (*where, "tests"), problem.id)
             if parts == budgets.MAX_PARTS + 1:
                 found.add(
                     f"one part too many, {budgets.over(budgets.MAX_PARTS, 'the parts of a set')}", where, problem.id

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, JsonValue, Tag, model_validator
 
+from problems.code.parts import CodePart
 from problems.kinds import AnswerKind, Dimension, Layout, dimension_of
 
 #: The value of an integer, real or percent answer: what operations compute with.
@@ -300,12 +301,20 @@ class WrittenPart(BaseModel):
 
 
 def part_kind(data: Any) -> str:
-    """Which model a part entry is: ``written`` when it says what its answer is (``answer: text``,
-    the one such answer there is), else ``computed``."""
+    """Which model a part entry is: ``code_part`` when it names a reference kind (``code:
+    conv.forward``), ``written`` when it says what its answer is (``answer: text``, the one such
+    answer there is), else ``computed``."""
     if isinstance(data, dict):
-        return "written" if "answer" in data else "computed"
-    return "written" if isinstance(data, WrittenPart) else "computed"
+        return "code_part" if "code" in data else "written" if "answer" in data else "computed"
+    return "code_part" if isinstance(data, CodePart) else "written" if isinstance(data, WrittenPart) else "computed"
 
 
-#: A part entry of a set file: computed from the problem, or written and graded by hand.
-AnyPart = Annotated[Annotated[Part, Tag("computed")] | Annotated[WrittenPart, Tag("written")], Discriminator(part_kind)]
+#: The tags :func:`part_kind` gives (pydantic puts them in an error's location; a file has no such field).
+PART_TAGS = ("computed", "written", "code_part")
+
+#: A part entry of a set file: computed from the problem, written and graded by hand, or code run
+#: in the sandbox.
+AnyPart = Annotated[
+    Annotated[Part, Tag("computed")] | Annotated[WrittenPart, Tag("written")] | Annotated[CodePart, Tag("code_part")],
+    Discriminator(part_kind),
+]

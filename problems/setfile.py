@@ -57,8 +57,9 @@ class EntryFields(BaseModel):
     )
     parts: list[AnyPart] = Field(
         min_length=1,
-        description="The questions asked, one answer key each: computed from the problem's numbers, or "
-        "written (`answer: text`) and graded by staff with a rubric.",
+        description="The questions asked, one answer key each: computed from the problem's numbers, "
+        "written (`answer: text`) and graded by staff with a rubric, or answered with code (`code: KIND`, in a "
+        "problem of `type: code`) and run in the sandbox.",
     )
     vary: dict[str, Draw] = Field(
         default_factory=dict,

@@ -17,6 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from problems import budgets
 from problems.budgets import MAX_REFERENCES
+from problems.code.parts import CodePart
 from problems.kinds import JSON, AnswerKind, Layout
 from problems.parts import Operation, Part, Scalar, WrittenPart
 from problems.positions import SourceMap
@@ -65,18 +66,21 @@ class Problem:
     vary: dict[str, Draw] = field(default_factory=dict)
     #: The free-response parts, answered in writing and graded by staff (no reference to compute).
     written: tuple[WrittenPart, ...] = ()
-    #: Every part's own key (computed and written) in the file's order; empty: computed, then written.
+    #: Every part's own key (computed, written and code) in the file's order; empty: computed, then
+    #: written, then code.
     order: tuple[str, ...] = ()
+    #: The parts answered with code, run in the sandbox (each knows its problem's runtime).
+    code: tuple[CodePart, ...] = ()
 
-    def in_order(self) -> list[Part | WrittenPart]:
-        """Every part, computed or written, in the file's order."""
-        both: list[Part | WrittenPart] = [*self.parts, *self.written]
+    def in_order(self) -> list[Part | WrittenPart | CodePart]:
+        """Every part, computed, written or code, in the file's order."""
+        every: list[Part | WrittenPart | CodePart] = [*self.parts, *self.written, *self.code]
         if not self.order:
-            return both
-        return sorted(both, key=lambda part: self.order.index(part.key))
+            return every
+        return sorted(every, key=lambda part: self.order.index(part.key))
 
     def part_keys(self) -> list[str]:
-        """The answer keys of every part, computed or written, in the file's order."""
+        """The answer keys of every part, computed, written or code, in the file's order."""
         return [f"{self.id}.{part.key}" for part in self.in_order()]
 
     def position(self, own_key: str) -> int:
@@ -144,7 +148,9 @@ class Problem:
 
     def with_params(self, params: dict[str, JSON]) -> Problem:
         spec = SPEC.validate_python(params)
-        return Problem(self.id, self.parts, params, spec, self.title, self.text, self.vary, self.written, self.order)
+        return Problem(
+            self.id, self.parts, params, spec, self.title, self.text, self.vary, self.written, self.order, self.code
+        )
 
 
 @dataclass(frozen=True)
@@ -165,7 +171,7 @@ class ProblemSet:
         return [key for p in self.problems for key in p.part_keys()]
 
     def max_score(self) -> float:
-        """The points of every part, computed or written."""
+        """The points of every part, computed, written or code."""
         return float(sum(part.points for p in self.problems for part in p.in_order()))
 
     def parts(self) -> dict[str, Part]:
@@ -175,6 +181,20 @@ class ProblemSet:
     def written(self) -> dict[str, WrittenPart]:
         """The free-response parts by key, in the file's order."""
         return {f"{p.id}.{part.key}": part for p in self.problems for part in p.written}
+
+    def code(self) -> dict[str, CodePart]:
+        """The parts answered with code by key, in the file's order (``part.runtime`` is its problem's)."""
+        return {f"{p.id}.{part.key}": part for p in self.problems for part in p.code}
+
+    def solution_of(self, key: str) -> str:
+        """The instructor's module for a code part: its problem's ``solution``."""
+        problem_id = key.partition(".")[0]
+        problem = next(
+            p for p in self.problems if p.id == problem_id and any(part.key == key.partition(".")[2] for part in p.code)
+        )
+        solution = problem.params.get("solution")
+        assert isinstance(solution, str)
+        return solution
 
     def variant(self, student: str | None = None) -> ProblemSet:
         """The set with this student's numbers; without a student, the declared numbers."""

@@ -5,6 +5,7 @@ call on its results pipe (frames of :mod:`sandbox.wire`)."""
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import resource
 import sys
@@ -13,7 +14,7 @@ import traceback
 import types
 from typing import Any
 
-from sandbox import seccomp, wire
+from sandbox import probes, seccomp, wire
 
 _PR_SET_DUMPABLE = 4
 
@@ -29,6 +30,11 @@ def decode_value(spec: Any, arrays: list[Any]) -> Any:
 
 
 def resolve(module: types.ModuleType, dotted: str) -> Any:
+    """The function a call names: a name in the module, dotted for an attribute (``Net.forward``),
+    or a probe of :mod:`sandbox.probes` by its reserved name (``@torch.forward``), which takes the
+    module first."""
+    if dotted.startswith(probes.PREFIX):
+        return functools.partial(probes.find(dotted), module)
     target: Any = module
     for name in dotted.split("."):
         target = getattr(target, name)

@@ -51,7 +51,9 @@ def _site_packages(module: str) -> Path:
 
     spec = importlib.util.find_spec(module)
     if spec is None or not spec.submodule_search_locations:
-        raise SandboxUnavailable(f"the sandbox's runtime needs {module}, which is not installed here")
+        raise SandboxUnavailable(
+            f"this server has no {module} runtime for code ({module} is not installed): ask your instructor"
+        )
     return Path(next(iter(spec.submodule_search_locations))).resolve().parent
 
 

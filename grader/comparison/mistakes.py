@@ -66,6 +66,14 @@ EXPLANATIONS: dict[str, str] = {
     "percent-vs-fraction": "Give the reduction as a percentage (like 95.2%), not as a fraction.",
     "inverse-off-by-one": "Off by one: the size formula ⌊(n + 2p − k)/s⌋ + 1 ends in +1, and solving it for the "
     "unknown keeps it: the kernel is n + 2p − (out − 1)·s, the padding that keeps the size (k − 1)/2.",
+    "stride-ignored": "The stride was left out: the window moves S pixels at a time, so the output has "
+    "⌊(n + 2p − k)/s⌋ + 1 positions per side, not n + 2p − k + 1.",
+    "gradient-not-accumulated": "A gradient must be accumulated (+=), not assigned (=): where windows overlap, or "
+    "several filters (or images) reach the same element, every contribution adds up.",
+    "gradient-not-summed-over-batch": "The weights and biases are shared by every image of the batch: their "
+    "gradients are summed over the batch, not taken from one image (nor averaged).",
+    "pool-gradient-to-all": "Max pooling passes each gradient only to the element its window took (the largest); "
+    "the others had no effect on the output, so their gradient is 0.",
     "reduction-vs-share": "This is the share that is kept (new/old), not the reduction: the reduction is "
     "100% minus it, 100·(1 − new/old).",
 }

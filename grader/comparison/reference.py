@@ -14,6 +14,7 @@ import numpy as np
 from grader.comparison.compare import compare
 from grader.comparison.mistakes import value_mistakes
 from grader.results import GradedPart
+from problems.code.parts import CodePart
 from problems.kinds import AnswerKind
 from problems.parts import WrittenPart
 from problems.sets import Answer, ProblemSet
@@ -78,9 +79,11 @@ class SetReference:
     #: order when the set has such parts (results list the parts as the file does).
     written: dict[str, WrittenPart] = field(default_factory=dict)
     order: tuple[str, ...] = ()
+    #: The parts answered with code by key (run in the sandbox, apart from this grading).
+    code: dict[str, CodePart] = field(default_factory=dict)
 
     def knows(self, key: str) -> bool:
-        return key in self.parts or key in self.written
+        return key in self.parts or key in self.written or key in self.code
 
     @cached_property
     def answers(self) -> dict[str, Answer]:
@@ -155,9 +158,9 @@ def _build(problem_set: ProblemSet, student: str | None) -> SetReference:
             for code, value in reversed(found):
                 by_value[value] = code
         parts[key] = PartReference(answer, symbols[key], tuple(found), by_value)
-    written = variant.written()
-    order = tuple(variant.answer_keys()) if written else ()
-    return SetReference(problem_set, student, parts, written=written, order=order)
+    written, code = variant.written(), variant.code()
+    order = tuple(variant.answer_keys()) if written or code else ()
+    return SetReference(problem_set, student, parts, written=written, order=order, code=code)
 
 
 def _same(kind: AnswerKind, first: Any, second: Any) -> bool:

@@ -7,6 +7,7 @@ from typing import Annotated
 from pydantic import Field
 
 from problems.types.base import ProblemSpec, Quantity
+from problems.types.code import CodeProblem
 from problems.types.convolution import Conv2dProblem, ConvTransposeProblem
 from problems.types.derived import DerivedProblem
 from problems.types.detection import YoloProblem
@@ -28,7 +29,8 @@ AnyProblem = Annotated[
     | InverseProblem
     | FormulaProblem
     | DerivedProblem
-    | ProseProblem,
+    | ProseProblem
+    | CodeProblem,
     Field(discriminator="type"),
 ]
 

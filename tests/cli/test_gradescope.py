@@ -91,13 +91,15 @@ def test_the_zip_is_what_gradescope_expects(bundles: dict[str, Path]) -> None:
         read = {name: archive.read(name) for name in names}
     assert {"setup.sh", "run_autograder", "requirements.txt", "set.yaml", "gradescope_runner.py"} <= names
     assert {"grader/engine.py", "grader/reading/numbers.py", "problems/loader.py", "problems/solvers/sizes.py"} <= names
+    assert {"grader/code/judge.py", "sandbox/service.py", "sandbox/runner.py"} <= names  # code parts run there
     assert not any("__pycache__" in name or name.startswith(("cli/", "api/")) for name in names)
     for script in ("setup.sh", "run_autograder"):
         assert stat.S_IMODE(modes[script]) == 0o755 and stat.S_ISREG(modes[script])
         assert b"\r" not in read[script] and read[script].startswith(b"#!/usr/bin/env bash\n")
     assert read["set.yaml"] == (BUILT_IN / "fc-vs-conv.yaml").read_bytes()
     pins = read["requirements.txt"].decode().split()
-    assert pins == [f"{name}=={version(name)}" for name in ("numpy", "sympy", "lark", "pydantic", "PyYAML")]
+    named = ("numpy", "sympy", "lark", "pydantic", "PyYAML", "nbformat")
+    assert pins == [f"{name}=={version(name)}" for name in named]
 
 
 @pytest.mark.parametrize("script", ["setup.sh", "run_autograder"])

@@ -1,0 +1,134 @@
+"""Grading code parts: a student's module run in the sandbox on tests drawn for them, judged
+against our solvers' references. Pure: the caller hands in ``run``, which routes to a warm
+``sandbox.Sandbox`` per runtime; code is never run any other way (no sandbox: the part is
+``invalid``, with a sentence saying why).
+
+- :func:`grade_code`: every (answered) code part of a submission, one run per part.
+- :func:`check_solution`: the set's solutions must pass their tests (``grader check``, an upload).
+- :func:`visible_tests`: a graded part's tests as a reader may see them.
+- ``plan.calls_for``: the calls of one part for one student; ``source.read_source``: the answer's
+  text as a module (a notebook's code cells), or why not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import replace
+
+from grader.code.check import Run, check_solution, mutant_issues
+from grader.code.judge import graded
+from grader.code.plan import calls_for, planned
+from grader.code.source import Refused, read_source
+from grader.code.visibility import visible_tests
+from grader.results import GradedPart, GradedSubmission, Status
+from problems.code.parts import CodePart
+from problems.kinds import JSON
+from problems.sets import ProblemSet
+from sandbox.walls import SandboxUnavailable
+
+QUEUED = "Queued: your code runs in the sandbox; its result appears here."
+RUNNING = "Running in the sandbox."
+NO_ANSWER = "No answer given."
+
+
+#: How a code part not run for want of a sandbox opens its feedback.
+NOT_GRADED_HERE = "Code is not graded on this server"
+
+
+def unavailable(reason: str) -> str:
+    return f"{NOT_GRADED_HERE}: the sandbox could not start ({reason})."
+
+
+def received(key: str, part: CodePart, raw: JSON) -> GradedPart:
+    """A code answer as submitted, before it runs: ``unanswered`` when blank, ``invalid`` with the
+    reason when it cannot be run (not text, too large, a notebook with shell lines, a syntax error),
+    else ``queued``. A part answered with a number about another part's code (``module``) is
+    ``queued`` once answered: the number is read when that code runs."""
+    if part.module is not None:
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return GradedPart(key, 0.0, part.points, Status.UNANSWERED, NO_ANSWER)
+        return GradedPart(key, 0.0, part.points, Status.QUEUED, QUEUED)
+    source = read_source(raw)
+    if source is None:
+        return GradedPart(key, 0.0, part.points, Status.UNANSWERED, NO_ANSWER)
+    if isinstance(source, Refused):
+        return GradedPart(key, 0.0, part.points, Status.INVALID, source.reason)
+    return GradedPart(key, 0.0, part.points, Status.QUEUED, QUEUED)
+
+
+def _runnable(key: str, part: CodePart, answers: Mapping[str, JSON]) -> str | GradedPart:
+    """The module the part's tests run (its own answer, or that of the part its ``module`` names), or
+    the part's grade when there is nothing to run."""
+    if part.module is None:
+        source = read_source(answers.get(key))
+        return source if isinstance(source, str) else received(key, part, answers.get(key))
+    own = received(key, part, answers.get(key))
+    if own.status is not Status.QUEUED:
+        return own
+    module_key = f"{key.partition('.')[0]}.{part.module}"
+    source = read_source(answers.get(module_key))
+    if isinstance(source, str):
+        return source
+    checked = f"This answer is checked by running your code in {module_key}"
+    feedback = f"{checked}, which has no answer." if source is None else f"{checked}, which cannot run. {source.reason}"
+    return GradedPart(key, 0.0, part.points, Status.INVALID, feedback)
+
+
+def grade_code(
+    problem_set: ProblemSet,
+    answers: Mapping[str, JSON],
+    *,
+    student: str | None,
+    run: Run,
+    keys: Collection[str] | None = None,
+) -> dict[str, GradedPart]:
+    """Every code part of the set (or those of ``keys``), from the submission's whole ``answers``
+    (a kind may judge against another answer): blank → ``unanswered``; unreadable → ``invalid``;
+    else run once in the sandbox (``run(runtime, source, calls)``) and judged test by test. Where
+    the sandbox cannot start, the part is ``invalid`` and says so."""
+    found: dict[str, GradedPart] = {}
+    for key, part in problem_set.code().items():
+        if keys is not None and key not in keys:
+            continue
+        source = _runnable(key, part, answers)
+        if isinstance(source, GradedPart):
+            found[key] = source
+            continue
+        plans = planned(problem_set, key, student)
+        try:
+            results = run(part.runtime, source, [plan.call for plan in plans])
+        except SandboxUnavailable as error:
+            found[key] = GradedPart(key, 0.0, part.points, Status.INVALID, unavailable(str(error)))
+            continue
+        found[key] = graded(key, part, plans, results, answers)
+    return found
+
+
+def with_code(
+    graded: GradedSubmission, problem_set: ProblemSet, answers: Mapping[str, JSON], *, student: str | None, run: Run
+) -> GradedSubmission:
+    """A submission graded by the engine (its code parts ``queued``) with those parts run and judged:
+    what grading offline does in one go (the service runs them as jobs)."""
+    queued = [key for key, part in graded.parts.items() if part.status is Status.QUEUED]
+    if not queued:
+        return graded
+    done = grade_code(problem_set, answers, student=student, run=run, keys=queued)
+    return replace(graded, parts={key: done.get(key, part) for key, part in graded.parts.items()})
+
+
+__all__ = [
+    "NOT_GRADED_HERE",
+    "QUEUED",
+    "RUNNING",
+    "Refused",
+    "Run",
+    "calls_for",
+    "check_solution",
+    "grade_code",
+    "mutant_issues",
+    "read_source",
+    "received",
+    "unavailable",
+    "visible_tests",
+    "with_code",
+]

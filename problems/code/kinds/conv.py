@@ -1,0 +1,219 @@
+"""Convolution, forward and backward: ``conv_forward(x, w, b, stride=1, pad=0)`` and
+``conv_backward(dout, x, w, b, stride=1, pad=0)``, on batches, as PyTorch computes them
+(cross-correlation, zero padding on every side)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from problems.code.kinds.base import CodeKind, Drawn, Outputs, ShapeReading, draw_values
+from problems.code.kinds.sizes import Side, side_readings
+from problems.solvers.backprop import conv_backward
+from problems.solvers.convolution import conv2d
+
+if TYPE_CHECKING:
+    from problems.code.parts import CodeTest
+
+
+class ConvSettings(BaseModel):
+    """A convolution test's settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    stride: int = Field(default=1, ge=1, le=16, description="The stride S, on both axes.")
+    pad: int = Field(default=0, ge=0, le=16, description="Zeros added on every side, P.")
+
+
+def batched(
+    x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int, pad: int, flip: bool = False
+) -> np.ndarray:
+    """``conv2d`` over a batch: (N, C, H, W) → (N, F, H', W')."""
+    return np.stack([conv2d(image, w, b, stride, pad, flip=flip) for image in x]).astype(np.float64)
+
+
+def one_sided(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: int, before: bool) -> np.ndarray:
+    """The convolution of an input padded on one side only (top and left, or bottom and right)."""
+    sides = (pad, 0) if before else (0, pad)
+    return batched(np.pad(x, ((0, 0), (0, 0), sides, sides)), w, b, stride, 0)
+
+
+class ConvKind(CodeKind):
+    """What the forward and backward kinds share: x (N, C, H, W) and w (F, C, K_H, K_W), a stride
+    and a padding, and the output's size by the size formula."""
+
+    arrays: ClassVar[dict[str, int]] = {"x": 4, "w": 4}
+    settings_model = ConvSettings
+
+    def setting(self, test: CodeTest) -> ConvSettings:
+        found = self.settings(test)
+        assert isinstance(found, ConvSettings)
+        return found
+
+    def check(self, test: CodeTest) -> None:
+        super().check(test)
+        (_, c, h, w), (_, cw, kh, kw) = test.shapes["x"], test.shapes["w"]
+        if c != cw:
+            raise ValueError(f"shapes.w: the filters span {cw} channels, the input has {c}")
+        pad = self.setting(test).pad
+        if kh > h + 2 * pad or kw > w + 2 * pad:
+            raise ValueError(
+                f"shapes.w: a {kh}×{kw} kernel is larger than the padded {h + 2 * pad}×{w + 2 * pad} input"
+            )
+
+    def work(self, test: CodeTest) -> int:
+        n, c, _, _ = test.shapes["x"]
+        f, _, kh, kw = test.shapes["w"]
+        _, _, h_out, w_out = self.out_shape(test)
+        return n * f * h_out * w_out * c * kh * kw
+
+    def out_shape(self, test: CodeTest) -> tuple[int, int, int, int]:
+        n, _, h, w = test.shapes["x"]
+        f, _, kh, kw = test.shapes["w"]
+        s = self.setting(test)
+        return n, f, (h + 2 * s.pad - kh) // s.stride + 1, (w + 2 * s.pad - kw) // s.stride + 1
+
+    def sides(self, test: CodeTest) -> tuple[Side, Side]:
+        _, _, h, w = test.shapes["x"]
+        _, _, kh, kw = test.shapes["w"]
+        s = self.setting(test)
+        return Side("H", h, kh, s.stride, s.pad), Side("W", w, kw, s.stride, s.pad)
+
+    def inputs(self, test: CodeTest, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        values = test.values
+        x = draw_values(rng, test.shapes["x"], values.low, values.high, values.integers)
+        w = draw_values(rng, test.shapes["w"], values.low, values.high, values.integers)
+        b = draw_values(rng, test.shapes["w"][:1], values.low, values.high, values.integers)
+        return x, w, b
+
+
+class ConvForward(ConvKind):
+    name = "conv.forward"
+    function = "conv_forward"
+    signature = "conv_forward(x, w, b, stride=1, pad=0) -> out"
+    mutants = (
+        "kernel-flipped",
+        "padding-one-side",
+        "padding-ignored",
+        "bias-omitted",
+        "missing-plus-one",
+        "stride-ignored",
+        "channel-order",
+    )
+
+    def draw(self, test: CodeTest, rng: np.random.Generator) -> Drawn:
+        x, w, b = self.inputs(test, rng)
+        s = self.setting(test)
+        return Drawn((x, w, b, s.stride, s.pad), {"x": x, "w": w, "b": b})
+
+    def reference(self, test: CodeTest, drawn: Drawn) -> Outputs:
+        s = self.setting(test)
+        return (batched(drawn.named["x"], drawn.named["w"], drawn.named["b"], s.stride, s.pad),)
+
+    def mistakes(self, test: CodeTest, drawn: Drawn) -> list[tuple[str, Outputs]]:
+        x, w, b = drawn.named["x"], drawn.named["w"], drawn.named["b"]
+        s = self.setting(test)
+        (right,) = self.reference(test, drawn)
+        found: list[tuple[str, Outputs]] = [("kernel-flipped", (batched(x, w, b, s.stride, s.pad, flip=True),))]
+        if right.shape[2] > 1 and right.shape[3] > 1:  # named before a padding on one side that gives the same
+            found.append(("missing-plus-one", (right[:, :, :-1, :-1],)))
+        if s.pad:
+            found += [
+                ("padding-one-side", (one_sided(x, w, b, s.stride, s.pad, before=True),)),
+                ("padding-one-side", (one_sided(x, w, b, s.stride, s.pad, before=False),)),
+            ]
+            if w.shape[2] <= x.shape[2] and w.shape[3] <= x.shape[3]:
+                found.append(("padding-ignored", (batched(x, w, b, s.stride, 0),)))
+        found.append(("bias-omitted", (batched(x, w, None, s.stride, s.pad),)))
+        if s.stride > 1:
+            found.append(("stride-ignored", (batched(x, w, b, 1, s.pad),)))
+        found.append(("channel-order", (right.transpose(0, 2, 3, 1),)))
+        return found
+
+    def shapes(self, test: CodeTest) -> list[ShapeReading]:
+        n, f, h_out, w_out = self.out_shape(test)
+        readings = side_readings(self.sides(test), lambda h, w: ((n, f, h, w),))
+        readings.append(
+            ShapeReading("channel-order", ((n, h_out, w_out, f),), "the right sizes with the channels last (N×H'×W'×F)")
+        )
+        return readings
+
+
+class ConvBackward(ConvKind):
+    name = "conv.backward"
+    function = "conv_backward"
+    signature = "conv_backward(dout, x, w, b, stride=1, pad=0) -> (dx, dw, db)"
+    outputs = ("dx", "dw", "db")
+    mutants = ("gradient-not-accumulated", "gradient-not-summed-over-batch")
+
+    def work(self, test: CodeTest) -> int:
+        return 3 * super().work(test)
+
+    def draw(self, test: CodeTest, rng: np.random.Generator) -> Drawn:
+        x, w, b = self.inputs(test, rng)
+        values = test.values
+        dout = draw_values(rng, self.out_shape(test), values.low, values.high, values.integers)
+        s = self.setting(test)
+        return Drawn((dout, x, w, b, s.stride, s.pad), {"dout": dout, "x": x, "w": w, "b": b})
+
+    def reference(self, test: CodeTest, drawn: Drawn) -> Outputs:
+        s = self.setting(test)
+        return conv_backward(drawn.named["dout"], drawn.named["x"], drawn.named["w"], s.stride, s.pad)
+
+    def mistakes(self, test: CodeTest, drawn: Drawn) -> list[tuple[str, Outputs]]:
+        dout, x, w = drawn.named["dout"], drawn.named["x"], drawn.named["w"]
+        s = self.setting(test)
+        dx, dw, db = self.reference(test, drawn)
+        found: list[tuple[str, Outputs]] = [
+            (
+                "gradient-not-accumulated",
+                tuple(right if wrong is None else wrong for wrong, right in zip(form, (dx, dw, db), strict=True)),
+            )
+            for form in overwritten(dout, x, w, s.stride, s.pad)
+        ]
+        if x.shape[0] > 1:
+            for image in (0, x.shape[0] - 1):
+                _, one_dw, one_db = conv_backward(dout[image : image + 1], x[image : image + 1], w, s.stride, s.pad)
+                found.append(("gradient-not-summed-over-batch", (dx, one_dw, one_db)))
+            found.append(("gradient-not-summed-over-batch", (dx, dw / x.shape[0], db / x.shape[0])))
+        flipped_dx, flipped_dw, _ = conv_backward(dout, x, w[:, :, ::-1, ::-1], s.stride, s.pad)
+        found.append(("kernel-flipped", (flipped_dx, flipped_dw[:, :, ::-1, ::-1], db)))
+        return found
+
+    def shapes(self, test: CodeTest) -> list[ShapeReading]:
+        n, c, h, w = test.shapes["x"]
+        shape = tuple(test.shapes["w"])
+        return [ShapeReading(None, ((n, c, h, w), shape, shape[:1]), "dx like x, dw like w, db one per filter")]
+
+
+def overwritten(
+    dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: int, pad: int
+) -> list[tuple[np.ndarray | None, np.ndarray | None, np.ndarray | None]]:
+    """The gradients a loop over the output's positions writes with ``=`` instead of ``+=``: each
+    element keeps the last term written to it. Where the loop also runs over the filters (for dx)
+    or the images (for dw and db), the last filter's or image's term; where those are vectorised,
+    the sum over them at the last window. Any nesting of the loops leaves the same last writer.
+    Each form changes one gradient (None: the others are right)."""
+    n, _, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    _, _, h_out, w_out = dout.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))).astype(np.float64)
+    per_filter, all_filters = np.zeros_like(xp), np.zeros_like(xp)
+    for i in range(h_out):
+        for j in range(w_out):
+            rows, cols = slice(i * stride, i * stride + kh), slice(j * stride, j * stride + kw)
+            per_filter[:, :, rows, cols] = w[f - 1][np.newaxis] * dout[:, f - 1, i, j][:, None, None, None]
+            all_filters[:, :, rows, cols] = np.einsum("nf,fchw->nchw", dout[:, :, i, j], w)
+    top, left = (h_out - 1) * stride, (w_out - 1) * stride
+    corner = xp[:, :, top : top + kh, left : left + kw]
+    last = dout[:, :, h_out - 1, w_out - 1]
+    crop = (slice(None), slice(None), slice(pad, pad + h), slice(pad, pad + wd))
+    return [
+        (per_filter[crop], None, None),
+        (all_filters[crop], None, None),
+        (None, last[n - 1][:, None, None, None] * corner[n - 1][np.newaxis], None),
+        (None, np.einsum("nf,nchw->fchw", last, corner), None),
+        (None, None, last[n - 1].astype(np.float64)),
+        (None, None, last.sum(axis=0).astype(np.float64)),
+    ]

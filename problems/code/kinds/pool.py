@@ -1,0 +1,139 @@
+"""Max pooling, forward and backward: ``max_pool_forward(x, size, stride)`` and
+``max_pool_backward(dout, x, size, stride)``, on batches without padding, as PyTorch's
+``max_pool2d`` and its gradient."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from problems.code.kinds.base import CodeKind, Drawn, Outputs, ShapeReading, draw_values
+from problems.code.kinds.sizes import Side, side_readings
+from problems.solvers.backprop import max_pool_backward, pool_windows
+from problems.solvers.pooling import pool2d
+
+if TYPE_CHECKING:
+    from problems.code.parts import CodeTest
+
+
+class PoolSettings(BaseModel):
+    """A pooling test's settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    size: int = Field(ge=1, le=16, description="The window's side K.")
+    stride: int | None = Field(default=None, ge=1, le=16, description="The stride S; by default the window's side.")
+
+
+def pooled(x: np.ndarray, size: int, stride: int, kind: str = "max") -> np.ndarray:
+    """``pool2d`` over a batch: (N, C, H, W) → (N, C, H', W')."""
+    return np.stack([pool2d(image, kind, size, stride) for image in x]).astype(np.float64)
+
+
+class PoolKind(CodeKind):
+    """What the forward and backward kinds share: x (N, C, H, W), a window and a stride."""
+
+    arrays: ClassVar[dict[str, int]] = {"x": 4}
+    settings_model = PoolSettings
+
+    def window(self, test: CodeTest) -> tuple[int, int]:
+        """The window's side and the stride."""
+        found = self.settings(test)
+        assert isinstance(found, PoolSettings)
+        return found.size, found.stride or found.size
+
+    def check(self, test: CodeTest) -> None:
+        super().check(test)
+        _, _, h, w = test.shapes["x"]
+        size, _ = self.window(test)
+        if size > min(h, w):
+            raise ValueError(f"size: a {size}×{size} window is larger than the {h}×{w} input")
+
+    def work(self, test: CodeTest) -> int:
+        size, _ = self.window(test)
+        n, c, h_out, w_out = self.out_shape(test)
+        return 4 * n * c * h_out * w_out * size * size
+
+    def out_shape(self, test: CodeTest) -> tuple[int, int, int, int]:
+        n, c, h, w = test.shapes["x"]
+        size, stride = self.window(test)
+        return n, c, (h - size) // stride + 1, (w - size) // stride + 1
+
+    def sides(self, test: CodeTest) -> tuple[Side, Side]:
+        _, _, h, w = test.shapes["x"]
+        size, stride = self.window(test)
+        return Side("H", h, size, stride, 0), Side("W", w, size, stride, 0)
+
+
+class PoolForward(PoolKind):
+    name = "pool.forward"
+    function = "max_pool_forward"
+    signature = "max_pool_forward(x, size, stride) -> out"
+    mutants = ("missing-plus-one", "stride-ignored", "channel-order", "pooling-type-swapped")
+
+    def draw(self, test: CodeTest, rng: np.random.Generator) -> Drawn:
+        values = test.values
+        x = draw_values(rng, test.shapes["x"], values.low, values.high, values.integers)
+        size, stride = self.window(test)
+        return Drawn((x, size, stride), {"x": x})
+
+    def reference(self, test: CodeTest, drawn: Drawn) -> Outputs:
+        return (pooled(drawn.named["x"], *self.window(test)),)
+
+    def mistakes(self, test: CodeTest, drawn: Drawn) -> list[tuple[str, Outputs]]:
+        x = drawn.named["x"]
+        size, stride = self.window(test)
+        (right,) = self.reference(test, drawn)
+        found: list[tuple[str, Outputs]] = [("pooling-type-swapped", (pooled(x, size, stride, "avg"),))]
+        if right.shape[2] > 1 and right.shape[3] > 1:
+            found.append(("missing-plus-one", (right[:, :, :-1, :-1],)))
+        if stride > 1:
+            found.append(("stride-ignored", (pooled(x, size, 1),)))
+        found.append(("channel-order", (right.transpose(0, 2, 3, 1),)))
+        return found
+
+    def shapes(self, test: CodeTest) -> list[ShapeReading]:
+        n, c, h_out, w_out = self.out_shape(test)
+        readings = side_readings(self.sides(test), lambda h, w: ((n, c, h, w),))
+        readings.append(
+            ShapeReading("channel-order", ((n, h_out, w_out, c),), "the right sizes with the channels last (N×H'×W'×C)")
+        )
+        return readings
+
+
+class PoolBackward(PoolKind):
+    name = "pool.backward"
+    function = "max_pool_backward"
+    signature = "max_pool_backward(dout, x, size, stride) -> dx"
+    outputs = ("dx",)
+    mutants = ("pool-gradient-to-all",)
+    integers_allowed = False
+
+    def draw(self, test: CodeTest, rng: np.random.Generator) -> Drawn:
+        values = test.values
+        x = draw_values(rng, test.shapes["x"], values.low, values.high, False)
+        dout = draw_values(rng, self.out_shape(test), values.low, values.high, False)
+        size, stride = self.window(test)
+        return Drawn((dout, x, size, stride), {"dout": dout, "x": x})
+
+    def reference(self, test: CodeTest, drawn: Drawn) -> Outputs:
+        return (max_pool_backward(drawn.named["dout"], drawn.named["x"], *self.window(test)),)
+
+    def mistakes(self, test: CodeTest, drawn: Drawn) -> list[tuple[str, Outputs]]:
+        dout, x = drawn.named["dout"], drawn.named["x"]
+        size, stride = self.window(test)
+        spread = np.zeros(x.shape)
+        _, _, h, w = x.shape
+        for index, (r, s) in enumerate(pool_windows(h, w, size, stride)):
+            i, j = divmod(index, dout.shape[3])
+            spread[:, :, r : r + size, s : s + size] += dout[:, :, i, j][:, :, None, None]
+        last = max_pool_backward(dout, x, size, stride, accumulate=False)
+        return [
+            ("pool-gradient-to-all", (spread,)),
+            ("pool-gradient-to-all", (spread / (size * size),)),
+            ("gradient-not-accumulated", (last,)),
+        ]
+
+    def shapes(self, test: CodeTest) -> list[ShapeReading]:
+        return [ShapeReading(None, (tuple(test.shapes["x"]),), "dx has the shape of x")]
