@@ -11,6 +11,7 @@ RLIMIT_DATA and RLIMIT_NPROC, which it reports.
 from __future__ import annotations
 
 import contextlib
+import errno
 import itertools
 import os
 import signal
@@ -55,8 +56,15 @@ class Cgroup:
                     os.kill(pid, signal.SIGKILL)
             time.sleep(0.005)
         for directory in self.directories:
-            with contextlib.suppress(OSError):
-                directory.rmdir()
+            # an emptied group can still be busy for a moment while its last process finishes exiting
+            while True:
+                try:
+                    directory.rmdir()
+                except OSError as error:
+                    if error.errno == errno.EBUSY and time.monotonic() < deadline:
+                        time.sleep(0.005)
+                        continue
+                break
 
     def _processes(self) -> set[int]:
         pids: set[int] = set()

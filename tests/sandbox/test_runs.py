@@ -246,9 +246,12 @@ def test_the_torch_runtime_has_torch_imported(tmp_path: Path) -> None:
 def test_a_closed_sandbox_leaves_no_cgroup_behind(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     require_bwrap()
 
-    def groups() -> list[Path]:
-        return [*Path("/sys/fs/cgroup").glob(f"**/grader-sandbox-{os.getpid()}-*")]
+    def groups() -> set[Path]:
+        # this process's other sandboxes (another test's, still open) are not this test's business
+        return {*Path("/sys/fs/cgroup").glob(f"**/grader-sandbox-{os.getpid()}-*")} - before
 
+    before: set[Path] = set()
+    before = groups()
     with Sandbox(LIMITS) as box:
         box.start()
         assert groups()  # this machine's cgroups are writable: the worker has its group
@@ -257,7 +260,7 @@ def test_a_closed_sandbox_leaves_no_cgroup_behind(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(walls, "SEARCH_PATH", str(tmp_path))
     with Sandbox(LIMITS) as box, pytest.raises(SandboxUnavailable):
         box.start()  # and so does the group of one that could not start
-    assert groups() == []
+    assert groups() == set()
 
 
 def test_a_runtime_that_does_not_fit_its_memory_says_so() -> None:
