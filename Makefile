@@ -45,8 +45,10 @@ test: $(STAMP)
 ## (a submission committed → its score received; SQLite and PostgreSQL) and its retry after an outage,
 ## then the time and peak memory to suggest groups of 1,000 free-response answers (as typed, all
 ## different, 3,000 characters each, 10,000 random characters each), a 1,000-answer grading queue
-## (first read, groups suggested; read again; a grading), and code submissions graded per second through
-## the sandbox (1 and 2 warm workers) beside the same calls in-process
+## (first read, groups suggested; read again; a grading), code submissions graded per second through
+## the sandbox (1 and 2 warm workers) beside the same calls in-process, and code submissions graded per
+## second end to end through the service (8 students at once on SQLite, 201 → result) beside the floor;
+## then a PyTorch model's checks per submission through the warm torch sandbox (its time, each probe's)
 bench: $(STAMP)
 	$(PY) -m bench.grading
 	$(PY) -m bench.service
@@ -57,6 +59,8 @@ bench: $(STAMP)
 	$(PY) -m bench.grouping
 	$(PY) -m bench.grading_queue
 	$(PY) -m bench.sandbox
+	$(PY) -m bench.code
+	$(PY) -m bench.code_torch
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from api import errors, pages, score_changes
 from api.assignments.router import router as assignments_router
 from api.bank import Bank
+from api.code_runs.queueing import CODE_QUEUED
 from api.config import Settings
 from api.courses.router import router as courses_router
 from api.db import autocommit, make_engine, make_sessionmaker, writer
@@ -76,8 +77,8 @@ schema of each body.
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     runner, mail, uses = app.state.jobs.runner, app.state.mail, app.state.token_use_recorder
     uses.start()
+    app.state.jobs.start()  # (SQLite) the jobs and code queued before a restart, and those it interrupted
     if runner is not None:
-        runner.start()  # the jobs queued before a restart, and those it interrupted
         app.state.lti_sender.start()  # on SQLite the service sends the LMS's scores itself
     if mail is not None:
         mail.start()  # the mails queued before a restart, and the retries due
@@ -85,8 +86,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if mail is not None:
         await run_in_threadpool(mail.stop)
     await run_in_threadpool(uses.stop)
+    await run_in_threadpool(app.state.jobs.stop)
     if runner is not None:
-        await run_in_threadpool(runner.stop)
         await run_in_threadpool(app.state.lti_sender.stop)
     app.state.lti_http.close()
     app.state.engine.dispose()
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
         app.state.library,
         http=lambda: app.state.lti_http,
         scores_due=lambda: app.state.lti_sender.wake(),
+        scores_key=SCORES_DUE,
     )
     app.state.lti_keysets = KeySets(lambda: app.state.lti_http)
     sessions, reads = make_sessionmaker(app.state.write_engine), make_sessionmaker(app.state.autocommit_engine)
@@ -136,7 +138,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     # their sender as it commits (api.lti.outbox)
     score_changes.listen("lms", LMS_OUTBOX)
     wake = app.state.jobs.wake_score_sender or app.state.lti_sender.wake
-    app.state.after_commit = {SCORES_DUE: wake}
+    app.state.after_commit = {SCORES_DUE: wake, CODE_QUEUED: app.state.jobs.code_queued}
     app.state.mail = mail_runner(settings, app.state.write_engine, app.state.autocommit_engine)
     app.state.token_uses = TokenUses()
     app.state.grading_budget = GradingBudget()  # each account's share of the grading (api.quotas)

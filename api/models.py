@@ -230,6 +230,9 @@ class Assignment(Base):
     )
     #: When the grades of written parts were released to students (null: they see ``pending``).
     grades_released_at: Mapped[datetime | None]
+    #: The written parts whose grades were released on their own before every part's were: answer
+    #: key → when (ISO 8601); null: none (``grades_released_at`` releases them all).
+    grades_released_parts: Mapped[dict[str, Any] | None]
     #: Before it students neither see nor open the assignment (null: from its creation).
     opens_at: Mapped[datetime | None]
     #: The last moment a submission is accepted, late ones included (null: it never closes).
@@ -328,6 +331,33 @@ class Submission(Base):
     earlier_grades: Mapped[list[EarlierGrade]] = relationship(
         back_populates="submission", cascade="all, delete-orphan", order_by="EarlierGrade.id"
     )
+
+
+class CodeRunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+
+
+class CodeRun(Base):
+    """A submission's code parts waiting for the sandbox, or being run in it (:mod:`api.code_runs`).
+
+    The row is written in the transaction that stores the submission (or that regrades it against a
+    new version of its set), and deleted in the one that writes the code parts' results, and only
+    if it still names the version that was graded: whoever runs it, and however often (a runner
+    that died, two at once), the results are written once. ``runs`` counts the runners that
+    started it, so a submission that keeps killing its runner is given up on rather than retried
+    forever."""
+
+    __tablename__ = "code_runs"
+    __table_args__ = (CheckConstraint(f"status IN ({_values(CodeRunStatus)})", name="status"),)
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
+    #: The problem-set version whose tests the run grades against.
+    set_version: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default=CodeRunStatus.QUEUED.value)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    queued_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    started_at: Mapped[datetime | None]
 
 
 class EarlierGrade(Base):
@@ -625,6 +655,22 @@ class LtiScore(Base):
     next_try_at: Mapped[datetime]
     error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None]
+
+
+class LinkDownload(Base):
+    """Newly issued sign-in links as a CSV file, to be downloaded once, shortly after, by whoever
+    issued them (:mod:`api.pages.link_downloads`). Only ciphertext is kept: the key travels in the
+    issuing page's form, never stored, so the links stay readable by their issuer alone. The row
+    is deleted by the download that takes it."""
+
+    __tablename__ = "link_downloads"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    created_by: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    filename: Mapped[str] = mapped_column(String(200))
+    ciphertext: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class SignInLink(Base):

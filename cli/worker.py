@@ -1,6 +1,7 @@
-"""``grader worker``: runs background jobs (regrades) from PostgreSQL, as many processes as wanted,
-on as many machines. On the embedded SQLite default there is nothing to run: the service runs its
-jobs itself."""
+"""``grader worker``: runs background jobs (regrades, code parts) from PostgreSQL, as many
+processes as wanted, on as many machines; ``--queue code`` runs only code parts, so code graders
+scale out on machines of their own (with bubblewrap, docs/sandbox.md). On the embedded SQLite
+default there is nothing to run: the service runs its jobs itself."""
 
 from __future__ import annotations
 
@@ -29,21 +30,33 @@ def worker(
             help="Seconds without a heartbeat before a worker's jobs are taken back.",
         ),
     ] = 30.0,
+    queue_names: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--queue",
+            help="A queue to run: grader (regrades, LTI) or code (students' code parts); repeat for "
+            "both. Default: both.",
+        ),
+    ] = None,
 ) -> None:
-    """Run background jobs (regrades) from the PostgreSQL of DATABASE_URL until stopped (SIGTERM,
-    Ctrl-C). A job whose worker died is resumed by another once the dead one's heartbeat is
-    `--stalled-after` seconds old."""
+    """Run background jobs (regrades, code parts) from the PostgreSQL of DATABASE_URL until stopped
+    (SIGTERM, Ctrl-C). A job whose worker died is resumed by another once the dead one's heartbeat
+    is `--stalled-after` seconds old. Code parts run in warm sandboxes, `--concurrency` of them."""
     import asyncio
     import logging
 
     import httpx
 
     from api.bank import Bank
+    from api.code_runs.grading import sandboxed
+    from api.code_runs.run import CodeRuntime
+    from api.code_runs.sandboxes import Sandboxes
     from api.db import make_engine, make_sessionmaker
-    from api.jobs.queue import make_queue, send_scores_soon, work
+    from api.jobs.queue import QUEUES, defer_code, make_queue, send_scores_soon, work
     from api.jobs.run import Runtime
     from api.library import Library
     from api.lti.ags import next_due, send_due
+    from api.lti.outbox import SCORES_DUE
 
     settings = _settings()
     if settings.is_sqlite:
@@ -52,6 +65,11 @@ def worker(
             "on SQLite, grader serve runs them itself.",
             highlight=False,
         )
+        raise typer.Exit(code=2)
+    queues = list(dict.fromkeys(queue_names or QUEUES))
+    unknown = [name for name in queues if name not in QUEUES]
+    if unknown:
+        console.print(f"[red]No queue {', '.join(unknown)}:[/red] the queues are {', '.join(QUEUES)}.", highlight=False)
         raise typer.Exit(code=2)
     if stalled_after <= heartbeat:
         console.print("[red]--stalled-after must be longer than --heartbeat.[/red]")
@@ -62,7 +80,8 @@ def worker(
     # LTI: grade passback's outbox, sent by a periodic task, and syncs, through one HTTP client
     http = httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=False)
     queue = make_queue(
-        settings.database_url, listening=lambda: print(f"worker ready (concurrency {concurrency})", flush=True)
+        settings.database_url,
+        listening=lambda: print(f"worker ready (concurrency {concurrency}, queues {' '.join(queues)})", flush=True),
     )
     runtime = Runtime(
         make_sessionmaker(engine),
@@ -70,8 +89,17 @@ def worker(
         http=lambda: http,
         lti_key=settings.lti_key,
         scores_due=functools.partial(send_scores_soon, queue),
+        defer_code=functools.partial(defer_code, queue),
     )
     sessions = make_sessionmaker(engine)
+    sandboxes = Sandboxes(size=concurrency)  # warm, reused by every code job of this process
+    code_runtime = CodeRuntime(
+        sessions,
+        runtime.library,
+        sandboxed(sandboxes),
+        scores_due=functools.partial(send_scores_soon, queue),
+        scores_key=SCORES_DUE,
+    )
 
     def send_lti_scores() -> datetime | None:
         """A round; then when to run again, if a retry falls due before the periodic round."""
@@ -92,8 +120,11 @@ def worker(
                 heartbeat=heartbeat,
                 stalled_after=stalled_after,
                 send_lti_scores=send_lti_scores,
+                queues=queues,
+                code_runtime=code_runtime,
             )
         )
     finally:
+        sandboxes.close()
         http.close()
         engine.dispose()

@@ -3,7 +3,7 @@ and the grade a grader's rubric items make. Pure, like the rest of the engine.""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from grader.results import AppliedItemJSON, GradedPart, Status
@@ -46,13 +46,13 @@ def is_manual(part: Mapping[str, Any]) -> bool:
     return "rubric" in part
 
 
-def withheld(parts: Mapping[str, Any], score: float) -> tuple[dict[str, Any], float]:
+def withheld(parts: Mapping[str, Any], score: float, released: Collection[str] = ()) -> tuple[dict[str, Any], float]:
     """The parts and total as a student sees them before manual grades are released: every part
-    graded by hand is ``pending`` again (no score, rubric nor comment) and its points are out of
-    the total."""
+    graded by hand, but those ``released`` on their own, is ``pending`` again (no score, rubric nor
+    comment) and its points are out of the total."""
     shown: dict[str, Any] = {}
     for key, part in parts.items():
-        if isinstance(part, dict) and is_manual(part):
+        if isinstance(part, dict) and is_manual(part) and key not in released:
             score -= part.get("score") or 0.0
             part = received_again(key, part)
         shown[key] = part

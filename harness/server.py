@@ -147,9 +147,17 @@ class WorkerProcess(ServerProcess):
 
     @classmethod
     def grader_worker(
-        cls, database_url: str, *, workdir: Path, heartbeat: float = 10.0, stalled_after: float = 30.0
+        cls,
+        database_url: str,
+        *,
+        workdir: Path,
+        heartbeat: float = 10.0,
+        stalled_after: float = 30.0,
+        queues: Sequence[str] = (),
     ) -> Self:
+        """``queues``: those it runs (``--queue``; by default every one)."""
         command = [str(VENV_BIN / "grader"), "worker", "--heartbeat", str(heartbeat)]
+        command += [option for name in queues for option in ("--queue", name)]
         return cls(
             [*command, "--stalled-after", str(stalled_after)],
             port=0,

@@ -142,6 +142,7 @@ def run_queued_jobs(app: Any) -> None:
         app.state.library,
         http=lambda: app.state.lti_http,
         lti_key=app.state.settings.lti_key,
+        defer_code=app.state.jobs.defer_code,  # (a regrade to a new version queues code parts again)
     )
     asyncio.run(work(make_queue(app.state.settings.database_url), runtime, wait=False))
 

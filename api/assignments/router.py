@@ -94,12 +94,18 @@ SET_FILE_BODY = {
     openapi_extra=SET_FILE_BODY,
 )
 def upload_problem_set(
-    runner: RunnerMember, sets: SetsDep, response: Response, text: Annotated[str, Depends(set_file_text)]
+    runner: RunnerMember,
+    sets: SetsDep,
+    request: Request,
+    response: Response,
+    text: Annotated[str, Depends(set_file_text)],
 ) -> ProblemSetOut:
     """Checks the file as `grader sets validate` does (schema, references, every probe variant
     solves) and stores it as a new, immutable version named by a hash of its text. A file that does
     not validate changes nothing; an unchanged file answers 200 with the version it already is."""
-    problem_set, new = sets_service.upload(sets, course_id=runner.course, text=text, uploaded_by=runner.id)
+    problem_set, new = sets_service.upload(
+        sets, course_id=runner.course, text=text, uploaded_by=runner.id, run=request.app.state.jobs.check_code
+    )
     if not new:
         response.status_code = 200
     versions = sets.course_versions(runner.course)[problem_set.id]
@@ -180,6 +186,7 @@ def _out(
         practice=assignment.practice,
         answers_released=released,
         grades_released_at=assignment.grades_released_at,
+        grades_released_parts=assignment.grades_released_parts or {},
         created_at=assignment.created_at,
         attempts_used=attempts,
         variant_secret=assignment.variant_secret if staff else None,

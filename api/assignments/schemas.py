@@ -217,6 +217,10 @@ class AssignmentOut(Schema):
     grades_released_at: datetime | None = Field(
         default=None, description="When the grades of written parts were released to students (null: not yet)."
     )
+    grades_released_parts: dict[str, datetime] = Field(
+        default_factory=dict,
+        description="The written parts whose grades were released on their own, before every part's: key → when.",
+    )
     created_at: datetime
     attempts_used: int | None = Field(default=None, description="For a student: attempts stored so far.")
     extension: ExtensionOut | None = Field(
@@ -234,7 +238,10 @@ class PartStatement(Schema):
     key: str
     prompt: str
     points: float
-    kind: str | None = Field(description="The answer's kind (`integer`, `shape`, ...); `text` for a written part.")
+    kind: str | None = Field(
+        description="The answer's kind (`integer`, `shape`, ...); `text` for a written part; `code` for a module "
+        "run on tests."
+    )
     max_length: int | None = Field(default=None, description="A written part: the longest answer taken, in characters.")
 
 

@@ -276,7 +276,7 @@ def variant_of(problem_set: ProblemSet, assignment: Terms, student: str | None) 
 def statements(problem_set: ProblemSet, student: str | None) -> list[dict[str, Any]]:
     """The problems of one variant with statements filled in; problems sharing an id are merged."""
     merged: dict[str, dict[str, Any]] = {}
-    solved = problem_set.solve(student)
+    solved, code = problem_set.solve(student), problem_set.code()
     for problem in problem_set.variant(student).problems:
         entry = merged.setdefault(
             problem.id, {"id": problem.id, "title": problem.title, "statement": problem.statement(), "parts": []}
@@ -286,6 +286,8 @@ def statements(problem_set: ProblemSet, student: str | None) -> list[dict[str, A
             shown = {"key": key, "prompt": part.prompt, "points": part.points}
             if isinstance(part, WrittenPart):
                 entry["parts"].append({**shown, "kind": "text", "max_length": part.max_length})
+            elif key in code:
+                entry["parts"].append({**shown, "kind": "code", "max_length": None})
             else:
                 kind = solved[key].kind.value if key in solved else None
                 entry["parts"].append({**shown, "kind": kind, "max_length": None})

@@ -14,10 +14,12 @@ from api.ids import may_exist
 from api.library import Sets
 from api.models import Assignment, CourseSet
 from api.slots import connection_released
+from grader.code import Run, check_solution
 from grader.selftest import check_set
 from problems.loader import Issue, SetFileError, parse_set
 from problems.sets import ProblemSet
 from problems.variants import variant_key
+from sandbox import SandboxUnavailable
 
 #: The preview's variant parameters: a seed (as ``grader problems show --seed``) and an id's length.
 MAX_SEED = 2**31 - 1
@@ -26,16 +28,23 @@ MAX_ID_LENGTH = 64
 _TOP_LEVEL_ID = re.compile(r"^id\s*:", re.MULTILINE)
 
 
-def upload(sets: Sets, *, course_id: str, text: str, uploaded_by: str) -> tuple[ProblemSet, bool]:
+def upload(
+    sets: Sets, *, course_id: str, text: str, uploaded_by: str, run: Run | None = None
+) -> tuple[ProblemSet, bool]:
     """The set of ``text``, stored as a version of the course's set of that id (nothing changes
     for a file that does not validate: :class:`Unprocessable` lists each issue with its line);
-    ``True`` for a version the course did not have."""
+    ``True`` for a version the course did not have. A set with code parts has its solutions run on
+    their tests in the sandbox (``run``), here and now: a few runs of a warm sandbox, bounded by the
+    set's budgets of tests, so the instructor reads a failing test at its line at once. A server
+    that cannot run code refuses such a set, saying why: its solutions could not be checked."""
     with connection_released(sets.session, slot_too=True):
         try:
             problem_set = parse_set(text, "upload")
         except SetFileError as error:
             raise Unprocessable([_issue(issue) for issue in error.issues]) from None
         failed = check_set(problem_set)  # the set's own checks and every part's own answers, as validate runs them
+        if not failed and problem_set.code():
+            failed = _solutions_checked(problem_set, run)
     if failed:
         raise Unprocessable([_issue(issue) for issue in failed])
     if problem_set.id in sets.library.built_in():
@@ -49,6 +58,19 @@ def upload(sets: Sets, *, course_id: str, text: str, uploaded_by: str) -> tuple[
         upsert(sets.session, CourseSet, {**values, "uploaded_by": uploaded_by}, keys=tuple(values))
     sets.library.remember(problem_set)
     return problem_set, not known
+
+
+def _solutions_checked(problem_set: ProblemSet, run: Run | None) -> list[Issue]:
+    """Every test a code part's solution fails (:func:`grader.code.check_solution`), or one issue
+    saying that this server cannot run code to check them."""
+    reason = "this server runs no code"
+    if run is not None:
+        try:
+            return check_solution(problem_set, run)
+        except SandboxUnavailable as error:
+            reason = str(error)
+    message = f"the set's code solutions could not be run to check them, so it is not stored: {reason}"
+    return [Issue(None, None, "solution", message)]
 
 
 def _issue(issue: Issue) -> dict[str, object]:

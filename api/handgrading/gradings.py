@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from api import score_changes
 from api.errors import Conflict, Unprocessable
 from api.models import Assignment, Grading, GradingEvent, RubricItem, Submission
+from api.terms.grades import grade_released
 from grader import written
 from grader.results import AppliedItemJSON, GradedPartJSON
 
@@ -124,23 +125,25 @@ def rescore(
         _write_part(submission, key, part.to_json(), grading, now)
         students.add(submission.student_id)
     session.flush()
-    _tell_lms(session, course_id=course_id, assignment_id=assignment_id, students=students)
+    _tell_lms(session, course_id=course_id, assignment_id=assignment_id, key=key, students=students)
     return len(students)
 
 
-def told_lms(session: Session, submission: Submission) -> None:
-    """A student's LMS score follows a grading once grades are released (before, it shows pending)."""
+def told_lms(session: Session, submission: Submission, key: str) -> None:
+    """A student's LMS score follows a grading of the part ``key`` once its grades are released
+    (before, it shows pending)."""
     _tell_lms(
         session,
         course_id=submission.course_id,
         assignment_id=submission.assignment_id,
+        key=key,
         students={submission.student_id},
     )
 
 
-def _tell_lms(session: Session, *, course_id: str, assignment_id: str, students: set[str]) -> None:
+def _tell_lms(session: Session, *, course_id: str, assignment_id: str, key: str, students: set[str]) -> None:
     assignment = session.get(Assignment, (course_id, assignment_id))
-    if students and assignment is not None and assignment.grades_released_at is not None:
+    if students and assignment is not None and grade_released(assignment, key):
         score_changes.changed_for(session, course_id=course_id, assignment_id=assignment_id, student_ids=students)
 
 

@@ -1,7 +1,10 @@
-"""Releasing an assignment's grades by hand, and students' requests to look at one again."""
+"""Releasing an assignment's grades by hand (all its written parts' at once, or one part's), and
+students' requests to look at one again."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -9,28 +12,83 @@ from sqlalchemy.orm import Session
 
 from api import score_changes
 from api.errors import Conflict
+from api.handgrading.queue import counted_submissions
 from api.models import Assignment, Grading, RegradeRequest, Submission
+from api.terms.grades import grade_released
+from api.terms.rows import Terms
 from grader import written
+from grader.results import Status
 
 
-def release(session: Session, *, course_id: str, assignment_id: str) -> tuple[datetime, int]:
-    """Manual grades become visible to students (and their LMS): when, and how many students have
-    one. Releasing again moves the time on and sends nothing new (the scores did not change)."""
-    assignment = session.get(Assignment, (course_id, assignment_id), with_for_update=True)
-    assert assignment is not None  # (read with the caller)
-    first = assignment.grades_released_at is None
-    assignment.grades_released_at = now = datetime.now(UTC)
-    students = set(
-        session.scalars(
-            select(Submission.student_id)
-            .join(Grading, Grading.submission_id == Submission.id)
-            .where(Submission.course_id == course_id, Submission.assignment_id == assignment_id)
-            .distinct()
+class Ungraded(Conflict):
+    """Releasing now would show students of ungraded answers "awaiting a grader": the caller
+    confirms (``force``) or grades them first."""
+
+    def __init__(self, count: int, *, part: str | None) -> None:
+        self.count = count
+        super().__init__(
+            f"{ungraded_sentence(count, part=part)} Send force=true to release anyway, or grade them first."
         )
+
+
+def ungraded_sentence(count: int, *, part: str | None) -> str:
+    """What releasing now leaves out, as staff are told it."""
+    answers = "1 answer" if count == 1 else f"{count:,} answers"
+    to = f"to {part}" if part is not None else "to the written parts"
+    verb = "is" if count == 1 else "are"
+    return f"{answers} {to} {verb} not graded yet; releasing now shows those students “awaiting a grader”."
+
+
+@dataclass(frozen=True, slots=True)
+class Released:
+    """A release: when, how many students have a grade it shows them, and how many counted answers
+    it released ungraded (their students see "awaiting a grader")."""
+
+    at: datetime
+    students: int
+    ungraded: int
+
+
+def ungraded_answers(session: Session, *, assignment: Terms, keys: Collection[str]) -> int:
+    """The counted submissions' answers to the written parts ``keys`` no grader has graded yet."""
+    pending = Status.PENDING.value
+    return sum(
+        1
+        for submission in counted_submissions(session, assignment)
+        for key in keys
+        if isinstance(part := submission.parts.get(key), dict) and part.get("status") == pending
     )
+
+
+def release(
+    session: Session, *, assignment: Terms, written: Collection[str], part: str | None = None, force: bool = False
+) -> Released:
+    """Grades by hand become visible to students (and their LMS): those of the written ``part``
+    alone, or with no ``part`` those of every one of the assignment's ``written`` parts. While
+    counted answers to them are ungraded, :class:`Ungraded` unless ``force``. Releasing again moves
+    the time on and sends nothing new (the scores did not change)."""
+    row = session.get(Assignment, (assignment.course_id, assignment.id), with_for_update=True)
+    assert row is not None  # (read with the caller)
+    keys = list(written) if part is None else [part]
+    ungraded = ungraded_answers(session, assignment=row, keys=keys)
+    if ungraded and not force:
+        raise Ungraded(ungraded, part=part)
+    now = datetime.now(UTC)
+    first = not all(grade_released(row, key) for key in keys)
+    if part is None:
+        row.grades_released_at = now
+    else:
+        row.grades_released_parts = {**(row.grades_released_parts or {}), part: now.isoformat()}
+    query = (
+        select(Submission.student_id)
+        .join(Grading, Grading.submission_id == Submission.id)
+        .where(Submission.course_id == row.course_id, Submission.assignment_id == row.id)
+        .distinct()
+    )
+    students = set(session.scalars(query if part is None else query.where(Grading.key == part)))
     if first:
-        score_changes.changed_for(session, course_id=course_id, assignment_id=assignment_id, student_ids=students)
-    return now, len(students)
+        score_changes.changed_for(session, course_id=row.course_id, assignment_id=row.id, student_ids=students)
+    return Released(now, len(students), ungraded)
 
 
 def ask_regrade(session: Session, *, submission: Submission, key: str, message: str, released: bool) -> RegradeRequest:

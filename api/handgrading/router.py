@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Response
+from fastapi import APIRouter, Header, Path, Query, Response
 from sqlalchemy.orm import Session
 
 from api.access import member_of
@@ -42,6 +42,7 @@ from api.library import Sets
 from api.models import Assignment, Submission
 from api.responses import errors
 from api.submissions.schemas import GradedPartOut
+from api.terms.grades import grade_released
 from api.terms.rows import Terms
 from problems.parts import WrittenPart
 
@@ -150,13 +151,36 @@ def put_rubric(
     ASSIGNMENT + "/grading/release",
     response_model=ReleaseOut,
     summary="Release the grades of written parts to students",
-    responses=errors(401, 403, 404, 422, 503),
+    responses=errors(
+        401, 403, 404, 409, 422, 503, notes={409: "Counted answers are ungraded: release with `force=true`"}
+    ),
 )
-def release_grades(_runner: RunnerMember, assignment: AssignmentDep, session: SessionDep) -> ReleaseOut:
-    """Until now students saw `pending` for every written part; from now on they see its grade (and
-    later grades as they are made), and their LMS gets the scores."""
-    at, students = release.release(session, course_id=assignment.course_id, assignment_id=assignment.id)
-    return ReleaseOut(released_at=at, students=students)
+def release_grades(
+    _runner: RunnerMember,
+    assignment: AssignmentDep,
+    session: SessionDep,
+    sets: SetsDep,
+    key: Annotated[
+        str | None,
+        Query(
+            max_length=100,
+            pattern=f"^{keys.ANSWER_KEY}$",
+            description="The written part to release on its own (absent: every written part).",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, Query(description="Release even though counted answers are ungraded (else 409 says how many).")
+    ] = False,
+) -> ReleaseOut:
+    """Until now students saw `pending` for the written parts; from now on they see their grades
+    (and later grades as they are made), and their LMS gets the scores: every written part's, or
+    with `key` that part's alone. While some counted answers are ungraded it is 409 with their
+    number, unless `force`: their students then see "awaiting a grader" until graded."""
+    written = problem_set_of(assignment, sets).written()
+    if key is not None:
+        _written(assignment, sets, key)
+    done = release.release(session, assignment=assignment, written=list(written), part=key, force=force)
+    return ReleaseOut(released_at=done.at, key=key, students=done.students, ungraded=done.ungraded)
 
 
 def _staff_assignment(session: Session, user: CurrentUser, submission: Submission) -> Assignment:
@@ -225,7 +249,7 @@ def grade_part(
         expected=_version(if_match),
         grader=user.id,
     )
-    gradings.told_lms(session, submission)
+    gradings.told_lms(session, submission, key)
     response.headers["ETag"] = f'"{done.version}"'
     graded: GradedPartOut = submission.parts[key]
     return graded
@@ -277,7 +301,7 @@ def ask_regrade(
     if key not in submission.parts:
         raise NotFound(f"No part {key!r} in this submission.")
     assignment = session.get(Assignment, (submission.course_id, submission.assignment_id))
-    released = assignment is not None and assignment.grades_released_at is not None
+    released = assignment is not None and grade_released(assignment, key)
     request = release.ask_regrade(session, submission=submission, key=key, message=body.message, released=released)
     return RegradeRequestOut.model_validate(request)
 

@@ -209,4 +209,12 @@ class GroupsOut(Schema):
 
 class ReleaseOut(Schema):
     released_at: datetime
+    key: str | None = Field(
+        default=None, description="The written part released on its own (null: every written part)."
+    )
     students: int = Field(description="Students whose counted score changed for them (and their LMS, if any).")
+    ungraded: int = Field(
+        default=0,
+        description="Counted answers released while ungraded (with `force`): their students see "
+        "“awaiting a grader” until graded.",
+    )

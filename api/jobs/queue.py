@@ -6,6 +6,10 @@ retries, and worker heartbeats. A worker that dies (SIGKILL, a lost machine) sto
 others then find its job among the stalled ones (``get_stalled_jobs``) and put it back in the
 queue (``retry_job``), where the next free worker resumes it: the job code's done-markers make the
 resumed run regrade only what the dead one had not committed (:mod:`api.jobs.run`).
+
+Code parts go on a queue of their own (``code``: :data:`CODE_TASK`, one job per submission), taken
+back from stalled workers the same way, so ``grader worker --queue code`` processes grade code on
+machines of their own; the job code writes each result once (:mod:`api.code_runs.run`).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from sqlalchemy import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from api.code_runs.run import CodeRuntime, run_code
 from api.jobs.run import Runtime, run_job
 
 log = logging.getLogger("grader.jobs")
@@ -40,6 +45,12 @@ LTI_TASK = "grader.send_lti_scores"
 #: The queueing lock of the send task scheduled for a retry.
 RETRY_LOCK = f"{LTI_TASK}:retry"
 QUEUE = "grader"
+#: The task that runs a submission's code parts, and its queue: ``grader worker --queue code`` runs
+#: only these, so code graders scale out on machines of their own.
+CODE_TASK = "grader.run_code"
+CODE_QUEUE = "code"
+#: The queues a worker runs unless told (``grader worker --queue``): every one.
+QUEUES = (QUEUE, CODE_QUEUE)
 #: Runs of a job whose database went away before it is marked failed (procrastinate counts from 0).
 MAX_ATTEMPTS = 3
 #: Seconds between a worker's heartbeats, and without one before its jobs are taken back.
@@ -139,6 +150,13 @@ def make_queue(database_url: str, *, listening: Callable[[], None] | None = None
         runtime: Runtime = context.additional_context["runtime"]
         return run_job(runtime, job_id, retried=_retried(context.job.attempts))
 
+    @queue.task(name=CODE_TASK, queue=CODE_QUEUE, pass_context=True)
+    def run_code_task(context: JobContext, submission_id: int) -> str:
+        """A submission's code parts run and written once (:func:`api.code_runs.run.run_code`): a
+        worker that died midway leaves its job stalled, and the job runs again elsewhere."""
+        code_runtime: CodeRuntime = context.additional_context["code_runtime"]
+        return run_code(code_runtime, submission_id)
+
     @queue.periodic(cron="* * * * *", periodic_id="lti-scores")
     @queue.task(name=LTI_TASK, queue=QUEUE, pass_context=True, queueing_lock=LTI_TASK)
     def send_lti_scores(context: JobContext, timestamp: int) -> None:
@@ -158,6 +176,15 @@ def defer(queue: App, session: Session, job_id: int, lock: str) -> int:
     connection = session.connection().connection.driver_connection
     deferrer = queue.configure_task(TASK, allow_unknown=False, connection=connection, lock=lock, queueing_lock=lock)
     return deferrer.defer(job_id=job_id)
+
+
+def defer_code(queue: App, session: Session, submission_id: int) -> int:
+    """The procrastinate job of a submission's code run, deferred on the session's connection, so
+    in its transaction. One at a time per submission (a lock): a second job for it, deferred by a
+    regrade, runs after the first and finds what is left."""
+    connection = session.connection().connection.driver_connection
+    deferrer = queue.configure_task(CODE_TASK, allow_unknown=False, connection=connection, lock=f"code:{submission_id}")
+    return deferrer.defer(submission_id=submission_id)
 
 
 def wake_score_sender(queue: App, engine: Engine) -> None:
@@ -194,7 +221,13 @@ async def take_back_stalled(queue: App, *, stalled_after: float, every: float) -
     while True:
         await asyncio.sleep(every)
         try:
-            stalled = await queue.job_manager.get_stalled_jobs(task_name=TASK, seconds_since_heartbeat=stalled_after)
+            stalled = [
+                job
+                for task in (TASK, CODE_TASK)
+                for job in await queue.job_manager.get_stalled_jobs(
+                    task_name=task, seconds_since_heartbeat=stalled_after
+                )
+            ]
             for job in stalled:
                 with contextlib.suppress(queue_errors.ConnectorException):
                     await queue.job_manager.retry_job(job)
@@ -213,17 +246,28 @@ async def work(
     wait: bool = True,
     name: str = "grader-worker",
     send_lti_scores: Callable[[], datetime | None] | None = None,
+    queues: Iterable[str] | None = None,
+    code_runtime: CodeRuntime | None = None,
 ) -> None:
-    """Runs jobs until stopped (SIGINT, SIGTERM), or with ``wait=False`` until the queue is empty."""
+    """Runs jobs of ``queues`` until stopped (SIGINT, SIGTERM), or with ``wait=False`` until they
+    are empty. ``code_runtime``: how this process grades code, which the ``code`` queue needs (by
+    default a worker runs every queue it can: the code queue with a code runtime)."""
+    queues = list(queues) if queues is not None else [name for name in QUEUES if name != CODE_QUEUE or code_runtime]
+    if CODE_QUEUE in queues and code_runtime is None:
+        raise ValueError("a worker of the code queue needs a code runtime")
     async with queue.open_async():
         recovery = asyncio.create_task(take_back_stalled(queue, stalled_after=stalled_after, every=heartbeat))
         try:
             await queue.run_worker_async(
-                queues=[QUEUE],
+                queues=queues,
                 name=name,
                 concurrency=concurrency,
                 wait=wait,
-                additional_context={"runtime": runtime, "send_lti_scores": send_lti_scores},
+                additional_context={
+                    "runtime": runtime,
+                    "send_lti_scores": send_lti_scores,
+                    "code_runtime": code_runtime,
+                },
                 update_heartbeat_interval=heartbeat,
                 stalled_worker_timeout=stalled_after,
                 install_signal_handlers=wait,

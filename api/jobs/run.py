@@ -39,6 +39,7 @@ from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import score_changes
+from api.code_runs.queueing import CODE_QUEUED, Deferrer
 from api.db import SQLITE_WRITE, dialect_insert
 from api.library import Library
 from api.lti.outbox import LMS_OUTBOX, SCORES_DUE
@@ -99,6 +100,10 @@ class Runtime:
     lti_key: str | None = None
     #: Tells the process's LMS score sender that a job committed scores to send (its passback rows).
     scores_due: Callable[[], None] | None = None
+    #: A regrade against a new version queues code parts again: their job deferred (PostgreSQL) ...
+    defer_code: Deferrer | None = None
+    #: ... or the service's own code runner woken once committed (SQLite).
+    code_queued: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         score_changes.listen("lms", LMS_OUTBOX)  # changed scores written by jobs go to the LMS too
@@ -107,6 +112,8 @@ class Runtime:
         """After a transaction of ``session`` committed: the sender told if it wrote scores."""
         if self.scores_due is not None and session.info.get(SCORES_DUE):
             self.scores_due()
+        if self.code_queued is not None and session.info.get(CODE_QUEUED):
+            self.code_queued()
 
 
 def run_job(
@@ -214,7 +221,7 @@ def _regrade_chunk(
         regraded = grade(problem_set, job.assignment, submissions)  # no session open
         try:
             with runtime.sessions.begin() as session:
-                _write_chunk(session, job, regraded)
+                _write_chunk(session, job, regraded, runtime.defer_code)
             runtime.committed(session)
         except _ChangedMeanwhile:
             log.warning("job %s: submissions after %s changed while graded; grading them again", job.id, after)
@@ -223,7 +230,7 @@ def _regrade_chunk(
     raise RuntimeError(f"the submissions after {after} kept changing while they were graded")
 
 
-def _write_chunk(session: Session, job: _Claimed, regraded: list[Regraded]) -> None:
+def _write_chunk(session: Session, job: _Claimed, regraded: list[Regraded], defer_code: Deferrer | None) -> None:
     """The new grades of the submissions whose marker this transaction writes, and the job's
     progress; :class:`_ChangedMeanwhile` (the caller rolls back) if one of them was written since
     it was read. A submission deleted meanwhile gets no marker: there is nothing left to regrade.
@@ -246,7 +253,7 @@ def _write_chunk(session: Session, job: _Claimed, regraded: list[Regraded]) -> N
         return
     if any(stamps[new.submission.id] != new.submission.stamp for new in won):
         raise _ChangedMeanwhile
-    store_regrades(session, regraded=won, job_id=job.id)
+    store_regrades(session, regraded=won, job_id=job.id, defer_code=defer_code)
     # a changed score is what the job reports, and goes to the LMS the student came from, in this transaction
     changed = sum(new.score_changed for new in won)
     changed_students = {new.submission.student_id for new in won if new.score_changed}

@@ -1,5 +1,6 @@
 """Which runner a service has: on PostgreSQL it only defers (``grader worker`` runs), on SQLite it
-runs the jobs itself (:class:`api.jobs.local.LocalRunner`)."""
+runs the jobs itself (:class:`api.jobs.local.LocalRunner`), code parts included
+(:class:`api.code_runs.local.LocalCodeRunner`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,11 @@ from sqlalchemy.orm import Session
 from starlette.background import BackgroundTasks
 
 from api.access import Caller
+from api.code_runs.grading import sandboxed
+from api.code_runs.local import LocalCodeRunner
+from api.code_runs.queueing import Deferrer as CodeDeferrer
+from api.code_runs.run import CodeRuntime
+from api.code_runs.sandboxes import Sandboxes
 from api.config import Settings
 from api.db import make_sessionmaker, writer
 from api.jobs.local import LocalRunner
@@ -20,6 +26,11 @@ from api.jobs.run import Runtime
 from api.jobs.service import Deferrer, start_lti_sync, start_regrade
 from api.library import Library
 from api.terms.rows import Terms
+from grader.code import Run
+
+#: Code runs a SQLite service grades at once (threads, each with a warm sandbox): one per core of
+#: the small machine such a service runs on.
+CODE_THREADS = 2
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,37 @@ class JobRunners:
     runner: LocalRunner | None
     #: Wakes the workers' sender of LMS scores (PostgreSQL; on SQLite the service's own sender).
     wake_score_sender: Callable[[], None] | None = None
+    #: Defers a submission's code run in the request's transaction (PostgreSQL: a code worker runs it).
+    defer_code: CodeDeferrer | None = None
+    #: The service's own code runner (SQLite), and the process's warm sandboxes: the runner grades
+    #: in them, and an upload's code solutions are checked in them (on PostgreSQL too).
+    code_runner: LocalCodeRunner | None = None
+    sandboxes: Sandboxes | None = None
+
+    @property
+    def check_code(self) -> Run | None:
+        """How an uploaded set's code solutions are run (:func:`api.assignments.sets.upload`)."""
+        return self.sandboxes.run if self.sandboxes is not None else None
+
+    def start(self) -> None:
+        """At the service's start: the jobs and code runs queued before a restart, and those it interrupted."""
+        if self.runner is not None:
+            self.runner.start()
+        if self.code_runner is not None:
+            self.code_runner.start()
+
+    def stop(self) -> None:
+        if self.runner is not None:
+            self.runner.stop()
+        if self.code_runner is not None:
+            self.code_runner.stop()
+        if self.sandboxes is not None:
+            self.sandboxes.close()
+
+    def code_queued(self) -> None:
+        """A transaction that queued code committed: the service's own runner looks (SQLite)."""
+        if self.code_runner is not None:
+            self.code_runner.wake()
 
     def regrade(
         self, session: Session, *, assignment: Terms, set_version: str, caller: Caller, background: BackgroundTasks
@@ -57,19 +99,32 @@ def job_runners(
     *,
     http: Callable[[], httpx.Client] | None = None,
     scores_due: Callable[[], None] | None = None,
+    scores_key: str | None = None,
 ) -> JobRunners:
-    """``scores_due``: tells the service's own LMS score sender (SQLite) that a job wrote scores."""
+    """``scores_due``: tells the service's own LMS score sender (SQLite) that a job wrote scores (a
+    transaction marked ``scores_key``, for code runs)."""
     if engine.dialect.name == "sqlite":
+        sessions = make_sessionmaker(writer(engine))
+        sandboxes = Sandboxes(size=CODE_THREADS)
+        code = CodeRuntime(sessions, library, sandboxed(sandboxes), scores_due=scores_due, scores_key=scores_key)
+        code_runner = LocalCodeRunner(code, threads=CODE_THREADS)
         runtime = Runtime(
-            make_sessionmaker(writer(engine)), library, http=http, lti_key=settings.lti_key, scores_due=scores_due
+            sessions,
+            library,
+            http=http,
+            lti_key=settings.lti_key,
+            scores_due=scores_due,
+            code_queued=code_runner.wake,
         )
-        return JobRunners(defer=None, runner=LocalRunner(runtime))
+        return JobRunners(defer=None, runner=LocalRunner(runtime), code_runner=code_runner, sandboxes=sandboxes)
     # (procrastinate is imported by PostgreSQL services only)
-    from api.jobs.queue import defer, make_queue, wake_score_sender
+    from api.jobs.queue import defer, defer_code, make_queue, wake_score_sender
 
     queue = make_queue(settings.database_url)
     return JobRunners(
         defer=functools.partial(defer, queue),
         runner=None,
         wake_score_sender=functools.partial(wake_score_sender, queue, engine),
+        defer_code=functools.partial(defer_code, queue),
+        sandboxes=Sandboxes(size=1),  # (started by the first upload of a set with code parts)
     )

@@ -20,10 +20,12 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.code_runs.queueing import waiting_keys
 from api.models import Assignment, Extension, LtiAccount, LtiContext, LtiScore, ScoreStatus, Submission
 from api.terms.counted import counted_attempt
+from api.terms.grades import as_student_sees
 from api.terms.rows import AssignmentRow, ExtensionRow, with_extension
-from grader.written import awaits_grader, withheld
+from grader.written import awaits_grader
 
 #: The key in a session's ``info`` of "this transaction wrote scores to send" (see the module).
 SCORES_DUE = "grader_lti_scores_due"
@@ -101,10 +103,10 @@ def record_score(
     if counted is None:
         return 0
     chosen, late = counted
-    parts, score = chosen.parts, chosen.score
-    if assignment.grades_released_at is None:  # the LMS shows students what the service shows them
-        parts, score = withheld(parts, score)
-    pending = awaits_grader(parts)
+    # the LMS shows students what the service shows them
+    parts, score = as_student_sees(assignment, chosen.parts, chosen.score)
+    # a written part waits for a grader; code waits for its run, which needs no one
+    progress = "PendingManual" if awaits_grader(parts) else "Pending" if waiting_keys(parts) else "FullyGraded"
     now = now or datetime.now(UTC)
     for platform_id, sub, context_id in targets:
         db.add(
@@ -117,7 +119,7 @@ def record_score(
                 sub=sub,
                 score_given=late.applied(score),
                 score_maximum=chosen.max_score,
-                grading_progress="PendingManual" if pending else "FullyGraded",
+                grading_progress=progress,
                 timestamp=now,
                 new_submission=new_submission,
                 status=ScoreStatus.PENDING.value,

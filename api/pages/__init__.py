@@ -67,6 +67,7 @@ from api.pages import (
     account,
     assets,
     assignment_edit,
+    code_parts,
     courses,
     demo,
     docs,
@@ -87,7 +88,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     # (``/courses/new`` before the course pages' ``/courses/{course_id}``)
     *(home.router, demo.router, docs.router, courses.router, student.router, practice.router, sign_in_links.router),
     *(account.router, staff.router, problem_sets.router, gradebook.router, handgrading.router, statistics.router),
-    *(assignment_edit.router, lti.router),
+    *(assignment_edit.router, lti.router, code_parts.router),
 )
 
 

@@ -17,10 +17,12 @@ from starlette.responses import Response
 from api.access import Member
 from api.assignments.service import statements, variant_of, worked_solutions
 from api.models import RegradeRequest, Submission
+from api.pages.code_parts import poll_path
 from api.pages.notation import answer_text, needs_math
 from api.pages.render import render
 from api.submissions import service as submissions
 from api.submissions.views import Released, to_out
+from api.terms.grades import grade_released
 from api.terms.rows import Terms
 from api.terms.rules import is_closed
 from api.terms.standing import practice_open_to, released_to
@@ -137,6 +139,7 @@ def assignment_context(
     reference = reference_texts(problem_set, variant) if released else None
     solution = worked_solutions(problem_set, variant) if released else {}
     problems, index = [], 0
+    code_keys = problem_set.code()
     for problem in statements(problem_set, variant):
         parts = []
         for part in problem["parts"]:
@@ -156,15 +159,21 @@ def assignment_context(
                     "explanation": EXPLANATIONS.get(code) if code else None,
                     "reference": None if reference is None else reference.get(key),
                     "solution": solution.get(key),
+                    "grade_released": grade_released(terms, key),
+                    # what a student reads first: the question, not the internal key
+                    "title": part["prompt"] or f"Part {index}",
+                    "code": key in code_keys,
+                    "poll": poll_path(terms, latest.id, key, index) if result and key in code_keys and latest else None,
                 }
             )
         problems.append({**problem, "parts": parts})
+    titles = {part["key"]: part["title"] for problem in problems for part in problem["parts"]}
     now = datetime.now(UTC)
     return {
         "assignment": terms,
-        "grades_released": terms.grades_released_at is not None,
         "regrade_requests": requests,
         "problems": problems,
+        "titles": titles,
         "attempts": attempts,
         "latest": latest if show_result else None,
         "just_submitted": submitted if latest is not None and submitted == latest.attempt else None,
@@ -178,6 +187,7 @@ def assignment_context(
         "checked": checked,
         "idempotency_key": form.key or new_token(),
         "needs_math": needs_math(problems) or bool(solution),
+        "has_code": bool(code_keys),
     }
 
 

@@ -10,10 +10,11 @@ another grader's change is refused and shown), the rubric's re-scoring, release 
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -33,6 +34,7 @@ from api.pages.render import render
 from api.pages.roles import PageRunner, PageStaff
 from api.pages.routing import PageRoute
 from api.terms.rows import Terms
+from grader.awaiting import awaiting
 from problems.parts import WrittenPart
 from problems.sets import ProblemSet
 
@@ -113,6 +115,7 @@ def _page(
     *,
     notice: str | None = None,
     error: str | None = None,
+    confirm: dict[str, Any] | None = None,
     status: int = 200,
 ) -> Response:
     db.flush()  # (what a form wrote is committed before the queue groups its answers)
@@ -127,11 +130,14 @@ def _page(
         "notice": notice,
         "error": error,
         "released": assignment.grades_released_at,
+        "confirm": confirm,
     }
     if found is None:
         return render(request, "grading.html", {**context, "key": None}, status=status)
     key, part = found
     view.key = key
+    part_released = (assignment.grades_released_parts or {}).get(key)
+    context["part_released"] = datetime.fromisoformat(part_released) if part_released else None
     items = rubrics.items_of(db, assignment, key, part)
     rubric = rubrics.rubric_out(key, part, items)
     full = queue.queue(db, assignment=assignment, key=key, prompt=part.prompt, rubric=rubric)
@@ -158,8 +164,29 @@ def _page(
         "applied": _applied(shown),
         "adjustment": shown[0].grading.adjustment if len(shown) == 1 and shown[0].grading else 0,
         "comment": shown[0].grading.comment if len(shown) == 1 and shown[0].grading else "",
+        "total": None if current is None else _running_total(db, current, key),
     }
     return render(request, "grading.html", context, status=status)
+
+
+def _running_total(db: Session, current: QueueEntry, key: str) -> dict[str, float] | None:
+    """The student's points so far beside the part being graded: the other parts' scores (computed,
+    and written parts graded), the points still awaited in them, the maximum, and this part's score
+    as graded now. The page's script adds this part's score as the rubric is marked."""
+    submission = db.get(Submission, current.submission)  # (read with the queue: no query)
+    if submission is None:
+        return None
+    others = {other: part for other, part in submission.parts.items() if other != key}
+    waiting = awaiting(others)
+    scored = round(sum(part.get("score") or 0.0 for part in others.values() if isinstance(part, dict)), 6)
+    this = current.grading.score if current.grading else 0.0
+    return {
+        "others": scored,
+        "awaiting": waiting.points,
+        "max_score": submission.max_score,
+        "part": this,
+        "total": round(scored + this, 6),
+    }
 
 
 def _question(problem_set: ProblemSet, key: str) -> str:
@@ -277,7 +304,7 @@ def _save(request: Request, form: FormData, staff: Member, assignment: Terms, db
             continue
         except Unprocessable as refusal:
             return _page(request, staff, assignment, db, sets, view, error=str(refusal.detail), status=422)
-        gradings.told_lms(db, submission)
+        gradings.told_lms(db, submission, key)
         last = submission.id
     if stale:
         view.at = stale[0] if view.group is None else None
@@ -354,10 +381,31 @@ def _number(form: FormData, name: str) -> int | None:
 
 
 @router.post(GRADING + "/release")
-def release_grades(_page: CsrfChecked, _runner: PageRunner, assignment: PageAssignment, db: SessionDep) -> Response:
-    """As ``POST .../grading/release``: students (and their LMS) see the grades by hand."""
-    release.release(db, course_id=assignment.course_id, assignment_id=assignment.id)
-    return RedirectResponse(page_path(assignment) + "?done=released", status_code=303)
+def release_grades(
+    request: Request,
+    _checked: CsrfChecked,
+    runner: PageRunner,
+    assignment: PageAssignment,
+    db: SessionDep,
+    sets: SetsDep,
+    key: Annotated[str, Form(max_length=100)] = "",
+    force: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """As ``POST .../grading/release``: students (and their LMS) see the grades by hand of the part
+    ``key`` (none: of every written part). While counted answers are ungraded the page asks first,
+    saying how many students will see "awaiting a grader"; ``force`` is the answer."""
+    written = problem_set_of(assignment, sets).written()
+    if key and key not in written:
+        raise NotFound(f"No written part {key!r} in this assignment.")
+    part = key or None
+    try:
+        release.release(db, assignment=assignment, written=list(written), part=part, force=force == "1")
+    except release.Ungraded as refusal:
+        view = View(key=part)
+        asking = {"part": part, "sentence": release.ungraded_sentence(refusal.count, part=part)}
+        return _page(request, runner, assignment, db, sets, view, confirm=asking, status=409)
+    done = View(key=part).link(done="released") if part else "?done=released"
+    return RedirectResponse(page_path(assignment) + done, status_code=303)
 
 
 @router.post(GRADING + "/rubric")

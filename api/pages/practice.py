@@ -101,7 +101,8 @@ def _context(
     terms: Terms, problem_set: ProblemSet, seed: int, answers: dict[str, str] | None, only: str | None = None
 ) -> dict[str, Any]:
     """The practice variant's problems (``only``: the one with that id), graded when answered; the
-    computed parts only (written ones are graded by staff, not in practice)."""
+    computed parts only (written ones are graded by staff, and code runs in the background: neither
+    in practice)."""
     variant = practice_variant(problem_set, seed)
     graded = None
     if answers is not None:
@@ -112,7 +113,7 @@ def _context(
             continue
         parts = []
         for part in problem["parts"]:
-            if part["kind"] == "text":  # a written part needs a grader: practice has none
+            if part["kind"] in ("text", "code"):  # a grader's part, or code to run: practice grades neither
                 continue
             result = graded.get(part["key"]) if graded is not None else None
             code = result.misconception if result is not None else None

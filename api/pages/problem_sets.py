@@ -134,7 +134,9 @@ def upload_set_page(request: Request, form: PostedForm, runner: PageRunner, sets
         detail = "Choose a set file or paste its text."
     if detail is None:
         try:
-            problem_set, new = upload(sets, course_id=runner.course, text=text, uploaded_by=runner.id)
+            problem_set, new = upload(
+                sets, course_id=runner.course, text=text, uploaded_by=runner.id, run=request.app.state.jobs.check_code
+            )
         except Unprocessable as error:
             detail = error.detail
         else:

@@ -9,6 +9,7 @@ a member of it, else UTC. ``{{ moment|when }}`` writes a date in it, with the zo
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from api.pages import assets
 from api.pages.deps import zone_of
 from api.pages.local_time import OVERLAP_RULE, shown
 from api.pages.notation import with_math
+from grader.awaiting import Awaiting, awaiting
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -41,10 +43,35 @@ def points(value: float | None) -> str:
     return "–" if value is None else f"{value:.3g}" if value != int(value) else str(int(value))
 
 
+#: A whole number written as digits only (a reference answer's text, say).
+_WHOLE = re.compile(r"-?[0-9]+")
+
+
+def count(value: object) -> str:
+    """A whole number as every page writes it for people, in thousands (``43,243,776``), as the
+    answers read back to students are: a count, or a text that is only a whole number (a reference
+    answer; the reader takes ``43,243,776`` back as written). Anything else as it is."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    if isinstance(value, str) and _WHOLE.fullmatch(value):
+        return f"{int(value):,}"
+    return "" if value is None else str(value)
+
+
+def scored(score: float | None, max_score: float | None, waiting: Awaiting | None = None) -> str:
+    """A score as readers read it: ``7 / 10``; with parts not scored yet, what is graded so far and
+    what is awaited (``4 of 6 graded points; 4 awaiting a grader``), never a failing ``4 / 10``."""
+    if waiting is None or not waiting.any:
+        return f"{points(score)} / {points(max_score)}"
+    left = ", ".join(f"{points(share)} {reason}" for reason, share in waiting.reasons) or "some parts awaited"
+    return f"{points(score)} of {points(waiting.graded_max_score)} graded points; {left}"
+
+
 templates = Jinja2Templates(directory=TEMPLATES)
 templates.env.globals["asset"] = assets.asset_url
 templates.env.globals["overlap_rule"] = OVERLAP_RULE
-templates.env.filters.update(when=when, points=points, math=with_math)
+templates.env.globals.update(scored=scored, awaiting=awaiting)
+templates.env.filters.update(when=when, points=points, count=count, math=with_math)
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
 

@@ -1,6 +1,7 @@
-"""A roster file (CSV: ``id,name,email,role``) read into the roster import's payload
-(:class:`api.courses.schemas.MembersImport`), each row checked by the import's own schema
-(:class:`api.courses.schemas.MemberIn`), so a spreadsheet is held to the same rules as the JSON.
+"""A roster file (CSV: ``id,name,email,role``, or Canvas's gradebook export) read into the roster
+import's payload (:class:`api.courses.schemas.MembersImport`), each row checked by the import's own
+schema (:class:`api.courses.schemas.MemberIn`), so a spreadsheet is held to the same rules as the
+JSON.
 
 Whatever cannot be imported is reported at its line (the line a row starts on, the header
 counted), so an instructor fixes the spreadsheet rather than guessing; a file with any such line
@@ -21,6 +22,11 @@ from api.pages import validation
 #: The columns, in the order a file without a header row gives them.
 COLUMNS = ("id", "name", "email", "role")
 REQUIRED = ("id", "name")
+#: Canvas's gradebook export: its student columns (the rest are assignments and totals, ignored).
+#: The second row, ``Points Possible``, and rows naming nobody (``Manual Posting``) are no members.
+CANVAS_NAME, CANVAS_ID, CANVAS_SIS_USER, CANVAS_SIS_LOGIN = "Student", "ID", "SIS User ID", "SIS Login ID"
+CANVAS_COLUMNS = (CANVAS_NAME, CANVAS_ID, CANVAS_SIS_USER, CANVAS_SIS_LOGIN)
+CANVAS_NOT_MEMBERS = ("points possible",)
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class Roster:
 
     members: MembersImport | None
     errors: list[LineError] = field(default_factory=list)
+    #: The columns of the file that were not read (a Canvas export's sections, assignments, totals).
+    ignored: list[str] = field(default_factory=list)
 
 
 def parse_roster(text: str) -> Roster:
@@ -53,13 +61,14 @@ def parse_roster(text: str) -> Roster:
         return Roster(None, [unreadable])
     if not rows:
         return Roster(None, [LineError(1, None, "the file has no members: one per line, as id,name,email,role")])
-    columns, header_errors = _header(rows[0])
-    if header_errors:
-        return Roster(None, header_errors)
-    if columns is None:
-        columns = list(COLUMNS)
+    ignored: list[str] = []
+    if (canvas := _canvas(rows)) is not None:
+        columns, rows, ignored = canvas
     else:
-        rows = rows[1:]
+        named, header_errors = _header(rows[0])
+        if header_errors:
+            return Roster(None, header_errors)
+        columns, rows = (list(COLUMNS), rows) if named is None else (named, rows[1:])
     members: list[MemberIn] = []
     errors: list[LineError] = []
     for line, cells in rows:
@@ -69,9 +78,9 @@ def parse_roster(text: str) -> Roster:
     if not errors and not members:
         errors.append(LineError(rows[0][0] if rows else 1, None, "the file has a header but no members"))
     if errors:
-        return Roster(None, errors)
+        return Roster(None, errors, ignored)
     try:
-        return Roster(MembersImport(members=members))
+        return Roster(MembersImport(members=members), ignored=ignored)
     except ValidationError as error:  # too many rows: the import's own limit
         return Roster(None, [LineError(1, None, e["msg"]) for e in error.errors()])
 
@@ -90,6 +99,47 @@ def _rows(text: str) -> tuple[list[tuple[int, list[str]]], LineError | None]:
     except csv.Error as error:
         return rows, LineError(line, None, f"this is not CSV that can be read: {error}")
     return rows, None
+
+
+#: The ignored columns a message names (a gradebook export has one per assignment).
+IGNORED_NAMED = 12
+
+
+def ignored_columns(ignored: list[str]) -> str:
+    """The columns not read, as the import's message names them: ``Ignored columns: Section, ...``."""
+    named = ", ".join(ignored[:IGNORED_NAMED])
+    more = len(ignored) - IGNORED_NAMED
+    return f"Ignored columns: {named}" + (f" and {more:,} more" if more > 0 else "")
+
+
+def _canvas(rows: list[tuple[int, list[str]]]) -> tuple[list[str], list[tuple[int, list[str]]], list[str]] | None:
+    """A Canvas gradebook export as rows of ``id,name,email`` (None: the file is not one): the id is
+    the SIS User ID (else the SIS Login ID, else Canvas's own ID); the name, written "Last, First"
+    there, as "First Last"; the email the SIS Login ID when it is an address. The export's other
+    columns are returned, ignored."""
+    header = [cell.strip() for cell in rows[0][1]]
+    folded = [name.casefold() for name in header]
+    if CANVAS_NAME.casefold() not in folded or not {CANVAS_SIS_USER.casefold(), CANVAS_SIS_LOGIN.casefold()} & set(
+        folded
+    ):
+        return None
+    at = {name: folded.index(name.casefold()) for name in CANVAS_COLUMNS if name.casefold() in folded}
+    ignored = [name for index, name in enumerate(header) if index not in at.values() and name]
+
+    def value(cells: list[str], name: str) -> str:
+        index = at.get(name)
+        return cells[index].strip() if index is not None and index < len(cells) else ""
+
+    members = []
+    for number, cells in rows[1:]:
+        name, login = value(cells, CANVAS_NAME), value(cells, CANVAS_SIS_LOGIN)
+        identifier = value(cells, CANVAS_SIS_USER) or login or value(cells, CANVAS_ID)
+        if name.casefold() in CANVAS_NOT_MEMBERS or not (name or identifier):
+            continue
+        last, comma, first = name.partition(",")
+        shown = f"{first.strip()} {last.strip()}".strip() if comma else name
+        members.append((number, [identifier, shown, login if "@" in login else ""]))
+    return ["id", "name", "email"], members, ignored
 
 
 def _header(first: tuple[int, list[str]]) -> tuple[list[str] | None, list[LineError]]:

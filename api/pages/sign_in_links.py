@@ -4,7 +4,7 @@ for one by email on ``/``, and the staff's "sign-in links" on the roster. The ru
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Form, Path, Request
@@ -14,6 +14,8 @@ from api.db import writes
 from api.deps import SessionDep
 from api.errors import Conflict, Forbidden
 from api.models import SessionOrigin
+from api.pages import link_downloads
+from api.pages.deps import CsrfChecked
 from api.pages.home import sign_in_page
 from api.pages.render import render
 from api.pages.roles import PageRunner
@@ -95,10 +97,44 @@ def links_page(
             db, by=runner, lifetime=lifetime, link_base=base, send=send, can_mail=can_mail
         )
     wake_mail(request, background)
-    context = {"course_id": runner.course, "deliveries": deliveries, "refused": None, "base": base}
+    text = link_downloads.links_csv(deliveries, base)
+    filename = f"sign-in-links-{runner.course}-{datetime.now(UTC):%Y-%m-%d-%H%M}.csv"
+    ticket = (
+        None
+        if text is None
+        else link_downloads.keep(db, course_id=runner.course, by=runner.id, filename=filename, text=text)
+    )
+    context = {
+        "course_id": runner.course,
+        "deliveries": deliveries,
+        "refused": None,
+        "base": base,
+        "download": ticket,
+        "download_minutes": link_downloads.LIFETIME.seconds // 60,
+    }
     response = render(request, "sign_in_links.html", context)
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@router.post("/courses/{course_id}/sign-in-links/download")
+def download_links(
+    request: Request,
+    _checked: CsrfChecked,
+    runner: PageRunner,
+    db: SessionDep,
+    download: Annotated[str, Form(max_length=100)],
+    key: Annotated[str, Form(max_length=100)],
+) -> Response:
+    """The file of the links just issued, once: the first download takes it; a second, or one
+    after :data:`api.pages.link_downloads.LIFETIME`, is a page saying so (410)."""
+    ticket = link_downloads.Ticket(download, key)
+    taken = link_downloads.take(db, course_id=runner.course, by=runner.id, ticket=ticket)
+    if taken is None:
+        return render(request, "error.html", {"status": 410, "detail": link_downloads.GONE}, status=410)
+    filename, text = taken
+    headers = {"Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"}
+    return Response(text, media_type="text/csv; charset=utf-8", headers=headers)
 
 
 def refusal_status(refusal: Forbidden | Conflict) -> int:

@@ -37,7 +37,7 @@ from api.pages.deps import PageZone
 from api.pages.gradebook_table import page_of
 from api.pages.render import render
 from api.pages.roles import PageRunner
-from api.pages.roster_csv import LineError, parse_roster
+from api.pages.roster_csv import LineError, ignored_columns, parse_roster
 from api.pages.routing import PageRoute
 from api.pages.staff_deps import PostedForm, uploaded_text
 from api.signin.invitations import invite_joined
@@ -156,6 +156,8 @@ def import_roster_page(
     notice = f"{len(imported)} member{'' if len(imported) == 1 else 's'} imported."
     if invited:
         notice += f" {len(invited)} invitation{'' if len(invited) == 1 else 's'} with a sign-in link queued."
+    if parsed.ignored:
+        notice += f" {ignored_columns(parsed.ignored)}."
     return dashboard(request, runner, db, sets, roster_upload=RosterUpload(imported=imported), notice=notice)
 
 

@@ -39,15 +39,17 @@ from api.handgrading.schemas import RegradeRequestIn
 from api.library import Sets
 from api.models import Assignment, Course, CourseRole, Role, Submission
 from api.pages.assignment_view import AnswerForm, staff_context, student_page
+from api.pages.code_parts import code_answers
 from api.pages.deps import CsrfChecked, PageMember, PageTerms
 from api.pages.render import render
 from api.pages.routing import PageRoute
 from api.pages.staff import dashboard
 from api.submissions import service as submissions
 from api.terms.counted import counted_attempt
+from api.terms.grades import as_student_sees, grade_released
 from api.terms.rows import Terms, with_extension
 from api.users.service import Caller
-from grader.written import withheld
+from grader.awaiting import Awaiting, awaiting
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 COURSE = "/courses/{course_id}"
@@ -63,7 +65,7 @@ def course_page(request: Request, member: PageMember, db: SessionDep, sets: Sets
     assignments = list_assignments(db, course_id=member.course, students=True)
     used = attempts_used(db, course_id=member.course, student_id=member.id)
     extended = student_extensions(db, course_id=member.course, student_id=member.id)
-    attempts = _attempts(db, member, withholding=_withholding(assignments, sets))
+    attempts = _attempts(db, member, with_written=_with_written(assignments, sets))
     rows = []
     for assignment in assignments:
         terms = with_extension(assignment, extended.get(assignment.id))
@@ -79,6 +81,7 @@ def course_page(request: Request, member: PageMember, db: SessionDep, sets: Sets
                 "left": left,
                 "counted": counted,
                 "score": None if counted is None or late is None else late.applied(counted.score),
+                "awaiting": None if counted is None else counted.awaiting,
                 "max_score": max_score(problem_set) if problem_set is not None else None,
             }
         )
@@ -90,35 +93,35 @@ class _Attempt(NamedTuple):
     score: float
     max_score: float
     submitted_at: datetime
+    #: The points graded and awaited, for an assignment with written parts (None: every part scored).
+    awaiting: Awaiting | None = None
 
 
-def _withholding(assignments: list[Assignment], sets: Sets) -> set[str]:
-    """The assignments whose stored scores may hold grades by hand not yet released to students."""
-    return {
-        a.id
-        for a in assignments
-        if a.grades_released_at is None and (problem_set := sets.of(a)) is not None and problem_set.written()
-    }
+def _with_written(assignments: list[Assignment], sets: Sets) -> dict[str, Assignment]:
+    """The assignments whose attempts may have parts without a score for the student: those with
+    written parts (awaiting a grader, or graded and not released to students)."""
+    return {a.id: a for a in assignments if (problem_set := sets.of(a)) is not None and problem_set.written()}
 
 
-def _attempts(db: Session, student: Member, *, withholding: set[str]) -> dict[str, list[_Attempt]]:
+def _attempts(db: Session, student: Member, *, with_written: dict[str, Assignment]) -> dict[str, list[_Attempt]]:
     """Every attempt of the student in the course, by assignment, scored as the student may see it:
-    in the ``withholding`` assignments without the points of grades by hand (as the REST API and
-    the assignment page show them, :func:`api.submissions.views.to_out`). Their parts are read only
-    for those."""
+    in the assignments ``with_written`` parts without the points of grades by hand not released to
+    them, and with the points awaited (as the REST API and the assignment page show them,
+    :func:`api.submissions.views.to_out`). Their parts are read only for those."""
     mine = (Submission.course_id == student.course) & (Submission.student_id == student.id)
     columns = (Submission.attempt, Submission.score, Submission.max_score, Submission.submitted_at)
     attempts: dict[str, list[_Attempt]] = defaultdict(list)
     for assignment_id, attempt, score, maximum, at in db.execute(
-        select(Submission.assignment_id, *columns).where(mine, Submission.assignment_id.not_in(withholding))
+        select(Submission.assignment_id, *columns).where(mine, Submission.assignment_id.not_in(with_written))
     ):
         attempts[assignment_id].append(_Attempt(attempt, score, maximum, at))
-    if withholding:
+    if with_written:
         query = select(Submission.assignment_id, *columns, Submission.parts)
         for assignment_id, attempt, score, maximum, at, parts in db.execute(
-            query.where(mine, Submission.assignment_id.in_(withholding))
+            query.where(mine, Submission.assignment_id.in_(with_written))
         ):
-            attempts[assignment_id].append(_Attempt(attempt, withheld(parts, score)[1], maximum, at))
+            parts, score = as_student_sees(with_written[assignment_id], parts, score)
+            attempts[assignment_id].append(_Attempt(attempt, score, maximum, at, awaiting(parts)))
     return attempts
 
 
@@ -167,6 +170,7 @@ def _submit(request: Request, form: FormData, student: Member, terms: Terms, db:
     if _form_text(form, "action") == "check":
         return student_page(request, db, terms, problem_set, student, typed, checked=True)
     try:
+        answers |= code_answers(form, problem_set)  # (a code part's file, if one was chosen)
         stored = submissions.submit(
             db,
             problem_set=problem_set,
@@ -176,6 +180,7 @@ def _submit(request: Request, form: FormData, student: Member, terms: Terms, db:
             idempotency_key=typed.key or None,
             from_lms=student.from_lms,
             budget=request.app.state.grading_budget,
+            defer_code=request.app.state.jobs.defer_code,
         )
     except (Unprocessable, Conflict) as refusal:
         status = 422 if isinstance(refusal, Unprocessable) else 409
@@ -206,7 +211,7 @@ def _ask_regrade(request: Request, form: FormData, student: Member, terms: Terms
         if submission is None or not mine or key not in problem_set.written():
             raise NotFound("No such written part of your submissions.")
         body = RegradeRequestIn.model_validate({"message": message if isinstance(message, str) else ""})
-        released = terms.grades_released_at is not None
+        released = grade_released(terms, key)
         ask_regrade_of(db, submission=submission, key=key, message=body.message, released=released)
     except ValidationError:
         notice, status = "Say why the part should be looked at again (at most 2,000 characters).", 422

@@ -35,6 +35,19 @@ class GradebookRow(Schema):
     pending: list[str] = Field(
         default_factory=list, description="The counted attempt's written parts awaiting a grader (they count 0)."
     )
+    graded_max_score: float | None = Field(
+        default=None,
+        description="The points of the counted attempt's parts with a score: `raw_score` is out of these while "
+        "parts await (null without submissions).",
+    )
+    awaiting_points: float | None = Field(
+        default=None, description="The points of the counted attempt's parts without a score yet (they count 0)."
+    )
+    awaiting_parts: list[str] = Field(
+        default_factory=list,
+        description="The counted attempt's parts without a score yet: `pending` written parts, and code parts "
+        "not run yet.",
+    )
 
 
 class Gradebook(Schema):

@@ -16,6 +16,7 @@ from api.models import CourseRole, Membership, Submission, User
 from api.submissions.service import list_submissions
 from api.terms.counted import counted_attempt
 from api.terms.rows import ExtensionRow, Terms, with_extension
+from grader.awaiting import awaiting
 from grader.comparison.meaning import WrongAnswers
 from grader.results import Status
 from grader.written import is_manual
@@ -66,6 +67,7 @@ def gradebook(
         mine = by_student.get(student.id, [])
         extension = extended.get(student.id)
         chosen, counted = counted_attempt(mine, with_extension(assignment, extension)) or (None, None)
+        waiting = awaiting(chosen.parts) if chosen else None
         rows.append(
             {
                 "student": student.id,
@@ -83,6 +85,9 @@ def gradebook(
                 "max_score": chosen.max_score if chosen else None,
                 "parts": {key: _part_score(chosen, key) for key in keys} if chosen else {},
                 "pending": _pending(chosen) if chosen else [],
+                "graded_max_score": waiting.graded_max_score if waiting else None,
+                "awaiting_points": waiting.points if waiting else None,
+                "awaiting_parts": list(waiting.keys) if waiting else [],
             }
         )
     return {

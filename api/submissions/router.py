@@ -129,6 +129,7 @@ def _submit(
         idempotency_key=idempotency_key,
         from_lms=student.from_lms,
         budget=request.app.state.grading_budget,
+        defer_code=request.app.state.jobs.defer_code,
     )
     released = released_to(session, terms=assignment, student_id=student.id)
     out = to_out(

@@ -2,19 +2,21 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Annotated, Any, NotRequired
+from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema, with_config
 from typing_extensions import TypedDict
 
 from api.responses import ErrorBody
 from api.schemas import PRINTABLE_TEXT, RequestSchema, Schema, printable
-from grader.results import Status
+from grader.results import Status, TestStatus
 
 #: Bounds on one submission: generous for homework, small enough that no answer is expensive.
 MAX_KEYS = 500
 MAX_KEY_LENGTH = 100
-MAX_TEXT = 20_000
+#: A string answer's characters: a code part's module may be as large as the sandbox takes (1 MiB);
+#: every other answer is held to its own reader's much smaller limit (``grader.reading``).
+MAX_TEXT = 1 << 20
 MAX_DEPTH = 6
 MAX_ITEMS = 100_000
 
@@ -130,6 +132,23 @@ class GradingStamp(TypedDict):
     graded_at: datetime
 
 
+@with_config(ConfigDict(extra="ignore"))
+class CodeTestOut(TypedDict):
+    """One test of a code part as the reader may see it; for a student, the tests withheld from them
+    (`hidden`, or `after_close` before the close) are one summary line per group, with `count` and
+    `passed` and no name nor detail."""
+
+    name: str
+    status: TestStatus
+    score: float
+    max_score: float
+    feedback: Annotated[str, Field(description="What went wrong: the first wrong position, the error's last line.")]
+    misconception: Annotated[str | None, Field(description="The mistake code the wrong output matches.")]
+    visibility: Literal["visible", "hidden", "after_close"]
+    count: NotRequired[Annotated[int, Field(description="A summary line: how many tests it stands for.")]]
+    passed: NotRequired[Annotated[int, Field(description="A summary line: how many of them passed.")]]
+
+
 # The parts are TypedDicts rather than models: validating a submission's parts into objects cost
 # several times more, on the busiest endpoint. Their config is their own: a TypedDict without one
 # takes that of the first model it appears in.
@@ -137,7 +156,10 @@ class GradingStamp(TypedDict):
 class GradedPartOut(TypedDict):
     """One graded answer, as the engine makes it (`GradedPart.to_json()`) and the database stores it."""
 
-    score: Annotated[float | None, Field(description="Null while a written part is `pending`.")]
+    score: Annotated[
+        float | None,
+        Field(description="Null while a written part is `pending`, and while a code part is `queued` or `running`."),
+    ]
     max_score: float
     status: Status
     feedback: str
@@ -157,6 +179,12 @@ class GradedPartOut(TypedDict):
     comment: NotRequired[Annotated[str, Field(description="A written part graded by hand: the grader's comment.")]]
     grading: NotRequired[
         Annotated[GradingStamp, Field(description="Staff only: the grading's version (for `If-Match`), who, when.")]
+    ]
+    tests: NotRequired[
+        Annotated[
+            list[CodeTestOut],
+            Field(description="A code part once run: its tests, as the reader may see them (staff: every one)."),
+        ]
     ]
 
 
@@ -201,6 +229,9 @@ class SubmissionOut(Schema):
                     "days_late": 0,
                     "penalty": 1.0,
                     "final_score": 1.0,
+                    "graded_max_score": 2.0,
+                    "awaiting_points": 0.0,
+                    "awaiting_parts": [],
                     "answers": {"q1.shape": "126x126x16", "q1.params": "3*3*3*16"},
                     "set_version": "9ecb3e22ecf7",
                     "variant": "s123",
@@ -230,6 +261,17 @@ class SubmissionOut(Schema):
         default=1.0, description="The share of the score the late penalty leaves (1: none, 0.8: 20% off)."
     )
     final_score: float = Field(default=0.0, description="`score` × `penalty`: what the gradebook counts.")
+    graded_max_score: float = Field(
+        default=0.0,
+        description="The points of the parts with a score: `score` is out of these while parts await "
+        "(a written part awaiting a grader, or not released to the student; code not run yet).",
+    )
+    awaiting_points: float = Field(
+        default=0.0, description="The points of the parts without a score yet (`max_score` − `graded_max_score`)."
+    )
+    awaiting_parts: list[str] = Field(
+        default_factory=list, description="The keys of the parts without a score yet (their `score` is null)."
+    )
     answers: dict[str, Any] = Field(description="The answers exactly as sent.")
     set_version: str = Field(description="Version of the problem set the current grade was computed against.")
     variant: str | None = Field(description="Whose variant was graded (null: the set is not randomized).")

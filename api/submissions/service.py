@@ -29,6 +29,9 @@ the rest.
 of the request (assignment and answers). A retry with the same key and request returns the
 stored submission; the same key with a different request is refused (422).
 
+**Code parts** are not run here: they are stored ``queued`` (no score yet) and their run queued
+in the same transaction (:mod:`api.code_runs`), so the 201 never waits for the sandbox.
+
 **Regrades** move the current grade into ``earlier_grades`` before replacing it; they run as
 background jobs (:mod:`api.jobs`), a chunk of submissions at a time: read
 (:func:`submissions_to_regrade`), graded with no database connection (:func:`regrade`), then
@@ -52,6 +55,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from api import score_changes
 from api.assignments.service import variant_of
+from api.code_runs.queueing import Deferrer, queue_run, waiting_keys
 from api.db import atomic
 from api.errors import Conflict, Unprocessable
 from api.models import EarlierGrade, Submission
@@ -217,10 +221,15 @@ def submit(
     now: datetime | None = None,
     from_lms: bool | None = None,
     budget: GradingBudget | None = None,
+    defer_code: Deferrer | None = None,
 ) -> Stored:
     """Grade and store one attempt (flushed; the caller's session commits). ``from_lms``: whether
     the student came from an LMS, when the caller's access read it (:class:`api.access.Member`);
-    None looks it up. The grading is charged to the student's ``budget`` (:func:`grading`)."""
+    None looks it up. The grading is charged to the student's ``budget`` (:func:`grading`).
+
+    Code parts are stored ``queued`` (scoring 0 until their results are written) and their run
+    queued in the submission's own transaction (:mod:`api.code_runs`): ``defer_code`` carries it to
+    a code worker on PostgreSQL."""
     request_hash = None  # (a retry with the key is compared with the first request; no key, no retry)
     if idempotency_key is not None:
         request_hash = fingerprint(assignment.course_id, assignment.id, answers)
@@ -278,8 +287,12 @@ def submit(
         if from_lms is not False
         else []
     )
-    with atomic(session, needed=bool(lms)):
-        return _store(session, insert_unless_taken, parameters, values, assignment, lms, limit)
+    queued = bool(waiting_keys(parts))  # code to run: the submission and its run in one transaction
+    with atomic(session, needed=bool(lms) or queued):
+        stored = _store(session, insert_unless_taken, parameters, values, assignment, lms, limit)
+        if queued and not stored.replayed:
+            queue_run(session, submission_id=stored.submission.id, set_version=problem_set.version, defer=defer_code)
+        return stored
 
 
 def _store(
@@ -507,6 +520,8 @@ def regrade(problem_set: ProblemSet, assignment: Terms, submissions: Sequence[St
         variant = variant_of(problem_set, assignment, submission.student_id)
         graded = grade_submission(problem_set, submission.answers, student=variant)
         parts, score = kept_by_hand(graded.parts_json(), submission.parts, graded.score)
+        if submission.set_version == problem_set.version:
+            parts, score = kept_code(parts, submission.parts, score)
         regraded.append(Regraded(submission, parts, score, graded.max_score, problem_set.version, variant))
     return regraded
 
@@ -519,6 +534,18 @@ def kept_by_hand(parts: dict[str, Any], stored: dict[str, Any], score: float) ->
     if not manual:
         return parts, score
     kept = {key: manual.get(key, part) for key, part in parts.items()}
+    return kept, total(kept)
+
+
+def kept_code(parts: dict[str, Any], stored: dict[str, Any], score: float) -> tuple[dict[str, Any], float]:
+    """A regrade against the version a submission was graded with keeps its code parts as stored
+    (their results, or their run still queued): the tests are the same, so running the code again
+    could only cost time. Against another version the code parts are queued again
+    (:func:`store_regrades`), since its tests may differ."""
+    code = [key for key in waiting_keys(parts) if isinstance(stored.get(key), dict)]
+    if not code:
+        return parts, score
+    kept = {key: stored[key] if key in code else part for key, part in parts.items()}
     return kept, total(kept)
 
 
@@ -536,11 +563,14 @@ def lock_for_regrade(session: Session, *, ids: Sequence[int]) -> dict[int, tuple
     return {row.id: (row.set_version, row.graded_at) for row in rows}
 
 
-def store_regrades(session: Session, *, regraded: Sequence[Regraded], job_id: int | None = None) -> int:
+def store_regrades(
+    session: Session, *, regraded: Sequence[Regraded], job_id: int | None = None, defer_code: Deferrer | None = None
+) -> int:
     """The new grades written (flushed; the caller commits), the caller having checked that each
     submission is still as it was read (:func:`lock_for_regrade`): a grade that changes moves into
     ``earlier_grades`` (with ``job_id``). Returns how many changed. Written with one executemany
-    per table, not an ORM object per row."""
+    per table, not an ORM object per row. Code parts graded against a new version are queued to
+    run again, in this transaction (``defer_code``: :func:`submit`'s)."""
     now = datetime.now(UTC)
     changed = [new for new in regraded if new.changed]
     if not changed:
@@ -573,4 +603,7 @@ def store_regrades(session: Session, *, regraded: Sequence[Regraded], job_id: in
     ]
     session.execute(insert(EarlierGrade), earlier)
     session.execute(update(Submission), grades)  # by primary key, as one executemany
+    for new in changed:
+        if new.set_version != new.submission.set_version and waiting_keys(new.parts):
+            queue_run(session, submission_id=new.submission.id, set_version=new.set_version, defer=defer_code)
     return len(changed)

@@ -5,6 +5,7 @@ decided in one place."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -13,9 +14,13 @@ from api.assignments.service import reference_answers, worked_solutions
 from api.models import Submission
 from api.submissions import service
 from api.submissions.schemas import GradedPartOut, GradedParts, SubmissionOut
+from api.terms.grades import as_student_sees
 from api.terms.lateness import lateness
 from api.terms.rows import Terms
-from grader.written import is_manual, withheld
+from api.terms.rules import is_closed
+from grader.awaiting import awaiting
+from grader.code import visible_tests
+from grader.written import is_manual
 from problems.sets import ProblemSet
 
 PARTS: TypeAdapter[dict[str, GradedPartOut]] = TypeAdapter(GradedParts)
@@ -54,10 +59,19 @@ def to_out(
     out = SubmissionOut.model_validate(submission)
     if not staff and any(isinstance(part, dict) and is_manual(part) for part in submission.parts.values()):
         # grades by hand: the student's once released; who graded, and the version, are staff's
-        parts, out.score = submission.parts, submission.score
-        if terms.grades_released_at is None:
-            parts, out.score = withheld(parts, out.score)
+        parts, out.score = as_student_sees(terms, submission.parts, submission.score)
         out.parts = PARTS.validate_python({key: _unstamped(part) for key, part in parts.items()})
+    run = {key: part for key, part in submission.parts.items() if isinstance(part, dict) and "tests" in part}
+    if run:  # a code part's tests, as the reader may see them
+        after_close = is_closed(terms, datetime.now(UTC))
+        out.parts = PARTS.validate_python(
+            {
+                key: {**part, "tests": visible_tests(run[key], staff=staff, after_close=after_close)}
+                if key in run
+                else part
+                for key, part in out.parts.items()
+            }
+        )
     out.reference = None if released is None else released.reference
     if released is not None:  # the worked steps go with the references
         solution = released.solution
@@ -65,6 +79,9 @@ def to_out(
             key: {**part, "solution": solution[key]} if key in solution else part  # type: ignore[typeddict-item]
             for key, part in out.parts.items()
         }
+    waiting = awaiting(out.parts)
+    out.graded_max_score, out.awaiting_points = waiting.graded_max_score, waiting.points
+    out.awaiting_parts = list(waiting.keys)
     late = lateness(submission.submitted_at, terms.due_at, terms.late_penalty)
     out.late, out.days_late, out.penalty = late.late, late.days_late, late.factor
     out.final_score = late.applied(out.score)

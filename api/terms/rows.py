@@ -43,6 +43,8 @@ class Terms(Protocol):
     @property
     def grades_released_at(self) -> datetime | None: ...
     @property
+    def grades_released_parts(self) -> dict[str, Any] | None: ...
+    @property
     def opens_at(self) -> datetime | None: ...
     @property
     def closes_at(self) -> datetime | None: ...
@@ -72,6 +74,7 @@ class AssignmentRow:
     set_version: str | None
     practice: str
     grades_released_at: datetime | None
+    grades_released_parts: dict[str, Any] | None
     opens_at: datetime | None
     closes_at: datetime | None
     published: bool

@@ -128,7 +128,7 @@ ERRORS = {
     ("put", A + "/rubrics/{key}"): {401, 403, 404, 413, 422, 503},
     ("put", "/api/v1/submissions/{submission_id}/parts/{key}/grading"): {401, 403, 404, 409, 413, 422, 503},
     ("get", "/api/v1/submissions/{submission_id}/parts/{key}/grading"): {401, 403, 404, 422, 503},
-    ("post", A + "/grading/release"): {401, 403, 404, 422, 503},
+    ("post", A + "/grading/release"): {401, 403, 404, 409, 422, 503},
     ("post", "/api/v1/submissions/{submission_id}/parts/{key}/regrade-request"): {401, 403, 404, 409, 413, 422, 503},
     ("post", "/api/v1/submissions/{submission_id}/parts/{key}/regrade-request/reply"): {
         *(401, 403, 404, 409, 413, 422, 503)

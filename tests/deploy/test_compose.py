@@ -229,9 +229,22 @@ def test_links_come_from_the_configured_public_address() -> None:
 
 def test_the_job_workers() -> None:
     assert WORKER["build"] == SERVICE["build"], "the workers run the service's image"
-    assert WORKER["entrypoint"] == ["grader", "worker"] and "ports" not in WORKER
+    assert WORKER["entrypoint"] == ["grader", "worker", "--queue", "grader"] and "ports" not in WORKER
     assert WORKER["depends_on"] == {"grader": {"condition": "service_healthy"}}
     assert WORKER["healthcheck"] == {"disable": True}
+    assert "security_opt" not in WORKER, "the job workers run no student code: Docker's defaults stand"
+
+
+def test_the_code_workers_run_only_code_under_the_sandbox_profile() -> None:
+    code = COMPOSE["services"]["code-worker"]
+    assert code["build"] == SERVICE["build"] and code["entrypoint"] == ["grader", "worker", "--queue", "code"]
+    assert code["environment"] == WORKER["environment"]
+    profile = "./docker/seccomp-code-worker.json"
+    assert code["security_opt"] == [f"seccomp={profile}", "apparmor=unconfined"]
+    assert (REPOSITORY / profile).is_file()
+    assert "privileged" not in code and "cap_add" not in code, "the walls need no added capability as grader"
+    (user,) = dockerfile_instructions("USER")
+    assert user not in ("root", "0"), "an unprivileged user: bwrap builds its walls in a user namespace"
 
 
 def test_the_image_is_slim_unprivileged_and_without_test_extras() -> None:

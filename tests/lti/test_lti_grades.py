@@ -421,7 +421,14 @@ def test_a_written_part_is_pending_manual_until_its_grade_is_released(app, lms, 
         assert graded.status_code == 200, graded.text
     assert send(app, lms)["sent"] == 0  # graded, not released: the LMS is not told
 
-    released = client.post(f"{course.path}/assignments/{assignment}/grading/release", headers=course.instructor)
+    release = f"{course.path}/assignments/{assignment}/grading/release"
+    one_part = client.post(f"{release}?key=q1.why", headers=course.instructor)
+    assert one_part.status_code == 200, one_part.text
+    assert send(app, lms)["sent"] == 1
+    body = lms.scores[-1][1]
+    assert (body["scoreGiven"], body["gradingProgress"]) == (3.0, "PendingManual")  # q2.compare still withheld
+
+    released = client.post(release, headers=course.instructor)
     assert released.status_code == 200, released.text
     assert send(app, lms)["sent"] == 1
     body = lms.scores[-1][1]

@@ -26,6 +26,7 @@ from api.demo import COURSE
 from api.demo_work import CLOSED, WRITTEN_SET
 from api.pages import ROUTERS
 from harness.server import VENV_BIN, ServerProcess, free_port, server_env
+from problems.loader import load_bank
 
 from live_service import chromium, new_account
 
@@ -38,16 +39,21 @@ WCAG_TAGS = {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa
 PHONE_RULES = {"type": "rule", "values": ["scrollable-region-focusable", "color-contrast"]}
 BLOCKING = {"serious", "critical"}
 #: The assignments whose pages stand for all the others: one open with graded work, the closed
-#: one (answers released, practice open, worked solutions) and the one of written answers.
-SAMPLED = {"conv-pool-basics", CLOSED, WRITTEN_SET}
+#: one (answers released, practice open, worked solutions), the one of written answers and the one
+#: of code (a student's module submitted and run in the sandbox, its tests shown).
+CODE_SET, CODE_KEY = "numpy-convolution", "conv.forward"
+SAMPLED = {"conv-pool-basics", CLOSED, WRITTEN_SET, CODE_SET}
+SOLUTION = load_bank()[CODE_SET].solution_of(CODE_KEY)
 #: Not pages of this service's templates, or not pages at all: /docs is Swagger UI's, the rest are
 #: downloads, the JSON API and the static files.
 NOT_CRAWLED = re.compile(r"^/(docs|api/|static/|openapi\.json)|/download$|\.(csv|json|yaml)$")
 ASSIGNMENT = re.compile(r"^/courses/[^/]+/assignments/([^/]+)")
-#: The pages' GET routes the walk does not reach, and why: Swagger UI's page, a CSV download, and a
-#: job's progress (a page only while a regrade or an LMS sync runs).
+#: The pages' GET routes the walk does not reach, and why: Swagger UI's page, a CSV download, a
+#: job's progress (a page only while a regrade or an LMS sync runs), and a code part's result (a
+#: fragment of the assignment page, which htmx polls and the walk examines within that page).
 UNWALKED_ROUTES = {
     "/docs",
+    "/courses/{course_id}/assignments/{assignment_id}/submissions/{submission_id}/code/{key}",
     "/courses/{course_id}/assignments/{assignment_id}/gradebook/download",
     "/courses/{course_id}/assignments/{assignment_id}/regrade/{job_id}",
     "/courses/{course_id}/lti/sync/{job_id}",
@@ -178,6 +184,17 @@ def sign_in_as(page: Page, base: str, context: BrowserContext, *, demo_account: 
     expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
+def submit_code(page: Page, course_url: str) -> None:
+    """The student's module for the code assignment submitted from its page, and run: the walk then
+    finds the page with its code result (the tests' table, the hidden tests' count)."""
+    page.goto(f"{course_url}/assignments/{CODE_SET}")
+    page.get_by_label("Upload your module").first.set_input_files(
+        files=[{"name": "conv.py", "mimeType": "text/x-python", "buffer": SOLUTION.encode()}]
+    )
+    page.get_by_role("button", name="Submit").click()
+    expect(page.locator(".code-result[data-status=correct]")).to_have_count(1, timeout=60_000)
+
+
 @pytest.fixture
 def walk(tmp_path: Path) -> Iterator[Walk]:
     """The demo course served, and every role's pages walked once in one browser."""
@@ -202,6 +219,8 @@ def walk(tmp_path: Path) -> Iterator[Walk]:
                 ("instructor", "Demo Instructor"),
             ):
                 sign_in_as(page, base, context, demo_account=account)
+                if role == "student":
+                    submit_code(page, base + course)
                 crawl(page, base, role, course, result)
                 crawl(page, base, role, "/account", result)
                 crawl(page, base, role, "/courses/no-such-course", result)  # the error page

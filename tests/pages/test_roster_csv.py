@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api.courses.schemas import ImportedRole
-from api.pages.roster_csv import parse_roster
+from api.pages.roster_csv import ignored_columns, parse_roster
 
 
 def test_a_file_with_a_header_in_any_order_gives_the_members_with_their_roles() -> None:
@@ -81,3 +81,39 @@ def test_more_members_than_one_import_takes_are_refused_by_the_import_s_own_limi
     text = "".join(f"s{i},Student {i}\n" for i in range(5001))
     roster = parse_roster(text)
     assert roster.members is None and "at most 5000" in roster.errors[0].message
+
+
+#: Canvas's gradebook export, as it saves it: its student columns, a section, assignments and
+#: totals, the "Points Possible" row, a "Manual Posting" row naming nobody.
+CANVAS_EXPORT = (
+    "\ufeffStudent,ID,SIS User ID,SIS Login ID,Section,Homework 1 (1234),Current Score,Final Score\r\n"
+    "    Points Possible,,,,,10,(read only),(read only)\r\n"
+    ",,,,,Manual Posting,,\r\n"
+    '"Lovelace, Ada",101,s1001,ada@example.edu,CS 101 A,9,90,90\r\n'
+    '"Hopper, Grace",102,,ghopper,CS 101 A,7,70,70\r\n'
+    "Cher,103,,,CS 101 B,,,\r\n"
+)
+
+
+def test_a_canvas_gradebook_export_gives_its_students_and_names_the_columns_ignored() -> None:
+    roster = parse_roster(CANVAS_EXPORT)
+    assert roster.errors == [] and roster.members is not None
+    found = [(m.id, m.name, m.email, m.role) for m in roster.members.members]
+    assert found == [
+        ("s1001", "Ada Lovelace", "ada@example.edu", ImportedRole.STUDENT),  # the SIS User ID, "First Last"
+        ("ghopper", "Grace Hopper", None, ImportedRole.STUDENT),  # no SIS User ID: the login; not an address
+        ("103", "Cher", None, ImportedRole.STUDENT),  # neither: Canvas's own id; one name as it is
+    ]
+    assert roster.ignored == ["Section", "Homework 1 (1234)", "Current Score", "Final Score"]
+    assert ignored_columns(roster.ignored) == "Ignored columns: Section, Homework 1 (1234), Current Score, Final Score"
+
+
+def test_a_bad_row_of_a_canvas_export_is_reported_at_its_own_line() -> None:
+    text = 'Student,ID,SIS User ID,SIS Login ID\nPoints Possible,,,\n"Doe, Jane",7,bad id!,\n'
+    roster = parse_roster(text)
+    assert roster.members is None and [(e.line, e.column) for e in roster.errors] == [(3, "id")]
+
+
+def test_many_ignored_columns_are_named_up_to_a_dozen() -> None:
+    named = ignored_columns([f"Quiz {n}" for n in range(1, 16)])
+    assert named.startswith("Ignored columns: Quiz 1, Quiz 2") and named.endswith("Quiz 12 and 3 more")

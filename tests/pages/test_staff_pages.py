@@ -322,6 +322,25 @@ def test_a_roster_csv_imports_everyone_and_shows_each_new_token_once(app, staffe
     assert tokens[ada] not in browser.get(f"/courses/{course.id}").text
 
 
+def test_a_canvas_gradebook_export_imports_its_students_and_says_which_columns_it_ignored(
+    app, staffed: Staffed
+) -> None:
+    course = staffed.course
+    browser = signed(app, staffed.owner)
+    browser.get(f"/courses/{course.id}")
+    ada = unique("s")
+    text = (
+        "Student,ID,SIS User ID,SIS Login ID,Section,Final Score\n"
+        "    Points Possible,,,,,(read only)\n"
+        f'"Lovelace, Ada",1,{ada},{ada}@example.edu,CS 101,90\n'
+    )
+    imported = browser.post(f"/courses/{course.id}/members", {"roster_text": text})
+    assert imported.status_code == 200, imported.text
+    assert "1 member imported. Ignored columns: Section, Final Score." in imported.text
+    roster = {m["id"]: m for m in course.client.get(f"{course.path}/members", headers=course.instructor).json()}
+    assert (roster[ada]["name"], roster[ada]["email"]) == ("Ada Lovelace", f"{ada}@example.edu")
+
+
 def test_a_roster_listing_an_id_twice_is_refused_by_the_import_s_own_rule(app, staffed: Staffed) -> None:
     course = staffed.course
     browser = signed(app, staffed.owner)

@@ -84,7 +84,7 @@ def test_practice_leaves_the_written_parts_out(app: Any, client: TestClient, eng
 def _course_page_score(browser: Browser, course_id: str) -> str:
     page = browser.get(f"/courses/{course_id}")
     assert page.status_code == 200, page.text
-    (cell,) = re.findall(r'<td class="num"[^>]*>([\d.]+ / [\d.]+) <span class="muted">\(best\)', page.text)
+    (cell,) = re.findall(r'<td class="num" data-label="Score">([^<]+) <span class="muted">\(best\)', page.text)
     return cell
 
 
@@ -105,8 +105,11 @@ def test_the_course_page_shows_a_grade_by_hand_only_once_released(app: Any, clie
 
     before, rest = seen()
     assert rest["parts"][WHY]["status"] == "pending"
-    assert before == f"{rest['final_score']:g} / {rest['max_score']:g}", (before, rest["final_score"])
+    awaited = f"{rest['awaiting_points']:g} awaiting a grader"
+    assert before == f"{rest['final_score']:g} of {rest['graded_max_score']:g} graded points; {awaited}", before
+    assert rest["graded_max_score"] + rest["awaiting_points"] == rest["max_score"] and rest["awaiting_points"] > 0
     client.post(f"{course.path}/assignments/{aid}/grading/release", headers=course.instructor)
     after, rest = seen()
-    assert rest["parts"][WHY]["status"] != "pending" and rest["final_score"] > float(before.split(" / ")[0])
+    assert rest["parts"][WHY]["status"] != "pending" and rest["final_score"] > float(before.split(" of ")[0])
+    assert rest["awaiting_points"] == 0 and rest["awaiting_parts"] == []
     assert after == f"{rest['final_score']:g} / {rest['max_score']:g}"

@@ -7,6 +7,27 @@
   if (!form) {
     return;
   }
+  // The running total: the other parts' points (from the page) plus this part's as marked now,
+  // the rubric's sum and the adjustment kept between 0 and the part's points, as the service scores it.
+  var total = document.getElementById("running-total");
+  function shown(value) {
+    return Number.isInteger(value) ? String(value) : String(parseFloat(value.toPrecision(3)));
+  }
+  function retotal() {
+    if (!total) {
+      return;
+    }
+    var sum = Number(form.querySelector("#adjustment").value) || 0;
+    form.querySelectorAll("input[name=item]:checked").forEach(function (box) {
+      sum += Number(box.dataset.points) || 0;
+    });
+    var part = Math.round(Math.min(Math.max(sum, 0), Number(total.dataset.max)) * 1e6) / 1e6;
+    document.getElementById("part-score").textContent = shown(part);
+    document.getElementById("total-score").textContent = shown(Math.round((Number(total.dataset.others) + part) * 1e6) / 1e6);
+  }
+  form.addEventListener("input", retotal);
+  form.addEventListener("change", retotal);
+  retotal();
   function typing(target) {
     return target instanceof HTMLElement && target.matches("textarea, input[type=text], input[type=number]");
   }
@@ -50,6 +71,7 @@
       if (boxes[i].dataset.key === event.key) {
         event.preventDefault();
         boxes[i].checked = !boxes[i].checked;
+        retotal();
         return;
       }
     }

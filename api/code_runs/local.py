@@ -1,0 +1,99 @@
+"""The service's own code runner, on SQLite (the embedded default needs no worker process): a few
+threads of the service that run the queued :class:`api.models.CodeRun` rows, oldest first, with
+the same job code as ``grader worker --queue code`` (:func:`api.code_runs.run.run_code`).
+
+Woken when a transaction queued code (after its commit), and at the service's start, where it also
+resumes the runs a restart interrupted (``running`` rows). Its threads never take the same row;
+two service processes on one SQLite may, and the job code writes each result once all the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from sqlalchemy import select
+
+from api.code_runs.queueing import CODE_RUNS
+from api.code_runs.run import CodeRuntime, run_code
+from api.models import CodeRunStatus
+
+log = logging.getLogger("grader.code")
+
+
+class LocalCodeRunner:
+    def __init__(self, runtime: CodeRuntime, *, threads: int = 2) -> None:
+        self.runtime = runtime
+        self.threads = threads
+        self._lock = threading.Lock()
+        self._wanted = threading.Condition(self._lock)
+        self._taken: set[int] = set()
+        self._failed: set[int] = set()
+        self._resume = False
+        self._look = False
+        self._stopping = False
+        self._workers: list[threading.Thread] = []
+
+    def start(self) -> None:
+        """At the service's start: runs what is queued, and what a restart interrupted."""
+        with self._lock:
+            self._stopping, self._resume, self._look = False, True, True
+            self._wanted.notify_all()
+            if any(worker.is_alive() for worker in self._workers):
+                return  # (started already: its threads look again)
+            self._workers = [
+                threading.Thread(target=self._work, name=f"grader-code-{n}", daemon=True) for n in range(self.threads)
+            ]
+            for worker in self._workers:
+                worker.start()
+
+    def wake(self) -> None:
+        """Code was queued: look for it."""
+        with self._lock:
+            self._look = True
+            self._wanted.notify_all()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stops after the runs under way (a run stopped midway is resumed at the next start)."""
+        with self._lock:
+            self._stopping = True
+            self._wanted.notify_all()
+            workers, self._workers = self._workers, []
+        for worker in workers:
+            worker.join(timeout)
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                while not self._look and not self._stopping:
+                    self._wanted.wait()
+                if self._stopping:
+                    return
+                submission_id = self._next()
+                if submission_id is None:
+                    self._look = False
+                    continue
+                self._taken.add(submission_id)
+            try:
+                run_code(self.runtime, submission_id)
+                failed = False
+            except Exception:  # (the database away, say: not retried in a loop; the next start tries again)
+                log.exception("the code run of submission %s failed", submission_id)
+                failed = True
+            with self._lock:
+                self._taken.discard(submission_id)
+                if failed:
+                    self._failed.add(submission_id)
+
+    def _next(self) -> int | None:
+        """The oldest row no thread of this runner has taken (running ones too at the start)."""
+        statuses = [CodeRunStatus.QUEUED.value] + ([CodeRunStatus.RUNNING.value] if self._resume else [])
+        skip = self._taken | self._failed
+        with self.runtime.sessions() as session:
+            query = select(CODE_RUNS.c.submission_id).where(CODE_RUNS.c.status.in_(statuses))
+            if skip:
+                query = query.where(CODE_RUNS.c.submission_id.not_in(skip))
+            found = session.scalar(query.order_by(CODE_RUNS.c.queued_at, CODE_RUNS.c.submission_id).limit(1))
+        if found is None:
+            self._resume = False
+        return found

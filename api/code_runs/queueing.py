@@ -1,0 +1,59 @@
+"""Queueing a submission's code parts: a :class:`api.models.CodeRun` row written in the transaction
+that stores the submission (or regrades it against a new version), and on PostgreSQL the
+procrastinate job that carries it to a code worker, deferred on the same connection: both are
+committed, or neither. On SQLite the service's own runner is woken once the transaction commits
+(the session is marked :data:`CODE_QUEUED`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table
+from sqlalchemy.orm import Session
+
+from api.db import dialect_insert
+from api.models import CodeRun, CodeRunStatus
+from grader.results import Status
+
+CODE_RUNS = cast(Table, CodeRun.__table__)
+
+#: The key in a session's ``info`` of "this transaction queued code": the runner woken after commit.
+CODE_QUEUED = "grader_code_queued"
+
+#: Defers the procrastinate job of a submission's code run on the session's connection (PostgreSQL).
+Deferrer = Callable[[Session, int], object]
+
+#: The statuses of a code part whose result is not written yet.
+WAITING = frozenset({Status.QUEUED.value, Status.RUNNING.value})
+
+
+def waiting_keys(parts: Mapping[str, Any]) -> list[str]:
+    """The keys of the stored parts that wait for the sandbox (``queued`` or ``running``)."""
+    return [key for key, part in parts.items() if isinstance(part, Mapping) and part.get("status") in WAITING]
+
+
+def queue_run(session: Session, *, submission_id: int, set_version: str, defer: Deferrer | None) -> None:
+    """The submission's code parts queued against ``set_version`` (flushed in the caller's
+    transaction). A run already queued or running is pointed at the new version: the runner that
+    graded the old one then finds its row changed and writes nothing."""
+    values = {
+        "submission_id": submission_id,
+        "set_version": set_version,
+        "status": CodeRunStatus.QUEUED.value,
+        "runs": 0,
+        "queued_at": datetime.now(UTC),
+    }
+    insert = dialect_insert(session, CODE_RUNS).values(values)
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["submission_id"],
+            set_={key: value for key, value in values.items() if key != "submission_id"},
+        )
+    )
+    if defer is not None:
+        defer(session, submission_id)
+    elif session.get_bind().dialect.name != "sqlite":
+        raise RuntimeError("code queued on PostgreSQL without deferring its job: no worker would run it")
+    session.info[CODE_QUEUED] = True

@@ -1,0 +1,187 @@
+"""The code job, one function for both runners (``grader worker --queue code`` on PostgreSQL, the
+service's own threads on SQLite): :func:`run_code`.
+
+1. **Claim**, in a short transaction: the submission's :class:`api.models.CodeRun` row marked
+   ``running`` (and its count of runs grown), its waiting code parts shown ``running``, and what
+   grading needs read (the answers, the variant, the set version).
+2. **Grade**, holding no session nor connection: the student's code runs in the process's warm
+   sandboxes, seconds at worst, while submissions go on being stored.
+3. **Write**, in one transaction: the row deleted, only if it still names the version that was
+   graded (``DELETE ... RETURNING``); then the code parts' results, the score summed again, and the
+   change announced (:mod:`api.score_changes`: the LMS is sent the new score). A runner that finds
+   no row to delete writes nothing: another runner of the same row (a worker taken for dead, a
+   service restarted) wrote first, or a regrade queued the submission again for a new version.
+
+A runner killed anywhere leaves the row behind, and the row is run again (procrastinate's stalled
+jobs on PostgreSQL, the service's start on SQLite); after :data:`MAX_RUNS` starts the parts are
+given up on (``invalid``, with a sentence) rather than retried forever.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from api import score_changes
+from api.code_runs.queueing import CODE_RUNS, waiting_keys
+from api.db import SQLITE_WRITE
+from api.library import Library
+from api.models import CodeRunStatus, Submission
+from grader.code import RUNNING
+from grader.results import GradedPart, Status
+from grader.written import total
+from problems.sets import ProblemSet
+
+log = logging.getLogger("grader.code")
+
+SUBMISSIONS = cast(Table, Submission.__table__)
+
+#: Starts of one run after which its parts are given up on: a submission whose grading kills its
+#: runner every time (or a set whose tests do) must not hold a worker forever.
+MAX_RUNS = 3
+
+#: How the code parts of a submission are graded: (set, answers, variant) → key → part JSON.
+GradeCode = Callable[[ProblemSet, dict[str, Any], str | None], dict[str, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class CodeRuntime:
+    """What the code job needs from the process that runs it."""
+
+    sessions: sessionmaker[Session]
+    library: Library
+    grade: GradeCode
+    #: Tells the process's LMS score sender that a transaction wrote scores to send.
+    scores_due: Callable[[], None] | None = None
+    #: The session ``info`` key that marks scores to send (:data:`api.lti.outbox.SCORES_DUE`).
+    scores_key: str | None = None
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    submission_id: int
+    set_version: str
+    runs: int
+    answers: dict[str, Any]
+    variant: str | None
+    #: The code parts that wait, with their points.
+    waiting: dict[str, float]
+
+
+def run_code(runtime: CodeRuntime, submission_id: int) -> str:
+    """Runs the submission's queued code parts and writes their results once. Returns
+    ``written``; ``gone`` (nothing queued: written already, or the submission deleted); or
+    ``superseded`` (graded, but someone else wrote first or the submission was queued again for
+    another version: nothing written)."""
+    with runtime.sessions.begin() as session:
+        claimed = _claim(session, submission_id)
+    if claimed is None:
+        return "gone"
+    with runtime.sessions() as session:
+        session.connection(execution_options={SQLITE_WRITE: False})
+        problem_set = runtime.library.version(session, claimed.set_version)
+    results = _graded(runtime, claimed, problem_set)  # (no session held)
+    with runtime.sessions.begin() as session:
+        written = _write(session, claimed, results)
+        scores = bool(runtime.scores_key and session.info.get(runtime.scores_key))
+    if scores and runtime.scores_due is not None:
+        runtime.scores_due()
+    return "written" if written else "superseded"
+
+
+def _claim(session: Session, submission_id: int) -> _Claimed | None:
+    run = session.execute(
+        select(CODE_RUNS.c.set_version, CODE_RUNS.c.runs)
+        .where(CODE_RUNS.c.submission_id == submission_id)
+        .with_for_update()
+    ).first()
+    if run is None:
+        return None
+    now = datetime.now(UTC)
+    session.execute(
+        CODE_RUNS.update()
+        .where(CODE_RUNS.c.submission_id == submission_id)
+        .values(status=CodeRunStatus.RUNNING.value, started_at=now, runs=CODE_RUNS.c.runs + 1)
+    )
+    row = session.execute(
+        select(SUBMISSIONS.c.answers, SUBMISSIONS.c.parts, SUBMISSIONS.c.variant)
+        .where(SUBMISSIONS.c.id == submission_id)
+        .with_for_update(key_share=True)
+    ).one()
+    waiting = waiting_keys(row.parts)
+    if any(row.parts[key].get("status") != Status.RUNNING.value for key in waiting):
+        parts = {
+            key: {**part, "status": Status.RUNNING.value, "feedback": RUNNING} if key in waiting else part
+            for key, part in row.parts.items()
+        }
+        session.execute(SUBMISSIONS.update().where(SUBMISSIONS.c.id == submission_id).values(parts=parts))
+    points = {key: float(row.parts[key].get("max_score") or 0.0) for key in waiting}
+    return _Claimed(submission_id, run.set_version, run.runs + 1, dict(row.answers), row.variant, points)
+
+
+def _graded(runtime: CodeRuntime, claimed: _Claimed, problem_set: ProblemSet | None) -> dict[str, dict[str, Any]]:
+    if not claimed.waiting:  # (nothing of it waits: the row is only to be cleared)
+        return {}
+    if problem_set is None:
+        return _given_up(claimed, f"Not graded: version {claimed.set_version} of the problem set is no longer stored.")
+    if claimed.runs > MAX_RUNS:
+        log.error("submission %s: its code run was started %s times; given up", claimed.submission_id, MAX_RUNS)
+        return _given_up(claimed, f"Not graded: grading this code stopped the grader {MAX_RUNS} times.")
+    try:
+        return runtime.grade(problem_set, claimed.answers, claimed.variant)
+    except Exception:
+        # a bug of ours, not the student's: logged, and the parts say so rather than wait forever
+        log.exception("submission %s: grading its code failed", claimed.submission_id)
+        return _given_up(claimed, "Not graded: the grader failed on this code; the course staff can regrade it.")
+
+
+def _given_up(claimed: _Claimed, reason: str) -> dict[str, dict[str, Any]]:
+    return {
+        key: dict(GradedPart(key, 0.0, points, Status.INVALID, reason).to_json())
+        for key, points in claimed.waiting.items()
+    }
+
+
+def _write(session: Session, claimed: _Claimed, results: Mapping[str, dict[str, Any]]) -> bool:
+    mine = session.execute(
+        CODE_RUNS.delete()
+        .where(CODE_RUNS.c.submission_id == claimed.submission_id, CODE_RUNS.c.set_version == claimed.set_version)
+        .returning(CODE_RUNS.c.submission_id)
+    ).first()
+    if mine is None:
+        return False
+    row = session.execute(
+        select(
+            SUBMISSIONS.c.parts,
+            SUBMISSIONS.c.score,
+            SUBMISSIONS.c.course_id,
+            SUBMISSIONS.c.assignment_id,
+            SUBMISSIONS.c.student_id,
+        )
+        .where(SUBMISSIONS.c.id == claimed.submission_id)
+        .with_for_update(key_share=True)
+    ).one()
+    parts = dict(row.parts)
+    for key in waiting_keys(parts):
+        result = results.get(key)
+        if result is None:  # (the engine grades every code part; a missing one is ours to fix)
+            reason = "Not graded: the grader gave no result for this part."
+            result = {**parts[key], "score": 0.0, "status": Status.INVALID.value, "feedback": reason}
+        parts[key] = result
+    score = total(parts)
+    session.execute(
+        SUBMISSIONS.update()
+        .where(SUBMISSIONS.c.id == claimed.submission_id)
+        .values(parts=parts, score=score, graded_at=datetime.now(UTC))
+    )
+    if score != row.score:
+        score_changes.changed(
+            session, course_id=row.course_id, assignment_id=row.assignment_id, student_id=row.student_id
+        )
+    return True

@@ -1,0 +1,262 @@
+"""Code parts through the REST API, on both backends, with the real sandbox: ``POST .../submissions``
+answers 201 at once with the code part ``queued``, and ``GET /submissions/{id}`` shows the result
+once a runner wrote it (on SQLite the service's own threads; on PostgreSQL a ``grader worker
+--queue code`` process); tests filtered per reader; an idempotent retry queues nothing more; a bad
+code answer refused with a sentence and no attempt used; a worker SIGKILLed mid-run loses nothing."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from api.jobs.queue import CODE_TASK
+from api.models import CodeRun, Submission
+from harness.server import WorkerProcess
+
+from factories import Course, finished_job, unique
+
+SET = "numpy-convolution"
+KEY = "conv.forward"
+
+#: A plain conv_forward, as a student writes it (a cross-correlation, as PyTorch's).
+RIGHT = """
+import numpy as np
+
+
+def conv_forward(x, w, b, stride=1, pad=0):
+    n, c, h, wd = x.shape
+    f, _, kh, kw = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
+    ho = (h + 2 * pad - kh) // stride + 1
+    wo = (wd + 2 * pad - kw) // stride + 1
+    out = np.zeros((n, f, ho, wo))
+    for i in range(ho):
+        for j in range(wo):
+            window = xp[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
+            out[:, :, i, j] = np.tensordot(window, w, axes=([1, 2, 3], [1, 2, 3])) + b
+    return out
+"""
+#: The same, leaving out the bias.
+NO_BIAS = RIGHT.replace(" + b\n", "\n")
+#: Slow to load (longer than a worker takes to be killed and seen dead), then right.
+SLOW = "import time\ntime.sleep(6)\n" + RIGHT
+
+HEARTBEAT, STALLED_AFTER = 0.5, 3.0
+#: The procrastinate jobs of a task for one submission.
+JOBS_OF = text(
+    "SELECT status, attempts FROM procrastinate_jobs WHERE task_name = :task AND args->>'submission_id' = :id"
+)
+
+
+@pytest.fixture(scope="module")
+def code_runner(backend, app, database_url, tmp_path_factory) -> Iterator[list[WorkerProcess]]:
+    """What runs code for the module's app: its own threads (SQLite), or a ``grader worker --queue
+    code`` process (PostgreSQL), handed to the test to kill."""
+    if backend == "sqlite":
+        app.state.jobs.start()
+        try:
+            yield []
+        finally:
+            app.state.jobs.stop()
+        return
+    workdir = tmp_path_factory.mktemp("workers")
+    worker = WorkerProcess.grader_worker(
+        database_url, workdir=workdir, heartbeat=HEARTBEAT, stalled_after=STALLED_AFTER, queues=("code",)
+    )
+    workers = [worker]
+    try:
+        worker.start()
+        worker.wait_ready()
+        yield workers
+    finally:
+        for each in workers:
+            each.kill()
+
+
+def _get(course: Course, submission_id: int, headers: dict[str, str]) -> dict[str, Any]:
+    response = course.client.get(f"/api/v1/submissions/{submission_id}", headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def _until(course: Course, submission_id: int, headers: dict[str, str], done, timeout: float = 90.0) -> dict:
+    """The submission as ``headers``' caller reads it, once ``done`` says so of it; the statuses seen."""
+    deadline = time.monotonic() + timeout
+    while not done(found := _get(course, submission_id, headers)):
+        assert time.monotonic() < deadline, f"not there after {timeout} s: {found['parts'][KEY]}"
+        time.sleep(0.05)
+    return found
+
+
+def _graded(found: dict[str, Any]) -> bool:
+    return found["parts"][KEY]["status"] not in ("queued", "running")
+
+
+def test_a_code_submission_answers_201_queued_then_shows_its_result(code_runner, course) -> None:
+    aid = course.assignment(problem_set=SET)
+    _, headers = course.student()
+    response = course.submit(aid, headers, {KEY: RIGHT})
+    assert response.status_code == 201, response.text
+    made = response.json()
+    assert made["parts"][KEY]["status"] == "queued"
+    assert made["parts"][KEY]["score"] is None
+    assert KEY in made["awaiting_parts"]
+    found = _until(course, made["id"], headers, _graded)
+    part = found["parts"][KEY]
+    assert part["status"] == "correct", part
+    assert part["score"] == part["max_score"] > 0
+    assert part["tests"] and all(test["status"] == "correct" for test in part["tests"])
+    assert found["score"] == made["score"] + part["max_score"]
+    assert KEY not in found["awaiting_parts"]
+
+
+def test_a_wrong_module_is_graded_test_by_test_and_its_mistake_named(code_runner, course) -> None:
+    aid = course.assignment(problem_set=SET)
+    _, headers = course.student()
+    made = course.submit(aid, headers, {KEY: NO_BIAS}).json()
+    part = _until(course, made["id"], headers, _graded)["parts"][KEY]
+    # (a hidden test of whole numbers may draw every bias 0, which the module then passes)
+    assert part["status"] in ("incorrect", "partial") and part["score"] < part["max_score"]
+    assert [test["status"] for test in part["tests"] if test["visibility"] == "visible"] == ["incorrect"] * 2
+    assert any(test.get("misconception") == "bias-omitted" for test in part["tests"]), part["tests"]
+
+
+def test_students_see_hidden_tests_as_a_count_and_staff_see_every_test(code_runner, course) -> None:
+    aid = course.assignment(problem_set=SET)
+    _, headers = course.student()
+    made = course.submit(aid, headers, {KEY: RIGHT}).json()
+    staff_view = _until(course, made["id"], course.instructor, _graded)["parts"][KEY]["tests"]
+    student_view = _get(course, made["id"], headers)["parts"][KEY]["tests"]
+    withheld = [test for test in staff_view if test["visibility"] != "visible"]
+    assert withheld, "the built-in set has tests withheld from students"
+    assert all("count" not in test for test in staff_view)
+    assert [t["name"] for t in student_view if t["visibility"] == "visible"] == [
+        t["name"] for t in staff_view if t["visibility"] == "visible"
+    ]
+    summaries = [test for test in student_view if "count" in test]
+    assert sum(test["count"] for test in summaries) == len(withheld)
+    assert not {t["name"] for t in withheld} & {t["name"] for t in student_view}
+
+
+def test_a_retry_with_its_idempotency_key_returns_the_submission_and_queues_nothing_more(
+    code_runner, course, engine
+) -> None:
+    aid = course.assignment(problem_set=SET)
+    _, headers = course.student()
+    key = {"Idempotency-Key": unique("k")}
+    first = course.submit(aid, headers, {KEY: RIGHT}, **key)
+    again = course.submit(aid, headers, {KEY: RIGHT}, **key)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["id"] == first.json()["id"]
+    _until(course, first.json()["id"], headers, _graded)
+    with Session(engine) as session:
+        attempts = session.scalar(select(func.count()).select_from(Submission).where(Submission.assignment_id == aid))
+        assert attempts == 1
+        if engine.dialect.name == "postgresql":
+            jobs = session.execute(JOBS_OF, {"task": CODE_TASK, "id": str(first.json()["id"])}).all()
+            assert len(jobs) == 1
+
+
+def test_a_code_answer_that_cannot_run_is_refused_and_uses_no_attempt(code_runner, course) -> None:
+    aid = course.assignment(problem_set=SET, max_attempts=1)
+    _, headers = course.student()
+    response = course.submit(aid, headers, {KEY: "def conv_forward(x, w, b:\n    return x\n"})
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert "line 1" in detail["unreadable"][KEY], detail
+    too_large = course.submit(aid, headers, {KEY: RIGHT + "#" * (100 * 1024)})
+    assert too_large.status_code == 413, too_large.text
+    assert isinstance(too_large.json()["detail"], str)
+    assert course.submit(aid, headers, {KEY: RIGHT}).status_code == 201  # the one attempt is still there
+
+
+@pytest.mark.only_backend("postgresql")
+def test_a_code_worker_sigkilled_mid_run_loses_nothing(code_runner, course, engine, database_url, tmp_path) -> None:
+    (first,) = code_runner
+    aid = course.assignment(problem_set=SET)
+    _, headers = course.student()
+    made = course.submit(aid, headers, {KEY: SLOW}).json()
+    _until(course, made["id"], headers, lambda found: found["parts"][KEY]["status"] == "running")
+    first.kill()  # SIGKILL, while the code sleeps in the sandbox: nothing written, the job stalls
+    assert _get(course, made["id"], headers)["parts"][KEY]["status"] == "running"
+    second = WorkerProcess.grader_worker(
+        database_url, workdir=tmp_path, heartbeat=HEARTBEAT, stalled_after=STALLED_AFTER, queues=("code",)
+    )
+    code_runner[:] = [second]  # (the fixture stops it; the module's later tests use it)
+    second.start()
+    second.wait_ready()
+    part = _until(course, made["id"], headers, _graded)["parts"][KEY]
+    assert part["status"] == "correct", part
+    assert "back in the queue" in second.output(), second.output()
+    with Session(engine) as session:
+        assert session.get(CodeRun, made["id"]) is None
+        runs = session.execute(JOBS_OF, {"task": CODE_TASK, "id": str(made["id"])}).all()
+    assert [tuple(run) for run in runs] == [("succeeded", 2)]  # two runs: the killed one, and the one after
+
+
+YAML = {"Content-Type": "application/yaml"}
+BUILT_IN = Path(__file__).parents[2] / "problems" / "sets" / "numpy-convolution.yaml"
+
+
+def _own_set(course: Course, set_id: str, *, title: str = "Our convolution in numpy") -> Any:
+    """The built-in set uploaded as the course's own (``title`` makes another version)."""
+    text = BUILT_IN.read_text().replace("id: numpy-convolution", f"id: {set_id}", 1)
+    text = text.replace("title: Convolution and pooling in numpy", f"title: {title}", 1)
+    return course.client.post(
+        f"{course.path}/problem-sets", content=text.encode(), headers={**YAML, **course.instructor}
+    )
+
+
+def test_an_uploaded_set_whose_solution_fails_its_tests_is_refused_at_the_test(code_runner, course) -> None:
+    text = BUILT_IN.read_text().replace("id: numpy-convolution", f"id: {unique('set-')}", 1)
+    text = text.replace(
+        "out[:, :, i, j] = np.tensordot(window, w, axes=([1, 2, 3], [1, 2, 3])) + b", "out[:, :, i, j] = 0"
+    )
+    response = course.client.post(
+        f"{course.path}/problem-sets", content=text.encode(), headers={**YAML, **course.instructor}
+    )
+    assert response.status_code == 422, response.text
+    issues = response.json()["detail"]
+    assert issues and all("the solution fails the test" in issue["message"] for issue in issues), issues
+    assert all(issue["line"] for issue in issues)
+
+
+def test_a_regrade_keeps_code_results_of_its_version_and_runs_the_code_again_for_a_new_one(
+    code_runner, course, engine
+) -> None:
+    set_id = unique("set-")
+    first = _own_set(course, set_id)
+    assert first.status_code == 201, first.text
+    aid = course.assignment(problem_set=set_id)
+    _, headers = course.student()
+    made = course.submit(aid, headers, {KEY: NO_BIAS}).json()
+    graded = _until(course, made["id"], headers, _graded)
+
+    kept = course.client.post(f"{course.path}/assignments/{aid}/regrade", headers=course.instructor)
+    assert kept.status_code == 202, kept.text
+    job = finished_job(course.client, kept.json()["job"], course.instructor)
+    assert (job["status"], job["changed"]) == ("done", 0)
+    after = _get(course, made["id"], headers)
+    assert after["parts"][KEY] == graded["parts"][KEY] and after["graded_at"] == graded["graded_at"]
+    with Session(engine) as session:
+        assert session.get(CodeRun, made["id"]) is None  # nothing run again
+
+    second = _own_set(course, set_id, title="Our convolution in numpy, again")
+    assert second.status_code == 201, second.text
+    v2 = second.json()["version"]
+    moved = course.client.patch(f"{course.path}/assignments/{aid}", json={"version": v2}, headers=course.instructor)
+    assert moved.status_code == 200, moved.text
+    again = course.client.post(f"{course.path}/assignments/{aid}/regrade", headers=course.instructor)
+    job = finished_job(course.client, again.json()["job"], course.instructor)
+    assert job["status"] == "done"
+    rerun = _until(course, made["id"], headers, _graded)
+    assert rerun["set_version"] == v2
+    assert rerun["parts"][KEY]["status"] == graded["parts"][KEY]["status"] != "correct"  # (the same tests, drawn alike)
+    assert [earlier["set_version"] for earlier in rerun["earlier_grades"]] == [first.json()["version"]]

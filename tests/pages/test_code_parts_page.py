@@ -1,0 +1,113 @@
+"""Code parts on the student's assignment page, in process: a file input beside a text area, the
+file's text submitted as the answer, a file that is not text refused with no attempt used, and
+the result fragment htmx polls: it polls while the part waits, stops once the result is written,
+shows the student the visible tests and the hidden ones as a count (staff every test), and is
+nobody else's to read. (The service's own code runner is not started here: parts stay queued
+until the test writes their result.)"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.code_runs.run import CodeRuntime, run_code
+from api.db import make_sessionmaker, writer
+
+from factories import Course, make_instructor
+from page_client import Browser
+
+pytestmark = pytest.mark.only_backend("sqlite")  # (on PostgreSQL the run's job goes to a worker: the API's tests)
+
+SET, KEY = "numpy-convolution", "conv.forward"
+MODULE = "import numpy as np\n\n\ndef conv_forward(x, w, b, stride=1, pad=0):\n    return x\n"
+
+
+def _test(name: str, visibility: str, status: str = "correct") -> dict[str, Any]:
+    return {
+        "name": name,
+        "status": status,
+        "score": 1.0 if status == "correct" else 0.0,
+        "max_score": 1.0,
+        "feedback": "" if status == "correct" else "The first wrong value is at [0, 0, 0, 0].",
+        "misconception": None,
+        "visibility": visibility,
+    }
+
+
+def _setup(app: Any, client: TestClient, engine: Any) -> tuple[Course, str, str, Browser]:
+    course = Course(client, make_instructor(engine))
+    aid = course.assignment(problem_set=SET)
+    ((student, headers),) = course.students(1)
+    browser = Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+    return course, aid, student, browser
+
+
+def test_a_code_part_takes_a_file_whose_text_is_the_answer(app: Any, client: TestClient, engine: Any) -> None:
+    course, aid, student, browser = _setup(app, client, engine)
+    path = f"/courses/{course.id}/assignments/{aid}"
+    page = browser.get(path)
+    assert 'enctype="multipart/form-data"' in page.text
+    assert re.search(rf'<input type="file" id="file-\d+" name="{re.escape(KEY)}:file" accept=".py,.ipynb"', page.text)
+    assert re.search(rf'<textarea id="answer-\d+" name="{re.escape(KEY)}" class="answer code mono"', page.text)
+
+    sent = browser.post(
+        path,
+        {KEY: "this text area is not what is sent", "action": "submit"},
+        files={f"{KEY}:file": ("conv.py", MODULE.encode(), "text/x-python")},
+    )
+    assert sent.status_code == 303, sent.text
+    (stored,) = client.get(f"{course.path}/assignments/{aid}/submissions", headers=course.instructor).json()
+    assert stored["answers"][KEY] == MODULE and stored["student"] == student
+    page = browser.get(sent.headers["location"])
+    assert re.search(r'class="result code-result" id="result-\d+" hx-get="[^"]+/code/conv.forward\?n=\d+"', page.text)
+    assert "Waiting to run" in page.text
+
+
+def test_a_file_that_is_not_text_is_refused_and_uses_no_attempt(app: Any, client: TestClient, engine: Any) -> None:
+    course, aid, _, browser = _setup(app, client, engine)
+    path = f"/courses/{course.id}/assignments/{aid}"
+    browser.get(path)
+    sent = browser.post(
+        path,
+        {"action": "submit"},
+        files={f"{KEY}:file": ("conv.py", b"\xff\xfe\x00binary", "application/octet-stream")},
+    )
+    assert sent.status_code == 422
+    assert "conv.py is not UTF-8 text" in sent.text and "Not submitted" in sent.text
+    assert client.get(f"{course.path}/assignments/{aid}/submissions", headers=course.instructor).json() == []
+
+
+def test_the_result_fragment_polls_until_written_then_shows_each_reader_their_tests(
+    app: Any, client: TestClient, engine: Any
+) -> None:
+    course, aid, _, browser = _setup(app, client, engine)
+    path = f"/courses/{course.id}/assignments/{aid}"
+    browser.get(path)
+    sent = browser.post(path, {KEY: MODULE, "action": "submit"})
+    assert sent.status_code == 303, sent.text
+    (stored,) = client.get(f"{course.path}/assignments/{aid}/submissions", headers=course.instructor).json()
+    fragment = f"{path}/submissions/{stored['id']}/code/{KEY}?n=3"
+    waiting = browser.get(fragment)
+    assert waiting.status_code == 200
+    assert f'id="result-3" hx-get="{fragment}" hx-trigger="every 1s"' in waiting.text
+
+    tests = [_test("small", "visible"), _test("secret one", "hidden"), _test("secret two", "hidden", "incorrect")]
+    result = {KEY: {**stored["parts"][KEY], "score": 1.0, "status": "partial", "feedback": "1 of 3.", "tests": tests}}
+    runtime = CodeRuntime(make_sessionmaker(writer(engine)), app.state.library, lambda *_: result)
+    assert run_code(runtime, stored["id"]) == "written"
+
+    done = browser.get(fragment)
+    assert "hx-get" not in done.text and "hx-trigger" not in done.text  # polling stops
+    assert "small" in done.text and "Hidden tests" in done.text and "1 of 2 tests passed" in done.text
+    assert "secret" not in done.text
+    staff = Browser(app).signed_in(course.instructor["Authorization"].removeprefix("Bearer "))
+    seen = staff.get(fragment)
+    assert seen.status_code == 200 and "secret one" in seen.text and "secret two" in seen.text
+
+    (_, other_headers), *_ = course.students(1)
+    other = Browser(app).signed_in(other_headers["Authorization"].removeprefix("Bearer "))
+    assert other.get(fragment).status_code == 404
+    assert browser.get(f"{path}/submissions/{stored['id']}/code/q9.nothing").status_code == 404
