@@ -167,7 +167,9 @@ def parse_set(text: str, source: str = "<upload>", *, probes: bool = True) -> Pr
         header.id,
         header.title,
         tuple(checked),
-        header.randomized,
+        # a code part's test inputs are drawn per student (from the assignment's secret), so a set with
+        # code is randomized whatever its header says: otherwise every student would meet the same arrays
+        header.randomized or any(problem.code for problem in checked),
         header.source,
         version_of(text),
         where,

@@ -29,7 +29,8 @@ class SetHeader(BaseModel):
     )
     randomized: bool = Field(
         default=False,
-        description="Whether each student gets their own numbers, drawn as the problems' `vary` say.",
+        description="Whether each student gets their own numbers, drawn as the problems' `vary` say. A set with "
+        "code parts is randomized whatever this says: each student's test inputs are their own.",
     )
     problems: list[Any] = Field(min_length=1, description="The problems, in order (see the problem entry).")
 

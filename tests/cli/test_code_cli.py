@@ -128,7 +128,8 @@ def test_a_gradescope_bundle_grades_a_code_file(tmp_path: Path) -> None:
     bundle = tmp_path / "code.zip"
     made = runner.invoke(app, ["gradescope", "bundle", "numpy-convolution", "--out", str(bundle)])
     assert made.exit_code == 0, made.output
-    results = autograde(bundle, tmp_path / "autograder", {"conv.forward.py": NO_BIAS}, None)
+    metadata = {"users": [{"id": 4242, "email": "ada@example.org", "name": "Ada"}]}  # whose inputs are drawn
+    results = autograde(bundle, tmp_path / "autograder", {"conv.forward.py": NO_BIAS}, metadata)
     rows = {test["name"]: test for test in results["tests"]}
     first = rows["conv.forward: one image, a 3×3 kernel, padding 1"]
     assert (first["status"], first["visibility"]) == ("failed", "visible")
