@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from api.access import Member
 from api.assignments.service import statements, variant_of, worked_solutions
+from api.code_runs.sandboxes import missing_runtime
 from api.models import RegradeRequest, Submission
 from api.pages.code_parts import poll_path
 from api.pages.notation import answer_text, needs_math
@@ -91,7 +92,18 @@ def student_page(
     account = (viewed_by or student).id
     with submissions.grading(db, budget=request.app.state.grading_budget, account=account):
         context = assignment_context(
-            terms, problem_set, student, form, stored, requests, left, shown, submitted=submitted, checked=checked
+            terms,
+            problem_set,
+            student,
+            form,
+            stored,
+            requests,
+            left,
+            shown,
+            submitted=submitted,
+            checked=checked,
+            # (on PostgreSQL code workers on other machines run it, with runtimes of their own)
+            grades_code_here=request.app.state.jobs.code_runner is not None,
         )
         extra = {"regrade_notice": notice, "viewed_by": viewed_by, "student_id": student.id}
         return render(request, "assignment_student.html", {**context, **extra}, status=status)
@@ -109,6 +121,7 @@ def assignment_context(
     *,
     submitted: int | None = None,
     checked: bool = False,
+    grades_code_here: bool = False,
 ) -> dict[str, Any]:
     """The page's context from what :func:`student_page` read (the student's ``stored`` attempts,
     the last one's regrade ``requests``, the attempts ``left``, what is ``shown``): computation
@@ -163,6 +176,13 @@ def assignment_context(
                     # what a student reads first: the question, not the internal key
                     "title": part["prompt"] or f"Part {index}",
                     "code": key in code_keys,
+                    # a number about the student's own code (its model's parameter count), not a module
+                    "about_code": key in code_keys and code_keys[key].module is not None,
+                    # said before anyone writes code this service, which runs it itself, cannot run (torch
+                    # is an optional install)
+                    "unavailable": missing_runtime(code_keys[key].runtime)
+                    if grades_code_here and key in code_keys
+                    else None,
                     "poll": poll_path(terms, latest.id, key, index) if result and key in code_keys and latest else None,
                 }
             )

@@ -111,3 +111,25 @@ def test_the_result_fragment_polls_until_written_then_shows_each_reader_their_te
     other = Browser(app).signed_in(other_headers["Authorization"].removeprefix("Bearer "))
     assert other.get(fragment).status_code == 404
     assert browser.get(f"{path}/submissions/{stored['id']}/code/q9.nothing").status_code == 404
+
+
+def test_a_part_this_service_has_no_runtime_for_says_so_before_any_code_is_written(
+    app: Any, client: TestClient, engine: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service that runs code itself (SQLite) and lacks torch says so on a torch part's page, where
+    a student reads it before writing a model; a numpy part on the same service says nothing."""
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    course = Course(client, make_instructor(engine))
+    torch_aid, numpy_aid = course.assignment(problem_set="torch-model"), course.assignment(problem_set=SET)
+    ((_, headers),) = course.students(1)
+    browser = Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+    page = browser.get(f"/courses/{course.id}/assignments/{torch_aid}").text
+    assert page.count("This server cannot grade this part's code: the machines that grade code have no torch") == 2
+    assert "pip install &#39;grader[torch]&#39;" in page
+    # the count of parameters is a number typed in a line, not a module
+    assert re.search(r'<input type="text" id="answer-\d+" name="net.params" class="answer"', page)
+    assert not re.search(r'name="net.params:file"', page)
+    assert "This server cannot grade" not in browser.get(f"/courses/{course.id}/assignments/{numpy_aid}").text
