@@ -1,9 +1,9 @@
 """The demo course of ``grader serve --demo``: course ``demo`` with one instructor (its owner), one
 TA, three students and one assignment per built-in problem set, with the students' work on some of
-them (:mod:`api.demo_work`); one assignment is past its due date, its answers released and its
-practice open. Loading it again creates nothing twice; it re-issues the demo accounts' tokens
-(tokens are stored only as hashes, so the old ones cannot be shown again) and brings back a demo
-member dropped meanwhile.
+them (:mod:`api.demo_work`; code for the sandbox to grade: :mod:`api.demo_code`); one assignment is
+past its due date, its answers released and its practice open. Loading it again creates nothing
+twice; it re-issues the demo accounts' tokens (tokens are stored only as hashes, so the old ones
+cannot be shown again) and brings back a demo member dropped meanwhile.
 
 The demo's pages offer one-click sign-in as each demo account (:mod:`api.pages.demo`), only while
 the service runs with ``--demo`` (:attr:`api.config.Settings.demo`), and only as an account
@@ -17,7 +17,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy.orm import Session
 
 from api.assignments.service import create_assignment
+from api.code_runs.queueing import Deferrer
 from api.db import upsert
+from api.demo_code import CODE_SET, add_code_work
 from api.demo_work import CLOSED, CLOSED_AGO, WORKED, WRITTEN_SET, add_work
 from api.errors import Conflict
 from api.library import Library, Sets
@@ -85,11 +87,14 @@ def is_demo_account(session: Session, user_id: str) -> bool:
     return False
 
 
-def load_demo(session: Session, *, library: Library, now: datetime | None = None) -> DemoCourse:
+def load_demo(
+    session: Session, *, library: Library, now: datetime | None = None, defer_code: Deferrer | None = None
+) -> DemoCourse:
     """Loads the demo, or brings it back. The students' work is submitted as the service submits
     (:func:`api.submissions.service.submit`), which commits: so does this, as it goes, and the
     session must not be inside ``Session.begin()``; the caller commits what follows the last
-    submission."""
+    submission. Their code is queued for the service's runner; on PostgreSQL ``defer_code`` carries
+    it to a code worker, and without it the code is left out (:func:`api.demo_code.add_code_work`)."""
     now = now or datetime.now(UTC)
     course_id, title = COURSE
     tokens: dict[str, str] = {}
@@ -138,11 +143,14 @@ def load_demo(session: Session, *, library: Library, now: datetime | None = None
                 practice=Practice.AFTER_DUE.value,
             )
     made = 0
-    for set_id in (*WORKED, WRITTEN_SET):
+    for set_id in (*WORKED, WRITTEN_SET, CODE_SET):
         assignment = session.get(Assignment, (course_id, set_id))
         worked = bank.get(set_id)
         if assignment is None or worked is None or assignment.set_version != worked.version:
             continue  # (a demo loaded by an older version, on another version of the set: left as it is)
+        if set_id == CODE_SET:
+            made += add_code_work(session, problem_set=worked, assignment=assignment, at=now, defer_code=defer_code)
+            continue
         due = assignment.due_at
         at = due - timedelta(days=1) if set_id == CLOSED and due is not None else now
         made += add_work(session, problem_set=worked, assignment=assignment, at=at)

@@ -202,6 +202,7 @@ def _print_token(user_id: str, token: str, *, as_json: bool, done: str) -> None:
 
 def _demo(settings: Settings) -> None:
     from api.bank import Bank
+    from api.code_runs.queueing import Deferrer
     from api.db import make_engine, make_sessionmaker
     from api.demo import load_demo
     from api.errors import Conflict
@@ -210,9 +211,18 @@ def _demo(settings: Settings) -> None:
     engine = make_engine(settings)
     library = Library(Bank())
     bank = library.built_in()
+    defer_code: Deferrer | None = None
+    if not settings.is_sqlite:
+        # (the service's own deferrer: the demo's code runs go to a `grader worker --queue code`)
+        import functools
+
+        from api.jobs.queue import defer_code as defer_on_queue
+        from api.jobs.queue import make_queue
+
+        defer_code = functools.partial(defer_on_queue, make_queue(settings.database_url))
     try:
         with make_sessionmaker(engine)() as session:  # (load_demo commits as it goes)
-            course = load_demo(session, library=library)
+            course = load_demo(session, library=library, defer_code=defer_code)
             session.commit()
     except Conflict as error:
         console.print(f"[red]{error.detail}[/red]", highlight=False)
@@ -222,7 +232,10 @@ def _demo(settings: Settings) -> None:
     base = settings.public_url
     print(f"Demo course {course.course!r} loaded: assignments " + ", ".join(course.assignments))
     if course.submissions:
-        print(f"The demo students' work: {course.submissions} submissions graded and stored.")
+        print(
+            f"The demo students' work: {course.submissions} submissions stored (their code parts are "
+            "graded in the sandbox once the service, or on PostgreSQL a code worker, runs)."
+        )
     print("Tokens (re-issued on every --demo start):")
     for user_id, token in course.tokens.items():
         print(f"  {user_id:16} {token}")

@@ -6,7 +6,9 @@ a service not started with ``--demo`` neither offers nor accepts."""
 from __future__ import annotations
 
 import html
+import logging
 import re
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,9 +16,11 @@ import pytest
 from sqlalchemy import func, select
 
 from api.app import create_app
+from api.code_runs.queueing import waiting_keys
 from api.config import Settings
 from api.db import make_sessionmaker
 from api.demo import COURSE, DemoCourse, demo_accounts, load_demo
+from api.demo_code import BIAS_OMITTED, CODE_SET, KERNEL_FLIPPED, Slip
 from api.demo_work import CLOSED, WORKED, WRITTEN, WRITTEN_SET
 from api.library import Library
 from api.models import Submission, User
@@ -57,10 +61,10 @@ def test_the_students_have_worked_on_the_assignments(app, demo) -> None:
     for assignment in (*WORKED, WRITTEN_SET):
         made = submissions(app, assignment)
         assert {s.student_id for s in made} == {"alice", "bob", "carol"}, assignment
-    assert demo.submissions == sum(len(submissions(app, a)) for a in (*WORKED, WRITTEN_SET))
+    assert demo.submissions == sum(len(submissions(app, a)) for a in (*WORKED, WRITTEN_SET, CODE_SET))
 
 
-def test_alice_is_right_bob_makes_named_mistakes_carol_answers_half(app) -> None:
+def test_alice_is_right_bob_makes_named_mistakes_carol_answers_half(app, demo) -> None:
     for assignment in WORKED:
         by = {(s.student_id, s.attempt): s for s in submissions(app, assignment)}
         alice = by["alice", 1]
@@ -113,7 +117,7 @@ def test_one_assignment_is_closed_its_answers_released_and_practice_open(app, cl
 
 
 def test_loading_the_demo_again_adds_no_work(app, demo) -> None:
-    before = {a: len(submissions(app, a)) for a in (*WORKED, WRITTEN_SET)}
+    before = {a: len(submissions(app, a)) for a in (*WORKED, WRITTEN_SET, CODE_SET)}
     with make_sessionmaker(app.state.engine)() as session:
         again = load_demo(session, library=Library(app.state.bank))
         session.commit()
@@ -173,3 +177,65 @@ def test_the_grading_page_keeps_previous_and_next_apart(app, demo) -> None:
     assert middle.status_code == 200 and 'id="prev-link"' in middle.text and 'id="next-link"' in middle.text
     words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", middle.text.split('id="save"', 1)[1]))
     assert "Previous Next" in words and "PreviousNext" not in words
+
+
+def code_work_graded(app: Any, timeout: float = 120.0) -> dict[str, Submission]:
+    """The demo's code submissions by student, once the service's runner has written every code
+    part's result (polled, up to ``timeout`` seconds)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        by = {s.student_id: s for s in submissions(app, CODE_SET)}
+        waiting = {student: waiting_keys(s.parts) for student, s in by.items() if waiting_keys(s.parts)}
+        if not waiting:
+            return by
+        assert time.monotonic() < deadline, f"still waiting after {timeout} s: {waiting}"
+        time.sleep(0.1)
+
+
+@pytest.mark.only_backend("sqlite")
+def test_the_demo_code_is_queued_then_graded_by_the_service_with_its_mistakes_named(app, demo) -> None:
+    queued = {s.student_id: s for s in submissions(app, CODE_SET)}
+    assert set(queued) == {"alice", "bob", "carol"}
+    assert all(waiting_keys(s.parts) for s in queued.values()), "stored queued, as the service stores them"
+    app.state.jobs.start()  # (the service's start: its runner takes what the demo queued)
+    try:
+        by = code_work_graded(app)
+    finally:
+        app.state.jobs.stop()
+    alice, bob, carol = by["alice"], by["bob"], by["carol"]
+    code_keys = ["conv.forward", "conv.backward", "pool.forward", "pool.backward"]
+    assert {key: alice.parts[key]["status"] for key in code_keys} == dict.fromkeys(code_keys, "correct"), alice.parts
+    assert alice.score == alice.max_score > 0
+    assert {key: bob.parts[key]["misconception"] for key in code_keys} == {
+        "conv.forward": "kernel-flipped",
+        "conv.backward": "gradient-not-accumulated",
+        "pool.forward": "pooling-type-swapped",
+        "pool.backward": None,
+    }, bob.parts
+    assert bob.parts["pool.backward"]["status"] == "correct"
+    assert all(bob.parts[key]["status"] in ("incorrect", "partial") for key in code_keys[:3])
+    assert carol.parts["conv.forward"]["misconception"] == "bias-omitted", carol.parts["conv.forward"]
+    assert carol.parts["conv.forward"]["status"] in ("incorrect", "partial")
+    assert {carol.parts[key]["status"] for key in code_keys[1:]} == {"unanswered"}
+    assert carol.score < bob.score < alice.score
+
+
+@pytest.mark.only_backend("postgresql")
+def test_on_postgresql_without_a_code_queue_the_demo_leaves_its_code_out_and_says_so(app, demo, caplog) -> None:
+    assert submissions(app, CODE_SET) == []
+    with caplog.at_level(logging.WARNING, logger="grader.demo"), make_sessionmaker(app.state.engine)() as session:
+        again = load_demo(session, library=Library(app.state.bank))
+        session.commit()
+    demo.tokens.update(again.tokens)  # (the earlier load's tokens were replaced)
+    assert again.submissions == 0 and submissions(app, CODE_SET) == []
+    assert any(CODE_SET in record.getMessage() and "code worker" in record.getMessage() for record in caplog.records)
+
+
+def test_a_mistake_is_made_only_where_its_text_is_found_once() -> None:
+    assert KERNEL_FLIPPED.made_in("np.tensordot(window, w, axes=(1, 1))") == (
+        "np.tensordot(window, w[:, :, ::-1, ::-1], axes=(1, 1))"
+    )
+    with pytest.raises(ValueError, match=r"bias-omitted.*0 times"):
+        BIAS_OMITTED.made_in("out = conv(x, w)\n")
+    with pytest.raises(ValueError, match="2 times"):
+        Slip("twice", "+=", "=").made_in("a += 1\nb += 2\n")

@@ -12,14 +12,16 @@ from typing import Any
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from api.app import create_app
 from api.config import Settings
+from api.demo_code import CODE_SET
+from api.jobs.queue import CODE_TASK
 from api.logs import uvicorn_log_config
-from api.models import Assignment, User
+from api.models import Assignment, CodeRun, Submission, User
 from cli.app import app as cli
 
 from factories import auth, unique
@@ -197,6 +199,17 @@ def test_serve_demo_loads_the_course_once_and_prints_working_tokens(empty_databa
     with Session(app.state.engine) as session:
         assert session.scalar(select(func.count()).select_from(User)) == 5
         assert session.scalar(select(func.count()).select_from(Assignment)) == len(shared_bank.sets())
+        # the demo's code, queued once (the second load adds none); on PostgreSQL each run's job is
+        # deferred for a code worker, as the service defers it
+        code = select(Submission.id).where(Submission.assignment_id == CODE_SET)
+        code_ids = list(session.scalars(code))
+        assert len(code_ids) == 3
+        runs = session.scalars(select(CodeRun.status).where(CodeRun.submission_id.in_(code_ids)))
+        assert sorted(runs) == ["queued"] * 3
+        if not Settings(database_url=empty_database).is_sqlite:
+            jobs = text("SELECT args->>'submission_id' FROM procrastinate_jobs WHERE task_name = :task")
+            deferred = session.scalars(jobs, {"task": CODE_TASK})
+            assert sorted(int(submission) for submission in deferred) == sorted(code_ids)
     client = TestClient(app)
     # the printed curl example works as printed
     command = next(line for line in second.stdout.splitlines() if "-X POST" in line)
