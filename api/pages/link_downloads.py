@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import delete
@@ -23,7 +24,7 @@ from api.signin.service import Delivery
 
 #: How long after issuing the links the file may be downloaded.
 LIFETIME = timedelta(minutes=15)
-COLUMNS = ("student", "name", "email", "link", "expires_at")
+COLUMNS = ("student", "name", "email", "link")
 GONE = (
     "This file of sign-in links can no longer be downloaded: it is downloaded once, within "
     f"{LIFETIME.seconds // 60} minutes of issuing the links, by whoever issued them. Issue new links for a new file."
@@ -38,19 +39,26 @@ class Ticket:
     key: str
 
 
-def links_csv(deliveries: Sequence[Delivery], base: str) -> str | None:
-    """One row per link shown (none for a mailed or refused one): id, name, email, link, expiry
-    (UTC); a cell a spreadsheet would run as a formula gets a leading '. None: no link to offer."""
+def expiry_column(zone: ZoneInfo) -> str:
+    """The expiry's header, naming the zone its times are in, as every date of the course is."""
+    return f"expires_at ({zone.key})"
+
+
+def links_csv(deliveries: Sequence[Delivery], base: str, zone: ZoneInfo) -> str | None:
+    """One row per link shown (none for a mailed or refused one): id, name, email, link, expiry (in
+    the course's ``zone``, named by its header; ISO 8601 with the offset, so a program reads the
+    instant too); a cell a spreadsheet would run as a formula gets a leading '. None: no link to
+    offer."""
     rows = [d for d in deliveries if d.link is not None]
     if not rows:
         return None
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(COLUMNS)
+    writer.writerow([*COLUMNS, expiry_column(zone)])
     for delivery in rows:
         assert delivery.link is not None  # (kept above)
         cells = (delivery.user.id, delivery.user.name, delivery.user.email or "", delivery.link.url(base))
-        expires = delivery.link.expires_at.astimezone(UTC).isoformat(timespec="seconds")
+        expires = delivery.link.expires_at.astimezone(zone).isoformat(timespec="seconds")
         writer.writerow([*(_safe(cell) for cell in cells), expires])
     return "\ufeff" + out.getvalue()
 

@@ -15,7 +15,7 @@ from api.deps import SessionDep
 from api.errors import Conflict, Forbidden
 from api.models import SessionOrigin
 from api.pages import link_downloads
-from api.pages.deps import CsrfChecked
+from api.pages.deps import CsrfChecked, PageZone
 from api.pages.home import sign_in_page
 from api.pages.render import render
 from api.pages.roles import PageRunner
@@ -74,7 +74,12 @@ def ask_for_link(
 
 @router.post("/courses/{course_id}/sign-in-links")
 def links_page(
-    request: Request, form: PostedForm, runner: PageRunner, db: SessionDep, background: BackgroundTasks
+    request: Request,
+    form: PostedForm,
+    runner: PageRunner,
+    db: SessionDep,
+    background: BackgroundTasks,
+    zone: PageZone,
 ) -> Response:
     """For one student (``member``) or every student: links to copy, or mailed (``send``)."""
     send = form.get("send") == "1"
@@ -97,8 +102,8 @@ def links_page(
             db, by=runner, lifetime=lifetime, link_base=base, send=send, can_mail=can_mail
         )
     wake_mail(request, background)
-    text = link_downloads.links_csv(deliveries, base)
-    filename = f"sign-in-links-{runner.course}-{datetime.now(UTC):%Y-%m-%d-%H%M}.csv"
+    text = link_downloads.links_csv(deliveries, base, zone)
+    filename = f"sign-in-links-{runner.course}-{datetime.now(UTC):%Y-%m-%d-%H%M}-UTC.csv"
     ticket = (
         None
         if text is None

@@ -11,6 +11,12 @@ is never inserted (409): the limit holds exactly, by the database, without a rea
 It runs in the request's session like every other write, committed (:func:`api.deps.request_session`)
 before the 201 goes out.
 
+**The close is the one in force when the row is written.** The terms the request read come before
+grading, which holds no connection, and the close may be set or moved meanwhile; so the INSERT also
+checks the student's close as it is when it runs (:func:`api.terms.closing.open_when_written`,
+which a change of the assignment waits for): a submission is stored before the close or refused
+(409), never after it.
+
 **Unreadable answers.** A submission with an answer that cannot be read (an ``invalid`` part)
 or a key the assignment does not have is refused with 422 and stored nowhere: it uses no
 attempt, and the detail says which keys and how each answer was read, so the student can fix
@@ -62,6 +68,7 @@ from api.models import EarlierGrade, Submission
 from api.quotas import GradingBudget
 from api.slots import connection_released
 from api.statements import Prepared
+from api.terms.closing import close_now, open_when_written
 from api.terms.rows import Terms
 from api.terms.rules import is_closed, is_late, iso
 from grader.engine import grade_submission, is_blank, preview_submission
@@ -183,7 +190,7 @@ def previewed(
     parts, unknown = preview_submission(problem_set, answers, student=variant)
     unreadable = [key for key, part in parts.items() if part.answered and not part.readable]
     obstacle = (
-        _closed_message(assignment)
+        _closed_message(assignment.id, assignment.closes_at)
         if is_closed(assignment, datetime.now(UTC))
         else _limit_message(assignment)
         if left == 0
@@ -238,7 +245,7 @@ def submit(
             return replay
 
     if is_closed(assignment, now or datetime.now(UTC)):  # (a shortcut that saves grading)
-        raise Conflict(_closed_message(assignment))
+        raise Conflict(_closed_message(assignment.id, assignment.closes_at))
     if all(is_blank(answer) for answer in answers.values()):
         raise Unprocessable(f"Not submitted (no attempt used): {_nothing_answered(problem_set)}")
     limit = assignment.max_attempts
@@ -258,8 +265,6 @@ def submit(
         raise Unprocessable(refusal)
 
     now = now or datetime.now(UTC)
-    if is_closed(assignment, now):  # the close passed while grading: stored only if made before it
-        raise Conflict(_closed_message(assignment))
     values: dict[str, Any] = {
         "course_id": assignment.course_id,
         "assignment_id": assignment.id,
@@ -329,13 +334,18 @@ def _store(
                 return replay
         if limit is not None and _used(session, assignment, student_id) >= limit:
             raise Conflict(_limit_message(assignment))
+        close = close_now(session, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student_id)
+        if close is not None and values["submitted_at"] > close:  # the close passed, or moved, while grading
+            raise Conflict(_closed_message(assignment.id, close))
     raise Conflict("Too many simultaneous submissions; please retry.")
 
 
 @functools.cache
 def _insert_unless_taken(dialect: str, names: tuple[str, ...], *, limited: bool) -> Prepared:
     """``INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING id, attempt``: a taken attempt
-    number or idempotency key, or a number past the limit (``limited``), yields no row.
+    number or idempotency key, a number past the limit (``limited``), or a submission past the
+    student's close as it is when the statement runs (:func:`api.terms.closing.open_when_written`),
+    yields no row.
 
     Built once, with a bound parameter ``new_<column>`` per value: a statement built per request
     with the answers inline costs more to build and to key for the compiled cache than the INSERT.
@@ -354,6 +364,14 @@ def _insert_unless_taken(dialect: str, names: tuple[str, ...], *, limited: bool)
     rows = select(*bound.values(), numbering.c.next)
     # (SQLite needs a WHERE in an INSERT ... SELECT ... ON CONFLICT, to tell the two ONs apart.)
     rows = rows.where(numbering.c.next <= bindparam("max_attempts", type_=Integer) if limited else true())
+    rows = rows.where(
+        open_when_written(
+            course_id=bound["course_id"],
+            assignment_id=bound["assignment_id"],
+            student_id=bound["student_id"],
+            at=bound["submitted_at"],
+        )
+    )
     statement: postgresql.Insert | sqlite.Insert
     match dialect:
         case "postgresql":
@@ -386,10 +404,10 @@ def _nothing_answered(problem_set: ProblemSet) -> str:
     return f"No answer given: send at least one of the keys {', '.join(problem_set.answer_keys())}."
 
 
-def _closed_message(assignment: Terms) -> str:
-    assert assignment.closes_at is not None
+def _closed_message(assignment_id: str, closes_at: datetime | None) -> str:
+    assert closes_at is not None
     return (
-        f"Assignment {assignment.id!r} closed at {iso(assignment.closes_at)}: "
+        f"Assignment {assignment_id!r} closed at {iso(closes_at)}: "
         "no submission is accepted after it (no attempt used)."
     )
 

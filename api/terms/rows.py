@@ -110,7 +110,14 @@ def with_extension(assignment: Terms, extension: ExtensionRow | None) -> Terms:
     return AssignmentRow(**terms)
 
 
-def own_close(assignment: Terms, extension: ExtensionRow | None) -> datetime | None:
+class Closes(Protocol):
+    """What a student's close is computed from: the assignment's own close."""
+
+    @property
+    def closes_at(self) -> datetime | None: ...
+
+
+def own_close(assignment: Closes, extension: ExtensionRow | None) -> datetime | None:
     """A student's close: their extension's own; else the assignment's, moved to their extended due
     date where that is later (an extension past the close would otherwise be worth nothing);
     None: never."""

@@ -16,12 +16,13 @@ from api.db import make_sessionmaker
 from api.jobs.run import Runtime
 from api.lti import ags, outbox
 from api.lti.sender import ScoreSender
-from api.models import LtiAccount, LtiLineItem, LtiScore, Submission, User
+from api.models import LtiAccount, LtiContext, LtiLineItem, LtiScore, Submission, User
 from tests.problems.test_written_parts import SET as WRITTEN_SET
 
 from factories import Course, finished_job, make_instructor, run_queued_jobs, unique
 from lti_platform import KEK, LEARNER, LMS, TA, TEST_USER, link
 from lti_platform import User as LmsUser
+from page_client import Browser
 
 RIGHT = "3640"  # conv-pool-basics ex4.conv1_params
 
@@ -433,3 +434,68 @@ def test_a_written_part_is_pending_manual_until_its_grade_is_released(app, lms, 
     assert send(app, lms)["sent"] == 1
     body = lms.scores[-1][1]
     assert (body["scoreGiven"], body["gradingProgress"]) == (3.5, "FullyGraded")  # 1 + 2 + 0.5
+
+
+def _lms_rows(engine, context: str) -> tuple[list[tuple], list[tuple], list[tuple]]:
+    """The course's LMS link, its line items and its passback rows, as plain tuples."""
+    with Session(engine) as db:
+        contexts = db.execute(
+            select(LtiContext.platform_id, LtiContext.context_id, LtiContext.course_id).where(
+                LtiContext.context_id == context
+            )
+        )
+        items = db.execute(
+            select(LtiLineItem.platform_id, LtiLineItem.assignment_id, LtiLineItem.url).where(
+                LtiLineItem.context_id == context
+            )
+        )
+        scores = db.execute(
+            select(LtiScore.id, LtiScore.assignment_id, LtiScore.score_given, LtiScore.status).where(
+                LtiScore.context_id == context
+            )
+        )
+        return [tuple(r) for r in contexts], [tuple(r) for r in items], [tuple(r) for r in scores]
+
+
+def test_archiving_keeps_the_lms_line_item_and_restoring_sends_to_it_again(app, lms, engine, client) -> None:
+    item = lms.issuer + "/api/lti/courses/7/line_items/77?section=a"
+    course, assignment, context, learner = learner_submits(lms, engine, client, lineitem=item)
+    assert send(app, lms)["sent"] == 1
+    kept = _lms_rows(engine, context)
+    assert kept[1] == [(lms.id, assignment, item)] and len(kept[2]) == 1  # the line item and the score sent
+    resource = f"{course.path}/assignments/{assignment}"
+    staff = Browser(app).signed_in(course.instructor["Authorization"].removeprefix("Bearer "))
+    page = f"/courses/{course.id}/assignments/{assignment}"
+
+    # archived over REST, restored from the edit page; archived from the edit page, restored over REST
+    for (archive, archived), (restore, restored) in (
+        (
+            (lambda: client.delete(resource, headers=course.instructor), 204),
+            (lambda: staff.post(page + "/restore"), 303),
+        ),
+        (
+            (lambda: staff.post(page + "/archive"), 303),
+            (lambda: client.patch(resource, json={"archived": False}, headers=course.instructor), 200),
+        ),
+    ):
+        staff.get(page + "/edit")  # (the form's token)
+        assert archive().status_code == archived
+        assert client.get(resource, headers=course.instructor).json()["archived_at"] is not None
+        assert _lms_rows(engine, context) == kept  # nothing deleted: link, line item, passback rows
+        staff.get(page + "/edit")
+        assert restore().status_code == restored
+        assert client.get(resource, headers=course.instructor).json()["archived_at"] is None
+        assert _lms_rows(engine, context) == kept
+
+    # restored, the learner's next score goes to the same line item: none found or made anew
+    launched = lms.launch(learner, context=context, custom={"assignment": assignment})
+    path = lms.client.get(launched.headers["location"]).headers["location"]
+    csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', lms.client.get(path).text).group(1)
+    sent = lms.client.post(path, data={"ex4.conv1_params": "1", "action": "submit", "csrf": csrf})
+    assert sent.status_code == 303, sent.text
+    assert send(app, lms)["sent"] == 1
+    assert (
+        lms.line_items == []
+        and [url for url, _ in lms.scores] == [lms.issuer + "/api/lti/courses/7/line_items/77/scores?section=a"] * 2
+    )
+    assert _lms_rows(engine, context)[1] == kept[1]

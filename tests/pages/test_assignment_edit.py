@@ -207,6 +207,40 @@ def test_every_field_round_trips_as_patch_would_store_it(edited: Edited) -> None
     assert [stored[n] for n in ("due_at", "closes_at", "opens_at", "max_attempts", "late_penalty")] == [None] * 5
 
 
+IMMEDIATELY_WARNING = 'Warning: "immediately" shows the answers before the first attempt.'
+
+
+def release_field(html: str) -> str:
+    """The markup of the release field: its ``<div class="field">``, up to the next field."""
+    found = re.search(r'<div class="field">\s*<label for="a-release_answers">.*?(?=<div class="field">)', html, re.S)
+    assert found, "no release field"
+    return found.group(0)
+
+
+def test_choosing_immediately_is_warned_of_on_the_create_and_edit_forms(edited: Edited) -> None:
+    browser = edited.browser()
+    for page in (browser.get(f"/courses/{edited.course.id}"), browser.get(edited.page + "/edit")):
+        assert page.status_code == 200, page.text
+        field = release_field(page.text)
+        assert '<option value="immediately">immediately: students see them before their first attempt</option>' in (
+            field
+        )
+        warning = re.search(r'<p class="field-warning" id="a-release_answers-warning">(.*?)</p>', field, re.S)
+        assert warning and unescape(warning.group(1)).startswith(IMMEDIATELY_WARNING)
+        assert "hidden" not in warning.group(0)  # the stylesheet shows it, below, with no script
+        stylesheet = re.search(r'href="(/static/[^"]+/grader\.css)"', page.text)
+        assert stylesheet, "no stylesheet"
+    css = browser.get(stylesheet.group(1)).text
+    assert re.search(r"\.field-warning \{ display: none;", css)  # while another release is chosen
+    assert '.field:has(option[value="immediately"]:checked) > .field-warning { display: block; }' in css
+
+    typed = form_of(browser.get(edited.page + "/edit").text, edited.page + "/edit") | {"release_answers": "immediately"}
+    assert browser.post(edited.page + "/edit", typed).status_code == 303
+    assert edited.rest()["release_answers"] == "immediately"
+    field = release_field(browser.get(edited.page + "/edit").text)  # chosen: the warning's rule applies
+    assert '<option value="immediately" selected>' in field and IMMEDIATELY_WARNING in unescape(field)
+
+
 def test_an_untouched_form_changes_nothing(edited: Edited) -> None:
     before = edited.rest()
     browser = edited.browser()

@@ -51,6 +51,16 @@ def test_an_instructor_schedules_edits_and_archives_and_a_late_student_sees_no_a
     expect(page.get_by_label("Due (UTC)")).to_have_value("2098-06-01T00:00")
     expect(page.get_by_label("Title")).to_have_value("Terms homework")
 
+    # choosing "immediately" shows its warning at once (the stylesheet, no script); another hides it
+    release = page.get_by_label("Reference answers shown to students")
+    warning = page.locator("#a-release_answers-warning")
+    expect(warning).to_be_hidden()
+    release.select_option("immediately")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text('"immediately" shows the answers before the first attempt')
+    release.select_option("after_close")
+    expect(warning).to_be_hidden()
+
     # scheduled: it opens later, and closes a week after the due date; renamed on the way
     page.get_by_label("Title").fill("Homework on terms")
     page.get_by_label("Opens (UTC)").fill("2098-01-01T09:00")

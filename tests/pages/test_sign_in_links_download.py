@@ -58,7 +58,7 @@ def test_the_links_just_issued_download_once_as_csv(app: Any, client: TestClient
     assert set(by_student) == {"s-csv-1", "s-csv-2"}
     ada = by_student["s-csv-1"]
     assert (ada["name"], ada["email"]) == ("'=Lovelace, Ada", "ada@example.edu")  # no formula for a spreadsheet
-    assert datetime.fromisoformat(ada["expires_at"]) > datetime.now(UTC)
+    assert datetime.fromisoformat(ada["expires_at (UTC)"]) > datetime.now(UTC)  # the course's zone, named
     opened = TestClient(app).get(urlsplit(by_student["s-csv-2"]["link"]).path, follow_redirects=False)
     assert opened.status_code == 303 and opened.headers["location"] == f"/courses/{course.id}"  # a real link
 

@@ -49,3 +49,22 @@ def test_an_assignment_without_written_parts_says_nothing_of_grading(app: Any, c
     staff = Browser(app).signed_in(course.instructor["Authorization"].removeprefix("Bearer "))
     page = staff.get(f"/courses/{course.id}").text
     assert f"/assignments/{computed}/grading" not in page
+
+
+def test_a_ta_sees_the_answers_left_to_grade_and_follows_the_link(app: Any, client: TestClient, engine: Any) -> None:
+    course, aid = written_course(client, engine, grade_policy="last")
+    ((_, alice),) = course.students(1)
+    _, ta_headers = course.member("ta")
+    ta = Browser(app).signed_in(ta_headers["Authorization"].removeprefix("Bearer "))
+    assert _to_grade(ta, course.id) is None  # nothing submitted
+    assert "No written answers to grade" in ta.get(f"/courses/{course.id}").text
+
+    mine = course.submit(aid, alice, {WHY: "The kernel's extent", COMPARE: "Both add."}).json()["id"]
+    grading = f"/courses/{course.id}/assignments/{aid}/grading"
+    assert _to_grade(ta, course.id) == (f"{grading}?key={WHY}", "2 answers to grade")
+    opened = ta.get(f"{grading}?key={WHY}")
+    assert opened.status_code == 200 and "The kernel&#39;s extent" in opened.text  # the link leads to the work
+
+    graded = client.put(f"/api/v1/submissions/{mine}/parts/{WHY}/grading", json={"items": []}, headers=ta_headers)
+    assert graded.status_code == 200, graded.text
+    assert _to_grade(ta, course.id) == (f"{grading}?key={COMPARE}", "1 answer to grade")
