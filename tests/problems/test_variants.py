@@ -14,7 +14,9 @@ from problems.render import to_json
 from problems.sets import ProblemSet
 
 BANK = load_bank()
-RANDOMIZED = sorted(set_id for set_id, s in BANK.items() if s.randomized)
+#: The sets whose numbers vary per student (a set of code parts is randomized for its test inputs,
+#: which tests/problems/test_code_draws.py holds to the same rules).
+RANDOMIZED = sorted(set_id for set_id, s in BANK.items() if any(problem.vary for problem in s.problems))
 STUDENTS = [f"student-{i:03d}" for i in range(40)]
 
 
