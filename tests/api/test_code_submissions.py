@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from api.jobs.queue import CODE_TASK
 from api.models import CodeRun, Submission
 from harness.server import WorkerProcess
+from harness.student_code import CONV_FORWARD
 
 from factories import Course, finished_job, unique
 
@@ -25,23 +26,7 @@ SET = "numpy-convolution"
 KEY = "conv.forward"
 
 #: A plain conv_forward, as a student writes it (a cross-correlation, as PyTorch's).
-RIGHT = """
-import numpy as np
-
-
-def conv_forward(x, w, b, stride=1, pad=0):
-    n, c, h, wd = x.shape
-    f, _, kh, kw = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    ho = (h + 2 * pad - kh) // stride + 1
-    wo = (wd + 2 * pad - kw) // stride + 1
-    out = np.zeros((n, f, ho, wo))
-    for i in range(ho):
-        for j in range(wo):
-            window = xp[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
-            out[:, :, i, j] = np.tensordot(window, w, axes=([1, 2, 3], [1, 2, 3])) + b
-    return out
-"""
+RIGHT = CONV_FORWARD
 #: The same, leaving out the bias.
 NO_BIAS = RIGHT.replace(" + b\n", "\n")
 #: Slow to load (longer than a worker takes to be killed and seen dead), then right.

@@ -20,6 +20,7 @@ from sklearn.datasets import load_digits
 from grader.code import check_solution, grade_code, torch_model
 from grader.code.plan import planned
 from grader.results import GradedPart, Status, TestStatus
+from harness.student_code import LENET
 from problems.loader import load_bank
 from sandbox import Call, CallResult, Limits, Sandbox
 from tests.sandbox.probes import require_bwrap
@@ -29,27 +30,6 @@ SOLUTION = SET.solution_of("net.model")
 #: The default memory (the torch runtime fits in it); short calls, so that a model that never finishes
 #: costs seconds.
 LIMITS = Limits(wall_seconds=3.0, cpu_seconds=3)
-
-LENET = """
-import torch
-from torch import nn
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 6, 5)
-        self.pool = nn.MaxPool2d(2, 2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = self.pool(torch.relu(self.conv1(x)))
-        x = self.pool(torch.relu(self.conv2(x)))
-        x = torch.flatten(x, 1)
-        return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
-"""
 
 
 @pytest.fixture(scope="module")

@@ -12,31 +12,14 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import BrowserContext, expect
 
+from harness.student_code import CONV_FORWARD
+
 from live_service import LiveCourse, live_course, screenshot_dir
 
 ASSIGNMENT, KEY = "numpy-conv", "conv.forward"
 #: Right, and slow to load: long enough for the page to show the part waiting before its result
 #: (the page is back from its submit in well under a second).
-MODULE = """import time
-
-import numpy as np
-
-time.sleep(4)
-
-
-def conv_forward(x, w, b, stride=1, pad=0):
-    n, c, h, wd = x.shape
-    f, _, kh, kw = w.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    ho = (h + 2 * pad - kh) // stride + 1
-    wo = (wd + 2 * pad - kw) // stride + 1
-    out = np.zeros((n, f, ho, wo))
-    for i in range(ho):
-        for j in range(wo):
-            window = xp[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
-            out[:, :, i, j] = np.tensordot(window, w, axes=([1, 2, 3], [1, 2, 3])) + b
-    return out
-"""
+MODULE = "import time\n\ntime.sleep(4)\n" + CONV_FORWARD
 
 
 @pytest.fixture(scope="module")

@@ -12,31 +12,11 @@ import numpy as np
 import pytest
 import torch
 
+from harness.student_code import LENET
 from sandbox import Call, Limits, Sandbox, Status
 from tests.sandbox.probes import LIMITS, require_bwrap
 
 TORCH_LIMITS = Limits(pids=24, wall_seconds=5.0, cpu_seconds=5, scratch_bytes=8 << 20)
-
-LENET = """
-import torch
-from torch import nn
-
-class Net(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.conv1 = nn.Conv2d(3, 6, 5)
-        self.pool = nn.MaxPool2d(2, 2)
-        self.conv2 = nn.Conv2d(6, 16, 5)
-        self.fc1 = nn.Linear(16 * 5 * 5, 120)
-        self.fc2 = nn.Linear(120, 84)
-        self.fc3 = nn.Linear(84, 10)
-
-    def forward(self, x):
-        x = self.pool(torch.relu(self.conv1(x)))
-        x = self.pool(torch.relu(self.conv2(x)))
-        x = torch.flatten(x, 1)
-        return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
-"""
 
 # a layer used twice (its weights counted once), batch norm (buffers are no parameters), a lazy head,
 # and a parameter of the model's own, outside any layer

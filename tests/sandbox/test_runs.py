@@ -12,31 +12,15 @@ import numpy as np
 import pytest
 import torch
 
+from harness.student_code import CONV_FORWARD
 from sandbox import Call, Limits, Sandbox, SandboxUnavailable, Status, walls
 from tests.sandbox.probes import LIMITS, REPORT, observed, probe, require_bwrap
-
-CONV = """
-import numpy as np
-
-def conv_forward(x, w, b, stride=1, pad=0):
-    n, c, h, width = x.shape
-    f, _, kh, kw = w.shape
-    x = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)))
-    out_h = (h + 2 * pad - kh) // stride + 1
-    out_w = (width + 2 * pad - kw) // stride + 1
-    out = np.zeros((n, f, out_h, out_w))
-    for i in range(out_h):
-        for j in range(out_w):
-            window = x[:, :, i * stride:i * stride + kh, j * stride:j * stride + kw]
-            out[:, :, i, j] = np.tensordot(window, w, axes=([1, 2, 3], [1, 2, 3])) + b
-    return out
-"""
 
 
 def test_a_convolution_comes_back_right(sandbox: Sandbox) -> None:
     rng = np.random.default_rng(3)
     x, w, b = rng.normal(size=(2, 3, 9, 8)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4)
-    (result,) = sandbox.run(CONV, [Call("conv_forward", (x, w, b), {"stride": 2, "pad": 1})])
+    (result,) = sandbox.run(CONV_FORWARD, [Call("conv_forward", (x, w, b), {"stride": 2, "pad": 1})])
     expected = torch.nn.functional.conv2d(
         torch.from_numpy(x), torch.from_numpy(w), torch.from_numpy(b), stride=2, padding=1
     ).numpy()

@@ -10,7 +10,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from problems.code.kinds.base import CodeKind, Drawn, Outputs, ShapeReading, draw_values
-from problems.code.kinds.sizes import Side, side_readings
+from problems.code.kinds.sizes import Side, map_readings
 from problems.solvers.backprop import conv_backward
 from problems.solvers.convolution import conv2d
 
@@ -132,12 +132,8 @@ class ConvForward(ConvKind):
         return found
 
     def shapes(self, test: CodeTest) -> list[ShapeReading]:
-        n, f, h_out, w_out = self.out_shape(test)
-        readings = side_readings(self.sides(test), lambda h, w: ((n, f, h, w),))
-        readings.append(
-            ShapeReading("channel-order", ((n, h_out, w_out, f),), "the right sizes with the channels last (N×H'×W'×F)")
-        )
-        return readings
+        n, f, _, _ = self.out_shape(test)
+        return map_readings(self.sides(test), n, f, "F")
 
 
 class ConvBackward(ConvKind):

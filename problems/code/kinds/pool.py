@@ -10,7 +10,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from problems.code.kinds.base import CodeKind, Drawn, Outputs, ShapeReading, draw_values
-from problems.code.kinds.sizes import Side, side_readings
+from problems.code.kinds.sizes import Side, map_readings
 from problems.solvers.backprop import max_pool_backward, pool_windows
 from problems.solvers.pooling import pool2d
 
@@ -94,12 +94,8 @@ class PoolForward(PoolKind):
         return found
 
     def shapes(self, test: CodeTest) -> list[ShapeReading]:
-        n, c, h_out, w_out = self.out_shape(test)
-        readings = side_readings(self.sides(test), lambda h, w: ((n, c, h, w),))
-        readings.append(
-            ShapeReading("channel-order", ((n, h_out, w_out, c),), "the right sizes with the channels last (N×H'×W'×C)")
-        )
-        return readings
+        n, c, _, _ = self.out_shape(test)
+        return map_readings(self.sides(test), n, c, "C")
 
 
 class PoolBackward(PoolKind):

@@ -60,3 +60,13 @@ def side_readings(sides: tuple[Side, Side], shapes: Callable[[int, int], tuple[S
         if mistaken != right:
             readings.append(ShapeReading(code, mistaken, f"the size {what} ({h}×{w})"))
     return readings
+
+
+def map_readings(sides: tuple[Side, Side], batch: int, channels: int, letter: str) -> list[ShapeReading]:
+    """The readings of a forward pass's (N, C, H', W') output: the sizes right and under each
+    mistake, then the right sizes with the channels last (N×H'×W'×C, named by ``letter``)."""
+    readings = side_readings(sides, lambda h, w: ((batch, channels, h, w),))
+    _, _, h_out, w_out = readings[0].shapes[0]
+    described = f"the right sizes with the channels last (N×H'×W'×{letter})"
+    readings.append(ShapeReading("channel-order", ((batch, h_out, w_out, channels),), described))
+    return readings
