@@ -6,11 +6,12 @@ limits allow, so one account could otherwise keep the process's one core busy fo
 Per account and per process, :class:`GradingBudget` lets :data:`AT_ONCE` grading run at a time
 (another waits up to :data:`WAIT` for its turn), and charges each the CPU time its thread spent
 (``time.thread_time``: the work itself, not the time waiting for the interpreter lock or the
-database) to a token bucket of :data:`BURST` seconds refilled at :data:`REFILL` seconds per second.
-A grading starts while the bucket holds something, and may leave it owing; past either limit the
-request is refused with :class:`api.errors.TooManyRequests` (429, ``Retry-After``) before anything
-is read, and the caller's next requests are refused before their bodies are even received
-(:mod:`api.gate`).
+database; and the CPU time of the processes it waited for to compile a code answer,
+:func:`sandbox.syntax.children_cpu`) to a token bucket of :data:`BURST` seconds refilled at
+:data:`REFILL` seconds per second. A grading starts while the bucket holds something, and may leave
+it owing; past either limit the request is refused with :class:`api.errors.TooManyRequests` (429,
+``Retry-After``) before anything is read, and the caller's next requests are refused before their
+bodies are even received (:mod:`api.gate`).
 
 One at a time and a small refill, because every grading thread takes the interpreter lock from the
 event loop, which then waits for it at each piece of every body it receives: with one student
@@ -46,6 +47,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 from api.errors import TooManyRequests
+from sandbox import syntax
 
 #: Gradings of one account running at once, per process.
 AT_ONCE = 1
@@ -93,7 +95,7 @@ class GradingBudget:
         accounts: int = ACCOUNTS,
         wait: float = WAIT,
         clock: Callable[[], float] = time.monotonic,
-        work: Callable[[], float] = time.thread_time,
+        work: Callable[[], float] = lambda: time.thread_time() + syntax.children_cpu(),
     ) -> None:
         self.at_once, self.burst, self.refill, self.accounts, self.wait = at_once, burst, refill, accounts, wait
         self._clock, self._work = clock, work

@@ -1,11 +1,12 @@
 """The trusted side: :class:`Sandbox` keeps one warm worker behind the walls and runs submissions
 through it, one at a time.
 
-A syntax error is found here by ``compile`` (which executes nothing) and the submission is refused
-without running. Everything the worker answers is read with caps and parsed as untrusted: arrays
-by :func:`sandbox.wire.read_array` (never unpickled), statuses from a closed set. A worker that
-dies or stops answering is killed and replaced at the next run; a run that cannot start the
-sandbox raises :class:`SandboxUnavailable` and runs nothing.
+A syntax error is found before the worker is asked (:mod:`sandbox.syntax`, which compiles apart
+and executes nothing) and the submission is refused without running. Everything the worker
+answers is read with caps and parsed as untrusted: arrays by :func:`sandbox.wire.read_array`
+(never unpickled), statuses from a closed set. A worker that dies or stops answering is killed and
+replaced at the next run; a run that cannot start the sandbox raises :class:`SandboxUnavailable`
+and runs nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from sandbox import cgroups, seccomp, walls, wire
+from sandbox import cgroups, seccomp, syntax, walls, wire
 from sandbox.calls import Call, CallResult, Status
 from sandbox.limits import Limits
 from sandbox.walls import SandboxUnavailable
@@ -43,19 +44,15 @@ def _encode_value(value: Any, arrays: list[bytes]) -> dict[str, Any]:
 
 def syntax_error(source: str, limit: int) -> str | None:
     """Why ``source`` cannot be run (its syntax error, as Python says it), or None. Compiling runs
-    nothing; the size limit bounds its time."""
+    nothing; it happens in a short-lived process under a CPU limit (:mod:`sandbox.syntax`), since
+    the compiler's time grows with the square of the module's scopes."""
     size = len(source.encode(errors="surrogatepass"))
     if size > limit:
         return f"the module is {size} bytes, over the {limit} a submission may have"
-    try:
-        compile(source, "submission.py", "exec", dont_inherit=True)
-    except SyntaxError as error:
-        return f"SyntaxError: {error.msg}" + (f" (line {error.lineno})" if error.lineno else "")
-    except ValueError as error:  # NUL bytes
-        return f"SyntaxError: {error}"
-    except (RecursionError, MemoryError):  # the compiler's own limits on nesting
-        return "SyntaxError: the module is nested too deeply to compile"
-    return None
+    problem = syntax.check(source)
+    if problem is None:
+        return None
+    return problem.message + (f" (line {problem.line})" if problem.line else "")
 
 
 class _Worker:

@@ -3,7 +3,8 @@
 The answer is a JSON string: a Python module, or a Jupyter notebook (its code cells joined in
 order). A notebook's shell (``!ls``) and magic (``%timeit``) lines are not Python: they are refused
 with the cell and line, not stripped, since the code after them may rely on what they did. A module
-that does not compile is refused here with its line; compiling runs nothing.
+that does not compile is refused here with its line; compiling runs nothing, and happens in a
+short-lived process of its own (:mod:`sandbox.syntax`), never in the caller's.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 from dataclasses import dataclass
 
 from problems.kinds import JSON
+from sandbox import syntax
 
 #: The longest module taken, in bytes: the sandbox's limit (``sandbox.Limits.source_bytes``).
 MAX_SOURCE_BYTES = 1 << 20
@@ -100,19 +102,15 @@ def _notebook(raw: str) -> tuple[str, list[_Line]] | Refused:
 
 
 def _syntax_error(text: str, places: list[_Line] | None) -> str | None:
-    """Why the module does not compile (Python's words, with its line), or None. Runs nothing."""
-    try:
-        compile(text, "submission.py", "exec", dont_inherit=True)
-    except SyntaxError as error:
-        where = ""
-        if error.lineno:
-            where = f" (line {error.lineno})"
-            if places is not None and 0 < error.lineno <= len(places):
-                place = places[error.lineno - 1]
-                where = f" (code cell {place.cell}, line {place.line})"
-        return f"Your code does not compile, so nothing was run: SyntaxError: {error.msg}{where}."
-    except ValueError as error:  # NUL bytes
-        return f"Your code does not compile, so nothing was run: {error}."
-    except (RecursionError, MemoryError):
-        return "Your code does not compile, so nothing was run: it is nested too deeply."
-    return None
+    """Why the module does not compile (Python's words, with its line), or None. Runs nothing, and
+    compiles nothing in this process (:mod:`sandbox.syntax` bounds the text, then compiles it apart)."""
+    problem = syntax.check(text)
+    if problem is None:
+        return None
+    where = ""
+    if problem.line:
+        where = f" (line {problem.line})"
+        if places is not None and 0 < problem.line <= len(places):
+            place = places[problem.line - 1]
+            where = f" (code cell {place.cell}, line {place.line})"
+    return f"Your code does not compile, so nothing was run: {problem.message}{where}."

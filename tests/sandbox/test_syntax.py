@@ -1,0 +1,69 @@
+"""A module's syntax is checked apart from the caller's process and within bounds: the compiler's
+time is quadratic in a module's scopes, so a text crafted for it is refused before any parse, and
+what is parsed is compiled by a short-lived child under a CPU limit, charged to the calling thread."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from sandbox import syntax
+
+COMPREHENSION = "x = [i for i in a if i]\n"
+
+
+def test_a_module_that_compiles_is_compiled_by_a_child_and_remembered() -> None:
+    module = COMPREHENSION * 2_000 + "# remembered\n"
+    own, children = time.thread_time(), syntax.children_cpu()
+    assert syntax.check(module) is None
+    # the child did the work (about 0.2 s of CPU here), the calling thread next to none
+    assert syntax.children_cpu() - children > time.thread_time() - own
+    children = syntax.children_cpu()
+    assert syntax.check(module) is None
+    assert syntax.children_cpu() == children  # the verdict was remembered: no second child
+
+
+@pytest.mark.parametrize(
+    ("module", "problem"),
+    [
+        ("def f(:\n    pass\n", syntax.Problem("SyntaxError: invalid syntax", 1)),
+        ("x = 1\n\ny = (\n", syntax.Problem("SyntaxError: '(' was never closed", 3)),
+        ("x = " + "1+" * 200_000 + "1\n", syntax.Problem("the module is nested too deeply to compile")),
+        ("x = 1\x00\n", syntax.Problem("SyntaxError: source code string cannot contain null bytes")),
+        (
+            "x = '\udcff'\n",
+            syntax.Problem(
+                "SyntaxError: 'utf-8' codec can't encode character '\\udcff' in position 5: surrogates not allowed"
+            ),
+        ),
+        ("return 1\n", syntax.Problem("SyntaxError: 'return' outside function", 1)),
+    ],
+)
+def test_what_does_not_compile_is_said_in_pythons_words_with_its_line(module: str, problem: syntax.Problem) -> None:
+    assert syntax.check(module) == problem
+
+
+def test_the_attack_is_refused_before_any_parse() -> None:
+    """37,000 comprehensions (814 kB) took over 30 s of CPU to compile; they are counted, not parsed."""
+    started, children = time.monotonic(), syntax.children_cpu()
+    problem = syntax.check(COMPREHENSION * 37_000)
+    assert problem == syntax.Problem("the module has 37,001 lines, over the 20,000 a submission may have")
+    assert syntax.children_cpu() == children  # no child was started
+    assert time.monotonic() - started < 5.0  # (a hang guard: it is one scan of the text)
+    wide = "; ".join(["y = [i for i in a]"] * 3_001)
+    assert syntax.check(wide) == syntax.Problem(
+        "the module has 3,001 functions, classes, lambdas and loops, over the 3,000 a submission may have"
+    )
+
+
+def test_a_compile_past_its_cpu_limit_is_killed_and_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the scope bound lifted, a module that compiles for longer than the CPU limit is stopped
+    there: the limit holds whatever the bounds let through."""
+    monkeypatch.setattr(syntax, "MAX_SCOPE_WORDS", 100_000)
+    monkeypatch.setattr(syntax, "CPU_SECONDS", 1)
+    children = syntax.children_cpu()
+    problem = syntax.check(COMPREHENSION * 12_000)  # about 5 s of CPU to compile here
+    assert problem == syntax.Problem("the module takes too long to compile (over 1 s of CPU)")
+    spent = syntax.children_cpu() - children
+    assert 0.9 < spent < 3.0, spent  # killed at its limit (the hard limit is a second later)
