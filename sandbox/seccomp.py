@@ -3,10 +3,12 @@
 Why not libseccomp: its comparisons are on the full 64-bit argument, while the kernel reads a
 ``pid_t`` or a socket family as the low 32 bits of its register; a rule such as "kill only your own
 pid" written with libseccomp is bypassed by setting the high bits (``syscall(SYS_kill, 2 | 1 << 32,
-9)`` passes ``!= 2`` and still kills pid 2). The rules here compare the low 32 bits only, and the
-program is small enough to read: an architecture check, then one jump per rule. The syscall numbers
-are the kernel's (``asm/unistd_64.h``, ``asm-generic/unistd.h``) for the two architectures the
-project ships on; another architecture has no filter, so no sandbox.
+9)`` passes ``!= 2`` and still kills pid 2). The rules here compare the low 32 bits only, of the one
+argument a rule names (the first by default; ``fcntl``'s and ``ioctl``'s command is the second, an
+``unsigned int`` the kernel reads the same way), and the program is small enough to read: an
+architecture check, then one jump per rule. The syscall numbers are the kernel's
+(``asm/unistd_64.h``, ``asm-generic/unistd.h``) for the two architectures the project ships on;
+another architecture has no filter, so no sandbox.
 
 The same module serves both sides of the wall: the service hands :func:`walls_filter` to bwrap
 (``--seccomp FD`` reads the raw program), and the sandbox's runner installs :func:`signals_filter`
@@ -92,6 +94,9 @@ _NUMBERS: dict[str, tuple[int | None, int | None]] = {
     "rt_sigqueueinfo": (129, 138),
     "rt_tgsigqueueinfo": (297, 240),
     "pidfd_open": (434, 434),
+    "pidfd_send_signal": (424, 424),
+    "fcntl": (72, 25),
+    "ioctl": (16, 29),
     "shmget": (29, 194),
     "shmat": (30, 196),
     "shmctl": (31, 195),
@@ -113,6 +118,12 @@ _NUMBERS: dict[str, tuple[int | None, int | None]] = {
 }
 
 AF_UNIX = 1
+CLONE_PARENT = 0x00008000
+# fcntl commands that choose who a file's I/O signals (``SIGIO``, or any signal with F_SETSIG)
+F_SETOWN, F_SETSIG, F_SETOWN_EX = 8, 10, 15
+# ioctl commands that do the same on a socket (FIOSETOWN, SIOCSPGRP), or choose which process group a
+# terminal signals (TIOCSPGRP); the same numbers on x86_64 and aarch64
+FIOSETOWN, SIOCSPGRP, TIOCSPGRP = 0x8901, 0x8902, 0x5410
 # CLONE_NEWNS | NEWCGROUP | NEWUTS | NEWIPC | NEWUSER | NEWPID | NEWNET
 NEW_NAMESPACES = 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000
 
@@ -123,13 +134,23 @@ class SeccompUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class Rule:
-    """A syscall answered ``errno`` unless its first argument's low 32 bits are one of ``allowed``
-    (``allowed`` empty: always), or, with ``denied_bits``, only when it has one of those bits."""
+    """A syscall answered ``errno``, on the low 32 bits of its argument number ``arg`` (0, the first,
+    unless said): unless they are one of ``allowed``; or, with ``denied``, only when they are one of
+    those; or, with ``denied_bits``, only when they have one of those bits; always when none of the
+    three is given."""
 
     syscall: str
     errno: int = errno.EPERM
     allowed: tuple[int, ...] = ()
     denied_bits: int = 0
+    denied: tuple[int, ...] = ()
+    arg: int = 0
+
+    def __post_init__(self) -> None:
+        if sum(map(bool, (self.allowed, self.denied_bits, self.denied))) > 1:
+            raise ValueError(f"a rule for {self.syscall} says either allowed, denied or denied_bits")
+        if not 0 <= self.arg < 6:
+            raise ValueError("a syscall has six arguments, numbered 0 to 5")
 
 
 # Everything a numerical submission has no use for and an escape would: debugging or reading other
@@ -167,8 +188,31 @@ def walls_filter() -> tuple[Rule, ...]:
 
 def signals_filter(pid: int) -> tuple[Rule, ...]:
     """The rules for one submission's process ``pid`` and what it starts: signals only to itself or
-    its own process group (the runner makes it a session leader), so never to the warm worker or
-    the sandbox's init; its own pidfd only."""
+    its own process group (the runner makes it a session leader), so never to the warm worker, its
+    handler or the sandbox's init.
+
+    Every way one process signals another, and why it is refused or needs nothing:
+
+    - ``kill`` (pid, 0 or minus its own group), ``tgkill``, ``rt_sigqueueinfo`` and
+      ``rt_tgsigqueueinfo`` to its own pid only; ``tkill`` (a thread id, which this filter cannot
+      tell from another process's) not at all; ``pidfd_open`` of its own pid only;
+    - ``pidfd_send_signal``: not at all. Its target is a descriptor, which a filter cannot read, and
+      not only a pidfd: a descriptor of a ``/proc/PID`` directory, which anyone may open, works too;
+    - a file's owner, whom the kernel signals on I/O once ``O_ASYNC`` is set (``SIGIO``, or any
+      signal chosen with ``F_SETSIG``, ``SIGKILL`` included): ``fcntl`` ``F_SETOWN``,
+      ``F_SETOWN_EX`` and ``F_SETSIG``, and ``ioctl`` ``FIOSETOWN`` and ``SIOCSPGRP`` on a socket,
+      are refused. A file nobody made the owner of signals nobody; ``F_SETLEASE`` and ``F_NOTIFY``
+      make the caller itself the owner;
+    - ``ioctl`` ``TIOCSPGRP``, the process group a terminal signals (``SIGINT``, ``SIGTTOU``,
+      ``SIGHUP``): refused, although the kernel only accepts a group of the caller's own session;
+    - ``clone`` with ``CLONE_PARENT``: refused. The child would be the handler's, not the
+      submission's, and its exit would signal the handler. A child's other exit signals go to
+      its own parent, a process of the submission (and become ``SIGCHLD`` when it is reparented);
+    - not covered, since they signal only the caller: ``prctl(PR_SET_PDEATHSIG)``, timers
+      (``timer_create``: ``SIGEV_THREAD_ID`` must name a thread of the caller's own process),
+      ``alarm``, ``setitimer``, resource limits (``SIGXCPU``, ``SIGXFSZ``), ``SIGPIPE``;
+      ``mq_notify`` is refused to everything in the sandbox (:data:`WALLS`), and so is ``ptrace``.
+    """
     own = pid & 0xFFFFFFFF
     group = -pid & 0xFFFFFFFF
     return (
@@ -178,6 +222,10 @@ def signals_filter(pid: int) -> tuple[Rule, ...]:
         Rule("rt_sigqueueinfo", allowed=(own,)),
         Rule("rt_tgsigqueueinfo", allowed=(own,)),
         Rule("pidfd_open", allowed=(own,)),
+        Rule("pidfd_send_signal"),
+        Rule("fcntl", arg=1, denied=(F_SETOWN, F_SETSIG, F_SETOWN_EX)),
+        Rule("ioctl", arg=1, denied=(FIOSETOWN, SIOCSPGRP, TIOCSPGRP)),
+        Rule("clone", denied_bits=CLONE_PARENT),
     )
 
 
@@ -188,19 +236,23 @@ def _instruction(code: int, jt: int, jf: int, k: int) -> bytes:
 def _rule_block(rule: Rule, number: int) -> list[bytes]:
     """``if nr == number: <the rule's verdict>``; the jump over it when nr differs is prepended."""
     deny = _RET_ERRNO | (rule.errno & 0xFFFF)
+    load = _instruction(_LD_ABS, 0, 0, _ARGS + 8 * rule.arg)
     if rule.denied_bits:
         body = [
-            _instruction(_LD_ABS, 0, 0, _ARGS),
+            load,
             _instruction(_JSET, 0, 1, rule.denied_bits),
             _instruction(_RET, 0, 0, deny),
             _instruction(_RET, 0, 0, _RET_ALLOW),
         ]
-    elif rule.allowed:
-        count = len(rule.allowed)
-        body = [_instruction(_LD_ABS, 0, 0, _ARGS)]
-        # each test jumps over the remaining tests and the deny to the allow
-        body += [_instruction(_JEQ, count - index, 0, value) for index, value in enumerate(rule.allowed)]
-        body += [_instruction(_RET, 0, 0, deny), _instruction(_RET, 0, 0, _RET_ALLOW)]
+    elif rule.allowed or rule.denied:
+        values = rule.allowed or rule.denied
+        # each test jumps, on a match, over the remaining tests to the last return but one: the allow
+        # for allowed values, the deny for denied ones
+        first, second = (deny, _RET_ALLOW) if rule.allowed else (_RET_ALLOW, deny)
+        count = len(values)
+        body = [load]
+        body += [_instruction(_JEQ, count - index, 0, value) for index, value in enumerate(values)]
+        body += [_instruction(_RET, 0, 0, first), _instruction(_RET, 0, 0, second)]
     else:
         body = [_instruction(_RET, 0, 0, deny)]
     return [_instruction(_JEQ, 0, len(body), number), *body]
