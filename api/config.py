@@ -60,6 +60,14 @@ class Settings(BaseModel):
                                 required
     ``GRADER_LTI_KEY``          the key that encrypts the tool's LTI private keys in the database
                                 (a Fernet key: ``grader lti new-kek`` prints one); LTI needs it
+    ``GRADER_CODE_QUEUED_PER_`` code runs one student may have queued or running at once; a
+    ``STUDENT``                 submission with code past it is refused (429, nothing stored);
+                                default 3
+    ``GRADER_CODE_SECONDS``     sandbox wall seconds a student's code may use per assignment per
+                                window (a run is stopped when it runs out; a submission with code
+                                is refused past it, 429); default 120
+    ``GRADER_CODE_WINDOW_``     the window of that budget, in minutes; default 60
+    ``MINUTES``
     ``GRADER_DEMO``             ``1``: the service runs the demo (set by ``grader serve --demo``
                                 for its worker processes, never by hand): its sign-in page
                                 offers one-click sign-in as each demo account
@@ -83,6 +91,10 @@ class Settings(BaseModel):
     public_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
     lti_key: str | None = Field(default=None, repr=False)
     sign_in_link_days: int = Field(default=7, ge=1, le=90)
+    #: The code queue's share per student (:mod:`api.code_runs.shares`).
+    code_queued_per_student: int = Field(default=3, ge=1, le=1000)
+    code_seconds: float = Field(default=120.0, ge=1.0, le=24 * 3600.0)
+    code_window_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     #: Whether the service runs the demo (``grader serve --demo``): only then do its pages offer
     #: one-click sign-in as the demo accounts (:mod:`api.pages.demo`).
     demo: bool = False
@@ -159,6 +171,9 @@ class Settings(BaseModel):
             ("public_url", "GRADER_PUBLIC_URL"),
             ("sign_in_link_days", "GRADER_SIGN_IN_LINK_DAYS"),
             ("lti_key", "GRADER_LTI_KEY"),
+            ("code_queued_per_student", "GRADER_CODE_QUEUED_PER_STUDENT"),
+            ("code_seconds", "GRADER_CODE_SECONDS"),
+            ("code_window_minutes", "GRADER_CODE_WINDOW_MINUTES"),
             ("demo", "GRADER_DEMO"),
         ):
             if env.get(variable):

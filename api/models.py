@@ -358,6 +358,31 @@ class CodeRun(Base):
     runs: Mapped[int] = mapped_column(Integer, default=0)
     queued_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None]
+    #: The submission's student, copied from it: the queue is shared out per student
+    #: (:mod:`api.code_runs.shares`), one run of theirs at a time and a few queued at most.
+    student_id: Mapped[str] = mapped_column(String(64), index=True)
+    #: How many runs of the student were waiting when this one was queued: the queue is taken by
+    #: turn, then age, so another student's first run goes before a student's second.
+    turn: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CodeTime(Base):
+    """The sandbox wall time a student's code used on an assignment in its current window
+    (:mod:`api.code_runs.budget`): wall time, not CPU, since code that sleeps holds a sandbox all
+    the same. The window starts at the first run it counts; a run past it starts the next one."""
+
+    __tablename__ = "code_time"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["course_id", "assignment_id"], ["assignments.course_id", "assignments.id"], ondelete="CASCADE"
+        ),
+    )
+
+    course_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    assignment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    window_started_at: Mapped[datetime]
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class EarlierGrade(Base):

@@ -51,6 +51,7 @@ def worker(
     from api.code_runs.grading import sandboxed
     from api.code_runs.run import CodeRuntime
     from api.code_runs.sandboxes import Sandboxes
+    from api.code_runs.shares import CodeLimits
     from api.db import make_engine, make_sessionmaker
     from api.jobs.queue import QUEUES, defer_code, make_queue, send_scores_soon, work
     from api.jobs.run import Runtime
@@ -99,6 +100,7 @@ def worker(
         sandboxed(sandboxes),
         scores_due=functools.partial(send_scores_soon, queue),
         scores_key=SCORES_DUE,
+        limits=CodeLimits.of(settings),
     )
 
     def send_lti_scores() -> datetime | None:

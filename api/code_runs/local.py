@@ -1,6 +1,8 @@
 """The service's own code runner, on SQLite (the embedded default needs no worker process): a few
-threads of the service that run the queued :class:`api.models.CodeRun` rows, oldest first, with
-the same job code as ``grader worker --queue code`` (:func:`api.code_runs.run.run_code`).
+threads of the service that run the queued :class:`api.models.CodeRun` rows, with the same job
+code as ``grader worker --queue code`` (:func:`api.code_runs.run.run_code`). The next run is the
+student's share's (:func:`api.code_runs.shares.next_run`): one run per student at a time, the
+lowest turn first, then the oldest.
 
 Woken when a transaction queued code (after its commit), and at the service's start, where it also
 resumes the runs a restart interrupted (``running`` rows). Its threads never take the same row;
@@ -12,11 +14,8 @@ from __future__ import annotations
 import logging
 import threading
 
-from sqlalchemy import select
-
-from api.code_runs.queueing import CODE_RUNS
 from api.code_runs.run import CodeRuntime, run_code
-from api.models import CodeRunStatus
+from api.code_runs.shares import next_run
 
 log = logging.getLogger("grader.code")
 
@@ -27,7 +26,7 @@ class LocalCodeRunner:
         self.threads = threads
         self._lock = threading.Lock()
         self._wanted = threading.Condition(self._lock)
-        self._taken: set[int] = set()
+        self._taken: dict[int, str] = {}  # submission → student, of the runs under way here
         self._failed: set[int] = set()
         self._resume = False
         self._look = False
@@ -69,11 +68,12 @@ class LocalCodeRunner:
                     self._wanted.wait()
                 if self._stopping:
                     return
-                submission_id = self._next()
-                if submission_id is None:
+                found = self._next()
+                if found is None:
                     self._look = False
                     continue
-                self._taken.add(submission_id)
+                submission_id, student_id = found
+                self._taken[submission_id] = student_id
             try:
                 run_code(self.runtime, submission_id)
                 failed = False
@@ -81,19 +81,17 @@ class LocalCodeRunner:
                 log.exception("the code run of submission %s failed", submission_id)
                 failed = True
             with self._lock:
-                self._taken.discard(submission_id)
+                del self._taken[submission_id]
                 if failed:
                     self._failed.add(submission_id)
+                self._look = True  # (the student's next run may be taken now)
+                self._wanted.notify_all()
 
-    def _next(self) -> int | None:
-        """The oldest row no thread of this runner has taken (running ones too at the start)."""
-        statuses = [CodeRunStatus.QUEUED.value] + ([CodeRunStatus.RUNNING.value] if self._resume else [])
-        skip = self._taken | self._failed
+    def _next(self) -> tuple[int, str] | None:
+        """The next run no thread of this runner has taken, with its student (at the start, the
+        ``running`` ones first)."""
         with self.runtime.sessions() as session:
-            query = select(CODE_RUNS.c.submission_id).where(CODE_RUNS.c.status.in_(statuses))
-            if skip:
-                query = query.where(CODE_RUNS.c.submission_id.not_in(skip))
-            found = session.scalar(query.order_by(CODE_RUNS.c.queued_at, CODE_RUNS.c.submission_id).limit(1))
+            found = next_run(session, taken=self._taken, skip=self._taken.keys() | self._failed, resume=self._resume)
         if found is None:
             self._resume = False
         return found

@@ -13,6 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from api.code_runs.shares import student_of, turn_of
 from api.db import dialect_insert
 from api.models import CodeRun, CodeRunStatus
 from grader.results import Status
@@ -36,8 +37,9 @@ def waiting_keys(parts: Mapping[str, Any]) -> list[str]:
 
 def queue_run(session: Session, *, submission_id: int, set_version: str, defer: Deferrer | None) -> None:
     """The submission's code parts queued against ``set_version`` (flushed in the caller's
-    transaction). A run already queued or running is pointed at the new version: the runner that
-    graded the old one then finds its row changed and writes nothing."""
+    transaction), with its student and its turn in the student's share of the queue
+    (:mod:`api.code_runs.shares`). A run already queued or running is pointed at the new version:
+    the runner that graded the old one then finds its row changed and writes nothing."""
     values = {
         "submission_id": submission_id,
         "set_version": set_version,
@@ -45,7 +47,10 @@ def queue_run(session: Session, *, submission_id: int, set_version: str, defer: 
         "runs": 0,
         "queued_at": datetime.now(UTC),
     }
-    insert = dialect_insert(session, CODE_RUNS).values(values)
+    # (its student and turn read in the INSERT itself: api.code_runs.shares; a run queued again
+    # keeps its turn)
+    placed = {"student_id": student_of(submission_id), "turn": turn_of(submission_id)}
+    insert = dialect_insert(session, CODE_RUNS).values({**values, **placed})
     session.execute(
         insert.on_conflict_do_update(
             index_elements=["submission_id"],

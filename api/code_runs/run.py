@@ -4,13 +4,17 @@ service's own threads on SQLite): :func:`run_code`.
 1. **Claim**, in a short transaction: the submission's :class:`api.models.CodeRun` row marked
    ``running`` (and its count of runs grown), its waiting code parts shown ``running``, and what
    grading needs read (the answers, the variant, the set version).
+   The student's budget of sandbox wall time on the assignment is read too
+   (:mod:`api.code_runs.budget`): the run may use what is left, and runs nothing if nothing is.
 2. **Grade**, holding no session nor connection: the student's code runs in the process's warm
-   sandboxes, seconds at worst, while submissions go on being stored.
-3. **Write**, in one transaction: the row deleted, only if it still names the version that was
-   graded (``DELETE ... RETURNING``); then the code parts' results, the score summed again, and the
-   change announced (:mod:`api.score_changes`: the LMS is sent the new score). A runner that finds
-   no row to delete writes nothing: another runner of the same row (a worker taken for dead, a
-   service restarted) wrote first, or a regrade queued the submission again for a new version.
+   sandboxes, seconds at worst, while submissions go on being stored; stopped when its allowance
+   is spent (a grader that can be stopped: :class:`Stoppable`).
+3. **Write**, in one transaction: the wall time charged to the student; the row deleted, only if
+   it still names the version that was graded (``DELETE ... RETURNING``); then the code parts'
+   results, the score summed again, and the change announced (:mod:`api.score_changes`: the LMS is
+   sent the new score). A runner that finds no row to delete writes nothing: another runner of the
+   same row (a worker taken for dead, a service restarted) wrote first, or a regrade queued the
+   submission again for a new version.
 
 A runner killed anywhere leaves the row behind, and the row is run again (procrastinate's stalled
 jobs on PostgreSQL, the service's start on SQLite); after :data:`MAX_RUNS` starts the parts are
@@ -20,16 +24,19 @@ given up on (``invalid``, with a sentence) rather than retried forever.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast, runtime_checkable
 
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import score_changes
+from api.code_runs.budget import Allowance, allowance, charge
 from api.code_runs.queueing import CODE_RUNS, waiting_keys
+from api.code_runs.shares import CodeLimits
 from api.db import SQLITE_WRITE
 from api.library import Library
 from api.models import CodeRunStatus, Submission
@@ -50,6 +57,21 @@ MAX_RUNS = 3
 GradeCode = Callable[[ProblemSet, dict[str, Any], str | None], dict[str, dict[str, Any]]]
 
 
+@runtime_checkable
+class Stoppable(Protocol):
+    """A :data:`GradeCode` that can be held to a run's allowance of sandbox wall time
+    (:func:`api.code_runs.grading.sandboxed`); a plain one is only timed."""
+
+    def __call__(
+        self, problem_set: ProblemSet, answers: dict[str, Any], variant: str | None
+    ) -> dict[str, dict[str, Any]]: ...
+
+    def within(self, seconds: float, reason: str) -> GradeCode:
+        """The same grader, its sandbox calls stopped once ``seconds`` are spent (``reason``: why,
+        for the calls not made)."""
+        ...
+
+
 @dataclass(frozen=True)
 class CodeRuntime:
     """What the code job needs from the process that runs it."""
@@ -61,6 +83,8 @@ class CodeRuntime:
     scores_due: Callable[[], None] | None = None
     #: The session ``info`` key that marks scores to send (:data:`api.lti.outbox.SCORES_DUE`).
     scores_key: str | None = None
+    #: Each student's share: here, the budget of sandbox wall time (:mod:`api.code_runs.budget`).
+    limits: CodeLimits = field(default_factory=CodeLimits)
 
 
 @dataclass(frozen=True)
@@ -72,6 +96,12 @@ class _Claimed:
     variant: str | None
     #: The code parts that wait, with their points.
     waiting: dict[str, float]
+    course_id: str
+    assignment_id: str
+    student_id: str
+    #: The sandbox wall time the run may use (the student's budget left), read as it was claimed.
+    allowance: Allowance
+    started_at: datetime
 
 
 def run_code(runtime: CodeRuntime, submission_id: int) -> str:
@@ -80,14 +110,24 @@ def run_code(runtime: CodeRuntime, submission_id: int) -> str:
     ``superseded`` (graded, but someone else wrote first or the submission was queued again for
     another version: nothing written)."""
     with runtime.sessions.begin() as session:
-        claimed = _claim(session, submission_id)
+        claimed = _claim(session, submission_id, runtime.limits)
     if claimed is None:
         return "gone"
     with runtime.sessions() as session:
         session.connection(execution_options={SQLITE_WRITE: False})
         problem_set = runtime.library.version(session, claimed.set_version)
-    results = _graded(runtime, claimed, problem_set)  # (no session held)
+    results, spent = _graded(runtime, claimed, problem_set)  # (no session held)
     with runtime.sessions.begin() as session:
+        if spent > 0:
+            charge(
+                session,
+                course_id=claimed.course_id,
+                assignment_id=claimed.assignment_id,
+                student_id=claimed.student_id,
+                seconds=spent,
+                started_at=claimed.started_at,
+                limits=runtime.limits,
+            )
         written = _write(session, claimed, results)
         scores = bool(runtime.scores_key and session.info.get(runtime.scores_key))
     if scores and runtime.scores_due is not None:
@@ -95,7 +135,7 @@ def run_code(runtime: CodeRuntime, submission_id: int) -> str:
     return "written" if written else "superseded"
 
 
-def _claim(session: Session, submission_id: int) -> _Claimed | None:
+def _claim(session: Session, submission_id: int, limits: CodeLimits) -> _Claimed | None:
     run = session.execute(
         select(CODE_RUNS.c.set_version, CODE_RUNS.c.runs)
         .where(CODE_RUNS.c.submission_id == submission_id)
@@ -110,7 +150,14 @@ def _claim(session: Session, submission_id: int) -> _Claimed | None:
         .values(status=CodeRunStatus.RUNNING.value, started_at=now, runs=CODE_RUNS.c.runs + 1)
     )
     row = session.execute(
-        select(SUBMISSIONS.c.answers, SUBMISSIONS.c.parts, SUBMISSIONS.c.variant)
+        select(
+            SUBMISSIONS.c.answers,
+            SUBMISSIONS.c.parts,
+            SUBMISSIONS.c.variant,
+            SUBMISSIONS.c.course_id,
+            SUBMISSIONS.c.assignment_id,
+            SUBMISSIONS.c.student_id,
+        )
         .where(SUBMISSIONS.c.id == submission_id)
         .with_for_update(key_share=True)
     ).one()
@@ -122,23 +169,54 @@ def _claim(session: Session, submission_id: int) -> _Claimed | None:
         }
         session.execute(SUBMISSIONS.update().where(SUBMISSIONS.c.id == submission_id).values(parts=parts))
     points = {key: float(row.parts[key].get("max_score") or 0.0) for key in waiting}
-    return _Claimed(submission_id, run.set_version, run.runs + 1, dict(row.answers), row.variant, points)
+    left = allowance(
+        session,
+        course_id=row.course_id,
+        assignment_id=row.assignment_id,
+        student_id=row.student_id,
+        limits=limits,
+        now=now,
+    )
+    return _Claimed(
+        submission_id,
+        run.set_version,
+        run.runs + 1,
+        dict(row.answers),
+        row.variant,
+        points,
+        row.course_id,
+        row.assignment_id,
+        row.student_id,
+        left,
+        now,
+    )
 
 
-def _graded(runtime: CodeRuntime, claimed: _Claimed, problem_set: ProblemSet | None) -> dict[str, dict[str, Any]]:
+def _graded(
+    runtime: CodeRuntime, claimed: _Claimed, problem_set: ProblemSet | None
+) -> tuple[dict[str, dict[str, Any]], float]:
+    """The parts' results, and the wall seconds the grading took (0 where nothing ran)."""
     if not claimed.waiting:  # (nothing of it waits: the row is only to be cleared)
-        return {}
+        return {}, 0.0
     if problem_set is None:
-        return _given_up(claimed, f"Not graded: version {claimed.set_version} of the problem set is no longer stored.")
+        reason = f"Not graded: version {claimed.set_version} of the problem set is no longer stored."
+        return _given_up(claimed, reason), 0.0
     if claimed.runs > MAX_RUNS:
         log.error("submission %s: its code run was started %s times; given up", claimed.submission_id, MAX_RUNS)
-        return _given_up(claimed, f"Not graded: grading this code stopped the grader {MAX_RUNS} times.")
+        return _given_up(claimed, f"Not graded: grading this code stopped the grader {MAX_RUNS} times."), 0.0
+    if claimed.allowance.seconds <= 0:
+        return _given_up(claimed, f"Not run: {claimed.allowance.reason()}. Submit again then."), 0.0
+    grade = runtime.grade
+    if isinstance(grade, Stoppable):
+        grade = grade.within(claimed.allowance.seconds, f"stopped: {claimed.allowance.reason()}")
+    started = time.monotonic()
     try:
-        return runtime.grade(problem_set, claimed.answers, claimed.variant)
+        results = grade(problem_set, claimed.answers, claimed.variant)
     except Exception:
         # a bug of ours, not the student's: logged, and the parts say so rather than wait forever
         log.exception("submission %s: grading its code failed", claimed.submission_id)
-        return _given_up(claimed, "Not graded: the grader failed on this code; the course staff can regrade it.")
+        results = _given_up(claimed, "Not graded: the grader failed on this code; the course staff can regrade it.")
+    return results, time.monotonic() - started
 
 
 def _given_up(claimed: _Claimed, reason: str) -> dict[str, dict[str, Any]]:

@@ -5,16 +5,28 @@ grades at once.
 
 A runtime this machine does not have (torch not installed) is refused with a sentence, as is a
 sandbox that cannot start (:class:`sandbox.SandboxUnavailable`): the engine then stores the part
-``invalid`` with that sentence, and never runs the code unsandboxed."""
+``invalid`` with that sentence, and never runs the code unsandboxed.
+
+A run may be given a number of wall seconds (its student's budget left,
+:mod:`api.code_runs.budget`): past them its sandbox's worker is killed (a warm worker is started
+again for the next run), and the calls it had not answered are reported stopped, with the reason,
+rather than run at 10 s of wall time each."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import os
 import queue
+import signal
 import threading
 from collections.abc import Sequence
 
-from sandbox import RUNTIMES, Call, CallResult, Limits, Sandbox, SandboxUnavailable
+from sandbox import RUNTIMES, Call, CallResult, Limits, Sandbox, SandboxUnavailable, Status
+
+#: Seconds between the kills of a stopped run's worker (the sandbox starts a successor once, to try
+#: again a run whose worker died before answering: that one is killed too).
+KILL_EVERY = 0.05
 
 
 def missing_runtime(runtime: str) -> str | None:
@@ -42,17 +54,29 @@ class Sandboxes:
         self._idle: dict[str, queue.SimpleQueue[Sandbox]] = {}
         self._made: dict[str, list[Sandbox]] = {}
 
-    def run(self, runtime: str, source: str, calls: Sequence[Call]) -> list[CallResult]:
+    def run(
+        self, runtime: str, source: str, calls: Sequence[Call], *, within: float | None = None, stopped: str = ""
+    ) -> list[CallResult]:
         """``source`` loaded and ``calls`` made in a warm sandbox of ``runtime``; raises
-        SandboxUnavailable (nothing run) where that runtime or the sandbox cannot be had."""
+        SandboxUnavailable (nothing run) where that runtime or the sandbox cannot be had.
+        ``within``: wall seconds the run may use, once it has a sandbox; the calls not answered by
+        then are ``timeout`` results saying ``stopped``."""
         reason = missing_runtime(runtime)
         if reason is not None:
             raise SandboxUnavailable(reason)
+        if within is not None and within <= 0:
+            return [CallResult(Status.TIMEOUT, message=stopped) for _ in calls]
         sandbox = self._borrow(runtime)
+        done, fired = threading.Event(), threading.Event()
+        if within is not None:
+            watch = threading.Thread(target=_stop, args=(sandbox, within, done, fired), daemon=True)
+            watch.start()
         try:
-            return sandbox.run(source, calls)
+            results = sandbox.run(source, calls)
         finally:
+            done.set()
             self._idle[runtime].put(sandbox)
+        return _marked_stopped(results, stopped) if fired.is_set() else results
 
     def _borrow(self, runtime: str) -> Sandbox:
         with self._lock:
@@ -72,3 +96,26 @@ class Sandboxes:
             for made in self._made.values():
                 for sandbox in made:
                     sandbox.close()
+
+
+def _stop(sandbox: Sandbox, seconds: float, done: threading.Event, fired: threading.Event) -> None:
+    """Past ``seconds``, kills the sandbox's worker until the run is over (its successor too)."""
+    if done.wait(seconds):
+        return
+    fired.set()
+    while not done.is_set():
+        pid = sandbox.worker_pid
+        if pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        done.wait(KILL_EVERY)
+
+
+def _marked_stopped(results: list[CallResult], stopped: str) -> list[CallResult]:
+    """A stopped run's results: the calls answered keep theirs; the ones the kill cut short (the
+    sandbox reports them as errors, the last ones) say why."""
+    kept = list(results)
+    index = len(kept)
+    while index > 0 and kept[index - 1].status is Status.ERROR:
+        index -= 1
+    return kept[:index] + [CallResult(Status.TIMEOUT, message=stopped) for _ in kept[index:]]

@@ -9,7 +9,8 @@ resumed run regrade only what the dead one had not committed (:mod:`api.jobs.run
 
 Code parts go on a queue of their own (``code``: :data:`CODE_TASK`, one job per submission), taken
 back from stalled workers the same way, so ``grader worker --queue code`` processes grade code on
-machines of their own; the job code writes each result once (:mod:`api.code_runs.run`).
+machines of their own; the job code writes each result once (:mod:`api.code_runs.run`). The queue
+is shared out per student (a lock per student, a priority by turn: :mod:`api.code_runs.shares`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from api.code_runs.run import CodeRuntime, run_code
+from api.code_runs.shares import placement
 from api.jobs.run import Runtime, run_job
 
 log = logging.getLogger("grader.jobs")
@@ -179,11 +181,13 @@ def defer(queue: App, session: Session, job_id: int, lock: str) -> int:
 
 
 def defer_code(queue: App, session: Session, submission_id: int) -> int:
-    """The procrastinate job of a submission's code run, deferred on the session's connection, so
-    in its transaction. One at a time per submission (a lock): a second job for it, deferred by a
-    regrade, runs after the first and finds what is left."""
+    """The procrastinate job of a submission's code run (queued already in the session), deferred
+    on the session's connection, so in its transaction. One at a time per student (a lock), by
+    turn (a priority): :func:`api.code_runs.shares.placement`. A second job for one submission,
+    deferred by a regrade, runs after the first and finds what is left."""
+    lock, priority = placement(session, submission_id)
     connection = session.connection().connection.driver_connection
-    deferrer = queue.configure_task(CODE_TASK, allow_unknown=False, connection=connection, lock=f"code:{submission_id}")
+    deferrer = queue.configure_task(CODE_TASK, allow_unknown=False, connection=connection, lock=lock, priority=priority)
     return deferrer.defer(submission_id=submission_id)
 
 

@@ -19,6 +19,7 @@ from api.code_runs.local import LocalCodeRunner
 from api.code_runs.queueing import Deferrer as CodeDeferrer
 from api.code_runs.run import CodeRuntime
 from api.code_runs.sandboxes import Sandboxes
+from api.code_runs.shares import CodeLimits
 from api.config import Settings
 from api.db import make_sessionmaker, writer
 from api.jobs.local import LocalRunner
@@ -106,7 +107,14 @@ def job_runners(
     if engine.dialect.name == "sqlite":
         sessions = make_sessionmaker(writer(engine))
         sandboxes = Sandboxes(size=CODE_THREADS)
-        code = CodeRuntime(sessions, library, sandboxed(sandboxes), scores_due=scores_due, scores_key=scores_key)
+        code = CodeRuntime(
+            sessions,
+            library,
+            sandboxed(sandboxes),
+            scores_due=scores_due,
+            scores_key=scores_key,
+            limits=CodeLimits.of(settings),
+        )
         code_runner = LocalCodeRunner(code, threads=CODE_THREADS)
         runtime = Runtime(
             sessions,

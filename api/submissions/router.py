@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.assignments.service import extensions
 from api.bodies import documented_as, validated_body
+from api.code_runs.shares import CodeLimits
 from api.db import reads_only, writes_once
 from api.deps import (
     AssignmentDep,
@@ -58,7 +59,9 @@ SUBMIT_REFUSALS = {
     422: "A field of the wrong shape; an answer that cannot be read or a key the assignment does not have (no "
     "attempt used); or an Idempotency-Key already used for other answers",
     429: "Past the student's budget of grading work, at once or lately (previews, practice and refused "
-    "submissions count too): retry after `Retry-After` seconds",
+    "submissions count too); or, with code to run, past the student's share of the code queue (as many "
+    "runs waiting as one may have, or the assignment's sandbox time used): retry after `Retry-After` "
+    "seconds (no attempt used)",
 }
 
 IdempotencyKey = Annotated[
@@ -130,6 +133,7 @@ def _submit(
         from_lms=student.from_lms,
         budget=request.app.state.grading_budget,
         defer_code=request.app.state.jobs.defer_code,
+        code_limits=CodeLimits.of(request.app.state.settings),
     )
     released = released_to(session, terms=assignment, student_id=student.id)
     out = to_out(

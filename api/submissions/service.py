@@ -36,7 +36,11 @@ of the request (assignment and answers). A retry with the same key and request r
 stored submission; the same key with a different request is refused (422).
 
 **Code parts** are not run here: they are stored ``queued`` (no score yet) and their run queued
-in the same transaction (:mod:`api.code_runs`), so the 201 never waits for the sandbox.
+in the same transaction (:mod:`api.code_runs`), so the 201 never waits for the sandbox. A student
+gets a share of the code queue (:mod:`api.code_runs.shares`): a submission with code to run is
+refused with 429 (no attempt used, nothing stored) while the student has as many runs waiting as
+one may, or has used their sandbox time on the assignment (:mod:`api.code_runs.budget`); checked
+before grading, and again in the transaction that would queue the run.
 
 **Regrades** move the current grade into ``earlier_grades`` before replacing it; they run as
 background jobs (:mod:`api.jobs`), a chunk of submissions at a time: read
@@ -61,7 +65,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from api import score_changes
 from api.assignments.service import variant_of
+from api.code_runs.budget import check_budget
 from api.code_runs.queueing import Deferrer, queue_run, waiting_keys
+from api.code_runs.shares import CodeLimits, check_queue, configured, runs_code
 from api.db import atomic
 from api.errors import Conflict, Unprocessable
 from api.models import EarlierGrade, Submission
@@ -229,6 +235,7 @@ def submit(
     from_lms: bool | None = None,
     budget: GradingBudget | None = None,
     defer_code: Deferrer | None = None,
+    code_limits: CodeLimits | None = None,
 ) -> Stored:
     """Grade and store one attempt (flushed; the caller's session commits). ``from_lms``: whether
     the student came from an LMS, when the caller's access read it (:class:`api.access.Member`);
@@ -236,7 +243,8 @@ def submit(
 
     Code parts are stored ``queued`` (scoring 0 until their results are written) and their run
     queued in the submission's own transaction (:mod:`api.code_runs`): ``defer_code`` carries it to
-    a code worker on PostgreSQL."""
+    a code worker on PostgreSQL. Past the student's share of the code queue (``code_limits``, the
+    environment's unless given) the submission is refused with 429 before anything is stored."""
     request_hash = None  # (a retry with the key is compared with the first request; no key, no retry)
     if idempotency_key is not None:
         request_hash = fingerprint(assignment.course_id, assignment.id, answers)
@@ -252,6 +260,9 @@ def submit(
     if limit is not None and _used(session, assignment, student_id) >= limit:
         # a shortcut that saves grading; the INSERT below is what enforces the limit
         raise Conflict(_limit_message(assignment))
+    code_limits = code_limits or configured()
+    if runs_code(problem_set, answers):  # (a shortcut that saves grading; checked again as it is queued)
+        _check_code_share(session, assignment, student_id, code_limits, locked=False)
 
     variant = variant_of(problem_set, assignment, student_id)
     with grading(session, budget=budget, account=student_id, keep_slot_for=SUBMISSION_KEEPS_SLOT):
@@ -294,10 +305,27 @@ def submit(
     )
     queued = bool(waiting_keys(parts))  # code to run: the submission and its run in one transaction
     with atomic(session, needed=bool(lms) or queued):
+        if queued:  # (before the INSERT: a refusal stores nothing)
+            _check_code_share(session, assignment, student_id, code_limits, locked=True)
         stored = _store(session, insert_unless_taken, parameters, values, assignment, lms, limit)
         if queued and not stored.replayed:
             queue_run(session, submission_id=stored.submission.id, set_version=problem_set.version, defer=defer_code)
         return stored
+
+
+def _check_code_share(
+    session: Session, assignment: Terms, student_id: str, limits: CodeLimits, *, locked: bool
+) -> None:
+    """429 past the student's share of the code queue: runs waiting, then sandbox time."""
+    check_queue(session, student_id=student_id, limits=limits, locked=locked)
+    check_budget(
+        session,
+        course_id=assignment.course_id,
+        assignment_id=assignment.id,
+        student_id=student_id,
+        limits=limits,
+        now=datetime.now(UTC),
+    )
 
 
 def _store(
