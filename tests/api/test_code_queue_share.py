@@ -1,0 +1,183 @@
+"""A student's share of the code queue, with nothing running the queue (so runs stay queued), on
+both backends: past the queued runs one student may have, a submission with code is refused with
+429, ``Retry-After`` and a sentence, before anything is stored and using no attempt (the REST API
+and the pages' form alike); once the student's sandbox time on the assignment is used, the same;
+a run claimed with no time left runs nothing and says why; and the order the runners take runs in
+(one run per student at a time, by turn then age)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from conftest import LTI_KEY
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from api.code_runs.budget import used
+from api.code_runs.run import CodeRuntime, run_code
+from api.code_runs.shares import CodeLimits, next_run, placement
+from api.config import Settings
+from api.db import make_sessionmaker, writer
+from api.models import CodeRun, CodeTime, Submission
+from harness.student_code import CONV_FORWARD
+
+from factories import Course
+from page_client import Browser
+
+SET = "numpy-convolution"
+KEY = "conv.forward"
+QUEUED_AT_MOST = 3
+SECONDS = 30.0
+
+
+@pytest.fixture(scope="module")
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        max_body_bytes=64 * 1024,
+        lti_key=LTI_KEY,
+        public_url="http://testserver",
+        code_queued_per_student=QUEUED_AT_MOST,
+        code_seconds=SECONDS,
+    )
+
+
+def _stored(engine: Any, student: str) -> tuple[int, int]:
+    """(submissions, code runs) of the student."""
+    with Session(engine) as session:
+        submissions = session.scalar(
+            select(func.count()).select_from(Submission).where(Submission.student_id == student)
+        )
+        runs = session.scalar(select(func.count()).select_from(CodeRun).where(CodeRun.student_id == student))
+    return submissions or 0, runs or 0
+
+
+def test_past_the_queued_runs_a_student_may_have_a_submission_is_refused_429_and_nothing_stored(
+    course: Course, engine
+) -> None:
+    aid = course.assignment(problem_set=SET, max_attempts=QUEUED_AT_MOST + 1)
+    student, headers = course.student()
+    for attempt in range(1, QUEUED_AT_MOST + 1):
+        made = course.submit(aid, headers, {KEY: CONV_FORWARD})
+        assert made.status_code == 201, made.text
+        assert made.json()["attempt"] == attempt
+    refused = course.submit(aid, headers, {KEY: CONV_FORWARD})
+    assert refused.status_code == 429, refused.text
+    assert int(refused.headers["Retry-After"]) > 0
+    detail = refused.json()["detail"]
+    assert isinstance(detail, str) and "no attempt used" in detail and f"{QUEUED_AT_MOST} code runs" in detail
+    assert _stored(engine, student) == (QUEUED_AT_MOST, QUEUED_AT_MOST)
+
+    _, other_headers = course.student()  # (another student's share is their own)
+    assert course.submit(aid, other_headers, {KEY: CONV_FORWARD}).status_code == 201
+
+    with Session(writer(engine)) as session, session.begin():  # one of the runs written, as a runner does
+        first = session.scalars(select(CodeRun.submission_id).where(CodeRun.student_id == student)).first()
+        session.execute(delete(CodeRun).where(CodeRun.submission_id == first))
+    again = course.submit(aid, headers, {KEY: CONV_FORWARD})
+    assert again.status_code == 201, again.text
+    assert again.json()["attempt"] == QUEUED_AT_MOST + 1  # the refusal used no attempt
+
+
+def test_the_pages_form_is_held_to_the_same_share(app, course: Course, engine) -> None:
+    """The form goes through the same service: the page answers 429 with ``Retry-After``."""
+    aid = course.assignment(problem_set=SET)
+    student, headers = course.student()
+    for _ in range(QUEUED_AT_MOST):
+        assert course.submit(aid, headers, {KEY: CONV_FORWARD}).status_code == 201
+    browser = Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+    page = f"/courses/{course.id}/assignments/{aid}"
+    assert browser.get(page).status_code == 200
+    refused = browser.post(page, {"action": "submit", KEY: CONV_FORWARD})
+    assert refused.status_code == 429, refused.text[:2000]
+    assert int(refused.headers["Retry-After"]) > 0
+    assert "no attempt used" in refused.text and f"{QUEUED_AT_MOST} code runs" in refused.text
+    assert _stored(engine, student) == (QUEUED_AT_MOST, QUEUED_AT_MOST)
+
+
+def _charge(engine: Any, course: Course, aid: str, student: str, seconds: float) -> None:
+    with Session(writer(engine)) as session, session.begin():
+        session.add(
+            CodeTime(
+                course_id=course.id,
+                assignment_id=aid,
+                student_id=student,
+                window_started_at=datetime.now(UTC) - timedelta(minutes=1),
+                seconds=seconds,
+            )
+        )
+
+
+def test_a_student_whose_code_used_its_sandbox_time_is_refused_429_until_the_window_ends(
+    course: Course, engine
+) -> None:
+    aid = course.assignment(problem_set=SET)
+    student, headers = course.student()
+    _charge(engine, course, aid, student, SECONDS)
+    refused = course.submit(aid, headers, {KEY: CONV_FORWARD})
+    assert refused.status_code == 429, refused.text
+    retry_after = int(refused.headers["Retry-After"])
+    assert 59 * 60 - 30 <= retry_after <= 59 * 60 + 1  # (the window opened a minute ago, and lasts 60)
+    detail = refused.json()["detail"]
+    assert f"{SECONDS:g} s of sandbox time" in detail and "no attempt used" in detail, detail
+    assert _stored(engine, student) == (0, 0)
+    _, other_headers = course.student()  # (a budget per student)
+    assert course.submit(aid, other_headers, {KEY: CONV_FORWARD}).status_code == 201
+    assert course.submit(course.assignment(problem_set=SET), headers, {KEY: CONV_FORWARD}).status_code == 201
+
+
+def test_a_run_claimed_with_no_sandbox_time_left_runs_nothing_and_says_why(app, course: Course, engine) -> None:
+    aid = course.assignment(problem_set=SET)
+    student, headers = course.student()
+    made = course.submit(aid, headers, {KEY: CONV_FORWARD})
+    assert made.status_code == 201, made.text
+    _charge(engine, course, aid, student, SECONDS + 1)  # (used meanwhile, by runs queued before)
+
+    def grade(problem_set, answers, variant):
+        raise AssertionError("nothing is run")
+
+    runtime = CodeRuntime(
+        make_sessionmaker(writer(engine)), app.state.library, grade, limits=CodeLimits(seconds=SECONDS)
+    )
+    assert run_code(runtime, made.json()["id"]) == "written"
+    with Session(engine) as session:
+        stored = session.get(Submission, made.json()["id"])
+        assert stored is not None
+        part = stored.parts[KEY]
+        assert used(session, course_id=course.id, assignment_id=aid, student_id=student) == SECONDS + 1
+    assert (part["status"], part["score"]) == ("invalid", 0.0)
+    assert part["feedback"].startswith("Not run: your code has used its 30 s of sandbox time"), part["feedback"]
+
+
+def test_the_runners_take_one_run_per_student_at_a_time_by_turn_then_age(course: Course, engine) -> None:
+    """Three runs of one student queued before one of another's: the other's goes second (its turn
+    is 0, the first student's later runs 1 and 2), and none of the first student's goes while one
+    of theirs is under way."""
+    aid = course.assignment(problem_set=SET)
+    (first, first_headers), (second, second_headers) = course.students(2)
+    ids = [course.submit(aid, first_headers, {KEY: CONV_FORWARD}).json()["id"] for _ in range(3)]
+    theirs = course.submit(aid, second_headers, {KEY: CONV_FORWARD}).json()["id"]
+    with Session(engine) as session:
+        turns = dict(
+            session.execute(
+                select(CodeRun.submission_id, CodeRun.turn).where(CodeRun.submission_id.in_([*ids, theirs]))
+            ).all()
+        )
+        assert [turns[i] for i in ids] == [0, 1, 2] and turns[theirs] == 0
+        if engine.dialect.name == "postgresql":
+            assert placement(session, ids[1]) == (f"code-student:{first}", -1)
+            assert placement(session, theirs) == (f"code-student:{second}", 0)
+        mine = [*ids, theirs]
+        others = select(CodeRun.submission_id).where(CodeRun.submission_id.not_in(mine))
+        skip = set(session.scalars(others))  # (the module's other tests' runs)
+        taken: dict[int, str] = {}
+        order = []
+        while (found := next_run(session, taken=taken, skip=skip | taken.keys(), resume=False)) is not None:
+            order.append(found)
+            taken[found[0]] = found[1]
+        assert order == [(ids[0], first), (theirs, second)]  # (the first student's next waits for their first)
+        del taken[ids[0]]  # (written)
+        skip.add(ids[0])
+        assert next_run(session, taken=taken, skip=skip | taken.keys(), resume=False) == (ids[1], first)
