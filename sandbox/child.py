@@ -14,7 +14,7 @@ import traceback
 import types
 from typing import Any
 
-from sandbox import probes, seccomp, wire
+from sandbox import drivers, probes, seccomp, wire
 
 _PR_SET_DUMPABLE = 4
 
@@ -86,11 +86,12 @@ def run_child(result_fd: int, request: dict[str, Any], arrays: list[Any], start:
         send(result_fd, {"loaded": False, "status": "error", "message": message})
         return
     module = types.ModuleType("submission")
-    module.__file__ = "submission.py"
+    module.__file__ = drivers.SUBMISSION
     sys.modules["submission"] = module
+    drivers.capture(request["source"])
     try:
         # Running the student's module is the point of the sandbox; it happens only here, past the walls.
-        exec(compile(request["source"], "submission.py", "exec"), module.__dict__)
+        exec(compile(request["source"], drivers.SUBMISSION, "exec"), module.__dict__)
     except MemoryError:
         send(result_fd, {"loaded": False, "status": "memory", "message": "MemoryError while loading the module"})
         return
@@ -121,6 +122,10 @@ def run_child(result_fd: int, request: dict[str, Any], arrays: list[Any], start:
         except wire.WireError as error:
             header = {"status": "refused", "message": str(error), "seconds": time.perf_counter() - began}
             send(result_fd, header)
+            continue
+        except drivers.DriverError as error:  # a sentence for the student already
+            message = str(error)[:500]
+            send(result_fd, {"status": "error", "message": message, "seconds": time.perf_counter() - began})
             continue
         except BaseException as error:
             send(result_fd, {"status": "error", "message": last_line(error), "seconds": time.perf_counter() - began})

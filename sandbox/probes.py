@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from sandbox import drivers
+
 PREFIX = "@"
 
 
@@ -168,6 +170,7 @@ class _Adam:
 
 
 PROBES: dict[str, Callable[..., Any]] = {
+    drivers.DRIVER: drivers.run_driver,
     "@torch.forward": forward,
     "@torch.parameters": parameters,
     "@torch.train": train,
