@@ -8,15 +8,27 @@
   Python installation and the runtime's packages, the runner's own package, a minimal ``/dev``, a
   ``/proc`` of the sandbox's own processes, and a size-capped tmpfs ``/scratch`` as the working
   directory: no ``/etc``, no home, no checkout of the service, no ``/tmp``;
+- of Python, the interpreter and its standard library only: every directory of installed packages
+  under ``/usr`` or the installation (site-packages, dist-packages) is hidden behind an empty
+  tmpfs, since a regular install of the service puts its own packages there, the problem sets
+  and their solutions with them (see :func:`package_masks`); the runtime's packages are bound one
+  distribution's files at a time (see :func:`runtime_binds`);
 - the seccomp filter of :func:`sandbox.seccomp.walls_filter`;
 - dies with the service's process that started it.
 """
 
 from __future__ import annotations
 
+import csv
+import importlib.util
 import os
+import re
 import shutil
+import site
 import sys
+import sysconfig
+from collections.abc import Iterable
+from importlib import metadata
 from pathlib import Path
 
 from sandbox.limits import RUNTIMES
@@ -45,47 +57,155 @@ def bwrap_path() -> str:
     return found
 
 
-def _site_packages(module: str) -> Path:
-    """The directory holding ``module`` in the service's environment."""
-    import importlib.util
+def _stdlib() -> Path:
+    """The interpreter's standard library (``lib-dynload`` inside it)."""
+    return Path(sysconfig.get_path("stdlib", vars={"installed_base": sys.base_prefix})).resolve()
 
-    spec = importlib.util.find_spec(module)
-    if spec is None or not spec.submodule_search_locations:
-        raise SandboxUnavailable(
-            f"this server has no {module} runtime for code ({module} is not installed): ask your instructor"
-        )
-    return Path(next(iter(spec.submodule_search_locations))).resolve().parent
+
+def package_candidates(roots: Iterable[Path]) -> set[Path]:
+    """Every directory where this or another Python of the machine installs packages under
+    ``roots`` (site-packages and dist-packages; ``local/lib/python3.X`` whole, Debian's pip
+    installs there), and every directory of installed packages the service's own interpreter knows
+    of wherever it is (``site``'s, the user's, the venv's, any ``sys.path`` entry)."""
+    found: set[Path] = set()
+    for root in roots:
+        for lib in ("lib*/python3*", "local/lib*/python3*"):
+            found.update(root.glob(f"{lib}/site-packages"))
+            found.update(root.glob(f"{lib}/dist-packages"))
+        found.update(root.glob("local/lib*/python3*"))
+    found.update(Path(path) for path in site.getsitepackages())
+    found.update(Path(path) for path in site.getsitepackages([sys.base_prefix, sys.prefix]))
+    found.add(Path(site.getusersitepackages()))
+    found.update(Path(entry) for entry in sys.path if entry and os.path.isabs(entry))
+    return found
+
+
+def package_masks(roots: Iterable[Path], stdlib: Path, candidates: Iterable[Path]) -> list[Path]:
+    """Of ``candidates``, the existing directories the sandbox would show (under one of ``roots``,
+    bound read-only) that are not the standard library, its ``lib-dynload`` or a directory holding
+    either: each to be hidden. Outermost only, in order."""
+    roots = tuple(roots)
+    kept = (stdlib, stdlib / "lib-dynload")
+    masks: set[Path] = set()
+    for candidate in candidates:
+        path = candidate.resolve()
+        if not path.is_dir() or not any(path.is_relative_to(root) for root in roots):
+            continue
+        if any(keep.is_relative_to(path) for keep in kept):
+            continue
+        masks.add(path)
+    return sorted(path for path in masks if not any(path != other and path.is_relative_to(other) for other in masks))
+
+
+def mask_arguments(masks: Iterable[Path]) -> list[str]:
+    """An empty, read-only tmpfs over each directory. bwrap applies its options in order, so these
+    come after the binds that show the directories (a later mount hides an earlier one's content);
+    the tmpfs is remounted read-only since the final ``--remount-ro /`` covers the root mount only."""
+    return [arg for path in masks for arg in ("--tmpfs", str(path), "--remount-ro", str(path))]
+
+
+_REQUIREMENT = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[([^\]]*)\])?")
+_EXTRA_MARKER = re.compile(r"""extra\s*==\s*["']([^"']+)["']""")
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _requirements(dist: metadata.Distribution, extras: frozenset[str]) -> list[tuple[str, frozenset[str]]]:
+    """The distributions ``dist`` requires (with the extras asked of them), for ``extras`` of its
+    own. A requirement under an extra is followed for the extras asked only; one under any other
+    marker (a platform, a Python version) is followed whatever it says, which can only bind a
+    package the runtime's dependencies name, and only if it is installed."""
+    found: list[tuple[str, frozenset[str]]] = []
+    for line in dist.requires or ():
+        requirement, _, marker = line.partition(";")
+        under = {_normal(extra) for extra in _EXTRA_MARKER.findall(marker)}
+        if under and not under & extras:
+            continue
+        match = _REQUIREMENT.match(requirement)
+        if match:
+            asked = frozenset(_normal(extra) for extra in (match.group(2) or "").split(",") if extra.strip())
+            found.append((_normal(match.group(1)), asked))
+    return found
+
+
+def runtime_distributions(runtime: str) -> list[metadata.Distribution]:
+    """The installed distributions the runtime's modules need: theirs and those of their
+    requirements, transitively (a requirement that is not installed is left out)."""
+    if runtime not in RUNTIMES:
+        raise SandboxUnavailable(f"the sandbox has no runtime named {runtime!r} (it has {', '.join(RUNTIMES)})")
+    for module in RUNTIMES[runtime]:
+        if importlib.util.find_spec(module) is None:
+            raise SandboxUnavailable(
+                f"this server has no {module} runtime for code ({module} is not installed): ask your instructor"
+            )
+    installed: dict[str, metadata.Distribution] = {}
+    for dist in metadata.distributions():  # in sys.path's order: the first of a name is the one imported
+        installed.setdefault(_normal(dist.metadata["Name"] or ""), dist)
+    for module in RUNTIMES[runtime]:
+        if _normal(module) not in installed:
+            raise SandboxUnavailable(
+                f"{module} is installed without its distribution's metadata: the sandbox cannot tell which "
+                "files its runtime needs"
+            )
+    found: dict[str, metadata.Distribution] = {}
+    asked: set[tuple[str, frozenset[str]]] = set()
+    todo = [(_normal(module), frozenset[str]()) for module in RUNTIMES[runtime]]
+    while todo:
+        name, extras = todo.pop()
+        if (name, extras) in asked or name not in installed:
+            continue
+        asked.add((name, extras))
+        found[name] = installed[name]
+        todo += _requirements(installed[name], extras)
+    return list(found.values())
+
+
+def top_level(dist: metadata.Distribution) -> list[Path]:
+    """The files and directories ``dist`` installed at the top of its site-packages: its packages,
+    modules and their shared libraries (``numpy.libs``); not its metadata, caches, ``.pth`` files, or
+    what it put outside (``../../bin`` scripts). Read from its ``RECORD`` (``top_level.txt`` for an
+    older install without one)."""
+    record = dist.read_text("RECORD")
+    if record is not None:
+        names = {row[0].split("/", 1)[0] for row in csv.reader(record.splitlines()) if row}
+    else:
+        names = set((dist.read_text("top_level.txt") or "").split())
+    skipped = (".dist-info", ".egg-info", ".pth")
+    names = {name for name in names if name not in ("", "..", ".", "__pycache__") and not name.endswith(skipped)}
+    paths = (Path(str(dist.locate_file(name))) for name in sorted(names))
+    return [path for path in paths if path.exists()]
 
 
 def runtime_binds(runtime: str) -> list[str]:
-    """Read-only binds of the runtime's packages at :data:`SITE`: numpy's own directories for
-    ``numpy``; the whole environment for ``torch``, which needs a dozen packages besides."""
-    if runtime not in RUNTIMES:
-        raise SandboxUnavailable(f"the sandbox has no runtime named {runtime!r} (it has {', '.join(RUNTIMES)})")
-    modules = RUNTIMES[runtime]
-    if "torch" in modules:
-        return ["--ro-bind", str(_site_packages("torch")), SITE]
-    site = _site_packages("numpy")
-    binds: list[str] = []
-    for name in ("numpy", "numpy.libs"):
-        if (site / name).is_dir():
-            binds += ["--ro-bind", str(site / name), f"{SITE}/{name}"]
-    return binds
+    """Read-only binds of the runtime's packages at :data:`SITE`, each of its distributions' own
+    top-level files and directories one by one (:func:`runtime_distributions`): never the
+    site-packages directory that holds them, which holds the service's own packages in a regular
+    install."""
+    binds: dict[str, Path] = {}
+    for dist in runtime_distributions(runtime):
+        for path in top_level(dist):
+            binds.setdefault(path.name, path)  # a namespace directory (nvidia) shared by several
+    return [arg for name, path in sorted(binds.items()) for arg in ("--ro-bind", str(path), f"{SITE}/{name}")]
 
 
 def python_binds() -> tuple[list[str], str]:
     """The Python installation, read-only at its own path (its interpreter finds its library by an
-    absolute RUNPATH), and the interpreter to run."""
+    absolute RUNPATH), with every directory of installed packages that ``/usr`` or it would show
+    masked (:func:`package_masks`), and the interpreter to run."""
     prefix = Path(sys.base_prefix).resolve()
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     executable = prefix / "bin" / version
     if not executable.exists():
         raise SandboxUnavailable(f"no interpreter at {executable} to run the sandbox with")
+    roots = (Path("/usr"), prefix)
+    masks = mask_arguments(package_masks(roots, _stdlib(), package_candidates(roots)))
     if prefix.is_relative_to("/usr"):
-        return [], str(executable)
+        return masks, str(executable)
     # its parents are made traversable by anyone (bwrap would copy the host's modes: /root is 0700)
     parents = [arg for parent in reversed(prefix.parents[:-1]) for arg in ("--perms", "0755", "--dir", str(parent))]
-    return [*parents, "--ro-bind", str(prefix), str(prefix)], str(executable)
+    return [*parents, "--ro-bind", str(prefix), str(prefix), *masks], str(executable)
 
 
 def _identity() -> list[str]:
