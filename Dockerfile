@@ -26,7 +26,9 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && pip install -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
-# A regular install: the migrations are a package of their own and ship inside it.
+# A regular install: the migrations are a package of their own and ship inside it. It lands in the
+# interpreter's site-packages, problem sets and their solutions included; the sandbox hides that
+# directory from students' code and binds only the runtime's own distributions (docs/sandbox.md).
 COPY alembic.ini ./
 COPY migrations ./migrations
 COPY problems ./problems
