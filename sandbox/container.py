@@ -39,7 +39,7 @@ ARCHITECTURES = ("SCMP_ARCH_X86_64", "SCMP_ARCH_AARCH64")
 def refused() -> list[str]:
     """The calls the container refuses: the walls' unconditional refusals, less what bwrap and the
     service need."""
-    names = {rule.syscall for rule in WALLS if not rule.allowed and not rule.denied_bits}
+    names = {rule.syscall for rule in WALLS if not rule.allowed and not rule.denied_bits and not rule.denied}
     return sorted(names - BWRAP_NEEDS - SERVICE_NEEDS)
 
 

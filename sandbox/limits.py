@@ -34,8 +34,8 @@ class Limits:
             raise ValueError("the sandbox needs at least 64 MiB of memory for the interpreter and numpy")
 
 
-# A runtime: the modules the warm worker imports before any submission, and whether it needs the
-# whole environment's site-packages (torch brings many packages) or numpy's alone.
+# A runtime: the modules the warm worker imports before any submission; the sandbox shows their
+# distributions and those they require, each bound on its own (sandbox.walls.runtime_binds).
 RUNTIMES: dict[str, tuple[str, ...]] = {
     "numpy": ("numpy",),
     "torch": ("numpy", "torch"),
