@@ -31,6 +31,7 @@ from api.assignments.service import (
     require_student,
     student_extensions,
 )
+from api.code_runs.shares import CodeLimits
 from api.db import reads_only, writes_once
 from api.deps import SessionDep, SetsDep, get_course_student, problem_set_of
 from api.errors import Conflict, NotFound, Unprocessable
@@ -181,6 +182,7 @@ def _submit(request: Request, form: FormData, student: Member, terms: Terms, db:
             from_lms=student.from_lms,
             budget=request.app.state.grading_budget,
             defer_code=request.app.state.jobs.defer_code,
+            code_limits=CodeLimits.of(request.app.state.settings),
         )
     except (Unprocessable, Conflict) as refusal:
         status = 422 if isinstance(refusal, Unprocessable) else 409
