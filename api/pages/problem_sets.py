@@ -47,10 +47,14 @@ class PreviewState:
     shown: SetPreview | None = None
     error: str | None = None
 
-    def reference_text(self, key: str) -> str:
+    def reference_text(self, key: str) -> str | None:
         """A reference answer as a student would type it (``126 × 126 × 16``; a matrix as
-        ``[[1, 0], [-1, 4]]``, which the ``math`` filter marks for KaTeX)."""
+        ``[[1, 0], [-1, 4]]``, which the ``math`` filter marks for KaTeX); None for a part that has
+        none to show: a written part (graded by staff) or code (run on its tests), which the page
+        describes instead."""
         assert self.shown is not None
+        if key not in self.shown.reference:
+            return None
         value = self.shown.reference[key]
         kind = next((part.kind for problem in self.shown.problems for part in problem.parts if part.key == key), None)
         return to_text(AnswerKind(kind), value) if kind in set(AnswerKind) else str(value)
