@@ -7,13 +7,16 @@ cannot be shown again) and brings back a demo member dropped meanwhile.
 
 The demo's pages offer one-click sign-in as each demo account (:mod:`api.pages.demo`), only while
 the service runs with ``--demo`` (:attr:`api.config.Settings.demo`), and only as an account
-:func:`is_demo_account` recognises."""
+:func:`is_demo_account` recognises. Its accounts' tokens end with the demo: a start without
+``--demo`` revokes them (:func:`end_demo`), since ``--demo`` printed them for anyone at the
+terminal and the demo instructor's owns a course."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from api.assignments.service import create_assignment
@@ -23,7 +26,20 @@ from api.demo_code import CODE_SET, add_code_work
 from api.demo_work import CLOSED, CLOSED_AGO, WORKED, WRITTEN_SET, add_work
 from api.errors import Conflict
 from api.library import Library, Sets
-from api.models import Assignment, Course, CourseRole, GradePolicy, Membership, Practice, Release, Role, User
+from api.models import (
+    ApiToken,
+    Assignment,
+    Course,
+    CourseRole,
+    GradePolicy,
+    Membership,
+    Practice,
+    Release,
+    Role,
+    SignInLink,
+    User,
+    WebSession,
+)
 from api.users.service import issue_token, revoke_tokens
 
 COURSE = ("demo", "Demo course: convolutional networks")
@@ -85,6 +101,29 @@ def is_demo_account(session: Session, user_id: str) -> bool:
             and membership.role == course_role.value
         )
     return False
+
+
+def end_demo(session: Session) -> list[str]:
+    """Ends the demo's accounts' ways in, at a start of the service without ``--demo``: their API
+    tokens (the ones ``--demo`` printed), their page sessions and any sign-in links, so that what
+    the demo handed out stops working with the one-click sign-in. Their rows and work stay, for
+    ``--demo`` to bring back with new tokens. Only the accounts the demo made (its ids with its
+    role and address, as :func:`load_demo` checks): a real account with a demo id keeps its tokens.
+    Returns the accounts that had a way in (none: nothing to end). Flushes; the caller commits."""
+    ended = []
+    for (user_id, _), role, _ in PEOPLE:
+        user = session.get(User, user_id)
+        if user is None or user.role != role.value or user.email != demo_email(user_id):
+            continue
+        ways_in = [ApiToken.user_id == user_id, WebSession.user_id == user_id, SignInLink.user_id == user_id]
+        if not any(session.scalar(select(exists().where(way))) for way in ways_in):
+            continue
+        revoke_tokens(session, user=user)
+        session.execute(delete(WebSession).where(WebSession.user_id == user_id))
+        session.execute(delete(SignInLink).where(SignInLink.user_id == user_id))
+        ended.append(user_id)
+    session.flush()
+    return ended
 
 
 def load_demo(

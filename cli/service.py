@@ -261,6 +261,27 @@ def _demo(settings: Settings) -> None:
     print(f"API docs: {base}/docs\n", flush=True)
 
 
+def _end_demo(settings: Settings) -> None:
+    """A start without ``--demo`` ends the demo: its accounts' tokens, printed by the last
+    ``--demo``, stop working with its one-click sign-in (:func:`api.demo.end_demo`); said only when
+    there was something to end."""
+    from api.db import make_engine, make_sessionmaker
+    from api.demo import end_demo
+
+    engine = make_engine(settings)
+    try:
+        with make_sessionmaker(engine)() as session, session.begin():
+            ended = end_demo(session)
+    finally:
+        engine.dispose()
+    if ended:
+        print(
+            "Started without --demo: the demo's accounts can no longer sign in (their tokens, sessions and "
+            f"sign-in links revoked: {', '.join(ended)}); grader serve --demo brings them back.",
+            flush=True,
+        )
+
+
 def _default_public_url(host: str, port: int) -> None:
     """``GRADER_PUBLIC_URL`` (:mod:`api.public_url`), set here for a loopback interface, where the
     browser on this machine reaches the service at exactly ``host:port``; on any other interface
@@ -334,6 +355,8 @@ def serve(
         engine.dispose()
     if demo:
         _demo(settings)
+    else:
+        _end_demo(settings)
     # the worker processes read it (api.config.Settings.demo): one-click sign-in as the demo's
     # accounts is offered by a service started with --demo, and by no other
     if demo:
