@@ -57,10 +57,16 @@ def answers_released(terms: Terms, standing: Standing, now: datetime | None = No
         case Release.IMMEDIATELY:
             return True
         case Release.AFTER_CLOSE | Release.AFTER_DUE:
-            return terms.closes_at is not None and now > terms.closes_at and standing.closed_for_everyone(now)
+            return nobody_can_submit(terms, standing, now)
         case Release.AFTER_ATTEMPTS:
             return standing.finished()
     return False
+
+
+def nobody_can_submit(terms: Terms, standing: Standing, now: datetime) -> bool:
+    """Whether the assignment is closed for every student at ``now``: its own close has passed and
+    every extension's too (late work included; never, where it never closes)."""
+    return terms.closes_at is not None and now > terms.closes_at and standing.closed_for_everyone(now)
 
 
 def references_shown(terms: Terms, *, staff: bool, standing: Standing, now: datetime | None = None) -> bool:
@@ -71,19 +77,30 @@ def references_shown(terms: Terms, *, staff: bool, standing: Standing, now: date
 
 
 def practice_open(terms: Terms, *, randomized: bool, standing: Standing, now: datetime | None = None) -> bool:
-    """Whether a student may practise under their own ``terms`` (extension included): ``always``;
-    ``after_due`` once their due date has passed (never without one); ``never``: never. A set that
-    is not ``randomized`` has one variant, the graded one, and practice shows its worked
-    solutions: there it opens only with the answers (:func:`answers_released`), whatever
-    ``practice`` says, or it would hand them to students who can still submit."""
+    """Whether a student may practise under their own ``terms`` (extension included).
+
+    ``practice`` says when the student wants it: ``always``; ``after_due`` once their due date has
+    passed (never without one); ``never``: never. But practice shows worked solutions, and its
+    variants are drawn from the same ranges as the graded ones, so a practice variant may be the
+    numbers of a graded one (a small space: 1,296 variants of a set is one student found by
+    clicking). It therefore opens only when no student can still submit numbers it could show
+    without holding their answers already:
+
+    - a ``randomized`` set: once nobody can submit any more (:func:`nobody_can_submit`, late work
+      and extensions included), or where the answers are released ``immediately`` (every student
+      sees their own already); and only with the assignment's variant secret, which signs the
+      practice addresses (an assignment made before secrets has none);
+    - a fixed set, whose one variant is the graded one: once its answers are released to this
+      student (:func:`answers_released`)."""
     now = now or datetime.now(UTC)
-    if not randomized and not answers_released(terms, standing, now):
+    after_due = terms.practice == Practice.AFTER_DUE and terms.due_at is not None and now >= terms.due_at
+    if not (terms.practice == Practice.ALWAYS or after_due):
         return False
-    if terms.practice == Practice.ALWAYS:
-        return True
-    if terms.practice == Practice.AFTER_DUE:
-        return terms.due_at is not None and now >= terms.due_at
-    return False
+    if not randomized:
+        return answers_released(terms, standing, now)
+    if terms.variant_secret is None:
+        return False
+    return terms.release_answers == Release.IMMEDIATELY or nobody_can_submit(terms, standing, now)
 
 
 def schedule_problems(

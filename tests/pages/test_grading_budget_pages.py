@@ -6,13 +6,20 @@ that stands still, so the first one puts the student in debt."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+from api.pages.practice import practice_token
+
 from factories import OWING, Course, make_instructor
 from page_client import Browser
 
 
 def test_a_student_past_the_budget_is_told_so_by_every_page_that_grades(app, client, engine, costly_grading) -> None:
     course = Course(client, make_instructor(engine))
-    aid = course.assignment("conv-arithmetic", practice="always")  # a randomized set: practice is open
+    # a randomized set: practice is open (its answers released at once, so no practice variant is news)
+    aid = course.assignment("conv-arithmetic", practice="always", release_answers="immediately")
+    secret = client.get(f"{course.path}/assignments/{aid}", headers=course.instructor).json()["variant_secret"]
+    token = practice_token(SimpleNamespace(course_id=course.id, id=aid, variant_secret=secret), 5)
     _, headers = course.student()
     browser = Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
     page = f"/courses/{course.id}/assignments/{aid}"
@@ -24,14 +31,14 @@ def test_a_student_past_the_budget_is_told_so_by_every_page_that_grades(app, cli
     posts = {
         "check": (page, {"action": "check", "c1.output": "[[1]]"}),
         "submit": (page, {"action": "submit", "c1.output": "[[1]]"}),
-        "practice": (f"{page}/practice", {"seed": "5", "c1.output": "[[1]]"}),
+        "practice": (f"{page}/practice", {"variant": token, "c1.output": "[[1]]"}),
     }
     for name, (path, form) in posts.items():
         refused = browser.post(path, form)
         assert refused.status_code == 429, (name, refused.text[:500])
         assert refused.headers["Retry-After"] == "10" and OWING in refused.text and "<html" in refused.text
     # refused before it is read (api.gate): without its CSRF token it would have been a 403
-    unread = browser.post(f"{page}/practice", {"seed": "5"}, csrf=False)
+    unread = browser.post(f"{page}/practice", {"variant": token}, csrf=False)
     assert unread.status_code == 429 and OWING in unread.text and unread.headers["Retry-After"] == "10"
     assert browser.get(page).status_code == 429  # the page itself reads the answers it shows
     assert client.get(f"{course.path}/assignments/{aid}/submissions", headers=headers).json() == []

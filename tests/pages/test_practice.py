@@ -1,13 +1,16 @@
 """The practice page: open under the assignment's setting and the student's own terms (by default
-after their due date), fresh variants from a seed, answers graded with the same feedback and the
-worked solution, and nothing stored."""
+after their due date, on a randomized set once nobody can still submit), fresh variants from a
+signed token, answers graded with the same feedback and the worked solution, and nothing stored."""
 
 from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
+
+from api.pages.practice import practice_token
 
 from factories import Course, make_instructor
 from page_client import Browser
@@ -20,29 +23,42 @@ def _practice(app, course: Course, headers: dict[str, str], aid: str) -> tuple[B
     return browser, f"/courses/{course.id}/assignments/{aid}/practice"
 
 
+def _token(client, course: Course, aid: str, seed: int) -> str:
+    """The token the server signs for practice variant ``seed`` (from the assignment's variant
+    secret, which staff may read)."""
+    assignment = client.get(f"{course.path}/assignments/{aid}", headers=course.instructor).json()
+    terms = SimpleNamespace(course_id=course.id, id=aid, variant_secret=assignment["variant_secret"])
+    return practice_token(terms, seed)
+
+
 RANDOMIZED, FIXED = "conv-arithmetic", "conv-pool-basics"
+#: Practice open before the due date on a randomized set: every student sees their own answers.
+OPEN = {"practice": "always", "release_answers": "immediately"}
 
 
 @pytest.mark.parametrize(
-    ("problem_set", "practice", "release", "due_in_days", "extension_in_days", "open_"),
+    ("problem_set", "practice", "release", "due_in_days", "closes_in_days", "extension_in_days", "open_"),
     [
-        # a randomized set: practice draws numbers nobody is graded on
-        (RANDOMIZED, None, None, 1, None, False),  # the default: after the due date
-        (RANDOMIZED, None, None, -1, None, True),
-        (RANDOMIZED, None, None, -1, 2, False),  # the student's own due date has not passed
-        (RANDOMIZED, "always", None, 1, None, True),  # chosen before the due date
-        (RANDOMIZED, "never", None, -1, None, False),
+        # a randomized set: a practice variant may be a graded one, so it opens once nobody can submit
+        (RANDOMIZED, None, None, 1, None, None, False),  # the default: after the due date
+        (RANDOMIZED, None, None, -1, None, None, False),  # late work accepted (it never closes)
+        (RANDOMIZED, None, None, -2, 1, None, False),  # late work accepted until tomorrow
+        (RANDOMIZED, None, None, -2, -1, None, True),  # closed for everyone
+        (RANDOMIZED, None, None, -2, -1, 2, False),  # the student's own due date has not passed
+        (RANDOMIZED, "always", None, 1, None, None, False),  # before the due date: nobody has answers
+        (RANDOMIZED, "always", "immediately", 1, None, None, True),  # everyone sees their own answers
+        (RANDOMIZED, "never", None, -2, -1, None, False),
         # a fixed set: its one variant is the graded one, so practice opens only with the answers
-        (FIXED, None, None, -1, None, False),  # answers never released (the default)
-        (FIXED, "always", None, 1, None, False),
-        (FIXED, "always", "immediately", 1, None, True),
-        (FIXED, None, "after_close", -1, None, True),  # (closed half a day after the due date)
-        (FIXED, None, "after_close", -1, 2, False),  # the student may still submit: no answers
-        (FIXED, "never", "immediately", -1, None, False),
+        (FIXED, None, None, -1, None, None, False),  # answers never released (the default)
+        (FIXED, "always", None, 1, None, None, False),
+        (FIXED, "always", "immediately", 1, None, None, True),
+        (FIXED, None, "after_close", -1, -0.5, None, True),
+        (FIXED, None, "after_close", -1, -0.5, 2, False),  # the student may still submit: no answers
+        (FIXED, "never", "immediately", -1, None, None, False),
     ],
 )
 def test_practice_opens_under_the_setting_and_the_students_terms(
-    app, client, engine, problem_set, practice, release, due_in_days, extension_in_days, open_
+    app, client, engine, problem_set, practice, release, due_in_days, closes_in_days, extension_in_days, open_
 ) -> None:
     course = Course(client, make_instructor(engine))
     now = datetime.now(UTC)
@@ -51,8 +67,8 @@ def test_practice_opens_under_the_setting_and_the_students_terms(
         fields["practice"] = practice
     if release:
         fields["release_answers"] = release
-    if release == "after_close":
-        fields["closes_at"] = (now + timedelta(days=due_in_days + 0.5)).isoformat()
+    if closes_in_days is not None:
+        fields["closes_at"] = (now + timedelta(days=closes_in_days)).isoformat()
     aid = course.assignment(problem_set, **fields)
     student, headers = course.student()
     if extension_in_days is not None:
@@ -61,13 +77,14 @@ def test_practice_opens_under_the_setting_and_the_students_terms(
             f"{course.path}/assignments/{aid}/extensions/{student}", json=later, headers=course.instructor
         )
     browser, path = _practice(app, course, headers, aid)
-    page = browser.get(path + "?seed=5")
+    token = _token(client, course, aid, 5)
+    page = browser.get(f"{path}?variant={token}")
     assert page.status_code == (200 if open_ else 403)
     assert ("Check my answers" in page.text) is open_
     if not open_ and problem_set == FIXED:
         assert "opens only once the answers are released" in page.text
     # answering is refused alike, and the refusal holds no worked solution
-    graded = browser.post(path, {"seed": "5", "ex4.conv1_params": ANSWER, "c1.output": "[[0]]"})
+    graded = browser.post(path, {"variant": token, "ex4.conv1_params": ANSWER, "c1.output": "[[0]]"})
     assert graded.status_code == (200 if open_ else 403)
     assert ("Worked solution" in graded.text) is open_
     assignment = browser.get(f"/courses/{course.id}/assignments/{aid}")
@@ -78,14 +95,15 @@ def test_practice_opens_under_the_setting_and_the_students_terms(
 
 def test_a_fresh_variant_is_graded_with_its_solution_and_nothing_is_stored(app, client, engine) -> None:
     course = Course(client, make_instructor(engine))
-    aid = course.assignment("conv-arithmetic", practice="always")  # a randomized set
+    aid = course.assignment("conv-arithmetic", **OPEN)  # a randomized set
     _, headers = course.student()
     browser, path = _practice(app, course, headers, aid)
     fresh = browser.get(path)
-    assert fresh.status_code == 303 and re.fullmatch(rf"{path}\?seed=\d+", fresh.headers["location"])
-    first, second = browser.get(path + "?seed=1"), browser.get(path + "?seed=2")
+    assert fresh.status_code == 303 and re.fullmatch(rf"{path}\?variant=\d+\.[0-9a-f]{{32}}", fresh.headers["location"])
+    one, two = _token(client, course, aid, 1), _token(client, course, aid, 2)
+    first, second = browser.get(f"{path}?variant={one}"), browser.get(f"{path}?variant={two}")
     assert "practice variant 1" in first.text and first.text != second.text  # other numbers
-    graded = browser.post(path, {"seed": "2", "c1.output": "[[0]]"})
+    graded = browser.post(path, {"variant": two, "c1.output": "[[0]]"})
     assert graded.status_code == 200
     assert "Graded for practice: nothing was recorded." in graded.text
     assert graded.text.count("Worked solution") == len(re.findall(r'name="c\d\.\w+"', graded.text))
@@ -104,8 +122,8 @@ def test_a_named_mistake_in_practice_gets_the_same_feedback(app, client, engine)
     aid = course.assignment(practice="always", release_answers="immediately")  # fixed numbers
     _, headers = course.student()
     browser, path = _practice(app, course, headers, aid)
-    browser.get(path + "?seed=0")
-    graded = browser.post(path, {"seed": "0", "ex4.conv1_params": ANSWER})
+    assert browser.get(path).status_code == 200  # a fixed set: one variant, no token
+    graded = browser.post(path, {"ex4.conv1_params": ANSWER})
     assert graded.status_code == 200
     assert "bias-omitted" in graded.text
     assert "parameters = C_out·C_in·K·K + C_out = 40·10·3·3 + 40 = 3,640" in graded.text
@@ -114,17 +132,19 @@ def test_a_named_mistake_in_practice_gets_the_same_feedback(app, client, engine)
 
 def test_a_fresh_variant_of_one_problem_alone(app, client, engine) -> None:
     course = Course(client, make_instructor(engine))
-    aid = course.assignment("conv-arithmetic", practice="always")
+    aid = course.assignment("conv-arithmetic", **OPEN)
     _, headers = course.student()
     browser, path = _practice(app, course, headers, aid)
     fresh = browser.get(path + "?problem=c5")
-    assert fresh.status_code == 303 and re.fullmatch(rf"{path}\?seed=\d+&problem=c5", fresh.headers["location"])
-    alone = browser.get(path + "?seed=3&problem=c5")
-    everything = browser.get(path + "?seed=3")
+    assert fresh.status_code == 303
+    assert re.fullmatch(rf"{path}\?variant=\d+\.[0-9a-f]{{32}}&problem=c5", fresh.headers["location"])
+    token = _token(client, course, aid, 3)
+    alone = browser.get(f"{path}?variant={token}&problem=c5")
+    everything = browser.get(f"{path}?variant={token}")
     assert set(re.findall(r'name="(c\d)\.', alone.text)) == {"c5"}
     assert len(set(re.findall(r'name="(c\d)\.', everything.text))) > 1
     # the same seed draws the same numbers for c5 whether shown alone or with the others
     statement = re.compile(r'id="problem-\d+">[^<]*</h2>.*?<p class="statement">(.*?)</p>', re.S)
     assert statement.findall(alone.text)[0] in everything.text
-    graded = browser.post(path, {"seed": "3", "problem": "c5", "c5.shape": "1x1x1"})
+    graded = browser.post(path, {"variant": token, "problem": "c5", "c5.shape": "1x1x1"})
     assert set(re.findall(r'name="(c\d)\.', graded.text)) == {"c5"} and "Worked solution" in graded.text
