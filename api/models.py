@@ -114,7 +114,8 @@ class Release(StrEnum):
 
 class Practice(StrEnum):
     """When students may practise an assignment on fresh variants (nothing counts): never, once
-    their due date has passed (the default), or always (the instructor chose it before the due date)."""
+    their due date has passed (the default), or always; in either case only once no student can
+    still submit numbers practice could show (:func:`api.terms.rules.practice_open`)."""
 
     NEVER = "never"
     AFTER_DUE = "after_due"

@@ -65,7 +65,10 @@ RELEASE = (
 )
 PRACTICE = (
     "When students may practise on fresh variants (graded with feedback and worked solutions, never counted): "
-    "never, after_due (once their due date has passed; the default) or always."
+    "never, after_due (once their due date has passed; the default) or always. Either way practice opens only "
+    "once no student can still submit numbers it could show: on a randomized set, once nobody can submit any "
+    "more (late work and extensions included) or where the answers are released immediately; on a fixed set, "
+    "once the answers are released to the student."
 )
 
 
