@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from problems import budgets
+from problems.code import mutants
 from problems.code.parts import MAX_CALLS, MAX_SET_WORK, CodePart
 from problems.document import compose
 from problems.issues import Issue, SetFileError
@@ -264,11 +265,14 @@ def _code_parts(
             found.add(
                 "a code part belongs to a problem of `type: code` (with the `solution` it is checked by)", where, label
             )
-        elif part.kind.runtime == "torch" and spec.runtime != "torch":
+        elif part.needs_runtime == "torch" and spec.runtime != "torch":
             found.add(f"{part.code} runs in the torch runtime: give the problem `runtime: torch`", where, label)
         elif part.module is not None and not _runs_code(shell, part.module):
             message = f"{part.module!r} is not a part of this problem answered with code"
             found.add(message, (*base, "parts", index, "module"), label)
+        elif (edit := mutants.first_problem(part.mistakes, spec.solution)) is not None:
+            number, field, message = edit
+            found.add(message, (*base, "parts", index, "mistakes", number, field), label)
         else:
             parts.append(part.in_runtime(spec.runtime))
     return tuple(parts) if len(parts) == sum(isinstance(part, CodePart) for part in shell.parts) else None
@@ -339,7 +343,7 @@ def _check_parts(found: _Found, problems: list[Problem]) -> None:
                 if tests > MAX_CALLS and tests - len(part.tests) <= MAX_CALLS:
                     budget = budgets.over(MAX_CALLS, "the code tests of a set (the calls of one submission)")
                     found.add(f"{tests} code tests, {budget}", (*where, "tests"), problem.id)
-                cost = sum(part.kind.work(test) for test in part.tests)
+                cost = sum(part.work(test) for test in part.tests)
                 work += cost
                 if work > MAX_SET_WORK and work - cost <= MAX_SET_WORK:
                     budget = budgets.over(MAX_SET_WORK, "the work of a set's code tests")

@@ -302,10 +302,10 @@ class WrittenPart(BaseModel):
 
 def part_kind(data: Any) -> str:
     """Which model a part entry is: ``code_part`` when it names a reference kind (``code:
-    conv.forward``), ``written`` when it says what its answer is (``answer: text``, the one such
-    answer there is), else ``computed``."""
+    conv.forward``) or gives a driver, ``written`` when it says what its answer is (``answer:
+    text``, the one such answer there is), else ``computed``."""
     if isinstance(data, dict):
-        return "code_part" if "code" in data else "written" if "answer" in data else "computed"
+        return "code_part" if "code" in data or "driver" in data else "written" if "answer" in data else "computed"
     return "code_part" if isinstance(data, CodePart) else "written" if isinstance(data, WrittenPart) else "computed"
 
 

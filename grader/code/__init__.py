@@ -1,7 +1,8 @@
 """Grading code parts: a student's module run in the sandbox on tests drawn for them, judged
-against our solvers' references. Pure: the caller hands in ``run``, which routes to a warm
-``sandbox.Sandbox`` per runtime; code is never run any other way (no sandbox: the part is
-``invalid``, with a sentence saying why).
+against our solvers' references, or (a driver's part without a kind) the instructor's solution
+run through the same driver calls in the sandbox (``references``, cached). Pure: the caller hands
+in ``run``, which routes to a warm ``sandbox.Sandbox`` per runtime; code is never run any other way
+(no sandbox: the part is ``invalid``, with a sentence saying why).
 
 - :func:`grade_code`: every (answered) code part of a submission, one run per part.
 - :func:`check_solution`: the set's solutions must pass their tests (``grader check``, an upload).
@@ -15,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 
-from grader.code.check import Run, check_solution, mutant_issues
+from grader.code.check import check_solution, mutant_issues
 from grader.code.judge import graded
 from grader.code.plan import calls_for, planned
+from grader.code.references import Run, with_references
 from grader.code.source import Refused, read_source
 from grader.code.visibility import visible_tests
 from grader.results import GradedPart, GradedSubmission, Status
@@ -97,6 +99,7 @@ def grade_code(
         plans = planned(problem_set, key, student)
         try:
             results = run(part.runtime, source, [plan.call for plan in plans])
+            plans = with_references(problem_set, key, student, plans, run)
         except SandboxUnavailable as error:
             found[key] = GradedPart(key, 0.0, part.points, Status.INVALID, unavailable(str(error)))
             continue

@@ -3,30 +3,37 @@
 - :func:`mutant_issues` (pure, part of ``grader.selftest.check_set``): every built-in mistake of a
   part's kind must change the output of some test beyond the tolerance AND be named there by the
   judge; a set whose tests cannot tell a mistake from the right answer is refused at the part's
-  ``tests``, naming the mistake.
-- :func:`check_solution`: the instructor's solution, run through the caller's sandbox, must pass
-  every test (on the set's own draw and two probe students'), else it is refused at the test.
+  ``tests``, naming the mistake. A driver's own mistake needs feedback unless the catalogue has it.
+- :func:`check_solution`: the instructor's solution (and driver, and mutants) must compile, apart
+  (:mod:`sandbox.syntax`); run through the caller's sandbox, the solution must pass every test
+  (on the set's own draw and two probe students'), else it is refused at the test; and each
+  mistake a driver's part declares must fail a visible test on the declared draw, named there by
+  its code alone (else: "your tests cannot tell it from a right answer", or from another mistake).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import textwrap
+from collections.abc import Sequence
 
-from grader.code.judge import graded, judge
+from grader.code.judge import graded, judge, judged_test, named_by
 from grader.code.plan import Planned, planned
+from grader.code.references import Run, with_references
+
+__all__ = ["Run", "check_solution", "compile_issues", "mutant_issues"]
 from grader.comparison.mistakes import EXPLANATIONS
 from grader.results import TestStatus
+from problems.code import mutants
 from problems.code.kinds import Outputs
 from problems.code.parts import CodePart
 from problems.issues import Issue
 from problems.loader import PROBE_STUDENTS
 from problems.positions import Step
 from problems.sets import ProblemSet
-from sandbox.calls import Call, CallResult
+from sandbox import syntax
+from sandbox.calls import CallResult
 from sandbox.calls import Status as RunStatus
 
-#: ``run(runtime, source, calls)``: the calls made on the module in a sandbox of that runtime.
-Run = Callable[[str, str, Sequence[Call]], list[CallResult]]
 #: Whose draws the solution is run on: the set's own and two students'.
 SOLUTION_STUDENTS: tuple[str | None, ...] = (None, *PROBE_STUDENTS[:2])
 
@@ -37,6 +44,13 @@ def mutant_issues(problem_set: ProblemSet) -> list[Issue]:
     when every form is caught by some test."""
     issues = []
     for index, position, key, part in _code_parts(problem_set):
+        if part.kind is None:
+            for number, mistake in enumerate(part.mistakes):
+                if mistake.feedback is None and mistake.code not in EXPLANATIONS:
+                    message = f"{mistake.code!r} is not a mistake of the catalogue: say what a student reads of it"
+                    where = ("problems", index, "parts", position, "mistakes", number, "feedback")
+                    issues.append(_issue(problem_set, where, message))
+            continue
         plans = planned(problem_set, key, None)
         for code in part.kind.mutants:
             if not _caught(part, plans, code):
@@ -55,13 +69,19 @@ def _caught(part: CodePart, plans: Sequence[Planned], code: str) -> bool:
     forms = max((len(found) for found in mistaken), default=0)
     for number in range(forms):
         results = [
-            _returned(found[number] if number < len(found) else plan.reference)
+            _returned(found[number] if number < len(found) else _reference(plan))
             for plan, found in zip(plans, mistaken, strict=True)
         ]
         tests = graded("", part, plans, results, {}).tests or ()
         if not any(test.status is TestStatus.INCORRECT and test.misconception == code for test in tests):
             return False
     return forms > 0
+
+
+def _reference(plan: Planned) -> Outputs:
+    """A kind's reference (its solvers always give one)."""
+    assert plan.reference is not None
+    return plan.reference
 
 
 def _returned(outputs: Outputs) -> CallResult:
@@ -72,21 +92,102 @@ def _returned(outputs: Outputs) -> CallResult:
 def check_solution(problem_set: ProblemSet, run: Run) -> list[Issue]:
     """Every test each code part's solution fails, at the test's line. Raises
     ``sandbox.SandboxUnavailable`` when the sandbox cannot start (nothing is known then)."""
-    issues = []
+    issues = compile_issues(problem_set)
+    if issues:
+        return issues
     failed: set[tuple[str, int]] = set()
     for index, position, key, part in _code_parts(problem_set):
         source = problem_set.solution_of(key)
         for student in SOLUTION_STUDENTS:
             plans = planned(problem_set, key, student)
-            results = run(part.runtime, source, [plan.call for plan in plans])
+            if part.kind is None:
+                plans = with_references(problem_set, key, student, plans, run)
+                results = [_solution_result(plan) for plan in plans]
+                if student is None:
+                    issues += _mistake_issues(problem_set, (index, position), part, plans)
+            else:
+                results = run(part.runtime, source, [plan.call for plan in plans])
             for number, (plan, result) in enumerate(zip(plans, results, strict=False)):
-                status, feedback, _ = judge(part, plan, result, part.kind.solution_answers(plan.test, result.outputs))
+                answers = part.kind.solution_answers(plan.test, result.outputs) if part.kind is not None else {}
+                status, feedback, _ = judge(part, plan, result, answers)
                 if status is TestStatus.CORRECT or (key, number) in failed:
                     continue
                 failed.add((key, number))
                 variant = f" (variant for {student!r})" if student else ""
                 message = f"the solution fails the test {plan.test.name!r}{variant}: {status.value}: {feedback}"
                 issues.append(_issue(problem_set, ("problems", index, "parts", position, "tests", number), message))
+    return issues
+
+
+def compile_issues(problem_set: ProblemSet) -> list[Issue]:
+    """Each solution, driver and mutant module that does not compile, at its field: compiled apart,
+    never in this process (:mod:`sandbox.syntax`)."""
+    issues = []
+    for index, position, key, part in _code_parts(problem_set):
+        solution = problem_set.solution_of(key)
+        texts: list[tuple[tuple[Step, ...], str, str]] = [(("problems", index, "solution"), "the solution", solution)]
+        if part.driver is not None:
+            body = "def __driver__():\n" + textwrap.indent(part.driver, "    ") + "\n"
+            texts.append((("problems", index, "parts", position, "driver"), "the driver", body))
+        for number, mistake in enumerate(part.mistakes):
+            where: tuple[Step, ...] = ("problems", index, "parts", position, "mistakes", number)
+            texts.append((where, f"the mistake {mistake.code!r}", mutants.source(mistake, solution)))
+        for where, what, text in texts:
+            problem = syntax.check(text)
+            if problem is not None:
+                line = problem.line and (problem.line - 1 if what == "the driver" else problem.line)  # (its header)
+                said = f" (line {line})" if line else ""
+                issue = _issue(problem_set, where, f"{what} does not compile{said}: {problem.message}")
+                if issue not in issues:
+                    issues.append(issue)
+    return issues
+
+
+def _solution_result(plan: Planned) -> CallResult:
+    """What the solution's run answered on a driver's test, as the judge reads a student's."""
+    solved = plan.solved
+    if solved is None or solved.reference is None:
+        why = solved.failure if solved is not None else "not run"
+        return CallResult(RunStatus.ERROR, message=f"the solution fails here ({why})")
+    return _returned(solved.reference)
+
+
+def _mistake_issues(
+    problem_set: ProblemSet, at: tuple[int, int], part: CodePart, plans: Sequence[Planned]
+) -> list[Issue]:
+    """Each declared mistake no visible test of the declared draw names by its code alone: one that
+    passes them all is told from no right answer, one that fails them only as another mistake does
+    is told from that one."""
+    issues = []
+    index, position = at
+    for number, mistake in enumerate(part.mistakes):
+        confused: set[str] = set()
+        caught = False
+        for plan in plans:
+            if plan.test.visibility != "visible" or plan.solved is None or plan.reference is None:
+                continue
+            code, result = plan.solved.mutants[number]
+            if result.status is not RunStatus.OK:
+                continue
+            if judged_test(part, plan, result, {}).status is not TestStatus.INCORRECT:
+                continue
+            names = set(named_by(part, plan, result.outputs))
+            if names == {code}:
+                caught = True
+                break
+            confused |= names - {code}
+        if caught:
+            continue
+        if confused:
+            others = ", ".join(f"`{other}`" for other in sorted(confused))
+            message = f"your tests cannot tell `{mistake.code}` from {others}: add a visible test where they differ"
+        else:
+            message = (
+                f"your tests cannot tell `{mistake.code}` from a right answer: add a visible test where this "
+                "mutant's outputs differ from the solution's"
+            )
+        where = ("problems", index, "parts", position, "mistakes", number)
+        issues.append(_issue(problem_set, where, message))
     return issues
 
 

@@ -1,9 +1,19 @@
 """A code part's outcome in the sandbox → a graded part: each test's status, score and feedback,
-with a wrong output explained (its shape by the size formulas first, then its values: the first
-wrong element, and the known mistake that gives exactly these outputs, if one does).
+with a wrong output explained (its shape by the size formulas, then its values: the first wrong
+element, and the known mistake that gives exactly these outputs, if one does).
 
-Pure: the sandbox's results come in as values; the references are computed here by the kind's
-solvers on the same drawn inputs."""
+Each output is judged by its rule: ``equal`` to the reference (a kind's solvers', or the solution's
+run through the driver), its ``shape`` alone, or a number ``at_least``/``at_most`` a threshold; a
+test scores its points when every output holds.
+
+Two rules keep a name honest (both found misnaming real students' code):
+
+- a test is named by a mistake only when every ``equal`` output is what that mistake returns
+  (the same shape and values within the tolerance); a shape alone never names, it is described;
+- the part is named only when every failing test is named by the same mistake.
+
+Pure: the sandbox's results come in as values.
+"""
 
 from __future__ import annotations
 
@@ -17,13 +27,18 @@ from grader.code import torch_model
 from grader.code.plan import Planned
 from grader.comparison.mistakes import EXPLANATIONS
 from grader.results import GradedPart, Status, TestResult, TestStatus
-from problems.code.kinds.base import CodeKind, Outputs, times
+from problems.code.kinds.base import Outputs, times
 from problems.code.parts import CodePart, Tolerance
+from problems.code.spec import AtLeast, AtMost
 from problems.kinds import JSON
 from sandbox.calls import CallResult
 from sandbox.calls import Status as RunStatus
 
 NOT_RUN = "This test was not run: the sandbox stopped before it."
+NO_REFERENCE = (
+    "This test could not be judged: the problem's own solution fails on it ({why}). This is the set's fault, "
+    "not yours: tell your instructor."
+)
 
 #: Kinds judged here rather than by their own ``verdict``: they read another answer of the student's
 #: with :mod:`grader.reading`, which the problem bank cannot import.
@@ -49,9 +64,10 @@ class Judged:
         return self.status, f"{self.feedback} {said}".strip(), code
 
 
-def _naming(code: str, how: str = "") -> tuple[str, str]:
-    """A candidate mistake and what the feedback adds for it: how the output shows it, and its explanation."""
-    return code, f"{how} {EXPLANATIONS[code]}".strip()
+def explanation(part: CodePart, code: str) -> str:
+    """What a student reads of a mistake: the part's own feedback for it, else the catalogue's."""
+    own = next((mistake.feedback for mistake in part.mistakes if mistake.code == code and mistake.feedback), None)
+    return own or EXPLANATIONS.get(code, f"That is what the mistake `{code}` gives.")
 
 
 def graded(
@@ -80,15 +96,16 @@ def graded(
 
 
 def summed(key: str, part: CodePart, tests: tuple[TestResult, ...]) -> GradedPart:
-    """The part's grade from its tests: the points of those passed; the most common mistake named."""
+    """The part's grade from its tests: the points of those passed; a mistake named only when every
+    failing test is named by it (one test's name is not put on tests that contradict it)."""
     score = round(sum(test.score for test in tests), 6)
     passed = sum(test.status is TestStatus.CORRECT for test in tests)
     status = Status.CORRECT if passed == len(tests) else Status.PARTIAL if score > 0 else Status.INCORRECT
-    codes = Counter(test.misconception for test in tests if test.misconception is not None)
-    code = codes.most_common(1)[0][0] if codes else None
+    failing = {test.misconception for test in tests if test.status is not TestStatus.CORRECT}
+    code = next(iter(failing)) if len(failing) == 1 else None
     feedback = f"{passed} of {len(tests)} tests passed."
     if code is not None:
-        feedback += f" {EXPLANATIONS[code]}"
+        feedback += f" {explanation(part, code)}"
     return GradedPart(key, score, part.points, status, feedback, code, tests=tests)
 
 
@@ -103,7 +120,8 @@ def judged_test(part: CodePart, plan: Planned, result: CallResult, answers: Mapp
     """One test: what the run says, else the kind's own verdict, else the outputs compared."""
     function = part.called
     if result.status is RunStatus.ERROR:
-        return Judged(TestStatus.ERROR, f"{function} raised an exception: {result.message}")
+        said = "raised an exception" if part.driver is None else "failed"
+        return Judged(TestStatus.ERROR, f"{function} {said}: {result.message}")
     if result.status is RunStatus.TIMEOUT:
         return Judged(TestStatus.TIMEOUT, f"{function} ran past its time limit ({result.message or 'stopped'}).")
     if result.status is RunStatus.MEMORY:
@@ -113,27 +131,38 @@ def judged_test(part: CodePart, plan: Planned, result: CallResult, answers: Mapp
     if result.status is RunStatus.REFUSED:
         return Judged(TestStatus.INCORRECT, f"What {function} returned could not be taken: {result.message}")
     kind = part.kind
-    own = VERDICTS.get(kind.name, kind.verdict)(plan.test, plan.drawn, result.outputs, answers)
-    if own is not None:
-        status = TestStatus.CORRECT if own.correct else TestStatus.INCORRECT
-        named = () if own.misconception is None else ((own.misconception, ""),)  # its feedback says it all
-        return Judged(status, own.feedback, named)
+    if kind is not None:
+        own = VERDICTS.get(kind.name, kind.verdict)(plan.test, plan.drawn, result.outputs, answers)
+        if own is not None:
+            status = TestStatus.CORRECT if own.correct else TestStatus.INCORRECT
+            named = () if own.misconception is None else ((own.misconception, ""),)  # its feedback says it all
+            return Judged(status, own.feedback, named)
     expected = plan.reference
-    return compared(kind, plan, expected, result.outputs, part.tolerance, function)
+    if expected is None:
+        why = plan.solved.failure if plan.solved is not None else "no reference"
+        return Judged(TestStatus.ERROR, NO_REFERENCE.format(why=why))
+    return compared(part, plan, expected, result.outputs)
 
 
-def compared(
-    kind: CodeKind, plan: Planned, expected: Outputs, actual: Outputs, tolerance: Tolerance, function: str
-) -> Judged:
-    """The outputs against the reference: how many, their shapes, non-finite values, then values."""
-    names = kind.outputs
+def compared(part: CodePart, plan: Planned, expected: Outputs, actual: Outputs) -> Judged:
+    """The outputs against the reference by their rules: how many, then each output's shape or
+    threshold, non-finite values, then values."""
+    names, rules, tolerance, function = part.output_names, part.rules, part.tolerance, part.called
     if len(actual) != len(expected):
         wanted = f"{len(expected)} arrays ({', '.join(names)})" if len(expected) > 1 else "one array"
         return Judged(TestStatus.INCORRECT, f"{function} should return {wanted}; it returned {len(actual)}.")
     shown = plan.test.visibility == "visible"
-    if any(a.shape != e.shape for a, e in zip(actual, expected, strict=True)):
-        return _shape_judged(kind, plan, expected, actual, tolerance)
     for name, a, e in zip(names, actual, expected, strict=True):
+        rule = rules[name]
+        if isinstance(rule, AtLeast | AtMost):
+            held = _threshold(name, rule, a)
+            if held is not None:
+                return Judged(TestStatus.INCORRECT, held)
+        elif a.shape != e.shape:
+            return _shape_judged(part, plan, name, a, e, actual)
+    for name, a, e in zip(names, actual, expected, strict=True):
+        if rules[name] != "equal":
+            continue
         bad = ~np.isfinite(a) & np.isfinite(e)
         if bad.any():
             where = [int(i) for i in np.argwhere(bad)[0]]
@@ -141,7 +170,9 @@ def compared(
             place = f" at {where}" if shown else ""
             return Judged(TestStatus.INCORRECT, f"Your {name} has {value}{place}, where the answer is a number.")
     wrong = [
-        (name, a, e) for name, a, e in zip(names, actual, expected, strict=True) if not _close(a, e, tolerance).all()
+        (name, a, e)
+        for name, a, e in zip(names, actual, expected, strict=True)
+        if rules[name] == "equal" and not _close(a, e, tolerance).all()
     ]
     if not wrong:
         return Judged(TestStatus.CORRECT, "Correct.")
@@ -155,8 +186,20 @@ def compared(
         )
     else:
         feedback = f"Your {name} is wrong at {count}."
-    codes = _named(kind, plan, expected, actual, tolerance)
-    return Judged(TestStatus.INCORRECT, feedback, tuple(_naming(code) for code in codes))
+    codes = named_by(part, plan, actual)
+    return Judged(TestStatus.INCORRECT, feedback, tuple((code, explanation(part, code)) for code in codes))
+
+
+def _threshold(name: str, rule: AtLeast | AtMost, actual: np.ndarray) -> str | None:
+    """Why a number misses its threshold, or None when it holds."""
+    if actual.size != 1:
+        return f"Your {name} should be one number; it is an array {times(actual.shape)}."
+    value = float(actual.reshape(()))
+    if isinstance(rule, AtLeast):
+        return (
+            None if value >= rule.at_least else f"Your {name} is {value:.6g}; it should be at least {rule.at_least:g}."
+        )
+    return None if value <= rule.at_most else f"Your {name} is {value:.6g}; it should be at most {rule.at_most:g}."
 
 
 def _close(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance) -> np.ndarray:
@@ -164,20 +207,22 @@ def _close(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance) -> np
     return found
 
 
-def _named(kind: CodeKind, plan: Planned, expected: Outputs, actual: Outputs, tolerance: Tolerance) -> list[str]:
-    """Every known mistake that gives every wrong output (each output by one of its forms), in order."""
-    wrong = [
-        i
-        for i, (a, e) in enumerate(zip(actual, expected, strict=True))
-        if a.shape != e.shape or not _close(a, e, tolerance).all()
-    ]
+def named_by(part: CodePart, plan: Planned, actual: Outputs) -> list[str]:
+    """Every known mistake whose outputs these are, in order: each ``equal`` output is what the
+    mistake returns (a mistake with several forms: each output one of its forms', so forms of one
+    mistake made together are named too), shapes included; ``shape`` and threshold outputs are not
+    compared, and a mistake whose ``equal`` outputs are all right names nothing."""
+    equal = [index for index, name in enumerate(part.output_names) if part.rules[name] == "equal"]
+    if not equal:
+        return []
     forms: dict[str, list[Outputs]] = {}
     for code, outputs in plan.mistakes:
-        forms.setdefault(code, []).append(outputs)
+        if len(outputs) == len(actual):
+            forms.setdefault(code, []).append(outputs)
     return [
         code
         for code, mistaken in forms.items()
-        if all(any(_same(form[i], actual[i], tolerance) for form in mistaken) for i in wrong)
+        if all(any(_same(form[i], actual[i], part.tolerance) for form in mistaken) for i in equal)
     ]
 
 
@@ -185,18 +230,24 @@ def _same(form: np.ndarray, actual: np.ndarray, tolerance: Tolerance) -> bool:
     return form.shape == actual.shape and bool(_close(actual, form, tolerance).all())
 
 
-def _shape_judged(kind: CodeKind, plan: Planned, expected: Outputs, actual: Outputs, tolerance: Tolerance) -> Judged:
-    """A wrong shape explained by the size formulas: the right shape and its working, and each
-    mistake whose shape it is (first those whose values it has too)."""
-    names = kind.outputs
-    name, a, e = next((n, a, e) for n, a, e in zip(names, actual, expected, strict=True) if a.shape != e.shape)
-    readings = kind.shapes(plan.test)
+def _shape_judged(
+    part: CodePart, plan: Planned, name: str, actual: np.ndarray, expected: np.ndarray, outputs: Outputs
+) -> Judged:
+    """A wrong shape described: the right one, with its working where a kind's size formulas give
+    it, and the mistake whose size this is; named only by a mistake whose values these are too."""
+    feedback = f"Your {name} is {times(actual.shape)}, not {times(expected.shape)}"
+    readings = part.kind.shapes(plan.test) if part.kind is not None else []
     right = next((r for r in readings if r.code is None), None)
-    feedback = f"Your {name} is {times(a.shape)}, not {times(e.shape)}"
     feedback += f" ({right.working})." if right is not None else "."
-    shapes = tuple(output.shape for output in actual)
+    shapes = tuple(output.shape for output in outputs)
     matching = [r for r in readings if r.code is not None and r.shapes == shapes]
-    by_values = _named(kind, plan, expected, actual, tolerance) if matching else []
-    matching.sort(key=lambda r: r.code not in by_values)
-    named = tuple(_naming(r.code, f"Yours is {r.working}.") for r in matching if r.code is not None)
+    by_values = named_by(part, plan, outputs)
+    named = tuple(
+        (r.code, f"Yours is {r.working}. {explanation(part, r.code)}")
+        for r in matching
+        if r.code is not None and r.code in by_values
+    )
+    named += tuple((code, explanation(part, code)) for code in by_values if code not in dict(named))
+    if not named and matching:
+        feedback += f" It has {matching[0].working}, but not that mistake's values."
     return Judged(TestStatus.INCORRECT, feedback, named)

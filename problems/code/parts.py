@@ -1,103 +1,58 @@
-"""A code part of a set file: the function a student writes, and the tests it is run on.
+"""A code part of a set file: what a student writes, and the tests it is run on.
 
-The tests give shapes and settings, never values: each test's inputs are drawn per student
-(``grader.code.plan``) and its reference is computed by the kind's solvers
-(``problems.code.kinds``), so nothing an author types can be a wrong answer key.
+A part is one idea told two ways. Where its references come from: a built-in kind's solvers
+(``code: conv.forward``: the tests give shapes and settings, the kind draws and computes), or the
+instructor's ``solution`` run through the part's ``driver`` in the sandbox on the same drawn
+``inputs``. How a wrong output is named: by the kind's known mistakes, or by the part's
+``mistakes``, mutants of the solution run likewise. A kind with a driver keeps the kind's
+references and mistakes: the driver only adapts the signature (CS231n's ``(out, cache)``).
+Nothing an author types is an answer key: each test's inputs are drawn per student
+(``grader.code.plan``).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from problems.budgets import over
+from problems.code import inputs as test_inputs
 from problems.code.kinds import KINDS, CodeKind
+from problems.code.spec import (
+    DEFAULT_TIME,
+    MAX_CALLS,
+    MAX_DRIVER,
+    MAX_ELEMENTS,
+    MAX_MISTAKES,
+    MAX_SET_WORK,
+    MAX_TESTS,
+    MAX_TIME,
+    MAX_WORK,
+    CodeTest,
+    Input,
+    Mistake,
+    Rule,
+    Runtime,
+    Tolerance,
+    Values,
+    Visibility,
+    name_problem,
+)
 
-#: Tests of one part: each is one call in the part's single run in the sandbox.
-MAX_TESTS = 32
-#: Tests of a whole set, so calls of one submission: the sandbox runs at most 256 calls per run
-#: (``sandbox.Limits.max_calls``), and a submission's parts together stay within one run's worth.
-MAX_CALLS = 256
-#: Elements of one drawn input array (800 KB of float64): a course's tests are a few thousand.
-MAX_ELEMENTS = 100_000
-#: Multiply-adds of one test's reference (and of each mistake's): the built-in tests take a few
-#: thousand; a million is a 64×64 image of 16 channels through 16 3×3 filters.
-MAX_WORK = 1_000_000
-#: Multiply-adds of every code test of a set together: checking a set computes each test's reference
-#: and its mistakes' outputs (a dozen forms), within a second or so.
-MAX_SET_WORK = 10_000_000
-#: The sandbox runtimes: numpy alone, or numpy and torch (``sandbox.RUNTIMES``).
-Runtime = Literal["numpy", "torch"]
-Visibility = Literal["visible", "hidden", "after_close"]
-
-
-class Values(BaseModel):
-    """How a test's input values are drawn."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    low: float = Field(default=-1.0, ge=-1e6, le=1e6, description="The smallest value drawn.")
-    high: float = Field(default=1.0, ge=-1e6, le=1e6, description="The largest value drawn.")
-    integers: bool = Field(
-        default=False,
-        description="Whole numbers from `low` to `high` (easier to check by hand) instead of reals drawn "
-        "uniformly between them.",
-    )
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Values:
-        if self.high <= self.low:
-            raise ValueError("high: must be above low")
-        return self
-
-
-class Tolerance(BaseModel):
-    """How close a returned array must be to the reference, element by element (numpy's ``isclose``:
-    within ``abs + rel·|expected|``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    rel: float = Field(default=1e-5, ge=0, le=1, description="Relative tolerance.")
-    abs: float = Field(default=1e-6, ge=0, description="Absolute tolerance.")
-
-
-class CodeTest(BaseModel):
-    """One test of a code part: the shapes of the inputs, the kind's settings (``stride``, ``pad``,
-    ``size``: given beside these fields), how values are drawn, points and who sees the result."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-    __test__ = False  # a set-file model, not a pytest test class
-    name: str = Field(min_length=1, max_length=200, description="What the test tries, as students read it.")
-    shapes: dict[str, list[int]] = Field(
-        default_factory=dict,
-        description="The shape of each input array, by the kind's names (`x: [1, 3, 5, 5]`, `w: [2, 3, 3, 3]`); "
-        "the rest (a bias, an upstream gradient) follows from them.",
-    )
-    values: Values = Field(default_factory=Values, description="How the input values are drawn (per student).")
-    points: float | None = Field(
-        default=None,
-        gt=0,
-        le=1000,
-        description="Points for passing the test; by default the part's points left over by the tests that give "
-        "theirs, shared equally (1 each when the part gives none).",
-    )
-    visibility: Visibility = Field(
-        default="visible",
-        description="Who sees the test's result: `visible` (its name, status and details, the first wrong "
-        "element included), `hidden` (counted, shown as a count until answers are released) or `after_close` "
-        "(shown after the assignment closes).",
-    )
-
-    @model_validator(mode="after")
-    def _sizes(self) -> CodeTest:
-        for name, shape in self.shapes.items():
-            if any(side < 1 for side in shape):
-                raise ValueError(f"shapes.{name}: every size is at least 1")
-            elements = 1
-            for side in shape:
-                elements *= side
-            if elements > MAX_ELEMENTS:
-                raise ValueError(f"shapes.{name}: {elements:,} elements, {over(MAX_ELEMENTS, 'an input of a test')}")
-        return self
+__all__ = [
+    "MAX_CALLS",
+    "MAX_ELEMENTS",
+    "MAX_SET_WORK",
+    "MAX_TESTS",
+    "MAX_WORK",
+    "CodePart",
+    "CodeTest",
+    "Runtime",
+    "Tolerance",
+    "Values",
+    "Visibility",
+]
 
 
 def _kinds_text() -> str:
@@ -111,9 +66,11 @@ class CodePart(BaseModel):
     key: str = Field(
         pattern=r"^[A-Za-z0-9_]+$", description="The second half of the answer key (`forward` in `conv.forward`)."
     )
-    code: str = Field(
+    code: str | None = Field(
+        default=None,
         description="The reference kind: what the function computes, from which the tests' references and the "
-        "known mistakes follow. One of: " + _kinds_text() + "."
+        "known mistakes follow. One of: " + _kinds_text() + ". Optional with a `driver`, whose references then "
+        "come from the problem's `solution`.",
     )
     function: str | None = Field(
         default=None,
@@ -144,16 +101,82 @@ class CodePart(BaseModel):
         description=f"The tests, run in order in one sandbox run (at most {MAX_TESTS}; {MAX_CALLS} in a whole set). "
         "Their inputs are drawn per student; their references are computed, never typed.",
     )
+    driver: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_DRIVER,
+        description="Python run in the sandbox for each test: the body of a function that calls the student's "
+        "module (`student`), with the test's inputs and settings bound as names (and `np`, `math`, `torch` on the "
+        "torch runtime, `printed()`, `read_arrays(text)`), ending with `return {NAME: value, ...}`.",
+    )
+    inputs: dict[str, Input] = Field(
+        default_factory=dict,
+        max_length=32,
+        description="For a driver: the arrays each test draws per student, by name: `{shape: [N, C, H, W], low?, "
+        "high?, integers?, dtype?}` (sizes: numbers, settings of the test, or integer arithmetic of them) or a "
+        "fixed `{value: ...}`.",
+    )
+    outputs: dict[str, Rule] = Field(
+        default_factory=dict,
+        max_length=16,
+        description="For a driver without `code`: each output the driver returns and how it is judged: `equal` "
+        "(the solution's, within the tolerance), `shape` (the solution's shape), `{at_least: X}` or "
+        "`{at_most: X}` (a number against a threshold).",
+    )
+    mistakes: list[Mistake] = Field(
+        default_factory=list,
+        max_length=MAX_MISTAKES,
+        description="For a driver without `code`: mistakes named by mutants of the solution, each `{code, "
+        "feedback?, replace: TEXT, with: TEXT}` (TEXT found exactly once in the solution) or `{code, feedback?, "
+        "solution: MODULE}`.",
+    )
+    time: float = Field(
+        default=DEFAULT_TIME,
+        gt=0,
+        le=MAX_TIME,
+        description="For a driver: CPU seconds a test may take (a test's own `time` replaces it).",
+    )
     _runtime: Runtime = PrivateAttr(default="numpy")
 
     @property
-    def kind(self) -> CodeKind:
-        return KINDS[self.code]
+    def kind(self) -> CodeKind | None:
+        """Where the references come from: a built-in kind's solvers, or (None) the problem's solution
+        run through the driver."""
+        return None if self.code is None else KINDS[self.code]
 
     @property
     def called(self) -> str:
-        """The function called: the part's, or the kind's by default."""
-        return self.function or self.kind.function
+        """The function called, as a student reads it in an error: the part's, the kind's by default,
+        else (a driver calls what it calls) the part's key."""
+        if self.function:
+            return self.function
+        return self.kind.function if self.kind is not None else f"your code for {self.key!r}"
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        """The outputs of a test, in order: the kind's, or the driver's."""
+        return self.kind.outputs if self.kind is not None else tuple(self.outputs)
+
+    @property
+    def rules(self) -> dict[str, Rule]:
+        """How each output is judged: a kind's are all ``equal`` to its reference."""
+        return {name: self.outputs.get(name, "equal") for name in self.output_names}
+
+    @property
+    def needs_runtime(self) -> str:
+        """The runtime the part needs at least (a kind's, else numpy)."""
+        return self.kind.runtime if self.kind is not None else "numpy"
+
+    def work(self, test: CodeTest) -> int:
+        """A test's work outside the sandbox, budgeted by the loader: the kind's multiply-adds, or the
+        elements a driver's test draws (its reference is the solution's run, in the sandbox)."""
+        if self.kind is not None:
+            return self.kind.work(test)
+        return test_inputs.elements(self.inputs, test)
+
+    def seconds(self, test: CodeTest) -> float:
+        """CPU seconds the test may take: its own, else the part's."""
+        return test.time if test.time is not None else self.time
 
     @property
     def runtime(self) -> Runtime:
@@ -185,9 +208,55 @@ class CodePart(BaseModel):
 
     @model_validator(mode="after")
     def _tests(self) -> CodePart:
-        kind = KINDS.get(self.code)
+        if self.code is None:
+            self._driven()
+        else:
+            self._kind_tests()
+        self._points()
+        return self
+
+    def _driven(self) -> None:
+        """A part whose references come from the solution: a driver, outputs named, tests that
+        draw what their sizes say, within the budgets."""
+        if self.driver is None:
+            kinds = ", ".join(sorted(KINDS))
+            raise ValueError(f"code: give a reference kind ({kinds}) or a `driver` that calls the student's code")
+        if not self.outputs:
+            raise ValueError("outputs: name what the driver returns and how it is judged (`out: equal`)")
+        for name in (*self.outputs, *self.inputs):
+            problem = name_problem(name, "the name")
+            if problem is not None:
+                field = "outputs" if name in self.outputs else "inputs"
+                raise ValueError(f"{field}.{name}: {problem}")
+        if self.function is not None:
+            raise ValueError("function: a driver calls the student's functions itself")
+        for index, test in enumerate(self.tests):
+            if test.shapes or test.values != Values():
+                field = "shapes" if test.shapes else "values"
+                raise ValueError(f"tests.{index}.{field}: a driver's test draws its `inputs` (shapes and values there)")
+            try:
+                test_inputs.check(self.inputs, test)
+            except test_inputs.InputError as error:
+                if error.own:
+                    raise ValueError(f"tests.{index}.{error}") from None
+                raise ValueError(f"{error.field}: in the test {test.name!r}, {error.message}") from None
+
+    def _kind_tests(self) -> None:
+        """A part of a built-in kind: each test fits the kind, within the work budget; a driver there
+        returns the kind's outputs and names no mistakes of its own."""
+        kind = KINDS.get(self.code or "")
         if kind is None:
             raise ValueError(f"code: no reference kind {self.code!r}; the kinds are {', '.join(sorted(KINDS))}")
+        for field, given in (("inputs", self.inputs), ("outputs", self.outputs), ("mistakes", self.mistakes)):
+            if given:
+                raise ValueError(
+                    f"{field}: a part of the kind {kind.name} draws its inputs, returns {', '.join(kind.outputs)} and "
+                    "names the kind's mistakes; without `code`, a driver's part gives its own"
+                )
+        if self.driver is not None and not kind.drivable:
+            raise ValueError(f"driver: {kind.name} tests run the sandbox's own probes on the class; no driver")
+        if self.driver is not None and self.function is not None:
+            raise ValueError("function: a driver calls the student's functions itself")
         for index, test in enumerate(self.tests):
             try:
                 kind.settings(test)
@@ -201,6 +270,11 @@ class CodePart(BaseModel):
             if kind.work(test) > MAX_WORK:
                 cost = f"{kind.work(test):,} multiply-adds"
                 raise ValueError(f"tests.{index}.shapes: {cost}, {over(MAX_WORK, 'the work of a test')}")
+            if test.inputs or test.time is not None:
+                field = "inputs" if test.inputs else "time"
+                raise ValueError(f"tests.{index}.{field}: only a driver's test without `code` gives its own {field}")
+
+    def _points(self) -> None:
         given = sum(test.points for test in self.tests if test.points is not None)
         shared = sum(1 for test in self.tests if test.points is None)
         if shared and given >= self.points - 1e-9:
@@ -210,4 +284,3 @@ class CodePart(BaseModel):
             )
         if not shared and abs(given - self.points) > 1e-9:
             raise ValueError(f"points: the tests' points add up to {given:g}, not the part's {self.points:g}")
-        return self

@@ -15,15 +15,13 @@ import difflib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from problems.code.spec import CodeTest
 from problems.kinds import JSON
-
-if TYPE_CHECKING:
-    from problems.code.parts import CodeTest
 
 #: An argument of a call: an array or a plain scalar (what the sandbox carries in).
 Arg = np.ndarray | int | float | bool | str | None
@@ -89,6 +87,9 @@ class CodeKind(ABC):
     mutants: ClassVar[tuple[str, ...]] = ()
     #: Whether a test may draw small integers (a max's gradient is ambiguous on ties).
     integers_allowed: ClassVar[bool] = True
+    #: Whether a part may call the kind's function through a driver of its own (a kind whose tests
+    #: run probes of the sandbox on a class may not).
+    drivable: ClassVar[bool] = True
 
     def settings(self, test: CodeTest) -> BaseModel:
         """The test's settings, validated by the kind's model (a ``ValueError`` naming the field)."""
@@ -147,6 +148,12 @@ class CodeKind(ABC):
         arguments. A kind whose tests run a probe of the sandbox on the student's class (a torch
         model) names the probe, and gives it the class's name first."""
         return called, drawn.args
+
+    def bound(self, test: CodeTest, drawn: Drawn) -> dict[str, Arg]:
+        """The names a part's driver finds bound for this test: the drawn arrays (``x``, ``w``,
+        ``b``, ``dout``) and the test's settings as they apply (``stride``, ``pad``)."""
+        settings = {name: value for name, value in self.settings(test).model_dump().items() if value is not None}
+        return {**settings, **drawn.named}
 
     def solution_answers(self, test: CodeTest, outputs: Outputs) -> dict[str, JSON]:
         """The answers the instructor's solution is checked with on this test, from its outputs:

@@ -4,18 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from problems.code.kinds.base import CodeKind, Drawn, Outputs, ShapeReading, draw_values
 from problems.code.kinds.sizes import Side, map_readings
+from problems.code.spec import CodeTest
 from problems.solvers.backprop import conv_backward
 from problems.solvers.convolution import conv2d
-
-if TYPE_CHECKING:
-    from problems.code.parts import CodeTest
 
 
 class ConvSettings(BaseModel):

@@ -4,18 +4,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from problems.code.kinds.base import CodeKind, Drawn, Outputs, ShapeReading, draw_values
+from problems.code.kinds.base import Arg, CodeKind, Drawn, Outputs, ShapeReading, draw_values
 from problems.code.kinds.sizes import Side, map_readings
+from problems.code.spec import CodeTest
 from problems.solvers.backprop import max_pool_backward, pool_windows
 from problems.solvers.pooling import pool2d
-
-if TYPE_CHECKING:
-    from problems.code.parts import CodeTest
 
 
 class PoolSettings(BaseModel):
@@ -42,6 +40,11 @@ class PoolKind(CodeKind):
         found = self.settings(test)
         assert isinstance(found, PoolSettings)
         return found.size, found.stride or found.size
+
+    def bound(self, test: CodeTest, drawn: Drawn) -> dict[str, Arg]:
+        """The window's side and the stride it applies (the side, when the test gives none)."""
+        size, stride = self.window(test)
+        return {"size": size, "stride": stride, **drawn.named}
 
     def check(self, test: CodeTest) -> None:
         super().check(test)

@@ -7,17 +7,15 @@ check, named by its ``check`` setting; the judging of the arrays is :mod:`grader
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from problems.code.kinds import digits
 from problems.code.kinds.base import Arg, CodeKind, Drawn, Outputs, draw_values
+from problems.code.spec import CodeTest
 from problems.kinds import JSON
-
-if TYPE_CHECKING:
-    from problems.code.parts import CodeTest
 
 Check = Literal["shape", "params", "budget", "trains"]
 
@@ -83,6 +81,7 @@ class TorchModel(CodeKind):
     runtime = "torch"
     arrays: ClassVar[dict[str, int]] = {"x": 4}
     settings_model = ModelSettings
+    drivable = False
 
     def setting(self, test: CodeTest) -> ModelSettings:
         found = self.settings(test)
