@@ -10,12 +10,15 @@ from typing import Annotated
 
 import typer
 
+from cli.gradescope_runner import Sandboxes
+from cli.mutations import uncaught
 from cli.push import push
 from cli.reference import reference_page
 from grader.selftest import check_set
 from problems.issues import Issue
 from problems.loader import SetFileError, parse_set
 from problems.setfile import set_file_schema
+from sandbox import SandboxUnavailable
 
 sets_app = typer.Typer(help="Set files: check them, upload them.", no_args_is_help=True)
 
@@ -37,10 +40,22 @@ def file_issues(path: Path) -> tuple[list[Issue], str]:
 
 
 @sets_app.command("validate")
-def validate(files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Set files (YAML).")]) -> None:
+def validate(
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Set files (YAML).")],
+    mutants: Annotated[
+        bool,
+        typer.Option(
+            "--mutants",
+            help="Also try standard mutations of each code solution in the sandbox and list those no test catches.",
+        ),
+    ] = False,
+) -> None:
     """Check set files as the service would: the schema, the references, every probe variant, and
     the set's own answer tests. Prints FILE:LINE:COL: FIELD: MESSAGE per issue and a line per good
-    file; exits 1 if any file has an issue."""
+    file; exits 1 if any file has an issue. With --mutants, each code solution's standard mutants
+    (``+=`` made ``=``, a term dropped, a bound off by one, ``[p:-p]``, ``//`` made ``/``, a kernel
+    flipped) are graded in the sandbox, and each one every test passes is listed (a note: an
+    equivalent mutant may be right)."""
     failed = False
     for path in files:
         issues, summary = file_issues(path)
@@ -50,8 +65,29 @@ def validate(files: Annotated[list[Path], typer.Argument(metavar="FILE", help="S
             failed = True
         else:
             typer.echo(f"{path}: OK ({summary})")
+            if mutants:
+                failed |= not _mutants(path)
     if failed:
         raise typer.Exit(code=1)
+
+
+def _mutants(path: Path) -> bool:
+    """List the standard mutants of the set's code solutions that no test catches; False when the
+    sandbox could not start."""
+    problem_set = parse_set(path.read_text(encoding="utf-8"), str(path))
+    if not problem_set.code():
+        return True
+    with Sandboxes() as sandboxes:
+        try:
+            found = uncaught(problem_set, sandboxes.run)
+        except SandboxUnavailable as error:
+            typer.echo(f"{path}: the sandbox could not start, so no mutant was run: {error}")
+            return False
+    for problem_id, mutant in found:
+        where = f"line {mutant.line} of the solution" + (f" (in {mutant.function})" if mutant.function else "")
+        typer.echo(f"{path}: problem {problem_id}: no test catches {mutant.what} at {where}")
+    typer.echo(f"{path}: {len(found)} standard mutant{'s' if len(found) != 1 else ''} no test catches")
+    return True
 
 
 @sets_app.command("schema")
