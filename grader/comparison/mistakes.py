@@ -74,6 +74,14 @@ EXPLANATIONS: dict[str, str] = {
     "gradients are summed over the batch, not taken from one image (nor averaged).",
     "pool-gradient-to-all": "Max pooling passes each gradient only to the element its window took (the largest); "
     "the others had no effect on the output, so their gradient is 0.",
+    "padding-crop-empty": "The padding is cropped off dx with [pad:-pad], which is empty when pad is 0 "
+    "(-0 is 0, so the slice ends where it starts): crop with [pad:pad + H] instead.",
+    "pool-window-assigned": "Each window's gradient was written over the whole window with =, so where windows "
+    "overlap a later window's zeros erase what an earlier one gave: add (+=) only at the element the window took.",
+    "backward-stride-ignored": "The backward pass reads the windows at i, j instead of i·S, j·S: the stride "
+    "moves the windows in the backward pass as in the forward one.",
+    "pool-size-ceil": "The output size was rounded up: without padding or ceil mode, max pooling has "
+    "⌊(n − k)/s⌋ + 1 windows per side, and a last window that runs over the edge is not taken.",
     "reduction-vs-share": "This is the share that is kept (new/old), not the reduction: the reduction is "
     "100% minus it, 100·(1 − new/old).",
 }

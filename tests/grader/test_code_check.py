@@ -72,7 +72,10 @@ def test_a_one_by_one_kernel_at_stride_one_cannot_catch_a_flip_nor_a_stride() ->
 
 
 def test_a_backward_set_of_one_image_cannot_catch_a_gradient_not_summed_over_the_batch() -> None:
-    text = _set(ENOUGH).replace("code: conv.forward", "code: conv.backward").replace("x: [2,", "x: [1,")
+    at_zero = (
+        "          - {name: d, shapes: {x: [1, 3, 5, 5], w: [2, 3, 3, 3]}}\n"  # (a crop [pad:-pad] shows at pad 0)
+    )
+    text = _set(ENOUGH + at_zero).replace("code: conv.forward", "code: conv.backward").replace("x: [2,", "x: [1,")
     named = [issue.message.split("'")[1] for issue in mutant_issues(parse_set(text))]
     assert named == ["gradient-not-summed-over-batch"]
 

@@ -139,7 +139,12 @@ class ConvBackward(ConvKind):
     function = "conv_backward"
     signature = "conv_backward(dout, x, w, b, stride=1, pad=0) -> (dx, dw, db)"
     outputs = ("dx", "dw", "db")
-    mutants = ("gradient-not-accumulated", "gradient-not-summed-over-batch")
+    mutants = (
+        "gradient-not-accumulated",
+        "gradient-not-summed-over-batch",
+        "padding-crop-empty",
+        "backward-stride-ignored",
+    )
 
     def work(self, test: CodeTest) -> int:
         return 3 * super().work(test)
@@ -173,6 +178,15 @@ class ConvBackward(ConvKind):
             found.append(("gradient-not-summed-over-batch", (dx, dw / x.shape[0], db / x.shape[0])))
         flipped_dx, flipped_dw, _ = conv_backward(dout, x, w[:, :, ::-1, ::-1], s.stride, s.pad)
         found.append(("kernel-flipped", (flipped_dx, flipped_dw[:, :, ::-1, ::-1], db)))
+        if s.pad == 0:  # dx_pad[:, :, pad:-pad, pad:-pad]: right at any other padding, empty at 0
+            found.append(("padding-crop-empty", (np.zeros((*x.shape[:2], 0, 0)), dw, db)))
+        if s.stride > 1:  # the windows read at i, j rather than i·S, j·S (dout's size is right)
+            slid_dx, slid_dw, _ = conv_backward(dout, x, w, 1, s.pad)
+            found += [
+                ("backward-stride-ignored", (slid_dx, slid_dw, db)),
+                ("backward-stride-ignored", (slid_dx, dw, db)),
+                ("backward-stride-ignored", (dx, slid_dw, db)),
+            ]
         return found
 
     def shapes(self, test: CodeTest) -> list[ShapeReading]:

@@ -29,6 +29,38 @@ def pooled(x: np.ndarray, size: int, stride: int, kind: str = "max") -> np.ndarr
     return np.stack([pool2d(image, kind, size, stride) for image in x]).astype(np.float64)
 
 
+def ceiled(x: np.ndarray, size: int, stride: int) -> np.ndarray | None:
+    """The max pool whose output size rounds up, ⌈(H − K)/S⌉ + 1, its last windows cut by the
+    input's edge (numpy's slices stop there); None where rounding changes nothing, or a last
+    window would start past the edge."""
+    _, _, h, w = x.shape
+    h_out, w_out = -(-(h - size) // stride) + 1, -(-(w - size) // stride) + 1
+    same = (h_out, w_out) == ((h - size) // stride + 1, (w - size) // stride + 1)
+    past = (h_out - 1) * stride >= h or (w_out - 1) * stride >= w
+    if same or past:
+        return None
+    out = np.zeros((*x.shape[:2], h_out, w_out))
+    for i in range(h_out):
+        for j in range(w_out):
+            out[:, :, i, j] = x[:, :, i * stride : i * stride + size, j * stride : j * stride + size].max(axis=(2, 3))
+    return out
+
+
+def window_assigned(dout: np.ndarray, x: np.ndarray, size: int, stride: int) -> np.ndarray:
+    """``dx`` of a max pool's backward pass that writes each window whole with ``=``
+    (``dx[..., r:r+K, s:s+K] = mask * dout[..., i, j]``), row by row: where windows overlap, a
+    later window's zeros erase what an earlier one wrote."""
+    n, c, _, _ = x.shape
+    dx = np.zeros(x.shape)
+    for index, (r, s) in enumerate(pool_windows(x.shape[2], x.shape[3], size, stride)):
+        i, j = divmod(index, dout.shape[3])
+        window = x[:, :, r : r + size, s : s + size].reshape(n, c, -1)
+        mask = np.zeros_like(window)
+        np.put_along_axis(mask, window.argmax(axis=2)[:, :, None], 1.0, axis=2)
+        dx[:, :, r : r + size, s : s + size] = mask.reshape(n, c, size, size) * dout[:, :, i, j][:, :, None, None]
+    return dx
+
+
 class PoolKind(CodeKind):
     """What the forward and backward kinds share: x (N, C, H, W), a window and a stride."""
 
@@ -73,7 +105,7 @@ class PoolForward(PoolKind):
     name = "pool.forward"
     function = "max_pool_forward"
     signature = "max_pool_forward(x, size, stride) -> out"
-    mutants = ("missing-plus-one", "stride-ignored", "channel-order", "pooling-type-swapped")
+    mutants = ("missing-plus-one", "stride-ignored", "channel-order", "pooling-type-swapped", "pool-size-ceil")
 
     def draw(self, test: CodeTest, rng: np.random.Generator) -> Drawn:
         values = test.values
@@ -93,6 +125,9 @@ class PoolForward(PoolKind):
             found.append(("missing-plus-one", (right[:, :, :-1, :-1],)))
         if stride > 1:
             found.append(("stride-ignored", (pooled(x, size, 1),)))
+        rounded_up = ceiled(x, size, stride)
+        if rounded_up is not None:
+            found.append(("pool-size-ceil", (rounded_up,)))
         found.append(("channel-order", (right.transpose(0, 2, 3, 1),)))
         return found
 
@@ -106,7 +141,7 @@ class PoolBackward(PoolKind):
     function = "max_pool_backward"
     signature = "max_pool_backward(dout, x, size, stride) -> dx"
     outputs = ("dx",)
-    mutants = ("pool-gradient-to-all",)
+    mutants = ("pool-gradient-to-all", "pool-window-assigned", "backward-stride-ignored")
     integers_allowed = False
 
     def draw(self, test: CodeTest, rng: np.random.Generator) -> Drawn:
@@ -128,11 +163,16 @@ class PoolBackward(PoolKind):
             i, j = divmod(index, dout.shape[3])
             spread[:, :, r : r + size, s : s + size] += dout[:, :, i, j][:, :, None, None]
         last = max_pool_backward(dout, x, size, stride, accumulate=False)
-        return [
+        found: list[tuple[str, Outputs]] = [
             ("pool-gradient-to-all", (spread,)),
             ("pool-gradient-to-all", (spread / (size * size),)),
             ("gradient-not-accumulated", (last,)),
         ]
+        if stride < size:  # windows overlap: a window written whole with = erases the one before
+            found.append(("pool-window-assigned", (window_assigned(dout, x, size, stride),)))
+        if stride > 1:  # the windows read at i, j rather than i·S, j·S
+            found.append(("backward-stride-ignored", (max_pool_backward(dout, x, size, 1),)))
+        return found
 
     def shapes(self, test: CodeTest) -> list[ShapeReading]:
         return [ShapeReading(None, (tuple(test.shapes["x"]),), "dx has the shape of x")]
