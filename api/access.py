@@ -16,8 +16,9 @@ from typing import Any, cast
 from sqlalchemy import FromClause, Select, String, Table, and_, bindparam, literal, select
 from sqlalchemy.orm import Session
 
-from api.errors import Forbidden, NotFound
-from api.ids import may_exist
+from api.kit.errors import Forbidden, NotFound
+from api.kit.ids import may_exist
+from api.kit.statements import Prepared
 from api.models import (
     ApiToken,
     Assignment,
@@ -32,7 +33,6 @@ from api.models import (
     User,
     WebSession,
 )
-from api.statements import Prepared
 from api.terms.rows import AssignmentRow, ExtensionRow
 from api.terms.rules import visible_to_students
 from api.users.service import Caller
@@ -156,7 +156,7 @@ _SESSION_ACCESS_TO_ASSIGNMENT = Prepared(_statement(with_assignment=True, by_ses
 
 def read_access(session: Session, token: str, course_id: str, assignment_id: str | None) -> Access | None:
     """The caller's access to the course (and assignment) in the path; None for an unknown token.
-    Ids that no row can have (:func:`api.ids.may_exist`) are looked up as ones that do not exist."""
+    Ids that no row can have (:func:`api.kit.ids.may_exist`) are looked up as ones that do not exist."""
     statement = _ACCESS if assignment_id is None else _ACCESS_TO_ASSIGNMENT
     return _read(session, statement, {"token_hash": hash_token(token)}, course_id, assignment_id)
 
@@ -165,7 +165,7 @@ def read_session_access(
     session: Session, session_id: str, course_id: str | None, assignment_id: str | None
 ) -> Access | None:
     """As :func:`read_access`, for a browser signed in to the pages: the caller of an unexpired
-    session (by the hash of its id, :mod:`api.pages.sessions`); None for an unknown or expired one.
+    session (by the hash of its id, :mod:`api.pages.kit.sessions`); None for an unknown or expired one.
     Without a course (``None``) the access names the caller only."""
     statement = _SESSION_ACCESS if assignment_id is None else _SESSION_ACCESS_TO_ASSIGNMENT
     found = {"session_hash": hash_token(session_id), "now": datetime.now(UTC)}

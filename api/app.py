@@ -14,39 +14,41 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine, text
 from starlette.concurrency import run_in_threadpool
 
-from api import errors, pages, score_changes
+from api import pages
 from api.assignments.router import router as assignments_router
-from api.bank import Bank
 from api.code_runs.queueing import CODE_QUEUED
-from api.config import Settings
 from api.courses.router import router as courses_router
-from api.db import autocommit, make_engine, make_sessionmaker, writer
 from api.gate import GradingGate
 from api.handgrading.router import router as grading_router
-from api.headers import SecurityHeaders
 from api.jobs.router import router as jobs_router
 from api.jobs.runners import job_runners
-from api.library import Library
-from api.limits import BodySizeLimit
+from api.kit import errors, score_changes
+from api.kit.config import Settings
+from api.kit.db import autocommit, make_engine, make_sessionmaker, writer
+from api.kit.headers import SecurityHeaders
+from api.kit.limits import BodySizeLimit
+from api.kit.quotas import GradingBudget
+from api.kit.responses import RETRY_AFTER
+from api.kit.schemas import HealthOut
+from api.kit.slots import database_slots
+from api.library.bank import Bank
+from api.library.course_sets import Library
 from api.lti.ags import next_due, send_due
 from api.lti.keysets import KeySets
 from api.lti.outbox import LMS_OUTBOX, SCORES_DUE
 from api.lti.router import router as lti_router
 from api.lti.sender import ScoreSender
-from api.pages import lti_launch, lti_registration
-from api.quotas import GradingBudget
+from api.pages.lms import launch as lti_launch
+from api.pages.lms import registration as lti_registration
 from api.reports.router import router as reports_router
-from api.responses import RETRY_AFTER
-from api.schemas import HealthOut
 from api.signin.mail_runner import mail_runner
 from api.signin.router import router as signin_router
-from api.slots import database_slots
 from api.submissions.router import router as submissions_router
 from api.users.tokens import TokenUses
 from api.users.usage import UseRecorder
 from grader import grouping
 
-#: How often a worker looks for changed set files (see :mod:`api.bank`).
+#: How often a worker looks for changed set files (see :mod:`api.library.bank`).
 BANK_CHECK_SECONDS = 1.0
 
 #: The operations' groups in the OpenAPI document, in the order of a course's life.
@@ -95,7 +97,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 def create_app(settings: Settings | None = None, *, bank: Bank | None = None) -> FastAPI:
     settings = settings or Settings.from_env()
-    # /docs is the pages' own, from vendored Swagger UI files (api/pages/docs.py); no ReDoc
+    # /docs is the pages' own, from vendored Swagger UI files (api/pages/accounts/docs.py); no ReDoc
     app = FastAPI(
         title="grader",
         version="1",
@@ -134,14 +136,14 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.state.lti_sender = ScoreSender(
         lambda: send_due(sessions, app.state.lti_http, kek=settings.lti_key, reads=reads), due=scores_due
     )
-    # changed scores go to the LMS (api.score_changes); a transaction that wrote LMS scores tells
+    # changed scores go to the LMS (api.kit.score_changes); a transaction that wrote LMS scores tells
     # their sender as it commits (api.lti.outbox)
     score_changes.listen("lms", LMS_OUTBOX)
     wake = app.state.jobs.wake_score_sender or app.state.lti_sender.wake
     app.state.after_commit = {SCORES_DUE: wake, CODE_QUEUED: app.state.jobs.code_queued}
     app.state.mail = mail_runner(settings, app.state.write_engine, app.state.autocommit_engine)
     app.state.token_uses = TokenUses()
-    app.state.grading_budget = GradingBudget()  # each account's share of the grading (api.quotas)
+    app.state.grading_budget = GradingBudget()  # each account's share of the grading (api.kit.quotas)
     app.state.token_use_recorder = UseRecorder(app.state.token_uses, writer(engine))
     errors.install(app)
 
@@ -178,7 +180,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
 
     # The body limit applies before routing or parsing, and a caller past its budget of grading work
     # is refused before even that (api.gate); the security headers go on every response, its 413
-    # and 429 included (the 500 of an unexpected error gets them from its handler, api/errors.py).
+    # and 429 included (the 500 of an unexpected error gets them from its handler, api/kit/errors.py).
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.add_middleware(GradingGate)
     app.add_middleware(SecurityHeaders)  # outermost: added last
@@ -186,7 +188,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
 
 
 def _database_answers(engine: Engine) -> bool:
-    """Twice, as pooled connections are not pinged (:mod:`api.db`): the first try may find one the
+    """Twice, as pooled connections are not pinged (:mod:`api.kit.db`): the first try may find one the
     database has dropped, which the pool then replaces."""
     for _ in range(2):
         try:

@@ -14,12 +14,12 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.access import Access, Member, member_of, read_access, require_assignment, require_member
-from api.db import READS_ONLY, WRITES, WRITES_ONCE, first_read
-from api.errors import Forbidden, NotAuthenticated, NotFound
-from api.ids import may_exist
-from api.library import Sets
+from api.kit.db import READS_ONLY, WRITES, WRITES_ONCE, first_read
+from api.kit.errors import Forbidden, NotAuthenticated, NotFound
+from api.kit.ids import may_exist
+from api.kit.slots import SLOT, Slot, database_slots
+from api.library.course_sets import Sets
 from api.models import CourseRole, Role, Submission
-from api.slots import SLOT, Slot, database_slots
 from api.terms.rows import AssignmentRow, Terms, with_extension
 from api.users.service import Caller, authenticate
 from problems.sets import ProblemSet
@@ -30,11 +30,11 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 @asynccontextmanager
 async def request_session(request: Request) -> AsyncIterator[Session]:
     """The request's session: commits once when the block ends, rolls back on any error. Holds one
-    of the :func:`api.slots.database_slots` meanwhile (given back while the request computes off the
-    database, :func:`api.slots.connection_released`).
+    of the :func:`api.kit.slots.database_slots` meanwhile (given back while the request computes off the
+    database, :func:`api.kit.slots.connection_released`).
 
     On SQLite a request that may write takes the write lock as its transaction begins, unless its
-    endpoint is marked :func:`api.db.reads_only`.
+    endpoint is marked :func:`api.kit.db.reads_only`.
 
     ``async`` although sessions are sync: making a session does no I/O, so it happens in the event
     loop; the first statement (the caller's token, :func:`get_current_user`) begins the transaction
@@ -46,7 +46,7 @@ async def request_session(request: Request) -> AsyncIterator[Session]:
     try:
         bind = _engine_for(request)
         session: Session = request.app.state.sessionmaker(bind=bind)
-        session.info[SLOT] = slot  # given back meanwhile by work off the database (api.slots)
+        session.info[SLOT] = slot  # given back meanwhile by work off the database (api.kit.slots)
         try:
             yield session
         except BaseException:
@@ -116,7 +116,7 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 async def get_sets(request: Request, session: SessionDep) -> Sets:
-    """The problem sets, as this request's session reads them (:mod:`api.library`)."""
+    """The problem sets, as this request's session reads them (:mod:`api.library.course_sets`)."""
     return Sets(request.app.state.library, session)
 
 
@@ -147,7 +147,7 @@ def get_current_user(request: Request, session: SessionDep, credentials: Credent
 
 def authenticate_request(request: Request, session: Session, credentials: Bearer) -> Caller:
     """The caller (401 without a valid token): the first statement of every API request, so the
-    one read that :func:`api.db.first_read` retries on a new connection. On a course's path the
+    one read that :func:`api.kit.db.first_read` retries on a new connection. On a course's path the
     same statement reads the caller's role in the course, and on an assignment's path the
     assignment and the caller's extension (:func:`get_member`, :func:`load_assignment` take them
     from ``request.state``). It does I/O, so it runs in a worker thread: as the dependency

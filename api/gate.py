@@ -1,5 +1,5 @@
 """Requests through the doors that grade, refused before their body is read: those of a caller
-whose last grading was refused for its account's budget (:mod:`api.quotas`), while the budget
+whose last grading was refused for its account's budget (:mod:`api.kit.quotas`), while the budget
 would still refuse them, and those past one more than the budget's gradings at once of the same
 caller (the others are still being received or graded).
 
@@ -21,10 +21,10 @@ import anyio
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.errors import SafeJSONResponse, TooManyRequests, refusal_headers
-from api.pages.routing import error_page
-from api.pages.sessions import SESSION_COOKIE
-from api.quotas import CALLER, GradingBudget
+from api.kit.errors import SafeJSONResponse, TooManyRequests, refusal_headers
+from api.kit.quotas import CALLER, GradingBudget
+from api.pages.kit.routing import error_page
+from api.pages.kit.sessions import SESSION_COOKIE
 
 #: The doors that read or grade answers (POST): the REST preview and submissions; the assignment
 #: page's form, its live preview and the practice form.

@@ -69,7 +69,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
-        if value.tzinfo is UTC:  # (PostgreSQL's, in the service's sessions: api.db)
+        if value.tzinfo is UTC:  # (PostgreSQL's, in the service's sessions: api.kit.db)
             return value
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -416,7 +416,7 @@ class SessionOrigin(StrEnum):
 
 
 class WebSession(Base):
-    """A browser signed in to the pages (:mod:`api.pages.sessions`). Only a hash of the session id
+    """A browser signed in to the pages (:mod:`api.pages.kit.sessions`). Only a hash of the session id
     is stored, as for API tokens. The row names its account, how it was opened (``via``) and, for a
     session opened with an API token, that token: replacing or revoking it ends the session too. In
     the database, not in memory: any replica of the service can read it."""
@@ -610,7 +610,7 @@ class LtiContext(Base):
 class LtiLaunch(Base):
     """A launch that was accepted, for what follows it: the forms it shows (linking the course,
     choosing assignments to deep-link) carry its id as their credential, and a resource-link
-    launch's browser continues with it (:mod:`api.pages.lti_launch`). Stored by a hash of its id, and only
+    launch's browser continues with it (:mod:`api.pages.lms.launch`). Stored by a hash of its id, and only
     until ``expires_at``; ``details`` holds the few claims the next steps need."""
 
     __tablename__ = "lti_launches"
@@ -685,7 +685,7 @@ class LtiScore(Base):
 
 class LinkDownload(Base):
     """Newly issued sign-in links as a CSV file, to be downloaded once, shortly after, by whoever
-    issued them (:mod:`api.pages.link_downloads`). Only ciphertext is kept: the key travels in the
+    issued them (:mod:`api.pages.accounts.link_downloads`). Only ciphertext is kept: the key travels in the
     issuing page's form, never stored, so the links stay readable by their issuer alone. The row
     is deleted by the download that takes it."""
 
@@ -722,7 +722,7 @@ class MailStatus(StrEnum):
 
 
 class Mail(Base):
-    """A mail to send (:mod:`api.mail`): written in the transaction that decides it, sent by a
+    """A mail to send (:mod:`api.kit.mail`): written in the transaction that decides it, sent by a
     background runner with retries, so a mail is never lost with a request, and one that cannot be
     sent stays visible (``failed``, ``error``) to the staff of its course. A mail that carries a
     sign-in link stores no link: the sender makes the link as it sends (only hashes are stored)."""

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import httpx
 
-from api import migrate
-from api.config import Settings
-from api.db import make_engine
+from api.kit import migrate
+from api.kit.config import Settings
+from api.kit.db import make_engine
 from harness.postgres import PostgresServer
 from harness.regrade import Stored, store_for_regrade
 from harness.server import ServerProcess, free_port

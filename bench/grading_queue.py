@@ -18,9 +18,9 @@ from pathlib import Path
 import httpx
 from sqlalchemy.orm import Session
 
-from api import migrate
-from api.config import Settings
-from api.db import make_engine
+from api.kit import migrate
+from api.kit.config import Settings
+from api.kit.db import make_engine
 from api.models import Role
 from api.users.service import create_user
 from bench.grouping import answers

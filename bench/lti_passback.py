@@ -30,9 +30,9 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from api import migrate
-from api.config import Settings
-from api.db import make_engine
+from api.kit import migrate
+from api.kit.config import Settings
+from api.kit.db import make_engine
 from api.lti import keys, service
 from api.models import LtiAccount, LtiContext, LtiLineItem, Membership, Role
 from api.users.service import create_user

@@ -20,13 +20,13 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from api import migrate
-from api.bank import Bank
-from api.config import Settings
-from api.db import make_engine
 from api.jobs.runners import job_runners
 from api.jobs.service import start_regrade
-from api.library import Library
+from api.kit import migrate
+from api.kit.config import Settings
+from api.kit.db import make_engine
+from api.library.bank import Bank
+from api.library.course_sets import Library
 from api.models import Assignment, Job, Role
 from api.users.service import Caller
 from harness.postgres import PostgresServer

@@ -29,7 +29,7 @@ def courses_create(
     valid, 1 for a course the service refuses (an id taken, no such owner, a student account)."""
     from api.courses.service import course_owner, create_course
     from api.courses.zones import TimeZoneName
-    from api.schemas import Identifier, Name
+    from api.kit.schemas import Identifier, Name
 
     course_id = _valid(Identifier, course_id)
     title = _valid(Name, title)

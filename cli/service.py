@@ -5,7 +5,7 @@ The embedded SQLite default is migrated by ``serve`` and ``users`` themselves, s
 checkout needs no setup; a database named by ``DATABASE_URL`` is migrated only by
 ``grader db upgrade`` (deployments decide when schemas change; replicas may all run it at once),
 and ``serve`` refuses to start on one that is behind, or whose connections the replicas' pools
-could exhaust (:mod:`api.budget`).
+could exhaust (:mod:`api.kit.budget`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
-    from api.config import Settings
+    from api.kit.config import Settings
 
 Changed = TypeVar("Changed")
 
@@ -43,7 +43,7 @@ class RoleChoice(StrEnum):
 def _settings() -> Settings:
     from pydantic import ValidationError
 
-    from api.config import Settings
+    from api.kit.config import Settings
 
     try:
         return Settings.from_env()
@@ -56,8 +56,8 @@ def _ready_database(settings: Settings, *, migrate_embedded: bool = True) -> Eng
     """The migrated database: the embedded one is migrated here, any other must already be at head."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from api import migrate
-    from api.db import make_engine
+    from api.kit import migrate
+    from api.kit.db import make_engine
 
     engine = make_engine(settings, for_migrations=True)
     try:
@@ -81,8 +81,8 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     at a time: replicas started together queue on a lock, and only the first finds work to do."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from api import migrate
-    from api.db import make_engine
+    from api.kit import migrate
+    from api.kit.db import make_engine
 
     settings = _settings()
     engine = make_engine(settings, for_migrations=True)
@@ -128,8 +128,8 @@ def users_create(
     as_json: Annotated[bool, typer.Option("--json", help='Print {"id": ..., "token": ...}.')] = False,
 ) -> None:
     """Create an account and print its API token (shown this once; only its hash is stored)."""
+    from api.kit.schemas import Email, Identifier, Name
     from api.models import Role
-    from api.schemas import Email, Identifier, Name
     from api.users.service import create_user, id_from_name
 
     name = _valid(Name, name)
@@ -153,7 +153,7 @@ def users_token(
 ) -> None:
     """Replace an account's API tokens with a new one and print it (shown this once): a lost token
     cannot be shown again, as only its hash is stored. For instructors and students alike."""
-    from api.schemas import Identifier
+    from api.kit.schemas import Identifier
     from api.users.service import replace_token
 
     user_id = _valid(Identifier, user_id)
@@ -176,8 +176,8 @@ def _valid(kind: Any, value: str) -> Any:
 def _account_change(change: Callable[[Session], Changed]) -> Changed:
     """``change`` in one transaction on the configured database (the embedded one is migrated
     first); a change the service refuses (an id taken, no such account) exits 1 with the reason."""
-    from api.db import make_engine, make_sessionmaker
-    from api.errors import DomainError
+    from api.kit.db import make_engine, make_sessionmaker
+    from api.kit.errors import DomainError
 
     settings = _settings()
     _ready_database(settings).dispose()
@@ -201,12 +201,12 @@ def _print_token(user_id: str, token: str, *, as_json: bool, done: str) -> None:
 
 
 def _demo(settings: Settings) -> None:
-    from api.bank import Bank
     from api.code_runs.queueing import Deferrer
-    from api.db import make_engine, make_sessionmaker
-    from api.demo import load_demo
-    from api.errors import Conflict
-    from api.library import Library
+    from api.demo.course import load_demo
+    from api.kit.db import make_engine, make_sessionmaker
+    from api.kit.errors import Conflict
+    from api.library.bank import Bank
+    from api.library.course_sets import Library
 
     engine = make_engine(settings)
     library = Library(Bank())
@@ -263,10 +263,10 @@ def _demo(settings: Settings) -> None:
 
 def _end_demo(settings: Settings) -> None:
     """A start without ``--demo`` ends the demo: its accounts' tokens, printed by the last
-    ``--demo``, stop working with its one-click sign-in (:func:`api.demo.end_demo`); said only when
+    ``--demo``, stop working with its one-click sign-in (:func:`api.demo.course.end_demo`); said only when
     there was something to end."""
-    from api.db import make_engine, make_sessionmaker
-    from api.demo import end_demo
+    from api.demo.course import end_demo
+    from api.kit.db import make_engine, make_sessionmaker
 
     engine = make_engine(settings)
     try:
@@ -283,7 +283,7 @@ def _end_demo(settings: Settings) -> None:
 
 
 def _default_public_url(host: str, port: int) -> None:
-    """``GRADER_PUBLIC_URL`` (:mod:`api.public_url`), set here for a loopback interface, where the
+    """``GRADER_PUBLIC_URL`` (:mod:`api.kit.public_url`), set here for a loopback interface, where the
     browser on this machine reaches the service at exactly ``host:port``; on any other interface
     the address people reach is the operator's to say (a proxy, a name, https), so the service
     refuses to start without it rather than make links from what each request claims. Set in the
@@ -311,10 +311,10 @@ def _default_public_url(host: str, port: int) -> None:
 
 
 def _check_connection_budget(engine: Engine, settings: Settings, workers: int) -> None:
-    """Exit 1 when the replicas' pools cannot all fit PostgreSQL's connections (:mod:`api.budget`)."""
+    """Exit 1 when the replicas' pools cannot all fit PostgreSQL's connections (:mod:`api.kit.budget`)."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from api.budget import ConnectionBudget, server_settings
+    from api.kit.budget import ConnectionBudget, server_settings
 
     try:
         with engine.connect() as connection:
@@ -343,7 +343,7 @@ def serve(
     """Run the web service (embedded SQLite ./grader.db unless DATABASE_URL says otherwise)."""
     import uvicorn
 
-    from api.logs import uvicorn_log_config
+    from api.kit.logs import uvicorn_log_config
 
     _default_public_url(host, port)
     settings = _settings()
@@ -357,7 +357,7 @@ def serve(
         _demo(settings)
     else:
         _end_demo(settings)
-    # the worker processes read it (api.config.Settings.demo): one-click sign-in as the demo's
+    # the worker processes read it (api.kit.config.Settings.demo): one-click sign-in as the demo's
     # accounts is offered by a service started with --demo, and by no other
     if demo:
         os.environ["GRADER_DEMO"] = "1"

@@ -47,15 +47,15 @@ def worker(
 
     import httpx
 
-    from api.bank import Bank
     from api.code_runs.grading import sandboxed
     from api.code_runs.run import CodeRuntime
     from api.code_runs.sandboxes import Sandboxes
     from api.code_runs.shares import CodeLimits
-    from api.db import make_engine, make_sessionmaker
     from api.jobs.queue import QUEUES, defer_code, make_queue, send_scores_soon, work
     from api.jobs.run import Runtime
-    from api.library import Library
+    from api.kit.db import make_engine, make_sessionmaker
+    from api.library.bank import Bank
+    from api.library.course_sets import Library
     from api.lti.ags import next_due, send_due
     from api.lti.outbox import SCORES_DUE
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine, pool
 
-from api.config import Settings
-from api.migrate import include_name
+from api.kit.config import Settings
+from api.kit.migrate import include_name
 from api.models import Base
 
 config = context.config

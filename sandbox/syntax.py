@@ -11,7 +11,7 @@ all along. So the text is never compiled in the service's process:
   under ``RLIMIT_CPU`` and ``RLIMIT_AS``; past them it is killed and the module refused.
 
 The CPU time a thread's children spent is kept per thread (:func:`children_cpu`), so that a budget
-that charges a request its thread's CPU time (``api.quotas``) charges the compile too. Verdicts are
+that charges a request its thread's CPU time (``api.kit.quotas``) charges the compile too. Verdicts are
 remembered by the text's digest: one upload read by several parts, its preview and its run are
 compiled once per process.
 """

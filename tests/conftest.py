@@ -22,12 +22,12 @@ warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testcli
 from fastapi.testclient import TestClient  # noqa: E402
 from sqlalchemy import Engine  # noqa: E402
 
-from api import migrate  # noqa: E402
 from api.app import create_app  # noqa: E402
-from api.bank import Bank  # noqa: E402
-from api.config import Settings  # noqa: E402
-from api.db import make_engine  # noqa: E402
-from api.quotas import GradingBudget  # noqa: E402
+from api.kit import migrate  # noqa: E402
+from api.kit.config import Settings  # noqa: E402
+from api.kit.db import make_engine  # noqa: E402
+from api.kit.quotas import GradingBudget  # noqa: E402
+from api.library.bank import Bank  # noqa: E402
 from harness.postgres import PostgresServer, find_bin_dir  # noqa: E402
 from problems.loader import load_bank  # noqa: E402
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event
 from sqlalchemy.orm import Session
 
-from api.db import writer
+from api.kit.db import writer
 from api.models import Role
 from api.users.service import create_user
 from harness.regrade import set_text
@@ -133,9 +133,9 @@ def finished_job(client: TestClient, job_id: int, headers: dict[str, str], *, ti
 
 def run_queued_jobs(app: Any) -> None:
     """A procrastinate worker in this process, over the app's PostgreSQL, until the queue is empty."""
-    from api.db import make_sessionmaker
     from api.jobs.queue import make_queue, work
     from api.jobs.run import Runtime
+    from api.kit.db import make_sessionmaker
 
     runtime = Runtime(
         make_sessionmaker(app.state.engine),
@@ -167,7 +167,7 @@ def counted(*engines: Engine) -> Iterator[list[str]]:
 
 def engines_of(app: Any) -> tuple[Engine, Engine]:
     """The app's two engines over its one pool: its transactions' and its statements that commit
-    alone (:func:`api.db.autocommit`; neither sees the other's statements)."""
+    alone (:func:`api.kit.db.autocommit`; neither sees the other's statements)."""
     return app.state.engine, app.state.autocommit_engine
 
 

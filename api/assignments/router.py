@@ -30,9 +30,9 @@ from api.deps import (
     StudentIdPath,
     problem_set_of,
 )
-from api.errors import Forbidden, Unprocessable
-from api.library import Sets
-from api.responses import errors
+from api.kit.errors import Forbidden, Unprocessable
+from api.kit.responses import errors
+from api.library.course_sets import Sets
 from api.terms.rows import ExtensionRow, Terms, with_extension
 from api.terms.rules import answers_released, without_extensions
 from api.terms.standing import standing

@@ -6,8 +6,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from api.kit.schemas import Identifier, Name, RequestSchema, Schema
 from api.models import GradePolicy, Practice, Release
-from api.schemas import Identifier, Name, RequestSchema, Schema
 
 
 def _in_utc(moment: datetime) -> datetime:

@@ -11,10 +11,10 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api import score_changes
-from api.db import is_unique_violation, upsert
-from api.errors import Conflict, NotFound, Unprocessable
-from api.ids import may_exist
+from api.kit import score_changes
+from api.kit.db import is_unique_violation, upsert
+from api.kit.errors import Conflict, NotFound, Unprocessable
+from api.kit.ids import may_exist
 from api.models import Assignment, CourseRole, Extension, Membership, Practice, Submission
 from api.terms.rows import ExtensionRow, Terms
 from api.terms.rules import iso, schedule_problems

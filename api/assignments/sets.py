@@ -8,12 +8,12 @@ import re
 
 from api.assignments import service
 from api.assignments.schemas import AssignmentCreate, ProblemSetOut, SetPreview
-from api.db import upsert
-from api.errors import NotFound, Unprocessable
-from api.ids import may_exist
-from api.library import Sets
+from api.kit.db import upsert
+from api.kit.errors import NotFound, Unprocessable
+from api.kit.ids import may_exist
+from api.kit.slots import connection_released
+from api.library.course_sets import Sets
 from api.models import Assignment, CourseSet
-from api.slots import connection_released
 from grader.code import Run, check_solution
 from grader.selftest import check_set
 from problems.loader import Issue, SetFileError, parse_set

@@ -29,8 +29,8 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from api.code_runs.shares import CodeLimits
-from api.db import dialect_insert
-from api.errors import TooManyRequests
+from api.kit.db import dialect_insert
+from api.kit.errors import TooManyRequests
 from api.models import CodeTime
 
 CODE_TIME = cast(Table, CodeTime.__table__)

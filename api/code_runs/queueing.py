@@ -14,7 +14,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
 from api.code_runs.shares import student_of, turn_of
-from api.db import dialect_insert
+from api.kit.db import dialect_insert
 from api.models import CodeRun, CodeRunStatus
 from grader.results import Status
 

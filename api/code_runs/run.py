@@ -11,7 +11,7 @@ service's own threads on SQLite): :func:`run_code`.
    is spent (a grader that can be stopped: :class:`Stoppable`).
 3. **Write**, in one transaction: the wall time charged to the student; the row deleted, only if
    it still names the version that was graded (``DELETE ... RETURNING``); then the code parts'
-   results, the score summed again, and the change announced (:mod:`api.score_changes`: the LMS is
+   results, the score summed again, and the change announced (:mod:`api.kit.score_changes`: the LMS is
    sent the new score). A runner that finds no row to delete writes nothing: another runner of the
    same row (a worker taken for dead, a service restarted) wrote first, or a regrade queued the
    submission again for a new version.
@@ -33,12 +33,12 @@ from typing import Any, Protocol, cast, runtime_checkable
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api import score_changes
 from api.code_runs.budget import Allowance, allowance, charge
 from api.code_runs.queueing import CODE_RUNS, waiting_keys
 from api.code_runs.shares import CodeLimits
-from api.db import SQLITE_WRITE
-from api.library import Library
+from api.kit import score_changes
+from api.kit.db import SQLITE_WRITE
+from api.library.course_sets import Library
 from api.models import CodeRunStatus, Submission
 from grader.code import RUNNING
 from grader.results import GradedPart, Status

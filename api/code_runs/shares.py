@@ -29,8 +29,8 @@ from typing import Any, cast
 from sqlalchemy import Table, and_, exists, func, select, text
 from sqlalchemy.orm import Session
 
-from api.config import Settings
-from api.errors import TooManyRequests
+from api.kit.config import Settings
+from api.kit.errors import TooManyRequests
 from api.models import CodeRun, CodeRunStatus, Submission
 from grader.engine import is_blank
 from problems.sets import ProblemSet
@@ -45,7 +45,7 @@ QUEUED_RETRY_AFTER = 10
 
 @dataclass(frozen=True)
 class CodeLimits:
-    """The share of the code queue one student gets (defaults: :class:`api.config.Settings`')."""
+    """The share of the code queue one student gets (defaults: :class:`api.kit.config.Settings`')."""
 
     #: Runs of one student queued or running at once.
     queued: int = 3

@@ -16,8 +16,8 @@ from api.courses.schemas import (
     TokenOut,
 )
 from api.deps import CourseCreator, CurrentUser, MemberDep, MemberIdPath, RunnerMember, SessionDep, StaffMember
+from api.kit.responses import NO_STORE_HEADERS, errors, no_store
 from api.models import Course, CourseRole
-from api.responses import NO_STORE_HEADERS, errors, no_store
 from api.signin.invitations import invite_joined
 
 router = APIRouter(tags=["courses"])

@@ -7,8 +7,8 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, TypeAdapter, WithJsonSchema, model_validator
 
 from api.courses.zones import TimeZoneName
+from api.kit.schemas import Email, Identifier, Name, RequestSchema, Schema
 from api.models import DEFAULT_TIME_ZONE, CourseRole
-from api.schemas import Email, Identifier, Name, RequestSchema, Schema
 
 TIME_ZONE = (
     "The IANA time zone the course's pages show and read dates in, e.g. `America/Chicago` (default `UTC`); "

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from api.access import Member, require_account_power
 from api.courses.zones import check_zone
-from api.db import is_unique_violation, upsert
-from api.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.kit.db import is_unique_violation, upsert
+from api.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
 from api.models import DEFAULT_TIME_ZONE, Course, CourseRole, Membership, Role, User
 from api.users.service import Caller, create_user, issue_token, revoke_tokens
 

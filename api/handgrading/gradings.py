@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import score_changes
-from api.errors import Conflict, Unprocessable
+from api.kit import score_changes
+from api.kit.errors import Conflict, Unprocessable
 from api.models import Assignment, Grading, GradingEvent, RubricItem, Submission
 from api.terms.grades import grade_released
 from grader import written

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from api.assignments.service import extensions
 from api.handgrading.schemas import GradingOut, GroupOut, QueueEntry, QueueOut, RegradeRequestOut, RubricOut
+from api.kit.slots import connection_released
 from api.models import AnswerGroup, CourseRole, Grading, Membership, RegradeRequest, Submission, User
 from api.reports.service import stored_submissions
-from api.slots import connection_released
 from api.terms.counted import counted_attempt
 from api.terms.rows import Terms, with_extension
 from grader.grouping import Group, group_answers

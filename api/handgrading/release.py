@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import score_changes
-from api.errors import Conflict
 from api.handgrading.queue import counted_submissions
+from api.kit import score_changes
+from api.kit.errors import Conflict
 from api.models import Assignment, Grading, RegradeRequest, Submission
 from api.terms.grades import grade_released
 from api.terms.rows import Terms

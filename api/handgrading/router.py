@@ -10,7 +10,6 @@ from fastapi import APIRouter, Header, Path, Query, Response
 from sqlalchemy.orm import Session
 
 from api.access import member_of
-from api.db import writes
 from api.deps import (
     AssignmentDep,
     CurrentUser,
@@ -21,7 +20,6 @@ from api.deps import (
     SubmissionDep,
     problem_set_of,
 )
-from api.errors import Forbidden, NotFound, Unprocessable
 from api.handgrading import gradings, keys, queue, release, rubrics
 from api.handgrading.schemas import (
     GradingEventOut,
@@ -38,9 +36,11 @@ from api.handgrading.schemas import (
     RubricIn,
     RubricOut,
 )
-from api.library import Sets
+from api.kit.db import writes
+from api.kit.errors import Forbidden, NotFound, Unprocessable
+from api.kit.responses import errors
+from api.library.course_sets import Sets
 from api.models import Assignment, Submission
-from api.responses import errors
 from api.submissions.schemas import GradedPartOut
 from api.terms.grades import grade_released
 from api.terms.rows import Terms

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.db import dialect_insert
-from api.errors import NotFound, Unprocessable
 from api.handgrading.schemas import RubricItemIn, RubricItemOut, RubricOut
+from api.kit.db import dialect_insert
+from api.kit.errors import NotFound, Unprocessable
 from api.models import Rubric, RubricItem
 from api.terms.rows import Terms
 from problems.parts import RubricItemTemplate, WrittenPart

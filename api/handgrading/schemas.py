@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, ConfigDict, Field
 
-from api.schemas import RequestSchema, Schema, at_most, not_blank, printable, prose_schema
+from api.kit.schemas import RequestSchema, Schema, at_most, not_blank, printable, prose_schema
 from grader.results import Status
 from problems.parts import MAX_RUBRIC_ITEMS
 

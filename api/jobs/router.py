@@ -10,8 +10,8 @@ from api.deps import AssignmentDep, CurrentUser, RunnerMember, SessionDep, SetsD
 from api.jobs.runners import JobRunners
 from api.jobs.schemas import JobOut
 from api.jobs.service import readable_job
-from api.responses import errors
-from api.schemas import JobStarted
+from api.kit.responses import errors
+from api.kit.schemas import JobStarted
 
 router = APIRouter(tags=["jobs"])
 

@@ -38,10 +38,10 @@ import httpx
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api import score_changes
 from api.code_runs.queueing import CODE_QUEUED, Deferrer
-from api.db import SQLITE_WRITE, dialect_insert
-from api.library import Library
+from api.kit import score_changes
+from api.kit.db import SQLITE_WRITE, dialect_insert
+from api.library.course_sets import Library
 from api.lti.outbox import LMS_OUTBOX, SCORES_DUE
 from api.lti.sync import run_sync
 from api.models import Assignment, Job, JobItem, JobKind, JobStatus

@@ -20,12 +20,12 @@ from api.code_runs.queueing import Deferrer as CodeDeferrer
 from api.code_runs.run import CodeRuntime
 from api.code_runs.sandboxes import Sandboxes
 from api.code_runs.shares import CodeLimits
-from api.config import Settings
-from api.db import make_sessionmaker, writer
 from api.jobs.local import LocalRunner
 from api.jobs.run import Runtime
 from api.jobs.service import Deferrer, start_lti_sync, start_regrade
-from api.library import Library
+from api.kit.config import Settings
+from api.kit.db import make_sessionmaker, writer
+from api.library.course_sets import Library
 from api.terms.rows import Terms
 from grader.code import Run
 

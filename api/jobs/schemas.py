@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from api.schemas import Schema
+from api.kit.schemas import Schema
 
 
 class JobOut(Schema):

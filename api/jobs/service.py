@@ -22,9 +22,9 @@ from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
 
 from api.access import member_of
-from api.db import dialect_insert
 from api.deps import get_or_404
-from api.errors import Conflict, NotFound
+from api.kit.db import dialect_insert
+from api.kit.errors import Conflict, NotFound
 from api.models import ACTIVE_JOB, Job, JobKind, Submission
 from api.terms.rows import Terms
 from api.users.service import Caller

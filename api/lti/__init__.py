@@ -16,12 +16,12 @@ One job per module:
   the browser by a cookie, used once.
 * ``service.py``: the rows: platforms (and which one a login is for), accounts by
   (platform, ``sub``), linked courses, accepted launches (each used once).
-* :mod:`api.pages.lti_launch`: the tool's endpoints (login, launch, continuing into the service,
+* :mod:`api.pages.lms.launch`: the tool's endpoints (login, launch, continuing into the service,
   linking a course, deep linking, JWKS, Canvas's configuration), with the other pages they
   render among; ``router.py``: the admins' REST API.
 * Dynamic registration: ``registration.py`` (the admins' one-time URLs, used once, success or not),
   ``dynamic.py`` (the protocol: the platform's OpenID configuration checked, the tool's
-  registration posted, every answer bounded), :mod:`api.pages.lti_registration` (the URL the platform opens).
+  registration posted, every answer bounded), :mod:`api.pages.lms.registration` (the URL the platform opens).
   A platform whose answer names no deployment (Canvas) keeps the one its first verified launch
   names (:func:`api.lti.service.launch_deployments`): keyed on what was registered, not on the LMS.
 

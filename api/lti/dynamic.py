@@ -1,6 +1,6 @@
 """LTI Dynamic Registration, the protocol (1EdTech "LTI Dynamic Registration" 1.0): the platform's
 OpenID configuration fetched and checked, the tool's client registration posted to it, and its
-answer read. Rows are :mod:`api.lti.registration`'s; the page is :mod:`api.pages.lti_registration`'s.
+answer read. Rows are :mod:`api.lti.registration`'s; the page is :mod:`api.pages.lms.registration`'s.
 
 Everything the platform sends is bounded (:data:`MAX_ANSWER_BYTES` read at most; reading stops
 once :data:`DEADLINE` seconds have passed, the client's own timeout bounding each wait) and

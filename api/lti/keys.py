@@ -23,7 +23,7 @@ from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from api.errors import Conflict
+from api.kit.errors import Conflict
 from api.models import LtiKey
 
 #: How long a replaced key stays published.

@@ -17,7 +17,7 @@ so what that costs is bounded, per key set URL:
   take the threadpool other requests need;
 * at most :data:`MAX_SETS` sets are kept, each with at most :data:`MAX_UNKNOWN_KIDS` unknown kids.
 
-Callers hold no database connection while :meth:`KeySets.verify` may wait (:mod:`api.pages.lti_launch`).
+Callers hold no database connection while :meth:`KeySets.verify` may wait (:mod:`api.pages.lms.launch`).
 Only RS256 is accepted: never ``none`` nor an HMAC keyed with a public key.
 """
 
@@ -48,7 +48,7 @@ FAILURE_TTL = 30.0
 #: The longest a fetch may take, all of it (the client's timeouts bound each wait, not a trickle).
 FETCH_DEADLINE = 10.0
 #: Threads of the process waiting on key sets at once (fetching or waiting for a fetch): with the
-#: database slots and :data:`api.slots.COMPUTING`, well below the 40 threads of anyio's threadpool.
+#: database slots and :data:`api.kit.slots.COMPUTING`, well below the 40 threads of anyio's threadpool.
 WAITING = 16
 #: Key sets kept (least recently used dropped first), and unknown kids remembered per set.
 MAX_SETS, MAX_UNKNOWN_KIDS = 256, 256

@@ -12,7 +12,7 @@ The platform's launch is a cross-site POST, and may come in the platform's frame
 ``HttpOnly``, ``Partitioned`` (kept for the platform's frames by browsers that block third-party
 cookies) and, on https, ``__Host-`` (no other host of the domain can set it). A login that asks for
 platform storage (``lti_storage_target``, where the frame's cookies may be blocked) is bound by the
-state read back from this browser's platform storage instead (:mod:`api.pages.lti_launch`).
+state read back from this browser's platform storage instead (:mod:`api.pages.lms.launch`).
 
 A state is used once: an accepted launch records its hash until the state expires, and a second
 launch with it is refused. Only launches whose id_token the platform signed write that row.
@@ -35,10 +35,10 @@ from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from api.db import dialect_insert
+from api.kit.db import dialect_insert
+from api.kit.public_url import public_url
 from api.lti.keys import KeysUnavailable
 from api.models import LtiLogin
-from api.public_url import public_url
 from api.users.tokens import hash_token, new_token
 
 #: How long a login waits for its launch, in seconds.

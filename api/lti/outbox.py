@@ -1,7 +1,7 @@
 """The outbox of grade passback: :func:`record_score` writes one :class:`api.models.LtiScore` row per
 LMS course the student's account came from, in the transaction of the change of their counted
 score (a submission, a regrade, an extension); :func:`api.lti.ags.send_due` sends them. The
-services that change scores say so through :mod:`api.score_changes`, which :data:`LMS_OUTBOX`
+services that change scores say so through :mod:`api.kit.score_changes`, which :data:`LMS_OUTBOX`
 listens to.
 
 A student who never launched from an LMS costs one indexed query and writes nothing.
@@ -133,7 +133,7 @@ def record_score(
 
 
 class LmsOutbox:
-    """The outbox as an :class:`api.score_changes.Listener`."""
+    """The outbox as an :class:`api.kit.score_changes.Listener`."""
 
     def targets(self, session: Session, *, course_id: str, student_id: str) -> Targets:
         return lms_targets(session, course_id=course_id, student_id=student_id)
@@ -173,5 +173,5 @@ class LmsOutbox:
         )
 
 
-#: Registered with :func:`api.score_changes.listen` where the service is composed.
+#: Registered with :func:`api.kit.score_changes.listen` where the service is composed.
 LMS_OUTBOX = LmsOutbox()

@@ -7,14 +7,14 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Request
 
 from api.deps import CurrentUser, RunnerMember, SessionDep, StaffMember
-from api.errors import Forbidden
+from api.kit.errors import Forbidden
+from api.kit.public_url import public_url
+from api.kit.responses import errors
+from api.kit.schemas import JobStarted
 from api.lti import keys, registration, service
 from api.lti.schemas import CourseLtiOut, LinkOut, PassbackOut, PlatformIn, PlatformOut, RegistrationUrlOut
 from api.lti.urls import tool_urls
 from api.models import Role
-from api.public_url import public_url
-from api.responses import errors
-from api.schemas import JobStarted
 from api.users.service import Caller
 
 router = APIRouter(tags=["lti"])

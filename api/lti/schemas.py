@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import ConfigDict, Field
 
-from api.schemas import Name, RequestSchema, Schema
+from api.kit.schemas import Name, RequestSchema, Schema
 
 #: An absolute http(s) URL without whitespace.
 Url = Annotated[str, Field(pattern=r"^https?://[!-~]+$", max_length=2000)]

@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from api.background import Rounds
+from api.kit.background import Rounds
 
 log = logging.getLogger("grader.lti")
 

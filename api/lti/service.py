@@ -14,10 +14,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from api.courses.service import create_course
-from api.db import dialect_insert
-from api.errors import Conflict, Forbidden, NotFound
+from api.kit.db import dialect_insert
+from api.kit.errors import Conflict, Forbidden, NotFound
+from api.kit.mail.address import AddressError, check_address
 from api.lti.claims import Launch
-from api.mail.address import AddressError, check_address
 from api.models import (
     Course,
     CourseRole,
@@ -189,7 +189,7 @@ def account_for(db: Session, *, platform: Platform, launch: Launch) -> User:
 
 
 def _email(platform: Platform, launch: Launch) -> str | None:
-    """The launch's ``email`` claim if mail can be sent to it (:mod:`api.mail.address`). One that
+    """The launch's ``email`` claim if mail can be sent to it (:mod:`api.kit.mail.address`). One that
     cannot be is not kept, and the log says why: the student cannot fix what their LMS sends, so
     the launch goes on without an address rather than being refused."""
     if launch.email is None:

@@ -7,10 +7,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Response
 
 from api.deps import AssignmentDep, SessionDep, SetsDep, StaffMember
+from api.kit.responses import errors
 from api.reports import service
 from api.reports.exports import answer_keys, gradebook_export
 from api.reports.schemas import Gradebook, Stats
-from api.responses import errors
 
 router = APIRouter(prefix="/courses/{course_id}", tags=["reports"])
 

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from api.schemas import Schema
+from api.kit.schemas import Schema
 
 
 class ExtensionTerms(Schema):

@@ -6,8 +6,8 @@ from fastapi import BackgroundTasks, Request
 from sqlalchemy.orm import Session
 
 from api.access import Member
+from api.kit.public_url import public_url
 from api.models import Mail
-from api.public_url import public_url
 from api.signin.service import invite_new_members
 
 

@@ -13,10 +13,10 @@ from datetime import timedelta
 
 from sqlalchemy import Engine
 
-from api.background import Rounds
-from api.config import Settings
-from api.db import make_sessionmaker
-from api.mail import smtp
+from api.kit.background import Rounds
+from api.kit.config import Settings
+from api.kit.db import make_sessionmaker
+from api.kit.mail import smtp
 from api.signin.outbox import Outbox
 
 log = logging.getLogger("grader.mail")
@@ -35,8 +35,8 @@ class MailRunner(Rounds):
 
 def mail_runner(settings: Settings, engine: Engine, reads: Engine) -> MailRunner | None:
     """The process's mail runner, or None when no mail is set up (``GRADER_SMTP_URL``): its writes
-    on ``engine``, its reads on ``reads`` (the service's :func:`api.db.writer` and
-    :func:`api.db.autocommit` engines)."""
+    on ``engine``, its reads on ``reads`` (the service's :func:`api.kit.db.writer` and
+    :func:`api.kit.db.autocommit` engines)."""
     if settings.smtp_url is None:
         return None
     outbox = Outbox(

@@ -30,9 +30,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.mail.address import AddressError, check_address
-from api.mail.compose import sign_in_mail
-from api.mail.smtp import MailError, MailRefused
+from api.kit.mail.address import AddressError, check_address
+from api.kit.mail.compose import sign_in_mail
+from api.kit.mail.smtp import MailError, MailRefused
 from api.models import Course, Mail, MailStatus, User
 from api.signin.links import make_link
 

@@ -8,9 +8,9 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 from sqlalchemy import select
 
 from api.deps import CurrentUser, MemberIdPath, RunnerMember, SessionDep, StaffMember
+from api.kit.public_url import public_url
+from api.kit.responses import NO_STORE_HEADERS, errors, no_store
 from api.models import Mail
-from api.public_url import public_url
-from api.responses import NO_STORE_HEADERS, errors, no_store
 from api.signin import service
 from api.signin.invitations import wake_mail
 from api.signin.schemas import MailOut, NewPersonalTokenOut, PersonalTokenOut, SignInLinkIn, SignInLinkOut, TokenIn

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, ConfigDict, Field, StrictBool
 
-from api.schemas import RequestSchema, Schema, printable
+from api.kit.schemas import RequestSchema, Schema, printable
 
 
 class SignInLinkIn(RequestSchema):

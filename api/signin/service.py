@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from api.access import Member, require_account_power
-from api.errors import Conflict, Forbidden, NotFound
+from api.kit.errors import Conflict, Forbidden, NotFound
 from api.models import CourseRole, Mail, Membership, SignInRequest, User
 from api.signin.links import NewLink, make_link
 from api.signin.outbox import MailKind, queue_mail

@@ -9,9 +9,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.assignments.service import extensions
-from api.bodies import documented_as, validated_body
 from api.code_runs.shares import CodeLimits
-from api.db import reads_only, writes_once
 from api.deps import (
     AssignmentDep,
     Bearer,
@@ -27,11 +25,13 @@ from api.deps import (
     request_session,
     student_and_terms,
 )
-from api.errors import Forbidden
-from api.ids import MAX_ROW_ID, may_exist
-from api.library import Sets
+from api.kit.bodies import documented_as, validated_body
+from api.kit.db import reads_only, writes_once
+from api.kit.errors import Forbidden
+from api.kit.ids import MAX_ROW_ID, may_exist
+from api.kit.responses import errors
+from api.library.course_sets import Sets
 from api.models import Assignment, Extension
-from api.responses import errors
 from api.submissions import service
 from api.submissions.schemas import (
     PreviewOut,

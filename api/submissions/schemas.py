@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal, NotRequired
 from pydantic import AfterValidator, ConfigDict, Field, WithJsonSchema, with_config
 from typing_extensions import TypedDict
 
-from api.responses import ErrorBody
-from api.schemas import PRINTABLE_TEXT, RequestSchema, Schema, printable
+from api.kit.responses import ErrorBody
+from api.kit.schemas import PRINTABLE_TEXT, RequestSchema, Schema, printable
 from grader.results import Status, TestStatus
 
 #: Bounds on one submission: generous for homework, small enough that no answer is expensive.

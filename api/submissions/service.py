@@ -27,7 +27,7 @@ but a submission with no answer at all is refused the same way.
 and the set make them take (a megabyte of answers about a second, a wrong answer to a large
 network hundreds of milliseconds), so they run with the request's connection and slot given back
 (a submission's slot once it has been graded for :data:`SUBMISSION_KEEPS_SLOT`, longer than an
-ordinary one takes), within the student's budget of grading work (:mod:`api.quotas`: 429 past it).
+ordinary one takes), within the student's budget of grading work (:mod:`api.kit.quotas`: 429 past it).
 Previews, practice and refused submissions, which use no attempt, are held to that budget like
 the rest.
 
@@ -63,17 +63,17 @@ from sqlalchemy import Integer, Table, bindparam, func, insert, select, true, up
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
-from api import score_changes
 from api.assignments.service import variant_of
 from api.code_runs.budget import check_budget
 from api.code_runs.queueing import Deferrer, queue_run, waiting_keys
 from api.code_runs.shares import CodeLimits, check_queue, configured, runs_code
-from api.db import atomic
-from api.errors import Conflict, Unprocessable
+from api.kit import score_changes
+from api.kit.db import atomic
+from api.kit.errors import Conflict, Unprocessable
+from api.kit.quotas import GradingBudget
+from api.kit.slots import connection_released
+from api.kit.statements import Prepared
 from api.models import EarlierGrade, Submission
-from api.quotas import GradingBudget
-from api.slots import connection_released
-from api.statements import Prepared
 from api.terms.closing import close_now, open_when_written
 from api.terms.rows import Terms
 from api.terms.rules import is_closed, is_late, iso
@@ -145,7 +145,7 @@ class Preview:
 
 #: How long a submission's grading keeps the request's database slot before giving it back: an
 #: ordinary submission is graded sooner (1 to 15 ms), and handing the slot on and waiting for one
-#: again would cost it more than its grading (``api.slots.connection_released``).
+#: again would cost it more than its grading (``api.kit.slots.connection_released``).
 SUBMISSION_KEEPS_SLOT = 0.02
 
 
@@ -153,9 +153,9 @@ SUBMISSION_KEEPS_SLOT = 0.02
 def grading(
     session: Session, *, budget: GradingBudget | None, account: str, keep_slot_for: float = 0.0
 ) -> Iterator[None]:
-    """The block reads or grades answers for ``account``: within its budget (:mod:`api.quotas`,
+    """The block reads or grades answers for ``account``: within its budget (:mod:`api.kit.quotas`,
     429 past it; none outside a request) and holding no database connection, nor its slot (after
-    ``keep_slot_for`` seconds, :func:`api.slots.connection_released`). The session is not to be
+    ``keep_slot_for`` seconds, :func:`api.kit.slots.connection_released`). The session is not to be
     used inside."""
     spending = budget.spend(account) if budget is not None else nullcontext()
     # (released first: a grading waiting for the student's other one to end holds no slot meanwhile)

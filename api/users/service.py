@@ -9,8 +9,8 @@ from typing import cast
 from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from api.errors import Conflict, NotFound
-from api.ids import may_exist
+from api.kit.errors import Conflict, NotFound
+from api.kit.ids import may_exist
 from api.models import ApiToken, Role, User
 from api.users.tokens import TokenSeen, hash_token, new_token
 

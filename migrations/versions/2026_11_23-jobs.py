@@ -4,7 +4,7 @@
 replaced a grade. On PostgreSQL the schema of procrastinate (the queue that carries jobs to
 ``grader worker`` processes) is applied as the installed version ships it: pyproject.toml pins that
 version, so this revision and the library agree. Procrastinate's objects all start with
-``procrastinate_`` and are left out of the comparison of models and database (:mod:`api.migrate`).
+``procrastinate_`` and are left out of the comparison of models and database (:mod:`api.kit.migrate`).
 
 Revision ID: 0007_jobs
 Revises: 0006_sessions

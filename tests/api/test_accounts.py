@@ -242,7 +242,7 @@ def test_replies_with_tokens_are_not_to_be_cached(client, course) -> None:
         assert response.status_code == 200, response.text
         assert response.headers["cache-control"] == "no-store"
         assert response.headers["pragma"] == "no-cache"
-    # nor any other reply of the API: every one is for its caller only (api/headers.py)
+    # nor any other reply of the API: every one is for its caller only (api/kit/headers.py)
     listed = client.get(f"{course.path}/assignments", headers=course.instructor)
     assert listed.headers["cache-control"] == "no-store" and listed.headers["pragma"] == "no-cache"
 

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.errors import Conflict
-from api.library import Sets
+from api.kit.errors import Conflict
+from api.kit.quotas import GradingBudget
+from api.library.course_sets import Sets
 from api.models import Assignment, Submission
-from api.quotas import GradingBudget
 from api.submissions import service
 from api.terms.rows import AssignmentRow
 

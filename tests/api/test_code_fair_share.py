@@ -21,8 +21,8 @@ from conftest import LTI_KEY
 from sqlalchemy.orm import Session
 
 from api.code_runs.budget import used
-from api.config import Settings
-from api.db import writer
+from api.kit.config import Settings
+from api.kit.db import writer
 from api.models import CodeTime
 from harness.server import WorkerProcess
 from harness.student_code import CONV_FORWARD

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from api.code_runs.budget import used
 from api.code_runs.run import CodeRuntime, run_code
 from api.code_runs.shares import CodeLimits, next_run, placement
-from api.config import Settings
-from api.db import make_sessionmaker, writer
+from api.kit.config import Settings
+from api.kit.db import make_sessionmaker, writer
 from api.models import CodeRun, CodeTime, Submission
 from harness.student_code import CONV_FORWARD
 

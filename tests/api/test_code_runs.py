@@ -17,11 +17,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api import score_changes
 from api.code_runs.local import LocalCodeRunner
 from api.code_runs.queueing import queue_run
 from api.code_runs.run import MAX_RUNS, CodeRuntime, run_code
-from api.db import make_sessionmaker, writer
+from api.kit import score_changes
+from api.kit.db import make_sessionmaker, writer
 from api.models import CodeRun, Submission
 
 from factories import Course

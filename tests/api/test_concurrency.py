@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from api.config import DB_CONCURRENCY
+from api.kit.config import DB_CONCURRENCY
+from api.kit.quotas import GradingBudget
 from api.models import Submission
-from api.quotas import GradingBudget
 
 from factories import engines_of
 
@@ -25,7 +25,7 @@ RIGHT = {"ex4.conv1_params": "3640"}
 @pytest.fixture(autouse=True)
 def _one_student_at_once(app: Any) -> None:
     """One student's requests at once are what these tests send: the budget of grading work
-    (:mod:`api.quotas`) would answer all but two of them 429, before the database has its say."""
+    (:mod:`api.kit.quotas`) would answer all but two of them 429, before the database has its say."""
     app.state.grading_budget = GradingBudget(at_once=1000)
 
 
@@ -64,7 +64,7 @@ def test_twenty_retries_with_one_idempotency_key_store_one_submission(app, engin
 
 @pytest.mark.only_backend("sqlite")  # SQLite's single write lock
 def test_sqlite_reads_and_previews_do_not_wait_for_the_write_lock(backend, database_url, client, course) -> None:
-    """GET requests and previews never take SQLite's write lock (``api.db.reads_only``)."""
+    """GET requests and previews never take SQLite's write lock (``api.kit.db.reads_only``)."""
     aid = course.assignment()
     _, headers = course.student()
     holder = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0, isolation_level=None)
@@ -83,7 +83,7 @@ def test_sqlite_reads_and_previews_do_not_wait_for_the_write_lock(backend, datab
 def test_simultaneous_requests_hold_at_most_db_concurrency_connections(app, course) -> None:
     """Requests past ``DB_CONCURRENCY`` wait for a slot in the event loop instead of each taking a
     pooled connection (and a worker thread) to wait with: submissions, instructor reads and health
-    checks share the slots (``api.slots.database_slots``). (Unthrottled, health checks overflowed the
+    checks share the slots (``api.kit.slots.database_slots``). (Unthrottled, health checks overflowed the
     pool: a connection opened and closed for each.)"""
     aid = course.assignment()
     _, headers = course.student()

@@ -8,8 +8,8 @@ import shutil
 import pytest
 from pydantic import ValidationError
 
-from api.bank import Bank
-from api.config import DEFAULT_DATABASE_URL, Settings
+from api.kit.config import DEFAULT_DATABASE_URL, Settings
+from api.library.bank import Bank
 from problems.loader import BUILT_IN
 
 
@@ -28,7 +28,7 @@ def test_postgresql_connections_carry_the_timeouts_and_utc() -> None:
     """What psycopg is given: the session's time zone UTC and the statement timeout as startup
     options, the timeout unless the settings turn it off or the engine is for migrations; neither
     when the URL sets its own options."""
-    from api.db import _connect_args
+    from api.kit.db import _connect_args
 
     url = "postgresql://u@h/d"
     assert _connect_args(Settings(database_url=url)) == {

@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 
-from api import migrate
+from api.kit import migrate
 from api.models import Base
 
 BEFORE = "0019_lti_signed_login_state"

@@ -23,8 +23,8 @@ import httpx
 import pytest
 from sqlalchemy import Engine, select, text
 
-from api.config import Settings
-from api.db import make_engine
+from api.kit.config import Settings
+from api.kit.db import make_engine
 from api.models import EarlierGrade, Submission
 from harness.server import ServerProcess, free_port
 from problems.loader import load_bank

@@ -6,8 +6,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.config import Settings
-from api.errors import DATABASE_UNAVAILABLE
+from api.kit.config import Settings
+from api.kit.errors import DATABASE_UNAVAILABLE
 
 from factories import within
 
@@ -50,7 +50,7 @@ def test_a_database_that_never_answers_is_a_503_after_the_connect_timeout(shared
     import socket
     import time
 
-    from api import db
+    from api.kit import db
 
     monkeypatch.setattr(db, "CONNECT_TIMEOUT_SECONDS", 2)  # libpq's smallest
     silent = socket.socket()

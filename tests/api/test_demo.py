@@ -17,12 +17,12 @@ from sqlalchemy import func, select
 
 from api.app import create_app
 from api.code_runs.queueing import waiting_keys
-from api.config import Settings
-from api.db import make_sessionmaker
-from api.demo import COURSE, DemoCourse, demo_accounts, load_demo
-from api.demo_code import BIAS_OMITTED, CODE_SET, KERNEL_FLIPPED, Slip
-from api.demo_work import CLOSED, WORKED, WRITTEN, WRITTEN_SET
-from api.library import Library
+from api.demo.code import BIAS_OMITTED, CODE_SET, KERNEL_FLIPPED, Slip
+from api.demo.course import COURSE, DemoCourse, demo_accounts, load_demo
+from api.demo.work import CLOSED, WORKED, WRITTEN, WRITTEN_SET
+from api.kit.config import Settings
+from api.kit.db import make_sessionmaker
+from api.library.course_sets import Library
 from api.models import Submission, User
 
 from factories import Course, make_instructor

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from api.gate import GradingGate
-from api.quotas import GradingBudget
+from api.kit.quotas import GradingBudget
 
 DOOR = "/api/v1/courses/c/assignments/a/preview"
 

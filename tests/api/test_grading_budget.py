@@ -1,4 +1,4 @@
-"""Past a student's budget of grading work (:mod:`api.quotas`) the REST preview and submitting
+"""Past a student's budget of grading work (:mod:`api.kit.quotas`) the REST preview and submitting
 answer 429, with the sentence and ``Retry-After``, before anything is read and with nothing
 stored; another student is not held back. Each grading is charged five seconds here, on a clock
 that stands still, so the first one puts the student in debt."""
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import itertools
 
-from api.quotas import GradingBudget
+from api.kit.quotas import GradingBudget
 
 from factories import OWING, Course, make_instructor
 

@@ -1,4 +1,4 @@
-"""Every kind of response carries the security headers of its kind (:mod:`api.headers`): the API's
+"""Every kind of response carries the security headers of its kind (:mod:`api.kit.headers`): the API's
 (personal, so never stored, and nothing in it runs), the pages', ``/docs``'s own policy, and the
 public files' (cacheable); a header a response set itself is kept."""
 
@@ -16,11 +16,11 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from api import headers, migrate
-from api.config import Settings
-from api.db import make_engine
 from api.deps import get_session
-from api.pages import assets
+from api.kit import headers, migrate
+from api.kit.config import Settings
+from api.kit.db import make_engine
+from api.pages.kit import assets
 from harness.regrade import store_for_regrade
 from harness.server import ServerProcess, free_port
 

@@ -20,12 +20,12 @@ import pytest
 from sqlalchemy import Engine, delete, func, make_url, select, text, update
 from sqlalchemy.orm import Session
 
-from api.bank import Bank
-from api.config import Settings
-from api.db import make_engine, make_sessionmaker, writer
 from api.jobs.run import Runtime, run_job
 from api.jobs.service import start_regrade
-from api.library import Library
+from api.kit.config import Settings
+from api.kit.db import make_engine, make_sessionmaker, writer
+from api.library.bank import Bank
+from api.library.course_sets import Library
 from api.lti.service import register_platform
 from api.models import Assignment, EarlierGrade, Job, JobItem, LtiAccount, LtiContext, LtiScore, Role, Submission
 from api.submissions.service import Regraded, StoredGrade, regrade

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from uvicorn.logging import AccessFormatter
 
-from api.logs import OMITTED, REDACTED, KeepSecretsOut, uvicorn_log_config
+from api.kit.logs import OMITTED, REDACTED, KeepSecretsOut, uvicorn_log_config
 from harness.server import ServerProcess, free_port
 
 SECRET = "tok-9Qh2Lk0v3ZsX8wPa1rN7uYbE5cD4fG6jH0iK2mL3nO4"
@@ -80,7 +80,7 @@ def test_every_secret_a_path_holds_is_kept_out(app) -> None:
 def test_the_log_config_is_uvicorns_with_the_filter_on_the_access_logger() -> None:
     config = uvicorn_log_config()
     assert config["loggers"]["uvicorn.access"]["filters"] == ["keep_secrets_out"]
-    assert config["filters"]["keep_secrets_out"]["()"] == "api.logs.KeepSecretsOut"
+    assert config["filters"]["keep_secrets_out"]["()"] == "api.kit.logs.KeepSecretsOut"
     assert config["handlers"]["access"]["formatter"] == "access"  # uvicorn's own lines otherwise
 
 

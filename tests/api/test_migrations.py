@@ -11,10 +11,10 @@ from alembic.runtime.migration import MigrationContext
 from fastapi.testclient import TestClient
 from sqlalchemy import inspect, text
 
-from api import migrate
 from api.app import create_app
-from api.config import Settings
-from api.db import make_engine
+from api.kit import migrate
+from api.kit.config import Settings
+from api.kit.db import make_engine
 from api.models import Base
 from api.users.tokens import hash_token
 from grader.engine import grade_submission

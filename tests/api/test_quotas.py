@@ -1,4 +1,4 @@
-"""The per-account budget of grading work (:mod:`api.quotas`), on a clock and a CPU meter the tests
+"""The per-account budget of grading work (:mod:`api.kit.quotas`), on a clock and a CPU meter the tests
 move by hand: gradings at once, the bucket's charge, refill and debt, accounts apart, and a memory
 that stays bounded however many accounts come."""
 
@@ -9,8 +9,8 @@ from contextlib import ExitStack
 
 import pytest
 
-from api.errors import TooManyRequests
-from api.quotas import GradingBudget
+from api.kit.errors import TooManyRequests
+from api.kit.quotas import GradingBudget
 
 
 class Meter:

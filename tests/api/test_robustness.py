@@ -179,7 +179,7 @@ def test_generated_answers_never_produce_a_5xx(client, target, body) -> None:
 def test_connections_the_database_dropped_are_replaced_without_an_error(client, course, database_url) -> None:
     """After PostgreSQL ends every connection of the service (as a restart does), the next requests
     succeed: each on a new connection after its first read (the caller's token) fails
-    (``api.db.first_read``), as pooled connections are not pinged."""
+    (``api.kit.db.first_read``), as pooled connections are not pinged."""
     import psycopg
     from sqlalchemy.engine import make_url
 
@@ -212,7 +212,7 @@ def test_a_statement_that_waits_too_long_is_a_503_not_a_hang(shared_bank, course
     from sqlalchemy.engine import make_url
 
     from api.app import create_app
-    from api.config import Settings
+    from api.kit.config import Settings
 
     aid = course.assignment()
     _, headers = course.student()

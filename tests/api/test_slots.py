@@ -1,4 +1,4 @@
-"""The database slots (:mod:`api.slots`), shared by the event loop's tasks and the worker threads:
+"""The database slots (:mod:`api.kit.slots`), shared by the event loop's tasks and the worker threads:
 a slot given back goes to a thread taking its slot again first, then to the tasks in turn; a
 waiter cancelled passes on a slot it was given; a request's slot is given back while it computes
 and taken again after. Each waits on a condition, never on time."""
@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from api.slots import SLOT, Slot, Slots, connection_released
+from api.kit.slots import SLOT, Slot, Slots, connection_released
 
 
 async def _until(condition: Callable[[], bool]) -> None:

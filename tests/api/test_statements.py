@@ -1,4 +1,4 @@
-"""Statements run on the driver's cursor (``api.statements``) read and fail as SQLAlchemy's own do."""
+"""Statements run on the driver's cursor (``api.kit.statements``) read and fail as SQLAlchemy's own do."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.db import is_unique_violation
+from api.kit.db import is_unique_violation
+from api.kit.statements import Prepared
 from api.models import Course, Submission
-from api.statements import Prepared
 
 from factories import counted, unique
 

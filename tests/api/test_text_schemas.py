@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from api.handgrading.schemas import Comment, ItemText
-from api.schemas import Email, Identifier, Name
+from api.kit.schemas import Email, Identifier, Name
 from api.submissions.schemas import Answers, check_answers
 
 #: Characters at the edges of the rules: stripped or not, control or not, id characters, ``@``.

@@ -1,5 +1,5 @@
 """Timestamps read back as the instants stored, in UTC, whatever the PostgreSQL server's own time
-zone: the service's sessions run in UTC (api.db), and a session in another zone (a URL with its own
+zone: the service's sessions run in UTC (api.kit.db), and a session in another zone (a URL with its own
 ``options``) is turned into UTC as it is read (api.models.UTCDateTime)."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import psycopg
 import pytest
 from sqlalchemy import Column, Engine, MetaData, Table, insert, make_url, select, text
 
-from api.config import Settings
-from api.db import make_engine
+from api.kit.config import Settings
+from api.kit.db import make_engine
 from api.models import UTCDateTime
 from harness.postgres import PostgresServer
 

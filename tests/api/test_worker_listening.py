@@ -15,9 +15,9 @@ import pytest
 from procrastinate.manager import JobManager
 from sqlalchemy import Engine
 
-from api.db import make_sessionmaker
 from api.jobs.queue import QUEUE, ListeningConnector, make_queue, work
 from api.jobs.run import Runtime
+from api.kit.db import make_sessionmaker
 
 pytestmark = pytest.mark.only_backend("postgresql")
 

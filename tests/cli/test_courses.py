@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from api.app import create_app
-from api.config import Settings
-from api.db import make_engine
+from api.kit.config import Settings
+from api.kit.db import make_engine
 from api.models import Course
 from cli.app import app as cli
 

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.app import create_app
-from api.config import Settings
+from api.kit.config import Settings
 from cli.app import app as cli
 
 from factories import auth, unique

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from api.app import create_app
-from api.config import Settings
-from api.demo_code import CODE_SET
+from api.demo.code import CODE_SET
 from api.jobs.queue import CODE_TASK
-from api.logs import uvicorn_log_config
+from api.kit.config import Settings
+from api.kit.logs import uvicorn_log_config
 from api.models import Assignment, CodeRun, Submission, User
 from cli.app import app as cli
 
@@ -222,7 +222,7 @@ def test_serve_demo_loads_the_course_once_and_prints_working_tokens(empty_databa
     assert client.get("/api/v1/courses/demo/assignments", headers=auth(old["alice"])).status_code == 401
     assert client.get("/api/v1/courses/demo/assignments", headers=auth(tokens["alice"])).status_code == 200
     assert len(uvicorn_calls) == 2
-    # its worker processes are told they run the demo (one-click sign-in: api.pages.demo)
+    # its worker processes are told they run the demo (one-click sign-in: api.pages.accounts.demo)
     assert [call["demo"] for call in uvicorn_calls] == ["1", "1"]
     assert "sign in as a demo account with one click" in second.stdout
     app.state.engine.dispose()

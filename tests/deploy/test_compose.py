@@ -17,8 +17,8 @@ from typing import Any
 import uvicorn.config
 import yaml
 
-from api.budget import ConnectionBudget
-from api.config import DB_CONCURRENCY, Settings
+from api.kit.budget import ConnectionBudget
+from api.kit.config import DB_CONCURRENCY, Settings
 from harness.proxy import CONFIG as NGINX_CONFIG_PATH
 from harness.server import REPOSITORY
 
@@ -66,7 +66,7 @@ class RecordingEnviron(Mapping[str, str]):
 
 
 def config_variables() -> set[str]:
-    """The variables ``api/config.py`` reads, found by asking it rather than by reading its source."""
+    """The variables ``api/kit/config.py`` reads, found by asking it rather than by reading its source."""
     environ = RecordingEnviron()
     Settings.from_env(environ)
     return environ.asked
@@ -146,7 +146,7 @@ def test_the_compose_settings_are_valid_and_fit_postgresql() -> None:
     assert workers >= 2, "several workers by default"
     assert settings.db_pool_size + settings.db_max_overflow >= DB_CONCURRENCY
     assert "command" not in DATABASE, "PostgreSQL's defaults are what the budget below assumes"
-    # what `grader serve` checks at start in every replica (api.budget)
+    # what `grader serve` checks at start in every replica (api.kit.budget)
     budget = ConnectionBudget.of(settings, workers=workers, server=POSTGRES_DEFAULTS)
     assert budget.fits, budget.explain()
     assert settings.replicas >= 3, "--scale grader=3 (the operator's guide's example) fits the budget"

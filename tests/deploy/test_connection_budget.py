@@ -1,5 +1,5 @@
 """``grader serve`` on PostgreSQL refuses to start when the replicas' connection pools cannot all
-fit the server's connections (:mod:`api.budget`), and starts when they just fit.
+fit the server's connections (:mod:`api.kit.budget`), and starts when they just fit.
 
 The tests' PostgreSQL allows 300 connections, 3 of them kept for superusers: 297. With the
 default pool (10 + 20 overflow) a process may hold 30, so 9 replicas of one worker need 270, plus
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from api.budget import ConnectionBudget
-from api.config import Settings
+from api.kit.budget import ConnectionBudget
+from api.kit.config import Settings
 from harness.postgres import PostgresServer
 from harness.server import VENV_BIN, ServerProcess, free_port, server_env
 

@@ -1,6 +1,6 @@
 """Ten replicas starting at once on a fresh PostgreSQL database migrate it exactly once: each
 container's entrypoint runs ``grader db upgrade``, which queues on an advisory lock
-(:data:`api.migrate.MIGRATION_LOCK`) before it reads the schema's revision.
+(:data:`api.kit.migrate.MIGRATION_LOCK`) before it reads the schema's revision.
 
 To be sure the ten really overlap (rather than run one after another on a busy machine), the test
 holds the lock itself until all ten are waiting for it in ``pg_locks``, then lets them go.
@@ -15,9 +15,9 @@ from pathlib import Path
 
 import psycopg
 
-from api import migrate
-from api.config import Settings
-from api.db import make_engine
+from api.kit import migrate
+from api.kit.config import Settings
+from api.kit.db import make_engine
 from harness.postgres import PostgresServer
 from harness.server import VENV_BIN, server_env
 

@@ -28,8 +28,8 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from api.config import Settings
-from api.db import make_engine
+from api.kit.config import Settings
+from api.kit.db import make_engine
 from api.models import Submission
 from harness.postgres import PostgresServer
 from harness.proxy import CONFIG, NginxProxy, find_nginx
@@ -104,7 +104,7 @@ def make_course(deployment: Deployment, students: int) -> tuple[str, str, list[t
 
 def post_as_told(url: str, body: dict[str, object], headers: dict[str, str]) -> httpx.Response:
     """POSTs, and again after ``Retry-After`` while the service answers 429 (a student's requests at
-    once exceed their budget of grading work: :mod:`api.quotas`), as a client is told to."""
+    once exceed their budget of grading work: :mod:`api.kit.quotas`), as a client is told to."""
     for _ in range(60):
         response = httpx.post(url, json=body, headers=headers, timeout=120)
         if response.status_code != 429:

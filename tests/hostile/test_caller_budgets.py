@@ -1,7 +1,7 @@
 """One student sending the largest answers the service accepts, over many connections at once, to
 every door that grades without using an attempt: the REST preview, refused submissions (REST and
 the page's form), the page's live preview and "Check", and the practice form. The grading work is
-the account's budget (:mod:`api.quotas`): past it the student is answered 429 with a sentence and
+the account's budget (:mod:`api.kit.quotas`): past it the student is answered 429 with a sentence and
 ``Retry-After``, and meanwhile a student of another course keeps submitting and ``/health`` keeps
 answering, each within :data:`BYSTANDER_BOUND`."""
 
@@ -228,7 +228,7 @@ def test_one_students_grading_at_once_stalls_nobody_and_is_refused_past_its_budg
     refused = [reply for reply in replies if reply.status == 429]
     # One grading of the student's at a time, each of at least 0.3 s of CPU but the live preview's:
     # serving all the others would take longer than 0.3 s each, one after the other, while the
-    # budget grants 1.5 s and 0.1 s a second (api.quotas): some of them must have been refused.
+    # budget grants 1.5 s and 0.1 s a second (api.kit.quotas): some of them must have been refused.
     assert refused, figures
     for reply in refused:
         assert BUSY.search(reply.text), (reply.door, reply.text[:500])

@@ -76,7 +76,7 @@ def test_a_module_slow_to_compile_costs_the_service_nothing(
 
 def test_health_answers_while_the_module_is_previewed_and_submitted(hostile: Hostile, student: str) -> None:
     """Each preview compiles a new module apart, charged to the student's budget of grading work
-    (:mod:`api.quotas`): a few are served, then the student is refused until the budget refills."""
+    (:mod:`api.kit.quotas`): a few are served, then the student is refused until the budget refills."""
     submitter = str(hostile.enrol(hostile.attacker_course, "submitter")["token"])
     replies = []
     with bystanders(hostile) as watch:

@@ -1,5 +1,5 @@
 """What the attacker's afternoon found on the real service's responses: ``/docs`` framed and without
-a policy, personal replies cacheable. Every response now says otherwise (``api/headers.py``)."""
+a policy, personal replies cacheable. Every response now says otherwise (``api/kit/headers.py``)."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from api.config import Settings
+from api.kit.config import Settings
 
 from lti_platform import KEK, LMS, TOOL, register
 

@@ -32,8 +32,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Route
 
-from api.config import Settings
-from api.db import make_engine, writer
+from api.kit.config import Settings
+from api.kit.db import make_engine, writer
 from api.lti import keys
 from api.models import LtiContext
 from harness.server import VENV_BIN, free_port, server_env

@@ -1,6 +1,6 @@
 """Grade passback of code parts: the submission's score goes to the LMS at once as ``Pending`` (its
 code not run yet, 0 points of it counted), then, when the result is written, the new score as
-``FullyGraded``: the code job announces the change like any other (:mod:`api.score_changes`)."""
+``FullyGraded``: the code job announces the change like any other (:mod:`api.kit.score_changes`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.code_runs.run import CodeRuntime, run_code
-from api.db import make_sessionmaker, writer
+from api.kit.db import make_sessionmaker, writer
 from api.lti import ags
 from api.models import Submission
 

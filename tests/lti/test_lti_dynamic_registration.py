@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 from api.lti import dynamic, keys, registration
 from api.lti.service import Platform, Unresolved, login_platform
 from api.models import LtiPlatform, LtiRegistration, Role
-from api.pages.lti_registration import FAILED
+from api.pages.lms.registration import FAILED
 from api.users.service import create_user
 from api.users.tokens import hash_token
 from cli.app import app as cli

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.db import make_sessionmaker
 from api.jobs.run import Runtime
+from api.kit.db import make_sessionmaker
 from api.lti import ags, outbox
 from api.lti.sender import ScoreSender
 from api.models import LtiAccount, LtiContext, LtiLineItem, LtiScore, Submission, User

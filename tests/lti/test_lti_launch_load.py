@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.config import Settings
+from api.kit.config import Settings
 from api.lti import keysets
 
 from factories import within

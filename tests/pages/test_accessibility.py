@@ -22,8 +22,8 @@ import pytest
 from fastapi.routing import APIRoute
 from playwright.sync_api import BrowserContext, Page, expect
 
-from api.demo import COURSE
-from api.demo_work import CLOSED, WRITTEN_SET
+from api.demo.course import COURSE
+from api.demo.work import CLOSED, WRITTEN_SET
 from api.pages import ROUTERS
 from harness.server import VENV_BIN, ServerProcess, free_port, server_env
 from problems.loader import load_bank

@@ -8,7 +8,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from api.pages import assets
+from api.pages.kit import assets
 
 VENDOR = assets.STATIC / "vendor"
 SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.S | re.I)

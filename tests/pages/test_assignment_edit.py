@@ -21,8 +21,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from api.assignments.schemas import ProblemSetOut
-from api.pages.assignment_edit import set_choices
-from api.pages.assignment_form import edit_values, read_assignment_changes
+from api.pages.staff.assignment_edit import set_choices
+from api.pages.staff.assignment_form import edit_values, read_assignment_changes
 from api.terms.rows import Terms
 
 from factories import Course, auth, make_instructor, set_file, unique

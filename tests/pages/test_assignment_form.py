@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from api.assignments.schemas import FactorPenalty, PerDayPenalty
-from api.pages.assignment_form import read_assignment_form
+from api.pages.staff.assignment_form import read_assignment_form
 
 UTC_ZONE = ZoneInfo("UTC")
 

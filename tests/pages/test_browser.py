@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import BrowserContext, expect
 
-from api import headers
+from api.kit import headers
 
 from live_service import LiveCourse, chromium, screenshot_dir
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.pages.charts import BAR_WIDTH, PLOT_HEIGHT, Bar, bar_chart, bin_counts, histogram
+from api.pages.kit.charts import BAR_WIDTH, PLOT_HEIGHT, Bar, bar_chart, bin_counts, histogram
 
 SVG = "{http://www.w3.org/2000/svg}"
 

@@ -14,7 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.code_runs.run import CodeRuntime, run_code
-from api.db import make_sessionmaker, writer
+from api.kit.db import make_sessionmaker, writer
 
 from factories import Course, make_instructor
 from page_client import Browser

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from api.db import writer
+from api.kit.db import writer
 from api.models import Role
 from api.users.service import create_user
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
-from api.demo import COURSE
+from api.demo.course import COURSE
 from harness.server import VENV_BIN, ServerProcess, free_port, server_env
 
 from live_service import chromium, screenshot_dir

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from api.errors import Unprocessable
-from api.pages.gradebook_table import column_named, columns, sort_rows
+from api.kit.errors import Unprocessable
+from api.pages.staff.gradebook_table import column_named, columns, sort_rows
 
 
 def row(student: str, score: float | None, *, part: float | None = None, extension: dict | None = None) -> dict:

@@ -1,6 +1,6 @@
 """The pages that read or grade answers (the live preview under an answer, "Check", submitting,
 practice, and the assignment page showing how the last answers read) answer a student past their
-budget of grading work (:mod:`api.quotas`) with the sentence, status 429 and ``Retry-After``: a
+budget of grading work (:mod:`api.kit.quotas`) with the sentence, status 429 and ``Retry-After``: a
 fragment where htmx asked, a page otherwise. Each grading is charged five seconds here, on a clock
 that stands still, so the first one puts the student in debt."""
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from api.pages.practice import practice_token
+from api.pages.students.practice import practice_token
 
 from factories import OWING, Course, make_instructor
 from page_client import Browser

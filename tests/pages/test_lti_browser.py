@@ -20,8 +20,8 @@ import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect
 from sqlalchemy.orm import Session
 
-from api.config import Settings
-from api.db import make_engine
+from api.kit.config import Settings
+from api.kit.db import make_engine
 from api.lti import keys, service
 from api.models import LtiContext, LtiScore
 from harness.server import ServerProcess

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from api.lti import keys, service
 from api.models import LtiContext, LtiRegistration, LtiScore, Role
 from api.pages import ROUTERS
-from api.pages import lti as lti_pages
+from api.pages.lms import platforms as lti_pages
 from api.users.service import create_user
 from api.users.tokens import hash_token
 

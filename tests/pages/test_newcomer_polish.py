@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.pages.render import count
+from api.pages.kit.render import count
 
 from factories import Course, make_instructor
 from page_client import Browser

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from api.pages.practice import practice_token
+from api.pages.students.practice import practice_token
 
 from factories import Course, make_instructor
 from page_client import Browser

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from api.pages.practice import practice_token, practice_variant
+from api.pages.students.practice import practice_token, practice_variant
 from problems.loader import load_bank
 
 from factories import Course, make_instructor

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from api.courses.schemas import ImportedRole
-from api.pages.roster_csv import ignored_columns, parse_roster
+from api.pages.staff.roster_csv import ignored_columns, parse_roster
 
 
 def test_a_file_with_a_header_in_any_order_gives_the_members_with_their_roles() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from api.pages.set_issues import place_issues
+from api.pages.staff.set_issues import place_issues
 
 TEXT = "id: s\ntitle: A set\nproblems:\n  - id: q1\n    type: nope\n    parts: []\n"
 

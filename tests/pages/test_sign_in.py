@@ -146,7 +146,7 @@ def test_an_expired_session_and_one_whose_token_was_replaced_open_nothing(app, c
 def test_a_session_opened_for_an_account_without_a_token_signs_the_browser_in(app, client, engine) -> None:
     """What an LTI launch (or a sign-in link) does: a session that names its account and no token."""
     from api.models import SessionOrigin
-    from api.pages.sessions import open_account_session
+    from api.pages.kit.sessions import open_account_session
 
     course = Course(client, make_instructor(engine))
     student_id, _ = course.student()

@@ -10,8 +10,8 @@ from html import unescape
 
 import pytest
 
-from api.pages.charts import BAR_WIDTH, PLOT_HEIGHT, bin_counts
-from api.pages.stats_view import bins_for
+from api.pages.kit.charts import BAR_WIDTH, PLOT_HEIGHT, bin_counts
+from api.pages.staff.stats_view import bins_for
 from grader.comparison.mistakes import EXPLANATIONS
 
 from page_client import Browser

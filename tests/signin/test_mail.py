@@ -15,9 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.bank import Bank
-from api.config import Settings
-from api.mail.compose import sign_in_mail
+from api.kit.config import Settings
+from api.kit.mail.compose import sign_in_mail
+from api.library.bank import Bank
 
 from factories import Course, make_instructor, unique
 from mail_server import Mailbox, free_port, link_in, smtp_server

@@ -20,8 +20,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.app import create_app
-from api.bank import Bank
-from api.config import Settings
+from api.kit.config import Settings
+from api.library.bank import Bank
 from api.models import Membership, SignInLink, User
 from api.signin.outbox import Outbox
 

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from api.config import Settings
-from api.mail.address import ADDRESS, AddressError, check_address, one_line
-from api.mail.compose import sign_in_mail
+from api.kit.config import Settings
+from api.kit.mail.address import ADDRESS, AddressError, check_address, one_line
+from api.kit.mail.compose import sign_in_mail
 
 #: The headers of a sign-in mail, in order: whatever a name holds, no other.
 HEADERS = ["Subject", "From", "To", "Date", "Message-ID", "Auto-Submitted"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from api.config import Settings
-from api.mail.smtp import SmtpSettings
+from api.kit.config import Settings
+from api.kit.mail.smtp import SmtpSettings
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,181 @@
+"""One validated settings object, read from the environment once per process."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+#: Requests using the database at once, per process (``api.kit.slots.database_slots``: sessions and
+#: /health). Waiting for a slot takes no worker thread, so the requests
+#: holding one can always get a thread (the threadpool has 40) and a pooled connection (pool_size +
+#: max_overflow must be at least this): without the limit, threads blocked on the pool or on SQLite's
+#: write lock could starve the request holding it, and bursts overflowed the pool (a connection
+#: opened and closed per request).
+#: Few, because the requests share one interpreter lock: with 16 in flight per process, handing it
+#: between their threads cost more than the requests themselves, and 4 slots served 40% more
+#: submissions per second than 20, at lower latency (``bench/service.py``); a process is one core.
+DB_CONCURRENCY = 4
+
+#: The embedded database: a SQLite file in the working directory.
+DEFAULT_DATABASE_URL = "sqlite:///./grader.db"
+
+
+class Settings(BaseModel):
+    """Configuration of the service.
+
+    ==========================  ==============================================================
+    environment variable        meaning
+    ==========================  ==============================================================
+    ``DATABASE_URL``            SQLAlchemy URL; ``postgresql://...`` uses psycopg 3.
+                                Default: the SQLite file ``./grader.db``.
+    ``GRADER_MAX_BODY_BYTES``   largest request body accepted (413 above); default 1 MiB
+    ``GRADER_DB_POOL_SIZE``     connections kept open per process; default 10
+    ``GRADER_DB_MAX_OVERFLOW``  extra connections under load; default 20
+    ``GRADER_DB_STATEMENT_``    longest a PostgreSQL statement may run or wait for a lock, in
+    ``TIMEOUT_MS``              ms (503 past it); default 30000; 0: no limit (e.g. behind a
+                                PgBouncer that refuses the ``options`` startup parameter)
+    ``GRADER_REPLICAS``         the most ``grader serve`` replicas that will share the database
+                                (each with its ``--workers`` processes); default 1. Only for the
+                                connection budget ``grader serve`` checks at start
+    ``GRADER_DB_RESERVED_``     PostgreSQL connections left for everything but the replicas:
+    ``CONNECTIONS``             job workers (``grader worker``), ``grader db upgrade``, the
+                                command line, an operator's ``psql``; default 10
+    ``GRADER_SMTP_URL``         where mail goes (:mod:`api.kit.mail.smtp`):
+                                ``smtp://user:password@host:587`` (STARTTLS, required unless
+                                ``?starttls=false``), ``smtps://...:465`` (TLS from the start);
+                                ``?verify=false`` skips certificate checks (a test relay only).
+                                Unset: no mail; staff copy sign-in links from the page
+    ``GRADER_MAIL_FROM``        the sender of those mails (``address`` or ``Name <address>``, an
+                                ASCII address: :mod:`api.kit.mail.address`); default ``grader@localhost``
+    ``GRADER_SIGN_IN_LINK_``    how long a sign-in link works; default 7
+    ``DAYS``
+    ``GRADER_PUBLIC_URL``       the service's address as browsers, mail readers and LMS platforms
+                                reach it (``https://grader.example.edu``): the LTI URLs and the
+                                links in mails are made from it, never from a request
+                                (:mod:`api.kit.public_url`). ``grader serve`` on a loopback
+                                interface defaults it to that address; on any other it is
+                                required
+    ``GRADER_LTI_KEY``          the key that encrypts the tool's LTI private keys in the database
+                                (a Fernet key: ``grader lti new-kek`` prints one); LTI needs it
+    ``GRADER_CODE_QUEUED_PER_`` code runs one student may have queued or running at once; a
+    ``STUDENT``                 submission with code past it is refused (429, nothing stored);
+                                default 3
+    ``GRADER_CODE_SECONDS``     sandbox wall seconds a student's code may use per assignment per
+                                window (a run is stopped when it runs out; a submission with code
+                                is refused past it, 429); default 120
+    ``GRADER_CODE_WINDOW_``     the window of that budget, in minutes; default 60
+    ``MINUTES``
+    ``GRADER_DEMO``             ``1``: the service runs the demo (set by ``grader serve --demo``
+                                for its worker processes, never by hand): its sign-in page
+                                offers one-click sign-in as each demo account
+    ==========================  ==============================================================
+
+    The budget (:mod:`api.kit.budget`): replicas × workers × (pool size + overflow) + reserved must
+    fit PostgreSQL's ``max_connections`` less its ``superuser_reserved_connections``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024, le=64 * 1024 * 1024)
+    db_pool_size: int = Field(default=10, ge=1, le=200)
+    db_max_overflow: int = Field(default=20, ge=0, le=500)
+    db_statement_timeout_ms: int = Field(default=30_000, ge=0, le=24 * 3600 * 1000)
+    replicas: int = Field(default=1, ge=1, le=1000)
+    db_reserved_connections: int = Field(default=10, ge=0, le=10_000)
+    smtp_url: str | None = None
+    mail_from: str = Field(default="grader@localhost", max_length=320)
+    public_url: str | None = Field(default=None, pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$")
+    lti_key: str | None = Field(default=None, repr=False)
+    sign_in_link_days: int = Field(default=7, ge=1, le=90)
+    #: The code queue's share per student (:mod:`api.code_runs.shares`).
+    code_queued_per_student: int = Field(default=3, ge=1, le=1000)
+    code_seconds: float = Field(default=120.0, ge=1.0, le=24 * 3600.0)
+    code_window_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    #: Whether the service runs the demo (``grader serve --demo``): only then do its pages offer
+    #: one-click sign-in as the demo accounts (:mod:`api.pages.accounts.demo`).
+    demo: bool = False
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, url: str | None) -> str | None:
+        """Checked at start (a typo is an error now, not a lost mail later)."""
+        if url is None:
+            return None
+        from api.kit.mail.smtp import SmtpSettings  # (parses the URL: its one definition)
+
+        SmtpSettings.from_url(url)
+        return url
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from(cls, sender: str) -> str:
+        """Checked at start: every mail's From (one address a relay takes, a name on one line)."""
+        from api.kit.mail.address import sender_address  # (its one definition)
+
+        sender_address(sender)
+        return sender
+
+    @field_validator("public_url")
+    @classmethod
+    def _no_trailing_slash(cls, url: str | None) -> str | None:
+        return None if url is None else url.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _normalise_url(cls, url: str) -> str:
+        """``postgres://`` and ``postgresql://`` mean psycopg 3 (the only PostgreSQL driver installed)."""
+        url = url.strip()
+        if not url:
+            raise ValueError("DATABASE_URL is empty")
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url.removeprefix(prefix)
+        return url
+
+    @model_validator(mode="after")
+    def _enough_connections(self) -> Self:
+        if self.db_pool_size + self.db_max_overflow < DB_CONCURRENCY:
+            raise ValueError(
+                f"GRADER_DB_POOL_SIZE + GRADER_DB_MAX_OVERFLOW must be at least {DB_CONCURRENCY} "
+                "(the requests that may hold a session at once)"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def is_embedded(self) -> bool:
+        """True for the built-in SQLite default (``grader serve`` migrates it by itself)."""
+        return self.is_sqlite
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
+        env = os.environ if environ is None else environ
+        values: dict[str, str] = {}
+        for field, variable in (
+            ("database_url", "DATABASE_URL"),
+            ("max_body_bytes", "GRADER_MAX_BODY_BYTES"),
+            ("db_pool_size", "GRADER_DB_POOL_SIZE"),
+            ("db_max_overflow", "GRADER_DB_MAX_OVERFLOW"),
+            ("db_statement_timeout_ms", "GRADER_DB_STATEMENT_TIMEOUT_MS"),
+            ("replicas", "GRADER_REPLICAS"),
+            ("db_reserved_connections", "GRADER_DB_RESERVED_CONNECTIONS"),
+            ("smtp_url", "GRADER_SMTP_URL"),
+            ("mail_from", "GRADER_MAIL_FROM"),
+            ("public_url", "GRADER_PUBLIC_URL"),
+            ("sign_in_link_days", "GRADER_SIGN_IN_LINK_DAYS"),
+            ("lti_key", "GRADER_LTI_KEY"),
+            ("code_queued_per_student", "GRADER_CODE_QUEUED_PER_STUDENT"),
+            ("code_seconds", "GRADER_CODE_SECONDS"),
+            ("code_window_minutes", "GRADER_CODE_WINDOW_MINUTES"),
+            ("demo", "GRADER_DEMO"),
+        ):
+            if env.get(variable):
+                values[field] = env[variable]
+        return cls.model_validate(values)

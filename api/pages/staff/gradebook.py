@@ -1,0 +1,269 @@
+"""``/courses/{course}/assignments/{id}/gradebook``, for the course's staff: the gradebook table,
+sorted on the server by any column (``?sort=``, ``?order=``), its CSV and Canvas downloads (the
+REST API's bytes, :mod:`api.reports.exports`), and the form that grants, changes or withdraws a
+student's extension (the REST API's rules: :class:`api.assignments.schemas.ExtensionIn` and
+:mod:`api.assignments.service`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Form, Query, Request
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+from starlette.responses import RedirectResponse, Response
+
+from api.access import Member
+from api.assignments import service as assignments
+from api.assignments.schemas import ExtensionIn
+from api.assignments.service import max_score
+from api.deps import SessionDep, SetsDep, StudentIdPath
+from api.library.course_sets import Sets
+from api.pages.kit import validation
+from api.pages.kit.deps import CsrfChecked, PageAssignment, PageZone
+from api.pages.kit.local_time import LocalTimeRefused, form_value, read_local
+from api.pages.kit.render import render
+from api.pages.kit.roles import PageStaff
+from api.pages.kit.routing import PageRoute
+from api.pages.staff.gradebook_table import PAGE_SIZE, Order, column_named, columns, matching, page_of, sort_rows
+from api.reports import service as reports
+from api.reports.exports import EXPORT_NAMES, ExportFormat, answer_keys, gradebook_export
+from api.submissions import service as submissions
+from api.submissions.views import Released, to_out
+from api.terms.rows import Terms, with_extension
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+ASSIGNMENT = "/courses/{course_id}/assignments/{assignment_id}"
+#: What the page says after a form, by the ``?done=`` of the redirect (never text from the URL).
+DONE = {"granted": "Extension granted to {student}.", "removed": "Extension of {student} withdrawn."}
+
+
+def page_path(assignment: Terms, page: str = "gradebook") -> str:
+    return f"/courses/{assignment.course_id}/assignments/{assignment.id}/{page}"
+
+
+def _refusal(error: ValidationError) -> str:
+    """The validation errors of the form as one sentence per field (worded as every form words them)."""
+    messages = []
+    for problem in error.errors():
+        field = ".".join(str(part) for part in problem["loc"])
+        message = validation.message(ExtensionIn, problem)
+        messages.append(f"{field.replace('_', ' ')}: {message}" if field else message)
+    return " ".join(f"{m}." if not m.endswith(".") else m for m in messages)
+
+
+def _gradebook(
+    request: Request,
+    *,
+    staff: Member,
+    assignment: Terms,
+    db: Session,
+    sets: Sets,
+    sort: str = "student",
+    order: Order = "asc",
+    number: int = 1,
+    search: str = "",
+    chosen: str = "",
+    zone: ZoneInfo,
+    form: dict[str, str] | None = None,
+    error: str | None = None,
+    notice: str | None = None,
+) -> Response:
+    problem_set = sets.of(assignment)
+    book = reports.gradebook(db, assignment=assignment, keys=answer_keys(problem_set))
+    table = columns(book["keys"])
+    sorted_by = column_named(table, sort)
+    chosen = form["student"] if form else chosen
+    rows = sort_rows(matching(book["students"], search), sorted_by, order)
+    if chosen and number == 1:  # the page that shows the student whose extension is asked for
+        number = next((i // PAGE_SIZE + 1 for i, row in enumerate(rows) if row["student"] == chosen), 1)
+    shown = page_of(rows, number)
+    extension = next((row["extension"] for row in book["students"] if row["student"] == chosen), None)
+    if form is None:
+        form = {
+            "student": chosen,
+            "due_at": form_value(extension["due_at"] if extension else None, zone),
+            "max_attempts": str(extension["max_attempts"] or "") if extension else "",
+        }
+
+    def sort_link(column_id: str) -> str:
+        following: Order = "desc" if column_id == sorted_by.id and order == "asc" else "asc"
+        return "?" + urlencode({"sort": column_id, "order": following, **({"q": search} if search else {})})
+
+    def page_link(to: int) -> str:
+        return "?" + urlencode({"sort": sorted_by.id, "order": order, "page": to, **({"q": search} if search else {})})
+
+    context: dict[str, Any] = {
+        "assignment": assignment,
+        "course": assignment.course_id,
+        "staff": staff,
+        "book": book,
+        "columns": table,
+        "rows": shown.rows,
+        "shown": shown,
+        "search": search,
+        "page_link": page_link,
+        # the extension form offers the students of this page, and the one chosen
+        "choices": [*shown.rows, *(r for r in book["students"] if r["student"] == chosen and r not in shown.rows)],
+        "sorted_by": sorted_by.id,
+        "order": order,
+        "sort_link": sort_link,
+        "max_score": max_score(problem_set) if problem_set else None,
+        "downloads": [(name, f"{page_path(assignment)}/download?format={fmt}") for fmt, name in EXPORT_NAMES.items()],
+        "extended": [row for row in book["students"] if row["extension"] is not None],
+        "form": form,
+        "error": error,
+        "notice": notice,
+        "path": page_path(assignment),
+        "stats_path": page_path(assignment, "stats"),
+    }
+    return render(request, "gradebook.html", context, status=422 if error else 200)
+
+
+@router.get(ASSIGNMENT + "/gradebook")
+def gradebook_page(
+    request: Request,
+    staff: PageStaff,
+    assignment: PageAssignment,
+    db: SessionDep,
+    sets: SetsDep,
+    zone: PageZone,
+    sort: Annotated[str, Query(max_length=200)] = "student",
+    order: Order = "asc",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    q: Annotated[str, Query(max_length=200)] = "",
+    student: Annotated[str, Query(max_length=200)] = "",
+    done: Annotated[str, Query(max_length=20)] = "",
+) -> Response:
+    """The table sorted by ``sort`` (a column id: ``student``, ``score``, ``key:q1.a``, ...), in
+    pages of :data:`PAGE_SIZE` (``page``), of the students whose id or name contains ``q``;
+    ``student`` preselects the extension form (with that student's extension, if any) and opens
+    the page that shows them."""
+    notice = DONE[done].format(student=student) if done in DONE and student else None
+    return _gradebook(
+        request,
+        staff=staff,
+        assignment=assignment,
+        db=db,
+        sets=sets,
+        sort=sort,
+        order=order,
+        number=page,
+        search=q,
+        chosen=student,
+        zone=zone,
+        notice=notice,
+    )
+
+
+@router.get(ASSIGNMENT + "/gradebook/students/{student_id}")
+def student_submissions(
+    request: Request,
+    _staff: PageStaff,
+    assignment: PageAssignment,
+    db: SessionDep,
+    sets: SetsDep,
+    student_id: StudentIdPath,
+) -> Response:
+    """One student's attempts, as ``GET .../submissions?student=`` gives them to staff: each part's
+    answer as sent and as read, status, score, feedback, mistake and reference; late and penalty
+    under the student's terms, and each part's worked solution, folded (404 for someone who is not
+    a student of the course)."""
+    assignments.require_student(db, course_id=assignment.course_id, student_id=student_id)
+    problem_set = sets.of(assignment)
+    terms = with_extension(assignment, assignments.extensions(db, assignment=assignment).get(student_id))
+    references: dict[str | None, Released] = {}
+    attempts = [
+        to_out(submission, staff=True, terms=terms, problem_set=problem_set, references=references)
+        for submission in submissions.list_submissions(db, assignment=assignment, student=student_id)
+    ]
+    context = {
+        "assignment": assignment,
+        "student": student_id,
+        "terms": terms,
+        "attempts": attempts,
+        "path": page_path(assignment),
+        # the worked solutions' steps are typeset (KaTeX) when an attempt has any
+        "needs_math": any(part.get("solution") for attempt in attempts for part in attempt.parts.values()),
+    }
+    return render(request, "gradebook_student.html", context)
+
+
+@router.get(ASSIGNMENT + "/gradebook/download")
+def gradebook_download(
+    _staff: PageStaff, assignment: PageAssignment, db: SessionDep, sets: SetsDep, format: ExportFormat
+) -> Response:
+    """The same file as ``GET /api/v1/.../gradebook?format=csv`` (or ``canvas``), for the session."""
+    problem_set = sets.of(assignment)
+    book = reports.gradebook(db, assignment=assignment, keys=answer_keys(problem_set))
+    return gradebook_export(book, assignment=assignment, problem_set=problem_set, format=format).response()
+
+
+@router.post(ASSIGNMENT + "/gradebook/extensions")
+def grant_extension(
+    request: Request,
+    _page: CsrfChecked,
+    staff: PageStaff,
+    assignment: PageAssignment,
+    db: SessionDep,
+    sets: SetsDep,
+    zone: PageZone,
+    student: Annotated[str, Form(max_length=200)],
+    due_at: Annotated[str, Form(max_length=100)] = "",
+    max_attempts: Annotated[str, Form(max_length=100)] = "",
+    sort: Annotated[str, Form(max_length=200)] = "student",
+    order: Annotated[Order, Form()] = "asc",
+) -> Response:
+    """Grants or replaces the student's extension, as ``PUT .../extensions/{student}`` does (its
+    due date typed in the course's zone); a form that does not validate comes back with what was
+    typed and why."""
+    typed = {"student": student, "due_at": due_at, "max_attempts": max_attempts}
+    sent: dict[str, Any] = {k: v.strip() for k, v in typed.items() if k != "student" and v.strip()}
+    try:
+        if "due_at" in sent:
+            sent["due_at"] = read_local(sent["due_at"], zone)
+        body = ExtensionIn.model_validate(sent)
+    except (LocalTimeRefused, ValidationError) as error:
+        refusal = _refusal(error) if isinstance(error, ValidationError) else f"due at: {error}."
+        return _gradebook(
+            request,
+            staff=staff,
+            assignment=assignment,
+            db=db,
+            sets=sets,
+            sort=sort,
+            order=order,
+            zone=zone,
+            form=typed,
+            error=refusal,
+        )
+    student_id = student.strip()
+    assignments.set_extension(
+        db,
+        assignment=assignment,
+        student_id=student_id,
+        due_at=body.due_at,
+        max_attempts=body.max_attempts,
+        granted_by=staff.id,
+    )
+    query = urlencode({"student": student_id, "done": "granted", "sort": sort, "order": order})
+    return RedirectResponse(f"{page_path(assignment)}?{query}#extensions", status_code=303)
+
+
+@router.post(ASSIGNMENT + "/gradebook/extensions/{student_id}/remove")
+def remove_extension(
+    _page: CsrfChecked,
+    _staff: PageStaff,
+    assignment: PageAssignment,
+    db: SessionDep,
+    student_id: StudentIdPath,
+    sort: Annotated[str, Form(max_length=200)] = "student",
+    order: Annotated[Order, Form()] = "asc",
+) -> Response:
+    """Withdraws the student's extension, as ``DELETE .../extensions/{student}`` does."""
+    assignments.drop_extension(db, assignment=assignment, student_id=student_id)
+    query = urlencode({"student": student_id, "done": "removed", "sort": sort, "order": order})
+    return RedirectResponse(f"{page_path(assignment)}?{query}#extensions", status_code=303)

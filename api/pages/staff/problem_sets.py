@@ -1,0 +1,151 @@
+"""``/courses/{course}/problem-sets`` (owner and instructors): the sets the course may use, the
+upload of a set file, and a preview of any variant.
+
+An upload is checked by the API's own upload (:func:`api.assignments.sets.upload`, as ``grader
+sets validate`` checks a file); a file that does not validate is shown again in the text area, with
+each issue beside the lines it is about, so the author fixes it there and sends it again. A stored
+file redirects to the preview of its new version. The preview is a plain GET form (htmx would
+save a page load and cost 37 kB of script on every visit), and KaTeX (273 kB) is loaded only
+when the variant shown has a matrix to typeset (:func:`api.pages.kit.notation.needs_math`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import RedirectResponse, Response
+
+from api.access import Member
+from api.assignments.schemas import SetPreview
+from api.assignments.sets import MAX_ID_LENGTH, MAX_SEED, course_library, preview, upload
+from api.deps import SetsDep
+from api.kit.errors import NotFound, Unprocessable
+from api.library.course_sets import Sets
+from api.pages.kit.forms import PostedForm, uploaded_text
+from api.pages.kit.notation import needs_math
+from api.pages.kit.render import render
+from api.pages.kit.roles import PageRunner
+from api.pages.kit.routing import PageRoute
+from api.pages.staff.set_issues import PlacedIssue, place_issues
+from problems.kinds import AnswerKind
+from problems.render import to_text
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+
+@dataclass(frozen=True)
+class PreviewState:
+    """The preview form as typed, and what it shows: the variant, or why there is none."""
+
+    set_id: str = ""
+    version: str = ""
+    seed: str = ""
+    student: str = ""
+    shown: SetPreview | None = None
+    error: str | None = None
+
+    def reference_text(self, key: str) -> str | None:
+        """A reference answer as a student would type it (``126 × 126 × 16``; a matrix as
+        ``[[1, 0], [-1, 4]]``, which the ``math`` filter marks for KaTeX); None for a part that has
+        none to show: a written part (graded by staff) or code (run on its tests), which the page
+        describes instead."""
+        assert self.shown is not None
+        if key not in self.shown.reference:
+            return None
+        value = self.shown.reference[key]
+        kind = next((part.kind for problem in self.shown.problems for part in problem.parts if part.key == key), None)
+        return to_text(AnswerKind(kind), value) if kind in set(AnswerKind) else str(value)
+
+
+def show_preview(sets: Sets, course_id: str, *, set_id: str, version: str, seed: str, student: str) -> PreviewState:
+    """The variant asked for, through the API's own preview; a malformed seed or an unknown set is
+    said in the state, as the API's 422 and 404 would."""
+    typed = PreviewState(set_id, version, seed, student)
+    if not set_id:
+        return typed
+    if seed and (not seed.isdigit() or int(seed) > MAX_SEED):
+        return replace(typed, error=f"The seed is a whole number from 0 to {MAX_SEED}.")
+    if len(student) > MAX_ID_LENGTH or len(version) > MAX_ID_LENGTH:
+        return replace(typed, error=f"A student id or version has at most {MAX_ID_LENGTH} characters.")
+    try:
+        shown = preview(
+            sets,
+            course_id=course_id,
+            set_id=set_id,
+            version=version or None,
+            student=student or None,
+            seed=int(seed) if seed else None,
+        )
+    except NotFound as error:
+        return replace(typed, error=str(error.detail))
+    return replace(typed, shown=shown)
+
+
+def library_page(
+    request: Request,
+    runner: Member,
+    sets: Sets,
+    *,
+    preview_state: PreviewState,
+    text: str = "",
+    issues: list[PlacedIssue] | None = None,
+    uploaded: str | None = None,
+    status: int = 200,
+) -> Response:
+    context: dict[str, Any] = {
+        "member": runner,
+        "library": course_library(sets, runner.course),
+        "preview": preview_state,
+        "text": text,
+        "issues": issues or [],
+        "uploaded": uploaded,
+        "needs_math": preview_state.shown is not None
+        and needs_math([problem.model_dump() for problem in preview_state.shown.problems]),
+    }
+    return render(request, "problem_sets.html", context, status=status)
+
+
+@router.get("/courses/{course_id}/problem-sets")
+def problem_sets_page(
+    request: Request,
+    runner: PageRunner,
+    sets: SetsDep,
+    set_id: Annotated[str, Query(alias="set")] = "",
+    version: str = "",
+    seed: str = "",
+    student: str = "",
+    uploaded: str | None = None,
+) -> Response:
+    """The library, the upload form and the preview of ``set`` (its newest version, ``version``, or
+    ``set@version``; a variant by ``seed`` or ``student``)."""
+    set_id, _, older = set_id.strip().partition("@")  # (the form's choice of an older version: ``set@version``)
+    state = show_preview(
+        sets, runner.course, set_id=set_id, version=older or version.strip(), seed=seed.strip(), student=student.strip()
+    )
+    note = {"new": "Stored: a new version", "same": "This file is a version the course already has"}.get(uploaded or "")
+    return library_page(request, runner, sets, preview_state=state, uploaded=note)
+
+
+@router.post("/courses/{course_id}/problem-sets")
+def upload_set_page(request: Request, form: PostedForm, runner: PageRunner, sets: SetsDep) -> Response:
+    """``POST .../problem-sets`` of the API, from a file or the text area."""
+    text, unreadable = uploaded_text(form, file_field="set_file", text_field="set_text")
+    detail: Any = unreadable
+    if detail is None and not text.strip():
+        detail = "Choose a set file or paste its text."
+    if detail is None:
+        try:
+            problem_set, new = upload(
+                sets, course_id=runner.course, text=text, uploaded_by=runner.id, run=request.app.state.jobs.check_code
+            )
+        except Unprocessable as error:
+            detail = error.detail
+        else:
+            stored = {"set": problem_set.id, "version": problem_set.version, "uploaded": "new" if new else "same"}
+            query = urlencode(stored)
+            return RedirectResponse(f"/courses/{runner.course}/problem-sets?{query}#preview", status_code=303)
+    issues = place_issues(text, detail)
+    return library_page(request, runner, sets, preview_state=PreviewState(), text=text, issues=issues, status=422)

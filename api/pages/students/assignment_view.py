@@ -1,0 +1,246 @@
+"""What an assignment page shows, gathered from the services: for a student their variant's
+statements, the form with one answer per key (as typed, or as last submitted), how each answer is
+read, the last attempt's grade per part, earlier attempts and, once released, the reference
+answers; for staff the statements with the reference answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from starlette.requests import Request
+from starlette.responses import Response
+
+from api.access import Member
+from api.assignments.service import statements, variant_of, worked_solutions
+from api.code_runs.sandboxes import missing_runtime
+from api.models import RegradeRequest, Submission
+from api.pages.kit.notation import answer_text, needs_math
+from api.pages.kit.render import render
+from api.pages.students.code_parts import poll_path
+from api.submissions import service as submissions
+from api.submissions.views import Released, to_out
+from api.terms.grades import grade_released
+from api.terms.rows import Terms
+from api.terms.rules import is_closed
+from api.terms.standing import practice_open_to, released_to
+from api.users.tokens import new_token
+from grader.comparison.mistakes import EXPLANATIONS
+from problems.render import to_text
+from problems.sets import ProblemSet
+
+
+@dataclass(frozen=True)
+class AnswerForm:
+    """The form as posted: ``answers`` as typed (None when nothing was posted: the last attempt's
+    answers fill it), the submission's idempotency key, and a refusal's message with a reason
+    per unreadable key."""
+
+    answers: dict[str, str] | None = None
+    key: str = ""
+    error: str | None = None
+    reasons: dict[str, str] = field(default_factory=dict)
+
+    def refused(self, detail: Any) -> AnswerForm:
+        """With the refusal of :func:`api.submissions.service.submit` (a message, or a dict with
+        ``message`` and ``unreadable``: key → reason)."""
+        if isinstance(detail, dict):
+            reasons = {str(k): str(v) for k, v in (detail.get("unreadable") or {}).items()}
+            return replace(self, error=str(detail.get("message")), reasons=reasons)
+        return replace(self, error=str(detail))
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the student's terms open to them now, read before the page is computed: the reference
+    answers and worked solutions, and practice."""
+
+    answers: bool
+    practice: bool
+
+
+def student_page(
+    request: Request,
+    db: Session,
+    terms: Terms,
+    problem_set: ProblemSet,
+    student: Member,
+    form: AnswerForm,
+    *,
+    submitted: int | None = None,
+    checked: bool = False,
+    status: int = 200,
+    notice: str | None = None,
+    viewed_by: Member | None = None,
+) -> Response:
+    """A student's assignment page (``notice``: what became of a regrade request; ``viewed_by``: a
+    member of staff looking at it as the student sees it, read only). What it shows is
+    read from the database first; then the answers it shows are read and the page written holding
+    no connection nor slot, within the student's budget of grading work (429 past it): they may be
+    a megabyte of answers, posted to be checked or stored as an attempt."""
+    stored = submissions.list_submissions(db, assignment=terms, student=student.id)
+    requests = regrade_requests(db, stored[-1].id, problem_set) if stored else {}
+    left = submissions.attempts_left(db, assignment=terms, student_id=student.id)
+    shown = Shown(
+        released_to(db, terms=terms, student_id=student.id),
+        practice_open_to(db, terms=terms, student_id=student.id, randomized=problem_set.randomized),
+    )
+    # (charged to whoever reads the page: a member of staff viewing a student's page pays for it)
+    account = (viewed_by or student).id
+    with submissions.grading(db, budget=request.app.state.grading_budget, account=account):
+        context = assignment_context(
+            terms,
+            problem_set,
+            student,
+            form,
+            stored,
+            requests,
+            left,
+            shown,
+            submitted=submitted,
+            checked=checked,
+            # (on PostgreSQL code workers on other machines run it, with runtimes of their own)
+            grades_code_here=request.app.state.jobs.code_runner is not None,
+        )
+        extra = {"regrade_notice": notice, "viewed_by": viewed_by, "student_id": student.id}
+        return render(request, "assignment_student.html", {**context, **extra}, status=status)
+
+
+def assignment_context(
+    terms: Terms,
+    problem_set: ProblemSet,
+    student: Member,
+    form: AnswerForm,
+    stored: list[Submission],
+    requests: dict[str, list[RegradeRequest]],
+    left: int | None,
+    shown: Shown,
+    *,
+    submitted: int | None = None,
+    checked: bool = False,
+    grades_code_here: bool = False,
+) -> dict[str, Any]:
+    """The page's context from what :func:`student_page` read (the student's ``stored`` attempts,
+    the last one's regrade ``requests``, the attempts ``left``, what is ``shown``): computation
+    only."""
+    variant = variant_of(problem_set, terms, student.id)
+    references: dict[str | None, Released] = {}
+    attempts = [
+        to_out(
+            s,
+            staff=False,
+            terms=terms,
+            problem_set=problem_set,
+            references=references,
+            released_to_student=shown.answers,
+        )
+        for s in stored
+    ]
+    latest = attempts[-1] if attempts else None
+    if form.answers is not None:
+        typed = form.answers
+    else:
+        typed = {key: answer_text(value) for key, value in (latest.answers if latest else {}).items()}
+    preview = submissions.previewed(
+        problem_set=problem_set, assignment=terms, student_id=student.id, answers=typed, left=left
+    )
+    show_result = latest is not None and form.answers is None
+    released = shown.answers
+    reference = reference_texts(problem_set, variant) if released else None
+    solution = worked_solutions(problem_set, variant) if released else {}
+    problems, index = [], 0
+    code_keys = problem_set.code()
+    for problem in statements(problem_set, variant):
+        parts = []
+        for part in problem["parts"]:
+            key, index = part["key"], index + 1
+            value = typed.get(key, "")
+            result = latest.parts.get(key) if show_result and latest is not None else None
+            code = result.get("misconception") if result else None
+            parts.append(
+                {
+                    **part,
+                    "index": index,
+                    "value": value,
+                    "reading": preview.parts.get(key) if value.strip() else None,
+                    "reason": form.reasons.get(key),
+                    "result": result,
+                    "mistake": code,
+                    "explanation": EXPLANATIONS.get(code) if code else None,
+                    "reference": None if reference is None else reference.get(key),
+                    "solution": solution.get(key),
+                    "grade_released": grade_released(terms, key),
+                    # what a student reads first: the question, not the internal key
+                    "title": part["prompt"] or f"Part {index}",
+                    "code": key in code_keys,
+                    # a number about the student's own code (its model's parameter count), not a module
+                    "about_code": key in code_keys and code_keys[key].module is not None,
+                    # said before anyone writes code this service, which runs it itself, cannot run (torch
+                    # is an optional install)
+                    "unavailable": missing_runtime(code_keys[key].runtime)
+                    if grades_code_here and key in code_keys
+                    else None,
+                    "poll": poll_path(terms, latest.id, key, index) if result and key in code_keys and latest else None,
+                }
+            )
+        problems.append({**problem, "parts": parts})
+    titles = {part["key"]: part["title"] for problem in problems for part in problem["parts"]}
+    now = datetime.now(UTC)
+    return {
+        "assignment": terms,
+        "regrade_requests": requests,
+        "problems": problems,
+        "titles": titles,
+        "attempts": attempts,
+        "latest": latest if show_result else None,
+        "just_submitted": submitted if latest is not None and submitted == latest.attempt else None,
+        "attempts_left": preview.attempts_left,
+        "no_attempt_left": preview.attempts_left == 0,
+        "past_due": terms.due_at is not None and now > terms.due_at,
+        "released": reference is not None,
+        "practice_open": shown.practice,
+        "closed": is_closed(terms, now),
+        "form": form,
+        "checked": checked,
+        "idempotency_key": form.key or new_token(),
+        "needs_math": needs_math(problems) or bool(solution),
+        "has_code": bool(code_keys),
+    }
+
+
+def regrade_requests(db: Session, submission_id: int, problem_set: ProblemSet) -> dict[str, list[RegradeRequest]]:
+    """The submission's regrade requests by key (oldest first), for a set with written parts."""
+    if not problem_set.written():
+        return {}
+    found: dict[str, list[RegradeRequest]] = {}
+    query = select(RegradeRequest).where(RegradeRequest.submission_id == submission_id).order_by(RegradeRequest.id)
+    for request in db.scalars(query):
+        found.setdefault(request.key, []).append(request)
+    return found
+
+
+def reference_texts(problem_set: ProblemSet, variant: str | None) -> dict[str, str]:
+    """The reference answers of a variant written as a student would write them (the values of
+    :func:`api.assignments.service.reference_answers`, as text)."""
+    return {key: to_text(answer.kind, answer.value) for key, answer in problem_set.solve(variant).items()}
+
+
+def staff_context(terms: Terms, problem_set: ProblemSet, member: Member) -> dict[str, Any]:
+    """The statements of the declared numbers with their reference answers (a randomized set's
+    students each have their own variant)."""
+    reference = reference_texts(problem_set, None)
+    problems = [
+        {**problem, "parts": [{**part, "reference": reference.get(part["key"])} for part in problem["parts"]]}
+        for problem in statements(problem_set, None)
+    ]
+    return {
+        "assignment": terms,
+        "problems": problems,
+        "member": member,
+        "randomized": problem_set.randomized,
+        "written": list(problem_set.written()),
+        "needs_math": needs_math(problems),
+    }
