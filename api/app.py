@@ -11,7 +11,6 @@ from typing import Any
 import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
-from sqlalchemy import Engine, text
 from starlette.concurrency import run_in_threadpool
 
 from api import pages
@@ -26,11 +25,11 @@ from api.kit import errors, score_changes
 from api.kit.config import Settings
 from api.kit.db import autocommit, make_engine, make_sessionmaker, writer
 from api.kit.headers import SecurityHeaders
+from api.kit.health import DatabaseHealth
 from api.kit.limits import BodySizeLimit
 from api.kit.quotas import GradingBudget
 from api.kit.responses import RETRY_AFTER
 from api.kit.schemas import HealthOut
-from api.kit.slots import database_slots
 from api.library.bank import Bank
 from api.library.course_sets import Library
 from api.lti.ags import next_due, send_due
@@ -92,6 +91,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     if runner is not None:
         await run_in_threadpool(app.state.lti_sender.stop)
     app.state.lti_http.close()
+    app.state.database_health.close()
     app.state.engine.dispose()
 
 
@@ -110,6 +110,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     engine = make_engine(settings)
     app.state.settings = settings
     app.state.engine = engine
+    app.state.database_health = DatabaseHealth(engine)  # /health's own connection, no slot (api.kit.health)
     app.state.write_engine = writer(engine)
     app.state.autocommit_engine = autocommit(engine)
     app.state.sessionmaker = make_sessionmaker(engine)
@@ -169,10 +170,9 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     async def health(request: Request) -> Any:
         """`{"status": "ok", "database": "ok"}`; 503 with `"database": "unavailable"` when the
         database does not answer."""
-        # A database slot like every other request that uses the database: unthrottled, 32 health
-        # checks at once overflowed the connection pool, opening and closing a connection each.
-        async with database_slots():
-            reachable = await run_in_threadpool(_database_answers, request.app.state.engine)
+        # No database slot and no pooled connection: at a deadline every slot may be held for
+        # seconds, and a balancer's health check must not queue behind them (api.kit.health)
+        reachable = await request.app.state.database_health.answers()
         if not reachable:
             headers = {"Retry-After": str(errors.RETRY_AFTER_SECONDS)}
             return JSONResponse({"status": "degraded", "database": "unavailable"}, status_code=503, headers=headers)
@@ -185,19 +185,6 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.add_middleware(GradingGate)
     app.add_middleware(SecurityHeaders)  # outermost: added last
     return app
-
-
-def _database_answers(engine: Engine) -> bool:
-    """Twice, as pooled connections are not pinged (:mod:`api.kit.db`): the first try may find one the
-    database has dropped, which the pool then replaces."""
-    for _ in range(2):
-        try:
-            with engine.connect() as connection:
-                connection.execute(text("SELECT 1"))
-        except Exception:  # any failure means the database is not usable
-            continue
-        return True
-    return False
 
 
 def create_app_from_env() -> FastAPI:

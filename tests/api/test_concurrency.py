@@ -82,9 +82,9 @@ def test_sqlite_reads_and_previews_do_not_wait_for_the_write_lock(backend, datab
 
 def test_simultaneous_requests_hold_at_most_db_concurrency_connections(app, course) -> None:
     """Requests past ``DB_CONCURRENCY`` wait for a slot in the event loop instead of each taking a
-    pooled connection (and a worker thread) to wait with: submissions, instructor reads and health
-    checks share the slots (``api.kit.slots.database_slots``). (Unthrottled, health checks overflowed the
-    pool: a connection opened and closed for each.)"""
+    pooled connection (and a worker thread) to wait with: submissions and instructor reads share the
+    slots (``api.kit.slots.database_slots``); health checks take none and no pooled connection
+    either (``api.kit.health``: unthrottled, they once overflowed the pool)."""
     aid = course.assignment()
     _, headers = course.student()
     in_use, most = 0, 0

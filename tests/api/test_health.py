@@ -1,0 +1,51 @@
+"""``/health`` answers without a database slot: at a deadline every slot may be held for seconds by
+students' submissions, and a load balancer's check that queued behind them would drop a busy,
+healthy instance (:mod:`api.kit.health`)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+
+from api.kit.config import DB_CONCURRENCY
+from api.kit.slots import database_slots
+
+#: A hang guard: the check waits for no slot, so it answers in milliseconds; held slots used to
+#: make it wait for as long as they were held.
+PATIENCE = 10.0
+
+
+def test_health_answers_while_every_database_slot_is_held(app: Any) -> None:
+    async def checked() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=PATIENCE * 2) as client:
+            slots = database_slots()
+            for _ in range(DB_CONCURRENCY):
+                await slots.acquire()
+            try:
+                return [await asyncio.wait_for(client.get("/health"), PATIENCE) for _ in range(20)]
+            finally:
+                for _ in range(DB_CONCURRENCY):
+                    slots.release()
+
+    responses = asyncio.run(checked())
+    assert {response.status_code for response in responses} == {200}
+    assert responses[-1].json() == {"status": "ok", "database": "ok"}
+
+
+def test_many_health_checks_share_one_probe_and_its_connection(app: Any) -> None:
+    """Checks asked at once are answered by one probe on the checker's own connection, never the
+    request pool's: the pool is not even touched."""
+    engine = app.state.engine
+    before = engine.pool.checkedout()
+
+    async def checked() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=PATIENCE) as client:
+            return await asyncio.gather(*(client.get("/health") for _ in range(32)))
+
+    responses = asyncio.run(checked())
+    assert {response.status_code for response in responses} == {200}
+    assert engine.pool.checkedout() == before
