@@ -58,7 +58,8 @@ class Hostile:
 
     def request(self, method: str, path: str, token: str | None, **kwargs: Any) -> httpx.Response:
         headers = {**kwargs.pop("headers", {}), **({"Authorization": f"Bearer {token}"} if token else {})}
-        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=ATTACK_PATIENCE, **kwargs)
+        timeout = kwargs.pop("timeout", ATTACK_PATIENCE)
+        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=timeout, **kwargs)
 
     def api(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> httpx.Response:
         return self.request(method, f"/api/v1{path}", token or self.attacker, **kwargs)

@@ -19,6 +19,9 @@ STUDENTS = 1000
 #: A written part of the built-in ``architectures-in-words``, taking answers of up to 3,000 characters.
 KEY = "w1.differences"
 LENGTH = 3000
+#: How long a grader's first read of the queue (the groups suggested) may take before the test
+#: counts it as hung: a generous bound, far above the seconds it takes (bench/grouping.py).
+GROUPING_PATIENCE = ATTACK_PATIENCE * 8
 
 
 def test_a_thousand_long_answers_are_grouped_for_three_graders_within_the_memory_bound(hostile: Hostile) -> None:
@@ -49,7 +52,10 @@ def test_a_thousand_long_answers_are_grouped_for_three_graders_within_the_memory
     graders = [hostile.attacker, tokens["grader-0"], tokens["grader-1"]]
 
     def open_queue(token: str) -> httpx.Response:
-        return hostile.api("GET", f"/courses/{course}/assignments/essays/grading/{KEY}", token)
+        # grouping 1,000 long answers takes seconds, many more on a machine loaded to several times
+        # its cores: the wait is a hang guard, the memory bound is what is tested
+        path = f"/courses/{course}/assignments/essays/grading/{KEY}"
+        return hostile.api("GET", path, token, timeout=GROUPING_PATIENCE)
 
     with bystanders(hostile) as watch, ThreadPoolExecutor(len(graders)) as pool:
         queues = list(pool.map(open_queue, graders))

@@ -193,6 +193,12 @@ def test_a_dead_worker_is_replaced_at_the_next_run(sandbox: Sandbox) -> None:
     first = sandbox.worker_pid
     assert first is not None
     os.kill(first, signal.SIGKILL)
+    # a killed process ends a moment later (much later on a loaded machine): wait for that, so that
+    # the next run meets a dead worker rather than one still finishing its exit
+    deadline = time.monotonic() + 60
+    while sandbox.worker_pid is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert sandbox.worker_pid is None, "the killed worker never ended"
     assert probe(sandbox, "def probe():\n    return report('again')\n") == "again"
     assert sandbox.worker_pid not in (None, first)
 
