@@ -37,15 +37,34 @@ def bank() -> dict[str, ProblemSet]:
 
 
 def find_set(set_id: str) -> ProblemSet:
-    """The set, by built-in id or path to a set file, or a clear error listing the ones there are."""
+    """The set, by built-in id or path to a set file, or a clear error listing the ones there are.
+    A built-in set is loaded from its own file (``sets/ID.yaml``) alone where it is there: loading
+    and checking the whole bank takes seconds, a command about one set needs that one."""
     if Path(set_id).suffix in SET_SUFFIXES:
         return _set_file(set_id)
+    own = BUILT_IN / f"{set_id}.yaml"
+    if set_id.replace("-", "").replace("_", "").isalnum() and own.is_file():
+        found = _built_in(set_id)
+        if found is not None:
+            return found
     sets = bank()
     if set_id not in sets:
         known = ", ".join(sorted(sets))
         console.print(f"[red]No problem set {set_id!r}.[/red] Known sets: {known}")
         raise typer.Exit(code=2)
     return sets[set_id]
+
+
+@lru_cache(maxsize=4)
+def _built_in(set_id: str) -> ProblemSet | None:
+    """The built-in set ``set_id`` from its own file, or None where that file holds another id (the
+    bank then finds it, or says it is not there)."""
+    try:
+        found = load_set(BUILT_IN / f"{set_id}.yaml")
+    except SetFileError as error:
+        console.print(f"[red]Cannot load the problem bank:[/red] {escape(str(error))}", highlight=False)
+        raise typer.Exit(code=1) from None
+    return found if found.id == set_id else None
 
 
 @lru_cache(maxsize=4)
