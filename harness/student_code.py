@@ -1,7 +1,8 @@
 """Students' code as the tests and the benchmarks submit it: a plain NumPy ``conv_forward`` (a
-cross-correlation, as PyTorch's; a loop over output positions, as students write it) and the
-textbook LeNet for 3×32×32 inputs. Written once, so that what a benchmark times is what the
-tests prove right."""
+cross-correlation, as PyTorch's; a loop over output positions, as students write it), the textbook
+LeNet for 3×32×32 inputs, and CS231n's ``conv_forward_naive``/``conv_backward_naive`` (a
+``conv_param`` dict, the forward's cache handed to the backward pass) written with loops. Written
+once, so that what a benchmark times is what the tests prove right."""
 
 from __future__ import annotations
 
@@ -44,4 +45,45 @@ class Net(nn.Module):
         x = self.pool(torch.relu(self.conv2(x)))
         x = torch.flatten(x, 1)
         return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
+"""
+
+#: CS231n's layers.py convolution, forward and backward through the cache, in loops as students write it.
+CS231N_CONV_LOOPS = """
+import numpy as np
+
+def conv_forward_naive(x, w, b, conv_param):
+    stride, pad = conv_param['stride'], conv_param['pad']
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    H_out = 1 + (H + 2 * pad - HH) // stride
+    W_out = 1 + (W + 2 * pad - WW) // stride
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode='constant')
+    out = np.zeros((N, F, H_out, W_out))
+    for n in range(N):
+        for f in range(F):
+            for i in range(H_out):
+                for j in range(W_out):
+                    out[n, f, i, j] = np.sum(x_pad[n, :, i*stride:i*stride+HH, j*stride:j*stride+WW] * w[f]) + b[f]
+    cache = (x, w, b, conv_param)
+    return out, cache
+
+def conv_backward_naive(dout, cache):
+    x, w, b, conv_param = cache
+    stride, pad = conv_param['stride'], conv_param['pad']
+    N, C, H, W = x.shape
+    F, _, HH, WW = w.shape
+    _, _, H_out, W_out = dout.shape
+    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode='constant')
+    dx_pad = np.zeros_like(x_pad)
+    dw = np.zeros_like(w)
+    db = np.zeros_like(b)
+    for n in range(N):
+        for f in range(F):
+            db[f] += dout[n, f].sum()
+            for i in range(H_out):
+                for j in range(W_out):
+                    dw[f] += x_pad[n, :, i*stride:i*stride+HH, j*stride:j*stride+WW] * dout[n, f, i, j]
+                    dx_pad[n, :, i*stride:i*stride+HH, j*stride:j*stride+WW] += w[f] * dout[n, f, i, j]
+    dx = dx_pad[:, :, pad:pad+H, pad:pad+W]
+    return dx, dw, db
 """

@@ -15,55 +15,19 @@ import torch
 from grader.code import Run, check_solution, grade_code
 from grader.code.plan import Planned, planned
 from grader.results import GradedPart, Status, TestStatus
+from harness.student_code import CS231N_CONV_LOOPS
 from problems.loader import load_bank
 from sandbox import Call, CallResult, Sandbox
 from tests.grader.test_code_new_mistakes import _agrees
 from tests.grader.test_code_new_mistakes import _torch as _torch_kind
 from tests.sandbox.probes import LIMITS, require_bwrap
 
+CONV_LOOPS = CS231N_CONV_LOOPS
+
 SET = load_bank()["cs231n-layers"]
 
 # --- convolution, three styles ---------------------------------------------------------------
 
-CONV_LOOPS = """
-import numpy as np
-
-def conv_forward_naive(x, w, b, conv_param):
-    stride, pad = conv_param['stride'], conv_param['pad']
-    N, C, H, W = x.shape
-    F, _, HH, WW = w.shape
-    H_out = 1 + (H + 2 * pad - HH) // stride
-    W_out = 1 + (W + 2 * pad - WW) // stride
-    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode='constant')
-    out = np.zeros((N, F, H_out, W_out))
-    for n in range(N):
-        for f in range(F):
-            for i in range(H_out):
-                for j in range(W_out):
-                    out[n, f, i, j] = np.sum(x_pad[n, :, i*stride:i*stride+HH, j*stride:j*stride+WW] * w[f]) + b[f]
-    cache = (x, w, b, conv_param)
-    return out, cache
-
-def conv_backward_naive(dout, cache):
-    x, w, b, conv_param = cache
-    stride, pad = conv_param['stride'], conv_param['pad']
-    N, C, H, W = x.shape
-    F, _, HH, WW = w.shape
-    _, _, H_out, W_out = dout.shape
-    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode='constant')
-    dx_pad = np.zeros_like(x_pad)
-    dw = np.zeros_like(w)
-    db = np.zeros_like(b)
-    for n in range(N):
-        for f in range(F):
-            db[f] += dout[n, f].sum()
-            for i in range(H_out):
-                for j in range(W_out):
-                    dw[f] += x_pad[n, :, i*stride:i*stride+HH, j*stride:j*stride+WW] * dout[n, f, i, j]
-                    dx_pad[n, :, i*stride:i*stride+HH, j*stride:j*stride+WW] += w[f] * dout[n, f, i, j]
-    dx = dx_pad[:, :, pad:pad+H, pad:pad+W]
-    return dx, dw, db
-"""
 
 CONV_IM2COL = """
 import numpy as np

@@ -8,52 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from harness.student_code import CS231N_CONV_LOOPS
 from sandbox import Call, Sandbox, Status
 from sandbox.drivers import DRIVER, read_arrays
 from tests.sandbox.probes import probe
 
-# CS231n's layers.py, as students write it (loops; the cache handed to the backward pass)
-CS231N = """
-import numpy as np
-
-def conv_forward_naive(x, w, b, conv_param):
-    stride, pad = conv_param["stride"], conv_param["pad"]
-    N, C, H, W = x.shape
-    F, _, HH, WW = w.shape
-    H_out = 1 + (H + 2 * pad - HH) // stride
-    W_out = 1 + (W + 2 * pad - WW) // stride
-    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
-    out = np.zeros((N, F, H_out, W_out))
-    for n in range(N):
-        for f in range(F):
-            for i in range(H_out):
-                for j in range(W_out):
-                    window = x_pad[n, :, i * stride : i * stride + HH, j * stride : j * stride + WW]
-                    out[n, f, i, j] = np.sum(window * w[f]) + b[f]
-    cache = (x, w, b, conv_param)
-    return out, cache
-
-def conv_backward_naive(dout, cache):
-    x, w, b, conv_param = cache
-    stride, pad = conv_param["stride"], conv_param["pad"]
-    N, C, H, W = x.shape
-    F, _, HH, WW = w.shape
-    _, _, H_out, W_out = dout.shape
-    x_pad = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad)), mode="constant")
-    dx_pad = np.zeros_like(x_pad)
-    dw = np.zeros_like(w)
-    db = dout.sum(axis=(0, 2, 3))
-    for n in range(N):
-        for f in range(F):
-            for i in range(H_out):
-                for j in range(W_out):
-                    rows = slice(i * stride, i * stride + HH)
-                    cols = slice(j * stride, j * stride + WW)
-                    dw[f] += x_pad[n, :, rows, cols] * dout[n, f, i, j]
-                    dx_pad[n, :, rows, cols] += w[f] * dout[n, f, i, j]
-    dx = dx_pad[:, :, pad : pad + H, pad : pad + W]
-    return dx, dw, db
-"""
+CS231N = CS231N_CONV_LOOPS
 
 DRIVER_TEXT = """
 out, cache = student.conv_forward_naive(x, w, b, {"stride": stride, "pad": pad})
@@ -116,14 +76,15 @@ def test_a_cache_that_does_not_fit_is_found_at_the_students_own_line(sandbox: Sa
     alone = CS231N.replace("    return out, cache", "    return out")
     [result] = sandbox.run(alone, [_call(DRIVER_TEXT, "out,dx,dw,db", **_inputs(np.random.default_rng(1)))])
     assert result.status is Status.ERROR
+    line = alone.splitlines().index("    x, w, b, conv_param = cache") + 1
     assert result.message == (
-        "calling `conv_backward_naive`: ValueError: not enough values to unpack (expected 4, got 2), at line 22 "
-        "of your code (`x, w, b, conv_param = cache`)"
+        "calling `conv_backward_naive`: ValueError: not enough values to unpack (expected 4, got 2), at line "
+        f"{line} of your code (`x, w, b, conv_param = cache`)"
     ), result.message
 
 
 def test_an_error_in_the_students_code_names_their_line(sandbox: Sandbox) -> None:
-    broken = CS231N.replace("    db = dout.sum(axis=(0, 2, 3))", "    db = dout.sum(axis=(0, 2, 3, 4))")
+    broken = CS231N.replace("    db = np.zeros_like(b)", "    db = dout.sum(axis=(0, 2, 3, 4))")
     line = broken.splitlines().index("    db = dout.sum(axis=(0, 2, 3, 4))") + 1
     [result] = sandbox.run(broken, [_call(DRIVER_TEXT, "out,dx,dw,db", **_inputs(np.random.default_rng(2)))])
     assert result.status is Status.ERROR
