@@ -256,6 +256,13 @@ def test_the_training_data_is_scikit_learns_digits_sent_in() -> None:
         assert matches.size and label in digits.target[matches]
 
 
+def test_the_count_the_set_is_checked_against_is_the_datas() -> None:
+    """A set loads without scikit-learn (its digits counted by a constant): the constant is the data's."""
+    from problems.code.kinds import digits
+
+    assert digits.count() == len(load_digits().target) == len(digits._digits()[1])
+
+
 def test_the_count_is_graded_only_with_code_to_run(box: Sandbox) -> None:
     found = graded(box, None, "11642")
     assert found["net.model"].status is Status.UNANSWERED
