@@ -17,7 +17,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from conftest import LTI_KEY
 from sqlalchemy.orm import Session
 
 from api.code_runs.budget import used
@@ -51,15 +50,9 @@ CODE_ENV = {"GRADER_CODE_QUEUED_PER_STUDENT": str(QUEUED_AT_MOST), "GRADER_CODE_
 
 
 @pytest.fixture(scope="module")
-def settings(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        max_body_bytes=64 * 1024,
-        lti_key=LTI_KEY,
-        public_url="http://testserver",
-        code_queued_per_student=QUEUED_AT_MOST,
-        code_seconds=SECONDS,
-    )
+def settings(settings: Settings) -> Settings:
+    """The suite's settings, with this module's share of the code queue."""
+    return settings.model_copy(update={"code_queued_per_student": QUEUED_AT_MOST, "code_seconds": SECONDS})
 
 
 @pytest.fixture(scope="module")

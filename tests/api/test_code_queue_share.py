@@ -11,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import LTI_KEY
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
@@ -33,15 +32,9 @@ SECONDS = 30.0
 
 
 @pytest.fixture(scope="module")
-def settings(database_url: str) -> Settings:
-    return Settings(
-        database_url=database_url,
-        max_body_bytes=64 * 1024,
-        lti_key=LTI_KEY,
-        public_url="http://testserver",
-        code_queued_per_student=QUEUED_AT_MOST,
-        code_seconds=SECONDS,
-    )
+def settings(settings: Settings) -> Settings:
+    """The suite's settings, with this module's share of the code queue."""
+    return settings.model_copy(update={"code_queued_per_student": QUEUED_AT_MOST, "code_seconds": SECONDS})
 
 
 def _stored(engine: Any, student: str) -> tuple[int, int]:
