@@ -8,7 +8,9 @@ in ``run``, which routes to a warm ``sandbox.Sandbox`` per runtime; code is neve
 - :func:`check_solution`: the set's solutions must pass their tests (``grader check``, an upload).
 - :func:`visible_tests`: a graded part's tests as a reader may see them.
 - ``plan.calls_for``: the calls of one part for one student; ``source.read_source``: the answer's
-  text as a module (a notebook's code cells), or why not.
+  text as a module (a notebook's code cells), or why not; ``source.read_module`` adds the note on a
+  notebook's lines set aside (``%matplotlib``, ``!pip``), which the part's feedback carries, queued
+  and graded.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from grader.code.check import check_solution, mutant_issues
 from grader.code.judge import graded
 from grader.code.plan import calls_for, planned
 from grader.code.references import Run, with_references
-from grader.code.source import Refused, read_source
+from grader.code.source import Refused, read_module, read_source
 from grader.code.visibility import visible_tests
 from grader.results import GradedPart, GradedSubmission, Status
 from problems.code.parts import CodePart
@@ -41,36 +43,43 @@ def unavailable(reason: str) -> str:
     return f"{NOT_GRADED_HERE}: the sandbox could not start ({reason})."
 
 
+def _noted(feedback: str, note: str) -> str:
+    """A part's feedback followed by the note on its notebook's lines set aside, if any."""
+    return " ".join(text for text in (feedback, note) if text)
+
+
 def received(key: str, part: CodePart, raw: JSON) -> GradedPart:
     """A code answer as submitted, before it runs: ``unanswered`` when blank, ``invalid`` with the
     reason when it cannot be run (not text, too large, a notebook with shell lines, a syntax error),
-    else ``queued``. A part answered with a number about another part's code (``module``) is
-    ``queued`` once answered: the number is read when that code runs."""
+    else ``queued`` (with the note on a notebook's lines set aside). A part answered with a number
+    about another part's code (``module``) is ``queued`` once answered: the number is read when that
+    code runs."""
     if part.module is not None:
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             return GradedPart(key, 0.0, part.points, Status.UNANSWERED, NO_ANSWER)
         return GradedPart(key, 0.0, part.points, Status.QUEUED, QUEUED)
-    source = read_source(raw)
+    source, note = read_module(raw)
     if source is None:
         return GradedPart(key, 0.0, part.points, Status.UNANSWERED, NO_ANSWER)
     if isinstance(source, Refused):
         return GradedPart(key, 0.0, part.points, Status.INVALID, source.reason)
-    return GradedPart(key, 0.0, part.points, Status.QUEUED, QUEUED)
+    return GradedPart(key, 0.0, part.points, Status.QUEUED, _noted(QUEUED, note))
 
 
-def _runnable(key: str, part: CodePart, answers: Mapping[str, JSON]) -> str | GradedPart:
-    """The module the part's tests run (its own answer, or that of the part its ``module`` names), or
-    the part's grade when there is nothing to run."""
+def _runnable(key: str, part: CodePart, answers: Mapping[str, JSON]) -> tuple[str, str] | GradedPart:
+    """The module the part's tests run (its own answer, or that of the part its ``module`` names) with
+    the note on its own notebook's lines set aside ("" for another part's), or the part's grade when
+    there is nothing to run."""
     if part.module is None:
-        source = read_source(answers.get(key))
-        return source if isinstance(source, str) else received(key, part, answers.get(key))
+        source, note = read_module(answers.get(key))
+        return (source, note) if isinstance(source, str) else received(key, part, answers.get(key))
     own = received(key, part, answers.get(key))
     if own.status is not Status.QUEUED:
         return own
     module_key = f"{key.partition('.')[0]}.{part.module}"
     source = read_source(answers.get(module_key))
     if isinstance(source, str):
-        return source
+        return source, ""
     checked = f"This answer is checked by running your code in {module_key}"
     feedback = f"{checked}, which has no answer." if source is None else f"{checked}, which cannot run. {source.reason}"
     return GradedPart(key, 0.0, part.points, Status.INVALID, feedback)
@@ -87,15 +96,17 @@ def grade_code(
     """Every code part of the set (or those of ``keys``), from the submission's whole ``answers``
     (a kind may judge against another answer): blank → ``unanswered``; unreadable → ``invalid``;
     else run once in the sandbox (``run(runtime, source, calls)``) and judged test by test. Where
-    the sandbox cannot start, the part is ``invalid`` and says so."""
+    the sandbox cannot start, the part is ``invalid`` and says so. A judged part's feedback ends
+    with the note on its notebook's lines set aside (``%matplotlib``, ``!pip``), if any."""
     found: dict[str, GradedPart] = {}
     for key, part in problem_set.code().items():
         if keys is not None and key not in keys:
             continue
-        source = _runnable(key, part, answers)
-        if isinstance(source, GradedPart):
-            found[key] = source
+        runnable = _runnable(key, part, answers)
+        if isinstance(runnable, GradedPart):
+            found[key] = runnable
             continue
+        source, note = runnable
         plans = planned(problem_set, key, student)
         try:
             results = run(part.runtime, source, [plan.call for plan in plans])
@@ -103,7 +114,8 @@ def grade_code(
         except SandboxUnavailable as error:
             found[key] = GradedPart(key, 0.0, part.points, Status.INVALID, unavailable(str(error)))
             continue
-        found[key] = graded(key, part, plans, results, answers)
+        judged = graded(key, part, plans, results, answers)
+        found[key] = replace(judged, feedback=_noted(judged.feedback, note)) if note else judged
     return found
 
 
@@ -129,6 +141,7 @@ __all__ = [
     "check_solution",
     "grade_code",
     "mutant_issues",
+    "read_module",
     "read_source",
     "received",
     "unavailable",
