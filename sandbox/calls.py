@@ -23,11 +23,14 @@ class Status(enum.StrEnum):
 @dataclass(frozen=True)
 class Call:
     """Call ``function`` (a name in the student's module, dotted for an attribute: ``Net.forward``)
-    with these arguments."""
+    with these arguments. ``seconds``: the CPU time this call may take (a driver's test that trains
+    a network takes longer than a layer's); None, the sandbox's per-call limit. Its wall time grows
+    in proportion (``Limits.call_limits``)."""
 
     function: str
     args: tuple[Value, ...] = ()
     kwargs: dict[str, Value] = field(default_factory=dict)
+    seconds: float | None = None
 
 
 @dataclass(frozen=True)

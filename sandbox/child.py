@@ -41,7 +41,7 @@ def resolve(module: types.ModuleType, dotted: str) -> Any:
     return target
 
 
-def _setup(result_fd: int, limits: dict[str, Any], calls_left: int) -> None:
+def _setup(result_fd: int, limits: dict[str, Any], calls: list[dict[str, Any]]) -> None:
     """Before any student code: own session, no inherited descriptors, limits, the signal filter."""
     os.setsid()
     devnull = os.open("/dev/null", os.O_RDWR)
@@ -55,10 +55,10 @@ def _setup(result_fd: int, limits: dict[str, Any], calls_left: int) -> None:
     with open("/proc/self/oom_score_adj", "w") as adj:
         adj.write("1000")
     libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
-    # loading the module gets one call's CPU time (each call then gets its own, up to the total);
-    # past the soft limit SIGXCPU, past the hard one SIGKILL
-    per_call = int(limits["cpu_seconds"])
-    resource.setrlimit(resource.RLIMIT_CPU, (per_call, per_call * (calls_left + 1) + 1))
+    # loading the module gets the sandbox's per-call CPU time (each call then gets its own, up to
+    # the total); past the soft limit SIGXCPU, past the hard one SIGKILL
+    load = int(limits["cpu_seconds"])
+    resource.setrlimit(resource.RLIMIT_CPU, (load, load + sum(_cpu(call, limits) for call in calls) + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"], limits["file_bytes"]))
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"], limits["open_files"]))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -68,6 +68,11 @@ def _setup(result_fd: int, limits: dict[str, Any], calls_left: int) -> None:
         resource.setrlimit(resource.RLIMIT_DATA, (limits["data_bytes"], limits["data_bytes"]))
         resource.setrlimit(resource.RLIMIT_NPROC, (limits["pids"], limits["pids"]))
     seccomp.install(seccomp.compile_filter(seccomp.signals_filter(os.getpid())))
+
+
+def _cpu(call: dict[str, Any], limits: dict[str, Any]) -> int:
+    """The call's CPU seconds: its own (``sandbox.Call.seconds``), else the sandbox's per call."""
+    return int(call.get("cpu_seconds") or limits["cpu_seconds"])
 
 
 def send(fd: int, header: dict[str, Any], outputs: tuple[bytes, ...] = ()) -> None:
@@ -80,7 +85,7 @@ def run_child(result_fd: int, request: dict[str, Any], arrays: list[Any], start:
     """The submission's process: load the module, run the calls from ``start``, report each."""
     calls = request["calls"]
     try:
-        _setup(result_fd, request["limits"], len(calls) - start)
+        _setup(result_fd, request["limits"], calls[start:])
     except Exception as error:
         message = f"the sandbox could not prepare the process: {last_line(error)}"
         send(result_fd, {"loaded": False, "status": "error", "message": message})
@@ -99,10 +104,9 @@ def run_child(result_fd: int, request: dict[str, Any], arrays: list[Any], start:
         send(result_fd, {"loaded": False, "status": "error", "message": last_line(error)})
         return
     send(result_fd, {"loaded": True})
-    cpu_step = int(request["limits"]["cpu_seconds"])
     for call in calls[start:]:
         used = resource.getrusage(resource.RUSAGE_SELF)
-        soft = int(used.ru_utime + used.ru_stime) + cpu_step
+        soft = int(used.ru_utime + used.ru_stime) + _cpu(call, request["limits"])
         hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
         resource.setrlimit(resource.RLIMIT_CPU, (min(soft, hard), hard))
         began = time.perf_counter()

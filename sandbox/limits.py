@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 MIB = 1 << 20
@@ -25,6 +26,7 @@ class Limits:
     max_calls: int = 256
     source_bytes: int = 1 << 20  # the module's text
     start_seconds: float = 60.0  # the warm worker's start (an interpreter, numpy or torch)
+    max_call_seconds: int = 60  # the most CPU time one call may be given (``Call.seconds``)
 
     def __post_init__(self) -> None:
         for name in ("memory_bytes", "pids", "wall_seconds", "cpu_seconds", "output_bytes", "max_outputs"):
@@ -32,6 +34,17 @@ class Limits:
                 raise ValueError(f"the sandbox's {name} must be positive")
         if self.memory_bytes < 64 * MIB:
             raise ValueError("the sandbox needs at least 64 MiB of memory for the interpreter and numpy")
+
+    def call_limits(self, seconds: float | None) -> tuple[int, float]:
+        """A call's CPU seconds (whole: RLIMIT_CPU counts seconds) and its wall seconds: the call's
+        own CPU time (at most ``max_call_seconds``), else ``cpu_seconds``; its wall time the
+        sandbox's, stretched in the same proportion when the call is given more CPU time."""
+        if seconds is None:
+            return self.cpu_seconds, self.wall_seconds
+        if not 0 < seconds <= self.max_call_seconds:
+            raise ValueError(f"a call may take from 0 to {self.max_call_seconds} s of CPU time, not {seconds:g}")
+        cpu = max(1, math.ceil(seconds))
+        return cpu, max(self.wall_seconds, self.wall_seconds * cpu / self.cpu_seconds)
 
 
 # A runtime: the modules the warm worker imports before any submission; the sandbox shows their

@@ -69,16 +69,16 @@ class ChildEnded(Exception):
         self.status, self.message = status, message
 
 
-def _reap(pid: int, limits: dict[str, Any]) -> ChildEnded:
+def _reap(pid: int, cpu_seconds: float) -> ChildEnded:
     """How the child ended, once it has (it closed its pipe). A SIGKILL is the OOM killer's or the
     CPU limit's: the service, which sees the memory cgroup, tells which."""
     _, status, usage = os.wait4(pid, 0)
     if os.WIFSIGNALED(status):
         number = os.WTERMSIG(status)
         if number == signal.SIGXCPU:
-            return ChildEnded("timeout", "over its CPU time")
+            return ChildEnded("timeout", f"over its {cpu_seconds:g} s of CPU time")
         cpu = usage.ru_utime + usage.ru_stime
-        over = number == signal.SIGKILL and cpu >= limits["cpu_seconds"] - 0.5
+        over = number == signal.SIGKILL and cpu >= cpu_seconds - 0.5
         return ChildEnded("killed-cpu" if over else "killed", f"killed by signal {number}")
     return ChildEnded("error", "the process exited during the call")
 
@@ -97,9 +97,15 @@ def _await_load(fd: int, limits: dict[str, Any]) -> None:
         raise ChildEnded(status if status in ("error", "memory") else "error", message)
 
 
-def _forward(fd: int, index: int, limits: dict[str, Any]) -> None:
+def _call_limits(call: dict[str, Any], limits: dict[str, Any]) -> tuple[float, float]:
+    """The call's CPU and wall seconds: its own, else the sandbox's per call."""
+    cpu, wall = call.get("cpu_seconds"), call.get("wall_seconds")
+    return float(cpu or limits["cpu_seconds"]), float(wall or limits["wall_seconds"])
+
+
+def _forward(fd: int, index: int, limits: dict[str, Any], wall_seconds: float) -> None:
     """Read call ``index``'s answer within its wall time and output budget; pass it on."""
-    deadline = time.monotonic() + limits["wall_seconds"]
+    deadline = time.monotonic() + wall_seconds
     header = wire.decode_json(wire.read_frame(fd, wire.MAX_JSON, deadline))
     if not isinstance(header, dict):
         raise ChildEnded("refused", _OVERWRITTEN)
@@ -123,11 +129,11 @@ def _forward(fd: int, index: int, limits: dict[str, Any]) -> None:
     send(RESPONSE, answer, tuple(payloads))
 
 
-def _explain(error: Exception, limits: dict[str, Any]) -> ChildEnded:
+def _explain(error: Exception, limits: dict[str, Any], wall_seconds: float) -> ChildEnded:
     if isinstance(error, ChildEnded):
         return error
     if isinstance(error, wire.Deadline):
-        return ChildEnded("timeout", f"over its {limits['wall_seconds']:g} s of wall time")
+        return ChildEnded("timeout", f"over its {wall_seconds:g} s of wall time")
     if isinstance(error, wire.TooLarge):
         return ChildEnded("output-too-large", f"output over {limits['output_bytes']} bytes")
     return ChildEnded("refused", str(error))
@@ -139,19 +145,21 @@ def relay(pid: int, fd: int, request: dict[str, Any], start: int) -> int:
     next one; if the module never loaded, ``len(calls)`` too (each call reported with why)."""
     limits, calls = request["limits"], request["calls"]
     index, loaded = start, False
+    cpu, wall = float(limits["cpu_seconds"]), float(limits["wall_seconds"])  # loading the module
     try:
         _await_load(fd, limits)
         loaded = True
         while index < len(calls):
-            _forward(fd, index, limits)
+            cpu, wall = _call_limits(calls[index], limits)
+            _forward(fd, index, limits, wall)
             index += 1
         return index
     except EOFError:
-        ended = _reap(pid, limits)
+        ended = _reap(pid, cpu)
     except (wire.WireError, wire.Deadline, ChildEnded) as error:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
-        ended = _explain(error, limits)
+        ended = _explain(error, limits, wall)
     failed = range(index, index + 1) if loaded else range(start, len(calls))
     for number in failed:
         send(RESPONSE, {"call": number, "status": ended.status, "message": ended.message})

@@ -76,6 +76,7 @@ class _Worker:
         self.pid = int(self.process.pid)
         self.retiring = False  # it could not clean up after a submission: the next run starts another
         self.answers: list[CallResult] = []  # the current request's, as they arrive
+        self.call_cpu: list[int] = []  # the current request's CPU seconds, call by call
 
     def _start(self, runtime: str, program: bytes) -> None:
         """Start bwrap inside the group and wait for the worker's ``ready``."""
@@ -146,14 +147,19 @@ class _Worker:
 
     def request(self, source: str, calls: Sequence[Call]) -> list[CallResult]:
         arrays: list[bytes] = []
-        encoded = [
-            {
-                "function": call.function,
-                "args": [_encode_value(value, arrays) for value in call.args],
-                "kwargs": {name: _encode_value(value, arrays) for name, value in call.kwargs.items()},
-            }
-            for call in calls
-        ]
+        encoded: list[dict[str, Any]] = []
+        budgets = [self.limits.call_limits(call.seconds) for call in calls]
+        for call, (cpu, wall) in zip(calls, budgets, strict=True):
+            encoded.append(
+                {
+                    "function": call.function,
+                    "args": [_encode_value(value, arrays) for value in call.args],
+                    "kwargs": {name: _encode_value(value, arrays) for name, value in call.kwargs.items()},
+                    "cpu_seconds": cpu,
+                    "wall_seconds": wall,
+                }
+            )
+        self.call_cpu = [cpu for cpu, _ in budgets]
         limits = {
             "wall_seconds": self.limits.wall_seconds,
             "cpu_seconds": self.limits.cpu_seconds,
@@ -168,16 +174,16 @@ class _Worker:
         wire.write_frame(self.send_fd, wire.encode_json(header))
         for payload in arrays:
             wire.write_frame(self.send_fd, payload)
-        return self._answers(len(calls))
+        return self._answers([wall for _, wall in budgets])
 
-    def _answers(self, count: int) -> list[CallResult]:
-        # the worker bounds each call (and each module load) by its wall time; this deadline only
-        # guards against a worker that stopped answering altogether
-        per_call = self.limits.wall_seconds * 2 + 5
+    def _answers(self, walls: list[float]) -> list[CallResult]:
+        # the worker bounds each call (and each module load) by its wall time; these deadlines only
+        # guard against a worker that stopped answering altogether
+        count = len(walls)
         results = self.answers = []
         oom_before = self.group.oom_kills() if self.group else 0
         while len(results) < count:
-            deadline = time.monotonic() + per_call
+            deadline = time.monotonic() + walls[len(results)] * 2 + self.limits.wall_seconds + 5
             header = wire.decode_json(wire.read_frame(self.receive_fd, wire.MAX_JSON, deadline))
             if not isinstance(header, dict) or header.get("call") != len(results):
                 raise wire.WireError("the worker answered out of order")
@@ -186,15 +192,16 @@ class _Worker:
                 raise wire.WireError("the worker announced an impossible number of outputs")
             payloads = [wire.read_frame(self.receive_fd, self.limits.output_bytes, deadline) for _ in range(outputs)]
             oom_now = self.group.oom_kills() if self.group else 0
-            results.append(self._result(header, payloads, oom_now > oom_before))
+            results.append(self._result(header, payloads, oom_now > oom_before, self.call_cpu[len(results)]))
             oom_before = oom_now
-        done = wire.decode_json(wire.read_frame(self.receive_fd, wire.MAX_JSON, time.monotonic() + per_call))
+        done_by = time.monotonic() + self.limits.wall_seconds * 2 + 5
+        done = wire.decode_json(wire.read_frame(self.receive_fd, wire.MAX_JSON, done_by))
         if not isinstance(done, dict) or done.get("done") is not True:
             raise wire.WireError("the worker did not finish its answer")
         self.retiring = done.get("retire") is True
         return results
 
-    def _result(self, header: dict[str, Any], payloads: list[bytes], out_of_memory: bool) -> CallResult:
+    def _result(self, header: dict[str, Any], payloads: list[bytes], out_of_memory: bool, cpu: int) -> CallResult:
         status = header.get("status")
         message = str(header.get("message", ""))[:500]
         seconds = header.get("seconds", 0.0)
@@ -203,7 +210,7 @@ class _Worker:
             if out_of_memory:
                 return CallResult(Status.MEMORY, message=f"over its {self.limits.memory_bytes >> 20} MiB of memory")
             if status == "killed-cpu":
-                return CallResult(Status.TIMEOUT, message=f"over its {self.limits.cpu_seconds} s of CPU time")
+                return CallResult(Status.TIMEOUT, message=f"over its {cpu} s of CPU time")
             return CallResult(Status.ERROR, message=message)
         if status == "memory":
             return CallResult(Status.MEMORY, message=f"over its {self.limits.memory_bytes >> 20} MiB of memory")

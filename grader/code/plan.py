@@ -96,4 +96,4 @@ def _call(part: CodePart, test: CodeTest, drawn: Drawn) -> Call:
     if part.kind is None:
         bound.update({name: value for name, value in test.settings.items()})
         bound.update(drawn.named)
-    return Call(DRIVER, (part.driver, ",".join(part.output_names)), bound)
+    return Call(DRIVER, (part.driver, ",".join(part.output_names)), bound, seconds=part.seconds(test))

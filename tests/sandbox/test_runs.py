@@ -97,6 +97,29 @@ import numpy as np
     assert elapsed < 2 * (LIMITS.wall_seconds + 2)  # two calls out of time, each stopped at its limit
 
 
+def test_a_call_given_its_own_time_is_held_to_it_and_no_more(sandbox: Sandbox) -> None:
+    """A driver's test gives its CPU time (``Call.seconds``): a call given more than the sandbox's
+    per-call limit (3 s here) finishes work the limit would stop, one given less is stopped at its
+    own, and a call after them has the sandbox's limit again."""
+    source = """
+import time
+def spin(seconds):
+    start = time.process_time()
+    while time.process_time() - start < seconds:
+        pass
+    return seconds
+"""
+    calls = [Call("spin", (4.5,), seconds=8), Call("spin", (30.0,), seconds=1), Call("spin", (30.0,))]
+    long_enough, short, default = sandbox.run(source, calls)
+    assert long_enough.status is Status.OK, long_enough.message
+    assert short.status is Status.TIMEOUT and default.status is Status.TIMEOUT
+    assert (short.message, default.message) == ("over its 1 s of CPU time", "over its 3 s of CPU time")
+    # seconds are CPU time, and the wall bound of a call stretches with it: 8 s of CPU, 4/3·8 s of wall
+    assert LIMITS.call_limits(8) == (8, LIMITS.wall_seconds * 8 / LIMITS.cpu_seconds)
+    with pytest.raises(ValueError, match="from 0 to 60 s"):
+        sandbox.run(source, [Call("spin", (1.0,), seconds=61)])
+
+
 def test_a_module_that_fails_to_load_fails_every_call(sandbox: Sandbox) -> None:
     results = sandbox.run("import nonexistent_package\n", [Call("f"), Call("g")])
     assert [(r.status, r.message) for r in results] == [
