@@ -7,7 +7,7 @@
 - :func:`check_solution`: the instructor's solution (and driver, and mutants) must compile, apart
   (:mod:`sandbox.syntax`); run through the caller's sandbox, the solution must pass every test
   (on the set's own draw and two probe students'), else it is refused at the test; and each
-  mistake a driver's part declares must fail a visible test on the declared draw, named there by
+  mistake a driver's part declares must fail a visible test on each of those draws, named there by
   its code alone (else: "your tests cannot tell it from a right answer", or from another mistake).
 """
 
@@ -103,8 +103,8 @@ def check_solution(problem_set: ProblemSet, run: Run) -> list[Issue]:
             if part.kind is None:
                 plans = with_references(problem_set, key, student, plans, run)
                 results = [_solution_result(plan) for plan in plans]
-                if student is None:
-                    issues += _mistake_issues(problem_set, (index, position), part, plans)
+                found = _mistake_issues(problem_set, (index, position), part, plans, student)
+                issues += [issue for issue in found if all(issue.field != seen.field for seen in issues)]
             else:
                 results = run(part.runtime, source, [plan.call for plan in plans])
             for number, (plan, result) in enumerate(zip(plans, results, strict=False)):
@@ -153,11 +153,12 @@ def _solution_result(plan: Planned) -> CallResult:
 
 
 def _mistake_issues(
-    problem_set: ProblemSet, at: tuple[int, int], part: CodePart, plans: Sequence[Planned]
+    problem_set: ProblemSet, at: tuple[int, int], part: CodePart, plans: Sequence[Planned], student: str | None
 ) -> list[Issue]:
-    """Each declared mistake no visible test of the declared draw names by its code alone: one that
-    passes them all is told from no right answer, one that fails them only as another mistake does
-    is told from that one."""
+    """Each declared mistake no visible test of ``student``'s draw (None: the declared one) names by
+    its code alone: one that passes them all is told from no right answer, one that fails them
+    only as another mistake does is told from that one. Every probe variant is asked, since each
+    student meets their own draw."""
     issues = []
     index, position = at
     for number, mistake in enumerate(part.mistakes):
@@ -178,13 +179,16 @@ def _mistake_issues(
             confused |= names - {code}
         if caught:
             continue
+        variant = "" if student is None else f" on the variant for {student!r}"
         if confused:
             others = ", ".join(f"`{other}`" for other in sorted(confused))
-            message = f"your tests cannot tell `{mistake.code}` from {others}: add a visible test where they differ"
+            message = (
+                f"your tests cannot tell `{mistake.code}` from {others}{variant}: add a visible test where they differ"
+            )
         else:
             message = (
-                f"your tests cannot tell `{mistake.code}` from a right answer: add a visible test where this "
-                "mutant's outputs differ from the solution's"
+                f"your tests cannot tell `{mistake.code}` from a right answer{variant}: add a visible test where "
+                "this mutant's outputs differ from the solution's"
             )
         where = ("problems", index, "parts", position, "mistakes", number)
         issues.append(_issue(problem_set, where, message))

@@ -230,3 +230,45 @@ def test_a_driver_that_does_not_compile_is_refused_at_its_line(box: Sandbox) -> 
     (issue,) = check_solution(_set(broken), Counted(box))
     assert issue.field == "parts.0.driver" and issue.message.startswith("the driver does not compile")
     assert issue.line is not None
+
+
+def test_a_mistake_caught_on_the_declared_draw_only_is_refused_for_the_other_variants(box: Sandbox) -> None:
+    """Each student meets their own draw: a mutant that differs from the solution only where x[0, 0]
+    is the declared draw's own value is caught there and nowhere else, so the set is refused, naming
+    the first probe variant where no visible test tells it from a right answer."""
+    declared = float(np.asarray(calls_for(SET, "layers.affine", None)[0].kwargs["x"])[0, 0])
+    probe = float(np.asarray(calls_for(SET, "layers.affine", "probe-0")[0].kwargs["x"])[0, 0])
+    assert declared != probe
+    only_there = _second_mistake(
+        "bias-doubled-once", f"x.reshape(x.shape[0], -1) @ w + b * (abs(x[0, 0] - {declared!r}) < 1e-12)"
+    )
+    (issue,) = check_solution(_set(only_there), Counted(box))
+    assert issue.field == "parts.0.mistakes.1"
+    assert issue.message.startswith(
+        "your tests cannot tell `bias-doubled-once` from a right answer on the variant for 'probe-0'"
+    )
+
+
+TIMED = """\
+      - key: spin
+        driver: |
+          return {"done": student.spin(seconds)}
+        outputs: {done: equal}
+        time: 1
+        tests:
+          - {name: "two seconds on the part's one", seconds: 2}
+          - {name: "two seconds on the test's own six", seconds: 2, time: 6}
+"""
+
+
+def test_a_drivers_test_is_held_to_its_own_cpu_time(box: Sandbox) -> None:
+    """`time` on the part (1 s) and on a test (6 s, replacing it): the same two seconds of work are
+    stopped under the first and pass under the second, although the sandbox's limit is 3 s."""
+    spin = "import time\ndef spin(seconds):\n    start = time.process_time()\n"
+    spin += "    while time.process_time() - start < seconds:\n        pass\n    return seconds\n"
+    timed = _set(TIMED, "def spin(seconds):\n    return seconds\n")
+    part = grade_code(timed, {"layers.spin": spin}, student="s1", run=Counted(box))["layers.spin"]
+    assert part.tests is not None
+    assert [t.status for t in part.tests] == [TestStatus.TIMEOUT, TestStatus.CORRECT]
+    assert "over its 1 s of CPU time" in part.tests[0].feedback
+    assert LIMITS.cpu_seconds == 3
