@@ -40,8 +40,9 @@ MAX_MISTAKES = 16
 MAX_DRIVER = 10_000
 #: The names a driver finds bound by the sandbox; an input or a setting may not take one.
 RESERVED = ("student", "np", "math", "torch", "printed", "read_arrays")
-#: The sandbox runtimes: numpy alone, or numpy and torch (``sandbox.RUNTIMES``).
-Runtime = Literal["numpy", "torch"]
+#: A sandbox runtime as its problem asks for it: ``numpy`` or ``torch`` (``sandbox.RUNTIMES``), with
+#: the problem's packages after a ``+`` each (``numpy+scipy``), from the code workers' allow-list.
+Runtime = str
 Visibility = Literal["visible", "hidden", "after_close"]
 #: What a setting of a driver's test may be: what the sandbox carries in as a plain value.
 Setting = int | float | bool | str
