@@ -73,7 +73,11 @@ def planned(problem_set: ProblemSet, key: str, student: str | None) -> list[Plan
     found = []
     for index, test in enumerate(part.tests):
         rng = seeded(problem_set.id, "code", *_who(student), key, str(index))
-        drawn = part.kind.draw(test, rng) if part.kind is not None else Drawn((), inputs.draw(part.inputs, test, rng))
+        drawn = (
+            part.kind.draw(test, rng)
+            if part.kind is not None
+            else Drawn((), inputs.draw(part.inputs, test, rng, part.data_of(test)))
+        )
         found.append(Planned(test, drawn, _call(part, test, drawn), part.kind))
     return found
 

@@ -11,12 +11,14 @@ from typing import Any
 import numpy as np
 
 from problems.budgets import over
-from problems.code import expressions
+from problems.code import digits, expressions
 from problems.code.spec import (
+    DATA_NAMES,
     MAX_ELEMENTS,
     MAX_TEST_ELEMENTS,
     ArrayInput,
     CodeTest,
+    Data,
     FixedInput,
     Input,
     Setting,
@@ -44,18 +46,22 @@ class InputError(ValueError):
         self.field, self.message, self.own = field, message, own
 
 
-def check(part_inputs: Mapping[str, Input], test: CodeTest) -> None:
+def check(part_inputs: Mapping[str, Input], test: CodeTest, data: Data | None = None) -> None:
     """Refuse a driver's test that cannot be drawn (:class:`InputError`): a setting that is not a
-    plain value or takes a reserved name, an input named like a setting, a size naming a setting
-    the test lacks or below 1, and the element budgets."""
+    plain value or takes a reserved name or one its ``data`` binds, an input named like a setting
+    or like the data's, a size naming a setting the test lacks or below 1, and the element
+    budgets (the data's counted)."""
     settings = test.settings
+    bound = DATA_NAMES[data] if data is not None else ()
     for name, value in settings.items():
         problem = name_problem(name, "the setting")
         if problem is not None:
             raise InputError(name, problem, True)
         if not isinstance(value, Setting):
             raise InputError(name, f"a setting is a number, true/false or a text, not {type(value).__name__}", True)
-    total = 0
+        if name in bound:
+            raise InputError(name, f"`data: {data}` binds {name!r} already", True)
+    total = data_elements(data)
     for name, spec in of_test(part_inputs, test).items():
         where, own = f"inputs.{name}", name in test.inputs
         problem = name_problem(name, "the input")
@@ -63,6 +69,8 @@ def check(part_inputs: Mapping[str, Input], test: CodeTest) -> None:
             raise InputError(where, problem, own)
         if name in settings:
             raise InputError(name, f"the test gives a setting named like the input {name!r}", True)
+        if name in bound:
+            raise InputError(where, f"`data: {data}` binds {name!r} already", own)
         if isinstance(spec, ArrayInput) and _no_whole_number(spec):
             raise InputError(f"{where}.high", "no whole number lies between low and high", own)
         try:
@@ -95,9 +103,11 @@ def _elements(spec: Input, settings: Mapping[str, Any]) -> int:
     return elements
 
 
-def draw(part_inputs: Mapping[str, Input], test: CodeTest, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def draw(
+    part_inputs: Mapping[str, Input], test: CodeTest, rng: np.random.Generator, data: Data | None = None
+) -> dict[str, np.ndarray]:
     """The test's arrays for one student, drawn in the inputs' order from ``rng`` (a fixed input as
-    it is written)."""
+    it is written), then its ``data`` split by the same generator."""
     drawn: dict[str, np.ndarray] = {}
     for name, spec in of_test(part_inputs, test).items():
         if isinstance(spec, FixedInput):
@@ -109,10 +119,17 @@ def draw(part_inputs: Mapping[str, Input], test: CodeTest, rng: np.random.Genera
             drawn[name] = whole.astype(spec.dtype)
         else:
             drawn[name] = rng.uniform(spec.low, spec.high, size=sides).astype(spec.dtype)
+    if data == "digits":
+        drawn.update(digits.split(rng))
     return drawn
 
 
-def elements(part_inputs: Mapping[str, Input], test: CodeTest) -> int:
-    """The elements the test's inputs hold together (its work, for the set's budget: nothing is
-    computed outside the sandbox but the draw)."""
-    return sum(_elements(spec, test.settings) for spec in of_test(part_inputs, test).values())
+def data_elements(data: Data | None) -> int:
+    """The elements a test's data set hands it."""
+    return digits.split_elements() if data == "digits" else 0
+
+
+def elements(part_inputs: Mapping[str, Input], test: CodeTest, data: Data | None = None) -> int:
+    """The elements the test's inputs and data hold together (its work, for the set's budget:
+    nothing is computed outside the sandbox but the draw)."""
+    return data_elements(data) + sum(_elements(spec, test.settings) for spec in of_test(part_inputs, test).values())

@@ -30,6 +30,7 @@ from problems.code.spec import (
     MAX_TIME,
     MAX_WORK,
     CodeTest,
+    Data,
     Input,
     Mistake,
     Rule,
@@ -130,6 +131,12 @@ class CodePart(BaseModel):
         "feedback?, replace: TEXT, with: TEXT}` (TEXT found exactly once in the solution) or `{code, feedback?, "
         "solution: MODULE}`.",
     )
+    data: Data | None = Field(
+        default=None,
+        description="For a driver without `code`: a data set every test binds (a test's own `data` replaces it): "
+        "`digits`, scikit-learn's 1,797 handwritten 8×8 digits split per student into `x_train` (1437, 1, 8, 8), "
+        "`y_train`, `x_test` (360, 1, 8, 8) and `y_test`, pixels from 0 to 1.",
+    )
     time: float = Field(
         default=DEFAULT_TIME,
         gt=0,
@@ -172,7 +179,11 @@ class CodePart(BaseModel):
         elements a driver's test draws (its reference is the solution's run, in the sandbox)."""
         if self.kind is not None:
             return self.kind.work(test)
-        return test_inputs.elements(self.inputs, test)
+        return test_inputs.elements(self.inputs, test, self.data_of(test))
+
+    def data_of(self, test: CodeTest) -> Data | None:
+        """The data set the test binds: its own, else the part's."""
+        return test.data if test.data is not None else self.data
 
     def seconds(self, test: CodeTest) -> float:
         """CPU seconds the test may take: its own, else the part's."""
@@ -235,7 +246,7 @@ class CodePart(BaseModel):
                 field = "shapes" if test.shapes else "values"
                 raise ValueError(f"tests.{index}.{field}: a driver's test draws its `inputs` (shapes and values there)")
             try:
-                test_inputs.check(self.inputs, test)
+                test_inputs.check(self.inputs, test, self.data_of(test))
             except test_inputs.InputError as error:
                 if error.own:
                     raise ValueError(f"tests.{index}.{error}") from None
@@ -247,6 +258,8 @@ class CodePart(BaseModel):
         kind = KINDS.get(self.code or "")
         if kind is None:
             raise ValueError(f"code: no reference kind {self.code!r}; the kinds are {', '.join(sorted(KINDS))}")
+        if self.data is not None:
+            raise ValueError(f"data: a part of the kind {kind.name} draws its own inputs; a driver's part binds data")
         for field, given in (("inputs", self.inputs), ("outputs", self.outputs), ("mistakes", self.mistakes)):
             if given:
                 raise ValueError(
@@ -270,8 +283,8 @@ class CodePart(BaseModel):
             if kind.work(test) > MAX_WORK:
                 cost = f"{kind.work(test):,} multiply-adds"
                 raise ValueError(f"tests.{index}.shapes: {cost}, {over(MAX_WORK, 'the work of a test')}")
-            if test.inputs or test.time is not None:
-                field = "inputs" if test.inputs else "time"
+            if test.inputs or test.time is not None or test.data is not None:
+                field = "inputs" if test.inputs else "time" if test.time is not None else "data"
                 raise ValueError(f"tests.{index}.{field}: only a driver's test without `code` gives its own {field}")
 
     def _points(self) -> None:

@@ -40,6 +40,9 @@ MAX_MISTAKES = 16
 MAX_DRIVER = 10_000
 #: The names a driver finds bound by the sandbox; an input or a setting may not take one.
 RESERVED = ("student", "np", "math", "torch", "printed", "read_arrays")
+#: The data sets a driver's test may bind (``problems.code.digits``), and the names each binds.
+Data = Literal["digits"]
+DATA_NAMES: dict[str, tuple[str, ...]] = {"digits": ("x_train", "y_train", "x_test", "y_test")}
 #: A sandbox runtime as its problem asks for it: ``numpy`` or ``torch`` (``sandbox.RUNTIMES``), with
 #: the problem's packages after a ``+`` each (``numpy+scipy``), from the code workers' allow-list.
 Runtime = str
@@ -189,6 +192,12 @@ class CodeTest(BaseModel):
         max_length=32,
         description="For a part with a driver: inputs of this test, each replacing the part's of the same name "
         "(`x: {value: [[1, 0], [0, 1]]}`).",
+    )
+    data: Data | None = Field(
+        default=None,
+        description="For a part with a driver: a data set this test binds (the part's by default): `digits`, "
+        "scikit-learn's 1,797 handwritten 8×8 digits split per student into `x_train` (1437, 1, 8, 8), "
+        "`y_train`, `x_test` (360, 1, 8, 8) and `y_test`, pixels from 0 to 1.",
     )
     time: float | None = Field(
         default=None,

@@ -258,7 +258,7 @@ def test_the_training_data_is_scikit_learns_digits_sent_in() -> None:
 
 def test_the_count_the_set_is_checked_against_is_the_datas() -> None:
     """A set loads without scikit-learn (its digits counted by a constant): the constant is the data's."""
-    from problems.code.kinds import digits
+    from problems.code import digits
 
     assert digits.count() == len(load_digits().target) == len(digits._digits()[1])
 

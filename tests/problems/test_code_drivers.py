@@ -184,3 +184,63 @@ def test_a_kind_with_a_driver_keeps_the_kinds_outputs_and_mistakes() -> None:
     mistaken = text.replace("        tests:", "        mistakes: [{code: x, replace: a, with: b}]\n        tests:")
     ((_, field, message),) = _issues(mistaken)
     assert field == "parts.0.mistakes" and "names the kind's mistakes" in message
+
+
+DIGITS = """\
+        driver: |
+          return {"accuracy": float(student.fit_and_score(x_train, y_train, x_test, y_test))}
+        data: digits
+        outputs: {accuracy: {at_least: 0.9}}
+        tests:
+          - {name: the digits}
+          - {name: a second split, seed: 2}
+"""
+
+
+def test_data_digits_binds_a_split_of_every_digit_drawn_per_student() -> None:
+    from sklearn.datasets import load_digits
+
+    problem_set = parse_set(HEAD + DIGITS)
+    first, second = (call.kwargs for call in calls_for(problem_set, "layers.affine", "s1"))
+    assert [first[name].shape for name in ("x_train", "y_train", "x_test", "y_test")] == [
+        (1437, 1, 8, 8),
+        (1437,),
+        (360, 1, 8, 8),
+        (360,),
+    ]
+    bunch = load_digits()
+    images = np.concatenate([first["x_train"], first["x_test"]])[:, 0] * 16.0
+    labels = np.concatenate([first["y_train"], first["y_test"]])
+    # every digit once, with its own label: the split is a permutation of scikit-learn's data
+    order = np.lexsort(images.reshape(len(images), -1).T)
+    expected = np.lexsort(bunch.images.reshape(len(images), -1).T)
+    assert np.array_equal(images[order], bunch.images[expected])
+    assert np.array_equal(labels[order], bunch.target[expected])
+    again = calls_for(problem_set, "layers.affine", "s1")[0].kwargs
+    other = calls_for(problem_set, "layers.affine", "s2")[0].kwargs
+    assert np.array_equal(again["y_test"], first["y_test"])  # type: ignore[arg-type]
+    assert not np.array_equal(other["y_test"], first["y_test"])  # type: ignore[arg-type]
+    assert not np.array_equal(second["y_test"], first["y_test"])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        ("        data: digits\n", "        data: digits\n        inputs: {x_train: {shape: [2]}}\n",
+         "`data: digits` binds 'x_train' already"),
+        ("          - {name: a second split, seed: 2}", "          - {name: a second split, y_test: 2}",
+         "`data: digits` binds 'y_test' already"),
+        ("        data: digits\n", "        data: cifar\n", "Input should be 'digits'"),
+    ],
+)  # fmt: skip
+def test_data_that_cannot_be_bound_is_refused(old: str, new: str, said: str) -> None:
+    assert old in DIGITS
+    found = _issues(HEAD + DIGITS.replace(old, new))
+    assert any(said in message for _, _, message in found), found
+
+
+def test_a_kind_draws_its_own_inputs_and_binds_no_data() -> None:
+    kind = "        code: conv.forward\n        data: digits\n        tests:\n"
+    kind += "          - {name: t, shapes: {x: [1, 1, 3, 3], w: [1, 1, 2, 2]}}\n"
+    found = _issues(HEAD + kind)
+    assert any("a driver's part binds data" in message for _, _, message in found), found

@@ -12,7 +12,7 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from problems.code.kinds import digits
+from problems.code import digits
 from problems.code.kinds.base import Arg, CodeKind, Drawn, Outputs, draw_values
 from problems.code.spec import CodeTest
 from problems.kinds import JSON
