@@ -5,10 +5,13 @@ The modules are the set's own solutions (:meth:`problems.sets.ProblemSet.solutio
 named mistake made in them by one exact substitution, which must find its text once (so a changed
 solution fails loudly here rather than giving a mistake that no longer is the one named):
 
-* ``alice`` submits the solution of every code part;
-* ``bob`` flips the kernel in ``conv_forward``, assigns the weights' gradient (``=`` for ``+=``) in
-  ``conv_backward``, averages in ``max_pool_forward``, and gets ``max_pool_backward`` right;
-* ``carol`` submits only ``conv_forward``, the bias left out.
+* in ``numpy-convolution``, ``alice`` submits the solution of every code part; ``bob`` flips the
+  kernel in ``conv_forward``, assigns the weights' gradient (``=`` for ``+=``) in ``conv_backward``,
+  averages in ``max_pool_forward``, and gets ``max_pool_backward`` right; ``carol`` submits only
+  ``conv_forward``, the bias left out;
+* in ``seed-code-tasks``, its parts in numpy (the Sobel filter, the transposed convolution read
+  from what it prints): ``alice`` right, ``bob`` with the kernel flipped and the stamps written over
+  each other (the torch parts are left blank: a demo's machine need not have torch).
 
 They are submitted as the service stores them (:func:`api.submissions.service.submit`): their code
 parts ``queued``, graded by the service once it runs (on SQLite its own runner, at its start; on
@@ -31,8 +34,10 @@ from problems.sets import ProblemSet
 
 log = logging.getLogger("grader.demo")
 
-#: The assignment the demo students answer with code.
+#: The assignment the demo students answer with code in every part.
 CODE_SET = "numpy-convolution"
+#: The assignment posing the seeds' code tasks, answered in its numpy parts.
+SEED_CODE_SET = "seed-code-tasks"
 
 
 @dataclass(frozen=True)
@@ -60,17 +65,31 @@ GRADIENT_NOT_ACCUMULATED = Slip("gradient-not-accumulated", "dw += np.tensordot(
 POOLING_TYPE_SWAPPED = Slip("pooling-type-swapped", "window.max(axis=(2, 3))", "window.mean(axis=(2, 3))")
 BIAS_OMITTED = Slip("bias-omitted", "axes=([1, 2, 3], [1, 2, 3])) + b\n", "axes=([1, 2, 3], [1, 2, 3]))\n")
 
-#: Each student's code by answer key: the solution, with the slip named (None: as it is). A key not
-#: named is left blank; alice answers every code part of the set with its solution.
-SLIPS: dict[str, dict[str, Slip | None]] = {
-    "bob": {
-        "conv.forward": KERNEL_FLIPPED,
-        "conv.backward": GRADIENT_NOT_ACCUMULATED,
-        "pool.forward": POOLING_TYPE_SWAPPED,
-        "pool.backward": None,
+SOBEL_FLIPPED = Slip("kernel-flipped", "j : j + k] * kernel)", "j : j + k] * kernel[::-1, ::-1])")
+OVERLAP_ASSIGNED = Slip(
+    "overlap-assigned", "out[i : i + k, j : j + k] += x[i, j] * w", "out[i : i + k, j : j + k] = x[i, j] * w"
+)
+
+#: By assignment, each student's code by answer key: the solution, with the slip named (None: as it
+#: is). A key not named is left blank.
+SLIPS: dict[str, dict[str, dict[str, Slip | None]]] = {
+    CODE_SET: {
+        "alice": dict.fromkeys(("conv.forward", "conv.backward", "pool.forward", "pool.backward")),
+        "bob": {
+            "conv.forward": KERNEL_FLIPPED,
+            "conv.backward": GRADIENT_NOT_ACCUMULATED,
+            "pool.forward": POOLING_TYPE_SWAPPED,
+            "pool.backward": None,
+        },
+        "carol": {"conv.forward": BIAS_OMITTED},
     },
-    "carol": {"conv.forward": BIAS_OMITTED},
+    SEED_CODE_SET: {
+        "alice": {"sobel.filter": None, "transposed.steps": None},
+        "bob": {"sobel.filter": SOBEL_FLIPPED, "transposed.steps": OVERLAP_ASSIGNED},
+    },
 }
+#: The assignments the demo students answer with code.
+CODE_SETS = tuple(SLIPS)
 #: When each student submitted, before the load.
 SENT_BEFORE = {"alice": timedelta(hours=3), "bob": timedelta(hours=2), "carol": timedelta(hours=1)}
 
@@ -78,11 +97,9 @@ SENT_BEFORE = {"alice": timedelta(hours=3), "bob": timedelta(hours=2), "carol": 
 def code_answers(problem_set: ProblemSet, student: str) -> dict[str, str]:
     """The modules ``student`` submits, by answer key (only keys the set has)."""
     keys = problem_set.code()
-    if student == "alice":
-        return {key: problem_set.solution_of(key) for key in keys}
     return {
         key: problem_set.solution_of(key) if slip is None else slip.made_in(problem_set.solution_of(key))
-        for key, slip in SLIPS.get(student, {}).items()
+        for key, slip in SLIPS.get(problem_set.id, {}).get(student, {}).items()
         if key in keys
     }
 

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from api.assignments.service import create_assignment
 from api.code_runs.queueing import Deferrer
-from api.demo.code import CODE_SET, add_code_work
+from api.demo.code import CODE_SETS, add_code_work
 from api.demo.work import CLOSED, CLOSED_AGO, WORKED, WRITTEN_SET, add_work
 from api.kit.db import upsert
 from api.kit.errors import Conflict
@@ -182,12 +182,12 @@ def load_demo(
                 practice=Practice.AFTER_DUE.value,
             )
     made = 0
-    for set_id in (*WORKED, WRITTEN_SET, CODE_SET):
+    for set_id in (*WORKED, WRITTEN_SET, *CODE_SETS):
         assignment = session.get(Assignment, (course_id, set_id))
         worked = bank.get(set_id)
         if assignment is None or worked is None or assignment.set_version != worked.version:
             continue  # (a demo loaded by an older version, on another version of the set: left as it is)
-        if set_id == CODE_SET:
+        if set_id in CODE_SETS:
             made += add_code_work(session, problem_set=worked, assignment=assignment, at=now, defer_code=defer_code)
             continue
         due = assignment.due_at

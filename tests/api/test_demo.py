@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from api.app import create_app
 from api.code_runs.queueing import waiting_keys
-from api.demo.code import BIAS_OMITTED, CODE_SET, KERNEL_FLIPPED, Slip
+from api.demo.code import BIAS_OMITTED, CODE_SET, CODE_SETS, KERNEL_FLIPPED, SEED_CODE_SET, Slip
 from api.demo.course import COURSE, DemoCourse, demo_accounts, load_demo
 from api.demo.work import CLOSED, WORKED, WRITTEN, WRITTEN_SET
 from api.kit.config import Settings
@@ -61,7 +61,7 @@ def test_the_students_have_worked_on_the_assignments(app, demo) -> None:
     for assignment in (*WORKED, WRITTEN_SET):
         made = submissions(app, assignment)
         assert {s.student_id for s in made} == {"alice", "bob", "carol"}, assignment
-    assert demo.submissions == sum(len(submissions(app, a)) for a in (*WORKED, WRITTEN_SET, CODE_SET))
+    assert demo.submissions == sum(len(submissions(app, a)) for a in (*WORKED, WRITTEN_SET, *CODE_SETS))
 
 
 def test_alice_is_right_bob_makes_named_mistakes_carol_answers_half(app, demo) -> None:
@@ -118,7 +118,7 @@ def test_one_assignment_is_closed_its_answers_released_and_practice_open(app, cl
 
 
 def test_loading_the_demo_again_adds_no_work(app, demo) -> None:
-    before = {a: len(submissions(app, a)) for a in (*WORKED, WRITTEN_SET, CODE_SET)}
+    before = {a: len(submissions(app, a)) for a in (*WORKED, WRITTEN_SET, *CODE_SETS)}
     with make_sessionmaker(app.state.engine)() as session:
         again = load_demo(session, library=Library(app.state.bank))
         session.commit()
@@ -180,12 +180,12 @@ def test_the_grading_page_keeps_previous_and_next_apart(app, demo) -> None:
     assert "Previous Next" in words and "PreviousNext" not in words
 
 
-def code_work_graded(app: Any, timeout: float = 120.0) -> dict[str, Submission]:
-    """The demo's code submissions by student, once the service's runner has written every code
-    part's result (polled, up to ``timeout`` seconds)."""
+def code_work_graded(app: Any, timeout: float = 120.0, assignment: str = CODE_SET) -> dict[str, Submission]:
+    """The demo's code submissions to ``assignment`` by student, once the service's runner has
+    written every code part's result (polled, up to ``timeout`` seconds)."""
     deadline = time.monotonic() + timeout
     while True:
-        by = {s.student_id: s for s in submissions(app, CODE_SET)}
+        by = {s.student_id: s for s in submissions(app, assignment)}
         waiting = {student: waiting_keys(s.parts) for student, s in by.items() if waiting_keys(s.parts)}
         if not waiting:
             return by
@@ -201,8 +201,16 @@ def test_the_demo_code_is_queued_then_graded_by_the_service_with_its_mistakes_na
     app.state.jobs.start()  # (the service's start: its runner takes what the demo queued)
     try:
         by = code_work_graded(app)
+        seeds = code_work_graded(app, assignment=SEED_CODE_SET)
     finally:
         app.state.jobs.stop()
+    seed_keys = ["sobel.filter", "transposed.steps"]
+    assert {key: seeds["alice"].parts[key]["status"] for key in seed_keys} == dict.fromkeys(seed_keys, "correct")
+    assert {key: seeds["bob"].parts[key]["misconception"] for key in seed_keys} == {
+        "sobel.filter": "kernel-flipped",
+        "transposed.steps": "overlap-assigned",
+    }, seeds["bob"].parts
+    assert {seeds["alice"].parts[key]["status"] for key in ("three_convs.net", "two_nets.compare")} == {"unanswered"}
     alice, bob, carol = by["alice"], by["bob"], by["carol"]
     code_keys = ["conv.forward", "conv.backward", "pool.forward", "pool.backward"]
     assert {key: alice.parts[key]["status"] for key in code_keys} == dict.fromkeys(code_keys, "correct"), alice.parts
@@ -223,7 +231,7 @@ def test_the_demo_code_is_queued_then_graded_by_the_service_with_its_mistakes_na
 
 @pytest.mark.only_backend("postgresql")
 def test_on_postgresql_without_a_code_queue_the_demo_leaves_its_code_out_and_says_so(app, demo, caplog) -> None:
-    assert submissions(app, CODE_SET) == []
+    assert submissions(app, CODE_SET) == [] and submissions(app, SEED_CODE_SET) == []
     with caplog.at_level(logging.WARNING, logger="grader.demo"), make_sessionmaker(app.state.engine)() as session:
         again = load_demo(session, library=Library(app.state.bank))
         session.commit()
