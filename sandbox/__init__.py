@@ -2,8 +2,34 @@
 functions only produce arrays; the judging happens outside. See docs/sandbox.md."""
 
 from sandbox.calls import Call, CallResult, Status, Value
-from sandbox.limits import RUNTIMES, Limits
+from sandbox.limits import (
+    PACKAGES,
+    RUNTIMES,
+    Limits,
+    UnknownRuntime,
+    installed_packages,
+    runtime_modules,
+    runtime_name,
+    runtime_parts,
+    top_level_packages,
+)
 from sandbox.service import Sandbox
 from sandbox.walls import SandboxUnavailable
 
-__all__ = ["RUNTIMES", "Call", "CallResult", "Limits", "Sandbox", "SandboxUnavailable", "Status", "Value"]
+__all__ = [
+    "PACKAGES",
+    "RUNTIMES",
+    "Call",
+    "CallResult",
+    "Limits",
+    "Sandbox",
+    "SandboxUnavailable",
+    "Status",
+    "UnknownRuntime",
+    "Value",
+    "installed_packages",
+    "runtime_modules",
+    "runtime_name",
+    "runtime_parts",
+    "top_level_packages",
+]

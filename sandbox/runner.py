@@ -217,6 +217,7 @@ def main() -> None:
     except BaseException as error:
         wire.write_frame(RESPONSE, wire.encode_json({"failed": f"the runtime did not import: {last_line(error)}"}))
         return
+    _wipe_scratch()  # what the imports left there (matplotlib's font cache) is no submission's to see
     wire.write_frame(RESPONSE, wire.encode_json({"ready": True, "pid": os.getpid()}))
     while True:
         handler = os.fork()

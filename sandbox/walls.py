@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
-from sandbox.limits import RUNTIMES
+from sandbox.limits import UnknownRuntime, runtime_modules, top_level_packages
 
 PACKAGE = Path(__file__).resolve().parent
 SITE = "/runtime/site-packages"
@@ -133,25 +133,27 @@ def _requirements(dist: metadata.Distribution, extras: frozenset[str]) -> list[t
 def runtime_distributions(runtime: str) -> list[metadata.Distribution]:
     """The installed distributions the runtime's modules need: theirs and those of their
     requirements, transitively (a requirement that is not installed is left out)."""
-    if runtime not in RUNTIMES:
-        raise SandboxUnavailable(f"the sandbox has no runtime named {runtime!r} (it has {', '.join(RUNTIMES)})")
-    for module in RUNTIMES[runtime]:
-        if importlib.util.find_spec(module) is None:
+    try:
+        packages = top_level_packages(runtime)
+    except UnknownRuntime as error:
+        raise SandboxUnavailable(str(error)) from None
+    for package in packages:  # found without importing it: the sandbox's worker imports it, not the service
+        if importlib.util.find_spec(package) is None:
             raise SandboxUnavailable(
-                f"this server has no {module} runtime for code ({module} is not installed): ask your instructor"
+                f"this server has no {package} for code ({package} is not installed): ask your instructor"
             )
     installed: dict[str, metadata.Distribution] = {}
     for dist in metadata.distributions():  # in sys.path's order: the first of a name is the one imported
         installed.setdefault(_normal(dist.metadata["Name"] or ""), dist)
-    for module in RUNTIMES[runtime]:
-        if _normal(module) not in installed:
+    for package in packages:
+        if _normal(package) not in installed:
             raise SandboxUnavailable(
-                f"{module} is installed without its distribution's metadata: the sandbox cannot tell which "
+                f"{package} is installed without its distribution's metadata: the sandbox cannot tell which "
                 "files its runtime needs"
             )
     found: dict[str, metadata.Distribution] = {}
     asked: set[tuple[str, frozenset[str]]] = set()
-    todo = [(_normal(module), frozenset[str]()) for module in RUNTIMES[runtime]]
+    todo = [(_normal(package), frozenset[str]()) for package in packages]
     while todo:
         name, extras = todo.pop()
         if (name, extras) in asked or name not in installed:
@@ -251,6 +253,9 @@ def command(*, runtime: str, seccomp_fd: int, scratch_bytes: int) -> list[str]:
         "--setenv", "MKL_NUM_THREADS", "1",
         "--setenv", "TMPDIR", "/scratch",
         "--setenv", "HOME", "/scratch",
+        # matplotlib (a problem's package) draws into files only, and keeps its font cache in the scratch
+        "--setenv", "MPLBACKEND", "Agg",
+        "--setenv", "MPLCONFIGDIR", "/scratch/.matplotlib",
         "--ro-bind", "/usr", "/usr",
         "--symlink", "usr/lib", "/lib",
         "--symlink", "usr/lib64", "/lib64",
@@ -269,5 +274,5 @@ def command(*, runtime: str, seccomp_fd: int, scratch_bytes: int) -> list[str]:
         "--chdir", "/scratch",
         "--seccomp", str(seccomp_fd),
         *identity[split:],
-        interpreter, "-I", "-S", "-B", "-c", bootstrap, *RUNTIMES[runtime],
+        interpreter, "-I", "-S", "-B", "-c", bootstrap, *runtime_modules(runtime),
     ]  # fmt: skip

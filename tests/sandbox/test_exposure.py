@@ -3,7 +3,8 @@ the instructors' solutions), can be read from inside the sandbox, whichever way 
 installed: a regular install (the image's ``pip install .``) puts them in the interpreter's
 site-packages, beside the runtime's packages and under ``/usr`` or the installation the sandbox
 binds. Submitted code walks every file it can see; a package planted beside the runtime's is looked
-for; and the bind computation is checked on a fake installation."""
+for; and the bind computation is checked on a fake installation. Of the packages a problem may add
+(``numpy+scipy``), only those it asks for are there, with their requirements."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from sandbox import Limits, Sandbox, walls
-from tests.sandbox.probes import probe, require_bwrap
+from tests.sandbox.probes import LIMITS, probe, require_bwrap
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = ("problems", "grader", "api", "cli", "harness")
@@ -106,7 +107,7 @@ def probe(names, digests, root="/"):
 """
 
 
-@pytest.mark.parametrize("runtime", ["numpy", "torch"])
+@pytest.mark.parametrize("runtime", ["numpy", "torch", "numpy+matplotlib+scipy"])  # (the packages bind more)
 def test_no_set_file_or_package_of_the_service_is_anywhere_inside(runtime: str) -> None:
     require_bwrap()
     with Sandbox(WALK_LIMITS, runtime=runtime) as box:
@@ -249,3 +250,37 @@ def test_the_torch_runtime_binds_its_distributions_not_their_directory() -> None
     names = {Path(target).name for target in targets}
     assert {"torch", "numpy", "sympy", "jinja2", "markupsafe"} <= names  # requirements, transitively
     assert all(target == f"{walls.SITE}/{Path(target).name}" for target in targets)
+
+
+IMPORTS = """
+import importlib
+def probe(*names):
+    def imported(name):
+        try:
+            importlib.import_module(name)
+        except ImportError as error:
+            return f"{name}: {type(error).__name__}"
+        return f"{name}: imported"
+    return report(*(imported(name) for name in names))
+"""
+
+
+@pytest.mark.parametrize(
+    ("runtime", "importable", "hidden"),
+    [
+        ("numpy", ["numpy"], ["scipy", "matplotlib", "sklearn"]),
+        ("numpy+scipy", ["numpy", "scipy.signal"], ["matplotlib", "sklearn", "PIL"]),
+    ],
+)
+def test_only_the_packages_a_runtime_asks_for_are_there(runtime: str, importable: list[str], hidden: list[str]) -> None:
+    require_bwrap()
+    with Sandbox(LIMITS, runtime=runtime) as box:
+        seen = probe(box, IMPORTS, *importable, *hidden).splitlines()
+    assert seen == [f"{name}: imported" for name in importable] + [f"{name}: ModuleNotFoundError" for name in hidden]
+
+
+def test_a_packages_requirements_are_bound_with_it_and_nothing_else() -> None:
+    names = {Path(target).name for target in walls.runtime_binds("numpy+matplotlib")[2::3]}
+    required = {"numpy", "PIL", "kiwisolver", "dateutil", "pyparsing", "cycler", "fontTools", "contourpy"}
+    assert {"matplotlib", *required} <= names  # its requirements, transitively
+    assert not names & {"scipy", "sklearn", "torch"}

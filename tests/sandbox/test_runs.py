@@ -1,5 +1,6 @@
 """What a submission gets back: correct arrays, each failure named per call, nothing carried over to
-the next submission, and a clear refusal where the sandbox cannot run at all."""
+the next submission, and a clear refusal where the sandbox cannot run at all; in a runtime with a
+problem's packages (``numpy+scipy``), those packages, loaded, and matplotlib drawing into files only."""
 
 from __future__ import annotations
 
@@ -13,7 +14,17 @@ import pytest
 import torch
 
 from harness.student_code import CONV_FORWARD
-from sandbox import Call, Limits, Sandbox, SandboxUnavailable, Status, walls
+from sandbox import (
+    Call,
+    Limits,
+    Sandbox,
+    SandboxUnavailable,
+    Status,
+    UnknownRuntime,
+    runtime_modules,
+    runtime_name,
+    walls,
+)
 from tests.sandbox.probes import LIMITS, REPORT, observed, probe, require_bwrap
 
 
@@ -254,6 +265,57 @@ def test_the_torch_runtime_has_torch_imported(tmp_path: Path) -> None:
             )[0]
         )
     assert text == "torch.Size([2, 3])\nTrue"
+
+
+def test_a_scipy_runtime_convolves_as_numpy_does() -> None:
+    require_bwrap()
+    source = "from scipy.signal import convolve2d\ndef f(x, k):\n    return convolve2d(x, k, mode='valid')\n"
+    rng = np.random.default_rng(5)
+    x, k = rng.normal(size=(6, 7)), rng.normal(size=(3, 2))
+    with Sandbox(LIMITS, runtime="numpy+scipy") as box:
+        (result,) = box.run(source, [Call("f", (x, k))])
+    windows = np.lib.stride_tricks.sliding_window_view(x, k.shape)
+    assert result.status is Status.OK, result.message
+    # a convolution is a correlation with the kernel flipped
+    np.testing.assert_allclose(result.output, np.einsum("ijkl,kl->ij", windows, k[::-1, ::-1]), rtol=1e-12)
+
+
+def test_a_matplotlib_runtime_draws_into_a_file_on_agg_and_show_does_nothing() -> None:
+    require_bwrap()
+    drawing = """
+import os
+import matplotlib
+import matplotlib.pyplot as plt
+def probe():
+    plt.plot([0, 1, 2], [2, 0, 1])
+    plt.savefig("plot.png")
+    plt.show()  # no display: Agg only warns
+    with open("plot.png", "rb") as f:
+        head = f.read(4)
+    return report(matplotlib.get_backend().lower(), head, os.path.getsize("plot.png") > 1000)
+"""
+    listed = "import os\ndef probe():\n    return report(sorted(os.listdir('.')))\n"
+    with Sandbox(LIMITS, runtime="numpy+matplotlib") as box:
+        assert probe(box, drawing).splitlines() == ["agg", repr(b"\x89PNG"), "True"]
+        # neither the worker's imports (matplotlib's font cache) nor the drawing reach the next submission
+        assert probe(box, listed) == "[]"
+
+
+def test_an_unknown_package_is_refused_with_the_allow_list_and_nothing_starts() -> None:
+    require_bwrap()
+    with Sandbox(LIMITS, runtime="numpy+requests") as box:
+        with pytest.raises(SandboxUnavailable) as refused:
+            box.run("def f():\n    return 1\n", [Call("f")])
+        assert box.worker_pid is None
+    assert str(refused.value) == "the sandbox offers no package 'requests' (it offers scipy, matplotlib)"
+
+
+def test_a_runtimes_name_gives_its_modules_base_first() -> None:
+    assert runtime_name("numpy", ["scipy", "matplotlib", "scipy"]) == "numpy+matplotlib+scipy"
+    assert runtime_modules("torch+scipy") == ("numpy", "torch", "scipy", "scipy.signal")
+    assert runtime_modules("numpy+matplotlib") == ("numpy", "matplotlib", "matplotlib.pyplot")
+    with pytest.raises(UnknownRuntime, match=r"no runtime named 'julia' \(it has numpy, torch\)"):
+        runtime_modules("julia+scipy")
 
 
 def test_a_closed_sandbox_leaves_no_cgroup_behind(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
