@@ -274,7 +274,7 @@ def _code_parts(
             number, field, message = edit
             found.add(message, (*base, "parts", index, "mistakes", number, field), label)
         else:
-            parts.append(part.in_runtime(spec.runtime))
+            parts.append(part.in_runtime(spec.sandbox_runtime))
     return tuple(parts) if len(parts) == sum(isinstance(part, CodePart) for part in shell.parts) else None
 
 

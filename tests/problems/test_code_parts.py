@@ -1,13 +1,19 @@
-"""Code parts in a set file: read into the set (keys, points, runtime), and every wrong field refused
-at its line with a sentence: an unknown kind, an unknown setting, shapes that do not fit, points that
-do not add up, a code part outside a `type: code` problem, and the budgets on tests."""
+"""Code parts in a set file: read into the set (keys, points, runtime with the problem's packages), and
+every wrong field refused at its line with a sentence: an unknown kind, an unknown setting, shapes that
+do not fit, points that do not add up, a code part outside a `type: code` problem, the budgets on
+tests, and a package the sandbox does not know."""
 
 from __future__ import annotations
+
+from itertools import combinations
+from typing import get_args
 
 import pytest
 
 from problems.code.parts import MAX_CALLS, MAX_ELEMENTS, MAX_TESTS
 from problems.loader import SetFileError, load_bank, parse_set
+from problems.types.code import Base, CodeProblem, Package
+from sandbox import PACKAGES, RUNTIMES, runtime_name, runtime_parts
 
 HEAD = """\
 id: code-set
@@ -163,3 +169,35 @@ def test_a_torch_runtime_is_kept_and_the_built_in_set_loads() -> None:
     bank = load_bank()["numpy-convolution"]
     assert list(bank.code()) == ["conv.forward", "conv.backward", "pool.forward", "pool.backward"]
     assert bank.max_score() == 20.0
+
+
+def test_a_problems_packages_travel_with_its_parts_runtime() -> None:
+    tests = "        tests:\n          - {name: a, shapes: {x: [1, 1, 3, 3], w: [1, 1, 2, 2]}}\n"
+    with_packages = _set(tests).replace("    type: code\n", "    type: code\n    packages: [scipy]\n")
+    assert parse_set(with_packages).code()["conv.forward"].runtime == "numpy+scipy"
+    both = with_packages.replace("[scipy]", "[scipy, matplotlib]\n    runtime: torch")
+    assert parse_set(both).code()["conv.forward"].runtime == "torch+matplotlib+scipy"  # sorted: one name per set
+
+
+@pytest.mark.parametrize(
+    ("packages", "field", "message"),
+    [
+        ("[requests]", "packages.0", "Input should be 'scipy' or 'matplotlib'"),
+        ("[scipy, scipy]", "packages", "list each package once (scipy is listed more than once)"),
+    ],
+)
+def test_a_package_the_sandbox_does_not_know_is_refused_at_its_line(packages: str, field: str, message: str) -> None:
+    tests = "        tests:\n          - {name: a, shapes: {x: [1, 1, 3, 3], w: [1, 1, 2, 2]}}\n"
+    text = _set(tests).replace("    type: code\n", f"    type: code\n    packages: {packages}\n")
+    assert _issues(text) == [(6, field, message)]
+
+
+def test_a_set_file_names_what_the_sandbox_knows_and_the_runtime_as_it_does() -> None:
+    """problems names the runtimes and packages itself (a set file is checked without the sandbox)."""
+    assert set(get_args(Base)) == set(RUNTIMES) and set(get_args(Package)) == set(PACKAGES)
+    for base in RUNTIMES:
+        for count in range(len(PACKAGES) + 1):
+            for packages in combinations(reversed(PACKAGES), count):
+                spec = CodeProblem(solution="x = 1", runtime=base, packages=packages)
+                assert spec.sandbox_runtime == runtime_name(base, packages)
+                assert runtime_parts(spec.sandbox_runtime) == (base, tuple(sorted(packages)))
