@@ -93,7 +93,8 @@ def worker(
         defer_code=functools.partial(defer_code, queue),
     )
     sessions = make_sessionmaker(engine)
-    sandboxes = Sandboxes(size=concurrency)  # warm, reused by every code job of this process
+    # warm, reused by every code job of this process
+    sandboxes = Sandboxes(size=concurrency, packages=settings.code_packages)
     code_runtime = CodeRuntime(
         sessions,
         runtime.library,

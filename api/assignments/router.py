@@ -104,7 +104,12 @@ def upload_problem_set(
     solves) and stores it as a new, immutable version named by a hash of its text. A file that does
     not validate changes nothing; an unchanged file answers 200 with the version it already is."""
     problem_set, new = sets_service.upload(
-        sets, course_id=runner.course, text=text, uploaded_by=runner.id, run=request.app.state.jobs.check_code
+        sets,
+        course_id=runner.course,
+        text=text,
+        uploaded_by=runner.id,
+        run=request.app.state.jobs.check_code,
+        packages=request.app.state.settings.code_packages,
     )
     if not new:
         response.status_code = 200

@@ -5,9 +5,11 @@ previewing any variant, and creating an assignment that pins a version."""
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 from api.assignments import service
 from api.assignments.schemas import AssignmentCreate, ProblemSetOut, SetPreview
+from api.kit.config import not_offered
 from api.kit.db import upsert
 from api.kit.errors import NotFound, Unprocessable
 from api.kit.ids import may_exist
@@ -18,6 +20,7 @@ from grader.code import Run, check_solution
 from grader.selftest import check_set
 from problems.loader import Issue, SetFileError, parse_set
 from problems.sets import ProblemSet
+from problems.types.code import CodeProblem
 from problems.variants import variant_key
 from sandbox import SandboxUnavailable
 
@@ -29,20 +32,29 @@ _TOP_LEVEL_ID = re.compile(r"^id\s*:", re.MULTILINE)
 
 
 def upload(
-    sets: Sets, *, course_id: str, text: str, uploaded_by: str, run: Run | None = None
+    sets: Sets,
+    *,
+    course_id: str,
+    text: str,
+    uploaded_by: str,
+    run: Run | None = None,
+    packages: Collection[str] = (),
 ) -> tuple[ProblemSet, bool]:
     """The set of ``text``, stored as a version of the course's set of that id (nothing changes
     for a file that does not validate: :class:`Unprocessable` lists each issue with its line);
     ``True`` for a version the course did not have. A set with code parts has its solutions run on
     their tests in the sandbox (``run``), here and now: a few runs of a warm sandbox, bounded by the
     set's budgets of tests, so the instructor reads a failing test at its line at once. A server
-    that cannot run code refuses such a set, saying why: its solutions could not be checked."""
+    that cannot run code refuses such a set, saying why: its solutions could not be checked; as it
+    refuses a problem naming a package its code workers do not offer (``packages``,
+    ``GRADER_CODE_PACKAGES``), at that problem's ``packages``."""
     with connection_released(sets.session, slot_too=True):
         try:
             problem_set = parse_set(text, "upload")
         except SetFileError as error:
             raise Unprocessable([_issue(issue) for issue in error.issues]) from None
         failed = check_set(problem_set)  # the set's own checks and every part's own answers, as validate runs them
+        failed += packages_refused(problem_set, packages)
         if not failed and problem_set.code():
             failed = _solutions_checked(problem_set, run)
     if failed:
@@ -58,6 +70,21 @@ def upload(
         upsert(sets.session, CourseSet, {**values, "uploaded_by": uploaded_by}, keys=tuple(values))
     sets.library.remember(problem_set)
     return problem_set, not known
+
+
+def packages_refused(problem_set: ProblemSet, offered: Collection[str]) -> list[Issue]:
+    """An issue at the ``packages`` of each problem naming a package outside ``offered``, the code
+    workers' allow-list: its code could not be run here, nor by the workers."""
+    issues = []
+    for index, problem in enumerate(problem_set.problems):
+        asked = problem.spec.packages if isinstance(problem.spec, CodeProblem) else ()
+        refused = [package for package in asked if package not in offered]
+        if not refused:
+            continue
+        where = problem_set.where.find(("problems", index, "packages")) if problem_set.where is not None else None
+        line, column = (where.line, where.column) if where else (None, None)
+        issues.append(Issue(line, column, "packages", not_offered(refused, offered), problem.id))
+    return issues
 
 
 def _solutions_checked(problem_set: ProblemSet, run: Run | None) -> list[Issue]:

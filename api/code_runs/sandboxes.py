@@ -1,11 +1,12 @@
-"""The process's warm sandboxes, one pool per runtime, reused across code runs: starting a warm
-worker costs 0.3 s with numpy and seconds with torch, running a submission in one a few
-milliseconds. A sandbox runs one submission at a time, so a pool holds as many as the process
-grades at once.
+"""The process's warm sandboxes, one pool per runtime (``numpy``, ``numpy+scipy``), reused across
+code runs: starting a warm worker costs 0.3 s with numpy, 1.5 s with scipy or matplotlib and
+seconds with torch, running a submission in one a few milliseconds. A sandbox runs one submission at a time, so
+a pool holds as many as the process grades at once.
 
-A runtime this machine does not have (torch not installed) is refused with a sentence, as is a
-sandbox that cannot start (:class:`sandbox.SandboxUnavailable`): the engine then stores the part
-``invalid`` with that sentence, and never runs the code unsandboxed.
+A runtime this machine does not have (torch not installed, a package outside the code workers'
+allow-list ``GRADER_CODE_PACKAGES``) is refused with a sentence, as is a sandbox that cannot start
+(:class:`sandbox.SandboxUnavailable`): the engine then stores the part ``invalid`` with that
+sentence, and never runs the code unsandboxed.
 
 A run may be given a number of wall seconds (its student's budget left,
 :mod:`api.code_runs.budget`): past them its sandbox's worker is killed (a warm worker is started
@@ -20,24 +21,43 @@ import os
 import queue
 import signal
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
-from sandbox import RUNTIMES, Call, CallResult, Limits, Sandbox, SandboxUnavailable, Status
+from api.kit.config import not_offered
+from sandbox import (
+    Call,
+    CallResult,
+    Limits,
+    Sandbox,
+    SandboxUnavailable,
+    Status,
+    UnknownRuntime,
+    runtime_parts,
+    top_level_packages,
+)
 
 #: Seconds between the kills of a stopped run's worker (the sandbox starts a successor once, to try
 #: again a run whose worker died before answering: that one is killed too).
 KILL_EVERY = 0.05
 
 
-def missing_runtime(runtime: str) -> str | None:
-    """Why this machine cannot offer ``runtime`` to submitted code, or None."""
-    if runtime not in RUNTIMES:
-        return f"this grader knows no runtime {runtime!r} (it has {', '.join(sorted(RUNTIMES))})"
-    absent = [module for module in RUNTIMES[runtime] if importlib.util.find_spec(module) is None]
+def missing_runtime(runtime: str, offered: Collection[str] | None = None) -> str | None:
+    """Why this machine cannot offer ``runtime`` to submitted code, or None: a base or a package the
+    sandbox does not know, a package outside ``offered`` (the code workers' allow-list,
+    ``GRADER_CODE_PACKAGES``; None: any installed here), or one not installed."""
+    try:
+        _, packages = runtime_parts(runtime)
+        needed = top_level_packages(runtime)
+    except UnknownRuntime as error:
+        return str(error)
+    if offered is not None and (refused := [package for package in packages if package not in offered]):
+        return not_offered(refused, offered)
+    absent = [package for package in needed if importlib.util.find_spec(package) is None]
     if absent:
+        install = " ".join("'grader[torch]'" if package == "torch" else package for package in absent)
         return (
             f"the machines that grade code have no {', '.join(absent)}, which the {runtime} runtime needs: "
-            "install it there (pip install 'grader[torch]') and submit again"
+            f"install it there (pip install {install}) and submit again"
         )
     return None
 
@@ -45,11 +65,13 @@ def missing_runtime(runtime: str) -> str | None:
 class Sandboxes:
     """Up to ``size`` warm sandboxes per runtime, each lent to one run at a time. Thread-safe."""
 
-    def __init__(self, *, size: int = 1, limits: Limits | None = None) -> None:
+    def __init__(self, *, size: int = 1, limits: Limits | None = None, packages: Collection[str] | None = None) -> None:
+        """``packages``: those a problem may add to its runtime (``GRADER_CODE_PACKAGES``; None: any installed)."""
         if size < 1:
             raise ValueError("a pool holds at least one sandbox")
         self.size = size
         self.limits = limits or Limits()
+        self.packages = None if packages is None else tuple(packages)
         self._lock = threading.Lock()
         self._idle: dict[str, queue.SimpleQueue[Sandbox]] = {}
         self._made: dict[str, list[Sandbox]] = {}
@@ -61,7 +83,7 @@ class Sandboxes:
         SandboxUnavailable (nothing run) where that runtime or the sandbox cannot be had.
         ``within``: wall seconds the run may use, once it has a sandbox; the calls not answered by
         then are ``timeout`` results saying ``stopped``."""
-        reason = missing_runtime(runtime)
+        reason = missing_runtime(runtime, self.packages)
         if reason is not None:
             raise SandboxUnavailable(reason)
         if within is not None and within <= 0:

@@ -106,7 +106,7 @@ def job_runners(
     transaction marked ``scores_key``, for code runs)."""
     if engine.dialect.name == "sqlite":
         sessions = make_sessionmaker(writer(engine))
-        sandboxes = Sandboxes(size=CODE_THREADS)
+        sandboxes = Sandboxes(size=CODE_THREADS, packages=settings.code_packages)
         code = CodeRuntime(
             sessions,
             library,
@@ -134,5 +134,6 @@ def job_runners(
         runner=None,
         wake_score_sender=functools.partial(wake_score_sender, queue, engine),
         defer_code=functools.partial(defer_code, queue),
-        sandboxes=Sandboxes(size=1),  # (started by the first upload of a set with code parts)
+        # (started by the first upload of a set with code parts)
+        sandboxes=Sandboxes(size=1, packages=settings.code_packages),
     )

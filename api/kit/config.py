@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -21,6 +21,13 @@ DB_CONCURRENCY = 4
 
 #: The embedded database: a SQLite file in the working directory.
 DEFAULT_DATABASE_URL = "sqlite:///./grader.db"
+
+
+def _installed_packages() -> tuple[str, ...]:
+    """``GRADER_CODE_PACKAGES``'s default: the sandbox's packages installed on this machine."""
+    from sandbox.limits import installed_packages  # (found without importing them)
+
+    return installed_packages()
 
 
 class Settings(BaseModel):
@@ -68,6 +75,10 @@ class Settings(BaseModel):
                                 is refused past it, 429); default 120
     ``GRADER_CODE_WINDOW_``     the window of that budget, in minutes; default 60
     ``MINUTES``
+    ``GRADER_CODE_PACKAGES``    the packages a problem may add to its code's runtime
+                                (``packages: [scipy]``), comma-separated, of those the sandbox
+                                knows (scipy, matplotlib); a set naming another is refused at
+                                upload. Default: those installed here; set but empty: none
     ``GRADER_DEMO``             ``1``: the service runs the demo (set by ``grader serve --demo``
                                 for its worker processes, never by hand): its sign-in page
                                 offers one-click sign-in as each demo account
@@ -95,6 +106,8 @@ class Settings(BaseModel):
     code_queued_per_student: int = Field(default=3, ge=1, le=1000)
     code_seconds: float = Field(default=120.0, ge=1.0, le=24 * 3600.0)
     code_window_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    #: The code workers' allow-list of packages (``sandbox.PACKAGES``); the service and the workers read alike.
+    code_packages: tuple[str, ...] = Field(default_factory=_installed_packages)
     #: Whether the service runs the demo (``grader serve --demo``): only then do its pages offer
     #: one-click sign-in as the demo accounts (:mod:`api.pages.accounts.demo`).
     demo: bool = False
@@ -118,6 +131,23 @@ class Settings(BaseModel):
 
         sender_address(sender)
         return sender
+
+    @field_validator("code_packages", mode="before")
+    @classmethod
+    def _known_packages(cls, packages: object) -> object:
+        """Comma-separated in the environment; each one the sandbox knows, checked at start."""
+        from sandbox.limits import PACKAGES  # (the sandbox's allow-list: its one definition)
+
+        if isinstance(packages, str):
+            packages = tuple(dict.fromkeys(name.strip() for name in packages.split(",") if name.strip()))
+        if isinstance(packages, tuple | list):
+            unknown = [name for name in packages if name not in PACKAGES]
+            if unknown:
+                raise ValueError(
+                    f"GRADER_CODE_PACKAGES names {', '.join(map(str, unknown))}, which the sandbox does not offer "
+                    f"(it offers {', '.join(PACKAGES)})"
+                )
+        return packages
 
     @field_validator("public_url")
     @classmethod
@@ -178,4 +208,13 @@ class Settings(BaseModel):
         ):
             if env.get(variable):
                 values[field] = env[variable]
+        if "GRADER_CODE_PACKAGES" in env:  # (set but empty: no package)
+            values["code_packages"] = env["GRADER_CODE_PACKAGES"]
         return cls.model_validate(values)
+
+
+def not_offered(refused: Collection[str], offered: Collection[str]) -> str:
+    """Why code may not import ``refused``: the code workers' allow-list, as an instructor reads it."""
+    listed = f"offer: {', '.join(offered)}" if offered else "offer no package"
+    verb = "is" if len(refused) == 1 else "are"
+    return f"{', '.join(refused)} {verb} not offered here; this server's code workers {listed}"

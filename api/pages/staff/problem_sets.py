@@ -139,7 +139,12 @@ def upload_set_page(request: Request, form: PostedForm, runner: PageRunner, sets
     if detail is None:
         try:
             problem_set, new = upload(
-                sets, course_id=runner.course, text=text, uploaded_by=runner.id, run=request.app.state.jobs.check_code
+                sets,
+                course_id=runner.course,
+                text=text,
+                uploaded_by=runner.id,
+                run=request.app.state.jobs.check_code,
+                packages=request.app.state.settings.code_packages,
             )
         except Unprocessable as error:
             detail = error.detail

@@ -5,6 +5,7 @@ answers; for staff the statements with the reference answers."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -104,6 +105,7 @@ def student_page(
             checked=checked,
             # (on PostgreSQL code workers on other machines run it, with runtimes of their own)
             grades_code_here=request.app.state.jobs.code_runner is not None,
+            code_packages=request.app.state.settings.code_packages,
         )
         extra = {"regrade_notice": notice, "viewed_by": viewed_by, "student_id": student.id}
         return render(request, "assignment_student.html", {**context, **extra}, status=status)
@@ -122,6 +124,7 @@ def assignment_context(
     submitted: int | None = None,
     checked: bool = False,
     grades_code_here: bool = False,
+    code_packages: Collection[str] | None = None,
 ) -> dict[str, Any]:
     """The page's context from what :func:`student_page` read (the student's ``stored`` attempts,
     the last one's regrade ``requests``, the attempts ``left``, what is ``shown``): computation
@@ -180,7 +183,7 @@ def assignment_context(
                     "about_code": key in code_keys and code_keys[key].module is not None,
                     # said before anyone writes code this service, which runs it itself, cannot run (torch
                     # is an optional install)
-                    "unavailable": missing_runtime(code_keys[key].runtime)
+                    "unavailable": missing_runtime(code_keys[key].runtime, code_packages)
                     if grades_code_here and key in code_keys
                     else None,
                     "poll": poll_path(terms, latest.id, key, index) if result and key in code_keys and latest else None,
