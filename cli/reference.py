@@ -101,6 +101,101 @@ when the tests of a part cannot catch one of its kind's built-in mistakes and na
 convolution tests all have `pad: 0` cannot catch `padding-ignored`), at the part's `tests`.
 """
 
+OWN_CODE_HOMEWORK = """\
+## Your own code homework
+
+Any function, any signature, a class, several calls in one test: a code part with a `driver` grades
+the homework you already give, and still draws each student's inputs, computes the references from
+your solution, judges outside the sandbox and names the mistakes you expect. From a solution to a
+checked set, in six steps (the built-in `seed-code-tasks` set is this walk, done four times):
+
+1. **Start from your solution**, the module you would hand out as the answer, as the problem's
+   `solution` (`type: code`; `runtime: torch` if it imports torch; `packages: [scipy]` or
+   `[matplotlib]` if it needs them and your server offers them). It never reaches students.
+
+   ```yaml
+   - id: sobel
+     type: code
+     text: Write `filter2d(image, kernel)`, zero-padded so the output has the image's size.
+     solution: |
+       import numpy as np
+
+       def filter2d(image, kernel):
+           k = kernel.shape[0]
+           padded = np.pad(image, k // 2)
+           out = np.zeros(image.shape)
+           for i in range(image.shape[0]):
+               for j in range(image.shape[1]):
+                   out[i, j] = np.sum(padded[i : i + k, j : j + k] * kernel)
+           return out
+   ```
+
+2. **Write the driver**: the body of a function that calls the student's module `student` as your
+   assignment says and ends with `return {NAME: value, ...}`. The test's inputs and settings are
+   names in it, with `np` (`torch` on the torch runtime), `printed()` (what the student's code has
+   printed so far) and `read_arrays(text)` (the arrays printed in a text). It runs in the sandbox
+   beside the student's code; only the returned values leave it. Unpack what the assignment
+   returns (`out, cache = student.conv_forward_naive(x, w, b, {"stride": stride, "pad": pad})`):
+   the grader never guesses.
+
+   ```yaml
+     parts:
+       - key: filter
+         driver: |
+           return {"out": student.filter2d(image, kernel)}
+   ```
+
+3. **Say what each test draws** (`inputs`): arrays by shape, whose sizes are the test's settings or
+   integer arithmetic of them, drawn per student; or a fixed `{value: ...}`, such as the numbers of
+   your own worked example. `data: digits` binds handwritten digits split per student (`x_train`,
+   `y_train`, `x_test`, `y_test`) for a training task, and `time` gives a test up to 60 s of CPU.
+
+   ```yaml
+         inputs:
+           image: {shape: [H, W], low: 0, high: 9, integers: true}
+           kernel: {value: [[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]}
+   ```
+
+4. **Say how each output is judged** (`outputs`): `equal` to your solution's (within the part's
+   `tolerance`, shapes the same), `shape` alone, or a threshold (`{at_least: 0.9}` for an accuracy).
+
+   ```yaml
+         outputs: {out: equal}
+   ```
+
+5. **Name the mistakes you expect** (`mistakes`): each an edit of your solution (`replace`, found
+   exactly once, `with`) or a whole `solution`, with a code from the catalogue below or your own
+   and its `feedback`. A student's test is named only when its outputs are that mutant's values;
+   a part only when its failing tests agree.
+
+   ```yaml
+         mistakes:
+           - {code: kernel-flipped, replace: "j : j + k] * kernel)", with: "j : j + k] * kernel[::-1, ::-1])"}
+   ```
+
+6. **Write the tests**, then check the set. A test is a name, its settings and its points (and
+   `visibility`); put your worked example first, visible. Then run `grader check FILE`: your
+   solution runs in the sandbox on the declared draw and on probe students' draws and must pass
+   every test; each mistake must fail a visible test on every draw, named there by its code alone
+   ("your tests cannot tell `kernel-flipped` from a right answer" otherwise); the driver, the
+   solution and each mutant must compile. `grader sets validate --mutants FILE` goes further: it
+   makes the usual slips in your solution (`+=` made `=`, a `+ b` dropped, a loop bound off by one,
+   `[p:-p]`, `//` made `/`, a flipped kernel) and lists each one your tests let through. Upload
+   the file when both are quiet.
+
+   ```yaml
+         tests:
+           - name: "the worked example's 3×5 image"
+             H: 3
+             W: 5
+             inputs: {image: {value: [[1, 0, 2, 3, 1], [3, 2, 0, 7, 0], [0, 6, 1, 1, 4]]}}
+           - {name: "a 6×7 image drawn for you", H: 6, W: 7}
+   ```
+
+A student whose code does not fit your driver reads the call that failed, the line of their own
+code and what their function returned, never your driver's text nor a hidden test's inputs.
+"""
+
 WRITTEN_EXAMPLE = """\
 Example: a problem asked in words only, its rubric the graders start from.
 
@@ -230,6 +325,7 @@ def reference_page() -> str:
         "## The header\n\n" + _table(SetHeader),
         "## A problem entry\n\n" + _doc(EntryFields) + "\n\n" + _table(EntryFields) + "\n" + PLACEHOLDERS,
         _parts(),
+        OWN_CODE_HOMEWORK,
         CHECKS,
         VARY + "\n" + _model_section("`Draw`", Draw, 3) + _model_section("`matrix`", MatrixDraw, 3),
         _problem_types(),

@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import jsonschema_rs
@@ -16,7 +17,7 @@ from typer.testing import CliRunner
 
 from cli.app import app
 from cli.reference import PAGE, reference_page
-from problems.loader import BUILT_IN
+from problems.loader import BUILT_IN, parse_set
 
 runner = CliRunner()
 ROOT = Path(__file__).parents[2]
@@ -244,3 +245,20 @@ def test_the_reference_names_every_problem_type_layer_kind_draw_and_mistake() ->
         assert heading in page
     for name in ("`same_as`", "`checks`", "`{layers.7.out_features}`", "`anchors`", "`bias-omitted`", "`matrix`"):
         assert name in page
+
+
+def test_the_walk_to_your_own_code_homework_assembles_into_a_set_that_loads() -> None:
+    """The chapter's YAML blocks, one after the other, are one problem of a set file: each step
+    of the walk is what an instructor would type, and together they load (driver, inputs,
+    outputs, a mistake found once in the solution, a test with the worked example's own image)."""
+    from cli.reference import OWN_CODE_HOMEWORK
+
+    blocks = re.findall(r"```yaml\n(.*?)\n *```", OWN_CODE_HOMEWORK, re.DOTALL)
+    assert len(blocks) == 6
+    # each block sits in the numbered list, 3 spaces in
+    body = "".join(re.sub(r"(?m)^   ", "", block) + "\n" for block in blocks)
+    entry = textwrap.indent(body, "  ")
+    problem_set = parse_set("id: own-code\ntitle: Own code\nproblems:\n" + entry)
+    part = problem_set.code()["sobel.filter"]
+    assert part.kind is None and [m.code for m in part.mistakes] == ["kernel-flipped"]
+    assert [test.name for test in part.tests] == ["the worked example's 3×5 image", "a 6×7 image drawn for you"]
