@@ -303,8 +303,8 @@ def test_where_torch_is_not_installed_the_parts_say_so(monkeypatch: pytest.Monke
         assert (part.status, part.score, part.feedback) == (
             Status.INVALID,
             0.0,
-            "Code is not graded on this server: the sandbox could not start (this server has no torch runtime for "
-            "code (torch is not installed): ask your instructor).",
+            "Code is not graded on this server: the sandbox could not start (this server has no torch for code "
+            "(torch is not installed): ask your instructor).",
         )
 
 
