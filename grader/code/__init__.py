@@ -16,11 +16,11 @@ in ``run``, which routes to a warm ``sandbox.Sandbox`` per runtime; code is neve
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from grader.code.check import check_solution, mutant_issues
 from grader.code.judge import graded
-from grader.code.plan import calls_for, planned
+from grader.code.plan import Planned, calls_for, planned
 from grader.code.references import Run, with_references
 from grader.code.source import Refused, read_module, read_source
 from grader.code.visibility import visible_tests
@@ -28,6 +28,7 @@ from grader.results import GradedPart, GradedSubmission, Status
 from problems.code.parts import CodePart
 from problems.kinds import JSON
 from problems.sets import ProblemSet
+from sandbox.calls import CallResult
 from sandbox.walls import SandboxUnavailable
 
 QUEUED = "Queued: your code runs in the sandbox; its result appears here."
@@ -85,6 +86,18 @@ def _runnable(key: str, part: CodePart, answers: Mapping[str, JSON]) -> tuple[st
     return GradedPart(key, 0.0, part.points, Status.INVALID, feedback)
 
 
+@dataclass(frozen=True)
+class _Runnable:
+    """A code part ready to run: its module's text, the note on its notebook's lines set aside, and
+    its tests drawn for the student."""
+
+    key: str
+    part: CodePart
+    source: str
+    note: str
+    plans: list[Planned]
+
+
 def grade_code(
     problem_set: ProblemSet,
     answers: Mapping[str, JSON],
@@ -95,10 +108,14 @@ def grade_code(
 ) -> dict[str, GradedPart]:
     """Every code part of the set (or those of ``keys``), from the submission's whole ``answers``
     (a kind may judge against another answer): blank → ``unanswered``; unreadable → ``invalid``;
-    else run once in the sandbox (``run(runtime, source, calls)``) and judged test by test. Where
-    the sandbox cannot start, the part is ``invalid`` and says so. A judged part's feedback ends
-    with the note on its notebook's lines set aside (``%matplotlib``, ``!pip``), if any."""
+    else run in the sandbox and judged test by test. The parts that run the same module in the same
+    runtime (one uploaded file answering four parts) share one run (``run(runtime, source,
+    calls)``): the module is loaded once, and a call that times out or crashes costs that call
+    only, as within a part. Where the sandbox cannot start, the part is ``invalid`` and says so. A
+    judged part's feedback ends with the note on its notebook's lines set aside (``%matplotlib``,
+    ``!pip``), if any."""
     found: dict[str, GradedPart] = {}
+    runs: dict[tuple[str, str], list[_Runnable]] = {}
     for key, part in problem_set.code().items():
         if keys is not None and key not in keys:
             continue
@@ -108,15 +125,39 @@ def grade_code(
             continue
         source, note = runnable
         plans = planned(problem_set, key, student)
+        runs.setdefault((part.runtime, source), []).append(_Runnable(key, part, source, note, plans))
+    for (runtime, source), parts in runs.items():
         try:
-            results = run(part.runtime, source, [plan.call for plan in plans])
-            plans = with_references(problem_set, key, student, plans, run)
+            results = run(runtime, source, [plan.call for each in parts for plan in each.plans])
         except SandboxUnavailable as error:
-            found[key] = GradedPart(key, 0.0, part.points, Status.INVALID, unavailable(str(error)))
+            for each in parts:
+                found[each.key] = GradedPart(each.key, 0.0, each.part.points, Status.INVALID, unavailable(str(error)))
             continue
-        judged = graded(key, part, plans, results, answers)
-        found[key] = replace(judged, feedback=_noted(judged.feedback, note)) if note else judged
-    return found
+        start = 0
+        for each in parts:
+            own, start = results[start : start + len(each.plans)], start + len(each.plans)
+            found[each.key] = _judged(problem_set, each, own, answers, student=student, run=run)
+    order = list(problem_set.code())
+    return dict(sorted(found.items(), key=lambda item: order.index(item[0])))
+
+
+def _judged(
+    problem_set: ProblemSet,
+    each: _Runnable,
+    results: list[CallResult],
+    answers: Mapping[str, JSON],
+    *,
+    student: str | None,
+    run: Run,
+) -> GradedPart:
+    """One part judged on its calls' results, its references the kind's or its solution's (run, or
+    found cached, through ``run``)."""
+    try:
+        plans = with_references(problem_set, each.key, student, each.plans, run)
+    except SandboxUnavailable as error:
+        return GradedPart(each.key, 0.0, each.part.points, Status.INVALID, unavailable(str(error)))
+    judged = graded(each.key, each.part, plans, results, answers)
+    return replace(judged, feedback=_noted(judged.feedback, each.note)) if each.note else judged
 
 
 def with_code(

@@ -266,3 +266,33 @@ def test_a_part_waiting_for_the_sandbox_has_no_score_and_a_run_part_carries_its_
 def test_the_budgets_of_code_answers_are_the_sandboxs() -> None:
     limits = Limits()
     assert (limits.max_calls, limits.source_bytes) == (MAX_CALLS, MAX_SOURCE_BYTES)
+
+
+def test_one_file_answering_every_part_runs_once_and_a_part_that_hangs_costs_only_its_calls(box: Sandbox) -> None:
+    """The four parts of numpy-convolution answered with one module: one sandbox run for all 17
+    tests (the module loaded once), and a forward pass that never returns times out on its own
+    tests while the other three parts are graded right in that same run."""
+    modules = {SET.solution_of(key) for key in SET.code()}
+    whole = "\n\n".join(sorted(modules))
+    runs: list[int] = []
+
+    def run(runtime: str, text: str, calls: Sequence[Call]) -> list[CallResult]:
+        runs.append(len(calls))
+        return box.run(text, calls)
+
+    answers = dict.fromkeys(SET.code(), whole)
+    found = grade_code(SET, answers, student="s7", run=run)
+    assert runs == [sum(len(part.tests) for part in SET.code().values())]
+    assert {key: part.status for key, part in found.items()} == dict.fromkeys(SET.code(), Status.CORRECT)
+    assert list(found) == list(SET.code())
+    hanging = whole.replace(
+        "def conv_forward(", "def conv_forward(*args, **kwargs):\n    while True:\n        pass\n\n\ndef _unused(", 1
+    )
+    runs.clear()
+    found = grade_code(SET, dict.fromkeys(SET.code(), hanging), student="s7", run=run)
+    assert len(runs) == 1
+    assert found["conv.forward"].tests is not None
+    assert {test.status for test in found["conv.forward"].tests} == {TestStatus.TIMEOUT}
+    assert {key: part.status for key, part in found.items() if key != "conv.forward"} == {
+        key: Status.CORRECT for key in SET.code() if key != "conv.forward"
+    }
