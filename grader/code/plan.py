@@ -11,8 +11,12 @@ the plans before they are judged.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
+
+import numpy as np
 
 from problems.code import inputs
 from problems.code.kinds import CodeKind, Drawn, Outputs
@@ -66,20 +70,69 @@ class Planned:
         return [] if self.solved is None else list(self.solved.mistakes)
 
 
+#: Bytes of drawn inputs kept across submissions: a class of 300 students' draws of a four-part
+#: homework take about 10 MB; a test that binds the digits (half a megabyte) keeps a hundred.
+CACHE_BYTES = 64 << 20
+
+_lock = threading.Lock()
+_cache: OrderedDict[tuple[str, ...], tuple[tuple[Planned, ...], int]] = OrderedDict()
+_cached_bytes = 0
+
+
 def planned(problem_set: ProblemSet, key: str, student: str | None) -> list[Planned]:
     """Every test of the code part ``key``, drawn for ``student`` (None: the set's own draw, which
-    its checks use)."""
+    its checks use). A student's draw is the same at every submission, so it is kept (by set
+    version, part and student, within :data:`CACHE_BYTES`): the kind's references and mistakes,
+    computed once per plan when first asked for, are then computed once per variant, not once per
+    submission. Its arrays are read-only, since every submission of that variant shares them."""
+    global _cached_bytes
+    remembered = (problem_set.id, problem_set.version, key, *_who(student))
+    with _lock:
+        hit = _cache.get(remembered) if problem_set.version else None
+        if hit is not None:
+            _cache.move_to_end(remembered)
+            return list(hit[0])
+    found = tuple(_draw(problem_set, key, student))
+    size = sum(_bytes(plan) for plan in found)
+    if problem_set.version and size <= CACHE_BYTES // 8:
+        with _lock:
+            if remembered not in _cache:
+                _cache[remembered] = (found, size)
+                _cached_bytes += size
+            while _cached_bytes > CACHE_BYTES:
+                _, (_, dropped) = _cache.popitem(last=False)
+                _cached_bytes -= dropped
+    return list(found)
+
+
+def _draw(problem_set: ProblemSet, key: str, student: str | None) -> list[Planned]:
     part = problem_set.code()[key]
     found = []
     for index, test in enumerate(part.tests):
         rng = seeded(problem_set.id, "code", *_who(student), key, str(index))
-        drawn = (
-            part.kind.draw(test, rng)
-            if part.kind is not None
-            else Drawn((), inputs.draw(part.inputs, test, rng, part.data_of(test)))
-        )
+        if part.kind is not None:
+            drawn = part.kind.draw(test, rng)
+        else:
+            drawn = Drawn((), inputs.draw(part.inputs, test, rng, part.data_of(test)))
+        for value in (*drawn.args, *drawn.named.values()):
+            if isinstance(value, np.ndarray):
+                value.setflags(write=False)
         found.append(Planned(test, drawn, _call(part, test, drawn), part.kind))
     return found
+
+
+def _bytes(plan: Planned) -> int:
+    """The bytes of a plan's drawn arrays (its references, computed later, are about as many)."""
+    values = (*plan.drawn.args, *plan.drawn.named.values(), *plan.call.args, *plan.call.kwargs.values())
+    return 2 * sum(value.nbytes for value in values if isinstance(value, np.ndarray))
+
+
+def forget() -> None:
+    """Empty the cache of draws (tests)."""
+    global _cached_bytes
+    with _lock:
+        _cache.clear()
+        _cached_bytes = 0
 
 
 def calls_for(problem_set: ProblemSet, key: str, student: str | None) -> list[Call]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import nbformat
 import pytest
@@ -19,6 +20,7 @@ from grader.results import GradedPart, Status, TestResult, TestStatus
 from problems.code.parts import MAX_CALLS
 from problems.loader import load_bank
 from sandbox import Call, CallResult, Limits, Sandbox, SandboxUnavailable
+from sandbox.calls import Status as RunStatus
 from tests.sandbox.probes import require_bwrap
 
 SET = load_bank()["numpy-convolution"]
@@ -296,3 +298,39 @@ def test_one_file_answering_every_part_runs_once_and_a_part_that_hangs_costs_onl
     assert {key: part.status for key, part in found.items() if key != "conv.forward"} == {
         key: Status.CORRECT for key in SET.code() if key != "conv.forward"
     }
+
+
+def test_a_variants_draw_and_references_are_computed_once_for_many_submissions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Thirty submissions of one student's variant draw its tests once and solve each test's
+    reference once (the kind's solvers), and a second student's variant draws its own: the
+    class's submissions share the work of their variants, not of each other's."""
+    from grader.code import plan as plans
+
+    plans.forget()
+    kind = SET.code()["conv.forward"].kind
+    assert kind is not None
+    solved: list[str] = []
+    original = type(kind).reference
+
+    def counted(self: Any, test: Any, drawn: Any) -> Any:
+        solved.append(test.name)
+        return original(self, test, drawn)
+
+    monkeypatch.setattr(type(kind), "reference", counted)
+    namespace: dict[str, object] = {}
+    exec(compile(CONV, "solution.py", "exec"), namespace)  # the set's own solution, in the test's process
+
+    def run(runtime: str, text: str, calls: Sequence[Call]) -> list[CallResult]:
+        return [CallResult(RunStatus.OK, (namespace[c.function](*c.args, **c.kwargs),)) for c in calls]  # type: ignore[operator]
+
+    tests = len(SET.code()["conv.forward"].tests)
+    for _ in range(30):
+        part = grade_code(SET, {"conv.forward": CONV}, student="s7", run=run, keys=["conv.forward"])["conv.forward"]
+        assert part.status is Status.CORRECT
+    assert len(solved) == tests
+    grade_code(SET, {"conv.forward": CONV}, student="s8", run=run, keys=["conv.forward"])
+    assert len(solved) == 2 * tests
+    drawn = plans.planned(SET, "conv.forward", "s7")[0].drawn.named
+    assert drawn and all(not array.flags.writeable for array in drawn.values())

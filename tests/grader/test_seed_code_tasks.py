@@ -95,7 +95,7 @@ SEED_SOBEL = [[2, -1, 11, -2, -13], [10, -4, 8, 2, -18], [14, -1, -5, 6, -9]]
 
 
 def _conv2d(plan: Planned) -> np.ndarray:
-    image, kernel = (torch.from_numpy(plan.drawn.named[name]) for name in ("image", "kernel"))
+    image, kernel = (torch.tensor(plan.drawn.named[name]) for name in ("image", "kernel"))
     return torch.nn.functional.conv2d(image[None, None], kernel[None, None], padding=1)[0, 0].numpy()
 
 
@@ -141,7 +141,7 @@ SEED_TRANSPOSED = [[1, 4, 4], [6, 20, 16], [9, 24, 16]]
 
 
 def _conv_transpose2d(plan: Planned) -> np.ndarray:
-    x, w = (torch.from_numpy(plan.drawn.named[name]) for name in ("x", "w"))
+    x, w = (torch.tensor(plan.drawn.named[name]) for name in ("x", "w"))
     return torch.nn.functional.conv_transpose2d(x[None, None], w[None, None])[0, 0].numpy()
 
 
