@@ -21,10 +21,21 @@ from grader.engine import grade_submission
 from problems.sets import ProblemSet
 from problems.variants import variant_key
 
-#: Lines sent to a worker at a time: large enough to amortise the hand-over.
+#: Lines sent to a worker at a time, at most: large enough to amortise the hand-over.
 CHUNK = 256
+#: Chunks per worker, at least, when the lines are few: so that every worker has work from two
+#: submissions up, and one slow chunk (code that times out) does not leave the others idle.
+CHUNKS_PER_WORKER = 4
 #: A line longer than this is refused rather than parsed.
 MAX_LINE = 1_000_000
+
+
+def chunk_size(lines: int, workers: int) -> int:
+    """Lines per chunk for ``workers`` processes: :data:`CHUNK`, or fewer so that each worker gets
+    :data:`CHUNKS_PER_WORKER` chunks (a class of 300 on 2 workers: chunks of 38, not 256 and 44)."""
+    if workers <= 1:
+        return CHUNK
+    return max(1, min(CHUNK, -(-lines // (workers * CHUNKS_PER_WORKER))))
 
 
 @dataclass(frozen=True, slots=True)

@@ -197,7 +197,8 @@ def grade(
         )
     keys = problem_set.answer_keys()
     items = _items(file)
-    chunks = [items[i : i + batch.CHUNK] for i in range(0, len(items), batch.CHUNK)]
+    size = batch.chunk_size(len(items), workers)
+    chunks = [items[i : i + size] for i in range(0, len(items), size)]
     writer = _Writer(output_format, out, keys)
     with _progress(len(items)) as progress:
         task = progress.add_task("grading", total=len(items))

@@ -340,3 +340,17 @@ def test_grade_gradescope_leaves_written_parts_to_be_graded_by_hand(tmp_path: Pa
     assert s1["score"] == 1.0 and "(w1.differences" not in s1["output"] and "w4.nms" in s1["output"]
     csv = runner.invoke(app, ["grade", str(source), "--set", "architectures-in-words", "--format", "csv"])
     assert csv.exit_code == 0 and "s1,1.0,9.0,0.0,0.0,1.0,0.0,," in csv.output  # pending: an empty cell
+
+
+@pytest.mark.parametrize(
+    ("lines", "workers", "size"),
+    [(2, 2, 1), (300, 2, 38), (511, 2, 64), (100_000, 2, 256), (300, 1, 256), (3, 8, 1)],
+)
+def test_every_worker_gets_work_from_two_submissions_up(lines: int, workers: int, size: int) -> None:
+    """A class of 300 on 2 workers is cut in chunks of 38 (4 per worker), not one of 256 and one of
+    44 that left the second worker nearly idle; big batches keep chunks of 256."""
+    from cli.batch import chunk_size
+
+    assert chunk_size(lines, workers) == size
+    chunks = -(-lines // size)
+    assert chunks >= min(lines, workers)
