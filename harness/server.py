@@ -154,10 +154,13 @@ class WorkerProcess(ServerProcess):
         heartbeat: float = 10.0,
         stalled_after: float = 30.0,
         queues: Sequence[str] = (),
+        concurrency: int | None = None,
     ) -> Self:
-        """``queues``: those it runs (``--queue``; by default every one)."""
+        """``queues``: those it runs (``--queue``; by default every one); ``concurrency``: its
+        ``--concurrency`` (by default the machine's cores)."""
         command = [str(VENV_BIN / "grader"), "worker", "--heartbeat", str(heartbeat)]
         command += [option for name in queues for option in ("--queue", name)]
+        command += ["--concurrency", str(concurrency)] if concurrency is not None else []
         return cls(
             [*command, "--stalled-after", str(stalled_after)],
             port=0,

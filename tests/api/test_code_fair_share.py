@@ -66,7 +66,8 @@ def code_runner(backend, app, database_url, tmp_path_factory) -> Iterator[None]:
         finally:
             app.state.jobs.stop()
         return
-    worker = WorkerProcess.grader_worker(database_url, workdir=tmp_path_factory.mktemp("workers"), queues=("code",))
+    workdir = tmp_path_factory.mktemp("workers")
+    worker = WorkerProcess.grader_worker(database_url, workdir=workdir, queues=("code",), concurrency=1)
     worker.env.update(CODE_ENV)
     try:
         worker.start()

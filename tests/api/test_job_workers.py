@@ -4,6 +4,7 @@ and progress that never goes back."""
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -128,6 +129,8 @@ def test_grader_worker_stops_on_sigterm(backend, database_url, tmp_path: Path) -
     )
     with worker:
         worker.wait_ready()
+        # by default one job (one warm sandbox) per core this process may use
+        assert f"worker ready (concurrency {len(os.sched_getaffinity(0))}," in worker.output()
         deadline = time.monotonic() + 30
         while "Starting worker" not in worker.output():
             assert time.monotonic() < deadline, worker.output()
