@@ -4,6 +4,7 @@ what is parsed is compiled by a short-lived child under a CPU limit, charged to 
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
@@ -67,3 +68,30 @@ def test_a_compile_past_its_cpu_limit_is_killed_and_refused(monkeypatch: pytest.
     assert problem == syntax.Problem("the module takes too long to compile (over 1 s of CPU)")
     spent = syntax.children_cpu() - children
     assert 0.9 < spent < 3.0, spent  # killed at its limit (the hard limit is a second later)
+
+
+def test_one_warm_compiler_serves_check_after_check_and_outlives_a_killed_compile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A check costs a fork of a warm compiler, not an interpreter's start: the same compiler
+    answers text after text, a compile killed at its CPU limit kills the forked child only, and a
+    forked process never writes to its parent's compilers."""
+    syntax.close()
+    assert syntax.check("a = 1  # first\n") is None
+    (compiler,) = syntax._idle
+    assert syntax.check("def f(:\n") == syntax.Problem("SyntaxError: invalid syntax", 1)
+    monkeypatch.setattr(syntax, "MAX_SCOPE_WORDS", 100_000)
+    monkeypatch.setattr(syntax, "CPU_SECONDS", 1)
+    assert syntax.check(COMPREHENSION * 12_000 + "# again\n") == syntax.Problem(
+        "the module takes too long to compile (over 1 s of CPU)"
+    )
+    assert syntax._idle == [compiler] and compiler.alive()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: no compiler of its parent's is lent to it
+        os.write(write_end, b"%d" % len(syntax._idle))
+        os._exit(0)
+    os.close(write_end)
+    assert os.read(read_end, 16) == b"0"
+    os.waitpid(pid, 0)
+    assert syntax._idle == [compiler]
