@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import gc
 import importlib
 import os
 import signal
@@ -218,6 +219,10 @@ def main() -> None:
         wire.write_frame(RESPONSE, wire.encode_json({"failed": f"the runtime did not import: {last_line(error)}"}))
         return
     _wipe_scratch()  # what the imports left there (matplotlib's font cache) is no submission's to see
+    # the runtime's objects are every submission's starting state: frozen out of the collector's
+    # reach, a forked process's collections do not touch (and so copy) the pages that hold them
+    gc.collect()
+    gc.freeze()
     wire.write_frame(RESPONSE, wire.encode_json({"ready": True, "pid": os.getpid()}))
     while True:
         handler = os.fork()
