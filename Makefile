@@ -47,7 +47,8 @@ test: $(STAMP)
 ## different, 3,000 characters each, 10,000 random characters each), a 1,000-answer grading queue
 ## (first read, groups suggested; read again; a grading), code submissions graded per second through
 ## the sandbox (1 and 2 warm workers) beside the same calls in-process, and code submissions graded per
-## second end to end through the service (8 students at once on SQLite, 201 → result) beside the floor;
+## second end to end through the service (8 students at once on SQLite, 201 → result) beside the floor,
+## a four-part homework per submission beside a cold sandbox running pytest (the peers' way) and the floors;
 ## then a PyTorch model's checks per submission through the warm torch sandbox (its time, each probe's)
 bench: $(STAMP)
 	$(PY) -m bench.grading
@@ -60,6 +61,7 @@ bench: $(STAMP)
 	$(PY) -m bench.grading_queue
 	$(PY) -m bench.sandbox
 	$(PY) -m bench.code
+	$(PY) -m bench.homework
 	$(PY) -m bench.code_torch
 
 lint: $(STAMP)
