@@ -1,0 +1,227 @@
+"""A deadline burst through the service: N students (300) each submit the four-part
+``numpy-convolution`` homework (one file answering its four code parts) within a few seconds (10),
+at evenly spread times, then poll their submission until no part waits or runs. A probe asks
+``/health`` every 0.5 s throughout, one request at a time, as a load balancer does.
+
+On SQLite ``grader serve`` runs the code itself; on PostgreSQL it runs beside one
+``grader worker --queue code`` at its defaults (one sandbox per core). Printed per database: the last
+result after the first POST, submit → result latency (from the 201 to the first poll that sees the
+result, so up to one poll interval more), the POSTs' own latency, ``/health``'s, and whether every
+submission was stored once and graded as expected (every 4th has three named mistakes): nothing
+lost, nothing graded twice.
+
+Run: ``make bench`` (or ``python -m bench.burst --students N --seconds S``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from bench.code import grader_cli
+from bench.homework import KEYS, SET_ID, submission
+from harness.postgres import PostgresServer, find_bin_dir
+from harness.server import ServerProcess, WorkerProcess, free_port, server_env
+
+COURSE, ASSIGNMENT = "burst", "hw"
+POLL_SECONDS = 0.25
+HEALTH_EVERY = 0.5
+WAITING = ("queued", "running")
+
+
+@dataclass
+class Burst:
+    """What one burst measured."""
+
+    first_post: float = 0.0
+    posts: list[float] = field(default_factory=list)
+    results: list[float] = field(default_factory=list)  # 201 → result
+    done_at: list[float] = field(default_factory=list)
+    health: list[float] = field(default_factory=list)
+    wrong: list[str] = field(default_factory=list)
+    submission_ids: list[int] = field(default_factory=list)
+
+
+def set_up(base_url: str, env: dict[str, str], cwd: Path, students: int) -> tuple[str, list[str]]:
+    """An instructor, their course, the homework's assignment: the instructor's token and the
+    students' (one more, for the warm-up)."""
+    instructor = json.loads(
+        grader_cli("users", "create", "--role", "instructor", "--name", "Burst", "--json", env=env, cwd=cwd)
+    )
+    headers = {"Authorization": f"Bearer {instructor['token']}"}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=60) as client:
+        client.post("/api/v1/courses", json={"id": COURSE, "title": "Burst"}).raise_for_status()
+        made = client.post(f"/api/v1/courses/{COURSE}/assignments", json={"id": ASSIGNMENT, "problem_set": SET_ID})
+        made.raise_for_status()
+        roster = [{"id": f"s{i:03d}", "name": f"Student {i}"} for i in range(students + 1)]
+        imported = client.post(f"/api/v1/courses/{COURSE}/members", json={"members": roster})
+        imported.raise_for_status()
+        return instructor["token"], [member["token"] for member in imported.json()["members"]]
+
+
+async def student(client: httpx.AsyncClient, token: str, number: int, at: float, burst: Burst) -> None:
+    """Submit at ``at`` (monotonic), then poll until every part is graded."""
+    await asyncio.sleep(max(0.0, at - time.monotonic()))
+    headers = {"Authorization": f"Bearer {token}"}
+    path = f"/api/v1/courses/{COURSE}/assignments/{ASSIGNMENT}/submissions"
+    began = time.monotonic()
+    sent = await client.post(path, json={"answers": dict.fromkeys(KEYS, submission(number))}, headers=headers)
+    accepted = time.monotonic()
+    burst.posts.append(accepted - began)
+    if sent.status_code != 201:
+        burst.wrong.append(f"student {number}: POST {sent.status_code} {sent.text[:200]}")
+        return
+    made = sent.json()
+    burst.submission_ids.append(made["id"])
+    while True:
+        await asyncio.sleep(POLL_SECONDS)
+        try:
+            seen = await client.get(f"/api/v1/submissions/{made['id']}", headers=headers)
+        except httpx.TransportError:
+            continue  # (a poll lost to a closing keep-alive connection is asked again)
+        parts = seen.json()["parts"]
+        if not any(part["status"] in WAITING for part in parts.values()):
+            break
+    burst.results.append(time.monotonic() - accepted)
+    burst.done_at.append(time.monotonic())
+    statuses = {key: parts[key]["status"] for key in KEYS}
+    if statuses != expected(number):
+        burst.wrong.append(f"student {number}: {statuses}")
+
+
+def expected(number: int) -> dict[str, str]:
+    """How each part of submission ``number`` grades: every 4th has three named mistakes
+    (``bench.homework.submission``), which leave only ``pool.backward`` right."""
+    if number % 4 == 3:
+        return {key: "correct" if key == "pool.backward" else "incorrect" for key in KEYS}
+    return dict.fromkeys(KEYS, "correct")
+
+
+async def probe(client: httpx.AsyncClient, stop: asyncio.Event, burst: Burst) -> None:
+    while not stop.is_set():
+        began = time.monotonic()
+        try:
+            await client.get("/health", timeout=60)
+            burst.health.append(time.monotonic() - began)
+        except httpx.HTTPError:
+            burst.health.append(float("inf"))
+        await asyncio.sleep(max(0.0, HEALTH_EVERY - (time.monotonic() - began)))
+
+
+async def run_burst(base_url: str, tokens: list[str], seconds: float) -> Burst:
+    burst = Burst()
+    limits = httpx.Limits(max_connections=len(tokens) + 4, max_keepalive_connections=len(tokens) + 4)
+    async with httpx.AsyncClient(base_url=base_url, timeout=120, limits=limits) as client:
+        warm = Burst()  # the warm-up student (the sandboxes start here), not counted
+        await student(client, tokens[-1], 10_000, time.monotonic(), warm)  # (a right one: 10,000 % 4 == 0)
+        if warm.wrong:
+            raise SystemExit(f"the warm-up submission was not graded right: {warm.wrong}")
+        stop = asyncio.Event()
+        prober = asyncio.create_task(probe(client, stop, burst))
+        start = time.monotonic() + 0.5
+        burst.first_post = start
+        crowd = tokens[:-1]
+        await asyncio.gather(
+            *(student(client, token, n, start + seconds * n / len(crowd), burst) for n, token in enumerate(crowd))
+        )
+        stop.set()
+        await prober
+    return burst
+
+
+def stored_once(base_url: str, token: str, burst: Burst, students: int) -> str:
+    """Each student's submission stored once: the assignment's submissions, as its instructor sees them."""
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+        found = client.get(f"/api/v1/courses/{COURSE}/assignments/{ASSIGNMENT}/submissions")
+        found.raise_for_status()
+        items = found.json()
+    by_student: dict[str, int] = {}
+    for row in items:
+        by_student[row["student"]] = by_student.get(row["student"], 0) + 1
+    twice = [who for who, count in by_student.items() if count > 1 and who != f"s{students:03d}"]
+    counted = sum(count for who, count in by_student.items() if who != f"s{students:03d}")
+    return f"{counted} stored, {len(twice)} twice"
+
+
+@contextmanager
+def service(database: str, workdir: Path) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
+    """``grader serve`` on ``database`` (and a code worker at its defaults on PostgreSQL)."""
+    if database == "sqlite":
+        url = f"sqlite:///{workdir / 'grader.db'}"
+        with ServerProcess.grader_serve(url, port=free_port(), workdir=workdir) as server:
+            server.wait_healthy()
+            yield server, server_env(DATABASE_URL=url)
+        return
+    with PostgresServer(tcp_port=free_port(), durable=True) as pg:
+        pg.create_database("burst")
+        url = f"postgresql://postgres@127.0.0.1:{pg.port}/burst"
+        grader_cli("db", "upgrade", env=server_env(DATABASE_URL=url), cwd=workdir)
+        with ServerProcess.grader_serve(url, port=free_port(), workdir=workdir) as server:
+            server.wait_healthy()
+            worker = WorkerProcess.grader_worker(url, workdir=workdir, queues=("code",))
+            with worker:
+                worker.wait_ready()
+                yield server, server_env(DATABASE_URL=url)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, default=300)
+    parser.add_argument("--seconds", type=float, default=10.0, help="The burst's length.")
+    parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    options = parser.parse_args()
+    databases = ["sqlite", "postgresql"] if options.database == "both" else [options.database]
+    if "postgresql" in databases and find_bin_dir() is None:
+        print("(no PostgreSQL here: the burst runs on SQLite only)")
+        databases.remove("postgresql")
+    print(
+        f"\n## A deadline burst: {options.students} students submit the four-part homework within "
+        f"{options.seconds:g} s (load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores)\n"
+    )
+    print(
+        "| database | last result after the 1st POST | submit → result p50 / p99 | POST p50 / p99 "
+        "| /health p50 / p99 / max | stored | graded as expected |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | --- | ---: |")
+    for database in databases:
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-burst-") as directory,
+            service(database, Path(directory)) as (
+                server,
+                env,
+            ),
+        ):
+            instructor, tokens = set_up(server.base_url, env, Path(directory), options.students)
+            burst = asyncio.run(run_burst(server.base_url, tokens, options.seconds))
+            stored = stored_once(server.base_url, instructor, burst, options.students)
+        last = max(burst.done_at) - burst.first_post if burst.done_at else float("nan")
+        right = options.students - len(burst.wrong)
+        print(
+            f"| {database} | {last:.1f} s | {statistics.median(burst.results):.2f} / "
+            f"{percentile(burst.results, 0.99):.2f} s | {statistics.median(burst.posts):.2f} / "
+            f"{percentile(burst.posts, 0.99):.2f} s | {statistics.median(burst.health):.3f} / "
+            f"{percentile(burst.health, 0.99):.3f} / {max(burst.health):.3f} s | {stored} | "
+            f"{right} of {options.students} |"
+        )
+        for line in burst.wrong[:5]:
+            print(f"  {line}")
+
+
+if __name__ == "__main__":
+    main()
