@@ -213,6 +213,13 @@ MUTANTS = [
         _mutated(AFFINE_EINSUM, "    return loss, dx / N", "    return loss, dx"),
         "softmax-gradient-not-averaged",
     ),
+    (
+        "affine.softmax",
+        _mutated(
+            AFFINE_EINSUM, "loss = -np.log(p[np.arange(N), y]).mean()", "loss = -np.log(p[np.arange(N), y]).sum()"
+        ),
+        "loss-not-averaged",
+    ),
 ]
 
 
