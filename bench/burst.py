@@ -35,7 +35,8 @@ from harness.postgres import PostgresServer, find_bin_dir
 from harness.server import ServerProcess, WorkerProcess, free_port, server_env
 
 COURSE, ASSIGNMENT = "burst", "hw"
-POLL_SECONDS = 0.25
+#: As the assignment page polls a result (htmx, every second).
+POLL_SECONDS = 1.0
 HEALTH_EVERY = 0.5
 WAITING = ("queued", "running")
 
