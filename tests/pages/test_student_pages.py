@@ -269,3 +269,25 @@ def test_htmx_gets_a_sentence_not_a_page_when_the_session_has_ended(app, client,
         headers={"X-CSRF-Token": csrf, "HX-Request": "true"},
     )
     assert fragment.status_code == 401 and "session has ended" in fragment.text and "<html" not in fragment.text
+
+
+def test_a_closed_assignment_says_closed_rather_than_the_attempts_left(app, client, engine) -> None:
+    """Attempts left mean nothing once an assignment has closed: its page says how many were used
+    and that it closed, and the course's table says closed where an open one says how many are left."""
+    course = Course(client, make_instructor(engine))
+    now = datetime.now(UTC)
+    past = {"due_at": (now - timedelta(days=2)).isoformat(), "closes_at": (now - timedelta(days=1)).isoformat()}
+    closed = course.assignment("conv-pool-basics", max_attempts=3, **past)
+    open_ = course.assignment("conv-pool-basics", max_attempts=3, due_at=(now + timedelta(days=2)).isoformat())
+    _, headers = course.student()
+    browser = Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+    page = browser.get(f"/courses/{course.id}/assignments/{closed}")
+    assert page.status_code == 200
+    assert "0 attempts used." in page.text and "left." not in page.text
+    assert "0 attempts used, 3 left." in browser.get(f"/courses/{course.id}/assignments/{open_}").text
+    table = browser.get(f"/courses/{course.id}").text
+    cells = {
+        assignment: re.search(rf'{assignment}.*?data-label="Attempts left">([^<]*)<', table, re.DOTALL)
+        for assignment in (closed, open_)
+    }
+    assert {name: found.group(1) for name, found in cells.items() if found} == {closed: "closed", open_: "3"}

@@ -11,7 +11,7 @@ reference answers (:func:`api.submissions.views.to_out`), preview and submit
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, NamedTuple
 
 from fastapi import APIRouter, Query, Request
@@ -49,6 +49,7 @@ from api.submissions import service as submissions
 from api.terms.counted import counted_attempt
 from api.terms.grades import as_student_sees, grade_released
 from api.terms.rows import Terms, with_extension
+from api.terms.rules import is_closed
 from api.users.service import Caller
 from grader.awaiting import Awaiting, awaiting
 
@@ -67,6 +68,7 @@ def course_page(request: Request, member: PageMember, db: SessionDep, sets: Sets
     used = attempts_used(db, course_id=member.course, student_id=member.id)
     extended = student_extensions(db, course_id=member.course, student_id=member.id)
     attempts = _attempts(db, member, with_written=_with_written(assignments, sets))
+    now = datetime.now(UTC)
     rows = []
     for assignment in assignments:
         terms = with_extension(assignment, extended.get(assignment.id))
@@ -77,6 +79,7 @@ def course_page(request: Request, member: PageMember, db: SessionDep, sets: Sets
             {
                 "assignment": assignment,
                 "terms": terms,
+                "closed": is_closed(terms, now),
                 "extension": extended.get(assignment.id),
                 "used": used.get(assignment.id, 0),
                 "left": left,
