@@ -291,3 +291,19 @@ def test_a_closed_assignment_says_closed_rather_than_the_attempts_left(app, clie
         for assignment in (closed, open_)
     }
     assert {name: found.group(1) for name, found in cells.items() if found} == {closed: "closed", open_: "3"}
+
+
+def test_the_sentences_under_an_assignments_title_are_apart(app, client, engine) -> None:
+    """The due date, the close and the attempts are sentences of their own, read with a space
+    between them ("... UTC. Closes ..."), not run together by the template's trimmed line breaks."""
+    course = Course(client, make_instructor(engine))
+    now = datetime.now(UTC)
+    fields = {"due_at": (now + timedelta(days=1)).isoformat(), "closes_at": (now + timedelta(days=2)).isoformat()}
+    aid = course.assignment("conv-pool-basics", max_attempts=2, **fields)
+    _, headers = course.student()
+    browser = Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+    page = browser.get(f"/courses/{course.id}/assignments/{aid}").text
+    muted = re.search(r'<p class="muted">(.*?)</p>', page, re.DOTALL)
+    assert muted is not None
+    words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", muted.group(1))).strip()
+    assert re.fullmatch(r"Due .+\. Closes .+\. 0 attempts used, 2 left\.", words), words
