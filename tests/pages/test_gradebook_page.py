@@ -264,6 +264,10 @@ def test_each_student_links_to_their_attempts_with_feedback_and_named_mistakes(g
         assert f"<code>{key}</code>" in text and part["feedback"] in text
     assert "bias-omitted" in text and "pooling-type-swapped" in text
     assert str(stored["reference"]["ex4.conv1_params"]) in text.replace(",", "")
+    # a list of shapes as a student writes it (to_text), not Python's lists
+    shapes = stored["reference"]["ex4.shapes"]
+    assert f"<code>{'; '.join(' × '.join(map(str, shape)) for shape in shapes)}</code>" in text
+    assert str(shapes[0]) not in text
     # each part's worked solution, folded, its steps typeset
     steps = stored["parts"]["ex4.conv1_params"]["solution"]
     assert '<details class="solution">' in page.text and steps[-1]["text"] in text

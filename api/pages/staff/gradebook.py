@@ -33,6 +33,7 @@ from api.reports.exports import EXPORT_NAMES, ExportFormat, answer_keys, gradebo
 from api.submissions import service as submissions
 from api.submissions.views import Released, to_out
 from api.terms.rows import Terms, with_extension
+from problems.render import to_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -180,11 +181,20 @@ def student_submissions(
         to_out(submission, staff=True, terms=terms, problem_set=problem_set, references=references)
         for submission in submissions.list_submissions(db, assignment=assignment, student=student_id)
     ]
+    # the references as a student would write them (a shape 32 × 32 × 3, not [32, 32, 3])
+    solved = problem_set.solve(None) if problem_set is not None else {}
+    kinds = {key: answer.kind for key, answer in solved.items()}
     context = {
         "assignment": assignment,
         "student": student_id,
         "terms": terms,
         "attempts": attempts,
+        "reference_texts": {
+            a.id: {
+                key: to_text(kinds[key], value) if key in kinds else value for key, value in (a.reference or {}).items()
+            }
+            for a in attempts
+        },
         "path": page_path(assignment),
         # the worked solutions' steps are typeset (KaTeX) when an attempt has any
         "needs_math": any(part.get("solution") for attempt in attempts for part in attempt.parts.values()),
