@@ -307,3 +307,22 @@ def test_the_sentences_under_an_assignments_title_are_apart(app, client, engine)
     assert muted is not None
     words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", muted.group(1))).strip()
     assert re.fullmatch(r"Due .+\. Closes .+\. 0 attempts used, 2 left\.", words), words
+
+
+def test_a_statements_backticks_are_set_as_code_and_nothing_else_is_markup(app, client, engine) -> None:
+    """Set files write inline code in Markdown's backticks (`filter2d(image, kernel)`): the page
+    sets it as code, escaped like the rest, rather than showing the backticks."""
+    from api.pages.kit.notation import with_math
+
+    assert str(with_math("Write `f(a<b)` and <i>this</i>, `unclosed")) == (
+        "Write <code>f(a&lt;b)</code> and &lt;i&gt;this&lt;/i&gt;, `unclosed"
+    )
+    course = Course(client, make_instructor(engine))
+    aid = course.assignment("seed-code-tasks", due_at=(datetime.now(UTC) + timedelta(days=1)).isoformat())
+    _, headers = course.student()
+    browser = Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+    page = browser.get(f"/courses/{course.id}/assignments/{aid}").text
+    assert "Write <code>filter2d(image, kernel)</code>: slide" in page
+    statements = re.findall(r'<p class="statement">(.*?)</p>', page, re.DOTALL)
+    assert statements and not any("`" in statement for statement in statements)
+    assert "<code>transposed_conv(x, w)</code>, printing" in page  # a part's prompt too

@@ -30,8 +30,13 @@ def matrix_tex(text: str) -> str | None:
     return r"\begin{bmatrix}" + body + r"\end{bmatrix}"
 
 
+#: Inline code as set files write it in statements and prompts: `conv_forward(x, w, b)`.
+INLINE_CODE = re.compile(r"`([^`\n]+)`")
+
+
 def with_math(text: str | None) -> Markup:
-    """``text`` escaped, each matrix in it marked for KaTeX."""
+    """``text`` escaped, each matrix in it marked for KaTeX and each `inline code` span set as
+    code (a statement's backticks are the author's Markdown, not the student's to read)."""
     if not text:
         return Markup("")
     pieces: list[str] = []
@@ -40,8 +45,20 @@ def with_math(text: str | None) -> Markup:
         tex = matrix_tex(found.group(0))
         if tex is None:
             continue
-        pieces.append(escape(text[last : found.start()]))
+        pieces.append(_with_code(text[last : found.start()]))
         pieces.append(Markup('<span class="tex" data-tex="{}">{}</span>').format(tex, found.group(0)))
+        last = found.end()
+    pieces.append(_with_code(text[last:]))
+    return Markup("").join(pieces)
+
+
+def _with_code(text: str) -> Markup:
+    """``text`` escaped, its backtick spans as ``<code>``."""
+    pieces: list[str] = []
+    last = 0
+    for found in INLINE_CODE.finditer(text):
+        pieces.append(escape(text[last : found.start()]))
+        pieces.append(Markup("<code>{}</code>").format(found.group(1)))
         last = found.end()
     pieces.append(escape(text[last:]))
     return Markup("").join(pieces)
