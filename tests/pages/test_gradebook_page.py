@@ -264,6 +264,11 @@ def test_each_student_links_to_their_attempts_with_feedback_and_named_mistakes(g
         assert f"<code>{key}</code>" in text and part["feedback"] in text
     assert "bias-omitted" in text and "pooling-type-swapped" in text
     assert str(stored["reference"]["ex4.conv1_params"]) in text.replace(",", "")
+    # a link to the student's own page as they see it (read only)
+    seen_as = re.search(r'<a href="([^"]+)" id="view-as-student">', page.text)
+    assert seen_as is not None
+    theirs = browser.get(unescape(seen_as.group(1)))
+    assert theirs.status_code == 200 and f"You are seeing <strong>{student}</strong>" in theirs.text
     # a list of shapes as a student writes it (to_text), not Python's lists
     shapes = stored["reference"]["ex4.shapes"]
     assert f"<code>{'; '.join(' × '.join(map(str, shape)) for shape in shapes)}</code>" in text
