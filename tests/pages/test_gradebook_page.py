@@ -20,7 +20,7 @@ def graded(app, client, engine) -> StaffCourse:
 def body_rows(html: str) -> list[str]:
     """The student ids of the gradebook table, top to bottom."""
     table = html.split('<table class="gradebook">', 1)[1].split("</table>", 1)[0]
-    return re.findall(r"<tr>\s*<td><a [^>]*><code>([^<]+)</code></a></td>", table)
+    return re.findall(r"<tr>\s*<td><a [^>]*><code>([^<]+)</code></a>", table)
 
 
 def sorted_header(html: str) -> tuple[str, str]:
@@ -255,6 +255,7 @@ def test_each_student_links_to_their_attempts_with_feedback_and_named_mistakes(g
     browser = graded.browser("ta")
     listed = browser.get(graded.page + "/gradebook")
     assert f'href="{graded.page}/gradebook/students/{student}"' in listed.text
+    assert f'class="view-as" href="{graded.page}?student={student}"' in listed.text  # their own page
     page = browser.get(graded.page + f"/gradebook/students/{student}")
     assert page.status_code == 200
     (stored,) = graded.rest("/submissions", student=student).json()
