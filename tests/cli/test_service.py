@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from api.app import create_app
-from api.demo.code import CODE_SET
+from api.demo.code import CODE_SETS
 from api.jobs.queue import CODE_TASK
 from api.kit.config import Settings
 from api.kit.logs import uvicorn_log_config
@@ -201,11 +201,11 @@ def test_serve_demo_loads_the_course_once_and_prints_working_tokens(empty_databa
         assert session.scalar(select(func.count()).select_from(Assignment)) == len(shared_bank.sets())
         # the demo's code, queued once (the second load adds none); on PostgreSQL each run's job is
         # deferred for a code worker, as the service defers it
-        code = select(Submission.id).where(Submission.assignment_id == CODE_SET)
+        code = select(Submission.id).where(Submission.assignment_id.in_(CODE_SETS))
         code_ids = list(session.scalars(code))
-        assert len(code_ids) == 3
+        assert len(code_ids) == 3 + 2  # numpy-convolution's three students, seed-code-tasks' two
         runs = session.scalars(select(CodeRun.status).where(CodeRun.submission_id.in_(code_ids)))
-        assert sorted(runs) == ["queued"] * 3
+        assert sorted(runs) == ["queued"] * 5
         if not Settings(database_url=empty_database).is_sqlite:
             jobs = text("SELECT args->>'submission_id' FROM procrastinate_jobs WHERE task_name = :task")
             deferred = session.scalars(jobs, {"task": CODE_TASK})
