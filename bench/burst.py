@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import tempfile
@@ -29,8 +28,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.code import grader_cli
-from bench.homework import KEYS, SET_ID, submission
+from bench.code import grader_cli, set_up
+from bench.homework import KEYS, submission
 from harness.postgres import PostgresServer, find_bin_dir
 from harness.server import ServerProcess, WorkerProcess, free_port, server_env
 
@@ -52,23 +51,6 @@ class Burst:
     health: list[float] = field(default_factory=list)
     wrong: list[str] = field(default_factory=list)
     submission_ids: list[int] = field(default_factory=list)
-
-
-def set_up(base_url: str, env: dict[str, str], cwd: Path, students: int) -> tuple[str, list[str]]:
-    """An instructor, their course, the homework's assignment: the instructor's token and the
-    students' (one more, for the warm-up)."""
-    instructor = json.loads(
-        grader_cli("users", "create", "--role", "instructor", "--name", "Burst", "--json", env=env, cwd=cwd)
-    )
-    headers = {"Authorization": f"Bearer {instructor['token']}"}
-    with httpx.Client(base_url=base_url, headers=headers, timeout=60) as client:
-        client.post("/api/v1/courses", json={"id": COURSE, "title": "Burst"}).raise_for_status()
-        made = client.post(f"/api/v1/courses/{COURSE}/assignments", json={"id": ASSIGNMENT, "problem_set": SET_ID})
-        made.raise_for_status()
-        roster = [{"id": f"s{i:03d}", "name": f"Student {i}"} for i in range(students + 1)]
-        imported = client.post(f"/api/v1/courses/{COURSE}/members", json={"members": roster})
-        imported.raise_for_status()
-        return instructor["token"], [member["token"] for member in imported.json()["members"]]
 
 
 async def student(client: httpx.AsyncClient, token: str, number: int, at: float, burst: Burst) -> None:
@@ -208,7 +190,10 @@ def main() -> None:
                 env,
             ),
         ):
-            instructor, tokens = set_up(server.base_url, env, Path(directory), options.students)
+            # (one student more: the warm-up's)
+            instructor, tokens = set_up(
+                server.base_url, env, Path(directory), options.students + 1, course=COURSE, assignment=ASSIGNMENT
+            )
             burst = asyncio.run(run_burst(server.base_url, tokens, options.seconds))
             stored = stored_once(server.base_url, instructor, burst, options.students)
         last = max(burst.done_at) - burst.first_post if burst.done_at else float("nan")

@@ -83,21 +83,23 @@ def grader_cli(*args: str, env: dict[str, str], cwd: Path) -> str:
     return done.stdout
 
 
-def set_up(base_url: str, env: dict[str, str], cwd: Path, students: int) -> list[str]:
-    """An instructor, their course, an assignment of the set with no attempt limit, and the
-    students' tokens."""
+def set_up(
+    base_url: str, env: dict[str, str], cwd: Path, students: int, *, course: str = COURSE, assignment: str = ASSIGNMENT
+) -> tuple[str, list[str]]:
+    """An instructor, their course, an assignment of the set with no attempt limit: the
+    instructor's token and the students' tokens."""
     instructor = json.loads(
         grader_cli("users", "create", "--role", "instructor", "--name", "Bench", "--json", env=env, cwd=cwd)
     )
     headers = {"Authorization": f"Bearer {instructor['token']}"}
     with httpx.Client(base_url=base_url, headers=headers, timeout=60) as client:
-        client.post("/api/v1/courses", json={"id": COURSE, "title": "Bench"}).raise_for_status()
-        made = client.post(f"/api/v1/courses/{COURSE}/assignments", json={"id": ASSIGNMENT, "problem_set": SET_ID})
+        client.post("/api/v1/courses", json={"id": course, "title": "Bench"}).raise_for_status()
+        made = client.post(f"/api/v1/courses/{course}/assignments", json={"id": assignment, "problem_set": SET_ID})
         made.raise_for_status()
         roster = [{"id": f"s{i:03d}", "name": f"Student {i}"} for i in range(students)]
-        imported = client.post(f"/api/v1/courses/{COURSE}/members", json={"members": roster})
+        imported = client.post(f"/api/v1/courses/{course}/members", json={"members": roster})
         imported.raise_for_status()
-        return [member["token"] for member in imported.json()["members"]]
+        return instructor["token"], [member["token"] for member in imported.json()["members"]]
 
 
 class Student(threading.Thread):
@@ -138,7 +140,7 @@ def end_to_end(count: int, students: int) -> tuple[float, int, list[float]]:
         env = server_env(DATABASE_URL=database_url)
         with ServerProcess.grader_serve(database_url, port=port, workdir=workdir) as server:
             server.wait_healthy()
-            tokens = set_up(server.base_url, env, workdir, students)
+            _, tokens = set_up(server.base_url, env, workdir, students)
             warm = Student(server.base_url, tokens[0], [count])  # the sandbox's warm worker starts here
             warm.run()
             crowd = [Student(server.base_url, token, list(range(n, count, students))) for n, token in enumerate(tokens)]

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext, Page, expect
 
 from harness.student_code import CONV_FORWARD
 from tests.grader.test_seed_code_tasks import SOBEL_STRIDED, TRANSPOSED_ASSIGNED
@@ -32,12 +32,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCourse]:
         yield course
 
 
-def test_a_student_uploads_a_py_file_and_watches_its_result_arrive(
-    live: LiveCourse, browser: BrowserContext, tmp_path: Path
-) -> None:
-    token = live.enrol("grace", "Grace Hopper")
-    module = tmp_path / "conv.py"
-    module.write_text(MODULE)
+def _signed_in(live: LiveCourse, browser: BrowserContext, token: str) -> tuple[Page, list[str]]:
+    """A page signed in with ``token``, and the console errors it logs from then on."""
     page = browser.new_page()
     page.set_viewport_size({"width": 1100, "height": 900})
     errors: list[str] = []
@@ -45,6 +41,16 @@ def test_a_student_uploads_a_py_file_and_watches_its_result_arrive(
     page.goto(live.url + "/")
     page.get_by_label("API token").fill(token)
     page.get_by_role("button", name="Sign in").click()
+    return page, errors
+
+
+def test_a_student_uploads_a_py_file_and_watches_its_result_arrive(
+    live: LiveCourse, browser: BrowserContext, tmp_path: Path
+) -> None:
+    token = live.enrol("grace", "Grace Hopper")
+    module = tmp_path / "conv.py"
+    module.write_text(MODULE)
+    page, errors = _signed_in(live, browser, token)
     page.goto(f"{live.url}/courses/{live.course}/assignments/{ASSIGNMENT}")
     page.locator(f'input[type=file][name="{KEY}:file"]').set_input_files(str(module))
     page.get_by_role("button", name="Submit").click()
@@ -77,13 +83,7 @@ def test_the_seeds_code_tasks_are_graded_right_and_wrong_on_the_page(
     sobel, transposed = tmp_path / "sobel.py", tmp_path / "transposed.py"
     sobel.write_text(SOBEL_STRIDED)
     transposed.write_text(TRANSPOSED_ASSIGNED)
-    page = browser.new_page()
-    page.set_viewport_size({"width": 1100, "height": 900})
-    errors: list[str] = []
-    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    page.goto(live.url + "/")
-    page.get_by_label("API token").fill(token)
-    page.get_by_role("button", name="Sign in").click()
+    page, errors = _signed_in(live, browser, token)
     page.goto(f"{live.url}/courses/{live.course}/assignments/{SEED_ASSIGNMENT}")
     page.locator('input[type=file][name="sobel.filter:file"]').set_input_files(str(sobel))
     page.locator('input[type=file][name="transposed.steps:file"]').set_input_files(str(transposed))
