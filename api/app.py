@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from api import pages
 from api.assignments.router import router as assignments_router
 from api.code_runs.queueing import CODE_QUEUED
+from api.code_runs.watch import ResultWatch
 from api.courses.router import router as courses_router
 from api.gate import GradingGate
 from api.handgrading.router import router as grading_router
@@ -119,6 +120,8 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     # Every call to an LMS platform (its key set, its token, grade and roster services) goes through
     # this one client: tests replace it with one routed to a platform in the test process.
     app.state.lti_http = httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=False)
+    # readers waiting for code results (GET /submissions/{id}?wait=S) are woken as they are written
+    app.state.results = ResultWatch(app.state.autocommit_engine)
     app.state.jobs = job_runners(
         settings,
         engine,
@@ -126,6 +129,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
         http=lambda: app.state.lti_http,
         scores_due=lambda: app.state.lti_sender.wake(),
         scores_key=SCORES_DUE,
+        written=app.state.results.written,
     )
     app.state.lti_keysets = KeySets(lambda: app.state.lti_http)
     sessions, reads = make_sessionmaker(app.state.write_engine), make_sessionmaker(app.state.autocommit_engine)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 
 from api.code_runs.run import CodeRuntime, run_code
 from api.code_runs.shares import next_run
@@ -21,9 +22,12 @@ log = logging.getLogger("grader.code")
 
 
 class LocalCodeRunner:
-    def __init__(self, runtime: CodeRuntime, *, threads: int = 2) -> None:
+    def __init__(self, runtime: CodeRuntime, *, threads: int = 2, written: Callable[[int], None] | None = None) -> None:
+        """``written``: told each submission whose results a run wrote (the readers waiting for
+        them, :class:`api.code_runs.watch.ResultWatch`)."""
         self.runtime = runtime
         self.threads = threads
+        self.written = written
         self._lock = threading.Lock()
         self._wanted = threading.Condition(self._lock)
         self._taken: dict[int, str] = {}  # submission → student, of the runs under way here
@@ -75,8 +79,10 @@ class LocalCodeRunner:
                 submission_id, student_id = found
                 self._taken[submission_id] = student_id
             try:
-                run_code(self.runtime, submission_id)
+                done = run_code(self.runtime, submission_id)
                 failed = False
+                if done == "written" and self.written is not None:
+                    self.written(submission_id)
             except Exception:  # (the database away, say: not retried in a loop; the next start tries again)
                 log.exception("the code run of submission %s failed", submission_id)
                 failed = True

@@ -101,9 +101,11 @@ def job_runners(
     http: Callable[[], httpx.Client] | None = None,
     scores_due: Callable[[], None] | None = None,
     scores_key: str | None = None,
+    written: Callable[[int], None] | None = None,
 ) -> JobRunners:
     """``scores_due``: tells the service's own LMS score sender (SQLite) that a job wrote scores (a
-    transaction marked ``scores_key``, for code runs)."""
+    transaction marked ``scores_key``, for code runs); ``written``: the submissions whose code
+    results the service's own runner (SQLite) wrote."""
     if engine.dialect.name == "sqlite":
         sessions = make_sessionmaker(writer(engine))
         sandboxes = Sandboxes(size=CODE_THREADS, packages=settings.code_packages)
@@ -115,7 +117,7 @@ def job_runners(
             scores_key=scores_key,
             limits=CodeLimits.of(settings),
         )
-        code_runner = LocalCodeRunner(code, threads=CODE_THREADS)
+        code_runner = LocalCodeRunner(code, threads=CODE_THREADS, written=written)
         runtime = Runtime(
             sessions,
             library,

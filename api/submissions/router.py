@@ -9,18 +9,20 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from api.assignments.service import extensions
+from api.code_runs.queueing import WAITING
 from api.code_runs.shares import CodeLimits
+from api.code_runs.watch import MAX_WAIT
 from api.deps import (
     AssignmentDep,
     Bearer,
     Credentials,
-    CurrentUser,
     MemberDep,
     SessionDep,
     SetsDep,
     StudentMember,
     StudentTermsDep,
-    SubmissionDep,
+    authenticate_request,
+    load_submission,
     problem_set_of,
     request_session,
     student_and_terms,
@@ -230,8 +232,40 @@ def list_submissions(
     summary="One submission",
     responses=errors(401, 403, 404, 422, 503, notes={403: "Another student's submission"}),
 )
-def get_submission(user: CurrentUser, submission: SubmissionDep, session: SessionDep, sets: SetsDep) -> SubmissionOut:
-    """For its student and for the staff of its course; another student of the course gets 403."""
+@reads_only
+async def get_submission(
+    request: Request,
+    credentials: Credentials,
+    submission_id: Annotated[int, Path()],
+    wait: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=MAX_WAIT,
+            description="Seconds to wait for code parts still `queued` or `running`: the reply comes when "
+            "they are graded, or after this long with them still waiting (0: at once).",
+        ),
+    ] = 0,
+) -> Response:
+    """For its student and for the staff of its course; another student of the course gets 403.
+    With `wait`, a reader following code parts asks once, not once a second."""
+    out = await _read_submission(request, credentials, submission_id)
+    if wait > 0 and any(part["status"] in WAITING for part in out.parts.values()):
+        # no session, no slot and no thread held while waiting (api.code_runs.watch)
+        await request.app.state.results.graded(submission_id, within=wait)
+        out = await _read_submission(request, credentials, submission_id)
+    return Response(out.model_dump_json(), media_type="application/json")
+
+
+async def _read_submission(request: Request, credentials: Bearer, submission_id: int) -> SubmissionOut:
+    """The submission as the caller may see it, read in one trip to the threadpool (as submitting is)."""
+    async with request_session(request) as session:
+        return await run_in_threadpool(_submission_out, request, session, credentials, submission_id)
+
+
+def _submission_out(request: Request, session: Session, credentials: Bearer, submission_id: int) -> SubmissionOut:
+    user = authenticate_request(request, session, credentials)
+    submission = load_submission(submission_id, session, user)
     assignment = session.get(Assignment, (submission.course_id, submission.assignment_id))
     assert assignment is not None
     found = session.get(Extension, (submission.course_id, submission.assignment_id, submission.student_id))
@@ -242,6 +276,6 @@ def get_submission(user: CurrentUser, submission: SubmissionDep, session: Sessio
         submission,
         staff=staff,
         terms=terms,
-        problem_set=sets.of(assignment),
+        problem_set=Sets(request.app.state.library, session).of(assignment),
         released_to_student=not staff and released_to(session, terms=terms, student_id=user.id),
     )

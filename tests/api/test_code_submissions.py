@@ -101,6 +101,56 @@ def test_a_code_submission_answers_201_queued_then_shows_its_result(code_runner,
     assert KEY not in found["awaiting_parts"]
 
 
+def test_a_reader_that_waits_is_answered_with_the_result_in_one_request(code_runner, course) -> None:
+    """``?wait=S``: one request, answered once the code is graded, rather than a poll a second. The
+    module sleeps 6 s as it loads, so the result cannot be there when the request is made."""
+    aid = course.assignment(problem_set=SET)
+    _, headers = course.student()
+    made = course.submit(aid, headers, {KEY: SLOW}).json()
+    assert made["parts"][KEY]["status"] == "queued"
+    found = {}
+    for _ in range(10):  # (a loaded machine may take longer than one wait: each request waits its 20 s)
+        found = course.client.get(f"/api/v1/submissions/{made['id']}?wait=20", headers=headers).json()
+        if _graded(found):
+            break
+    part = found["parts"][KEY]
+    assert part["status"] == "correct", part
+    assert found == _get(course, made["id"], headers)  # the same reply as a plain read
+
+
+def test_a_wait_ends_at_its_time_with_the_code_still_waiting(code_runner, course) -> None:
+    aid = course.assignment(problem_set=SET)
+    _, headers = course.student()
+    made = course.submit(aid, headers, {KEY: SLOW}).json()
+    began = time.monotonic()
+    found = course.client.get(f"/api/v1/submissions/{made['id']}?wait=0.5", headers=headers).json()
+    assert found["parts"][KEY]["status"] in ("queued", "running")  # (it sleeps 6 s first)
+    assert time.monotonic() - began < 5.5
+    _until(course, made["id"], headers, _graded)
+
+
+@pytest.mark.parametrize("wait", ["-1", "20.5", "soon"])
+def test_a_wait_out_of_bounds_is_refused_with_a_sentence(code_runner, course, wait: str) -> None:
+    aid = course.assignment(problem_set=SET)
+    _, headers = course.student()
+    made = course.submit(aid, headers, {KEY: RIGHT}).json()
+    response = course.client.get(f"/api/v1/submissions/{made['id']}?wait={wait}", headers=headers)
+    assert response.status_code == 422, response.text
+    assert "wait" in response.text
+
+
+def test_another_students_wait_is_refused_before_it_waits(code_runner, course) -> None:
+    aid = course.assignment(problem_set=SET)
+    _, headers = course.student()
+    _, other = course.student()
+    made = course.submit(aid, headers, {KEY: SLOW}).json()
+    began = time.monotonic()
+    response = course.client.get(f"/api/v1/submissions/{made['id']}?wait=20", headers=other)
+    assert response.status_code == 403, response.text
+    assert time.monotonic() - began < 15  # (refused at once, not after its wait: a generous bound)
+    _until(course, made["id"], headers, _graded)
+
+
 def test_a_wrong_module_is_graded_test_by_test_and_its_mistake_named(code_runner, course) -> None:
     aid = course.assignment(problem_set=SET)
     _, headers = course.student()

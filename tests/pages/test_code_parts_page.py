@@ -8,6 +8,7 @@ until the test writes their result.)"""
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -62,7 +63,9 @@ def test_a_code_part_takes_a_file_whose_text_is_the_answer(app: Any, client: Tes
     (stored,) = client.get(f"{course.path}/assignments/{aid}/submissions", headers=course.instructor).json()
     assert stored["answers"][KEY] == MODULE and stored["student"] == student
     page = browser.get(sent.headers["location"])
-    assert re.search(r'class="result code-result" id="result-\d+" hx-get="[^"]+/code/conv.forward\?n=\d+"', page.text)
+    assert re.search(
+        r'class="result code-result" id="result-\d+" hx-get="[^"]+/code/conv.forward\?n=\d+&amp;wait=15"', page.text
+    )
     assert "Waiting to run" in page.text
 
 
@@ -92,12 +95,17 @@ def test_the_result_fragment_polls_until_written_then_shows_each_reader_their_te
     fragment = f"{path}/submissions/{stored['id']}/code/{KEY}?n=3"
     waiting = browser.get(fragment)
     assert waiting.status_code == 200
-    assert f'id="result-3" hx-get="{fragment}" hx-trigger="every 1s"' in waiting.text
+    # asked for again at once when it comes back still waiting (each request waits up to 15 s)
+    assert f'id="result-3" hx-get="{fragment}&amp;wait=15" hx-trigger="load, every 20s"' in waiting.text
+    assert "hx-get" in browser.get(fragment + "&wait=0.2").text  # nothing ran it: still waiting
 
     tests = [_test("small", "visible"), _test("secret one", "hidden"), _test("secret two", "hidden", "incorrect")]
     result = {KEY: {**stored["parts"][KEY], "score": 1.0, "status": "partial", "feedback": "1 of 3.", "tests": tests}}
     runtime = CodeRuntime(make_sessionmaker(writer(engine)), app.state.library, lambda *_: result)
-    assert run_code(runtime, stored["id"]) == "written"
+    with ThreadPoolExecutor(1) as waiter:
+        waited = waiter.submit(browser.get, fragment + "&wait=15")  # answered as the result is written
+        assert run_code(runtime, stored["id"]) == "written"
+        assert "small" in waited.result().text
 
     done = browser.get(fragment)
     assert "hx-get" not in done.text and "hx-trigger" not in done.text  # polling stops
