@@ -60,7 +60,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 
-from api.pages.accounts import demo, docs, home, sign_in_links, tokens
+from api.pages.accounts import demo, docs, home, sign_in_links, staff_accounts, tokens
 from api.pages.kit import assets
 from api.pages.lms import platforms
 from api.pages.staff import assignment_edit, courses, dashboard, gradebook, handgrading, problem_sets, statistics
@@ -71,7 +71,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     # (``/courses/new`` before the course pages' ``/courses/{course_id}``)
     *(home.router, demo.router, docs.router, courses.router, pages.router, practice.router, sign_in_links.router),
     *(tokens.router, dashboard.router, problem_sets.router, gradebook.router, handgrading.router, statistics.router),
-    *(assignment_edit.router, platforms.router, code_parts.router),
+    *(assignment_edit.router, platforms.router, code_parts.router, staff_accounts.router),
 )
 
 

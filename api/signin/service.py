@@ -16,10 +16,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from api.access import Member, require_account_power
-from api.kit.errors import Conflict, Forbidden, NotFound
-from api.models import CourseRole, Mail, Membership, SignInRequest, User
+from api.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
+from api.models import CourseRole, Mail, Membership, Role, SignInRequest, User
 from api.signin.links import NewLink, make_link
 from api.signin.outbox import MailKind, queue_mail
+from api.users.service import create_user
 
 #: Requests for a link on ``/`` per address, and per client, in :data:`WINDOW`.
 PER_ADDRESS, PER_CLIENT = 3, 10
@@ -64,6 +65,29 @@ def link_for_student(
     if mail is None:
         raise Conflict(f"{user_id!r} has no email address: ask for the link without send, and hand it over.")
     return Delivery(user, mail=mail)
+
+
+def new_staff_account(
+    session: Session,
+    *,
+    by: str,
+    name: str,
+    role: Role,
+    email: str | None,
+    lifetime: timedelta,
+    link_base: str,
+    send: bool,
+) -> Delivery:
+    """An instructor or admin account made by the admin ``by``, with its first sign-in: a link
+    mailed to ``email`` (``send``: the service sends mail and the account has an address), else
+    shown to ``by``, who acts as the new account anyway. An id taken is a :class:`Conflict`."""
+    if role not in (Role.INSTRUCTOR, Role.ADMIN):
+        raise Unprocessable(f"An admin creates instructor and admin accounts here, not {role.value!r} ones.")
+    user = create_user(session, name=name, role=role, email=email).user
+    if send and email:
+        mail = queue_mail(session, kind=MailKind.SIGN_IN, user=user, course_id=None, created_by=by, link_base=link_base)
+        return Delivery(user, mail=mail)
+    return Delivery(user, link=make_link(session, user_id=user.id, course_id=None, created_by=by, lifetime=lifetime))
 
 
 def links_for_students(

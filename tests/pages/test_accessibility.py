@@ -231,6 +231,7 @@ def walk(tmp_path: Path) -> Iterator[Walk]:
             sign_in_as(page, base, context, token=admin)
             crawl(page, base, "admin", "/", result)
             crawl(page, base, "admin", "/admin/lti", result)
+            crawl(page, base, "admin", "/admin/accounts", result)
             crawl(page, base, "admin", course, result)
         yield result
 
@@ -272,7 +273,7 @@ def test_every_page_of_every_role_passes_axe_core_and_fits_a_390_px_phone(walk: 
     none has a serious or critical WCAG 2.1 A/AA violation; none scrolls sideways on a phone, the
     student's table of assignments included. Every kind of problem found is reported at once."""
     assert {"visitor", "student", "ta", "instructor", "admin"} == set(walk.visited)
-    assert "/admin/lti" in walk.visited["admin"]
+    assert "/admin/lti" in walk.visited["admin"] and "/admin/accounts" in walk.visited["admin"]
     assert ("student", f"/courses/{COURSE[0]}") in walk.phone_widths  # the table of the student's assignments
     assert len(walk.phone_widths) == sum(map(len, walk.visited.values()))  # every visited page measured
     problems = {

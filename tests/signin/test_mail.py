@@ -1,6 +1,6 @@
 """Mail through a real SMTP server in the test process (aiosmtpd): invitations on a roster
-import, links mailed by staff and asked for on ``/``, retries when the relay refuses, and a mail
-given up on shown to the staff."""
+import, links mailed by staff and asked for on ``/``, the first link of an account an admin makes,
+retries when the relay refuses, and a mail given up on shown to the staff."""
 
 from __future__ import annotations
 
@@ -13,11 +13,14 @@ from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.kit.config import Settings
 from api.kit.mail.compose import sign_in_mail
 from api.library.bank import Bank
+from api.models import Role
+from api.users.service import create_user
 
 from factories import Course, make_instructor, unique
 from mail_server import Mailbox, free_port, link_in, smtp_server
@@ -118,6 +121,22 @@ def test_a_link_mailed_by_staff_goes_to_the_students_own_address(app, course: Co
     mails = mailbox.wait_for(2)
     assert mails[-1]["Subject"] == "Your sign-in link for A course"
     assert Browser(app).get(_local(link_in(mails[-1]))).status_code == 303
+
+
+def test_an_account_an_admin_makes_on_the_pages_gets_its_link_by_mail(app, engine, mailbox: Mailbox) -> None:
+    with Session(engine) as db, db.begin():
+        admin = create_user(db, name="Root", role=Role.ADMIN, user_id=unique("admin")).token or ""
+    browser = Browser(app).signed_in(admin)
+    browser.get("/admin/accounts")
+    address = f"{unique('m')}@uni.example"
+    made = browser.post("/admin/accounts", {"name": "Grace Hopper", "role": "instructor", "email": address})
+    assert made.status_code == 201, made.text
+    assert f"being mailed to {address}" in made.text and "/signin/" not in made.text  # not shown: mailed
+    (mail,) = mailbox.wait_for(1)
+    assert mail["To"] is not None and address in str(mail["To"])
+    opened = Browser(app)
+    assert opened.get(_local(link_in(mail))).status_code == 303
+    assert 'href="/courses/new"' in opened.get("/").text  # signed in as the new instructor
 
 
 def test_a_refused_mail_is_retried_then_given_up_and_shown(app, course: Course, mailbox: Mailbox) -> None:

@@ -10,21 +10,21 @@ from __future__ import annotations
 from collections import Counter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from api.deps import SessionDep
 from api.jobs.service import readable_job
-from api.kit.errors import Forbidden, NotFound
+from api.kit.errors import NotFound
 from api.kit.public_url import public_url
 from api.lti import keys, registration, service
 from api.lti.urls import tool_urls
-from api.models import Course, Job, JobKind, Role, User
+from api.models import Course, Job, JobKind, User
 from api.pages.kit.deps import CsrfChecked, SignedIn, SignedInDep
 from api.pages.kit.render import render
-from api.pages.kit.roles import PageRunner, PageStaff
+from api.pages.kit.roles import PageAdmin, PageRunner, PageStaff, PostingAdmin
 from api.pages.kit.routing import PageRoute, is_htmx
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -34,20 +34,6 @@ COURSE = "/courses/{course_id}/lti"
 ORDER = {"failed": 0, "pending": 1, "sent": 2}
 #: The most passback rows listed (the counts above cover every row).
 SHOWN = 500
-
-
-async def page_admin(page: SignedInDep) -> SignedIn:
-    if page.caller.role != Role.ADMIN:
-        raise Forbidden("Only admins manage LMS platforms.")
-    return page
-
-
-async def posting_admin(page: CsrfChecked) -> SignedIn:
-    return await page_admin(page)
-
-
-PageAdmin = Annotated[SignedIn, Depends(page_admin)]
-PostingAdmin = Annotated[SignedIn, Depends(posting_admin)]
 
 
 def _admin_page(request: Request, db: Session, new_url: registration.NewUrl | None = None) -> Response:
