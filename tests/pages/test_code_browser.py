@@ -58,6 +58,8 @@ def test_a_student_uploads_a_py_file_and_watches_its_result_arrive(
     waiting = page.locator(f'.code-result[hx-get*="/code/{KEY}"]')
     expect(waiting).to_have_count(1)  # the part waits or runs, and its result area polls
     expect(waiting).to_contain_text(re.compile("Waiting to run|Running"))
+    score = page.locator("#score")
+    expect(score).to_contain_text("being run")
     page.evaluate("window.sameDocument = true")  # (gone if the page were loaded again)
     arrived = page.locator(".code-result[data-status=correct]")
     expect(arrived).to_have_count(1, timeout=60_000)
@@ -67,6 +69,8 @@ def test_a_student_uploads_a_py_file_and_watches_its_result_arrive(
     expect(arrived).to_contain_text("Hidden tests")  # the hidden ones, as a count without their names
     expect(arrived).to_contain_text("2 of 2 tests passed")
     assert arrived.get_attribute("hx-get") is None, "the result still polls"
+    expect(score).not_to_contain_text("being run")  # the attempt's score follows the result, no reload
+    expect(score).to_contain_text(re.compile(r"^\d+(\.\d+)? / \d+(\.\d+)?$"))
     assert page.evaluate("window.sameDocument") is True, "the result came by a reload, not htmx"
     assert "not shown" in arrived.inner_text()
     page.screenshot(path=str(screenshot_dir(tmp_path) / "code-result.png"), full_page=True)
