@@ -17,6 +17,7 @@ from :meth:`LMS.claims`, a valid resource-link launch to change one claim at a t
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -64,8 +65,15 @@ def rsa_pem() -> str:
     ).decode()
 
 
+@functools.cache
+def loaded(private: str) -> Any:
+    """The private key loaded once: loading checks it, tens of milliseconds each time."""
+    return serialization.load_pem_private_key(private.encode(), password=None)
+
+
+@functools.cache
 def public_pem(private: str) -> str:
-    key = serialization.load_pem_private_key(private.encode(), password=None)
+    key = loaded(private)
     return (
         key.public_key()
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -406,7 +414,7 @@ class LMS:
         headers = {"kid": kid if kid is not None else self.kid(key)}
         if alg == "HS256":  # the public key used as an HMAC secret: the classic confusion
             return _hmac_token(claims, headers, public_pem(key).encode())
-        return jwt.encode(claims, key, algorithm=alg, headers=headers)
+        return jwt.encode(claims, loaded(key) if alg.startswith(("RS", "PS")) else key, algorithm=alg, headers=headers)
 
     def post_launch(self, id_token: str, state: str) -> httpx.Response:
         return self.client.post("/lti/launch", data={"id_token": id_token, "state": state})

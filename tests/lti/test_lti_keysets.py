@@ -4,6 +4,7 @@ hold one until the test lets it go), and a clock the test moves."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from lti1p3platform.registration import Registration
 
 from api.lti import keysets
@@ -24,6 +26,7 @@ URL = "https://lms.example.edu/jwks"
 KEY = rsa_pem()
 
 
+@functools.cache
 def kid(key: str) -> str:
     found = Registration.get_jwk(public_pem(key))["kid"]
     assert isinstance(found, str)
@@ -104,8 +107,14 @@ def sets(platform: Platform, clock: Clock) -> Counted:
     return Counted(lambda: client, clock=clock)
 
 
+@functools.cache
+def _private(key: str) -> Any:
+    """The key loaded once (loading checks it: tens of milliseconds, hundreds of tokens a test)."""
+    return serialization.load_pem_private_key(key.encode(), password=None)
+
+
 def token(key: str = KEY, key_id: str | None = None) -> str:
-    return jwt.encode({"sub": "s"}, key, algorithm="RS256", headers={"kid": key_id or kid(key)})
+    return jwt.encode({"sub": "s"}, _private(key), algorithm="RS256", headers={"kid": key_id or kid(key)})
 
 
 def refused(sets: KeySets, id_token: str) -> BadSignature:
