@@ -1,0 +1,82 @@
+"""Choice parts on the assignment page: radio buttons for one pick, checkboxes for several, the
+options in the student's own order (staff viewing the student see the same), the picks posted as
+the form posts them and ticked again after, a refusal shown at the part, the right options once
+released, and the staff page listing the options in the file's order with the right ones marked."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from choice_course import LEARN, MOST, choice_course, parts_of
+from fastapi.testclient import TestClient
+
+from page_client import Browser
+
+
+def _options(page: str, key: str) -> list[tuple[str, str, bool]]:
+    """Each option input of ``key`` as (type, value, checked), in the page's order."""
+    inputs = re.findall(
+        rf'<input type="(radio|checkbox)" id="answer-[\d-]+" name="{re.escape(key)}" value="(\w)"( checked)?', page
+    )
+    return [(kind, value, bool(checked)) for kind, value, checked in inputs]
+
+
+def test_a_student_picks_options_in_their_own_order_and_sees_them_ticked_after(
+    app: Any, client: TestClient, engine: Any
+) -> None:
+    course, aid = choice_course(client, engine, release_answers="immediately")
+    ((student, headers),) = course.students(1)
+    token = headers["Authorization"].removeprefix("Bearer ")
+    browser = Browser(app).signed_in(token)
+    path = f"/courses/{course.id}/assignments/{aid}"
+    page = browser.get(path).text
+    own_order = [
+        o["id"]
+        for o in parts_of(client.get(f"{course.path}/assignments/{aid}", headers=headers).json())[MOST]["choices"]
+    ]
+    assert [(kind, value) for kind, value, _ in _options(page, MOST)] == [("radio", i) for i in own_order]
+    assert [(kind, value) for kind, value, _ in _options(page, LEARN)] == [("checkbox", i) for i in "abc"]
+    assert "<legend>Which layer has the most parameters?" in page
+    assert '<span class="tex" data-tex="\\begin{bmatrix}1 &amp; 0' in page  # an option's matrix, typeset
+    assert "katex.min.js" in page
+
+    sent = browser.client.post(path, data={"csrf": browser.csrf, MOST: "b", LEARN: ["a", "c"], "action": "submit"})
+    assert sent.status_code == 303, sent.text
+    page = browser.get(sent.headers["location"]).text
+    assert [value for _, value, checked in _options(page, MOST) if checked] == ["b"]
+    assert sorted(value for _, value, checked in _options(page, LEARN) if checked) == ["a", "c"]
+    assert "Named mistake <strong>pooling-has-weights</strong>" in page
+    assert "Pooling has no weights." in page
+    assert 'answered <span class="mono">the pooling layer</span>' in page  # by the text read, not a letter
+    assert html.escape("Reference answer: ", quote=False) in page and "a (conv1: 3×3×3×16 + 16)" in page
+
+    staff = Browser(app).signed_in(course.instructor["Authorization"].removeprefix("Bearer "))
+    viewed = staff.get(f"{path}?student={student}").text
+    assert [value for _, value, _ in _options(viewed, MOST)] == own_order  # staff see the student's order
+    assert re.search(rf'name="{re.escape(MOST)}" value="b" checked disabled', viewed)
+    listed = staff.get(path).text
+    assert re.search(
+        r'<ol class="options" type="a"><li>conv1: 3×3×3×16 \+ 16 <strong>\(right\)</strong></li>'
+        r"<li>the pooling layer</li>",
+        listed,
+    )
+
+
+def test_a_pick_the_part_does_not_have_is_refused_at_the_part_with_the_form_expected(
+    app: Any, client: TestClient, engine: Any
+) -> None:
+    course, aid = choice_course(client, engine)
+    ((_, headers),) = course.students(1)
+    browser = Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+    path = f"/courses/{course.id}/assignments/{aid}"
+    browser.get(path)
+    refused = browser.client.post(path, data={"csrf": browser.csrf, MOST: "z", LEARN: ["a"], "action": "submit"})
+    assert refused.status_code == 422
+    assert "Not submitted." in refused.text
+    assert "“z” is not one of this part&#39;s options" in refused.text
+    assert [value for _, value, checked in _options(refused.text, LEARN) if checked] == ["a"]  # kept as ticked
+    checked = browser.client.post(path, data={"csrf": browser.csrf, LEARN: ["a", "b"], "action": "check"})
+    assert checked.status_code == 200
+    assert sorted(value for _, value, on in _options(checked.text, LEARN) if on) == ["a", "b"]
