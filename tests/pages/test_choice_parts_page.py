@@ -18,7 +18,7 @@ from page_client import Browser
 def _options(page: str, key: str) -> list[tuple[str, str, bool]]:
     """Each option input of ``key`` as (type, value, checked), in the page's order."""
     inputs = re.findall(
-        rf'<input type="(radio|checkbox)" id="answer-[\d-]+" name="{re.escape(key)}" value="(\w)"( checked)?', page
+        rf'<input type="(radio|checkbox)" id="answer-[\w-]+" name="{re.escape(key)}" value="(\w)"( checked)?', page
     )
     return [(kind, value, bool(checked)) for kind, value, checked in inputs]
 
@@ -80,3 +80,18 @@ def test_a_pick_the_part_does_not_have_is_refused_at_the_part_with_the_form_expe
     checked = browser.client.post(path, data={"csrf": browser.csrf, LEARN: ["a", "b"], "action": "check"})
     assert checked.status_code == 200
     assert sorted(value for _, value, on in _options(checked.text, LEARN) if on) == ["a", "b"]
+
+
+def test_practice_asks_the_choice_parts_and_grades_the_picks(app: Any, client: TestClient, engine: Any) -> None:
+    course, aid = choice_course(client, engine, practice="always", release_answers="immediately")
+    ((_, headers),) = course.students(1)
+    browser = Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+    path = f"/courses/{course.id}/assignments/{aid}/practice"
+    page = browser.get(path)
+    assert page.status_code == 200, page.text
+    assert sorted(value for _, value, _ in _options(page.text, MOST)) == ["a", "b", "c"]
+    assert 'name="q2.why"' not in page.text  # a written part is not practised
+    graded = browser.client.post(path, data={"csrf": browser.csrf, MOST: "b", LEARN: ["a", "c"]})
+    assert graded.status_code == 200, graded.text
+    assert "Named mistake <strong>pooling-has-weights</strong>" in graded.text
+    assert [value for _, value, on in _options(graded.text, LEARN) if on] == ["a", "c"]
