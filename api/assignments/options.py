@@ -37,4 +37,18 @@ def right_answer(part: ChoicePart) -> str | list[str]:
 
 def right_text(part: ChoicePart) -> str:
     """The right options as a reader is told them: ``b (fc)``, ``a (conv1); c (fc)``."""
-    return "; ".join(f"{option} ({part.option(option).text})" for option in sorted(part.right))
+    return picks_text(part, sorted(part.right))
+
+
+def picks_of(raw: Any) -> list[str]:
+    """The ids an answer as sent picks, in its order (anything not an id or a list of them: none)."""
+    if isinstance(raw, str):
+        return [raw.strip().lower()]
+    if isinstance(raw, list):
+        return [item.strip().lower() for item in raw if isinstance(item, str)]
+    return []
+
+
+def picks_text(part: ChoicePart, raw: Any) -> str:
+    """An answer's picks for staff: each letter with its option's text, ``b (fc)``."""
+    return "; ".join(f"{option} ({part.option(option).text})" for option in picks_of(raw) if option in part.ids)

@@ -95,3 +95,25 @@ def test_practice_asks_the_choice_parts_and_grades_the_picks(app: Any, client: T
     assert graded.status_code == 200, graded.text
     assert "Named mistake <strong>pooling-has-weights</strong>" in graded.text
     assert [value for _, value, on in _options(graded.text, LEARN) if on] == ["a", "c"]
+
+
+def test_staff_read_each_students_picks_their_order_and_the_commonest_wrong_pick(
+    app: Any, client: TestClient, engine: Any
+) -> None:
+    course, aid = choice_course(client, engine)
+    (alice, alice_headers), (_, bob_headers) = course.students(2)
+    for headers in (alice_headers, bob_headers):
+        assert course.submit(aid, headers, {MOST: "b", LEARN: ["a", "c"]}).status_code == 201
+    detail = client.get(f"{course.path}/assignments/{aid}", headers=alice_headers).json()
+    alice_order = ", ".join(option["id"] for option in parts_of(detail)[MOST]["choices"])
+    staff = Browser(app).signed_in(course.instructor["Authorization"].removeprefix("Bearer "))
+    path = f"/courses/{course.id}/assignments/{aid}"
+    theirs = staff.get(f"{path}/gradebook/students/{alice}")
+    assert theirs.status_code == 200, theirs.text
+    assert f"options shown {alice_order}" in theirs.text
+    assert "<code>b (the pooling layer)</code>" in theirs.text
+    assert "<code>a (convolution); c (batch norm)</code>" in theirs.text
+    assert "a (conv1: 3×3×3×16 + 16)" in theirs.text  # the reference, by letter and text
+    stats = staff.get(f"{path}/stats")
+    assert stats.status_code == 200, stats.text
+    assert MOST in stats.text and "pooling-has-weights" in stats.text

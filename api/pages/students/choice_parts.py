@@ -8,6 +8,7 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from api.assignments.options import picks_of
 from problems.choices import ChoicePart
 from problems.sets import ProblemSet
 
@@ -25,11 +26,7 @@ def choice_answers(form: FormData, problem_set: ProblemSet) -> dict[str, str | l
 
 def picked(raw: Any) -> list[str]:
     """The ids an answer as sent picks, for ticking the boxes again (anything else ticks none)."""
-    if isinstance(raw, str):
-        return [raw.strip().lower()]
-    if isinstance(raw, list):
-        return [item.strip().lower() for item in raw if isinstance(item, str)]
-    return []
+    return picks_of(raw)
 
 
 def picked_text(part: ChoicePart, raw: Any) -> str:
