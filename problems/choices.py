@@ -108,6 +108,12 @@ class ChoicePart(BaseModel):
         """The ids of the right options."""
         return frozenset(i for i, option in zip(self.ids, self.choices, strict=True) if option.correct)
 
+    @property
+    def right_answer(self) -> str | list[str]:
+        """The answer that scores full points, as a student sends it: a letter, or the list of them."""
+        right = sorted(self.right)
+        return right if self.multiple else right[0]
+
 
 def shown_order(set_id: str, key: str, part: ChoicePart, drawn_from: str | None) -> tuple[str, ...]:
     """The option ids in the order one student sees them: the file's without ``shuffle`` or without

@@ -29,12 +29,6 @@ def choice_statement(problem_set: ProblemSet, key: str, part: ChoicePart, drawn_
     }
 
 
-def right_answer(part: ChoicePart) -> str | list[str]:
-    """The answer that scores full points, as a student sends it: a letter, or the list of them."""
-    right = sorted(part.right)
-    return right if part.multiple else right[0]
-
-
 def right_text(part: ChoicePart) -> str:
     """The right options as a reader is told them: ``b (fc)``, ``a (conv1); c (fc)``."""
     return picks_text(part, sorted(part.right))

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from api.assignments.options import choice_statement, right_answer
+from api.assignments.options import choice_statement
 from api.kit import score_changes
 from api.kit.db import is_unique_violation, upsert
 from api.kit.errors import Conflict, NotFound, Unprocessable
@@ -302,7 +302,7 @@ def statements(problem_set: ProblemSet, student: str | None, options_for: str | 
 def reference_answers(problem_set: ProblemSet, student: str | None) -> dict[str, Any]:
     """Per key, the answer that scores full points: a computed part's value, a choice part's letters."""
     found: dict[str, Any] = {key: to_json(a.kind, a.value) for key, a in problem_set.solve(student).items()}
-    found |= {key: right_answer(part) for key, part in problem_set.choice().items()}
+    found |= {key: part.right_answer for key, part in problem_set.choice().items()}
     return {key: found[key] for key in problem_set.answer_keys() if key in found}
 
 
