@@ -31,6 +31,9 @@ def test_each_student_reads_the_options_in_their_own_stable_order(client: TestCl
         assert [o["id"] for o in learn["choices"]] == ["a", "b", "c"] and learn["all_or_nothing"] is True
     assert len({tuple(order) for order in orders.values()}) > 1  # drawn per student
     student, _ = students[0]
+    other_headers = students[1][1]
+    peeked = client.get(f"{course.path}/assignments/{aid}?student={student}", headers=other_headers)
+    assert peeked.status_code == 403 and "detail" in peeked.json()  # a student never reads another's order
     staff_view = parts_of(_detail(course, aid, course.instructor, f"?student={student}"))[MOST]
     assert [o["id"] for o in staff_view["choices"]] == orders[student]  # staff see the student's order
     declared = parts_of(_detail(course, aid, course.instructor))[MOST]
