@@ -11,6 +11,7 @@ from string import ascii_lowercase
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from problems.kinds import JSON
 from problems.variants import seeded
 
 #: Options a part may list: one letter each.
@@ -109,9 +110,9 @@ class ChoicePart(BaseModel):
         return frozenset(i for i, option in zip(self.ids, self.choices, strict=True) if option.correct)
 
     @property
-    def right_answer(self) -> str | list[str]:
+    def right_answer(self) -> JSON:
         """The answer that scores full points, as a student sends it: a letter, or the list of them."""
-        right = sorted(self.right)
+        right: list[JSON] = [*sorted(self.right)]
         return right if self.multiple else right[0]
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 
 from grader.engine import grade_submission, preview_submission
+from grader.examples import choice_examples
 from grader.results import Status
+from grader.selftest import check_set
 from problems.kinds import JSON
 from problems.loader import parse_set
 from problems.sets import ProblemSet
@@ -152,3 +154,12 @@ def test_a_preview_says_what_is_picked_or_why_it_cannot_be_read(picks: ProblemSe
     assert not previews["q2.learn"].readable and "list of the letters" in (previews["q2.learn"].reason or "")
     assert not previews["q2.why"].answered
     assert unknown == ("q9.x",)
+
+
+def test_a_sets_self_test_grades_each_choice_parts_own_answers(picks: ProblemSet, many: ProblemSet) -> None:
+    assert check_set(picks) == [] and check_set(many) == []
+    learn = many.choice()["q1.learn"]
+    own = choice_examples(learn)
+    assert (own.correct, own.incorrect) == (["a", "c", "e"], ["b"])
+    graded = grade_submission(many, {"q1.learn": own.correct, "q1.strict": own.unreadable}).parts
+    assert (graded["q1.learn"].status, graded["q1.strict"].status) == (Status.CORRECT, Status.INVALID)
