@@ -16,13 +16,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.access import Member
-from api.assignments.options import order_key, right_text
+from api.assignments.options import order_key, picks_of, right_text
 from api.assignments.service import statements, variant_of, worked_solutions
 from api.code_runs.sandboxes import missing_runtime
 from api.models import RegradeRequest, Submission
 from api.pages.kit.notation import answer_text, needs_math
 from api.pages.kit.render import render
-from api.pages.students.choice_parts import picked, picked_text
+from api.pages.students.choice_parts import picked_text
 from api.pages.students.code_parts import poll_path
 from api.submissions import service as submissions
 from api.submissions.views import Released, to_out
@@ -158,6 +158,8 @@ def assignment_context(
     show_result = latest is not None and form.answers is None
     released = shown.answers
     reference = reference_texts(problem_set, variant) if released else None
+    if reference is not None:  # a choice part's right options by their text alone, as the student reads them
+        reference |= {key: picked_text(part, part.right_answer) for key, part in choice_keys.items()}
     solution = worked_solutions(problem_set, variant) if released else {}
     problems, index = [], 0
     code_keys = problem_set.code()
@@ -193,7 +195,7 @@ def assignment_context(
                     if grades_code_here and key in code_keys
                     else None,
                     "poll": poll_path(terms, latest.id, key, index) if result and key in code_keys and latest else None,
-                    "picked": picked(sent) if key in choice_keys else [],
+                    "picked": picks_of(sent) if key in choice_keys else [],
                 }
             )
         problems.append({**problem, "parts": parts})

@@ -24,13 +24,8 @@ def choice_answers(form: FormData, problem_set: ProblemSet) -> dict[str, str | l
     return answers
 
 
-def picked(raw: Any) -> list[str]:
-    """The ids an answer as sent picks, for ticking the boxes again (anything else ticks none)."""
-    return picks_of(raw)
-
-
 def picked_text(part: ChoicePart, raw: Any) -> str:
     """The picks as the student read them (the options' texts, never their letters: those would tell
     one student's order from another's)."""
-    texts = [part.option(option).text for option in picked(raw) if option in part.ids]
+    texts = [part.option(option).text for option in picks_of(raw) if option in part.ids]
     return "; ".join(texts)

@@ -30,6 +30,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from api.access import Member
+from api.assignments.options import picks_of
 from api.assignments.service import statements
 from api.deps import SetsDep, problem_set_of
 from api.kit.db import reads_only
@@ -38,7 +39,7 @@ from api.pages.kit.deps import CsrfChecked, PageMember, PageTerms
 from api.pages.kit.notation import needs_math
 from api.pages.kit.render import render
 from api.pages.kit.routing import PageRoute
-from api.pages.students.choice_parts import choice_answers, picked
+from api.pages.students.choice_parts import choice_answers
 from api.submissions.service import grading
 from api.terms.rows import Terms
 from api.terms.standing import practice_open_to
@@ -182,7 +183,7 @@ def _context(
                 {
                     **part,
                     "value": sent if isinstance(sent, str) else "",
-                    "picked": picked(sent),
+                    "picked": picks_of(sent),
                     "title": part["prompt"] or f"Part {len(parts) + 1}",
                     "result": result,
                     "explanation": EXPLANATIONS.get(code) if code else None,
