@@ -163,3 +163,10 @@ def test_a_sets_self_test_grades_each_choice_parts_own_answers(picks: ProblemSet
     assert (own.correct, own.incorrect) == (["a", "c", "e"], ["b"])
     graded = grade_submission(many, {"q1.learn": own.correct, "q1.strict": own.unreadable}).parts
     assert (graded["q1.learn"].status, graded["q1.strict"].status) == (Status.CORRECT, Status.INVALID)
+
+
+def test_a_huge_list_of_picks_is_refused_at_its_first_repeat(many: ProblemSet) -> None:
+    part = grade_submission(many, {"q1.learn": ["a"] * 100_000}).parts["q1.learn"]
+    assert part.status is Status.INVALID and "“a” is picked twice" in part.feedback
+    long = grade_submission(many, {"q1.learn": ["x" * 10_000]}).parts["q1.learn"]
+    assert long.status is Status.INVALID and len(long.feedback) < 200  # the pick is quoted short

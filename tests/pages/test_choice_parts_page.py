@@ -117,3 +117,16 @@ def test_staff_read_each_students_picks_their_order_and_the_commonest_wrong_pick
     stats = staff.get(f"{path}/stats")
     assert stats.status_code == 200, stats.text
     assert MOST in stats.text and "pooling-has-weights" in stats.text
+
+
+def test_a_crafted_form_with_two_values_for_one_pick_is_refused_not_guessed(
+    app: Any, client: TestClient, engine: Any
+) -> None:
+    course, aid = choice_course(client, engine)
+    ((_, headers),) = course.students(1)
+    browser = Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+    path = f"/courses/{course.id}/assignments/{aid}"
+    browser.get(path)
+    refused = browser.client.post(path, data={"csrf": browser.csrf, MOST: ["a", "b"], "action": "submit"})
+    assert refused.status_code == 422
+    assert "takes one option&#39;s letter as text, not a list" in refused.text

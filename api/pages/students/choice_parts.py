@@ -19,8 +19,8 @@ def choice_answers(form: FormData, problem_set: ProblemSet) -> dict[str, str | l
     answers: dict[str, str | list[str]] = {}
     for key, part in problem_set.choice().items():
         picked = [value for value in form.getlist(key) if isinstance(value, str)]
-        if picked:
-            answers[key] = picked if part.multiple else picked[0]
+        if picked:  # (two values for a radio group, a crafted form, go on as a list: refused, not guessed)
+            answers[key] = picked if part.multiple or len(picked) > 1 else picked[0]
     return answers
 
 
