@@ -59,7 +59,7 @@ def check(
         raise typer.Exit(code=2)
     variant = chosen_variant(seed=seed, secret=secret, student=student)
     key = _set_key(problem_set, set_id, key)
-    sent = _code_answer(answer) if key in problem_set.code() else answer
+    sent: Any = _code_answer(answer) if key in problem_set.code() else _choice_answer(problem_set, key, answer)
     graded = grade_submission(problem_set, {key: sent}, student=variant, solutions=steps)
     with Sandboxes() as sandboxes:
         graded = with_code(graded, problem_set, {key: sent}, student=variant, run=sandboxes.run)
@@ -82,6 +82,18 @@ def check(
     if sandboxes.unavailable:
         _say(f"The sandbox could not start, so the code was not run: {sandboxes.unavailable}")
         raise typer.Exit(code=1)
+
+
+def _choice_answer(problem_set: ProblemSet, key: str, answer: str) -> Any:
+    """The answer as sent: a part of several picks takes a JSON list of letters (``'["a", "c"]'``),
+    as the service does; any other text is sent as it is (and refused with the form expected)."""
+    part = problem_set.choice().get(key)
+    if part is None or not part.multiple or not answer.lstrip().startswith("["):
+        return answer
+    try:
+        return json.loads(answer)
+    except json.JSONDecodeError:
+        return answer
 
 
 def _code_answer(answer: str) -> str:

@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.variants import SecretOption, SeedOption, StudentOption, chosen_variant
+from problems.choices import ChoicePart
 from problems.loader import BUILT_IN, SetFileError, load_bank, load_set
 from problems.parts import WrittenPart
 from problems.render import to_json, to_text
@@ -125,6 +126,9 @@ def show(
         for part in problem.in_order():
             written = ", written" if isinstance(part, WrittenPart) else ""
             console.print(f"  [cyan]{problem.id}.{part.key}[/cyan] ({part.points:g} pt{written}) {part.prompt}")
+            if isinstance(part, ChoicePart):  # in the file's order: the letters answers name
+                for option, choice in zip(part.ids, part.choices, strict=True):
+                    console.print(f"    {option}) {escape(choice.text)}", highlight=False)
 
 
 @problems_app.command("solve")
@@ -142,13 +146,21 @@ def solve(
     if steps:
         _print_steps(problem_set, variant, as_json)
         return
+    # a choice part's right letters (in the file's order), listed where the part is
+    sent: dict[str, object] = {key: to_json(a.kind, a.value) for key, a in answers.items()}
+    sent |= {key: part.right_answer for key, part in problem_set.choice().items()}
+    ordered = [key for key in problem_set.answer_keys() if key in sent]
     if as_json:
-        lines = [f"  {json.dumps(key)}: {json.dumps(to_json(a.kind, a.value))}" for key, a in answers.items()]
+        lines = [f"  {json.dumps(key)}: {json.dumps(sent[key])}" for key in ordered]
         print("{\n" + ",\n".join(lines) + "\n}")
         return
     table = Table("key", "kind", "answer")
-    for key, answer in answers.items():
-        table.add_row(key, answer.kind.value, to_text(answer.kind, answer.value))
+    for key in ordered:
+        answer = answers.get(key)
+        if answer is None:
+            table.add_row(key, "choice", ", ".join(sorted(problem_set.choice()[key].right)))
+        else:
+            table.add_row(key, answer.kind.value, to_text(answer.kind, answer.value))
     console.print(table)
 
 

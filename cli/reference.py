@@ -17,6 +17,7 @@ from pydantic.fields import FieldInfo
 from cli.quantities import quantity_table
 from grader.comparison.mistakes import EXPLANATIONS
 from problems import budgets
+from problems.choices import ChoiceOption, ChoicePart
 from problems.code.kinds import KINDS
 from problems.code.parts import MAX_CALLS, MAX_SET_WORK, MAX_TESTS, CodePart, CodeTest, Values
 from problems.code.parts import MAX_ELEMENTS as CODE_ELEMENTS
@@ -214,6 +215,32 @@ Example: a problem asked in words only, its rubric the graders start from.
 ```
 """
 
+CHOICE_EXAMPLE = """\
+Example: questions with options, in a problem asked in words. The answer is an option's letter in the
+file's order (`"a"`), or with `multiple` a list of letters (`["a", "c"]`), whatever order a student
+is shown.
+
+```yaml
+- id: q6
+  type: prose
+  text: A network of conv1 (3×3, 3→64), a 2×2 max pooling and fc (4096→10).
+  parts:
+    - key: most
+      prompt: Which layer has the most parameters?
+      choices:
+        - {text: conv1, misconception: input-channels-ignored, feedback: Count 3·3·3·64 + 64.}
+        - {text: the pooling layer, feedback: Pooling has no weights.}
+        - {text: fc, correct: true}
+    - key: learned
+      prompt: Which layers have weights?
+      multiple: true
+      choices:
+        - {text: conv1, correct: true}
+        - {text: the pooling layer}
+        - {text: fc, correct: true}
+```
+"""
+
 INTRO = """\
 # Set files: a reference for authors
 
@@ -357,6 +384,10 @@ def _parts() -> str:
         + _model_section("`tolerance` (of a code part)", CodeTolerance, 3)
         + _code_kinds()
         + CODE_EXAMPLE
+        + "\n"
+        + _model_section("A choice part (`choices: [...]`)", ChoicePart, 3)
+        + _model_section("An option (of a choice part)", ChoiceOption, 3)
+        + CHOICE_EXAMPLE
     )
 
 

@@ -16,7 +16,7 @@ from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
-from grader import code, written
+from grader import choice, code, written
 from grader.comparison.compare import NOT_RIGHT, Comparison, compare
 from grader.comparison.identity import OutOfWork, budget
 from grader.comparison.mistakes import EXPLANATIONS
@@ -69,9 +69,10 @@ def grade_submission(
             log.exception("grading %s of set %s (variant %s) failed", key, problem_set.id, student)
             graded[key] = GradedPart(key, 0.0, part_reference.answer.part.points, Status.INVALID, GRADING_FAILED)
             failed.append(key)
-    if reference.written or reference.code:
+    if reference.order:
         graded |= {key: written.received(key, part, answers.get(key)) for key, part in reference.written.items()}
         graded |= {key: code.received(key, part, answers.get(key)) for key, part in reference.code.items()}
+        graded |= {key: choice.graded(key, part, answers.get(key)) for key, part in reference.choice.items()}
         graded = {key: graded[key] for key in reference.order}
     if solutions:
         graded = {key: replace(part, solution=reference.solutions.get(key)) for key, part in graded.items()}
@@ -92,6 +93,9 @@ def preview_submission(
         if key in reference.code:
             previews[key] = _previewed_text(code.received(key, reference.code[key], answers.get(key)))
             continue
+        if key in reference.choice:
+            previews[key] = _previewed_picks(key, choice.read_picks(reference.choice[key], answers.get(key)))
+            continue
         reading = reads[key]
         if reading is None:
             previews[key] = PreviewedPart(key, readable=False, reason="No answer given.", answered=False)
@@ -110,6 +114,15 @@ def _previewed_text(received: GradedPart) -> PreviewedPart:
     if received.status is Status.INVALID:
         return PreviewedPart(received.key, readable=False, reason=received.feedback)
     return PreviewedPart(received.key, readable=True)
+
+
+def _previewed_picks(key: str, picks: choice.Picks | str | None) -> PreviewedPart:
+    """A choice answer previewed: the letters it picks, or why it cannot be read."""
+    if picks is None:
+        return PreviewedPart(key, readable=False, reason=choice.NO_ANSWER, answered=False)
+    if isinstance(picks, str):
+        return PreviewedPart(key, readable=False, reason=picks)
+    return PreviewedPart(key, readable=True, read_as=picks.shown)
 
 
 def _remembered(key: str, raw: JSON) -> Remembered | None:

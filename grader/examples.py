@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass
 
+from problems.choices import ChoicePart
 from problems.kinds import JSON, AnswerKind
 from problems.render import to_json
 from problems.sets import Answer
@@ -28,6 +29,20 @@ def examples(answer: Answer) -> Examples:
     """The reference answer, a nudged one, and an unreadable one."""
     right = to_json(answer.kind, answer.value)
     return Examples(right, nudged(answer.kind, right))
+
+
+def choice_examples(part: ChoicePart) -> Examples:
+    """The right picks, and a wrong one: a wrong option (a part of one pick always has one), else
+    with every option right one of them alone (a part of several picks scores it partly).
+
+    >>> part = ChoicePart(key="k", multiple=True, choices=[{"text": t, "correct": t != "b"} for t in "abc"])
+    >>> choice_examples(part)
+    Examples(correct=['a', 'c'], incorrect=['b'], unreadable='¿¿')
+    """
+    wrong: list[JSON] = [option for option in part.ids if option not in part.right]
+    if not part.multiple:
+        return Examples(part.right_answer, wrong[0])
+    return Examples(part.right_answer, wrong[:1] or [min(part.right)])
 
 
 def nudged(kind: AnswerKind, value: JSON) -> JSON:

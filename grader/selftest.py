@@ -19,7 +19,7 @@ from grader.code import mutant_issues
 from grader.comparison.mistakes import EXPLANATIONS
 from grader.comparison.reference import reference_for
 from grader.engine import grade_submission
-from grader.examples import examples
+from grader.examples import choice_examples, examples
 from grader.results import GradedPart, Status
 from problems.issues import Issue
 from problems.kinds import JSON
@@ -68,9 +68,9 @@ def _issue(problem_set: ProblemSet, path: Sequence[Step], message: str) -> Issue
 def _places(problem_set: ProblemSet) -> dict[str, tuple[int, int]]:
     """Each key's entry and part index."""
     return {
-        problem.key(part): (index, problem.position(part.key))
+        f"{problem.id}.{part.key}": (index, problem.position(part.key))
         for index, problem in enumerate(problem_set.problems)
-        for part in problem.parts
+        for part in problem.in_order()
     }
 
 
@@ -83,6 +83,7 @@ def _own_examples(problem_set: ProblemSet, student: str | None, failed: set[tupl
     other wrong ones could earn follow-through credit), then unreadable ones together."""
     answers = problem_set.solve(student)
     own = {key: examples(answer) for key, answer in answers.items()}
+    own |= {key: choice_examples(part) for key, part in problem_set.choice().items()}
     places = _places(problem_set)
     issues: list[Issue] = []
 

@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from problems import budgets
+from problems.choices import ChoicePart
 from problems.code import mutants
 from problems.code.parts import MAX_CALLS, MAX_SET_WORK, CodePart
 from problems.document import compose
@@ -243,12 +244,13 @@ def _problem(found: _Found, entry: Any, index: int) -> Problem | None:
         return None
     computed = tuple(part for part in shell.parts if isinstance(part, Part))
     written = tuple(part for part in shell.parts if isinstance(part, WrittenPart))
+    choice = tuple(part for part in shell.parts if isinstance(part, ChoicePart))
     code = _code_parts(found, shell, spec, base, label)
     if code is None:
         return None
     order = tuple(part.key for part in shell.parts)
     title = shell.title or ""
-    return Problem(shell.id, computed, params, spec, title, shell.text, shell.vary, written, order, code)
+    return Problem(shell.id, computed, params, spec, title, shell.text, shell.vary, written, order, code, choice)
 
 
 def _code_parts(

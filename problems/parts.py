@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, JsonValue, Tag, model_validator
 
+from problems.choices import ChoicePart
 from problems.code.parts import CodePart
 from problems.kinds import AnswerKind, Dimension, Layout, dimension_of
 
@@ -303,18 +304,25 @@ class WrittenPart(BaseModel):
 def part_kind(data: Any) -> str:
     """Which model a part entry is: ``code_part`` when it names a reference kind (``code:
     conv.forward``) or gives a driver, ``written`` when it says what its answer is (``answer:
-    text``, the one such answer there is), else ``computed``."""
+    text``, the one such answer there is), ``choice`` when it lists ``choices``, else ``computed``."""
     if isinstance(data, dict):
-        return "code_part" if "code" in data or "driver" in data else "written" if "answer" in data else "computed"
-    return "code_part" if isinstance(data, CodePart) else "written" if isinstance(data, WrittenPart) else "computed"
+        if "code" in data or "driver" in data:
+            return "code_part"
+        return "written" if "answer" in data else "choice" if "choices" in data else "computed"
+    if isinstance(data, CodePart):
+        return "code_part"
+    return "written" if isinstance(data, WrittenPart) else "choice" if isinstance(data, ChoicePart) else "computed"
 
 
 #: The tags :func:`part_kind` gives (pydantic puts them in an error's location; a file has no such field).
-PART_TAGS = ("computed", "written", "code_part")
+PART_TAGS = ("computed", "written", "code_part", "choice")
 
-#: A part entry of a set file: computed from the problem, written and graded by hand, or code run
-#: in the sandbox.
+#: A part entry of a set file: computed from the problem, written and graded by hand, code run in
+#: the sandbox, or options to pick from.
 AnyPart = Annotated[
-    Annotated[Part, Tag("computed")] | Annotated[WrittenPart, Tag("written")] | Annotated[CodePart, Tag("code_part")],
+    Annotated[Part, Tag("computed")]
+    | Annotated[WrittenPart, Tag("written")]
+    | Annotated[CodePart, Tag("code_part")]
+    | Annotated[ChoicePart, Tag("choice")],
     Discriminator(part_kind),
 ]

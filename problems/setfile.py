@@ -60,7 +60,7 @@ class EntryFields(BaseModel):
         min_length=1,
         description="The questions asked, one answer key each: computed from the problem's numbers, "
         "written (`answer: text`) and graded by staff with a rubric, or answered with code (`code: KIND`, in a "
-        "problem of `type: code`) and run in the sandbox.",
+        "problem of `type: code`) and run in the sandbox, or picked among `choices` (a letter each: `a`, `b`, ...).",
     )
     vary: dict[str, Draw] = Field(
         default_factory=dict,

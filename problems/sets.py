@@ -17,6 +17,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from problems import budgets
 from problems.budgets import MAX_REFERENCES
+from problems.choices import ChoicePart
 from problems.code.parts import CodePart
 from problems.kinds import JSON, AnswerKind, Layout
 from problems.parts import Operation, Part, Scalar, WrittenPart
@@ -66,15 +67,17 @@ class Problem:
     vary: dict[str, Draw] = field(default_factory=dict)
     #: The free-response parts, answered in writing and graded by staff (no reference to compute).
     written: tuple[WrittenPart, ...] = ()
-    #: Every part's own key (computed, written and code) in the file's order; empty: computed, then
-    #: written, then code.
+    #: Every part's own key (computed, written, code and choice) in the file's order; empty: computed,
+    #: then written, then code, then choice.
     order: tuple[str, ...] = ()
     #: The parts answered with code, run in the sandbox (each knows its problem's runtime).
     code: tuple[CodePart, ...] = ()
+    #: The parts answered by picking options (graded by the options the file marks right).
+    choice: tuple[ChoicePart, ...] = ()
 
-    def in_order(self) -> list[Part | WrittenPart | CodePart]:
-        """Every part, computed, written or code, in the file's order."""
-        every: list[Part | WrittenPart | CodePart] = [*self.parts, *self.written, *self.code]
+    def in_order(self) -> list[Part | WrittenPart | CodePart | ChoicePart]:
+        """Every part, computed, written, code or choice, in the file's order."""
+        every: list[Part | WrittenPart | CodePart | ChoicePart] = [*self.parts, *self.written, *self.code, *self.choice]
         if not self.order:
             return every
         return sorted(every, key=lambda part: self.order.index(part.key))
@@ -149,7 +152,17 @@ class Problem:
     def with_params(self, params: dict[str, JSON]) -> Problem:
         spec = SPEC.validate_python(params)
         return Problem(
-            self.id, self.parts, params, spec, self.title, self.text, self.vary, self.written, self.order, self.code
+            self.id,
+            self.parts,
+            params,
+            spec,
+            self.title,
+            self.text,
+            self.vary,
+            self.written,
+            self.order,
+            self.code,
+            self.choice,
         )
 
 
@@ -167,7 +180,7 @@ class ProblemSet:
     _variants: dict[str, ProblemSet] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     def answer_keys(self) -> list[str]:
-        """Every answer key, computed or written, in the file's order."""
+        """Every answer key, computed, written, code or choice, in the file's order."""
         return [key for p in self.problems for key in p.part_keys()]
 
     def max_score(self) -> float:
@@ -181,6 +194,10 @@ class ProblemSet:
     def written(self) -> dict[str, WrittenPart]:
         """The free-response parts by key, in the file's order."""
         return {f"{p.id}.{part.key}": part for p in self.problems for part in p.written}
+
+    def choice(self) -> dict[str, ChoicePart]:
+        """The parts answered by picking options, by key, in the file's order."""
+        return {f"{p.id}.{part.key}": part for p in self.problems for part in p.choice}
 
     def code(self) -> dict[str, CodePart]:
         """The parts answered with code by key, in the file's order (``part.runtime`` is its problem's)."""

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.assignments import service
 from api.assignments import sets as sets_service
+from api.assignments.options import order_key
 from api.assignments.schemas import (
     AssignmentCreate,
     AssignmentDetail,
@@ -287,7 +288,7 @@ def _detail(
         **_out(assignment, sets, attempts, extension, staff=staff, released=released).model_dump(),
         variant=variant,
         max_score=service.max_score(problem_set),
-        problems=service.statements(problem_set, variant),
+        problems=service.statements(problem_set, variant, order_key(assignment, student)),
         reference=service.reference_answers(problem_set, variant) if show_reference else None,
     )
 

@@ -237,15 +237,33 @@ class AssignmentOut(Schema):
     )
 
 
+class ChoiceStatement(Schema):
+    id: str = Field(description="The option's letter in the set file's order: what an answer names (`\"b\"`).")
+    text: str
+
+
 class PartStatement(Schema):
     key: str
     prompt: str
     points: float
     kind: str | None = Field(
         description="The answer's kind (`integer`, `shape`, ...); `text` for a written part; `code` for a module "
-        "run on tests."
+        "run on tests; `choice` for options to pick from."
     )
     max_length: int | None = Field(default=None, description="A written part: the longest answer taken, in characters.")
+    multiple: bool | None = Field(
+        default=None,
+        description="A choice part: true when several options may be picked (the answer is a list of ids), "
+        "false when one is (the answer is its id).",
+    )
+    all_or_nothing: bool | None = Field(
+        default=None,
+        description="A choice part of several picks: true when only exactly the right options score (else right "
+        "picks − wrong picks over the right options, never below 0).",
+    )
+    choices: list[ChoiceStatement] | None = Field(
+        default=None, description="A choice part: its options, in the order this student is shown them."
+    )
 
 
 class ProblemStatement(Schema):

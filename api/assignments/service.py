@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.assignments.options import choice_statement
 from api.kit import score_changes
 from api.kit.db import is_unique_violation, upsert
 from api.kit.errors import Conflict, NotFound, Unprocessable
@@ -273,10 +274,12 @@ def variant_of(problem_set: ProblemSet, assignment: Terms, student: str | None) 
     return variant_key(student=student, secret=assignment.variant_secret)
 
 
-def statements(problem_set: ProblemSet, student: str | None) -> list[dict[str, Any]]:
-    """The problems of one variant with statements filled in; problems sharing an id are merged."""
+def statements(problem_set: ProblemSet, student: str | None, options_for: str | None = None) -> list[dict[str, Any]]:
+    """The problems of one variant with statements filled in; problems sharing an id are merged.
+    A choice part's options are in the order of ``options_for`` (:func:`api.assignments.options.order_key`;
+    None: the file's)."""
     merged: dict[str, dict[str, Any]] = {}
-    solved, code = problem_set.solve(student), problem_set.code()
+    solved, code, choice = problem_set.solve(student), problem_set.code(), problem_set.choice()
     for problem in problem_set.variant(student).problems:
         entry = merged.setdefault(
             problem.id, {"id": problem.id, "title": problem.title, "statement": problem.statement(), "parts": []}
@@ -286,6 +289,8 @@ def statements(problem_set: ProblemSet, student: str | None) -> list[dict[str, A
             shown = {"key": key, "prompt": part.prompt, "points": part.points}
             if isinstance(part, WrittenPart):
                 entry["parts"].append({**shown, "kind": "text", "max_length": part.max_length})
+            elif key in choice:
+                entry["parts"].append({**shown, **choice_statement(problem_set, key, choice[key], options_for)})
             elif key in code:
                 entry["parts"].append({**shown, "kind": "code", "max_length": None})
             else:
@@ -295,7 +300,10 @@ def statements(problem_set: ProblemSet, student: str | None) -> list[dict[str, A
 
 
 def reference_answers(problem_set: ProblemSet, student: str | None) -> dict[str, Any]:
-    return {key: to_json(answer.kind, answer.value) for key, answer in problem_set.solve(student).items()}
+    """Per key, the answer that scores full points: a computed part's value, a choice part's letters."""
+    found: dict[str, Any] = {key: to_json(a.kind, a.value) for key, a in problem_set.solve(student).items()}
+    found |= {key: part.right_answer for key, part in problem_set.choice().items()}
+    return {key: found[key] for key in problem_set.answer_keys() if key in found}
 
 
 def worked_solutions(problem_set: ProblemSet, student: str | None) -> dict[str, list[dict[str, Any]]]:

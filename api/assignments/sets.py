@@ -165,6 +165,8 @@ def preview(
         if assignment is None or assignment.problem_set != set_id:
             raise NotFound(f"No assignment {assignment_id!r} of the set {set_id!r} in course {course_id!r}.")
         secret = assignment.variant_secret
+    # (a choice part's options are shuffled per student whether or not the set varies its numbers)
+    options = variant_key(seed=seed) if seed is not None else variant_key(student=student, secret=secret)
     variant = None
     if problem_set.randomized and seed is not None:
         variant = variant_key(seed=seed)
@@ -175,7 +177,7 @@ def preview(
         version=problem_set.version,
         variant=variant,
         max_score=service.max_score(problem_set),
-        problems=service.statements(problem_set, variant),
+        problems=service.statements(problem_set, variant, options),
         reference=service.reference_answers(problem_set, variant),
     )
 

@@ -193,6 +193,8 @@ def statistics(
     if submissions is None:
         submissions = stored_submissions(session, assignment=assignment)
     meanings = WrongAnswers(problem_set) if problem_set is not None and problem_set.randomized else None
+    # a choice part's picks are letters of the file, the same for every variant: grouped as read
+    picked = problem_set.choice() if problem_set is not None else {}
     if counted:
         extended = extensions(session, assignment=assignment)
         found = (
@@ -219,7 +221,9 @@ def statistics(
                 applied.update(str(item.get("text")) for item in part.get("rubric") or [] if isinstance(item, dict))
             elif status in ("incorrect", "partial"):
                 shown = str(part.get("read_as") or submission.answers.get(key))
-                group = meanings.meaning(key, part, submission.variant).label if meanings else shown
+                group = (
+                    meanings.meaning(key, part, submission.variant).label if meanings and key not in picked else shown
+                )
                 wrong[group] += 1
                 examples.setdefault(group, shown)
             if part.get("misconception"):

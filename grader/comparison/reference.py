@@ -14,6 +14,7 @@ import numpy as np
 from grader.comparison.compare import compare
 from grader.comparison.mistakes import value_mistakes
 from grader.results import GradedPart
+from problems.choices import ChoicePart
 from problems.code.parts import CodePart
 from problems.kinds import AnswerKind
 from problems.parts import WrittenPart
@@ -81,9 +82,11 @@ class SetReference:
     order: tuple[str, ...] = ()
     #: The parts answered with code by key (run in the sandbox, apart from this grading).
     code: dict[str, CodePart] = field(default_factory=dict)
+    #: The parts answered by picking options, by key (graded by the options marked right).
+    choice: dict[str, ChoicePart] = field(default_factory=dict)
 
     def knows(self, key: str) -> bool:
-        return key in self.parts or key in self.written or key in self.code
+        return key in self.parts or key in self.written or key in self.code or key in self.choice
 
     @cached_property
     def answers(self) -> dict[str, Answer]:
@@ -158,9 +161,9 @@ def _build(problem_set: ProblemSet, student: str | None) -> SetReference:
             for code, value in reversed(found):
                 by_value[value] = code
         parts[key] = PartReference(answer, symbols[key], tuple(found), by_value)
-    written, code = variant.written(), variant.code()
-    order = tuple(variant.answer_keys()) if written or code else ()
-    return SetReference(problem_set, student, parts, written=written, order=order, code=code)
+    written, code, choice = variant.written(), variant.code(), variant.choice()
+    order = tuple(variant.answer_keys()) if written or code or choice else ()
+    return SetReference(problem_set, student, parts, written=written, order=order, code=code, choice=choice)
 
 
 def _same(kind: AnswerKind, first: Any, second: Any) -> bool:

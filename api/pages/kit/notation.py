@@ -69,10 +69,15 @@ MATRIX_KINDS = frozenset({"matrix", "tensor"})
 
 
 def needs_math(problems: list[dict[str, Any]]) -> bool:
-    """Whether a page of these problems (statements with their parts) shows a matrix: only then
+    """Whether a page of these problems (statements, parts, a choice part's options) shows a matrix: only then
     does it load KaTeX (the larger part of an assignment page's weight)."""
     return any(
-        MATRIX.search(problem["statement"] or "") or any(part.get("kind") in MATRIX_KINDS for part in problem["parts"])
+        MATRIX.search(problem["statement"] or "")
+        or any(
+            part.get("kind") in MATRIX_KINDS
+            or any(MATRIX.search(option["text"]) for option in part.get("choices") or ())
+            for part in problem["parts"]
+        )
         for problem in problems
     )
 

@@ -17,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from api.access import Member
 from api.assignments import service as assignments
+from api.assignments.options import order_key, picks_text, right_text
 from api.assignments.schemas import ExtensionIn
 from api.assignments.service import max_score
 from api.deps import SessionDep, SetsDep, StudentIdPath
@@ -33,6 +34,7 @@ from api.reports.exports import EXPORT_NAMES, ExportFormat, answer_keys, gradebo
 from api.submissions import service as submissions
 from api.submissions.views import Released, to_out
 from api.terms.rows import Terms, with_extension
+from problems.choices import shown_order
 from problems.render import to_text
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -184,6 +186,7 @@ def student_submissions(
     # the references as a student would write them (a shape 32 × 32 × 3, not [32, 32, 3])
     solved = problem_set.solve(None) if problem_set is not None else {}
     kinds = {key: answer.kind for key, answer in solved.items()}
+    choice = problem_set.choice() if problem_set is not None else {}
     context = {
         "assignment": assignment,
         "student": student_id,
@@ -193,7 +196,18 @@ def student_submissions(
             a.id: {
                 key: to_text(kinds[key], value) if key in kinds else value for key, value in (a.reference or {}).items()
             }
+            | {key: right_text(part) for key, part in choice.items() if key in (a.reference or {})}
             for a in attempts
+        },
+        # a choice part's picks by letter and text, and the order this student is shown its options
+        "answer_texts": {
+            a.id: {key: picks_text(part, a.answers[key]) for key, part in choice.items() if key in a.answers}
+            for a in attempts
+        },
+        "choice_orders": {
+            key: ", ".join(shown_order(problem_set.id, key, part, order_key(terms, student_id)))
+            for key, part in choice.items()
+            if problem_set is not None
         },
         "path": page_path(assignment),
         # the worked solutions' steps are typeset (KaTeX) when an attempt has any

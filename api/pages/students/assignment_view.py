@@ -16,11 +16,13 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.access import Member
+from api.assignments.options import order_key, picks_of, right_text
 from api.assignments.service import statements, variant_of, worked_solutions
 from api.code_runs.sandboxes import missing_runtime
 from api.models import RegradeRequest, Submission
 from api.pages.kit.notation import answer_text, needs_math
 from api.pages.kit.render import render
+from api.pages.students.choice_parts import picked_text
 from api.pages.students.code_parts import poll_path
 from api.submissions import service as submissions
 from api.submissions.views import Released, to_out
@@ -40,7 +42,7 @@ class AnswerForm:
     answers fill it), the submission's idempotency key, and a refusal's message with a reason
     per unreadable key."""
 
-    answers: dict[str, str] | None = None
+    answers: dict[str, str | list[str]] | None = None
     key: str = ""
     error: str | None = None
     reasons: dict[str, str] = field(default_factory=dict)
@@ -143,24 +145,30 @@ def assignment_context(
         for s in stored
     ]
     latest = attempts[-1] if attempts else None
+    choice_keys = problem_set.choice()
+    typed: dict[str, str | list[str]]
     if form.answers is not None:
         typed = form.answers
-    else:
-        typed = {key: answer_text(value) for key, value in (latest.answers if latest else {}).items()}
+    else:  # (a choice part's picks stay as sent: they tick its boxes)
+        last = latest.answers if latest else {}
+        typed = {key: value if key in choice_keys else answer_text(value) for key, value in last.items()}
     preview = submissions.previewed(
         problem_set=problem_set, assignment=terms, student_id=student.id, answers=typed, left=left
     )
     show_result = latest is not None and form.answers is None
     released = shown.answers
     reference = reference_texts(problem_set, variant) if released else None
+    if reference is not None:  # a choice part's right options by their text alone, as the student reads them
+        reference |= {key: picked_text(part, part.right_answer) for key, part in choice_keys.items()}
     solution = worked_solutions(problem_set, variant) if released else {}
     problems, index = [], 0
     code_keys = problem_set.code()
-    for problem in statements(problem_set, variant):
+    for problem in statements(problem_set, variant, order_key(terms, student.id)):
         parts = []
         for part in problem["parts"]:
             key, index = part["key"], index + 1
-            value = typed.get(key, "")
+            sent = typed.get(key, "")
+            value = sent if isinstance(sent, str) and key not in choice_keys else ""
             result = latest.parts.get(key) if show_result and latest is not None else None
             code = result.get("misconception") if result else None
             parts.append(
@@ -187,16 +195,26 @@ def assignment_context(
                     if grades_code_here and key in code_keys
                     else None,
                     "poll": poll_path(terms, latest.id, key, index) if result and key in code_keys and latest else None,
+                    "picked": picks_of(sent) if key in choice_keys else [],
                 }
             )
         problems.append({**problem, "parts": parts})
     titles = {part["key"]: part["title"] for problem in problems for part in problem["parts"]}
+    # each attempt's answers as listed: a choice part's picks as the student read them, not by letter
+    answered = {
+        attempt.attempt: {
+            key: picked_text(choice_keys[key], value) if key in choice_keys else value
+            for key, value in attempt.answers.items()
+        }
+        for attempt in attempts
+    }
     now = datetime.now(UTC)
     return {
         "assignment": terms,
         "regrade_requests": requests,
         "problems": problems,
         "titles": titles,
+        "answered": answered,
         "attempts": attempts,
         "latest": latest if show_result else None,
         "just_submitted": submitted if latest is not None and submitted == latest.attempt else None,
@@ -228,7 +246,8 @@ def regrade_requests(db: Session, submission_id: int, problem_set: ProblemSet) -
 def reference_texts(problem_set: ProblemSet, variant: str | None) -> dict[str, str]:
     """The reference answers of a variant written as a student would write them (the values of
     :func:`api.assignments.service.reference_answers`, as text)."""
-    return {key: to_text(answer.kind, answer.value) for key, answer in problem_set.solve(variant).items()}
+    found = {key: to_text(answer.kind, answer.value) for key, answer in problem_set.solve(variant).items()}
+    return found | {key: right_text(part) for key, part in problem_set.choice().items()}
 
 
 def staff_context(terms: Terms, problem_set: ProblemSet, member: Member) -> dict[str, Any]:
@@ -236,7 +255,13 @@ def staff_context(terms: Terms, problem_set: ProblemSet, member: Member) -> dict
     students each have their own variant)."""
     reference = reference_texts(problem_set, None)
     problems = [
-        {**problem, "parts": [{**part, "reference": reference.get(part["key"])} for part in problem["parts"]]}
+        {
+            **problem,
+            "parts": [
+                {**part, "reference": reference.get(part["key"]), "right": _right(problem_set, part["key"])}
+                for part in problem["parts"]
+            ],
+        }
         for problem in statements(problem_set, None)
     ]
     return {
@@ -247,3 +272,9 @@ def staff_context(terms: Terms, problem_set: ProblemSet, member: Member) -> dict
         "written": list(problem_set.written()),
         "needs_math": needs_math(problems),
     }
+
+
+def _right(problem_set: ProblemSet, key: str) -> list[str]:
+    """A choice part's right option ids (none for any other part)."""
+    part = problem_set.choice().get(key)
+    return sorted(part.right) if part is not None else []

@@ -44,6 +44,7 @@ from api.pages.kit.render import render
 from api.pages.kit.routing import PageRoute
 from api.pages.staff.dashboard import dashboard
 from api.pages.students.assignment_view import AnswerForm, staff_context, student_page
+from api.pages.students.choice_parts import choice_answers
 from api.pages.students.code_parts import code_answers
 from api.submissions import service as submissions
 from api.terms.counted import counted_attempt
@@ -169,7 +170,10 @@ async def submit_answers(
 
 def _submit(request: Request, form: FormData, student: Member, terms: Terms, db: Session, sets: Sets) -> Response:
     problem_set = problem_set_of(terms, sets)
-    answers = {key: value for key in problem_set.answer_keys() if isinstance(value := form.get(key), str)}
+    answers: dict[str, str | list[str]] = {
+        key: value for key in problem_set.answer_keys() if isinstance(value := form.get(key), str)
+    }
+    answers |= choice_answers(form, problem_set)  # (a checkbox group's every tick)
     typed = AnswerForm(answers=answers, key=_form_text(form, "idempotency_key"))
     if _form_text(form, "action") == "check":
         return student_page(request, db, terms, problem_set, student, typed, checked=True)

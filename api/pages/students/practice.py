@@ -30,6 +30,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from api.access import Member
+from api.assignments.options import picks_of
 from api.assignments.service import statements
 from api.deps import SetsDep, problem_set_of
 from api.kit.db import reads_only
@@ -38,6 +39,7 @@ from api.pages.kit.deps import CsrfChecked, PageMember, PageTerms
 from api.pages.kit.notation import needs_math
 from api.pages.kit.render import render
 from api.pages.kit.routing import PageRoute
+from api.pages.students.choice_parts import choice_answers
 from api.submissions.service import grading
 from api.terms.rows import Terms
 from api.terms.standing import practice_open_to
@@ -128,7 +130,10 @@ def _graded(request: Request, form: FormData, member: Member, terms: Terms, sets
     drawn = practice_variant(terms, problem_set, token)
     if drawn is None:
         return _refused(request, terms, problem_set)
-    answers = {key: value for key in problem_set.answer_keys() if isinstance(value := form.get(key), str)}
+    answers: dict[str, Any] = {
+        key: value for key in problem_set.answer_keys() if isinstance(value := form.get(key), str)
+    }
+    answers |= choice_answers(form, problem_set)  # (a checkbox group's every tick)
     only = form.get("problem")
     only = only if isinstance(only, str) and only else None
     # graded and shown off the database, within the student's budget of grading work (429 past it)
@@ -153,30 +158,33 @@ def _context(
     problem_set: ProblemSet,
     drawn: tuple[int, str | None],
     token: str | None,
-    answers: dict[str, str] | None,
+    answers: dict[str, Any] | None,
     only: str | None = None,
 ) -> dict[str, Any]:
     """The practice variant's problems (``only``: the one with that id), graded when answered; the
-    computed parts only (written ones are graded by staff, and code runs in the background: neither
-    in practice)."""
+    computed and choice parts only (written ones are graded by staff, and code runs in the
+    background: neither in practice)."""
     seed, variant = drawn
     graded = None
     if answers is not None:
         graded = grade_submission(problem_set, answers, student=variant, solutions=True).parts
     problems = []
-    for problem in statements(problem_set, variant):
+    for problem in statements(problem_set, variant, variant):  # (a choice's options in the variant's order)
         if only is not None and problem["id"] != only:
             continue
-        parts = []
+        parts: list[dict[str, Any]] = []
         for part in problem["parts"]:
             if part["kind"] in ("text", "code"):  # a grader's part, or code to run: practice grades neither
                 continue
             result = graded.get(part["key"]) if graded is not None else None
             code = result.misconception if result is not None else None
+            sent = (answers or {}).get(part["key"], "")
             parts.append(
                 {
                     **part,
-                    "value": (answers or {}).get(part["key"], ""),
+                    "value": sent if isinstance(sent, str) else "",
+                    "picked": picks_of(sent),
+                    "title": part["prompt"] or f"Part {len(parts) + 1}",
                     "result": result,
                     "explanation": EXPLANATIONS.get(code) if code else None,
                     "solution": [step.to_json() for step in result.solution or ()] if result is not None else None,
