@@ -3,7 +3,8 @@
 at evenly spread times, then follow their submission until no part waits or runs, as the
 assignment page does: one request that waits for the result (``?wait=``), asked again if it comes
 back still waiting. A probe asks
-``/health`` every 0.5 s throughout, one request at a time, as a load balancer does.
+``/health`` every 0.5 s throughout, one request at a time, from a process of its own, as a load
+balancer does.
 
 On SQLite ``grader serve`` runs the code itself; on PostgreSQL it runs beside one
 ``grader worker --queue code`` at its defaults (one sandbox per core). Printed per database: the last
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import statistics
 import tempfile
@@ -26,6 +28,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 
 import httpx
@@ -92,15 +96,23 @@ def expected(number: int) -> dict[str, str]:
     return dict.fromkeys(KEYS, "correct")
 
 
-async def probe(client: httpx.AsyncClient, stop: asyncio.Event, burst: Burst) -> None:
-    while not stop.is_set():
-        began = time.monotonic()
-        try:
-            await client.get("/health", timeout=60)
-            burst.health.append(time.monotonic() - began)
-        except httpx.HTTPError:
-            burst.health.append(float("inf"))
-        await asyncio.sleep(max(0.0, HEALTH_EVERY - (time.monotonic() - began)))
+def probe(base_url: str, ready: EventType, stop: EventType, latencies: Connection) -> None:
+    """``/health`` every :data:`HEALTH_EVERY` s until ``stop``, one request at a time, from a process
+        of its own (as a load balancer is: the students' event loop delays none of its requests);
+        the latencies are sent back at the end (inf for a request that failed). ``ready`` once the first
+    is answered."""
+    seen: list[float] = []
+    with httpx.Client(base_url=base_url, timeout=60) as client:
+        while not stop.is_set():
+            began = time.monotonic()
+            try:
+                client.get("/health").raise_for_status()
+                seen.append(time.monotonic() - began)
+            except httpx.HTTPError:
+                seen.append(float("inf"))
+            ready.set()
+            stop.wait(max(0.0, HEALTH_EVERY - (time.monotonic() - began)))
+    latencies.send(seen)
 
 
 async def run_burst(base_url: str, tokens: list[str], seconds: float) -> Burst:
@@ -111,8 +123,12 @@ async def run_burst(base_url: str, tokens: list[str], seconds: float) -> Burst:
         await student(client, tokens[-1], 10_000, time.monotonic(), warm)  # (a right one: 10,000 % 4 == 0)
         if warm.wrong:
             raise SystemExit(f"the warm-up submission was not graded right: {warm.wrong}")
-        stop = asyncio.Event()
-        prober = asyncio.create_task(probe(client, stop, burst))
+        context = multiprocessing.get_context("spawn")
+        ready, stop, (received, sent) = context.Event(), context.Event(), context.Pipe(duplex=False)
+        prober = context.Process(target=probe, args=(base_url, ready, stop, sent), daemon=True)
+        prober.start()
+        if not await asyncio.to_thread(ready.wait, 120):
+            raise SystemExit("the /health probe did not start")
         start = time.monotonic() + 0.5
         burst.first_post = start
         crowd = tokens[:-1]
@@ -120,7 +136,8 @@ async def run_burst(base_url: str, tokens: list[str], seconds: float) -> Burst:
             *(student(client, token, n, start + seconds * n / len(crowd), burst) for n, token in enumerate(crowd))
         )
         stop.set()
-        await prober
+        burst.health = received.recv()
+        prober.join()
     return burst
 
 
