@@ -35,11 +35,11 @@ def counted_attempt(submissions: list[S], terms: Terms) -> tuple[S, Lateness] | 
     (``bench/course_views.py``)."""
     if not submissions:
         return None
-    due_at, penalty = terms.due_at, terms.late_penalty
+    due_at, penalty, grace = terms.due_at, terms.late_penalty, terms.grace_minutes
     if terms.grade_policy == GradePolicy.LAST:
         chosen = max(submissions, key=attrgetter("attempt"))
-        return chosen, lateness(chosen.submitted_at, due_at, penalty)
-    graded = ((submission, lateness(submission.submitted_at, due_at, penalty)) for submission in submissions)
+        return chosen, lateness(chosen.submitted_at, due_at, penalty, grace)
+    graded = ((submission, lateness(submission.submitted_at, due_at, penalty, grace)) for submission in submissions)
     return max(graded, key=_best_first)
 
 

@@ -42,6 +42,8 @@ def test_blank_fields_are_left_to_their_defaults() -> None:
         "release_answers": "never",
         "grade_policy": "best",
         "practice": "after_due",
+        "grace_minutes": 0,
+        "category": "homework",
     }
 
 
