@@ -74,8 +74,10 @@ def category_percent(points: Iterable[Points], drop_lowest: int = 0) -> float | 
     if not graded:
         return None
     drop = min(max(drop_lowest, 0), len(graded) - 1)
-    order = sorted(range(len(graded)), key=lambda i: (graded[i].fraction, -graded[i].possible, -i))
-    kept = [graded[i] for i in sorted(order[drop:])]
+    kept = graded
+    if drop:
+        order = sorted(range(len(graded)), key=lambda i: (graded[i].fraction, -graded[i].possible, -i))
+        kept = [graded[i] for i in sorted(order[drop:])]
     possible = sum(p.possible for p in kept)
     return 100.0 * sum(p.earned or 0.0 for p in kept) / possible
 

@@ -22,7 +22,7 @@ from api.kit.statements import Prepared
 from api.library.course_sets import Sets
 from api.models import Assignment, CourseRole, Extension, Membership, Submission, User
 from api.terms.counted import counted_attempt
-from api.terms.rows import ExtensionRow, with_extension
+from api.terms.rows import AssignmentRow, ExtensionRow, with_extension
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,35 +99,16 @@ def course_gradebook(session: Session, sets: Sets, *, course_id: str) -> CourseB
         .where(Membership.course_id == course_id, Membership.role == CourseRole.STUDENT)
         .order_by(User.id)
     ).all()
-    wanted = {a.id for a in assignments}
-    attempts: dict[tuple[str, str], list[_Attempt]] = defaultdict(list)
-    for assignment_id, student, attempt, score, at in _SCORED.tuples(session, {"course_id": course_id}):
-        if assignment_id in wanted:
-            attempts[(student, assignment_id)].append(_Attempt(attempt, score, at))
-    extended = {
-        (student, assignment_id): ExtensionRow(due_at, limit, closes)
-        for assignment_id, student, due_at, limit, closes in session.execute(
-            select(
-                Extension.assignment_id,
-                Extension.student_id,
-                Extension.due_at,
-                Extension.max_attempts,
-                Extension.closes_at,
-            ).where(Extension.course_id == course_id)
-        )
-    }
+    counted = _counted_scores(session, course_id=course_id, assignments=assignments)
+    by_column = [(column.id, column.category, column.max_score, counted[column.id]) for column in columns]
     rows = []
     for student_id, name, email in students:
         scores: dict[str, float | None] = {}
         points: dict[str, list[Points]] = defaultdict(list)
-        for assignment, column in zip(assignments, columns, strict=True):
-            key = (student_id, assignment.id)
-            mine = attempts.get(key)
-            found = counted_attempt(mine, with_extension(assignment, extended.get(key))) if mine else None
-            score = found[1].applied(found[0].score) if found is not None else None
-            scores[assignment.id] = score
-            if column.max_score is not None:
-                points[column.category].append(Points(score, column.max_score))
+        for assignment_id, category, worth, theirs in by_column:
+            score = scores[assignment_id] = theirs.get(student_id)
+            if worth is not None:
+                points[category].append(Points(score, worth))
         result = standing(categories, points)
         rows.append(
             StudentRow(
@@ -140,6 +121,40 @@ def course_gradebook(session: Session, sets: Sets, *, course_id: str) -> CourseB
             )
         )
     return CourseBook(course_id, categories, columns, rows)
+
+
+def _counted_scores(session: Session, *, course_id: str, assignments: list[Assignment]) -> dict[str, dict[str, float]]:
+    """Assignment id → student id → the score counted (students without attempts absent). The
+    terms are read as plain values once (an ORM attribute costs more, 30,000 times over)."""
+    terms = {a.id: AssignmentRow.of(a) for a in assignments}
+    attempts: dict[str, dict[str, list[_Attempt]]] = {a.id: defaultdict(list) for a in assignments}
+    of_assignment = attempts.get
+    for assignment_id, student, attempt, score, at in _SCORED.tuples(session, {"course_id": course_id}):
+        mine = of_assignment(assignment_id)
+        if mine is not None:
+            mine[student].append(_Attempt(attempt, score, at))
+    extended = {
+        (assignment_id, student): ExtensionRow(due_at, limit, closes)
+        for assignment_id, student, due_at, limit, closes in session.execute(
+            select(
+                Extension.assignment_id,
+                Extension.student_id,
+                Extension.due_at,
+                Extension.max_attempts,
+                Extension.closes_at,
+            ).where(Extension.course_id == course_id)
+        )
+    }
+    counted: dict[str, dict[str, float]] = {}
+    for assignment_id, by_student in attempts.items():
+        own = terms[assignment_id]
+        scores = counted[assignment_id] = {}
+        for student, tried in by_student.items():
+            extension = extended.get((assignment_id, student)) if extended else None
+            found = counted_attempt(tried, with_extension(own, extension))
+            if found is not None:
+                scores[student] = found[1].applied(found[0].score)
+    return counted
 
 
 def _rounded(percent: float | None) -> float | None:
