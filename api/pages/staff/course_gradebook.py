@@ -1,7 +1,8 @@
 """``/courses/{course}/gradebook``, for the course's staff: every assignment that counts in one
 table with each student's percent per category and total (:mod:`api.coursebook.service`, the REST
 API's numbers), sorted on the server by any column, in pages, with the CSV and Canvas downloads
-(the REST API's bytes); each score links to the student's attempts at that assignment."""
+(the REST API's bytes). A page of 100 students stays small: a score is a number, each assignment's
+own gradebook (where each student's attempts are) is linked once, above the table."""
 
 from __future__ import annotations
 
