@@ -25,6 +25,7 @@ from starlette.responses import RedirectResponse, Response
 from api.access import Member
 from api.assignments.service import list_assignments
 from api.assignments.sets import course_library, create_assignment
+from api.categories.store import categories_of
 from api.courses.service import Imported, drop_member, import_members, roster
 from api.deps import MemberIdPath, SessionDep, SetsDep
 from api.kit.errors import Conflict, Unprocessable
@@ -96,6 +97,7 @@ def dashboard(
         "policies": [p.value for p in GradePolicy],
         "releases": [r.value for r in Release],
         "practices": [p.value for p in Practice],
+        "categories": [c.name for c in categories_of(db, course_id=member.course)],
         "can_mail": request.app.state.mail is not None,
         "link_days": request.app.state.settings.sign_in_link_days,
         "mails": [],
