@@ -28,6 +28,7 @@ from api.assignments.sets import course_library, create_assignment
 from api.categories.store import categories_of
 from api.courses.service import Imported, drop_member, import_members, roster
 from api.deps import MemberIdPath, SessionDep, SetsDep
+from api.handgrading.release import open_requests
 from api.kit.errors import Conflict, Unprocessable
 from api.kit.ids import may_exist
 from api.library.course_sets import Sets
@@ -101,6 +102,8 @@ def dashboard(
         "can_mail": request.app.state.mail is not None,
         "link_days": request.app.state.settings.sign_in_link_days,
         "mails": [],
+        "regrade_requests": [],
+        "regrade_total": 0,
         "mails_failed": 0,
         "now": datetime.now(UTC),
     }
@@ -109,6 +112,7 @@ def dashboard(
             db.scalars(select(Mail).where(Mail.course_id == member.course).order_by(Mail.id.desc()).limit(500))
         )
         context["mails"], context["mails_failed"] = mails, sum(m.status == MailStatus.FAILED for m in mails)
+        context["regrade_requests"], context["regrade_total"] = open_requests(db, course_id=member.course)
     return render(request, "staff_course.html", context, status=status)
 
 
