@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from factories import Course, make_instructor
+from factories import Course, counted, engines_of, make_instructor
 
 RIGHT = {"ex4.conv1_params": "3640"}  # score 1 of 9
 TWO_RIGHT = {"ex4.conv1_params": "3640", "ex5.params": "1810"}  # score 2 of 9
@@ -134,3 +134,20 @@ def test_a_course_without_students_or_assignments(client, engine) -> None:
     }
     text = client.get(f"{course.path}/gradebook.csv", headers=course.instructor).text
     assert text == "\ufeffstudent,name,email,homework (%),total (%)\r\n"
+
+
+def test_the_statements_do_not_grow_with_the_course(app, client, engine) -> None:
+    """A fixed number of statements whatever the number of students and assignments (a big
+    course's gradebook is timed in bench/course_views.py)."""
+
+    def statements_for(students: int, assignments: int) -> int:
+        course = Course(client, make_instructor(engine))
+        made = [course.assignment() for _ in range(assignments)]
+        for _, headers in course.students(students):
+            for aid in made:
+                assert course.submit(aid, headers, RIGHT).status_code == 201
+        with counted(*engines_of(app)) as statements:
+            assert client.get(f"{course.path}/gradebook", headers=course.instructor).status_code == 200
+        return len(statements)
+
+    assert statements_for(1, 1) == statements_for(4, 3)
