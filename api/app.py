@@ -17,6 +17,7 @@ from api import pages
 from api.assignments.router import router as assignments_router
 from api.code_runs.queueing import CODE_QUEUED
 from api.code_runs.watch import ResultWatch
+from api.coursebook.router import router as coursebook_router
 from api.courses.router import router as courses_router
 from api.gate import GradingGate
 from api.handgrading.router import router as grading_router
@@ -156,7 +157,10 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     # The routers' paths do not overlap, so their order decides only how many routes a request is
     # matched against before its own: submissions, the busiest, first (bench/service.py). The
     # document lists the tags in the order of the course's life (TAGS), whatever the routers'.
-    routers = (submissions_router, courses_router, assignments_router, reports_router, grading_router, jobs_router)
+    routers = (
+        *(submissions_router, courses_router, assignments_router, reports_router, coursebook_router),
+        *(grading_router, jobs_router),
+    )
     for router in (*routers, signin_router, lti_router):
         api.include_router(router)
     app.include_router(api)

@@ -166,6 +166,8 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
+#: The course gradebook's one category until its staff choose others, and every assignment's until set.
+DEFAULT_CATEGORY = "homework"
 #: A course's time zone until its staff choose one.
 DEFAULT_TIME_ZONE = "UTC"
 
@@ -181,6 +183,10 @@ class Course(Base):
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     time_zone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIME_ZONE, server_default=DEFAULT_TIME_ZONE)
+    #: The gradebook's categories, ``[{"name", "weight", "drop_lowest"}]`` (weights in percent summing
+    #: to 100, checked by :mod:`api.coursebook.categories` before they are stored); null: one
+    #: category ``homework`` of weight 100.
+    categories: Mapped[list[Any] | None]
 
 
 class Membership(Base):
@@ -204,6 +210,7 @@ class Assignment(Base):
         CheckConstraint(f"practice IN ({_values(Practice)})", name="practice"),
         CheckConstraint("closes_at IS NULL OR due_at IS NULL OR closes_at >= due_at", name="closes_after_due"),
         CheckConstraint("opens_at IS NULL OR closes_at IS NULL OR opens_at < closes_at", name="opens_before_close"),
+        CheckConstraint("grace_minutes >= 0", name="grace_minutes_not_negative"),
     )
 
     course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
@@ -219,8 +226,9 @@ class Assignment(Base):
     #: What students' variants are drawn with (``problems.variants.variant_key``), so that nobody
     #: can recompute them offline from a student id; NULL for assignments made before it existed.
     variant_secret: Mapped[str | None] = mapped_column(String(64))
-    #: ``{"per_day": P, "floor": F}`` (P% off per day late, never below F% of the score) or
-    #: ``{"factor": X}`` (a late submission earns X times its score); null: no penalty.
+    #: ``{"per_day": P, "floor": F}`` (P% off per day late, never below F% of the score),
+    #: ``{"per_hour": P, "floor": F}`` (the same per started hour) or ``{"factor": X}`` (a late
+    #: submission earns X times its score); null: no penalty.
     late_penalty: Mapped[dict[str, Any] | None]
     #: The problem-set version (:class:`SetVersion`) the assignment grades with; it changes only
     #: when asked (``PATCH``), then a regrade.
@@ -242,6 +250,10 @@ class Assignment(Base):
     published: Mapped[bool] = mapped_column(default=True, server_default=true())
     #: When it was archived (``DELETE``): hidden from students, nothing deleted; null: in use.
     archived_at: Mapped[datetime | None]
+    #: The course gradebook's category it counts in (one of :attr:`Course.categories`' names).
+    category: Mapped[str] = mapped_column(String(64), default=DEFAULT_CATEGORY, server_default=DEFAULT_CATEGORY)
+    #: Work this many minutes past the due date is not late; past them, lateness counts from the due date.
+    grace_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
 
 class SetVersion(Base):

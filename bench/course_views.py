@@ -4,7 +4,8 @@ and its size.
 
 The course is written straight into the database (``harness.regrade``); the views are asked for
 as their users ask: the REST API with the owner's token, the pages with a session opened by
-signing in. Run: ``make bench`` (or ``python -m bench.course_views --students N``).
+signing in. Run: ``make bench`` (or ``python -m bench.course_views --students N``); the course
+gradebook's target course is ``--assignments 30`` (issue 48: ≤ 300 ms, small pages).
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ VIEWS = {
     "a student's gradebook page": "/courses/{c}/assignments/{a}/gradebook/students/{s}",
     "submissions (JSON, a page of 1,000)": "/api/v1/courses/{c}/assignments/{a}/submissions?limit=1000",
     "members (JSON)": "/api/v1/courses/{c}/members",
+    "course gradebook page": "/courses/{c}/gradebook",
+    "course gradebook page, by total": "/courses/{c}/gradebook?sort=total&order=desc",
+    "course gradebook (JSON)": "/api/v1/courses/{c}/gradebook",
+    "course gradebook (CSV)": "/api/v1/courses/{c}/gradebook.csv",
+    "course gradebook (Canvas)": "/api/v1/courses/{c}/gradebook.csv?format=canvas",
 }
 
 

@@ -7,7 +7,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_v
 from pydantic.json_schema import SkipJsonSchema
 
 from api.kit.schemas import Identifier, Name, RequestSchema, Schema
-from api.models import GradePolicy, Practice, Release
+from api.models import DEFAULT_CATEGORY, GradePolicy, Practice, Release
 
 
 def _in_utc(moment: datetime) -> datetime:
@@ -36,17 +36,32 @@ class PerDayPenalty(RequestSchema):
     floor: float = Field(default=0, ge=0, le=100, description="Late work keeps at least this percent of its score.")
 
 
+class PerHourPenalty(RequestSchema):
+    """A share of the score off per hour late, down to a floor."""
+
+    per_hour: float = Field(gt=0, le=100, description="Percent of the score off per started hour late.")
+    floor: float = Field(default=0, ge=0, le=100, description="Late work keeps at least this percent of its score.")
+
+
 class FactorPenalty(RequestSchema):
     """One factor for any late work."""
 
     factor: float = Field(ge=0, le=1, description="Late work earns this share of its score (0.5: half).")
 
 
-LatePenalty = PerDayPenalty | FactorPenalty
+LatePenalty = PerDayPenalty | PerHourPenalty | FactorPenalty
 LATE_PENALTY = (
     '`{"per_day": 10, "floor": 50}`: 10% off per started day late, never below 50% of the score; '
-    '`{"factor": 0.5}`: late work earns half; null: late work is only marked late.'
+    '`{"per_hour": 1, "floor": 50}`: 1% off per started hour late; '
+    '`{"factor": 0.5}`: late work earns half; null: late work is only marked late. Lateness counts from the '
+    "due date, once past `grace_minutes`."
 )
+GRACE_MINUTES = (
+    "Work submitted within this many minutes after the due date is not late (default 0); past them, lateness "
+    "counts from the due date."
+)
+CATEGORY = "The course gradebook's category it counts in: one of the course's `categories` (default `homework`)."
+MAX_GRACE_MINUTES = 7 * 24 * 60
 DUE_AT = (
     "ISO 8601; without a timezone it is UTC. Later submissions are accepted until `closes_at`, marked late "
     "(and lose what `late_penalty` says)."
@@ -106,7 +121,9 @@ class AssignmentCreate(RequestSchema):
     release_answers: Release = Field(default=Release.AFTER_CLOSE, description=RELEASE)
     grade_policy: GradePolicy = Field(default=GradePolicy.BEST, description="Which attempt the gradebook counts.")
     late_penalty: LatePenalty | None = Field(default=None, description=LATE_PENALTY)
+    grace_minutes: int = Field(default=0, ge=0, le=MAX_GRACE_MINUTES, description=GRACE_MINUTES)
     practice: Practice = Field(default=Practice.AFTER_DUE, description=PRACTICE)
+    category: Identifier = Field(default=DEFAULT_CATEGORY, description=CATEGORY)
 
 
 class AssignmentUpdate(RequestSchema):
@@ -137,7 +154,11 @@ class AssignmentUpdate(RequestSchema):
     release_answers: Release | SkipJsonSchema[None] = Field(default=None, description=RELEASE)
     grade_policy: GradePolicy | SkipJsonSchema[None] = None
     late_penalty: LatePenalty | None = Field(default=None, description=LATE_PENALTY)
+    grace_minutes: Annotated[int, Field(ge=0, le=MAX_GRACE_MINUTES)] | SkipJsonSchema[None] = Field(
+        default=None, description=GRACE_MINUTES
+    )
     practice: Practice | SkipJsonSchema[None] = Field(default=None, description=PRACTICE)
+    category: Identifier | SkipJsonSchema[None] = Field(default=None, description=CATEGORY)
 
     @model_validator(mode="after")
     def _something_and_no_null_where_none_fits(self) -> AssignmentUpdate:
@@ -145,7 +166,7 @@ class AssignmentUpdate(RequestSchema):
             raise ValueError("send at least one field to change")
         for name in (
             *("problem_set", "version", "title", "release_answers", "grade_policy", "practice"),
-            *("published", "archived"),
+            *("published", "archived", "grace_minutes", "category"),
         ):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
@@ -212,7 +233,9 @@ class AssignmentOut(Schema):
     release_answers: Release = Field(description=RELEASE)
     grade_policy: GradePolicy
     late_penalty: dict[str, Any] | None = Field(description=LATE_PENALTY)
+    grace_minutes: int = Field(default=0, description=GRACE_MINUTES)
     practice: Practice = Field(description=PRACTICE)
+    category: str = Field(default=DEFAULT_CATEGORY, description=CATEGORY)
     answers_released: bool = Field(
         description="Whether the reference answers are released now: to the calling student; for staff, to every "
         "student (with after_attempts, each student's own: false here)."

@@ -12,11 +12,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.assignments.options import choice_statement
+from api.categories.store import require_category
 from api.kit import score_changes
 from api.kit.db import is_unique_violation, upsert
 from api.kit.errors import Conflict, NotFound, Unprocessable
 from api.kit.ids import may_exist
-from api.models import Assignment, CourseRole, Extension, Membership, Practice, Submission
+from api.models import DEFAULT_CATEGORY, Assignment, CourseRole, Extension, Membership, Practice, Submission
 from api.terms.rows import ExtensionRow, Terms
 from api.terms.rules import iso, schedule_problems
 from problems.parts import WrittenPart
@@ -43,12 +44,15 @@ def create_assignment(
     opens_at: datetime | None = None,
     closes_at: datetime | None = None,
     published: bool = True,
+    grace_minutes: int = 0,
+    category: str = DEFAULT_CATEGORY,
 ) -> Assignment:
     """A new assignment of ``problem_set`` (its version pinned); :class:`Unprocessable` with every
     reason if its dates are out of order or its answers would be released while work is accepted
-    (:func:`api.terms.rules.schedule_problems`)."""
+    (:func:`api.terms.rules.schedule_problems`), or its category is not one of the course's."""
     if session.get(Assignment, (course_id, assignment_id)) is not None:
         raise Conflict(f"There is already an assignment {assignment_id!r} in course {course_id!r}.")
+    require_category(session, course_id=course_id, name=category)
     due_at, opens_at, closes_at = (_in_utc(moment) for moment in (due_at, opens_at, closes_at))
     assignment = Assignment(
         course_id=course_id,
@@ -68,6 +72,8 @@ def create_assignment(
         closes_at=closes_at,
         published=published,
         archived_at=None,
+        grace_minutes=grace_minutes,
+        category=category,
     )
     _check_schedule(assignment)
     session.add(assignment)
@@ -85,7 +91,7 @@ def create_assignment(
 #: What ``PATCH`` may change besides the set (see :func:`update_assignment`).
 CHANGEABLE = (
     *("title", "due_at", "max_attempts", "release_answers", "grade_policy", "late_penalty", "practice"),
-    *("opens_at", "closes_at", "published", "archived"),
+    *("opens_at", "closes_at", "published", "archived", "grace_minutes", "category"),
 )
 
 
@@ -127,6 +133,8 @@ def update_assignment(
                 "it can move to another version of that set, not to another set (create a new assignment instead)."
             )
         assignment.problem_set, assignment.set_version = problem_set.id, problem_set.version
+    if "category" in changes:
+        require_category(session, course_id=course_id, name=changes["category"])
     for name, value in changes.items():
         if name not in CHANGEABLE:
             raise ValueError(name)
@@ -148,7 +156,7 @@ def update_assignment(
 
 
 #: The assignment's fields that decide which attempt counts and its penalty.
-COUNTING = frozenset({"due_at", "late_penalty", "grade_policy"})
+COUNTING = frozenset({"due_at", "late_penalty", "grade_policy", "grace_minutes"})
 
 
 def _submitted(session: Session, assignment: Assignment) -> bool:

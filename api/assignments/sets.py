@@ -202,4 +202,6 @@ def create_assignment(sets: Sets, *, course_id: str, created_by: str, body: Assi
         opens_at=body.opens_at,
         closes_at=body.closes_at,
         published=body.published,
+        grace_minutes=body.grace_minutes,
+        category=body.category,
     )

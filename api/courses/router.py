@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 
+from api.categories.store import from_json
+from api.categories.weights import Category
 from api.courses import service
 from api.courses.schemas import (
+    CategoryOut,
     CourseChange,
     CourseIn,
     CourseOut,
@@ -41,7 +44,12 @@ def create_course(body: CourseIn, creator: CourseCreator, session: SessionDep) -
 
 def _course_out(course: Course, role: str) -> CourseOut:
     return CourseOut(
-        id=course.id, title=course.title, role=role, time_zone=course.time_zone, created_at=course.created_at
+        id=course.id,
+        title=course.title,
+        role=role,
+        time_zone=course.time_zone,
+        categories=[CategoryOut.model_validate(c, from_attributes=True) for c in from_json(course.categories)],
+        created_at=course.created_at,
     )
 
 
@@ -72,14 +80,32 @@ def get_course(member: MemberDep, session: SessionDep) -> CourseOut:
 @router.patch(
     "/courses/{course_id}",
     response_model=CourseOut,
-    summary="Change a course's title or time zone",
-    responses=errors(401, 403, 404, 413, 422, 503, notes={422: "A field of the wrong shape, or an unknown time zone"}),
+    summary="Change a course's title, time zone or gradebook categories",
+    responses=errors(
+        401,
+        403,
+        404,
+        413,
+        422,
+        503,
+        notes={
+            422: "A field of the wrong shape, an unknown time zone, weights that do not add up to 100, or categories "
+            "that leave out one an assignment counts in"
+        },
+    ),
 )
 def update_course(body: CourseChange, runner: RunnerMember, session: SessionDep) -> CourseOut:
-    """Changes the fields sent. `time_zone` is the IANA zone (e.g. `America/Chicago`) in which
-    every page of the course shows dates, naming it, and reads the dates typed in its forms; the
-    REST API keeps ISO 8601 with offsets, and the instants stored do not change."""
-    course = service.update_course(session, course_id=runner.course, title=body.title, time_zone=body.time_zone)
+    """Changes the fields sent, all or nothing. `time_zone` is the IANA zone (e.g. `America/Chicago`)
+    in which every page of the course shows dates, naming it, and reads the dates typed in its
+    forms; the REST API keeps ISO 8601 with offsets, and the instants stored do not change.
+    `categories` replaces the gradebook's categories (each assignment's `category` must stay one of
+    them)."""
+    categories = (
+        None if body.categories is None else [Category(c.name, c.weight, c.drop_lowest) for c in body.categories]
+    )
+    course = service.update_course(
+        session, course_id=runner.course, title=body.title, time_zone=body.time_zone, categories=categories
+    )
     return _course_out(course, runner.role)
 
 

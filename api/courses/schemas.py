@@ -5,6 +5,7 @@ from enum import StrEnum
 from typing import Annotated
 
 from pydantic import ConfigDict, Field, TypeAdapter, WithJsonSchema, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from api.courses.zones import TimeZoneName
 from api.kit.schemas import Email, Identifier, Name, RequestSchema, Schema
@@ -36,6 +37,28 @@ TitleOrAbsent = Annotated[Name | None, WithJsonSchema(TypeAdapter(Name).json_sch
 TimeZoneOrAbsent = Annotated[TimeZoneName | None, WithJsonSchema(TypeAdapter(TimeZoneName).json_schema())]
 
 
+CATEGORIES = (
+    "The course gradebook's categories: each assignment counts in one (its `category`), a category's percent is "
+    "its points earned over points possible after dropping its `drop_lowest` lowest scores (by fraction), and the "
+    "total weighs the categories by `weight` (percent; the weights add up to 100). Default: one category "
+    "`homework` of weight 100."
+)
+
+
+class CategoryIn(RequestSchema):
+    name: Identifier
+    weight: float = Field(ge=0, le=100, description="Percent of the total; the weights add up to 100.")
+    drop_lowest: int = Field(
+        default=0, ge=0, le=100, description="How many of the category's lowest scores (by fraction) are dropped."
+    )
+
+
+class CategoryOut(Schema):
+    name: str
+    weight: float
+    drop_lowest: int
+
+
 class CourseChange(RequestSchema):
     """Only the fields sent change."""
 
@@ -46,12 +69,15 @@ class CourseChange(RequestSchema):
 
     title: TitleOrAbsent = None
     time_zone: TimeZoneOrAbsent = Field(default=None, description=TIME_ZONE)
+    categories: Annotated[list[CategoryIn], Field(min_length=1, max_length=50)] | SkipJsonSchema[None] = Field(
+        default=None, description=CATEGORIES
+    )
 
     @model_validator(mode="after")
     def _something_and_no_null(self) -> CourseChange:
         if not self.model_fields_set:
-            raise ValueError("send at least one field to change: title, time_zone")
-        for name in ("title", "time_zone"):
+            raise ValueError("send at least one field to change: title, time_zone, categories")
+        for name in ("title", "time_zone", "categories"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self
@@ -62,6 +88,7 @@ class CourseOut(Schema):
     title: str
     role: str = Field(description="The caller's role in the course: owner, instructor, ta, student (or admin).")
     time_zone: str = Field(description=TIME_ZONE)
+    categories: list[CategoryOut] = Field(description=CATEGORIES)
     created_at: datetime
 
 

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Row, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.access import Member, require_account_power
+from api.categories.store import checked
+from api.categories.weights import Category
 from api.courses.zones import check_zone
 from api.kit.db import is_unique_violation, upsert
 from api.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
-from api.models import DEFAULT_TIME_ZONE, Course, CourseRole, Membership, Role, User
+from api.models import DEFAULT_TIME_ZONE, Assignment, Course, CourseRole, Membership, Role, User
 from api.users.service import Caller, create_user, issue_token, revoke_tokens
 
 #: Ids no course may take: ``/courses/new`` is the page that creates courses.
@@ -43,19 +47,49 @@ def create_course(
 
 
 def update_course(
-    session: Session, *, course_id: str, title: str | None = None, time_zone: str | None = None
+    session: Session,
+    *,
+    course_id: str,
+    title: str | None = None,
+    time_zone: str | None = None,
+    categories: Sequence[Category] | None = None,
 ) -> Course:
-    """Changes the title and the time zone given (None: unchanged). Only how pages show dates
-    follows the zone: every instant is stored in UTC and stays the same moment."""
-    course = session.get(Course, course_id)
+    """Changes the title, the time zone and the gradebook's categories given (None: unchanged),
+    all or nothing. Only how pages show dates follows the zone: every instant is stored in UTC and
+    stays the same moment. Categories whose weights do not add up, or that leave out one an
+    assignment counts in, are refused with the reason (the row is locked meanwhile, so an
+    assignment put in a category cannot slip past the check)."""
+    course = session.get(Course, course_id, with_for_update=categories is not None)
     if course is None:
         raise NotFound(f"No course {course_id!r}.")
+    stored = None if categories is None else _categories(session, course_id, categories)
+    zone = None if time_zone is None else _zone(time_zone)
     if title is not None:
         course.title = title
-    if time_zone is not None:
-        course.time_zone = _zone(time_zone)
+    if zone is not None:
+        course.time_zone = zone
+    if stored is not None:
+        course.categories = stored
     session.flush()
     return course
+
+
+def _categories(session: Session, course_id: str, categories: Sequence[Category]) -> list[dict[str, Any]]:
+    """The categories as stored, once checked (:func:`api.categories.store.checked`) and holding
+    every category an assignment of the course counts in."""
+    stored = checked(categories)
+    names = {c.name for c in categories}
+    orphans = session.execute(
+        select(Assignment.id, Assignment.category)
+        .where(Assignment.course_id == course_id, Assignment.category.not_in(names))
+        .order_by(Assignment.id)
+    ).all()
+    if orphans:
+        listed = ", ".join(f"{a} ({c})" for a, c in orphans[:10])
+        raise Unprocessable(
+            f"Assignments count in categories these leave out: {listed}. Move them to another category first."
+        )
+    return stored
 
 
 def _zone(name: str) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.handgrading.queue import counted_submissions
@@ -124,3 +124,47 @@ def reply(session: Session, *, submission: Submission, key: str, text: str, by: 
     request.reply, request.replied_by, request.replied_at = text, by, datetime.now(UTC)
     session.flush()
     return request
+
+
+@dataclass(frozen=True, slots=True)
+class OpenRequest:
+    """A regrade request no one has answered yet, with what the staff's link to it needs."""
+
+    id: int
+    assignment_id: str
+    submission_id: int
+    key: str
+    student_id: str
+    message: str
+    created_at: datetime
+
+
+#: The most open requests the course page lists (the oldest first: they have waited longest).
+OPEN_SHOWN = 50
+
+
+def open_requests(session: Session, *, course_id: str, limit: int = OPEN_SHOWN) -> tuple[list[OpenRequest], int]:
+    """The course's unanswered regrade requests, oldest first (at most ``limit``), and how many
+    there are in all: the staff's course page lists them, so none waits unseen outside the queue."""
+    unanswered = (
+        select(RegradeRequest.id)
+        .join(Submission, Submission.id == RegradeRequest.submission_id)
+        .where(Submission.course_id == course_id, RegradeRequest.reply.is_(None))
+    )
+    total = session.scalar(select(func.count()).select_from(unanswered.subquery())) or 0
+    rows = session.execute(
+        select(
+            RegradeRequest.id,
+            Submission.assignment_id,
+            RegradeRequest.submission_id,
+            RegradeRequest.key,
+            RegradeRequest.student_id,
+            RegradeRequest.message,
+            RegradeRequest.created_at,
+        )
+        .join(Submission, Submission.id == RegradeRequest.submission_id)
+        .where(Submission.course_id == course_id, RegradeRequest.reply.is_(None))
+        .order_by(RegradeRequest.created_at, RegradeRequest.id)
+        .limit(limit)
+    )
+    return [OpenRequest(*row) for row in rows], total

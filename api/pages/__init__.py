@@ -36,7 +36,8 @@ below the groups):
   of an assignment, "move and regrade", archive and restore, with ``assignment_form.py``);
   ``problem_sets.py`` (the library, set upload, variant preview, with ``set_issues.py``);
   ``gradebook.py`` (sorted on the server by ``gradebook_table.py``, its downloads, extensions,
-  one student's attempts); ``statistics.py`` (charts of what ``stats_view.py`` arranges, and the
+  one student's attempts); ``course_gradebook.py`` (every assignment of the course by category,
+  with the weighted total and its downloads); ``statistics.py`` (charts of what ``stats_view.py`` arranges, and the
   regrade job with its progress); ``handgrading.py`` (the queue of a written part graded by rubric
   with the keyboard script ``static/grading.js``; release, the rubric editor, regrade requests).
 * ``lms/``: ``platforms.py`` (the admins' LMS platforms and dynamic-registration URL,
@@ -63,7 +64,16 @@ from fastapi import APIRouter, FastAPI
 from api.pages.accounts import demo, docs, home, sign_in_links, staff_accounts, tokens
 from api.pages.kit import assets
 from api.pages.lms import platforms
-from api.pages.staff import assignment_edit, courses, dashboard, gradebook, handgrading, problem_sets, statistics
+from api.pages.staff import (
+    assignment_edit,
+    course_gradebook,
+    courses,
+    dashboard,
+    gradebook,
+    handgrading,
+    problem_sets,
+    statistics,
+)
 from api.pages.students import code_parts, pages, practice
 
 #: Every router of the pages, included by :func:`install`.
@@ -72,6 +82,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     *(home.router, demo.router, docs.router, courses.router, pages.router, practice.router, sign_in_links.router),
     *(tokens.router, dashboard.router, problem_sets.router, gradebook.router, handgrading.router, statistics.router),
     *(assignment_edit.router, platforms.router, code_parts.router, staff_accounts.router),
+    *(course_gradebook.router,),
 )
 
 

@@ -116,7 +116,9 @@ def _pending(submission: Submission) -> list[str]:
     ]
 
 
-def _cell(value: Any) -> Any:
+def spreadsheet_cell(value: Any) -> Any:
+    """A value as a CSV cell: blank for None, yes/no, whole numbers without .0, and text a spreadsheet
+    would run as a formula quoted."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -150,7 +152,9 @@ def gradebook_csv(book: dict[str, Any]) -> str:
     writer.writerow([*columns, *keys])
     for row in book["students"]:
         fixed = [row[f] for f in columns]
-        writer.writerow([_cell(v) for v in fixed] + [_cell(row["parts"].get(key)) for key in keys])
+        writer.writerow(
+            [spreadsheet_cell(v) for v in fixed] + [spreadsheet_cell(row["parts"].get(key)) for key in keys]
+        )
     return "\ufeff" + out.getvalue()
 
 
@@ -167,11 +171,20 @@ def gradebook_canvas(book: dict[str, Any], *, title: str, points: float) -> str:
     as the SIS User ID and the email (or the id) as the SIS Login ID."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([*CANVAS_COLUMNS, _cell(title)])
-    writer.writerow(["Points Possible", "", "", "", "", _cell(points)])
+    writer.writerow([*CANVAS_COLUMNS, spreadsheet_cell(title)])
+    writer.writerow(["Points Possible", "", "", "", "", spreadsheet_cell(points)])
     for row in book["students"]:
         sis_login = row["email"] or row["student"]
-        writer.writerow([_cell(row["name"]), "", _cell(row["student"]), _cell(sis_login), "", _cell(row["score"])])
+        writer.writerow(
+            [
+                spreadsheet_cell(row["name"]),
+                "",
+                spreadsheet_cell(row["student"]),
+                spreadsheet_cell(sis_login),
+                "",
+                spreadsheet_cell(row["score"]),
+            ]
+        )
     return out.getvalue()
 
 

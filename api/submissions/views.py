@@ -82,7 +82,7 @@ def to_out(
     waiting = awaiting(out.parts)
     out.graded_max_score, out.awaiting_points = waiting.graded_max_score, waiting.points
     out.awaiting_parts = list(waiting.keys)
-    late = lateness(submission.submitted_at, terms.due_at, terms.late_penalty)
+    late = lateness(submission.submitted_at, terms.due_at, terms.late_penalty, terms.grace_minutes)
     out.late, out.days_late, out.penalty = late.late, late.days_late, late.factor
     out.final_score = late.applied(out.score)
     return out

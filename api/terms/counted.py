@@ -35,12 +35,21 @@ def counted_attempt(submissions: list[S], terms: Terms) -> tuple[S, Lateness] | 
     (``bench/course_views.py``)."""
     if not submissions:
         return None
-    due_at, penalty = terms.due_at, terms.late_penalty
+    due_at, penalty, grace = terms.due_at, terms.late_penalty, terms.grace_minutes
     if terms.grade_policy == GradePolicy.LAST:
         chosen = max(submissions, key=attrgetter("attempt"))
-        return chosen, lateness(chosen.submitted_at, due_at, penalty)
-    graded = ((submission, lateness(submission.submitted_at, due_at, penalty)) for submission in submissions)
-    return max(graded, key=_best_first)
+    elif len(submissions) == 1:
+        chosen = submissions[0]
+    elif due_at is None or penalty is None:  # nothing is taken off: the best raw score, as applied() rounds it
+        chosen = max(submissions, key=_best_raw)
+    else:
+        graded = ((submission, lateness(submission.submitted_at, due_at, penalty, grace)) for submission in submissions)
+        return max(graded, key=_best_first)
+    return chosen, lateness(chosen.submitted_at, due_at, penalty, grace)
+
+
+def _best_raw(submission: Scored) -> tuple[float, int]:
+    return round(submission.score, 6), -submission.attempt
 
 
 def _best_first(graded: tuple[Scored, Lateness]) -> tuple[float, int]:

@@ -1,6 +1,6 @@
 """Late work: how late a submission is under a student's terms, and what the late penalty leaves of
-its score. Computed when read, from the terms as they are now, so a due date moved or an extension
-granted after the fact applies to work already stored."""
+its score. Computed when read, from the terms as they are now, so a due date moved, a grace period
+or an extension granted after the fact applies to work already stored."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 DAY = timedelta(days=1)
+HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,15 +32,31 @@ class Lateness:
 ON_TIME = Lateness(0, 1.0)
 
 
-def lateness(submitted_at: datetime, due_at: datetime | None, penalty: dict[str, Any] | None) -> Lateness:
+def is_late(submitted_at: datetime, due_at: datetime | None, grace_minutes: int = 0) -> bool:
+    """Late once past the due date and its grace period: the grace forgives a minute's slip without
+    moving the due date, so work past it is as late as it would have been without one."""
+    return due_at is not None and submitted_at > due_at + timedelta(minutes=grace_minutes)
+
+
+def lateness(
+    submitted_at: datetime, due_at: datetime | None, penalty: dict[str, Any] | None, grace_minutes: int = 0
+) -> Lateness:
     """``penalty`` is ``{"per_day": P, "floor": F}``: P percent of the score off per started day
-    late, never below F percent; or ``{"factor": X}``: late work earns X times its score; or None."""
-    if due_at is None or submitted_at <= due_at:
+    late, never below F percent; ``{"per_hour": P, "floor": F}``: the same per started hour;
+    ``{"factor": X}``: late work earns X times its score; or None. Work within ``grace_minutes``
+    of the due date is on time; past them it is late from the due date (a minute past a day's
+    grace is a second day started)."""
+    if due_at is None or not is_late(submitted_at, due_at, grace_minutes):
         return ON_TIME
-    days = math.ceil((submitted_at - due_at) / DAY)
+    late_by = submitted_at - due_at
+    days = math.ceil(late_by / DAY)
     if penalty is None:
         return Lateness(days, 1.0)
     if "factor" in penalty:
         return Lateness(days, float(penalty["factor"]))
-    kept = max(float(penalty.get("floor", 0.0)), 100.0 - float(penalty["per_day"]) * days)
+    if "per_hour" in penalty:
+        off = float(penalty["per_hour"]) * math.ceil(late_by / HOUR)
+    else:
+        off = float(penalty["per_day"]) * days
+    kept = max(float(penalty.get("floor", 0.0)), 100.0 - off)
     return Lateness(days, round(kept / 100.0, 6))

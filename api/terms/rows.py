@@ -52,6 +52,10 @@ class Terms(Protocol):
     def published(self) -> bool: ...
     @property
     def archived_at(self) -> datetime | None: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def grace_minutes(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +83,8 @@ class AssignmentRow:
     closes_at: datetime | None
     published: bool
     archived_at: datetime | None
+    category: str
+    grace_minutes: int
 
     @classmethod
     def of(cls, assignment: Terms) -> AssignmentRow:

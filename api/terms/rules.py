@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from api.models import Practice, Release
+from api.terms.lateness import is_late as late_at
 from api.terms.rows import Terms
 
 
@@ -20,7 +21,8 @@ def visible_to_students(terms: Terms, now: datetime | None = None) -> bool:
 
 
 def is_late(terms: Terms, at: datetime) -> bool:
-    return terms.due_at is not None and at > terms.due_at
+    """Past the due date and its grace period (:func:`api.terms.lateness.is_late`)."""
+    return late_at(at, terms.due_at, terms.grace_minutes)
 
 
 def is_closed(terms: Terms, at: datetime) -> bool:

@@ -201,6 +201,7 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
         ),
     ),
     ("GET", A + "/gradebook", _none, _staff(200)),
+    ("GET", C + "/gradebook", _none, _staff(200)),  # the course gradebook (also .csv: test_course_gradebook.py)
     ("GET", A + "/stats", _none, _staff(200)),
     ("POST", A + "/regrade", _none, _runs(202)),
     ("GET", W + "/grading/{k}", _none, _staff(200)),

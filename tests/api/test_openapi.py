@@ -36,6 +36,7 @@ CONTRACT = {
     ("get", A + "/submissions"),
     ("get", "/api/v1/submissions/{submission_id}"),
     ("get", A + "/gradebook"),
+    ("get", C + "/gradebook"),  # v5: the course gradebook (also at /gradebook.csv, as a file)
     ("get", A + "/stats"),
     ("post", A + "/regrade"),
     ("get", "/api/v1/jobs/{job_id}"),
@@ -108,6 +109,7 @@ ERRORS = {
     ("get", A + "/submissions"): {401, 403, 404, 422, 503},
     ("get", "/api/v1/submissions/{submission_id}"): {401, 403, 404, 422, 503},
     ("get", A + "/gradebook"): {401, 403, 404, 422, 503},
+    ("get", C + "/gradebook"): {401, 403, 404, 422, 503},
     ("get", A + "/stats"): {401, 403, 404, 422, 503},
     ("post", A + "/regrade"): {401, 403, 404, 409, 422, 503},
     ("get", "/api/v1/jobs/{job_id}"): {401, 404, 422, 503},

@@ -55,6 +55,7 @@ UNWALKED_ROUTES = {
     "/docs",
     "/courses/{course_id}/assignments/{assignment_id}/submissions/{submission_id}/code/{key}",
     "/courses/{course_id}/assignments/{assignment_id}/gradebook/download",
+    "/courses/{course_id}/gradebook/download",
     "/courses/{course_id}/assignments/{assignment_id}/regrade/{job_id}",
     "/courses/{course_id}/lti/sync/{job_id}",
 }

@@ -156,8 +156,11 @@ def test_the_form_shows_every_field_with_dates_in_the_course_zone(edited: Edited
         "grade_policy": "best",
         "late_penalty": "per_day",
         "per_day": "10",
+        "per_hour": "",
         "floor": "50",
         "factor": "",
+        "grace_minutes": "0",
+        "category": "homework",
     }
     assert f"Due ({ZONE})" in page.text and f"Closes ({ZONE})" in page.text
     assert page.text.count('name="csrf"') == page.text.count('<form method="post"')
@@ -177,6 +180,7 @@ def test_every_field_round_trips_as_patch_would_store_it(edited: Edited) -> None
         "grade_policy": "last",
         "late_penalty": "factor",
         "factor": "0.25",
+        "grace_minutes": "15",
     }
     typed["draft"] = "on"
     saved = browser.post(edited.page + "/edit", typed)
@@ -194,6 +198,8 @@ def test_every_field_round_trips_as_patch_would_store_it(edited: Edited) -> None
         "practice": "always",
         "grade_policy": "last",
         "late_penalty": {"factor": 0.25},
+        "grace_minutes": 15,
+        "category": "homework",
         "published": False,
         "problem_set": "conv-pool-basics",
     }
@@ -401,7 +407,8 @@ def test_an_untouched_date_in_the_second_reading_of_an_overlap_stays_where_it_is
     terms = SimpleNamespace(
         **{"title": "T", "problem_set": "s", "set_version": "v", "due_at": second, "opens_at": None},
         **{"closes_at": None, "max_attempts": None, "release_answers": "after_close", "grade_policy": "best"},
-        **{"practice": "after_due", "late_penalty": None, "published": True},
+        **{"practice": "after_due", "late_penalty": None, "published": True, "grace_minutes": 0},
+        **{"category": "homework"},
     )
     current = cast(Terms, terms)
     shown = edit_values(current, zone)

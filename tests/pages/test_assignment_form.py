@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from api.assignments.schemas import FactorPenalty, PerDayPenalty
+from api.assignments.schemas import FactorPenalty, PerDayPenalty, PerHourPenalty
 from api.pages.staff.assignment_form import read_assignment_form
 
 UTC_ZONE = ZoneInfo("UTC")
@@ -42,6 +42,8 @@ def test_blank_fields_are_left_to_their_defaults() -> None:
         "release_answers": "never",
         "grade_policy": "best",
         "practice": "after_due",
+        "grace_minutes": 0,
+        "category": "homework",
     }
 
 
@@ -82,3 +84,19 @@ def test_a_field_the_schema_refuses_is_reported_beside_it_and_what_was_typed_is_
     for name, words in expected.items():
         assert words in form.errors[name]
     assert all(form.values[name] == value for name, value in typed.items())
+
+
+def test_the_per_hour_penalty_the_grace_period_and_the_category_are_read_as_the_request_takes_them() -> None:
+    typed = {**BLANK, "id": "hw1", "problem_set": "s", "due_at": "2026-12-01T23:59"}
+    hourly = read_assignment_form(
+        {**typed, "late_penalty": "per_hour", "per_hour": "2", "floor": "40", "per_day": "10", "grace_minutes": "10"}
+        | {"category": "exams"},
+        zone=UTC_ZONE,
+    )
+    assert hourly.errors == {} and hourly.request is not None
+    assert hourly.request.late_penalty == PerHourPenalty(per_hour=2, floor=40)
+    assert (hourly.request.grace_minutes, hourly.request.category) == (10, "exams")
+    refused = read_assignment_form(
+        {**typed, "late_penalty": "per_hour", "per_hour": "0", "grace_minutes": "-5"}, zone=UTC_ZONE
+    )
+    assert set(refused.errors) == {"per_hour", "grace_minutes"}

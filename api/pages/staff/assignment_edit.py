@@ -21,6 +21,7 @@ from api.access import Member
 from api.assignments import service
 from api.assignments import sets as sets_service
 from api.assignments.schemas import ProblemSetOut
+from api.categories.store import categories_of
 from api.deps import SessionDep, SetsDep
 from api.jobs.runners import JobRunners
 from api.kit.errors import Conflict, Unprocessable
@@ -95,6 +96,7 @@ def _edit_page(
         "policies": [p.value for p in GradePolicy],
         "releases": [r.value for r in Release],
         "practices": [p.value for p in Practice],
+        "categories": [c.name for c in categories_of(sets.session, course_id=runner.course)],
         "progress": progress,
         "poll": poll,
         "path": assignment_path(assignment) + "/edit",

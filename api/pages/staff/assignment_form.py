@@ -5,7 +5,7 @@ fields, checked by the same schemas, so the pages and ``POST``/``PATCH .../assig
 exactly the same assignments.
 
 A form sends text, and every field, filled in or not. The late penalty is chosen by
-``late_penalty`` (``none``, ``per_day``, ``factor``) with its numbers in fields of their own;
+``late_penalty`` (``none``, ``per_day``, ``per_hour``, ``factor``) with its numbers in fields of their own;
 ``draft`` is a checkbox (ticked: ``published`` false; absent, as a form that leaves it out sends,
 the assignment is published). The dates are wall-clock times in the course's zone
 (:func:`api.pages.kit.local_time.read_local`), and checked together as the service checks them
@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
-from api.assignments.schemas import AssignmentCreate, AssignmentUpdate, FactorPenalty, PerDayPenalty
+from api.assignments.schemas import AssignmentCreate, AssignmentUpdate, FactorPenalty, PerDayPenalty, PerHourPenalty
 from api.pages.kit import validation
 from api.pages.kit.local_time import LocalTimeRefused, form_value, read_local, shown
 from api.terms.rows import Terms
@@ -39,18 +39,28 @@ from api.terms.rules import schedule_problems
 #: The text fields that go to the request as they are (when not blank).
 PLAIN = (
     *("id", "problem_set", "version", "title", "due_at", "opens_at", "closes_at", "max_attempts"),
-    *("release_answers", "grade_policy", "practice"),
+    *("release_answers", "grade_policy", "practice", "grace_minutes", "category"),
 )
 #: The dates, typed in the course's zone.
 DATES = ("due_at", "opens_at", "closes_at")
 #: What a blank clears on the edit form (with the late penalty ``none``).
 CLEARABLE = (*DATES, "max_attempts")
 #: The edit form's choices, sent as they are.
-CHOICES = ("release_answers", "grade_policy", "practice")
-#: ``late_penalty`` choice → the fields of that penalty (names as in the request's object).
-PENALTIES: dict[str, tuple[str, ...]] = {"none": (), "per_day": ("per_day", "floor"), "factor": ("factor",)}
+CHOICES = ("release_answers", "grade_policy", "practice", "category")
+#: ``late_penalty`` choice → the fields of that penalty (names as in the request's object; the
+#: floor is one input, for either share off).
+PENALTIES: dict[str, tuple[str, ...]] = {
+    "none": (),
+    "per_day": ("per_day", "floor"),
+    "per_hour": ("per_hour", "floor"),
+    "factor": ("factor",),
+}
 #: ``late_penalty`` choice → the member of the request's union it is (pydantic names it in errors).
-UNION_MEMBER = {"per_day": PerDayPenalty.__name__, "factor": FactorPenalty.__name__}
+UNION_MEMBER = {
+    "per_day": PerDayPenalty.__name__,
+    "per_hour": PerHourPenalty.__name__,
+    "factor": FactorPenalty.__name__,
+}
 #: Every field of the form, for keeping what was typed.
 FIELDS = (*PLAIN, "draft", "late_penalty", *{name for names in PENALTIES.values() for name in names})
 
@@ -96,7 +106,7 @@ def _typed(form: Mapping[str, Any], zone: ZoneInfo) -> _Typed:
     values["late_penalty"] = values["late_penalty"] or "none"
     kind = values["late_penalty"]
     if kind not in PENALTIES:
-        return _Typed(values, {}, {"late_penalty": "choose none, per_day or factor"}, kind)
+        return _Typed(values, {}, {"late_penalty": "choose none, per_day, per_hour or factor"}, kind)
     body: dict[str, Any] = {name: values[name] for name in PLAIN if values[name]}
     body["published"] = not values["draft"]
     if kind != "none":
@@ -168,6 +178,7 @@ def edit_values(assignment: Terms, zone: ZoneInfo) -> dict[str, str]:
         "max_attempts": "" if assignment.max_attempts is None else str(assignment.max_attempts),
         "draft": "" if assignment.published else "on",
         "late_penalty": kind,
+        "grace_minutes": str(assignment.grace_minutes),
     }
 
 
@@ -184,10 +195,10 @@ def read_assignment_changes(form: Mapping[str, Any], *, zone: ZoneInfo, current:
     if not typed.values["title"]:
         errors["title"] = "is required"
     body: dict[str, Any] = {}
-    for name in (*CLEARABLE, *CHOICES, "title", "draft"):
+    for name in (*CLEARABLE, *CHOICES, "title", "draft", "grace_minutes"):
         field = "published" if name == "draft" else name
         if typed.values[name] != shown_before[name] and field not in errors:
-            body[field] = typed.body.get(field)
+            body[field] = typed.body.get(field, 0 if field == "grace_minutes" else None)  # (no grace: 0)
     if (typed.values["late_penalty"], *_penalty_numbers(typed.values)) != (
         shown_before["late_penalty"],
         *_penalty_numbers(shown_before),

@@ -1,6 +1,6 @@
 """``/courses/new`` (instructor and admin accounts: create a course, which they then own) and
 ``/courses/{course}/settings`` (owner and instructors: the title and the time zone the course's
-pages show and read dates in).
+pages show and read dates in; the gradebook's categories, :mod:`api.pages.staff.course_categories`).
 
 Both forms are read into the REST API's own requests (:class:`api.courses.schemas.CourseIn`,
 :class:`api.courses.schemas.CourseChange`) and call the same services as ``POST /courses`` and
@@ -30,6 +30,7 @@ from api.pages.kit.forms import PostedForm
 from api.pages.kit.render import render
 from api.pages.kit.roles import PageRunner
 from api.pages.kit.routing import PageRoute
+from api.pages.staff.course_categories import CategoriesForm, read_categories, shown
 from api.users.service import Caller
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -92,7 +93,12 @@ def create_course_page(request: Request, form: PostedForm, creator: PageCourseCr
 
 
 def _settings_page(
-    request: Request, course: Course, values: dict[str, str], errors: dict[str, str], status: int = 200
+    request: Request,
+    course: Course,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+    categories: CategoriesForm | None = None,
 ) -> Response:
     context = {
         "course": course,
@@ -100,6 +106,7 @@ def _settings_page(
         "errors": errors,
         "zones": sorted(zone_names()),
         "now": datetime.now(UTC),
+        "categories": categories or shown(course.categories),
     }
     return render(request, "course_settings.html", context, status=status)
 
@@ -122,3 +129,25 @@ def save_course_settings(request: Request, form: PostedForm, runner: PageRunner,
         return _settings_page(request, course, values, errors, status=422)
     service.update_course(db, course_id=runner.course, title=body.title, time_zone=body.time_zone)
     return RedirectResponse(f"/courses/{runner.course}", status_code=303)
+
+
+@router.post("/courses/{course_id}/settings/categories")
+def save_course_categories(request: Request, form: PostedForm, runner: PageRunner, db: SessionDep) -> Response:
+    """``PATCH /courses/{course}`` with ``categories``, from the form's rows; then the course
+    gradebook. Refused (weights that do not add up, a category an assignment counts in left out):
+    the form again with the reason and the rows as typed, nothing changed."""
+    course = db.get(Course, runner.course)
+    assert course is not None  # (read with the caller's membership)
+    typed = read_categories(form)
+    current = {"title": course.title, "time_zone": course.time_zone}
+    if typed.categories is None:
+        return _settings_page(request, course, current, {}, status=422, categories=typed)
+    try:
+        service.update_course(db, course_id=runner.course, categories=typed.categories)
+    except Unprocessable as error:
+        db.rollback()
+        refused = CategoriesForm(typed.rows, errors={"categories": str(error.detail)})
+        course = db.get(Course, runner.course)
+        assert course is not None
+        return _settings_page(request, course, current, {}, status=422, categories=refused)
+    return RedirectResponse(f"/courses/{runner.course}/gradebook", status_code=303)

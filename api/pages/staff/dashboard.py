@@ -25,8 +25,10 @@ from starlette.responses import RedirectResponse, Response
 from api.access import Member
 from api.assignments.service import list_assignments
 from api.assignments.sets import course_library, create_assignment
+from api.categories.store import categories_of
 from api.courses.service import Imported, drop_member, import_members, roster
 from api.deps import MemberIdPath, SessionDep, SetsDep
+from api.handgrading.release import open_requests
 from api.kit.errors import Conflict, Unprocessable
 from api.kit.ids import may_exist
 from api.library.course_sets import Sets
@@ -96,9 +98,12 @@ def dashboard(
         "policies": [p.value for p in GradePolicy],
         "releases": [r.value for r in Release],
         "practices": [p.value for p in Practice],
+        "categories": [c.name for c in categories_of(db, course_id=member.course)],
         "can_mail": request.app.state.mail is not None,
         "link_days": request.app.state.settings.sign_in_link_days,
         "mails": [],
+        "regrade_requests": [],
+        "regrade_total": 0,
         "mails_failed": 0,
         "now": datetime.now(UTC),
     }
@@ -107,6 +112,7 @@ def dashboard(
             db.scalars(select(Mail).where(Mail.course_id == member.course).order_by(Mail.id.desc()).limit(500))
         )
         context["mails"], context["mails_failed"] = mails, sum(m.status == MailStatus.FAILED for m in mails)
+        context["regrade_requests"], context["regrade_total"] = open_requests(db, course_id=member.course)
     return render(request, "staff_course.html", context, status=status)
 
 

@@ -1,0 +1,161 @@
+"""The course gradebook, read in a fixed number of statements whatever the course's size: its
+students, its assignments, the columns of its submissions that scores need, its extensions. Each
+student's score per assignment is the one the assignment's own gradebook counts (best or last
+attempt, after the late penalty under their extension: :func:`api.terms.counted.counted_attempt`),
+so the two gradebooks cannot disagree; the categories and total are
+:func:`api.categories.weights.standing` of those scores."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import NamedTuple
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from api.assignments.service import list_assignments
+from api.categories.store import categories_of
+from api.categories.weights import Category, Points, standing
+from api.kit.statements import Prepared
+from api.library.course_sets import Sets
+from api.models import Assignment, CourseRole, Extension, Membership, Submission, User
+from api.terms.counted import counted_attempt
+from api.terms.rows import AssignmentRow, ExtensionRow, with_extension
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """One assignment of the gradebook: what it is worth (None: its set is gone, it counts nothing)."""
+
+    id: str
+    title: str
+    category: str
+    max_score: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class StudentRow:
+    id: str
+    name: str
+    email: str | None
+    #: The counted score per assignment id (None: nothing submitted).
+    scores: dict[str, float | None]
+    #: The percent per category (None: nothing to grade in it yet).
+    categories: dict[str, float | None]
+    total: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class CourseBook:
+    course: str
+    categories: tuple[Category, ...]
+    assignments: list[Column]
+    students: list[StudentRow]
+
+
+class _Attempt(NamedTuple):
+    attempt: int
+    score: float
+    submitted_at: datetime
+
+
+#: The columns of a course's submissions that scores need (not their answers or parts), read as
+#: tuples on the driver: 60,000 submissions in a fraction of SQLAlchemy's time.
+_SCORED = Prepared(
+    select(
+        Submission.assignment_id,
+        Submission.student_id,
+        Submission.attempt,
+        Submission.score,
+        Submission.submitted_at,
+    ).where(Submission.course_id == bindparam("course_id"))
+)
+#: Percents are given to this many decimals (a hundredth of a hundredth of a percent).
+DIGITS = 4
+
+
+def counted_assignments(session: Session, *, course_id: str) -> list[Assignment]:
+    """The assignments a course's grades are made of: published and not archived (a draft or an
+    archived one is nobody's grade), oldest first."""
+    return [a for a in list_assignments(session, course_id=course_id) if a.published]
+
+
+def course_gradebook(session: Session, sets: Sets, *, course_id: str) -> CourseBook:
+    """Every current student of the course (by id) with their counted score on every assignment
+    that counts (:func:`counted_assignments`), their percent per category and their total. A
+    missing score counts 0 of the assignment's points (:mod:`api.categories.weights`)."""
+    categories = categories_of(session, course_id=course_id)
+    assignments = counted_assignments(session, course_id=course_id)
+    columns = []
+    for assignment in assignments:
+        problem_set = sets.of(assignment)
+        worth = problem_set.max_score() if problem_set is not None else None
+        columns.append(Column(assignment.id, assignment.title, assignment.category, worth))
+    students = session.execute(
+        select(User.id, User.name, User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.course_id == course_id, Membership.role == CourseRole.STUDENT)
+        .order_by(User.id)
+    ).all()
+    counted = _counted_scores(session, course_id=course_id, assignments=assignments)
+    by_column = [(column.id, column.category, column.max_score, counted[column.id]) for column in columns]
+    rows = []
+    for student_id, name, email in students:
+        scores: dict[str, float | None] = {}
+        points: dict[str, list[Points]] = defaultdict(list)
+        for assignment_id, category, worth, theirs in by_column:
+            score = scores[assignment_id] = theirs.get(student_id)
+            if worth is not None:
+                points[category].append(Points(score, worth))
+        result = standing(categories, points)
+        rows.append(
+            StudentRow(
+                student_id,
+                name,
+                email,
+                scores,
+                {c: _rounded(p) for c, p in result.categories.items()},
+                _rounded(result.total),
+            )
+        )
+    return CourseBook(course_id, categories, columns, rows)
+
+
+def _counted_scores(session: Session, *, course_id: str, assignments: list[Assignment]) -> dict[str, dict[str, float]]:
+    """Assignment id → student id → the score counted (students without attempts absent). The
+    terms are read as plain values once (an ORM attribute costs more, 30,000 times over)."""
+    terms = {a.id: AssignmentRow.of(a) for a in assignments}
+    attempts: dict[str, dict[str, list[_Attempt]]] = {a.id: defaultdict(list) for a in assignments}
+    of_assignment = attempts.get
+    for assignment_id, student, attempt, score, at in _SCORED.tuples(session, {"course_id": course_id}):
+        mine = of_assignment(assignment_id)
+        if mine is not None:
+            mine[student].append(_Attempt(attempt, score, at))
+    extended = {
+        (assignment_id, student): ExtensionRow(due_at, limit, closes)
+        for assignment_id, student, due_at, limit, closes in session.execute(
+            select(
+                Extension.assignment_id,
+                Extension.student_id,
+                Extension.due_at,
+                Extension.max_attempts,
+                Extension.closes_at,
+            ).where(Extension.course_id == course_id)
+        )
+    }
+    counted: dict[str, dict[str, float]] = {}
+    for assignment_id, by_student in attempts.items():
+        own = terms[assignment_id]
+        scores = counted[assignment_id] = {}
+        for student, tried in by_student.items():
+            extension = extended.get((assignment_id, student)) if extended else None
+            found = counted_attempt(tried, with_extension(own, extension))
+            if found is not None:
+                scores[student] = found[1].applied(found[0].score)
+    return counted
+
+
+def _rounded(percent: float | None) -> float | None:
+    return None if percent is None else round(percent, DIGITS)

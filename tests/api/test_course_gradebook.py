@@ -1,0 +1,153 @@
+"""The course gradebook (``GET .../courses/{id}/gradebook``, ``.csv``, ``?format=canvas``): every
+assignment that counts, the score each one's own gradebook counts (best attempt, late penalty), the
+categories with drop-lowest and the weighted total; for the course's staff only."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from factories import Course, counted, engines_of, make_instructor
+
+RIGHT = {"ex4.conv1_params": "3640"}  # score 1 of 9
+TWO_RIGHT = {"ex4.conv1_params": "3640", "ex5.params": "1810"}  # score 2 of 9
+CATEGORIES = [{"name": "homework", "weight": 40, "drop_lowest": 1}, {"name": "exams", "weight": 60}]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+@pytest.fixture
+def term(client, engine):
+    """A course of its own: two homeworks and a late exam, a draft and an archived one that do not
+    count; one student who worked (``worker``), one who did not (``idle``)."""
+    course = Course(client, make_instructor(engine))
+    assert client.patch(course.path, json={"categories": CATEGORIES}, headers=course.instructor).status_code == 200
+    hw1, hw2 = course.assignment(title="Homework 1"), course.assignment(title="Homework 2")
+    exam = course.assignment(
+        title="Midterm",
+        category="exams",
+        due_at=_iso(datetime.now(UTC) - timedelta(hours=2, minutes=30)),
+        late_penalty={"per_hour": 10},
+    )
+    draft = course.assignment(published=False)
+    archived = course.assignment()
+    (worker, worker_headers), (idle, _) = course.students(2)
+    for aid, answers in ((hw1, TWO_RIGHT), (hw1, RIGHT), (hw2, RIGHT), (exam, TWO_RIGHT), (archived, TWO_RIGHT)):
+        assert course.submit(aid, worker_headers, answers).status_code == 201
+    assert client.delete(f"{course.path}/assignments/{archived}", headers=course.instructor).status_code in (200, 204)
+    return course, (hw1, hw2, exam, draft), (worker, worker_headers, idle)
+
+
+def test_scores_categories_and_total(client, term) -> None:
+    course, (hw1, hw2, exam, _draft), (worker, _, idle) = term
+    response = client.get(f"{course.path}/gradebook", headers=course.instructor)
+    assert response.status_code == 200, response.text
+    book = response.json()
+    assert book["categories"] == [
+        {"name": "homework", "weight": 40.0, "drop_lowest": 1},
+        {"name": "exams", "weight": 60.0, "drop_lowest": 0},
+    ]
+    # the draft and the archived assignment count for nobody
+    assert book["assignments"] == [
+        {"id": hw1, "title": "Homework 1", "category": "homework", "max_score": 9.0},
+        {"id": hw2, "title": "Homework 2", "category": "homework", "max_score": 9.0},
+        {"id": exam, "title": "Midterm", "category": "exams", "max_score": 9.0},
+    ]
+    rows = {row["id"]: row for row in book["students"]}
+    assert list(rows) == sorted([worker, idle])
+    mine = rows[worker]
+    # the best of hw1's two attempts; the exam's 2 after 3 started hours late at 10% an hour
+    assert mine["scores"] == {hw1: 2.0, hw2: 1.0, exam: pytest.approx(1.4)}
+    # homework drops its lowest (hw2): 2 of 9
+    assert mine["categories"] == {
+        "homework": pytest.approx(100 * 2 / 9, abs=1e-4),
+        "exams": pytest.approx(100 * 1.4 / 9, abs=1e-4),
+    }
+    assert mine["total"] == pytest.approx(0.4 * 100 * 2 / 9 + 0.6 * 100 * 1.4 / 9, abs=1e-3)
+    # nothing submitted counts 0
+    assert rows[idle]["scores"] == {hw1: None, hw2: None, exam: None}
+    assert (rows[idle]["categories"], rows[idle]["total"]) == ({"homework": 0.0, "exams": 0.0}, 0.0)
+    # the same score as the exam's own gradebook counts
+    own = client.get(f"{course.path}/assignments/{exam}/gradebook", headers=course.instructor).json()
+    assert [r["score"] for r in own["students"] if r["student"] == worker] == [mine["scores"][exam]]
+
+
+def test_the_csv_and_the_canvas_import(client, term) -> None:
+    course, (hw1, hw2, exam, _draft), (worker, _, idle) = term
+    response = client.get(f"{course.path}/gradebook.csv", headers=course.instructor)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert f'filename="{course.id}-gradebook.csv"' in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.text.lstrip("\ufeff"))))
+    assert rows[0] == ["student", "name", "email", hw1, hw2, exam, "homework (%)", "exams (%)", "total (%)"]
+    by_id = {row[0]: row for row in rows[1:]}
+    assert by_id[worker][3:] == ["2", "1", "1.4", "22.22", "15.56", "18.22"]
+    assert by_id[idle][3:] == ["", "", "", "0", "0", "0"]
+
+    canvas = client.get(f"{course.path}/gradebook.csv?format=canvas", headers=course.instructor)
+    assert canvas.status_code == 200, canvas.text
+    assert f'filename="{course.id}-canvas.csv"' in canvas.headers["content-disposition"]
+    table = list(csv.reader(io.StringIO(canvas.text)))
+    assert table[0] == [
+        "Student",
+        "ID",
+        "SIS User ID",
+        "SIS Login ID",
+        "Section",
+        "Homework 1",
+        "Homework 2",
+        "Midterm",
+    ]
+    assert table[1] == ["Points Possible", "", "", "", "", "9", "9", "9"]
+    assert [r for r in table[2:] if r[2] == worker] == [["Student 0", "", worker, worker, "", "2", "1", "1.4"]]
+    assert client.get(f"{course.path}/gradebook.csv?format=xlsx", headers=course.instructor).status_code == 422
+    # the JSON endpoint gives the same files
+    for query, text in (("csv", response.text), ("canvas", canvas.text)):
+        assert client.get(f"{course.path}/gradebook?format={query}", headers=course.instructor).text == text
+
+
+def test_staff_only(client, term) -> None:
+    course, _assignments, (_, worker_headers, _) = term
+    (_, ta) = course.member("ta")
+    assert client.get(f"{course.path}/gradebook", headers=ta).status_code == 200
+    for path in ("/gradebook", "/gradebook.csv", "/gradebook.csv?format=canvas"):
+        refused = client.get(course.path + path, headers=worker_headers)
+        assert refused.status_code == 403 and refused.json()["detail"]
+    other = Course(client, course.instructor["Authorization"].removeprefix("Bearer "))
+    (_, outsider) = other.student()
+    assert client.get(f"{course.path}/gradebook", headers=outsider).status_code == 404
+    assert client.get(f"{course.path}/gradebook").status_code == 401
+
+
+def test_a_course_without_students_or_assignments(client, engine) -> None:
+    course = Course(client, make_instructor(engine))
+    book = client.get(f"{course.path}/gradebook", headers=course.instructor).json()
+    assert book == {
+        "course": course.id,
+        "categories": [{"name": "homework", "weight": 100.0, "drop_lowest": 0}],
+        "assignments": [],
+        "students": [],
+    }
+    text = client.get(f"{course.path}/gradebook.csv", headers=course.instructor).text
+    assert text == "\ufeffstudent,name,email,homework (%),total (%)\r\n"
+
+
+def test_the_statements_do_not_grow_with_the_course(app, client, engine) -> None:
+    """A fixed number of statements whatever the number of students and assignments (a big
+    course's gradebook is timed in bench/course_views.py)."""
+
+    def statements_for(students: int, assignments: int) -> int:
+        course = Course(client, make_instructor(engine))
+        made = [course.assignment() for _ in range(assignments)]
+        for _, headers in course.students(students):
+            for aid in made:
+                assert course.submit(aid, headers, RIGHT).status_code == 201
+        with counted(*engines_of(app)) as statements:
+            assert client.get(f"{course.path}/gradebook", headers=course.instructor).status_code == 200
+        return len(statements)
+
+    assert statements_for(1, 1) == statements_for(4, 3)

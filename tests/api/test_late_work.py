@@ -1,0 +1,111 @@
+"""Late work: the per-hour penalty beside the per-day one, and the grace period (work within it is
+on time; past it lateness counts from the due date), as the pure rule computes them and as
+submissions and the gradebook show them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from api.terms.lateness import Lateness, is_late, lateness
+
+DUE = datetime(2026, 12, 1, 23, 59, tzinfo=UTC)
+TWO_RIGHT = {"ex4.conv1_params": "3640", "ex5.params": "1810"}  # score 2
+
+
+@pytest.mark.parametrize(
+    ("late_by", "penalty", "grace", "expected"),
+    [
+        # on time, and at the due date exactly
+        (timedelta(minutes=-1), {"per_hour": 10}, 0, Lateness(0, 1.0)),
+        (timedelta(0), {"per_hour": 10}, 0, Lateness(0, 1.0)),
+        # per started hour: a minute late is an hour, an hour and a second is two
+        (timedelta(minutes=1), {"per_hour": 10}, 0, Lateness(1, 0.9)),
+        (timedelta(hours=1), {"per_hour": 10}, 0, Lateness(1, 0.9)),
+        (timedelta(hours=1, seconds=1), {"per_hour": 10}, 0, Lateness(1, 0.8)),
+        (timedelta(hours=25), {"per_hour": 2}, 0, Lateness(2, 0.5)),
+        # the floor holds for hours as for days
+        (timedelta(hours=30), {"per_hour": 10, "floor": 40}, 0, Lateness(2, 0.4)),
+        (timedelta(days=3), {"per_hour": 10}, 0, Lateness(3, 0.0)),
+        # the grace period: within it on time, at its end still on time
+        (timedelta(minutes=9), {"per_hour": 10}, 10, Lateness(0, 1.0)),
+        (timedelta(minutes=10), {"per_day": 10}, 10, Lateness(0, 1.0)),
+        # past it, late from the due date: 11 minutes is one started hour (not one minute)
+        (timedelta(minutes=11), {"per_hour": 10}, 10, Lateness(1, 0.9)),
+        (timedelta(minutes=61), {"per_hour": 10}, 10, Lateness(1, 0.8)),
+        # a day's grace: a minute past it is the second day started
+        (timedelta(days=1, minutes=1), {"per_day": 10}, 24 * 60, Lateness(2, 0.8)),
+        # today's forms are unchanged
+        (timedelta(hours=49), {"per_day": 20, "floor": 30}, 0, Lateness(3, 0.4)),
+        (timedelta(minutes=1), {"factor": 0.5}, 0, Lateness(1, 0.5)),
+        (timedelta(minutes=1), None, 0, Lateness(1, 1.0)),
+    ],
+)
+def test_lateness(late_by: timedelta, penalty: dict[str, float] | None, grace: int, expected: Lateness) -> None:
+    assert lateness(DUE + late_by, DUE, penalty, grace) == expected
+    assert is_late(DUE + late_by, DUE, grace) == expected.late
+
+
+def test_without_a_due_date_nothing_is_late() -> None:
+    assert lateness(DUE, None, {"per_hour": 100}, 0) == Lateness(0, 1.0)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def test_per_hour_penalty_and_grace_in_submissions_and_the_gradebook(client, course) -> None:
+    now = datetime.now(UTC)
+    hourly = course.assignment(due_at=_iso(now - timedelta(hours=2, minutes=30)), late_penalty={"per_hour": 10})
+    graced = course.assignment(due_at=_iso(now - timedelta(minutes=5)), grace_minutes=10, late_penalty={"per_day": 50})
+    past_grace = course.assignment(
+        due_at=_iso(now - timedelta(minutes=30)), grace_minutes=10, late_penalty={"per_hour": 10, "floor": 50}
+    )
+    (student, headers) = course.student()
+    # 2 h 30 late: 3 started hours, 30% off
+    submitted = course.submit(hourly, headers, TWO_RIGHT).json()
+    assert (submitted["late"], submitted["days_late"], submitted["penalty"]) == (True, 1, pytest.approx(0.7))
+    assert submitted["final_score"] == pytest.approx(1.4)
+    # within the grace period: on time, nothing off
+    on_time = course.submit(graced, headers, TWO_RIGHT).json()
+    assert (on_time["late"], on_time["penalty"], on_time["final_score"]) == (False, 1, 2)
+    # past it: late from the due date (30 minutes: one started hour)
+    late = course.submit(past_grace, headers, TWO_RIGHT).json()
+    assert (late["late"], late["penalty"], late["final_score"]) == (True, pytest.approx(0.9), pytest.approx(1.8))
+    book = client.get(f"{course.path}/assignments/{past_grace}/gradebook", headers=course.instructor).json()
+    (row,) = [r for r in book["students"] if r["student"] == student]
+    assert (row["late"], row["score"]) == (True, pytest.approx(1.8))
+    shown = client.get(f"{course.path}/assignments/{past_grace}", headers=course.instructor).json()
+    assert (shown["grace_minutes"], shown["late_penalty"]) == (10, {"per_hour": 10.0, "floor": 50.0})
+    # a longer grace, granted after the fact, applies to the work stored
+    changed = client.patch(
+        f"{course.path}/assignments/{past_grace}", json={"grace_minutes": 60}, headers=course.instructor
+    )
+    assert changed.status_code == 200, changed.text
+    again = client.get(f"{course.path}/assignments/{past_grace}/submissions", headers=headers).json()
+    assert [(s["late"], s["final_score"]) for s in again] == [(False, 2)]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"late_penalty": {"per_hour": 0}},
+        {"late_penalty": {"per_hour": 101}},
+        {"late_penalty": {"per_hour": 10, "per_day": 5}},
+        {"late_penalty": {"per_hour": 10, "floor": -1}},
+        {"grace_minutes": -1},
+        {"grace_minutes": "ten"},
+        {"grace_minutes": 8 * 24 * 60},
+        {"grace_minutes": None},
+    ],
+)
+def test_malformed_late_terms_are_refused_with_a_reason(client, course, fields) -> None:
+    body = {"id": "x1", "problem_set": "conv-pool-basics", **fields}
+    refused = client.post(f"{course.path}/assignments", json=body, headers=course.instructor)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["detail"]
+    aid = course.assignment()
+    patched = client.patch(f"{course.path}/assignments/{aid}", json=fields, headers=course.instructor)
+    assert patched.status_code == 422, patched.text
+    assert client.get(f"{course.path}/assignments/{aid}", headers=course.instructor).json()["grace_minutes"] == 0
