@@ -190,11 +190,14 @@ class _Evaluate(Transformer[Token, object]):
         return Parsed(None if hedge is None else str(hedge), value, percent is not None, tuple(unit or ()))
 
 
-def resolve(parsed: Parsed, dimension: Dimension | None = None) -> Number:
+def resolve(parsed: Parsed, dimension: Dimension | None = None, unit_size: int = 1) -> Number:
     """The number an answer says, its scale and unit applied for the part's dimension (see
     ``units``): a unit that measures something else is refused, a known confusion is kept for
-    grading to name, and a scaled or prefixed figure keeps the precision it was typed with."""
+    grading to name, and a scaled or prefixed figure keeps the precision it was typed with. A
+    value stated in a unit is given in the part's own unit, ``unit_size`` base units (``4.82 MB``
+    on a part in MiB is 4.82·10^6 / 2^20); a bare number is already in it."""
     exact, factor, precision = Exact(), Fraction(1), Fraction(0)
+    stated = ""  # the unit of the part's dimension the value was stated in, if any
     confusion: str | None = None
     others: tuple[tuple[str, Fraction], ...] = ()
     for word in parsed.unit:
@@ -203,6 +206,7 @@ def resolve(parsed: Parsed, dimension: Dimension | None = None) -> Number:
     value: Fraction
     if isinstance(parsed.value, _Scaled):
         factor = scale_of(parsed.value.word, dimension)
+        stated = "B" if dimension is Dimension.BYTES and parsed.value.word == "B" else ""
         value, precision = parsed.value.literal, parsed.value.literal.step * factor
     else:
         value = parsed.value
@@ -221,19 +225,23 @@ def resolve(parsed: Parsed, dimension: Dimension | None = None) -> Number:
                 precision = step * unit.factor
                 others = alternatives(exact.multiply(value, factor * unit.factor), unit)
             factor *= unit.factor
+            stated = first if unit.dimension is not None else ""
         elif len(first) > 1 and first[0] in "kKMGBT" and first[1:].lower() in _PREFIXED:
             raise ReadError(f"A scale (“{first}”) follows a number, not a sum: write the value, like 3,000,002.")
         elif len(first) < 2:
             raise ReadError(f"“{first}” after the number cannot be read.")
     if not precision and isinstance(value, _Literal) and value.step > 1:
         precision = value.step  # 1.8e9: a figure rounded to its mantissa's digits
+    if stated and unit_size != 1:
+        factor, precision = factor / unit_size, precision / unit_size
+        others = tuple((code, other / unit_size) for code, other in others)
     number = exact.multiply(value, factor)
     return Number(
         number,
         percent=parsed.percent,
         hedged=parsed.hedge is not None,
         hedge=parsed.hedge or "",
-        unit=" ".join(parsed.unit[:1]) if factor != 1 and parsed.unit else "",
+        unit=(stated or " ".join(parsed.unit[:1])) if factor != 1 else "",
         precision=precision,
         confusion=confusion,
         alternatives=others,
@@ -287,7 +295,7 @@ def _log2(value: Fraction) -> Fraction:
 _PARSER = Lark(GRAMMAR, start="answer", parser="lalr", transformer=_Evaluate(), maybe_placeholders=True)
 
 
-def read_result(text: str, dimension: Dimension | None = None) -> Number:
+def read_result(text: str, dimension: Dimension | None = None, unit_size: int = 1) -> Number:
     """The result of a working (the text after its last ``=``, in plain notation) as a number.
 
     >>> str(read_result("floor(99/2) + 1")), str(read_result("~11.3 billion MACs")), read_result("~3").hedged
@@ -305,7 +313,7 @@ def read_result(text: str, dimension: Dimension | None = None) -> Number:
     except UnexpectedInput as error:
         raise ReadError(_explain(text, error)) from None
     assert isinstance(parsed, Parsed)
-    return resolve(parsed, dimension)
+    return resolve(parsed, dimension, unit_size)
 
 
 def hyphen_range(text: str) -> str | None:

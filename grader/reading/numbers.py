@@ -56,7 +56,7 @@ _APPROXIMATE = re.compile(rf"(?:≈|≅|\\approx|\\simeq)(?!.*(?:{_RELATION}))",
 _SQUARE = re.compile(r"(\d{1,9})\s*\*\s*(\d{1,9})")
 
 
-def read_side(raw: JSON, dimension: Dimension | None = None) -> Number:
+def read_side(raw: JSON, dimension: Dimension | None = None, unit_size: int = 1) -> Number:
     """The side of a square: ``9 × 9`` (the last such pair in a working) reads as 9; two unequal
     sides (``29 × 31``) are not a square's, and are refused rather than multiplied (the answer
     is a side, not an area); anything else reads as a number."""
@@ -68,12 +68,12 @@ def read_side(raw: JSON, dimension: Dimension | None = None) -> Number:
         if square:
             first, second = square.groups()
             raise ReadError(f"{first} × {second} is not a square: give the one side asked for.")
-    return read_number(raw, dimension)
+    return read_number(raw, dimension, unit_size)
 
 
-def read_number(raw: JSON, dimension: Dimension | None = None) -> Number:
+def read_number(raw: JSON, dimension: Dimension | None = None, unit_size: int = 1) -> Number:
     """A JSON number or typed text as an exact number; ``dimension``: what the part measures,
-    which a unit in the text must fit (see ``units``)."""
+    which a unit in the text must fit (see ``units``), in units of ``unit_size`` base units."""
     if isinstance(raw, bool):
         raise ReadError(f"{str(raw).lower()} is not a number.")
     if isinstance(raw, int):
@@ -86,10 +86,10 @@ def read_number(raw: JSON, dimension: Dimension | None = None) -> Number:
         return Number(Fraction(repr(raw)))
     if not isinstance(raw, str):
         raise ReadError("A single number is expected here, not a list or an object.")
-    return read_number_text(raw, dimension)
+    return read_number_text(raw, dimension, unit_size)
 
 
-def read_number_text(text: str, dimension: Dimension | None = None) -> Number:
+def read_number_text(text: str, dimension: Dimension | None = None, unit_size: int = 1) -> Number:
     """Typed text as one number, by the grammar of ``grammar.py``, or a sentence saying why not.
     What is written beside the value (working, a note, a sentence, a hedge) is set aside and
     shown, never read into it (``claims``)."""
@@ -107,7 +107,7 @@ def read_number_text(text: str, dimension: Dimension | None = None) -> Number:
     pieces = working_pieces(main)
     result = pieces[-1] if pieces else ""
     try:
-        number = read_result(result, dimension)
+        number = read_result(result, dimension, unit_size)
         words = ""
     except ReadError as error:
         result, clause = trailing_clause(result)
@@ -115,7 +115,7 @@ def read_number_text(text: str, dimension: Dimension | None = None) -> Number:
         if sentence is None and not clause:
             raise error from None
         words, said, value = sentence or ("", "", result)
-        number = read_result(value, dimension)
+        number = read_result(value, dimension, unit_size)
         hedge = hedge or said
         words = " … ".join(part for part in (words, clause) if part)
     check_chain(pieces, number, typed)
