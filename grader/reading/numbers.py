@@ -52,21 +52,32 @@ _RELATION = r"=|≈|≅|⇒|→|⟶|⟹|\\approx|\\simeq|\\to\b|\\rightarrow|\\R
 _APPROXIMATE = re.compile(rf"(?:≈|≅|\\approx|\\simeq)(?!.*(?:{_RELATION}))", re.S)
 
 
-#: A square written by its two equal sides (``9 × 9``, ``9x9``, ``9 \times 9``), once in plain notation.
-_SQUARE = re.compile(r"(\d{1,9})\s*\*\s*(\d{1,9})")
+#: A square written by its two equal sides (``9 × 9``, ``9x9``, ``9 \times 9``), once in plain notation,
+#: possibly with a word saying what it is a square of (``22 × 22 pixels``, ``9 × 9 kernel``).
+_SQUARE = re.compile(r"(\d{1,9})\s*\*\s*(\d{1,9})(?:\s*(?P<words>[A-Za-z][A-Za-z \-]{0,40}?))?\s*\.?\s*")
+#: Words that name what a square's side is the side of, or its unit: after ``a × a`` they keep it a
+#: side. Any other word leaves the text to the number's own grammar (``9 × 9 params`` is a count).
+SIDE_WORDS = {"px", "pixel", "pixels", "kernel", "kernels", "filter", "filters", "window", "windows", "cell"}
+SIDE_WORDS |= {"cells", "grid", "grid cells", "map", "maps", "feature map", "feature maps", "feature-map"}
+SIDE_WORDS |= {"patch", "patches", "region", "receptive field", "field", "image", "output", "input", "tile"}
+SIDE_WORDS |= {"conv", "convolution", "pool", "pooling", "spatial", "square", "neurons", "positions"}
 
 
 def read_side(raw: JSON, dimension: Dimension | None = None, unit_size: int = 1) -> Number:
-    """The side of a square: ``9 × 9`` (the last such pair in a working) reads as 9; two unequal
-    sides (``29 × 31``) are not a square's, and are refused rather than multiplied (the answer
-    is a side, not an area); anything else reads as a number."""
+    """The side of a square: ``9 × 9`` (the last such pair in a working) reads as 9, and so does
+    ``9 × 9 kernel`` or ``22 × 22 pixels`` (a word of ``SIDE_WORDS``); two unequal sides
+    (``29 × 31``) are not a square's, and are refused rather than multiplied (the answer is a
+    side, not an area); anything else reads as a number."""
     if isinstance(raw, str):
         text = result_part(plain(LETTER_TIMES.sub("*", check_size(raw, MAX_SCALAR_TEXT))))
         square = _SQUARE.fullmatch(set_aside(text)[0])
+        words = square.group("words") if square else None
+        if words is not None and " ".join(words.lower().split()) not in SIDE_WORDS:
+            square = None
         if square and int(square.group(1)) == int(square.group(2)):
             return Number(Fraction(int(square.group(1))))
         if square:
-            first, second = square.groups()
+            first, second = square.group(1), square.group(2)
             raise ReadError(f"{first} × {second} is not a square: give the one side asked for.")
     return read_number(raw, dimension, unit_size)
 
