@@ -26,7 +26,8 @@ from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from grader.reading.expression import MAX_DIGITS, Exact
-from grader.reading.units import SCALES, alternatives, check_fits, scale_of, unit_of
+from grader.reading.nouns import is_noun
+from grader.reading.units import SCALE_PATTERN, alternatives, check_fits, is_scale, scale_of, unit_of
 from grader.reading.values import MAX_DEPTH, Number, ReadError
 from problems.kinds import Dimension
 
@@ -68,12 +69,12 @@ NUMBER: /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?/
 NAME: /[A-Za-z](?:[A-Za-z_\-]*[A-Za-z0-9])?/
 LABEL.3: /[A-Za-z][A-Za-z0-9 _'().\-]{0,40}:/
 HEDGE.2: /~|(?:about|approx\.?|approximately|roughly|around|circa|ca\.|maybe|perhaps|probably)(?![A-Za-z])/i
-SCALE.2: /(?:thousands?|millions?|billions?|trillions?|mil|mio|bn|kilo|mega|giga|[kKmMgGbBtT])(?![A-Za-z])/
+SCALE.2: /{scale}/
 PERCENT.2: /%|(?:percent|per cent|pct)(?![A-Za-z])/i
 NOTE.3: /\(\s*[A-Za-z]{2,}[A-Za-z\-]*(?:\s+[A-Za-z][A-Za-z\-]*)*\s*\)/
 
 %ignore " "
-"""
+""".replace("{scale}", SCALE_PATTERN)
 
 #: Units a scale letter may prefix: ``GMACs``, ``MFLOPs``, ``kparams`` (on a part of unknown
 #: dimension, where the unit table's check does not apply).
@@ -212,8 +213,7 @@ def resolve(parsed: Parsed, dimension: Dimension | None = None, unit_size: int =
         value = parsed.value
     if parsed.unit:
         first = parsed.unit[0]
-        lowered = first.lower()
-        if lowered in SCALES or (len(lowered) > 2 and lowered.removesuffix("s") in SCALES):
+        if is_scale(first):
             raise ReadError(f"A scale (“{first}”) follows a number, not a sum: write the value, like 3,000,002.")
         unit = unit_of(first)
         if unit is not None and unit.factor != 1 and not isinstance(value, _Literal):
@@ -230,6 +230,11 @@ def resolve(parsed: Parsed, dimension: Dimension | None = None, unit_size: int =
             raise ReadError(f"A scale (“{first}”) follows a number, not a sum: write the value, like 3,000,002.")
         elif len(first) < 2:
             raise ReadError(f"“{first}” after the number cannot be read.")
+        elif not is_noun(first):
+            raise ReadError(
+                f"“{first}” after the number is not a unit, a scale or a word that is read here: write the number "
+                "in digits, with a unit or a scale that is read (4.82 MB, 61.1 million, 6.11 crore) if you like."
+            )
     if not precision and isinstance(value, _Literal) and value.step > 1:
         precision = value.step  # 1.8e9: a figure rounded to its mantissa's digits
     if stated and unit_size != 1:

@@ -13,6 +13,7 @@ from grader.reading.claims import check_working as check_bracket
 from grader.reading.expression import MAX_DIGITS
 from grader.reading.grammar import read_result
 from grader.reading.text import check_size, check_working, plain, result_part
+from grader.reading.units import is_scale, unit_of
 from grader.reading.values import Number, ReadError
 from grader.reading.words import number_words
 from problems.kinds import JSON, Dimension
@@ -35,8 +36,11 @@ _DASHED_RANGE = re.compile(r"\s*[-+−]?\d[\d.,]*\s*%?\s*[–—]\s*\d[\d.,]*\s*
 #: Dots that can only group thousands: two groups or more (``1.234.567``); a decimal has one dot.
 _DOT_GROUPS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:\.\d{3}){2,}(?![\d.])")
 #: One dot before three digits, after one to three (not a zero): ``1.234`` is ambiguous, unless it
-#: is a mantissa (``1.234e9``, ``1.234 × 10^9``).
+#: is a mantissa (``1.234e9``, ``1.234 × 10^9``) or a scale or a prefixed unit follows it (see
+#: ``_before_scale``).
 _DOT_AMBIGUOUS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}\.\d{3}(?![\d.eE])(?!\s*(?:[*×xX·]|\\times|\\cdot)\s*10\s*\^)")
+#: The word after a number: letters (with an abbreviation's dot) or a Chinese or Japanese scale.
+_NEXT_WORD = re.compile(r"\s*([A-Za-z][A-Za-z\-]*\.?|[千万萬亿億])")
 #: Indian grouping: lakhs and crores in pairs of digits before the last three (``1,23,45,678``).
 _INDIAN = re.compile(r"(?<![\d.,])\d{1,2}(?:,\d{2})+,\d{3}(?![\d,])")
 #: A hedge after the value: ``36?``, ``1.8e9 or so``, ``95% roughly``, ``ten thousand-ish``.
@@ -180,7 +184,7 @@ def ungroup(text: str) -> str:
         if text[grouped.end() : grouped.end() + 1] == ",":
             raise ReadError(f"“{grouped.group()},…” has a decimal comma: write the number with a decimal point.")
     text = _DOT_GROUPS.sub(lambda m: m.group().replace(".", ""), text)
-    ambiguous = _DOT_AMBIGUOUS.search(text)
+    ambiguous = next((m for m in _DOT_AMBIGUOUS.finditer(text) if not _before_scale(text, m.end())), None)
     if ambiguous:
         found = ambiguous.group()
         raise ReadError(
@@ -189,3 +193,19 @@ def ungroup(text: str) -> str:
         )
     text = _INDIAN.sub(lambda m: m.group().replace(",", ""), text)
     return _GROUPED.sub(lambda m: re.sub(r"[,'\u2009\u202f\u00a0]", "", m.group()), text)
+
+
+def _before_scale(text: str, end: int) -> bool:
+    """Whether a scale (``61.706K``, ``1.2 Mio.``) or a prefixed unit (``4.097 MB``, ``3.6 GFLOPs``)
+    follows the number ending at ``end``: a dot before it is a decimal point (thop prints
+    714,188,000 as ``714.188M``)."""
+    word = _NEXT_WORD.match(text, end)
+    if word is None:
+        return False
+    if is_scale(word.group(1)):
+        return True
+    try:
+        unit = unit_of(word.group(1).rstrip("."))
+    except ReadError:
+        return False
+    return unit is not None and unit.factor != 1
