@@ -19,6 +19,7 @@ from grader.reading.expression import formula
 from grader.reading.forms import expected_form
 from grader.reading.lists import read_integer_list
 from grader.reading.numbers import read_number, read_side
+from grader.reading.printouts import printed_value
 from grader.reading.shapes import read_formula_shape, read_shape, read_shape_list
 from grader.reading.text import check_size, plain, result_part
 from grader.reading.values import Number, Read, ReadError, Unreadable
@@ -165,7 +166,7 @@ def _read_text(raw: str, kind: AnswerKind, asked: Asked, layout: Layout | None) 
 
 def _read(raw: JSON, kind: AnswerKind, asked: Asked, layout: Layout | None) -> Read | Unreadable:
     try:
-        value, shown = READERS[kind](raw, asked)
+        value, shown = READERS[kind](printed_value(raw) if isinstance(raw, str) else raw, asked)
     except ReadError as error:
         return Unreadable(f"{error} {expected_form(kind, asked.symbols, layout)}")
     except Exception:  # the boundary: an answer is read or reported, never raised
