@@ -213,7 +213,7 @@ def resolve(parsed: Parsed, dimension: Dimension | None = None, unit_size: int =
         value = parsed.value
     if parsed.unit:
         first = parsed.unit[0]
-        if is_scale(first):
+        if is_scale(first) and not (first == "B" and dimension is Dimension.BYTES):  # B: a byte there
             raise ReadError(f"A scale (“{first}”) follows a number, not a sum: write the value, like 3,000,002.")
         unit = unit_of(first)
         if unit is not None and unit.factor != 1 and not isinstance(value, _Literal):

@@ -35,6 +35,9 @@ SCALE_PATTERN = rf"(?:(?i:{'|'.join(_SCALE_WORDS)})s?\.?|[kKmMgGbBtT]|[千万萬
 #: Prefixes of a unit, longest first: SI (powers of 1000) and binary (powers of 1024).
 PREFIXES = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9}
 PREFIXES |= {"T": 10**12}
+#: The same prefixes as words, in any case (``megabytes``, ``Mebibytes``).
+PREFIXES |= {"kilo": 10**3, "mega": 10**6, "giga": 10**9, "tera": 10**12}
+PREFIXES |= {"kibi": 2**10, "mebi": 2**20, "gibi": 2**30, "tebi": 2**40}
 _PREFIX_ORDER = sorted(PREFIXES, key=len, reverse=True)
 
 #: Bases, lower-cased (``B`` is matched before lower-casing: a byte, where ``b`` is a bit).
@@ -80,12 +83,15 @@ def unit_of(word: str) -> Unit | None:
 
     >>> unit_of("MB").factor, unit_of("KiB").factor, unit_of("Gbit").factor, unit_of("layers")
     (Fraction(1000000, 1), Fraction(1024, 1), Fraction(125000000, 1), None)
+    >>> unit_of("megabytes").factor, unit_of("Mebibytes").binary
+    (Fraction(1000000, 1), True)
     """
     base = _base(word)
     if base is not None:
         return _unit(word, Fraction(1), base)
     for prefix in _PREFIX_ORDER:
-        if word.startswith(prefix) and len(word) > len(prefix):
+        head = word[: len(prefix)] if len(prefix) <= 2 else word[: len(prefix)].lower()
+        if head == prefix and len(word) > len(prefix):
             rest = word[len(prefix) :]
             if rest == "b":
                 bytes_or_bits = f"{prefix}B or {prefix}bit"
@@ -93,7 +99,7 @@ def unit_of(word: str) -> Unit | None:
             base = _base(rest)
             if base is not None:
                 binary = prefix.endswith("i")
-                if binary and base not in ("byte", "bit"):
+                if binary and _BASES[base] is not Dimension.BYTES:
                     raise ReadError(f"“{word}”: binary prefixes (Ki, Mi, Gi) are for bytes and bits.")
                 return _unit(word, Fraction(PREFIXES[prefix]), base, binary)
     return None

@@ -86,6 +86,11 @@ ROUNDED = [
     ("mib", "0.00449 GiB"),
     ("mib", "4704 KiB"),
     ("mib", "36.75 Mibit"),
+    ("mib", "36.75 Mibits"),
+    ("mib", "4.82 megabytes"),
+    ("mib", "4.59375 Mebibytes"),
+    ("mib", "4.816896 × 10⁶ B"),  # scientific notation before a byte
+    ("mib", "24 × 224 × 224 × 4 bytes"),
     ("mib", "4.59"),
     ("mb", "4.82 MB"),
     ("mb", "4.59 MiB"),
@@ -107,6 +112,8 @@ def test_a_rounded_figure_in_a_unit_is_right_where_the_part_is_in_a_larger_unit(
 
 def test_a_memory_in_bytes_is_exact() -> None:
     """A part in bytes asks for every digit: a figure in MB is rounded, and told so."""
+    for exact in ("4.816896 × 10⁶ B", "4.816896e6 bytes", "4816.896 kilobytes", "4.59375 MiB"):
+        assert grade("bytes", exact)[0] is Status.CORRECT, exact
     status, _, feedback = grade("bytes", "4.82 MB")
     assert status is Status.INCORRECT and feedback.startswith("Close, but rounded"), feedback
 
