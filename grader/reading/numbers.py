@@ -8,7 +8,7 @@ import re
 from dataclasses import replace
 from fractions import Fraction
 
-from grader.reading.claims import check_chain, read_sentence, set_aside, trailing_clause
+from grader.reading.claims import check_chain, check_note, read_sentence, set_aside, trailing_clause
 from grader.reading.claims import check_working as check_bracket
 from grader.reading.expression import MAX_DIGITS
 from grader.reading.grammar import read_result
@@ -136,6 +136,8 @@ def read_number_text(text: str, dimension: Dimension | None = None, unit_size: i
     check_chain(pieces, number, typed)
     if aside is not None and aside.working:
         check_bracket(aside, number)
+    elif aside is not None:
+        check_note(aside)
     hedge = hedge or number.hedge or (_approximation(typed) if _APPROXIMATE.search(typed) else "")
     notes = [f"the words “{words}” were not read"] if words else []
     if aside is not None:

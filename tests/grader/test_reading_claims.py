@@ -199,3 +199,26 @@ def test_a_working_never_changes_the_value(a: int, b: int, times: str) -> None:
         assert isinstance(result, Read) and result.value == Number(Fraction(product)), (text, result)
     wrong = read_answer(f"{product + 1} ({a}{times}{b})", K.INTEGER)
     assert isinstance(wrong, Unreadable) and "Your working gives" in wrong.reason, wrong
+
+
+# -- a note that offers another value is a second answer ----------------------------------------------
+
+ALTERNATIVES = [
+    "55 (or 56 if rounding up)",
+    "55 (56 if rounding up)",
+    "55 (or 56)",
+    "55 (maybe 56)",
+    "2432 (perhaps 2464 with the biases)",
+    "13 (otherwise 14)",
+    "95.2% (or 95.3%)",
+]
+
+
+@pytest.mark.parametrize("raw", ALTERNATIVES)
+def test_a_note_that_offers_another_value_is_refused(raw: str) -> None:
+    assert "offers another value" in refused(raw), raw
+
+
+@pytest.mark.parametrize("raw", ["55 (since 110/2)", "55 (if p = 0)", "36 (or so)", "10 (5 from conv1, +4 from conv2)"])
+def test_a_note_with_a_number_that_offers_none_is_set_aside(raw: str) -> None:
+    assert "was not read" in read(raw).shown, raw
