@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from lark import Lark, Token, Transformer, v_args
@@ -132,6 +132,7 @@ class Parsed:
     value: Fraction | _Scaled
     percent: bool
     unit: tuple[str, ...]
+    label: str = ""
 
 
 @v_args(inline=True)
@@ -181,14 +182,36 @@ class _Evaluate(Transformer[Token, object]):
 
     def answer(
         self,
-        _label: Token | None,
+        label: Token | None,
         hedge: Token | None,
         value: Fraction | _Scaled,
         percent: Token | None,
         unit: list[str] | None,
         _note: Token | None,
     ) -> Parsed:
-        return Parsed(None if hedge is None else str(hedge), value, percent is not None, tuple(unit or ()))
+        hedged = None if hedge is None else str(hedge)
+        return Parsed(hedged, value, percent is not None, tuple(unit or ()), str(label or ""))
+
+
+#: A unit or a scale in brackets at the end of a label, as torchinfo prints them: ``Total
+#: mult-adds (G): 0.71``, ``Params size (MB): 0.25``.
+_LABEL_UNIT = re.compile(r"\((?P<word>[A-Za-z]{1,12})\)\s*:$")
+
+
+def label_unit(parsed: Parsed) -> Parsed:
+    """The answer with the unit or scale its label states moved after its value, where it is read
+    as any unit is (a label's bracket that holds neither, ``Layer 1 (conv):``, is left alone)."""
+    found = _LABEL_UNIT.search(parsed.label)
+    if found is None:
+        return parsed
+    word = found.group("word")
+    if not is_scale(word) and unit_of(word) is None:
+        return parsed
+    if isinstance(parsed.value, _Scaled) or parsed.unit:
+        raise ReadError(f"The label states a unit (“{word}”) and so does the answer: state it once.")
+    if is_scale(word) and isinstance(parsed.value, _Literal):
+        return replace(parsed, value=_Scaled(parsed.value, word))
+    return replace(parsed, unit=(word,))
 
 
 def resolve(parsed: Parsed, dimension: Dimension | None = None, unit_size: int = 1) -> Number:
@@ -318,7 +341,7 @@ def read_result(text: str, dimension: Dimension | None = None, unit_size: int = 
     except UnexpectedInput as error:
         raise ReadError(_explain(text, error)) from None
     assert isinstance(parsed, Parsed)
-    return resolve(parsed, dimension, unit_size)
+    return resolve(label_unit(parsed), dimension, unit_size)
 
 
 def hyphen_range(text: str) -> str | None:
