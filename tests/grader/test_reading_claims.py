@@ -158,6 +158,10 @@ WORDS = [
     ("one million two hundred thousand", 1_200_000),
     ("about ninety", 90),
     ("Thirty-Six parameters", 36),
+    ("a hundred and twelve", 112),  # "a" is one before a scale word, not a word left unread
+    ("a thousand", 1000),
+    ("A hundred", 100),
+    ("a million parameters", 1_000_000),
 ]
 
 
