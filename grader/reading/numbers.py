@@ -8,7 +8,7 @@ import re
 from dataclasses import replace
 from fractions import Fraction
 
-from grader.reading.claims import check_chain, check_note, read_sentence, set_aside, trailing_clause
+from grader.reading.claims import agrees, check_chain, check_note, read_sentence, set_aside, trailing_clause
 from grader.reading.claims import check_working as check_bracket
 from grader.reading.expression import MAX_DIGITS
 from grader.reading.grammar import read_result
@@ -138,11 +138,40 @@ def read_number_text(text: str, dimension: Dimension | None = None, unit_size: i
         check_bracket(aside, number)
     elif aside is not None:
         check_note(aside)
-    hedge = hedge or number.hedge or (_approximation(typed) if _APPROXIMATE.search(typed) else "")
+    exact = _exact_before_rounding(pieces, number, typed)
+    approximate = exact is None and _APPROXIMATE.search(typed) is not None
+    if exact is not None:
+        number = exact
+    hedge = hedge or number.hedge or (_approximation(typed) if approximate else "")
     notes = [f"the words “{words}” were not read"] if words else []
+    if exact is not None:
+        notes.append(f"the rounded form “≈ {pieces[-1].strip()}” agrees")
     if aside is not None:
         notes.append(f"the working “{aside.text}” agrees" if aside.working else f"the note “{aside.text}” was not read")
     return replace(number, hedged=bool(hedge) or number.hedged, hedge=hedge, aside="; ".join(notes))
+
+
+#: A link of a working that is one plain number (its thousands already joined).
+_BARE = re.compile(r"\s*\d+(?:\.\d+)?\s*")
+#: A figure in scientific notation as plain notation writes it: ``1.13 * 10^(10)``.
+_MANTISSA = re.compile(r"\s*\d+\.(?P<decimals>\d+)\s*\*\s*10\s*\^\s*\(?(?P<exponent>-?\d{1,3})\)?\s*")
+
+
+def _exact_before_rounding(pieces: list[str], number: Number, typed: str) -> Number | None:
+    """The number stated before its rounded form: in ``11,329,414,656 ≈ 1.13 × 10¹⁰`` the answer is
+    the exact count the student wrote, the figure after ``≈`` its rounding (which must agree);
+    None where the last relation is no approximation (see ``_APPROXIMATE``) or the link before it
+    is not a plain number."""
+    if len(pieces) < 2 or number.hedged or not _APPROXIMATE.search(typed) or not _BARE.fullmatch(pieces[-2]):
+        return None
+    exact = Number(Fraction(pieces[-2].strip()))
+    if exact.value == number.value:
+        return None
+    mantissa = _MANTISSA.fullmatch(pieces[-1])
+    if mantissa:  # 1.13 × 10^10: rounded to its mantissa's digits, as 1.13e10 is
+        step = Fraction(10) ** (int(mantissa.group("exponent")) - len(mantissa.group("decimals")))
+        return exact if abs(exact.value - number.value) * 2 <= step else None
+    return exact if agrees(exact.value, number) else None
 
 
 def _approximation(text: str) -> str:
