@@ -163,7 +163,13 @@ class _Reads(dict[str, Reading]):
             None
             if is_blank(raw)
             else read_answer(
-                raw, answer.kind, part_reference.symbols, part.layout, square=part.square, dimension=part.dimension
+                raw,
+                answer.kind,
+                part_reference.symbols,
+                part.layout,
+                square=part.square,
+                dimension=part.dimension,
+                unit_size=part.unit_size,
             )
         )
         return self[key]

@@ -19,6 +19,8 @@ from typing import TypeAlias
 
 import sympy
 
+from problems.solvers.activations import MEMORY_UNITS
+
 #: A JSON value: an answer as a request or a batch file sends it, a reference answer as
 #: ``problems.render.to_json`` writes it, a set file's parameters. For type checking only: a
 #: pydantic field takes ``pydantic.JsonValue`` (this alias's forward references recurse there).
@@ -53,7 +55,8 @@ class Dimension(StrEnum):
 
 
 #: The dimension of each family of quantities, by the name before the dot (``memory.conv1``).
-_DIMENSIONS = {"memory": Dimension.BYTES, "macs": Dimension.MACS, "flops": Dimension.FLOPS}
+_DIMENSIONS = {"macs": Dimension.MACS, "flops": Dimension.FLOPS}
+_DIMENSIONS |= {family: Dimension.BYTES for family in MEMORY_UNITS}
 _DIMENSIONS |= {name: Dimension.PARAMETERS for name in ("params", "fan_in")}
 _DIMENSIONS |= {name: Dimension.COUNT for name in ("values", "tokens", "buffers", "state", "boxes", "count")}
 _DIMENSIONS |= {name: Dimension.COUNT for name in ("filters", "channels", "layers", "depth", "frames")}
@@ -69,6 +72,18 @@ def dimension_of(quantity: str) -> Dimension | None:
     """
     family = quantity.split(".")[0]
     return Dimension.PERCENT if family.endswith("_reduction") else _DIMENSIONS.get(family)
+
+
+def unit_size(quantity: str) -> int:
+    """How many of its dimension's base units one unit of a named quantity is: a memory asked in
+    MiB (``memory_mib.conv1``) is counted in 2**20 bytes, so an answer stated in a unit is read in
+    that unit (``4.82 MB`` is 4.5967… there); 1 for every other quantity.
+
+    >>> unit_size("memory_mib.total"), unit_size("memory.total"), unit_size("macs.conv1")
+    (1048576, 1, 1)
+    """
+    family = quantity.split(".")[0]
+    return MEMORY_UNITS[family][0] if family in MEMORY_UNITS else 1
 
 
 class SequenceShape(tuple[int, ...]):

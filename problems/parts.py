@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, JsonValue, Tag
 
 from problems.choices import ChoicePart
 from problems.code.parts import CodePart
-from problems.kinds import AnswerKind, Dimension, Layout, dimension_of
+from problems.kinds import AnswerKind, Dimension, Layout, dimension_of, unit_size
 
 #: The value of an integer, real or percent answer: what operations compute with.
 Scalar = int | float | Fraction
@@ -219,6 +219,12 @@ class Part(BaseModel):
         """What the part's number measures (bytes, MACs, ...), from its quantity: a unit stated
         in the answer is checked against it; None for an operation on other answers."""
         return dimension_of(self.quantity) if isinstance(self.quantity, str) else None
+
+    @property
+    def unit_size(self) -> int:
+        """The part's unit in its dimension's base unit (2**20 for a memory in MiB): a unit stated
+        in the answer is converted to it."""
+        return unit_size(self.quantity) if isinstance(self.quantity, str) else 1
 
     @model_validator(mode="before")
     @classmethod

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from problems.kinds import AnswerKind
+from problems.kinds import AnswerKind, unit_size
 from problems.parts import Operation, Part, Scalar
 
 EXPLANATIONS: dict[str, str] = {
@@ -87,9 +87,16 @@ EXPLANATIONS: dict[str, str] = {
 }
 
 
+#: Each memory unit and the one of the other kind of prefix it is taken for (MB for MiB).
+_OTHER_PREFIX = {"memory_kb": "memory_kib", "memory_mb": "memory_mib"}
+_OTHER_PREFIX |= {other: unit for unit, other in _OTHER_PREFIX.items()}
+_MEMORY = ("memory", *_OTHER_PREFIX)
+
+
 def value_mistakes(part: Part, kind: AnswerKind, expected: Scalar) -> list[tuple[str, Scalar]]:
-    """Mistakes recognised from the value alone: FLOPs given for MACs and the reverse, and the
-    share kept given for a reduction (never where the two are equal, at 50%).
+    """Mistakes recognised from the value alone: FLOPs given for MACs and the reverse, the share
+    kept given for a reduction (never where the two are equal, at 50%), and a memory given in the
+    other kind of prefix (MB for MiB, the bytes divided by 10^6 rather than 2^20) or in bits.
 
     A count asked as a real (``kind: real``) is the same count: its mistakes are the integer's,
     and the part's tolerance decides whether an answer is one (``PartReference.mistake_for``).
@@ -99,6 +106,8 @@ def value_mistakes(part: Part, kind: AnswerKind, expected: Scalar) -> list[tuple
     if kind not in (AnswerKind.INTEGER, AnswerKind.REAL) or not isinstance(part.quantity, str):
         return []
     asked = part.quantity.split(".")[0]
+    if asked in _MEMORY:
+        return _memory_mistakes(asked, expected)
     if asked == "macs":
         return [("macs-vs-flops", 2 * expected)]
     if asked == "flops" and kind is AnswerKind.REAL:
@@ -106,6 +115,16 @@ def value_mistakes(part: Part, kind: AnswerKind, expected: Scalar) -> list[tuple
     if asked == "flops" and expected % 2 == 0:
         return [("macs-vs-flops", expected // 2)]
     return []
+
+
+def _memory_mistakes(unit: str, expected: Scalar) -> list[tuple[str, Scalar]]:
+    """A memory in bits (8 times the figure), and in the other kind of prefix: the bytes divided
+    by 10^6 where 2^20 is asked, or the reverse."""
+    exact = expected if isinstance(expected, int) else Fraction(expected)
+    found: list[tuple[str, Scalar]] = [("bits-vs-bytes", 8 * exact)]
+    if unit in _OTHER_PREFIX:
+        found.append(("mb-vs-mib", exact * Fraction(unit_size(unit), unit_size(_OTHER_PREFIX[unit]))))
+    return found
 
 
 def _is_reduction(quantity: str | Operation) -> bool:

@@ -19,6 +19,7 @@ from grader.reading.expression import formula
 from grader.reading.forms import expected_form
 from grader.reading.lists import read_integer_list
 from grader.reading.numbers import read_number, read_side
+from grader.reading.printouts import printed_value
 from grader.reading.shapes import read_formula_shape, read_shape, read_shape_list
 from grader.reading.text import check_size, plain, result_part
 from grader.reading.values import Number, Read, ReadError, Unreadable
@@ -31,12 +32,14 @@ __all__ = ["Number", "Read", "Unreadable", "read_answer", "read_shown"]
 class Asked:
     """What the part tells a reader: the symbols a formula may use, whether a number is the
     side of a square (so ``9 × 9`` is 9), the layout sizes named by their axes are put in, and
-    what a number measures (a unit stated must fit it: ``61.0 MB`` on a part in bytes)."""
+    what a number measures (a unit stated must fit it: ``61.0 MB`` on a part in bytes) and in
+    what unit (``unit_size`` base units: 2**20 bytes on a part in MiB)."""
 
     symbols: tuple[str, ...] = ()
     square: bool = False
     layout: Layout | None = None
     dimension: Dimension | None = None
+    unit_size: int = 1
 
 
 #: Raw answer → (value in the kind's form, the value as shown back to the student).
@@ -44,7 +47,8 @@ Reader = Callable[[JSON, Asked], tuple[object, str]]
 
 
 def _number(raw: JSON, asked: Asked) -> tuple[Number, str]:
-    number = read_side(raw, asked.dimension) if asked.square else read_number(raw, asked.dimension)
+    read = read_side if asked.square else read_number
+    number = read(raw, asked.dimension, asked.unit_size)
     return number, number.shown
 
 
@@ -123,11 +127,13 @@ def read_answer(
     *,
     square: bool = False,
     dimension: Dimension | None = None,
+    unit_size: int = 1,
 ) -> Read | Unreadable:
     """Read one answer as ``kind``; never raises. ``square``: the answer is a square's side, so
-    ``9 × 9`` is 9; ``dimension``: what a number measures, which a unit must fit. Short text
+    ``9 × 9`` is 9; ``dimension``: what a number measures, which a unit must fit, counted in units of
+    ``unit_size`` (a unit stated is converted to them: ``4.82 MB`` on a part in MiB). Short text
     answers are cached: a class types the same right answer many times over."""
-    asked = Asked(symbols, square, layout, dimension)
+    asked = Asked(symbols, square, layout, dimension, unit_size)
     if isinstance(raw, str) and len(raw) <= CACHED_TEXT:
         return _read_text(raw, kind, asked, layout)
     return _read(raw, kind, asked, layout)
@@ -160,7 +166,7 @@ def _read_text(raw: str, kind: AnswerKind, asked: Asked, layout: Layout | None) 
 
 def _read(raw: JSON, kind: AnswerKind, asked: Asked, layout: Layout | None) -> Read | Unreadable:
     try:
-        value, shown = READERS[kind](raw, asked)
+        value, shown = READERS[kind](printed_value(raw) if isinstance(raw, str) else raw, asked)
     except ReadError as error:
         return Unreadable(f"{error} {expected_form(kind, asked.symbols, layout)}")
     except Exception:  # the boundary: an answer is read or reported, never raised

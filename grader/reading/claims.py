@@ -95,6 +95,20 @@ def set_aside(text: str) -> tuple[str, Aside | None]:
     return f"{head} {unit}".strip(), Aside(f"({inner})", working)
 
 
+#: Words in a note that offer its number as another answer: ``55 (or 56)``, ``55 (maybe 56)``.
+CHOOSING = {"or", "maybe", "perhaps", "probably", "either", "alternatively", "otherwise", "else"}
+#: A number that holds under a condition: ``55 (56 if rounding up)`` (not ``55 (if p = 0)``).
+_CONDITIONAL = re.compile(r"\d\s*(?:[A-Za-z%]+\s+)?if\b", re.I)
+
+
+def check_note(aside: Aside) -> None:
+    """Refuse a note that offers another value (a number and a word of choice, or a number under a
+    condition): two answers are not one, and which one was meant is not guessed."""
+    words = {word.lower() for word in re.findall(r"[A-Za-z]+", aside.text)}
+    if re.search(r"\d", aside.text) and (words & CHOOSING or _CONDITIONAL.search(aside.text)):
+        raise ReadError(f"The note “{aside.text}” offers another value: give the one value you mean.")
+
+
 def check_working(aside: Aside, claim: Number) -> None:
     """Refuse a claim its own working (in the bracket) disagrees with."""
     for piece in aside.text[1:-1].split("="):

@@ -19,14 +19,15 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from grader.reading.expression import MAX_DIGITS, Exact
-from grader.reading.units import SCALES, alternatives, check_fits, scale_of, unit_of
+from grader.reading.nouns import is_noun
+from grader.reading.units import SCALE_PATTERN, alternatives, check_fits, is_scale, scale_of, unit_of
 from grader.reading.values import MAX_DEPTH, Number, ReadError
 from problems.kinds import Dimension
 
@@ -68,12 +69,12 @@ NUMBER: /(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?/
 NAME: /[A-Za-z](?:[A-Za-z_\-]*[A-Za-z0-9])?/
 LABEL.3: /[A-Za-z][A-Za-z0-9 _'().\-]{0,40}:/
 HEDGE.2: /~|(?:about|approx\.?|approximately|roughly|around|circa|ca\.|maybe|perhaps|probably)(?![A-Za-z])/i
-SCALE.2: /(?:thousands?|millions?|billions?|trillions?|mil|mio|bn|kilo|mega|giga|[kKmMgGbBtT])(?![A-Za-z])/
+SCALE.2: /{scale}/
 PERCENT.2: /%|(?:percent|per cent|pct)(?![A-Za-z])/i
 NOTE.3: /\(\s*[A-Za-z]{2,}[A-Za-z\-]*(?:\s+[A-Za-z][A-Za-z\-]*)*\s*\)/
 
 %ignore " "
-"""
+""".replace("{scale}", SCALE_PATTERN)
 
 #: Units a scale letter may prefix: ``GMACs``, ``MFLOPs``, ``kparams`` (on a part of unknown
 #: dimension, where the unit table's check does not apply).
@@ -131,6 +132,7 @@ class Parsed:
     value: Fraction | _Scaled
     percent: bool
     unit: tuple[str, ...]
+    label: str = ""
 
 
 @v_args(inline=True)
@@ -180,21 +182,46 @@ class _Evaluate(Transformer[Token, object]):
 
     def answer(
         self,
-        _label: Token | None,
+        label: Token | None,
         hedge: Token | None,
         value: Fraction | _Scaled,
         percent: Token | None,
         unit: list[str] | None,
         _note: Token | None,
     ) -> Parsed:
-        return Parsed(None if hedge is None else str(hedge), value, percent is not None, tuple(unit or ()))
+        hedged = None if hedge is None else str(hedge)
+        return Parsed(hedged, value, percent is not None, tuple(unit or ()), str(label or ""))
 
 
-def resolve(parsed: Parsed, dimension: Dimension | None = None) -> Number:
+#: A unit or a scale in brackets at the end of a label, as torchinfo prints them: ``Total
+#: mult-adds (G): 0.71``, ``Params size (MB): 0.25``.
+_LABEL_UNIT = re.compile(r"\((?P<word>[A-Za-z]{1,12})\)\s*:$")
+
+
+def label_unit(parsed: Parsed) -> Parsed:
+    """The answer with the unit or scale its label states moved after its value, where it is read
+    as any unit is (a label's bracket that holds neither, ``Layer 1 (conv):``, is left alone)."""
+    found = _LABEL_UNIT.search(parsed.label)
+    if found is None:
+        return parsed
+    word = found.group("word")
+    if not is_scale(word) and unit_of(word) is None:
+        return parsed
+    if isinstance(parsed.value, _Scaled) or parsed.unit:
+        raise ReadError(f"The label states a unit (“{word}”) and so does the answer: state it once.")
+    if is_scale(word) and isinstance(parsed.value, _Literal):
+        return replace(parsed, value=_Scaled(parsed.value, word))
+    return replace(parsed, unit=(word,))
+
+
+def resolve(parsed: Parsed, dimension: Dimension | None = None, unit_size: int = 1) -> Number:
     """The number an answer says, its scale and unit applied for the part's dimension (see
     ``units``): a unit that measures something else is refused, a known confusion is kept for
-    grading to name, and a scaled or prefixed figure keeps the precision it was typed with."""
+    grading to name, and a scaled or prefixed figure keeps the precision it was typed with. A
+    value stated in a unit is given in the part's own unit, ``unit_size`` base units (``4.82 MB``
+    on a part in MiB is 4.82·10^6 / 2^20); a bare number is already in it."""
     exact, factor, precision = Exact(), Fraction(1), Fraction(0)
+    stated = ""  # the unit of the part's dimension the value was stated in, if any
     confusion: str | None = None
     others: tuple[tuple[str, Fraction], ...] = ()
     for word in parsed.unit:
@@ -203,13 +230,13 @@ def resolve(parsed: Parsed, dimension: Dimension | None = None) -> Number:
     value: Fraction
     if isinstance(parsed.value, _Scaled):
         factor = scale_of(parsed.value.word, dimension)
+        stated = "B" if dimension is Dimension.BYTES and parsed.value.word == "B" else ""
         value, precision = parsed.value.literal, parsed.value.literal.step * factor
     else:
         value = parsed.value
     if parsed.unit:
         first = parsed.unit[0]
-        lowered = first.lower()
-        if lowered in SCALES or (len(lowered) > 2 and lowered.removesuffix("s") in SCALES):
+        if is_scale(first) and not (first == "B" and dimension is Dimension.BYTES):  # B: a byte there
             raise ReadError(f"A scale (“{first}”) follows a number, not a sum: write the value, like 3,000,002.")
         unit = unit_of(first)
         if unit is not None and unit.factor != 1 and not isinstance(value, _Literal):
@@ -221,19 +248,28 @@ def resolve(parsed: Parsed, dimension: Dimension | None = None) -> Number:
                 precision = step * unit.factor
                 others = alternatives(exact.multiply(value, factor * unit.factor), unit)
             factor *= unit.factor
+            stated = first if unit.dimension is not None else ""
         elif len(first) > 1 and first[0] in "kKMGBT" and first[1:].lower() in _PREFIXED:
             raise ReadError(f"A scale (“{first}”) follows a number, not a sum: write the value, like 3,000,002.")
         elif len(first) < 2:
             raise ReadError(f"“{first}” after the number cannot be read.")
+        elif not is_noun(first):
+            raise ReadError(
+                f"“{first}” after the number is not a unit, a scale or a word that is read here: write the number "
+                "in digits, with a unit or a scale that is read (4.82 MB, 61.1 million, 6.11 crore) if you like."
+            )
     if not precision and isinstance(value, _Literal) and value.step > 1:
         precision = value.step  # 1.8e9: a figure rounded to its mantissa's digits
+    if stated and unit_size != 1:
+        factor, precision = factor / unit_size, precision / unit_size
+        others = tuple((code, other / unit_size) for code, other in others)
     number = exact.multiply(value, factor)
     return Number(
         number,
         percent=parsed.percent,
         hedged=parsed.hedge is not None,
         hedge=parsed.hedge or "",
-        unit=" ".join(parsed.unit[:1]) if factor != 1 and parsed.unit else "",
+        unit=(stated or " ".join(parsed.unit[:1])) if factor != 1 else "",
         precision=precision,
         confusion=confusion,
         alternatives=others,
@@ -287,7 +323,7 @@ def _log2(value: Fraction) -> Fraction:
 _PARSER = Lark(GRAMMAR, start="answer", parser="lalr", transformer=_Evaluate(), maybe_placeholders=True)
 
 
-def read_result(text: str, dimension: Dimension | None = None) -> Number:
+def read_result(text: str, dimension: Dimension | None = None, unit_size: int = 1) -> Number:
     """The result of a working (the text after its last ``=``, in plain notation) as a number.
 
     >>> str(read_result("floor(99/2) + 1")), str(read_result("~11.3 billion MACs")), read_result("~3").hedged
@@ -305,7 +341,7 @@ def read_result(text: str, dimension: Dimension | None = None) -> Number:
     except UnexpectedInput as error:
         raise ReadError(_explain(text, error)) from None
     assert isinstance(parsed, Parsed)
-    return resolve(parsed, dimension)
+    return resolve(label_unit(parsed), dimension, unit_size)
 
 
 def hyphen_range(text: str) -> str | None:

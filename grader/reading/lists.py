@@ -1,5 +1,5 @@
 """A list of integers as students write it: ``13, 26, 52``, ``[13, 26, 52]``, ``13; 26; 52``, one
-per line, ``13 26 52``; an item may be arithmetic (``416/32``) or a square's side (``13×13``).
+per line, ``13 26 52``, ``13 → 26 → 52``; an item may be arithmetic (``416/32``) or a square's side (``13×13``).
 Commas separate items here, so no thousands separators inside a list."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from problems.kinds import JSON
 #: The most items a list answer may have.
 MAX_ITEMS = 1_000
 _BRACKETS = re.compile(r"^\s*[\[(](.*)[\])]\s*$", re.S)
-_SEPARATORS = re.compile(r"[,;\n]")
+#: Between items: a comma, a semicolon, a line, or an arrow (``13 → 26 → 52``: a sequence, not a working).
+_SEPARATORS = re.compile(r"[,;\n→⟶]|->")
 _PLAIN = re.compile(r"[\d\s]+")
 
 

@@ -8,11 +8,12 @@ import re
 from dataclasses import replace
 from fractions import Fraction
 
-from grader.reading.claims import check_chain, read_sentence, set_aside, trailing_clause
+from grader.reading.claims import agrees, check_chain, check_note, read_sentence, set_aside, trailing_clause
 from grader.reading.claims import check_working as check_bracket
 from grader.reading.expression import MAX_DIGITS
 from grader.reading.grammar import read_result
 from grader.reading.text import check_size, check_working, plain, result_part
+from grader.reading.units import is_scale, unit_of
 from grader.reading.values import Number, ReadError
 from grader.reading.words import number_words
 from problems.kinds import JSON, Dimension
@@ -35,8 +36,11 @@ _DASHED_RANGE = re.compile(r"\s*[-+−]?\d[\d.,]*\s*%?\s*[–—]\s*\d[\d.,]*\s*
 #: Dots that can only group thousands: two groups or more (``1.234.567``); a decimal has one dot.
 _DOT_GROUPS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:\.\d{3}){2,}(?![\d.])")
 #: One dot before three digits, after one to three (not a zero): ``1.234`` is ambiguous, unless it
-#: is a mantissa (``1.234e9``, ``1.234 × 10^9``).
+#: is a mantissa (``1.234e9``, ``1.234 × 10^9``) or a scale or a prefixed unit follows it (see
+#: ``_before_scale``).
 _DOT_AMBIGUOUS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}\.\d{3}(?![\d.eE])(?!\s*(?:[*×xX·]|\\times|\\cdot)\s*10\s*\^)")
+#: The word after a number: letters (with an abbreviation's dot) or a Chinese or Japanese scale.
+_NEXT_WORD = re.compile(r"\s*([A-Za-z][A-Za-z\-]*\.?|[千万萬亿億])")
 #: Indian grouping: lakhs and crores in pairs of digits before the last three (``1,23,45,678``).
 _INDIAN = re.compile(r"(?<![\d.,])\d{1,2}(?:,\d{2})+,\d{3}(?![\d,])")
 #: A hedge after the value: ``36?``, ``1.8e9 or so``, ``95% roughly``, ``ten thousand-ish``.
@@ -52,28 +56,39 @@ _RELATION = r"=|≈|≅|⇒|→|⟶|⟹|\\approx|\\simeq|\\to\b|\\rightarrow|\\R
 _APPROXIMATE = re.compile(rf"(?:≈|≅|\\approx|\\simeq)(?!.*(?:{_RELATION}))", re.S)
 
 
-#: A square written by its two equal sides (``9 × 9``, ``9x9``, ``9 \times 9``), once in plain notation.
-_SQUARE = re.compile(r"(\d{1,9})\s*\*\s*(\d{1,9})")
+#: A square written by its two equal sides (``9 × 9``, ``9x9``, ``9 \times 9``), once in plain notation,
+#: possibly with a word saying what it is a square of (``22 × 22 pixels``, ``9 × 9 kernel``).
+_SQUARE = re.compile(r"(\d{1,9})\s*\*\s*(\d{1,9})(?:\s*(?P<words>[A-Za-z][A-Za-z \-]{0,40}?))?\s*\.?\s*")
+#: Words that name what a square's side is the side of, or its unit: after ``a × a`` they keep it a
+#: side. Any other word leaves the text to the number's own grammar (``9 × 9 params`` is a count).
+SIDE_WORDS = {"px", "pixel", "pixels", "kernel", "kernels", "filter", "filters", "window", "windows", "cell"}
+SIDE_WORDS |= {"cells", "grid", "grid cells", "map", "maps", "feature map", "feature maps", "feature-map"}
+SIDE_WORDS |= {"patch", "patches", "region", "receptive field", "field", "image", "output", "input", "tile"}
+SIDE_WORDS |= {"conv", "convolution", "pool", "pooling", "spatial", "square", "neurons", "positions"}
 
 
-def read_side(raw: JSON, dimension: Dimension | None = None) -> Number:
-    """The side of a square: ``9 × 9`` (the last such pair in a working) reads as 9; two unequal
-    sides (``29 × 31``) are not a square's, and are refused rather than multiplied (the answer
-    is a side, not an area); anything else reads as a number."""
+def read_side(raw: JSON, dimension: Dimension | None = None, unit_size: int = 1) -> Number:
+    """The side of a square: ``9 × 9`` (the last such pair in a working) reads as 9, and so does
+    ``9 × 9 kernel`` or ``22 × 22 pixels`` (a word of ``SIDE_WORDS``); two unequal sides
+    (``29 × 31``) are not a square's, and are refused rather than multiplied (the answer is a
+    side, not an area); anything else reads as a number."""
     if isinstance(raw, str):
         text = result_part(plain(LETTER_TIMES.sub("*", check_size(raw, MAX_SCALAR_TEXT))))
         square = _SQUARE.fullmatch(set_aside(text)[0])
+        words = square.group("words") if square else None
+        if words is not None and " ".join(words.lower().split()) not in SIDE_WORDS:
+            square = None
         if square and int(square.group(1)) == int(square.group(2)):
             return Number(Fraction(int(square.group(1))))
         if square:
-            first, second = square.groups()
+            first, second = square.group(1), square.group(2)
             raise ReadError(f"{first} × {second} is not a square: give the one side asked for.")
-    return read_number(raw, dimension)
+    return read_number(raw, dimension, unit_size)
 
 
-def read_number(raw: JSON, dimension: Dimension | None = None) -> Number:
+def read_number(raw: JSON, dimension: Dimension | None = None, unit_size: int = 1) -> Number:
     """A JSON number or typed text as an exact number; ``dimension``: what the part measures,
-    which a unit in the text must fit (see ``units``)."""
+    which a unit in the text must fit (see ``units``), in units of ``unit_size`` base units."""
     if isinstance(raw, bool):
         raise ReadError(f"{str(raw).lower()} is not a number.")
     if isinstance(raw, int):
@@ -86,10 +101,10 @@ def read_number(raw: JSON, dimension: Dimension | None = None) -> Number:
         return Number(Fraction(repr(raw)))
     if not isinstance(raw, str):
         raise ReadError("A single number is expected here, not a list or an object.")
-    return read_number_text(raw, dimension)
+    return read_number_text(raw, dimension, unit_size)
 
 
-def read_number_text(text: str, dimension: Dimension | None = None) -> Number:
+def read_number_text(text: str, dimension: Dimension | None = None, unit_size: int = 1) -> Number:
     """Typed text as one number, by the grammar of ``grammar.py``, or a sentence saying why not.
     What is written beside the value (working, a note, a sentence, a hedge) is set aside and
     shown, never read into it (``claims``)."""
@@ -107,7 +122,7 @@ def read_number_text(text: str, dimension: Dimension | None = None) -> Number:
     pieces = working_pieces(main)
     result = pieces[-1] if pieces else ""
     try:
-        number = read_result(result, dimension)
+        number = read_result(result, dimension, unit_size)
         words = ""
     except ReadError as error:
         result, clause = trailing_clause(result)
@@ -115,17 +130,48 @@ def read_number_text(text: str, dimension: Dimension | None = None) -> Number:
         if sentence is None and not clause:
             raise error from None
         words, said, value = sentence or ("", "", result)
-        number = read_result(value, dimension)
+        number = read_result(value, dimension, unit_size)
         hedge = hedge or said
         words = " … ".join(part for part in (words, clause) if part)
     check_chain(pieces, number, typed)
     if aside is not None and aside.working:
         check_bracket(aside, number)
-    hedge = hedge or number.hedge or (_approximation(typed) if _APPROXIMATE.search(typed) else "")
+    elif aside is not None:
+        check_note(aside)
+    exact = _exact_before_rounding(pieces, number, typed)
+    approximate = exact is None and _APPROXIMATE.search(typed) is not None
+    if exact is not None:
+        number = exact
+    hedge = hedge or number.hedge or (_approximation(typed) if approximate else "")
     notes = [f"the words “{words}” were not read"] if words else []
+    if exact is not None:
+        notes.append(f"the rounded form “≈ {pieces[-1].strip()}” agrees")
     if aside is not None:
         notes.append(f"the working “{aside.text}” agrees" if aside.working else f"the note “{aside.text}” was not read")
     return replace(number, hedged=bool(hedge) or number.hedged, hedge=hedge, aside="; ".join(notes))
+
+
+#: A link of a working that is one plain number (its thousands already joined).
+_BARE = re.compile(r"\s*\d+(?:\.\d+)?\s*")
+#: A figure in scientific notation as plain notation writes it: ``1.13 * 10^(10)``.
+_MANTISSA = re.compile(r"\s*\d+\.(?P<decimals>\d+)\s*\*\s*10\s*\^\s*\(?(?P<exponent>-?\d{1,3})\)?\s*")
+
+
+def _exact_before_rounding(pieces: list[str], number: Number, typed: str) -> Number | None:
+    """The number stated before its rounded form: in ``11,329,414,656 ≈ 1.13 × 10¹⁰`` the answer is
+    the exact count the student wrote, the figure after ``≈`` its rounding (which must agree);
+    None where the last relation is no approximation (see ``_APPROXIMATE``) or the link before it
+    is not a plain number."""
+    if len(pieces) < 2 or number.hedged or not _APPROXIMATE.search(typed) or not _BARE.fullmatch(pieces[-2]):
+        return None
+    exact = Number(Fraction(pieces[-2].strip()))
+    if exact.value == number.value:
+        return None
+    mantissa = _MANTISSA.fullmatch(pieces[-1])
+    if mantissa:  # 1.13 × 10^10: rounded to its mantissa's digits, as 1.13e10 is
+        step = Fraction(10) ** (int(mantissa.group("exponent")) - len(mantissa.group("decimals")))
+        return exact if abs(exact.value - number.value) * 2 <= step else None
+    return exact if agrees(exact.value, number) else None
 
 
 def _approximation(text: str) -> str:
@@ -169,7 +215,7 @@ def ungroup(text: str) -> str:
         if text[grouped.end() : grouped.end() + 1] == ",":
             raise ReadError(f"“{grouped.group()},…” has a decimal comma: write the number with a decimal point.")
     text = _DOT_GROUPS.sub(lambda m: m.group().replace(".", ""), text)
-    ambiguous = _DOT_AMBIGUOUS.search(text)
+    ambiguous = next((m for m in _DOT_AMBIGUOUS.finditer(text) if not _before_scale(text, m.end())), None)
     if ambiguous:
         found = ambiguous.group()
         raise ReadError(
@@ -178,3 +224,19 @@ def ungroup(text: str) -> str:
         )
     text = _INDIAN.sub(lambda m: m.group().replace(",", ""), text)
     return _GROUPED.sub(lambda m: re.sub(r"[,'\u2009\u202f\u00a0]", "", m.group()), text)
+
+
+def _before_scale(text: str, end: int) -> bool:
+    """Whether a scale (``61.706K``, ``1.2 Mio.``) or a prefixed unit (``4.097 MB``, ``3.6 GFLOPs``)
+    follows the number ending at ``end``: a dot before it is a decimal point (thop prints
+    714,188,000 as ``714.188M``)."""
+    word = _NEXT_WORD.match(text, end)
+    if word is None:
+        return False
+    if is_scale(word.group(1)):
+        return True
+    try:
+        unit = unit_of(word.group(1).rstrip("."))
+    except ReadError:
+        return False
+    return unit is not None and unit.factor != 1

@@ -11,6 +11,7 @@ import re
 
 import sympy
 
+from grader.reading.claims import set_aside
 from grader.reading.expression import Symbolic, evaluate, formula
 from grader.reading.grammar import hyphen_range
 from grader.reading.numbers import LETTER_TIMES
@@ -73,7 +74,22 @@ def read_shape(raw: JSON, layout: Layout | None = None) -> tuple[int, ...]:
         raise ReadError(f"The working multiplies sizes into one number ({sides[0]}): give the shape (126 × 126 × 16).")
     if len(sides) > MAX_SIDES:
         raise ReadError(f"A shape has at most {MAX_SIDES} sizes.")
-    return tuple(_side(side) for side in sides)
+    return _worked_last(tuple(_side(side) for side in sides[:-1]), sides[-1])
+
+
+def _worked_last(first: tuple[int, ...], last: str) -> tuple[int, ...]:
+    """The sizes, the last without a bracket of working after it (``252×252 (504/2)``): the working
+    is set aside, never multiplied in, where it gives one of the sizes (which one it works out
+    cannot be told, ``126×126×16 (128-3+1)``), and refused where it gives none of them."""
+    head, aside = set_aside(last)
+    if not first or aside is None or not aside.working:
+        return (*first, _side(last))
+    sizes = (*first, _side(head))
+    worked = evaluate(aside.text[1:-1])
+    if worked not in sizes:
+        shown = " × ".join(map(str, sizes))
+        raise ReadError(f"The working {aside.text} gives {worked}, none of the sizes of {shown}: give the shape alone.")
+    return sizes
 
 
 def read_shape_list(raw: JSON) -> list[tuple[int, ...]]:

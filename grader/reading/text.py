@@ -99,7 +99,8 @@ _COMMANDS = {
     "\\]": " ",
 }
 _COMMAND = re.compile("|".join(re.escape(c) for c in sorted(_COMMANDS, key=len, reverse=True)))
-_TEXT_COMMAND = re.compile(r"\\(?:text|mathrm|mathbf|mathit|textbf|textit|operatorname|mbox)\s*\{([^{}]*)\}")
+#: Commands that only style or frame what is in their braces (``\boxed{131136}``, the answer framed).
+_TEXT_COMMAND = re.compile(r"\\(?:text|mathrm|mathbf|mathit|textbf|textit|operatorname|mbox|boxed|fbox)\s*\{([^{}]*)\}")
 _FRACTION = re.compile(r"\\[dt]?frac\s*")
 _SUBSCRIPT = re.compile(r"_\{([A-Za-z0-9]+)\}")
 _UNKNOWN_COMMAND = re.compile(r"\\[A-Za-z]+")

@@ -17,14 +17,27 @@ from fractions import Fraction
 from grader.reading.values import ReadError
 from problems.kinds import Dimension
 
-#: Scale words and letters after a number (``NUMBER SCALE`` in the grammar).
+#: Scale words and letters after a number (``NUMBER SCALE`` in the grammar), lower-cased, singular.
 SCALES = {"k": 10**3, "thousand": 10**3, "kilo": 10**3, "m": 10**6, "mil": 10**6, "mio": 10**6, "million": 10**6}
 SCALES |= {"mega": 10**6, "g": 10**9, "b": 10**9, "bn": 10**9, "billion": 10**9, "giga": 10**9}
 SCALES |= {"t": 10**12, "trillion": 10**12}
+#: The scales of other habits, each with one meaning: Indian (lakh 10^5, crore 10^7), the press's
+#: mn, mln, bln, German Tsd., Mio., Mrd., the milliard; written with a dot or a plural too.
+SCALES |= {"lakh": 10**5, "lac": 10**5, "crore": 10**7, "mn": 10**6, "mln": 10**6, "bln": 10**9}
+SCALES |= {"tsd": 10**3, "mrd": 10**9, "milliard": 10**9}
+#: Chinese and Japanese scales, written against the number (``1.2亿``): 万 10^4, 亿 10^8.
+SCALES |= {"千": 10**3, "万": 10**4, "萬": 10**4, "亿": 10**8, "億": 10**8}
+_SCALE_WORDS = sorted((word for word in SCALES if len(word) > 1), key=len, reverse=True)
+#: A scale as the grammar's ``SCALE`` token: a word in any case, with a plural or an abbreviation's
+#: dot (``crores``, ``Mrd.``), a letter (``k``, ``M``, ``B``) or a character (``万``).
+SCALE_PATTERN = rf"(?:(?i:{'|'.join(_SCALE_WORDS)})s?\.?|[kKmMgGbBtT]|[千万萬亿億])(?![A-Za-z])"
 
 #: Prefixes of a unit, longest first: SI (powers of 1000) and binary (powers of 1024).
 PREFIXES = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9}
 PREFIXES |= {"T": 10**12}
+#: The same prefixes as words, in any case (``megabytes``, ``Mebibytes``).
+PREFIXES |= {"kilo": 10**3, "mega": 10**6, "giga": 10**9, "tera": 10**12}
+PREFIXES |= {"kibi": 2**10, "mebi": 2**20, "gibi": 2**30, "tebi": 2**40}
 _PREFIX_ORDER = sorted(PREFIXES, key=len, reverse=True)
 
 #: Bases, lower-cased (``B`` is matched before lower-casing: a byte, where ``b`` is a bit).
@@ -70,12 +83,15 @@ def unit_of(word: str) -> Unit | None:
 
     >>> unit_of("MB").factor, unit_of("KiB").factor, unit_of("Gbit").factor, unit_of("layers")
     (Fraction(1000000, 1), Fraction(1024, 1), Fraction(125000000, 1), None)
+    >>> unit_of("megabytes").factor, unit_of("Mebibytes").binary
+    (Fraction(1000000, 1), True)
     """
     base = _base(word)
     if base is not None:
         return _unit(word, Fraction(1), base)
     for prefix in _PREFIX_ORDER:
-        if word.startswith(prefix) and len(word) > len(prefix):
+        head = word[: len(prefix)] if len(prefix) <= 2 else word[: len(prefix)].lower()
+        if head == prefix and len(word) > len(prefix):
             rest = word[len(prefix) :]
             if rest == "b":
                 bytes_or_bits = f"{prefix}B or {prefix}bit"
@@ -83,7 +99,7 @@ def unit_of(word: str) -> Unit | None:
             base = _base(rest)
             if base is not None:
                 binary = prefix.endswith("i")
-                if binary and base not in ("byte", "bit"):
+                if binary and _BASES[base] is not Dimension.BYTES:
                     raise ReadError(f"“{word}”: binary prefixes (Ki, Mi, Gi) are for bytes and bits.")
                 return _unit(word, Fraction(PREFIXES[prefix]), base, binary)
     return None
@@ -121,8 +137,14 @@ def scale_of(word: str, dimension: Dimension | None) -> Fraction:
         if word == "B":
             return Fraction(1)
         raise ReadError("“b” after the number could be bits, bytes or a billion: write B for bytes.")
-    lowered = word.lower()
-    return Fraction(SCALES[lowered.removesuffix("s")] if len(word) > 1 else SCALES[lowered])
+    lowered = word.lower().removesuffix(".")
+    return Fraction(SCALES[lowered] if lowered in SCALES else SCALES[lowered.removesuffix("s")])
+
+
+def is_scale(word: str) -> bool:
+    """Whether ``word`` is a scale of the table (``crores``, ``Mrd.``, ``M``)."""
+    lowered = word.lower().removesuffix(".")
+    return lowered in SCALES or (len(lowered) > 2 and lowered.removesuffix("s") in SCALES)
 
 
 def alternatives(value: Fraction, unit: Unit) -> tuple[tuple[str, Fraction], ...]:

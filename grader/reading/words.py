@@ -16,8 +16,12 @@ _TENS = ["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ni
 SMALL = {word: value for value, word in enumerate(_ONES)} | {word: 20 + 10 * i for i, word in enumerate(_TENS)}
 _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000}
 _WORD = "|".join(sorted([*SMALL, *_SCALES], key=len, reverse=True))
+#: "a" for one before a scale word: ``a hundred and twelve`` is 112 (not "a hundred and" and 12).
+_ONE = r"a(?=\s+(?:hundred|thousand|million)(?![A-Za-z\-]))"
 #: A run of number words, starting with one that is a number by itself (``million`` alone is a scale).
-_RUN = re.compile(rf"(?<![A-Za-z\-])(?:{'|'.join(SMALL)})(?:(?:[\s\-]+|\s+and\s+)(?:{_WORD}))*(?![A-Za-z\-])", re.I)
+_RUN = re.compile(
+    rf"(?<![A-Za-z\-])(?:{_ONE}|{'|'.join(SMALL)})(?:(?:[\s\-]+|\s+and\s+)(?:{_WORD}))*(?![A-Za-z\-])", re.I
+)
 
 
 def number_words(text: str) -> str:
@@ -25,6 +29,8 @@ def number_words(text: str) -> str:
 
     >>> number_words("thirty-six"), number_words("two hundred and fifty-six kB"), number_words("about ninety")
     ('36', '256 kB', 'about 90')
+    >>> number_words("a hundred and twelve"), number_words("a thousand parameters")
+    ('112', '1000 parameters')
     """
     return _RUN.sub(lambda match: str(words_value(match.group())), text)
 
@@ -32,6 +38,8 @@ def number_words(text: str) -> str:
 def words_value(text: str) -> int:
     """The value of one run of number words, or a refusal when it is not one number."""
     words = [word for word in re.split(r"[\s\-]+", text.lower()) if word and word != "and"]
+    if words[:1] == ["a"]:  # "a hundred": one hundred
+        words[0] = "one"
     total, group, largest = 0, 0, 10**9
     for index, word in enumerate(words):
         if word in SMALL:

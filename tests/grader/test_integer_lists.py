@@ -49,6 +49,11 @@ def grade(problem_set: ProblemSet, answer: object) -> tuple[Status, float, str]:
         "{0} {1} {2}",
         "{0}\n{1}\n{2}",
         "{0}x{0}, {1}x{1}, {2}x{2}",
+        "{0} → {1} → {2}",  # a sequence by arrows: every item, not a working ending in the last
+        "{0} -> {1} -> {2}",
+        "[{0} ⟶ {1} ⟶ {2}]",
+        "array([{0}, {1}, {2}])",
+        "Out[2]: [{0}, {1}, {2}]",
     ],
 )
 def test_the_grid_sizes_are_read_as_students_write_them(yolo: ProblemSet, written: str) -> None:

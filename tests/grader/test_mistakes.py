@@ -327,7 +327,7 @@ def test_every_code_has_a_test_and_an_explanation() -> None:
         "bias-in-fan-in",
         "buffers-counted-as-params",
         "anchors-forgotten",
-        # in test_reading_units.py (named from the unit an answer states)
+        # in test_reading_units.py and test_reading_memory_units.py (from the unit stated, or a bare figure)
         "mb-vs-mib",
         "bits-vs-bytes",
         # in test_setting_mistakes.py

@@ -158,6 +158,10 @@ WORDS = [
     ("one million two hundred thousand", 1_200_000),
     ("about ninety", 90),
     ("Thirty-Six parameters", 36),
+    ("a hundred and twelve", 112),  # "a" is one before a scale word, not a word left unread
+    ("a thousand", 1000),
+    ("A hundred", 100),
+    ("a million parameters", 1_000_000),
 ]
 
 
@@ -199,3 +203,52 @@ def test_a_working_never_changes_the_value(a: int, b: int, times: str) -> None:
         assert isinstance(result, Read) and result.value == Number(Fraction(product)), (text, result)
     wrong = read_answer(f"{product + 1} ({a}{times}{b})", K.INTEGER)
     assert isinstance(wrong, Unreadable) and "Your working gives" in wrong.reason, wrong
+
+
+# -- a note that offers another value is a second answer ----------------------------------------------
+
+ALTERNATIVES = [
+    "55 (or 56 if rounding up)",
+    "55 (56 if rounding up)",
+    "55 (or 56)",
+    "55 (maybe 56)",
+    "2432 (perhaps 2464 with the biases)",
+    "13 (otherwise 14)",
+    "95.2% (or 95.3%)",
+]
+
+
+@pytest.mark.parametrize("raw", ALTERNATIVES)
+def test_a_note_that_offers_another_value_is_refused(raw: str) -> None:
+    assert "offers another value" in refused(raw), raw
+
+
+@pytest.mark.parametrize("raw", ["55 (since 110/2)", "55 (if p = 0)", "36 (or so)", "10 (5 from conv1, +4 from conv2)"])
+def test_a_note_with_a_number_that_offers_none_is_set_aside(raw: str) -> None:
+    assert "was not read" in read(raw).shown, raw
+
+
+# -- an exact value with its rounded form after ≈: the exact value is the answer ------------------------
+
+EXACT_THEN_ROUNDED = [
+    ("11,329,414,656 ≈ 1.13 × 10¹⁰", 11_329_414_656),
+    ("11,329,414,656 ≈ 1.13 x 10^10", 11_329_414_656),
+    ("11329414656 \\approx 1.13e10", 11_329_414_656),
+    ("2432 ≈ 2.4k", 2432),
+    ("36 × 444 = 15984 ≈ 16k", 15984),
+    ("10.714285 ≈ 10.71", Fraction(10714285, 10**6)),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), EXACT_THEN_ROUNDED, ids=[raw for raw, _ in EXACT_THEN_ROUNDED])
+def test_the_exact_value_before_its_rounding_is_the_answer(raw: str, expected: int | Fraction) -> None:
+    result = read(raw)
+    assert result.value == Number(Fraction(expected)) and not result.value.hedged, result
+    assert "the rounded form" in result.shown and "agrees" in result.shown, result.shown
+
+
+@pytest.mark.parametrize("raw", ["11,329,414,656 ≈ 1.2 × 10¹⁰", "75/7 ≈ 10.71", "≈ 2432", "2432 ≈ 2.5k"])
+def test_a_rounding_that_does_not_agree_or_has_no_exact_value_before_it_stays_the_answer(raw: str) -> None:
+    """The figure after ≈ is read, hedged, as before: the link before it is no plain number, or the
+    figure is not its rounding."""
+    assert read(raw).value.hedged, raw

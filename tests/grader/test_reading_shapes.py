@@ -244,3 +244,21 @@ def test_a_formula_with_an_unknown_function_or_a_number_in_prose_is_refused(a: i
 def test_a_working_that_ends_by_setting_a_variable_is_refused(value: int, word: str, name: str) -> None:
     for kind in (K.INTEGER, K.REAL):
         assert isinstance(read_answer(f"{value} {word} {name} = 3", kind), Unreadable)
+
+
+# -- a bracket of working after a shape is set aside, never multiplied into its last size ---------
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(1, 512), min_size=2, max_size=4), st.data())
+def test_working_after_a_shape_is_never_multiplied_in(sizes: list[int], data: st.DataObject) -> None:
+    """``252×252 (504/2)`` was read as 252 × 63,504: the working works out one of the sizes (which
+    one cannot be told), so it is set aside where it gives one of them, and refused where it
+    gives none."""
+    shape = " × ".join(map(str, sizes))
+    size = data.draw(st.sampled_from(sizes))
+    for working in (f"{2 * size}/2", f"{size + 2} - 2", f"({size - 1}) + 1"):
+        assert read_answer(f"{shape} ({working})", K.SHAPE) == Read(tuple(sizes), shape), working
+    other = max(sizes) + 1
+    refused = read_answer(f"{shape} ({2 * other}/2)", K.SHAPE)
+    assert isinstance(refused, Unreadable) and "none of the sizes" in refused.reason, refused

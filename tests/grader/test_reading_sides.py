@@ -10,7 +10,7 @@ import pytest
 from grader.engine import grade_submission
 from grader.reading import Read, Unreadable, read_answer
 from grader.results import Status
-from problems.kinds import AnswerKind, Layout
+from problems.kinds import AnswerKind, Dimension, Layout
 from problems.loader import load_bank
 from problems.parts import Part
 
@@ -86,3 +86,56 @@ def test_an_unknown_axis_is_named_as_the_cause() -> None:
     assert isinstance(result, Unreadable) and "“X” is not an axis of this shape" in result.reason, result
     mixed = read_answer("H=63, W=63, 16", K.SHAPE)
     assert isinstance(mixed, Unreadable) and "some are not" in mixed.reason, mixed
+
+
+# -- a square with a word after it: what it is a square of, or its unit --------------------------------
+
+SIDES_WITH_WORDS = [
+    ("22 × 22 pixels", 22),
+    ("31 × 31 pixels", 31),
+    ("9 × 9 kernel", 9),
+    ("13 × 13 cells", 13),
+    ("13×13 grid cells.", 13),
+    ("7x7 px", 7),
+    ("3 by 3 filter", 3),
+    ("55 × 55 feature map", 55),
+    ("RF = 11 × 11 pixels", 11),
+    ("$27 \\times 27$ receptive field", 27),
+    ("9 × 9 pixels (3 layers of 3 × 3)", 9),
+]
+
+
+@pytest.mark.parametrize(("raw", "side"), SIDES_WITH_WORDS, ids=[raw for raw, _ in SIDES_WITH_WORDS])
+def test_a_square_with_a_word_after_it_is_its_side(raw: str, side: int) -> None:
+    result = read_answer(raw, K.INTEGER, square=True, dimension=Dimension.LENGTH)
+    assert isinstance(result, Read) and result.value.value == side, result
+
+
+@pytest.mark.parametrize("raw", ["29 × 31 pixels", "9x11 kernel", "13 × 12 cells"])
+def test_unequal_sides_with_a_word_are_refused_not_multiplied(raw: str) -> None:
+    result = read_answer(raw, K.INTEGER, square=True, dimension=Dimension.LENGTH)
+    assert isinstance(result, Unreadable) and "is not a square" in result.reason, result
+
+
+@pytest.mark.parametrize(("raw", "area"), [("22 × 22 pixels", 484), ("13 × 13 cells", 169), ("9 x 9 kernel", 81)])
+def test_where_the_part_is_not_a_side_the_square_is_its_area(raw: str, area: int) -> None:
+    """Where the part is not a side (the tokens of a map, the cells of a grid), ``a × a`` is what it
+    multiplies to."""
+    result = read_answer(raw, K.INTEGER)
+    assert isinstance(result, Read) and result.value.value == area, result
+
+
+def test_a_unit_of_another_dimension_after_a_square_is_refused_on_a_side() -> None:
+    result = read_answer("3x3 params", K.INTEGER, square=True, dimension=Dimension.LENGTH)
+    assert isinstance(result, Unreadable) and "is a number of parameters" in result.reason, result
+
+
+@pytest.mark.parametrize(
+    ("set_name", "key", "side"), [("classic-exam", "alexnet.side", 55), ("classic-exam", "vgg.side", 112)]
+)
+def test_a_side_with_a_word_is_graded_as_its_side(set_name: str, key: str, side: int) -> None:
+    for text in (f"{side} × {side} pixels", f"{side}x{side} feature map", f"{side} × {side} px"):
+        part = grade_submission(BANK[set_name], {key: text}).parts[key]
+        assert part.status is Status.CORRECT, (text, part.feedback)
+    for text in (f"{side + 2} × {side + 2} pixels", f"{side * side} pixels"):
+        assert grade_submission(BANK[set_name], {key: text}).parts[key].status is Status.INCORRECT, text

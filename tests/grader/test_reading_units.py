@@ -132,3 +132,34 @@ def test_a_rounded_figure_says_rounded_not_a_whole_number() -> None:
     status, _, feedback = grade("mobilenet-yolo", "q1b.macs1", "19.66 M")
     assert status is Status.INCORRECT and feedback.startswith("Close, but rounded"), feedback
     assert "whole number" not in feedback
+
+
+# -- a unit in a tool's label: torchinfo's "Total mult-adds (G): 0.71" -------------------------------
+
+LABELLED = [
+    ("Total mult-adds (G): 0.71", D.MACS, 710_000_000),
+    ("Total mult-adds (M): 714.19", D.MACS, 714_190_000),
+    ("Params size (MB): 0.25", D.BYTES, 250_000),
+    ("Estimated Total Size (MB): 4.82", D.BYTES, 4_820_000),
+    ("Total params (M): 25.56", D.PARAMETERS, 25_560_000),
+    ("Layer 1 (conv): 2432", D.PARAMETERS, 2432),  # a bracket that holds no unit is the label's own
+]
+
+
+@pytest.mark.parametrize(("raw", "dimension", "expected"), LABELLED, ids=[r for r, _, _ in LABELLED])
+def test_a_unit_in_a_label_is_the_values(raw: str, dimension: Dimension, expected: int) -> None:
+    result = read_answer(raw, K.REAL, dimension=dimension)
+    assert isinstance(result, Read) and result.value.value == expected, result
+
+
+@pytest.mark.parametrize(
+    ("raw", "dimension", "reason"),
+    [
+        ("Params size (MB): 0.25", D.PARAMETERS, "is a size in bytes"),
+        ("Total mult-adds (G): 0.71 G", D.MACS, "so does the answer"),
+        ("Total (M): 2 + 3", None, "follows a number, not a sum"),
+    ],
+)
+def test_a_unit_in_a_label_is_checked_as_any_unit(raw: str, dimension: Dimension | None, reason: str) -> None:
+    result = read_answer(raw, K.REAL, dimension=dimension)
+    assert isinstance(result, Unreadable) and reason in result.reason, result
