@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from api.assignments.schemas import ProblemStatement
 from api.assignments.service import statements
 from problems.variants import variant_key
 
@@ -95,9 +96,14 @@ def test_nobody_recomputes_a_students_variant_from_the_student_id_alone(client, 
     mine = client.get(f"{course.path}/assignments/{aid}", headers=headers).json()
     secret = client.get(f"{course.path}/assignments/{aid}", headers=course.instructor).json()["variant_secret"]
     problem_set = shared_bank.sets()["conv-arithmetic"]
-    from_id = statements(problem_set, variant_key(student=student))
-    with_secret = statements(problem_set, variant_key(student=student, secret=secret))
+    from_id = _as_sent(statements(problem_set, variant_key(student=student)))
+    with_secret = _as_sent(statements(problem_set, variant_key(student=student, secret=secret)))
     assert mine["problems"] == with_secret and mine["problems"] != from_id
+
+
+def _as_sent(problems: list[dict]) -> list[dict]:
+    """Statements as the API sends them (every field of its schema, unset ones null)."""
+    return [ProblemStatement.model_validate(problem).model_dump(mode="json") for problem in problems]
 
 
 @pytest.mark.parametrize(
