@@ -5,12 +5,11 @@ A refusal shows the form again with the reason beside its field and what was typ
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter, BackgroundTasks, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import Response
@@ -43,19 +42,6 @@ class StaffAccountIn(BaseModel):
     name: Name
     role: Literal["instructor", "admin"] = Field(description="What the account may do outside any course.")
     email: Email | None = None
-
-
-def _read(form: Mapping[str, Any]) -> tuple[dict[str, str], StaffAccountIn | None, dict[str, str]]:
-    values = {name: str(form.get(name) or "").strip() for name in FIELDS}
-    errors = {name: "is required" for name in ("name", "role") if not values[name]}
-    try:
-        body = StaffAccountIn.model_validate({name: value for name, value in values.items() if value})
-    except ValidationError as error:
-        for problem in error.errors():
-            name = str(problem["loc"][0]) if problem["loc"] else "form"
-            errors.setdefault(name, validation.message(StaffAccountIn, problem))
-        return values, None, errors
-    return values, (None if errors else body), errors
 
 
 def _page(
@@ -93,7 +79,7 @@ def create_account(
     request: Request, form: PostedForm, admin: PostingAdmin, db: SessionDep, background: BackgroundTasks
 ) -> Response:
     """A new instructor or admin account and its first sign-in, mailed or shown once."""
-    values, body, errors = _read(form)
+    values, body, errors = validation.read_form(form, StaffAccountIn, FIELDS, required=("name", "role"))
     if body is None:
         return _page(request, db, values, errors, status=422)
     try:

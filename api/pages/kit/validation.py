@@ -1,12 +1,34 @@
-"""pydantic's refusals in words for a form: a field whose pattern is not met is described as its
-schema describes it (``1 to 64 letters, digits and ...``) rather than by the regular expression."""
+"""A form read into the REST API's own request model, and pydantic's refusals in words for it: a
+field whose pattern is not met is described as its schema describes it (``1 to 64 letters, digits
+and ...``) rather than by the regular expression."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def read_form(
+    form: Mapping[str, Any], model: type[Body], names: tuple[str, ...], *, required: tuple[str, ...] | None = None
+) -> tuple[dict[str, str], Body | None, dict[str, str]]:
+    """What was typed (trimmed), the request ``model`` makes of it (or None), and the errors by
+    field: a blank ``required`` field (by default every one) is reported, not left to a default,
+    and a blank optional one is left out."""
+    values = {name: str(form.get(name) or "").strip() for name in names}
+    errors = {name: "is required" for name in (names if required is None else required) if not values[name]}
+    try:
+        body = model.model_validate({name: value for name, value in values.items() if value})
+    except ValidationError as error:
+        for problem in error.errors():
+            name = str(problem["loc"][0]) if problem["loc"] else "form"
+            errors.setdefault(name, message(model, problem))
+        return values, None, errors
+    return values, (None if errors else body), errors
 
 
 def message(model: type[BaseModel], problem: ErrorDetails) -> str:

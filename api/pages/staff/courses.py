@@ -10,12 +10,10 @@ what was typed kept, with the status the API would answer; a success redirects (
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ValidationError
 from starlette.responses import RedirectResponse, Response
 
 from api.courses import service
@@ -35,8 +33,6 @@ from api.users.service import Caller
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
-Body = TypeVar("Body", bound=BaseModel)
-
 NEW_FIELDS = ("id", "title", "time_zone")
 SETTINGS_FIELDS = ("title", "time_zone")
 
@@ -47,23 +43,6 @@ async def page_course_creator(page: SignedInDep) -> Caller:
 
 
 PageCourseCreator = Annotated[Caller, Depends(page_course_creator)]
-
-
-def _read(
-    form: Mapping[str, Any], model: type[Body], names: tuple[str, ...]
-) -> tuple[dict[str, str], Body | None, dict[str, str]]:
-    """What was typed, the request ``model`` makes of it (or None), and the errors by field: every
-    field of these forms is required (a blank one is reported, not left to a default)."""
-    values = {name: str(form.get(name) or "").strip() for name in names}
-    errors = {name: "is required" for name in names if not values[name]}
-    try:
-        body = model.model_validate({name: value for name, value in values.items() if value})
-    except ValidationError as error:
-        for problem in error.errors():
-            name = str(problem["loc"][0]) if problem["loc"] else "form"
-            errors.setdefault(name, validation.message(model, problem))
-        return values, None, errors
-    return values, (None if errors else body), errors
 
 
 def _new_page(request: Request, values: dict[str, str], errors: dict[str, str], status: int = 200) -> Response:
@@ -80,7 +59,7 @@ def new_course_page(request: Request, _creator: PageCourseCreator) -> Response:
 @router.post("/courses/new")
 def create_course_page(request: Request, form: PostedForm, creator: PageCourseCreator, db: SessionDep) -> Response:
     """``POST /courses`` of the API, from the form; then the new course's dashboard."""
-    values, body, errors = _read(form, CourseIn, NEW_FIELDS)
+    values, body, errors = validation.read_form(form, CourseIn, NEW_FIELDS)
     if body is None:
         return _new_page(request, values, errors, status=422)
     try:
@@ -122,7 +101,7 @@ def course_settings_page(request: Request, runner: PageRunner, db: SessionDep) -
 def save_course_settings(request: Request, form: PostedForm, runner: PageRunner, db: SessionDep) -> Response:
     """``PATCH /courses/{course}`` of the API, from the form; then the course's dashboard, which
     names the zone its dates are now shown in."""
-    values, body, errors = _read(form, CourseChange, SETTINGS_FIELDS)
+    values, body, errors = validation.read_form(form, CourseChange, SETTINGS_FIELDS)
     if body is None:
         course = db.get(Course, runner.course)
         assert course is not None
