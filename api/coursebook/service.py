@@ -55,7 +55,10 @@ class CourseBook:
     students: list[StudentRow]
 
 
-class _Attempt(NamedTuple):
+class ScoredAttempt(NamedTuple):
+    """What :func:`api.terms.counted.counted_attempt` needs of a submission, and its id."""
+
+    id: int
     attempt: int
     score: float
     submitted_at: datetime
@@ -67,11 +70,39 @@ _SCORED = Prepared(
     select(
         Submission.assignment_id,
         Submission.student_id,
+        Submission.id,
         Submission.attempt,
         Submission.score,
         Submission.submitted_at,
     ).where(Submission.course_id == bindparam("course_id"))
 )
+
+
+def scored_attempts(session: Session, *, course_id: str) -> dict[str, dict[str, list[ScoredAttempt]]]:
+    """Assignment id → student id → their attempts, every submission of the course in one statement
+    (the course gradebook and the staff dashboard count from it)."""
+    attempts: dict[str, dict[str, list[ScoredAttempt]]] = defaultdict(lambda: defaultdict(list))
+    for assignment_id, student, number, attempt, score, at in _SCORED.tuples(session, {"course_id": course_id}):
+        attempts[assignment_id][student].append(ScoredAttempt(number, attempt, score, at))
+    return attempts
+
+
+def extensions_by_student(session: Session, *, course_id: str) -> dict[tuple[str, str], ExtensionRow]:
+    """(Assignment id, student id) → their extension, every one of the course in one statement."""
+    return {
+        (assignment_id, student): ExtensionRow(due_at, limit, closes)
+        for assignment_id, student, due_at, limit, closes in session.execute(
+            select(
+                Extension.assignment_id,
+                Extension.student_id,
+                Extension.due_at,
+                Extension.max_attempts,
+                Extension.closes_at,
+            ).where(Extension.course_id == course_id)
+        )
+    }
+
+
 #: Percents are given to this many decimals (a hundredth of a hundredth of a percent).
 DIGITS = 4
 
@@ -126,30 +157,13 @@ def course_gradebook(session: Session, sets: Sets, *, course_id: str) -> CourseB
 def _counted_scores(session: Session, *, course_id: str, assignments: list[Assignment]) -> dict[str, dict[str, float]]:
     """Assignment id → student id → the score counted (students without attempts absent). The
     terms are read as plain values once (an ORM attribute costs more, 30,000 times over)."""
-    terms = {a.id: AssignmentRow.of(a) for a in assignments}
-    attempts: dict[str, dict[str, list[_Attempt]]] = {a.id: defaultdict(list) for a in assignments}
-    of_assignment = attempts.get
-    for assignment_id, student, attempt, score, at in _SCORED.tuples(session, {"course_id": course_id}):
-        mine = of_assignment(assignment_id)
-        if mine is not None:
-            mine[student].append(_Attempt(attempt, score, at))
-    extended = {
-        (assignment_id, student): ExtensionRow(due_at, limit, closes)
-        for assignment_id, student, due_at, limit, closes in session.execute(
-            select(
-                Extension.assignment_id,
-                Extension.student_id,
-                Extension.due_at,
-                Extension.max_attempts,
-                Extension.closes_at,
-            ).where(Extension.course_id == course_id)
-        )
-    }
+    attempts = scored_attempts(session, course_id=course_id)
+    extended = extensions_by_student(session, course_id=course_id)
     counted: dict[str, dict[str, float]] = {}
-    for assignment_id, by_student in attempts.items():
-        own = terms[assignment_id]
+    for assignment in assignments:
+        assignment_id, own = assignment.id, AssignmentRow.of(assignment)
         scores = counted[assignment_id] = {}
-        for student, tried in by_student.items():
+        for student, tried in attempts.get(assignment_id, {}).items():
             extension = extended.get((assignment_id, student)) if extended else None
             found = counted_attempt(tried, with_extension(own, extension))
             if found is not None:

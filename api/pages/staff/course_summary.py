@@ -4,20 +4,17 @@ with written parts the answers left to grade)."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.assignments.service import list_assignments, max_score
-from api.kit.statements import Prepared
+from api.coursebook.service import extensions_by_student, scored_attempts
 from api.library.course_sets import Sets
-from api.models import Assignment, CourseRole, Extension, Membership, Submission
+from api.models import Assignment, CourseRole, Membership, Submission
 from api.terms.counted import counted_attempt
-from api.terms.rows import ExtensionRow, with_extension
+from api.terms.rows import with_extension
 from grader.results import Status
 
 
@@ -40,25 +37,6 @@ class AssignmentSummary:
     to_grade_key: str | None = None
 
 
-class _Attempt(NamedTuple):
-    id: int
-    attempt: int
-    score: float
-    submitted_at: datetime
-
-
-#: The columns of a course's submissions that scores need (not their answers or parts), read as
-#: tuples on the driver: a course of 60,000 submissions is read in a third of SQLAlchemy's time.
-_SCORED = Prepared(
-    select(
-        Submission.assignment_id,
-        Submission.student_id,
-        Submission.id,
-        Submission.attempt,
-        Submission.score,
-        Submission.submitted_at,
-    ).where(Submission.course_id == bindparam("course_id"))
-)
 #: Counted attempts whose parts are read at once, to count the answers left to grade.
 _PARTS_CHUNK = 500
 
@@ -67,34 +45,22 @@ def summarize(session: Session, sets: Sets, *, course_id: str) -> list[Assignmen
     """Every assignment of the course, oldest first, with the score the gradebook counts for each of
     its students (:func:`api.terms.counted.counted_attempt`, under their extension). The whole
     course is read in a fixed number of statements, whatever its size: its students, the columns of
-    its submissions that scores need (:data:`_SCORED`), and its extensions."""
+    its submissions that scores need (:func:`api.coursebook.service.scored_attempts`), and its extensions."""
     students = set(
         session.scalars(
             select(Membership.user_id).where(Membership.course_id == course_id, Membership.role == CourseRole.STUDENT)
         )
     )
-    attempts: dict[str, dict[str, list[_Attempt]]] = defaultdict(lambda: defaultdict(list))
-    for assignment_id, student, number, attempt, score, at in _SCORED.tuples(session, {"course_id": course_id}):
-        if student in students:
-            attempts[assignment_id][student].append(_Attempt(number, attempt, score, at))
-    extended = {
-        (assignment_id, student): ExtensionRow(due_at, limit, closes)
-        for assignment_id, student, due_at, limit, closes in session.execute(
-            select(
-                Extension.assignment_id,
-                Extension.student_id,
-                Extension.due_at,
-                Extension.max_attempts,
-                Extension.closes_at,
-            ).where(Extension.course_id == course_id)
-        )
-    }
+    attempts = scored_attempts(session, course_id=course_id)
+    extended = extensions_by_student(session, course_id=course_id)
     summaries = []
     chosen_ids: dict[str, list[int]] = {}
     for assignment in list_assignments(session, course_id=course_id):
         counted, stored = [], 0
         ids = chosen_ids[assignment.id] = []
         for student, mine in attempts.get(assignment.id, {}).items():
+            if student not in students:
+                continue
             stored += len(mine)
             found = counted_attempt(mine, with_extension(assignment, extended.get((assignment.id, student))))
             if found is not None:
