@@ -33,6 +33,8 @@ def printed_value(text: str) -> str:
     >>> printed_value("Out[3]: array([13, 26, 52])"), printed_value("max(3, 4)")
     ('[13, 26, 52]', 'max(3, 4)')
     """
+    if "(" not in text and "Out" not in text:  # (most answers: no printout to look for)
+        return text
     prompt = _PROMPT.match(text)
     inner = text[prompt.end() :] if prompt else text
     for printout in _PRINTOUTS:
