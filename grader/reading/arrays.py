@@ -1,6 +1,6 @@
 """Matrices and stacks of matrices as students write them: JSON lists, Python and numpy
 printouts (with or without commas, spacing lost as in ``[1.-1.-1. 4.]``), ``np.array(...)``,
-MATLAB's ``[18 7; 21 8]`` (rows split by ``;``; several for a stack), rows on lines, and LaTeX
+MATLAB's ``[18 7; 21 8]`` (rows split by ``;`` or by lines; several for a stack), rows on lines, and LaTeX
 ``bmatrix``/``pmatrix``/``array`` environments (several for a stack).
 """
 
@@ -36,6 +36,9 @@ _PACKED = re.compile(rf"\s*([-+]?{NUMBER}(?:/\d+)?)")
 _DOTTED = re.compile(r"(?:[-+]?\d+\.)+")
 _DOTTED_NUMBER = re.compile(r"[-+]?\d+\.")
 _ROW_BREAK = re.compile(r"\n|;|\\\\")
+_MATLAB_ROW_BREAK = re.compile(r"[;\n]")
+#: The shortest line numpy wraps a printout's row at (its width is 75; an element takes up to 15).
+_WRAPPED = 60
 #: A comma that separates entries: beside anything but a digit, or more than one in a number.
 _SEPARATING_COMMA = re.compile(r"(?<!\d),|,(?!\d)|,\d*,")
 _THOUSANDS = re.compile(r"[-+]?\d{1,3},\d{3}")
@@ -187,7 +190,7 @@ def _brackets(text: str) -> Nested:
         elif char == "]":
             if len(stack) == 1:
                 raise ReadError("A bracket ] closes nothing.")
-            _flush(leaf, stack[-1], count, inner=True)
+            _flush(leaf, stack[-1], count, inner=True, outermost=len(stack) == 2)
             stack.pop()
         else:
             leaf.append(char)
@@ -198,21 +201,30 @@ def _brackets(text: str) -> Nested:
     return only if isinstance(only, list) else root
 
 
-def _flush(leaf: list[str], target: Nested, count: list[int], inner: bool) -> None:
+def _flush(leaf: list[str], target: Nested, count: list[int], inner: bool, outermost: bool = False) -> None:
     """Numbers typed between brackets; outside the innermost brackets only separators may appear.
-    Inside, ``;`` ends a row, as in MATLAB: ``[18 7; 21 8]`` is a 2×2 matrix."""
+    Inside, ``;`` ends a row, as in MATLAB: ``[18 7; 21 8]`` is a 2×2 matrix; so does a line break
+    in one pair of brackets when the lines are rows (see ``_lines_are_rows``)."""
     text = "".join(leaf).strip()
     leaf.clear()
     if not text or not text.strip(",; \n"):
         return
     if not inner or any(isinstance(item, list) for item in target):
         raise ReadError(f"“{text[:20]}” stands between the rows of the matrix.")
-    if ";" in text:
-        for row in text.split(";"):
+    if ";" in text or (outermost and _lines_are_rows(text)):
+        for row in _MATLAB_ROW_BREAK.split(text):
             if row.strip(", \n"):
                 target.append(_counted(_split_cells(row), count))
         return
     target.extend(_counted(_split_cells(text), count))
+
+
+def _lines_are_rows(text: str) -> bool:
+    """Whether the lines in one pair of brackets are a matrix's rows, as MATLAB reads
+    ``[1 2 3\n 4 5 6]``, rather than one row wrapped: numpy wraps a printout's row only where it
+    would pass its 75 characters, and a line ending in a comma goes on."""
+    lines = [line.rstrip() for line in text.split("\n") if line.strip()]
+    return len(lines) > 1 and all(len(line) < _WRAPPED and not line.endswith(",") for line in lines[:-1])
 
 
 def _counted(cells: list[float], count: list[int]) -> Nested:

@@ -115,6 +115,16 @@ def _literal(text: str, value: Fraction) -> _Literal:
     return literal
 
 
+class _PowerOfTen(Fraction):
+    """``10^k`` as typed: after a mantissa with decimals it makes a figure in scientific notation."""
+
+
+def _scientific(value: Fraction, step: Fraction) -> _Literal:
+    literal = _Literal(value)
+    literal.step = step
+    return literal
+
+
 @dataclass(frozen=True, slots=True)
 class _Scaled:
     """A number followed by a scale word or letter (``61.1 million``, ``15 G``, ``61 B``): what
@@ -154,7 +164,10 @@ class _Evaluate(Transformer[Token, object]):
         return self.exact.subtract(a, b)
 
     def multiply(self, a: Fraction, b: Fraction) -> Fraction:
-        return self.exact.multiply(a, b)
+        product = self.exact.multiply(a, b)
+        if isinstance(a, _Literal) and isinstance(b, _PowerOfTen) and a.step < 1:
+            return _scientific(product, a.step * b)  # 1.13 × 10^10, rounded as 1.13e10 is
+        return product
 
     def divide(self, a: Fraction, b: Fraction) -> Fraction:
         return self.exact.divide(a, b)
@@ -163,7 +176,10 @@ class _Evaluate(Transformer[Token, object]):
         return -a
 
     def power(self, base: Fraction, exponent: Fraction) -> Fraction:
-        return self.exact.power(base, exponent)
+        value = self.exact.power(base, exponent)
+        if isinstance(base, _Literal) and base == 10 and base.step == 1 and exponent.denominator == 1:
+            return _PowerOfTen(value)
+        return value
 
     def floor(self, a: Fraction) -> Fraction:
         return Fraction(math.floor(a))

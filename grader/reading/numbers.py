@@ -26,8 +26,11 @@ _GROUPED = re.compile(r"(?<![\d.])\d{1,3}(?:(?P<sep>[,'\u2009\u202f\u00a0])\d{3}
 _UNDERSCORED = re.compile(r"(?<=\d)_(?=\d)")
 _LATEX_GROUPS = re.compile(r"(?<=\d)(?:\{,\}|\\,|\\ |~)(?=\d{3}(?!\d))")
 _SPACED = re.compile(r"\s*[-+]?\d{1,3}(?: \d{3})+\s*")
-#: ``x`` or ``by`` between numbers is a times sign: ``3 x 3 x 16``, ``2 by 2``.
-LETTER_TIMES = re.compile(r"(?<=[\d)])\s*(?:[xX]|[bB][yY])\s*(?=[\d(])")
+#: The same groups inside a longer text (``61 706 + 1 000``, ``4 816 896 bytes``): one space between
+#: groups of exactly three digits, no digit or group separator on either side of the run.
+_SPACED_INSIDE = re.compile(r"(?<![\d.,])(?<!\d )\d{1,3}(?: \d{3})+(?![\d,])(?! \d)")
+#: ``x`` or ``by`` between numbers is a times sign: ``3 x 3 x 16``, ``2 by 2``, ``63-by-63-by-16``.
+LETTER_TIMES = re.compile(r"(?<=[\d)])(?:\s*(?:[xX]|[bB][yY])\s*|-[bB][yY]-)(?=[\d(])")
 
 #: A list bullet in front of an answer ("• Total: 35284", "- Total: 35284").
 _BULLET = re.compile(r"^\s*(?:[•▪‣◦]|[-*](?=\s+[A-Za-z]))\s*")
@@ -206,7 +209,7 @@ def working_result(text: str) -> str:
 
 def ungroup(text: str) -> str:
     """Digit groups joined into plain numbers: ``13,107,400`` → ``13107400`` (also ``{,}``,
-    ``\\,``, thin spaces, apostrophes and underscores between groups, Indian grouping
+    ``\\,``, thin spaces, spaces, apostrophes and underscores between groups, Indian grouping
     ``1,23,45,678``, and dots where they can only group thousands, ``1.234.567``). A single dot
     group (``1.234``: a thousand and more, or a decimal?) is refused, asking for the form meant."""
     text = _LATEX_GROUPS.sub("", text)
@@ -223,7 +226,8 @@ def ungroup(text: str) -> str:
             f"{found.replace('.', '')} or {found.replace('.', ',')} for the whole number, {found}0 for the decimal."
         )
     text = _INDIAN.sub(lambda m: m.group().replace(",", ""), text)
-    return _GROUPED.sub(lambda m: re.sub(r"[,'\u2009\u202f\u00a0]", "", m.group()), text)
+    text = _GROUPED.sub(lambda m: re.sub(r"[,'\u2009\u202f\u00a0]", "", m.group()), text)
+    return _SPACED_INSIDE.sub(lambda m: m.group().replace(" ", ""), text)
 
 
 def _before_scale(text: str, end: int) -> bool:
