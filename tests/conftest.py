@@ -1,8 +1,8 @@
 """Fixtures of the tests that use the service (API, command line, deployment): every such test
 module runs against SQLite and PostgreSQL.
 
-Each module gets a freshly migrated database (a SQLite file, or a PostgreSQL database copied
-from a migrated template) and one app; tests in a module share it, so each test makes its own
+Each module gets a freshly migrated database (a SQLite file or a PostgreSQL database, each copied
+from a template migrated once per worker) and one app; tests in a module share it, so each test makes its own
 students and assignments (see :class:`Course`). The PostgreSQL server is started once per xdist
 worker (:class:`harness.postgres.PostgresServer`) and only if a module asks for it.
 """
@@ -10,8 +10,10 @@ worker (:class:`harness.postgres.PostgresServer`) and only if a module asks for 
 from __future__ import annotations
 
 import itertools
+import shutil
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -80,14 +82,24 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once per xdist worker, copied for each database: the migrations take
+    seconds, a copy of the file milliseconds (the engine disposed, so no journal is left beside it)."""
+    path = tmp_path_factory.mktemp("template") / "grader.db"
+    engine = make_engine(Settings(database_url=f"sqlite:///{path}"), for_migrations=True)
+    migrate.upgrade(engine)
+    engine.dispose()
+    return path
+
+
 def fresh_database(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated, empty database of that backend; dropped at the end of the module."""
     if backend == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'grader.db'}"
-        engine = make_engine(Settings(database_url=url), for_migrations=True)
-        migrate.upgrade(engine)
-        engine.dispose()
-        return url
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path_factory.mktemp("db") / "grader.db"
+        shutil.copyfile(template, path)
+        return f"sqlite:///{path}"
     server: PostgresServer = request.getfixturevalue("pg_server")
     name = unique("t")
     url = server.create_database(name, template="grader_template")
