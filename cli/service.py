@@ -30,6 +30,11 @@ if TYPE_CHECKING:
 Changed = TypeVar("Changed")
 
 console = Console(stderr=True, soft_wrap=True)
+#: How long uvicorn's supervisor lets a worker process take to answer its first health check before
+#: it kills and replaces it (its default, 5 s): a worker imports the service and reads the problem
+#: bank first, which on a loaded machine took longer, and every replacement was killed in turn
+#: (a two-worker service took 64 s to answer; each worker was started nine times).
+WORKER_START_SECONDS = 120
 db_app = typer.Typer(help="The service's database.", no_args_is_help=True)
 users_app = typer.Typer(help="Accounts of the service.", no_args_is_help=True)
 
@@ -371,4 +376,5 @@ def serve(
         workers=workers,
         proxy_headers=True,
         log_config=uvicorn_log_config(),  # no query strings in the access log: they may hold tokens
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
     )

@@ -17,6 +17,15 @@ from harness.postgres import PostgresServer, find_bin_dir
 from harness.server import REPOSITORY, VENV_BIN, ServerProcess, free_port, server_env
 
 ENTRYPOINT = REPOSITORY / "docker" / "entrypoint.sh"
+#: Each worker process made slower to start than uvicorn's own health check allows (5 s): they must
+#: be waited for, not killed and replaced (on a loaded machine that was a loop: a two-worker service
+#: took 64 s to answer, each worker started nine times). A ``sitecustomize`` on the path sleeps in
+#: every process multiprocessing spawns, before the worker can answer its supervisor.
+SLOW_WORKER_START = """
+import sys, time
+if "--multiprocessing-fork" in sys.argv:
+    time.sleep(8)
+"""
 
 
 @pytest.fixture(scope="module")
@@ -45,10 +54,14 @@ def test_entrypoint_migrates_serves_and_stops_on_sigterm(postgres_tcp: PostgresS
     url = plain_url(postgres_tcp, "deployed")
     port = free_port()
     # as docker-compose.yml sets it: the image listens on 0.0.0.0, where serve needs its public address
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(SLOW_WORKER_START)
     env = server_env(DATABASE_URL=url, PORT=str(port), WORKERS="2", GRADER_PUBLIC_URL=f"http://127.0.0.1:{port}")
+    env["PYTHONPATH"] = str(site)
     server = ServerProcess(["sh", str(ENTRYPOINT)], port=port, env=env, cwd=tmp_path, log=tmp_path / "server.log")
     with server:
-        assert server.wait_healthy(timeout=90) == {"status": "ok", "database": "ok"}
+        assert server.wait_healthy(timeout=180) == {"status": "ok", "database": "ok"}
         # exec: the shell became the server, so the container's signals reach uvicorn directly
         command_line = Path(f"/proc/{server.pid}/cmdline").read_bytes().split(b"\0")
         assert b"serve" in command_line and not command_line[0].endswith(b"sh"), command_line
@@ -97,6 +110,7 @@ def test_entrypoint_migrates_serves_and_stops_on_sigterm(postgres_tcp: PostgresS
         assert time.monotonic() - started < 30
     log = server.output()
     assert "database at" in log  # grader db upgrade ran before serving
+    assert "died" not in log and log.count("Started server process") == 2, log  # each worker started once
 
 
 def test_entrypoint_gives_up_on_an_unreachable_database_with_a_clear_message(tmp_path: Path) -> None:
