@@ -26,12 +26,11 @@ from api.kit.ids import may_exist
 from api.library.course_sets import Sets
 from api.models import Submission
 from api.pages.kit.deps import signed_in
-from api.pages.kit.render import render, scored
+from api.pages.kit.render import attempt_score, render
 from api.pages.kit.routing import PageRoute
 from api.submissions.views import to_out
 from api.terms.rows import Terms, with_extension
 from api.terms.standing import released_to
-from grader.awaiting import awaiting
 from problems.sets import ProblemSet
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -118,7 +117,7 @@ def _fragment(request: Request, db: Session, submission_id: int, key: str, n: in
     out = to_out(submission, staff=staff, terms=terms, problem_set=problem_set, released_to_student=released)
     context = code_result_context(out.parts.get(key), n, poll_path(terms, submission_id, key, n))
     if not context["waiting"]:  # the page's score, now that this part has its own (an out-of-band swap)
-        context["score"] = scored(out.final_score, out.max_score, awaiting(out.parts))
+        context["score"] = attempt_score(out)
     return _Shown(render(request, "_code_result.html", context), context["waiting"])
 
 
