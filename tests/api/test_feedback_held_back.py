@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import pytest
+from choice_course import MOST, choice_course
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -18,6 +19,7 @@ from api.kit.db import writer
 from api.models import EarlierGrade, Submission
 
 from factories import Course
+from page_client import Browser
 
 WRONG_KEY, RIGHT_KEY = "ex4.conv1_params", "ex3.max"  # conv-pool-basics, a fixed set
 WRONG = "3600"  # 3·3·10·40, the biases left out: bias-omitted
@@ -159,3 +161,25 @@ def test_earlier_grades_are_held_back_alike(client: TestClient, course: Course, 
     (earlier,) = mine["earlier_grades"]
     assert earlier["score"] is None and {part["status"] for part in earlier["parts"].values()} == {None}
     assert not [words for words in HIDDEN if words in json.dumps(mine)]
+
+
+@pytest.mark.parametrize("level", ["correctness", "score"])
+def test_a_wrong_options_named_mistake_and_feedback_are_held_back(
+    client: TestClient, engine: Engine, level: str
+) -> None:
+    """A choice part's wrong option names its mistake like any other part: held back alike, on the
+    REST reply and on the page."""
+    course, aid = choice_course(client, engine, feedback=level, release_answers="never")
+    _, headers = course.student()
+    sent = course.submit(aid, headers, {MOST: "b"})  # the pooling layer: pooling-has-weights
+    assert sent.status_code == 201, sent.text
+    staff = client.get(f"/api/v1/submissions/{sent.json()['id']}", headers=course.instructor).json()
+    assert staff["parts"][MOST]["misconception"] == "pooling-has-weights"
+    page = Browser(client.app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+    shown = page.get(f"/courses/{course.id}/assignments/{aid}").text
+    for text in (sent.text, shown):
+        assert "pooling-has-weights" not in text and "Pooling has no weights." not in text
+    part = sent.json()["parts"][MOST]
+    assert (part["status"], part["feedback"]) == (
+        ("incorrect", "Not correct.") if level == "correctness" else (None, "")
+    )
