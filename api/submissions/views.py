@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from api.assignments.service import reference_answers, worked_solutions
-from api.models import Submission
+from api.models import Feedback, Submission
 from api.submissions import service
 from api.submissions.schemas import GradedPartOut, GradedParts, SubmissionOut
 from api.terms.feedback import held_back, level_for, shows_score
@@ -93,8 +93,11 @@ def to_out(
 
 
 def _held_back(out: SubmissionOut) -> SubmissionOut:
-    """The reply with what its ``feedback`` level holds back taken out, earlier grades included."""
+    """The reply with what its ``feedback`` level holds back taken out, earlier grades included
+    (``full``, as staff and most replies read: the reply as it is, not validated again)."""
     level = out.feedback
+    if level == Feedback.FULL:
+        return out
     out.parts = PARTS.validate_python(held_back(out.parts, level))
     for earlier in out.earlier_grades:
         earlier.parts = PARTS.validate_python(held_back(earlier.parts, level))
