@@ -14,6 +14,7 @@ from choice_course import MOST, choice_course
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from written_course import COMPARE, SHAPE, WHY, grade, queue_of, written_course
 
 from api.kit.db import writer
 from api.models import EarlierGrade, Submission
@@ -183,3 +184,28 @@ def test_a_wrong_options_named_mistake_and_feedback_are_held_back(
     assert (part["status"], part["feedback"]) == (
         ("incorrect", "Not correct.") if level == "correctness" else (None, "")
     )
+
+
+def test_a_grade_by_hand_shows_its_score_but_not_its_rubric_or_comment_under_correctness(
+    client: TestClient, engine: Engine
+) -> None:
+    """The rubric items applied and the grader's comment are feedback: once the grade by hand is
+    released, ``correctness`` shows its status and score alone (and no regrade form, which quotes them)."""
+    course, aid = written_course(client, engine, feedback="correctness", release_answers="never")
+    _, headers = course.student()
+    answers = {WHY: "The kernel's extent", SHAPE: "30x30x16", COMPARE: "Both add."}
+    submitted = course.submit(aid, headers, answers).json()["id"]
+    items = [item["id"] for item in queue_of(course, aid)["rubric"]["items"][:1]]
+    comment = "Say which sizes the kernel spans."
+    assert grade(course, submitted, items, comment=comment).status_code == 200
+    released = client.post(f"{course.path}/assignments/{aid}/grading/release?force=true", headers=course.instructor)
+    assert released.status_code == 200, released.text
+    staff = client.get(f"/api/v1/submissions/{submitted}", headers=course.instructor).json()["parts"][WHY]
+    assert staff["comment"] == comment and staff["rubric"]
+    mine = client.get(f"/api/v1/submissions/{submitted}", headers=headers).json()["parts"][WHY]
+    assert mine["status"] == staff["status"] and mine["score"] == staff["score"] and mine["score"] is not None
+    assert "rubric" not in mine and "comment" not in mine
+    assert mine["feedback"] in ("Correct.", "Not correct.")
+    page = Browser(client.app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+    shown = page.get(f"/courses/{course.id}/assignments/{aid}").text
+    assert comment not in shown and staff["rubric"][0]["text"] not in shown and "regrade-request" not in shown
