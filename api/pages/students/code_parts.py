@@ -3,7 +3,8 @@
 htmx asks for while the code waits for, or runs in, the sandbox: one request that the service holds
 until the result is written (``wait``, :mod:`api.code_runs.watch`), asked again when it comes back
 still waiting; it stops once the result is there (the fragment it returns then has no trigger).
-Staff viewing a student's page see every test; the student, the tests visible to them (the REST API's filter, through
+Staff viewing a student's page see every test; the student, the tests visible to them, and of those what the
+assignment's ``feedback`` lets them see before the answers are released (the REST API's filters, through
 :func:`api.submissions.views.to_out`)."""
 
 from __future__ import annotations
