@@ -122,6 +122,20 @@ class Practice(StrEnum):
     ALWAYS = "always"
 
 
+class Feedback(StrEnum):
+    """What a student sees of an attempt before the answers are released to them
+    (:func:`api.terms.feedback.held_back`); released answers show everything."""
+
+    #: Each part's status, feedback, named mistake and step (the default).
+    FULL = "full"
+    #: Each part's status and score, its feedback only "Correct."/"Not correct.", no mistake named.
+    CORRECTNESS = "correctness"
+    #: The total only: the parts listed with no status, score or feedback.
+    SCORE = "score"
+    #: "Submitted" and the time: nothing graded shown.
+    NONE = "none"
+
+
 class GradePolicy(StrEnum):
     """Which attempt counts in the gradebook."""
 
@@ -208,6 +222,7 @@ class Assignment(Base):
         CheckConstraint(f"release_answers IN ({_values(Release)})", name="release_answers"),
         CheckConstraint(f"grade_policy IN ({_values(GradePolicy)})", name="grade_policy"),
         CheckConstraint(f"practice IN ({_values(Practice)})", name="practice"),
+        CheckConstraint(f"feedback IN ({_values(Feedback)})", name="feedback"),
         CheckConstraint("closes_at IS NULL OR due_at IS NULL OR closes_at >= due_at", name="closes_after_due"),
         CheckConstraint("opens_at IS NULL OR closes_at IS NULL OR opens_at < closes_at", name="opens_before_close"),
         CheckConstraint("grace_minutes >= 0", name="grace_minutes_not_negative"),
@@ -254,6 +269,8 @@ class Assignment(Base):
     category: Mapped[str] = mapped_column(String(64), default=DEFAULT_CATEGORY, server_default=DEFAULT_CATEGORY)
     #: Work this many minutes past the due date is not late; past them, lateness counts from the due date.
     grace_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    #: What a student sees of an attempt before the answers are released to them (:class:`Feedback`).
+    feedback: Mapped[str] = mapped_column(String(16), default=Feedback.FULL.value, server_default=Feedback.FULL.value)
 
 
 class SetVersion(Base):

@@ -40,7 +40,8 @@ class Awaiting:
 
 def awaiting(parts: Mapping[str, Any]) -> Awaiting:
     """The stored ``parts`` split into graded and awaited points: a part awaits while its score is
-    null (``pending``, or a code part not run yet)."""
+    null (``pending``, or a code part not run yet); a part shown with no status is graded, its grade
+    held back from the reader."""
     graded = 0.0
     by_reason = {WAITING_FOR_GRADER: 0.0, BEING_RUN: 0.0}
     keys: list[str] = []
@@ -48,7 +49,8 @@ def awaiting(parts: Mapping[str, Any]) -> Awaiting:
         if not isinstance(part, Mapping):
             continue
         maximum = float(part.get("max_score") or 0.0)
-        if part.get("score") is None:
+        # (no status: a grade held back from its reader, its points in the total all the same)
+        if part.get("score") is None and part.get("status") is not None:
             by_reason[waiting_for(part.get("status"))] += maximum
             keys.append(key)
         else:

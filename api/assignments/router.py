@@ -192,6 +192,7 @@ def _out(
         grace_minutes=assignment.grace_minutes,
         practice=assignment.practice,
         category=assignment.category,
+        feedback=assignment.feedback,
         answers_released=released,
         grades_released_at=assignment.grades_released_at,
         grades_released_parts=assignment.grades_released_parts or {},

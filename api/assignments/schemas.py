@@ -7,7 +7,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_v
 from pydantic.json_schema import SkipJsonSchema
 
 from api.kit.schemas import Identifier, Name, RequestSchema, Schema
-from api.models import DEFAULT_CATEGORY, GradePolicy, Practice, Release
+from api.models import DEFAULT_CATEGORY, Feedback, GradePolicy, Practice, Release
 
 
 def _in_utc(moment: datetime) -> datetime:
@@ -78,6 +78,15 @@ RELEASE = (
     "left or a full score); immediately (before the first attempt); after_due only where the due date is the "
     "close (refused while late work is accepted after it)."
 )
+FEEDBACK = (
+    "What a student sees of an attempt before the answers are released to them: full (the default: each part's "
+    "status, feedback, named mistake and step); correctness (each part's status and score, its feedback only "
+    '"Correct." or "Not correct.": no named mistake, reading hint or worked step, and a code part\'s tests without '
+    "expected or actual values); score (the total only: the parts listed with no status, score or feedback); none "
+    '("submitted" and the time: no score, the parts listed with nothing graded). Once the answers are released '
+    "(`release_answers`, immediately included) students see everything; staff always do. Practice opens only "
+    "where the student may see everything."
+)
 PRACTICE = (
     "When students may practise on fresh variants (graded with feedback and worked solutions, never counted): "
     "never, after_due (once their due date has passed; the default) or always. Either way practice opens only "
@@ -124,6 +133,7 @@ class AssignmentCreate(RequestSchema):
     grace_minutes: int = Field(default=0, ge=0, le=MAX_GRACE_MINUTES, description=GRACE_MINUTES)
     practice: Practice = Field(default=Practice.AFTER_DUE, description=PRACTICE)
     category: Identifier = Field(default=DEFAULT_CATEGORY, description=CATEGORY)
+    feedback: Feedback = Field(default=Feedback.FULL, description=FEEDBACK)
 
 
 class AssignmentUpdate(RequestSchema):
@@ -159,6 +169,7 @@ class AssignmentUpdate(RequestSchema):
     )
     practice: Practice | SkipJsonSchema[None] = Field(default=None, description=PRACTICE)
     category: Identifier | SkipJsonSchema[None] = Field(default=None, description=CATEGORY)
+    feedback: Feedback | SkipJsonSchema[None] = Field(default=None, description=FEEDBACK)
 
     @model_validator(mode="after")
     def _something_and_no_null_where_none_fits(self) -> AssignmentUpdate:
@@ -166,7 +177,7 @@ class AssignmentUpdate(RequestSchema):
             raise ValueError("send at least one field to change")
         for name in (
             *("problem_set", "version", "title", "release_answers", "grade_policy", "practice"),
-            *("published", "archived", "grace_minutes", "category"),
+            *("published", "archived", "grace_minutes", "category", "feedback"),
         ):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
@@ -236,6 +247,7 @@ class AssignmentOut(Schema):
     grace_minutes: int = Field(default=0, description=GRACE_MINUTES)
     practice: Practice = Field(description=PRACTICE)
     category: str = Field(default=DEFAULT_CATEGORY, description=CATEGORY)
+    feedback: Feedback = Field(default=Feedback.FULL, description=FEEDBACK)
     answers_released: bool = Field(
         description="Whether the reference answers are released now: to the calling student; for staff, to every "
         "student (with after_attempts, each student's own: false here)."

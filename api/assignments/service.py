@@ -17,7 +17,16 @@ from api.kit import score_changes
 from api.kit.db import is_unique_violation, upsert
 from api.kit.errors import Conflict, NotFound, Unprocessable
 from api.kit.ids import may_exist
-from api.models import DEFAULT_CATEGORY, Assignment, CourseRole, Extension, Membership, Practice, Submission
+from api.models import (
+    DEFAULT_CATEGORY,
+    Assignment,
+    CourseRole,
+    Extension,
+    Feedback,
+    Membership,
+    Practice,
+    Submission,
+)
 from api.terms.rows import ExtensionRow, Terms
 from api.terms.rules import iso, schedule_problems
 from problems.parts import WrittenPart
@@ -46,6 +55,7 @@ def create_assignment(
     published: bool = True,
     grace_minutes: int = 0,
     category: str = DEFAULT_CATEGORY,
+    feedback: str = Feedback.FULL.value,
 ) -> Assignment:
     """A new assignment of ``problem_set`` (its version pinned); :class:`Unprocessable` with every
     reason if its dates are out of order or its answers would be released while work is accepted
@@ -74,6 +84,7 @@ def create_assignment(
         archived_at=None,
         grace_minutes=grace_minutes,
         category=category,
+        feedback=feedback,
     )
     _check_schedule(assignment)
     session.add(assignment)
@@ -91,7 +102,7 @@ def create_assignment(
 #: What ``PATCH`` may change besides the set (see :func:`update_assignment`).
 CHANGEABLE = (
     *("title", "due_at", "max_attempts", "release_answers", "grade_policy", "late_penalty", "practice"),
-    *("opens_at", "closes_at", "published", "archived", "grace_minutes", "category"),
+    *("opens_at", "closes_at", "published", "archived", "grace_minutes", "category", "feedback"),
 )
 
 

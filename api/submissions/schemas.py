@@ -9,6 +9,7 @@ from typing_extensions import TypedDict
 
 from api.kit.responses import ErrorBody
 from api.kit.schemas import PRINTABLE_TEXT, RequestSchema, Schema, printable
+from api.models import Feedback
 from grader.results import Status, TestStatus
 
 #: Bounds on one submission: generous for homework, small enough that no answer is expensive.
@@ -158,11 +159,23 @@ class GradedPartOut(TypedDict):
 
     score: Annotated[
         float | None,
-        Field(description="Null while a written part is `pending`, and while a code part is `queued` or `running`."),
+        Field(
+            description="Null while a written part is `pending`, while a code part is `queued` or `running`, and "
+            "where the assignment's `feedback` (`score`, `none`) holds the part's grade back."
+        ),
     ]
     max_score: float
-    status: Status
-    feedback: str
+    status: Annotated[
+        Status | None,
+        Field(description="Null where the assignment's `feedback` (`score`, `none`) holds the part's grade back."),
+    ]
+    feedback: Annotated[
+        str,
+        Field(
+            description='Under the assignment\'s `feedback` `correctness` only "Correct." or "Not correct."; '
+            "empty under `score` and `none` (until the answers are released)."
+        ),
+    ]
     misconception: Annotated[str | None, Field(description="The mistake code a wrong answer comes from.")]
     read_as: Annotated[str | None, Field(description="How the answer was read (null: unreadable or blank).")]
     tolerance: Annotated[str | None, Field(description="The tolerance that applied to a real answer.")]
@@ -192,7 +205,7 @@ GradedParts = Annotated[dict[str, GradedPartOut], Field(description="Key → gra
 
 
 class EarlierGradeOut(Schema):
-    score: float
+    score: float | None = Field(description="Null where the assignment's `feedback` `none` holds it back.")
     max_score: float
     set_version: str
     graded_at: datetime
@@ -249,9 +262,16 @@ class SubmissionOut(Schema):
     assignment: str = Field(validation_alias="assignment_id")
     student: str = Field(validation_alias="student_id")
     attempt: int
-    score: float
+    score: float | None = Field(
+        description="Null where the assignment's `feedback` is `none` and the answers are not released to the caller."
+    )
     max_score: float
     parts: GradedParts
+    feedback: Feedback = Field(
+        default=Feedback.FULL,
+        description="What the caller is shown of this attempt: the assignment's `feedback` for a student before the "
+        "answers are released to them, else `full`.",
+    )
     submitted_at: datetime
     late: bool = Field(
         description="Submitted after the student's due date (the assignment's, or their extension's), as they are now."
@@ -260,7 +280,9 @@ class SubmissionOut(Schema):
     penalty: float = Field(
         default=1.0, description="The share of the score the late penalty leaves (1: none, 0.8: 20% off)."
     )
-    final_score: float = Field(default=0.0, description="`score` × `penalty`: what the gradebook counts.")
+    final_score: float | None = Field(
+        default=0.0, description="`score` × `penalty`: what the gradebook counts (null where `score` is)."
+    )
     graded_max_score: float = Field(
         default=0.0,
         description="The points of the parts with a score: `score` is out of these while parts await "

@@ -1,6 +1,6 @@
 """How a stored submission reads to whoever may see it: the REST API's replies and the pages both
-show a submission through :func:`to_out`, so lateness and the release of reference answers are
-decided in one place."""
+show a submission through :func:`to_out`, so lateness, the release of reference answers and the
+feedback an assignment holds back (:mod:`api.terms.feedback`) are decided in one place."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from api.assignments.service import reference_answers, worked_solutions
-from api.models import Submission
+from api.models import Feedback, Submission
 from api.submissions import service
 from api.submissions.schemas import GradedPartOut, GradedParts, SubmissionOut
+from api.terms.feedback import held_back, level_for, shows_score
 from api.terms.grades import as_student_sees
 from api.terms.lateness import lateness
 from api.terms.rows import Terms
@@ -47,7 +48,9 @@ def to_out(
     student's ``terms`` (the assignment with their extension), with the reference answers and
     worked solutions if ``staff`` or ``released_to_student``
     (:func:`api.terms.standing.released_to`, read by the caller, which may hold no connection
-    here); ``references`` caches them per variant (a list of submissions shows each variant once)."""
+    here); ``references`` caches them per variant (a list of submissions shows each variant once).
+    Before the answers are released to a student, the assignment's ``feedback`` says what of the
+    grade they see (:func:`api.terms.feedback.held_back`)."""
     released = None
     if problem_set is not None and (staff or released_to_student):
         references = {} if references is None else references
@@ -84,7 +87,23 @@ def to_out(
     out.awaiting_parts = list(waiting.keys)
     late = lateness(submission.submitted_at, terms.due_at, terms.late_penalty, terms.grace_minutes)
     out.late, out.days_late, out.penalty = late.late, late.days_late, late.factor
-    out.final_score = late.applied(out.score)
+    out.final_score = None if out.score is None else late.applied(out.score)
+    out.feedback = level_for(terms, staff=staff, released=staff or released_to_student)
+    return _held_back(out)
+
+
+def _held_back(out: SubmissionOut) -> SubmissionOut:
+    """The reply with what its ``feedback`` level holds back taken out, earlier grades included
+    (``full``, as staff and most replies read: the reply as it is, not validated again)."""
+    level = out.feedback
+    if level == Feedback.FULL:
+        return out
+    out.parts = PARTS.validate_python(held_back(out.parts, level))
+    for earlier in out.earlier_grades:
+        earlier.parts = PARTS.validate_python(held_back(earlier.parts, level))
+        earlier.score = earlier.score if shows_score(level) else None
+    if not shows_score(level):
+        out.score = out.final_score = None
     return out
 
 

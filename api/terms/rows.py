@@ -56,6 +56,8 @@ class Terms(Protocol):
     def category(self) -> str: ...
     @property
     def grace_minutes(self) -> int: ...
+    @property
+    def feedback(self) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +87,7 @@ class AssignmentRow:
     archived_at: datetime | None
     category: str
     grace_minutes: int
+    feedback: str
 
     @classmethod
     def of(cls, assignment: Terms) -> AssignmentRow:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from api.models import Practice, Release
+from api.models import Feedback, Practice, Release
 from api.terms.lateness import is_late as late_at
 from api.terms.rows import Terms
 
@@ -93,10 +93,17 @@ def practice_open(terms: Terms, *, randomized: bool, standing: Standing, now: da
       sees their own already); and only with the assignment's variant secret, which signs the
       practice addresses (an assignment made before secrets has none);
     - a fixed set, whose one variant is the graded one: once its answers are released to this
-      student (:func:`answers_released`)."""
+      student (:func:`answers_released`).
+
+    Practice shows everything (each part's feedback, the named mistake, the worked steps), so where
+    the assignment holds feedback back (``feedback`` other than ``full``) it opens only once the
+    answers are released to this student: a fresh variant's feedback would tell what an attempt's
+    hides."""
     now = now or datetime.now(UTC)
     after_due = terms.practice == Practice.AFTER_DUE and terms.due_at is not None and now >= terms.due_at
     if not (terms.practice == Practice.ALWAYS or after_due):
+        return False
+    if terms.feedback != Feedback.FULL and not answers_released(terms, standing, now):
         return False
     if not randomized:
         return answers_released(terms, standing, now)

@@ -10,7 +10,8 @@ from functools import cache
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from api.models import Extension, Submission
+from api.models import Extension, Feedback, Submission
+from api.terms.feedback import level_for
 from api.terms.rows import ExtensionRow, Terms, own_close
 from api.terms.rules import Standing, answers_released, practice_open
 
@@ -66,3 +67,11 @@ def released_to(session: Session, *, terms: Terms, student_id: str | None) -> bo
 def practice_open_to(session: Session, *, terms: Terms, student_id: str, randomized: bool) -> bool:
     """Whether the student may practise under their own ``terms``, read now."""
     return practice_open(terms, randomized=randomized, standing=standing(session, terms=terms, student_id=student_id))
+
+
+def feedback_to(session: Session, *, terms: Terms, student_id: str) -> Feedback:
+    """What the student sees of their attempts under their own ``terms`` now
+    (:func:`api.terms.feedback.level_for`); the release is read only where feedback is held back."""
+    if terms.feedback == Feedback.FULL:
+        return Feedback.FULL
+    return level_for(terms, staff=False, released=released_to(session, terms=terms, student_id=student_id))

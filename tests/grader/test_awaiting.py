@@ -27,3 +27,11 @@ def test_every_part_scored_awaits_nothing() -> None:
     found = awaiting({"a": _part(1.0, 1.0, "correct"), "b": _part(0.0, 2.0, "incorrect")})
     assert (found.graded_max_score, found.points, found.reasons, found.keys) == (3.0, 0.0, (), ())
     assert not found.any
+
+
+def test_a_part_whose_grade_is_held_back_is_graded_not_awaited() -> None:
+    """(No status and no score: the assignment's feedback holds the grade back from its reader; its
+    points are in the total all the same.)"""
+    parts = {"a": {"score": None, "max_score": 2.0, "status": None}, "b": _part(None, 1.0, "queued")}
+    found = awaiting(parts)
+    assert (found.graded_max_score, found.points, found.keys) == (2.0, 1.0, ("b",))

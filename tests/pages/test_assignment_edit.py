@@ -161,6 +161,7 @@ def test_the_form_shows_every_field_with_dates_in_the_course_zone(edited: Edited
         "factor": "",
         "grace_minutes": "0",
         "category": "homework",
+        "feedback": "full",
     }
     assert f"Due ({ZONE})" in page.text and f"Closes ({ZONE})" in page.text
     assert page.text.count('name="csrf"') == page.text.count('<form method="post"')
@@ -181,6 +182,7 @@ def test_every_field_round_trips_as_patch_would_store_it(edited: Edited) -> None
         "late_penalty": "factor",
         "factor": "0.25",
         "grace_minutes": "15",
+        "feedback": "score",
     }
     typed["draft"] = "on"
     saved = browser.post(edited.page + "/edit", typed)
@@ -200,6 +202,7 @@ def test_every_field_round_trips_as_patch_would_store_it(edited: Edited) -> None
         "late_penalty": {"factor": 0.25},
         "grace_minutes": 15,
         "category": "homework",
+        "feedback": "score",
         "published": False,
         "problem_set": "conv-pool-basics",
     }
@@ -278,6 +281,19 @@ def test_a_bad_combination_is_refused_beside_its_field_with_dates_in_the_course_
     assert "does not exist in America/Chicago" in field_error(gap.text, "due_at")
     assert field_error(gap.text, "title") == "is required"
     assert edited.rest() == before
+
+
+def test_an_unknown_feedback_is_refused_beside_its_field_and_changes_nothing(edited: Edited) -> None:
+    before = edited.rest()
+    browser = edited.browser()
+    typed = form_of(browser.get(edited.page + "/edit").text, edited.page + "/edit")
+    assert 'id="a-feedback"' in browser.get(edited.page + "/edit").text
+    refused = browser.post(edited.page + "/edit", typed | {"feedback": "hints"})
+    assert refused.status_code == 422
+    assert "'full', 'correctness', 'score' or 'none'" in field_error(refused.text, "feedback")
+    assert edited.rest() == before
+    saved = browser.post(edited.page + "/edit", typed | {"feedback": "none"})
+    assert saved.status_code == 303 and edited.rest()["feedback"] == "none"
 
 
 def test_a_ta_or_a_student_may_not_edit_and_an_outsider_sees_nothing(edited: Edited, engine: Engine) -> None:
@@ -408,7 +424,7 @@ def test_an_untouched_date_in_the_second_reading_of_an_overlap_stays_where_it_is
         **{"title": "T", "problem_set": "s", "set_version": "v", "due_at": second, "opens_at": None},
         **{"closes_at": None, "max_attempts": None, "release_answers": "after_close", "grade_policy": "best"},
         **{"practice": "after_due", "late_penalty": None, "published": True, "grace_minutes": 0},
-        **{"category": "homework"},
+        **{"category": "homework", "feedback": "full"},
     )
     current = cast(Terms, terms)
     shown = edit_values(current, zone)

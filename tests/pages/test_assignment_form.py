@@ -44,6 +44,7 @@ def test_blank_fields_are_left_to_their_defaults() -> None:
         "practice": "after_due",
         "grace_minutes": 0,
         "category": "homework",
+        "feedback": "full",
     }
 
 
@@ -100,3 +101,12 @@ def test_the_per_hour_penalty_the_grace_period_and_the_category_are_read_as_the_
         {**typed, "late_penalty": "per_hour", "per_hour": "0", "grace_minutes": "-5"}, zone=UTC_ZONE
     )
     assert set(refused.errors) == {"per_hour", "grace_minutes"}
+
+
+def test_the_feedback_held_back_is_read_as_the_request_takes_it_and_an_unknown_one_is_refused_beside_it() -> None:
+    typed = {**BLANK, "id": "hw1", "problem_set": "s"}
+    chosen = read_assignment_form({**typed, "feedback": "correctness"}, zone=UTC_ZONE)
+    assert chosen.errors == {} and chosen.request is not None and chosen.request.feedback == "correctness"
+    refused = read_assignment_form({**typed, "feedback": "hints"}, zone=UTC_ZONE)
+    assert set(refused.errors) == {"feedback"} and refused.values["feedback"] == "hints"
+    assert all(level in refused.errors["feedback"] for level in ("full", "correctness", "score", "none"))

@@ -230,6 +230,7 @@ def test_an_instructor_creates_an_assignment_from_the_form_as_the_api_would(app,
         "per_day": "10",
         "floor": "50",
         "factor": "",
+        "feedback": "correctness",
     }
     created = browser.post(f"/courses/{course.id}/assignments", form)
     assert created.status_code == 303
@@ -241,6 +242,7 @@ def test_an_instructor_creates_an_assignment_from_the_form_as_the_api_would(app,
     assert (stored["release_answers"], stored["grade_policy"]) == ("after_close", "last")
     assert stored["closes_at"].startswith("2031-05-09T07:08") and stored["published"] is True
     assert stored["late_penalty"] == {"per_day": 10, "floor": 50} and stored["problem_set"] == "conv-arithmetic"
+    assert stored["feedback"] == "correctness"
 
 
 @pytest.mark.parametrize(
@@ -254,6 +256,12 @@ def test_an_instructor_creates_an_assignment_from_the_form_as_the_api_would(app,
             422,
             "factor",
             "less",
+        ),
+        (
+            {"id": "ok4", "problem_set": "conv-pool-basics", "feedback": "hints"},
+            422,
+            "feedback",
+            "&#39;full&#39;, &#39;correctness&#39;, &#39;score&#39; or &#39;none&#39;",
         ),
         # the service's refusals: no such set, an id taken
         ({"id": "ok3", "problem_set": "no-such-set"}, 422, "problem_set", "the course may use"),

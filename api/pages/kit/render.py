@@ -70,10 +70,22 @@ def scored(score: float | None, max_score: float | None, waiting: Awaiting | Non
     return f"{points(score)} of {points(waiting.graded_max_score)} graded points; {left}"
 
 
+#: What a page says of an attempt whose grade is held back (the assignment's ``feedback`` ``none``).
+SUBMITTED = "Submitted"
+
+
+def attempt_score(attempt: Any) -> str:
+    """An attempt's score as :func:`scored` writes it (a :class:`api.submissions.schemas.SubmissionOut`);
+    only :data:`SUBMITTED` where its grade is held back (no score)."""
+    if attempt.score is None:
+        return SUBMITTED
+    return scored(attempt.final_score, attempt.max_score, awaiting(attempt.parts))
+
+
 templates = Jinja2Templates(directory=TEMPLATES)
 templates.env.globals["asset"] = assets.asset_url
 templates.env.globals["overlap_rule"] = OVERLAP_RULE
-templates.env.globals.update(scored=scored, awaiting=awaiting)
+templates.env.globals.update(scored=scored, awaiting=awaiting, attempt_score=attempt_score)
 templates.env.filters.update(when=when, points=points, count=count, math=with_math)
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True

@@ -26,7 +26,7 @@ from api.deps import SessionDep, SetsDep
 from api.jobs.runners import JobRunners
 from api.kit.errors import Conflict, Unprocessable
 from api.library.course_sets import Sets
-from api.models import GradePolicy, Practice, Release
+from api.models import Feedback, GradePolicy, Practice, Release
 from api.pages.kit.deps import PageAssignment, PageZone, SignedInDep
 from api.pages.kit.forms import PostedForm
 from api.pages.kit.render import render
@@ -96,6 +96,7 @@ def _edit_page(
         "policies": [p.value for p in GradePolicy],
         "releases": [r.value for r in Release],
         "practices": [p.value for p in Practice],
+        "feedbacks": [f.value for f in Feedback],
         "categories": [c.name for c in categories_of(sets.session, course_id=runner.course)],
         "progress": progress,
         "poll": poll,

@@ -39,14 +39,14 @@ from api.terms.rules import schedule_problems
 #: The text fields that go to the request as they are (when not blank).
 PLAIN = (
     *("id", "problem_set", "version", "title", "due_at", "opens_at", "closes_at", "max_attempts"),
-    *("release_answers", "grade_policy", "practice", "grace_minutes", "category"),
+    *("release_answers", "grade_policy", "practice", "grace_minutes", "category", "feedback"),
 )
 #: The dates, typed in the course's zone.
 DATES = ("due_at", "opens_at", "closes_at")
 #: What a blank clears on the edit form (with the late penalty ``none``).
 CLEARABLE = (*DATES, "max_attempts")
 #: The edit form's choices, sent as they are.
-CHOICES = ("release_answers", "grade_policy", "practice", "category")
+CHOICES = ("release_answers", "grade_policy", "practice", "category", "feedback")
 #: ``late_penalty`` choice → the fields of that penalty (names as in the request's object; the
 #: floor is one input, for either share off).
 PENALTIES: dict[str, tuple[str, ...]] = {

@@ -32,7 +32,18 @@ from api.handgrading.release import open_requests
 from api.kit.errors import Conflict, Unprocessable
 from api.kit.ids import may_exist
 from api.library.course_sets import Sets
-from api.models import Assignment, Course, CourseRole, GradePolicy, Mail, MailStatus, Membership, Practice, Release
+from api.models import (
+    Assignment,
+    Course,
+    CourseRole,
+    Feedback,
+    GradePolicy,
+    Mail,
+    MailStatus,
+    Membership,
+    Practice,
+    Release,
+)
 from api.pages.kit.deps import PageZone
 from api.pages.kit.forms import PostedForm, uploaded_text
 from api.pages.kit.render import render
@@ -53,6 +64,7 @@ BLANK_FORM = AssignmentForm(
         "grade_policy": GradePolicy.BEST.value,
         "late_penalty": "none",
         "practice": Practice.AFTER_DUE.value,
+        "feedback": Feedback.FULL.value,
     }
 )
 
@@ -98,6 +110,7 @@ def dashboard(
         "policies": [p.value for p in GradePolicy],
         "releases": [r.value for r in Release],
         "practices": [p.value for p in Practice],
+        "feedbacks": [f.value for f in Feedback],
         "categories": [c.name for c in categories_of(db, course_id=member.course)],
         "can_mail": request.app.state.mail is not None,
         "link_days": request.app.state.settings.sign_in_link_days,

@@ -3,7 +3,8 @@
 htmx asks for while the code waits for, or runs in, the sandbox: one request that the service holds
 until the result is written (``wait``, :mod:`api.code_runs.watch`), asked again when it comes back
 still waiting; it stops once the result is there (the fragment it returns then has no trigger).
-Staff viewing a student's page see every test; the student, the tests visible to them (the REST API's filter, through
+Staff viewing a student's page see every test; the student, the tests visible to them, and of those what the
+assignment's ``feedback`` lets them see before the answers are released (the REST API's filters, through
 :func:`api.submissions.views.to_out`)."""
 
 from __future__ import annotations
@@ -26,12 +27,11 @@ from api.kit.ids import may_exist
 from api.library.course_sets import Sets
 from api.models import Submission
 from api.pages.kit.deps import signed_in
-from api.pages.kit.render import render, scored
+from api.pages.kit.render import attempt_score, render
 from api.pages.kit.routing import PageRoute
 from api.submissions.views import to_out
 from api.terms.rows import Terms, with_extension
 from api.terms.standing import released_to
-from grader.awaiting import awaiting
 from problems.sets import ProblemSet
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -118,7 +118,7 @@ def _fragment(request: Request, db: Session, submission_id: int, key: str, n: in
     out = to_out(submission, staff=staff, terms=terms, problem_set=problem_set, released_to_student=released)
     context = code_result_context(out.parts.get(key), n, poll_path(terms, submission_id, key, n))
     if not context["waiting"]:  # the page's score, now that this part has its own (an out-of-band swap)
-        context["score"] = scored(out.final_score, out.max_score, awaiting(out.parts))
+        context["score"] = attempt_score(out)
     return _Shown(render(request, "_code_result.html", context), context["waiting"])
 
 

@@ -48,9 +48,11 @@ from api.pages.students.choice_parts import choice_answers
 from api.pages.students.code_parts import code_answers
 from api.submissions import service as submissions
 from api.terms.counted import counted_attempt
+from api.terms.feedback import shows_score
 from api.terms.grades import as_student_sees, grade_released
 from api.terms.rows import Terms, with_extension
 from api.terms.rules import is_closed
+from api.terms.standing import feedback_to
 from api.users.service import Caller
 from grader.awaiting import Awaiting, awaiting
 
@@ -75,6 +77,8 @@ def course_page(request: Request, member: PageMember, db: SessionDep, sets: Sets
         terms = with_extension(assignment, extended.get(assignment.id))
         problem_set = sets.of(terms)
         counted, late = counted_attempt(attempts[assignment.id], terms) or (None, None)
+        # (an assignment holding back every grade shows only that it was submitted)
+        hidden = counted is not None and not shows_score(feedback_to(db, terms=terms, student_id=member.id))
         left = None if terms.max_attempts is None else max(0, terms.max_attempts - used.get(assignment.id, 0))
         rows.append(
             {
@@ -85,7 +89,7 @@ def course_page(request: Request, member: PageMember, db: SessionDep, sets: Sets
                 "used": used.get(assignment.id, 0),
                 "left": left,
                 "counted": counted,
-                "score": None if counted is None or late is None else late.applied(counted.score),
+                "score": None if counted is None or late is None or hidden else late.applied(counted.score),
                 "awaiting": None if counted is None else counted.awaiting,
                 "max_score": max_score(problem_set) if problem_set is not None else None,
             }
