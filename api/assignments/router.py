@@ -190,6 +190,7 @@ def _out(
         grade_policy=assignment.grade_policy,
         late_penalty=assignment.late_penalty,
         grace_minutes=assignment.grace_minutes,
+        time_limit=assignment.time_limit,
         practice=assignment.practice,
         category=assignment.category,
         answers_released=released,
@@ -200,7 +201,12 @@ def _out(
         variant_secret=assignment.variant_secret if staff else None,
         extension=None
         if extension is None
-        else ExtensionOut(due_at=extension.due_at, max_attempts=extension.max_attempts, closes_at=extension.closes_at),
+        else ExtensionOut(
+            due_at=extension.due_at,
+            max_attempts=extension.max_attempts,
+            closes_at=extension.closes_at,
+            extra_minutes=extension.extra_minutes,
+        ),
     )
 
 
@@ -396,9 +402,10 @@ def put_extension(
     body: ExtensionIn, staff: StaffMember, assignment: AssignmentDep, session: SessionDep, student_id: StudentIdPath
 ) -> ExtensionOut:
     """The student's own due date, attempt limit and/or close, in place of the assignment's
-    (replacing an earlier extension). The attempt check, the late flag, the late penalty and the
-    close follow it; without a close of its own, a due date past the assignment's close moves the
-    student's close to it."""
+    (replacing an earlier extension), and/or `extra_minutes` on a timed assignment's clock (a clock
+    running already ends later at once, never past the student's close). The attempt check, the late
+    flag, the late penalty and the close follow it; without a close of its own, a due date past the
+    assignment's close moves the student's close to it."""
     granted = service.set_extension(
         session,
         assignment=assignment,
@@ -407,9 +414,14 @@ def put_extension(
         max_attempts=body.max_attempts,
         granted_by=staff.id,
         closes_at=body.closes_at,
+        extra_minutes=body.extra_minutes,
     )
     return ExtensionOut(
-        student=student_id, due_at=granted.due_at, max_attempts=granted.max_attempts, closes_at=granted.closes_at
+        student=student_id,
+        due_at=granted.due_at,
+        max_attempts=granted.max_attempts,
+        closes_at=granted.closes_at,
+        extra_minutes=granted.extra_minutes,
     )
 
 

@@ -204,4 +204,5 @@ def create_assignment(sets: Sets, *, course_id: str, created_by: str, body: Assi
         published=body.published,
         grace_minutes=body.grace_minutes,
         category=body.category,
+        time_limit=body.time_limit,
     )
