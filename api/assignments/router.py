@@ -34,6 +34,7 @@ from api.deps import (
 from api.kit.errors import Forbidden, Unprocessable
 from api.kit.responses import errors
 from api.library.course_sets import Sets
+from api.terms.clock import read_clock
 from api.terms.rows import ExtensionRow, Terms, with_extension
 from api.terms.rules import answers_released, without_extensions
 from api.terms.standing import standing
@@ -210,6 +211,11 @@ def _out(
     )
 
 
+def _started(session: Session, assignment: Terms, student: str) -> bool:
+    found = read_clock(session, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student)
+    return found is not None
+
+
 def _released(session: Session, terms: Terms, student: str | None) -> bool:
     """Whether the answers are released to ``student`` under their own ``terms`` (None: to every
     student, as staff are told)."""
@@ -321,15 +327,15 @@ def get_assignment(
     sets: SetsDep,
     student: Annotated[str | None, Query(max_length=64, description="Staff: show this student's variant.")] = None,
 ) -> AssignmentDetail:
-    """A student sees the statements of their own variant, and the reference answers only once
-    they are released. Staff see the declared numbers (or `?student=ID`'s variant) with the
-    reference answers."""
+    """A student sees the statements of their own variant (of a timed assignment, once they have
+    started it), and the reference answers only once they are released. Staff see the declared
+    numbers (or `?student=ID`'s variant) with the reference answers."""
     if not member.is_staff:
         if student is not None and student != member.id:
             raise Forbidden("Students see only their own variant.")
         used = service.attempts_used(session, course_id=member.course, student_id=member.id).get(assignment.id, 0)
         extension = service.student_extensions(session, course_id=member.course, student_id=member.id)
-        return _detail(
+        detail = _detail(
             session,
             assignment,
             sets,
@@ -338,6 +344,11 @@ def get_assignment(
             attempts=used,
             extension=extension.get(assignment.id),
         )
+        if assignment.time_limit is not None and not _started(session, assignment, member.id):
+            # the questions of a timed assignment are read on its clock: answers prepared before the
+            # start would make the limit meaningless
+            return detail.model_copy(update={"problems": []})
+        return detail
     if student is not None:
         service.require_student(session, course_id=member.course, student_id=student)
     return _detail(session, assignment, sets, staff=True, student=student)

@@ -315,7 +315,9 @@ class ProblemStatement(Schema):
 class AssignmentDetail(AssignmentOut):
     variant: str | None = Field(description="Whose variant the statements are (null: the declared numbers).")
     max_score: float
-    problems: list[ProblemStatement]
+    problems: list[ProblemStatement] = Field(
+        description="The statements; empty for a student on a timed assignment until they start it (`POST .../start`)."
+    )
     reference: dict[str, Any] | None = Field(
         default=None, description="Reference answers by key: for instructors, and for students once released."
     )

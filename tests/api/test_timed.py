@@ -114,6 +114,18 @@ def test_start_returns_one_clock_however_often_and_the_end_is_start_plus_limit(
     assert client.get(clock, headers=headers).json() == first.json()
 
 
+def test_the_questions_of_a_timed_assignment_are_shown_once_the_student_starts(
+    client: TestClient, course: Course
+) -> None:
+    timed = course.assignment(time_limit=30)
+    (_, headers) = course.student()
+    url = f"{course.path}/assignments/{timed}"
+    assert client.get(url, headers=headers).json()["problems"] == []
+    assert client.get(url, headers=course.instructor).json()["problems"]  # staff always
+    client.post(f"{url}/start", headers=headers)
+    assert client.get(url, headers=headers).json()["problems"]
+
+
 def test_concurrent_starts_give_one_clock(app: Any, client: TestClient, course: Course, engine: Engine) -> None:
     timed = course.assignment(time_limit=30)
     (_student, headers) = course.student()
