@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from api.kit.db import writer
 from api.models import Clock
 from api.timed.sweep import sweep
+from tests.pages.test_assignment_edit import field_error, form_of
 from tests.pages.test_student_pages import RIGHT, page_of, student_at_assignment, submissions, value_of
 
 from page_client import Browser
@@ -75,6 +76,29 @@ def test_staff_set_the_time_limit_on_the_forms(app, client, engine) -> None:
     staff = page_of(app, course.instructor)
     edit = staff.get(f"{path}/edit")
     assert edit.status_code == 200 and 'name="time_limit"' in edit.text and 'value="30"' in edit.text
+    typed = form_of(edit.text, f"{path}/edit") | {"opens_at": "2030-06-01T08:00", "closes_at": "2030-06-01T09:00"}
+    too_long = staff.post(f"{path}/edit", typed | {"time_limit": "90"})
+    assert too_long.status_code == 422
+    assert "time limit (90 minutes) is longer than the assignment is open" in field_error(too_long.text, "time_limit")
+    assert staff.post(f"{path}/edit", typed | {"time_limit": "45"}).status_code == 303
+
+
+def test_staff_see_the_clock_and_grant_extra_minutes_on_the_gradebook(app, client, engine) -> None:
+    course, aid, page, path = student_at_assignment(app, client, engine, time_limit=30)
+    student = client.get(f"{course.path}/members", headers=course.instructor).json()
+    (student_id,) = [m["id"] for m in student if m["role"] == "student"]
+    staff = page_of(app, course.instructor)
+    assert "not started yet" in staff.get(f"{path}?student={student_id}").text
+    page.get(path)
+    page.post(f"{path}/start")
+    assert "started " in staff.get(f"{path}?student={student_id}").text
+    book = staff.get(f"{path}/gradebook?student={student_id}")
+    assert 'name="extra_minutes"' in book.text
+    granted = staff.post(f"{path}/gradebook/extensions", {"student": student_id, "extra_minutes": "15"})
+    assert granted.status_code == 303, granted.text
+    clock = client.get(f"{course.path}/assignments/{aid}/clock?student={student_id}", headers=course.instructor)
+    assert clock.json()["time_limit"] == 45
+    assert "+15 min" in staff.get(f"{path}/gradebook").text
 
 
 def test_a_student_without_a_start_cannot_submit_through_the_form(app, client, engine) -> None:
