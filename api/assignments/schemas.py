@@ -220,7 +220,8 @@ class ExtensionIn(RequestSchema):
     def _something(self) -> ExtensionIn:
         if self.due_at is None and self.max_attempts is None and self.closes_at is None and self.extra_minutes is None:
             raise ValueError(
-                "give a due_at, a max_attempts, a closes_at or extra_minutes (DELETE removes an extension)"
+                "give a due_at, a max_attempts or a closes_at, or extra_minutes on a timed assignment "
+                "(DELETE removes an extension)"
             )
         return self
 
