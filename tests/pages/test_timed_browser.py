@@ -1,7 +1,8 @@
 """A timed assignment in headless chromium (Debian's package) against ``grader serve`` (SQLite, the
 service's own time-keeper): the notice and Start, answers typed and saved by htmx, a reload that
 keeps them, the time running out (the clock's start aged in the database: no waiting for a real
-minute), and the answers submitted for the student by the service."""
+minute), and the answers submitted for the student by the service; axe-core finds no serious or
+critical WCAG 2.1 A/AA violation on the page before, during and after."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import create_engine, select, update
 from sqlalchemy.orm import Session
 
 from api.models import Clock
+from tests.pages.test_accessibility import BLOCKING, RUN_AXE, WCAG_TAGS, axe_source
 
 import live_service
 from live_service import LiveCourse, live_course, screenshot_dir
@@ -73,11 +75,17 @@ def _age(workdir: Path, minutes: float) -> None:
         engine.dispose()
 
 
+def _violations(page: Page) -> list[str]:
+    found = page.evaluate(RUN_AXE, WCAG_TAGS)
+    return [f"{v['rule']} [{v['impact']}] {v['help']}: {v['nodes']}" for v in found if v["impact"] in BLOCKING]
+
+
 def test_start_type_reload_and_time_out_submits_the_answers(
     live: LiveCourse, workdir: Path, browser: BrowserContext, tmp_path: Path
 ) -> None:
     live.assignment("quiz1", "conv-pool-basics", title="Quiz 1", time_limit=5)
     token = live.enrol("sophie", "Sophie Germain")
+    browser.add_init_script(axe_source())
     page = browser.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda error: problems.append(str(error)))
@@ -87,6 +95,7 @@ def test_start_type_reload_and_time_out_submits_the_answers(
     expect(page.get_by_role("heading", name="Quiz 1")).to_be_visible()
     expect(page.locator("#time-limit-notice")).to_contain_text("5 minutes")
     expect(page.locator("input.answer")).to_have_count(0)  # no questions before the start
+    assert _violations(page) == []
 
     page.get_by_role("button", name="Start").click()
     left = page.locator("#time-left")
@@ -99,6 +108,7 @@ def test_start_type_reload_and_time_out_submits_the_answers(
     expect(page.locator('input[name="ex4.conv1_params"]')).to_have_value("3640")
     directory = screenshot_dir(tmp_path)
     page.screenshot(path=str(directory / "timed-running.png"), full_page=True)
+    assert _violations(page) == []
 
     _age(workdir, 6)  # the time is up
     page.reload()
@@ -107,6 +117,7 @@ def test_start_type_reload_and_time_out_submits_the_answers(
     # script while it waits, says so
     expect(page.locator("#time-up")).to_contain_text("answers were submitted for you", timeout=45_000)
     expect(page.locator("#score")).to_be_visible()
+    assert _violations(page) == []
     submitted = live.api("GET", "/courses/cnn101/assignments/quiz1/submissions").json()
     # (every input of the form, as its Submit button sends them: the others blank)
     assert [{k: v for k, v in s["answers"].items() if v} for s in submitted] == [{"ex4.conv1_params": "3640"}]
