@@ -45,6 +45,9 @@ from api.reports.router import router as reports_router
 from api.signin.mail_runner import mail_runner
 from api.signin.router import router as signin_router
 from api.submissions.router import router as submissions_router
+from api.timed.keeper import TimeKeeper
+from api.timed.router import router as timed_router
+from api.timed.sweep import TimeUp
 from api.users.tokens import TokenUses
 from api.users.usage import UseRecorder
 from grader import grouping
@@ -85,7 +88,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.lti_sender.start()  # on SQLite the service sends the LMS's scores itself
     if mail is not None:
         mail.start()  # the mails queued before a restart, and the retries due
+    app.state.time_keeper.start()  # the clocks that ended while the service was down, first
     yield
+    await run_in_threadpool(app.state.time_keeper.stop)
     if mail is not None:
         await run_in_threadpool(mail.stop)
     await run_in_threadpool(uses.stop)
@@ -147,6 +152,16 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     score_changes.listen("lms", LMS_OUTBOX)
     wake = app.state.jobs.wake_score_sender or app.state.lti_sender.wake
     app.state.after_commit = {SCORES_DUE: wake, CODE_QUEUED: app.state.jobs.code_queued}
+    # timed assignments: each clock's draft submitted at its end, by the service on both databases
+    app.state.time_keeper = TimeKeeper(
+        TimeUp(
+            sessions=sessions,
+            reads=reads,
+            library=app.state.library,
+            defer_code=app.state.jobs.defer_code,
+            after_commit=lambda: app.state.after_commit,
+        )
+    )
     app.state.mail = mail_runner(settings, app.state.write_engine, app.state.autocommit_engine)
     app.state.token_uses = TokenUses()
     app.state.grading_budget = GradingBudget()  # each account's share of the grading (api.kit.quotas)
@@ -159,7 +174,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     # document lists the tags in the order of the course's life (TAGS), whatever the routers'.
     routers = (
         *(submissions_router, courses_router, assignments_router, reports_router, coursebook_router),
-        *(grading_router, jobs_router),
+        *(grading_router, jobs_router, timed_router),
     )
     for router in (*routers, signin_router, lti_router):
         api.include_router(router)

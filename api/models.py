@@ -226,6 +226,7 @@ class Assignment(Base):
         CheckConstraint("closes_at IS NULL OR due_at IS NULL OR closes_at >= due_at", name="closes_after_due"),
         CheckConstraint("opens_at IS NULL OR closes_at IS NULL OR opens_at < closes_at", name="opens_before_close"),
         CheckConstraint("grace_minutes >= 0", name="grace_minutes_not_negative"),
+        CheckConstraint("time_limit IS NULL OR time_limit >= 1", name="time_limit_positive"),
     )
 
     course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
@@ -271,6 +272,9 @@ class Assignment(Base):
     grace_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
     #: What a student sees of an attempt before the answers are released to them (:class:`Feedback`).
     feedback: Mapped[str] = mapped_column(String(16), default=Feedback.FULL.value, server_default=Feedback.FULL.value)
+    #: A timed assignment: each student has this many minutes from their start (:class:`Clock`),
+    #: never past their close; null: untimed.
+    time_limit: Mapped[int | None] = mapped_column(Integer)
 
 
 class SetVersion(Base):
@@ -315,8 +319,39 @@ class Extension(Base):
     max_attempts: Mapped[int | None] = mapped_column(Integer)
     #: The student's own close (null: the assignment's, moved to their due date if that is later).
     closes_at: Mapped[datetime | None]
+    #: Minutes added to a timed assignment's ``time_limit`` for this student (null: none).
+    extra_minutes: Mapped[int | None] = mapped_column(Integer)
     granted_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Clock(Base):
+    """A student's clock on a timed assignment, and their draft: one row per (assignment, student),
+    so two tabs or two concurrent starts find one clock (:mod:`api.timed`).
+
+    ``started_at`` is fixed at the first start; the end is computed from it and the student's terms
+    as they are (:func:`api.terms.clock.ends_at`), so an extension or a moved close applies at
+    once. ``answers`` is the last draft saved (never graded). ``submitted_at`` marks the clock
+    handled by the time-up sweep (set once, by a conditional UPDATE): the draft submitted for the
+    student (``submission_id``), or why not (``outcome``)."""
+
+    __tablename__ = "clocks"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["course_id", "assignment_id"], ["assignments.course_id", "assignments.id"], ondelete="CASCADE"
+        ),
+    )
+
+    course_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    assignment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    started_at: Mapped[datetime]
+    answers: Mapped[dict[str, Any] | None]
+    saved_at: Mapped[datetime | None]
+    #: When the time-up sweep handled the clock (null: running, or ended and not yet handled).
+    submitted_at: Mapped[datetime | None] = mapped_column(index=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"))
+    outcome: Mapped[str | None] = mapped_column(String(500))
 
 
 class Submission(Base):

@@ -34,6 +34,7 @@ from api.deps import (
 from api.kit.errors import Forbidden, Unprocessable
 from api.kit.responses import errors
 from api.library.course_sets import Sets
+from api.terms.clock import read_clock
 from api.terms.rows import ExtensionRow, Terms, with_extension
 from api.terms.rules import answers_released, without_extensions
 from api.terms.standing import standing
@@ -190,6 +191,7 @@ def _out(
         grade_policy=assignment.grade_policy,
         late_penalty=assignment.late_penalty,
         grace_minutes=assignment.grace_minutes,
+        time_limit=assignment.time_limit,
         practice=assignment.practice,
         category=assignment.category,
         feedback=assignment.feedback,
@@ -201,8 +203,18 @@ def _out(
         variant_secret=assignment.variant_secret if staff else None,
         extension=None
         if extension is None
-        else ExtensionOut(due_at=extension.due_at, max_attempts=extension.max_attempts, closes_at=extension.closes_at),
+        else ExtensionOut(
+            due_at=extension.due_at,
+            max_attempts=extension.max_attempts,
+            closes_at=extension.closes_at,
+            extra_minutes=extension.extra_minutes,
+        ),
     )
+
+
+def _started(session: Session, assignment: Terms, student: str) -> bool:
+    found = read_clock(session, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student)
+    return found is not None
 
 
 def _released(session: Session, terms: Terms, student: str | None) -> bool:
@@ -316,15 +328,15 @@ def get_assignment(
     sets: SetsDep,
     student: Annotated[str | None, Query(max_length=64, description="Staff: show this student's variant.")] = None,
 ) -> AssignmentDetail:
-    """A student sees the statements of their own variant, and the reference answers only once
-    they are released. Staff see the declared numbers (or `?student=ID`'s variant) with the
-    reference answers."""
+    """A student sees the statements of their own variant (of a timed assignment, once they have
+    started it), and the reference answers only once they are released. Staff see the declared
+    numbers (or `?student=ID`'s variant) with the reference answers."""
     if not member.is_staff:
         if student is not None and student != member.id:
             raise Forbidden("Students see only their own variant.")
         used = service.attempts_used(session, course_id=member.course, student_id=member.id).get(assignment.id, 0)
         extension = service.student_extensions(session, course_id=member.course, student_id=member.id)
-        return _detail(
+        detail = _detail(
             session,
             assignment,
             sets,
@@ -333,6 +345,11 @@ def get_assignment(
             attempts=used,
             extension=extension.get(assignment.id),
         )
+        if assignment.time_limit is not None and not _started(session, assignment, member.id):
+            # the questions of a timed assignment are read on its clock: answers prepared before the
+            # start would make the limit meaningless
+            return detail.model_copy(update={"problems": []})
+        return detail
     if student is not None:
         service.require_student(session, course_id=member.course, student_id=student)
     return _detail(session, assignment, sets, staff=True, student=student)
@@ -397,9 +414,10 @@ def put_extension(
     body: ExtensionIn, staff: StaffMember, assignment: AssignmentDep, session: SessionDep, student_id: StudentIdPath
 ) -> ExtensionOut:
     """The student's own due date, attempt limit and/or close, in place of the assignment's
-    (replacing an earlier extension). The attempt check, the late flag, the late penalty and the
-    close follow it; without a close of its own, a due date past the assignment's close moves the
-    student's close to it."""
+    (replacing an earlier extension), and/or `extra_minutes` on a timed assignment's clock (a clock
+    running already ends later at once, never past the student's close). The attempt check, the late
+    flag, the late penalty and the close follow it; without a close of its own, a due date past the
+    assignment's close moves the student's close to it."""
     granted = service.set_extension(
         session,
         assignment=assignment,
@@ -408,9 +426,14 @@ def put_extension(
         max_attempts=body.max_attempts,
         granted_by=staff.id,
         closes_at=body.closes_at,
+        extra_minutes=body.extra_minutes,
     )
     return ExtensionOut(
-        student=student_id, due_at=granted.due_at, max_attempts=granted.max_attempts, closes_at=granted.closes_at
+        student=student_id,
+        due_at=granted.due_at,
+        max_attempts=granted.max_attempts,
+        closes_at=granted.closes_at,
+        extra_minutes=granted.extra_minutes,
     )
 
 

@@ -60,6 +60,14 @@ GRACE_MINUTES = (
     "Work submitted within this many minutes after the due date is not late (default 0); past them, lateness "
     "counts from the due date."
 )
+TIME_LIMIT = (
+    "Minutes: a timed assignment. A student's clock starts at their `POST .../start` (the page's Start button) "
+    "and ends at the earlier of start + limit (+ their extension's `extra_minutes`) and their close; their "
+    "draft (`PUT .../draft`) is submitted for them at the end, and a submission after it is refused (409). "
+    "It may not be longer than `opens_at` to `closes_at`. Null: untimed."
+)
+MAX_TIME_LIMIT = 7 * 24 * 60
+EXTRA_MINUTES = "Minutes added to a timed assignment's `time_limit` for this student (null: none)."
 CATEGORY = "The course gradebook's category it counts in: one of the course's `categories` (default `homework`)."
 MAX_GRACE_MINUTES = 7 * 24 * 60
 DUE_AT = (
@@ -131,6 +139,7 @@ class AssignmentCreate(RequestSchema):
     grade_policy: GradePolicy = Field(default=GradePolicy.BEST, description="Which attempt the gradebook counts.")
     late_penalty: LatePenalty | None = Field(default=None, description=LATE_PENALTY)
     grace_minutes: int = Field(default=0, ge=0, le=MAX_GRACE_MINUTES, description=GRACE_MINUTES)
+    time_limit: int | None = Field(default=None, ge=1, le=MAX_TIME_LIMIT, description=TIME_LIMIT)
     practice: Practice = Field(default=Practice.AFTER_DUE, description=PRACTICE)
     category: Identifier = Field(default=DEFAULT_CATEGORY, description=CATEGORY)
     feedback: Feedback = Field(default=Feedback.FULL, description=FEEDBACK)
@@ -167,6 +176,7 @@ class AssignmentUpdate(RequestSchema):
     grace_minutes: Annotated[int, Field(ge=0, le=MAX_GRACE_MINUTES)] | SkipJsonSchema[None] = Field(
         default=None, description=GRACE_MINUTES
     )
+    time_limit: int | None = Field(default=None, ge=1, le=MAX_TIME_LIMIT, description=TIME_LIMIT)
     practice: Practice | SkipJsonSchema[None] = Field(default=None, description=PRACTICE)
     category: Identifier | SkipJsonSchema[None] = Field(default=None, description=CATEGORY)
     feedback: Feedback | SkipJsonSchema[None] = Field(default=None, description=FEEDBACK)
@@ -202,6 +212,7 @@ class ExtensionIn(RequestSchema):
                 {"required": ["due_at"], "properties": {"due_at": {"type": "string"}}},
                 {"required": ["max_attempts"], "properties": {"max_attempts": {"type": "integer"}}},
                 {"required": ["closes_at"], "properties": {"closes_at": {"type": "string"}}},
+                {"required": ["extra_minutes"], "properties": {"extra_minutes": {"type": "integer"}}},
             ],
         },
     )
@@ -214,11 +225,15 @@ class ExtensionIn(RequestSchema):
         default=None,
         description="The student's own close (null: the assignment's, moved to their due date if that is later).",
     )
+    extra_minutes: int | None = Field(default=None, ge=1, le=MAX_TIME_LIMIT, description=EXTRA_MINUTES)
 
     @model_validator(mode="after")
     def _something(self) -> ExtensionIn:
-        if self.due_at is None and self.max_attempts is None and self.closes_at is None:
-            raise ValueError("give a due_at, a max_attempts or a closes_at (DELETE removes an extension)")
+        if self.due_at is None and self.max_attempts is None and self.closes_at is None and self.extra_minutes is None:
+            raise ValueError(
+                "give a due_at, a max_attempts or a closes_at, or extra_minutes on a timed assignment "
+                "(DELETE removes an extension)"
+            )
         return self
 
 
@@ -227,6 +242,7 @@ class ExtensionOut(Schema):
     due_at: datetime | None
     max_attempts: int | None
     closes_at: datetime | None = None
+    extra_minutes: int | None = Field(default=None, description=EXTRA_MINUTES)
 
 
 class AssignmentOut(Schema):
@@ -245,6 +261,7 @@ class AssignmentOut(Schema):
     grade_policy: GradePolicy
     late_penalty: dict[str, Any] | None = Field(description=LATE_PENALTY)
     grace_minutes: int = Field(default=0, description=GRACE_MINUTES)
+    time_limit: int | None = Field(default=None, description=TIME_LIMIT)
     practice: Practice = Field(description=PRACTICE)
     category: str = Field(default=DEFAULT_CATEGORY, description=CATEGORY)
     feedback: Feedback = Field(default=Feedback.FULL, description=FEEDBACK)
@@ -311,7 +328,9 @@ class ProblemStatement(Schema):
 class AssignmentDetail(AssignmentOut):
     variant: str | None = Field(description="Whose variant the statements are (null: the declared numbers).")
     max_score: float
-    problems: list[ProblemStatement]
+    problems: list[ProblemStatement] = Field(
+        description="The statements; empty for a student on a timed assignment until they start it (`POST .../start`)."
+    )
     reference: dict[str, Any] | None = Field(
         default=None, description="Reference answers by key: for instructors, and for students once released."
     )

@@ -56,6 +56,7 @@ def create_assignment(
     grace_minutes: int = 0,
     category: str = DEFAULT_CATEGORY,
     feedback: str = Feedback.FULL.value,
+    time_limit: int | None = None,
 ) -> Assignment:
     """A new assignment of ``problem_set`` (its version pinned); :class:`Unprocessable` with every
     reason if its dates are out of order or its answers would be released while work is accepted
@@ -85,6 +86,7 @@ def create_assignment(
         grace_minutes=grace_minutes,
         category=category,
         feedback=feedback,
+        time_limit=time_limit,
     )
     _check_schedule(assignment)
     session.add(assignment)
@@ -102,7 +104,7 @@ def create_assignment(
 #: What ``PATCH`` may change besides the set (see :func:`update_assignment`).
 CHANGEABLE = (
     *("title", "due_at", "max_attempts", "release_answers", "grade_policy", "late_penalty", "practice"),
-    *("opens_at", "closes_at", "published", "archived", "grace_minutes", "category", "feedback"),
+    *("opens_at", "closes_at", "published", "archived", "grace_minutes", "category", "feedback", "time_limit"),
 )
 
 
@@ -116,6 +118,7 @@ def _check_schedule(assignment: Assignment) -> None:
         opens_at=assignment.opens_at,
         closes_at=assignment.closes_at,
         release_answers=assignment.release_answers,
+        time_limit=assignment.time_limit,
     )
     if problems:
         raise Unprocessable(" ".join(message for _, message in problems))
@@ -188,6 +191,7 @@ def set_extension(
     max_attempts: int | None,
     granted_by: str,
     closes_at: datetime | None = None,
+    extra_minutes: int | None = None,
 ) -> ExtensionRow:
     """One student's own due date, attempt limit and close (None: the assignment's), replacing any
     earlier extension. The student must be a student of the course; the close may not come before
@@ -205,6 +209,7 @@ def set_extension(
         "due_at": due_at,
         "max_attempts": max_attempts,
         "closes_at": closes_at,
+        "extra_minutes": extra_minutes,
         "granted_by": granted_by,
         "granted_at": datetime.now(UTC),
     }
@@ -212,7 +217,7 @@ def set_extension(
     upsert(session, Extension, values, keys=("course_id", "assignment_id", "student_id"))
     # a new due date may change the late penalty: the score goes to the student's LMS (LTI)
     score_changes.changed(session, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student_id)
-    return ExtensionRow(due_at, max_attempts, closes_at)
+    return ExtensionRow(due_at, max_attempts, closes_at, extra_minutes)
 
 
 def require_student(session: Session, *, course_id: str, student_id: str) -> None:
@@ -234,11 +239,11 @@ def drop_extension(session: Session, *, assignment: Terms, student_id: str) -> N
 def extensions(session: Session, *, assignment: Terms) -> dict[str, ExtensionRow]:
     """Every extension of the assignment, by student."""
     rows = session.execute(
-        select(Extension.student_id, Extension.due_at, Extension.max_attempts, Extension.closes_at).where(
-            Extension.course_id == assignment.course_id, Extension.assignment_id == assignment.id
-        )
+        select(
+            Extension.student_id, Extension.due_at, Extension.max_attempts, Extension.closes_at, Extension.extra_minutes
+        ).where(Extension.course_id == assignment.course_id, Extension.assignment_id == assignment.id)
     )
-    return {student: ExtensionRow(due_at, limit, closes) for student, due_at, limit, closes in rows}
+    return {student: ExtensionRow(due_at, limit, closes, extra) for student, due_at, limit, closes, extra in rows}
 
 
 def archive_assignment(session: Session, *, course_id: str, assignment_id: str) -> Assignment:
@@ -279,11 +284,11 @@ def attempts_used(session: Session, *, course_id: str, student_id: str) -> dict[
 def student_extensions(session: Session, *, course_id: str, student_id: str) -> dict[str, ExtensionRow]:
     """The student's extensions, by assignment of the course."""
     rows = session.execute(
-        select(Extension.assignment_id, Extension.due_at, Extension.max_attempts, Extension.closes_at).where(
-            Extension.course_id == course_id, Extension.student_id == student_id
-        )
+        select(Extension.assignment_id, Extension.due_at, Extension.max_attempts, Extension.closes_at)
+        .add_columns(Extension.extra_minutes)
+        .where(Extension.course_id == course_id, Extension.student_id == student_id)
     )
-    return {assignment: ExtensionRow(due_at, limit, closes) for assignment, due_at, limit, closes in rows}
+    return {assignment: ExtensionRow(due_at, limit, closes, extra) for assignment, due_at, limit, closes, extra in rows}
 
 
 def variant_of(problem_set: ProblemSet, assignment: Terms, student: str | None) -> str | None:

@@ -205,4 +205,5 @@ def create_assignment(sets: Sets, *, course_id: str, created_by: str, body: Assi
         grace_minutes=body.grace_minutes,
         category=body.category,
         feedback=body.feedback.value,
+        time_limit=body.time_limit,
     )

@@ -29,7 +29,8 @@ below the groups):
 * ``students/``: ``pages.py`` (``/courses/{course}`` and ``/courses/{course}/assignments/{id}``:
   a student's views; staff get the dashboard and the statements with reference answers), with
   ``assignment_view.py`` gathering what an assignment page shows; ``code_parts.py`` (a code part's
-  upload and its live result); ``practice.py`` (fresh variants once nobody can still submit).
+  upload and its live result); ``practice.py`` (fresh variants once nobody can still submit);
+  ``timed.py`` (a timed assignment's Start button, the time left, the draft saved as typed).
 * ``staff/``: ``dashboard.py`` (a course's assignments, the create-assignment form, the archived
   ones, the roster and its CSV import, with ``course_summary.py`` and ``roster_csv.py``);
   ``courses.py`` (``/courses/new`` and a course's settings); ``assignment_edit.py`` (every field
@@ -74,7 +75,7 @@ from api.pages.staff import (
     problem_sets,
     statistics,
 )
-from api.pages.students import code_parts, pages, practice
+from api.pages.students import code_parts, pages, practice, timed
 
 #: Every router of the pages, included by :func:`install`.
 ROUTERS: tuple[APIRouter, ...] = (
@@ -82,7 +83,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     *(home.router, demo.router, docs.router, courses.router, pages.router, practice.router, sign_in_links.router),
     *(tokens.router, dashboard.router, problem_sets.router, gradebook.router, handgrading.router, statistics.router),
     *(assignment_edit.router, platforms.router, code_parts.router, staff_accounts.router),
-    *(course_gradebook.router,),
+    *(course_gradebook.router, timed.router),
 )
 
 

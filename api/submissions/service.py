@@ -17,6 +17,10 @@ checks the student's close as it is when it runs (:func:`api.terms.closing.open_
 which a change of the assignment waits for): a submission is stored before the close or refused
 (409), never after it.
 
+**A timed assignment's clock** (:mod:`api.terms.clock`): a submission before the student started
+it or after its end is refused (409), through every door that calls :func:`submit`; the time-up
+sweep (:mod:`api.timed.sweep`) submits their draft as made at the end.
+
 **Unreadable answers.** A submission with an answer that cannot be read (an ``invalid`` part)
 or a key the assignment does not have is refused with 422 and stored nowhere: it uses no
 attempt, and the detail says which keys and how each answer was read, so the student can fix
@@ -74,6 +78,7 @@ from api.kit.quotas import GradingBudget
 from api.kit.slots import connection_released
 from api.kit.statements import Prepared
 from api.models import EarlierGrade, Submission
+from api.terms.clock import check_time_left, time_up_message
 from api.terms.closing import close_now, open_when_written
 from api.terms.rows import Terms
 from api.terms.rules import is_closed, is_late, iso
@@ -254,6 +259,8 @@ def submit(
 
     if is_closed(assignment, now or datetime.now(UTC)):  # (a shortcut that saves grading)
         raise Conflict(_closed_message(assignment.id, assignment.closes_at))
+    # a timed assignment: within the student's clock (checked again once graded, below)
+    clock_end = check_time_left(session, terms=assignment, student_id=student_id, at=now or datetime.now(UTC))
     if all(is_blank(answer) for answer in answers.values()):
         raise Unprocessable(f"Not submitted (no attempt used): {_nothing_answered(problem_set)}")
     limit = assignment.max_attempts
@@ -276,6 +283,8 @@ def submit(
         raise Unprocessable(refusal)
 
     now = now or datetime.now(UTC)
+    if clock_end is not None and now > clock_end:  # (the time ran out while grading)
+        raise Conflict(time_up_message(assignment.id, clock_end))
     values: dict[str, Any] = {
         "course_id": assignment.course_id,
         "assignment_id": assignment.id,

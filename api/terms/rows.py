@@ -58,6 +58,8 @@ class Terms(Protocol):
     def grace_minutes(self) -> int: ...
     @property
     def feedback(self) -> str: ...
+    @property
+    def time_limit(self) -> int | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,7 @@ class AssignmentRow:
     category: str
     grace_minutes: int
     feedback: str
+    time_limit: int | None
 
     @classmethod
     def of(cls, assignment: Terms) -> AssignmentRow:
@@ -97,11 +100,13 @@ class AssignmentRow:
 
 @dataclass(frozen=True, slots=True)
 class ExtensionRow:
-    """One student's own due date, attempt limit and close (None: the assignment's)."""
+    """One student's own due date, attempt limit and close (None: the assignment's), and the minutes
+    added to a timed assignment's limit."""
 
     due_at: datetime | None
     max_attempts: int | None
     closes_at: datetime | None
+    extra_minutes: int | None = None
 
 
 _ROW_FIELDS = tuple(field.name for field in fields(AssignmentRow))
@@ -109,13 +114,15 @@ _ROW_FIELDS = tuple(field.name for field in fields(AssignmentRow))
 
 def with_extension(assignment: Terms, extension: ExtensionRow | None) -> Terms:
     """The assignment's terms for a student with ``extension``: its due date, limit and close where
-    set (the close as :func:`own_close` says)."""
+    set (the close as :func:`own_close` says), and a timed assignment's minutes with the extra ones."""
     if extension is None:
         return assignment
     terms = {name: getattr(assignment, name) for name in _ROW_FIELDS}
     terms["due_at"] = extension.due_at or assignment.due_at
     terms["max_attempts"] = extension.max_attempts or assignment.max_attempts
     terms["closes_at"] = own_close(assignment, extension)
+    if assignment.time_limit is not None and extension.extra_minutes:
+        terms["time_limit"] = assignment.time_limit + extension.extra_minutes
     return AssignmentRow(**terms)
 
 

@@ -119,11 +119,13 @@ def schedule_problems(
     closes_at: datetime | None,
     release_answers: str,
     show: Callable[[datetime], str] | None = None,
+    time_limit: int | None = None,
 ) -> list[tuple[str, str]]:
     """Why these terms cannot be set, each with the field it is about (empty: they can): dates out
-    of order, and answers released at the due date while late work is still accepted after it (a
-    late student would see them beside open inputs). ``show`` writes a date (a page: in the
-    course's zone; ISO 8601 in UTC without it)."""
+    of order, answers released at the due date while late work is still accepted after it (a
+    late student would see them beside open inputs), and a time limit longer than the assignment
+    is open (nobody could use it all). ``show`` writes a date (a page: in the course's zone; ISO
+    8601 in UTC without it)."""
     show = show or iso
     due, closes, opens = due_at, closes_at, opens_at
     problems = []
@@ -146,6 +148,16 @@ def schedule_problems(
                 "after_close (answers once the assignment is closed for everyone), or set closes_at to the due date.",
             )
         )
+    if time_limit is not None and opens is not None and closes is not None and opens < closes:
+        open_minutes = (closes - opens).total_seconds() / 60
+        if time_limit > open_minutes:
+            problems.append(
+                (
+                    "time_limit",
+                    f"The time limit ({time_limit} minutes) is longer than the assignment is open "
+                    f"({show(opens)} to {show(closes)}, {open_minutes:g} minutes): shorten it or widen the dates.",
+                )
+            )
     return problems
 
 

@@ -26,6 +26,7 @@ RIGHT = {"ex4.conv1_params": "3640"}
 C = "/api/v1/courses/{c}"
 A = C + "/assignments/{a}"
 W = C + "/assignments/{w}"
+E = C + "/assignments/{e}"
 
 
 def _course() -> dict[str, Any]:
@@ -50,6 +51,10 @@ def _change() -> dict[str, Any]:
 
 def _extension() -> dict[str, Any]:
     return {"max_attempts": 9}
+
+
+def _draft() -> dict[str, Any]:
+    return {"answers": {"ex4.conv1_params": "36"}}
 
 
 def _set_file() -> str:
@@ -143,7 +148,8 @@ def _students(ok: int) -> tuple[int, ...]:
 # a caller's own would be revoked for later rows); {x}: a new student with an extension; {j}: a
 # regrade job the owner started; {t}: a new API token of "student"; {w}: an assignment with written
 # parts, {k} one of them; {g}: a new submission of "student" to it; {r}: the same, graded and
-# released; {q}: the same again, with an open regrade request.
+# released; {q}: the same again, with an open regrade request; {e}: a timed assignment both students
+# started; {v}: "student"'s id.
 TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("GET", "/health", _none, (200,) * len(CALLERS)),
     (
@@ -190,6 +196,17 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("PUT", A + "/extensions/{m}", _extension, _staff(200)),
     ("DELETE", A + "/extensions/{x}", _none, _staff(204)),
     ("POST", A + "/preview", _answers, _students(200)),
+    ("POST", E + "/start", _none, _students(200)),
+    ("PUT", E + "/draft", _draft, _students(200)),
+    ("GET", E + "/draft", _none, _students(200)),
+    (
+        "GET",
+        E + "/clock?student={v}",
+        _none,
+        _statuses(
+            401, 401, student=200, other=403, outsider=404, ta=200, foreign=404, instructor=200, owner=200, admin=200
+        ),
+    ),
     ("POST", A + "/submissions", _answers, _students(201)),
     ("GET", A + "/submissions", _none, _members(200)),
     (
@@ -255,7 +272,11 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
 @pytest.fixture(scope="module")
 def world(client, course, engine) -> dict[str, Any]:
     assignment = course.assignment()
-    (_, student), (_, other) = course.students(2)
+    (student_id, student), (_, other) = course.students(2)
+    timed = course.assignment(time_limit=600)
+    for started in (student, other):
+        url = f"{course.path}/assignments/{timed}/start"
+        assert client.post(url, headers=started).status_code == 200
     (_, ta) = course.member("ta")
     (_, instructor) = course.member("instructor")
     elsewhere = Course(client, make_instructor(engine))
@@ -320,6 +341,8 @@ def world(client, course, engine) -> dict[str, Any]:
         "j": lambda: job,
         "t": lambda: client.post("/api/v1/account/tokens", json=_token_name(), headers=student).json()["id"],
         "w": lambda: written,
+        "e": lambda: timed,
+        "v": lambda: student_id,
         "k": lambda: "q1.why",
         "g": written_answer,
         "r": graded,
@@ -351,7 +374,7 @@ def test_status_by_caller(client, world, caller, method, path, body, expected) -
         assert response.headers["www-authenticate"] == "Bearer"
 
 
-PLACEHOLDERS = "apsmxjtwkgrqd"
+PLACEHOLDERS = "apsmxjtwkgrqde"
 
 
 @pytest.mark.parametrize("caller", ["student", "ta", "owner"])
@@ -368,6 +391,7 @@ def test_unknown_ids_are_404(client, world, caller, method, path) -> None:
         "j": lambda: "987654321",
         "t": lambda: "987654321",
         "c": world["c"],
+        "v": world["v"],  # (the student whose clock: the assignment is the unknown id)
     }
     body = next(r[2] for r in TABLE if r[0] == method and r[1] == path)()
     response = _send(client, method, _url(path, unknown), body, world["headers"][caller])
@@ -403,6 +427,7 @@ def test_the_table_covers_every_endpoint(app) -> None:
         "{t}": "{token_id}",
         "{w}": "{assignment_id}",
         "{d}": "{assignment_id}",
+        "{e}": "{assignment_id}",
         "{k}": "{key}",
         "{g}": "{submission_id}",
         "{r}": "{submission_id}",

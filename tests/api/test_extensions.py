@@ -26,13 +26,25 @@ def test_an_attempt_extension_is_honoured_by_the_limit_and_the_preview(client, c
     (_, ta) = course.member("ta")
     granted = client.put(f"{course.path}/assignments/{aid}/extensions/{extended}", json={"max_attempts": 3}, headers=ta)
     assert granted.status_code == 200, granted.text
-    assert granted.json() == {"student": extended, "due_at": None, "max_attempts": 3, "closes_at": None}
+    assert granted.json() == {
+        "student": extended,
+        "due_at": None,
+        "max_attempts": 3,
+        "closes_at": None,
+        "extra_minutes": None,
+    }
     preview = client.post(f"{course.path}/assignments/{aid}/preview", json={"answers": RIGHT}, headers=more).json()
     assert preview["attempts_left"] == 3
     assert [course.submit(aid, more, RIGHT).status_code for _ in range(4)] == [201, 201, 201, 409]
     assert [course.submit(aid, plain, RIGHT).status_code for _ in range(2)] == [201, 409]
     mine = client.get(f"{course.path}/assignments/{aid}", headers=more).json()
-    assert mine["extension"] == {"student": None, "due_at": None, "max_attempts": 3, "closes_at": None}
+    assert mine["extension"] == {
+        "student": None,
+        "due_at": None,
+        "max_attempts": 3,
+        "closes_at": None,
+        "extra_minutes": None,
+    }
     assert mine["max_attempts"] == 1
     # withdrawn: the assignment's limit applies again (and the attempts stored stay)
     url = f"{course.path}/assignments/{aid}/extensions/{extended}"

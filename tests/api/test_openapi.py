@@ -33,6 +33,10 @@ CONTRACT = {
     ("delete", A + "/extensions/{student_id}"),  # an addition to the contract
     ("post", A + "/submissions"),
     ("post", A + "/preview"),
+    ("post", A + "/start"),  # v5: timed assignments
+    ("get", A + "/clock"),
+    ("put", A + "/draft"),
+    ("get", A + "/draft"),
     ("get", A + "/submissions"),
     ("get", "/api/v1/submissions/{submission_id}"),
     ("get", A + "/gradebook"),
@@ -106,6 +110,10 @@ ERRORS = {
     ("delete", A + "/extensions/{student_id}"): {401, 403, 404, 422, 503},
     ("post", A + "/submissions"): {401, 403, 404, 409, 413, 422, 429, 503},
     ("post", A + "/preview"): {401, 403, 404, 413, 422, 429, 503},
+    ("post", A + "/start"): {401, 403, 404, 409, 422, 503},
+    ("get", A + "/clock"): {401, 403, 404, 422, 503},
+    ("put", A + "/draft"): {401, 403, 404, 409, 413, 422, 503},
+    ("get", A + "/draft"): {401, 403, 404, 422, 503},
     ("get", A + "/submissions"): {401, 403, 404, 422, 503},
     ("get", "/api/v1/submissions/{submission_id}"): {401, 403, 404, 422, 503},
     ("get", A + "/gradebook"): {401, 403, 404, 422, 503},

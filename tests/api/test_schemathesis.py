@@ -39,9 +39,10 @@ A = C + "/assignments/{assignment_id}"
 REFUSE_VALID_DATA = [
     *(f"POST {C}/assignments", f"POST {A}/submissions", f"PATCH {A}", f"POST {C}/problem-sets"),
     *("POST /api/v1/courses", f"PATCH {C}", f"PUT {A}/extensions/{{student_id}}"),
+    f"PUT {A}/draft",  # (a key the assignment does not have)
 ]
 
-STUDENT_ONLY = [f"POST {A}/preview", f"POST {A}/submissions"]
+STUDENT_ONLY = [f"POST {A}/preview", f"POST {A}/submissions", f"POST {A}/start", f"PUT {A}/draft", f"GET {A}/draft"]
 INSTRUCTOR_ONLY = [
     "POST /api/v1/courses",
     f"PATCH {C}",

@@ -160,6 +160,7 @@ def test_the_form_shows_every_field_with_dates_in_the_course_zone(edited: Edited
         "floor": "50",
         "factor": "",
         "grace_minutes": "0",
+        "time_limit": "",
         "category": "homework",
         "feedback": "full",
     }
@@ -183,6 +184,7 @@ def test_every_field_round_trips_as_patch_would_store_it(edited: Edited) -> None
         "factor": "0.25",
         "grace_minutes": "15",
         "feedback": "score",
+        "time_limit": "90",
     }
     typed["draft"] = "on"
     saved = browser.post(edited.page + "/edit", typed)
@@ -201,6 +203,7 @@ def test_every_field_round_trips_as_patch_would_store_it(edited: Edited) -> None
         "grade_policy": "last",
         "late_penalty": {"factor": 0.25},
         "grace_minutes": 15,
+        "time_limit": 90,
         "category": "homework",
         "feedback": "score",
         "published": False,
@@ -209,11 +212,13 @@ def test_every_field_round_trips_as_patch_would_store_it(edited: Edited) -> None
     again = form_of(browser.get(edited.page + "/edit").text, edited.page + "/edit")
     assert again == typed | {"csrf": browser.csrf, "per_day": "", "floor": ""}  # shown back as typed
 
-    # blanks clear the dates, the attempt limit and the penalty
+    # blanks clear the dates, the attempt limit, the time limit and the penalty
     cleared = again | {"due_at": "", "closes_at": "", "opens_at": "", "max_attempts": "", "late_penalty": "none"}
+    cleared |= {"time_limit": ""}
     assert browser.post(edited.page + "/edit", cleared).status_code == 303
     stored = edited.rest()
-    assert [stored[n] for n in ("due_at", "closes_at", "opens_at", "max_attempts", "late_penalty")] == [None] * 5
+    cleared_names = ("due_at", "closes_at", "opens_at", "max_attempts", "late_penalty", "time_limit")
+    assert [stored[n] for n in cleared_names] == [None] * 6
 
 
 IMMEDIATELY_WARNING = 'Warning: "immediately" shows the answers before the first attempt.'
@@ -424,7 +429,7 @@ def test_an_untouched_date_in_the_second_reading_of_an_overlap_stays_where_it_is
         **{"title": "T", "problem_set": "s", "set_version": "v", "due_at": second, "opens_at": None},
         **{"closes_at": None, "max_attempts": None, "release_answers": "after_close", "grade_policy": "best"},
         **{"practice": "after_due", "late_penalty": None, "published": True, "grace_minutes": 0},
-        **{"category": "homework", "feedback": "full"},
+        **{"category": "homework", "feedback": "full", "time_limit": None},
     )
     current = cast(Terms, terms)
     shown = edit_values(current, zone)

@@ -39,12 +39,12 @@ from api.terms.rules import schedule_problems
 #: The text fields that go to the request as they are (when not blank).
 PLAIN = (
     *("id", "problem_set", "version", "title", "due_at", "opens_at", "closes_at", "max_attempts"),
-    *("release_answers", "grade_policy", "practice", "grace_minutes", "category", "feedback"),
+    *("release_answers", "grade_policy", "practice", "grace_minutes", "category", "feedback", "time_limit"),
 )
 #: The dates, typed in the course's zone.
 DATES = ("due_at", "opens_at", "closes_at")
 #: What a blank clears on the edit form (with the late penalty ``none``).
-CLEARABLE = (*DATES, "max_attempts")
+CLEARABLE = (*DATES, "max_attempts", "time_limit")
 #: The edit form's choices, sent as they are.
 CHOICES = ("release_answers", "grade_policy", "practice", "category", "feedback")
 #: ``late_penalty`` choice → the fields of that penalty (names as in the request's object; the
@@ -129,6 +129,7 @@ def _schedule_errors(
     closes_at: datetime | None,
     release_answers: str,
     zone: ZoneInfo,
+    time_limit: int | None = None,
 ) -> dict[str, str]:
     problems = schedule_problems(
         due_at=due_at,
@@ -136,6 +137,7 @@ def _schedule_errors(
         closes_at=closes_at,
         release_answers=release_answers,
         show=lambda moment: shown(moment, zone),
+        time_limit=time_limit,
     )
     errors: dict[str, str] = {}
     for name, message in problems:
@@ -158,6 +160,7 @@ def read_assignment_form(form: Mapping[str, Any], *, zone: ZoneInfo) -> Assignme
         closes_at=request.closes_at,
         release_answers=request.release_answers,
         zone=zone,
+        time_limit=request.time_limit,
     )
     errors = schedule | typed.errors
     return AssignmentForm(typed.values, errors=errors) if errors else AssignmentForm(typed.values, request)
@@ -176,6 +179,7 @@ def edit_values(assignment: Terms, zone: ZoneInfo) -> dict[str, str]:
         "problem_set": assignment.problem_set,
         "version": assignment.set_version or "",
         "max_attempts": "" if assignment.max_attempts is None else str(assignment.max_attempts),
+        "time_limit": "" if assignment.time_limit is None else str(assignment.time_limit),
         "draft": "" if assignment.published else "on",
         "late_penalty": kind,
         "grace_minutes": str(assignment.grace_minutes),
@@ -214,7 +218,9 @@ def read_assignment_changes(form: Mapping[str, Any], *, zone: ZoneInfo, current:
         update = AssignmentUpdate.model_validate(body)
     except ValidationError as error:
         return AssignmentEdit(typed.values, errors={**errors, **_by_field(AssignmentUpdate, error, typed.kind)})
-    after = {name: getattr(current, name) for name in ("due_at", "opens_at", "closes_at", "release_answers")}
+    after = {
+        name: getattr(current, name) for name in ("due_at", "opens_at", "closes_at", "release_answers", "time_limit")
+    }
     after |= {name: value for name, value in update.changes().items() if name in after}
     errors = _schedule_errors(**after, zone=zone) | errors
     return AssignmentEdit(typed.values, errors=errors) if errors else AssignmentEdit(typed.values, update)

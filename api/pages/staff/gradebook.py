@@ -90,6 +90,7 @@ def _gradebook(
             "student": chosen,
             "due_at": form_value(extension["due_at"] if extension else None, zone),
             "max_attempts": str(extension["max_attempts"] or "") if extension else "",
+            "extra_minutes": str(extension.get("extra_minutes") or "") if extension else "",
         }
 
     def sort_link(column_id: str) -> str:
@@ -238,13 +239,14 @@ def grant_extension(
     student: Annotated[str, Form(max_length=200)],
     due_at: Annotated[str, Form(max_length=100)] = "",
     max_attempts: Annotated[str, Form(max_length=100)] = "",
+    extra_minutes: Annotated[str, Form(max_length=100)] = "",
     sort: Annotated[str, Form(max_length=200)] = "student",
     order: Annotated[Order, Form()] = "asc",
 ) -> Response:
     """Grants or replaces the student's extension, as ``PUT .../extensions/{student}`` does (its
     due date typed in the course's zone); a form that does not validate comes back with what was
     typed and why."""
-    typed = {"student": student, "due_at": due_at, "max_attempts": max_attempts}
+    typed = {"student": student, "due_at": due_at, "max_attempts": max_attempts, "extra_minutes": extra_minutes}
     sent: dict[str, Any] = {k: v.strip() for k, v in typed.items() if k != "student" and v.strip()}
     try:
         if "due_at" in sent:
@@ -272,6 +274,7 @@ def grant_extension(
         due_at=body.due_at,
         max_attempts=body.max_attempts,
         granted_by=staff.id,
+        extra_minutes=body.extra_minutes,
     )
     query = urlencode({"student": student_id, "done": "granted", "sort": sort, "order": order})
     return RedirectResponse(f"{page_path(assignment)}?{query}#extensions", status_code=303)

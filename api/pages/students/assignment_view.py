@@ -24,6 +24,7 @@ from api.pages.kit.notation import answer_text, needs_math
 from api.pages.kit.render import render
 from api.pages.students.choice_parts import picked_text
 from api.pages.students.code_parts import poll_path
+from api.pages.students.timed import timed_view
 from api.submissions import service as submissions
 from api.submissions.views import Released, to_out
 from api.terms.grades import grade_released
@@ -87,6 +88,10 @@ def student_page(
     stored = submissions.list_submissions(db, assignment=terms, student=student.id)
     requests = regrade_requests(db, stored[-1].id, problem_set) if stored else {}
     left = submissions.attempts_left(db, assignment=terms, student_id=student.id)
+    # a timed assignment: the student's clock, and the draft saved since their last attempt (a reload
+    # or a second tab shows what they typed)
+    timed = timed_view(db, terms, student.id)
+    draft = timed.draft(stored[-1].submitted_at if stored else None) if timed is not None else None
     shown = Shown(
         released_to(db, terms=terms, student_id=student.id),
         practice_open_to(db, terms=terms, student_id=student.id, randomized=problem_set.randomized),
@@ -105,11 +110,12 @@ def student_page(
             shown,
             submitted=submitted,
             checked=checked,
+            draft=draft,
             # (on PostgreSQL code workers on other machines run it, with runtimes of their own)
             grades_code_here=request.app.state.jobs.code_runner is not None,
             code_packages=request.app.state.settings.code_packages,
         )
-        extra = {"regrade_notice": notice, "viewed_by": viewed_by, "student_id": student.id}
+        extra = {"regrade_notice": notice, "viewed_by": viewed_by, "student_id": student.id, "timed": timed}
         return render(request, "assignment_student.html", {**context, **extra}, status=status)
 
 
@@ -127,10 +133,11 @@ def assignment_context(
     checked: bool = False,
     grades_code_here: bool = False,
     code_packages: Collection[str] | None = None,
+    draft: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The page's context from what :func:`student_page` read (the student's ``stored`` attempts,
-    the last one's regrade ``requests``, the attempts ``left``, what is ``shown``): computation
-    only."""
+    the last one's regrade ``requests``, the attempts ``left``, what is ``shown``; a timed
+    assignment's ``draft`` saved since the last attempt fills the form): computation only."""
     variant = variant_of(problem_set, terms, student.id)
     references: dict[str | None, Released] = {}
     attempts = [
@@ -150,7 +157,7 @@ def assignment_context(
     if form.answers is not None:
         typed = form.answers
     else:  # (a choice part's picks stay as sent: they tick its boxes)
-        last = latest.answers if latest else {}
+        last = draft if draft is not None else latest.answers if latest else {}
         typed = {key: value if key in choice_keys else answer_text(value) for key, value in last.items()}
     preview = submissions.previewed(
         problem_set=problem_set, assignment=terms, student_id=student.id, answers=typed, left=left

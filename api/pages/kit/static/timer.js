@@ -1,0 +1,29 @@
+// A timed assignment's time left, counted down from the end the server wrote on the page
+// (data-ends, ISO 8601); at zero the page is read again, where the server says what happened.
+// While time-up has not yet submitted the answers (data-reload on #time-up-pending), the page
+// is read again every few seconds.
+(() => {
+  "use strict";
+  const shown = document.getElementById("time-left");
+  if (shown) {
+    const ends = Date.parse(shown.dataset.ends);
+    const two = (n) => String(n).padStart(2, "0");
+    let timer = null;
+    const tick = () => {
+      const left = Math.max(0, Math.floor((ends - Date.now()) / 1000));
+      const hours = Math.floor(left / 3600);
+      const minutes = Math.floor((left % 3600) / 60);
+      shown.textContent = (hours ? hours + ":" + two(minutes) : String(minutes)) + ":" + two(left % 60);
+      if (left === 0) {
+        clearInterval(timer);
+        setTimeout(() => window.location.reload(), 1500);
+      }
+    };
+    timer = setInterval(tick, 1000);
+    tick();
+  }
+  const pending = document.getElementById("time-up-pending");
+  if (pending) {
+    setTimeout(() => window.location.reload(), 1000 * Number(pending.dataset.reload || 5));
+  }
+})();

@@ -1,0 +1,120 @@
+"""A timed assignment on the student's page: the notice and Start button before the clock runs,
+the time left and the draft saved as they type while it does (htmx posts the form here a second
+after they stop typing), and what time-up did once it is over. The rules are :mod:`api.timed`'s
+and :mod:`api.terms.clock`'s; the page only says them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse, Response
+
+from api.access import Member
+from api.deps import SessionDep, SetsDep, get_course_student, problem_set_of, require_student
+from api.kit.errors import Conflict, Unprocessable
+from api.library.course_sets import Sets
+from api.pages.kit.deps import CsrfChecked, PageMember, PageTerms
+from api.pages.kit.render import render
+from api.pages.kit.routing import PageRoute
+from api.pages.students.choice_parts import choice_answers
+from api.submissions.schemas import check_answers
+from api.terms.clock import ClockRow, ends_at, read_clock
+from api.terms.rows import Terms
+from api.timed import service as timed
+from problems.sets import ProblemSet
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+ASSIGNMENT = "/courses/{course_id}/assignments/{assignment_id}"
+
+
+@dataclass(frozen=True)
+class TimedView:
+    """A student's clock as their page shows it (``clock`` None: not started)."""
+
+    limit: int
+    clock: ClockRow | None
+    ends_at: datetime | None
+    now: datetime
+
+    @property
+    def started(self) -> bool:
+        return self.clock is not None
+
+    @property
+    def over(self) -> bool:
+        return self.clock is not None and (
+            self.clock.submitted_at is not None or (self.ends_at is not None and self.now > self.ends_at)
+        )
+
+    @property
+    def running(self) -> bool:
+        return self.started and not self.over
+
+    @property
+    def handled(self) -> bool:
+        return self.clock is not None and self.clock.submitted_at is not None
+
+    def draft(self, last_submitted: datetime | None) -> dict[str, Any] | None:
+        """The draft to fill the form with: saved after the last attempt (else that attempt's answers)."""
+        clock = self.clock
+        if clock is None or not clock.answers or clock.saved_at is None:
+            return None
+        return clock.answers if last_submitted is None or clock.saved_at > last_submitted else None
+
+
+def timed_view(db: Session, terms: Terms, student_id: str) -> TimedView | None:
+    """The student's clock on a timed assignment (None: untimed)."""
+    if terms.time_limit is None:
+        return None
+    clock = read_clock(db, course_id=terms.course_id, assignment_id=terms.id, student_id=student_id)
+    end = None if clock is None else ends_at(clock.started_at, terms)
+    return TimedView(terms.time_limit, clock, end, datetime.now(UTC))
+
+
+@router.post(ASSIGNMENT + "/start")
+def start(request: Request, _page: CsrfChecked, member: PageMember, terms: PageTerms, db: SessionDep) -> Response:
+    """The Start button: the clock starts (or is the one started already, from another tab), then
+    the page (303), now with the questions and the time left."""
+    student = require_student(member)
+    timed.start(db, terms=terms, student_id=student.id)
+    request.app.state.time_keeper.wake()
+    path = request.url.path.removesuffix("/start")
+    return RedirectResponse(path, status_code=303)
+
+
+@router.post(ASSIGNMENT + "/draft")
+async def save_draft(
+    request: Request, _page: CsrfChecked, member: PageMember, terms: PageTerms, db: SessionDep, sets: SetsDep
+) -> Response:
+    """The form as typed so far, saved as the draft (htmx posts it as the student types): the small
+    status under the form; 409 with the sentence once the time is over."""
+    student = await get_course_student(member)
+    form = await request.form()
+    return await run_in_threadpool(_save, request, form, student, terms, db, sets)
+
+
+def _save(request: Request, form: FormData, student: Member, terms: Terms, db: Session, sets: Sets) -> Response:
+    problem_set = problem_set_of(terms, sets)
+    try:
+        answers = check_answers(typed_answers(form, problem_set))
+        saved_at = timed.save_draft(db, terms=terms, student_id=student.id, answers=answers, problem_set=problem_set)
+    except ValueError as error:
+        return render(request, "_draft_status.html", {"error": f"Not saved: {error}."}, status=422)
+    except (Conflict, Unprocessable) as refusal:
+        status = 409 if isinstance(refusal, Conflict) else 422
+        return render(request, "_draft_status.html", {"error": str(refusal.detail)}, status=status)
+    return render(request, "_draft_status.html", {"saved_at": saved_at})
+
+
+def typed_answers(form: FormData, problem_set: ProblemSet) -> dict[str, Any]:
+    """The answers of the form as the submit button sends them (a code part's text, not its file)."""
+    answers: dict[str, Any] = {
+        key: value for key in problem_set.answer_keys() if isinstance(value := form.get(key), str)
+    }
+    return answers | choice_answers(form, problem_set)

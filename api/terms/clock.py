@@ -1,0 +1,77 @@
+"""A student's clock on a timed assignment: when it ends, and the refusal of work past it.
+
+Here, beside the other rules that read a student's terms, rather than in :mod:`api.timed`: every
+door that submits (:func:`api.submissions.service.submit`) checks it, and :mod:`api.timed`, which
+starts clocks and submits drafts, calls that service (a package importing the other both ways
+would be a circle)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.kit.errors import Conflict
+from api.models import Clock
+from api.terms.rows import Terms
+from api.terms.rules import iso
+
+
+@dataclass(frozen=True, slots=True)
+class ClockRow:
+    """A student's clock as stored: its start, their draft, and whether time-up handled it."""
+
+    started_at: datetime
+    answers: dict[str, Any] | None
+    saved_at: datetime | None
+    submitted_at: datetime | None
+    submission_id: int | None
+    outcome: str | None
+
+
+def ends_at(started_at: datetime, terms: Terms) -> datetime | None:
+    """The earlier of the start plus the student's minutes (their extension's extra ones included:
+    :func:`api.terms.rows.with_extension`) and their close; None: it never ends (a limit taken off
+    an assignment that never closes)."""
+    ends = [] if terms.time_limit is None else [started_at + timedelta(minutes=terms.time_limit)]
+    if terms.closes_at is not None:
+        ends.append(terms.closes_at)
+    return min(ends, default=None)
+
+
+def read_clock(session: Session, *, course_id: str, assignment_id: str, student_id: str) -> ClockRow | None:
+    row = session.execute(
+        select(
+            Clock.started_at, Clock.answers, Clock.saved_at, Clock.submitted_at, Clock.submission_id, Clock.outcome
+        ).where(Clock.course_id == course_id, Clock.assignment_id == assignment_id, Clock.student_id == student_id)
+    ).one_or_none()
+    return None if row is None else ClockRow(*row)
+
+
+def check_time_left(session: Session, *, terms: Terms, student_id: str, at: datetime) -> datetime | None:
+    """The end of the student's clock on a timed assignment (None: untimed, or it never ends);
+    :class:`Conflict` (409) unless a submission made ``at`` falls within it: refused before they
+    started it (the clock is what they agreed to) and after its end. Untimed assignments pass
+    without a read."""
+    if terms.time_limit is None:
+        return None
+    clock = read_clock(session, course_id=terms.course_id, assignment_id=terms.id, student_id=student_id)
+    if clock is None:
+        raise Conflict(
+            f"Assignment {terms.id!r} is timed ({terms.time_limit} minutes from your start): start it first "
+            "(its page's Start button, or POST .../start); nothing was submitted."
+        )
+    end = ends_at(clock.started_at, terms)
+    if end is not None and at > end:
+        raise Conflict(time_up_message(terms.id, end))
+    return end
+
+
+def time_up_message(assignment_id: str, end: datetime) -> str:
+    return (
+        f"Your time on assignment {assignment_id!r} ended at {iso(end)}: nothing is accepted after it "
+        "(your last saved answers are submitted for you)."
+    )
