@@ -32,7 +32,16 @@ class SetHeader(BaseModel):
         description="Whether each student gets their own numbers, drawn as the problems' `vary` say. A set with "
         "code parts is randomized whatever this says: each student's test inputs are their own.",
     )
-    problems: list[Any] = Field(min_length=1, description="The problems, in order (see the problem entry).")
+    shuffle: bool = Field(
+        default=False,
+        description="Whether each student sees the problems in an order of their own (stable, drawn from the "
+        "assignment's secret); by default the file's order.",
+    )
+    problems: list[Any] = Field(
+        min_length=1,
+        description="The problems, in order (see the problem entry); an entry may be a pool, "
+        "`pool: {choose: K, problems: [...]}`, of which each student gets K problems.",
+    )
 
 
 class EntryFields(BaseModel):
