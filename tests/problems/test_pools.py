@@ -142,7 +142,9 @@ def test_draws_differ_across_students_and_every_problem_is_drawn() -> None:
     counts = Counter(problem for draw in draws for problem in draw)
     assert counts["intro"] == len(STUDENTS)
     pooled = {"max2", "max3", "avg2"}, {"s1", "s2", "s3", "s4"}
-    assert all(sum(counts[p] for p in pool) == len(STUDENTS) * choose for pool, choose in zip(pooled, (1, 2)))
+    assert all(
+        sum(counts[p] for p in pool) == len(STUDENTS) * choose for pool, choose in zip(pooled, (1, 2), strict=True)
+    )
     # every problem is drawn, each near its share (1 in 3; 2 in 4): never under half of it
     assert all(counts[p] > len(STUDENTS) / 3 / 2 for p in pooled[0])
     assert all(counts[p] > len(STUDENTS) / 2 / 2 for p in pooled[1])
@@ -155,7 +157,9 @@ def test_the_draw_is_keyed_by_the_secret_not_the_student_id_alone() -> None:
     other = [_drawn(problem_set, student, "secret-2") for student in STUDENTS[:40]]
     by_id = [[p.id for p in problem_set.drawn(student).problems] for student in STUDENTS[:40]]
     assert one != other and one != by_id
-    assert sum(a != b for a, b in zip(one, other)) > 20  # most students draw otherwise under another secret
+    assert (
+        sum(a != b for a, b in zip(one, other, strict=True)) > 20
+    )  # most students draw otherwise under another secret
 
 
 def test_shuffle_orders_each_students_problems_stably_and_differently() -> None:
