@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.assignments import service
 from api.assignments import sets as sets_service
+from api.assignments.draws import drawn_ids, own_set
 from api.assignments.options import order_key
 from api.assignments.schemas import (
     AssignmentCreate,
@@ -281,7 +282,8 @@ def _detail(
     attempts: int | None = None,
     extension: ExtensionRow | None = None,
 ) -> AssignmentDetail:
-    problem_set = problem_set_of(assignment, sets)
+    whole = problem_set_of(assignment, sets)
+    problem_set = own_set(whole, assignment, student)
     variant = service.variant_of(problem_set, assignment, student)
     terms = with_extension(assignment, extension)
     released = _released(session, terms, None if staff else student)
@@ -289,6 +291,7 @@ def _detail(
     return AssignmentDetail(
         **_out(assignment, sets, attempts, extension, staff=staff, released=released).model_dump(),
         variant=variant,
+        drawn=drawn_ids(whole, assignment, student) if student is not None else None,
         max_score=service.max_score(problem_set),
         problems=service.statements(problem_set, variant, order_key(assignment, student)),
         reference=service.reference_answers(problem_set, variant) if show_reference else None,
@@ -315,8 +318,9 @@ def get_assignment(
     sets: SetsDep,
     student: Annotated[str | None, Query(max_length=64, description="Staff: show this student's variant.")] = None,
 ) -> AssignmentDetail:
-    """A student sees the statements of their own variant, and the reference answers only once
-    they are released. Staff see the declared numbers (or `?student=ID`'s variant) with the
+    """A student sees the statements of their own variant (of a set with pools, only the problems
+    drawn for them, in their order), and the reference answers only once they are released. Staff
+    see the declared numbers and every problem (or `?student=ID`'s variant and draw) with the
     reference answers."""
     if not member.is_staff:
         if student is not None and student != member.id:
