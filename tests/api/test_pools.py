@@ -8,41 +8,12 @@ count a key over the students who drew it."""
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
+from pooled_course import EVERY, POOLS, part_keys, pooled_course, problem_ids, read_detail
 
-from factories import Course, make_instructor
-
-SET = (Path(__file__).parents[2] / "examples" / "pooled-quiz.yaml").read_text(encoding="utf-8")
-EVERY = ["intro", "max2", "max3", "avg2", "s1", "s2", "s3", "s4"]
-POOLS = ({"max2", "max3", "avg2"}, {"s1", "s2", "s3", "s4"})
-
-
-def _course(client: TestClient, engine: Any) -> Course:
-    course = Course(client, make_instructor(engine))
-    uploaded = client.post(
-        f"{course.path}/problem-sets",
-        content=SET.encode(),
-        headers={**course.instructor, "Content-Type": "application/yaml"},
-    )
-    assert uploaded.status_code == 201, uploaded.text
-    return course
-
-
-def _detail(course: Course, aid: str, headers: dict[str, str], query: str = "") -> dict[str, Any]:
-    response = course.client.get(f"{course.path}/assignments/{aid}{query}", headers=headers)
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
-def _ids(detail: dict[str, Any]) -> list[str]:
-    return [problem["id"] for problem in detail["problems"]]
-
-
-def _keys(detail: dict[str, Any]) -> list[str]:
-    return [part["key"] for problem in detail["problems"] for part in problem["parts"]]
+from factories import Course
 
 
 def _right(course: Course, aid: str, student: str) -> dict[str, Any]:
@@ -51,14 +22,14 @@ def _right(course: Course, aid: str, student: str) -> dict[str, Any]:
 
 
 def test_a_student_reads_only_their_own_draw_in_their_own_order(client: TestClient, engine: Any) -> None:
-    course = _course(client, engine)
+    course = pooled_course(client, engine)
     aid = course.assignment(problem_set="pooled-quiz")
     students = course.students(10)
     draws = {}
     for student, headers in students:
-        mine = _detail(course, aid, headers)
-        ids = _ids(mine)
-        assert mine["drawn"] == ids and _ids(_detail(course, aid, headers)) == ids  # the same every time
+        mine = read_detail(course, aid, headers)
+        ids = problem_ids(mine)
+        assert mine["drawn"] == ids and problem_ids(read_detail(course, aid, headers)) == ids  # the same every time
         assert len(ids) == 4 and "intro" in ids
         assert len(set(ids) & POOLS[0]) == 1 and len(set(ids) & POOLS[1]) == 2
         assert mine["max_score"] == 5.0  # every student's quiz is worth the same
@@ -69,60 +40,63 @@ def test_a_student_reads_only_their_own_draw_in_their_own_order(client: TestClie
     (first, _), (_, other_headers) = students[0], students[1]
     peeked = client.get(f"{course.path}/assignments/{aid}?student={first}", headers=other_headers)
     assert peeked.status_code == 403 and peeked.json()["detail"] == "Students see only their own variant."
-    theirs = _detail(course, aid, course.instructor, f"?student={first}")
-    assert _ids(theirs) == theirs["drawn"] == draws[first]  # staff read the student's draw
-    assert set(theirs["reference"]) == set(_keys(theirs))  # and the references of those problems alone
-    whole = _detail(course, aid, course.instructor)
-    assert _ids(whole) == EVERY and whole["drawn"] is None and whole["max_score"] == 5.0
+    theirs = read_detail(course, aid, course.instructor, f"?student={first}")
+    assert problem_ids(theirs) == theirs["drawn"] == draws[first]  # staff read the student's draw
+    assert set(theirs["reference"]) == set(part_keys(theirs))  # and the references of those problems alone
+    whole = read_detail(course, aid, course.instructor)
+    assert problem_ids(whole) == EVERY and whole["drawn"] is None and whole["max_score"] == 5.0
 
 
 def test_the_draw_comes_from_the_assignments_secret(client: TestClient, engine: Any) -> None:
-    course = _course(client, engine)
+    course = pooled_course(client, engine)
     one, two = course.assignment(problem_set="pooled-quiz"), course.assignment(problem_set="pooled-quiz")
     students = course.students(12)
-    differ = [_ids(_detail(course, one, headers)) != _ids(_detail(course, two, headers)) for _, headers in students]
+    differ = [
+        problem_ids(read_detail(course, one, headers)) != problem_ids(read_detail(course, two, headers))
+        for _, headers in students
+    ]
     assert sum(differ) > len(students) / 2  # another assignment, another secret: other draws
 
 
 def test_an_answer_to_a_problem_not_drawn_is_refused_without_using_an_attempt(client: TestClient, engine: Any) -> None:
-    course = _course(client, engine)
+    course = pooled_course(client, engine)
     aid = course.assignment(problem_set="pooled-quiz", max_attempts=1)
     student, headers = course.student()
-    mine = _detail(course, aid, headers)
-    undrawn = next(key for key in ("max2.max", "max3.max", "avg2.avg") if key not in _keys(mine))
+    mine = read_detail(course, aid, headers)
+    undrawn = next(key for key in ("max2.max", "max3.max", "avg2.avg") if key not in part_keys(mine))
     right = _right(course, aid, student)
     refused = course.submit(aid, headers, {**right, undrawn: "[[1, 2], [3, 4]]"})
     assert refused.status_code == 422, refused.text
     detail = refused.json()["detail"]
     assert f"{undrawn} belong(s) to problems not drawn for you" in detail["message"]
-    assert detail["not_drawn_keys"] == [undrawn] and sorted(detail["known_keys"]) == sorted(_keys(mine))
-    assert _detail(course, aid, headers)["attempts_used"] == 0
+    assert detail["not_drawn_keys"] == [undrawn] and sorted(detail["known_keys"]) == sorted(part_keys(mine))
+    assert read_detail(course, aid, headers)["attempts_used"] == 0
     sent = course.submit(aid, headers, right)
     assert sent.status_code == 201, sent.text
     body = sent.json()
-    assert sorted(body["parts"]) == sorted(_keys(mine))  # graded on their problems alone
+    assert sorted(body["parts"]) == sorted(part_keys(mine))  # graded on their problems alone
     assert (body["score"], body["max_score"]) == (5.0, 5.0)
 
 
 def test_released_answers_and_worked_solutions_are_of_the_students_problems(client: TestClient, engine: Any) -> None:
-    course = _course(client, engine)
+    course = pooled_course(client, engine)
     aid = course.assignment(problem_set="pooled-quiz", release_answers="immediately")
     _, headers = course.student()
-    mine = _detail(course, aid, headers)
-    assert sorted(mine["reference"]) == sorted(_keys(mine))
+    mine = read_detail(course, aid, headers)
+    assert sorted(mine["reference"]) == sorted(part_keys(mine))
     sent = course.submit(aid, headers, {"intro.learns": "a"})
     assert sent.status_code == 201, sent.text
     body = sent.json()
-    assert sorted(body["reference"]) == sorted(_keys(mine))
+    assert sorted(body["reference"]) == sorted(part_keys(mine))
     assert body["max_score"] == 5.0 and body["score"] == 1.0
 
 
 def test_the_gradebooks_list_each_students_problems(client: TestClient, engine: Any) -> None:
-    course = _course(client, engine)
+    course = pooled_course(client, engine)
     aid = course.assignment(problem_set="pooled-quiz")
     students = course.students(4)
-    draws = {student: _ids(_detail(course, aid, headers)) for student, headers in students}
-    keys = {student: _keys(_detail(course, aid, headers)) for student, headers in students}
+    draws = {student: problem_ids(read_detail(course, aid, headers)) for student, headers in students}
+    keys = {student: part_keys(read_detail(course, aid, headers)) for student, headers in students}
     for student, headers in students[:3]:
         assert course.submit(aid, headers, _right(course, aid, student)).status_code == 201
     book = client.get(f"{course.path}/assignments/{aid}/gradebook", headers=course.instructor).json()
@@ -144,12 +118,12 @@ def test_the_gradebooks_list_each_students_problems(client: TestClient, engine: 
 
 
 def test_statistics_count_each_key_over_the_students_who_drew_it(client: TestClient, engine: Any) -> None:
-    course = _course(client, engine)
+    course = pooled_course(client, engine)
     aid = course.assignment(problem_set="pooled-quiz")
     students = course.students(8)
     drew: Counter[str] = Counter()
     for student, headers in students:
-        keys = _keys(_detail(course, aid, headers))
+        keys = part_keys(read_detail(course, aid, headers))
         drew.update(keys)
         assert course.submit(aid, headers, _right(course, aid, student)).status_code == 201
     stats = client.get(f"{course.path}/assignments/{aid}/stats", headers=course.instructor).json()
