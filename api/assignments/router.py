@@ -151,7 +151,8 @@ def preview_problem_set(
     """Before an assignment uses it: the statements and reference answers of the declared numbers,
     of the variant of `?seed=N`, or of `?student=ID` (drawn from the student's id, as
     `grader problems show SET --student ID` would); with `?assignment=A&student=ID`, the numbers
-    that student has in that assignment, drawn from its own secret."""
+    that student has in that assignment, drawn from its own secret. Of a set with pools, a seed's or
+    an assignment's student's problems alone (a student id without an assignment: every problem)."""
     return sets_service.preview(
         sets,
         course_id=runner.course,

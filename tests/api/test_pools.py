@@ -45,6 +45,10 @@ def test_a_student_reads_only_their_own_draw_in_their_own_order(client: TestClie
     assert set(theirs["reference"]) == set(part_keys(theirs))  # and the references of those problems alone
     whole = read_detail(course, aid, course.instructor)
     assert problem_ids(whole) == EVERY and whole["drawn"] is None and whole["max_score"] == 5.0
+    preview = f"{course.path}/problem-sets/pooled-quiz/preview"
+    previewed = client.get(f"{preview}?student={first}&assignment={aid}", headers=course.instructor).json()
+    assert problem_ids(previewed) == draws[first]  # the set's preview of the student in that assignment
+    assert problem_ids(client.get(preview, headers=course.instructor).json()) == EVERY
 
 
 def test_the_draw_comes_from_the_assignments_secret(client: TestClient, engine: Any) -> None:
