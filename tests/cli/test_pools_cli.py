@@ -41,3 +41,18 @@ def test_validate_refuses_a_pool_choosing_more_than_it_holds_at_its_line(tmp_pat
     assert result.exit_code == 1
     line = next(number for number, text in enumerate(bad.read_text().splitlines(), 1) if "choose: 5" in text)
     assert re.search(rf"bad\.yaml:{line}:\d+: .*choose is 5, but the pool holds 4 problems", result.output)
+
+
+def test_a_failing_check_of_a_pooled_problem_is_reported_at_its_line(tmp_path: Path) -> None:
+    """The self-tests name a problem by its place among the set's problems, not the file's: inside a
+    pool the line is still the check's own."""
+    text = EXAMPLE.read_text(encoding="utf-8")
+    old = "            - {key: shape, quantity: shape, layout: HW, prompt: The output's size (H×W).}\n        - id: s2"
+    assert old in text
+    checked = old.replace("prompt:", 'checks: [{answer: "9x9", status: correct}], prompt:', 1)
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace(old, checked), encoding="utf-8")
+    result = runner.invoke(app, ["sets", "validate", str(bad)])
+    assert result.exit_code == 1
+    line = next(number for number, text in enumerate(bad.read_text().splitlines(), 1) if "9x9" in text)
+    assert re.search(rf"bad\.yaml:{line}:\d+: s1\.parts\.0\.checks", result.output), result.output
