@@ -46,3 +46,5 @@ def test_a_student_page_shows_their_own_problems_in_their_order(app: Any, client
     staff = Browser(app).signed_in(course.instructor["Authorization"].removeprefix("Bearer "))
     assert _shown(staff.get(f"{path}?student={student}").text) == drawn
     assert _shown(staff.get(path).text) == list(TITLES)
+    gradebook = staff.get(f"{path}/gradebook").text
+    assert gradebook.count("not drawn</span>") == 8 - len(drawn)  # one cell per key of a problem not drawn
