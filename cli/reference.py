@@ -376,8 +376,9 @@ answer to a problem not drawn for them is refused. Staff see every problem, and 
 with `?student=ID`; the gradebooks list each student's problems, and the statistics count a key
 over the students who drew its problem. Refused, at their line: `choose` below 1 or above the
 number of problems the pool holds, an empty pool, a pool inside a pool, a problem of a pool whose
-id is used by another entry of the set, and problems of one pool worth different points (every
-student's assignment is worth the same). Practice on fresh variants, never counted, offers every
+id is used by another entry of the set, problems of one pool worth different points (every
+student's assignment is worth the same), and a part building on a part of a pooled problem other
+than its own (`@KEY`: a student who did not draw it has no such part). Practice on fresh variants, never counted, offers every
 problem of the pools. See `examples/pooled-quiz.yaml`.
 """
 

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from problems.parts import Operation
 from problems.pools import Pool, PoolSpec
 from problems.positions import Step
 from problems.sets import Problem
@@ -144,4 +145,27 @@ def check_pools(
                     "can earn as many points"
                 )
                 found.add(message, (*paths[index], "parts"), problem.id, "parts")
+    _check_references(found, problems, pools, paths)
     return tuple(Pool(pool.choose, pool.members) for pool in pools)
+
+
+def _check_references(found: Reporter, problems: list[Problem], pools: list[PoolEntry], paths: list[Place]) -> None:
+    """No part builds on a part of a pooled problem other than its own (``@q2.a``): a student who
+    did not draw that problem would have nothing to build on."""
+    pooled = {problems[index].id for pool in pools for index in pool.members}
+    for index, problem in enumerate(problems):
+        for part in problem.parts:
+            pending: list[str | int | Operation] = [part.quantity]
+            while pending:
+                item = pending.pop()
+                if isinstance(item, Operation):
+                    pending += item.operands
+                elif isinstance(item, str) and item.startswith("@"):
+                    other = item[1:].partition(".")[0]
+                    if other in pooled and other != problem.id:
+                        message = (
+                            f"builds on {item[1:]!r}, a part of a problem of a pool: a student who did not draw "
+                            f"{other!r} has no such part"
+                        )
+                        where = (*paths[index], "parts", problem.position(part.key), "quantity")
+                        found.add(message, where, problem.id, f"parts.{problem.position(part.key)}.quantity")

@@ -115,6 +115,20 @@ def test_a_pool_of_problems_worth_different_points_is_refused_at_the_one_that_di
     assert message.startswith("worth 3 points, but 'a' of the same pool is worth 1")
 
 
+def test_a_part_building_on_a_part_of_a_pooled_problem_is_refused_at_its_quantity() -> None:
+    network = (
+        "  - id: {id}\n    type: network\n    input: [8, 8, 3]\n"
+        "    layers: [{{kind: conv, name: c, out_channels: 4, kernel: 3}}]\n"
+        "    parts:\n      - {{key: p, quantity: params.c}}\n"
+    )
+    pooled = _pool(1, network.format(id="a").replace("\n  ", "\n        ").replace("  - id", "        - id", 1))
+    later = "  - id: total\n    type: prose\n    parts:\n      - {key: t, answer: text}\n"
+    text = _set(pooled) + network.format(id="b").replace("quantity: params.c}", "quantity: {sum: ['@a.p', 1]}}")
+    [(line, field, message)] = _issues(text + later)
+    assert (line, field) == (22, "parts.0.quantity")
+    assert message.startswith("builds on 'a.p', a part of a problem of a pool: a student who did not draw 'a'")
+
+
 def test_an_issue_inside_a_pooled_problem_is_placed_at_its_line() -> None:
     text = _set(_pool(1, _prose("a") + _prose("b").replace("answer: text", "answer: text, pointz: 2")))
     [(line, field, message)] = _issues(text)
