@@ -11,9 +11,9 @@ from collections import Counter
 from typing import Any
 
 from fastapi.testclient import TestClient
-from pooled_course import EVERY, POOLS, part_keys, pooled_course, problem_ids, read_detail
+from pooled_course import EVERY, POOLS, SET, part_keys, pooled_course, problem_ids, read_detail
 
-from factories import Course
+from factories import Course, finished_job
 
 
 def _right(course: Course, aid: str, student: str) -> dict[str, Any]:
@@ -137,3 +137,32 @@ def test_statistics_count_each_key_over_the_students_who_drew_it(client: TestCli
         assert found["share_correct"] == (1.0 if drew[key] else None)
     assert stats["keys"]["intro.learns"]["students"] == 8
     assert sum(stats["keys"][key]["students"] for key in ("max2.max", "max3.max", "avg2.avg")) == 8
+
+
+def test_a_regrade_grades_each_submission_on_its_students_own_problems(client: TestClient, engine: Any) -> None:
+    course = pooled_course(client, engine)
+    aid = course.assignment(problem_set="pooled-quiz")
+    stored = []
+    for student, headers in course.students(3):
+        sent = course.submit(aid, headers, _right(course, aid, student))
+        assert sent.status_code == 201, sent.text
+        stored.append((sent.json()["id"], headers, sorted(sent.json()["parts"])))
+    # a new version of the set (its title reworded): every submission is graded again and stored
+    reworded = SET.replace("title: Pooling and convolution sizes", "title: Pooling and output sizes")
+    uploaded = client.post(
+        f"{course.path}/problem-sets",
+        content=reworded.encode(),
+        headers={**course.instructor, "Content-Type": "application/yaml"},
+    )
+    assert uploaded.status_code in (200, 201), uploaded.text
+    version = uploaded.json()["version"]
+    moved = client.patch(f"{course.path}/assignments/{aid}", json={"version": version}, headers=course.instructor)
+    assert moved.status_code == 200, moved.text
+    started = client.post(f"{course.path}/assignments/{aid}/regrade", headers=course.instructor)
+    assert started.status_code == 202, started.text
+    job = finished_job(client, started.json()["job"], course.instructor)
+    assert (job["status"], job["done"]) == ("done", 3)
+    for submission_id, headers, keys in stored:
+        now = client.get(f"/api/v1/submissions/{submission_id}", headers=headers).json()
+        assert now["set_version"] == version  # graded again, on the student's own problems alone
+        assert (now["score"], now["max_score"], sorted(now["parts"])) == (5.0, 5.0, keys)
