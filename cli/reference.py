@@ -378,8 +378,8 @@ over the students who drew its problem. Refused, at their line: `choose` below 1
 number of problems the pool holds, an empty pool, a pool inside a pool, a problem of a pool whose
 id is used by another entry of the set, problems of one pool worth different points (every
 student's assignment is worth the same), and a part building on a part of a pooled problem other
-than its own (`@KEY`: a student who did not draw it has no such part). Practice on fresh variants, never counted, offers every
-problem of the pools. See `examples/pooled-quiz.yaml`.
+than its own (`@KEY`: a student who did not draw it has no such part). Practice on fresh
+variants, never counted, offers every problem of the pools. See `examples/pooled-quiz.yaml`.
 """
 
 

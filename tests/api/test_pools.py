@@ -166,3 +166,45 @@ def test_a_regrade_grades_each_submission_on_its_students_own_problems(client: T
         now = client.get(f"/api/v1/submissions/{submission_id}", headers=headers).json()
         assert now["set_version"] == version  # graded again, on the student's own problems alone
         assert (now["score"], now["max_score"], sorted(now["parts"])) == (5.0, 5.0, keys)
+
+
+WRITTEN = """\
+id: pooled-essays
+title: One essay of two
+problems:
+  - pool:
+      choose: 1
+      problems:
+        - id: a
+          type: prose
+          text: Why pool?
+          parts:
+            - {key: why, answer: text, points: 2}
+        - id: b
+          type: prose
+          text: Why convolve?
+          parts:
+            - {key: why, answer: text, points: 2}
+"""
+
+
+def test_a_written_parts_grading_queue_holds_only_the_students_who_drew_it(client: TestClient, engine: Any) -> None:
+    course = pooled_course(client, engine)
+    uploaded = client.post(
+        f"{course.path}/problem-sets",
+        content=WRITTEN.encode(),
+        headers={**course.instructor, "Content-Type": "application/yaml"},
+    )
+    assert uploaded.status_code == 201, uploaded.text
+    aid = course.assignment(problem_set="pooled-essays")
+    drew: dict[str, list[str]] = {"a": [], "b": []}
+    for student, headers in course.students(8):
+        (problem,) = problem_ids(read_detail(course, aid, headers))
+        drew[problem].append(student)
+        sent = course.submit(aid, headers, {f"{problem}.why": "Fewer weights."})
+        assert sent.status_code == 201 and sent.json()["max_score"] == 2.0, sent.text
+    assert drew["a"] and drew["b"]  # (8 students: both drawn, but for 1 in 128)
+    for problem, students in drew.items():
+        listed = client.get(f"{course.path}/assignments/{aid}/grading/{problem}.why", headers=course.instructor)
+        assert listed.status_code == 200, listed.text
+        assert sorted(entry["student"] for entry in listed.json()["entries"]) == sorted(students)
