@@ -76,7 +76,8 @@ def gradebook(
         chosen, counted = counted_attempt(mine, with_extension(assignment, extension)) or (None, None)
         waiting = awaiting(chosen.parts) if chosen else None
         own = own_set(problem_set, assignment, student.id) if problem_set and problem_set.draws_problems else None
-        theirs = keys if own is None else [key for key in keys if key in set(own.answer_keys())]
+        held = set(own.answer_keys()) if own is not None else set()
+        theirs = keys if own is None else [key for key in keys if key in held]
         rows.append(
             {
                 "student": student.id,

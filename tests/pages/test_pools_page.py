@@ -45,6 +45,8 @@ def test_a_student_page_shows_their_own_problems_in_their_order(app: Any, client
     assert read_detail(course, aid, headers)["attempts_used"] == 0
     staff = Browser(app).signed_in(course.instructor["Authorization"].removeprefix("Bearer "))
     assert _shown(staff.get(f"{path}?student={student}").text) == drawn
-    assert _shown(staff.get(path).text) == list(TITLES)
+    staff_page = staff.get(path).text
+    assert _shown(staff_page) == list(TITLES)
+    assert "Each student gets 1 of max2, max3, avg2, 2 of s1, s2, s3, s4" in staff_page
     gradebook = staff.get(f"{path}/gradebook").text
     assert gradebook.count("not drawn</span>") == 8 - len(drawn)  # one cell per key of a problem not drawn

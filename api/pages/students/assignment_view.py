@@ -271,6 +271,11 @@ def staff_context(terms: Terms, problem_set: ProblemSet, member: Member) -> dict
         "problems": problems,
         "member": member,
         "randomized": problem_set.randomized,
+        "pools": [
+            {"choose": pool.choose, "ids": [problem_set.problems[index].id for index in pool.members]}
+            for pool in problem_set.pools
+        ],
+        "shuffle": problem_set.shuffle,
         "written": list(problem_set.written()),
         "needs_math": needs_math(problems),
     }
