@@ -6,6 +6,7 @@ API, grading, the gradebooks) reads the same draw without storing it."""
 from __future__ import annotations
 
 from api.assignments.options import order_key
+from api.kit.errors import Unprocessable
 from api.terms.rows import Terms
 from problems.sets import ProblemSet
 
@@ -28,3 +29,15 @@ def not_drawn(problem_set: ProblemSet, own: ProblemSet, keys: list[str]) -> list
     """Those of ``keys`` that are keys of the set but of problems the student did not get."""
     theirs, every = set(own.answer_keys()), set(problem_set.answer_keys())
     return [key for key in keys if key in every and key not in theirs]
+
+
+def require_secret(problem_set: ProblemSet, assignment: Terms) -> None:
+    """:class:`Unprocessable` for a set with pools or shuffle given to an assignment made before
+    variants had secrets: its students' problems would be drawn from their ids alone, which
+    anyone can recompute."""
+    if problem_set.draws_problems and assignment.variant_secret is None:
+        raise Unprocessable(
+            f"Assignment {assignment.id!r} was made before assignments had a secret to draw with, so its "
+            f"students' problems would be drawn from their ids alone: give the set {problem_set.id!r} (it "
+            "has pools or shuffle) to a new assignment instead."
+        )

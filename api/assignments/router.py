@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.assignments import service
 from api.assignments import sets as sets_service
-from api.assignments.draws import drawn_ids, own_set
+from api.assignments.draws import drawn_ids, own_set, require_secret
 from api.assignments.options import order_key
 from api.assignments.schemas import (
     AssignmentCreate,
@@ -367,6 +367,7 @@ def update_assignment(
     problem_set = None
     if body.problem_set is not None or body.version is not None:
         problem_set = sets_service.usable(sets, runner.course, body.problem_set or assignment.problem_set, body.version)
+        require_secret(problem_set, assignment)
         sets.pin(problem_set)
     changed = service.update_assignment(
         session,

@@ -12,6 +12,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from pooled_course import EVERY, POOLS, SET, part_keys, pooled_course, problem_ids, read_detail
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from api.models import Assignment
 
 from factories import Course, finished_job
 
@@ -208,3 +212,24 @@ def test_a_written_parts_grading_queue_holds_only_the_students_who_drew_it(clien
         listed = client.get(f"{course.path}/assignments/{aid}/grading/{problem}.why", headers=course.instructor)
         assert listed.status_code == 200, listed.text
         assert sorted(entry["student"] for entry in listed.json()["entries"]) == sorted(students)
+
+
+def test_an_assignment_without_a_secret_cannot_take_a_set_with_pools(client: TestClient, engine: Any) -> None:
+    """An assignment made before assignments had secrets would draw its students' problems from
+    their ids alone: it is refused a set with pools (a new assignment draws with its own secret)."""
+    course = pooled_course(client, engine)
+    aid = course.assignment()  # (a built-in set without pools)
+    with Session(engine) as session, session.begin():
+        session.execute(
+            update(Assignment)
+            .where(Assignment.course_id == course.id, Assignment.id == aid)
+            .values(variant_secret=None)
+        )
+    moved = client.patch(
+        f"{course.path}/assignments/{aid}", json={"problem_set": "pooled-quiz"}, headers=course.instructor
+    )
+    assert moved.status_code == 422, moved.text
+    assert "students' problems would be drawn from their ids alone" in moved.json()["detail"]
+    assert client.get(f"{course.path}/assignments/{aid}", headers=course.instructor).json()["problem_set"] != (
+        "pooled-quiz"
+    )
