@@ -112,8 +112,10 @@ def show(
     secret: SecretOption = None,
     student: StudentOption = None,
 ) -> None:
-    """The statements, for one variant if the set is randomized (--seed N, or --secret S --student ID)."""
-    chosen = find_set(set_id).variant(chosen_variant(seed=seed, secret=secret, student=student))
+    """The statements, for one variant if the set is randomized (--seed N, or --secret S --student ID);
+    of a set with pools or shuffle, that variant's problems in its order."""
+    key = chosen_variant(seed=seed, secret=secret, student=student)
+    chosen = find_set(set_id).drawn(key).variant(key)
     console.print(f"[bold]{chosen.title}[/bold] ({chosen.id})")
     seen: set[str] = set()
     for problem in chosen.problems:

@@ -26,6 +26,7 @@ from problems.code.parts import Tolerance as CodeTolerance
 from problems.fields import DescribedSchema  # noqa: F401  (gives the layer settings their descriptions)
 from problems.kinds import AnswerKind, Layout
 from problems.parts import Operation, Part, RubricItemTemplate, Tolerance, WrittenPart
+from problems.pools import PoolSpec
 from problems.setfile import EntryFields, SetHeader
 from problems.sets import SPEC
 from problems.solvers.graph import Block, LayerKinds, Repeat, Until
@@ -345,6 +346,43 @@ vary:
 """
 
 
+POOLS = """\
+## Question pools and shuffling: `pool`, `shuffle`
+
+An entry of `problems` may be a pool: each student gets `choose` of its problems, drawn from the
+assignment's secret (the same student, the same draw; nobody without the secret can tell which).
+With `shuffle: true` in the header, each student sees their problems in an order of their own.
+
+```yaml
+shuffle: true
+problems:
+  - id: intro          # every student gets it
+    ...
+  - pool:
+      choose: 2        # each student gets 2 of these 4
+      problems:
+        - id: s1
+          ...
+        - id: s2
+          ...
+        - id: s3
+          ...
+        - id: s4
+          ...
+```
+
+A student's assignment (their page, `GET .../assignments/A`) lists only their problems, and an
+answer to a problem not drawn for them is refused. Staff see every problem, and a student's draw
+with `?student=ID`; the gradebooks list each student's problems, and the statistics count a key
+over the students who drew its problem. Refused, at their line: `choose` below 1 or above the
+number of problems the pool holds, an empty pool, a pool inside a pool, a problem of a pool whose
+id is used by another entry of the set, problems of one pool worth different points (every
+student's assignment is worth the same), and a part building on a part of a pooled problem other
+than its own (`@KEY`: a student who did not draw it has no such part). Practice on fresh
+variants, never counted, offers every problem of the pools. See `examples/pooled-quiz.yaml`.
+"""
+
+
 def reference_page() -> str:
     """The whole page, as Markdown."""
     sections = [
@@ -355,6 +393,7 @@ def reference_page() -> str:
         OWN_CODE_HOMEWORK,
         CHECKS,
         VARY + "\n" + _model_section("`Draw`", Draw, 3) + _model_section("`matrix`", MatrixDraw, 3),
+        POOLS + "\n" + _model_section("`pool`", PoolSpec, 3),
         _problem_types(),
         quantity_table(EXAMPLES),
         _steps(),

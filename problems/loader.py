@@ -26,7 +26,10 @@ from problems.code.parts import MAX_CALLS, MAX_SET_WORK, CodePart
 from problems.document import compose
 from problems.issues import Issue, SetFileError
 from problems.parts import PART_TAGS, TOLERANT_KINDS, Part, WrittenPart
-from problems.positions import SourceMap, Step
+from problems.pool_entries import check_pools as _check_pools
+from problems.pool_entries import entries as _entries
+from problems.pool_entries import entry_depth as _entry_depth
+from problems.positions import EntryMap, SourceMap, Step
 from problems.setfile import ENTRY_FIELDS, ProblemEntry, SetHeader
 from problems.sets import PLACEHOLDER, SPEC, Answer, Problem, ProblemSet, SolveError, article
 from problems.solvers.layers import LayerError
@@ -68,7 +71,7 @@ class _Found:
         the path within the problem entry (or the file)."""
         position = self.where.find(path, key=key)
         if field is None and path:
-            inside = path[2:] if problem is not None and path[:1] == ("problems",) else path
+            inside = path[_entry_depth(path) :] if problem is not None and path[:1] == ("problems",) else path
             field = ".".join(str(step) for step in inside) or None
         line, column = (position.line, position.column) if position else (None, None)
         self.issues.append(Issue(line, column, field, message, problem))
@@ -154,12 +157,15 @@ def parse_set(text: str, source: str = "<upload>", *, probes: bool = True) -> Pr
     except ValidationError as error:
         header = None
         found.validation(error, (), None)
-    problems = (
-        [_problem(found, entry, index) for index, entry in enumerate(entries)] if isinstance(entries, list) else []
-    )
+    listed, pooled = _entries(found, entries) if isinstance(entries, list) else ([], [])
+    problems = [_problem(found, entry, path, f"#{index + 1}") for index, (path, entry) in enumerate(listed)]
     if header is None or found.issues or None in problems:
         raise SetFileError(source, found.sorted())
     checked = [p for p in problems if p is not None]
+    pools = _check_pools(found, checked, pooled, [path for path, _ in listed])
+    if found.issues:
+        raise SetFileError(source, found.sorted())
+    found.where = EntryMap(where.root, [path for path, _ in listed])
     _check_titles(checked)
     _check_keys(found, checked)
     _check_parts(found, checked)
@@ -174,7 +180,9 @@ def parse_set(text: str, source: str = "<upload>", *, probes: bool = True) -> Pr
         header.randomized or any(problem.code for problem in checked),
         header.source,
         version_of(text),
-        where,
+        found.where,
+        pools=pools,
+        shuffle=header.shuffle,
     )
     if probes:
         _check_solvable(found, result)
@@ -215,13 +223,13 @@ def _label(entries: Any, path: Sequence[Step]) -> str | None:
     return str(name) if name is not None else f"#{index + 1}"
 
 
-def _problem(found: _Found, entry: Any, index: int) -> Problem | None:
-    """The problem an entry declares, or None with its issues reported."""
-    base: tuple[Step, ...] = ("problems", index)
+def _problem(found: _Found, entry: Any, base: tuple[Step, ...], number: str) -> Problem | None:
+    """The problem an entry at ``base`` declares (``number``: what names it without an id), or
+    None with its issues reported."""
     if not isinstance(entry, dict):
-        found.add("a problem is a mapping with id, title, type and parts", base, f"#{index + 1}")
+        found.add("a problem is a mapping with id, title, type and parts", base, number)
         return None
-    label = str(entry.get("id", f"#{index + 1}"))
+    label = str(entry.get("id", number))
     before = len(found.issues)
     shell: ProblemEntry | None = None
     spec = None

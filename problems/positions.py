@@ -95,3 +95,25 @@ def _duplicates(
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             yield from _duplicates(item, (*path, index), visited)
+
+
+class EntryMap(SourceMap):
+    """A set file's positions found by the index of a problem among the set's problems, which is not
+    its place in the file when problems sit in pools (``("problems", 3)`` may be the node at
+    ``("problems", 2, "pool", "problems", 1)``): the checks that run on a made set, and the set's
+    self-tests, name problems by that index."""
+
+    def __init__(self, root: yaml.Node | None, entries: Sequence[tuple[Step, ...]]):
+        super().__init__(root)
+        self.entries = tuple(entries)
+
+    def find(self, path: Path, *, key: bool = False) -> Position | None:
+        return super().find(self._in_file(path), key=key)
+
+    def matched(self, path: Path) -> list[bool]:
+        return super().matched(self._in_file(path))
+
+    def _in_file(self, path: Path) -> Path:
+        if len(path) >= 2 and path[0] == "problems" and isinstance(path[1], int) and path[1] < len(self.entries):
+            return (*self.entries[path[1]], *path[2:])
+        return path

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 
 from problems.fields import DescribedSchema
 from problems.parts import AnyPart
+from problems.pools import PoolSpec
 from problems.types import AnyProblem
 from problems.variants import Draw
 
@@ -32,7 +33,16 @@ class SetHeader(BaseModel):
         description="Whether each student gets their own numbers, drawn as the problems' `vary` say. A set with "
         "code parts is randomized whatever this says: each student's test inputs are their own.",
     )
-    problems: list[Any] = Field(min_length=1, description="The problems, in order (see the problem entry).")
+    shuffle: bool = Field(
+        default=False,
+        description="Whether each student sees the problems in an order of their own (stable, drawn from the "
+        "assignment's secret); by default the file's order.",
+    )
+    problems: list[Any] = Field(
+        min_length=1,
+        description="The problems, in order (see the problem entry); an entry may be a pool, "
+        "`pool: {choose: K, problems: [...]}`, of which each student gets K problems.",
+    )
 
 
 class EntryFields(BaseModel):
@@ -95,12 +105,26 @@ def set_file_schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of a set file."""
     entries = _entry_models()
     entry: Any = Annotated[Union[tuple(entries)], Field(discriminator="type")]  # noqa: UP007
+    spec = PoolSpec.model_fields
+    pool = create_model(
+        "Pool",
+        __config__=ConfigDict(extra="forbid"),
+        __doc__=PoolSpec.__doc__,
+        choose=(int, Field(ge=1, description=spec["choose"].description)),
+        problems=(list[entry], Field(min_length=1, description=spec["problems"].description)),
+    )
+    pooled = create_model(
+        "PoolEntry",
+        __config__=ConfigDict(extra="forbid"),
+        __doc__="A group of problems, of which each student gets `choose`.",
+        pool=(pool, ...),
+    )
     problems = Field(min_length=1, description=SetHeader.model_fields["problems"].description)
     model = create_model(
         "SetFile",
         __base__=SetHeader,
         __doc__="A problem set: a header and its problems.",
-        problems=(list[entry], problems),
+        problems=(list[Union[entry, pooled]], problems),  # noqa: UP007
     )
     schema = TypeAdapter(model).json_schema(schema_generator=DescribedSchema)
     _allow_templates(schema["$defs"])

@@ -21,6 +21,7 @@ from problems.choices import ChoicePart
 from problems.code.parts import CodePart
 from problems.kinds import JSON, AnswerKind, Layout
 from problems.parts import Operation, Part, Scalar, WrittenPart
+from problems.pools import Pool, drawn_problems
 from problems.positions import SourceMap
 from problems.solvers.assumptions import precedence
 from problems.solvers.steps import Derivations, MistakenSteps
@@ -81,6 +82,10 @@ class Problem:
         if not self.order:
             return every
         return sorted(every, key=lambda part: self.order.index(part.key))
+
+    def points(self) -> float:
+        """The points of every part of the entry."""
+        return float(sum(part.points for part in self.in_order()))
 
     def part_keys(self) -> list[str]:
         """The answer keys of every part, computed, written or code, in the file's order."""
@@ -176,16 +181,58 @@ class ProblemSet:
     version: str = ""
     #: Where each field is in the set file the set was read from (None for a set made in code).
     where: SourceMap | None = field(default=None, compare=False, repr=False)
+    #: The pools of the file (:mod:`problems.pools`): each student gets ``choose`` of each one's problems.
+    pools: tuple[Pool, ...] = ()
+    #: Whether each student sees the problems in an order of their own.
+    shuffle: bool = False
+    #: Each problem's index in the whole set, which its numbers are drawn with (empty: its own
+    #: index), so that a student's drawn problems (:meth:`drawn`) keep their numbers.
+    seeds: tuple[int, ...] = field(default=(), compare=False, repr=False)
     #: The variants drawn last, by student (see :meth:`variant`).
     _variants: dict[str, ProblemSet] = field(default_factory=dict, init=False, compare=False, repr=False)
+    #: The problems drawn last, by student (see :meth:`drawn`).
+    _drawn: dict[str, ProblemSet] = field(default_factory=dict, init=False, compare=False, repr=False)
+
+    @property
+    def draws_problems(self) -> bool:
+        """Whether students get problems of their own (a pool) or an order of their own (``shuffle``)."""
+        return bool(self.pools) or self.shuffle
+
+    def drawn(self, drawn_from: str | None) -> ProblemSet:
+        """The set as one student has it: their problems of each pool, in their order (``drawn_from``:
+        :func:`problems.variants.variant_key`; None, or a set without pools or shuffle: the whole set)."""
+        if not self.draws_problems or drawn_from is None:
+            return self
+        found = self._drawn.get(drawn_from)
+        if found is not None:
+            return found
+        chosen = drawn_problems(self.id, len(self.problems), self.pools, self.shuffle, drawn_from)
+        problems = tuple(self.problems[index] for index in chosen)
+        seeds = tuple(self._seed(index) for index in chosen)
+        own = ProblemSet(self.id, self.title, problems, self.randomized, self.source, self.version, seeds=seeds)
+        with _VARIANTS_LOCK:
+            while len(self._drawn) >= VARIANTS_KEPT:
+                del self._drawn[next(iter(self._drawn))]
+            return self._drawn.setdefault(drawn_from, own)
+
+    def problem_ids(self) -> list[str]:
+        """The problems' ids in order, each once (entries may share an id)."""
+        return list(dict.fromkeys(problem.id for problem in self.problems))
+
+    def _seed(self, index: int) -> int:
+        return self.seeds[index] if self.seeds else index
 
     def answer_keys(self) -> list[str]:
         """Every answer key, computed, written, code or choice, in the file's order."""
         return [key for p in self.problems for key in p.part_keys()]
 
     def max_score(self) -> float:
-        """The points of every part, computed, written or code."""
-        return float(sum(part.points for p in self.problems for part in p.in_order()))
+        """The points of every part a student answers, computed, written or code: of each pool, the
+        points of ``choose`` of its problems (they are worth the same, :mod:`problems.loader` checks)."""
+        pooled = {index for pool in self.pools for index in pool.members}
+        own = sum(self.problems[index].points() for index in range(len(self.problems)) if index not in pooled)
+        drawn = sum(pool.choose * self.problems[pool.members[0]].points() for pool in self.pools)
+        return float(own + drawn)
 
     def parts(self) -> dict[str, Part]:
         """The computed parts by key (the ones with a reference answer)."""
@@ -220,8 +267,21 @@ class ProblemSet:
         found = self._variants.get(student)
         if found is not None:
             return found
-        problems = tuple(_draw(self.id, p, index, student) if p.vary else p for index, p in enumerate(self.problems))
-        drawn = ProblemSet(self.id, self.title, problems, self.randomized, self.source, self.version, self.where)
+        problems = tuple(
+            _draw(self.id, p, self._seed(index), student) if p.vary else p for index, p in enumerate(self.problems)
+        )
+        drawn = ProblemSet(
+            self.id,
+            self.title,
+            problems,
+            self.randomized,
+            self.source,
+            self.version,
+            self.where,
+            pools=self.pools,
+            shuffle=self.shuffle,
+            seeds=self.seeds,
+        )
         with _VARIANTS_LOCK:
             while len(self._variants) >= VARIANTS_KEPT:
                 del self._variants[next(iter(self._variants))]

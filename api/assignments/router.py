@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from api.assignments import service
 from api.assignments import sets as sets_service
+from api.assignments.draws import drawn_ids, own_set, require_secret
 from api.assignments.options import order_key
 from api.assignments.schemas import (
     AssignmentCreate,
@@ -151,7 +152,8 @@ def preview_problem_set(
     """Before an assignment uses it: the statements and reference answers of the declared numbers,
     of the variant of `?seed=N`, or of `?student=ID` (drawn from the student's id, as
     `grader problems show SET --student ID` would); with `?assignment=A&student=ID`, the numbers
-    that student has in that assignment, drawn from its own secret."""
+    that student has in that assignment, drawn from its own secret. Of a set with pools, a seed's or
+    an assignment's student's problems alone (a student id without an assignment: every problem)."""
     return sets_service.preview(
         sets,
         course_id=runner.course,
@@ -294,7 +296,8 @@ def _detail(
     attempts: int | None = None,
     extension: ExtensionRow | None = None,
 ) -> AssignmentDetail:
-    problem_set = problem_set_of(assignment, sets)
+    whole = problem_set_of(assignment, sets)
+    problem_set = own_set(whole, assignment, student)
     variant = service.variant_of(problem_set, assignment, student)
     terms = with_extension(assignment, extension)
     released = _released(session, terms, None if staff else student)
@@ -302,6 +305,7 @@ def _detail(
     return AssignmentDetail(
         **_out(assignment, sets, attempts, extension, staff=staff, released=released).model_dump(),
         variant=variant,
+        drawn=drawn_ids(whole, assignment, student) if student is not None else None,
         max_score=service.max_score(problem_set),
         problems=service.statements(problem_set, variant, order_key(assignment, student)),
         reference=service.reference_answers(problem_set, variant) if show_reference else None,
@@ -329,8 +333,9 @@ def get_assignment(
     student: Annotated[str | None, Query(max_length=64, description="Staff: show this student's variant.")] = None,
 ) -> AssignmentDetail:
     """A student sees the statements of their own variant (of a timed assignment, once they have
-    started it), and the reference answers only once they are released. Staff see the declared
-    numbers (or `?student=ID`'s variant) with the reference answers."""
+    started it; of a set with pools, only the problems drawn for them, in their order), and the
+    reference answers only once they are released. Staff see the declared numbers and every problem
+    (or `?student=ID`'s variant and draw) with the reference answers."""
     if not member.is_staff:
         if student is not None and student != member.id:
             raise Forbidden("Students see only their own variant.")
@@ -380,6 +385,7 @@ def update_assignment(
     problem_set = None
     if body.problem_set is not None or body.version is not None:
         problem_set = sets_service.usable(sets, runner.course, body.problem_set or assignment.problem_set, body.version)
+        require_secret(problem_set, assignment)
         sets.pin(problem_set)
     changed = service.update_assignment(
         session,

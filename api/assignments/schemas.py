@@ -327,7 +327,12 @@ class ProblemStatement(Schema):
 
 class AssignmentDetail(AssignmentOut):
     variant: str | None = Field(description="Whose variant the statements are (null: the declared numbers).")
-    max_score: float
+    drawn: list[str] | None = Field(
+        default=None,
+        description="For a set with pools or `shuffle`: the ids of the problems drawn for this student, in "
+        "their order (the `problems` listed); null: every student has every problem.",
+    )
+    max_score: float = Field(description="The points of the problems listed (of a student's own draw).")
     problems: list[ProblemStatement] = Field(
         description="The statements; empty for a student on a timed assignment until they start it (`POST .../start`)."
     )

@@ -167,6 +167,8 @@ def preview(
         secret = assignment.variant_secret
     # (a choice part's options are shuffled per student whether or not the set varies its numbers)
     options = variant_key(seed=seed) if seed is not None else variant_key(student=student, secret=secret)
+    if seed is not None or secret is not None:  # (of a set with pools, that draw's problems; never by the id alone)
+        problem_set = problem_set.drawn(options)
     variant = None
     if problem_set.randomized and seed is not None:
         variant = variant_key(seed=seed)

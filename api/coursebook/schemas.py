@@ -33,6 +33,11 @@ class CourseStudent(Schema):
         description="The weighted total in percent over the categories that hold points (with every category "
         "holding some, the weighted sum); null: nothing to grade yet."
     )
+    problems: dict[str, list[str]] | None = Field(
+        default=None,
+        description="Assignment id → the ids of the problems drawn for the student, in their order, for the "
+        "assignments whose set has pools or `shuffle`; null: none has.",
+    )
 
 
 class CourseGradebook(Schema):

@@ -15,6 +15,7 @@ from typing import NamedTuple
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from api.assignments.draws import drawn_ids
 from api.assignments.service import list_assignments
 from api.categories.store import categories_of
 from api.categories.weights import Category, Points, standing
@@ -23,6 +24,7 @@ from api.library.course_sets import Sets
 from api.models import Assignment, CourseRole, Extension, Membership, Submission, User
 from api.terms.counted import counted_attempt
 from api.terms.rows import AssignmentRow, ExtensionRow, with_extension
+from problems.sets import ProblemSet
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,8 @@ class StudentRow:
     #: The percent per category (None: nothing to grade in it yet).
     categories: dict[str, float | None]
     total: float | None
+    #: Assignment id → the ids of the problems drawn for the student, for those whose set has pools or shuffle.
+    problems: dict[str, list[str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,10 +124,13 @@ def course_gradebook(session: Session, sets: Sets, *, course_id: str) -> CourseB
     categories = categories_of(session, course_id=course_id)
     assignments = counted_assignments(session, course_id=course_id)
     columns = []
+    drawing: list[tuple[Assignment, ProblemSet]] = []  # (the assignments whose students each have their problems)
     for assignment in assignments:
         problem_set = sets.of(assignment)
-        worth = problem_set.max_score() if problem_set is not None else None
+        worth = problem_set.max_score() if problem_set is not None else None  # (the same for every draw)
         columns.append(Column(assignment.id, assignment.title, assignment.category, worth))
+        if problem_set is not None and problem_set.draws_problems:
+            drawing.append((assignment, problem_set))
     students = session.execute(
         select(User.id, User.name, User.email)
         .join(Membership, Membership.user_id == User.id)
@@ -149,6 +156,7 @@ def course_gradebook(session: Session, sets: Sets, *, course_id: str) -> CourseB
                 scores,
                 {c: _rounded(p) for c, p in result.categories.items()},
                 _rounded(result.total),
+                {a.id: ids for a, problem_set in drawing if (ids := drawn_ids(problem_set, a, student_id))} or None,
             )
         )
     return CourseBook(course_id, categories, columns, rows)

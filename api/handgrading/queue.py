@@ -82,7 +82,9 @@ def shuffled(assignment: Terms, key: str, submissions: Sequence[Submission]) -> 
 
 def queue(session: Session, *, assignment: Terms, key: str, prompt: str, rubric: RubricOut) -> QueueOut:
     """The part's queue (see the module)."""
-    submissions = shuffled(assignment, key, counted_submissions(session, assignment))
+    # (a submission without the part is not its to grade: of a set with pools, its student did not draw it)
+    holding = [submission for submission in counted_submissions(session, assignment) if key in submission.parts]
+    submissions = shuffled(assignment, key, holding)
     ids = [submission.id for submission in submissions]
     gradings = {
         grading.submission_id: grading

@@ -43,7 +43,7 @@ def gradebook(
     """Every student of the course with the attempt that counts (best or last, as the assignment
     says), its score after any late penalty, and its score per key."""
     problem_set = sets.of(assignment)
-    book = service.gradebook(session, assignment=assignment, keys=answer_keys(problem_set))
+    book = service.gradebook(session, assignment=assignment, keys=answer_keys(problem_set), problem_set=problem_set)
     if format != "json":
         return gradebook_export(book, assignment=assignment, problem_set=problem_set, format=format).response()
     return Gradebook.model_validate(book)

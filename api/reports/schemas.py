@@ -29,8 +29,14 @@ class GradebookRow(Schema):
     raw_score: float | None = Field(description="The counted attempt's score before the late penalty.")
     score: float | None = Field(description="The score counted: `raw_score` × `penalty`.")
     max_score: float | None
+    problems: list[str] | None = Field(
+        default=None,
+        description="For a set with pools or `shuffle`: the ids of the problems drawn for the student, in "
+        "their order; null: every student has every problem.",
+    )
     parts: dict[str, float | None] = Field(
-        description="Key → score of the counted attempt (null: a written part awaiting a grader)."
+        description="Key → score of the counted attempt (null: a written part awaiting a grader); of a set "
+        "with pools, the keys of the student's own problems only."
     )
     pending: list[str] = Field(
         default_factory=list, description="The counted attempt's written parts awaiting a grader (they count 0)."
@@ -68,7 +74,11 @@ class WrongAnswer(Schema):
 
 
 class KeyStats(Schema):
-    submissions: int
+    submissions: int = Field(
+        description="The submissions counted that have this key (of a pool, only those of the students who drew "
+        "its problem)."
+    )
+    students: int = Field(default=0, description="The students of those submissions.")
     answered: int
     mean_score: float | None
     share_correct: float | None

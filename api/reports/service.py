@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.assignments.draws import own_set
 from api.assignments.service import extensions
 from api.models import CourseRole, Membership, Submission, User
 from api.submissions.service import list_submissions
@@ -46,12 +47,18 @@ def stored_submissions(session: Session, *, assignment: Terms) -> list[Submissio
 
 
 def gradebook(
-    session: Session, *, assignment: Terms, keys: list[str], submissions: list[Submission] | None = None
+    session: Session,
+    *,
+    assignment: Terms,
+    keys: list[str],
+    submissions: list[Submission] | None = None,
+    problem_set: ProblemSet | None = None,
 ) -> dict[str, Any]:
     """Every student of the course, with or without submissions (dropped students are not), with
     the attempt that counts under their terms (the assignment with their extension): its score
     after the late penalty, and the score before it. ``submissions``: those of
-    :func:`stored_submissions`, if already read."""
+    :func:`stored_submissions`, if already read. For a ``problem_set`` with pools or shuffle, each
+    student's problems (their draw, in their order) and their keys alone."""
     students = session.scalars(
         select(User)
         .join(Membership, Membership.user_id == User.id)
@@ -68,6 +75,9 @@ def gradebook(
         extension = extended.get(student.id)
         chosen, counted = counted_attempt(mine, with_extension(assignment, extension)) or (None, None)
         waiting = awaiting(chosen.parts) if chosen else None
+        own = own_set(problem_set, assignment, student.id) if problem_set and problem_set.draws_problems else None
+        held = set(own.answer_keys()) if own is not None else set()
+        theirs = keys if own is None else [key for key in keys if key in held]
         rows.append(
             {
                 "student": student.id,
@@ -83,7 +93,8 @@ def gradebook(
                 "raw_score": chosen.score if chosen else None,
                 "score": counted.applied(chosen.score) if chosen and counted else None,
                 "max_score": chosen.max_score if chosen else None,
-                "parts": {key: _part_score(chosen, key) for key in keys} if chosen else {},
+                "problems": own.problem_ids() if own is not None else None,
+                "parts": {key: _part_score(chosen, key) for key in theirs} if chosen else {},
                 "pending": _pending(chosen) if chosen else [],
                 "graded_max_score": waiting.graded_max_score if waiting else None,
                 "awaiting_points": waiting.points if waiting else None,
@@ -137,8 +148,10 @@ def spreadsheet_cell(value: Any) -> Any:
 
 def gradebook_csv(book: dict[str, Any]) -> str:
     """One row per student: id, name, email, attempts, the attempt counted, late, days late, the
-    score before the late penalty, the score counted, max, then one column per key (before any
-    penalty). UTF-8 with a byte-order mark (so spreadsheets detect the encoding), CRLF rows."""
+    score before the late penalty, the score counted, max, (of a set with pools or shuffle, the
+    student's problems, in their order), then one column per key (before any penalty; blank for a
+    key of a problem not drawn for the student). UTF-8 with a byte-order mark (so spreadsheets
+    detect the encoding), CRLF rows."""
     out = io.StringIO()
     writer = csv.writer(out)
     keys = book["keys"]
@@ -154,9 +167,10 @@ def gradebook_csv(book: dict[str, Any]) -> str:
         "score",
         "max_score",
     )
-    writer.writerow([*columns, *keys])
+    drawn = any(row.get("problems") is not None for row in book["students"])  # (a set with pools or shuffle)
+    writer.writerow([*columns, *(["problems"] if drawn else []), *keys])
     for row in book["students"]:
-        fixed = [row[f] for f in columns]
+        fixed = [row[f] for f in columns] + ([" ".join(row["problems"] or [])] if drawn else [])
         writer.writerow(
             [spreadsheet_cell(v) for v in fixed] + [spreadsheet_cell(row["parts"].get(key)) for key in keys]
         )
@@ -228,10 +242,12 @@ def statistics(
         examples: dict[str, str] = {}
         mistakes: Counter[str] = Counter()
         applied: Counter[str] = Counter()
+        having: set[str] = set()
         for submission in submissions:
             part = submission.parts.get(key)
-            if not isinstance(part, dict):
+            if not isinstance(part, dict):  # (of a pool: a student who did not draw its problem)
                 continue
+            having.add(submission.student_id)
             scores.append(float(part.get("score") or 0.0))
             status = str(part.get("status"))
             statuses[status] += 1
@@ -249,6 +265,7 @@ def statistics(
         count = len(scores)
         stats[key] = {
             "submissions": count,
+            "students": len(having),
             "answered": count - statuses["unanswered"],
             "mean_score": round(sum(scores) / count, 6) if count else None,
             "share_correct": round(statuses["correct"] / count, 6) if count else None,

@@ -356,8 +356,18 @@ _UNREADABLE_REASON = "“3*3*3*16 +” ends in an operator; write the whole expr
 class SubmitRefusal(ErrorBody):
     message: str
     unreadable: dict[str, str] = Field(description="Key → why its answer could not be read.")
-    unknown_keys: list[str] = Field(description="Keys sent that the assignment does not have.")
-    known_keys: list[str] = Field(description="The assignment's keys when some sent were unknown (else empty).")
+    unknown_keys: list[str] = Field(
+        description="Keys sent that the assignment does not have, or (of a set with pools) that are of problems "
+        "not drawn for the student."
+    )
+    not_drawn_keys: list[str] = Field(
+        default_factory=list,
+        description="Of those, the keys of problems of a pool not drawn for the student (an answer only to "
+        "their own problems is taken).",
+    )
+    known_keys: list[str] = Field(
+        description="The student's keys when some sent were unknown or not theirs (else empty)."
+    )
     parts: dict[str, PreviewPartOut] = Field(description="How each answer was read, as `/preview` shows it.")
 
 
@@ -373,6 +383,7 @@ class SubmitRefusalOut(ErrorBody):
                         "message": "Not submitted (no attempt used): 1 answer(s) could not be read: q1.params.",
                         "unreadable": {"q1.params": _UNREADABLE_REASON},
                         "unknown_keys": [],
+                        "not_drawn_keys": [],
                         "known_keys": [],
                         "parts": {
                             "q1.params": {

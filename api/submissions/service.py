@@ -67,6 +67,7 @@ from sqlalchemy import Integer, Table, bindparam, func, insert, select, true, up
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
+from api.assignments.draws import not_drawn, own_set
 from api.assignments.service import variant_of
 from api.code_runs.budget import check_budget
 from api.code_runs.queueing import Deferrer, queue_run, waiting_keys
@@ -197,6 +198,7 @@ def previewed(
 ) -> Preview:
     """:func:`preview` with the attempts ``left`` already read: computation only (no session), for
     a caller that reads the answers in a :func:`grading` block of its own."""
+    problem_set = own_set(problem_set, assignment, student_id)
     variant = variant_of(problem_set, assignment, student_id)
     parts, unknown = preview_submission(problem_set, answers, student=variant)
     unreadable = [key for key, part in parts.items() if part.answered and not part.readable]
@@ -250,6 +252,7 @@ def submit(
     queued in the submission's own transaction (:mod:`api.code_runs`): ``defer_code`` carries it to
     a code worker on PostgreSQL. Past the student's share of the code queue (``code_limits``, the
     environment's unless given) the submission is refused with 429 before anything is stored."""
+    whole, problem_set = problem_set, own_set(problem_set, assignment, student_id)  # (of a pool, their problems)
     request_hash = None  # (a retry with the key is compared with the first request; no key, no retry)
     if idempotency_key is not None:
         request_hash = fingerprint(assignment.course_id, assignment.id, answers)
@@ -277,7 +280,7 @@ def submit(
         # (a part whose grading failed is ours to fix, not the student's: it is stored as invalid)
         refusal = None
         if graded.unreadable or graded.unknown_keys:
-            refusal = _refusal(graded.previewed(), graded.unreadable, list(graded.unknown_keys), problem_set)
+            refusal = _refusal(graded.previewed(), graded.unreadable, list(graded.unknown_keys), problem_set, whole)
         parts = graded.parts_json() if refusal is None else {}
     if refusal is not None:
         raise Unprocessable(refusal)
@@ -454,18 +457,32 @@ def _limit_message(assignment: Terms) -> str:
 
 
 def _refusal(
-    parts: dict[str, PreviewedPart], unreadable: list[str], unknown: list[str], problem_set: ProblemSet
+    parts: dict[str, PreviewedPart],
+    unreadable: list[str],
+    unknown: list[str],
+    problem_set: ProblemSet,
+    whole: ProblemSet,
 ) -> dict[str, Any]:
+    """Why answers are refused; ``problem_set`` is the student's own draw of ``whole`` (an answer to
+    a problem of a pool they did not get is named as such, not as a key the assignment lacks)."""
     problems = []
+    undrawn = not_drawn(whole, problem_set, unknown)
+    unknown = [key for key in unknown if key not in undrawn]
     if unreadable:
         problems.append(f"{len(unreadable)} answer(s) could not be read: {', '.join(unreadable)}")
+    if undrawn:
+        problems.append(
+            f"{', '.join(undrawn)} belong(s) to problems not drawn for you: answer only your own problems "
+            f"({', '.join(problem_set.problem_ids())})"
+        )
     if unknown:
         problems.append(f"the assignment has no key(s) {', '.join(unknown)}")
     return {
         "message": "Not submitted (no attempt used): " + "; ".join(problems) + ".",
         "unreadable": {key: parts[key].reason for key in unreadable},
-        "unknown_keys": unknown,
-        "known_keys": problem_set.answer_keys() if unknown else [],
+        "unknown_keys": [*unknown, *undrawn],
+        "not_drawn_keys": undrawn,
+        "known_keys": problem_set.answer_keys() if unknown or undrawn else [],
         "parts": {key: part.to_json() for key, part in parts.items()},
     }
 
@@ -572,8 +589,9 @@ def regrade(problem_set: ProblemSet, assignment: Terms, submissions: Sequence[St
     I/O), so that a regrade grades holding no database connection."""
     regraded = []
     for submission in submissions:
-        variant = variant_of(problem_set, assignment, submission.student_id)
-        graded = grade_submission(problem_set, submission.answers, student=variant)
+        own = own_set(problem_set, assignment, submission.student_id)
+        variant = variant_of(own, assignment, submission.student_id)
+        graded = grade_submission(own, submission.answers, student=variant)
         parts, score = kept_by_hand(graded.parts_json(), submission.parts, graded.score)
         if submission.set_version == problem_set.version:
             parts, score = kept_code(parts, submission.parts, score)

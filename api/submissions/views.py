@@ -59,6 +59,11 @@ def to_out(
                 reference_answers(problem_set, submission.variant), worked_solutions(problem_set, submission.variant)
             )
         released = references[submission.variant]
+        if problem_set.draws_problems:  # only the student's own problems (those the submission was graded on)
+            released = Released(
+                {key: value for key, value in released.reference.items() if key in submission.parts},
+                {key: steps for key, steps in released.solution.items() if key in submission.parts},
+            )
     out = SubmissionOut.model_validate(submission)
     if not staff and any(isinstance(part, dict) and is_manual(part) for part in submission.parts.values()):
         # grades by hand: the student's once released; who graded, and the version, are staff's

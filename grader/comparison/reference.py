@@ -114,16 +114,18 @@ class SetReference:
         return self.partings[(key, code)]
 
 
-_cache: OrderedDict[tuple[str, str, str | None], SetReference] = OrderedDict()
+_cache: OrderedDict[tuple[str, str, str | None, tuple[int, ...]], SetReference] = OrderedDict()
 #: The service grades in several threads: a lookup must not race an eviction. Building a
 #: reference happens outside the lock, so two variants can be built at once.
 _cache_lock = threading.Lock()
 
 
 def reference_for(problem_set: ProblemSet, student: str | None = None) -> SetReference:
-    """The (cached) reference of a set for one student; fixed sets share one for everybody."""
+    """The (cached) reference of a set for one student; fixed sets share one for everybody. A
+    student's own problems of a set with pools (:meth:`problems.sets.ProblemSet.drawn`, known by
+    their ``seeds``) have a reference of their own: it holds those problems' keys alone."""
     variant_of = student if problem_set.randomized else None
-    key = (problem_set.id, problem_set.version, variant_of)
+    key = (problem_set.id, problem_set.version, variant_of, problem_set.seeds)
     with _cache_lock:
         if (found := _cache.get(key)) is not None:
             _cache.move_to_end(key)

@@ -202,6 +202,18 @@ def test_the_example_sets_of_the_tests_validate_against_the_schema(validator: js
     assert validator.is_valid(yaml.safe_load(UNTRUE))  # a self-test that fails is no schema error
 
 
+def test_a_set_with_pools_validates_against_the_schema_and_a_wrong_pool_does_not(
+    validator: jsonschema_rs.Validator,
+) -> None:
+    data = yaml.safe_load((Path(__file__).parents[2] / "examples" / "pooled-quiz.yaml").read_text(encoding="utf-8"))
+    assert [error.message for error in validator.iter_errors(data)] == []
+    pool = data["problems"][1]["pool"]
+    for wrong in ({**pool, "choose": 0}, {**pool, "problems": []}, {**pool, "pick": 1}, {"problems": pool["problems"]}):
+        assert not validator.is_valid({**data, "problems": [data["problems"][0], {"pool": wrong}]})
+    nested = {"pool": {"choose": 1, "problems": [{"pool": pool}]}}
+    assert not validator.is_valid({**data, "problems": [data["problems"][0], nested]})
+
+
 @pytest.mark.parametrize(
     ("old", "new"),
     [

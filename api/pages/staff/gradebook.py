@@ -76,7 +76,7 @@ def _gradebook(
     notice: str | None = None,
 ) -> Response:
     problem_set = sets.of(assignment)
-    book = reports.gradebook(db, assignment=assignment, keys=answer_keys(problem_set))
+    book = reports.gradebook(db, assignment=assignment, keys=answer_keys(problem_set), problem_set=problem_set)
     table = columns(book["keys"])
     sorted_by = column_named(table, sort)
     chosen = form["student"] if form else chosen
@@ -223,7 +223,7 @@ def gradebook_download(
 ) -> Response:
     """The same file as ``GET /api/v1/.../gradebook?format=csv`` (or ``canvas``), for the session."""
     problem_set = sets.of(assignment)
-    book = reports.gradebook(db, assignment=assignment, keys=answer_keys(problem_set))
+    book = reports.gradebook(db, assignment=assignment, keys=answer_keys(problem_set), problem_set=problem_set)
     return gradebook_export(book, assignment=assignment, problem_set=problem_set, format=format).response()
 
 

@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from api.access import Member
+from api.assignments.draws import own_set
 from api.assignments.options import order_key, picks_of, right_text
 from api.assignments.service import statements, variant_of, worked_solutions
 from api.code_runs.sandboxes import missing_runtime
@@ -85,6 +86,7 @@ def student_page(
     read from the database first; then the answers it shows are read and the page written holding
     no connection nor slot, within the student's budget of grading work (429 past it): they may be
     a megabyte of answers, posted to be checked or stored as an attempt."""
+    problem_set = own_set(problem_set, terms, student.id)  # (of a set with pools, the student's problems)
     stored = submissions.list_submissions(db, assignment=terms, student=student.id)
     requests = regrade_requests(db, stored[-1].id, problem_set) if stored else {}
     left = submissions.attempts_left(db, assignment=terms, student_id=student.id)
@@ -276,6 +278,11 @@ def staff_context(terms: Terms, problem_set: ProblemSet, member: Member) -> dict
         "problems": problems,
         "member": member,
         "randomized": problem_set.randomized,
+        "pools": [
+            {"choose": pool.choose, "ids": [problem_set.problems[index].id for index in pool.members]}
+            for pool in problem_set.pools
+        ],
+        "shuffle": problem_set.shuffle,
         "written": list(problem_set.written()),
         "needs_math": needs_math(problems),
     }

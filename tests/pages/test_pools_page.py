@@ -1,0 +1,52 @@
+"""Question pools on the assignment page: a student's page shows only the problems drawn for them,
+in their order (staff viewing the student see the same; staff's own page every problem), and an
+answer to another problem posted by hand is refused on the page, using no attempt."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from pooled_course import pooled_course, problem_ids, read_detail
+
+from page_client import Browser
+
+TITLES = {
+    "intro": "Why pool",
+    "max2": "Max pooling, 2×2",
+    "max3": "Max pooling, 3×3 with stride 1",
+    "avg2": "Average pooling, 2×2",
+    "s1": "Output size, stride 1",
+    "s2": "Output size, stride 2",
+    "s3": "Output size, padding 1",
+    "s4": "Output size, a 1×1 kernel",
+}
+
+
+def _shown(page: str) -> list[str]:
+    """The ids of the problems whose titles the page shows, in the page's order."""
+    found = [(page.find(title), problem) for problem, title in TITLES.items() if title in page]
+    return [problem for _, problem in sorted(found)]
+
+
+def test_a_student_page_shows_their_own_problems_in_their_order(app: Any, client: TestClient, engine: Any) -> None:
+    course = pooled_course(client, engine)
+    aid = course.assignment(problem_set="pooled-quiz")
+    ((student, headers),) = course.students(1)
+    drawn = problem_ids(read_detail(course, aid, headers))
+    browser = Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+    path = f"/courses/{course.id}/assignments/{aid}"
+    assert _shown(browser.get(path).text) == drawn
+    undrawn = next(problem for problem in ("max2", "max3", "avg2") if problem not in drawn)
+    key = f"{undrawn}.{'avg' if undrawn == 'avg2' else 'max'}"
+    sent = browser.client.post(path, data={"csrf": browser.csrf, key: "[[1]]", "action": "submit"})
+    assert sent.status_code == 422
+    assert f"{key} belong(s) to problems not drawn for you" in sent.text
+    assert read_detail(course, aid, headers)["attempts_used"] == 0
+    staff = Browser(app).signed_in(course.instructor["Authorization"].removeprefix("Bearer "))
+    assert _shown(staff.get(f"{path}?student={student}").text) == drawn
+    staff_page = staff.get(path).text
+    assert _shown(staff_page) == list(TITLES)
+    assert "Each student gets 1 of max2, max3, avg2, 2 of s1, s2, s3, s4" in staff_page
+    gradebook = staff.get(f"{path}/gradebook").text
+    assert gradebook.count("not drawn</span>") == 8 - len(drawn)  # one cell per key of a problem not drawn
