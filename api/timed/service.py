@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from api.assignments.draws import not_drawn, own_set
 from api.kit.db import dialect_insert
 from api.kit.errors import Conflict, NotFound, Unprocessable
 from api.models import Clock
@@ -75,14 +76,20 @@ def save_draft(
     now: datetime | None = None,
 ) -> datetime:
     """Replaces the student's draft (never graded), while their clock runs: 409 before the start
-    and after the end, 422 for a key the assignment does not have. The UPDATE holds only while
-    time-up has not handled the clock, and time-up submits a draft only if it is still the one it
-    read (:mod:`api.timed.sweep`): a draft saved is either submitted or refused, never dropped."""
+    and after the end, 422 for a key the assignment does not have or of a problem not drawn for
+    them. The UPDATE holds only while time-up has not handled the clock, and time-up submits a
+    draft only if it is still the one it read (:mod:`api.timed.sweep`): a draft saved is either
+    submitted or refused, never dropped."""
     _timed(terms)
     now = now or datetime.now(UTC)
     unknown = sorted(set(answers) - set(problem_set.answer_keys()))
     if unknown:
         raise Unprocessable(f"The assignment has no key(s) {', '.join(unknown)}: the draft was not saved.")
+    undrawn = not_drawn(problem_set, own_set(problem_set, terms, student_id), sorted(answers))
+    if undrawn:
+        raise Unprocessable(
+            f"The key(s) {', '.join(undrawn)} belong to problems not drawn for you: the draft was not saved."
+        )
     running = read_clock(session, course_id=terms.course_id, assignment_id=terms.id, student_id=student_id)
     if running is None:
         raise Conflict(f"Assignment {terms.id!r} is timed: start it before saving answers (nothing was saved).")

@@ -227,11 +227,13 @@ def _submit_draft(
 
 
 def _readable(answers: dict[str, Any], detail: Any) -> dict[str, Any] | None:
-    """The answers without those a refusal could not read and the keys the set does not have; None
+    """The answers without those a refusal could not read, the keys the set does not have and those of
+    problems not drawn for the student; None
     when the refusal was of another kind, or nothing readable is left."""
     if not isinstance(detail, dict):
         return None
     left_out = set(detail.get("unreadable", {})) | set(detail.get("unknown_keys", []))
+    left_out |= set(detail.get("not_drawn_keys", []))
     kept = {key: answer for key, answer in answers.items() if key not in left_out}
     if not left_out or not kept or all(is_blank(answer) for answer in kept.values()):
         return None

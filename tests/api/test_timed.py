@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from pooled_course import EVERY, part_keys, pooled_course, problem_ids, read_detail
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
@@ -363,3 +364,29 @@ def test_time_limit_is_in_the_openapi_document(client: TestClient) -> None:
         assert method in paths[f"/api/v1/courses/{{course_id}}/assignments/{{assignment_id}}/{path}"]
     described = document["components"]["schemas"]["AssignmentCreate"]["properties"]["time_limit"]["description"]
     assert "timed assignment" in described
+
+
+def test_a_timed_quiz_with_pools_keeps_the_draft_to_the_students_own_problems(
+    app: Any, client: TestClient, engine: Engine
+) -> None:
+    """A draft may hold only the keys of the problems drawn for the student (as a submission may);
+    time-up then submits their answers, graded on their own problems."""
+    course = pooled_course(client, engine)
+    timed = course.assignment(problem_set="pooled-quiz", time_limit=20)
+    (student, headers) = course.student()
+    start, draft, _ = _paths(course, timed)
+    ends = _at(client.post(start, headers=headers).json()["ends_at"])
+    mine = read_detail(course, timed, headers)
+    keys = part_keys(mine)
+    (other, *_) = [p for p in EVERY if p not in problem_ids(mine)]
+    whole = read_detail(course, timed, course.instructor)
+    undrawn = next(part["key"] for problem in whole["problems"] if problem["id"] == other for part in problem["parts"])
+    refused = client.put(draft, json={"answers": {keys[0]: "1", undrawn: "1"}}, headers=headers)
+    assert refused.status_code == 422 and "not drawn for you" in refused.json()["detail"], refused.text
+    assert client.get(draft, headers=headers).json()["answers"] == {}  # nothing saved
+    right = course.reference(timed, student)
+    saved = client.put(draft, json={"answers": {key: str(right[key]) for key in keys}}, headers=headers)
+    assert saved.status_code == 200, saved.text
+    sweep(app.state.time_keeper.time_up, now=ends + timedelta(seconds=2))
+    (made,) = _submissions(engine, course, timed, student)
+    assert set(made.answers) == set(keys) and made.score == mine["max_score"] == 5.0
