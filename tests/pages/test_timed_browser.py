@@ -1,8 +1,9 @@
 """A timed assignment in headless chromium (Debian's package) against ``grader serve`` (SQLite, the
 service's own time-keeper): the notice and Start, answers typed and saved by htmx, a reload that
 keeps them, the time running out (the clock's start aged in the database: no waiting for a real
-minute), and the answers submitted for the student by the service; axe-core finds no serious or
-critical WCAG 2.1 A/AA violation on the page before, during and after."""
+minute), and the answers submitted for the student by the service; with ``feedback: none`` the
+page says only "Submitted" until the answers are released; axe-core finds no serious or critical
+WCAG 2.1 A/AA violation on the page before, during and after."""
 
 from __future__ import annotations
 
@@ -83,7 +84,7 @@ def _violations(page: Page) -> list[str]:
 def test_start_type_reload_and_time_out_submits_the_answers(
     live: LiveCourse, workdir: Path, browser: BrowserContext, tmp_path: Path
 ) -> None:
-    live.assignment("quiz1", "conv-pool-basics", title="Quiz 1", time_limit=5)
+    live.assignment("quiz1", "conv-pool-basics", title="Quiz 1", time_limit=5, feedback="none")
     token = live.enrol("sophie", "Sophie Germain")
     browser.add_init_script(axe_source())
     page = browser.new_page()
@@ -116,9 +117,18 @@ def test_start_type_reload_and_time_out_submits_the_answers(
     # the service's keeper submits the saved answers (within its poll); the page, read again by its
     # script while it waits, says so
     expect(page.locator("#time-up")).to_contain_text("answers were submitted for you", timeout=45_000)
-    expect(page.locator("#score")).to_be_visible()
+    # feedback "none": the attempt says it was submitted, and nothing of its grade, until release
+    expect(page.locator("#score")).to_have_text("Submitted")
+    expect(page.locator("#held-back")).to_contain_text("held back until the answers are released")
+    expect(page.locator(".status-correct, .status-incorrect")).to_have_count(0)
     assert _violations(page) == []
     submitted = live.api("GET", "/courses/cnn101/assignments/quiz1/submissions").json()
     # (every input of the form, as its Submit button sends them: the others blank)
     assert [{k: v for k, v in s["answers"].items() if v} for s in submitted] == [{"ex4.conv1_params": "3640"}]
+
+    released = live.api("PATCH", "/courses/cnn101/assignments/quiz1", json={"release_answers": "immediately"})
+    assert released.status_code == 200, released.text
+    page.reload()
+    expect(page.locator("#score")).not_to_have_text("Submitted")
+    expect(page.locator(".status-correct").first).to_be_visible()  # ex4.conv1_params, right
     assert not problems, problems
