@@ -27,6 +27,7 @@ from problems.solvers.layers import (
     PoolWindow,
     Separable,
 )
+from problems.solvers.norms import GroupNorm, InstanceNorm, LayerNorm
 from problems.solvers.resampling import AdaptivePool, Pad, Upsample
 from problems.solvers.sequence import Attention, Recurrent
 from problems.solvers.unshared import Local, PatchEmbed, PixelShuffle
@@ -116,6 +117,9 @@ _LAYERS: list[type[BaseModel]] = [
     Activation,
     Dropout,
     BatchNorm,
+    GroupNorm,
+    InstanceNorm,
+    LayerNorm,
     Linear,
     Upsample,
     AdaptivePool,

@@ -31,6 +31,7 @@ from problems.solvers.layers import (
     Separable,
 )
 from problems.solvers.merging import Add, Concat, Multiply
+from problems.solvers.norms import GroupNorm, InstanceNorm, LayerNorm
 from problems.solvers.resampling import AdaptivePool, Pad, Upsample
 from problems.solvers.sequence import Attention, Recurrent, Tokens
 from problems.solvers.unshared import Local, PatchEmbed, PixelShuffle
@@ -48,6 +49,9 @@ LayerKinds = (
     | Activation
     | Dropout
     | BatchNorm
+    | GroupNorm
+    | InstanceNorm
+    | LayerNorm
     | Flatten
     | Linear
     | Add
