@@ -33,7 +33,7 @@ from problems.solvers.layers import (
 from problems.solvers.merging import Add, Concat, Multiply
 from problems.solvers.norms import GroupNorm, InstanceNorm, LayerNorm
 from problems.solvers.resampling import AdaptivePool, Pad, Upsample
-from problems.solvers.sequence import Attention, Recurrent, Tokens
+from problems.solvers.sequence import Attention, ClassToken, PositionEmbedding, Recurrent, TakeToken, Tokens
 from problems.solvers.unshared import Local, PatchEmbed, PixelShuffle
 from problems.solvers.volumes import ConvNd, PoolNd
 
@@ -63,6 +63,9 @@ LayerKinds = (
     | PixelShuffle
     | PatchEmbed
     | Tokens
+    | ClassToken
+    | PositionEmbedding
+    | TakeToken
     | Attention
     | Recurrent
 )
