@@ -18,7 +18,8 @@ import torch
 from torch import nn
 from torchvision.models.vision_transformer import EncoderBlock
 
-from problems.loader import Issue, SetFileError, parse_set
+from grader.comparison.reference import reference_for
+from problems.loader import Issue, SetFileError, load_bank, parse_set
 from problems.solvers.steps import Derivations
 from problems.types.network import NetworkProblem
 
@@ -167,3 +168,13 @@ def test_a_vit_b16_encoder_block_is_torchvisions() -> None:
     assert ours["params.total"] == sum(p.numel() for p in block.parameters()) == 7_087_872
     assert ours["params.ln_1"] == sum(p.numel() for p in block.ln_1.parameters()) == 1536
     assert ours["buffers.total"] == sum(b.numel() for b in block.buffers()) == 0
+
+
+def test_no_mistake_of_batch_norm_is_named_on_the_other_norms() -> None:
+    """The bank's problems on group, instance and layer norm and on ViT-B/16 offer no mistake that
+    speaks of batch norm (its affine parameters, its buffers, the bias beside it)."""
+    reference = reference_for(load_bank()["classic-exam"], None)
+    parts = [part for key, part in reference.parts.items() if key.startswith(("norms.", "vit_b16."))]
+    codes = {code for part in parts for code, _ in part.mistakes}
+    assert len(parts) == 10 and codes
+    assert not any("batchnorm" in code or "buffers" in code for code in codes), codes
