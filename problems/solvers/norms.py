@@ -7,6 +7,9 @@ channel, or per normalised value) and their buffers (running statistics: instanc
 and only with ``track_running_stats``), which torch's ``parameters()`` and ``buffers()`` give.
 They are layers of their own, not batch norm stand-ins, so that a count's working and a
 mistake's feedback name the layer the question has.
+
+For receptive fields they move no pixel, as batch norm and activations: a field counts the
+pixels a window reads, not those its statistics (a mean over the map) are taken from.
 """
 
 from __future__ import annotations
