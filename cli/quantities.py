@@ -28,6 +28,8 @@ NETWORKS: list[dict[str, Any]] = [
         "layers": [
             {"kind": "conv", "name": "conv", "out_channels": 8, "kernel": 3, "padding": 1, "bias": False},
             {"kind": "batchnorm", "name": "bn"},
+            {"kind": "groupnorm", "name": "gn", "groups": 4},
+            {"kind": "instancenorm", "name": "inorm", "affine": True, "track_running_stats": True},
             {"kind": "activation"},
             {
                 "kind": "conv",
@@ -65,6 +67,7 @@ NETWORKS: list[dict[str, Any]] = [
             {"kind": "patch_embed", "name": "patches", "patch": 4, "dim": 16},
             {"kind": "adaptive_pool", "name": "adaptive", "size": 2},
             {"kind": "flatten"},
+            {"kind": "layernorm", "name": "ln"},
             {"kind": "dropout"},
             {"kind": "linear", "name": "fc", "out_features": 10, "group": "head"},
         ],

@@ -27,8 +27,9 @@ from problems.solvers.layers import (
     PoolWindow,
     Separable,
 )
+from problems.solvers.norms import GroupNorm, InstanceNorm, LayerNorm
 from problems.solvers.resampling import AdaptivePool, Pad, Upsample
-from problems.solvers.sequence import Attention, Recurrent
+from problems.solvers.sequence import Attention, ClassToken, PositionEmbedding, Recurrent, TakeToken
 from problems.solvers.unshared import Local, PatchEmbed, PixelShuffle
 from problems.solvers.volumes import ConvNd, PoolNd
 from problems.types.base import ImageInput
@@ -62,6 +63,7 @@ LAYER_SETTINGS = {
     "factor": "The upscale (`pixel_shuffle`) or downscale (`pixel_unshuffle`) factor r: r² channels per pixel.",
     "patch": "The patch side: the kernel and stride of the patch embedding's convolution.",
     "dim": "The embedding's width: values per token (the convolution's output channels).",
+    "index": "The token taken (counted from 0; a ViT's class token is 0).",
     "heads": "Attention heads: each attends with C/heads of the token's values (they must divide C).",
     "hidden": "The recurrent layer's hidden size H: values per step of its output (2·H when bidirectional).",
     "layers": "Recurrent layers stacked (`num_layers`): each reads the one below's outputs.",
@@ -116,6 +118,9 @@ _LAYERS: list[type[BaseModel]] = [
     Activation,
     Dropout,
     BatchNorm,
+    GroupNorm,
+    InstanceNorm,
+    LayerNorm,
     Linear,
     Upsample,
     AdaptivePool,
@@ -125,6 +130,9 @@ _LAYERS: list[type[BaseModel]] = [
     Local,
     PixelShuffle,
     PatchEmbed,
+    ClassToken,
+    PositionEmbedding,
+    TakeToken,
     Attention,
     Recurrent,
     Block,

@@ -185,6 +185,15 @@ def torch_layer(spec: Spec, shape: torch.Size) -> nn.Module:
     if kind == "batchnorm":
         norm = {3: nn.BatchNorm2d, 4: nn.BatchNorm3d}.get(len(shape), nn.BatchNorm1d)
         return norm(c, affine=spec.get("affine", True))
+    if kind == "groupnorm":
+        return nn.GroupNorm(spec["groups"], c, affine=spec.get("affine", True))
+    if kind == "instancenorm":
+        norm = {2: nn.InstanceNorm1d, 3: nn.InstanceNorm2d, 4: nn.InstanceNorm3d}[len(shape)]
+        return norm(c, affine=spec.get("affine", False), track_running_stats=spec.get("track_running_stats", False))
+    if kind == "layernorm":  # by default over the last axis: a sequence reaches torch tokens first, (L, C)
+        normalized = spec.get("normalized_shape", shape[-1:])
+        return nn.LayerNorm(normalized, elementwise_affine=spec.get("elementwise_affine", True),
+                            bias=spec.get("bias", True))  # fmt: skip
     if kind == "flatten":
         return nn.Flatten()
     if kind == "linear":

@@ -31,8 +31,9 @@ from problems.solvers.layers import (
     Separable,
 )
 from problems.solvers.merging import Add, Concat, Multiply
+from problems.solvers.norms import GroupNorm, InstanceNorm, LayerNorm
 from problems.solvers.resampling import AdaptivePool, Pad, Upsample
-from problems.solvers.sequence import Attention, Recurrent, Tokens
+from problems.solvers.sequence import Attention, ClassToken, PositionEmbedding, Recurrent, TakeToken, Tokens
 from problems.solvers.unshared import Local, PatchEmbed, PixelShuffle
 from problems.solvers.volumes import ConvNd, PoolNd
 
@@ -48,6 +49,9 @@ LayerKinds = (
     | Activation
     | Dropout
     | BatchNorm
+    | GroupNorm
+    | InstanceNorm
+    | LayerNorm
     | Flatten
     | Linear
     | Add
@@ -59,6 +63,9 @@ LayerKinds = (
     | PixelShuffle
     | PatchEmbed
     | Tokens
+    | ClassToken
+    | PositionEmbedding
+    | TakeToken
     | Attention
     | Recurrent
 )

@@ -12,7 +12,7 @@ from typing import Annotated, Any, ClassVar, Literal, Self
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from problems.budgets import MAX_UNITS, MAX_WINDOW
-from problems.solvers import checks, counts, sizes
+from problems.solvers import activations, checks, counts, sizes
 from problems.solvers.assumptions import CORRECT, Assumptions
 from problems.solvers.receptive import Taps
 from problems.solvers.steps import NO_TRACE, Trace
@@ -514,6 +514,10 @@ class BatchNorm(LayerBase):
             found = found + 2 * channels
             return trace.equation("parameters (with the running mean and variance, 2 per channel)", found)
         return trace.equation("parameters (a scale and a shift per channel)", found) if affine else 0
+
+    def buffers(self, shape: Shape, trace: Trace = NO_TRACE) -> int:
+        """Values ``buffers()`` holds: a running mean and variance per channel, and the batches counted."""
+        return trace.equation("buffers", activations.batchnorm_buffers(trace.given("C", shape[0])))
 
 
 class Flatten(LayerBase):

@@ -1,6 +1,7 @@
 """Layers over a sequence of tokens (a ``C×L`` map: ``C`` values per token, ``L`` tokens): a map
-read as tokens, multi-head self-attention and recurrent layers (LSTM, GRU). A fully connected
-layer on a sequence acts on every token alone (``Linear``).
+read as tokens, a Vision Transformer's class token, position embedding and the class token taken
+for its head, multi-head self-attention and recurrent layers (LSTM, GRU). A fully connected layer
+on a sequence acts on every token alone (``Linear``).
 
 Counts follow torch: parameters are the modules' ``parameters()``; MACs are the multiplications
 of the matrix products (what ``torch.utils.flop_counter.FlopCounterMode`` counts, halved), the
@@ -92,6 +93,61 @@ class Tokens(LayerBase):
         if len(shape) == 3:
             raise IrregularField("a map read as tokens has no field along one axis")
         return None
+
+
+class ClassToken(LayerBase):
+    """A Vision Transformer's class token (torchvision's ``class_token``, a ``1×1×C`` parameter):
+    one learnable token of ``C`` values put before the others, ``C×L → C×(L+1)`` (``torch.cat``:
+    new values)."""
+
+    kind: Literal["class_token"] = "class_token"
+
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
+        dim, tokens = _sequence(shape, "a class token")
+        return dim, trace.equation("tokens (the class token before the others)", trace.given("L", tokens) + 1)
+
+    def params(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
+        dim, _ = _sequence(shape, "a class token")
+        return trace.equation("parameters (one token of d learnable values)", trace.given("d", dim))
+
+    def taps(self, shape: Shape, out: Shape) -> tuple[Taps, Taps]:
+        raise IrregularField("the class token reads no input position")
+
+
+class PositionEmbedding(LayerBase):
+    """A Vision Transformer's learnable position embedding (torchvision's ``pos_embedding``,
+    ``1×L×C``): a vector of ``C`` values per position, added to its token (the class token
+    included when it comes first): ``L·C`` parameters, the shape kept."""
+
+    kind: Literal["position_embedding"] = "position_embedding"
+
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
+        _sequence(shape, "a position embedding")
+        trace.note(f"a position embedding added to every token keeps the shape {shape_text(shape)}", value=list(shape))
+        return shape
+
+    def params(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
+        dim, tokens = _sequence(shape, "a position embedding")
+        found = trace.given("L", tokens) * trace.given("d", dim)
+        return trace.equation("parameters (a learnable vector of d values per position)", found)
+
+
+class TakeToken(LayerBase):
+    """One token of a sequence, the vector of its ``C`` values: ``x[:, index]`` (a ViT's head reads
+    the class token, ``index`` 0). A view: no values of its own."""
+
+    kind: Literal["take_token"] = "take_token"
+    index: int = Field(default=0, ge=0, le=MAX_UNITS)
+
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
+        dim, tokens = _sequence(shape, "taking a token")
+        if self.index >= tokens:
+            raise LayerError(f"token {self.index} of a sequence of {tokens} tokens (they count from 0)", "index")
+        trace.note(f"token {self.index} alone: a vector of {dim:,} values", value=[dim])
+        return (dim,)
+
+    def taps(self, shape: Shape, out: Shape) -> tuple[Taps, Taps]:
+        raise IrregularField("one token taken out of the sequence")
 
 
 class Attention(LayerBase):

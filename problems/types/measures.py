@@ -1,8 +1,8 @@
 """A network's quantities about what its outputs hold rather than its weights: values
 (activations) and their memory (in bytes, kB, MB, KiB or MiB) per output and over the network
 (what a forward pass stores: ``problems.solvers.storage``), one side or length of an output,
-its positions (tokens), a convolution's padding per side, a neuron's fan-in, and batch norm's
-buffers and whole state.
+its positions (tokens), a convolution's padding per side, a neuron's fan-in, and a
+normalisation's buffers and whole state (batch, group, instance and layer norm).
 
 Every one is an integer computed from the run (``problems.solvers.network``), so under a
 mistaken assumption it follows the shapes and counts the mistake changes.
@@ -11,9 +11,9 @@ mistaken assumption it follows the shapes and counts the mistake changes.
 from __future__ import annotations
 
 from problems.kinds import AnswerKind
-from problems.solvers import activations
+from problems.solvers import activations, norms
 from problems.solvers.assumptions import Assumptions
-from problems.solvers.layers import BatchNorm, Conv, Separable, Shape
+from problems.solvers.layers import Conv, Separable, Shape
 from problems.solvers.network import NetworkRun
 from problems.solvers.storage import TORCH, StoredValues, writes_new_values
 from problems.types.base import Quantity
@@ -32,7 +32,7 @@ def measures(result: NetworkRun, dtype: str, stored: StoredValues = TORCH) -> di
     found: dict[str, Quantity] = {}
     totals = {"values": activations.values(result.input_shape) if stored.input else 0, "buffers": 0, "state": 0}
     for index, record in enumerate(result.records):
-        buffers = _buffers(record.layer, record.input_shape)
+        buffers = norms.buffers(record.layer, record.input_shape)
         if writes_new_values(record.layer, stored):
             totals["values"] += activations.values(record.shape)
         totals["buffers"] += buffers
@@ -44,7 +44,7 @@ def measures(result: NetworkRun, dtype: str, stored: StoredValues = TORCH) -> di
         if fan_in is not None:
             found[f"fan_in.{record.name}"] = Quantity(INTEGER, fan_in(record.input_shape, result.assumed(index)))
         found.update(_padding(record.name, record.layer, record.input_shape, result.assumed(index)))
-        if isinstance(record.layer, BatchNorm):
+        if isinstance(record.layer, norms.NORMS):
             found[f"buffers.{record.name}"] = Quantity(INTEGER, buffers)
             found[f"state.{record.name}"] = Quantity(INTEGER, record.params + buffers)
     for name, index in result.outputs.items():
@@ -91,7 +91,3 @@ def _padding(name: str, layer: object, shape: Shape, assume: Assumptions) -> dic
     (top, bottom), (left, right) = conv.paddings(assume, shape)
     sides = {"top": top, "bottom": bottom, "left": left, "right": right}
     return {f"pad_{side}.{name}": Quantity(INTEGER, value) for side, value in sides.items()}
-
-
-def _buffers(layer: object, shape: Shape) -> int:
-    return activations.batchnorm_buffers(shape[0]) if isinstance(layer, BatchNorm) else 0

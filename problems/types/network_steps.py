@@ -12,9 +12,9 @@ from fractions import Fraction
 
 from problems.kinds import JSON, AnswerKind
 from problems.render import to_json, to_text
-from problems.solvers import activations, counts
+from problems.solvers import activations, counts, norms
 from problems.solvers.graph import INPUT
-from problems.solvers.layers import BatchNorm, Conv, Separable, Shape, shape_text
+from problems.solvers.layers import Conv, Separable, Shape, shape_text
 from problems.solvers.network import LayerRecord, NetworkRun
 from problems.solvers.receptive import AxisField
 from problems.solvers.steps import Derivations, MissingSteps, Step, Steps, Trace, number_tex, number_text
@@ -90,7 +90,7 @@ def derivations(
         elif what.startswith("pad_"):
             steps = _padding(result, names[target], what.removeprefix("pad_"))
         elif what in ("buffers", "state"):
-            steps = _batchnorm_state(result.records[names[target]], what)
+            steps = _norm_state(result.records[names[target]], what)
         else:
             raise MissingSteps(f"no worked steps for the network quantity {name!r}: add them in {__name__}")
         if not steps or steps[-1].value != final:
@@ -183,14 +183,15 @@ def _memory_steps(count: int, unit: str, dtype: str) -> list[Step]:
 
 
 def _buffers(record: LayerRecord) -> int:
-    return activations.batchnorm_buffers(record.input_shape[0]) if isinstance(record.layer, BatchNorm) else 0
+    return norms.buffers(record.layer, record.input_shape)
 
 
-def _batchnorm_state(record: LayerRecord, what: str) -> Steps:
-    """A batch norm's buffers (running mean and variance per channel, and the batches counted),
-    and its whole state: those with its parameters."""
+def _norm_state(record: LayerRecord, what: str) -> Steps:
+    """A normalisation's buffers (its running statistics, as the layer counts them: batch norm's
+    mean and variance per channel and the batches counted), and its whole state: those with its
+    parameters."""
     t = Trace()
-    buffers = t.equation("buffers", activations.batchnorm_buffers(t.given("C", record.input_shape[0])))
+    buffers = norms.buffers(record.layer, record.input_shape, t)
     if what == "state":
         t.equation("state", t.given("parameters", record.params) + t.given("buffers", buffers))
     return tuple(t.steps)

@@ -3,7 +3,8 @@ layers its file declares (``tests/torch_layers.py``) and run on zeros; a key's v
 torch's modules and tensors (shapes, ``numel()``, ``element_size()``, ``parameters()``,
 ``buffers()``, ``state_dict()``, the fan-in torch's initialisers use, the ``ZeroPad2d`` in front of
 a strided 'same'), never off our solvers. YOLOv3's grids are the sides a Darknet-53 backbone's
-stride-2 convolutions make."""
+stride-2 convolutions make. ViT-B/16 (a repeated block, no chain of layers) is torchvision's
+``vit_b_16`` itself, built on the meta device."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 import torch
 from torch import nn
+from torchvision.models import vit_b_16
 
 from problems.loader import load_bank
 from problems.types.network import NetworkProblem
@@ -102,9 +104,31 @@ def darknet_grids(side: int) -> tuple[int, ...]:
     return sides[4], sides[3], sides[2]
 
 
+def vit_b16_figures() -> dict[str, int]:
+    """The ViT-B/16 problem's parts, by key, from torchvision's model (``weights=None``)."""
+    with torch.device("meta"):
+        model = vit_b_16()
+    block = model.encoder.layers[0]
+
+    def count(module: nn.Module) -> int:
+        return sum(p.numel() for p in module.parameters())
+
+    return {
+        "params": count(model),
+        "embeddings": model.class_token.numel() + model.encoder.pos_embedding.numel(),
+        "block": count(block),
+        "norm": count(block.ln_1),
+    }
+
+
 @pytest.mark.parametrize("problem", PROBLEMS, ids=[p.id for p in PROBLEMS])
 def test_every_key_is_torchs_figure(problem: Any) -> None:
     spec = problem.spec
+    if problem.id == "vit_b16":
+        for part in problem.parts:
+            assert ANSWERS[problem.key(part)].value == vit_b16_figures()[part.key], part.key
+        assert ANSWERS["vit_b16.params"].value == 86_567_656
+        return
     if isinstance(spec, NetworkProblem):
         expected = figures(spec)
     else:  # YOLOv3: the backbone's grids; the head's last 1×1 convolution has anchors·(5 + classes) filters
