@@ -8,7 +8,6 @@ WCAG 2.1 A/AA violation on the page before, during and after."""
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -21,22 +20,7 @@ from sqlalchemy.orm import Session
 from api.models import Clock
 from tests.pages.test_accessibility import BLOCKING, RUN_AXE, WCAG_TAGS, axe_source
 
-import live_service
 from live_service import LiveCourse, live_course, screenshot_dir
-
-#: The ports this test may serve on (the machine is shared).
-PORTS = range(8720, 8730)
-
-
-def _our_port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {PORTS}")
 
 
 @pytest.fixture(scope="module")
@@ -46,13 +30,8 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def live(workdir: Path) -> Iterator[LiveCourse]:
-    patch = pytest.MonkeyPatch()
-    patch.setattr(live_service, "free_port", _our_port)
-    try:
-        with live_course(workdir) as course:
-            yield course
-    finally:
-        patch.undo()
+    with live_course(workdir) as course:
+        yield course
 
 
 def _age(workdir: Path, minutes: float) -> None:
