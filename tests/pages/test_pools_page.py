@@ -4,10 +4,13 @@ answer to another problem posted by hand is refused on the page, using no attemp
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from html import unescape
 from typing import Any
 
 from fastapi.testclient import TestClient
-from pooled_course import pooled_course, problem_ids, read_detail
+from pooled_course import part_keys, pooled_course, problem_ids, read_detail
 
 from page_client import Browser
 
@@ -50,3 +53,29 @@ def test_a_student_page_shows_their_own_problems_in_their_order(app: Any, client
     assert "Each student gets 1 of max2, max3, avg2, 2 of s1, s2, s3, s4" in staff_page
     gradebook = staff.get(f"{path}/gradebook").text
     assert gradebook.count("not drawn</span>") == 8 - len(drawn)  # one cell per key of a problem not drawn
+
+
+def test_the_statistics_page_counts_each_key_over_the_students_who_drew_it(
+    app: Any, client: TestClient, engine: Any
+) -> None:
+    """The table beside the share-correct chart gives each key's students: of a pooled problem,
+    only those who drew it (as the statistics JSON counts them)."""
+    course = pooled_course(client, engine)
+    aid = course.assignment(problem_set="pooled-quiz")
+    drew: Counter[str] = Counter()
+    for student, headers in course.students(6):
+        keys = part_keys(read_detail(course, aid, headers))
+        drew.update(keys)
+        answers = {key: str(value) for key, value in course.reference(aid, student).items() if key in keys}
+        assert course.submit(aid, headers, answers).status_code == 201
+    owner = Browser(app).signed_in(course.instructor["Authorization"].removeprefix("Bearer "))
+    page = owner.get(f"/courses/{course.id}/assignments/{aid}/stats").text
+    table = page.split('id="correct"', 1)[1].split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = [
+        [unescape(re.sub(r"<[^>]+>", "", cell)) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for row in re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    ]
+    students = {row[0]: int(row[2]) for row in rows}
+    assert students == {key: drew[key] for key in students} and set(students) >= set(drew)
+    assert students["intro.learns"] == 6
+    assert sum(students[key] for key in ("max2.max", "max3.max", "avg2.avg")) == 6

@@ -106,8 +106,8 @@ def test_share_correct_bars_and_table_are_the_stats_services(graded: StaffCourse
     rows = {row[0]: row for row in table_rows(stats_page, "correct")}
     assert set(rows) == set(keys)
     for key, entry in keys.items():
-        assert rows[key][1:3] == [str(entry["submissions"]), str(entry["answered"])]
-    assert rows["ex4.conv1_params"][3:] == ["0.333", "33%"]
+        assert rows[key][1:4] == [str(entry["submissions"]), str(entry["students"]), str(entry["answered"])]
+    assert rows["ex4.conv1_params"][4:] == ["0.333", "33%"]
 
 
 def test_mistake_bars_count_each_code_and_the_table_explains_it(graded: StaffCourse, stats_page: str) -> None:

@@ -73,7 +73,8 @@ def score_histogram(book: dict[str, Any], *, maximum: float) -> Figure:
 
 
 def share_correct(stats: dict[str, Any]) -> Figure:
-    """Per key: the share of answers fully correct, beside how many answered and the mean score."""
+    """Per key: the share of answers fully correct, beside the submissions and students that have the
+    key (of a pool, those who drew its problem), how many answered and the mean score."""
     keys: dict[str, Any] = stats["keys"]
     title = "Share of answers correct, per key"
     bars = [
@@ -85,11 +86,19 @@ def share_correct(stats: dict[str, Any]) -> Figure:
         id="correct",
         title=title,
         chart=bar_chart(bars, maximum=1.0, title=title),
-        head=(("Key", CODE), ("Submissions", NUM), ("Answered", NUM), ("Mean score", NUM), ("Correct", NUM)),
+        head=(
+            ("Key", CODE),
+            ("Submissions", NUM),
+            ("Students", NUM),
+            ("Answered", NUM),
+            ("Mean score", NUM),
+            ("Correct", NUM),
+        ),
         rows=[
             (
                 key,
                 str(entry["submissions"]),
+                str(entry["students"]),
                 str(entry["answered"]),
                 points(entry["mean_score"]),
                 percent(entry["share_correct"]),
