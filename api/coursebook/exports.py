@@ -19,17 +19,21 @@ PERCENT = " (%)"
 
 def course_csv(book: CourseBook) -> str:
     """One row per student: id, name, email, the counted score of each assignment (by id; blank:
-    nothing submitted), each category's percent, the total percent. UTF-8 with a byte-order mark
-    (spreadsheets detect the encoding), CRLF rows, text a spreadsheet would run quoted."""
+    nothing submitted), each category's percent, the total percent, then for each assignment whose
+    set draws problems (pools, shuffle) the student's problems in their order (``A problems``: ids
+    separated by spaces). UTF-8 with a byte-order mark (spreadsheets detect the encoding), CRLF
+    rows, text a spreadsheet would run quoted."""
     out = io.StringIO()
     writer = csv.writer(out)
     names = [c.name for c in book.categories]
+    drawing = [a.id for a in book.assignments if any(a.id in (row.problems or {}) for row in book.students)]
     writer.writerow(
         [
             *("student", "name", "email"),
             *(spreadsheet_cell(a.id) for a in book.assignments),
             *(spreadsheet_cell(name + PERCENT) for name in names),
             "total" + PERCENT,
+            *(spreadsheet_cell(f"{a} problems") for a in drawing),
         ]
     )
     for row in book.students:
@@ -39,6 +43,7 @@ def course_csv(book: CourseBook) -> str:
                 *(spreadsheet_cell(row.scores[a.id]) for a in book.assignments),
                 *(spreadsheet_cell(_percent(row.categories[name])) for name in names),
                 spreadsheet_cell(_percent(row.total)),
+                *(spreadsheet_cell(" ".join((row.problems or {}).get(a, []))) for a in drawing),
             ]
         )
     return "\ufeff" + out.getvalue()

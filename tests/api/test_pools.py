@@ -7,6 +7,8 @@ count a key over the students who drew it."""
 
 from __future__ import annotations
 
+import csv as csv_module
+import io
 from collections import Counter
 from typing import Any
 
@@ -18,6 +20,10 @@ from sqlalchemy.orm import Session
 from api.models import Assignment
 
 from factories import Course, finished_job
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    return list(csv_module.reader(io.StringIO(text.lstrip("\ufeff"))))
 
 
 def _right(course: Course, aid: str, student: str) -> dict[str, Any]:
@@ -123,6 +129,13 @@ def test_the_gradebooks_list_each_students_problems(client: TestClient, engine: 
     course_rows = {row["id"]: row for row in whole["students"]}
     assert {student: course_rows[student]["problems"] for student in draws} == {s: {aid: d} for s, d in draws.items()}
     assert all(course_rows[student]["total"] == 100.0 for student, _ in students[:3])
+    course_csv = client.get(f"{course.path}/gradebook.csv", headers=course.instructor).text
+    course_header, *course_lines = csv_rows(course_csv)
+    assert course_header[-1] == f"{aid} problems"
+    assert {line[0]: line[-1].split() for line in course_lines} == draws  # each student's own, in order
+    plain = course.assignment()  # a set without pools: a column of scores, none of problems
+    header_now = csv_rows(client.get(f"{course.path}/gradebook.csv", headers=course.instructor).text)[0]
+    assert plain in header_now and [h for h in header_now if h.endswith(" problems")] == [f"{aid} problems"]
 
 
 def test_statistics_count_each_key_over_the_students_who_drew_it(client: TestClient, engine: Any) -> None:
