@@ -4,6 +4,9 @@ type as before (``--port <int range>``), on every command."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from typing import Any
 
 import pytest
 from typer.main import get_command
@@ -18,13 +21,12 @@ def commands() -> list[list[str]]:
     """Every command's words (``["lti", "register"]``), found by walking the command tree."""
     found: list[list[str]] = []
 
-    def walk(command: object, words: list[str]) -> None:
-        children = getattr(command, "commands", None)
-        if children is None:
+    def walk(command: Any, words: list[str]) -> None:
+        if not hasattr(command, "commands"):
             found.append(words)
             return
-        for name, child in children.items():
-            walk(child, [*words, name])
+        for name in command.list_commands(None):  # (the root's lazy commands are built when looked up)
+            walk(command.get_command(None, name), [*words, name])
 
     walk(get_command(app), [])
     return found
@@ -41,3 +43,14 @@ def test_flags_take_no_type_in_help(words: list[str]) -> None:
 def test_options_keep_their_value_type() -> None:
     shown = runner.invoke(app, ["serve", "--help"], env={"COLUMNS": "200", "TERM": "dumb"}).output
     assert re.search(r"--port\s+<int range>", shown) and re.search(r"--demo\s+Load the demo course", shown)
+
+
+def test_serving_imports_nothing_that_grades() -> None:
+    """``grader serve`` and ``grader users create`` (and each worker uvicorn spawns, which imports
+    the command line again) start without the engine, sympy or the sandbox's client: the commands
+    that grade are imported when run."""
+    heavy = ("grader.engine", "sympy", "sandbox", "cli.grading")
+    script = f"import sys, cli.app; print(' '.join(m for m in {heavy!r} if m in sys.modules))"
+    loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == ""
+    assert runner.invoke(app, ["grade", "--help"], env={"COLUMNS": "200", "TERM": "dumb"}).exit_code == 0
