@@ -11,12 +11,15 @@ Create Date: 2026-11-23 11:00:00
 
 import hashlib
 from collections.abc import Sequence
+from importlib.resources import files
 
 import sqlalchemy as sa
 import yaml
 from alembic import op
 
-from problems.loader import BUILT_IN
+#: The built-in set files (``problems.loader.BUILT_IN``), found without importing the loader: every
+#: start of the service reads this file to know the migrations, and the loader brings sympy with it.
+BUILT_IN = files("problems") / "sets"
 
 revision: str = "0005_set_versions"
 down_revision: str | None = "0004_courses"
@@ -59,7 +62,7 @@ def upgrade() -> None:
 def _pin_built_in_versions() -> None:
     bind = op.get_bind()
     used = {row[0] for row in bind.execute(sa.text("SELECT DISTINCT problem_set FROM assignments"))}
-    for path in sorted(BUILT_IN.glob("*.yaml")):
+    for path in sorted((p for p in BUILT_IN.iterdir() if p.name.endswith(".yaml")), key=lambda p: p.name):
         text = path.read_text(encoding="utf-8")
         header = yaml.safe_load(text)
         set_id = header.get("id") if isinstance(header, dict) else None
