@@ -10,10 +10,8 @@ worker (:class:`harness.postgres.PostgresServer`) and only if a module asks for 
 from __future__ import annotations
 
 import itertools
-import shutil
 import warnings
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,6 +32,7 @@ from harness.postgres import PostgresServer, find_bin_dir  # noqa: E402
 from problems.loader import load_bank  # noqa: E402
 
 from factories import Course, make_instructor, unique  # noqa: E402
+from migrated import migrated_sqlite  # noqa: E402
 
 BACKENDS = ["sqlite", "postgresql"]
 
@@ -82,24 +81,10 @@ def backend(request: pytest.FixtureRequest) -> str:
     return request.param
 
 
-@pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file migrated once per xdist worker, copied for each database: the migrations take
-    seconds, a copy of the file milliseconds (the engine disposed, so no journal is left beside it)."""
-    path = tmp_path_factory.mktemp("template") / "grader.db"
-    engine = make_engine(Settings(database_url=f"sqlite:///{path}"), for_migrations=True)
-    migrate.upgrade(engine)
-    engine.dispose()
-    return path
-
-
 def fresh_database(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A migrated, empty database of that backend; dropped at the end of the module."""
     if backend == "sqlite":
-        template: Path = request.getfixturevalue("sqlite_template")
-        path = tmp_path_factory.mktemp("db") / "grader.db"
-        shutil.copyfile(template, path)
-        return f"sqlite:///{path}"
+        return migrated_sqlite(tmp_path_factory.mktemp("db") / "grader.db")  # (a copy: migrated once per worker)
     server: PostgresServer = request.getfixturevalue("pg_server")
     name = unique("t")
     url = server.create_database(name, template="grader_template")

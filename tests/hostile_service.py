@@ -23,6 +23,7 @@ import httpx
 from harness.server import ServerProcess, free_port
 
 from live_service import new_account
+from migrated import migrated_sqlite
 
 #: The server's address space (``prlimit --as``): far above what it needs (about 1 GiB of mostly
 #: reserved, untouched mappings: libraries, thread stacks), far below what any attack found asked for.
@@ -158,10 +159,10 @@ def bystanders(hostile: Hostile) -> Iterator[Watch]:
 def hostile_service(workdir: Path) -> Iterator[Hostile]:
     """The service under its cap, with the admin, the attacker's and the honest course; on leaving,
     fails if the server died or kept more than :data:`PEAK_RESIDENT_BOUND` at its peak."""
-    database_url = f"sqlite:///{workdir / 'grader.db'}"
-    admin = new_account(workdir, database_url, "admin", "The Admin")
-    attacker = new_account(workdir, database_url, "instructor", "Mallory")
-    honest = new_account(workdir, database_url, "instructor", "Ada Lovelace")
+    database_url = migrated_sqlite(workdir / "grader.db")
+    admin = new_account(database_url, "admin", "The Admin")
+    attacker = new_account(database_url, "instructor", "Mallory")
+    honest = new_account(database_url, "instructor", "Ada Lovelace")
     server = ServerProcess.grader_serve(database_url, port=free_port(), workdir=workdir, MALLOC_ARENA_MAX="2")
     # the cap applies to the server and everything it starts
     server.command = ["prlimit", f"--as={ADDRESS_SPACE_CAP}", "--", *server.command]

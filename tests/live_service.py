@@ -8,10 +8,8 @@ missing browser fails the tests, never skips them. Screenshots go to ``$GRADER_S
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,7 +20,13 @@ import httpx
 import pytest
 from playwright.sync_api import BrowserContext, sync_playwright
 
-from harness.server import VENV_BIN, ServerProcess, free_port, server_env
+from api.kit.config import Settings
+from api.kit.db import make_engine, make_sessionmaker
+from api.models import Role
+from api.users.service import create_user
+from harness.server import ServerProcess, free_port
+
+from migrated import migrated_sqlite
 
 #: Flags for a headless browser in a container: no sandbox (CI runs as root), no GPU, and nothing
 #: that reaches the network by itself (QUIC, updates, sync, background fetches).
@@ -73,25 +77,26 @@ class LiveCourse:
         assert response.status_code == 201, response.text
 
 
-def new_account(workdir: Path, database_url: str, role: str, name: str) -> str:
-    """The token of an account made with ``grader users create``, as an administrator would."""
-    created = subprocess.run(
-        [str(VENV_BIN / "grader"), "users", "create", "--role", role, "--name", name, "--json"],
-        env=server_env(DATABASE_URL=database_url),
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return str(json.loads(created.stdout)["token"])
+def new_account(database_url: str, role: str, name: str) -> str:
+    """The token of a new account in a migrated database, made as ``grader users create`` makes it
+    (``tests/cli/test_service.py`` runs the command itself): in this process, as starting the command
+    line for each account cost the live tests seconds each."""
+    engine = make_engine(Settings(database_url=database_url))
+    try:
+        with make_sessionmaker(engine).begin() as session:
+            issued = create_user(session, name=name, role=Role(role))
+    finally:
+        engine.dispose()
+    assert issued.token is not None
+    return issued.token
 
 
 @contextmanager
 def live_course(workdir: Path, **env: str) -> Iterator[LiveCourse]:
-    """``grader serve`` on a fresh SQLite file (``env``: more variables for it), an instructor made
-    with ``grader users create`` and their course ``cnn101``."""
-    database_url = f"sqlite:///{workdir / 'grader.db'}"
-    instructor = new_account(workdir, database_url, "instructor", "Ada Lovelace")
+    """``grader serve`` on a fresh SQLite file (``env``: more variables for it), an instructor
+    (:func:`new_account`) and their course ``cnn101``."""
+    database_url = migrated_sqlite(workdir / "grader.db")
+    instructor = new_account(database_url, "instructor", "Ada Lovelace")
     with ServerProcess.grader_serve(database_url, port=free_port(), workdir=workdir, **env) as server:
         server.wait_healthy()
         live = LiveCourse(server, instructor, "cnn101")

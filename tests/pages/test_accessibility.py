@@ -214,7 +214,7 @@ def walk(tmp_path: Path) -> Iterator[Walk]:
     env = server_env(DATABASE_URL=database_url)
     with ServerProcess(command, port=port, env=env, cwd=workdir, log=workdir / "server.log") as server:
         server.wait_healthy()
-        admin = new_account(workdir, database_url, "admin", "Grace Admin")
+        admin = new_account(database_url, "admin", "Grace Admin")
         base, course = server.base_url, f"/courses/{COURSE[0]}"
         result = Walk()
         with chromium(workdir / "profile") as context:

@@ -27,6 +27,7 @@ from api.models import LtiContext, LtiScore
 from harness.server import ServerProcess
 
 from live_service import LiveCourse, new_account, screenshot_dir
+from migrated import migrated_sqlite
 
 KEK = keys.new_kek()
 PORTS = range(18500, 18600)
@@ -58,9 +59,9 @@ class Live:
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     """``grader serve`` (with an LTI key) on SQLite, an admin, an instructor and their course."""
     workdir = tmp_path_factory.mktemp("live")
-    database_url = f"sqlite:///{workdir / 'grader.db'}"
-    instructor = new_account(workdir, database_url, "instructor", "Ada Lovelace")
-    admin = new_account(workdir, database_url, "admin", "Root Admin")
+    database_url = migrated_sqlite(workdir / "grader.db")
+    instructor = new_account(database_url, "instructor", "Ada Lovelace")
+    admin = new_account(database_url, "admin", "Root Admin")
     env = {"GRADER_LTI_KEY": KEK, "NO_PROXY": "127.0.0.1,localhost"}
     with ServerProcess.grader_serve(database_url, port=port_in_range(), workdir=workdir, **env) as server:
         server.wait_healthy()
