@@ -68,6 +68,7 @@ LAYER_SETTINGS = {
     "hidden": "The recurrent layer's hidden size H: values per step of its output (2·H when bidirectional).",
     "layers": "Recurrent layers stacked (`num_layers`): each reads the one below's outputs.",
     "bidirectional": "Whether each recurrent layer also runs backwards (twice the weights and the output).",
+    "biases": "Bias vectors per gate: 2 as torch keeps them (`b_ih`, `b_hh`), 1 as Keras's `LSTM` has.",
 }
 #: A window of any rank (``conv1d``, ``conv3d``, ``pool1d``, ``pool3d``): one number or one per axis.
 RANK_SETTINGS = {

@@ -46,15 +46,17 @@ def attention_macs(dim: int, tokens: int) -> int:
     return 4 * tokens * dim * dim + 2 * tokens * tokens * dim
 
 
-def recurrent_params(cell: str, inputs: int, hidden: int, bias: bool = True) -> int:
+def recurrent_params(cell: str, inputs: int, hidden: int, bias: bool = True, biases: int = 2) -> int:
     """One layer and direction of ``nn.LSTM``/``nn.GRU``: per gate an input weight ``H×I``, a
-    hidden weight ``H×H`` and (with ``bias``) two biases of ``H`` (torch keeps ``b_ih`` and
-    ``b_hh`` apart): ``G·(H·I + H·H + 2·H)``, ``G`` = 4 for an LSTM, 3 for a GRU.
+    hidden weight ``H×H`` and (with ``bias``) ``biases`` biases of ``H``: torch keeps two (``b_ih``
+    and ``b_hh``), Keras's LSTM one. ``G·(H·I + H·H + 2·H)``, ``G`` = 4 for an LSTM, 3 for a GRU.
 
     >>> recurrent_params("lstm", 32, 64), recurrent_params("gru", 32, 64)
     (25088, 18816)
+    >>> recurrent_params("lstm", 1, 50, biases=1)  # Keras: LSTM(50) on one feature per step
+    10400
     """
-    return GATES[cell] * (hidden * inputs + hidden * hidden + (2 * hidden if bias else 0))
+    return GATES[cell] * (hidden * inputs + hidden * hidden + (biases * hidden if bias else 0))
 
 
 def recurrent_macs(cell: str, inputs: int, hidden: int, steps: int) -> int:
@@ -188,13 +190,15 @@ class Attention(LayerBase):
 class Recurrent(LayerBase):
     """``nn.LSTM`` / ``nn.GRU`` on a sequence (``C×L``: ``C`` inputs per step): ``layers`` stacked
     (each reads the one before), ``bidirectional`` doubling each; the output has ``hidden`` values
-    per step (twice that when bidirectional)."""
+    per step (twice that when bidirectional). ``biases: 1`` counts one bias per gate, as Keras's
+    ``LSTM`` (and its ``GRU`` with ``reset_after=False``) has, where torch has two."""
 
     kind: Literal["lstm", "gru"]
     hidden: Units
     layers: int = Field(default=1, gt=0, le=64)
     bidirectional: bool = False
     bias: bool = True
+    biases: Literal[1, 2] = 2
     weighted: ClassVar[bool] = True
 
     @property
@@ -219,7 +223,7 @@ class Recurrent(LayerBase):
         terms = [
             trace.equation(
                 f"parameters of layer {index}, one direction",
-                recurrent_params(self.kind, trace.given("I", inputs), trace.given("H", self.hidden), bias),
+                recurrent_params(self.kind, trace.given("I", inputs), trace.given("H", self.hidden), bias, self.biases),
             )
             for index, inputs in enumerate(self._inputs(shape))
         ]

@@ -114,6 +114,26 @@ def test_lstm_and_gru_layers_are_torchs(
     assert ours["macs.r"] == steps * weights
 
 
+@pytest.mark.parametrize(
+    ("cell", "inputs", "hidden", "layers", "bidirectional"),
+    [("lstm", 1, 50, 1, False), ("lstm", 32, 64, 2, True), ("gru", 80, 128, 1, False)],
+)
+def test_one_bias_per_gate_is_torchs_count_without_its_second_bias(
+    cell: str, inputs: int, hidden: int, layers: int, bidirectional: bool
+) -> None:
+    """Keras's LSTM (and its GRU with ``reset_after=False``) adds one bias vector per gate where
+    torch adds ``b_ih`` and ``b_hh``: its count is torch's without the ``bias_hh_*`` parameters.
+    Keras's summary of ``LSTM(50)`` on one feature per step prints 10,400."""
+    layer = {"kind": cell, "name": "r", "hidden": hidden, "layers": layers, "bidirectional": bidirectional}
+    ours = solve([7, inputs], [{**layer, "biases": 1}])
+    module = {"lstm": nn.LSTM, "gru": nn.GRU}[cell](inputs, hidden, layers, bidirectional=bidirectional)
+    one_bias = sum(p.numel() for name, p in module.named_parameters() if not name.startswith("bias_hh"))
+    assert ours["params.r"] == one_bias
+    assert ours["params.r"] < solve([7, inputs], [layer])["params.r"] == params_of(module)
+    if (cell, inputs, hidden) == ("lstm", 1, 50):
+        assert ours["params.r"] == 10_400
+
+
 def test_squeeze_and_excitation_scales_each_channel() -> None:
     """torchvision's SqueezeExcitation(64, 16) on a 56×56×64 map: pool, two 1×1 convolutions,
     ReLU and sigmoid, then ``scale * input``."""
