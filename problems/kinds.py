@@ -60,7 +60,7 @@ _DIMENSIONS |= {family: Dimension.BYTES for family in MEMORY_UNITS}
 _DIMENSIONS |= {name: Dimension.PARAMETERS for name in ("params", "fan_in")}
 _DIMENSIONS |= {name: Dimension.COUNT for name in ("values", "tokens", "buffers", "state", "boxes", "count")}
 _DIMENSIONS |= {name: Dimension.COUNT for name in ("filters", "channels", "layers", "depth", "frames")}
-_LENGTHS = ("side", "height", "width", "length", "rf", "rf_h", "rf_w", "kernel", "padding", "grid")
+_LENGTHS = ("side", "height", "width", "length", "rf", "rf_h", "rf_w", "kernel", "kernel_eff", "padding", "grid")
 _DIMENSIONS |= {name: Dimension.LENGTH for name in (*_LENGTHS, "pad_top", "pad_bottom", "pad_left", "pad_right")}
 
 

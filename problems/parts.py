@@ -154,7 +154,7 @@ class Check(BaseModel):
 
 
 #: Quantities that are the side of a square, so ``a × a`` is read as the side ``a``.
-SQUARE_SIDES = frozenset({"rf", "rf_h", "rf_w", "kernel", "side", "grid"})
+SQUARE_SIDES = frozenset({"rf", "rf_h", "rf_w", "kernel", "kernel_eff", "side", "grid"})
 
 
 class Part(BaseModel):
@@ -203,7 +203,8 @@ class Part(BaseModel):
     square: bool = Field(
         default=False,
         description='The answer is the side of a square (a kernel): "9 × 9" reads as 9, not 81. A receptive '
-        "field (`rf.NAME`, and its sides `rf_h.NAME`, `rf_w.NAME`), a kernel (`kernel`), a map's side (`side.NAME`) "
+        "field (`rf.NAME`, and its sides `rf_h.NAME`, `rf_w.NAME`), a kernel (`kernel`, and a dilated one's span "
+        "`kernel_eff.NAME`), a map's side (`side.NAME`) "
         "and a grid's side (`grid.N`) are one unless the part says `square: false`; two unequal sides (29 × 31) "
         "are refused.",
     )

@@ -1,8 +1,9 @@
 """A network's quantities about what its outputs hold rather than its weights: values
 (activations) and their memory (in bytes, kB, MB, KiB or MiB) per output and over the network
 (what a forward pass stores: ``problems.solvers.storage``), one side or length of an output,
-its positions (tokens), a convolution's padding per side, a neuron's fan-in, and a
-normalisation's buffers and whole state (batch, group, instance and layer norm).
+its positions (tokens), a convolution's padding per side, a window's kernel as it spans its
+input (dilated), a neuron's fan-in, and a normalisation's buffers and whole state (batch, group,
+instance and layer norm).
 
 Every one is an integer computed from the run (``problems.solvers.network``), so under a
 mistaken assumption it follows the shapes and counts the mistake changes.
@@ -13,8 +14,9 @@ from __future__ import annotations
 from problems.kinds import AnswerKind
 from problems.solvers import activations, norms
 from problems.solvers.assumptions import Assumptions
-from problems.solvers.layers import Conv, Separable, Shape
+from problems.solvers.layers import Conv, Pool, Separable, Shape, pair
 from problems.solvers.network import NetworkRun
+from problems.solvers.steps import NO_TRACE, Trace
 from problems.solvers.storage import TORCH, StoredValues, writes_new_values
 from problems.types.base import Quantity
 
@@ -25,8 +27,8 @@ AXES = {1: ("length",), 2: ("height", "width"), 3: ("frames", "height", "width")
 
 def measures(result: NetworkRun, dtype: str, stored: StoredValues = TORCH) -> dict[str, Quantity]:
     """``values``, ``memory`` (and its units), ``side`` and the axes, ``tokens`` per named output;
-    ``fan_in``, ``pad_top`` (``_bottom``, ``_left``, ``_right``), ``buffers`` and ``state`` per
-    named layer; ``buffers`` and ``state`` ``.total`` over every layer instance; ``values`` and
+    ``fan_in``, ``pad_top`` (``_bottom``, ``_left``, ``_right``), ``kernel_eff``, ``buffers`` and
+    ``state`` per named layer; ``buffers`` and ``state`` ``.total`` over every layer instance; ``values`` and
     ``memory`` ``.total`` over what the forward pass stores (``stored``: by default the input and
     every output written to new memory, as PyTorch does)."""
     found: dict[str, Quantity] = {}
@@ -44,6 +46,7 @@ def measures(result: NetworkRun, dtype: str, stored: StoredValues = TORCH) -> di
         if fan_in is not None:
             found[f"fan_in.{record.name}"] = Quantity(INTEGER, fan_in(record.input_shape, result.assumed(index)))
         found.update(_padding(record.name, record.layer, record.input_shape, result.assumed(index)))
+        found.update(_effective_kernel(record.name, record.layer, record.input_shape, result.assumed(index)))
         if isinstance(record.layer, norms.NORMS):
             found[f"buffers.{record.name}"] = Quantity(INTEGER, buffers)
             found[f"state.{record.name}"] = Quantity(INTEGER, record.params + buffers)
@@ -91,3 +94,30 @@ def _padding(name: str, layer: object, shape: Shape, assume: Assumptions) -> dic
     (top, bottom), (left, right) = conv.paddings(assume, shape)
     sides = {"top": top, "bottom": bottom, "left": left, "right": right}
     return {f"pad_{side}.{name}": Quantity(INTEGER, value) for side, value in sides.items()}
+
+
+def _effective_kernel(name: str, layer: object, shape: Shape, assume: Assumptions) -> dict[str, Quantity]:
+    """``kernel_eff`` of a window on an image (:func:`kernel_spans`): a number when both axes agree,
+    else H×W."""
+    if not isinstance(layer, Conv | Pool | Separable) or len(shape) != 3:
+        return {}
+    spans = kernel_spans(layer, assume)
+    if spans[0] == spans[1]:
+        return {f"kernel_eff.{name}": Quantity(INTEGER, spans[0])}
+    return {f"kernel_eff.{name}": Quantity(AnswerKind.SHAPE, spans)}
+
+
+def kernel_spans(layer: Conv | Pool | Separable, assume: Assumptions, trace: Trace = NO_TRACE) -> tuple[int, int]:
+    """A convolution's or pooling's kernel as it spans its input, ``d·(k − 1) + 1`` per axis (a 3×3
+    kernel at dilation 2 spans 5×5; under ``dilation-ignored``, the kernel itself); one equation
+    where both axes agree."""
+    kernel, _, _, dilation = layer.window()
+    k, d = pair(kernel), pair(dilation) if assume.dilation else (1, 1)
+    if k[0] == k[1] and d[0] == d[1]:
+        side = trace.equation("span", trace.given("d", d[0]) * (trace.given("k", k[0]) - 1) + 1)
+        return side, side
+    h, w = (
+        trace.equation(f"span_{axis}", trace.given(f"d_{axis}", d[i]) * (trace.given(f"k_{axis}", k[i]) - 1) + 1)
+        for i, axis in enumerate("hw")
+    )
+    return h, w

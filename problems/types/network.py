@@ -53,7 +53,8 @@ class NetworkProblem(ProblemSpec):
     and ``layers.total`` (layers with weights); ``count.REPEAT``; ``filters.NAME``;
     ``rf.NAME``/``jump.NAME`` (receptive field and cumulative stride, in input pixels: a number
     when both axes agree, else H×W; per axis ``rf_h``, ``rf_w``, ``jump_h``, ``jump_w``; see
-    ``problems.solvers.receptive``); for separable layers ``params_standard.NAME``,
+    ``problems.solvers.receptive``); ``kernel_eff.NAME`` (a convolution's or pooling's kernel as it
+    spans its input: ``d·(k − 1) + 1`` per axis at dilation ``d``); for separable layers ``params_standard.NAME``,
     ``macs_standard.NAME``, ``params_reduction.NAME`` and ``macs_reduction.NAME`` (percent saved
     against the standard convolution).
     """

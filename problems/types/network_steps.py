@@ -14,13 +14,14 @@ from problems.kinds import JSON, AnswerKind
 from problems.render import to_json, to_text
 from problems.solvers import activations, counts, norms
 from problems.solvers.graph import INPUT
-from problems.solvers.layers import Conv, Separable, Shape, shape_text
+from problems.solvers.layers import Conv, Pool, Separable, Shape, shape_text
 from problems.solvers.network import LayerRecord, NetworkRun
 from problems.solvers.receptive import AxisField
 from problems.solvers.steps import Derivations, MissingSteps, Step, Steps, Trace, number_tex, number_text
 from problems.solvers.storage import TORCH, StoredValues, why_not_stored, writes_new_values
 from problems.solvers.volumes import ConvNd, PoolNd, per_axis
 from problems.types.base import Quantity
+from problems.types.measures import kernel_spans
 
 #: A field's sizes and jumps along (height, width).
 Sides = tuple[tuple[int, int], tuple[Fraction | int, Fraction | int]]
@@ -91,6 +92,8 @@ def derivations(
             steps = _padding(result, names[target], what.removeprefix("pad_"))
         elif what in ("buffers", "state"):
             steps = _norm_state(result.records[names[target]], what)
+        elif what == "kernel_eff":
+            steps = _kernel_span(result, names[target])
         else:
             raise MissingSteps(f"no worked steps for the network quantity {name!r}: add them in {__name__}")
         if not steps or steps[-1].value != final:
@@ -207,6 +210,16 @@ def _padding(result: NetworkRun, index: int, side: str) -> Steps:
     (top, bottom), (left, right) = conv.paddings(result.assumed(index), record.input_shape, t)
     chosen = {"top": top, "bottom": bottom, "left": left, "right": right}[side]
     t.equation(f"P_{side}", chosen, f"P_{{{side}}}")
+    return tuple(t.steps)
+
+
+def _kernel_span(result: NetworkRun, index: int) -> Steps:
+    """A window's kernel as it spans its input, per axis, as :func:`problems.types.measures.kernel_spans`
+    works it out."""
+    layer = result.records[index].layer
+    assert isinstance(layer, Conv | Pool | Separable)
+    t = Trace()
+    kernel_spans(layer, result.assumed(index), t)
     return tuple(t.steps)
 
 

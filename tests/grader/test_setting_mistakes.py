@@ -217,3 +217,50 @@ def test_a_dilation_left_out_of_a_receptive_field_is_named(tmp_path: Path) -> No
     part = grade_submission(problem_set, {"f.rf": str(undilated)}).parts["f.rf"]
     assert (part.status, part.misconception) == (Status.INCORRECT, "dilation-ignored")
     assert EXPLANATIONS["dilation-ignored"] in part.feedback
+
+
+def torch_kernel_span(layer: nn.Module, side: int, channels: int) -> tuple[int, int]:
+    """The rows and columns of outputs one input pixel reaches at stride 1 (an impulse through the
+    layer, every weight 1 and no bias: nothing cancels): as many as the input pixels one output reads."""
+    for name, parameter in layer.named_parameters():
+        (nn.init.zeros_ if name == "bias" else nn.init.ones_)(parameter)
+    x = torch.zeros(1, channels, side, side)
+    x[0, :, side // 2, side // 2] = 1
+    with torch.no_grad():
+        reached = layer(x)[0].abs().sum(0).nonzero()
+    rows, columns = reached[:, 0], reached[:, 1]
+    return int(rows.max() - rows.min() + 1), int(columns.max() - columns.min() + 1)
+
+
+@pytest.mark.parametrize(
+    ("layer", "module"),
+    [
+        ({"kind": "conv", "out_channels": 4, "kernel": 3, "dilation": 2}, nn.Conv2d(3, 4, 3, dilation=2)),
+        ({"kind": "conv", "out_channels": 4, "kernel": [3, 5], "dilation": [4, 1]},
+         nn.Conv2d(3, 4, (3, 5), dilation=(4, 1))),
+        ({"kind": "separable", "out_channels": 4, "kernel": 3}, nn.Conv2d(3, 3, 3, groups=3)),
+        ({"kind": "pool", "kernel": 2, "stride": 1, "dilation": 3}, nn.MaxPool2d(2, stride=1, dilation=3)),
+        ({"kind": "conv", "out_channels": 4, "kernel": 5}, nn.Conv2d(3, 4, 5)),
+    ],
+)  # fmt: skip
+def test_a_dilated_kernels_span_is_torchs_and_the_kernel_alone_is_dilation_ignored(
+    tmp_path: Path, layer: dict[str, Any], module: nn.Module
+) -> None:
+    """``kernel_eff``: the input a window reads, ``d·(k − 1) + 1`` per axis, read off torch (the layer
+    at stride 1); answering the kernel's own size for a dilated one names ``dilation-ignored``."""
+    problem = {"id": "k", "title": "k", "type": "network", "input": [32, 32, 3], "layers": [{**layer, "name": "x"}]}
+    problem["parts"] = [{"key": "eff", "quantity": "kernel_eff.x"}]
+    path = tmp_path / "span.yaml"
+    path.write_text(json.dumps({"id": "span", "title": "Span", "problems": [problem]}))
+    problem_set = load_set(path)
+    span = torch_kernel_span(module, 32, 3)
+    expected = span[0] if span[0] == span[1] else span
+    assert problem_set.problems[0].quantities["kernel_eff.x"].value == expected
+    key = "k.eff"
+    written = str(span[0]) if span[0] == span[1] else f"{span[0]} × {span[1]}"
+    assert grade_submission(problem_set, {key: written}).parts[key].status is Status.CORRECT
+    kernel = layer["kernel"] if isinstance(layer["kernel"], list) else [layer["kernel"]] * 2
+    if tuple(kernel) != span:
+        naive = str(kernel[0]) if kernel[0] == kernel[1] else f"{kernel[0]} × {kernel[1]}"
+        part = grade_submission(problem_set, {key: naive}).parts[key]
+        assert (part.status, part.misconception) == (Status.INCORRECT, "dilation-ignored"), part
