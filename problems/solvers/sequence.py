@@ -186,6 +186,13 @@ class Attention(LayerBase):
         found = attention_macs(trace.given("d", dim), trace.given("L", tokens))
         return trace.equation("MACs (projections 4·L·d², scores L²·d, weighted values L²·d)", found)
 
+    def scores_macs(self, shape: Shape, trace: Trace = NO_TRACE) -> int:
+        """The scores ``Q·Kᵀ`` alone: each of the ``h`` heads multiplies ``L×(d/h)`` by ``(d/h)×L``,
+        ``L²·d/h`` MACs, ``L²·d`` in all whatever the heads (exams ask for this term alone)."""
+        dim, tokens = _sequence(shape, "attention")
+        length = trace.given("L", tokens)
+        return trace.equation("MACs of the scores Q·Kᵀ (L² per value of d)", length * length * trace.given("d", dim))
+
 
 class Recurrent(LayerBase):
     """``nn.LSTM`` / ``nn.GRU`` on a sequence (``C×L``: ``C`` inputs per step): ``layers`` stacked

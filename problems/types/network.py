@@ -20,6 +20,7 @@ from problems.solvers.layers import BatchNorm, Conv, LayerError, Pool, Separable
 from problems.solvers.merging import Concat
 from problems.solvers.network import Field as ReceptiveFields
 from problems.solvers.network import LayerRecord, NetworkRun, changes_a_layer, run, slips
+from problems.solvers.sequence import Attention
 from problems.solvers.steps import Derivations, MistakenSteps
 from problems.solvers.storage import TORCH, StoredValues
 from problems.types import network_steps, templates
@@ -54,7 +55,8 @@ class NetworkProblem(ProblemSpec):
     ``rf.NAME``/``jump.NAME`` (receptive field and cumulative stride, in input pixels: a number
     when both axes agree, else H×W; per axis ``rf_h``, ``rf_w``, ``jump_h``, ``jump_w``; see
     ``problems.solvers.receptive``); ``kernel_eff.NAME`` (a convolution's or pooling's kernel as it
-    spans its input: ``d·(k − 1) + 1`` per axis at dilation ``d``); for separable layers ``params_standard.NAME``,
+    spans its input: ``d·(k − 1) + 1`` per axis at dilation ``d``); for attention ``scores_macs.NAME``
+    (the MACs of ``Q·Kᵀ`` alone, ``L²·d``); for separable layers ``params_standard.NAME``,
     ``macs_standard.NAME``, ``params_reduction.NAME`` and ``macs_reduction.NAME`` (percent saved
     against the standard convolution).
     """
@@ -350,6 +352,8 @@ def _layer_quantities(record: LayerRecord) -> dict[str, Quantity]:
     if hasattr(record.layer, "out_channels"):
         found[f"filters.{name}"] = Quantity(INTEGER, record.layer.out_channels)
     found.update(_field_quantities(name, record.field, record.shape))
+    if isinstance(record.layer, Attention):
+        found[f"scores_macs.{name}"] = Quantity(INTEGER, record.layer.scores_macs(record.input_shape))
     if isinstance(record.layer, Separable):
         standard = record.layer.standard()
         std_params, std_macs = standard.params(record.input_shape), standard.macs(record.input_shape)

@@ -17,6 +17,7 @@ from problems.solvers.graph import INPUT
 from problems.solvers.layers import Conv, Pool, Separable, Shape, shape_text
 from problems.solvers.network import LayerRecord, NetworkRun
 from problems.solvers.receptive import AxisField
+from problems.solvers.sequence import Attention
 from problems.solvers.steps import Derivations, MissingSteps, Step, Steps, Trace, number_tex, number_text
 from problems.solvers.storage import TORCH, StoredValues, why_not_stored, writes_new_values
 from problems.solvers.volumes import ConvNd, PoolNd, per_axis
@@ -94,6 +95,8 @@ def derivations(
             steps = _norm_state(result.records[names[target]], what)
         elif what == "kernel_eff":
             steps = _kernel_span(result, names[target])
+        elif what == "scores_macs":
+            steps = _scores(result.records[names[target]])
         else:
             raise MissingSteps(f"no worked steps for the network quantity {name!r}: add them in {__name__}")
         if not steps or steps[-1].value != final:
@@ -220,6 +223,14 @@ def _kernel_span(result: NetworkRun, index: int) -> Steps:
     assert isinstance(layer, Conv | Pool | Separable)
     t = Trace()
     kernel_spans(layer, result.assumed(index), t)
+    return tuple(t.steps)
+
+
+def _scores(record: LayerRecord) -> Steps:
+    """The MACs of an attention layer's scores ``Q·Kᵀ``, as the layer counts them."""
+    assert isinstance(record.layer, Attention)
+    t = Trace()
+    record.layer.scores_macs(record.input_shape, t)
     return tuple(t.steps)
 
 

@@ -95,6 +95,22 @@ def test_patches_read_as_tokens_then_attended() -> None:
     assert ours["values.total"] == 3 * 224 * 224 + 2 * 768 * 196  # the tokens are a view of the embedding
 
 
+@pytest.mark.parametrize(("dim", "heads", "tokens"), [(768, 12, 197), (64, 4, 10), (48, 1, 5)])
+def test_the_scores_alone_are_torchs_q_times_k_transposed(dim: int, heads: int, tokens: int) -> None:
+    """``scores_macs``: the product ``Q·Kᵀ`` per head, as torch multiplies it (``L×(d/h)`` by
+    ``(d/h)×L`` in each of ``h`` heads); with the weighted values (as many) and the four
+    projections it makes the whole layer's count, torch's ``nn.MultiheadAttention``'s."""
+    ours = solve([tokens, dim], [{"kind": "attention", "name": "a", "heads": heads}])
+    q = k = torch.zeros(1, heads, tokens, dim // heads)
+    with FlopCounterMode(display=False) as counter:
+        torch.matmul(q, k.transpose(-2, -1))
+    assert ours["scores_macs.a"] == counter.get_total_flops() // 2
+    module = nn.MultiheadAttention(dim, heads, batch_first=True)
+    x = torch.zeros(1, tokens, dim)
+    projections = 4 * tokens * dim * dim
+    assert ours["macs.a"] == projections + 2 * ours["scores_macs.a"] == counted_macs(module, x, x, x)
+
+
 @pytest.mark.parametrize(
     ("cell", "inputs", "hidden", "layers", "bidirectional", "steps"),
     [("lstm", 32, 64, 1, False, 5), ("lstm", 300, 512, 2, True, 20), ("gru", 32, 64, 1, False, 5),
