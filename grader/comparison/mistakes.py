@@ -19,7 +19,8 @@ EXPLANATIONS: dict[str, str] = {
     "pool-ceil-window": "In ceil mode the size rounds up, but a last window that would start in the right padding "
     "(or past the input) is dropped: PyTorch's output is one less than ⌈(n + 2p − k)/s⌉ + 1 here.",
     "missing-plus-one": "The size formula ends in +1: ⌊(n + 2p − k)/s⌋ + 1 counts the first window too.",
-    "padding-ignored": "The padding was left out: it adds p zeros on every side of the input.",
+    "padding-ignored": "The padding was left out: it adds p zeros on every side of the input (a transposed "
+    "convolution's crops p from every side of its output).",
     "padding-one-side": "Padding goes on both sides: the input grows by 2p, not p.",
     "bias-omitted": "The biases are missing: add one bias per output channel (or output unit).",
     "bias-extra": "This layer has no bias: count the weights only.",
@@ -67,7 +68,8 @@ EXPLANATIONS: dict[str, str] = {
     "inverse-off-by-one": "Off by one: the size formula ⌊(n + 2p − k)/s⌋ + 1 ends in +1, and solving it for the "
     "unknown keeps it: the kernel is n + 2p − (out − 1)·s, the padding that keeps the size (k − 1)/2.",
     "stride-ignored": "The stride was left out: the window moves S pixels at a time, so the output has "
-    "⌊(n + 2p − k)/s⌋ + 1 positions per side, not n + 2p − k + 1.",
+    "⌊(n + 2p − k)/s⌋ + 1 positions per side, not n + 2p − k + 1 (a transposed convolution spreads its input S "
+    "pixels apart: (n − 1)·s, not n − 1).",
     "gradient-not-accumulated": "A gradient must be accumulated (+=), not assigned (=): where windows overlap, or "
     "several filters (or images) reach the same element, every contribution adds up.",
     "gradient-not-summed-over-batch": "The weights and biases are shared by every image of the batch: their "

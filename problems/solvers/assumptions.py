@@ -39,6 +39,9 @@ class Assumptions:
     groups: bool = True
     #: False slides a dilated kernel as if it were not dilated (span k, not d·(k−1)+1).
     dilation: bool = True
+    #: False moves every window one pixel at a time, as if its stride were 1 (a transposed
+    #: convolution then spreads its input one pixel apart).
+    stride: bool = True
     #: ``symmetric`` pads ``same`` by ⌈total/2⌉ on both sides, where the odd pixel goes after;
     #: ``ignored`` takes ``same`` for no padding at all (``valid``).
     same_padding: Literal["after", "symmetric", "ignored"] = "after"
@@ -72,6 +75,7 @@ MISTAKEN: dict[str, Assumptions] = {
     "concat-as-add": Assumptions(concat="as_add"),
     "groups-ignored": Assumptions(groups=False),
     "dilation-ignored": Assumptions(dilation=False),
+    "stride-ignored": Assumptions(stride=False),
     "same-padding-symmetric": Assumptions(same_padding="symmetric"),
     "same-padding-ignored": Assumptions(same_padding="ignored"),
     "buffers-counted-as-params": Assumptions(buffers=True),

@@ -176,7 +176,7 @@ class Conv(LayerBase):
             trace.note("'same' taken for no padding", value=0)
             rows, cols = (0, 0), (0, 0)
         elif self.padding == "same":
-            rows, cols = same_sides(self.kernel, self.stride, self._dilation(assume), shape, assume, trace)
+            rows, cols = same_sides(self.kernel, self._stride(assume), self._dilation(assume), shape, assume, trace)
         elif self.padding == "valid":
             trace.note("'valid' padding: none", value=0)
             rows, cols = (0, 0), (0, 0)
@@ -191,7 +191,7 @@ class Conv(LayerBase):
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         c, h, w = _spatial(shape, "a convolution")
         _split(c, self.out_channels, self.resolved_groups(c))
-        (kh, kw), (sh, sw), (dh, dw) = pair(self.kernel), pair(self.stride), pair(self._dilation(assume))
+        (kh, kw), (sh, sw), (dh, dw) = pair(self.kernel), pair(self._stride(assume)), pair(self._dilation(assume))
         (top, bottom), (left, right) = self.paddings(assume, shape)
         rule = assume.size_rule
         try:
@@ -211,6 +211,9 @@ class Conv(LayerBase):
 
     def _dilation(self, assume: Assumptions) -> IntPair:
         return self.dilation if assume.dilation else 1
+
+    def _stride(self, assume: Assumptions) -> IntPair:
+        return self.stride if assume.stride else 1
 
     def fan_in(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         """Inputs one output value reads: ``(C_in/groups)·kh·kw``."""
@@ -309,6 +312,10 @@ class ConvTranspose(LayerBase):
         c, h, w = _spatial(shape, "a transposed convolution")
         _split(c, self.out_channels, self.groups)
         k, s, p, op, d = (pair(v) for v in (self.kernel, self.stride, self.padding, self.output_padding, self.dilation))
+        if not assume.stride:
+            s = (1, 1)
+        if assume.padding == "ignored":  # (the padding it crops from the output left on)
+            p = (0, 0)
         try:
             if assume.transposed_size == "forward":
                 return (
@@ -473,6 +480,7 @@ def pool_side(
     the ceil mode taken for floor (``pool_ceil_mode``), its last window kept where PyTorch drops it
     (``pool_last_window``), the padding on one side, the +1 forgotten, a floor-mode pool rounded up."""
     d = d if assume.dilation else 1
+    s = s if assume.stride else 1
     before, after = _padded(p, p, assume)
     ceil = ceil_mode and assume.pool_ceil_mode
     if assume.size_rule == "no_plus_one":

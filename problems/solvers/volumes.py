@@ -112,7 +112,8 @@ class ConvNd(LayerBase):
             found = [(0, 0)] * self.rank
         elif self.padding == "same":
             found = [
-                sizes.same_padding_at(n, ki, s, di) for n, ki, s, di in zip(shape[1:], k, self.strides, d, strict=True)
+                sizes.same_padding_at(n, ki, s, di)
+                for n, ki, s, di in zip(shape[1:], k, self._strides(assume), d, strict=True)
             ]
             if assume.same_padding == "symmetric":
                 found = [(max(side), max(side)) for side in found]
@@ -127,12 +128,15 @@ class ConvNd(LayerBase):
     def _dilations(self, assume: Assumptions) -> tuple[int, ...]:
         return per_axis(self.dilation if assume.dilation else 1, self.rank, "dilation")
 
+    def _strides(self, assume: Assumptions) -> tuple[int, ...]:
+        return self.strides if assume.stride else (1,) * self.rank
+
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         c = _map(shape, self.rank, self.kind)[0]
         if c % self.groups:
             raise LayerError(f"groups: {c} input channels do not split into {self.groups} groups", "groups")
         k, d = per_axis(self.kernel, self.rank, "kernel"), self._dilations(assume)
-        axes = zip(_axes(self.rank), shape[1:], k, self.strides, self.paddings(shape, assume), d, strict=True)
+        axes = zip(_axes(self.rank), shape[1:], k, self._strides(assume), self.paddings(shape, assume), d, strict=True)
         try:
             out = [
                 sizes.conv_out_steps(trace, axis, n, ki, s, p, di, q, assume.size_rule)

@@ -264,3 +264,55 @@ def test_a_dilated_kernels_span_is_torchs_and_the_kernel_alone_is_dilation_ignor
         naive = str(kernel[0]) if kernel[0] == kernel[1] else f"{kernel[0]} × {kernel[1]}"
         part = grade_submission(problem_set, {key: naive}).parts[key]
         assert (part.status, part.misconception) == (Status.INCORRECT, "dilation-ignored"), part
+
+
+def _network(tmp_path: Path, layers: list[dict[str, Any]], side: int = 16) -> ProblemSet:
+    problem = {"id": "n", "title": "n", "type": "network", "input": [side, side, 3], "layers": layers}
+    problem["parts"] = [{"key": "out", "quantity": "output"}]
+    path = tmp_path / "net.yaml"
+    path.write_text(json.dumps({"id": "net", "title": "Net", "problems": [problem]}))
+    return load_set(path)
+
+
+def _written(shape: torch.Size) -> str:
+    """torch's ``(1, C, H, W)`` as a student writes it, ``H×W×C``."""
+    return f"{shape[2]}x{shape[3]}x{shape[1]}"
+
+
+@pytest.mark.parametrize(
+    ("layers", "right", "mistaken", "code"),
+    [
+        (  # a strided convolution then a pool: every window moved one pixel at a time
+            [{"kind": "conv", "out_channels": 4, "kernel": 3, "stride": 2, "padding": 1},
+             {"kind": "pool", "kernel": 2}],
+            nn.Sequential(nn.Conv2d(3, 4, 3, stride=2, padding=1), nn.MaxPool2d(2)),
+            nn.Sequential(nn.Conv2d(3, 4, 3, stride=1, padding=1), nn.MaxPool2d(2, stride=1)),
+            "stride-ignored",
+        ),
+        (  # a transposed convolution at stride 2 sized as if at stride 1
+            [{"kind": "conv_transpose", "out_channels": 4, "kernel": 4, "stride": 2, "padding": 1}],
+            nn.ConvTranspose2d(3, 4, 4, stride=2, padding=1),
+            nn.ConvTranspose2d(3, 4, 4, stride=1, padding=1),
+            "stride-ignored",
+        ),
+        (  # a transposed convolution's padding (what it crops) left out
+            [{"kind": "conv_transpose", "out_channels": 4, "kernel": 4, "stride": 2, "padding": 1}],
+            nn.ConvTranspose2d(3, 4, 4, stride=2, padding=1),
+            nn.ConvTranspose2d(3, 4, 4, stride=2, padding=0),
+            "padding-ignored",
+        ),
+    ],
+)  # fmt: skip
+def test_a_stride_or_a_transposed_padding_left_out_is_named(
+    tmp_path: Path, layers: list[dict[str, Any]], right: nn.Module, mistaken: nn.Module, code: str
+) -> None:
+    """The shape torch gives without the setting is what the student who left it out computes."""
+    problem_set = _network(tmp_path, layers)
+    x = torch.zeros(1, 3, 16, 16)
+    with torch.no_grad():
+        expected, wrong = right(x).shape, mistaken(x).shape
+    assert expected != wrong
+    assert grade_submission(problem_set, {"n.out": _written(expected)}).parts["n.out"].status is Status.CORRECT
+    part = grade_submission(problem_set, {"n.out": _written(wrong)}).parts["n.out"]
+    assert (part.status, part.misconception) == (Status.INCORRECT, code)
+    assert EXPLANATIONS[code] in part.feedback
