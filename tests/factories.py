@@ -106,11 +106,16 @@ def set_file(set_id: str, *, out_channels: int = 16, title: str = "A course's ow
     return set_text(set_id, out_channels, title=title, source="written for the tests")
 
 
-def make_instructor(engine: Engine, name: str = "Prof") -> str:
-    """Written as the service writes (on SQLite a transaction that takes the write lock as it
-    begins: one that reads first could not wait for a service's background writer)."""
+def make_account(engine: Engine, *, role: Role, name: str, user_id: str | None = None) -> str:
+    """A new account's token, written as the service writes (on SQLite a transaction that takes the
+    write lock as it begins: one that reads first could not wait for a service's background
+    writer); its id made from the name unless given, as ``grader users create`` makes it."""
     with Session(writer(engine)) as session, session.begin():
-        return create_user(session, name=name, role=Role.INSTRUCTOR, user_id=unique("i")).token or ""
+        return create_user(session, name=name, role=role, user_id=user_id).token or ""
+
+
+def make_instructor(engine: Engine, name: str = "Prof") -> str:
+    return make_account(engine, role=Role.INSTRUCTOR, name=name, user_id=unique("i"))
 
 
 def finished_job(client: TestClient, job_id: int, headers: dict[str, str], *, timeout: float = 60.0) -> dict[str, Any]:

@@ -9,8 +9,10 @@ missing browser fails the tests, never skips them. Screenshots go to ``$GRADER_S
 from __future__ import annotations
 
 import os
+import random
 import shutil
-from collections.abc import Iterator
+import socket
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +23,11 @@ import pytest
 from playwright.sync_api import BrowserContext, sync_playwright
 
 from api.kit.config import Settings
-from api.kit.db import make_engine, make_sessionmaker
+from api.kit.db import make_engine
 from api.models import Role
-from api.users.service import create_user
 from harness.server import ServerProcess, free_port
 
+from factories import make_account
 from migrated import migrated_sqlite
 
 #: Flags for a headless browser in a container: no sandbox (CI runs as root), no GPU, and nothing
@@ -39,6 +41,21 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def port_in(ports: range, taken: Collection[int] = ()) -> int:
+    """A loopback port of ``ports`` nobody listens on right now, tried in a random order: two test
+    processes setting up at once must not both find the same lowest free one."""
+    for port in random.sample(ports, len(ports)):
+        if port in taken:
+            continue
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    pytest.fail(f"no free port in {ports.start}-{ports.stop - 1}")
 
 
 def chromium_path() -> str:
@@ -83,12 +100,9 @@ def new_account(database_url: str, role: str, name: str) -> str:
     line for each account cost the live tests seconds each."""
     engine = make_engine(Settings(database_url=database_url))
     try:
-        with make_sessionmaker(engine).begin() as session:
-            issued = create_user(session, name=name, role=Role(role))
+        return make_account(engine, role=Role(role), name=name)
     finally:
         engine.dispose()
-    assert issued.token is not None
-    return issued.token
 
 
 @contextmanager

@@ -16,6 +16,7 @@ from problems.solvers import activations, norms
 from problems.solvers.assumptions import Assumptions
 from problems.solvers.layers import Conv, Pool, Separable, Shape, pair
 from problems.solvers.network import NetworkRun
+from problems.solvers.sizes import effective_kernel
 from problems.solvers.steps import NO_TRACE, Trace
 from problems.solvers.storage import TORCH, StoredValues, writes_new_values
 from problems.types.base import Quantity
@@ -114,10 +115,10 @@ def kernel_spans(layer: Conv | Pool | Separable, assume: Assumptions, trace: Tra
     kernel, _, _, dilation = layer.window()
     k, d = pair(kernel), pair(dilation) if assume.dilation else (1, 1)
     if k[0] == k[1] and d[0] == d[1]:
-        side = trace.equation("span", trace.given("d", d[0]) * (trace.given("k", k[0]) - 1) + 1)
+        side = trace.equation("span", effective_kernel(trace.given("k", k[0]), trace.given("d", d[0])))
         return side, side
     h, w = (
-        trace.equation(f"span_{axis}", trace.given(f"d_{axis}", d[i]) * (trace.given(f"k_{axis}", k[i]) - 1) + 1)
-        for i, axis in enumerate("hw")
+        trace.equation(f"span_{a}", effective_kernel(trace.given(f"k_{a}", k[i]), trace.given(f"d_{a}", d[i])))
+        for i, a in enumerate("hw")
     )
     return h, w

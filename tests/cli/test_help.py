@@ -12,7 +12,7 @@ import pytest
 from typer.main import get_command
 from typer.testing import CliRunner
 
-from cli.app import app
+from cli.app import LAZY, ORDER, app
 
 runner = CliRunner()
 
@@ -54,3 +54,10 @@ def test_serving_imports_nothing_that_grades() -> None:
     loaded = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == ""
     assert runner.invoke(app, ["grade", "--help"], env={"COLUMNS": "200", "TERM": "dumb"}).exit_code == 0
+
+
+def test_the_help_lists_every_command_registered_or_imported_when_used() -> None:
+    """``ORDER`` is the root's listing: a command registered on ``app`` or added to ``LAZY`` and
+    left out of it would run but never show in ``--help``."""
+    registered = {c.name for c in app.registered_commands} | {g.name for g in app.registered_groups}
+    assert sorted(ORDER) == sorted(registered | set(LAZY))
