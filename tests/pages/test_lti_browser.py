@@ -6,7 +6,6 @@ course's passback, failures first, and resends its scores. No console errors any
 from __future__ import annotations
 
 import json
-import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -26,7 +25,7 @@ from api.lti import keys, service
 from api.models import LtiContext, LtiScore
 from harness.server import ServerProcess
 
-from live_service import LiveCourse, new_account, screenshot_dir
+from live_service import LiveCourse, new_account, port_in, screenshot_dir
 from migrated import migrated_sqlite
 
 KEK = keys.new_kek()
@@ -35,17 +34,7 @@ TOKEN = "registration-token-for-the-browser-test"
 
 
 def port_in_range(taken: set[int] | None = None) -> int:
-    """A loopback port of our range nobody listens on right now."""
-    for port in PORTS:
-        if port in (taken or set()):
-            continue
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    pytest.fail("no free port in 18500-18599")
+    return port_in(PORTS, taken or ())
 
 
 @dataclass

@@ -3,7 +3,6 @@ variant, an answer, the worked solution typeset, and the gradebook unchanged."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,21 +10,14 @@ import pytest
 from playwright.sync_api import BrowserContext, expect
 
 import live_service
-from live_service import LiveCourse, live_course, screenshot_dir
+from live_service import LiveCourse, live_course, port_in, screenshot_dir
 
 #: The ports this suite may serve on (the machine is shared).
 PORTS = range(18400, 18500)
 
 
 def _our_port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError(f"no free port in {PORTS}")
+    return port_in(PORTS)
 
 
 @pytest.fixture(scope="module")
