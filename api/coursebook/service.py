@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from api.assignments.draws import drawn_ids
@@ -22,7 +22,7 @@ from api.categories.weights import Category, Points, standing
 from api.kit.statements import Prepared
 from api.library.course_sets import Sets
 from api.models import Assignment, CourseRole, Extension, Membership, Submission, User
-from api.terms.counted import counted_attempt
+from api.terms.counted import best_score_counts, counted_attempt
 from api.terms.rows import AssignmentRow, ExtensionRow, with_extension
 from problems.sets import ProblemSet
 
@@ -68,23 +68,22 @@ class ScoredAttempt(NamedTuple):
     submitted_at: datetime
 
 
-#: The columns of a course's submissions that scores need (not their answers or parts), read as
-#: tuples on the driver: 60,000 submissions in a fraction of SQLAlchemy's time.
-_SCORED = Prepared(
-    select(
-        Submission.assignment_id,
-        Submission.student_id,
-        Submission.id,
-        Submission.attempt,
-        Submission.score,
-        Submission.submitted_at,
-    ).where(Submission.course_id == bindparam("course_id"))
+#: The columns of a course's submissions that scores need (not their answers or parts).
+_SCORED_COLUMNS = (
+    Submission.assignment_id,
+    Submission.student_id,
+    Submission.id,
+    Submission.attempt,
+    Submission.score,
+    Submission.submitted_at,
 )
+#: Read as tuples on the driver: 60,000 submissions in a fraction of SQLAlchemy's time.
+_SCORED = Prepared(select(*_SCORED_COLUMNS).where(Submission.course_id == bindparam("course_id")))
 
 
 def scored_attempts(session: Session, *, course_id: str) -> dict[str, dict[str, list[ScoredAttempt]]]:
     """Assignment id → student id → their attempts, every submission of the course in one statement
-    (the course gradebook and the staff dashboard count from it)."""
+    (the staff dashboard counts from it)."""
     attempts: dict[str, dict[str, list[ScoredAttempt]]] = defaultdict(lambda: defaultdict(list))
     for assignment_id, student, number, attempt, score, at in _SCORED.tuples(session, {"course_id": course_id}):
         attempts[assignment_id][student].append(ScoredAttempt(number, attempt, score, at))
@@ -163,19 +162,36 @@ def course_gradebook(session: Session, sets: Sets, *, course_id: str) -> CourseB
 
 
 def _counted_scores(session: Session, *, course_id: str, assignments: list[Assignment]) -> dict[str, dict[str, float]]:
-    """Assignment id → student id → the score counted (students without attempts absent). The
-    terms are read as plain values once (an ORM attribute costs more, 30,000 times over)."""
-    attempts = scored_attempts(session, course_id=course_id)
+    """Assignment id → student id → the score counted (students without attempts absent). Where
+    the best raw score counts whatever the times (:func:`api.terms.counted.best_score_counts`), the
+    database gives each student's maximum; the other assignments' attempts are read and counted
+    one student at a time (two statements, whatever the course's size). The terms are read as plain
+    values once (an ORM attribute costs more, 30,000 times over)."""
     extended = extensions_by_student(session, course_id=course_id)
-    counted: dict[str, dict[str, float]] = {}
-    for assignment in assignments:
-        assignment_id, own = assignment.id, AssignmentRow.of(assignment)
-        scores = counted[assignment_id] = {}
-        for student, tried in attempts.get(assignment_id, {}).items():
-            extension = extended.get((assignment_id, student)) if extended else None
-            found = counted_attempt(tried, with_extension(own, extension))
-            if found is not None:
-                scores[student] = found[1].applied(found[0].score)
+    extended_assignments = {assignment_id for assignment_id, _ in extended}
+    best_alone = {a.id for a in assignments if best_score_counts(a, extended=a.id in extended_assignments)}
+    counted: dict[str, dict[str, float]] = {assignment.id: {} for assignment in assignments}
+    if best_alone:
+        for assignment_id, student, best in session.execute(
+            select(Submission.assignment_id, Submission.student_id, func.max(Submission.score))
+            .where(Submission.course_id == course_id, Submission.assignment_id.in_(sorted(best_alone)))
+            .group_by(Submission.assignment_id, Submission.student_id)
+        ):
+            counted[assignment_id][student] = round(best, 6)  # (as the late penalty's ``applied`` rounds)
+    rest = {
+        assignment.id: AssignmentRow.of(assignment) for assignment in assignments if assignment.id not in best_alone
+    }
+    if not rest:
+        return counted
+    attempts: dict[tuple[str, str], list[ScoredAttempt]] = defaultdict(list)
+    for assignment_id, student, number, attempt, score, at in session.execute(
+        select(*_SCORED_COLUMNS).where(Submission.course_id == course_id, Submission.assignment_id.in_(sorted(rest)))
+    ):
+        attempts[(assignment_id, student)].append(ScoredAttempt(number, attempt, score, at))
+    for (assignment_id, student), tried in attempts.items():
+        found = counted_attempt(tried, with_extension(rest[assignment_id], extended.get((assignment_id, student))))
+        if found is not None:
+            counted[assignment_id][student] = found[1].applied(found[0].score)
     return counted
 
 

@@ -48,6 +48,16 @@ def counted_attempt(submissions: list[S], terms: Terms) -> tuple[S, Lateness] | 
     return chosen, lateness(chosen.submitted_at, due_at, penalty, grace)
 
 
+def best_score_counts(terms: Terms, *, extended: bool) -> bool:
+    """Whether :func:`counted_attempt`'s score is the highest raw score, rounded, whatever the
+    attempts' times: under ``best`` where lateness takes nothing off (no late penalty; or no due
+    date, with nobody's ``extended`` to one). A big course's gradebook then reads one maximum per
+    student from the database rather than every attempt (``bench/course_views.py``)."""
+    return terms.grade_policy == GradePolicy.BEST and (
+        terms.late_penalty is None or (terms.due_at is None and not extended)
+    )
+
+
 def _best_raw(submission: Scored) -> tuple[float, int]:
     return round(submission.score, 6), -submission.attempt
 

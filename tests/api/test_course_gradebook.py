@@ -151,3 +151,54 @@ def test_the_statements_do_not_grow_with_the_course(app, client, engine) -> None
         return len(statements)
 
     assert statements_for(1, 1) == statements_for(4, 3)
+
+
+#: Every kind of terms the counting distinguishes: (grade policy, late penalty, whether the due
+#: date falls between each student's two attempts, whether one student's extension gives the due date).
+TERMS = [
+    ("best", None, True, False),  # lateness takes nothing off: the database's maximum
+    ("best", {"per_hour": 60}, True, False),  # the late better attempt (0.8) loses to the earlier one
+    ("best", {"factor": 0.9}, False, True),  # no due date but one student's extended one
+    ("best", {"per_day": 10}, False, False),  # a penalty, but no due date: nothing taken off
+    ("last", None, True, False),
+    ("last", {"per_hour": 40}, True, False),
+]
+
+
+def test_the_course_gradebook_counts_what_each_assignment_gradebook_counts(client, engine) -> None:
+    """The course gradebook reads the best score from the database where lateness takes nothing off,
+    and counts each attempt elsewhere: on every kind of terms, each student's score is the one the
+    assignment's own gradebook counts (which counts every attempt), late penalty and extension included."""
+    course = Course(client, make_instructor(engine))
+    students = course.students(3)
+    made = []
+    for policy, penalty, due_between, extended in TERMS:
+        aid = course.assignment(grade_policy=policy, late_penalty=penalty)
+        made.append(aid)
+        for _, headers in students:  # a first attempt right on one part, a second on two
+            assert course.submit(aid, headers, RIGHT).status_code == 201
+        between = _iso(datetime.now(UTC))
+        for _, headers in students:
+            assert course.submit(aid, headers, TWO_RIGHT).status_code == 201
+        if due_between:
+            patched = client.patch(
+                f"{course.path}/assignments/{aid}", json={"due_at": between}, headers=course.instructor
+            )
+            assert patched.status_code == 200, patched.text
+        if extended:
+            granted = client.put(
+                f"{course.path}/assignments/{aid}/extensions/{students[0][0]}",
+                json={"due_at": between},
+                headers=course.instructor,
+            )
+            assert granted.status_code == 200, granted.text
+    book = client.get(f"{course.path}/gradebook", headers=course.instructor).json()
+    rows = {row["id"]: row["scores"] for row in book["students"]}
+    for aid, (policy, penalty, *_) in zip(made, TERMS, strict=True):
+        own = client.get(f"{course.path}/assignments/{aid}/gradebook", headers=course.instructor).json()
+        counted = {row["student"]: row["score"] for row in own["students"]}
+        assert {student: rows[student][aid] for student, _ in students} == counted, (policy, penalty)
+    # the cases are what they claim: a late better attempt lost to the earlier one, where penalized
+    first = students[0][0]
+    assert [rows[first][aid] for aid in made] == [2.0, 1.0, 1.8, 2.0, 2.0, pytest.approx(1.2)]
+    assert rows[students[1][0]][made[2]] == 2.0  # (not extended: no due date, nothing late)
