@@ -371,6 +371,8 @@ class Submission(Base):
         UniqueConstraint("course_id", "assignment_id", "student_id", "attempt"),
         UniqueConstraint("student_id", "idempotency_key"),
         CheckConstraint("attempt >= 1", name="attempt_positive"),
+        # each student's best score read from the index alone (the course gradebook)
+        Index("ix_submissions_scores", "course_id", "assignment_id", "student_id", "score"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -8,6 +8,7 @@ so the two gradebooks cannot disagree; the categories and total are
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
@@ -77,17 +78,64 @@ _SCORED_COLUMNS = (
     Submission.score,
     Submission.submitted_at,
 )
-#: Read as tuples on the driver: 60,000 submissions in a fraction of SQLAlchemy's time.
-_SCORED = Prepared(select(*_SCORED_COLUMNS).where(Submission.course_id == bindparam("course_id")))
+#: Each student's best score and number of attempts per assignment of a course, read from the index
+#: ``ix_submissions_scores`` alone, in its order.
+_BEST = Prepared(
+    select(Submission.assignment_id, Submission.student_id, func.max(Submission.score), func.count())
+    .where(Submission.course_id == bindparam("course_id"))
+    .group_by(Submission.assignment_id, Submission.student_id)
+)
 
 
-def scored_attempts(session: Session, *, course_id: str) -> dict[str, dict[str, list[ScoredAttempt]]]:
-    """Assignment id → student id → their attempts, every submission of the course in one statement
-    (the staff dashboard counts from it)."""
-    attempts: dict[str, dict[str, list[ScoredAttempt]]] = defaultdict(lambda: defaultdict(list))
-    for assignment_id, student, number, attempt, score, at in _SCORED.tuples(session, {"course_id": course_id}):
-        attempts[assignment_id][student].append(ScoredAttempt(number, attempt, score, at))
-    return attempts
+class Counted(NamedTuple):
+    """A student's standing on one assignment: the score counted, their attempts, and the counted
+    attempt's id (None where the score was read as a maximum, which names no attempt)."""
+
+    score: float
+    attempts: int
+    attempt_id: int | None
+
+
+def counted_scores(
+    session: Session,
+    *,
+    course_id: str,
+    assignments: Sequence[Assignment],
+    extended: dict[tuple[str, str], ExtensionRow],
+    by_attempt: Collection[str] = (),
+) -> dict[str, dict[str, Counted]]:
+    """Assignment id → student id → what their gradebook counts (students without attempts absent),
+    under their extension (``extended``: :func:`extensions_by_student`). Where the best raw score
+    counts whatever the times (:func:`api.terms.counted.best_score_counts`), the database gives each
+    student's maximum; the other assignments, and those in ``by_attempt`` (whose counted attempt is
+    wanted), are read attempt by attempt and counted with :func:`api.terms.counted.counted_attempt`.
+    Two statements, whatever the course's size; the terms are read as plain values once (an ORM
+    attribute costs more, 30,000 times over)."""
+    extended_assignments = {assignment_id for assignment_id, _ in extended}
+    best_alone = {
+        a.id
+        for a in assignments
+        if a.id not in by_attempt and best_score_counts(a, extended=a.id in extended_assignments)
+    }
+    counted: dict[str, dict[str, Counted]] = {assignment.id: {} for assignment in assignments}
+    if best_alone:
+        for assignment_id, student, best, tries in _BEST.tuples(session, {"course_id": course_id}):
+            if assignment_id in best_alone:
+                counted[assignment_id][student] = Counted(round(best, 6), tries, None)  # (as ``applied`` rounds)
+    rest = {a.id: AssignmentRow.of(a) for a in assignments if a.id not in best_alone}
+    if not rest:
+        return counted
+    attempts: dict[tuple[str, str], list[ScoredAttempt]] = defaultdict(list)
+    for assignment_id, student, number, attempt, score, at in session.execute(
+        select(*_SCORED_COLUMNS).where(Submission.course_id == course_id, Submission.assignment_id.in_(sorted(rest)))
+    ):
+        attempts[(assignment_id, student)].append(ScoredAttempt(number, attempt, score, at))
+    for (assignment_id, student), tried in attempts.items():
+        found = counted_attempt(tried, with_extension(rest[assignment_id], extended.get((assignment_id, student))))
+        if found is not None:
+            chosen, late = found
+            counted[assignment_id][student] = Counted(late.applied(chosen.score), len(tried), chosen.id)
+    return counted
 
 
 def extensions_by_student(session: Session, *, course_id: str) -> dict[tuple[str, str], ExtensionRow]:
@@ -136,14 +184,16 @@ def course_gradebook(session: Session, sets: Sets, *, course_id: str) -> CourseB
         .where(Membership.course_id == course_id, Membership.role == CourseRole.STUDENT)
         .order_by(User.id)
     ).all()
-    counted = _counted_scores(session, course_id=course_id, assignments=assignments)
+    extended = extensions_by_student(session, course_id=course_id)
+    counted = counted_scores(session, course_id=course_id, assignments=assignments, extended=extended)
     by_column = [(column.id, column.category, column.max_score, counted[column.id]) for column in columns]
     rows = []
     for student_id, name, email in students:
         scores: dict[str, float | None] = {}
         points: dict[str, list[Points]] = defaultdict(list)
         for assignment_id, category, worth, theirs in by_column:
-            score = scores[assignment_id] = theirs.get(student_id)
+            standing_of = theirs.get(student_id)
+            score = scores[assignment_id] = None if standing_of is None else standing_of.score
             if worth is not None:
                 points[category].append(Points(score, worth))
         result = standing(categories, points)
@@ -159,40 +209,6 @@ def course_gradebook(session: Session, sets: Sets, *, course_id: str) -> CourseB
             )
         )
     return CourseBook(course_id, categories, columns, rows)
-
-
-def _counted_scores(session: Session, *, course_id: str, assignments: list[Assignment]) -> dict[str, dict[str, float]]:
-    """Assignment id → student id → the score counted (students without attempts absent). Where
-    the best raw score counts whatever the times (:func:`api.terms.counted.best_score_counts`), the
-    database gives each student's maximum; the other assignments' attempts are read and counted
-    one student at a time (two statements, whatever the course's size). The terms are read as plain
-    values once (an ORM attribute costs more, 30,000 times over)."""
-    extended = extensions_by_student(session, course_id=course_id)
-    extended_assignments = {assignment_id for assignment_id, _ in extended}
-    best_alone = {a.id for a in assignments if best_score_counts(a, extended=a.id in extended_assignments)}
-    counted: dict[str, dict[str, float]] = {assignment.id: {} for assignment in assignments}
-    if best_alone:
-        for assignment_id, student, best in session.execute(
-            select(Submission.assignment_id, Submission.student_id, func.max(Submission.score))
-            .where(Submission.course_id == course_id, Submission.assignment_id.in_(sorted(best_alone)))
-            .group_by(Submission.assignment_id, Submission.student_id)
-        ):
-            counted[assignment_id][student] = round(best, 6)  # (as the late penalty's ``applied`` rounds)
-    rest = {
-        assignment.id: AssignmentRow.of(assignment) for assignment in assignments if assignment.id not in best_alone
-    }
-    if not rest:
-        return counted
-    attempts: dict[tuple[str, str], list[ScoredAttempt]] = defaultdict(list)
-    for assignment_id, student, number, attempt, score, at in session.execute(
-        select(*_SCORED_COLUMNS).where(Submission.course_id == course_id, Submission.assignment_id.in_(sorted(rest)))
-    ):
-        attempts[(assignment_id, student)].append(ScoredAttempt(number, attempt, score, at))
-    for (assignment_id, student), tried in attempts.items():
-        found = counted_attempt(tried, with_extension(rest[assignment_id], extended.get((assignment_id, student))))
-        if found is not None:
-            counted[assignment_id][student] = found[1].applied(found[0].score)
-    return counted
 
 
 def _rounded(percent: float | None) -> float | None:

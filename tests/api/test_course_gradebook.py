@@ -10,7 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from api.pages.kit.render import points
+
 from factories import Course, counted, engines_of, make_instructor
+from page_client import Browser
 
 RIGHT = {"ex4.conv1_params": "3640"}  # score 1 of 9
 TWO_RIGHT = {"ex4.conv1_params": "3640", "ex5.params": "1810"}  # score 2 of 9
@@ -165,10 +168,11 @@ TERMS = [
 ]
 
 
-def test_the_course_gradebook_counts_what_each_assignment_gradebook_counts(client, engine) -> None:
+def test_the_course_gradebook_counts_what_each_assignment_gradebook_counts(app, client, engine) -> None:
     """The course gradebook reads the best score from the database where lateness takes nothing off,
     and counts each attempt elsewhere: on every kind of terms, each student's score is the one the
-    assignment's own gradebook counts (which counts every attempt), late penalty and extension included."""
+    assignment's own gradebook counts (which counts every attempt), late penalty and extension
+    included; and the staff dashboard's mean per assignment is the mean of those scores."""
     course = Course(client, make_instructor(engine))
     students = course.students(3)
     made = []
@@ -198,6 +202,13 @@ def test_the_course_gradebook_counts_what_each_assignment_gradebook_counts(clien
         own = client.get(f"{course.path}/assignments/{aid}/gradebook", headers=course.instructor).json()
         counted = {row["student"]: row["score"] for row in own["students"]}
         assert {student: rows[student][aid] for student, _ in students} == counted, (policy, penalty)
+    dashboard = Browser(app).signed_in(course.instructor["Authorization"].removeprefix("Bearer ")).get(course.path[7:])
+    for aid in made:
+        html = dashboard.text
+        start = html.rindex("<tr", 0, html.index(f"/assignments/{aid}"))
+        row = html[start : html.index("</tr>", start)]
+        mean = sum(rows[student][aid] for student, _ in students) / len(students)
+        assert f"{points(mean)} / 9" in row and "6 attempts" in row, (aid, row)
     # the cases are what they claim: a late better attempt lost to the earlier one, where penalized
     first = students[0][0]
     assert [rows[first][aid] for aid in made] == [2.0, 1.0, 1.8, 2.0, 2.0, pytest.approx(1.2)]

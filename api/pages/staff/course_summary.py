@@ -10,11 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.assignments.service import list_assignments, max_score
-from api.coursebook.service import extensions_by_student, scored_attempts
+from api.coursebook.service import counted_scores, extensions_by_student
 from api.library.course_sets import Sets
 from api.models import Assignment, CourseRole, Membership, Submission
-from api.terms.counted import counted_attempt
-from api.terms.rows import with_extension
 from grader.results import Status
 
 
@@ -45,29 +43,30 @@ def summarize(session: Session, sets: Sets, *, course_id: str) -> list[Assignmen
     """Every assignment of the course, oldest first, with the score the gradebook counts for each of
     its students (:func:`api.terms.counted.counted_attempt`, under their extension). The whole
     course is read in a fixed number of statements, whatever its size: its students, the columns of
-    its submissions that scores need (:func:`api.coursebook.service.scored_attempts`), and its extensions."""
+    its students' scores (:func:`api.coursebook.service.counted_scores`), and its extensions."""
     students = set(
         session.scalars(
             select(Membership.user_id).where(Membership.course_id == course_id, Membership.role == CourseRole.STUDENT)
         )
     )
-    attempts = scored_attempts(session, course_id=course_id)
-    extended = extensions_by_student(session, course_id=course_id)
+    assignments = list_assignments(session, course_id=course_id)
+    problem_sets = {assignment.id: sets.of(assignment) for assignment in assignments}
+    written = {a for a, problem_set in problem_sets.items() if problem_set is not None and any(problem_set.written())}
+    counted_by = counted_scores(
+        session,
+        course_id=course_id,
+        assignments=assignments,
+        extended=extensions_by_student(session, course_id=course_id),
+        by_attempt=written,  # (their counted attempts' written answers are counted below)
+    )
     summaries = []
     chosen_ids: dict[str, list[int]] = {}
-    for assignment in list_assignments(session, course_id=course_id):
-        counted, stored = [], 0
-        ids = chosen_ids[assignment.id] = []
-        for student, mine in attempts.get(assignment.id, {}).items():
-            if student not in students:
-                continue
-            stored += len(mine)
-            found = counted_attempt(mine, with_extension(assignment, extended.get((assignment.id, student))))
-            if found is not None:
-                chosen, lateness = found
-                counted.append(lateness.applied(chosen.score))
-                ids.append(chosen.id)
-        problem_set = sets.of(assignment)
+    for assignment in assignments:
+        mine = [found for student, found in counted_by[assignment.id].items() if student in students]
+        counted = [found.score for found in mine]
+        chosen_ids[assignment.id] = [found.attempt_id for found in mine if found.attempt_id is not None]
+        stored = sum(found.attempts for found in mine)
+        problem_set = problem_sets[assignment.id]
         summaries.append(
             AssignmentSummary(
                 assignment=assignment,
