@@ -53,6 +53,8 @@ EXPLANATIONS: dict[str, str] = {
     "parameters are its scale γ and shift β alone, 2·C (none without affine).",
     "groupnorm-params-omitted": "Group norm has parameters too: a learnable scale γ and shift β per channel, 2·C "
     "whatever the number of groups (only its mean and variance are taken per group).",
+    "groupnorm-params-per-group": "Group norm takes its mean and variance per group, but its scale γ and shift β "
+    "are per channel: 2·C parameters, not 2·G.",
     "instancenorm-params-omitted": "This instance norm is affine (affine=True): it has a learnable scale γ and "
     "shift β per channel, 2·C parameters (torch's default, without affine, has none).",
     "layernorm-params-omitted": "Layer norm has parameters too: a learnable scale γ and shift β for each value it "

@@ -55,6 +55,9 @@ class Assumptions:
     #: of the counts (batch norm's own are ``batchnorm``): each kind has its mistake, so that the
     #: feedback names the layer the question has.
     norm_params_omitted: NormKind | None = None
+    #: True counts group norm's scale and shift per group (2·G), as its statistics are taken,
+    #: rather than per channel (2·C).
+    groupnorm_per_group: bool = False
     #: True counts the bias as one more input of a neuron (its fan-in).
     fan_in_bias: bool = False
     #: False sizes a ceil-mode pool (``ceil_mode=True``) as if it rounded down.
@@ -90,6 +93,7 @@ MISTAKEN: dict[str, Assumptions] = {
     "groupnorm-params-omitted": Assumptions(norm_params_omitted="groupnorm"),
     "instancenorm-params-omitted": Assumptions(norm_params_omitted="instancenorm"),
     "layernorm-params-omitted": Assumptions(norm_params_omitted="layernorm"),
+    "groupnorm-params-per-group": Assumptions(groupnorm_per_group=True),
     "bias-in-fan-in": Assumptions(fan_in_bias=True),
     "pool-ceil-mode": Assumptions(pool_ceil_mode=False),
     "pool-ceil-window": Assumptions(pool_last_window="kept"),

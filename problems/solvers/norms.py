@@ -7,8 +7,9 @@ channel, or per normalised value) and their buffers (running statistics: instanc
 and only with ``track_running_stats``), which torch's ``parameters()`` and ``buffers()`` give.
 They are layers of their own, not batch norm stand-ins, so that a count's working and a
 mistake's feedback name the layer the question has: each kind's scale and shift left out is its
-own mistake (``KIND-params-omitted``), and a tracking instance norm's running mean and variance
-counted as parameters is ``buffers-counted-as-params``, as batch norm's.
+own mistake (``KIND-params-omitted``), as is group norm's counted per group, like its statistics
+(``groupnorm-params-per-group``); a tracking instance norm's running mean and variance counted as
+parameters is ``buffers-counted-as-params``, as batch norm's.
 
 For receptive fields they move no pixel, as batch norm and activations: a field counts the
 pixels a window reads, not those its statistics (a mean over the map) are taken from.
@@ -109,6 +110,9 @@ class GroupNorm(_Norm):
             return 0
         if self._omitted(assume, trace):
             return 0
+        if assume.groupnorm_per_group:  # one scale and shift per group, as the statistics
+            found = groupnorm_params(trace.given("G", self.groups))
+            return trace.equation("parameters (a scale and a shift per group)", found)
         found = groupnorm_params(trace.given("C", shape[0]))
         return trace.equation("parameters (a scale and a shift per channel, whatever the groups)", found)
 

@@ -192,6 +192,7 @@ class NetworkProblem(ProblemSpec):
                 (assume.batchnorm is not None and BatchNorm not in present)
                 or (assume.concat != "stack" and Concat not in present)
                 or (assume.norm_params_omitted is not None and assume.norm_params_omitted not in kinds)
+                or (assume.groupnorm_per_group and "groupnorm" not in kinds)
             ):
                 continue  # nothing here for the mistake to change: the same network again
             if code in SLIPS and not changes_a_layer(correct, assume):

@@ -112,12 +112,27 @@ def test_a_layer_norm_without_its_shift_left_out_is_named(tmp_path: Path) -> Non
     assert_named(problem_set, "total", count(fc), "layernorm-params-omitted")
 
 
-def test_group_norms_scale_and_shift_left_out_are_named(tmp_path: Path) -> None:
+def test_group_norms_scale_and_shift_left_out_or_counted_per_group_are_named(tmp_path: Path) -> None:
+    """Left out; or one scale and one shift per group, as its statistics: one value of each of its
+    parameter tensors per group (2·G)."""
     problem_set = network_set(tmp_path, [32, 32, 3], GROUPED)
     conv, norm = nn.Conv2d(3, 64, 3, padding=1, bias=False), nn.GroupNorm(8, 64)
     assert_right(problem_set, {"conv": count(conv), "norm": count(norm), "total": count(conv) + count(norm)})
     assert_named(problem_set, "norm", 0, "groupnorm-params-omitted", "group norm")
     assert_named(problem_set, "total", count(conv), "groupnorm-params-omitted")
+    per_group = len(list(norm.parameters())) * norm.num_groups
+    assert_named(problem_set, "norm", per_group, "groupnorm-params-per-group", "per group")
+    assert_named(problem_set, "total", count(conv) + per_group, "groupnorm-params-per-group")
+
+
+def test_a_group_norm_of_one_group_per_channel_has_no_per_group_mistake(tmp_path: Path) -> None:
+    """``nn.GroupNorm(64, 64)``: as many groups as channels, so per group is per channel."""
+    layers = [GROUPED[0], {**GROUPED[1], "groups": 64}]
+    problem_set = network_set(tmp_path, [32, 32, 3], layers)
+    norm = nn.GroupNorm(64, 64)
+    assert len(list(norm.parameters())) * norm.num_groups == count(norm)
+    codes = {code.partition("@")[0] for part in reference_for(problem_set).parts.values() for code, _ in part.mistakes}
+    assert "groupnorm-params-omitted" in codes and "groupnorm-params-per-group" not in codes
 
 
 def test_an_affine_instance_norms_mistakes_are_named(tmp_path: Path) -> None:
