@@ -48,8 +48,17 @@ EXPLANATIONS: dict[str, str] = {
     "max((⌈n/s⌉ − 1)·s + k − n, 0), and when it is odd the extra pixel goes after (bottom, right).",
     "same-padding-ignored": "'same' padding was left out: it pads the input so that the output keeps ⌈n/s⌉ pixels "
     "(n at stride 1), with max((⌈n/s⌉ − 1)·s + k − n, 0) zeros in all; ⌊(n − k)/s⌋ + 1 is 'valid', no padding.",
-    "buffers-counted-as-params": "Batch norm's running mean and variance are buffers, not parameters: they are "
-    "stored (and in the state dict) but not learned; its parameters are γ and β, 2·C.",
+    "buffers-counted-as-params": "A normalisation's running mean and variance (the statistics it tracks for "
+    "inference) are buffers, not parameters: they are stored (and in the state dict) but not learned; its "
+    "parameters are its scale γ and shift β alone, 2·C (none without affine).",
+    "groupnorm-params-omitted": "Group norm has parameters too: a learnable scale γ and shift β per channel, 2·C "
+    "whatever the number of groups (only its mean and variance are taken per group).",
+    "groupnorm-params-per-group": "Group norm takes its mean and variance per group, but its scale γ and shift β "
+    "are per channel: 2·C parameters, not 2·G.",
+    "instancenorm-params-omitted": "This instance norm is affine (affine=True): it has a learnable scale γ and "
+    "shift β per channel, 2·C parameters (torch's default, without affine, has none).",
+    "layernorm-params-omitted": "Layer norm has parameters too: a learnable scale γ and shift β for each value it "
+    "normalises, 2·d for d the product of normalized_shape, whatever the number of tokens (d alone with bias=False).",
     "bias-in-fan-in": "The fan-in counts the inputs a neuron multiplies by weights, (C_in/groups)·k·k; the bias "
     "is added, not an input.",
     "anchors-forgotten": "Each grid cell predicts one set of box values per anchor: the depth is A·(5 + C), not 5 + C.",

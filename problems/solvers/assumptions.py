@@ -13,6 +13,9 @@ from typing import Literal
 from problems.solvers.receptive import FieldGrowth
 from problems.solvers.sizes import SizeRule
 
+#: The normalisations beside batch norm (``problems.solvers.norms``), by their ``kind``.
+NormKind = Literal["groupnorm", "instancenorm", "layernorm"]
+
 
 @dataclass(frozen=True, slots=True)
 class Assumptions:
@@ -45,8 +48,16 @@ class Assumptions:
     #: ``symmetric`` pads ``same`` by ⌈total/2⌉ on both sides, where the odd pixel goes after;
     #: ``ignored`` takes ``same`` for no padding at all (``valid``).
     same_padding: Literal["after", "symmetric", "ignored"] = "after"
-    #: True counts batch norm's running mean and variance (buffers) as parameters.
+    #: True counts a normalisation's running mean and variance (buffers) as parameters: batch
+    #: norm's, or an instance norm's that tracks them (``track_running_stats``).
     buffers: bool = False
+    #: The kind of normalisation beside batch norm whose learnable scale and shift are left out
+    #: of the counts (batch norm's own are ``batchnorm``): each kind has its mistake, so that the
+    #: feedback names the layer the question has.
+    norm_params_omitted: NormKind | None = None
+    #: True counts group norm's scale and shift per group (2·G), as its statistics are taken,
+    #: rather than per channel (2·C).
+    groupnorm_per_group: bool = False
     #: True counts the bias as one more input of a neuron (its fan-in).
     fan_in_bias: bool = False
     #: False sizes a ceil-mode pool (``ceil_mode=True``) as if it rounded down.
@@ -79,6 +90,10 @@ MISTAKEN: dict[str, Assumptions] = {
     "same-padding-symmetric": Assumptions(same_padding="symmetric"),
     "same-padding-ignored": Assumptions(same_padding="ignored"),
     "buffers-counted-as-params": Assumptions(buffers=True),
+    "groupnorm-params-omitted": Assumptions(norm_params_omitted="groupnorm"),
+    "instancenorm-params-omitted": Assumptions(norm_params_omitted="instancenorm"),
+    "layernorm-params-omitted": Assumptions(norm_params_omitted="layernorm"),
+    "groupnorm-params-per-group": Assumptions(groupnorm_per_group=True),
     "bias-in-fan-in": Assumptions(fan_in_bias=True),
     "pool-ceil-mode": Assumptions(pool_ceil_mode=False),
     "pool-ceil-window": Assumptions(pool_last_window="kept"),

@@ -6,7 +6,10 @@ as batch norm's). They differ in what they count: their parameters (a scale and 
 channel, or per normalised value) and their buffers (running statistics: instance norm's only,
 and only with ``track_running_stats``), which torch's ``parameters()`` and ``buffers()`` give.
 They are layers of their own, not batch norm stand-ins, so that a count's working and a
-mistake's feedback name the layer the question has.
+mistake's feedback name the layer the question has: each kind's scale and shift left out is its
+own mistake (``KIND-params-omitted``), as is group norm's counted per group, like its statistics
+(``groupnorm-params-per-group``); a tracking instance norm's running mean and variance counted as
+parameters is ``buffers-counted-as-params``, as batch norm's.
 
 For receptive fields they move no pixel, as batch norm and activations: a field counts the
 pixels a window reads, not those its statistics (a mean over the map) are taken from.
@@ -72,6 +75,14 @@ class _Norm(LayerBase):
     def _check(self, shape: Shape) -> None:
         """Refuse an input torch's module refuses."""
 
+    def _omitted(self, assume: Assumptions, trace: Trace, what: str = "scale and shift") -> bool:
+        """Whether the mistake leaves this kind's learnable ``what`` out of the count (its own
+        ``KIND-params-omitted``), written in the working as 0 parameters."""
+        if assume.norm_params_omitted != self.kind_name:
+            return False
+        trace.note(f"{self.label}'s {what} left out: 0 parameters", value=0)
+        return True
+
     def buffers(self, shape: Shape, trace: Trace = NO_TRACE) -> int:
         """Values ``buffers()`` holds: none unless the layer keeps running statistics."""
         trace.note(f"{self.label} keeps no running statistics: 0 buffers", value=0)
@@ -97,6 +108,11 @@ class GroupNorm(_Norm):
         if not self.affine:
             trace.note("group norm without affine scale and shift: 0 parameters", value=0)
             return 0
+        if self._omitted(assume, trace):
+            return 0
+        if assume.groupnorm_per_group:  # one scale and shift per group, as the statistics
+            found = groupnorm_params(trace.given("G", self.groups))
+            return trace.equation("parameters (a scale and a shift per group)", found)
         found = groupnorm_params(trace.given("C", shape[0]))
         return trace.equation("parameters (a scale and a shift per channel, whatever the groups)", found)
 
@@ -119,8 +135,14 @@ class InstanceNorm(_Norm):
 
     def params(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         self._check(shape)
+        learned = self.affine and not self._omitted(assume, trace)
+        if assume.buffers and self.track_running_stats:  # its running mean and variance counted too
+            channels = trace.given("C", shape[0])
+            found = groupnorm_params(channels, learned) + 2 * channels
+            return trace.equation("parameters (with the running mean and variance, 2 per channel)", found)
         if not self.affine:
             trace.note("instance norm without affine scale and shift (torch's default): 0 parameters", value=0)
+        if not learned:
             return 0
         found = groupnorm_params(trace.given("C", shape[0]))
         return trace.equation("parameters (a scale and a shift per channel)", found)
@@ -178,6 +200,8 @@ class LayerNorm(_Norm):
         normalized = self.normalized(shape)
         if not self.elementwise_affine:
             trace.note("layer norm without elementwise affine: 0 parameters", value=0)
+            return 0
+        if self._omitted(assume, trace, "scale and shift" if self.bias else "scale"):
             return 0
         names = ["d"] if len(normalized) == 1 else [f"d_{i}" for i in range(len(normalized))]
         values = trace.given(names[0], normalized[0])

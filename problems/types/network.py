@@ -185,10 +185,14 @@ class NetworkProblem(ProblemSpec):
         projection shortcuts left out of the counts (``projection-shortcut-omitted``)."""
         correct = self.network()
         present = {type(record.layer) for record in correct.records}
+        kinds = {getattr(record.layer, "kind", None) for record in correct.records}
         found: dict[str, dict[str, Quantity]] = {}
         for code, assume in MISTAKEN.items():
-            if (assume.batchnorm is not None and BatchNorm not in present) or (
-                assume.concat != "stack" and Concat not in present
+            if (
+                (assume.batchnorm is not None and BatchNorm not in present)
+                or (assume.concat != "stack" and Concat not in present)
+                or (assume.norm_params_omitted is not None and assume.norm_params_omitted not in kinds)
+                or (assume.groupnorm_per_group and "groupnorm" not in kinds)
             ):
                 continue  # nothing here for the mistake to change: the same network again
             if code in SLIPS and not changes_a_layer(correct, assume):

@@ -40,6 +40,8 @@ def test_the_new_quantities_and_mistakes_are_listed() -> None:
     assert {"groups-ignored", "bias-in-fan-in"} <= set(network["fan_in.NAME"])
     assert "dilation-ignored" in network["shape.NAME"]
     assert "buffers-counted-as-params" in network["params.total"]
+    norms = {f"{kind}-params-omitted" for kind in ("groupnorm", "instancenorm", "layernorm")}
+    assert norms <= set(network["params.NAME"]) and norms <= set(network["params.total"])
     yolo = {quantity: (kind, codes) for quantity, kind, codes in ROWS["yolo"]}
     assert yolo["grids"][0] == "integer_list"
     assert "anchors-forgotten" in yolo["depth"][1]

@@ -327,6 +327,11 @@ def test_every_code_has_a_test_and_an_explanation() -> None:
         "bias-in-fan-in",
         "buffers-counted-as-params",
         "anchors-forgotten",
+        # in test_norm_mistakes.py
+        "groupnorm-params-omitted",
+        "groupnorm-params-per-group",
+        "instancenorm-params-omitted",
+        "layernorm-params-omitted",
         # in test_reading_units.py and test_reading_memory_units.py (from the unit stated, or a bare figure)
         "mb-vs-mib",
         "bits-vs-bytes",
