@@ -1,7 +1,8 @@
 """The demo course of ``grader serve --demo``: course ``demo`` with one instructor (its owner), one
 TA, three students and one assignment per built-in problem set, with the students' work on some of
 them (:mod:`api.demo.work`; code for the sandbox to grade: :mod:`api.demo.code`); one assignment is
-past its due date, its answers released and its practice open. Loading it again creates nothing
+past its due date, its answers released and its practice open; and a timed exam (``EXAM``) shows a
+student only "submitted" until its answers are released, in the category ``exams``. Loading it again creates nothing
 twice; it re-issues the demo accounts' tokens (tokens are stored only as hashes, so the old ones
 cannot be shown again) and brings back a demo member dropped meanwhile.
 
@@ -20,6 +21,8 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from api.assignments.service import create_assignment
+from api.categories.store import categories_of, checked
+from api.categories.weights import Category
 from api.code_runs.queueing import Deferrer
 from api.demo.code import CODE_SETS, add_code_work
 from api.demo.work import CLOSED, CLOSED_AGO, WORKED, WRITTEN_SET, add_work
@@ -31,6 +34,7 @@ from api.models import (
     Assignment,
     Course,
     CourseRole,
+    Feedback,
     GradePolicy,
     Membership,
     Practice,
@@ -41,8 +45,14 @@ from api.models import (
     WebSession,
 )
 from api.users.service import issue_token, revoke_tokens
+from problems.sets import ProblemSet
 
 COURSE = ("demo", "Demo course: convolutional networks")
+#: A timed exam whose results are held back until its answers are released: (its id, its set, its
+#: title, its time limit in minutes). A student starts its clock on its page; nobody has worked on it.
+EXAM = ("midterm", "classic-exam", "Midterm exam (timed, results held back)", 45)
+#: The demo course's gradebook: homework (dropping its lowest) and the exam.
+DEMO_CATEGORIES = (Category("homework", 60.0, drop_lowest=1), Category("exams", 40.0))
 INSTRUCTOR = ("demo-instructor", "Demo Instructor")
 TA = ("demo-ta", "Demo Assistant")
 STUDENTS = (("alice", "Alice Example"), ("bob", "Bob Example"), ("carol", "Carol Example"))
@@ -181,6 +191,7 @@ def load_demo(
                 late_penalty={"per_day": 10.0, "floor": 50.0},
                 practice=Practice.AFTER_DUE.value,
             )
+    _add_exam(session, sets, bank, course_id=course_id, now=now)
     made = 0
     for set_id in (*WORKED, WRITTEN_SET, *CODE_SETS):
         assignment = session.get(Assignment, (course_id, set_id))
@@ -193,4 +204,35 @@ def load_demo(
         due = assignment.due_at
         at = due - timedelta(days=1) if set_id == CLOSED and due is not None else now
         made += add_work(session, problem_set=worked, assignment=assignment, at=at)
-    return DemoCourse(course_id, tokens, sorted(bank), made)
+    return DemoCourse(course_id, tokens, sorted([*bank, EXAM[0]]), made)
+
+
+def _add_exam(session: Session, sets: Sets, bank: dict[str, ProblemSet], *, course_id: str, now: datetime) -> None:
+    """The timed exam, once: one attempt within its time limit over the coming week, graded out of
+    sight (``feedback: none``) until its answers are released at its close; counted as an exam."""
+    exam_id, set_id, title, minutes = EXAM
+    problem_set = bank.get(set_id)
+    if problem_set is None or session.get(Assignment, (course_id, exam_id)) is not None:
+        return
+    course = session.get(Course, course_id)
+    assert course is not None
+    if "exams" not in {category.name for category in categories_of(session, course_id=course_id)}:
+        course.categories = checked(DEMO_CATEGORIES)
+        session.flush()
+    sets.pin(problem_set)
+    create_assignment(
+        session,
+        problem_set=problem_set,
+        course_id=course_id,
+        created_by=INSTRUCTOR[0],
+        assignment_id=exam_id,
+        title=title,
+        due_at=now + timedelta(days=7),
+        closes_at=now + timedelta(days=7),
+        max_attempts=1,
+        release_answers=Release.AFTER_CLOSE.value,
+        grade_policy=GradePolicy.LAST.value,
+        category="exams",
+        feedback=Feedback.NONE.value,
+        time_limit=minutes,
+    )

@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from api.app import create_app
 from api.code_runs.queueing import waiting_keys
 from api.demo.code import BIAS_OMITTED, CODE_SET, CODE_SETS, KERNEL_FLIPPED, SEED_CODE_SET, Slip
-from api.demo.course import COURSE, DemoCourse, demo_accounts, load_demo
+from api.demo.course import COURSE, EXAM, DemoCourse, demo_accounts, load_demo
 from api.demo.work import CLOSED, WORKED, WRITTEN, WRITTEN_SET
 from api.kit.config import Settings
 from api.kit.db import make_sessionmaker
@@ -115,6 +115,36 @@ def test_one_assignment_is_closed_its_answers_released_and_practice_open(app, cl
     assert carol["late"] and carol["days_late"] == 1 and carol["penalty"] == 0.9
     still_open = client.get(f"{DEMO}/assignments/conv-pool-basics", headers=auth(demo, "alice")).json()
     assert still_open["answers_released"] is False and datetime.fromisoformat(still_open["due_at"]) > datetime.now(UTC)
+
+
+def test_the_exam_is_timed_and_holds_its_results_back(client, demo) -> None:
+    """The demo's midterm: a student's own clock of its time limit from their start, one attempt
+    graded out of their sight (the staff see it) until its answers are released; counted as an exam."""
+    exam_id, set_id, _, minutes = EXAM
+    assert exam_id in demo.assignments
+    staff = auth(demo, "demo-instructor")
+    exam = client.get(f"{DEMO}/assignments/{exam_id}", headers=staff).json()
+    assert (exam["problem_set"], exam["time_limit"], exam["feedback"]) == (set_id, minutes, "none")
+    assert (exam["category"], exam["max_attempts"], exam["answers_released"]) == ("exams", 1, False)
+    roster = client.post(f"{DEMO}/members", json={"members": [{"id": "dora", "name": "Dora"}]}, headers=staff)
+    assert roster.status_code == 200, roster.text
+    dora = {"Authorization": f"Bearer {roster.json()['members'][0]['token']}"}
+    started = client.post(f"{DEMO}/assignments/{exam_id}/start", headers=dora)
+    assert started.status_code == 200, started.text
+    clock = started.json()
+    ends, begun = datetime.fromisoformat(clock["ends_at"]), datetime.fromisoformat(clock["started_at"])
+    assert (ends - begun).total_seconds() == minutes * 60
+    (problem, *_) = client.get(f"{DEMO}/assignments/{exam_id}", headers=dora).json()["problems"]
+    key = problem["parts"][0]["key"]
+    sent = client.post(f"{DEMO}/assignments/{exam_id}/submissions", json={"answers": {key: "3"}}, headers=dora)
+    assert sent.status_code == 201, sent.text
+    mine = sent.json()
+    assert mine["score"] is None and {part["status"] for part in mine["parts"].values()} == {None}
+    seen = client.get(f"/api/v1/submissions/{mine['id']}", headers=staff).json()
+    assert seen["score"] is not None and seen["parts"][key]["status"] in ("correct", "incorrect", "invalid")
+    book = client.get(f"{DEMO}/gradebook", headers=staff).json()
+    assert {c["name"] for c in book["categories"]} == {"homework", "exams"}
+    assert next(a for a in book["assignments"] if a["id"] == exam_id)["category"] == "exams"
 
 
 def test_loading_the_demo_again_adds_no_work(app, demo) -> None:
