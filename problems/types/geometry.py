@@ -14,7 +14,7 @@ from problems.kinds import AnswerKind
 from problems.render import to_json, to_text
 from problems.solvers import boxes as geometry
 from problems.solvers.checks import within
-from problems.solvers.steps import Derivations, Step
+from problems.solvers.steps import Derivations, MistakenSteps, Step
 from problems.types.base import ProblemSpec, Quantity, conclusion
 
 INTEGER, REAL = AnswerKind.INTEGER, AnswerKind.REAL
@@ -140,6 +140,20 @@ class BoxesProblem(ProblemSpec):
         order = Step("In decreasing score, each box is kept unless it overlaps a kept box above the threshold.")
         worked["nms"] = (order, *lines, conclusion("the kept boxes, best first", found["nms"]))
         worked["kept"] = (order, *lines, conclusion(f"{len(kept)} boxes kept", found["kept"]))
+
+    def mistakes(self, steps: MistakenSteps | None = None) -> dict[str, dict[str, Quantity]]:
+        """The kept boxes numbered the other way: torchvision's indices from 0 where the question
+        numbers from 1, or the reverse (the same suppression, every number one off)."""
+        if self.scores is None:
+            return {}
+        other = 1 - self.numbered_from
+        code = f"boxes-numbered-from-{other}"
+        found: dict[str, Quantity] = {}
+        worked: dict[str, tuple[Step, ...]] = {}
+        self._suppression(self.corners(), other, found, worked)
+        if steps is not None and (collector := steps.collector(code)).wants("nms"):
+            collector["nms"] = worked["nms"]
+        return {code: {"nms": found["nms"]}}
 
     @staticmethod
     def _step(text: str, quantity: Quantity) -> Step:

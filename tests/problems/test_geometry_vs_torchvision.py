@@ -1,16 +1,19 @@
 """Detection geometry against torchvision: box areas and IoU (``torchvision.ops.box_area``,
 ``box_iou``) and non-maximum suppression (``torchvision.ops.nms``) on seeded random boxes, the
-boxes numbered from 1 or, as torchvision's indices are, from 0; the anchor grids of SSD300
-(``ssd300_vgg16``: 8,732 default boxes, 91 classes) and of Faster R-CNN's RPN with an FPN
-(``fasterrcnn_resnet50_fpn``: 3 anchors per position, 159,882 on an 800×800 image), from the
-models' own anchor generators and heads (``weights=None``: nothing is downloaded).
+boxes numbered from 1 or, as torchvision's indices are, from 0 (and the other numbering graded as
+its named mistake); the anchor grids of SSD300 (``ssd300_vgg16``: 8,732 default boxes, 91 classes)
+and of Faster R-CNN's RPN with an FPN (``fasterrcnn_resnet50_fpn``: 3 anchors per position, 159,882
+on an 800×800 image), from the models' own anchor generators and heads (``weights=None``: nothing
+is downloaded).
 
 Each random case draws from ``numpy.random.default_rng((SEED, index))``: reproducible by id.
 """
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +23,10 @@ from torchvision.models.detection import fasterrcnn_resnet50_fpn, ssd300_vgg16
 from torchvision.models.detection.image_list import ImageList
 from torchvision.ops import box_area, box_iou, nms
 
+from grader.comparison.mistakes import EXPLANATIONS
+from grader.engine import grade_submission
+from grader.results import Status
+from problems.loader import load_set
 from problems.solvers.steps import Derivations
 from problems.types.geometry import AnchorsProblem, BoxesProblem
 
@@ -99,6 +106,35 @@ def test_boxes_numbered_from_0_are_torchvisions_indices(index: int) -> None:
     default = BoxesProblem(type="boxes", boxes=boxes, scores=scores, iou_threshold=threshold).solve()
     assert default["nms"].value == [i + 1 for i in kept]
     assert "area.0" not in default
+
+
+def boxes_set(tmp_path: Path, index: int, numbered_from: int) -> Path:
+    """A set of one boxes problem asking for ``nms``, its boxes numbered from ``numbered_from``."""
+    boxes, scores, threshold = random_suppression(index)
+    problem = {"id": "b", "title": "NMS", "type": "boxes", "boxes": boxes, "scores": scores, "iou_threshold": threshold}
+    problem |= {"numbered_from": numbered_from, "parts": [{"key": "kept", "quantity": "nms"}]}
+    path = tmp_path / "boxes.yaml"
+    path.write_text(json.dumps({"id": "boxes", "title": "Boxes", "problems": [problem]}))
+    return path
+
+
+@pytest.mark.parametrize("index", range(6))
+@pytest.mark.parametrize(("numbered_from", "code"), [(1, "boxes-numbered-from-0"), (0, "boxes-numbered-from-1")])
+def test_the_other_numbering_is_graded_as_its_named_mistake(
+    tmp_path: Path, index: int, numbered_from: int, code: str
+) -> None:
+    """torchvision's indices (from 0) where the question numbers its boxes from 1 are wrong, and
+    named; torchvision's indices plus one where it numbers them from 0 too; each numbering is right
+    on its own question."""
+    problem_set = load_set(boxes_set(tmp_path, index, numbered_from))
+    kept = torchvision_kept(*random_suppression(index))
+    right = ", ".join(str(i + numbered_from) for i in kept)
+    other = ", ".join(str(i + 1 - numbered_from) for i in kept)
+    graded = grade_submission(problem_set, {"b.kept": right}).parts["b.kept"]
+    assert (graded.status, graded.misconception) == (Status.CORRECT, None)
+    graded = grade_submission(problem_set, {"b.kept": other}).parts["b.kept"]
+    assert (graded.status, graded.misconception) == (Status.INCORRECT, code)
+    assert EXPLANATIONS[code] in graded.feedback
 
 
 def test_the_textbook_iou() -> None:
