@@ -88,10 +88,12 @@ NETWORKS: list[dict[str, Any]] = [
     },
 ]
 
-#: More samples of the other types: what their examples do not show (a padding found, channels by name).
+#: More samples of the other types: what their examples do not show (a padding found, channels by name,
+#: boxes numbered from 0, whose mistake is the other numbering's).
 SAMPLES: dict[str, list[dict[str, Any]]] = {
     "network": NETWORKS,
     "inverse": [{"find": "padding", "kernel": 5}],
+    "boxes": [{"boxes": [[0, 0, 2, 2]], "scores": [0.9], "numbered_from": 0}],
     "pool2d": [{"input": {"R": [[1, 2], [3, 4]], "G": [[0, 1], [1, 0]]}, "kernel": 2}],
     "conv2d": [{"input": {"R": [[1, 2], [3, 4]], "G": [[0, 1], [1, 0]]}, "kernel": [[1]]}],
 }

@@ -62,6 +62,10 @@ EXPLANATIONS: dict[str, str] = {
     "bias-in-fan-in": "The fan-in counts the inputs a neuron multiplies by weights, (C_in/groups)·k·k; the bias "
     "is added, not an input.",
     "anchors-forgotten": "Each grid cell predicts one set of box values per anchor: the depth is A·(5 + C), not 5 + C.",
+    "boxes-numbered-from-0": "The boxes are numbered from 1 here, as the question lists them: these are the kept "
+    "boxes numbered from 0 (torchvision's nms returns indices from 0), so add one to each.",
+    "boxes-numbered-from-1": "The boxes are numbered from 0 here, as torchvision numbers them (its nms returns "
+    "indices from 0): these are the kept boxes numbered from 1, so take one from each.",
     "channel-order": "The sizes are right but in the wrong order.",
     "yolo-classes-per-box": "YOLOv1 predicts one set of class probabilities per grid cell, not per box: 5B + C.",
     "yolo-classes-per-cell": "From YOLOv2 on, every anchor box carries its own class scores: A·(5 + C).",

@@ -14,7 +14,7 @@ from problems.kinds import AnswerKind
 from problems.render import to_json, to_text
 from problems.solvers import boxes as geometry
 from problems.solvers.checks import within
-from problems.solvers.steps import Derivations, Step
+from problems.solvers.steps import Derivations, MistakenSteps, Step
 from problems.types.base import ProblemSpec, Quantity, conclusion
 
 INTEGER, REAL = AnswerKind.INTEGER, AnswerKind.REAL
@@ -34,10 +34,11 @@ def _text(value: int | Fraction) -> str:
 
 
 class BoxesProblem(ProblemSpec):
-    """Boxes as ``[x1, y1, x2, y2]`` corners, numbered from 1 in the order given. Quantities:
-    ``area.I``, ``intersection.I.J``, ``union.I.J``, ``iou.I.J`` for every pair (``I < J``); with
-    ``scores``, ``nms`` (the kept boxes' numbers, best first, as ``torchvision.ops.nms`` keeps
-    them at ``iou_threshold``) and ``kept`` (how many)."""
+    """Boxes as ``[x1, y1, x2, y2]`` corners, numbered from 1 in the order given (from 0 with
+    ``numbered_from: 0``, as torchvision numbers them). Quantities: ``area.I``,
+    ``intersection.I.J``, ``union.I.J``, ``iou.I.J`` for every pair (``I < J``); with ``scores``,
+    ``nms`` (the kept boxes' numbers, best first, as ``torchvision.ops.nms`` keeps them at
+    ``iou_threshold``) and ``kept`` (how many)."""
 
     type: Literal["boxes"] = "boxes"
     boxes: list[tuple[float, float, float, float]] = Field(
@@ -51,6 +52,11 @@ class BoxesProblem(ProblemSpec):
         ge=0,
         le=1,
         description="Non-maximum suppression drops a box whose IoU with a kept one is above it.",
+    )
+    numbered_from: Literal[0, 1] = Field(
+        default=1,
+        description="The first box's number, in the quantities' names (`area.0`, `iou.0.1`), in `nms` and in the "
+        "steps: 1, or 0 as torchvision numbers them (`torchvision.ops.nms` returns indices from 0).",
     )
 
     @model_validator(mode="after")
@@ -72,14 +78,15 @@ class BoxesProblem(ProblemSpec):
         boxes = self.corners()
         found: dict[str, Quantity] = {}
         worked: dict[str, tuple[Step, ...]] = {}
-        for number, box in enumerate(boxes, start=1):
+        first = self.numbered_from
+        for number, box in enumerate(boxes, start=first):
             found[f"area.{number}"] = Quantity(INTEGER if isinstance(box[0], int) else REAL, geometry.area(box))
             width, height = box[2] - box[0], box[3] - box[1]
             sides = f"{_text(width)}·{_text(height)}"
             worked[f"area.{number}"] = (
                 self._step(f"area of box {number} = (x2 − x1)·(y2 − y1) = {sides}", found[f"area.{number}"]),
             )
-        for (i, a), (j, b) in combinations(enumerate(boxes, start=1), 2):
+        for (i, a), (j, b) in combinations(enumerate(boxes, start=first), 2):
             pair = f"{i}.{j}"
             width, height = geometry.overlap(a, b)
             inter = width * height
@@ -102,7 +109,7 @@ class BoxesProblem(ProblemSpec):
             iou_step = self._step(f"IoU = intersection/union = {_text(inter)}/{_text(union)}", found[f"iou.{pair}"])
             worked[f"iou.{pair}"] = (overlap_step, union_step, iou_step)
         if self.scores is not None:
-            self._suppression(boxes, found, worked)
+            self._suppression(boxes, first, found, worked)
         if steps is not None:
             for name, quantity_steps in worked.items():
                 if steps.wants(name):
@@ -110,8 +117,9 @@ class BoxesProblem(ProblemSpec):
         return found
 
     def _suppression(
-        self, boxes: list[geometry.Box], found: dict[str, Quantity], worked: dict[str, tuple[Step, ...]]
+        self, boxes: list[geometry.Box], first: int, found: dict[str, Quantity], worked: dict[str, tuple[Step, ...]]
     ) -> None:
+        """``nms`` and ``kept``, the boxes numbered from ``first``."""
         assert self.scores is not None
         scores = [_number(s) for s in self.scores]
         threshold = _number(self.iou_threshold)
@@ -122,23 +130,37 @@ class BoxesProblem(ProblemSpec):
             over = [o for o in chosen if geometry.iou(boxes[index], boxes[o]) > threshold]
             if over:
                 overlap = to_text(REAL, geometry.iou(boxes[index], boxes[over[0]]))
-                why = f"IoU {overlap} with box {over[0] + 1} is above {_text(threshold)}: suppressed"
+                why = f"IoU {overlap} with box {over[0] + first} is above {_text(threshold)}: suppressed"
             else:
                 chosen.append(index)
                 why = "overlaps no kept box above the threshold: kept"
-            lines.append(Step(f"box {index + 1} (score {_text(scores[index])}): {why}"))
-        found["nms"] = Quantity(AnswerKind.INTEGER_LIST, [i + 1 for i in kept])
+            lines.append(Step(f"box {index + first} (score {_text(scores[index])}): {why}"))
+        found["nms"] = Quantity(AnswerKind.INTEGER_LIST, [i + first for i in kept])
         found["kept"] = Quantity(INTEGER, len(kept))
         order = Step("In decreasing score, each box is kept unless it overlaps a kept box above the threshold.")
         worked["nms"] = (order, *lines, conclusion("the kept boxes, best first", found["nms"]))
         worked["kept"] = (order, *lines, conclusion(f"{len(kept)} boxes kept", found["kept"]))
+
+    def mistakes(self, steps: MistakenSteps | None = None) -> dict[str, dict[str, Quantity]]:
+        """The kept boxes numbered the other way: torchvision's indices from 0 where the question
+        numbers from 1, or the reverse (the same suppression, every number one off)."""
+        if self.scores is None:
+            return {}
+        other = 1 - self.numbered_from
+        code = f"boxes-numbered-from-{other}"
+        found: dict[str, Quantity] = {}
+        worked: dict[str, tuple[Step, ...]] = {}
+        self._suppression(self.corners(), other, found, worked)
+        if steps is not None and (collector := steps.collector(code)).wants("nms"):
+            collector["nms"] = worked["nms"]
+        return {code: {"nms": found["nms"]}}
 
     @staticmethod
     def _step(text: str, quantity: Quantity) -> Step:
         return Step(f"{text} = {to_text(quantity.kind, quantity.value)}", value=to_json(quantity.kind, quantity.value))
 
     def describe(self) -> str:
-        listed = "; ".join(f"box {i}: {list(box)}" for i, box in enumerate(self.boxes, start=1))
+        listed = "; ".join(f"box {i}: {list(box)}" for i, box in enumerate(self.boxes, start=self.numbered_from))
         text = f"Boxes as [x1, y1, x2, y2]: {listed}."
         if self.scores is not None:
             text += f" Scores {self.scores}; non-maximum suppression at IoU {self.iou_threshold}."

@@ -339,6 +339,9 @@ def test_every_code_has_a_test_and_an_explanation() -> None:
         "same-padding-ignored",
         "pool-ceil-mode",
         "pool-ceil-window",
+        # in tests/problems/test_geometry_vs_torchvision.py (torchvision's nms numbers boxes from 0)
+        "boxes-numbered-from-0",
+        "boxes-numbered-from-1",
         # in test_code_mistakes.py (real mutated modules run in the sandbox)
         "stride-ignored",
         "gradient-not-accumulated",
