@@ -87,13 +87,16 @@ _BEST = Prepared(
 )
 
 
-class Counted(NamedTuple):
-    """A student's standing on one assignment: the score counted, their attempts, and the counted
-    attempt's id (None where the score was read as a maximum, which names no attempt)."""
+@dataclass(frozen=True, slots=True)
+class CourseCounts:
+    """What each student's gradebook counts, by assignment id then student id (students without
+    attempts absent): the score, their attempts, and the counted attempt's id where it was chosen
+    attempt by attempt. Three plain dictionaries rather than a record per student: a big course
+    has 30,000 of them, and building a record each cost more than reading them."""
 
-    score: float
-    attempts: int
-    attempt_id: int | None
+    scores: dict[str, dict[str, float]]
+    attempts: dict[str, dict[str, int]]
+    chosen: dict[str, dict[str, int]]
 
 
 def counted_scores(
@@ -103,28 +106,36 @@ def counted_scores(
     assignments: Sequence[Assignment],
     extended: dict[tuple[str, str], ExtensionRow],
     by_attempt: Collection[str] = (),
-) -> dict[str, dict[str, Counted]]:
-    """Assignment id → student id → what their gradebook counts (students without attempts absent),
-    under their extension (``extended``: :func:`extensions_by_student`). Where the best raw score
-    counts whatever the times (:func:`api.terms.counted.best_score_counts`), the database gives each
-    student's maximum; the other assignments, and those in ``by_attempt`` (whose counted attempt is
-    wanted), are read attempt by attempt and counted with :func:`api.terms.counted.counted_attempt`.
-    Two statements, whatever the course's size; the terms are read as plain values once (an ORM
-    attribute costs more, 30,000 times over)."""
+) -> CourseCounts:
+    """What the gradebook counts for each student of each of ``assignments``, under their
+    extension (``extended``: :func:`extensions_by_student`). Where the best raw score counts
+    whatever the times (:func:`api.terms.counted.best_score_counts`), the database gives each
+    student's maximum (no attempt is chosen); the other assignments, and those in ``by_attempt``
+    (whose counted attempt is wanted), are read attempt by attempt and counted with
+    :func:`api.terms.counted.counted_attempt`. Two statements, whatever the course's size; the
+    terms are read as plain values once (an ORM attribute costs more, 30,000 times over)."""
     extended_assignments = {assignment_id for assignment_id, _ in extended}
     best_alone = {
         a.id
         for a in assignments
         if a.id not in by_attempt and best_score_counts(a, extended=a.id in extended_assignments)
     }
-    counted: dict[str, dict[str, Counted]] = {assignment.id: {} for assignment in assignments}
+    scores: dict[str, dict[str, float]] = {a.id: {} for a in assignments}
+    tries: dict[str, dict[str, int]] = {a.id: {} for a in assignments}
+    chosen: dict[str, dict[str, int]] = {a.id: {} for a in assignments}
+    counts = CourseCounts(scores, tries, chosen)
     if best_alone:
-        for assignment_id, student, best, tries in _BEST.tuples(session, {"course_id": course_id}):
+        rounded: dict[float, float] = {}  # (a course's scores take few values, and round() is slow)
+        for assignment_id, student, best, count in _BEST.tuples(session, {"course_id": course_id}):
             if assignment_id in best_alone:
-                counted[assignment_id][student] = Counted(round(best, 6), tries, None)  # (as ``applied`` rounds)
+                score = rounded.get(best)
+                if score is None:
+                    score = rounded[best] = round(best, 6)  # (as the late penalty's ``applied`` rounds)
+                scores[assignment_id][student] = score
+                tries[assignment_id][student] = count
     rest = {a.id: AssignmentRow.of(a) for a in assignments if a.id not in best_alone}
     if not rest:
-        return counted
+        return counts
     attempts: dict[tuple[str, str], list[ScoredAttempt]] = defaultdict(list)
     for assignment_id, student, number, attempt, score, at in session.execute(
         select(*_SCORED_COLUMNS).where(Submission.course_id == course_id, Submission.assignment_id.in_(sorted(rest)))
@@ -133,9 +144,11 @@ def counted_scores(
     for (assignment_id, student), tried in attempts.items():
         found = counted_attempt(tried, with_extension(rest[assignment_id], extended.get((assignment_id, student))))
         if found is not None:
-            chosen, late = found
-            counted[assignment_id][student] = Counted(late.applied(chosen.score), len(tried), chosen.id)
-    return counted
+            counted, late = found
+            scores[assignment_id][student] = late.applied(counted.score)
+            tries[assignment_id][student] = len(tried)
+            chosen[assignment_id][student] = counted.id
+    return counts
 
 
 def extensions_by_student(session: Session, *, course_id: str) -> dict[tuple[str, str], ExtensionRow]:
@@ -185,15 +198,14 @@ def course_gradebook(session: Session, sets: Sets, *, course_id: str) -> CourseB
         .order_by(User.id)
     ).all()
     extended = extensions_by_student(session, course_id=course_id)
-    counted = counted_scores(session, course_id=course_id, assignments=assignments, extended=extended)
+    counted = counted_scores(session, course_id=course_id, assignments=assignments, extended=extended).scores
     by_column = [(column.id, column.category, column.max_score, counted[column.id]) for column in columns]
     rows = []
     for student_id, name, email in students:
         scores: dict[str, float | None] = {}
         points: dict[str, list[Points]] = defaultdict(list)
         for assignment_id, category, worth, theirs in by_column:
-            standing_of = theirs.get(student_id)
-            score = scores[assignment_id] = None if standing_of is None else standing_of.score
+            score = scores[assignment_id] = theirs.get(student_id)
             if worth is not None:
                 points[category].append(Points(score, worth))
         result = standing(categories, points)

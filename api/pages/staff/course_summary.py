@@ -52,7 +52,7 @@ def summarize(session: Session, sets: Sets, *, course_id: str) -> list[Assignmen
     assignments = list_assignments(session, course_id=course_id)
     problem_sets = {assignment.id: sets.of(assignment) for assignment in assignments}
     written = {a for a, problem_set in problem_sets.items() if problem_set is not None and any(problem_set.written())}
-    counted_by = counted_scores(
+    counts = counted_scores(
         session,
         course_id=course_id,
         assignments=assignments,
@@ -62,10 +62,11 @@ def summarize(session: Session, sets: Sets, *, course_id: str) -> list[Assignmen
     summaries = []
     chosen_ids: dict[str, list[int]] = {}
     for assignment in assignments:
-        mine = [found for student, found in counted_by[assignment.id].items() if student in students]
-        counted = [found.score for found in mine]
-        chosen_ids[assignment.id] = [found.attempt_id for found in mine if found.attempt_id is not None]
-        stored = sum(found.attempts for found in mine)
+        mine = [student for student in counts.scores[assignment.id] if student in students]
+        counted = [counts.scores[assignment.id][student] for student in mine]
+        chosen = counts.chosen[assignment.id]
+        chosen_ids[assignment.id] = [chosen[student] for student in mine if student in chosen]
+        stored = sum(counts.attempts[assignment.id][student] for student in mine)
         problem_set = problem_sets[assignment.id]
         summaries.append(
             AssignmentSummary(
