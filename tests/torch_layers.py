@@ -215,6 +215,20 @@ def hook_macs(module: nn.Module, inputs: tuple[torch.Tensor, ...], output: torch
         tally.append(module.in_features * module.out_features * (output.numel() // module.out_features))
 
 
+#: torchvision's ViT-B/16 encoder block (``EncoderBlock(12, 768, 3072)``) as a set file's layers, on
+#: its 197 tokens of 768 values: layer norm, attention, a sum, layer norm, the MLP, a sum.
+VIT_ENCODER_BLOCK: list[dict[str, Any]] = [
+    {"kind": "layernorm", "name": "ln_1"},
+    {"kind": "attention", "name": "self_attention", "heads": 12},
+    {"kind": "add", "name": "x", "from": ["self_attention", "input"]},
+    {"kind": "layernorm", "name": "ln_2"},
+    {"kind": "linear", "name": "mlp.0", "out_features": 3072},
+    {"kind": "activation", "function": "gelu"},
+    {"kind": "linear", "name": "mlp.3", "out_features": 768},
+    {"kind": "add", "name": "y", "from": ["mlp.3", "x"]},
+]
+
+
 @dataclass(frozen=True)
 class Measured:
     """What torch says one layer (a repeat block: each instance) does."""

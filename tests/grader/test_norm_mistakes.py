@@ -24,21 +24,12 @@ from grader.results import Status
 from problems.loader import load_set
 from problems.sets import ProblemSet
 
+from torch_layers import VIT_ENCODER_BLOCK
+
 torch.set_num_threads(1)
 
 PARTING = " Your working parts from the worked solution at step "
 
-#: torchvision's ViT-B/16 encoder block on its 197 tokens of 768 values, as torch's EncoderBlock.
-VIT_BLOCK = [
-    {"kind": "layernorm", "name": "ln_1"},
-    {"kind": "attention", "name": "self_attention", "heads": 12},
-    {"kind": "add", "name": "x", "from": ["self_attention", "input"]},
-    {"kind": "layernorm", "name": "ln_2"},
-    {"kind": "linear", "name": "mlp.0", "out_features": 3072},
-    {"kind": "activation", "function": "gelu"},
-    {"kind": "linear", "name": "mlp.3", "out_features": 768},
-    {"kind": "add", "name": "y", "from": ["mlp.3", "x"]},
-]
 #: A 3×3 convolution of 64 filters, then nn.GroupNorm(8, 64).
 GROUPED = [
     {"kind": "conv", "name": "conv", "out_channels": 64, "kernel": 3, "padding": 1, "bias": False},
@@ -93,7 +84,7 @@ def assert_right(problem_set: ProblemSet, answers: dict[str, int]) -> None:
 def test_a_vit_blocks_layer_norms_left_out_are_named(tmp_path: Path) -> None:
     """Both layer norms of the block left out, or one of them alone (a slip: on ln_1 or on ln_2,
     which part from the worked total at different steps, so none is named)."""
-    problem_set = network_set(tmp_path, [197, 768], VIT_BLOCK)
+    problem_set = network_set(tmp_path, [197, 768], VIT_ENCODER_BLOCK)
     block = EncoderBlock(12, 768, 3072, 0.0, 0.0)
     total, ln_1, ln_2 = count(block), count(block.ln_1), count(block.ln_2)
     assert_right(problem_set, {"ln_1": ln_1, "ln_2": ln_2, "total": total})
@@ -162,7 +153,7 @@ def test_an_instance_norm_that_is_not_affine_has_no_scale_and_shift_to_leave_out
 
 @pytest.mark.parametrize(
     ("input_size", "layers"),
-    [([197, 768], VIT_BLOCK), ([32, 32, 3], GROUPED), ([32, 32, 3], INSTANCE)],
+    [([197, 768], VIT_ENCODER_BLOCK), ([32, 32, 3], GROUPED), ([32, 32, 3], INSTANCE)],
     ids=["layernorm", "groupnorm", "instancenorm"],
 )
 def test_no_mistake_named_on_a_network_without_batch_norm_speaks_of_it(

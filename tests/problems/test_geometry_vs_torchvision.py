@@ -48,12 +48,7 @@ def test_areas_and_iou_are_torchvisions(index: int) -> None:
     rng = np.random.default_rng((SEED, index))
     boxes = random_boxes(rng, int(rng.integers(2, 7)))
     ours = {name: q.value for name, q in BoxesProblem(type="boxes", boxes=boxes).solve().items()}
-    tensor = torch.tensor(boxes, dtype=torch.float64)
-    areas, ious = box_area(tensor), box_iou(tensor, tensor)
-    for i in range(len(boxes)):
-        assert math.isclose(ours[f"area.{i + 1}"], float(areas[i]), rel_tol=1e-12)
-        for j in range(i + 1, len(boxes)):
-            assert math.isclose(ours[f"iou.{i + 1}.{j + 1}"], float(ious[i, j]), rel_tol=1e-12, abs_tol=1e-15)
+    assert_areas_and_ious(ours, boxes, first=1)
 
 
 @pytest.mark.parametrize("index", range(60))
@@ -96,12 +91,7 @@ def test_boxes_numbered_from_0_are_torchvisions_indices(index: int) -> None:
     assert ours["nms"] == kept
     assert ours["kept"] == len(kept)
     assert steps["nms"][1].text.startswith(f"box {kept[0]} (score {scores[kept[0]]:g})")  # the best box first
-    tensor = torch.tensor(boxes, dtype=torch.float64)
-    areas, ious = box_area(tensor), box_iou(tensor, tensor)
-    for i in range(len(boxes)):
-        assert math.isclose(ours[f"area.{i}"], float(areas[i]), rel_tol=1e-12)
-        for j in range(i + 1, len(boxes)):
-            assert math.isclose(ours[f"iou.{i}.{j}"], float(ious[i, j]), rel_tol=1e-12, abs_tol=1e-15)
+    assert_areas_and_ious(ours, boxes, first=0)
     assert f"area.{len(boxes)}" not in ours
     default = BoxesProblem(type="boxes", boxes=boxes, scores=scores, iou_threshold=threshold).solve()
     assert default["nms"].value == [i + 1 for i in kept]
@@ -135,6 +125,17 @@ def test_the_other_numbering_is_graded_as_its_named_mistake(
     graded = grade_submission(problem_set, {"b.kept": other}).parts["b.kept"]
     assert (graded.status, graded.misconception) == (Status.INCORRECT, code)
     assert EXPLANATIONS[code] in graded.feedback
+
+
+def assert_areas_and_ious(ours: dict[str, Any], boxes: list[list[float]], *, first: int) -> None:
+    """Every box's area and every pair's IoU are torchvision's, the boxes numbered from ``first``."""
+    tensor = torch.tensor(boxes, dtype=torch.float64)
+    areas, ious = box_area(tensor), box_iou(tensor, tensor)
+    for i in range(len(boxes)):
+        assert math.isclose(ours[f"area.{i + first}"], float(areas[i]), rel_tol=1e-12)
+        for j in range(i + 1, len(boxes)):
+            pair = f"iou.{i + first}.{j + first}"
+            assert math.isclose(ours[pair], float(ious[i, j]), rel_tol=1e-12, abs_tol=1e-15)
 
 
 def test_the_textbook_iou() -> None:

@@ -24,7 +24,7 @@ from problems.loader import Issue, SetFileError, load_bank, parse_set
 from problems.solvers.steps import Derivations
 from problems.types.network import NetworkProblem
 
-from torch_layers import Spec, torch_layer
+from torch_layers import VIT_ENCODER_BLOCK, Spec, torch_layer
 
 torch.set_num_threads(1)
 
@@ -151,16 +151,7 @@ def test_the_working_names_the_layer_and_never_batch_norm(layer: Spec, name: str
 def test_a_vit_b16_encoder_block_is_torchvisions() -> None:
     """torchvision's ``EncoderBlock(12, 768, 3072)`` on 197 tokens: layer norm, attention, a sum,
     layer norm, the MLP, a sum; 7,087,872 parameters, no buffers."""
-    layers = [
-        {"kind": "layernorm", "name": "ln_1"},
-        {"kind": "attention", "name": "self_attention", "heads": 12},
-        {"kind": "add", "name": "x", "from": ["self_attention", "input"]},
-        {"kind": "layernorm", "name": "ln_2"},
-        {"kind": "linear", "name": "mlp.0", "out_features": 3072},
-        {"kind": "activation", "function": "gelu"},
-        {"kind": "linear", "name": "mlp.3", "out_features": 768},
-        {"kind": "add", "name": "y", "from": ["mlp.3", "x"]},
-    ]
+    layers = VIT_ENCODER_BLOCK
     ours = solve((768, 197), layers)
     block = EncoderBlock(12, 768, 3072, 0.0, 0.0).eval()
     with torch.no_grad():
