@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.demo.code import CODE_SETS
+from api.demo.course import EXAM
 from api.jobs.queue import CODE_TASK
 from api.kit.config import Settings
 from api.kit.logs import uvicorn_log_config
@@ -198,7 +199,8 @@ def test_serve_demo_loads_the_course_once_and_prints_working_tokens(empty_databa
     app = create_app(Settings(database_url=empty_database), bank=shared_bank)
     with Session(app.state.engine) as session:
         assert session.scalar(select(func.count()).select_from(User)) == 5
-        assert session.scalar(select(func.count()).select_from(Assignment)) == len(shared_bank.sets())
+        # an assignment per built-in set, and the timed exam
+        assert session.scalar(select(func.count()).select_from(Assignment)) == len([*shared_bank.sets(), EXAM[0]])
         # the demo's code, queued once (the second load adds none); on PostgreSQL each run's job is
         # deferred for a code worker, as the service defers it
         code = select(Submission.id).where(Submission.assignment_id.in_(CODE_SETS))
