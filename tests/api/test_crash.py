@@ -99,10 +99,9 @@ def client(base_url: str, student: str, headers: dict[str, str], record: Record,
             record.sent.append(sent)
         try:
             response = submit(base_url, sent)
-            while response.status_code == 429 and not stop.is_set():
-                # its twin thread's grading outlasted the wait for a turn (a loaded machine): nothing
-                # was stored, so the same request is sent again when the reply says, as a client would
-                time.sleep(float(response.headers["Retry-After"]))
+            # its twin thread's grading outlasted the wait for a turn (a loaded machine): nothing was
+            # stored, so the same request is sent again when the reply says, unless the round stops
+            while response.status_code == 429 and not stop.wait(float(response.headers["Retry-After"])):
                 response = submit(base_url, sent)
         except httpx.TransportError:
             return  # killed: this request's fate is unknown to the client
