@@ -2,9 +2,9 @@
 TA, three students and one assignment per built-in problem set, with the students' work on some of
 them (:mod:`api.demo.work`; code for the sandbox to grade: :mod:`api.demo.code`); one assignment is
 past its due date, its answers released and its practice open; and a timed exam (``EXAM``) shows a
-student only "submitted" until its answers are released, in the category ``exams``. Loading it again creates nothing
-twice; it re-issues the demo accounts' tokens (tokens are stored only as hashes, so the old ones
-cannot be shown again) and brings back a demo member dropped meanwhile.
+student only "submitted" until its answers are released, in the category ``exams``. Loading it
+again creates nothing twice; it re-issues the demo accounts' tokens (tokens are stored only as
+hashes, so the old ones cannot be shown again) and brings back a demo member dropped meanwhile.
 
 The demo's pages offer one-click sign-in as each demo account (:mod:`api.pages.accounts.demo`), only while
 the service runs with ``--demo`` (:attr:`api.kit.config.Settings.demo`), and only as an account
@@ -21,9 +21,10 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from api.assignments.service import create_assignment
-from api.categories.store import categories_of, checked
+from api.categories.store import categories_of
 from api.categories.weights import Category
 from api.code_runs.queueing import Deferrer
+from api.courses.service import update_course
 from api.demo.code import CODE_SETS, add_code_work
 from api.demo.work import CLOSED, CLOSED_AGO, WORKED, WRITTEN_SET, add_work
 from api.kit.db import upsert
@@ -214,11 +215,8 @@ def _add_exam(session: Session, sets: Sets, bank: dict[str, ProblemSet], *, cour
     problem_set = bank.get(set_id)
     if problem_set is None or session.get(Assignment, (course_id, exam_id)) is not None:
         return
-    course = session.get(Course, course_id)
-    assert course is not None
     if "exams" not in {category.name for category in categories_of(session, course_id=course_id)}:
-        course.categories = checked(DEMO_CATEGORIES)
-        session.flush()
+        update_course(session, course_id=course_id, categories=DEMO_CATEGORIES)
     sets.pin(problem_set)
     create_assignment(
         session,

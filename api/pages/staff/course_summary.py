@@ -14,6 +14,7 @@ from api.coursebook.service import counted_scores, extensions_by_student
 from api.library.course_sets import Sets
 from api.models import Assignment, CourseRole, Membership, Submission
 from grader.results import Status
+from problems.sets import ProblemSet
 
 
 @dataclass(frozen=True)
@@ -79,13 +80,17 @@ def summarize(session: Session, sets: Sets, *, course_id: str) -> list[Assignmen
                 mean_score=sum(counted) / len(counted) if counted else None,
             )
         )
-    return [_with_work_left(session, sets, summary, chosen_ids[summary.assignment.id]) for summary in summaries]
+    return [
+        _with_work_left(session, problem_sets[summary.assignment.id], summary, chosen_ids[summary.assignment.id])
+        for summary in summaries
+    ]
 
 
-def _with_work_left(session: Session, sets: Sets, summary: AssignmentSummary, counted: list[int]) -> AssignmentSummary:
+def _with_work_left(
+    session: Session, problem_set: ProblemSet | None, summary: AssignmentSummary, counted: list[int]
+) -> AssignmentSummary:
     """The summary with its counted attempts' written answers left to grade (``pending``), read
     only for an assignment with written parts, and only those attempts' parts."""
-    problem_set = sets.of(summary.assignment)
     written = list(problem_set.written()) if problem_set is not None else []
     if not written:
         return summary
