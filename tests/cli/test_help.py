@@ -77,6 +77,20 @@ def test_grading_numbers_imports_no_formula_or_grouping_library(tmp_path: Path) 
     assert graded["student"] == "s1" and graded["parts"]["ex4.conv1_params"]["score"] == 1.0
 
 
+def test_a_commands_modules_are_imported_with_the_collector_paused_then_frozen_out_of_it() -> None:
+    """The objects ``grader grade``'s import makes live as long as the command: the collector is
+    off while they are made, and they are frozen out of it after, with the collector on again."""
+    script = (
+        "import gc; from cli.app import _built\n"
+        "before = gc.get_freeze_count()\n"
+        "_built('grade', 'cli.grading', 'grade')\n"
+        "print(gc.isenabled(), gc.get_freeze_count() - before)"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    enabled, frozen = done.stdout.split()
+    assert enabled == "True" and int(frozen) > 10_000, done.stdout
+
+
 def test_the_help_lists_every_command_registered_or_imported_when_used() -> None:
     """``ORDER`` is the root's listing: a command registered on ``app`` or added to ``LAZY`` and
     left out of it would run but never show in ``--help``."""
