@@ -7,9 +7,7 @@ worker uvicorn spawns (which imports this module again) do not pay for them."""
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from difflib import get_close_matches
 from importlib import import_module
 from typing import Any, Literal
@@ -21,6 +19,7 @@ import cli.flags  # noqa: F401  (flags shown without a type in --help)
 from cli.courses import courses_app
 from cli.lti import lti_app
 from cli.service import db_app, serve, users_app
+from cli.startup import collector_paused
 from cli.worker import worker
 
 #: The root's rich help: docstrings wrap as paragraphs, as in the source.
@@ -60,7 +59,7 @@ class Commands(TyperGroup):
 
 def _built(name: str, module: str, attribute: str) -> Any:
     """The click command Typer makes of ``module.attribute`` under ``name`` on a root like ours."""
-    with _collector_paused():
+    with collector_paused():
         target: typer.Typer | Callable[..., Any] = getattr(import_module(module), attribute)
     holder = typer.Typer(rich_markup_mode=MARKUP, add_completion=False)
     if isinstance(target, typer.Typer):
@@ -68,23 +67,6 @@ def _built(name: str, module: str, attribute: str) -> Any:
     else:
         holder.command(name)(target)
     return typer.main.get_group(holder).commands[name]
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The garbage collector off while a command's modules are imported (the engine, reading's
-    grammar, the problem types: objects that live as long as the command), then those objects
-    frozen out of it. Its full collections, run again and again as the objects piled up, took a
-    quarter of a second of the 1.6 s ``grader grade`` took to grade one submission."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        gc.enable()
 
 
 app = typer.Typer(
