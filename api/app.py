@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -213,16 +214,32 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
 def create_app_from_env() -> FastAPI:
     """For ``uvicorn --factory api.app:create_app_from_env`` (each worker process builds its own).
 
-    The grouping's numerical libraries are imported here, so the first queue a grader opens does
-    not wait for them. Then the objects made so far (modules, the problem bank) are frozen out of
-    the garbage collector: they live as long as the process, and scanning them again in every full
-    collection stalled requests (``bench/service.py``: p99 176 -> 111 ms, and about 10% more
-    submissions/s). Imported after the freeze, scikit-learn's and SciPy's objects stayed in the
-    collector: a worker under the benchmark's load then ran 3-4 full collections of 18-33 ms of CPU
-    each (38-54 ms stalls), where it now runs one of 7-10 ms.
+    The objects made so far (modules, the problem bank) are frozen out of the garbage collector:
+    they live as long as the process, and scanning them again in every full collection stalled
+    requests (``bench/service.py``: p99 176 -> 111 ms, and about 10% more submissions/s). The
+    grouping's numerical libraries are then imported beside the service, by
+    :func:`_import_grouping`, rather than before it listens.
     """
     app = create_app(Settings.from_env())
+    gc.collect()
+    gc.freeze()
+    threading.Thread(target=_import_grouping, name="grouping-import", daemon=True).start()
+    return app
+
+
+def _import_grouping() -> None:
+    """Imports scikit-learn and SciPy (:func:`grader.grouping.prepare`) and freezes their objects
+    too, in a thread of its own as the service starts.
+
+    Why a thread: imported before the factory returned, they held the service's first ``/health``
+    back by about 3 s of the 7 it took to start (a deploy's health check waits for it). Why the
+    second freeze: imported after the first, their objects stayed in the collector, and a worker
+    under the benchmark's load ran 3-4 full collections of 18-33 ms of CPU each (38-54 ms stalls),
+    where it runs one of 7-10 ms with them frozen. The first queue a grader opens in those seconds
+    waits on the same import rather than starting a second one (Python's import lock). Objects of
+    requests in flight at that moment are frozen too: reference counting still frees them, only a
+    cycle among them outlives them.
+    """
     grouping.prepare()
     gc.collect()
     gc.freeze()
-    return app

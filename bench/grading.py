@@ -1,7 +1,8 @@
 """Batch-grading throughput: 100,000 generated submissions of a set (cifar-convnet, 11 parts
 each, unless ``--set`` names another: mobilenet-yolo has formulas), mixing right, wrong, oddly
 typed and unreadable answers, graded through ``grader grade`` with 1 and 2 workers, next to the
-time to merely read and JSON-parse the same file.
+time to merely read and JSON-parse the same file; and ``grader grade`` on one submission, from the
+command's start to its output (the median of five runs: an instructor's check of one file).
 
 Run: ``make bench`` (or ``python -m bench.grading --submissions N --set ID``).
 """
@@ -114,12 +115,28 @@ def grade_with(path: Path, workers: int, set_id: str = SET_ID) -> float:
     return time.perf_counter() - started
 
 
+def one_submission(folder: Path, set_id: str = SET_ID, runs: int = 5) -> list[float]:
+    """Seconds from starting ``grader grade`` on a file of one submission to its exit, ``runs`` times."""
+    path = folder / "one.jsonl"
+    generate(path, 1, set_id=set_id)
+    grader = Path(sys.executable).with_name("grader")
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run([str(grader), "grade", str(path), "--set", set_id], check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--submissions", type=int, default=100_000)
     parser.add_argument("--set", default=SET_ID, help="the set graded (mobilenet-yolo has formulas)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
+        once = sorted(one_submission(Path(folder), args.set))
+        runs = ", ".join(f"{t:.2f}" for t in once)
+        print(f"grader grade, one submission, start to output: median {once[len(once) // 2]:.2f} s ({runs})")
         path = Path(folder) / "submissions.jsonl"
         parts = generate(path, args.submissions, set_id=args.set)
         parse = parse_only(path)

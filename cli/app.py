@@ -19,6 +19,7 @@ import cli.flags  # noqa: F401  (flags shown without a type in --help)
 from cli.courses import courses_app
 from cli.lti import lti_app
 from cli.service import db_app, serve, users_app
+from cli.startup import collector_paused
 from cli.worker import worker
 
 #: The root's rich help: docstrings wrap as paragraphs, as in the source.
@@ -58,7 +59,8 @@ class Commands(TyperGroup):
 
 def _built(name: str, module: str, attribute: str) -> Any:
     """The click command Typer makes of ``module.attribute`` under ``name`` on a root like ours."""
-    target: typer.Typer | Callable[..., Any] = getattr(import_module(module), attribute)
+    with collector_paused():
+        target: typer.Typer | Callable[..., Any] = getattr(import_module(module), attribute)
     holder = typer.Typer(rich_markup_mode=MARKUP, add_completion=False)
     if isinstance(target, typer.Typer):
         holder.add_typer(target, name=name)

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
+from cli.startup import collector_paused
+
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session
@@ -350,6 +352,9 @@ def serve(
 
     from api.kit.logs import uvicorn_log_config
 
+    if workers == 1:  # uvicorn builds the app in this process: its modules imported as the command's are
+        with collector_paused():
+            import api.app  # noqa: F401
     _default_public_url(host, port)
     settings = _settings()
     engine = _ready_database(settings)

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from cli.service import _ready_database, _settings, console
+from cli.startup import collector_paused
 
 
 def default_concurrency() -> int:
@@ -64,19 +65,20 @@ def worker(
     import asyncio
     import logging
 
-    import httpx
+    with collector_paused():  # the modules live as long as the worker (cli.startup)
+        import httpx
 
-    from api.code_runs.grading import sandboxed
-    from api.code_runs.run import CodeRuntime
-    from api.code_runs.sandboxes import Sandboxes
-    from api.code_runs.shares import CodeLimits
-    from api.jobs.queue import QUEUES, defer_code, make_queue, send_scores_soon, work
-    from api.jobs.run import Runtime
-    from api.kit.db import make_engine, make_sessionmaker
-    from api.library.bank import Bank
-    from api.library.course_sets import Library
-    from api.lti.ags import next_due, send_due
-    from api.lti.outbox import SCORES_DUE
+        from api.code_runs.grading import sandboxed
+        from api.code_runs.run import CodeRuntime
+        from api.code_runs.sandboxes import Sandboxes
+        from api.code_runs.shares import CodeLimits
+        from api.jobs.queue import QUEUES, defer_code, make_queue, send_scores_soon, work
+        from api.jobs.run import Runtime
+        from api.kit.db import make_engine, make_sessionmaker
+        from api.library.bank import Bank
+        from api.library.course_sets import Library
+        from api.lti.ags import next_due, send_due
+        from api.lti.outbox import SCORES_DUE
 
     concurrency = concurrency or default_concurrency()
     settings = _settings()

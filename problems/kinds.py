@@ -15,11 +15,12 @@ solver produces for each kind:
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TypeAlias
-
-import sympy
+from typing import TYPE_CHECKING, TypeAlias
 
 from problems.solvers.activations import MEMORY_UNITS
+
+if TYPE_CHECKING:
+    import sympy
 
 #: A JSON value: an answer as a request or a batch file sends it, a reference answer as
 #: ``problems.render.to_json`` writes it, a set file's parameters. For type checking only: a
@@ -135,4 +136,6 @@ class Layout(StrEnum):
 def formula_symbol(name: str) -> sympy.Symbol:
     """The one way to make a formula symbol: a reference formula and a student's formula only
     cancel when their symbols carry the same assumptions (positive integers: sizes and counts)."""
+    import sympy  # (imported as a formula is met: see grader.reading.formulas)
+
     return sympy.Symbol(name, positive=True, integer=True)

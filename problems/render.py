@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sympy
 
 from problems.kinds import JSON, AnswerKind
+
+if TYPE_CHECKING:
+    import sympy
 
 
 def to_json(kind: AnswerKind, value: Any) -> JSON:
@@ -51,6 +53,8 @@ def _percent(value: int | float | Fraction) -> str:
 
 
 def _formula(expression: sympy.Expr) -> str:
+    import sympy  # (imported as a formula is met: see grader.reading.formulas)
+
     text: str = sympy.sstr(expression)  # sympy's printers are untyped
     return text
 

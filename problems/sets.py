@@ -34,6 +34,14 @@ SPEC = TypeAdapter(AnyProblem)
 #: probe variant once per check, draws each once.
 VARIANTS_KEPT = 16
 _VARIANTS_LOCK = threading.Lock()
+#: Answers followed through from a student's own earlier answers (:meth:`ProblemSet.follow_through`)
+#: kept per variant: a class repeats the same wrong earlier answers, and following one through
+#: solved the later part again, a quarter of a millisecond each (``bench/grading.py``).
+FOLLOWED_KEPT = 4096
+#: Arrays up to this many elements are told apart by their bytes for that memo; larger ones are not kept.
+FOLLOWED_ARRAY = 4096
+#: What the memo holds where following through gives no answer.
+_NO_ANSWER = object()
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
 
 
@@ -192,6 +200,8 @@ class ProblemSet:
     _variants: dict[str, ProblemSet] = field(default_factory=dict, init=False, compare=False, repr=False)
     #: The problems drawn last, by student (see :meth:`drawn`).
     _drawn: dict[str, ProblemSet] = field(default_factory=dict, init=False, compare=False, repr=False)
+    #: Answers followed through last, by key and earlier answers (see :meth:`follow_through`).
+    _followed: dict[tuple[Any, ...], Any] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def draws_problems(self) -> bool:
@@ -312,6 +322,22 @@ class ProblemSet:
         """The answer to ``key`` that follows from a student's own answers to earlier keys
         (``given``, values as read), or None when it cannot be recomputed from them.
         ``reference`` is the variant's solved answers, when the caller has them already."""
+        chosen = self.variant(student)
+        memo = _followed_key(key, given)
+        found = chosen._followed.get(memo, None) if memo is not None else None
+        if found is None:
+            found = self._follow_through(key, given, student, reference)
+            found = _NO_ANSWER if found is None else found
+            if memo is not None:
+                with _VARIANTS_LOCK:
+                    while len(chosen._followed) >= FOLLOWED_KEPT:
+                        del chosen._followed[next(iter(chosen._followed))]
+                    chosen._followed[memo] = found
+        return None if found is _NO_ANSWER else found
+
+    def _follow_through(
+        self, key: str, given: dict[str, Any], student: str | None, reference: dict[str, Answer] | None
+    ) -> Any | None:
         chosen = self.variant(student)
         owners = {p.key(part): (p, part) for p in chosen.problems for part in p.parts}
         problem, part = owners[key]
@@ -493,3 +519,20 @@ def _format(value: JSON) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(str(v) for v in value) + "]"
     return str(value)
+
+
+def _followed_key(key: str, given: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The memo's key for following ``key`` through from ``given`` (values as read: numbers,
+    fractions, shapes, formulas, arrays), or None for values it cannot tell apart safely."""
+    parts: list[Any] = [key]
+    for earlier, value in sorted(given.items()):
+        if isinstance(value, np.ndarray):
+            if value.size > FOLLOWED_ARRAY:
+                return None
+            value = ("array", value.shape, value.dtype.str, value.tobytes())
+        try:
+            hash(value)
+        except TypeError:
+            return None
+        parts.append((earlier, type(value).__name__, value))
+    return tuple(parts)

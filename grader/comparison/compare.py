@@ -9,15 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sympy
 
 from grader.comparison.identity import equivalent
 from grader.reading import Number
 from problems.kinds import AnswerKind
 from problems.parts import DEFAULT_REAL_TOLERANCE, EXACT, Operation, Part, Scalar, Tolerance
+
+if TYPE_CHECKING:
+    import sympy
 
 #: Matrix elements are compared with this tolerance unless the part sets one (average pooling
 #: gives fractions a student rounds).

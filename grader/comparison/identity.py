@@ -41,8 +41,11 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import sympy
+if TYPE_CHECKING:
+    import sympy
+
 
 #: Work units one answer may spend comparing formulas (with its reference, its known mistakes and
 #: the value that follows from earlier answers; or, in a report, with the relations a wrong
@@ -198,6 +201,8 @@ class _Compiler:
 
     def _step(self, node: sympy.Basic, operands: tuple[int, ...]) -> tuple[Step, tuple[int, int]]:
         """The step of one node, with bounds on its degrees (numerator, denominator)."""
+        import sympy  # (imported as a formula is met: see grader.reading.formulas)
+
         if isinstance(node, sympy.Rational):
             return ("number", (), int(node.p), int(node.q)), (0, 0)
         if isinstance(node, sympy.Symbol):

@@ -21,16 +21,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import sympy
 
 from grader.comparison.compare import tolerance_of, within
 from grader.comparison.identity import OutOfWork, budget, equivalent
 from grader.reading import Number, Read, read_shown
 from problems.kinds import AnswerKind
 from problems.sets import Answer, ProblemSet
+
+if TYPE_CHECKING:
+    import sympy
 
 #: Offsets from the reference named as such ("reference − 5"); larger ones are ``other``.
 SMALL_OFFSET = 10
@@ -267,7 +269,9 @@ def _shape_list(expected: Any, got: Any, reference: Answer) -> Meaning | None:
 def _expression(value: Any) -> sympy.Expr:
     """A formula already read (the solver's, or the bounded reader's): never text to ``sympify``,
     which would evaluate it."""
-    if not isinstance(value, sympy.Expr):
+    from sympy import Expr
+
+    if not isinstance(value, Expr):
         raise TypeError(f"not a formula: {type(value).__name__}")
     return value
 

@@ -10,12 +10,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
-import sympy
 
 from grader.reading.arrays import as_matrix, as_tensor, read_array, show_array
-from grader.reading.expression import formula
 from grader.reading.forms import expected_form
 from grader.reading.lists import read_integer_list
 from grader.reading.numbers import read_number, read_side
@@ -24,6 +23,9 @@ from grader.reading.shapes import read_formula_shape, read_shape, read_shape_lis
 from grader.reading.text import check_size, plain, result_part
 from grader.reading.values import Number, Read, ReadError, Unreadable
 from problems.kinds import JSON, AnswerKind, Dimension, Layout
+
+if TYPE_CHECKING:
+    import sympy
 
 __all__ = ["Number", "Read", "Unreadable", "read_answer", "read_shown"]
 
@@ -82,6 +84,8 @@ def _integer_list(raw: JSON, asked: Asked) -> tuple[tuple[int, ...], str]:
 def _formula(raw: JSON, asked: Asked) -> tuple[sympy.Expr, str]:
     if isinstance(raw, bool) or not isinstance(raw, str | int | float):
         raise ReadError("A formula is expected, as text.")
+    from grader.reading.formulas import formula  # (sympy: imported where a formula is read)
+
     text = result_part(plain(check_size(str(raw), 1_000)))
     expression = formula(text, asked.symbols)
     return expression, show_formula(expression)
@@ -94,7 +98,9 @@ def _formula_shape(raw: JSON, asked: Asked) -> tuple[tuple[sympy.Expr, ...], str
 
 def show_formula(expression: sympy.Expr) -> str:
     """``H*K**2*M`` written as ``H·K^2·M``."""
-    text: str = sympy.sstr(expression)  # sympy's printers are untyped
+    from sympy import sstr
+
+    text: str = sstr(expression)  # sympy's printers are untyped
     return text.replace("**", "^").replace("*", "·")
 
 

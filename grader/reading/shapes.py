@@ -8,16 +8,18 @@ or separated by semicolons, arrows or commas; and shapes of formulas (``H × W �
 from __future__ import annotations
 
 import re
-
-import sympy
+from typing import TYPE_CHECKING
 
 from grader.reading.claims import set_aside
-from grader.reading.expression import Symbolic, evaluate, formula
+from grader.reading.expression import evaluate
 from grader.reading.grammar import hyphen_range
 from grader.reading.numbers import LETTER_TIMES
 from grader.reading.text import check_size, plain, result_part
 from grader.reading.values import MAX_ELEMENTS, ReadError
 from problems.kinds import JSON, Layout
+
+if TYPE_CHECKING:
+    import sympy
 
 MAX_SIDES = 8
 MAX_SIDE = 10**12
@@ -115,6 +117,8 @@ def read_shape_list(raw: JSON) -> list[tuple[int, ...]]:
 
 def read_formula_shape(raw: JSON, symbols: tuple[str, ...]) -> tuple[sympy.Expr, ...]:
     """Sizes given as formulas, separated by ×, x (when x is not a symbol) or commas."""
+    from grader.reading.formulas import Symbolic, formula  # (sympy: imported where a formula is read)
+
     if isinstance(raw, list):
         items = [str(item) for item in raw]
     elif isinstance(raw, str):

@@ -1,18 +1,21 @@
 """Closed forms in named symbols, derived by running the numeric size and count functions on
-sympy symbols, so a formula and its numbers cannot disagree."""
+sympy symbols, so a formula and its numbers cannot disagree. sympy is imported by the functions
+that use it, as they run: it takes about half a second, which a command grading numbers need not pay."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import sympy
 from pydantic import Field
 
 from problems.kinds import AnswerKind, formula_symbol
 from problems.solvers import counts, sizes
 from problems.solvers.steps import Derivations, MistakenSteps, Step
 from problems.types.base import ProblemSpec, Quantity, conclusion
+
+if TYPE_CHECKING:
+    import sympy
 
 Term = str | int
 
@@ -41,6 +44,8 @@ class FormulaProblem(ProblemSpec):
     )
 
     def symbol(self, term: Term | str) -> sympy.Expr:
+        import sympy
+
         if isinstance(term, int):
             integer: sympy.Expr = sympy.Integer(term)  # sympy's constructors are untyped
             return integer
@@ -66,6 +71,8 @@ class FormulaProblem(ProblemSpec):
     def _solve(
         self, symbol: Callable[[Term | str], sympy.Expr], term: Callable[[str, int | None], Term]
     ) -> dict[str, Quantity]:
+        import sympy
+
         h, w, m = (symbol(term("input", i)) for i in range(3))
         n, k, s = (symbol(term(field, None)) for field in ("out_channels", "kernel", "stride"))
         if self.sizes_are == "output":
@@ -88,6 +95,8 @@ class FormulaProblem(ProblemSpec):
 
     def _steps(self, found: dict[str, Quantity], general: dict[str, Quantity]) -> Derivations:
         """Per quantity: the general formula (the same solver on the roles' names), then this layer's."""
+        import sympy
+
         layer = "a standard convolution" if self.layer == "conv" else "a depthwise separable convolution"
         given = f"here H×W×C_in = {'×'.join(map(str, self.input))}, C_out = {self.out_channels}, K = {self.kernel}" + (
             "" if self.sizes_are == "output" else f", S = {self.stride}, P = {self.padding}"
@@ -144,6 +153,8 @@ def _role(field: str, index: int | None = None) -> Term:
 
 def _named(term: Term | str) -> sympy.Expr:
     """A role's symbol (``C_in``)."""
+    import sympy
+
     if isinstance(term, int):
         number: sympy.Expr = sympy.Integer(term)
         return number
@@ -151,12 +162,16 @@ def _named(term: Term | str) -> sympy.Expr:
 
 
 def _text(quantity: Quantity) -> str:
+    import sympy
+
     value = quantity.value
     return " × ".join(map(sympy.sstr, value)) if isinstance(value, tuple) else sympy.sstr(value)
 
 
 def _factored(expression: sympy.Expr) -> sympy.Expr:
     """A general formula as it is taught (``C_in·K²·(C_out + 1)``): factored where sympy can."""
+    import sympy
+
     try:
         factored: sympy.Expr = sympy.factor(expression)
     except (sympy.PolynomialError, NotImplementedError):  # e.g. around floor()

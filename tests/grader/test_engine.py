@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from grader.engine import grade_submission, preview_submission
 from grader.results import GradedPart, Status
-from problems.loader import load_bank, load_set, parse_set
+from problems import sets
+from problems.loader import BUILT_IN, load_bank, load_set, parse_set
 from problems.render import to_json
 
 BANK = load_bank()
@@ -194,6 +195,30 @@ def test_no_follow_through_when_the_later_answer_follows_from_nothing_the_studen
     parts = graded("fc-vs-conv", {"p2a.hidden_params": 123, "p2a.output_params": 7526500, "p2a.total": 999})
     assert not parts["p2a.total"].follow_through
     assert parts["p2a.total"].status is Status.INCORRECT
+
+
+def test_the_same_earlier_answers_are_followed_through_once_and_the_memo_stays_bounded(monkeypatch) -> None:
+    """A class repeats its wrong earlier answers: following them through is solved once per set
+    variant (the same verdicts after), and the memo keeps at most FOLLOWED_KEPT of them."""
+    # a version of its own (the engine keeps a reference per set version): a memo of its own, empty
+    text = (BUILT_IN / "mobilenet-yolo.yaml").read_text(encoding="utf-8") + "\n# followed through once\n"
+    problem_set = parse_set(text, "memo.yaml")
+    solved: list[str] = []
+    follow = sets.ProblemSet._follow_through
+
+    def counted(self: sets.ProblemSet, key: str, *rest: Any) -> Any:
+        solved.extend([key] if self is problem_set else [])
+        return follow(self, key, *rest)
+
+    monkeypatch.setattr(sets.ProblemSet, "_follow_through", counted)
+    answers = {"q1b.shape1": "65x65x64", "q1b.shape2": "33x33x128", "q1b.shape3": "17x17x256"}
+    first, again = (grade_submission(problem_set, answers).parts for _ in range(2))
+    assert first == again and first["q1b.shape3"].follow_through
+    assert sorted(solved) == ["q1b.shape2", "q1b.shape3"]  # each once, not once per submission
+    monkeypatch.setattr(sets, "FOLLOWED_KEPT", 3)
+    for side in range(60, 66):
+        grade_submission(problem_set, {"q1b.shape1": f"{side}x{side}x64", "q1b.shape2": "33x33x128"})
+    assert len(problem_set._followed) == 3
 
 
 # -- randomized variants ----------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Random window settings, valid or not, read from set files by the loader and given to torch.
 
-Each case writes one set file (a network of one to four layers, or a conv2d, conv_transpose2d or
+Each case writes one set file's text (a network of one to four layers, or a conv2d, conv_transpose2d or
 pool2d problem) and builds the same layers in torch, on a tensor of the input's shape. Torch is
 the judge: the loader refuses a file exactly when torch refuses a module (an exception, or an
 empty output), naming one of that layer's settings as the field, and the very setting when a
@@ -31,7 +31,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from problems.loader import SetFileError, load_set
+from problems.loader import SetFileError, load_set, parse_set
 from problems.sets import ProblemSet
 from problems.types.network import NetworkProblem
 from problems.variants import draw_params
@@ -98,18 +98,18 @@ def output_padding_top(draw: Draw, stride: int | list[int], dilation: int | list
     return draw.top(max(min(max(s[0], d[0]), max(s[1], d[1])) - 1, 0))
 
 
-def write(tmp_path: Path, problem: dict[str, Any], quantity: str) -> Path:
-    path = tmp_path / "case.yaml"
+def written(problem: dict[str, Any], quantity: str) -> str:
+    """The set file's text: JSON is YAML (flow style), and much faster to write than PyYAML's emitter."""
     entry = {"id": "q1", "title": "T", **problem, "parts": [{"key": "a", "quantity": quantity}]}
-    # JSON is YAML (flow style), and much faster to write than PyYAML's emitter
-    path.write_text(json.dumps({"id": "case", "title": "case", "problems": [entry]}), encoding="utf-8")
-    return path
+    return json.dumps({"id": "case", "title": "case", "problems": [entry]})
 
 
-def load(path: Path) -> ProblemSet | str:
-    """The set the loader reads from the file, or the field it names when it refuses it."""
+def load(text: str) -> ProblemSet | str:
+    """The set the loader reads from the file's text (as ``load_set`` does once it has read the
+    file: writing 40,000 files to disk took about a minute of the run), or the field it names when
+    it refuses it."""
     try:
-        return load_set(path)
+        return parse_set(text, "case.yaml")
     except SetFileError as error:
         named = FIELD.search(str(error))
         assert named, f"refused without naming a field: {error}"
@@ -227,7 +227,7 @@ def torch_chain(shape: tuple[int, ...], specs: list[Spec]) -> tuple[list[Measure
 
 # 10 chunks of 1,000 seeded random networks (10,000): 1–4 layers on a 1–6 channel map of 1–12 pixels.
 @pytest.mark.parametrize("chunk", range(CHUNKS))
-def test_networks_are_refused_exactly_when_torch_refuses(tmp_path: Path, chunk: int) -> None:
+def test_networks_are_refused_exactly_when_torch_refuses(chunk: int) -> None:
     """A network torch refuses is refused, naming a setting of the first layer torch refuses or of
     a later one wrong on any input; one torch takes gives torch's shapes, parameters and MACs."""
     refused = 0
@@ -242,7 +242,7 @@ def test_networks_are_refused_exactly_when_torch_refuses(tmp_path: Path, chunk: 
         case = (shape, specs)
         measured, first_refused = torch_chain(shape, specs)
         network = {"type": "network", "input": list(shape), "input_layout": "CHW", "layers": specs}
-        named = load(write(tmp_path, network, "output"))
+        named = load(written(network, "output"))
         if first_refused is None:
             assert not isinstance(named, str), f"torch takes it, we refuse {named!r}: {case}"
             problem = named.problems[0].spec
@@ -366,7 +366,7 @@ DRAWS = {"conv2d": draw_conv2d, "conv_transpose2d": draw_transposed, "pool2d": d
 # or filters, bias (now and then of the wrong count), every setting of the layer.
 @pytest.mark.parametrize("chunk", range(CHUNKS))
 @pytest.mark.parametrize("kind", sorted(DRAWS))
-def test_single_layer_problems_are_refused_exactly_when_torch_refuses(tmp_path: Path, kind: str, chunk: int) -> None:
+def test_single_layer_problems_are_refused_exactly_when_torch_refuses(kind: str, chunk: int) -> None:
     """A problem torch refuses (or answers with ±inf: a pooling window over padding only, no
     homework answer) is refused, naming a setting; one torch takes solves to its output exactly."""
     refused = 0
@@ -380,7 +380,7 @@ def test_single_layer_problems_are_refused_exactly_when_torch_refuses(tmp_path: 
             expected = None
         if expected is not None and (0 in expected.shape or not torch.isfinite(expected).all()):
             expected = None
-        named = load(write(tmp_path, single.problem, "output"))
+        named = load(written(single.problem, "output"))
         if expected is None:
             refused += 1
             assert isinstance(named, str), f"torch refuses it, we take it: {single.problem}"
