@@ -472,6 +472,50 @@ class AnchorsProblem(ProblemSpec):
             worked["anchors"] = (*lines, Step(f"anchors over the levels: {terms} = {total:,}", value=total))
         return found, worked
 
+    def mistakes(self, steps: MistakenSteps | None = None) -> dict[str, dict[str, Quantity]]:
+        """A level's map off by its rounding: the ``stride`` levels rounded the other way
+        (``level-side-rounded-down`` where the backbone rounds up, ``level-side-rounded-up`` where it
+        rounds down); and every mistake on the backbone that changes a map the levels take from it
+        (``pool-ceil-mode`` on SSD300's pool3 makes conv4_3 37×37, not 38×38), by its own code."""
+        working = steps is not None
+        run = self._backbone(working)
+        correct, _ = self._counted(self._maps(run, self.rounding, working=False))
+        found: dict[str, dict[str, Quantity]] = {}
+        if any(level.stride is not None for level in self.levels):
+            other: Rounding = "floor" if self.rounding == "ceil" else "ceil"
+            code = f"level-side-rounded-{'down' if other == 'floor' else 'up'}"
+            self._mistaken(code, self._maps(run, other, working), correct, found, steps)
+        if self.backbone is not None and self._taken():
+            collected = MistakenSteps(self._taken()) if working else None
+            for code, quantities in self.backbone.mistakes(collected).items():
+                derivations = collected.get(code) if collected is not None else None
+                maps = self._maps((quantities, derivations), self.rounding, working, partial=True)
+                self._mistaken(code, maps, correct, found, steps)
+        return found
+
+    def _mistaken(
+        self,
+        code: str,
+        maps: list[_Map | None],
+        correct: dict[str, Quantity],
+        found: dict[str, dict[str, Quantity]],
+        steps: MistakenSteps | None,
+    ) -> None:
+        """The quantities ``maps`` give that differ from the correct ones, as ``code``'s (with their
+        steps); nothing where no map changes, or a map is left with no position."""
+        if any(drawn is not None and 0 in (drawn.height, drawn.width) for drawn in maps):
+            return
+        quantities, worked = self._counted(maps)
+        changed = {name: q for name, q in quantities.items() if q != correct.get(name)}
+        if not changed:
+            return
+        found[code] = changed
+        if steps is not None:
+            collector = steps.collector(code)
+            for name in changed:
+                if collector.wants(name):
+                    collector[name] = worked[name]
+
     def describe(self) -> str:
         levels = "; ".join(
             f"{level.where()} with "

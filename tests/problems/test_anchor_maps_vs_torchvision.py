@@ -4,12 +4,14 @@ same image: 38, 19, 10, 5, 3, 1 on 300×300, 8,732 default boxes), an FPN's P2�
 rounded up (``fasterrcnn_resnet50_fpn``'s backbone), and Faster R-CNN's stride-16 map of VGG-16
 rounded down (``vgg16``'s conv5_3: 37×62 on 600×1000, 20,646 anchors, the paper's "roughly 20000").
 The backbones run on the meta device: the shapes, without the arithmetic. Anchors are counted by the
-models' own generators (``weights=None``: nothing is downloaded). Then the worked steps and the
-refusals.
+models' own generators (``weights=None``: nothing is downloaded). Then the worked steps, a side off by
+the backbone's mistake or by the other rounding graded as its named mistake, and the refusals.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +21,11 @@ from torchvision.models.detection import fasterrcnn_resnet50_fpn, ssd300_vgg16
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.image_list import ImageList
 
+from grader.comparison.mistakes import EXPLANATIONS
+from grader.engine import grade_submission
+from grader.results import Status
 from problems.issues import Issue
-from problems.loader import SetFileError, parse_set
+from problems.loader import SetFileError, load_set, parse_set
 from problems.solvers.steps import Derivations
 from problems.types.geometry import AnchorsProblem
 
@@ -200,6 +205,59 @@ def test_the_steps_show_how_each_map_was_found() -> None:
         "W_1 = ⌊W/s⌋ = ⌊1000/16⌋ = 62",
     ]
     assert steps["grid.1"][-1].value == [37, 62]
+
+
+def anchors_set(tmp_path: Path, problem: dict[str, Any], parts: list[dict[str, str]]) -> Path:
+    entry = {"id": "a", "title": "Anchors", **problem, "parts": parts}
+    path = tmp_path / "anchors.yaml"
+    path.write_text(json.dumps({"id": "anchors", "title": "Anchors", "problems": [entry]}))
+    return path
+
+
+def graded(problem_set: Any, key: str, answer: str) -> tuple[Status, str | None]:
+    part = grade_submission(problem_set, {key: answer}).parts[key]
+    if part.misconception is not None:
+        assert EXPLANATIONS[part.misconception.partition("@")[0]] in part.feedback
+    return part.status, part.misconception
+
+
+def test_ssd300_with_its_third_pooling_rounding_down_is_pool_ceil_mode(tmp_path: Path, ssd_model: Any) -> None:
+    """The classic slip: 300/8 = 37.5 taken as 37. torchvision's backbone with its third pooling
+    put back in floor mode gives the student's maps, graded as the backbone's own mistake."""
+    parts = [{"key": "side", "quantity": "grid.1"}, {"key": "first", "quantity": "anchors.1"}]
+    parts.append({"key": "all", "quantity": "anchors"})
+    problem_set = load_set(anchors_set(tmp_path, ssd300(300, 300), parts))
+    pools = [m for m in ssd_model.backbone.features if isinstance(m, torch.nn.MaxPool2d)]
+    pools[2].ceil_mode = False
+    try:
+        floored = meta_sides(ssd_model.backbone, 300, 300)
+    finally:
+        pools[2].ceil_mode = True
+    assert floored[0] == (37, 37)
+    wrong = generated(ssd_model.anchor_generator, 300, 300, floored)
+    assert graded(problem_set, "a.side", "38") == (Status.CORRECT, None)
+    assert graded(problem_set, "a.all", "8732") == (Status.CORRECT, None)
+    assert graded(problem_set, "a.side", "37") == (Status.INCORRECT, "pool-ceil-mode")
+    assert graded(problem_set, "a.first", str(37 * 37 * 4)) == (Status.INCORRECT, "pool-ceil-mode")
+    assert graded(problem_set, "a.all", str(wrong)) == (Status.INCORRECT, "pool-ceil-mode")
+
+
+@pytest.mark.parametrize(
+    ("problem", "key", "quantity", "right", "wrong", "code"),
+    [
+        # P6 of an 800×800 image: ⌈800/64⌉ = 13, not 12; over the five levels 159,882, not 159,807
+        (fpn(800, 800), "p6", "grid.5", 13, 12, "level-side-rounded-down"),
+        (fpn(800, 800), "all", "anchors", 159_882, 159_882 - (13 * 13 - 12 * 12) * 3, "level-side-rounded-down"),
+        # VGG-16 on 600×1000: ⌊600/16⌋·⌊1000/16⌋·9 = 37·62·9, not ⌈·⌉: 38·63·9
+        (vgg_rpn(600, 1000), "all", "anchors", 37 * 62 * 9, 38 * 63 * 9, "level-side-rounded-up"),
+    ],
+)
+def test_a_stride_level_rounded_the_other_way_is_named(
+    tmp_path: Path, problem: dict[str, Any], key: str, quantity: str, right: int, wrong: int, code: str
+) -> None:
+    problem_set = load_set(anchors_set(tmp_path, problem, [{"key": key, "quantity": quantity}]))
+    assert graded(problem_set, f"a.{key}", str(right)) == (Status.CORRECT, None)
+    assert graded(problem_set, f"a.{key}", str(wrong)) == (Status.INCORRECT, code)
 
 
 #: A good file; each case below breaks one line of it, marked ``# <-``.
