@@ -11,6 +11,7 @@ the backbone's mistake or by the other rounding graded as its named mistake, and
 from __future__ import annotations
 
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +22,11 @@ from torchvision.models.detection import fasterrcnn_resnet50_fpn, ssd300_vgg16
 from torchvision.models.detection.anchor_utils import AnchorGenerator
 from torchvision.models.detection.image_list import ImageList
 
+from cli.reference import ANCHORS_EXAMPLE
 from grader.comparison.mistakes import EXPLANATIONS
 from grader.engine import grade_submission
 from grader.results import Status
+from grader.selftest import check_set
 from problems.issues import Issue
 from problems.loader import SetFileError, load_set, parse_set
 from problems.solvers.steps import Derivations
@@ -258,6 +261,20 @@ def test_a_stride_level_rounded_the_other_way_is_named(
     problem_set = load_set(anchors_set(tmp_path, problem, [{"key": key, "quantity": quantity}]))
     assert graded(problem_set, f"a.{key}", str(right)) == (Status.CORRECT, None)
     assert graded(problem_set, f"a.{key}", str(wrong)) == (Status.INCORRECT, code)
+
+
+def test_the_reference_example_loads_solves_and_passes_its_self_test() -> None:
+    """The set-file reference's example of derived levels (docs/set-files.md), as an author copies it."""
+    (block,) = [part.split("```")[0] for part in ANCHORS_EXAMPLE.split("```yaml\n")[1:]]
+    problem_set = parse_set("id: example\ntitle: Example\nproblems:\n" + textwrap.indent(block, "  "))
+    answers = problem_set.solve(None)
+    assert {key: answer.value for key, answer in answers.items()} == {
+        "ssd.side": 38,
+        "ssd.boxes": 38 * 38 * 4 + 19 * 19 * 6,
+        "fpn.p6": 13,
+        "fpn.anchors": 159_882,
+    }
+    assert check_set(problem_set) == []
 
 
 #: A good file; each case below breaks one line of it, marked ``# <-``.
