@@ -88,12 +88,37 @@ NETWORKS: list[dict[str, Any]] = [
     },
 ]
 
+#: Anchor levels derived rather than given: from a backbone's outputs (whose mistakes change their
+#: maps: a ceil-mode pool on 31 pixels), at a stride rounded up, and at a stride rounded down.
+ANCHORS: list[dict[str, Any]] = [
+    {
+        "head": "ssd",
+        "classes": 3,
+        "backbone": {
+            "input": [31, 31, 3],
+            "layers": [
+                {"kind": "conv", "name": "conv", "out_channels": 4, "kernel": 3, "padding": 1},
+                {"kind": "pool", "name": "pool", "kernel": 2, "ceil_mode": True},
+                {"kind": "conv", "name": "extra", "out_channels": 4, "kernel": 3, "stride": 2, "padding": 1},
+            ],
+        },
+        "levels": [{"from": "pool", "anchors": 4}, {"from": "extra", "anchors": 6}, {"stride": 4, "anchors": 4}],
+    },
+    {
+        "head": "rpn",
+        "input": [600, 1000],
+        "rounding": "floor",
+        "levels": [{"stride": 16, "sizes": [128, 256, 512], "ratios": [0.5, 1, 2]}],
+    },
+]
+
 #: More samples of the other types: what their examples do not show (a padding found, channels by name,
-#: boxes numbered from 0, whose mistake is the other numbering's).
+#: boxes numbered from 0, whose mistake is the other numbering's, anchor levels derived).
 SAMPLES: dict[str, list[dict[str, Any]]] = {
     "network": NETWORKS,
     "inverse": [{"find": "padding", "kernel": 5}],
     "boxes": [{"boxes": [[0, 0, 2, 2]], "scores": [0.9], "numbered_from": 0}],
+    "anchors": ANCHORS,
     "pool2d": [{"input": {"R": [[1, 2], [3, 4]], "G": [[0, 1], [1, 0]]}, "kernel": 2}],
     "conv2d": [{"input": {"R": [[1, 2], [3, 4]], "G": [[0, 1], [1, 0]]}, "kernel": [[1]]}],
 }

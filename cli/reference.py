@@ -216,6 +216,67 @@ Example: a problem asked in words only, its rubric the graders start from.
 ```
 """
 
+ANCHORS_EXAMPLE = """\
+Example: the maps of the detector itself. SSD300's first two levels are outputs of its VGG-16
+backbone, named with `from` (its third pooling in ceil mode, as torchvision's `ssd300_vgg16` sets it:
+conv4's last convolution, conv4_3, makes 38×38 on 300×300, not 37×37); an FPN's P2–P6 are at strides 4
+to 64 of the image, each halving rounding up as torchvision's ResNets do (P6 on 800×800: ⌈800/64⌉ = 13).
+The worked solution shows how each map's side was found, the backbone layer by layer; a student's side
+off by the backbone's own mistake (`pool-ceil-mode` for 37) or by the other rounding
+(`level-side-rounded-down` for 12) is named.
+
+```yaml
+- id: ssd
+  type: anchors
+  title: SSD300's first levels
+  head: ssd
+  classes: 21
+  backbone:
+    input: [300, 300, 3]
+    blocks:
+      convs:
+        - {kind: conv, out_channels: $width, kernel: 3, padding: 1}
+        - {kind: activation}
+    layers:
+      - {kind: repeat, name: conv1, times: 2, use: convs, with: {width: 64}}
+      - {kind: pool, kernel: 2}
+      - {kind: repeat, name: conv2, times: 2, use: convs, with: {width: 128}}
+      - {kind: pool, kernel: 2}
+      - {kind: repeat, name: conv3, times: 3, use: convs, with: {width: 256}}
+      - {kind: pool, kernel: 2, ceil_mode: true}
+      - {kind: repeat, name: conv4, times: 3, use: convs, with: {width: 512}}
+      - {kind: pool, kernel: 2}
+      - {kind: repeat, name: conv5, times: 3, use: convs, with: {width: 512}}
+      - {kind: pool, kernel: 3, stride: 1, padding: 1}
+      - {kind: conv, name: fc6, out_channels: 1024, kernel: 3, padding: 6, dilation: 6}
+      - {kind: conv, name: fc7, out_channels: 1024, kernel: 1}
+  levels:
+    - {from: conv4, anchors: 4}
+    - {from: fc7, anchors: 6}
+  parts:
+    - {key: side, quantity: grid.1, prompt: The side of conv4_3's map.}
+    - {key: boxes, quantity: anchors, prompt: Default boxes on these two maps.}
+- id: fpn
+  type: anchors
+  title: The anchors of Faster R-CNN's FPN
+  head: rpn
+  input: 800
+  levels:
+    - {stride: 4, sizes: [32], ratios: [0.5, 1, 2]}
+    - {stride: 8, sizes: [64], ratios: [0.5, 1, 2]}
+    - {stride: 16, sizes: [128], ratios: [0.5, 1, 2]}
+    - {stride: 32, sizes: [256], ratios: [0.5, 1, 2]}
+    - {stride: 64, sizes: [512], ratios: [0.5, 1, 2]}
+  parts:
+    - {key: p6, quantity: grid.5, prompt: The side of P6's map.}
+    - {key: anchors, quantity: anchors, prompt: Anchors over the five levels.}
+```
+
+A level gives its map one way: `grid`, `from` or `stride`. `from` names an output the backbone has,
+`stride` is a power of two of an image the problem knows (`input`, or the backbone's); each is refused at
+its line otherwise, with the reason.
+"""
+
 CHOICE_EXAMPLE = """\
 Example: questions with options, in a problem asked in words. The answer is an option's letter in the
 file's order (`"a"`), or with `multiple` a list of letters (`["a", "c"]`), whatever order a student
@@ -467,6 +528,8 @@ def _problem_types() -> str:
             lines.append("No quantities: its parts are code parts (`code: KIND`), and written ones.\n")
         else:
             lines.append("No quantities of its own: its parts are operations on other answers.\n")
+        if name == "anchors":
+            lines.append(ANCHORS_EXAMPLE)
     return "\n".join(lines)
 
 

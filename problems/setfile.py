@@ -141,9 +141,9 @@ def _allow_templates(definitions: dict[str, Any]) -> None:
         definition = definitions[name]
         definition["properties"] |= {"use": use, "with": values}
         definition["required"] = [r for r in definition.get("required", []) if r != "layers"]
-    for definition in definitions.values():  # ``from: a`` is ``from: [a]``
+    for definition in definitions.values():  # a step's ``from: a`` is ``from: [a]`` (an anchor level's is a name)
         source = definition.get("properties", {}).get("from")
-        if source is not None:
+        if source is not None and not any(form.get("type") == "string" for form in source["anyOf"]):
             source["anyOf"].insert(0, {"type": "string"})
     first = definitions["Repeat"]["properties"]["first"]
     first["anyOf"].insert(

@@ -62,6 +62,12 @@ EXPLANATIONS: dict[str, str] = {
     "bias-in-fan-in": "The fan-in counts the inputs a neuron multiplies by weights, (C_in/groups)·k·k; the bias "
     "is added, not an input.",
     "anchors-forgotten": "Each grid cell predicts one set of box values per anchor: the depth is A·(5 + C), not 5 + C.",
+    "level-side-rounded-down": "This backbone rounds each halving up (a stride-2 layer padded by k // 2 keeps a "
+    "last, partial window, as torchvision's ResNets and their FPN do): the map at stride s of an n-pixel image is "
+    "⌈n/s⌉ on a side, one more than ⌊n/s⌋ where s does not divide n.",
+    "level-side-rounded-up": "This backbone rounds each halving down (unpadded 2×2 pooling drops a last odd pixel, "
+    "as VGG's does): the map at stride s of an n-pixel image is ⌊n/s⌋ on a side, one less than ⌈n/s⌉ where s does "
+    "not divide n.",
     "boxes-numbered-from-0": "The boxes are numbered from 1 here, as the question lists them: these are the kept "
     "boxes numbered from 0 (torchvision's nms returns indices from 0), so add one to each.",
     "boxes-numbered-from-1": "The boxes are numbered from 0 here, as torchvision numbers them (its nms returns "

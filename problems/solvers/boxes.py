@@ -7,9 +7,13 @@ the arithmetic is exact (fractions), so an IoU is the ratio of two areas, not a 
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Literal
 
 Number = int | Fraction
 Box = tuple[Number, Number, Number, Number]
+#: How a backbone's halvings round a map's side: up (a stride-2 layer padded by ``k // 2``) or
+#: down (unpadded 2×2 pooling).
+Rounding = Literal["ceil", "floor"]
 
 
 def area(box: Box) -> Number:
@@ -72,3 +76,18 @@ def level_anchors(height: int, width: int, per_location: int) -> int:
     5776
     """
     return height * width * per_location
+
+
+def strided_side(n: int, stride: int, rounding: Rounding = "ceil") -> int:
+    """A map's side at ``stride`` (a power of two) of an ``n``-pixel image, halved by layers that
+    all round the same way: ``⌈n/s⌉`` where each stride-2 layer is padded by ``k // 2`` (torchvision's
+    ResNets, so their FPN's P2–P5; its P6 is ``max_pool2d(P5, 1, 2)``, which rounds up too), ``⌊n/s⌋``
+    where unpadded 2×2 pooling halves (VGG). Rounding at each halving is rounding once:
+    ``⌈⌈n/2⌉/2⌉ = ⌈n/4⌉``, which is why the stride is a power of two.
+
+    >>> strided_side(800, 64)  # P6 of an FPN on an 800×800 image
+    13
+    >>> strided_side(600, 16, "floor")  # conv5_3 of VGG-16 on Faster R-CNN's 600-pixel side
+    37
+    """
+    return -(-n // stride) if rounding == "ceil" else n // stride

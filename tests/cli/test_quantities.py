@@ -45,3 +45,7 @@ def test_the_new_quantities_and_mistakes_are_listed() -> None:
     yolo = {quantity: (kind, codes) for quantity, kind, codes in ROWS["yolo"]}
     assert yolo["grids"][0] == "integer_list"
     assert "anchors-forgotten" in yolo["depth"][1]
+    anchors = {quantity: codes for quantity, _, codes in ROWS["anchors"]}
+    rounded = {"level-side-rounded-down", "level-side-rounded-up"}
+    assert rounded | {"pool-ceil-mode"} <= set(anchors["grid.N"])
+    assert rounded | {"pool-ceil-mode"} <= set(anchors["anchors"])

@@ -16,7 +16,7 @@ import yaml
 from typer.testing import CliRunner
 
 from cli.app import app
-from cli.reference import PAGE, reference_page
+from cli.reference import ANCHORS_EXAMPLE, PAGE, reference_page
 from problems.loader import BUILT_IN, parse_set
 
 runner = CliRunner()
@@ -212,6 +212,18 @@ def test_a_set_with_pools_validates_against_the_schema_and_a_wrong_pool_does_not
         assert not validator.is_valid({**data, "problems": [data["problems"][0], {"pool": wrong}]})
     nested = {"pool": {"choose": 1, "problems": [{"pool": pool}]}}
     assert not validator.is_valid({**data, "problems": [data["problems"][0], nested]})
+
+
+def test_the_reference_example_of_derived_anchor_levels_validates_against_the_schema(
+    validator: jsonschema_rs.Validator,
+) -> None:
+    """Levels `from` a backbone (whose blocks `use` templates) and at a `stride`; a level's `from` is
+    one name, never the list a network step's may be."""
+    block = ANCHORS_EXAMPLE.split("```yaml\n")[1].split("```")[0]
+    data = {"id": "example", "title": "Example", "problems": yaml.safe_load(block)}
+    assert [error.message for error in validator.iter_errors(data)] == []
+    data["problems"][0]["levels"][0]["from"] = ["conv4"]
+    assert not validator.is_valid(data)
 
 
 @pytest.mark.parametrize(

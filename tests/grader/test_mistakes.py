@@ -342,6 +342,9 @@ def test_every_code_has_a_test_and_an_explanation() -> None:
         # in tests/problems/test_geometry_vs_torchvision.py (torchvision's nms numbers boxes from 0)
         "boxes-numbered-from-0",
         "boxes-numbered-from-1",
+        # in tests/problems/test_anchor_maps_vs_torchvision.py (an FPN's stride levels rounded the other way)
+        "level-side-rounded-down",
+        "level-side-rounded-up",
         # in test_code_mistakes.py (real mutated modules run in the sandbox)
         "stride-ignored",
         "gradient-not-accumulated",
