@@ -45,8 +45,8 @@ test: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -n 2
 
-## bench: batch-grading throughput (100,000 submissions, 1 and 2 workers), then the service's
-## submissions/s, p50/p99 and /health rate (32 clients, grader serve --workers 2 on PostgreSQL),
+## bench: grader grade's start on one submission, batch-grading throughput (100,000 submissions, 1 and 2
+## workers), then the service's submissions/s, p50/p99 and /health rate (32 clients, grader serve --workers 2 on PostgreSQL),
 ## then its submissions/s with 1 and 2 replicas (directly, and through nginx when installed), then
 ## regrade throughput (20,000 stored submissions, 1 and 2 grader worker processes), then the views of a
 ## 1,000-student course (each view's median time and size), then grade passback's latency to an LMS
