@@ -15,9 +15,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from problems import budgets
 from problems.choices import ChoicePart
@@ -33,7 +34,7 @@ from problems.positions import EntryMap, SourceMap, Step
 from problems.setfile import ENTRY_FIELDS, ProblemEntry, SetHeader
 from problems.sets import PLACEHOLDER, SPEC, Answer, Problem, ProblemSet, SolveError, article
 from problems.solvers.layers import LayerError
-from problems.types import ProblemSpec
+from problems.types import AnyProblem, ProblemSpec
 from problems.types.code import CodeProblem
 from problems.variants import lookup
 
@@ -77,10 +78,16 @@ class _Found:
         self.issues.append(Issue(line, column, field, message, problem))
 
     def validation(
-        self, error: ValidationError, base: tuple[Step, ...], problem: str | None, tag: str | None = None
+        self,
+        error: ValidationError,
+        base: tuple[Step, ...],
+        problem: str | None,
+        tag: str | None = None,
+        model: Any = None,
     ) -> None:
         """Every error pydantic found, at its field (without the problem type pydantic puts in
-        front); the errors of one union's members (``int`` or ``tuple[int, int]``) as one issue."""
+        front); the errors of one union's members (``int`` or ``tuple[int, int]``) as one issue.
+        ``model``: the type validated, whose fields a misspelt key is compared with."""
         unions: dict[tuple[Step, ...], list[tuple[tuple[Step, ...], str]]] = {}
         # a field the entry lacks, beside a key it should not have, is likely that key misspelt
         missing = [tuple(d["loc"]) for d in error.errors() if d["type"] == "missing"]
@@ -106,7 +113,7 @@ class _Found:
                 continue
             field = ".".join(str(step) for step in loc) or None
             if detail["type"] == "extra_forbidden":
-                message += _meant(tuple(detail["loc"]), missing)
+                message += _meant(tuple(detail["loc"]), missing, model, tuple(loc))
             self.add(message, (*base, *loc), problem, field, key=detail["type"] == "extra_forbidden")
         for loc_prefix, found in unions.items():
             field = ".".join(str(step) for step in loc_prefix) or None
@@ -123,11 +130,58 @@ class _Found:
 _LABEL = re.compile(r"^(int|float|str|bool|[A-Z][A-Za-z0-9_]*|[a-z-]+\[.*\])$", re.DOTALL)
 
 
-def _meant(extra: tuple[Step, ...], missing: list[tuple[Step, ...]]) -> str:
-    """``: did you mean `out_channels`?`` when the key ``extra`` is near a field missing beside it."""
+def _spec_type(tag: str) -> Any:
+    """The problem type a ``type:`` names (None for one there is not: pydantic says so)."""
+    return next(
+        (
+            m
+            for m in _members(AnyProblem)
+            if getattr(m, "model_fields", {}).get("type") is not None and m.model_fields["type"].default == tag
+        ),
+        None,
+    )
+
+
+def _meant(
+    extra: tuple[Step, ...], missing: list[tuple[Step, ...]], model: Any = None, where: tuple[Step, ...] = ()
+) -> str:
+    """``: did you mean `out_channels`?`` when the key ``extra`` is near a field missing beside it,
+    or else near a field ``model`` takes at ``where`` (the key's place in the file: ``gird`` for an
+    anchor level's optional ``grid``)."""
     lacking = [str(loc[-1]) for loc in missing if loc[:-1] == extra[:-1]]
     near = difflib.get_close_matches(str(extra[-1]), lacking, n=1, cutoff=0.75)
+    if not near and model is not None:
+        near = difflib.get_close_matches(str(extra[-1]), sorted(_keys_at(model, where[:-1])), n=1, cutoff=0.75)
     return f": did you mean `{near[0]}`?" if near else ""
+
+
+def _keys_at(model: Any, loc: Sequence[Step]) -> set[str]:
+    """The keys the mappings at ``loc`` of ``model``'s data may have: each step a field (by its
+    name in the file) or an item of a list; through unions, every member that has the step."""
+    types = [model]
+    for step in loc:
+        found = []
+        for member in (m for t in types for m in _members(t)):
+            if isinstance(step, int) and get_origin(member) in (list, tuple):
+                found += [arg for arg in get_args(member) if arg is not Ellipsis]
+            elif isinstance(member, type) and issubclass(member, BaseModel):
+                found += [f.annotation for name, f in member.model_fields.items() if (f.alias or name) == step]
+        types = found
+    return {
+        field.alias or name
+        for member in (m for t in types for m in _members(t))
+        if isinstance(member, type) and issubclass(member, BaseModel)
+        for name, field in member.model_fields.items()
+    }
+
+
+def _members(annotation: Any) -> list[Any]:
+    """The types an annotation allows: a union's members, an ``Annotated`` type's own type."""
+    if get_origin(annotation) is Annotated:
+        return _members(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return [m for arg in get_args(annotation) for m in _members(arg)]
+    return [annotation]
 
 
 def _steps(dotted: str) -> list[Step]:
@@ -244,7 +298,7 @@ def _problem(found: _Found, entry: Any, base: tuple[Step, ...], number: str) -> 
         try:
             spec = SPEC.validate_python(params)
         except ValidationError as error:
-            found.validation(error, base, label, str(params["type"]))
+            found.validation(error, base, label, str(params["type"]), _spec_type(str(params["type"])))
     if shell is not None:
         _check_vary(found, shell, params, base, label)
         _check_text(found, shell, params, base, label)

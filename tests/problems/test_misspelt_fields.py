@@ -1,5 +1,6 @@
 """A misspelt field of a set file is refused with the field it likely means: the key the entry
-should not have, beside the field it lacks (``out_chanels`` beside a missing ``out_channels``)."""
+should not have, beside the field it lacks (``out_chanels`` beside a missing ``out_channels``), or
+else near an optional field the type takes there (``gird`` for an anchor level's ``grid``)."""
 
 from __future__ import annotations
 
@@ -36,3 +37,26 @@ def test_a_misspelt_field_names_the_field_it_likely_means() -> None:
 def test_a_key_like_no_missing_field_gets_no_guess() -> None:
     (extra,) = [issue for issue in issues("colour") if "colour" in issue]
     assert extra.endswith("Extra inputs are not permitted")
+
+
+ANCHORS = """id: typo
+title: A typo
+problems:
+  - id: q1
+    type: anchors
+    head: ssd
+    levels:
+      - {{{field}: 38, anchors: 4}}
+    parts:
+      - {{key: n, quantity: anchors}}
+"""
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("gird", "grid"), ("strid", "stride"), ("ratio", "ratios")])
+def test_a_misspelt_optional_field_names_the_field_it_likely_means(typed: str, meant: str) -> None:
+    """An anchor level gives its map by one of three optional fields: none is missing beside the
+    misspelt key, so the guess comes from the fields the level takes."""
+    with pytest.raises(SetFileError) as refused:
+        parse_set(ANCHORS.format(field=typed), "typo.yaml")
+    found = [f"{issue.field}: {issue.message}" for issue in refused.value.issues]
+    assert f"levels.0.{typed}: Extra inputs are not permitted: did you mean `{meant}`?" in found, found
