@@ -324,9 +324,9 @@ class ProblemSet:
         ``reference`` is the variant's solved answers, when the caller has them already."""
         chosen = self.variant(student)
         memo = _followed_key(key, given)
-        found = chosen._followed.get(memo, None) if memo is not None else None
+        found = chosen._followed.get(memo) if memo is not None else None
         if found is None:
-            found = self._follow_through(key, given, student, reference)
+            found = self._follow_through(chosen, key, given, student, reference)
             found = _NO_ANSWER if found is None else found
             if memo is not None:
                 with _VARIANTS_LOCK:
@@ -336,9 +336,14 @@ class ProblemSet:
         return None if found is _NO_ANSWER else found
 
     def _follow_through(
-        self, key: str, given: dict[str, Any], student: str | None, reference: dict[str, Answer] | None
+        self,
+        chosen: ProblemSet,
+        key: str,
+        given: dict[str, Any],
+        student: str | None,
+        reference: dict[str, Answer] | None,
     ) -> Any | None:
-        chosen = self.variant(student)
+        """:meth:`follow_through` computed, on ``chosen``, the student's variant of this set."""
         owners = {p.key(part): (p, part) for p in chosen.problems for part in p.parts}
         problem, part = owners[key]
         try:

@@ -206,9 +206,9 @@ def test_the_same_earlier_answers_are_followed_through_once_and_the_memo_stays_b
     solved: list[str] = []
     follow = sets.ProblemSet._follow_through
 
-    def counted(self: sets.ProblemSet, key: str, *rest: Any) -> Any:
+    def counted(self: sets.ProblemSet, chosen: sets.ProblemSet, key: str, *rest: Any) -> Any:
         solved.extend([key] if self is problem_set else [])
-        return follow(self, key, *rest)
+        return follow(self, chosen, key, *rest)
 
     monkeypatch.setattr(sets.ProblemSet, "_follow_through", counted)
     answers = {"q1b.shape1": "65x65x64", "q1b.shape2": "33x33x128", "q1b.shape3": "17x17x256"}
