@@ -16,10 +16,10 @@ import typer
 from typer.core import TyperGroup
 
 import cli.flags  # noqa: F401  (flags shown without a type in --help)
+from api.kit.collector import collector_paused
 from cli.courses import courses_app
 from cli.lti import lti_app
 from cli.service import db_app, serve, users_app
-from cli.startup import collector_paused
 from cli.worker import worker
 
 #: The root's rich help: docstrings wrap as paragraphs, as in the source.

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from cli.startup import collector_paused
+from api.kit.collector import collector_paused
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine

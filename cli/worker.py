@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 
+from api.kit.collector import collector_paused
 from cli.service import _ready_database, _settings, console
-from cli.startup import collector_paused
 
 
 def default_concurrency() -> int:
@@ -65,7 +65,7 @@ def worker(
     import asyncio
     import logging
 
-    with collector_paused():  # the modules live as long as the worker (cli.startup)
+    with collector_paused():  # the modules live as long as the worker (api.kit.collector)
         import httpx
 
         from api.code_runs.grading import sandboxed
