@@ -27,10 +27,11 @@ from grader.comparison.mistakes import EXPLANATIONS
 from grader.engine import grade_submission
 from grader.results import Status
 from grader.selftest import check_set
-from problems.issues import Issue
-from problems.loader import SetFileError, load_set, parse_set
+from problems.loader import load_set, parse_set
 from problems.solvers.steps import Derivations
 from problems.types.geometry import AnchorsProblem
+
+from set_texts import issues_of
 
 Sides = list[tuple[int, int]]
 
@@ -312,12 +313,6 @@ problems:
 def broken(old: str, new: str) -> str:
     assert old in GOOD
     return GOOD.replace(old, new + "  # <-", 1)
-
-
-def issues_of(text: str) -> list[Issue]:
-    with pytest.raises(SetFileError) as refused:
-        parse_set(text, "anchors.yaml")
-    return refused.value.issues
 
 
 SSD_LEVEL = "      - {from: pool1, anchors: 4}"

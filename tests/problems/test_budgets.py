@@ -27,19 +27,14 @@ from problems.loader import BUILT_IN, Issue, SetFileError, parse_set
 from problems.sets import SolveError
 from problems.types.network import NetworkProblem
 
+from set_texts import issues_of
+
 ROOT = Path(__file__).parents[2]
 HEADER = "id: hostile\ntitle: A hostile set\nproblems:\n"
 
 
-def refused(text: str) -> list[Issue]:
-    """The issues of a set file that must not load."""
-    with pytest.raises(SetFileError) as caught:
-        parse_set(text, "hostile.yaml")
-    return caught.value.issues
-
-
 def only(text: str) -> Issue:
-    issues = refused(text)
+    issues = issues_of(text)
     assert len(issues) == 1, issues
     return issues[0]
 
@@ -279,7 +274,7 @@ def test_an_input_over_its_budget_is_refused_at_its_size(input: str, index: int,
     ],
 )
 def test_a_layer_that_makes_a_map_over_the_budget_is_refused_at_its_line(layers: str, made: str) -> None:
-    issues = refused(network(layers, input="[64, 64, 3]"))
+    issues = issues_of(network(layers, input="[64, 64, 3]"))
     found = [i.message for i in issues if "it makes" in i.message and "over the budget" in i.message]
     assert found and made in found[0], issues
 
@@ -386,7 +381,7 @@ def test_a_long_chain_of_references_is_refused_not_recursed_into() -> None:
     parts = [f"      - {{key: p{i}, quantity: {{sum: ['@q1.p{i + 1}', 1]}}}}" for i in range(links - 1)]
     parts += [f"      - {{key: p{links - 1}, quantity: kernel}}"]
     text = HEADER + "  - id: q1\n    type: inverse\n    find: kernel\n    size_in: 32\n    size_out: 28\n    parts:\n"
-    issues = refused(text + "\n".join(parts) + "\n")
+    issues = issues_of(text + "\n".join(parts) + "\n")
     assert any("budget for references between parts" in i.message for i in issues)
 
 

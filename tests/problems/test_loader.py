@@ -12,6 +12,8 @@ import torch.nn.functional as F
 
 from problems.loader import Issue, SetFileError, load_bank, load_set, parse_set
 
+from set_texts import issues_of
+
 HEADER = "id: broken\ntitle: A broken set\n"
 CONV = """
   - id: q1
@@ -179,12 +181,6 @@ def marked(text: str, token: str) -> tuple[int, int]:
     lines = text.splitlines()
     number = next(i for i, line in enumerate(lines) if line.endswith("# <-"))
     return number + 1, lines[number].index(token) + 1
-
-
-def issues_of(text: str) -> list[Issue]:
-    with pytest.raises(SetFileError) as refused:
-        parse_set(text, "placed.yaml")
-    return refused.value.issues
 
 
 def test_the_good_file_loads() -> None:

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from problems.issues import SetFileError
-from problems.loader import parse_set
+from set_texts import issues_of
 
 SET = """id: typo
 title: A typo
@@ -22,20 +21,18 @@ problems:
 """
 
 
-def issues(field: str) -> list[str]:
-    with pytest.raises(SetFileError) as refused:
-        parse_set(SET.format(field=field), "typo.yaml")
-    return [f"{issue.field}: {issue.message}" for issue in refused.value.issues]
+def issues(text: str) -> list[str]:
+    return [f"{issue.field}: {issue.message}" for issue in issues_of(text)]
 
 
 def test_a_misspelt_field_names_the_field_it_likely_means() -> None:
     assert "layers.0.conv.out_chanels: Extra inputs are not permitted: did you mean `out_channels`?" in issues(
-        "out_chanels"
+        SET.format(field="out_chanels")
     )
 
 
 def test_a_key_like_no_missing_field_gets_no_guess() -> None:
-    (extra,) = [issue for issue in issues("colour") if "colour" in issue]
+    (extra,) = [issue for issue in issues(SET.format(field="colour")) if "colour" in issue]
     assert extra.endswith("Extra inputs are not permitted")
 
 
@@ -56,7 +53,5 @@ problems:
 def test_a_misspelt_optional_field_names_the_field_it_likely_means(typed: str, meant: str) -> None:
     """An anchor level gives its map by one of three optional fields: none is missing beside the
     misspelt key, so the guess comes from the fields the level takes."""
-    with pytest.raises(SetFileError) as refused:
-        parse_set(ANCHORS.format(field=typed), "typo.yaml")
-    found = [f"{issue.field}: {issue.message}" for issue in refused.value.issues]
+    found = issues(ANCHORS.format(field=typed))
     assert f"levels.0.{typed}: Extra inputs are not permitted: did you mean `{meant}`?" in found, found
