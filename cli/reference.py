@@ -31,7 +31,7 @@ from problems.setfile import EntryFields, SetHeader
 from problems.sets import SPEC
 from problems.solvers.graph import Block, LayerKinds, Repeat, Until
 from problems.solvers.storage import StoredValues
-from problems.types import AnyProblem
+from problems.types import BY_TYPE
 from problems.types.base import Matrix
 from problems.types.geometry import AnchorLevel
 from problems.variants import Draw, MatrixDraw
@@ -511,8 +511,7 @@ def _code_kinds() -> str:
 
 def _problem_types() -> str:
     lines = ["## Problem types\n"]
-    for model in typing.get_args(typing.get_args(AnyProblem)[0]):
-        name = model.model_fields["type"].default
+    for name, model in BY_TYPE.items():
         lines.append(f"### `type: {name}`\n")
         lines.append(_doc(model) + "\n")
         lines.append(_table(model, skip={"type"}))

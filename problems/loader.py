@@ -34,7 +34,7 @@ from problems.positions import EntryMap, SourceMap, Step
 from problems.setfile import ENTRY_FIELDS, ProblemEntry, SetHeader
 from problems.sets import PLACEHOLDER, SPEC, Answer, Problem, ProblemSet, SolveError, article
 from problems.solvers.layers import LayerError
-from problems.types import AnyProblem, ProblemSpec
+from problems.types import BY_TYPE, ProblemSpec
 from problems.types.code import CodeProblem
 from problems.variants import lookup
 
@@ -128,18 +128,6 @@ class _Found:
 #: How pydantic names the member of a union an error is about: ``int``, ``tuple[int, int]``,
 #: ``function-after[...]``, a model's class name.
 _LABEL = re.compile(r"^(int|float|str|bool|[A-Z][A-Za-z0-9_]*|[a-z-]+\[.*\])$", re.DOTALL)
-
-
-def _spec_type(tag: str) -> Any:
-    """The problem type a ``type:`` names (None for one there is not: pydantic says so)."""
-    return next(
-        (
-            m
-            for m in _members(AnyProblem)
-            if getattr(m, "model_fields", {}).get("type") is not None and m.model_fields["type"].default == tag
-        ),
-        None,
-    )
 
 
 def _meant(
@@ -298,7 +286,7 @@ def _problem(found: _Found, entry: Any, base: tuple[Step, ...], number: str) -> 
         try:
             spec = SPEC.validate_python(params)
         except ValidationError as error:
-            found.validation(error, base, label, str(params["type"]), _spec_type(str(params["type"])))
+            found.validation(error, base, label, str(params["type"]), BY_TYPE.get(str(params["type"])))
     if shell is not None:
         _check_vary(found, shell, params, base, label)
         _check_text(found, shell, params, base, label)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, create_model
 from problems.fields import DescribedSchema
 from problems.parts import AnyPart
 from problems.pools import PoolSpec
-from problems.types import AnyProblem
+from problems.types import BY_TYPE
 from problems.variants import Draw
 
 
@@ -90,14 +90,13 @@ ENTRY_FIELDS = frozenset(EntryFields.model_fields)
 
 def _entry_models() -> list[type[BaseModel]]:
     """One model per problem type: the entry's own fields and the type's parameters together."""
-    members = AnyProblem.__origin__.__args__  # type: ignore[attr-defined]
     return [
         create_model(
             f"{member.__name__.removesuffix('Problem')}Entry",
             __base__=(EntryFields, member),
             __doc__=member.__doc__,
         )
-        for member in members
+        for member in BY_TYPE.values()
     ]
 
 

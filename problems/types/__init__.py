@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, get_args
 
 from pydantic import Field
 
@@ -34,4 +34,9 @@ AnyProblem = Annotated[
     Field(discriminator="type"),
 ]
 
-__all__ = ["AnyProblem", "ProblemSpec", "Quantity"]
+#: Each problem type by the name its ``type:`` gives, in the union's order.
+BY_TYPE: dict[str, type[ProblemSpec]] = {
+    member.model_fields["type"].default: member for member in get_args(get_args(AnyProblem)[0])
+}
+
+__all__ = ["BY_TYPE", "AnyProblem", "ProblemSpec", "Quantity"]
