@@ -44,7 +44,7 @@ def _encode_value(value: Any, arrays: list[bytes]) -> dict[str, Any]:
 
 def syntax_error(source: str, limit: int) -> str | None:
     """Why ``source`` cannot be run (its syntax error, as Python says it), or None. Compiling runs
-    nothing; it happens in a short-lived process under a CPU limit (:mod:`sandbox.syntax`), since
+    nothing; it happens in a process of its own under a CPU limit (:mod:`sandbox.syntax`), since
     the compiler's time grows with the square of the module's scopes."""
     size = len(source.encode(errors="surrogatepass"))
     if size > limit:

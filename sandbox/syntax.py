@@ -7,12 +7,15 @@ all along. So the text is never compiled in the service's process:
 
 - first, bounds that cost one linear scan and no parse: the lines, and the words that can open a
   scope (``def``, ``class``, ``lambda``, ``for``; an over-count, since a word in a comment counts);
-- then a child compiles it under ``RLIMIT_CPU`` and ``RLIMIT_AS``, past which it is killed and the
-  module refused: forked for each text by a warm compiler, a small interpreter of its own
-  (isolated: no site packages, no environment), so that a check costs a fork rather than an
-  interpreter's start (about 30 ms a submission on a loaded 2-core machine).
+- then a warm compiler compiles it: a small interpreter of its own (isolated: no site packages, no
+  environment) under ``RLIMIT_AS``, which gives each text ``RLIMIT_CPU`` seconds more than it has
+  used: past them ``SIGXCPU`` ends it and the module is refused; the next check starts another.
+  A check thus costs a compile and two pipe writes: an interpreter's start per text was about
+  30 ms a submission on a loaded 2-core machine, and a fork per text 5 ms of a 2 kB module's 6.
+  The compiler holds one text at a time and never runs any; it retires after
+  :data:`TEXTS_PER_COMPILER` texts.
 
-The CPU time a thread's children spent is kept per thread (:func:`children_cpu`), so that a budget
+The CPU time the compilers spent on a thread's texts is kept per thread (:func:`children_cpu`), so that a budget
 that charges a request its thread's CPU time (``api.kit.quotas``) charges the compile too. Verdicts are
 remembered by the text's digest: one upload read by several parts, its preview and its run are
 compiled once per process.
@@ -45,6 +48,9 @@ CPU_SECONDS = 3
 MEMORY_BYTES = 1 << 30
 #: Verdicts remembered per process.
 REMEMBERED = 1024
+#: Texts one compiler process compiles before a fresh one takes over (what compiling leaves
+#: behind, such as a fragmented heap, lasts no longer than that).
+TEXTS_PER_COMPILER = 1000
 
 _SCOPE_WORDS = re.compile(r"\b(?:def|class|lambda|for)\b")
 
@@ -53,7 +59,7 @@ _SCOPE_WORDS = re.compile(r"\b(?:def|class|lambda|for)\b")
 # answers the child's verdict and its CPU time. Only the child ever parses a text; the compiler
 # holds one text at a time and is reused, so a check costs a fork, not an interpreter's start.
 _COMPILER = r"""
-import json, os, resource, struct, sys
+import json, math, os, resource, struct, sys
 
 def read(size):
     data = b""
@@ -78,27 +84,22 @@ def verdict(text):
     except ValueError as error:
         return {"value": str(error)}
 
+def spent():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+memory = int(sys.argv[1])
+resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
 while True:
     limits = json.loads(frame())
-    text = frame()
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu"], limits["cpu"] + 1))
-        resource.setrlimit(resource.RLIMIT_AS, (limits["memory"], limits["memory"]))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        answer = verdict(text.decode("utf-8", "surrogatepass"))
-        os.write(write_end, json.dumps(answer).encode())
-        os._exit(0)
-    os.close(write_end)
+    text = frame().decode("utf-8", "surrogatepass")
+    before = spent()
+    # this text's CPU seconds from now: past them SIGXCPU ends this process (its default action)
+    resource.setrlimit(resource.RLIMIT_CPU, (math.ceil(before + limits["cpu"]), resource.RLIM_INFINITY))
+    answer = verdict(text)
     del text
-    out = b""
-    while chunk := os.read(read_end, 1 << 16):
-        out += chunk
-    os.close(read_end)
-    _, status, usage = os.wait4(pid, 0)
-    reply = {"status": status, "out": out.decode(errors="replace"), "cpu": usage.ru_utime + usage.ru_stime}
+    reply = {"status": 0, "out": json.dumps(answer), "cpu": spent() - before}
     encoded = json.dumps(reply).encode()
     os.write(1, struct.pack(">I", len(encoded)) + encoded)
 """
@@ -123,7 +124,7 @@ _verdicts: OrderedDict[str, Problem | None] = OrderedDict()
 
 
 def children_cpu() -> float:
-    """CPU seconds spent so far by the compiling children the calling thread waited for."""
+    """CPU seconds spent so far by the compilers on the texts the calling thread checked."""
     return _spent.seconds
 
 
@@ -161,35 +162,56 @@ def check(text: str) -> Problem | None:
 
 
 class _Compiler:
-    """One warm compiler process (:data:`_COMPILER`), lent to one check at a time."""
+    """One warm compiler process (:data:`_COMPILER`), lent to one check at a time, for at most
+    :data:`TEXTS_PER_COMPILER` texts."""
 
     def __init__(self) -> None:
         self.process = subprocess.Popen(
-            [sys.executable, "-I", "-S", "-B", "-c", _COMPILER],
+            [sys.executable, "-I", "-S", "-B", "-c", _COMPILER, str(MEMORY_BYTES)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env={},
             cwd="/",
             close_fds=True,
-            start_new_session=True,  # its process group: it and the child compiling, killed together
+            start_new_session=True,
         )
+        self.texts = 0
+        self.reported_cpu = 0.0  # the CPU seconds its replies accounted for
 
     def check(self, text: str, timeout: float) -> dict[str, object] | None:
-        """The compiler's reply for ``text``; None (and the compiler killed) past ``timeout`` or when
-        it broke."""
+        """The compiler's reply for ``text``: ``status`` 0 with the verdict, or how the compiler
+        ended while it compiled the text; None (and the compiler killed) past ``timeout`` or when
+        its pipes broke."""
         assert self.process.stdin is not None and self.process.stdout is not None
-        header = json.dumps({"cpu": CPU_SECONDS, "memory": MEMORY_BYTES}).encode()
+        self.texts += 1
+        header = json.dumps({"cpu": CPU_SECONDS}).encode()
         body = text.encode(errors="surrogatepass")
         try:
             self.process.stdin.write(struct.pack(">I", len(header)) + header + struct.pack(">I", len(body)) + body)
             self.process.stdin.flush()
             size = struct.unpack(">I", self._read(4, timeout))[0]
             reply = json.loads(self._read(size, timeout))
+        except EOFError:
+            return self._ended()
         except (OSError, ValueError, TimeoutError, struct.error):
             self.kill()
             return None
-        return reply if isinstance(reply, dict) else None
+        if not isinstance(reply, dict):
+            self.kill()
+            return None
+        cpu = reply.get("cpu")
+        self.reported_cpu += float(cpu) if isinstance(cpu, int | float) else 0.0
+        return reply
+
+    def _ended(self) -> dict[str, object]:
+        """The compiler ended on the text (its CPU limit's ``SIGXCPU``, as a forked child's end was):
+        the text's verdict, with the CPU the compiler spent on it."""
+        _, status, usage = os.wait4(self.process.pid, 0)
+        self.process.returncode = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+        self.kill()
+        spent = usage.ru_utime + usage.ru_stime - self.reported_cpu
+        return {"status": self.process.returncode or 1, "out": "", "cpu": max(spent, 0.0)}
 
     def _read(self, size: int, timeout: float) -> bytes:
         assert self.process.stdout is not None
@@ -202,17 +224,18 @@ class _Compiler:
                 raise TimeoutError
             chunk = os.read(fd, size - len(data))
             if not chunk:
-                raise OSError("the compiler ended")
+                raise EOFError("the compiler ended")
             data += chunk
         return data
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        return self.process.returncode is None and self.process.poll() is None
 
     def kill(self) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait()
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
             if stream is not None:
                 with contextlib.suppress(OSError):
@@ -234,7 +257,7 @@ os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _compiled_apart(text: str) -> tuple[Problem | None, bool]:
-    """The child's verdict, and whether it is the text's own (not a compiler that could not start
+    """The compiler's verdict, and whether it is the text's own (not a compiler that could not start
     or answer). A warm compiler is taken from the idle ones, or started (one per check at once)."""
     with _lock:
         compiler = _idle.pop() if _idle else None
@@ -248,8 +271,11 @@ def _compiled_apart(text: str) -> tuple[Problem | None, bool]:
     reply = compiler.check(text, CPU_SECONDS * 20 + 10)
     if reply is None:
         return Problem("the module could not be checked now: send it again"), False
-    with _lock:
-        _idle.append(compiler)
+    if compiler.alive() and compiler.texts < TEXTS_PER_COMPILER:
+        with _lock:
+            _idle.append(compiler)
+    else:
+        compiler.kill()
     cpu = reply.get("cpu")
     _spent.seconds += float(cpu) if isinstance(cpu, int | float) else 0.0
     status = reply.get("status")
@@ -258,7 +284,7 @@ def _compiled_apart(text: str) -> tuple[Problem | None, bool]:
     except ValueError:
         answer = None
     if not isinstance(answer, dict):
-        # killed by its CPU limit: the text's own verdict
+        # the compiler was killed by its CPU limit on this text: the text's own verdict
         return Problem(f"the module takes too long to compile (over {CPU_SECONDS} s of CPU)"), True
     if "syntax" in answer:
         line = answer.get("line")

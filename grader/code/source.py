@@ -7,7 +7,7 @@ here) and ``!pip``/``!pip3``/``%pip`` (the packages are fixed); each becomes a b
 when indented, so that its block still compiles), keeping every line where it was. Any other is
 refused with the cell and line, not stripped, since the code after it may rely on what it did. A
 module that does not compile is refused here with its line; compiling runs nothing, and happens in
-a short-lived process of its own (:mod:`sandbox.syntax`), never in the caller's.
+a process of its own (:mod:`sandbox.syntax`), never in the caller's.
 """
 
 from __future__ import annotations

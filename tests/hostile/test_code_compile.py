@@ -1,7 +1,7 @@
 """A code answer made to be slow to compile: CPython's compiler takes time quadratic in a module's
 scopes, so 37,000 lines of ``x = [i for i in a if i]`` (814 kB, within every size limit) took over
 30 s of the service's CPU, and one student's preview stalled ``/health`` for seconds. The text is
-now bounded before any parse and compiled in a short-lived process of its own under a CPU limit
+now bounded before any parse and compiled in a process of its own under a CPU limit
 (:mod:`sandbox.syntax`): the service's own process spends next to nothing on it, whatever the door.
 """
 

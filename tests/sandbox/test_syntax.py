@@ -1,10 +1,11 @@
 """A module's syntax is checked apart from the caller's process and within bounds: the compiler's
 time is quadratic in a module's scopes, so a text crafted for it is refused before any parse, and
-what is parsed is compiled by a short-lived child under a CPU limit, charged to the calling thread."""
+what is parsed is compiled by a warm compiler of its own under a CPU limit, charged to the calling thread."""
 
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 import pytest
@@ -14,15 +15,15 @@ from sandbox import syntax
 COMPREHENSION = "x = [i for i in a if i]\n"
 
 
-def test_a_module_that_compiles_is_compiled_by_a_child_and_remembered() -> None:
+def test_a_module_that_compiles_is_compiled_apart_and_remembered() -> None:
     module = COMPREHENSION * 2_000 + "# remembered\n"
     own, children = time.thread_time(), syntax.children_cpu()
     assert syntax.check(module) is None
-    # the child did the work (about 0.2 s of CPU here), the calling thread next to none
+    # the compiler did the work (about 0.2 s of CPU here), the calling thread next to none
     assert syntax.children_cpu() - children > time.thread_time() - own
     children = syntax.children_cpu()
     assert syntax.check(module) is None
-    assert syntax.children_cpu() == children  # the verdict was remembered: no second child
+    assert syntax.children_cpu() == children  # the verdict was remembered: not compiled again
 
 
 @pytest.mark.parametrize(
@@ -50,7 +51,7 @@ def test_the_attack_is_refused_before_any_parse() -> None:
     started, children = time.monotonic(), syntax.children_cpu()
     problem = syntax.check(COMPREHENSION * 37_000)
     assert problem == syntax.Problem("the module has 37,001 lines, over the 20,000 a submission may have")
-    assert syntax.children_cpu() == children  # no child was started
+    assert syntax.children_cpu() == children  # nothing was compiled
     assert time.monotonic() - started < 5.0  # (a hang guard: it is one scan of the text)
     wide = "; ".join(["y = [i for i in a]"] * 3_001)
     assert syntax.check(wide) == syntax.Problem(
@@ -67,25 +68,36 @@ def test_a_compile_past_its_cpu_limit_is_killed_and_refused(monkeypatch: pytest.
     problem = syntax.check(COMPREHENSION * 12_000)  # about 5 s of CPU to compile here
     assert problem == syntax.Problem("the module takes too long to compile (over 1 s of CPU)")
     spent = syntax.children_cpu() - children
-    assert 0.9 < spent < 3.0, spent  # killed at its limit (the hard limit is a second later)
+    assert 0.9 < spent < 3.0, spent  # ended at its limit (SIGXCPU, at the next second of CPU at most)
 
 
-def test_one_warm_compiler_serves_check_after_check_and_outlives_a_killed_compile(
+def test_one_warm_compiler_serves_check_after_check_and_a_killed_compile_takes_only_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A check costs a fork of a warm compiler, not an interpreter's start: the same compiler
-    answers text after text, a compile killed at its CPU limit kills the forked child only, and a
-    forked process never writes to its parent's compilers."""
+    """A check costs a compile in a warm compiler, neither an interpreter's start nor a fork: the
+    same compiler answers text after text; a compile past its CPU limit ends that compiler, and the
+    next check starts another; a compiler retires after its count of texts; and a forked process
+    never writes to its parent's compilers."""
     syntax.close()
     assert syntax.check("a = 1  # first\n") is None
     (compiler,) = syntax._idle
     assert syntax.check("def f(:\n") == syntax.Problem("SyntaxError: invalid syntax", 1)
+    assert syntax._idle == [compiler] and compiler.texts == 2
     monkeypatch.setattr(syntax, "MAX_SCOPE_WORDS", 100_000)
     monkeypatch.setattr(syntax, "CPU_SECONDS", 1)
     assert syntax.check(COMPREHENSION * 12_000 + "# again\n") == syntax.Problem(
         "the module takes too long to compile (over 1 s of CPU)"
     )
-    assert syntax._idle == [compiler] and compiler.alive()
+    assert syntax._idle == [] and not compiler.alive()
+    assert compiler.process.returncode == -signal.SIGXCPU
+    assert syntax.check("a = 2  # after\n") is None
+    (compiler,) = syntax._idle
+    assert compiler.alive() and compiler.texts == 1
+    monkeypatch.setattr(syntax, "TEXTS_PER_COMPILER", 2)
+    assert syntax.check("a = 3  # its last\n") is None
+    assert syntax._idle == [] and not compiler.alive()
+    assert syntax.check("a = 4  # a fresh one's first\n") is None
+    (compiler,) = syntax._idle
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: no compiler of its parent's is lent to it
