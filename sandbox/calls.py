@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-# An argument: an array, or a plain scalar (JSON's kinds); arrays travel as .npy, scalars as JSON.
+# An argument: an array, or a plain scalar (JSON's kinds); arrays as a JSON header and their bytes, scalars as JSON.
 Value = np.ndarray | int | float | bool | str | None
 
 

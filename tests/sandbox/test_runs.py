@@ -194,8 +194,10 @@ def probe():
 
 
 def test_a_pickle_smuggled_as_output_is_refused_not_loaded(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Written straight to the results channel: as an array of dtype object, and as a ``.npy`` file
+    that holds a pickle."""
     marker = tmp_path / "unpickled"
-    (result,) = sandbox.run(
+    module = (
         REPORT
         + """
 import io, json, os, pickle, struct
@@ -208,18 +210,26 @@ class Payload:
 def frame(payload):
     return struct.pack(">I", len(payload)) + payload
 
-def smuggle():
+def send(array):
     channel = max(int(fd) for fd in os.listdir("/proc/self/fd") if int(fd) > 2)
+    header = json.dumps({"status": "ok", "outputs": 1, "tuple": False}).encode()
+    os.write(channel, frame(header) + frame(array))
+    os._exit(0)
+
+def smuggle_framed():
+    described = json.dumps({"dtype": "|O", "shape": [1], "fortran": False}).encode()
+    send(frame(described) + pickle.dumps(np.array([Payload()], dtype=object)))
+
+def smuggle_npy():
     buffer = io.BytesIO()
     np.save(buffer, np.array([Payload()], dtype=object), allow_pickle=True)
-    header = json.dumps({"status": "ok", "outputs": 1, "tuple": False}).encode()
-    os.write(channel, frame(header) + frame(buffer.getvalue()))
-    os._exit(0)
-""".replace("MARKER", repr(str(marker))),
-        [Call("smuggle")],
+    send(buffer.getvalue())
+""".replace("MARKER", repr(str(marker)))
     )
-    assert result.status is Status.REFUSED
-    assert "dtype object" in result.message
+    ((framed,), (npy,)) = (sandbox.run(module, [Call(name)]) for name in ("smuggle_framed", "smuggle_npy"))
+    assert (framed.status, npy.status) == (Status.REFUSED, Status.REFUSED), (framed, npy)
+    assert "dtype '|O' is refused" in framed.message
+    assert "not a plain array's" in npy.message
     assert not marker.exists()
 
 
