@@ -75,6 +75,7 @@ class _Worker:
             raise
         self.pid = int(self.process.pid)
         self.retiring = False  # it could not clean up after a submission: the next run starts another
+        self.cleaning = False  # its last submission is answered, its "done" not yet read
         self.answers: list[CallResult] = []  # the current request's, as they arrive
         self.call_cpu: list[int] = []  # the current request's CPU seconds, call by call
 
@@ -194,12 +195,22 @@ class _Worker:
             oom_now = self.group.oom_kills() if self.group else 0
             results.append(self._result(header, payloads, oom_now > oom_before, self.call_cpu[len(results)]))
             oom_before = oom_now
+        self.cleaning = True
+        return results
+
+    def settle(self) -> None:
+        """Wait for the worker's ``done`` after the last submission: it cleans up (kills what the
+        submission started, empties the scratch directory) after its last answer, while the service
+        judges the answers; the next submission waits for it here. WireError (or EOFError,
+        TimeoutError) when it does not say it is done."""
+        if not self.cleaning:
+            return
         done_by = time.monotonic() + self.limits.wall_seconds * 2 + 5
         done = wire.decode_json(wire.read_frame(self.receive_fd, wire.MAX_JSON, done_by))
         if not isinstance(done, dict) or done.get("done") is not True:
-            raise wire.WireError("the worker did not finish its answer")
+            raise wire.WireError("the worker did not finish its last submission")
+        self.cleaning = False
         self.retiring = done.get("retire") is True
-        return results
 
     def _result(self, header: dict[str, Any], payloads: list[bytes], out_of_memory: bool, cpu: int) -> CallResult:
         status = header.get("status")
@@ -259,6 +270,13 @@ class Sandbox:
             self._ensure_worker()
 
     def _ensure_worker(self) -> _Worker:
+        if self._worker is not None and self._worker.alive():
+            try:
+                self._worker.settle()
+            except (EOFError, TimeoutError, wire.WireError) as failure:
+                worker, self._worker = self._worker, None
+                worker.kill(keep_stderr=True)
+                log.error("the sandbox's worker failed after a submission (%s: %s)", failure, worker.stderr_tail())
         if self._worker is None or self._worker.retiring or not self._worker.alive():
             if self._worker is not None:
                 self._worker.kill()
