@@ -41,20 +41,27 @@ def resolve(module: types.ModuleType, dotted: str) -> Any:
     return target
 
 
-def _setup(result_fd: int, limits: dict[str, Any], calls: list[dict[str, Any]]) -> None:
-    """Before any student code: own session, no inherited descriptors, limits, the signal filter."""
+def prepare() -> bytes:
+    """What a submission's process does before it has a submission (it may be forked ahead of one):
+    its own session, the first one the OOM killer takes, and its signal filter assembled. Returns
+    the filter, installed by :func:`run_child` once the request is read."""
     os.setsid()
-    devnull = os.open("/dev/null", os.O_RDWR)
-    for fd in (0, 1, 2):
-        os.dup2(devnull, fd)
-    os.closerange(3, result_fd)
-    os.closerange(result_fd + 1, 1 << 16)
     # the first one the OOM killer takes (its /proc files are its own only while it is dumpable)
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
     with open("/proc/self/oom_score_adj", "w") as adj:
         adj.write("1000")
     libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
+    return seccomp.compile_filter(seccomp.signals_filter(os.getpid()))
+
+
+def _setup(result_fd: int, limits: dict[str, Any], calls: list[dict[str, Any]], signals: bytes) -> None:
+    """Before any student code: no inherited descriptors, limits, the signal filter."""
+    devnull = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.closerange(3, result_fd)
+    os.closerange(result_fd + 1, 1 << 16)
     # loading the module gets the sandbox's per-call CPU time (each call then gets its own, up to
     # the total); past the soft limit SIGXCPU, past the hard one SIGKILL
     load = int(limits["cpu_seconds"])
@@ -67,7 +74,7 @@ def _setup(result_fd: int, limits: dict[str, Any], calls: list[dict[str, Any]]) 
         # the uid, other sandboxes' too, which is why it is not used beside a pids cgroup)
         resource.setrlimit(resource.RLIMIT_DATA, (limits["data_bytes"], limits["data_bytes"]))
         resource.setrlimit(resource.RLIMIT_NPROC, (limits["pids"], limits["pids"]))
-    seccomp.install(seccomp.compile_filter(seccomp.signals_filter(os.getpid())))
+    seccomp.install(signals)
 
 
 def _cpu(call: dict[str, Any], limits: dict[str, Any]) -> int:
@@ -81,11 +88,12 @@ def send(fd: int, header: dict[str, Any], outputs: tuple[bytes, ...] = ()) -> No
         wire.write_frame(fd, payload)
 
 
-def run_child(result_fd: int, request: dict[str, Any], arrays: list[Any], start: int) -> None:
-    """The submission's process: load the module, run the calls from ``start``, report each."""
+def run_child(result_fd: int, request: dict[str, Any], arrays: list[Any], start: int, signals: bytes) -> None:
+    """The submission's process, once :func:`prepare` gave it ``signals`` (its filter): load the
+    module, run the calls from ``start``, report each."""
     calls = request["calls"]
     try:
-        _setup(result_fd, request["limits"], calls[start:])
+        _setup(result_fd, request["limits"], calls[start:], signals)
     except Exception as error:
         message = f"the sandbox could not prepare the process: {last_line(error)}"
         send(result_fd, {"loaded": False, "status": "error", "message": message})
