@@ -27,6 +27,7 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from sandbox import wire
@@ -169,6 +170,20 @@ def relay(pid: int, fd: int, request: dict[str, Any], start: int) -> int:
     return failed.stop
 
 
+def _forked(body: Callable[[], None]) -> int:
+    """A child that runs ``body`` and exits (70 when it raised): its pid."""
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            body()
+        except BaseException:
+            code = 70
+        finally:
+            os._exit(code)
+    return pid
+
+
 def serve_one(request: dict[str, Any], arrays: list[bytes], first: tuple[int, int]) -> None:
     """Run one submission's calls: in ``first`` (the pid and results pipe of the child forked ahead
     of the request), then in a fresh child from each call that broke the previous one. ``arrays``:
@@ -181,17 +196,13 @@ def serve_one(request: dict[str, Any], arrays: list[bytes], first: tuple[int, in
             (pid, read_end), ahead = ahead, None
         else:
             read_end, write_end = os.pipe()
-            pid = os.fork()
-            if pid == 0:
-                code = 0
-                try:
-                    os.close(read_end)
-                    signals = prepare()
-                    run_child(write_end, request, [wire.read_array(payload) for payload in arrays], start, signals)
-                except BaseException:
-                    code = 70
-                finally:
-                    os._exit(code)
+
+            def after_a_broken_call(read_end: int = read_end, write_end: int = write_end, start: int = start) -> None:
+                os.close(read_end)
+                signals = prepare()
+                run_child(write_end, request, [wire.read_array(payload) for payload in arrays], start, signals)
+
+            pid = _forked(after_a_broken_call)
             os.close(write_end)
         try:
             start = relay(pid, read_end, request, start)
@@ -206,21 +217,17 @@ def _fork_ahead() -> tuple[int, int, int]:
     pass the request on."""
     request_read, request_write = os.pipe()
     results_read, results_write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            os.close(request_write)
-            os.close(results_read)
-            signals = prepare()
-            request = wire.decode_json(wire.read_frame(request_read, 1 << 30))
-            arrays = [wire.read_array(wire.read_frame(request_read, 1 << 31)) for _ in range(request["arrays"])]
-            os.close(request_read)
-            run_child(results_write, request, arrays, 0, signals)
-        except BaseException:
-            code = 70
-        finally:
-            os._exit(code)
+
+    def ahead() -> None:
+        os.close(request_write)
+        os.close(results_read)
+        signals = prepare()
+        request = wire.decode_json(wire.read_frame(request_read, 1 << 30))
+        arrays = [wire.read_array(wire.read_frame(request_read, 1 << 31)) for _ in range(request["arrays"])]
+        os.close(request_read)
+        run_child(results_write, request, arrays, 0, signals)
+
+    pid = _forked(ahead)
     os.close(request_read)
     os.close(results_write)
     return pid, results_read, request_write

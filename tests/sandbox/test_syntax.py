@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import time
+import uuid
 
 import pytest
 
@@ -79,24 +80,25 @@ def test_one_warm_compiler_serves_check_after_check_and_a_killed_compile_takes_o
     next check starts another; a compiler retires after its count of texts; and a forked process
     never writes to its parent's compilers."""
     syntax.close()
-    assert syntax.check("a = 1  # first\n") is None
+    own = f"  # {uuid.uuid4()}\n"  # (verdicts are remembered per process: texts no other test checked)
+    assert syntax.check("a = 1" + own) is None
     (compiler,) = syntax._idle
-    assert syntax.check("def f(:\n") == syntax.Problem("SyntaxError: invalid syntax", 1)
+    assert syntax.check("def f(:" + own) == syntax.Problem("SyntaxError: invalid syntax", 1)
     assert syntax._idle == [compiler] and compiler.texts == 2
     monkeypatch.setattr(syntax, "MAX_SCOPE_WORDS", 100_000)
     monkeypatch.setattr(syntax, "CPU_SECONDS", 1)
-    assert syntax.check(COMPREHENSION * 12_000 + "# again\n") == syntax.Problem(
+    assert syntax.check(COMPREHENSION * 12_000 + own) == syntax.Problem(
         "the module takes too long to compile (over 1 s of CPU)"
     )
     assert syntax._idle == [] and not compiler.alive()
     assert compiler.process.returncode == -signal.SIGXCPU
-    assert syntax.check("a = 2  # after\n") is None
+    assert syntax.check("a = 2" + own) is None
     (compiler,) = syntax._idle
     assert compiler.alive() and compiler.texts == 1
     monkeypatch.setattr(syntax, "TEXTS_PER_COMPILER", 2)
-    assert syntax.check("a = 3  # its last\n") is None
+    assert syntax.check("a = 3" + own) is None
     assert syntax._idle == [] and not compiler.alive()
-    assert syntax.check("a = 4  # a fresh one's first\n") is None
+    assert syntax.check("a = 4" + own) is None
     (compiler,) = syntax._idle
     read_end, write_end = os.pipe()
     pid = os.fork()
