@@ -171,13 +171,15 @@ def relay(pid: int, fd: int, request: dict[str, Any], start: int) -> int:
 
 
 def _forked(body: Callable[[], None]) -> int:
-    """A child that runs ``body`` and exits (70 when it raised): its pid."""
+    """A child that runs ``body`` and exits (70 when it raised, its traceback on the stderr it has:
+    the worker's, which the service reads when the worker ends, or a submission's /dev/null): its pid."""
     pid = os.fork()
     if pid == 0:
         code = 0
         try:
             body()
         except BaseException:
+            traceback.print_exc()
             code = 70
         finally:
             os._exit(code)
@@ -274,16 +276,7 @@ def main() -> None:
     gc.freeze()
     wire.write_frame(RESPONSE, wire.encode_json({"ready": True, "pid": os.getpid()}))
     while True:
-        handler = os.fork()
-        if handler == 0:
-            code = 0
-            try:
-                handle_one()
-            except BaseException:
-                traceback.print_exc()
-                code = 70
-            finally:
-                os._exit(code)
+        handler = _forked(handle_one)
         _, status = os.waitpid(handler, 0)
         if os.WIFEXITED(status) and os.WEXITSTATUS(status) == _SERVICE_CLOSED:
             return

@@ -116,10 +116,9 @@ def read_array(payload: bytes) -> np.ndarray:
     ``.npy`` format's is a Python literal, which numpy evaluates with ``ast``: a tenth of a
     millisecond an array, about as long as the rest of a small call's round trip); the data is taken
     as it lies (a copy the caller owns)."""
-    header = _array_header(payload)
+    header, start = _array_header(payload)
     dtype = np.dtype(header["dtype"])
     shape: list[int] = header["shape"]
-    start = _LENGTH.size + _LENGTH.unpack_from(payload)[0]
     count = math.prod(shape)
     if count * dtype.itemsize != len(payload) - start:
         raise WireError("an array's header does not match its size")
@@ -127,8 +126,9 @@ def read_array(payload: bytes) -> np.ndarray:
     return data.reshape(shape, order="F" if header["fortran"] else "C").copy(order="K")
 
 
-def _array_header(payload: bytes) -> dict[str, Any]:
-    """An array payload's header, checked: a numeric dtype, a shape of at most 32 sizes, an order."""
+def _array_header(payload: bytes) -> tuple[dict[str, Any], int]:
+    """An array payload's header, checked (a numeric dtype, a shape of at most 32 sizes, an order),
+    and where its data starts."""
     if len(payload) < _LENGTH.size:
         raise WireError("an array is shorter than its header")
     (size,) = _LENGTH.unpack_from(payload)
@@ -150,4 +150,4 @@ def _array_header(payload: bytes) -> dict[str, Any]:
         or not isinstance(header["fortran"], bool)
     ):
         raise WireError("an array's header is not a plain array's")
-    return header
+    return header, _LENGTH.size + size
