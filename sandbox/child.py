@@ -83,9 +83,7 @@ def _cpu(call: dict[str, Any], limits: dict[str, Any]) -> int:
 
 
 def send(fd: int, header: dict[str, Any], outputs: tuple[bytes, ...] = ()) -> None:
-    wire.write_frame(fd, wire.encode_json({**header, "outputs": len(outputs)}))
-    for payload in outputs:
-        wire.write_frame(fd, payload)
+    wire.write_frames(fd, [wire.encode_json({**header, "outputs": len(outputs)}), *outputs])
 
 
 def run_child(result_fd: int, request: dict[str, Any], arrays: list[Any], start: int, signals: bytes) -> None:

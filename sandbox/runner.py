@@ -90,9 +90,9 @@ def _reap(pid: int, cpu_seconds: float) -> ChildEnded:
 _OVERWRITTEN = "the submission wrote over its results channel"
 
 
-def _await_load(fd: int, limits: dict[str, Any]) -> None:
+def _await_load(results: wire.Frames, limits: dict[str, Any]) -> None:
     """Wait for the module to load; ChildEnded saying why when it did not."""
-    loaded = wire.decode_json(wire.read_frame(fd, wire.MAX_JSON, time.monotonic() + limits["wall_seconds"]))
+    loaded = wire.decode_json(results.frame(wire.MAX_JSON, time.monotonic() + limits["wall_seconds"]))
     if not isinstance(loaded, dict):
         raise ChildEnded("refused", _OVERWRITTEN)
     if loaded.get("loaded") is not True:
@@ -107,10 +107,10 @@ def _call_limits(call: dict[str, Any], limits: dict[str, Any]) -> tuple[float, f
     return float(cpu or limits["cpu_seconds"]), float(wall or limits["wall_seconds"])
 
 
-def _forward(fd: int, index: int, limits: dict[str, Any], wall_seconds: float) -> None:
+def _forward(results: wire.Frames, index: int, limits: dict[str, Any], wall_seconds: float) -> None:
     """Read call ``index``'s answer within its wall time and output budget; pass it on."""
     deadline = time.monotonic() + wall_seconds
-    header = wire.decode_json(wire.read_frame(fd, wire.MAX_JSON, deadline))
+    header = wire.decode_json(results.frame(wire.MAX_JSON, deadline))
     if not isinstance(header, dict):
         raise ChildEnded("refused", _OVERWRITTEN)
     count, status, seconds = header.get("outputs"), header.get("status"), header.get("seconds")
@@ -121,7 +121,7 @@ def _forward(fd: int, index: int, limits: dict[str, Any], wall_seconds: float) -
     budget = limits["output_bytes"]
     payloads = []
     for _ in range(count):
-        payloads.append(wire.read_frame(fd, budget, deadline))
+        payloads.append(results.frame(budget, deadline))
         budget -= len(payloads[-1])
     answer = {
         "call": index,
@@ -148,14 +148,15 @@ def relay(pid: int, fd: int, request: dict[str, Any], start: int) -> int:
     at: ``len(calls)`` when all are answered; after a call that broke the child (reported), the
     next one; if the module never loaded, ``len(calls)`` too (each call reported with why)."""
     limits, calls = request["limits"], request["calls"]
+    results = wire.Frames(fd)
     index, loaded = start, False
     cpu, wall = float(limits["cpu_seconds"]), float(limits["wall_seconds"])  # loading the module
     try:
-        _await_load(fd, limits)
+        _await_load(results, limits)
         loaded = True
         while index < len(calls):
             cpu, wall = _call_limits(calls[index], limits)
-            _forward(fd, index, limits, wall)
+            _forward(results, index, limits, wall)
             index += 1
         return index
     except EOFError:
@@ -224,8 +225,9 @@ def _fork_ahead() -> tuple[int, int, int]:
         os.close(request_write)
         os.close(results_read)
         signals = prepare()
-        request = wire.decode_json(wire.read_frame(request_read, 1 << 30))
-        arrays = [wire.read_array(wire.read_frame(request_read, 1 << 31)) for _ in range(request["arrays"])]
+        passed = wire.Frames(request_read)
+        request = wire.decode_json(passed.frame(1 << 30))
+        arrays = [wire.read_array(passed.frame(1 << 31)) for _ in range(request["arrays"])]
         os.close(request_read)
         run_child(results_write, request, arrays, 0, signals)
 
@@ -243,15 +245,16 @@ def handle_one() -> None:
     inputs, and it exits with them, so the worker's memory, which every later process starts as a
     copy of, never holds any submission's."""
     pid, results, passed_on = _fork_ahead()
+    # the service sends the next request only once the worker said this one is done, after this
+    # handler exits: nothing this reader reads ahead is another request's
+    received = wire.Frames(REQUEST)
     try:
-        header = wire.read_frame(REQUEST, 1 << 30)
+        header = received.frame(1 << 30)
     except EOFError:
         os._exit(_SERVICE_CLOSED)  # (the child ahead reads the end of its pipe, and exits)
     request = wire.decode_json(header)
-    arrays = [wire.read_frame(REQUEST, 1 << 31) for _ in range(request["arrays"])]
-    wire.write_frame(passed_on, header)
-    for payload in arrays:
-        wire.write_frame(passed_on, payload)
+    arrays = [received.frame(1 << 31) for _ in range(request["arrays"])]
+    wire.write_frames(passed_on, [header, *arrays])
     os.close(passed_on)
     serve_one(request, arrays, (pid, results))
 

@@ -103,11 +103,9 @@ class _Worker:
             os.close(read_end)
         assert self.process.stdin and self.process.stdout
         self.send_fd = self.process.stdin.fileno()
-        self.receive_fd = self.process.stdout.fileno()
+        self.received = wire.Frames(self.process.stdout.fileno())
         try:
-            ready = wire.decode_json(
-                wire.read_frame(self.receive_fd, wire.MAX_JSON, time.monotonic() + self.limits.start_seconds)
-            )
+            ready = wire.decode_json(self.received.frame(wire.MAX_JSON, time.monotonic() + self.limits.start_seconds))
         except (EOFError, wire.WireError, TimeoutError):
             reason = self._stderr()
             if self.group and self.group.oom_kills():
@@ -172,9 +170,7 @@ class _Worker:
             "data_bytes": None if self.group else self.limits.memory_bytes,
         }
         header = {"source": source, "calls": encoded, "limits": limits, "arrays": len(arrays)}
-        wire.write_frame(self.send_fd, wire.encode_json(header))
-        for payload in arrays:
-            wire.write_frame(self.send_fd, payload)
+        wire.write_frames(self.send_fd, [wire.encode_json(header), *arrays])
         return self._answers([wall for _, wall in budgets])
 
     def _answers(self, walls: list[float]) -> list[CallResult]:
@@ -185,13 +181,13 @@ class _Worker:
         oom_before = self.group.oom_kills() if self.group else 0
         while len(results) < count:
             deadline = time.monotonic() + walls[len(results)] * 2 + self.limits.wall_seconds + 5
-            header = wire.decode_json(wire.read_frame(self.receive_fd, wire.MAX_JSON, deadline))
+            header = wire.decode_json(self.received.frame(wire.MAX_JSON, deadline))
             if not isinstance(header, dict) or header.get("call") != len(results):
                 raise wire.WireError("the worker answered out of order")
             outputs = header.get("outputs", 0)
             if not isinstance(outputs, int) or not 0 <= outputs <= self.limits.max_outputs:
                 raise wire.WireError("the worker announced an impossible number of outputs")
-            payloads = [wire.read_frame(self.receive_fd, self.limits.output_bytes, deadline) for _ in range(outputs)]
+            payloads = [self.received.frame(self.limits.output_bytes, deadline) for _ in range(outputs)]
             oom_now = self.group.oom_kills() if self.group else 0
             results.append(self._result(header, payloads, oom_now > oom_before, self.call_cpu[len(results)]))
             oom_before = oom_now
@@ -206,7 +202,7 @@ class _Worker:
         if not self.cleaning:
             return
         done_by = time.monotonic() + self.limits.wall_seconds * 2 + 5
-        done = wire.decode_json(wire.read_frame(self.receive_fd, wire.MAX_JSON, done_by))
+        done = wire.decode_json(self.received.frame(wire.MAX_JSON, done_by))
         if not isinstance(done, dict) or done.get("done") is not True:
             raise wire.WireError("the worker did not finish its last submission")
         self.cleaning = False

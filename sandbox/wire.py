@@ -16,6 +16,7 @@ import re
 import select
 import struct
 import time
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -37,8 +38,14 @@ class TooLarge(WireError):
     """A frame beyond the budget left."""
 
 
+def write_frames(fd: int, payloads: Sequence[bytes]) -> None:
+    """One message (a JSON frame and the arrays that go with it) in one ``write``: its reader is
+    woken once, not once a frame."""
+    write_all(fd, b"".join(part for payload in payloads for part in (_LENGTH.pack(len(payload)), payload)))
+
+
 def write_frame(fd: int, payload: bytes) -> None:
-    write_all(fd, _LENGTH.pack(len(payload)) + payload)
+    write_frames(fd, (payload,))
 
 
 def write_all(fd: int, data: bytes) -> None:
@@ -52,30 +59,47 @@ class Deadline(TimeoutError):
     """The other side did not finish a frame in time."""
 
 
-def read_exact(fd: int, size: int, deadline: float | None = None) -> bytes:
-    """``size`` bytes from ``fd`` by ``deadline`` (``time.monotonic()``; Deadline after it);
-    EOFError if the other side closed first."""
-    chunks = bytearray()
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    while len(chunks) < size:
-        if deadline is not None:
-            left = deadline - time.monotonic()
-            if left <= 0 or not poller.poll(left * 1000):
-                raise Deadline("no answer in time")
-        chunk = os.read(fd, min(size - len(chunks), 1 << 20))
-        if not chunk:
-            raise EOFError("the other side of the pipe closed")
-        chunks += chunk
-    return bytes(chunks)
+class Frames:
+    """The frames arriving on ``fd``, read through a buffer: one ``read`` takes whatever has arrived
+    (a request and its fifty arrays, a call's answer and its outputs), where reading each frame's
+    length and payload apart took two ``poll`` and two ``read`` calls a frame. The buffer holds at
+    most :data:`CHUNK` bytes beyond the frame being read, and a frame's length is checked against
+    the caller's budget before its payload is read. One reader per descriptor for as long as it is
+    read: bytes read ahead belong to the next frames."""
 
+    CHUNK = 1 << 20
 
-def read_frame(fd: int, budget: int, deadline: float | None = None) -> bytes:
-    """One frame's payload, refused (:class:`TooLarge`) when longer than ``budget``."""
-    (size,) = _LENGTH.unpack(read_exact(fd, _LENGTH.size, deadline))
-    if size > budget:
-        raise TooLarge(f"a frame of {size} bytes is over the {budget} bytes left")
-    return read_exact(fd, size, deadline)
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._buffer = bytearray()
+        self._poller = select.poll()
+        self._poller.register(fd, select.POLLIN)
+
+    def frame(self, budget: int, deadline: float | None = None) -> bytes:
+        """The next frame's payload by ``deadline`` (``time.monotonic()``; :class:`Deadline` after
+        it), refused (:class:`TooLarge`) when longer than ``budget``; EOFError if the other side
+        closed first."""
+        self._fill(_LENGTH.size, deadline)
+        (size,) = _LENGTH.unpack_from(self._buffer)
+        if size > budget:
+            raise TooLarge(f"a frame of {size} bytes is over the {budget} bytes left")
+        end = _LENGTH.size + size
+        self._fill(end, deadline)
+        with memoryview(self._buffer) as view:
+            payload = bytes(view[_LENGTH.size : end])
+        del self._buffer[:end]
+        return payload
+
+    def _fill(self, size: int, deadline: float | None) -> None:
+        while len(self._buffer) < size:
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._poller.poll(left * 1000):
+                    raise Deadline("no answer in time")
+            chunk = os.read(self.fd, min(max(size - len(self._buffer), 1 << 16), self.CHUNK))
+            if not chunk:
+                raise EOFError("the other side of the pipe closed")
+            self._buffer += chunk
 
 
 def encode_json(value: Any) -> bytes:

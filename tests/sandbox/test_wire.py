@@ -108,7 +108,7 @@ def test_a_frame_over_the_budget_is_refused_before_it_is_read() -> None:
     try:
         wire.write_frame(write_end, b"x" * 100)
         with pytest.raises(wire.TooLarge):
-            wire.read_frame(read_end, 99)
+            wire.Frames(read_end).frame(99)
     finally:
         os.close(read_end)
         os.close(write_end)
