@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import marshal
 import os
 import resource
 import sys
@@ -86,9 +87,12 @@ def send(fd: int, header: dict[str, Any], outputs: tuple[bytes, ...] = ()) -> No
     wire.write_frames(fd, [wire.encode_json({**header, "outputs": len(outputs)}), *outputs])
 
 
-def run_child(result_fd: int, request: dict[str, Any], arrays: list[Any], start: int, signals: bytes) -> None:
+def run_child(
+    result_fd: int, request: dict[str, Any], code: bytes, arrays: list[Any], start: int, signals: bytes
+) -> None:
     """The submission's process, once :func:`prepare` gave it ``signals`` (its filter): load the
-    module, run the calls from ``start``, report each."""
+    module (``code``: compiled from its source outside, marshalled), run the calls from ``start``,
+    report each."""
     calls = request["calls"]
     try:
         _setup(result_fd, request["limits"], calls[start:], signals)
@@ -102,7 +106,7 @@ def run_child(result_fd: int, request: dict[str, Any], arrays: list[Any], start:
     drivers.capture(request["source"])
     try:
         # Running the student's module is the point of the sandbox; it happens only here, past the walls.
-        exec(compile(request["source"], drivers.SUBMISSION, "exec"), module.__dict__)
+        exec(marshal.loads(code), module.__dict__)
     except MemoryError:
         send(result_fd, {"loaded": False, "status": "memory", "message": "MemoryError while loading the module"})
         return

@@ -12,8 +12,9 @@ them (it is their subreaper) and empties the scratch directory. The worker and i
 not dumpable, so no submission can read their memory or descriptors through ``/proc``; each
 submission's process gets a seccomp filter that lets it signal only itself.
 
-Protocol (frames of :mod:`sandbox.wire`): the service sends a JSON request and its input arrays on
-fd 0; the worker answers, per call, a JSON header and the call's arrays on fd 1, then ``done``.
+Protocol (frames of :mod:`sandbox.wire`): the service sends a JSON request, the module's code
+(marshalled by :mod:`sandbox.syntax`'s compiler) and its input arrays on fd 0; the worker answers,
+per call, a JSON header and the call's arrays on fd 1, then ``done``.
 """
 
 from __future__ import annotations
@@ -187,10 +188,10 @@ def _forked(body: Callable[[], None]) -> int:
     return pid
 
 
-def serve_one(request: dict[str, Any], arrays: list[bytes], first: tuple[int, int]) -> None:
+def serve_one(request: dict[str, Any], code: bytes, arrays: list[bytes], first: tuple[int, int]) -> None:
     """Run one submission's calls: in ``first`` (the pid and results pipe of the child forked ahead
-    of the request), then in a fresh child from each call that broke the previous one. ``arrays``:
-    the request's, as they came (each child reads its own)."""
+    of the request), then in a fresh child from each call that broke the previous one. ``code`` (the
+    module's, marshalled) and ``arrays``: the request's, as they came (each child reads its own)."""
     start = 0
     calls = request["calls"]
     ahead: tuple[int, int] | None = first
@@ -203,7 +204,7 @@ def serve_one(request: dict[str, Any], arrays: list[bytes], first: tuple[int, in
             def after_a_broken_call(read_end: int = read_end, write_end: int = write_end, start: int = start) -> None:
                 os.close(read_end)
                 signals = prepare()
-                run_child(write_end, request, [wire.read_array(payload) for payload in arrays], start, signals)
+                run_child(write_end, request, code, [wire.read_array(payload) for payload in arrays], start, signals)
 
             pid = _forked(after_a_broken_call)
             os.close(write_end)
@@ -227,9 +228,10 @@ def _fork_ahead() -> tuple[int, int, int]:
         signals = prepare()
         passed = wire.Frames(request_read)
         request = wire.decode_json(passed.frame(1 << 30))
+        code = passed.frame(1 << 30)
         arrays = [wire.read_array(passed.frame(1 << 31)) for _ in range(request["arrays"])]
         os.close(request_read)
-        run_child(results_write, request, arrays, 0, signals)
+        run_child(results_write, request, code, arrays, 0, signals)
 
     pid = _forked(ahead)
     os.close(request_read)
@@ -253,10 +255,11 @@ def handle_one() -> None:
     except EOFError:
         os._exit(_SERVICE_CLOSED)  # (the child ahead reads the end of its pipe, and exits)
     request = wire.decode_json(header)
+    code = received.frame(1 << 30)
     arrays = [received.frame(1 << 31) for _ in range(request["arrays"])]
-    wire.write_frames(passed_on, [header, *arrays])
+    wire.write_frames(passed_on, [header, code, *arrays])
     os.close(passed_on)
-    serve_one(request, arrays, (pid, results))
+    serve_one(request, code, arrays, (pid, results))
 
 
 def main() -> None:

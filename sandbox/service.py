@@ -42,17 +42,18 @@ def _encode_value(value: Any, arrays: list[bytes]) -> dict[str, Any]:
     raise TypeError(f"a call's argument must be an array or a plain scalar, not {type(value).__name__}")
 
 
-def syntax_error(source: str, limit: int) -> str | None:
-    """Why ``source`` cannot be run (its syntax error, as Python says it), or None. Compiling runs
-    nothing; it happens in a process of its own under a CPU limit (:mod:`sandbox.syntax`), since
-    the compiler's time grows with the square of the module's scopes."""
+def compiled(source: str, limit: int) -> bytes | str:
+    """``source``'s code object, marshalled (the worker's process loads it behind the walls), or why
+    it cannot be run (its syntax error, as Python says it). Compiling runs nothing; it happens in a
+    process of its own under a CPU limit (:mod:`sandbox.syntax`), since the compiler's time grows
+    with the square of the module's scopes."""
     size = len(source.encode(errors="surrogatepass"))
     if size > limit:
         return f"the module is {size} bytes, over the {limit} a submission may have"
-    problem = syntax.check(source)
-    if problem is None:
-        return None
-    return problem.message + (f" (line {problem.line})" if problem.line else "")
+    code = syntax.compiled(source)
+    if isinstance(code, bytes):
+        return code
+    return code.message + (f" (line {code.line})" if code.line else "")
 
 
 class _Worker:
@@ -144,7 +145,7 @@ class _Worker:
         if self.group:
             self.group.remove()
 
-    def request(self, source: str, calls: Sequence[Call]) -> list[CallResult]:
+    def request(self, source: str, code: bytes, calls: Sequence[Call]) -> list[CallResult]:
         arrays: list[bytes] = []
         encoded: list[dict[str, Any]] = []
         budgets = [self.limits.call_limits(call.seconds) for call in calls]
@@ -170,7 +171,7 @@ class _Worker:
             "data_bytes": None if self.group else self.limits.memory_bytes,
         }
         header = {"source": source, "calls": encoded, "limits": limits, "arrays": len(arrays)}
-        wire.write_frames(self.send_fd, [wire.encode_json(header), *arrays])
+        wire.write_frames(self.send_fd, [wire.encode_json(header), code, *arrays])
         return self._answers([wall for _, wall in budgets])
 
     def _answers(self, walls: list[float]) -> list[CallResult]:
@@ -285,14 +286,14 @@ class Sandbox:
         call. Raises SandboxUnavailable (nothing run) where the sandbox cannot start."""
         if len(calls) > self.limits.max_calls:
             raise ValueError(f"{len(calls)} calls, over the {self.limits.max_calls} a run may make")
-        error = syntax_error(source, self.limits.source_bytes)
-        if error is not None:
-            return [CallResult(Status.REFUSED, message=error) for _ in calls]
+        code = compiled(source, self.limits.source_bytes)
+        if isinstance(code, str):
+            return [CallResult(Status.REFUSED, message=code) for _ in calls]
         with self._lock:
             for attempt in (1, 2):
                 worker = self._ensure_worker()
                 try:
-                    return worker.request(source, calls)
+                    return worker.request(source, code, calls)
                 except (EOFError, BrokenPipeError, TimeoutError, wire.WireError) as failure:
                     out_of_memory = bool(worker.group and worker.group.oom_kills())
                     worker.kill(keep_stderr=True)

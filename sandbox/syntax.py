@@ -15,13 +15,19 @@ all along. So the text is never compiled in the service's process:
   The compiler holds one text at a time and never runs any; it retires after
   :data:`TEXTS_PER_COMPILER` texts.
 
+A module that compiles comes back as its code object, marshalled (:func:`compiled`): the sandbox's
+process loads that rather than compile the text a second time (about a millisecond of a homework
+module's run). Marshalled code is only ever loaded behind the walls, by the process that runs the
+module anyway; the service holds it as bytes.
+
 The CPU time the compilers spent on a thread's texts is kept per thread (:func:`children_cpu`), so that a budget
 that charges a request its thread's CPU time (``api.kit.quotas``) charges the compile too. Verdicts are
 remembered by the text's digest: one upload read by several parts, its preview and its run are
-compiled once per process.
+compiled once per process; its code is remembered within :data:`CODE_BYTES_REMEMBERED`.
 """
 
 from __future__ import annotations
+import __future__
 
 import contextlib
 import hashlib
@@ -48,6 +54,13 @@ CPU_SECONDS = 3
 MEMORY_BYTES = 1 << 30
 #: Verdicts remembered per process.
 REMEMBERED = 1024
+#: Bytes of marshalled code remembered per process (a homework module's is 10 to 20 kB).
+CODE_BYTES_REMEMBERED = 32 << 20
+#: The most marshalled code a compiler may answer for one text (a module within the bounds has a few MB).
+MAX_CODE_BYTES = 64 << 20
+#: The flags a module is compiled with, those the sandbox's process compiled it with before it was
+#: compiled here (it inherited its own module's ``from __future__ import annotations``).
+FLAGS = __future__.annotations.compiler_flag
 #: Texts one compiler process compiles before a fresh one takes over (what compiling leaves
 #: behind, such as a fragmented heap, lasts no longer than that).
 TEXTS_PER_COMPILER = 1000
@@ -55,11 +68,10 @@ TEXTS_PER_COMPILER = 1000
 _SCOPE_WORDS = re.compile(r"\b(?:def|class|lambda|for)\b")
 
 # The compiler: a small isolated interpreter that, for each request (a JSON header and the text,
-# each a length-prefixed frame), forks a child that limits itself and compiles the text, then
-# answers the child's verdict and its CPU time. Only the child ever parses a text; the compiler
-# holds one text at a time and is reused, so a check costs a fork, not an interpreter's start.
+# each a length-prefixed frame), compiles the text under its CPU limit, then answers its verdict and
+# CPU time (a JSON frame) and the marshalled code (a frame, empty when the text does not compile).
 _COMPILER = r"""
-import json, math, os, resource, struct, sys
+import json, marshal, math, os, resource, struct, sys
 
 def read(size):
     data = b""
@@ -73,16 +85,20 @@ def read(size):
 def frame():
     return read(struct.unpack(">I", read(4))[0])
 
-def verdict(text):
+def verdict(text, flags):
     try:
-        compile(text, "submission.py", "exec", dont_inherit=True)
-        return {}
+        return {}, marshal.dumps(compile(text, "submission.py", "exec", flags=flags, dont_inherit=True))
     except SyntaxError as error:
-        return {"syntax": str(error.msg), "line": error.lineno}
+        return {"syntax": str(error.msg), "line": error.lineno}, b""
     except (RecursionError, MemoryError):
-        return {"nested": True}
+        return {"nested": True}, b""
     except ValueError as error:
-        return {"value": str(error)}
+        return {"value": str(error)}, b""
+
+def send(data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(1, view):]
 
 def spent():
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -97,11 +113,12 @@ while True:
     before = spent()
     # this text's CPU seconds from now: past them SIGXCPU ends this process (its default action)
     resource.setrlimit(resource.RLIMIT_CPU, (math.ceil(before + limits["cpu"]), resource.RLIM_INFINITY))
-    answer = verdict(text)
+    answer, code = verdict(text, limits["flags"])
     del text
     reply = {"status": 0, "out": json.dumps(answer), "cpu": spent() - before}
     encoded = json.dumps(reply).encode()
-    os.write(1, struct.pack(">I", len(encoded)) + encoded)
+    send(struct.pack(">I", len(encoded)) + encoded + struct.pack(">I", len(code)) + code)
+    del code
 """
 
 
@@ -121,6 +138,8 @@ class _Spent(threading.local):
 _spent = _Spent()
 _lock = threading.Lock()
 _verdicts: OrderedDict[str, Problem | None] = OrderedDict()
+_codes: OrderedDict[str, bytes] = OrderedDict()
+_code_bytes = 0
 
 
 def children_cpu() -> float:
@@ -144,6 +163,20 @@ def bounds_problem(text: str) -> Problem | None:
 
 def check(text: str) -> Problem | None:
     """Why ``text`` does not compile, or None when it does. Runs none of it."""
+    found = _found(text, need_code=False)
+    return found if isinstance(found, Problem) else None
+
+
+def compiled(text: str) -> Problem | bytes:
+    """``text``'s code object, marshalled (what the sandbox's process runs, loaded with
+    ``marshal.loads`` behind the walls), or why it does not compile. Runs none of it."""
+    found = _found(text, need_code=True)
+    assert found is not None  # (with the code asked for, a text that compiles comes back as its code)
+    return found
+
+
+def _found(text: str, *, need_code: bool) -> Problem | bytes | None:
+    """The text's problem, else its code (remembered, or compiled now) when ``need_code``, else None."""
     problem = bounds_problem(text)
     if problem is not None:
         return problem
@@ -151,14 +184,29 @@ def check(text: str) -> Problem | None:
     with _lock:
         if digest in _verdicts:
             _verdicts.move_to_end(digest)
-            return _verdicts[digest]
-    verdict, final = _compiled_apart(text)
+            verdict = _verdicts[digest]
+            if verdict is not None or not need_code:
+                return verdict
+            if digest in _codes:
+                _codes.move_to_end(digest)
+                return _codes[digest]
+    verdict, final, code = _compiled_apart(text)
     if final:
-        with _lock:
-            _verdicts[digest] = verdict
-            while len(_verdicts) > REMEMBERED:
-                _verdicts.popitem(last=False)
-    return verdict
+        _remember(digest, verdict, code)
+    return verdict if verdict is not None or not need_code else code
+
+
+def _remember(digest: str, verdict: Problem | None, code: bytes) -> None:
+    global _code_bytes
+    with _lock:
+        _verdicts[digest] = verdict
+        while len(_verdicts) > REMEMBERED:
+            _verdicts.popitem(last=False)
+        if verdict is None and digest not in _codes and len(code) <= CODE_BYTES_REMEMBERED:
+            _codes[digest] = code
+            _code_bytes += len(code)
+            while _code_bytes > CODE_BYTES_REMEMBERED:
+                _code_bytes -= len(_codes.popitem(last=False)[1])
 
 
 class _Compiler:
@@ -179,21 +227,26 @@ class _Compiler:
         self.texts = 0
         self.reported_cpu = 0.0  # the CPU seconds its replies accounted for
 
-    def check(self, text: str, timeout: float) -> dict[str, object] | None:
-        """The compiler's reply for ``text``: ``status`` 0 with the verdict, or how the compiler
-        ended while it compiled the text; None (and the compiler killed) past ``timeout`` or when
-        its pipes broke."""
+    def check(self, text: str, timeout: float) -> tuple[dict[str, object], bytes] | None:
+        """The compiler's reply for ``text`` (``status`` 0 with the verdict, or how the compiler
+        ended while it compiled the text) and the marshalled code (empty unless it compiled); None
+        (and the compiler killed) past ``timeout`` or when its pipes broke."""
         assert self.process.stdin is not None and self.process.stdout is not None
         self.texts += 1
-        header = json.dumps({"cpu": CPU_SECONDS}).encode()
+        header = json.dumps({"cpu": CPU_SECONDS, "flags": FLAGS}).encode()
         body = text.encode(errors="surrogatepass")
+        deadline = time.monotonic() + timeout
         try:
             self.process.stdin.write(struct.pack(">I", len(header)) + header + struct.pack(">I", len(body)) + body)
             self.process.stdin.flush()
-            size = struct.unpack(">I", self._read(4, timeout))[0]
-            reply = json.loads(self._read(size, timeout))
+            size = struct.unpack(">I", self._read(4, deadline))[0]
+            reply = json.loads(self._read(size, deadline))
+            size = struct.unpack(">I", self._read(4, deadline))[0]
+            if size > MAX_CODE_BYTES:
+                raise ValueError("more code than any module within the bounds has")
+            code = self._read(size, deadline)
         except EOFError:
-            return self._ended()
+            return self._ended(), b""
         except (OSError, ValueError, TimeoutError, struct.error):
             self.kill()
             return None
@@ -202,7 +255,7 @@ class _Compiler:
             return None
         cpu = reply.get("cpu")
         self.reported_cpu += float(cpu) if isinstance(cpu, int | float) else 0.0
-        return reply
+        return reply, code
 
     def _ended(self) -> dict[str, object]:
         """The compiler ended on the text (its CPU limit's ``SIGXCPU``, as a forked child's end was):
@@ -213,20 +266,19 @@ class _Compiler:
         spent = usage.ru_utime + usage.ru_stime - self.reported_cpu
         return {"status": self.process.returncode or 1, "out": "", "cpu": max(spent, 0.0)}
 
-    def _read(self, size: int, timeout: float) -> bytes:
+    def _read(self, size: int, deadline: float) -> bytes:
         assert self.process.stdout is not None
         fd = self.process.stdout.fileno()
-        data = b""
-        deadline = time.monotonic() + timeout
+        data = bytearray()
         while len(data) < size:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([fd], [], [], left)[0]:
                 raise TimeoutError
-            chunk = os.read(fd, size - len(data))
+            chunk = os.read(fd, min(size - len(data), 1 << 20))
             if not chunk:
                 raise EOFError("the compiler ended")
             data += chunk
-        return data
+        return bytes(data)
 
     def alive(self) -> bool:
         return self.process.returncode is None and self.process.poll() is None
@@ -256,21 +308,23 @@ def _forget_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_after_fork)
 
 
-def _compiled_apart(text: str) -> tuple[Problem | None, bool]:
-    """The compiler's verdict, and whether it is the text's own (not a compiler that could not start
-    or answer). A warm compiler is taken from the idle ones, or started (one per check at once)."""
+def _compiled_apart(text: str) -> tuple[Problem | None, bool, bytes]:
+    """The compiler's verdict, whether it is the text's own (not a compiler that could not start
+    or answer), and the marshalled code (empty unless it compiled). A warm compiler is taken from
+    the idle ones, or started (one per check at once)."""
     with _lock:
         compiler = _idle.pop() if _idle else None
     if compiler is None or not compiler.alive():
         try:
             compiler = _Compiler()
         except OSError as error:
-            return Problem(f"the module could not be checked now ({error.strerror}): send it again"), False
+            return Problem(f"the module could not be checked now ({error.strerror}): send it again"), False, b""
     # CPU time is the bound; the wall time only guards against a compiler that stopped, generously,
     # since a loaded machine gives the child a fraction of a core
-    reply = compiler.check(text, CPU_SECONDS * 20 + 10)
-    if reply is None:
-        return Problem("the module could not be checked now: send it again"), False
+    answered = compiler.check(text, CPU_SECONDS * 20 + 10)
+    if answered is None:
+        return Problem("the module could not be checked now: send it again"), False, b""
+    reply, code = answered
     if compiler.alive() and compiler.texts < TEXTS_PER_COMPILER:
         with _lock:
             _idle.append(compiler)
@@ -285,15 +339,17 @@ def _compiled_apart(text: str) -> tuple[Problem | None, bool]:
         answer = None
     if not isinstance(answer, dict):
         # the compiler was killed by its CPU limit on this text: the text's own verdict
-        return Problem(f"the module takes too long to compile (over {CPU_SECONDS} s of CPU)"), True
+        return Problem(f"the module takes too long to compile (over {CPU_SECONDS} s of CPU)"), True, b""
     if "syntax" in answer:
         line = answer.get("line")
-        return Problem(f"SyntaxError: {answer['syntax']}", line if isinstance(line, int) else None), True
+        return Problem(f"SyntaxError: {answer['syntax']}", line if isinstance(line, int) else None), True, b""
     if "nested" in answer:
-        return Problem("the module is nested too deeply to compile"), True
+        return Problem("the module is nested too deeply to compile"), True, b""
     if "value" in answer:
-        return Problem(f"SyntaxError: {answer['value']}"), True
-    return None, True
+        return Problem(f"SyntaxError: {answer['value']}"), True, b""
+    if not code:
+        return Problem("the module could not be checked now: send it again"), False, b""
+    return None, True, code
 
 
 def close() -> None:

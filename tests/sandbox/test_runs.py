@@ -23,6 +23,7 @@ from sandbox import (
     UnknownRuntime,
     runtime_modules,
     runtime_name,
+    syntax,
     walls,
 )
 from tests.sandbox.probes import LIMITS, REPORT, observed, probe, require_bwrap
@@ -50,6 +51,21 @@ def test_tuples_scalars_nan_and_inf_cross_as_values(sandbox: Sandbox) -> None:
     assert np.isnan(nan) and nan.dtype == np.float32
     assert three == 3 and pair.tolist() == [1, 2]
     assert not listed.returned_tuple and listed.output.tolist() == [[1, 2], [3, 4]]  # type: ignore[union-attr]
+
+
+def test_the_module_runs_as_its_check_compiled_it(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sandbox's process loads the code its check compiled: the module is compiled once, outside,
+    with annotations read as PEP 563 reads them, as before."""
+    compiles = []
+    real = syntax._Compiler.check
+    monkeypatch.setattr(syntax._Compiler, "check", lambda self, *args: compiles.append(1) or real(self, *args))
+    source = f"import numpy as np  # {time.time_ns()}\ndef f(a: Undefined):\n    return a * 2\n"
+    source += "def g(a):\n    return a.missing\n"
+    assert syntax.check(source) is None
+    doubled, failed = sandbox.run(source, [Call("f", (np.arange(3.0),)), Call("g", (np.arange(3.0),))])
+    assert doubled.status is Status.OK and doubled.output.tolist() == [0.0, 2.0, 4.0]  # type: ignore[union-attr]
+    assert failed.status is Status.ERROR and failed.message.endswith("has no attribute 'missing'")
+    assert len(compiles) == 1
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ what is parsed is compiled by a warm compiler of its own under a CPU limit, char
 
 from __future__ import annotations
 
+import marshal
 import os
 import signal
 import time
@@ -25,6 +26,29 @@ def test_a_module_that_compiles_is_compiled_apart_and_remembered() -> None:
     children = syntax.children_cpu()
     assert syntax.check(module) is None
     assert syntax.children_cpu() == children  # the verdict was remembered: not compiled again
+
+
+def test_a_module_that_compiles_comes_back_as_its_code_and_is_compiled_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The check's compile is the run's: the code comes back marshalled (what the sandbox's process
+    loads) and is remembered, compiled with the flags the sandbox's process compiled modules with
+    (PEP 563's annotations: an annotation naming nothing defined does not stop a module loading)."""
+    compiles = []
+    real = syntax._Compiler.check
+    monkeypatch.setattr(syntax._Compiler, "check", lambda self, *args: compiles.append(1) or real(self, *args))
+    module = f"def f(x: Undefined) -> int:\n    return x + 1\n# {uuid.uuid4()}\n"
+    assert syntax.check(module) is None
+    code = syntax.compiled(module)
+    assert isinstance(code, bytes) and len(compiles) == 1  # the check's compile, remembered
+    loaded = marshal.loads(code)
+    assert loaded.co_filename == "submission.py"
+    namespace: dict[str, object] = {}
+    exec(loaded, namespace)  # the test's own module, compiled by the compiler from this text
+    assert namespace["f"](1) == 2  # type: ignore[operator]
+    assert namespace["f"].__annotations__ == {"x": "Undefined", "return": "int"}  # type: ignore[attr-defined]
+    assert syntax.compiled("def f(:" + module) == syntax.Problem("SyntaxError: invalid syntax", 1)
+    monkeypatch.setattr(syntax, "_codes", type(syntax._codes)())  # code forgotten, verdict kept: compiled again
+    again = syntax.compiled(module)
+    assert isinstance(again, bytes) and marshal.loads(again).co_code == loaded.co_code and len(compiles) == 3
 
 
 @pytest.mark.parametrize(
