@@ -9,6 +9,7 @@ interpreted. Every read is capped by the caller's budget.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -17,7 +18,7 @@ import select
 import struct
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -140,26 +141,27 @@ def read_array(payload: bytes) -> np.ndarray:
     ``.npy`` format's is a Python literal, which numpy evaluates with ``ast``: a tenth of a
     millisecond an array, about as long as the rest of a small call's round trip); the data is taken
     as it lies (a copy the caller owns)."""
-    header, start = _array_header(payload)
-    dtype = np.dtype(header["dtype"])
-    shape: list[int] = header["shape"]
-    count = math.prod(shape)
-    if count * dtype.itemsize != len(payload) - start:
-        raise WireError("an array's header does not match its size")
-    data = np.frombuffer(payload, dtype=dtype, count=count, offset=start)
-    return data.reshape(shape, order="F" if header["fortran"] else "C").copy(order="K")
-
-
-def _array_header(payload: bytes) -> tuple[dict[str, Any], int]:
-    """An array payload's header, checked (a numeric dtype, a shape of at most 32 sizes, an order),
-    and where its data starts."""
     if len(payload) < _LENGTH.size:
         raise WireError("an array is shorter than its header")
     (size,) = _LENGTH.unpack_from(payload)
-    if size > MAX_ARRAY_HEADER or _LENGTH.size + size > len(payload):
+    start = _LENGTH.size + size
+    if size > MAX_ARRAY_HEADER or start > len(payload):
         raise WireError("an array's header is not a plain array's")
+    dtype, shape, count, order = _array_header(payload[_LENGTH.size : start])
+    if count * dtype.itemsize != len(payload) - start:
+        raise WireError("an array's header does not match its size")
+    data = np.frombuffer(payload, dtype=dtype, count=count, offset=start)
+    return data.reshape(shape, order=order).copy(order="K")
+
+
+@functools.lru_cache(maxsize=512)
+def _array_header(text: bytes) -> tuple[np.dtype[Any], tuple[int, ...], int, Literal["C", "F"]]:
+    """An array's header, checked (a numeric dtype, a shape of at most 32 sizes, an order): its
+    dtype, shape, number of elements and order. Remembered by its text (at most 512 of at most
+    :data:`MAX_ARRAY_HEADER` bytes): a homework's fifty arrays have a dozen headers, and a class's
+    outputs the same ones, so most are read once per process; a refusal is not remembered."""
     try:
-        header = json.loads(payload[_LENGTH.size : _LENGTH.size + size])
+        header = json.loads(text)
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise WireError("an array's header is not a plain array's") from None
     if not isinstance(header, dict) or set(header) != {"dtype", "shape", "fortran"}:
@@ -174,4 +176,4 @@ def _array_header(payload: bytes) -> tuple[dict[str, Any], int]:
         or not isinstance(header["fortran"], bool)
     ):
         raise WireError("an array's header is not a plain array's")
-    return header, _LENGTH.size + size
+    return np.dtype(dtype), tuple(shape), math.prod(shape), "F" if header["fortran"] else "C"

@@ -103,6 +103,21 @@ def test_a_header_that_lies_about_its_size_is_refused() -> None:
         wire.read_array(struct.pack(">I", 1 << 30) + honest[4:])  # (a header longer than any)
 
 
+def test_a_header_is_read_once_per_text_and_a_refusal_every_time() -> None:
+    """Headers are remembered by their text (a homework's fifty arrays have a dozen): the same dtype
+    and shape is read from the memo, with its own bytes; a refused header is refused again."""
+    first, second = np.arange(6.0).reshape(2, 3), np.arange(6.0, 12.0).reshape(2, 3)
+    wire.read_array(wire.encode_array(first))
+    hits = wire._array_header.cache_info().hits
+    back = wire.read_array(wire.encode_array(second))
+    assert wire._array_header.cache_info().hits == hits + 1
+    assert back.tolist() == second.tolist() and back.flags.writeable
+    pickled = framed({"dtype": "|O", "shape": [1], "fortran": False}, b"x" * 8)
+    for _ in range(2):
+        with pytest.raises(wire.WireError, match="refused"):
+            wire.read_array(pickled)
+
+
 def test_a_frame_over_the_budget_is_refused_before_it_is_read() -> None:
     read_end, write_end = os.pipe()
     try:
