@@ -203,6 +203,18 @@ def _threshold(name: str, rule: AtLeast | AtMost, actual: np.ndarray) -> str | N
 
 
 def _close(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance) -> np.ndarray:
+    """Element by element, numpy's ``isclose``. Arrays of finite floats (the outputs of every call
+    that returned numbers) take numpy's own test, ``|a - e| <= abs + rel·|e|``, without the rest of
+    ``isclose``'s work for infinities, NaN and other dtypes: half of its 10 µs here, and naming a
+    mistaken homework's mistakes compares a hundred outputs."""
+    if (
+        actual.dtype.kind == "f"
+        and expected.dtype.kind == "f"
+        and np.isfinite(actual).all()
+        and np.isfinite(expected).all()
+    ):
+        within: np.ndarray = np.abs(actual - expected) <= tolerance.abs + tolerance.rel * np.abs(expected)
+        return within
     found: np.ndarray = np.isclose(actual, expected, rtol=tolerance.rel, atol=tolerance.abs)
     return found
 
