@@ -79,6 +79,7 @@ class _Worker:
         self.cleaning = False  # its last submission is answered, its "done" not yet read
         self.answers: list[CallResult] = []  # the current request's, as they arrive
         self.call_cpu: list[int] = []  # the current request's CPU seconds, call by call
+        self.oom_counted = 0  # the group's OOM kills before the current request, and those its killed calls took
 
     def _start(self, runtime: str, program: bytes) -> None:
         """Start bwrap inside the group and wait for the worker's ``ready``."""
@@ -171,6 +172,9 @@ class _Worker:
             "data_bytes": None if self.group else self.limits.memory_bytes,
         }
         header = {"source": source, "calls": encoded, "limits": limits, "arrays": len(arrays)}
+        # OOM kills are counted from before the request: its first call may be killed before the
+        # service reads anything back
+        self.oom_counted = self.group.oom_kills() if self.group else 0
         wire.write_frames(self.send_fd, [wire.encode_json(header), code, *arrays])
         return self._answers([wall for _, wall in budgets])
 
@@ -179,7 +183,6 @@ class _Worker:
         # guard against a worker that stopped answering altogether
         count = len(walls)
         results = self.answers = []
-        oom_before = self.group.oom_kills() if self.group else 0
         while len(results) < count:
             deadline = time.monotonic() + walls[len(results)] * 2 + self.limits.wall_seconds + 5
             header = wire.decode_json(self.received.frame(wire.MAX_JSON, deadline))
@@ -189,11 +192,23 @@ class _Worker:
             if not isinstance(outputs, int) or not 0 <= outputs <= self.limits.max_outputs:
                 raise wire.WireError("the worker announced an impossible number of outputs")
             payloads = [self.received.frame(self.limits.output_bytes, deadline) for _ in range(outputs)]
-            oom_now = self.group.oom_kills() if self.group else 0
-            results.append(self._result(header, payloads, oom_now > oom_before, self.call_cpu[len(results)]))
-            oom_before = oom_now
+            results.append(self._result(header, payloads, self._killed_for_memory(header), self.call_cpu[len(results)]))
         self.cleaning = True
         return results
+
+    def _killed_for_memory(self, header: dict[str, Any]) -> bool:
+        """Whether a killed call was the OOM killer's: the group counts more OOM kills than the
+        killed calls before it took. Each takes one, in order: by the time a call's answer is read,
+        the process of the next call (forked as soon as this one was reported) may have been killed
+        too, so the count is not taken afresh after each answer; a process of the submission's own
+        killed while its call went on is counted, and the next killed call is said to be over its
+        memory."""
+        if header.get("status") not in ("killed", "killed-cpu") or not self.group:
+            return False
+        if self.group.oom_kills() <= self.oom_counted:
+            return False
+        self.oom_counted += 1
+        return True
 
     def settle(self) -> None:
         """Wait for the worker's ``done`` after the last submission: it cleans up (kills what the

@@ -4,11 +4,12 @@ observed inside the sandbox, or on the call's status."""
 from __future__ import annotations
 
 import socket
+import time
 from pathlib import Path
 
 import pytest
 
-from sandbox import Call, Limits, Sandbox, Status, cgroups
+from sandbox import Call, Limits, Sandbox, Status, cgroups, wire
 from tests.sandbox.probes import LIMITS, probe, require_bwrap
 
 REPO = Path(__file__).resolve().parents[2]
@@ -249,6 +250,31 @@ def test_a_memory_hog_is_stopped_and_the_service_goes_on(sandbox: Sandbox) -> No
     assert [r.status for r in results] == [Status.MEMORY, Status.OK]
     assert sandbox.worker_pid == worker  # the submission died, not the warm worker
     assert sandbox.memory_limited_by_cgroup
+
+
+def test_calls_killed_for_memory_before_their_answers_are_read_are_each_over_their_memory(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a loaded machine the service may read a call's answer only after the next calls' processes
+    were killed too (each call after a killed one runs in a fresh process at once): each of them is
+    still over its memory, not "killed by signal 9". Here the service reads its first answer only
+    once the group has counted all three OOM kills."""
+    worker = sandbox._worker
+    assert worker is not None and worker.group is not None
+    group = worker.group
+    before, read = group.oom_kills(), wire.Frames.frame
+
+    def read_late(self: wire.Frames, budget: int, deadline: float | None = None) -> bytes:
+        waited_until = time.monotonic() + 120
+        while group.oom_kills() < before + 3 and time.monotonic() < waited_until:
+            time.sleep(0.01)  # (polling the count: the condition this reader waits for)
+        return read(self, budget, deadline)
+
+    monkeypatch.setattr(wire.Frames, "frame", read_late)  # this process's reads only: not the sandbox's
+    source = "import numpy as np\ndef hog():\n    return np.ones(1 << 30, dtype=np.uint8).sum()\n"
+    results = sandbox.run(source, [Call("hog")] * 3)
+    assert group.oom_kills() == before + 3
+    assert [(r.status, r.message) for r in results] == [(Status.MEMORY, "over its 256 MiB of memory")] * 3
 
 
 def test_scratch_is_capped() -> None:
