@@ -31,8 +31,8 @@ class Cgroup:
     directories: tuple[Path, ...]
     procs: tuple[Path, ...]  # where a process is moved into the group
     oom_file: Path  # memory.oom_control (v1) or memory.events (v2): holds "oom_kill N"
-    #: The OOM file, kept open: it is read after every call (a ``pread`` is a microsecond, opening
-    #: and reading it 15), and closed when the group is removed.
+    #: The OOM file, kept open: it is read before every request and after every killed call (a
+    #: ``pread`` is a microsecond, opening and reading it 15), and closed when the group is removed.
     oom_fd: int = field(init=False, default=-1)
 
     def __post_init__(self) -> None:
