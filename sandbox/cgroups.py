@@ -16,7 +16,7 @@ import itertools
 import os
 import signal
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path("/sys/fs/cgroup")
@@ -24,28 +24,21 @@ PREFIX = "grader-sandbox-"
 _counter = itertools.count()
 
 
-@dataclass
+@dataclass(frozen=True)
 class Cgroup:
     """The group's directories (one per v1 controller, or the one v2 directory) and its files."""
 
     directories: tuple[Path, ...]
     procs: tuple[Path, ...]  # where a process is moved into the group
     oom_file: Path  # memory.oom_control (v1) or memory.events (v2): holds "oom_kill N"
-    #: The OOM file, kept open: it is read before every request and after every killed call (a
-    #: ``pread`` is a microsecond, opening and reading it 15), and closed when the group is removed.
-    oom_fd: int = field(init=False, default=-1)
-
-    def __post_init__(self) -> None:
-        with contextlib.suppress(OSError):
-            self.oom_fd = os.open(self.oom_file, os.O_RDONLY | os.O_CLOEXEC)
 
     def oom_kills(self) -> int:
         try:
-            for line in os.pread(self.oom_fd, 4096, 0).decode().splitlines():
+            for line in self.oom_file.read_text().splitlines():
                 name, _, value = line.partition(" ")
                 if name == "oom_kill":
                     return int(value)
-        except (OSError, ValueError):
+        except OSError:
             pass
         return 0
 
@@ -62,9 +55,6 @@ class Cgroup:
                 with contextlib.suppress(OSError):
                     os.kill(pid, signal.SIGKILL)
             time.sleep(0.005)
-        if self.oom_fd >= 0:
-            os.close(self.oom_fd)
-            self.oom_fd = -1
         for directory in self.directories:
             # an emptied group can still be busy for a moment while its last process finishes exiting
             while True:
