@@ -34,15 +34,15 @@ import hashlib
 import json
 import os
 import re
-import select
 import signal
-import struct
 import subprocess
 import sys
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+
+from sandbox import wire
 
 #: Lines a module may have: a homework module has hundreds.
 MAX_LINES = 20_000
@@ -224,6 +224,8 @@ class _Compiler:
             close_fds=True,
             start_new_session=True,
         )
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.requests, self.replies = self.process.stdin.fileno(), wire.Frames(self.process.stdout.fileno())
         self.texts = 0
         self.reported_cpu = 0.0  # the CPU seconds its replies accounted for
 
@@ -231,23 +233,16 @@ class _Compiler:
         """The compiler's reply for ``text`` (``status`` 0 with the verdict, or how the compiler
         ended while it compiled the text) and the marshalled code (empty unless it compiled); None
         (and the compiler killed) past ``timeout`` or when its pipes broke."""
-        assert self.process.stdin is not None and self.process.stdout is not None
         self.texts += 1
         header = json.dumps({"cpu": CPU_SECONDS, "flags": FLAGS}).encode()
-        body = text.encode(errors="surrogatepass")
         deadline = time.monotonic() + timeout
         try:
-            self.process.stdin.write(struct.pack(">I", len(header)) + header + struct.pack(">I", len(body)) + body)
-            self.process.stdin.flush()
-            size = struct.unpack(">I", self._read(4, deadline))[0]
-            reply = json.loads(self._read(size, deadline))
-            size = struct.unpack(">I", self._read(4, deadline))[0]
-            if size > MAX_CODE_BYTES:
-                raise ValueError("more code than any module within the bounds has")
-            code = self._read(size, deadline)
+            wire.write_frames(self.requests, [header, text.encode(errors="surrogatepass")])
+            reply = json.loads(self.replies.frame(wire.MAX_JSON, deadline))
+            code = self.replies.frame(MAX_CODE_BYTES, deadline)
         except EOFError:
             return self._ended(), b""
-        except (OSError, ValueError, TimeoutError, struct.error):
+        except (OSError, ValueError, TimeoutError):  # (wire's TooLarge is a ValueError, its Deadline a TimeoutError)
             self.kill()
             return None
         if not isinstance(reply, dict):
@@ -265,20 +260,6 @@ class _Compiler:
         self.kill()
         spent = usage.ru_utime + usage.ru_stime - self.reported_cpu
         return {"status": self.process.returncode or 1, "out": "", "cpu": max(spent, 0.0)}
-
-    def _read(self, size: int, deadline: float) -> bytes:
-        assert self.process.stdout is not None
-        fd = self.process.stdout.fileno()
-        data = bytearray()
-        while len(data) < size:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([fd], [], [], left)[0]:
-                raise TimeoutError
-            chunk = os.read(fd, min(size - len(data), 1 << 20))
-            if not chunk:
-                raise EOFError("the compiler ended")
-            data += chunk
-        return bytes(data)
 
     def alive(self) -> bool:
         return self.process.returncode is None and self.process.poll() is None

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import Call, Limits, Sandbox, Status, cgroups, wire
+from sandbox import Call, Limits, Sandbox, Status, cgroups
 from tests.sandbox.probes import LIMITS, probe, require_bwrap
 
 REPO = Path(__file__).resolve().parents[2]
@@ -262,15 +262,15 @@ def test_calls_killed_for_memory_before_their_answers_are_read_are_each_over_the
     worker = sandbox._worker
     assert worker is not None and worker.group is not None
     group = worker.group
-    before, read = group.oom_kills(), wire.Frames.frame
+    before, read = group.oom_kills(), worker.received.frame
 
-    def read_late(self: wire.Frames, budget: int, deadline: float | None = None) -> bytes:
+    def read_late(budget: int, deadline: float | None = None) -> bytes:
         waited_until = time.monotonic() + 120
         while group.oom_kills() < before + 3 and time.monotonic() < waited_until:
             time.sleep(0.01)  # (polling the count: the condition this reader waits for)
-        return read(self, budget, deadline)
+        return read(budget, deadline)
 
-    monkeypatch.setattr(wire.Frames, "frame", read_late)  # this process's reads only: not the sandbox's
+    monkeypatch.setattr(worker.received, "frame", read_late)  # the service's reads of this worker's answers
     source = "import numpy as np\ndef hog():\n    return np.ones(1 << 30, dtype=np.uint8).sum()\n"
     results = sandbox.run(source, [Call("hog")] * 3)
     assert group.oom_kills() == before + 3
