@@ -42,7 +42,7 @@ def _encode_value(value: Any, arrays: list[bytes]) -> dict[str, Any]:
     raise TypeError(f"a call's argument must be an array or a plain scalar, not {type(value).__name__}")
 
 
-def compiled(source: str, limit: int) -> bytes | str:
+def _code_or_refusal(source: str, limit: int) -> bytes | str:
     """``source``'s code object, marshalled (the worker's process loads it behind the walls), or why
     it cannot be run (its syntax error, as Python says it). Compiling runs nothing; it happens in a
     process of its own under a CPU limit (:mod:`sandbox.syntax`), since the compiler's time grows
@@ -301,7 +301,7 @@ class Sandbox:
         call. Raises SandboxUnavailable (nothing run) where the sandbox cannot start."""
         if len(calls) > self.limits.max_calls:
             raise ValueError(f"{len(calls)} calls, over the {self.limits.max_calls} a run may make")
-        code = compiled(source, self.limits.source_bytes)
+        code = _code_or_refusal(source, self.limits.source_bytes)
         if isinstance(code, str):
             return [CallResult(Status.REFUSED, message=code) for _ in calls]
         with self._lock:
