@@ -9,7 +9,6 @@ student's own earlier answers. The comparisons of one answer share one work budg
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from dataclasses import replace
@@ -30,9 +29,10 @@ SCALARS = (AnswerKind.INTEGER, AnswerKind.REAL, AnswerKind.PERCENT)
 FORMULAS = (AnswerKind.FORMULA, AnswerKind.FORMULA_SHAPE)
 #: Graded parts remembered per set variant (see ``SetReference.graded``).
 GRADED_CACHE = 50_000
-#: Longest answer whose grade is remembered, as text or a list's JSON text (an 8×8 matrix of
-#: decimals, the largest a course asks for): an entry keeps the answer and its reading, so the
-#: cache's memory is bounded by this times :data:`GRADED_CACHE`, and a class's answers are short.
+#: Longest answer whose grade is remembered, as text or a list's ``repr`` (an 8×8 matrix of
+#: decimals, the largest a course asks for), and longest the answers a follow-through grade depends
+#: on may be together: an entry keeps them and the reading, so the cache's memory is bounded by
+#: this times :data:`GRADED_CACHE`, and a class's answers are short.
 REMEMBERED_CHARS = 1_000
 
 Reading = Read | Unreadable | None
@@ -54,8 +54,7 @@ def grade_submission(
     graded: dict[str, GradedPart] = {}
     failed: list[str] = []
     for key, part_reference in reference.parts.items():
-        raw = answers.get(key)
-        remembered = None if part_reference.answer.part.follows else _remembered(key, raw)
+        remembered = _remembered_with(key, part_reference, answers, graded)
         if remembered is not None and (cached := reference.graded.get(remembered)) is not None:
             graded[key] = cached
             continue
@@ -125,19 +124,43 @@ def _previewed_picks(key: str, picks: choice.Picks | str | None) -> PreviewedPar
     return PreviewedPart(key, readable=True, read_as=picks.shown)
 
 
-def _remembered(key: str, raw: JSON) -> Remembered | None:
-    """The graded-part cache's key for an answer, None if it is not worth remembering.
+def _remembered_with(
+    key: str, ref: PartReference, answers: Mapping[str, JSON], graded: Mapping[str, GradedPart]
+) -> tuple[Remembered, ...] | None:
+    """The graded-part cache's key for a part: its answer's, then those of the earlier parts it
+    follows that differ from the reference (a part's grade depends on its answer and on theirs
+    alone: the others are not followed through, :func:`_carried_forward`); None if one of them is
+    not worth remembering, or they are long together."""
+    if not ref.answer.part.follows:  # most parts: the answer alone
+        own = _remembered(key, answers.get(key))
+        return None if own is None else (own,)
+    followed = [k for k in ref.answer.part.follows if k in graded and _differs(graded[k])]
+    found: list[Remembered] = []
+    for each in (key, *followed):
+        remembered = _remembered(each, answers.get(each))
+        if remembered is None:
+            return None
+        found.append(remembered)
+    size = sum(len(answer) for _, _, answer in found if isinstance(answer, str))
+    return tuple(found) if size <= REMEMBERED_CHARS else None
 
-    A list (a matrix or a shape sent as JSON) is keyed by its JSON text, which tells apart every
-    value the reader tells apart (``1`` and ``1.0``, ``true`` and ``1``); long ones are not kept."""
+
+def _remembered(key: str, raw: JSON) -> Remembered | None:
+    """The cache's key for one answer, None if it is not worth remembering.
+
+    A list (a matrix or a shape sent as JSON) is keyed by its ``repr``, which tells apart every
+    value the reader tells apart (``1`` and ``1.0``, ``true`` and ``1``, every float: its ``repr``
+    reads back as itself); long ones are not kept."""
     if isinstance(raw, str):
         return (key, str, raw) if len(raw) <= REMEMBERED_CHARS else None
+    if raw is None:
+        return (key, type(None), "")
     if isinstance(raw, int | float):
         return (key, type(raw), raw)
     if isinstance(raw, list):
         try:
-            text = json.dumps(raw, allow_nan=False)
-        except (TypeError, ValueError, RecursionError):
+            text = repr(raw)
+        except (RecursionError, ValueError):  # nested too deep; an integer too long to write out
             return None
         return (key, list, text) if len(text) <= REMEMBERED_CHARS else None
     return None

@@ -25,7 +25,7 @@ from problems.solvers.steps import Step, Steps
 #: Set variants kept ready; a randomized set has one per student.
 CACHE_SIZE = 2048
 
-#: A graded-part cache key: (answer key, the answer's type, the answer or its JSON text).
+#: One answer in a graded-part cache key: (answer key, the answer's type, the answer or its JSON text).
 Remembered = tuple[str, type, str | int | float]
 
 
@@ -70,9 +70,9 @@ class SetReference:
     problem_set: ProblemSet
     student: str | None
     parts: dict[str, PartReference]
-    #: Graded parts by (key, answer as sent) for parts that build on nothing: the same answer
-    #: to such a part always grades the same, and a class sends the same right answer often.
-    graded: dict[Remembered, GradedPart] = field(default_factory=dict)
+    #: Graded parts by the answers they depend on, as sent (``grader.engine``'s cache key): the
+    #: same answers always grade the same, and a class sends the same right and wrong answers often.
+    graded: dict[tuple[Remembered, ...], GradedPart] = field(default_factory=dict)
 
     #: Where a mistake's steps part from the reference's, by (key, code), as found.
     partings: dict[tuple[str, str], tuple[int, Step] | None] = field(default_factory=dict)

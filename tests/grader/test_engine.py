@@ -221,6 +221,29 @@ def test_the_same_earlier_answers_are_followed_through_once_and_the_memo_stays_b
     assert len(problem_set._followed) == 3
 
 
+_SHAPES = st.sampled_from([None, "", "64x64x64", "65x65x64", "63x63x64", "32x32x128", "33x33x128", "34x34x128",
+                           "16x16x256", "17x17x256", "18x18x256", "idk"])  # fmt: skip
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(_SHAPES, _SHAPES, _SHAPES), min_size=2, max_size=12))
+def test_a_remembered_follow_through_grade_is_the_grade(submissions: list[tuple[str | None, ...]]) -> None:
+    """A part that builds on earlier ones is remembered by its answer and theirs (its earlier
+    parts' own follow-through included): a class's submissions graded one after another, from the
+    cache, grade each as a process that has never seen another would."""
+    from grader.comparison.reference import reference_for
+
+    problem_set = BANK["mobilenet-yolo"]
+    keys = ("q1b.shape1", "q1b.shape2", "q1b.shape3")
+    sent = [{k: v for k, v in zip(keys, answers, strict=True) if v is not None} for answers in submissions]
+    in_turn = [grade_submission(problem_set, answers).parts for answers in sent]
+    fresh = []
+    for answers in sent:
+        reference_for(problem_set, None).graded.clear()
+        fresh.append(grade_submission(problem_set, answers).parts)
+    assert in_turn == fresh
+
+
 # -- randomized variants ----------------------------------------------------------------------
 
 
