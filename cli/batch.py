@@ -11,13 +11,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cli.gradescope_runner import results_json
 from grader.code import NOT_GRADED_HERE, Run, with_code
 from grader.engine import grade_submission
+from grader.results import GradedPart, GradedSubmission
 from problems.sets import ProblemSet
 from problems.variants import variant_key
 
@@ -45,14 +47,15 @@ class Submission:
     answers: dict[str, Any]
 
 
-@dataclass(frozen=True, slots=True)
-class BadLine:
+class BadLine(NamedTuple):
+    """A line refused, and why. A tuple, like :class:`Graded`: what workers send back is pickled
+    and unpickled at C speed, a frozen dataclass field by field."""
+
     line: int
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Graded:
+class Graded(NamedTuple):
     """A graded line: its number and student (the parent process checks for a student seen
     before, in input order), its output (the text of a JSON Lines or CSV record, or the record
     itself: Gradescope writes files) and the answer keys the set does not have."""
@@ -115,17 +118,17 @@ def grade_items(
         if isinstance(parsed, BadLine):
             outputs.append(parsed)
             continue
-        record = grade_record(problem_set, parsed, secret, run)
+        graded = grade_parsed(problem_set, parsed, secret, run)
         not_run = next(
-            (part["feedback"] for part in record["parts"].values() if part["feedback"].startswith(NOT_GRADED_HERE)),
-            None,
+            (part.feedback for part in graded.parts.values() if part.feedback.startswith(NOT_GRADED_HERE)), None
         )
-        output: str | dict[str, Any] = record
+        output: str | dict[str, Any]
         if output_format == "jsonl":
-            output = json.dumps(record, separators=(",", ":")) + "\n"
-        elif output_format == "csv":
-            output = to_csv_line(csv_row(record, keys))
-        outputs.append(Graded(parsed.line, parsed.student, output, tuple(record.get("unknown_keys", ())), not_run))
+            output = jsonl_line(parsed.student, graded)
+        else:
+            record = graded_record(parsed.student, graded)
+            output = to_csv_line(csv_row(record, keys)) if output_format == "csv" else record
+        outputs.append(Graded(parsed.line, parsed.student, output, graded.unknown_keys, not_run))
     return outputs
 
 
@@ -176,19 +179,24 @@ def parse_csv(text: Iterable[str]) -> Iterator[Parsed]:
         yield _submission(reader.line_num, {"student": row[column], "answers": answers})
 
 
-def grade_record(
+def grade_parsed(
     problem_set: ProblemSet, submission: Submission, secret: str | None = None, run: Run | None = None
-) -> dict[str, Any]:
-    """One JSON Lines output record, as the contract fixes it; a randomized set is graded against
-    each student's variant under the assignment's ``secret``, or its declared numbers without one.
-    A code answer is the module's text; it runs through ``run`` (a sandbox per runtime)."""
+) -> GradedSubmission:
+    """A line's submission graded: a randomized set against each student's variant under the
+    assignment's ``secret``, or its declared numbers without one. A code answer is the module's
+    text; it runs through ``run`` (a sandbox per runtime)."""
     variant = None if secret is None else variant_key(student=submission.student, secret=secret)
     graded = grade_submission(problem_set, submission.answers, student=variant)
     if run is not None:
         graded = with_code(graded, problem_set, submission.answers, student=variant, run=run)
+    return graded
+
+
+def graded_record(student: str, graded: GradedSubmission) -> dict[str, Any]:
+    """One JSON Lines output record, as the contract fixes it."""
     record: dict[str, Any] = {
-        "student": submission.student,
-        "set": problem_set.id,
+        "student": student,
+        "set": graded.set_id,
         "score": graded.score,
         "max_score": graded.max_score,
         "parts": graded.parts_json(),
@@ -196,6 +204,43 @@ def grade_record(
     if graded.unknown_keys:
         record["unknown_keys"] = list(graded.unknown_keys)
     return record
+
+
+def jsonl_line(student: str, graded: GradedSubmission) -> str:
+    """:func:`graded_record` as a line of compact JSON, the same text ``json.dumps`` writes, put
+    together from each part's text: a class's parts are the engine's remembered ones, the same
+    objects again and again, so each is written once (:func:`_part_text`)."""
+    head = f'"student":{_compact(student)},"set":{_compact(graded.set_id)}'
+    scores = f'"score":{_number(graded.score)},"max_score":{_number(graded.max_score)}'
+    parts = ",".join(_part_text(key, part) for key, part in graded.parts.items())
+    tail = f',"unknown_keys":{_compact(list(graded.unknown_keys))}' if graded.unknown_keys else ""
+    return f'{{{head},{scores},"parts":{{{parts}}}{tail}}}\n'
+
+
+def _number(value: float) -> str:
+    """A number as ``json.dumps`` writes it (its ``repr`` where finite), without an encoder's call."""
+    return repr(value) if math.isfinite(value) else _compact(value)
+
+
+#: Parts' JSON texts (``"key":{...}``) by the part's identity, each kept with its part (so that no
+#: identity is reused while its entry lives) and key; emptied when full, as the engine's cache is.
+_part_texts: dict[int, tuple[GradedPart, str, str]] = {}
+PART_TEXTS_KEPT = 10_000
+
+
+def _part_text(key: str, part: GradedPart) -> str:
+    found = _part_texts.get(id(part))
+    if found is not None and found[1] == key:
+        return found[2]
+    text = f"{_compact(key)}:{_compact(part.to_json())}"
+    if len(_part_texts) >= PART_TEXTS_KEPT:
+        _part_texts.clear()
+    _part_texts[id(part)] = (part, key, text)
+    return text
+
+
+#: ``json.dumps(value, separators=(",", ":"))`` without making an encoder per call.
+_compact = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def csv_header(keys: list[str]) -> list[str]:

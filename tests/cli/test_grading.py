@@ -354,3 +354,25 @@ def test_every_worker_gets_work_from_two_submissions_up(lines: int, workers: int
     assert chunk_size(lines, workers) == size
     chunks = -(-lines // size)
     assert chunks >= min(lines, workers)
+
+
+def test_a_graded_line_is_the_text_json_writes_for_its_record() -> None:
+    """A JSON Lines record is put together from each part's remembered text: for every built-in set,
+    right, wrong and unreadable answers (the parts graded by hand or run as code included), a
+    student whose id is not ASCII and keys the set does not have, it is the text ``json.dumps``
+    writes for the record, the second time (parts' texts remembered) as the first."""
+    from cli.batch import graded_record, jsonl_line
+
+    for problem_set in load_bank().values():
+        right = {key: to_json(answer.kind, answer.value) for key, answer in problem_set.solve().items()}
+        keys = problem_set.answer_keys()
+        for answers in (
+            right,
+            {key: "idk" for key in keys} | {"not.a.key": 1},
+            {key: [[1, 2], [3]] for key in keys[::2]},
+            {},
+        ):
+            for student in ("s1", "Zoë \u201cO'Brien\u201d 学生"):
+                graded = grade_submission(problem_set, answers)
+                expected = json.dumps(graded_record(student, graded), separators=(",", ":")) + "\n"
+                assert jsonl_line(student, graded) == expected == jsonl_line(student, graded)
