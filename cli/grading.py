@@ -8,6 +8,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import multiprocessing
 import sys
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
@@ -144,20 +145,24 @@ def _set_key(problem_set: ProblemSet, set_id: str, typed: str) -> str:
 _worker_set: ProblemSet | None = None
 #: The worker's sandboxes (a set with code parts): they stop with the worker's process.
 _worker_sandboxes: Sandboxes | None = None
+#: Every line of the file: a worker is given them once, as it starts (a forked worker inherits
+#: them, nothing is sent), and then which of them to grade.
+_worker_items: list[batch.Item] = []
 
 
-def _start_worker(set_id: str) -> None:
-    global _worker_set, _worker_sandboxes
+def _start_worker(set_id: str, items: list[batch.Item]) -> None:
+    global _worker_set, _worker_sandboxes, _worker_items
     _worker_set = find_set(set_id)
     _worker_sandboxes = Sandboxes() if _worker_set.code() else None
+    _worker_items = items
 
 
-def _grade_chunk(
-    chunk: list[batch.Item], output_format: str, keys: list[str], secret: str | None
-) -> list[batch.Output]:
+def _grade_chunk(chunk: range, output_format: str, keys: list[str], secret: str | None) -> list[batch.Output]:
+    """Grade lines ``chunk`` (indices into :data:`_worker_items`)."""
     assert _worker_set is not None
     run = _worker_sandboxes.run if _worker_sandboxes is not None else None
-    return batch.grade_items(_worker_set, chunk, output_format, keys, secret, run)
+    items = _worker_items[chunk.start : chunk.stop]
+    return batch.grade_items(_worker_set, items, output_format, keys, secret, run)
 
 
 def grade(
@@ -210,16 +215,17 @@ def grade(
     keys = problem_set.answer_keys()
     items = _items(file)
     size = batch.chunk_size(len(items), workers)
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
+    chunks = [range(i, min(i + size, len(items))) for i in range(0, len(items), size)]
     writer = _Writer(output_format, out, keys)
     with _progress(len(items)) as progress:
         task = progress.add_task("grading", total=len(items))
         if workers == 1:
-            _start_worker(set_id)
+            _start_worker(set_id, items)
             results: Any = (_grade_chunk(chunk, output_format, keys, secret) for chunk in chunks)
             graded, unknown, not_run = _drain(results, writer, progress, task, file)
         else:
-            with ProcessPoolExecutor(workers, initializer=_start_worker, initargs=(set_id,)) as pool:
+            forked = multiprocessing.get_context("fork")  # the lines are inherited, not sent
+            with ProcessPoolExecutor(workers, forked, initializer=_start_worker, initargs=(set_id, items)) as pool:
                 jobs = pool.map(_grade_chunk, chunks, repeat(output_format), repeat(keys), repeat(secret))
                 graded, unknown, not_run = _drain(jobs, writer, progress, task, file)
     writer.close()
