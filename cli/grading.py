@@ -314,7 +314,8 @@ class _Writer:
             out.mkdir(parents=True, exist_ok=True)
             self.stream: TextIO | None = None
         else:
-            self.stream = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+            # a large buffer: a class's records are hundreds of megabytes, written a few kB at a time
+            self.stream = out.open("w", encoding="utf-8", newline="", buffering=1 << 20) if out else sys.stdout
             if output_format == "csv":
                 self.stream.write(batch.to_csv_line(batch.csv_header(keys)))
 
