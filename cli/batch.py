@@ -13,7 +13,6 @@ import io
 import json
 import math
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from cli.gradescope_runner import results_json
@@ -40,8 +39,9 @@ def chunk_size(lines: int, workers: int) -> int:
     return max(1, min(CHUNK, -(-lines // (workers * CHUNKS_PER_WORKER))))
 
 
-@dataclass(frozen=True, slots=True)
-class Submission:
+class Submission(NamedTuple):
+    """A line's student and answers (a tuple, like what workers send back: made at C speed)."""
+
     line: int
     student: str
     answers: dict[str, Any]
@@ -119,9 +119,7 @@ def grade_items(
             outputs.append(parsed)
             continue
         graded = grade_parsed(problem_set, parsed, secret, run)
-        not_run = next(
-            (part.feedback for part in graded.parts.values() if part.feedback.startswith(NOT_GRADED_HERE)), None
-        )
+        not_run = None if run is None else _not_run(graded)
         output: str | dict[str, Any]
         if output_format == "jsonl":
             output = jsonl_line(parsed.student, graded)
@@ -130,6 +128,11 @@ def grade_items(
             output = to_csv_line(csv_row(record, keys)) if output_format == "csv" else record
         outputs.append(Graded(parsed.line, parsed.student, output, graded.unknown_keys, not_run))
     return outputs
+
+
+def _not_run(graded: GradedSubmission) -> str | None:
+    """Why code parts were not run (the sandbox could not start), if they were not."""
+    return next((part.feedback for part in graded.parts.values() if part.feedback.startswith(NOT_GRADED_HERE)), None)
 
 
 def _submission(number: int, record: Any) -> Parsed:
