@@ -215,7 +215,11 @@ def jsonl_line(student: str, graded: GradedSubmission) -> str:
     objects again and again, so each is written once (:func:`_part_text`)."""
     head = f'"student":{_compact(student)},"set":{_compact(graded.set_id)}'
     scores = f'"score":{_number(graded.score)},"max_score":{_number(graded.max_score)}'
-    parts = ",".join(_part_text(key, part) for key, part in graded.parts.items())
+    texts = _part_texts
+    parts = ",".join(
+        found[2] if (found := texts.get(id(part))) is not None and found[1] == key else _part_text(key, part)
+        for key, part in graded.parts.items()
+    )
     tail = f',"unknown_keys":{_compact(list(graded.unknown_keys))}' if graded.unknown_keys else ""
     return f'{{{head},{scores},"parts":{{{parts}}}{tail}}}\n'
 
@@ -232,9 +236,7 @@ PART_TEXTS_KEPT = 10_000
 
 
 def _part_text(key: str, part: GradedPart) -> str:
-    found = _part_texts.get(id(part))
-    if found is not None and found[1] == key:
-        return found[2]
+    """A part's text, written and remembered (:func:`jsonl_line` looks it up first)."""
     text = f"{_compact(key)}:{_compact(part.to_json())}"
     if len(_part_texts) >= PART_TEXTS_KEPT:
         _part_texts.clear()

@@ -131,12 +131,15 @@ def _remembered_with(
     follows that differ from the reference (a part's grade depends on its answer and on theirs
     alone: the others are not followed through, :func:`_carried_forward`); None if one of them is
     not worth remembering, or they are long together."""
-    if not ref.answer.part.follows:  # most parts: the answer alone
-        own = _remembered(key, answers.get(key))
+    own = _remembered(key, answers.get(key))
+    follows = ref.answer.part.follows
+    if own is None or not follows:  # most parts: the answer alone
         return None if own is None else (own,)
-    followed = [k for k in ref.answer.part.follows if k in graded and _differs(graded[k])]
-    found: list[Remembered] = []
-    for each in (key, *followed):
+    followed = [k for k in follows if k in graded and _differs(graded[k])]
+    if not followed:
+        return (own,)
+    found = [own]
+    for each in followed:
         remembered = _remembered(each, answers.get(each))
         if remembered is None:
             return None
@@ -199,7 +202,8 @@ class _Reads(dict[str, Reading]):
 
 
 def _unknown(reference: SetReference, answers: Mapping[str, JSON]) -> tuple[str, ...]:
-    return tuple(key for key in answers if not reference.knows(key))
+    known = reference.keys
+    return tuple(key for key in answers if key not in known)
 
 
 def _budgeted(

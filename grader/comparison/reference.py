@@ -85,8 +85,10 @@ class SetReference:
     #: The parts answered by picking options, by key (graded by the options marked right).
     choice: dict[str, ChoicePart] = field(default_factory=dict)
 
-    def knows(self, key: str) -> bool:
-        return key in self.parts or key in self.written or key in self.code or key in self.choice
+    @cached_property
+    def keys(self) -> frozenset[str]:
+        """Every answer key of the variant, whatever its kind."""
+        return frozenset((*self.parts, *self.written, *self.code, *self.choice))
 
     @cached_property
     def answers(self) -> dict[str, Answer]:
