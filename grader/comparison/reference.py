@@ -25,7 +25,7 @@ from problems.solvers.steps import Step, Steps
 #: Set variants kept ready; a randomized set has one per student.
 CACHE_SIZE = 2048
 
-#: One answer in a graded-part cache key: (answer key, the answer's type, the answer or its JSON text).
+#: One answer in a graded-part cache key: (answer key, the answer's type, the answer or its repr).
 Remembered = tuple[str, type, str | int | float]
 
 
