@@ -48,7 +48,8 @@ class DatabaseHealth:
                 threading.Thread(target=self._run, args=(self._probe,), name="grader-health", daemon=True).start()
             probe = self._probe
         try:
-            return await asyncio.wait_for(asyncio.wrap_future(probe), TIMEOUT_SECONDS)
+            # shielded: a caller that stops waiting must not cancel the probe the others wait for
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(probe)), TIMEOUT_SECONDS)
         except TimeoutError:
             return False
 

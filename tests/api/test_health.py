@@ -5,6 +5,7 @@ healthy instance (:mod:`api.kit.health`)."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import httpx
@@ -49,3 +50,37 @@ def test_many_health_checks_share_one_probe_and_its_connection(app: Any) -> None
     responses = asyncio.run(checked())
     assert {response.status_code for response in responses} == {200}
     assert engine.pool.checkedout() == before
+
+
+def test_a_check_that_stops_waiting_leaves_the_probe_to_the_others(monkeypatch: Any) -> None:
+    """A check that gives up on a slow probe (its timeout) answers unavailable; a check asked while
+    that probe still runs waits for it too, and gets its answer: the first one's giving up did not
+    cancel the probe they share (it did once: the second then raised, a 500)."""
+    from sqlalchemy import create_engine
+
+    from api.kit import health
+
+    database = threading.Event()
+    asked = threading.Event()
+
+    def slow(self: health.DatabaseHealth) -> bool:
+        asked.set()
+        return database.wait(30)
+
+    monkeypatch.setattr(health.DatabaseHealth, "_select_one", slow)
+    checker = health.DatabaseHealth(create_engine("sqlite://"))
+
+    async def checked() -> tuple[bool, bool]:
+        monkeypatch.setattr(health, "TIMEOUT_SECONDS", 0.05)
+        gave_up = await checker.answers()  # the probe waits for the database: this check gives up
+        monkeypatch.setattr(health, "TIMEOUT_SECONDS", 30.0)
+        second = asyncio.ensure_future(checker.answers())  # the same probe, still running
+        await asyncio.to_thread(asked.wait, 30)
+        database.set()
+        return gave_up, await second
+
+    try:
+        assert asyncio.run(checked()) == (False, True)
+    finally:
+        database.set()
+        checker.close()
