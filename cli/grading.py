@@ -6,6 +6,7 @@ per process); where it cannot start, code parts are not graded, the command says
 from __future__ import annotations
 
 import difflib
+import gc
 import hashlib
 import json
 import multiprocessing
@@ -225,9 +226,15 @@ def grade(
             graded, unknown, not_run = _drain(results, writer, progress, task, file)
         else:
             forked = multiprocessing.get_context("fork")  # the lines are inherited, not sent
-            with ProcessPoolExecutor(workers, forked, initializer=_start_worker, initargs=(set_id, items)) as pool:
-                jobs = pool.map(_grade_chunk, chunks, repeat(output_format), repeat(keys), repeat(secret))
-                graded, unknown, not_run = _drain(jobs, writer, progress, task, file)
+            # what the workers inherit is kept out of their collectors' reach: a collection would
+            # write to every object of it, and so copy every page that holds one
+            gc.freeze()
+            try:
+                with ProcessPoolExecutor(workers, forked, initializer=_start_worker, initargs=(set_id, items)) as pool:
+                    jobs = pool.map(_grade_chunk, chunks, repeat(output_format), repeat(keys), repeat(secret))
+                    graded, unknown, not_run = _drain(jobs, writer, progress, task, file)
+            finally:
+                gc.unfreeze()
     writer.close()
     if workers == 1 and _worker_sandboxes is not None:
         _worker_sandboxes.__exit__()
