@@ -191,8 +191,9 @@ def launch_in_a_frame(chrome: BrowserContext, lms: Lms, live: LiveCourse, query:
     opener = frame.get_by_role("link", name="Open in a new window")
     # A dozen requests over two sites (the tool's login, the LMS's authorization, the launch and
     # the tool's fetch of the LMS's key set, the storage's round trips): more than the default
-    # five seconds on a loaded CI machine.
-    expect(opener).to_be_visible(timeout=30_000)
+    # five seconds on a loaded CI machine, and more than 30 s with platform storage on a machine
+    # loaded to five times its cores (a make test beside stress-ng): a bound, not what is tested.
+    expect(opener).to_be_visible(timeout=120_000)
     page.screenshot(path=shots / f"lti-framed-{query.replace('=', '-').replace('&', '-')}.png")
     with page.expect_popup() as opened:
         opener.click()
