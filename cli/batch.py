@@ -215,11 +215,7 @@ def jsonl_line(student: str, graded: GradedSubmission) -> str:
     objects again and again, so each is written once (:func:`_part_text`)."""
     head = f'"student":{_compact(student)},"set":{_compact(graded.set_id)}'
     scores = f'"score":{_number(graded.score)},"max_score":{_number(graded.max_score)}'
-    texts = _part_texts
-    parts = ",".join(
-        found[2] if (found := texts.get(id(part))) is not None and found[1] == key else _part_text(key, part)
-        for key, part in graded.parts.items()
-    )
+    parts = ",".join(_part_text(key, part) for key, part in graded.parts.items())
     tail = f',"unknown_keys":{_compact(list(graded.unknown_keys))}' if graded.unknown_keys else ""
     return f'{{{head},{scores},"parts":{{{parts}}}{tail}}}\n'
 
@@ -236,7 +232,10 @@ PART_TEXTS_KEPT = 10_000
 
 
 def _part_text(key: str, part: GradedPart) -> str:
-    """A part's text, written and remembered (:func:`jsonl_line` looks it up first)."""
+    """A part's text, written once and remembered."""
+    found = _part_texts.get(id(part))
+    if found is not None and found[1] == key:
+        return found[2]
     text = f"{_compact(key)}:{_compact(part.to_json())}"
     if len(_part_texts) >= PART_TEXTS_KEPT:
         _part_texts.clear()

@@ -132,11 +132,10 @@ def _remembered_with(
     alone: the others are not followed through, :func:`_carried_forward`); None if one of them is
     not worth remembering, or they are long together."""
     own = _remembered(key, answers.get(key))
-    follows = ref.answer.part.follows
-    if own is None or not follows:  # most parts: the answer alone
-        return None if own is None else (own,)
-    followed = [k for k in follows if k in graded and _differs(graded[k])]
-    if not followed:
+    if own is None:
+        return None
+    followed = [k for k in ref.answer.part.follows if k in graded and _differs(graded[k])]
+    if not followed:  # most parts: the answer alone
         return (own,)
     found = [own]
     for each in followed:
