@@ -1,4 +1,4 @@
-"""The process that runs one submission's code, forked by the runner's handler: it takes its
+"""The process that runs one submission's code, forked by the warm worker (:mod:`sandbox.runner`): it takes its
 limits and its seccomp filter before any of that code runs, loads the module, and reports each
 call on its results pipe (frames of :mod:`sandbox.wire`)."""
 

@@ -188,8 +188,8 @@ def walls_filter() -> tuple[Rule, ...]:
 
 def signals_filter(pid: int) -> tuple[Rule, ...]:
     """The rules for one submission's process ``pid`` and what it starts: signals only to itself or
-    its own process group (the runner makes it a session leader), so never to the warm worker, its
-    handler or the sandbox's init.
+    its own process group (the runner makes it a session leader), so never to the warm worker (its
+    parent) or the sandbox's init.
 
     Every way one process signals another, and why it is refused or needs nothing:
 
@@ -205,8 +205,8 @@ def signals_filter(pid: int) -> tuple[Rule, ...]:
       make the caller itself the owner;
     - ``ioctl`` ``TIOCSPGRP``, the process group a terminal signals (``SIGINT``, ``SIGTTOU``,
       ``SIGHUP``): refused, although the kernel only accepts a group of the caller's own session;
-    - ``clone`` with ``CLONE_PARENT``: refused. The child would be the handler's, not the
-      submission's, and its exit would signal the handler. A child's other exit signals go to
+    - ``clone`` with ``CLONE_PARENT``: refused. The child would be the worker's, not the
+      submission's, and its exit would signal the worker. A child's other exit signals go to
       its own parent, a process of the submission (and become ``SIGCHLD`` when it is reparented);
     - not covered, since they signal only the caller: ``prctl(PR_SET_PDEATHSIG)``, timers
       (``timer_create``: ``SIGEV_THREAD_ID`` must name a thread of the caller's own process),

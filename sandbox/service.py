@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import socket
 import subprocess
 import threading
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -56,8 +58,31 @@ def _code_or_refusal(source: str, limit: int) -> bytes | str:
     return code.message + (f" (line {code.line})" if code.line else "")
 
 
+class _Child(NamedTuple):
+    """A process the worker forked for a run: its pid, and the pipes to write its request into and
+    to read its answers from."""
+
+    pid: int
+    requests: int
+    results: int
+
+
+class _Broke(Exception):
+    """The process stopped answering: ``status`` (one of the child's, or ``killed``, ``killed-cpu``)
+    and ``message`` say how."""
+
+    def __init__(self, status: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+_OVERWRITTEN = "the submission wrote over its results channel"
+
+
 class _Worker:
-    """One bwrap process running :mod:`sandbox.runner`, in its own cgroup."""
+    """One bwrap process running :mod:`sandbox.runner`, in its own cgroup. The service talks with it
+    over a control socket, and with each process it forks for a run through that process's pipes,
+    reading every answer within its call's wall time and the output budget."""
 
     def __init__(self, limits: Limits, runtime: str) -> None:
         self.limits = limits
@@ -68,6 +93,10 @@ class _Worker:
         self.group = cgroups.create(limits.memory_bytes, limits.pids)
         if self.group is None:
             log.warning("no writable memory and pids cgroup: the sandbox limits memory per process (RLIMIT_DATA)")
+        self.retiring = False  # it could not clean up after a run: the next run starts another
+        self.ahead: _Child | None = None  # the process forked for the next run, once its message is read
+        self.answers: list[CallResult] = []  # the current request's, as they arrive
+        self.oom_counted = 0  # the group's OOM kills before the current request, and those its killed calls took
         try:
             self._start(runtime, program)
         except BaseException:
@@ -75,11 +104,6 @@ class _Worker:
                 self.group.remove()
             raise
         self.pid = int(self.process.pid)
-        self.retiring = False  # it could not clean up after a submission: the next run starts another
-        self.cleaning = False  # its last submission is answered, its "done" not yet read
-        self.answers: list[CallResult] = []  # the current request's, as they arrive
-        self.call_cpu: list[int] = []  # the current request's CPU seconds, call by call
-        self.oom_counted = 0  # the group's OOM kills before the current request, and those its killed calls took
 
     def _start(self, runtime: str, program: bytes) -> None:
         """Start bwrap inside the group and wait for the worker's ``ready``."""
@@ -88,27 +112,32 @@ class _Worker:
             wire.write_all(write_end, program)
         finally:
             os.close(write_end)
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             bwrap = walls.command(runtime=runtime, seccomp_fd=read_end, scratch_bytes=self.limits.scratch_bytes)
             procs = [str(path) for path in self.group.procs] if self.group else []
             self.process = subprocess.Popen(
                 ["/bin/sh", "-c", _ENTER_CGROUP, "sh", str(len(procs)), *procs, *bwrap],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
+                stdin=theirs.fileno(),
+                stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
                 pass_fds=(read_end,),
                 env={},  # nothing of the service's environment enters, not even bwrap's own
                 cwd="/",  # nor the service's working directory (the shell exports it as PWD)
                 close_fds=True,
             )
+        except BaseException:
+            ours.close()
+            raise
         finally:
             os.close(read_end)
-        assert self.process.stdin and self.process.stdout
-        self.send_fd = self.process.stdin.fileno()
-        self.received = wire.Frames(self.process.stdout.fileno())
+            theirs.close()
+        self.control = ours
         try:
-            ready = wire.decode_json(self.received.frame(wire.MAX_JSON, time.monotonic() + self.limits.start_seconds))
-        except (EOFError, wire.WireError, TimeoutError):
+            ready, _ = wire.receive_message(ours, time.monotonic() + self.limits.start_seconds)
+        except (wire.WireError, TimeoutError):
+            ready = None
+        if ready is None:
             reason = self._stderr()
             if self.group and self.group.oom_kills():
                 reason = f"the {runtime} runtime does not fit in its {self.limits.memory_bytes >> 20} MiB of memory"
@@ -140,11 +169,47 @@ class _Worker:
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        for stream in (self.process.stdin, self.process.stdout, None if keep_stderr else self.process.stderr):
-            if stream:
-                stream.close()
+        self.control.close()
+        if self.ahead is not None:
+            os.close(self.ahead.requests)
+            os.close(self.ahead.results)
+            self.ahead = None
+        if self.process.stderr and not keep_stderr:
+            self.process.stderr.close()
         if self.group:
             self.group.remove()
+
+    def _message(self, deadline: float) -> dict[str, Any]:
+        """The worker's next message (a process forked comes with its two pipes, kept ahead);
+        EOFError when the worker is gone, WireError when it says what it should not."""
+        message, fds = wire.receive_message(self.control, deadline, fds=2)
+        if message is None:
+            raise EOFError("the worker closed its control socket")
+        if isinstance(message, dict) and isinstance(message.get("child"), int) and len(fds) == 2 and self.ahead is None:
+            self.ahead = _Child(message["child"], *fds)
+            return message
+        for fd in fds:
+            os.close(fd)
+        if not isinstance(message, dict) or not isinstance(message.get("ended"), int):
+            raise wire.WireError("the worker said what it should not")
+        self.retiring = self.retiring or message.get("retire") is True
+        return message
+
+    def settle(self) -> None:
+        """Wait for the process forked for the next run: the worker cleans up after each process
+        (kills what it started, empties the scratch directory) and forks the next while the service
+        judges the answers; the next run waits for it here. WireError (or EOFError, TimeoutError)
+        when the worker does not fork one, and ``retiring`` set when it could not clean up."""
+        deadline = time.monotonic() + self.limits.wall_seconds * 2 + 5
+        while self.ahead is None and not self.retiring:
+            self._message(deadline)
+
+    def _ended(self, pid: int, deadline: float) -> dict[str, Any]:
+        """The worker's word that process ``pid`` ended and everything it started is gone."""
+        while True:
+            message = self._message(deadline)
+            if message.get("ended") == pid:
+                return message
 
     def request(self, source: str, code: bytes, calls: Sequence[Call]) -> list[CallResult]:
         arrays: list[bytes] = []
@@ -160,7 +225,6 @@ class _Worker:
                     "wall_seconds": wall,
                 }
             )
-        self.call_cpu = [cpu for cpu, _ in budgets]
         limits = {
             "wall_seconds": self.limits.wall_seconds,
             "cpu_seconds": self.limits.cpu_seconds,
@@ -171,36 +235,109 @@ class _Worker:
             "pids": self.limits.pids,
             "data_bytes": None if self.group else self.limits.memory_bytes,
         }
-        header = {"source": source, "calls": encoded, "limits": limits, "arrays": len(arrays)}
+        header = {"source": source, "calls": encoded, "limits": limits, "arrays": len(arrays), "start": 0}
         # OOM kills are counted from before the request: its first call may be killed before the
         # service reads anything back
         self.oom_counted = self.group.oom_kills() if self.group else 0
-        wire.write_frames(self.send_fd, [wire.encode_json(header), code, *arrays])
-        return self._answers([wall for _, wall in budgets])
-
-    def _answers(self, walls: list[float]) -> list[CallResult]:
-        # the worker bounds each call (and each module load) by its wall time; these deadlines only
-        # guard against a worker that stopped answering altogether
-        count = len(walls)
         results = self.answers = []
-        while len(results) < count:
-            deadline = time.monotonic() + walls[len(results)] * 2 + self.limits.wall_seconds + 5
-            header = wire.decode_json(self.received.frame(wire.MAX_JSON, deadline))
-            if not isinstance(header, dict) or header.get("call") != len(results):
-                raise wire.WireError("the worker answered out of order")
-            outputs = header.get("outputs", 0)
-            if not isinstance(outputs, int) or not 0 <= outputs <= self.limits.max_outputs:
-                raise wire.WireError("the worker announced an impossible number of outputs")
-            payloads = [self.received.frame(self.limits.output_bytes, deadline) for _ in range(outputs)]
-            results.append(self._result(header, payloads, self._killed_for_memory(header), self.call_cpu[len(results)]))
-        self.cleaning = True
+        while len(results) < len(calls):
+            # each process runs the calls from the first unanswered one: the first, or the one after
+            # a call that broke the process before
+            self.settle()
+            if self.ahead is None:
+                raise wire.WireError("the worker retired during a submission")
+            child, self.ahead = self.ahead, None
+            try:
+                header["start"] = len(results)
+                message = wire.framed([wire.encode_json(header), code, *arrays])
+                self._run(child, message, budgets)
+            finally:
+                os.close(child.requests)
+                os.close(child.results)
         return results
+
+    def _run(self, child: _Child, message: bytes, budgets: list[tuple[int, float]]) -> None:
+        """Hand ``child`` the request and read its answers into ``answers``, from the first
+        unanswered call to the last, or to the call that broke the process (answered with how), or,
+        when the module did not load, each call with why."""
+        results, count = self.answers, len(budgets)
+        frames = wire.Frames(child.results)
+        cpu, wall = self.limits.cpu_seconds, self.limits.wall_seconds  # loading the module
+        deadline = time.monotonic() + wall
+        loaded = False
+        try:
+            try:
+                os.set_blocking(child.requests, False)
+                wire.write_all_by(child.requests, message, deadline)
+                self._await_load(frames, deadline)
+                loaded = True
+                while len(results) < count:
+                    cpu, wall = budgets[len(results)]
+                    deadline = time.monotonic() + wall
+                    results.append(self._answer(frames, deadline, cpu))
+                return
+            except (EOFError, BrokenPipeError):
+                # the process is gone, or closed its end: the worker says how it ended, or it is
+                # killed when its call's time is up
+                broke = self._how_it_ended(self._ended(child.pid, deadline), cpu)
+        except (wire.WireError, wire.Deadline, _Broke) as error:
+            wire.send_message(self.control, {"kill": child.pid})
+            broke = self._explain(error, wall)
+        header = {"status": broke.status, "message": broke.message}
+        for _ in range(len(results), len(results) + 1 if loaded else count):
+            results.append(self._result(header, [], self._killed_for_memory(header), cpu))
+
+    def _await_load(self, frames: wire.Frames, deadline: float) -> None:
+        """Wait for the module to load; _Broke saying why when it did not."""
+        loaded = wire.decode_json(frames.frame(wire.MAX_JSON, deadline))
+        if not isinstance(loaded, dict):
+            raise _Broke("refused", _OVERWRITTEN)
+        if loaded.get("loaded") is not True:
+            status = loaded.get("status")
+            message = str(loaded.get("message") or "the module did not load")[:500]
+            raise _Broke(status if status in ("error", "memory") else "error", message)
+
+    def _answer(self, frames: wire.Frames, deadline: float, cpu: int) -> CallResult:
+        """The next call's answer, its outputs within the budget, by ``deadline``."""
+        header = wire.decode_json(frames.frame(wire.MAX_JSON, deadline))
+        if not isinstance(header, dict):
+            raise _Broke("refused", _OVERWRITTEN)
+        count, status = header.get("outputs"), header.get("status")
+        if status not in ("ok", "error", "memory", "refused") or not isinstance(count, int):
+            raise _Broke("refused", _OVERWRITTEN)
+        if not 0 <= count <= self.limits.max_outputs:
+            raise _Broke("refused", _OVERWRITTEN)
+        budget = self.limits.output_bytes
+        payloads = []
+        for _ in range(count):
+            payloads.append(frames.frame(budget, deadline))
+            budget -= len(payloads[-1])
+        return self._result(header, payloads, False, cpu)
+
+    def _explain(self, error: Exception, wall_seconds: float) -> _Broke:
+        if isinstance(error, _Broke):
+            return error
+        if isinstance(error, wire.Deadline):
+            return _Broke("timeout", f"over its {wall_seconds:g} s of wall time")
+        if isinstance(error, wire.TooLarge):
+            return _Broke("output-too-large", f"output over {self.limits.output_bytes} bytes")
+        return _Broke("refused", str(error))
+
+    @staticmethod
+    def _how_it_ended(ended: dict[str, Any], cpu_seconds: float) -> _Broke:
+        """How a process that stopped answering ended, from the worker's word. A SIGKILL is the OOM
+        killer's or the CPU limit's: the memory cgroup tells which (:meth:`_killed_for_memory`)."""
+        number, cpu = ended.get("signal"), ended.get("cpu")
+        if not isinstance(number, int):
+            return _Broke("error", "the process exited during the call")
+        if number == signal.SIGXCPU:
+            return _Broke("timeout", f"over its {cpu_seconds:g} s of CPU time")
+        over = number == signal.SIGKILL and isinstance(cpu, int | float) and cpu >= cpu_seconds - 0.5
+        return _Broke("killed-cpu" if over else "killed", f"killed by signal {number}")
 
     def _killed_for_memory(self, header: dict[str, Any]) -> bool:
         """Whether a killed call was the OOM killer's: the group counts more OOM kills than the
-        killed calls before it took. Each takes one, in order: by the time a call's answer is read,
-        the process of the next call (forked as soon as this one was reported) may have been killed
-        too, so the count is not taken afresh after each answer; a process of the submission's own
+        killed calls before it took. Each takes one, in order; a process of the submission's own
         killed while its call went on is counted, and the next killed call is said to be over its
         memory."""
         if header.get("status") not in ("killed", "killed-cpu") or not self.group:
@@ -209,20 +346,6 @@ class _Worker:
             return False
         self.oom_counted += 1
         return True
-
-    def settle(self) -> None:
-        """Wait for the worker's ``done`` after the last submission: it cleans up (kills what the
-        submission started, empties the scratch directory) after its last answer, while the service
-        judges the answers; the next submission waits for it here. WireError (or EOFError,
-        TimeoutError) when it does not say it is done."""
-        if not self.cleaning:
-            return
-        done_by = time.monotonic() + self.limits.wall_seconds * 2 + 5
-        done = wire.decode_json(self.received.frame(wire.MAX_JSON, done_by))
-        if not isinstance(done, dict) or done.get("done") is not True:
-            raise wire.WireError("the worker did not finish its last submission")
-        self.cleaning = False
-        self.retiring = done.get("retire") is True
 
     def _result(self, header: dict[str, Any], payloads: list[bytes], out_of_memory: bool, cpu: int) -> CallResult:
         status = header.get("status")
@@ -285,7 +408,7 @@ class Sandbox:
         if self._worker is not None and self._worker.alive():
             try:
                 self._worker.settle()
-            except (EOFError, TimeoutError, wire.WireError) as failure:
+            except (EOFError, ConnectionError, TimeoutError, wire.WireError) as failure:
                 worker, self._worker = self._worker, None
                 worker.kill(keep_stderr=True)
                 log.error("the sandbox's worker failed after a submission (%s: %s)", failure, worker.stderr_tail())
@@ -309,7 +432,7 @@ class Sandbox:
                 worker = self._ensure_worker()
                 try:
                     return worker.request(source, code, calls)
-                except (EOFError, BrokenPipeError, TimeoutError, wire.WireError) as failure:
+                except (EOFError, ConnectionError, TimeoutError, wire.WireError) as failure:
                     out_of_memory = bool(worker.group and worker.group.oom_kills())
                     worker.kill(keep_stderr=True)
                     self._worker = None

@@ -15,6 +15,8 @@ import math
 import os
 import re
 import select
+import socket
+import stat
 import struct
 import time
 from collections.abc import Sequence
@@ -24,6 +26,8 @@ import numpy as np
 
 _LENGTH = struct.Struct(">I")
 MAX_JSON = 1 << 20
+#: Bytes a control message may have (:func:`send_message`): a pid, a signal, a few seconds.
+MAX_MESSAGE = 4096
 NUMERIC_KINDS = frozenset("biufc")
 #: The dtypes that cross the wall, as numpy writes them (``'<f8'``, ``'|b1'``, ``'<c16'``).
 _NUMERIC_DTYPE = re.compile(r"[<>|][biufc][1-9][0-9]?")
@@ -39,10 +43,15 @@ class TooLarge(WireError):
     """A frame beyond the budget left."""
 
 
+def framed(payloads: Sequence[bytes]) -> bytes:
+    """Payloads as the frames of one message (each after its length)."""
+    return b"".join(part for payload in payloads for part in (_LENGTH.pack(len(payload)), payload))
+
+
 def write_frames(fd: int, payloads: Sequence[bytes]) -> None:
     """One message (a JSON frame and the arrays that go with it) in one ``write``: its reader is
     woken once, not once a frame."""
-    write_all(fd, b"".join(part for payload in payloads for part in (_LENGTH.pack(len(payload)), payload)))
+    write_all(fd, framed(payloads))
 
 
 def write_frame(fd: int, payload: bytes) -> None:
@@ -58,6 +67,61 @@ def write_all(fd: int, data: bytes) -> None:
 
 class Deadline(TimeoutError):
     """The other side did not finish a frame in time."""
+
+
+def write_all_by(fd: int, data: bytes, deadline: float) -> None:
+    """``data`` written to ``fd`` (non-blocking) by ``deadline``: Deadline when the reader does not
+    take it in time, BrokenPipeError when the reader is gone."""
+    view = memoryview(data)
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT)
+    while view:
+        try:
+            view = view[os.write(fd, view) :]
+            continue
+        except BlockingIOError:
+            pass
+        left = deadline - time.monotonic()
+        if left <= 0 or not poller.poll(left * 1000):
+            raise Deadline("the request was not read in time")
+
+
+def send_message(sock: socket.socket, value: Any, fds: Sequence[int] = ()) -> None:
+    """One control message (a packet of a ``SOCK_SEQPACKET`` socket), with ``fds`` passed along."""
+    data = encode_json(value)
+    if fds:
+        socket.send_fds(sock, [data], list(fds))
+    else:
+        sock.send(data)
+
+
+def receive_message(sock: socket.socket, deadline: float | None = None, fds: int = 0) -> tuple[Any, list[int]]:
+    """The next control message and the descriptors it passed (at most ``fds``, each a pipe, else
+    WireError), by ``deadline`` (Deadline after it); None when the other side closed the socket."""
+    if deadline is not None:
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([sock], [], [], left)[0]:
+            raise Deadline("no message in time")
+    data, passed, flags, _ = socket.recv_fds(sock, MAX_MESSAGE, max(fds, 1))
+    if flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC) or len(passed) > fds:
+        _close(passed)
+        raise WireError("a control message is over its size")
+    if not data:
+        _close(passed)
+        return None, []
+    if not all(stat.S_ISFIFO(os.fstat(fd).st_mode) for fd in passed):
+        _close(passed)
+        raise WireError("a control message passed something other than a pipe")
+    try:
+        return decode_json(data), passed
+    except WireError:
+        _close(passed)
+        raise
+
+
+def _close(fds: Sequence[int]) -> None:
+    for fd in fds:
+        os.close(fd)
 
 
 class Frames:

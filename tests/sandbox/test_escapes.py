@@ -9,17 +9,17 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import Call, Limits, Sandbox, Status, cgroups
+from sandbox import Call, Limits, Sandbox, Status, cgroups, syntax, wire
 from tests.sandbox.probes import LIMITS, probe, require_bwrap
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-# a probe listing the processes it can see besides itself and its submission's handler
+# a probe listing the processes it can see besides itself
 OTHER_PROCESSES = """
 import os
 def probe():
-    mine = (os.getpid(), os.getppid())
+    mine = (os.getpid(),)
     return report(sorted(int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) not in mine))
 """
 
@@ -118,7 +118,7 @@ def probe():
     assert seen["worker"].startswith("PermissionError"), seen
 
 
-def test_the_warm_worker_and_the_handler_cannot_be_read(sandbox: Sandbox) -> None:
+def test_the_warm_worker_and_the_init_cannot_be_read(sandbox: Sandbox) -> None:
     seen = lines(
         probe(
             sandbox,
@@ -137,13 +137,13 @@ def probe():
     def read(path):
         with open(path, "rb") as f:
             return f.read(1)
-    lines = [f"handler: {os.getppid()}"]
-    for name, pid in (("init", 1), ("worker", 2), ("handler", os.getppid())):
+    lines = [f"parent: {os.getppid()}"]
+    for name, pid in (("init", 1), ("worker", 2)):
         lines += [
             attempt(f"{name} mem", lambda: read(f"/proc/{pid}/mem")),
             attempt(f"{name} environ", lambda: read(f"/proc/{pid}/environ")),
             attempt(f"{name} fds", lambda: os.listdir(f"/proc/{pid}/fd")),
-            attempt(f"{name} request pipe", lambda: read(f"/proc/{pid}/fd/0")),
+            attempt(f"{name} control socket", lambda: read(f"/proc/{pid}/fd/0")),
             attempt(f"{name} vm_read", lambda: vm_read(pid)),
             attempt(f"{name} attach", lambda: check(libc.ptrace(16, pid, 0, 0))),
             attempt(f"{name} seize", lambda: check(libc.ptrace(0x4206, pid, 0, 0))),
@@ -152,8 +152,8 @@ def probe():
 """,
         )
     )
-    assert int(seen.pop("handler")) > 2  # the submission's parent is its handler, forked by the worker
-    assert len(seen) == 21
+    assert seen.pop("parent") == "2"  # the submission's parent is the warm worker
+    assert len(seen) == 14
     for what, outcome in seen.items():
         assert outcome.startswith(("PermissionError", "OSError: [Errno 1]")), (what, outcome)
 
@@ -197,7 +197,7 @@ def probe():
             raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
     return report(
         attempt("worker", lambda: os.kill(2, signal.SIGKILL)),
-        attempt("handler", lambda: os.kill(os.getppid(), signal.SIGKILL)),
+        attempt("parent", lambda: os.kill(os.getppid(), signal.SIGKILL)),
         attempt("init", lambda: os.kill(1, signal.SIGKILL)),
         attempt("everyone", lambda: os.kill(-1, signal.SIGKILL)),
         attempt("worker group", lambda: os.killpg(2, signal.SIGKILL)),
@@ -255,23 +255,24 @@ def test_a_memory_hog_is_stopped_and_the_service_goes_on(sandbox: Sandbox) -> No
 def test_calls_killed_for_memory_before_their_answers_are_read_are_each_over_their_memory(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """On a loaded machine the service may read a call's answer only after the next calls' processes
-    were killed too (each call after a killed one runs in a fresh process at once): each of them is
-    still over its memory, not "killed by signal 9". Here the service reads its first answer only
-    once the group has counted all three OOM kills."""
+    """On a loaded machine the service may read a process's answers only after it was killed: each
+    killed call is still over its memory, not "killed by signal 9". Here every read of the
+    service's waits until the group has counted one more OOM kill than the calls answered so far
+    (each call after a killed one runs in a fresh process)."""
     worker = sandbox._worker
     assert worker is not None and worker.group is not None
     group = worker.group
-    before, read = group.oom_kills(), worker.received.frame
+    before, read = group.oom_kills(), wire.Frames.frame
 
-    def read_late(budget: int, deadline: float | None = None) -> bytes:
+    def read_late(frames: wire.Frames, budget: int, deadline: float | None = None) -> bytes:
         waited_until = time.monotonic() + 120
-        while group.oom_kills() < before + 3 and time.monotonic() < waited_until:
+        while group.oom_kills() <= before + len(worker.answers) and time.monotonic() < waited_until:
             time.sleep(0.01)  # (polling the count: the condition this reader waits for)
-        return read(budget, deadline)
+        return read(frames, budget, deadline)
 
-    monkeypatch.setattr(worker.received, "frame", read_late)  # the service's reads of this worker's answers
     source = "import numpy as np\ndef hog():\n    return np.ones(1 << 30, dtype=np.uint8).sum()\n"
+    assert isinstance(syntax.compiled(source), bytes)  # (compiled before, since the compiler's answers are frames too)
+    monkeypatch.setattr(wire.Frames, "frame", read_late)  # the service's reads of each process's answers
     results = sandbox.run(source, [Call("hog")] * 3)
     assert group.oom_kills() == before + 3
     assert [(r.status, r.message) for r in results] == [(Status.MEMORY, "over its 256 MiB of memory")] * 3

@@ -254,6 +254,47 @@ def smuggle_npy():
     assert not marker.exists()
 
 
+def test_a_submission_holds_no_descriptor_but_its_results_pipe(sandbox: Sandbox) -> None:
+    """Not the worker's control socket, nor its request pipe, nor anything else the worker has."""
+    seen = probe(
+        sandbox,
+        """
+import os
+def probe():
+    held = {}
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            held[int(fd)] = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            pass  # the listing's own, closed by now
+    return report(*(f"{fd}: {'pipe' if target.startswith('pipe:') else target}" for fd, target in sorted(held.items())))
+""",
+    )
+    held = dict(line.split(": ", 1) for line in seen.splitlines())
+    assert [held.pop(fd) for fd in ("0", "1", "2")] == ["/dev/null"] * 3
+    assert list(held.values()) == ["pipe"], held
+
+
+def test_a_process_that_closes_its_results_pipe_is_stopped_at_its_calls_wall_time(sandbox: Sandbox) -> None:
+    """Its answers cannot come, but it waits on (using no CPU time): the call is out of wall time,
+    and the next call runs in a fresh process."""
+    source = """
+import os, time
+import numpy as np
+def hide():
+    channel = max(int(fd) for fd in os.listdir("/proc/self/fd") if int(fd) > 2)
+    os.close(channel)
+    time.sleep(1000)
+def fine():
+    return np.arange(3)
+"""
+    began = time.monotonic()
+    hidden, fine = sandbox.run(source, [Call("hide"), Call("fine")])
+    assert (hidden.status, hidden.message) == (Status.TIMEOUT, f"over its {LIMITS.wall_seconds:g} s of wall time")
+    assert fine.status is Status.OK and fine.outputs[0].tolist() == [0, 1, 2]
+    assert time.monotonic() - began < 4 * (LIMITS.wall_seconds + 2)  # a bound against a hang, not the test
+
+
 def test_a_dead_worker_is_replaced_at_the_next_run(sandbox: Sandbox) -> None:
     first = sandbox.worker_pid
     assert first is not None

@@ -1,9 +1,9 @@
 """The "signal only yourself" wall, attacked every way one process can signal another: each attempt,
-made by real submitted code against the warm worker (pid 2 in the sandbox) or the submission's
-handler (its parent), is refused with EPERM, and the same warm worker then serves the next
+made by real submitted code against the warm worker (pid 2 in the sandbox, the submission's
+parent), is refused with EPERM, and the same warm worker then serves the next
 submission. ``kill`` and its kin are tried in ``test_escapes.py``; these are the indirect ways: a
 file's owner signalled on I/O, ``pidfd_send_signal`` on a ``/proc`` directory, a terminal's process
-group, a child given to the handler."""
+group, a child given to the worker."""
 
 from __future__ import annotations
 
@@ -53,7 +53,7 @@ def probe():
     r, w = os.pipe()
     steps = [
         attempt("owner worker", lambda: fcntl.fcntl(r, F_SETOWN_EX, struct.pack("ii", F_OWNER_PID, 2))),
-        attempt("owner handler", lambda: fcntl.fcntl(r, F_SETOWN_EX, struct.pack("ii", F_OWNER_PID, os.getppid()))),
+        attempt("owner parent", lambda: fcntl.fcntl(r, F_SETOWN_EX, struct.pack("ii", F_OWNER_PID, os.getppid()))),
         attempt("signal", lambda: fcntl.fcntl(r, F_SETSIG, signal.SIGKILL)),
     ]
     asynchronous(r)
@@ -66,7 +66,7 @@ def probe():
     a, b = socket.socketpair()
     steps = [
         attempt("owner", lambda: fcntl.ioctl(a, FIOSETOWN, struct.pack("i", 2))),
-        attempt("owner handler", lambda: fcntl.ioctl(a, FIOSETOWN, struct.pack("i", os.getppid()))),
+        attempt("owner parent", lambda: fcntl.ioctl(a, FIOSETOWN, struct.pack("i", os.getppid()))),
         attempt("process group", lambda: fcntl.ioctl(a, SIOCSPGRP, struct.pack("i", 2))),
     ]
     fcntl.ioctl(a, FIOASYNC, struct.pack("i", 1))
@@ -90,10 +90,10 @@ def probe():
     def send_raw(pid):
         fd = os.open(f"/proc/{pid}", os.O_RDONLY | os.O_DIRECTORY)
         raw(NUMBERS[1], fd, signal.SIGKILL, 0, 0)
-    return report(attempt("worker", lambda: send(2)), attempt("handler", lambda: send(os.getppid())),
+    return report(attempt("worker", lambda: send(2)), attempt("parent", lambda: send(os.getppid())),
                   attempt("worker raw", lambda: send_raw(2)))
 """,
-    # a child given to the handler rather than to the submission, SIGKILL its exit signal
+    # a child given to the worker rather than to the submission, SIGKILL its exit signal
     "clone CLONE_PARENT": """
 def probe():
     def clone():
