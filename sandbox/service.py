@@ -275,6 +275,9 @@ class _Worker:
                     cpu, wall = budgets[len(results)]
                     deadline = time.monotonic() + wall
                     results.append(self._answer(frames, deadline, cpu))
+                # it exits by itself after its last call, unless a thread of its own wrote the last
+                # answers while its calls go on: the worker ends it either way
+                wire.send_message(self.control, {"kill": child.pid})
                 return
             except (EOFError, BrokenPipeError):
                 # the process is gone, or closed its end: the worker says how it ended, or it is

@@ -295,6 +295,29 @@ def fine():
     assert time.monotonic() - began < 4 * (LIMITS.wall_seconds + 2)  # a bound against a hang, not the test
 
 
+def test_a_process_that_answers_all_its_calls_early_is_ended_with_its_run(sandbox: Sandbox) -> None:
+    """A thread of its own writes the call's answer while the call itself waits: the run is over
+    with that answer, and the process goes with it. Else the worker would wait for it, and the
+    next submission would find no process ready and a worker replaced."""
+    worker = sandbox.worker_pid
+    source = """
+import json, os, struct, threading, time
+
+def forge():
+    channel = max(int(fd) for fd in os.listdir("/proc/self/fd") if int(fd) > 2)
+    header = json.dumps({"status": "error", "outputs": 0, "message": "written early"}).encode()
+    os.write(channel, struct.pack(">I", len(header)) + header)
+
+def stall():
+    threading.Thread(target=forge).start()
+    time.sleep(1000)
+"""
+    (early,) = sandbox.run(source, [Call("stall")])
+    assert (early.status, early.message) == (Status.ERROR, "written early")
+    assert probe(sandbox, "def probe():\n    return report('next')\n") == "next"
+    assert sandbox.worker_pid == worker  # the same worker: it did not stop answering
+
+
 def test_a_dead_worker_is_replaced_at_the_next_run(sandbox: Sandbox) -> None:
     first = sandbox.worker_pid
     assert first is not None
