@@ -266,23 +266,20 @@ class _Worker:
         deadline = time.monotonic() + wall
         loaded = False
         try:
-            try:
-                os.set_blocking(child.requests, False)
-                wire.write_all_by(child.requests, message, deadline)
-                self._await_load(frames, deadline)
-                loaded = True
-                while len(results) < count:
-                    cpu, wall = budgets[len(results)]
-                    deadline = time.monotonic() + wall
-                    results.append(self._answer(frames, deadline, cpu))
-                # it exits by itself after its last call, unless a thread of its own wrote the last
-                # answers while its calls go on: the worker ends it either way
-                wire.send_message(self.control, {"kill": child.pid})
-                return
-            except (EOFError, BrokenPipeError):
-                # the process is gone, or closed its end: the worker says how it ended, or it is
-                # killed when its call's time is up
-                broke = self._how_it_ended(self._ended(child.pid, deadline), cpu)
+            os.set_blocking(child.requests, False)
+            wire.write_all_by(child.requests, message, deadline)
+            self._await_load(frames, deadline)
+            loaded = True
+            while len(results) < count:
+                cpu, wall = budgets[len(results)]
+                deadline = time.monotonic() + wall
+                results.append(self._answer(frames, deadline, cpu))
+            # it exits by itself after its last call, unless a thread of its own wrote the last
+            # answers while its calls go on: the worker ends it either way
+            wire.send_message(self.control, {"kill": child.pid})
+            return
+        except (EOFError, BrokenPipeError):
+            broke = self._end_of(child.pid, deadline, cpu, wall)  # the process is gone, or closed its end
         except (wire.WireError, wire.Deadline, _Broke) as error:
             wire.send_message(self.control, {"kill": child.pid})
             broke = self._explain(error, wall)
@@ -325,6 +322,16 @@ class _Worker:
         if isinstance(error, wire.TooLarge):
             return _Broke("output-too-large", f"output over {self.limits.output_bytes} bytes")
         return _Broke("refused", str(error))
+
+    def _end_of(self, pid: int, deadline: float, cpu_seconds: float, wall_seconds: float) -> _Broke:
+        """How a process that closed its results pipe ended, from the worker's word; if it has not
+        by its call's ``deadline``, it is killed, out of time. (What the worker says wrongly is the
+        worker's failure, not the call's: it goes up.)"""
+        try:
+            return self._how_it_ended(self._ended(pid, deadline), cpu_seconds)
+        except wire.Deadline:
+            wire.send_message(self.control, {"kill": pid})
+            return _Broke("timeout", f"over its {wall_seconds:g} s of wall time")
 
     @staticmethod
     def _how_it_ended(ended: dict[str, Any], cpu_seconds: float) -> _Broke:
