@@ -7,7 +7,8 @@ Per account and per process, :class:`GradingBudget` lets :data:`AT_ONCE` grading
 (another waits up to :data:`WAIT` for its turn), and charges each the CPU time its thread spent
 (``time.thread_time``: the work itself, not the time waiting for the interpreter lock or the
 database; and the CPU time of the processes it waited for to compile a code answer,
-:func:`sandbox.syntax.children_cpu`) to a token bucket of :data:`BURST` seconds refilled at
+:func:`sandbox.syntax.children_cpu`; less the full collections of the process's garbage that its
+allocations happened to set off, :func:`full_collections`) to a token bucket of :data:`BURST` seconds refilled at
 :data:`REFILL` seconds per second. A grading starts while the bucket holds something, and may leave
 it owing; past either limit the request is refused with :class:`api.kit.errors.TooManyRequests` (429,
 ``Retry-After``) before anything is read, and the caller's next requests are refused before their
@@ -36,6 +37,7 @@ most.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
 import threading
@@ -63,6 +65,41 @@ WAIT = 0.5
 ACCOUNTS = 10_000
 #: CPU seconds short of the burst at which a bucket counts as full (sums of floats round).
 FULL_ENOUGH = 1e-9
+
+
+_collecting = threading.local()
+
+
+def _on_collection(phase: str, info: dict[str, int]) -> None:
+    """A ``gc.callbacks`` hook: the CPU time of each full collection, added to its thread's."""
+    if info.get("generation") != 2:
+        return
+    if phase == "start":
+        _collecting.began = time.thread_time()
+    elif (began := getattr(_collecting, "began", None)) is not None:
+        _collecting.spent = full_collections() + time.thread_time() - began
+        _collecting.began = None
+
+
+def full_collections() -> float:
+    """CPU seconds this thread spent in full collections since the budget began watching them
+    (:func:`watch_full_collections`). A full collection walks every object of the process, so its
+    cost is the process's heap, not the work of the request whose allocation set it off: one of 9
+    million objects takes 0.8 s of CPU here, more on a loaded machine, enough to leave an honest
+    student's next request refused. The younger generations' collections stay charged: they walk
+    what was allocated lately, mostly by the request itself."""
+    return float(getattr(_collecting, "spent", 0.0))
+
+
+def watch_full_collections() -> None:
+    """Start counting :func:`full_collections` (once per process)."""
+    if _on_collection not in gc.callbacks:
+        gc.callbacks.append(_on_collection)
+
+
+def _work() -> float:
+    """The calling thread's grading work so far: see the module."""
+    return time.thread_time() + syntax.children_cpu() - full_collections()
 
 
 #: The credential of the request being served (its bearer token or session cookie), set by
@@ -95,9 +132,11 @@ class GradingBudget:
         accounts: int = ACCOUNTS,
         wait: float = WAIT,
         clock: Callable[[], float] = time.monotonic,
-        work: Callable[[], float] = lambda: time.thread_time() + syntax.children_cpu(),
+        work: Callable[[], float] = _work,
     ) -> None:
         self.at_once, self.burst, self.refill, self.accounts, self.wait = at_once, burst, refill, accounts, wait
+        if work is _work:
+            watch_full_collections()
         self._clock, self._work = clock, work
         self._entries: OrderedDict[str, _Account] = OrderedDict()
         #: The account of each caller refused lately (see :meth:`refusal`), as many at most.

@@ -4,7 +4,9 @@ that stays bounded however many accounts come."""
 
 from __future__ import annotations
 
+import gc
 import threading
+import time
 from contextlib import ExitStack
 
 import pytest
@@ -221,3 +223,19 @@ def _waiting(limits: GradingBudget, account: str) -> bool:
     with limits._lock:
         entry = limits._entries.get(account)
         return entry is not None and entry.waiting > 0
+
+
+def test_a_full_collection_set_off_during_a_grading_is_not_charged_to_it() -> None:
+    """A full collection walks every object of the process, whoever's allocation set it off: on the
+    real CPU meter, a grading is charged its own work, not that walk. The burst here is a fifth of
+    the walk at most, so a charged walk would leave the account owing and its next grading refused."""
+    limits = GradingBudget(burst=0.01, refill=1e-6, wait=0.0, clock=lambda: 0.0)  # the thread's CPU time
+    heap = [[n] for n in range(1_500_000)]  # a heap worth walking
+    with limits.spend("ada"):
+        began = time.thread_time()
+        gc.collect()
+        walked = time.thread_time() - began
+    assert walked >= 5 * limits.burst, f"the collection took {walked:.3f} s: too little to tell"
+    with limits.spend("ada"):  # not refused: the account still has most of its burst
+        pass
+    del heap
