@@ -276,15 +276,15 @@ def probe():
 
 
 def test_a_process_that_closes_its_results_pipe_is_stopped_at_its_calls_wall_time(sandbox: Sandbox) -> None:
-    """Its answers cannot come, but it waits on (using no CPU time): the call is out of wall time,
-    and the next call runs in a fresh process."""
+    """Its answers cannot come, but it waits on (using no CPU time: a read of a pipe nobody writes
+    to): the call is out of wall time, and the next call runs in a fresh process."""
     source = """
-import os, time
+import os
 import numpy as np
 def hide():
     channel = max(int(fd) for fd in os.listdir("/proc/self/fd") if int(fd) > 2)
     os.close(channel)
-    time.sleep(1000)
+    os.read(os.pipe()[0], 1)
 def fine():
     return np.arange(3)
 """
@@ -301,7 +301,7 @@ def test_a_process_that_answers_all_its_calls_early_is_ended_with_its_run(sandbo
     next submission would find no process ready and a worker replaced."""
     worker = sandbox.worker_pid
     source = """
-import json, os, struct, threading, time
+import json, os, struct, threading
 
 def forge():
     channel = max(int(fd) for fd in os.listdir("/proc/self/fd") if int(fd) > 2)
@@ -310,7 +310,7 @@ def forge():
 
 def stall():
     threading.Thread(target=forge).start()
-    time.sleep(1000)
+    os.read(os.pipe()[0], 1)  # a pipe nobody writes to: the call never returns
 """
     (early,) = sandbox.run(source, [Call("stall")])
     assert (early.status, early.message) == (Status.ERROR, "written early")
