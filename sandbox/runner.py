@@ -6,10 +6,11 @@ The worker never runs a submission's code, nor reads any of it. It forks a fresh
 own, and hands the service their other ends over its control socket (``SCM_RIGHTS``). The service
 writes the run's request into the one and reads the answers from the other, within each call's wall
 time and the output budget; the worker only waits for the process to end, killing it when the
-service says so (a call past its wall time, an answer over its budget). Then it kills every process
-but itself (``kill(-1)``: the sandbox's PID namespace holds only it, the sandbox's init and what
-submissions started), reaps them (it is their subreaper), empties the scratch directory, says how
-the process ended, and forks the next one, which prepares itself while the service judges. So each
+service says so (a call past its wall time, an answer over its budget, or its last answer read).
+Then it kills every process but itself (``kill(-1)``: the sandbox's PID namespace holds only it,
+the sandbox's init and what submissions started), reaps them (it is their subreaper), empties the
+scratch directory, says how the process ended, and forks the next one, which prepares itself
+while the service judges. So each
 run starts from the same clean state: no module, monkey-patch or global that one submission leaves
 is seen by the next, and since no submission's text, inputs or outputs ever pass through the
 worker, whose memory every later process starts as a copy of, no freed memory holds another's. A

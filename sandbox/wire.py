@@ -102,7 +102,8 @@ def receive_message(sock: socket.socket, deadline: float | None = None, fds: int
         left = deadline - time.monotonic()
         if left <= 0 or not select.select([sock], [], [], left)[0]:
             raise Deadline("no message in time")
-    data, passed, flags, _ = socket.recv_fds(sock, MAX_MESSAGE, max(fds, 1))
+    # room for one descriptor more than allowed, so that one too many is seen and refused
+    data, passed, flags, _ = socket.recv_fds(sock, MAX_MESSAGE, fds + 1)
     if flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC) or len(passed) > fds:
         _close(passed)
         raise WireError("a control message is over its size")
