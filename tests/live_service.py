@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import signal
 import socket
+import threading
 from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import BrowserContext, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from api.kit.config import Settings
 from api.kit.db import make_engine
@@ -134,7 +137,50 @@ def chromium(profile: Path, *, javascript: bool = True) -> Iterator[BrowserConte
         try:
             yield context
         finally:
-            context.close()
+            close_within(context, profile, CLOSE_SECONDS)
+
+
+#: The longest a browser's close may take before its processes are killed: a hung chromium ends
+#: its test, not the run (playwright's close has no timeout of its own).
+CLOSE_SECONDS = 60.0
+
+
+def close_within(context: BrowserContext, profile: Path, seconds: float) -> None:
+    """Closes the browser, or kills its processes (found by their profile) after ``seconds`` and
+    fails the test saying so."""
+    killed: list[int] = []
+    watchdog = threading.Timer(seconds, lambda: killed.extend(kill_browser_of(profile)))
+    watchdog.start()
+    try:
+        context.close()
+    except PlaywrightError:
+        if not killed:
+            raise
+    finally:
+        watchdog.cancel()
+    if killed:
+        pytest.fail(f"chromium did not close within {seconds:.0f} s: its processes {killed} were killed")
+
+
+def kill_browser_of(profile: Path) -> list[int]:
+    """SIGKILLs the processes of the chromium whose user data directory is ``profile`` (its
+    renderers and helpers included, which carry the same flag)."""
+    flag = f"--user-data-dir={profile}".encode()
+    killed = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            arguments = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # the process has ended
+            continue
+        if flag in arguments:
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+            except ProcessLookupError:
+                continue
+            killed.append(int(entry.name))
+    return killed
 
 
 def screenshot_dir(fallback: Path) -> Path:

@@ -26,6 +26,7 @@ import pytest
 import uvicorn
 from lti1p3platform.registration import Registration
 from playwright.sync_api import BrowserContext, expect
+from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy.orm import Session
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -193,7 +194,11 @@ def launch_in_a_frame(chrome: BrowserContext, lms: Lms, live: LiveCourse, query:
     # the tool's fetch of the LMS's key set, the storage's round trips): more than the default
     # five seconds on a loaded CI machine, and more than 30 s with platform storage on a machine
     # loaded to five times its cores (a make test beside stress-ng): a bound, not what is tested.
-    expect(opener).to_be_visible(timeout=120_000)
+    try:
+        expect(opener).to_be_visible(timeout=120_000)
+    except AssertionError as error:
+        shown = shown_in(page, "tool")
+        raise AssertionError(f"no link in the frame, which shows {shown}; the pages' errors: {problems}") from error
     page.screenshot(path=shots / f"lti-framed-{query.replace('=', '-').replace('&', '-')}.png")
     with page.expect_popup() as opened:
         opener.click()
@@ -204,6 +209,19 @@ def launch_in_a_frame(chrome: BrowserContext, lms: Lms, live: LiveCourse, query:
     expect(window.locator("header")).to_contain_text("Lea Learner")
     assert problems == []
     return page
+
+
+def shown_in(page: Any, name: str) -> str:
+    """The frame's address and text, for a failure's message (read within a bound: the browser
+    may be what is stuck)."""
+    frame = page.frame(name=name)
+    if frame is None:
+        return "nothing (no such frame)"
+    try:
+        text = frame.inner_text("body", timeout=5_000)
+    except PlaywrightError as error:
+        text = f"(its text unreadable: {error.message.splitlines()[0]})"
+    return f"{frame.url} {text!r}"
 
 
 def test_a_learner_launched_in_the_lms_frame_opens_the_assignment_in_a_new_window(
