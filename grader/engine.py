@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from grader import choice, code, written
-from grader.comparison.compare import NOT_RIGHT, Comparison, compare
+from grader.comparison.compare import NOT_RIGHT, Comparison, agrees, compare
 from grader.comparison.identity import OutOfWork, budget
 from grader.comparison.mistakes import EXPLANATIONS
 from grader.comparison.reference import PartReference, Remembered, SetReference, reference_for
@@ -307,7 +307,7 @@ def _carried_forward(
     if not given:
         return None
     value = reference.problem_set.follow_through(key, given, reference.student, reference.answers)
-    if value is None or not compare(ref.answer.kind, value, reading.value, ref.answer.part).right:
+    if value is None or not agrees(ref.answer.kind, value, reading.value, ref.answer.part):
         return None
     return f"Right for your own answer to {', '.join(given)}, which was not: credit carried forward."
 

@@ -74,6 +74,16 @@ def compare(kind: AnswerKind, expected: Any, got: Any, part: Part) -> Comparison
     return verdict
 
 
+def agrees(kind: AnswerKind, expected: Any, got: Any, part: Part) -> bool:
+    """Whether ``got`` is right: :func:`compare`'s verdict without its sentence, which for a
+    matrix lists the wrong elements. Matching an answer against each known mistake asks only
+    this, for every wrong matrix a class sends."""
+    if kind in (AnswerKind.MATRIX, AnswerKind.TENSOR):
+        wrong = _wrong_cells(expected, got, part)
+        return wrong is not None and not wrong.any()
+    return compare(kind, expected, got, part).right
+
+
 def _rounds_to(value: Fraction, expected: Any, precision: Fraction) -> bool:
     """Whether ``value`` is ``expected`` rounded to the precision it was typed with."""
     return abs(value - Fraction(expected)) * 2 <= precision
@@ -152,22 +162,31 @@ def _positions(wrong: np.ndarray) -> str:
     return text + (f" and {more} more" if more > 0 else "")
 
 
-def _array(expected: np.ndarray, got: np.ndarray, part: Part) -> Comparison:
+def _wrong_cells(expected: np.ndarray, got: np.ndarray, part: Part) -> np.ndarray | None:
+    """Which elements of ``got`` are out of the part's tolerance; None if its shape is not the
+    reference's."""
     expected = np.asarray(expected, dtype=np.float64)
     got = np.asarray(got, dtype=np.float64)
     if got.shape != expected.shape:
+        return None
+    tolerance = tolerance_of(part, MATRIX_TOLERANCE)
+    wrong: np.ndarray = np.abs(got - expected) > np.maximum(tolerance.abs, tolerance.rel * np.abs(expected))
+    return wrong
+
+
+def _array(expected: np.ndarray, got: np.ndarray, part: Part) -> Comparison:
+    wrong = _wrong_cells(expected, got, part)
+    if wrong is None:
         return Comparison(
             0.0,
-            f"Your answer is {_dims(got.shape)}, which is not the size of the output: "
+            f"Your answer is {_dims(np.shape(got))}, which is not the size of the output: "
             "work out the output size before the values.",
         )
-    tolerance = tolerance_of(part, MATRIX_TOLERANCE)
-    wrong = np.abs(got - expected) > np.maximum(tolerance.abs, tolerance.rel * np.abs(expected))
     count = int(wrong.sum())
     if count == 0:
         return RIGHT
-    total = expected.size
-    axes = "row, column" if expected.ndim == 2 else "channel, row, column"
+    total = wrong.size
+    axes = "row, column" if wrong.ndim == 2 else "channel, row, column"
     feedback = f"{total - count} of {total} elements are right; check ({axes}) {_positions(wrong)}."
     share = (total - count) / total if part.partial else 0.0
     return Comparison(share, feedback)

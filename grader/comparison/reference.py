@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from grader.comparison.compare import compare
+from grader.comparison.compare import agrees
 from grader.comparison.mistakes import value_mistakes
 from grader.results import GradedPart
 from problems.choices import ChoicePart
@@ -52,7 +52,7 @@ class PartReference:
             number = value.value
             return self.mistake_by_value.get(number.numerator) if number.denominator == 1 else None
         kind, part = self.answer.kind, self.answer.part
-        return next((code for code, wrong in self.mistakes if compare(kind, wrong, value, part).right), None)
+        return next((code for code, wrong in self.mistakes if agrees(kind, wrong, value, part)), None)
 
     def mistake_sources(self, value: Any, code: str) -> list[str]:
         """Every modelled form of the mistake ``code`` that gives ``value`` (the mistake on every
@@ -61,7 +61,7 @@ class PartReference:
         return [
             source
             for source, wrong in self.mistakes
-            if source.partition("@")[0] == code and compare(kind, wrong, value, part).right
+            if source.partition("@")[0] == code and agrees(kind, wrong, value, part)
         ]
 
 
