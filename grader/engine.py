@@ -126,17 +126,19 @@ def _previewed_picks(key: str, picks: choice.Picks | str | None) -> PreviewedPar
 
 def _remembered_with(
     key: str, ref: PartReference, answers: Mapping[str, JSON], graded: Mapping[str, GradedPart]
-) -> tuple[Remembered, ...] | None:
-    """The graded-part cache's key for a part: its answer's, then those of the earlier parts it
-    follows that differ from the reference (a part's grade depends on its answer and on theirs
-    alone: the others are not followed through, :func:`_carried_forward`); None if one of them is
-    not worth remembering, or they are long together."""
+) -> Remembered | tuple[Remembered, ...] | None:
+    """The graded-part cache's key for a part: its answer's; for a part that follows earlier
+    parts differing from the reference, a tuple of its answer's and theirs (a part's grade depends
+    on its answer and on theirs alone: the others are not followed through,
+    :func:`_carried_forward`). None if one of them is not worth remembering, or they are long
+    together. (The two shapes never collide: a tuple's first element is a tuple.)"""
     own = _remembered(key, answers.get(key))
-    if own is None:
-        return None
-    followed = [k for k in ref.answer.part.follows if k in graded and _differs(graded[k])]
-    if not followed:  # most parts: the answer alone
-        return (own,)
+    follows = ref.answer.part.follows
+    if own is None or not follows:  # most parts: the answer alone, looked up a million times a batch
+        return own
+    followed = [k for k in follows if k in graded and _differs(graded[k])]
+    if not followed:
+        return own
     found = [own]
     for each in followed:
         remembered = _remembered(each, answers.get(each))

@@ -70,9 +70,10 @@ class SetReference:
     problem_set: ProblemSet
     student: str | None
     parts: dict[str, PartReference]
-    #: Graded parts by the answers they depend on, as sent (``grader.engine``'s cache key): the
-    #: same answers always grade the same, and a class sends the same right and wrong answers often.
-    graded: dict[tuple[Remembered, ...], GradedPart] = field(default_factory=dict)
+    #: Graded parts by the answers they depend on, as sent (``grader.engine``'s cache key: the
+    #: part's own answer, or a tuple of it and the earlier answers it follows): the same answers
+    #: always grade the same, and a class sends the same right and wrong answers often.
+    graded: dict[Remembered | tuple[Remembered, ...], GradedPart] = field(default_factory=dict)
 
     #: Where a mistake's steps part from the reference's, by (key, code), as found.
     partings: dict[tuple[str, str], tuple[int, Step] | None] = field(default_factory=dict)
