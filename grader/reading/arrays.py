@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import numpy as np
 
 from grader.reading.expression import NUMBER, evaluate
 from grader.reading.grammar import hyphen_range
 from grader.reading.text import LABEL, check_size, plain
-from grader.reading.values import MAX_ELEMENTS, ReadError, show_number
+from grader.reading.values import MAX_ELEMENTS, ReadError, show_element
 from problems.kinds import JSON
 
 MAX_ARRAY_DEPTH = 4
@@ -80,9 +80,13 @@ def as_tensor(array: np.ndarray) -> np.ndarray:
 
 def show_array(array: np.ndarray) -> str:
     """Nested rows as they were read."""
-    if array.ndim == 1:
-        return "[" + ", ".join(show_number(float(v)).replace(",", "") for v in array) + "]"
-    return "[" + ", ".join(show_array(sub) for sub in array) + "]"
+    return _shown(array.tolist())
+
+
+def _shown(rows: list[Any]) -> str:
+    if rows and isinstance(rows[0], list):
+        return "[" + ", ".join(map(_shown, rows)) + "]"
+    return "[" + ", ".join(map(show_element, rows)) + "]"
 
 
 def _checked(items: list[JSON], depth: int, count: list[int]) -> Nested:

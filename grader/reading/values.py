@@ -86,6 +86,12 @@ class Unreadable:
     reason: str
 
 
+def show_element(value: float) -> str:
+    """A matrix element as :func:`show_number` writes it, without thousands separators (a comma
+    separates the elements): made for each element of every matrix read, so without its checks."""
+    return str(int(value)) if value.is_integer() else f"{value:.6g}"
+
+
 def show_number(value: Fraction | int | float) -> str:
     """A number as a student would write it: thousands grouped, decimals when they end.
 

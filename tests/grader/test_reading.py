@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from grader.reading import Asked, Number, Read, Unreadable, _read, read_answer
 from grader.reading.forms import FORMS, expected_form
+from grader.reading.values import show_element, show_number
 from problems.kinds import AnswerKind, Layout, formula_symbol
 
 K = AnswerKind
@@ -618,3 +619,10 @@ def test_a_number_is_not_picked_out_of_a_sentence(raw: str) -> None:
 @pytest.mark.parametrize("raw", ["idk", "NaN", "\\frac{1}{0}", "no idea at all", "12x"])
 def test_a_sentence_without_a_number_is_still_unreadable(raw: str) -> None:
     assert isinstance(read_answer(raw, K.INTEGER), Unreadable)
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_a_matrix_element_is_shown_as_a_number_without_its_thousands_separators(number: float) -> None:
+    """``show_element`` (each element of every matrix read) writes what ``show_number`` writes,
+    the commas left out: the two cannot drift apart."""
+    assert show_element(number) == show_number(number).replace(",", "")
