@@ -215,7 +215,7 @@ def jsonl_line(student: str, graded: GradedSubmission) -> str:
     objects again and again, so each is written once (:func:`_part_text`)."""
     head = f'"student":{_compact(student)},"set":{_compact(graded.set_id)}'
     scores = f'"score":{_number(graded.score)},"max_score":{_number(graded.max_score)}'
-    parts = ",".join(_part_text(key, part) for key, part in graded.parts.items())
+    parts = ",".join([_part_text(key, part) for key, part in graded.parts.items()])
     tail = f',"unknown_keys":{_compact(list(graded.unknown_keys))}' if graded.unknown_keys else ""
     return f'{{{head},{scores},"parts":{{{parts}}}{tail}}}\n'
 
