@@ -12,6 +12,7 @@ import json
 import multiprocessing
 import sys
 from collections import Counter
+from collections.abc import Collection, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from itertools import repeat
 from pathlib import Path
@@ -158,12 +159,12 @@ def _start_worker(set_id: str, items: list[batch.Item]) -> None:
     _worker_items = items
 
 
-def _grade_chunk(chunk: range, output_format: str, keys: list[str], secret: str | None) -> list[batch.Output]:
+def _grade_chunk(chunk: range, output_format: str, keys: list[str], secret: str | None) -> batch.Chunk:
     """Grade lines ``chunk`` (indices into :data:`_worker_items`)."""
     assert _worker_set is not None
     run = _worker_sandboxes.run if _worker_sandboxes is not None else None
     items = _worker_items[chunk.start : chunk.stop]
-    return batch.grade_items(_worker_set, items, output_format, keys, secret, run)
+    return batch.packed(batch.grade_items(_worker_set, items, output_format, keys, secret, run))
 
 
 def grade(
@@ -278,25 +279,24 @@ def _counted(unknown: Counter[str], shown: int = 10) -> str:
 
 
 def _drain(
-    results: Any, writer: _Writer, progress: Progress, task: Any, file: Path
+    results: Iterable[batch.Chunk], writer: _Writer, progress: Progress, task: Any, file: Path
 ) -> tuple[int, Counter[str], str | None]:
     """Write outputs in input order, refusing a student's later lines; returns how many
     submissions were graded, how many of them sent each unknown answer key, and why code parts
     were not run (the sandbox could not start), if so."""
     graded, unknown, first = 0, Counter[str](), batch.FirstLines()
     not_run: str | None = None
-    for outputs in results:
-        for output in outputs:
-            refused = output if isinstance(output, batch.BadLine) else first.refuse(output)
-            if refused is not None:
-                _skipped(file, refused)
-                continue
-            writer.write(output)
-            if output.unknown_keys:  # (Counter.update costs a microsecond even for nothing)
-                unknown.update(output.unknown_keys)
-            not_run = not_run or output.not_run
-            graded += 1
-        progress.advance(task, len(outputs))
+    for chunk in results:
+        refused = first.refuse(chunk)
+        for bad in sorted([*chunk.refused, *refused.values()]):
+            _skipped(file, bad)
+        writer.write(chunk, refused.keys())
+        for index, keys in chunk.unknown_keys.items():
+            if index not in refused:
+                unknown.update(keys)
+        not_run = not_run or chunk.not_run
+        graded += len(chunk.lines) - len(refused)
+        progress.advance(task, len(chunk.lines) + len(chunk.refused))
     return graded, unknown, not_run
 
 
@@ -327,15 +327,23 @@ class _Writer:
             if output_format == "csv":
                 self.stream.write(batch.to_csv_line(batch.csv_header(keys)))
 
-    def write(self, graded: batch.Graded) -> None:
-        if isinstance(graded.output, str):
-            assert self.stream is not None  # every format but gradescope has a stream
-            self.stream.write(graded.output)
+    def write(self, chunk: batch.Chunk, refused: Collection[int]) -> None:
+        """The chunk's graded lines but those ``refused`` (by index)."""
+        if self.stream is not None:
+            if not refused:  # a class's chunks: one write each
+                self.stream.write(chunk.text)
+                return
+            starts = [0, *chunk.ends]
+            for index, end in enumerate(chunk.ends):
+                if index not in refused:
+                    self.stream.write(chunk.text[starts[index] : end])
             return
         assert self.out is not None  # gradescope writes a folder per student
-        folder = self.out / _folder_name(graded.student, self.folders)
-        folder.mkdir(exist_ok=True)
-        (folder / "results.json").write_text(json.dumps(batch.gradescope_result(graded.output), indent=1))
+        for index, (student, record) in enumerate(zip(chunk.students, chunk.records, strict=True)):
+            if index not in refused:
+                folder = self.out / _folder_name(student, self.folders)
+                folder.mkdir(exist_ok=True)
+                (folder / "results.json").write_text(json.dumps(batch.gradescope_result(record), indent=1))
 
     def close(self) -> None:
         if self.stream is not None and self.stream is not sys.stdout:
