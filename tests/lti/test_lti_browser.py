@@ -197,8 +197,10 @@ def launch_in_a_frame(chrome: BrowserContext, lms: Lms, live: LiveCourse, query:
     try:
         expect(opener).to_be_visible(timeout=120_000)
     except AssertionError as error:
-        shown = shown_in(page, "tool")
-        raise AssertionError(f"no link in the frame, which shows {shown}; the pages' errors: {problems}") from error
+        shown, said = shown_in(page, "tool"), live.server.output()[-3000:]
+        raise AssertionError(
+            f"no link in the frame, which shows {shown}; the pages' errors: {problems}; the tool's log ends: {said}"
+        ) from error
     page.screenshot(path=shots / f"lti-framed-{query.replace('=', '-').replace('&', '-')}.png")
     with page.expect_popup() as opened:
         opener.click()
