@@ -417,8 +417,11 @@ def test_a_closed_sandbox_leaves_no_cgroup_behind(monkeypatch: pytest.MonkeyPatc
     require_bwrap()
 
     def groups() -> set[Path]:
-        # this process's other sandboxes (another test's, still open) are not this test's business
-        return {*Path("/sys/fs/cgroup").glob(f"**/grader-sandbox-{os.getpid()}-*")} - before
+        # this process's other sandboxes (another test's, still open) are not this test's business;
+        # one of their groups may go while the tree is walked, which os.walk passes over
+        prefix = f"grader-sandbox-{os.getpid()}-"
+        found = {Path(root, name) for root, names, _ in os.walk("/sys/fs/cgroup") for name in names}
+        return {path for path in found if path.name.startswith(prefix)} - before
 
     before: set[Path] = set()
     before = groups()
