@@ -330,13 +330,10 @@ class _Writer:
     def write(self, chunk: batch.Chunk, refused: Collection[int]) -> None:
         """The chunk's graded lines but those ``refused`` (by index)."""
         if self.stream is not None:
-            if not refused:  # a class's chunks: one write each
-                self.stream.write(chunk.text)
-                return
-            starts = [0, *chunk.ends]
-            for index, end in enumerate(chunk.ends):
-                if index not in refused:
-                    self.stream.write(chunk.text[starts[index] : end])
+            if refused:
+                self.stream.writelines(text for index, text in enumerate(chunk.texts) if index not in refused)
+            else:  # a class's chunks
+                self.stream.writelines(chunk.texts)
             return
         assert self.out is not None  # gradescope writes a folder per student
         for index, (student, record) in enumerate(zip(chunk.students, chunk.records, strict=True)):
