@@ -126,7 +126,11 @@ def test_without_a_sandbox_grading_code_says_so_and_exits_1(tmp_path: Path, monk
 
 def test_a_gradescope_bundle_grades_a_code_file(tmp_path: Path) -> None:
     bundle = tmp_path / "code.zip"
-    made = runner.invoke(app, ["gradescope", "bundle", "numpy-convolution", "--out", str(bundle)])
+    # a variant secret of its own, not a new one each run: some variants draw inputs on which a test
+    # but the first passes without the bias ("small whole numbers, no padding": 1.2 of 6 points, in a
+    # full run and in about one secret of a hundred tried), and this test asks that none pass
+    secret = ["--secret", "bundle-test-variant"]
+    made = runner.invoke(app, ["gradescope", "bundle", "numpy-convolution", "--out", str(bundle), *secret])
     assert made.exit_code == 0, made.output
     metadata = {"users": [{"id": 4242, "email": "ada@example.org", "name": "Ada"}]}  # whose inputs are drawn
     results = autograde(bundle, tmp_path / "autograder", {"conv.forward.py": NO_BIAS}, metadata)
