@@ -330,10 +330,7 @@ class _Writer:
     def write(self, chunk: batch.Chunk, refused: Collection[int]) -> None:
         """The chunk's graded lines but those ``refused`` (by index)."""
         if self.stream is not None:
-            if refused:
-                self.stream.writelines(text for index, text in enumerate(chunk.texts) if index not in refused)
-            else:  # a class's chunks
-                self.stream.writelines(chunk.texts)
+            self.stream.writelines(text for index, text in enumerate(chunk.texts) if index not in refused)
             return
         assert self.out is not None  # gradescope writes a folder per student
         for index, (student, record) in enumerate(zip(chunk.students, chunk.records, strict=True)):
