@@ -191,11 +191,11 @@ class GradedSubmission:
 
     @property
     def score(self) -> float:
-        return round(sum(p.score for p in self.parts.values()), 6)
+        return round(sum([p.score for p in self.parts.values()]), 6)  # a list: summed faster than a generator
 
     @property
     def max_score(self) -> float:
-        return sum(p.max_score for p in self.parts.values())
+        return sum([p.max_score for p in self.parts.values()])
 
     @property
     def unreadable(self) -> list[str]:
