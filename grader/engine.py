@@ -19,7 +19,7 @@ from grader import choice, code, written
 from grader.comparison.compare import NOT_RIGHT, Comparison, agrees, compare
 from grader.comparison.identity import OutOfWork, budget
 from grader.comparison.mistakes import EXPLANATIONS
-from grader.comparison.reference import PartReference, Remembered, SetReference, reference_for
+from grader.comparison.reference import Following, PartReference, Remembered, SetReference, reference_for
 from grader.reading import Number, Read, Unreadable, read_answer
 from grader.results import GradedPart, GradedSubmission, PreviewedPart, Status
 from problems.kinds import JSON, AnswerKind
@@ -27,7 +27,7 @@ from problems.sets import ProblemSet
 
 SCALARS = (AnswerKind.INTEGER, AnswerKind.REAL, AnswerKind.PERCENT)
 FORMULAS = (AnswerKind.FORMULA, AnswerKind.FORMULA_SHAPE)
-#: Graded parts remembered per set variant (see ``SetReference.graded``).
+#: Graded parts remembered per set variant (see ``PartReference.graded``).
 GRADED_CACHE = 50_000
 #: Longest answer whose grade is remembered, as text or a list's ``repr`` (an 8×8 matrix of
 #: decimals, the largest a course asks for), and longest the answers a follow-through grade depends
@@ -54,16 +54,14 @@ def grade_submission(
     graded: dict[str, GradedPart] = {}
     failed: list[str] = []
     for key, part_reference in reference.parts.items():
-        remembered = _remembered_with(key, part_reference, answers, graded)
-        if remembered is not None and (cached := reference.graded.get(remembered)) is not None:
+        kept = _kept(key, part_reference, answers, graded)
+        if kept is not None and (cached := _recalled(part_reference.graded, kept)) is not None:
             graded[key] = cached
             continue
         try:
             graded[key] = _budgeted(key, part_reference, reads, graded, reference)
-            if remembered is not None:
-                if len(reference.graded) >= GRADED_CACHE:
-                    reference.graded.clear()
-                reference.graded[remembered] = graded[key]
+            if kept is not None:
+                _remember(reference, part_reference.graded, kept, graded[key], reads[key])
         except Exception:
             log.exception("grading %s of set %s (variant %s) failed", key, problem_set.id, student)
             graded[key] = GradedPart(key, 0.0, part_reference.answer.part.points, Status.INVALID, GRADING_FAILED)
@@ -124,49 +122,96 @@ def _previewed_picks(key: str, picks: choice.Picks | str | None) -> PreviewedPar
     return PreviewedPart(key, readable=True, read_as=picks.shown)
 
 
-def _remembered_with(
+def _kept(
     key: str, ref: PartReference, answers: Mapping[str, JSON], graded: Mapping[str, GradedPart]
-) -> Remembered | tuple[Remembered, ...] | None:
-    """The graded-part cache's key for a part: its answer's; for a part that follows earlier
-    parts differing from the reference, a tuple of its answer's and theirs (a part's grade depends
-    on its answer and on theirs alone: the others are not followed through,
-    :func:`_carried_forward`). None if one of them is not worth remembering, or they are long
-    together. (The two shapes never collide: a tuple's first element is a tuple.)"""
-    own = _remembered(key, answers.get(key))
+) -> Remembered | Following | None:
+    """What the part's grade is remembered by: its answer; for a part that follows earlier parts
+    differing from the reference, its answer and theirs (a part's grade depends on its answer and
+    on theirs alone: the others are not followed through, :func:`_carried_forward`). None if one of
+    them is not worth remembering, or they are long together."""
+    own = _remembered(answers.get(key))
     follows = ref.answer.part.follows
     if own is None or not follows:  # most parts: the answer alone, looked up a million times a batch
         return own
-    followed = [k for k in follows if k in graded and _differs(graded[k])]
-    if not followed:
+    earlier = []
+    for each in follows:
+        if (part := graded.get(each)) is not None and _differs(part):
+            remembered = _remembered(answers.get(each))
+            if remembered is None:
+                return None
+            earlier.append((each, remembered))
+    if not earlier:
         return own
-    found = [own]
-    for each in followed:
-        remembered = _remembered(each, answers.get(each))
-        if remembered is None:
-            return None
-        found.append(remembered)
-    size = sum(len(answer) for _, _, answer in found if isinstance(answer, str))
-    return tuple(found) if size <= REMEMBERED_CHARS else None
+    size = _chars(own) + sum(_chars(remembered) for _, remembered in earlier)
+    return Following(own, tuple(earlier)) if size <= REMEMBERED_CHARS else None
 
 
-def _remembered(key: str, raw: JSON) -> Remembered | None:
-    """The cache's key for one answer, None if it is not worth remembering.
+def _chars(remembered: Remembered) -> int:
+    value = remembered if isinstance(remembered, str) else remembered[1]
+    return len(value) if isinstance(value, str) else 0
+
+
+#: Grades reached before the earlier parts an answer follows are looked at (no answer, an
+#: unreadable one or one that runs out of work on its own, a right one): the same whatever those
+#: earlier answers were.
+_FOLLOWING_NOTHING = (Status.UNANSWERED, Status.INVALID, Status.CORRECT)
+
+
+def _recalled(graded: Mapping[Remembered | Following, GradedPart], kept: Remembered | Following) -> GradedPart | None:
+    """The remembered grade for these answers; for an answer following earlier ones that differ
+    from the reference, its grade alone where that never looked at them (a class's right answer
+    to a total after wrong terms: one lookup, not a grade per combination of wrong terms)."""
+    found = graded.get(kept)
+    if found is None and isinstance(kept, Following):
+        alone = graded.get(kept.own)
+        if alone is not None and alone.status in _FOLLOWING_NOTHING and not alone.follow_through:
+            return alone
+    return found
+
+
+def _remember(
+    reference: SetReference,
+    graded: dict[Remembered | Following, GradedPart],
+    kept: Remembered | Following,
+    part: GradedPart,
+    reading: Reading,
+) -> None:
+    """Keep a grade: under its answer alone when the earlier parts it follows did not count (see
+    :func:`_recalled`; an answer that ran out of work may have run out following them, so only an
+    unreadable one is kept alone among the invalid). A variant's grades are all forgotten when
+    :data:`GRADED_CACHE` are kept."""
+    if reference.remembered() >= GRADED_CACHE:
+        reference.forget()
+    if isinstance(kept, Following) and _followed_nothing(part, reading):
+        kept = kept.own
+    graded[kept] = part
+
+
+def _followed_nothing(part: GradedPart, reading: Reading) -> bool:
+    """Whether a grade was reached before the earlier answers were looked at."""
+    if part.follow_through or part.status not in _FOLLOWING_NOTHING:
+        return False
+    return part.status is not Status.INVALID or isinstance(reading, Unreadable)
+
+
+def _remembered(raw: JSON) -> Remembered | None:
+    """How the cache keys one answer, None if it is not worth remembering.
 
     A list (a matrix or a shape sent as JSON) is keyed by its ``repr``, which tells apart every
     value the reader tells apart (``1`` and ``1.0``, ``true`` and ``1``, every float: its ``repr``
     reads back as itself); long ones are not kept."""
     if isinstance(raw, str):
-        return (key, str, raw) if len(raw) <= REMEMBERED_CHARS else None
+        return raw if len(raw) <= REMEMBERED_CHARS else None
     if raw is None:
-        return (key, type(None), "")
+        return (type(None), "")
     if isinstance(raw, int | float):
-        return (key, type(raw), raw)
+        return (type(raw), raw)
     if isinstance(raw, list):
         try:
             text = repr(raw)
         except (RecursionError, ValueError):  # nested too deep; an integer too long to write out
             return None
-        return (key, list, text) if len(text) <= REMEMBERED_CHARS else None
+        return (list, text) if len(text) <= REMEMBERED_CHARS else None
     return None
 
 
@@ -204,6 +249,8 @@ class _Reads(dict[str, Reading]):
 
 def _unknown(reference: SetReference, answers: Mapping[str, JSON]) -> tuple[str, ...]:
     known = reference.keys
+    if known.issuperset(answers):  # most submissions: no key to name
+        return ()
     return tuple(key for key in answers if key not in known)
 
 
@@ -317,7 +364,10 @@ def _carried_forward(
 def _differs(earlier: GradedPart) -> bool:
     """Whether an earlier answer differs from the reference: wrong, partly right, or right
     only by carrying its own earlier error forward (so a chain of parts keeps following)."""
-    return earlier.follow_through or earlier.status in (Status.INCORRECT, Status.PARTIAL)
+    return earlier.follow_through or earlier.status in _DIFFERING
+
+
+_DIFFERING = (Status.INCORRECT, Status.PARTIAL)
 
 
 def _solver_value(value: Any) -> Any:

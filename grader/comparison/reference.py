@@ -7,7 +7,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -25,8 +25,17 @@ from problems.solvers.steps import Step, Steps
 #: Set variants kept ready; a randomized set has one per student.
 CACHE_SIZE = 2048
 
-#: One answer in a graded-part cache key: (answer key, the answer's type, the answer or its repr).
-Remembered = tuple[str, type, str | int | float]
+#: An answer as the graded-part cache keys it: a text as sent; other JSON as its type and value (a
+#: list as its ``repr``), so that ``1``, ``1.0``, ``true`` and ``"1"`` are kept apart.
+Remembered = str | tuple[type, str | int | float]
+
+
+class Following(NamedTuple):
+    """A part's answer with the earlier answers it follows that differ from the reference, by key:
+    its grade depends on these alone (``grader.engine``'s cache key for such a part)."""
+
+    own: Remembered
+    earlier: tuple[tuple[str, Remembered], ...]
 
 
 @dataclass(frozen=True)
@@ -39,6 +48,9 @@ class PartReference:
     mistakes: tuple[tuple[str, Any], ...]
     #: For exact kinds, the same by value: one lookup instead of a comparison per mistake.
     mistake_by_value: dict[Any, str] = field(default_factory=dict)
+    #: Grades by the answers they depend on, as sent (``grader.engine``'s cache): the same answers
+    #: always grade the same, and a class sends the same right and wrong answers often.
+    graded: dict[Remembered | Following, GradedPart] = field(default_factory=dict, compare=False, repr=False)
 
     def mistake_for(self, value: Any) -> str | None:
         """The code of the first known mistake that gives ``value``, if any."""
@@ -70,11 +82,6 @@ class SetReference:
     problem_set: ProblemSet
     student: str | None
     parts: dict[str, PartReference]
-    #: Graded parts by the answers they depend on, as sent (``grader.engine``'s cache key: the
-    #: part's own answer, or a tuple of it and the earlier answers it follows): the same answers
-    #: always grade the same, and a class sends the same right and wrong answers often.
-    graded: dict[Remembered | tuple[Remembered, ...], GradedPart] = field(default_factory=dict)
-
     #: Where a mistake's steps part from the reference's, by (key, code), as found.
     partings: dict[tuple[str, str], tuple[int, Step] | None] = field(default_factory=dict)
     #: The free-response parts by key (graded by hand, so no reference), and every key in the file's
@@ -85,6 +92,15 @@ class SetReference:
     code: dict[str, CodePart] = field(default_factory=dict)
     #: The parts answered by picking options, by key (graded by the options marked right).
     choice: dict[str, ChoicePart] = field(default_factory=dict)
+
+    def remembered(self) -> int:
+        """How many grades its parts remember (the engine bounds them per variant)."""
+        return sum(len(part.graded) for part in self.parts.values())
+
+    def forget(self) -> None:
+        """Every remembered grade forgotten."""
+        for part in self.parts.values():
+            part.graded.clear()
 
     @cached_property
     def keys(self) -> frozenset[str]:

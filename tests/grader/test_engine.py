@@ -231,17 +231,64 @@ def test_a_remembered_follow_through_grade_is_the_grade(submissions: list[tuple[
     """A part that builds on earlier ones is remembered by its answer and theirs (its earlier
     parts' own follow-through included): a class's submissions graded one after another, from the
     cache, grade each as a process that has never seen another would."""
+    assert_graded_in_turn_as_fresh("mobilenet-yolo", ("q1b.shape1", "q1b.shape2", "q1b.shape3"), submissions)
+
+
+def assert_graded_in_turn_as_fresh(set_id: str, keys: tuple[str, ...], submissions: list[tuple[Any, ...]]) -> None:
+    """The submissions (answers to ``keys``, None for none) graded one after another, from the
+    cache, grade as each would in a process that has seen no other."""
     from grader.comparison.reference import reference_for
 
-    problem_set = BANK["mobilenet-yolo"]
-    keys = ("q1b.shape1", "q1b.shape2", "q1b.shape3")
     sent = [{k: v for k, v in zip(keys, answers, strict=True) if v is not None} for answers in submissions]
-    in_turn = [grade_submission(problem_set, answers).parts for answers in sent]
+    in_turn = [grade_submission(BANK[set_id], answers).parts for answers in sent]
     fresh = []
     for answers in sent:
-        reference_for(problem_set, None).graded.clear()
-        fresh.append(grade_submission(problem_set, answers).parts)
+        reference_for(BANK[set_id], None).forget()
+        fresh.append(grade_submission(BANK[set_id], answers).parts)
     assert in_turn == fresh
+
+
+_HIDDEN, _OUTPUT, _TOTAL = 11329414656, 7526500, 11336941156  # fc-vs-conv's p2a, with biases
+_TERMS = st.sampled_from([None, "", "idk", _HIDDEN, str(_HIDDEN), 150528 * 75264, _HIDDEN + 1])
+_OUTPUTS = st.sampled_from([None, _OUTPUT, 7526400, "7,526,500", "lots"])
+_TOTALS = st.sampled_from([None, "  ", "idk", _TOTAL, f"~{_TOTAL}", 150528 * 75264 + _OUTPUT, _TOTAL + 1,
+                           _HIDDEN + 1 + _OUTPUT, 150528 * 75264 + 7526400, 1.5])  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(_TERMS, _OUTPUTS, _TOTALS), min_size=2, max_size=16))
+def test_a_remembered_total_is_the_grade_whatever_its_terms(submissions: list[tuple[Any, ...]]) -> None:
+    """A total is remembered by itself where its grade never looked at the terms it follows (no
+    answer, an unreadable one, a right one) and with the wrong terms where it did: graded one
+    after another from the cache, each submission grades as in a process that saw no other."""
+    assert_graded_in_turn_as_fresh("fc-vs-conv", ("p2a.hidden_params", "p2a.output_params", "p2a.total"), submissions)
+
+
+def test_a_right_total_after_wrong_terms_is_graded_once_whatever_the_terms(monkeypatch) -> None:
+    """A class's right total comes after every combination of wrong terms: it is compared once,
+    then recalled, not graded again for each combination; a wrong total is graded per combination
+    (its credit follows the terms)."""
+    import grader.engine as engine
+
+    # a version of its own (the engine keeps its cache per set version): a cache of its own, empty
+    text = (BUILT_IN / "fc-vs-conv.yaml").read_text(encoding="utf-8") + "\n# graded once\n"
+    problem_set = parse_set(text, "once.yaml")
+    compared: list[str] = []
+    budgeted = engine._budgeted
+
+    def counted(key: str, *rest: Any) -> GradedPart:
+        compared.extend([key] if key == "p2a.total" else [])
+        return budgeted(key, *rest)
+
+    monkeypatch.setattr(engine, "_budgeted", counted)
+    for hidden in range(_HIDDEN + 1, _HIDDEN + 21):
+        part = grade_submission(problem_set, {"p2a.hidden_params": hidden, "p2a.total": _TOTAL}).parts["p2a.total"]
+        assert (part.status, part.follow_through) == (Status.CORRECT, False)
+    assert compared == ["p2a.total"]
+    for hidden in range(_HIDDEN + 1, _HIDDEN + 4):
+        part = grade_submission(problem_set, {"p2a.hidden_params": hidden, "p2a.total": hidden}).parts["p2a.total"]
+        assert part.status is Status.INCORRECT  # the output layer's parameters left out of it
+    assert len(compared) == 4
 
 
 # -- randomized variants ----------------------------------------------------------------------
@@ -342,7 +389,7 @@ def test_a_remembered_grade_is_the_grade(key: str, answer: list[Any]) -> None:
     problem_set = BANK["rgb-convolution"]
     first = graded("rgb-convolution", {key: answer})[key]
     again = graded("rgb-convolution", {key: answer})[key]
-    reference_for(problem_set, None).graded.clear()
+    reference_for(problem_set, None).forget()
     fresh = graded("rgb-convolution", {key: answer})[key]
     assert first == again == fresh
 
@@ -360,7 +407,7 @@ def test_list_answers_equal_in_python_but_not_in_json_are_remembered_apart(key: 
     cached = [graded("rgb-convolution", {key: answer})[key] for answer in variants]
     fresh = []
     for answer in variants:
-        reference_for(problem_set, None).graded.clear()
+        reference_for(problem_set, None).forget()
         fresh.append(graded("rgb-convolution", {key: answer})[key])
     assert cached == fresh
 
