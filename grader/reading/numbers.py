@@ -163,9 +163,12 @@ _MANTISSA = re.compile(r"\s*\d+\.(?P<decimals>\d+)\s*\*\s*10\s*\^\s*\(?(?P<expon
 def _exact_before_rounding(pieces: list[str], number: Number, typed: str) -> Number | None:
     """The number stated before its rounded form: in ``11,329,414,656 ≈ 1.13 × 10¹⁰`` the answer is
     the exact count the student wrote, the figure after ``≈`` its rounding (which must agree);
-    None where the last relation is no approximation (see ``_APPROXIMATE``) or the link before it
-    is not a plain number."""
+    None where the last relation is no approximation (see ``_APPROXIMATE``), the link before it
+    is not a plain number, or the figure is zero (``1 = ≈ 0 thousand`` rounds nothing: its answer
+    is what follows its last ``=``, as ever)."""
     if len(pieces) < 2 or number.hedged or not _APPROXIMATE.search(typed) or not _BARE.fullmatch(pieces[-2]):
+        return None
+    if number.value == 0:
         return None
     exact = Number(Fraction(pieces[-2].strip()))
     if exact.value == number.value:
