@@ -156,9 +156,9 @@ def _not_right(expected: Scalar, got: Fraction, tolerance: Tolerance) -> str:
 
 
 def _positions(wrong: np.ndarray) -> str:
-    cells = [", ".join(str(int(i) + 1) for i in index) for index in np.argwhere(wrong)[:LISTED]]
-    more = int(wrong.sum()) - len(cells)
-    text = "; ".join(f"({c})" for c in cells)
+    cells = [", ".join([str(i + 1) for i in index]) for index in np.argwhere(wrong)[:LISTED].tolist()]
+    more = int(np.count_nonzero(wrong)) - len(cells)
+    text = "; ".join([f"({c})" for c in cells])
     return text + (f" and {more} more" if more > 0 else "")
 
 
@@ -182,7 +182,7 @@ def _array(expected: np.ndarray, got: np.ndarray, part: Part) -> Comparison:
             f"Your answer is {_dims(np.shape(got))}, which is not the size of the output: "
             "work out the output size before the values.",
         )
-    count = int(wrong.sum())
+    count = int(np.count_nonzero(wrong))
     if count == 0:
         return RIGHT
     total = wrong.size
