@@ -1,8 +1,9 @@
 """Batch-grading throughput: 100,000 generated submissions of a set (cifar-convnet, 11 parts
 each, unless ``--set`` names another: mobilenet-yolo has formulas), mixing right, wrong, oddly
 typed and unreadable answers, graded through ``grader grade`` with 1 and 2 workers, next to the
-time to merely read and JSON-parse the same file; and ``grader grade`` on one submission, from the
-command's start to its output (the median of five runs: an instructor's check of one file).
+time to merely read and JSON-parse the same file (medians of three rounds, each timing all three
+in turn); and ``grader grade`` on one submission, from the command's start to its output (the
+median of five runs: an instructor's check of one file).
 
 Run: ``make bench`` (or ``python -m bench.grading --submissions N --set ID``).
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -94,6 +96,8 @@ def parse_only(path: Path) -> float:
 
 
 def grade_with(path: Path, workers: int, set_id: str = SET_ID) -> float:
+    out = path.with_suffix(f".out{workers}.jsonl")
+    out.unlink(missing_ok=True)  # a file written afresh each round: ext4 flushes a truncated one as it closes
     started = time.perf_counter()
     subprocess.run(
         [
@@ -107,7 +111,7 @@ def grade_with(path: Path, workers: int, set_id: str = SET_ID) -> float:
             "--workers",
             str(workers),
             "--out",
-            str(path.with_suffix(f".out{workers}.jsonl")),
+            str(out),
         ],
         check=True,
         stderr=subprocess.DEVNULL,
@@ -132,6 +136,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--submissions", type=int, default=100_000)
     parser.add_argument("--set", default=SET_ID, help="the set graded (mobilenet-yolo has formulas)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of parse, 1 worker, 2 workers; medians")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         once = sorted(one_submission(Path(folder), args.set))
@@ -139,17 +144,27 @@ def main() -> None:
         print(f"grader grade, one submission, start to output: median {once[len(once) // 2]:.2f} s ({runs})")
         path = Path(folder) / "submissions.jsonl"
         parts = generate(path, args.submissions, set_id=args.set)
-        parse = parse_only(path)
         size = path.stat().st_size / 1e6
         print(f"{args.submissions:,} submissions, {parts:,} part-answers of {args.set} ({size:.1f} MB)")
-        print(f"read + JSON-parse only: {parse:.2f} s ({parts / parse:,.0f} part-answers/s)")
+        seconds: dict[int, list[float]] = {0: [], 1: [], 2: []}  # 0: the parse floor
+        for _ in range(args.rounds):  # interleaved: a host that slows down slows all three alike
+            seconds[0].append(parse_only(path))
+            for workers in (1, 2):
+                seconds[workers].append(grade_with(path, workers, args.set))
+        parse = statistics.median(seconds[0])
+        print(f"read + JSON-parse only: {parse:.2f} s ({parts / parse:,.0f} part-answers/s; {_runs(seconds[0])})")
         for workers in (1, 2):
-            seconds = grade_with(path, workers, args.set)
-            rate = parts / seconds
+            taken = statistics.median(seconds[workers])
+            rate = parts / taken
             print(
-                f"grade, {workers} worker{'s' if workers > 1 else ''}: {seconds:.2f} s ({rate:,.0f} part-answers/s; "
-                f"1,000,000 part-answers in {1e6 / rate:.1f} s; {seconds / parse:.1f}× the parse time)"
+                f"grade, {workers} worker{'s' if workers > 1 else ''}: {taken:.2f} s ({rate:,.0f} part-answers/s; "
+                f"1,000,000 part-answers in {1e6 / rate:.1f} s; {taken / parse:.1f}× the parse time; "
+                f"{_runs(seconds[workers])})"
             )
+
+
+def _runs(seconds: list[float]) -> str:
+    return "median of " + ", ".join(f"{t:.2f}" for t in seconds) if len(seconds) > 1 else "one run"
 
 
 if __name__ == "__main__":
