@@ -129,8 +129,9 @@ def _kept(
     differing from the reference, its answer and theirs (a part's grade depends on its answer and
     on theirs alone: the others are not followed through, :func:`_carried_forward`). None if one of
     them is not worth remembering, or they are long together."""
-    own = _remembered(answers.get(key))
-    follows = ref.answer.part.follows
+    raw = answers.get(key)
+    own = raw if type(raw) is str and len(raw) <= REMEMBERED_CHARS else _remembered(raw)  # most answers: text
+    follows = ref.follows
     if own is None or not follows:  # most parts: the answer alone, looked up a million times a batch
         return own
     earlier = []
@@ -350,7 +351,7 @@ def _carried_forward(
     """Feedback for an answer that is right given the student's own wrong earlier answers."""
     given = {
         k: _solver_value(earlier.value)
-        for k in ref.answer.part.follows
+        for k in ref.follows
         if k in graded and _differs(graded[k]) and isinstance(earlier := reads[k], Read)
     }
     if not given:

@@ -48,6 +48,8 @@ class PartReference:
     mistakes: tuple[tuple[str, Any], ...]
     #: For exact kinds, the same by value: one lookup instead of a comparison per mistake.
     mistake_by_value: dict[Any, str] = field(default_factory=dict)
+    #: The earlier parts whose answers this one's may follow through (the part's own list).
+    follows: tuple[str, ...] = ()
     #: Grades by the answers they depend on, as sent (``grader.engine``'s cache): the same answers
     #: always grade the same, and a class sends the same right and wrong answers often.
     graded: dict[Remembered | Following, GradedPart] = field(default_factory=dict, compare=False, repr=False)
@@ -181,7 +183,7 @@ def _build(problem_set: ProblemSet, student: str | None) -> SetReference:
         if answer.kind is AnswerKind.INTEGER:
             for code, value in reversed(found):
                 by_value[value] = code
-        parts[key] = PartReference(answer, symbols[key], tuple(found), by_value)
+        parts[key] = PartReference(answer, symbols[key], tuple(found), by_value, tuple(answer.part.follows))
     written, code, choice = variant.written(), variant.code(), variant.choice()
     order = tuple(variant.answer_keys()) if written or code or choice else ()
     return SetReference(problem_set, student, parts, written=written, order=order, code=code, choice=choice)
