@@ -14,8 +14,10 @@ from api.kit.config import DB_CONCURRENCY
 from api.kit.slots import database_slots
 
 #: A hang guard: the check waits for no slot, so it answers in milliseconds; held slots used to
-#: make it wait for as long as they were held.
-PATIENCE = 10.0
+#: make it wait for as long as they were held (here: until the test lets them go, never). A bound,
+#: not what is tested: 10 s was passed once in a make test beside stress-ng (load average 10 on 2
+#: cores).
+PATIENCE = 60.0
 
 
 def test_health_answers_while_every_database_slot_is_held(app: Any) -> None:
