@@ -165,7 +165,7 @@ def _recalled(graded: Mapping[Remembered | Following, GradedPart], kept: Remembe
     found = graded.get(kept)
     if found is None and isinstance(kept, Following):
         alone = graded.get(kept.own)
-        if alone is not None and alone.status in _FOLLOWING_NOTHING and not alone.follow_through:
+        if alone is not None and _reached_alone(alone):
             return alone
     return found
 
@@ -190,9 +190,13 @@ def _remember(
 
 def _followed_nothing(part: GradedPart, reading: Reading) -> bool:
     """Whether a grade was reached before the earlier answers were looked at."""
-    if part.follow_through or part.status not in _FOLLOWING_NOTHING:
-        return False
-    return part.status is not Status.INVALID or isinstance(reading, Unreadable)
+    return _reached_alone(part) and (part.status is not Status.INVALID or isinstance(reading, Unreadable))
+
+
+def _reached_alone(part: GradedPart) -> bool:
+    """Whether a grade's status is one reached before the earlier answers count (an invalid one
+    kept under its answer alone was: see :func:`_remember`)."""
+    return not part.follow_through and part.status in _FOLLOWING_NOTHING
 
 
 def _remembered(raw: JSON) -> Remembered | None:
@@ -362,13 +366,13 @@ def _carried_forward(
     return f"Right for your own answer to {', '.join(given)}, which was not: credit carried forward."
 
 
+_DIFFERING = (Status.INCORRECT, Status.PARTIAL)
+
+
 def _differs(earlier: GradedPart) -> bool:
     """Whether an earlier answer differs from the reference: wrong, partly right, or right
     only by carrying its own earlier error forward (so a chain of parts keeps following)."""
     return earlier.follow_through or earlier.status in _DIFFERING
-
-
-_DIFFERING = (Status.INCORRECT, Status.PARTIAL)
 
 
 def _solver_value(value: Any) -> Any:
