@@ -14,7 +14,7 @@ import shutil
 import signal
 import socket
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -123,15 +123,15 @@ def live_course(workdir: Path, **env: str) -> Iterator[LiveCourse]:
 
 
 @contextmanager
-def chromium(profile: Path, *, javascript: bool = True) -> Iterator[BrowserContext]:
+def chromium(profile: Path, *, javascript: bool = True, args: Sequence[str] = ()) -> Iterator[BrowserContext]:
     """Headless chromium with a fresh profile (user data directory); ``javascript=False`` for a
-    browser that runs no script."""
+    browser that runs no script, ``args`` for flags beside :data:`CHROMIUM_ARGS`."""
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(profile),
             executable_path=chromium_path(),
             headless=True,
-            args=CHROMIUM_ARGS,
+            args=[*CHROMIUM_ARGS, *args],
             java_script_enabled=javascript,
         )
         try:
