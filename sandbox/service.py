@@ -11,6 +11,7 @@ and runs nothing.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -275,8 +276,11 @@ class _Worker:
                 deadline = time.monotonic() + wall
                 results.append(self._answer(frames, deadline, cpu))
             # it exits by itself after its last call, unless a thread of its own wrote the last
-            # answers while its calls go on: the worker ends it either way
-            wire.send_message(self.control, {"kill": child.pid})
+            # answers while its calls go on: the worker ends it either way. A worker gone already
+            # (retired, as it could not empty the scratch directory) is the next run's to replace:
+            # every call here has its answer, and no other is made up for it.
+            with contextlib.suppress(ConnectionError):
+                wire.send_message(self.control, {"kill": child.pid})
             return
         except (EOFError, BrokenPipeError):
             broke = self._end_of(child.pid, deadline, cpu, wall)  # the process is gone, or closed its end

@@ -26,6 +26,7 @@ from sandbox import (
     runtime_name,
     syntax,
     walls,
+    wire,
 )
 from tests.sandbox.probes import LIMITS, REPORT, observed, probe, require_bwrap
 
@@ -197,21 +198,46 @@ def probe():
     assert seen.splitlines() == ["[]", "3.0", "False", "None"]
 
 
-def test_a_scratch_too_deep_to_empty_retires_its_worker(sandbox: Sandbox) -> None:
-    first = sandbox.worker_pid
-    probe(
-        sandbox,
-        """
+DIG_TOO_DEEP = """
 import os
 def probe():
     for _ in range(30):  # 30 × 201 characters: a path longer than the kernel's PATH_MAX
         os.mkdir("d" * 200)
         os.chdir("d" * 200)
     return report("dug")
-""",
-    )
+"""
+
+
+def test_a_scratch_too_deep_to_empty_retires_its_worker(sandbox: Sandbox) -> None:
+    first = sandbox.worker_pid
+    assert probe(sandbox, DIG_TOO_DEEP) == "dug"
     assert probe(sandbox, "import os\ndef probe():\n    return report(os.listdir('/scratch'))\n") == "[]"
     assert sandbox.worker_pid not in (None, first)  # a new worker, on a new scratch
+
+
+def test_a_worker_gone_before_its_last_process_is_killed_costs_no_answer(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service tells the worker to end a process once its calls are answered; a worker that
+    retired first (it could not empty the scratch directory) is no longer there to tell. Under load
+    that order happened by itself, and the call got a second, made-up answer ("the process exited
+    during the call") beside its own; here it is forced: the message waits until the worker is gone."""
+    told = wire.send_message
+    worker = sandbox._worker
+    assert worker is not None
+
+    def after_the_worker_is_gone(sock: object, value: object, fds: tuple[int, ...] = ()) -> None:
+        if isinstance(value, dict) and "kill" in value:
+            worker.process.wait(timeout=60)  # a bound: the worker exits as soon as it has retired
+        told(sock, value, fds)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(wire, "send_message", after_the_worker_is_gone)
+    results = sandbox.run(REPORT + DIG_TOO_DEEP, [Call("probe")])
+    assert [(result.status, result.message) for result in results] == [(Status.OK, "")]
+    assert observed(results[0]) == "dug"
+    monkeypatch.undo()
+    assert probe(sandbox, "def probe():\n    return report('next')\n") == "next"
+    assert sandbox.worker_pid not in (None, worker.pid)
 
 
 def test_a_pickle_smuggled_as_output_is_refused_not_loaded(sandbox: Sandbox, tmp_path: Path) -> None:
