@@ -194,8 +194,8 @@ def _followed_nothing(part: GradedPart, reading: Reading) -> bool:
 
 
 def _reached_alone(part: GradedPart) -> bool:
-    """Whether a grade's status is one reached before the earlier answers count (an invalid one
-    kept under its answer alone was: see :func:`_remember`)."""
+    """Whether a grade's status is one reached without the earlier answers (none, invalid, right),
+    not carried forward from them."""
     return not part.follow_through and part.status in _FOLLOWING_NOTHING
 
 

@@ -275,18 +275,19 @@ class _Worker:
                 cpu, wall = budgets[len(results)]
                 deadline = time.monotonic() + wall
                 results.append(self._answer(frames, deadline, cpu))
-            # it exits by itself after its last call, unless a thread of its own wrote the last
-            # answers while its calls go on: the worker ends it either way. A worker gone already
-            # (retired, as it could not empty the scratch directory) is the next run's to replace:
-            # every call here has its answer, and no other is made up for it.
-            with contextlib.suppress(ConnectionError):
-                wire.send_message(self.control, {"kill": child.pid})
-            return
         except (EOFError, BrokenPipeError):
             broke = self._end_of(child.pid, deadline, cpu, wall)  # the process is gone, or closed its end
         except (wire.WireError, wire.Deadline, _Broke) as error:
             wire.send_message(self.control, {"kill": child.pid})
             broke = self._explain(error, wall)
+        else:
+            # every call has its answer. The process exits by itself after its last call, unless a
+            # thread of its own wrote the last answers while its calls go on: the worker ends it
+            # either way. A worker gone already (retired, as it could not empty the scratch
+            # directory) is the next run's to replace, not a call's failure.
+            with contextlib.suppress(ConnectionError):
+                wire.send_message(self.control, {"kill": child.pid})
+            return
         header = {"status": broke.status, "message": broke.message}
         for _ in range(len(results), len(results) + 1 if loaded else count):
             results.append(self._result(header, [], self._killed_for_memory(header), cpu))

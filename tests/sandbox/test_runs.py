@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -226,10 +229,10 @@ def test_a_worker_gone_before_its_last_process_is_killed_costs_no_answer(
     worker = sandbox._worker
     assert worker is not None
 
-    def after_the_worker_is_gone(sock: object, value: object, fds: tuple[int, ...] = ()) -> None:
+    def after_the_worker_is_gone(sock: socket.socket, value: Any, fds: Sequence[int] = ()) -> None:
         if isinstance(value, dict) and "kill" in value:
             worker.process.wait(timeout=60)  # a bound: the worker exits as soon as it has retired
-        told(sock, value, fds)  # type: ignore[arg-type]
+        told(sock, value, fds)
 
     monkeypatch.setattr(wire, "send_message", after_the_worker_is_gone)
     results = sandbox.run(REPORT + DIG_TOO_DEEP, [Call("probe")])
