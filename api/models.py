@@ -275,6 +275,10 @@ class Assignment(Base):
     #: A timed assignment: each student has this many minutes from their start (:class:`Clock`),
     #: never past their close; null: untimed.
     time_limit: Mapped[int | None] = mapped_column(Integer)
+    #: When the scores held back from the LMS (``feedback`` other than ``full``) were sent to it as
+    #: the answers were released at the close (:mod:`api.terms.releases`); null: not yet, or the
+    #: terms that decide the release changed since.
+    scores_released_at: Mapped[datetime | None]
 
 
 class SetVersion(Base):
@@ -735,10 +739,15 @@ class LtiScore(Base):
     assignment_id: Mapped[str] = mapped_column(String(64))
     student_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     sub: Mapped[str] = mapped_column(String(255))
-    score_given: Mapped[float] = mapped_column(Float)
+    #: Null while the student may not see their attempt graded (``feedback: none`` before the
+    #: answers are released to them): the LMS is told only that it was submitted.
+    score_given: Mapped[float | None] = mapped_column(Float)
     score_maximum: Mapped[float] = mapped_column(Float)
     grading_progress: Mapped[str] = mapped_column(String(16))
     timestamp: Mapped[datetime]
+    #: When the counted submission was made (AGS's ``submission.submittedAt``); null in rows
+    #: written before it was kept.
+    submitted_at: Mapped[datetime | None]
     #: The score comes from a new submission (not a regrade, an extension, a policy): Canvas
     #: shows it as one, and marks nothing else as resubmitted.
     new_submission: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -165,7 +165,10 @@ class _Grades(AssignmentsGradesService):
         ActivityProgress(score["activityProgress"])
         GradeProgress(score["gradingProgress"])
         assert isinstance(score["userId"], str) and score["userId"]
-        assert 0 <= score["scoreGiven"] <= score["scoreMaximum"]  # type: ignore[operator]
+        if "scoreGiven" in score:  # (optional; its maximum is required beside it)
+            assert 0 <= score["scoreGiven"] <= score["scoreMaximum"]  # type: ignore[operator]
+        else:
+            assert "scoreMaximum" not in score and score["gradingProgress"] != "FullyGraded"
         self.lms.scores.append((self.url, dict(score)))
         return UpdateScoreStatus.SUCCESS
 

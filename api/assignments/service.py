@@ -27,6 +27,7 @@ from api.models import (
     Practice,
     Submission,
 )
+from api.terms.releases import MOVES_RELEASE, release_moved
 from api.terms.rows import ExtensionRow, Terms
 from api.terms.rules import iso, schedule_problems
 from problems.parts import WrittenPart
@@ -159,7 +160,9 @@ def update_assignment(
             setattr(assignment, name, _in_utc(value) if isinstance(value, datetime) else value)
     _check_schedule(assignment)
     session.flush()
-    if COUNTING.intersection(changes):  # every student's counted score may change: to their LMS (LTI)
+    if MOVES_RELEASE.intersection(changes):
+        release_moved(session, assignment, sent=True)
+    if SENT.intersection(changes):  # every student's counted score may change, or be seen: to their LMS (LTI)
         submitted = session.scalars(
             select(Submission.student_id)
             .where(Submission.course_id == course_id, Submission.assignment_id == assignment_id)
@@ -171,6 +174,9 @@ def update_assignment(
 
 #: The assignment's fields that decide which attempt counts and its penalty.
 COUNTING = frozenset({"due_at", "late_penalty", "grade_policy", "grace_minutes"})
+#: Those whose change may change what the LMS is sent: the counted score, or whether its student
+#: may see it yet (:mod:`api.terms.releases`).
+SENT = COUNTING | MOVES_RELEASE | {"max_attempts"}
 
 
 def _submitted(session: Session, assignment: Assignment) -> bool:
@@ -215,9 +221,18 @@ def set_extension(
     }
     # one statement, so that two grants at once leave the later one rather than a unique violation
     upsert(session, Extension, values, keys=("course_id", "assignment_id", "student_id"))
+    _release_moved(session, assignment)
     # a new due date may change the late penalty: the score goes to the student's LMS (LTI)
     score_changes.changed(session, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student_id)
     return ExtensionRow(due_at, max_attempts, closes_at, extra_minutes)
+
+
+def _release_moved(session: Session, assignment: Terms) -> None:
+    """An extension may move the close for everyone, so the release of held-back scores with it."""
+    session.flush()
+    row = session.get(Assignment, (assignment.course_id, assignment.id))
+    if row is not None:
+        release_moved(session, row, sent=False)
 
 
 def require_student(session: Session, *, course_id: str, student_id: str) -> None:
@@ -232,7 +247,7 @@ def drop_extension(session: Session, *, assignment: Terms, student_id: str) -> N
     if extension is None:
         raise NotFound(f"Student {student_id!r} has no extension of assignment {assignment.id!r}.")
     session.delete(extension)
-    session.flush()
+    _release_moved(session, assignment)
     score_changes.changed(session, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student_id)
 
 

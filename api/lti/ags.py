@@ -130,6 +130,8 @@ class Target:
     label: str
     lineitem: str | None
     lineitems: str | None
+    #: The assignment's maximum, for a new line item (the body holds it only beside a score).
+    maximum: float
     body: dict[str, Any]
     attempts: int
 
@@ -188,7 +190,7 @@ def line_item(http: httpx.Client, token: str, target: Target, now: datetime) -> 
             and isinstance(item.get("id"), str)
         ):
             return item["id"]
-    new = {"scoreMaximum": target.body["scoreMaximum"], "label": target.label, "resourceId": target.assignment_id}
+    new = {"scoreMaximum": target.maximum, "label": target.label, "resourceId": target.assignment_id}
     posted = call(http, "POST", target.lineitems, json=new, headers={**auth, "Content-Type": LINEITEM})
     made = json_of(checked(posted, now))
     if not isinstance(made, dict) or not isinstance(made.get("id"), str):
@@ -203,6 +205,23 @@ def _canvas_submission(score: LtiScore) -> dict[str, Any]:
     if score.new_submission:
         return {"new_submission": True, "submitted_at": timestamp(score.timestamp)}
     return {"new_submission": False}
+
+
+def _score_body(score: LtiScore) -> dict[str, Any]:
+    """The AGS score: without ``scoreGiven`` (nor its maximum, which AGS ties to it) while the student
+    may not see their attempt graded; the counted submission's time as ``submission.submittedAt``."""
+    body: dict[str, Any] = {
+        "userId": score.sub,
+        "activityProgress": "Completed",
+        "gradingProgress": score.grading_progress,
+        "timestamp": timestamp(score.timestamp),
+        CANVAS_SUBMISSION: _canvas_submission(score),
+    }
+    if score.score_given is not None:
+        body |= {"scoreGiven": score.score_given, "scoreMaximum": score.score_maximum}
+    if score.submitted_at is not None:
+        body["submission"] = {"submittedAt": timestamp(score.submitted_at)}
+    return body
 
 
 def _targets(db: Session, now: datetime) -> list[Target]:
@@ -235,15 +254,8 @@ def _targets(db: Session, now: datetime) -> list[Target]:
             label=title or score.assignment_id,
             lineitem=url,
             lineitems=context.lineitems_url,
-            body={
-                "userId": score.sub,
-                "scoreGiven": score.score_given,
-                "scoreMaximum": score.score_maximum,
-                "activityProgress": "Completed",
-                "gradingProgress": score.grading_progress,
-                "timestamp": timestamp(score.timestamp),
-                CANVAS_SUBMISSION: _canvas_submission(score),
-            },
+            maximum=score.score_maximum,
+            body=_score_body(score),
             attempts=score.attempts,
         )
         for score, platform, context, url, title in rows

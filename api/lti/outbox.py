@@ -23,8 +23,11 @@ from sqlalchemy.orm import Session
 from api.code_runs.queueing import waiting_keys
 from api.models import Assignment, Extension, LtiAccount, LtiContext, LtiScore, ScoreStatus, Submission
 from api.terms.counted import counted_attempt
+from api.terms.feedback import shows_score
 from api.terms.grades import as_student_sees
-from api.terms.rows import AssignmentRow, ExtensionRow, with_extension
+from api.terms.lateness import Lateness
+from api.terms.rows import AssignmentRow, ExtensionRow, Terms, with_extension
+from api.terms.standing import feedback_to
 from grader.written import awaits_grader
 
 #: The key in a session's ``info`` of "this transaction wrote scores to send" (see the module).
@@ -103,11 +106,8 @@ def record_score(
     if counted is None:
         return 0
     chosen, late = counted
-    # the LMS shows students what the service shows them
-    parts, score = as_student_sees(assignment, chosen.parts, chosen.score)
-    # a written part waits for a grader; code waits for its run, which needs no one
-    progress = "PendingManual" if awaits_grader(parts) else "Pending" if waiting_keys(parts) else "FullyGraded"
     now = now or datetime.now(UTC)
+    score_given, progress = _as_student_sees(db, terms, student_id, chosen, late)
     for platform_id, sub, context_id in targets:
         db.add(
             LtiScore(
@@ -117,10 +117,11 @@ def record_score(
                 assignment_id=assignment_id,
                 student_id=student_id,
                 sub=sub,
-                score_given=late.applied(score),
+                score_given=score_given,
                 score_maximum=chosen.max_score,
                 grading_progress=progress,
                 timestamp=now,
+                submitted_at=chosen.submitted_at,
                 new_submission=new_submission,
                 status=ScoreStatus.PENDING.value,
                 attempts=0,
@@ -130,6 +131,21 @@ def record_score(
     db.flush()
     db.info[SCORES_DUE] = True
     return len(targets)
+
+
+def _as_student_sees(
+    db: Session, terms: Terms, student_id: str, chosen: Submission, late: Lateness
+) -> tuple[float | None, str]:
+    """The score the LMS is sent and its ``gradingProgress``: what the service shows the student
+    (the LMS's gradebook is the student's too). Under ``feedback: none``, until the answers are
+    released to them, nothing graded: no score, ``Pending``. Otherwise the counted score after the
+    late penalty, without the grades by hand not yet released."""
+    if not shows_score(feedback_to(db, terms=terms, student_id=student_id)):
+        return None, "Pending"
+    parts, score = as_student_sees(terms, chosen.parts, chosen.score)
+    # a written part waits for a grader; code waits for its run, which needs no one
+    progress = "PendingManual" if awaits_grader(parts) else "Pending" if waiting_keys(parts) else "FullyGraded"
+    return late.applied(score), progress
 
 
 class LmsOutbox:

@@ -79,7 +79,8 @@ class PassbackOut(Schema):
     platform: str
     context_id: str
     status: Literal["pending", "sent", "failed"]
-    score_given: float
+    #: null: the student may not see the attempt graded yet (``feedback: none``), so none is sent.
+    score_given: float | None
     score_maximum: float
     grading_progress: str
     timestamp: datetime

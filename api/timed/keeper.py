@@ -1,7 +1,9 @@
 """The service's own time-keeper: a background thread per process (:class:`api.kit.background.Rounds`)
 that runs the time-up sweep (:func:`api.timed.sweep.sweep`) as the service starts, then at each
-clock's end (at the latest every :data:`POLL_SECONDS`), on SQLite and PostgreSQL alike. Several
-processes may sweep at once: the sweep is exactly-once whoever runs it."""
+clock's end (at the latest every :data:`POLL_SECONDS`), on SQLite and PostgreSQL alike; and, in the
+same rounds, sends the scores held back until a close that has passed
+(:func:`api.terms.releases.release_due`). Several processes may sweep at once: each sweep is
+exactly-once whoever runs it."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import logging
 from datetime import datetime, timedelta
 
 from api.kit.background import Rounds
+from api.terms.releases import release_due
 from api.timed.sweep import TimeUp, sweep
 
 log = logging.getLogger("grader.timed")
@@ -32,7 +35,13 @@ class TimeKeeper(Rounds):
         super().__init__(self._sweep, name="grader-time-up", every=poll, due=self._next_end, log=log)
 
     def _sweep(self) -> None:
-        _, self._upcoming = sweep(self.time_up)
+        try:
+            _, self._upcoming = sweep(self.time_up)
+        finally:
+            marks = release_due(self.time_up.sessions, reads=self.time_up.reads)
+            hooks = self.time_up.after_commit()
+            for key in marks & hooks.keys():
+                hooks[key]()
 
     def _next_end(self) -> datetime | None:
         return None if self._upcoming is None else self._upcoming + SETTLE
