@@ -23,7 +23,7 @@ from api.gate import GradingGate
 from api.handgrading.router import router as grading_router
 from api.jobs.router import router as jobs_router
 from api.jobs.runners import job_runners
-from api.kit import errors, score_changes
+from api.kit import errors, metrics, score_changes
 from api.kit.collector import collector_paused, freeze_long_lived
 from api.kit.config import Settings
 from api.kit.db import autocommit, make_engine, make_sessionmaker, writer
@@ -40,6 +40,8 @@ from api.lti.keysets import KeySets
 from api.lti.outbox import LMS_OUTBOX, SCORES_DUE
 from api.lti.router import router as lti_router
 from api.lti.sender import ScoreSender
+from api.operations.queues import reader as queue_reader
+from api.operations.router import router as operations_router
 from api.pages.lms import launch as lti_launch
 from api.pages.lms import registration as lti_registration
 from api.reports.router import router as reports_router
@@ -57,7 +59,10 @@ from grader import grouping
 BANK_CHECK_SECONDS = 1.0
 
 #: The operations' groups in the OpenAPI document, in the order of a course's life.
-TAGS = ("courses", "assignments", "submissions", "reports", "grading", "jobs", "sign-in", "account", "lti", "health")
+TAGS = (
+    *("courses", "assignments", "submissions", "reports", "grading", "jobs"),
+    *("sign-in", "account", "lti", "health", "operations"),
+)
 
 DESCRIPTION = """
 Grades convolutional-network homework on arrival.
@@ -153,6 +158,8 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     score_changes.listen("lms", LMS_OUTBOX)
     wake = app.state.jobs.wake_score_sender or app.state.lti_sender.wake
     app.state.after_commit = {SCORES_DUE: wake, CODE_QUEUED: app.state.jobs.code_queued}
+    # what the queues hold, read from the database at each scrape of the metrics (api.kit.metrics)
+    metrics.watch_queues(queue_reader(reads))
     # timed assignments: each clock's draft submitted at its end, by the service on both databases
     app.state.time_keeper = TimeKeeper(
         TimeUp(
@@ -180,6 +187,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     for router in (*routers, signin_router, lti_router):
         api.include_router(router)
     app.include_router(api)
+    app.include_router(operations_router)  # GET /metrics (api.operations)
     pages.install(app)
     app.include_router(lti_launch.router)
     app.include_router(lti_registration.router)

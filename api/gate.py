@@ -21,6 +21,7 @@ import anyio
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.kit import metrics
 from api.kit.errors import SafeJSONResponse, TooManyRequests, refusal_headers
 from api.kit.quotas import CALLER, GradingBudget
 from api.pages.kit.routing import error_page
@@ -91,5 +92,6 @@ def _credential(scope: Scope) -> str | None:
 def _refuse(request: Request, refused: TooManyRequests) -> ASGIApp:
     """The answer the application gives a refusal of the budget, on the API or on the pages."""
     if request.url.path.startswith("/api/"):
+        metrics.refused(TooManyRequests)
         return SafeJSONResponse({"detail": refused.detail}, status_code=429, headers=refusal_headers(refused))
     return error_page(request, refused)

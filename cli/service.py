@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import shlex
+import tempfile
 from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -339,6 +340,21 @@ def _check_connection_budget(engine: Engine, settings: Settings, workers: int) -
         raise typer.Exit(code=1)
 
 
+def _serve_metrics(settings: Settings, port: int) -> None:
+    """The metrics on their own port, from this process: the sum of the service's processes, and
+    the queues read from the database."""
+    from api.kit import metrics
+    from api.kit.db import make_engine, make_sessionmaker
+    from api.operations.queues import reader
+
+    metrics.watch_queues(reader(make_sessionmaker(make_engine(settings))))
+    try:
+        metrics.serve_port(port)
+    except OSError as error:
+        console.print(f"[red]Cannot serve the metrics on port {port}:[/red] {error}", highlight=False)
+        raise typer.Exit(code=1) from None
+
+
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on (0.0.0.0: all).")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535)] = 8000,
@@ -348,6 +364,10 @@ def serve(
     ] = False,
 ) -> None:
     """Run the web service (embedded SQLite ./grader.db unless DATABASE_URL says otherwise)."""
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # the processes count their metrics in files of one directory, summed by any that is scraped;
+        # set before anything imports the client (api.kit.metrics), a new one at each start
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="grader-metrics-")
     import uvicorn
 
     from api.kit.logs import uvicorn_log_config
@@ -373,6 +393,8 @@ def serve(
         os.environ["GRADER_DEMO"] = "1"
     else:
         os.environ.pop("GRADER_DEMO", None)
+    if settings.metrics_port is not None:
+        _serve_metrics(settings, settings.metrics_port)
     uvicorn.run(
         "api.app:create_app_from_env",
         factory=True,

@@ -115,6 +115,12 @@ def worker(
         defer_code=functools.partial(defer_code, queue),
     )
     sessions = make_sessionmaker(engine)
+    if settings.metrics_port is not None:  # this worker's figures, and the queues', for Prometheus
+        from api.kit import metrics
+        from api.operations.queues import reader
+
+        metrics.watch_queues(reader(sessions))
+        metrics.serve_port(settings.metrics_port)
     # warm, reused by every code job of this process
     sandboxes = Sandboxes(size=concurrency, packages=settings.code_packages)
     code_runtime = CodeRuntime(

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.code_runs.budget import Allowance, allowance, charge
 from api.code_runs.queueing import CODE_RUNS, waiting_keys
 from api.code_runs.shares import CodeLimits
-from api.kit import score_changes
+from api.kit import metrics, score_changes
 from api.kit.db import SQLITE_WRITE
 from api.library.course_sets import Library
 from api.models import CodeRunStatus, Submission
@@ -102,6 +102,8 @@ class _Claimed:
     #: The sandbox wall time the run may use (the student's budget left), read as it was claimed.
     allowance: Allowance
     started_at: datetime
+    #: When the run was queued (with its submission, or by a regrade): its results' latency counts from it.
+    queued_at: datetime
 
 
 def run_code(runtime: CodeRuntime, submission_id: int) -> str:
@@ -132,12 +134,16 @@ def run_code(runtime: CodeRuntime, submission_id: int) -> str:
         scores = bool(runtime.scores_key and session.info.get(runtime.scores_key))
     if scores and runtime.scores_due is not None:
         runtime.scores_due()
-    return "written" if written else "superseded"
+    outcome = "written" if written else "superseded"
+    metrics.GRADED.labels(outcome=outcome).inc()
+    if written:
+        metrics.GRADING_SECONDS.observe((datetime.now(UTC) - claimed.queued_at).total_seconds())
+    return outcome
 
 
 def _claim(session: Session, submission_id: int, limits: CodeLimits) -> _Claimed | None:
     run = session.execute(
-        select(CODE_RUNS.c.set_version, CODE_RUNS.c.runs)
+        select(CODE_RUNS.c.set_version, CODE_RUNS.c.runs, CODE_RUNS.c.queued_at)
         .where(CODE_RUNS.c.submission_id == submission_id)
         .with_for_update()
     ).first()
@@ -189,6 +195,7 @@ def _claim(session: Session, submission_id: int, limits: CodeLimits) -> _Claimed
         row.student_id,
         left,
         now,
+        run.queued_at,
     )
 
 

@@ -23,6 +23,7 @@ import signal
 import threading
 from collections.abc import Collection, Sequence
 
+from api.kit import metrics
 from api.kit.config import not_offered
 from sandbox import (
     Call,
@@ -89,6 +90,7 @@ class Sandboxes:
         if within is not None and within <= 0:
             return [CallResult(Status.TIMEOUT, message=stopped) for _ in calls]
         sandbox = self._borrow(runtime)
+        metrics.SANDBOXES_BUSY.inc()
         done, fired = threading.Event(), threading.Event()
         if within is not None:
             watch = threading.Thread(target=_stop, args=(sandbox, within, done, fired), daemon=True)
@@ -97,6 +99,7 @@ class Sandboxes:
             results = sandbox.run(source, calls)
         finally:
             done.set()
+            metrics.SANDBOXES_BUSY.dec()
             self._idle[runtime].put(sandbox)
         return _marked_stopped(results, stopped) if fired.is_set() else results
 

@@ -79,6 +79,10 @@ class Settings(BaseModel):
                                 (``packages: [scipy]``), comma-separated, of those the sandbox
                                 knows (scipy, matplotlib); a set naming another is refused at
                                 upload. Default: those installed here; set but empty: none
+    ``GRADER_METRICS_PORT``     a port of its own on which ``grader serve`` (the sum of its
+                                processes) and ``grader worker`` (its own) answer Prometheus's
+                                scrapes, without a token (:mod:`api.kit.metrics`); unset: none,
+                                and ``GET /metrics`` answers staff tokens on the service's port
     ``GRADER_DEMO``             ``1``: the service runs the demo (set by ``grader serve --demo``
                                 for its worker processes, never by hand): its sign-in page
                                 offers one-click sign-in as each demo account
@@ -108,6 +112,7 @@ class Settings(BaseModel):
     code_window_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     #: The code workers' allow-list of packages (``sandbox.PACKAGES``); the service and the workers read alike.
     code_packages: tuple[str, ...] = Field(default_factory=_installed_packages)
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
     #: Whether the service runs the demo (``grader serve --demo``): only then do its pages offer
     #: one-click sign-in as the demo accounts (:mod:`api.pages.accounts.demo`).
     demo: bool = False
@@ -204,6 +209,7 @@ class Settings(BaseModel):
             ("code_queued_per_student", "GRADER_CODE_QUEUED_PER_STUDENT"),
             ("code_seconds", "GRADER_CODE_SECONDS"),
             ("code_window_minutes", "GRADER_CODE_WINDOW_MINUTES"),
+            ("metrics_port", "GRADER_METRICS_PORT"),
             ("demo", "GRADER_DEMO"),
         ):
             if env.get(variable):

@@ -16,7 +16,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
-from api.kit import headers
+from api.kit import headers, metrics
 
 log = logging.getLogger("grader.api")
 
@@ -93,6 +93,7 @@ class SafeJSONResponse(JSONResponse):
 def _domain_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
     status = next(code for kind, code in STATUS.items() if isinstance(error, kind))
+    metrics.refused(type(error))
     return SafeJSONResponse({"detail": error.detail}, status_code=status, headers=refusal_headers(error))
 
 

@@ -72,7 +72,7 @@ from api.assignments.service import variant_of
 from api.code_runs.budget import check_budget
 from api.code_runs.queueing import Deferrer, queue_run, waiting_keys
 from api.code_runs.shares import CodeLimits, check_queue, configured, runs_code
-from api.kit import score_changes
+from api.kit import metrics, score_changes
 from api.kit.db import atomic
 from api.kit.errors import Conflict, Unprocessable
 from api.kit.quotas import GradingBudget
@@ -322,7 +322,9 @@ def submit(
         stored = _store(session, insert_unless_taken, parameters, values, assignment, lms, limit)
         if queued and not stored.replayed:
             queue_run(session, submission_id=stored.submission.id, set_version=problem_set.version, defer=defer_code)
-        return stored
+    if not stored.replayed:
+        metrics.SUBMISSIONS.inc()
+    return stored
 
 
 def _check_code_share(

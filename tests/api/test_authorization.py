@@ -153,6 +153,14 @@ def _students(ok: int) -> tuple[int, ...]:
 TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("GET", "/health", _none, (200,) * len(CALLERS)),
     (
+        "GET",
+        "/metrics",
+        _none,
+        _statuses(
+            401, 401, student=403, other=403, outsider=403, ta=403, foreign=200, instructor=200, owner=200, admin=200
+        ),
+    ),
+    (
         "POST",
         "/api/v1/courses",
         _course,

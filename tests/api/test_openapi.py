@@ -13,6 +13,7 @@ C = "/api/v1/courses/{course_id}"
 A = C + "/assignments/{assignment_id}"
 CONTRACT = {
     ("get", "/health"),
+    ("get", "/metrics"),
     ("post", "/api/v1/courses"),
     ("get", "/api/v1/courses"),
     ("get", C),  # an addition to the contract: one course, with its time zone
@@ -90,6 +91,7 @@ def test_docs_page_and_every_contract_endpoint_documented(client) -> None:
 # tests/api/test_schemathesis.py check that the service answers no other).
 ERRORS = {
     ("get", "/health"): {503},
+    ("get", "/metrics"): {401, 403, 503},
     ("post", "/api/v1/courses"): {401, 403, 409, 413, 422, 503},
     ("get", "/api/v1/courses"): {401, 503},
     ("get", C): {401, 404, 422, 503},
@@ -169,6 +171,9 @@ def test_every_operation_documents_each_status_it_can_answer(spec) -> None:
         assert documented == ERRORS[key], key
         for status, response in operation["responses"].items():
             if status == "204":
+                continue
+            if key == ("get", "/metrics") and status == "200":  # Prometheus's text format
+                assert set(response["content"]) == {"text/plain"}
                 continue
             assert response["content"]["application/json"]["schema"], (key, status)
             if status == "401":

@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from api.kit import metrics
 from api.kit.errors import STATUS, DomainError, refusal_headers
 from api.pages.kit.deps import SignInRequired
 from api.pages.kit.render import render
@@ -41,6 +42,7 @@ def sign_in_redirect(request: Request) -> Response:
 
 def error_page(request: Request, error: DomainError) -> Response:
     status = next(code for kind, code in STATUS.items() if isinstance(error, kind))
+    metrics.refused(type(error))
     if is_htmx(request):
         page = render(request, "_refusal.html", {"detail": error.detail}, status=status)
     else:

@@ -1,0 +1,1 @@
+"""The service as its operator watches it: its metrics (``GET /metrics``) and the queues' figures."""
