@@ -150,7 +150,8 @@ checked set, in six steps (the built-in `seed-code-tasks` set is this walk, done
 3. **Say what each test draws** (`inputs`): arrays by shape, whose sizes are the test's settings or
    integer arithmetic of them, drawn per student; or a fixed `{value: ...}`, such as the numbers of
    your own worked example. `data: digits` binds handwritten digits split per student (`x_train`,
-   `y_train`, `x_test`, `y_test`) for a training task, and `time` gives a test up to 60 s of CPU.
+   `y_train`, `x_test`) for a training task and keeps the labels of `x_test`, `y_test`, for the
+   judge; `time` gives a test up to 60 s of CPU.
 
    ```yaml
          inputs:
@@ -159,7 +160,9 @@ checked set, in six steps (the built-in `seed-code-tasks` set is this walk, done
    ```
 
 4. **Say how each output is judged** (`outputs`): `equal` to your solution's (within the part's
-   `tolerance`, shapes the same), `shape` alone, or a threshold (`{at_least: 0.9}` for an accuracy).
+   `tolerance`, shapes the same), `shape` alone, a threshold on a number (`{at_most: 0.5}`), or,
+   for a training task, the predicted labels against the held-out ones (`{accuracy: y_test,
+   at_least: 0.9}`; `{best_of: [first, second]}` for the number of the better of two).
 
    ```yaml
          outputs: {out: equal}
@@ -196,6 +199,45 @@ checked set, in six steps (the built-in `seed-code-tasks` set is this walk, done
 
 A student whose code does not fit your driver reads the call that failed, the line of their own
 code and what their function returned, never your driver's text nor a hidden test's inputs.
+"""
+
+DRIVER_TRUST = """\
+### What a driver computes, and what the service judges
+
+The driver runs in the student's process, so the student's code can read anything the driver holds
+(its names are a walk up the frames away) and change anything it computes (an array whose `==`
+always agrees, `numpy.mean` replaced when the module is imported). So a driver calls the student's
+code and hands back what came out: arrays, predicted labels, a count of the arrays printed. It may
+adapt a signature, unpack a cache, convert a tensor, train the student's network on `x_train` and
+predict `x_test`: work whose result the student's own code could have returned as well, so that
+faking it gains nothing. It never compares with a right answer nor scores against labels: every
+rule is judged by the service on the values returned, which cross the wall as numbers and are
+read back as plain numpy arrays; `equal` against your solution's outputs, computed in a run of
+their own, and `accuracy` against labels that never enter the sandbox. A threshold on a number the
+driver computes (`{at_least: 1}` on the count of arrays printed) holds only as much as that number:
+give one where the student gains nothing by making the number up.
+
+For a training task, return the predicted labels and judge them against the held-out ones.
+`data: digits` binds `x_train`, `y_train` and `x_test` and keeps `y_test`, the labels of `x_test`,
+with the service. The predictions must be one whole-number label per held-out image (scores per
+class, a wrong length or numbers that are not whole fail the test with a sentence); the service
+counts those equal to the kept labels, and the test passes when their share is at least
+`at_least`. `{best_of: [first, second]}` judges a number naming the better of two such outputs
+(any of those tied for best). A driver that reads `y_test` is refused at its line, with this form:
+
+```yaml
+    parts:
+      - key: compare
+        data: digits
+        time: 60
+        driver: |
+          net = student.train(torch.from_numpy(x_train), torch.from_numpy(y_train))
+          with torch.no_grad():
+              return {"pred": net(torch.from_numpy(x_test)).argmax(dim=1)}
+        outputs: {pred: {accuracy: y_test, at_least: 0.9}}
+        tests:
+          - {name: "trained on 1,437 digits, tested on the 360 held out"}
+```
 """
 
 WRITTEN_EXAMPLE = """\
@@ -451,7 +493,7 @@ def reference_page() -> str:
         "## The header\n\n" + _table(SetHeader),
         "## A problem entry\n\n" + _doc(EntryFields) + "\n\n" + _table(EntryFields) + "\n" + PLACEHOLDERS,
         _parts(),
-        OWN_CODE_HOMEWORK,
+        OWN_CODE_HOMEWORK + "\n" + DRIVER_TRUST,
         CHECKS,
         VARY + "\n" + _model_section("`Draw`", Draw, 3) + _model_section("`matrix`", MatrixDraw, 3),
         POOLS + "\n" + _model_section("`pool`", PoolSpec, 3),

@@ -3,8 +3,11 @@ with a wrong output explained (its shape by the size formulas, then its values: 
 element, and the known mistake that gives exactly these outputs, if one does).
 
 Each output is judged by its rule: ``equal`` to the reference (a kind's solvers', or the solution's
-run through the driver), its ``shape`` alone, or a number ``at_least``/``at_most`` a threshold; a
-test scores its points when every output holds.
+run through the driver), its ``shape`` alone, a number ``at_least``/``at_most`` a threshold, labels
+scored here against the labels the plan keeps (``accuracy``: they never entered the sandbox), or the
+number of the best scoring of such outputs (``best_of``); a test scores its points when every
+output holds. Every rule is computed here, on the plain arrays the sandbox handed back: nothing the
+student's process computed decides it.
 
 Two rules keep a name honest (both found misnaming real students' code):
 
@@ -29,7 +32,7 @@ from grader.comparison.mistakes import EXPLANATIONS
 from grader.results import GradedPart, Status, TestResult, TestStatus
 from problems.code.kinds.base import Outputs, times
 from problems.code.parts import CodePart, Tolerance
-from problems.code.spec import AtLeast, AtMost
+from problems.code.spec import Accuracy, AtLeast, AtMost, BestOf
 from problems.kinds import JSON
 from sandbox.calls import CallResult
 from sandbox.calls import Status as RunStatus
@@ -152,14 +155,28 @@ def compared(part: CodePart, plan: Planned, expected: Outputs, actual: Outputs) 
         wanted = f"{len(expected)} arrays ({', '.join(names)})" if len(expected) > 1 else "one array"
         return Judged(TestStatus.INCORRECT, f"{function} should return {wanted}; it returned {len(actual)}.")
     shown = plan.test.visibility == "visible"
+    scores: dict[str, float] = {}
     for name, a, e in zip(names, actual, expected, strict=True):
         rule = rules[name]
         if isinstance(rule, AtLeast | AtMost):
             held = _threshold(name, rule, a)
             if held is not None:
                 return Judged(TestStatus.INCORRECT, held)
+        elif isinstance(rule, Accuracy):
+            scored = _accuracy(name, rule, a, plan.drawn.kept[rule.accuracy])
+            if isinstance(scored, str):
+                return Judged(TestStatus.INCORRECT, scored)
+            scores[name] = scored
+        elif isinstance(rule, BestOf):
+            continue  # once every output it compares is scored
         elif a.shape != e.shape:
             return _shape_judged(part, plan, name, a, e, actual)
+    for name, a in zip(names, actual, strict=True):
+        rule = rules[name]
+        if isinstance(rule, BestOf):
+            held = _best(name, rule, a, scores)
+            if held is not None:
+                return Judged(TestStatus.INCORRECT, held)
     for name, a, e in zip(names, actual, expected, strict=True):
         if rules[name] != "equal":
             continue
@@ -200,6 +217,59 @@ def _threshold(name: str, rule: AtLeast | AtMost, actual: np.ndarray) -> str | N
             None if value >= rule.at_least else f"Your {name} is {value:.6g}; it should be at least {rule.at_least:g}."
         )
     return None if value <= rule.at_most else f"Your {name} is {value:.6g}; it should be at most {rule.at_most:g}."
+
+
+def _accuracy(name: str, rule: Accuracy, actual: np.ndarray, labels: np.ndarray) -> float | str:
+    """The share of ``actual``'s labels equal to the kept ``labels``, computed here on the plain
+    array the sandbox handed back; or why it misses ``at_least``, or is not one label per position."""
+    actual = np.asarray(actual)  # a plain array: no subclass's ``==`` is ever asked
+    count = len(labels)
+    if actual.shape != labels.shape:
+        given = "one number" if actual.ndim == 0 else f"an array {times(actual.shape)}"
+        hint = " (scores per class? return each image's highest: `scores.argmax(1)`)" if actual.ndim == 2 else ""
+        return f"Your {name} should be {count} labels, one per held-out image; it is {given}{hint}."
+    unlike = _not_labels(actual)
+    if unlike is not None:
+        return f"Your {name} should hold labels (whole numbers, one per held-out image); it holds {unlike}."
+    right = int(np.count_nonzero(actual == labels))
+    share = right / count
+    if share < rule.at_least:
+        return (
+            f"Your {name} is right on {right} of the {count} held-out labels ({share:.3g}); it should be right on a "
+            f"share of at least {rule.at_least:g}."
+        )
+    return share
+
+
+def _not_labels(actual: np.ndarray) -> str | None:
+    """What ``actual`` holds where it is not whole numbers (floats that are whole are read as labels)."""
+    kind = actual.dtype.kind
+    if kind in "iu":
+        return None
+    if kind == "f" and bool(np.isfinite(actual).all()) and bool((actual == np.round(actual)).all()):
+        return None
+    return {"b": "true/false values", "c": "complex numbers"}.get(kind, "numbers that are not whole")
+
+
+def _best(name: str, rule: BestOf, actual: np.ndarray, scores: Mapping[str, float]) -> str | None:
+    """Why ``actual`` does not name (1, 2, ...) the output of ``rule.best_of`` that scores highest
+    (any of those tied for highest), or None when it does."""
+    listed = rule.best_of
+    choices = f"a number from 1 to {len(listed)}"
+    if actual.size != 1 or actual.dtype.kind not in "biuf":
+        return f"Your {name} should be one number, {choices}; it is an array {times(actual.shape)}."
+    value = float(actual.reshape(()))
+    if value not in range(1, len(listed) + 1):
+        return f"Your {name} is {value:g}; it should be {choices} ({', '.join(listed)} in that order)."
+    top = max(scores[other] for other in listed)
+    named = listed[int(value) - 1]
+    if scores[named] >= top:
+        return None
+    best = next(other for other in listed if scores[other] >= top)
+    return (
+        f"Your {name} is {value:g} ({named}, right on {scores[named]:.3g} of the held-out labels), but {best} does "
+        f"better ({top:.3g})."
+    )
 
 
 def _close(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance) -> np.ndarray:

@@ -6,7 +6,8 @@ A part of a built-in kind is drawn by the kind, and called as the kind says, or 
 driver (the kind's arrays and settings bound as names). A driver's part without a kind draws its
 ``inputs`` (``problems.code.inputs``) and calls its driver with them and the test's settings; its
 references are the solution's outputs on the same calls (``grader.code.references``), handed to
-the plans before they are judged.
+the plans before they are judged. What its data keeps for judging (the held-out labels) is drawn
+with the rest but kept in the plan (``Drawn.kept``), never in the call: it never enters the sandbox.
 """
 
 from __future__ import annotations
@@ -110,20 +111,31 @@ def _draw(problem_set: ProblemSet, key: str, student: str | None) -> list[Planne
     found = []
     for index, test in enumerate(part.tests):
         rng = seeded(problem_set.id, "code", *_who(student), key, str(index))
-        if part.kind is not None:
-            drawn = part.kind.draw(test, rng)
-        else:
-            drawn = Drawn((), inputs.draw(part.inputs, test, rng, part.data_of(test)))
-        for value in (*drawn.args, *drawn.named.values()):
+        drawn = part.kind.draw(test, rng) if part.kind is not None else _driven(part, test, rng)
+        for value in (*drawn.args, *drawn.named.values(), *drawn.kept.values()):
             if isinstance(value, np.ndarray):
                 value.setflags(write=False)
         found.append(Planned(test, drawn, _call(part, test, drawn), part.kind))
     return found
 
 
+def _driven(part: CodePart, test: CodeTest, rng: np.random.Generator) -> Drawn:
+    """A driver's test drawn: the arrays bound for the driver, apart from those its data keeps for
+    judging (``y_test``), which never enter the call."""
+    data = part.data_of(test)
+    drawn = inputs.draw(part.inputs, test, rng, data)
+    kept = inputs.kept(data)
+    return Drawn(
+        (),
+        {name: value for name, value in drawn.items() if name not in kept},
+        {name: value for name, value in drawn.items() if name in kept},
+    )
+
+
 def _bytes(plan: Planned) -> int:
     """The bytes of a plan's drawn arrays (its references, computed later, are about as many)."""
-    values = (*plan.drawn.args, *plan.drawn.named.values(), *plan.call.args, *plan.call.kwargs.values())
+    drawn = plan.drawn
+    values = (*drawn.args, *drawn.named.values(), *drawn.kept.values(), *plan.call.args, *plan.call.kwargs.values())
     return 2 * sum(value.nbytes for value in values if isinstance(value, np.ndarray))
 
 
@@ -145,7 +157,7 @@ def _who(student: str | None) -> tuple[str, ...]:
 
 
 def _call(part: CodePart, test: CodeTest, drawn: Drawn) -> Call:
-    """The kind's call, or the driver's with the test's names bound."""
+    """The kind's call, or the driver's with the test's names bound (what its data keeps is not)."""
     if part.driver is None:
         assert part.kind is not None  # a part without a kind has a driver (the set file's rule)
         return Call(*part.kind.call(part.called, test, drawn))

@@ -2,7 +2,8 @@
 inside the package: nothing is ever downloaded). A model's "it learns" test takes them upscaled to
 32×32 and repeated on 3 channels (:func:`sample`), so a network built for 3×32×32 inputs and 10
 classes trains on it as it is; a driver's test with ``data: digits`` takes them as they are, split
-into training and test images per student (:func:`split`).
+into training and test images per student (:func:`split`), the test images' labels kept by the
+service for judging (``problems.code.spec.DATA_KEPT``), never handed to the sandbox.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ UPSCALE = 4
 CHANNELS = 3
 SIDE = 8 * UPSCALE
 CLASSES = 10
-#: The names ``data: digits`` binds for a driver, in order.
+#: The names of a split, in order: ``data: digits`` binds the first three for a driver and keeps ``y_test``.
 SPLIT_NAMES = ("x_train", "y_train", "x_test", "y_test")
 #: Of the digits, those held out as a driver's test images (a fifth).
 TEST_COUNT = 360

@@ -13,6 +13,7 @@ import numpy as np
 from problems.budgets import over
 from problems.code import digits, expressions
 from problems.code.spec import (
+    DATA_KEPT,
     DATA_NAMES,
     MAX_ELEMENTS,
     MAX_TEST_ELEMENTS,
@@ -52,7 +53,7 @@ def check(part_inputs: Mapping[str, Input], test: CodeTest, data: Data | None = 
     or like the data's, a size naming a setting the test lacks or below 1, and the element
     budgets (the data's counted)."""
     settings = test.settings
-    bound = DATA_NAMES[data] if data is not None else ()
+    bound = (*DATA_NAMES[data], *DATA_KEPT[data]) if data is not None else ()
     for name, value in settings.items():
         problem = name_problem(name, "the setting")
         if problem is not None:
@@ -60,7 +61,7 @@ def check(part_inputs: Mapping[str, Input], test: CodeTest, data: Data | None = 
         if not isinstance(value, Setting):
             raise InputError(name, f"a setting is a number, true/false or a text, not {type(value).__name__}", True)
         if name in bound:
-            raise InputError(name, f"`data: {data}` binds {name!r} already", True)
+            raise InputError(name, _taken(data, name), True)
     total = data_elements(data)
     for name, spec in of_test(part_inputs, test).items():
         where, own = f"inputs.{name}", name in test.inputs
@@ -70,7 +71,7 @@ def check(part_inputs: Mapping[str, Input], test: CodeTest, data: Data | None = 
         if name in settings:
             raise InputError(name, f"the test gives a setting named like the input {name!r}", True)
         if name in bound:
-            raise InputError(where, f"`data: {data}` binds {name!r} already", own)
+            raise InputError(where, _taken(data, name), own)
         if isinstance(spec, ArrayInput) and _no_whole_number(spec):
             raise InputError(f"{where}.high", "no whole number lies between low and high", own)
         try:
@@ -82,6 +83,13 @@ def check(part_inputs: Mapping[str, Input], test: CodeTest, data: Data | None = 
         total += elements
         if total > MAX_TEST_ELEMENTS:
             raise InputError(where, f"{total:,} elements, {over(MAX_TEST_ELEMENTS, 'the inputs of a test')}", own)
+
+
+def _taken(data: Data | None, name: str) -> str:
+    """Why a setting or an input may not be named ``name`` beside ``data``."""
+    if data is not None and name in DATA_KEPT[data]:
+        return f"`data: {data}` keeps {name!r} for judging (never bound for the driver)"
+    return f"`data: {data}` binds {name!r} already"
 
 
 def _no_whole_number(spec: ArrayInput) -> bool:
@@ -107,7 +115,8 @@ def draw(
     part_inputs: Mapping[str, Input], test: CodeTest, rng: np.random.Generator, data: Data | None = None
 ) -> dict[str, np.ndarray]:
     """The test's arrays for one student, drawn in the inputs' order from ``rng`` (a fixed input as
-    it is written), then its ``data`` split by the same generator."""
+    it is written), then its ``data`` split by the same generator: the names it binds and those it
+    keeps (:func:`kept`) together."""
     drawn: dict[str, np.ndarray] = {}
     for name, spec in of_test(part_inputs, test).items():
         if isinstance(spec, FixedInput):
@@ -122,6 +131,11 @@ def draw(
     if data == "digits":
         drawn.update(digits.split(rng))
     return drawn
+
+
+def kept(data: Data | None) -> tuple[str, ...]:
+    """The names of ``data`` the service keeps for judging: drawn, never bound for the driver."""
+    return DATA_KEPT[data] if data is not None else ()
 
 
 def data_elements(data: Data | None) -> int:

@@ -17,9 +17,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from problems.budgets import over
+from problems.code import held
 from problems.code import inputs as test_inputs
 from problems.code.kinds import KINDS, CodeKind
 from problems.code.spec import (
+    DATA_KEPT,
     DEFAULT_TIME,
     MAX_CALLS,
     MAX_DRIVER,
@@ -29,6 +31,8 @@ from problems.code.spec import (
     MAX_TESTS,
     MAX_TIME,
     MAX_WORK,
+    Accuracy,
+    BestOf,
     CodeTest,
     Data,
     Input,
@@ -122,7 +126,10 @@ class CodePart(BaseModel):
         max_length=16,
         description="For a driver without `code`: each output the driver returns and how it is judged: `equal` "
         "(the solution's, within the tolerance), `shape` (the solution's shape), `{at_least: X}` or "
-        "`{at_most: X}` (a number against a threshold).",
+        "`{at_most: X}` (a number against a threshold), `{accuracy: y_test, at_least: X}` (labels, one per "
+        "held-out image, right at a share of at least X of the labels the service keeps) or `{best_of: [A, "
+        "B]}` (a number naming which of the `accuracy` outputs listed scores highest: 1 for A, 2 for B). Every "
+        "rule is judged by the service on the values returned.",
     )
     mistakes: list[Mistake] = Field(
         default_factory=list,
@@ -135,7 +142,8 @@ class CodePart(BaseModel):
         default=None,
         description="For a driver without `code`: a data set every test binds (a test's own `data` replaces it): "
         "`digits`, scikit-learn's 1,797 handwritten 8×8 digits split per student into `x_train` (1437, 1, 8, 8), "
-        "`y_train`, `x_test` (360, 1, 8, 8) and `y_test`, pixels from 0 to 1.",
+        "`y_train` and `x_test` (360, 1, 8, 8), pixels from 0 to 1, bound for the driver; the labels of "
+        "`x_test`, `y_test`, stay with the service, for `{accuracy: y_test, at_least: X}`.",
     )
     time: float = Field(
         default=DEFAULT_TIME,
@@ -241,6 +249,7 @@ class CodePart(BaseModel):
                 raise ValueError(f"{field}.{name}: {problem}")
         if self.function is not None:
             raise ValueError("function: a driver calls the student's functions itself")
+        self._judged_outside()
         for index, test in enumerate(self.tests):
             if test.shapes or test.values != Values():
                 field = "shapes" if test.shapes else "values"
@@ -251,6 +260,33 @@ class CodePart(BaseModel):
                 if error.own:
                     raise ValueError(f"tests.{index}.{error}") from None
                 raise ValueError(f"{error.field}: in the test {test.name!r}, {error.message}") from None
+
+    def _judged_outside(self) -> None:
+        """What the service keeps stays out of the driver: an ``accuracy`` output names labels every
+        test's data keeps, a ``best_of`` output compares ``accuracy`` outputs, and the driver reads no
+        kept name (a driver that scored the predictions itself, in the student's process, is refused
+        with the form that replaces it)."""
+        kept = [(test, test_inputs.kept(self.data_of(test))) for test in self.tests]
+        for name, rule in self.outputs.items():
+            if isinstance(rule, Accuracy):
+                lacking = next((test.name for test, names in kept if rule.accuracy not in names), None)
+                if lacking is not None:
+                    keeps = "; ".join(f"`data: {data}` keeps {', '.join(names)}" for data, names in DATA_KEPT.items())
+                    raise ValueError(
+                        f"outputs.{name}.accuracy: the test {lacking!r} keeps no {rule.accuracy!r} ({keeps})"
+                    )
+            elif isinstance(rule, BestOf):
+                _compares_accuracies(name, rule, self.outputs)
+        found = held.first_read(self.driver or "", {name for _, names in kept for name in names})
+        if found is not None:
+            read, line = found
+            data = next(self.data_of(test) for test, names in kept if read in names)
+            raise ValueError(
+                f"driver: line {line} of the driver reads `{read}`, which `data: {data}` keeps outside the sandbox "
+                "(the student's code runs in the driver's process and could read it or fake a score computed "
+                'there): return the predicted labels (`return {"pred": ...}`) and judge them with `outputs: '
+                f"{{pred: {{accuracy: {read}, at_least: 0.9}}}}`"
+            )
 
     def _kind_tests(self) -> None:
         """A part of a built-in kind: each test fits the kind, within the work budget; a driver there
@@ -297,3 +333,12 @@ class CodePart(BaseModel):
             )
         if not shared and abs(given - self.points) > 1e-9:
             raise ValueError(f"points: the tests' points add up to {given:g}, not the part's {self.points:g}")
+
+
+def _compares_accuracies(name: str, rule: BestOf, outputs: dict[str, Rule]) -> None:
+    """A ``best_of`` output lists outputs judged by ``accuracy``, each once."""
+    for other in rule.best_of:
+        if not isinstance(outputs.get(other), Accuracy):
+            raise ValueError(f"outputs.{name}.best_of: {other!r} is not an output judged by `accuracy`")
+    if len(set(rule.best_of)) != len(rule.best_of):
+        raise ValueError(f"outputs.{name}.best_of: an output is listed twice")

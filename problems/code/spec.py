@@ -40,9 +40,14 @@ MAX_MISTAKES = 16
 MAX_DRIVER = 10_000
 #: The names a driver finds bound by the sandbox; an input or a setting may not take one.
 RESERVED = ("student", "np", "math", "torch", "printed", "read_arrays")
-#: The data sets a driver's test may bind (``problems.code.digits``), and the names each binds.
+#: The data sets a driver's test may bind (``problems.code.digits``), and the names each binds in the
+#: sandbox.
 Data = Literal["digits"]
-DATA_NAMES: dict[str, tuple[str, ...]] = {"digits": ("x_train", "y_train", "x_test", "y_test")}
+DATA_NAMES: dict[str, tuple[str, ...]] = {"digits": ("x_train", "y_train", "x_test")}
+#: The names of each data set the service keeps and never hands the sandbox: the held-out labels. The
+#: student's code runs in the driver's process, so what the driver holds the student's code can read;
+#: an output is judged against these outside (``{accuracy: y_test, at_least: 0.9}``).
+DATA_KEPT: dict[str, tuple[str, ...]] = {"digits": ("y_test",)}
 #: A sandbox runtime as its problem asks for it: ``numpy`` or ``torch`` (``sandbox.RUNTIMES``), with
 #: the problem's packages after a ``+`` each (``numpy+scipy``), from the code workers' allow-list.
 Runtime = str
@@ -137,9 +142,28 @@ class AtMost(BaseModel):
     at_most: float
 
 
+class Accuracy(BaseModel):
+    """Labels judged by the service against labels it keeps (``y_test`` of ``data: digits``): the share
+    of positions where they agree must be at least ``at_least``. The kept labels never enter the
+    sandbox, so the student's code can neither read them nor fake the comparison."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    accuracy: str = Field(description="The kept labels the output is compared with (`y_test`).")
+    at_least: float = Field(ge=0, le=1, description="The share of positions that must agree.")
+
+
+class BestOf(BaseModel):
+    """A number naming (1, 2, ...) which of the listed outputs, each an ``accuracy`` output, scores
+    highest against the kept labels (any of those tied for highest)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    best_of: list[str] = Field(min_length=2, max_length=16, description="The outputs compared, in order.")
+
+
 #: How one output of a driver is judged: ``equal`` to the reference (within the tolerance; the
-#: shapes the same), its ``shape`` alone, or a scalar against a threshold.
-Rule = Literal["equal", "shape"] | AtLeast | AtMost
+#: shapes the same), its ``shape`` alone, a scalar against a threshold, labels scored against kept
+#: ones (``accuracy``), or the number of the best of several such outputs (``best_of``).
+Rule = Literal["equal", "shape"] | AtLeast | AtMost | Accuracy | BestOf
 
 
 class Mistake(BaseModel):
@@ -197,7 +221,8 @@ class CodeTest(BaseModel):
         default=None,
         description="For a part with a driver: a data set this test binds (the part's by default): `digits`, "
         "scikit-learn's 1,797 handwritten 8×8 digits split per student into `x_train` (1437, 1, 8, 8), "
-        "`y_train`, `x_test` (360, 1, 8, 8) and `y_test`, pixels from 0 to 1.",
+        "`y_train` and `x_test` (360, 1, 8, 8), pixels from 0 to 1, bound for the driver; the labels of "
+        "`x_test`, `y_test`, stay with the service, for `{accuracy: y_test, at_least: X}`.",
     )
     time: float | None = Field(
         default=None,

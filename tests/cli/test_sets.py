@@ -17,6 +17,8 @@ from typer.testing import CliRunner
 
 from cli.app import app
 from cli.reference import ANCHORS_EXAMPLE, PAGE, reference_page
+from grader.code.plan import calls_for
+from problems.code.spec import Accuracy
 from problems.loader import BUILT_IN, parse_set
 
 runner = CliRunner()
@@ -269,6 +271,22 @@ def test_the_reference_names_every_problem_type_layer_kind_draw_and_mistake() ->
         assert heading in page
     for name in ("`same_as`", "`checks`", "`{layers.7.out_features}`", "`anchors`", "`bias-omitted`", "`matrix`"):
         assert name in page
+
+
+def test_the_held_out_labels_example_loads_and_keeps_y_test_from_the_call() -> None:
+    """The section on what a driver computes: its part, under a problem of the torch runtime, loads,
+    judges its predictions against `y_test` and binds everything but `y_test` for the driver."""
+    from cli.reference import DRIVER_TRUST
+
+    (block,) = re.findall(r"```yaml\n(.*?)\n *```", DRIVER_TRUST, re.DOTALL)
+    head = "id: trust\ntitle: Trust\nproblems:\n  - id: digits\n    type: code\n    runtime: torch\n"
+    head += "    solution: |\n      def train(x, y):\n          return None\n"
+    problem_set = parse_set(head + block + "\n")
+    part = problem_set.code()["digits.compare"]
+    assert part.rules == {"pred": Accuracy(accuracy="y_test", at_least=0.9)}
+    (call,) = calls_for(problem_set, "digits.compare", "s1")
+    assert sorted(call.kwargs) == ["x_test", "x_train", "y_train"]
+    assert "### What a driver computes, and what the service judges" in reference_page()
 
 
 def test_the_walk_to_your_own_code_homework_assembles_into_a_set_that_loads() -> None:

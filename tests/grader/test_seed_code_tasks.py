@@ -222,16 +222,119 @@ WRONG_CLAIM = TWO_NETS.replace("BETTER = 2", "BETTER = 1")
 UNTRAINED = TWO_NETS.replace("return _fit(net, x, y, 6)", "return net")
 
 
+def _shares_here(boxes: dict[str, Sandbox], source: str) -> list[float]:
+    """The share of the held-out labels each network's predictions get right, counted here on what
+    the driver returned in the sandbox, against the labels the plan keeps."""
+    (plan,) = planned(SET, "two_nets.compare", "s1")
+    (result,) = boxes["torch"].run(source, [plan.call])
+    labels = plan.drawn.kept["y_test"]
+    return [float(np.mean(predicted == labels)) for predicted in result.outputs[:2]]
+
+
 def test_two_trained_networks_pass_and_a_wrong_claim_or_an_untrained_net_does_not(
     boxes: dict[str, Sandbox],
 ) -> None:
     assert _graded(boxes, "two_nets.compare", TWO_NETS).status is Status.CORRECT
+    first, second = _shares_here(boxes, TWO_NETS)
+    assert second > first >= 0.9
     wrong = _graded(boxes, "two_nets.compare", WRONG_CLAIM)
     assert wrong.tests is not None and wrong.status is Status.INCORRECT
-    assert "Your named is 0" in wrong.tests[0].feedback
+    assert wrong.tests[0].feedback == (
+        f"Your better is 1 (first, right on {first:.3g} of the held-out labels), but second does better ({second:.3g})."
+    )
     untrained = _graded(boxes, "two_nets.compare", UNTRAINED)
     assert untrained.tests is not None and untrained.status is Status.INCORRECT
-    assert "Your first is 0." in untrained.tests[0].feedback
+    (untrained_first, _) = _shares_here(boxes, UNTRAINED)
+    assert untrained.tests[0].feedback.startswith(
+        f"Your first is right on {round(untrained_first * 360)} of the 360 held-out labels"
+    )
+
+
+# Modules that compute nothing and, before the labels were kept outside, passed this part: each
+# network's predictions are all zeros wherever there is nothing to exploit.
+_ZEROS = """
+import torch
+from torch import nn
+
+
+class Zeros(nn.Module):
+    def forward(self, x):
+        return torch.zeros(len(x), 10)
+
+
+def train_first(x, y):
+    return Zeros()
+
+
+train_second = train_first
+BETTER = 1
+"""
+
+#: Reads `y_test` from the driver's frames and answers with it.
+FRAME_WALK = _ZEROS.replace(
+    "        return torch.zeros(len(x), 10)\n",
+    """        import sys
+        import numpy as np
+        frame = sys._getframe(1)
+        while frame is not None:
+            for scope in (frame.f_locals, frame.f_globals):
+                found = scope.get("y_test")
+                if isinstance(found, np.ndarray) and len(found) == len(x):
+                    return nn.functional.one_hot(torch.from_numpy(found), 10).float()
+            frame = frame.f_back
+        return torch.zeros(len(x), 10)
+""",
+)
+
+#: Scores whose best class is an array that says it equals whatever it is compared with.
+LYING_EQ = _ZEROS.replace(
+    "class Zeros(nn.Module):",
+    """import numpy as np
+
+
+class Agreeable(np.ndarray):
+    def __eq__(self, other):
+        return np.ones(np.shape(other), dtype=bool)
+
+    def numpy(self):
+        return self
+
+
+class Scores:
+    def __init__(self, count):
+        self.count = count
+
+    def argmax(self, dim=None):
+        return np.zeros(self.count, dtype=np.int64).view(Agreeable)
+
+
+class Zeros(nn.Module):""",
+).replace("        return torch.zeros(len(x), 10)\n", "        return Scores(len(x))\n")
+
+#: Replaces what a driver scores with when the module is imported.
+PATCHED = (
+    """
+import builtins
+import numpy
+
+numpy.mean = lambda *a, **k: 1.0
+builtins.float = lambda *a, **k: 1.0
+"""
+    + _ZEROS
+)
+
+
+@pytest.mark.parametrize("attack", [FRAME_WALK, LYING_EQ, PATCHED], ids=["frame-walk", "lying-eq", "patched"])
+def test_networks_that_compute_nothing_are_graded_incorrect(boxes: dict[str, Sandbox], attack: str) -> None:
+    part = _graded(boxes, "two_nets.compare", attack)
+    assert (part.status, part.score) == (Status.INCORRECT, 0.0), part.tests
+    assert part.tests is not None and part.tests[0].status is TestStatus.INCORRECT
+    (plan,) = planned(SET, "two_nets.compare", "s1")
+    zeros = int(np.count_nonzero(plan.drawn.kept["y_test"] == 0))
+    assert part.tests[0].feedback == (
+        f"Your first is right on {zeros} of the 360 held-out labels ({zeros / 360:.3g}); it should be right on a "
+        "share of at least 0.9."
+    )
 
 
 def test_the_sets_solutions_pass_on_every_probe_variant(boxes: dict[str, Sandbox]) -> None:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from grader.code.plan import calls_for
+from grader.code.plan import calls_for, planned
 from problems.code import expressions
-from problems.code.spec import MAX_ELEMENTS, MAX_TEST_ELEMENTS
+from problems.code.spec import MAX_ELEMENTS, MAX_TEST_ELEMENTS, Accuracy, AtLeast
 from problems.loader import SetFileError, parse_set
 
 SOLUTION = """\
@@ -188,39 +188,45 @@ def test_a_kind_with_a_driver_keeps_the_kinds_outputs_and_mistakes() -> None:
 
 DIGITS = """\
         driver: |
-          return {"accuracy": float(student.fit_and_score(x_train, y_train, x_test, y_test))}
+          return {"pred": student.fit_and_predict(x_train, y_train, x_test)}
         data: digits
-        outputs: {accuracy: {at_least: 0.9}}
+        outputs: {pred: {accuracy: y_test, at_least: 0.9}}
         tests:
           - {name: the digits}
           - {name: a second split, seed: 2}
 """
 
 
-def test_data_digits_binds_a_split_of_every_digit_drawn_per_student() -> None:
+def test_data_digits_binds_a_split_of_every_digit_drawn_per_student_and_keeps_the_test_labels() -> None:
     from sklearn.datasets import load_digits
 
     problem_set = parse_set(HEAD + DIGITS)
+    part = problem_set.code()["layers.affine"]
+    assert part.rules == {"pred": Accuracy(accuracy="y_test", at_least=0.9)}
     first, second = (call.kwargs for call in calls_for(problem_set, "layers.affine", "s1"))
-    assert [first[name].shape for name in ("x_train", "y_train", "x_test", "y_test")] == [
+    # what the sandbox is handed: the training split and the test images, never their labels
+    assert sorted(first) == ["x_test", "x_train", "y_train"]
+    assert [first[name].shape for name in ("x_train", "y_train", "x_test")] == [  # type: ignore[union-attr]
         (1437, 1, 8, 8),
         (1437,),
         (360, 1, 8, 8),
-        (360,),
     ]
+    kept = [plan.drawn.kept["y_test"] for plan in planned(problem_set, "layers.affine", "s1")]
+    assert kept[0].shape == (360,) and kept[0].dtype == np.int64
     bunch = load_digits()
     images = np.concatenate([first["x_train"], first["x_test"]])[:, 0] * 16.0
-    labels = np.concatenate([first["y_train"], first["y_test"]])
+    labels = np.concatenate([first["y_train"], kept[0]])
     # every digit once, with its own label: the split is a permutation of scikit-learn's data
     order = np.lexsort(images.reshape(len(images), -1).T)
     expected = np.lexsort(bunch.images.reshape(len(images), -1).T)
     assert np.array_equal(images[order], bunch.images[expected])
     assert np.array_equal(labels[order], bunch.target[expected])
-    again = calls_for(problem_set, "layers.affine", "s1")[0].kwargs
-    other = calls_for(problem_set, "layers.affine", "s2")[0].kwargs
-    assert np.array_equal(again["y_test"], first["y_test"])  # type: ignore[arg-type]
-    assert not np.array_equal(other["y_test"], first["y_test"])  # type: ignore[arg-type]
-    assert not np.array_equal(second["y_test"], first["y_test"])  # type: ignore[arg-type]
+    again = planned(problem_set, "layers.affine", "s1")[0].drawn.kept["y_test"]
+    other = planned(problem_set, "layers.affine", "s2")[0].drawn.kept["y_test"]
+    assert np.array_equal(again, kept[0])
+    assert not np.array_equal(other, kept[0])
+    assert not np.array_equal(kept[1], kept[0])
+    assert not np.array_equal(second["x_test"], first["x_test"])  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
@@ -229,14 +235,79 @@ def test_data_digits_binds_a_split_of_every_digit_drawn_per_student() -> None:
         ("        data: digits\n", "        data: digits\n        inputs: {x_train: {shape: [2]}}\n",
          "`data: digits` binds 'x_train' already"),
         ("          - {name: a second split, seed: 2}", "          - {name: a second split, y_test: 2}",
-         "`data: digits` binds 'y_test' already"),
+         "`data: digits` keeps 'y_test' for judging"),
         ("        data: digits\n", "        data: cifar\n", "Input should be 'digits'"),
+        ("{accuracy: y_test,", "{accuracy: y_train,", "keeps no 'y_train' (`data: digits` keeps y_test)"),
+        ("        data: digits\n", "", "the test 'the digits' keeps no 'y_test'"),
+        ("{accuracy: y_test, at_least: 0.9}", "{accuracy: y_test, at_least: 90}", "less than or equal to 1"),
     ],
 )  # fmt: skip
-def test_data_that_cannot_be_bound_is_refused(old: str, new: str, said: str) -> None:
+def test_data_that_cannot_be_bound_or_kept_is_refused(old: str, new: str, said: str) -> None:
     assert old in DIGITS
     found = _issues(HEAD + DIGITS.replace(old, new))
     assert any(said in message for _, _, message in found), found
+
+
+#: The issue's part as it was written: the driver scores the predictions against ``y_test`` itself, in the
+#: student's process, and the service only compares that number with 0.9.
+SCORED_INSIDE = """\
+        driver: |
+          pred = student.fit_and_predict(x_train, y_train, x_test)
+          return {"acc": float(np.mean(pred == y_test))}
+        data: digits
+        outputs: {acc: {at_least: 0.9}}
+        tests:
+          - {name: the digits}
+"""
+
+
+def test_a_driver_that_reads_the_held_out_labels_is_refused_at_its_line_with_the_form_that_replaces_it() -> None:
+    text = HEAD + SCORED_INSIDE
+    ((line, field, message),) = _issues(text)
+    assert field == "parts.0.driver"
+    assert line == text.splitlines().index("        driver: |") + 1
+    assert message.startswith("line 2 of the driver reads `y_test`, which `data: digits` keeps outside the sandbox")
+    assert "`outputs: {pred: {accuracy: y_test, at_least: 0.9}}`" in message
+    # a test's own `data` keeps it too
+    own = SCORED_INSIDE.replace("        data: digits\n", "").replace(
+        "{name: the digits}", "{name: the digits, data: digits}"
+    )
+    ((_, field, message),) = _issues(HEAD + own)
+    assert field == "parts.0.driver" and "reads `y_test`" in message
+
+
+def test_the_held_out_labels_named_in_a_comment_a_string_or_an_attribute_are_not_a_read() -> None:
+    driver = (
+        "          # scored outside against y_test\n"
+        '          pred = student.fit_and_predict(x_train, y_train, x_test, name="y_test")\n'
+        '          return {"pred": pred, "seen": student.y_test}\n'
+    )
+    text = DIGITS.replace('          return {"pred": student.fit_and_predict(x_train, y_train, x_test)}\n', driver)
+    text = text.replace("outputs: {pred:", "outputs: {seen: shape, pred:")
+    assert parse_set(HEAD + text).code()["layers.affine"].output_names == ("seen", "pred")
+    # and a name without data that keeps it is the instructor's own
+    own = SCORED_INSIDE.replace(
+        "        data: digits\n",
+        "        inputs: {y_test: {shape: [3]}, x_train: {shape: [3]}, y_train: {shape: [3]}, x_test: {shape: [3]}}\n",
+    )
+    assert parse_set(HEAD + own).code()["layers.affine"].rules == {"acc": AtLeast(at_least=0.9)}
+
+
+@pytest.mark.parametrize(
+    ("outputs", "said"),
+    [
+        ("{first: {accuracy: y_test, at_least: 0.9}, better: {best_of: [first, other]}}",
+         "'other' is not an output judged by `accuracy`"),
+        ("{first: {accuracy: y_test, at_least: 0.9}, other: equal, better: {best_of: [first, other]}}",
+         "'other' is not an output judged by `accuracy`"),
+        ("{first: {accuracy: y_test, at_least: 0.9}, better: {best_of: [first, first]}}",
+         "an output is listed twice"),
+    ],
+)  # fmt: skip
+def test_a_best_of_compares_accuracy_outputs(outputs: str, said: str) -> None:
+    text = DIGITS.replace("outputs: {pred: {accuracy: y_test, at_least: 0.9}}", f"outputs: {outputs}")
+    ((line, field, message),) = _issues(HEAD + text)
+    assert (field, message) == ("parts.0.outputs.better.best_of", said) and line is not None
 
 
 def test_a_kind_draws_its_own_inputs_and_binds_no_data() -> None:

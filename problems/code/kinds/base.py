@@ -39,10 +39,12 @@ class NoSettings(BaseModel):
 @dataclass(frozen=True)
 class Drawn:
     """One test's call, drawn: positional arguments, and the named arrays they hold (the judge
-    and a kind's mistakes compute from these)."""
+    and a kind's mistakes compute from these); and the arrays the service keeps for judging, never
+    part of the call (a driver's held-out labels)."""
 
     args: tuple[Arg, ...]
     named: dict[str, Any] = field(default_factory=dict)
+    kept: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
