@@ -386,7 +386,8 @@ class Submission(Base):
     attempt: Mapped[int] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     request_hash: Mapped[str | None] = mapped_column(String(64))
-    #: The answers exactly as sent (JSON object).
+    #: The answers as sent (JSON object), a choice part's picks in the file's letters
+    #: (:mod:`api.assignments.options`).
     answers: Mapped[dict[str, Any]]
     #: Graded parts: key → GradedPart.to_json() (the current grade).
     parts: Mapped[dict[str, Any]]

@@ -320,9 +320,12 @@ its line otherwise, with the reason.
 """
 
 CHOICE_EXAMPLE = """\
-Example: questions with options, in a problem asked in words. The answer is an option's letter in the
-file's order (`"a"`), or with `multiple` a list of letters (`["a", "c"]`), whatever order a student
-is shown.
+Example: questions with options, in a problem asked in words. An answer is an option's letter (`"c"`),
+or with `multiple` a list of letters (`["a", "c"]`). Staff read the file's letters (`c` is fc below) in
+the gradebook, the statistics and the exports; each student is shown the options in an order of their
+own, lettered in that order (their `a` is the first they see), answers with those letters and reads them
+back, and the service maps them to the file's. With `shuffle` (the default) a student's letters tell
+nothing of the file's order: list the options in any order, the right one first if you like.
 
 ```yaml
 - id: q6

@@ -1,5 +1,6 @@
 """Choice parts: a question answered by picking options (a radio group, or checkboxes with
-``multiple``), each option known by its letter in the file's order whatever order a student sees.
+``multiple``), each option known here by its letter in the file's order, whatever order a student
+sees (a student names it by the letter of its place in their order: :mod:`api.assignments.options`).
 
 The options are the instructor's text, so nothing here is computed: a part says which options are
 right, and what a wrong one tells about the student (``misconception``, ``feedback``).
@@ -37,12 +38,17 @@ class ChoiceOption(BaseModel):
         description="A wrong option's mistake code (`bias-omitted`, or one of the course's own), named to a "
         "student who picks it.",
     )
-    feedback: str = Field(default="", max_length=2000, description="What a student who picks this wrong option reads.")
+    feedback: str = Field(
+        default="",
+        max_length=2000,
+        description="What a student who picks this wrong option reads (name other options by their text: each "
+        "student letters them in an order of their own).",
+    )
 
 
 class ChoicePart(BaseModel):
     """A part answered by picking options: an option's letter (``"b"``), or with ``multiple`` a
-    list of letters (``["a", "c"]``)."""
+    list of letters (``["a", "c"]``); a student's letters are those of the order they are shown."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     key: str = Field(pattern=r"^[A-Za-z0-9_]+$", description="The second half of the answer key (`most` in `q3.most`).")
@@ -51,8 +57,10 @@ class ChoicePart(BaseModel):
     choices: list[ChoiceOption] = Field(
         min_length=2,
         max_length=MAX_OPTIONS,
-        description="The options, known by their letter in this order (`a`, `b`, ...) whatever order a student "
-        "is shown; at least one `correct: true`, no two with the same text.",
+        description="The options. Staff know each by its letter in this order (`a`, `b`, ...); a student by the "
+        "letter of its place in the order they are shown (`a`: the first they see), so with `shuffle` no student's "
+        "letters tell this order and the right option may come first. At least one `correct: true`, no two with the "
+        "same text.",
     )
     multiple: bool = Field(
         default=False,
@@ -62,7 +70,7 @@ class ChoicePart(BaseModel):
     shuffle: bool = Field(
         default=True,
         description="Show the options in an order of each student's own (stable, drawn from the assignment's "
-        "secret); `false` keeps the file's order.",
+        "secret), lettered in it; `false` keeps the file's order and letters for everyone.",
     )
     all_or_nothing: bool = Field(
         default=False,

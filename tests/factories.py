@@ -8,6 +8,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from string import ascii_lowercase
 from typing import Any, TypeVar
 
 import httpx
@@ -93,6 +94,23 @@ class Course:
         response = self.client.get(f"{self.path}/assignments/{assignment}{query}", headers=self.instructor)
         assert response.status_code == 200, response.text
         return response.json()["reference"]
+
+    def right_answers(self, assignment: str, student: str) -> dict[str, Any]:
+        """The answers that score full points as ``student`` sends them: staff's references of their
+        variant, a choice part's right options by the student's own letters (their places in the
+        order staff see the student is shown, by the file's letters)."""
+        response = self.client.get(f"{self.path}/assignments/{assignment}?student={student}", headers=self.instructor)
+        assert response.status_code == 200, response.text
+        detail = response.json()
+        answers = dict(detail["reference"])
+        for part in (part for problem in detail["problems"] for part in problem["parts"]):
+            if part["kind"] == "choice":
+                own = {option["id"]: ascii_lowercase[place] for place, option in enumerate(part["choices"])}
+                right = answers[part["key"]]
+                answers[part["key"]] = (
+                    sorted(own[letter] for letter in right) if isinstance(right, list) else own[right]
+                )
+        return answers
 
 
 async def together(app: Any, requests: list[tuple[str, dict[str, Any]]]) -> list[httpx.Response]:

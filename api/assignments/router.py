@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from api.assignments import service
 from api.assignments import sets as sets_service
 from api.assignments.draws import drawn_ids, own_set, require_secret
-from api.assignments.options import order_key
+from api.assignments.options import StudentLetters, order_key
 from api.assignments.schemas import (
     AssignmentCreate,
     AssignmentDetail,
@@ -301,14 +301,18 @@ def _detail(
     variant = service.variant_of(problem_set, assignment, student)
     terms = with_extension(assignment, extension)
     released = _released(session, terms, None if staff else student)
-    show_reference = staff or released
+    reference = service.reference_answers(problem_set, variant) if staff or released else None
+    options_for = order_key(assignment, student)
+    if reference is not None and not staff:  # a choice part's right options by the student's own letters
+        reference = StudentLetters.of(problem_set, options_for).reference_shown(reference)
     return AssignmentDetail(
         **_out(assignment, sets, attempts, extension, staff=staff, released=released).model_dump(),
         variant=variant,
         drawn=drawn_ids(whole, assignment, student) if student is not None else None,
         max_score=service.max_score(problem_set),
-        problems=service.statements(problem_set, variant, order_key(assignment, student)),
-        reference=service.reference_answers(problem_set, variant) if show_reference else None,
+        # (staff, of a student too, read the file's letters: those of the gradebook and the statistics)
+        problems=service.statements(problem_set, variant, options_for, own_letters=not staff),
+        reference=reference,
     )
 
 

@@ -313,10 +313,13 @@ def variant_of(problem_set: ProblemSet, assignment: Terms, student: str | None) 
     return variant_key(student=student, secret=assignment.variant_secret)
 
 
-def statements(problem_set: ProblemSet, student: str | None, options_for: str | None = None) -> list[dict[str, Any]]:
+def statements(
+    problem_set: ProblemSet, student: str | None, options_for: str | None = None, *, own_letters: bool = False
+) -> list[dict[str, Any]]:
     """The problems of one variant with statements filled in; problems sharing an id are merged.
     A choice part's options are in the order of ``options_for`` (:func:`api.assignments.options.order_key`;
-    None: the file's)."""
+    None: the file's), known by the file's letters or, ``own_letters`` (a student reading), by the
+    letters of that order."""
     merged: dict[str, dict[str, Any]] = {}
     solved, code, choice = problem_set.solve(student), problem_set.code(), problem_set.choice()
     for problem in problem_set.variant(student).problems:
@@ -329,7 +332,9 @@ def statements(problem_set: ProblemSet, student: str | None, options_for: str | 
             if isinstance(part, WrittenPart):
                 entry["parts"].append({**shown, "kind": "text", "max_length": part.max_length})
             elif key in choice:
-                entry["parts"].append({**shown, **choice_statement(problem_set, key, choice[key], options_for)})
+                entry["parts"].append(
+                    {**shown, **choice_statement(problem_set, key, choice[key], options_for, own_letters=own_letters)}
+                )
             elif key in code:
                 entry["parts"].append({**shown, "kind": "code", "max_length": None})
             else:

@@ -294,7 +294,10 @@ class SubmissionOut(Schema):
     awaiting_parts: list[str] = Field(
         default_factory=list, description="The keys of the parts without a score yet (their `score` is null)."
     )
-    answers: dict[str, Any] = Field(description="The answers exactly as sent.")
+    answers: dict[str, Any] = Field(
+        description="The answers as sent; a choice part's picks by the reader's ids: a student's own letters, "
+        "staff's the set file's."
+    )
     set_version: str = Field(description="Version of the problem set the current grade was computed against.")
     variant: str | None = Field(description="Whose variant was graded (null: the set is not randomized).")
     graded_at: datetime

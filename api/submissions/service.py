@@ -35,6 +35,10 @@ ordinary one takes), within the student's budget of grading work (:mod:`api.kit.
 Previews, practice and refused submissions, which use no attempt, are held to that budget like
 the rest.
 
+**A choice part's picks** arrive in the student's own letters (those of the order they are shown:
+:mod:`api.assignments.options`) at every door that calls :func:`submit`, and are graded and stored
+in the file's, the letters staff, statistics, regrades and exports read.
+
 **Idempotency.** ``(student, Idempotency-Key)`` is unique and a row with a key keeps a SHA-256
 of the request (assignment and answers). A retry with the same key and request returns the
 stored submission; the same key with a different request is refused (422).
@@ -68,6 +72,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from api.assignments.draws import not_drawn, own_set
+from api.assignments.options import StudentLetters, order_key
 from api.assignments.service import variant_of
 from api.code_runs.budget import check_budget
 from api.code_runs.queueing import Deferrer, queue_run, waiting_keys
@@ -259,6 +264,9 @@ def submit(
         replay = _replay(session, student_id=student_id, key=idempotency_key, request_hash=request_hash)
         if replay is not None:
             return replay
+    # a choice part's picks arrive in the student's own letters and are graded and stored in the file's
+    letters = StudentLetters.of(problem_set, order_key(assignment, student_id))
+    answers = letters.answers_to_file(answers)
 
     if is_closed(assignment, now or datetime.now(UTC)):  # (a shortcut that saves grading)
         raise Conflict(_closed_message(assignment.id, assignment.closes_at))
@@ -280,7 +288,8 @@ def submit(
         # (a part whose grading failed is ours to fix, not the student's: it is stored as invalid)
         refusal = None
         if graded.unreadable or graded.unknown_keys:
-            refusal = _refusal(graded.previewed(), graded.unreadable, list(graded.unknown_keys), problem_set, whole)
+            unknown = list(graded.unknown_keys)
+            refusal = _refusal(graded.previewed(), graded.unreadable, unknown, problem_set, whole, letters)
         parts = graded.parts_json() if refusal is None else {}
     if refusal is not None:
         raise Unprocessable(refusal)
@@ -464,9 +473,11 @@ def _refusal(
     unknown: list[str],
     problem_set: ProblemSet,
     whole: ProblemSet,
+    letters: StudentLetters,
 ) -> dict[str, Any]:
     """Why answers are refused; ``problem_set`` is the student's own draw of ``whole`` (an answer to
-    a problem of a pool they did not get is named as such, not as a key the assignment lacks)."""
+    a problem of a pool they did not get is named as such, not as a key the assignment lacks), the
+    choice parts read in the student's ``letters``."""
     problems = []
     undrawn = not_drawn(whole, problem_set, unknown)
     unknown = [key for key in unknown if key not in undrawn]
@@ -485,7 +496,7 @@ def _refusal(
         "unknown_keys": [*unknown, *undrawn],
         "not_drawn_keys": undrawn,
         "known_keys": problem_set.answer_keys() if unknown or undrawn else [],
-        "parts": {key: part.to_json() for key, part in parts.items()},
+        "parts": letters.parts_shown({key: part.to_json() for key, part in parts.items()}),
     }
 
 

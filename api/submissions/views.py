@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from api.assignments.options import StudentLetters, order_key
 from api.assignments.service import reference_answers, worked_solutions
 from api.models import Feedback, Submission
 from api.submissions import service
@@ -50,7 +51,9 @@ def to_out(
     (:func:`api.terms.standing.released_to`, read by the caller, which may hold no connection
     here); ``references`` caches them per variant (a list of submissions shows each variant once).
     Before the answers are released to a student, the assignment's ``feedback`` says what of the
-    grade they see (:func:`api.terms.feedback.held_back`)."""
+    grade they see (:func:`api.terms.feedback.held_back`). A student reads a choice part's picks,
+    how they were read and its right options in their own letters, staff in the file's
+    (:mod:`api.assignments.options`)."""
     released = None
     if problem_set is not None and (staff or released_to_student):
         references = {} if references is None else references
@@ -81,6 +84,13 @@ def to_out(
             }
         )
     out.reference = None if released is None else released.reference
+    if not staff and problem_set is not None:  # a choice part's picks as its student names them
+        letters = StudentLetters.of(problem_set, order_key(terms, submission.student_id))
+        out.answers = letters.answers_shown(out.answers)
+        out.parts = letters.parts_shown(out.parts)
+        for earlier in out.earlier_grades:
+            earlier.parts = letters.parts_shown(earlier.parts)
+        out.reference = None if out.reference is None else letters.reference_shown(out.reference)
     if released is not None:  # the worked steps go with the references
         solution = released.solution
         out.parts = {

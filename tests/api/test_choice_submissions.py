@@ -1,13 +1,15 @@
 """Choice parts through the REST API, on both databases: each student's statements list the options
-in an order of their own (staff see it with ``?student=ID``), answers name the file's letters
-whatever the order, an answer not in the part's form is refused with the form expected (no attempt
-used), scores and named mistakes are stored, and the gradebook and exports carry the parts."""
+in an order of their own, lettered in that order (staff see it with ``?student=ID``, by the file's
+letters), a student answers with their own letters, an answer not in the part's form is refused
+with the form expected (no attempt used), scores and named mistakes are stored, and the gradebook
+and exports carry the parts. (How a student's letters hide the file's order:
+``test_choice_letters.py``.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from choice_course import LEARN, MOST, SHAPE, WHY, choice_course, parts_of
+from choice_course import LEARN, MOST, POOLING, RIGHT, SHAPE, WHY, choice_course, letters_of, parts_of
 from fastapi.testclient import TestClient
 
 
@@ -24,9 +26,9 @@ def test_each_student_reads_the_options_in_their_own_stable_order(client: TestCl
     for student, headers in students:
         most = parts_of(_detail(course, aid, headers))[MOST]
         assert (most["kind"], most["multiple"], most["points"]) == ("choice", False, 2.0)
-        assert sorted(option["id"] for option in most["choices"]) == ["a", "b", "c"]
-        orders[student] = [option["id"] for option in most["choices"]]
-        assert [o["id"] for o in parts_of(_detail(course, aid, headers))[MOST]["choices"]] == orders[student]
+        assert [option["id"] for option in most["choices"]] == ["a", "b", "c"]  # lettered in the order shown
+        orders[student] = [option["text"] for option in most["choices"]]
+        assert [o["text"] for o in parts_of(_detail(course, aid, headers))[MOST]["choices"]] == orders[student]
         learn = parts_of(_detail(course, aid, headers))[LEARN]  # shuffle: false keeps the file's order
         assert [o["id"] for o in learn["choices"]] == ["a", "b", "c"] and learn["all_or_nothing"] is True
     assert len({tuple(order) for order in orders.values()}) > 1  # drawn per student
@@ -35,19 +37,22 @@ def test_each_student_reads_the_options_in_their_own_stable_order(client: TestCl
     peeked = client.get(f"{course.path}/assignments/{aid}?student={student}", headers=other_headers)
     assert peeked.status_code == 403 and "detail" in peeked.json()  # a student never reads another's order
     staff_view = parts_of(_detail(course, aid, course.instructor, f"?student={student}"))[MOST]
-    assert [o["id"] for o in staff_view["choices"]] == orders[student]  # staff see the student's order
+    assert [o["text"] for o in staff_view["choices"]] == orders[student]  # staff see the student's order
     declared = parts_of(_detail(course, aid, course.instructor))[MOST]
     assert [o["id"] for o in declared["choices"]] == ["a", "b", "c"]  # and the file's without one
+    texts = {o["id"]: o["text"] for o in declared["choices"]}
+    assert texts == {"a": RIGHT, "b": POOLING, "c": "[[1, 0], [0, 1]]"}
+    # staff name each option by the file's letter, in the student's order too
+    assert [texts[o["id"]] for o in staff_view["choices"]] == orders[student]
     assert _detail(course, aid, course.instructor)["reference"][MOST] == "a"
     assert _detail(course, aid, course.instructor)["reference"][LEARN] == ["a", "c"]
-    texts = {o["id"]: o["text"] for o in declared["choices"]}
-    assert texts == {"a": "conv1: 3×3×3×16 + 16", "b": "the pooling layer", "c": "[[1, 0], [0, 1]]"}
 
 
 def test_picks_are_graded_by_letter_with_the_wrong_options_mistake_named(client: TestClient, engine: Any) -> None:
     course, aid = choice_course(client, engine)
     (_, headers), (_, other) = course.students(2)
-    sent = course.submit(aid, headers, {SHAPE: "30x30x16", MOST: "b", LEARN: ["c", "a"], WHY: "Kernels."})
+    mine, theirs = (letters_of(_detail(course, aid, h), MOST) for h in (headers, other))
+    sent = course.submit(aid, headers, {SHAPE: "30x30x16", MOST: mine[POOLING], LEARN: ["c", "a"], WHY: "Kernels."})
     assert sent.status_code == 201, sent.text
     body = sent.json()
     most, learn = body["parts"][MOST], body["parts"][LEARN]
@@ -55,12 +60,13 @@ def test_picks_are_graded_by_letter_with_the_wrong_options_mistake_named(client:
     assert most["feedback"] == "Pooling has no weights."
     assert (learn["status"], learn["score"], learn["read_as"]) == ("correct", 1.0, "a, c")
     assert body["score"] == 2.0 and body["max_score"] == 5.0
-    partly = course.submit(aid, other, {MOST: "a", LEARN: ["a"]}).json()
+    partly = course.submit(aid, other, {MOST: theirs[RIGHT], LEARN: ["a"]}).json()
     assert (partly["parts"][MOST]["status"], partly["parts"][LEARN]["status"]) == ("correct", "incorrect")
     assert partly["parts"][LEARN]["score"] == 0.0  # all or nothing
     listed = client.get(f"{course.path}/assignments/{aid}/submissions", headers=course.instructor)
     assert listed.status_code == 200
     assert {s["answers"].get(LEARN) and tuple(s["answers"][LEARN]) for s in listed.json()} >= {("c", "a")}
+    assert sorted(s["answers"][MOST] for s in listed.json()) == ["a", "b"]  # staff read the file's letters
 
 
 def test_an_answer_not_in_the_parts_form_is_refused_with_the_form_expected(client: TestClient, engine: Any) -> None:
@@ -90,7 +96,8 @@ def test_an_answer_not_in_the_parts_form_is_refused_with_the_form_expected(clien
 def test_the_gradebook_and_exports_carry_the_choice_parts(client: TestClient, engine: Any) -> None:
     course, aid = choice_course(client, engine)
     student, headers = course.student()
-    assert course.submit(aid, headers, {MOST: "a", LEARN: ["a", "c"]}).status_code == 201
+    right = letters_of(_detail(course, aid, headers), MOST)[RIGHT]
+    assert course.submit(aid, headers, {MOST: right, LEARN: ["a", "c"]}).status_code == 201
     book = client.get(f"{course.path}/assignments/{aid}/gradebook", headers=course.instructor)
     assert book.status_code == 200, book.text
     row = next(r for r in book.json()["students"] if r["student"] == student)

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import pytest
-from choice_course import MOST, choice_course
+from choice_course import MOST, POOLING, choice_course, letters_of
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -172,7 +172,8 @@ def test_a_wrong_options_named_mistake_and_feedback_are_held_back(
     REST reply and on the page."""
     course, aid = choice_course(client, engine, feedback=level, release_answers="never")
     _, headers = course.student()
-    sent = course.submit(aid, headers, {MOST: "b"})  # the pooling layer: pooling-has-weights
+    detail = client.get(f"{course.path}/assignments/{aid}", headers=headers).json()
+    sent = course.submit(aid, headers, {MOST: letters_of(detail, MOST)[POOLING]})  # pooling-has-weights
     assert sent.status_code == 201, sent.text
     staff = client.get(f"/api/v1/submissions/{sent.json()['id']}", headers=course.instructor).json()
     assert staff["parts"][MOST]["misconception"] == "pooling-has-weights"

@@ -27,8 +27,9 @@ def csv_rows(text: str) -> list[list[str]]:
 
 
 def _right(course: Course, aid: str, student: str) -> dict[str, Any]:
-    """The student's reference answers, as staff read them: every one scores full points."""
-    return course.reference(aid, student)
+    """The student's reference answers as they send them (``intro.learns`` by their own letter):
+    every one scores full points."""
+    return course.right_answers(aid, student)
 
 
 def test_a_student_reads_only_their_own_draw_in_their_own_order(client: TestClient, engine: Any) -> None:
@@ -95,10 +96,10 @@ def test_an_answer_to_a_problem_not_drawn_is_refused_without_using_an_attempt(cl
 def test_released_answers_and_worked_solutions_are_of_the_students_problems(client: TestClient, engine: Any) -> None:
     course = pooled_course(client, engine)
     aid = course.assignment(problem_set="pooled-quiz", release_answers="immediately")
-    _, headers = course.student()
+    student, headers = course.student()
     mine = read_detail(course, aid, headers)
     assert sorted(mine["reference"]) == sorted(part_keys(mine))
-    sent = course.submit(aid, headers, {"intro.learns": "a"})
+    sent = course.submit(aid, headers, {"intro.learns": _right(course, aid, student)["intro.learns"]})
     assert sent.status_code == 201, sent.text
     body = sent.json()
     assert sorted(body["reference"]) == sorted(part_keys(mine))

@@ -384,7 +384,7 @@ def test_a_timed_quiz_with_pools_keeps_the_draft_to_the_students_own_problems(
     refused = client.put(draft, json={"answers": {keys[0]: "1", undrawn: "1"}}, headers=headers)
     assert refused.status_code == 422 and "not drawn for you" in refused.json()["detail"], refused.text
     assert client.get(draft, headers=headers).json()["answers"] == {}  # nothing saved
-    right = course.reference(timed, student)
+    right = course.right_answers(timed, student)
     saved = client.put(draft, json={"answers": {key: str(right[key]) for key in keys}}, headers=headers)
     assert saved.status_code == 200, saved.text
     sweep(app.state.time_keeper.time_up, now=ends + timedelta(seconds=2))

@@ -1,14 +1,16 @@
 """Choice parts on the assignment page: radio buttons for one pick, checkboxes for several, the
-options in the student's own order (staff viewing the student see the same), the picks posted as
-the form posts them and ticked again after, a refusal shown at the part, the right options once
-released, and the staff page listing the options in the file's order with the right ones marked."""
+options in the student's own order and lettered in it (so no student's letters tell the file's
+order: the right option, the file's first, is any letter; staff viewing the student see the same),
+the picks posted as the form posts them and ticked again after, a refusal shown at the part, the
+right options once released, practice in the same letters, and staff reading the file's letters:
+the staff page listing the options in the file's order with the right ones marked, the gradebook."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
-from choice_course import LEARN, MOST, choice_course, parts_of
+from choice_course import LEARN, MOST, POOLING, RIGHT, choice_course, letters_of, parts_of
 from fastapi.testclient import TestClient
 
 from page_client import Browser
@@ -22,40 +24,70 @@ def _options(page: str, key: str) -> list[tuple[str, str, bool]]:
     return [(kind, value, bool(checked)) for kind, value, checked in inputs]
 
 
+def _labelled(page: str, key: str, value: str, text: str) -> bool:
+    """Whether the page's option of ``key`` with ``value`` reads ``text``."""
+    return re.search(rf'name="{re.escape(key)}" value="{value}"[^>]*> {re.escape(text)}</label>', page) is not None
+
+
+def _signed_in(app: Any, headers: dict[str, str]) -> Browser:
+    return Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+
+
+def test_each_students_page_letters_their_options_in_the_order_shown(app: Any, client: TestClient, engine: Any) -> None:
+    course, aid = choice_course(client, engine)
+    path = f"/courses/{course.id}/assignments/{aid}"
+    pages = [_signed_in(app, headers).get(path).text for _, headers in course.students(16)]
+    # the right option is the file's first, yet it shows under more than one letter (under one for all
+    # sixteen students once in 3^15)
+    right = [value for page in pages for _, value, _ in _options(page, MOST) if _labelled(page, MOST, value, RIGHT)]
+    assert len(right) == 16 and len(set(right)) > 1, right
+    for page in pages:
+        assert [value for _, value, _ in _options(page, MOST)] == ["a", "b", "c"]
+
+
 def test_a_student_picks_options_in_their_own_order_and_sees_them_ticked_after(
     app: Any, client: TestClient, engine: Any
 ) -> None:
     course, aid = choice_course(client, engine, release_answers="immediately")
-    ((student, headers),) = course.students(1)
-    token = headers["Authorization"].removeprefix("Bearer ")
-    browser = Browser(app).signed_in(token)
+    # a student who is shown the pooling layer (the file's `b`) by another letter (one of twenty: none, once in 3^20)
+    found = [
+        (student, headers, letters)
+        for student, headers in course.students(20)
+        if (letters := letters_of(client.get(f"{course.path}/assignments/{aid}", headers=headers).json(), MOST))[
+            POOLING
+        ]
+        != "b"
+    ]
+    student, headers, letters = found[0]
+    browser = _signed_in(app, headers)
     path = f"/courses/{course.id}/assignments/{aid}"
     page = browser.get(path).text
-    own_order = [
-        o["id"]
-        for o in parts_of(client.get(f"{course.path}/assignments/{aid}", headers=headers).json())[MOST]["choices"]
-    ]
-    assert [(kind, value) for kind, value, _ in _options(page, MOST)] == [("radio", i) for i in own_order]
+    assert [(kind, value) for kind, value, _ in _options(page, MOST)] == [("radio", i) for i in "abc"]
+    assert all(_labelled(page, MOST, letter, text) for text, letter in letters.items() if "[" not in text)
     assert [(kind, value) for kind, value, _ in _options(page, LEARN)] == [("checkbox", i) for i in "abc"]
     assert "<legend>Which layer has the most parameters?" in page
     assert '<span class="tex" data-tex="\\begin{bmatrix}1 &amp; 0' in page  # an option's matrix, typeset
     assert "katex.min.js" in page
 
-    sent = browser.client.post(path, data={"csrf": browser.csrf, MOST: "b", LEARN: ["a", "c"], "action": "submit"})
+    pooling = letters[POOLING]
+    sent = browser.client.post(path, data={"csrf": browser.csrf, MOST: pooling, LEARN: ["a", "c"], "action": "submit"})
     assert sent.status_code == 303, sent.text
     page = browser.get(sent.headers["location"]).text
-    assert [value for _, value, checked in _options(page, MOST) if checked] == ["b"]
+    assert [value for _, value, checked in _options(page, MOST) if checked] == [pooling]  # their letter, ticked
     assert sorted(value for _, value, checked in _options(page, LEARN) if checked) == ["a", "c"]
     assert "Named mistake <strong>pooling-has-weights</strong>" in page
     assert "Pooling has no weights." in page
     assert 'answered <span class="mono">the pooling layer</span>' in page  # by the text read, not a letter
-    # the right option by its text, as the student reads it (a letter would tell the file's order)
-    assert 'Reference answer: <span class="mono">conv1: 3×3×3×16 + 16</span>' in page
+    # the right option by its text, as the student reads it
+    assert f'Reference answer: <span class="mono">{RIGHT}</span>' in page
 
-    staff = Browser(app).signed_in(course.instructor["Authorization"].removeprefix("Bearer "))
-    viewed = staff.get(f"{path}?student={student}").text
-    assert [value for _, value, _ in _options(viewed, MOST)] == own_order  # staff see the student's order
-    assert re.search(rf'name="{re.escape(MOST)}" value="b" checked disabled', viewed)
+    staff = _signed_in(app, course.instructor)
+    viewed = staff.get(f"{path}?student={student}").text  # the student's page, as they see it
+    assert [value for _, value, _ in _options(viewed, MOST)] == ["a", "b", "c"]
+    assert re.search(rf'name="{re.escape(MOST)}" value="{pooling}" checked disabled', viewed)
+    assert _labelled(viewed, MOST, pooling, POOLING)
+    stored = client.get(f"{course.path}/assignments/{aid}/submissions?student={student}", headers=course.instructor)
+    assert [s["answers"][MOST] for s in stored.json()] == ["b"]  # staff read the file's letter
     listed = staff.get(path).text
     assert re.search(
         r'<ol class="options" type="a"><li>conv1: 3×3×3×16 \+ 16 <strong>\(right\)</strong></li>'
@@ -69,7 +101,7 @@ def test_a_pick_the_part_does_not_have_is_refused_at_the_part_with_the_form_expe
 ) -> None:
     course, aid = choice_course(client, engine)
     ((_, headers),) = course.students(1)
-    browser = Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+    browser = _signed_in(app, headers)
     path = f"/courses/{course.id}/assignments/{aid}"
     browser.get(path)
     refused = browser.client.post(path, data={"csrf": browser.csrf, MOST: "z", LEARN: ["a"], "action": "submit"})
@@ -85,15 +117,22 @@ def test_a_pick_the_part_does_not_have_is_refused_at_the_part_with_the_form_expe
 def test_practice_asks_the_choice_parts_and_grades_the_picks(app: Any, client: TestClient, engine: Any) -> None:
     course, aid = choice_course(client, engine, practice="always", release_answers="immediately")
     ((_, headers),) = course.students(1)
-    browser = Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+    browser = _signed_in(app, headers)
     path = f"/courses/{course.id}/assignments/{aid}/practice"
     page = browser.get(path)
     assert page.status_code == 200, page.text
-    assert sorted(value for _, value, _ in _options(page.text, MOST)) == ["a", "b", "c"]
+    # a fixed set's practice: the student's own order, lettered in it, as on their assignment page
+    assert [value for _, value, _ in _options(page.text, MOST)] == ["a", "b", "c"]
+    detail = client.get(f"{course.path}/assignments/{aid}", headers=headers).json()
+    order = [option["text"] for option in parts_of(detail)[MOST]["choices"]]
+    assert all(_labelled(page.text, MOST, "abc"[place], text) for place, text in enumerate(order) if "[" not in text)
+    letters = letters_of(detail, MOST)
     assert 'name="q2.why"' not in page.text  # a written part is not practised
-    graded = browser.client.post(path, data={"csrf": browser.csrf, MOST: "b", LEARN: ["a", "c"]})
+    graded = browser.client.post(path, data={"csrf": browser.csrf, MOST: letters[POOLING], LEARN: ["a", "c"]})
     assert graded.status_code == 200, graded.text
     assert "Named mistake <strong>pooling-has-weights</strong>" in graded.text
+    assert f'read as <span class="mono">{letters[POOLING]}</span>' in graded.text  # in the student's letters
+    assert [value for _, value, on in _options(graded.text, MOST) if on] == [letters[POOLING]]
     assert [value for _, value, on in _options(graded.text, LEARN) if on] == ["a", "c"]
 
 
@@ -103,10 +142,12 @@ def test_staff_read_each_students_picks_their_order_and_the_commonest_wrong_pick
     course, aid = choice_course(client, engine)
     (alice, alice_headers), (_, bob_headers) = course.students(2)
     for headers in (alice_headers, bob_headers):
-        assert course.submit(aid, headers, {MOST: "b", LEARN: ["a", "c"]}).status_code == 201
-    detail = client.get(f"{course.path}/assignments/{aid}", headers=alice_headers).json()
+        pooling = letters_of(client.get(f"{course.path}/assignments/{aid}", headers=headers).json(), MOST)[POOLING]
+        assert course.submit(aid, headers, {MOST: pooling, LEARN: ["a", "c"]}).status_code == 201
+    # alice's order in the file's letters, as staff read it
+    detail = client.get(f"{course.path}/assignments/{aid}?student={alice}", headers=course.instructor).json()
     alice_order = ", ".join(option["id"] for option in parts_of(detail)[MOST]["choices"])
-    staff = Browser(app).signed_in(course.instructor["Authorization"].removeprefix("Bearer "))
+    staff = _signed_in(app, course.instructor)
     path = f"/courses/{course.id}/assignments/{aid}"
     theirs = staff.get(f"{path}/gradebook/students/{alice}")
     assert theirs.status_code == 200, theirs.text
@@ -124,7 +165,7 @@ def test_a_crafted_form_with_two_values_for_one_pick_is_refused_not_guessed(
 ) -> None:
     course, aid = choice_course(client, engine)
     ((_, headers),) = course.students(1)
-    browser = Browser(app).signed_in(headers["Authorization"].removeprefix("Bearer "))
+    browser = _signed_in(app, headers)
     path = f"/courses/{course.id}/assignments/{aid}"
     browser.get(path)
     refused = browser.client.post(path, data={"csrf": browser.csrf, MOST: ["a", "b"], "action": "submit"})

@@ -17,7 +17,7 @@ from starlette.responses import Response
 
 from api.access import Member
 from api.assignments.draws import own_set
-from api.assignments.options import order_key, picks_of, right_text
+from api.assignments.options import StudentLetters, order_key, picks_of, right_text
 from api.assignments.service import statements, variant_of, worked_solutions
 from api.code_runs.sandboxes import missing_runtime
 from api.models import RegradeRequest, Submission
@@ -155,10 +155,13 @@ def assignment_context(
     ]
     latest = attempts[-1] if attempts else None
     choice_keys = problem_set.choice()
+    # a choice part's options by the student's own letters: the page's, their answers', their drafts'
+    options_for = order_key(terms, student.id)
+    letters = StudentLetters.of(problem_set, options_for)
     typed: dict[str, str | list[str]]
     if form.answers is not None:
         typed = form.answers
-    else:  # (a choice part's picks stay as sent: they tick its boxes)
+    else:  # (a choice part's picks stay as sent, in the student's letters: they tick its boxes)
         last = draft if draft is not None else latest.answers if latest else {}
         typed = {key: value if key in choice_keys else answer_text(value) for key, value in last.items()}
     preview = submissions.previewed(
@@ -172,7 +175,7 @@ def assignment_context(
     solution = worked_solutions(problem_set, variant) if released else {}
     problems, index = [], 0
     code_keys = problem_set.code()
-    for problem in statements(problem_set, variant, order_key(terms, student.id)):
+    for problem in statements(problem_set, variant, options_for, own_letters=True):
         parts = []
         for part in problem["parts"]:
             key, index = part["key"], index + 1
@@ -212,7 +215,7 @@ def assignment_context(
     # each attempt's answers as listed: a choice part's picks as the student read them, not by letter
     answered = {
         attempt.attempt: {
-            key: picked_text(choice_keys[key], value) if key in choice_keys else value
+            key: picked_text(choice_keys[key], letters.to_file(key, value)) if key in choice_keys else value
             for key, value in attempt.answers.items()
         }
         for attempt in attempts

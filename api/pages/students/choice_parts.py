@@ -25,7 +25,7 @@ def choice_answers(form: FormData, problem_set: ProblemSet) -> dict[str, str | l
 
 
 def picked_text(part: ChoicePart, raw: Any) -> str:
-    """The picks as the student read them (the options' texts, never their letters: those would tell
-    one student's order from another's)."""
+    """The picks of an answer in the file's letters as the student read them: the options' texts
+    (a page names options by their text; its letters are the inputs' values)."""
     texts = [part.option(option).text for option in picks_of(raw) if option in part.ids]
     return "; ".join(texts)

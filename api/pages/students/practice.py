@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from dataclasses import replace
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -30,7 +31,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from api.access import Member
-from api.assignments.options import picks_of
+from api.assignments.options import StudentLetters, order_key, picks_of
 from api.assignments.service import statements
 from api.deps import SetsDep, problem_set_of
 from api.kit.db import reads_only
@@ -108,7 +109,8 @@ def practice_page(
     drawn = practice_variant(terms, problem_set, variant)
     if drawn is None:
         return _refused(request, terms, problem_set)
-    return render(request, "practice.html", _context(terms, problem_set, drawn, variant, None, problem))
+    context = _context(terms, problem_set, drawn, variant, None, problem, student=member.id)
+    return render(request, "practice.html", context)
 
 
 @router.post(PRACTICE)
@@ -138,7 +140,8 @@ def _graded(request: Request, form: FormData, member: Member, terms: Terms, sets
     only = only if isinstance(only, str) and only else None
     # graded and shown off the database, within the student's budget of grading work (429 past it)
     with grading(sets.session, budget=request.app.state.grading_budget, account=member.id):
-        return render(request, "practice.html", _context(terms, problem_set, drawn, token, answers, only))
+        context = _context(terms, problem_set, drawn, token, answers, only, student=member.id)
+        return render(request, "practice.html", context)
 
 
 def _closed(request: Request, terms: Terms, problem_set: ProblemSet) -> Response:
@@ -160,16 +163,24 @@ def _context(
     token: str | None,
     answers: dict[str, Any] | None,
     only: str | None = None,
+    *,
+    student: str,
 ) -> dict[str, Any]:
     """The practice variant's problems (``only``: the one with that id), graded when answered; the
     computed and choice parts only (written ones are graded by staff, and code runs in the
-    background: neither in practice)."""
+    background: neither in practice). A choice part's options are in the variant's order (a fixed
+    set's: the ``student``'s own, as on their assignment page), known by the letters of that order."""
     seed, variant = drawn
+    options_for = variant if variant is not None else order_key(terms, student)
+    letters = StudentLetters.of(problem_set, options_for)
     graded = None
     if answers is not None:
-        graded = grade_submission(problem_set, answers, student=variant, solutions=True).parts
+        found = grade_submission(problem_set, letters.answers_to_file(answers), student=variant, solutions=True)
+        graded = {
+            key: replace(part, read_as=letters.read_as_shown(key, part.read_as)) for key, part in found.parts.items()
+        }
     problems = []
-    for problem in statements(problem_set, variant, variant):  # (a choice's options in the variant's order)
+    for problem in statements(problem_set, variant, options_for, own_letters=True):
         if only is not None and problem["id"] != only:
             continue
         parts: list[dict[str, Any]] = []
