@@ -150,7 +150,7 @@ checked set, in six steps (the built-in `seed-code-tasks` set is this walk, done
 3. **Say what each test draws** (`inputs`): arrays by shape, whose sizes are the test's settings or
    integer arithmetic of them, drawn per student; or a fixed `{value: ...}`, such as the numbers of
    your own worked example. `data: digits` binds handwritten digits split per student (`x_train`,
-   `y_train`, `x_test`, `y_test`) for a training task, and `time` gives a test up to 60 s of CPU.
+   `y_train`, `x_test`, `y_test`) for a training task, and `time` gives a test up to 60 s of wall time.
 
    ```yaml
          inputs:
