@@ -26,7 +26,7 @@ from cli import batch
 from cli.gradescope_runner import Sandboxes
 from cli.problems import find_set, set_source
 from cli.variants import SecretOption, SeedOption, StudentOption, chosen_variant
-from grader.code import check_solution, mutant_issues, with_code
+from grader.code import checked_code, mutant_issues, with_code
 from grader.engine import grade_submission
 from problems.issues import Issue
 from problems.sets import ProblemSet
@@ -115,13 +115,16 @@ def _check_code(problem_set: ProblemSet, set_id: str) -> None:
     issues: list[Issue] = mutant_issues(problem_set)
     with Sandboxes() as sandboxes:
         try:
-            issues += check_solution(problem_set, sandboxes.run)
+            checked = checked_code(problem_set, sandboxes.run)
         except SandboxUnavailable as error:
             _say(f"The sandbox could not start, so the solutions were not run: {error}")
             raise typer.Exit(code=1) from None
+    issues += checked.issues
     source = set_source(set_id)
     for issue in issues:
         print(issue.located(str(source)))
+    for note in checked.notes:  # refuse nothing: said, so the author may name the mistake otherwise
+        print(f"note: {note.located(str(source))}")
     if issues:
         raise typer.Exit(code=1)
     tests = sum(len(part.tests) for part in problem_set.code().values())

@@ -151,7 +151,7 @@ checked set, in six steps (the built-in `seed-code-tasks` set is this walk, done
    integer arithmetic of them, drawn per student; or a fixed `{value: ...}`, such as the numbers of
    your own worked example. `data: digits` binds handwritten digits split per student (`x_train`,
    `y_train`, `x_test`) for a training task and keeps the labels of `x_test`, `y_test`, for the
-   judge; `time` gives a test up to 60 s of CPU.
+   judge; `time` gives a test up to 60 s of wall time.
 
    ```yaml
          inputs:
@@ -170,8 +170,9 @@ checked set, in six steps (the built-in `seed-code-tasks` set is this walk, done
 
 5. **Name the mistakes you expect** (`mistakes`): each an edit of your solution (`replace`, found
    exactly once, `with`) or a whole `solution`, with a code from the catalogue below or your own
-   and its `feedback`. A student's test is named only when its outputs are that mutant's values;
-   a part only when its failing tests agree.
+   and its `feedback`. A student's test is named only when its outputs are that mutant's values
+   (NaN and infinities at the same places: a softmax without its max subtracted overflows there
+   whoever writes it); a part only when its failing tests agree.
 
    ```yaml
          mistakes:
@@ -182,11 +183,12 @@ checked set, in six steps (the built-in `seed-code-tasks` set is this walk, done
    `visibility`); put your worked example first, visible. Then run `grader check FILE`: your
    solution runs in the sandbox on the declared draw and on probe students' draws and must pass
    every test; each mistake must fail a visible test on every draw, named there by its code alone
-   ("your tests cannot tell `kernel-flipped` from a right answer" otherwise); the driver, the
-   solution and each mutant must compile. `grader sets validate --mutants FILE` goes further: it
-   makes the usual slips in your solution (`+=` made `=`, a `+ b` dropped, a loop bound off by one,
-   `[p:-p]`, `//` made `/`, a flipped kernel) and lists each one your tests let through. Upload
-   the file when both are quiet.
+   ("your tests cannot tell `kernel-flipped` from a right answer" otherwise; a mutant that raises
+   instead is caught, its student reading the exception, and the check notes it as "caught, but
+   never named"); the driver, the solution and each mutant must compile. `grader sets validate
+   --mutants FILE` goes further: it makes the usual slips in your solution (`+=` made `=`, a `+ b`
+   dropped, a loop bound off by one, `[p:-p]`, `//` made `/`, a flipped kernel) and lists each one
+   your tests let through. Upload the file when both are quiet.
 
    ```yaml
          tests:

@@ -14,7 +14,7 @@ Value = np.ndarray | int | float | bool | str | None
 class Status(enum.StrEnum):
     OK = "ok"
     ERROR = "error"  # the code raised: the exception's last line
-    TIMEOUT = "timeout"  # over its wall or CPU time
+    TIMEOUT = "timeout"  # over its wall time (or, past it, its CPU time: a process of several threads)
     MEMORY = "memory"  # over the memory limit
     OUTPUT_TOO_LARGE = "output-too-large"
     REFUSED = "refused"  # not run (a syntax error) or an output that is not plain arrays
@@ -23,9 +23,9 @@ class Status(enum.StrEnum):
 @dataclass(frozen=True)
 class Call:
     """Call ``function`` (a name in the student's module, dotted for an attribute: ``Net.forward``)
-    with these arguments. ``seconds``: the CPU time this call may take (a driver's test that trains
-    a network takes longer than a layer's); None, the sandbox's per-call limit. Its wall time grows
-    in proportion (``Limits.call_limits``)."""
+    with these arguments. ``seconds``: the wall time this call may take (a driver's test that trains
+    a network takes longer than a layer's); None, the sandbox's per-call limit
+    (``Limits.call_limits``)."""
 
     function: str
     args: tuple[Value, ...] = ()

@@ -15,12 +15,16 @@ MIB = 1 << 20
 class Limits:
     """Per sandbox (memory, processes, scratch: the warm worker and the submission it runs share
     them) and per call (time, output). Memory is a cgroup limit, not RLIMIT_AS: an address-space
-    limit that leaves room for a submission's arrays refuses to map torch's libraries."""
+    limit that leaves room for a submission's arrays refuses to map torch's libraries.
+
+    A call's time is wall time, measured by the service: what a student waits for and what holds a
+    sandbox, and the only time that stops code that sleeps or blocks. ``RLIMIT_CPU`` is a backstop
+    at least a second past it, which a process of one thread never reaches first."""
 
     memory_bytes: int = 512 * MIB
     pids: int = 64
-    wall_seconds: float = 10.0  # per call, and for loading the module
-    cpu_seconds: int = 10  # per call (RLIMIT_CPU, counted from each call's start)
+    wall_seconds: float = 10.0  # per call, and for loading the module: the limit a call is held to
+    cpu_seconds: int = 12  # per call and for loading (RLIMIT_CPU, counted from each call's start): the backstop
     output_bytes: int = 64 * MIB  # per call, all its arrays
     max_outputs: int = 16  # arrays per call
     file_bytes: int = 16 * MIB  # RLIMIT_FSIZE
@@ -29,7 +33,7 @@ class Limits:
     max_calls: int = 256
     source_bytes: int = 1 << 20  # the module's text
     start_seconds: float = 60.0  # the warm worker's start (an interpreter, numpy or torch)
-    max_call_seconds: int = 60  # the most CPU time one call may be given (``Call.seconds``)
+    max_call_seconds: int = 60  # the most wall time one call may be given (``Call.seconds``)
 
     def __post_init__(self) -> None:
         for name in ("memory_bytes", "pids", "wall_seconds", "cpu_seconds", "output_bytes", "max_outputs"):
@@ -39,15 +43,15 @@ class Limits:
             raise ValueError("the sandbox needs at least 64 MiB of memory for the interpreter and numpy")
 
     def call_limits(self, seconds: float | None) -> tuple[int, float]:
-        """A call's CPU seconds (whole: RLIMIT_CPU counts seconds) and its wall seconds: the call's
-        own CPU time (at most ``max_call_seconds``), else ``cpu_seconds``; its wall time the
-        sandbox's, stretched in the same proportion when the call is given more CPU time."""
+        """A call's CPU seconds (the backstop) and its wall seconds (its limit): the call's own wall
+        time (at most ``max_call_seconds``) and two whole seconds more of CPU (RLIMIT_CPU counts
+        whole seconds, and the child's limit counts from its process's CPU time before the call,
+        rounded down: one second of the two may go there); else the sandbox's per call."""
         if seconds is None:
             return self.cpu_seconds, self.wall_seconds
         if not 0 < seconds <= self.max_call_seconds:
-            raise ValueError(f"a call may take from 0 to {self.max_call_seconds} s of CPU time, not {seconds:g}")
-        cpu = max(1, math.ceil(seconds))
-        return cpu, max(self.wall_seconds, self.wall_seconds * cpu / self.cpu_seconds)
+            raise ValueError(f"a call may take from 0 to {self.max_call_seconds} s of wall time, not {seconds:g}")
+        return math.ceil(seconds) + 2, float(seconds)
 
 
 # A runtime's base: the modules the warm worker imports before any submission; the sandbox shows their

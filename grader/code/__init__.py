@@ -5,7 +5,8 @@ in ``run``, which routes to a warm ``sandbox.Sandbox`` per runtime; code is neve
 (no sandbox: the part is ``invalid``, with a sentence saying why).
 
 - :func:`grade_code`: every (answered) code part of a submission, one run per part.
-- :func:`check_solution`: the set's solutions must pass their tests (``grader check``, an upload).
+- :func:`check_solution`: the set's solutions must pass their tests (``grader check``, an upload);
+  :func:`checked_code` adds the notes that refuse nothing.
 - :func:`visible_tests`: a graded part's tests as a reader may see them.
 - ``plan.calls_for``: the calls of one part for one student; ``source.read_source``: the answer's
   text as a module (a notebook's code cells), or why not; ``source.read_module`` adds the note on a
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 
-from grader.code.check import check_solution, mutant_issues
+from grader.code.check import CodeCheck, check_solution, checked_code, mutant_issues
 from grader.code.judge import graded
 from grader.code.plan import Planned, calls_for, planned
 from grader.code.references import Run, with_references
@@ -175,10 +176,12 @@ __all__ = [
     "NOT_GRADED_HERE",
     "QUEUED",
     "RUNNING",
+    "CodeCheck",
     "Refused",
     "Run",
     "calls_for",
     "check_solution",
+    "checked_code",
     "grade_code",
     "mutant_issues",
     "read_module",

@@ -9,18 +9,21 @@
   (on the set's own draw and two probe students'), else it is refused at the test; and each
   mistake a driver's part declares must fail a visible test on each of those draws, named there by
   its code alone (else: "your tests cannot tell it from a right answer", or from another mistake).
+  A mutant that raises where it is never named is caught all the same (its student's test fails
+  with the exception): not refused, it is a note (:func:`checked_code`), since no test could name it.
 """
 
 from __future__ import annotations
 
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from grader.code.judge import graded, judge, judged_test, named_by
 from grader.code.plan import Planned, planned
 from grader.code.references import Run, with_references
 
-__all__ = ["Run", "check_solution", "compile_issues", "mutant_issues"]
+__all__ = ["CodeCheck", "Run", "check_solution", "checked_code", "compile_issues", "mutant_issues"]
 from grader.comparison.mistakes import EXPLANATIONS
 from grader.results import TestStatus
 from problems.code import mutants
@@ -89,12 +92,28 @@ def _returned(outputs: Outputs) -> CallResult:
     return CallResult(RunStatus.OK, outputs=outputs, returned_tuple=len(outputs) > 1)
 
 
+@dataclass(frozen=True)
+class CodeCheck:
+    """What checking a set's code parts found: the issues that refuse it, and the notes that do not
+    (a declared mistake caught where it raises, but never named)."""
+
+    issues: list[Issue] = field(default_factory=list)
+    notes: list[Issue] = field(default_factory=list)
+
+
 def check_solution(problem_set: ProblemSet, run: Run) -> list[Issue]:
-    """Every test each code part's solution fails, at the test's line. Raises
-    ``sandbox.SandboxUnavailable`` when the sandbox cannot start (nothing is known then)."""
+    """Every test each code part's solution fails and every declared mistake its tests cannot name,
+    at their lines (the issues of :func:`checked_code`). Raises ``sandbox.SandboxUnavailable`` when
+    the sandbox cannot start (nothing is known then)."""
+    return checked_code(problem_set, run).issues
+
+
+def checked_code(problem_set: ProblemSet, run: Run) -> CodeCheck:
+    """:func:`check_solution`'s issues, with the notes on declared mistakes caught but never named."""
     issues = compile_issues(problem_set)
+    notes: list[Issue] = []
     if issues:
-        return issues
+        return CodeCheck(issues)
     failed: set[tuple[str, int]] = set()
     for index, position, key, part in _code_parts(problem_set):
         source = problem_set.solution_of(key)
@@ -103,8 +122,9 @@ def check_solution(problem_set: ProblemSet, run: Run) -> list[Issue]:
             if part.kind is None:
                 plans = with_references(problem_set, key, student, plans, run)
                 results = [_solution_result(plan) for plan in plans]
-                found = _mistake_issues(problem_set, (index, position), part, plans, student)
+                found, noted = _mistake_issues(problem_set, (index, position), part, plans, student)
                 issues += [issue for issue in found if all(issue.field != seen.field for seen in issues)]
+                notes += [note for note in noted if all(note.field != seen.field for seen in notes)]
             else:
                 results = run(part.runtime, source, [plan.call for plan in plans])
             for number, (plan, result) in enumerate(zip(plans, results, strict=False)):
@@ -116,7 +136,8 @@ def check_solution(problem_set: ProblemSet, run: Run) -> list[Issue]:
                 variant = f" (variant for {student!r})" if student else ""
                 message = f"the solution fails the test {plan.test.name!r}{variant}: {status.value}: {feedback}"
                 issues.append(_issue(problem_set, ("problems", index, "parts", position, "tests", number), message))
-    return issues
+    refused = {issue.field for issue in issues}  # a mistake refused on one draw is no note on another
+    return CodeCheck(issues, [note for note in notes if note.field not in refused])
 
 
 def compile_issues(problem_set: ProblemSet) -> list[Issue]:
@@ -154,20 +175,24 @@ def _solution_result(plan: Planned) -> CallResult:
 
 def _mistake_issues(
     problem_set: ProblemSet, at: tuple[int, int], part: CodePart, plans: Sequence[Planned], student: str | None
-) -> list[Issue]:
+) -> tuple[list[Issue], list[Issue]]:
     """Each declared mistake no visible test of ``student``'s draw (None: the declared one) names by
     its code alone: one that passes them all is told from no right answer, one that fails them
-    only as another mistake does is told from that one. Every probe variant is asked, since each
-    student meets their own draw."""
-    issues = []
+    only as another mistake does is told from that one; and, as notes, each one caught where it
+    raises but named nowhere (a student who makes it reads the exception). Every probe variant is
+    asked, since each student meets their own draw."""
+    issues, notes = [], []
     index, position = at
     for number, mistake in enumerate(part.mistakes):
         confused: set[str] = set()
         caught = False
+        raised: tuple[str, str] | None = None  # (the test, what the student reads there)
         for plan in plans:
             if plan.test.visibility != "visible" or plan.solved is None or plan.reference is None:
                 continue
             code, result = plan.solved.mutants[number]
+            if result.status is RunStatus.ERROR and raised is None:
+                raised = (plan.test.name, result.message)
             if result.status is not RunStatus.OK:
                 continue
             if judged_test(part, plan, result, {}).status is not TestStatus.INCORRECT:
@@ -180,6 +205,14 @@ def _mistake_issues(
         if caught:
             continue
         variant = "" if student is None else f" on the variant for {student!r}"
+        where = ("problems", index, "parts", position, "mistakes", number)
+        if raised is not None and not confused:
+            message = (
+                f"`{mistake.code}` is caught, but never named: it raises on {raised[0]!r}{variant}, where a student "
+                f"who makes this mistake reads the exception rather than its feedback: “{raised[1]}”"
+            )
+            notes.append(_issue(problem_set, where, message))
+            continue
         if confused:
             others = ", ".join(f"`{other}`" for other in sorted(confused))
             message = (
@@ -190,9 +223,8 @@ def _mistake_issues(
                 f"your tests cannot tell `{mistake.code}` from a right answer{variant}: add a visible test where "
                 "this mutant's outputs differ from the solution's"
             )
-        where = ("problems", index, "parts", position, "mistakes", number)
         issues.append(_issue(problem_set, where, message))
-    return issues
+    return issues, notes
 
 
 def _code_parts(problem_set: ProblemSet) -> list[tuple[int, int, str, CodePart]]:

@@ -184,8 +184,10 @@ def compared(part: CodePart, plan: Planned, expected: Outputs, actual: Outputs) 
         if bad.any():
             where = [int(i) for i in np.argwhere(bad)[0]]
             value = a[tuple(where)]
-            place = f" at {where}" if shown else ""
-            return Judged(TestStatus.INCORRECT, f"Your {name} has {value}{place}, where the answer is a number.")
+            place = f" at {where}" if shown and where else ""
+            feedback = f"Your {name} has {value}{place}, where the answer is a number."
+            codes = named_by(part, plan, actual)  # a mistake that overflows there too (exp without the max)
+            return Judged(TestStatus.INCORRECT, feedback, tuple((code, explanation(part, code)) for code in codes))
     wrong = [
         (name, a, e)
         for name, a, e in zip(names, actual, expected, strict=True)
@@ -196,7 +198,11 @@ def compared(part: CodePart, plan: Planned, expected: Outputs, actual: Outputs) 
     name, a, e = wrong[0]
     off = ~_close(a, e, tolerance)
     count = f"{int(off.sum())} of {off.size} elements"
-    if shown:
+    if not a.shape and shown:  # one number: no place to give
+        feedback = f"Your {name} is {_number(a)}, not {_number(e)}."
+    elif not a.shape:
+        feedback = f"Your {name} is wrong."
+    elif shown:
         first = tuple(int(i) for i in np.argwhere(off)[0])
         feedback = (
             f"Your {name} is wrong at {list(first)}: expected {e[first]:.6g}, got {a[first]:.6g} ({count} differ)."
@@ -309,7 +315,28 @@ def named_by(part: CodePart, plan: Planned, actual: Outputs) -> list[str]:
 
 
 def _same(form: np.ndarray, actual: np.ndarray, tolerance: Tolerance) -> bool:
-    return form.shape == actual.shape and bool(_close(actual, form, tolerance).all())
+    """Whether ``actual`` is the mistake's ``form``: its shape, its values within the tolerance, and
+    NaN where the form has NaN (infinities match by sign in ``isclose``): a softmax without the
+    max subtracted overflows to NaN at the same places whoever writes it."""
+    if form.shape != actual.shape:
+        return False
+    close = _close(actual, form, tolerance)
+    if close.all():
+        return True
+    return actual.dtype.kind in "fc" and bool((close | (np.isnan(actual) & np.isnan(form))).all())
+
+
+def _number(value: np.ndarray) -> str:
+    """One number as a sentence shows it (``0.693147``, ``nan``)."""
+    return f"{value.item():.6g}"
+
+
+def _sized(shape: tuple[int, ...], other: tuple[int, ...], value: np.ndarray | None = None) -> str:
+    """A shape as the sentence on a wrong one says it: ``4×6``; one number (with its value, if
+    given) as a number; an array beside one number as an array."""
+    if not shape:
+        return "one number" if value is None else f"the number {_number(value)}"
+    return f"an array {times(shape)}" if not other else times(shape)
 
 
 def _shape_judged(
@@ -317,7 +344,9 @@ def _shape_judged(
 ) -> Judged:
     """A wrong shape described: the right one, with its working where a kind's size formulas give
     it, and the mistake whose size this is; named only by a mistake whose values these are too."""
-    feedback = f"Your {name} is {times(actual.shape)}, not {times(expected.shape)}"
+    feedback = (
+        f"Your {name} is {_sized(actual.shape, expected.shape, actual)}, not {_sized(expected.shape, actual.shape)}"
+    )
     readings = part.kind.shapes(plan.test) if part.kind is not None else []
     right = next((r for r in readings if r.code is None), None)
     feedback += f" ({right.working})." if right is not None else "."

@@ -3,11 +3,14 @@ the set, the student, the part and the test, so a test is the same every time it
 judge draws it again to compute its reference) and differs from one student to the next.
 
 A part of a built-in kind is drawn by the kind, and called as the kind says, or through the part's
-driver (the kind's arrays and settings bound as names). A driver's part without a kind draws its
-``inputs`` (``problems.code.inputs``) and calls its driver with them and the test's settings; its
-references are the solution's outputs on the same calls (``grader.code.references``), handed to
-the plans before they are judged. What its data keeps for judging (the held-out labels) is drawn
-with the rest but kept in the plan (``Drawn.kept``), never in the call: it never enters the sandbox.
+driver (the kind's arrays and settings bound as names); a student's draw on which a mistake the
+kind declares would pass where it fails on the set's own draw is drawn again
+(``problems.code.telling``), so each test catches on every student's draw what the set's check
+found it catches. A driver's part without a kind draws its ``inputs`` (``problems.code.inputs``)
+and calls its driver with them and the test's settings; its references are the solution's outputs
+on the same calls (``grader.code.references``), handed to the plans before they are judged. What
+its data keeps for judging (the held-out labels) is drawn with the rest but kept in the plan
+(``Drawn.kept``), never in the call: it never enters the sandbox.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from functools import cached_property
 
 import numpy as np
 
-from problems.code import inputs
+from problems.code import inputs, telling
 from problems.code.kinds import CodeKind, Drawn, Outputs
 from problems.code.parts import CodePart, CodeTest
 from problems.sets import ProblemSet
@@ -107,16 +110,56 @@ def planned(problem_set: ProblemSet, key: str, student: str | None) -> list[Plan
 
 
 def _draw(problem_set: ProblemSet, key: str, student: str | None) -> list[Planned]:
+    declared = _declared(problem_set, key, student)
+    return [
+        _drawn_plan(problem_set, key, student, index, declared) for index in range(len(problem_set.code()[key].tests))
+    ]
+
+
+def planned_test(problem_set: ProblemSet, key: str, student: str | None, index: int) -> Planned:
+    """The test ``index`` of ``key`` drawn for ``student``, as :func:`planned` draws it (not kept):
+    one test of many students, without the others."""
+    return _drawn_plan(problem_set, key, student, index, _declared(problem_set, key, student))
+
+
+def _declared(problem_set: ProblemSet, key: str, student: str | None) -> list[Planned] | None:
+    """The set's own draw of ``key``, by which a student's draw of a kind's part is told (None: none
+    needed, for the set's own draw, a driver's part, or a kind without mistakes to catch)."""
+    kind = problem_set.code()[key].kind
+    return planned(problem_set, key, None) if student is not None and kind is not None and kind.mutants else None
+
+
+def _drawn_plan(
+    problem_set: ProblemSet, key: str, student: str | None, index: int, declared: list[Planned] | None
+) -> Planned:
     part = problem_set.code()[key]
-    found = []
-    for index, test in enumerate(part.tests):
-        rng = seeded(problem_set.id, "code", *_who(student), key, str(index))
-        drawn = part.kind.draw(test, rng) if part.kind is not None else _driven(part, test, rng)
-        for value in (*drawn.args, *drawn.named.values(), *drawn.kept.values()):
-            if isinstance(value, np.ndarray):
-                value.setflags(write=False)
-        found.append(Planned(test, drawn, _call(part, test, drawn), part.kind))
-    return found
+    test = part.tests[index]
+    rng = seeded(problem_set.id, "code", *_who(student), key, str(index))
+    told = None
+    if part.kind is not None and declared is not None:
+        told = _telling(part, declared[index], rng)
+        drawn = told.drawn
+    elif part.kind is not None:
+        drawn = part.kind.draw(test, rng)
+    else:
+        drawn = _driven(part, test, rng)
+    for value in (*drawn.args, *drawn.named.values(), *drawn.kept.values()):
+        if isinstance(value, np.ndarray):
+            value.setflags(write=False)
+    plan = Planned(test, drawn, _call(part, test, drawn), part.kind)
+    if told is not None and told.solved is not None:  # computed to tell: kept as the cached properties
+        plan.__dict__.update(reference=told.solved[0], mistakes=told.solved[1])
+    return plan
+
+
+def _telling(part: CodePart, declared: Planned, rng: np.random.Generator) -> telling.Told:
+    """A student's draw of the declared plan's test on which every declared mistake that fails the
+    set's own draw fails too."""
+    kind, reference = part.kind, declared.reference
+    assert kind is not None and reference is not None
+    equal = [index for index, name in enumerate(part.output_names) if part.rules[name] == "equal"]
+    asked = telling.telling_forms(kind, reference, declared.mistakes, part.tolerance, equal)
+    return telling.telling_draw(kind, declared.test, rng, asked, part.tolerance, equal)
 
 
 def _driven(part: CodePart, test: CodeTest, rng: np.random.Generator) -> Drawn:

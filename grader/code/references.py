@@ -2,10 +2,14 @@
 same driver calls as the student's code, in the sandbox (one run), and each declared mistake's
 mutant likewise (one run each). Nothing of theirs runs here: the caller's ``run`` does it.
 
-A student's references cost 1 + M sandbox runs, so they are computed once per set content,
-part, student and kept in a bounded LRU (:data:`CACHE_SIZE` entries); a set changed in any way
-(its solution, its driver, a test) has another digest, so a stale reference is never served. An
-outcome that may be the machine's (a solution stopped for time or memory) is not kept.
+A student's references cost 1 + M sandbox runs, so each run is kept once per set content, part,
+student and module (the solution, or a mistake's mutant) in a bounded LRU (:data:`CACHE_SIZE`
+runs); a set changed in any way (its solution, its driver, a test) has another digest, so a stale
+reference is never served. A run is kept only when it ran to its end: every call answered, each
+with what the code returned or raised. A run stopped for time or memory may be the machine's, or
+its student's budget spent before it (the service's ``run`` stops a run there): kept, it would
+stand for every later student of the same draw (all of a set without randomization), a solution
+without its reference or a mistake never named.
 """
 
 from __future__ import annotations
@@ -24,11 +28,13 @@ from sandbox.calls import Status as RunStatus
 
 #: ``run(runtime, source, calls)``: the calls made on the module in a sandbox of that runtime.
 Run = Callable[[str, str, Sequence[Call]], list[CallResult]]
-#: Students' references kept (each a few small arrays per test and mistake).
-CACHE_SIZE = 512
+#: Runs kept (each a few small arrays per test): a student's solution and mutants are 1 + M of them.
+CACHE_SIZE = 4096
+#: How a run that answered a call ended when it ran to its end (anything else: stopped).
+_TO_ITS_END = (RunStatus.OK, RunStatus.ERROR)
 
 _lock = threading.Lock()
-_cache: OrderedDict[tuple[str, ...], tuple[Solved, ...]] = OrderedDict()
+_cache: OrderedDict[tuple[str, ...], tuple[CallResult, ...]] = OrderedDict()
 
 
 def with_references(
@@ -44,23 +50,23 @@ def with_references(
 
 
 def solved(problem_set: ProblemSet, key: str, student: str | None, run: Run) -> tuple[Solved, ...]:
-    """Per test of ``key`` for ``student``: the solution's outputs and each mistake's (cached)."""
+    """Per test of ``key`` for ``student``: the solution's outputs and each mistake's (each run
+    cached once it ran to its end)."""
     part = problem_set.code()[key]
     solution = problem_set.solution_of(key)
     digest = hashlib.sha256("\x1f".join((part.model_dump_json(), solution, part.runtime)).encode()).hexdigest()
     remembered = (problem_set.id, problem_set.version, key, "" if student is None else student, digest)
-    with _lock:
-        if remembered in _cache:
-            _cache.move_to_end(remembered)
-            return _cache[remembered]
     calls = [plan.call for plan in planned(problem_set, key, student)]
-    raw = run(part.runtime, solution, calls)
-    results = _padded(raw, len(calls))
+
+    def ran(module: str, source: str) -> tuple[CallResult, ...]:
+        return _ran((*remembered, module), lambda: run(part.runtime, source, calls), len(calls))
+
+    results = ran("solution", solution)
     mutated = [
-        (mistake.code, _padded(run(part.runtime, mutants.source(mistake, solution), calls), len(calls)))
-        for mistake in part.mistakes
+        (mistake.code, ran(f"mistake {number}", mutants.source(mistake, solution)))
+        for number, mistake in enumerate(part.mistakes)
     ]
-    found = tuple(
+    return tuple(
         Solved(
             result.outputs if result.status is RunStatus.OK else None,
             "" if result.status is RunStatus.OK else f"{result.status.value}: {result.message}",
@@ -68,18 +74,28 @@ def solved(problem_set: ProblemSet, key: str, student: str | None, run: Run) -> 
         )
         for index, result in enumerate(results)
     )
-    if len(raw) == len(calls) and all(result.status in (RunStatus.OK, RunStatus.ERROR) for result in raw):
+
+
+def _ran(remembered: tuple[str, ...], run: Callable[[], list[CallResult]], count: int) -> tuple[CallResult, ...]:
+    """One module's run on every call: kept, or made (and kept if it ran to its end)."""
+    with _lock:
+        if remembered in _cache:
+            _cache.move_to_end(remembered)
+            return _cache[remembered]
+    raw = run()
+    results = _padded(raw, count)
+    if len(raw) == count and all(result.status in _TO_ITS_END for result in raw):
         with _lock:
-            _cache[remembered] = found
+            _cache[remembered] = results
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
-    return found
+    return results
 
 
-def _padded(results: list[CallResult], count: int) -> list[CallResult]:
+def _padded(results: list[CallResult], count: int) -> tuple[CallResult, ...]:
     """One result per call: a run stopped early leaves the rest not run."""
     missing = CallResult(RunStatus.ERROR, message="not run: the sandbox stopped before this test")
-    return [*results[:count], *[missing] * (count - len(results))]
+    return (*results[:count], *[missing] * (count - len(results)))
 
 
 def forget() -> None:

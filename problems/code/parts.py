@@ -149,7 +149,7 @@ class CodePart(BaseModel):
         default=DEFAULT_TIME,
         gt=0,
         le=MAX_TIME,
-        description="For a driver: CPU seconds a test may take (a test's own `time` replaces it).",
+        description="For a driver: seconds of wall time a test may take (a test's own `time` replaces it).",
     )
     _runtime: Runtime = PrivateAttr(default="numpy")
 
@@ -194,7 +194,7 @@ class CodePart(BaseModel):
         return test.data if test.data is not None else self.data
 
     def seconds(self, test: CodeTest) -> float:
-        """CPU seconds the test may take: its own, else the part's."""
+        """Seconds of wall time the test may take: its own, else the part's."""
         return test.time if test.time is not None else self.time
 
     @property

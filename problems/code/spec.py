@@ -31,7 +31,7 @@ MAX_WORK = 1_000_000
 #: Multiply-adds of every code test of a set together: checking a set computes each test's reference
 #: and its mistakes' outputs (a dozen forms), within a second or so.
 MAX_SET_WORK = 10_000_000
-#: CPU seconds a test of a driver may take: by default, and at most (a short training run).
+#: Seconds of wall time a test of a driver may take: by default, and at most (a short training run).
 DEFAULT_TIME = 10.0
 MAX_TIME = 60.0
 #: Mistakes one part may declare: each is a run of the solution's mutant on every test.
@@ -228,7 +228,7 @@ class CodeTest(BaseModel):
         default=None,
         gt=0,
         le=MAX_TIME,
-        description="For a part with a driver: CPU seconds this test may take (the part's `time` by default).",
+        description="For a part with a driver: seconds of wall time this test may take (the part's `time` by default).",
     )
     points: float | None = Field(
         default=None,

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.code.plan import calls_for
+from grader.code import plan
+from grader.code.plan import calls_for, planned
 from problems.loader import BUILT_IN, load_bank, parse_set
-from problems.variants import variant_key
+from problems.variants import seeded, variant_key
 
 BANK = load_bank()
 
@@ -38,3 +39,59 @@ def test_a_set_file_with_code_is_randomized_without_saying_so() -> None:
     text = (BUILT_IN / "numpy-convolution.yaml").read_text()
     assert "randomized" not in text
     assert parse_set(text).randomized
+
+
+#: numpy-convolution's test whose biases are whole numbers from -3 to 3: both 0 on one draw in 49.
+WHOLE = "small whole numbers, no padding"
+
+
+def _without_bias_passes(drawn: dict[str, np.ndarray]) -> bool:
+    """Whether a forward without its bias returns the reference on this draw, within the part's
+    tolerance: computed here with numpy (every window's product summed), not with the kind's solvers."""
+    x, w, b = drawn["x"], drawn["w"], drawn["b"]
+    kh, kw = w.shape[2:]
+    windows = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))  # (N, C, H', W', kh, kw)
+    without = np.einsum("nchwij,fcij->nfhw", windows, w)
+    tolerance = BANK["numpy-convolution"].code()["conv.forward"].tolerance
+    return bool(np.isclose(without, without + b[None, :, None, None], rtol=tolerance.rel, atol=tolerance.abs).all())
+
+
+def _today(student: str, index: int) -> dict[str, np.ndarray]:
+    """The student's first draw of the test: the kind's draw from their generator, as it was drawn
+    before a draw could be drawn again."""
+    problem_set = BANK["numpy-convolution"]
+    part = problem_set.code()["conv.forward"]
+    assert part.kind is not None
+    rng = seeded(problem_set.id, "code", "student", student, "conv.forward", str(index))
+    return part.kind.draw(part.tests[index], rng).named
+
+
+def test_a_draw_on_which_a_forward_without_its_bias_passes_is_drawn_again() -> None:
+    """The students whose first draw of the whole-number test has both biases 0 (a forward without
+    its bias would pass it) get another, the same at every submission, on which it fails."""
+    problem_set = BANK["numpy-convolution"]
+    index = [test.name for test in problem_set.code()["conv.forward"].tests].index(WHOLE)
+    slipped = [f"s{number}" for number in range(1000) if _without_bias_passes(_today(f"s{number}", index))]
+    assert len(slipped) >= 5  # about 20 of 1,000
+    for student in slipped:
+        drawn = planned(problem_set, "conv.forward", student)[index].drawn.named
+        assert not _without_bias_passes(drawn), student
+        again = plan.planned_test(problem_set, "conv.forward", student, index).drawn.named
+        assert all(np.array_equal(drawn[name], again[name]) for name in "xwb")
+
+
+def test_the_bias_slip_is_caught_on_ten_thousand_students_draws() -> None:
+    """On 10,000 students' draws of the whole-number test, a forward without its bias differs from
+    the reference on every one; their first draws (all a student got before) let it pass on about
+    one in 49."""
+    problem_set = BANK["numpy-convolution"]
+    index = [test.name for test in problem_set.code()["conv.forward"].tests].index(WHOLE)
+    students = [f"student-{number}" for number in range(10_000)]
+    passed = [
+        s
+        for s in students
+        if _without_bias_passes(plan.planned_test(problem_set, "conv.forward", s, index).drawn.named)
+    ]
+    assert passed == []
+    before = sum(_without_bias_passes(_today(student, index)) for student in students)
+    assert 100 < before < 400  # 204 expected

@@ -9,7 +9,6 @@ import signal
 import socket
 import time
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -130,30 +129,33 @@ import numpy as np
 
 
 def test_a_call_given_its_own_time_is_held_to_it_and_no_more() -> None:
-    """A driver's test gives its CPU time (``Call.seconds``): a call given more than the sandbox's
-    per-call limit (3 s here) finishes work the limit would stop, one given less is stopped at its
-    own, and a call after them has the sandbox's limit again. The wall time is generous here (60 s
-    a call): on a machine loaded to several times its cores a call gets a fraction of one, and the
-    suite's 4 s of wall time stopped the last call before its 3 s of CPU."""
+    """A driver's test gives its time (``Call.seconds``), wall time as every limit of a call: a call
+    given more than the sandbox's per-call limit (4 s here) finishes a wait the limit would stop,
+    one given less is stopped at its own, and a call after them has the sandbox's limit again.
+    Sleeps, not work: a wait takes the same wall time on a loaded machine."""
     require_bwrap()
-    source = """
-import time
-def spin(seconds):
-    start = time.process_time()
-    while time.process_time() - start < seconds:
-        pass
-    return seconds
-"""
-    calls = [Call("spin", (4.5,), seconds=8), Call("spin", (30.0,), seconds=1), Call("spin", (30.0,))]
-    with Sandbox(replace(LIMITS, wall_seconds=60.0)) as sandbox:
+    source = "import time\ndef nap(seconds):\n    time.sleep(seconds)\n    return seconds\n"
+    calls = [Call("nap", (5.0,), seconds=8), Call("nap", (30.0,), seconds=1), Call("nap", (30.0,))]
+    with Sandbox(LIMITS) as sandbox:
         long_enough, short, default = sandbox.run(source, calls)
         assert long_enough.status is Status.OK, long_enough.message
-        assert short.status is Status.TIMEOUT and default.status is Status.TIMEOUT
-        assert (short.message, default.message) == ("over its 1 s of CPU time", "over its 3 s of CPU time")
-        with pytest.raises(ValueError, match="from 0 to 60 s"):
-            sandbox.run(source, [Call("spin", (1.0,), seconds=61)])
-    # seconds are CPU time, and the wall bound of a call stretches with it: 8 s of CPU, 4/3·8 s of wall
-    assert LIMITS.call_limits(8) == (8, LIMITS.wall_seconds * 8 / LIMITS.cpu_seconds)
+        assert (short.status, short.message) == (Status.TIMEOUT, "over its 1 s of wall time")
+        assert (default.status, default.message) == (Status.TIMEOUT, "over its 4 s of wall time")
+        with pytest.raises(ValueError, match="from 0 to 60 s of wall time"):
+            sandbox.run(source, [Call("nap", (1.0,), seconds=61)])
+    # the CPU limit is a backstop two whole seconds past (RLIMIT_CPU counts whole seconds)
+    assert LIMITS.call_limits(8) == (10, 8.0)
+    assert LIMITS.call_limits(0.5) == (3, 0.5)
+
+
+def test_work_is_stopped_at_its_wall_time_not_before() -> None:
+    """A call that computes, given 1 s: stopped by its wall time and said so, not by a CPU limit that
+    the process's time before the call (its module's loading) brought closer."""
+    require_bwrap()
+    source = "import time\ndef spin():\n    while True:\n        pass\n"
+    with Sandbox(LIMITS) as sandbox:
+        (spun,) = sandbox.run(source, [Call("spin", seconds=1)])
+    assert (spun.status, spun.message) == (Status.TIMEOUT, "over its 1 s of wall time")
 
 
 def test_a_module_that_fails_to_load_fails_every_call(sandbox: Sandbox) -> None:

@@ -1,0 +1,96 @@
+"""Draws on which a kind's declared mistakes tell: every form of a mistake the set must catch
+(``CodeKind.mutants``) that differs from the reference on the set's own draw of a test (the draw
+the set's check holds to) differs on each student's draw of that test too. A student's draw on
+which one does not is drawn again, from the same generator, so that student always gets the same
+draw: two whole-number biases drawn 0, where a forward without its bias passes (one draw in 49 of
+``numpy-convolution``'s "small whole numbers"); a pooling window whose maximum is also the next
+window's, where a backward pass that overwrites rather than adds passes.
+
+The set's own draw is the measure: a form that does not differ there (a kernel flipped on a 1×1
+kernel, ``=`` for ``+=`` where no windows overlap) is not the draw's doing, and is not asked for.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from problems.code.kinds.base import CodeKind, Drawn, Outputs
+from problems.code.spec import CodeTest, Tolerance
+
+#: Draws tried for one student's test. A form silent on a fiftieth of the draws is silent on all
+#: of them about once in 10^54; past them the draw with the fewest silent forms is kept.
+ATTEMPTS = 32
+
+#: A mistake's code and which of its forms (in the order the kind gives them).
+Form = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class Told:
+    """A draw, with the reference and the mistakes' outputs computed on it to tell (None when
+    nothing was asked), which the plan keeps rather than computing them again."""
+
+    drawn: Drawn
+    solved: tuple[Outputs, list[tuple[str, Outputs]]] | None = None
+
+
+def telling_forms(
+    kind: CodeKind,
+    reference: Outputs,
+    mistakes: Sequence[tuple[str, Outputs]],
+    tolerance: Tolerance,
+    equal: Sequence[int],
+) -> frozenset[Form]:
+    """The forms of the kind's declared mistakes whose outputs differ from ``reference``: an output
+    judged ``equal`` (its index in ``equal``) of another shape, or beyond the tolerance somewhere."""
+    seen: Counter[str] = Counter()
+    found = set()
+    for code, outputs in mistakes:
+        form = (code, seen[code])
+        seen[code] += 1
+        if code in kind.mutants and _differs(outputs, reference, tolerance, equal):
+            found.add(form)
+    return frozenset(found)
+
+
+def telling_draw(
+    kind: CodeKind,
+    test: CodeTest,
+    rng: np.random.Generator,
+    asked: frozenset[Form],
+    tolerance: Tolerance,
+    equal: Sequence[int],
+) -> Told:
+    """The first of the kind's draws from ``rng`` on which every form of ``asked`` differs from the
+    reference (within :data:`ATTEMPTS`; else the first with the fewest that do not)."""
+    kept: tuple[int, Told] | None = None
+    for _ in range(ATTEMPTS):
+        drawn = kind.draw(test, rng)
+        if not asked:
+            return Told(drawn)
+        reference, mistakes = kind.reference(test, drawn), kind.mistakes(test, drawn)
+        silent = len(asked - telling_forms(kind, reference, mistakes, tolerance, equal))
+        if not silent:
+            return Told(drawn, (reference, mistakes))
+        if kept is None or silent < kept[0]:
+            kept = (silent, Told(drawn, (reference, mistakes)))
+    assert kept is not None
+    return kept[1]
+
+
+def _differs(outputs: Outputs, reference: Outputs, tolerance: Tolerance, equal: Sequence[int]) -> bool:
+    """Whether a student returning ``outputs`` fails the test: as the judge compares (numpy's
+    ``isclose``, ``|a - e| <= abs + rel·|e|``; NaN is never close)."""
+    if len(outputs) != len(reference):
+        return True
+    for index in equal:
+        actual, expected = outputs[index], reference[index]
+        if actual.shape != expected.shape:
+            return True
+        if not np.isclose(actual, expected, rtol=tolerance.rel, atol=tolerance.abs).all():
+            return True
+    return False
