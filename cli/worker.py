@@ -8,12 +8,15 @@ from __future__ import annotations
 import functools
 import os
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from api.kit.collector import collector_paused
 from cli.service import _ready_database, _settings, console
+
+if TYPE_CHECKING:
+    from api.code_runs.sandboxes import Sandboxes
 
 
 def default_concurrency() -> int:
@@ -72,7 +75,7 @@ def worker(
         from api.code_runs.run import CodeRuntime
         from api.code_runs.sandboxes import Sandboxes
         from api.code_runs.shares import CodeLimits
-        from api.jobs.queue import QUEUES, defer_code, make_queue, send_scores_soon, work
+        from api.jobs.queue import CODE_QUEUE, QUEUES, defer_code, make_queue, send_scores_soon, work
         from api.jobs.run import Runtime
         from api.kit.db import make_engine, make_sessionmaker
         from api.library.bank import Bank
@@ -97,6 +100,10 @@ def worker(
     if stalled_after <= heartbeat:
         console.print("[red]--stalled-after must be longer than --heartbeat.[/red]")
         raise typer.Exit(code=2)
+    # warm, reused by every code job of this process
+    sandboxes = Sandboxes(size=concurrency, packages=settings.code_packages)
+    if CODE_QUEUE in queues:
+        _refuse_without_walls(sandboxes)
     _ready_database(settings).dispose()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     engine = make_engine(settings)
@@ -121,8 +128,6 @@ def worker(
 
         metrics.watch_queues(reader(sessions))
         metrics.serve_port(settings.metrics_port)
-    # warm, reused by every code job of this process
-    sandboxes = Sandboxes(size=concurrency, packages=settings.code_packages)
     code_runtime = CodeRuntime(
         sessions,
         runtime.library,
@@ -159,3 +164,17 @@ def worker(
         sandboxes.close()
         http.close()
         engine.dispose()
+
+
+def _refuse_without_walls(sandboxes: Sandboxes) -> None:
+    """Exit 1, each failure in a sentence, where this host's sandbox cannot hold students' code
+    (:mod:`api.code_runs.selfcheck`). The probe's warm sandbox stays in the pool for the first job."""
+    from api.code_runs import selfcheck
+
+    found = selfcheck.problems(sandboxes)
+    if found:
+        sandboxes.close()
+        console.print("[red]This host cannot grade students' code:[/red]", highlight=False)
+        for problem in found:
+            console.print(f"- {problem}", highlight=False, markup=False)
+        raise typer.Exit(code=1)
