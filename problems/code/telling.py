@@ -91,6 +91,20 @@ def _differs(outputs: Outputs, reference: Outputs, tolerance: Tolerance, equal: 
         actual, expected = outputs[index], reference[index]
         if actual.shape != expected.shape:
             return True
-        if not np.isclose(actual, expected, rtol=tolerance.rel, atol=tolerance.abs).all():
+        if not _close(actual, expected, tolerance):
             return True
     return False
+
+
+def _close(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance) -> bool:
+    """``np.isclose(actual, expected, ...).all()``, in a third of its time on float arrays (it runs
+    for every declared mistake of every test of every new student): the same comparison, with
+    isclose's own rule (infinities of one sign agree) only for the elements it did not pass."""
+    if actual.dtype.kind != "f" or expected.dtype.kind != "f":
+        return bool(np.isclose(actual, expected, rtol=tolerance.rel, atol=tolerance.abs).all())
+    with np.errstate(invalid="ignore", over="ignore"):
+        close = np.abs(actual - expected) <= tolerance.abs + tolerance.rel * np.abs(expected)
+    if close.all():
+        return True
+    left, right = actual[~close], expected[~close]
+    return bool((np.isinf(left) & (left == right)).all())

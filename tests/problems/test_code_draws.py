@@ -4,9 +4,14 @@ code parts is randomized whatever its header says, so the service draws a varian
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from grader.code import plan
 from grader.code.plan import calls_for, planned
+from problems.code import telling
+from problems.code.spec import Tolerance
 from problems.loader import BUILT_IN, load_bank, parse_set
 from problems.variants import seeded, variant_key
 
@@ -95,3 +100,20 @@ def test_the_bias_slip_is_caught_on_ten_thousand_students_draws() -> None:
     assert passed == []
     before = sum(_without_bias_passes(_today(student, index)) for student in students)
     assert 100 < before < 400  # 204 expected
+
+
+@given(
+    arrays(np.float64, st.integers(1, 12), elements=st.floats(allow_nan=True, allow_infinity=True, width=64)),
+    st.data(),
+    st.sampled_from([(0.0, 0.0), (1e-6, 1e-6), (1e-3, 0.0), (0.0, 0.5)]),
+)
+def test_telling_compares_as_the_judge_does(expected: np.ndarray, data: st.DataObject, tolerances) -> None:
+    """The tells' own comparison (faster, it runs for every mistake of every new student's tests) is
+    numpy's isclose: NaN never close, infinities of one sign close, |a - e| <= abs + rel·|e|."""
+    nudged = expected + data.draw(arrays(np.float64, expected.shape, elements=st.floats(-1e-3, 1e-3)))
+    actual = data.draw(st.sampled_from([expected.copy(), nudged, -expected, np.full_like(expected, np.inf)]))
+    rel, absolute = tolerances
+    tolerance = Tolerance(rel=rel, abs=absolute)
+    with np.errstate(invalid="ignore", over="ignore"):
+        wanted = bool(np.isclose(actual, expected, rtol=rel, atol=absolute).all())
+    assert telling._close(actual, expected, tolerance) == wanted
