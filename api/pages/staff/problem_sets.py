@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from api.access import Member
@@ -30,6 +30,7 @@ from api.pages.kit.render import render
 from api.pages.kit.roles import PageRunner
 from api.pages.kit.routing import PageRoute
 from api.pages.staff.set_issues import PlacedIssue, place_issues
+from api.set_checks.limits import CheckLimits
 from problems.kinds import AnswerKind
 from problems.render import to_text
 
@@ -130,26 +131,37 @@ def problem_sets_page(
 
 
 @router.post("/courses/{course_id}/problem-sets")
-def upload_set_page(request: Request, form: PostedForm, runner: PageRunner, sets: SetsDep) -> Response:
+def upload_set_page(
+    request: Request, background: BackgroundTasks, form: PostedForm, runner: PageRunner, sets: SetsDep
+) -> Response:
     """``POST .../problem-sets`` of the API, from a file or the text area."""
     text, unreadable = uploaded_text(form, file_field="set_file", text_field="set_text")
     detail: Any = unreadable
     if detail is None and not text.strip():
         detail = "Choose a set file or paste its text."
     if detail is None:
+        jobs = request.app.state.jobs
         try:
-            problem_set, new = upload(
+            uploaded = upload(
                 sets,
                 course_id=runner.course,
                 text=text,
                 uploaded_by=runner.id,
-                run=request.app.state.jobs.check_code,
                 packages=request.app.state.settings.code_packages,
+                limits=CheckLimits.of(request.app.state.settings),
+                defer_check=jobs.defer_check,
             )
         except Unprocessable as error:
             detail = error.detail
         else:
-            stored = {"set": problem_set.id, "version": problem_set.version, "uploaded": "new" if new else "same"}
+            if uploaded.started:
+                jobs.check_started(background)
+            problem_set = uploaded.problem_set
+            stored = {
+                "set": problem_set.id,
+                "version": problem_set.version,
+                "uploaded": "new" if uploaded.new else "same",
+            }
             query = urlencode(stored)
             return RedirectResponse(f"/courses/{runner.course}/problem-sets?{query}#preview", status_code=303)
     issues = place_issues(text, detail)
