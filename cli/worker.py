@@ -137,7 +137,7 @@ def worker(
     )
 
     # instructors' set checks: a sandbox of their own, which no code job waits for
-    check_sandboxes = Sandboxes(size=1, packages=settings.code_packages)
+    check_sandboxes = Sandboxes(size=1, packages=settings.code_packages, counted=False)
     check_runtime = CheckRuntime(sessions, runtime.library, check_sandboxes.run, CheckLimits.of(settings))
 
     def send_lti_scores() -> datetime | None:

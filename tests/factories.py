@@ -173,7 +173,7 @@ def run_queued_jobs(app: Any, *, checks: bool = False) -> None:
         defer_code=app.state.jobs.defer_code,  # (a regrade to a new version queues code parts again)
     )
     settings = app.state.settings
-    sandboxes = Sandboxes(size=1, packages=settings.code_packages)
+    sandboxes = Sandboxes(size=1, packages=settings.code_packages, counted=False)
     check_runtime = CheckRuntime(runtime.sessions, app.state.library, sandboxes.run, CheckLimits.of(settings))
     try:
         queue = make_queue(settings.database_url)

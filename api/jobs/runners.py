@@ -135,7 +135,7 @@ def job_runners(
             scores_due=scores_due,
             code_queued=code_runner.wake,
         )
-        check_sandboxes = Sandboxes(size=1, packages=settings.code_packages)
+        check_sandboxes = Sandboxes(size=1, packages=settings.code_packages, counted=False)
         checks = CheckRuntime(sessions, library, check_sandboxes.run, CheckLimits.of(settings))
         return JobRunners(
             defer=None,
