@@ -61,17 +61,14 @@ def instructor_budget(
     )
     if excluding is not None:
         query = query.where(JOBS.c.id != excluding)
-    rows = sorted(((float(seconds), started) for seconds, started in session.execute(query)), key=lambda r: r[1])
-    used = sum(seconds for seconds, _ in rows)
-    renews_at = None
+    counted_checks = sorted(((started, float(seconds)) for seconds, started in session.execute(query)))
+    spent = sum(seconds for _, seconds in counted_checks)
     # the oldest checks leave the window first: some is left again once enough of them have
-    for seconds, started in rows:
-        renews_at = started + limits.window
-        used_after = used - seconds
-        if used_after < limits.instructor_seconds:
+    renews_at, still_counted = None, spent
+    for started, seconds in counted_checks:
+        renews_at, still_counted = started + limits.window, still_counted - seconds
+        if still_counted < limits.instructor_seconds:
             break
-        used = used_after
-    spent = sum(seconds for seconds, _ in rows)
     return InstructorBudget(max(0.0, limits.instructor_seconds - spent), renews_at, limits)
 
 

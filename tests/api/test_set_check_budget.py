@@ -1,20 +1,27 @@
 """A set check's wall budget, per check and per instructor, on both backends: a check of a solution
-that sleeps in every test is stopped once it has used its seconds and fails saying why; the next
-check of that instructor is given what is left and stopped with the instructor's reason; past the
-budget an upload is refused (429, ``Retry-After``) with nothing stored, while another instructor
-uploads as before. The budgets of this module are a few seconds (``GRADER_SET_CHECK_SECONDS`` and
-``GRADER_SET_CHECK_INSTRUCTOR_SECONDS``)."""
+that sleeps in every test is stopped once it has used its own seconds and fails saying why; an
+instructor whose budget runs out has their check stopped with that reason, and their next upload
+refused (429, ``Retry-After``) with nothing stored, while another instructor uploads as before; each
+check counts for an hour from its start. The budgets here are a few seconds
+(``GRADER_SET_CHECK_SECONDS``, and ``GRADER_SET_CHECK_INSTRUCTOR_SECONDS`` in a second service)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session
 
 from api.app import create_app
 from api.kit.config import Settings
+from api.kit.db import writer
+from api.models import Job, Role
+from api.set_checks.budget import instructor_budget
+from api.set_checks.limits import CheckLimits
+from api.users.service import create_user
 
 from factories import Course, finished_check, make_instructor, set_file, unique
 
@@ -124,3 +131,32 @@ def test_an_instructor_past_their_checks_budget_is_stopped_then_refused(stingy, 
     theirs = _upload(other, unique("slow-"))
     assert theirs.status_code == 202, theirs.text
     assert "your set checks have used their 3 s" in _checked(other, theirs)["issues"][0]["message"]
+
+
+def test_the_window_rolls_each_check_counting_from_its_start(engine) -> None:
+    """Checks counted for an hour from their start (a running one for all it may use); what is left,
+    and when some is back: once the oldest counted checks have left the window."""
+    now = datetime.now(UTC)
+    limits = CheckLimits(seconds=300, instructor_seconds=1200, window=timedelta(minutes=60))
+    user_id = unique("i")
+    with Session(writer(engine)) as db, db.begin():
+        create_user(db, name="Prof", role=Role.INSTRUCTOR, user_id=user_id)
+        for minutes_ago, seconds, allowed in ((70, 900, 900), (50, 600, 600), (20, None, 500), (5, 200, 300)):
+            db.add(
+                Job(
+                    kind="set_check",
+                    course_id="c",
+                    created_by=user_id,
+                    status="done" if seconds is not None else "running",
+                    started_at=now - timedelta(minutes=minutes_ago),
+                    allowed_seconds=allowed,
+                    seconds=seconds,
+                )
+            )
+    with Session(engine) as db:
+        budget = instructor_budget(db, user_id=user_id, limits=limits, now=now)
+        # 600 + 500 (running: all it may use) + 200 = 1300 of 1200; the one 70 minutes old no longer counts
+        assert budget.left == 0
+        assert budget.renews_at == now + timedelta(minutes=10)  # the 600 s leaves: 700 of 1200
+        later = instructor_budget(db, user_id=user_id, limits=limits, now=now + timedelta(minutes=11))
+        assert later.left == 1200 - 700
