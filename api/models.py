@@ -281,16 +281,38 @@ class Assignment(Base):
     scores_released_at: Mapped[datetime | None]
 
 
+class CheckStatus(StrEnum):
+    """How far a set version's check got (:mod:`api.set_checks`)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    PASSED = "passed"
+    FAILED = "failed"
+
+
 class SetVersion(Base):
     """One version of a problem-set file: immutable, named by a hash of its text, which is kept
-    here so that every replica and worker grades with the same set, whatever its disk holds."""
+    here so that every replica and worker grades with the same set, whatever its disk holds.
+
+    Its check (:mod:`api.set_checks`): the solutions and declared mistakes of its code parts run on
+    their tests in the sandbox, by a job, off the students' path; an assignment may use the version
+    once it ``passed``. A version without code parts, a built-in one and one stored before checks
+    were jobs passed as it was stored."""
 
     __tablename__ = "set_versions"
+    __table_args__ = (CheckConstraint(f"check_status IN ({_values(CheckStatus)})", name="check_status"),)
 
     version: Mapped[str] = mapped_column(String(64), primary_key=True)
     set_id: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    check_status: Mapped[str] = mapped_column(
+        String(16), default=CheckStatus.PASSED.value, server_default=CheckStatus.PASSED.value
+    )
+    #: A failed check's issues, as an upload's 422 lists them (``line``, ``column``, ``field``, ``message``).
+    check_issues: Mapped[list[Any] | None]
+    #: The job of its latest check (null: passed as it was stored).
+    check_job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
 
 
 class CourseSet(Base):
@@ -514,6 +536,8 @@ class JobKind(StrEnum):
     REGRADE = "regrade"
     #: A course's LMS roster read again (NRPS) and every score sent again (:mod:`api.lti.sync`).
     LTI_SYNC = "lti_sync"
+    #: An uploaded set version's code solutions and mistakes run on their tests (:mod:`api.set_checks`).
+    SET_CHECK = "set_check"
 
 
 #: The statuses of a job that is not over: at most one such job per (kind, assignment).
@@ -550,19 +574,24 @@ class Job(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
     course_id: Mapped[str] = mapped_column(String(64))
-    #: The assignment of a regrade; null for a job about the whole course (an LTI sync).
+    #: The assignment of a regrade; null for a job about the whole course (an LTI sync, a set check).
     assignment_id: Mapped[str | None] = mapped_column(String(64))
     created_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     status: Mapped[str] = mapped_column(String(16), default=JobStatus.QUEUED.value)
     done: Mapped[int] = mapped_column(Integer, default=0)
-    #: Known once the job starts: the submissions it covers (those stored up to ``last_submission``).
+    #: Known once the job starts: the submissions it covers (those stored up to ``last_submission``);
+    #: a set check: the sandbox runs it makes at most (``done``: those made).
     total: Mapped[int | None] = mapped_column(Integer)
     #: Of those done, how many got a different grade (their earlier grade is kept).
     changed: Mapped[int] = mapped_column(Integer, default=0)
     #: The highest submission id when the job started: later submissions are graded on arrival.
     last_submission: Mapped[int | None] = mapped_column(Integer)
-    #: The problem-set version the job grades with, fixed when it starts.
+    #: The problem-set version the job grades with, fixed when it starts (a set check: the version it checks).
     set_version: Mapped[str | None] = mapped_column(String(64))
+    #: A set check: the sandbox wall seconds it may use, fixed when it starts (its instructor's
+    #: budget counts them while it runs), and those it used, once over (counted from then on).
+    allowed_seconds: Mapped[float | None] = mapped_column(Float)
+    seconds: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
     #: The procrastinate job that carries it (PostgreSQL only).
     queue_job_id: Mapped[int | None] = mapped_column(BigInteger)

@@ -1,7 +1,8 @@
-"""``grader worker``: runs background jobs (regrades, code parts) from PostgreSQL, as many
-processes as wanted, on as many machines; ``--queue code`` runs only code parts, so code graders
-scale out on machines of their own (with bubblewrap, docs/sandbox.md). On the embedded SQLite
-default there is nothing to run: the service runs its jobs itself."""
+"""``grader worker``: runs background jobs (regrades, code parts, set checks) from PostgreSQL, as
+many processes as wanted, on as many machines; ``--queue code`` runs only code parts, so code
+graders scale out on machines of their own (with bubblewrap, docs/sandbox.md), and ``--queue
+checks`` instructors' set checks, one at a time in a sandbox of their own beside any other queue.
+On the embedded SQLite default there is nothing to run: the service runs its jobs itself."""
 
 from __future__ import annotations
 
@@ -57,14 +58,15 @@ def worker(
         list[str] | None,
         typer.Option(
             "--queue",
-            help="A queue to run: grader (regrades, LTI) or code (students' code parts); repeat for "
-            "both. Default: both.",
+            help="A queue to run: grader (regrades, LTI), code (students' code parts) or checks (instructors' "
+            "set checks, one at a time beside the others); repeat for several. Default: all three.",
         ),
     ] = None,
 ) -> None:
-    """Run background jobs (regrades, code parts) from the PostgreSQL of DATABASE_URL until stopped
-    (SIGTERM, Ctrl-C). A job whose worker died is resumed by another once the dead one's heartbeat
-    is `--stalled-after` seconds old. Code parts run in warm sandboxes, `--concurrency` of them."""
+    """Run background jobs (regrades, code parts, set checks) from the PostgreSQL of DATABASE_URL
+    until stopped (SIGTERM, Ctrl-C). A job whose worker died is resumed by another once the dead
+    one's heartbeat is `--stalled-after` seconds old. Code parts run in warm sandboxes,
+    `--concurrency` of them; set checks in one more, one check at a time."""
     import asyncio
     import logging
 
@@ -75,13 +77,15 @@ def worker(
         from api.code_runs.run import CodeRuntime
         from api.code_runs.sandboxes import Sandboxes
         from api.code_runs.shares import CodeLimits
-        from api.jobs.queue import CODE_QUEUE, QUEUES, defer_code, make_queue, send_scores_soon, work
+        from api.jobs.queue import CHECK_QUEUE, CODE_QUEUE, QUEUES, defer_code, make_queue, send_scores_soon, work
         from api.jobs.run import Runtime
         from api.kit.db import make_engine, make_sessionmaker
         from api.library.bank import Bank
         from api.library.course_sets import Library
         from api.lti.ags import next_due, send_due
         from api.lti.outbox import SCORES_DUE
+        from api.set_checks.limits import CheckLimits
+        from api.set_checks.run import CheckRuntime
 
     concurrency = concurrency or default_concurrency()
     settings = _settings()
@@ -102,7 +106,7 @@ def worker(
         raise typer.Exit(code=2)
     # warm, reused by every code job of this process
     sandboxes = Sandboxes(size=concurrency, packages=settings.code_packages)
-    if CODE_QUEUE in queues:
+    if CODE_QUEUE in queues or CHECK_QUEUE in queues:  # (instructors' solutions run walled too)
         _refuse_without_walls(sandboxes)
     _ready_database(settings).dispose()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -137,6 +141,10 @@ def worker(
         limits=CodeLimits.of(settings),
     )
 
+    # instructors' set checks: a sandbox of their own, which no code job waits for
+    check_sandboxes = Sandboxes(size=1, packages=settings.code_packages, counted=False)
+    check_runtime = CheckRuntime(sessions, runtime.library, check_sandboxes.run, CheckLimits.of(settings))
+
     def send_lti_scores() -> datetime | None:
         """A round; then when to run again, if a retry falls due before the periodic round."""
         send_due(sessions, http, kek=settings.lti_key)
@@ -158,10 +166,12 @@ def worker(
                 send_lti_scores=send_lti_scores,
                 queues=queues,
                 code_runtime=code_runtime,
+                check_runtime=check_runtime if CHECK_QUEUE in queues else None,
             )
         )
     finally:
         sandboxes.close()
+        check_sandboxes.close()
         http.close()
         engine.dispose()
 

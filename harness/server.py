@@ -155,16 +155,18 @@ class WorkerProcess(ServerProcess):
         stalled_after: float = 30.0,
         queues: Sequence[str] = (),
         concurrency: int | None = None,
+        env: Mapping[str, str] | None = None,
     ) -> Self:
         """``queues``: those it runs (``--queue``; by default every one); ``concurrency``: its
-        ``--concurrency`` (by default the machine's cores)."""
+        ``--concurrency`` (by default the machine's cores); ``env``: settings of its own
+        (``GRADER_...``)."""
         command = [str(VENV_BIN / "grader"), "worker", "--heartbeat", str(heartbeat)]
         command += [option for name in queues for option in ("--queue", name)]
         command += ["--concurrency", str(concurrency)] if concurrency is not None else []
         return cls(
             [*command, "--stalled-after", str(stalled_after)],
             port=0,
-            env=server_env(DATABASE_URL=database_url),
+            env=server_env(DATABASE_URL=database_url, **(env or {})),
             cwd=workdir,
             log=workdir / f"worker-{time.monotonic_ns()}.log",
         )

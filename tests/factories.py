@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 import time
 import uuid
@@ -154,11 +155,15 @@ def finished_job(client: TestClient, job_id: int, headers: dict[str, str], *, ti
         time.sleep(0.05)
 
 
-def run_queued_jobs(app: Any) -> None:
-    """A procrastinate worker in this process, over the app's PostgreSQL, until the queue is empty."""
-    from api.jobs.queue import make_queue, work
+def run_queued_jobs(app: Any, *, checks: bool = False) -> None:
+    """A procrastinate worker in this process, over the app's PostgreSQL, until the queue is empty;
+    with ``checks``, the set checks' queue too, in a sandbox of this process's own."""
+    from api.code_runs.sandboxes import Sandboxes
+    from api.jobs.queue import CHECK_QUEUE, QUEUE, make_queue, work
     from api.jobs.run import Runtime
     from api.kit.db import make_sessionmaker
+    from api.set_checks.limits import CheckLimits
+    from api.set_checks.run import CheckRuntime
 
     runtime = Runtime(
         make_sessionmaker(app.state.engine),
@@ -167,7 +172,55 @@ def run_queued_jobs(app: Any) -> None:
         lti_key=app.state.settings.lti_key,
         defer_code=app.state.jobs.defer_code,  # (a regrade to a new version queues code parts again)
     )
-    asyncio.run(work(make_queue(app.state.settings.database_url), runtime, wait=False))
+    settings = app.state.settings
+    sandboxes = Sandboxes(size=1, packages=settings.code_packages, counted=False)
+    check_runtime = CheckRuntime(runtime.sessions, app.state.library, sandboxes.run, CheckLimits.of(settings))
+    try:
+        queue = make_queue(settings.database_url)
+        if checks:
+            asyncio.run(work(queue, runtime, wait=False, queues=[QUEUE, CHECK_QUEUE], check_runtime=check_runtime))
+        else:
+            asyncio.run(work(queue, runtime, wait=False))
+    finally:
+        sandboxes.close()
+
+
+@contextmanager
+def checks_held(app: Any) -> Iterator[Callable[[], None]]:
+    """Set checks stay queued until the block calls what it is given: on SQLite the service's check
+    runner is not woken meanwhile; on PostgreSQL no worker runs checks until :func:`finished_check`."""
+    kept = app.state.jobs
+    if kept.check_runner is None:
+        yield lambda: None
+        return
+    app.state.jobs = dataclasses.replace(kept, check_runner=None)
+
+    def release() -> None:
+        app.state.jobs = kept
+        kept.check_runner.wake()
+
+    try:
+        yield release
+    finally:
+        release()
+
+
+def finished_check(
+    client: TestClient, course_path: str, set_id: str, version: str, headers: dict[str, str], *, timeout: float = 120.0
+) -> dict[str, Any]:
+    """The set's version (``GET .../problem-sets/{set}?version=``) once its check is over. On SQLite
+    the service runs it; on PostgreSQL a procrastinate worker is run here, checks' queue included."""
+    if client.app.state.jobs.check_runner is None:  # type: ignore[attr-defined]
+        run_queued_jobs(client.app, checks=True)
+    deadline = time.monotonic() + timeout
+    while True:
+        response = client.get(f"{course_path}/problem-sets/{set_id}", params={"version": version}, headers=headers)
+        assert response.status_code == 200, response.text
+        found = response.json()
+        if found["check"]["status"] in ("passed", "failed"):
+            return dict(found)
+        assert time.monotonic() < deadline, f"the check of {set_id} not over after {timeout} s: {found['check']}"
+        time.sleep(0.05)
 
 
 @contextmanager

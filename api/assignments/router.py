@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
 
 from api.assignments import service
@@ -35,6 +35,7 @@ from api.deps import (
 from api.kit.errors import Forbidden, Unprocessable
 from api.kit.responses import errors
 from api.library.course_sets import Sets
+from api.set_checks.limits import CheckLimits
 from api.terms.clock import read_clock
 from api.terms.rows import ExtensionRow, Terms, with_extension
 from api.terms.rules import answers_released, without_extensions
@@ -80,7 +81,7 @@ SET_FILE_BODY = {
     "/problem-sets",
     response_model=ProblemSetOut,
     status_code=201,
-    summary="Upload a set file (a new version of one of the course's sets)",
+    summary="Upload a set file (a new version of one of the course's sets); its code is checked by a job",
     responses={
         **errors(
             401,
@@ -88,11 +89,20 @@ SET_FILE_BODY = {
             404,
             413,
             422,
+            429,
             503,
-            notes={422: "The file does not validate: each problem at its line"},
+            notes={
+                422: "The file does not validate: each problem at its line",
+                429: "The instructor's set checks have used their sandbox time (or 3 are under way); nothing stored",
+            },
             bodies={422: SetRefusalOut},
         ),
-        200: {"model": ProblemSetOut, "description": "The file is a version the course already has"},
+        200: {"model": ProblemSetOut, "description": "The file is a version the course already has, checked"},
+        202: {
+            "model": ProblemSetOut,
+            "description": "Stored; its check (the code's solutions and mistakes run on their tests) is queued or "
+            "running: `GET .../problem-sets/{set}?version=` reads it",
+        },
     },
     openapi_extra=SET_FILE_BODY,
 )
@@ -101,23 +111,54 @@ def upload_problem_set(
     sets: SetsDep,
     request: Request,
     response: Response,
+    background: BackgroundTasks,
     text: Annotated[str, Depends(set_file_text)],
 ) -> ProblemSetOut:
     """Checks the file as `grader sets validate` does (schema, references, every probe variant
-    solves) and stores it as a new, immutable version named by a hash of its text. A file that does
-    not validate changes nothing; an unchanged file answers 200 with the version it already is."""
-    problem_set, new = sets_service.upload(
+    solves, the set's own answer tests, its modules compile) and stores it as a new, immutable
+    version named by a hash of its text; a file that does not validate changes nothing (422, each
+    issue at its line). A set with code parts is then checked by a job, off the students' path:
+    each code part's solution must pass its tests, and each declared mistake fail a visible one, on
+    three draws. The reply is 202 with `check.status` `queued` (or `running`) until it is over;
+    read it back with `GET .../problem-sets/{set}?version=`: `passed`, or `failed` with its issues
+    at their lines. An assignment may use the version once its check passed. A version without
+    code parts has passed at once: 201 (200 for a file the course already has). Sending the file
+    of a version whose check failed checks it again. Checks are held to a budget of sandbox time
+    per check and per instructor (429 past it, nothing stored)."""
+    jobs = request.app.state.jobs
+    uploaded = sets_service.upload(
         sets,
         course_id=runner.course,
         text=text,
         uploaded_by=runner.id,
-        run=request.app.state.jobs.check_code,
         packages=request.app.state.settings.code_packages,
+        limits=CheckLimits.of(request.app.state.settings),
+        defer_check=jobs.defer_check,
     )
-    if not new:
-        response.status_code = 200
-    versions = sets.course_versions(runner.course)[problem_set.id]
-    return sets_service.set_out(problem_set, built_in=False, versions=versions)
+    if uploaded.started:
+        jobs.check_started(background)
+    response.status_code = uploaded.status_code
+    versions = sets.course_versions(runner.course)[uploaded.problem_set.id]
+    return sets_service.set_out(uploaded.problem_set, built_in=False, versions=versions, check=uploaded.check)
+
+
+@router.get(
+    "/problem-sets/{set_id}",
+    response_model=ProblemSetOut,
+    summary="One set the course may use, with its version's check",
+    responses=errors(401, 403, 404, 422, 503, notes={404: "No such set (or version) for the course"}),
+)
+def get_problem_set(
+    runner: RunnerMember,
+    sets: SetsDep,
+    set_id: str,
+    version: Annotated[
+        str | None, Query(max_length=sets_service.MAX_ID_LENGTH, description="A version; the newest without it.")
+    ] = None,
+) -> ProblemSetOut:
+    """The set at `version` (its newest without one) and that version's `check`: poll it after an
+    upload answered 202, until `status` is `passed` or `failed` (with its `issues`)."""
+    return sets_service.course_set(sets, course_id=runner.course, set_id=set_id, version=version)
 
 
 @router.get(
@@ -238,14 +279,18 @@ def _released(session: Session, terms: Terms, student: str | None) -> bool:
         422,
         503,
         404,
-        notes={409: "The id is taken in this course", 422: "A field of the wrong shape, or an unknown problem set"},
+        notes={
+            409: "The id is taken in this course, or the set's version has not passed its check",
+            422: "A field of the wrong shape, or an unknown problem set",
+        },
     ),
 )
 def create_assignment(body: AssignmentCreate, runner: RunnerMember, sets: SetsDep) -> AssignmentOut:
     """A problem set with optional dates (it opens at `opens_at`; submissions after `due_at` are
     accepted until `closes_at`, marked late, and lose what the late penalty says), attempt limit,
     answer release rule, and whether it is published. Dates out of order, or answers released
-    while late work is accepted, are refused (422) with the reason."""
+    while late work is accepted, are refused (422) with the reason; a set version whose check has
+    not passed (still running, or failed) is refused (409) with how it stands."""
     assignment = sets_service.create_assignment(sets, course_id=runner.course, created_by=runner.id, body=body)
     return _out(assignment, sets, staff=True, released=answers_released(assignment, without_extensions(assignment)))
 
@@ -376,7 +421,10 @@ def get_assignment(
         413,
         422,
         503,
-        notes={409: "The problem set of an assignment with submissions", 422: "A field of the wrong shape"},
+        notes={
+            409: "The problem set of an assignment with submissions, or a version that has not passed its check",
+            422: "A field of the wrong shape",
+        },
     ),
 )
 def update_assignment(

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -341,6 +341,54 @@ class AssignmentDetail(AssignmentOut):
     )
 
 
+class SetIssueOut(Schema):
+    line: int | None
+    column: int | None
+    field: str | None
+    message: str
+
+
+class SetCheckOut(Schema):
+    """A version's check: its code parts' solutions and declared mistakes run on their tests, by a job."""
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "failed",
+                    "issues": [
+                        {
+                            "line": 41,
+                            "column": 13,
+                            "field": "conv.forward.tests.1",
+                            "message": "the solution fails the test 'padded': incorrect: ...",
+                        }
+                    ],
+                    "job": 18,
+                    "done": 9,
+                    "total": 9,
+                    "seconds": 1.4,
+                    "started_at": "2026-11-27T16:00:01Z",
+                    "finished_at": "2026-11-27T16:00:03Z",
+                }
+            ]
+        },
+    )
+
+    status: Literal["queued", "running", "passed", "failed"] = Field(
+        description="`queued` or `running` until the job is over; an assignment may use the version once `passed`. "
+        "A version without code parts (and a built-in one) passes as it is stored."
+    )
+    issues: list[SetIssueOut] = Field(description="A failed check's issues, each at its line of the file, as a 422.")
+    job: int | None = Field(description="Its job (`GET /api/v1/jobs/{id}`); null for a version passed as stored.")
+    done: int = Field(description="Sandbox runs made so far.")
+    total: int | None = Field(description="Sandbox runs the check makes at most (known once it starts).")
+    seconds: float | None = Field(description="Sandbox wall seconds it used, counted against its instructor's budget.")
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
 class ProblemSetOut(Schema):
     id: str
     title: str
@@ -351,13 +399,7 @@ class ProblemSetOut(Schema):
     source: str
     keys: list[str]
     max_score: float
-
-
-class SetIssueOut(Schema):
-    line: int | None
-    column: int | None
-    field: str | None
-    message: str
+    check: SetCheckOut = Field(description="This version's check: an assignment may use it once `passed`.")
 
 
 class SetRefusalOut(Schema):

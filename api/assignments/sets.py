@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from api.assignments import service
-from api.assignments.schemas import AssignmentCreate, ProblemSetOut, SetPreview
+from api.assignments.schemas import AssignmentCreate, ProblemSetOut, SetCheckOut, SetPreview
 from api.kit.config import not_offered
 from api.kit.db import upsert
 from api.kit.errors import NotFound, Unprocessable
@@ -16,13 +18,22 @@ from api.kit.ids import may_exist
 from api.kit.slots import connection_released
 from api.library.course_sets import Sets
 from api.models import Assignment, CourseSet
-from grader.code import Run, check_solution
+from api.set_checks.limits import CheckLimits
+from api.set_checks.service import (
+    PASSED,
+    CheckDeferrer,
+    SetCheck,
+    begin_check,
+    checks_of,
+    issue_json,
+    require_passed,
+)
+from grader.code.check import compile_issues
 from grader.selftest import check_set
 from problems.loader import Issue, SetFileError, parse_set
 from problems.sets import ProblemSet
 from problems.types.code import CodeProblem
 from problems.variants import variant_key
-from sandbox import SandboxUnavailable
 
 #: The preview's variant parameters: a seed (as ``grader problems show --seed``) and an id's length.
 MAX_SEED = 2**31 - 1
@@ -31,45 +42,76 @@ MAX_ID_LENGTH = 64
 _TOP_LEVEL_ID = re.compile(r"^id\s*:", re.MULTILINE)
 
 
+@dataclass(frozen=True)
+class Uploaded:
+    """What an upload stored: the set, whether the version is new to the course, and its check
+    (``started``: by this upload, whose runner is woken once the request has committed)."""
+
+    problem_set: ProblemSet
+    new: bool
+    check: SetCheck
+    started: bool
+
+    @property
+    def status_code(self) -> int:
+        """202 while the version's check is not over; else 201 for a version new to the course, 200
+        for one it had."""
+        if not self.check.over:
+            return 202
+        return 201 if self.new else 200
+
+
 def upload(
     sets: Sets,
     *,
     course_id: str,
     text: str,
     uploaded_by: str,
-    run: Run | None = None,
     packages: Collection[str] = (),
-) -> tuple[ProblemSet, bool]:
+    limits: CheckLimits | None = None,
+    defer_check: CheckDeferrer | None = None,
+) -> Uploaded:
     """The set of ``text``, stored as a version of the course's set of that id (nothing changes
-    for a file that does not validate: :class:`Unprocessable` lists each issue with its line);
-    ``True`` for a version the course did not have. A set with code parts has its solutions run on
-    their tests in the sandbox (``run``), here and now: a few runs of a warm sandbox, bounded by the
-    set's budgets of tests, so the instructor reads a failing test at its line at once. A server
-    that cannot run code refuses such a set, saying why: its solutions could not be checked; as it
-    refuses a problem naming a package its code workers do not offer (``packages``,
-    ``GRADER_CODE_PACKAGES``), at that problem's ``packages``."""
+    for a file that does not validate: :class:`Unprocessable` lists each issue with its line).
+
+    What costs little is checked here, so a bad file is refused at once: the schema, every probe
+    variant solved, the set's own answer tests, its modules compiled (apart, never in this
+    process), and the packages its problems name (``packages``, the code workers' allow-list
+    ``GRADER_CODE_PACKAGES``). Running its code parts' solutions and mistakes on their tests is the
+    version's check, a job (:mod:`api.set_checks`) started here unless the version has one that did
+    not fail; ``limits`` bound it, and an instructor past them is refused (429) with nothing stored.
+    ``defer_check``: defers the job in this transaction (PostgreSQL)."""
     with connection_released(sets.session, slot_too=True):
         try:
             problem_set = parse_set(text, "upload")
         except SetFileError as error:
-            raise Unprocessable([_issue(issue) for issue in error.issues]) from None
+            raise Unprocessable([issue_json(issue) for issue in error.issues]) from None
         failed = check_set(problem_set)  # the set's own checks and every part's own answers, as validate runs them
         failed += packages_refused(problem_set, packages)
         if not failed and problem_set.code():
-            failed = _solutions_checked(problem_set, run)
+            failed = compile_issues(problem_set)
     if failed:
-        raise Unprocessable([_issue(issue) for issue in failed])
+        raise Unprocessable([issue_json(issue) for issue in failed])
     if problem_set.id in sets.library.built_in():
         line = text[: found.start()].count("\n") + 1 if (found := _TOP_LEVEL_ID.search(text)) else None
         message = f"{problem_set.id!r} is the id of a built-in set; give the course's own set another id"
-        raise Unprocessable([_issue(Issue(line, 1 if line else None, "id", message))])
+        raise Unprocessable([issue_json(Issue(line, 1 if line else None, "id", message))])
     known = problem_set.version in sets.course_versions(course_id).get(problem_set.id, [])
+    sets.store(problem_set, text)
+    check, started = begin_check(
+        sets.session,
+        problem_set=problem_set,
+        course_id=course_id,
+        user_id=uploaded_by,
+        limits=limits or CheckLimits(),
+        defer=defer_check,
+        now=datetime.now(UTC),
+    )
     if not known:
-        sets.store(problem_set, text)
         values = {"course_id": course_id, "set_id": problem_set.id, "version": problem_set.version}
         upsert(sets.session, CourseSet, {**values, "uploaded_by": uploaded_by}, keys=tuple(values))
     sets.library.remember(problem_set)
-    return problem_set, not known
+    return Uploaded(problem_set, not known, check, started)
 
 
 def packages_refused(problem_set: ProblemSet, offered: Collection[str]) -> list[Issue]:
@@ -87,25 +129,7 @@ def packages_refused(problem_set: ProblemSet, offered: Collection[str]) -> list[
     return issues
 
 
-def _solutions_checked(problem_set: ProblemSet, run: Run | None) -> list[Issue]:
-    """Every test a code part's solution fails (:func:`grader.code.check_solution`), or one issue
-    saying that this server cannot run code to check them."""
-    reason = "this server runs no code"
-    if run is not None:
-        try:
-            return check_solution(problem_set, run)
-        except SandboxUnavailable as error:
-            reason = str(error)
-    message = f"the set's code solutions could not be run to check them, so it is not stored: {reason}"
-    return [Issue(None, None, "solution", message)]
-
-
-def _issue(issue: Issue) -> dict[str, object]:
-    """``field`` from the top of the file (``problems.q1.layers.0.kernel`` reads as ``q1.layers...``)."""
-    return {"line": issue.line, "column": issue.column, "field": issue.where, "message": issue.message}
-
-
-def set_out(problem_set: ProblemSet, *, built_in: bool, versions: list[str]) -> ProblemSetOut:
+def set_out(problem_set: ProblemSet, *, built_in: bool, versions: list[str], check: SetCheck) -> ProblemSetOut:
     return ProblemSetOut(
         id=problem_set.id,
         title=problem_set.title,
@@ -116,24 +140,43 @@ def set_out(problem_set: ProblemSet, *, built_in: bool, versions: list[str]) -> 
         source=problem_set.source,
         keys=problem_set.answer_keys(),
         max_score=service.max_score(problem_set),
+        check=SetCheckOut.model_validate(check),
     )
 
 
 def course_library(sets: Sets, course_id: str) -> list[ProblemSetOut]:
-    """The built-in sets, then the course's own, each with its newest version and every version
-    the course may use (oldest first)."""
-    found = [set_out(s, built_in=True, versions=[s.version]) for s in sets.library.built_in().values()]
+    """The built-in sets, then the course's own, each with its newest version (and that version's
+    check) and every version the course may use (oldest first)."""
+    found = [set_out(s, built_in=True, versions=[s.version], check=PASSED) for s in sets.library.built_in().values()]
+    own = []
     for versions in sets.course_versions(course_id).values():
         newest = sets.library.version(sets.session, versions[-1])
         if newest is not None:
-            found.append(set_out(newest, built_in=False, versions=versions))
+            own.append((newest, versions))
+    checks = checks_of(sets.session, [newest.version for newest, _ in own])
+    found += [set_out(s, built_in=False, versions=versions, check=checks[s.version]) for s, versions in own]
     return found
 
 
+def course_set(sets: Sets, *, course_id: str, set_id: str, version: str | None) -> ProblemSetOut:
+    """One set the course may use, at ``version`` (its newest without one), with that version's
+    check; :class:`NotFound` otherwise."""
+    found = sets.usable(course_id, set_id, version) if may_exist(set_id) else None
+    if found is None:
+        raise NotFound(f"No problem set {set_id!r}" + (f" of version {version!r}" if version else "") + ".")
+    uploaded = sets.course_versions(course_id).get(set_id, [])
+    built_in = found.version not in uploaded
+    versions = uploaded or [found.version]
+    check = checks_of(sets.session, [found.version])[found.version]
+    return set_out(found, built_in=built_in, versions=versions, check=check)
+
+
 def usable(sets: Sets, course_id: str, set_id: str, version: str | None) -> ProblemSet:
-    """The set (and version) the course may use; :class:`Unprocessable` naming what it may use otherwise."""
+    """The set (and version) the course may use: :class:`Unprocessable` naming what it may use
+    otherwise, :class:`api.kit.errors.Conflict` for a version whose check has not passed."""
     found = sets.usable(course_id, set_id, version) if may_exist(set_id) else None
     if found is not None:
+        require_passed(sets.session, found, course_versions=sets.course_versions(course_id).get(set_id, []))
         return found
     if version is not None and sets.usable(course_id, set_id) is not None:
         raise Unprocessable(f"The problem set {set_id!r} has no version {version!r} this course may use.")

@@ -66,11 +66,21 @@ def missing_runtime(runtime: str, offered: Collection[str] | None = None) -> str
 class Sandboxes:
     """Up to ``size`` warm sandboxes per runtime, each lent to one run at a time. Thread-safe."""
 
-    def __init__(self, *, size: int = 1, limits: Limits | None = None, packages: Collection[str] | None = None) -> None:
-        """``packages``: those a problem may add to its runtime (``GRADER_CODE_PACKAGES``; None: any installed)."""
+    def __init__(
+        self,
+        *,
+        size: int = 1,
+        limits: Limits | None = None,
+        packages: Collection[str] | None = None,
+        counted: bool = True,
+    ) -> None:
+        """``packages``: those a problem may add to its runtime (``GRADER_CODE_PACKAGES``; None: any
+        installed); ``counted``: whether its runs are submissions, counted in ``grader_sandboxes_busy``
+        (an instructors' set checks' sandbox is not)."""
         if size < 1:
             raise ValueError("a pool holds at least one sandbox")
         self.size = size
+        self.counted = counted
         self.limits = limits or Limits()
         self.packages = None if packages is None else tuple(packages)
         self._lock = threading.Lock()
@@ -90,7 +100,8 @@ class Sandboxes:
         if within is not None and within <= 0:
             return [CallResult(Status.TIMEOUT, message=stopped) for _ in calls]
         sandbox = self._borrow(runtime)
-        metrics.SANDBOXES_BUSY.inc()
+        if self.counted:
+            metrics.SANDBOXES_BUSY.inc()
         done, fired = threading.Event(), threading.Event()
         if within is not None:
             watch = threading.Thread(target=_stop, args=(sandbox, within, done, fired), daemon=True)
@@ -99,7 +110,8 @@ class Sandboxes:
             results = sandbox.run(source, calls)
         finally:
             done.set()
-            metrics.SANDBOXES_BUSY.dec()
+            if self.counted:
+                metrics.SANDBOXES_BUSY.dec()
             self._idle[runtime].put(sandbox)
         return _marked_stopped(results, stopped) if fired.is_set() else results
 

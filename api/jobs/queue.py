@@ -11,6 +11,12 @@ Code parts go on a queue of their own (``code``: :data:`CODE_TASK`, one job per 
 back from stalled workers the same way, so ``grader worker --queue code`` processes grade code on
 machines of their own; the job code writes each result once (:mod:`api.code_runs.run`). The queue
 is shared out per student (a lock per student, a priority by turn: :mod:`api.code_runs.shares`).
+
+Instructors' set checks go on a third queue (``checks``: :data:`CHECK_TASK`, one job per check,
+one instructor's at a time by a lock), run by a worker of their own inside each ``grader worker``
+that takes the queue: one check at a time, in a sandbox of its own, never in a slot or a sandbox
+of the code queue, so a student's code never waits behind an instructor's check
+(:mod:`api.set_checks`).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +43,7 @@ from sqlalchemy.orm import Session
 from api.code_runs.run import CodeRuntime, run_code
 from api.code_runs.shares import placement
 from api.jobs.run import Runtime, run_job
+from api.set_checks.run import CheckRuntime, run_set_check
 
 log = logging.getLogger("grader.jobs")
 
@@ -51,8 +58,11 @@ QUEUE = "grader"
 #: only these, so code graders scale out on machines of their own.
 CODE_TASK = "grader.run_code"
 CODE_QUEUE = "code"
+#: The task that runs a set check, and its queue (a lane of its own in each worker that takes it).
+CHECK_TASK = "grader.check_set"
+CHECK_QUEUE = "checks"
 #: The queues a worker runs unless told (``grader worker --queue``): every one.
-QUEUES = (QUEUE, CODE_QUEUE)
+QUEUES = (QUEUE, CODE_QUEUE, CHECK_QUEUE)
 #: Runs of a job whose database went away before it is marked failed (procrastinate counts from 0).
 MAX_ATTEMPTS = 3
 #: Seconds between a worker's heartbeats, and without one before its jobs are taken back.
@@ -159,6 +169,13 @@ def make_queue(database_url: str, *, listening: Callable[[], None] | None = None
         code_runtime: CodeRuntime = context.additional_context["code_runtime"]
         return run_code(code_runtime, submission_id)
 
+    @queue.task(name=CHECK_TASK, queue=CHECK_QUEUE, pass_context=True)
+    def check_set_task(context: JobContext, job_id: int) -> str:
+        """An uploaded set version's check (:func:`api.set_checks.run.run_set_check`): a worker that
+        died midway leaves its job stalled, and the check runs again elsewhere, from the start."""
+        check_runtime: CheckRuntime = context.additional_context["check_runtime"]
+        return run_set_check(check_runtime, job_id)
+
     @queue.periodic(cron="* * * * *", periodic_id="lti-scores")
     @queue.task(name=LTI_TASK, queue=QUEUE, pass_context=True, queueing_lock=LTI_TASK)
     def send_lti_scores(context: JobContext, timestamp: int) -> None:
@@ -189,6 +206,14 @@ def defer_code(queue: App, session: Session, submission_id: int) -> int:
     connection = session.connection().connection.driver_connection
     deferrer = queue.configure_task(CODE_TASK, allow_unknown=False, connection=connection, lock=lock, priority=priority)
     return deferrer.defer(submission_id=submission_id)
+
+
+def defer_check(queue: App, session: Session, job_id: int, lock: str) -> int:
+    """The procrastinate job of a set check's ``jobs`` row, deferred on the session's connection, so
+    in its transaction; ``lock`` runs one instructor's checks one at a time."""
+    connection = session.connection().connection.driver_connection
+    deferrer = queue.configure_task(CHECK_TASK, allow_unknown=False, connection=connection, lock=lock)
+    return deferrer.defer(job_id=job_id)
 
 
 def wake_score_sender(queue: App, engine: Engine) -> None:
@@ -227,7 +252,7 @@ async def take_back_stalled(queue: App, *, stalled_after: float, every: float) -
         try:
             stalled = [
                 job
-                for task in (TASK, CODE_TASK)
+                for task in (TASK, CODE_TASK, CHECK_TASK)
                 for job in await queue.job_manager.get_stalled_jobs(
                     task_name=task, seconds_since_heartbeat=stalled_after
                 )
@@ -252,32 +277,72 @@ async def work(
     send_lti_scores: Callable[[], datetime | None] | None = None,
     queues: Iterable[str] | None = None,
     code_runtime: CodeRuntime | None = None,
+    check_runtime: CheckRuntime | None = None,
 ) -> None:
     """Runs jobs of ``queues`` until stopped (SIGINT, SIGTERM), or with ``wait=False`` until they
-    are empty. ``code_runtime``: how this process grades code, which the ``code`` queue needs (by
-    default a worker runs every queue it can: the code queue with a code runtime)."""
-    queues = list(queues) if queues is not None else [name for name in QUEUES if name != CODE_QUEUE or code_runtime]
-    if CODE_QUEUE in queues and code_runtime is None:
-        raise ValueError("a worker of the code queue needs a code runtime")
+    are empty. ``code_runtime``: how this process grades code, which the ``code`` queue needs;
+    ``check_runtime``: how it checks sets, which the ``checks`` queue needs (by default a worker
+    runs every queue it can). Set checks run in a worker of their own, one at a time: the
+    ``concurrency`` slots of the other queues are never taken by a check."""
+    can = {CODE_QUEUE: code_runtime is not None, CHECK_QUEUE: check_runtime is not None}
+    queues = list(queues) if queues is not None else [name for name in QUEUES if can.get(name, True)]
+    for needed, what in ((CODE_QUEUE, "a code runtime"), (CHECK_QUEUE, "a check runtime")):
+        if needed in queues and not can[needed]:
+            raise ValueError(f"a worker of the {needed} queue needs {what}")
+    others = [name for name in queues if name != CHECK_QUEUE]
+    options: dict[str, Any] = {
+        "wait": wait,
+        "additional_context": {
+            "runtime": runtime,
+            "send_lti_scores": send_lti_scores,
+            "code_runtime": code_runtime,
+            "check_runtime": check_runtime,
+        },
+        "update_heartbeat_interval": heartbeat,
+        "stalled_worker_timeout": stalled_after,
+        "fetch_job_polling_interval": min(5.0, heartbeat),
+    }
     async with queue.open_async():
         recovery = asyncio.create_task(take_back_stalled(queue, stalled_after=stalled_after, every=heartbeat))
-        try:
-            await queue.run_worker_async(
-                queues=queues,
-                name=name,
-                concurrency=concurrency,
-                wait=wait,
-                additional_context={
-                    "runtime": runtime,
-                    "send_lti_scores": send_lti_scores,
-                    "code_runtime": code_runtime,
-                },
-                update_heartbeat_interval=heartbeat,
-                stalled_worker_timeout=stalled_after,
-                install_signal_handlers=wait,
-                fetch_job_polling_interval=min(5.0, heartbeat),
+        lanes = []
+        if others:
+            lanes.append(
+                queue.run_worker_async(
+                    queues=others, name=name, concurrency=concurrency, install_signal_handlers=wait, **options
+                )
             )
+        if CHECK_QUEUE in queues:
+            lanes.append(
+                queue.run_worker_async(
+                    queues=[CHECK_QUEUE],
+                    name=f"{name}-checks",
+                    concurrency=1,
+                    install_signal_handlers=wait and not others,
+                    **options,
+                )
+            )
+        try:
+            await _together(lanes, wait=wait)
         finally:
             recovery.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await recovery
+
+
+async def _together(lanes: list[Coroutine[Any, Any, None]], *, wait: bool) -> None:
+    """The workers of a process run together. Without ``wait`` each ends once its queues are empty;
+    with it the first (it has the signal handlers) ends on SIGTERM, and the others are then stopped
+    as procrastinate stops a cancelled worker: its running jobs finish first."""
+    tasks = [asyncio.create_task(lane) for lane in lanes]
+    if not wait or len(tasks) == 1:
+        await asyncio.gather(*tasks)
+        return
+    try:
+        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
+        results = await asyncio.gather(*tasks, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
+            raise result

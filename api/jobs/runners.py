@@ -1,6 +1,7 @@
 """Which runner a service has: on PostgreSQL it only defers (``grader worker`` runs), on SQLite it
 runs the jobs itself (:class:`api.jobs.local.LocalRunner`), code parts included
-(:class:`api.code_runs.local.LocalCodeRunner`)."""
+(:class:`api.code_runs.local.LocalCodeRunner`), and set checks in a runner and a sandbox of their
+own, which no student's code waits for (:mod:`api.set_checks`)."""
 
 from __future__ import annotations
 
@@ -26,8 +27,11 @@ from api.jobs.service import Deferrer, start_lti_sync, start_regrade
 from api.kit.config import Settings
 from api.kit.db import make_sessionmaker, writer
 from api.library.course_sets import Library
+from api.models import JobKind
+from api.set_checks.limits import CheckLimits
+from api.set_checks.run import CheckRuntime, run_set_check
+from api.set_checks.service import CheckDeferrer
 from api.terms.rows import Terms
-from grader.code import Run
 
 #: Code runs a SQLite service grades at once (threads, each with a warm sandbox): one per core of
 #: the small machine such a service runs on.
@@ -44,30 +48,35 @@ class JobRunners:
     wake_score_sender: Callable[[], None] | None = None
     #: Defers a submission's code run in the request's transaction (PostgreSQL: a code worker runs it).
     defer_code: CodeDeferrer | None = None
-    #: The service's own code runner (SQLite), and the process's warm sandboxes: the runner grades
-    #: in them, and an upload's code solutions are checked in them (on PostgreSQL too).
+    #: The service's own code runner (SQLite), and the process's warm sandboxes it grades in.
     code_runner: LocalCodeRunner | None = None
     sandboxes: Sandboxes | None = None
-
-    @property
-    def check_code(self) -> Run | None:
-        """How an uploaded set's code solutions are run (:func:`api.assignments.sets.upload`)."""
-        return self.sandboxes.run if self.sandboxes is not None else None
+    #: Defers a set check in the request's transaction (PostgreSQL: a worker's check lane runs it).
+    defer_check: CheckDeferrer | None = None
+    #: The service's own runner of set checks (SQLite), and the sandbox they run in: apart from the
+    #: code runner's, so a check never holds a sandbox a student's code waits for.
+    check_runner: LocalRunner | None = None
+    check_sandboxes: Sandboxes | None = None
 
     def start(self) -> None:
-        """At the service's start: the jobs and code runs queued before a restart, and those it interrupted."""
-        if self.runner is not None:
-            self.runner.start()
-        if self.code_runner is not None:
-            self.code_runner.start()
+        """At the service's start: the jobs, checks and code runs queued before a restart, and those it interrupted."""
+        for runner in (self.runner, self.code_runner, self.check_runner):
+            if runner is not None:
+                runner.start()
 
     def stop(self) -> None:
-        if self.runner is not None:
-            self.runner.stop()
-        if self.code_runner is not None:
-            self.code_runner.stop()
-        if self.sandboxes is not None:
-            self.sandboxes.close()
+        for runner in (self.runner, self.code_runner, self.check_runner):
+            if runner is not None:
+                runner.stop()
+        for sandboxes in (self.sandboxes, self.check_sandboxes):
+            if sandboxes is not None:
+                sandboxes.close()
+
+    def check_started(self, background: BackgroundTasks) -> None:
+        """An upload started a set check: the service's own check runner looks once the response is
+        sent, so after the request's commit (SQLite)."""
+        if self.check_runner is not None:
+            background.add_task(self.check_runner.wake)
 
     def code_queued(self) -> None:
         """A transaction that queued code committed: the service's own runner looks (SQLite)."""
@@ -126,9 +135,23 @@ def job_runners(
             scores_due=scores_due,
             code_queued=code_runner.wake,
         )
-        return JobRunners(defer=None, runner=LocalRunner(runtime), code_runner=code_runner, sandboxes=sandboxes)
+        check_sandboxes = Sandboxes(size=1, packages=settings.code_packages, counted=False)
+        checks = CheckRuntime(sessions, library, check_sandboxes.run, CheckLimits.of(settings))
+        return JobRunners(
+            defer=None,
+            runner=LocalRunner.of_jobs(runtime),
+            code_runner=code_runner,
+            sandboxes=sandboxes,
+            check_runner=LocalRunner(
+                sessions,
+                lambda job_id, stop: run_set_check(checks, job_id, stop=stop),
+                kinds=(JobKind.SET_CHECK.value,),
+                name="grader-set-checks",
+            ),
+            check_sandboxes=check_sandboxes,
+        )
     # (procrastinate is imported by PostgreSQL services only)
-    from api.jobs.queue import defer, defer_code, make_queue, wake_score_sender
+    from api.jobs.queue import defer, defer_check, defer_code, make_queue, wake_score_sender
 
     queue = make_queue(settings.database_url)
     return JobRunners(
@@ -136,6 +159,5 @@ def job_runners(
         runner=None,
         wake_score_sender=functools.partial(wake_score_sender, queue, engine),
         defer_code=functools.partial(defer_code, queue),
-        # (started by the first upload of a set with code parts)
-        sandboxes=Sandboxes(size=1, packages=settings.code_packages),
+        defer_check=functools.partial(defer_check, queue),
     )

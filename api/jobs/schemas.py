@@ -32,20 +32,27 @@ class JobOut(Schema):
     )
 
     id: int
-    kind: Literal["regrade", "lti_sync"]
+    kind: Literal["regrade", "lti_sync", "set_check"]
     status: Literal["queued", "running", "done", "failed"]
-    done: int = Field(description="Submissions done so far: it only grows, and ends equal to `total`.")
+    done: int = Field(
+        description="Submissions done so far: it only grows, and ends equal to `total`; a set check: sandbox runs made."
+    )
     total: int = Field(
-        description="Submissions the job covers (those stored when it was asked for); an LTI sync: scores to send."
+        description="Submissions the job covers (those stored when it was asked for); an LTI sync: scores to send; "
+        "a set check: the sandbox runs it makes at most (0 until it starts)."
     )
     error: str | None = Field(default=None, description="Why it failed (status `failed` only).")
     course: str = Field(validation_alias="course_id")
-    assignment: str | None = Field(validation_alias="assignment_id", description="Null for an LTI sync (the course).")
+    assignment: str | None = Field(
+        validation_alias="assignment_id", description="Null for an LTI sync and a set check (the course)."
+    )
     changed: int = Field(
         description="Regrade: of those done, submissions whose score changed (every regraded grade that differs, "
         "score or feedback or set version, is written again, the earlier kept in `earlier_grades`)."
     )
-    set_version: str | None = Field(description="Regrade: the problem-set version it grades against.")
+    set_version: str | None = Field(
+        description="Regrade: the problem-set version it grades against; a set check: the version it checks."
+    )
     created_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None

@@ -75,6 +75,14 @@ class Settings(BaseModel):
                                 is refused past it, 429); default 120
     ``GRADER_CODE_WINDOW_``     the window of that budget, in minutes; default 60
     ``MINUTES``
+    ``GRADER_SET_CHECK_``       sandbox wall seconds one set check (an upload's code solutions
+    ``SECONDS``                 and declared mistakes run on their tests) may use; past them it
+                                is stopped and fails, saying why; default 300
+    ``GRADER_SET_CHECK_``       sandbox wall seconds one instructor's set checks may use per
+    ``INSTRUCTOR_SECONDS``      window (an upload past it is refused, 429; a check that reaches
+                                it is stopped); default 1200
+    ``GRADER_SET_CHECK_``       the window of that budget, in minutes (rolling: a check counts
+    ``WINDOW_MINUTES``          for this long after it started); default 60
     ``GRADER_CODE_PACKAGES``    the packages a problem may add to its code's runtime
                                 (``packages: [scipy]``), comma-separated, of those the sandbox
                                 knows (scipy, matplotlib); a set naming another is refused at
@@ -110,6 +118,10 @@ class Settings(BaseModel):
     code_queued_per_student: int = Field(default=3, ge=1, le=1000)
     code_seconds: float = Field(default=120.0, ge=1.0, le=24 * 3600.0)
     code_window_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    #: What an instructor's set checks may use of the sandbox (:mod:`api.set_checks.limits`).
+    set_check_seconds: float = Field(default=300.0, ge=1.0, le=24 * 3600.0)
+    set_check_instructor_seconds: float = Field(default=1200.0, ge=1.0, le=7 * 24 * 3600.0)
+    set_check_window_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
     #: The code workers' allow-list of packages (``sandbox.PACKAGES``); the service and the workers read alike.
     code_packages: tuple[str, ...] = Field(default_factory=_installed_packages)
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
@@ -210,6 +222,9 @@ class Settings(BaseModel):
             ("code_seconds", "GRADER_CODE_SECONDS"),
             ("code_window_minutes", "GRADER_CODE_WINDOW_MINUTES"),
             ("metrics_port", "GRADER_METRICS_PORT"),
+            ("set_check_seconds", "GRADER_SET_CHECK_SECONDS"),
+            ("set_check_instructor_seconds", "GRADER_SET_CHECK_INSTRUCTOR_SECONDS"),
+            ("set_check_window_minutes", "GRADER_SET_CHECK_WINDOW_MINUTES"),
             ("demo", "GRADER_DEMO"),
         ):
             if env.get(variable):

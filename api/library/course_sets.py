@@ -11,18 +11,21 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from api.kit.db import upsert
+from api.kit.db import dialect_insert
 from api.library.bank import Bank
-from api.models import CourseSet, SetVersion
+from api.models import CheckStatus, CourseSet, SetVersion
 from api.terms.rows import Terms
 from problems.loader import SetFileError, parse_set, version_of
 from problems.sets import ProblemSet
 
 log = logging.getLogger("grader.api")
+
+SET_VERSIONS = cast(Table, SetVersion.__table__)
 
 
 class Library:
@@ -122,16 +125,24 @@ class Sets:
             return self.library.version(self.session, version)
         return None
 
-    def store(self, problem_set: ProblemSet, text: str) -> None:
-        """Keeps a version's text (once: versions are immutable)."""
-        # one statement: two uploads of one file at once store it once
-        values = {"version": problem_set.version, "set_id": problem_set.id, "text": text}
-        upsert(self.session, SetVersion, values, keys=("version",))
+    def text_of(self, version: str) -> str | None:
+        """The stored text of a version (None for one not stored)."""
+        return self.session.scalar(select(SetVersion.text).where(SetVersion.version == version))
+
+    def store(self, problem_set: ProblemSet, text: str, *, built_in: bool = False) -> None:
+        """Keeps a version's text (once: versions are immutable). An uploaded version with code
+        parts is stored with its check queued (:mod:`api.set_checks` starts it); one without, and a
+        built-in one (checked by the project's own tests), has passed."""
+        status = CheckStatus.QUEUED if problem_set.code() and not built_in else CheckStatus.PASSED
+        values = {"version": problem_set.version, "set_id": problem_set.id, "text": text, "check_status": status.value}
+        # one statement: two uploads of one file at once store it once (and a stored check stays as it is)
+        insert = dialect_insert(self.session, SET_VERSIONS).values(values)
+        self.session.execute(insert.on_conflict_do_nothing(index_elements=["version"]))
 
     def pin(self, problem_set: ProblemSet) -> str:
         """Makes sure the version an assignment pins is stored; returns it."""
         if self.session.get(SetVersion, problem_set.version) is None:
             text = self.library.built_in_text(problem_set)
             if text is not None:
-                self.store(problem_set, text)
+                self.store(problem_set, text, built_in=True)
         return problem_set.version

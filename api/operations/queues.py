@@ -1,8 +1,9 @@
 """The queues' figures an autoscaler reads (:func:`api.kit.metrics.watch_queues`): for each queue, the
 jobs waiting or running and the age of the oldest waiting, read from the rows that are the queues'
-truth on both databases: students' code runs (``code``, :class:`api.models.CodeRun`) and background
-jobs (``grader``, :class:`api.models.Job`: regrades, LMS syncs). Two small aggregate statements over
-rows that exist only while their work waits or runs."""
+truth on both databases: students' code runs (``code``, :class:`api.models.CodeRun`), background
+jobs (``grader``, :class:`api.models.Job`: regrades, LMS syncs) and instructors' set checks
+(``checks``, jobs of their own kind, run apart: :mod:`api.set_checks`). Two small aggregate
+statements over rows that exist only while their work waits or runs."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.jobs.queue import CODE_QUEUE, QUEUE
+from api.jobs.queue import CHECK_QUEUE, CODE_QUEUE, QUEUE
 from api.kit.metrics import QueueFigures
-from api.models import CodeRun, CodeRunStatus, Job, JobStatus
+from api.models import CodeRun, CodeRunStatus, Job, JobKind, JobStatus
 
 _WAITING_JOBS = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
 
@@ -24,12 +25,21 @@ def queue_figures(session: Session, *, now: datetime | None = None) -> QueueFigu
     now = now or datetime.now(UTC)
     queued = CodeRun.status == CodeRunStatus.QUEUED.value
     runs, oldest_run = session.execute(select(func.count(), func.min(CodeRun.queued_at).filter(queued))).one()
-    jobs, oldest_job = session.execute(
-        select(func.count(), func.min(Job.created_at).filter(Job.status == JobStatus.QUEUED.value)).where(
-            Job.status.in_(_WAITING_JOBS)
-        )
+    checks = Job.kind == JobKind.SET_CHECK.value
+    waiting = Job.status == JobStatus.QUEUED.value
+    jobs, oldest_job, checking, oldest_check = session.execute(
+        select(
+            func.count().filter(~checks),
+            func.min(Job.created_at).filter(waiting, ~checks),
+            func.count().filter(checks),
+            func.min(Job.created_at).filter(waiting, checks),
+        ).where(Job.status.in_(_WAITING_JOBS))
     ).one()
-    return {CODE_QUEUE: (runs, _age(oldest_run, now)), QUEUE: (jobs, _age(oldest_job, now))}
+    return {
+        CODE_QUEUE: (runs, _age(oldest_run, now)),
+        QUEUE: (jobs, _age(oldest_job, now)),
+        CHECK_QUEUE: (checking, _age(oldest_check, now)),
+    }
 
 
 def _age(since: datetime | None, now: datetime) -> float:

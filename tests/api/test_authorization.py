@@ -195,6 +195,7 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ),
     ("GET", C + "/problem-sets", _none, _runs(200)),
     ("POST", C + "/problem-sets", _set_file, _runs(201)),
+    ("GET", C + "/problem-sets/{p}", _none, _runs(200)),
     ("GET", C + "/problem-sets/{p}/preview", _none, _runs(200)),
     ("POST", C + "/assignments", _assignment, _runs(201)),
     ("GET", C + "/assignments", _none, _members(200)),

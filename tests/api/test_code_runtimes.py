@@ -1,8 +1,9 @@
 """A machine without what a code part needs says so in a sentence, never fails obscurely: a runtime
 whose packages are not installed (torch is optional), unknown or outside the code workers' allow-list
 (``GRADER_CODE_PACKAGES``), and a sandbox that cannot start, make the part ``invalid`` with the
-reason, and nothing runs unsandboxed; an upload of a set naming a package the workers do not offer
-is refused at that line with the list they offer; ``grader worker`` names the queues it knows."""
+reason, and nothing runs unsandboxed (a set whose solutions cannot be run fails its check with the
+reason); an upload of a set naming a package the workers do not offer is refused at that line with
+the list they offer; ``grader worker`` names the queues it knows."""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from api.assignments.sets import _solutions_checked
 from api.code_runs.grading import sandboxed
 from api.code_runs.sandboxes import Sandboxes, missing_runtime
 from api.kit.config import Settings
@@ -21,7 +21,7 @@ from harness.server import VENV_BIN, server_env
 from problems.loader import load_bank
 from sandbox import Call, SandboxUnavailable
 
-from factories import unique
+from factories import finished_check, unique
 
 SET, KEY = "numpy-convolution", "conv.forward"
 MODULE = "def conv_forward(x, w, b, stride=1, pad=0):\n    return x\n"
@@ -130,18 +130,20 @@ def test_grader_worker_names_the_queues_it_knows(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 2, done.stdout + done.stderr
-    assert "No queue cod: the queues are grader, code." in done.stderr
+    assert "No queue cod: the queues are grader, code, checks." in done.stderr
 
 
-def test_a_set_with_code_parts_is_refused_at_upload_where_its_solutions_cannot_run() -> None:
-    def unavailable(*_: object) -> None:
-        raise SandboxUnavailable("the sandbox did not start: bwrap: No permissions to create a new namespace")
-
-    (issue,) = _solutions_checked(load_bank()[SET], unavailable)
-    assert "could not be run to check them, so it is not stored" in issue.message
-    assert "No permissions to create a new namespace" in issue.message
-    (issue,) = _solutions_checked(load_bank()[SET], None)
-    assert "this server runs no code" in issue.message
+def test_a_set_whose_solutions_cannot_run_here_fails_its_check_saying_why(client, course, without_numpy) -> None:
+    text = PACKAGE_SET.format(set_id=unique("nothing-to-run-"), package="scipy")
+    headers = {"Content-Type": "application/yaml", **course.instructor}
+    reply = client.post(f"{course.path}/problem-sets", content=text.encode(), headers=headers)
+    assert reply.status_code == 202, reply.text
+    made = reply.json()
+    check = finished_check(client, course.path, made["id"], made["version"], course.instructor)["check"]
+    (issue,) = check["issues"]
+    assert check["status"] == "failed" and issue["field"] == "solution"
+    assert "could not be run to check them, so no assignment may use it" in issue["message"]
+    assert "have no numpy" in issue["message"]
 
 
 def _upload(client, course, set_id: str, package: str):
@@ -170,5 +172,7 @@ def test_an_upload_naming_a_package_the_workers_do_not_offer_is_refused_at_its_l
 @pytest.mark.only_backend("sqlite")
 def test_an_upload_naming_a_package_they_offer_runs_its_solution_with_it_and_is_stored(client, course) -> None:
     stored = _upload(client, course, unique("correlations-"), "scipy")
-    assert stored.status_code == 201, stored.text
+    assert stored.status_code == 202, stored.text
     assert stored.json()["keys"] == ["q1.corr"]
+    found = finished_check(client, course.path, stored.json()["id"], stored.json()["version"], course.instructor)
+    assert found["check"]["status"] == "passed", found["check"]

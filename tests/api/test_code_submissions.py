@@ -20,7 +20,7 @@ from api.models import CodeRun, Submission
 from harness.server import WorkerProcess
 from harness.student_code import CONV_FORWARD
 
-from factories import Course, finished_job, unique
+from factories import Course, finished_check, finished_job, unique
 
 SET = "numpy-convolution"
 KEY = "conv.forward"
@@ -246,25 +246,32 @@ YAML = {"Content-Type": "application/yaml"}
 BUILT_IN = Path(__file__).parents[2] / "problems" / "sets" / "numpy-convolution.yaml"
 
 
-def _own_set(course: Course, set_id: str, *, title: str = "Our convolution in numpy") -> Any:
-    """The built-in set uploaded as the course's own (``title`` makes another version)."""
+def _own_set(course: Course, set_id: str, *, title: str = "Our convolution in numpy") -> dict[str, Any]:
+    """The built-in set uploaded as the course's own (``title`` makes another version), once its check passed."""
     text = BUILT_IN.read_text().replace("id: numpy-convolution", f"id: {set_id}", 1)
     text = text.replace("title: Convolution and pooling in numpy", f"title: {title}", 1)
-    return course.client.post(
+    reply = course.client.post(
         f"{course.path}/problem-sets", content=text.encode(), headers={**YAML, **course.instructor}
     )
+    assert reply.status_code == 202, reply.text
+    found = finished_check(course.client, course.path, set_id, reply.json()["version"], course.instructor)
+    assert found["check"]["status"] == "passed", found["check"]
+    return found
 
 
-def test_an_uploaded_set_whose_solution_fails_its_tests_is_refused_at_the_test(code_runner, course) -> None:
-    text = BUILT_IN.read_text().replace("id: numpy-convolution", f"id: {unique('set-')}", 1)
+def test_an_uploaded_set_whose_solution_fails_its_tests_fails_its_check_at_the_test(code_runner, course) -> None:
+    set_id = unique("set-")
+    text = BUILT_IN.read_text().replace("id: numpy-convolution", f"id: {set_id}", 1)
     text = text.replace(
         "out[:, :, i, j] = np.tensordot(window, w, axes=([1, 2, 3], [1, 2, 3])) + b", "out[:, :, i, j] = 0"
     )
     response = course.client.post(
         f"{course.path}/problem-sets", content=text.encode(), headers={**YAML, **course.instructor}
     )
-    assert response.status_code == 422, response.text
-    issues = response.json()["detail"]
+    assert response.status_code == 202, response.text
+    found = finished_check(course.client, course.path, set_id, response.json()["version"], course.instructor)
+    issues = found["check"]["issues"]
+    assert found["check"]["status"] == "failed"
     assert issues and all("the solution fails the test" in issue["message"] for issue in issues), issues
     assert all(issue["line"] for issue in issues)
 
@@ -274,7 +281,6 @@ def test_a_regrade_keeps_code_results_of_its_version_and_runs_the_code_again_for
 ) -> None:
     set_id = unique("set-")
     first = _own_set(course, set_id)
-    assert first.status_code == 201, first.text
     aid = course.assignment(problem_set=set_id)
     _, headers = course.student()
     made = course.submit(aid, headers, {KEY: NO_BIAS}).json()
@@ -290,8 +296,7 @@ def test_a_regrade_keeps_code_results_of_its_version_and_runs_the_code_again_for
         assert session.get(CodeRun, made["id"]) is None  # nothing run again
 
     second = _own_set(course, set_id, title="Our convolution in numpy, again")
-    assert second.status_code == 201, second.text
-    v2 = second.json()["version"]
+    v2 = second["version"]
     moved = course.client.patch(f"{course.path}/assignments/{aid}", json={"version": v2}, headers=course.instructor)
     assert moved.status_code == 200, moved.text
     again = course.client.post(f"{course.path}/assignments/{aid}/regrade", headers=course.instructor)
@@ -300,4 +305,4 @@ def test_a_regrade_keeps_code_results_of_its_version_and_runs_the_code_again_for
     rerun = _until(course, made["id"], headers, _graded)
     assert rerun["set_version"] == v2
     assert rerun["parts"][KEY]["status"] == graded["parts"][KEY]["status"] != "correct"  # (the same tests, drawn alike)
-    assert [earlier["set_version"] for earlier in rerun["earlier_grades"]] == [first.json()["version"]]
+    assert [earlier["set_version"] for earlier in rerun["earlier_grades"]] == [first["version"]]

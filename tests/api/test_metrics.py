@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from api.jobs.queue import CODE_QUEUE, QUEUE
+from api.jobs.queue import CHECK_QUEUE, CODE_QUEUE, QUEUE
 from api.models import CodeRun, Job, Role, Submission
 from api.operations.queues import queue_figures
 from harness.server import ServerProcess, free_port
@@ -63,7 +63,7 @@ def test_a_submission_and_a_refusal_are_counted(client, engine) -> None:
     assert after[("grader_submissions_total", ())] == before.get(("grader_submissions_total", ()), 0) + 1
     refusal = ("grader_refusals_total", (("reason", "not_found"),))
     assert after[refusal] == before.get(refusal, 0) + 1
-    for queue in (CODE_QUEUE, QUEUE):  # the queues, read from the database, are there on every scrape
+    for queue in (CODE_QUEUE, QUEUE, CHECK_QUEUE):  # the queues, read from the database, are there on every scrape
         assert ("grader_queue_jobs", (("queue", queue),)) in after
         assert ("grader_queue_oldest_seconds", (("queue", queue),)) in after
 
@@ -105,12 +105,14 @@ def test_the_queues_are_what_the_database_holds(client, engine) -> None:
                 created_at=now - timedelta(seconds=7),
             )
         )
+        db.add(Job(kind="set_check", course_id=course.id, status="queued", created_at=now - timedelta(seconds=12)))
         db.flush()
         found = queue_figures(db, now=now)
         db.rollback()
     assert found[CODE_QUEUE][0] == empty[CODE_QUEUE][0] + 3
     assert found[CODE_QUEUE][1] >= 30  # the oldest waiting one; a running one is not waiting
     assert found[QUEUE][0] == empty[QUEUE][0] + 1 and found[QUEUE][1] >= 7
+    assert found[CHECK_QUEUE][0] == empty[CHECK_QUEUE][0] + 1 and found[CHECK_QUEUE][1] >= 12  # a queue of its own
 
 
 def test_a_service_of_two_processes_sums_them_on_its_metrics_port(tmp_path: Path) -> None:

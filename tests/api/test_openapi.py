@@ -24,6 +24,7 @@ CONTRACT = {
     ("post", C + "/members/{member_id}/token"),  # an addition to the contract
     ("get", C + "/problem-sets"),
     ("post", C + "/problem-sets"),
+    ("get", C + "/problem-sets/{set_id}"),
     ("get", C + "/problem-sets/{set_id}/preview"),
     ("post", C + "/assignments"),
     ("get", C + "/assignments"),
@@ -101,7 +102,8 @@ ERRORS = {
     ("delete", C + "/members/{member_id}"): {401, 403, 404, 409, 422, 503},
     ("post", C + "/members/{member_id}/token"): {401, 403, 404, 422, 503},
     ("get", C + "/problem-sets"): {401, 403, 404, 422, 503},
-    ("post", C + "/problem-sets"): {401, 403, 404, 413, 422, 503},
+    ("post", C + "/problem-sets"): {401, 403, 404, 413, 422, 429, 503},
+    ("get", C + "/problem-sets/{set_id}"): {401, 403, 404, 422, 503},
     ("get", C + "/problem-sets/{set_id}/preview"): {401, 403, 404, 422, 503},
     ("post", C + "/assignments"): {401, 403, 404, 409, 413, 422, 503},
     ("get", C + "/assignments"): {401, 403, 404, 422, 503},

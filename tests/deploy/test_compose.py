@@ -235,9 +235,10 @@ def test_the_job_workers() -> None:
     assert "security_opt" not in WORKER, "the job workers run no student code: Docker's defaults stand"
 
 
-def test_the_code_workers_run_only_code_under_the_sandbox_profile() -> None:
+def test_the_code_workers_run_only_code_and_set_checks_under_the_sandbox_profile() -> None:
     code = COMPOSE["services"]["code-worker"]
-    assert code["build"] == SERVICE["build"] and code["entrypoint"] == ["grader", "worker", "--queue", "code"]
+    assert code["build"] == SERVICE["build"]
+    assert code["entrypoint"] == ["grader", "worker", "--queue", "code", "--queue", "checks"]
     assert code["environment"] == WORKER["environment"]
     profile = "./docker/seccomp-code-worker.json"
     assert code["security_opt"] == [f"seccomp={profile}", "apparmor=unconfined"]

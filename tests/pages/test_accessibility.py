@@ -53,8 +53,9 @@ SOLUTION = load_bank()[CODE_SET].solution_of(CODE_KEY)
 NOT_CRAWLED = re.compile(r"^/(docs|api/|static/|openapi\.json)|/download$|\.(csv|json|yaml)$")
 ASSIGNMENT = re.compile(r"^/courses/[^/]+/assignments/([^/]+)")
 #: The pages' GET routes the walk does not reach, and why: Swagger UI's page, a CSV download, a
-#: job's progress (a page only while a regrade or an LMS sync runs), and a code part's result (a
-#: fragment of the assignment page, which htmx polls and the walk examines within that page).
+#: job's progress (a page only while a regrade or an LMS sync runs), a code part's result (a
+#: fragment of the assignment page, which htmx polls and the walk examines within that page) and a
+#: set check's box (a fragment of the problem-sets page after an upload; the demo uploads no set).
 UNWALKED_ROUTES = {
     "/docs",
     "/courses/{course_id}/assignments/{assignment_id}/submissions/{submission_id}/code/{key}",
@@ -62,6 +63,7 @@ UNWALKED_ROUTES = {
     "/courses/{course_id}/gradebook/download",
     "/courses/{course_id}/assignments/{assignment_id}/regrade/{job_id}",
     "/courses/{course_id}/lti/sync/{job_id}",
+    "/courses/{course_id}/problem-sets/{set_id}/check",
 }
 
 

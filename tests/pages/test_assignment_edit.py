@@ -20,7 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from api.assignments.schemas import ProblemSetOut
+from api.assignments.schemas import ProblemSetOut, SetCheckOut
 from api.pages.staff.assignment_edit import set_choices
 from api.pages.staff.assignment_form import edit_values, read_assignment_changes
 from api.terms.rows import Terms
@@ -412,6 +412,7 @@ def test_the_set_and_version_it_grades_with_are_always_offered() -> None:
             source="",
             keys=[],
             max_score=1,
+            check=SetCheckOut(status="passed", issues=[], job=None, done=0, total=None, seconds=None),
         )
     ]
     changed = set_choices(library, cast(Terms, SimpleNamespace(problem_set="s", set_version="v1")))

@@ -1,12 +1,17 @@
 """``/courses/{course}/problem-sets`` (owner and instructors): the sets the course may use, the
-upload of a set file, and a preview of any variant.
+upload of a set file, its check, and a preview of any variant.
 
 An upload is checked by the API's own upload (:func:`api.assignments.sets.upload`, as ``grader
 sets validate`` checks a file); a file that does not validate is shown again in the text area, with
 each issue beside the lines it is about, so the author fixes it there and sends it again. A stored
-file redirects to the preview of its new version. The preview is a plain GET form (htmx would
-save a page load and cost 37 kB of script on every visit), and KaTeX (273 kB) is loaded only
-when the variant shown has a matrix to typeset (:func:`api.pages.kit.notation.needs_math`).
+file redirects to the preview of its new version, above which its check shows
+(``_set_check.html``): a set with code parts has its solutions and declared mistakes run on their
+tests by a job (:mod:`api.set_checks`), and while the job is queued or running htmx asks for that
+box again every second (``.../problem-sets/{set}/check?version=``), as the regrade's progress is
+asked for; without JavaScript the page reloads itself. A failed check lists its issues beside the
+lines of the stored file. The preview is a plain GET form (htmx would save a page load and cost 37
+kB of script on every visit), and KaTeX (273 kB) is loaded only when the variant shown has a matrix
+to typeset (:func:`api.pages.kit.notation.needs_math`).
 """
 
 from __future__ import annotations
@@ -15,14 +20,14 @@ from dataclasses import dataclass, replace
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Query, Request
 from starlette.responses import RedirectResponse, Response
 
 from api.access import Member
 from api.assignments.schemas import SetPreview
 from api.assignments.sets import MAX_ID_LENGTH, MAX_SEED, course_library, preview, upload
 from api.deps import SetsDep
-from api.kit.errors import NotFound, Unprocessable
+from api.kit.errors import NotFound, TooManyRequests, Unprocessable
 from api.library.course_sets import Sets
 from api.pages.kit.forms import PostedForm, uploaded_text
 from api.pages.kit.notation import needs_math
@@ -30,6 +35,8 @@ from api.pages.kit.render import render
 from api.pages.kit.roles import PageRunner
 from api.pages.kit.routing import PageRoute
 from api.pages.staff.set_issues import PlacedIssue, place_issues
+from api.set_checks.limits import CheckLimits
+from api.set_checks.service import SetCheck, checks_of
 from problems.kinds import AnswerKind
 from problems.render import to_text
 
@@ -84,6 +91,39 @@ def show_preview(sets: Sets, course_id: str, *, set_id: str, version: str, seed:
     return replace(typed, shown=shown)
 
 
+@dataclass(frozen=True)
+class CheckView:
+    """A version's check as ``_set_check.html`` shows it: the API's check, a failed one's issues
+    placed beside the lines of the stored file, and where the box asks for itself again."""
+
+    set_id: str
+    version: str
+    check: SetCheck
+    issues: list[PlacedIssue]
+    poll: str
+
+    @property
+    def over(self) -> bool:
+        return self.check.over
+
+    @property
+    def share(self) -> float:
+        return min(1.0, self.check.done / self.check.total) if self.check.total else 0.0
+
+
+def check_view(sets: Sets, course_id: str, set_id: str, version: str) -> CheckView | None:
+    """The check of a version the course uploaded, if it had one run (a version without code parts
+    passed as it was stored: there is nothing to show)."""
+    if version not in sets.course_versions(course_id).get(set_id, []):
+        return None
+    check = checks_of(sets.session, [version])[version]
+    if check.job is None:
+        return None
+    issues = place_issues(sets.text_of(version) or "", check.issues) if check.issues else []
+    poll = f"/courses/{course_id}/problem-sets/{set_id}/check?" + urlencode({"version": version})
+    return CheckView(set_id, version, check, issues, poll)
+
+
 def library_page(
     request: Request,
     runner: Member,
@@ -95,6 +135,8 @@ def library_page(
     uploaded: str | None = None,
     status: int = 200,
 ) -> Response:
+    """``issues``: a refused upload's (with ``status`` 429, the one sentence of its budget's refusal)."""
+    shown = preview_state.shown
     context: dict[str, Any] = {
         "member": runner,
         "library": course_library(sets, runner.course),
@@ -102,8 +144,9 @@ def library_page(
         "text": text,
         "issues": issues or [],
         "uploaded": uploaded,
-        "needs_math": preview_state.shown is not None
-        and needs_math([problem.model_dump() for problem in preview_state.shown.problems]),
+        "refused": status == 429,
+        "check": None if shown is None else check_view(sets, runner.course, shown.id, shown.version),
+        "needs_math": shown is not None and needs_math([problem.model_dump() for problem in shown.problems]),
     }
     return render(request, "problem_sets.html", context, status=status)
 
@@ -130,27 +173,58 @@ def problem_sets_page(
 
 
 @router.post("/courses/{course_id}/problem-sets")
-def upload_set_page(request: Request, form: PostedForm, runner: PageRunner, sets: SetsDep) -> Response:
-    """``POST .../problem-sets`` of the API, from a file or the text area."""
+def upload_set_page(
+    request: Request, background: BackgroundTasks, form: PostedForm, runner: PageRunner, sets: SetsDep
+) -> Response:
+    """``POST .../problem-sets`` of the API, from a file or the text area; a stored file goes to its
+    version's preview, with its check."""
     text, unreadable = uploaded_text(form, file_field="set_file", text_field="set_text")
     detail: Any = unreadable
+    status = 422
     if detail is None and not text.strip():
         detail = "Choose a set file or paste its text."
     if detail is None:
+        jobs = request.app.state.jobs
         try:
-            problem_set, new = upload(
+            uploaded = upload(
                 sets,
                 course_id=runner.course,
                 text=text,
                 uploaded_by=runner.id,
-                run=request.app.state.jobs.check_code,
                 packages=request.app.state.settings.code_packages,
+                limits=CheckLimits.of(request.app.state.settings),
+                defer_check=jobs.defer_check,
             )
         except Unprocessable as error:
             detail = error.detail
+        except TooManyRequests as error:  # (the instructor's checks' budget: nothing is stored)
+            sets.session.rollback()
+            detail, status = error.detail, 429
         else:
-            stored = {"set": problem_set.id, "version": problem_set.version, "uploaded": "new" if new else "same"}
+            if uploaded.started:
+                jobs.check_started(background)
+            stored = {
+                "set": uploaded.problem_set.id,
+                "version": uploaded.problem_set.version,
+                "uploaded": "new" if uploaded.new else "same",
+            }
+            anchor = "preview" if uploaded.check.over and not uploaded.check.issues else "set-check"
             query = urlencode(stored)
-            return RedirectResponse(f"/courses/{runner.course}/problem-sets?{query}#preview", status_code=303)
+            return RedirectResponse(f"/courses/{runner.course}/problem-sets?{query}#{anchor}", status_code=303)
     issues = place_issues(text, detail)
-    return library_page(request, runner, sets, preview_state=PreviewState(), text=text, issues=issues, status=422)
+    return library_page(request, runner, sets, preview_state=PreviewState(), text=text, issues=issues, status=status)
+
+
+@router.get("/courses/{course_id}/problem-sets/{set_id}/check")
+def set_check_box(
+    request: Request,
+    runner: PageRunner,
+    sets: SetsDep,
+    set_id: str,
+    version: Annotated[str, Query(max_length=MAX_ID_LENGTH)],
+) -> Response:
+    """The check's box alone, for htmx to swap in (it stops asking once the check is over)."""
+    view = check_view(sets, runner.course, set_id, version)
+    if view is None:
+        raise NotFound(f"No check of version {version!r} of the set {set_id!r} in this course.")
+    return render(request, "_set_check.html", {"check": view})
