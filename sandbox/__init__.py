@@ -14,7 +14,7 @@ from sandbox.limits import (
     top_level_packages,
 )
 from sandbox.service import Sandbox
-from sandbox.walls import SandboxUnavailable
+from sandbox.walls import SandboxFailed, SandboxUnavailable
 
 __all__ = [
     "PACKAGES",
@@ -23,6 +23,7 @@ __all__ = [
     "CallResult",
     "Limits",
     "Sandbox",
+    "SandboxFailed",
     "SandboxUnavailable",
     "Status",
     "UnknownRuntime",

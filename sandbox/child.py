@@ -1,6 +1,12 @@
 """The process that runs one submission's code, forked by the warm worker (:mod:`sandbox.runner`): it takes its
-limits and its seccomp filter before any of that code runs, loads the module, and reports each
-call on its results pipe (frames of :mod:`sandbox.wire`)."""
+limits and its seccomp filter before any of that code runs, says so (the service then knows that a
+death before that word is the sandbox's, not the submission's), loads the module, and runs each
+call as the service hands it over, reporting each on its results pipe (frames of :mod:`sandbox.wire`).
+
+A call's inputs (and a driver's code) reach this process only when that call starts: the service
+writes them into the request pipe once the call before has answered. So while a call runs, the
+process holds no later call's inputs, whatever the student's code looks for (its frames, the
+collector's objects, its memory)."""
 
 from __future__ import annotations
 
@@ -26,8 +32,19 @@ def last_line(error: BaseException) -> str:
     return text[:500]
 
 
-def decode_value(spec: Any, arrays: list[Any]) -> Any:
-    return arrays[spec["array"]] if "array" in spec else spec["value"]
+def decode_value(spec: Any, frames: list[bytes]) -> Any:
+    """An argument of a call: an array or a driver's code (each a frame of the call's), or a scalar."""
+    if "array" in spec:
+        return wire.read_array(frames[spec["array"]])
+    if "code" in spec:
+        return marshal.loads(frames[spec["code"]])
+    return spec["value"]
+
+
+def next_call(requests: wire.Frames) -> tuple[dict[str, Any], list[bytes]]:
+    """The next call as the service hands it over: its header and its frames (arrays, code)."""
+    call = wire.decode_json(requests.frame(wire.MAX_JSON))
+    return call, [requests.frame(1 << 31) for _ in range(call["frames"])]
 
 
 def resolve(module: types.ModuleType, dotted: str) -> Any:
@@ -56,17 +73,20 @@ def prepare() -> bytes:
     return seccomp.compile_filter(seccomp.signals_filter(os.getpid()))
 
 
-def _setup(result_fd: int, limits: dict[str, Any], calls: list[dict[str, Any]], signals: bytes) -> None:
-    """Before any student code: no inherited descriptors, limits, the signal filter."""
+def _setup(result_fd: int, request_fd: int, limits: dict[str, Any], cpu: int, signals: bytes) -> None:
+    """Before any student code: no inherited descriptors but the two pipes, limits (``cpu``: the
+    CPU seconds of the calls this process may be handed, together), the signal filter."""
     devnull = os.open("/dev/null", os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
-    os.closerange(3, result_fd)
-    os.closerange(result_fd + 1, 1 << 16)
+    low, high = sorted((result_fd, request_fd))
+    os.closerange(3, low)
+    os.closerange(low + 1, high)
+    os.closerange(high + 1, 1 << 16)
     # loading the module gets the sandbox's per-call CPU time (each call then gets its own, up to
     # the total); past the soft limit SIGXCPU, past the hard one SIGKILL
     load = int(limits["cpu_seconds"])
-    resource.setrlimit(resource.RLIMIT_CPU, (load, load + sum(_cpu(call, limits) for call in calls) + 1))
+    resource.setrlimit(resource.RLIMIT_CPU, (load, load + cpu + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"], limits["file_bytes"]))
     resource.setrlimit(resource.RLIMIT_NOFILE, (limits["open_files"], limits["open_files"]))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -87,19 +107,18 @@ def send(fd: int, header: dict[str, Any], outputs: tuple[bytes, ...] = ()) -> No
     wire.write_frames(fd, [wire.encode_json({**header, "outputs": len(outputs)}), *outputs])
 
 
-def run_child(
-    result_fd: int, request: dict[str, Any], code: bytes, arrays: list[Any], start: int, signals: bytes
-) -> None:
-    """The submission's process, once :func:`prepare` gave it ``signals`` (its filter): load the
-    module (``code``: compiled from its source outside, marshalled), run the calls from ``start``,
-    report each."""
-    calls = request["calls"]
+def run_child(result_fd: int, requests: wire.Frames, request: dict[str, Any], code: bytes, signals: bytes) -> None:
+    """The submission's process, once :func:`prepare` gave it ``signals`` (its filter) and the
+    service its ``request`` (its limits, the calls it may be handed, the module's text) and
+    ``code`` (the module, compiled outside, marshalled): prepare, say so, load the module, then run
+    each call the service writes into ``requests`` and report each."""
     try:
-        _setup(result_fd, request["limits"], calls[start:], signals)
+        _setup(result_fd, requests.fd, request["limits"], int(request["cpu"]), signals)
     except Exception as error:
-        message = f"the sandbox could not prepare the process: {last_line(error)}"
-        send(result_fd, {"loaded": False, "status": "error", "message": message})
+        send(result_fd, {"prepared": False, "message": f"the process could not prepare itself: {last_line(error)}"})
         return
+    # from here on what goes wrong is the submission's: the service counts on this word for that
+    send(result_fd, {"prepared": True})
     module = types.ModuleType("submission")
     module.__file__ = drivers.SUBMISSION
     sys.modules["submission"] = module
@@ -114,35 +133,44 @@ def run_child(
         send(result_fd, {"loaded": False, "status": "error", "message": last_line(error)})
         return
     send(result_fd, {"loaded": True})
-    for call in calls[start:]:
-        used = resource.getrusage(resource.RUSAGE_SELF)
-        soft = int(used.ru_utime + used.ru_stime) + _cpu(call, request["limits"])
-        hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
-        resource.setrlimit(resource.RLIMIT_CPU, (min(soft, hard), hard))
-        began = time.perf_counter()
+    for _ in range(int(request["calls"])):
         try:
-            function = resolve(module, call["function"])
-            args = [decode_value(spec, arrays) for spec in call["args"]]
-            kwargs = {name: decode_value(spec, arrays) for name, spec in call["kwargs"].items()}
-            returned = function(*args, **kwargs)
-            returned_tuple = isinstance(returned, tuple)  # a list is one array
-            values = tuple(returned) if returned_tuple else (returned,)
-            if len(values) > request["limits"]["max_outputs"]:
-                raise wire.WireError(f"{len(values)} outputs, over the {request['limits']['max_outputs']} allowed")
-            payloads = tuple(wire.encode_array(value) for value in values)
-        except MemoryError:
-            send(result_fd, {"status": "memory", "message": "MemoryError", "seconds": time.perf_counter() - began})
-            continue
-        except wire.WireError as error:
-            header = {"status": "refused", "message": str(error), "seconds": time.perf_counter() - began}
-            send(result_fd, header)
-            continue
-        except drivers.DriverError as error:  # a sentence for the student already
-            message = str(error)[:500]
-            send(result_fd, {"status": "error", "message": message, "seconds": time.perf_counter() - began})
-            continue
-        except BaseException as error:
-            send(result_fd, {"status": "error", "message": last_line(error), "seconds": time.perf_counter() - began})
-            continue
-        seconds = time.perf_counter() - began
-        send(result_fd, {"status": "ok", "tuple": returned_tuple, "seconds": seconds}, payloads)
+            call, frames = next_call(requests)
+        except (EOFError, wire.WireError):
+            return  # the service has no more calls for this process (or the submission read its pipe)
+        _run_call(result_fd, module, call, frames, request["limits"])
+        del call, frames
+
+
+def _run_call(result_fd: int, module: types.ModuleType, call: dict[str, Any], frames: list[bytes], limits: Any) -> None:
+    """Make one call, within its CPU time, and report it."""
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    soft = int(used.ru_utime + used.ru_stime) + _cpu(call, limits)
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]
+    resource.setrlimit(resource.RLIMIT_CPU, (min(soft, hard), hard))
+    began = time.perf_counter()
+    try:
+        function = resolve(module, call["function"])
+        args = [decode_value(spec, frames) for spec in call["args"]]
+        kwargs = {name: decode_value(spec, frames) for name, spec in call["kwargs"].items()}
+        del frames[:]  # the inputs are the arguments' now: no second copy of them
+        returned = function(*args, **kwargs)
+        returned_tuple = isinstance(returned, tuple)  # a list is one array
+        values = tuple(returned) if returned_tuple else (returned,)
+        if len(values) > limits["max_outputs"]:
+            raise wire.WireError(f"{len(values)} outputs, over the {limits['max_outputs']} allowed")
+        payloads = tuple(wire.encode_array(value) for value in values)
+    except MemoryError:
+        send(result_fd, {"status": "memory", "message": "MemoryError", "seconds": time.perf_counter() - began})
+        return
+    except wire.WireError as error:
+        send(result_fd, {"status": "refused", "message": str(error), "seconds": time.perf_counter() - began})
+        return
+    except drivers.DriverError as error:  # a sentence for the student already
+        send(result_fd, {"status": "error", "message": str(error)[:500], "seconds": time.perf_counter() - began})
+        return
+    except BaseException as error:
+        send(result_fd, {"status": "error", "message": last_line(error), "seconds": time.perf_counter() - began})
+        return
+    seconds = time.perf_counter() - began
+    send(result_fd, {"status": "ok", "tuple": returned_tuple, "seconds": seconds}, payloads)

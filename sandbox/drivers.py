@@ -7,7 +7,10 @@ is numpy (and ``torch`` the runtime's torch), ``printed()`` is what the student'
 so far and ``read_arrays(text)`` the arrays printed in a text. It ends with ``return {NAME:
 value}``; only those values leave, each as a plain array (:func:`run_driver`, the probe
 ``@driver``). The driver is trusted no more than the student's code: it runs in the same walled
-process, and the service judges what comes out.
+process, and the service judges what comes out. Its text never enters that process: the service
+compiles it (:func:`compiled`) and hands over the code, with each test's inputs, as that test
+starts; so no frame or object a student's function can reach holds the text (the code's names and
+constants are there, as they must be for it to run).
 
 When the student's code does not fit the driver, the error says what a student can act on: which
 of their functions was called, the line of their own code that raised, what their function
@@ -17,8 +20,10 @@ returned; never the driver's text (its frames are not quoted) nor a test's input
 from __future__ import annotations
 
 import builtins
+import functools
 import io
 import linecache
+import marshal
 import math
 import re
 import sys
@@ -35,6 +40,8 @@ DRIVER = "@driver"
 SUBMISSION = "submission.py"
 #: The file name a driver is compiled under (its frames are never quoted).
 DRIVER_FILE = "<driver>"
+#: Characters of a driver's text the sandbox compiles (a set's driver has at most 10,000).
+MAX_DRIVER = 64 * 1024
 #: What ``printed()`` keeps of the student's printing: its first 64 kB.
 MAX_PRINTED = 64 * 1024
 #: Arrays ``read_arrays`` reads from one text, and elements in all.
@@ -264,9 +271,22 @@ def _as_array(name: str, value: Any) -> np.ndarray:
     return array
 
 
-def run_driver(module: types.ModuleType, driver: str, outputs: str, **bound: Any) -> tuple[np.ndarray, ...]:
-    """The probe ``@driver``: run the body ``driver`` with the student's ``module`` as ``student``
-    and ``bound`` as names; return its outputs named in ``outputs`` (comma-separated), in that order."""
+@functools.lru_cache(maxsize=256)
+def compiled(driver: str) -> bytes:
+    """The driver's body as the code of a module defining ``__driver__``, marshalled: what the
+    service hands the sandbox's process in place of the text. A set's check has compiled it apart
+    already (so this raises only for a set that skipped its check), and a set's driver has at most
+    10,000 characters: compiling it here takes well under a millisecond, once per text and process."""
+    if len(driver) > MAX_DRIVER:
+        raise ValueError(f"a driver of {len(driver)} characters, over the {MAX_DRIVER} the sandbox takes")
+    body = "def __driver__():\n" + textwrap.indent(driver, "    ") + "\n"
+    return marshal.dumps(compile(body, DRIVER_FILE, "exec"))
+
+
+def run_driver(module: types.ModuleType, driver: types.CodeType, outputs: str, **bound: Any) -> tuple[np.ndarray, ...]:
+    """The probe ``@driver``: run the compiled body ``driver`` (:func:`compiled`, loaded) with the
+    student's ``module`` as ``student`` and ``bound`` as names; return its outputs named in
+    ``outputs`` (comma-separated), in that order."""
     student = _Student(module)
     scope: dict[str, Any] = {
         "__builtins__": builtins,
@@ -280,8 +300,7 @@ def run_driver(module: types.ModuleType, driver: str, outputs: str, **bound: Any
     }
     if "torch" in sys.modules:
         scope["torch"] = sys.modules["torch"]
-    body = "def __driver__():\n" + textwrap.indent(driver, "    ") + "\n"
-    exec(compile(body, DRIVER_FILE, "exec"), scope)
+    exec(driver, scope)
     try:
         returned = scope["__driver__"]()
     except Exception as error:

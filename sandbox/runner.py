@@ -24,8 +24,10 @@ is imported (else ``{"failed": why}``); ``{"child": pid}`` with the request pipe
 the results pipe's read end; ``{"ended": pid, "signal": number or null, "cpu": seconds}`` once that
 process and all it started are gone and the scratch directory is empty, with ``"retire": true``
 when the directory could not be emptied (the worker then exits). The service says
-``{"kill": pid}``. On the pipes: the request (a JSON header, the module's code marshalled by
-:mod:`sandbox.syntax`'s compiler, the input arrays), then per call a JSON header and the call's
+``{"kill": pid}``. On the request pipe: the request (a JSON header, the module's code marshalled
+by :mod:`sandbox.syntax`'s compiler), then each call (a JSON header and its frames: arrays, a
+driver's code), written only once the call before has answered. On the results pipe: the word that
+the process is prepared, then that the module loaded, then per call a JSON header and the call's
 arrays (:mod:`sandbox.child`).
 """
 
@@ -95,19 +97,11 @@ def _forked(body: Callable[[], None]) -> int:
     return pid
 
 
-def _read_request(fd: int) -> tuple[dict[str, Any], bytes, list[Any]]:
-    """The run's request as the service wrote it: its header, the module's code, its input arrays."""
-    passed = wire.Frames(fd)
-    request = wire.decode_json(passed.frame(1 << 30))
-    code = passed.frame(1 << 30)
-    arrays = [wire.read_array(passed.frame(1 << 31)) for _ in range(request["arrays"])]
-    return request, code, arrays
-
-
 def _fork_child() -> tuple[int, int, int]:
     """A process for the next run, forked ahead of its request: it prepares itself (:func:`prepare`),
-    then waits on a pipe of its own for the request, runs it from the call the request says, and
-    exits. Returns its pid, the request pipe's write end and the results pipe's read end."""
+    then waits on a pipe of its own for the request (its header and the module's code), runs the
+    calls the service hands over on that pipe one by one, and exits. Returns its pid, the request
+    pipe's write end and the results pipe's read end."""
     request_read, request_write = os.pipe()
     results_read, results_write = os.pipe()
 
@@ -119,9 +113,10 @@ def _fork_child() -> tuple[int, int, int]:
         os.close(request_write)
         os.close(results_read)
         signals = prepare()
-        request, code, arrays = _read_request(request_read)
-        os.close(request_read)
-        run_child(results_write, request, code, arrays, int(request["start"]), signals)
+        requests = wire.Frames(request_read)
+        request = wire.decode_json(requests.frame(1 << 30))
+        code = requests.frame(1 << 30)
+        run_child(results_write, requests, request, code, signals)
 
     pid = _forked(child)
     os.close(request_read)

@@ -7,11 +7,19 @@ answers is read with caps and parsed as untrusted: arrays by :func:`sandbox.wire
 (never unpickled), statuses from a closed set. A worker that dies or stops answering is killed and
 replaced at the next run; a run that cannot start the sandbox raises :class:`SandboxUnavailable`
 and runs nothing.
+
+A call's inputs, and a driver's code (compiled here: its text never crosses), are written to the
+process only when that call starts, once the call before has answered; so a process holds the
+calls it has made and the one it makes, never a later one. A process that ends before it says it
+is prepared (its limits and filter taken, before the module loads) ran nothing of the submission:
+that is the sandbox's failure, tried again on a fresh process, and past :data:`PREPARE_TRIES` on a
+fresh worker, then :class:`SandboxFailed`, never a call's result.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -24,10 +32,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from sandbox import cgroups, seccomp, syntax, walls, wire
+from sandbox import cgroups, drivers, seccomp, syntax, walls, wire
 from sandbox.calls import Call, CallResult, Status
 from sandbox.limits import Limits
-from sandbox.walls import SandboxUnavailable
+from sandbox.walls import SandboxFailed, SandboxUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +44,67 @@ log = logging.getLogger(__name__)
 _ENTER_CGROUP = 'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 121; shift; n=$((n-1)); done; exec "$@"'
 
 
-def _encode_value(value: Any, arrays: list[bytes]) -> dict[str, Any]:
+#: Processes one request tries before its worker is taken for broken, when each ends before it is prepared.
+PREPARE_TRIES = 3
+
+
+def _encode_value(value: Any, frames: list[bytes]) -> dict[str, Any]:
     if isinstance(value, np.ndarray | np.generic):
-        arrays.append(wire.encode_array(value))
-        return {"array": len(arrays) - 1}
+        frames.append(wire.encode_array(value))
+        return {"array": len(frames) - 1}
     if value is None or isinstance(value, bool | int | float | str):
         return {"value": value}
     raise TypeError(f"a call's argument must be an array or a plain scalar, not {type(value).__name__}")
+
+
+def _encode_call(call: Call, cpu: int) -> bytes:
+    """One call as it is handed to the process when it starts: a JSON header, then its frames (its
+    arrays; a driver's code, compiled here, in place of its text)."""
+    frames: list[bytes] = []
+    args: list[dict[str, Any]] = []
+    values = call.args
+    driver = values[0] if call.function == drivers.DRIVER and values else None
+    if isinstance(driver, str):
+        frames.append(drivers.compiled(driver))
+        args.append({"code": 0})
+        values = values[1:]
+    args += [_encode_value(value, frames) for value in values]
+    kwargs = {name: _encode_value(value, frames) for name, value in call.kwargs.items()}
+    header = {"function": call.function, "args": args, "kwargs": kwargs, "cpu_seconds": cpu, "frames": len(frames)}
+    return wire.framed([wire.encode_json(header), *frames])
+
+
+#: A driver's line shorter than this (spaces left out) is not looked for in a message: ``out = f(x)``
+#: may well be the student's own line too.
+QUOTED_LINE = 12
+WITHHELD = "the message is withheld: it quotes the test's driver"
+
+
+def _driver_lines(calls: Sequence[Call]) -> frozenset[str]:
+    """The lines of the calls' drivers, spaces left out, that a message must not quote."""
+    texts = {call.args[0] for call in calls if call.function == drivers.DRIVER and call.args}
+    return frozenset().union(*(_lines(text) for text in texts if isinstance(text, str)))
+
+
+@functools.lru_cache(maxsize=256)
+def _lines(driver: str) -> frozenset[str]:
+    """A driver's lines of at least :data:`QUOTED_LINE` characters, spaces left out (once per text)."""
+    compact = ("".join(line.split()) for line in driver.splitlines())
+    return frozenset(line for line in compact if len(line) >= QUOTED_LINE)
+
+
+def _without_drivers(results: list[CallResult], lines: frozenset[str]) -> list[CallResult]:
+    """``results``, each message that quotes a line of a driver withheld. The driver's text never
+    reaches the process, so its message cannot hold it; this is the service's own check besides."""
+    if not lines:
+        return results
+    kept = []
+    for result in results:
+        compact = "".join(result.message.split()) if result.message else ""
+        if compact and any(line in compact for line in lines):
+            result = CallResult(result.status, result.outputs, result.returned_tuple, WITHHELD, result.seconds)
+        kept.append(result)
+    return kept
 
 
 def _code_or_refusal(source: str, limit: int) -> bytes | str:
@@ -66,6 +128,11 @@ class _Child(NamedTuple):
     pid: int
     requests: int
     results: int
+
+
+class _Unprepared(Exception):
+    """The process ended, or said it could not prepare itself, before it said it was prepared: none
+    of the submission ran. The sandbox's failure, never the submission's."""
 
 
 class _Broke(Exception):
@@ -213,19 +280,8 @@ class _Worker:
                 return message
 
     def request(self, source: str, code: bytes, calls: Sequence[Call]) -> list[CallResult]:
-        arrays: list[bytes] = []
-        encoded: list[dict[str, Any]] = []
         budgets = [self.limits.call_limits(call.seconds) for call in calls]
-        for call, (cpu, wall) in zip(calls, budgets, strict=True):
-            encoded.append(
-                {
-                    "function": call.function,
-                    "args": [_encode_value(value, arrays) for value in call.args],
-                    "kwargs": {name: _encode_value(value, arrays) for name, value in call.kwargs.items()},
-                    "cpu_seconds": cpu,
-                    "wall_seconds": wall,
-                }
-            )
+        encoded = [_encode_call(call, cpu) for call, (cpu, _) in zip(calls, budgets, strict=True)]
         limits = {
             "wall_seconds": self.limits.wall_seconds,
             "cpu_seconds": self.limits.cpu_seconds,
@@ -236,11 +292,11 @@ class _Worker:
             "pids": self.limits.pids,
             "data_bytes": None if self.group else self.limits.memory_bytes,
         }
-        header = {"source": source, "calls": encoded, "limits": limits, "arrays": len(arrays), "start": 0}
         # OOM kills are counted from before the request: its first call may be killed before the
         # service reads anything back
         self.oom_counted = self.group.oom_kills() if self.group else 0
         results = self.answers = []
+        unprepared = 0
         while len(results) < len(calls):
             # each process runs the calls from the first unanswered one: the first, or the one after
             # a call that broke the process before
@@ -248,32 +304,46 @@ class _Worker:
             if self.ahead is None:
                 raise wire.WireError("the worker retired during a submission")
             child, self.ahead = self.ahead, None
+            start = len(results)
+            header = {
+                "source": source,
+                "limits": limits,
+                "calls": len(calls) - start,
+                "cpu": sum(cpu for cpu, _ in budgets[start:]),
+            }
             try:
-                header["start"] = len(results)
-                message = wire.framed([wire.encode_json(header), code, *arrays])
-                self._run(child, message, budgets)
+                self._run(child, wire.framed([wire.encode_json(header), code]), encoded, budgets)
+            except _Unprepared as failure:
+                unprepared += 1
+                log.warning("a sandbox process ended before it was prepared (%s)", failure)
+                if unprepared >= PREPARE_TRIES:
+                    raise
             finally:
                 os.close(child.requests)
                 os.close(child.results)
         return results
 
-    def _run(self, child: _Child, message: bytes, budgets: list[tuple[int, float]]) -> None:
-        """Hand ``child`` the request and read its answers into ``answers``, from the first
-        unanswered call to the last, or to the call that broke the process (answered with how), or,
-        when the module did not load, each call with why."""
+    def _run(self, child: _Child, opening: bytes, calls: list[bytes], budgets: list[tuple[int, float]]) -> None:
+        """Hand ``child`` the request (``opening``), then each call from the first unanswered one
+        as the one before it answers, reading the answers into ``answers``: to the last call, or to
+        the call that broke the process (answered with how), or, when the module did not load, each
+        call with why. _Unprepared when the process ended before it was prepared."""
         results, count = self.answers, len(budgets)
         frames = wire.Frames(child.results)
         cpu, wall = self.limits.cpu_seconds, self.limits.wall_seconds  # loading the module
         deadline = time.monotonic() + wall
-        loaded = False
+        prepared = loaded = False
         try:
             os.set_blocking(child.requests, False)
-            wire.write_all_by(child.requests, message, deadline)
+            wire.write_all_by(child.requests, opening, deadline)
+            self._await_prepared(frames, deadline)
+            prepared = True
             self._await_load(frames, deadline)
             loaded = True
             while len(results) < count:
                 cpu, wall = budgets[len(results)]
                 deadline = time.monotonic() + wall
+                wire.write_all_by(child.requests, calls[len(results)], deadline)
                 results.append(self._answer(frames, deadline, cpu))
         except (EOFError, BrokenPipeError):
             broke = self._end_of(child.pid, deadline, cpu, wall)  # the process is gone, or closed its end
@@ -288,9 +358,22 @@ class _Worker:
             with contextlib.suppress(ConnectionError):
                 wire.send_message(self.control, {"kill": child.pid})
             return
+        if not prepared:
+            if self.group:  # (an OOM kill of a process that was not prepared is no call's)
+                self.oom_counted = self.group.oom_kills()
+            raise _Unprepared(broke.message)
         header = {"status": broke.status, "message": broke.message}
         for _ in range(len(results), len(results) + 1 if loaded else count):
             results.append(self._result(header, [], self._killed_for_memory(header), cpu))
+
+    @staticmethod
+    def _await_prepared(frames: wire.Frames, deadline: float) -> None:
+        """Wait for the process's word that it is prepared (before anything of the submission runs);
+        _Broke with what it said when it could not prepare itself."""
+        prepared = wire.decode_json(frames.frame(wire.MAX_JSON, deadline))
+        if not isinstance(prepared, dict) or prepared.get("prepared") is not True:
+            said = prepared.get("message") if isinstance(prepared, dict) else None
+            raise _Broke("error", str(said or "the process did not say it was prepared")[:500])
 
     def _await_load(self, frames: wire.Frames, deadline: float) -> None:
         """Wait for the module to load; _Broke saying why when it did not."""
@@ -436,17 +519,30 @@ class Sandbox:
 
     def run(self, source: str, calls: Sequence[Call]) -> list[CallResult]:
         """Load ``source`` as a module and make each call, each within the limits; one result per
-        call. Raises SandboxUnavailable (nothing run) where the sandbox cannot start."""
+        call. The calls are handed to the process in order, each once the one before has answered:
+        while a call runs, no later call's inputs are in the process, so a caller makes first the
+        calls whose messages a student reads. Raises SandboxUnavailable (nothing run) where the
+        sandbox cannot start, SandboxFailed where its processes fail before the module loads."""
         if len(calls) > self.limits.max_calls:
             raise ValueError(f"{len(calls)} calls, over the {self.limits.max_calls} a run may make")
         code = _code_or_refusal(source, self.limits.source_bytes)
         if isinstance(code, str):
             return [CallResult(Status.REFUSED, message=code) for _ in calls]
+        quoted = _driver_lines(calls)
         with self._lock:
             for attempt in (1, 2):
                 worker = self._ensure_worker()
                 try:
-                    return worker.request(source, code, calls)
+                    return _without_drivers(worker.request(source, code, calls), quoted)
+                except _Unprepared as failure:
+                    # its processes fail before any of the submission runs: a worker of its own the
+                    # second time, and then the sandbox has failed, not the submission
+                    worker.kill(keep_stderr=True)
+                    self._worker = None
+                    log.error("the sandbox's processes could not prepare (%s: %s)", failure, worker.stderr_tail())
+                    if attempt == 1:
+                        continue
+                    raise SandboxFailed(f"its process ended before the code was loaded: {failure}") from None
                 except (EOFError, ConnectionError, TimeoutError, wire.WireError) as failure:
                     out_of_memory = bool(worker.group and worker.group.oom_kills())
                     worker.kill(keep_stderr=True)
@@ -459,7 +555,7 @@ class Sandbox:
                     status = Status.MEMORY if out_of_memory else Status.ERROR
                     message = "over its memory" if out_of_memory else "the sandbox stopped during this submission"
                     lost = [CallResult(status, message=message)] * (len(calls) - len(worker.answers))
-                    return worker.answers + lost  # the calls answered keep their results
+                    return _without_drivers(worker.answers + lost, quoted)  # the calls answered keep their results
             raise AssertionError("unreachable: the second attempt returns")
 
     def close(self) -> None:

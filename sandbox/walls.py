@@ -43,6 +43,11 @@ class SandboxUnavailable(RuntimeError):
     without it."""
 
 
+class SandboxFailed(SandboxUnavailable):
+    """The sandbox started, but failed before the submission's module was loaded, again when tried
+    again: the sandbox's failure, not the submission's (none of it ran). Code is never run without it."""
+
+
 # where bwrap is looked for: the system's directories, not the service's PATH
 SEARCH_PATH = "/usr/bin:/bin:/usr/local/bin"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sandbox import Call, Limits, Sandbox, Status, cgroups, syntax, wire
+from sandbox import Call, CallResult, Limits, Sandbox, Status, cgroups, service, wire
 from tests.sandbox.probes import LIMITS, probe, require_bwrap
 
 REPO = Path(__file__).resolve().parents[2]
@@ -256,23 +256,22 @@ def test_calls_killed_for_memory_before_their_answers_are_read_are_each_over_the
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """On a loaded machine the service may read a process's answers only after it was killed: each
-    killed call is still over its memory, not "killed by signal 9". Here every read of the
-    service's waits until the group has counted one more OOM kill than the calls answered so far
+    killed call is still over its memory, not "killed by signal 9". Here the service's read of each
+    call's answer waits until the group has counted one more OOM kill than the calls answered so far
     (each call after a killed one runs in a fresh process)."""
     worker = sandbox._worker
     assert worker is not None and worker.group is not None
     group = worker.group
-    before, read = group.oom_kills(), wire.Frames.frame
+    before, read = group.oom_kills(), service._Worker._answer
 
-    def read_late(frames: wire.Frames, budget: int, deadline: float | None = None) -> bytes:
+    def read_late(self: service._Worker, frames: wire.Frames, deadline: float, cpu: int) -> CallResult:
         waited_until = time.monotonic() + 120
         while group.oom_kills() <= before + len(worker.answers) and time.monotonic() < waited_until:
             time.sleep(0.01)  # (polling the count: the condition this reader waits for)
-        return read(frames, budget, deadline)
+        return read(self, frames, deadline, cpu)
 
     source = "import numpy as np\ndef hog():\n    return np.ones(1 << 30, dtype=np.uint8).sum()\n"
-    assert isinstance(syntax.compiled(source), bytes)  # (compiled before, since the compiler's answers are frames too)
-    monkeypatch.setattr(wire.Frames, "frame", read_late)  # the service's reads of each process's answers
+    monkeypatch.setattr(service._Worker, "_answer", read_late)  # the service's reads of each call's answer
     results = sandbox.run(source, [Call("hog")] * 3)
     assert group.oom_kills() == before + 3
     assert [(r.status, r.message) for r in results] == [(Status.MEMORY, "over its 256 MiB of memory")] * 3

@@ -30,7 +30,7 @@ from sandbox import (
     walls,
     wire,
 )
-from tests.sandbox.probes import LIMITS, REPORT, observed, probe, require_bwrap
+from tests.sandbox.probes import LIMITS, REPORT, RESULTS_CHANNEL, observed, probe, require_bwrap
 
 
 def test_a_convolution_comes_back_right(sandbox: Sandbox) -> None:
@@ -251,6 +251,7 @@ def test_a_pickle_smuggled_as_output_is_refused_not_loaded(sandbox: Sandbox, tmp
     marker = tmp_path / "unpickled"
     module = (
         REPORT
+        + RESULTS_CHANNEL
         + """
 import io, json, os, pickle, struct
 import numpy as np
@@ -263,7 +264,7 @@ def frame(payload):
     return struct.pack(">I", len(payload)) + payload
 
 def send(array):
-    channel = max(int(fd) for fd in os.listdir("/proc/self/fd") if int(fd) > 2)
+    channel = results_channel()
     header = json.dumps({"status": "ok", "outputs": 1, "tuple": False}).encode()
     os.write(channel, frame(header) + frame(array))
     os._exit(0)
@@ -285,40 +286,51 @@ def smuggle_npy():
     assert not marker.exists()
 
 
-def test_a_submission_holds_no_descriptor_but_its_results_pipe(sandbox: Sandbox) -> None:
-    """Not the worker's control socket, nor its request pipe, nor anything else the worker has."""
+def test_a_submission_holds_no_descriptor_but_its_two_pipes(sandbox: Sandbox) -> None:
+    """Not the worker's control socket, nor anything else the worker has: the pipe its calls come
+    in by (read only, and empty while a call runs: the next call is written once this one has
+    answered) and the pipe its answers go out by (write only)."""
     seen = probe(
         sandbox,
         """
-import os
+import fcntl, os, struct, termios
 def probe():
     held = {}
     for fd in os.listdir("/proc/self/fd"):
         try:
-            held[int(fd)] = os.readlink(f"/proc/self/fd/{fd}")
+            target = os.readlink(f"/proc/self/fd/{fd}")
         except OSError:
-            pass  # the listing's own, closed by now
-    return report(*(f"{fd}: {'pipe' if target.startswith('pipe:') else target}" for fd, target in sorted(held.items())))
+            continue  # the listing's own, closed by now
+        if not target.startswith("pipe:"):
+            held[int(fd)] = target
+            continue
+        mode = os.O_ACCMODE & fcntl.fcntl(int(fd), fcntl.F_GETFL)
+        waiting = struct.unpack("i", fcntl.ioctl(int(fd), termios.FIONREAD, bytes(4)))[0]
+        held[int(fd)] = f"pipe {'read' if mode == os.O_RDONLY else 'write'} {waiting if mode == os.O_RDONLY else ''}"
+    return report(*(f"{fd}: {target}" for fd, target in sorted(held.items())))
 """,
     )
     held = dict(line.split(": ", 1) for line in seen.splitlines())
     assert [held.pop(fd) for fd in ("0", "1", "2")] == ["/dev/null"] * 3
-    assert list(held.values()) == ["pipe"], held
+    assert sorted(value.strip() for value in held.values()) == ["pipe read 0", "pipe write"], held
 
 
 def test_a_process_that_closes_its_results_pipe_is_stopped_at_its_calls_wall_time(sandbox: Sandbox) -> None:
     """Its answers cannot come, but it waits on (using no CPU time: a read of a pipe nobody writes
     to): the call is out of wall time, and the next call runs in a fresh process."""
-    source = """
+    source = (
+        RESULTS_CHANNEL
+        + """
 import os
 import numpy as np
 def hide():
-    channel = max(int(fd) for fd in os.listdir("/proc/self/fd") if int(fd) > 2)
+    channel = results_channel()
     os.close(channel)
     os.read(os.pipe()[0], 1)
 def fine():
     return np.arange(3)
 """
+    )
     began = time.monotonic()
     hidden, fine = sandbox.run(source, [Call("hide"), Call("fine")])
     assert (hidden.status, hidden.message) == (Status.TIMEOUT, f"over its {LIMITS.wall_seconds:g} s of wall time")
@@ -331,18 +343,21 @@ def test_a_process_that_answers_all_its_calls_early_is_ended_with_its_run(sandbo
     with that answer, and the process goes with it. Else the worker would wait for it, and the
     next submission would find no process ready and a worker replaced."""
     worker = sandbox.worker_pid
-    source = """
+    source = (
+        RESULTS_CHANNEL
+        + """
 import json, os, struct, threading
 
-def forge():
-    channel = max(int(fd) for fd in os.listdir("/proc/self/fd") if int(fd) > 2)
+def forge(channel):
     header = json.dumps({"status": "error", "outputs": 0, "message": "written early"}).encode()
     os.write(channel, struct.pack(">I", len(header)) + header)
 
 def stall():
-    threading.Thread(target=forge).start()
+    # (the channel found before the pipe below is made: that pipe's write end is write-only too)
+    threading.Thread(target=forge, args=(results_channel(),)).start()
     os.read(os.pipe()[0], 1)  # a pipe nobody writes to: the call never returns
 """
+    )
     (early,) = sandbox.run(source, [Call("stall")])
     assert (early.status, early.message) == (Status.ERROR, "written early")
     assert probe(sandbox, "def probe():\n    return report('next')\n") == "next"
