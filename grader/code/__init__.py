@@ -20,7 +20,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 
 from grader.code.check import CodeCheck, check_solution, checked_code, mutant_issues
-from grader.code.judge import graded
+from grader.code.judge import NOT_RUN, graded
 from grader.code.plan import Planned, calls_for, planned
 from grader.code.references import Run, with_references
 from grader.code.source import Refused, read_module, read_source
@@ -30,7 +30,8 @@ from problems.code.parts import CodePart
 from problems.kinds import JSON
 from problems.sets import ProblemSet
 from sandbox.calls import CallResult
-from sandbox.walls import SandboxUnavailable
+from sandbox.calls import Status as RunStatus
+from sandbox.walls import SandboxFailed, SandboxUnavailable
 
 QUEUED = "Queued: your code runs in the sandbox; its result appears here."
 RUNNING = "Running in the sandbox."
@@ -39,10 +40,24 @@ NO_ANSWER = "No answer given."
 
 #: How a code part not run for want of a sandbox opens its feedback.
 NOT_GRADED_HERE = "Code is not graded on this server"
+#: How a code part opens its feedback when the sandbox failed before the module was loaded.
+SANDBOX_FAILED = "Not graded: the sandbox failed"
+#: The order a run makes its tests in: those a student reads first, those shown after the close
+#: next, the hidden ones last. The sandbox hands its process each call only once the one before has
+#: answered, so no message a student reads can hold a test's inputs that are not shown.
+RUN_ORDER = {"visible": 0, "after_close": 1, "hidden": 2}
 
 
 def unavailable(reason: str) -> str:
     return f"{NOT_GRADED_HERE}: the sandbox could not start ({reason})."
+
+
+def not_graded(error: SandboxUnavailable) -> str:
+    """Why a code part was not graded: the sandbox could not start, or it failed before the module
+    was loaded (the server's failure, said so: none of the student's code ran)."""
+    if isinstance(error, SandboxFailed):
+        return f"{SANDBOX_FAILED} before your code was loaded ({error}); your code is not at fault."
+    return unavailable(str(error))
 
 
 def _noted(feedback: str, note: str) -> str:
@@ -129,16 +144,26 @@ def grade_code(
         runs.setdefault((part.runtime, source), []).append(_Runnable(key, part, source, note, plans))
     for (runtime, source), parts in runs.items():
         try:
-            results = run(runtime, source, [plan.call for each in parts for plan in each.plans])
+            results = _run_in_order(run, runtime, source, [plan for each in parts for plan in each.plans])
         except SandboxUnavailable as error:
             for each in parts:
-                found[each.key] = GradedPart(each.key, 0.0, each.part.points, Status.INVALID, unavailable(str(error)))
+                found[each.key] = GradedPart(each.key, 0.0, each.part.points, Status.INVALID, not_graded(error))
             continue
         start = 0
         for each in parts:
             own, start = results[start : start + len(each.plans)], start + len(each.plans)
             found[each.key] = _judged(problem_set, each, own, answers, student=student, run=run)
     return {key: found[key] for key in problem_set.code() if key in found}  # the set's order
+
+
+def _run_in_order(run: Run, runtime: str, source: str, plans: list[Planned]) -> list[CallResult]:
+    """The results of the plans' calls in the plans' order, the calls made in :data:`RUN_ORDER`."""
+    order = sorted(range(len(plans)), key=lambda index: RUN_ORDER[plans[index].test.visibility])
+    made = run(runtime, source, [plans[index].call for index in order])
+    results = [CallResult(RunStatus.ERROR, message=NOT_RUN)] * len(plans)  # (a run answers every call)
+    for index, result in zip(order, made, strict=False):
+        results[index] = result
+    return results
 
 
 def _judged(
@@ -155,7 +180,7 @@ def _judged(
     try:
         plans = with_references(problem_set, each.key, student, each.plans, run)
     except SandboxUnavailable as error:
-        return GradedPart(each.key, 0.0, each.part.points, Status.INVALID, unavailable(str(error)))
+        return GradedPart(each.key, 0.0, each.part.points, Status.INVALID, not_graded(error))
     judged = graded(each.key, each.part, plans, results, answers)
     return replace(judged, feedback=_noted(judged.feedback, each.note)) if each.note else judged
 
@@ -176,6 +201,8 @@ __all__ = [
     "NOT_GRADED_HERE",
     "QUEUED",
     "RUNNING",
+    "RUN_ORDER",
+    "SANDBOX_FAILED",
     "CodeCheck",
     "Refused",
     "Run",
@@ -184,6 +211,7 @@ __all__ = [
     "checked_code",
     "grade_code",
     "mutant_issues",
+    "not_graded",
     "read_module",
     "read_source",
     "received",
