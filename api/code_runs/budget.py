@@ -10,7 +10,8 @@ after it starts the next one.
   spent (:meth:`api.code_runs.sandboxes.Sandboxes.run`): the calls it had not made are reported
   as stopped, with a sentence that says why and when the budget renews. A run claimed with nothing
   left runs nothing.
-- What it used is charged when it ends (:func:`charge`), whatever became of it.
+- What it used is charged when it ends (:func:`charge`), whatever became of it, but for a run
+  the sandbox failed before the student's module was loaded (none of their code ran).
 - A submission with code to run while nothing is left is refused (429, ``Retry-After`` the
   window's end) before anything is stored (:func:`check_budget`).
 

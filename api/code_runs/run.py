@@ -9,7 +9,8 @@ service's own threads on SQLite): :func:`run_code`.
 2. **Grade**, holding no session nor connection: the student's code runs in the process's warm
    sandboxes, seconds at worst, while submissions go on being stored; stopped when its allowance
    is spent (a grader that can be stopped: :class:`Stoppable`).
-3. **Write**, in one transaction: the wall time charged to the student; the row deleted, only if
+3. **Write**, in one transaction: the wall time charged to the student (none when the sandbox
+   failed before the student's module was loaded: that run is the sandbox's); the row deleted, only if
    it still names the version that was graded (``DELETE ... RETURNING``); then the code parts'
    results, the score summed again, and the change announced (:mod:`api.kit.score_changes`: the LMS is
    sent the new score). A runner that finds no row to delete writes nothing: another runner of the
@@ -40,7 +41,7 @@ from api.kit import metrics, score_changes
 from api.kit.db import SQLITE_WRITE
 from api.library.course_sets import Library
 from api.models import CodeRunStatus, Submission
-from grader.code import RUNNING
+from grader.code import RUNNING, SANDBOX_FAILED
 from grader.results import GradedPart, Status
 from grader.written import total
 from problems.sets import ProblemSet
@@ -223,7 +224,14 @@ def _graded(
         # a bug of ours, not the student's: logged, and the parts say so rather than wait forever
         log.exception("submission %s: grading its code failed", claimed.submission_id)
         results = _given_up(claimed, "Not graded: the grader failed on this code; the course staff can regrade it.")
+    if any(_sandbox_failed(part) for part in results.values()):
+        return results, 0.0  # the sandbox's failure costs the student none of their time
     return results, time.monotonic() - started
+
+
+def _sandbox_failed(part: Mapping[str, Any]) -> bool:
+    """Whether a part was not graded because the sandbox failed before the module was loaded."""
+    return part.get("status") == Status.INVALID.value and str(part.get("feedback", "")).startswith(SANDBOX_FAILED)
 
 
 def _given_up(claimed: _Claimed, reason: str) -> dict[str, dict[str, Any]]:

@@ -2,14 +2,16 @@
 code parts (the engine's own is exercised end to end in ``test_code_submissions.py``): the part
 shown ``running`` while graded, the results written once however often the run is run, nothing
 written by a run whose submission was queued again for another version, the score summed again
-and announced, a run given up on after it killed its runner too often, and the service's runner
-resuming at its start a run a restart interrupted."""
+and announced, a run given up on after it killed its runner too often, the service's runner
+resuming at its start a run a restart interrupted, and a run the sandbox failed (before the
+student's module loaded) charged no sandbox time."""
 
 from __future__ import annotations
 
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,12 +19,18 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.code_runs.budget import used
+from api.code_runs.grading import sandboxed
 from api.code_runs.local import LocalCodeRunner
 from api.code_runs.queueing import queue_run
 from api.code_runs.run import MAX_RUNS, CodeRuntime, run_code
+from api.code_runs.sandboxes import Sandboxes
 from api.kit import score_changes
 from api.kit.db import make_sessionmaker, writer
 from api.models import CodeRun, Submission
+from grader.code import SANDBOX_FAILED
+from harness.student_code import CONV_FORWARD
+from tests.sandbox.probes import LIMITS, require_bwrap
 
 from factories import Course
 
@@ -225,6 +233,28 @@ def test_a_grader_that_fails_leaves_the_part_invalid_not_waiting_forever(app, co
     assert run_code(_runtime(app, grade), submission_id) == "written"
     part = _submission(app, submission_id).parts["code.forward"]
     assert part["status"] == "invalid" and "grader failed" in part["feedback"]
+
+
+def test_a_run_the_sandbox_failed_is_not_graded_and_costs_no_sandbox_time(app, course) -> None:
+    """Through the real sandbox, whose processes cannot take their limits, so none of the
+    student's code runs: the part says the sandbox failed, and the student's budget of sandbox
+    time is not charged for the tries. Before, every test was the student's ``error`` and the
+    run's time was charged."""
+    require_bwrap()
+    aid = course.assignment(problem_set="numpy-convolution")
+    student, headers = course.student()
+    made = course.submit(aid, headers, {"conv.forward": CONV_FORWARD})
+    assert made.status_code == 201, made.text
+    sandboxes = Sandboxes(limits=replace(LIMITS, open_files=1 << 40))
+    try:
+        assert run_code(_runtime(app, sandboxed(sandboxes)), made.json()["id"]) == "written"
+    finally:
+        sandboxes.close()
+    part = _submission(app, made.json()["id"]).parts["conv.forward"]
+    assert (part["status"], part["score"]) == ("invalid", 0.0)
+    assert part["feedback"].startswith(SANDBOX_FAILED), part["feedback"]
+    with Session(app.state.engine) as session:
+        assert used(session, course_id=course.id, assignment_id=aid, student_id=student) == 0.0
 
 
 @pytest.mark.only_backend("postgresql")
