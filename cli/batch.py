@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any, NamedTuple
 
 from cli.gradescope_runner import results_json
-from grader.code import NOT_GRADED_HERE, Run, with_code
+from grader.code import NOT_GRADED_HERE, SANDBOX_FAILED, Run, with_code
 from grader.engine import grade_submission
 from grader.results import GradedPart, GradedSubmission
 from problems.sets import ProblemSet
@@ -64,7 +64,7 @@ class Graded(NamedTuple):
     student: str
     output: str | dict[str, Any]
     unknown_keys: tuple[str, ...] = ()
-    #: Why code parts were not run (the sandbox could not start), if so.
+    #: Why code parts were not run (the sandbox could not start, or failed), if so.
     not_run: str | None = None
 
 
@@ -168,8 +168,10 @@ def grade_items(
 
 
 def _not_run(graded: GradedSubmission) -> str | None:
-    """Why code parts were not run (the sandbox could not start), if they were not."""
-    return next((part.feedback for part in graded.parts.values() if part.feedback.startswith(NOT_GRADED_HERE)), None)
+    """Why code parts were not run (the sandbox could not start, or failed before the module
+    loaded), if they were not."""
+    not_run = (NOT_GRADED_HERE, SANDBOX_FAILED)
+    return next((part.feedback for part in graded.parts.values() if part.feedback.startswith(not_run)), None)
 
 
 def _submission(number: int, record: Any) -> Parsed:
