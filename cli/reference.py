@@ -200,7 +200,13 @@ checked set, in six steps (the built-in `seed-code-tasks` set is this walk, done
    ```
 
 A student whose code does not fit your driver reads the call that failed, the line of their own
-code and what their function returned, never your driver's text nor a hidden test's inputs.
+code and what their function returned, never your driver's text nor a hidden test's inputs. The
+driver runs in the student's process, but what reaches that process is its code, compiled by the
+service, not its text (a comment of yours never leaves the service; the names and constants the
+code uses are there, as they must be for it to run), and each test's inputs arrive only when that
+test starts. Tests a student reads run first and hidden ones last, so a function that keeps what
+it is handed, or looks through its frames for it, finds no hidden test's inputs while a visible
+test runs.
 """
 
 DRIVER_TRUST = """\
