@@ -144,14 +144,27 @@ def finished_job(client: TestClient, job_id: int, headers: dict[str, str], *, ti
     app = client.app
     if app.state.jobs.runner is None:  # type: ignore[attr-defined]
         run_queued_jobs(app)
+    return polled(
+        lambda: client.get(f"/api/v1/jobs/{job_id}", headers=headers),
+        lambda job: job["status"] in ("done", "failed"),
+        timeout=timeout,
+        what=f"job {job_id}",
+    )
+
+
+def polled(
+    read: Callable[[], httpx.Response], over: Callable[[dict[str, Any]], bool], *, timeout: float, what: str
+) -> dict[str, Any]:
+    """``read()``'s JSON once ``over`` says so of it, asked again every 50 ms (background work has no
+    door that answers when it is done); failing with the last answer past ``timeout``, a bound."""
     deadline = time.monotonic() + timeout
     while True:
-        response = client.get(f"/api/v1/jobs/{job_id}", headers=headers)
+        response = read()
         assert response.status_code == 200, response.text
-        job = response.json()
-        if job["status"] in ("done", "failed"):
-            return job
-        assert time.monotonic() < deadline, f"job {job_id} not over after {timeout} s: {job}"
+        found = dict(response.json())
+        if over(found):
+            return found
+        assert time.monotonic() < deadline, f"{what} not over after {timeout} s: {found}"
         time.sleep(0.05)
 
 
@@ -212,15 +225,12 @@ def finished_check(
     the service runs it; on PostgreSQL a procrastinate worker is run here, checks' queue included."""
     if client.app.state.jobs.check_runner is None:  # type: ignore[attr-defined]
         run_queued_jobs(client.app, checks=True)
-    deadline = time.monotonic() + timeout
-    while True:
-        response = client.get(f"{course_path}/problem-sets/{set_id}", params={"version": version}, headers=headers)
-        assert response.status_code == 200, response.text
-        found = response.json()
-        if found["check"]["status"] in ("passed", "failed"):
-            return dict(found)
-        assert time.monotonic() < deadline, f"the check of {set_id} not over after {timeout} s: {found['check']}"
-        time.sleep(0.05)
+    return polled(
+        lambda: client.get(f"{course_path}/problem-sets/{set_id}", params={"version": version}, headers=headers),
+        lambda found: found["check"]["status"] in ("passed", "failed"),
+        timeout=timeout,
+        what=f"the check of {set_id}",
+    )
 
 
 @contextmanager

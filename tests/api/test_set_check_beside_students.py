@@ -24,6 +24,7 @@ from harness.server import WorkerProcess
 from harness.student_code import CONV_FORWARD
 
 from factories import Course, finished_check, make_instructor, unique
+from set_texts import sleeping_set
 
 YAML = {"Content-Type": "application/yaml"}
 SET, KEY = "numpy-convolution", "conv.forward"
@@ -36,35 +37,6 @@ PATIENCE = 10.0
 USUAL_TIMES = 4
 #: Gradings of the bystander that must start and end while a check runs.
 BESIDE = 3
-
-#: A solution that sleeps 8 s in each of its 5 tests: 40 s a draw.
-SLEEPING = """\
-id: {set_id}
-title: A sleeping solution
-problems:
-  - id: q1
-    type: code
-    solution: |
-      import time
-
-
-      def double(x):
-          time.sleep(8)
-          return 2 * x
-    parts:
-      - key: twice
-        driver: |
-          return {{"out": student.double(x)}}
-        outputs: {{out: equal}}
-        inputs:
-          x: {{shape: [3]}}
-        tests:
-          - {{name: one}}
-          - {{name: two}}
-          - {{name: three}}
-          - {{name: four}}
-          - {{name: five}}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -102,13 +74,13 @@ def _graded_in(course: Course, aid: str, headers: dict[str, str]) -> float:
     started = time.monotonic()
     made = course.submit(aid, headers, {KEY: CONV_FORWARD})
     assert made.status_code == 201, made.text
-    while True:
-        part = course.client.get(f"/api/v1/submissions/{made.json()['id']}", headers=headers).json()["parts"][KEY]
+    while True:  # (the service answers a ?wait= read as soon as the result is written)
+        read = course.client.get(f"/api/v1/submissions/{made.json()['id']}?wait=10", headers=headers)
+        part = read.json()["parts"][KEY]
         if part["status"] not in ("queued", "running"):
             assert part["status"] == "correct", part
             return time.monotonic() - started
         assert time.monotonic() - started < 60, "a quick submission not graded within a minute"
-        time.sleep(0.05)
 
 
 class Upload:
@@ -121,7 +93,7 @@ class Upload:
         self.thread.start()
 
     def _send(self) -> None:
-        text = SLEEPING.format(set_id=self.set_id)
+        text = sleeping_set(self.set_id, seconds=8, tests=5)  # (40 s a draw)
         headers = {**YAML, **self.course.instructor}
         self.reply = self.course.client.post(f"{self.course.path}/problem-sets", content=text.encode(), headers=headers)
 
