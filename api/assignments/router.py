@@ -142,6 +142,12 @@ def upload_problem_set(
     return sets_service.set_out(uploaded.problem_set, built_in=False, versions=versions, check=uploaded.check)
 
 
+#: A set's version asked for in a query (its newest without one).
+VersionQuery = Annotated[
+    str | None, Query(max_length=sets_service.MAX_ID_LENGTH, description="A version; the newest without it.")
+]
+
+
 @router.get(
     "/problem-sets/{set_id}",
     response_model=ProblemSetOut,
@@ -152,9 +158,7 @@ def get_problem_set(
     runner: RunnerMember,
     sets: SetsDep,
     set_id: str,
-    version: Annotated[
-        str | None, Query(max_length=sets_service.MAX_ID_LENGTH, description="A version; the newest without it.")
-    ] = None,
+    version: VersionQuery = None,
 ) -> ProblemSetOut:
     """The set at `version` (its newest without one) and that version's `check`: poll it after an
     upload answered 202, until `status` is `passed` or `failed` (with its `issues`)."""
@@ -171,9 +175,7 @@ def preview_problem_set(
     runner: RunnerMember,
     sets: SetsDep,
     set_id: str,
-    version: Annotated[
-        str | None, Query(max_length=sets_service.MAX_ID_LENGTH, description="A version; the newest without it.")
-    ] = None,
+    version: VersionQuery = None,
     student: Annotated[
         str | None,
         Query(

@@ -27,7 +27,7 @@ from api.models import (
     Practice,
     Submission,
 )
-from api.terms.releases import MOVES_RELEASE, release_moved
+from api.terms.releases import MOVES_RELEASE, everyones_changed, release_moved
 from api.terms.rows import ExtensionRow, Terms
 from api.terms.rules import iso, schedule_problems
 from problems.parts import WrittenPart
@@ -163,12 +163,7 @@ def update_assignment(
     if MOVES_RELEASE.intersection(changes):
         release_moved(session, assignment, sent=True)
     if SENT.intersection(changes):  # every student's counted score may change, or be seen: to their LMS (LTI)
-        submitted = session.scalars(
-            select(Submission.student_id)
-            .where(Submission.course_id == course_id, Submission.assignment_id == assignment_id)
-            .distinct()
-        ).all()
-        score_changes.changed_for(session, course_id=course_id, assignment_id=assignment_id, student_ids=submitted)
+        everyones_changed(session, course_id=course_id, assignment_id=assignment_id)
     return assignment
 
 

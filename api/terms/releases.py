@@ -90,13 +90,19 @@ def _release(session: Session, *, course_id: str, assignment_id: str, now: datet
     )
     if getattr(marked, "rowcount", 0) != 1:
         return False
+    everyones_changed(session, course_id=course_id, assignment_id=assignment_id)
+    return True
+
+
+def everyones_changed(session: Session, *, course_id: str, assignment_id: str) -> int:
+    """Every student who submitted to the assignment: their counted scores may have changed, or
+    become visible (:func:`api.kit.score_changes.changed_for`)."""
     students = session.scalars(
         select(Submission.student_id)
         .where(Submission.course_id == course_id, Submission.assignment_id == assignment_id)
         .distinct()
     ).all()
-    score_changes.changed_for(session, course_id=course_id, assignment_id=assignment_id, student_ids=students)
-    return True
+    return score_changes.changed_for(session, course_id=course_id, assignment_id=assignment_id, student_ids=students)
 
 
 def release_moved(session: Session, assignment: Assignment, *, sent: bool, now: datetime | None = None) -> None:
