@@ -24,37 +24,11 @@ from api.set_checks.limits import CheckLimits
 from api.users.service import create_user
 
 from factories import Course, finished_check, make_instructor, set_file, unique
+from set_texts import sleeping_set
 
 YAML = {"Content-Type": "application/yaml"}
 #: Sandbox seconds one check may use, and one instructor's checks per hour, in this module.
 PER_CHECK, PER_INSTRUCTOR = 2.0, 3.0
-
-#: A solution that sleeps a second in each of its tests: 9 runs of 3 s on its 3 draws, far past the budget.
-SLEEPY = """\
-id: {set_id}
-title: A slow solution
-problems:
-  - id: q1
-    type: code
-    solution: |
-      import time
-
-
-      def double(x):
-          time.sleep(1)
-          return 2 * x
-    parts:
-      - key: twice
-        driver: |
-          return {{"out": student.double(x)}}
-        outputs: {{out: equal}}
-        inputs:
-          x: {{shape: [3]}}
-        tests:
-          - {{name: first}}
-          - {{name: second}}
-          - {{name: third}}
-"""
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +52,7 @@ def stingy(app: Any, settings: Settings, shared_bank: Any) -> Iterator[TestClien
 
 
 def _upload(course: Course, set_id: str):
-    text = SLEEPY.format(set_id=set_id)
+    text = sleeping_set(set_id, seconds=1, tests=3)  # (9 runs of 3 s on its 3 draws: far past the budget)
     return course.client.post(
         f"{course.path}/problem-sets", content=text.encode(), headers={**YAML, **course.instructor}
     )

@@ -19,7 +19,7 @@ from grader.results import GradedPart, Status, TestStatus
 from problems.loader import parse_set
 from sandbox import Call, CallResult, Sandbox
 from sandbox.calls import Status as RunStatus
-from tests.sandbox.probes import LIMITS, require_bwrap
+from tests.sandbox.probes import LIMITS, REACHABLE, require_bwrap
 
 #: Each test's input is filled with its mark: the hidden test's, the after-close test's, the visible ones'.
 HIDDEN, AFTER_CLOSE, VISIBLE, SECOND_VISIBLE = 4242, 5353, 6464, 7575
@@ -70,13 +70,7 @@ MARKS = {{{HIDDEN}, {AFTER_CLOSE}, {VISIBLE}, {SECOND_VISIBLE}}}
 PIECES = tuple(piece[::-1] for piece in ("gnipeek htrow terces a", "(elbuod.tneduts"))
 KEPT = []
 
-def _reachable():
-    frame = sys._getframe()
-    while frame is not None:
-        yield frame
-        yield from frame.f_locals.values()
-        frame = frame.f_back
-    yield from gc.get_objects()
+{REACHABLE}
 
 def double(x):
     KEPT.append(x)

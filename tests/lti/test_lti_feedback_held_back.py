@@ -117,6 +117,16 @@ def closed(engine: Any, learner: Learner, *, ago: timedelta = timedelta(minutes=
         )
 
 
+#: When an exam of the tests closes: two days on.
+LATER = datetime.now(UTC) + timedelta(days=2)
+
+
+def at_close(lms: LMS, engine: Any, client: Any) -> Learner:
+    """A learner of an exam that holds its feedback back until its answers are released at the close."""
+    due = LATER.isoformat()
+    return Learner(lms, engine, client, feedback="none", release_answers="after_close", due_at=due, closes_at=due)
+
+
 def sweep(app: Any) -> set[str]:
     return release_due(sessionmaker(app.state.engine), reads=sessionmaker(app.state.engine))
 
@@ -141,16 +151,7 @@ def test_passback_sends_what_the_level_shows_and_never_any_feedback(app, lms, en
 def test_held_back_scores_reach_the_lms_once_the_assignment_closes_for_everyone(app, lms, engine, client) -> None:
     """``after_close``: nothing graded while anyone may still submit (a classmate's extension
     included), the score once the last close has passed, and only once whoever sweeps."""
-    later = datetime.now(UTC) + timedelta(days=2)
-    learner = Learner(
-        lms,
-        engine,
-        client,
-        feedback="none",
-        release_answers="after_close",
-        due_at=later.isoformat(),
-        closes_at=later.isoformat(),
-    )
+    learner = at_close(lms, engine, client)
     learner.submits(WRONG)
     learner.submits(RIGHT)
     first, second = learner.submissions()
@@ -163,7 +164,7 @@ def test_held_back_scores_reach_the_lms_once_the_assignment_closes_for_everyone(
                 course_id=learner.course.id,
                 assignment_id=learner.assignment,
                 student_id=classmate,
-                closes_at=later,
+                closes_at=LATER,
                 granted_at=datetime.now(UTC),
             )
         )
@@ -186,16 +187,7 @@ def test_held_back_scores_reach_the_lms_once_the_assignment_closes_for_everyone(
 
 
 def test_the_service_time_keeper_sends_them_in_its_rounds(app, lms, engine, client) -> None:
-    later = datetime.now(UTC) + timedelta(days=2)
-    learner = Learner(
-        lms,
-        engine,
-        client,
-        feedback="none",
-        release_answers="after_close",
-        due_at=later.isoformat(),
-        closes_at=later.isoformat(),
-    )
+    learner = at_close(lms, engine, client)
     learner.submits(RIGHT)
     closed(engine, learner)
     app.state.time_keeper.work()  # one round, as the service's thread runs it
@@ -218,16 +210,7 @@ def test_the_last_attempt_releases_its_own_score_under_after_attempts(app, lms, 
 def test_new_terms_that_release_the_answers_send_the_scores_once(app, lms, engine, client) -> None:
     """An instructor closes the exam early: the scores leave with the change, and the sweep does not
     send them again; moving the close back into the future holds the next attempts back again."""
-    later = datetime.now(UTC) + timedelta(days=2)
-    learner = Learner(
-        lms,
-        engine,
-        client,
-        feedback="none",
-        release_answers="after_close",
-        due_at=later.isoformat(),
-        closes_at=later.isoformat(),
-    )
+    learner = at_close(lms, engine, client)
     learner.submits(RIGHT)
     (submission,) = learner.submissions()
     url = f"{learner.course.path}/assignments/{learner.assignment}"
@@ -242,7 +225,7 @@ def test_new_terms_that_release_the_answers_send_the_scores_once(app, lms, engin
     held(bodies[0], submission)
     scored(bodies[1], submission)
     reopened = learner.course.client.patch(
-        url, json={"due_at": later.isoformat(), "closes_at": later.isoformat()}, headers=learner.course.instructor
+        url, json={"due_at": LATER.isoformat(), "closes_at": LATER.isoformat()}, headers=learner.course.instructor
     )
     assert reopened.status_code == 200, reopened.text
     learner.submits(WRONG)

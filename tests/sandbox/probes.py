@@ -49,6 +49,19 @@ def results_channel():
 """
 
 
+#: A student's module's walk to everything it can reach from where it runs: each frame up its stack
+#: and what its names hold, then every object the collector tracks (the module imports gc and sys).
+REACHABLE = """
+def _reachable():
+    frame = sys._getframe()
+    while frame is not None:
+        yield frame
+        yield from frame.f_locals.values()
+        frame = frame.f_back
+    yield from gc.get_objects()
+"""
+
+
 def require_bwrap() -> None:
     if shutil.which("bwrap", path="/usr/bin:/bin:/usr/local/bin") is None:
         pytest.fail("bubblewrap is needed for the sandbox's tests: run scripts/test-deps (as root) first")

@@ -17,7 +17,7 @@ import pytest
 
 from sandbox import Call, Sandbox, SandboxFailed, Status, drivers, service, wire
 from sandbox.drivers import DRIVER
-from tests.sandbox.probes import LIMITS, REPORT, observed, require_bwrap
+from tests.sandbox.probes import LIMITS, REACHABLE, REPORT, observed, require_bwrap
 
 #: The value every element of a call's input holds, by the call it belongs to.
 MARKS = {"first": 1111.25, "second": 2222.25, "third": 3333.25}
@@ -26,22 +26,17 @@ MARKS = {"first": 1111.25, "second": 2222.25, "third": 3333.25}
 # each holds, and every frame up its stack and what its names hold. ``seen(*needles)``: the names
 # of the marks found (in arrays, or as bytes in any buffer) and the needles found in any text (but
 # the needles themselves).
-WALK = (
-    REPORT
-    + """
+WALK = REPORT + (
+    """
 import gc, sys
 import numpy as np
 
 # (kept negated: the module's compiled code, which the process holds, must not hold the marks' bytes)
 MARKS = {name: -value for name, value in NEGATED_MARKS.items()}
 
-def _reachable():
-    frame = sys._getframe()
-    while frame is not None:
-        yield frame
-        yield from frame.f_locals.values()
-        frame = frame.f_back
-    yield from gc.get_objects()
+"""
+    + REACHABLE
+    + """
 
 def seen(*needles):
     found = set()
@@ -58,8 +53,8 @@ def seen(*needles):
 
 def look(x):
     return report(*seen())
-""".replace("NEGATED_MARKS", repr({name: -value for name, value in MARKS.items()}))
-)
+"""
+).replace("NEGATED_MARKS", repr({name: -value for name, value in MARKS.items()}))
 
 
 def _marked(name: str) -> np.ndarray:
