@@ -1,6 +1,10 @@
 """A memory and pids cgroup per warm worker, so that its whole process tree (the worker, a
 submission and whatever that submission starts) has one memory limit, one process limit and an
-OOM count the service can read to tell "over its memory" from any other kill.
+OOM count the service can read to tell "over its memory" from any other kill; and, where the cpu
+controller can be written, a low CPU weight (:data:`CPU_WEIGHT`), so that at a deadline the
+service's requests are scheduled before the submissions' code. Niceness cannot do that: bubblewrap
+starts each sandbox in a session of its own, and with the kernel's autogroups (Debian's default)
+each session is weighed as one process whatever its niceness.
 
 Both layouts: v1 (a hierarchy per controller, as on this project's test machines) and v2 (one
 unified tree, where the service's own cgroup must be able to delegate the controllers). Where
@@ -21,6 +25,11 @@ from pathlib import Path
 
 ROOT = Path("/sys/fs/cgroup")
 PREFIX = "grader-sandbox-"
+#: A sandbox's CPU weight beside a process's default (cgroup v2 ``cpu.weight``, default 100; v1's
+#: ``cpu.shares`` is scaled from it, default 1024): busy sandboxes yield the CPU to the service.
+CPU_WEIGHT = 10
+DEFAULT_CPU_WEIGHT = 100
+V1_DEFAULT_SHARES = 1024
 _counter = itertools.count()
 
 
@@ -31,6 +40,8 @@ class Cgroup:
     directories: tuple[Path, ...]
     procs: tuple[Path, ...]  # where a process is moved into the group
     oom_file: Path  # memory.oom_control (v1) or memory.events (v2): holds "oom_kill N"
+    #: Whether the group holds its processes to :data:`CPU_WEIGHT` (the cpu controller was writable).
+    weighted: bool = False
 
     def oom_kills(self) -> int:
         try:
@@ -110,9 +121,35 @@ def _create_v1(memory_bytes: int, pids: int, name: str) -> Cgroup | None:
             with contextlib.suppress(OSError):
                 directory.rmdir()
         return None
+    directories = [memory, pid_group]
+    cpu = _weighted_v1(own, name)
+    if cpu is not None:
+        directories.append(cpu)
     return Cgroup(
-        (memory, pid_group), (memory / "cgroup.procs", pid_group / "cgroup.procs"), memory / "memory.oom_control"
+        tuple(directories),
+        tuple(directory / "cgroup.procs" for directory in directories),
+        memory / "memory.oom_control",
+        weighted=cpu is not None,
     )
+
+
+def _weighted_v1(own: dict[str, str], name: str) -> Path | None:
+    """A group of the v1 cpu hierarchy at :data:`CPU_WEIGHT`, or None (no cpu hierarchy, or not writable:
+    the sandbox's memory and pids limits hold all the same)."""
+    if "cpu" not in own:
+        return None
+    cpu = ROOT / "cpu" / own["cpu"].lstrip("/") / name
+    try:
+        cpu.mkdir()
+    except OSError:
+        return None
+    try:
+        _write(cpu / "cpu.shares", str(V1_DEFAULT_SHARES * CPU_WEIGHT // DEFAULT_CPU_WEIGHT))
+    except OSError:
+        with contextlib.suppress(OSError):
+            cpu.rmdir()
+        return None
+    return cpu
 
 
 def _create_v2(memory_bytes: int, pids: int, name: str) -> Cgroup | None:
@@ -137,7 +174,19 @@ def _create_v2(memory_bytes: int, pids: int, name: str) -> Cgroup | None:
         with contextlib.suppress(OSError):
             group.rmdir()
         return None
-    return Cgroup((group,), (group / "cgroup.procs",), group / "memory.events")
+    return Cgroup((group,), (group / "cgroup.procs",), group / "memory.events", weighted=_weighted_v2(own, group))
+
+
+def _weighted_v2(own: Path, group: Path) -> bool:
+    """Whether ``group`` could be set to :data:`CPU_WEIGHT` (the cpu controller delegated to the
+    service's group, or enabled here now); without it the sandbox runs at the default weight."""
+    try:
+        if "cpu" not in (own / "cgroup.subtree_control").read_text().split():
+            _write(own / "cgroup.subtree_control", "+cpu")
+        _write(group / "cpu.weight", str(CPU_WEIGHT))
+    except OSError:
+        return False
+    return True
 
 
 def _remove_stale(parent: Path) -> None:

@@ -24,6 +24,7 @@ from sandbox import (
     SandboxUnavailable,
     Status,
     UnknownRuntime,
+    cgroups,
     runtime_modules,
     runtime_name,
     syntax,
@@ -480,6 +481,40 @@ def test_a_closed_sandbox_leaves_no_cgroup_behind(monkeypatch: pytest.MonkeyPatc
     with Sandbox(LIMITS) as box, pytest.raises(SandboxUnavailable):
         box.start()  # and so does the group of one that could not start
     assert groups() == set()
+
+
+def test_a_sandbox_runs_at_a_low_cpu_weight_beside_the_service(sandbox: Sandbox) -> None:
+    # at a deadline the service's requests come before the submissions' code: the worker's whole
+    # tree is in a cpu group of weight CPU_WEIGHT (this machine's cpu controller is writable)
+    assert sandbox.worker_pid is not None
+    lines = Path(f"/proc/{sandbox.worker_pid}/cgroup").read_text().splitlines()
+    groups = {
+        controller: path
+        for _, controllers, path in (line.split(":", 2) for line in lines)
+        for controller in controllers.split(",")
+    }
+    if Path("/sys/fs/cgroup/cpu").is_dir():  # v1: a group of the cpu hierarchy of its own
+        assert groups["cpu"].rsplit("/", 1)[-1].startswith(cgroups.PREFIX)
+        weight = int(Path("/sys/fs/cgroup/cpu", groups["cpu"].lstrip("/"), "cpu.shares").read_text())
+        assert weight == cgroups.V1_DEFAULT_SHARES * cgroups.CPU_WEIGHT // cgroups.DEFAULT_CPU_WEIGHT
+    else:  # v2
+        weight = int(Path("/sys/fs/cgroup", groups[""].lstrip("/"), "cpu.weight").read_text())
+        assert weight == cgroups.CPU_WEIGHT
+    assert weight < cgroups.V1_DEFAULT_SHARES // 8
+    # and the code inside cannot raise it: the group's files are not its to write
+    written = probe(
+        sandbox,
+        "def probe():\n"
+        "    import glob\n"
+        "    for name in glob.glob('/sys/fs/cgroup/**/cpu.*', recursive=True):\n"
+        "        try:\n"
+        "            open(name, 'w').write('10000')\n"
+        "            return report('wrote ' + name)\n"
+        "        except OSError:\n"
+        "            pass\n"
+        "    return report('none written')\n",
+    )
+    assert written == "none written"
 
 
 def test_a_runtime_that_does_not_fit_its_memory_says_so() -> None:
