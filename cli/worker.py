@@ -80,6 +80,7 @@ def worker(
         from api.jobs.queue import CHECK_QUEUE, CODE_QUEUE, QUEUES, defer_code, make_queue, send_scores_soon, work
         from api.jobs.run import Runtime
         from api.kit.db import make_engine, make_sessionmaker
+        from api.kit.priority import lower_priority
         from api.library.bank import Bank
         from api.library.course_sets import Library
         from api.lti.ags import next_due, send_due
@@ -104,6 +105,8 @@ def worker(
     if stalled_after <= heartbeat:
         console.print("[red]--stalled-after must be longer than --heartbeat.[/red]")
         raise typer.Exit(code=2)
+    # jobs are background work: on a host beside the service, its requests come first (before any thread starts)
+    lower_priority()
     # warm, reused by every code job of this process
     sandboxes = Sandboxes(size=concurrency, packages=settings.code_packages)
     if CODE_QUEUE in queues or CHECK_QUEUE in queues:  # (instructors' solutions run walled too)

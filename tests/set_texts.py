@@ -1,5 +1,6 @@
 """Set files' texts for the tests: those that must not load, read as the loader refuses them
-(``tests/problems``), and a set whose solution is slow on purpose (the set checks' budgets)."""
+(``tests/problems``), a set whose solution is slow on purpose (the set checks' budgets), and an
+affine layer's code part with the mistakes a test declares (the code runs')."""
 
 from __future__ import annotations
 
@@ -42,4 +43,44 @@ problems:
           x: {{shape: [3]}}
         tests:
 {names}
+"""
+
+
+#: The solution of :func:`affine_set`'s code part.
+AFFINE_SOLUTION = """\
+import numpy as np
+
+
+def affine_forward(x, w, b):
+    out = x.reshape(x.shape[0], -1) @ w + b
+    return out, (x, w, b)
+"""
+
+
+def affine_set(set_id: str, mistakes: str) -> str:
+    """A set of one code part, ``layers.affine``: :data:`AFFINE_SOLUTION` on two tests, 6 s a test,
+    with ``mistakes`` (the YAML list's items, indented for the part)."""
+    solution = "".join(f"      {line}\n" if line else "\n" for line in AFFINE_SOLUTION.splitlines())
+    return f"""\
+id: {set_id}
+title: An affine layer
+problems:
+  - id: layers
+    type: code
+    solution: |
+{solution}    parts:
+      - key: affine
+        driver: |
+          out, cache = student.affine_forward(x, w, b)
+          return {{"out": out}}
+        inputs:
+          x: {{shape: [N, D]}}
+          w: {{shape: [D, M]}}
+          b: {{shape: [M]}}
+        outputs: {{out: equal}}
+        time: 6
+        mistakes:
+{mistakes}        tests:
+          - {{name: a batch, N: 3, D: 4, M: 4}}
+          - {{name: a wider layer, N: 2, D: 3, M: 5}}
 """

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from api.code_runs.run import GradeCode
 from api.code_runs.sandboxes import Sandboxes
 from grader.code import Run, grade_code
 from problems.sets import ProblemSet
 from sandbox import Call, CallResult
+
+if TYPE_CHECKING:  # (not imported at run time: the judging processes import this module alone, api.code_runs.judges)
+    from api.code_runs.run import GradeCode
 
 
 class Sandboxed:

@@ -1,7 +1,8 @@
 """Which runner a service has: on PostgreSQL it only defers (``grader worker`` runs), on SQLite it
 runs the jobs itself (:class:`api.jobs.local.LocalRunner`), code parts included
-(:class:`api.code_runs.local.LocalCodeRunner`), and set checks in a runner and a sandbox of their
-own, which no student's code waits for (:mod:`api.set_checks`)."""
+(:class:`api.code_runs.local.LocalCodeRunner`, judged in processes of their own:
+:mod:`api.code_runs.judges`), and set checks in a runner and a sandbox of their own, which no
+student's code waits for (:mod:`api.set_checks`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from starlette.background import BackgroundTasks
 
 from api.access import Caller
-from api.code_runs.grading import sandboxed
+from api.code_runs.judges import JudgeProcesses
 from api.code_runs.local import LocalCodeRunner
 from api.code_runs.queueing import Deferrer as CodeDeferrer
 from api.code_runs.run import CodeRuntime
@@ -33,8 +34,8 @@ from api.set_checks.run import CheckRuntime, run_set_check
 from api.set_checks.service import CheckDeferrer
 from api.terms.rows import Terms
 
-#: Code runs a SQLite service grades at once (threads, each with a warm sandbox): one per core of
-#: the small machine such a service runs on.
+#: Code runs a SQLite service grades at once (threads, each handing its run to a judging process
+#: with a warm sandbox): one per core of the small machine such a service runs on.
 CODE_THREADS = 2
 
 
@@ -48,9 +49,9 @@ class JobRunners:
     wake_score_sender: Callable[[], None] | None = None
     #: Defers a submission's code run in the request's transaction (PostgreSQL: a code worker runs it).
     defer_code: CodeDeferrer | None = None
-    #: The service's own code runner (SQLite), and the process's warm sandboxes it grades in.
+    #: The service's own code runner (SQLite), and the processes it grades in (each with warm sandboxes).
     code_runner: LocalCodeRunner | None = None
-    sandboxes: Sandboxes | None = None
+    judges: JudgeProcesses | None = None
     #: Defers a set check in the request's transaction (PostgreSQL: a worker's check lane runs it).
     defer_check: CheckDeferrer | None = None
     #: The service's own runner of set checks (SQLite), and the sandbox they run in: apart from the
@@ -68,9 +69,9 @@ class JobRunners:
         for runner in (self.runner, self.code_runner, self.check_runner):
             if runner is not None:
                 runner.stop()
-        for sandboxes in (self.sandboxes, self.check_sandboxes):
-            if sandboxes is not None:
-                sandboxes.close()
+        for closed in (self.judges, self.check_sandboxes):
+            if closed is not None:
+                closed.close()
 
     def check_started(self, background: BackgroundTasks) -> None:
         """An upload started a set check: the service's own check runner looks once the response is
@@ -117,11 +118,11 @@ def job_runners(
     results the service's own runner (SQLite) wrote."""
     if engine.dialect.name == "sqlite":
         sessions = make_sessionmaker(writer(engine))
-        sandboxes = Sandboxes(size=CODE_THREADS, packages=settings.code_packages)
+        judges = JudgeProcesses(processes=CODE_THREADS, packages=settings.code_packages)
         code = CodeRuntime(
             sessions,
             library,
-            sandboxed(sandboxes),
+            judges,
             scores_due=scores_due,
             scores_key=scores_key,
             limits=CodeLimits.of(settings),
@@ -141,7 +142,7 @@ def job_runners(
             defer=None,
             runner=LocalRunner.of_jobs(runtime),
             code_runner=code_runner,
-            sandboxes=sandboxes,
+            judges=judges,
             check_runner=LocalRunner(
                 sessions,
                 lambda job_id, stop: run_set_check(checks, job_id, stop=stop),

@@ -6,6 +6,7 @@ code answer refused with a sentence and no attempt used; a worker SIGKILLed mid-
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,9 +17,11 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from api.jobs.queue import CODE_TASK
+from api.kit.priority import GRADING_NICENESS
 from api.models import CodeRun, Submission
 from harness.server import WorkerProcess
 from harness.student_code import CONV_FORWARD
+from tests.api import processes
 
 from factories import Course, finished_check, finished_job, unique
 
@@ -99,6 +102,26 @@ def test_a_code_submission_answers_201_queued_then_shows_its_result(code_runner,
     assert part["tests"] and all(test["status"] == "correct" for test in part["tests"])
     assert found["score"] == made["score"] + part["max_score"]
     assert KEY not in found["awaiting_parts"]
+
+
+def test_code_is_judged_apart_from_the_service_at_a_lower_priority(code_runner, course) -> None:
+    # at a deadline the service's requests come before the judging: it runs in a process other than
+    # the service's (a code worker on PostgreSQL, the service's judging processes on SQLite), niced
+    aid = course.assignment(problem_set=SET)
+    _, headers = course.student()
+    made = course.submit(aid, headers, {KEY: RIGHT})
+    assert made.status_code == 201, made.text
+    assert _until(course, made.json()["id"], headers, _graded)["parts"][KEY]["status"] == "correct"
+    if code_runner:  # PostgreSQL: the worker, which leads its session, lowers its autogroup's weight too
+        pid = code_runner[0].process.pid
+        assert processes.stat(pid)[2] == GRADING_NICENESS
+        assert Path(f"/proc/{pid}/autogroup").read_text().split()[-1] == str(GRADING_NICENESS)
+    else:
+        # (the service's process may hold a sandbox of its own: the instructors' set checks')
+        judges = [pid for pid in processes.judging_processes() if pid != os.getpid()]
+        assert judges
+        assert {processes.stat(judge)[2] for judge in judges} == {GRADING_NICENESS}
+    assert os.getpriority(os.PRIO_PROCESS, 0) < GRADING_NICENESS
 
 
 def test_a_reader_that_waits_is_answered_with_the_result_in_one_request(code_runner, course) -> None:
@@ -238,7 +261,14 @@ def test_a_code_worker_sigkilled_mid_run_loses_nothing(code_runner, course, engi
     assert "back in the queue" in second.output(), second.output()
     with Session(engine) as session:
         assert session.get(CodeRun, made["id"]) is None
-        runs = session.execute(JOBS_OF, {"task": CODE_TASK, "id": str(made["id"])}).all()
+    # (the job is marked done a moment after its results are written)
+    deadline = time.monotonic() + 60
+    while True:
+        with Session(engine) as session:
+            runs = session.execute(JOBS_OF, {"task": CODE_TASK, "id": str(made["id"])}).all()
+        if [run[0] for run in runs] != ["doing"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
     assert [tuple(run) for run in runs] == [("succeeded", 2)]  # two runs: the killed one, and the one after
 
 

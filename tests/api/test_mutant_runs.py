@@ -16,49 +16,21 @@ from grader.code import references as cached
 from problems.loader import parse_set
 from sandbox import Call, CallResult
 from tests.sandbox.probes import LIMITS, require_bwrap
+from tests.set_texts import AFFINE_SOLUTION, affine_set
 
-SOLUTION = """\
-import numpy as np
-
-
-def affine_forward(x, w, b):
-    out = x.reshape(x.shape[0], -1) @ w + b
-    return out, (x, w, b)
-"""
-
+SOLUTION = AFFINE_SOLUTION
 #: The first mistake's mutant takes 2 s a test (a slow way to the same wrong answer); the second is the slip.
 SET = parse_set(
-    """\
-id: budgeted-mutants
-title: Mutants under a budget
-problems:
-  - id: layers
-    type: code
-    solution: |
-"""
-    + "".join(f"      {line}\n" if line else "\n" for line in SOLUTION.splitlines())
-    + """\
-    parts:
-      - key: affine
-        driver: |
-          out, cache = student.affine_forward(x, w, b)
-          return {"out": out}
-        inputs:
-          x: {shape: [N, D]}
-          w: {shape: [D, M]}
-          b: {shape: [M]}
-        outputs: {out: equal}
-        time: 6
-        mistakes:
+    affine_set(
+        "budgeted-mutants",
+        """\
           - code: weights-doubled
             feedback: "Multiply by w once."
             replace: "out = x.reshape(x.shape[0], -1) @ w + b"
             with: "out = __import__('time').sleep(2) or x.reshape(x.shape[0], -1) @ (2 * w) + b"
           - {code: bias-omitted, replace: "@ w + b", with: "@ w"}
-        tests:
-          - {name: a batch, N: 3, D: 4, M: 4}
-          - {name: a wider layer, N: 2, D: 3, M: 5}
-"""
+""",
+    )
 )
 KEY = "layers.affine"
 NO_BIAS = SOLUTION.replace("@ w + b", "@ w")

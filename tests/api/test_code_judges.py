@@ -1,0 +1,75 @@
+"""The SQLite service judges code in processes of its own (:mod:`api.code_runs.judges`), at a lower
+priority than the service's, each with its own warm sandboxes: what they grade is what the service's
+own process would (the same parts, the same named mistake), a run held to an allowance is stopped
+there, and a judging process killed is replaced for the next run. Through the real sandboxes."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator
+
+import pytest
+
+from api.code_runs.grading import sandboxed
+from api.code_runs.judges import JudgeProcesses
+from api.code_runs.sandboxes import Sandboxes
+from api.kit.priority import GRADING_NICENESS
+from problems.loader import parse_set
+from tests.api.processes import judging_processes, stat
+from tests.sandbox.probes import LIMITS, require_bwrap
+from tests.set_texts import AFFINE_SOLUTION, affine_set
+
+SOLUTION = AFFINE_SOLUTION
+BIAS_OMITTED = '          - {code: bias-omitted, feedback: "Add the bias.", replace: "@ w + b", with: "@ w"}\n'
+SET = parse_set(affine_set("judged-apart", BIAS_OMITTED))
+KEY = "layers.affine"
+NO_BIAS = SOLUTION.replace("@ w + b", "@ w")
+SLOW = SOLUTION.replace("    out =", "    __import__('time').sleep(30)\n    out =")
+
+
+@pytest.fixture(scope="module")
+def judges() -> Iterator[JudgeProcesses]:
+    require_bwrap()
+    made = JudgeProcesses(processes=1, limits=LIMITS)
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+def test_a_submission_is_graded_apart_as_the_services_own_process_would(judges: JudgeProcesses) -> None:
+    here = Sandboxes(limits=LIMITS)
+    try:
+        for answer in (SOLUTION, NO_BIAS):
+            apart = judges(SET, {KEY: answer}, None)
+            assert apart == sandboxed(here)(SET, {KEY: answer}, None)
+    finally:
+        here.close()
+    assert apart[KEY]["status"] == "incorrect"
+    assert apart[KEY]["misconception"] == "bias-omitted"
+
+
+def test_the_judging_runs_in_a_process_of_its_own_at_a_lower_priority(judges: JudgeProcesses) -> None:
+    assert judges(SET, {KEY: SOLUTION}, None)[KEY]["status"] == "correct"
+    (judge,) = judging_processes()  # (one judging process: its sandbox's bubblewrap is its child)
+    assert judge != os.getpid()
+    found = stat(judge)
+    assert found is not None and found[2] == GRADING_NICENESS
+    assert os.getpriority(os.PRIO_PROCESS, 0) < GRADING_NICENESS  # the service's own is left alone
+
+
+def test_a_run_held_to_an_allowance_is_stopped_in_its_process(judges: JudgeProcesses) -> None:
+    reason = "stopped: your budget of sandbox time on this assignment is spent"
+    graded = judges.within(1.0, reason)(SET, {KEY: SLOW}, None)[KEY]
+    assert graded["status"] == "incorrect"
+    assert [test["status"] for test in graded["tests"]] == ["timeout", "timeout"]
+    assert all(f"({reason})" in test["feedback"] for test in graded["tests"])
+
+
+def test_a_killed_judging_process_is_replaced_for_the_next_run(judges: JudgeProcesses) -> None:
+    assert judges(SET, {KEY: SOLUTION}, None)[KEY]["status"] == "correct"
+    for judge in judging_processes():
+        os.kill(judge, signal.SIGKILL)
+    assert judges(SET, {KEY: NO_BIAS}, None)[KEY]["misconception"] == "bias-omitted"
+    assert judges(SET, {KEY: SOLUTION}, None)[KEY]["status"] == "correct"
