@@ -57,7 +57,8 @@ test: $(STAMP)
 ## the sandbox (1 and 2 warm workers) beside the same calls in-process, and code submissions graded per
 ## second end to end through the service (8 students at once on SQLite, 201 → result) beside the floor,
 ## a four-part homework per submission beside a cold sandbox running pytest (the peers' way) and the floors,
-## 300 students submitting it within 10 s through the service (SQLite; PostgreSQL with a code worker);
+## 300 students submitting it within 10 s through the service (SQLite; PostgreSQL with a code worker), idle
+## and beside twice the cores' busy processes;
 ## then a PyTorch model's checks per submission through the warm torch sandbox (its time, each probe's)
 bench: $(STAMP)
 	$(BYTECODE)
@@ -73,6 +74,7 @@ bench: $(STAMP)
 	$(PY) -m bench.code
 	$(PY) -m bench.homework
 	$(PY) -m bench.burst
+	$(PY) -m bench.burst --beside-load $$(( 2 * $$(nproc) ))
 	$(PY) -m bench.code_torch
 
 lint: $(STAMP)

@@ -15,7 +15,11 @@ result), the POSTs' own latency, ``/health``'s, and whether every
 submission was stored once and graded as expected (every 4th has three named mistakes): nothing
 lost, nothing graded twice.
 
-Run: ``make bench`` (or ``python -m bench.burst --students N --seconds S``).
+``--beside-load N`` runs the same beside N busy processes (each a session of its own, at the
+default priority, as other users' work on a shared machine is): the issue's "loaded" figures use
+twice the cores.
+
+Run: ``make bench`` (or ``python -m bench.burst --students N --seconds S [--beside-load N]``).
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import asyncio
 import multiprocessing
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -182,6 +188,20 @@ def service(database: str, workdir: Path) -> Iterator[tuple[ServerProcess, dict[
                 yield server, server_env(DATABASE_URL=url)
 
 
+@contextmanager
+def busy(processes: int) -> Iterator[None]:
+    """``processes`` processes spinning on a core each until the block ends, each in a session of its own."""
+    spinning = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"], start_new_session=True) for _ in range(processes)
+    ]
+    try:
+        yield
+    finally:
+        for process in spinning:
+            process.kill()
+            process.wait()
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
@@ -192,6 +212,9 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=10.0, help="The burst's length.")
     parser.add_argument("--database", choices=("sqlite", "postgresql", "both"), default="both")
+    parser.add_argument(
+        "--beside-load", type=int, default=0, metavar="N", help="Busy processes running beside it (0: none)."
+    )
     options = parser.parse_args()
     databases = ["sqlite", "postgresql"] if options.database == "both" else [options.database]
     if "postgresql" in databases and find_bin_dir() is None:
@@ -199,7 +222,8 @@ def main() -> None:
         databases.remove("postgresql")
     print(
         f"\n## A deadline burst: {options.students} students submit the four-part homework within "
-        f"{options.seconds:g} s (load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores)\n"
+        f"{options.seconds:g} s (load average {os.getloadavg()[0]:.1f}, {os.cpu_count()} cores"
+        f"{f', beside {options.beside_load} busy processes' if options.beside_load else ''})\n"
     )
     print(
         "| database | last result after the 1st POST | submit → result p50 / p99 | POST p50 / p99 "
@@ -208,6 +232,7 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: | ---: | --- | ---: |")
     for database in databases:
         with (
+            busy(options.beside_load),
             tempfile.TemporaryDirectory(prefix="bench-burst-") as directory,
             service(database, Path(directory)) as (
                 server,
