@@ -143,19 +143,15 @@ def run_code(runtime: CodeRuntime, submission_id: int) -> str:
 
 
 def _claim(session: Session, submission_id: int, limits: CodeLimits) -> _Claimed | None:
-    run = session.execute(
-        select(CODE_RUNS.c.set_version, CODE_RUNS.c.runs, CODE_RUNS.c.queued_at)
-        .where(CODE_RUNS.c.submission_id == submission_id)
-        .with_for_update()
-    ).first()
-    if run is None:
-        return None
     now = datetime.now(UTC)
-    session.execute(
+    run = session.execute(  # (the row locked by its UPDATE: one round trip, not a SELECT ... FOR UPDATE before it)
         CODE_RUNS.update()
         .where(CODE_RUNS.c.submission_id == submission_id)
         .values(status=CodeRunStatus.RUNNING.value, started_at=now, runs=CODE_RUNS.c.runs + 1)
-    )
+        .returning(CODE_RUNS.c.set_version, CODE_RUNS.c.runs, CODE_RUNS.c.queued_at)
+    ).first()
+    if run is None:
+        return None
     row = session.execute(
         select(
             SUBMISSIONS.c.answers,
@@ -187,7 +183,7 @@ def _claim(session: Session, submission_id: int, limits: CodeLimits) -> _Claimed
     return _Claimed(
         submission_id,
         run.set_version,
-        run.runs + 1,
+        run.runs,
         dict(row.answers),
         row.variant,
         points,
