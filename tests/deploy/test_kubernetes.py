@@ -541,3 +541,20 @@ def test_no_container_is_privileged_and_only_the_code_workers_loosen_anything() 
     assert code["runtimeClassName"] == runtime["metadata"]["name"] == runtime["handler"]
     node_label = runtime["scheduling"]["nodeSelector"]
     assert [(t["key"], t["value"]) for t in runtime["scheduling"]["tolerations"]] == list(node_label.items())
+
+
+def test_the_operators_guide_says_how_to_deploy_on_kubernetes() -> None:
+    guide = (REPOSITORY / "docs" / "operator.md").read_text()
+    section = guide.split("## Kubernetes", 1)[1].split("\n## ", 1)[0]
+    for needed in (
+        "kubectl apply -k deploy/",
+        "secrets.env",
+        "hostUsers: false",
+        "procMount: Unmasked",
+        "/var/lib/kubelet/seccomp/grader/seccomp-code-worker.json",
+        "cgroup_writable",
+        f"max_connections = {POSTGRES['max_connections']}",
+        "KEDA",
+        "alternatives/code-worker-hpa.yaml",
+    ):
+        assert needed in section, needed
