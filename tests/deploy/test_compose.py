@@ -9,9 +9,7 @@ from __future__ import annotations
 import inspect
 import ipaddress
 import re
-import shlex
 import tomllib
-from collections.abc import Iterator, Mapping
 from typing import Any
 
 import uvicorn.config
@@ -22,10 +20,17 @@ from api.kit.config import DB_CONCURRENCY, Settings
 from harness.proxy import CONFIG as NGINX_CONFIG_PATH
 from harness.server import REPOSITORY
 
-DOCKERFILE = (REPOSITORY / "Dockerfile").read_text()
+from deploy_files import (
+    DOCKERFILE,
+    ENTRYPOINT,
+    ENTRYPOINT_PATH,
+    config_variables,
+    dockerfile_env,
+    dockerfile_instructions,
+    entrypoint_variables,
+)
+
 COMPOSE: dict[str, Any] = yaml.safe_load((REPOSITORY / "docker-compose.yml").read_text())
-ENTRYPOINT_PATH = "docker/entrypoint.sh"
-ENTRYPOINT = (REPOSITORY / ENTRYPOINT_PATH).read_text()
 #: Variables of the Python image and pip, for the interpreter rather than for the service.
 INTERPRETER_VARIABLES = {
     "PYTHONDONTWRITEBYTECODE",
@@ -38,55 +43,6 @@ UVICORN_VARIABLES = {"FORWARDED_ALLOW_IPS"}
 #: PostgreSQL 15's defaults, which the compose file's postgres service keeps.
 POSTGRES_DEFAULTS = {"max_connections": 100, "superuser_reserved_connections": 3}
 NGINX_CONFIG = NGINX_CONFIG_PATH.read_text()
-
-
-class RecordingEnviron(Mapping[str, str]):
-    """An empty environment that remembers which variables were asked for."""
-
-    def __init__(self) -> None:
-        self.asked: set[str] = set()
-
-    def __getitem__(self, key: str) -> str:
-        self.asked.add(key)
-        raise KeyError(key)
-
-    def get(self, key: str, default: Any = None) -> Any:
-        self.asked.add(key)
-        return default
-
-    def __contains__(self, key: object) -> bool:
-        self.asked.add(str(key))
-        return False
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(())
-
-    def __len__(self) -> int:
-        return 0
-
-
-def config_variables() -> set[str]:
-    """The variables ``api/kit/config.py`` reads, found by asking it rather than by reading its source."""
-    environ = RecordingEnviron()
-    Settings.from_env(environ)
-    return environ.asked
-
-
-def entrypoint_variables() -> set[str]:
-    return set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", ENTRYPOINT))
-
-
-def dockerfile_instructions(name: str) -> list[str]:
-    """The arguments of every ``name`` instruction, continuation lines joined."""
-    joined = re.sub(r"\\\n\s*", " ", DOCKERFILE)
-    return [line.split(None, 1)[1] for line in joined.splitlines() if line.split(None, 1)[:1] == [name]]
-
-
-def dockerfile_env() -> dict[str, str]:
-    env: dict[str, str] = {}
-    for arguments in dockerfile_instructions("ENV"):
-        env.update(pair.split("=", 1) for pair in shlex.split(arguments))
-    return env
 
 
 def compose_default(value: Any) -> str:
