@@ -155,13 +155,10 @@ def _weighted_v1(own: dict[str, str], name: str) -> Path | None:
 def _create_v2(memory_bytes: int, pids: int, name: str) -> Cgroup | None:
     if not (ROOT / "cgroup.controllers").exists():
         return None
-    own = ROOT / _own_paths().get("", "/").lstrip("/")
+    own = _v2_base()
     group = own / name
     try:
-        enabled = (own / "cgroup.subtree_control").read_text().split()
-        missing = [c for c in ("memory", "pids") if c not in enabled]
-        if missing:
-            _write(own / "cgroup.subtree_control", " ".join(f"+{c}" for c in missing))
+        _enable(own, ("memory", "pids"))
         group.mkdir()
     except OSError:
         return None
@@ -177,12 +174,53 @@ def _create_v2(memory_bytes: int, pids: int, name: str) -> Cgroup | None:
     return Cgroup((group,), (group / "cgroup.procs",), group / "memory.events", weighted=_weighted_v2(own, group))
 
 
+#: On cgroup v2, the leaf group the service's own processes are moved into, so that the group they
+#: were in (a container's, a systemd unit's delegated one) may hand its controllers to the sandboxes'.
+LEAF = "grader-processes"
+
+
+def _v2_base() -> Path:
+    """The v2 group the sandboxes' groups are made in: this process's own, or the one above the leaf
+    it was moved into (:func:`_enable`)."""
+    own = ROOT / _own_paths().get("", "/").lstrip("/")
+    return own.parent if own.name == LEAF else own
+
+
+def _enable(base: Path, controllers: tuple[str, ...]) -> None:
+    """``controllers`` enabled for ``base``'s children. A group that holds processes cannot (cgroup
+    v2's "no internal processes" rule: the kernel refuses with EBUSY), which is where a container's
+    or a unit's processes are: they are moved into the leaf :data:`LEAF` first, as systemd's
+    delegation expects of a program that manages its subtree."""
+    missing = [name for name in controllers if name not in (base / "cgroup.subtree_control").read_text().split()]
+    if not missing:
+        return
+    enable = " ".join(f"+{name}" for name in missing)
+    try:
+        _write(base / "cgroup.subtree_control", enable)
+    except OSError as error:
+        if error.errno != errno.EBUSY:
+            raise
+        _into_leaf(base)
+        _write(base / "cgroup.subtree_control", enable)
+
+
+def _into_leaf(base: Path) -> None:
+    """Every process of ``base`` moved into ``base/LEAF`` (one that exits meanwhile is passed over)."""
+    leaf = base / LEAF
+    leaf.mkdir(exist_ok=True)
+    for pid in (base / "cgroup.procs").read_text().split():
+        try:
+            _write(leaf / "cgroup.procs", pid)
+        except OSError as error:
+            if error.errno != errno.ESRCH:
+                raise
+
+
 def _weighted_v2(own: Path, group: Path) -> bool:
     """Whether ``group`` could be set to :data:`CPU_WEIGHT` (the cpu controller delegated to the
     service's group, or enabled here now); without it the sandbox runs at the default weight."""
     try:
-        if "cpu" not in (own / "cgroup.subtree_control").read_text().split():
-            _write(own / "cgroup.subtree_control", "+cpu")
+        _enable(own, ("cpu",))
         _write(group / "cpu.weight", str(CPU_WEIGHT))
     except OSError:
         return False
