@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Self
 
@@ -169,11 +169,14 @@ class WorkerProcess(ServerProcess):
         queues: Sequence[str] = (),
         concurrency: int | None = None,
         env: Mapping[str, str] | None = None,
+        cpus: Collection[int] = (),
     ) -> Self:
         """``queues``: those it runs (``--queue``; by default every one); ``concurrency``: its
-        ``--concurrency`` (by default the machine's cores); ``env``: settings of its own
-        (``GRADER_...``)."""
-        command = [str(VENV_BIN / "grader"), "worker", "--heartbeat", str(heartbeat)]
+        ``--concurrency`` (by default the cores it may use); ``env``: settings of its own
+        (``GRADER_...``); ``cpus``: the cores it is held to (``taskset``: the worker and its
+        sandboxes, as a host of that many cores; by default any)."""
+        pinned = ["taskset", "--cpu-list", ",".join(map(str, sorted(cpus)))] if cpus else []
+        command = [*pinned, str(VENV_BIN / "grader"), "worker", "--heartbeat", str(heartbeat)]
         command += [option for name in queues for option in ("--queue", name)]
         command += ["--concurrency", str(concurrency)] if concurrency is not None else []
         return cls(
