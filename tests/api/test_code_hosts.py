@@ -41,6 +41,9 @@ SET = "numpy-convolution"
 KEY = "conv.forward"
 #: Short, so that a killed host's run is taken back within seconds.
 HEARTBEAT, STALLED_AFTER = 0.5, 3.0
+#: Seconds a host may take to start (its self-check starts a sandbox): a bound, generous since a
+#: worker runs at a low priority and a loaded machine starts it slowly.
+READY_WITHIN = 180.0
 #: A student's runs queued at once: the fairness test's student queues 20.
 QUEUED_AT_MOST = 20
 WAITING = ("queued", "running")
@@ -186,7 +189,7 @@ def hosts(noted, database_url, tmp_path_factory) -> Iterator[list[Host]]:
         for host in made:
             host.worker.start()
         for host in made:
-            host.worker.wait_ready()
+            host.worker.wait_ready(timeout=READY_WITHIN)
         yield made
     finally:
         for host in made:
@@ -253,7 +256,7 @@ def test_two_hosts_each_killed_and_stopped_mid_run_lose_nothing_and_write_each_r
         # two slow runs (3 s as they load), one on each host
         pair = [send(course, aid, slow(RIGHT, 3), right=True), send(course, aid, slow(NO_BIAS, 3), right=False)]
         sent += pair
-        ((job, _),) = until(functools.partial(running_one_of, victim, pair), timeout=60, what="a slow run").items()
+        ((job, _),) = until(functools.partial(running_one_of, victim, pair), timeout=120, what="a slow run").items()
         if how == "kill":
             victim.worker.kill()  # SIGKILL, with the code asleep in its sandbox: nothing written
             assert victim.ended(job) is None, f"{victim.name} ended job {job} before its SIGKILL"
@@ -263,7 +266,7 @@ def test_two_hosts_each_killed_and_stopped_mid_run_lose_nothing_and_write_each_r
         for number in range(4):  # meanwhile, more students submit (while the other host carries on)
             sent.append(send(course, aid, RIGHT if number % 2 else NO_BIAS, right=bool(number % 2)))
         victim.worker.start()  # back, as a new process of the same host
-        victim.worker.wait_ready()
+        victim.worker.wait_ready(timeout=READY_WITHIN)
 
     for each in sent:  # every result right
         part = graded(course, each.submission_id, each.headers)
