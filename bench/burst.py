@@ -9,7 +9,10 @@ its connections, and its requests waited up to 12 s there before being sent. A p
 balancer does.
 
 On SQLite ``grader serve`` runs the code itself; on PostgreSQL it runs beside one
-``grader worker --queue code`` at its defaults (one sandbox per core). Printed per database: the last
+``grader worker --queue code`` at its defaults (one sandbox per core), or with ``--workers N
+--cores-per-worker C`` beside N of them, each held to C cores of its own (``taskset``: the worker and
+its sandboxes, as N hosts of C cores would be; the service, PostgreSQL and the students share every
+core), to measure how the last result scales with code workers. Printed per database: the last
 result after the first POST, submit → result latency (from the 201 to the reply that holds the
 result), the POSTs' own latency, ``/health``'s, and whether every
 submission was stored once and graded as expected (every 4th has three named mistakes): nothing
@@ -19,7 +22,9 @@ lost, nothing graded twice.
 default priority, as other users' work on a shared machine is): the issue's "loaded" figures use
 twice the cores.
 
-Run: ``make bench`` (or ``python -m bench.burst --students N --seconds S [--beside-load N]``).
+Run: ``make bench`` (or ``python -m bench.burst --students N --seconds S [--beside-load N]``;
+``python -m bench.burst --database postgresql --workers 2 --cores-per-worker 1`` for two one-core
+code workers).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AsyncExitStack, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event as EventType
@@ -167,9 +172,29 @@ def stored_once(base_url: str, token: str, burst: Burst, students: int) -> str:
     return f"{counted} stored, {len(twice)} twice"
 
 
+@dataclass(frozen=True)
+class Workers:
+    """The code workers beside the service on PostgreSQL: ``count`` of them, each held to
+    ``cores`` cores of its own (without them, one worker at its defaults, on every core)."""
+
+    count: int
+    cores: int
+
+    def cpus(self, number: int) -> list[int]:
+        """The cores worker ``number`` is held to: the next ``cores`` of those this process may use."""
+        usable = sorted(os.sched_getaffinity(0))
+        return usable[number * self.cores : (number + 1) * self.cores]
+
+    def __str__(self) -> str:
+        workers, cores = ("worker" if self.count == 1 else "workers"), ("core" if self.cores == 1 else "cores")
+        return f"{self.count} code {workers} of {self.cores} {cores}"
+
+
 @contextmanager
-def service(database: str, workdir: Path) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
-    """``grader serve`` on ``database`` (and a code worker at its defaults on PostgreSQL)."""
+def service(
+    database: str, workdir: Path, workers: Workers | None = None
+) -> Iterator[tuple[ServerProcess, dict[str, str]]]:
+    """``grader serve`` on ``database`` (and on PostgreSQL a code worker at its defaults, or ``workers``)."""
     if database == "sqlite":
         url = f"sqlite:///{workdir / 'grader.db'}"
         with ServerProcess.grader_serve(url, port=free_port(), workdir=workdir) as server:
@@ -180,12 +205,23 @@ def service(database: str, workdir: Path) -> Iterator[tuple[ServerProcess, dict[
         pg.create_database("burst")
         url = f"postgresql://postgres@127.0.0.1:{pg.port}/burst"
         grader_cli("db", "upgrade", env=server_env(DATABASE_URL=url), cwd=workdir)
-        with ServerProcess.grader_serve(url, port=free_port(), workdir=workdir) as server:
+        with ServerProcess.grader_serve(url, port=free_port(), workdir=workdir) as server, ExitStack() as stack:
             server.wait_healthy()
-            worker = WorkerProcess.grader_worker(url, workdir=workdir, queues=("code",))
-            with worker:
+            code_workers = (
+                [WorkerProcess.grader_worker(url, workdir=workdir, queues=("code",))]
+                if workers is None
+                else [
+                    WorkerProcess.grader_worker(
+                        url, workdir=workdir, queues=("code",), concurrency=workers.cores, cpus=workers.cpus(number)
+                    )
+                    for number in range(workers.count)
+                ]
+            )
+            for worker in code_workers:
+                stack.enter_context(worker)
+            for worker in code_workers:
                 worker.wait_ready()
-                yield server, server_env(DATABASE_URL=url)
+            yield server, server_env(DATABASE_URL=url)
 
 
 @contextmanager
@@ -215,7 +251,12 @@ def main() -> None:
     parser.add_argument(
         "--beside-load", type=int, default=0, metavar="N", help="Busy processes running beside it (0: none)."
     )
+    parser.add_argument(
+        "--workers", type=int, help="PostgreSQL: this many code workers, each held to --cores-per-worker cores."
+    )
+    parser.add_argument("--cores-per-worker", type=int, default=1, help="With --workers: each one's cores.")
     options = parser.parse_args()
+    workers = _workers(parser, options)
     databases = ["sqlite", "postgresql"] if options.database == "both" else [options.database]
     if "postgresql" in databases and find_bin_dir() is None:
         print("(no PostgreSQL here: the burst runs on SQLite only)")
@@ -234,7 +275,7 @@ def main() -> None:
         with (
             busy(options.beside_load),
             tempfile.TemporaryDirectory(prefix="bench-burst-") as directory,
-            service(database, Path(directory)) as (
+            service(database, Path(directory), workers) as (
                 server,
                 env,
             ),
@@ -247,8 +288,9 @@ def main() -> None:
             stored = stored_once(server.base_url, instructor, burst, options.students)
         last = max(burst.done_at) - burst.first_post if burst.done_at else float("nan")
         right = options.students - len(burst.wrong)
+        label = f"{database}, {workers}" if workers is not None and database == "postgresql" else database
         print(
-            f"| {database} | {last:.1f} s | {statistics.median(burst.results):.2f} / "
+            f"| {label} | {last:.1f} s | {statistics.median(burst.results):.2f} / "
             f"{percentile(burst.results, 0.99):.2f} s | {statistics.median(burst.posts):.2f} / "
             f"{percentile(burst.posts, 0.99):.2f} s | {statistics.median(burst.health):.3f} / "
             f"{percentile(burst.health, 0.99):.3f} / {max(burst.health):.3f} s | {stored} | "
@@ -256,6 +298,22 @@ def main() -> None:
         )
         for line in burst.wrong[:5]:
             print(f"  {line}")
+
+
+def _workers(parser: argparse.ArgumentParser, options: argparse.Namespace) -> Workers | None:
+    """The code workers asked for, or None (one at its defaults); the parser's error where they
+    are not PostgreSQL's alone or need more cores than this process may use."""
+    if options.workers is None:
+        return None
+    if options.database != "postgresql":
+        parser.error("--workers runs code workers beside PostgreSQL: give --database postgresql")
+    if options.workers < 1 or options.cores_per_worker < 1:
+        parser.error("--workers and --cores-per-worker are 1 or more")
+    usable = len(os.sched_getaffinity(0))
+    if options.workers * options.cores_per_worker > usable:
+        asked = Workers(options.workers, options.cores_per_worker)
+        parser.error(f"{asked} each need {asked.count * asked.cores} cores of their own; this process may use {usable}")
+    return Workers(options.workers, options.cores_per_worker)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """The ``grader`` command line: a thin layer over keyword-only library functions.
 
-The commands that grade (``problems``, ``sets``, ``check``, ``grade``, ``gradescope``) import the
-engine, sympy and the sandbox's client, seconds on a loaded machine; they are imported when one of
-them is run (or ``--help`` lists them), so ``grader serve``, ``grader users create`` and every
-worker uvicorn spawns (which imports this module again) do not pay for them."""
+The commands that grade (``problems``, ``sets``, ``check``, ``grade``, ``gradescope``, and
+``capacity``, which measures a set's grading) import the engine, sympy and the sandbox's client,
+seconds on a loaded machine; they are imported when one of them is run (or ``--help`` lists them),
+so ``grader serve``, ``grader users create`` and every worker uvicorn spawns (which imports this
+module again) do not pay for them."""
 
 from __future__ import annotations
 
@@ -33,9 +34,23 @@ LAZY: dict[str, tuple[str, str]] = {
     "check": ("cli.grading", "check"),
     "grade": ("cli.grading", "grade"),
     "gradescope": ("cli.gradescope", "gradescope_app"),
+    "capacity": ("cli.capacity", "capacity"),
 }
 #: Every command in the order ``--help`` lists them (commands, then groups, as Typer does).
-ORDER = ("check", "grade", "serve", "worker", "problems", "sets", "gradescope", "db", "users", "courses", "lti")
+ORDER = (
+    "check",
+    "grade",
+    "serve",
+    "worker",
+    "capacity",
+    "problems",
+    "sets",
+    "gradescope",
+    "db",
+    "users",
+    "courses",
+    "lti",
+)
 
 
 class Commands(TyperGroup):

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Self
 
@@ -63,6 +63,9 @@ class ServerProcess:
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
         self.base_url = f"http://{host}:{port}"
+        #: Where the log stood when the process last started: one object started again (a worker
+        #: that comes back) appends to its log, and reads its latest run's part of it.
+        self.started_at = 0
 
     @classmethod
     def grader_serve(
@@ -85,6 +88,7 @@ class ServerProcess:
         return self.process.pid
 
     def start(self) -> Self:
+        self.started_at = self.log.stat().st_size if self.log.exists() else 0
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
                 self.command, cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -92,7 +96,16 @@ class ServerProcess:
         return self
 
     def output(self) -> str:
+        """Everything the process wrote, over all its starts."""
         return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def latest_output(self) -> str:
+        """What the process wrote since it last started."""
+        if not self.log.exists():
+            return ""
+        with self.log.open("rb") as log:
+            log.seek(self.started_at)
+            return log.read().decode(errors="replace")
 
     def wait_healthy(self, timeout: float = 60.0) -> dict[str, str]:
         """The first ``/health`` body that says ok; fails with the server's output if it exits or never does."""
@@ -156,11 +169,14 @@ class WorkerProcess(ServerProcess):
         queues: Sequence[str] = (),
         concurrency: int | None = None,
         env: Mapping[str, str] | None = None,
+        cpus: Collection[int] = (),
     ) -> Self:
         """``queues``: those it runs (``--queue``; by default every one); ``concurrency``: its
-        ``--concurrency`` (by default the machine's cores); ``env``: settings of its own
-        (``GRADER_...``)."""
-        command = [str(VENV_BIN / "grader"), "worker", "--heartbeat", str(heartbeat)]
+        ``--concurrency`` (by default the cores it may use); ``env``: settings of its own
+        (``GRADER_...``); ``cpus``: the cores it is held to (``taskset``: the worker and its
+        sandboxes, as a host of that many cores; by default any)."""
+        pinned = ["taskset", "--cpu-list", ",".join(map(str, sorted(cpus)))] if cpus else []
+        command = [*pinned, str(VENV_BIN / "grader"), "worker", "--heartbeat", str(heartbeat)]
         command += [option for name in queues for option in ("--queue", name)]
         command += ["--concurrency", str(concurrency)] if concurrency is not None else []
         return cls(
@@ -172,10 +188,11 @@ class WorkerProcess(ServerProcess):
         )
 
     def wait_ready(self, timeout: float = 60.0) -> None:
-        """Until the worker says it is ready; fails with its output if it exits or never does."""
+        """Until the worker says it is ready (since it last started); fails with its output if it
+        exits or never does."""
         assert self.process is not None, "not started"
         deadline = time.monotonic() + timeout
-        while "worker ready" not in self.output():
+        while "worker ready" not in self.latest_output():
             if self.process.poll() is not None:
                 raise AssertionError(f"worker exited ({self.process.returncode}):\n{self.output()}")
             if time.monotonic() > deadline:
