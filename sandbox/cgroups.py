@@ -26,8 +26,9 @@ from pathlib import Path
 ROOT = Path("/sys/fs/cgroup")
 PREFIX = "grader-sandbox-"
 #: A sandbox's CPU weight beside a process's default (cgroup v2 ``cpu.weight``, default 100; v1's
-#: ``cpu.shares`` is scaled from it, default 1024): busy sandboxes yield the CPU to the service.
-CPU_WEIGHT = 10
+#: ``cpu.shares`` is scaled from it, default 1024): busy sandboxes yield the CPU to the service, a
+#: quarter against its whole, and are not starved past their calls' wall-time limits by other work.
+CPU_WEIGHT = 25
 DEFAULT_CPU_WEIGHT = 100
 V1_DEFAULT_SHARES = 1024
 _counter = itertools.count()

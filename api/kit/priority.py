@@ -22,8 +22,9 @@ from pathlib import Path
 log = logging.getLogger("grader.priority")
 
 #: The niceness of grading processes (0 to 19; each step is about 1.25 times less CPU beside a
-#: process at 0): at 10, a busy grader gets about a tenth of a core the service needs.
-GRADING_NICENESS = 10
+#: process at 0): at 5, a busy grader gets about a quarter of a core the service wants, and is not
+#: starved (a student's run is held to wall seconds, which a starved judge would spend).
+GRADING_NICENESS = 5
 
 
 def lower_priority(niceness: int = GRADING_NICENESS) -> int:

@@ -500,7 +500,7 @@ def test_a_sandbox_runs_at_a_low_cpu_weight_beside_the_service(sandbox: Sandbox)
     else:  # v2
         weight = int(Path("/sys/fs/cgroup", groups[""].lstrip("/"), "cpu.weight").read_text())
         assert weight == cgroups.CPU_WEIGHT
-    assert weight < cgroups.V1_DEFAULT_SHARES // 8
+    assert weight <= cgroups.V1_DEFAULT_SHARES // 4
     # and the code inside cannot raise it: the group's files are not its to write
     written = probe(
         sandbox,
