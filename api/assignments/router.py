@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
@@ -12,6 +12,7 @@ from api.assignments import sets as sets_service
 from api.assignments.draws import drawn_ids, own_set, require_secret
 from api.assignments.options import StudentLetters, order_key
 from api.assignments.schemas import (
+    AccessOut,
     AssignmentCreate,
     AssignmentDetail,
     AssignmentOut,
@@ -32,6 +33,7 @@ from api.deps import (
     StudentIdPath,
     problem_set_of,
 )
+from api.exam_room.rules import AccessRules
 from api.kit.errors import Forbidden, Unprocessable
 from api.kit.responses import errors
 from api.library.course_sets import Sets
@@ -240,6 +242,7 @@ def _out(
         practice=assignment.practice,
         category=assignment.category,
         feedback=assignment.feedback,
+        access=access_out(assignment.access),
         answers_released=released,
         grades_released_at=assignment.grades_released_at,
         grades_released_parts=assignment.grades_released_parts or {},
@@ -255,6 +258,12 @@ def _out(
             extra_minutes=extension.extra_minutes,
         ),
     )
+
+
+def access_out(stored: dict[str, Any] | None) -> AccessOut | None:
+    """The rules as a reply shows them: whether there is a password, never its hash."""
+    shown = AccessRules.of(stored).shown()
+    return None if shown is None else AccessOut(**shown)
 
 
 def _started(session: Session, assignment: Terms, student: str) -> bool:
