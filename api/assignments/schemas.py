@@ -384,7 +384,9 @@ class AssignmentDetail(AssignmentOut):
     )
     max_score: float = Field(description="The points of the problems listed (of a student's own draw).")
     problems: list[ProblemStatement] = Field(
-        description="The statements; empty for a student on a timed assignment until they start it (`POST .../start`)."
+        description="The statements; empty for a student on a timed assignment until they start it (`POST .../start`), "
+        "and where the assignment's `access` rules do not let the caller in (send `X-Exam-Password`; a locked "
+        "session reads none)."
     )
     reference: dict[str, Any] | None = Field(
         default=None, description="Reference answers by key: for instructors, and for students once released."

@@ -108,8 +108,11 @@ def test_a_missing_or_wrong_password_is_refused_at_each_door_and_the_right_one_p
     untimed = course.assignment(access={"password": "hall B"})
     _refused(course.submit(untimed, student, RIGHT), "password")
     assert course.submit(untimed, {**student, "X-Exam-Password": "hall B"}, RIGHT).status_code == 201
-    # staff need no password to read the assignment
-    assert client.get(url, headers=course.instructor).status_code == 200
+    # the questions are read with the password only (staff need none)
+    assert client.get(_base(course, untimed), headers=student).json()["problems"] == []
+    shown = client.get(_base(course, untimed), headers={**student, "X-Exam-Password": "hall B"})
+    assert shown.json()["problems"]
+    assert client.get(url, headers=course.instructor).json()["problems"]
 
 
 def test_an_address_outside_the_networks_is_refused_on_start_save_and_submit(app: Any, course: Course) -> None:
@@ -185,6 +188,8 @@ def test_a_second_session_is_locked_until_staff_unlock_and_nothing_saved_is_lost
     _refused(client.put(f"{url}/draft", json={"answers": {"ex4.conv1_params": "1"}}, headers=second), "session")
     _refused(client.get(f"{url}/draft", headers=second), "session")
     _refused(client.post(f"{url}/submissions", json={"answers": RIGHT}, headers=second), "session")
+    assert client.get(url, headers=second).json()["problems"] == []  # (the questions neither)
+    assert client.get(url, headers=first).json()["problems"]
     with Session(engine) as session:
         row = session.get(AttemptSession, (course.id, timed, student_id))
         assert row is not None and row.locked_at is not None  # (the lock is recorded)
