@@ -7,7 +7,7 @@ from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_v
 from pydantic.json_schema import SkipJsonSchema
 
 from api.exam_room.rules import MAX_NETWORKS, MAX_PASSWORD, parse_network
-from api.kit.schemas import Identifier, Name, RequestSchema, Schema, printable
+from api.kit.schemas import Identifier, Name, RequestSchema, Schema, at_most, not_blank, printable, prose_schema
 from api.models import DEFAULT_CATEGORY, Feedback, GradePolicy, Practice, Release
 
 
@@ -117,13 +117,23 @@ ACCESS = (
 )
 
 
+#: Kept as typed (a password's spaces are its own), with a visible character, no control characters.
+ExamPassword = Annotated[
+    str,
+    at_most(MAX_PASSWORD),
+    AfterValidator(not_blank),
+    AfterValidator(printable),
+    prose_schema(MAX_PASSWORD, required=True, description=f"1 to {MAX_PASSWORD} characters, kept as typed."),
+]
+
+
 class AccessIn(RequestSchema):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={"examples": [{"password": "room 101", "networks": ["192.0.2.0/24"], "one_session": True}]},
     )
 
-    password: Annotated[str, Field(min_length=1, max_length=MAX_PASSWORD), AfterValidator(printable)] | None = Field(
+    password: ExamPassword | None = Field(
         default=None, description="What the proctor types to let a student start or resume (null: none)."
     )
     networks: list[Annotated[str, Field(max_length=64)]] | None = Field(
