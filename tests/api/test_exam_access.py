@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from api.exam_room.rules import hash_password, password_matches
 from api.models import Assignment, AttemptSession
 
 from factories import Course, auth
@@ -226,3 +227,12 @@ def test_one_session_binds_an_untimed_attempt_at_its_first_submission(client: Te
     assert never.status_code == 404 and "nothing to unlock" in never.json()["detail"]
     nobody = client.post(f"{_base(course, untimed)}/attempts/nobody/unlock", headers=course.instructor)
     assert nobody.status_code == 404
+
+
+def test_the_password_hash_is_salted_and_checked_as_scrypt() -> None:
+    first, second = hash_password("room 101"), hash_password("room 101")
+    assert first != second and first.startswith("scrypt$16384$8$1$")  # (a salt of its own each time)
+    assert password_matches(first, "room 101") and password_matches(second, "room 101")
+    for wrong in ("room 102", "", "ROOM 101", None):
+        assert not password_matches(first, wrong)
+    assert not password_matches("plain text", "plain text")  # (only a hash is ever a password)
