@@ -275,6 +275,9 @@ class Assignment(Base):
     #: A timed assignment: each student has this many minutes from their start (:class:`Clock`),
     #: never past their close; null: untimed.
     time_limit: Mapped[int | None] = mapped_column(Integer)
+    #: The exam room's rules (:mod:`api.exam_room`): ``{"password": HASH | null, "networks":
+    #: [CIDR, ...], "one_session": bool}``; the password only as its scrypt hash; null: none.
+    access: Mapped[dict[str, Any] | None]
     #: When the scores held back from the LMS (``feedback`` other than ``full``) were sent to it as
     #: the answers were released at the close (:mod:`api.terms.releases`); null: not yet, or the
     #: terms that decide the release changed since.
@@ -378,6 +381,34 @@ class Clock(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(index=True)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"))
     outcome: Mapped[str | None] = mapped_column(String(500))
+
+
+class AttemptSession(Base):
+    """The session a student's attempt is bound to, on an assignment whose access rules ask for one
+    session per attempt (:mod:`api.exam_room`): one row per (assignment, student), bound by the first
+    start, draft save or submission, timed or not.
+
+    ``session_key`` is the hash of the browser session's cookie or of the API token (as stored for
+    either: :func:`api.users.tokens.hash_token`); null once staff unlocked the attempt, which binds
+    it to the next session that resumes it. ``locked_at``: when another session was refused (null:
+    never since the binding). ``address``: the client address of the last request admitted."""
+
+    __tablename__ = "attempt_sessions"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["course_id", "assignment_id"], ["assignments.course_id", "assignments.id"], ondelete="CASCADE"
+        ),
+    )
+
+    course_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    assignment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    student_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    session_key: Mapped[str | None] = mapped_column(String(64))
+    bound_at: Mapped[datetime | None]
+    address: Mapped[str | None] = mapped_column(String(64))
+    locked_at: Mapped[datetime | None]
+    unlocked_at: Mapped[datetime | None]
+    unlocked_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class Submission(Base):

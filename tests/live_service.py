@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, sync_playwright
+from playwright.sync_api import BrowserContext, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from api.kit.config import Settings
@@ -127,17 +127,36 @@ def chromium(profile: Path, *, javascript: bool = True, args: Sequence[str] = ()
     """Headless chromium with a fresh profile (user data directory); ``javascript=False`` for a
     browser that runs no script, ``args`` for flags beside :data:`CHROMIUM_ARGS`."""
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=chromium_path(),
-            headless=True,
-            args=[*CHROMIUM_ARGS, *args],
-            java_script_enabled=javascript,
-        )
+        context = _launch(playwright, profile, javascript=javascript, args=args)
         try:
             yield context
         finally:
             close_within(context, profile, CLOSE_SECONDS)
+
+
+@contextmanager
+def chromiums(*profiles: Path) -> Iterator[list[BrowserContext]]:
+    """Several headless chromiums at once, each with a fresh profile of its own (cookies included:
+    as many devices), from one playwright (a second one cannot start beside the first)."""
+    with sync_playwright() as playwright:
+        contexts: list[BrowserContext] = []
+        try:
+            for profile in profiles:
+                contexts.append(_launch(playwright, profile, javascript=True, args=()))
+            yield contexts
+        finally:
+            for context, profile in zip(contexts, profiles, strict=False):
+                close_within(context, profile, CLOSE_SECONDS)
+
+
+def _launch(playwright: Playwright, profile: Path, *, javascript: bool, args: Sequence[str]) -> BrowserContext:
+    return playwright.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=chromium_path(),
+        headless=True,
+        args=[*CHROMIUM_ARGS, *args],
+        java_script_enabled=javascript,
+    )
 
 
 #: The longest a browser's close may take before its processes are killed: a hung chromium ends

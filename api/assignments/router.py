@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 from sqlalchemy.orm import Session
@@ -12,6 +12,7 @@ from api.assignments import sets as sets_service
 from api.assignments.draws import drawn_ids, own_set, require_secret
 from api.assignments.options import StudentLetters, order_key
 from api.assignments.schemas import (
+    AccessOut,
     AssignmentCreate,
     AssignmentDetail,
     AssignmentOut,
@@ -24,6 +25,7 @@ from api.assignments.schemas import (
 )
 from api.deps import (
     AssignmentDep,
+    Credentials,
     MemberDep,
     RunnerMember,
     SessionDep,
@@ -31,8 +33,12 @@ from api.deps import (
     StaffMember,
     StudentIdPath,
     problem_set_of,
+    token_of,
 )
-from api.kit.errors import Forbidden, Unprocessable
+from api.exam_room.admission import admit
+from api.exam_room.doors import ExamPassword, api_visitor
+from api.exam_room.rules import AccessRules
+from api.kit.errors import Forbidden, Refused, Unprocessable
 from api.kit.responses import errors
 from api.library.course_sets import Sets
 from api.set_checks.limits import CheckLimits
@@ -240,6 +246,7 @@ def _out(
         practice=assignment.practice,
         category=assignment.category,
         feedback=assignment.feedback,
+        access=access_out(assignment.access),
         answers_released=released,
         grades_released_at=assignment.grades_released_at,
         grades_released_parts=assignment.grades_released_parts or {},
@@ -255,6 +262,24 @@ def _out(
             extra_minutes=extension.extra_minutes,
         ),
     )
+
+
+def access_out(stored: dict[str, Any] | None) -> AccessOut | None:
+    """The rules as a reply shows them: whether there is a password, never its hash."""
+    shown = AccessRules.of(stored).shown()
+    return None if shown is None else AccessOut(**shown)
+
+
+def _admitted(
+    session: Session, request: Request, assignment: Terms, student: str, token: str, password: str | None
+) -> bool:
+    """Whether the assignment's access rules let the caller read its questions now (nothing bound:
+    a read starts nothing)."""
+    try:
+        admit(session, terms=assignment, student_id=student, visitor=api_visitor(request, token, password), bind=False)
+    except Refused:
+        return False
+    return True
 
 
 def _started(session: Session, assignment: Terms, student: str) -> bool:
@@ -377,11 +402,14 @@ def _detail(
     ),
 )
 def get_assignment(
+    request: Request,
     member: MemberDep,
     assignment: AssignmentDep,
     session: SessionDep,
     sets: SetsDep,
+    credentials: Credentials,
     student: Annotated[str | None, Query(max_length=64, description="Staff: show this student's variant.")] = None,
+    password: ExamPassword = None,
 ) -> AssignmentDetail:
     """A student sees the statements of their own variant (of a timed assignment, once they have
     started it; of a set with pools, only the problems drawn for them, in their order), and the
@@ -404,6 +432,9 @@ def get_assignment(
         if assignment.time_limit is not None and not _started(session, assignment, member.id):
             # the questions of a timed assignment are read on its clock: answers prepared before the
             # start would make the limit meaningless
+            return detail.model_copy(update={"problems": []})
+        if not _admitted(session, request, assignment, member.id, token_of(credentials), password):
+            # the exam room's: read only by a session its rules let in (not a locked one)
             return detail.model_copy(update={"problems": []})
         return detail
     if student is not None:

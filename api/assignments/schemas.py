@@ -3,10 +3,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from api.kit.schemas import Identifier, Name, RequestSchema, Schema
+from api.exam_room.rules import MAX_NETWORKS, MAX_PASSWORD, parse_network
+from api.kit.schemas import Identifier, Name, RequestSchema, Schema, at_most, not_blank, printable, prose_schema
 from api.models import DEFAULT_CATEGORY, Feedback, GradePolicy, Practice, Release
 
 
@@ -104,6 +105,60 @@ PRACTICE = (
 )
 
 
+ACCESS = (
+    "The exam room's rules: a `password` the proctor types (a student's start, draft save and submission send it "
+    "in the header `X-Exam-Password`; the page asks for it), `networks` (CIDR blocks: the client address, as the "
+    "service's trusted proxy gives it, must lie in one), `one_session` (the attempt is bound to the browser "
+    "session or API token that started it; another is refused until staff unlock it). Each refusal is 403 with "
+    "`reason` `password`, `network` or `session`. They apply to timed and untimed assignments alike (untimed: "
+    "the first save or submission starts the attempt). In `PATCH` the fields sent change, the others stay "
+    "(`password: null` removes it); `access: null` removes every rule. The password is stored hashed and never "
+    "shown: a reply says whether there is one."
+)
+
+
+#: Kept as typed (a password's spaces are its own), with a visible character, no control characters.
+ExamPassword = Annotated[
+    str,
+    at_most(MAX_PASSWORD),
+    AfterValidator(not_blank),
+    AfterValidator(printable),
+    prose_schema(MAX_PASSWORD, required=True, description=f"1 to {MAX_PASSWORD} characters, kept as typed."),
+]
+
+
+class AccessIn(RequestSchema):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"password": "room 101", "networks": ["192.0.2.0/24"], "one_session": True}]},
+    )
+
+    password: ExamPassword | None = Field(
+        default=None, description="What the proctor types to let a student start or resume (null: none)."
+    )
+    networks: list[Annotated[str, Field(max_length=64)]] | None = Field(
+        default=None,
+        max_length=MAX_NETWORKS,
+        description="CIDR blocks (`192.0.2.0/24`, `2001:db8::/32`) the client must be in (null or empty: anywhere).",
+    )
+    one_session: bool | None = Field(
+        default=None, description="Bind each attempt to the session that started it (null: false)."
+    )
+
+    @field_validator("networks")
+    @classmethod
+    def _cidr(cls, networks: list[str] | None) -> list[str] | None:
+        if networks is None:
+            return None
+        return [str(parse_network(network)) for network in networks]
+
+
+class AccessOut(Schema):
+    password: bool = Field(description="Whether a password is asked for (it is never shown).")
+    networks: list[str] = Field(description="The networks a student must work from (empty: anywhere).")
+    one_session: bool = Field(description="Whether an attempt is bound to the session that started it.")
+
+
 class AssignmentCreate(RequestSchema):
     model_config = ConfigDict(
         extra="forbid",
@@ -143,6 +198,7 @@ class AssignmentCreate(RequestSchema):
     practice: Practice = Field(default=Practice.AFTER_DUE, description=PRACTICE)
     category: Identifier = Field(default=DEFAULT_CATEGORY, description=CATEGORY)
     feedback: Feedback = Field(default=Feedback.FULL, description=FEEDBACK)
+    access: AccessIn | None = Field(default=None, description=ACCESS)
 
 
 class AssignmentUpdate(RequestSchema):
@@ -180,6 +236,7 @@ class AssignmentUpdate(RequestSchema):
     practice: Practice | SkipJsonSchema[None] = Field(default=None, description=PRACTICE)
     category: Identifier | SkipJsonSchema[None] = Field(default=None, description=CATEGORY)
     feedback: Feedback | SkipJsonSchema[None] = Field(default=None, description=FEEDBACK)
+    access: AccessIn | None = Field(default=None, description=ACCESS)
 
     @model_validator(mode="after")
     def _something_and_no_null_where_none_fits(self) -> AssignmentUpdate:
@@ -199,6 +256,8 @@ class AssignmentUpdate(RequestSchema):
         for name in ("due_at", "opens_at", "closes_at"):
             if name in sent:
                 sent[name] = getattr(self, name)
+        if "access" in sent:  # (only the rules sent change)
+            sent["access"] = None if self.access is None else self.access.model_dump(exclude_unset=True)
         return sent
 
 
@@ -265,6 +324,7 @@ class AssignmentOut(Schema):
     practice: Practice = Field(description=PRACTICE)
     category: str = Field(default=DEFAULT_CATEGORY, description=CATEGORY)
     feedback: Feedback = Field(default=Feedback.FULL, description=FEEDBACK)
+    access: AccessOut | None = Field(default=None, description=ACCESS)
     answers_released: bool = Field(
         description="Whether the reference answers are released now: to the calling student; for staff, to every "
         "student (with after_attempts, each student's own: false here)."
@@ -334,7 +394,9 @@ class AssignmentDetail(AssignmentOut):
     )
     max_score: float = Field(description="The points of the problems listed (of a student's own draw).")
     problems: list[ProblemStatement] = Field(
-        description="The statements; empty for a student on a timed assignment until they start it (`POST .../start`)."
+        description="The statements; empty for a student on a timed assignment until they start it (`POST .../start`), "
+        "and where the assignment's `access` rules do not let the caller in (send `X-Exam-Password`; a locked "
+        "session reads none)."
     )
     reference: dict[str, Any] | None = Field(
         default=None, description="Reference answers by key: for instructors, and for students once released."

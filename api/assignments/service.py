@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.assignments.options import choice_statement
 from api.categories.store import require_category
+from api.exam_room.rules import changed as access_changed
 from api.kit import score_changes
 from api.kit.db import is_unique_violation, upsert
 from api.kit.errors import Conflict, NotFound, Unprocessable
@@ -58,6 +59,7 @@ def create_assignment(
     category: str = DEFAULT_CATEGORY,
     feedback: str = Feedback.FULL.value,
     time_limit: int | None = None,
+    access: dict[str, Any] | None = None,
 ) -> Assignment:
     """A new assignment of ``problem_set`` (its version pinned); :class:`Unprocessable` with every
     reason if its dates are out of order or its answers would be released while work is accepted
@@ -88,6 +90,7 @@ def create_assignment(
         category=category,
         feedback=feedback,
         time_limit=time_limit,
+        access=access_changed(None, access) if access is not None else None,
     )
     _check_schedule(assignment)
     session.add(assignment)
@@ -106,6 +109,7 @@ def create_assignment(
 CHANGEABLE = (
     *("title", "due_at", "max_attempts", "release_answers", "grade_policy", "late_penalty", "practice"),
     *("opens_at", "closes_at", "published", "archived", "grace_minutes", "category", "feedback", "time_limit"),
+    "access",
 )
 
 
@@ -156,6 +160,8 @@ def update_assignment(
         if name == "archived":
             if bool(value) != (assignment.archived_at is not None):
                 assignment.archived_at = datetime.now(UTC) if value else None
+        elif name == "access":  # (the rules sent, the others kept; a password is hashed)
+            assignment.access = access_changed(assignment.access, value)
         else:
             setattr(assignment, name, _in_utc(value) if isinstance(value, datetime) else value)
     _check_schedule(assignment)

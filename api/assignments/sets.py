@@ -251,4 +251,5 @@ def create_assignment(sets: Sets, *, course_id: str, created_by: str, body: Assi
         category=body.category,
         feedback=body.feedback.value,
         time_limit=body.time_limit,
+        access=None if body.access is None else body.access.model_dump(exclude_unset=True),
     )

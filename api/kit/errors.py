@@ -37,6 +37,15 @@ class Forbidden(DomainError):
     """The wrong role, or someone else's data."""
 
 
+class Refused(Forbidden):
+    """A 403 that says why in a word a client can act on (``reason``) besides its sentence: the
+    exam room's refusals (``password``, ``network``, ``session``)."""
+
+    def __init__(self, detail: str, *, reason: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+
+
 class NotFound(DomainError):
     pass
 
@@ -92,9 +101,17 @@ class SafeJSONResponse(JSONResponse):
 
 def _domain_error(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
+    return error_response(error)
+
+
+def error_response(error: DomainError) -> JSONResponse:
+    """The JSON answer to a refusal: ``{"detail"}`` (and ``reason`` where it has one), its status."""
     status = next(code for kind, code in STATUS.items() if isinstance(error, kind))
     metrics.refused(type(error))
-    return SafeJSONResponse({"detail": error.detail}, status_code=status, headers=refusal_headers(error))
+    body = {"detail": error.detail}
+    if isinstance(error, Refused):
+        body["reason"] = error.reason
+    return SafeJSONResponse(body, status_code=status, headers=refusal_headers(error))
 
 
 def _invalid_request(_request: Request, error: Exception) -> JSONResponse:

@@ -4,7 +4,7 @@ handlers of :mod:`api.kit.errors` (and ``tests/api/test_schemathesis.py`` checks
 
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any, Literal, Union
 
 from fastapi import Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,6 +18,16 @@ class ErrorBody(BaseModel):
 
 class ErrorOut(ErrorBody):
     detail: str = Field(description="What went wrong, in a sentence.")
+
+
+class RefusedOut(ErrorBody):
+    """A refusal by the exam room's rules (:class:`api.kit.errors.Refused`)."""
+
+    detail: str = Field(description="Why, in a sentence, and what to do.")
+    reason: Literal["password", "network", "session"] = Field(
+        description="`password`: missing or wrong; `network`: the client's address is outside the allowed networks; "
+        "`session`: the attempt is bound to another session (locked until staff unlock it)."
+    )
 
 
 class InvalidField(ErrorBody):

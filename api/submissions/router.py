@@ -26,12 +26,15 @@ from api.deps import (
     problem_set_of,
     request_session,
     student_and_terms,
+    token_of,
 )
+from api.exam_room.admission import admit
+from api.exam_room.doors import ExamPassword, api_visitor
 from api.kit.bodies import documented_as, validated_body
 from api.kit.db import reads_only, writes_once
-from api.kit.errors import Forbidden
+from api.kit.errors import Forbidden, Refused, error_response
 from api.kit.ids import MAX_ROW_ID, may_exist
-from api.kit.responses import errors
+from api.kit.responses import RefusedOut, errors
 from api.library.course_sets import Sets
 from api.models import Assignment, Extension
 from api.submissions import service
@@ -57,6 +60,8 @@ REPLAYED = {
 }
 
 SUBMIT_REFUSALS = {
+    403: "Not a student of the course; or refused by the assignment's `access` (`reason`: `password`, `network` "
+    "or `session`; no attempt used)",
     409: "All attempts are used",
     422: "A field of the wrong shape; an answer that cannot be read or a key the assignment does not have (no "
     "attempt used); or an Idempotency-Key already used for other answers",
@@ -83,7 +88,18 @@ IdempotencyKey = Annotated[
     response_model=SubmissionOut,
     summary="Submit answers (graded on arrival)",
     responses={
-        **errors(401, 403, 404, 409, 413, 422, 429, 503, notes=SUBMIT_REFUSALS, bodies={422: SubmitRefusalOut}),
+        **errors(
+            401,
+            403,
+            404,
+            409,
+            413,
+            422,
+            429,
+            503,
+            notes=SUBMIT_REFUSALS,
+            bodies={422: SubmitRefusalOut, 403: RefusedOut},
+        ),
         201: {"headers": {"Idempotent-Replayed": REPLAYED}},
     },
 )
@@ -95,6 +111,7 @@ async def submit(
     course_id: Annotated[str, Path()],
     assignment_id: Annotated[str, Path()],
     idempotency_key: IdempotencyKey = None,
+    password: ExamPassword = None,
 ) -> Response:
     """Grades and stores the answers as one attempt. Past the due date the submission is still
     accepted and marked `late`. Answers that cannot be read are refused with 422 (no attempt used),
@@ -111,7 +128,7 @@ async def submit(
     # dependency machinery's cost.)
     async with request_session(request) as session:
         sets = Sets(request.app.state.library, session)
-        return await run_in_threadpool(_submit, request, session, sets, credentials, payload, idempotency_key)
+        return await run_in_threadpool(_submit, request, session, sets, credentials, payload, idempotency_key, password)
 
 
 def _submit(
@@ -121,8 +138,18 @@ def _submit(
     credentials: Bearer,
     payload: Any,
     idempotency_key: str | None,
+    password: str | None,
 ) -> Response:
     student, assignment = student_and_terms(request, session, credentials)
+    try:  # (the exam room's rules, before the body is even read: a refused student learns nothing)
+        admit(
+            session,
+            terms=assignment,
+            student_id=student.id,
+            visitor=api_visitor(request, token_of(credentials), password),
+        )
+    except Refused as refusal:
+        return error_response(refusal)  # (a lock is recorded: the transaction commits)
     body = validated_body(SubmissionIn, payload)
     problem_set = problem_set_of(assignment, sets)
     stored = service.submit(

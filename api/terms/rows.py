@@ -60,6 +60,8 @@ class Terms(Protocol):
     def feedback(self) -> str: ...
     @property
     def time_limit(self) -> int | None: ...
+    @property
+    def access(self) -> dict[str, Any] | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +93,8 @@ class AssignmentRow:
     grace_minutes: int
     feedback: str
     time_limit: int | None
+    #: The exam room's rules as stored (:class:`api.exam_room.rules.AccessRules`).
+    access: dict[str, Any] | None
 
     @classmethod
     def of(cls, assignment: Terms) -> AssignmentRow:

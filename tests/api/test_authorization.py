@@ -149,7 +149,8 @@ def _students(ok: int) -> tuple[int, ...]:
 # regrade job the owner started; {t}: a new API token of "student"; {w}: an assignment with written
 # parts, {k} one of them; {g}: a new submission of "student" to it; {r}: the same, graded and
 # released; {q}: the same again, with an open regrade request; {e}: a timed assignment both students
-# started; {v}: "student"'s id.
+# started; {v}: "student"'s id; {o}: an assignment of one session per attempt, {b}: a new student
+# whose attempt of it is bound to their token.
 TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("GET", "/health", _none, (200,) * len(CALLERS)),
     (
@@ -208,6 +209,7 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("POST", E + "/start", _none, _students(200)),
     ("PUT", E + "/draft", _draft, _students(200)),
     ("GET", E + "/draft", _none, _students(200)),
+    ("POST", C + "/assignments/{o}/attempts/{b}/unlock", _none, _staff(204)),
     (
         "GET",
         E + "/clock?student={v}",
@@ -333,6 +335,13 @@ def world(client, course, engine) -> dict[str, Any]:
         assert client.post(url, json=_message(), headers=student).status_code == 201
         return submission_id
 
+    sealed = course.assignment(access={"one_session": True})
+
+    def bound() -> str:
+        bound_id, bound_token = course.student()
+        assert course.submit(sealed, bound_token, RIGHT).status_code == 201
+        return bound_id
+
     def extended() -> str:
         student_id = course.student()[0]
         url = f"{course.path}/assignments/{assignment}/extensions/{student_id}"
@@ -352,6 +361,8 @@ def world(client, course, engine) -> dict[str, Any]:
         "w": lambda: written,
         "e": lambda: timed,
         "v": lambda: student_id,
+        "o": lambda: sealed,
+        "b": bound,
         "k": lambda: "q1.why",
         "g": written_answer,
         "r": graded,
@@ -437,6 +448,8 @@ def test_the_table_covers_every_endpoint(app) -> None:
         "{w}": "{assignment_id}",
         "{d}": "{assignment_id}",
         "{e}": "{assignment_id}",
+        "{o}": "{assignment_id}",
+        "{b}": "{student_id}",
         "{k}": "{key}",
         "{g}": "{submission_id}",
         "{r}": "{submission_id}",

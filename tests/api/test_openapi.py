@@ -39,6 +39,7 @@ CONTRACT = {
     ("get", A + "/clock"),
     ("put", A + "/draft"),
     ("get", A + "/draft"),
+    ("post", A + "/attempts/{student_id}/unlock"),  # v6: the exam room
     ("get", A + "/submissions"),
     ("get", "/api/v1/submissions/{submission_id}"),
     ("get", A + "/gradebook"),
@@ -118,6 +119,7 @@ ERRORS = {
     ("get", A + "/clock"): {401, 403, 404, 422, 503},
     ("put", A + "/draft"): {401, 403, 404, 409, 413, 422, 503},
     ("get", A + "/draft"): {401, 403, 404, 422, 503},
+    ("post", A + "/attempts/{student_id}/unlock"): {401, 403, 404, 422, 503},
     ("get", A + "/submissions"): {401, 403, 404, 422, 503},
     ("get", "/api/v1/submissions/{submission_id}"): {401, 403, 404, 422, 503},
     ("get", A + "/gradebook"): {401, 403, 404, 422, 503},

@@ -57,6 +57,7 @@ INSTRUCTOR_ONLY = [
     f"PATCH {A}",
     f"PUT {A}/extensions/{{student_id}}",
     f"DELETE {A}/extensions/{{student_id}}",
+    f"POST {A}/attempts/{{student_id}}/unlock",
     f"GET {A}/gradebook",
     f"GET {A}/stats",
     f"POST {A}/regrade",

@@ -33,11 +33,12 @@ ZONE = "America/Chicago"
 
 class FormValues(HTMLParser):
     """What a browser would send for the form posting to ``action``: each named control's value
-    (a checkbox only if ticked, a radio group's checked one, a select's selected option)."""
+    (a checkbox only if ticked, a radio group's checked one, a select's selected option, a
+    textarea's text)."""
 
     def __init__(self, action: str) -> None:
         super().__init__()
-        self.action, self.inside, self.select = action, False, ""
+        self.action, self.inside, self.select, self.textarea = action, False, "", ""
         self.values: dict[str, str] = {}
         self.chosen: set[str] = set()  # the selects whose option is marked selected
 
@@ -53,17 +54,26 @@ class FormValues(HTMLParser):
             self.values[a["name"]] = unescape(a.get("value", "on" if a.get("type") == "checkbox" else ""))
         elif tag == "select":
             self.select = a.get("name", "")
+        elif tag == "textarea" and a.get("name"):
+            self.textarea = a["name"]
+            self.values[self.textarea] = ""
         elif tag == "option" and self.select and self.select not in self.chosen:
             if "selected" in a:
                 self.chosen.add(self.select)
             if "selected" in a or self.select not in self.values:  # (none selected: the first)
                 self.values[self.select] = unescape(a.get("value", ""))
 
+    def handle_data(self, data: str) -> None:
+        if self.textarea:
+            self.values[self.textarea] += data
+
     def handle_endtag(self, tag: str) -> None:
         if tag == "form":
             self.inside = False
         elif tag == "select":
             self.select = ""
+        elif tag == "textarea":
+            self.textarea = ""
 
 
 def form_of(html: str, action: str) -> dict[str, str]:
@@ -163,6 +173,8 @@ def test_the_form_shows_every_field_with_dates_in_the_course_zone(edited: Edited
         "time_limit": "",
         "category": "homework",
         "feedback": "full",
+        "access_password": "",  # (never filled in: blank keeps the password)
+        "access_networks": "",
     }
     assert f"Due ({ZONE})" in page.text and f"Closes ({ZONE})" in page.text
     assert page.text.count('name="csrf"') == page.text.count('<form method="post"')
@@ -430,7 +442,7 @@ def test_an_untouched_date_in_the_second_reading_of_an_overlap_stays_where_it_is
         **{"title": "T", "problem_set": "s", "set_version": "v", "due_at": second, "opens_at": None},
         **{"closes_at": None, "max_attempts": None, "release_answers": "after_close", "grade_policy": "best"},
         **{"practice": "after_due", "late_penalty": None, "published": True, "grace_minutes": 0},
-        **{"category": "homework", "feedback": "full", "time_limit": None},
+        **{"category": "homework", "feedback": "full", "time_limit": None, "access": None},
     )
     current = cast(Terms, terms)
     shown = edit_values(current, zone)

@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ValidationError
 
 from api.assignments.schemas import AssignmentCreate, AssignmentUpdate, FactorPenalty, PerDayPenalty, PerHourPenalty
+from api.exam_room.rules import AccessRules
 from api.pages.kit import validation
 from api.pages.kit.local_time import LocalTimeRefused, form_value, read_local, shown
 from api.terms.rows import Terms
@@ -61,8 +62,12 @@ UNION_MEMBER = {
     "per_hour": PerHourPenalty.__name__,
     "factor": FactorPenalty.__name__,
 }
+#: The exam room's inputs (:class:`api.assignments.schemas.AccessIn`): a password typed (never shown
+#: again: blank keeps the current one on the edit form, where a checkbox removes it), the networks
+#: one per line (or separated by commas or spaces), and a checkbox for one session per attempt.
+ACCESS = ("access_password", "access_password_remove", "access_networks", "access_one_session")
 #: Every field of the form, for keeping what was typed.
-FIELDS = (*PLAIN, "draft", "late_penalty", *{name for names in PENALTIES.values() for name in names})
+FIELDS = (*PLAIN, "draft", "late_penalty", *{name for names in PENALTIES.values() for name in names}, *ACCESS)
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,9 @@ def _typed(form: Mapping[str, Any], zone: ZoneInfo) -> _Typed:
         return _Typed(values, {}, {"late_penalty": "choose none, per_day, per_hour or factor"}, kind)
     body: dict[str, Any] = {name: values[name] for name in PLAIN if values[name]}
     body["published"] = not values["draft"]
+    access = _access_typed(form, values)
+    if access:
+        body["access"] = access
     if kind != "none":
         body["late_penalty"] = {name: values[name] for name in PENALTIES[kind] if values[name]}
     errors: dict[str, str] = {}
@@ -120,6 +128,41 @@ def _typed(form: Mapping[str, Any], zone: ZoneInfo) -> _Typed:
                 errors[name] = str(refused)
                 del body[name]
     return _Typed(values, body, errors, kind)
+
+
+def _networks(text: str) -> list[str]:
+    return [network for network in text.replace(",", " ").split() if network]
+
+
+def _access_typed(form: Mapping[str, Any], values: dict[str, str]) -> dict[str, Any]:
+    """The rules the create form sets (nothing: none). The password as typed (not stripped), and
+    never kept in ``values``, which fill the form again."""
+    password = str(form.get("access_password") or "")
+    values["access_password"] = ""
+    access: dict[str, Any] = {}
+    if password:
+        access["password"] = password
+    if values["access_networks"]:
+        access["networks"] = _networks(values["access_networks"])
+    if values["access_one_session"]:
+        access["one_session"] = True
+    return access
+
+
+def _access_changes(typed: _Typed, shown_before: dict[str, str]) -> dict[str, Any]:
+    """The rules the edit form changes: a password typed (or removed), the networks and the one
+    session where they differ from what was shown."""
+    sent = typed.body.get("access", {})
+    changes: dict[str, Any] = {}
+    if "password" in sent:
+        changes["password"] = sent["password"]
+    elif typed.values["access_password_remove"]:
+        changes["password"] = None
+    if _networks(typed.values["access_networks"]) != _networks(shown_before["access_networks"]):
+        changes["networks"] = sent.get("networks", [])
+    if bool(typed.values["access_one_session"]) != bool(shown_before["access_one_session"]):
+        changes["one_session"] = bool(typed.values["access_one_session"])
+    return changes
 
 
 def _schedule_errors(
@@ -169,6 +212,7 @@ def read_assignment_form(form: Mapping[str, Any], *, zone: ZoneInfo) -> Assignme
 def edit_values(assignment: Terms, zone: ZoneInfo) -> dict[str, str]:
     """The edit form filled with the assignment's terms (its dates in ``zone``, to the minute)."""
     penalty = assignment.late_penalty or {}
+    rules = AccessRules.of(assignment.access)
     kind = next((k for k, names in PENALTIES.items() if names and names[0] in penalty), "none")
     values = {name: "" for name in FIELDS}
     values |= {name: form_value(getattr(assignment, name), zone) for name in DATES}
@@ -183,6 +227,9 @@ def edit_values(assignment: Terms, zone: ZoneInfo) -> dict[str, str]:
         "draft": "" if assignment.published else "on",
         "late_penalty": kind,
         "grace_minutes": str(assignment.grace_minutes),
+        "access_networks": "\n".join(rules.networks),
+        "access_one_session": "on" if rules.one_session else "",
+        "access_password_set": "on" if rules.password_hash is not None else "",
     }
 
 
@@ -195,6 +242,7 @@ def read_assignment_changes(form: Mapping[str, Any], *, zone: ZoneInfo, current:
     if "late_penalty" in typed.errors:
         return AssignmentEdit(typed.values, errors=typed.errors)
     shown_before = edit_values(current, zone)
+    typed.values["access_password_set"] = shown_before["access_password_set"]  # (the form shown again says so)
     errors = dict(typed.errors)
     if not typed.values["title"]:
         errors["title"] = "is required"
@@ -208,6 +256,9 @@ def read_assignment_changes(form: Mapping[str, Any], *, zone: ZoneInfo, current:
         *_penalty_numbers(shown_before),
     ):
         body["late_penalty"] = typed.body.get("late_penalty")
+    access = _access_changes(typed, shown_before)
+    if access:
+        body["access"] = access
     if typed.values["problem_set"] and typed.values["problem_set"] != current.problem_set:
         body["problem_set"] = typed.values["problem_set"]
     elif typed.values["version"] and typed.values["version"] != (current.set_version or ""):
@@ -245,6 +296,8 @@ def _by_field(model: type[BaseModel], error: ValidationError, kind: str) -> dict
     for problem in error.errors():
         location = [str(part) for part in problem["loc"]]
         name = location[0] if location else "form"
+        if name == "access" and len(location) > 1:  # (the rule's own input)
+            name = f"access_{location[1]}"
         if name == "late_penalty":
             if UNION_MEMBER.get(kind) not in location or location[-1] not in PENALTIES[kind]:
                 continue

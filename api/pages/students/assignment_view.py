@@ -20,6 +20,8 @@ from api.assignments.draws import own_set
 from api.assignments.options import StudentLetters, order_key, picks_of, right_text
 from api.assignments.service import statements, variant_of, worked_solutions
 from api.code_runs.sandboxes import missing_runtime
+from api.exam_room.rules import AccessRules
+from api.kit.errors import Refused
 from api.models import RegradeRequest, Submission
 from api.pages.kit.notation import answer_text, needs_math
 from api.pages.kit.render import render
@@ -80,6 +82,7 @@ def student_page(
     status: int = 200,
     notice: str | None = None,
     viewed_by: Member | None = None,
+    room: Refused | None = None,
 ) -> Response:
     """A student's assignment page (``notice``: what became of a regrade request; ``viewed_by``: a
     member of staff looking at it as the student sees it, read only). What it shows is
@@ -117,7 +120,15 @@ def student_page(
             grades_code_here=request.app.state.jobs.code_runner is not None,
             code_packages=request.app.state.settings.code_packages,
         )
-        extra = {"regrade_notice": notice, "viewed_by": viewed_by, "student_id": student.id, "timed": timed}
+        extra: dict[str, Any] = {
+            "regrade_notice": notice,
+            "viewed_by": viewed_by,
+            "student_id": student.id,
+            "timed": timed,
+        }
+        # the exam room: why the page's session may not work now (the questions are not shown), and
+        # whether the Start button asks for the password
+        extra |= {"room": room, "asks_password": AccessRules.of(terms.access).password_hash is not None}
         return render(request, "assignment_student.html", {**context, **extra}, status=status)
 
 

@@ -33,19 +33,22 @@ from api.assignments.service import (
 )
 from api.code_runs.shares import CodeLimits
 from api.deps import SessionDep, SetsDep, get_course_student, problem_set_of
+from api.exam_room.rules import AccessRules
 from api.handgrading.release import ask_regrade as ask_regrade_of
 from api.handgrading.schemas import RegradeRequestIn
 from api.kit.db import reads_only, writes_once
-from api.kit.errors import Conflict, NotFound, Unprocessable
+from api.kit.errors import Conflict, NotFound, Refused, Unprocessable
 from api.library.course_sets import Sets
 from api.models import Assignment, Course, CourseRole, Role, Submission
-from api.pages.kit.deps import CsrfChecked, PageMember, PageTerms
+from api.pages.kit.deps import CsrfChecked, PageMember, PageTerms, SignedIn, SignedInDep
 from api.pages.kit.render import render
 from api.pages.kit.routing import PageRoute
 from api.pages.staff.dashboard import dashboard
 from api.pages.students.assignment_view import AnswerForm, staff_context, student_page
 from api.pages.students.choice_parts import choice_answers
 from api.pages.students.code_parts import code_answers
+from api.pages.students.exam_room import assignment_path, keep_pass, refusal_of, typed_password
+from api.pages.students.timed import timed_view
 from api.submissions import service as submissions
 from api.terms.counted import counted_attempt
 from api.terms.feedback import shows_score
@@ -53,6 +56,7 @@ from api.terms.grades import as_student_sees, grade_released
 from api.terms.rows import Terms, with_extension
 from api.terms.rules import is_closed
 from api.terms.standing import feedback_to
+from api.timed import service as timed
 from api.users.service import Caller
 from grader.awaiting import Awaiting, awaiting
 
@@ -137,6 +141,7 @@ def _attempts(db: Session, student: Member, *, with_written: dict[str, Assignmen
 @router.get(ASSIGNMENT)
 def assignment_page(
     request: Request,
+    page: SignedInDep,
     member: PageMember,
     terms: PageTerms,
     db: SessionDep,
@@ -156,24 +161,49 @@ def assignment_page(
         return student_page(request, db, theirs, problem_set, as_student, AnswerForm(), viewed_by=member)
     if member.is_staff:
         return render(request, "assignment_staff.html", staff_context(terms, problem_set, member))
-    return student_page(request, db, terms, problem_set, member, AnswerForm(), submitted=submitted)
+    return student_page(
+        request, db, terms, problem_set, member, AnswerForm(), submitted=submitted, room=_room(db, request, page, terms)
+    )
+
+
+def _room(db: Session, request: Request, page: SignedIn, terms: Terms) -> Refused | None:
+    """Why the exam room's rules keep the page's student out now. Opening an untimed assignment, or
+    one whose clock runs, is a start: it binds a one-session attempt (to this browser, or to the
+    next one after staff unlock it). Before a timed assignment's start, only a network that is not
+    the room's is said: the Start button asks for the password."""
+    if not AccessRules.of(terms.access):
+        return None
+    student_id = page.caller.id
+    started = True
+    if terms.time_limit is not None:
+        view = timed_view(db, terms, student_id)
+        started = view is not None and view.started
+    refusal = refusal_of(db, request, page, terms, student_id, bind=started)
+    if refusal is not None and not started and refusal.reason != "network":
+        return None
+    return refusal
 
 
 @router.post(ASSIGNMENT)
 @writes_once
 async def submit_answers(
-    request: Request, _page: CsrfChecked, member: PageMember, terms: PageTerms, db: SessionDep, sets: SetsDep
+    request: Request, page: CsrfChecked, member: PageMember, terms: PageTerms, db: SessionDep, sets: SetsDep
 ) -> Response:
     """The form, posted (with or without JavaScript): ``Submit`` grades and stores an attempt,
     then shows it (303 to the page); "Check" shows how each answer is read. A refusal shows the
-    page again with the reason and every answer as typed."""
+    page again with the reason and every answer as typed; the exam room's, with its reason (403)."""
     student = await get_course_student(member)
     form = await request.form()
-    return await run_in_threadpool(_submit, request, form, student, terms, db, sets)
+    return await run_in_threadpool(_submit, request, page, form, student, terms, db, sets)
 
 
-def _submit(request: Request, form: FormData, student: Member, terms: Terms, db: Session, sets: Sets) -> Response:
+def _submit(
+    request: Request, page: SignedIn, form: FormData, student: Member, terms: Terms, db: Session, sets: Sets
+) -> Response:
     problem_set = problem_set_of(terms, sets)
+    kept_out = refusal_of(db, request, page, terms, student.id, bind=True)
+    if kept_out is not None:
+        return student_page(request, db, terms, problem_set, student, AnswerForm(), status=403, room=kept_out)
     answers: dict[str, str | list[str]] = {
         key: value for key in problem_set.answer_keys() if isinstance(value := form.get(key), str)
     }
@@ -200,6 +230,51 @@ def _submit(request: Request, form: FormData, student: Member, terms: Terms, db:
         return student_page(request, db, terms, problem_set, student, typed.refused(refusal.detail), status=status)
     target = request.url.path + f"?submitted={stored.submission.attempt}#result"
     return RedirectResponse(target, status_code=303)
+
+
+@router.post(ASSIGNMENT + "/start")
+async def start(
+    request: Request, page: CsrfChecked, member: PageMember, terms: PageTerms, db: SessionDep, sets: SetsDep
+) -> Response:
+    """The Start button: the clock starts (or is the one started already, from another tab), then
+    the page (303), now with the questions and the time left. The exam room's rules are checked
+    first, with the password typed beside the button: a refusal is the page again saying why (403)."""
+    student = await get_course_student(member)
+    password = typed_password(await request.form())
+    return await run_in_threadpool(_start, request, page, student, terms, db, sets, password)
+
+
+def _start(
+    request: Request, page: SignedIn, student: Member, terms: Terms, db: Session, sets: Sets, password: str | None
+) -> Response:
+    refusal = refusal_of(db, request, page, terms, student.id, bind=True, password=password)
+    if refusal is not None:
+        problem_set = problem_set_of(terms, sets)
+        return student_page(request, db, terms, problem_set, student, AnswerForm(), status=403, room=refusal)
+    timed.start(db, terms=terms, student_id=student.id)
+    request.app.state.time_keeper.wake()
+    return keep_pass(RedirectResponse(assignment_path(request), status_code=303), request, page, terms)
+
+
+@router.post(ASSIGNMENT + "/exam-password")
+async def type_password(
+    request: Request, page: CsrfChecked, member: PageMember, terms: PageTerms, db: SessionDep, sets: SetsDep
+) -> Response:
+    """The password typed to open (an untimed assignment) or resume (a started one) in this
+    browser: the page again with the questions (303), or with the refusal (403)."""
+    student = await get_course_student(member)
+    password = typed_password(await request.form())
+    return await run_in_threadpool(_type_password, request, page, student, terms, db, sets, password)
+
+
+def _type_password(
+    request: Request, page: SignedIn, student: Member, terms: Terms, db: Session, sets: Sets, password: str | None
+) -> Response:
+    refusal = refusal_of(db, request, page, terms, student.id, bind=True, password=password)
+    if refusal is not None:
+        problem_set = problem_set_of(terms, sets)
+        return student_page(request, db, terms, problem_set, student, AnswerForm(), status=403, room=refusal)
+    return keep_pass(RedirectResponse(assignment_path(request), status_code=303), request, page, terms)
 
 
 @router.post(ASSIGNMENT + "/regrade-request")

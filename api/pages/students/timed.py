@@ -13,16 +13,17 @@ from fastapi import APIRouter, Request
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from api.access import Member
-from api.deps import SessionDep, SetsDep, get_course_student, problem_set_of, require_student
+from api.deps import SessionDep, SetsDep, get_course_student, problem_set_of
 from api.kit.errors import Conflict, Unprocessable
 from api.library.course_sets import Sets
-from api.pages.kit.deps import CsrfChecked, PageMember, PageTerms
+from api.pages.kit.deps import CsrfChecked, PageMember, PageTerms, SignedIn
 from api.pages.kit.render import render
 from api.pages.kit.routing import PageRoute
 from api.pages.students.choice_parts import choice_answers
+from api.pages.students.exam_room import refusal_of
 from api.submissions.schemas import check_answers
 from api.terms.clock import ClockRow, ends_at, read_clock
 from api.terms.rows import Terms
@@ -77,29 +78,25 @@ def timed_view(db: Session, terms: Terms, student_id: str) -> TimedView | None:
     return TimedView(terms.time_limit, clock, end, datetime.now(UTC))
 
 
-@router.post(ASSIGNMENT + "/start")
-def start(request: Request, _page: CsrfChecked, member: PageMember, terms: PageTerms, db: SessionDep) -> Response:
-    """The Start button: the clock starts (or is the one started already, from another tab), then
-    the page (303), now with the questions and the time left."""
-    student = require_student(member)
-    timed.start(db, terms=terms, student_id=student.id)
-    request.app.state.time_keeper.wake()
-    path = request.url.path.removesuffix("/start")
-    return RedirectResponse(path, status_code=303)
-
-
 @router.post(ASSIGNMENT + "/draft")
 async def save_draft(
-    request: Request, _page: CsrfChecked, member: PageMember, terms: PageTerms, db: SessionDep, sets: SetsDep
+    request: Request, page: CsrfChecked, member: PageMember, terms: PageTerms, db: SessionDep, sets: SetsDep
 ) -> Response:
     """The form as typed so far, saved as the draft (htmx posts it as the student types): the small
-    status under the form; 409 with the sentence once the time is over."""
+    status under the form; 409 with the sentence once the time is over; 403 with the exam room's
+    reason (nothing saved before is lost)."""
     student = await get_course_student(member)
     form = await request.form()
-    return await run_in_threadpool(_save, request, form, student, terms, db, sets)
+    return await run_in_threadpool(_save, request, page, form, student, terms, db, sets)
 
 
-def _save(request: Request, form: FormData, student: Member, terms: Terms, db: Session, sets: Sets) -> Response:
+def _save(
+    request: Request, page: SignedIn, form: FormData, student: Member, terms: Terms, db: Session, sets: Sets
+) -> Response:
+    kept_out = refusal_of(db, request, page, terms, student.id, bind=True)
+    if kept_out is not None:
+        context = {"error": f"Not saved: {kept_out.detail}", "reason": kept_out.reason}
+        return render(request, "_draft_status.html", context, status=403)
     problem_set = problem_set_of(terms, sets)
     try:
         answers = check_answers(typed_answers(form, problem_set))

@@ -1,0 +1,87 @@
+"""The exam room in headless chromium (Debian's package) against ``grader serve``: a timed exam with
+a password and one session per attempt, started in one browser with the password the proctor types;
+a second browser (a profile of its own: another device) of the same student, past the password, is
+locked ("Locked: ask the proctor", no questions); staff unlock it, and the second browser, with the
+password typed again, resumes the attempt with the draft intact while the first is locked out. axe-core finds no
+serious or critical WCAG 2.1 A/AA violation on the locked page nor on the password form."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.pages.test_accessibility import BLOCKING, RUN_AXE, WCAG_TAGS, axe_source
+
+from live_service import LiveCourse, chromiums, live_course, screenshot_dir
+
+EXAM = "/courses/cnn101/assignments/exam1"
+KEY = 'input[name="ex4.conv1_params"]'
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveCourse]:
+    with live_course(tmp_path_factory.mktemp("exam-room")) as course:
+        yield course
+
+
+def _violations(page: Page) -> list[str]:
+    found = page.evaluate(RUN_AXE, WCAG_TAGS)
+    return [f"{v['rule']} [{v['impact']}] {v['help']}: {v['nodes']}" for v in found if v["impact"] in BLOCKING]
+
+
+def _signed_in(context: BrowserContext, live: LiveCourse, token: str) -> Page:
+    context.add_init_script(axe_source())
+    page = context.new_page()
+    page.goto(live.url + EXAM)
+    page.get_by_label("API token").fill(token)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Exam 1")).to_be_visible()
+    return page
+
+
+def test_a_second_browser_is_locked_then_unlocked_by_staff_with_the_draft_intact(
+    live: LiveCourse, tmp_path: Path
+) -> None:
+    access = {"password": "room 101", "one_session": True}
+    live.assignment("exam1", "conv-pool-basics", title="Exam 1", time_limit=30, access=access)
+    token = live.enrol("emmy", "Emmy Noether")
+    with chromiums(tmp_path / "first-device", tmp_path / "second-device") as (browser, other):
+        _locked_then_unlocked(live, token, browser, other, tmp_path)
+
+
+def _locked_then_unlocked(
+    live: LiveCourse, token: str, browser: BrowserContext, other: BrowserContext, tmp_path: Path
+) -> None:
+    first = _signed_in(browser, live, token)
+    first.get_by_label("Exam password", exact=True).fill("room 101")
+    first.get_by_role("button", name="Start").click()
+    first.locator(KEY).fill("3640")
+    expect(first.locator("#draft-status")).to_contain_text("Your answers were saved", timeout=10_000)
+
+    # the second device: the password first (the proctor is at the door), then the lock
+    second = _signed_in(other, live, token)
+    expect(second.locator("#exam-room-title")).to_have_text("The exam password")
+    expect(second.locator("input.answer")).to_have_count(0)
+    second.get_by_label("Exam password", exact=True).fill("room 101")
+    second.get_by_role("button", name="Continue").click()
+    expect(second.locator("#exam-room-title")).to_have_text("Locked: ask the proctor")
+    expect(second.locator("input.answer")).to_have_count(0)
+    second.screenshot(path=str(screenshot_dir(tmp_path) / "exam-room-locked.png"), full_page=True)
+    assert _violations(second) == []
+
+    unlocked = live.api("POST", "/courses/cnn101/assignments/exam1/attempts/emmy/unlock")
+    assert unlocked.status_code == 204, unlocked.text
+    second.goto(live.url + EXAM)  # (resumed: the proctor types the password again)
+    expect(second.locator("#exam-room-title")).to_have_text("The exam password")
+    assert _violations(second) == []
+    second.get_by_label("Exam password", exact=True).fill("room 101")
+    second.get_by_role("button", name="Continue").click()
+    expect(second.locator(KEY)).to_have_value("3640")  # the draft, intact
+    expect(second.locator("#time-left")).to_be_visible()  # the clock runs on
+
+    first.reload()
+    expect(first.locator("#exam-room-title")).to_have_text("Locked: ask the proctor")
+    expect(first.locator("input.answer")).to_have_count(0)
