@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from api.exam_room import guesses
 from api.exam_room.rules import AccessRules, in_networks, pass_token, password_matches
 from api.kit.db import dialect_insert
 from api.kit.errors import NotFound, Refused
@@ -61,8 +62,14 @@ def admit(
         return
     if rules.networks and not in_networks(visitor.address, rules.networks):
         raise Refused(outside(visitor.address), reason="network")
-    if rules.password_hash is not None and not password_passed(rules.password_hash, visitor):
-        raise Refused(PASSWORD_MISSING if visitor.password is None else PASSWORD_WRONG, reason="password")
+    if rules.password_hash is not None:
+        guesser = (terms.course_id, terms.id, student_id)
+        if visitor.password is not None:
+            guesses.check(guesser)
+        if not password_passed(rules.password_hash, visitor):
+            if visitor.password is not None:
+                guesses.wrong(guesser)
+            raise Refused(PASSWORD_MISSING if visitor.password is None else PASSWORD_WRONG, reason="password")
     if rules.one_session:
         _seat(session, terms=terms, student_id=student_id, visitor=visitor, bind=bind, now=now or datetime.now(UTC))
 

@@ -13,6 +13,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from api.exam_room import guesses
 from api.exam_room.rules import hash_password, password_matches
 from api.models import Assignment, AttemptSession
 
@@ -114,6 +115,25 @@ def test_a_missing_or_wrong_password_is_refused_at_each_door_and_the_right_one_p
     shown = client.get(_base(course, untimed), headers={**student, "X-Exam-Password": "hall B"})
     assert shown.json()["problems"]
     assert client.get(url, headers=course.instructor).json()["problems"]
+
+
+def test_a_password_cannot_be_guessed_past_a_few_wrong_tries(client: TestClient, course: Course) -> None:
+    timed = course.assignment(time_limit=30, access={"password": "4711"})
+    (_, student), (_, other) = course.student(), course.student()
+    url = _base(course, timed)
+    for guess in range(guesses.WRONG_GUESSES):
+        _refused(client.post(f"{url}/start", headers={**student, "X-Exam-Password": f"{guess:04d}"}), "password")
+    # the next try is refused before it is checked, the right password too, with when to try again
+    for password in ("0005", "4711"):
+        refused = client.post(f"{url}/start", headers={**student, "X-Exam-Password": password})
+        assert refused.status_code == 429, refused.text
+        assert 0 < int(refused.headers["Retry-After"]) <= guesses.WINDOW
+        assert "Too many wrong exam passwords" in refused.json()["detail"]
+    assert client.get(f"{url}/clock", headers=student).status_code == 404  # (nothing started)
+    # another student is not held back by them, and a missing password is no guess
+    for _ in range(guesses.WRONG_GUESSES + 1):
+        _refused(client.post(f"{url}/start", headers=other), "password")
+    assert client.post(f"{url}/start", headers={**other, "X-Exam-Password": "4711"}).status_code == 200
 
 
 def test_an_address_outside_the_networks_is_refused_on_start_save_and_submit(app: Any, course: Course) -> None:
