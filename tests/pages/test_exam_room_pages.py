@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 
+from api.exam_room import guesses
 from api.pages.staff.assignment_form import read_assignment_form
 from tests.pages.test_assignment_edit import field_error, form_of
 from tests.pages.test_student_pages import RIGHT, page_of, submissions, token_of, value_of
@@ -69,6 +70,16 @@ def test_the_password_is_asked_to_start_and_again_in_another_browser(app, client
     thief = _browser(app, headers)
     thief.client.cookies.set("exam_pass", page.client.cookies.get("exam_pass") or "", path=path)
     assert thief.post(f"{path}/draft", {KEY: "1"}).status_code == 403
+
+
+def test_too_many_wrong_passwords_are_said_beside_the_password(app, client, engine) -> None:
+    _, _, headers, path = _exam(app, client, engine, time_limit=30, access={"password": "4711"})
+    page = _browser(app, headers)
+    for guess in range(guesses.WRONG_GUESSES):
+        assert page.post(f"{path}/start", {"exam_password": f"{guess:04d}"}).status_code == 403
+    held = page.post(f"{path}/start", {"exam_password": "4711"})
+    assert held.status_code == 403 and _reason(held.text) == "password"
+    assert "Too many wrong exam passwords" in held.text and 'name="exam_password"' in held.text
 
 
 def test_an_address_outside_the_networks_is_refused_on_the_pages(app, client, engine) -> None:

@@ -15,7 +15,7 @@ from starlette.responses import Response
 from api.exam_room.admission import Visitor, admit
 from api.exam_room.doors import client_address
 from api.exam_room.rules import AccessRules, pass_token
-from api.kit.errors import Refused
+from api.kit.errors import Refused, TooManyRequests
 from api.pages.kit.deps import SignedIn
 from api.pages.kit.sessions import is_https
 from api.terms.rows import Terms
@@ -51,6 +51,8 @@ def refusal_of(
         admit(db, terms=terms, student_id=student_id, visitor=page_visitor(request, page, password), bind=bind)
     except Refused as refusal:
         return refusal
+    except TooManyRequests as guessed:  # (too many wrong passwords: said beside the password's field)
+        return Refused(str(guessed), reason="password")
     return None
 
 
