@@ -13,38 +13,43 @@ has, for the upstream gradient ``dout``:
 Max pooling passes each output's gradient to the element its window took (the first largest, as
 PyTorch does); where windows overlap, the gradients add up.
 
-The loops run over kernel taps (or window taps), each a vectorised step over the batch.
+Nothing loops over taps or windows: the windows are views (``windows.taps``), the products one
+matrix product each, and the gradients go back to the places their windows read in one
+``bincount`` (``windows.added_back``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from problems.solvers.windows import added_back, last_at, padded, summed_at, taps
+
 
 def conv_backward(
-    dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: int = 1, pad: int = 0
+    dout: np.ndarray, x: np.ndarray, w: np.ndarray, stride: int = 1, pad: int = 0, per_image: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(dx, dw, db)`` of a batched cross-correlation (see the module's formulas).
+    """``(dx, dw, db)`` of a batched cross-correlation (see the module's formulas). ``per_image``:
+    ``dw`` and ``db`` of each image apart, (N, F, C, kh, kw) and (N, F), whose sums over the images
+    are the batch's (a backward pass that forgets to sum them returns one of them).
 
     >>> x = np.arange(9.0).reshape(1, 1, 3, 3)
     >>> dx, dw, db = conv_backward(np.ones((1, 1, 2, 2)), x, np.ones((1, 1, 2, 2)))
     >>> dx[0, 0].tolist(), dw[0, 0].tolist(), db.tolist()
     ([[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]], [[8.0, 12.0], [20.0, 24.0]], [4.0])
     """
-    _, _, h, wd = x.shape
-    _, _, kh, kw = w.shape
+    n, c, h, wd = x.shape
+    f, _, kh, kw = w.shape
     _, _, h_out, w_out = dout.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))).astype(np.float64)
-    dxp = np.zeros_like(xp)
-    dw = np.zeros(w.shape, dtype=np.float64)
-    for a in range(kh):
-        for b in range(kw):
-            rows = slice(a, a + stride * (h_out - 1) + 1, stride)
-            cols = slice(b, b + stride * (w_out - 1) + 1, stride)
-            dw[:, :, a, b] = np.einsum("nfhw,nchw->fc", dout, xp[:, :, rows, cols])
-            dxp[:, :, rows, cols] += np.einsum("nfhw,fc->nchw", dout, w[:, :, a, b])
-    db = dout.sum(axis=(0, 2, 3)).astype(np.float64)
-    return dxp[:, :, pad : pad + h, pad : pad + wd], dw, db
+    xp = padded(x.astype(np.float64, copy=False), pad, pad, pad, pad)
+    windows = taps(xp, (kh, kw), (stride, stride), (1, 1), (h_out, w_out))  # (N, C, H_out, W_out, kh, kw)
+    per_pixel = dout.transpose(0, 2, 3, 1).reshape(n, h_out * w_out, f)  # a row per output pixel
+    read = windows.transpose(0, 2, 3, 1, 4, 5).reshape(n, h_out * w_out, c * kh * kw)
+    dw = (per_pixel.transpose(0, 2, 1) @ read).reshape(n, *w.shape).astype(np.float64, copy=False)
+    db = dout.sum(axis=(2, 3)).astype(np.float64)
+    given = (per_pixel @ w.reshape(f, c * kh * kw)).reshape(n, h_out, w_out, c, kh, kw)
+    dxp = added_back(given.transpose(0, 3, 1, 2, 4, 5), xp.shape, (kh, kw), (stride, stride))
+    dx = dxp[:, :, pad : pad + h, pad : pad + wd]
+    return (dx, dw, db) if per_image else (dx, dw.sum(axis=0), db.sum(axis=0))
 
 
 def pool_windows(h: int, w: int, size: int, stride: int) -> list[tuple[int, int]]:
@@ -62,19 +67,12 @@ def max_pool_backward(dout: np.ndarray, x: np.ndarray, size: int, stride: int, a
     >>> max_pool_backward(np.ones((1, 1, 2, 2)), x, 2, 1)[0, 0].tolist()
     [[0.0, 0.0, 0.0], [2.0, 0.0, 2.0], [0.0, 0.0, 0.0]]
     """
-    n, c, _, _ = x.shape
-    dx = np.zeros(x.shape, dtype=np.float64)
-    h_out = dout.shape[2]
-    w_out = dout.shape[3]
-    batch, channel = np.meshgrid(np.arange(n), np.arange(c), indexing="ij")
-    for i in range(h_out):
-        for j in range(w_out):
-            r, s = i * stride, j * stride
-            window = x[:, :, r : r + size, s : s + size].reshape(n, c, -1)
-            first = window.argmax(axis=2)  # numpy's argmax, like PyTorch's, takes the first largest
-            taken = (batch, channel, r + first // size, s + first % size)
-            if accumulate:
-                dx[taken] += dout[:, :, i, j]
-            else:
-                dx[taken] = dout[:, :, i, j]
-    return dx
+    n, c, h, w = x.shape
+    _, _, h_out, w_out = dout.shape
+    windows = taps(x, (size, size), (stride, stride), (1, 1), (h_out, w_out)).reshape(n, c, h_out, w_out, -1)
+    first = windows.argmax(axis=-1)  # numpy's argmax, like PyTorch's, takes the first largest
+    r = np.arange(h_out)[:, np.newaxis] * stride + first // size
+    s = np.arange(w_out) * stride + first % size
+    taken = (np.arange(n * c).reshape(n, c, 1, 1) * h + r) * w + s  # each window's element, flattened
+    # Flattened, the windows of one channel run row by row, as the loop over them takes them.
+    return (summed_at if accumulate else last_at)(taken, dout, x.shape)
