@@ -70,7 +70,8 @@ class Planned:
     @cached_property
     def mistakes(self) -> list[tuple[str, Outputs]]:
         if self.kind is not None:
-            return self.kind.mistakes(self.test, self.drawn)
+            reference = self.reference
+            return [] if reference is None else self.kind.mistakes(self.test, self.drawn, reference)
         return [] if self.solved is None else list(self.solved.mistakes)
 
 

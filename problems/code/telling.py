@@ -72,7 +72,8 @@ def telling_draw(
         drawn = kind.draw(test, rng)
         if not asked:
             return Told(drawn)
-        reference, mistakes = kind.reference(test, drawn), kind.mistakes(test, drawn)
+        reference = kind.reference(test, drawn)
+        mistakes = kind.mistakes(test, drawn, reference)
         silent = len(asked - telling_forms(kind, reference, mistakes, tolerance, equal))
         if not silent:
             return Told(drawn, (reference, mistakes))

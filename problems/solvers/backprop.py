@@ -52,12 +52,6 @@ def conv_backward(
     return (dx, dw, db) if per_image else (dx, dw.sum(axis=0), db.sum(axis=0))
 
 
-def pool_windows(h: int, w: int, size: int, stride: int) -> list[tuple[int, int]]:
-    """The top-left corner of every window of a max pool without padding, row by row."""
-    h_out, w_out = (h - size) // stride + 1, (w - size) // stride + 1
-    return [(i * stride, j * stride) for i in range(h_out) for j in range(w_out)]
-
-
 def max_pool_backward(dout: np.ndarray, x: np.ndarray, size: int, stride: int, accumulate: bool = True) -> np.ndarray:
     """``dx`` of a max pool (no padding) over x (N, C, H, W): each output's gradient goes to the
     first largest element of its window, and overlapping windows add up. ``accumulate=False`` is
