@@ -4,6 +4,7 @@ code parts is randomized whatever its header says, so the service draws a varian
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -117,3 +118,14 @@ def test_telling_compares_as_the_judge_does(expected: np.ndarray, data: st.DataO
     with np.errstate(invalid="ignore", over="ignore"):
         wanted = bool(np.isclose(actual, expected, rtol=rel, atol=absolute).all())
     assert telling._close(actual, expected, tolerance) == wanted
+
+
+@pytest.mark.parametrize("actual", [-np.inf, 1.0, np.nan, np.inf])
+def test_an_infinite_answer_is_close_to_the_same_infinity_only(actual: float) -> None:
+    """An infinite reference has an infinite bound, ``abs + rel·|e|``: as isclose, only the same
+    infinity is close to it, not every number and the other infinity."""
+    expected, given = np.array([np.inf, np.inf]), np.array([actual, np.inf])
+    tolerance = Tolerance(rel=1e-6, abs=1e-6)
+    with np.errstate(invalid="ignore"):
+        wanted = bool(np.isclose(given, expected, rtol=tolerance.rel, atol=tolerance.abs).all())
+    assert telling._close(given, expected, tolerance) == wanted
