@@ -9,6 +9,7 @@ real pixel has no answer (PyTorch's max is −inf there) and is refused.
 
 from __future__ import annotations
 
+import functools
 import math
 from enum import StrEnum
 
@@ -56,8 +57,7 @@ def pool2d(
     w_out = pool_out_steps(trace, "W", w, kw, sw, pw, dw, ceil_mode)
     outputs = math.prod(lead) * h_out * w_out
     budgets.charge(budgets.image_steps(macs=outputs * kh * kw, outputs=outputs, windows=h_out * w_out))
-    rows = [_window(o * sh - ph, kh, dh, h, ph) for o in range(h_out)]
-    cols = [_window(o * sw - pw, kw, dw, w, pw) for o in range(w_out)]
+    rows, cols = _windows(h, kh, sh, ph, dh, h_out), _windows(w, kw, sw, pw, dw, w_out)
     if not all(idx for idx, _ in rows) or not all(idx for idx, _ in cols):
         # Only a dilated window can step over the whole input; PyTorch answers −inf there.
         raise SizeError(f"a {kh}×{kw} window dilated by {(dh, dw)} covers only padding")
@@ -97,6 +97,13 @@ def _neutral(dtype: np.dtype, kind: PoolKind) -> object:
         return kind is not PoolKind.MAX
     info = np.iinfo(dtype)
     return info.min if kind is PoolKind.MAX else info.max
+
+
+@functools.lru_cache(maxsize=1024)
+def _windows(n: int, k: int, s: int, p: int, d: int, count: int) -> tuple[tuple[list[int], int], ...]:
+    """Each of ``count`` windows along one axis, as :func:`_window` gives it; kept per geometry
+    (every image of a size pooled alike lists the same)."""
+    return tuple(_window(o * s - p, k, d, n, p) for o in range(count))
 
 
 def _window(start: int, k: int, d: int, n: int, p: int) -> tuple[list[int], int]:

@@ -11,6 +11,9 @@ is a few numpy calls whatever the kernel's size, where a loop over taps made one
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 
 Pair = tuple[int, int]
@@ -51,9 +54,13 @@ def taps(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, size: Pair) 
     return view
 
 
+@functools.lru_cache(maxsize=1024)
 def _places(shape: tuple[int, ...], kernel: Pair, stride: Pair, dilation: Pair, size: Pair) -> np.ndarray:
-    """Where each tap of each window reads, as an index into the flattened array of ``shape``."""
-    return taps(np.arange(int(np.prod(shape))).reshape(shape), kernel, stride, dilation, size)
+    """Where each tap of each window reads, as an index into the flattened array of ``shape``, in
+    the taps' order, flattened. Kept per geometry (read-only): every draw of a test has the same."""
+    found = taps(np.arange(math.prod(shape)).reshape(shape), kernel, stride, dilation, size).ravel()
+    found.setflags(write=False)
+    return found
 
 
 def added_back(
@@ -65,8 +72,9 @@ def added_back(
     >>> added_back(np.ones((2, 2, 2, 2)), (3, 3), (2, 2), (1, 1)).tolist()
     [[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]
     """
-    places = _places(shape, kernel, stride, dilation, values.shape[-4:-2])
-    return summed_at(places, values, shape)
+    size = values.shape[-4:-2]
+    read = np.broadcast_to(values, (*shape[:-2], *size, *kernel)).ravel()
+    return summed_at(_places(tuple(shape), kernel, stride, dilation, size), read, shape)
 
 
 def written_back(values: np.ndarray, shape: tuple[int, ...], kernel: Pair, stride: Pair) -> np.ndarray:
@@ -87,20 +95,25 @@ def written_back(values: np.ndarray, shape: tuple[int, ...], kernel: Pair, strid
     return np.where(rows_read[:, np.newaxis] & cols_read, last, 0.0).astype(np.float64, copy=False)
 
 
+@functools.lru_cache(maxsize=1024)
 def _last_reads(n: int, k: int, s: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Along one axis of ``n`` places read by ``count`` windows of ``k`` taps at stride ``s``: the
-    last window reading each place, its tap there (within the kernel), and whether it reads it."""
+    last window reading each place, its tap there (within the kernel), and whether it reads it.
+    Kept per geometry (read-only)."""
     places = np.arange(n)
     window = np.minimum(places // s, count - 1)
     tap = places - s * window
-    return window, np.minimum(tap, k - 1), tap < k
+    found = window, np.minimum(tap, k - 1), tap < k
+    for array in found:
+        array.setflags(write=False)
+    return found
 
 
 def summed_at(places: np.ndarray, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """An array of ``shape`` (float64) holding at each flat index of ``places`` the sum of the
     ``values`` given there (``values`` broadcast to ``places``)."""
     weights = np.broadcast_to(values, places.shape).ravel().astype(np.float64, copy=False)
-    found = np.bincount(places.ravel(), weights=weights, minlength=int(np.prod(shape)))
+    found = np.bincount(places.ravel(), weights=weights, minlength=math.prod(shape))
     return found.reshape(shape)
 
 
@@ -108,7 +121,7 @@ def last_at(places: np.ndarray, values: np.ndarray, shape: tuple[int, ...]) -> n
     """An array of ``shape`` (float64) holding at each flat index of ``places`` the value given
     there last (in ``places``' order; ``values`` broadcast to it), and 0 where none is."""
     flat, given = places.ravel(), np.broadcast_to(values, places.shape).ravel()
-    found = np.zeros(int(np.prod(shape)), dtype=np.float64)
+    found = np.zeros(math.prod(shape), dtype=np.float64)
     backwards = flat[::-1]
     where, first = np.unique(backwards, return_index=True)  # the first from the end is the last
     found[where] = given[::-1][first]

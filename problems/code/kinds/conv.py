@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from problems.code.kinds.base import CodeKind, Drawn, Outputs, ShapeReading, draw_values
 from problems.code.kinds.sizes import Side, map_readings
 from problems.code.spec import CodeTest
-from problems.solvers.backprop import conv_backward
+from problems.solvers.backprop import conv_backward, input_gradient, weight_gradient
 from problems.solvers.convolution import conv2d
 from problems.solvers.sizes import conv_out
 from problems.solvers.windows import padded, written_back
@@ -184,12 +184,14 @@ class ConvBackward(ConvKind):
             for form in overwritten(dout, x, w, s.stride, s.pad)
         ]
         if x.shape[0] > 1:
-            _, image_dw, image_db = conv_backward(dout, x, w, s.stride, s.pad, per_image=True)
+            image_dw = weight_gradient(dout, x, w.shape[2:], s.stride, s.pad, per_image=True)
+            image_db = dout.sum(axis=(2, 3)).astype(np.float64)
             for image in (0, x.shape[0] - 1):
                 found.append(("gradient-not-summed-over-batch", (dx, image_dw[image], image_db[image])))
             found.append(("gradient-not-summed-over-batch", (dx, dw / x.shape[0], db / x.shape[0])))
-        flipped_dx, flipped_dw, _ = conv_backward(dout, x, w[:, :, ::-1, ::-1], s.stride, s.pad)
-        found.append(("kernel-flipped", (flipped_dx, flipped_dw[:, :, ::-1, ::-1], db)))
+        # dw does not depend on the weights: a flipped kernel's is the reference's, flipped back
+        flipped_dx = input_gradient(dout, w[:, :, ::-1, ::-1], x.shape, s.stride, s.pad)
+        found.append(("kernel-flipped", (flipped_dx, dw[:, :, ::-1, ::-1], db)))
         if s.pad == 0:  # dx_pad[:, :, pad:-pad, pad:-pad]: right at any other padding, empty at 0
             found.append(("padding-crop-empty", (np.zeros((*x.shape[:2], 0, 0)), dw, db)))
         if s.stride > 1:  # the windows read at i, j rather than i·S, j·S (dout's size is right)
