@@ -13,7 +13,7 @@ kernel, ``=`` for ``+=`` where no windows overlap) is not the draw's doing, and 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,44 +105,51 @@ def _differing(
     candidates: Sequence[Outputs], reference: Outputs, tolerance: Tolerance, equal: Sequence[int]
 ) -> list[bool]:
     """Whether a student returning each of ``candidates`` fails the test: as the judge compares
-    (numpy's ``isclose``, ``|a - e| <= abs + rel·|e|``; NaN is never close). The outputs of one
-    shape and dtype are compared in one step, stacked: every declared mistake of every test of each
-    new student's draw is compared, and one comparison of a few arrays costs what one of each did."""
+    (numpy's ``isclose``, ``|a - e| <= abs + rel·|e|``; NaN is never close)."""
     differs = [len(outputs) != len(reference) for outputs in candidates]
-    for index in equal:
-        expected = reference[index]
-        alike: dict[np.dtype, list[int]] = {}
-        for number, outputs in enumerate(candidates):
-            if differs[number]:
-                continue
-            if outputs[index].shape != expected.shape:
-                differs[number] = True
-            else:
-                alike.setdefault(outputs[index].dtype, []).append(number)
-        for numbers in alike.values():
-            stacked = np.stack([candidates[number][index] for number in numbers])
-            for number, close in zip(numbers, _close_each(stacked, expected, tolerance), strict=True):
-                differs[number] = differs[number] or not close
+    with np.errstate(invalid="ignore", over="ignore"):
+        for index in equal:
+            expected = reference[index]
+            close = closeness(expected, tolerance)
+            for number, outputs in enumerate(candidates):
+                if not differs[number]:
+                    actual = outputs[index]
+                    differs[number] = actual.shape != expected.shape or not close(actual)
     return differs
 
 
+def closeness(expected: np.ndarray, tolerance: Tolerance) -> Callable[[np.ndarray], bool]:
+    """``np.isclose(actual, expected, ...).all()`` as a function of ``actual`` (of ``expected``'s
+    shape), for the many mistakes compared with one reference (every declared mistake of every test
+    of each new student's draw): on finite float numbers, the bound ``abs + rel·|e|`` computed once,
+    the reference's own array (a mistake that leaves that output right) close at once, and isclose's
+    rule for infinities not needed (the reference has none); else :func:`_close`. Call it where
+    numpy's overflow warnings are silenced."""
+    if expected.dtype.kind != "f" or not np.isfinite(expected).all():
+        return lambda actual: _close(actual, expected, tolerance)
+    bound = tolerance.abs + tolerance.rel * np.abs(expected)
+
+    def close(actual: np.ndarray) -> bool:
+        if actual is expected:
+            return True
+        if actual.dtype.kind != "f":
+            return _close(actual, expected, tolerance)
+        return bool((np.abs(actual - expected) <= bound).all())
+
+    return close
+
+
 def _close(actual: np.ndarray, expected: np.ndarray, tolerance: Tolerance) -> bool:
-    """``np.isclose(actual, expected, ...).all()``, as :func:`_close_each` computes it."""
-    return bool(_close_each(actual[np.newaxis], expected, tolerance)[0])
-
-
-def _close_each(stacked: np.ndarray, expected: np.ndarray, tolerance: Tolerance) -> np.ndarray:
-    """Per array of ``stacked`` (arrays of ``expected``'s shape, stacked), ``np.isclose(actual,
-    expected, ...).all()``, in a third of its time on float arrays: the same comparison, with
-    isclose's own rule (infinities of one sign agree) only where it did not pass. An infinite
-    reference's bound is infinite, so its elements pass only that rule."""
-    if stacked.dtype.kind != "f" or expected.dtype.kind != "f":
-        close = np.isclose(stacked, expected, rtol=tolerance.rel, atol=tolerance.abs)
-    else:
-        with np.errstate(invalid="ignore", over="ignore"):
-            close = np.abs(stacked - expected) <= tolerance.abs + tolerance.rel * np.abs(expected)
-        close &= np.isfinite(expected)
-        if not close.all():
-            close |= np.isinf(stacked) & (stacked == expected)
-    found: np.ndarray = close.reshape(len(stacked), -1).all(axis=1)
-    return found
+    """``np.isclose(actual, expected, ...).all()``, in a third of its time on float arrays (it runs
+    for every declared mistake of every test of every new student): the same comparison, with
+    isclose's own rule (infinities of one sign agree) only for the elements it did not pass. An
+    infinite reference's bound is infinite, so its elements pass only that rule."""
+    if actual.dtype.kind != "f" or expected.dtype.kind != "f":
+        return bool(np.isclose(actual, expected, rtol=tolerance.rel, atol=tolerance.abs).all())
+    with np.errstate(invalid="ignore", over="ignore"):
+        close = np.abs(actual - expected) <= tolerance.abs + tolerance.rel * np.abs(expected)
+    close &= np.isfinite(expected)
+    if close.all():
+        return True
+    left, right = actual[~close], expected[~close]
+    return bool((np.isinf(left) & (left == right)).all())
