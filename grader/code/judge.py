@@ -310,19 +310,24 @@ def named_by(part: CodePart, plan: Planned, actual: Outputs) -> list[str]:
             found[id(form), i] = _same(form, actual[i], part.tolerance)
         return found[id(form), i]
 
-    return [code for code, mistaken in forms.items() if all(any(same(form[i], i) for form in mistaken) for i in equal)]
+    with np.errstate(invalid="ignore", over="ignore"):
+        return [
+            code for code, mistaken in forms.items() if all(any(same(form[i], i) for form in mistaken) for i in equal)
+        ]
 
 
 def _same(form: np.ndarray, actual: np.ndarray, tolerance: Tolerance) -> bool:
     """Whether ``actual`` is the mistake's ``form``: its shape, its values within the tolerance, and
     NaN where the form has NaN (infinities match by sign in ``isclose``): a softmax without the
-    max subtracted overflows to NaN at the same places whoever writes it."""
+    max subtracted overflows to NaN at the same places whoever writes it. (Numpy's overflow
+    warnings silenced by the caller.)"""
     if form.shape != actual.shape:
         return False
-    close = _close(actual, form, tolerance)
-    if close.all():
+    if closeness(form, tolerance)(actual):
         return True
-    return actual.dtype.kind in "fc" and bool((close | (np.isnan(actual) & np.isnan(form))).all())
+    if actual.dtype.kind not in "fc" or not np.isnan(form).any():
+        return False
+    return bool((_close(actual, form, tolerance) | (np.isnan(actual) & np.isnan(form))).all())
 
 
 def _number(value: np.ndarray) -> str:
