@@ -73,8 +73,9 @@ def added_back(
     [[1.0, 2.0, 1.0], [2.0, 4.0, 2.0], [1.0, 2.0, 1.0]]
     """
     size = values.shape[-4:-2]
-    read = np.broadcast_to(values, (*shape[:-2], *size, *kernel)).ravel()
-    return summed_at(_places(tuple(shape), kernel, stride, dilation, size), read, shape)
+    every = (*shape[:-2], *size, *kernel)
+    read = values if values.shape == every else np.broadcast_to(values, every)
+    return summed_at(_places(tuple(shape), kernel, stride, dilation, size), read.ravel(), shape)
 
 
 def written_back(values: np.ndarray, shape: tuple[int, ...], kernel: Pair, stride: Pair) -> np.ndarray:
@@ -112,15 +113,16 @@ def _last_reads(n: int, k: int, s: int, count: int) -> tuple[np.ndarray, np.ndar
 def summed_at(places: np.ndarray, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """An array of ``shape`` (float64) holding at each flat index of ``places`` the sum of the
     ``values`` given there (``values`` broadcast to ``places``)."""
-    weights = np.broadcast_to(values, places.shape).ravel().astype(np.float64, copy=False)
-    found = np.bincount(places.ravel(), weights=weights, minlength=math.prod(shape))
+    weights = values if values.shape == places.shape else np.broadcast_to(values, places.shape)
+    found = np.bincount(places.ravel(), weights=weights.ravel(), minlength=math.prod(shape))
     return found.reshape(shape)
 
 
 def last_at(places: np.ndarray, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """An array of ``shape`` (float64) holding at each flat index of ``places`` the value given
     there last (in ``places``' order; ``values`` broadcast to it), and 0 where none is."""
-    flat, given = places.ravel(), np.broadcast_to(values, places.shape).ravel()
+    given = values if values.shape == places.shape else np.broadcast_to(values, places.shape)
+    flat, given = places.ravel(), given.ravel()
     found = np.zeros(math.prod(shape), dtype=np.float64)
     backwards = flat[::-1]
     where, first = np.unique(backwards, return_index=True)  # the first from the end is the last

@@ -120,7 +120,11 @@ class ConvForward(ConvKind):
         x, w, b = drawn.named["x"], drawn.named["w"], drawn.named["b"]
         s = self.setting(test)
         (right,) = reference
-        found: list[tuple[str, Outputs]] = [("kernel-flipped", (batched(x, w, b, s.stride, s.pad, flip=True),))]
+        # The kernel flipped and the bias left out read the same windows: one convolution with both
+        # filter banks, the bias added to the flipped one's outputs.
+        both = batched(x, np.concatenate([w[:, :, ::-1, ::-1], w]), None, s.stride, s.pad)
+        flipped, unbiased = both[:, : w.shape[0]] + b.reshape(-1, 1, 1), both[:, w.shape[0] :]
+        found: list[tuple[str, Outputs]] = [("kernel-flipped", (flipped,))]
         if right.shape[2] > 1 and right.shape[3] > 1:  # named before a padding on one side that gives the same
             found.append(("missing-plus-one", (right[:, :, :-1, :-1],)))
         # The outputs at stride 1 hold every window: an input padded on one side only (top and left,
@@ -135,7 +139,7 @@ class ConvForward(ConvKind):
             ]
             if w.shape[2] <= x.shape[2] and w.shape[3] <= x.shape[3]:
                 found.append(("padding-ignored", (within(every, s.pad, (h, wd), kernel, s.stride),)))
-        found.append(("bias-omitted", (batched(x, w, None, s.stride, s.pad),)))
+        found.append(("bias-omitted", (unbiased,)))
         if s.stride > 1:
             found.append(("stride-ignored", (every,)))
         found.append(("channel-order", (right.transpose(0, 2, 3, 1),)))
