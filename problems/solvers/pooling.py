@@ -9,7 +9,6 @@ real pixel has no answer (PyTorch's max is −inf there) and is refused.
 
 from __future__ import annotations
 
-import functools
 import math
 from enum import StrEnum
 
@@ -20,7 +19,7 @@ from problems.solvers.convolution import Pair, as_pair
 from problems.solvers.entries import first_entries, window
 from problems.solvers.sizes import SizeError, pool_out_steps
 from problems.solvers.steps import NO_TRACE, Trace
-from problems.solvers.windows import padded, taps
+from problems.solvers.windows import SMALL, kept, padded, taps
 
 
 class PoolKind(StrEnum):
@@ -99,11 +98,18 @@ def _neutral(dtype: np.dtype, kind: PoolKind) -> object:
     return info.min if kind is PoolKind.MAX else info.max
 
 
-@functools.lru_cache(maxsize=1024)
 def _windows(n: int, k: int, s: int, p: int, d: int, count: int) -> tuple[tuple[list[int], int], ...]:
-    """Each of ``count`` windows along one axis, as :func:`_window` gives it; kept per geometry
-    (every image of a size pooled alike lists the same)."""
+    """Each of ``count`` windows along one axis, as :func:`_window` gives it; kept per geometry when
+    small (every image of a size pooled alike lists the same; a list of Python numbers takes four
+    times an index array's bytes). Their lists are not to be changed."""
+    return _listed(n, k, s, p, d, count) if count * k > SMALL // 4 else _kept_windows(n, k, s, p, d, count)
+
+
+def _listed(n: int, k: int, s: int, p: int, d: int, count: int) -> tuple[tuple[list[int], int], ...]:
     return tuple(_window(o * s - p, k, d, n, p) for o in range(count))
+
+
+_kept_windows = kept(_listed)
 
 
 def _window(start: int, k: int, d: int, n: int, p: int) -> tuple[list[int], int]:

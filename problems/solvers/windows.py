@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 
 Pair = tuple[int, int]
+T = TypeVar("T")
 
 
 def padded(x: np.ndarray, top: int, bottom: int, left: int, right: int, fill: object = 0) -> np.ndarray:
@@ -54,13 +57,33 @@ def taps(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, size: Pair) 
     return view
 
 
-@functools.lru_cache(maxsize=1024)
+#: Geometries kept (their indices read-only), each of at most :data:`SMALL` indices: every draw of
+#: a test has its test's, and a course's tests have a few hundred each. A few MB at most are kept;
+#: a larger geometry is computed every time.
+KEPT = 128
+SMALL = 4_096
+
+
+def kept(function: Callable[..., T]) -> Callable[..., T]:
+    """``function`` (of a geometry: hashable numbers) remembered for the last :data:`KEPT` geometries."""
+    return functools.lru_cache(maxsize=KEPT)(function)
+
+
 def _places(shape: tuple[int, ...], kernel: Pair, stride: Pair, dilation: Pair, size: Pair) -> np.ndarray:
     """Where each tap of each window reads, as an index into the flattened array of ``shape``, in
-    the taps' order, flattened. Kept per geometry (read-only): every draw of a test has the same."""
+    the taps' order, flattened (kept when small)."""
+    if math.prod(shape[:-2]) * math.prod(size) * math.prod(kernel) > SMALL:
+        return _placed(shape, kernel, stride, dilation, size)
+    return _kept_places(shape, kernel, stride, dilation, size)
+
+
+def _placed(shape: tuple[int, ...], kernel: Pair, stride: Pair, dilation: Pair, size: Pair) -> np.ndarray:
     found = taps(np.arange(math.prod(shape)).reshape(shape), kernel, stride, dilation, size).ravel()
     found.setflags(write=False)
     return found
+
+
+_kept_places = kept(_placed)
 
 
 def added_back(
@@ -96,11 +119,14 @@ def written_back(values: np.ndarray, shape: tuple[int, ...], kernel: Pair, strid
     return np.where(rows_read[:, np.newaxis] & cols_read, last, 0.0).astype(np.float64, copy=False)
 
 
-@functools.lru_cache(maxsize=1024)
 def _last_reads(n: int, k: int, s: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Along one axis of ``n`` places read by ``count`` windows of ``k`` taps at stride ``s``: the
-    last window reading each place, its tap there (within the kernel), and whether it reads it.
-    Kept per geometry (read-only)."""
+    last window reading each place, its tap there (within the kernel), and whether it reads it
+    (kept when small)."""
+    return _last_read(n, k, s, count) if n > SMALL else _kept_last_reads(n, k, s, count)
+
+
+def _last_read(n: int, k: int, s: int, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     places = np.arange(n)
     window = np.minimum(places // s, count - 1)
     tap = places - s * window
@@ -108,6 +134,9 @@ def _last_reads(n: int, k: int, s: int, count: int) -> tuple[np.ndarray, np.ndar
     for array in found:
         array.setflags(write=False)
     return found
+
+
+_kept_last_reads = kept(_last_read)
 
 
 def summed_at(places: np.ndarray, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
