@@ -47,7 +47,7 @@ def taps(x: np.ndarray, kernel: Pair, stride: Pair, dilation: Pair, size: Pair) 
     *lead, h, w = x.shape
     if (h_out - 1) * sh + (kh - 1) * dh >= h or (w_out - 1) * sw + (kw - 1) * dw >= w:
         raise ValueError(f"{h_out}×{w_out} windows of {kh}×{kw} do not fit in {h}×{w}")
-    x = np.ascontiguousarray(x)  # (no copy: every caller's array is)
+    x = np.ascontiguousarray(x)  # (a copy only of an array not contiguous; the solvers' are)
     *lead_strides, row, col = x.strides
     shape, strides = (*lead, h_out, w_out, kh, kw), (*lead_strides, sh * row, sw * col, dh * row, dw * col)
     # What ``as_strided`` makes, in a third of its time: an array over x's own memory (numpy
