@@ -16,7 +16,7 @@ in ``run``, which routes to a warm ``sandbox.Sandbox`` per runtime; code is neve
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 
 from grader.code.check import CodeCheck, check_solution, checked_code, mutant_issues
@@ -83,18 +83,36 @@ def received(key: str, part: CodePart, raw: JSON) -> GradedPart:
     return GradedPart(key, 0.0, part.points, Status.QUEUED, _noted(QUEUED, note))
 
 
-def _runnable(key: str, part: CodePart, answers: Mapping[str, JSON]) -> tuple[str, str] | GradedPart:
+Read = Callable[[JSON], tuple[str | Refused | None, str]]
+
+
+def _read_once() -> Read:
+    """:func:`read_module`, each text read once: one file answering four parts is checked (its size,
+    its notebook, its syntax) once, not once per part."""
+    read: dict[str, tuple[str | Refused | None, str]] = {}
+
+    def reading(raw: JSON) -> tuple[str | Refused | None, str]:
+        if not isinstance(raw, str):
+            return read_module(raw)
+        if raw not in read:
+            read[raw] = read_module(raw)
+        return read[raw]
+
+    return reading
+
+
+def _runnable(key: str, part: CodePart, answers: Mapping[str, JSON], read: Read) -> tuple[str, str] | GradedPart:
     """The module the part's tests run (its own answer, or that of the part its ``module`` names) with
     the note on its own notebook's lines set aside ("" for another part's), or the part's grade when
     there is nothing to run."""
     if part.module is None:
-        source, note = read_module(answers.get(key))
+        source, note = read(answers.get(key))
         return (source, note) if isinstance(source, str) else received(key, part, answers.get(key))
     own = received(key, part, answers.get(key))
     if own.status is not Status.QUEUED:
         return own
     module_key = f"{key.partition('.')[0]}.{part.module}"
-    source = read_source(answers.get(module_key))
+    source = read(answers.get(module_key))[0]
     if isinstance(source, str):
         return source, ""
     checked = f"This answer is checked by running your code in {module_key}"
@@ -132,10 +150,11 @@ def grade_code(
     ``!pip``), if any."""
     found: dict[str, GradedPart] = {}
     runs: dict[tuple[str, str], list[_Runnable]] = {}
+    read = _read_once()
     for key, part in problem_set.code().items():
         if keys is not None and key not in keys:
             continue
-        runnable = _runnable(key, part, answers)
+        runnable = _runnable(key, part, answers, read)
         if isinstance(runnable, GradedPart):
             found[key] = runnable
             continue

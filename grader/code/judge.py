@@ -33,6 +33,7 @@ from grader.results import GradedPart, Status, TestResult, TestStatus
 from problems.code.kinds.base import Outputs, times
 from problems.code.parts import CodePart, Tolerance
 from problems.code.spec import Accuracy, AtLeast, AtMost, BestOf
+from problems.code.telling import closeness
 from problems.kinds import JSON
 from sandbox.calls import CallResult
 from sandbox.calls import Status as RunStatus
@@ -177,9 +178,11 @@ def compared(part: CodePart, plan: Planned, expected: Outputs, actual: Outputs) 
             held = _best(name, rule, a, scores)
             if held is not None:
                 return Judged(TestStatus.INCORRECT, held)
-    for name, a, e in zip(names, actual, expected, strict=True):
-        if rules[name] != "equal":
-            continue
+    equal = [(name, a, e) for name, a, e in zip(names, actual, expected, strict=True) if rules[name] == "equal"]
+    with np.errstate(invalid="ignore", over="ignore"):
+        if all(closeness(e, tolerance)(a) for _, a, e in equal):  # (most outputs judged are right)
+            return Judged(TestStatus.CORRECT, "Correct.")
+    for name, a, e in equal:
         bad = ~np.isfinite(a) & np.isfinite(e)
         if bad.any():
             where = [int(i) for i in np.argwhere(bad)[0]]
@@ -188,14 +191,7 @@ def compared(part: CodePart, plan: Planned, expected: Outputs, actual: Outputs) 
             feedback = f"Your {name} has {value}{place}, where the answer is a number."
             codes = named_by(part, plan, actual)  # a mistake that overflows there too (exp without the max)
             return Judged(TestStatus.INCORRECT, feedback, tuple((code, explanation(part, code)) for code in codes))
-    wrong = [
-        (name, a, e)
-        for name, a, e in zip(names, actual, expected, strict=True)
-        if rules[name] == "equal" and not _close(a, e, tolerance).all()
-    ]
-    if not wrong:
-        return Judged(TestStatus.CORRECT, "Correct.")
-    name, a, e = wrong[0]
+    name, a, e = next((name, a, e) for name, a, e in equal if not _close(a, e, tolerance).all())
     off = ~_close(a, e, tolerance)
     count = f"{int(off.sum())} of {off.size} elements"
     if not a.shape and shown:  # one number: no place to give
@@ -307,23 +303,31 @@ def named_by(part: CodePart, plan: Planned, actual: Outputs) -> list[str]:
     for code, outputs in plan.mistakes:
         if len(outputs) == len(actual):
             forms.setdefault(code, []).append(outputs)
-    return [
-        code
-        for code, mistaken in forms.items()
-        if all(any(_same(form[i], actual[i], part.tolerance) for form in mistaken) for i in equal)
-    ]
+    found: dict[tuple[int, int], bool] = {}  # the forms share arrays (the reference's): each is compared once
+
+    def same(form: np.ndarray, i: int) -> bool:
+        if (id(form), i) not in found:
+            found[id(form), i] = _same(form, actual[i], part.tolerance)
+        return found[id(form), i]
+
+    with np.errstate(invalid="ignore", over="ignore"):
+        return [
+            code for code, mistaken in forms.items() if all(any(same(form[i], i) for form in mistaken) for i in equal)
+        ]
 
 
 def _same(form: np.ndarray, actual: np.ndarray, tolerance: Tolerance) -> bool:
     """Whether ``actual`` is the mistake's ``form``: its shape, its values within the tolerance, and
     NaN where the form has NaN (infinities match by sign in ``isclose``): a softmax without the
-    max subtracted overflows to NaN at the same places whoever writes it."""
+    max subtracted overflows to NaN at the same places whoever writes it. (Numpy's overflow
+    warnings silenced by the caller.)"""
     if form.shape != actual.shape:
         return False
-    close = _close(actual, form, tolerance)
-    if close.all():
+    if closeness(form, tolerance)(actual):
         return True
-    return actual.dtype.kind in "fc" and bool((close | (np.isnan(actual) & np.isnan(form))).all())
+    if actual.dtype.kind not in "fc" or not np.isnan(form).any():
+        return False
+    return bool((_close(actual, form, tolerance) | (np.isnan(actual) & np.isnan(form))).all())
 
 
 def _number(value: np.ndarray) -> str:

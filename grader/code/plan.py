@@ -59,6 +59,8 @@ class Planned:
     call: Call
     kind: CodeKind | None
     solved: Solved | None = field(default=None, compare=False)
+    #: The part it is a test of: its tolerance and rules say which mistakes this draw tells.
+    part: CodePart | None = field(default=None, compare=False, repr=False)
 
     @cached_property
     def reference(self) -> Outputs | None:
@@ -70,8 +72,19 @@ class Planned:
     @cached_property
     def mistakes(self) -> list[tuple[str, Outputs]]:
         if self.kind is not None:
-            return self.kind.mistakes(self.test, self.drawn)
+            reference = self.reference
+            return [] if reference is None else self.kind.mistakes(self.test, self.drawn, reference)
         return [] if self.solved is None else list(self.solved.mistakes)
+
+    @cached_property
+    def telling(self) -> frozenset[telling.Form]:
+        """The forms of the kind's declared mistakes that differ from the reference on this draw.
+        On the set's own draw, what every student's draw of the test must tell too: computed once
+        per set (the set's own draw is kept), not once per student."""
+        if self.kind is None or self.part is None or self.reference is None:
+            return frozenset()
+        equal = _equal(self.part)
+        return telling.telling_forms(self.kind, self.reference, self.mistakes, self.part.tolerance, equal)
 
 
 #: Bytes of drawn inputs kept across submissions: a class of 300 students' draws of a four-part
@@ -146,7 +159,7 @@ def _drawn_plan(
     for value in (*drawn.args, *drawn.named.values(), *drawn.kept.values()):
         if isinstance(value, np.ndarray):
             value.setflags(write=False)
-    plan = Planned(test, drawn, _call(part, test, drawn), part.kind)
+    plan = Planned(test, drawn, _call(part, test, drawn), part.kind, part=part)
     if told is not None and told.solved is not None:  # computed to tell: kept as the cached properties
         plan.__dict__.update(reference=told.solved[0], mistakes=told.solved[1])
     return plan
@@ -155,11 +168,13 @@ def _drawn_plan(
 def _telling(part: CodePart, declared: Planned, rng: np.random.Generator) -> telling.Told:
     """A student's draw of the declared plan's test on which every declared mistake that fails the
     set's own draw fails too."""
-    kind, reference = part.kind, declared.reference
-    assert kind is not None and reference is not None
-    equal = [index for index, name in enumerate(part.output_names) if part.rules[name] == "equal"]
-    asked = telling.telling_forms(kind, reference, declared.mistakes, part.tolerance, equal)
-    return telling.telling_draw(kind, declared.test, rng, asked, part.tolerance, equal)
+    assert part.kind is not None
+    return telling.telling_draw(part.kind, declared.test, rng, declared.telling, part.tolerance, _equal(part))
+
+
+def _equal(part: CodePart) -> list[int]:
+    """The indices of the part's outputs judged ``equal`` to the reference."""
+    return [index for index, name in enumerate(part.output_names) if part.rules[name] == "equal"]
 
 
 def _driven(part: CodePart, test: CodeTest, rng: np.random.Generator) -> Drawn:

@@ -1,9 +1,10 @@
 """Two-dimensional convolution in numpy, the deep-learning way (cross-correlation) or the
 textbook way (kernel flipped by 180°).
 
-The loop runs over kernel taps, not output pixels: each tap adds one strided slice of the
-padded input times one weight matrix, so a 5×5 kernel costs 25 vectorised steps.
-Integer inputs stay integer, so reference answers are exact.
+Every window's taps are read from the padded input as one view (``windows.taps``) and multiplied
+with the filters in one matrix product per group: a few numpy calls whatever the kernel's size.
+An input may be one image or a batch of them. Integer inputs stay integer, so reference answers
+are exact.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from problems.solvers.counts import per_group
 from problems.solvers.entries import first_entries, sum_of_products
 from problems.solvers.sizes import conv_out_steps, same_padding_at
 from problems.solvers.steps import NO_TRACE, Trace
+from problems.solvers.windows import padded, taps
 
 Pair = tuple[int, int]
 
@@ -41,16 +43,19 @@ def conv2d(
     flip: bool = False,
     trace: Trace = NO_TRACE,
 ) -> np.ndarray:
-    """Convolve ``x`` of shape (C, H, W) with filters ``w`` of shape (N, C/groups, kh, kw).
+    """Convolve ``x`` of shape (C, H, W), or a batch (B, C, H, W), with filters ``w`` of shape
+    (N, C/groups, kh, kw).
 
     ``padding`` is zeros on both sides, or ``"same"`` (TensorFlow's: the output is ``⌈n/s⌉``, the odd
-    pixel after, as in PyTorch at stride 1). ``flip=True`` is true convolution. Returns (N, H_out, W_out).
+    pixel after, as in PyTorch at stride 1). ``flip=True`` is true convolution. Returns (N, H_out, W_out),
+    or (B, N, H_out, W_out) for a batch; the trace works the first image's entries.
     """
     x = np.asarray(x)
     w = np.asarray(w)
-    if x.ndim != 3 or w.ndim != 4:
+    if x.ndim not in (3, 4) or w.ndim != 4:
         raise ValueError(f"expected input (C, H, W) and filters (N, C, kh, kw), got {x.shape} and {w.shape}")
-    c_in, h, wd = x.shape
+    batch = x if x.ndim == 4 else x[np.newaxis]
+    images, c_in, h, wd = batch.shape
     n_out, c_group, kh, kw = w.shape
     if per_group(c_in, groups) != c_group or n_out % groups:
         raise ValueError(f"filters {w.shape} do not fit {c_in} input channels in {groups} groups")
@@ -66,26 +71,40 @@ def conv2d(
         w = w[:, :, ::-1, ::-1]
     h_out = conv_out_steps(trace, "H", h, kh, sh, top, dh, bottom)
     w_out = conv_out_steps(trace, "W", wd, kw, sw, left, dw, right)
-    padded = c_in * (h + top + bottom) * (wd + left + right)
-    outputs = n_out * h_out * w_out
-    budgets.charge(budgets.image_steps(macs=outputs * c_group * kh * kw + padded, outputs=outputs))
-    xp = np.pad(x, ((0, 0), (top, bottom), (left, right)))
+    padded_size = images * c_in * (h + top + bottom) * (wd + left + right)
+    outputs = images * n_out * h_out * w_out
+    budgets.charge(budgets.image_steps(macs=outputs * c_group * kh * kw + padded_size, outputs=outputs))
+    xp = padded(batch, top, bottom, left, right)
     dtype = np.result_type(x, w, bias if bias is not None else x)
-    out = np.zeros((n_out, h_out, w_out), dtype=dtype)
-    per_out = n_out // groups
-    for g in range(groups):
-        xg = xp[g * c_group : (g + 1) * c_group]
-        wg = w[g * per_out : (g + 1) * per_out]
-        for i in range(kh):
-            for j in range(kw):
-                rows = slice(i * dh, i * dh + sh * (h_out - 1) + 1, sh)
-                cols = slice(j * dw, j * dw + sw * (w_out - 1) + 1, sw)
-                out[g * per_out : (g + 1) * per_out] += np.einsum("chw,nc->nhw", xg[:, rows, cols], wg[:, :, i, j])
+    out = correlated(xp, w, (sh, sw), (dh, dw), (h_out, w_out), groups).astype(dtype, copy=False)
     if bias is not None:
         out += np.asarray(bias).reshape(-1, 1, 1)
     if trace:
-        _worked(trace, xp, w, bias, out, (sh, sw), (dh, dw), (top, bottom, left, right), flip)
-    return out
+        _worked(trace, xp[0], w, bias, out[0], (sh, sw), (dh, dw), (top, bottom, left, right), flip)
+    return out if x.ndim == 4 else out[0]
+
+
+def correlated(xp: np.ndarray, w: np.ndarray, stride: Pair, dilation: Pair, size: Pair, groups: int = 1) -> np.ndarray:
+    """The cross-correlation of an already padded batch ``xp`` (B, C, H, W) with ``w``
+    (N, C/groups, kh, kw): ``out[b, n, i, j] = Σ_{c,a,b'} xp[b, c, S·i + D·a, S·j + D·b'] · w[n, c, a, b']``
+    over the channels of ``n``'s group, as (B, N, H_out, W_out) of ``size``. One matrix product
+    per group (of every window's taps, one row per output pixel, with the group's filters).
+
+    >>> correlated(np.arange(9).reshape(1, 1, 3, 3), np.ones((1, 1, 2, 2), dtype=int), (1, 1), (1, 1), (2, 2))
+    array([[[[ 8, 12],
+             [20, 24]]]])
+    """
+    images = xp.shape[0]
+    n_out, c_group, kh, kw = w.shape
+    h_out, w_out = size
+    per_out = n_out // groups
+    windows = taps(xp, (kh, kw), stride, dilation, size)  # (B, C, H_out, W_out, kh, kw), a view
+    rows = windows.reshape(images, groups, c_group, h_out, w_out, kh, kw).transpose(1, 0, 3, 4, 2, 5, 6)
+    rows = rows.reshape(groups, images * h_out * w_out, c_group * kh * kw)
+    filters = w.reshape(groups, per_out, c_group * kh * kw).transpose(0, 2, 1)
+    products: np.ndarray = np.matmul(rows, filters)  # (groups, B·H_out·W_out, per_out)
+    out = products.reshape(groups, images, h_out, w_out, per_out).transpose(1, 0, 4, 2, 3)
+    return out.reshape(images, n_out, h_out, w_out)
 
 
 def _worked(

@@ -10,6 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 from grader.code.judge import _close
 from problems.code.spec import Tolerance
+from problems.code.telling import closeness
 
 FLOATS = st.sampled_from([np.float64, np.float32])
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=4, max_side=5)
@@ -44,3 +45,18 @@ def test_outputs_are_close_exactly_where_numpy_isclose_says(
     close = _close(actual, expected, Tolerance(rel=rel, abs=tolerance))
     assert close.shape == expected.shape
     np.testing.assert_array_equal(close, np.isclose(actual, expected, rtol=rel, atol=tolerance))
+
+
+@settings(max_examples=400, deadline=None)
+@given(pair=pairs(), rel=st.sampled_from([0.0, 1e-6, 1e-5, 1e-2]), tolerance=st.sampled_from([0.0, 1e-6, 1e-3]))
+def test_an_output_is_close_throughout_exactly_where_numpy_isclose_says(
+    pair: tuple[np.ndarray, np.ndarray], rel: float, tolerance: float
+) -> None:
+    """The judge's first look at an output (and a telling draw's at each mistake's), with the
+    reference's bound computed once: close everywhere exactly where isclose is; the reference's own
+    array is close to itself where isclose says so (not where it holds NaN)."""
+    actual, expected = pair
+    with np.errstate(invalid="ignore", over="ignore"):
+        close = closeness(expected, Tolerance(rel=rel, abs=tolerance))
+        assert close(actual) == bool(np.isclose(actual, expected, rtol=rel, atol=tolerance).all())
+        assert close(expected) == bool(np.isclose(expected, expected, rtol=rel, atol=tolerance).all())

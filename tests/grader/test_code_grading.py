@@ -300,6 +300,23 @@ def test_one_file_answering_every_part_runs_once_and_a_part_that_hangs_costs_onl
     }
 
 
+def test_one_file_answering_every_part_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its size, its notebook and its syntax are checked once for the four parts it answers, not
+    once per part."""
+    import grader.code
+
+    whole = "\n\n".join(sorted({SET.solution_of(key) for key in SET.code()}))
+    read: list[object] = []
+    original = grader.code.read_module
+    monkeypatch.setattr(grader.code, "read_module", lambda raw: read.append(raw) or original(raw))
+
+    def run(runtime: str, text: str, calls: Sequence[Call]) -> list[CallResult]:
+        return [CallResult(RunStatus.ERROR, message="not run here") for _ in calls]
+
+    found = grade_code(SET, dict.fromkeys(SET.code(), whole), student="s7", run=run)
+    assert len(found) == 4 and read == [whole]
+
+
 def test_a_variants_draw_and_references_are_computed_once_for_many_submissions(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -4,6 +4,7 @@ code parts is randomized whatever its header says, so the service draws a varian
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -11,6 +12,7 @@ from hypothesis.extra.numpy import arrays
 from grader.code import plan
 from grader.code.plan import calls_for, planned
 from problems.code import telling
+from problems.code.kinds import KINDS
 from problems.code.spec import Tolerance
 from problems.loader import BUILT_IN, load_bank, parse_set
 from problems.variants import seeded, variant_key
@@ -117,3 +119,78 @@ def test_telling_compares_as_the_judge_does(expected: np.ndarray, data: st.DataO
     with np.errstate(invalid="ignore", over="ignore"):
         wanted = bool(np.isclose(actual, expected, rtol=rel, atol=absolute).all())
     assert telling._close(actual, expected, tolerance) == wanted
+
+
+@pytest.mark.parametrize("actual", [-np.inf, 1.0, np.nan, np.inf])
+def test_an_infinite_answer_is_close_to_the_same_infinity_only(actual: float) -> None:
+    """An infinite reference has an infinite bound, ``abs + rel·|e|``: as isclose, only the same
+    infinity is close to it, not every number and the other infinity."""
+    expected, given = np.array([np.inf, np.inf]), np.array([actual, np.inf])
+    tolerance = Tolerance(rel=1e-6, abs=1e-6)
+    with np.errstate(invalid="ignore"):
+        wanted = bool(np.isclose(given, expected, rtol=tolerance.rel, atol=tolerance.abs).all())
+    assert telling._close(given, expected, tolerance) == wanted
+
+
+#: What a mistake may return beside the reference: itself, nudged, negated, infinities, another
+#: shape, whole numbers, or one array fewer.
+_SLIPS = ("same", "nudged", "negated", "inf", "shape", "integers", "fewer")
+
+
+def _slipped(reference: tuple[np.ndarray, ...], slip: str, nudge: float) -> tuple[np.ndarray, ...]:
+    first = reference[0]
+    changed = {
+        "same": first.copy(),
+        "nudged": first + nudge,
+        "negated": -first,
+        "inf": np.full_like(first, np.inf),
+        "shape": first.ravel()[:-1],
+        "integers": np.round(first).astype(np.int64) if np.isfinite(first).all() else first.copy(),
+    }
+    return reference[:-1] if slip == "fewer" else (changed[slip], *reference[1:])
+
+
+@given(
+    arrays(np.float64, st.integers(2, 6), elements=st.one_of(st.floats(-1e3, 1e3), st.sampled_from([np.nan, np.inf]))),
+    st.lists(st.tuples(st.sampled_from(_SLIPS), st.floats(-1e-3, 1e-3)), min_size=1, max_size=8),
+    st.sampled_from([(0.0, 0.0), (1e-6, 1e-6), (1e-3, 0.0)]),
+)
+def test_the_forms_compared_at_once_are_each_forms_isclose(
+    first: np.ndarray, slips: list[tuple[str, float]], tolerances: tuple[float, float]
+) -> None:
+    """The declared mistakes' outputs of one shape and dtype are compared with the reference in one
+    stacked step: a form tells exactly when, compared alone, one of its outputs is of another shape
+    or not isclose, or it returns another number of outputs."""
+    kind = KINDS["conv.backward"]
+    reference = (first, np.arange(3.0))
+    codes = [kind.mutants[number % len(kind.mutants)] for number in range(len(slips))]
+    mistakes = [(code, _slipped(reference, slip, nudge)) for code, (slip, nudge) in zip(codes, slips, strict=True)]
+    rel, absolute = tolerances
+    seen: dict[str, int] = {}
+    wanted = set()
+    for code, outputs in mistakes:
+        form = (code, seen.get(code, 0))
+        seen[code] = form[1] + 1
+        with np.errstate(invalid="ignore", over="ignore"):
+            differs = len(outputs) != len(reference) or any(
+                a.shape != e.shape or not np.isclose(a, e, rtol=rel, atol=absolute).all()
+                for a, e in zip(outputs, reference, strict=True)
+            )
+        if differs:
+            wanted.add(form)
+    tolerance = Tolerance(rel=rel, abs=absolute)
+    assert telling.telling_forms(kind, reference, mistakes, tolerance, [0, 1]) == wanted
+
+
+def test_the_sets_own_draw_is_told_once_not_at_every_new_student(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Which declared mistakes a test's own draw tells is the same for every student: it is found
+    once per test of the set, not again for each new student's draw."""
+    problem_set = BANK["numpy-convolution"]
+    tests = len(problem_set.code()["conv.forward"].tests)
+    plan.forget()
+    told: list[object] = []
+    counted = telling.telling_forms
+    monkeypatch.setattr(telling, "telling_forms", lambda *args: told.append(args) or counted(*args))
+    for student in ("ada", "alan", "grace"):
+        planned(problem_set, "conv.forward", student)
+    assert len(told) == tests

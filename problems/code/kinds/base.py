@@ -136,9 +136,11 @@ class CodeKind(ABC):
     def reference(self, test: CodeTest, drawn: Drawn) -> Outputs:
         """The right outputs, computed by the project's solvers."""
 
-    def mistakes(self, test: CodeTest, drawn: Drawn) -> list[tuple[str, Outputs]]:
+    def mistakes(self, test: CodeTest, drawn: Drawn, reference: Outputs) -> list[tuple[str, Outputs]]:
         """What each known mistake returns on this call (a code may come with several forms), in
-        the order they are tried on a wrong answer."""
+        the order they are tried on a wrong answer. ``reference`` is :meth:`reference`'s outputs on
+        it, computed once: a mistake that changes only some of them (a cropped output, one
+        gradient wrong of three) keeps the others."""
         return []
 
     def shapes(self, test: CodeTest) -> list[ShapeReading]:

@@ -12,8 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from problems.code.kinds.base import CodeKind, Drawn, Outputs, ShapeReading, draw_values
 from problems.code.kinds.sizes import Side, map_readings
 from problems.code.spec import CodeTest
-from problems.solvers.backprop import conv_backward
+from problems.solvers.backprop import conv_backward, input_gradient, weight_gradient
 from problems.solvers.convolution import conv2d
+from problems.solvers.sizes import conv_out
+from problems.solvers.windows import padded, written_back
 
 
 class ConvSettings(BaseModel):
@@ -27,14 +29,19 @@ class ConvSettings(BaseModel):
 def batched(
     x: np.ndarray, w: np.ndarray, b: np.ndarray | None, stride: int, pad: int, flip: bool = False
 ) -> np.ndarray:
-    """``conv2d`` over a batch: (N, C, H, W) → (N, F, H', W')."""
-    return np.stack([conv2d(image, w, b, stride, pad, flip=flip) for image in x]).astype(np.float64)
+    """``conv2d`` over a batch: (N, C, H, W) → (N, F, H', W'), as float64."""
+    return conv2d(x, w, b, stride, pad, flip=flip).astype(np.float64, copy=False)
 
 
-def one_sided(x: np.ndarray, w: np.ndarray, b: np.ndarray, stride: int, pad: int, before: bool) -> np.ndarray:
-    """The convolution of an input padded on one side only (top and left, or bottom and right)."""
-    sides = (pad, 0) if before else (0, pad)
-    return batched(np.pad(x, ((0, 0), (0, 0), sides, sides)), w, b, stride, 0)
+def within(every: np.ndarray, start: int, extent: tuple[int, int], kernel: tuple[int, int], stride: int) -> np.ndarray:
+    """The output at ``stride`` of the convolution of a part of the padded input (from ``start`` on
+    both axes, ``extent`` long), read off ``every``, the outputs at stride 1 over the whole padded
+    input: its windows are among theirs. The sizes by the size formula (which refuses a part
+    smaller than the kernel, as the convolution would)."""
+    rows, cols = (conv_out(n, k, stride) for n, k in zip(extent, kernel, strict=True))
+    return every[
+        :, :, start : start + (rows - 1) * stride + 1 : stride, start : start + (cols - 1) * stride + 1 : stride
+    ]
 
 
 class ConvKind(CodeKind):
@@ -109,23 +116,32 @@ class ConvForward(ConvKind):
         s = self.setting(test)
         return (batched(drawn.named["x"], drawn.named["w"], drawn.named["b"], s.stride, s.pad),)
 
-    def mistakes(self, test: CodeTest, drawn: Drawn) -> list[tuple[str, Outputs]]:
+    def mistakes(self, test: CodeTest, drawn: Drawn, reference: Outputs) -> list[tuple[str, Outputs]]:
         x, w, b = drawn.named["x"], drawn.named["w"], drawn.named["b"]
         s = self.setting(test)
-        (right,) = self.reference(test, drawn)
-        found: list[tuple[str, Outputs]] = [("kernel-flipped", (batched(x, w, b, s.stride, s.pad, flip=True),))]
+        (right,) = reference
+        # The kernel flipped and the bias left out read the same windows: one convolution with both
+        # filter banks, the bias added to the flipped one's outputs.
+        both = batched(x, np.concatenate([w[:, :, ::-1, ::-1], w]), None, s.stride, s.pad)
+        flipped, unbiased = both[:, : w.shape[0]] + b.reshape(-1, 1, 1), both[:, w.shape[0] :]
+        found: list[tuple[str, Outputs]] = [("kernel-flipped", (flipped,))]
         if right.shape[2] > 1 and right.shape[3] > 1:  # named before a padding on one side that gives the same
             found.append(("missing-plus-one", (right[:, :, :-1, :-1],)))
+        # The outputs at stride 1 hold every window: an input padded on one side only (top and left,
+        # or bottom and right), or not padded, is a part of the padded input, and its windows theirs.
+        every = right if s.stride == 1 else batched(x, w, b, 1, s.pad)
+        (h, wd), kernel = x.shape[2:], w.shape[2:]
         if s.pad:
+            one_side = (h + s.pad, wd + s.pad)
             found += [
-                ("padding-one-side", (one_sided(x, w, b, s.stride, s.pad, before=True),)),
-                ("padding-one-side", (one_sided(x, w, b, s.stride, s.pad, before=False),)),
+                ("padding-one-side", (within(every, 0, one_side, kernel, s.stride),)),
+                ("padding-one-side", (within(every, s.pad, one_side, kernel, s.stride),)),
             ]
             if w.shape[2] <= x.shape[2] and w.shape[3] <= x.shape[3]:
-                found.append(("padding-ignored", (batched(x, w, b, s.stride, 0),)))
-        found.append(("bias-omitted", (batched(x, w, None, s.stride, s.pad),)))
+                found.append(("padding-ignored", (within(every, s.pad, (h, wd), kernel, s.stride),)))
+        found.append(("bias-omitted", (unbiased,)))
         if s.stride > 1:
-            found.append(("stride-ignored", (batched(x, w, b, 1, s.pad),)))
+            found.append(("stride-ignored", (every,)))
         found.append(("channel-order", (right.transpose(0, 2, 3, 1),)))
         return found
 
@@ -160,10 +176,10 @@ class ConvBackward(ConvKind):
         s = self.setting(test)
         return conv_backward(drawn.named["dout"], drawn.named["x"], drawn.named["w"], s.stride, s.pad)
 
-    def mistakes(self, test: CodeTest, drawn: Drawn) -> list[tuple[str, Outputs]]:
+    def mistakes(self, test: CodeTest, drawn: Drawn, reference: Outputs) -> list[tuple[str, Outputs]]:
         dout, x, w = drawn.named["dout"], drawn.named["x"], drawn.named["w"]
         s = self.setting(test)
-        dx, dw, db = self.reference(test, drawn)
+        dx, dw, db = reference
         found: list[tuple[str, Outputs]] = [
             (
                 "gradient-not-accumulated",
@@ -172,12 +188,14 @@ class ConvBackward(ConvKind):
             for form in overwritten(dout, x, w, s.stride, s.pad)
         ]
         if x.shape[0] > 1:
+            image_dw = weight_gradient(dout, x, w.shape[2:], s.stride, s.pad, per_image=True)
+            image_db = dout.sum(axis=(2, 3)).astype(np.float64)
             for image in (0, x.shape[0] - 1):
-                _, one_dw, one_db = conv_backward(dout[image : image + 1], x[image : image + 1], w, s.stride, s.pad)
-                found.append(("gradient-not-summed-over-batch", (dx, one_dw, one_db)))
+                found.append(("gradient-not-summed-over-batch", (dx, image_dw[image], image_db[image])))
             found.append(("gradient-not-summed-over-batch", (dx, dw / x.shape[0], db / x.shape[0])))
-        flipped_dx, flipped_dw, _ = conv_backward(dout, x, w[:, :, ::-1, ::-1], s.stride, s.pad)
-        found.append(("kernel-flipped", (flipped_dx, flipped_dw[:, :, ::-1, ::-1], db)))
+        # dw does not depend on the weights: a flipped kernel's is the reference's, flipped back
+        flipped_dx = input_gradient(dout, w[:, :, ::-1, ::-1], x.shape, s.stride, s.pad)
+        found.append(("kernel-flipped", (flipped_dx, dw[:, :, ::-1, ::-1], db)))
         if s.pad == 0:  # dx_pad[:, :, pad:-pad, pad:-pad]: right at any other padding, empty at 0
             found.append(("padding-crop-empty", (np.zeros((*x.shape[:2], 0, 0)), dw, db)))
         if s.stride > 1:  # the windows read at i, j rather than i·S, j·S (dout's size is right)
@@ -206,13 +224,14 @@ def overwritten(
     n, _, h, wd = x.shape
     f, _, kh, kw = w.shape
     _, _, h_out, w_out = dout.shape
-    xp = np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))).astype(np.float64)
-    per_filter, all_filters = np.zeros_like(xp), np.zeros_like(xp)
-    for i in range(h_out):
-        for j in range(w_out):
-            rows, cols = slice(i * stride, i * stride + kh), slice(j * stride, j * stride + kw)
-            per_filter[:, :, rows, cols] = w[f - 1][np.newaxis] * dout[:, f - 1, i, j][:, None, None, None]
-            all_filters[:, :, rows, cols] = np.einsum("nf,fchw->nchw", dout[:, :, i, j], w)
+    xp = padded(x.astype(np.float64, copy=False), pad, pad, pad, pad)
+    # What each window writes at its taps, (N, C, H_out, W_out, kh, kw): the last filter's term, or the sum of all
+    last_filter = (
+        dout[:, f - 1, np.newaxis, :, :, np.newaxis, np.newaxis] * w[f - 1][np.newaxis, :, np.newaxis, np.newaxis]
+    )
+    every_filter = np.einsum("nfij,fchw->ncijhw", dout, w)
+    window = ((kh, kw), (stride, stride))
+    per_filter, all_filters = (written_back(terms, xp.shape, *window) for terms in (last_filter, every_filter))
     top, left = (h_out - 1) * stride, (w_out - 1) * stride
     corner = xp[:, :, top : top + kh, left : left + kw]
     last = dout[:, :, h_out - 1, w_out - 1]

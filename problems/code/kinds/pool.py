@@ -12,8 +12,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from problems.code.kinds.base import Arg, CodeKind, Drawn, Outputs, ShapeReading, draw_values
 from problems.code.kinds.sizes import Side, map_readings
 from problems.code.spec import CodeTest
-from problems.solvers.backprop import max_pool_backward, pool_windows
+from problems.solvers.backprop import max_pool_backward
 from problems.solvers.pooling import pool2d
+from problems.solvers.windows import added_back, taps, written_back
 
 
 class PoolSettings(BaseModel):
@@ -25,40 +26,33 @@ class PoolSettings(BaseModel):
 
 
 def pooled(x: np.ndarray, size: int, stride: int, kind: str = "max") -> np.ndarray:
-    """``pool2d`` over a batch: (N, C, H, W) → (N, C, H', W')."""
-    return np.stack([pool2d(image, kind, size, stride) for image in x]).astype(np.float64)
+    """``pool2d`` over a batch: (N, C, H, W) → (N, C, H', W'), as float64."""
+    return pool2d(x, kind, size, stride).astype(np.float64, copy=False)
 
 
 def ceiled(x: np.ndarray, size: int, stride: int) -> np.ndarray | None:
     """The max pool whose output size rounds up, ⌈(H − K)/S⌉ + 1, its last windows cut by the
-    input's edge (numpy's slices stop there); None where rounding changes nothing, or a last
-    window would start past the edge."""
+    input's edge (numpy's slices stop there): PyTorch's ceil mode. None where rounding changes
+    nothing, or a last window would start past the edge (ceil mode drops it)."""
     _, _, h, w = x.shape
     h_out, w_out = -(-(h - size) // stride) + 1, -(-(w - size) // stride) + 1
     same = (h_out, w_out) == ((h - size) // stride + 1, (w - size) // stride + 1)
     past = (h_out - 1) * stride >= h or (w_out - 1) * stride >= w
     if same or past:
         return None
-    out = np.zeros((*x.shape[:2], h_out, w_out))
-    for i in range(h_out):
-        for j in range(w_out):
-            out[:, :, i, j] = x[:, :, i * stride : i * stride + size, j * stride : j * stride + size].max(axis=(2, 3))
-    return out
+    return pool2d(x, "max", size, stride, ceil_mode=True).astype(np.float64, copy=False)
 
 
 def window_assigned(dout: np.ndarray, x: np.ndarray, size: int, stride: int) -> np.ndarray:
     """``dx`` of a max pool's backward pass that writes each window whole with ``=``
     (``dx[..., r:r+K, s:s+K] = mask * dout[..., i, j]``), row by row: where windows overlap, a
     later window's zeros erase what an earlier one wrote."""
-    n, c, _, _ = x.shape
-    dx = np.zeros(x.shape)
-    for index, (r, s) in enumerate(pool_windows(x.shape[2], x.shape[3], size, stride)):
-        i, j = divmod(index, dout.shape[3])
-        window = x[:, :, r : r + size, s : s + size].reshape(n, c, -1)
-        mask = np.zeros_like(window)
-        np.put_along_axis(mask, window.argmax(axis=2)[:, :, None], 1.0, axis=2)
-        dx[:, :, r : r + size, s : s + size] = mask.reshape(n, c, size, size) * dout[:, :, i, j][:, :, None, None]
-    return dx
+    n, c, h_out, w_out = dout.shape
+    read = taps(x, (size, size), (stride, stride), (1, 1), (h_out, w_out)).reshape(n, c, h_out, w_out, -1)
+    mask = np.zeros(read.shape)
+    np.put_along_axis(mask, read.argmax(axis=-1)[..., np.newaxis], 1.0, axis=-1)
+    written = (mask * dout[..., np.newaxis]).reshape(n, c, h_out, w_out, size, size)
+    return written_back(written, x.shape, (size, size), (stride, stride))
 
 
 class PoolKind(CodeKind):
@@ -116,10 +110,10 @@ class PoolForward(PoolKind):
     def reference(self, test: CodeTest, drawn: Drawn) -> Outputs:
         return (pooled(drawn.named["x"], *self.window(test)),)
 
-    def mistakes(self, test: CodeTest, drawn: Drawn) -> list[tuple[str, Outputs]]:
+    def mistakes(self, test: CodeTest, drawn: Drawn, reference: Outputs) -> list[tuple[str, Outputs]]:
         x = drawn.named["x"]
         size, stride = self.window(test)
-        (right,) = self.reference(test, drawn)
+        (right,) = reference
         found: list[tuple[str, Outputs]] = [("pooling-type-swapped", (pooled(x, size, stride, "avg"),))]
         if right.shape[2] > 1 and right.shape[3] > 1:
             found.append(("missing-plus-one", (right[:, :, :-1, :-1],)))
@@ -154,14 +148,10 @@ class PoolBackward(PoolKind):
     def reference(self, test: CodeTest, drawn: Drawn) -> Outputs:
         return (max_pool_backward(drawn.named["dout"], drawn.named["x"], *self.window(test)),)
 
-    def mistakes(self, test: CodeTest, drawn: Drawn) -> list[tuple[str, Outputs]]:
+    def mistakes(self, test: CodeTest, drawn: Drawn, reference: Outputs) -> list[tuple[str, Outputs]]:
         dout, x = drawn.named["dout"], drawn.named["x"]
         size, stride = self.window(test)
-        spread = np.zeros(x.shape)
-        _, _, h, w = x.shape
-        for index, (r, s) in enumerate(pool_windows(h, w, size, stride)):
-            i, j = divmod(index, dout.shape[3])
-            spread[:, :, r : r + size, s : s + size] += dout[:, :, i, j][:, :, None, None]
+        spread = added_back(dout[..., np.newaxis, np.newaxis], x.shape, (size, size), (stride, stride))
         last = max_pool_backward(dout, x, size, stride, accumulate=False)
         found: list[tuple[str, Outputs]] = [
             ("pool-gradient-to-all", (spread,)),
