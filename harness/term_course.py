@@ -92,8 +92,9 @@ def store_term(engine: Engine, *, students: int, assignments: int, attempts: int
             session, course_id=f"c-{tag}", title="A term", owner=Caller(owner.user.id, Role.INSTRUCTOR)
         )
         session.get_one(Course, course.id).categories = CATEGORIES
-        session.add(SetVersion(version=version, set_id=problem_set.id, text=text))
-        session.flush()
+        if session.get(SetVersion, version) is None:  # (another course may have it)
+            session.add(SetVersion(version=version, set_id=problem_set.id, text=text))
+            session.flush()
         session.add(CourseSet(course_id=course.id, set_id=problem_set.id, version=version, uploaded_by=owner.user.id))
         made = []
         for n in range(assignments):
