@@ -15,10 +15,10 @@ from api.assignments.draws import Draw, draw_of
 from api.assignments.service import extensions
 from api.models import CourseRole, Membership, Submission, User
 from api.reports.attempts import Attempt, counted_attempts, counted_scores, read_attempts
+from api.reports.meanings import Meanings
 from api.submissions.service import list_submissions
 from api.terms.rows import ExtensionRow, Terms
 from grader.awaiting import awaiting
-from grader.comparison.meaning import WrongAnswers
 from grader.results import Status
 from grader.written import is_manual
 from problems.sets import ProblemSet
@@ -269,7 +269,7 @@ def statistics(
         attempts = read_attempts(
             session, assignment=assignment, counted_only=counted, extended=bool(extended), answers=True
         )
-    meanings = WrongAnswers(problem_set) if problem_set is not None and problem_set.randomized else None
+    meanings = Meanings(problem_set) if problem_set is not None and problem_set.randomized else None
     # a choice part's picks are letters of the file, the same for every variant: grouped as read
     picked = problem_set.choice() if problem_set is not None else {}
     submissions = attempts
