@@ -13,10 +13,38 @@ from typing import Any
 from grader.comparison.meaning import Meaning, WrongAnswers
 from problems.sets import ProblemSet
 
-#: Meanings kept, a few hundred bytes each: every wrong answer of a big course's term.
+#: Meanings kept: every wrong answer of a big course's term, a few hundred bytes each beside the
+#: answer as read, whose characters count against :data:`ANSWERS_KEPT` (a matrix may be long).
 MEANINGS_KEPT = 100_000
-_kept: dict[tuple[str, str, str | None, str], Meaning] = {}
-_lock = threading.Lock()
+ANSWERS_KEPT = 10_000_000
+
+Memo = tuple[str, str, str | None, str]
+
+
+class _Kept:
+    """The meanings kept by (set version, key, variant, answer as read), the oldest forgotten first."""
+
+    def __init__(self) -> None:
+        self.meanings: dict[Memo, Meaning] = {}
+        self.characters = 0
+        self.lock = threading.Lock()
+
+    def keep(self, memo: Memo, meaning: Meaning) -> None:
+        if len(memo[3]) > ANSWERS_KEPT:  # (an answer longer than the bound alone: not kept)
+            return
+        with self.lock:
+            while self.meanings and (
+                len(self.meanings) >= MEANINGS_KEPT or self.characters + len(memo[3]) > ANSWERS_KEPT
+            ):
+                oldest = next(iter(self.meanings))
+                del self.meanings[oldest]
+                self.characters -= len(oldest[3])
+            if memo not in self.meanings:
+                self.meanings[memo] = meaning
+                self.characters += len(memo[3])
+
+
+_kept = _Kept()
 
 
 class Meanings:
@@ -28,14 +56,11 @@ class Meanings:
 
     def meaning(self, key: str, part: Mapping[str, Any], variant: str | None) -> Meaning:
         shown = part.get("read_as")
-        if part.get("misconception") or not isinstance(shown, str) or not self.version:  # (nothing to solve)
-            return self.wrong.meaning(key, part, variant)
+        if part.get("misconception") or not isinstance(shown, str) or not self.version:
+            return self.wrong.meaning(key, part, variant)  # (named already, unread, or a set made in code)
         memo = (self.version, key, variant, shown)
-        found = _kept.get(memo)
+        found = _kept.meanings.get(memo)
         if found is None:
             found = self.wrong.meaning(key, part, variant)
-            with _lock:
-                while len(_kept) >= MEANINGS_KEPT:
-                    del _kept[next(iter(_kept))]
-                _kept[memo] = found
+            _kept.keep(memo, found)
         return found
