@@ -262,8 +262,9 @@ def statistics(
     who submits often weighs no more): how many answered it, the mean score, the share fully
     correct, the commonest wrong answers and the count per mistake code. Wrong answers are grouped
     as read, or for a randomized ``problem_set`` (where every student has other numbers) by what
-    they mean against each student's own reference. ``attempts``: every stored one
-    (:func:`api.reports.attempts.read_attempts` with their answers), if already read."""
+    they mean against each student's own reference. ``attempts``: those of
+    :func:`api.reports.attempts.read_attempts` with their answers, if already read (every one, or
+    with ``counted`` those that may count)."""
     extended = extensions(session, assignment=assignment) if counted else {}
     if attempts is None:
         attempts = read_attempts(

@@ -20,16 +20,17 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pooled_course import SET, pooled_course
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 from sqlalchemy.orm import Session
 
 from api.assignments.draws import own_set
 from api.assignments.service import extensions
-from api.models import Assignment
+from api.models import Assignment, Submission
 from api.reports import service
 from api.submissions.service import list_submissions
 from api.terms.counted import counted_attempt
 from api.terms.rows import with_extension
+from harness.regrade import store_for_regrade
 from problems.loader import parse_set
 
 from factories import Course
@@ -217,3 +218,24 @@ def _stats_by_the_rules(engine: Engine, course_id: str, aid: str, *, counted: bo
             problem_set=dataclasses.replace(problem_set, version=""),
             attempts=list_submissions(session, assignment=assignment),  # type: ignore[arg-type]
         )
+
+
+def test_scores_equal_to_six_decimals_count_the_earlier_attempt(client: TestClient, engine: Engine) -> None:
+    """The rules compare scores rounded to 6 decimals, the earliest of equal ones counting: where
+    the database gives each student's highest score, an earlier attempt a hair below it is still
+    read, and counts."""
+    stored = store_for_regrade(engine, submissions=2, attempts=2)  # one student, two attempts
+    aid = stored.assignments[0]
+    with Session(engine) as session, session.begin():
+        for attempt, score in ((1, 0.3), (2, 0.1 + 0.2)):  # (0.30000000000000004)
+            session.execute(
+                update(Submission)
+                .where(Submission.course_id == stored.course, Submission.attempt == attempt)
+                .values(score=score)
+            )
+    headers = {"Authorization": f"Bearer {stored.token}"}
+    path = f"/api/v1/courses/{stored.course}/assignments/{aid}/gradebook"
+    (row,) = client.get(path, headers=headers).json()["students"]
+    assert (row["attempt"], row["raw_score"], row["score"]) == (1, 0.3, 0.3)
+    canvas = list(csv.reader(io.StringIO(client.get(f"{path}?format=canvas", headers=headers).text)))
+    assert canvas[2][5] == "0.3"
