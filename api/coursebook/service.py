@@ -207,13 +207,15 @@ def course_gradebook(session: Session, sets: Sets, *, course_id: str) -> CourseB
     categories = categories_of(session, course_id=course_id)
     assignments = counted_assignments(session, course_id=course_id)
     columns = []
-    drawing: list[tuple[Assignment, ProblemSet]] = []  # (the assignments whose students each have their problems)
+    # the assignments whose students each have their problems (their terms as plain values: read
+    # for every student)
+    drawing: list[tuple[AssignmentRow, ProblemSet]] = []
     for assignment in assignments:
         problem_set = sets.of(assignment)
         worth = problem_set.max_score() if problem_set is not None else None  # (the same for every draw)
         columns.append(Column(assignment.id, assignment.title, assignment.category, worth))
         if problem_set is not None and problem_set.draws_problems:
-            drawing.append((assignment, problem_set))
+            drawing.append((AssignmentRow.of(assignment), problem_set))
     students = session.execute(
         select(User.id, User.name, User.email)
         .join(Membership, Membership.user_id == User.id)
