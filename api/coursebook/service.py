@@ -11,9 +11,9 @@ from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-from sqlalchemy import Select, bindparam, func, or_, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from api.assignments.draws import drawn_ids
@@ -22,7 +22,7 @@ from api.categories.store import categories_of
 from api.categories.weights import Category, Points, standing
 from api.kit.statements import Prepared
 from api.library.course_sets import Sets
-from api.models import Assignment, CourseRole, Extension, GradePolicy, Membership, Submission, User
+from api.models import Assignment, CourseRole, Extension, Membership, Submission, User
 from api.terms.counted import best_score_counts, counted_attempt
 from api.terms.rows import AssignmentRow, ExtensionRow, with_extension
 from problems.sets import ProblemSet
@@ -111,10 +111,9 @@ def counted_scores(
     extension (``extended``: :func:`extensions_by_student`). Where the best raw score counts
     whatever the times (:func:`api.terms.counted.best_score_counts`), the database gives each
     student's maximum (no attempt is chosen); the other assignments, and those in ``by_attempt``
-    (whose counted attempt is wanted), are read attempt by attempt (under ``last`` the last alone)
-    and counted with :func:`api.terms.counted.counted_attempt`. Two statements, whatever the
-    course's size; the terms are read as plain values once (an ORM attribute costs more, 30,000
-    times over)."""
+    (whose counted attempt is wanted), are read attempt by attempt, as rows at once, and counted
+    with :func:`api.terms.counted.counted_attempt`. Two statements, whatever the course's size; the
+    terms are read as plain values once (an ORM attribute costs more, 30,000 times over)."""
     extended_assignments = {assignment_id for assignment_id, _ in extended}
     best_alone = {
         a.id
@@ -137,41 +136,18 @@ def counted_scores(
     rest = {a.id: AssignmentRow.of(a) for a in assignments if a.id not in best_alone}
     if not rest:
         return counts
-    last = sorted(a for a, terms in rest.items() if terms.grade_policy == GradePolicy.LAST)
     attempts: dict[tuple[str, str], list[ScoredAttempt]] = defaultdict(list)
-    made: dict[tuple[str, str], int] = {}
-    for assignment_id, student, number, attempt, score, at, count in (
-        session.connection().execute(_candidates(course_id, sorted(rest), last)).all()
-    ):
+    read = select(*_SCORED_COLUMNS).where(Submission.course_id == course_id, Submission.assignment_id.in_(sorted(rest)))
+    for assignment_id, student, number, attempt, score, at in session.connection().execute(read).all():
         attempts[(assignment_id, student)].append(ScoredAttempt(number, attempt, score, at))
-        made[(assignment_id, student)] = count
     for (assignment_id, student), tried in attempts.items():
         found = counted_attempt(tried, with_extension(rest[assignment_id], extended.get((assignment_id, student))))
         if found is not None:
             counted, late = found
             scores[assignment_id][student] = late.applied(counted.score)
-            tries[assignment_id][student] = made[(assignment_id, student)]
+            tries[assignment_id][student] = len(tried)
             chosen[assignment_id][student] = counted.id
     return counts
-
-
-def _candidates(course_id: str, assignment_ids: list[str], last: list[str]) -> Select[Any]:
-    """The attempts of a course's ``assignment_ids`` that may be counted, with each student's
-    number of attempts: under ``last`` (the assignments ``last``) only each student's last, which
-    counts whatever the times; elsewhere every one."""
-    per_student = (Submission.assignment_id, Submission.student_id)
-    every = (
-        select(
-            *_SCORED_COLUMNS,
-            func.count().over(partition_by=per_student).label("tries"),
-            func.max(Submission.attempt).over(partition_by=per_student).label("last_attempt"),
-        )
-        .where(Submission.course_id == course_id, Submission.assignment_id.in_(assignment_ids))
-        .subquery()
-    )
-    return select(*(every.c[column.key] for column in _SCORED_COLUMNS), every.c.tries).where(
-        or_(every.c.assignment_id.not_in(last), every.c.attempt == every.c.last_attempt)
-    )
 
 
 def extensions_by_student(session: Session, *, course_id: str) -> dict[tuple[str, str], ExtensionRow]:
