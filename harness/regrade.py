@@ -87,12 +87,7 @@ def store_for_regrade(engine: Engine, *, submissions: int, assignments: int = 1,
                 Assignment(course_id=course.id, id=name, problem_set=set_id, title=name, set_version=new_version)
             )
         students = [f"s{i}-{tag}" for i in range(-(-submissions // attempts))]
-        _insert(session, User, [{"id": s, "name": s, "role": "student", "created_at": now} for s in students])
-        _insert(
-            session,
-            Membership,
-            [{"course_id": course.id, "user_id": s, "role": "student", "joined_at": now} for s in students],
-        )
+        enrol(session, course.id, students, at=now)
         session.flush()
         right_for_old = {"q1.params": "448", "q1.shape": "32x32x16"}
         graded = grade_submission(parse_set(old), right_for_old)  # stored as the service stores it
@@ -119,13 +114,24 @@ def store_for_regrade(engine: Engine, *, submissions: int, assignments: int = 1,
                         "late": False,
                     }
                 )
-            _insert(session, Submission, rows)
+            bulk_insert(session, Submission, rows)
         course_id, owner_id, token = course.id, owner.user.id, owner.token
     assert token is not None
     return Stored(course_id, names, owner_id, token, old_version, new_version, submissions, students[0])
 
 
-def _insert(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
+def enrol(session: Session, course_id: str, students: list[str], *, at: datetime) -> None:
+    """New student accounts named by their ids, members of the course."""
+    bulk_insert(session, User, [{"id": s, "name": s, "role": "student", "created_at": at} for s in students])
+    bulk_insert(
+        session,
+        Membership,
+        [{"course_id": course_id, "user_id": s, "role": "student", "joined_at": at} for s in students],
+    )
+
+
+def bulk_insert(session: Session, model: type[Any], rows: list[dict[str, Any]]) -> None:
+    """``rows`` of ``model``'s table, a few thousand to a statement."""
     table = cast(Table, model.__table__)
     for start in range(0, len(rows), ROWS_PER_INSERT):
         session.execute(insert(table), rows[start : start + ROWS_PER_INSERT])

@@ -111,8 +111,8 @@ def counted_scores(
     extension (``extended``: :func:`extensions_by_student`). Where the best raw score counts
     whatever the times (:func:`api.terms.counted.best_score_counts`), the database gives each
     student's maximum (no attempt is chosen); the other assignments, and those in ``by_attempt``
-    (whose counted attempt is wanted), are read attempt by attempt and counted with
-    :func:`api.terms.counted.counted_attempt`. Two statements, whatever the course's size; the
+    (whose counted attempt is wanted), are read attempt by attempt, as rows at once, and counted
+    with :func:`api.terms.counted.counted_attempt`. Two statements, whatever the course's size; the
     terms are read as plain values once (an ORM attribute costs more, 30,000 times over)."""
     extended_assignments = {assignment_id for assignment_id, _ in extended}
     best_alone = {
@@ -137,9 +137,8 @@ def counted_scores(
     if not rest:
         return counts
     attempts: dict[tuple[str, str], list[ScoredAttempt]] = defaultdict(list)
-    for assignment_id, student, number, attempt, score, at in session.execute(
-        select(*_SCORED_COLUMNS).where(Submission.course_id == course_id, Submission.assignment_id.in_(sorted(rest)))
-    ):
+    read = select(*_SCORED_COLUMNS).where(Submission.course_id == course_id, Submission.assignment_id.in_(sorted(rest)))
+    for assignment_id, student, number, attempt, score, at in session.connection().execute(read).all():
         attempts[(assignment_id, student)].append(ScoredAttempt(number, attempt, score, at))
     for (assignment_id, student), tried in attempts.items():
         found = counted_attempt(tried, with_extension(rest[assignment_id], extended.get((assignment_id, student))))
@@ -184,13 +183,15 @@ def course_gradebook(session: Session, sets: Sets, *, course_id: str) -> CourseB
     categories = categories_of(session, course_id=course_id)
     assignments = counted_assignments(session, course_id=course_id)
     columns = []
-    drawing: list[tuple[Assignment, ProblemSet]] = []  # (the assignments whose students each have their problems)
+    # the assignments whose students each have their problems (their terms as plain values: read
+    # for every student)
+    drawing: list[tuple[AssignmentRow, ProblemSet]] = []
     for assignment in assignments:
         problem_set = sets.of(assignment)
         worth = problem_set.max_score() if problem_set is not None else None  # (the same for every draw)
         columns.append(Column(assignment.id, assignment.title, assignment.category, worth))
         if problem_set is not None and problem_set.draws_problems:
-            drawing.append((assignment, problem_set))
+            drawing.append((AssignmentRow.of(assignment), problem_set))
     students = session.execute(
         select(User.id, User.name, User.email)
         .join(Membership, Membership.user_id == User.id)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import Response
+from sqlalchemy.orm import Session
 
 from api.assignments.service import max_score
 from api.reports import service
@@ -36,6 +37,18 @@ class Export:
 def answer_keys(problem_set: ProblemSet | None) -> list[str]:
     """The gradebook's key columns (none when the assignment's set is gone)."""
     return problem_set.answer_keys() if problem_set else []
+
+
+def gradebook_file(
+    session: Session, *, assignment: Terms, problem_set: ProblemSet | None, format: ExportFormat
+) -> Export:
+    """The assignment's gradebook as ``format``: the CSV from the whole gradebook, the Canvas
+    import from the counted scores alone (:func:`api.reports.service.scores_book`)."""
+    if format == "canvas":
+        book = service.scores_book(session, assignment=assignment)
+    else:
+        book = service.gradebook(session, assignment=assignment, keys=answer_keys(problem_set), problem_set=problem_set)
+    return gradebook_export(book, assignment=assignment, problem_set=problem_set, format=format)
 
 
 def gradebook_export(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from api.deps import AssignmentDep, SessionDep, SetsDep, StaffMember
 from api.kit.responses import errors
 from api.reports import service
-from api.reports.exports import answer_keys, gradebook_export
+from api.reports.exports import answer_keys, gradebook_file
 from api.reports.schemas import Gradebook, Stats
 
 router = APIRouter(prefix="/courses/{course_id}", tags=["reports"])
@@ -43,9 +43,9 @@ def gradebook(
     """Every student of the course with the attempt that counts (best or last, as the assignment
     says), its score after any late penalty, and its score per key."""
     problem_set = sets.of(assignment)
-    book = service.gradebook(session, assignment=assignment, keys=answer_keys(problem_set), problem_set=problem_set)
     if format != "json":
-        return gradebook_export(book, assignment=assignment, problem_set=problem_set, format=format).response()
+        return gradebook_file(session, assignment=assignment, problem_set=problem_set, format=format).response()
+    book = service.gradebook(session, assignment=assignment, keys=answer_keys(problem_set), problem_set=problem_set)
     return Gradebook.model_validate(book)
 
 

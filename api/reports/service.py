@@ -11,14 +11,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.assignments.draws import own_set
+from api.assignments.draws import Draw, draw_of
 from api.assignments.service import extensions
 from api.models import CourseRole, Membership, Submission, User
+from api.reports.attempts import Attempt, counted_attempts, counted_scores, read_attempts
+from api.reports.meanings import Meanings
 from api.submissions.service import list_submissions
-from api.terms.counted import counted_attempt
-from api.terms.rows import ExtensionRow, Terms, with_extension
+from api.terms.rows import ExtensionRow, Terms
 from grader.awaiting import awaiting
-from grader.comparison.meaning import WrongAnswers
 from grader.results import Status
 from grader.written import is_manual
 from problems.sets import ProblemSet
@@ -33,16 +33,8 @@ CSV_COLUMNS = (
 )
 
 
-def _by_student(submissions: list[Submission]) -> dict[str, list[Submission]]:
-    grouped: dict[str, list[Submission]] = {}
-    for submission in submissions:
-        grouped.setdefault(submission.student_id, []).append(submission)
-    return grouped
-
-
 def stored_submissions(session: Session, *, assignment: Terms) -> list[Submission]:
-    """Every stored submission of the assignment, as the gradebook and the statistics read them
-    (a page that shows both reads them once)."""
+    """Every stored submission of the assignment, as an ORM object (the grading queue's)."""
     return list_submissions(session, assignment=assignment, earlier_grades=False)
 
 
@@ -51,54 +43,54 @@ def gradebook(
     *,
     assignment: Terms,
     keys: list[str],
-    submissions: list[Submission] | None = None,
     problem_set: ProblemSet | None = None,
+    attempts: list[Attempt] | None = None,
 ) -> dict[str, Any]:
     """Every student of the course, with or without submissions (dropped students are not), with
     the attempt that counts under their terms (the assignment with their extension): its score
-    after the late penalty, and the score before it. ``submissions``: those of
-    :func:`stored_submissions`, if already read. For a ``problem_set`` with pools or shuffle, each
-    student's problems (their draw, in their order) and their keys alone."""
-    students = session.scalars(
-        select(User)
-        .join(Membership, Membership.user_id == User.id)
-        .where(Membership.course_id == assignment.course_id, Membership.role == CourseRole.STUDENT)
-        .order_by(User.id)
-    )
-    if submissions is None:
-        submissions = stored_submissions(session, assignment=assignment)
-    by_student = _by_student(submissions)
+    after the late penalty, and the score before it. ``attempts``: those of
+    :func:`api.reports.attempts.read_attempts`, if already read (every one, or those that may
+    count). For a ``problem_set`` with pools or shuffle, each student's problems (their draw, in
+    their order) and their keys alone. A fixed number of statements, whatever the course's size."""
+    students = _students(session, course_id=assignment.course_id)
     extended = extensions(session, assignment=assignment)
+    if attempts is None:
+        attempts = read_attempts(session, assignment=assignment, counted_only=True, extended=bool(extended))
+    chosen = counted_attempts(attempts, assignment=assignment, extensions=extended)
+    drawing = problem_set if problem_set is not None and problem_set.draws_problems else None
     rows = []
-    for student in students:
-        mine = by_student.get(student.id, [])
-        extension = extended.get(student.id)
-        chosen, counted = counted_attempt(mine, with_extension(assignment, extension)) or (None, None)
-        waiting = awaiting(chosen.parts) if chosen else None
-        own = own_set(problem_set, assignment, student.id) if problem_set and problem_set.draws_problems else None
-        held = set(own.answer_keys()) if own is not None else set()
-        theirs = keys if own is None else [key for key in keys if key in held]
+    for student, name, email in students:
+        found = chosen.get(student)
+        draw = draw_of(drawing, assignment, student) if drawing is not None else None
+        theirs = keys if draw is None else [key for key in keys if key in draw.keys]
+        extension = _extension(extended.get(student))
+        if found is None:
+            rows.append(_unsubmitted(student, name, email, extension, draw))
+            continue
+        attempt, late = found.attempt, found.lateness
+        parts = attempt.parts
+        waiting = awaiting(parts)
         rows.append(
             {
-                "student": student.id,
-                "name": student.name,
-                "email": student.email,
-                "extension": _extension(extension),
-                "attempts": len(mine),
-                "attempt": chosen.attempt if chosen else None,
-                "submission": chosen.id if chosen else None,
-                "late": counted.late if counted else None,
-                "days_late": counted.days_late if counted else None,
-                "penalty": counted.factor if counted else None,
-                "raw_score": chosen.score if chosen else None,
-                "score": counted.applied(chosen.score) if chosen and counted else None,
-                "max_score": chosen.max_score if chosen else None,
-                "problems": own.problem_ids() if own is not None else None,
-                "parts": {key: _part_score(chosen, key) for key in theirs} if chosen else {},
-                "pending": _pending(chosen) if chosen else [],
-                "graded_max_score": waiting.graded_max_score if waiting else None,
-                "awaiting_points": waiting.points if waiting else None,
-                "awaiting_parts": list(waiting.keys) if waiting else [],
+                "student": student,
+                "name": name,
+                "email": email,
+                "extension": extension,
+                "attempts": attempt.tries,
+                "attempt": attempt.attempt,
+                "submission": attempt.id,
+                "late": late.late,
+                "days_late": late.days_late,
+                "penalty": late.factor,
+                "raw_score": attempt.score,
+                "score": late.applied(attempt.score),
+                "max_score": attempt.max_score,
+                "problems": list(draw.problems) if draw is not None else None,
+                "parts": {key: _part_score(parts, key) for key in theirs},
+                "pending": _pending(parts),
+                "graded_max_score": waiting.graded_max_score,
+                "awaiting_points": waiting.points,
+                "awaiting_parts": list(waiting.keys),
             }
         )
     return {
@@ -107,6 +99,59 @@ def gradebook(
         "policy": assignment.grade_policy,
         "keys": keys,
         "students": rows,
+    }
+
+
+def scores_book(session: Session, *, assignment: Terms, attempts: list[Attempt] | None = None) -> dict[str, Any]:
+    """What :func:`gradebook` says of each student's counted score alone (``student``, ``name``,
+    ``email``, ``score``), for the readers that need no more (the Canvas import, the statistics'
+    histogram): read from the index where the rules allow (:func:`api.reports.attempts.counted_scores`),
+    with no parts read and no draws. ``attempts``: those already read, if any."""
+    students = _students(session, course_id=assignment.course_id)
+    extended = extensions(session, assignment=assignment)
+    scores = counted_scores(session, assignment=assignment, extensions=extended, attempts=attempts)
+    rows = [
+        {"student": student, "name": name, "email": email, "score": scores.get(student)}
+        for student, name, email in students
+    ]
+    return {"course": assignment.course_id, "assignment": assignment.id, "students": rows}
+
+
+def _students(session: Session, *, course_id: str) -> list[tuple[str, str, str | None]]:
+    """The course's current students (id, name, email), by id."""
+    rows = session.execute(
+        select(User.id, User.name, User.email)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.course_id == course_id, Membership.role == CourseRole.STUDENT)
+        .order_by(User.id)
+    )
+    return [(student, name, email) for student, name, email in rows]
+
+
+def _unsubmitted(
+    student: str, name: str, email: str | None, extension: dict[str, Any] | None, draw: Draw | None
+) -> dict[str, Any]:
+    """The row of a student without a submission."""
+    return {
+        "student": student,
+        "name": name,
+        "email": email,
+        "extension": extension,
+        "attempts": 0,
+        "attempt": None,
+        "submission": None,
+        "late": None,
+        "days_late": None,
+        "penalty": None,
+        "raw_score": None,
+        "score": None,
+        "max_score": None,
+        "problems": list(draw.problems) if draw is not None else None,
+        "parts": {},
+        "pending": [],
+        "graded_max_score": None,
+        "awaiting_points": None,
+        "awaiting_parts": [],
     }
 
 
@@ -119,17 +164,13 @@ def _extension(extension: ExtensionRow | None) -> dict[str, Any] | None:
     return own | {"extra_minutes": extension.extra_minutes}
 
 
-def _part_score(submission: Submission, key: str) -> float | None:
-    part = submission.parts.get(key)
+def _part_score(parts: dict[str, Any], key: str) -> float | None:
+    part = parts.get(key)
     return part.get("score") if isinstance(part, dict) else None
 
 
-def _pending(submission: Submission) -> list[str]:
-    return [
-        key
-        for key, part in submission.parts.items()
-        if isinstance(part, dict) and part.get("status") == Status.PENDING.value
-    ]
+def _pending(parts: dict[str, Any]) -> list[str]:
+    return [key for key, part in parts.items() if isinstance(part, dict) and part.get("status") == Status.PENDING.value]
 
 
 def spreadsheet_cell(value: Any) -> Any:
@@ -214,26 +255,29 @@ def statistics(
     keys: list[str],
     counted: bool = False,
     problem_set: ProblemSet | None = None,
-    submissions: list[Submission] | None = None,
+    attempts: list[Attempt] | None = None,
 ) -> dict[str, Any]:
     """Per key, over every stored submission (all attempts), or with ``counted`` over the attempt
     the gradebook counts for each student, under their extension and the late penalty (so a student
     who submits often weighs no more): how many answered it, the mean score, the share fully
     correct, the commonest wrong answers and the count per mistake code. Wrong answers are grouped
     as read, or for a randomized ``problem_set`` (where every student has other numbers) by what
-    they mean against each student's own reference."""
-    if submissions is None:
-        submissions = stored_submissions(session, assignment=assignment)
-    meanings = WrongAnswers(problem_set) if problem_set is not None and problem_set.randomized else None
+    they mean against each student's own reference. ``attempts``: those of
+    :func:`api.reports.attempts.read_attempts` with their answers, if already read (every one, or
+    with ``counted`` those that may count)."""
+    extended = extensions(session, assignment=assignment) if counted else {}
+    if attempts is None:
+        attempts = read_attempts(
+            session, assignment=assignment, counted_only=counted, extended=bool(extended), answers=True
+        )
+    meanings = Meanings(problem_set) if problem_set is not None and problem_set.randomized else None
     # a choice part's picks are letters of the file, the same for every variant: grouped as read
     picked = problem_set.choice() if problem_set is not None else {}
+    submissions = attempts
     if counted:
-        extended = extensions(session, assignment=assignment)
-        found = (
-            counted_attempt(attempts, with_extension(assignment, extended.get(student)))
-            for student, attempts in _by_student(submissions).items()
-        )
-        submissions = [chosen for chosen, _late in filter(None, found)]
+        submissions = [
+            found.attempt for found in counted_attempts(attempts, assignment=assignment, extensions=extended).values()
+        ]
     stats: dict[str, Any] = {}
     for key in keys:
         scores: list[float] = []

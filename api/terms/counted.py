@@ -42,9 +42,15 @@ def counted_attempt(submissions: list[S], terms: Terms) -> tuple[S, Lateness] | 
         chosen = submissions[0]
     elif due_at is None or penalty is None:  # nothing is taken off: the best raw score, as applied() rounds it
         chosen = max(submissions, key=_best_raw)
-    else:
-        graded = ((submission, lateness(submission.submitted_at, due_at, penalty, grace)) for submission in submissions)
-        return max(graded, key=_best_first)
+    else:  # the highest score after the penalty, the earliest of equal ones (as ``max`` keeps the first)
+        best: tuple[tuple[float, int], S, Lateness] | None = None
+        for submission in submissions:
+            late = lateness(submission.submitted_at, due_at, penalty, grace)
+            key = (late.applied(submission.score), -submission.attempt)
+            if best is None or key > best[0]:
+                best = (key, submission, late)
+        assert best is not None
+        return best[1], best[2]
     return chosen, lateness(chosen.submitted_at, due_at, penalty, grace)
 
 
@@ -60,8 +66,3 @@ def best_score_counts(terms: Terms, *, extended: bool) -> bool:
 
 def _best_raw(submission: Scored) -> tuple[float, int]:
     return round(submission.score, 6), -submission.attempt
-
-
-def _best_first(graded: tuple[Scored, Lateness]) -> tuple[float, int]:
-    submission, late = graded
-    return late.applied(submission.score), -submission.attempt

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 DAY = timedelta(days=1)
@@ -35,7 +36,13 @@ ON_TIME = Lateness(0, 1.0)
 def is_late(submitted_at: datetime, due_at: datetime | None, grace_minutes: int = 0) -> bool:
     """Late once past the due date and its grace period: the grace forgives a minute's slip without
     moving the due date, so work past it is as late as it would have been without one."""
-    return due_at is not None and submitted_at > due_at + timedelta(minutes=grace_minutes)
+    return due_at is not None and submitted_at - due_at > _grace(grace_minutes)
+
+
+@lru_cache(maxsize=256)
+def _grace(minutes: int) -> timedelta:
+    """(made once: a big course's gradebook asks for every attempt's lateness)"""
+    return timedelta(minutes=minutes)
 
 
 def lateness(
@@ -46,9 +53,11 @@ def lateness(
     ``{"factor": X}``: late work earns X times its score; or None. Work within ``grace_minutes``
     of the due date is on time; past them it is late from the due date (a minute past a day's
     grace is a second day started)."""
-    if due_at is None or not is_late(submitted_at, due_at, grace_minutes):
+    if due_at is None:
         return ON_TIME
     late_by = submitted_at - due_at
+    if late_by <= _grace(grace_minutes):  # (not late: :func:`is_late`)
+        return ON_TIME
     days = math.ceil(late_by / DAY)
     if penalty is None:
         return Lateness(days, 1.0)

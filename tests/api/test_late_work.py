@@ -4,10 +4,16 @@ submissions and the gradebook show them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from api.terms.counted import counted_attempt
 from api.terms.lateness import Lateness, is_late, lateness
 
 DUE = datetime(2026, 12, 1, 23, 59, tzinfo=UTC)
@@ -49,6 +55,41 @@ def test_lateness(late_by: timedelta, penalty: dict[str, float] | None, grace: i
 
 def test_without_a_due_date_nothing_is_late() -> None:
     assert lateness(DUE, None, {"per_hour": 100}, 0) == Lateness(0, 1.0)
+
+
+@dataclass(frozen=True)
+class Attempt:
+    attempt: int
+    score: float
+    submitted_at: datetime
+
+
+#: Scores that tie, or nearly (0.1 + 0.2 rounds to 0.3), and minutes around a due date.
+SCORES = st.sampled_from([0.0, 0.3, 0.1 + 0.2, 1.0, 1.5, 2.0, 1 / 3, 2.0 / 3])
+PENALTIES = st.sampled_from([None, {"per_hour": 10}, {"per_day": 25, "floor": 50}, {"factor": 0.5}, {"per_hour": 60}])
+
+
+@given(
+    attempts=st.lists(st.tuples(SCORES, st.integers(-90, 3000)), min_size=1, max_size=6),
+    policy=st.sampled_from(["best", "last"]),
+    penalty=PENALTIES,
+    dated=st.booleans(),
+    grace=st.sampled_from([0, 10, 60]),
+)
+def test_the_counted_attempt_is_the_best_after_the_penalty_or_the_last(
+    attempts: list[tuple[float, int]], policy: str, penalty: dict[str, Any] | None, dated: bool, grace: int
+) -> None:
+    """The rule as said: under ``best`` the highest score after each attempt's late penalty, the
+    earliest of equal ones; under ``last`` the last; with the lateness of the one chosen."""
+    submitted = [Attempt(n, score, DUE + timedelta(minutes=m)) for n, (score, m) in enumerate(attempts, start=1)]
+    due_at = DUE if dated else None
+    terms = SimpleNamespace(due_at=due_at, late_penalty=penalty, grace_minutes=grace, grade_policy=policy)
+    late = [lateness(a.submitted_at, due_at, penalty, grace) for a in submitted]
+    if policy == "last":
+        expected = len(submitted) - 1
+    else:
+        expected = max(range(len(submitted)), key=lambda i: (late[i].applied(submitted[i].score), -i))
+    assert counted_attempt(submitted, terms) == (submitted[expected], late[expected])  # type: ignore[arg-type]
 
 
 def _iso(moment: datetime) -> str:

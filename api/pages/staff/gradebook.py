@@ -30,7 +30,7 @@ from api.pages.kit.roles import PageStaff
 from api.pages.kit.routing import PageRoute
 from api.pages.staff.gradebook_table import PAGE_SIZE, Order, column_named, columns, matching, page_of, sort_rows
 from api.reports import service as reports
-from api.reports.exports import EXPORT_NAMES, ExportFormat, answer_keys, gradebook_export
+from api.reports.exports import EXPORT_NAMES, ExportFormat, answer_keys, gradebook_file
 from api.submissions import service as submissions
 from api.submissions.views import Released, to_out
 from api.terms.rows import Terms, with_extension
@@ -222,9 +222,7 @@ def gradebook_download(
     _staff: PageStaff, assignment: PageAssignment, db: SessionDep, sets: SetsDep, format: ExportFormat
 ) -> Response:
     """The same file as ``GET /api/v1/.../gradebook?format=csv`` (or ``canvas``), for the session."""
-    problem_set = sets.of(assignment)
-    book = reports.gradebook(db, assignment=assignment, keys=answer_keys(problem_set), problem_set=problem_set)
-    return gradebook_export(book, assignment=assignment, problem_set=problem_set, format=format).response()
+    return gradebook_file(db, assignment=assignment, problem_set=sets.of(assignment), format=format).response()
 
 
 @router.post(ASSIGNMENT + "/gradebook/extensions")

@@ -30,6 +30,7 @@ from api.pages.kit.routing import PageRoute
 from api.pages.staff import stats_view
 from api.pages.staff.gradebook import ASSIGNMENT, page_path
 from api.reports import service as reports
+from api.reports.attempts import read_attempts
 from api.reports.exports import answer_keys
 from api.terms.rows import Terms
 
@@ -89,17 +90,18 @@ def stats_page(
     scores. ``job``: a regrade just started here, and how far it got."""
     problem_set = sets.of(assignment)
     keys = answer_keys(problem_set)
-    stored = reports.stored_submissions(db, assignment=assignment)
+    counted = attempts == "counted"
+    # (read once for both: every attempt, or those that may count, with their answers)
+    stored = read_attempts(db, assignment=assignment, counted_only=counted, extended=True, answers=True)
     stats = reports.statistics(
-        db,
-        assignment=assignment,
-        keys=keys,
-        counted=attempts == "counted",
-        problem_set=problem_set,
-        submissions=stored,
+        db, assignment=assignment, keys=keys, counted=counted, problem_set=problem_set, attempts=stored
     )
-    book = reports.gradebook(db, assignment=assignment, keys=[], submissions=stored)
-    maximum = max_score(problem_set) if problem_set else max((r["max_score"] or 0 for r in book["students"]), default=0)
+    if problem_set is not None:  # (the histogram: the counted scores alone)
+        book = reports.scores_book(db, assignment=assignment, attempts=stored)
+        maximum = max_score(problem_set)
+    else:  # (its set gone: out of the counted attempts' own maximum)
+        book = reports.gradebook(db, assignment=assignment, keys=[], attempts=stored)
+        maximum = max((r["max_score"] or 0 for r in book["students"]), default=0)
     progress = None if job is None else Progress.of(regrade_job(db, page, assignment, job))
     context = {
         "assignment": assignment,
