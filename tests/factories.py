@@ -37,6 +37,15 @@ def within(seconds: float, call: Callable[[], Outcome]) -> Outcome:
     return outcome[0]
 
 
+def until(condition: Callable[[], Any], *, timeout: float, what: str) -> Any:
+    """``condition()``'s first true value, asked every 50 ms; failing past ``timeout``, a bound."""
+    deadline = time.monotonic() + timeout
+    while not (found := condition()):
+        assert time.monotonic() < deadline, f"{what}: not so after {timeout} s"
+        time.sleep(0.05)
+    return found
+
+
 def unique(prefix: str) -> str:
     """An id no other test uses, in any process (tests share a database per module)."""
     return f"{prefix}{uuid.uuid4().hex[:12]}"

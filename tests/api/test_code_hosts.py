@@ -19,8 +19,7 @@ import functools
 import itertools
 import os
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +32,7 @@ from api.kit.config import Settings
 from harness.server import WorkerProcess
 from harness.student_code import CONV_FORWARD
 
-from factories import Course
+from factories import Course, until
 
 pytestmark = pytest.mark.only_backend("postgresql")
 
@@ -194,15 +193,6 @@ def hosts(noted, database_url, tmp_path_factory) -> Iterator[list[Host]]:
     finally:
         for host in made:
             host.worker.kill()
-
-
-def until(condition: Callable[[], Any], *, timeout: float, what: str) -> Any:
-    """``condition()``'s first true value, asked every 50 ms; failing past ``timeout``, a bound."""
-    deadline = time.monotonic() + timeout
-    while not (found := condition()):
-        assert time.monotonic() < deadline, f"{what}: not so after {timeout} s"
-        time.sleep(0.05)
-    return found
 
 
 def part_of(course: Course, submission_id: int, headers: dict[str, str], wait: int = 0) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from harness.server import WorkerProcess
 from harness.student_code import CONV_FORWARD
 from tests.api import processes
 
-from factories import Course, finished_check, finished_job, unique
+from factories import Course, finished_check, finished_job, unique, until
 
 SET = "numpy-convolution"
 KEY = "conv.forward"
@@ -261,15 +261,15 @@ def test_a_code_worker_sigkilled_mid_run_loses_nothing(code_runner, course, engi
     assert "back in the queue" in second.output(), second.output()
     with Session(engine) as session:
         assert session.get(CodeRun, made["id"]) is None
-    # (the job is marked done a moment after its results are written)
-    deadline = time.monotonic() + 60
-    while True:
+
+    def ended_jobs() -> list[tuple[str, int]]:
+        """The submission's code jobs, once none is still marked doing (a moment after its results are written)."""
         with Session(engine) as session:
-            runs = session.execute(JOBS_OF, {"task": CODE_TASK, "id": str(made["id"])}).all()
-        if [run[0] for run in runs] != ["doing"] or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
-    assert [tuple(run) for run in runs] == [("succeeded", 2)]  # two runs: the killed one, and the one after
+            runs = [tuple(run) for run in session.execute(JOBS_OF, {"task": CODE_TASK, "id": str(made["id"])})]
+        return [] if any(status == "doing" for status, _ in runs) else runs
+
+    runs = until(ended_jobs, timeout=60, what="the job marked done")
+    assert runs == [("succeeded", 2)]  # two runs: the killed one, and the one after
 
 
 YAML = {"Content-Type": "application/yaml"}

@@ -247,10 +247,9 @@ async def start(
 def _start(
     request: Request, page: SignedIn, student: Member, terms: Terms, db: Session, sets: Sets, password: str | None
 ) -> Response:
-    refusal = refusal_of(db, request, page, terms, student.id, bind=True, password=password)
-    if refusal is not None:
-        problem_set = problem_set_of(terms, sets)
-        return student_page(request, db, terms, problem_set, student, AnswerForm(), status=403, room=refusal)
+    refused = _refused_page(request, page, student, terms, db, sets, password)
+    if refused is not None:
+        return refused
     timed.start(db, terms=terms, student_id=student.id)
     request.app.state.time_keeper.wake()
     return keep_pass(RedirectResponse(assignment_path(request), status_code=303), request, page, terms)
@@ -270,11 +269,21 @@ async def type_password(
 def _type_password(
     request: Request, page: SignedIn, student: Member, terms: Terms, db: Session, sets: Sets, password: str | None
 ) -> Response:
-    refusal = refusal_of(db, request, page, terms, student.id, bind=True, password=password)
-    if refusal is not None:
-        problem_set = problem_set_of(terms, sets)
-        return student_page(request, db, terms, problem_set, student, AnswerForm(), status=403, room=refusal)
+    refused = _refused_page(request, page, student, terms, db, sets, password)
+    if refused is not None:
+        return refused
     return keep_pass(RedirectResponse(assignment_path(request), status_code=303), request, page, terms)
+
+
+def _refused_page(
+    request: Request, page: SignedIn, student: Member, terms: Terms, db: Session, sets: Sets, password: str | None
+) -> Response | None:
+    """The page again saying why the exam room's rules refuse the student (403), or None: they may work."""
+    refusal = refusal_of(db, request, page, terms, student.id, bind=True, password=password)
+    if refusal is None:
+        return None
+    problem_set = problem_set_of(terms, sets)
+    return student_page(request, db, terms, problem_set, student, AnswerForm(), status=403, room=refusal)
 
 
 @router.post(ASSIGNMENT + "/regrade-request")
