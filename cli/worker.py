@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Collection
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from api.kit.collector import collector_paused
 from cli.service import _ready_database, _settings, console
-
-if TYPE_CHECKING:
-    from api.code_runs.sandboxes import Sandboxes
 
 
 def default_concurrency() -> int:
@@ -73,7 +71,7 @@ def worker(
     with collector_paused():  # the modules live as long as the worker (api.kit.collector)
         import httpx
 
-        from api.code_runs.grading import sandboxed
+        from api.code_runs.judges import JudgeProcesses
         from api.code_runs.run import CodeRuntime
         from api.code_runs.sandboxes import Sandboxes
         from api.code_runs.shares import CodeLimits
@@ -107,10 +105,8 @@ def worker(
         raise typer.Exit(code=2)
     # jobs are background work: on a host beside the service, its requests come first (before any thread starts)
     lower_priority()
-    # warm, reused by every code job of this process
-    sandboxes = Sandboxes(size=concurrency, packages=settings.code_packages)
     if CODE_QUEUE in queues or CHECK_QUEUE in queues:  # (instructors' solutions run walled too)
-        _refuse_without_walls(sandboxes)
+        _refuse_without_walls(settings.code_packages)
     _ready_database(settings).dispose()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     engine = make_engine(settings)
@@ -135,10 +131,13 @@ def worker(
 
         metrics.watch_queues(reader(sessions))
         metrics.serve_port(settings.metrics_port)
+    # code is judged in `concurrency` processes of their own, each with its warm sandboxes (as the
+    # SQLite service's is): this process's interpreter stays free for the queue and the database
+    judges = JudgeProcesses(processes=concurrency, packages=settings.code_packages)
     code_runtime = CodeRuntime(
         sessions,
         runtime.library,
-        sandboxed(sandboxes),
+        judges,
         scores_due=functools.partial(send_scores_soon, queue),
         scores_key=SCORES_DUE,
         limits=CodeLimits.of(settings),
@@ -173,20 +172,24 @@ def worker(
             )
         )
     finally:
-        sandboxes.close()
+        judges.close()
         check_sandboxes.close()
         http.close()
         engine.dispose()
 
 
-def _refuse_without_walls(sandboxes: Sandboxes) -> None:
+def _refuse_without_walls(packages: Collection[str] | None) -> None:
     """Exit 1, each failure in a sentence, where this host's sandbox cannot hold students' code
-    (:mod:`api.code_runs.selfcheck`). The probe's warm sandbox stays in the pool for the first job."""
+    (:mod:`api.code_runs.selfcheck`), probed with the sandbox every judging process then starts."""
     from api.code_runs import selfcheck
+    from api.code_runs.sandboxes import Sandboxes
 
-    found = selfcheck.problems(sandboxes)
-    if found:
+    sandboxes = Sandboxes(size=1, packages=packages, counted=False)
+    try:
+        found = selfcheck.problems(sandboxes)
+    finally:
         sandboxes.close()
+    if found:
         console.print("[red]This host cannot grade students' code:[/red]", highlight=False)
         for problem in found:
             console.print(f"- {problem}", highlight=False, markup=False)

@@ -3,8 +3,9 @@ and the declared mistakes computed, the student's outputs compared) is CPU work 
 the service's process it held the interpreter while 300 students' ``POST`` waited for it. Here each
 run is handed to one of a few child processes, each with its warm sandboxes, at a lower priority
 (:func:`api.kit.priority.lower_priority`); the service's threads (:mod:`api.code_runs.local`) only
-claim a run, wait for its results and write them. A ``grader worker --queue code`` on PostgreSQL is
-such a process already.
+claim a run, wait for its results and write them. A ``grader worker --queue code`` on PostgreSQL
+judges in such processes too, one per job it runs at once, for the same reason: its interpreter is
+the queue's and the database's.
 
 A child keeps the sets it was sent (pickled once per version by the service) and the students'
 draws it made, so a set is parsed and a student's problems drawn once per child, not per run. A
@@ -17,8 +18,11 @@ from __future__ import annotations
 
 import dataclasses
 import multiprocessing
+import os
 import pickle
+import select
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Collection
 from concurrent.futures import ProcessPoolExecutor
@@ -124,7 +128,10 @@ class JudgeProcesses:
                 context = multiprocessing.get_context("forkserver")
                 context.set_forkserver_preload([__name__])
                 self._pool = ProcessPoolExecutor(
-                    self.processes, mp_context=context, initializer=_start, initargs=(self.limits, self.packages)
+                    self.processes,
+                    mp_context=context,
+                    initializer=_start,
+                    initargs=(self.limits, self.packages, os.getpid()),
                 )
             return self._pool
 
@@ -135,13 +142,48 @@ class JudgeProcesses:
         broken.shutdown(wait=False, cancel_futures=True)
 
 
-def _start(limits: Limits, packages: tuple[str, ...] | None) -> None:
-    """In each child, before anything runs: its priority lowered, its sandboxes made (started at the
-    first run), and closed as it exits."""
+def _start(limits: Limits, packages: tuple[str, ...] | None, service: int) -> None:
+    """In each child, before anything runs: its priority lowered, its end tied to the ``service``
+    process's, its sandboxes made (started at the first run), and closed as it exits."""
     global _sandboxes
     lower_priority()
+    _end_with(service)
     _sandboxes = Sandboxes(size=1, limits=limits, packages=packages, counted=False)
     util.Finalize(None, _sandboxes.close, exitpriority=10)
+
+
+def _end_with(service: int) -> None:
+    """Exits this child as soon as ``service`` ends, however it ends. Needed: a forkserver's child
+    is not the service's, so no signal reaches it when the service is killed (SIGKILL, the OOM
+    killer), and each child holds the forkserver open; both would idle on, warm sandboxes and all,
+    for as long as the host runs. A thread waits on the service's pidfd (Linux 5.3), or looks
+    every second where there is none."""
+    try:
+        pidfd = os.pidfd_open(service)
+    except (AttributeError, OSError):
+        pidfd = None
+    if not _alive(service):  # (it ended before this child started)
+        os._exit(1)
+
+    def watch() -> None:
+        if pidfd is not None:
+            select.select([pidfd], [], [])
+        else:
+            while _alive(service):
+                time.sleep(1)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="grader-judge-ends-with-service", daemon=True).start()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _judge(

@@ -43,3 +43,12 @@ def judging_processes() -> list[int]:
             if name == "bwrap" and parent in under and under[parent][0] != "bwrap"  # (bwrap forks a bwrap)
         }
     )
+
+
+def running(pid: int) -> bool:
+    """Whether ``pid`` still runs (a zombie, ended but not yet reaped by its parent, does not)."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return text[text.rindex(")") + 2 :].split()[0] not in ("Z", "X")

@@ -236,8 +236,6 @@ def test_two_hosts_each_killed_and_stopped_mid_run_lose_nothing_and_write_each_r
 ) -> None:
     aid = course.assignment(problem_set=SET)
     first, second = hosts
-    assert first.sandboxes() and second.sandboxes()  # each its own warm sandbox (started by its self-check)
-    assert not first.sandboxes() & second.sandboxes()
     sent: list[Sent] = []
     # each host drops out both ways, and students submit while it is away
     for victim, how in ((first, "kill"), (second, "stop"), (second, "kill"), (first, "stop")):
@@ -247,6 +245,8 @@ def test_two_hosts_each_killed_and_stopped_mid_run_lose_nothing_and_write_each_r
         pair = [send(course, aid, slow(RIGHT, 3), right=True), send(course, aid, slow(NO_BIAS, 3), right=False)]
         sent += pair
         ((job, _),) = until(functools.partial(running_one_of, victim, pair), timeout=120, what="a slow run").items()
+        until(victim.sandboxes, timeout=120, what=f"{victim.name}'s sandbox of its own for job {job}")
+        assert not first.sandboxes() & second.sandboxes()
         if how == "kill":
             victim.worker.kill()  # SIGKILL, with the code asleep in its sandbox: nothing written
             assert victim.ended(job) is None, f"{victim.name} ended job {job} before its SIGKILL"

@@ -1,13 +1,17 @@
 """The SQLite service judges code in processes of its own (:mod:`api.code_runs.judges`), at a lower
 priority than the service's, each with its own warm sandboxes: what they grade is what the service's
 own process would (the same parts, the same named mistake), a run held to an allowance is stopped
-there, and a judging process killed is replaced for the next run. Through the real sandboxes."""
+there, a judging process killed is replaced for the next run, and a service killed takes its judging
+processes with it. Through the real sandboxes."""
 
 from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,9 +20,11 @@ from api.code_runs.judges import JudgeProcesses
 from api.code_runs.sandboxes import Sandboxes
 from api.kit.priority import GRADING_NICENESS
 from problems.loader import parse_set
-from tests.api.processes import judging_processes, stat
+from tests.api.processes import descendants, judging_processes, running, stat
 from tests.sandbox.probes import LIMITS, require_bwrap
 from tests.set_texts import AFFINE_SOLUTION, affine_set
+
+from factories import until
 
 SOLUTION = AFFINE_SOLUTION
 BIAS_OMITTED = '          - {code: bias-omitted, feedback: "Add the bias.", replace: "@ w + b", with: "@ w"}\n'
@@ -73,3 +79,38 @@ def test_a_killed_judging_process_is_replaced_for_the_next_run(judges: JudgeProc
         os.kill(judge, signal.SIGKILL)
     assert judges(SET, {KEY: NO_BIAS}, None)[KEY]["misconception"] == "bias-omitted"
     assert judges(SET, {KEY: SOLUTION}, None)[KEY]["status"] == "correct"
+
+
+#: A service that judges one run, says so, and waits to be killed.
+SERVICE = f"""
+import sys, time
+from api.code_runs.judges import JudgeProcesses
+from problems.loader import parse_set
+from tests.set_texts import affine_set
+judges = JudgeProcesses(processes=2)
+graded = judges(parse_set(affine_set("killed-service", {BIAS_OMITTED!r})), {{{KEY!r}: {SOLUTION!r}}}, None)
+print(graded[{KEY!r}]["status"], flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_service_killed_outright_takes_its_judging_processes_and_their_sandboxes_with_it() -> None:
+    """SIGKILL (or the OOM killer) gives the service no chance to stop its pool: the judging
+    processes, children of a forkserver and not of the service, must end by themselves."""
+    require_bwrap()
+    root = Path(__file__).resolve().parents[2]
+    service = subprocess.Popen(
+        [sys.executable, "-c", SERVICE], cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE
+    )
+    try:
+        assert service.stdout is not None
+        assert service.stdout.readline().strip() == b"correct"
+        under = descendants(service.pid)
+        assert any(name == "bwrap" for name, _, _ in under.values()), under  # (a warm sandbox, and its judge)
+        os.kill(service.pid, signal.SIGKILL)  # the service alone, as the OOM killer would
+        service.wait(timeout=30)
+        until(lambda: not any(running(pid) for pid in under), timeout=60, what="the killed service's judges ended")
+    finally:
+        if service.poll() is None:
+            service.kill()
+            service.wait()
