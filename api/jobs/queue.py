@@ -63,6 +63,11 @@ CHECK_TASK = "grader.check_set"
 CHECK_QUEUE = "checks"
 #: The queues a worker runs unless told (``grader worker --queue``): every one.
 QUEUES = (QUEUE, CODE_QUEUE, CHECK_QUEUE)
+#: The task that removes finished jobs' rows (:func:`remove_finished_jobs`), every hour.
+CLEANUP_TASK = "grader.remove_finished_jobs"
+#: Hours a finished job's procrastinate row is kept: a week once succeeded, cancelled or aborted,
+#: a month once failed (what an operator looks into).
+KEPT_SUCCEEDED_HOURS, KEPT_FAILED_HOURS = 7 * 24, 30 * 24
 #: Runs of a job whose database went away before it is marked failed (procrastinate counts from 0).
 MAX_ATTEMPTS = 3
 #: Seconds between a worker's heartbeats, and without one before its jobs are taken back.
@@ -186,7 +191,21 @@ def make_queue(database_url: str, *, listening: Callable[[], None] | None = None
         if isinstance(retry_at, datetime):
             _schedule_retry(context.app, retry_at)
 
+    @queue.periodic(cron="17 * * * *", periodic_id="finished-jobs")
+    @queue.task(name=CLEANUP_TASK, queue=QUEUE, pass_context=True, queueing_lock=CLEANUP_TASK)
+    async def remove_finished_jobs_task(context: JobContext, timestamp: int) -> None:
+        await remove_finished_jobs(context.app.job_manager)
+
     return queue
+
+
+async def remove_finished_jobs(jobs: JobManager) -> None:
+    """Finished jobs' rows removed once old (:data:`KEPT_SUCCEEDED_HOURS`, :data:`KEPT_FAILED_HOURS`).
+    procrastinate keeps every job it ran, and every submission's code is one: a term's deadlines
+    left hundreds of thousands of rows (and their events) in the tables each fetch reads. What a job
+    did stays in grader's own tables (results, ``jobs``); its queue row only said that it ran."""
+    await jobs.delete_old_jobs(nb_hours=KEPT_SUCCEEDED_HOURS, include_cancelled=True, include_aborted=True)
+    await jobs.delete_old_jobs(nb_hours=KEPT_FAILED_HOURS, include_failed=True)
 
 
 def defer(queue: App, session: Session, job_id: int, lock: str) -> int:
