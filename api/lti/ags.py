@@ -199,11 +199,12 @@ def line_item(http: httpx.Client, token: str, target: Target, now: datetime) -> 
 
 
 def _canvas_submission(score: LtiScore) -> dict[str, Any]:
-    """Canvas's extension of a score: a new attempt is a submission made when it was graded; any
+    """Canvas's extension of a score: a new attempt is a submission made when the student made it
+    (not when it was graded: code graded past the due date would show late, canvas-lms #1799); any
     other change (a regrade, an extension, a policy) is ``new_submission: false``, or Canvas would
     show the student as having resubmitted. Other platforms ignore it."""
     if score.new_submission:
-        return {"new_submission": True, "submitted_at": timestamp(score.timestamp)}
+        return {"new_submission": True, "submitted_at": timestamp(score.submitted_at or score.timestamp)}
     return {"new_submission": False}
 
 
