@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api import pages
+from api.assignments.lms_dates import DATES_DUE
 from api.assignments.router import router as assignments_router
 from api.code_runs.queueing import CODE_QUEUED
 from api.code_runs.watch import ResultWatch
@@ -156,7 +157,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     # their sender as it commits (api.lti.outbox)
     score_changes.listen("lms", LMS_OUTBOX)
     wake = app.state.jobs.wake_score_sender or app.state.lti_sender.wake
-    app.state.after_commit = {SCORES_DUE: wake, CODE_QUEUED: app.state.jobs.code_queued}
+    app.state.after_commit = {SCORES_DUE: wake, DATES_DUE: wake, CODE_QUEUED: app.state.jobs.code_queued}
     # what the queues hold, read from the database at each scrape of the metrics (api.kit.metrics)
     metrics.watch_queues(queue_reader(reads))
     # timed assignments: each clock's draft submitted at its end, by the service on both databases

@@ -20,6 +20,9 @@ from api.models import Course, DatesFrom, LtiContext, LtiLineItem
 
 #: The assignment's fields a line item carries (``startDateTime``, ``endDateTime``).
 SENT_DATES = frozenset({"opens_at", "due_at"})
+#: The key in a session's ``info`` of "this transaction marked line items": once it commits, the
+#: sender is told at once (``app.state.after_commit``), as for scores.
+DATES_DUE = "grader_lti_dates_due"
 
 
 def dates_moved(
@@ -41,4 +44,7 @@ def dates_moved(
             synchronize_session=False
         )
     )
-    return int(getattr(marked, "rowcount", 0) or 0)
+    count = int(getattr(marked, "rowcount", 0) or 0)
+    if count:
+        session.info[DATES_DUE] = True
+    return count

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.lti import ags
+from api.lti.dynamic import TOOL_CONFIGURATION, tool_registration
 from api.lti.sender import send_round
 from api.models import Extension, LmsDate, LtiAccount, LtiLineItem, LtiScore, Submission
 
@@ -224,3 +225,10 @@ def test_canvas_is_told_the_submissions_time_not_the_grading_time() -> None:
     assert body["submission"] == {"submittedAt": "2030-01-01T23:58:00.000Z"}
     assert body[ags.CANVAS_SUBMISSION] == {"new_submission": True, "submitted_at": "2030-01-01T23:58:00.000Z"}
     assert body["timestamp"] == "2030-01-02T01:58:00.000Z"
+
+
+def test_the_registration_asks_the_lms_for_its_due_dates(lms) -> None:
+    wanted = {"due_at": "$Canvas.assignment.dueAt.iso8601", "submission_end_at": "$ResourceLink.submission.endDateTime"}
+    assert lms.client.get(f"/lti/platforms/{lms.id}/config").json()["custom_fields"] == wanted  # Canvas's JSON
+    registration = tool_registration("https://testserver", ags.SCOPES)  # dynamic registration's
+    assert registration[TOOL_CONFIGURATION]["custom_parameters"] == wanted
