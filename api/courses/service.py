@@ -42,7 +42,11 @@ def create_course(
     if session.get(Course, course_id) is not None:
         raise Conflict(f"There is already a course {course_id!r}.")
     course = Course(
-        id=course_id, title=title, created_by=owner.id, time_zone=_zone(time_zone), dates_from=DatesFrom(dates_from)
+        id=course_id,
+        title=title,
+        created_by=owner.id,
+        time_zone=_zone(time_zone),
+        dates_from=DatesFrom(dates_from).value,
     )
     session.add(course)
     try:
