@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api import pages
+from api.assignments.lms_dates import DATES_DUE
 from api.assignments.router import router as assignments_router
 from api.code_runs.queueing import CODE_QUEUED
 from api.code_runs.watch import ResultWatch
@@ -35,11 +36,10 @@ from api.kit.responses import RETRY_AFTER
 from api.kit.schemas import HealthOut
 from api.library.bank import Bank
 from api.library.course_sets import Library
-from api.lti.ags import next_due, send_due
 from api.lti.keysets import KeySets
 from api.lti.outbox import LMS_OUTBOX, SCORES_DUE
 from api.lti.router import router as lti_router
-from api.lti.sender import ScoreSender
+from api.lti.sender import ScoreSender, next_due, send_round
 from api.operations.queues import reader as queue_reader
 from api.operations.router import router as operations_router
 from api.pages.lms import launch as lti_launch
@@ -151,13 +151,13 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
             return next_due(db)
 
     app.state.lti_sender = ScoreSender(
-        lambda: send_due(sessions, app.state.lti_http, kek=settings.lti_key, reads=reads), due=scores_due
+        lambda: send_round(sessions, app.state.lti_http, kek=settings.lti_key, reads=reads), due=scores_due
     )
     # changed scores go to the LMS (api.kit.score_changes); a transaction that wrote LMS scores tells
     # their sender as it commits (api.lti.outbox)
     score_changes.listen("lms", LMS_OUTBOX)
     wake = app.state.jobs.wake_score_sender or app.state.lti_sender.wake
-    app.state.after_commit = {SCORES_DUE: wake, CODE_QUEUED: app.state.jobs.code_queued}
+    app.state.after_commit = {SCORES_DUE: wake, DATES_DUE: wake, CODE_QUEUED: app.state.jobs.code_queued}
     # what the queues hold, read from the database at each scrape of the metrics (api.kit.metrics)
     metrics.watch_queues(queue_reader(reads))
     # timed assignments: each clock's draft submitted at its end, by the service on both databases

@@ -186,11 +186,21 @@ DEFAULT_CATEGORY = "homework"
 DEFAULT_TIME_ZONE = "UTC"
 
 
+class DatesFrom(StrEnum):
+    """Which side owns a course's dates when it is linked to an LMS (:mod:`api.lti.dates`)."""
+
+    #: The dates set here: the LMS's line items are sent them (``startDateTime``, ``endDateTime``).
+    GRADER = "grader"
+    #: The LMS's: a student's due date at a launch is their extension here.
+    LMS = "lms"
+
+
 class Course(Base):
     """A course. Instants are stored in UTC; ``time_zone`` (an IANA name, checked by
     :mod:`api.courses.zones` before it is stored) is the zone its pages show and read dates in."""
 
     __tablename__ = "courses"
+    __table_args__ = (CheckConstraint(f"dates_from IN ({_values(DatesFrom)})", name="dates_from"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
@@ -201,6 +211,10 @@ class Course(Base):
     #: to 100, checked by :mod:`api.coursebook.categories` before they are stored); null: one
     #: category ``homework`` of weight 100.
     categories: Mapped[list[Any] | None]
+    #: Which side owns the dates when the course is linked to an LMS (:class:`DatesFrom`).
+    dates_from: Mapped[str] = mapped_column(
+        String(8), default=DatesFrom.GRADER.value, server_default=DatesFrom.GRADER.value
+    )
 
 
 class Membership(Base):
@@ -771,6 +785,31 @@ class LtiLineItem(Base):
     context_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     assignment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     url: Mapped[str] = mapped_column(String(2000))
+    #: When the assignment's dates are next to be sent to the line item (``PUT``, by
+    #: :func:`api.lti.item_dates.send_dates`); null: the LMS has them, or the course's dates are the LMS's.
+    dates_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    #: Tries of the dates' current sending, and the last refusal (a 4xx stops the tries).
+    dates_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    dates_error: Mapped[str | None] = mapped_column(Text)
+
+
+class LmsDate(Base):
+    """The due date an LMS gave at the latest launch of an assignment by one of its users
+    (``$Canvas.assignment.dueAt.iso8601``: a student's own, an instructor's the latest of all), kept
+    whichever side owns the dates, for the staff's line where the LMS's and the service's differ."""
+
+    __tablename__ = "lms_dates"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["course_id", "assignment_id"], ["assignments.course_id", "assignments.id"], ondelete="CASCADE"
+        ),
+    )
+
+    course_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    assignment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    due_at: Mapped[datetime]
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ScoreStatus(StrEnum):

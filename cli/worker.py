@@ -81,8 +81,8 @@ def worker(
         from api.kit.priority import lower_priority
         from api.library.bank import Bank
         from api.library.course_sets import Library
-        from api.lti.ags import next_due, send_due
         from api.lti.outbox import SCORES_DUE
+        from api.lti.sender import next_due, send_round
         from api.set_checks.limits import CheckLimits
         from api.set_checks.run import CheckRuntime
 
@@ -149,7 +149,7 @@ def worker(
 
     def send_lti_scores() -> datetime | None:
         """A round; then when to run again, if a retry falls due before the periodic round."""
-        send_due(sessions, http, kek=settings.lti_key)
+        send_round(sessions, http, kek=settings.lti_key)
         with sessions() as db:
             due = next_due(db)
         now = datetime.now(UTC)

@@ -32,6 +32,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
+from lti1p3platform.exceptions import LineItemNotFoundException
 from lti1p3platform.lineitem import TLineItem
 from lti1p3platform.ltiplatform import LTI1P3PlatformConfAbstract
 from lti1p3platform.membership import Context
@@ -146,7 +147,10 @@ class _Grades(AssignmentsGradesService):
         return {"content": found, "has_next": False}
 
     def find_lineitem(self, line_item_id: str) -> TLineItem:
-        return next(i for i in self.lms.line_items if i["id"] == line_item_id)  # type: ignore[return-value]
+        found = next((i for i in self.lms.line_items if i["id"] == line_item_id), None)
+        if found is None:
+            raise LineItemNotFoundException(line_item_id)
+        return found  # type: ignore[return-value]
 
     def create_lineitem(self, creation_data: TLineItem) -> TLineItem:
         base = self.lms.lineitems_url.split("?")[0]
@@ -155,7 +159,11 @@ class _Grades(AssignmentsGradesService):
         return item  # type: ignore[return-value]
 
     def update_lineitem(self, update_data: TLineItem) -> TLineItem:
-        raise NotImplementedError  # the tool never changes a line item
+        """The line item replaced whole (AGS ``PUT``), as Canvas moves its assignment's dates with it."""
+        place = self.lms.line_items.index(self.find_lineitem(update_data["id"]))  # type: ignore[arg-type]
+        self.lms.line_items[place] = dict(update_data)
+        self.lms.line_item_puts.append(dict(update_data))
+        return update_data
 
     def delete_lineitem(self, line_item_id: str) -> None:
         raise NotImplementedError
@@ -231,6 +239,8 @@ class LMS:
     #: AGS: line items by id, scores posted (url, body, headers), statuses to answer first.
     line_items: list[dict[str, Any]] = field(default_factory=list)
     scores: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    #: The line items the tool sent back changed (``PUT``), in order.
+    line_item_puts: list[dict[str, Any]] = field(default_factory=list)
     score_answers: list[httpx.Response] = field(default_factory=list)
     #: Answers of the token endpoint to give first (a broken platform).
     token_answers: list[httpx.Response] = field(default_factory=list)
@@ -314,6 +324,9 @@ class LMS:
             return _answer(grades.handle_resp(grades.handle_get_lineitems))
         if request.url.path == base and request.method == "POST":
             return _answer(grades.handle_resp(grades.handle_create_lineitem))
+        if request.url.path.startswith(base + "/") and request.method in ("GET", "PUT"):
+            handler = grades.handle_get_lineitem if request.method == "GET" else grades.handle_update_lineitem
+            return _answer(grades.handle_resp(handler, line_item_id=url))
         return httpx.Response(404, json={"error": "not found"})
 
     def _authorized(self, request: httpx.Request) -> bool:

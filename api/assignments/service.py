@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.assignments.lms_dates import SENT_DATES, dates_moved
 from api.assignments.options import choice_statement
 from api.categories.store import require_category
 from api.exam_room.rules import changed as access_changed
@@ -154,6 +155,7 @@ def update_assignment(
         assignment.problem_set, assignment.set_version = problem_set.id, problem_set.version
     if "category" in changes:
         require_category(session, course_id=course_id, name=changes["category"])
+    dates_before = (assignment.opens_at, assignment.due_at)
     for name, value in changes.items():
         if name not in CHANGEABLE:
             raise ValueError(name)
@@ -170,6 +172,8 @@ def update_assignment(
         release_moved(session, assignment, sent=True)
     if SENT.intersection(changes):  # every student's counted score may change, or be seen: to their LMS (LTI)
         everyones_changed(session, course_id=course_id, assignment_id=assignment_id)
+    if SENT_DATES.intersection(changes) and dates_before != (assignment.opens_at, assignment.due_at):
+        dates_moved(session, course_id=course_id, assignment_ids=[assignment_id])  # to the LMS's line items
     return assignment
 
 
@@ -196,13 +200,14 @@ def set_extension(
     student_id: str,
     due_at: datetime | None,
     max_attempts: int | None,
-    granted_by: str,
+    granted_by: str | None,
     closes_at: datetime | None = None,
     extra_minutes: int | None = None,
 ) -> ExtensionRow:
     """One student's own due date, attempt limit and close (None: the assignment's), replacing any
     earlier extension. The student must be a student of the course; the close may not come before
-    the due date it applies to."""
+    the due date it applies to. ``granted_by`` None: the student's due date in the LMS, read at
+    their launch (:mod:`api.lti.dates`)."""
     require_student(session, course_id=assignment.course_id, student_id=student_id)
     due = due_at or assignment.due_at
     if closes_at is not None and due is not None and closes_at < due:

@@ -20,7 +20,7 @@ from api.courses.schemas import (
 )
 from api.deps import CourseCreator, CurrentUser, MemberDep, MemberIdPath, RunnerMember, SessionDep, StaffMember
 from api.kit.responses import NO_STORE_HEADERS, errors, no_store
-from api.models import Course, CourseRole
+from api.models import Course, CourseRole, DatesFrom
 from api.signin.invitations import invite_joined
 
 router = APIRouter(tags=["courses"])
@@ -37,7 +37,12 @@ def create_course(body: CourseIn, creator: CourseCreator, session: SessionDep) -
     """For instructor and admin accounts; the caller becomes the course's `owner`. `time_zone`
     (default UTC) is the zone the course's pages show and read dates in."""
     course = service.create_course(
-        session, course_id=body.id, title=body.title, owner=creator, time_zone=body.time_zone
+        session,
+        course_id=body.id,
+        title=body.title,
+        owner=creator,
+        time_zone=body.time_zone,
+        dates_from=body.dates_from,
     )
     return _course_out(course, CourseRole.OWNER.value)
 
@@ -49,6 +54,7 @@ def _course_out(course: Course, role: str) -> CourseOut:
         role=role,
         time_zone=course.time_zone,
         categories=[CategoryOut.model_validate(c, from_attributes=True) for c in from_json(course.categories)],
+        dates_from=DatesFrom(course.dates_from),
         created_at=course.created_at,
     )
 
@@ -80,7 +86,7 @@ def get_course(member: MemberDep, session: SessionDep) -> CourseOut:
 @router.patch(
     "/courses/{course_id}",
     response_model=CourseOut,
-    summary="Change a course's title, time zone or gradebook categories",
+    summary="Change a course's title, time zone, gradebook categories or the side that owns its dates",
     responses=errors(
         401,
         403,
@@ -99,12 +105,18 @@ def update_course(body: CourseChange, runner: RunnerMember, session: SessionDep)
     in which every page of the course shows dates, naming it, and reads the dates typed in its
     forms; the REST API keeps ISO 8601 with offsets, and the instants stored do not change.
     `categories` replaces the gradebook's categories (each assignment's `category` must stay one of
-    them)."""
+    them). `dates_from` says which side owns the dates where the course is linked to an LMS: a change to
+    `grader` sends every known line item its assignment's dates."""
     categories = (
         None if body.categories is None else [Category(c.name, c.weight, c.drop_lowest) for c in body.categories]
     )
     course = service.update_course(
-        session, course_id=runner.course, title=body.title, time_zone=body.time_zone, categories=categories
+        session,
+        course_id=runner.course,
+        title=body.title,
+        time_zone=body.time_zone,
+        categories=categories,
+        dates_from=body.dates_from,
     )
     return _course_out(course, runner.role)
 

@@ -9,11 +9,16 @@ from pydantic.json_schema import SkipJsonSchema
 
 from api.courses.zones import TimeZoneName
 from api.kit.schemas import Email, Identifier, Name, RequestSchema, Schema
-from api.models import DEFAULT_TIME_ZONE, CourseRole
+from api.models import DEFAULT_TIME_ZONE, CourseRole, DatesFrom
 
 TIME_ZONE = (
     "The IANA time zone the course's pages show and read dates in, e.g. `America/Chicago` (default `UTC`); "
     "the REST API keeps ISO 8601 with offsets."
+)
+DATES_FROM = (
+    "Which side owns the dates where the course is linked to an LMS: `grader` (the default: the LMS's line items "
+    "are sent each assignment's `opens_at` and `due_at`, and again when they change) or `lms` (a student's due "
+    "date at a launch from the LMS, `$Canvas.assignment.dueAt.iso8601`, is their extension here)."
 )
 
 
@@ -28,6 +33,7 @@ class CourseIn(RequestSchema):
     id: Identifier
     title: Name
     time_zone: TimeZoneName = Field(default=DEFAULT_TIME_ZONE, description=TIME_ZONE)
+    dates_from: DatesFrom = Field(default=DatesFrom.GRADER, description=DATES_FROM)
 
 
 # A field that may be absent but not null: the model's own check refuses a null, so each schema
@@ -35,6 +41,7 @@ class CourseIn(RequestSchema):
 # ``SkipJsonSchema[None]`` would report it once per member of the union.)
 TitleOrAbsent = Annotated[Name | None, WithJsonSchema(TypeAdapter(Name).json_schema())]
 TimeZoneOrAbsent = Annotated[TimeZoneName | None, WithJsonSchema(TypeAdapter(TimeZoneName).json_schema())]
+DatesFromOrAbsent = Annotated[DatesFrom | None, WithJsonSchema(TypeAdapter(DatesFrom).json_schema())]
 
 
 CATEGORIES = (
@@ -72,12 +79,13 @@ class CourseChange(RequestSchema):
     categories: Annotated[list[CategoryIn], Field(min_length=1, max_length=50)] | SkipJsonSchema[None] = Field(
         default=None, description=CATEGORIES
     )
+    dates_from: DatesFromOrAbsent = Field(default=None, description=DATES_FROM)
 
     @model_validator(mode="after")
     def _something_and_no_null(self) -> CourseChange:
         if not self.model_fields_set:
-            raise ValueError("send at least one field to change: title, time_zone, categories")
-        for name in ("title", "time_zone", "categories"):
+            raise ValueError("send at least one field to change: title, time_zone, categories, dates_from")
+        for name in ("title", "time_zone", "categories", "dates_from"):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null")
         return self
@@ -89,6 +97,7 @@ class CourseOut(Schema):
     role: str = Field(description="The caller's role in the course: owner, instructor, ta, student (or admin).")
     time_zone: str = Field(description=TIME_ZONE)
     categories: list[CategoryOut] = Field(description=CATEGORIES)
+    dates_from: DatesFrom = Field(description=DATES_FROM)
     created_at: datetime
 
 

@@ -12,12 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from api.access import Member, require_account_power
+from api.assignments.lms_dates import dates_moved
 from api.categories.store import checked
 from api.categories.weights import Category
 from api.courses.zones import check_zone
 from api.kit.db import is_unique_violation, upsert
 from api.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
-from api.models import DEFAULT_TIME_ZONE, Assignment, Course, CourseRole, Membership, Role, User
+from api.models import DEFAULT_TIME_ZONE, Assignment, Course, CourseRole, DatesFrom, Membership, Role, User
 from api.users.service import Caller, create_user, issue_token, revoke_tokens
 
 #: Ids no course may take: ``/courses/new`` is the page that creates courses.
@@ -25,15 +26,28 @@ RESERVED_IDS = frozenset({"new"})
 
 
 def create_course(
-    session: Session, *, course_id: str, title: str, owner: Caller, time_zone: str = DEFAULT_TIME_ZONE
+    session: Session,
+    *,
+    course_id: str,
+    title: str,
+    owner: Caller,
+    time_zone: str = DEFAULT_TIME_ZONE,
+    dates_from: str = DatesFrom.GRADER.value,
 ) -> Course:
-    """A new course owned by ``owner``, its pages in ``time_zone``; an id already taken (or
-    reserved) is a :class:`Conflict` (also when a simultaneous request takes it first)."""
+    """A new course owned by ``owner``, its pages in ``time_zone``, its dates owned by ``dates_from``
+    where it is linked to an LMS; an id already taken (or reserved) is a :class:`Conflict` (also when
+    a simultaneous request takes it first)."""
     if course_id in RESERVED_IDS:
         raise Conflict(f"{course_id!r} is the address of the page that creates courses: choose another id.")
     if session.get(Course, course_id) is not None:
         raise Conflict(f"There is already a course {course_id!r}.")
-    course = Course(id=course_id, title=title, created_by=owner.id, time_zone=_zone(time_zone))
+    course = Course(
+        id=course_id,
+        title=title,
+        created_by=owner.id,
+        time_zone=_zone(time_zone),
+        dates_from=DatesFrom(dates_from).value,
+    )
     session.add(course)
     try:
         session.flush()
@@ -53,12 +67,14 @@ def update_course(
     title: str | None = None,
     time_zone: str | None = None,
     categories: Sequence[Category] | None = None,
+    dates_from: str | None = None,
 ) -> Course:
-    """Changes the title, the time zone and the gradebook's categories given (None: unchanged),
-    all or nothing. Only how pages show dates follows the zone: every instant is stored in UTC and
-    stays the same moment. Categories whose weights do not add up, or that leave out one an
-    assignment counts in, are refused with the reason (the row is locked meanwhile, so an
-    assignment put in a category cannot slip past the check)."""
+    """Changes the title, the time zone, the gradebook's categories and the side that owns the dates
+    given (None: unchanged), all or nothing; dates that become the service's are sent to every line
+    item known (:func:`api.assignments.lms_dates.dates_moved`). Only how pages show dates follows
+    the zone: every instant is stored in UTC and stays the same moment. Categories whose weights do
+    not add up, or that leave out one an assignment counts in, are refused with the reason (the row
+    is locked meanwhile, so an assignment put in a category cannot slip past the check)."""
     course = session.get(Course, course_id, with_for_update=categories is not None)
     if course is None:
         raise NotFound(f"No course {course_id!r}.")
@@ -70,7 +86,12 @@ def update_course(
         course.time_zone = zone
     if stored is not None:
         course.categories = stored
+    moved = dates_from is not None and dates_from != course.dates_from
+    if dates_from is not None:
+        course.dates_from = DatesFrom(dates_from).value
     session.flush()
+    if moved:
+        dates_moved(session, course_id=course_id)
     return course
 
 

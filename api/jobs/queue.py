@@ -184,8 +184,9 @@ def make_queue(database_url: str, *, listening: Callable[[], None] | None = None
     @queue.periodic(cron="* * * * *", periodic_id="lti-scores")
     @queue.task(name=LTI_TASK, queue=QUEUE, pass_context=True, queueing_lock=LTI_TASK)
     def send_lti_scores(context: JobContext, timestamp: int) -> None:
-        """Every minute, and when deferred: the LMS's scores that are due (:func:`api.lti.ags.send_due`);
-        then, if a retry falls due before the next minute, the task again at that time."""
+        """Every minute, and when deferred: the LMS's scores that are due (:func:`api.lti.ags.send_due`)
+        and the line items' dates (:func:`api.lti.item_dates.send_dates`); then, if a retry falls due
+        before the next minute, the task again at that time."""
         send = context.additional_context.get("send_lti_scores")
         retry_at = send() if send is not None else None
         if isinstance(retry_at, datetime):

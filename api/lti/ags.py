@@ -11,7 +11,7 @@ platform's own message. Every call goes through the one injected HTTP client.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from api.lti import keys
 from api.lti.answers import Unreadable, call, json_of
-from api.models import Assignment, LtiContext, LtiLineItem, LtiPlatform, LtiScore, ScoreStatus
+from api.models import Assignment, Course, DatesFrom, LtiContext, LtiLineItem, LtiPlatform, LtiScore, ScoreStatus
 
 SCOPE_SCORE = "https://purl.imsglobal.org/spec/lti-ags/scope/score"
 SCOPE_LINEITEM = "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem"
@@ -59,6 +59,17 @@ class Refused(Exception):
 def timestamp(moment: datetime) -> str:
     """ISO 8601 in UTC with milliseconds, as AGS wants: ``2026-11-24T00:01:02.345Z``."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def dates_of(opens_at: datetime | None, due_at: datetime | None) -> dict[str, str]:
+    """An assignment's dates as a line item carries them (those it has): its opening as
+    ``startDateTime``, its due date as ``endDateTime`` (Canvas: the unlock and due dates)."""
+    dates = {}
+    if opens_at is not None:
+        dates["startDateTime"] = timestamp(opens_at)
+    if due_at is not None:
+        dates["endDateTime"] = timestamp(due_at)
+    return dates
 
 
 def scores_url(lineitem: str) -> str:
@@ -134,6 +145,8 @@ class Target:
     maximum: float
     body: dict[str, Any]
     attempts: int
+    #: A new line item's dates, where the course's are the service's (:func:`dates_of`).
+    dates: dict[str, str] = field(default_factory=dict)
 
 
 class Tokens:
@@ -190,7 +203,7 @@ def line_item(http: httpx.Client, token: str, target: Target, now: datetime) -> 
             and isinstance(item.get("id"), str)
         ):
             return item["id"]
-    new = {"scoreMaximum": target.maximum, "label": target.label, "resourceId": target.assignment_id}
+    new = {"scoreMaximum": target.maximum, "label": target.label, "resourceId": target.assignment_id, **target.dates}
     posted = call(http, "POST", target.lineitems, json=new, headers={**auth, "Content-Type": LINEITEM})
     made = json_of(checked(posted, now))
     if not isinstance(made, dict) or not isinstance(made.get("id"), str):
@@ -199,11 +212,12 @@ def line_item(http: httpx.Client, token: str, target: Target, now: datetime) -> 
 
 
 def _canvas_submission(score: LtiScore) -> dict[str, Any]:
-    """Canvas's extension of a score: a new attempt is a submission made when it was graded; any
+    """Canvas's extension of a score: a new attempt is a submission made when the student made it
+    (not when it was graded: code graded past the due date would show late, canvas-lms #1799); any
     other change (a regrade, an extension, a policy) is ``new_submission: false``, or Canvas would
     show the student as having resubmitted. Other platforms ignore it."""
     if score.new_submission:
-        return {"new_submission": True, "submitted_at": timestamp(score.timestamp)}
+        return {"new_submission": True, "submitted_at": timestamp(score.submitted_at or score.timestamp)}
     return {"new_submission": False}
 
 
@@ -226,7 +240,7 @@ def _score_body(score: LtiScore) -> dict[str, Any]:
 
 def _targets(db: Session, now: datetime) -> list[Target]:
     rows = db.execute(
-        select(LtiScore, LtiPlatform, LtiContext, LtiLineItem.url, Assignment.title)
+        select(LtiScore, LtiPlatform, LtiContext, LtiLineItem.url, Assignment, Course.dates_from)
         .join(LtiPlatform, LtiPlatform.id == LtiScore.platform_id)
         .join(
             LtiContext,
@@ -239,6 +253,7 @@ def _targets(db: Session, now: datetime) -> list[Target]:
             & (LtiLineItem.assignment_id == LtiScore.assignment_id),
         )
         .outerjoin(Assignment, (Assignment.course_id == LtiScore.course_id) & (Assignment.id == LtiScore.assignment_id))
+        .outerjoin(Course, Course.id == LtiScore.course_id)
         .where(LtiScore.status == ScoreStatus.PENDING.value, LtiScore.next_try_at <= now)
         .order_by(LtiScore.id)
         .limit(BATCH)
@@ -251,14 +266,17 @@ def _targets(db: Session, now: datetime) -> list[Target]:
             token_url=platform.token_url,
             context_id=score.context_id,
             assignment_id=score.assignment_id,
-            label=title or score.assignment_id,
+            label=assignment.title if assignment is not None else score.assignment_id,
             lineitem=url,
             lineitems=context.lineitems_url,
             maximum=score.score_maximum,
             body=_score_body(score),
             attempts=score.attempts,
+            dates=dates_of(assignment.opens_at, assignment.due_at)
+            if assignment is not None and dates_from == DatesFrom.GRADER.value
+            else {},
         )
-        for score, platform, context, url, title in rows
+        for score, platform, context, url, assignment, dates_from in rows
     ]
 
 

@@ -21,6 +21,13 @@ RESOURCE_LINK = "LtiResourceLinkRequest"
 DEEP_LINKING = "LtiDeepLinkingRequest"
 MESSAGE_TYPES = frozenset({RESOURCE_LINK, DEEP_LINKING})
 
+#: The custom parameters the tool's registration asks for (``docs/lti.md``), each mapped to the LMS's
+#: variable; the due dates a launch gives, read in this order (:mod:`api.lti.dates`).
+CUSTOM_DATES = {
+    "due_at": "$Canvas.assignment.dueAt.iso8601",
+    "submission_end_at": "$ResourceLink.submission.endDateTime",
+}
+
 #: Seconds of clock difference allowed on ``exp`` and ``iat``.
 LEEWAY = 60
 #: An id_token issued longer ago than this is refused even if its ``exp`` is later.

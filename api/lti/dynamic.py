@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from api.lti.answers import Unreadable, call, json_of
-from api.lti.claims import DEEP_LINKING
+from api.lti.claims import CUSTOM_DATES, DEEP_LINKING
 from api.lti.urls import JWKS_PATH, LAUNCH_PATH, LOGIN_PATH
 
 #: The largest answer read from the platform (a configuration is a few KiB).
@@ -182,6 +182,8 @@ def tool_registration(base: str, scopes: tuple[str, ...]) -> dict[str, Any]:
             "description": "Convolutional-network homework, graded on arrival.",
             "target_link_uri": launch,
             "claims": ["iss", "sub", "name", "given_name", "family_name", "email"],
+            # the LMS's due dates at each launch (api.lti.dates); a platform without them sends them as written
+            "custom_parameters": dict(CUSTOM_DATES),
             "messages": [
                 {"type": "LtiResourceLinkRequest", "target_link_uri": launch},
                 {"type": DEEP_LINKING, "target_link_uri": launch, "label": "grader assignments"},

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from api.assignments.lms_dates import dates_moved
 from api.courses.service import create_course
 from api.kit.db import dialect_insert
 from api.kit.errors import Conflict, Forbidden, NotFound
@@ -329,6 +330,7 @@ def remember_services(db: Session, *, platform: Platform, launch: Launch, assign
         context.memberships_url = memberships
     if assignment_id is not None and isinstance(lineitem, str) and len(lineitem) <= 2000:
         known = db.get(LtiLineItem, (platform.id, launch.context_id, assignment_id))
+        new = known is None or known.url != lineitem
         if known is None:
             db.add(
                 LtiLineItem(
@@ -337,6 +339,9 @@ def remember_services(db: Session, *, platform: Platform, launch: Launch, assign
             )
         else:
             known.url = lineitem
+        if new:  # a line item new here is sent the assignment's dates, where they are the service's
+            db.flush()
+            dates_moved(db, course_id=context.course_id, assignment_ids=[assignment_id])
     db.flush()
 
 

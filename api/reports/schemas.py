@@ -73,6 +73,27 @@ class WrongAnswer(Schema):
     example: str = Field(description="One answer of the group, as read.")
 
 
+DISCRIMINATION = (
+    "The Pearson (point-biserial) correlation with the rest of the assignment: each submission's total less this "
+    "problem's score; near 0 or below, it does not tell the stronger from the weaker; null where undefined (fewer "
+    "than two submissions, or no spread)."
+)
+
+
+class OptionStats(Schema):
+    option: str = Field(description="The option's letter in the file's order.")
+    correct: bool
+    count: int = Field(description="The submissions that picked it.")
+    share: float | None = Field(description="Of the submissions that answered the part, the share that picked it.")
+    discrimination: float | None = Field(description="Of picking it (1) or not (0): " + DISCRIMINATION)
+
+
+class ProblemStats(Schema):
+    responses: int = Field(description="The submissions that have the problem.")
+    difficulty: float | None = Field(description="The mean score fraction (1: every submission had it all right).")
+    discrimination: float | None = Field(description="Of the problem's score: " + DISCRIMINATION)
+
+
 class KeyStats(Schema):
     submissions: int = Field(
         description="The submissions counted that have this key (of a pool, only those of the students who drew "
@@ -88,6 +109,9 @@ class KeyStats(Schema):
     rubric_items: dict[str, int] = Field(
         default_factory=dict, description="A written part: rubric item text → how many gradings applied it."
     )
+    options: list[OptionStats] = Field(
+        default_factory=list, description="A choice part: each option (by the file's letter), who picked it."
+    )
 
 
 class Stats(Schema):
@@ -99,3 +123,7 @@ class Stats(Schema):
     submissions: int
     students: int
     keys: dict[str, KeyStats]
+    problems: dict[str, ProblemStats] = Field(
+        default_factory=dict,
+        description="Item analysis per problem (its parts' scores together), over the same submissions.",
+    )

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import select
@@ -15,6 +17,7 @@ from api.assignments.draws import Draw, draw_of
 from api.assignments.service import extensions
 from api.models import CourseRole, Membership, Submission, User
 from api.reports.attempts import Attempt, counted_attempts, counted_scores, read_attempts
+from api.reports.items import Response, option_items, problem_items
 from api.reports.meanings import Meanings
 from api.submissions.service import list_submissions
 from api.terms.rows import ExtensionRow, Terms
@@ -264,7 +267,9 @@ def statistics(
     as read, or for a randomized ``problem_set`` (where every student has other numbers) by what
     they mean against each student's own reference. ``attempts``: those of
     :func:`api.reports.attempts.read_attempts` with their answers, if already read (every one, or
-    with ``counted`` those that may count)."""
+    with ``counted`` those that may count). Item analysis (:mod:`api.reports.items`) over the same
+    submissions: each problem's difficulty and discrimination, each choice option's count, share
+    and discrimination."""
     extended = extensions(session, assignment=assignment) if counted else {}
     if attempts is None:
         attempts = read_attempts(
@@ -319,7 +324,13 @@ def statistics(
             ],
             "misconceptions": dict(mistakes.most_common()),
             "rubric_items": dict(applied.most_common()),
+            "options": [],  # (a choice part's: below)
         }
+    responses = [_response(submission, picked) for submission in submissions]
+    for key, part in picked.items():
+        if key in stats:
+            options = [(letter, letter in part.right) for letter in part.ids]
+            stats[key]["options"] = [asdict(item) for item in option_items(responses, key, options)]
     students = {s.student_id for s in submissions}
     return {
         "course": assignment.course_id,
@@ -328,4 +339,24 @@ def statistics(
         "submissions": len(submissions),
         "students": len(students),
         "keys": stats,
+        "problems": {name: asdict(item) for name, item in problem_items(responses).items()},
     }
+
+
+def _response(submission: Attempt, choice: Mapping[str, object]) -> Response:
+    """A submission as item analysis reads it (:mod:`api.reports.items`): per problem (a key's first
+    half) its parts' score and maximum (a score not given yet counts 0, as above), the choice
+    parts' picks."""
+    problems: dict[str, tuple[float, float]] = {}
+    for key, part in submission.parts.items():
+        if not isinstance(part, dict):
+            continue
+        name = key.partition(".")[0]
+        score, top = problems.get(name, (0.0, 0.0))
+        problems[name] = (score + float(part.get("score") or 0.0), top + float(part.get("max_score") or 0.0))
+    picks = {}
+    for key in choice:
+        answer = submission.answers.get(key)
+        letters = [answer] if isinstance(answer, str) else answer if isinstance(answer, list) else []
+        picks[key] = frozenset(letter for letter in letters if isinstance(letter, str))
+    return Response(problems, picks)

@@ -29,6 +29,7 @@ def test_a_course_is_in_utc_unless_created_in_another_zone(client: TestClient, e
         "role": "owner",
         "time_zone": "America/Chicago",
         "categories": [{"name": "homework", "weight": 100.0, "drop_lowest": 0}],
+        "dates_from": "grader",
         "created_at": None,
     }
     listed = {c["id"]: c["time_zone"] for c in client.get("/api/v1/courses", headers=instructor).json()}

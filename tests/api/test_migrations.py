@@ -155,6 +155,7 @@ def test_a_single_course_database_upgrades_with_its_data_into_one_course(
             "role": "owner",
             "time_zone": "UTC",  # (0020: every course made before it)
             "categories": [{"name": "homework", "weight": 100.0, "drop_lowest": 0}],  # (0026: the default)
+            "dates_from": "grader",  # (0035: every course made before it)
             "created_at": None,
         }
         roster = {m["id"]: m["role"] for m in client.get("/api/v1/courses/default/members", headers=owner).json()}

@@ -67,8 +67,9 @@ def test_a_submission_writes_a_row_and_its_score_reaches_the_line_item_of_the_la
     assert body["scoreMaximum"] == row.score_maximum and body["gradingProgress"] == "FullyGraded"
     assert body["activityProgress"] == "Completed"
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", body["timestamp"])
-    # Canvas: a new attempt, submitted when graded
-    assert body[ags.CANVAS_SUBMISSION] == {"new_submission": True, "submitted_at": body["timestamp"]}
+    # Canvas: a new attempt, submitted when the student submitted it (AGS's submittedAt)
+    assert body["submission"] == {"submittedAt": ags.timestamp(submission.submitted_at)}
+    assert body[ags.CANVAS_SUBMISSION] == {"new_submission": True, "submitted_at": body["submission"]["submittedAt"]}
     assert lms.line_items == []  # the launch's line item was used, none created
     assert rows(engine, learner.sub)[0].status == "sent"
     assert send(app, lms)["sent"] == 0  # nothing left

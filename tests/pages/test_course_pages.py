@@ -62,6 +62,7 @@ def test_an_instructor_creates_a_course_from_the_form_and_owns_it(app: Any, clie
         "role": "owner",
         "time_zone": "America/Chicago",
         "categories": [{"name": "homework", "weight": 100.0, "drop_lowest": 0}],
+        "dates_from": "grader",
         "created_at": None,
     }
     dashboard = browser.get(created.headers["location"])

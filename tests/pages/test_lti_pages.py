@@ -125,10 +125,15 @@ TABLE: list[tuple[str, str, dict[str, int]]] = [
         "/courses/{c}/lti/sync/{j}",
         _by_caller(303, student=403, ta=200, instructor=200, owner=200, outsider=404, admin=200),
     ),
-    # those who run it resend
+    # those who run it resend, and say which side owns the dates
     (
         "POST",
         "/courses/{c}/lti/sync",
+        _by_caller(303, student=403, ta=403, instructor=303, owner=303, outsider=404, admin=303),
+    ),
+    (
+        "POST",
+        "/courses/{c}/lti/dates",
         _by_caller(303, student=403, ta=403, instructor=303, owner=303, outsider=404, admin=303),
     ),
 ]

@@ -40,11 +40,12 @@ from api.kit.db import reads_only, writes
 from api.kit.ids import may_exist
 from api.kit.public_url import public_url
 from api.library.course_sets import Sets
-from api.lti import keys, logins, service
-from api.lti.claims import DEEP_LINKING, DL, LTI, Expected, Launch, Refused, check_launch, storable
+from api.lti import dates, keys, logins, service
+from api.lti.ags import dates_of
+from api.lti.claims import CUSTOM_DATES, DEEP_LINKING, DL, LTI, Expected, Launch, Refused, check_launch, storable
 from api.lti.keysets import MAX_ID_TOKEN_CHARS, BadSignature, KeySets
 from api.lti.urls import JWKS_PATH, LAUNCH_PATH, LOGIN_PATH
-from api.models import CourseRole, LtiLaunch, SessionOrigin, User
+from api.models import Course, CourseRole, DatesFrom, LtiLaunch, SessionOrigin, User
 from api.pages.kit.render import render
 from api.pages.kit.routing import PageRoute
 from api.pages.kit.sessions import LIFETIME, SESSION_COOKIE, open_account_session
@@ -322,6 +323,18 @@ def _after_launch(request: Request, db: Any, platform: service.Platform, launch:
     target = _target(db, course_id, launch.custom)
     named = target.rsplit("/", 1)[-1] if "/assignments/" in target else None
     service.remember_services(db, platform=platform, launch=launch, assignment_id=named)
+    if named is not None and launch.message_type != DEEP_LINKING:  # the LMS's due date, where it gives one
+        where = f"from platform {platform.id} for {course_id}/{named}"
+        student = role == CourseRole.STUDENT.value
+        dates.from_launch(
+            db,
+            course_id=course_id,
+            assignment_id=named,
+            user_id=user.id,
+            student=student,
+            custom=launch.custom,
+            where=where,
+        )
     if launch.message_type == DEEP_LINKING:
         if role not in RUNS:
             page = refusal(request, 403, "roles", "Only the course's instructors add its assignments to the LMS.")
@@ -430,23 +443,29 @@ def deep_link(
     if not chosen or any(a not in by_id for a in chosen):
         return refusal(request, 400, "assignment", "Choose one or more of the course's assignments.")
     sets = Sets(request.app.state.library, db)
+    course = db.get(Course, course_id)
+    ours = course is not None and course.dates_from == DatesFrom.GRADER.value
     items = []
     for assignment_id in chosen:
         item = by_id[assignment_id]
         problem_set = sets.of(item)
-        items.append(
-            {
-                "type": "ltiResourceLink",
-                "title": item.title,
-                "url": public_url(request) + LAUNCH_PATH,
-                "custom": {"assignment": item.id},
-                "lineItem": {
-                    "scoreMaximum": max_score(problem_set) if problem_set else 0.0,
-                    "resourceId": item.id,
-                    "label": item.title,
-                },
-            }
-        )
+        link: dict[str, Any] = {
+            "type": "ltiResourceLink",
+            "title": item.title,
+            "url": public_url(request) + LAUNCH_PATH,
+            "custom": {"assignment": item.id},
+            "lineItem": {
+                "scoreMaximum": max_score(problem_set) if problem_set else 0.0,
+                "resourceId": item.id,
+                "label": item.title,
+            },
+        }
+        dates = dates_of(item.opens_at, item.due_at) if ours else {}
+        if "startDateTime" in dates:  # (Deep Linking 2.0 §3.2: the resource link's dates)
+            link["available"] = {"startDateTime": dates["startDateTime"]}
+        if "endDateTime" in dates:
+            link["submission"] = {"endDateTime": dates["endDateTime"]}
+        items.append(link)
     settings = row.details.get("deep_linking", {})
     claims: dict[str, Any] = {
         "iss": platform.client_id,
@@ -507,6 +526,6 @@ def canvas_config(request: Request, db: SessionDep, platform_id: str) -> Respons
                     "settings": {"placements": placements},
                 }
             ],
-            "custom_fields": {},
+            "custom_fields": dict(CUSTOM_DATES),
         }
     )

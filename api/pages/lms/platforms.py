@@ -10,18 +10,19 @@ from __future__ import annotations
 from collections import Counter
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Path, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Form, Path, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
+from api.courses.service import update_course
 from api.deps import SessionDep
 from api.jobs.service import readable_job
 from api.kit.errors import NotFound
 from api.kit.public_url import public_url
-from api.lti import keys, registration, service
+from api.lti import dates, keys, registration, service
 from api.lti.urls import tool_urls
-from api.models import Course, Job, JobKind, User
+from api.models import Course, DatesFrom, Job, JobKind, User
 from api.pages.kit.deps import CsrfChecked, SignedIn, SignedInDep
 from api.pages.kit.render import render
 from api.pages.kit.roles import PageAdmin, PageRunner, PageStaff, PostingAdmin
@@ -32,7 +33,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 COURSE = "/courses/{course_id}/lti"
 #: Failures first, then what is still to send, then what arrived.
 ORDER = {"failed": 0, "pending": 1, "sent": 2}
-#: The most passback rows listed (the counts above cover every row).
+#: The most passback rows listed (the counts above cover every row), and date differences.
 SHOWN = 500
 
 
@@ -110,11 +111,26 @@ def course_page(
         "links": links,
         "platform_names": {platform.id: platform.name for _, platform in links},
         "passback": _passback(db, staff.course),
+        "differences": dates.differences(db, course_id=staff.course),
         "shown": SHOWN,
         "job": None if job is None else _sync_job(db, page, staff.course, job),
         "poll": None if job is None else _poll(staff.course, job),
     }
     return render(request, "course_lti.html", context)
+
+
+@router.post(COURSE + "/dates")
+def dates_from(
+    _page: CsrfChecked,
+    runner: PageRunner,
+    db: SessionDep,
+    owner: Annotated[DatesFrom | None, Form(alias="dates_from")] = None,
+) -> Response:
+    """Which side owns the course's dates (``PATCH /api/v1/courses/{course}``'s ``dates_from``);
+    nothing chosen changes nothing."""
+    if owner is not None:
+        update_course(db, course_id=runner.course, dates_from=owner.value)
+    return RedirectResponse(f"/courses/{runner.course}/lti#dates", status_code=303)
 
 
 @router.post(COURSE + "/sync")
