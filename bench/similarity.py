@@ -53,11 +53,10 @@ def main() -> None:
     top = report.pairs_compared / 100
     index = similarity.index
     ranking = [(frozenset((index.names[p.first], index.names[p.second])), p.score) for p in index.pairs(limit=int(top))]
-    ranks = [rank for rank, (students, _) in enumerate(ranking, 1) if students in pairs and "late" not in students]
+    ranking = [(students, score) for students, score in ranking if "late" not in students]  # the class's own
+    ranks = [rank for rank, (students, _) in enumerate(ranking, 1) if students in pairs]
     lowest = min((score for students, score in ranking if students in pairs), default=0.0)
-    honest = max(
-        (score for students, score in ranking if students not in pairs and "late" not in students), default=0.0
-    )
+    honest = max((score for students, score in ranking if students not in pairs), default=0.0)
     listed = max(ranks, default=0)
     print(f"similarity report, {report.students} submissions ({report.pairs_compared:,} pairs)")
     print(f"  report: {cpu:.1f} s CPU ({wall:.1f} s wall), peak memory {peak / 1024:.0f} MB")
