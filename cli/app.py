@@ -33,6 +33,7 @@ LAZY: dict[str, tuple[str, str]] = {
     "sets": ("cli.sets", "sets_app"),
     "check": ("cli.grading", "check"),
     "grade": ("cli.grading", "grade"),
+    "similarity": ("cli.similarity", "similarity"),
     "gradescope": ("cli.gradescope", "gradescope_app"),
     "capacity": ("cli.capacity", "capacity"),
 }
@@ -40,6 +41,7 @@ LAZY: dict[str, tuple[str, str]] = {
 ORDER = (
     "check",
     "grade",
+    "similarity",
     "serve",
     "worker",
     "capacity",
