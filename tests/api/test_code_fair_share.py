@@ -42,8 +42,8 @@ def sleepy(nap: float) -> str:
     )
 
 
-#: conv.forward makes 5 calls: 10 s a run.
-SLEEPY = sleepy(2.0)
+#: conv.forward makes 5 calls: 5 s a run.
+SLEEPY = sleepy(1.0)
 #: 40 s a run, unless stopped.
 SLEEPIER = sleepy(8.0)
 CODE_ENV = {"GRADER_CODE_QUEUED_PER_STUDENT": str(QUEUED_AT_MOST), "GRADER_CODE_SECONDS": str(SECONDS)}
@@ -109,7 +109,7 @@ def test_a_right_answer_queued_behind_a_students_sleeping_submissions_is_graded_
     part = _until_graded(course, right.json()["id"], honest, timeout=180)
     waited = time.monotonic() - sent
     assert part["status"] == "correct", part
-    # first in, first out it would wait for all four sleeping runs (40 s): it waits at most for
+    # first in, first out it would wait for all four sleeping runs (20 s): it waits at most for
     # the one under way as it was queued
     graded_before = [number for number in sleeping if _graded(_part(course, number, sleeper))]
     assert len(graded_before) <= 1, graded_before

@@ -106,7 +106,7 @@ def answers(draw: st.DrawFn) -> tuple[str, Fraction, Fraction | None]:
     return draw(st.sampled_from(LABELS)) + text, value, worked
 
 
-@settings(max_examples=3_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=1_200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(answers())
 @example(("1 = ≈ 0 thousand", Fraction(0), Fraction(1)))  # a zero rounds nothing: not "1, rounded"
 def test_an_answer_reads_as_what_it_says_or_is_refused(form: tuple[str, Fraction, Fraction | None]) -> None:
@@ -151,7 +151,7 @@ OPEN = [
 ]
 
 
-@settings(max_examples=2_000, deadline=None)
+@settings(max_examples=800, deadline=None)
 @given(PAIRS, st.sampled_from(OPEN), st.sampled_from([K.INTEGER, K.REAL, K.PERCENT]))
 def test_an_answer_that_leaves_the_value_open_is_refused(pair: tuple[int, int], form: str, kind: AnswerKind) -> None:
     a, b = pair
@@ -259,7 +259,7 @@ def test_a_hyphen_in_a_working_or_spaced_subtracts(raw: str, expected: Fraction)
     assert isinstance(result, Read) and result.value == Number(Fraction(expected)), (raw, result)
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.integers(0, 10**6), st.integers(0, 10**6), st.sampled_from(["", "%", " channels", "k"]))
 def test_any_unspaced_hyphen_between_two_numbers_is_refused(a: int, b: int, tail: str) -> None:
     assert isinstance(read_answer(f"{a}-{b}{tail}", K.REAL), Unreadable)

@@ -45,7 +45,7 @@ def shapes(draw: st.DrawFn) -> tuple[str, Shape]:
     return (text + "$" if label == "$" else text), sizes
 
 
-@settings(max_examples=1_500, deadline=None)
+@settings(max_examples=600, deadline=None)
 @given(shapes())
 def test_a_shape_reads_as_what_it_says_or_is_refused(form: tuple[str, Shape]) -> None:
     text, sizes = form
@@ -58,7 +58,7 @@ NAMES = {"H": ["H={}", "H: {}", "height {}", "H = {}"], "W": ["W={}", "W: {}", "
 NAMES |= {"C": ["C={}", "C: {}", "{} channels", "channels {}"]}
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(
     st.permutations(["H", "W", "C"]),
     st.tuples(st.integers(1, 999), st.integers(1, 999), st.integers(1, 999)),
@@ -80,7 +80,7 @@ def test_named_sizes_read_in_the_parts_layout_or_are_refused_when_one_is_missing
     assert isinstance(read_answer(missing, K.SHAPE, layout=layout), Unreadable), missing
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.lists(SIZES, min_size=2, max_size=5), st.sampled_from(["\n", "; ", " -> ", " → ", "\n- "]), st.booleans())
 def test_a_list_of_shapes_reads_as_what_it_says(sizes: list[list[int]], joint: str, labelled: bool) -> None:
     lines = [("conv 3x3: " if labelled else "") + " × ".join(map(str, shape)) for shape in sizes]
@@ -115,7 +115,7 @@ OPEN_SHAPES = [
 ]
 
 
-@settings(max_examples=1_000, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(st.integers(2, 500), st.integers(2, 500), st.sampled_from(OPEN_SHAPES))
 def test_a_shape_that_leaves_a_size_open_is_refused(a: int, b: int, form: str) -> None:
     text = form.format(a=a, b=b)
@@ -143,7 +143,7 @@ def _matrix_texts(rows: list[list[int]]) -> list[str]:
     ]
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(ROWS, st.integers(0, 6))
 def test_a_matrix_reads_as_what_it_says_or_is_refused(rows: list[list[int]], style: int) -> None:
     text = _matrix_texts(rows)[style]
@@ -166,7 +166,7 @@ OPEN_MATRICES = [
 ]
 
 
-@settings(max_examples=600, deadline=None)
+@settings(max_examples=250, deadline=None)
 @given(st.integers(1, 500), st.integers(1, 500), st.sampled_from(OPEN_MATRICES))
 def test_a_matrix_with_a_ragged_row_or_words_is_refused(a: int, b: int, form: str) -> None:
     text = form.format(a=a, b=b)
@@ -197,7 +197,7 @@ def formulas(draw: st.DrawFn) -> tuple[str, sympy.Expr]:
     return draw(st.sampled_from(["", "MACs = ", "$", "Params: "])) + text + draw(st.sampled_from(["", " MACs"])), value
 
 
-@settings(max_examples=800, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(formulas())
 def test_a_formula_reads_as_what_it_says_or_is_refused(form: tuple[str, sympy.Expr]) -> None:
     text, expected = form
@@ -232,14 +232,14 @@ OPEN_FORMULAS = [
 ]
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.integers(1, 500), st.sampled_from(OPEN_FORMULAS))
 def test_a_formula_with_an_unknown_function_or_a_number_in_prose_is_refused(a: int, form: str) -> None:
     text = form.format(a=a)
     assert isinstance(read_answer(text, K.FORMULA, SYMBOLS), Unreadable), text
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.integers(1, 10**6), st.sampled_from(["where", "for", "given", "if"]), st.sampled_from(["x", "N", "k"]))
 def test_a_working_that_ends_by_setting_a_variable_is_refused(value: int, word: str, name: str) -> None:
     for kind in (K.INTEGER, K.REAL):
