@@ -91,6 +91,7 @@ def test_two_more_days_move_the_due_date_and_the_close_of_every_homework_made_be
         assert mine.json()["late"] is False  # due a day ago, plus two days
     shown = client.get(f"{course.path}/assignments", headers=held_headers).json()
     assert {a["id"] for a in shown} >= {before, after}
+    assert all(a["extension"] is None for a in shown)  # an accommodation is no extension granted
 
 
 def test_the_extension_wins_field_by_field_and_several_labels_give_the_largest_of_each(
