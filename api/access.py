@@ -13,13 +13,14 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import FromClause, Select, String, Table, and_, bindparam, literal, select
+from sqlalchemy import FromClause, Select, String, Table, and_, bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
 from api.kit.errors import Forbidden, NotFound
 from api.kit.ids import may_exist
 from api.kit.statements import Prepared
 from api.models import (
+    Accommodation,
     ApiToken,
     Assignment,
     Course,
@@ -29,11 +30,13 @@ from api.models import (
     LtiContext,
     Membership,
     Role,
+    StudentAccommodation,
     Submission,
     User,
     WebSession,
 )
-from api.terms.rows import AssignmentRow, ExtensionRow
+from api.terms.allowance import Allowance
+from api.terms.rows import EXTENSION_COLUMNS, AssignmentRow, ExtensionRow
 from api.terms.rules import visible_to_students
 from api.users.service import Caller
 from api.users.tokens import TokenSeen, hash_token
@@ -91,8 +94,32 @@ _USERS, _TOKENS, _COURSES, _MEMBERS, _ASSIGNMENTS, _EXTENSIONS, _SESSIONS, _LTI_
     cast(Table, m.__table__)
     for m in (User, ApiToken, Course, Membership, Assignment, Extension, WebSession, LtiAccount, LtiContext)
 )
-_ASSIGNMENT_COLUMNS = tuple(field.name for field in fields(AssignmentRow))
-_EXTENSION_COLUMNS = tuple(field.name for field in fields(ExtensionRow))
+_ASSIGNMENT_COLUMNS = tuple(field.name for field in fields(AssignmentRow) if field.name != "allowance")
+_EXTENSION_COLUMNS = EXTENSION_COLUMNS
+#: The caller's accommodations, combined as :func:`api.terms.allowance.combine` does (the largest of
+#: each field; NULL: they hold none), each a scalar subquery on the holders' primary key.
+_ALLOWANCE_COLUMNS = {
+    "time_multiplier": func.coalesce(Accommodation.time_multiplier, 1.0),
+    "extra_minutes": func.coalesce(Accommodation.extra_minutes, 0),
+    "extra_days": func.coalesce(Accommodation.extra_days, 0),
+    "extra_attempts": func.coalesce(Accommodation.extra_attempts, 0),
+}
+
+
+def _allowance_column(name: str, course: Any) -> Any:
+    held = StudentAccommodation.__table__.join(
+        Accommodation.__table__,
+        and_(
+            Accommodation.course_id == StudentAccommodation.course_id, Accommodation.name == StudentAccommodation.name
+        ),
+    )
+    return (
+        select(func.max(_ALLOWANCE_COLUMNS[name]))
+        .select_from(held)
+        .where(StudentAccommodation.course_id == course, StudentAccommodation.student_id == _USERS.c.id)
+        .scalar_subquery()
+        .label(f"l_{name}")
+    )
 
 
 def _statement(*, with_assignment: bool, by_session: bool = False) -> Select[Any]:
@@ -143,6 +170,7 @@ def _statement(*, with_assignment: bool, by_session: bool = False) -> Select[Any
         columns += [_ASSIGNMENTS.c[name].label(f"a_{name}") for name in _ASSIGNMENT_COLUMNS]
         columns += [_EXTENSIONS.c[name].label(f"e_{name}") for name in _EXTENSION_COLUMNS]
         columns.append(_EXTENSIONS.c.student_id.label("e_found"))
+        columns += [_allowance_column(name, course) for name in _ALLOWANCE_COLUMNS]
     else:
         columns.append(literal(None).label("a_id"))
     return select(*columns).select_from(joined).where(found)
@@ -192,8 +220,12 @@ def _read(
     assignment = extension = None
     if member is not None and values["a_id"] is not None:
         assignment = AssignmentRow(**{name: values[f"a_{name}"] for name in _ASSIGNMENT_COLUMNS})
-        if values["e_found"] is not None:
-            extension = ExtensionRow(**{name: values[f"e_{name}"] for name in _EXTENSION_COLUMNS})
+        allowance = None
+        if values["l_time_multiplier"] is not None:
+            allowance = Allowance(**{name: values[f"l_{name}"] for name in _ALLOWANCE_COLUMNS})
+        if values["e_found"] is not None or allowance is not None:
+            own = {name: values[f"e_{name}"] for name in _EXTENSION_COLUMNS}
+            extension = ExtensionRow(**own, allowance=allowance)
     token = None if values["token_id"] is None else TokenSeen(values["token_id"], values["last_used_at"])
     return Access(caller, course_id, member, assignment, extension, token, values["time_zone"])
 

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from api import pages
+from api.accommodations.router import router as accommodations_router
 from api.assignments.lms_dates import DATES_DUE
 from api.assignments.router import router as assignments_router
 from api.code_runs.queueing import CODE_QUEUED
@@ -182,7 +183,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     # document lists the tags in the order of the course's life (TAGS), whatever the routers'.
     routers = (
         *(submissions_router, courses_router, assignments_router, reports_router, coursebook_router),
-        *(grading_router, jobs_router, timed_router),
+        *(grading_router, jobs_router, timed_router, accommodations_router),
     )
     for router in (*routers, signin_router, lti_router):
         api.include_router(router)

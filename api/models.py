@@ -368,6 +368,54 @@ class Extension(Base):
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Accommodation(Base):
+    """A course's named accommodation (a label such as ``time-1.5``): what it adds to every
+    assignment of the course for the students who hold it (:class:`StudentAccommodation`). Null
+    fields add nothing; :mod:`api.terms.allowances` combines a student's labels and applies them."""
+
+    __tablename__ = "accommodations"
+    __table_args__ = (
+        CheckConstraint(
+            "time_multiplier IS NULL OR (time_multiplier >= 1 AND time_multiplier <= 4)", name="time_multiplier_range"
+        ),
+        CheckConstraint("extra_minutes IS NULL OR extra_minutes >= 0", name="extra_minutes_not_negative"),
+        CheckConstraint("extra_days IS NULL OR extra_days >= 0", name="extra_days_not_negative"),
+        CheckConstraint("extra_attempts IS NULL OR extra_attempts >= 0", name="extra_attempts_not_negative"),
+    )
+
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    #: A timed assignment's limit is multiplied by it (rounded up to the minute).
+    time_multiplier: Mapped[float | None] = mapped_column(Float)
+    #: Minutes added to a timed assignment's limit (after the multiplier).
+    extra_minutes: Mapped[int | None] = mapped_column(Integer)
+    #: Days added to every due date and close.
+    extra_days: Mapped[int | None] = mapped_column(Integer)
+    #: Attempts added to every attempt limit.
+    extra_attempts: Mapped[int | None] = mapped_column(Integer)
+    updated_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StudentAccommodation(Base):
+    """A student holding one of their course's accommodations. Dropping the student from the course
+    or deleting the accommodation removes the row."""
+
+    __tablename__ = "student_accommodations"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["course_id", "name"], ["accommodations.course_id", "accommodations.name"], ondelete="CASCADE"
+        ),
+        ForeignKeyConstraint(
+            ["course_id", "student_id"], ["memberships.course_id", "memberships.user_id"], ondelete="CASCADE"
+        ),
+    )
+
+    course_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    student_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
 class Clock(Base):
     """A student's clock on a timed assignment, and their draft: one row per (assignment, student),
     so two tabs or two concurrent starts find one clock (:mod:`api.timed`).

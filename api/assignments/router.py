@@ -254,7 +254,7 @@ def _out(
         attempts_used=attempts,
         variant_secret=assignment.variant_secret if staff else None,
         extension=None
-        if extension is None
+        if extension is None or not extension.granted  # (accommodations alone are no extension)
         else ExtensionOut(
             due_at=extension.due_at,
             max_attempts=extension.max_attempts,

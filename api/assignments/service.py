@@ -29,6 +29,7 @@ from api.models import (
     Practice,
     Submission,
 )
+from api.terms.accommodations import StudentTerms, read_allowances, with_allowances
 from api.terms.releases import MOVES_RELEASE, everyones_changed, release_moved
 from api.terms.rows import ExtensionRow, Terms
 from api.terms.rules import iso, schedule_problems
@@ -93,7 +94,7 @@ def create_assignment(
         time_limit=time_limit,
         access=access_changed(None, access) if access is not None else None,
     )
-    _check_schedule(assignment)
+    _check_schedule(assignment, from_now=True)
     session.add(assignment)
     try:
         session.flush()
@@ -118,13 +119,19 @@ def _in_utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
-def _check_schedule(assignment: Assignment) -> None:
+#: The fields whose change checks a time limit against the time left from now (a limit past the
+#: close is refused as it is set; another change of a running exam near its close is not).
+TIMING = frozenset({"time_limit", "opens_at", "closes_at"})
+
+
+def _check_schedule(assignment: Assignment, *, from_now: bool) -> None:
     problems = schedule_problems(
         due_at=assignment.due_at,
         opens_at=assignment.opens_at,
         closes_at=assignment.closes_at,
         release_answers=assignment.release_answers,
         time_limit=assignment.time_limit,
+        now=datetime.now(UTC) if from_now else None,
     )
     if problems:
         raise Unprocessable(" ".join(message for _, message in problems))
@@ -166,7 +173,7 @@ def update_assignment(
             assignment.access = access_changed(assignment.access, value)
         else:
             setattr(assignment, name, _in_utc(value) if isinstance(value, datetime) else value)
-    _check_schedule(assignment)
+    _check_schedule(assignment, from_now=bool(TIMING.intersection(changes)))
     session.flush()
     if MOVES_RELEASE.intersection(changes):
         release_moved(session, assignment, sent=True)
@@ -258,13 +265,16 @@ def drop_extension(session: Session, *, assignment: Terms, student_id: str) -> N
 
 
 def extensions(session: Session, *, assignment: Terms) -> dict[str, ExtensionRow]:
-    """Every extension of the assignment, by student."""
+    """Every extension of the assignment, by student, each carrying the student's accommodations;
+    and one for every student holding an accommodation without an extension (``granted`` tells
+    the extensions granted: :mod:`api.terms.accommodations`)."""
     rows = session.execute(
         select(
             Extension.student_id, Extension.due_at, Extension.max_attempts, Extension.closes_at, Extension.extra_minutes
         ).where(Extension.course_id == assignment.course_id, Extension.assignment_id == assignment.id)
     )
-    return {student: ExtensionRow(due_at, limit, closes, extra) for student, due_at, limit, closes, extra in rows}
+    own = {student: ExtensionRow(due_at, limit, closes, extra) for student, due_at, limit, closes, extra in rows}
+    return with_allowances(own, read_allowances(session, course_id=assignment.course_id))
 
 
 def archive_assignment(session: Session, *, course_id: str, assignment_id: str) -> Assignment:
@@ -302,14 +312,17 @@ def attempts_used(session: Session, *, course_id: str, student_id: str) -> dict[
     return {assignment_id: count for assignment_id, count in rows}
 
 
-def student_extensions(session: Session, *, course_id: str, student_id: str) -> dict[str, ExtensionRow]:
-    """The student's extensions, by assignment of the course."""
+def student_extensions(session: Session, *, course_id: str, student_id: str) -> StudentTerms:
+    """The student's extensions, by assignment of the course, with their accommodations (``get``
+    gives each assignment's: :class:`api.terms.accommodations.StudentTerms`)."""
     rows = session.execute(
         select(Extension.assignment_id, Extension.due_at, Extension.max_attempts, Extension.closes_at)
         .add_columns(Extension.extra_minutes)
         .where(Extension.course_id == course_id, Extension.student_id == student_id)
     )
-    return {assignment: ExtensionRow(due_at, limit, closes, extra) for assignment, due_at, limit, closes, extra in rows}
+    own = {assignment: ExtensionRow(due_at, limit, closes, extra) for assignment, due_at, limit, closes, extra in rows}
+    allowance = read_allowances(session, course_id=course_id, student_id=student_id).get(student_id)
+    return StudentTerms(own, allowance)
 
 
 def variant_of(problem_set: ProblemSet, assignment: Terms, student: str | None) -> str | None:

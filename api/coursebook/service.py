@@ -23,6 +23,7 @@ from api.categories.weights import Category, Points, standing
 from api.kit.statements import Prepared
 from api.library.course_sets import Sets
 from api.models import Assignment, CourseRole, Extension, Membership, Submission, User
+from api.terms.accommodations import CourseTerms, read_allowances
 from api.terms.counted import best_score_counts, counted_attempt
 from api.terms.rows import AssignmentRow, ExtensionRow, with_extension
 from problems.sets import ProblemSet
@@ -104,7 +105,7 @@ def counted_scores(
     *,
     course_id: str,
     assignments: Sequence[Assignment],
-    extended: dict[tuple[str, str], ExtensionRow],
+    extended: CourseTerms,
     by_attempt: Collection[str] = (),
 ) -> CourseCounts:
     """What the gradebook counts for each student of each of ``assignments``, under their
@@ -114,11 +115,8 @@ def counted_scores(
     (whose counted attempt is wanted), are read attempt by attempt, as rows at once, and counted
     with :func:`api.terms.counted.counted_attempt`. Two statements, whatever the course's size; the
     terms are read as plain values once (an ORM attribute costs more, 30,000 times over)."""
-    extended_assignments = {assignment_id for assignment_id, _ in extended}
     best_alone = {
-        a.id
-        for a in assignments
-        if a.id not in by_attempt and best_score_counts(a, extended=a.id in extended_assignments)
+        a.id for a in assignments if a.id not in by_attempt and best_score_counts(a, extended=extended.extends(a.id))
     }
     scores: dict[str, dict[str, float]] = {a.id: {} for a in assignments}
     tries: dict[str, dict[str, int]] = {a.id: {} for a in assignments}
@@ -150,9 +148,10 @@ def counted_scores(
     return counts
 
 
-def extensions_by_student(session: Session, *, course_id: str) -> dict[tuple[str, str], ExtensionRow]:
-    """(Assignment id, student id) → their extension, every one of the course in one statement."""
-    return {
+def extensions_by_student(session: Session, *, course_id: str) -> CourseTerms:
+    """(Assignment id, student id) → their extension, every one of the course in one statement,
+    with each student's accommodations (:class:`api.terms.accommodations.CourseTerms`)."""
+    own = {
         (assignment_id, student): ExtensionRow(due_at, limit, closes)
         for assignment_id, student, due_at, limit, closes in session.execute(
             select(
@@ -164,6 +163,7 @@ def extensions_by_student(session: Session, *, course_id: str) -> dict[tuple[str
             ).where(Extension.course_id == course_id)
         )
     }
+    return CourseTerms(own, read_allowances(session, course_id=course_id))
 
 
 #: Percents are given to this many decimals (a hundredth of a hundredth of a percent).

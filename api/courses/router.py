@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request, Response
 
+from api.accommodations.service import import_holdings
 from api.categories.store import from_json
 from api.categories.weights import Category
 from api.courses import service
@@ -138,11 +139,15 @@ def import_members(
     `instructor`). A new account gets an API token, shown only in this response (only its hash is
     stored); an existing account (of this course or another) joins as it is, with its own token, name
     and email: a roster never changes an account. Importing a member again changes their role to the
-    one given. When the service sends mail, each member who has just joined and has an address is
-    mailed an invitation with a one-time sign-in link (see `GET .../mails`)."""
+    one given. A student's `accommodations` (names of the course's) replace those they held, all
+    checked before any is set (an unknown name: 422 naming the member). When the service sends
+    mail, each member who has just joined and has an address is mailed an invitation with a
+    one-time sign-in link (see `GET .../mails`)."""
     imported = service.import_members(
         session, course_id=runner.course, members=[(m.id, m.name, m.email, m.role.value) for m in body.members]
     )
+    holdings = [(m.id, m.role.value, m.accommodations) for m in body.members]
+    import_holdings(session, course_id=runner.course, members=holdings)
     invite_joined(request, background, session, by=runner, joined=[i.user.id for i in imported if i.joined])
     return MembersOut(
         members=[

@@ -114,6 +114,12 @@ class MemberIn(RequestSchema):
     name: Name
     email: Email | None = None
     role: ImportedRole = Field(default=ImportedRole.STUDENT, description="student (default), ta or instructor.")
+    accommodations: list[Identifier] | None = Field(
+        default=None,
+        max_length=50,
+        description="A student's accommodations, by name (each one of the course's: `PUT C/accommodations/NAME`), "
+        "replacing those they held; absent: unchanged.",
+    )
 
 
 class MembersImport(RequestSchema):

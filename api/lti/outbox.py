@@ -21,12 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.code_runs.queueing import waiting_keys
-from api.models import Assignment, Extension, LtiAccount, LtiContext, LtiScore, ScoreStatus, Submission
+from api.models import Assignment, LtiAccount, LtiContext, LtiScore, ScoreStatus, Submission
+from api.terms.accommodations import own_extension
 from api.terms.counted import counted_attempt
 from api.terms.feedback import shows_score
 from api.terms.grades import as_student_sees
 from api.terms.lateness import Lateness
-from api.terms.rows import AssignmentRow, ExtensionRow, Terms, with_extension
+from api.terms.rows import AssignmentRow, Terms, with_extension
 from api.terms.standing import feedback_to
 from grader.written import awaits_grader
 
@@ -88,8 +89,7 @@ def record_score(
     assignment = db.get(Assignment, (course_id, assignment_id))
     if assignment is None:
         return 0
-    extension = db.get(Extension, (course_id, assignment_id, student_id))
-    own = None if extension is None else ExtensionRow(extension.due_at, extension.max_attempts, extension.closes_at)
+    own = own_extension(db, course_id=course_id, assignment_id=assignment_id, student_id=student_id)
     terms = with_extension(AssignmentRow.of(assignment), own)
     submissions = list(
         db.scalars(

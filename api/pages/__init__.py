@@ -66,6 +66,7 @@ from api.pages.accounts import demo, docs, home, sign_in_links, staff_accounts, 
 from api.pages.kit import assets
 from api.pages.lms import platforms
 from api.pages.staff import (
+    accommodations,
     assignment_edit,
     course_gradebook,
     courses,
@@ -83,7 +84,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     *(home.router, demo.router, docs.router, courses.router, pages.router, practice.router, sign_in_links.router),
     *(tokens.router, dashboard.router, problem_sets.router, gradebook.router, handgrading.router, statistics.router),
     *(assignment_edit.router, platforms.router, code_parts.router, staff_accounts.router),
-    *(course_gradebook.router, timed.router),
+    *(course_gradebook.router, timed.router, accommodations.router),
 )
 
 

@@ -18,6 +18,11 @@ class GradebookRow(Schema):
     name: str
     email: str | None
     extension: ExtensionTerms | None = Field(description="The student's own due date or attempt limit, if any.")
+    accommodations: list[str] = Field(
+        default=[],
+        description="The names of the student's accommodations (`PUT C/students/ID/accommodations`), which apply "
+        "to this assignment where their extension does not say otherwise.",
+    )
     attempts: int
     attempt: int | None = Field(
         description="The attempt counted (best after the late penalty, or last); null without submissions."

@@ -67,8 +67,9 @@ def gradebook(
         draw = draw_of(drawing, assignment, student) if drawing is not None else None
         theirs = keys if draw is None else [key for key in keys if key in draw.keys]
         extension = _extension(extended.get(student))
+        labels = _labels(extended.get(student))
         if found is None:
-            rows.append(_unsubmitted(student, name, email, extension, draw))
+            rows.append(_unsubmitted(student, name, email, extension, draw) | {"accommodations": labels})
             continue
         attempt, late = found.attempt, found.lateness
         parts = attempt.parts
@@ -79,6 +80,7 @@ def gradebook(
                 "name": name,
                 "email": email,
                 "extension": extension,
+                "accommodations": labels,
                 "attempts": attempt.tries,
                 "attempt": attempt.attempt,
                 "submission": attempt.id,
@@ -159,12 +161,18 @@ def _unsubmitted(
 
 
 def _extension(extension: ExtensionRow | None) -> dict[str, Any] | None:
-    if extension is None:
+    """The extension granted (None: none; accommodations alone are not one: :func:`_labels`)."""
+    if extension is None or not extension.granted:
         return None
     own = {"due_at": extension.due_at, "max_attempts": extension.max_attempts}
     # (the gradebook page shows a timed assignment's extra minutes; the REST gradebook's rows keep
     # their two fields, as its schema says)
     return own | {"extra_minutes": extension.extra_minutes}
+
+
+def _labels(extension: ExtensionRow | None) -> list[str]:
+    """The names of the student's accommodations."""
+    return [] if extension is None or extension.allowance is None else list(extension.allowance.names)
 
 
 def _part_score(parts: dict[str, Any], key: str) -> float | None:

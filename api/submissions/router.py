@@ -36,7 +36,7 @@ from api.kit.errors import Forbidden, Refused, error_response
 from api.kit.ids import MAX_ROW_ID, may_exist
 from api.kit.responses import RefusedOut, errors
 from api.library.course_sets import Sets
-from api.models import Assignment, Extension
+from api.models import Assignment
 from api.submissions import service
 from api.submissions.schemas import (
     PreviewOut,
@@ -45,7 +45,8 @@ from api.submissions.schemas import (
     SubmitRefusalOut,
 )
 from api.submissions.views import Released, to_out
-from api.terms.rows import ExtensionRow, with_extension
+from api.terms.accommodations import own_extension
+from api.terms.rows import with_extension
 from api.terms.standing import released_to
 
 router = APIRouter(tags=["submissions"])
@@ -295,8 +296,12 @@ def _submission_out(request: Request, session: Session, credentials: Bearer, sub
     submission = load_submission(submission_id, session, user)
     assignment = session.get(Assignment, (submission.course_id, submission.assignment_id))
     assert assignment is not None
-    found = session.get(Extension, (submission.course_id, submission.assignment_id, submission.student_id))
-    extension = None if found is None else ExtensionRow(found.due_at, found.max_attempts, found.closes_at)
+    extension = own_extension(
+        session,
+        course_id=submission.course_id,
+        assignment_id=submission.assignment_id,
+        student_id=submission.student_id,
+    )
     terms = with_extension(assignment, extension)
     staff = submission.student_id != user.id
     return to_out(

@@ -64,7 +64,7 @@ import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Integer, Table, bindparam, func, insert, select, true, update
@@ -86,7 +86,7 @@ from api.kit.statements import Prepared
 from api.models import EarlierGrade, Submission
 from api.terms.clock import check_time_left, time_up_message
 from api.terms.closing import close_now, open_when_written
-from api.terms.rows import Terms
+from api.terms.rows import Terms, allowance_of
 from api.terms.rules import is_closed, is_late, iso
 from grader.engine import grade_submission, is_blank, preview_submission
 from grader.results import PreviewedPart
@@ -317,6 +317,8 @@ def submit(
     insert_unless_taken = _insert_unless_taken(dialect, tuple(values), limited=limit is not None)
     parameters = {f"new_{name}": value for name, value in values.items()}
     parameters["max_attempts"] = limit
+    allowance = allowance_of(assignment)
+    parameters["at_less_days"] = now - timedelta(days=allowance.extra_days if allowance else 0)
     # The new counted score goes to the LMS the student came from (LTI), in the submission's own
     # transaction; a student from no LMS (most, and every one outside LTI) stores in one statement.
     lms = (
@@ -385,7 +387,13 @@ def _store(
                 return replay
         if limit is not None and _used(session, assignment, student_id) >= limit:
             raise Conflict(_limit_message(assignment))
-        close = close_now(session, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student_id)
+        close = close_now(
+            session,
+            course_id=assignment.course_id,
+            assignment_id=assignment.id,
+            student_id=student_id,
+            allowance=allowance_of(assignment),
+        )
         if close is not None and values["submitted_at"] > close:  # the close passed, or moved, while grading
             raise Conflict(_closed_message(assignment.id, close))
     raise Conflict("Too many simultaneous submissions; please retry.")
@@ -421,6 +429,7 @@ def _insert_unless_taken(dialect: str, names: tuple[str, ...], *, limited: bool)
             assignment_id=bound["assignment_id"],
             student_id=bound["student_id"],
             at=bound["submitted_at"],
+            at_less_days=bindparam("at_less_days", type_=columns["submitted_at"].type),
         )
     )
     statement: postgresql.Insert | sqlite.Insert

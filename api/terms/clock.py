@@ -42,6 +42,16 @@ def ends_at(started_at: datetime, terms: Terms) -> datetime | None:
     return min(ends, default=None)
 
 
+def capped_at(terms: Terms, *, started_at: datetime | None, now: datetime) -> datetime | None:
+    """The student's close where it ends their clock before their minutes do (None: it does not):
+    a clock started at ``started_at``, or one started ``now`` if it has not been (what a student
+    about to press Start, or staff granting minutes, must be told)."""
+    if terms.time_limit is None or terms.closes_at is None:
+        return None
+    start = started_at or now
+    return terms.closes_at if start + timedelta(minutes=terms.time_limit) > terms.closes_at else None
+
+
 def read_clock(session: Session, *, course_id: str, assignment_id: str, student_id: str) -> ClockRow | None:
     row = session.execute(
         select(

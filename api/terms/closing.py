@@ -7,7 +7,8 @@ row ``FOR SHARE`` (submissions share it; a change of the assignment's terms wait
 commit, and one waiting on a change in progress checks the close that change wrote); on SQLite the
 writing statement holds the write lock, which orders every write already. So a submission is
 stored before the close, as it then is, or refused: never after it. Both read the close as
-:func:`api.terms.rows.own_close` computes it."""
+:func:`api.terms.rows.own_close` computes it, the student's accommodations' extra days included
+(read with their terms: an accommodation changed while a submission is graded applies to the next)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from api.models import Assignment, Extension
+from api.terms.allowance import Allowance
 from api.terms.rows import ExtensionRow, own_close
 
 
@@ -38,34 +40,44 @@ def _of_student(student_id: Any) -> ColumnElement[bool]:
 
 
 def open_when_written(
-    *, course_id: ColumnElement[Any], assignment_id: ColumnElement[Any], student_id: ColumnElement[Any], at: Any
+    *,
+    course_id: ColumnElement[Any],
+    assignment_id: ColumnElement[Any],
+    student_id: ColumnElement[Any],
+    at: Any,
+    at_less_days: Any,
 ) -> ColumnElement[bool]:
     """True while a submission made ``at`` comes before the student's close as committed when the
-    statement runs (the SQL of :func:`api.terms.rows.own_close`); the assignment's row locked."""
-    close = case(
-        (Extension.closes_at.is_not(None), Extension.closes_at),
-        (
-            and_(Assignment.closes_at.is_not(None), Extension.due_at > Assignment.closes_at),
-            Extension.due_at,
-        ),
-        else_=Assignment.closes_at,
+    statement runs (the SQL of :func:`api.terms.rows.own_close`); the assignment's row locked.
+    ``at_less_days``: ``at`` less the student's accommodations' extra days, compared with the
+    assignment's own close (the close moved by them, without date arithmetic in SQL)."""
+    # own_close: the extension's close; else the later of the assignment's (moved) and the
+    # extension's due date, so "at or before it" is "at or before either"
+    own = Extension.closes_at.is_not(None) & (at <= Extension.closes_at)
+    moved = Extension.closes_at.is_(None) & or_(
+        Assignment.closes_at.is_(None),
+        at_less_days <= Assignment.closes_at,
+        and_(Extension.due_at.is_not(None), at <= Extension.due_at),
     )
     return exists(
         select(Assignment.id)
         .select_from(Assignment)
         .outerjoin(Extension, _of_student(student_id))
-        .where(Assignment.course_id == course_id, Assignment.id == assignment_id, or_(close.is_(None), at <= close))
+        .where(Assignment.course_id == course_id, Assignment.id == assignment_id, or_(own, moved))
         .with_for_update(read=True, of=Assignment)
     )
 
 
-def close_now(session: Session, *, course_id: str, assignment_id: str, student_id: str) -> datetime | None:
-    """The student's close (their extension applied) as committed now; None: it never closes. For
-    saying why a submission was refused."""
+def close_now(
+    session: Session, *, course_id: str, assignment_id: str, student_id: str, allowance: Allowance | None = None
+) -> datetime | None:
+    """The student's close (their extension and ``allowance`` applied) as committed now; None: it
+    never closes. For saying why a submission was refused."""
     closes_at, due_at, max_attempts, own = session.execute(
         select(Assignment.closes_at, Extension.due_at, Extension.max_attempts, Extension.closes_at)
         .select_from(Assignment)
         .outerjoin(Extension, _of_student(student_id))
         .where(Assignment.course_id == course_id, Assignment.id == assignment_id)
     ).one()
-    return own_close(_Close(closes_at), ExtensionRow(due_at=due_at, max_attempts=max_attempts, closes_at=own))
+    extension = ExtensionRow(due_at=due_at, max_attempts=max_attempts, closes_at=own, allowance=allowance)
+    return own_close(_Close(closes_at), extension)

@@ -120,12 +120,15 @@ def schedule_problems(
     release_answers: str,
     show: Callable[[datetime], str] | None = None,
     time_limit: int | None = None,
+    now: datetime | None = None,
 ) -> list[tuple[str, str]]:
     """Why these terms cannot be set, each with the field it is about (empty: they can): dates out
     of order, answers released at the due date while late work is still accepted after it (a
     late student would see them beside open inputs), and a time limit longer than the assignment
-    is open (nobody could use it all). ``show`` writes a date (a page: in the course's zone; ISO
-    8601 in UTC without it)."""
+    is open (nobody could use it all): from ``opens_at``, or from ``now`` where it opens earlier
+    or has no opening (``now``: the limit or the dates are being set now; None: not checked from
+    now, so that changing another field of a running exam near its close is not refused). ``show``
+    writes a date (a page: in the course's zone; ISO 8601 in UTC without it)."""
     show = show or iso
     due, closes, opens = due_at, closes_at, opens_at
     problems = []
@@ -148,14 +151,18 @@ def schedule_problems(
                 "after_close (answers once the assignment is closed for everyone), or set closes_at to the due date.",
             )
         )
+    if now is not None and (opens is None or opens < now):
+        opens = now  # (open from now on: the time that is left)
     if time_limit is not None and opens is not None and closes is not None and opens < closes:
         open_minutes = (closes - opens).total_seconds() / 60
         if time_limit > open_minutes:
+            shown_minutes = f"{open_minutes:g}" if opens is opens_at else f"{open_minutes:.0f}"
             problems.append(
                 (
                     "time_limit",
                     f"The time limit ({time_limit} minutes) is longer than the assignment is open "
-                    f"({show(opens)} to {show(closes)}, {open_minutes:g} minutes): shorten it or widen the dates.",
+                    f"({'now' if opens is not opens_at else show(opens)} to {show(closes)}, {shown_minutes} minutes): "
+                    "shorten it or widen the dates.",
                 )
             )
     return problems

@@ -11,6 +11,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from api.models import Extension, Feedback, Submission
+from api.terms.accommodations import read_allowances, with_allowances
 from api.terms.feedback import level_for
 from api.terms.rows import ExtensionRow, Terms, own_close
 from api.terms.rules import Standing, answers_released, practice_open
@@ -45,16 +46,18 @@ def standing(session: Session, *, terms: Terms, student_id: str | None) -> Stand
 
 
 def closes_for_everyone(session: Session, *, assignment: Terms) -> datetime | None:
-    """The last moment anyone may submit: the assignment's close, or a later one an extension gives
-    (None: it never closes)."""
+    """The last moment anyone may submit: the assignment's close, or a later one an extension or an
+    accommodation gives (None: it never closes)."""
     if assignment.closes_at is None:
         return None
     rows = session.execute(
-        select(Extension.due_at, Extension.max_attempts, Extension.closes_at).where(
+        select(Extension.student_id, Extension.due_at, Extension.max_attempts, Extension.closes_at).where(
             Extension.course_id == assignment.course_id, Extension.assignment_id == assignment.id
         )
     )
-    closes = [own_close(assignment, ExtensionRow(*row)) for row in rows]
+    own = {student: ExtensionRow(due_at, limit, close) for student, due_at, limit, close in rows}
+    extended = with_allowances(own, read_allowances(session, course_id=assignment.course_id))
+    closes = [own_close(assignment, row) for row in extended.values()]
     return max([assignment.closes_at, *[c for c in closes if c is not None]])
 
 

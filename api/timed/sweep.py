@@ -42,6 +42,8 @@ from api.kit.errors import DomainError, Unprocessable
 from api.library.course_sets import Library, Sets
 from api.models import Assignment, Clock, Extension, Submission
 from api.submissions.service import submit
+from api.terms.accommodations import allowed, own_extension, read_allowances
+from api.terms.allowance import Allowance
 from api.terms.clock import ends_at
 from api.terms.rows import AssignmentRow, ExtensionRow, Terms, with_extension
 from api.terms.rules import iso
@@ -78,9 +80,10 @@ def ended(session: Session, *, now: datetime) -> tuple[list[Ended], datetime | N
         )
         .where(Clock.submitted_at.is_(None))
     ).all()
+    allowances = {course: read_allowances(session, course_id=course) for course in {row[0] for row in rows}}
     due, upcoming = [], []
     for course_id, assignment_id, student_id, started_at, assignment, extension in rows:
-        end = ends_at(started_at, _terms(assignment, extension))
+        end = ends_at(started_at, _terms(assignment, extension, allowances[course_id].get(student_id)))
         if end is None:
             continue
         if end <= now:
@@ -90,11 +93,11 @@ def ended(session: Session, *, now: datetime) -> tuple[list[Ended], datetime | N
     return sorted(due, key=lambda clock: clock.ends_at), min(upcoming, default=None)
 
 
-def _terms(assignment: Assignment, extension: Extension | None) -> Terms:
+def _terms(assignment: Assignment, extension: Extension | None, allowance: Allowance | None) -> Terms:
     own = None
     if extension is not None:
         own = ExtensionRow(extension.due_at, extension.max_attempts, extension.closes_at, extension.extra_minutes)
-    return with_extension(AssignmentRow.of(assignment), own)
+    return with_extension(AssignmentRow.of(assignment), allowed(own, allowance))
 
 
 @dataclass(frozen=True)
@@ -161,9 +164,11 @@ def _handle_once(time_up: TimeUp, session: Session, clock: Ended, *, now: dateti
         return False
     answers, saved_at = row.answers or {}, row.saved_at
     assignment = session.get(Assignment, (clock.course_id, clock.assignment_id))
-    extension = session.get(Extension, (clock.course_id, clock.assignment_id, clock.student_id))
     assert assignment is not None
-    terms = _terms(assignment, extension)
+    own = own_extension(
+        session, course_id=clock.course_id, assignment_id=clock.assignment_id, student_id=clock.student_id
+    )
+    terms = with_extension(AssignmentRow.of(assignment), own)
     end = ends_at(row.started_at, terms)
     if end is None or end > now:
         return False  # (moved later meanwhile: an extension; a later sweep handles it)

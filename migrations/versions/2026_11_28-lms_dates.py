@@ -7,7 +7,7 @@ its tries and its last refusal. ``lms_dates`` keeps the due date an LMS gave at 
 launch of an assignment, for the staff's line where the two differ. Going down drops them all (the
 extensions an LMS date made stay, as any extension).
 
-Revision ID: 0035_lms_dates
+Revision ID: 0033_lms_dates
 Revises: 0032_exam_access
 Create Date: 2026-11-28 03:00:00
 """
@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0035_lms_dates"
+revision: str = "0033_lms_dates"
 down_revision: str | None = "0032_exam_access"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -53,6 +53,14 @@ def _extension() -> dict[str, Any]:
     return {"max_attempts": 9}
 
 
+def _accommodation() -> dict[str, Any]:
+    return {"time_multiplier": 1.5}
+
+
+def _no_labels() -> list[str]:
+    return []
+
+
 def _draft() -> dict[str, Any]:
     return {"answers": {"ex4.conv1_params": "36"}}
 
@@ -150,7 +158,7 @@ def _students(ok: int) -> tuple[int, ...]:
 # parts, {k} one of them; {g}: a new submission of "student" to it; {r}: the same, graded and
 # released; {q}: the same again, with an open regrade request; {e}: a timed assignment both students
 # started; {v}: "student"'s id; {o}: an assignment of one session per attempt, {b}: a new student
-# whose attempt of it is bound to their token.
+# whose attempt of it is bound to their token; {l}: a new accommodation of the course.
 TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("GET", "/health", _none, (200,) * len(CALLERS)),
     (
@@ -205,6 +213,10 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("DELETE", C + "/assignments/{d}", _none, _runs(204)),  # (archives: an assignment of its own each time)
     ("PUT", A + "/extensions/{m}", _extension, _staff(200)),
     ("DELETE", A + "/extensions/{x}", _none, _staff(204)),
+    ("GET", C + "/accommodations", _none, _staff(200)),
+    ("PUT", C + "/accommodations/time-1.5", _accommodation, _runs(200)),
+    ("DELETE", C + "/accommodations/{l}", _none, _runs(204)),
+    ("PUT", C + "/students/{m}/accommodations", _no_labels, _staff(200)),
     ("POST", A + "/preview", _answers, _students(200)),
     ("POST", E + "/start", _none, _students(200)),
     ("PUT", E + "/draft", _draft, _students(200)),
@@ -348,6 +360,12 @@ def world(client, course, engine) -> dict[str, Any]:
         assert client.put(url, json=_extension(), headers=course.instructor).status_code == 200
         return student_id
 
+    def labelled() -> str:
+        name = unique("label-")
+        url = f"{course.path}/accommodations/{name}"
+        assert client.put(url, json=_accommodation(), headers=course.instructor).status_code == 200
+        return name
+
     return {
         "c": lambda: course.id,
         "p": lambda: "conv-pool-basics",
@@ -356,6 +374,7 @@ def world(client, course, engine) -> dict[str, Any]:
         "s": lambda: submission,
         "m": lambda: course.student()[0],
         "x": extended,
+        "l": labelled,
         "j": lambda: job,
         "t": lambda: client.post("/api/v1/account/tokens", json=_token_name(), headers=student).json()["id"],
         "w": lambda: written,
@@ -394,7 +413,7 @@ def test_status_by_caller(client, world, caller, method, path, body, expected) -
         assert response.headers["www-authenticate"] == "Bearer"
 
 
-PLACEHOLDERS = "apsmxjtwkgrqde"
+PLACEHOLDERS = "apsmxjtwkgrqdel"
 
 
 @pytest.mark.parametrize("caller", ["student", "ta", "owner"])
@@ -441,6 +460,9 @@ def test_the_table_covers_every_endpoint(app) -> None:
         "{s}": "{submission_id}",
         "/members/{m}": "/members/{member_id}",
         "/extensions/{m}": "/extensions/{student_id}",
+        "/students/{m}": "/students/{student_id}",
+        "/accommodations/time-1.5": "/accommodations/{name}",
+        "{l}": "{name}",
         "{x}": "{student_id}",
         "{p}": "{set_id}",
         "{j}": "{job_id}",

@@ -40,6 +40,10 @@ CONTRACT = {
     ("put", A + "/draft"),
     ("get", A + "/draft"),
     ("post", A + "/attempts/{student_id}/unlock"),  # v6: the exam room
+    ("put", C + "/accommodations/{name}"),  # v6: accommodations
+    ("get", C + "/accommodations"),  # an addition to the contract: the labels and who holds them
+    ("delete", C + "/accommodations/{name}"),  # an addition to the contract
+    ("put", C + "/students/{student_id}/accommodations"),
     ("get", A + "/submissions"),
     ("get", "/api/v1/submissions/{submission_id}"),
     ("get", A + "/gradebook"),
@@ -113,6 +117,10 @@ ERRORS = {
     ("delete", A): {401, 403, 404, 422, 503},
     ("put", A + "/extensions/{student_id}"): {401, 403, 404, 413, 422, 503},
     ("delete", A + "/extensions/{student_id}"): {401, 403, 404, 422, 503},
+    ("get", C + "/accommodations"): {401, 403, 404, 422, 503},
+    ("put", C + "/accommodations/{name}"): {401, 403, 404, 413, 422, 503},
+    ("delete", C + "/accommodations/{name}"): {401, 403, 404, 422, 503},
+    ("put", C + "/students/{student_id}/accommodations"): {401, 403, 404, 413, 422, 503},
     ("post", A + "/submissions"): {401, 403, 404, 409, 413, 422, 429, 503},
     ("post", A + "/preview"): {401, 403, 404, 413, 422, 429, 503},
     ("post", A + "/start"): {401, 403, 404, 409, 422, 503},

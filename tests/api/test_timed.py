@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from api.app import create_app
 from api.kit.db import writer
 from api.kit.errors import Conflict
-from api.models import Clock, Submission
+from api.models import Assignment, Clock, Submission
 from api.terms.rows import AssignmentRow
 from api.timed import service
 from api.timed.sweep import SUBMITTED, sweep
@@ -50,6 +50,13 @@ def _age(engine: Engine, course: Course, assignment: str, student: str, minutes:
         started = session.scalar(select(Clock.started_at).where(*where))
         assert started is not None
         session.execute(update(Clock).where(*where).values(started_at=started - timedelta(minutes=minutes)))
+
+
+def _close_at(engine: Engine, course: Course, assignment: str, close: datetime) -> None:
+    """The assignment's close moved to ``close`` in the database, as time passing brings it nearer."""
+    with Session(writer(engine)) as session, session.begin():
+        where = (Assignment.course_id == course.id, Assignment.id == assignment)
+        session.execute(update(Assignment).where(*where).values(closes_at=close))
 
 
 def _submissions(engine: Engine, course: Course, assignment: str, student: str) -> list[Submission]:
@@ -229,7 +236,10 @@ def test_the_end_is_never_past_the_close_and_extra_minutes_extend_it(
     client: TestClient, course: Course, engine: Engine
 ) -> None:
     close = (datetime.now(UTC) + timedelta(minutes=30)).replace(microsecond=0)
-    timed = course.assignment(time_limit=60, closes_at=_iso(close))
+    # (a limit longer than is left before the close is refused as it is set: the close comes nearer
+    # later, as it does for a student who starts late)
+    timed = course.assignment(time_limit=60, closes_at=_iso(close + timedelta(hours=1)))
+    _close_at(engine, course, timed, close)
     (_student, headers), (other, other_headers) = course.students(2)
     start, _, _clock = _paths(course, timed)
     assert _at(client.post(start, headers=headers).json()["ends_at"]) == close  # not start + 60

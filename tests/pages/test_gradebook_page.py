@@ -158,8 +158,11 @@ def test_a_ta_grants_changes_and_withdraws_an_extension(graded: StaffCourse) -> 
     assert extension_of(graded, student) == {"due_at": "2030-02-01T12:30:00Z", "max_attempts": None}
     shown = browser.get(granted.headers["location"])
     assert f"Extension granted to {student}." in shown.text
-    # the form now holds the student's extension, ready to change
-    assert 'value="2030-02-01T12:30"' in shown.text and f'value="{student}" selected' in shown.text
+    # the form is empty again, so a second press grants nothing (issue 69); the table's "change"
+    # link fills it with the student's extension
+    assert 'value="2030-02-01T12:30"' not in shown.text and f'value="{student}" selected' not in shown.text
+    to_change = browser.get(graded.page + f"/gradebook?student={student}")
+    assert 'value="2030-02-01T12:30"' in to_change.text and f'value="{student}" selected' in to_change.text
 
     changed = browser.post(
         graded.page + "/gradebook/extensions", {"student": student, "due_at": "", "max_attempts": "7"}

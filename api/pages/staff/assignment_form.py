@@ -24,13 +24,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
 from api.assignments.schemas import AssignmentCreate, AssignmentUpdate, FactorPenalty, PerDayPenalty, PerHourPenalty
+from api.assignments.service import TIMING
 from api.exam_room.rules import AccessRules
 from api.pages.kit import validation
 from api.pages.kit.local_time import LocalTimeRefused, form_value, read_local, shown
@@ -173,6 +174,7 @@ def _schedule_errors(
     release_answers: str,
     zone: ZoneInfo,
     time_limit: int | None = None,
+    from_now: bool = True,
 ) -> dict[str, str]:
     problems = schedule_problems(
         due_at=due_at,
@@ -181,6 +183,7 @@ def _schedule_errors(
         release_answers=release_answers,
         show=lambda moment: shown(moment, zone),
         time_limit=time_limit,
+        now=datetime.now(UTC) if from_now else None,
     )
     errors: dict[str, str] = {}
     for name, message in problems:
@@ -273,7 +276,8 @@ def read_assignment_changes(form: Mapping[str, Any], *, zone: ZoneInfo, current:
         name: getattr(current, name) for name in ("due_at", "opens_at", "closes_at", "release_answers", "time_limit")
     }
     after |= {name: value for name, value in update.changes().items() if name in after}
-    errors = _schedule_errors(**after, zone=zone) | errors
+    timing = bool(TIMING.intersection(update.changes()))
+    errors = _schedule_errors(**after, zone=zone, from_now=timing) | errors
     return AssignmentEdit(typed.values, errors=errors) if errors else AssignmentEdit(typed.values, update)
 
 

@@ -19,6 +19,7 @@ from api.pages.kit.render import render
 from api.pages.kit.roles import PageStaff
 from api.pages.kit.routing import PageRoute
 from api.pages.staff.gradebook_table import Column, Order, column_named, matching, page_of, sort_rows
+from api.terms.accommodations import read_allowances
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -87,6 +88,10 @@ def course_gradebook_page(
         "order": order,
         "sort_link": sort_link,
         "page_link": lambda to: link(page=to),
+        # each student's accommodations beside their name (:mod:`api.pages.staff.accommodations`)
+        "labels": {
+            student: allowance.names for student, allowance in read_allowances(db, course_id=staff.course).items()
+        },
         "downloads": [
             (name, f"/courses/{staff.course}/gradebook/download?format={f}") for f, name in EXPORT_NAMES.items()
         ],

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
 from api.access import Member
+from api.accommodations.service import import_holdings
 from api.assignments.service import list_assignments
 from api.assignments.sets import course_library, create_assignment
 from api.categories.store import categories_of
@@ -54,6 +55,7 @@ from api.pages.staff.course_summary import summarize
 from api.pages.staff.gradebook_table import page_of
 from api.pages.staff.roster_csv import LineError, ignored_columns, parse_roster
 from api.signin.invitations import invite_joined
+from api.terms.accommodations import read_labels
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -162,15 +164,20 @@ def import_roster_page(
     text, unreadable = uploaded_text(form, file_field="roster_file", text_field="roster_text")
     if unreadable:
         return _refused(request, runner, db, sets, RosterUpload(text, [LineError(1, None, unreadable)]), 422)
-    parsed = parse_roster(text)
+    labels = [label.name for label in read_labels(db, course_id=runner.course)]
+    parsed = parse_roster(text, accommodations=labels)
     if parsed.members is None:
         return _refused(request, runner, db, sets, RosterUpload(text, parsed.errors), 422)
     members = [(m.id, m.name, m.email, m.role.value) for m in parsed.members.members]
     try:
         imported = import_members(db, course_id=runner.course, members=members)
-    except Conflict as error:
+        holdings = [(m.id, m.role.value, m.accommodations) for m in parsed.members.members]
+        import_holdings(db, course_id=runner.course, members=holdings)
+    except (Conflict, Unprocessable) as error:
         db.rollback()
-        return _refused(request, runner, db, sets, RosterUpload(text, [LineError(1, None, str(error.detail))]), 409)
+        status = 409 if isinstance(error, Conflict) else 422
+        refusal = RosterUpload(text, [LineError(1, None, str(error.detail))])
+        return _refused(request, runner, db, sets, refusal, status)
     invited = invite_joined(request, background, db, by=runner, joined=[i.user.id for i in imported if i.joined])
     notice = f"{len(imported)} member{'' if len(imported) == 1 else 's'} imported."
     if invited:

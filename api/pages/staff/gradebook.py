@@ -6,6 +6,7 @@ student's extension (the REST API's rules: :class:`api.assignments.schemas.Exten
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -33,6 +34,7 @@ from api.reports import service as reports
 from api.reports.exports import EXPORT_NAMES, ExportFormat, answer_keys, gradebook_file
 from api.submissions import service as submissions
 from api.submissions.views import Released, to_out
+from api.terms.clock import capped_at, read_clock
 from api.terms.rows import Terms, with_extension
 from problems.choices import shown_order
 from problems.render import to_text
@@ -74,6 +76,7 @@ def _gradebook(
     form: dict[str, str] | None = None,
     error: str | None = None,
     notice: str | None = None,
+    blank_form: bool = False,
 ) -> Response:
     problem_set = sets.of(assignment)
     book = reports.gradebook(db, assignment=assignment, keys=answer_keys(problem_set), problem_set=problem_set)
@@ -84,7 +87,10 @@ def _gradebook(
     if chosen and number == 1:  # the page that shows the student whose extension is asked for
         number = next((i // PAGE_SIZE + 1 for i, row in enumerate(rows) if row["student"] == chosen), 1)
     shown = page_of(rows, number)
+    extended = [row for row in book["students"] if row["extension"] is not None]
     extension = next((row["extension"] for row in book["students"] if row["student"] == chosen), None)
+    if form is None and blank_form:  # (after a grant: a second press must not grant again)
+        form = {"student": "", "due_at": "", "max_attempts": "", "extra_minutes": ""}
     if form is None:
         form = {
             "student": chosen,
@@ -117,7 +123,8 @@ def _gradebook(
         "sort_link": sort_link,
         "max_score": max_score(problem_set) if problem_set else None,
         "downloads": [(name, f"{page_path(assignment)}/download?format={fmt}") for fmt, name in EXPORT_NAMES.items()],
-        "extended": [row for row in book["students"] if row["extension"] is not None],
+        "extended": extended,
+        "capped": _capped(db, assignment, [row["student"] for row in extended]),
         "form": form,
         "error": error,
         "notice": notice,
@@ -160,7 +167,26 @@ def gradebook_page(
         chosen=student,
         zone=zone,
         notice=notice,
+        blank_form=done in DONE,
     )
+
+
+def _capped(db: Session, assignment: Terms, students: list[str]) -> dict[str, datetime]:
+    """The extended students of a timed assignment whose close ends their clock before their minutes
+    do (their clock as started, or one started now), with that close: their extra minutes are not
+    all given, and the page says so."""
+    if assignment.time_limit is None or not students:
+        return {}
+    own = assignments.extensions(db, assignment=assignment)
+    now = datetime.now(UTC)
+    capped = {}
+    for student in students:
+        clock = read_clock(db, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student)
+        terms = with_extension(assignment, own.get(student))
+        close = capped_at(terms, started_at=None if clock is None else clock.started_at, now=now)
+        if close is not None:
+            capped[student] = close
+    return capped
 
 
 @router.get(ASSIGNMENT + "/gradebook/students/{student_id}")

@@ -1,7 +1,7 @@
-"""A roster file (CSV: ``id,name,email,role``, or Canvas's gradebook export) read into the roster
-import's payload (:class:`api.courses.schemas.MembersImport`), each row checked by the import's own
-schema (:class:`api.courses.schemas.MemberIn`), so a spreadsheet is held to the same rules as the
-JSON.
+"""A roster file (CSV: ``id,name,email,role``, a header may add ``accommodations``; or Canvas's
+gradebook export) read into the roster import's payload (:class:`api.courses.schemas.MembersImport`),
+each row checked by the import's own schema (:class:`api.courses.schemas.MemberIn`), so a
+spreadsheet is held to the same rules as the JSON.
 
 Whatever cannot be imported is reported at its line (the line a row starts on, the header
 counted), so an instructor fixes the spreadsheet rather than guessing; a file with any such line
@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -21,6 +23,11 @@ from api.pages.kit import validation
 
 #: The columns, in the order a file without a header row gives them.
 COLUMNS = ("id", "name", "email", "role")
+#: The columns a header may name: those, and a student's accommodations (named by a header only,
+#: so that a file without one keeps its four columns).
+NAMED = (*COLUMNS, "accommodations")
+#: What separates the names in an ``accommodations`` cell (``time-1.5; plus-2-days``).
+SEPARATOR = ";"
 REQUIRED = ("id", "name")
 #: Canvas's gradebook export: its student columns (the rest are assignments and totals, ignored).
 #: The second row, ``Points Possible``, and rows naming nobody (``Manual Posting``) are no members.
@@ -51,11 +58,13 @@ class Roster:
     ignored: list[str] = field(default_factory=list)
 
 
-def parse_roster(text: str) -> Roster:
+def parse_roster(text: str, *, accommodations: Collection[str] | None = None) -> Roster:
     """The members of a CSV roster. A first row naming the columns (any order and case; ``id``
-    and ``name`` required, ``email`` and ``role`` optional) is a header; otherwise the columns are
-    :data:`COLUMNS` in that order. Blank lines are skipped; an empty email or role is left out
-    (the import's default role is ``student``)."""
+    and ``name`` required, ``email``, ``role`` and ``accommodations`` optional) is a header;
+    otherwise the columns are :data:`COLUMNS` in that order. Blank lines are skipped; an empty
+    email or role is left out (the import's default role is ``student``); an ``accommodations``
+    cell names the student's, separated by ``;`` (empty: none), each one of ``accommodations``
+    (the course's) where given."""
     rows, unreadable = _rows(text.removeprefix("\ufeff"))  # (spreadsheets save UTF-8 with a byte-order mark)
     if unreadable:
         return Roster(None, [unreadable])
@@ -72,7 +81,7 @@ def parse_roster(text: str) -> Roster:
     members: list[MemberIn] = []
     errors: list[LineError] = []
     for line, cells in rows:
-        member = _member(line, cells, columns, errors)
+        member = _member(line, cells, columns, errors, accommodations)
         if member is not None:
             members.append(member)
     if not errors and not members:
@@ -146,24 +155,37 @@ def _header(first: tuple[int, list[str]]) -> tuple[list[str] | None, list[LineEr
     """The columns a header row names, or None if the first row is a member."""
     line, cells = first
     names = [cell.strip().lower() for cell in cells]
-    if not set(names) & set(COLUMNS):
+    if not set(names) & set(NAMED):
         return None, []
     errors = [LineError(line, None, f"the header has no {name!r} column") for name in REQUIRED if name not in names]
     for name in sorted({n for n in names if names.count(n) > 1}):
         errors.append(LineError(line, name, "this column is named twice"))
-    unknown = [n for n in names if n not in COLUMNS]
+    unknown = [n for n in names if n not in NAMED]
     if unknown:
         named = ", ".join(map(repr, unknown))
-        errors.append(LineError(line, None, f"unknown columns {named}; the columns are {','.join(COLUMNS)}"))
+        errors.append(LineError(line, None, f"unknown columns {named}; the columns are {','.join(NAMED)}"))
     return names, errors
 
 
-def _member(line: int, cells: list[str], columns: list[str], errors: list[LineError]) -> MemberIn | None:
-    """The row as a member, checked by the import's schema; its problems go to ``errors``."""
+def _member(
+    line: int, cells: list[str], columns: list[str], errors: list[LineError], known: Collection[str] | None
+) -> MemberIn | None:
+    """The row as a member, checked by the import's schema (and its accommodations against the
+    ``known`` ones); its problems go to ``errors``."""
     if len(cells) > len(columns):
         errors.append(LineError(line, None, f"{len(cells)} values, but only {len(columns)} columns"))
         return None
-    values = {name: cell.strip() for name, cell in zip(columns, cells, strict=False) if cell.strip()}
+    values: dict[str, Any] = {name: cell.strip() for name, cell in zip(columns, cells, strict=False) if cell.strip()}
+    if "accommodations" in columns:  # (a column given: an empty cell is none, not unchanged)
+        cell = values.get("accommodations", "")
+        values["accommodations"] = [name.strip() for name in cell.split(SEPARATOR) if name.strip()]
+        unknown = sorted(set(values["accommodations"]) - set(known)) if known is not None else []
+        if unknown:
+            listed = ", ".join(sorted(known or ())) or "none yet"
+            named = ", ".join(map(repr, unknown))
+            message = f"no accommodation {named} in this course (its accommodations: {listed})"
+            errors.append(LineError(line, "accommodations", message))
+            return None
     try:
         return MemberIn.model_validate(values)
     except ValidationError as error:

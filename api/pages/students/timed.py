@@ -25,7 +25,7 @@ from api.pages.kit.routing import PageRoute
 from api.pages.students.choice_parts import choice_answers
 from api.pages.students.exam_room import refusal_of
 from api.submissions.schemas import check_answers
-from api.terms.clock import ClockRow, ends_at, read_clock
+from api.terms.clock import ClockRow, capped_at, ends_at, read_clock
 from api.terms.rows import Terms
 from api.timed import service as timed
 from problems.sets import ProblemSet
@@ -42,6 +42,15 @@ class TimedView:
     clock: ClockRow | None
     ends_at: datetime | None
     now: datetime
+    #: The close, where it would end a clock started now before its minutes do (None: it would not).
+    capped_by: datetime | None = None
+
+    @property
+    def minutes_available(self) -> int:
+        """The whole minutes a clock started now would really run (the limit, or less before the close)."""
+        if self.capped_by is None:
+            return self.limit
+        return max(0, int((self.capped_by - self.now).total_seconds() // 60))
 
     @property
     def started(self) -> bool:
@@ -75,7 +84,9 @@ def timed_view(db: Session, terms: Terms, student_id: str) -> TimedView | None:
         return None
     clock = read_clock(db, course_id=terms.course_id, assignment_id=terms.id, student_id=student_id)
     end = None if clock is None else ends_at(clock.started_at, terms)
-    return TimedView(terms.time_limit, clock, end, datetime.now(UTC))
+    now = datetime.now(UTC)
+    capped = None if clock is not None else capped_at(terms, started_at=None, now=now)
+    return TimedView(terms.time_limit, clock, end, now, capped)
 
 
 @router.post(ASSIGNMENT + "/draft")
