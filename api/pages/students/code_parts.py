@@ -46,11 +46,12 @@ WAIT = 15.0
 
 
 def code_answers(form: FormData, problem_set: ProblemSet) -> dict[str, str]:
-    """Each code part's answer from the posted form: the uploaded file's text when one was chosen,
-    else the text area's. Unprocessable, with a sentence, for a file that is not UTF-8 text or a
-    notebook that cannot be read."""
+    """Each problem's module from the posted form, under the problem's id (its one file input and text
+    area answer every code part of the problem), and each code part's own where a form has one (a page
+    served before problems took one module): the uploaded file's text when one was chosen, else the
+    text area's. Unprocessable, with a sentence, for a file that is not UTF-8 text."""
     answers: dict[str, str] = {}
-    for key in problem_set.code():
+    for key in [*problem_set.modules(), *problem_set.code()]:
         upload = form.get(key + FILE_FIELD)
         if isinstance(upload, UploadFile) and upload.filename:
             answers[key] = _uploaded_source(upload)
