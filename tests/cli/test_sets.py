@@ -265,6 +265,15 @@ def test_the_committed_reference_page_is_the_generated_one() -> None:
     assert result.exit_code == 0 and result.output == committed
 
 
+def test_the_reference_has_a_table_of_an_inputs_fields_drawn_and_given() -> None:
+    page = reference_page()
+    drawn = page.index("### An input drawn")
+    given = page.index("### An input given", drawn)
+    assert "| `shape` | list of integer \\| string | required |" in page[drawn:given]
+    assert "| `dtype` | `float64` \\| `float32` \\| `int64` | `float64` |" in page[drawn:given]
+    assert "| `dtype` | `float64` \\| `float32` \\| `int64` | — | The array's type; by default `int64`" in page[given:]
+
+
 def test_the_reference_names_every_problem_type_layer_kind_draw_and_mistake() -> None:
     page = reference_page()
     for heading in ("### `type: conv2d`", "### `type: network`", "### `type: yolo`", "### `kind: repeat`"):
