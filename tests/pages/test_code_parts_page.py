@@ -125,6 +125,11 @@ def test_the_result_fragment_polls_until_written_then_shows_each_reader_their_te
 
     done = browser.get(fragment)
     assert "hx-get" not in done.text and "hx-trigger" not in done.text  # polling stops
+    # the page's header and the attempt's row of the attempts table both take the score (out of band)
+    header = re.search(r'<strong id="score" hx-swap-oob="true">([^<]+)</strong>', done.text)
+    row = re.search(r'<span id="attempt-score-1" hx-swap-oob="true">([^<]+)</span>', done.text)
+    assert header and row and row.group(1) == header.group(1) and "being run" not in row.group(1)
+    assert '<span id="attempt-score-1">' in browser.get(path).text  # what the fragment's swap replaces
     assert "small" in done.text and "Hidden tests" in done.text and "1 of 2 tests passed" in done.text
     assert "secret" not in done.text
     staff = Browser(app).signed_in(course.instructor["Authorization"].removeprefix("Bearer "))

@@ -118,8 +118,8 @@ def _fragment(request: Request, db: Session, submission_id: int, key: str, n: in
     released = not staff and released_to(db, terms=terms, student_id=submission.student_id)
     out = to_out(submission, staff=staff, terms=terms, problem_set=problem_set, released_to_student=released)
     context = code_result_context(out.parts.get(key), n, poll_path(terms, submission_id, key, n))
-    if not context["waiting"]:  # the page's score, now that this part has its own (an out-of-band swap)
-        context["score"] = attempt_score(out)
+    if not context["waiting"]:  # the page's score and the attempt's row, now that this part has its own
+        context["score"], context["attempt"] = attempt_score(out), out.attempt
     return _Shown(render(request, "_code_result.html", context), context["waiting"])
 
 
