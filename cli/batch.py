@@ -19,7 +19,7 @@ from cli.gradescope_runner import results_json
 from grader.code import NOT_GRADED_HERE, SANDBOX_FAILED, Run, with_code
 from grader.engine import grade_submission
 from grader.results import GradedPart, GradedSubmission
-from problems.sets import ProblemSet
+from problems.sets import ProblemSet, TwoModules
 from problems.variants import variant_key
 
 #: Lines sent to a worker at a time, at most: large enough to amortise the hand-over.
@@ -155,7 +155,11 @@ def grade_items(
         if isinstance(parsed, BadLine):
             outputs.append(parsed)
             continue
-        graded = grade_parsed(problem_set, parsed, secret, run)
+        try:
+            graded = grade_parsed(problem_set, parsed, secret, run)
+        except TwoModules as error:
+            outputs.append(BadLine(parsed.line, str(error)))
+            continue
         not_run = None if run is None else _not_run(graded)
         output: str | dict[str, Any]
         if output_format == "jsonl":
@@ -226,11 +230,13 @@ def grade_parsed(
 ) -> GradedSubmission:
     """A line's submission graded: a randomized set against each student's variant under the
     assignment's ``secret``, or its declared numbers without one. A code answer is the module's
-    text; it runs through ``run`` (a sandbox per runtime)."""
+    text (one under a problem's id answers each of its code parts); it runs through ``run`` (a sandbox
+    per runtime). A :class:`TwoModules` where a part is answered both ways."""
     variant = None if secret is None else variant_key(student=submission.student, secret=secret)
-    graded = grade_submission(problem_set, submission.answers, student=variant)
+    answers = problem_set.per_part(submission.answers)
+    graded = grade_submission(problem_set, answers, student=variant)
     if run is not None:
-        graded = with_code(graded, problem_set, submission.answers, student=variant, run=run)
+        graded = with_code(graded, problem_set, answers, student=variant, run=run)
     return graded
 
 

@@ -23,7 +23,7 @@ import yaml
 from grader import engine
 from grader.code import with_code
 from problems.loader import load_set
-from problems.sets import ProblemSet
+from problems.sets import ProblemSet, TwoModules
 from problems.variants import variant_key
 from sandbox import Call, CallResult, Sandbox, SandboxUnavailable
 
@@ -236,7 +236,8 @@ def parse_text_answers(text: str, name: str = "answers.txt") -> tuple[dict[str, 
 
 
 def code_files(folder: Path, keys: Iterable[str]) -> dict[str, str]:
-    """The files answering code parts, by key: ``KEY.py`` or ``KEY.ipynb`` (``conv.forward.py``),
+    """The files answering code parts, by key: ``KEY.py`` or ``KEY.ipynb`` (``conv.forward.py``, or
+    ``conv.py`` for every code part of problem ``conv``),
     names compared without case, each at most :data:`MAX_BYTES` (a larger one is not read)."""
     wanted = {f"{key}{suffix}".lower(): key for key in keys for suffix in (".py", ".ipynb")}
     found: dict[str, str] = {}
@@ -260,7 +261,7 @@ def submitter(metadata: Path, field: str) -> str | None:
 
 def grade_folder(problem_set: ProblemSet, root: Path, field: str = "id", secret: str | None = None) -> dict[str, Any]:
     """The results of the submission under ``root`` laid out as Gradescope's ``/autograder``."""
-    files = code_files(root / "submission", problem_set.code())
+    files = code_files(root / "submission", [*problem_set.modules(), *problem_set.code()])
     try:
         answers, name, notes = read_answers(root / "submission")
     except NoAnswers as error:
@@ -280,6 +281,10 @@ def grade_folder(problem_set: ProblemSet, root: Path, field: str = "id", secret:
             )
         notes = [f"Your numbers are those drawn for the submitter's {field}, {student}.", *notes]
     variant = None if student is None else variant_key(student=student, secret=secret)
+    try:
+        answers = problem_set.per_part(answers)
+    except TwoModules as error:
+        return refused(str(error))
     graded = engine.grade_submission(problem_set, answers, student=variant)
     with Sandboxes() as sandboxes:
         graded = with_code(graded, problem_set, answers, student=variant, run=sandboxes.run)

@@ -23,6 +23,7 @@ from problems.code.parts import MAX_CALLS, MAX_SET_WORK, MAX_TESTS, CodePart, Co
 from problems.code.parts import MAX_ELEMENTS as CODE_ELEMENTS
 from problems.code.parts import MAX_WORK as CODE_WORK
 from problems.code.parts import Tolerance as CodeTolerance
+from problems.code.spec import ArrayInput, FixedInput
 from problems.fields import DescribedSchema  # noqa: F401  (gives the layer settings their descriptions)
 from problems.kinds import AnswerKind, Layout
 from problems.parts import Operation, Part, RubricItemTemplate, Tolerance, WrittenPart
@@ -534,6 +535,8 @@ def _parts() -> str:
         + _model_section("A code part (`code: KIND`)", CodePart, 3)
         + _model_section("A test of a code part", CodeTest, 3)
         + _model_section("`values` (of a test)", Values, 3)
+        + _model_section("An input drawn (of `inputs`, a driver's part or test)", ArrayInput, 3)
+        + _model_section("An input given (of `inputs`: `{value: ...}`)", FixedInput, 3)
         + _model_section("`tolerance` (of a code part)", CodeTolerance, 3)
         + _code_kinds()
         + CODE_EXAMPLE

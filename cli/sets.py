@@ -1,5 +1,6 @@
-"""``grader sets``: check set files offline exactly as the service checks an upload (the same
-``parse_set`` and ``check_set``), the JSON Schema and reference page authors write them by, and
+"""``grader sets``: check set files offline as the service checks an upload before storing it (the
+same ``parse_set``, ``check_set`` and ``compile_issues``; the checks that run code are ``grader
+check``'s), the JSON Schema and reference page authors write them by, and
 ``push`` (``cli/push.py``) to upload them."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from cli.gradescope_runner import Sandboxes
 from cli.mutations import uncaught
 from cli.push import push
 from cli.reference import reference_page
+from grader.code.check import compile_issues
 from grader.selftest import check_set
 from problems.issues import Issue
 from problems.loader import SetFileError, parse_set
@@ -36,7 +38,17 @@ def file_issues(path: Path) -> tuple[list[Issue], str]:
         return error.issues, ""
     keys = len(problem_set.answer_keys())
     summary = f"set {problem_set.id!r}, {keys} answer key{'s' if keys != 1 else ''}, version {problem_set.version}"
-    return check_set(problem_set), summary
+    issues = check_set(problem_set)
+    if not issues and problem_set.code():  # (as an upload: its modules compiled apart, never in this process)
+        issues = compile_issues(problem_set)
+    return issues, summary
+
+
+#: What validating a set with code parts does not do: the checks that run code, in the sandbox.
+NOT_RUN_HERE = (
+    "its code is not run here: each solution on its tests and each declared mistake are checked by "
+    "`grader check SET` and an upload's check, in the sandbox"
+)
 
 
 @sets_app.command("validate")
@@ -50,9 +62,13 @@ def validate(
         ),
     ] = False,
 ) -> None:
-    """Check set files as the service would: the schema, the references, every probe variant, and
-    the set's own answer tests. Prints FILE:LINE:COL: FIELD: MESSAGE per issue and a line per good
-    file; exits 1 if any file has an issue. With --mutants, each code solution's standard mutants
+    """Check set files as the service checks an upload before storing it: the schema, the references,
+    every probe variant, the set's own answer tests, and each code part's solution, driver and
+    mistakes compiled (apart, never run). Running code is left to `grader check SET` and an upload's
+    check (the solution on its tests, each declared mistake), in the sandbox; so is whether the
+    server offers the `packages` a problem names. Prints FILE:LINE:COL: FIELD: MESSAGE per issue and a
+    line per good file (and one saying what was not run, for a set with code); exits 1 if any file
+    has an issue. With --mutants, each code solution's standard mutants
     (``+=`` made ``=``, a term dropped, a bound off by one, ``[p:-p]``, ``//`` made ``/``, a kernel
     flipped) are graded in the sandbox, and each one every test passes is listed (a note: an
     equivalent mutant may be right)."""
@@ -65,10 +81,17 @@ def validate(
             failed = True
         else:
             typer.echo(f"{path}: OK ({summary})")
+            if not mutants and _has_code(path):
+                typer.echo(f"{path}: {NOT_RUN_HERE}")
             if mutants:
                 failed |= not _mutants(path)
     if failed:
         raise typer.Exit(code=1)
+
+
+def _has_code(path: Path) -> bool:
+    """Whether a set file that validated has code parts (it is read again: it parses)."""
+    return bool(parse_set(path.read_text(encoding="utf-8"), str(path)).code())
 
 
 def _mutants(path: Path) -> bool:

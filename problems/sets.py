@@ -7,10 +7,10 @@ import difflib
 import inspect
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
@@ -42,7 +42,18 @@ FOLLOWED_KEPT = 4096
 FOLLOWED_ARRAY = 4096
 #: What the memo holds where following through gives no answer.
 _NO_ANSWER = object()
+#: An answer as a door sends it (JSON, or a form's text and ticks).
+Sent = TypeVar("Sent")
 PLACEHOLDER = re.compile(r"\{([A-Za-z0-9_.]+)\}")
+
+
+class TwoModules(ValueError):
+    """A problem's code parts answered both by one module under the problem's id and by modules of
+    their own that differ: which one is meant cannot be told."""
+
+
+def _blank(answer: object) -> bool:
+    return answer is None or (isinstance(answer, str) and not answer.strip())
 
 
 class SolveError(ValueError):
@@ -259,6 +270,41 @@ class ProblemSet:
     def code(self) -> dict[str, CodePart]:
         """The parts answered with code by key, in the file's order (``part.runtime`` is its problem's)."""
         return {f"{p.id}.{part.key}": part for p in self.problems for part in p.code}
+
+    def modules(self) -> dict[str, list[str]]:
+        """The code parts that run the student's module, by problem id: a problem's code parts share one
+        module (as its ``solution`` is one), which a student sends once, under the problem's id. A part
+        answered with a number about that code (``module: KEY``) is not among them."""
+        found: dict[str, list[str]] = {}
+        for p in self.problems:
+            keys = found.setdefault(p.id, [])
+            keys += [key for part in p.code if part.module is None and (key := f"{p.id}.{part.key}") not in keys]
+        return {problem_id: keys for problem_id, keys in found.items() if keys}
+
+    def per_part(self, answers: Mapping[str, Sent]) -> dict[str, Sent]:
+        """The answers as the engine grades and the service stores them, one per part: a module sent once
+        under its problem's id answers each of that problem's code parts (:meth:`modules`); answers sent
+        per part (one part per function, as before) pass as they are. A :class:`TwoModules` where a part
+        is answered both ways with different modules."""
+        modules = self.modules()
+        if not any(key in modules for key in answers):
+            return dict(answers)
+        found = {key: value for key, value in answers.items() if key not in modules}
+        for problem_id, keys in modules.items():
+            if problem_id not in answers:
+                continue
+            module = answers[problem_id]
+            if _blank(module) and any(key in answers for key in keys):
+                continue
+            twice = [key for key in keys if not _blank(answers.get(key)) and answers[key] != module]
+            if twice and not _blank(module):
+                raise TwoModules(
+                    f"{problem_id!r} answers every code part of its problem with one module, but "
+                    f"{', '.join(repr(key) for key in twice)} also has a module of its own: send the module once, "
+                    f"under {problem_id!r}, or once per part, not both."
+                )
+            found |= {key: module for key in keys if _blank(answers.get(key))}
+        return found
 
     def solution_of(self, key: str) -> str:
         """The instructor's module for a code part: its problem's ``solution``."""

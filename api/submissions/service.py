@@ -91,7 +91,7 @@ from api.terms.rules import is_closed, is_late, iso
 from grader.engine import grade_submission, is_blank, preview_submission
 from grader.results import PreviewedPart
 from grader.written import is_manual, total
-from problems.sets import ProblemSet
+from problems.sets import ProblemSet, TwoModules
 
 #: Rounds of "number taken, count again" before giving up (each round means another submission
 #: of the same student committed meanwhile, so this is far more than a limit can need).
@@ -203,6 +203,7 @@ def previewed(
 ) -> Preview:
     """:func:`preview` with the attempts ``left`` already read: computation only (no session), for
     a caller that reads the answers in a :func:`grading` block of its own."""
+    answers = per_part(problem_set, answers)
     problem_set = own_set(problem_set, assignment, student_id)
     variant = variant_of(problem_set, assignment, student_id)
     parts, unknown = preview_submission(problem_set, answers, student=variant)
@@ -217,6 +218,16 @@ def previewed(
         else None
     )
     return Preview(parts, unreadable, list(unknown), left, obstacle)
+
+
+def per_part(problem_set: ProblemSet, answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers one per part, as they are graded and stored (:meth:`ProblemSet.per_part`: a module
+    sent once under its problem's id answers each of the problem's code parts); unprocessable, with a
+    sentence, where a part is answered both ways."""
+    try:
+        return problem_set.per_part(answers)
+    except TwoModules as error:
+        raise Unprocessable(f"Not submitted (no attempt used): {error}") from None
 
 
 def _replay(session: Session, *, student_id: str, key: str, request_hash: str) -> Stored | None:
@@ -266,7 +277,7 @@ def submit(
             return replay
     # a choice part's picks arrive in the student's own letters and are graded and stored in the file's
     letters = StudentLetters.of(problem_set, order_key(assignment, student_id))
-    answers = letters.answers_to_file(answers)
+    answers = letters.answers_to_file(per_part(whole, answers))
 
     if is_closed(assignment, now or datetime.now(UTC)):  # (a shortcut that saves grading)
         raise Conflict(_closed_message(assignment.id, assignment.closes_at))

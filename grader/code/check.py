@@ -122,9 +122,18 @@ def checked_code(problem_set: ProblemSet, run: Run) -> CodeCheck:
             if part.kind is None:
                 plans = with_references(problem_set, key, student, plans, run)
                 results = [_solution_result(plan) for plan in plans]
-                found, noted = _mistake_issues(problem_set, (index, position), part, plans, student)
-                issues += [issue for issue in found if all(issue.field != seen.field for seen in issues)]
-                notes += [note for note in noted if all(note.field != seen.field for seen in notes)]
+                unsolved = [number for number, plan in enumerate(plans) if plan.reference is None]
+                for number in unsolved:
+                    if (key, number) not in failed:
+                        failed.add((key, number))
+                        message = _unsolved(plans[number], student)
+                        issues.append(
+                            _issue(problem_set, ("problems", index, "parts", position, "tests", number), message)
+                        )
+                if not unsolved:  # (its mistakes are checked once the solution runs on every test)
+                    found, noted = _mistake_issues(problem_set, (index, position), part, plans, student)
+                    issues += [issue for issue in found if all(issue.field != seen.field for seen in issues)]
+                    notes += [note for note in noted if all(note.field != seen.field for seen in notes)]
             else:
                 results = run(part.runtime, source, [plan.call for plan in plans])
             for number, (plan, result) in enumerate(zip(plans, results, strict=False)):
@@ -164,6 +173,23 @@ def compile_issues(problem_set: ProblemSet) -> list[Issue]:
     return issues
 
 
+def _unsolved(plan: Planned, student: str | None) -> str:
+    """Why a driver's test has no reference, as its author reads it: the sandbox words an error for
+    the module it ran (there, the solution) as a student's ("your code"); an error raised neither in
+    a call of the module nor at a line of it is the driver's own."""
+    variant = f" (variant for {student!r})" if student else ""
+    failure = plan.solved.failure if plan.solved is not None else "not run"
+    status, _, message = failure.partition(": ")
+    message = message.replace("of your code", "of the solution")
+    if status != RunStatus.ERROR.value:
+        return f"the solution, run through the driver, fails the test {plan.test.name!r}{variant}: {failure}"
+    if message.startswith("calling `") or "of the solution" in message:
+        return f"the solution fails the test {plan.test.name!r}{variant}: {message}"
+    if "which the test could not use" in message:
+        return f"the driver fails on the test {plan.test.name!r}{variant} with what the solution returned: {message}"
+    return f"the driver fails on the test {plan.test.name!r}{variant}, outside any call of the solution: {message}"
+
+
 def _solution_result(plan: Planned) -> CallResult:
     """What the solution's run answered on a driver's test, as the judge reads a student's."""
     solved = plan.solved
@@ -181,8 +207,19 @@ def _mistake_issues(
     only as another mistake does is told from that one; and, as notes, each one caught where it
     raises but named nowhere (a student who makes it reads the exception). Every probe variant is
     asked, since each student meets their own draw."""
-    issues, notes = [], []
+    issues: list[Issue] = []
+    notes: list[Issue] = []
     index, position = at
+    if part.mistakes and "equal" not in part.rules.values():  # (named by `equal` outputs alone)
+        judged = ", ".join(f"`{name}`" for name in part.rules)
+        for number, mistake in enumerate(part.mistakes):
+            message = (
+                f"`{mistake.code}` can never be named: a mistake is named where the `equal` outputs are its "
+                f"mutant's, and this part judges {judged} by thresholds alone; give an output `equal`, or drop "
+                "the mistake"
+            )
+            issues.append(_issue(problem_set, ("problems", index, "parts", position, "mistakes", number), message))
+        return issues, notes
     for number, mistake in enumerate(part.mistakes):
         confused: set[str] = set()
         caught = False

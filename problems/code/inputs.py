@@ -120,7 +120,7 @@ def draw(
     drawn: dict[str, np.ndarray] = {}
     for name, spec in of_test(part_inputs, test).items():
         if isinstance(spec, FixedInput):
-            drawn[name] = np.asarray(spec.value, dtype=np.float64)
+            drawn[name] = np.asarray(spec.value, dtype=spec.array_dtype)
             continue
         sides = shape(spec, test.settings)
         if spec.integers or spec.dtype == "int64":

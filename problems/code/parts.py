@@ -119,7 +119,7 @@ class CodePart(BaseModel):
         max_length=32,
         description="For a driver: the arrays each test draws per student, by name: `{shape: [N, C, H, W], low?, "
         "high?, integers?, dtype?}` (sizes: numbers, settings of the test, or integer arithmetic of them) or a "
-        "fixed `{value: ...}`.",
+        "fixed `{value: ..., dtype?}` (whole numbers as written are given as `int64`).",
     )
     outputs: dict[str, Rule] = Field(
         default_factory=dict,

@@ -100,16 +100,35 @@ class ArrayInput(Values):
 
 
 class FixedInput(BaseModel):
-    """An input every student is given as it is written (the seed's own image)."""
+    """An input every student is given as it is written (the seed's own image, a batch's labels)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     value: Any = Field(description="A number, or nested lists of numbers (an array).")
+    dtype: Literal["float64", "float32", "int64"] | None = Field(
+        default=None,
+        description="The array's type; by default `int64` where every number is written whole (`[0, 2]`: "
+        "labels index as written), else `float64`.",
+    )
 
     @model_validator(mode="after")
     def _numbers(self) -> FixedInput:
         if not _numeric(self.value, 0):
             raise ValueError("value: a number, or nested lists of numbers of equal lengths")
+        if self.dtype == "int64" and not _whole(self.value):
+            raise ValueError("value: `dtype: int64` holds whole numbers of 64 bits only (write 2, not 2.5)")
         return self
+
+    @property
+    def array_dtype(self) -> str:
+        """The type the value is given in: the declared one, else int64 for whole numbers as written."""
+        return self.dtype or ("int64" if _whole(self.value) else "float64")
+
+
+def _whole(value: Any) -> bool:
+    """Whether every number of a (checked) value is written as an integer (``2``, not ``2.0``)."""
+    if isinstance(value, list):
+        return all(_whole(item) for item in value)
+    return isinstance(value, int) and -(2**63) <= value < 2**63
 
 
 def _numeric(value: Any, depth: int) -> bool:

@@ -21,7 +21,9 @@ Package = Literal["scipy", "matplotlib"]
 
 class CodeProblem(ProblemSpec):
     """A problem whose parts are answered with a Python module (`type: code`): each code part calls a
-    function of it on tests drawn per student and compares its outputs with our solvers'. The
+    function of it on tests drawn per student and compares its outputs with our solvers'. The problem's
+    code parts share one module: a student uploads one file for the problem (the page shows one file
+    input; REST takes it once, under the problem's id), as the `solution` is one module. The
     `solution` must pass every test when the set is checked (`grader check`, an upload)."""
 
     type: Literal["code"] = "code"

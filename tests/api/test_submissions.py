@@ -224,3 +224,41 @@ def test_the_submissions_list_pages_in_a_stable_order(client, course) -> None:
     for bad in ({"limit": 0}, {"limit": 1001}, {"offset": -1}, {"limit": "x"}):
         response = client.get(url, params=bad, headers=course.instructor)
         assert response.status_code == 422, bad
+
+
+#: One module answering both code parts of numpy-convolution's problem ``conv``.
+CONV_MODULE = (
+    "def conv_forward(x, w, b, stride=1, pad=0):\n    return x\n\n\n"
+    "def conv_backward(dout, x, w, b, stride=1, pad=0):\n    return x, w, b\n"
+)
+
+
+def test_a_problems_module_sent_once_answers_each_of_its_code_parts(client, course) -> None:
+    """A problem's code parts share one module: sent once under the problem's id, it is stored and
+    queued as each part's answer; sent once per part, as before, it is taken as it is; a part given a
+    module of its own beside a different one for the problem is refused, no attempt used."""
+    aid = course.assignment(problem_set="numpy-convolution")
+    path = f"{course.path}/assignments/{aid}"
+    (_, once), (_, per_part), (_, both) = course.students(3)
+
+    read = client.post(f"{path}/preview", json={"answers": {"conv": CONV_MODULE}}, headers=once)
+    assert read.status_code == 200, read.text
+    assert read.json()["unknown_keys"] == [] and read.json()["ready"]
+
+    sent = course.submit(aid, once, {"conv": CONV_MODULE})
+    assert sent.status_code == 201, sent.text
+    body = sent.json()
+    assert body["answers"] == {"conv.forward": CONV_MODULE, "conv.backward": CONV_MODULE}
+    assert body["parts"]["conv.forward"]["status"] == body["parts"]["conv.backward"]["status"] == "queued"
+    assert body["parts"]["pool.forward"]["status"] == "unanswered"
+
+    sent = course.submit(aid, per_part, {"conv.forward": CONV_MODULE})
+    assert sent.status_code == 201, sent.text
+    assert sent.json()["answers"] == {"conv.forward": CONV_MODULE}
+    assert sent.json()["parts"]["conv.backward"]["status"] == "unanswered"
+
+    refused = course.submit(aid, both, {"conv": CONV_MODULE, "conv.backward": "def conv_backward():\n    pass\n"})
+    assert refused.status_code == 422, refused.text
+    assert "'conv.backward' also has a module of its own" in refused.json()["detail"]
+    listed = client.get(f"{path}/submissions", headers=course.instructor).json()
+    assert len(listed) == 2

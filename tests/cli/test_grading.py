@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli.app import app
+from cli.batch import BadLine, Graded, grade_items
 from grader.engine import grade_submission
 from problems.loader import BUILT_IN, load_bank
 from problems.render import to_json
@@ -376,3 +377,20 @@ def test_a_graded_line_is_the_text_json_writes_for_its_record() -> None:
                 graded = grade_submission(problem_set, answers)
                 expected = json.dumps(graded_record(student, graded), separators=(",", ":")) + "\n"
                 assert jsonl_line(student, graded) == expected == jsonl_line(student, graded)
+
+
+def test_grade_takes_a_problems_module_once_for_its_code_parts() -> None:
+    """A line answering problem ``conv`` once is each of its code parts' answer (queued: no sandbox
+    here); a line answering a part both ways, with different modules, is reported and skipped."""
+    module = "def conv_forward(x, w, b, stride=1, pad=0):\n    return x\n"
+    lines = [
+        {"student": "s1", "answers": {"conv": module}},
+        {"student": "s2", "answers": {"conv": module, "conv.backward": "def conv_backward():\n    pass\n"}},
+    ]
+    items = [(number, json.dumps(line)) for number, line in enumerate(lines, start=1)]
+    first, second = grade_items(load_bank()["numpy-convolution"], items, "json", [])
+    assert isinstance(first, Graded) and first.unknown_keys == ()
+    parts = first.output["parts"]
+    assert (parts["conv.forward"]["status"], parts["conv.backward"]["status"]) == ("queued", "queued")
+    assert parts["pool.forward"]["status"] == "unanswered"
+    assert isinstance(second, BadLine) and second.line == 2 and "also has a module of its own" in second.reason

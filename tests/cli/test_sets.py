@@ -265,6 +265,15 @@ def test_the_committed_reference_page_is_the_generated_one() -> None:
     assert result.exit_code == 0 and result.output == committed
 
 
+def test_the_reference_has_a_table_of_an_inputs_fields_drawn_and_given() -> None:
+    page = reference_page()
+    drawn = page.index("### An input drawn")
+    given = page.index("### An input given", drawn)
+    assert "| `shape` | list of integer \\| string | required |" in page[drawn:given]
+    assert "| `dtype` | `float64` \\| `float32` \\| `int64` | `float64` |" in page[drawn:given]
+    assert "| `dtype` | `float64` \\| `float32` \\| `int64` | — | The array's type; by default `int64`" in page[given:]
+
+
 def test_the_reference_names_every_problem_type_layer_kind_draw_and_mistake() -> None:
     page = reference_page()
     for heading in ("### `type: conv2d`", "### `type: network`", "### `type: yolo`", "### `kind: repeat`"):
@@ -304,3 +313,22 @@ def test_the_walk_to_your_own_code_homework_assembles_into_a_set_that_loads() ->
     part = problem_set.code()["sobel.filter"]
     assert part.kind is None and [m.code for m in part.mistakes] == ["kernel-flipped"]
     assert [test.name for test in part.tests] == ["the worked example's 3×5 image", "a 6×7 image drawn for you"]
+
+
+def test_validate_compiles_a_sets_code_and_says_what_only_check_runs(tmp_path: Path) -> None:
+    """A driver that does not compile is refused by validate at its line, as an upload refuses it, and
+    ``--mutants`` runs nothing on it (no mutant reported as caught); a good set with code is OK with a
+    line naming what only ``grader check`` runs."""
+    good = (BUILT_IN / "seed-code-tasks.yaml").read_text(encoding="utf-8")
+    driver = '          return {"out": student.filter2d(image, kernel)}\n'
+    assert driver in good
+    unclosed = driver.replace(")}", ")")
+    broken = write(tmp_path, "broken.yaml", good.replace(driver, unclosed))
+    for extra in ([], ["--mutants"]):
+        result = runner.invoke(app, ["sets", "validate", *extra, str(broken)])
+        assert result.exit_code == 1, result.output
+        (line,) = result.output.splitlines()
+        assert line.startswith(f"{broken}:") and "sobel.parts.0.driver: the driver does not compile" in line
+    result = runner.invoke(app, ["sets", "validate", str(write(tmp_path, "good.yaml", good))])
+    assert result.exit_code == 0, result.output
+    assert "its code is not run here" in result.output and "`grader check SET`" in result.output

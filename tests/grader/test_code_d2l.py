@@ -160,3 +160,28 @@ def test_a_loss_returned_as_one_number_is_said_as_a_number(box: Sandbox) -> None
     assert wrong.tests is not None
     assert wrong.tests[0].feedback == f"Your loss is {2 * mean:.6g}, not {mean:.6g}."
     assert wrong.tests[1].feedback == "Your loss is wrong."
+
+
+def test_a_drivers_own_error_is_the_drivers_and_a_threshold_part_is_not_told_to_add_a_test(box: Sandbox) -> None:
+    """A driver that raises before it calls the solution is refused at each test as the driver's,
+    not "your code ... the solution fails here", and its mistakes are left for once it runs (no "cannot
+    tell" line each); a mistake on a part judged by thresholds alone is told it can never be named."""
+    broken = PARTS.replace(
+        '          return {"probabilities": student.softmax(X)}',
+        '          scale = temperature\n          return {"probabilities": student.softmax(X / scale)}',
+    ).replace(
+        '        outputs: {loss: equal}\n        tests:\n          - {name: "d2l\'s two examples, averaged"}',
+        "        outputs: {loss: {at_most: 10}}\n"
+        '        mistakes: [{code: log-dropped, feedback: "Take the log.", replace: "-np.log(", with: "-("}]\n'
+        '        tests:\n          - {name: "d2l\'s two examples, averaged"}',
+    )
+    assert "temperature" in broken and "log-dropped" in broken
+    issues = check_solution(_set(broken), _run(box))
+    said = {issue.field: issue.message for issue in issues}
+    assert set(said) == {"parts.0.tests.0", "parts.0.tests.1", "parts.2.mistakes.0"}, said
+    assert said["parts.0.tests.0"] == (
+        'the driver fails on the test "d2l\'s logits, one of them large", outside any call of the solution: '
+        "NameError: name 'temperature' is not defined"
+    )
+    assert "`log-dropped` can never be named" in said["parts.2.mistakes.0"]
+    assert not any("your code" in message or "add a visible test" in message for message in said.values())

@@ -1,5 +1,6 @@
-"""Code parts on the student's assignment page, in process: a file input beside a text area, the
-file's text submitted as the answer, a file that is not text refused with no attempt used, and
+"""Code parts on the student's assignment page, in process: a file input beside a text area per
+problem, the file's text submitted as the answer of each of its code parts, a file that is not text
+refused with no attempt used, and
 the result fragment htmx polls: it polls while the part waits, stops once the result is written,
 shows the student the visible tests and the hidden ones as a count (staff every test), and is
 nobody else's to read. (The service's own code runner is not started here: parts stay queued
@@ -22,7 +23,7 @@ from page_client import Browser
 
 pytestmark = pytest.mark.only_backend("sqlite")  # (on PostgreSQL the run's job goes to a worker: the API's tests)
 
-SET, KEY = "numpy-convolution", "conv.forward"
+SET, PROBLEM, KEY = "numpy-convolution", "conv", "conv.forward"
 MODULE = "import numpy as np\n\n\ndef conv_forward(x, w, b, stride=1, pad=0):\n    return x\n"
 
 
@@ -46,27 +47,42 @@ def _setup(app: Any, client: TestClient, engine: Any) -> tuple[Course, str, str,
     return course, aid, student, browser
 
 
-def test_a_code_part_takes_a_file_whose_text_is_the_answer(app: Any, client: TestClient, engine: Any) -> None:
+def test_a_problems_code_parts_take_one_file_whose_text_answers_each(app: Any, client: TestClient, engine: Any) -> None:
+    """``conv``'s two code parts (``conv_forward``, ``conv_backward``) share one module: the page shows
+    one file input and one text area for the problem, and the file's text is each part's answer."""
     course, aid, student, browser = _setup(app, client, engine)
     path = f"/courses/{course.id}/assignments/{aid}"
     page = browser.get(path)
     assert 'enctype="multipart/form-data"' in page.text
-    assert re.search(rf'<input type="file" id="file-\d+" name="{re.escape(KEY)}:file" accept=".py,.ipynb"', page.text)
-    assert re.search(rf'<textarea id="answer-\d+" name="{re.escape(KEY)}" class="answer code mono"', page.text)
+    assert re.findall(r'<input type="file" id="file-\d+" name="([^"]+)" accept=".py,.ipynb"', page.text) == [
+        f"{PROBLEM}:file",
+        "pool:file",
+    ]
+    areas = re.findall(r'<textarea id="answer-\d+" name="([^"]+)" class="answer code mono"', page.text)
+    assert areas == [PROBLEM, "pool"]
+    assert page.text.count("Answered by your module for this problem, above") == 2  # conv.backward, pool.backward
 
     sent = browser.post(
         path,
-        {KEY: "this text area is not what is sent", "action": "submit"},
-        files={f"{KEY}:file": ("conv.py", MODULE.encode(), "text/x-python")},
+        {PROBLEM: "this text area is not what is sent", "action": "submit"},
+        files={f"{PROBLEM}:file": ("conv.py", MODULE.encode(), "text/x-python")},
     )
     assert sent.status_code == 303, sent.text
     (stored,) = client.get(f"{course.path}/assignments/{aid}/submissions", headers=course.instructor).json()
-    assert stored["answers"][KEY] == MODULE and stored["student"] == student
+    assert stored["student"] == student
+    assert {key: stored["answers"].get(key) for key in (KEY, "conv.backward", "pool.forward")} == {
+        KEY: MODULE,
+        "conv.backward": MODULE,
+        "pool.forward": None,  # (not sent)
+    }
     page = browser.get(sent.headers["location"])
-    assert re.search(
-        r'class="result code-result" id="result-\d+" hx-get="[^"]+/code/conv.forward\?n=\d+&amp;wait=15"', page.text
-    )
+    for key in (KEY, "conv.backward"):
+        assert re.search(
+            rf'class="result code-result" id="result-\d+" hx-get="[^"]+/code/{re.escape(key)}\?n=\d+&amp;wait=15"',
+            page.text,
+        )
     assert "Waiting to run" in page.text
+    assert re.search(rf'name="{PROBLEM}" class="answer code mono"[^>]*>import numpy as np', page.text)  # kept to edit
 
 
 def test_a_file_that_is_not_text_is_refused_and_uses_no_attempt(app: Any, client: TestClient, engine: Any) -> None:
@@ -76,7 +92,7 @@ def test_a_file_that_is_not_text_is_refused_and_uses_no_attempt(app: Any, client
     sent = browser.post(
         path,
         {"action": "submit"},
-        files={f"{KEY}:file": ("conv.py", b"\xff\xfe\x00binary", "application/octet-stream")},
+        files={f"{PROBLEM}:file": ("conv.py", b"\xff\xfe\x00binary", "application/octet-stream")},
     )
     assert sent.status_code == 422
     assert "conv.py is not UTF-8 text" in sent.text and "Not submitted" in sent.text
@@ -109,6 +125,11 @@ def test_the_result_fragment_polls_until_written_then_shows_each_reader_their_te
 
     done = browser.get(fragment)
     assert "hx-get" not in done.text and "hx-trigger" not in done.text  # polling stops
+    # the page's header and the attempt's row of the attempts table both take the score (out of band)
+    header = re.search(r'<strong id="score" hx-swap-oob="true">([^<]+)</strong>', done.text)
+    row = re.search(r'<span id="attempt-score-1" hx-swap-oob="true">([^<]+)</span>', done.text)
+    assert header and row and row.group(1) == header.group(1) and "being run" not in row.group(1)
+    assert '<span id="attempt-score-1">' in browser.get(path).text  # what the fragment's swap replaces
     assert "small" in done.text and "Hidden tests" in done.text and "1 of 2 tests passed" in done.text
     assert "secret" not in done.text
     staff = Browser(app).signed_in(course.instructor["Authorization"].removeprefix("Bearer "))

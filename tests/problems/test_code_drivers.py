@@ -79,6 +79,23 @@ def test_each_test_draws_its_sizes_and_a_test_replaces_an_input() -> None:
 
 
 @pytest.mark.parametrize(
+    ("written", "dtype"),
+    [
+        ("{value: [[1, 2]]}", np.int64),  # whole numbers as written: labels index as they do in numpy
+        ("{value: [[1.5, 2]]}", np.float64),
+        ("{value: [[1, 2]], dtype: float32}", np.float32),
+        ("{value: [[1, 2]], dtype: float64}", np.float64),
+    ],
+)
+def test_a_fixed_input_keeps_its_integers_or_takes_its_dtype(written: str, dtype: type) -> None:
+    """What the sandbox binds for the student's call and the solution's alike (one call, both runs)."""
+    problem_set = parse_set(HEAD + PART.replace("inputs: {x: {value: [[1, 2]]}}", f"inputs: {{x: {written}}}"))
+    seed = calls_for(problem_set, "layers.affine", "s1")[1].kwargs["x"]
+    assert isinstance(seed, np.ndarray) and seed.dtype == dtype
+    assert np.array_equal(seed, [[1.5 if "1.5" in written else 1, 2]])
+
+
+@pytest.mark.parametrize(
     ("text", "settings", "value"),
     [
         ("(H + 2*pad - HH) // stride + 1", {"H": 7, "pad": 1, "HH": 3, "stride": 2}, (7 + 2 - 3) // 2 + 1),
@@ -135,6 +152,12 @@ def test_a_size_expression_that_is_not_arithmetic_is_refused(text: str, said: st
         ),
         ('"@ w + b", with: "@ w"', '"w", with: "v"', "parts.0.mistakes.0.replace", "is found 4 times in the solution"),
         ('"@ w + b", with: "@ w"', '"@ w + b", with: "@ w + b "', "parts.0.mistakes.0.with", "leaves the solution"),
+        (
+            "inputs: {x: {value: [[1, 2]]}}",
+            "inputs: {x: {value: [[1.5, 2]], dtype: int64}}",
+            "parts.0.tests.1.inputs.x",
+            "`dtype: int64` holds whole numbers",
+        ),
         (
             "{name: a batch, N: 3,",
             "{name: a batch, shapes: {x: [1]}, N: 3,",

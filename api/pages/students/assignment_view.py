@@ -6,6 +6,7 @@ answers; for staff the statements with the reference answers."""
 from __future__ import annotations
 
 from collections.abc import Collection
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -37,7 +38,7 @@ from api.terms.standing import practice_open_to, released_to
 from api.users.tokens import new_token
 from grader.comparison.mistakes import EXPLANATIONS
 from problems.render import to_text
-from problems.sets import ProblemSet
+from problems.sets import ProblemSet, TwoModules
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,10 @@ def assignment_context(
     else:  # (a choice part's picks stay as sent, in the student's letters: they tick its boxes)
         last = draft if draft is not None else latest.answers if latest else {}
         typed = {key: value if key in choice_keys else answer_text(value) for key, value in last.items()}
+    # a problem's module, sent once under its id, is each of its code parts' answer (where a part is
+    # answered both ways the refusal shown on the page says why, and the answers stay as typed)
+    with suppress(TwoModules):
+        typed = problem_set.per_part(typed)
     preview = submissions.previewed(
         problem_set=problem_set, assignment=terms, student_id=student.id, answers=typed, left=left
     )
@@ -186,6 +191,9 @@ def assignment_context(
     solution = worked_solutions(problem_set, variant) if released else {}
     problems, index = [], 0
     code_keys = problem_set.code()
+    # a problem's code parts share one module: one file input and text area, at its first code part
+    module_of = {key: problem_id for problem_id, keys in problem_set.modules().items() for key in keys}
+    first_of = {keys[0] for keys in problem_set.modules().values()}
     for problem in statements(problem_set, variant, options_for, own_letters=True):
         parts = []
         for part in problem["parts"]:
@@ -212,6 +220,8 @@ def assignment_context(
                     "code": key in code_keys,
                     # a number about the student's own code (its model's parameter count), not a module
                     "about_code": key in code_keys and code_keys[key].module is not None,
+                    "module": module_of.get(key),
+                    "module_first": key in first_of,
                     # said before anyone writes code this service, which runs it itself, cannot run (torch
                     # is an optional install)
                     "unavailable": missing_runtime(code_keys[key].runtime, code_packages)
@@ -252,6 +262,7 @@ def assignment_context(
         "idempotency_key": form.key or new_token(),
         "needs_math": needs_math(problems) or bool(solution),
         "has_code": bool(code_keys),
+        "module_parts": problem_set.modules(),
     }
 
 

@@ -46,11 +46,12 @@ WAIT = 15.0
 
 
 def code_answers(form: FormData, problem_set: ProblemSet) -> dict[str, str]:
-    """Each code part's answer from the posted form: the uploaded file's text when one was chosen,
-    else the text area's. Unprocessable, with a sentence, for a file that is not UTF-8 text or a
-    notebook that cannot be read."""
+    """Each problem's module from the posted form, under the problem's id (its one file input and text
+    area answer every code part of the problem), and each code part's own where a form has one (a page
+    served before problems took one module): the uploaded file's text when one was chosen, else the
+    text area's. Unprocessable, with a sentence, for a file that is not UTF-8 text."""
     answers: dict[str, str] = {}
-    for key in problem_set.code():
+    for key in [*problem_set.modules(), *problem_set.code()]:
         upload = form.get(key + FILE_FIELD)
         if isinstance(upload, UploadFile) and upload.filename:
             answers[key] = _uploaded_source(upload)
@@ -117,8 +118,8 @@ def _fragment(request: Request, db: Session, submission_id: int, key: str, n: in
     released = not staff and released_to(db, terms=terms, student_id=submission.student_id)
     out = to_out(submission, staff=staff, terms=terms, problem_set=problem_set, released_to_student=released)
     context = code_result_context(out.parts.get(key), n, poll_path(terms, submission_id, key, n))
-    if not context["waiting"]:  # the page's score, now that this part has its own (an out-of-band swap)
-        context["score"] = attempt_score(out)
+    if not context["waiting"]:  # the page's score and the attempt's row, now that this part has its own
+        context["score"], context["attempt"] = attempt_score(out), out.attempt
     return _Shown(render(request, "_code_result.html", context), context["waiting"])
 
 

@@ -205,7 +205,9 @@ def _submit(
     if kept_out is not None:
         return student_page(request, db, terms, problem_set, student, AnswerForm(), status=403, room=kept_out)
     answers: dict[str, str | list[str]] = {
-        key: value for key in problem_set.answer_keys() if isinstance(value := form.get(key), str)
+        key: value
+        for key in [*problem_set.answer_keys(), *problem_set.modules()]  # (a problem's module under its id)
+        if isinstance(value := form.get(key), str)
     }
     answers |= choice_answers(form, problem_set)  # (a checkbox group's every tick)
     typed = AnswerForm(answers=answers, key=_form_text(form, "idempotency_key"))
