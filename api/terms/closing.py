@@ -7,7 +7,8 @@ row ``FOR SHARE`` (submissions share it; a change of the assignment's terms wait
 commit, and one waiting on a change in progress checks the close that change wrote); on SQLite the
 writing statement holds the write lock, which orders every write already. So a submission is
 stored before the close, as it then is, or refused: never after it. Both read the close as
-:func:`api.terms.rows.own_close` computes it."""
+:func:`api.terms.rows.own_close` computes it, or the attempt's own where a proctor's added time
+took it later (``clocks.closes_at``)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, or_, select
 from sqlalchemy.orm import Session
 
-from api.models import Assignment, Extension
+from api.models import Assignment, Clock, Extension
 from api.terms.rows import ExtensionRow, own_close
 
 
@@ -50,11 +51,21 @@ def open_when_written(
         ),
         else_=Assignment.closes_at,
     )
+    # (an attempt a proctor gave time past the close has its own close: api.terms.clock.with_added_time)
+    attempt_close = (
+        select(Clock.closes_at)
+        .where(Clock.course_id == course_id, Clock.assignment_id == assignment_id, Clock.student_id == student_id)
+        .scalar_subquery()
+    )
     return exists(
         select(Assignment.id)
         .select_from(Assignment)
         .outerjoin(Extension, _of_student(student_id))
-        .where(Assignment.course_id == course_id, Assignment.id == assignment_id, or_(close.is_(None), at <= close))
+        .where(
+            Assignment.course_id == course_id,
+            Assignment.id == assignment_id,
+            or_(close.is_(None), at <= close, at <= attempt_close),
+        )
         .with_for_update(read=True, of=Assignment)
     )
 
@@ -68,4 +79,10 @@ def close_now(session: Session, *, course_id: str, assignment_id: str, student_i
         .outerjoin(Extension, _of_student(student_id))
         .where(Assignment.course_id == course_id, Assignment.id == assignment_id)
     ).one()
-    return own_close(_Close(closes_at), ExtensionRow(due_at=due_at, max_attempts=max_attempts, closes_at=own))
+    close = own_close(_Close(closes_at), ExtensionRow(due_at=due_at, max_attempts=max_attempts, closes_at=own))
+    attempt_close = session.scalar(
+        select(Clock.closes_at).where(
+            Clock.course_id == course_id, Clock.assignment_id == assignment_id, Clock.student_id == student_id
+        )
+    )
+    return attempt_close if close is not None and attempt_close is not None and attempt_close > close else close

@@ -10,7 +10,7 @@ from functools import cache
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from api.models import Extension, Feedback, Submission
+from api.models import Clock, Extension, Feedback, Submission
 from api.terms.feedback import level_for
 from api.terms.rows import ExtensionRow, Terms, own_close
 from api.terms.rules import Standing, answers_released, practice_open
@@ -45,8 +45,8 @@ def standing(session: Session, *, terms: Terms, student_id: str | None) -> Stand
 
 
 def closes_for_everyone(session: Session, *, assignment: Terms) -> datetime | None:
-    """The last moment anyone may submit: the assignment's close, or a later one an extension gives
-    (None: it never closes)."""
+    """The last moment anyone may submit: the assignment's close, or a later one an extension or a
+    proctor's added time gives (None: it never closes)."""
     if assignment.closes_at is None:
         return None
     rows = session.execute(
@@ -55,7 +55,12 @@ def closes_for_everyone(session: Session, *, assignment: Terms) -> datetime | No
         )
     )
     closes = [own_close(assignment, ExtensionRow(*row)) for row in rows]
-    return max([assignment.closes_at, *[c for c in closes if c is not None]])
+    attempts = session.scalar(
+        select(func.max(Clock.closes_at)).where(
+            Clock.course_id == assignment.course_id, Clock.assignment_id == assignment.id
+        )
+    )
+    return max([assignment.closes_at, *[c for c in [*closes, attempts] if c is not None]])
 
 
 def released_to(session: Session, *, terms: Terms, student_id: str | None) -> bool:

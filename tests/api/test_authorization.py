@@ -57,6 +57,14 @@ def _draft() -> dict[str, Any]:
     return {"answers": {"ex4.conv1_params": "36"}}
 
 
+def _minutes() -> dict[str, Any]:
+    return {"minutes": 1}
+
+
+def _signal() -> dict[str, Any]:
+    return {"signal": "focus_loss"}
+
+
 def _set_file() -> str:
     return set_file(unique("own-"))
 
@@ -150,7 +158,7 @@ def _students(ok: int) -> tuple[int, ...]:
 # parts, {k} one of them; {g}: a new submission of "student" to it; {r}: the same, graded and
 # released; {q}: the same again, with an open regrade request; {e}: a timed assignment both students
 # started; {v}: "student"'s id; {o}: an assignment of one session per attempt, {b}: a new student
-# whose attempt of it is bound to their token.
+# whose attempt of it is bound to their token; {n}: a new student who started {e}.
 TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("GET", "/health", _none, (200,) * len(CALLERS)),
     (
@@ -210,6 +218,10 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("PUT", E + "/draft", _draft, _students(200)),
     ("GET", E + "/draft", _none, _students(200)),
     ("POST", C + "/assignments/{o}/attempts/{b}/unlock", _none, _staff(204)),
+    ("GET", E + "/attempts", _none, _staff(200)),
+    ("POST", E + "/time", _minutes, _staff(200)),
+    ("POST", E + "/attempts/{n}/end", _none, _staff(200)),
+    ("POST", E + "/signals", _signal, _students(204)),
     (
         "GET",
         E + "/clock?student={v}",
@@ -342,6 +354,11 @@ def world(client, course, engine) -> dict[str, Any]:
         assert course.submit(sealed, bound_token, RIGHT).status_code == 201
         return bound_id
 
+    def started() -> str:
+        started_id, started_token = course.student()
+        assert client.post(f"{course.path}/assignments/{timed}/start", headers=started_token).status_code == 200
+        return started_id
+
     def extended() -> str:
         student_id = course.student()[0]
         url = f"{course.path}/assignments/{assignment}/extensions/{student_id}"
@@ -363,6 +380,7 @@ def world(client, course, engine) -> dict[str, Any]:
         "v": lambda: student_id,
         "o": lambda: sealed,
         "b": bound,
+        "n": started,
         "k": lambda: "q1.why",
         "g": written_answer,
         "r": graded,
@@ -394,7 +412,7 @@ def test_status_by_caller(client, world, caller, method, path, body, expected) -
         assert response.headers["www-authenticate"] == "Bearer"
 
 
-PLACEHOLDERS = "apsmxjtwkgrqde"
+PLACEHOLDERS = "apsmxjtwkgrqden"
 
 
 @pytest.mark.parametrize("caller", ["student", "ta", "owner"])
@@ -450,6 +468,7 @@ def test_the_table_covers_every_endpoint(app) -> None:
         "{e}": "{assignment_id}",
         "{o}": "{assignment_id}",
         "{b}": "{student_id}",
+        "{n}": "{student_id}",
         "{k}": "{key}",
         "{g}": "{submission_id}",
         "{r}": "{submission_id}",

@@ -40,6 +40,10 @@ CONTRACT = {
     ("put", A + "/draft"),
     ("get", A + "/draft"),
     ("post", A + "/attempts/{student_id}/unlock"),  # v6: the exam room
+    ("get", A + "/attempts"),  # v6: the proctor's
+    ("post", A + "/time"),
+    ("post", A + "/attempts/{student_id}/end"),
+    ("post", A + "/signals"),
     ("get", A + "/submissions"),
     ("get", "/api/v1/submissions/{submission_id}"),
     ("get", A + "/gradebook"),
@@ -120,6 +124,10 @@ ERRORS = {
     ("put", A + "/draft"): {401, 403, 404, 409, 413, 422, 503},
     ("get", A + "/draft"): {401, 403, 404, 422, 503},
     ("post", A + "/attempts/{student_id}/unlock"): {401, 403, 404, 422, 503},
+    ("get", A + "/attempts"): {401, 403, 404, 422, 503},
+    ("post", A + "/time"): {401, 403, 404, 409, 422, 503},
+    ("post", A + "/attempts/{student_id}/end"): {401, 403, 404, 409, 422, 503},
+    ("post", A + "/signals"): {401, 403, 404, 409, 422, 503},
     ("get", A + "/submissions"): {401, 403, 404, 422, 503},
     ("get", "/api/v1/submissions/{submission_id}"): {401, 403, 404, 422, 503},
     ("get", A + "/gradebook"): {401, 403, 404, 422, 503},

@@ -25,7 +25,7 @@ from api.pages.kit.routing import PageRoute
 from api.pages.students.choice_parts import choice_answers
 from api.pages.students.exam_room import refusal_of
 from api.submissions.schemas import check_answers
-from api.terms.clock import ClockRow, ends_at, read_clock
+from api.terms.clock import ClockRow, read_clock
 from api.terms.rows import Terms
 from api.timed import service as timed
 from problems.sets import ProblemSet
@@ -74,7 +74,7 @@ def timed_view(db: Session, terms: Terms, student_id: str) -> TimedView | None:
     if terms.time_limit is None:
         return None
     clock = read_clock(db, course_id=terms.course_id, assignment_id=terms.id, student_id=student_id)
-    end = None if clock is None else ends_at(clock.started_at, terms)
+    end = None if clock is None else clock.end(terms)
     return TimedView(terms.time_limit, clock, end, datetime.now(UTC))
 
 
