@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from api.access import Member
 from api.deps import SessionDep, SetsDep, get_course_student, problem_set_of
+from api.exam_room import events
 from api.kit.errors import Conflict, Unprocessable
 from api.library.course_sets import Sets
 from api.pages.kit.deps import CsrfChecked, PageMember, PageTerms, SignedIn
@@ -115,3 +116,26 @@ def typed_answers(form: FormData, problem_set: ProblemSet) -> dict[str, Any]:
         key: value for key in problem_set.answer_keys() if isinstance(value := form.get(key), str)
     }
     return answers | choice_answers(form, problem_set)
+
+
+@router.post(ASSIGNMENT + "/signals")
+async def record_signal(
+    request: Request, page: CsrfChecked, member: PageMember, terms: PageTerms, db: SessionDep
+) -> Response:
+    """A focus loss or a paste the exam page noticed (``signal``), recorded for the proctor: never
+    enforced, never a penalty. 204 whatever becomes of it (kept, or past the bounds of
+    :mod:`api.exam_room.events`); 409 once the attempt is not running; 422 for another signal."""
+    student = await get_course_student(member)
+    form = await request.form()
+    signal = form.get("signal")
+    if signal not in events.SIGNALS:
+        return Response(f"A signal is one of {', '.join(events.SIGNALS)}.", status_code=422)
+    return await run_in_threadpool(_signal, db, terms, student.id, str(signal))
+
+
+def _signal(db: Session, terms: Terms, student_id: str, signal: str) -> Response:
+    view = timed_view(db, terms, student_id)
+    if view is None or not view.running:
+        return Response("Your attempt is not running: nothing was recorded.", status_code=409)
+    events.record_signal(db, terms=terms, student_id=student_id, signal=signal, at=datetime.now(UTC))
+    return Response(status_code=204)
