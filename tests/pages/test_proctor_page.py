@@ -24,7 +24,7 @@ def _at(text: str) -> datetime:
 
 def test_the_proctor_page_adds_time_ends_an_attempt_and_logs_who(app: Any, client: TestClient, engine: Any) -> None:
     course = Course(client, make_instructor(engine))
-    (a, ha), (b, hb), (idle, hidle) = course.students(3)
+    (a, ha), (b, hb), (idle, _) = course.students(3)
     aid = course.assignment(time_limit=30)
     api = f"{course.path}/assignments/{aid}"
     path = f"/courses/{course.id}/assignments/{aid}"
