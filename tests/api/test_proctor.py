@@ -13,7 +13,9 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from api.kit.db import writer
-from api.models import Clock, Submission
+from api.models import Assignment, Clock, Submission
+from api.terms.rows import AssignmentRow
+from api.terms.standing import closes_for_everyone
 from api.timed.sweep import sweep
 
 from factories import Course, auth, counted, engines_of
@@ -88,6 +90,9 @@ def test_added_time_takes_the_end_past_the_close_and_the_draft_is_submitted_ther
     assert _at(added.json()["students"][0]["ends_at"]) == close + timedelta(minutes=15)
     assert _at(client.get(f"{base}/clock", headers=headers).json()["ends_at"]) == close + timedelta(minutes=15)
     assert client.put(f"{base}/draft", json={"answers": RIGHT}, headers=headers).status_code == 200
+    with Session(engine) as session:  # (answers released after the close wait for the added time)
+        terms = AssignmentRow.of(session.get_one(Assignment, (course.id, timed)))
+        assert closes_for_everyone(session, assignment=terms) == close + timedelta(minutes=15)
 
     sweep(app.state.time_keeper.time_up, now=close + timedelta(minutes=5))  # past the close: still running
     with Session(engine) as session:
