@@ -45,6 +45,7 @@ from api.operations.queues import reader as queue_reader
 from api.operations.router import router as operations_router
 from api.pages.lms import launch as lti_launch
 from api.pages.lms import registration as lti_registration
+from api.proctor.router import router as proctor_router
 from api.reports.router import router as reports_router
 from api.signin.mail_runner import mail_runner
 from api.signin.router import router as signin_router
@@ -183,7 +184,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     # document lists the tags in the order of the course's life (TAGS), whatever the routers'.
     routers = (
         *(submissions_router, courses_router, assignments_router, reports_router, coursebook_router),
-        *(grading_router, jobs_router, timed_router, accommodations_router),
+        *(grading_router, jobs_router, timed_router, accommodations_router, proctor_router),
     )
     for router in (*routers, signin_router, lti_router):
         api.include_router(router)

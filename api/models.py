@@ -443,6 +443,12 @@ class Clock(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(index=True)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id", ondelete="SET NULL"))
     outcome: Mapped[str | None] = mapped_column(String(500))
+    #: Minutes a proctor added to this attempt while it ran (:mod:`api.proctor`), on top of the
+    #: student's limit.
+    added_minutes: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    #: This attempt's own close, where a proctor's added time took its end past the student's close
+    #: (null: the student's close).
+    closes_at: Mapped[datetime | None]
 
 
 class AttemptSession(Base):
@@ -471,6 +477,31 @@ class AttemptSession(Base):
     locked_at: Mapped[datetime | None]
     unlocked_at: Mapped[datetime | None]
     unlocked_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class AttemptEvent(Base):
+    """One event of a student's attempt on an assignment with a clock or access rules, as the proctor
+    reads it (:mod:`api.exam_room.events`): ``kind`` is ``start``, ``save``, ``lock``, ``unlock``,
+    ``time``, ``submission``, ``auto_submission``, ``end`` or ``signal``; ``by`` the staff member who
+    acted (null: the student, or the service); ``detail`` a small JSON object (minutes added, which
+    signal). Append-only."""
+
+    __tablename__ = "attempt_events"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["course_id", "assignment_id"], ["assignments.course_id", "assignments.id"], ondelete="CASCADE"
+        ),
+        Index("ix_attempt_events_attempt", "course_id", "assignment_id", "student_id", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    course_id: Mapped[str] = mapped_column(String(64))
+    assignment_id: Mapped[str] = mapped_column(String(64))
+    student_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(20))
+    by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    detail: Mapped[dict[str, Any] | None]
 
 
 class Submission(Base):

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from api.exam_room import guesses
+from api.exam_room import events, guesses
 from api.exam_room.rules import AccessRules, in_networks, pass_token, password_matches
 from api.kit.db import dialect_insert
 from api.kit.errors import NotFound, Refused
@@ -108,9 +108,13 @@ def _seat(session: Session, *, terms: Terms, student_id: str, visitor: Visitor, 
         return  # (a read before the attempt is bound: the first start binds it)
     if row.session_key != mine:
         if bind:
-            session.execute(
+            locked = session.execute(
                 update(AttemptSession).where(*where, AttemptSession.locked_at.is_(None)).values(locked_at=now)
             )
+            if locked.rowcount == 1:  # type: ignore[attr-defined]  # (a CursorResult: an UPDATE's)
+                events.record(
+                    session, terms=terms, student_id=student_id, kind=events.LOCK, detail=_where(visitor), at=now
+                )
         raise Refused(LOCKED, reason="session")
     if bind and row.address != visitor.address:
         session.execute(update(AttemptSession).where(*where).values(address=visitor.address))
@@ -133,3 +137,9 @@ def unlock(session: Session, *, terms: Terms, student_id: str, by: str, now: dat
         raise NotFound(
             f"{student_id!r} has no attempt bound to a session on assignment {terms.id!r}: nothing to unlock."
         )
+    events.record(session, terms=terms, student_id=student_id, kind=events.UNLOCK, by=by, at=now)
+
+
+def _where(visitor: Visitor) -> dict[str, str] | None:
+    """What the log keeps of a refused session: its address (never its key)."""
+    return None if visitor.address is None else {"address": visitor.address}

@@ -74,6 +74,7 @@ from api.pages.staff import (
     gradebook,
     handgrading,
     problem_sets,
+    proctor,
     statistics,
 )
 from api.pages.students import code_parts, pages, practice, timed
@@ -84,7 +85,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     *(home.router, demo.router, docs.router, courses.router, pages.router, practice.router, sign_in_links.router),
     *(tokens.router, dashboard.router, problem_sets.router, gradebook.router, handgrading.router, statistics.router),
     *(assignment_edit.router, platforms.router, code_parts.router, staff_accounts.router),
-    *(course_gradebook.router, timed.router, accommodations.router),
+    *(course_gradebook.router, timed.router, accommodations.router, proctor.router),
 )
 
 

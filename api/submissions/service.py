@@ -77,6 +77,7 @@ from api.assignments.service import variant_of
 from api.code_runs.budget import check_budget
 from api.code_runs.queueing import Deferrer, queue_run, waiting_keys
 from api.code_runs.shares import CodeLimits, check_queue, configured, runs_code
+from api.exam_room import events
 from api.kit import metrics, score_changes
 from api.kit.db import atomic
 from api.kit.errors import Conflict, Unprocessable
@@ -84,7 +85,7 @@ from api.kit.quotas import GradingBudget
 from api.kit.slots import connection_released
 from api.kit.statements import Prepared
 from api.models import EarlierGrade, Submission
-from api.terms.clock import check_time_left, time_up_message
+from api.terms.clock import check_time_left, open_by_added_time, time_up_message
 from api.terms.closing import close_now, open_when_written
 from api.terms.rows import Terms, allowance_of
 from api.terms.rules import is_closed, is_late, iso
@@ -259,6 +260,7 @@ def submit(
     budget: GradingBudget | None = None,
     defer_code: Deferrer | None = None,
     code_limits: CodeLimits | None = None,
+    logged: bool = True,
 ) -> Stored:
     """Grade and store one attempt (flushed; the caller's session commits). ``from_lms``: whether
     the student came from an LMS, when the caller's access read it (:class:`api.access.Member`);
@@ -266,7 +268,8 @@ def submit(
 
     Code parts are stored ``queued`` (scoring 0 until their results are written) and their run
     queued in the submission's own transaction (:mod:`api.code_runs`): ``defer_code`` carries it to
-    a code worker on PostgreSQL. Past the student's share of the code queue (``code_limits``, the
+    a code worker on PostgreSQL. An exam's submission is logged as its attempt's event unless
+    ``logged`` is False (time-up logs its own). Past the student's share of the code queue (``code_limits``, the
     environment's unless given) the submission is refused with 429 before anything is stored."""
     whole, problem_set = problem_set, own_set(problem_set, assignment, student_id)  # (of a pool, their problems)
     request_hash = None  # (a retry with the key is compared with the first request; no key, no retry)
@@ -279,8 +282,9 @@ def submit(
     letters = StudentLetters.of(problem_set, order_key(assignment, student_id))
     answers = letters.answers_to_file(per_part(whole, answers))
 
-    if is_closed(assignment, now or datetime.now(UTC)):  # (a shortcut that saves grading)
-        raise Conflict(_closed_message(assignment.id, assignment.closes_at))
+    at = now or datetime.now(UTC)
+    if is_closed(assignment, at) and not open_by_added_time(session, terms=assignment, student_id=student_id, at=at):
+        raise Conflict(_closed_message(assignment.id, assignment.closes_at))  # (a shortcut that saves grading)
     # a timed assignment: within the student's clock (checked again once graded, below)
     clock_end = check_time_left(session, terms=assignment, student_id=student_id, at=now or datetime.now(UTC))
     if all(is_blank(answer) for answer in answers.values()):
@@ -338,12 +342,18 @@ def submit(
         else []
     )
     queued = bool(waiting_keys(parts))  # code to run: the submission and its run in one transaction
-    with atomic(session, needed=bool(lms) or queued):
+    logging = logged and events.watched(assignment)  # (an exam's: the submission and its event in one transaction)
+    with atomic(session, needed=bool(lms) or queued or logging):
         if queued:  # (before the INSERT: a refusal stores nothing)
             _check_code_share(session, assignment, student_id, code_limits, locked=True)
         stored = _store(session, insert_unless_taken, parameters, values, assignment, lms, limit)
         if queued and not stored.replayed:
             queue_run(session, submission_id=stored.submission.id, set_version=problem_set.version, defer=defer_code)
+        if logging and not stored.replayed:
+            detail = {"attempt": stored.submission.attempt}
+            events.record(
+                session, terms=assignment, student_id=student_id, kind=events.SUBMISSION, detail=detail, at=now
+            )
     if not stored.replayed:
         metrics.SUBMISSIONS.inc()
     return stored

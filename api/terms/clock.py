@@ -7,7 +7,7 @@ would be a circle)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from api.kit.errors import Conflict
 from api.models import Clock
-from api.terms.rows import Terms
+from api.terms.rows import AssignmentRow, Terms
 from api.terms.rules import iso
 
 
@@ -30,12 +30,20 @@ class ClockRow:
     submitted_at: datetime | None
     submission_id: int | None
     outcome: str | None
+    #: Minutes a proctor added while it ran, and the attempt's own close where they took its end
+    #: past the student's (None: theirs).
+    added_minutes: int = 0
+    closes_at: datetime | None = None
+
+    def end(self, terms: Terms) -> datetime | None:
+        """The end of this clock under the student's ``terms``, the time a proctor added included."""
+        return ends_at(self.started_at, with_added_time(terms, self.added_minutes, self.closes_at))
 
 
 def ends_at(started_at: datetime, terms: Terms) -> datetime | None:
     """The earlier of the start plus the student's minutes (their extension's extra ones included:
     :func:`api.terms.rows.with_extension`) and their close; None: it never ends (a limit taken off
-    an assignment that never closes)."""
+    an assignment that never closes). A clock's own: :meth:`ClockRow.end`."""
     ends = [] if terms.time_limit is None else [started_at + timedelta(minutes=terms.time_limit)]
     if terms.closes_at is not None:
         ends.append(terms.closes_at)
@@ -52,13 +60,53 @@ def capped_at(terms: Terms, *, started_at: datetime | None, now: datetime) -> da
     return terms.closes_at if start + timedelta(minutes=terms.time_limit) > terms.closes_at else None
 
 
+def with_added_time(terms: Terms, added_minutes: int, closes_at: datetime | None) -> Terms:
+    """A student's terms on one attempt that a proctor gave more time: the minutes added to the
+    limit, and the attempt's own close where it is later than the student's. A proctor's time moves
+    the end past the close, as in an exam room (the close caps what a student is given in advance,
+    not what the proctor gives while they write); :func:`api.timed.added.add_time` sets both so that
+    the end moves by exactly the minutes added."""
+    if not added_minutes and closes_at is None:
+        return terms
+    row = AssignmentRow.of(terms) if not isinstance(terms, AssignmentRow) else terms
+    limit = None if row.time_limit is None else row.time_limit + added_minutes
+    close = row.closes_at
+    if close is not None and closes_at is not None and closes_at > close:
+        close = closes_at
+    return replace(row, time_limit=limit, closes_at=close)
+
+
+CLOCK_COLUMNS = (
+    Clock.started_at,
+    Clock.answers,
+    Clock.saved_at,
+    Clock.submitted_at,
+    Clock.submission_id,
+    Clock.outcome,
+    Clock.added_minutes,
+    Clock.closes_at,
+)
+
+
 def read_clock(session: Session, *, course_id: str, assignment_id: str, student_id: str) -> ClockRow | None:
     row = session.execute(
-        select(
-            Clock.started_at, Clock.answers, Clock.saved_at, Clock.submitted_at, Clock.submission_id, Clock.outcome
-        ).where(Clock.course_id == course_id, Clock.assignment_id == assignment_id, Clock.student_id == student_id)
+        select(*CLOCK_COLUMNS).where(
+            Clock.course_id == course_id, Clock.assignment_id == assignment_id, Clock.student_id == student_id
+        )
     ).one_or_none()
     return None if row is None else ClockRow(*row)
+
+
+def open_by_added_time(session: Session, *, terms: Terms, student_id: str, at: datetime) -> bool:
+    """Whether a proctor's added time keeps the student's attempt open ``at``, past their close
+    (a timed assignment only; read where the close would refuse)."""
+    if terms.time_limit is None:
+        return False
+    clock = read_clock(session, course_id=terms.course_id, assignment_id=terms.id, student_id=student_id)
+    if clock is None or clock.closes_at is None:
+        return False
+    end = clock.end(terms)
+    return end is not None and at <= end
 
 
 def check_time_left(session: Session, *, terms: Terms, student_id: str, at: datetime) -> datetime | None:
@@ -74,7 +122,7 @@ def check_time_left(session: Session, *, terms: Terms, student_id: str, at: date
             f"Assignment {terms.id!r} is timed ({terms.time_limit} minutes from your start): start it first "
             "(its page's Start button, or POST .../start); nothing was submitted."
         )
-    end = ends_at(clock.started_at, terms)
+    end = clock.end(terms)
     if end is not None and at > end:
         raise Conflict(time_up_message(terms.id, end))
     return end

@@ -8,7 +8,8 @@ commit, and one waiting on a change in progress checks the close that change wro
 writing statement holds the write lock, which orders every write already. So a submission is
 stored before the close, as it then is, or refused: never after it. Both read the close as
 :func:`api.terms.rows.own_close` computes it, the student's accommodations' extra days included
-(read with their terms: an accommodation changed while a submission is graded applies to the next)."""
+(read with their terms: an accommodation changed while a submission is graded applies to the next),
+or the attempt's own where a proctor's added time took it later (``clocks.closes_at``)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from api.models import Assignment, Extension
+from api.models import Assignment, Clock, Extension
 from api.terms.allowance import Allowance
 from api.terms.rows import ExtensionRow, own_close
 
@@ -59,11 +60,17 @@ def open_when_written(
         at_less_days <= Assignment.closes_at,
         and_(Extension.due_at.is_not(None), at <= Extension.due_at),
     )
+    # (an attempt a proctor gave time past the close has its own close: api.terms.clock.with_added_time)
+    attempt_close = (
+        select(Clock.closes_at)
+        .where(Clock.course_id == course_id, Clock.assignment_id == assignment_id, Clock.student_id == student_id)
+        .scalar_subquery()
+    )
     return exists(
         select(Assignment.id)
         .select_from(Assignment)
         .outerjoin(Extension, _of_student(student_id))
-        .where(Assignment.course_id == course_id, Assignment.id == assignment_id, or_(own, moved))
+        .where(Assignment.course_id == course_id, Assignment.id == assignment_id, or_(own, moved, at <= attempt_close))
         .with_for_update(read=True, of=Assignment)
     )
 
@@ -80,4 +87,10 @@ def close_now(
         .where(Assignment.course_id == course_id, Assignment.id == assignment_id)
     ).one()
     extension = ExtensionRow(due_at=due_at, max_attempts=max_attempts, closes_at=own, allowance=allowance)
-    return own_close(_Close(closes_at), extension)
+    close = own_close(_Close(closes_at), extension)
+    attempt_close = session.scalar(
+        select(Clock.closes_at).where(
+            Clock.course_id == course_id, Clock.assignment_id == assignment_id, Clock.student_id == student_id
+        )
+    )
+    return attempt_close if close is not None and attempt_close is not None and attempt_close > close else close

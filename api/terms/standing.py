@@ -10,7 +10,7 @@ from functools import cache
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from api.models import Extension, Feedback, Submission
+from api.models import Clock, Extension, Feedback, Submission
 from api.terms.accommodations import read_allowances, with_allowances
 from api.terms.feedback import level_for
 from api.terms.rows import ExtensionRow, Terms, own_close
@@ -46,8 +46,8 @@ def standing(session: Session, *, terms: Terms, student_id: str | None) -> Stand
 
 
 def closes_for_everyone(session: Session, *, assignment: Terms) -> datetime | None:
-    """The last moment anyone may submit: the assignment's close, or a later one an extension or an
-    accommodation gives (None: it never closes)."""
+    """The last moment anyone may submit: the assignment's close, or a later one an extension, an
+    accommodation or a proctor's added time gives (None: it never closes)."""
     if assignment.closes_at is None:
         return None
     rows = session.execute(
@@ -58,7 +58,12 @@ def closes_for_everyone(session: Session, *, assignment: Terms) -> datetime | No
     own = {student: ExtensionRow(due_at, limit, close) for student, due_at, limit, close in rows}
     extended = with_allowances(own, read_allowances(session, course_id=assignment.course_id))
     closes = [own_close(assignment, row) for row in extended.values()]
-    return max([assignment.closes_at, *[c for c in closes if c is not None]])
+    attempts = session.scalar(
+        select(func.max(Clock.closes_at)).where(
+            Clock.course_id == assignment.course_id, Clock.assignment_id == assignment.id
+        )
+    )
+    return max([assignment.closes_at, *[c for c in [*closes, attempts] if c is not None]])
 
 
 def released_to(session: Session, *, terms: Terms, student_id: str | None) -> bool:

@@ -10,10 +10,11 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from api.assignments.draws import not_drawn, own_set
+from api.exam_room import events
 from api.kit.db import dialect_insert
 from api.kit.errors import Conflict, NotFound, Unprocessable
 from api.models import Clock
-from api.terms.clock import ClockRow, ends_at, read_clock, time_up_message
+from api.terms.clock import ClockRow, read_clock, time_up_message
 from api.terms.rows import Terms
 from api.terms.rules import is_closed, iso
 from problems.sets import ProblemSet
@@ -52,10 +53,17 @@ def start(session: Session, *, terms: Terms, student_id: str, now: datetime | No
         if is_closed(terms, now):
             assert terms.closes_at is not None
             raise Conflict(f"Assignment {terms.id!r} closed at {iso(terms.closes_at)}: it can no longer be started.")
-        session.execute(dialect_insert(session, Clock).values(**keys, started_at=now).on_conflict_do_nothing())
+        began = session.execute(
+            dialect_insert(session, Clock)
+            .values(**keys, started_at=now)
+            .on_conflict_do_nothing()
+            .returning(Clock.started_at)
+        ).first()
+        if began is not None:  # (this start made the clock)
+            events.record(session, terms=terms, student_id=student_id, kind=events.START, at=now)
         found = read_clock(session, **keys)
         assert found is not None
-    return Running(found, ends_at(found.started_at, terms))
+    return Running(found, found.end(terms))
 
 
 def clock(session: Session, *, terms: Terms, student_id: str) -> Running:
@@ -63,7 +71,7 @@ def clock(session: Session, *, terms: Terms, student_id: str) -> Running:
     found = read_clock(session, course_id=terms.course_id, assignment_id=terms.id, student_id=student_id)
     if found is None:
         raise NotFound(f"No clock of {student_id!r} on assignment {terms.id!r}: not started.")
-    return Running(found, ends_at(found.started_at, terms))
+    return Running(found, found.end(terms))
 
 
 def save_draft(
@@ -93,7 +101,7 @@ def save_draft(
     running = read_clock(session, course_id=terms.course_id, assignment_id=terms.id, student_id=student_id)
     if running is None:
         raise Conflict(f"Assignment {terms.id!r} is timed: start it before saving answers (nothing was saved).")
-    end = ends_at(running.started_at, terms)
+    end = running.end(terms)
     if running.submitted_at is not None or (end is not None and now > end):
         raise Conflict(time_up_message(terms.id, end or running.submitted_at or now))
     saved = session.execute(
@@ -108,4 +116,5 @@ def save_draft(
     )
     if saved.rowcount != 1:  # type: ignore[attr-defined]  # (a CursorResult: an UPDATE's)
         raise Conflict(time_up_message(terms.id, end or now))
+    events.record_save(session, terms=terms, student_id=student_id, at=now)
     return now

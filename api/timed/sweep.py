@@ -38,13 +38,14 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.code_runs.queueing import Deferrer
+from api.exam_room import events
 from api.kit.errors import DomainError, Unprocessable
 from api.library.course_sets import Library, Sets
 from api.models import Assignment, Clock, Extension, Submission
 from api.submissions.service import submit
 from api.terms.accommodations import allowed, own_extension, read_allowances
 from api.terms.allowance import Allowance
-from api.terms.clock import ends_at
+from api.terms.clock import ends_at, with_added_time
 from api.terms.rows import AssignmentRow, ExtensionRow, Terms, with_extension
 from api.terms.rules import iso
 from grader.engine import is_blank
@@ -70,7 +71,16 @@ def ended(session: Session, *, now: datetime) -> tuple[list[Ended], datetime | N
     The ends are computed from each student's terms as they are (extensions and closes move them),
     over the clocks not handled: the ones running and those just ended, a handful at any time."""
     rows = session.execute(
-        select(Clock.course_id, Clock.assignment_id, Clock.student_id, Clock.started_at, Assignment, Extension)
+        select(
+            Clock.course_id,
+            Clock.assignment_id,
+            Clock.student_id,
+            Clock.started_at,
+            Clock.added_minutes,
+            Clock.closes_at,
+            Assignment,
+            Extension,
+        )
         .join(Assignment, (Assignment.course_id == Clock.course_id) & (Assignment.id == Clock.assignment_id))
         .outerjoin(
             Extension,
@@ -82,8 +92,9 @@ def ended(session: Session, *, now: datetime) -> tuple[list[Ended], datetime | N
     ).all()
     allowances = {course: read_allowances(session, course_id=course) for course in {row[0] for row in rows}}
     due, upcoming = [], []
-    for course_id, assignment_id, student_id, started_at, assignment, extension in rows:
-        end = ends_at(started_at, _terms(assignment, extension, allowances[course_id].get(student_id)))
+    for course_id, assignment_id, student_id, started_at, added, own_close, assignment, extension in rows:
+        terms = _terms(assignment, extension, allowances[course_id].get(student_id))
+        end = ends_at(started_at, with_added_time(terms, added, own_close))
         if end is None:
             continue
         if end <= now:
@@ -132,12 +143,13 @@ def sweep(time_up: TimeUp, *, now: datetime | None = None) -> tuple[int, datetim
 MAX_ROUNDS = 5
 
 
-def handle(time_up: TimeUp, clock: Ended, *, now: datetime) -> bool:
+def handle(time_up: TimeUp, clock: Ended, *, now: datetime, by: str | None = None) -> bool:
     """The clock's draft submitted (or why not recorded) and the clock marked handled, in one
-    transaction; False if another sweeper handled it first."""
+    transaction; False if another sweeper handled it first. ``by``: a staff member ending the
+    attempt now, before its end (the draft submitted as time-up would, at ``now``)."""
     for _ in range(MAX_ROUNDS):
         with time_up.sessions() as session:
-            done = _handle_once(time_up, session, clock, now=now)
+            done = _handle_once(time_up, session, clock, now=now, by=by)
             if done is None:
                 session.rollback()
                 continue
@@ -150,7 +162,7 @@ def handle(time_up: TimeUp, clock: Ended, *, now: datetime) -> bool:
     return False
 
 
-def _handle_once(time_up: TimeUp, session: Session, clock: Ended, *, now: datetime) -> bool | None:
+def _handle_once(time_up: TimeUp, session: Session, clock: Ended, *, now: datetime, by: str | None) -> bool | None:
     """True: handled here (to commit); False: handled already; None: changed meanwhile (roll back)."""
     where = (
         Clock.course_id == clock.course_id,
@@ -158,7 +170,9 @@ def _handle_once(time_up: TimeUp, session: Session, clock: Ended, *, now: dateti
         Clock.student_id == clock.student_id,
     )
     row = session.execute(
-        select(Clock.started_at, Clock.answers, Clock.saved_at, Clock.submitted_at).where(*where)
+        select(
+            Clock.started_at, Clock.answers, Clock.saved_at, Clock.submitted_at, Clock.added_minutes, Clock.closes_at
+        ).where(*where)
     ).one_or_none()
     if row is None or row.submitted_at is not None:
         return False
@@ -169,7 +183,9 @@ def _handle_once(time_up: TimeUp, session: Session, clock: Ended, *, now: dateti
         session, course_id=clock.course_id, assignment_id=clock.assignment_id, student_id=clock.student_id
     )
     terms = with_extension(AssignmentRow.of(assignment), own)
-    end = ends_at(row.started_at, terms)
+    end = ends_at(row.started_at, with_added_time(terms, row.added_minutes, row.closes_at))
+    if by is not None and (end is None or end > now):
+        end = now  # (ended by staff: now, as time-up would at its end)
     if end is None or end > now:
         return False  # (moved later meanwhile: an extension; a later sweep handles it)
     submission_id, outcome = _submit_draft(time_up, session, terms, clock.student_id, answers, saved_at, end)
@@ -179,7 +195,12 @@ def _handle_once(time_up: TimeUp, session: Session, clock: Ended, *, now: dateti
         .where(*where, Clock.submitted_at.is_(None), unchanged)
         .values(submitted_at=now, submission_id=submission_id, outcome=outcome[:500])
     )
-    return True if marked.rowcount == 1 else None  # type: ignore[attr-defined]  # (an UPDATE's CursorResult)
+    if marked.rowcount != 1:  # type: ignore[attr-defined]  # (an UPDATE's CursorResult)
+        return None
+    detail = {"outcome": outcome[:500], "submission": submission_id}
+    kind = events.AUTO_SUBMISSION if by is None else events.END
+    events.record(session, terms=terms, student_id=clock.student_id, kind=kind, by=by, detail=detail, at=now)
+    return True
 
 
 def _submit_draft(
@@ -218,6 +239,7 @@ def _submit_draft(
                 idempotency_key=key,
                 now=end,
                 defer_code=time_up.defer_code,
+                logged=False,  # (logged as the clock's end, with its outcome)
             )
         except Unprocessable as refusal:
             readable = _readable(answers, refusal.detail)

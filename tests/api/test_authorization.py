@@ -65,6 +65,14 @@ def _draft() -> dict[str, Any]:
     return {"answers": {"ex4.conv1_params": "36"}}
 
 
+def _minutes() -> dict[str, Any]:
+    return {"minutes": 1}
+
+
+def _signal() -> dict[str, Any]:
+    return {"signal": "focus_loss"}
+
+
 def _set_file() -> str:
     return set_file(unique("own-"))
 
@@ -158,7 +166,8 @@ def _students(ok: int) -> tuple[int, ...]:
 # parts, {k} one of them; {g}: a new submission of "student" to it; {r}: the same, graded and
 # released; {q}: the same again, with an open regrade request; {e}: a timed assignment both students
 # started; {v}: "student"'s id; {o}: an assignment of one session per attempt, {b}: a new student
-# whose attempt of it is bound to their token; {l}: a new accommodation of the course.
+# whose attempt of it is bound to their token; {l}: a new accommodation of the course; {n}: a new
+# student who started {e}.
 TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("GET", "/health", _none, (200,) * len(CALLERS)),
     (
@@ -222,6 +231,10 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("PUT", E + "/draft", _draft, _students(200)),
     ("GET", E + "/draft", _none, _students(200)),
     ("POST", C + "/assignments/{o}/attempts/{b}/unlock", _none, _staff(204)),
+    ("GET", E + "/attempts", _none, _staff(200)),
+    ("POST", E + "/time", _minutes, _staff(200)),
+    ("POST", E + "/attempts/{n}/end", _none, _staff(200)),
+    ("POST", E + "/signals", _signal, _students(204)),
     (
         "GET",
         E + "/clock?student={v}",
@@ -354,6 +367,11 @@ def world(client, course, engine) -> dict[str, Any]:
         assert course.submit(sealed, bound_token, RIGHT).status_code == 201
         return bound_id
 
+    def started() -> str:
+        started_id, started_token = course.student()
+        assert client.post(f"{course.path}/assignments/{timed}/start", headers=started_token).status_code == 200
+        return started_id
+
     def extended() -> str:
         student_id = course.student()[0]
         url = f"{course.path}/assignments/{assignment}/extensions/{student_id}"
@@ -382,6 +400,7 @@ def world(client, course, engine) -> dict[str, Any]:
         "v": lambda: student_id,
         "o": lambda: sealed,
         "b": bound,
+        "n": started,
         "k": lambda: "q1.why",
         "g": written_answer,
         "r": graded,
@@ -413,7 +432,7 @@ def test_status_by_caller(client, world, caller, method, path, body, expected) -
         assert response.headers["www-authenticate"] == "Bearer"
 
 
-PLACEHOLDERS = "apsmxjtwkgrqdel"
+PLACEHOLDERS = "apsmxjtwkgrqdeln"
 
 
 @pytest.mark.parametrize("caller", ["student", "ta", "owner"])
@@ -472,6 +491,7 @@ def test_the_table_covers_every_endpoint(app) -> None:
         "{e}": "{assignment_id}",
         "{o}": "{assignment_id}",
         "{b}": "{student_id}",
+        "{n}": "{student_id}",
         "{k}": "{key}",
         "{g}": "{submission_id}",
         "{r}": "{submission_id}",

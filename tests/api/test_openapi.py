@@ -44,6 +44,10 @@ CONTRACT = {
     ("get", C + "/accommodations"),  # an addition to the contract: the labels and who holds them
     ("delete", C + "/accommodations/{name}"),  # an addition to the contract
     ("put", C + "/students/{student_id}/accommodations"),
+    ("get", A + "/attempts"),  # v6: the proctor's
+    ("post", A + "/time"),
+    ("post", A + "/attempts/{student_id}/end"),
+    ("post", A + "/signals"),
     ("get", A + "/submissions"),
     ("get", "/api/v1/submissions/{submission_id}"),
     ("get", A + "/gradebook"),
@@ -128,6 +132,10 @@ ERRORS = {
     ("put", A + "/draft"): {401, 403, 404, 409, 413, 422, 503},
     ("get", A + "/draft"): {401, 403, 404, 422, 503},
     ("post", A + "/attempts/{student_id}/unlock"): {401, 403, 404, 422, 503},
+    ("get", A + "/attempts"): {401, 403, 404, 422, 503},
+    ("post", A + "/time"): {401, 403, 404, 409, 422, 503},
+    ("post", A + "/attempts/{student_id}/end"): {401, 403, 404, 409, 422, 503},
+    ("post", A + "/signals"): {401, 403, 404, 409, 422, 503},
     ("get", A + "/submissions"): {401, 403, 404, 422, 503},
     ("get", "/api/v1/submissions/{submission_id}"): {401, 403, 404, 422, 503},
     ("get", A + "/gradebook"): {401, 403, 404, 422, 503},

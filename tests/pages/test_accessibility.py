@@ -22,7 +22,7 @@ import pytest
 from fastapi.routing import APIRoute
 from playwright.sync_api import BrowserContext, Page, expect
 
-from api.demo.course import COURSE
+from api.demo.course import COURSE, EXAM
 from api.demo.work import CLOSED, WRITTEN_SET
 from api.pages import ROUTERS
 from harness.server import VENV_BIN, ServerProcess, free_port, server_env
@@ -64,6 +64,7 @@ UNWALKED_ROUTES = {
     "/courses/{course_id}/assignments/{assignment_id}/regrade/{job_id}",
     "/courses/{course_id}/lti/sync/{job_id}",
     "/courses/{course_id}/problem-sets/{set_id}/check",
+    "/courses/{course_id}/assignments/{assignment_id}/proctor/table",  # (polled by htmx: walked within its page)
 }
 
 
@@ -136,7 +137,7 @@ def route_key(path: str) -> str | None:
     if NOT_CRAWLED.search(path):
         return None
     found = ASSIGNMENT.match(path)
-    if found and found.group(1) not in SAMPLED:
+    if found and found.group(1) not in SAMPLED and not path.endswith("/proctor"):  # (the exam's proctor page)
         return None
     return re.sub(r"/gradebook/students/[^/]+$", "/gradebook/students/*", path)
 
@@ -234,6 +235,8 @@ def walk(tmp_path: Path) -> Iterator[Walk]:
                 if role == "student":
                     submit_code(page, base + course)
                 crawl(page, base, role, course, result)
+                if role != "student":
+                    crawl(page, base, role, f"{course}/assignments/{EXAM[0]}/proctor", result)
                 crawl(page, base, role, "/account", result)
                 crawl(page, base, role, "/courses/no-such-course", result)  # the error page
             # an administrator sees the course's pages as its instructor does: only the rest is walked

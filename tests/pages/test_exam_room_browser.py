@@ -1,9 +1,10 @@
 """The exam room in headless chromium (Debian's package) against ``grader serve``: a timed exam with
 a password and one session per attempt, started in one browser with the password the proctor types;
 a second browser (a profile of its own: another device) of the same student, past the password, is
-locked ("Locked: ask the proctor", no questions); staff unlock it, and the second browser, with the
+locked ("Locked: ask the proctor", no questions); the proctor's page shows it locked (and the paste
+the first browser signalled) and unlocks it from there, and the second browser, with the
 password typed again, resumes the attempt with the draft intact while the first is locked out. axe-core finds no
-serious or critical WCAG 2.1 A/AA violation on the locked page nor on the password form."""
+serious or critical WCAG 2.1 A/AA violation on the locked page, the password form nor the proctor's page."""
 
 from __future__ import annotations
 
@@ -48,18 +49,26 @@ def test_a_second_browser_is_locked_then_unlocked_by_staff_with_the_draft_intact
     access = {"password": "room 101", "one_session": True}
     live.assignment("exam1", "conv-pool-basics", title="Exam 1", time_limit=30, access=access)
     token = live.enrol("emmy", "Emmy Noether")
-    with chromiums(tmp_path / "first-device", tmp_path / "second-device") as (browser, other):
-        _locked_then_unlocked(live, token, browser, other, tmp_path)
+    devices = (tmp_path / "first-device", tmp_path / "second-device", tmp_path / "proctor")
+    with chromiums(*devices) as (browser, other, proctor):
+        _locked_then_unlocked(live, token, browser, other, proctor, tmp_path)
 
 
 def _locked_then_unlocked(
-    live: LiveCourse, token: str, browser: BrowserContext, other: BrowserContext, tmp_path: Path
+    live: LiveCourse,
+    token: str,
+    browser: BrowserContext,
+    other: BrowserContext,
+    proctor: BrowserContext,
+    tmp_path: Path,
 ) -> None:
     first = _signed_in(browser, live, token)
     first.get_by_label("Exam password", exact=True).fill("room 101")
     first.get_by_role("button", name="Start").click()
+    expect(first.locator("#signals-notice")).to_contain_text("never a penalty")
     first.locator(KEY).fill("3640")
     expect(first.locator("#draft-status")).to_contain_text("Your answers were saved", timeout=10_000)
+    first.locator(KEY).dispatch_event("paste")  # (a signal the page sends the proctor)
 
     # the second device: the password first (the proctor is at the door), then the lock
     second = _signed_in(other, live, token)
@@ -72,8 +81,22 @@ def _locked_then_unlocked(
     second.screenshot(path=str(screenshot_dir(tmp_path) / "exam-room-locked.png"), full_page=True)
     assert _violations(second) == []
 
-    unlocked = live.api("POST", "/courses/cnn101/assignments/exam1/attempts/emmy/unlock")
-    assert unlocked.status_code == 204, unlocked.text
+    # the proctor's page shows the lock (and the paste), and unlocks from there
+    desk = _signed_in(proctor, live, live.instructor)
+    desk.goto(live.url + EXAM + "/proctor")
+    row = desk.locator("#attempt-emmy")
+    expect(row.locator(".state")).to_have_text("locked: waiting for you")
+    expect(row).to_contain_text("paste")
+    assert _violations(desk) == []
+    desk.set_viewport_size({"width": 390, "height": 800})
+    assert desk.evaluate("document.scrollingElement.scrollWidth") <= 390
+    row.get_by_role("button", name="Unlock emmy").click()
+    expect(desk.get_by_role("status")).to_contain_text("Unlocked")
+    expect(desk.locator("#attempt-emmy .state")).to_have_text("in progress")
+    events = live.api("GET", "/courses/cnn101/assignments/exam1/attempts", params={"student": "emmy"}).json()
+    kinds = [(event["kind"], event.get("by")) for event in events[0]["events"]]
+    assert kinds[0] == ("start", None) and ("signal", None) in kinds and ("lock", None) in kinds
+    assert kinds[-1][0] == "unlock" and kinds[-1][1] is not None  # (by the proctor who pressed it)
     second.goto(live.url + EXAM)  # (resumed: the proctor types the password again)
     expect(second.locator("#exam-room-title")).to_have_text("The exam password")
     assert _violations(second) == []

@@ -21,6 +21,7 @@ from api.assignments.draws import own_set
 from api.assignments.options import StudentLetters, order_key, picks_of, right_text
 from api.assignments.service import statements, variant_of, worked_solutions
 from api.code_runs.sandboxes import missing_runtime
+from api.exam_room import events
 from api.exam_room.rules import AccessRules
 from api.kit.errors import Refused
 from api.models import RegradeRequest, Submission
@@ -127,6 +128,10 @@ def student_page(
             "student_id": student.id,
             "timed": timed,
         }
+        if timed is not None and timed.running:
+            extra["closed"] = False  # (a proctor's added time may run past the close: api.timed.added)
+        if viewed_by is not None and events.watched(terms):  # the attempt's log, for staff
+            extra["attempt_events"] = events.events_of(db, terms=terms, students=[student.id]).get(student.id, [])
         # the exam room: why the page's session may not work now (the questions are not shown), and
         # whether the Start button asks for the password
         extra |= {"room": room, "asks_password": AccessRules.of(terms.access).password_hash is not None}

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from api.access import Member
 from api.deps import SessionDep, SetsDep, get_course_student, problem_set_of
+from api.exam_room import events
 from api.kit.errors import Conflict, Unprocessable
 from api.library.course_sets import Sets
 from api.pages.kit.deps import CsrfChecked, PageMember, PageTerms, SignedIn
@@ -25,7 +26,7 @@ from api.pages.kit.routing import PageRoute
 from api.pages.students.choice_parts import choice_answers
 from api.pages.students.exam_room import refusal_of
 from api.submissions.schemas import check_answers
-from api.terms.clock import ClockRow, capped_at, ends_at, read_clock
+from api.terms.clock import ClockRow, capped_at, read_clock
 from api.terms.rows import Terms
 from api.timed import service as timed
 from problems.sets import ProblemSet
@@ -83,7 +84,7 @@ def timed_view(db: Session, terms: Terms, student_id: str) -> TimedView | None:
     if terms.time_limit is None:
         return None
     clock = read_clock(db, course_id=terms.course_id, assignment_id=terms.id, student_id=student_id)
-    end = None if clock is None else ends_at(clock.started_at, terms)
+    end = None if clock is None else clock.end(terms)
     now = datetime.now(UTC)
     capped = None if clock is not None else capped_at(terms, started_at=None, now=now)
     return TimedView(terms.time_limit, clock, end, now, capped)
@@ -126,3 +127,26 @@ def typed_answers(form: FormData, problem_set: ProblemSet) -> dict[str, Any]:
         key: value for key in problem_set.answer_keys() if isinstance(value := form.get(key), str)
     }
     return answers | choice_answers(form, problem_set)
+
+
+@router.post(ASSIGNMENT + "/signals")
+async def record_signal(
+    request: Request, page: CsrfChecked, member: PageMember, terms: PageTerms, db: SessionDep
+) -> Response:
+    """A focus loss or a paste the exam page noticed (``signal``), recorded for the proctor: never
+    enforced, never a penalty. 204 whatever becomes of it (kept, or past the bounds of
+    :mod:`api.exam_room.events`); 409 once the attempt is not running; 422 for another signal."""
+    student = await get_course_student(member)
+    form = await request.form()
+    signal = form.get("signal")
+    if signal not in events.SIGNALS:
+        return Response(f"A signal is one of {', '.join(events.SIGNALS)}.", status_code=422)
+    return await run_in_threadpool(_signal, db, terms, student.id, str(signal))
+
+
+def _signal(db: Session, terms: Terms, student_id: str, signal: str) -> Response:
+    view = timed_view(db, terms, student_id)
+    if view is None or not view.running:
+        return Response("Your attempt is not running: nothing was recorded.", status_code=409)
+    events.record_signal(db, terms=terms, student_id=student_id, signal=signal, at=datetime.now(UTC))
+    return Response(status_code=204)

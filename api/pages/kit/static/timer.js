@@ -22,6 +22,22 @@
     timer = setInterval(tick, 1000);
     tick();
   }
+  // Signals for the proctor while the clock runs (a focus loss, a paste): sent, never enforced.
+  const signals = document.getElementById("signals-notice");
+  if (signals) {
+    const headers = JSON.parse(document.body.getAttribute("hx-headers:inherited") || "{}");
+    const last = {};
+    const send = (signal) => {
+      const now = Date.now();
+      if (now - (last[signal] || 0) < 2000) return; // (one of each kind per two seconds, as kept)
+      last[signal] = now;
+      const body = new URLSearchParams({ signal });
+      fetch(signals.dataset.signals, { method: "POST", body, headers, credentials: "same-origin" }).catch(() => {});
+    };
+    window.addEventListener("blur", () => send("focus_loss"));
+    document.addEventListener("visibilitychange", () => { if (document.hidden) send("focus_loss"); });
+    document.addEventListener("paste", () => send("paste"));
+  }
   const pending = document.getElementById("time-up-pending");
   if (pending) {
     setTimeout(() => window.location.reload(), 1000 * Number(pending.dataset.reload || 5));
