@@ -26,6 +26,7 @@ router = APIRouter(prefix="/courses/{course_id}/assignments/{assignment_id}", ta
 def attempt_out(attempt: service.Attempt) -> AttemptOut:
     return AttemptOut(
         student=attempt.student,
+        accommodations=list(attempt.accommodations),
         state=attempt.state,
         started_at=attempt.started_at,
         ends_at=attempt.ends_at,

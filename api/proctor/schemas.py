@@ -23,6 +23,9 @@ class EventOut(Schema):
 
 class AttemptOut(Schema):
     student: str
+    accommodations: list[str] = Field(
+        description="The course's accommodations the student holds: their clock and attempts are under them."
+    )
     state: Literal["not_started", "in_progress", "submitted", "auto_submitted", "locked"]
     started_at: datetime | None
     ends_at: datetime | None = Field(description="The end of their clock, the time a proctor added included.")

@@ -1,6 +1,7 @@
 """Every roster student's attempt on one assignment, as the proctor's table shows it, read in a
 fixed number of statements whatever the course's size (the roster, the clocks, the extensions, the
-sessions, the submission counts and the events: six)."""
+accommodations, the sessions, the submission counts and the events: seven). Each student's clock and
+attempts are under their own terms: their extension and their accommodations applied."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from api.exam_room import events
 from api.exam_room.events import Event
 from api.models import AttemptSession, Clock, CourseRole, Extension, Membership, Submission
+from api.terms.accommodations import allowed, read_allowances
 from api.terms.clock import CLOCK_COLUMNS, ClockRow
 from api.terms.rows import ExtensionRow, Terms, with_extension
 
@@ -27,9 +29,11 @@ LOCKED = "locked"
 class Attempt:
     """One student's attempt as the proctor sees it. ``sessions``: the browser sessions seen on it,
     the one it is bound to and each other one refused (a lock); ``address``: the client address of
-    the last request admitted (recorded on one-session assignments)."""
+    the last request admitted (recorded on one-session assignments); ``accommodations``: the names
+    of the labels they hold."""
 
     student: str
+    accommodations: tuple[str, ...]
     state: str
     started_at: datetime | None
     ends_at: datetime | None
@@ -65,6 +69,7 @@ def attempts(session: Session, *, assignment: Terms, now: datetime | None = None
             Extension.student_id, Extension.due_at, Extension.max_attempts, Extension.closes_at, Extension.extra_minutes
         ).filter_by(**keys)
         extensions = {row[0]: ExtensionRow(*row[1:]) for row in session.execute(query)}
+    allowances = read_allowances(session, course_id=assignment.course_id)
     seats = {
         row.student_id: row
         for row in session.execute(
@@ -84,9 +89,11 @@ def attempts(session: Session, *, assignment: Terms, now: datetime | None = None
         clock = clocks.get(student)
         seat = seats.get(student)
         log = logged.get(student, [])
-        end = None if clock is None else clock.end(with_extension(assignment, extensions.get(student)))
+        allowance = allowances.get(student)
+        terms = with_extension(assignment, allowed(extensions.get(student), allowance))
+        end = None if clock is None else clock.end(terms)
         state = _state(
-            assignment,
+            terms,
             clock,
             end,
             now,
@@ -98,6 +105,7 @@ def attempts(session: Session, *, assignment: Terms, now: datetime | None = None
         found.append(
             Attempt(
                 student=student,
+                accommodations=() if allowance is None else allowance.names,
                 state=state,
                 started_at=None if clock is None else clock.started_at,
                 ends_at=end,

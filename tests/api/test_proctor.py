@@ -17,8 +17,10 @@ from api.models import Assignment, Clock, Submission
 from api.terms.rows import AssignmentRow
 from api.terms.standing import closes_for_everyone
 from api.timed.sweep import sweep
+from tests.pages.test_student_pages import token_of
 
 from factories import Course, auth, counted, engines_of
+from page_client import Browser
 
 RIGHT = {"ex4.conv1_params": "3640", "ex5.params": "1810"}
 
@@ -204,3 +206,37 @@ def test_a_clock_aged_past_its_end_is_not_given_time(client: TestClient, course:
     over = client.post(f"{base}/time", json={"minutes": 5, "student": student}, headers=course.instructor)
     assert over.status_code == 409
     assert client.post(f"{base}/time", json={"minutes": 5}, headers=course.instructor).json()["students"] == []
+
+
+def test_the_proctor_sees_each_clock_under_the_students_accommodations(
+    client: TestClient, course: Course, engine: Engine
+) -> None:
+    """A label ×1.5 gives a 60-minute exam 90 minutes: 70 minutes in, its holder is still writing
+    (and the table says why), the student beside them is out of time."""
+    slower = f"slower-{course.id[-6:]}"
+    made = client.put(
+        f"{course.path}/accommodations/{slower}", json={"time_multiplier": 1.5}, headers=course.instructor
+    )
+    assert made.status_code in (200, 201), made.text
+    timed = course.assignment(time_limit=60)
+    base = f"{course.path}/assignments/{timed}"
+    (held, held_headers), (other, other_headers) = course.students(2)
+    given = client.put(f"{course.path}/students/{held}/accommodations", json=[slower], headers=course.instructor)
+    assert given.status_code == 200, given.text
+    started = {}
+    for student, headers in ((held, held_headers), (other, other_headers)):
+        assert client.post(f"{base}/start", headers=headers).status_code in (200, 201)
+        started[student] = datetime.now(UTC) - timedelta(minutes=70)
+        with Session(writer(engine)) as session, session.begin():
+            where = (Clock.assignment_id == timed, Clock.student_id == student)
+            session.execute(update(Clock).where(*where).values(started_at=started[student]))
+    table = _attempts(client, course, timed)
+    assert table[held]["accommodations"] == [slower] and table[other]["accommodations"] == []
+    assert table[held]["state"] == "in_progress"
+    assert _at(table[held]["ends_at"]) == started[held] + timedelta(minutes=90)
+    assert table[other]["state"] == "auto_submitted"
+    staff = Browser(client.app).signed_in(token_of(course.instructor))
+    shown = staff.get(f"/courses/{course.id}/assignments/{timed}/proctor/table")
+    assert shown.status_code == 200, shown.text
+    row = shown.text.split(f'id="attempt-{held}"')[1].split("</tr>")[0]
+    assert slower in row and "in progress" in row
