@@ -188,11 +188,17 @@ def preview(
     assignment: StudentTermsDep,
     session: SessionDep,
     sets: SetsDep,
+    credentials: Credentials,
+    password: ExamPassword = None,
 ) -> Response:
     """Shows how each answer was read, or why it could not be, so a typo can be fixed before
     submitting, and whether submitting now would be accepted (`ready`; `obstacle` says why not when
     no attempt is left or nothing is answered). Grades nothing, stores nothing, uses no attempt,
-    but counts against the student's budget of grading work like submitting (429 past it)."""
+    but counts against the student's budget of grading work like submitting (429 past it). Under
+    the assignment's `access` rules as a submission is (403 with the reason; a preview binds no
+    session)."""
+    visitor = api_visitor(request, token_of(credentials), password)
+    admit(session, terms=assignment, student_id=student.id, visitor=visitor, bind=False)
     problem_set = problem_set_of(assignment, sets)
     left = service.attempts_left(session, assignment=assignment, student_id=student.id)
     # The answers are read and the reply written off the database, charged to the student's budget.

@@ -109,6 +109,11 @@ def test_a_missing_or_wrong_password_is_refused_at_each_door_and_the_right_one_p
     # untimed: the submission is the door
     untimed = course.assignment(access={"password": "hall B"})
     _refused(course.submit(untimed, student, RIGHT), "password")
+    preview = f"{_base(course, untimed)}/preview"
+    _refused(client.post(preview, json={"answers": RIGHT}, headers=student), "password")  # (how answers read, too)
+    assert client.post(preview, json={"answers": RIGHT}, headers={**student, "X-Exam-Password": "hall B"}).json()[
+        "ready"
+    ]
     assert course.submit(untimed, {**student, "X-Exam-Password": "hall B"}, RIGHT).status_code == 201
     # the questions are read with the password only (staff need none)
     assert client.get(_base(course, untimed), headers=student).json()["problems"] == []

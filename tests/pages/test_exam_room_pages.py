@@ -94,6 +94,13 @@ def test_an_address_outside_the_networks_is_refused_on_the_pages(app, client, en
     assert inside.post(f"{path}/draft", {KEY: RIGHT}).status_code == 200
     assert outside.post(f"{path}/draft", {KEY: "1"}).status_code == 403
     assert value_of(inside.get(path).text, KEY) == RIGHT
+    # how an answer reads, as it is typed: inside only
+    htmx = {"HX-Request": "true"}
+    reading = f"{path}/preview?key={KEY}"
+    read_inside = inside.client.post(reading, data={KEY: RIGHT}, headers={**htmx, "X-CSRF-Token": inside.csrf})
+    assert read_inside.status_code == 200 and "Read as" in read_inside.text
+    read_outside = outside.client.post(reading, data={KEY: RIGHT}, headers={**htmx, "X-CSRF-Token": outside.csrf})
+    assert read_outside.status_code == 403 and "Read as" not in read_outside.text
     # untimed: the form's submission is the door
     untimed = course.assignment(access={"networks": [ROOM]})
     upath = f"/courses/{course.id}/assignments/{untimed}"

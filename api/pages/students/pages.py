@@ -328,7 +328,7 @@ def _form_text(form: FormData, name: str) -> str:
 @reads_only
 async def reading(
     request: Request,
-    _page: CsrfChecked,
+    page: CsrfChecked,
     member: PageMember,
     terms: PageTerms,
     db: SessionDep,
@@ -336,17 +336,20 @@ async def reading(
     key: Annotated[str, Query(max_length=200)],
 ) -> Response:
     """How one answer is read (htmx asks as the student types): the fragment under its input, by
-    the preview service of ``POST .../preview``."""
+    the preview service of ``POST .../preview``, under the exam room's rules as a save is."""
     student = await get_course_student(member)
     value = (await request.form()).get(key)
     return await run_in_threadpool(
-        _reading, request, key, value if isinstance(value, str) else "", student, terms, db, sets
+        _reading, request, page, key, value if isinstance(value, str) else "", student, terms, db, sets
     )
 
 
 def _reading(
-    request: Request, key: str, value: str, student: Member, terms: Terms, db: Session, sets: Sets
+    request: Request, page: SignedIn, key: str, value: str, student: Member, terms: Terms, db: Session, sets: Sets
 ) -> Response:
+    refusal = refusal_of(db, request, page, terms, student.id, bind=False)
+    if refusal is not None:
+        raise refusal  # (403 with the reason: the fragment is not swapped in)
     problem_set = problem_set_of(terms, sets)
     if key not in problem_set.answer_keys():
         raise NotFound(f"The assignment has no key {key!r}.")
