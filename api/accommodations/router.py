@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
 
 from api.accommodations import service
 from api.accommodations.schemas import (
@@ -18,6 +20,10 @@ from api.terms.accommodations import read_labels
 from api.terms.allowance import Label
 
 router = APIRouter(prefix="/courses/{course_id}", tags=["courses"])
+
+#: A label's name in a path, documented as :data:`api.accommodations.service.NAME` and checked by
+#: :func:`api.accommodations.service.check_name` (422 with the rule in a sentence).
+NamePath = Annotated[str, Path(json_schema_extra={"pattern": f"^{service.NAME.pattern}$", "maxLength": 64})]
 
 
 def _out(label: Label, students: list[str]) -> AccommodationOut:
@@ -49,7 +55,9 @@ def list_accommodations(staff: StaffMember, session: SessionDep) -> list[Accommo
     summary="Define or replace an accommodation",
     responses=errors(401, 403, 404, 413, 422, 503, notes={403: "Not an owner or instructor of the course"}),
 )
-def put_accommodation(name: str, body: AccommodationIn, runner: RunnerMember, session: SessionDep) -> AccommodationOut:
+def put_accommodation(
+    name: NamePath, body: AccommodationIn, runner: RunnerMember, session: SessionDep
+) -> AccommodationOut:
     """Applies to every assignment of the course, now and later, for each student holding it, unless
     the student's extension of an assignment sets that field (the extension wins): `time_multiplier`
     (1 to 4) and `extra_minutes` on a timed assignment's limit, `extra_days` on every due date and
@@ -75,7 +83,7 @@ def put_accommodation(name: str, body: AccommodationIn, runner: RunnerMember, se
         401, 403, 404, 422, 503, notes={403: "Not an owner or instructor of the course", 404: "No such accommodation"}
     ),
 )
-def delete_accommodation(name: str, runner: RunnerMember, session: SessionDep) -> Response:
+def delete_accommodation(name: NamePath, runner: RunnerMember, session: SessionDep) -> Response:
     service.delete_accommodation(session, course_id=runner.course, name=name)
     return Response(status_code=204)
 
@@ -91,7 +99,7 @@ def delete_accommodation(name: str, runner: RunnerMember, session: SessionDep) -
         413,
         422,
         503,
-        notes={403: "Not staff of the course", 404: "No such student", 422: "A name the course does not define"},
+        notes={403: "Not staff of the course", 404: "No such student, or a name the course does not define"},
     ),
 )
 def put_student_accommodations(

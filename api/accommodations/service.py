@@ -109,7 +109,7 @@ def set_student_accommodations(
     session: Session, *, course_id: str, student_id: str, names: Sequence[str], moved: bool = True
 ) -> list[str]:
     """The student now holds exactly ``names`` (none: ``[]``), each an accommodation of the course;
-    :class:`NotFound` unless they are a student of it, :class:`Unprocessable` naming unknown ones."""
+    :class:`NotFound` unless they are a student of it, or naming the unknown ones."""
     membership = session.get(Membership, (course_id, student_id))
     if membership is None or membership.role != CourseRole.STUDENT:
         raise NotFound(f"No student {student_id!r} in course {course_id!r}.")
@@ -117,7 +117,7 @@ def set_student_accommodations(
     unknown = unknown_names(session, course_id=course_id, names=wanted)
     if unknown:
         known = [label.name for label in read_labels(session, course_id=course_id)]
-        raise Unprocessable(unknown_message(course_id, unknown, known))
+        raise NotFound(unknown_message(course_id, unknown, known))
     session.execute(
         delete(StudentAccommodation).where(
             StudentAccommodation.course_id == course_id, StudentAccommodation.student_id == student_id

@@ -20,6 +20,8 @@ from typing import Any
 from sqlalchemy import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.schema import ColumnDefault
+from sqlalchemy.sql import Insert
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, ColumnElement, ReturnsRows
 
@@ -35,6 +37,9 @@ class _Compiled:
     order: tuple[str, ...] | None
     columns: tuple[ColumnElement[Any], ...]
     names: tuple[str, ...]
+    #: An INSERT's columns of a plain default value (``default="grader"``), by bind name: put in where
+    #: the parameters leave them out, as SQLAlchemy's execution does (it is bypassed here).
+    defaults: Mapping[str, Any]
     #: The columns' result processors, made at the first run from the cursor's description (some
     #: depend on the type the driver reports, as SQLAlchemy's own cached result metadata does).
     results: tuple[Processor, ...] | None = None
@@ -46,6 +51,16 @@ class _Compiled:
                 for column, described in zip(self.columns, description, strict=True)
             )
         return self.results
+
+
+def _scalar_defaults(statement: ClauseElement, binds: Mapping[str, Processor]) -> dict[str, Any]:
+    if not isinstance(statement, Insert):
+        return {}
+    return {
+        column.key: column.default.arg
+        for column in statement.table.columns
+        if column.key in binds and isinstance(column.default, ColumnDefault) and column.default.is_scalar
+    }
 
 
 class Prepared:
@@ -66,7 +81,10 @@ class Prepared:
             columns = tuple(self.statement.exported_columns) if isinstance(self.statement, ReturnsRows) else ()
             names = tuple(str(column.key) for column in columns)
             order = tuple(compiled.positiontup or ()) if dialect.positional else None
-            found = self._compiled[dialect.name] = _Compiled(compiled.string, compiled, binds, order, columns, names)
+            defaults = _scalar_defaults(self.statement, binds)
+            found = self._compiled[dialect.name] = _Compiled(
+                compiled.string, compiled, binds, order, columns, names, defaults
+            )
         return found
 
     def rows(self, session: Session, parameters: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -96,7 +114,7 @@ class Prepared:
         connection = session.connection()
         dialect = connection.dialect
         compiled = self._for(dialect)
-        values = compiled.compiled.construct_params(dict(parameters))
+        values = compiled.compiled.construct_params({**compiled.defaults, **parameters})
         for name, process in compiled.binds.items():
             if process is not None and name in values:
                 values[name] = process(values[name])

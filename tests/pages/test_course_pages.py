@@ -310,7 +310,9 @@ def test_an_extension_typed_in_the_gradebook_is_read_in_the_courses_zone(
     extension = next(row["extension"] for row in book["students"] if row["student"] == chicago.student_id)
     assert extension == {"due_at": "2030-02-01T18:30:00Z", "max_attempts": None}
     shown = ta.get(granted.headers["location"]).text
-    assert 'value="2030-02-01T12:30"' in shown and "2030-02-01 12:30 CST" in shown  # the form and the list
+    assert "2030-02-01 12:30 CST" in shown and 'value="2030-02-01T12:30"' not in shown  # the list; the form empty
+    changing = ta.get(f"{page}?student={chicago.student_id}").text  # (its "change" link)
+    assert 'value="2030-02-01T12:30"' in changing  # the form, in the course's zone
     student_page = signed(app, chicago.student).get(f"/courses/{course.id}").text
     assert "2030-02-01 12:30 CST" in student_page and f"(was {DUE_IN_CHICAGO})" in student_page
 
