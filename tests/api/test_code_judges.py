@@ -81,16 +81,16 @@ def test_a_killed_judging_process_is_replaced_for_the_next_run(judges: JudgeProc
     assert judges(SET, {KEY: SOLUTION}, None)[KEY]["status"] == "correct"
 
 
-#: A service that judges one run, says so, and waits to be killed.
+#: A service that judges one run, says so, and waits (on its standard input, which stays open) to be killed.
 SERVICE = f"""
-import sys, time
+import sys
 from api.code_runs.judges import JudgeProcesses
 from problems.loader import parse_set
 from tests.set_texts import affine_set
 judges = JudgeProcesses(processes=2)
 graded = judges(parse_set(affine_set("killed-service", {BIAS_OMITTED!r})), {{{KEY!r}: {SOLUTION!r}}}, None)
 print(graded[{KEY!r}]["status"], flush=True)
-time.sleep(600)
+sys.stdin.read()
 """
 
 
@@ -100,7 +100,11 @@ def test_a_service_killed_outright_takes_its_judging_processes_and_their_sandbox
     require_bwrap()
     root = Path(__file__).resolve().parents[2]
     service = subprocess.Popen(
-        [sys.executable, "-c", SERVICE], cwd=root, env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE
+        [sys.executable, "-c", SERVICE],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
     )
     try:
         assert service.stdout is not None
