@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from api.kit import score_changes
 from api.kit.db import upsert
-from api.kit.errors import NotFound, Unprocessable
+from api.kit.errors import Conflict, NotFound, Unprocessable
 from api.models import Accommodation, Assignment, CourseRole, Membership, StudentAccommodation
 from api.terms.accommodations import read_labels
 from api.terms.allowance import Label
@@ -146,8 +146,8 @@ def import_holdings(
     session: Session, *, course_id: str, members: Sequence[tuple[str, str, Sequence[str] | None]]
 ) -> None:
     """A roster's ``accommodations`` of each member (id, role, names; None: unchanged), after the
-    import made them members: :class:`Unprocessable` naming the members whose names the course
-    does not define, or who are not students, before anything is set."""
+    import made them members: :class:`Conflict` (the roster and the course disagree) naming the
+    members whose names the course does not define, or who are not students, before anything is set."""
     given = [(member, role, names) for member, role, names in members if names is not None]
     if not given:
         return
@@ -163,7 +163,7 @@ def import_holdings(
         if names and role != CourseRole.STUDENT
     ]
     if problems:
-        raise Unprocessable(" ".join(problems))
+        raise Conflict(" ".join(problems))
     for member, _, names in given:
         set_student_accommodations(session, course_id=course_id, student_id=member, names=names, moved=False)
     _terms_moved(session, course_id=course_id, students=[member for member, _, _ in given])

@@ -140,7 +140,7 @@ def import_members(
     stored); an existing account (of this course or another) joins as it is, with its own token, name
     and email: a roster never changes an account. Importing a member again changes their role to the
     one given. A student's `accommodations` (names of the course's) replace those they held, all
-    checked before any is set (an unknown name: 422 naming the member). When the service sends
+    checked before any is set (an unknown name: 409 naming the member). When the service sends
     mail, each member who has just joined and has an address is mailed an invitation with a
     one-time sign-in link (see `GET .../mails`)."""
     imported = service.import_members(

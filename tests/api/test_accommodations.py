@@ -167,7 +167,7 @@ def test_the_roster_import_gives_labels_and_refuses_an_unknown_one_before_import
         headers=course.instructor,
     )
     assert (
-        refused.status_code == 422 and second in refused.json()["detail"] and "'unheard-of'" in refused.json()["detail"]
+        refused.status_code == 409 and second in refused.json()["detail"] and "'unheard-of'" in refused.json()["detail"]
     )
     roster = client.get(f"{course.path}/members", headers=course.instructor).json()
     assert first not in {m["id"] for m in roster}  # nobody imported
