@@ -11,8 +11,16 @@ from api.kit.errors import Forbidden
 from api.kit.public_url import public_url
 from api.kit.responses import errors
 from api.kit.schemas import JobStarted
-from api.lti import keys, registration, service
-from api.lti.schemas import CourseLtiOut, LinkOut, PassbackOut, PlatformIn, PlatformOut, RegistrationUrlOut
+from api.lti import dates, keys, registration, service
+from api.lti.schemas import (
+    CourseLtiOut,
+    DateDifferenceOut,
+    LinkOut,
+    PassbackOut,
+    PlatformIn,
+    PlatformOut,
+    RegistrationUrlOut,
+)
 from api.lti.urls import tool_urls
 from api.models import Role
 from api.users.service import Caller
@@ -113,7 +121,8 @@ def registration_url(user: CurrentUser, session: SessionDep, request: Request) -
 def course_lti(member: StaffMember, session: SessionDep) -> CourseLtiOut:
     """Staff: the LMS courses linked to this course, and per assignment and student the latest
     score for each LMS course: `pending` (to send, or to retry after `error`), `sent`, or
-    `failed` with the platform's error."""
+    `failed` with the platform's error; and where the due date the LMS gave a user at their latest
+    launch is not theirs here (`date_differences`)."""
     links = [
         LinkOut(
             platform=platform.id,
@@ -127,7 +136,19 @@ def course_lti(member: StaffMember, session: SessionDep) -> CourseLtiOut:
         for context, platform in service.links_of(session, course_id=member.course)
     ]
     passback = [PassbackOut.model_validate(row) for row in service.passback_of(session, course_id=member.course)]
-    return CourseLtiOut(links=links, passback=passback)
+    differences = [
+        DateDifferenceOut(
+            assignment=found.assignment_id,
+            user=found.user_id,
+            name=found.name,
+            student=found.student,
+            lms_due_at=found.lms_due_at,
+            due_at=found.due_at,
+            seen_at=found.seen_at,
+        )
+        for found in dates.differences(session, course_id=member.course)
+    ]
+    return CourseLtiOut(links=links, passback=passback, date_differences=differences)
 
 
 @router.post(

@@ -89,9 +89,26 @@ class PassbackOut(Schema):
     sent_at: datetime | None
 
 
+class DateDifferenceOut(Schema):
+    """A due date the LMS gave a user at their latest launch that is not theirs here."""
+
+    assignment: str
+    user: str
+    name: str
+    #: A student's date here is their own (their extension's, else the assignment's); anyone
+    #: else's is the assignment's.
+    student: bool
+    lms_due_at: datetime
+    #: null: no due date here.
+    due_at: datetime | None
+    seen_at: datetime
+
+
 class CourseLtiOut(Schema):
     links: list[LinkOut]
     passback: list[PassbackOut]
+    #: Where the LMS's dates and the course's differ, as the latest launches saw them.
+    date_differences: list[DateDifferenceOut]
 
 
 class RegistrationUrlOut(Schema):

@@ -120,6 +120,16 @@ def test_where_the_course_owns_its_dates_a_launch_date_is_kept_and_shown_where_i
     shown = page.get(f"/courses/{course.id}/lti")
     assert shown.status_code == 200
     assert "differ for 1 launch" in shown.text and "Lea Learner" in shown.text and assignment in shown.text
+    # and in REST, for a script or a dashboard
+    (differs,) = client.get(f"{course.path}/lti", headers=course.instructor).json()["date_differences"]
+    assert (differs["assignment"], differs["user"], differs["name"], differs["student"]) == (
+        assignment,
+        student,
+        "Lea Learner",
+        True,
+    )
+    assert datetime.fromisoformat(differs["lms_due_at"]) == lms_date
+    assert datetime.fromisoformat(differs["due_at"]) == DUE
     # the owner hands the dates to the LMS on the page: the student's next launch makes them theirs
     answer = page.post(f"/courses/{course.id}/lti/dates", data={"dates_from": "lms"})
     assert answer.status_code == 303
@@ -127,6 +137,7 @@ def test_where_the_course_owns_its_dates_a_launch_date_is_kept_and_shown_where_i
     lms.launch(learner, context=context, custom={"assignment": assignment, "due_at": lms_date.isoformat()})
     assert extension(engine, course, assignment, student).due_at == lms_date
     assert "agree with this course" in page.get(f"/courses/{course.id}/lti").text
+    assert client.get(f"{course.path}/lti", headers=course.instructor).json()["date_differences"] == []
 
 
 def submit(lms: LMS, launched: Any) -> None:
