@@ -13,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from api.code_runs.shares import student_of, turn_of
+from api.code_runs.shares import Placement, student_of, turn_of
 from api.kit.db import dialect_insert
 from api.models import CodeRun, CodeRunStatus
 from grader.results import Status
@@ -23,8 +23,9 @@ CODE_RUNS = cast(Table, CodeRun.__table__)
 #: The key in a session's ``info`` of "this transaction queued code": the runner woken after commit.
 CODE_QUEUED = "grader_code_queued"
 
-#: Defers the procrastinate job of a submission's code run on the session's connection (PostgreSQL).
-Deferrer = Callable[[Session, int], object]
+#: Defers the procrastinate job of a submission's code run on the session's connection (PostgreSQL),
+#: placed in its student's share of the queue.
+Deferrer = Callable[[Session, int, Placement], object]
 
 #: The statuses of a code part whose result is not written yet.
 WAITING = frozenset({Status.QUEUED.value, Status.RUNNING.value})
@@ -51,14 +52,14 @@ def queue_run(session: Session, *, submission_id: int, set_version: str, defer: 
     # keeps its turn)
     placed = {"student_id": student_of(submission_id), "turn": turn_of(submission_id)}
     insert = dialect_insert(session, CODE_RUNS).values({**values, **placed})
-    session.execute(
+    student_id, turn = session.execute(
         insert.on_conflict_do_update(
             index_elements=["submission_id"],
             set_={key: value for key, value in values.items() if key != "submission_id"},
-        )
-    )
+        ).returning(CODE_RUNS.c.student_id, CODE_RUNS.c.turn)  # (the job's placement: no statement more)
+    ).one()
     if defer is not None:
-        defer(session, submission_id)
+        defer(session, submission_id, Placement.of(student_id, turn))
     elif session.get_bind().dialect.name != "sqlite":
         raise RuntimeError("code queued on PostgreSQL without deferring its job: no worker would run it")
     session.info[CODE_QUEUED] = True

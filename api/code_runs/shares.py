@@ -11,7 +11,7 @@ otherwise, still waited a minute later. Three rules, the same on both databases:
   student's first run goes before a student's second, whatever came first. On SQLite the service's
   runner picks the next run with :func:`next_run`; on PostgreSQL each run's procrastinate job is
   deferred with a ``lock`` per student (procrastinate runs a lock's jobs one at a time, in order)
-  and a priority of minus its turn (:func:`placement`).
+  and a priority of minus its turn (:class:`Placement`).
 - **A few queued at most** (:attr:`CodeLimits.queued`): a submission with code to run past it is
   refused with 429 before anything is stored (:func:`check_queue`), so a flood is refused rather
   than queued for everybody to wait behind.
@@ -32,8 +32,6 @@ from sqlalchemy.orm import Session
 from api.kit.config import Settings
 from api.kit.errors import TooManyRequests
 from api.models import CodeRun, CodeRunStatus, Submission
-from grader.engine import is_blank
-from problems.sets import ProblemSet
 
 CODE_RUNS = cast(Table, CodeRun.__table__)
 SUBMISSIONS = cast(Table, Submission.__table__)
@@ -67,12 +65,6 @@ def configured() -> CodeLimits:
     """The limits the process's environment sets (``GRADER_CODE_*``, as the service's settings
     read them), for the callers that are handed none (the pages' form, the demo)."""
     return CodeLimits.of(Settings.from_env())
-
-
-def runs_code(problem_set: ProblemSet, answers: Mapping[str, Any]) -> bool:
-    """Whether these answers would queue a run: a code part answered (before grading, to refuse a
-    submission past its student's share without grading it)."""
-    return any(not is_blank(answers.get(key)) for key in problem_set.code())
 
 
 def waiting(session: Session, *, student_id: str) -> int:
@@ -113,14 +105,18 @@ def student_of(submission_id: int) -> Any:
     return select(SUBMISSIONS.c.student_id).where(SUBMISSIONS.c.id == submission_id).scalar_subquery()
 
 
-def placement(session: Session, submission_id: int) -> tuple[str, int]:
-    """The procrastinate ``lock`` and ``priority`` of the submission's queued run (PostgreSQL): one
-    lock per student (one job of theirs at a time, in priority then id order) and minus its turn
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """The procrastinate ``lock`` and ``priority`` of a queued run (PostgreSQL): one lock per
+    student (one job of theirs at a time, in priority then id order) and minus its turn
     (procrastinate takes the highest priority first)."""
-    row = session.execute(
-        select(CODE_RUNS.c.student_id, CODE_RUNS.c.turn).where(CODE_RUNS.c.submission_id == submission_id)
-    ).one()
-    return f"code-student:{row.student_id}", -row.turn
+
+    lock: str
+    priority: int
+
+    @classmethod
+    def of(cls, student_id: str, turn: int) -> Placement:
+        return cls(f"code-student:{student_id}", -turn)
 
 
 def next_run(

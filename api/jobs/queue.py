@@ -41,7 +41,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from api.code_runs.run import CodeRuntime, run_code
-from api.code_runs.shares import placement
+from api.code_runs.shares import Placement
 from api.jobs.run import Runtime, run_job
 from api.set_checks.run import CheckRuntime, run_set_check
 
@@ -217,14 +217,15 @@ def defer(queue: App, session: Session, job_id: int, lock: str) -> int:
     return deferrer.defer(job_id=job_id)
 
 
-def defer_code(queue: App, session: Session, submission_id: int) -> int:
+def defer_code(queue: App, session: Session, submission_id: int, placed: Placement) -> int:
     """The procrastinate job of a submission's code run (queued already in the session), deferred
     on the session's connection, so in its transaction. One at a time per student (a lock), by
-    turn (a priority): :func:`api.code_runs.shares.placement`. A second job for one submission,
+    turn (a priority): :class:`api.code_runs.shares.Placement`. A second job for one submission,
     deferred by a regrade, runs after the first and finds what is left."""
-    lock, priority = placement(session, submission_id)
     connection = session.connection().connection.driver_connection
-    deferrer = queue.configure_task(CODE_TASK, allow_unknown=False, connection=connection, lock=lock, priority=priority)
+    deferrer = queue.configure_task(
+        CODE_TASK, allow_unknown=False, connection=connection, lock=placed.lock, priority=placed.priority
+    )
     return deferrer.defer(submission_id=submission_id)
 
 

@@ -48,7 +48,9 @@ in the same transaction (:mod:`api.code_runs`), so the 201 never waits for the s
 gets a share of the code queue (:mod:`api.code_runs.shares`): a submission with code to run is
 refused with 429 (no attempt used, nothing stored) while the student has as many runs waiting as
 one may, or has used their sandbox time on the assignment (:mod:`api.code_runs.budget`); checked
-before grading, and again in the transaction that would queue the run.
+in the transaction that would queue the run, before the INSERT (once: a check before grading as
+well cost every code submission two statements to save the grading of a refused one's other
+parts, which its grading budget bounds anyway).
 
 **Regrades** move the current grade into ``earlier_grades`` before replacing it; they run as
 background jobs (:mod:`api.jobs`), a chunk of submissions at a time: read
@@ -76,7 +78,7 @@ from api.assignments.options import StudentLetters, order_key
 from api.assignments.service import variant_of
 from api.code_runs.budget import check_budget
 from api.code_runs.queueing import Deferrer, queue_run, waiting_keys
-from api.code_runs.shares import CodeLimits, check_queue, configured, runs_code
+from api.code_runs.shares import CodeLimits, check_queue, configured
 from api.exam_room import events
 from api.kit import metrics, score_changes
 from api.kit.db import atomic
@@ -294,8 +296,6 @@ def submit(
         # a shortcut that saves grading; the INSERT below is what enforces the limit
         raise Conflict(_limit_message(assignment))
     code_limits = code_limits or configured()
-    if runs_code(problem_set, answers):  # (a shortcut that saves grading; checked again as it is queued)
-        _check_code_share(session, assignment, student_id, code_limits, locked=False)
 
     variant = variant_of(problem_set, assignment, student_id)
     with grading(session, budget=budget, account=student_id, keep_slot_for=SUBMISSION_KEEPS_SLOT):
@@ -345,7 +345,7 @@ def submit(
     logging = logged and events.watched(assignment)  # (an exam's: the submission and its event in one transaction)
     with atomic(session, needed=bool(lms) or queued or logging):
         if queued:  # (before the INSERT: a refusal stores nothing)
-            _check_code_share(session, assignment, student_id, code_limits, locked=True)
+            _check_code_share(session, assignment, student_id, code_limits)
         stored = _store(session, insert_unless_taken, parameters, values, assignment, lms, limit)
         if queued and not stored.replayed:
             queue_run(session, submission_id=stored.submission.id, set_version=problem_set.version, defer=defer_code)
@@ -359,11 +359,10 @@ def submit(
     return stored
 
 
-def _check_code_share(
-    session: Session, assignment: Terms, student_id: str, limits: CodeLimits, *, locked: bool
-) -> None:
-    """429 past the student's share of the code queue: runs waiting, then sandbox time."""
-    check_queue(session, student_id=student_id, limits=limits, locked=locked)
+def _check_code_share(session: Session, assignment: Terms, student_id: str, limits: CodeLimits) -> None:
+    """429 past the student's share of the code queue (runs waiting, then sandbox time), in the
+    transaction that queues the run, the student's queueing held until it ends."""
+    check_queue(session, student_id=student_id, limits=limits, locked=True)
     check_budget(
         session,
         course_id=assignment.course_id,

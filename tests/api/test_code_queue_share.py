@@ -11,18 +11,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
 from api.code_runs.budget import used
 from api.code_runs.run import CodeRuntime, run_code
-from api.code_runs.shares import CodeLimits, next_run, placement
+from api.code_runs.shares import CodeLimits, next_run
 from api.kit.config import Settings
 from api.kit.db import make_sessionmaker, writer
 from api.models import CodeRun, CodeTime, Submission
 from harness.student_code import CONV_FORWARD
 
-from factories import Course
+from factories import Course, counted, engines_of
 from page_client import Browser
 
 SET = "numpy-convolution"
@@ -159,9 +159,13 @@ def test_the_runners_take_one_run_per_student_at_a_time_by_turn_then_age(course:
             ).all()
         )
         assert [turns[i] for i in ids] == [0, 1, 2] and turns[theirs] == 0
-        if engine.dialect.name == "postgresql":
-            assert placement(session, ids[1]) == (f"code-student:{first}", -1)
-            assert placement(session, theirs) == (f"code-student:{second}", 0)
+        if engine.dialect.name == "postgresql":  # (each run's job: its student's lock, minus its turn)
+            jobs = session.execute(
+                text("SELECT (args->>'submission_id')::int, lock, priority FROM procrastinate_jobs")
+            ).all()
+            placed = {submission: (lock, priority) for submission, lock, priority in jobs}
+            assert placed[ids[1]] == (f"code-student:{first}", -1)
+            assert placed[theirs] == (f"code-student:{second}", 0)
         mine = [*ids, theirs]
         others = select(CodeRun.submission_id).where(CodeRun.submission_id.not_in(mine))
         skip = set(session.scalars(others))  # (the module's other tests' runs)
@@ -174,3 +178,29 @@ def test_the_runners_take_one_run_per_student_at_a_time_by_turn_then_age(course:
         del taken[ids[0]]  # (written)
         skip.add(ids[0])
         assert next_run(session, taken=taken, skip=skip | taken.keys(), resume=False) == (ids[1], first)
+
+
+def test_a_code_submission_is_stored_and_queued_in_one_transaction_of_few_statements(app, course: Course) -> None:
+    """What a deadline's every code POST costs the database: its caller read once, then one
+    transaction that checks the student's share of the queue (held on PostgreSQL by an advisory
+    lock), inserts the submission and its run (the run's placement in the queue returned by that
+    INSERT, not read again) and commits; procrastinate's job is one call more on the same
+    connection. Nothing is checked twice, nothing before the transaction but the caller."""
+    aid = course.assignment(problem_set=SET)
+    _, headers = course.student()
+    with counted(*engines_of(app)) as statements:
+        made = course.submit(aid, headers, {KEY: CONV_FORWARD})
+    assert made.status_code == 201, made.text
+    kinds = [" ".join(statement.split()[:4]) for statement in statements]
+    locked = (
+        ["SELECT pg_advisory_xact_lock(hashtext(%(key)s))"] if app.state.engine.dialect.name == "postgresql" else []
+    )
+    assert [kind.split()[0] for kind in kinds[:2]] == ["SELECT", "BEGIN"], kinds  # (the caller, then one transaction)
+    assert kinds[2:] == [
+        *locked,
+        "SELECT count(*) AS count_1",
+        "SELECT code_time.window_started_at, code_time.seconds FROM",
+        "INSERT INTO submissions (course_id,",
+        "INSERT INTO code_runs (submission_id,",
+        "COMMIT",
+    ], kinds

@@ -96,7 +96,7 @@ def _stored(app: Any, course: Course) -> tuple[int, str]:
 
 def _no_worker(session: Session) -> Any:
     """On PostgreSQL the run's job is deferred to a worker; these tests run the job code themselves."""
-    return None if session.get_bind().dialect.name == "sqlite" else (lambda _session, _id: None)
+    return None if session.get_bind().dialect.name == "sqlite" else (lambda _session, _id, _placed: None)
 
 
 def _runtime(app: Any, grade: Callable[..., dict[str, dict[str, Any]]]) -> CodeRuntime:
