@@ -10,12 +10,13 @@ and on every probe variant.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from types import UnionType
+from types import MappingProxyType, UnionType
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -551,9 +552,21 @@ def _drawn(field: str, problem: Problem | None) -> str:
 
 
 def load_bank(folder: Path = BUILT_IN) -> dict[str, ProblemSet]:
-    """Every set file in a folder, by set id."""
+    """Every set file in a folder, by set id: a new dict each call, of sets read once per process
+    while the folder's files are unchanged (their names, sizes and modification times). A bank is
+    parsed and every problem solved as it loads, a second and more of CPU; the sets are immutable,
+    so the processes that load it in several places (a test run's modules, the CLI's commands)
+    share one reading."""
+    paths = sorted(folder.glob("*.yaml"))
+    stamp = tuple((path.name, path.stat().st_mtime_ns, path.stat().st_size) for path in paths)
+    return dict(_read_bank(folder, stamp))
+
+
+@functools.lru_cache(maxsize=4)
+def _read_bank(folder: Path, stamp: tuple[tuple[str, int, int], ...]) -> Mapping[str, ProblemSet]:
     bank: dict[str, ProblemSet] = {}
-    for path in sorted(folder.glob("*.yaml")):
+    for name, _mtime, _size in stamp:
+        path = folder / name
         problem_set = load_set(path)
         if problem_set.id in bank:
             position = problem_set.where.find(("id",)) if problem_set.where else None
@@ -561,4 +574,4 @@ def load_bank(folder: Path = BUILT_IN) -> dict[str, ProblemSet]:
             message = f"set id {problem_set.id!r} is already used by another file"
             raise SetFileError(path, [Issue(line, column, "id", message)])
         bank[problem_set.id] = problem_set
-    return bank
+    return MappingProxyType(bank)

@@ -119,6 +119,20 @@ def test_two_files_with_one_set_id_are_refused(tmp_path: Path) -> None:
         load_bank(tmp_path)
 
 
+def test_a_bank_is_read_once_while_its_files_are_unchanged_and_again_once_one_changes(tmp_path: Path) -> None:
+    body = "problems:" + CONV + "    parts: [{key: a, quantity: output}]\n"
+    (tmp_path / "a.yaml").write_text(HEADER + body)
+    first, again = load_bank(tmp_path), load_bank(tmp_path)
+    assert first == again and first is not again  # (a dict of its own each: a caller may change it)
+    assert first["broken"] is again["broken"]  # (the set, immutable, read once)
+    first.pop("broken")
+    assert set(load_bank(tmp_path)) == {"broken"}
+    (tmp_path / "a.yaml").write_text(HEADER.replace("A broken set", "Renamed") + body)
+    assert load_bank(tmp_path)["broken"].title == "Renamed"
+    (tmp_path / "b.yaml").write_text(HEADER.replace("broken", "second") + body)
+    assert set(load_bank(tmp_path)) == {"broken", "second"}
+
+
 def test_not_yaml_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SetFileError, match="not valid YAML"):
         load_set(write(tmp_path, "problems: [unclosed\n"))
