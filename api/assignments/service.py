@@ -30,6 +30,7 @@ from api.models import (
     Submission,
 )
 from api.terms.accommodations import StudentTerms, read_allowances, with_allowances
+from api.terms.clock import follow_moved_close
 from api.terms.releases import MOVES_RELEASE, everyones_changed, release_moved
 from api.terms.rows import ExtensionRow, Terms
 from api.terms.rules import iso, schedule_problems
@@ -163,6 +164,7 @@ def update_assignment(
     if "category" in changes:
         require_category(session, course_id=course_id, name=changes["category"])
     dates_before = (assignment.opens_at, assignment.due_at)
+    close_before = assignment.closes_at
     for name, value in changes.items():
         if name not in CHANGEABLE:
             raise ValueError(name)
@@ -175,6 +177,9 @@ def update_assignment(
             setattr(assignment, name, _in_utc(value) if isinstance(value, datetime) else value)
     _check_schedule(assignment, from_now=bool(TIMING.intersection(changes)))
     session.flush()
+    if close_before is not None and assignment.closes_at is not None:  # (a proctor's time past it follows it)
+        moved = assignment.closes_at - close_before
+        follow_moved_close(session, course_id=course_id, assignment_id=assignment_id, by=moved)
     if MOVES_RELEASE.intersection(changes):
         release_moved(session, assignment, sent=True)
     if SENT.intersection(changes):  # every student's counted score may change, or be seen: to their LMS (LTI)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.kit.errors import Conflict
@@ -86,6 +86,28 @@ CLOCK_COLUMNS = (
     Clock.added_minutes,
     Clock.closes_at,
 )
+
+
+def follow_moved_close(session: Session, *, course_id: str, assignment_id: str, by: timedelta) -> None:
+    """The running attempts' own closes (a proctor's added time past the close) moved ``by`` as the
+    assignment's close moved later: the minutes a proctor gave past the old close are given past
+    the new one, not swallowed by it. A close moved earlier leaves them (what the proctor gave in
+    the room stands). In Python, row by row: few rows, and no date arithmetic in SQL."""
+    if by <= timedelta(0):
+        return
+    where = (
+        Clock.course_id == course_id,
+        Clock.assignment_id == assignment_id,
+        Clock.closes_at.is_not(None),
+        Clock.submitted_at.is_(None),
+    )
+    for student_id, own in session.execute(select(Clock.student_id, Clock.closes_at).where(*where)).all():
+        assert own is not None
+        session.execute(
+            update(Clock)
+            .where(*where, Clock.student_id == student_id, Clock.closes_at == own)
+            .values(closes_at=own + by)
+        )
 
 
 def read_clock(session: Session, *, course_id: str, assignment_id: str, student_id: str) -> ClockRow | None:

@@ -5,8 +5,10 @@ The end moves by exactly the minutes added, wherever it lay: start + limit, or t
 ``clocks.closes_at``, which every door that checks the close reads: :mod:`api.terms.closing`,
 :func:`api.terms.clock.open_by_added_time`, :func:`api.terms.standing.closes_for_everyone`). That is
 how an exam room works: the close caps what a student is given in advance, not what the proctor
-gives while they write (Moodle's and PrairieLearn's added time pass it too). Only running clocks
-are moved: a clock that ended was handled, or is being handled, by time-up."""
+gives while they write (Moodle's and PrairieLearn's added time pass it too). A close moved later
+afterwards takes the attempt's own close along (:func:`api.terms.clock.follow_moved_close`), so the
+minutes given past the old close are given past the new one. Only running clocks are moved: a
+clock that ended was handled, or is being handled, by time-up."""
 
 from __future__ import annotations
 

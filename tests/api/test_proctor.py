@@ -114,6 +114,36 @@ def test_added_time_takes_the_end_past_the_close_and_the_draft_is_submitted_ther
     assert [e["kind"] for e in table[student]["events"]] == ["start", "time", "save", "auto_submission"]
 
 
+def test_minutes_a_proctor_gave_past_the_close_stay_past_it_when_the_close_moves_later(
+    client: TestClient, course: Course, engine: Engine
+) -> None:
+    close = datetime.now(UTC) + timedelta(minutes=20)
+    timed = course.assignment(time_limit=30, closes_at=_iso(close + timedelta(minutes=60)))
+    with Session(writer(engine)) as session, session.begin():  # (moved 20 minutes away: see above)
+        moved = update(Assignment).where(Assignment.course_id == course.id, Assignment.id == timed)
+        session.execute(moved.values(closes_at=close))
+    base = f"{course.path}/assignments/{timed}"
+    (capped, capped_headers) = course.student()
+    assert _at(client.post(f"{base}/start", headers=capped_headers).json()["ends_at"]) == close
+    given = client.post(f"{base}/time", json={"minutes": 15, "student": capped}, headers=course.instructor)
+    assert _at(given.json()["students"][0]["ends_at"]) == close + timedelta(minutes=15)
+    with Session(engine) as session:
+        started = session.scalar(select(Clock.started_at).where(Clock.student_id == capped))
+    assert started is not None
+
+    # the close moved 20 minutes later for everyone: the student's own 30 minutes now fit, and the
+    # proctor's 15 come on top of them (the old close's 15 past it would have been swallowed)
+    patched = client.patch(base, json={"closes_at": _iso(close + timedelta(minutes=20))}, headers=course.instructor)
+    assert patched.status_code == 200, patched.text
+    given_end = started + timedelta(minutes=30 + 15)
+    assert _at(client.get(f"{base}/clock", headers=capped_headers).json()["ends_at"]) == given_end
+    assert _at(_attempts(client, course, timed)[capped]["ends_at"]) == given_end
+    # moved earlier again: what the proctor gave stands
+    earlier = close + timedelta(minutes=12)
+    assert client.patch(base, json={"closes_at": _iso(earlier)}, headers=course.instructor).status_code == 200
+    assert _at(client.get(f"{base}/clock", headers=capped_headers).json()["ends_at"]) == given_end
+
+
 def test_the_event_log_holds_each_act_in_order_with_who(client: TestClient, course: Course, engine: Engine) -> None:
     exam = course.assignment(time_limit=30, access={"one_session": True}, max_attempts=1)
     base = f"{course.path}/assignments/{exam}"
