@@ -66,9 +66,27 @@ ASSIGNMENT = COURSE + "/assignments/{assignment_id}"
 
 
 @router.get(COURSE)
-def course_page(request: Request, member: PageMember, db: SessionDep, sets: SetsDep) -> Response:
+def course_page(
+    request: Request,
+    member: PageMember,
+    db: SessionDep,
+    sets: SetsDep,
+    student: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """Students: their assignments, dates, attempts and scores; staff: the dashboard, or with
+    ``?student=ID`` that student's course page as they see it (the course gradebook's rows link it)."""
+    if member.is_staff and student is not None:
+        require_student(db, course_id=member.course, student_id=student)
+        as_student = Member(Caller(student, Role.STUDENT.value), member.course, CourseRole.STUDENT.value)
+        return _student_course(request, as_student, db, sets, viewed_by=member)
     if member.is_staff:
         return dashboard(request, member, db, sets)
+    return _student_course(request, member, db, sets)
+
+
+def _student_course(
+    request: Request, member: Member, db: Session, sets: Sets, *, viewed_by: Member | None = None
+) -> Response:
     course = db.get(Course, member.course)
     assert course is not None  # (the member's course)
     assignments = list_assignments(db, course_id=member.course, students=True)
@@ -98,7 +116,8 @@ def course_page(request: Request, member: PageMember, db: SessionDep, sets: Sets
                 "max_score": max_score(problem_set) if problem_set is not None else None,
             }
         )
-    return render(request, "course_student.html", {"course": course, "rows": rows})
+    context = {"course": course, "rows": rows, "viewed_by": viewed_by, "student_id": member.id}
+    return render(request, "course_student.html", context)
 
 
 class _Attempt(NamedTuple):
