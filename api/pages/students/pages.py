@@ -39,7 +39,7 @@ from api.handgrading.schemas import RegradeRequestIn
 from api.kit.db import reads_only, writes_once
 from api.kit.errors import Conflict, NotFound, Refused, Unprocessable
 from api.library.course_sets import Sets
-from api.models import Assignment, Course, CourseRole, Role, Submission
+from api.models import Assignment, Course, CourseRole, Feedback, Role, Submission
 from api.pages.kit.deps import CsrfChecked, PageMember, PageTerms, SignedIn, SignedInDep
 from api.pages.kit.render import render
 from api.pages.kit.routing import PageRoute
@@ -311,7 +311,7 @@ def _refused_page(
 async def ask_regrade(
     request: Request, _page: CsrfChecked, member: PageMember, terms: PageTerms, db: SessionDep, sets: SetsDep
 ) -> Response:
-    """A student's regrade request about a written part of their own submission (the REST API's
+    """A student's regrade request about a part of their own submission (the REST API's
     rules: :func:`api.handgrading.release.ask_regrade`); the page again, saying what became of it."""
     student = await get_course_student(member)
     form = await request.form()
@@ -326,11 +326,12 @@ def _ask_regrade(request: Request, form: FormData, student: Member, terms: Terms
     mine = submission is not None and submission.student_id == student.id and submission.assignment_id == terms.id
     notice, status = "Your request was sent to the course's staff.", 200
     try:
-        if submission is None or not mine or key not in problem_set.written():
-            raise NotFound("No such written part of your submissions.")
+        if submission is None or not mine or key not in problem_set.answer_keys():
+            raise NotFound("No such part of your submissions.")
         body = RegradeRequestIn.model_validate({"message": message if isinstance(message, str) else ""})
         released = grade_released(terms, key)
-        ask_regrade_of(db, submission=submission, key=key, message=body.message, released=released)
+        shown = feedback_to(db, terms=terms, student_id=student.id) in (Feedback.FULL, Feedback.CORRECTNESS)
+        ask_regrade_of(db, submission=submission, key=key, message=body.message, released=released, verdict_shown=shown)
     except ValidationError:
         notice, status = "Say why the part should be looked at again (at most 2,000 characters).", 422
     except (NotFound, Conflict) as refusal:
