@@ -91,14 +91,20 @@ def release(
     return Released(now, len(students), ungraded)
 
 
-def ask_regrade(session: Session, *, submission: Submission, key: str, message: str, released: bool) -> RegradeRequest:
-    """A student's request about a graded, released written part; 409 before release, for a part
-    nobody graded, or while an earlier request about it is unanswered."""
+def ask_regrade(
+    session: Session, *, submission: Submission, key: str, message: str, released: bool, verdict_shown: bool = True
+) -> RegradeRequest:
+    """A student's request about a graded part: a written one graded by hand once its grades are
+    ``released``; a computed, choice or code part once scored, where the student is shown its
+    verdict (``verdict_shown``: their feedback level says whether each part is right). 409 before
+    that, for a part nobody graded, or while an earlier request about it is unanswered."""
     part = submission.parts.get(key)
-    if not released:
+    if not isinstance(part, dict) or part.get("score") is None:
+        raise Conflict(f"{key!r} has not been graded yet; there is nothing to look at again yet.")
+    if written.is_manual(part) and not released:
         raise Conflict("Grades of written parts are not released yet; a regrade can be asked for once they are.")
-    if not isinstance(part, dict) or not written.is_manual(part):
-        raise Conflict(f"{key!r} has not been graded by hand; there is nothing to look at again yet.")
+    if not written.is_manual(part) and not verdict_shown:
+        raise Conflict(f"Your grade of {key!r} is not shown to you yet; a regrade can be asked for once it is.")
     open_one = session.scalar(
         select(RegradeRequest.id).where(
             RegradeRequest.submission_id == submission.id, RegradeRequest.key == key, RegradeRequest.reply.is_(None)
@@ -137,6 +143,10 @@ class OpenRequest:
     student_id: str
     message: str
     created_at: datetime
+    #: The attempt's number, and whether the part is written (answered in its grading queue; any
+    #: other part beside the student's attempts in the gradebook)
+    attempt: int = 0
+    written: bool = True
 
 
 #: The most open requests the course page lists (the oldest first: they have waited longest).
@@ -161,10 +171,19 @@ def open_requests(session: Session, *, course_id: str, limit: int = OPEN_SHOWN) 
             RegradeRequest.student_id,
             RegradeRequest.message,
             RegradeRequest.created_at,
+            Submission.attempt,
+            Submission.parts,
         )
         .join(Submission, Submission.id == RegradeRequest.submission_id)
         .where(Submission.course_id == course_id, RegradeRequest.reply.is_(None))
         .order_by(RegradeRequest.created_at, RegradeRequest.id)
         .limit(limit)
     )
-    return [OpenRequest(*row) for row in rows], total
+    found = []
+    for request_id, assignment_id, submission_id, key, student_id, message, created_at, attempt, parts in rows:
+        part = parts.get(key) if isinstance(parts, dict) else None
+        manual = isinstance(part, dict) and written.is_manual(part)
+        found.append(
+            OpenRequest(request_id, assignment_id, submission_id, key, student_id, message, created_at, attempt, manual)
+        )
+    return found, total

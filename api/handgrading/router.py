@@ -40,10 +40,12 @@ from api.kit.db import writes
 from api.kit.errors import Forbidden, NotFound, Unprocessable
 from api.kit.responses import errors
 from api.library.course_sets import Sets
-from api.models import Assignment, Submission
+from api.models import Assignment, Feedback, Submission
 from api.submissions.schemas import GradedPartOut
+from api.terms.accommodations import own_extension
 from api.terms.grades import grade_released
-from api.terms.rows import Terms
+from api.terms.rows import Terms, with_extension
+from api.terms.standing import feedback_to
 from problems.parts import WrittenPart
 
 router = APIRouter(tags=["grading"])
@@ -289,20 +291,33 @@ def _own_submission(session: Session, user: CurrentUser, submission: Submission)
     PART + "/regrade-request",
     status_code=201,
     response_model=RegradeRequestOut,
-    summary="Ask staff to look at a graded written part again",
-    responses=errors(401, 403, 404, 409, 413, 422, 503, notes={409: "Not released, not graded, or a request is open"}),
+    summary="Ask staff to look at a graded part again",
+    responses=errors(
+        401,
+        403,
+        404,
+        409,
+        413,
+        422,
+        503,
+        notes={409: "Not graded, its grade not shown to the student yet, or a request about it is open"},
+    ),
 )
 def ask_regrade(
     user: CurrentUser, submission: SubmissionDep, session: SessionDep, key: Key, body: RegradeRequestIn
 ) -> RegradeRequestOut:
-    """For the student, once the assignment's grades are released: staff see the request in the
-    queue and answer it there."""
+    """For the student, about any part once it is graded and its grade shown to them (a written
+    part's once its grades are released): staff see the request on the course page, a written
+    part's in its grading queue, and answer it (`.../regrade-request/reply`)."""
     _own_submission(session, user, submission)
     if key not in submission.parts:
         raise NotFound(f"No part {key!r} in this submission.")
     assignment = session.get(Assignment, (submission.course_id, submission.assignment_id))
     released = assignment is not None and grade_released(assignment, key)
-    request = release.ask_regrade(session, submission=submission, key=key, message=body.message, released=released)
+    shown = assignment is not None and verdict_shown(session, assignment, submission.student_id)
+    request = release.ask_regrade(
+        session, submission=submission, key=key, message=body.message, released=released, verdict_shown=shown
+    )
     return RegradeRequestOut.model_validate(request)
 
 
@@ -319,3 +334,10 @@ def reply_regrade(
     _staff_assignment(session, user, submission)
     request = release.reply(session, submission=submission, key=key, text=body.reply, by=user.id)
     return RegradeRequestOut.model_validate(request)
+
+
+def verdict_shown(session: Session, assignment: Assignment, student_id: str) -> bool:
+    """Whether the student is shown whether each part is right, under their own terms now."""
+    own = own_extension(session, course_id=assignment.course_id, assignment_id=assignment.id, student_id=student_id)
+    level = feedback_to(session, terms=with_extension(assignment, own), student_id=student_id)
+    return level in (Feedback.FULL, Feedback.CORRECTNESS)

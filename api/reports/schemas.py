@@ -30,6 +30,14 @@ class GradebookRow(Schema):
     submission: int | None
     late: bool | None = Field(description="The counted attempt was past the student's due date.")
     days_late: int | None = Field(description="Started days past the student's due date (0: on time).")
+    minutes_late: int | None = Field(
+        default=None, description="Whole minutes past the student's due date (0: on time)."
+    )
+    lateness: str | None = Field(
+        default=None,
+        description='How late, in the unit of the late penalty ("2 h 30 min late: 3 started hours × 10 %"); null '
+        "on time or without submissions.",
+    )
     penalty: float | None = Field(description="The share of the score the late penalty leaves (1: none).")
     raw_score: float | None = Field(description="The counted attempt's score before the late penalty.")
     score: float | None = Field(description="The score counted: `raw_score` × `penalty`.")

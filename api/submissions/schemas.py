@@ -240,6 +240,8 @@ class SubmissionOut(Schema):
                     "submitted_at": "2026-11-20T14:03:11Z",
                     "late": False,
                     "days_late": 0,
+                    "minutes_late": 0,
+                    "lateness": None,
                     "penalty": 1.0,
                     "final_score": 1.0,
                     "graded_max_score": 2.0,
@@ -277,6 +279,12 @@ class SubmissionOut(Schema):
         description="Submitted after the student's due date (the assignment's, or their extension's), as they are now."
     )
     days_late: int = Field(default=0, description="Started days past the student's due date (0: on time).")
+    minutes_late: int = Field(default=0, description="Whole minutes past the student's due date (0: on time).")
+    lateness: str | None = Field(
+        default=None,
+        description='How late, in the unit of the late penalty, as the pages say it ("2 h 30 min late: 3 started '
+        'hours × 10 %"); null on time.',
+    )
     penalty: float = Field(
         default=1.0, description="The share of the score the late penalty leaves (1: none, 0.8: 20% off)."
     )

@@ -102,6 +102,7 @@ def to_out(
     out.awaiting_parts = list(waiting.keys)
     late = lateness(submission.submitted_at, terms.due_at, terms.late_penalty, terms.grace_minutes)
     out.late, out.days_late, out.penalty = late.late, late.days_late, late.factor
+    out.minutes_late, out.lateness = late.minutes_late, late.described or None
     out.final_score = None if out.score is None else late.applied(out.score)
     out.feedback = level_for(terms, staff=staff, released=staff or released_to_student)
     return _held_back(out)

@@ -5,22 +5,27 @@ or an extension granted after the fact applies to work already stored."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 DAY = timedelta(days=1)
 HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True, slots=True)
 class Lateness:
     """``days_late``: started days past the due date (0: on time); ``factor``: the share of the
-    score kept (1: no penalty)."""
+    score kept (1: no penalty); ``minutes_late``: whole minutes past the due date; ``described``:
+    the lateness in its penalty's unit, as students and staff read it ("2 h 30 min late: 3 started
+    hours × 10 %"), empty on time. (The last two are how the first two read, not compared.)"""
 
     days_late: int
     factor: float
+    minutes_late: int = field(default=0, compare=False)
+    described: str = field(default="", compare=False)
 
     @property
     def late(self) -> bool:
@@ -59,13 +64,34 @@ def lateness(
     if late_by <= _grace(grace_minutes):  # (not late: :func:`is_late`)
         return ON_TIME
     days = math.ceil(late_by / DAY)
+    minutes = max(1, int(late_by / MINUTE))
+    how_late = f"{duration(minutes)} late"
     if penalty is None:
-        return Lateness(days, 1.0)
+        return Lateness(days, 1.0, minutes, how_late)
     if "factor" in penalty:
-        return Lateness(days, float(penalty["factor"]))
+        factor = float(penalty["factor"])
+        return Lateness(days, factor, minutes, f"{how_late}: × {_number(factor)}")
     if "per_hour" in penalty:
-        off = float(penalty["per_hour"]) * math.ceil(late_by / HOUR)
+        per, units, unit = float(penalty["per_hour"]), math.ceil(late_by / HOUR), "hour"
     else:
-        off = float(penalty["per_day"]) * days
-    kept = max(float(penalty.get("floor", 0.0)), 100.0 - off)
-    return Lateness(days, round(kept / 100.0, 6))
+        per, units, unit = float(penalty["per_day"]), days, "day"
+    floor = float(penalty.get("floor", 0.0))
+    kept = max(floor, 100.0 - per * units)
+    counted = f"{units} started {unit}{'' if units == 1 else 's'} × {_number(per)} %"
+    held = f", no lower than {_number(floor)} % kept" if kept == floor and floor > 0 else ""
+    return Lateness(days, round(kept / 100.0, 6), minutes, f"{how_late}: {counted}{held}")
+
+
+def duration(minutes: int) -> str:
+    """``minutes`` as a person reads a span: "2 h 30 min", "1 day 3 h", "45 min"."""
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    pieces = [f"{days} day{'' if days == 1 else 's'}"] if days else []
+    pieces += [f"{hours} h"] if hours else []
+    pieces += [f"{mins} min"] if mins or not pieces else []
+    return " ".join(pieces)
+
+
+def _number(value: float) -> str:
+    """10.0 as "10", 2.5 as "2.5": a percentage or factor as the set's author wrote it."""
+    return f"{value:g}"

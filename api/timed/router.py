@@ -133,7 +133,8 @@ def read_clock(
         503,
         notes={
             403: "Refused by the assignment's `access` (`reason`: `password`, `network` or `session`)",
-            409: "Not started, or the student's time is over",
+            409: "Not started, the student's time is over, or their attempts are used (nothing more is saved "
+            "or submitted)",
             422: "Answers past a submission's limits, or a key the assignment does not have",
         },
         bodies={403: RefusedOut},

@@ -14,6 +14,7 @@ from api.exam_room import events
 from api.kit.db import dialect_insert
 from api.kit.errors import Conflict, NotFound, Unprocessable
 from api.models import Clock
+from api.submissions.service import attempts_left
 from api.terms.clock import ClockRow, read_clock, time_up_message
 from api.terms.rows import Terms
 from api.terms.rules import is_closed, iso
@@ -83,11 +84,11 @@ def save_draft(
     problem_set: ProblemSet,
     now: datetime | None = None,
 ) -> datetime:
-    """Replaces the student's draft (never graded), while their clock runs: 409 before the start
-    and after the end, 422 for a key the assignment does not have or of a problem not drawn for
-    them. The UPDATE holds only while time-up has not handled the clock, and time-up submits a
-    draft only if it is still the one it read (:mod:`api.timed.sweep`): a draft saved is either
-    submitted or refused, never dropped."""
+    """Replaces the student's draft (never graded), while their clock runs: 409 before the start,
+    after the end and once their attempts are used (time-up would submit nothing), 422 for a key
+    the assignment does not have or of a problem not drawn for them. The UPDATE holds only while
+    time-up has not handled the clock, and time-up submits a draft only if it is still the one it
+    read (:mod:`api.timed.sweep`): a draft saved is either submitted or refused, never dropped."""
     _timed(terms)
     now = now or datetime.now(UTC)
     unknown = sorted(set(answers) - set(problem_set.answer_keys()))
@@ -104,6 +105,8 @@ def save_draft(
     end = running.end(terms)
     if running.submitted_at is not None or (end is not None and now > end):
         raise Conflict(time_up_message(terms.id, end or running.submitted_at or now))
+    if attempts_left(session, assignment=terms, student_id=student_id) == 0:
+        raise Conflict(used_up_message(terms))
     saved = session.execute(
         update(Clock)
         .where(
@@ -118,3 +121,12 @@ def save_draft(
         raise Conflict(time_up_message(terms.id, end or now))
     events.record_save(session, terms=terms, student_id=student_id, at=now)
     return now
+
+
+def used_up_message(terms: Terms) -> str:
+    """Why nothing more is saved once the attempts are used: the sweep submits no draft past the limit."""
+    limit = terms.max_attempts
+    return (
+        f"You have used your {limit} attempt{'' if limit == 1 else 's'} at assignment {terms.id!r}: "
+        "your answers are no longer saved, and nothing more is submitted for you (nothing was saved)."
+    )

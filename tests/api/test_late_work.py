@@ -16,6 +16,9 @@ from hypothesis import strategies as st
 from api.terms.counted import counted_attempt
 from api.terms.lateness import Lateness, is_late, lateness
 
+from page_client import Browser
+from staff_course import token
+
 DUE = datetime(2026, 12, 1, 23, 59, tzinfo=UTC)
 TWO_RIGHT = {"ex4.conv1_params": "3640", "ex5.params": "1810"}  # score 2
 
@@ -150,3 +153,23 @@ def test_malformed_late_terms_are_refused_with_a_reason(client, course, fields) 
     patched = client.patch(f"{course.path}/assignments/{aid}", json=fields, headers=course.instructor)
     assert patched.status_code == 422, patched.text
     assert client.get(f"{course.path}/assignments/{aid}", headers=course.instructor).json()["grace_minutes"] == 0
+
+
+def test_a_per_hour_penalty_reads_in_hours_on_every_page_and_in_rest(app, client, course) -> None:
+    """2 h 30 min late at 10 % an hour: three started hours, not "1 day", wherever lateness is said."""
+    hourly = course.assignment(
+        due_at=_iso(datetime.now(UTC) - timedelta(hours=2, minutes=30)), late_penalty={"per_hour": 10}
+    )
+    (student, headers) = course.student()
+    said = "2 h 30 min late: 3 started hours × 10 %"
+    submitted = course.submit(hourly, headers, TWO_RIGHT).json()
+    assert (submitted["lateness"], submitted["minutes_late"]) == (said, 150)
+    book = client.get(f"{course.path}/assignments/{hourly}/gradebook", headers=course.instructor).json()
+    (row,) = [r for r in book["students"] if r["student"] == student]
+    assert (row["lateness"], row["minutes_late"]) == (said, 150)
+    page = f"/courses/{course.id}/assignments/{hourly}"
+    theirs = Browser(app).signed_in(token(headers)).get(page).text
+    assert f"({said}; 2 × 0.7)" in theirs and "day" not in theirs.split('id="score"', 1)[1].split("</p>", 1)[0]
+    staff = Browser(app).signed_in(token(course.instructor))
+    assert f"{said} · ×0.7" in " ".join(staff.get(f"{page}/gradebook").text.split())
+    assert said in staff.get(f"{page}/gradebook/students/{student}").text

@@ -26,6 +26,8 @@ from api.timed import service
 from api.timed.sweep import SUBMITTED, sweep
 
 from factories import Course, together
+from page_client import Browser
+from staff_course import token
 
 RIGHT = {"ex4.conv1_params": "3640", "ex5.params": "1810"}  # score 2
 
@@ -400,3 +402,26 @@ def test_a_timed_quiz_with_pools_keeps_the_draft_to_the_students_own_problems(
     sweep(app.state.time_keeper.time_up, now=ends + timedelta(seconds=2))
     (made,) = _submissions(engine, course, timed, student)
     assert set(made.answers) == set(keys) and made.score == mine["max_score"] == 5.0
+
+
+def test_once_the_attempts_are_used_the_draft_is_refused_and_the_page_says_so(
+    app: Any, client: TestClient, course: Course
+) -> None:
+    """Time-up submits nothing past the attempt limit, so nothing more is saved nor promised."""
+    timed = course.assignment(time_limit=30, max_attempts=1)
+    (_student, headers) = course.student()
+    start, draft, _ = _paths(course, timed)
+    client.post(start, headers=headers)
+    assert client.put(draft, json={"answers": {"ex4.conv1_params": "36"}}, headers=headers).status_code == 200
+    assert course.submit(timed, headers, RIGHT).status_code == 201
+    refused = client.put(draft, json={"answers": {"ex4.conv1_params": "3640"}}, headers=headers)
+    assert refused.status_code == 409
+    assert "used your 1 attempt" in refused.json()["detail"] and "nothing more is submitted" in refused.json()["detail"]
+    page = Browser(app).signed_in(token(headers))
+    html = page.get(f"/courses/{course.id}/assignments/{timed}").text
+    assert "your answers are no longer saved, and nothing more is submitted for you" in html
+    assert (
+        "last saved answers are submitted for you" not in html and 'id="timed-answers"' not in html
+    )  # no promise, no saving
+    posted = page.post(f"/courses/{course.id}/assignments/{timed}/draft", {"ex4.conv1_params": "3640"})
+    assert posted.status_code == 409 and "no longer saved" in posted.text

@@ -65,6 +65,7 @@ UNWALKED_ROUTES = {
     "/courses/{course_id}/lti/sync/{job_id}",
     "/courses/{course_id}/problem-sets/{set_id}/check",
     "/courses/{course_id}/assignments/{assignment_id}/proctor/table",  # (polled by htmx: walked within its page)
+    "/courses/{course_id}/members",  # (a reload after the roster import: a redirect to the roster, no link)
 }
 
 

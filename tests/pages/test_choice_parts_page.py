@@ -171,3 +171,12 @@ def test_a_crafted_form_with_two_values_for_one_pick_is_refused_not_guessed(
     refused = browser.client.post(path, data={"csrf": browser.csrf, MOST: ["a", "b"], "action": "submit"})
     assert refused.status_code == 422
     assert "takes one option&#39;s letter as text, not a list" in refused.text
+
+
+def test_the_preview_of_a_set_shows_its_choice_parts_options(app: Any, client: TestClient, engine: Any) -> None:
+    """Not only the right letters: the options they name, as the set file words them."""
+    course, _ = choice_course(client, engine)
+    staff = Browser(app).signed_in(course.instructor["Authorization"].removeprefix("Bearer "))
+    page = staff.get(f"/courses/{course.id}/problem-sets?set=picks").text
+    options = page.split(f'aria-label="The options of {MOST}"', 1)[1].split("</ol>", 1)[0]
+    assert RIGHT in options and POOLING in options and '<span class="mono">a</span>' in options

@@ -8,7 +8,9 @@ from html import unescape
 
 import pytest
 
-from staff_course import StaffCourse, staff_course
+from factories import Course, make_instructor
+from page_client import Browser
+from staff_course import StaffCourse, staff_course, token
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +24,7 @@ def _course_page(graded: StaffCourse) -> str:
 
 def body_rows(html: str) -> list[str]:
     table = html.split('<table class="gradebook">', 1)[1].split("</table>", 1)[0]
-    return re.findall(r"<tr>\s*<td><code>([^<]+)</code></td>", table)
+    return re.findall(r"<tr>\s*<td><code>([^<]+)</code>", table)
 
 
 @pytest.mark.parametrize("role", ["owner", "instructor", "ta"])
@@ -73,3 +75,28 @@ def test_a_student_is_refused_as_by_the_api_and_an_outsider_finds_nothing(graded
 def test_the_course_page_links_it(graded: StaffCourse) -> None:
     dashboard = graded.browser("ta").get(f"/courses/{graded.course.id}")
     assert f'href="{_course_page(graded)}"' in dashboard.text
+
+
+def test_each_row_links_the_students_course_page_as_they_see_it_and_one_sets_assignments_read_apart(
+    app, client, engine
+) -> None:
+    course = Course(client, make_instructor(engine))
+    first, _second = course.assignment(), course.assignment()  # one set, titled alike by default
+    (student, headers), (other, _) = course.students(2)
+    assert course.submit(first, headers, {"ex4.conv1_params": "3640"}).status_code == 201
+    staff = Browser(app).signed_in(token(course.instructor))
+    book = staff.get(f"/courses/{course.id}/gradebook").text
+    heads = re.findall(r'<th scope="col"[^>]*>\s*<a href="\?sort=a%3A[^"]*">([^<]+)</a>', book)
+    assert len(heads) == 2 and len(set(heads)) == 2 and f"({first})" in heads[0] + heads[1]
+    link = f"/courses/{course.id}?student={student}"
+    assert f'href="{link}"' in book and f'href="/courses/{course.id}?student={other}"' in book
+    theirs = staff.get(link)
+    assert theirs.status_code == 200 and 'id="viewing-as"' in theirs.text
+    mine = Browser(app).signed_in(token(headers)).get(f"/courses/{course.id}").text
+    row = re.compile(r"<tbody>.*</tbody>", re.S)
+    # the student's own rows, their score among them, linking each assignment as they see it
+    assert row.search(theirs.text).group(0).replace(f"?student={student}", "") == row.search(mine).group(0)
+    assert f"/assignments/{first}?student={student}" in theirs.text
+    assert staff.get(f"/courses/{course.id}?student=nobody").status_code == 404
+    asked = Browser(app).signed_in(token(headers)).get(f"/courses/{course.id}?student={other}").text
+    assert row.search(asked).group(0) == row.search(mine).group(0)  # a student sees only their own

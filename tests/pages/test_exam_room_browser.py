@@ -8,6 +8,7 @@ serious or critical WCAG 2.1 A/AA violation on the locked page, the password for
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -108,3 +109,34 @@ def _locked_then_unlocked(
     first.reload()
     expect(first.locator("#exam-room-title")).to_have_text("Locked: ask the proctor")
     expect(first.locator("input.answer")).to_have_count(0)
+
+
+def test_the_clock_stays_in_view_on_a_phone_and_is_announced_at_5_and_1_minutes(
+    live: LiveCourse, tmp_path: Path
+) -> None:
+    """The page's clock is faked (Playwright's clock), so minutes pass without waiting for them."""
+    live.assignment("exam2", "conv-pool-basics", title="Exam 2", time_limit=6)
+    token = live.enrol("sofia", "Sofia Kovalevskaya")
+    with chromiums(tmp_path / "phone") as (phone,):
+        phone.add_init_script(axe_source())
+        page = phone.new_page()
+        page.set_viewport_size({"width": 390, "height": 800})
+        page.clock.install()
+        page.goto(live.url + "/courses/cnn101/assignments/exam2")
+        page.get_by_label("API token").fill(token)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("button", name="Start").click()
+        expect(page.locator("#time-left")).to_have_text(re.compile(r"^5:[2-5]\d$"))  # (counting down)
+        warning = page.locator("#time-warning")
+        assert warning.get_attribute("aria-live") == "assertive" and warning.text_content() == ""
+        # scrolled to the last question, the time left is still at the top of the screen
+        page.evaluate("window.scrollTo(0, document.scrollingElement.scrollHeight)")
+        assert page.evaluate("window.scrollY") > 400
+        top = page.evaluate("document.getElementById('clock-bar').getBoundingClientRect().top")
+        assert 0 <= top <= 1 and page.locator("#time-left").is_visible()
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+        assert _violations(page) == []
+        page.clock.fast_forward("01:10")
+        expect(warning).to_have_text("5 minutes left.")
+        page.clock.fast_forward("04:00")
+        expect(warning).to_have_text("1 minute left.")

@@ -79,3 +79,18 @@ def test_the_statistics_page_counts_each_key_over_the_students_who_drew_it(
     assert students == {key: drew[key] for key in students} and set(students) >= set(drew)
     assert students["intro.learns"] == 6
     assert sum(students[key] for key in ("max2.max", "max3.max", "avg2.avg")) == 6
+
+
+def test_the_preview_of_a_pooled_set_is_one_students_draw_with_a_switch_to_another(app, client, engine) -> None:
+    """Not "the same for all": the preview draws as a student would, and links another student's draw."""
+    course = pooled_course(client, engine)
+    staff = Browser(app).signed_in(course.instructor["Authorization"].removeprefix("Bearer "))
+    first = staff.get(f"/courses/{course.id}/problem-sets?set=pooled-quiz").text
+    assert 'id="preview-draw"' in first and "seed 1" in first
+    switch = re.search(r'<a href="(\?[^"]*seed=2[^"]*)#preview">another student.s draw</a>', first)
+    assert switch is not None
+    drawn = [re.findall(r'<h4>[^<]*<span class="muted mono">([^<]+)</span>', page) for page in (first,)]
+    for seed in range(2, 12):  # some other student draws other problems from the pools
+        other = staff.get(f"/courses/{course.id}/problem-sets?set=pooled-quiz&seed={seed}").text
+        drawn.append(re.findall(r'<h4>[^<]*<span class="muted mono">([^<]+)</span>', other))
+    assert len({tuple(d) for d in drawn}) > 1 and all(len(d) == len(drawn[0]) for d in drawn)

@@ -40,6 +40,8 @@ def test_a_link_opens_a_session_on_the_course_once(app, course: Course) -> None:
     again = Browser(app).get(path)
     assert again.status_code == 410 and "used already" in again.text
     assert "grader_session" not in again.headers.get("set-cookie", "")
+    # whoever holds the link is told whom to ask (an instructor's link comes from an admin, not an instructor)
+    assert "ask your instructor" not in again.text.lower() and "the service's administrator" in again.text
 
 
 def test_an_expired_or_unknown_link_opens_nothing(app, course: Course, engine: Engine) -> None:

@@ -6,6 +6,7 @@ own gradebook (where each student's attempts are) is linked once, above the tabl
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -40,12 +41,20 @@ def _within(field: str, key: str) -> Any:
     return lambda row: row[field].get(key)
 
 
+def headings(book: CourseBook) -> dict[str, str]:
+    """Each assignment's heading: its title, with its id where another assignment has the same title
+    (two assignments of one set are titled alike by default)."""
+    titles = Counter(a.title for a in book.assignments)
+    return {a.id: a.title if titles[a.title] == 1 else f"{a.title} ({a.id})" for a in book.assignments}
+
+
 def columns(book: CourseBook) -> list[Column]:
     """Who, each assignment's counted score, each category's percent, the total."""
+    heading = headings(book)
     return [
         Column("student", "Student", lambda row: row["student"].casefold()),
         Column("name", "Name", lambda row: row["name"].casefold() if row["name"] else None),
-        *(Column(ASSIGNMENT + a.id, a.title, _within("scores", a.id), numeric=True) for a in book.assignments),
+        *(Column(ASSIGNMENT + a.id, heading[a.id], _within("scores", a.id), numeric=True) for a in book.assignments),
         *(Column(CATEGORY + c.name, c.name, _within("categories", c.name), numeric=True) for c in book.categories),
         Column("total", "Total", lambda row: row["total"], numeric=True),
     ]
@@ -81,6 +90,7 @@ def course_gradebook_page(
         "course": staff.course,
         "staff": staff,
         "book": book,
+        "headings": headings(book),
         "columns": table,
         "shown": shown,
         "search": q,

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, BackgroundTasks, Request
+from fastapi import APIRouter, BackgroundTasks, Path, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
@@ -148,6 +149,13 @@ def create_assignment_page(
         return dashboard(request, runner, db, sets, assignment_form=refused, status=status)
     target = f"/courses/{runner.course}?created={typed.request.id}#assignments"
     return RedirectResponse(target, status_code=303)
+
+
+@router.get("/courses/{course_id}/members")
+def roster_again(course_id: Annotated[str, Path(max_length=64)]) -> Response:
+    """A reload after the roster's import (the form posts here): back to the course page's roster,
+    never a bare 405."""
+    return RedirectResponse(f"/courses/{quote(course_id)}#roster", status_code=303)
 
 
 @router.post("/courses/{course_id}/members")

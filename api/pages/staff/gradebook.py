@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.responses import RedirectResponse, Response
 
@@ -22,7 +23,11 @@ from api.assignments.options import order_key, picks_text, right_text
 from api.assignments.schemas import ExtensionIn
 from api.assignments.service import max_score
 from api.deps import SessionDep, SetsDep, StudentIdPath
+from api.handgrading import release
+from api.handgrading.schemas import RegradeReplyIn
+from api.kit.errors import Conflict, NotFound
 from api.library.course_sets import Sets
+from api.models import RegradeRequest, Submission
 from api.pages.kit import validation
 from api.pages.kit.deps import CsrfChecked, PageAssignment, PageZone
 from api.pages.kit.local_time import LocalTimeRefused, form_value, read_local
@@ -197,6 +202,10 @@ def student_submissions(
     db: SessionDep,
     sets: SetsDep,
     student_id: StudentIdPath,
+    replied: Annotated[str | None, Query(max_length=200)] = None,
+    *,
+    error: str | None = None,
+    status: int = 200,
 ) -> Response:
     """One student's attempts, as ``GET .../submissions?student=`` gives them to staff: each part's
     answer as sent and as read, status, score, feedback, mistake and reference; late and penalty
@@ -217,6 +226,7 @@ def student_submissions(
     context = {
         "assignment": assignment,
         "student": student_id,
+        "error": error,
         "terms": terms,
         "attempts": attempts,
         "reference_texts": {
@@ -239,8 +249,51 @@ def student_submissions(
         "path": page_path(assignment),
         # the worked solutions' steps are typeset (KaTeX) when an attempt has any
         "needs_math": any(part.get("solution") for attempt in attempts for part in attempt.parts.values()),
+        # each part's regrade requests beside its reading, verdict and tests, answered here
+        "requests": _requests_of(db, [a.id for a in attempts]),
+        "replied": replied,
     }
-    return render(request, "gradebook_student.html", context)
+    return render(request, "gradebook_student.html", context, status=status)
+
+
+def _requests_of(db: Session, submission_ids: list[int]) -> dict[int, dict[str, list[RegradeRequest]]]:
+    """The attempts' regrade requests, by attempt and key, oldest first."""
+    found: dict[int, dict[str, list[RegradeRequest]]] = {}
+    query = select(RegradeRequest).where(RegradeRequest.submission_id.in_(submission_ids)).order_by(RegradeRequest.id)
+    for request in db.scalars(query):
+        found.setdefault(request.submission_id, {}).setdefault(request.key, []).append(request)
+    return found
+
+
+@router.post(ASSIGNMENT + "/gradebook/students/{student_id}/reply")
+def reply_regrade(
+    request: Request,
+    _page: CsrfChecked,
+    staff: PageStaff,
+    assignment: PageAssignment,
+    db: SessionDep,
+    sets: SetsDep,
+    student_id: StudentIdPath,
+    key: Annotated[str, Form(max_length=200)] = "",
+    submission: Annotated[str, Form(max_length=12)] = "",
+    reply: Annotated[str, Form(max_length=2100)] = "",
+) -> Response:
+    """Staff's answer to a regrade request about any part (the REST API's ``.../regrade-request/reply``
+    rules: :func:`api.handgrading.release.reply`), then the student's attempts again."""
+    found = db.get(Submission, int(submission)) if submission.isdigit() else None
+    theirs = found is not None and (found.course_id, found.assignment_id) == (assignment.course_id, assignment.id)
+    if found is None or not theirs or found.student_id != student_id:
+        raise NotFound("No such submission of this student.")
+    try:
+        body = RegradeReplyIn.model_validate({"reply": reply})
+        release.reply(db, submission=found, key=key, text=body.reply, by=staff.id)
+    except ValidationError:
+        error = "Write a reply (at most 2,000 characters)."
+        return student_submissions(request, staff, assignment, db, sets, student_id, error=error, status=422)
+    except Conflict as refusal:
+        return student_submissions(request, staff, assignment, db, sets, student_id, error=refusal.detail, status=409)
+    path = f"{page_path(assignment)}/students/{quote(student_id)}?replied={quote(key)}"
+    return RedirectResponse(path, status_code=303)
 
 
 @router.get(ASSIGNMENT + "/gradebook/download")

@@ -60,7 +60,7 @@ def columns(keys: Sequence[str]) -> list[Column]:
         Column("name", "Name", _text("name")),
         Column("attempts", "Attempts", _field("attempts"), numeric=True),
         Column("attempt", "Counted", _field("attempt"), numeric=True),
-        Column("late", "Late", _field("days_late"), numeric=True),
+        Column("late", "Late", _field("minutes_late"), numeric=True),
         Column("score", "Score", _field("score"), numeric=True),
         *(Column(KEY_PREFIX + key, key, _part(key), numeric=True) for key in keys),
         Column("extension", "Extension", _extension),

@@ -28,6 +28,7 @@ from api.assignments.schemas import SetPreview
 from api.assignments.sets import MAX_ID_LENGTH, MAX_SEED, course_library, preview, upload
 from api.deps import SetsDep
 from api.kit.errors import NotFound, TooManyRequests, Unprocessable
+from api.kit.ids import may_exist
 from api.library.course_sets import Sets
 from api.pages.kit.forms import PostedForm, uploaded_text
 from api.pages.kit.notation import needs_math
@@ -53,6 +54,9 @@ class PreviewState:
     student: str = ""
     shown: SetPreview | None = None
     error: str | None = None
+    #: The set draws per student (pools, its problems' or its options' ``shuffle``): the preview is one
+    #: student's draw, of this seed, and the page links the next seed's (another student's)
+    drawn_seed: int | None = None
 
     def reference_text(self, key: str) -> str | None:
         """A reference answer as a student would type it (``126 × 126 × 16``; a matrix as
@@ -77,6 +81,16 @@ def show_preview(sets: Sets, course_id: str, *, set_id: str, version: str, seed:
         return replace(typed, error=f"The seed is a whole number from 0 to {MAX_SEED}.")
     if len(student) > MAX_ID_LENGTH or len(version) > MAX_ID_LENGTH:
         return replace(typed, error=f"A student id or version has at most {MAX_ID_LENGTH} characters.")
+    drawn_seed = None
+    if (
+        not student
+        and may_exist(set_id)
+        and (problem_set := sets.usable(course_id, set_id, version or None)) is not None
+    ):
+        shuffled = any(part.shuffle for part in problem_set.choice().values())
+        if problem_set.draws_problems or shuffled:
+            drawn_seed = int(seed) if seed else 1  # (a student's draw, never "the same for all")
+            seed = str(drawn_seed)
     try:
         shown = preview(
             sets,
@@ -88,7 +102,7 @@ def show_preview(sets: Sets, course_id: str, *, set_id: str, version: str, seed:
         )
     except NotFound as error:
         return replace(typed, error=str(error.detail))
-    return replace(typed, shown=shown)
+    return replace(typed, shown=shown, drawn_seed=drawn_seed)
 
 
 @dataclass(frozen=True)

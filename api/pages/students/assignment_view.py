@@ -5,7 +5,7 @@ answers; for staff the statements with the reference answers."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -24,7 +24,7 @@ from api.code_runs.sandboxes import missing_runtime
 from api.exam_room import events
 from api.exam_room.rules import AccessRules
 from api.kit.errors import Refused
-from api.models import RegradeRequest, Submission
+from api.models import Feedback, RegradeRequest, Submission
 from api.pages.kit.notation import answer_text, needs_math
 from api.pages.kit.render import render
 from api.pages.students.choice_parts import picked_text
@@ -38,6 +38,7 @@ from api.terms.rules import is_closed
 from api.terms.standing import practice_open_to, released_to
 from api.users.tokens import new_token
 from grader.comparison.mistakes import EXPLANATIONS
+from grader.written import is_manual
 from problems.render import to_text
 from problems.sets import ProblemSet, TwoModules
 
@@ -196,6 +197,7 @@ def assignment_context(
     solution = worked_solutions(problem_set, variant) if released else {}
     problems, index = [], 0
     code_keys = problem_set.code()
+    written_keys = problem_set.written()
     # a problem's code parts share one module: one file input and text area, at its first code part
     module_of = {key: problem_id for problem_id, keys in problem_set.modules().items() for key in keys}
     first_of = {keys[0] for keys in problem_set.modules().values()}
@@ -219,7 +221,8 @@ def assignment_context(
                     "explanation": EXPLANATIONS.get(code) if code else None,
                     "reference": None if reference is None else reference.get(key),
                     "solution": solution.get(key),
-                    "grade_released": grade_released(terms, key),
+                    "can_regrade": result is not None
+                    and _regrade_open(terms, key, result, latest.feedback if latest else None, written_keys),
                     # what a student reads first: the question, not the internal key
                     "title": part["prompt"] or f"Part {index}",
                     "code": key in code_keys,
@@ -271,10 +274,20 @@ def assignment_context(
     }
 
 
+def _regrade_open(
+    terms: Terms, key: str, result: Mapping[str, Any], level: Feedback | None, written_keys: Collection[str]
+) -> bool:
+    """Whether the student may ask for a regrade of the part (the REST API's rule,
+    :func:`api.handgrading.release.ask_regrade`): graded, and its grade shown to them."""
+    if result.get("score") is None:
+        return False
+    if key in written_keys:  # (shown with its rubric: only where nothing of it is held back)
+        return is_manual(result) and grade_released(terms, key)
+    return level in (Feedback.FULL, Feedback.CORRECTNESS)
+
+
 def regrade_requests(db: Session, submission_id: int, problem_set: ProblemSet) -> dict[str, list[RegradeRequest]]:
-    """The submission's regrade requests by key (oldest first), for a set with written parts."""
-    if not problem_set.written():
-        return {}
+    """The submission's regrade requests by key (oldest first), about any of its parts."""
     found: dict[str, list[RegradeRequest]] = {}
     query = select(RegradeRequest).where(RegradeRequest.submission_id == submission_id).order_by(RegradeRequest.id)
     for request in db.scalars(query):

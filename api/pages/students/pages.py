@@ -39,7 +39,7 @@ from api.handgrading.schemas import RegradeRequestIn
 from api.kit.db import reads_only, writes_once
 from api.kit.errors import Conflict, NotFound, Refused, Unprocessable
 from api.library.course_sets import Sets
-from api.models import Assignment, Course, CourseRole, Role, Submission
+from api.models import Assignment, Course, CourseRole, Feedback, Role, Submission
 from api.pages.kit.deps import CsrfChecked, PageMember, PageTerms, SignedIn, SignedInDep
 from api.pages.kit.render import render
 from api.pages.kit.routing import PageRoute
@@ -66,9 +66,27 @@ ASSIGNMENT = COURSE + "/assignments/{assignment_id}"
 
 
 @router.get(COURSE)
-def course_page(request: Request, member: PageMember, db: SessionDep, sets: SetsDep) -> Response:
+def course_page(
+    request: Request,
+    member: PageMember,
+    db: SessionDep,
+    sets: SetsDep,
+    student: Annotated[str | None, Query(max_length=64)] = None,
+) -> Response:
+    """Students: their assignments, dates, attempts and scores; staff: the dashboard, or with
+    ``?student=ID`` that student's course page as they see it (the course gradebook's rows link it)."""
+    if member.is_staff and student is not None:
+        require_student(db, course_id=member.course, student_id=student)
+        as_student = Member(Caller(student, Role.STUDENT.value), member.course, CourseRole.STUDENT.value)
+        return _student_course(request, as_student, db, sets, viewed_by=member)
     if member.is_staff:
         return dashboard(request, member, db, sets)
+    return _student_course(request, member, db, sets)
+
+
+def _student_course(
+    request: Request, member: Member, db: Session, sets: Sets, *, viewed_by: Member | None = None
+) -> Response:
     course = db.get(Course, member.course)
     assert course is not None  # (the member's course)
     assignments = list_assignments(db, course_id=member.course, students=True)
@@ -98,7 +116,8 @@ def course_page(request: Request, member: PageMember, db: SessionDep, sets: Sets
                 "max_score": max_score(problem_set) if problem_set is not None else None,
             }
         )
-    return render(request, "course_student.html", {"course": course, "rows": rows})
+    context = {"course": course, "rows": rows, "viewed_by": viewed_by, "student_id": member.id}
+    return render(request, "course_student.html", context)
 
 
 class _Attempt(NamedTuple):
@@ -292,7 +311,7 @@ def _refused_page(
 async def ask_regrade(
     request: Request, _page: CsrfChecked, member: PageMember, terms: PageTerms, db: SessionDep, sets: SetsDep
 ) -> Response:
-    """A student's regrade request about a written part of their own submission (the REST API's
+    """A student's regrade request about a part of their own submission (the REST API's
     rules: :func:`api.handgrading.release.ask_regrade`); the page again, saying what became of it."""
     student = await get_course_student(member)
     form = await request.form()
@@ -307,11 +326,12 @@ def _ask_regrade(request: Request, form: FormData, student: Member, terms: Terms
     mine = submission is not None and submission.student_id == student.id and submission.assignment_id == terms.id
     notice, status = "Your request was sent to the course's staff.", 200
     try:
-        if submission is None or not mine or key not in problem_set.written():
-            raise NotFound("No such written part of your submissions.")
+        if submission is None or not mine or key not in problem_set.answer_keys():
+            raise NotFound("No such part of your submissions.")
         body = RegradeRequestIn.model_validate({"message": message if isinstance(message, str) else ""})
         released = grade_released(terms, key)
-        ask_regrade_of(db, submission=submission, key=key, message=body.message, released=released)
+        shown = feedback_to(db, terms=terms, student_id=student.id) in (Feedback.FULL, Feedback.CORRECTNESS)
+        ask_regrade_of(db, submission=submission, key=key, message=body.message, released=released, verdict_shown=shown)
     except ValidationError:
         notice, status = "Say why the part should be looked at again (at most 2,000 characters).", 422
     except (NotFound, Conflict) as refusal:
