@@ -88,9 +88,9 @@ def _of(terms: Terms, student_id: str) -> tuple[Any, ...]:
     )
 
 
-def record_save(session: Session, *, terms: Terms, student_id: str, at: datetime) -> None:
+def record_save(session: Session, *, terms: Terms, student_id: str, at: datetime, address: str | None = None) -> None:
     """A draft save, unless one was logged within :data:`SAVE_EVERY` (one statement: ``INSERT ...
-    SELECT ... WHERE NOT EXISTS``)."""
+    SELECT ... WHERE NOT EXISTS``), with the client's ``address`` where known."""
     recent = exists().where(*_of(terms, student_id), AttemptEvent.kind == SAVE, AttemptEvent.at > at - SAVE_EVERY)
     row = select(
         literal(terms.course_id),
@@ -98,8 +98,9 @@ def record_save(session: Session, *, terms: Terms, student_id: str, at: datetime
         literal(student_id),
         literal(at, UTCDateTime()),
         literal(SAVE),
+        literal(None if address is None else {"address": address}, AttemptEvent.__table__.c.detail.type),
     ).where(~recent)
-    columns = ["course_id", "assignment_id", "student_id", "at", "kind"]
+    columns = ["course_id", "assignment_id", "student_id", "at", "kind", "detail"]
     session.execute(insert(AttemptEvent).from_select(columns, row))
 
 

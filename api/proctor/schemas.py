@@ -30,7 +30,9 @@ class AttemptOut(Schema):
     started_at: datetime | None
     ends_at: datetime | None = Field(description="The end of their clock, the time a proctor added included.")
     last_saved_at: datetime | None
-    address: str | None = Field(description="The client address of the last request admitted (one-session exams).")
+    address: str | None = Field(
+        description="The client address of the last request admitted on a one-session exam, else of the attempt's start or its last logged save."
+    )
     sessions: int = Field(description="Browser sessions seen: the one the attempt is bound to, and each refused one.")
     outcome: str | None = Field(default=None, description="What time-up (or staff's end) did.")
     events: list[EventOut]

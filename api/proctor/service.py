@@ -29,7 +29,8 @@ LOCKED = "locked"
 class Attempt:
     """One student's attempt as the proctor sees it. ``sessions``: the browser sessions seen on it,
     the one it is bound to and each other one refused (a lock); ``address``: the client address of
-    the last request admitted (recorded on one-session assignments); ``accommodations``: the names
+    the last request admitted on a one-session assignment, else of the start or the last logged
+    save; ``accommodations``: the names
     of the labels they hold."""
 
     student: str
@@ -110,13 +111,21 @@ def attempts(session: Session, *, assignment: Terms, now: datetime | None = None
                 started_at=None if clock is None else clock.started_at,
                 ends_at=end,
                 last_saved_at=None if clock is None else clock.saved_at,
-                address=None if seat is None else seat.address,
+                address=(seat.address if seat is not None and seat.address else None) or _last_address(log),
                 sessions=(1 if seat is not None else 0) + locks,
                 outcome=None if clock is None else clock.outcome,
                 events=log,
             )
         )
     return found
+
+
+def _last_address(log: list[Event]) -> str | None:
+    """The client address of the attempt's latest event that has one (its start, a logged save)."""
+    for event in reversed(log):
+        if event.detail and isinstance(event.detail.get("address"), str):
+            return str(event.detail["address"])
+    return None
 
 
 def _state(

@@ -23,7 +23,7 @@ from api.deps import (
     token_of,
 )
 from api.exam_room.admission import admit, unlock
-from api.exam_room.doors import ExamPassword, api_visitor
+from api.exam_room.doors import ExamPassword, api_visitor, client_address
 from api.kit.errors import Forbidden, Refused, error_response
 from api.kit.responses import RefusedOut, errors
 from api.terms.rows import with_extension
@@ -84,7 +84,7 @@ def start(
         )
     except Refused as refusal:
         return error_response(refusal)  # (a lock is recorded: the transaction commits)
-    running = service.start(session, terms=terms, student_id=student.id)
+    running = service.start(session, terms=terms, student_id=student.id, address=client_address(request))
     keeper = getattr(request.app.state, "time_keeper", None)
     if keeper is not None:
         keeper.wake()  # (its end may come before the keeper's next look)
@@ -162,7 +162,12 @@ def put_draft(
         return error_response(refusal)
     problem_set = problem_set_of(terms, sets)
     saved_at = service.save_draft(
-        session, terms=terms, student_id=student.id, answers=body.answers, problem_set=problem_set
+        session,
+        terms=terms,
+        student_id=student.id,
+        answers=body.answers,
+        problem_set=problem_set,
+        address=client_address(request),
     )
     running = service.clock(session, terms=terms, student_id=student.id)
     return DraftOut(answers=body.answers, saved_at=saved_at, ends_at=running.ends_at)

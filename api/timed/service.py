@@ -38,7 +38,9 @@ def _timed(terms: Terms) -> int:
     return terms.time_limit
 
 
-def start(session: Session, *, terms: Terms, student_id: str, now: datetime | None = None) -> Running:
+def start(
+    session: Session, *, terms: Terms, student_id: str, now: datetime | None = None, address: str | None = None
+) -> Running:
     """The student's clock, started now unless it was already (a second start, another tab, or a
     concurrent start returns the first one's): ``INSERT ... ON CONFLICT DO NOTHING`` on the row
     unique per assignment and student, then read, so two starts at once give one clock on both
@@ -61,7 +63,8 @@ def start(session: Session, *, terms: Terms, student_id: str, now: datetime | No
             .returning(Clock.started_at)
         ).first()
         if began is not None:  # (this start made the clock)
-            events.record(session, terms=terms, student_id=student_id, kind=events.START, at=now)
+            detail = None if address is None else {"address": address}  # (for the proctor, whatever the rules)
+            events.record(session, terms=terms, student_id=student_id, kind=events.START, detail=detail, at=now)
         found = read_clock(session, **keys)
         assert found is not None
     return Running(found, found.end(terms))
@@ -83,6 +86,7 @@ def save_draft(
     answers: dict[str, Any],
     problem_set: ProblemSet,
     now: datetime | None = None,
+    address: str | None = None,
 ) -> datetime:
     """Replaces the student's draft (never graded), while their clock runs: 409 before the start,
     after the end and once their attempts are used (time-up would submit nothing), 422 for a key
@@ -119,7 +123,7 @@ def save_draft(
     )
     if saved.rowcount != 1:  # type: ignore[attr-defined]  # (a CursorResult: an UPDATE's)
         raise Conflict(time_up_message(terms.id, end or now))
-    events.record_save(session, terms=terms, student_id=student_id, at=now)
+    events.record_save(session, terms=terms, student_id=student_id, at=now, address=address)
     return now
 
 

@@ -144,6 +144,23 @@ def test_minutes_a_proctor_gave_past_the_close_stay_past_it_when_the_close_moves
     assert _at(client.get(f"{base}/clock", headers=capped_headers).json()["ends_at"]) == given_end
 
 
+def test_the_proctor_sees_each_students_address_on_an_exam_without_session_rules(
+    client: TestClient, course: Course
+) -> None:
+    """The address is kept with the start and the logged saves, so the proctor sees it whatever
+    the exam's access rules (it was shown on one-session exams only)."""
+    timed = course.assignment(time_limit=30)
+    base = f"{course.path}/assignments/{timed}"
+    (started, headers), (idle, _) = course.students(2)
+    assert client.post(f"{base}/start", headers=headers).status_code == 200
+    table = _attempts(client, course, timed)
+    assert table[started]["address"] == "testclient" and table[idle]["address"] is None
+    (start,) = table[started]["events"]
+    assert start["kind"] == "start"
+    assert client.put(f"{base}/draft", json={"answers": RIGHT}, headers=headers).status_code == 200
+    assert [e["kind"] for e in _attempts(client, course, timed)[started]["events"]] == ["start", "save"]
+
+
 def test_the_event_log_holds_each_act_in_order_with_who(client: TestClient, course: Course, engine: Engine) -> None:
     exam = course.assignment(time_limit=30, access={"one_session": True}, max_attempts=1)
     base = f"{course.path}/assignments/{exam}"

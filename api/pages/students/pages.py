@@ -33,6 +33,7 @@ from api.assignments.service import (
 )
 from api.code_runs.shares import CodeLimits
 from api.deps import SessionDep, SetsDep, get_course_student, problem_set_of
+from api.exam_room.doors import client_address
 from api.exam_room.rules import AccessRules
 from api.handgrading.release import ask_regrade as ask_regrade_of
 from api.handgrading.schemas import RegradeRequestIn
@@ -271,7 +272,7 @@ def _start(
     refused = _refused_page(request, page, student, terms, db, sets, password)
     if refused is not None:
         return refused
-    timed.start(db, terms=terms, student_id=student.id)
+    timed.start(db, terms=terms, student_id=student.id, address=client_address(request))
     request.app.state.time_keeper.wake()
     return keep_pass(RedirectResponse(assignment_path(request), status_code=303), request, page, terms)
 

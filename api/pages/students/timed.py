@@ -18,6 +18,7 @@ from starlette.responses import Response
 from api.access import Member
 from api.deps import SessionDep, SetsDep, get_course_student, problem_set_of
 from api.exam_room import events
+from api.exam_room.doors import client_address
 from api.kit.errors import Conflict, Unprocessable
 from api.library.course_sets import Sets
 from api.pages.kit.deps import CsrfChecked, PageMember, PageTerms, SignedIn
@@ -112,7 +113,14 @@ def _save(
     problem_set = problem_set_of(terms, sets)
     try:
         answers = check_answers(typed_answers(form, problem_set))
-        saved_at = timed.save_draft(db, terms=terms, student_id=student.id, answers=answers, problem_set=problem_set)
+        saved_at = timed.save_draft(
+            db,
+            terms=terms,
+            student_id=student.id,
+            answers=answers,
+            problem_set=problem_set,
+            address=client_address(request),
+        )
     except ValueError as error:
         return render(request, "_draft_status.html", {"error": f"Not saved: {error}."}, status=422)
     except (Conflict, Unprocessable) as refusal:
