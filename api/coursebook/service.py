@@ -79,6 +79,10 @@ _SCORED_COLUMNS = (
     Submission.score,
     Submission.submitted_at,
 )
+#: Every attempt's score and time of a course, on the driver's cursor (a big course has tens of
+#: thousands: SQLAlchemy's result rows cost more than the counting; those of assignments counted from
+#: the maximum alone are passed over, cheaper than a statement per set of assignments).
+_SCORED = Prepared(select(*_SCORED_COLUMNS).where(Submission.course_id == bindparam("course_id")))
 #: Each student's best score and number of attempts per assignment of a course, read from the index
 #: ``ix_submissions_scores`` alone, in its order.
 _BEST = Prepared(
@@ -135,9 +139,9 @@ def counted_scores(
     if not rest:
         return counts
     attempts: dict[tuple[str, str], list[ScoredAttempt]] = defaultdict(list)
-    read = select(*_SCORED_COLUMNS).where(Submission.course_id == course_id, Submission.assignment_id.in_(sorted(rest)))
-    for assignment_id, student, number, attempt, score, at in session.connection().execute(read).all():
-        attempts[(assignment_id, student)].append(ScoredAttempt(number, attempt, score, at))
+    for assignment_id, student, number, attempt, score, at in _SCORED.tuples(session, {"course_id": course_id}):
+        if assignment_id in rest:
+            attempts[(assignment_id, student)].append(ScoredAttempt(number, attempt, score, at))
     for (assignment_id, student), tried in attempts.items():
         found = counted_attempt(tried, with_extension(rest[assignment_id], extended.get((assignment_id, student))))
         if found is not None:
