@@ -31,7 +31,10 @@ class AttemptOut(Schema):
     ends_at: datetime | None = Field(description="The end of their clock, the time a proctor added included.")
     last_saved_at: datetime | None
     address: str | None = Field(
-        description="The client address of the last request admitted on a one-session exam, else of the attempt's start or its last logged save."
+        description=(
+            "The client address of the last request admitted on a one-session exam, else of the attempt's "
+            "start or its last logged save."
+        )
     )
     sessions: int = Field(description="Browser sessions seen: the one the attempt is bound to, and each refused one.")
     outcome: str | None = Field(default=None, description="What time-up (or staff's end) did.")
