@@ -162,7 +162,7 @@ def test_past_the_due_date_the_page_says_so_and_the_attempt_is_marked_late(app, 
     path = f"/courses/{course.id}/assignments/{aid}"
     assert "The due date has passed" in browser.get(path).text
     page = browser.get(browser.post(path, {"ex4.conv1_params": RIGHT, "action": "submit"}).headers["location"])
-    assert "late by 1 day" in page.text and "0.5 / 9" in page.text
+    assert "late: 1 started day × 50 %" in page.text and "0.5 / 9" in page.text
     # an extension moves the due date for this student: no longer late, and the course page says so
     later = (datetime.now(UTC) + timedelta(days=2)).isoformat()
     granted = client.put(
