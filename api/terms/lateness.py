@@ -18,14 +18,15 @@ MINUTE = timedelta(minutes=1)
 @dataclass(frozen=True, slots=True)
 class Lateness:
     """``days_late``: started days past the due date (0: on time); ``factor``: the share of the
-    score kept (1: no penalty); ``minutes_late``: whole minutes past the due date; ``described``:
-    the lateness in its penalty's unit, as students and staff read it ("2 h 30 min late: 3 started
-    hours × 10 %"), empty on time. (The last two are how the first two read, not compared.)"""
+    score kept (1: no penalty); ``minutes_late``: whole minutes past the due date; ``counted``: what
+    the penalty counted, kept for :attr:`described` (``("factor", X, 0, 0)``, or ``("hour" | "day",
+    percent per unit, units started, the floor where it held else 0)``; None: no penalty). (The last
+    two are how the first two read, not compared.)"""
 
     days_late: int
     factor: float
     minutes_late: int = field(default=0, compare=False)
-    described: str = field(default="", compare=False)
+    counted: tuple[str, float, int, float] | None = field(default=None, compare=False)
 
     @property
     def late(self) -> bool:
@@ -33,6 +34,22 @@ class Lateness:
 
     def applied(self, score: float) -> float:
         return round(score * self.factor, 6)
+
+    @property
+    def described(self) -> str:
+        """The lateness in its penalty's unit, as students and staff read it ("2 h 30 min late: 3
+        started hours × 10 %"), empty on time. Worked out when read, not with every lateness: a big
+        course's gradebook works out every attempt's and reads a few."""
+        if not self.minutes_late:
+            return ""
+        how_late = f"{duration(self.minutes_late)} late"
+        if self.counted is None:
+            return how_late
+        unit, per, units, floor = self.counted
+        if unit == "factor":
+            return f"{how_late}: × {_number(per)}"
+        held = f", no lower than {_number(floor)} % kept" if floor else ""
+        return f"{how_late}: {units} started {unit}{'' if units == 1 else 's'} × {_number(per)} %{held}"
 
 
 ON_TIME = Lateness(0, 1.0)
@@ -65,21 +82,18 @@ def lateness(
         return ON_TIME
     days = math.ceil(late_by / DAY)
     minutes = max(1, int(late_by / MINUTE))
-    how_late = f"{duration(minutes)} late"
     if penalty is None:
-        return Lateness(days, 1.0, minutes, how_late)
+        return Lateness(days, 1.0, minutes)
     if "factor" in penalty:
         factor = float(penalty["factor"])
-        return Lateness(days, factor, minutes, f"{how_late}: × {_number(factor)}")
+        return Lateness(days, factor, minutes, ("factor", factor, 0, 0.0))
     if "per_hour" in penalty:
         per, units, unit = float(penalty["per_hour"]), math.ceil(late_by / HOUR), "hour"
     else:
         per, units, unit = float(penalty["per_day"]), days, "day"
     floor = float(penalty.get("floor", 0.0))
     kept = max(floor, 100.0 - per * units)
-    counted = f"{units} started {unit}{'' if units == 1 else 's'} × {_number(per)} %"
-    held = f", no lower than {_number(floor)} % kept" if kept == floor and floor > 0 else ""
-    return Lateness(days, round(kept / 100.0, 6), minutes, f"{how_late}: {counted}{held}")
+    return Lateness(days, round(kept / 100.0, 6), minutes, (unit, per, units, floor if kept == floor else 0.0))
 
 
 def duration(minutes: int) -> str:
