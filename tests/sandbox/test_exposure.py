@@ -79,7 +79,10 @@ def reads_as_a_set_file(path):
         return False
     with open(path, "rb") as f:
         text = f.read()
-    return b"\\0" not in text[:1024] and bool(SOLUTION.search(text) or (KEY.search(text) and PROBLEMS.search(text)))
+    # every pattern needs the key: looked for as bytes first, the multi-line patterns only then
+    if b"solution:" not in text or b"\\0" in text[:1024]:
+        return False
+    return bool(SOLUTION.search(text) or (KEY.search(text) and PROBLEMS.search(text)))
 def probe(names, digests, root="/"):
     names, digests = set(names.split()), set(digests.split())
     imports = {os.path.realpath(entry) for entry in sys.path if entry}
