@@ -46,6 +46,7 @@ from api.submissions.schemas import (
 )
 from api.submissions.views import Released, to_out
 from api.terms.accommodations import own_extension
+from api.terms.moments import course_zone
 from api.terms.rows import with_extension
 from api.terms.standing import released_to
 
@@ -201,10 +202,16 @@ def preview(
     admit(session, terms=assignment, student_id=student.id, visitor=visitor, bind=False)
     problem_set = problem_set_of(assignment, sets)
     left = service.attempts_left(session, assignment=assignment, student_id=student.id)
+    zone = course_zone(session, assignment.course_id)
     # The answers are read and the reply written off the database, charged to the student's budget.
     with service.grading(session, budget=request.app.state.grading_budget, account=student.id):
         found = service.previewed(
-            problem_set=problem_set, assignment=assignment, student_id=student.id, answers=body.answers, left=left
+            problem_set=problem_set,
+            assignment=assignment,
+            student_id=student.id,
+            answers=body.answers,
+            left=left,
+            zone=zone,
         )
         out = PreviewOut(
             parts={key: part.to_json() for key, part in found.parts.items()},

@@ -68,6 +68,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, Table, bindparam, func, insert, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -83,14 +84,16 @@ from api.exam_room import events
 from api.kit import metrics, score_changes
 from api.kit.db import atomic
 from api.kit.errors import Conflict, Unprocessable
+from api.kit.local_time import stated
 from api.kit.quotas import GradingBudget
 from api.kit.slots import connection_released
 from api.kit.statements import Prepared
 from api.models import EarlierGrade, Submission
 from api.terms.clock import check_time_left, open_by_added_time, time_up_message
 from api.terms.closing import close_now, open_when_written
+from api.terms.moments import course_zone, in_course_time
 from api.terms.rows import Terms, allowance_of
-from api.terms.rules import is_closed, is_late, iso
+from api.terms.rules import is_closed, is_late
 from grader.engine import grade_submission, is_blank, preview_submission
 from grader.results import PreviewedPart
 from grader.written import is_manual, total
@@ -195,25 +198,38 @@ def preview(
     """What :func:`submit` would say of these answers, without grading or storing anything: the
     attempts left are read, then the answers (:func:`grading`)."""
     left = attempts_left(session, assignment=assignment, student_id=student_id)
+    zone = course_zone(session, assignment.course_id)
     with grading(session, budget=budget, account=student_id):
         return previewed(
-            problem_set=problem_set, assignment=assignment, student_id=student_id, answers=answers, left=left
+            problem_set=problem_set,
+            assignment=assignment,
+            student_id=student_id,
+            answers=answers,
+            left=left,
+            zone=zone,
         )
 
 
 def previewed(
-    *, problem_set: ProblemSet, assignment: Terms, student_id: str, answers: dict[str, Any], left: int | None
+    *,
+    problem_set: ProblemSet,
+    assignment: Terms,
+    student_id: str,
+    answers: dict[str, Any],
+    left: int | None,
+    zone: ZoneInfo,
 ) -> Preview:
-    """:func:`preview` with the attempts ``left`` already read: computation only (no session), for
-    a caller that reads the answers in a :func:`grading` block of its own."""
+    """:func:`preview` with the attempts ``left`` and the course's ``zone`` (in which a close is
+    stated) already read: computation only (no session), for a caller that reads the answers in a
+    :func:`grading` block of its own."""
     answers = per_part(problem_set, answers)
     problem_set = own_set(problem_set, assignment, student_id)
     variant = variant_of(problem_set, assignment, student_id)
     parts, unknown = preview_submission(problem_set, answers, student=variant)
     unreadable = [key for key, part in parts.items() if part.answered and not part.readable]
     obstacle = (
-        _closed_message(assignment.id, assignment.closes_at)
-        if is_closed(assignment, datetime.now(UTC))
+        _closed_message(assignment, stated(assignment.closes_at, zone))
+        if assignment.closes_at is not None and is_closed(assignment, datetime.now(UTC))
         else _limit_message(assignment)
         if left == 0
         else _nothing_answered(problem_set)
@@ -285,8 +301,13 @@ def submit(
     answers = letters.answers_to_file(per_part(whole, answers))
 
     at = now or datetime.now(UTC)
-    if is_closed(assignment, at) and not open_by_added_time(session, terms=assignment, student_id=student_id, at=at):
-        raise Conflict(_closed_message(assignment.id, assignment.closes_at))  # (a shortcut that saves grading)
+    closes = assignment.closes_at
+    if (
+        closes is not None
+        and is_closed(assignment, at)
+        and not open_by_added_time(session, terms=assignment, student_id=student_id, at=at)
+    ):  # (a shortcut that saves grading)
+        raise Conflict(_closed_message(assignment, in_course_time(session, assignment.course_id, closes)))
     # a timed assignment: within the student's clock (checked again once graded, below)
     clock_end = check_time_left(session, terms=assignment, student_id=student_id, at=now or datetime.now(UTC))
     if all(is_blank(answer) for answer in answers.values()):
@@ -311,7 +332,7 @@ def submit(
 
     now = now or datetime.now(UTC)
     if clock_end is not None and now > clock_end:  # (the time ran out while grading)
-        raise Conflict(time_up_message(assignment.id, clock_end))
+        raise Conflict(time_up_message(session, terms=assignment, student_id=student_id, end=clock_end))
     values: dict[str, Any] = {
         "course_id": assignment.course_id,
         "assignment_id": assignment.id,
@@ -415,7 +436,7 @@ def _store(
             allowance=allowance_of(assignment),
         )
         if close is not None and values["submitted_at"] > close:  # the close passed, or moved, while grading
-            raise Conflict(_closed_message(assignment.id, close))
+            raise Conflict(_closed_message(assignment, in_course_time(session, assignment.course_id, close)))
     raise Conflict("Too many simultaneous submissions; please retry.")
 
 
@@ -484,12 +505,9 @@ def _nothing_answered(problem_set: ProblemSet) -> str:
     return f"No answer given: send at least one of the keys {', '.join(problem_set.answer_keys())}."
 
 
-def _closed_message(assignment_id: str, closes_at: datetime | None) -> str:
-    assert closes_at is not None
-    return (
-        f"Assignment {assignment_id!r} closed at {iso(closes_at)}: "
-        "no submission is accepted after it (no attempt used)."
-    )
+def _closed_message(assignment: Terms, closed: str) -> str:
+    """Why work past the close is refused, the close as the course states it (``closed``)."""
+    return f"Assignment {assignment.id!r} closed at {closed}: no submission is accepted after it (no attempt used)."
 
 
 def _limit_message(assignment: Terms) -> str:

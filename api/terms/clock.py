@@ -11,13 +11,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from api.kit.errors import Conflict
-from api.models import Clock
+from api.models import Clock, Submission
+from api.terms.moments import in_course_time
 from api.terms.rows import AssignmentRow, Terms
-from api.terms.rules import iso
+from grader.engine import is_blank
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,12 +147,40 @@ def check_time_left(session: Session, *, terms: Terms, student_id: str, at: date
         )
     end = clock.end(terms)
     if end is not None and at > end:
-        raise Conflict(time_up_message(terms.id, end))
+        raise Conflict(time_up_message(session, terms=terms, student_id=student_id, end=end, clock=clock))
     return end
 
 
-def time_up_message(assignment_id: str, end: datetime) -> str:
+def time_up_message(
+    session: Session, *, terms: Terms, student_id: str, end: datetime, clock: ClockRow | None = None
+) -> str:
+    """Why work past the end of a student's clock is refused, its end in the course's time, and what
+    becomes of their saved answers (read here, from ``clock`` or the stored one): time-up submits the
+    last draft only if there is one, newer than their last submission, with an attempt left."""
+    clock = clock or read_clock(session, course_id=terms.course_id, assignment_id=terms.id, student_id=student_id)
+    ended = in_course_time(session, terms.course_id, end)
     return (
-        f"Your time on assignment {assignment_id!r} ended at {iso(end)}: nothing is accepted after it "
-        "(your last saved answers are submitted for you)."
+        f"Your time on assignment {terms.id!r} ended at {ended}: nothing is accepted after it; "
+        f"{_draft_fate(session, terms, student_id, clock)}."
     )
+
+
+def _draft_fate(session: Session, terms: Terms, student_id: str, clock: ClockRow | None) -> str:
+    if clock is not None and clock.submission_id is not None:
+        return "your last saved answers were submitted for you"
+    if clock is not None and clock.submitted_at is not None:
+        return "nothing more was submitted for you"
+    if clock is None or clock.saved_at is None or all(is_blank(answer) for answer in (clock.answers or {}).values()):
+        return "you saved no answers, so nothing is submitted for you"
+    used, last = session.execute(
+        select(func.count(), func.max(Submission.submitted_at)).where(
+            Submission.course_id == terms.course_id,
+            Submission.assignment_id == terms.id,
+            Submission.student_id == student_id,
+        )
+    ).one()
+    if last is not None and last >= clock.saved_at:
+        return "you submitted after your last saved answers, so nothing more is submitted for you"
+    if terms.max_attempts is not None and used >= terms.max_attempts:
+        return "your attempts are used, so nothing more is submitted for you"
+    return "your last saved answers are submitted for you (within a minute)"

@@ -16,8 +16,9 @@ from api.kit.errors import Conflict, NotFound, Unprocessable
 from api.models import Clock
 from api.submissions.service import attempts_left
 from api.terms.clock import ClockRow, read_clock, time_up_message
+from api.terms.moments import in_course_time
 from api.terms.rows import Terms
-from api.terms.rules import is_closed, iso
+from api.terms.rules import is_closed
 from problems.sets import ProblemSet
 
 
@@ -52,10 +53,12 @@ def start(
     found = read_clock(session, **keys)
     if found is None:
         if terms.opens_at is not None and now < terms.opens_at:
-            raise Conflict(f"Assignment {terms.id!r} opens at {iso(terms.opens_at)}: it cannot be started before.")
+            opens = in_course_time(session, terms.course_id, terms.opens_at)
+            raise Conflict(f"Assignment {terms.id!r} opens at {opens}: it cannot be started before.")
         if is_closed(terms, now):
             assert terms.closes_at is not None
-            raise Conflict(f"Assignment {terms.id!r} closed at {iso(terms.closes_at)}: it can no longer be started.")
+            closed = in_course_time(session, terms.course_id, terms.closes_at)
+            raise Conflict(f"Assignment {terms.id!r} closed at {closed}: it can no longer be started.")
         began = session.execute(
             dialect_insert(session, Clock)
             .values(**keys, started_at=now)
@@ -108,7 +111,8 @@ def save_draft(
         raise Conflict(f"Assignment {terms.id!r} is timed: start it before saving answers (nothing was saved).")
     end = running.end(terms)
     if running.submitted_at is not None or (end is not None and now > end):
-        raise Conflict(time_up_message(terms.id, end or running.submitted_at or now))
+        ended = end or running.submitted_at or now
+        raise Conflict(time_up_message(session, terms=terms, student_id=student_id, end=ended, clock=running))
     if attempts_left(session, assignment=terms, student_id=student_id) == 0:
         raise Conflict(used_up_message(terms))
     saved = session.execute(
@@ -122,7 +126,7 @@ def save_draft(
         .values(answers=answers, saved_at=now)
     )
     if saved.rowcount != 1:  # type: ignore[attr-defined]  # (a CursorResult: an UPDATE's)
-        raise Conflict(time_up_message(terms.id, end or now))
+        raise Conflict(time_up_message(session, terms=terms, student_id=student_id, end=end or now))
     events.record_save(session, terms=terms, student_id=student_id, at=now, address=address)
     return now
 

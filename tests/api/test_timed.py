@@ -10,6 +10,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -207,6 +208,66 @@ def test_after_the_end_work_is_refused_with_a_sentence(client: TestClient, cours
     assert late.json()["detail"].startswith(f"Your time on assignment '{timed}' ended at ")
     assert client.put(draft, json={"answers": RIGHT}, headers=headers).status_code == 409
     assert len(_submissions(engine, course, timed, student)) == 1
+
+
+def test_a_refusal_past_the_end_says_it_in_the_courses_time_and_what_becomes_of_the_draft(
+    app: Any, client: TestClient, course: Course, engine: Engine
+) -> None:
+    """The end as the course's pages write it (its zone, to the second where it falls between
+    minutes), never UTC to the microsecond; and what time-up does with the saved answers, as it does
+    it: submits a draft once, nothing without one."""
+    chicago = ZoneInfo("America/Chicago")
+    moved = client.patch(course.path, json={"time_zone": chicago.key}, headers=course.instructor)
+    assert moved.status_code == 200, moved.text
+    timed = course.assignment(time_limit=20)
+    (saver, saver_headers), (idle, idle_headers) = course.students(2)
+    start, draft, clock = _paths(course, timed)
+    for headers in (saver_headers, idle_headers):
+        assert client.post(start, headers=headers).status_code == 200
+    assert client.put(draft, json={"answers": RIGHT}, headers=saver_headers).status_code == 200
+    for student in (saver, idle):
+        _age(engine, course, timed, student, 21)
+
+    def refusal(headers: dict[str, str]) -> str:
+        late = course.submit(timed, headers, RIGHT)
+        assert late.status_code == 409
+        detail: str = late.json()["detail"]
+        return detail
+
+    def local(headers: dict[str, str]) -> str:
+        ends = _at(client.get(clock, headers=headers).json()["ends_at"]).astimezone(chicago)
+        assert ends.microsecond  # (a clock ends between seconds: the refusal says the second)
+        return ends.strftime("%Y-%m-%d %H:%M:%S ") + (ends.tzname() or "")
+
+    ended = f"Your time on assignment '{timed}' ended at {local(saver_headers)}: nothing is accepted after it; "
+    assert refusal(saver_headers) == ended + "your last saved answers are submitted for you (within a minute)."
+    assert refusal(idle_headers) == (
+        f"Your time on assignment '{timed}' ended at {local(idle_headers)}: nothing is accepted after it; "
+        "you saved no answers, so nothing is submitted for you."
+    )
+    sweep(app.state.time_keeper.time_up, now=datetime.now(UTC))
+    assert refusal(saver_headers) == ended + "your last saved answers were submitted for you."
+    assert client.put(draft, json={"answers": RIGHT}, headers=saver_headers).json()["detail"] == (
+        ended + "your last saved answers were submitted for you."
+    )
+    assert refusal(idle_headers).endswith("; nothing more was submitted for you.")
+    assert len(_submissions(engine, course, timed, saver)) == 1 and _submissions(engine, course, timed, idle) == []
+
+
+def test_a_close_refused_is_the_close_in_the_courses_time(client: TestClient, course: Course, engine: Engine) -> None:
+    chicago = ZoneInfo("America/Chicago")
+    assert client.patch(course.path, json={"time_zone": chicago.key}, headers=course.instructor).status_code == 200
+    plain = course.assignment()
+    (_, headers) = course.student()
+    close = datetime(2026, 1, 10, 18, 0, tzinfo=UTC)  # noon in Chicago (CST, UTC−6)
+    _close_at(engine, course, plain, close)
+    late = course.submit(plain, headers, RIGHT)
+    assert late.status_code == 409
+    assert late.json()["detail"] == (
+        f"Assignment '{plain}' closed at 2026-01-10 12:00 CST: no submission is accepted after it (no attempt used)."
+    )
+    preview = client.post(f"{course.path}/assignments/{plain}/preview", json={"answers": RIGHT}, headers=headers)
+    assert preview.json()["obstacle"].startswith(f"Assignment '{plain}' closed at 2026-01-10 12:00 CST: ")
 
 
 def test_a_start_after_the_close_or_before_the_opening_is_refused(

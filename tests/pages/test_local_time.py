@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from api.pages.kit.local_time import LocalTimeRefused, form_value, read_local, shown
+from api.kit.local_time import LocalTimeRefused, form_value, read_local, shown
 
 CHICAGO = ZoneInfo("America/Chicago")
 

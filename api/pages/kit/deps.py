@@ -135,7 +135,7 @@ def zone_of(page: SignedIn | None) -> ZoneInfo:
 
 
 async def course_zone(page: SignedInDep, _member: PageMember) -> ZoneInfo:
-    """The zone the course's forms read typed dates in (:mod:`api.pages.kit.local_time`)."""
+    """The zone the course's forms read typed dates in (:mod:`api.kit.local_time`)."""
     return zone_of(page)
 
 

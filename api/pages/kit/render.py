@@ -5,7 +5,7 @@ first render and the live update are the same markup. Their headers (the Content
 
 Every page has ``zone`` in its context: the time zone of the course in its path when the caller is
 a member of it, else UTC. ``{{ moment|when }}`` writes a date in it, with the zone's abbreviation
-(:func:`api.pages.kit.local_time.shown`), and templates name it as ``{{ zone.key }}``."""
+(:func:`api.kit.local_time.shown`), and templates name it as ``{{ zone.key }}``."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from api.courses.zones import zone_named
+from api.kit.local_time import OVERLAP_RULE, shown
 from api.pages.kit import assets
 from api.pages.kit.deps import zone_of
-from api.pages.kit.local_time import OVERLAP_RULE, shown
 from api.pages.kit.notation import with_math
 from grader.awaiting import Awaiting, awaiting
 

@@ -8,7 +8,7 @@ A form sends text, and every field, filled in or not. The late penalty is chosen
 ``late_penalty`` (``none``, ``per_day``, ``per_hour``, ``factor``) with its numbers in fields of their own;
 ``draft`` is a checkbox (ticked: ``published`` false; absent, as a form that leaves it out sends,
 the assignment is published). The dates are wall-clock times in the course's zone
-(:func:`api.pages.kit.local_time.read_local`), and checked together as the service checks them
+(:func:`api.kit.local_time.read_local`), and checked together as the service checks them
 (:func:`api.terms.rules.schedule_problems`), with the dates of the sentences in that zone. Errors
 come back by field name, to be shown beside each input.
 
@@ -33,8 +33,8 @@ from pydantic import BaseModel, ValidationError
 from api.assignments.schemas import AssignmentCreate, AssignmentUpdate, FactorPenalty, PerDayPenalty, PerHourPenalty
 from api.assignments.service import TIMING
 from api.exam_room.rules import AccessRules
+from api.kit.local_time import LocalTimeRefused, form_value, read_local, shown
 from api.pages.kit import validation
-from api.pages.kit.local_time import LocalTimeRefused, form_value, read_local, shown
 from api.terms.rows import Terms
 from api.terms.rules import schedule_problems
 

@@ -26,11 +26,11 @@ from api.deps import SessionDep, SetsDep, StudentIdPath
 from api.handgrading import release
 from api.handgrading.schemas import RegradeReplyIn
 from api.kit.errors import Conflict, NotFound
+from api.kit.local_time import LocalTimeRefused, form_value, read_local
 from api.library.course_sets import Sets
 from api.models import RegradeRequest, Submission
 from api.pages.kit import validation
 from api.pages.kit.deps import CsrfChecked, PageAssignment, PageZone
-from api.pages.kit.local_time import LocalTimeRefused, form_value, read_local
 from api.pages.kit.render import render
 from api.pages.kit.roles import PageStaff
 from api.pages.kit.routing import PageRoute

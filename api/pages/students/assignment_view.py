@@ -10,6 +10,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,6 +34,7 @@ from api.pages.students.timed import timed_view
 from api.submissions import service as submissions
 from api.submissions.views import Released, to_out
 from api.terms.grades import grade_released
+from api.terms.moments import course_zone
 from api.terms.rows import Terms
 from api.terms.rules import is_closed
 from api.terms.standing import practice_open_to, released_to
@@ -100,6 +102,7 @@ def student_page(
     # or a second tab shows what they typed)
     timed = timed_view(db, terms, student.id)
     draft = timed.draft(stored[-1].submitted_at if stored else None) if timed is not None else None
+    zone = course_zone(db, terms.course_id)  # (in which the preview states a close)
     shown = Shown(
         released_to(db, terms=terms, student_id=student.id),
         practice_open_to(db, terms=terms, student_id=student.id, randomized=problem_set.randomized),
@@ -119,6 +122,7 @@ def student_page(
             submitted=submitted,
             checked=checked,
             draft=draft,
+            zone=zone,
             # (on PostgreSQL code workers on other machines run it, with runtimes of their own)
             grades_code_here=request.app.state.jobs.code_runner is not None,
             code_packages=request.app.state.settings.code_packages,
@@ -154,6 +158,7 @@ def assignment_context(
     grades_code_here: bool = False,
     code_packages: Collection[str] | None = None,
     draft: dict[str, Any] | None = None,
+    zone: ZoneInfo,
 ) -> dict[str, Any]:
     """The page's context from what :func:`student_page` read (the student's ``stored`` attempts,
     the last one's regrade ``requests``, the attempts ``left``, what is ``shown``; a timed
@@ -187,7 +192,7 @@ def assignment_context(
     with suppress(TwoModules):
         typed = problem_set.per_part(typed)
     preview = submissions.previewed(
-        problem_set=problem_set, assignment=terms, student_id=student.id, answers=typed, left=left
+        problem_set=problem_set, assignment=terms, student_id=student.id, answers=typed, left=left, zone=zone
     )
     show_result = latest is not None and form.answers is None
     released = shown.answers

@@ -41,7 +41,7 @@ from api.kit.db import reads_only, writes_once
 from api.kit.errors import Conflict, NotFound, Refused, Unprocessable
 from api.library.course_sets import Sets
 from api.models import Assignment, Course, CourseRole, Feedback, Role, Submission
-from api.pages.kit.deps import CsrfChecked, PageMember, PageTerms, SignedIn, SignedInDep
+from api.pages.kit.deps import CsrfChecked, PageMember, PageTerms, SignedIn, SignedInDep, zone_of
 from api.pages.kit.render import render
 from api.pages.kit.routing import PageRoute
 from api.pages.staff.dashboard import dashboard
@@ -377,6 +377,11 @@ def _reading(
     # read and shown off the database, within the student's budget of grading work (429 past it)
     with submissions.grading(db, budget=request.app.state.grading_budget, account=student.id):
         found = submissions.previewed(
-            problem_set=problem_set, assignment=terms, student_id=student.id, answers={key: value}, left=None
+            problem_set=problem_set,
+            assignment=terms,
+            student_id=student.id,
+            answers={key: value},
+            left=None,
+            zone=zone_of(page),
         )
         return render(request, "_reading.html", {"reading": found.parts.get(key)})

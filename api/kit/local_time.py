@@ -1,5 +1,6 @@
-"""Dates on a course's pages: shown in the course's time zone with the zone named, and read from
-its forms (a ``datetime-local`` input: a wall-clock time, no zone) as a time in that zone.
+"""Dates as a course's people read them: shown in the course's time zone with the zone named (on its
+pages, and in the sentences that refuse work past a date), and read from its forms (a
+``datetime-local`` input: a wall-clock time, no zone) as a time in that zone.
 
 A wall-clock time names one instant except around a change of the clocks:
 
@@ -46,6 +47,18 @@ def shown(moment: datetime | None, zone: ZoneInfo) -> str:
         return ""
     local = moment.astimezone(zone)
     return f"{local.strftime(SHOWN)} {zone_abbreviation(local)}"
+
+
+def stated(moment: datetime, zone: ZoneInfo) -> str:
+    """``2026-12-01 23:59 CST``, or ``2026-12-01 14:03:27 CST`` for an instant between minutes (a
+    timed attempt's end): what a refusal says of the date it refuses past, where the minute alone
+    could read as later than the refused moment."""
+    local = moment.astimezone(zone)
+    return (
+        shown(moment, zone)
+        if not (local.second or local.microsecond)
+        else (f"{local.strftime(SHOWN)}:{local.second:02d} {zone_abbreviation(local)}")
+    )
 
 
 def form_value(moment: datetime | None, zone: ZoneInfo) -> str:
