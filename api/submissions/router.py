@@ -290,23 +290,36 @@ async def get_submission(
 ) -> Response:
     """For its student and for the staff of its course; another student of the course gets 403.
     With `wait`, a reader following code parts asks once, not once a second."""
-    out = await _read_submission(request, credentials, submission_id)
-    if wait > 0 and any(part["status"] in WAITING for part in out.parts.values()):
+    out = await _read_submission(request, credentials, submission_id, unless_waiting=wait > 0)
+    if out is None:
         # no session, no slot and no thread held while waiting (api.code_runs.watch)
         await request.app.state.results.graded(submission_id, within=wait)
         out = await _read_submission(request, credentials, submission_id)
+    assert out is not None
     return Response(out.model_dump_json(), media_type="application/json")
 
 
-async def _read_submission(request: Request, credentials: Bearer, submission_id: int) -> SubmissionOut:
-    """The submission as the caller may see it, read in one trip to the threadpool (as submitting is)."""
+async def _read_submission(
+    request: Request, credentials: Bearer, submission_id: int, *, unless_waiting: bool = False
+) -> SubmissionOut | None:
+    """The submission as the caller may see it, read in one trip to the threadpool (as submitting
+    is); None, ``unless_waiting``, where code parts still wait (a part not scored yet says only
+    that, whatever the reader may see: :func:`api.terms.feedback.held_back`), once the caller is
+    known to may see it: the reply is then read once, after the wait, not also before it (most
+    readers of a deadline's burst ask before their code has run)."""
     async with request_session(request) as session:
-        return await run_in_threadpool(_submission_out, request, session, credentials, submission_id)
+        return await run_in_threadpool(_submission_out, request, session, credentials, submission_id, unless_waiting)
 
 
-def _submission_out(request: Request, session: Session, credentials: Bearer, submission_id: int) -> SubmissionOut:
+def _submission_out(
+    request: Request, session: Session, credentials: Bearer, submission_id: int, unless_waiting: bool = False
+) -> SubmissionOut | None:
     user = authenticate_request(request, session, credentials)
     submission = load_submission(submission_id, session, user)
+    if unless_waiting and any(
+        isinstance(part, dict) and part.get("status") in WAITING for part in submission.parts.values()
+    ):
+        return None
     assignment = session.get(Assignment, (submission.course_id, submission.assignment_id))
     assert assignment is not None
     extension = own_extension(

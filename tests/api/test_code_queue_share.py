@@ -204,3 +204,23 @@ def test_a_code_submission_is_stored_and_queued_in_one_transaction_of_few_statem
         "INSERT INTO code_runs (submission_id,",
         "COMMIT",
     ], kinds
+
+
+def test_a_reader_waiting_for_code_is_read_once_after_the_wait_not_also_before(app, course: Course) -> None:
+    """Most readers of a deadline's burst ask for their result (``?wait=``) before their code has
+    run: the caller and the submission are read (who may see it), then nothing more until the wait
+    ends, when the reply is read as a plain read reads it. Here nothing runs the queue, so the wait
+    ends at its time with the code still queued, and the reply is read once."""
+    aid = course.assignment(problem_set=SET)
+    _, headers = course.student()
+    made = course.submit(aid, headers, {KEY: CONV_FORWARD})
+    assert made.status_code == 201, made.text
+    path = f"/api/v1/submissions/{made.json()['id']}"
+    with counted(*engines_of(app)) as plain:
+        assert course.client.get(path, headers=headers).status_code == 200
+    with counted(*engines_of(app)) as waited:
+        found = course.client.get(f"{path}?wait=0.2", headers=headers)
+    assert found.status_code == 200 and found.json()["parts"][KEY]["status"] == "queued"
+    before_the_wait = len(waited) - len(plain)
+    assert waited[before_the_wait:] == plain  # the reply, read once
+    assert before_the_wait <= 2, waited[:before_the_wait]  # the caller and the submission, no more
