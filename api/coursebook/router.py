@@ -45,7 +45,9 @@ def gradebook(
     for Canvas's import)."""
     if format != "json":
         return _download(session, sets, staff.course, format)
-    return CourseGradebook.model_validate(course_gradebook(session, sets, course_id=staff.course))
+    # (dumped here, once: returned as a model, it would be dumped, validated again and dumped again)
+    book = CourseGradebook.model_validate(course_gradebook(session, sets, course_id=staff.course))
+    return Response(book.model_dump_json(), media_type="application/json")
 
 
 @router.get("/gradebook.csv", include_in_schema=False)

@@ -9,8 +9,14 @@ import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
+from api.coursebook.service import counted_scores, extensions_by_student
+from api.models import Assignment, Submission
 from api.pages.kit.render import points
+from api.terms.counted import counted_attempt
+from api.terms.rows import with_extension
 
 from factories import Course, counted, engines_of, make_instructor
 from page_client import Browser
@@ -213,3 +219,85 @@ def test_the_course_gradebook_counts_what_each_assignment_gradebook_counts(app, 
     first = students[0][0]
     assert [rows[first][aid] for aid in made] == [2.0, 1.0, 1.8, 2.0, 2.0, pytest.approx(1.2)]
     assert rows[students[1][0]][made[2]] == 2.0  # (not extended: no due date, nothing late)
+
+
+#: Each student's three attempts as (score, hours after the first's time), in attempt order: equal
+#: scores, a later better one, attempts numbered out of their times' order, a zero, scores a hair
+#: apart that round alike.
+ATTEMPTS = [
+    [(5.0, 0), (5.0, 1), (5.0, 2)],
+    [(3.0, 0), (7.0, 1), (7.0, 2)],
+    [(9.0, 2), (5.0, 0), (9.0, 1)],
+    [(0.0, 0), (0.0, 3), (2.0, 1)],
+    [(4.0000001, 0), (4.0, 1), (4.00000004, 0)],
+    [(6.0, 1), (8.0, 1), (7.0, 1)],
+]
+#: (grade policy, late penalty) of each assignment; the due date is the first attempt's time plus 30 minutes.
+NARROWED_TERMS = [
+    ("best", {"per_hour": 10, "floor": 50}),
+    ("best", {"per_day": 20}),
+    ("best", {"factor": 0.5}),
+    ("best", None),
+    ("last", {"per_hour": 25}),
+]
+
+
+def test_the_course_counts_what_the_rules_count_of_every_attempt(client, engine) -> None:
+    """On attempts of equal scores, later better ones, numbers out of their times' order and scores
+    that round alike, under each penalty and with one student's extension, what the course's
+    counting gives (score, attempts, the attempt chosen) is what the rules count of every attempt."""
+    course = Course(client, make_instructor(engine))
+    students = course.students(len(ATTEMPTS))
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
+    made = []
+    for policy, penalty in NARROWED_TERMS:
+        aid = course.assignment(grade_policy=policy, late_penalty=penalty, due_at=_iso(start + timedelta(minutes=30)))
+        made.append(aid)
+        for _, headers in students:
+            for _ in range(3):
+                assert course.submit(aid, headers, RIGHT).status_code == 201
+    extended = students[2][0]
+    granted = client.put(
+        f"{course.path}/assignments/{made[0]}/extensions/{extended}",
+        json={"due_at": _iso(start + timedelta(hours=1, minutes=30))},
+        headers=course.instructor,
+    )
+    assert granted.status_code == 200, granted.text
+    with Session(engine) as session, session.begin():
+        for aid in made:
+            for (student, _), theirs in zip(students, ATTEMPTS, strict=True):
+                for number, (score, hours) in enumerate(theirs, start=1):
+                    session.execute(
+                        update(Submission)
+                        .where(
+                            Submission.course_id == course.id,
+                            Submission.assignment_id == aid,
+                            Submission.student_id == student,
+                            Submission.attempt == number,
+                        )
+                        .values(score=score, submitted_at=start + timedelta(hours=hours))
+                    )
+    with Session(engine) as session:
+        assignments = [session.get_one(Assignment, (course.id, aid)) for aid in made]
+        terms = extensions_by_student(session, course_id=course.id)
+        counts = counted_scores(session, course_id=course.id, assignments=assignments, extended=terms)
+        every = session.execute(select(Submission).where(Submission.course_id == course.id)).scalars().all()
+        for assignment in assignments:
+            scores, tries, chosen = {}, {}, {}
+            for student, _ in students:
+                theirs = [s for s in every if s.assignment_id == assignment.id and s.student_id == student]
+                found = counted_attempt(theirs, with_extension(assignment, terms.get((assignment.id, student))))
+                assert found is not None
+                scores[student] = found[1].applied(found[0].score)
+                tries[student] = len(theirs)
+                chosen[student] = found[0].id
+            assert counts.scores[assignment.id] == scores, assignment.id
+            assert counts.attempts[assignment.id] == tries, assignment.id
+            # (where the database's maximum counts, no attempt is chosen)
+            assert counts.chosen[assignment.id] == ({} if assignment.late_penalty is None else chosen), assignment.id
+    # the cases are what they claim: of equal scores the first counts; the third attempt, on time
+    # under the extension, beats the first's score submitted after it, an hour late
+    first, out_of_order = students[0][0], students[2][0]
+    assert counts.scores[made[0]][first] == 5.0
+    assert counts.scores[made[0]][out_of_order] == 9.0
+    assert counts.scores[made[1]][out_of_order] == 7.2  # (the first of two 9s a day late, × 80 %)
