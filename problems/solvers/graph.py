@@ -32,8 +32,10 @@ from problems.solvers.layers import (
 )
 from problems.solvers.merging import Add, Concat, Multiply
 from problems.solvers.norms import GroupNorm, InstanceNorm, LayerNorm
+from problems.solvers.permutes import Permute
 from problems.solvers.resampling import AdaptivePool, Pad, Upsample
-from problems.solvers.sequence import Attention, ClassToken, PositionEmbedding, Recurrent, TakeToken, Tokens
+from problems.solvers.scaling import LayerScale
+from problems.solvers.sequence import Attention, ClassToken, PositionEmbedding, Recurrent, TakeToken, Tokens, ToMap
 from problems.solvers.unshared import Local, PatchEmbed, PixelShuffle
 from problems.solvers.volumes import ConvNd, PoolNd
 
@@ -63,6 +65,9 @@ LayerKinds = (
     | PixelShuffle
     | PatchEmbed
     | Tokens
+    | ToMap
+    | Permute
+    | LayerScale
     | ClassToken
     | PositionEmbedding
     | TakeToken
