@@ -26,12 +26,12 @@ INTEGER = AnswerKind.INTEGER
 AXES = {1: ("length",), 2: ("height", "width"), 3: ("frames", "height", "width")}
 
 
-def measures(result: NetworkRun, dtype: str, stored: StoredValues = TORCH) -> dict[str, Quantity]:
+def measures(result: NetworkRun, dtype: str, stored: StoredValues = TORCH, batch: int = 1) -> dict[str, Quantity]:
     """``values``, ``memory`` (and its units), ``side`` and the axes, ``tokens`` per named output;
     ``fan_in``, ``pad_top`` (``_bottom``, ``_left``, ``_right``), ``kernel_eff``, ``buffers`` and
     ``state`` per named layer; ``buffers`` and ``state`` ``.total`` over every layer instance; ``values`` and
     ``memory`` ``.total`` over what the forward pass stores (``stored``: by default the input and
-    every output written to new memory, as PyTorch does)."""
+    every output written to new memory, as PyTorch does). Values and memory are of ``batch`` images."""
     found: dict[str, Quantity] = {}
     totals = {"values": activations.values(result.input_shape) if stored.input else 0, "buffers": 0, "state": 0}
     for index, record in enumerate(result.records):
@@ -42,7 +42,7 @@ def measures(result: NetworkRun, dtype: str, stored: StoredValues = TORCH) -> di
         totals["state"] += record.params + buffers
         if record.name is None:
             continue
-        found.update(output_measures(record.name, record.shape, dtype))
+        found.update(output_measures(record.name, record.shape, dtype, batch))
         fan_in = getattr(record.layer, "fan_in", None)
         if fan_in is not None:
             found[f"fan_in.{record.name}"] = Quantity(INTEGER, fan_in(record.input_shape, result.assumed(index)))
@@ -52,7 +52,8 @@ def measures(result: NetworkRun, dtype: str, stored: StoredValues = TORCH) -> di
             found[f"buffers.{record.name}"] = Quantity(INTEGER, buffers)
             found[f"state.{record.name}"] = Quantity(INTEGER, record.params + buffers)
     for name, index in result.outputs.items():
-        found.update(output_measures(name, result.shape_at(index), dtype))
+        found.update(output_measures(name, result.shape_at(index), dtype, batch))
+    totals["values"] *= batch
     for label, total in totals.items():
         found[f"{label}.total"] = Quantity(INTEGER, total)
     found.update(_memory("total", totals["values"], dtype))
@@ -69,11 +70,11 @@ def _memory(name: str, count: int, dtype: str) -> dict[str, Quantity]:
     }
 
 
-def output_measures(name: str, shape: Shape, dtype: str) -> dict[str, Quantity]:
-    """Of one output: ``values``, ``memory``; of a map (C first) also ``channels``, each spatial
-    axis (``length``; ``height``, ``width``; ``frames``), ``side`` when they agree and ``tokens``
-    (its positions: a patch embedding's patches)."""
-    count = activations.values(shape)
+def output_measures(name: str, shape: Shape, dtype: str, batch: int = 1) -> dict[str, Quantity]:
+    """Of one output: ``values``, ``memory`` (of ``batch`` images); of a map (C first) also
+    ``channels``, each spatial axis (``length``; ``height``, ``width``; ``frames``), ``side`` when
+    they agree and ``tokens`` (its positions: a patch embedding's patches)."""
+    count = activations.values(shape) * batch
     found = {f"values.{name}": Quantity(INTEGER, count), **_memory(name, count, dtype)}
     spatial = shape[1:]
     if spatial in ((), None) or len(spatial) not in AXES:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, JsonValue, model_validator
 
-from problems.budgets import MAX_SIDE, MAX_UNITS, over
+from problems.budgets import MAX_BATCH, MAX_SIDE, MAX_UNITS, over
 from problems.kinds import AnswerKind, Layout, SequenceShape
 from problems.solvers import counts, rewrites
 from problems.solvers.activations import Dtype
@@ -92,6 +92,14 @@ class NetworkProblem(ProblemSpec):
         "`{activations: new}` counts each activation's output (kept for back-propagation); `{sums: new}` each "
         "sum's.",
     )
+    batch: int = Field(
+        default=1,
+        gt=0,
+        le=MAX_BATCH,
+        description="The images a forward pass runs at once: `values`, `memory` (every unit) and `macs`, `flops` "
+        "(of a layer, a block or the network) count the whole batch, as torch's counters do on an input of `batch` "
+        "images; shapes, parameters, buffers and receptive fields are of one image, as without it.",
+    )
     require_exact: bool = Field(
         default=False, description="Refuse configurations whose sliding windows do not tile the input exactly."
     )
@@ -166,7 +174,7 @@ class NetworkProblem(ProblemSpec):
         result = self.network(working=steps is not None)
         found = self._quantities(result)
         if steps is not None:
-            network_steps.derivations(result, found, self._repeat_text, steps, self.dtype, self.stored)
+            network_steps.derivations(result, found, self._repeat_text, steps, self.dtype, self.stored, self.batch)
         return found
 
     def _repeat_text(self, name: str, count: int, result: NetworkRun) -> str:
@@ -202,7 +210,13 @@ class NetworkProblem(ProblemSpec):
                 found[code] = self._quantities(mistaken)
                 if steps is not None:
                     network_steps.derivations(
-                        mistaken, found[code], self._repeat_text, steps.collector(code), self.dtype, self.stored
+                        mistaken,
+                        found[code],
+                        self._repeat_text,
+                        steps.collector(code),
+                        self.dtype,
+                        self.stored,
+                        self.batch,
                     )
             except (LayerError, ValueError):  # a later layer refuses what the mistake made: the answers before it
                 partial = self._partial(correct, assume, steps.collector(code) if steps is not None else None)
@@ -247,7 +261,7 @@ class NetworkProblem(ProblemSpec):
         reached = {r.name for r in mistaken.records if r.name} | set(mistaken.outputs)
         found = {name: q for name, q in self._quantities(mistaken).items() if name.partition(".")[2] in reached}
         if steps is not None:
-            network_steps.derivations(mistaken, found, self._repeat_text, steps, self.dtype, self.stored)
+            network_steps.derivations(mistaken, found, self._repeat_text, steps, self.dtype, self.stored, self.batch)
         return found
 
     def _slips(self, correct: NetworkRun, steps: MistakenSteps | None = None) -> dict[str, dict[str, Quantity]]:
@@ -266,7 +280,7 @@ class NetworkProblem(ProblemSpec):
                 if steps is not None:
                     collector = steps.collector(name)
                     network_steps.derivations(
-                        slipped, found[name], self._repeat_text, collector, self.dtype, self.stored
+                        slipped, found[name], self._repeat_text, collector, self.dtype, self.stored, self.batch
                     )
         return found
 
@@ -307,7 +321,11 @@ class NetworkProblem(ProblemSpec):
             found[f"layers.{label}"] = Quantity(INTEGER, layers)
         for name, count in result.repeats.items():
             found[f"count.{name}"] = Quantity(INTEGER, count)
-        found.update(measures(result, self.dtype, self.stored))
+        found.update(measures(result, self.dtype, self.stored, self.batch))
+        if self.batch != 1:  # every image of the batch multiplies the same weights
+            for name, quantity in found.items():
+                if name.startswith(("macs.", "flops.")):
+                    found[name] = Quantity(INTEGER, int(quantity.value) * self.batch)
         return found
 
     def describe(self) -> str:
@@ -315,6 +333,8 @@ class NetworkProblem(ProblemSpec):
         if len(self.input) in (2, 4) and not self.input_layout.value.endswith("C"):
             axes = "C" + axes[:-1]
         lines = [f"Input {'×'.join(map(str, self.input))} ({'×'.join(axes)})."]
+        if self.batch != 1:
+            lines.append(f"A batch of {self.batch:,} inputs at once.")
         lines += _steps_text(self.layers, "")
         return "\n".join(lines)
 
