@@ -36,6 +36,7 @@ from problems.solvers.permutes import Permute
 from problems.solvers.resampling import AdaptivePool, Pad, Upsample
 from problems.solvers.scaling import LayerScale
 from problems.solvers.sequence import Attention, ClassToken, PositionEmbedding, Recurrent, TakeToken, Tokens, ToMap
+from problems.solvers.swin import PatchMerging, WindowAttention
 from problems.solvers.unshared import Local, PatchEmbed, PixelShuffle
 from problems.solvers.volumes import ConvNd, PoolNd
 
@@ -68,6 +69,8 @@ LayerKinds = (
     | ToMap
     | Permute
     | LayerScale
+    | WindowAttention
+    | PatchMerging
     | ClassToken
     | PositionEmbedding
     | TakeToken

@@ -227,5 +227,7 @@ NORMS = (BatchNorm, GroupNorm, InstanceNorm, LayerNorm)
 
 
 def buffers(layer: object, shape: Shape, trace: Trace = NO_TRACE) -> int:
-    """Values ``layer.buffers()`` holds in torch: a normalisation's running statistics, else none."""
-    return layer.buffers(shape, trace) if isinstance(layer, NORMS) else 0
+    """Values ``layer.buffers()`` holds in torch: a normalisation's running statistics, a window
+    attention's relative position index, else none."""
+    counted = getattr(layer, "buffers", None)
+    return counted(shape, trace) if callable(counted) else 0

@@ -3,7 +3,7 @@
 (what a forward pass stores: ``problems.solvers.storage``), one side or length of an output,
 its positions (tokens), a convolution's padding per side, a window's kernel as it spans its
 input (dilated), a neuron's fan-in, and a normalisation's buffers and whole state (batch, group,
-instance and layer norm).
+instance and layer norm; a window attention's relative position index).
 
 Every one is an integer computed from the run (``problems.solvers.network``), so under a
 mistaken assumption it follows the shapes and counts the mistake changes.
@@ -19,6 +19,7 @@ from problems.solvers.network import NetworkRun
 from problems.solvers.sizes import effective_kernel
 from problems.solvers.steps import NO_TRACE, Trace
 from problems.solvers.storage import TORCH, StoredValues, writes_new_values
+from problems.solvers.swin import WindowAttention
 from problems.types.base import Quantity
 
 INTEGER = AnswerKind.INTEGER
@@ -48,7 +49,7 @@ def measures(result: NetworkRun, dtype: str, stored: StoredValues = TORCH, batch
             found[f"fan_in.{record.name}"] = Quantity(INTEGER, fan_in(record.input_shape, result.assumed(index)))
         found.update(_padding(record.name, record.layer, record.input_shape, result.assumed(index)))
         found.update(_effective_kernel(record.name, record.layer, record.input_shape, result.assumed(index)))
-        if isinstance(record.layer, norms.NORMS):
+        if isinstance(record.layer, (*norms.NORMS, WindowAttention)):
             found[f"buffers.{record.name}"] = Quantity(INTEGER, buffers)
             found[f"state.{record.name}"] = Quantity(INTEGER, record.params + buffers)
     for name, index in result.outputs.items():

@@ -23,6 +23,7 @@ from problems.solvers.network import LayerRecord, NetworkRun, changes_a_layer, r
 from problems.solvers.sequence import Attention
 from problems.solvers.steps import Derivations, MistakenSteps
 from problems.solvers.storage import TORCH, StoredValues
+from problems.solvers.swin import WindowAttention
 from problems.types import network_steps, templates
 from problems.types.base import ProblemSpec, Quantity
 from problems.types.measures import measures
@@ -56,7 +57,9 @@ class NetworkProblem(ProblemSpec):
     when both axes agree, else H×W; per axis ``rf_h``, ``rf_w``, ``jump_h``, ``jump_w``; see
     ``problems.solvers.receptive``); ``kernel_eff.NAME`` (a convolution's or pooling's kernel as it
     spans its input: ``d·(k − 1) + 1`` per axis at dilation ``d``); for attention ``scores_macs.NAME``
-    (the MACs of ``Q·Kᵀ`` alone, ``L²·d``); for separable layers ``params_standard.NAME``,
+    (the MACs of ``Q·Kᵀ`` alone, ``L²·d``; a window attention's, ``H·W·N·C``); for window attention
+    ``windows.NAME`` (windows of the padded map) and ``bias_table.NAME`` (the relative position bias
+    table's parameters, ``(2·w − 1)²·heads``); for separable layers ``params_standard.NAME``,
     ``macs_standard.NAME``, ``params_reduction.NAME`` and ``macs_reduction.NAME`` (percent saved
     against the standard convolution).
     """
@@ -376,8 +379,11 @@ def _layer_quantities(record: LayerRecord) -> dict[str, Quantity]:
     if hasattr(record.layer, "out_channels"):
         found[f"filters.{name}"] = Quantity(INTEGER, record.layer.out_channels)
     found.update(_field_quantities(name, record.field, record.shape))
-    if isinstance(record.layer, Attention):
+    if isinstance(record.layer, Attention | WindowAttention):
         found[f"scores_macs.{name}"] = Quantity(INTEGER, record.layer.scores_macs(record.input_shape))
+    if isinstance(record.layer, WindowAttention):
+        found[f"windows.{name}"] = Quantity(INTEGER, record.layer.windows(record.input_shape))
+        found[f"bias_table.{name}"] = Quantity(INTEGER, record.layer.bias_table(record.input_shape))
     if isinstance(record.layer, Separable):
         standard = record.layer.standard()
         std_params, std_macs = standard.params(record.input_shape), standard.macs(record.input_shape)
@@ -486,6 +492,8 @@ def _step_text(step: Step) -> str:
         "map": "tokens laid out on a map",
         "permute": "permute",
         "layer_scale": "layer scale",
+        "window_attention": "window attention",
+        "patch_merging": "patch merging",
         "class_token": "class token",
         "position_embedding": "position embedding",
         "take_token": "token taken",

@@ -20,6 +20,7 @@ from problems.solvers.receptive import AxisField
 from problems.solvers.sequence import Attention
 from problems.solvers.steps import Derivations, MissingSteps, Step, Steps, Trace, number_tex, number_text
 from problems.solvers.storage import TORCH, StoredValues, why_not_stored, writes_new_values
+from problems.solvers.swin import WindowAttention
 from problems.solvers.volumes import ConvNd, PoolNd, per_axis
 from problems.types.base import Quantity
 from problems.types.measures import kernel_spans
@@ -98,6 +99,8 @@ def derivations(
             steps = _kernel_span(result, names[target])
         elif what == "scores_macs":
             steps = _scores(result.records[names[target]])
+        elif what in ("windows", "bias_table"):
+            steps = _windows(result.records[names[target]], what)
         else:
             raise MissingSteps(f"no worked steps for the network quantity {name!r}: add them in {__name__}")
         if not steps or steps[-1].value != final:
@@ -233,9 +236,17 @@ def _kernel_span(result: NetworkRun, index: int) -> Steps:
     return tuple(t.steps)
 
 
+def _windows(record: LayerRecord, what: str) -> Steps:
+    """A window attention's windows, or its relative position bias table, as the layer counts them."""
+    assert isinstance(record.layer, WindowAttention)
+    t = Trace()
+    (record.layer.windows if what == "windows" else record.layer.bias_table)(record.input_shape, t)
+    return tuple(t.steps)
+
+
 def _scores(record: LayerRecord) -> Steps:
     """The MACs of an attention layer's scores ``Q·Kᵀ``, as the layer counts them."""
-    assert isinstance(record.layer, Attention)
+    assert isinstance(record.layer, Attention | WindowAttention)
     t = Trace()
     record.layer.scores_macs(record.input_shape, t)
     return tuple(t.steps)

@@ -1,5 +1,6 @@
-"""The steps that move a map between layouts, and layer scale, as a set file's author meets
-them: each bad encoding refused at its line with a sentence that names what to write instead."""
+"""The steps that move a map between layouts, layer scale and Swin's steps, as a set file's author
+meets them: each bad encoding refused at its line with a sentence that names what to write
+instead."""
 
 from __future__ import annotations
 
@@ -73,6 +74,23 @@ FIRST = 10
         ),
         (["{kind: map}"], 0, "a map from tokens needs a sequence (C×L: add `kind: tokens` after a map)"),
         (["{kind: layer_scale, init: 0.000001}"], 0, "Extra inputs are not permitted"),
+        (
+            ["{kind: window_attention, heads: 2}"],
+            0,
+            "window attention reads a map held channels last (N, H, W, C), as Swin's stages hold it: permute it "
+            "first (dims [0, 2, 3, 1])",
+        ),
+        (
+            ["{kind: permute, dims: [0, 2, 3, 1]}", "{kind: window_attention, heads: 3}"],
+            1,
+            "3 heads do not split 8 channels evenly",
+        ),
+        (
+            ["{kind: permute, dims: [0, 2, 3, 1]}", "{kind: window_attention, window_size: 7, shift_size: 7}"],
+            1,
+            "a shift of 7 is not less than the window's side 7",
+        ),
+        (["{kind: patch_merging}"], 0, "patch merging reads a map held channels last (N, H, W, C)"),
     ],
 )
 def test_a_bad_step_is_refused_at_its_line(steps: list[str], line: int, message: str) -> None:
