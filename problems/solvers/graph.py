@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from problems import budgets
 from problems.budgets import MAX_LAYERS, MAX_SIDE, over
 from problems.solvers.checks import within
+from problems.solvers.inputs import ExtraInput
 from problems.solvers.layers import (
     Activation,
     BatchNorm,
@@ -71,6 +72,7 @@ LayerKinds = (
     | LayerScale
     | WindowAttention
     | PatchMerging
+    | ExtraInput
     | ClassToken
     | PositionEmbedding
     | TakeToken
@@ -255,6 +257,8 @@ class _Planner:
         for index, step in enumerate(steps):
             here = f"{where}.{index}"
             inputs = self._resolve(step.sources, prefixes, start, here) if step.sources else (previous,)
+            if isinstance(step, ExtraInput):  # reads nothing: it stands beside the network's input
+                inputs = (INPUT,)
             if isinstance(step, Block):
                 name = self._take(prefixes[-1] + step.name, here)
                 inner = (*prefixes, f"{name}.")

@@ -23,6 +23,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from problems.solvers.inputs import ExtraInput
 from problems.solvers.layers import Activation, Dropout, Flatten, LayerBase
 from problems.solvers.merging import Add
 from problems.solvers.permutes import Permute
@@ -42,7 +43,11 @@ class StoredValues(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    input: bool = Field(default=True, description="Count the input's values (PyTorch keeps the input tensor).")
+    input: bool = Field(
+        default=True,
+        description="Count the input's values, and those of every further input (`kind: input`): PyTorch keeps "
+        "the input tensors.",
+    )
     activations: Literal["in_place", "new"] = Field(
         default="in_place",
         description="`in_place`: an activation that torch can run in place (ReLU, ReLU6, leaky ReLU, ELU, SiLU, "
@@ -72,6 +77,8 @@ def writes_new_values(layer: LayerBase, stored: StoredValues = TORCH) -> bool:
     """
     if isinstance(layer, Flatten | Tokens | ToMap | Permute | TakeToken | Dropout):
         return False
+    if isinstance(layer, ExtraInput):
+        return stored.input
     if isinstance(layer, Activation):
         return stored.activations == "new" or layer.function not in IN_PLACE_ACTIVATIONS
     if isinstance(layer, Add):
@@ -87,4 +94,6 @@ def why_not_stored(layer: LayerBase) -> str:
         return "at inference dropout hands back its input: no new values"
     if isinstance(layer, Add):
         return "added into its first input in place (out += identity): no new values"
+    if isinstance(layer, ExtraInput):
+        return "an input, left out as the input is (stored: {input: false})"
     return "applied in place, over its input: no new values"

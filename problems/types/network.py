@@ -492,6 +492,7 @@ def _step_text(step: Step) -> str:
         "map": "tokens laid out on a map",
         "permute": "permute",
         "layer_scale": "layer scale",
+        "input": "a further input",
         "window_attention": "window attention",
         "patch_merging": "patch merging",
         "class_token": "class token",
@@ -502,4 +503,5 @@ def _step_text(step: Step) -> str:
         "gru": "GRU",
     }.get(step.kind, step.kind)
     text = f"{label} ({settings})" if settings else label
-    return f"{text}{source}" + (f" → {step.name}" if step.name and step.kind in ("add", "multiply", "concat") else "")
+    named = step.name and step.kind in ("add", "multiply", "concat", "input")
+    return f"{text}{source}" + (f" → {step.name}" if named else "")

@@ -14,6 +14,7 @@ from problems.kinds import JSON, AnswerKind
 from problems.render import to_json, to_text
 from problems.solvers import activations, counts, norms
 from problems.solvers.graph import INPUT
+from problems.solvers.inputs import ExtraInput
 from problems.solvers.layers import Conv, Pool, Separable, Shape, shape_text
 from problems.solvers.network import LayerRecord, NetworkRun
 from problems.solvers.receptive import AxisField
@@ -270,6 +271,8 @@ def label(record: LayerRecord) -> str:
 
 def _summary(record: LayerRecord) -> Step:
     """One layer in one line: what it does to the shape (its own working for a layer that changes it)."""
+    if isinstance(record.layer, ExtraInput):  # it reads nothing
+        return Step(f"{label(record)}: an input of its own, {shape_text(record.shape)}", value=list(record.shape))
     inputs = " and ".join(shape_text(s) for s in record.input_shapes)
     assert record.working is not None
     formulas = [s.text for s in record.working[0] if "keeps the shape" not in s.text]
