@@ -636,6 +636,7 @@ def _budgets() -> str:
         ),
         ("a window's settings", f"{b.MAX_WINDOW:,}", "`kernel`, `stride`, `dilation` and `padding`, per axis."),
         ("an upsampling factor", f"{b.MAX_SCALE}", "`scale` of `upsample`."),
+        ("a network's batch", f"{b.MAX_BATCH:,} images", "`batch` of a `network`."),
         (
             "the layer instances of a network",
             f"{b.MAX_LAYERS:,}",

@@ -57,6 +57,9 @@ MAX_UNITS = 1_000_000
 #: 11; a convolution that stands for a fully connected layer spans its whole map (224). The
 #: receptive-field solver steps over a window's taps.
 MAX_WINDOW = 1_024
+#: Images in a network's batch (``batch``): courses ask of 8 to 256; a count is multiplied by it
+#: once, so it bounds no work, only numbers beyond any question.
+MAX_BATCH = 65_536
 #: An upsampling factor: decoders use 2 to 32 (FCN-32s).
 MAX_SCALE = 64
 #: Taps a receptive field follows through one layer (its period times the taps per pixel, per

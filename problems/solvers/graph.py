@@ -18,6 +18,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from problems import budgets
 from problems.budgets import MAX_LAYERS, MAX_SIDE, over
 from problems.solvers.checks import within
+from problems.solvers.inputs import ExtraInput
 from problems.solvers.layers import (
     Activation,
     BatchNorm,
@@ -32,8 +33,11 @@ from problems.solvers.layers import (
 )
 from problems.solvers.merging import Add, Concat, Multiply
 from problems.solvers.norms import GroupNorm, InstanceNorm, LayerNorm
+from problems.solvers.permutes import Permute
 from problems.solvers.resampling import AdaptivePool, Pad, Upsample
-from problems.solvers.sequence import Attention, ClassToken, PositionEmbedding, Recurrent, TakeToken, Tokens
+from problems.solvers.scaling import LayerScale
+from problems.solvers.sequence import Attention, ClassToken, PositionEmbedding, Recurrent, TakeToken, Tokens, ToMap
+from problems.solvers.swin import PatchMerging, WindowAttention
 from problems.solvers.unshared import Local, PatchEmbed, PixelShuffle
 from problems.solvers.volumes import ConvNd, PoolNd
 
@@ -63,6 +67,12 @@ LayerKinds = (
     | PixelShuffle
     | PatchEmbed
     | Tokens
+    | ToMap
+    | Permute
+    | LayerScale
+    | WindowAttention
+    | PatchMerging
+    | ExtraInput
     | ClassToken
     | PositionEmbedding
     | TakeToken
@@ -247,6 +257,8 @@ class _Planner:
         for index, step in enumerate(steps):
             here = f"{where}.{index}"
             inputs = self._resolve(step.sources, prefixes, start, here) if step.sources else (previous,)
+            if isinstance(step, ExtraInput):  # reads nothing: it stands beside the network's input
+                inputs = (INPUT,)
             if isinstance(step, Block):
                 name = self._take(prefixes[-1] + step.name, here)
                 inner = (*prefixes, f"{name}.")

@@ -14,6 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from problems.budgets import MAX_UNITS, MAX_WINDOW
 from problems.solvers import activations, checks, counts, sizes
 from problems.solvers.assumptions import CORRECT, Assumptions
+from problems.solvers.layouts import ChannelsLast, like
 from problems.solvers.receptive import Taps
 from problems.solvers.steps import NO_TRACE, Trace
 
@@ -70,6 +71,9 @@ class LayerBase(BaseModel):
     weighted: ClassVar[bool] = False
     #: How many inputs the layer takes: one, or two and more (a merge).
     merges: ClassVar[bool] = False
+    #: Whether the layer reads a map held channels last (``problems.solvers.layouts``) as torch's
+    #: module does: one that acts on the last axis or on every value alike. Others refuse it.
+    channels_last: ClassVar[bool] = False
 
     @field_validator("sources", mode="before")
     @classmethod
@@ -498,11 +502,13 @@ def pool_side(
 class Activation(LayerBase):
     kind: Literal["activation"] = "activation"
     function: str = "relu"
+    channels_last: ClassVar[bool] = True
 
 
 class Dropout(LayerBase):
     kind: Literal["dropout"] = "dropout"
     p: float = Field(default=0.5, ge=0, le=1)
+    channels_last: ClassVar[bool] = True
 
 
 class BatchNorm(LayerBase):
@@ -541,13 +547,15 @@ class Flatten(LayerBase):
 class Linear(LayerBase):
     """``nn.Linear``; ``out_ratio`` sizes the layer relative to its input ("half the input"). On a
     sequence (``C×L``) it acts on every token alone (a transformer's MLP): ``C_out×L`` out, the
-    same weights, ``L`` times the MACs."""
+    same weights, ``L`` times the MACs; on a map permuted channels last (``permute``), on every
+    position's channels alike (ConvNeXt's 1×1 layers): ``C_out×H×W``, ``H·W`` times the MACs."""
 
     kind: Literal["linear"] = "linear"
     out_features: Units | None = None
     out_ratio: float | None = Field(default=None, gt=0, le=MAX_UNITS)
     bias: bool = True
     weighted: ClassVar[bool] = True
+    channels_last: ClassVar[bool] = True
 
     @model_validator(mode="after")
     def _one_size(self) -> Linear:
@@ -565,9 +573,10 @@ class Linear(LayerBase):
         return int(width)
 
     def _n_in(self, shape: Shape) -> int:
-        if len(shape) not in (1, 2):
+        if len(shape) not in (1, 2) and not isinstance(shape, ChannelsLast):
             raise LayerError(
-                f"a fully connected layer needs a flat input or a sequence (C×L), got {'×'.join(map(str, shape))}"
+                f"a fully connected layer needs a flat input, a sequence (C×L) or a map permuted channels last "
+                f"(permute dims [0, 2, 3, 1]), got {'×'.join(map(str, shape))}"
             )
         return shape[0]
 
@@ -579,6 +588,11 @@ class Linear(LayerBase):
             trace.note(f"a fully connected layer of {width:,} units ({how}) on each of {shape[1]:,} tokens",
                        value=[width, shape[1]])  # fmt: skip
             return width, shape[1]
+        if len(shape) == 3:  # nn.Linear on (H, W, C): the same units at every position
+            out = like(shape, (width, *shape[1:]))
+            trace.note(f"a fully connected layer of {width:,} units ({how}) at each of the {shape_text(shape[1:])} "
+                       f"positions", value=list(out))  # fmt: skip
+            return out
         trace.note(f"a fully connected layer of {width:,} units ({how})", value=[width])
         return (width,)
 
@@ -598,6 +612,8 @@ class Linear(LayerBase):
         )
         if len(shape) == 2:  # once per token
             found = found * trace.given("L", shape[1])
+        elif len(shape) == 3:  # once per position
+            found = found * trace.given("H", shape[1]) * trace.given("W", shape[2])
         return trace.equation("MACs", found)
 
     def fan_in(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:

@@ -28,6 +28,7 @@ class Add(MergeLayer):
     """
 
     kind: Literal["add"] = "add"
+    channels_last: ClassVar[bool] = True  # inputs of one layout (the network run checks it)
 
     def merge_shape(self, shapes: list[Shape], assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
         if len(set(shapes)) != 1:

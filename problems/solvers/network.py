@@ -12,7 +12,9 @@ from problems.budgets import MAX_LAYERS, MAX_SIDE, MAX_UNITS, over
 from problems.solvers.assumptions import CORRECT, Assumptions
 from problems.solvers.graph import INPUT, Layer, Node, Plan, Repeat, Step, instances, plan
 from problems.solvers.layers import Conv, LayerBase, LayerError, Separable, Shape, pair, shape_text
+from problems.solvers.layouts import ChannelsLast
 from problems.solvers.merging import MergeLayer
+from problems.solvers.permutes import TO_FIRST, TO_LAST
 from problems.solvers.receptive import AxisField, IrregularField, ReceptiveField
 from problems.solvers.steps import NO_TRACE, MissingSteps, Steps, Trace
 
@@ -199,6 +201,7 @@ def _record(
     # solves; asked for steps, it must write them (a layer that cannot fails the steps tests)
     working = {"trace": traces[0]} if steps else {}
     try:
+        _check_layout(layer, shapes)
         if isinstance(layer, MergeLayer):
             out, params, macs = layer.merge_shape(shapes, assume, **working), 0, 0
         elif steps:
@@ -236,6 +239,22 @@ def _record(
         node.inputs,
         tuple(tuple(t.steps) for t in traces) if steps else None,  # type: ignore[arg-type]  # three, as made
     )
+
+
+def _check_layout(layer: LayerBase, shapes: list[Shape]) -> None:
+    """Refuse a map held channels last (after a permute) where the layer reads channels first, as
+    torch's module would compute something else on it, and inputs of a merge held in both orders."""
+    last = [isinstance(shape, ChannelsLast) for shape in shapes]
+    if not any(last):
+        return
+    if not layer.channels_last:
+        raise LayerError(
+            f"{layer.kind_name} reads a map channels first (N, C, H, W), and this one is held channels last after a "
+            f"permute: permute it back first (dims {list(TO_FIRST)})"
+        )
+    if not all(last):
+        orders = f"dims {list(TO_FIRST)} or {list(TO_LAST)}"
+        raise LayerError(f"its inputs are held in two orders, channels last and first: permute one ({orders})")
 
 
 def _check_budget(shape: Shape) -> None:

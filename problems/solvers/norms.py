@@ -17,7 +17,7 @@ pixels a window reads, not those its statistics (a mean over the map) are taken 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
@@ -25,6 +25,7 @@ from problems.budgets import MAX_UNITS
 from problems.solvers import activations
 from problems.solvers.assumptions import CORRECT, Assumptions
 from problems.solvers.layers import BatchNorm, LayerBase, LayerError, Shape, Units, shape_text
+from problems.solvers.layouts import ChannelsLast, torch_order
 from problems.solvers.steps import NO_TRACE, Trace
 
 
@@ -53,10 +54,10 @@ def torch_axes(shape: Shape) -> Shape:
     """The sizes of the torch tensor a layer norm sees (batch dropped): a sequence as a
     transformer holds it, tokens first (``(L, C)``, ``batch_first``); a map or a vector as is.
 
-    >>> torch_axes((768, 197)), torch_axes((64, 8, 8))
-    ((197, 768), (64, 8, 8))
+    >>> torch_axes((768, 197)), torch_axes((64, 8, 8)), torch_axes(ChannelsLast((64, 8, 8)))
+    ((197, 768), (64, 8, 8), (8, 8, 64))
     """
-    return (shape[1], shape[0]) if len(shape) == 2 else shape
+    return (shape[1], shape[0]) if len(shape) == 2 else torch_order(shape)
 
 
 class _Norm(LayerBase):
@@ -158,15 +159,18 @@ class LayerNorm(_Norm):
     """``nn.LayerNorm(normalized_shape)``: normalised over the last axes of the torch tensor, a
     scale and a shift per normalised value (``elementwise_affine``; the shift only with ``bias``).
     A sequence's tensor is ``(L, C)`` (tokens first, as a transformer holds it), so a ViT's
-    ``LayerNorm(768)`` normalises each token's 768 values; by default, those of a sequence or a
-    vector. A map's (``C×H×W``) axes must be given."""
+    ``LayerNorm(768)`` normalises each token's 768 values; a map permuted channels last is
+    ``(H, W, C)``, so ConvNeXt's ``LayerNorm(96)`` normalises each position's channels. By default,
+    the values of each token or position, or of the vector; a map's (``C×H×W``) axes must be given."""
 
     kind: Literal["layernorm"] = "layernorm"
+    channels_last: ClassVar[bool] = True
     normalized_shape: Annotated[tuple[Units, ...], Field(min_length=1, max_length=3)] | None = Field(
         default=None,
         description="The sizes normalised over, the last axes of torch's tensor (a number or a list): a "
-        "sequence's is `(L, C)`, so `768` normalises each token's values; by default the values of each "
-        "token (a sequence) or the vector's.",
+        "sequence's is `(L, C)`, so `768` normalises each token's values, and a map permuted channels last "
+        "`(H, W, C)`, so `96` normalises each position's channels; by default the values of each token (a "
+        "sequence) or position (a map channels last), or the vector's.",
     )
     elementwise_affine: bool = Field(default=True, description="Whether the layer has a learnable scale (and "
                                      "shift) per normalised value.")  # fmt: skip
@@ -181,12 +185,18 @@ class LayerNorm(_Norm):
         """The normalised sizes, checked against the last axes of the input's torch tensor."""
         axes = torch_axes(shape)
         if self.normalized_shape is None:
-            if len(shape) == 3:
+            if len(shape) == 3 and not isinstance(shape, ChannelsLast):
                 raise LayerError(f"give normalized_shape for layer norm on a map ({shape_text(shape)})")
             return axes[-1:]
         given = self.normalized_shape
         if len(given) > len(axes) or axes[-len(given) :] != given:
-            where = "a sequence is (L, C) to torch" if len(shape) == 2 else f"the input is {shape_text(axes)}"
+            where = (
+                "a sequence is (L, C) to torch"
+                if len(shape) == 2
+                else f"a map permuted channels last is (H, W, C) to torch: {shape_text(axes)}"
+                if isinstance(shape, ChannelsLast)
+                else f"the input is {shape_text(axes)}"
+            )
             raise LayerError(
                 f"layer norm over {list(given)} does not match the last axes of its input ({where})",
                 "normalized_shape",
@@ -217,5 +227,7 @@ NORMS = (BatchNorm, GroupNorm, InstanceNorm, LayerNorm)
 
 
 def buffers(layer: object, shape: Shape, trace: Trace = NO_TRACE) -> int:
-    """Values ``layer.buffers()`` holds in torch: a normalisation's running statistics, else none."""
-    return layer.buffers(shape, trace) if isinstance(layer, NORMS) else 0
+    """Values ``layer.buffers()`` holds in torch: a normalisation's running statistics, a window
+    attention's relative position index, else none."""
+    counted = getattr(layer, "buffers", None)
+    return counted(shape, trace) if callable(counted) else 0

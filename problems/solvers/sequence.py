@@ -10,11 +10,12 @@ softmax, the gates' element-wise products and the biases being no MACs, as every
 
 from __future__ import annotations
 
+from math import isqrt
 from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from problems.budgets import MAX_UNITS
+from problems.budgets import MAX_SIDE, MAX_UNITS
 from problems.solvers.assumptions import CORRECT, Assumptions
 from problems.solvers.layers import LayerBase, LayerError, Shape, Units, shape_text
 from problems.solvers.receptive import IrregularField, Taps
@@ -95,6 +96,49 @@ class Tokens(LayerBase):
         if len(shape) == 3:
             raise IrregularField("a map read as tokens has no field along one axis")
         return None
+
+
+class ToMap(LayerBase):
+    """Tokens laid back out on a map, one position per token in order (the inverse of ``tokens``:
+    ``x.transpose(1, 2).reshape(N, C, H, W)``); ``C×L`` becomes ``C×H×W`` with ``H·W = L``.
+    ``size`` gives ``H`` and ``W``; without it the map is square, and tokens that make none are
+    refused. A view: no values of its own."""
+
+    kind: Literal["map"] = "map"
+    size: int | tuple[int, int] | None = Field(
+        default=None,
+        description=f"The map's `[H, W]` (or one side for a square map), `H·W` the tokens; by default the square "
+        f"map of the tokens. A side is at most {MAX_SIDE:,}.",
+    )
+
+    @field_validator("size")
+    @classmethod
+    def _sides(cls, value: int | tuple[int, int] | None) -> int | tuple[int, int] | None:
+        for side in (value,) if isinstance(value, int) else value or ():
+            if not 0 < side <= MAX_SIDE:
+                raise ValueError(f"a side of {side:,}: a map's side is 1 to {MAX_SIDE:,}")
+        return value
+
+    def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
+        dim, tokens = _sequence(shape, "a map from tokens")
+        if self.size is None:
+            side = isqrt(tokens)
+            if side * side != tokens:
+                raise LayerError(f"{tokens:,} tokens make no square map: give size: [H, W]", "size")
+            trace.note(f"{tokens:,} tokens laid out on a square map: √{tokens:,} = {side} on a side",
+                       value=[dim, side, side])  # fmt: skip
+            return dim, side, side
+        height, width = (self.size, self.size) if isinstance(self.size, int) else self.size
+        if height * width != tokens:
+            raise LayerError(
+                f"a {height}×{width} map has {height * width:,} positions, not the sequence's {tokens:,} tokens", "size"
+            )
+        positions = trace.given("H", height) * trace.given("W", width)
+        trace.equation(f"positions, one per token ({tokens:,})", positions)
+        return dim, height, width
+
+    def taps(self, shape: Shape, out: Shape) -> tuple[Taps, Taps]:
+        raise IrregularField("tokens laid out on a map have no field along each axis")
 
 
 class ClassToken(LayerBase):

@@ -5,7 +5,8 @@ PyTorch (and a course counting "the activations of VGG-16") stores the input ima
 output a layer writes to new memory. Three kinds of output write none:
 
 - a view: ``flatten`` reshapes the tensor it reads (``Tensor.view``), ``tokens`` transposes it
-  (``flatten(2).transpose(1, 2)``), ``take_token`` indexes it (``x[:, 0]``), none copies;
+  (``flatten(2).transpose(1, 2)``) and ``map`` back, ``permute`` reorders its axes,
+  ``take_token`` indexes it (``x[:, 0]``), none copies;
 - dropout at inference: ``nn.Dropout`` in evaluation mode hands back the very tensor it reads;
 - an in-place operation: torchvision's models build their activations as ``nn.ReLU(inplace=True)``
   and their residual sums as ``out += identity``, which overwrite their input.
@@ -22,9 +23,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from problems.solvers.inputs import ExtraInput
 from problems.solvers.layers import Activation, Dropout, Flatten, LayerBase
 from problems.solvers.merging import Add
-from problems.solvers.sequence import TakeToken, Tokens
+from problems.solvers.permutes import Permute
+from problems.solvers.sequence import TakeToken, Tokens, ToMap
 
 #: Activations torch can run in place (their module takes ``inplace=True``); the others
 #: (sigmoid, tanh, GELU, softmax) always write new values.
@@ -40,7 +43,11 @@ class StoredValues(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    input: bool = Field(default=True, description="Count the input's values (PyTorch keeps the input tensor).")
+    input: bool = Field(
+        default=True,
+        description="Count the input's values, and those of every further input (`kind: input`): PyTorch keeps "
+        "the input tensors.",
+    )
     activations: Literal["in_place", "new"] = Field(
         default="in_place",
         description="`in_place`: an activation that torch can run in place (ReLU, ReLU6, leaky ReLU, ELU, SiLU, "
@@ -68,8 +75,10 @@ def writes_new_values(layer: LayerBase, stored: StoredValues = TORCH) -> bool:
     >>> writes_new_values(Activation(function="relu")), writes_new_values(Activation(function="sigmoid"))
     (False, True)
     """
-    if isinstance(layer, Flatten | Tokens | TakeToken | Dropout):
+    if isinstance(layer, Flatten | Tokens | ToMap | Permute | TakeToken | Dropout):
         return False
+    if isinstance(layer, ExtraInput):
+        return stored.input
     if isinstance(layer, Activation):
         return stored.activations == "new" or layer.function not in IN_PLACE_ACTIVATIONS
     if isinstance(layer, Add):
@@ -79,10 +88,12 @@ def writes_new_values(layer: LayerBase, stored: StoredValues = TORCH) -> bool:
 
 def why_not_stored(layer: LayerBase) -> str:
     """Why a layer's output adds no values, for the worked steps."""
-    if isinstance(layer, Flatten | Tokens | TakeToken):
+    if isinstance(layer, Flatten | Tokens | ToMap | Permute | TakeToken):
         return "a view of its input: no new values"
     if isinstance(layer, Dropout):
         return "at inference dropout hands back its input: no new values"
     if isinstance(layer, Add):
         return "added into its first input in place (out += identity): no new values"
+    if isinstance(layer, ExtraInput):
+        return "an input, left out as the input is (stored: {input: false})"
     return "applied in place, over its input: no new values"

@@ -3,11 +3,36 @@
 v1 (Redmon et al. 2016): one class distribution per cell, ``B`` boxes of (x, y, w, h, conf):
 depth ``5B + C``. v2 (2017): ``A`` anchors per cell, each with its own classes: ``A·(5+C)``.
 v3 (2018) and v4: three scales (strides 32, 16, 8), 3 anchors each: ``3·(5+C)`` per scale.
+v8 (Ultralytics, 2023): anchor-free, one prediction per cell at strides 8, 16 and 32, a decoupled
+head of a box branch (``4·reg_max`` channels: a distribution over ``reg_max`` bins per side, which
+DFL decodes to one distance) and a class branch (``C``): ``4·reg_max + C`` per cell, decoded to
+``4 + C`` numbers per prediction.
 """
 
 from __future__ import annotations
 
 V3_STRIDES = (32, 16, 8)
+V8_STRIDES = (8, 16, 32)
+
+
+def v8_depth(classes: int, reg_max: int = 16) -> int:
+    """Channels per cell of YOLOv8's head before decoding: the box branch's ``4·reg_max`` and the
+    class branch's ``C``.
+
+    >>> v8_depth(80)
+    144
+    """
+    return 4 * reg_max + classes
+
+
+def v8_decoded(classes: int) -> int:
+    """Numbers per prediction once decoded: the box (DFL's four distances made x, y, w, h) and the
+    class scores.
+
+    >>> v8_decoded(80)
+    84
+    """
+    return 4 + classes
 
 
 def v1_depth(classes: int, boxes: int = 2) -> int:

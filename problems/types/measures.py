@@ -3,7 +3,7 @@
 (what a forward pass stores: ``problems.solvers.storage``), one side or length of an output,
 its positions (tokens), a convolution's padding per side, a window's kernel as it spans its
 input (dilated), a neuron's fan-in, and a normalisation's buffers and whole state (batch, group,
-instance and layer norm).
+instance and layer norm; a window attention's relative position index).
 
 Every one is an integer computed from the run (``problems.solvers.network``), so under a
 mistaken assumption it follows the shapes and counts the mistake changes.
@@ -19,6 +19,7 @@ from problems.solvers.network import NetworkRun
 from problems.solvers.sizes import effective_kernel
 from problems.solvers.steps import NO_TRACE, Trace
 from problems.solvers.storage import TORCH, StoredValues, writes_new_values
+from problems.solvers.swin import WindowAttention
 from problems.types.base import Quantity
 
 INTEGER = AnswerKind.INTEGER
@@ -26,12 +27,12 @@ INTEGER = AnswerKind.INTEGER
 AXES = {1: ("length",), 2: ("height", "width"), 3: ("frames", "height", "width")}
 
 
-def measures(result: NetworkRun, dtype: str, stored: StoredValues = TORCH) -> dict[str, Quantity]:
+def measures(result: NetworkRun, dtype: str, stored: StoredValues = TORCH, batch: int = 1) -> dict[str, Quantity]:
     """``values``, ``memory`` (and its units), ``side`` and the axes, ``tokens`` per named output;
     ``fan_in``, ``pad_top`` (``_bottom``, ``_left``, ``_right``), ``kernel_eff``, ``buffers`` and
     ``state`` per named layer; ``buffers`` and ``state`` ``.total`` over every layer instance; ``values`` and
     ``memory`` ``.total`` over what the forward pass stores (``stored``: by default the input and
-    every output written to new memory, as PyTorch does)."""
+    every output written to new memory, as PyTorch does). Values and memory are of ``batch`` images."""
     found: dict[str, Quantity] = {}
     totals = {"values": activations.values(result.input_shape) if stored.input else 0, "buffers": 0, "state": 0}
     for index, record in enumerate(result.records):
@@ -42,17 +43,18 @@ def measures(result: NetworkRun, dtype: str, stored: StoredValues = TORCH) -> di
         totals["state"] += record.params + buffers
         if record.name is None:
             continue
-        found.update(output_measures(record.name, record.shape, dtype))
+        found.update(output_measures(record.name, record.shape, dtype, batch))
         fan_in = getattr(record.layer, "fan_in", None)
         if fan_in is not None:
             found[f"fan_in.{record.name}"] = Quantity(INTEGER, fan_in(record.input_shape, result.assumed(index)))
         found.update(_padding(record.name, record.layer, record.input_shape, result.assumed(index)))
         found.update(_effective_kernel(record.name, record.layer, record.input_shape, result.assumed(index)))
-        if isinstance(record.layer, norms.NORMS):
+        if isinstance(record.layer, (*norms.NORMS, WindowAttention)):
             found[f"buffers.{record.name}"] = Quantity(INTEGER, buffers)
             found[f"state.{record.name}"] = Quantity(INTEGER, record.params + buffers)
     for name, index in result.outputs.items():
-        found.update(output_measures(name, result.shape_at(index), dtype))
+        found.update(output_measures(name, result.shape_at(index), dtype, batch))
+    totals["values"] *= batch
     for label, total in totals.items():
         found[f"{label}.total"] = Quantity(INTEGER, total)
     found.update(_memory("total", totals["values"], dtype))
@@ -69,11 +71,11 @@ def _memory(name: str, count: int, dtype: str) -> dict[str, Quantity]:
     }
 
 
-def output_measures(name: str, shape: Shape, dtype: str) -> dict[str, Quantity]:
-    """Of one output: ``values``, ``memory``; of a map (C first) also ``channels``, each spatial
-    axis (``length``; ``height``, ``width``; ``frames``), ``side`` when they agree and ``tokens``
-    (its positions: a patch embedding's patches)."""
-    count = activations.values(shape)
+def output_measures(name: str, shape: Shape, dtype: str, batch: int = 1) -> dict[str, Quantity]:
+    """Of one output: ``values``, ``memory`` (of ``batch`` images); of a map (C first) also
+    ``channels``, each spatial axis (``length``; ``height``, ``width``; ``frames``), ``side`` when
+    they agree and ``tokens`` (its positions: a patch embedding's patches)."""
+    count = activations.values(shape) * batch
     found = {f"values.{name}": Quantity(INTEGER, count), **_memory(name, count, dtype)}
     spatial = shape[1:]
     if spatial in ((), None) or len(spatial) not in AXES:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 
 from pydantic import Field, JsonValue, model_validator
 
-from problems.budgets import MAX_SIDE, MAX_UNITS, over
+from problems.budgets import MAX_BATCH, MAX_SIDE, MAX_UNITS, over
 from problems.kinds import AnswerKind, Layout, SequenceShape
 from problems.solvers import counts, rewrites
 from problems.solvers.activations import Dtype
@@ -23,6 +23,7 @@ from problems.solvers.network import LayerRecord, NetworkRun, changes_a_layer, r
 from problems.solvers.sequence import Attention
 from problems.solvers.steps import Derivations, MistakenSteps
 from problems.solvers.storage import TORCH, StoredValues
+from problems.solvers.swin import WindowAttention
 from problems.types import network_steps, templates
 from problems.types.base import ProblemSpec, Quantity
 from problems.types.measures import measures
@@ -56,7 +57,9 @@ class NetworkProblem(ProblemSpec):
     when both axes agree, else H×W; per axis ``rf_h``, ``rf_w``, ``jump_h``, ``jump_w``; see
     ``problems.solvers.receptive``); ``kernel_eff.NAME`` (a convolution's or pooling's kernel as it
     spans its input: ``d·(k − 1) + 1`` per axis at dilation ``d``); for attention ``scores_macs.NAME``
-    (the MACs of ``Q·Kᵀ`` alone, ``L²·d``); for separable layers ``params_standard.NAME``,
+    (the MACs of ``Q·Kᵀ`` alone, ``L²·d``; a window attention's, ``H·W·N·C``); for window attention
+    ``windows.NAME`` (windows of the padded map) and ``bias_table.NAME`` (the relative position bias
+    table's parameters, ``(2·w − 1)²·heads``); for separable layers ``params_standard.NAME``,
     ``macs_standard.NAME``, ``params_reduction.NAME`` and ``macs_reduction.NAME`` (percent saved
     against the standard convolution).
     """
@@ -91,6 +94,14 @@ class NetworkProblem(ProblemSpec):
         "`out += identity`, as in torchvision's models) add none. `{input: false}` leaves the input out; "
         "`{activations: new}` counts each activation's output (kept for back-propagation); `{sums: new}` each "
         "sum's.",
+    )
+    batch: int = Field(
+        default=1,
+        gt=0,
+        le=MAX_BATCH,
+        description="The images a forward pass runs at once: `values`, `memory` (every unit) and `macs`, `flops` "
+        "(of a layer, a block or the network) count the whole batch, as torch's counters do on an input of `batch` "
+        "images; shapes, parameters, buffers and receptive fields are of one image, as without it.",
     )
     require_exact: bool = Field(
         default=False, description="Refuse configurations whose sliding windows do not tile the input exactly."
@@ -166,7 +177,7 @@ class NetworkProblem(ProblemSpec):
         result = self.network(working=steps is not None)
         found = self._quantities(result)
         if steps is not None:
-            network_steps.derivations(result, found, self._repeat_text, steps, self.dtype, self.stored)
+            network_steps.derivations(result, found, self._repeat_text, steps, self.dtype, self.stored, self.batch)
         return found
 
     def _repeat_text(self, name: str, count: int, result: NetworkRun) -> str:
@@ -202,7 +213,13 @@ class NetworkProblem(ProblemSpec):
                 found[code] = self._quantities(mistaken)
                 if steps is not None:
                     network_steps.derivations(
-                        mistaken, found[code], self._repeat_text, steps.collector(code), self.dtype, self.stored
+                        mistaken,
+                        found[code],
+                        self._repeat_text,
+                        steps.collector(code),
+                        self.dtype,
+                        self.stored,
+                        self.batch,
                     )
             except (LayerError, ValueError):  # a later layer refuses what the mistake made: the answers before it
                 partial = self._partial(correct, assume, steps.collector(code) if steps is not None else None)
@@ -247,7 +264,7 @@ class NetworkProblem(ProblemSpec):
         reached = {r.name for r in mistaken.records if r.name} | set(mistaken.outputs)
         found = {name: q for name, q in self._quantities(mistaken).items() if name.partition(".")[2] in reached}
         if steps is not None:
-            network_steps.derivations(mistaken, found, self._repeat_text, steps, self.dtype, self.stored)
+            network_steps.derivations(mistaken, found, self._repeat_text, steps, self.dtype, self.stored, self.batch)
         return found
 
     def _slips(self, correct: NetworkRun, steps: MistakenSteps | None = None) -> dict[str, dict[str, Quantity]]:
@@ -266,7 +283,7 @@ class NetworkProblem(ProblemSpec):
                 if steps is not None:
                     collector = steps.collector(name)
                     network_steps.derivations(
-                        slipped, found[name], self._repeat_text, collector, self.dtype, self.stored
+                        slipped, found[name], self._repeat_text, collector, self.dtype, self.stored, self.batch
                     )
         return found
 
@@ -307,7 +324,11 @@ class NetworkProblem(ProblemSpec):
             found[f"layers.{label}"] = Quantity(INTEGER, layers)
         for name, count in result.repeats.items():
             found[f"count.{name}"] = Quantity(INTEGER, count)
-        found.update(measures(result, self.dtype, self.stored))
+        found.update(measures(result, self.dtype, self.stored, self.batch))
+        if self.batch != 1:  # every image of the batch multiplies the same weights
+            for name, quantity in found.items():
+                if name.startswith(("macs.", "flops.")):
+                    found[name] = Quantity(INTEGER, int(quantity.value) * self.batch)
         return found
 
     def describe(self) -> str:
@@ -315,6 +336,8 @@ class NetworkProblem(ProblemSpec):
         if len(self.input) in (2, 4) and not self.input_layout.value.endswith("C"):
             axes = "C" + axes[:-1]
         lines = [f"Input {'×'.join(map(str, self.input))} ({'×'.join(axes)})."]
+        if self.batch != 1:
+            lines.append(f"A batch of {self.batch:,} inputs at once.")
         lines += _steps_text(self.layers, "")
         return "\n".join(lines)
 
@@ -356,8 +379,11 @@ def _layer_quantities(record: LayerRecord) -> dict[str, Quantity]:
     if hasattr(record.layer, "out_channels"):
         found[f"filters.{name}"] = Quantity(INTEGER, record.layer.out_channels)
     found.update(_field_quantities(name, record.field, record.shape))
-    if isinstance(record.layer, Attention):
+    if isinstance(record.layer, Attention | WindowAttention):
         found[f"scores_macs.{name}"] = Quantity(INTEGER, record.layer.scores_macs(record.input_shape))
+    if isinstance(record.layer, WindowAttention):
+        found[f"windows.{name}"] = Quantity(INTEGER, record.layer.windows(record.input_shape))
+        found[f"bias_table.{name}"] = Quantity(INTEGER, record.layer.bias_table(record.input_shape))
     if isinstance(record.layer, Separable):
         standard = record.layer.standard()
         std_params, std_macs = standard.params(record.input_shape), standard.macs(record.input_shape)
@@ -463,6 +489,12 @@ def _step_text(step: Step) -> str:
         "multiply": "element-wise product",
         "concat": "concatenation",
         "tokens": "tokens",
+        "map": "tokens laid out on a map",
+        "permute": "permute",
+        "layer_scale": "layer scale",
+        "input": "a further input",
+        "window_attention": "window attention",
+        "patch_merging": "patch merging",
         "class_token": "class token",
         "position_embedding": "position embedding",
         "take_token": "token taken",
@@ -471,4 +503,5 @@ def _step_text(step: Step) -> str:
         "gru": "GRU",
     }.get(step.kind, step.kind)
     text = f"{label} ({settings})" if settings else label
-    return f"{text}{source}" + (f" → {step.name}" if step.name and step.kind in ("add", "multiply", "concat") else "")
+    named = step.name and step.kind in ("add", "multiply", "concat", "input")
+    return f"{text}{source}" + (f" → {step.name}" if named else "")

@@ -14,12 +14,14 @@ from problems.kinds import JSON, AnswerKind
 from problems.render import to_json, to_text
 from problems.solvers import activations, counts, norms
 from problems.solvers.graph import INPUT
+from problems.solvers.inputs import ExtraInput
 from problems.solvers.layers import Conv, Pool, Separable, Shape, shape_text
 from problems.solvers.network import LayerRecord, NetworkRun
 from problems.solvers.receptive import AxisField
 from problems.solvers.sequence import Attention
 from problems.solvers.steps import Derivations, MissingSteps, Step, Steps, Trace, number_tex, number_text
 from problems.solvers.storage import TORCH, StoredValues, why_not_stored, writes_new_values
+from problems.solvers.swin import WindowAttention
 from problems.solvers.volumes import ConvNd, PoolNd, per_axis
 from problems.types.base import Quantity
 from problems.types.measures import kernel_spans
@@ -50,9 +52,10 @@ def derivations(
     found: Derivations,
     dtype: str = "float32",
     stored: StoredValues = TORCH,
+    batch: int = 1,
 ) -> None:
     """The steps of every quantity in ``quantities`` (the run's own, as ``_quantities`` made them)
-    that ``found`` wants, written into it."""
+    that ``found`` wants, written into it; values, memory, MACs and FLOPs of ``batch`` images."""
     if any(record.working is None for record in result.records):
         raise ValueError("the run was made without working (run(..., working=True))")
     names = {record.name: index for index, record in enumerate(result.records) if record.name}
@@ -69,9 +72,9 @@ def derivations(
         elif what == "shape":
             steps = _shape_steps(walk, names.get(target, result.outputs.get(target, INPUT)))
         elif what in ("params", "macs", "flops", "layers") and target in names and what != "layers":
-            steps = _layer_count(result.records[names[target]], what)
+            steps = _layer_count(result.records[names[target]], what, batch)
         elif what in ("params", "macs", "flops", "layers"):
-            steps = _scope_count(walk.scopes.get(target, []), target, what)
+            steps = _scope_count(walk.scopes.get(target, []), target, what, batch)
         elif what == "count":
             steps = (Step(repeat_text(target, int(quantity.value), result), value=final),)
         elif what == "filters":
@@ -83,10 +86,10 @@ def derivations(
         elif what.endswith(("_standard", "_reduction")):
             steps = _separable(result.records[names[target]], what)
         elif what in TOTALS and target == "total":
-            steps = _total(result, what, dtype, stored)
+            steps = _total(result, what, dtype, stored, batch)
         elif what in OUTPUT_MEASURES:
             index = names.get(target, result.outputs.get(target, INPUT))
-            steps = (*_shape_steps(walk, index), *_measure(result.shape_at(index), what, target, dtype))
+            steps = (*_shape_steps(walk, index), *_measure(result.shape_at(index), what, target, dtype, batch))
         elif what == "fan_in":
             steps = _fan_in(result, names[target])
         elif what.startswith("pad_"):
@@ -97,6 +100,8 @@ def derivations(
             steps = _kernel_span(result, names[target])
         elif what == "scores_macs":
             steps = _scores(result.records[names[target]])
+        elif what in ("windows", "bias_table"):
+            steps = _windows(result.records[names[target]], what)
         else:
             raise MissingSteps(f"no worked steps for the network quantity {name!r}: add them in {__name__}")
         if not steps or steps[-1].value != final:
@@ -115,13 +120,16 @@ def _fan_in(result: NetworkRun, index: int) -> Steps:
     return tuple(trace.steps)
 
 
-def _measure(shape: Shape, what: str, name: str, dtype: str) -> Steps:
-    """What one output holds, from its shape: its values (and their bytes), one of its sizes, or
-    its positions (tokens), computed by ``problems.solvers.activations`` as the quantity is."""
+def _measure(shape: Shape, what: str, name: str, dtype: str, batch: int = 1) -> Steps:
+    """What one output holds, from its shape: its values (and their bytes, of ``batch`` images),
+    one of its sizes, or its positions (tokens), computed by ``problems.solvers.activations`` as
+    the quantity is."""
     t = Trace()
     sizes = tuple(t.given(axis, size) for axis, size in zip(AXIS_NAMES[len(shape)], shape, strict=True))
     if what == "values" or what in activations.MEMORY_UNITS:
         count = t.equation(f"values of {name}", activations.values(sizes))
+        if batch != 1:
+            count = t.equation(f"values of {name} for a batch of {batch:,}", count * t.given("N", batch))
         if what != "values":
             return (*t.steps, *_memory_steps(count, what, dtype))
     elif what == "tokens":
@@ -137,7 +145,7 @@ def measures_axes(rank: int) -> tuple[str, ...]:
     return {1: ("length",), 2: ("height", "width"), 3: ("frames", "height", "width")}.get(rank, ())
 
 
-def _total(result: NetworkRun, what: str, dtype: str, stored: StoredValues) -> Steps:
+def _total(result: NetworkRun, what: str, dtype: str, stored: StoredValues, batch: int = 1) -> Steps:
     """A sum over every layer instance: each one's term, then the total. Values (and memory) are
     what the forward pass stores (``problems.solvers.storage``): the input when ``stored`` counts
     it, then each output written to new memory; an output that is a view, the same tensor or its
@@ -171,6 +179,9 @@ def _total(result: NetworkRun, what: str, dtype: str, stored: StoredValues) -> S
     steps.append(
         Step(f"{noun} of the network: {' + '.join(map(number_text, terms)) or '0'} = {number_text(total)}", value=total)
     )
+    if counting_values and batch != 1:
+        steps.append(_batch_step(total, batch, "values"))
+        total *= batch
     if what in activations.MEMORY_UNITS:
         steps += _memory_steps(total, what, dtype)
     return tuple(steps)
@@ -226,9 +237,17 @@ def _kernel_span(result: NetworkRun, index: int) -> Steps:
     return tuple(t.steps)
 
 
+def _windows(record: LayerRecord, what: str) -> Steps:
+    """A window attention's windows, or its relative position bias table, as the layer counts them."""
+    assert isinstance(record.layer, WindowAttention)
+    t = Trace()
+    (record.layer.windows if what == "windows" else record.layer.bias_table)(record.input_shape, t)
+    return tuple(t.steps)
+
+
 def _scores(record: LayerRecord) -> Steps:
     """The MACs of an attention layer's scores ``Q·Kᵀ``, as the layer counts them."""
-    assert isinstance(record.layer, Attention)
+    assert isinstance(record.layer, Attention | WindowAttention)
     t = Trace()
     record.layer.scores_macs(record.input_shape, t)
     return tuple(t.steps)
@@ -252,6 +271,8 @@ def label(record: LayerRecord) -> str:
 
 def _summary(record: LayerRecord) -> Step:
     """One layer in one line: what it does to the shape (its own working for a layer that changes it)."""
+    if isinstance(record.layer, ExtraInput):  # it reads nothing
+        return Step(f"{label(record)}: an input of its own, {shape_text(record.shape)}", value=list(record.shape))
     inputs = " and ".join(shape_text(s) for s in record.input_shapes)
     assert record.working is not None
     formulas = [s.text for s in record.working[0] if "keeps the shape" not in s.text]
@@ -333,14 +354,23 @@ def axes_text(shape: Shape) -> str:
     return {1: "features", 2: "C×L", 3: "C×H×W", 4: "C×T×H×W"}.get(len(shape), "sizes")
 
 
-def _layer_count(record: LayerRecord, what: str) -> Steps:
+def _batch_step(count: int, batch: int, noun: str) -> Step:
+    """A count of one image multiplied by the images of the batch."""
+    t = Trace()
+    t.equation(f"{noun} for a batch of {batch:,}", t.given(f"{noun} of one image", count) * t.given("N", batch))
+    return t.steps[-1]
+
+
+def _layer_count(record: LayerRecord, what: str, batch: int = 1) -> Steps:
     assert record.working is not None
     if what == "params":
         return record.working[1]
-    macs = record.working[2]
+    macs, total = record.working[2], record.macs
+    if batch != 1:
+        macs, total = (*macs, _batch_step(total, batch, "MACs")), total * batch
     if what == "macs":
         return macs
-    return (*macs, _flops_step(record.macs))
+    return (*macs, _flops_step(total))
 
 
 #: The most layers a count of layers lists by name; more are grouped by where they are.
@@ -373,7 +403,7 @@ def _flops_step(macs: int) -> Step:
     return trace.steps[0]
 
 
-def _scope_count(inside: list[LayerRecord], scope: str, what: str) -> Steps:
+def _scope_count(inside: list[LayerRecord], scope: str, what: str, batch: int = 1) -> Steps:
     """A block's, a group's or the whole network's count: each layer's, then the sum."""
     if what == "layers":
         return (_layers_step([r for r in inside if r.weighted], scope),)
@@ -398,6 +428,9 @@ def _scope_count(inside: list[LayerRecord], scope: str, what: str) -> Steps:
             total,
         )
     )
+    if aspect == 2 and batch != 1:
+        steps.append(_batch_step(total, batch, "MACs"))
+        total *= batch
     if what == "flops":
         steps.append(_flops_step(total))
     return tuple(steps)

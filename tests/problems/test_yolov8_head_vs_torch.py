@@ -1,0 +1,136 @@
+"""YOLOv8's anchor-free head (``type: yolo``, ``version: v8``) against an independent torch build of
+it, written here from Ultralytics' published layout (``Detect`` and ``DFL``) and run on the meta
+device: per scale a box branch (two 3×3 convolutions and a 1×1 to ``4·reg_max``) and a class
+branch (to ``C``) concatenated, then flattened over the three scales (strides 8, 16, 32), the box
+distributions decoded by DFL (a softmax over ``reg_max`` bins, their expectation) into distances
+and boxes, and the class scores beside them: ``(4 + C)×predictions`` (84×8,400 at 640×640 for 80
+classes). The decoded shape is a quantity graded as shapes are."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from grader.engine import grade_submission
+from grader.results import Status
+from problems.loader import SetFileError, parse_set
+from problems.types.detection import YoloProblem
+
+torch.set_num_threads(1)
+META = torch.device("meta")
+
+
+def conv(c_in: int, c_out: int, k: int) -> nn.Module:
+    return nn.Sequential(nn.Conv2d(c_in, c_out, k, padding=k // 2, bias=False), nn.BatchNorm2d(c_out), nn.SiLU())
+
+
+class DFL(nn.Module):
+    """Distribution focal loss's decoding: each side's ``reg_max`` bins to their expectation."""
+
+    def __init__(self, bins: int) -> None:
+        super().__init__()
+        self.bins = bins
+        self.conv = nn.Conv2d(bins, 1, 1, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, _, a = x.shape
+        return self.conv(x.view(b, 4, self.bins, a).transpose(2, 1).softmax(1)).view(b, 4, a)  # type: ignore[no-any-return]
+
+
+class Detect(nn.Module):
+    """The decoupled head: a box branch and a class branch per scale."""
+
+    def __init__(self, classes: int, channels: tuple[int, ...], reg_max: int) -> None:
+        super().__init__()
+        c2, c3 = max(16, channels[0] // 4, 4 * reg_max), max(channels[0], min(classes, 100))
+        self.classes, self.reg_max = classes, reg_max
+        self.box = nn.ModuleList(nn.Sequential(conv(c, c2, 3), conv(c2, c2, 3), nn.Conv2d(c2, 4 * reg_max, 1))
+                                 for c in channels)  # fmt: skip
+        self.cls = nn.ModuleList(nn.Sequential(conv(c, c3, 3), conv(c3, c3, 3), nn.Conv2d(c3, classes, 1))
+                                 for c in channels)  # fmt: skip
+        self.dfl = DFL(reg_max)
+
+    def forward(self, xs: list[torch.Tensor], strides: tuple[int, ...]) -> tuple[list[torch.Tensor], torch.Tensor]:
+        raw = [torch.cat((box(x), cls(x)), 1) for box, cls, x in zip(self.box, self.cls, xs, strict=True)]
+        depth = 4 * self.reg_max + self.classes
+        flat = torch.cat([r.view(r.shape[0], depth, -1) for r in raw], 2)
+        box, scores = flat.split((4 * self.reg_max, self.classes), 1)
+        points, scale = [], []
+        for r, stride in zip(raw, strides, strict=True):
+            h, w = r.shape[2:]
+            ys, xs_ = torch.meshgrid(torch.arange(h) + 0.5, torch.arange(w) + 0.5, indexing="ij")
+            points.append(torch.stack((xs_, ys), 0).view(2, -1))
+            scale.append(torch.full((1, h * w), float(stride)))
+        anchors, stride_row = torch.cat(points, 1), torch.cat(scale, 1)
+        left_top, right_bottom = self.dfl(box).chunk(2, 1)
+        corner_1, corner_2 = anchors - left_top, anchors + right_bottom
+        boxes = torch.cat(((corner_1 + corner_2) / 2, corner_2 - corner_1), 1) * stride_row
+        return raw, torch.cat((boxes, scores.sigmoid()), 1)
+
+
+@pytest.mark.parametrize(
+    ("side", "classes", "reg_max", "channels"),
+    [(640, 80, 16, (64, 128, 256)), (320, 20, 16, (32, 64, 128)), (1280, 3, 8, (64, 128, 256))],
+)
+def test_the_head_is_a_torch_build(side: int, classes: int, reg_max: int, channels: tuple[int, ...]) -> None:
+    ours = {n: q.value for n, q in YoloProblem(version="v8", classes=classes, input_size=side,
+                                               reg_max=reg_max).solve().items()}  # fmt: skip
+    strides = (8, 16, 32)
+    with META:
+        head = Detect(classes, channels, reg_max).eval()
+        features = [torch.zeros(1, c, side // s, side // s) for c, s in zip(channels, strides, strict=True)]
+        with torch.no_grad():
+            raw, decoded = head(features, strides)
+    assert ours["box_channels"] == head.box[0][-1].out_channels == 4 * reg_max
+    assert ours["class_channels"] == head.cls[0][-1].out_channels == classes
+    assert ours["depth"] == raw[0].shape[1]
+    assert ours["shapes"] == [tuple(r.shape[1:]) for r in raw]
+    assert ours["grids"] == tuple(r.shape[2] for r in raw)
+    assert ours["boxes"] == decoded.shape[2]
+    assert ours["decoded"] == ours["output_shape"] == tuple(decoded.shape[1:])
+    if (side, classes) == (640, 80):
+        assert ours["decoded"] == (84, 8400) and ours["depth"] == 144
+
+
+SET = """\
+id: v8
+title: YOLOv8
+problems:
+  - id: head
+    title: head
+    type: yolo
+    version: v8
+    classes: 80
+    parts:
+      - {key: out, quantity: decoded}
+      - {key: n, quantity: boxes}
+"""
+
+
+@pytest.mark.parametrize(
+    ("answer", "status", "said"),
+    [("84 × 8400", Status.CORRECT, ""), ("[84, 8400]", Status.CORRECT, ""),
+     ("(1, 84, 8400)", Status.INCORRECT, "has a batch size of 1 in front: the answer is one image's, 84 × 8400"),
+     ("8400 × 84", Status.INCORRECT, "The sizes are right but in the wrong order"),
+     ("85 × 8400", Status.INCORRECT, "")],
+)  # fmt: skip
+def test_the_decoded_shape_is_graded_as_a_shape(answer: str, status: Status, said: str) -> None:
+    graded = grade_submission(parse_set(SET), {"head.out": answer, "head.n": "8,400"})
+    assert graded.parts["head.n"].status is Status.CORRECT
+    part = graded.parts["head.out"]
+    assert part.status is status and said in (part.feedback or ""), part
+
+
+@pytest.mark.parametrize(
+    ("setting", "line", "message"),
+    [
+        ("input_size: 650", 9, "650 is not a multiple of 32: YOLOv8's grids are the input over strides 8, 16"),
+        ("reg_max: 0", 9, "greater than 0"),
+    ],
+)
+def test_a_bad_v8_head_is_refused_at_its_line(setting: str, line: int, message: str) -> None:
+    with pytest.raises(SetFileError) as refused:
+        parse_set(SET.replace("    classes: 80\n", f"    classes: 80\n    {setting}\n"))
+    found = [(issue.line, issue.message) for issue in refused.value.issues]
+    assert any(at == line and message in text for at, text in found), found
