@@ -22,13 +22,17 @@ MAX_SCALAR_TEXT = 2_000
 
 _INTEGER = re.compile(r"\s*[-+]?\d{1,30}\s*")
 #: Digit groups of three, joined by one kind of separator: 13,107,400 · 13 107 400 · 13'107'400.
-_GROUPED = re.compile(r"(?<![\d.])\d{1,3}(?:(?P<sep>[,'\u2009\u202f\u00a0])\d{3})(?:(?P=sep)\d{3})*(?![\d])")
+#: A first group is never 0 (``0,714`` groups nothing: see ``_LEADING_ZERO``).
+_GROUPED = re.compile(r"(?<![\d.])[1-9]\d{0,2}(?:(?P<sep>[,'\u2009\u202f\u00a0])\d{3})(?:(?P=sep)\d{3})*(?![\d])")
 _UNDERSCORED = re.compile(r"(?<=\d)_(?=\d)")
 _LATEX_GROUPS = re.compile(r"(?<=\d)(?:\{,\}|\\,|\\ |~)(?=\d{3}(?!\d))")
-_SPACED = re.compile(r"\s*[-+]?\d{1,3}(?: \d{3})+\s*")
+_SPACED = re.compile(r"\s*[-+]?[1-9]\d{0,2}(?: \d{3})+\s*")
 #: The same groups inside a longer text (``61 706 + 1 000``, ``4 816 896 bytes``): one space between
 #: groups of exactly three digits, no digit or group separator on either side of the run.
-_SPACED_INSIDE = re.compile(r"(?<![\d.,])(?<!\d )\d{1,3}(?: \d{3})+(?![\d,])(?! \d)")
+_SPACED_INSIDE = re.compile(r"(?<![\d.,])(?<!\d )[1-9]\d{0,2}(?: \d{3})+(?![\d,])(?! \d)")
+#: A comma after a leading zero: ``0,714`` is a decimal comma, never a thousands group, and no set
+#: says its answers are written with decimal commas, so it is refused (``max(0,5)`` separates).
+_LEADING_ZERO = re.compile(r"(?<![\d.,])(?<![A-Za-z]\()0,\d+(?![\d.,])")
 #: ``x`` or ``by`` between numbers is a times sign: ``3 x 3 x 16``, ``2 by 2``, ``63-by-63-by-16``.
 LETTER_TIMES = re.compile(r"(?<=[\d)])(?:\s*(?:[xX]|[bB][yY])\s*|-[bB][yY]-)(?=[\d(])")
 
@@ -45,7 +49,7 @@ _DOT_AMBIGUOUS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}\.\d{3}(?![\d.eE])(?!\s*(?:
 #: The word after a number: letters (with an abbreviation's dot) or a Chinese or Japanese scale.
 _NEXT_WORD = re.compile(r"\s*([A-Za-z][A-Za-z\-]*\.?|[千万萬亿億])")
 #: Indian grouping: lakhs and crores in pairs of digits before the last three (``1,23,45,678``).
-_INDIAN = re.compile(r"(?<![\d.,])\d{1,2}(?:,\d{2})+,\d{3}(?![\d,])")
+_INDIAN = re.compile(r"(?<![\d.,])[1-9]\d?(?:,\d{2})+,\d{3}(?![\d,])")
 #: A hedge after the value: ``36?``, ``1.8e9 or so``, ``95% roughly``, ``ten thousand-ish``.
 _TRAILING_HEDGE = re.compile(
     r"(?<=[\w%)])(?P<hedge>\s*\?|\s+(?:or so|or thereabouts|approx\.?|approximately|roughly)|-ish|(?<=\d)ish)"
@@ -214,9 +218,17 @@ def ungroup(text: str) -> str:
     """Digit groups joined into plain numbers: ``13,107,400`` → ``13107400`` (also ``{,}``,
     ``\\,``, thin spaces, spaces, apostrophes and underscores between groups, Indian grouping
     ``1,23,45,678``, and dots where they can only group thousands, ``1.234.567``). A single dot
-    group (``1.234``: a thousand and more, or a decimal?) is refused, asking for the form meant."""
+    group (``1.234``: a thousand and more, or a decimal?) is refused, asking for the form meant,
+    and so is a comma after a leading zero (``0,714``: a decimal comma)."""
     text = _LATEX_GROUPS.sub("", text)
     text = _UNDERSCORED.sub("", text)
+    zero = _LEADING_ZERO.search(text)
+    if zero:
+        found, decimal = zero.group(), zero.group().replace(",", ".")
+        raise ReadError(
+            f"“{found}” has a decimal comma (a thousands group never starts with 0): write the decimal with a "
+            f"point, {decimal}."
+        )
     for grouped in _DOT_GROUPS.finditer(text):
         if text[grouped.end() : grouped.end() + 1] == ",":
             raise ReadError(f"“{grouped.group()},…” has a decimal comma: write the number with a decimal point.")
