@@ -145,7 +145,7 @@ def read_number_text(text: str, dimension: Dimension | None = None, unit_size: i
         check_bracket(aside, number)
     elif aside is not None:
         check_note(aside)
-    exact = _exact_before_rounding(pieces, number, typed)
+    exact = _exact_before_rounding(pieces, number, typed, dimension, unit_size)
     approximate = exact is None and _APPROXIMATE.search(typed) is not None
     if exact is not None:
         number = exact
@@ -158,24 +158,29 @@ def read_number_text(text: str, dimension: Dimension | None = None, unit_size: i
     return replace(number, hedged=bool(hedge) or number.hedged, hedge=hedge, aside="; ".join(notes))
 
 
-#: A link of a working that is one plain number (its thousands already joined).
-_BARE = re.compile(r"\s*\d+(?:\.\d+)?\s*")
+#: A link of a working that is one figure (its thousands already joined), possibly after a label and
+#: before a unit, a scale or a name of what it counts: ``1161600 bytes``, ``300774272 MACs``.
+_FIGURE = re.compile(r"\s*(?:[A-Za-z][A-Za-z0-9 _'().\-]{0,40}:)?\s*\d+(?:\.\d+)?\s*(?:[A-Za-z][A-Za-z\-]*\.?\s*){0,3}")
 #: A figure in scientific notation as plain notation writes it: ``1.13 * 10^(10)``.
 _MANTISSA = re.compile(r"\s*\d+\.(?P<decimals>\d+)\s*\*\s*10\s*\^\s*\(?(?P<exponent>-?\d{1,3})\)?\s*")
 
 
-def _exact_before_rounding(pieces: list[str], number: Number, typed: str) -> Number | None:
+def _exact_before_rounding(
+    pieces: list[str], number: Number, typed: str, dimension: Dimension | None, unit_size: int
+) -> Number | None:
     """The number stated before its rounded form: in ``11,329,414,656 ≈ 1.13 × 10¹⁰`` the answer is
-    the exact count the student wrote, the figure after ``≈`` its rounding (which must agree);
-    None where the last relation is no approximation (see ``_APPROXIMATE``), the link before it
-    is not a plain number, or the figure is zero (``1 = ≈ 0 thousand`` rounds nothing: its answer
-    is what follows its last ``=``, as ever)."""
-    if len(pieces) < 2 or number.hedged or not _APPROXIMATE.search(typed) or not _BARE.fullmatch(pieces[-2]):
+    the exact count the student wrote, the figure after ``≈`` its rounding (which must agree),
+    whatever unit either side is stated in (``1161600 bytes ≈ 1.16 MB``, ``300,774,272 MACs ≈
+    0.3 GMACs``: each converted to the part's unit, and a unit that does not fit the part is
+    refused); None where the last relation is no approximation (see ``_APPROXIMATE``), the link
+    before it is not one figure, or the figure is zero (``1 = ≈ 0 thousand`` rounds nothing: its
+    answer is what follows its last ``=``, as ever)."""
+    if len(pieces) < 2 or number.hedged or not _APPROXIMATE.search(typed) or not _FIGURE.fullmatch(pieces[-2]):
         return None
     if number.value == 0:
         return None
-    exact = Number(Fraction(pieces[-2].strip()))
-    if exact.value == number.value:
+    exact = read_result(pieces[-2], dimension, unit_size)
+    if exact.hedged or exact.value == number.value:
         return None
     mantissa = _MANTISSA.fullmatch(pieces[-1])
     if mantissa:  # 1.13 × 10^10: rounded to its mantissa's digits, as 1.13e10 is

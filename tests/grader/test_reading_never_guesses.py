@@ -6,10 +6,15 @@ decimals, number words with commas, Markdown emphasis, a negative count)."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 
+from grader.engine import grade_submission
 from grader.reading import Read, Unreadable, read_answer
+from grader.results import GradedPart, Status
 from problems.kinds import AnswerKind, Dimension
+from problems.loader import parse_set
 
 K = AnswerKind
 
@@ -39,3 +44,69 @@ def test_a_comma_after_a_leading_zero_is_refused_as_a_decimal_comma(
 def test_groups_that_do_not_start_with_zero_still_read(raw: str, value: int) -> None:
     result = read_answer(raw, K.INTEGER)
     assert isinstance(result, Read) and result.value.value == value, result
+
+
+# -- after ≈, the exact side is the answer, whatever unit it is stated in ----------------------------
+
+#: AlexNet's first convolution: 55 × 55 × 96 = 290,400 values, 1,161,600 bytes in float32,
+#: 105,415,200 MACs (each value 11 · 11 · 3 of them).
+ALEXNET = """\
+id: never-guesses
+title: Reading never guesses
+problems:
+  - id: n
+    title: n
+    type: network
+    input: [227, 227, 3]
+    dtype: float32
+    layers:
+      - {kind: conv, name: conv1, out_channels: 96, kernel: 11, stride: 4}
+    parts:
+      - {key: bytes, quantity: memory.conv1}
+      - {key: mib, quantity: memory_mib.conv1}
+      - {key: macs, quantity: macs.conv1}
+      - {key: shape, quantity: shape.conv1}
+"""
+SET = parse_set(ALEXNET)
+
+
+def graded(key: str, answer: str) -> GradedPart:
+    return grade_submission(SET, {f"n.{key}": answer}).parts[f"n.{key}"]
+
+
+def test_the_set_is_what_the_cases_say() -> None:
+    solved = SET.solve()
+    assert solved["n.bytes"].value == 1_161_600 and solved["n.macs"].value == 105_415_200
+    assert solved["n.mib"].value == Fraction(1_161_600, 2**20) and solved["n.shape"].value == (55, 55, 96)
+
+
+EXACT_SIDE = [
+    ("bytes", "290400*4 = 1161600 bytes ≈ 1.16 MB", 1_161_600),
+    ("bytes", "290,400 × 4 = 1,161,600 bytes ≈ 1.11 MiB", 1_161_600),
+    ("bytes", "1161600 B ≈ 1.2 MB", 1_161_600),
+    ("macs", "105,415,200 MACs ≈ 0.1 GMACs", 105_415_200),
+    ("macs", "105,415,200 MACs \\approx 105.4 MMACs", 105_415_200),
+    ("mib", "1,161,600 bytes ≈ 1.11 MiB", Fraction(1_161_600, 2**20)),
+]
+
+
+@pytest.mark.parametrize(("key", "answer", "value"), EXACT_SIDE, ids=[c[1] for c in EXACT_SIDE])
+def test_the_exact_side_of_an_approximation_is_graded_whatever_its_unit(key: str, answer: str, value: Fraction) -> None:
+    part = graded(key, answer)
+    assert part.status is Status.CORRECT, (answer, part.feedback, part.read_as)
+    assert "Close, but rounded" not in part.feedback and "agrees" in (part.read_as or ""), part
+
+
+def test_the_issue_case_of_macs_reads_the_exact_count() -> None:
+    result = read_answer("300,774,272 MACs ≈ 0.3 GMACs", K.INTEGER, dimension=Dimension.MACS)
+    assert isinstance(result, Read) and result.value.value == 300_774_272 and not result.value.hedged, result
+
+
+def test_an_exact_side_in_a_unit_that_does_not_fit_is_refused_not_dropped() -> None:
+    result = read_answer("1161600 params ≈ 1.16 MB", K.INTEGER, dimension=Dimension.BYTES)
+    assert isinstance(result, Unreadable) and "number of parameters" in result.reason, result
+
+
+def test_a_wrong_exact_side_is_graded_wrong() -> None:
+    part = graded("bytes", "1,161,700 bytes ≈ 1.16 MB")
+    assert part.status is Status.INCORRECT, part
