@@ -152,7 +152,8 @@ def read_number_text(text: str, dimension: Dimension | None = None, unit_size: i
     hedge = hedge or number.hedge or (_approximation(typed) if approximate else "")
     notes = [f"the words “{words}” were not read"] if words else []
     if exact is not None:
-        notes.append(f"the rounded form “≈ {pieces[-1].strip()}” agrees")
+        relation = "≈" if _APPROXIMATE.search(typed) else "="
+        notes.append(f"the rounded form “{relation} {pieces[-1].strip()}” agrees")
     if aside is not None:
         notes.append(f"the working “{aside.text}” agrees" if aside.working else f"the note “{aside.text}” was not read")
     return replace(number, hedged=bool(hedge) or number.hedged, hedge=hedge, aside="; ".join(notes))
@@ -172,15 +173,19 @@ def _exact_before_rounding(
     the exact count the student wrote, the figure after ``≈`` its rounding (which must agree),
     whatever unit either side is stated in (``1161600 bytes ≈ 1.16 MB``, ``300,774,272 MACs ≈
     0.3 GMACs``: each converted to the part's unit, and a unit that does not fit the part is
-    refused); None where the last relation is no approximation (see ``_APPROXIMATE``), the link
-    before it is not one figure, or the figure is zero (``1 = ≈ 0 thousand`` rounds nothing: its
-    answer is what follows its last ``=``, as ever)."""
-    if len(pieces) < 2 or number.hedged or not _APPROXIMATE.search(typed) or not _FIGURE.fullmatch(pieces[-2]):
+    refused). A chain may end on a rounded conversion after ``=`` too (``… = 14,450,688 bytes =
+    13.78 MiB``): a figure with a scale or a prefixed unit after a finer one is its rounding.
+    None where the last link rounds nothing (no ``≈``, no figure rounded by its scale or unit), the
+    link before it is not one figure (or, after ``=``, not a finer one), the two disagree, or the
+    figure is zero (``1 = ≈ 0 thousand`` rounds nothing: its answer is what follows its last
+    ``=``, as ever)."""
+    if len(pieces) < 2 or number.hedged or number.value == 0 or not _FIGURE.fullmatch(pieces[-2]):
         return None
-    if number.value == 0:
+    approximate = _APPROXIMATE.search(typed) is not None
+    if not approximate and not (number.precision and _FIGURE.fullmatch(pieces[-1])):
         return None
     exact = read_result(pieces[-2], dimension, unit_size)
-    if exact.hedged or exact.value == number.value:
+    if exact.hedged or exact.value == number.value or (exact.precision >= number.precision and not approximate):
         return None
     mantissa = _MANTISSA.fullmatch(pieces[-1])
     if mantissa:  # 1.13 × 10^10: rounded to its mantissa's digits, as 1.13e10 is

@@ -110,3 +110,40 @@ def test_an_exact_side_in_a_unit_that_does_not_fit_is_refused_not_dropped() -> N
 def test_a_wrong_exact_side_is_graded_wrong() -> None:
     part = graded("bytes", "1,161,700 bytes ≈ 1.16 MB")
     assert part.status is Status.INCORRECT, part
+
+
+# -- a chain's exact value is kept over a later rounded conversion after = ---------------------------
+
+CHAINS = [
+    ("bytes", "290400 × 4 = 1,161,600 bytes = 1.11 MiB", "1,161,600; the rounded form “= 1.11 MiB” agrees"),
+    ("bytes", "55·55·96·4 = 1161600 B = 1.16 MB", "1,161,600; the rounded form “= 1.16 MB” agrees"),
+    (
+        "mib",
+        "290400*4 = 1,161,600 bytes = 1.11 MiB",
+        "1.1077880859 (stated in bytes); the rounded form “= 1.11 MiB” agrees",
+    ),
+    ("macs", "55*55*96*363 = 105,415,200 MACs = 105.42 MMACs", "105,415,200; the rounded form “= 105.42 MMACs” agrees"),
+]
+
+
+@pytest.mark.parametrize(("key", "answer", "read_as"), CHAINS, ids=[c[1] for c in CHAINS])
+def test_a_chain_is_graded_on_its_exact_value_not_its_rounded_conversion(key: str, answer: str, read_as: str) -> None:
+    part = graded(key, answer)
+    assert (part.status, part.read_as) == (Status.CORRECT, read_as), part
+
+
+def test_the_issue_chain_reads_its_exact_bytes_without_a_float_fault() -> None:
+    result = read_answer("128*28*28*4*36 = 14,450,688 bytes = 13.78 MiB", K.INTEGER, dimension=Dimension.BYTES)
+    assert isinstance(result, Read) and result.value.value == 14_450_688, result
+    assert result.shown == "14,450,688; the rounded form “= 13.78 MiB” agrees", result
+
+
+def test_a_rounded_conversion_alone_is_shown_in_exact_decimals() -> None:
+    result = read_answer("13.78 MiB", K.INTEGER, dimension=Dimension.BYTES)
+    assert isinstance(result, Read) and result.value.value == Fraction(361_234_432, 25), result
+    assert result.shown == "14449377.28 (stated in MiB)", result
+
+
+def test_an_exact_figure_alone_in_a_chain_of_exact_figures_is_still_its_last_link() -> None:
+    part = graded("bytes", "290400 × 4 = 1,161,600 bytes = 1,161,600 B")
+    assert part.status is Status.CORRECT and part.read_as == "1,161,600", part
