@@ -66,6 +66,7 @@ problems:
       - {key: mib, quantity: memory_mib.conv1}
       - {key: macs, quantity: macs.conv1}
       - {key: shape, quantity: shape.conv1}
+      - {key: chw, quantity: shape.conv1, layout: CHW}
 """
 SET = parse_set(ALEXNET)
 
@@ -147,3 +148,51 @@ def test_a_rounded_conversion_alone_is_shown_in_exact_decimals() -> None:
 def test_an_exact_figure_alone_in_a_chain_of_exact_figures_is_still_its_last_link() -> None:
     part = graded("bytes", "290400 × 4 = 1,161,600 bytes = 1,161,600 B")
     assert part.status is Status.CORRECT and part.read_as == "1,161,600", part
+
+
+# -- a layout the student labels is read in that order ----------------------------------------------
+
+LABELLED = [
+    ("shape", "C×H×W = 96×55×55"),
+    ("shape", "(C, H, W) = (96, 55, 55)"),
+    ("shape", "$C \\times H \\times W = 96 \\times 55 \\times 55$"),
+    ("shape", "C x H x W: 96 x 55 x 55"),
+    ("shape", "96×55×55 (C×H×W)"),
+    ("shape", "55 × 55 × 96 (HWC)"),
+    ("chw", "H×W×C = 55×55×96"),
+    ("chw", "[H, W, C] = [55, 55, 96]"),
+]
+
+
+@pytest.mark.parametrize(("key", "answer"), LABELLED, ids=[f"{key}: {answer}" for key, answer in LABELLED])
+def test_sizes_whose_order_the_student_labels_are_read_in_that_order(key: str, answer: str) -> None:
+    part = graded(key, answer)
+    assert (part.status, part.misconception) == (Status.CORRECT, None), (answer, part)
+
+
+def test_a_labelled_batch_is_read_in_the_labelled_order_and_named_as_a_batch() -> None:
+    part = graded("shape", "[N, C, H, W] = [1, 96, 55, 55]")
+    assert (part.status, part.misconception) == (Status.INCORRECT, None), part
+    assert part.feedback == "1 × 55 × 55 × 96 has a batch size of 1 in front: the answer is one image's, 55 × 55 × 96."
+
+
+def test_the_issue_layouts_read_in_the_order_labelled() -> None:
+    assert read_answer("C×H×W = 128×28×28", K.SHAPE) == Read((28, 28, 128), "28 × 28 × 128")
+    assert read_answer("[N, C, H, W] = [1, 512, 7, 7]", K.SHAPE) == Read((1, 7, 7, 512), "1 × 7 × 7 × 512")
+
+
+def test_unlabelled_sizes_in_another_order_are_still_channel_order() -> None:
+    part = graded("shape", "96×55×55")
+    assert (part.status, part.misconception) == (Status.INCORRECT, "channel-order"), part
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        ("C×H×W = 96×55", "The labels C × H × W name 3 sizes, and the shape gives 2"),
+        ("C×H = 96×55", "The labels C × H are not the axes of this shape: give it as H × W × C."),
+    ],
+)
+def test_labels_that_do_not_fit_the_sizes_or_the_shape_are_refused(answer: str, reason: str) -> None:
+    part = graded("shape", answer)
+    assert part.status is Status.INVALID and reason in part.feedback, part
