@@ -13,7 +13,7 @@ from grader.reading.claims import check_working as check_bracket
 from grader.reading.expression import MAX_DIGITS
 from grader.reading.grammar import read_result
 from grader.reading.text import check_size, check_working, plain, result_part
-from grader.reading.units import is_scale, unit_of
+from grader.reading.units import AMBIGUOUS_SCALES, is_scale, unit_of
 from grader.reading.values import Number, ReadError
 from grader.reading.words import number_words
 from problems.kinds import JSON, Dimension
@@ -46,6 +46,14 @@ _DOT_GROUPS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:\.\d{3}){2,}(?![\d.])")
 #: is a mantissa (``1.234e9``, ``1.234 × 10^9``) or a scale or a prefixed unit follows it (see
 #: ``_before_scale``).
 _DOT_AMBIGUOUS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}\.\d{3}(?![\d.eE])(?!\s*(?:[*×xX·]|\\times|\\cdot)\s*10\s*\^)")
+#: One comma group (``51,264``): before a scale or a prefixed unit it could be a decimal comma too.
+_COMMA_GROUP = re.compile(r"(?<![\d.,])[1-9]\d{0,2},\d{3}(?![\d.,])")
+#: Two numbers grouped by commas, a slash between them, as the whole answer (``51,264 / 51,200``): a
+#: division, or two values side by side?
+_GROUPED_SLASH = re.compile(
+    r"\s*(?:[A-Za-z][A-Za-z0-9 _'().\-]{0,40}:)?\s*(?P<pair>\d{1,3}(?:,\d{3})+\s*/\s*\d{1,3}(?:,\d{3})+)"
+    r"\s*(?:[A-Za-z][A-Za-z \-]*)?\.?\s*"
+)
 #: The word after a number: letters (with an abbreviation's dot) or a Chinese or Japanese scale.
 _NEXT_WORD = re.compile(r"\s*([A-Za-z][A-Za-z\-]*\.?|[千万萬亿億])")
 #: Indian grouping: lakhs and crores in pairs of digits before the last three (``1,23,45,678``).
@@ -125,7 +133,15 @@ def read_number_text(text: str, dimension: Dimension | None = None, unit_size: i
         raise ReadError("A dash between two numbers gives a range: give the one value you mean.")
     typed = text
     text, hedge = _trailing_hedge(text)
-    main, aside = set_aside(plain(LETTER_TIMES.sub("*", ungroup(number_words(text)))))
+    slashed = _GROUPED_SLASH.fullmatch(re.split(r"=|≈", text)[-1])
+    if slashed:
+        pair = slashed.group("pair")
+        division = re.sub(r"\s", "", pair).replace(",", "")
+        raise ReadError(
+            f"“{pair}” could be a division or two values: give the one value you mean (a division is read "
+            f"written without thousands separators, {division})."
+        )
+    main, aside = set_aside(plain(LETTER_TIMES.sub("*", ungroup(number_words(text), dimension))))
     pieces = working_pieces(main)
     result = pieces[-1] if pieces else ""
     try:
@@ -224,12 +240,14 @@ def working_result(text: str) -> str:
     return working_pieces(text)[-1]
 
 
-def ungroup(text: str) -> str:
+def ungroup(text: str, dimension: Dimension | None = None) -> str:
     """Digit groups joined into plain numbers: ``13,107,400`` → ``13107400`` (also ``{,}``,
     ``\\,``, thin spaces, spaces, apostrophes and underscores between groups, Indian grouping
     ``1,23,45,678``, and dots where they can only group thousands, ``1.234.567``). A single dot
     group (``1.234``: a thousand and more, or a decimal?) is refused, asking for the form meant,
-    and so is a comma after a leading zero (``0,714``: a decimal comma)."""
+    and so is a comma after a leading zero (``0,714``: a decimal comma), and one comma group before
+    a scale or a prefixed unit (``51,264 k``: 51,264 thousand, or 51.264 with a decimal comma; on a
+    part in bytes ``B`` is a byte, no scale)."""
     text = _LATEX_GROUPS.sub("", text)
     text = _UNDERSCORED.sub("", text)
     zero = _LEADING_ZERO.search(text)
@@ -250,6 +268,17 @@ def ungroup(text: str) -> str:
             f"“{found}” could be {found.replace('.', '')} (a dot between thousands) or a decimal: write "
             f"{found.replace('.', '')} or {found.replace('.', ',')} for the whole number, {found}0 for the decimal."
         )
+    for group in _COMMA_GROUP.finditer(text):
+        word = _NEXT_WORD.match(text, group.end())
+        if word is None or (dimension is Dimension.BYTES and word.group(1) == "B"):
+            continue
+        if _before_scale(text, group.end()):
+            found, scale = group.group(), word.group(1)
+            whole, decimal = found.replace(",", ""), found.replace(",", ".")
+            raise ReadError(
+                f"“{found} {scale}” could be {whole} {scale} or, with a decimal comma, {decimal} {scale}: write "
+                f"{whole} {scale} or {decimal} {scale}."
+            )
     text = _INDIAN.sub(lambda m: m.group().replace(",", ""), text)
     text = _GROUPED.sub(lambda m: re.sub(r"[,'\u2009\u202f\u00a0]", "", m.group()), text)
     return _SPACED_INSIDE.sub(lambda m: m.group().replace(" ", ""), text)
@@ -262,8 +291,8 @@ def _before_scale(text: str, end: int) -> bool:
     word = _NEXT_WORD.match(text, end)
     if word is None:
         return False
-    if is_scale(word.group(1)):
-        return True
+    if is_scale(word.group(1)) or word.group(1).lower().rstrip(".") in AMBIGUOUS_SCALES:
+        return True  # a scale of two meanings is refused for itself (``51.264 mil``)
     try:
         unit = unit_of(word.group(1).rstrip("."))
     except ReadError:

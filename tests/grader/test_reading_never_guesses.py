@@ -196,3 +196,78 @@ def test_unlabelled_sizes_in_another_order_are_still_channel_order() -> None:
 def test_labels_that_do_not_fit_the_sizes_or_the_shape_are_refused(answer: str, reason: str) -> None:
     part = graded("shape", answer)
     assert part.status is Status.INVALID and reason in part.feedback, part
+
+
+# -- scale words of other languages: read where they have one meaning, refused where two -------------
+
+
+@pytest.mark.parametrize("raw", ["513 mil", "513 Mil", "51.264 mil", "about 513 mil parameters"])
+def test_mil_is_refused_as_a_thousand_or_a_million(raw: str) -> None:
+    result = read_answer(raw, K.INTEGER)
+    assert isinstance(result, Unreadable), result
+    assert "a thousand in Spanish and Portuguese, a million in English shorthand" in result.reason, result
+
+
+SCALED = [
+    ("51 millones", 51_000_000),
+    ("1 millón", 1_000_000),
+    ("51.264 millones", 51_264_000),
+    ("2 milhões", 2_000_000),
+    ("3 milioni", 3_000_000),
+    ("51.264 Millionen", 51_264_000),
+    ("51.264 Mio.", 51_264_000),
+    ("1.2 Mio", 1_200_000),
+]
+
+
+@pytest.mark.parametrize(("raw", "value"), SCALED, ids=[raw for raw, _ in SCALED])
+def test_a_million_of_another_language_is_read(raw: str, value: int) -> None:
+    result = read_answer(raw, K.INTEGER)
+    assert isinstance(result, Read) and result.value.value == value, result
+
+
+@pytest.mark.parametrize(
+    ("raw", "dimension", "whole", "decimal"),
+    [
+        ("51,264 k", None, "51264 k", "51.264 k"),
+        ("51,264 million", None, "51264 million", "51.264 million"),
+        ("4,816 kB", Dimension.BYTES, "4816 kB", "4.816 kB"),
+        ("about 105,415 MMACs", Dimension.MACS, "105415 MMACs", "105.415 MMACs"),
+    ],
+)
+def test_one_comma_group_before_a_scale_is_refused_as_ambiguous(
+    raw: str, dimension: Dimension | None, whole: str, decimal: str
+) -> None:
+    result = read_answer(raw, K.INTEGER, dimension=dimension)
+    assert isinstance(result, Unreadable), result
+    assert f"could be {whole} or, with a decimal comma, {decimal}: write {whole} or {decimal}." in result.reason
+
+
+@pytest.mark.parametrize(
+    ("raw", "dimension", "value"),
+    [
+        ("51,264,000 k", None, 51_264_000_000),
+        ("1,161,600 bytes", Dimension.BYTES, 1_161_600),
+        ("1,161 B", Dimension.BYTES, 1_161),
+    ],
+)
+def test_groups_before_a_scale_that_cannot_be_a_decimal_comma_are_read(
+    raw: str, dimension: Dimension | None, value: int
+) -> None:
+    result = read_answer(raw, K.INTEGER, dimension=dimension)
+    assert isinstance(result, Read) and result.value.value == value, result
+
+
+@pytest.mark.parametrize("raw", ["51,264 / 51,200", "Params: 51,264 / 51,200", "51,264/51,200 parameters"])
+def test_two_grouped_numbers_with_a_slash_are_refused_as_a_division_or_two_values(raw: str) -> None:
+    result = read_answer(raw, K.REAL)
+    assert isinstance(result, Unreadable), result
+    assert "could be a division or two values" in result.reason and "51264/51200" in result.reason, result
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"), [("51264 / 51200", Fraction(801, 800)), ("51,264 / 51,200 = 1.00125", Fraction(801, 800))]
+)
+def test_a_division_written_as_one_is_read(raw: str, value: Fraction) -> None:
+    result = read_answer(raw, K.REAL)
+    assert isinstance(result, Read) and result.value.value == value, result
