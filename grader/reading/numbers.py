@@ -43,9 +43,12 @@ _DASHED_RANGE = re.compile(r"\s*[-+−]?\d[\d.,]*\s*%?\s*[–—]\s*\d[\d.,]*\s*
 #: Dots that can only group thousands: two groups or more (``1.234.567``); a decimal has one dot.
 _DOT_GROUPS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}(?:\.\d{3}){2,}(?![\d.])")
 #: One dot before three digits, after one to three (not a zero): ``1.234`` is ambiguous, unless it
-#: is a mantissa (``1.234e9``, ``1.234 × 10^9``) or a scale or a prefixed unit follows it (see
-#: ``_before_scale``).
-_DOT_AMBIGUOUS = re.compile(r"(?<![\d.,])[1-9]\d{0,2}\.\d{3}(?![\d.eE])(?!\s*(?:[*×xX·]|\\times|\\cdot)\s*10\s*\^)")
+#: is a mantissa (``1.234e9``, ``1.234 × 10^9``), a percent sign follows it (``88.498%``: a share
+#: is a decimal) or a scale or a prefixed unit does (see ``_before_scale``).
+_DOT_AMBIGUOUS = re.compile(
+    r"(?<![\d.,])[1-9]\d{0,2}\.\d{3}(?![\d.eE])(?!\s*(?:[*×xX·]|\\times|\\cdot)\s*10\s*\^)"
+    r"(?!\s*(?:\\?%|(?i:percent|per cent|pct)(?![A-Za-z])))"
+)
 #: One comma group (``51,264``): before a scale or a prefixed unit it could be a decimal comma too.
 _COMMA_GROUP = re.compile(r"(?<![\d.,])[1-9]\d{0,2},\d{3}(?![\d.,])")
 #: Two numbers grouped by commas, a slash between them, as the whole answer (``51,264 / 51,200``): a

@@ -11,10 +11,10 @@ from fractions import Fraction
 import pytest
 
 from grader.engine import grade_submission
-from grader.reading import Read, Unreadable, read_answer
+from grader.reading import Number, Read, Unreadable, read_answer
 from grader.results import GradedPart, Status
 from problems.kinds import AnswerKind, Dimension
-from problems.loader import parse_set
+from problems.loader import load_bank, parse_set
 
 K = AnswerKind
 
@@ -271,3 +271,20 @@ def test_two_grouped_numbers_with_a_slash_are_refused_as_a_division_or_two_value
 def test_a_division_written_as_one_is_read(raw: str, value: Fraction) -> None:
     result = read_answer(raw, K.REAL)
     assert isinstance(result, Read) and result.value.value == value, result
+
+
+# -- a percent sign settles three decimals after a dot ------------------------------------------------
+
+
+@pytest.mark.parametrize("raw", ["88.498%", "88.498 %", "88.498 percent", "88.498\\%", "Accuracy: 88.498%"])
+def test_a_percent_sign_makes_three_decimals_a_decimal(raw: str) -> None:
+    assert read_answer(raw, K.PERCENT) == Read(Number(Fraction(88_498, 1_000), percent=True), "88.498%")
+
+
+def test_a_reduction_of_three_decimals_is_graded() -> None:
+    """mobilenet-yolo's separable layer 2 saves 3047/32 = 95.21875 % of its parameters."""
+    mobilenet = load_bank()["mobilenet-yolo"]
+    part = grade_submission(mobilenet, {"q1c.param_reduction2": "95.219%"}).parts["q1c.param_reduction2"]
+    assert part.status is Status.CORRECT, part
+    bare = grade_submission(mobilenet, {"q1c.param_reduction2": "95.219"}).parts["q1c.param_reduction2"]
+    assert bare.status is Status.INVALID and "could be 95219" in bare.feedback, bare
