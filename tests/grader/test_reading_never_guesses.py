@@ -288,3 +288,24 @@ def test_a_reduction_of_three_decimals_is_graded() -> None:
     assert part.status is Status.CORRECT, part
     bare = grade_submission(mobilenet, {"q1c.param_reduction2": "95.219"}).parts["q1c.param_reduction2"]
     assert bare.status is Status.INVALID and "could be 95219" in bare.feedback, bare
+
+
+# -- number words with commas -------------------------------------------------------------------------
+
+WORDS = [
+    ("fifty-one thousand, two hundred and sixty-four", 51_264),
+    ("Fifty-one thousand, two hundred and sixty-four parameters", 51_264),
+    ("Total: fifty-one thousand, two hundred sixty-four", 51_264),
+    ("one million, two hundred thousand, and five", 1_200_005),
+]
+
+
+@pytest.mark.parametrize(("raw", "value"), WORDS, ids=[raw for raw, _ in WORDS])
+def test_number_words_with_a_comma_after_a_scale_word_are_one_number(raw: str, value: int) -> None:
+    result = read_answer(raw, K.INTEGER)
+    assert isinstance(result, Read) and result.value.value == value, result
+
+
+@pytest.mark.parametrize("raw", ["thirty, forty", "fifty-one, two hundred"])
+def test_number_words_separated_by_a_comma_elsewhere_are_still_two_numbers(raw: str) -> None:
+    assert isinstance(read_answer(raw, K.INTEGER), Unreadable)
