@@ -61,6 +61,11 @@ _GROUPED_SLASH = re.compile(
 _NEXT_WORD = re.compile(r"\s*([A-Za-z][A-Za-z\-]*\.?|[千万萬亿億])")
 #: Indian grouping: lakhs and crores in pairs of digits before the last three (``1,23,45,678``).
 _INDIAN = re.compile(r"(?<![\d.,])[1-9]\d?(?:,\d{2})+,\d{3}(?![\d,])")
+#: Markdown emphasis around a value or a word (``**51264**``, ``__51264__``, ``*51264*``): its marks
+#: stand against what they emphasise, away from any operand (``2*3*4`` and ``3 * 3`` are products).
+_EMPHASIS = re.compile(
+    r"(?<![\w*)\]])(?P<mark>\*\*|__|\*|_)(?=[^\s*_])(?P<inner>[^*_\n]+?)(?<=[^\s*_])(?P=mark)(?![\w*(\[])"
+)
 #: A hedge after the value: ``36?``, ``1.8e9 or so``, ``95% roughly``, ``ten thousand-ish``.
 _TRAILING_HEDGE = re.compile(
     r"(?<=[\w%)])(?P<hedge>\s*\?|\s+(?:or so|or thereabouts|approx\.?|approximately|roughly)|-ish|(?<=\d)ish)"
@@ -132,6 +137,7 @@ def read_number_text(text: str, dimension: Dimension | None = None, unit_size: i
     if _SPACED.fullmatch(text):
         return Number(Fraction(int(text.replace(" ", ""))))
     text = _BULLET.sub("", text, count=1)
+    text, emphasis = _without_emphasis(text)
     if _DASHED_RANGE.fullmatch(text):
         raise ReadError("A dash between two numbers gives a range: give the one value you mean.")
     typed = text
@@ -175,6 +181,8 @@ def read_number_text(text: str, dimension: Dimension | None = None, unit_size: i
         notes.append(f"the rounded form “{relation} {pieces[-1].strip()}” agrees")
     if aside is not None:
         notes.append(f"the working “{aside.text}” agrees" if aside.working else f"the note “{aside.text}” was not read")
+    if emphasis:
+        notes.append(f"the Markdown emphasis {emphasis} was set aside")
     return replace(number, hedged=bool(hedge) or number.hedged, hedge=hedge, aside="; ".join(notes))
 
 
@@ -211,6 +219,18 @@ def _exact_before_rounding(
         step = Fraction(10) ** (int(mantissa.group("exponent")) - len(mantissa.group("decimals")))
         return exact if abs(exact.value - number.value) * 2 <= step else None
     return exact if agrees(exact.value, number) else None
+
+
+def _without_emphasis(text: str) -> tuple[str, str]:
+    """The text without Markdown emphasis, and its marks as typed (``“**”``), or ``""`` for none."""
+    marks: list[str] = []
+
+    def strip(found: re.Match[str]) -> str:
+        if f"“{found.group('mark')}”" not in marks:
+            marks.append(f"“{found.group('mark')}”")
+        return found.group("inner")
+
+    return _EMPHASIS.sub(strip, text), " and ".join(marks)
 
 
 def _approximation(text: str) -> str:

@@ -309,3 +309,45 @@ def test_number_words_with_a_comma_after_a_scale_word_are_one_number(raw: str, v
 @pytest.mark.parametrize("raw", ["thirty, forty", "fifty-one, two hundred"])
 def test_number_words_separated_by_a_comma_elsewhere_are_still_two_numbers(raw: str) -> None:
     assert isinstance(read_answer(raw, K.INTEGER), Unreadable)
+
+
+# -- Markdown emphasis around a number is set aside, and no message names a sign not typed ------------
+
+EMPHASIS = [
+    ("**51264**", "“**”"),
+    ("__51264__", "“__”"),
+    ("*51264*", "“*”"),
+    ("Total: **51,264** parameters", "“**”"),
+    ("**Total:** 51264", "“**”"),
+]
+
+
+@pytest.mark.parametrize(("raw", "mark"), EMPHASIS, ids=[raw for raw, _ in EMPHASIS])
+def test_markdown_emphasis_around_a_number_is_set_aside_with_a_note(raw: str, mark: str) -> None:
+    result = read_answer(raw, K.INTEGER)
+    assert isinstance(result, Read) and result.value.value == 51_264, result
+    assert result.shown == f"51,264; the Markdown emphasis {mark} was set aside", result
+
+
+@pytest.mark.parametrize(("raw", "value"), [("2*3*4", 24), ("3 * 3", 9), ("(2)*(3)*4", 24), ("13_107_400", 13_107_400)])
+def test_stars_and_underscores_between_operands_are_not_emphasis(raw: str, value: int) -> None:
+    result = read_answer(raw, K.INTEGER)
+    assert isinstance(result, Read) and result.value.value == value and not result.value.aside, result
+
+
+@pytest.mark.parametrize(
+    ("raw", "sign"),
+    [
+        ("**51264", "A power sign is out of place here"),
+        ("5 ** ** 2", "A power sign is out of place here"),
+        ("36 × × 2", "A times sign is out of place here"),
+        ("36 kernels × 2", "A times sign is out of place here"),
+        ("36 ÷ ÷ 2", "A division sign is out of place here"),
+    ],
+)
+def test_a_message_never_names_a_sign_the_student_did_not_type(raw: str, sign: str) -> None:
+    result = read_answer(raw, K.INTEGER)
+    assert isinstance(result, Unreadable), result
+    for shown in ("“^”", "“*”", "“=”"):
+        assert shown not in result.reason, result
+    assert sign in result.reason
