@@ -351,3 +351,19 @@ def test_a_message_never_names_a_sign_the_student_did_not_type(raw: str, sign: s
     for shown in ("“^”", "“*”", "“=”"):
         assert shown not in result.reason, result
     assert sign in result.reason
+
+
+# -- an impossible count gets a sentence ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "answer"), [("bytes", "-1161600"), ("macs", "-105,415,200"), ("macs", "55*55*96 - 363*290400")]
+)
+def test_a_negative_count_is_told_it_cannot_be_negative(key: str, answer: str) -> None:
+    part = graded(key, answer)
+    assert part.status is Status.INCORRECT, part
+    assert part.feedback == "Not right: this count cannot be negative. Check the signs in your working.", part
+
+
+def test_a_wrong_positive_count_is_still_just_not_right() -> None:
+    assert graded("bytes", "7").feedback == "Not right."
