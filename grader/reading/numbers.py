@@ -57,8 +57,9 @@ _GROUPED_SLASH = re.compile(
     r"\s*(?:[A-Za-z][A-Za-z0-9 _'().\-]{0,40}:)?\s*(?P<pair>\d{1,3}(?:,\d{3})+\s*/\s*\d{1,3}(?:,\d{3})+)"
     r"\s*(?:[A-Za-z][A-Za-z \-]*)?\.?\s*"
 )
-#: The word after a number: letters (with an abbreviation's dot) or a Chinese or Japanese scale.
-_NEXT_WORD = re.compile(r"\s*([A-Za-z][A-Za-z\-]*\.?|[千万萬亿億])")
+#: The word after a number: letters, accented too (``millón``; with an abbreviation's dot), or a Chinese
+#: or Japanese scale.
+_NEXT_WORD = re.compile(r"\s*([A-Za-z\u00c0-\u017f][A-Za-z\u00c0-\u017f\-]*\.?|[千万萬亿億])")
 #: Indian grouping: lakhs and crores in pairs of digits before the last three (``1,23,45,678``).
 _INDIAN = re.compile(r"(?<![\d.,])[1-9]\d?(?:,\d{2})+,\d{3}(?![\d,])")
 #: Markdown emphasis around a value or a word (``**51264**``, ``__51264__``, ``*51264*``): its marks

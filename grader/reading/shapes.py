@@ -78,10 +78,10 @@ def read_shape(raw: JSON, layout: Layout | None = None) -> tuple[int, ...]:
 def _labelled(text: str, layout: Layout) -> tuple[int, ...] | None:
     """Sizes in the order their axes are labelled (``C×H×W = 128×28×28``, ``[N, C, H, W] = [1, 512,
     7, 7]``, ``16×126×126 (CHW)``), put in the layout's order, a batch ``N`` kept in front (a batch
-    is no size of one image: grading names it; a map's ``H × W`` in that order, as a flat shape is
-    kept); None when the text labels no order. A label before
-    the sizes that names other axes than the layout's, or another number of them, is refused; a
-    note after them that names another number keeps the sizes as written, as it always has."""
+    is no size of one image: grading names it), a map's ``H × W`` in that order (as a flat shape is
+    kept); None when the text labels no order. A label before the sizes that names other axes than
+    the layout's, or another number of them, is refused; a note after them that names another
+    number keeps the sizes as written, as it always has."""
     before = _LABELLED_BEFORE.fullmatch(text)
     found = before or _LABELLED_AFTER.fullmatch(text)
     if found is None:
