@@ -49,6 +49,8 @@ EXACT_CLOSE = (
     "computes it, not rounded."
 )
 WHOLE_CLOSE = "Close, but not exact: this answer is computed exactly. Recheck the arithmetic."
+#: Feedback for a negative count: impossible, so said as such rather than a bare "Not right.".
+NEGATIVE_COUNT = "Not right: this count cannot be negative. Check the signs in your working."
 
 
 #: Feedback for a figure stated with a scale or a unit (``61.0 MB``) that is the exact count rounded.
@@ -95,6 +97,8 @@ def _integer(expected: Any, got: Number, part: Part) -> Comparison:
     value = got.value.numerator  # plain integers from here: this runs a million times in a batch
     if value == expected:
         return RIGHT
+    if value < 0 <= expected:
+        return Comparison(0.0, NEGATIVE_COUNT)
     if expected and abs(value - expected) * 100 <= abs(expected):
         return Comparison(0.0, "Close, but not exact: a count must be exact. Recheck the arithmetic.")
     return Comparison(0.0, NOT_RIGHT)

@@ -27,8 +27,16 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from grader.reading.expression import MAX_DIGITS, Exact
 from grader.reading.nouns import is_noun
-from grader.reading.units import SCALE_PATTERN, alternatives, check_fits, is_scale, scale_of, unit_of
-from grader.reading.values import MAX_DEPTH, Number, ReadError
+from grader.reading.units import (
+    SCALE_PATTERN,
+    alternatives,
+    check_fits,
+    check_unambiguous,
+    is_scale,
+    scale_of,
+    unit_of,
+)
+from grader.reading.values import MAX_DEPTH, Number, ReadError, show_number
 from problems.kinds import Dimension
 
 #: The grammar. ``answer`` is the result of a working (see the module docstring).
@@ -252,6 +260,7 @@ def resolve(parsed: Parsed, dimension: Dimension | None = None, unit_size: int =
         value = parsed.value
     if parsed.unit:
         first = parsed.unit[0]
+        check_unambiguous(first, show_number(value))
         if is_scale(first) and not (first == "B" and dimension is Dimension.BYTES):  # B: a byte there
             raise ReadError(f"A scale (“{first}”) follows a number, not a sum: write the value, like 3,000,002.")
         unit = unit_of(first)
@@ -414,6 +423,9 @@ def _explain(text: str, error: UnexpectedInput) -> str:
         return f"“{word}” before the number is not read: start with the number, or a label and a colon (Total: 36)."
     if isinstance(error, UnexpectedEOF) or (isinstance(error, UnexpectedToken) and error.token.type == "$END"):
         return "The answer ends in the middle of an expression."
+    sign = _SIGNS.get(found)
+    if sign is not None:  # named in words: plain notation may have written it for another sign
+        return f"{sign} is out of place here: an answer is a number, with a label before it or a unit after it."
     if isinstance(error, UnexpectedCharacters):
         return f"The character “{found}” cannot be read here."
     if re.fullmatch(r"[\d.]+", found) and len(found) <= MAX_DIGITS:
@@ -422,3 +434,9 @@ def _explain(text: str, error: UnexpectedInput) -> str:
             "you mean (working or a note goes in brackets after it)."
         )
     return f"Unexpected “{found[:20]}”: an answer is a number, with a label before it or a unit after it."
+
+
+#: Signs that plain notation writes for others the student may have typed (``**`` and ``^``, ``×``
+#: and ``*``, ``≈`` and ``=``): named in words, so a sentence never names a character not typed.
+_SIGNS = {"^": "A power sign", "*": "A times sign", "/": "A division sign", "-": "A minus sign"}
+_SIGNS |= {"=": "An equals sign or an arrow", "~": "A tilde", "(": "An opening bracket", ")": "A closing bracket"}

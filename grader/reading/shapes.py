@@ -51,11 +51,17 @@ _TRAILING_WORDS = re.compile(r"(?<=[\d)\]])\s*(?:\(\s*[A-Za-z][A-Za-z\s\-']*\)|[
 _NOT_UNITS = {"or", "and", "to", "than", "between", "either", "maybe", "perhaps", "probably", "about", "approx"}
 _NOT_UNITS |= {"approximately", "roughly", "around", "so", "more", "less", "least", "most", "by", "x", "times", "per"}
 _NOT_UNITS |= {"each", "of", "plus", "minus", "one", "two", "three", "four", "thousand", "million", "k", "m", "not"}
+#: Axes labelled in the order the sizes are written: before them (``C×H×W = …``, ``[N, C, H, W]: …``)
+#: or in a note after them (``16×126×126 (CHW)``), in plain notation.
+_AXES_LABEL = r"[(\[]?\s*(?P<axes>[NCHW](?:\s*[x*,]?\s*[NCHW]){1,3})\s*[)\]]?"
+_LABELLED_BEFORE = re.compile(rf"\s*{_AXES_LABEL}\s*[=:]\s*(?P<sizes>[^=]*\d[^=]*)", re.S)
+_LABELLED_AFTER = re.compile(rf"(?P<sizes>[^=]*\d.*?)\s*{_AXES_LABEL}\s*\.?\s*", re.S)
 _SHAPE_BREAK = re.compile(r"\n|;|->|=>|→|⟶|\\to\b|\\rightarrow|\\Rightarrow|\|")
 
 
 def read_shape(raw: JSON, layout: Layout | None = None) -> tuple[int, ...]:
-    """A shape as a tuple of whole sizes, in the order written (named sizes: in ``layout``)."""
+    """A shape as a tuple of whole sizes, in the order written (named sizes, and sizes whose order
+    the student labels, ``C×H×W = 128×28×28``: in ``layout``)."""
     if isinstance(raw, list):
         if len(raw) > MAX_SIDES:
             raise ReadError(f"A shape has at most {MAX_SIDES} sizes.")
@@ -63,6 +69,45 @@ def read_shape(raw: JSON, layout: Layout | None = None) -> tuple[int, ...]:
     if not isinstance(raw, str):
         raise ReadError("A shape is expected, like 126 × 126 × 16.")
     text = check_size(raw, 1_000)
+    if _SIMPLE.fullmatch(text):
+        return tuple(int(side) for side in _SIDE_BREAK.split(text.strip()))
+    labelled = _labelled(plain(text), layout or Layout.HWC)
+    return labelled if labelled is not None else _written(text, layout)
+
+
+def _labelled(text: str, layout: Layout) -> tuple[int, ...] | None:
+    """Sizes in the order their axes are labelled (``C×H×W = 128×28×28``, ``[N, C, H, W] = [1, 512,
+    7, 7]``, ``16×126×126 (CHW)``), put in the layout's order, a batch ``N`` kept in front (a batch
+    is no size of one image: grading names it), a map's ``H × W`` in that order (as a flat shape is
+    kept); None when the text labels no order. A label before the sizes that names other axes than
+    the layout's, or another number of them, is refused; a note after them that names another
+    number keeps the sizes as written, as it always has."""
+    before = _LABELLED_BEFORE.fullmatch(text)
+    found = before or _LABELLED_AFTER.fullmatch(text)
+    if found is None:
+        return None
+    axes = re.sub(r"[^NCHW]", "", found.group("axes"))
+    if len(set(axes)) != len(axes):
+        return None
+    sizes = _written(found.group("sizes"), layout)
+    shown = " × ".join(axes)
+    if len(sizes) != len(axes):
+        if before is None:
+            return sizes
+        raise ReadError(
+            f"The labels {shown} name {len(axes)} sizes, and the shape gives {len(sizes)}: give one size each."
+        )
+    core = set(axes) - {"N"}
+    order = layout.value if core == set(layout.value) else "HW" if core == {"H", "W"} else None
+    if order is None:
+        wanted = " × ".join(layout.value)
+        raise ReadError(f"The labels {shown} are not the axes of this shape: give it as {wanted}.")
+    named = dict(zip(axes, sizes, strict=True))
+    return (*((named["N"],) if "N" in named else ()), *(named[axis] for axis in order))
+
+
+def _written(text: str, layout: Layout | None) -> tuple[int, ...]:
+    """The sizes as written, in that order (named sizes: in ``layout``)."""
     if _SIMPLE.fullmatch(text):
         return tuple(int(side) for side in _SIDE_BREAK.split(text.strip()))
     plained = plain(text)

@@ -18,13 +18,20 @@ from grader.reading.values import ReadError
 from problems.kinds import Dimension
 
 #: Scale words and letters after a number (``NUMBER SCALE`` in the grammar), lower-cased, singular.
-SCALES = {"k": 10**3, "thousand": 10**3, "kilo": 10**3, "m": 10**6, "mil": 10**6, "mio": 10**6, "million": 10**6}
+SCALES = {"k": 10**3, "thousand": 10**3, "kilo": 10**3, "m": 10**6, "mio": 10**6, "million": 10**6}
 SCALES |= {"mega": 10**6, "g": 10**9, "b": 10**9, "bn": 10**9, "billion": 10**9, "giga": 10**9}
 SCALES |= {"t": 10**12, "trillion": 10**12}
 #: The scales of other habits, each with one meaning: Indian (lakh 10^5, crore 10^7), the press's
 #: mn, mln, bln, German Tsd., Mio., Mrd., the milliard; written with a dot or a plural too.
 SCALES |= {"lakh": 10**5, "lac": 10**5, "crore": 10**7, "mn": 10**6, "mln": 10**6, "bln": 10**9}
 SCALES |= {"tsd": 10**3, "mrd": 10**9, "milliard": 10**9}
+#: The million of other languages: Spanish millón, millones; Portuguese milhão, milhões; Italian
+#: milione, milioni; German Million, Millionen.
+SCALES |= {"millón": 10**6, "millon": 10**6, "millones": 10**6, "milhão": 10**6, "milhões": 10**6}
+SCALES |= {"milione": 10**6, "milioni": 10**6, "millionen": 10**6}
+#: Scale words with two meanings, refused with the sentence saying what to write: ``mil`` is a
+#: thousand in Spanish and Portuguese (``513 mil``: 513,000) and a million in English shorthand.
+AMBIGUOUS_SCALES = {"mil": "a thousand in Spanish and Portuguese, a million in English shorthand"}
 #: Chinese and Japanese scales, written against the number (``1.2亿``): 万 10^4, 亿 10^8.
 SCALES |= {"千": 10**3, "万": 10**4, "萬": 10**4, "亿": 10**8, "億": 10**8}
 _SCALE_WORDS = sorted((word for word in SCALES if len(word) > 1), key=len, reverse=True)
@@ -139,6 +146,15 @@ def scale_of(word: str, dimension: Dimension | None) -> Fraction:
         raise ReadError("“b” after the number could be bits, bytes or a billion: write B for bytes.")
     lowered = word.lower().removesuffix(".")
     return Fraction(SCALES[lowered] if lowered in SCALES else SCALES[lowered.removesuffix("s")])
+
+
+def check_unambiguous(word: str, number: str) -> None:
+    """Refuse a scale word with two meanings (``AMBIGUOUS_SCALES``), saying what to write."""
+    meanings = AMBIGUOUS_SCALES.get(word.lower().removesuffix("."))
+    if meanings is not None:
+        raise ReadError(
+            f"“{word}” is {meanings}: write {number} thousand or {number} million, or the number in digits."
+        )
 
 
 def is_scale(word: str) -> bool:

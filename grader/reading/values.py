@@ -93,10 +93,13 @@ def show_element(value: float) -> str:
 
 
 def show_number(value: Fraction | int | float) -> str:
-    """A number as a student would write it: thousands grouped, decimals when they end.
+    """A number as a student would write it: thousands grouped, decimals when they end (written
+    exactly, to at most ten places: never a float's display fault, ``14449377.2799999993``).
 
     >>> show_number(Fraction(11336941156)), show_number(Fraction(17, 4)), show_number(Fraction(1, 3))
     ('11,336,941,156', '4.25', '0.333333')
+    >>> show_number(Fraction(361234432, 25)), show_number(Fraction(-1, 8))
+    ('14449377.28', '-0.125')
     """
     if isinstance(value, float):
         return f"{value:,.6g}" if not value.is_integer() else f"{int(value):,}"
@@ -108,6 +111,14 @@ def show_number(value: Fraction | int | float) -> str:
         while denominator % prime == 0:
             denominator //= prime
     if denominator == 1 and len(str(value.denominator)) <= 8:
-        text = f"{float(value):.10f}".rstrip("0")
-        return text
+        return _decimal(value, 10)
     return f"{float(value):.6g}"
+
+
+def _decimal(value: Fraction, places: int) -> str:
+    """``value`` in decimals, rounded exactly to at most ``places`` of them (half to even)."""
+    scaled = round(value * 10**places)
+    digits = f"{abs(scaled):0{places + 1}d}"
+    whole, decimals = digits[:-places], digits[-places:].rstrip("0")
+    sign = "-" if scaled < 0 else ""
+    return f"{sign}{whole}.{decimals}" if decimals else f"{sign}{whole}"

@@ -18,10 +18,11 @@ _SCALES = {"hundred": 100, "thousand": 1_000, "million": 1_000_000}
 _WORD = "|".join(sorted([*SMALL, *_SCALES], key=len, reverse=True))
 #: "a" for one before a scale word: ``a hundred and twelve`` is 112 (not "a hundred and" and 12).
 _ONE = r"a(?=\s+(?:hundred|thousand|million)(?![A-Za-z\-]))"
+#: Between number words: spaces, a hyphen, ``and``, or a comma after a scale word, as English writes
+#: ``fifty-one thousand, two hundred and sixty-four``.
+_JOIN = r"(?:[\s\-]+|\s+and\s+|(?:(?<=thousand)|(?<=million)),\s*(?:and\s+)?)"
 #: A run of number words, starting with one that is a number by itself (``million`` alone is a scale).
-_RUN = re.compile(
-    rf"(?<![A-Za-z\-])(?:{_ONE}|{'|'.join(SMALL)})(?:(?:[\s\-]+|\s+and\s+)(?:{_WORD}))*(?![A-Za-z\-])", re.I
-)
+_RUN = re.compile(rf"(?<![A-Za-z\-])(?:{_ONE}|{'|'.join(SMALL)})(?:{_JOIN}(?:{_WORD}))*(?![A-Za-z\-])", re.I)
 
 
 def number_words(text: str) -> str:
@@ -31,13 +32,15 @@ def number_words(text: str) -> str:
     ('36', '256 kB', 'about 90')
     >>> number_words("a hundred and twelve"), number_words("a thousand parameters")
     ('112', '1000 parameters')
+    >>> number_words("fifty-one thousand, two hundred and sixty-four")
+    '51264'
     """
     return _RUN.sub(lambda match: str(words_value(match.group())), text)
 
 
 def words_value(text: str) -> int:
     """The value of one run of number words, or a refusal when it is not one number."""
-    words = [word for word in re.split(r"[\s\-]+", text.lower()) if word and word != "and"]
+    words = [word for word in re.split(r"[\s\-,]+", text.lower()) if word and word != "and"]
     if words[:1] == ["a"]:  # "a hundred": one hundred
         words[0] = "one"
     total, group, largest = 0, 0, 10**9

@@ -117,6 +117,8 @@ def test_an_answer_reads_as_what_it_says_or_is_refused(form: tuple[str, Fraction
         disagrees = "Your working gives" in result.reason and worked is not None and worked != expected
         grouped = re.search(r"(?<![\d.,])[1-9]\d{0,2}\.\d{3}(?![\d.])", text)  # 1.234: a thousand, or a decimal?
         ambiguous = "a dot between thousands" in result.reason and grouped is not None
+        comma = re.search(r"(?<![\d.,])[1-9]\d{0,2},\d{3}(?![\d.,])", text)  # 1,234 k: 1.234 k with a decimal comma?
+        ambiguous = ambiguous or ("with a decimal comma" in result.reason and comma is not None)
         assert "large" in result.reason or "digits" in result.reason or disagrees or ambiguous, (text, result.reason)
         return
     assert result.value == Number(expected), (text, result.value, expected)
