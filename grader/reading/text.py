@@ -122,6 +122,9 @@ def plain(text: str) -> str:
     """
     text = _TEXT_COMMAND.sub(r" \1 ", text)
     text = _SUPERSCRIPT_RUN.sub(lambda m: "^(" + m.group().translate(_SUPERSCRIPTS) + ")", text)
+    # Python's power is two asterisks as typed: two times signs (``36 ×× 2``) are a slip, not a power,
+    # and are left as two for the grammar to refuse
+    text = text.replace("**", "^")
     text = text.translate(_CHARACTERS)
     text = _COMMAND.sub(lambda m: _COMMANDS[m.group()], text)
     text = _fractions(text)
@@ -129,7 +132,7 @@ def plain(text: str) -> str:
     unknown = _UNKNOWN_COMMAND.search(text)
     if unknown:
         raise ReadError(f"The LaTeX command {unknown.group()} is not part of an answer here.")
-    text = text.replace("**", "^").replace("{", "(").replace("}", ")")
+    text = text.replace("{", "(").replace("}", ")")
     return " ".join(text.split())
 
 

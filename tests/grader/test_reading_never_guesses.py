@@ -355,6 +355,20 @@ def test_a_message_never_names_a_sign_the_student_did_not_type(raw: str, sign: s
     assert sign in result.reason
 
 
+@pytest.mark.parametrize("raw", ["36 ×× 2", "3 ×× 3 × 16", "36 ·· 2", "2 *× 3"])
+def test_two_times_signs_in_a_row_are_a_slip_refused_never_a_power(raw: str) -> None:
+    """Only ``**`` as typed is Python's power: ``36 ×× 2`` was read as 36² = 1,296."""
+    result = read_answer(raw, K.INTEGER)
+    assert isinstance(result, Unreadable), result
+    assert "A times sign is out of place here" in result.reason, result
+
+
+@pytest.mark.parametrize(("raw", "value"), [("36 ** 2", 1_296), ("2**10", 1_024), ("3^2 * 4", 36)])
+def test_a_power_typed_as_two_asterisks_is_still_a_power(raw: str, value: int) -> None:
+    result = read_answer(raw, K.INTEGER)
+    assert isinstance(result, Read) and result.value.value == value, result
+
+
 # -- an impossible count gets a sentence ---------------------------------------------------------------
 
 
