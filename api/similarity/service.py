@@ -9,8 +9,11 @@ evidence about students, read by staff only.
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, func, select, text
@@ -19,8 +22,12 @@ from sqlalchemy.orm import Session
 from api.kit.db import dialect_insert
 from api.kit.errors import Unprocessable
 from api.models import ACTIVE_JOB, Job, JobKind, JobStatus, SimilarityReport, Submission
+from api.reports.service import spreadsheet_cell
+from api.similarity.run import code_answers
 from api.terms.rows import Terms
 from api.users.service import Caller
+from grader.code_similarity.report import Submission as Code
+from grader.code_similarity.report import read
 from problems.sets import ProblemSet
 
 log = logging.getLogger("grader.similarity")
@@ -142,3 +149,76 @@ def read_report(session: Session, *, assignment: Terms, caller: Caller, part: st
         "clusters": report.get("clusters", []),
         "submissions": report.get("submissions", {}),
     }
+
+
+#: The CSV export's columns.
+CSV_COLUMNS = ("rank", "first", "second", "score", "shared_tokens", "parts", "same_mistakes", "rarest_fragment")
+
+
+def report_csv(report: dict[str, Any]) -> str:
+    """The ranked pairs as a spreadsheet reads them (a cell a spreadsheet would run is quoted)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for rank, pair in enumerate(report["pairs"], 1):
+        fragments = pair.get("fragments") or [""]
+        row = (
+            rank,
+            *pair["students"],
+            pair["score"],
+            pair["shared_tokens"],
+            " ".join(pair["parts"]),
+            "; ".join(pair["same_mistakes"]),
+            fragments[0],
+        )
+        writer.writerow([spreadsheet_cell(cell) for cell in row])
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line of a side: its number, its text, and the matching blocks it is in."""
+
+    number: int
+    text: str
+    blocks: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Compared:
+    """Two students' code side by side (as the report compared it), with the pair's evidence."""
+
+    students: tuple[str, str]
+    pair: dict[str, Any]
+    sides: tuple[list[Line], list[Line]]
+
+
+def compare(
+    session: Session, *, assignment: Terms, problem_set: ProblemSet, caller: Caller, first: str, second: str
+) -> Compared | None:
+    """Two students of the report side by side, their matching blocks numbered on each line; None
+    if the report does not hold the pair. Who looked is logged."""
+    report = read_report(session, assignment=assignment, caller=caller)
+    students = tuple(sorted((first, second)))
+    pair = next((p for p in report["pairs"] if tuple(p["students"]) == students), None)
+    ids = report["submissions"]
+    if pair is None or any(student not in ids for student in students):
+        return None
+    log.info("similarity of %s and %s in %s/%s read by %s", *students, assignment.course_id, assignment.id, caller.id)
+    rows = session.execute(
+        select(SUBMISSIONS.c.id, SUBMISSIONS.c.answers).where(SUBMISSIONS.c.id.in_(ids[s] for s in students))
+    )
+    answers = {int(row.id): dict(row.answers or {}) for row in rows}
+    sides = []
+    for place, student in enumerate(students):
+        document = read(
+            Code(student, code_answers(problem_set, answers.get(ids[student], {}))), report["parts"] or None
+        )
+        spans = [(block["number"], block["first" if place == 0 else "second"]) for block in pair["blocks"]]
+        sides.append(
+            [
+                Line(number, text, tuple(n for n, (a, b) in spans if a <= number <= b))
+                for number, text in enumerate(document.text.split("\n"), 1)
+            ]
+        )
+    return Compared((students[0], students[1]), pair, (sides[0], sides[1]))
