@@ -11,7 +11,9 @@ Never on the submit path, and no database connection held while computing:
    runner is left as it is). A late submission is so lexed once, and the class never again;
 3. the index read back (fingerprint → submission rows, only the asked parts), the pairs ranked with
    no session open (:mod:`grader.code_similarity`: rarity weights, the starter and the solutions
-   weighing nothing), then the texts of the ranked pairs alone read to describe them;
+   weighing nothing), then the texts of the ranked pairs alone read to describe them (a pair the
+   last report described, of the same two submissions, keeps its evidence: a report asked again
+   after a late submission lexes only the pairs that submission brings);
 4. the report written with the job ``done``.
 
 Bounded: at most :data:`MAX_STUDENTS` students (more fails the job with a sentence), each part's
@@ -22,6 +24,7 @@ pairs ranked.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -38,7 +41,7 @@ from api.library.course_sets import Library
 from api.models import Job, JobStatus, SimilarityDocument, SimilarityPrint, SimilarityReport, Submission
 from grader.code_similarity.evidence import words
 from grader.code_similarity.index import Index
-from grader.code_similarity.report import LIMIT, Document, Similarity, describe, rank, read
+from grader.code_similarity.report import LIMIT, Document, Similarity, clusters, describe, rank, read
 from grader.code_similarity.report import Submission as Code
 from grader.code_similarity.tokens import code_of, lex
 from grader.code_similarity.winnow import fingerprint
@@ -141,6 +144,8 @@ class _Claimed:
     set_version: str
     parts: list[str] | None
     starter: str | None
+    #: The last report (its pairs' evidence is kept where nothing changed: :func:`_described`).
+    previous: dict[str, Any] | None
 
 
 @contextmanager
@@ -166,6 +171,7 @@ def _claim(session: Session, job_id: int) -> _Claimed | None:
         job.set_version,
         asked.parts if asked is not None else None,
         asked.starter if asked is not None else None,
+        asked.report if asked is not None else None,
     )
 
 
@@ -283,7 +289,12 @@ def _report(
         numbers[submission_id] = index.add(latest[submission_id], np.array(held.get(submission_id, []), dtype=np.int64))
     mistakes = {latest[submission_id]: made for submission_id, made in graded.items()}
     ranked, by_mistake = rank(index, limit=LIMIT, mistakes=mistakes)
-    needed = {number for pair in ranked for number in (pair.first, pair.second)}
+    asked = {"parts": parts, "starter": hashlib.sha256((job.starter or "").encode()).hexdigest()}
+    kept = _described(job.previous, asked, latest)
+    named = [(pair, _sorted(index.names[pair.first], index.names[pair.second])) for pair in ranked]
+    reused = [(students, pair.score) for pair, students in named if students in kept]
+    fresh = [pair for pair, students in named if students not in kept]
+    needed = {number for pair in fresh for number in (pair.first, pair.second)}
     ids_of = {number: submission_id for submission_id, number in numbers.items()}
     with _reading(sessions) as session:
         wanted = [ids_of[number] for number in needed]
@@ -298,12 +309,46 @@ def _report(
         for number in needed
     }
     report = describe(
-        index, ranked, by_mistake, texts, [said.get(submission_id, set()) for submission_id in sorted(latest)]
+        index, fresh, by_mistake, texts, [said.get(submission_id, set()) for submission_id in sorted(latest)]
     )
     found = report.to_json()
-    found["parts"] = parts
+    pairs: list[dict[str, Any]] = cast(list[dict[str, Any]], found["pairs"]) + [
+        {**kept[pair], "score": round(score, 4), "same_mistakes": list(by_mistake.get(pair, ()))}
+        for pair, score in reused
+    ]
+    pairs.sort(key=lambda pair: (-pair["score"], pair["students"]))
+    linked = [_Linked(_sorted(*pair["students"]), pair["score"]) for pair in pairs]
+    found.update(pairs=pairs, clusters=clusters(linked), parts=parts, asked=asked)
     found["submissions"] = {latest[submission_id]: submission_id for submission_id in sorted(latest)}
     return found
+
+
+@dataclass(frozen=True)
+class _Linked:
+    students: tuple[str, str]
+    score: float
+
+
+def _sorted(first: str, second: str) -> tuple[str, str]:
+    return (first, second) if first <= second else (second, first)
+
+
+def _described(
+    previous: Mapping[str, Any] | None, asked: Mapping[str, Any], latest: Mapping[int, str]
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The previous report's pairs whose two submissions it compared are still the students'
+    latest, asked the same way: their evidence (blocks, fragments, names, comments) is kept, their
+    score and same mistakes taken anew. A late submission's report then lexes only the pairs it
+    brings (describing a pair lexes both texts, the most of a report's work after the first)."""
+    if not previous or previous.get("asked") != asked:
+        return {}
+    now = {student: submission_id for submission_id, student in latest.items()}
+    then = previous.get("submissions") or {}
+    return {
+        (pair["students"][0], pair["students"][1]): pair
+        for pair in previous.get("pairs", [])
+        if all(then.get(student) == now.get(student) is not None for student in pair["students"])
+    }
 
 
 def _finish(session: Session, job: _Claimed, report: dict[str, Any], latest: Mapping[int, str], added: int) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from grader.code_similarity.evidence import Block, rare, same_mistakes, shared, words
 from grader.code_similarity.index import Index, Pair
@@ -218,7 +219,16 @@ def _ranked(
     )
 
 
-def clusters(pairs: Iterable[RankedPair], *, score: float = CLUSTER_SCORE) -> list[list[str]]:
+class Linked(Protocol):
+    """What a cluster is made of: two students and their pair's score."""
+
+    @property
+    def students(self) -> tuple[str, str]: ...
+    @property
+    def score(self) -> float: ...
+
+
+def clusters(pairs: Iterable[Linked], *, score: float = CLUSTER_SCORE) -> list[list[str]]:
     """Groups of three or more students linked by pairs scoring at least ``score``."""
     parent: dict[str, str] = {}
 

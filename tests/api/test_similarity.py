@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 
 from api.kit.db import writer
 from api.models import SimilarityDocument, Submission
+from api.similarity import run as similarity_run
+from grader.code_similarity.report import describe
 from harness.cnn_class import make_class
 
 from factories import Course, finished_job
@@ -129,15 +131,26 @@ def test_the_solution_and_the_starter_count_for_nothing(app: Any, course: Course
     assert frozenset(students[2:]) not in pairs and frozenset(students[:2]) not in pairs
 
 
-def test_a_late_submission_is_fingerprinted_alone(app: Any, course: Course, klass: dict[str, Any]) -> None:
+def test_a_late_submission_is_fingerprinted_alone(
+    app: Any, course: Course, klass: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only the late submission is lexed for the index, and only the pairs it brings are lexed to
+    describe them: the others keep the evidence the last report gave them."""
     assignment, ids, planted = klass["assignment"], klass["ids"], klass["planted"]
-    _report(course, assignment)  # (a report exists)
+    earlier = _report(course, assignment)  # (a report exists)
     with Session(app.state.engine) as session:
         before = session.scalar(select(func.count()).where(SimilarityDocument.assignment_id == assignment))
     honest = next(name for name in planted.texts if all(name not in pair for pair in planted.copies))
     late = _store(app, course, assignment, klass["late"], planted.texts[honest])
     path = f"{course.path}/assignments/{assignment}/similarity"
     assert course.client.get(path, headers=course.instructor).json()["new_submissions"] == 1
+    described: list[tuple[str, ...]] = []
+
+    def describing(index, ranked, *rest):
+        described.extend(tuple(sorted((index.names[p.first], index.names[p.second]))) for p in ranked)
+        return describe(index, ranked, *rest)
+
+    monkeypatch.setattr(similarity_run, "describe", describing)
     report = _report(course, assignment)
     assert report["run"]["done"] == 1 and report["run"]["total"] == 13 and report["new_submissions"] == 0
     with Session(app.state.engine) as session:
@@ -146,6 +159,11 @@ def test_a_late_submission_is_fingerprinted_alone(app: Any, course: Course, klas
     assert after - before == mine == len(KEYS)
     assert report["pairs"][0]["students"] == sorted([ids[honest], klass["late"]])
     assert report["pairs"][0]["score"] == 1.0
+    before = {tuple(p["students"]): p["blocks"] for p in earlier["pairs"]}
+    assert described and all(pair not in before for pair in described)  # (only the pairs that are new)
+    assert any(klass["late"] in pair for pair in described)
+    kept = [p for p in report["pairs"] if tuple(p["students"]) in before]
+    assert kept and all(p["blocks"] == before[tuple(p["students"])] for p in kept)
 
 
 def test_a_student_is_told_nothing_and_who_looked_is_logged(
