@@ -24,6 +24,7 @@ from grader.code_similarity.report import describe
 from harness.cnn_class import make_class
 
 from factories import Course, finished_job
+from page_client import Browser
 
 SET = "numpy-convolution"
 KEYS = ("conv.forward", "conv.backward", "pool.forward", "pool.backward")
@@ -181,3 +182,13 @@ def test_a_student_is_told_nothing_and_who_looked_is_logged(
     assert f"similarity report of {course.id}/{klass['assignment']} read by {ta_id}" in caplog.text
     refused = course.client.post(path, json={"parts": ["nope"]}, headers=course.instructor)
     assert refused.status_code == 422 and "conv.forward" in refused.json()["detail"]
+
+
+def test_the_page_form_refuses_a_starter_no_database_stores(app: Any, course: Course, klass: dict[str, Any]) -> None:
+    """A NUL in the page form's starter code is a 422 with a sentence, not the database's error."""
+    staff = Browser(app).signed_in(course.instructor["Authorization"].removeprefix("Bearer "))
+    path = f"/courses/{course.id}/assignments/{klass['assignment']}/similarity"
+    assert staff.get(path).status_code == 200
+    refused = staff.post(path, {"starter": "x = 1\x00"})
+    assert refused.status_code == 422 and "U+0000" in refused.text
+    assert staff.post(path, {"starter": "x = 1\n", "part": "conv.forward"}).status_code == 303

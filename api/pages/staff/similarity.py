@@ -14,7 +14,8 @@ from starlette.responses import RedirectResponse, Response
 
 from api.access import Member
 from api.deps import SessionDep, SetsDep, problem_set_of
-from api.kit.errors import NotFound
+from api.kit.errors import NotFound, Unprocessable
+from api.kit.schemas import printable
 from api.pages.kit.deps import CsrfChecked, PageAssignment, PageMember, SignedInDep
 from api.pages.kit.render import render
 from api.pages.kit.routing import PageRoute
@@ -116,6 +117,10 @@ def similarity_form(
 ) -> Response:
     """Asks for the report again, as ``POST /api/v1/.../similarity`` does (the same job service):
     the starter code (blank: none), the parts ticked (none: all)."""
+    try:
+        printable(starter)
+    except ValueError as error:
+        raise Unprocessable(f"The starter code {error}.") from None
     jobs = request.app.state.jobs
     start_report(
         db,
