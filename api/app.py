@@ -49,6 +49,7 @@ from api.proctor.router import router as proctor_router
 from api.reports.router import router as reports_router
 from api.signin.mail_runner import mail_runner
 from api.signin.router import router as signin_router
+from api.similarity.router import router as similarity_router
 from api.submissions.router import router as submissions_router
 from api.timed.keeper import TimeKeeper
 from api.timed.router import router as timed_router
@@ -185,6 +186,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     routers = (
         *(submissions_router, courses_router, assignments_router, reports_router, coursebook_router),
         *(grading_router, jobs_router, timed_router, accommodations_router, proctor_router),
+        similarity_router,
     )
     for router in (*routers, signin_router, lti_router):
         api.include_router(router)

@@ -662,6 +662,8 @@ class JobKind(StrEnum):
     LTI_SYNC = "lti_sync"
     #: An uploaded set version's code solutions and mistakes run on their tests (:mod:`api.set_checks`).
     SET_CHECK = "set_check"
+    #: An assignment's similarity report: new submissions fingerprinted, the pairs ranked (:mod:`api.similarity`).
+    SIMILARITY = "similarity"
 
 
 #: The statuses of a job that is not over: at most one such job per (kind, assignment).
@@ -1126,3 +1128,67 @@ class RegradeRequest(Base):
     reply: Mapped[str | None] = mapped_column(Text)
     replied_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     replied_at: Mapped[datetime | None]
+
+
+class SimilarityDocument(Base):
+    """A submission's code part fingerprinted (:mod:`api.similarity`): written once, by the first
+    report that read it, so a late submission is lexed once and the class never again. ``words``
+    are its names and long comments (the rare ones are evidence), ``tokens`` its code's length."""
+
+    __tablename__ = "similarity_documents"
+    __table_args__ = (Index("ix_similarity_documents_assignment", "course_id", "assignment_id"),)
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
+    part: Mapped[str] = mapped_column(String(100), primary_key=True)
+    course_id: Mapped[str] = mapped_column(String(64))
+    assignment_id: Mapped[str] = mapped_column(String(64))
+    tokens: Mapped[int] = mapped_column(Integer)
+    words: Mapped[list[str]] = mapped_column(JSON)
+
+
+class SimilarityPrint(Base):
+    """The similarity index: a fingerprint (a winnowed k-gram's 64-bit hash) → the submissions
+    (and parts) that hold it, per assignment. Read by fingerprint, a late submission's pairs are
+    found through its own fingerprints' rows only."""
+
+    __tablename__ = "similarity_prints"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["submission_id", "part"],
+            ["similarity_documents.submission_id", "similarity_documents.part"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_similarity_prints_hash", "course_id", "assignment_id", "hash", "submission_id"),
+    )
+
+    submission_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    part: Mapped[str] = mapped_column(String(100), primary_key=True)
+    hash: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    course_id: Mapped[str] = mapped_column(String(64))
+    assignment_id: Mapped[str] = mapped_column(String(64))
+
+
+class SimilarityReport(Base):
+    """An assignment's latest similarity report (staff only): what was asked (the parts compared,
+    the starter code), the job that computes it, and once done the ranked pairs and clusters."""
+
+    __tablename__ = "similarity_reports"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["course_id", "assignment_id"], ["assignments.course_id", "assignments.id"], ondelete="CASCADE"
+        ),
+    )
+
+    course_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    assignment_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    job_id: Mapped[int | None] = mapped_column(ForeignKey("jobs.id", ondelete="SET NULL"))
+    #: The code parts compared (null: every one).
+    parts: Mapped[list[str] | None] = mapped_column(JSON)
+    starter: Mapped[str | None] = mapped_column(Text)
+    #: The report as ``GET .../similarity`` shows it (null until the first job is done).
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    #: The submissions the report read (each student's latest) and the newest of them.
+    submissions: Mapped[int] = mapped_column(Integer, default=0)
+    last_submission: Mapped[int] = mapped_column(Integer, default=0)
+    requested_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    computed_at: Mapped[datetime | None]

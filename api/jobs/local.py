@@ -48,11 +48,11 @@ class LocalRunner:
 
     @classmethod
     def of_jobs(cls, runtime: Runtime) -> LocalRunner:
-        """The runner of regrades and LTI syncs."""
+        """The runner of regrades, LTI syncs and similarity reports."""
         return cls(
             runtime.sessions,
             lambda job_id, stop: run_job(runtime, job_id, stop=stop),
-            kinds=(JobKind.REGRADE.value, JobKind.LTI_SYNC.value),
+            kinds=(JobKind.REGRADE.value, JobKind.LTI_SYNC.value, JobKind.SIMILARITY.value),
         )
 
     def start(self) -> None:

@@ -45,6 +45,7 @@ from api.library.course_sets import Library
 from api.lti.outbox import LMS_OUTBOX, SCORES_DUE
 from api.lti.sync import run_sync
 from api.models import Assignment, Job, JobItem, JobKind, JobStatus
+from api.similarity.run import run_similarity
 from api.submissions.service import (
     Regraded,
     StoredGrade,
@@ -139,6 +140,8 @@ def run_job(
             if runtime.scores_due is not None:
                 runtime.scores_due()  # (every score of the course written again)
             return status
+        if kind == JobKind.SIMILARITY:
+            return run_similarity(runtime.sessions, runtime.library, job_id)
         with runtime.sessions.begin() as session:
             job = _claim(session, job_id)
         if job is None:

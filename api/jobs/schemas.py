@@ -32,14 +32,16 @@ class JobOut(Schema):
     )
 
     id: int
-    kind: Literal["regrade", "lti_sync", "set_check"]
+    kind: Literal["regrade", "lti_sync", "set_check", "similarity"]
     status: Literal["queued", "running", "done", "failed"]
     done: int = Field(
-        description="Submissions done so far: it only grows, and ends equal to `total`; a set check: sandbox runs made."
+        description="Submissions done so far: it only grows, and ends equal to `total`; a set check: sandbox runs "
+        "made; a similarity report: the submissions this job fingerprinted (the new ones)."
     )
     total: int = Field(
         description="Submissions the job covers (those stored when it was asked for); an LTI sync: scores to send; "
-        "a set check: the sandbox runs it makes at most (0 until it starts)."
+        "a set check: the sandbox runs it makes at most (0 until it starts); a similarity report: the students "
+        "compared (0 until it is done)."
     )
     error: str | None = Field(default=None, description="Why it failed (status `failed` only).")
     course: str = Field(validation_alias="course_id")

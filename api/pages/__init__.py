@@ -75,6 +75,7 @@ from api.pages.staff import (
     handgrading,
     problem_sets,
     proctor,
+    similarity,
     statistics,
 )
 from api.pages.students import code_parts, pages, practice, timed
@@ -86,6 +87,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     *(tokens.router, dashboard.router, problem_sets.router, gradebook.router, handgrading.router, statistics.router),
     *(assignment_edit.router, platforms.router, code_parts.router, staff_accounts.router),
     *(course_gradebook.router, timed.router, accommodations.router, proctor.router),
+    similarity.router,
 )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from grader.code_similarity.evidence import Block, rare, same_mistakes, shared, words
 from grader.code_similarity.index import Index, Pair
@@ -141,58 +142,93 @@ class Similarity:
 
     def report(self, *, limit: int = LIMIT, mistakes: Mapping[str, Collection[str]] | None = None) -> Report:
         """The ``limit`` best pairs, those sharing a rare mistake, and the clusters."""
-        index = self.index
-        students = index.size - len(index.references)
-        ranked = index.pairs(limit=limit)
-        by_mistake = same_mistakes(mistakes or {}, students)
-        numbers = {name: number for number, name in enumerate(index.names)}
-        seen = {(index.names[p.first], index.names[p.second]) for p in ranked}
-        for first, second in by_mistake:
-            if (first, second) not in seen and first in numbers and second in numbers:
-                ranked.append(self._pair(numbers[first], numbers[second]))
+        ranked, by_mistake = rank(self.index, limit=limit, mistakes=mistakes)
         held = [words(document.prints) for document in self.documents]
-        rare_words = rare(held, index.size)
-        pairs = [self._ranked(pair, by_mistake, rare_words) for pair in ranked]
-        pairs.sort(key=lambda p: (-p.score, p.students))
-        return Report(pairs, clusters(pairs), students, index.count_pairs())
+        return describe(self.index, ranked, by_mistake, dict(enumerate(self.documents)), held)
 
     def late(self, submission: Submission) -> list[Pair]:
         """A late submission added and compared with the class through the index, best first."""
         return self.index.against(self.add(submission))
 
-    def _pair(self, first: int, second: int) -> Pair:
-        index = self.index
-        both = set(index.held[first].tolist()) & set(index.held[second].tolist())
-        value = sum(index.weight_of(h) for h in both)
-        total = index.own(first) + index.own(second)
-        return Pair(first, second, 2 * value / total if total > 0 else 0.0, value)
 
-    def _ranked(
-        self, pair: Pair, by_mistake: Mapping[tuple[str, str], Sequence[str]], rare_words: Mapping[str, int]
-    ) -> RankedPair:
-        index = self.index
-        a, b = self.documents[pair.first], self.documents[pair.second]
-        names = (index.names[pair.first], index.names[pair.second])
-        flip = names[0] > names[1]
-        if flip:
-            a, b, names = b, a, (names[1], names[0])
-        both = set(a.prints.hashes.tolist()) & set(b.prints.hashes.tolist())
-        evidence = shared(a.prints, b.prints, {h: index.weight_of(h) for h in both}, a.text, rare_words)
-        parts = a.parts_of(block.first for block in evidence.blocks)
-        return RankedPair(
-            students=names,
-            score=pair.score,
-            shared_tokens=evidence.tokens,
-            fragments=evidence.fragments,
-            names=evidence.names,
-            comments=evidence.comments,
-            same_mistakes=tuple(by_mistake.get(names, ())),
-            parts=tuple(sorted(parts)),
-            blocks=evidence.blocks,
-        )
+def rank(
+    index: Index, *, limit: int = LIMIT, mistakes: Mapping[str, Collection[str]] | None = None
+) -> tuple[list[Pair], dict[tuple[str, str], list[str]]]:
+    """The ``limit`` best pairs of the index, then those sharing a rare mistake (whatever their
+    code's score), with the pairs of students who share a rare mistake and which. Only these
+    pairs' documents are needed to describe them (:func:`describe`): a service reads no more."""
+    students = index.size - len(index.references)
+    ranked = index.pairs(limit=limit)
+    by_mistake = same_mistakes(mistakes or {}, students)
+    numbers = {name: number for number, name in enumerate(index.names)}
+    seen = {(index.names[p.first], index.names[p.second]) for p in ranked}
+    seen |= {(second, first) for first, second in seen}
+    for first, second in by_mistake:
+        if (first, second) not in seen and first in numbers and second in numbers:
+            ranked.append(_pair(index, numbers[first], numbers[second]))
+    return ranked, by_mistake
 
 
-def clusters(pairs: Iterable[RankedPair], *, score: float = CLUSTER_SCORE) -> list[list[str]]:
+def describe(
+    index: Index,
+    ranked: Iterable[Pair],
+    by_mistake: Mapping[tuple[str, str], Sequence[str]],
+    documents: Mapping[int, Document],
+    held_words: Iterable[set[str]],
+) -> Report:
+    """The report of the ranked pairs: each one's evidence from its two ``documents`` (by number in
+    the index), the rare names and comments counted over ``held_words`` (every submission's)."""
+    rare_words = rare(held_words, index.size)
+    pairs = [_ranked(index, pair, by_mistake, rare_words, documents) for pair in ranked]
+    pairs.sort(key=lambda p: (-p.score, p.students))
+    return Report(pairs, clusters(pairs), index.size - len(index.references), index.count_pairs())
+
+
+def _pair(index: Index, first: int, second: int) -> Pair:
+    both = set(index.held[first].tolist()) & set(index.held[second].tolist())
+    value = sum(index.weight_of(h) for h in both)
+    total = index.own(first) + index.own(second)
+    first, second = sorted((first, second))
+    return Pair(first, second, 2 * value / total if total > 0 else 0.0, value)
+
+
+def _ranked(
+    index: Index,
+    pair: Pair,
+    by_mistake: Mapping[tuple[str, str], Sequence[str]],
+    rare_words: Mapping[str, int],
+    documents: Mapping[int, Document],
+) -> RankedPair:
+    a, b = documents[pair.first], documents[pair.second]
+    names = (index.names[pair.first], index.names[pair.second])
+    if names[0] > names[1]:
+        a, b, names = b, a, (names[1], names[0])
+    both = set(a.prints.hashes.tolist()) & set(b.prints.hashes.tolist())
+    evidence = shared(a.prints, b.prints, {h: index.weight_of(h) for h in both}, a.text, rare_words)
+    parts = a.parts_of(block.first for block in evidence.blocks)
+    return RankedPair(
+        students=names,
+        score=pair.score,
+        shared_tokens=evidence.tokens,
+        fragments=evidence.fragments,
+        names=evidence.names,
+        comments=evidence.comments,
+        same_mistakes=tuple(by_mistake.get(names, ())),
+        parts=tuple(sorted(parts)),
+        blocks=evidence.blocks,
+    )
+
+
+class Linked(Protocol):
+    """What a cluster is made of: two students and their pair's score."""
+
+    @property
+    def students(self) -> tuple[str, str]: ...
+    @property
+    def score(self) -> float: ...
+
+
+def clusters(pairs: Iterable[Linked], *, score: float = CLUSTER_SCORE) -> list[list[str]]:
     """Groups of three or more students linked by pairs scoring at least ``score``."""
     parent: dict[str, str] = {}
 

@@ -27,6 +27,7 @@ C = "/api/v1/courses/{c}"
 A = C + "/assignments/{a}"
 W = C + "/assignments/{w}"
 E = C + "/assignments/{e}"
+H = C + "/assignments/{h}"
 
 
 def _course() -> dict[str, Any]:
@@ -146,6 +147,13 @@ def _staff(ok: int) -> tuple[int, ...]:
     )
 
 
+def _hidden(ok: int) -> tuple[int, ...]:
+    """The staff: ``ok``; anyone else 404, students too (told nothing of what is there)."""
+    return _statuses(
+        401, 401, student=404, other=404, outsider=404, ta=ok, foreign=404, instructor=ok, owner=ok, admin=ok
+    )
+
+
 def _members(ok: int) -> tuple[int, ...]:
     return _statuses(
         401, 401, student=ok, other=ok, outsider=404, ta=ok, foreign=404, instructor=ok, owner=ok, admin=ok
@@ -167,7 +175,7 @@ def _students(ok: int) -> tuple[int, ...]:
 # released; {q}: the same again, with an open regrade request; {e}: a timed assignment both students
 # started; {v}: "student"'s id; {o}: an assignment of one session per attempt, {b}: a new student
 # whose attempt of it is bound to their token; {l}: a new accommodation of the course; {n}: a new
-# student who started {e}.
+# student who started {e}; {h}: an assignment with code parts.
 TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("GET", "/health", _none, (200,) * len(CALLERS)),
     (
@@ -257,6 +265,8 @@ TABLE: list[tuple[str, str, Callable[[], Any], tuple[int, ...]]] = [
     ("GET", C + "/gradebook", _none, _staff(200)),  # the course gradebook (also .csv: test_course_gradebook.py)
     ("GET", A + "/stats", _none, _staff(200)),
     ("POST", A + "/regrade", _none, _runs(202)),
+    ("POST", H + "/similarity", _empty, _hidden(202)),
+    ("GET", H + "/similarity", _none, _hidden(200)),
     ("GET", W + "/grading/{k}", _none, _staff(200)),
     ("PUT", W + "/grading/{k}/groups", _no_groups, _staff(200)),
     ("GET", W + "/rubrics/{k}", _none, _staff(200)),
@@ -361,6 +371,7 @@ def world(client, course, engine) -> dict[str, Any]:
         return submission_id
 
     sealed = course.assignment(access={"one_session": True})
+    coded = course.assignment(problem_set="numpy-convolution")
 
     def bound() -> str:
         bound_id, bound_token = course.student()
@@ -399,6 +410,7 @@ def world(client, course, engine) -> dict[str, Any]:
         "e": lambda: timed,
         "v": lambda: student_id,
         "o": lambda: sealed,
+        "h": lambda: coded,
         "b": bound,
         "n": started,
         "k": lambda: "q1.why",
@@ -490,6 +502,7 @@ def test_the_table_covers_every_endpoint(app) -> None:
         "{d}": "{assignment_id}",
         "{e}": "{assignment_id}",
         "{o}": "{assignment_id}",
+        "{h}": "{assignment_id}",
         "{b}": "{student_id}",
         "{n}": "{student_id}",
         "{k}": "{key}",

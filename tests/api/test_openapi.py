@@ -54,6 +54,8 @@ CONTRACT = {
     ("get", C + "/gradebook"),  # v5: the course gradebook (also at /gradebook.csv, as a file)
     ("get", A + "/stats"),
     ("post", A + "/regrade"),
+    ("post", A + "/similarity"),  # v6: the similarity report
+    ("get", A + "/similarity"),
     ("get", "/api/v1/jobs/{job_id}"),
     ("post", C + "/members/{member_id}/sign-in-link"),
     ("post", C + "/sign-in-links"),  # an addition to the contract
@@ -142,6 +144,8 @@ ERRORS = {
     ("get", C + "/gradebook"): {401, 403, 404, 422, 503},
     ("get", A + "/stats"): {401, 403, 404, 422, 503},
     ("post", A + "/regrade"): {401, 403, 404, 409, 422, 503},
+    ("post", A + "/similarity"): {401, 404, 413, 422, 503},
+    ("get", A + "/similarity"): {401, 404, 422, 503},
     ("get", "/api/v1/jobs/{job_id}"): {401, 404, 422, 503},
     ("post", C + "/members/{member_id}/sign-in-link"): {401, 403, 404, 409, 413, 422, 503},
     ("post", C + "/sign-in-links"): {401, 403, 404, 413, 422, 503},

@@ -33,13 +33,15 @@ NEGATIVE = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422"
 #: say: a problem set that the bank (reloaded while the service runs) does not have, and answers
 #: that cannot be read (the refusal lists each and why), a set file that does not validate, a
 #: time zone the zone database does not have (the schema gives its pattern, not its ~600 names),
-#: and dates out of order (a close before the due date: a rule across fields and the stored terms).
+#: dates out of order (a close before the due date: a rule across fields and the stored terms), and
+#: a similarity report of a part that is not a code part, or of an assignment without code parts.
 C = "/api/v1/courses/{course_id}"
 A = C + "/assignments/{assignment_id}"
 REFUSE_VALID_DATA = [
     *(f"POST {C}/assignments", f"POST {A}/submissions", f"PATCH {A}", f"POST {C}/problem-sets"),
     *("POST /api/v1/courses", f"PATCH {C}", f"PUT {A}/extensions/{{student_id}}"),
     f"PUT {A}/draft",  # (a key the assignment does not have)
+    f"POST {A}/similarity",
 ]
 
 STUDENT_ONLY = [f"POST {A}/preview", f"POST {A}/submissions", f"POST {A}/start", f"PUT {A}/draft", f"GET {A}/draft"]
@@ -61,6 +63,8 @@ INSTRUCTOR_ONLY = [
     f"GET {A}/gradebook",
     f"GET {A}/stats",
     f"POST {A}/regrade",
+    f"POST {A}/similarity",  # (staff only: 404 for a student)
+    f"GET {A}/similarity",
     f"GET {C}/lti",
     f"POST {C}/lti/sync",
 ]

@@ -66,6 +66,9 @@ UNWALKED_ROUTES = {
     "/courses/{course_id}/problem-sets/{set_id}/check",
     "/courses/{course_id}/assignments/{assignment_id}/proctor/table",  # (polled by htmx: walked within its page)
     "/courses/{course_id}/members",  # (a reload after the roster import: a redirect to the roster, no link)
+    "/courses/{course_id}/assignments/{assignment_id}/similarity.csv",
+    # (a pair of a computed report; the demo computes none: tests/pages/test_similarity_browser.py)
+    "/courses/{course_id}/assignments/{assignment_id}/similarity/compare",
 }
 
 

@@ -332,6 +332,7 @@ def staff_context(terms: Terms, problem_set: ProblemSet, member: Member) -> dict
         ],
         "shuffle": problem_set.shuffle,
         "written": list(problem_set.written()),
+        "code": list(problem_set.code()),
         "needs_math": needs_math(problems),
     }
 
