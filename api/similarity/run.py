@@ -261,7 +261,10 @@ def _report(
     said: dict[int, set[str]] = {}
     graded: dict[int, list[str]] = {}
     with _reading(sessions) as session:
-        for submission_id, h in session.execute(select(PRINTS.c.submission_id, PRINTS.c.hash).where(scope)):
+        # (distinct: a module sent once answers each of its parts, and is stored under each; the
+        # index counts a fingerprint once a submission)
+        held_prints = select(PRINTS.c.submission_id, PRINTS.c.hash).where(scope).distinct()
+        for submission_id, h in session.execute(held_prints):
             if submission_id in latest:
                 held.setdefault(int(submission_id), []).append(int(h))
         documents = select(DOCUMENTS.c.submission_id, DOCUMENTS.c.words).where(
