@@ -7,7 +7,7 @@ student's code waits for (:mod:`api.set_checks`)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -24,7 +24,7 @@ from api.code_runs.sandboxes import Sandboxes
 from api.code_runs.shares import CodeLimits
 from api.jobs.local import LocalRunner
 from api.jobs.run import Runtime
-from api.jobs.service import Deferrer, start_lti_sync, start_regrade
+from api.jobs.service import Deferrer, start_lti_sync, start_regrade, start_similarity
 from api.kit.config import Settings
 from api.kit.db import make_sessionmaker, writer
 from api.library.course_sets import Library
@@ -32,7 +32,9 @@ from api.models import JobKind
 from api.set_checks.limits import CheckLimits
 from api.set_checks.run import CheckRuntime, run_set_check
 from api.set_checks.service import CheckDeferrer
+from api.similarity.service import check_parts, record_asked
 from api.terms.rows import Terms
+from problems.sets import ProblemSet
 
 #: Code runs a SQLite service grades at once (threads, each handing its run to a judging process
 #: with a warm sandbox): one per core of the small machine such a service runs on.
@@ -94,6 +96,29 @@ class JobRunners:
         if self.runner is not None:
             background.add_task(self.runner.wake)
         return job_id
+
+    def similarity(
+        self,
+        session: Session,
+        *,
+        assignment: Terms,
+        problem_set: ProblemSet,
+        caller: Caller,
+        parts: Sequence[str] | None,
+        starter: str | None,
+        background: BackgroundTasks,
+    ) -> int:
+        """The id of the assignment's similarity report job (a new one comparing ``parts``, the
+        ``starter`` weighing nothing; or the one not over yet), for the REST API and the pages alike."""
+        check_parts(problem_set, parts)
+        started = start_similarity(
+            session, assignment=assignment, set_version=problem_set.version, caller=caller, defer=self.defer
+        )
+        if started.new:
+            record_asked(session, assignment=assignment, job_id=started.id, caller=caller, parts=parts, starter=starter)
+        if self.runner is not None:
+            background.add_task(self.runner.wake)
+        return started.id
 
     def lti_sync(self, session: Session, *, course_id: str, caller: Caller, background: BackgroundTasks) -> int:
         """A new LTI sync of the course (:mod:`api.lti.sync`), or the one not over yet."""

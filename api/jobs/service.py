@@ -1,7 +1,8 @@
 """Starting a job and reading one: the ``jobs`` row, and who may see it.
 
-**One regrade per assignment at a time.** A partial unique index allows one job that is not over
-(``queued`` or ``running``) per (kind, assignment), and the job is inserted with ``INSERT ... ON
+**One job of a kind per assignment at a time** (:func:`start_one`: a regrade, a similarity report).
+A partial unique index allows one job that is not over (``queued`` or ``running``) per (kind,
+assignment), and the job is inserted with ``INSERT ... ON
 CONFLICT DO NOTHING`` on it: a second request while one is queued or running gets that job's id
 (202 again), since that job regrades every stored submission anyway, unless the assignment was
 moved to another version since that job was asked for: then 409, naming the job (ask again once
@@ -16,6 +17,7 @@ row: both are committed, or neither.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, func, select, text
@@ -43,6 +45,41 @@ def lock_of(kind: str, course_id: str, assignment_id: str) -> str:
     return f"{kind}:{course_id}:{assignment_id}"
 
 
+@dataclass(frozen=True, slots=True)
+class Started:
+    """A job of an assignment: ``new`` (this request made it), or the one of its kind already queued
+    or running, with the set version it runs against."""
+
+    id: int
+    new: bool
+    set_version: str | None
+
+
+def start_one(session: Session, values: dict[str, Any], *, defer: Deferrer | None) -> Started:
+    """A new job (``values``: its row; deferred with ``defer`` on PostgreSQL, in this transaction),
+    or the one of its kind already queued or running for its assignment: one at a time, held by
+    the unique index on active jobs (a concurrent start's INSERT does nothing, and its id is read)."""
+    kind, course_id, assignment_id = values["kind"], values["course_id"], values["assignment_id"]
+    for _ in range(MAX_START_ROUNDS):
+        job_id = session.execute(_insert_unless_active(session, values)).scalar()
+        if job_id is not None:
+            if defer is not None:
+                queue_job_id = defer(session, job_id, lock_of(kind, course_id, assignment_id))
+                session.execute(JOBS.update().where(JOBS.c.id == job_id).values(queue_job_id=queue_job_id))
+            return Started(int(job_id), True, values.get("set_version"))
+        active = session.execute(
+            select(JOBS.c.id, JOBS.c.set_version).where(
+                JOBS.c.kind == kind,
+                JOBS.c.course_id == course_id,
+                JOBS.c.assignment_id == assignment_id,
+                text(ACTIVE_JOB),
+            )
+        ).first()
+        if active is not None:  # (else it ended in between: insert again)
+            return Started(int(active.id), False, active.set_version)
+    raise RuntimeError(f"could not start or find the assignment's {kind} job")
+
+
 def start_regrade(
     session: Session, *, assignment: Terms, set_version: str, caller: Caller, defer: Deferrer | None
 ) -> int:
@@ -62,31 +99,31 @@ def start_regrade(
         "last_submission": last or 0,
         "set_version": set_version,
     }
-    for _ in range(MAX_START_ROUNDS):
-        job_id = session.execute(_insert_unless_active(session, values)).scalar()
-        if job_id is not None:
-            if defer is not None:
-                queue_job_id = defer(
-                    session, job_id, lock_of(JobKind.REGRADE.value, assignment.course_id, assignment.id)
-                )
-                session.execute(JOBS.update().where(JOBS.c.id == job_id).values(queue_job_id=queue_job_id))
-            return int(job_id)
-        active = session.execute(
-            select(JOBS.c.id, JOBS.c.set_version).where(
-                JOBS.c.kind == values["kind"],
-                JOBS.c.course_id == assignment.course_id,
-                JOBS.c.assignment_id == assignment.id,
-                text(ACTIVE_JOB),
-            )
-        ).first()
-        if active is not None:
-            if active.set_version != set_version:
-                raise Conflict(
-                    f"A regrade against version {active.set_version} is not over yet (job {active.id}); "
-                    "ask again when it is."
-                )
-            return int(active.id)
-    raise RuntimeError("could not start or find the assignment's regrade")
+    started = start_one(session, values, defer=defer)
+    if not started.new and started.set_version != set_version:
+        raise Conflict(
+            f"A regrade against version {started.set_version} is not over yet (job {started.id}); ask again when it is."
+        )
+    return started.id
+
+
+def start_similarity(
+    session: Session, *, assignment: Terms, set_version: str, caller: Caller, defer: Deferrer | None
+) -> Started:
+    """The assignment's similarity report job (:mod:`api.similarity.run`): a new one, or the one
+    already queued or running, which compares what was asked first."""
+    values = {
+        "kind": JobKind.SIMILARITY.value,
+        "course_id": assignment.course_id,
+        "assignment_id": assignment.id,
+        "created_by": caller.id,
+        "status": "queued",
+        "done": 0,
+        "changed": 0,
+        "total": 0,
+        "set_version": set_version,
+    }
+    return start_one(session, values, defer=defer)
 
 
 def start_lti_sync(session: Session, *, course_id: str, caller: Caller, defer: Deferrer | None) -> int:

@@ -9,21 +9,17 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
 
 from api.access import Member
 from api.deps import AssignmentDep, MemberDep, SessionDep, SetsDep, problem_set_of
-from api.kit.errors import NotFound
 from api.kit.responses import errors
 from api.kit.schemas import JobStarted
 from api.similarity.schemas import SimilarityIn, SimilarityOut
-from api.similarity.service import read_report, start_report
+from api.similarity.service import read_report, staff_or_not_found
 
 router = APIRouter(tags=["reports"])
 PATH = "/courses/{course_id}/assignments/{assignment_id}/similarity"
 
 
 async def staff_only(member: MemberDep) -> Member:
-    """The course's staff; anyone else 404 (a student is not told the report exists)."""
-    if not member.is_staff:
-        raise NotFound("Not found.")
-    return member
+    return staff_or_not_found(member)
 
 
 SimilarityStaff = Annotated[Member, Depends(staff_only)]
@@ -49,19 +45,15 @@ def start(
     again, alone), then pairs ranked by what they share, weighed by rarity in the class; the
     starter code and the set's solutions count for nothing. One job per assignment at a time:
     asked again while one is queued or running, the answer is that job."""
-    asked = body
-    jobs = request.app.state.jobs
-    job_id = start_report(
+    job_id = request.app.state.jobs.similarity(
         session,
         assignment=assignment,
         problem_set=problem_set_of(assignment, sets),
         caller=staff.caller,
-        parts=asked.parts,
-        starter=asked.starter,
-        defer=jobs.defer,
+        parts=body.parts,
+        starter=body.starter,
+        background=background,
     )
-    if jobs.runner is not None:
-        background.add_task(jobs.runner.wake)
     return JobStarted(job=job_id)
 
 

@@ -1,10 +1,10 @@
 """Asking for an assignment's similarity report and reading it back, for the REST API and the pages.
 
-**One report job per assignment at a time**, as a regrade (:mod:`api.jobs.service`): asked again
-while one is queued or running, the answer is that job, which compares what was asked first.
-The report row keeps what was asked (parts, starter) for the job to read, and the last report
-until the next one is done. **Who looked** is logged (``grader.similarity``): the report is
-evidence about students, read by staff only.
+**One report job per assignment at a time**, as a regrade (started by :mod:`api.jobs.service`,
+which runs this package's job): asked again while one is queued or running, the answer is that
+job, which compares what was asked first. The report row keeps what was asked (parts, starter)
+for the job to read, and the last report until the next one is done. **Who looked** is logged
+(``grader.similarity``): the report is evidence about students, read by staff only.
 """
 
 from __future__ import annotations
@@ -12,16 +12,17 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select, text
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
+from api.access import Member
 from api.kit.db import dialect_insert
-from api.kit.errors import Unprocessable
-from api.models import ACTIVE_JOB, Job, JobKind, JobStatus, SimilarityReport, Submission
+from api.kit.errors import NotFound, Unprocessable
+from api.models import Job, SimilarityReport, Submission
 from api.reports.service import spreadsheet_cell
 from api.similarity.run import code_answers
 from api.terms.rows import Terms
@@ -32,29 +33,22 @@ from problems.sets import ProblemSet
 
 log = logging.getLogger("grader.similarity")
 
-JOBS, REPORTS, SUBMISSIONS = (cast(Table, m.__table__) for m in (Job, SimilarityReport, Submission))
+REPORTS, SUBMISSIONS = (cast(Table, m.__table__) for m in (SimilarityReport, Submission))
 
-#: Defers the procrastinate job of a new jobs row on the session's connection (PostgreSQL); its id.
-Deferrer = Callable[[Session, int, str], int]
 #: The starter code's size at most, in characters.
 MAX_STARTER = 200_000
-#: Rounds of "another job is active, read its id" (it may finish in between: then insert again).
-MAX_START_ROUNDS = 20
 
 
-def start_report(
-    session: Session,
-    *,
-    assignment: Terms,
-    problem_set: ProblemSet,
-    caller: Caller,
-    parts: Sequence[str] | None,
-    starter: str | None,
-    defer: Deferrer | None,
-) -> int:
-    """The id of the assignment's similarity job: a new one (deferred with ``defer`` on PostgreSQL,
-    in this transaction) comparing ``parts`` (all code parts if None) with ``starter`` weighing
-    nothing, or the one already queued or running. 422 for a part that is not a code part."""
+def staff_or_not_found(member: Member) -> Member:
+    """The course's staff; anyone else 404, students included: the report's existence is not told."""
+    if not member.is_staff:
+        raise NotFound("Not found.")
+    return member
+
+
+def check_parts(problem_set: ProblemSet, parts: Sequence[str] | None) -> None:
+    """422 for a part that is not a code part, or an assignment without code parts: there is
+    nothing to compare."""
     code_keys = list(problem_set.code())
     if not code_keys:
         raise Unprocessable("This assignment has no code parts: there is no code to compare.")
@@ -63,57 +57,32 @@ def start_report(
         raise Unprocessable(
             f"No code part {', '.join(unknown)} in this assignment. Code parts: {', '.join(code_keys)}."
         )
-    values = {
-        "kind": JobKind.SIMILARITY.value,
-        "course_id": assignment.course_id,
-        "assignment_id": assignment.id,
-        "created_by": caller.id,
-        "status": JobStatus.QUEUED.value,
-        "done": 0,
-        "total": 0,
-        "changed": 0,
-        "set_version": problem_set.version,
-    }
-    for _ in range(MAX_START_ROUNDS):
-        inserted = session.execute(
-            dialect_insert(session, JOBS)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["kind", "course_id", "assignment_id"], index_where=text(ACTIVE_JOB))
-            .returning(JOBS.c.id)
-        ).scalar()
-        if inserted is not None:
-            job_id = int(inserted)
-            asked = {"job_id": job_id, "parts": list(parts) if parts else None, "starter": starter or None}
-            session.execute(
-                dialect_insert(session, REPORTS)
-                .values(
-                    course_id=assignment.course_id,
-                    assignment_id=assignment.id,
-                    submissions=0,
-                    last_submission=0,
-                    requested_by=caller.id,
-                    **asked,
-                )
-                .on_conflict_do_update(
-                    index_elements=["course_id", "assignment_id"], set_={**asked, "requested_by": caller.id}
-                )
-            )
-            if defer is not None:
-                lock = f"{JobKind.SIMILARITY.value}:{assignment.course_id}:{assignment.id}"
-                queue_job_id = defer(session, job_id, lock)
-                session.execute(JOBS.update().where(JOBS.c.id == job_id).values(queue_job_id=queue_job_id))
-            return job_id
-        active = session.scalar(
-            select(JOBS.c.id).where(
-                JOBS.c.kind == JobKind.SIMILARITY.value,
-                JOBS.c.course_id == assignment.course_id,
-                JOBS.c.assignment_id == assignment.id,
-                text(ACTIVE_JOB),
-            )
+
+
+def record_asked(
+    session: Session,
+    *,
+    assignment: Terms,
+    job_id: int,
+    caller: Caller,
+    parts: Sequence[str] | None,
+    starter: str | None,
+) -> None:
+    """What a new report job compares (``parts``: all code parts if None; ``starter`` weighing
+    nothing), kept on the assignment's report row for the job to read, beside the last report."""
+    asked = {"job_id": job_id, "parts": list(parts) if parts else None, "starter": starter or None}
+    session.execute(
+        dialect_insert(session, REPORTS)
+        .values(
+            course_id=assignment.course_id,
+            assignment_id=assignment.id,
+            submissions=0,
+            last_submission=0,
+            requested_by=caller.id,
+            **asked,
         )
-        if active is not None:
-            return int(active)
-    raise RuntimeError("could not start or find the assignment's similarity job")
+        .on_conflict_do_update(index_elements=["course_id", "assignment_id"], set_={**asked, "requested_by": caller.id})
+    )
 
 
 def read_report(session: Session, *, assignment: Terms, caller: Caller, part: str | None = None) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from api.pages.kit.deps import CsrfChecked, PageAssignment, PageMember, SignedIn
 from api.pages.kit.render import render
 from api.pages.kit.routing import PageRoute
 from api.pages.staff.gradebook import ASSIGNMENT, page_path
-from api.similarity.service import MAX_STARTER, compare, read_report, report_csv, start_report
+from api.similarity.service import MAX_STARTER, compare, read_report, report_csv, staff_or_not_found
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -29,10 +29,7 @@ DONE = {"started": "The report is being computed: this page shows it once it is 
 
 
 async def similarity_staff(member: PageMember) -> Member:
-    """The course's staff; anyone else 404, as in the REST API (a student is told nothing)."""
-    if not member.is_staff:
-        raise NotFound("Not found.")
-    return member
+    return staff_or_not_found(member)  # (as in the REST API)
 
 
 SimilarityStaff = Annotated[Member, Depends(similarity_staff)]
@@ -121,16 +118,13 @@ def similarity_form(
         printable(starter)
     except ValueError as error:
         raise Unprocessable(f"The starter code {error}.") from None
-    jobs = request.app.state.jobs
-    start_report(
+    request.app.state.jobs.similarity(
         db,
         assignment=assignment,
         problem_set=problem_set_of(assignment, sets),
         caller=staff.caller,
         parts=part or None,
         starter=starter if starter.strip() else None,
-        defer=jobs.defer,
+        background=background,
     )
-    if jobs.runner is not None:
-        background.add_task(jobs.runner.wake)
     return RedirectResponse(f"{page_path(assignment, 'similarity')}?done=started", status_code=303)
