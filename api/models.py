@@ -38,6 +38,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from api.kit.zones import DEFAULT_TIME_ZONE
+
 #: Constraint names fixed by convention, so migrations can name (and drop) them on every backend.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -183,7 +185,6 @@ class ApiToken(Base):
 #: The course gradebook's one category until its staff choose others, and every assignment's until set.
 DEFAULT_CATEGORY = "homework"
 #: A course's time zone until its staff choose one.
-DEFAULT_TIME_ZONE = "UTC"
 
 
 class DatesFrom(StrEnum):
@@ -197,7 +198,7 @@ class DatesFrom(StrEnum):
 
 class Course(Base):
     """A course. Instants are stored in UTC; ``time_zone`` (an IANA name, checked by
-    :mod:`api.courses.zones` before it is stored) is the zone its pages show and read dates in."""
+    :mod:`api.kit.zones` before it is stored) is the zone its pages show and read dates in."""
 
     __tablename__ = "courses"
     __table_args__ = (CheckConstraint(f"dates_from IN ({_values(DatesFrom)})", name="dates_from"),)

@@ -28,8 +28,8 @@ def courses_create(
     users create`), as `POST /api/v1/courses` does for its caller. Exit 2 for a value that is not
     valid, 1 for a course the service refuses (an id taken, no such owner, a student account)."""
     from api.courses.service import course_owner, create_course
-    from api.courses.zones import TimeZoneName
     from api.kit.schemas import Identifier, Name
+    from api.kit.zones import TimeZoneName
 
     course_id = _valid(Identifier, course_id)
     title = _valid(Name, title)

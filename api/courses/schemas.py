@@ -7,9 +7,9 @@ from typing import Annotated
 from pydantic import ConfigDict, Field, TypeAdapter, WithJsonSchema, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from api.courses.zones import TimeZoneName
 from api.kit.schemas import Email, Identifier, Name, RequestSchema, Schema
-from api.models import DEFAULT_TIME_ZONE, CourseRole, DatesFrom
+from api.kit.zones import DEFAULT_TIME_ZONE, TimeZoneName
+from api.models import CourseRole, DatesFrom
 
 TIME_ZONE = (
     "The IANA time zone the course's pages show and read dates in, e.g. `America/Chicago` (default `UTC`); "

@@ -15,10 +15,10 @@ from api.access import Member, require_account_power
 from api.assignments.lms_dates import dates_moved
 from api.categories.store import checked
 from api.categories.weights import Category
-from api.courses.zones import check_zone
 from api.kit.db import is_unique_violation, upsert
 from api.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
-from api.models import DEFAULT_TIME_ZONE, Assignment, Course, CourseRole, DatesFrom, Membership, Role, User
+from api.kit.zones import DEFAULT_TIME_ZONE, check_zone
+from api.models import Assignment, Course, CourseRole, DatesFrom, Membership, Role, User
 from api.users.service import Caller, create_user, issue_token, revoke_tokens
 
 #: Ids no course may take: ``/courses/new`` is the page that creates courses.
@@ -114,7 +114,7 @@ def _categories(session: Session, course_id: str, categories: Sequence[Category]
 
 
 def _zone(name: str) -> str:
-    """Every way in stores a zone the pages can load (:func:`api.courses.zones.check_zone`)."""
+    """Every way in stores a zone the pages can load (:func:`api.kit.zones.check_zone`)."""
     try:
         return check_zone(name)
     except ValueError as error:

@@ -27,9 +27,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.assignments.service import set_extension
-from api.courses.zones import zone_named
 from api.kit.db import upsert
 from api.kit.errors import NotFound, Unprocessable
+from api.kit.zones import zone_named
 from api.lti.claims import CUSTOM_DATES
 from api.models import Assignment, Course, CourseRole, DatesFrom, Extension, LmsDate, Membership, User
 from api.terms.rows import AssignmentRow

@@ -5,22 +5,19 @@ microsecond. Read only when refusing (one small query), never on the path that a
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.kit.local_time import stated
-from api.models import DEFAULT_TIME_ZONE, Course
+from api.kit.zones import zone_named
+from api.models import Course
 
 
 def course_zone(session: Session, course_id: str) -> ZoneInfo:
-    """The course's zone (checked when stored); UTC where this machine's zone database lacks it."""
-    name = session.scalar(select(Course.time_zone).where(Course.id == course_id))
-    try:
-        return ZoneInfo(name or DEFAULT_TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_TIME_ZONE)
+    """The course's zone, as its pages show dates in (:func:`api.kit.zones.zone_named`)."""
+    return zone_named(session.scalar(select(Course.time_zone).where(Course.id == course_id)))
 
 
 def in_course_time(session: Session, course_id: str, moment: datetime) -> str:

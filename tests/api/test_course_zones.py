@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from api.courses.zones import PATTERN, check_zone, zone_named, zone_names
+from api.kit.zones import PATTERN, check_zone, zone_named, zone_names
 
 
 @pytest.mark.parametrize(

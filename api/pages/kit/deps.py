@@ -18,10 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.access import Access, Member, read_session_access, require_assignment, require_member
-from api.courses.zones import zone_named
 from api.deps import SessionDep
 from api.kit.db import first_read
 from api.kit.errors import Forbidden
+from api.kit.zones import zone_named
 from api.models import User
 from api.pages.kit.sessions import CSRF_FIELD, CSRF_HEADER, SESSION_COOKIE, csrf_matches, csrf_token
 from api.terms.rows import AssignmentRow, Terms, with_extension

@@ -21,8 +21,8 @@ from jinja2.runtime import Context
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from api.courses.zones import zone_named
 from api.kit.local_time import OVERLAP_RULE, shown
+from api.kit.zones import zone_named
 from api.pages.kit import assets
 from api.pages.kit.deps import zone_of
 from api.pages.kit.notation import with_math

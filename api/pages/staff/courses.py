@@ -18,10 +18,10 @@ from starlette.responses import RedirectResponse, Response
 
 from api.courses import service
 from api.courses.schemas import CourseChange, CourseIn
-from api.courses.zones import zone_names
 from api.deps import SessionDep, get_course_creator
 from api.kit.errors import Conflict, Unprocessable
-from api.models import DEFAULT_TIME_ZONE, Course
+from api.kit.zones import DEFAULT_TIME_ZONE, zone_names
+from api.models import Course
 from api.pages.kit import validation
 from api.pages.kit.deps import SignedInDep
 from api.pages.kit.forms import PostedForm

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, WithJsonSchema
 
-from api.models import DEFAULT_TIME_ZONE
-
+#: A course's zone unless it names one (and what a stored name this machine lacks is shown in).
+DEFAULT_TIME_ZONE = "UTC"
 #: Files of a zone directory that name no place: the server's own zone, and POSIX leftovers.
 NOT_PLACES = frozenset({"localtime", "posixrules", "Factory"})
 #: The longest name stored (the database's longest is 32 characters).
