@@ -7,6 +7,7 @@ would be a circle)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -165,22 +166,35 @@ def time_up_message(
     )
 
 
-def _draft_fate(session: Session, terms: Terms, student_id: str, clock: ClockRow | None) -> str:
-    if clock is not None and clock.submission_id is not None:
-        return "your last saved answers were submitted for you"
-    if clock is not None and clock.submitted_at is not None:
-        return "nothing more was submitted for you"
-    if clock is None or clock.saved_at is None or all(is_blank(answer) for answer in (clock.answers or {}).values()):
-        return "you saved no answers, so nothing is submitted for you"
-    used, last = session.execute(
+def nothing_saved(answers: Mapping[str, Any] | None, saved_at: datetime | None) -> bool:
+    """Whether a draft holds nothing time-up would submit: never saved, or only blank answers."""
+    return saved_at is None or all(is_blank(answer) for answer in (answers or {}).values())
+
+
+def attempts_made(session: Session, *, terms: Terms, student_id: str) -> tuple[int, datetime | None]:
+    """How many submissions the student stored on the assignment, and when the last one was (a
+    draft older than it is not submitted by time-up: :mod:`api.timed.sweep`)."""
+    made, last = session.execute(
         select(func.count(), func.max(Submission.submitted_at)).where(
             Submission.course_id == terms.course_id,
             Submission.assignment_id == terms.id,
             Submission.student_id == student_id,
         )
     ).one()
-    if last is not None and last >= clock.saved_at:
+    return int(made or 0), last
+
+
+def _draft_fate(session: Session, terms: Terms, student_id: str, clock: ClockRow | None) -> str:
+    """What time-up did or will do with the draft, as :mod:`api.timed.sweep` decides it."""
+    if clock is not None and clock.submission_id is not None:
+        return "your last saved answers were submitted for you"
+    if clock is not None and clock.submitted_at is not None:
+        return "nothing more was submitted for you"
+    if clock is None or nothing_saved(clock.answers, clock.saved_at):
+        return "you saved no answers, so nothing is submitted for you"
+    made, last = attempts_made(session, terms=terms, student_id=student_id)
+    if last is not None and clock.saved_at is not None and last >= clock.saved_at:
         return "you submitted after your last saved answers, so nothing more is submitted for you"
-    if terms.max_attempts is not None and used >= terms.max_attempts:
+    if terms.max_attempts is not None and made >= terms.max_attempts:
         return "your attempts are used, so nothing more is submitted for you"
     return "your last saved answers are submitted for you (within a minute)"

@@ -34,18 +34,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.code_runs.queueing import Deferrer
 from api.exam_room import events
 from api.kit.errors import DomainError, Unprocessable
 from api.library.course_sets import Library, Sets
-from api.models import Assignment, Clock, Extension, Submission
+from api.models import Assignment, Clock, Extension
 from api.submissions.service import submit
 from api.terms.accommodations import allowed, own_extension, read_allowances
 from api.terms.allowance import Allowance
-from api.terms.clock import ends_at, with_added_time
+from api.terms.clock import attempts_made, ends_at, nothing_saved, with_added_time
 from api.terms.rows import AssignmentRow, ExtensionRow, Terms, with_extension
 from api.terms.rules import iso
 from grader.engine import is_blank
@@ -213,15 +213,9 @@ def _submit_draft(
     end: datetime,
 ) -> tuple[int | None, str]:
     """The submission made of the draft (its id), or None and why not."""
-    if saved_at is None or all(is_blank(answer) for answer in answers.values()):
+    if saved_at is None or nothing_saved(answers, saved_at):
         return None, "Nothing was saved before the end: nothing submitted (no attempt used)."
-    last = session.scalar(
-        select(func.max(Submission.submitted_at)).where(
-            Submission.course_id == terms.course_id,
-            Submission.assignment_id == terms.id,
-            Submission.student_id == student_id,
-        )
-    )
+    _, last = attempts_made(session, terms=terms, student_id=student_id)
     if last is not None and last >= saved_at:
         return None, f"The student submitted at {iso(last)}, after their last draft: nothing more submitted."
     problem_set = Sets(time_up.library, session).of(terms)
