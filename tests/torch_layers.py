@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 Spec = dict[str, Any]
 
@@ -262,3 +263,13 @@ def measure(spec: Spec, x: torch.Tensor, modules: list[nn.Module] | None = None)
         params = sum(p.numel() for p in module.parameters())
         measured.append(Measured(tuple(x.shape[1:]), params, sum(tally)))
     return x, measured
+
+
+def flop_counter_macs(module: nn.Module, *inputs: Any) -> int:
+    """The MACs of one forward pass as torch's ``FlopCounterMode`` counts them (half its FLOPs: the
+    convolutions and matrix products, each multiply-add two FLOPs; works on the meta device)."""
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        module(*inputs)
+    flops = counter.get_total_flops()
+    assert flops % 2 == 0
+    return flops // 2

@@ -19,10 +19,11 @@ import pytest
 import torch
 import torchvision.models as tv
 import yaml
-from torch.utils.flop_counter import FlopCounterMode
 from torchvision.models.convnext import CNBlock
 
 from problems.types.network import NetworkProblem
+
+from torch_layers import flop_counter_macs
 
 torch.set_num_threads(1)
 META = torch.device("meta")
@@ -104,14 +105,6 @@ def solve(entry: dict[str, Any]) -> dict[str, Any]:
     return {name: quantity.value for name, quantity in NetworkProblem.model_validate(entry).solve().items()}
 
 
-def torch_macs(module: torch.nn.Module, x: torch.Tensor) -> int:
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        module(x)
-    flops = counter.get_total_flops()
-    assert flops % 2 == 0
-    return flops // 2
-
-
 def params_of(module: torch.nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
@@ -122,7 +115,7 @@ def convnext_tiny() -> tuple[tv.ConvNeXt, int]:
     with META:
         model = tv.convnext_tiny().eval()
         x = torch.zeros(1, 3, 224, 224)
-    return model, torch_macs(model, x)
+    return model, flop_counter_macs(model, x)
 
 
 @pytest.mark.parametrize("writing", sorted(WRITINGS))
@@ -159,5 +152,5 @@ def test_a_convnext_block_is_torchvisions_cnblock(writing: str, dim: int, side: 
     assert ours["params.b"] == params_of(block)
     assert ours["params.b.gamma"] == block.layer_scale.numel() == dim
     assert ours["params.b.norm"] == params_of(block.block[2]) == 2 * dim
-    assert ours["macs.b"] == torch_macs(block, x)
+    assert ours["macs.b"] == flop_counter_macs(block, x)
     assert ours["shape.b"] == tuple(out.shape[1:]) == (dim, side, side)

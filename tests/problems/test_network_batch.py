@@ -11,11 +11,12 @@ from fractions import Fraction
 import pytest
 import torch
 import torchvision.models as tv
-from torch.utils.flop_counter import FlopCounterMode
 
 from problems.loader import BUILT_IN, SetFileError, load_set, parse_set
 from problems.solvers.steps import Derivations
 from problems.types.network import NetworkProblem
+
+from torch_layers import flop_counter_macs
 
 torch.set_num_threads(1)
 META = torch.device("meta")
@@ -42,12 +43,6 @@ def stored_bytes(model: torch.nn.Module, x: torch.Tensor) -> int:
     return sum({id(t): t.numel() * t.element_size() for t in kept if t._base is None}.values())
 
 
-def torch_macs(model: torch.nn.Module, x: torch.Tensor) -> int:
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        model(x)
-    return counter.get_total_flops() // 2
-
-
 def test_a_batch_of_32_in_float16_is_what_torch_stores_and_multiplies() -> None:
     one = {n: q.value for n, q in resnet18().solve().items()}
     ours = {n: q.value for n, q in resnet18(batch=32, dtype="float16").solve().items()}
@@ -57,7 +52,7 @@ def test_a_batch_of_32_in_float16_is_what_torch_stores_and_multiplies() -> None:
     assert ours["memory.total"] == stored_bytes(model, x) == 32 * 2 * one["values.total"]
     assert ours["memory_mib.total"] == Fraction(ours["memory.total"], 2**20)
     assert ours["values.total"] == 32 * one["values.total"]
-    assert ours["macs.total"] == torch_macs(model, x) == 32 * one["macs.total"]
+    assert ours["macs.total"] == flop_counter_macs(model, x) == 32 * one["macs.total"]
     assert ours["flops.total"] == 2 * ours["macs.total"]
     assert ours["macs.conv1"] == 32 * one["macs.conv1"] and ours["values.conv1"] == 32 * one["values.conv1"]
     assert ours["params.total"] == one["params.total"] == sum(p.numel() for p in model.parameters())

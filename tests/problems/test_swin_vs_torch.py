@@ -18,10 +18,11 @@ from typing import Any
 import pytest
 import torch
 import torchvision.models as tv
-from torch.utils.flop_counter import FlopCounterMode
 from torchvision.models.swin_transformer import PatchMerging, ShiftedWindowAttention
 
 from problems.types.network import NetworkProblem
+
+from torch_layers import flop_counter_macs
 
 torch.set_num_threads(1)
 META = torch.device("meta")
@@ -74,14 +75,6 @@ def solve(entry: dict[str, Any]) -> dict[str, Any]:
     return {name: quantity.value for name, quantity in NetworkProblem.model_validate(entry).solve().items()}
 
 
-def torch_macs(module: torch.nn.Module, x: torch.Tensor) -> int:
-    with FlopCounterMode(display=False) as counter, torch.no_grad():
-        module(x)
-    flops = counter.get_total_flops()
-    assert flops % 2 == 0
-    return flops // 2
-
-
 def count(tensors: Any) -> int:
     return sum(t.numel() for t in tensors)
 
@@ -92,7 +85,7 @@ def test_swin_t_is_torchvisions() -> None:
         model = tv.swin_t().eval()
         x = torch.zeros(1, 3, 224, 224)
     assert ours["params.total"] == count(model.parameters()) == 28_288_354
-    assert ours["macs.total"] == torch_macs(model, x) == 4_490_566_656
+    assert ours["macs.total"] == flop_counter_macs(model, x) == 4_490_566_656
     assert round(ours["macs.total"] / 1e9, 3) == tv.Swin_T_Weights.IMAGENET1K_V1.meta["_ops"]
     assert ours["buffers.total"] == count(model.buffers()) == 12 * 49 * 49
     first = model.features[1][0]
@@ -123,7 +116,7 @@ def test_window_attention_is_torchvisions_shifted_window_attention(dim: int, hea
     assert ours["bias_table.a"] == module.relative_position_bias_table.numel() == 13 * 13 * heads
     assert ours["buffers.a"] == count(module.buffers())
     assert ours["windows.a"] == windows
-    assert ours["macs.a"] == torch_macs(module, x)
+    assert ours["macs.a"] == flop_counter_macs(module, x)
     assert ours["scores_macs.a"] == windows * heads * 49 * 49 * (dim // heads)  # each head's Q·Kᵀ in each window
     assert ours["shape.a"] == (out.shape[3], *out.shape[1:3])
 
@@ -140,5 +133,5 @@ def test_patch_merging_is_torchvisions(dim: int, side: int) -> None:
     with torch.no_grad():
         out = module(x)
     assert ours["params.m"] == count(module.parameters())
-    assert ours["macs.m"] == torch_macs(module, x)
+    assert ours["macs.m"] == flop_counter_macs(module, x)
     assert ours["shape.m"] == (out.shape[3], *out.shape[1:3]) == (2 * dim, (side + 1) // 2, (side + 1) // 2)
