@@ -36,7 +36,7 @@ from grader.reading.units import (
     scale_of,
     unit_of,
 )
-from grader.reading.values import MAX_DEPTH, Number, ReadError, show_number
+from grader.reading.values import MAX_DEPTH, Number, ReadError
 from problems.kinds import Dimension
 
 #: The grammar. ``answer`` is the result of a working (see the module docstring).
@@ -260,7 +260,7 @@ def resolve(parsed: Parsed, dimension: Dimension | None = None, unit_size: int =
         value = parsed.value
     if parsed.unit:
         first = parsed.unit[0]
-        check_unambiguous(first, show_number(value))
+        check_unambiguous(first, value)
         if is_scale(first) and not (first == "B" and dimension is Dimension.BYTES):  # B: a byte there
             raise ReadError(f"A scale (“{first}”) follows a number, not a sum: write the value, like 3,000,002.")
         unit = unit_of(first)

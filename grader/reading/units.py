@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from grader.reading.values import ReadError
+from grader.reading.values import ReadError, show_number
 from problems.kinds import Dimension
 
 #: Scale words and letters after a number (``NUMBER SCALE`` in the grammar), lower-cased, singular.
@@ -148,10 +148,12 @@ def scale_of(word: str, dimension: Dimension | None) -> Fraction:
     return Fraction(SCALES[lowered] if lowered in SCALES else SCALES[lowered.removesuffix("s")])
 
 
-def check_unambiguous(word: str, number: str) -> None:
-    """Refuse a scale word with two meanings (``AMBIGUOUS_SCALES``), saying what to write."""
+def check_unambiguous(word: str, value: Fraction) -> None:
+    """Refuse a scale word with two meanings (``AMBIGUOUS_SCALES``), saying what to write (the
+    number written out only then: every number with a word after it passes here)."""
     meanings = AMBIGUOUS_SCALES.get(word.lower().removesuffix("."))
     if meanings is not None:
+        number = show_number(value)
         raise ReadError(
             f"“{word}” is {meanings}: write {number} thousand or {number} million, or the number in digits."
         )
