@@ -35,6 +35,7 @@ from api.kit.db import reads_only, writes_once
 from api.kit.errors import Forbidden, Refused, error_response
 from api.kit.ids import MAX_ROW_ID, may_exist
 from api.kit.responses import RefusedOut, errors
+from api.kit.zones import zone_named
 from api.library.course_sets import Sets
 from api.models import Assignment
 from api.submissions import service
@@ -46,7 +47,6 @@ from api.submissions.schemas import (
 )
 from api.submissions.views import Released, to_out
 from api.terms.accommodations import own_extension
-from api.terms.moments import course_zone
 from api.terms.rows import with_extension
 from api.terms.standing import released_to
 
@@ -202,7 +202,7 @@ def preview(
     admit(session, terms=assignment, student_id=student.id, visitor=visitor, bind=False)
     problem_set = problem_set_of(assignment, sets)
     left = service.attempts_left(session, assignment=assignment, student_id=student.id)
-    zone = course_zone(session, assignment.course_id)
+    zone = zone_named(request.state.access.time_zone)  # (read with the caller)
     # The answers are read and the reply written off the database, charged to the student's budget.
     with service.grading(session, budget=request.app.state.grading_budget, account=student.id):
         found = service.previewed(

@@ -91,7 +91,7 @@ from api.kit.statements import Prepared
 from api.models import EarlierGrade, Submission
 from api.terms.clock import check_time_left, open_by_added_time, time_up_message
 from api.terms.closing import close_now, open_when_written
-from api.terms.moments import course_zone, in_course_time
+from api.terms.moments import in_course_time
 from api.terms.rows import Terms, allowance_of
 from api.terms.rules import is_closed, is_late
 from grader.engine import grade_submission, is_blank, preview_submission
@@ -186,30 +186,6 @@ def attempts_left(session: Session, *, assignment: Terms, student_id: str) -> in
     return None if limit is None else max(0, limit - _used(session, assignment, student_id))
 
 
-def preview(
-    session: Session,
-    *,
-    problem_set: ProblemSet,
-    assignment: Terms,
-    student_id: str,
-    answers: dict[str, Any],
-    budget: GradingBudget | None = None,
-) -> Preview:
-    """What :func:`submit` would say of these answers, without grading or storing anything: the
-    attempts left are read, then the answers (:func:`grading`)."""
-    left = attempts_left(session, assignment=assignment, student_id=student_id)
-    zone = course_zone(session, assignment.course_id)
-    with grading(session, budget=budget, account=student_id):
-        return previewed(
-            problem_set=problem_set,
-            assignment=assignment,
-            student_id=student_id,
-            answers=answers,
-            left=left,
-            zone=zone,
-        )
-
-
 def previewed(
     *,
     problem_set: ProblemSet,
@@ -219,9 +195,10 @@ def previewed(
     left: int | None,
     zone: ZoneInfo,
 ) -> Preview:
-    """:func:`preview` with the attempts ``left`` and the course's ``zone`` (in which a close is
-    stated) already read: computation only (no session), for a caller that reads the answers in a
-    :func:`grading` block of its own."""
+    """What :func:`submit` would say of these answers, without grading or storing anything, the
+    attempts ``left`` and the course's ``zone`` (in which a close is stated) already read:
+    computation only (no session), for a caller that reads the answers in a :func:`grading` block
+    of its own (they count against the student's budget of grading work as submitting does)."""
     answers = per_part(problem_set, answers)
     problem_set = own_set(problem_set, assignment, student_id)
     variant = variant_of(problem_set, assignment, student_id)

@@ -26,6 +26,7 @@ from api.exam_room import events
 from api.exam_room.rules import AccessRules
 from api.kit.errors import Refused
 from api.models import Feedback, RegradeRequest, Submission
+from api.pages.kit.deps import zone_of
 from api.pages.kit.notation import answer_text, needs_math
 from api.pages.kit.render import render
 from api.pages.students.choice_parts import picked_text
@@ -34,7 +35,6 @@ from api.pages.students.timed import timed_view
 from api.submissions import service as submissions
 from api.submissions.views import Released, to_out
 from api.terms.grades import grade_released
-from api.terms.moments import course_zone
 from api.terms.rows import Terms
 from api.terms.rules import is_closed
 from api.terms.standing import practice_open_to, released_to
@@ -102,7 +102,7 @@ def student_page(
     # or a second tab shows what they typed)
     timed = timed_view(db, terms, student.id)
     draft = timed.draft(stored[-1].submitted_at if stored else None) if timed is not None else None
-    zone = course_zone(db, terms.course_id)  # (in which the preview states a close)
+    zone = zone_of(request.state.page)  # (in which the preview states a close; read with the session)
     shown = Shown(
         released_to(db, terms=terms, student_id=student.id),
         practice_open_to(db, terms=terms, student_id=student.id, randomized=problem_set.randomized),
