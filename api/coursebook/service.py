@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import ColumnElement, CompoundSelect, bindparam, case, func, literal, or_, select, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from api.assignments.draws import drawn_ids
@@ -22,9 +22,19 @@ from api.categories.store import categories_of
 from api.categories.weights import Category, Points, standing
 from api.kit.statements import Prepared
 from api.library.course_sets import Sets
-from api.models import Assignment, CourseRole, Extension, Membership, Submission, User
+from api.models import (
+    Assignment,
+    CourseRole,
+    Extension,
+    GradePolicy,
+    Membership,
+    StudentAccommodation,
+    Submission,
+    User,
+)
 from api.terms.accommodations import CourseTerms, read_allowances
 from api.terms.counted import best_score_counts, counted_attempt
+from api.terms.lateness import Steps, steps
 from api.terms.rows import AssignmentRow, ExtensionRow, with_extension
 from problems.sets import ProblemSet
 
@@ -80,15 +90,18 @@ _SCORED_COLUMNS = (
     Submission.submitted_at,
 )
 #: Every attempt's score and time of a course, on the driver's cursor (a big course has tens of
-#: thousands: SQLAlchemy's result rows cost more than the counting; those of assignments counted from
-#: the maximum alone are passed over, cheaper than a statement per set of assignments).
+#: thousands: SQLAlchemy's result rows cost more than the counting), for the assignments whose
+#: counted attempt is wanted.
 _SCORED = Prepared(select(*_SCORED_COLUMNS).where(Submission.course_id == bindparam("course_id")))
-#: Each student's best score and number of attempts per assignment of a course, read from the index
-#: ``ix_submissions_scores`` alone, in its order.
-_BEST = Prepared(
-    select(Submission.assignment_id, Submission.student_id, func.max(Submission.score), func.count())
-    .where(Submission.course_id == bindparam("course_id"))
-    .group_by(Submission.assignment_id, Submission.student_id)
+#: A student whose terms of an assignment are their own (an extension of it, or an accommodation):
+#: their attempts are counted by the rules.
+_OWN_TERMS = or_(
+    tuple_(Submission.assignment_id, Submission.student_id).in_(
+        select(Extension.assignment_id, Extension.student_id).where(Extension.course_id == bindparam("course_id"))
+    ),
+    Submission.student_id.in_(
+        select(StudentAccommodation.student_id).where(StudentAccommodation.course_id == bindparam("course_id"))
+    ),
 )
 
 
@@ -113,43 +126,121 @@ def counted_scores(
     by_attempt: Collection[str] = (),
 ) -> CourseCounts:
     """What the gradebook counts for each student of each of ``assignments``, under their
-    extension (``extended``: :func:`extensions_by_student`). Where the best raw score counts
-    whatever the times (:func:`api.terms.counted.best_score_counts`), the database gives each
-    student's maximum (no attempt is chosen); the other assignments, and those in ``by_attempt``
-    (whose counted attempt is wanted), are read attempt by attempt, as rows at once, and counted
-    with :func:`api.terms.counted.counted_attempt`. Two statements, whatever the course's size; the
-    terms are read as plain values once (an ORM attribute costs more, 30,000 times over)."""
-    best_alone = {
-        a.id for a in assignments if a.id not in by_attempt and best_score_counts(a, extended=extended.extends(a.id))
-    }
+    extension (``extended``: :func:`extensions_by_student`), as
+    :func:`api.terms.counted.counted_attempt` counts it. Under ``best`` the database gives each
+    student's best score after the penalty, told as steps in time (:func:`api.terms.lateness.steps`);
+    under ``last`` the last attempt's; the attempts of the rest (a penalty of too many steps, a
+    student with terms of their own, and ``by_attempt``, whose counted attempt is wanted) are read
+    and counted here (:func:`_kept_scores`). Two statements, three with ``by_attempt``, whatever the
+    course's size; the terms are read as plain values once (an ORM attribute costs more, 30,000
+    times over)."""
     scores: dict[str, dict[str, float]] = {a.id: {} for a in assignments}
     tries: dict[str, dict[str, int]] = {a.id: {} for a in assignments}
     chosen: dict[str, dict[str, int]] = {a.id: {} for a in assignments}
     counts = CourseCounts(scores, tries, chosen)
-    if best_alone:
-        rounded: dict[float, float] = {}  # (a course's scores take few values, and round() is slow)
-        for assignment_id, student, best, count in _BEST.tuples(session, {"course_id": course_id}):
-            if assignment_id in best_alone:
-                score = rounded.get(best)
-                if score is None:
-                    score = rounded[best] = round(best, 6)  # (as the late penalty's ``applied`` rounds)
-                scores[assignment_id][student] = score
-                tries[assignment_id][student] = count
-    rest = {a.id: AssignmentRow.of(a) for a in assignments if a.id not in best_alone}
-    if not rest:
-        return counts
+    rows = {a.id: AssignmentRow.of(a) for a in assignments}
+    best_alone: list[str] = []  # (the best raw score counts, whoever the student)
+    stepped: dict[str, Steps] = {}  # (the penalty told in steps: for a student without terms of their own)
+    ruled: list[str] = []
+    for a in assignments:
+        terms = rows[a.id]
+        if a.id in by_attempt:
+            continue
+        told = steps(terms.due_at, terms.late_penalty, terms.grace_minutes)
+        if best_score_counts(terms, extended=extended.extends(a.id)):
+            best_alone.append(a.id)
+        elif told is not None:
+            stepped[a.id] = told
+        else:
+            ruled.append(a.id)
+    parameters = {"course_id": course_id}
+    rounded: dict[float, float] = {}  # (a course's scores take few values, and round() is slow)
+    if best_alone or stepped:
+        for assignment_id, student, kept, count in session.execute(_kept_scores(best_alone, stepped, rows), parameters):
+            score = rounded.get(kept)
+            if score is None:
+                score = rounded[kept] = round(kept, 6)  # (as the late penalty's ``applied`` rounds)
+            scores[assignment_id][student] = score
+            tries[assignment_id][student] = count
     attempts: dict[tuple[str, str], list[ScoredAttempt]] = defaultdict(list)
-    for assignment_id, student, number, attempt, score, at in _SCORED.tuples(session, {"course_id": course_id}):
-        if assignment_id in rest:
+    if by_attempt:
+        for assignment_id, student, number, attempt, score, at in _SCORED.tuples(session, parameters):
+            if assignment_id in by_attempt:
+                attempts[(assignment_id, student)].append(ScoredAttempt(number, attempt, score, at))
+    if ruled or stepped:
+        for assignment_id, student, number, attempt, score, at in session.execute(
+            select(*_SCORED_COLUMNS).where(
+                Submission.course_id == bindparam("course_id"),
+                Submission.assignment_id.in_(ruled) | (Submission.assignment_id.in_(list(stepped)) & _OWN_TERMS),
+            ),
+            parameters,
+        ):
             attempts[(assignment_id, student)].append(ScoredAttempt(number, attempt, score, at))
     for (assignment_id, student), tried in attempts.items():
-        found = counted_attempt(tried, with_extension(rest[assignment_id], extended.get((assignment_id, student))))
+        found = counted_attempt(tried, with_extension(rows[assignment_id], extended.get((assignment_id, student))))
         if found is not None:
             counted, late = found
             scores[assignment_id][student] = late.applied(counted.score)
             tries[assignment_id][student] = len(tried)
             chosen[assignment_id][student] = counted.id
     return counts
+
+
+def _kept_scores(
+    best_alone: list[str], stepped: dict[str, Steps], rows: dict[str, AssignmentRow]
+) -> CompoundSelect[str, str, float, int]:
+    """Each student's counted score (before rounding) and number of attempts, by assignment and
+    student, as the database works them out: the best raw score of the assignments of
+    ``best_alone``; of those ``stepped``, for each student without terms of their own, the best or
+    the last attempt's score times what the late penalty leaves of it."""
+    kept = Submission.score * _factor(stepped)
+    ours = Submission.course_id == bindparam("course_id")
+    best = [a for a, row in rows.items() if a in stepped and row.grade_policy == GradePolicy.BEST.value]
+    last = [a for a in stepped if a not in best]
+    highest = (
+        select(Submission.assignment_id, Submission.student_id, func.max(kept), func.count())
+        .where(ours, Submission.assignment_id.in_(best_alone) | (Submission.assignment_id.in_(best) & ~_OWN_TERMS))
+        .group_by(Submission.assignment_id, Submission.student_id)
+    )
+    tried = (
+        select(
+            Submission.assignment_id,
+            Submission.student_id,
+            func.max(Submission.attempt).label("top"),
+            func.count().label("n"),
+        )
+        .where(ours, Submission.assignment_id.in_(last), ~_OWN_TERMS)
+        .group_by(Submission.assignment_id, Submission.student_id)
+        .subquery()
+    )
+    latest = select(Submission.assignment_id, Submission.student_id, kept, tried.c.n).join(
+        tried,
+        ours
+        & (Submission.assignment_id == tried.c.assignment_id)
+        & (Submission.student_id == tried.c.student_id)
+        & (Submission.attempt == tried.c.top),
+    )
+    return union_all(highest, latest)
+
+
+def _factor(stepped: dict[str, Steps]) -> ColumnElement[float]:
+    """What an attempt keeps of its score after its assignment's late penalty (``stepped``), as the
+    database works it out from its time alone (1 for any other assignment)."""
+    if not stepped:
+        return literal(1.0)
+    by_time = {
+        assignment_id: case(
+            *(
+                (Submission.submitted_at <= until, factor)
+                for until, factor in zip(told.until, told.factors, strict=True)
+            ),
+            else_=told.after,
+        )
+        if told.until
+        else literal(told.after)
+        for assignment_id, told in stepped.items()
+    }
+    return case(by_time, value=Submission.assignment_id, else_=1.0)
 
 
 def extensions_by_student(session: Session, *, course_id: str) -> CourseTerms:

@@ -16,6 +16,7 @@ from api.coursebook.service import counted_scores, extensions_by_student
 from api.models import Assignment, Submission
 from api.pages.kit.render import points
 from api.terms.counted import counted_attempt
+from api.terms.lateness import steps
 from api.terms.rows import with_extension
 
 from factories import Course, counted, engines_of, make_instructor
@@ -232,13 +233,17 @@ ATTEMPTS = [
     [(4.0000001, 0), (4.0, 1), (4.00000004, 0)],
     [(6.0, 1), (8.0, 1), (7.0, 1)],
 ]
-#: (grade policy, late penalty) of each assignment; the due date is the first attempt's time plus 30 minutes.
+#: (grade policy, late penalty, grace minutes) of each assignment; the due date is the first
+#: attempt's time plus 30 minutes.
 NARROWED_TERMS = [
-    ("best", {"per_hour": 10, "floor": 50}),
-    ("best", {"per_day": 20}),
-    ("best", {"factor": 0.5}),
-    ("best", None),
-    ("last", {"per_hour": 25}),
+    ("best", {"per_hour": 10, "floor": 50}, 0),
+    ("best", {"per_day": 20}, 0),
+    ("best", {"factor": 0.5}, 0),
+    ("best", None, 0),
+    ("last", {"per_hour": 25}, 0),
+    ("best", {"per_hour": 10}, 45),  # (the attempts half an hour late are on time)
+    ("last", {"factor": 0.5}, 0),
+    ("best", {"per_day": 0.5}, 0),  # (200 steps: counted attempt by attempt)
 ]
 
 
@@ -250,8 +255,9 @@ def test_the_course_counts_what_the_rules_count_of_every_attempt(client, engine)
     students = course.students(len(ATTEMPTS))
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(days=3)
     made = []
-    for policy, penalty in NARROWED_TERMS:
-        aid = course.assignment(grade_policy=policy, late_penalty=penalty, due_at=_iso(start + timedelta(minutes=30)))
+    for policy, penalty, grace in NARROWED_TERMS:
+        due = _iso(start + timedelta(minutes=30))
+        aid = course.assignment(grade_policy=policy, late_penalty=penalty, due_at=due, grace_minutes=grace)
         made.append(aid)
         for _, headers in students:
             for _ in range(3):
@@ -281,6 +287,9 @@ def test_the_course_counts_what_the_rules_count_of_every_attempt(client, engine)
         assignments = [session.get_one(Assignment, (course.id, aid)) for aid in made]
         terms = extensions_by_student(session, course_id=course.id)
         counts = counted_scores(session, course_id=course.id, assignments=assignments, extended=terms)
+        by_attempt = counted_scores(
+            session, course_id=course.id, assignments=assignments, extended=terms, by_attempt=made
+        )
         every = session.execute(select(Submission).where(Submission.course_id == course.id)).scalars().all()
         for assignment in assignments:
             scores, tries, chosen = {}, {}, {}
@@ -293,11 +302,16 @@ def test_the_course_counts_what_the_rules_count_of_every_attempt(client, engine)
                 chosen[student] = found[0].id
             assert counts.scores[assignment.id] == scores, assignment.id
             assert counts.attempts[assignment.id] == tries, assignment.id
-            # (where the database's maximum counts, no attempt is chosen)
-            assert counts.chosen[assignment.id] == ({} if assignment.late_penalty is None else chosen), assignment.id
+            assert by_attempt.scores[assignment.id] == scores, assignment.id
+            assert by_attempt.attempts[assignment.id] == tries, assignment.id
+            assert by_attempt.chosen[assignment.id] == chosen, assignment.id
+        # (the last penalty is one the database is not told: too many steps)
+        assert steps(assignments[-1].due_at, assignments[-1].late_penalty) is None
     # the cases are what they claim: of equal scores the first counts; the third attempt, on time
     # under the extension, beats the first's score submitted after it, an hour late
     first, out_of_order = students[0][0], students[2][0]
     assert counts.scores[made[0]][first] == 5.0
     assert counts.scores[made[0]][out_of_order] == 9.0
     assert counts.scores[made[1]][out_of_order] == 7.2  # (the first of two 9s a day late, × 80 %)
+    assert counts.scores[made[5]][students[1][0]] == 7.0  # (half an hour late, within the grace)
+    assert counts.scores[made[6]][students[3][0]] == 1.0  # (the last attempt, numbered after a later one: 2 halved)

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from api.terms.counted import counted_attempt
-from api.terms.lateness import Lateness, is_late, lateness
+from api.terms.lateness import DAY, HOUR, MOST_STEPS, Lateness, Steps, is_late, lateness, steps
 
 from page_client import Browser
 from staff_course import token
@@ -93,6 +93,46 @@ def test_the_counted_attempt_is_the_best_after_the_penalty_or_the_last(
     else:
         expected = max(range(len(submitted)), key=lambda i: (late[i].applied(submitted[i].score), -i))
     assert counted_attempt(submitted, terms) == (submitted[expected], late[expected])  # type: ignore[arg-type]
+
+
+def _told(told: Steps, at: datetime) -> float:
+    """The factor ``told`` gives work submitted ``at``, read as the database reads it (the first
+    step whose time holds, else the last factor)."""
+    return next((factor for until, factor in zip(told.until, told.factors, strict=True) if at <= until), told.after)
+
+
+@given(
+    anywhere=st.integers(-(10**8), 10**13).map(lambda us: timedelta(microseconds=us)),
+    # (at a step's edge: whole units of the penalty late, a microsecond either side)
+    units=st.integers(0, 130),
+    edge=st.sampled_from([-1, 0, 1]),
+    penalty=st.one_of(
+        st.none(),
+        st.builds(lambda x: {"factor": x}, st.sampled_from([0.0, 0.5, 0.75, 1 / 3])),
+        st.builds(
+            lambda unit, per, floor: {unit: per, "floor": floor},
+            st.sampled_from(["per_hour", "per_day"]),
+            st.sampled_from([1, 2.5, 10, 25, 33.3, 60, 100, 1 / 3]),
+            st.sampled_from([0, 12.5, 40, 50, 99]),
+        ),
+    ),
+    grace=st.sampled_from([0, 1, 45, 60, 1500]),
+    dated=st.booleans(),
+)
+def test_the_penalty_told_in_steps_is_the_penalty(
+    anywhere: timedelta, units: int, edge: int, penalty: dict[str, float] | None, grace: int, dated: bool
+) -> None:
+    """What the gradebook has the database apply (steps in time) is, at every moment, the factor
+    :func:`lateness` gives; a penalty of more steps than the bound is not told at all."""
+    due_at = DUE if dated else None
+    told = steps(due_at, penalty, grace)
+    if told is None:
+        assert penalty is not None and len(steps(due_at, penalty, grace, most=10**6).until) > MOST_STEPS  # type: ignore[union-attr]
+        return
+    assert len(told.until) <= MOST_STEPS + 1
+    unit = DAY if penalty is not None and "per_day" in penalty else HOUR
+    for late_by in (anywhere, units * unit + timedelta(microseconds=edge)):
+        assert _told(told, DUE + late_by) == lateness(DUE + late_by, due_at, penalty, grace).factor, late_by
 
 
 def _iso(moment: datetime) -> str:
