@@ -1,0 +1,45 @@
+"""An attempt's stored parts are read by orjson, its answers by the standard library: a student's
+number is read exactly whatever its size, and what orjson refuses but the standard library reads
+(a NaN: SQLite's text may hold one) is still read."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import UTC, datetime
+
+import pytest
+
+from api.reports.attempts import Attempt
+
+
+def _attempt(parts_text: str | None, answers_text: str | None = None) -> Attempt:
+    return Attempt(1, "s", 1, 0.0, datetime(2026, 1, 1, tzinfo=UTC), 1.0, None, parts_text, answers_text, 1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"p.a": {"status": "correct", "score": 1.0, "read_as": "5 \\u00d7 4"}}',
+        '{"p.a": "\\u00e9t\\u00e9 \\ud83d\\ude00", "p.b": [1, 2.5, null, true]}',
+        '{"p.a": {"rubric": [{"id": 3, "points": 0.1}]}}',
+    ],
+)
+def test_stored_parts_and_answers_read_as_the_standard_library_reads_them(text: str) -> None:
+    read = _attempt(text, text)
+    assert read.parts == json.loads(text)
+    assert read.answers == json.loads(text)
+
+
+def test_a_students_long_integer_is_read_exactly() -> None:
+    answers = _attempt(None, '{"p.a": 123456789012345678901234567890}').answers
+    assert answers["p.a"] == 123456789012345678901234567890 and isinstance(answers["p.a"], int)
+
+
+def test_a_nan_orjson_refuses_is_read() -> None:
+    assert math.isnan(_attempt('{"p.a": {"score": NaN}}').parts["p.a"]["score"])
+
+
+@pytest.mark.parametrize("text", [None, "", "[1, 2]", "null"])
+def test_nothing_or_not_an_object_reads_as_no_parts(text: str | None) -> None:
+    assert _attempt(text, text).parts == {} and _attempt(text, text).answers == {}
