@@ -12,6 +12,7 @@ import httpx
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware.gzip import GZipMiddleware
 
 from api import pages
 from api.accommodations.router import router as accommodations_router
@@ -27,6 +28,7 @@ from api.jobs.router import router as jobs_router
 from api.jobs.runners import job_runners
 from api.kit import errors, metrics, score_changes
 from api.kit.collector import collector_paused, freeze_long_lived
+from api.kit.compression import COMPRESSED
 from api.kit.config import Settings
 from api.kit.db import autocommit, make_engine, make_sessionmaker, writer
 from api.kit.headers import SecurityHeaders
@@ -214,9 +216,12 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
             return JSONResponse({"status": "degraded", "database": "unavailable"}, status_code=503, headers=headers)
         return {"status": "ok", "database": "ok"}
 
-    # The body limit applies before routing or parsing, and a caller past its budget of grading work
-    # is refused before even that (api.gate); the security headers go on every response, its 413
-    # and 429 included (the 500 of an unexpected error gets them from its handler, api/kit/errors.py).
+    # A large reply (a big course's gradebooks as JSON or CSV) travels compressed to a caller that
+    # accepts it (api.kit.compression); the body limit applies before routing or parsing, and a caller
+    # past its budget of grading work is refused before even that (api.gate); the security headers go
+    # on every response, its 413 and 429 included (the 500 of an unexpected error gets them from its
+    # handler, api/kit/errors.py).
+    app.add_middleware(GZipMiddleware, **COMPRESSED)
     app.add_middleware(BodySizeLimit, limit=settings.max_body_bytes)
     app.add_middleware(GradingGate)
     app.add_middleware(SecurityHeaders)  # outermost: added last
