@@ -65,9 +65,10 @@ def signed_in(base_url: str, token: str) -> httpx.Client:
     return client
 
 
-def measure(base_url: str, stored: Term) -> list[tuple[str, float, float, int]]:
+def measure(base_url: str, stored: Term) -> list[tuple[str, float, float, int, int]]:
     """Each view's first time (ms: the set parsed, nothing yet kept by the service), its median
-    time over :data:`ROUNDS` after it (ms), and its size (bytes)."""
+    time over :data:`ROUNDS` after it (ms), its size (bytes), and the bytes sent (compressed, as
+    a browser accepts it: :mod:`api.kit.compression`)."""
     pages = signed_in(base_url, stored.token)
     api = httpx.Client(base_url=base_url, timeout=120, headers={"Authorization": f"Bearer {stored.token}"})
     rows = []
@@ -77,14 +78,14 @@ def measure(base_url: str, stored: Term) -> list[tuple[str, float, float, int]]:
         started = time.perf_counter()
         client.get(path)  # (the set's first use parses it)
         first = time.perf_counter() - started
-        times, size = [], 0
+        times, size, sent = [], 0, 0
         for _ in range(ROUNDS):
             started = time.perf_counter()
             response = client.get(path)
             times.append(time.perf_counter() - started)
             assert response.status_code == 200, f"{path}: {response.status_code}"
-            size = len(response.content)
-        rows.append((view, first * 1000, statistics.median(times) * 1000, size))
+            size, sent = len(response.content), response.num_bytes_downloaded
+        rows.append((view, first * 1000, statistics.median(times) * 1000, size, sent))
     return rows
 
 
@@ -108,10 +109,10 @@ def course_views(server: PostgresServer, *, students: int, assignments: int, att
         f"\nviews of a course of {students:,} students, {assignments} assignments, "
         f"{attempts} attempts ({total:,} submissions; PostgreSQL, grader serve; median of {ROUNDS})"
     )
-    print("| view | first ms | ms | kB |")
-    print("| --- | ---: | ---: | ---: |")
-    for view, first, ms, size in rows:
-        print(f"| {view} | {first:,.0f} | {ms:,.0f} | {size / 1000:,.0f} |")
+    print("| view | first ms | ms | kB | kB sent |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for view, first, ms, size, sent in rows:
+        print(f"| {view} | {first:,.0f} | {ms:,.0f} | {size / 1000:,.0f} | {sent / 1000:,.0f} |")
 
 
 def main() -> None:
