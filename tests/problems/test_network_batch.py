@@ -16,7 +16,7 @@ from problems.loader import BUILT_IN, SetFileError, load_set, parse_set
 from problems.solvers.steps import Derivations
 from problems.types.network import NetworkProblem
 
-from torch_layers import flop_counter_macs
+from torch_layers import flop_counter_macs, stored_bytes
 
 torch.set_num_threads(1)
 META = torch.device("meta")
@@ -29,18 +29,6 @@ def resnet18(**changes: object) -> NetworkProblem:
     problem = next(p for p in CLASSICS.problems if p.id == "resnet18")
     assert isinstance(problem.spec, NetworkProblem)
     return problem.spec.model_copy(update=changes)
-
-
-def stored_bytes(model: torch.nn.Module, x: torch.Tensor) -> int:
-    """Bytes of the distinct tensors a forward pass writes (no views), the input's among them."""
-    kept = [x]
-    handles = [m.register_forward_hook(lambda m, i, o: kept.append(o)) for m in model.modules()
-               if not list(m.children())]  # fmt: skip
-    with torch.no_grad():
-        kept.append(model(x))
-    for handle in handles:
-        handle.remove()
-    return sum({id(t): t.numel() * t.element_size() for t in kept if t._base is None}.values())
 
 
 def test_a_batch_of_32_in_float16_is_what_torch_stores_and_multiplies() -> None:
