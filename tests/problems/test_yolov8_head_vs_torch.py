@@ -76,14 +76,20 @@ def test_the_decoded_shape_is_graded_as_a_shape(answer: str, status: Status, sai
 
 
 @pytest.mark.parametrize(
-    ("setting", "line", "message"),
+    ("version", "setting", "message"),
     [
-        ("input_size: 650", 9, "650 is not a multiple of 32: YOLOv8's grids are the input over strides 8, 16"),
-        ("reg_max: 0", 9, "greater than 0"),
+        ("v8", "input_size: 650", "650 is not a multiple of 32: YOLOv8's grids are the input over strides 8, 16"),
+        ("v8", "reg_max: 0", "greater than 0"),
+        ("v3", "input_size: 417", "417 is not a multiple of 32: YOLOv3's grids are the input over strides 32, 16"),
+        ("v2", "input_size: 400", "400 is not a multiple of 32: YOLOv2's grid is the input over stride 32"),
     ],
 )
-def test_a_bad_v8_head_is_refused_at_its_line(setting: str, line: int, message: str) -> None:
+def test_a_bad_head_is_refused_at_its_line(version: str, setting: str, message: str) -> None:
+    """At the setting's own line (v2's and v3's input off the strides were refused at the first
+    part's, as its answer undefined)."""
+    entry = SET.replace("version: v8\n    classes: 80\n", f"version: {version}\n    classes: 80\n    {setting}\n")
     with pytest.raises(SetFileError) as refused:
-        parse_set(SET.replace("    classes: 80\n", f"    classes: 80\n    {setting}\n"))
+        parse_set(entry.replace("{key: out, quantity: decoded}", "{key: out, quantity: depth}"))
     found = [(issue.line, issue.message) for issue in refused.value.issues]
-    assert any(at == line and message in text for at, text in found), found
+    assert any(at == 9 and message in text for at, text in found), found
+    assert all(at == 9 for at, _ in found), found
