@@ -104,7 +104,8 @@ class NetworkProblem(ProblemSpec):
         le=MAX_BATCH,
         description="The images a forward pass runs at once: `values`, `memory` (every unit) and `macs`, `flops` "
         "(of a layer, a block or the network) count the whole batch, as torch's counters do on an input of `batch` "
-        "images; shapes, parameters, buffers and receptive fields are of one image, as without it.",
+        "images; shapes, parameters, buffers and receptive fields are of one image, as without it. One image's "
+        "value where the batch's is asked is named `batch-ignored`.",
     )
     require_exact: bool = Field(
         default=False, description="Refuse configurations whose sliding windows do not tile the input exactly."
