@@ -21,7 +21,7 @@ from problems.types import AnyProblem
 from problems.types.base import ProblemSpec, Quantity
 from problems.types.network import NetworkProblem
 
-#: Sample networks that use every layer kind (2-D, a sequence, a clip), beside the examples.
+#: Sample networks that use every layer kind (2-D, a sequence on a batch, a clip), beside the examples.
 NETWORKS: list[dict[str, Any]] = [
     {
         "input": [32, 32, 8],
@@ -74,6 +74,7 @@ NETWORKS: list[dict[str, Any]] = [
     },
     {
         "input": [64, 4],
+        "batch": 4,
         "layers": [
             {"kind": "conv1d", "name": "conv1d", "out_channels": 8, "kernel": 3, "stride": 2, "padding": "same"},
             {"kind": "pool1d", "name": "pool1d", "kernel": 2},

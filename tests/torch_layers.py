@@ -273,3 +273,69 @@ def flop_counter_macs(module: nn.Module, *inputs: Any) -> int:
     flops = counter.get_total_flops()
     assert flops % 2 == 0
     return flops // 2
+
+
+def stored_bytes(model: torch.nn.Module, x: torch.Tensor) -> int:
+    """Bytes of the distinct tensors a forward pass writes (no views), the input's among them."""
+    kept = [x]
+    handles = [m.register_forward_hook(lambda m, i, o: kept.append(o)) for m in model.modules()
+               if not list(m.children())]  # fmt: skip
+    with torch.no_grad():
+        kept.append(model(x))
+    for handle in handles:
+        handle.remove()
+    return sum({id(t): t.numel() * t.element_size() for t in kept if t._base is None}.values())
+
+
+def _conv_bn_silu(c_in: int, c_out: int, k: int) -> nn.Module:
+    return nn.Sequential(nn.Conv2d(c_in, c_out, k, padding=k // 2, bias=False), nn.BatchNorm2d(c_out), nn.SiLU())
+
+
+def _branch(c_in: int, width: int, c_out: int) -> nn.Module:
+    """One branch of YOLOv8's head at one scale: two 3×3 convolutions (each with batch norm and
+    SiLU) and a 1×1 convolution to its outputs."""
+    return nn.Sequential(_conv_bn_silu(c_in, width, 3), _conv_bn_silu(width, width, 3), nn.Conv2d(width, c_out, 1))
+
+
+class DFL(nn.Module):
+    """Distribution focal loss's decoding: each side's ``reg_max`` bins to their expectation."""
+
+    def __init__(self, bins: int) -> None:
+        super().__init__()
+        self.bins = bins
+        self.conv = nn.Conv2d(bins, 1, 1, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, _, a = x.shape
+        return self.conv(x.view(b, 4, self.bins, a).transpose(2, 1).softmax(1)).view(b, 4, a)  # type: ignore[no-any-return]
+
+
+class YoloV8Detect(nn.Module):
+    """YOLOv8's decoupled head written independently from Ultralytics' published layout (its
+    ``Detect``): a box branch and a class branch per scale; ``forward`` gives each scale's raw map
+    and the decoded output (boxes by DFL and the class scores, the scales side by side)."""
+
+    def __init__(self, classes: int, channels: tuple[int, ...], reg_max: int) -> None:
+        super().__init__()
+        c2, c3 = max(16, channels[0] // 4, 4 * reg_max), max(channels[0], min(classes, 100))
+        self.classes, self.reg_max = classes, reg_max
+        self.box = nn.ModuleList(_branch(c, c2, 4 * reg_max) for c in channels)
+        self.cls = nn.ModuleList(_branch(c, c3, classes) for c in channels)
+        self.dfl = DFL(reg_max)
+
+    def forward(self, xs: list[torch.Tensor], strides: tuple[int, ...]) -> tuple[list[torch.Tensor], torch.Tensor]:
+        raw = [torch.cat((box(x), cls(x)), 1) for box, cls, x in zip(self.box, self.cls, xs, strict=True)]
+        depth = 4 * self.reg_max + self.classes
+        flat = torch.cat([r.view(r.shape[0], depth, -1) for r in raw], 2)
+        box, scores = flat.split((4 * self.reg_max, self.classes), 1)
+        points, scale = [], []
+        for r, stride in zip(raw, strides, strict=True):
+            h, w = r.shape[2:]
+            ys, xs_ = torch.meshgrid(torch.arange(h) + 0.5, torch.arange(w) + 0.5, indexing="ij")
+            points.append(torch.stack((xs_, ys), 0).view(2, -1))
+            scale.append(torch.full((1, h * w), float(stride)))
+        anchors, stride_row = torch.cat(points, 1), torch.cat(scale, 1)
+        left_top, right_bottom = self.dfl(box).chunk(2, 1)
+        corner_1, corner_2 = anchors - left_top, anchors + right_bottom
+        boxes = torch.cat(((corner_1 + corner_2) / 2, corner_2 - corner_1), 1) * stride_row
+        return raw, torch.cat((boxes, scores.sigmoid()), 1)

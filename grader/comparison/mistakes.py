@@ -78,6 +78,9 @@ EXPLANATIONS: dict[str, str] = {
     "mb-vs-mib": "MB and MiB differ: a megabyte is 1,000,000 bytes (10^6), a mebibyte 1,048,576 (2^20); "
     "the number fits the other one, so check which unit your figure is in.",
     "bits-vs-bytes": "A byte is 8 bits: the number fits bytes, not bits (or the reverse): check the unit.",
+    "batch-ignored": "This is one image's value: the question asks it for the whole batch, where every image "
+    "stores its own values and does its own multiply-accumulates (the weights are shared, the work is not), so "
+    "multiply by the batch size.",
     "macs-vs-flops": "Multiply-accumulates and FLOPs differ by a factor of 2 (one MAC is a multiply and an add): "
     "check which one the question asks for.",
     "transposed-size-formula": "A transposed convolution enlarges: (n − 1)·s − 2p + k, not the convolution formula.",

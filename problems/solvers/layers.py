@@ -140,10 +140,24 @@ def _split(in_channels: int, out_channels: int, groups: int) -> None:
         raise LayerError(str(error), error.field) from None
 
 
-def _spatial(shape: Shape, layer: str) -> tuple[int, int, int]:
+def spatial(shape: Shape, layer: str) -> tuple[int, int, int]:
+    """A map's ``C×H×W``, or the layer refused with what it got (a token sequence is no flat
+    vector) and the step that makes it a map."""
     if len(shape) != 3:
-        raise LayerError(f"{layer} needs a C×H×W input, got a flat vector of {shape[0]}")
+        raise LayerError(f"{layer} needs a C×H×W map, got {_not_a_map(shape)}")
     return shape
+
+
+def _not_a_map(shape: Shape) -> str:
+    """What a shape that is no map is, and the step that makes it one where there is one."""
+    if len(shape) == 1:
+        return f"a flat vector of {shape[0]:,} features"
+    if len(shape) == 2:
+        return (
+            f"a token sequence ({shape[1]:,} tokens of {shape[0]:,} channels, L×C): lay the tokens back out on a "
+            "map first (`kind: map`, with `size: [H, W]` unless the map is square)"
+        )
+    return f"a clip ({shape_text(shape)}, C×T×H×W): the 3-D layers (`conv3d`, `pool3d`) take it"
 
 
 class Conv(LayerBase):
@@ -193,7 +207,7 @@ class Conv(LayerBase):
         return _padded(*rows, assume), _padded(*cols, assume)
 
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
-        c, h, w = _spatial(shape, "a convolution")
+        c, h, w = spatial(shape, "a convolution")
         _split(c, self.out_channels, self.resolved_groups(c))
         (kh, kw), (sh, sw), (dh, dw) = pair(self.kernel), pair(self._stride(assume)), pair(self._dilation(assume))
         (top, bottom), (left, right) = self.paddings(assume, shape)
@@ -313,7 +327,7 @@ class ConvTranspose(LayerBase):
         return self
 
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
-        c, h, w = _spatial(shape, "a transposed convolution")
+        c, h, w = spatial(shape, "a transposed convolution")
         _split(c, self.out_channels, self.groups)
         k, s, p, op, d = (pair(v) for v in (self.kernel, self.stride, self.padding, self.output_padding, self.dilation))
         if not assume.stride:
@@ -350,7 +364,7 @@ class ConvTranspose(LayerBase):
         return trace.equation("parameters", found)
 
     def macs(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
-        c, h, w = _spatial(shape, "a transposed convolution")
+        c, h, w = spatial(shape, "a transposed convolution")
         kh, kw = _kernel(trace, self.kernel)
         groups = self.groups if assume.groups else 1
         c_in = c if assume.input_channels else groups
@@ -460,7 +474,7 @@ class Pool(PoolWindow, LayerBase):
     kind: Literal["pool"] = "pool"
 
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
-        c, h, w = _spatial(shape, "pooling")
+        c, h, w = spatial(shape, "pooling")
         k, s, p, d = (pair(v) for v in self.window())
         try:
             return (

@@ -13,18 +13,12 @@ from pydantic import AfterValidator, Field, model_validator
 from problems.budgets import MAX_SCALE, MAX_SIDE, over
 from problems.solvers.assumptions import CORRECT, Assumptions
 from problems.solvers.checks import SettingError, within
-from problems.solvers.layers import IntPair, LayerBase, LayerError, Shape, Side, pair, shape_text, sides
+from problems.solvers.layers import IntPair, LayerBase, LayerError, Shape, Side, pair, shape_text, sides, spatial
 from problems.solvers.receptive import IrregularField, Taps
 from problems.solvers.steps import NO_TRACE, Trace
 
 #: A size in pixels (an output size, a padding or cropping): within the budget on a map's side.
 _side = within(MAX_SIDE, "a map's side")
-
-
-def _spatial(shape: Shape, layer: str) -> tuple[int, int, int]:
-    if len(shape) != 3:
-        raise LayerError(f"{layer} needs a C×H×W input, got a flat vector of {shape[0]}")
-    return shape
 
 
 class Upsample(LayerBase):
@@ -58,7 +52,7 @@ class Upsample(LayerBase):
         return (self.scale, self.scale) if isinstance(self.scale, int | float) else self.scale
 
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
-        c, h, w = _spatial(shape, "upsampling")
+        c, h, w = spatial(shape, "upsampling")
         if self.size is not None:
             trace.note(f"upsampling to the declared size {shape_text(pair(self.size))}", value=list(pair(self.size)))
             return (c, *pair(self.size))
@@ -106,7 +100,7 @@ class AdaptivePool(LayerBase):
         return self
 
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
-        c, _, _ = _spatial(shape, "adaptive pooling")
+        c, _, _ = spatial(shape, "adaptive pooling")
         out = (c, *pair(self.size))
         trace.note(
             f"{self.kind.replace('_', ' ')}ing makes every channel {shape_text(out[1:])}, whatever its input",
@@ -136,7 +130,7 @@ class Pad(LayerBase):
         return sides(self.padding[0]), sides(self.padding[1])
 
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
-        c, h, w = _spatial(shape, "padding")
+        c, h, w = spatial(shape, "padding")
         (top, bottom), (left, right) = self.paddings()
         for n, before, after in ((h, top, bottom), (w, left, right)):
             if n + min(before, 0) + min(after, 0) < 0:

@@ -6,7 +6,9 @@ rewritten as a student who makes the mistake counts it.
   repeats as at the top level.
 - ``projection-shortcut-omitted``: the layers of every projection shortcut (the 1×1 convolution
   with its batch norm that a residual block puts on its shortcut where the shape changes) left out
-  of the counts. The shapes stay: only parameters and multiply-accumulates change.
+  of the counts. The shapes stay: only parameters and multiply-accumulates change. A feature
+  pyramid's lateral 1×1 convolutions are no shortcuts: the sum's other input comes down from a
+  coarser level (upsampled) or from a further input, not along a block's main path.
 """
 
 from __future__ import annotations
@@ -14,9 +16,16 @@ from __future__ import annotations
 from dataclasses import replace
 
 from problems.solvers.graph import INPUT
-from problems.solvers.layers import BatchNorm, Conv
+from problems.solvers.inputs import ExtraInput
+from problems.solvers.layers import BatchNorm, Conv, ConvTranspose
 from problems.solvers.merging import Add
 from problems.solvers.network import LayerRecord, NetworkRun
+from problems.solvers.resampling import Upsample
+from problems.solvers.unshared import PixelShuffle
+
+#: Layers that enlarge a map: a path through one comes down from a coarser level (a feature
+#: pyramid's top-down path, a decoder's), never a residual block's main path.
+ENLARGING = (Upsample, ConvTranspose, PixelShuffle)
 
 
 def bias_beside_batchnorm(result: NetworkRun) -> NetworkRun | None:
@@ -88,12 +97,14 @@ def _branch(records: tuple[LayerRecord, ...], readers: dict[int, int], start: in
 
 
 def _reads(records: tuple[LayerRecord, ...], node: int, ancestor: int) -> bool:
-    """Whether ``node`` reads ``ancestor``, directly or through other layers."""
+    """Whether ``node`` reads ``ancestor`` as a residual block's main path does: directly or
+    through other layers, none of which enlarges the map (a top-down path) or is a further input
+    (it reads nothing: the network's input is not behind it)."""
     seen: set[int] = set()
     stack = [node]
     while stack:
         index = stack.pop()
-        if index == INPUT or index in seen:
+        if index == INPUT or index in seen or isinstance(records[index].layer, (ExtraInput, *ENLARGING)):
             continue
         seen.add(index)
         for source in records[index].inputs:

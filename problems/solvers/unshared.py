@@ -12,7 +12,17 @@ from pydantic import Field
 
 from problems.budgets import MAX_SCALE, MAX_WINDOW
 from problems.solvers.assumptions import CORRECT, Assumptions
-from problems.solvers.layers import Conv, IntPair, LayerBase, LayerError, NonNegative, Positive, Shape, Units
+from problems.solvers.layers import (
+    Conv,
+    IntPair,
+    LayerBase,
+    LayerError,
+    NonNegative,
+    Positive,
+    Shape,
+    Units,
+    spatial,
+)
 from problems.solvers.receptive import IrregularField, Taps
 from problems.solvers.steps import NO_TRACE, Trace
 
@@ -52,12 +62,6 @@ def unshuffled(shape: Shape, r: int) -> Shape:
     return c * r * r, h // r, w // r
 
 
-def _map(shape: Shape, what: str) -> Shape:
-    if len(shape) != 3:
-        raise LayerError(f"{what} needs a C×H×W input, got {'×'.join(map(str, shape))}")
-    return shape
-
-
 class Local(LayerBase):
     """A locally connected layer (``kind: local``): a convolution's windows and output, with a
     filter of its own at every output position (no weight sharing)."""
@@ -77,7 +81,7 @@ class Local(LayerBase):
         )
 
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
-        return self.conv().output_shape(_map(shape, "a locally connected layer"), assume, trace)
+        return self.conv().output_shape(spatial(shape, "a locally connected layer"), assume, trace)
 
     def params(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         _, h, w = self.output_shape(shape, assume)
@@ -117,7 +121,7 @@ class PixelShuffle(LayerBase):
     factor: int = Field(gt=0, le=MAX_SCALE)
 
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
-        shape = _map(shape, self.kind.replace("_", " "))
+        shape = spatial(shape, self.kind.replace("_", " "))
         r = self.factor
         if self.kind == "pixel_shuffle":
             out = shuffled(shape, r)
@@ -146,7 +150,7 @@ class PatchEmbed(LayerBase):
         return Conv(out_channels=self.dim, kernel=self.patch, stride=self.patch, bias=self.bias)
 
     def output_shape(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> Shape:
-        return self.conv().output_shape(_map(shape, "a patch embedding"), assume, trace)
+        return self.conv().output_shape(spatial(shape, "a patch embedding"), assume, trace)
 
     def params(self, shape: Shape, assume: Assumptions = CORRECT, trace: Trace = NO_TRACE) -> int:
         return self.conv().params(shape, assume, trace)

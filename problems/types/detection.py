@@ -47,11 +47,14 @@ class YoloProblem(ProblemSpec):
 
     @model_validator(mode="after")
     def _whole_grids(self) -> YoloProblem:
-        if self.version == "v8" and self.side % 32:
-            raise SettingError(
-                "input_size",
-                f"{self.side} is not a multiple of 32: YOLOv8's grids are the input over strides 8, 16 and 32",
-            )
+        """An input every grid divides, refused at ``input_size`` (v1's grid is given, not derived)."""
+        grids = {
+            "v2": "YOLOv2's grid is the input over stride 32",
+            "v3": "YOLOv3's grids are the input over strides 32, 16 and 8",
+            "v8": "YOLOv8's grids are the input over strides 8, 16 and 32",
+        }
+        if self.version in grids and self.side % 32:
+            raise SettingError("input_size", f"{self.side} is not a multiple of 32: {grids[self.version]}")
         return self
 
     @property

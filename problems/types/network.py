@@ -13,7 +13,7 @@ from pydantic import Field, JsonValue, model_validator
 from problems.budgets import MAX_BATCH, MAX_SIDE, MAX_UNITS, over
 from problems.kinds import AnswerKind, Layout, SequenceShape
 from problems.solvers import counts, rewrites
-from problems.solvers.activations import Dtype
+from problems.solvers.activations import MEMORY_UNITS, Dtype
 from problems.solvers.assumptions import MISTAKEN, SLIPS, Assumptions
 from problems.solvers.graph import Block, Repeat, Step, instances, plan
 from problems.solvers.layers import BatchNorm, Conv, LayerError, Pool, Separable, pair
@@ -37,6 +37,9 @@ MAX_SLIP_LAYERS = 12
 #: itself: other mistakes (and slips) change a later layer's ``same`` padding through its input,
 #: an unlikely way to reach that answer.
 PADDING_MISTAKES = ("padding-ignored", "padding-one-side", "same-padding-symmetric", "same-padding-ignored")
+
+#: What a batch multiplies: the values and memory a forward pass stores and the MACs and FLOPs it does.
+BATCHED = frozenset(("values", "macs", "flops", *MEMORY_UNITS))
 
 
 class NetworkProblem(ProblemSpec):
@@ -101,7 +104,8 @@ class NetworkProblem(ProblemSpec):
         le=MAX_BATCH,
         description="The images a forward pass runs at once: `values`, `memory` (every unit) and `macs`, `flops` "
         "(of a layer, a block or the network) count the whole batch, as torch's counters do on an input of `batch` "
-        "images; shapes, parameters, buffers and receptive fields are of one image, as without it.",
+        "images; shapes, parameters, buffers and receptive fields are of one image, as without it. One image's "
+        "value where the batch's is asked is named `batch-ignored`.",
     )
     require_exact: bool = Field(
         default=False, description="Refuse configurations whose sliding windows do not tile the input exactly."
@@ -192,8 +196,9 @@ class NetworkProblem(ProblemSpec):
 
     def mistakes(self, steps: MistakenSteps | None = None) -> dict[str, dict[str, Quantity]]:
         """The network re-run under each mistaken assumption, with the correct repeat counts; with
-        a bias on every layer that feeds a batch norm (``bias-beside-batchnorm``); and with the
-        projection shortcuts left out of the counts (``projection-shortcut-omitted``)."""
+        a bias on every layer that feeds a batch norm (``bias-beside-batchnorm``); with the
+        projection shortcuts left out of the counts (``projection-shortcut-omitted``); and, on a
+        batch, one image's values, memory, MACs and FLOPs (``batch-ignored``)."""
         correct = self.network()
         present = {type(record.layer) for record in correct.records}
         kinds = {getattr(record.layer, "kind", None) for record in correct.records}
@@ -248,7 +253,16 @@ class NetworkProblem(ProblemSpec):
                 for name, q in self._quantities(without).items()
                 if name.startswith(counted) and name.split(".", 1)[1] not in shortcuts
             }
+        if self.batch != 1:
+            found["batch-ignored"] = self._one_image(steps.collector("batch-ignored") if steps is not None else None)
         return found
+
+    def _one_image(self, steps: Derivations | None) -> dict[str, Quantity]:
+        """The quantities a batch multiplies, as one image has them: the batch's divided by its
+        size, what a student answers who leaves the batch out (shapes and parameters are one
+        image's anyway; a count of none is none for any batch)."""
+        one = self.model_copy(update={"batch": 1}).solve(steps)
+        return {name: q for name, q in one.items() if name.partition(".")[0] in BATCHED and q.value != 0}
 
     def _partial(self, correct: NetworkRun, assume: Assumptions, steps: Derivations | None) -> dict[str, Quantity]:
         """Under a mistake that leads a layer nowhere (a transposed size that a later concatenation

@@ -199,6 +199,12 @@ def test_every_built_in_set_validates_against_the_schema(validator: jsonschema_r
     assert [error.message for error in validator.iter_errors(data)] == []
 
 
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[2] / "examples").glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_example_set_validates_against_the_schema(validator: jsonschema_rs.Validator, path: Path) -> None:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert [error.message for error in validator.iter_errors(data)] == []
+
+
 def test_the_example_sets_of_the_tests_validate_against_the_schema(validator: jsonschema_rs.Validator) -> None:
     assert validator.is_valid(yaml.safe_load(GOOD))
     assert validator.is_valid(yaml.safe_load(UNTRUE))  # a self-test that fails is no schema error

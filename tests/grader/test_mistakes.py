@@ -319,6 +319,8 @@ def test_every_code_has_a_test_and_an_explanation() -> None:
         "bias-beside-batchnorm",
         # in test_graph_mistakes.py
         "projection-shortcut-omitted",
+        # in tests/problems/test_network_batch.py (one image's values where a batch's are asked)
+        "batch-ignored",
         "concat-as-add",
         # in test_slip_mistakes.py
         "groups-ignored",

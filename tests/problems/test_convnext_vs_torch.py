@@ -1,6 +1,6 @@
 """ConvNeXt written as a set file writes it, against torchvision's ``convnext_tiny`` and its
 ``CNBlock``: layer scale (``layer_scale``), a map permuted channels last and back (``permute``),
-and tokens laid back out on a map (``map``).
+and tokens laid back out on a map (``map``), which a pooling of tokens is told to write.
 
 torch's side is built on the meta device (no weights allocated or downloaded): parameters from
 ``parameters()``, output shapes from a forward pass, MACs as half the FLOPs
@@ -21,6 +21,7 @@ import torchvision.models as tv
 import yaml
 from torchvision.models.convnext import CNBlock
 
+from problems.loader import SetFileError, parse_set
 from problems.types.network import NetworkProblem
 
 from torch_layers import flop_counter_macs
@@ -154,3 +155,40 @@ def test_a_convnext_block_is_torchvisions_cnblock(writing: str, dim: int, side: 
     assert ours["params.b.norm"] == params_of(block.block[2]) == 2 * dim
     assert ours["macs.b"] == flop_counter_macs(block, x)
     assert ours["shape.b"] == tuple(out.shape[1:]) == (dim, side, side)
+
+
+POOLED = """\
+id: pooled
+title: Tokens pooled
+problems:
+  - id: n
+    title: n
+    type: network
+    input: [56, 56, 96]
+    layers:
+      - {{kind: tokens}}
+      - {{kind: layernorm, name: norm}}
+{back}      - {{kind: {layer}, name: p}}
+    parts:
+      - {{key: a, quantity: shape.p}}
+"""
+
+
+@pytest.mark.parametrize(
+    ("layer", "module"), [("pool, kernel: 2", torch.nn.MaxPool2d(2)), ("global_pool", torch.nn.AdaptiveAvgPool2d(1))]
+)
+def test_pooling_tokens_says_it_got_a_token_sequence_and_names_the_map_step(
+    layer: str, module: torch.nn.Module
+) -> None:
+    """Refused at the layer's line, for what it is (no flat vector), naming ``map``; written so, the
+    pooling reads the map and its shape is torch's."""
+    with pytest.raises(SetFileError) as refused:
+        parse_set(POOLED.format(back="", layer=layer))
+    found = [(issue.line, issue.message) for issue in refused.value.issues]
+    said = "needs a C×H×W map, got a token sequence (3,136 tokens of 96 channels, L×C): lay the tokens back out on"
+    assert any(line == 11 and said in text and "`kind: map`" in text for line, text in found), found
+    assert not any("flat vector" in text for _, text in found), found
+    fixed = parse_set(POOLED.format(back="      - {kind: map}\n", layer=layer)).solve()["n.a"].value
+    with torch.no_grad():
+        out = module(torch.zeros(1, 96, 56, 56, device=META))
+    assert fixed == (*out.shape[2:], out.shape[1])

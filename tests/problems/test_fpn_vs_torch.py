@@ -4,22 +4,29 @@ top-down nearest upsampling and sums, and 3×3 output convolutions, against torc
 ``FeaturePyramidNetwork`` built on the meta device: C2..C5's sizes from torchvision's
 ``resnet50`` run at 224×224, parameters from ``parameters()``, MACs as half the FLOPs
 ``FlopCounterMode`` counts (the convolutions; upsampling and sums are none), P2..P5's shapes from
-its forward pass."""
+its forward pass. The lateral convolutions are no projection shortcuts, over further inputs
+or over a backbone in the same network."""
 
 from __future__ import annotations
 
 from collections import OrderedDict
+from itertools import pairwise
 from typing import Any
 
 import pytest
 import torch
 import torchvision.models as tv
+import yaml
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision.models._utils import IntermediateLayerGetter
 from torchvision.ops import FeaturePyramidNetwork
 
+from grader.engine import grade_submission
+from grader.results import Status
 from problems.loader import SetFileError, parse_set
 from problems.types.network import NetworkProblem
+
+from torch_layers import flop_counter_macs
 
 torch.set_num_threads(1)
 META = torch.device("meta")
@@ -112,3 +119,66 @@ def test_a_bad_input_step_is_refused_at_its_line(step: str, message: str) -> Non
         parse_set(SET.format(step=step))
     found = [(issue.line, issue.message) for issue in refused.value.issues]
     assert any(line == 9 and message in text for line, text in found), found
+
+
+def backbone_and_pyramid(width: int) -> dict[str, Any]:
+    """A backbone of four stride-2 convolutions (C2..C5) and a pyramid over them in one network:
+    the lateral convolutions read the backbone's outputs, the top-down path comes from C5."""
+    layers: list[dict[str, Any]] = [
+        {"kind": "conv", "name": f"C{level}", "out_channels": c, "kernel": 3, "stride": 2, "padding": 1}
+        for level, c in zip((2, 3, 4, 5), (16, 32, 64, 128), strict=True)
+    ]
+    above = None
+    for level in (5, 4, 3, 2):
+        layers.append(
+            {"kind": "conv", "name": f"lateral{level}", "from": f"C{level}", "out_channels": width, "kernel": 1}
+        )
+        inner = f"lateral{level}"
+        if above is not None:
+            layers.append({"kind": "upsample", "name": f"up{level}", "from": above, "scale": 2})
+            layers.append({"kind": "add", "name": f"inner{level}", "from": [inner, f"up{level}"]})
+            inner = f"inner{level}"
+        layers.append({"kind": "conv", "name": f"P{level}", "from": inner, "out_channels": width, "kernel": 3,
+                       "padding": 1})  # fmt: skip
+        above = inner
+    return {"type": "network", "input": [64, 64, 3], "layers": layers}
+
+
+def params_of(module: torch.nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+def graded(entry: dict[str, Any], answers: dict[str, str]) -> dict[str, tuple[Status, str | None]]:
+    parts = [{"key": "params", "quantity": "params.total"}, {"key": "macs", "quantity": "macs.total"}]
+    text = yaml.safe_dump(
+        {"id": "fpn", "title": "FPN", "problems": [{"id": "n", "title": "n", **entry, "parts": parts}]}
+    )
+    found = grade_submission(parse_set(text), {f"n.{key}": value for key, value in answers.items()}).parts
+    return {key: (found[f"n.{key}"].status, found[f"n.{key}"].misconception) for key in answers}
+
+
+def test_a_pyramids_lateral_convolutions_are_no_projection_shortcuts() -> None:
+    """A count without a lateral 1×1 convolution (torch's, the pyramid's own ``inner_blocks``
+    left out) is no residual block counted without its projection shortcut: the sum's other input
+    comes down from the level above, over further inputs or over the backbone in the same network."""
+    features = resnet50_features(224)
+    with META:
+        over_inputs = FeaturePyramidNetwork([c for c, _, _ in features], 256).eval()
+        x = OrderedDict((f"C{i}", torch.zeros(1, *f)) for i, f in enumerate(features, start=2))
+        channels = (3, 16, 32, 64, 128)
+        backbone = [torch.nn.Conv2d(a, b, 3, 2, 1) for a, b in pairwise(channels)]
+        over_backbone = FeaturePyramidNetwork(list(channels[1:]), 32).eval()
+    cases = [
+        (fpn(features, 256), over_inputs, 0),
+        (backbone_and_pyramid(32), over_backbone, sum(map(params_of, backbone))),
+    ]
+    for entry, pyramid, total in cases:
+        assert NetworkProblem.model_validate(entry).solve()["params.total"].value == total + params_of(pyramid)
+        assert "projection-shortcut-omitted" not in NetworkProblem.model_validate(entry).mistakes()
+        for lateral in pyramid.inner_blocks:
+            found = graded(entry, {"params": str(total + params_of(pyramid) - params_of(lateral))})
+            assert found == {"params": (Status.INCORRECT, None)}, found
+    with torch.no_grad():
+        lateral_macs = flop_counter_macs(over_inputs.inner_blocks[0], x["C2"])
+    found = graded(fpn(features, 256), {"macs": str(flop_counter_macs(over_inputs, x) - lateral_macs)})
+    assert found == {"macs": (Status.INCORRECT, None)}, found

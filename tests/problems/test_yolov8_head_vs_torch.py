@@ -10,63 +10,16 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
 
 from grader.engine import grade_submission
 from grader.results import Status
 from problems.loader import SetFileError, parse_set
 from problems.types.detection import YoloProblem
 
+from torch_layers import YoloV8Detect
+
 torch.set_num_threads(1)
 META = torch.device("meta")
-
-
-def conv(c_in: int, c_out: int, k: int) -> nn.Module:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, k, padding=k // 2, bias=False), nn.BatchNorm2d(c_out), nn.SiLU())
-
-
-class DFL(nn.Module):
-    """Distribution focal loss's decoding: each side's ``reg_max`` bins to their expectation."""
-
-    def __init__(self, bins: int) -> None:
-        super().__init__()
-        self.bins = bins
-        self.conv = nn.Conv2d(bins, 1, 1, bias=False)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, _, a = x.shape
-        return self.conv(x.view(b, 4, self.bins, a).transpose(2, 1).softmax(1)).view(b, 4, a)  # type: ignore[no-any-return]
-
-
-class Detect(nn.Module):
-    """The decoupled head: a box branch and a class branch per scale."""
-
-    def __init__(self, classes: int, channels: tuple[int, ...], reg_max: int) -> None:
-        super().__init__()
-        c2, c3 = max(16, channels[0] // 4, 4 * reg_max), max(channels[0], min(classes, 100))
-        self.classes, self.reg_max = classes, reg_max
-        self.box = nn.ModuleList(nn.Sequential(conv(c, c2, 3), conv(c2, c2, 3), nn.Conv2d(c2, 4 * reg_max, 1))
-                                 for c in channels)  # fmt: skip
-        self.cls = nn.ModuleList(nn.Sequential(conv(c, c3, 3), conv(c3, c3, 3), nn.Conv2d(c3, classes, 1))
-                                 for c in channels)  # fmt: skip
-        self.dfl = DFL(reg_max)
-
-    def forward(self, xs: list[torch.Tensor], strides: tuple[int, ...]) -> tuple[list[torch.Tensor], torch.Tensor]:
-        raw = [torch.cat((box(x), cls(x)), 1) for box, cls, x in zip(self.box, self.cls, xs, strict=True)]
-        depth = 4 * self.reg_max + self.classes
-        flat = torch.cat([r.view(r.shape[0], depth, -1) for r in raw], 2)
-        box, scores = flat.split((4 * self.reg_max, self.classes), 1)
-        points, scale = [], []
-        for r, stride in zip(raw, strides, strict=True):
-            h, w = r.shape[2:]
-            ys, xs_ = torch.meshgrid(torch.arange(h) + 0.5, torch.arange(w) + 0.5, indexing="ij")
-            points.append(torch.stack((xs_, ys), 0).view(2, -1))
-            scale.append(torch.full((1, h * w), float(stride)))
-        anchors, stride_row = torch.cat(points, 1), torch.cat(scale, 1)
-        left_top, right_bottom = self.dfl(box).chunk(2, 1)
-        corner_1, corner_2 = anchors - left_top, anchors + right_bottom
-        boxes = torch.cat(((corner_1 + corner_2) / 2, corner_2 - corner_1), 1) * stride_row
-        return raw, torch.cat((boxes, scores.sigmoid()), 1)
 
 
 @pytest.mark.parametrize(
@@ -78,7 +31,7 @@ def test_the_head_is_a_torch_build(side: int, classes: int, reg_max: int, channe
                                                reg_max=reg_max).solve().items()}  # fmt: skip
     strides = (8, 16, 32)
     with META:
-        head = Detect(classes, channels, reg_max).eval()
+        head = YoloV8Detect(classes, channels, reg_max).eval()
         features = [torch.zeros(1, c, side // s, side // s) for c, s in zip(channels, strides, strict=True)]
         with torch.no_grad():
             raw, decoded = head(features, strides)
@@ -123,14 +76,20 @@ def test_the_decoded_shape_is_graded_as_a_shape(answer: str, status: Status, sai
 
 
 @pytest.mark.parametrize(
-    ("setting", "line", "message"),
+    ("version", "setting", "message"),
     [
-        ("input_size: 650", 9, "650 is not a multiple of 32: YOLOv8's grids are the input over strides 8, 16"),
-        ("reg_max: 0", 9, "greater than 0"),
+        ("v8", "input_size: 650", "650 is not a multiple of 32: YOLOv8's grids are the input over strides 8, 16"),
+        ("v8", "reg_max: 0", "greater than 0"),
+        ("v3", "input_size: 417", "417 is not a multiple of 32: YOLOv3's grids are the input over strides 32, 16"),
+        ("v2", "input_size: 400", "400 is not a multiple of 32: YOLOv2's grid is the input over stride 32"),
     ],
 )
-def test_a_bad_v8_head_is_refused_at_its_line(setting: str, line: int, message: str) -> None:
+def test_a_bad_head_is_refused_at_its_line(version: str, setting: str, message: str) -> None:
+    """At the setting's own line (v2's and v3's input off the strides were refused at the first
+    part's, as its answer undefined)."""
+    entry = SET.replace("version: v8\n    classes: 80\n", f"version: {version}\n    classes: 80\n    {setting}\n")
     with pytest.raises(SetFileError) as refused:
-        parse_set(SET.replace("    classes: 80\n", f"    classes: 80\n    {setting}\n"))
+        parse_set(entry.replace("{key: out, quantity: decoded}", "{key: out, quantity: depth}"))
     found = [(issue.line, issue.message) for issue in refused.value.issues]
-    assert any(at == line and message in text for at, text in found), found
+    assert any(at == 9 and message in text for at, text in found), found
+    assert all(at == 9 for at, _ in found), found
