@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.kit.db import SQLITE_WRITE, dialect_insert
 from api.library.course_sets import Library
 from api.models import Job, JobStatus, SimilarityDocument, SimilarityPrint, SimilarityReport, Submission
+from api.similarity.written import merged, written_parts, written_report
 from grader.code_similarity.evidence import words
 from grader.code_similarity.index import Index
 from grader.code_similarity.report import LIMIT, Document, Similarity, clusters, describe, rank, read
@@ -320,8 +321,10 @@ def _report(
         for pair, score in reused
     ]
     pairs.sort(key=lambda pair: (-pair["score"], pair["students"]))
-    linked = [_Linked(_sorted(*pair["students"]), pair["score"]) for pair in pairs]
-    found.update(pairs=pairs, clusters=clusters(linked), parts=parts, asked=asked)
+    written_keys = written_parts(problem_set, job.parts)
+    written = written_report(sessions, problem_set, written_keys, latest)  # (kept apart: see api.similarity.written)
+    linked = [_Linked(_sorted(*pair["students"]), pair["score"]) for pair in merged(pairs, written)]
+    found.update(pairs=pairs, written=written, clusters=clusters(linked), parts=parts + written_keys, asked=asked)
     found["submissions"] = {latest[submission_id]: submission_id for submission_id in sorted(latest)}
     return found
 

@@ -25,6 +25,7 @@ from api.kit.errors import NotFound, Unprocessable
 from api.models import Job, SimilarityReport, Submission
 from api.reports.service import spreadsheet_cell
 from api.similarity.run import code_answers
+from api.similarity.written import WrittenSides, merged, sides_of
 from api.terms.rows import Terms
 from api.users.service import Caller
 from grader.code_similarity.report import Submission as Code
@@ -47,15 +48,16 @@ def staff_or_not_found(member: Member) -> Member:
 
 
 def check_parts(problem_set: ProblemSet, parts: Sequence[str] | None) -> None:
-    """422 for a part that is not a code part, or an assignment without code parts: there is
-    nothing to compare."""
-    code_keys = list(problem_set.code())
-    if not code_keys:
-        raise Unprocessable("This assignment has no code parts: there is no code to compare.")
-    unknown = sorted(set(parts or ()) - set(code_keys))
+    """422 for a part that is neither a code part nor a written one, or an assignment with
+    neither: there is nothing to compare."""
+    keys = [*problem_set.code(), *problem_set.written()]
+    if not keys:
+        raise Unprocessable("This assignment has no code or written parts: there is nothing to compare.")
+    unknown = sorted(set(parts or ()) - set(keys))
     if unknown:
         raise Unprocessable(
-            f"No code part {', '.join(unknown)} in this assignment. Code parts: {', '.join(code_keys)}."
+            f"No code or written part {', '.join(unknown)} in this assignment. "
+            f"Code and written parts: {', '.join(keys)}."
         )
 
 
@@ -93,7 +95,7 @@ def read_report(session: Session, *, assignment: Terms, caller: Caller, part: st
     row = session.get(SimilarityReport, (assignment.course_id, assignment.id))
     job = session.get(Job, row.job_id) if row is not None and row.job_id is not None else None
     report: dict[str, Any] = dict(row.report) if row is not None and row.report else {}
-    pairs = list(report.get("pairs", []))
+    pairs = merged(report.get("pairs", []), report.get("written", []))
     if part is not None:
         pairs = [pair for pair in pairs if part in pair.get("parts", [])]
     since = 0
@@ -130,7 +132,8 @@ def report_csv(report: dict[str, Any]) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for rank, pair in enumerate(report["pairs"], 1):
-        fragments = pair.get("fragments") or [""]
+        passages = [passage["text"] for part in pair.get("written", []) for passage in part["passages"]]
+        fragments = pair.get("fragments") or passages or [""]
         row = (
             rank,
             *pair["students"],
@@ -155,18 +158,22 @@ class Line:
 
 @dataclass(frozen=True)
 class Compared:
-    """Two students' code side by side (as the report compared it), with the pair's evidence."""
+    """Two students' code (as the report compared it) and written answers side by side, with the
+    pair's evidence."""
 
     students: tuple[str, str]
     pair: dict[str, Any]
     sides: tuple[list[Line], list[Line]]
+    #: The written parts whose answers share rare passages, side by side.
+    written: list[WrittenSides]
 
 
 def compare(
     session: Session, *, assignment: Terms, problem_set: ProblemSet, caller: Caller, first: str, second: str
 ) -> Compared | None:
-    """Two students of the report side by side, their matching blocks numbered on each line; None
-    if the report does not hold the pair. Who looked is logged."""
+    """Two students of the report side by side, their matching blocks numbered on each line and
+    their written answers cut at the shared passages; None if the report does not hold the pair.
+    Who looked is logged."""
     report = read_report(session, assignment=assignment, caller=caller)
     students = tuple(sorted((first, second)))
     pair = next((p for p in report["pairs"] if tuple(p["students"]) == students), None)
@@ -190,4 +197,5 @@ def compare(
                 for number, text in enumerate(document.text.split("\n"), 1)
             ]
         )
-    return Compared((students[0], students[1]), pair, (sides[0], sides[1]))
+    written = sides_of(pair, [answers.get(ids[student], {}) for student in students])
+    return Compared((students[0], students[1]), pair, (sides[0], sides[1]), written)

@@ -45,7 +45,7 @@ def similarity_page(
     sets: SetsDep,
     part: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
-    """The ranked pairs (``?part=``: those sharing code in that part) and the clusters."""
+    """The ranked pairs (``?part=``: those sharing code or passages in that part) and the clusters."""
     problem_set = sets.of(assignment)
     report = read_report(db, assignment=assignment, caller=staff.caller, part=part or None)
     context = {
@@ -53,7 +53,7 @@ def similarity_page(
         "path": page_path(assignment, "similarity"),
         "report": report,
         "part": part or "",
-        "code_parts": list(problem_set.code()) if problem_set else [],
+        "code_parts": [*problem_set.code(), *problem_set.written()] if problem_set else [],
         "notice": DONE.get(request.query_params.get("done") or ""),
         "max_starter": MAX_STARTER,
     }
@@ -87,7 +87,8 @@ def similarity_compare(
     first: Annotated[str, Query(max_length=64)],
     second: Annotated[str, Query(max_length=64)],
 ) -> Response:
-    """Two students' code side by side, the matching blocks highlighted and numbered on both."""
+    """Two students' code and written answers side by side, the matching blocks and shared passages
+    highlighted and numbered on both."""
     problem_set = sets.of(assignment)
     compared = (
         compare(db, assignment=assignment, problem_set=problem_set, caller=staff.caller, first=first, second=second)
