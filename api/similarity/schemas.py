@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import AfterValidator, ConfigDict, Field
 
 from api.kit.schemas import RequestSchema, Schema, printable
+from api.similarity.references import MAX_REFERENCES
 from api.similarity.service import MAX_STARTER
 
 #: Parts named in a request, at most.
@@ -33,6 +34,23 @@ class SimilarityIn(RequestSchema):
         max_length=MAX_STARTER,
         description="Starter code handed out: what students kept of it counts for nothing.",
     )
+    references: list[ReferenceIn] | None = Field(
+        default=None,
+        max_length=MAX_REFERENCES,
+        description="Earlier assignments (of courses you staff) whose submissions are compared against, never "
+        "paired with each other (404 for a course you do not staff).",
+    )
+
+
+class ReferenceIn(RequestSchema):
+    """An earlier assignment (a past term's, say) whose submissions are compared against."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    course: Annotated[str, Field(max_length=64)] | None = Field(
+        default=None, description="Its course (this one if absent): one you staff."
+    )
+    assignment: str = Field(max_length=64, description="The assignment's id in that course.")
 
 
 class BlockOut(Schema):
@@ -67,6 +85,9 @@ class PairOut(Schema):
     names: list[str] = Field(default_factory=list, description="Rare names both wrote.")
     comments: list[str] = Field(default_factory=list, description="Rare comments both wrote.")
     blocks: list[BlockOut] = Field(default_factory=list, description="The matching blocks, numbered.")
+    reference: str | None = Field(
+        default=None, description="The earlier assignment's submission in this pair (`COURSE/ASSIGNMENT/STUDENT`)."
+    )
     written: list[WrittenOut] = Field(
         default_factory=list,
         description="Written parts whose answers share rare passages (each also in `parts`; the pair's score is "
@@ -112,4 +133,9 @@ class SimilarityOut(Schema):
     )
     pairs: list[PairOut] = Field(description="Pairs ranked by score, best first: evidence for a person to judge.")
     clusters: list[list[str]] = Field(description="Groups of three or more students linked by high-scoring pairs.")
-    submissions: dict[str, int] = Field(default_factory=dict, description="Each student's submission compared.")
+    submissions: dict[str, int] = Field(
+        default_factory=dict, description="Each student's submission compared (and each reference's)."
+    )
+    references: list[dict[str, str]] = Field(
+        default_factory=list, description='The earlier assignments compared against (`{"course", "assignment"}`).'
+    )

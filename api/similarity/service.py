@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -69,10 +69,17 @@ def record_asked(
     caller: Caller,
     parts: Sequence[str] | None,
     starter: str | None,
+    references: Sequence[Mapping[str, str]] | None = None,
 ) -> None:
-    """What a new report job compares (``parts``: all code parts if None; ``starter`` weighing
-    nothing), kept on the assignment's report row for the job to read, beside the last report."""
-    asked = {"job_id": job_id, "parts": list(parts) if parts else None, "starter": starter or None}
+    """What a new report job compares (``parts``: all code and written parts if None; ``starter``
+    weighing nothing; ``references``: earlier assignments compared against, checked already), kept
+    on the assignment's report row for the job to read, beside the last report."""
+    asked = {
+        "job_id": job_id,
+        "parts": list(parts) if parts else None,
+        "starter": starter or None,
+        "reference_assignments": [dict(reference) for reference in references] if references else None,
+    }
     session.execute(
         dialect_insert(session, REPORTS)
         .values(
@@ -119,6 +126,7 @@ def read_report(session: Session, *, assignment: Terms, caller: Caller, part: st
         "pairs": pairs,
         "clusters": report.get("clusters", []),
         "submissions": report.get("submissions", {}),
+        "references": report.get("references", []),
     }
 
 

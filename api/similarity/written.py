@@ -57,14 +57,20 @@ def _reading(sessions: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def written_report(
-    sessions: sessionmaker[Session], problem_set: ProblemSet, keys: Sequence[str], latest: Mapping[int, str]
+    sessions: sessionmaker[Session],
+    problem_set: ProblemSet,
+    keys: Sequence[str],
+    latest: Mapping[int, str],
+    references: Mapping[int, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Each written part's ranked pairs (see the module) among the ``latest`` submissions (id →
-    student): the answers read in short sessions, compared with no session open."""
+    student) and against the ``references`` (id → name; never paired with each other): the
+    answers read in short sessions, compared with no session open."""
     if not keys:
         return []
     texts: dict[str, dict[str, str]] = {key: {} for key in keys}
-    ids = sorted(latest)
+    named = {**latest, **(references or {})}
+    ids = sorted(named)
     for start in range(0, len(ids), CHUNK):
         with _reading(sessions) as session:
             rows = session.execute(
@@ -72,10 +78,12 @@ def written_report(
             ).all()
         for row in rows:
             for key, text in answer_texts(row.answers or {}, keys).items():
-                texts[key][latest[int(row.id)]] = text
+                texts[key][named[int(row.id)]] = text
     found: list[dict[str, Any]] = []
     for key in keys:
-        pairs = compare_written(key, texts[key], ignore=[question_of(problem_set, key)])
+        pairs = compare_written(
+            key, texts[key], ignore=[question_of(problem_set, key)], references=set((references or {}).values())
+        )
         found += [pair.to_json() for pair in pairs]
     return found
 
@@ -100,6 +108,7 @@ def merged(pairs: Sequence[Mapping[str, Any]], written: Sequence[Mapping[str, An
                 "comments": [],
                 "blocks": [],
                 "written": [],
+                "reference": entry.get("reference"),
             },
         )
         pair["written"].append(dict(entry))

@@ -101,6 +101,12 @@ def similarity_compare(
     return render(request, "similarity_compare.html", context)
 
 
+def _reference(typed: str) -> dict[str, str | None]:
+    """``COURSE/ASSIGNMENT`` or ``ASSIGNMENT`` (of this course) as the REST API's reference."""
+    course, _, assignment = typed.rpartition("/")
+    return {"course": course or None, "assignment": assignment}
+
+
 @router.post(ASSIGNMENT + "/similarity")
 def similarity_form(
     request: Request,
@@ -112,9 +118,11 @@ def similarity_form(
     sets: SetsDep,
     starter: Annotated[str, Form(max_length=MAX_STARTER)] = "",
     part: Annotated[list[str] | None, Form(max_length=100)] = None,
+    reference: Annotated[str, Form(max_length=129)] = "",
 ) -> Response:
     """Asks for the report again, as ``POST /api/v1/.../similarity`` does (the same job service):
-    the starter code (blank: none), the parts ticked (none: all)."""
+    the starter code (blank: none), the parts ticked (none: all), an earlier assignment compared
+    against (``ASSIGNMENT`` or ``COURSE/ASSIGNMENT``; blank: none)."""
     try:
         printable(starter)
     except ValueError as error:
@@ -127,5 +135,6 @@ def similarity_form(
         parts=part or None,
         starter=starter if starter.strip() else None,
         background=background,
+        references=[_reference(reference.strip())] if reference.strip() else None,
     )
     return RedirectResponse(f"{page_path(assignment, 'similarity')}?done=started", status_code=303)
