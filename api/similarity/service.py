@@ -66,14 +66,15 @@ def record_asked(
     *,
     assignment: Terms,
     job_id: int,
-    caller: Caller,
+    caller: Caller | None,
     parts: Sequence[str] | None,
     starter: str | None,
     references: Sequence[Mapping[str, str]] | None = None,
 ) -> None:
     """What a new report job compares (``parts``: all code and written parts if None; ``starter``
     weighing nothing; ``references``: earlier assignments compared against, checked already), kept
-    on the assignment's report row for the job to read, beside the last report."""
+    on the assignment's report row for the job to read, beside the last report. ``caller`` None: the
+    report started at the assignment's close (:mod:`api.jobs.similarity_due`)."""
     asked = {
         "job_id": job_id,
         "parts": list(parts) if parts else None,
@@ -87,10 +88,13 @@ def record_asked(
             assignment_id=assignment.id,
             submissions=0,
             last_submission=0,
-            requested_by=caller.id,
+            requested_by=caller.id if caller is not None else None,
             **asked,
         )
-        .on_conflict_do_update(index_elements=["course_id", "assignment_id"], set_={**asked, "requested_by": caller.id})
+        .on_conflict_do_update(
+            index_elements=["course_id", "assignment_id"],
+            set_={**asked, "requested_by": caller.id if caller is not None else None},
+        )
     )
 
 
