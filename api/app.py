@@ -6,6 +6,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -26,6 +27,7 @@ from api.gate import GradingGate
 from api.handgrading.router import router as grading_router
 from api.jobs.router import router as jobs_router
 from api.jobs.runners import job_runners
+from api.jobs.similarity_due import reports_due
 from api.kit import errors, metrics, score_changes
 from api.kit.collector import collector_paused, freeze_long_lived
 from api.kit.compression import COMPRESSED
@@ -165,7 +167,17 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     app.state.after_commit = {SCORES_DUE: wake, DATES_DUE: wake, CODE_QUEUED: app.state.jobs.code_queued}
     # what the queues hold, read from the database at each scrape of the metrics (api.kit.metrics)
     metrics.watch_queues(queue_reader(reads))
-    # timed assignments: each clock's draft submitted at its end, by the service on both databases
+    # timed assignments: each clock's draft submitted at its end, by the service on both databases;
+    # in the same rounds, an assignment's similarity report started once it has closed
+    runner = app.state.jobs.runner
+    similarity_due = partial(
+        reports_due,
+        sessions,
+        reads=reads,
+        library=app.state.library,
+        defer=app.state.jobs.defer,
+        wake=runner.wake if runner is not None else None,
+    )
     app.state.time_keeper = TimeKeeper(
         TimeUp(
             sessions=sessions,
@@ -173,7 +185,8 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
             library=app.state.library,
             defer_code=app.state.jobs.defer_code,
             after_commit=lambda: app.state.after_commit,
-        )
+        ),
+        after=[similarity_due],
     )
     app.state.mail = mail_runner(settings, app.state.write_engine, app.state.autocommit_engine)
     app.state.token_uses = TokenUses()

@@ -1171,7 +1171,8 @@ class SimilarityPrint(Base):
 
 class SimilarityReport(Base):
     """An assignment's latest similarity report (staff only): what was asked (the parts compared,
-    the starter code), the job that computes it, and once done the ranked pairs and clusters."""
+    the starter code, the earlier assignments compared against), the job that computes it, and once
+    done the ranked pairs and clusters."""
 
     __tablename__ = "similarity_reports"
     __table_args__ = (
@@ -1186,6 +1187,8 @@ class SimilarityReport(Base):
     #: The code parts compared (null: every one).
     parts: Mapped[list[str] | None] = mapped_column(JSON)
     starter: Mapped[str | None] = mapped_column(Text)
+    #: Earlier assignments compared against (``[{"course", "assignment"}]``; null: none).
+    reference_assignments: Mapped[list[dict[str, str]] | None] = mapped_column(JSON)
     #: The report as ``GET .../similarity`` shows it (null until the first job is done).
     report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     #: The submissions the report read (each student's latest) and the newest of them.

@@ -7,7 +7,7 @@ student's code waits for (:mod:`api.set_checks`)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import httpx
@@ -32,6 +32,7 @@ from api.models import JobKind
 from api.set_checks.limits import CheckLimits
 from api.set_checks.run import CheckRuntime, run_set_check
 from api.set_checks.service import CheckDeferrer
+from api.similarity.references import checked_references
 from api.similarity.service import check_parts, record_asked
 from api.terms.rows import Terms
 from problems.sets import ProblemSet
@@ -107,15 +108,26 @@ class JobRunners:
         parts: Sequence[str] | None,
         starter: str | None,
         background: BackgroundTasks,
+        references: Sequence[Mapping[str, str | None]] | None = None,
     ) -> int:
         """The id of the assignment's similarity report job (a new one comparing ``parts``, the
-        ``starter`` weighing nothing; or the one not over yet), for the REST API and the pages alike."""
+        ``starter`` weighing nothing, against the earlier assignments ``references``; or the one
+        not over yet), for the REST API and the pages alike."""
         check_parts(problem_set, parts)
+        checked = checked_references(session, assignment=assignment, caller=caller, named=references)
         started = start_similarity(
             session, assignment=assignment, set_version=problem_set.version, caller=caller, defer=self.defer
         )
         if started.new:
-            record_asked(session, assignment=assignment, job_id=started.id, caller=caller, parts=parts, starter=starter)
+            record_asked(
+                session,
+                assignment=assignment,
+                job_id=started.id,
+                caller=caller,
+                parts=parts,
+                starter=starter,
+                references=checked,
+            )
         if self.runner is not None:
             background.add_task(self.runner.wake)
         return started.id

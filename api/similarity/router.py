@@ -30,7 +30,17 @@ SimilarityStaff = Annotated[Member, Depends(staff_only)]
     status_code=202,
     response_model=JobStarted,
     summary="Compute the assignment's similarity report, in the background",
-    responses=errors(401, 404, 413, 422, 503, notes={422: "Not a code part, or an assignment without code parts"}),
+    responses=errors(
+        401,
+        404,
+        413,
+        422,
+        503,
+        notes={
+            404: "Not staff of the course, or a reference in a course you do not staff",
+            422: "Not a code or written part, or an assignment with neither",
+        },
+    ),
 )
 def start(
     staff: SimilarityStaff,
@@ -53,6 +63,7 @@ def start(
         parts=body.parts,
         starter=body.starter,
         background=background,
+        references=[reference.model_dump() for reference in body.references or ()],
     )
     return JobStarted(job=job_id)
 

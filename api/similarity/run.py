@@ -39,6 +39,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from api.kit.db import SQLITE_WRITE, dialect_insert
 from api.library.course_sets import Library
 from api.models import Job, JobStatus, SimilarityDocument, SimilarityPrint, SimilarityReport, Submission
+from api.similarity.references import MAX_REFERENCE_STUDENTS, latest_of_references, mark_references
+from api.similarity.written import merged, written_parts, written_report
 from grader.code_similarity.evidence import words
 from grader.code_similarity.index import Index
 from grader.code_similarity.report import LIMIT, Document, Similarity, clusters, describe, rank, read
@@ -124,8 +126,11 @@ def run_similarity(sessions: sessionmaker[Session], library: Library, job_id: in
             if len(latest) > MAX_STUDENTS:
                 raise SimilarityFailed(f"More than {MAX_STUDENTS} students submitted: too many for one report.")
             new = _unprinted(session, claimed, latest)
+            references = latest_of_references(session, claimed.references)
+            if len(references) > MAX_REFERENCE_STUDENTS:
+                raise SimilarityFailed(f"More than {MAX_REFERENCE_STUDENTS} students in the references: too many.")
         added = _fingerprint_new(sessions, claimed, problem_set, new)
-        report = _report(sessions, claimed, problem_set, latest)
+        report = _report(sessions, claimed, problem_set, latest, references)
         with sessions.begin() as session:
             return _finish(session, claimed, report, latest, added)
     except SimilarityFailed as failed:
@@ -146,6 +151,8 @@ class _Claimed:
     starter: str | None
     #: The last report (its pairs' evidence is kept where nothing changed: :func:`_described`).
     previous: dict[str, Any] | None
+    #: Earlier assignments compared against (:mod:`api.similarity.references`).
+    references: list[dict[str, str]] | None = None
 
 
 @contextmanager
@@ -172,6 +179,7 @@ def _claim(session: Session, job_id: int) -> _Claimed | None:
         asked.parts if asked is not None else None,
         asked.starter if asked is not None else None,
         asked.report if asked is not None else None,
+        asked.reference_assignments if asked is not None else None,
     )
 
 
@@ -248,7 +256,11 @@ def _fingerprint_new(
 
 
 def _report(
-    sessions: sessionmaker[Session], job: _Claimed, problem_set: ProblemSet, latest: Mapping[int, str]
+    sessions: sessionmaker[Session],
+    job: _Claimed,
+    problem_set: ProblemSet,
+    latest: Mapping[int, str],
+    references: Mapping[int, str] | None = None,
 ) -> dict[str, Any]:
     """The report from the index in the database: fingerprints read by submission, pairs ranked
     with no session open, then the ranked pairs' texts read to describe them."""
@@ -281,6 +293,8 @@ def _report(
                 select(SUBMISSIONS.c.id, SUBMISSIONS.c.parts).where(SUBMISSIONS.c.id.in_(ids[start : start + CHUNK]))
             )
             graded.update((int(row.id), mistakes_of(problem_set, row.parts or {})) for row in rows)
+    references = references or {}
+    referenced = _read_answers(sessions, references)
     # computed with no session open
     similarity = Similarity(parts)
     starters = [job.starter] if job.starter else []
@@ -290,6 +304,13 @@ def _report(
     numbers: dict[int, int] = {}
     for submission_id in sorted(latest):
         numbers[submission_id] = index.add(latest[submission_id], np.array(held.get(submission_id, []), dtype=np.int64))
+    reference_words: list[set[str]] = []
+    for submission_id, name in sorted(references.items()):
+        printed = [fingerprint_part(text) for text in set(_code_of(problem_set, referenced[submission_id], parts))]
+        hashes = np.array(sorted({h for found in printed for h in found.hashes}), dtype=np.int64)
+        numbers[submission_id] = index.add(name, hashes, reference=True)
+        reference_words.append({word for found in printed for word in found.words})
+    everyone = {**latest, **references}
     mistakes = {latest[submission_id]: made for submission_id, made in graded.items()}
     ranked, by_mistake = rank(index, limit=LIMIT, mistakes=mistakes)
     asked = {"parts": parts, "starter": hashlib.sha256((job.starter or "").encode()).hexdigest()}
@@ -300,30 +321,50 @@ def _report(
     needed = {number for pair in fresh for number in (pair.first, pair.second)}
     ids_of = {number: submission_id for submission_id, number in numbers.items()}
     with _reading(sessions) as session:
-        wanted = [ids_of[number] for number in needed]
+        wanted = [ids_of[number] for number in needed if ids_of[number] not in referenced]
         answers = {
             int(row.id): dict(row.answers or {})
             for row in session.execute(
                 select(SUBMISSIONS.c.id, SUBMISSIONS.c.answers).where(SUBMISSIONS.c.id.in_(wanted))
             )
         }
+    answers.update(referenced)
     texts: dict[int, Document] = {
-        number: read(Code(latest[ids_of[number]], code_answers(problem_set, answers.get(ids_of[number], {}))), parts)
+        number: read(Code(everyone[ids_of[number]], code_answers(problem_set, answers.get(ids_of[number], {}))), parts)
         for number in needed
     }
-    report = describe(
-        index, fresh, by_mistake, texts, [said.get(submission_id, set()) for submission_id in sorted(latest)]
-    )
+    held_words = [said.get(submission_id, set()) for submission_id in sorted(latest)] + reference_words
+    report = describe(index, fresh, by_mistake, texts, held_words)
     found = report.to_json()
     pairs: list[dict[str, Any]] = cast(list[dict[str, Any]], found["pairs"]) + [
         {**kept[pair], "score": round(score, 4), "same_mistakes": list(by_mistake.get(pair, ()))}
         for pair, score in reused
     ]
     pairs.sort(key=lambda pair: (-pair["score"], pair["students"]))
-    linked = [_Linked(_sorted(*pair["students"]), pair["score"]) for pair in pairs]
-    found.update(pairs=pairs, clusters=clusters(linked), parts=parts, asked=asked)
-    found["submissions"] = {latest[submission_id]: submission_id for submission_id in sorted(latest)}
+    written_keys = written_parts(problem_set, job.parts)
+    written = written_report(sessions, problem_set, written_keys, latest, references)  # (apart: api.similarity.written)
+    mark_references([*pairs, *written], set(references.values()))
+    linked = [_Linked(_sorted(*pair["students"]), pair["score"]) for pair in merged(pairs, written)]
+    found.update(pairs=pairs, written=written, clusters=clusters(linked), parts=parts + written_keys, asked=asked)
+    found["submissions"] = {everyone[submission_id]: submission_id for submission_id in sorted(everyone)}
+    found["references"] = job.references or []
     return found
+
+
+def _read_answers(sessions: sessionmaker[Session], ids: Mapping[int, str]) -> dict[int, dict[str, Any]]:
+    """Submissions' answers by id (the references', each report: they are not in its index)."""
+    found: dict[int, dict[str, Any]] = {}
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), CHUNK):
+        with _reading(sessions) as session:
+            chunk = wanted[start : start + CHUNK]
+            rows = session.execute(select(SUBMISSIONS.c.id, SUBMISSIONS.c.answers).where(SUBMISSIONS.c.id.in_(chunk)))
+            found.update((int(row.id), dict(row.answers or {})) for row in rows)
+    return found
+
+
+def _code_of(problem_set: ProblemSet, answers: Mapping[str, Any], parts: Sequence[str]) -> list[str]:
+    return [text for key, text in code_answers(problem_set, answers).items() if key in parts]
 
 
 @dataclass(frozen=True)

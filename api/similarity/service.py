@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -25,6 +25,7 @@ from api.kit.errors import NotFound, Unprocessable
 from api.models import Job, SimilarityReport, Submission
 from api.reports.service import spreadsheet_cell
 from api.similarity.run import code_answers
+from api.similarity.written import WrittenSides, merged, sides_of
 from api.terms.rows import Terms
 from api.users.service import Caller
 from grader.code_similarity.report import Submission as Code
@@ -47,15 +48,16 @@ def staff_or_not_found(member: Member) -> Member:
 
 
 def check_parts(problem_set: ProblemSet, parts: Sequence[str] | None) -> None:
-    """422 for a part that is not a code part, or an assignment without code parts: there is
-    nothing to compare."""
-    code_keys = list(problem_set.code())
-    if not code_keys:
-        raise Unprocessable("This assignment has no code parts: there is no code to compare.")
-    unknown = sorted(set(parts or ()) - set(code_keys))
+    """422 for a part that is neither a code part nor a written one, or an assignment with
+    neither: there is nothing to compare."""
+    keys = [*problem_set.code(), *problem_set.written()]
+    if not keys:
+        raise Unprocessable("This assignment has no code or written parts: there is nothing to compare.")
+    unknown = sorted(set(parts or ()) - set(keys))
     if unknown:
         raise Unprocessable(
-            f"No code part {', '.join(unknown)} in this assignment. Code parts: {', '.join(code_keys)}."
+            f"No code or written part {', '.join(unknown)} in this assignment. "
+            f"Code and written parts: {', '.join(keys)}."
         )
 
 
@@ -64,13 +66,21 @@ def record_asked(
     *,
     assignment: Terms,
     job_id: int,
-    caller: Caller,
+    caller: Caller | None,
     parts: Sequence[str] | None,
     starter: str | None,
+    references: Sequence[Mapping[str, str]] | None = None,
 ) -> None:
-    """What a new report job compares (``parts``: all code parts if None; ``starter`` weighing
-    nothing), kept on the assignment's report row for the job to read, beside the last report."""
-    asked = {"job_id": job_id, "parts": list(parts) if parts else None, "starter": starter or None}
+    """What a new report job compares (``parts``: all code and written parts if None; ``starter``
+    weighing nothing; ``references``: earlier assignments compared against, checked already), kept
+    on the assignment's report row for the job to read, beside the last report. ``caller`` None: the
+    report started at the assignment's close (:mod:`api.jobs.similarity_due`)."""
+    asked = {
+        "job_id": job_id,
+        "parts": list(parts) if parts else None,
+        "starter": starter or None,
+        "reference_assignments": [dict(reference) for reference in references] if references else None,
+    }
     session.execute(
         dialect_insert(session, REPORTS)
         .values(
@@ -78,10 +88,13 @@ def record_asked(
             assignment_id=assignment.id,
             submissions=0,
             last_submission=0,
-            requested_by=caller.id,
+            requested_by=caller.id if caller is not None else None,
             **asked,
         )
-        .on_conflict_do_update(index_elements=["course_id", "assignment_id"], set_={**asked, "requested_by": caller.id})
+        .on_conflict_do_update(
+            index_elements=["course_id", "assignment_id"],
+            set_={**asked, "requested_by": caller.id if caller is not None else None},
+        )
     )
 
 
@@ -93,7 +106,7 @@ def read_report(session: Session, *, assignment: Terms, caller: Caller, part: st
     row = session.get(SimilarityReport, (assignment.course_id, assignment.id))
     job = session.get(Job, row.job_id) if row is not None and row.job_id is not None else None
     report: dict[str, Any] = dict(row.report) if row is not None and row.report else {}
-    pairs = list(report.get("pairs", []))
+    pairs = merged(report.get("pairs", []), report.get("written", []))
     if part is not None:
         pairs = [pair for pair in pairs if part in pair.get("parts", [])]
     since = 0
@@ -117,6 +130,7 @@ def read_report(session: Session, *, assignment: Terms, caller: Caller, part: st
         "pairs": pairs,
         "clusters": report.get("clusters", []),
         "submissions": report.get("submissions", {}),
+        "references": report.get("references", []),
     }
 
 
@@ -130,7 +144,8 @@ def report_csv(report: dict[str, Any]) -> str:
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for rank, pair in enumerate(report["pairs"], 1):
-        fragments = pair.get("fragments") or [""]
+        passages = [passage["text"] for part in pair.get("written", []) for passage in part["passages"]]
+        fragments = pair.get("fragments") or passages or [""]
         row = (
             rank,
             *pair["students"],
@@ -155,18 +170,22 @@ class Line:
 
 @dataclass(frozen=True)
 class Compared:
-    """Two students' code side by side (as the report compared it), with the pair's evidence."""
+    """Two students' code (as the report compared it) and written answers side by side, with the
+    pair's evidence."""
 
     students: tuple[str, str]
     pair: dict[str, Any]
     sides: tuple[list[Line], list[Line]]
+    #: The written parts whose answers share rare passages, side by side.
+    written: list[WrittenSides]
 
 
 def compare(
     session: Session, *, assignment: Terms, problem_set: ProblemSet, caller: Caller, first: str, second: str
 ) -> Compared | None:
-    """Two students of the report side by side, their matching blocks numbered on each line; None
-    if the report does not hold the pair. Who looked is logged."""
+    """Two students of the report side by side, their matching blocks numbered on each line and
+    their written answers cut at the shared passages; None if the report does not hold the pair.
+    Who looked is logged."""
     report = read_report(session, assignment=assignment, caller=caller)
     students = tuple(sorted((first, second)))
     pair = next((p for p in report["pairs"] if tuple(p["students"]) == students), None)
@@ -190,4 +209,5 @@ def compare(
                 for number, text in enumerate(document.text.split("\n"), 1)
             ]
         )
-    return Compared((students[0], students[1]), pair, (sides[0], sides[1]))
+    written = sides_of(pair, [answers.get(ids[student], {}) for student in students])
+    return Compared((students[0], students[1]), pair, (sides[0], sides[1]), written)

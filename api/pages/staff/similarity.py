@@ -45,7 +45,7 @@ def similarity_page(
     sets: SetsDep,
     part: Annotated[str | None, Query(max_length=100)] = None,
 ) -> Response:
-    """The ranked pairs (``?part=``: those sharing code in that part) and the clusters."""
+    """The ranked pairs (``?part=``: those sharing code or passages in that part) and the clusters."""
     problem_set = sets.of(assignment)
     report = read_report(db, assignment=assignment, caller=staff.caller, part=part or None)
     context = {
@@ -53,7 +53,7 @@ def similarity_page(
         "path": page_path(assignment, "similarity"),
         "report": report,
         "part": part or "",
-        "code_parts": list(problem_set.code()) if problem_set else [],
+        "code_parts": [*problem_set.code(), *problem_set.written()] if problem_set else [],
         "notice": DONE.get(request.query_params.get("done") or ""),
         "max_starter": MAX_STARTER,
     }
@@ -87,7 +87,8 @@ def similarity_compare(
     first: Annotated[str, Query(max_length=64)],
     second: Annotated[str, Query(max_length=64)],
 ) -> Response:
-    """Two students' code side by side, the matching blocks highlighted and numbered on both."""
+    """Two students' code and written answers side by side, the matching blocks and shared passages
+    highlighted and numbered on both."""
     problem_set = sets.of(assignment)
     compared = (
         compare(db, assignment=assignment, problem_set=problem_set, caller=staff.caller, first=first, second=second)
@@ -98,6 +99,12 @@ def similarity_compare(
         raise NotFound("This pair is not in the similarity report.")
     context = {"assignment": assignment, "path": page_path(assignment, "similarity"), "compared": compared}
     return render(request, "similarity_compare.html", context)
+
+
+def _reference(typed: str) -> dict[str, str | None]:
+    """``COURSE/ASSIGNMENT`` or ``ASSIGNMENT`` (of this course) as the REST API's reference."""
+    course, _, assignment = typed.rpartition("/")
+    return {"course": course or None, "assignment": assignment}
 
 
 @router.post(ASSIGNMENT + "/similarity")
@@ -111,9 +118,11 @@ def similarity_form(
     sets: SetsDep,
     starter: Annotated[str, Form(max_length=MAX_STARTER)] = "",
     part: Annotated[list[str] | None, Form(max_length=100)] = None,
+    reference: Annotated[str, Form(max_length=129)] = "",
 ) -> Response:
     """Asks for the report again, as ``POST /api/v1/.../similarity`` does (the same job service):
-    the starter code (blank: none), the parts ticked (none: all)."""
+    the starter code (blank: none), the parts ticked (none: all), an earlier assignment compared
+    against (``ASSIGNMENT`` or ``COURSE/ASSIGNMENT``; blank: none)."""
     try:
         printable(starter)
     except ValueError as error:
@@ -126,5 +135,6 @@ def similarity_form(
         parts=part or None,
         starter=starter if starter.strip() else None,
         background=background,
+        references=[_reference(reference.strip())] if reference.strip() else None,
     )
     return RedirectResponse(f"{page_path(assignment, 'similarity')}?done=started", status_code=303)

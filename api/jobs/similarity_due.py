@@ -1,0 +1,163 @@
+"""The similarity report started by itself when an assignment closes, once, so that staff find it
+ready: :func:`reports_due` runs in the service's time-keeper rounds (:mod:`api.timed.keeper`), on
+SQLite and PostgreSQL alike, beside the scores released at a close.
+
+An assignment is due a report when it has closed for everyone (extensions, accommodations and
+proctors' added time included: :func:`api.terms.standing.closes_for_everyone`), within the last
+:data:`RECENT` (an assignment closed long before this was deployed is not reported on by
+surprise), has code or written parts and two students or more who submitted, and no similarity
+job was started for it since that close (by staff or by this sweep: the job itself is the mark,
+so a report asked for after the close is not made twice). The job compares what was asked last
+(parts, starter, references), or everything. Several processes may sweep at once: the unique
+index on active jobs lets one start, and the check is made again in the transaction that starts
+it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import cast
+
+from sqlalchemy import Table, exists, func, select
+from sqlalchemy.orm import Session
+
+from api.jobs.service import Deferrer, start_one
+from api.library.course_sets import Library, Sets
+from api.models import Assignment, Job, JobKind, SimilarityReport, Submission
+from api.similarity.service import record_asked
+from api.terms.rows import AssignmentRow
+from api.terms.standing import closes_for_everyone
+
+log = logging.getLogger("grader.similarity")
+
+ASSIGNMENTS, JOBS, SUBMISSIONS = (cast(Table, m.__table__) for m in (Assignment, Job, Submission))
+
+#: How long after its close an assignment is still due its report (a service down that long
+#: starts it when it is back).
+RECENT = timedelta(days=14)
+
+
+def candidates(session: Session, *, now: datetime) -> list[tuple[str, str]]:
+    """The assignments closed (their own close) within :data:`RECENT` with no similarity job
+    started since, and two students or more who submitted: (course, assignment), few at any time."""
+    since_close = exists().where(
+        JOBS.c.kind == JobKind.SIMILARITY.value,
+        JOBS.c.course_id == ASSIGNMENTS.c.course_id,
+        JOBS.c.assignment_id == ASSIGNMENTS.c.id,
+        JOBS.c.created_at >= ASSIGNMENTS.c.closes_at,
+    )
+    students = (
+        select(func.count(func.distinct(SUBMISSIONS.c.student_id)))
+        .where(SUBMISSIONS.c.course_id == ASSIGNMENTS.c.course_id, SUBMISSIONS.c.assignment_id == ASSIGNMENTS.c.id)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(ASSIGNMENTS.c.course_id, ASSIGNMENTS.c.id).where(
+            ASSIGNMENTS.c.closes_at.is_not(None),
+            ASSIGNMENTS.c.closes_at < now,
+            ASSIGNMENTS.c.closes_at >= now - RECENT,
+            ASSIGNMENTS.c.archived_at.is_(None),
+            ~since_close,
+            students >= 2,
+        )
+    )
+    return [(course_id, assignment_id) for course_id, assignment_id in rows]
+
+
+def reports_due(
+    sessions: Callable[[], Session],
+    *,
+    reads: Callable[[], Session],
+    library: Library,
+    defer: Deferrer | None,
+    wake: Callable[[], None] | None = None,
+    now: datetime | None = None,
+) -> list[int]:
+    """Starts the report of every assignment due one (see the module), one transaction each; the
+    jobs started. ``wake``: the service's own runner (SQLite), told once they are committed. What
+    is due is read without a write lock; only an assignment due a report opens a transaction."""
+    now = now or datetime.now(UTC)
+    with reads() as session:
+        due = [
+            _due(session, library, course_id, assignment_id, now)
+            for course_id, assignment_id in candidates(session, now=now)
+        ]
+    started: list[int] = []
+    for found in due:
+        if found is None:
+            continue
+        terms, last, version = found
+        try:
+            with sessions() as session:
+                job_id = _start(session, terms, last=last, set_version=version, defer=defer)
+                if job_id is not None:
+                    session.commit()
+                    started.append(job_id)
+                    log.info(
+                        "similarity report of %s/%s started at its close (job %s)", terms.course_id, terms.id, job_id
+                    )
+        except Exception:  # (one assignment's failure must not stop the others; the next round tries it again)
+            log.exception("similarity report of %s/%s at its close failed to start", terms.course_id, terms.id)
+    if started and wake is not None:
+        wake()
+    return started
+
+
+def _due(
+    session: Session, library: Library, course_id: str, assignment_id: str, now: datetime
+) -> tuple[AssignmentRow, datetime, str] | None:
+    """The assignment, its close for everyone and its set's version, if it has closed for everyone
+    and has code or written parts to compare; None otherwise."""
+    row = session.get(Assignment, (course_id, assignment_id))
+    if row is None:
+        return None
+    terms = AssignmentRow.of(row)
+    last = closes_for_everyone(session, assignment=terms)
+    if last is None or now <= last:
+        return None  # (an extension's close is still to come: a later round starts it)
+    problem_set = Sets(library, session).of(terms)
+    if problem_set is None or not (problem_set.code() or problem_set.written()):
+        return None
+    return terms, last, problem_set.version
+
+
+def _start(
+    session: Session, terms: AssignmentRow, *, last: datetime, set_version: str, defer: Deferrer | None
+) -> int | None:
+    """The report's job started, unless one was started since the close (read again here)."""
+    started_since = session.scalar(
+        select(func.count()).where(
+            JOBS.c.kind == JobKind.SIMILARITY.value,
+            JOBS.c.course_id == terms.course_id,
+            JOBS.c.assignment_id == terms.id,
+            JOBS.c.created_at >= last,
+        )
+    )
+    if started_since:
+        return None
+    values = {
+        "kind": JobKind.SIMILARITY.value,
+        "course_id": terms.course_id,
+        "assignment_id": terms.id,
+        "created_by": None,
+        "status": "queued",
+        "done": 0,
+        "changed": 0,
+        "total": 0,
+        "set_version": set_version,
+    }
+    job = start_one(session, values, defer=defer)
+    if job.new:
+        asked = session.get(SimilarityReport, (terms.course_id, terms.id))
+        record_asked(
+            session,
+            assignment=terms,
+            job_id=job.id,
+            caller=None,
+            parts=asked.parts if asked is not None else None,
+            starter=asked.starter if asked is not None else None,
+            references=asked.reference_assignments if asked is not None else None,
+        )
+    return job.id
