@@ -8,9 +8,9 @@ proctors' added time included: :func:`api.terms.standing.closes_for_everyone`), 
 surprise), has code or written parts and two students or more who submitted, and no similarity
 job was started for it since that close (by staff or by this sweep: the job itself is the mark,
 so a report asked for after the close is not made twice). The job compares what was asked last
-(parts, starter, references), or everything. Several processes may sweep at once: the unique
-index on active jobs lets one start, and the check is made again in the transaction that starts
-it.
+(parts, starter, and the references of courses its asker still staffs), or everything. Several
+processes may sweep at once: the unique index on active jobs lets one start, and the check is
+made again in the transaction that starts it.
 """
 
 from __future__ import annotations
@@ -23,12 +23,14 @@ from typing import cast
 from sqlalchemy import Table, exists, func, select
 from sqlalchemy.orm import Session
 
+from api.access import member_of
 from api.jobs.service import Deferrer, start_one
 from api.library.course_sets import Library, Sets
-from api.models import Assignment, Job, JobKind, SimilarityReport, Submission
+from api.models import Assignment, Job, JobKind, SimilarityReport, Submission, User
 from api.similarity.service import record_asked
 from api.terms.rows import AssignmentRow
 from api.terms.standing import closes_for_everyone
+from api.users.service import Caller
 
 log = logging.getLogger("grader.similarity")
 
@@ -158,6 +160,24 @@ def _start(
             caller=None,
             parts=asked.parts if asked is not None else None,
             starter=asked.starter if asked is not None else None,
-            references=asked.reference_assignments if asked is not None else None,
+            references=_still_theirs(session, asked),
         )
     return job.id
+
+
+def _still_theirs(session: Session, asked: SimilarityReport | None) -> list[dict[str, str]] | None:
+    """The earlier assignments the last report was asked to compare against, those of courses its
+    asker still staffs: the sweep compares another course's work only as they could ask it now
+    (one who lost that course since, or a report asked by nobody, brings none)."""
+    if asked is None or not asked.reference_assignments or asked.requested_by is None:
+        return None
+    account = session.get(User, asked.requested_by)
+    if account is None:
+        return None
+    caller = Caller(account.id, account.role)
+    kept = []
+    for reference in asked.reference_assignments:
+        member = member_of(session, caller, reference["course"])
+        if member is not None and member.is_staff:
+            kept.append(reference)
+    return kept or None

@@ -11,13 +11,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from api.models import Job
 from tests.api.test_similarity_written import COPIED, SET, _store, honest
 
-from factories import Course, finished_job
+from factories import Course, finished_job, make_instructor
 
 
 def _jobs(app: Any, assignment: str) -> list[int]:
@@ -67,3 +67,39 @@ def test_a_report_asked_after_the_close_is_not_made_twice(app: Any, course: Cour
     with Session(app.state.engine) as session:
         count = session.scalar(select(func.count()).where(Job.assignment_id == assignment, Job.kind == "similarity"))
     assert count == 1
+
+
+def test_the_sweep_compares_only_references_the_asker_still_staffs(
+    app: Any, client: Any, engine: Engine, course: Course
+) -> None:
+    """A TA asks for a report against last term's assignment in another course they staffed; they
+    leave that course; at the close, the report the sweep starts compares nothing of it."""
+    past = Course(client, make_instructor(engine))
+    past_assignment = past.assignment(SET)
+    for i, (sid, _) in enumerate(past.students(2)):
+        _store(app, past, past_assignment, sid, honest(i + 10))
+    ta, ta_headers = past.member("ta")
+    course.enrol([{"id": ta, "name": "A ta", "role": "ta"}])
+    closes = datetime.now(UTC) + timedelta(hours=2)
+    assignment = _assignment(app, course, closes=closes, students=3)
+    path = f"{course.path}/assignments/{assignment}/similarity"
+    reference = {"course": past.id, "assignment": past_assignment}
+    asked = client.post(path, json={"references": [reference]}, headers=ta_headers)
+    assert asked.status_code == 202, asked.text
+    finished_job(client, asked.json()["job"], ta_headers)
+    assert client.get(path, headers=ta_headers).json()["references"] == [reference]
+    assert client.delete(f"{past.path}/members/{ta}", headers=past.instructor).status_code == 204
+    ended = datetime.now(UTC)  # (after the report it asked for)
+    closed = client.patch(
+        f"{course.path}/assignments/{assignment}",
+        json={"due_at": (ended - timedelta(hours=1)).isoformat(), "closes_at": ended.isoformat()},
+        headers=course.instructor,
+    )
+    assert closed.status_code == 200, closed.text
+    app.state.time_keeper.work()
+    asked_job, swept = sorted(_jobs(app, assignment))
+    assert asked_job == asked.json()["job"]
+    assert finished_job(client, swept, course.instructor)["status"] == "done"
+    report = client.get(path, headers=course.instructor).json()
+    assert report["references"] == [] and report["students"] == 3
+    assert not any(past.id in student for pair in report["pairs"] for student in pair["students"])
