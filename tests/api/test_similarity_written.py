@@ -160,3 +160,6 @@ def test_the_pair_side_by_side_highlights_the_passage(app: Any, course: Course, 
     assert "librarian who never throws a book away</mark>" in page.text
     csv = staff.get(f"{path}.csv")
     assert csv.status_code == 200 and "librarian" in csv.text.splitlines()[1]
+    # (an assignment of written parts alone links to its report, under a name for code and words)
+    assignment_page = staff.get(path.removesuffix("/similarity"))
+    assert f'<a href="{path}">Similar work</a>' in assignment_page.text

@@ -85,8 +85,8 @@ def test_list_then_side_by_side_then_export(live: tuple[LiveCourse, dict[str, An
     page.get_by_label("API token").fill(course.instructor)
     page.get_by_role("button", name="Sign in").click()
     page.goto(f"{course.url}/courses/{course.course}/assignments/{ASSIGNMENT}")
-    page.get_by_role("link", name="Similar code").first.click()
-    expect(page.get_by_role("heading", name="Similar code")).to_be_visible()
+    page.get_by_role("link", name="Similar work").first.click()
+    expect(page.get_by_role("heading", name="Similar work")).to_be_visible()
     expect(page.locator("#report-status")).to_contain_text("Not computed yet")
     assert "plagiari" not in page.content().lower()
     assert _blocking(page) == []
