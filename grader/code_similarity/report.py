@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 from grader.code_similarity.evidence import Block, rare, same_mistakes, shared, words
@@ -166,7 +167,7 @@ class Similarity:
         set aside, not only those Winnowing keeps of it alone: a window that reaches past its end in
         a student's text may keep another of its k-grams."""
         for text in texts:
-            self.index.ignore(kgram_hashes(fingerprint(lex(code_of(text))).stream).tolist())
+            self.index.ignore(_kgrams(text))
 
     def add(self, submission: Submission) -> int:
         document = read(submission, self.parts)
@@ -182,6 +183,13 @@ class Similarity:
     def late(self, submission: Submission) -> list[Pair]:
         """A late submission added and compared with the class through the index, best first."""
         return self.index.against(self.add(submission))
+
+
+@lru_cache(maxsize=64)
+def _kgrams(text: str) -> tuple[int, ...]:
+    """Every k-gram hash of a starter's or solution's code (the same set's solutions are set
+    aside by every report of a process: lexed once)."""
+    return tuple(kgram_hashes(fingerprint(lex(code_of(text))).stream).tolist())
 
 
 def rank(
