@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, configure_mappers
 
 from api.courses.service import create_course
 from api.jobs.service import start_similarity
@@ -122,6 +122,7 @@ def job_main(url: str, job_id: int) -> None:
     engine = make_engine(Settings(database_url=url))
     library = Library(Bank())
     sessions = make_sessionmaker(writer(engine))
+    configure_mappers()  # (as a worker's first job leaves them)
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     cpu, wall = time.process_time(), time.perf_counter()
     status = run_similarity(sessions, library, job_id)
