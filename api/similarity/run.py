@@ -268,10 +268,27 @@ def _fingerprint_new(
                 .returning(DOCUMENTS.c.submission_id, DOCUMENTS.c.part)
             )
             mine |= {(int(row.submission_id), str(row.part)) for row in inserted}
-        kept = [row for row in prints if (row["submission_id"], row["part"]) in mine]
-        for start in range(0, len(kept), CHUNK):
-            session.execute(PRINTS.insert(), kept[start : start + CHUNK])
+        _write_prints(session, [row for row in prints if (row["submission_id"], row["part"]) in mine])
     return len(new)
+
+
+#: The index's columns, in the order :func:`_write_prints` copies them.
+PRINT_COLUMNS = ("submission_id", "part", "hash", "course_id", "assignment_id")
+
+
+def _write_prints(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """The index's rows written: on PostgreSQL by ``COPY`` (a class's 140,000 rows: the
+    statements' parameters were a fifth of a first report's CPU), on SQLite by executemany."""
+    if session.get_bind().dialect.name == "postgresql":
+        driver = session.connection().connection.driver_connection
+        assert driver is not None  # (a connection checked out)
+        statement = f"COPY {PRINTS.name} ({', '.join(PRINT_COLUMNS)}) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(tuple(row[column] for column in PRINT_COLUMNS))
+        return
+    for start in range(0, len(rows), CHUNK):
+        session.execute(PRINTS.insert(), rows[start : start + CHUNK])
 
 
 def _report(
