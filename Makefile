@@ -54,7 +54,7 @@ test: $(STAMP)
 ## then the time and peak memory to suggest groups of 1,000 free-response answers (as typed, all
 ## different, 3,000 characters each, 10,000 random characters each), the similarity report of 1,000
 ## submissions of the four-function CNN homework (CPU, peak memory, a late submission, where the planted
-## copies rank), a 1,000-answer grading queue
+## copies rank), the same report through the service's job on SQLite and PostgreSQL, a 1,000-answer grading queue
 ## (first read, groups suggested; read again; a grading), code submissions graded per second through
 ## the sandbox (1 and 2 warm workers) beside the same calls in-process, and code submissions graded per
 ## second end to end through the service (8 students at once on SQLite, 201 → result) beside the floor,
@@ -72,6 +72,7 @@ bench: $(STAMP)
 	$(PY) -m bench.lti_passback
 	$(PY) -m bench.grouping
 	$(PY) -m bench.similarity
+	$(PY) -m bench.similarity_service
 	$(PY) -m bench.grading_queue
 	$(PY) -m bench.sandbox
 	$(PY) -m bench.code

@@ -26,6 +26,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -1134,7 +1135,12 @@ class RegradeRequest(Base):
 class SimilarityDocument(Base):
     """A submission's code part fingerprinted (:mod:`api.similarity`): written once, by the first
     report that read it, so a late submission is lexed once and the class never again. ``words``
-    are its names and long comments (the rare ones are evidence), ``tokens`` its code's length."""
+    are its names and long comments (the rare ones are evidence), ``tokens`` its code's length,
+    ``fingerprints`` every fingerprint with its place (hash, k-gram's start, first and last line:
+    :func:`api.similarity.run.packed`), so that a report reads the class's fingerprints one row per
+    text, not one row per fingerprint, and describes a pair without lexing it again. A module sent
+    once answers each of its problem's parts: it is stored once, under its first part, and the
+    others name that part in ``same_as`` (with no words nor fingerprints of their own)."""
 
     __tablename__ = "similarity_documents"
     __table_args__ = (Index("ix_similarity_documents_assignment", "course_id", "assignment_id"),)
@@ -1145,12 +1151,15 @@ class SimilarityDocument(Base):
     assignment_id: Mapped[str] = mapped_column(String(64))
     tokens: Mapped[int] = mapped_column(Integer)
     words: Mapped[list[str]] = mapped_column(JSON)
+    fingerprints: Mapped[bytes | None] = mapped_column(LargeBinary)
+    same_as: Mapped[str | None] = mapped_column(String(100))
 
 
 class SimilarityPrint(Base):
     """The similarity index: a fingerprint (a winnowed k-gram's 64-bit hash) → the submissions
-    (and parts) that hold it, per assignment. Read by fingerprint, a late submission's pairs are
-    found through its own fingerprints' rows only."""
+    (and parts) that hold it, per assignment; a text answering several parts under its first part
+    only (:class:`SimilarityDocument`). Read by fingerprint, a late submission's pairs are found
+    through its own fingerprints' rows only."""
 
     __tablename__ = "similarity_prints"
     __table_args__ = (

@@ -8,12 +8,14 @@ Never on the submit path, and no database connection held while computing:
    have no fingerprints yet;
 2. the new ones fingerprinted with no session open, and written in one transaction
    (``similarity_documents`` and their ``similarity_prints``; a part already written by another
-   runner is left as it is). A late submission is so lexed once, and the class never again;
-3. the index read back (fingerprint → submission rows, only the asked parts), the pairs ranked with
-   no session open (:mod:`grader.code_similarity`: rarity weights, the starter and the solutions
-   weighing nothing), then the texts of the ranked pairs alone read to describe them (a pair the
-   last report described, of the same two submissions, keeps its evidence: a report asked again
-   after a late submission lexes only the pairs that submission brings);
+   runner is left as it is; a module sent once for several parts is stored once, under its first
+   part). A late submission is so lexed once, and the class never again;
+3. the class's fingerprints read back (one row per text, only the asked parts'), the pairs ranked
+   with no session open (:mod:`grader.code_similarity`: rarity weights, the starter and the
+   solutions weighing nothing), then the ranked pairs described from their stored fingerprints
+   (hashes, positions and lines) and their texts, none lexed again. Every pair's score and evidence
+   is taken anew, as the class's size and each fingerprint's rarity change with every submission:
+   the report after a late submission is the report of the whole class made afresh;
 4. the report written with the job ``done``.
 
 Bounded: at most :data:`MAX_STUDENTS` students (more fails the job with a sentence), each part's
@@ -24,7 +26,6 @@ pairs ranked.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import numpy as np
+import scipy.sparse  # noqa: F401  (the pairs' product: imported with the runner, not at each report)
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -43,10 +45,10 @@ from api.similarity.references import MAX_REFERENCE_STUDENTS, latest_of_referenc
 from api.similarity.written import merged, written_parts, written_report
 from grader.code_similarity.evidence import words
 from grader.code_similarity.index import Index
-from grader.code_similarity.report import LIMIT, Document, Similarity, clusters, describe, rank, read
+from grader.code_similarity.report import LIMIT, Document, Similarity, clusters, describe, rank, read, read_stored
 from grader.code_similarity.report import Submission as Code
 from grader.code_similarity.tokens import code_of, lex
-from grader.code_similarity.winnow import fingerprint
+from grader.code_similarity.winnow import Located, fingerprint
 from problems.sets import ProblemSet, TwoModules
 
 log = logging.getLogger("grader.jobs")
@@ -63,6 +65,8 @@ MAX_WORDS = 500
 CHUNK = 500
 #: What a job's error is cut to.
 MAX_ERROR = 2000
+#: No fingerprints.
+_NONE = np.zeros(0, dtype=np.int64)
 
 
 class SimilarityFailed(Exception):
@@ -71,18 +75,34 @@ class SimilarityFailed(Exception):
 
 @dataclass(frozen=True)
 class Fingerprints:
-    """A part's fingerprints as stored: the distinct hashes, the code's tokens, its names and comments."""
+    """A part's fingerprints as stored: the distinct hashes, the code's tokens, its names and
+    comments, and every fingerprint with its place (describing a pair reads them, not the text's
+    tokens)."""
 
     hashes: list[int]
     tokens: int
     words: list[str]
+    located: Located
 
 
 def fingerprint_part(text: str) -> Fingerprints:
     """A code part's fingerprints (its text, or a notebook's code cells)."""
     printed = fingerprint(lex(code_of(text)))
     held = sorted(words(printed), key=lambda word: (-len(word), word))[:MAX_WORDS]
-    return Fingerprints(sorted(set(printed.hashes.tolist())), len(printed.stream), held)
+    return Fingerprints(sorted(set(printed.hashes.tolist())), len(printed.stream), held, printed.located())
+
+
+def packed(located: Located) -> bytes:
+    """Fingerprints as ``similarity_documents.fingerprints`` holds them: their hashes, starts,
+    first and last lines, four rows of 64-bit little-endian integers."""
+    rows = np.stack([located.hashes, located.starts, located.first, located.last])
+    return rows.astype("<i8").tobytes()
+
+
+def unpacked(stored: bytes | None) -> Located:
+    """``similarity_documents.fingerprints`` read back."""
+    rows = np.frombuffer(stored or b"", dtype="<i8").astype(np.int64).reshape(4, -1)
+    return Located(rows[0], rows[1], rows[2], rows[3])
 
 
 def code_answers(problem_set: ProblemSet, answers: Mapping[str, Any]) -> dict[str, str]:
@@ -149,8 +169,6 @@ class _Claimed:
     set_version: str
     parts: list[str] | None
     starter: str | None
-    #: The last report (its pairs' evidence is kept where nothing changed: :func:`_described`).
-    previous: dict[str, Any] | None
     #: Earlier assignments compared against (:mod:`api.similarity.references`).
     references: list[dict[str, str]] | None = None
 
@@ -167,7 +185,11 @@ def _claim(session: Session, job_id: int) -> _Claimed | None:
     job = session.get(Job, job_id, with_for_update=True)
     if job is None or job.status in (JobStatus.DONE, JobStatus.FAILED) or job.assignment_id is None:
         return None
-    asked = session.get(SimilarityReport, (job.course_id, job.assignment_id))
+    asked = session.execute(  # (what was asked, not the last report: a report is not read to make the next)
+        select(REPORTS.c.parts, REPORTS.c.starter, REPORTS.c.reference_assignments).where(
+            REPORTS.c.course_id == job.course_id, REPORTS.c.assignment_id == job.assignment_id
+        )
+    ).first()
     job.status = JobStatus.RUNNING.value
     job.started_at = job.started_at or datetime.now(UTC)
     assert job.set_version is not None  # (fixed when asked for)
@@ -178,7 +200,6 @@ def _claim(session: Session, job_id: int) -> _Claimed | None:
         job.set_version,
         asked.parts if asked is not None else None,
         asked.starter if asked is not None else None,
-        asked.report if asked is not None else None,
         asked.reference_assignments if asked is not None else None,
     )
 
@@ -220,23 +241,29 @@ def _fingerprint_new(
     sessions: sessionmaker[Session], job: _Claimed, problem_set: ProblemSet, new: Sequence[tuple[int, dict[str, Any]]]
 ) -> int:
     """The new submissions' code parts fingerprinted (no session open), then written in one
-    transaction; how many submissions were. A submission with no code gets an empty row (``""``),
-    so that it is not read again."""
+    transaction; how many submissions were. A text answering several parts is stored under the
+    first (the others name it); a submission with no code gets an empty row (``""``), so that it
+    is not read again."""
     documents: list[dict[str, Any]] = []
     prints: list[dict[str, Any]] = []
     where = {"course_id": job.course_id, "assignment_id": job.assignment_id}
     for submission_id, answers in new:
         texts = code_answers(problem_set, answers)
-        done: dict[str, Fingerprints] = {}
+        first: dict[str, tuple[str, Fingerprints]] = {}  # a text → the first part it answers, its fingerprints
         for key, text in texts.items():
-            found = done.get(text) or fingerprint_part(text)  # (a module sent once answers each of its parts)
-            done[text] = found
-            documents.append(
-                {"submission_id": submission_id, "part": key, "tokens": found.tokens, "words": found.words, **where}
-            )
-            prints += [{"submission_id": submission_id, "part": key, "hash": h, **where} for h in found.hashes]
+            row = {"submission_id": submission_id, "part": key, **where}
+            if text in first:  # (a module sent once answers each of its parts)
+                same_as, found = first[text]
+                documents.append({**row, "tokens": found.tokens, "words": [], "fingerprints": None, "same_as": same_as})
+                continue
+            found = fingerprint_part(text)
+            first[text] = (key, found)
+            stored = {"tokens": found.tokens, "words": found.words, "fingerprints": packed(found.located)}
+            documents.append({**row, **stored, "same_as": None})
+            prints += [{**row, "hash": h} for h in found.hashes]
         if not texts:
-            documents.append({"submission_id": submission_id, "part": "", "tokens": 0, "words": [], **where})
+            empty = {"tokens": 0, "words": [], "fingerprints": None, "same_as": None}
+            documents.append({"submission_id": submission_id, "part": "", **empty, **where})
     if not documents:
         return 0
     with sessions.begin() as session:
@@ -249,10 +276,27 @@ def _fingerprint_new(
                 .returning(DOCUMENTS.c.submission_id, DOCUMENTS.c.part)
             )
             mine |= {(int(row.submission_id), str(row.part)) for row in inserted}
-        kept = [row for row in prints if (row["submission_id"], row["part"]) in mine]
-        for start in range(0, len(kept), CHUNK):
-            session.execute(PRINTS.insert(), kept[start : start + CHUNK])
+        _write_prints(session, [row for row in prints if (row["submission_id"], row["part"]) in mine])
     return len(new)
+
+
+#: The index's columns, in the order :func:`_write_prints` copies them.
+PRINT_COLUMNS = ("submission_id", "part", "hash", "course_id", "assignment_id")
+
+
+def _write_prints(session: Session, rows: Sequence[Mapping[str, Any]]) -> None:
+    """The index's rows written: on PostgreSQL by ``COPY`` (a class's 140,000 rows: the
+    statements' parameters were a fifth of a first report's CPU), on SQLite by executemany."""
+    if session.get_bind().dialect.name == "postgresql":
+        driver = session.connection().connection.driver_connection
+        assert driver is not None  # (a connection checked out)
+        statement = f"COPY {PRINTS.name} ({', '.join(PRINT_COLUMNS)}) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(tuple(row[column] for column in PRINT_COLUMNS))
+        return
+    for start in range(0, len(rows), CHUNK):
+        session.execute(PRINTS.insert(), rows[start : start + CHUNK])
 
 
 def _report(
@@ -262,31 +306,24 @@ def _report(
     latest: Mapping[int, str],
     references: Mapping[int, str] | None = None,
 ) -> dict[str, Any]:
-    """The report from the index in the database: fingerprints read by submission, pairs ranked
-    with no session open, then the ranked pairs' texts read to describe them."""
+    """The report from the fingerprints in the database (one row per text), pairs ranked with no
+    session open, then the ranked pairs' texts read and described with their stored fingerprints."""
     code_keys = list(problem_set.code())
     parts = [key for key in code_keys if job.parts is None or key in job.parts]
-    scope = (
-        (PRINTS.c.course_id == job.course_id) & (PRINTS.c.assignment_id == job.assignment_id) & PRINTS.c.part.in_(parts)
-    )
-    held: dict[int, list[int]] = {}
-    said: dict[int, set[str]] = {}
+    stored: dict[int, dict[str, Any]] = {}
     graded: dict[int, list[str]] = {}
     with _reading(sessions) as session:
-        # (distinct: a module sent once answers each of its parts, and is stored under each; the
-        # index counts a fingerprint once a submission)
-        held_prints = select(PRINTS.c.submission_id, PRINTS.c.hash).where(scope).distinct()
-        for submission_id, h in session.execute(held_prints):
-            if submission_id in latest:
-                held.setdefault(int(submission_id), []).append(int(h))
-        documents = select(DOCUMENTS.c.submission_id, DOCUMENTS.c.words).where(
-            DOCUMENTS.c.course_id == job.course_id,
-            DOCUMENTS.c.assignment_id == job.assignment_id,
-            DOCUMENTS.c.part.in_(parts),
-        )
-        for submission_id, held_words in session.execute(documents):
-            if submission_id in latest:
-                said.setdefault(int(submission_id), set()).update(held_words or ())
+        documents = select(
+            DOCUMENTS.c.submission_id,
+            DOCUMENTS.c.part,
+            DOCUMENTS.c.same_as,
+            DOCUMENTS.c.tokens,
+            DOCUMENTS.c.fingerprints,
+            DOCUMENTS.c.words,
+        ).where(DOCUMENTS.c.course_id == job.course_id, DOCUMENTS.c.assignment_id == job.assignment_id)
+        for row in session.execute(documents):
+            if row.submission_id in latest:
+                stored.setdefault(int(row.submission_id), {})[str(row.part)] = row
         ids = sorted(latest)
         for start in range(0, len(ids), CHUNK):
             rows = session.execute(
@@ -296,6 +333,15 @@ def _report(
     references = references or {}
     referenced = _read_answers(sessions, references)
     # computed with no session open
+    located: dict[int, dict[str, tuple[Located, int]]] = {}
+    said: dict[int, set[str]] = {}
+    for submission_id, by_part in stored.items():
+        # (a part naming another holds that one's text: each text counted once)
+        owner = {key: by_part[key].same_as or key for key in parts if key in by_part}
+        owned = {key: by_part[key] for key in set(owner.values()) & by_part.keys()}
+        of_text = {key: (unpacked(row.fingerprints), int(row.tokens)) for key, row in owned.items()}
+        located[submission_id] = {key: of_text[text] for key, text in owner.items() if text in of_text}
+        said[submission_id] = {word for row in owned.values() for word in row.words or ()}
     similarity = Similarity(parts)
     starters = [job.starter] if job.starter else []
     starters += list(dict.fromkeys(problem_set.solution_of(key) for key in code_keys))
@@ -303,9 +349,10 @@ def _report(
     index: Index = similarity.index
     numbers: dict[int, int] = {}
     for submission_id in sorted(latest):
-        numbers[submission_id] = index.add(latest[submission_id], np.array(held.get(submission_id, []), dtype=np.int64))
+        held = [prints.hashes for prints, _ in located.get(submission_id, {}).values()]
+        numbers[submission_id] = index.add(latest[submission_id], np.concatenate(held or [_NONE]))
     reference_words: list[set[str]] = []
-    for submission_id, name in sorted(references.items()):
+    for submission_id, name in sorted(references.items()):  # (lexed each report: not in this index)
         printed = [fingerprint_part(text) for text in set(_code_of(problem_set, referenced[submission_id], parts))]
         hashes = np.array(sorted({h for found in printed for h in found.hashes}), dtype=np.int64)
         numbers[submission_id] = index.add(name, hashes, reference=True)
@@ -313,12 +360,7 @@ def _report(
     everyone = {**latest, **references}
     mistakes = {latest[submission_id]: made for submission_id, made in graded.items()}
     ranked, by_mistake = rank(index, limit=LIMIT, mistakes=mistakes)
-    asked = {"parts": parts, "starter": hashlib.sha256((job.starter or "").encode()).hexdigest()}
-    kept = _described(job.previous, asked, latest)
-    named = [(pair, _sorted(index.names[pair.first], index.names[pair.second])) for pair in ranked]
-    reused = [(students, pair.score) for pair, students in named if students in kept]
-    fresh = [pair for pair, students in named if students not in kept]
-    needed = {number for pair in fresh for number in (pair.first, pair.second)}
+    needed = {number for pair in ranked for number in (pair.first, pair.second)}
     ids_of = {number: submission_id for submission_id, number in numbers.items()}
     with _reading(sessions) as session:
         wanted = [ids_of[number] for number in needed if ids_of[number] not in referenced]
@@ -328,27 +370,35 @@ def _report(
                 select(SUBMISSIONS.c.id, SUBMISSIONS.c.answers).where(SUBMISSIONS.c.id.in_(wanted))
             )
         }
-    answers.update(referenced)
-    texts: dict[int, Document] = {
-        number: read(Code(everyone[ids_of[number]], code_answers(problem_set, answers.get(ids_of[number], {}))), parts)
-        for number in needed
-    }
+    texts: dict[int, Document] = {}
+    for number in needed:
+        submission_id = ids_of[number]
+        if submission_id in referenced:  # (lexed: its fingerprints are not stored)
+            texts[number] = read(
+                Code(everyone[submission_id], code_answers(problem_set, referenced[submission_id])), parts
+            )
+            continue
+        code = Code(latest[submission_id], code_answers(problem_set, answers.get(submission_id, {})))
+        texts[number] = read_stored(
+            code, parts, located.get(submission_id, {}).__getitem__, said.get(submission_id, set())
+        )
     held_words = [said.get(submission_id, set()) for submission_id in sorted(latest)] + reference_words
-    report = describe(index, fresh, by_mistake, texts, held_words)
+    report = describe(index, ranked, by_mistake, texts, held_words)
     found = report.to_json()
-    pairs: list[dict[str, Any]] = cast(list[dict[str, Any]], found["pairs"]) + [
-        {**kept[pair], "score": round(score, 4), "same_mistakes": list(by_mistake.get(pair, ()))}
-        for pair, score in reused
-    ]
-    pairs.sort(key=lambda pair: (-pair["score"], pair["students"]))
+    pairs = cast(list[dict[str, Any]], found["pairs"])
+    pairs.sort(key=lambda pair: (-pair["score"], pair["students"]))  # (by the score shown: ties by name)
     written_keys = written_parts(problem_set, job.parts)
     written = written_report(sessions, problem_set, written_keys, latest, references)  # (apart: api.similarity.written)
     mark_references([*pairs, *written], set(references.values()))
     linked = [_Linked(_sorted(*pair["students"]), pair["score"]) for pair in merged(pairs, written)]
-    found.update(pairs=pairs, written=written, clusters=clusters(linked), parts=parts + written_keys, asked=asked)
+    found.update(pairs=pairs, written=written, clusters=clusters(linked), parts=parts + written_keys)
     found["submissions"] = {everyone[submission_id]: submission_id for submission_id in sorted(everyone)}
     found["references"] = job.references or []
     return found
+
+
+def _sorted(first: str, second: str) -> tuple[str, str]:
+    return (first, second) if first <= second else (second, first)
 
 
 def _read_answers(sessions: sessionmaker[Session], ids: Mapping[int, str]) -> dict[int, dict[str, Any]]:
@@ -371,28 +421,6 @@ def _code_of(problem_set: ProblemSet, answers: Mapping[str, Any], parts: Sequenc
 class _Linked:
     students: tuple[str, str]
     score: float
-
-
-def _sorted(first: str, second: str) -> tuple[str, str]:
-    return (first, second) if first <= second else (second, first)
-
-
-def _described(
-    previous: Mapping[str, Any] | None, asked: Mapping[str, Any], latest: Mapping[int, str]
-) -> dict[tuple[str, str], dict[str, Any]]:
-    """The previous report's pairs whose two submissions it compared are still the students'
-    latest, asked the same way: their evidence (blocks, fragments, names, comments) is kept, their
-    score and same mistakes taken anew. A late submission's report then lexes only the pairs it
-    brings (describing a pair lexes both texts, the most of a report's work after the first)."""
-    if not previous or previous.get("asked") != asked:
-        return {}
-    now = {student: submission_id for submission_id, student in latest.items()}
-    then = previous.get("submissions") or {}
-    return {
-        (pair["students"][0], pair["students"][1]): pair
-        for pair in previous.get("pairs", [])
-        if all(then.get(student) == now.get(student) is not None for student in pair["students"])
-    }
 
 
 def _finish(session: Session, job: _Claimed, report: dict[str, Any], latest: Mapping[int, str], added: int) -> str:

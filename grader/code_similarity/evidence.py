@@ -18,7 +18,7 @@ from itertools import combinations
 import numpy as np
 
 from grader.code_similarity.tokens import Kind
-from grader.code_similarity.winnow import Fingerprinted, K
+from grader.code_similarity.winnow import Fingerprinted, K, Located
 
 #: A mistake, name or comment counts as evidence when at most this share of the class has it (and
 #: at least two do).
@@ -54,15 +54,16 @@ class Shared:
 
 
 def shared(
-    a: Fingerprinted,
-    b: Fingerprinted,
+    a: Located,
+    b: Located,
     weights: Mapping[int, float],
     source_a: str,
     rare_words: Mapping[str, int],
+    held: tuple[Collection[str], Collection[str]],
 ) -> Shared:
     """The evidence of a pair: ``weights`` holds the weight of every fingerprint both hold (those
     weighing nothing are left out), ``rare_words`` the class's rare names and comments with how many hold each (the
-    rarest are listed first, then the longest)."""
+    rarest are listed first, then the longest), ``held`` the names and comments of each (:func:`words`)."""
     counted = {h for h, w in weights.items() if w > 0}
     at_a = _runs(a, counted)
     at_b = _runs(b, counted)
@@ -84,7 +85,9 @@ def shared(
             fragments.append(text)
         if len(fragments) == LISTED:
             break
-    both = sorted(words(a) & words(b) & rare_words.keys(), key=lambda word: (rare_words[word], -len(word), word))
+    both = sorted(
+        set(held[0]) & set(held[1]) & rare_words.keys(), key=lambda word: (rare_words[word], -len(word), word)
+    )
     names = tuple(word for word in both if not word.startswith("#") and len(word) >= MIN_NAME)[:LISTED]
     comments = tuple(word[1:] for word in both if word.startswith("#"))[:LISTED]
     return Shared(tuple(blocks), tokens, tuple(fragments), names, comments)
@@ -120,7 +123,7 @@ def same_mistakes(mistakes: Mapping[str, Collection[str]], students: int) -> dic
     return pairs
 
 
-def _runs(document: Fingerprinted, counted: set[int]) -> list[tuple[int, int, set[int]]]:
+def _runs(document: Located, counted: set[int]) -> list[tuple[int, int, set[int]]]:
     """The stream's runs covered by counted fingerprints: (start, stop, their hashes), in order."""
     spans = sorted(
         (int(start), int(start) + K, int(h))

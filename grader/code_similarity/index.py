@@ -124,20 +124,21 @@ class Index:
         from scipy.sparse import csr_matrix
 
         n = self.size
+        weight_of = self._weights()
         columns: list[int] = []
         rows: list[int] = []
         weights: list[float] = []
         for h, holders in self.postings.items():
             if len(holders) < 2:
                 continue
-            w = self.weight_of(h)
+            w = weight_of[h]
             if w <= 0:
                 continue
             column = len(weights)
             weights.append(w)
             rows.extend(holders)
             columns.extend([column] * len(holders))
-        own = np.array([self.own(number) for number in range(n)])
+        own = np.array([sum(map(weight_of.__getitem__, held.tolist())) for held in self.held])
         if not weights or n < 2:
             return []
         held = csr_matrix((np.ones(len(rows)), (rows, columns)), shape=(n, len(weights)))
@@ -153,6 +154,17 @@ class Index:
         scores = _dice(shared, own[first], own[second])
         best = np.lexsort((second, first, -scores))[:limit]
         return [Pair(int(first[i]), int(second[i]), float(scores[i]), float(shared[i])) for i in best]
+
+    def _weights(self) -> dict[int, float]:
+        """Every fingerprint's weight now (:meth:`weight_of`, each taken once per count of holders)."""
+        by_count: dict[int, float] = {}
+        weights: dict[int, float] = {}
+        for h, holders in self.postings.items():
+            count = len(holders)
+            if count not in by_count:
+                by_count[count] = weight(count, self.size)
+            weights[h] = 0.0 if h in self.ignored else by_count[count]
+        return weights
 
     def count_pairs(self) -> int:
         """How many pairs the class has (references not paired with each other)."""

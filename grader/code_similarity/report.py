@@ -11,14 +11,15 @@ their code's score.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Protocol
 
 from grader.code_similarity.evidence import Block, rare, same_mistakes, shared, words
 from grader.code_similarity.index import Index, Pair
 from grader.code_similarity.tokens import code_of, lex
-from grader.code_similarity.winnow import Fingerprinted, fingerprint, kgram_hashes
+from grader.code_similarity.winnow import Located, fingerprint, joined, kgram_hashes
 
 #: Pairs ranked, unless asked otherwise.
 LIMIT = 100
@@ -39,11 +40,13 @@ class Submission:
 
 @dataclass(frozen=True)
 class Document:
-    """A submission read: the joined text, the lines each part holds, and its fingerprints."""
+    """A submission read: the joined text, the lines each part holds, its fingerprints, and its
+    names and comments (:func:`.evidence.words`)."""
 
     text: str
     parts: tuple[tuple[str, int, int], ...]
-    prints: Fingerprinted
+    prints: Located
+    words: frozenset[str]
 
     def parts_of(self, lines: Iterable[tuple[int, int]]) -> set[str]:
         spans = list(lines)
@@ -98,6 +101,38 @@ class Report:
 
 def read(submission: Submission, parts: Collection[str] | None = None) -> Document:
     """A submission's code parts (those of ``parts``, or all) as one fingerprinted document."""
+    text, spans, _ = _layout(submission, parts)
+    printed = fingerprint(lex(text))
+    return Document(text, spans, printed.located(), frozenset(words(printed)))
+
+
+def read_stored(
+    submission: Submission,
+    parts: Collection[str] | None,
+    stored: Callable[[str], tuple[Located, int]],
+    held: Collection[str],
+) -> Document:
+    """A submission's code parts as :func:`read` joins them, from each distinct text's
+    fingerprints as a service stored them (``stored``: by the first part that sent the text, its
+    fingerprints and its stream's length in tokens; ``held``: the names and comments) rather than
+    lexed again. Each text was fingerprinted alone, so the fingerprints near a text's end are its
+    own, not those of k-grams reaching into the next text."""
+    text, spans, firsts = _layout(submission, parts)
+    pieces: list[Located] = []
+    tokens, line = 0, 1
+    for key, code in firsts:
+        located, length = stored(key)
+        pieces.append(located.moved(tokens, line - 1))
+        tokens += length
+        line += code.count("\n") + 2
+    return Document(text, spans, joined(pieces), frozenset(held))
+
+
+def _layout(
+    submission: Submission, parts: Collection[str] | None
+) -> tuple[str, tuple[tuple[str, int, int], ...], list[tuple[str, str]]]:
+    """The joined text of a submission's distinct code texts (of ``parts``, or all), the lines each
+    part holds, and each distinct text with the first part that sent it."""
     texts: list[tuple[list[str], str]] = []  # the distinct texts, each with the parts that sent it
     for key, raw in submission.parts.items():
         if parts is not None and key not in parts:
@@ -108,16 +143,15 @@ def read(submission: Submission, parts: Collection[str] | None = None) -> Docume
             texts.append(([key], code))
         else:
             same.append(key)
-    joined: list[str] = []
+    written: list[str] = []
     spans: list[tuple[str, int, int]] = []
     line = 1
     for keys, code in texts:
         count = code.count("\n") + 1
         spans.extend((key, line, line + count - 1) for key in keys)
-        joined.append(code)
+        written.append(code)
         line += count + 1
-    text = "\n\n".join(joined)
-    return Document(text, tuple(spans), fingerprint(lex(text)))
+    return "\n\n".join(written), tuple(spans), [(keys[0], code) for keys, code in texts]
 
 
 @dataclass
@@ -133,7 +167,7 @@ class Similarity:
         set aside, not only those Winnowing keeps of it alone: a window that reaches past its end in
         a student's text may keep another of its k-grams."""
         for text in texts:
-            self.index.ignore(kgram_hashes(fingerprint(lex(code_of(text))).stream).tolist())
+            self.index.ignore(_kgrams(text))
 
     def add(self, submission: Submission) -> int:
         document = read(submission, self.parts)
@@ -143,12 +177,19 @@ class Similarity:
     def report(self, *, limit: int = LIMIT, mistakes: Mapping[str, Collection[str]] | None = None) -> Report:
         """The ``limit`` best pairs, those sharing a rare mistake, and the clusters."""
         ranked, by_mistake = rank(self.index, limit=limit, mistakes=mistakes)
-        held = [words(document.prints) for document in self.documents]
+        held = [set(document.words) for document in self.documents]
         return describe(self.index, ranked, by_mistake, dict(enumerate(self.documents)), held)
 
     def late(self, submission: Submission) -> list[Pair]:
         """A late submission added and compared with the class through the index, best first."""
         return self.index.against(self.add(submission))
+
+
+@lru_cache(maxsize=64)
+def _kgrams(text: str) -> tuple[int, ...]:
+    """Every k-gram hash of a starter's or solution's code (the same set's solutions are set
+    aside by every report of a process: lexed once)."""
+    return tuple(kgram_hashes(fingerprint(lex(code_of(text))).stream).tolist())
 
 
 def rank(
@@ -204,7 +245,8 @@ def _ranked(
     if names[0] > names[1]:
         a, b, names = b, a, (names[1], names[0])
     both = set(a.prints.hashes.tolist()) & set(b.prints.hashes.tolist())
-    evidence = shared(a.prints, b.prints, {h: index.weight_of(h) for h in both}, a.text, rare_words)
+    weights = {h: index.weight_of(h) for h in both}
+    evidence = shared(a.prints, b.prints, weights, a.text, rare_words, (a.words, b.words))
     parts = a.parts_of(block.first for block in evidence.blocks)
     return RankedPair(
         students=names,

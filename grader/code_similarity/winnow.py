@@ -59,6 +59,52 @@ class Fingerprinted:
         """The first and last line of the stream's tokens ``start`` to ``stop`` (exclusive)."""
         return self.stream[start].line, self.stream[stop - 1].line
 
+    def located(self, k: int = K) -> Located:
+        """The fingerprints with the lines of their k-grams, without the tokens."""
+        lines = np.fromiter((token.line for token in self.stream), dtype=np.int64, count=len(self.stream))
+        starts = self.starts.astype(np.int64)
+        return Located(self.hashes, starts, lines[starts], lines[starts + k - 1], k)
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A text's fingerprints without its tokens: each one's hash, the stream position of its k-gram
+    (increasing), and the lines of the k-gram's first and last tokens. What describing a pair reads
+    (:mod:`.evidence`: its runs are of whole k-grams), and small enough to be stored, so that a
+    pair is described again without lexing its texts again."""
+
+    hashes: Hashes
+    starts: npt.NDArray[np.int64]
+    first: npt.NDArray[np.int64]
+    last: npt.NDArray[np.int64]
+    k: int = K
+
+    def lines(self, start: int, stop: int) -> tuple[int, int]:
+        """The first line of the k-gram at ``start`` and the last of the k-gram ending at ``stop``
+        (exclusive): the lines of the stream's tokens ``start`` to ``stop``."""
+        at = int(np.searchsorted(self.starts, start))
+        to = int(np.searchsorted(self.starts, stop - self.k))
+        return int(self.first[at]), int(self.last[to])
+
+    def moved(self, tokens: int, lines: int) -> Located:
+        """The same fingerprints ``tokens`` tokens and ``lines`` lines further on (a text after
+        others in a joined document)."""
+        return Located(self.hashes, self.starts + tokens, self.first + lines, self.last + lines, self.k)
+
+
+def joined(pieces: Sequence[Located], k: int = K) -> Located:
+    """Texts' fingerprints, each already moved to where it is, as one document's."""
+    if not pieces:
+        empty = np.zeros(0, dtype=np.int64)
+        return Located(empty, empty, empty, empty, k)
+    return Located(
+        np.concatenate([piece.hashes for piece in pieces]),
+        np.concatenate([piece.starts for piece in pieces]),
+        np.concatenate([piece.first for piece in pieces]),
+        np.concatenate([piece.last for piece in pieces]),
+        k,
+    )
+
 
 def fingerprint(tokens: Sequence[Token], *, k: int = K, window: int = WINDOW) -> Fingerprinted:
     """``tokens`` (from :func:`.tokens.lex`) winnowed into fingerprints."""

@@ -6,7 +6,7 @@ named is kept beside the parts and the starter for the job to read. Going down d
 reports then compare the class alone).
 
 Revision ID: 0038_similarity_text
-Revises: 0036_similarity
+Revises: 0037_similarity_once
 Create Date: 2026-11-28 14:10:00
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0038_similarity_text"
-down_revision: str | None = "0036_similarity"
+down_revision: str | None = "0037_similarity_once"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,17 +10,20 @@ runner leaves them: the sandbox is not what is tested here."""
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from api.kit.db import writer
-from api.models import SimilarityDocument, Submission
+from api.models import SimilarityDocument, SimilarityPrint, SimilarityReport, Submission
 from api.similarity import run as similarity_run
-from grader.code_similarity.report import describe
+from api.similarity.run import unpacked
+from grader.code_similarity import report as report_module
+from grader.code_similarity.tokens import lex
 from harness.cnn_class import make_class
 
 from factories import Course, finished_job
@@ -135,23 +138,20 @@ def test_the_solution_and_the_starter_count_for_nothing(app: Any, course: Course
 def test_a_late_submission_is_fingerprinted_alone(
     app: Any, course: Course, klass: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Only the late submission is lexed for the index, and only the pairs it brings are lexed to
-    describe them: the others keep the evidence the last report gave them."""
+    """Only the late submission is lexed, for the index and to describe the pairs: the others'
+    fingerprints, with their places, are read back from the database."""
     assignment, ids, planted = klass["assignment"], klass["ids"], klass["planted"]
-    earlier = _report(course, assignment)  # (a report exists)
+    _report(course, assignment)  # (a report exists)
     with Session(app.state.engine) as session:
         before = session.scalar(select(func.count()).where(SimilarityDocument.assignment_id == assignment))
     honest = next(name for name in planted.texts if all(name not in pair for pair in planted.copies))
-    late = _store(app, course, assignment, klass["late"], planted.texts[honest])
+    late_text = "# handed in late\n" + planted.texts[honest]
+    late = _store(app, course, assignment, klass["late"], late_text)
     path = f"{course.path}/assignments/{assignment}/similarity"
     assert course.client.get(path, headers=course.instructor).json()["new_submissions"] == 1
-    described: list[tuple[str, ...]] = []
-
-    def describing(index, ranked, *rest):
-        described.extend(tuple(sorted((index.names[p.first], index.names[p.second]))) for p in ranked)
-        return describe(index, ranked, *rest)
-
-    monkeypatch.setattr(similarity_run, "describe", describing)
+    lexed: list[str] = []
+    monkeypatch.setattr(similarity_run, "lex", lambda code: lexed.append(code) or lex(code))
+    monkeypatch.setattr(report_module, "lex", lambda code: lexed.append(code) or lex(code))
     report = _report(course, assignment)
     assert report["run"]["done"] == 1 and report["run"]["total"] == 13 and report["new_submissions"] == 0
     with Session(app.state.engine) as session:
@@ -159,12 +159,8 @@ def test_a_late_submission_is_fingerprinted_alone(
         mine = session.scalar(select(func.count()).where(SimilarityDocument.submission_id == late))
     assert after - before == mine == len(KEYS)
     assert report["pairs"][0]["students"] == sorted([ids[honest], klass["late"]])
-    assert report["pairs"][0]["score"] == 1.0
-    before = {tuple(p["students"]): p["blocks"] for p in earlier["pairs"]}
-    assert described and all(pair not in before for pair in described)  # (only the pairs that are new)
-    assert any(klass["late"] in pair for pair in described)
-    kept = [p for p in report["pairs"] if tuple(p["students"]) in before]
-    assert kept and all(p["blocks"] == before[tuple(p["students"])] for p in kept)
+    assert report["pairs"][0]["score"] == 1.0 and report["pairs"][0]["blocks"]
+    assert lexed.count(late_text) == 1 and not set(lexed) & set(planted.texts.values())
 
 
 def test_a_student_is_told_nothing_and_who_looked_is_logged(
@@ -192,3 +188,71 @@ def test_the_page_form_refuses_a_starter_no_database_stores(app: Any, course: Co
     refused = staff.post(path, {"starter": "x = 1\x00"})
     assert refused.status_code == 422 and "U+0000" in refused.text
     assert staff.post(path, {"starter": "x = 1\n", "part": "conv.forward"}).status_code == 303
+
+
+def _class_stored(app: Any, course: Course) -> tuple[str, dict[str, str], Any]:
+    """A class of its own (a fresh assignment): its id, the harness's names → students, the class."""
+    planted = make_class(12, copies=1, chains=1, seed=5)
+    ids = dict(zip(planted.texts, (sid for sid, _ in course.students(len(planted.texts))), strict=True))
+    assignment = course.assignment(SET)
+    for name, text in planted.texts.items():
+        _store(app, course, assignment, ids[name], text)
+    return assignment, ids, planted
+
+
+def test_a_module_sent_once_is_stored_once_and_lexed_once(
+    app: Any, course: Course, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A module answering four parts is fingerprinted, stored and lexed once per submission: its
+    fingerprints under its first part (the others name it), and describing the ranked pairs lexes
+    no submission again (only the set's solutions are lexed, to weigh nothing)."""
+    assignment, ids, planted = _class_stored(app, course)
+    lexed: list[str] = []
+    monkeypatch.setattr(similarity_run, "lex", lambda code: lexed.append(code) or lex(code))
+    monkeypatch.setattr(report_module, "lex", lambda code: lexed.append(code) or lex(code))
+    report = _report(course, assignment)
+    assert report["run"]["done"] == 12 and report["pairs"]
+    # (each text once; the set's solutions are lexed too, and a job of another test's may be running)
+    assert Counter(code for code in lexed if code in planted.texts.values()) == Counter(planted.texts.values())
+    student = ids[next(iter(planted.texts))]
+    with Session(app.state.engine) as session:
+        submission = session.scalar(
+            select(Submission.id).where(Submission.assignment_id == assignment, Submission.student_id == student)
+        )
+        documents = {
+            row.part: row
+            for row in session.scalars(select(SimilarityDocument).where(SimilarityDocument.submission_id == submission))
+        }
+        prints = session.execute(
+            select(SimilarityPrint.part, SimilarityPrint.hash).where(SimilarityPrint.submission_id == submission)
+        ).all()
+    first = KEYS[0]
+    assert set(documents) == set(KEYS) and documents[first].same_as is None
+    assert all(documents[key].same_as == first and documents[key].fingerprints is None for key in KEYS[1:])
+    assert {part for part, _ in prints} == {first}
+    assert sorted(h for _, h in prints) == sorted(set(unpacked(documents[first].fingerprints).hashes.tolist()))
+
+
+def test_the_report_after_a_late_submission_equals_a_report_made_afresh(app: Any, course: Course) -> None:
+    """The report made incrementally (the class's fingerprints read back, the late submission's
+    alone lexed, the pairs described before keeping their evidence) is the report made from
+    nothing, pair for pair, score for score, evidence and clusters, for every part and for one."""
+    assignment, _, planted = _class_stored(app, course)
+    for body in ({}, {"parts": ["pool.forward", "pool.backward"]}):
+        _report(course, assignment, body)
+        source = next(name for name in planted.texts if all(name not in pair for pair in planted.copies))
+        late = course.students(1)[0][0]
+        _store(app, course, assignment, late, "# handed in late\n" + planted.texts[source], [ODD])
+        incremental = _report(course, assignment, body)
+        assert incremental["run"]["done"] == 1
+        with Session(writer(app.state.engine)) as session, session.begin():
+            session.execute(delete(SimilarityPrint).where(SimilarityPrint.assignment_id == assignment))
+            session.execute(delete(SimilarityDocument).where(SimilarityDocument.assignment_id == assignment))
+            session.execute(
+                update(SimilarityReport).where(SimilarityReport.assignment_id == assignment).values(report=None)
+            )
+        afresh = _report(course, assignment, body)
+        assert afresh["run"]["done"] == afresh["students"] == incremental["students"]
+        assert incremental["pairs"] and any(late in pair["students"] for pair in incremental["pairs"])
+        for key in ("pairs", "clusters", "submissions", "parts", "students", "pairs_compared"):
+            assert incremental[key] == afresh[key], key
