@@ -523,8 +523,18 @@ class Submission(Base):
         UniqueConstraint("course_id", "assignment_id", "student_id", "attempt"),
         UniqueConstraint("student_id", "idempotency_key"),
         CheckConstraint("attempt >= 1", name="attempt_positive"),
-        # each student's best score read from the index alone (the course gradebook)
-        Index("ix_submissions_scores", "course_id", "assignment_id", "student_id", "score"),
+        # each student's best score, and the columns that count it after the late penalty, read from
+        # the index alone (the gradebooks: api.coursebook.service)
+        Index(
+            "ix_submissions_counted",
+            "course_id",
+            "assignment_id",
+            "student_id",
+            "score",
+            "attempt",
+            "submitted_at",
+            "id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -179,7 +179,7 @@ def counted_attempts(
     return chosen
 
 
-#: Each student's highest score, read from the index ``ix_submissions_scores`` alone.
+#: Each student's highest score, read from the index ``ix_submissions_counted`` alone.
 _HIGHEST = Prepared(
     select(Submission.student_id, func.max(Submission.score))
     .where(Submission.course_id == bindparam("course_id"), Submission.assignment_id == bindparam("assignment_id"))
