@@ -68,25 +68,34 @@ def signed_in(base_url: str, token: str) -> httpx.Client:
 def measure(base_url: str, stored: Term) -> list[tuple[str, float, float, int, int]]:
     """Each view's first time (ms: the set parsed, nothing yet kept by the service), its median
     time over :data:`ROUNDS` after it (ms), its size (bytes), and the bytes sent (compressed, as
-    a browser accepts it: :mod:`api.kit.compression`)."""
+    a browser accepts it: :mod:`api.kit.compression`). Every view is asked once before any is
+    timed over its rounds, so that the service's start (the grouping's libraries imported beside it
+    for seconds, :func:`api.app.create_app_from_env`) is over: the first view measured, the
+    dashboard, was timed beside it."""
     pages = signed_in(base_url, stored.token)
     api = httpx.Client(base_url=base_url, timeout=120, headers={"Authorization": f"Bearer {stored.token}"})
-    rows = []
-    for view, template in VIEWS.items():
-        path = template.format(c=stored.course, a=stored.assignments[0], s=stored.student)
+    paths = {
+        view: template.format(c=stored.course, a=stored.assignments[0], s=stored.student)
+        for view, template in VIEWS.items()
+    }
+
+    def timed(path: str) -> tuple[float, httpx.Response]:
         client = api if path.startswith("/api/") else pages
         started = time.perf_counter()
-        client.get(path)  # (the set's first use parses it)
-        first = time.perf_counter() - started
-        times, size, sent = [], 0, 0
+        response = client.get(path)
+        elapsed = time.perf_counter() - started
+        assert response.status_code == 200, f"{path}: {response.status_code}"
+        return elapsed, response
+
+    first = {view: timed(path)[0] for view, path in paths.items()}  # (the set's first use parses it)
+    times: dict[str, list[float]] = {view: [] for view in paths}
+    sizes: dict[str, tuple[int, int]] = {}
+    for view, path in paths.items():
         for _ in range(ROUNDS):
-            started = time.perf_counter()
-            response = client.get(path)
-            times.append(time.perf_counter() - started)
-            assert response.status_code == 200, f"{path}: {response.status_code}"
-            size, sent = len(response.content), response.num_bytes_downloaded
-        rows.append((view, first * 1000, statistics.median(times) * 1000, size, sent))
-    return rows
+            elapsed, response = timed(path)
+            times[view].append(elapsed)
+            sizes[view] = (len(response.content), response.num_bytes_downloaded)
+    return [(view, first[view] * 1000, statistics.median(times[view]) * 1000, *sizes[view]) for view in paths]
 
 
 def course_views(server: PostgresServer, *, students: int, assignments: int, attempts: int) -> None:
