@@ -108,15 +108,16 @@ def start_regrade(
 
 
 def start_similarity(
-    session: Session, *, assignment: Terms, set_version: str, caller: Caller, defer: Deferrer | None
+    session: Session, *, assignment: Terms, set_version: str, caller: Caller | None, defer: Deferrer | None
 ) -> Started:
     """The assignment's similarity report job (:mod:`api.similarity.run`): a new one, or the one
-    already queued or running, which compares what was asked first."""
+    already queued or running, which compares what was asked first. ``caller`` None: started by the
+    assignment's close (:mod:`api.jobs.similarity_due`)."""
     values = {
         "kind": JobKind.SIMILARITY.value,
         "course_id": assignment.course_id,
         "assignment_id": assignment.id,
-        "created_by": caller.id,
+        "created_by": caller.id if caller is not None else None,
         "status": "queued",
         "done": 0,
         "changed": 0,

@@ -24,7 +24,7 @@ from sqlalchemy import Table, exists, func, select
 from sqlalchemy.orm import Session
 
 from api.access import member_of
-from api.jobs.service import Deferrer, start_one
+from api.jobs.service import Deferrer, start_similarity
 from api.library.course_sets import Library, Sets
 from api.models import Assignment, Job, JobKind, SimilarityReport, Submission, User
 from api.similarity.service import record_asked
@@ -139,18 +139,7 @@ def _start(
     )
     if started_since:
         return None
-    values = {
-        "kind": JobKind.SIMILARITY.value,
-        "course_id": terms.course_id,
-        "assignment_id": terms.id,
-        "created_by": None,
-        "status": "queued",
-        "done": 0,
-        "changed": 0,
-        "total": 0,
-        "set_version": set_version,
-    }
-    job = start_one(session, values, defer=defer)
+    job = start_similarity(session, assignment=terms, set_version=set_version, caller=None, defer=defer)
     if job.new:
         asked = session.get(SimilarityReport, (terms.course_id, terms.id))
         record_asked(
