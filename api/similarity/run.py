@@ -27,8 +27,7 @@ pairs ranked.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
@@ -38,10 +37,11 @@ import scipy.sparse  # noqa: F401  (the pairs' product: imported with the runner
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.kit.db import SQLITE_WRITE, dialect_insert
+from api.kit.db import dialect_insert
 from api.library.course_sets import Library
 from api.models import Job, JobStatus, SimilarityDocument, SimilarityPrint, SimilarityReport, Submission
 from api.similarity.references import MAX_REFERENCE_STUDENTS, latest_of_references, mark_references
+from api.similarity.stored import CHUNK, read_answers, reading
 from api.similarity.written import merged, written_parts, written_report
 from grader.code_similarity.evidence import words
 from grader.code_similarity.index import Index
@@ -61,8 +61,6 @@ JOBS, SUBMISSIONS, DOCUMENTS, PRINTS, REPORTS = (
 MAX_STUDENTS = 5000
 #: Names and comments kept per fingerprinted part (the rare ones are shown as evidence).
 MAX_WORDS = 500
-#: Rows per statement when fingerprints are written or submissions read.
-CHUNK = 500
 #: What a job's error is cut to.
 MAX_ERROR = 2000
 #: No fingerprints.
@@ -138,7 +136,7 @@ def run_similarity(sessions: sessionmaker[Session], library: Library, job_id: in
             claimed = _claim(session, job_id)
         if claimed is None:
             return _status(sessions, job_id)
-        with _reading(sessions) as session:
+        with reading(sessions) as session:
             problem_set = library.version(session, claimed.set_version)
             if problem_set is None:
                 raise SimilarityFailed(f"The problem set version {claimed.set_version} is no longer available.")
@@ -171,14 +169,6 @@ class _Claimed:
     starter: str | None
     #: Earlier assignments compared against (:mod:`api.similarity.references`).
     references: list[dict[str, str]] | None = None
-
-
-@contextmanager
-def _reading(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    """A short read, its connection back in the pool at the block's end (on SQLite, no write lock)."""
-    with sessions() as session:
-        session.connection(execution_options={SQLITE_WRITE: False})
-        yield session
 
 
 def _claim(session: Session, job_id: int) -> _Claimed | None:
@@ -312,7 +302,7 @@ def _report(
     parts = [key for key in code_keys if job.parts is None or key in job.parts]
     stored: dict[int, dict[str, Any]] = {}
     graded: dict[int, list[str]] = {}
-    with _reading(sessions) as session:
+    with reading(sessions) as session:
         documents = select(
             DOCUMENTS.c.submission_id,
             DOCUMENTS.c.part,
@@ -331,7 +321,7 @@ def _report(
             )
             graded.update((int(row.id), mistakes_of(problem_set, row.parts or {})) for row in rows)
     references = references or {}
-    referenced = _read_answers(sessions, references)
+    referenced = read_answers(sessions, references)
     # computed with no session open
     located: dict[int, dict[str, tuple[Located, int]]] = {}
     said: dict[int, set[str]] = {}
@@ -362,14 +352,7 @@ def _report(
     ranked, by_mistake = rank(index, limit=LIMIT, mistakes=mistakes)
     needed = {number for pair in ranked for number in (pair.first, pair.second)}
     ids_of = {number: submission_id for submission_id, number in numbers.items()}
-    with _reading(sessions) as session:
-        wanted = [ids_of[number] for number in needed if ids_of[number] not in referenced]
-        answers = {
-            int(row.id): dict(row.answers or {})
-            for row in session.execute(
-                select(SUBMISSIONS.c.id, SUBMISSIONS.c.answers).where(SUBMISSIONS.c.id.in_(wanted))
-            )
-        }
+    answers = read_answers(sessions, (ids_of[number] for number in needed if ids_of[number] not in referenced))
     texts: dict[int, Document] = {}
     for number in needed:
         submission_id = ids_of[number]
@@ -399,18 +382,6 @@ def _report(
 
 def _sorted(first: str, second: str) -> tuple[str, str]:
     return (first, second) if first <= second else (second, first)
-
-
-def _read_answers(sessions: sessionmaker[Session], ids: Mapping[int, str]) -> dict[int, dict[str, Any]]:
-    """Submissions' answers by id (the references', each report: they are not in its index)."""
-    found: dict[int, dict[str, Any]] = {}
-    wanted = sorted(ids)
-    for start in range(0, len(wanted), CHUNK):
-        with _reading(sessions) as session:
-            chunk = wanted[start : start + CHUNK]
-            rows = session.execute(select(SUBMISSIONS.c.id, SUBMISSIONS.c.answers).where(SUBMISSIONS.c.id.in_(chunk)))
-            found.update((int(row.id), dict(row.answers or {})) for row in rows)
-    return found
 
 
 def _code_of(problem_set: ProblemSet, answers: Mapping[str, Any], parts: Sequence[str]) -> list[str]:

@@ -11,23 +11,15 @@ ever the code's; they are merged when read (:func:`merged`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from api.kit.db import SQLITE_WRITE
-from api.models import Submission
+from api.similarity.stored import read_answers
 from grader.written_similarity import MAX_CHARS, compare_written
 from problems.sets import ProblemSet
-
-SUBMISSIONS = cast(Table, Submission.__table__)
-
-#: Submissions read at once.
-CHUNK = 500
 
 
 def written_parts(problem_set: ProblemSet, asked: Sequence[str] | None) -> list[str]:
@@ -49,13 +41,6 @@ def answer_texts(answers: Mapping[str, Any], keys: Sequence[str]) -> dict[str, s
     return {key: value for key in keys if isinstance(value := answers.get(key), str) and value.strip()}
 
 
-@contextmanager
-def _reading(sessions: sessionmaker[Session]) -> Iterator[Session]:
-    with sessions() as session:
-        session.connection(execution_options={SQLITE_WRITE: False})
-        yield session
-
-
 def written_report(
     sessions: sessionmaker[Session],
     problem_set: ProblemSet,
@@ -70,15 +55,9 @@ def written_report(
         return []
     texts: dict[str, dict[str, str]] = {key: {} for key in keys}
     named = {**latest, **(references or {})}
-    ids = sorted(named)
-    for start in range(0, len(ids), CHUNK):
-        with _reading(sessions) as session:
-            rows = session.execute(
-                select(SUBMISSIONS.c.id, SUBMISSIONS.c.answers).where(SUBMISSIONS.c.id.in_(ids[start : start + CHUNK]))
-            ).all()
-        for row in rows:
-            for key, text in answer_texts(row.answers or {}, keys).items():
-                texts[key][named[int(row.id)]] = text
+    for submission_id, answers in read_answers(sessions, named).items():
+        for key, text in answer_texts(answers, keys).items():
+            texts[key][named[submission_id]] = text
     found: list[dict[str, Any]] = []
     for key in keys:
         pairs = compare_written(
