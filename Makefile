@@ -17,15 +17,20 @@ BYTECODE = $(PY) -m compileall -q -j 0 api cli grader problems migrations harnes
 
 $(PY):
 	python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
 
-$(SERVICE): pyproject.toml | $(PY)
+# The packages are installed by uv (from PyPI, as pip would): on a clean clone the test tooling's 6 GB
+# took pip 234 s and uv 90 s on the project's 2-core machine, the same versions, every CI run's first minutes.
+UV := $(VENV)/bin/uv
+$(UV): | $(PY)
+	$(PY) -m pip install --quiet uv
+
+$(SERVICE): pyproject.toml | $(UV)
 	@echo "Installing the service into $(VENV) (once; about a minute)..."
-	$(PY) -m pip install --progress-bar on -e .
+	$(UV) pip install --python $(PY) -e .
 	touch $(SERVICE)
 
-$(STAMP): pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[test]'
+$(STAMP): pyproject.toml | $(UV)
+	$(UV) pip install --quiet --python $(PY) -e '.[test]'
 	touch $(SERVICE) $(STAMP)
 
 ## serve: the web service on http://127.0.0.1:$(PORT) (PORT=8001 make serve for another port; SQLite
