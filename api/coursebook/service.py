@@ -156,7 +156,8 @@ def counted_scores(
     parameters = {"course_id": course_id}
     rounded: dict[float, float] = {}  # (a course's scores take few values, and round() is slow)
     if best_alone or stepped:
-        for assignment_id, student, kept, count in session.execute(_kept_scores(best_alone, stepped, rows), parameters):
+        kept_scores = session.execute(_kept_scores(best_alone, stepped, rows), parameters).all()  # (fetched at once)
+        for assignment_id, student, kept, count in kept_scores:
             score = rounded.get(kept)
             if score is None:
                 score = rounded[kept] = round(kept, 6)  # (as the late penalty's ``applied`` rounds)
@@ -174,7 +175,7 @@ def counted_scores(
                 Submission.assignment_id.in_(ruled) | (Submission.assignment_id.in_(list(stepped)) & _OWN_TERMS),
             ),
             parameters,
-        ):
+        ).all():
             attempts[(assignment_id, student)].append(ScoredAttempt(number, attempt, score, at))
     for (assignment_id, student), tried in attempts.items():
         found = counted_attempt(tried, with_extension(rows[assignment_id], extended.get((assignment_id, student))))
@@ -256,7 +257,7 @@ def extensions_by_student(session: Session, *, course_id: str) -> CourseTerms:
                 Extension.max_attempts,
                 Extension.closes_at,
             ).where(Extension.course_id == course_id)
-        )
+        ).all()
     }
     return CourseTerms(own, read_allowances(session, course_id=course_id))
 

@@ -131,7 +131,7 @@ def _students(session: Session, *, course_id: str) -> list[tuple[str, str, str |
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.course_id == course_id, Membership.role == CourseRole.STUDENT)
         .order_by(User.id)
-    )
+    ).all()
     return [(student, name, email) for student, name, email in rows]
 
 
