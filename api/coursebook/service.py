@@ -20,7 +20,6 @@ from api.assignments.draws import drawn_ids
 from api.assignments.service import list_assignments
 from api.categories.store import categories_of
 from api.categories.weights import Category, Points, standing
-from api.kit.statements import Prepared
 from api.library.course_sets import Sets
 from api.models import (
     Assignment,
@@ -89,10 +88,6 @@ _SCORED_COLUMNS = (
     Submission.score,
     Submission.submitted_at,
 )
-#: Every attempt's score and time of a course, on the driver's cursor (a big course has tens of
-#: thousands: SQLAlchemy's result rows cost more than the counting), for the assignments whose
-#: counted attempt is wanted.
-_SCORED = Prepared(select(*_SCORED_COLUMNS).where(Submission.course_id == bindparam("course_id")))
 #: A student whose terms of an assignment are their own (an extension of it, or an accommodation):
 #: their attempts are counted by the rules.
 _OWN_TERMS = or_(
@@ -165,9 +160,13 @@ def counted_scores(
             tries[assignment_id][student] = count
     attempts: dict[tuple[str, str], list[ScoredAttempt]] = defaultdict(list)
     if by_attempt:
-        for assignment_id, student, number, attempt, score, at in _SCORED.tuples(session, parameters):
-            if assignment_id in by_attempt:
-                attempts[(assignment_id, student)].append(ScoredAttempt(number, attempt, score, at))
+        for assignment_id, student, number, attempt, score, at in session.execute(
+            select(*_SCORED_COLUMNS).where(
+                Submission.course_id == bindparam("course_id"), Submission.assignment_id.in_(sorted(by_attempt))
+            ),
+            parameters,
+        ).all():
+            attempts[(assignment_id, student)].append(ScoredAttempt(number, attempt, score, at))
     if ruled or stepped:
         for assignment_id, student, number, attempt, score, at in session.execute(
             select(*_SCORED_COLUMNS).where(
