@@ -202,24 +202,21 @@ def _kept_scores(
         .where(ours, Submission.assignment_id.in_(best_alone) | (Submission.assignment_id.in_(best) & ~_OWN_TERMS))
         .group_by(Submission.assignment_id, Submission.student_id)
     )
-    tried = (
+    # the last attempt is each student's first by number, down (rather than a join back to the
+    # table on the highest number, which probed the index once a student)
+    by_student = (Submission.assignment_id, Submission.student_id)
+    ranked = (
         select(
             Submission.assignment_id,
             Submission.student_id,
-            func.max(Submission.attempt).label("top"),
-            func.count().label("n"),
+            kept.label("kept"),
+            func.row_number().over(partition_by=by_student, order_by=Submission.attempt.desc()).label("rank"),
+            func.count().over(partition_by=by_student).label("n"),
         )
         .where(ours, Submission.assignment_id.in_(last), ~_OWN_TERMS)
-        .group_by(Submission.assignment_id, Submission.student_id)
         .subquery()
     )
-    latest = select(Submission.assignment_id, Submission.student_id, kept, tried.c.n).join(
-        tried,
-        ours
-        & (Submission.assignment_id == tried.c.assignment_id)
-        & (Submission.student_id == tried.c.student_id)
-        & (Submission.attempt == tried.c.top),
-    )
+    latest = select(ranked.c.assignment_id, ranked.c.student_id, ranked.c.kept, ranked.c.n).where(ranked.c.rank == 1)
     return union_all(highest, latest)
 
 
