@@ -277,7 +277,7 @@ def extensions(session: Session, *, assignment: Terms) -> dict[str, ExtensionRow
         select(
             Extension.student_id, Extension.due_at, Extension.max_attempts, Extension.closes_at, Extension.extra_minutes
         ).where(Extension.course_id == assignment.course_id, Extension.assignment_id == assignment.id)
-    )
+    ).all()
     own = {student: ExtensionRow(due_at, limit, closes, extra) for student, due_at, limit, closes, extra in rows}
     return with_allowances(own, read_allowances(session, course_id=assignment.course_id))
 

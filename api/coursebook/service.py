@@ -20,7 +20,6 @@ from api.assignments.draws import drawn_ids
 from api.assignments.service import list_assignments
 from api.categories.store import categories_of
 from api.categories.weights import Category, Points, standing
-from api.kit.statements import Prepared
 from api.library.course_sets import Sets
 from api.models import (
     Assignment,
@@ -89,10 +88,6 @@ _SCORED_COLUMNS = (
     Submission.score,
     Submission.submitted_at,
 )
-#: Every attempt's score and time of a course, on the driver's cursor (a big course has tens of
-#: thousands: SQLAlchemy's result rows cost more than the counting), for the assignments whose
-#: counted attempt is wanted.
-_SCORED = Prepared(select(*_SCORED_COLUMNS).where(Submission.course_id == bindparam("course_id")))
 #: A student whose terms of an assignment are their own (an extension of it, or an accommodation):
 #: their attempts are counted by the rules.
 _OWN_TERMS = or_(
@@ -156,7 +151,8 @@ def counted_scores(
     parameters = {"course_id": course_id}
     rounded: dict[float, float] = {}  # (a course's scores take few values, and round() is slow)
     if best_alone or stepped:
-        for assignment_id, student, kept, count in session.execute(_kept_scores(best_alone, stepped, rows), parameters):
+        kept_scores = session.execute(_kept_scores(best_alone, stepped, rows), parameters).all()  # (fetched at once)
+        for assignment_id, student, kept, count in kept_scores:
             score = rounded.get(kept)
             if score is None:
                 score = rounded[kept] = round(kept, 6)  # (as the late penalty's ``applied`` rounds)
@@ -164,9 +160,13 @@ def counted_scores(
             tries[assignment_id][student] = count
     attempts: dict[tuple[str, str], list[ScoredAttempt]] = defaultdict(list)
     if by_attempt:
-        for assignment_id, student, number, attempt, score, at in _SCORED.tuples(session, parameters):
-            if assignment_id in by_attempt:
-                attempts[(assignment_id, student)].append(ScoredAttempt(number, attempt, score, at))
+        for assignment_id, student, number, attempt, score, at in session.execute(
+            select(*_SCORED_COLUMNS).where(
+                Submission.course_id == bindparam("course_id"), Submission.assignment_id.in_(sorted(by_attempt))
+            ),
+            parameters,
+        ).all():
+            attempts[(assignment_id, student)].append(ScoredAttempt(number, attempt, score, at))
     if ruled or stepped:
         for assignment_id, student, number, attempt, score, at in session.execute(
             select(*_SCORED_COLUMNS).where(
@@ -174,7 +174,7 @@ def counted_scores(
                 Submission.assignment_id.in_(ruled) | (Submission.assignment_id.in_(list(stepped)) & _OWN_TERMS),
             ),
             parameters,
-        ):
+        ).all():
             attempts[(assignment_id, student)].append(ScoredAttempt(number, attempt, score, at))
     for (assignment_id, student), tried in attempts.items():
         found = counted_attempt(tried, with_extension(rows[assignment_id], extended.get((assignment_id, student))))
@@ -202,24 +202,21 @@ def _kept_scores(
         .where(ours, Submission.assignment_id.in_(best_alone) | (Submission.assignment_id.in_(best) & ~_OWN_TERMS))
         .group_by(Submission.assignment_id, Submission.student_id)
     )
-    tried = (
+    # the last attempt is each student's first by number, down (rather than a join back to the
+    # table on the highest number, which probed the index once a student)
+    by_student = (Submission.assignment_id, Submission.student_id)
+    ranked = (
         select(
             Submission.assignment_id,
             Submission.student_id,
-            func.max(Submission.attempt).label("top"),
-            func.count().label("n"),
+            kept.label("kept"),
+            func.row_number().over(partition_by=by_student, order_by=Submission.attempt.desc()).label("rank"),
+            func.count().over(partition_by=by_student).label("n"),
         )
         .where(ours, Submission.assignment_id.in_(last), ~_OWN_TERMS)
-        .group_by(Submission.assignment_id, Submission.student_id)
         .subquery()
     )
-    latest = select(Submission.assignment_id, Submission.student_id, kept, tried.c.n).join(
-        tried,
-        ours
-        & (Submission.assignment_id == tried.c.assignment_id)
-        & (Submission.student_id == tried.c.student_id)
-        & (Submission.attempt == tried.c.top),
-    )
+    latest = select(ranked.c.assignment_id, ranked.c.student_id, ranked.c.kept, ranked.c.n).where(ranked.c.rank == 1)
     return union_all(highest, latest)
 
 
@@ -256,7 +253,7 @@ def extensions_by_student(session: Session, *, course_id: str) -> CourseTerms:
                 Extension.max_attempts,
                 Extension.closes_at,
             ).where(Extension.course_id == course_id)
-        )
+        ).all()
     }
     return CourseTerms(own, read_allowances(session, course_id=course_id))
 

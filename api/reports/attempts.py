@@ -67,18 +67,37 @@ class Attempt:
 
 
 def _decoded(text: str | None, *, graded: bool = False) -> dict[str, Any]:
-    """Stored JSON as a dict (empty: none). The ``graded`` parts by orjson: a big course's
-    statistics decode every attempt's parts, a third of their time with the standard library's
-    decoder; they hold the grader's own values, where orjson's one difference (an integer past 64
-    bits read as a float) cannot arise. A student's answers, whose numbers are theirs, by the
-    standard library's, as is what orjson refuses (a NaN, which SQLite's text may hold)."""
+    """Stored JSON as a dict (empty: none), by orjson: a big course's statistics decode every
+    attempt's parts and answers, a third of their time with the standard library's decoder. orjson
+    differs in one thing: an integer past 64 bits is read as a float. The ``graded`` parts hold the
+    grader's own values, where that cannot arise; a student's answers, whose numbers are theirs, are
+    read again by the standard library where orjson gave a float that large (:func:`_exact`), as is
+    what orjson refuses (a NaN, which SQLite's text may hold)."""
     if not text:
         return {}
     try:
-        value = orjson.loads(text) if graded else json.loads(text)
+        value = orjson.loads(text)
+        if not graded and not _exact(value):
+            value = json.loads(text)
     except orjson.JSONDecodeError:
         value = json.loads(text)
     return value if isinstance(value, dict) else {}
+
+
+#: The least magnitude of an integer past 64 bits, as orjson reads one (a float).
+_PAST_64_BITS = float(2**63)
+
+
+def _exact(value: Any) -> bool:
+    """Whether orjson's reading holds no float of a magnitude an integer past 64 bits takes (it
+    reads such an integer as one): a float from the text that large is read again too."""
+    if isinstance(value, float):
+        return -_PAST_64_BITS < value < _PAST_64_BITS
+    if isinstance(value, dict):
+        return all(_exact(item) for item in value.values())
+    if isinstance(value, list):
+        return all(_exact(item) for item in value)
+    return True
 
 
 @dataclass(frozen=True, slots=True)

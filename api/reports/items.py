@@ -77,12 +77,13 @@ def _total(response: Response) -> float:
 def problem_items(responses: Sequence[Response]) -> dict[str, ProblemItem]:
     """Each problem's difficulty and discrimination, in the order problems first appear."""
     names = list(dict.fromkeys(name for response in responses for name in response.problems))
+    totals = [_total(response) for response in responses]  # (once a response, not once a problem)
     found = {}
     for name in names:
-        having = [response for response in responses if name in response.problems]
-        fractions = [score / top if top > 0 else 0.0 for score, top in (r.problems[name] for r in having)]
-        scores = [r.problems[name][0] for r in having]
-        rests = [_total(r) - r.problems[name][0] for r in having]
+        having = [(r, total) for r, total in zip(responses, totals, strict=True) if name in r.problems]
+        fractions = [score / top if top > 0 else 0.0 for score, top in (r.problems[name] for r, _ in having)]
+        scores = [r.problems[name][0] for r, _ in having]
+        rests = [total - r.problems[name][0] for r, total in having]
         found[name] = ProblemItem(
             responses=len(having),
             difficulty=_rounded(math.fsum(fractions) / len(fractions)) if fractions else None,

@@ -131,7 +131,7 @@ def _students(session: Session, *, course_id: str) -> list[tuple[str, str, str |
         .join(Membership, Membership.user_id == User.id)
         .where(Membership.course_id == course_id, Membership.role == CourseRole.STUDENT)
         .order_by(User.id)
-    )
+    ).all()
     return [(student, name, email) for student, name, email in rows]
 
 
@@ -295,6 +295,7 @@ def statistics(
         submissions = [
             found.attempt for found in counted_attempts(attempts, assignment=assignment, extensions=extended).values()
         ]
+    read = [(submission, submission.parts) for submission in submissions]  # (each decoded once, read per key)
     stats: dict[str, Any] = {}
     for key in keys:
         scores: list[float] = []
@@ -304,8 +305,8 @@ def statistics(
         mistakes: Counter[str] = Counter()
         applied: Counter[str] = Counter()
         having: set[str] = set()
-        for submission in submissions:
-            part = submission.parts.get(key)
+        for submission, parts in read:
+            part = parts.get(key)
             if not isinstance(part, dict):  # (of a pool: a student who did not draw its problem)
                 continue
             having.add(submission.student_id)

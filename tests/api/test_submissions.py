@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.assignments.service import reference_answers
 from api.models import Submission
+from api.submissions import views
+from api.submissions.views import RELEASED_KEPT
 from problems.variants import variant_key
 
 from factories import counted, engines_of
@@ -224,6 +230,35 @@ def test_the_submissions_list_pages_in_a_stable_order(client, course) -> None:
     for bad in ({"limit": 0}, {"limit": 1001}, {"offset": -1}, {"limit": "x"}):
         response = client.get(url, params=bad, headers=course.instructor)
         assert response.status_code == 422, bad
+
+
+@pytest.mark.parametrize("kept", [RELEASED_KEPT, 1])
+def test_a_staff_list_works_each_variant_out_once_while_the_process_keeps_it(client, course, monkeypatch, kept) -> None:
+    """Each student's references and worked steps, solved once per process rather than on every
+    list (a big class's list solved 500 variants each time); forgotten past the process's bound."""
+    aid = course.assignment("conv-arithmetic")  # (randomized: a variant per student)
+    students = course.students(3)
+    references = {student: course.reference(aid, student) for student, _ in students}
+    for _, headers in students:
+        for _ in range(2):
+            assert course.submit(aid, headers, {"c1.shape": "1 × 1"}).status_code == 201
+    solved: list[str | None] = []
+
+    def counting(problem_set: Any, variant: str | None) -> dict[str, Any]:
+        solved.append(variant)
+        return reference_answers(problem_set, variant)
+
+    monkeypatch.setattr(views, "reference_answers", counting)
+    monkeypatch.setattr(views, "_released", OrderedDict())
+    monkeypatch.setattr(views, "RELEASED_KEPT", kept)
+    url = f"{course.path}/assignments/{aid}/submissions"
+    lists = [client.get(url, headers=course.instructor).json() for _ in range(2)]
+    assert lists[0] == lists[1] and len(lists[0]) == 6
+    for submission in lists[0]:
+        theirs = references[submission["student"]]
+        assert submission["reference"] == theirs
+        assert all(part["solution"] for key, part in submission["parts"].items() if key in theirs)
+    assert len(solved) == (3 if kept > 1 else 6) and len(set(solved)) == 3
 
 
 #: One module answering both code parts of numpy-convolution's problem ``conv``.

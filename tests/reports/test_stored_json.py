@@ -1,6 +1,7 @@
-"""An attempt's stored parts are read by orjson, its answers by the standard library: a student's
-number is read exactly whatever its size, and what orjson refuses but the standard library reads
-(a NaN: SQLite's text may hold one) is still read."""
+"""An attempt's stored parts and answers are read by orjson, as the standard library reads them: a
+student's number is read exactly whatever its size (an answer holding an integer past 64 bits, which
+orjson reads as a float, again by the standard library), and what orjson refuses but the standard
+library reads (a NaN: SQLite's text may hold one) is still read."""
 
 from __future__ import annotations
 
@@ -31,9 +32,35 @@ def test_stored_parts_and_answers_read_as_the_standard_library_reads_them(text: 
     assert read.answers == json.loads(text)
 
 
-def test_a_students_long_integer_is_read_exactly() -> None:
-    answers = _attempt(None, '{"p.a": 123456789012345678901234567890}').answers
-    assert answers["p.a"] == 123456789012345678901234567890 and isinstance(answers["p.a"], int)
+@pytest.mark.parametrize(
+    "number",
+    [
+        123456789012345678901234567890,
+        -9223372036854775809,  # (one past a signed 64-bit integer's least)
+        18446744073709551616,  # (one past an unsigned one's greatest)
+        9223372036854775807,
+        -9223372036854775808,
+        18446744073709551615,
+    ],
+)
+def test_a_students_long_integer_is_read_exactly(number: int) -> None:
+    text = json.dumps({"p.a": number, "p.b": [1, number], "p.c": {"nested": number}})
+    answers = _attempt(None, text).answers
+    assert answers == json.loads(text)
+    assert isinstance(answers["p.a"], int) and isinstance(answers["p.c"]["nested"], int)
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        *("0.1", "1e-320", "2.2250738585072014e-308", "1.7976931348623157e308", "0.30000000000000004"),
+        *("-0.0", "1E5", "9.3e18", "-1e30", "12345678901234567890.5"),
+    ],
+)
+def test_a_float_reads_as_the_standard_library_reads_it(number: str) -> None:
+    text = f'{{"p.a": {number}, "p.b": [{number}]}}'
+    answers = _attempt(None, text).answers
+    assert answers == json.loads(text) and repr(answers["p.a"]) == repr(json.loads(text)["p.a"])
 
 
 def test_a_nan_orjson_refuses_is_read() -> None:
