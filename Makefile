@@ -50,7 +50,8 @@ test: $(STAMP)
 	$(VENV)/bin/mypy
 	$(VENV)/bin/pytest -n 2
 
-## bench: grader grade's start on one submission, batch-grading throughput (100,000 submissions, 1 and 2
+## bench: the service's and the command line's start (import, --help, a command, grader serve to its first
+## healthy /health, grader worker --queue code to ready), grader grade's start on one submission, batch-grading throughput (100,000 submissions, 1 and 2
 ## workers), then the service's submissions/s, p50/p99 and /health rate (32 clients, grader serve --workers 2 on PostgreSQL),
 ## then its submissions/s with 1 and 2 replicas (directly, and through nginx when installed), then
 ## regrade throughput (20,000 stored submissions, 1 and 2 grader worker processes), then the views of a
@@ -69,6 +70,7 @@ test: $(STAMP)
 ## then a PyTorch model's checks per submission through the warm torch sandbox (its time, each probe's)
 bench: $(STAMP)
 	$(BYTECODE)
+	$(PY) -m bench.startup
 	$(PY) -m bench.grading
 	$(PY) -m bench.service
 	$(PY) -m bench.replicas

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -29,7 +28,7 @@ from api.jobs.router import router as jobs_router
 from api.jobs.runners import job_runners
 from api.jobs.similarity_due import reports_due
 from api.kit import errors, metrics, score_changes
-from api.kit.collector import collector_paused, freeze_long_lived
+from api.kit.collector import collector_paused
 from api.kit.compression import COMPRESSED
 from api.kit.config import Settings
 from api.kit.db import autocommit, make_engine, make_sessionmaker, writer
@@ -38,6 +37,7 @@ from api.kit.health import DatabaseHealth
 from api.kit.limits import BodySizeLimit
 from api.kit.quotas import GradingBudget
 from api.kit.responses import RETRY_AFTER
+from api.kit.routes import build_routes
 from api.kit.schemas import HealthOut
 from api.library.bank import Bank
 from api.library.course_sets import Library
@@ -60,7 +60,6 @@ from api.timed.router import router as timed_router
 from api.timed.sweep import TimeUp
 from api.users.tokens import TokenUses
 from api.users.usage import UseRecorder
-from grader import grouping
 
 #: How often a worker looks for changed set files (see :mod:`api.library.bank`).
 BANK_CHECK_SECONDS = 1.0
@@ -245,28 +244,12 @@ def create_app_from_env() -> FastAPI:
     """For ``uvicorn --factory api.app:create_app_from_env`` (each worker process builds its own).
 
     The app and what it loads (the problem bank) live as long as the process: they are made with
-    the collector paused and frozen out of it (:mod:`api.kit.collector`). The grouping's numerical
-    libraries are then imported beside the service, by :func:`_import_grouping`, rather than before
-    it listens.
+    the collector paused and frozen out of it (:mod:`api.kit.collector`). Every route's request
+    handling is built here too (:func:`api.kit.routes.build_routes`), before the process listens,
+    rather than by its first request; the grouping's and the similarity's numerical libraries are
+    imported by the first grouping or report that needs them (:func:`api.kit.collector.prepared_once`).
     """
     with collector_paused():
         app = create_app(Settings.from_env())
-    threading.Thread(target=_import_grouping, name="grouping-import", daemon=True).start()
+        build_routes(app)
     return app
-
-
-def _import_grouping() -> None:
-    """Imports scikit-learn and SciPy (:func:`grader.grouping.prepare`) and freezes their objects
-    too, in a thread of its own as the service starts.
-
-    Why a thread: imported before the factory returned, they held the service's first ``/health``
-    back by about 3 s of the 7 it took to start (a deploy's health check waits for it). Why the
-    second freeze: imported after the first, their objects stayed in the collector, and a worker
-    under the benchmark's load ran 3-4 full collections of 18-33 ms of CPU each (38-54 ms stalls),
-    where it runs one of 7-10 ms with them frozen. The first queue a grader opens in those seconds
-    waits on the same import rather than starting a second one (Python's import lock). Objects of
-    requests in flight at that moment are frozen too: reference counting still frees them, only a
-    cycle among them outlives them.
-    """
-    grouping.prepare()
-    freeze_long_lived()

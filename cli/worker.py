@@ -75,7 +75,8 @@ def worker(
         from api.code_runs.run import CodeRuntime
         from api.code_runs.sandboxes import Sandboxes
         from api.code_runs.shares import CodeLimits
-        from api.jobs.queue import CHECK_QUEUE, CODE_QUEUE, QUEUES, defer_code, make_queue, send_scores_soon, work
+        from api.jobs.names import CHECK_QUEUE, CODE_QUEUE, QUEUES
+        from api.jobs.queue import defer_code, make_queue, send_scores_soon, work
         from api.jobs.run import Runtime
         from api.kit.db import make_engine, make_sessionmaker
         from api.kit.priority import lower_priority

@@ -66,8 +66,8 @@ class Group:
 
 def prepare() -> None:
     """Import the numerical libraries the grouping uses (scikit-learn and SciPy take most of a
-    second): a service calls it as it starts, so the first queue a grader opens does not wait for
-    them; the command line, which rarely groups, imports them when it does."""
+    second): the service calls it before its first grouping, to freeze what they make
+    (:func:`api.kit.collector.prepared_once`); the command line imports them when it groups."""
     import scipy.cluster.hierarchy
     import scipy.sparse.csgraph  # noqa: F401
     import sklearn.feature_extraction.text

@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 
 from api.assignments.service import extensions
 from api.handgrading.schemas import GradingOut, GroupOut, QueueEntry, QueueOut, RegradeRequestOut, RubricOut
+from api.kit.collector import prepared_once
 from api.kit.slots import connection_released
 from api.models import AnswerGroup, CourseRole, Grading, Membership, RegradeRequest, Submission, User
 from api.reports.service import stored_submissions
 from api.terms.counted import counted_attempt
 from api.terms.rows import Terms, with_extension
-from grader.grouping import Group, group_answers
+from grader.grouping import Group, group_answers, prepare
 from grader.results import Status
 
 #: Suggested groups kept per (part, answers): grouping a thousand answers takes a good part of a
@@ -186,6 +187,7 @@ def suggested(assignment: Terms, key: str, answers: dict[str, str]) -> list[Grou
     remembered = f"{assignment.course_id}/{assignment.id}/{key}/{digest}"
     if (found := _remembered(remembered)) is not None:
         return found
+    prepared_once(prepare)  # scikit-learn and SciPy, imported by the process's first grouping
     with _grouping:
         if (found := _remembered(remembered)) is not None:  # made while this request waited
             return found

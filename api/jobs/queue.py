@@ -42,27 +42,22 @@ from sqlalchemy.orm import Session
 
 from api.code_runs.run import CodeRuntime, run_code
 from api.code_runs.shares import Placement
+from api.jobs.names import CHECK_QUEUE, CODE_QUEUE, QUEUE, QUEUES
 from api.jobs.run import Runtime, run_job
 from api.set_checks.run import CheckRuntime, run_set_check
 
 log = logging.getLogger("grader.jobs")
 
-#: procrastinate's name of the task that runs a jobs row, and the queue it is deferred on.
+#: procrastinate's name of the task that runs a jobs row (on :data:`QUEUE`).
 TASK = "grader.run_job"
 #: The periodic task that sends grade passback's outbox (LTI).
 LTI_TASK = "grader.send_lti_scores"
 #: The queueing lock of the send task scheduled for a retry.
 RETRY_LOCK = f"{LTI_TASK}:retry"
-QUEUE = "grader"
-#: The task that runs a submission's code parts, and its queue: ``grader worker --queue code`` runs
-#: only these, so code graders scale out on machines of their own.
+#: The task that runs a submission's code parts (on :data:`CODE_QUEUE`).
 CODE_TASK = "grader.run_code"
-CODE_QUEUE = "code"
-#: The task that runs a set check, and its queue (a lane of its own in each worker that takes it).
+#: The task that runs a set check (on :data:`CHECK_QUEUE`).
 CHECK_TASK = "grader.check_set"
-CHECK_QUEUE = "checks"
-#: The queues a worker runs unless told (``grader worker --queue``): every one.
-QUEUES = (QUEUE, CODE_QUEUE, CHECK_QUEUE)
 #: The task that removes finished jobs' rows (:func:`remove_finished_jobs`), every hour.
 CLEANUP_TASK = "grader.remove_finished_jobs"
 #: Hours a finished job's procrastinate row is kept: a week once succeeded, cancelled or aborted,

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from api.jobs.queue import CHECK_QUEUE, CODE_QUEUE, QUEUE
+from api.jobs.names import CHECK_QUEUE, CODE_QUEUE, QUEUE
 from api.kit.metrics import QueueFigures
 from api.models import CodeRun, CodeRunStatus, Job, JobKind, JobStatus
 

@@ -33,10 +33,10 @@ from datetime import UTC, datetime
 from typing import Any, cast
 
 import numpy as np
-import scipy.sparse  # noqa: F401  (the pairs' product: imported with the runner, not at each report)
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.kit.collector import prepared_once
 from api.kit.db import dialect_insert
 from api.library.course_sets import Library
 from api.models import Job, JobStatus, SimilarityDocument, SimilarityPrint, SimilarityReport, Submission
@@ -128,6 +128,11 @@ def mistakes_of(problem_set: ProblemSet, graded: Mapping[str, Any]) -> list[str]
     return made
 
 
+def _import_sparse() -> None:
+    """SciPy's sparse matrices, for the pairs' product (:meth:`grader.code_similarity.index.Index.pairs`)."""
+    import scipy.sparse  # noqa: F401  (0.2-0.4 s: by a process's first report, not by every start)
+
+
 def run_similarity(sessions: sessionmaker[Session], library: Library, job_id: int) -> str:
     """Runs the job to its end; its final status. A report that cannot be made fails the job with
     a sentence; any other error fails it with its name, and is raised again."""
@@ -148,6 +153,7 @@ def run_similarity(sessions: sessionmaker[Session], library: Library, job_id: in
             if len(references) > MAX_REFERENCE_STUDENTS:
                 raise SimilarityFailed(f"More than {MAX_REFERENCE_STUDENTS} students in the references: too many.")
         added = _fingerprint_new(sessions, claimed, problem_set, new)
+        prepared_once(_import_sparse)
         report = _report(sessions, claimed, problem_set, latest, references)
         with sessions.begin() as session:
             return _finish(session, claimed, report, latest, added)

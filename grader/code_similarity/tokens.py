@@ -30,9 +30,12 @@ import json
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
+from typing import TYPE_CHECKING
 
-from pygments.lexers.python import PythonLexer
 from pygments.token import Comment, Name, Punctuation, String, Text, _TokenType
+
+if TYPE_CHECKING:
+    from pygments.lexer import RegexLexer
 
 #: The longest text lexed, in characters: about 5,000 lines of code, a hundred times a homework's.
 MAX_CHARS = 200_000
@@ -58,7 +61,14 @@ class Token:
     line: int
 
 
-_LEXER = PythonLexer(stripnl=False, ensurenl=False)
+@cache
+def _lexer() -> RegexLexer:
+    """Pygments' Python lexer, made the first time code is lexed: its module and the compiling of
+    its rules cost about 0.1 s, which every process importing the similarity's modules (the service,
+    every worker) paid at start, most never lexing anything."""
+    from pygments.lexers.python import PythonLexer
+
+    return PythonLexer(stripnl=False, ensurenl=False)
 
 
 def lex(source: str) -> list[Token]:
@@ -68,7 +78,7 @@ def lex(source: str) -> list[Token]:
     ['\\x00name', '=', '\\x00name', '.', 'sum', '(', '\\x00name', ',', 'axis', '=', '0', ')']
     """
     text = source[:MAX_CHARS]
-    raw = [(_role(kind), value) for _, kind, value in _LEXER.get_tokens_unprocessed(text)]
+    raw = [(_role(kind), value) for _, kind, value in _lexer().get_tokens_unprocessed(text)]
     tokens: list[Token] = []
     line = 1
     depth = 0  # brackets open: a name followed by ``=`` inside them is a keyword argument

@@ -21,6 +21,7 @@ import math
 import re
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from functools import cache
 
 from lark import Lark, Token, Transformer, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
@@ -345,7 +346,12 @@ def _log2(value: Fraction) -> Fraction:
     raise ReadError(f"log2 of {value} is not a whole number: give the value you mean as a number.")
 
 
-_PARSER = Lark(GRAMMAR, start="answer", parser="lalr", transformer=_Evaluate(), maybe_placeholders=True)
+@cache
+def _parser() -> Lark:
+    """The grammar's LALR parser, built the first time an answer is read: building it takes 0.1-0.3 s,
+    which every process importing the readers (the service, every worker, the command line) paid
+    at start, most of them before reading any answer, many never reading one."""
+    return Lark(GRAMMAR, start="answer", parser="lalr", transformer=_Evaluate(), maybe_placeholders=True)
 
 
 def read_result(text: str, dimension: Dimension | None = None, unit_size: int = 1) -> Number:
@@ -362,7 +368,7 @@ def read_result(text: str, dimension: Dimension | None = None, unit_size: int = 
     if ranged:
         raise ReadError(ranged)
     try:
-        parsed = _PARSER.parse(text)
+        parsed = _parser().parse(text)
     except UnexpectedInput as error:
         raise ReadError(_explain(text, error)) from None
     assert isinstance(parsed, Parsed)
