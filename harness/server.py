@@ -21,6 +21,8 @@ from typing import Self
 
 import httpx
 
+from harness.local_http import LOCAL
+
 #: The virtual environment's scripts (``grader``), put first on the server's PATH.
 VENV_BIN = Path(sys.executable).parent
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -115,7 +117,7 @@ class ServerProcess:
             if self.process.poll() is not None:
                 raise AssertionError(f"server exited ({self.process.returncode}):\n{self.output()}")
             try:
-                response = httpx.get(f"{self.base_url}/health", timeout=2)
+                response = LOCAL.get(f"{self.base_url}/health", timeout=2)
                 if response.status_code == 200 and response.json().get("status") == "ok":
                     return response.json()
             except httpx.HTTPError:

@@ -25,8 +25,41 @@ if TYPE_CHECKING:
 else:  # libyaml's parser when PyYAML was built with it: several times faster on the larger set files
     _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-_OPEN = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
-_CLOSE = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+#: Plain scalars of at most this many characters have their tags remembered (a number, a word).
+_SHORT = 32
+#: How many such tags are remembered, by text, for the process.
+_TAGS_KEPT = 4096
+_TAGS: dict[str, str] = {}
+
+
+class _Loader(_SafeLoader):
+    """The safe loader, resolving a short plain scalar's tag (int, float, bool, null or str, found
+    by trying a row of regular expressions) once per distinct text: a set file's numbers repeat (an
+    image of small integers), and resolving took a third of composing one. The tag of a plain
+    scalar depends on its text alone: the safe loader has no path resolvers."""
+
+    def resolve(self, kind: type[yaml.Node], value: Any, implicit: Any) -> Any:
+        if kind is not yaml.ScalarNode or not implicit[0] or len(value) > _SHORT:
+            return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]  # untyped in the stubs
+        tag = _TAGS.get(value)
+        if tag is None:
+            tag = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+            if len(_TAGS) < _TAGS_KEPT:
+                _TAGS[value] = tag
+        return tag
+
+
+#: The events that count, by exact class (PyYAML's parsers, C and Python, make no subclasses of
+#: them): one lookup per event, the loop's cost per scalar, where a file spends most of its events.
+_SCALAR, _OPEN, _CLOSE, _ALIAS = range(4)
+_KINDS: dict[type, int] = {
+    yaml.ScalarEvent: _SCALAR,
+    yaml.SequenceStartEvent: _OPEN,
+    yaml.MappingStartEvent: _OPEN,
+    yaml.SequenceEndEvent: _CLOSE,
+    yaml.MappingEndEvent: _CLOSE,
+    yaml.AliasEvent: _ALIAS,
+}
 
 
 def compose(text: str, source: str) -> tuple[Any, SourceMap]:
@@ -36,7 +69,7 @@ def compose(text: str, source: str) -> tuple[Any, SourceMap]:
         message = f"the file has {len(text):,} characters, {over(MAX_TEXT, 'the characters of a set file')}"
         raise SetFileError(source, [Issue(None, None, None, message)])
     _within_budgets(text, source)
-    loader = _SafeLoader(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         data = _construct(loader, node, source) if node is not None else None
@@ -49,7 +82,7 @@ def compose(text: str, source: str) -> tuple[Any, SourceMap]:
     return data, SourceMap(node)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Open:
     """A mapping or list whose end has not come yet: its nodes so far and its height."""
 
@@ -68,15 +101,23 @@ def _within_budgets(text: str, source: str, loader_class: type[yaml.SafeLoader] 
     A file that libyaml refuses for its own nesting limit is streamed again by PyYAML's own parser,
     which has none and keeps its own stack: the refusal is then ours, at the level past the budget."""
     loader = loader_class(text)
+    next_event = loader.get_event
     stack: list[_Open] = []
     anchored: dict[str, tuple[int, int]] = {}  # anchor → (nodes, height) of its node
     nodes = 0
     try:
         while True:
-            event = loader.get_event()  # type: ignore[no-untyped-call]  # PyYAML's stubs leave it untyped
-            if event is None or isinstance(event, yaml.StreamEndEvent):
-                return
-            if isinstance(event, _CLOSE):
+            event = next_event()  # type: ignore[no-untyped-call]  # PyYAML's stubs leave it untyped
+            kind = _KINDS.get(type(event))
+            if kind is None:
+                if event is None or isinstance(event, yaml.StreamEndEvent):
+                    return
+                continue  # the stream's and documents' starts and ends
+            if kind == _SCALAR:
+                if event.anchor is not None:
+                    anchored[event.anchor] = (1, 1)
+                size, height, depth = 1, 1, len(stack) + 1
+            elif kind == _CLOSE:
                 done = stack.pop()
                 if done.anchor is not None:
                     anchored[done.anchor] = (done.nodes, done.height)
@@ -84,27 +125,25 @@ def _within_budgets(text: str, source: str, loader_class: type[yaml.SafeLoader] 
                     stack[-1].nodes += done.nodes
                     stack[-1].height = max(stack[-1].height, done.height + 1)
                 continue
-            if isinstance(event, _OPEN):
-                size, height = 1, 1
-                stack.append(_Open(event.anchor))
-            elif isinstance(event, yaml.AliasEvent):
+            elif kind == _OPEN:
+                size, height, depth = 1, 1, len(stack) + 1
+            else:  # an alias: the nodes it repeats, as high as its anchor's node
                 if any(frame.anchor == event.anchor for frame in stack):
                     raise _refused(event, f"the alias *{event.anchor} is inside its anchor: a value containing itself")
                 size, height = anchored.get(event.anchor or "", (1, 1))
-            elif isinstance(event, yaml.ScalarEvent):
-                size, height = 1, 1
-                if event.anchor is not None:
-                    anchored[event.anchor] = (1, 1)
-            else:
-                continue  # the stream's and documents' starts and ends
+                depth = len(stack) + height
             nodes += size
-            if len(stack) - (1 if isinstance(event, _OPEN) else 0) + height > MAX_DEPTH:
+            if depth > MAX_DEPTH:
                 raise _refused(event, f"nested more than {MAX_DEPTH} levels deep, {over(MAX_DEPTH, 'nesting')}")
             if nodes > MAX_NODES:
                 raise _refused(event, f"more than {MAX_NODES:,} nodes, {over(MAX_NODES, 'the nodes of a set file')}")
-            if stack and not isinstance(event, _OPEN):
-                stack[-1].nodes += size
-                stack[-1].height = max(stack[-1].height, height + 1)
+            if kind == _OPEN:
+                stack.append(_Open(event.anchor))
+            elif stack:
+                frame = stack[-1]
+                frame.nodes += size
+                if frame.height <= height:
+                    frame.height = height + 1
     except yaml.MarkedYAMLError as error:
         if error.problem == _LIBYAML_DEPTH and loader_class is not yaml.SafeLoader:
             _within_budgets(text, source, yaml.SafeLoader)

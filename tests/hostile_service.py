@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from harness.local_http import LOCAL
 from harness.server import ServerProcess, free_port
 
 from live_service import new_account
@@ -60,7 +61,7 @@ class Hostile:
     def request(self, method: str, path: str, token: str | None, **kwargs: Any) -> httpx.Response:
         headers = {**kwargs.pop("headers", {}), **({"Authorization": f"Bearer {token}"} if token else {})}
         timeout = kwargs.pop("timeout", ATTACK_PATIENCE)
-        return httpx.request(method, f"{self.url}{path}", headers=headers, timeout=timeout, **kwargs)
+        return LOCAL.request(method, f"{self.url}{path}", headers=headers, timeout=timeout, **kwargs)
 
     def api(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> httpx.Response:
         return self.request(method, f"/api/v1{path}", token or self.attacker, **kwargs)
@@ -169,7 +170,7 @@ def hostile_service(workdir: Path) -> Iterator[Hostile]:
     with server:
         server.wait_healthy()
         for token, course in ((attacker, "mallory101"), (honest, "cnn101")):
-            made = httpx.post(
+            made = LOCAL.post(
                 f"{server.base_url}/api/v1/courses",
                 json={"id": course, "title": course},
                 headers={"Authorization": f"Bearer {token}"},

@@ -28,6 +28,7 @@ from playwright.sync_api import Error as PlaywrightError
 from api.kit.config import Settings
 from api.kit.db import make_engine
 from api.models import Role
+from harness.local_http import LOCAL
 from harness.server import ServerProcess, free_port
 
 from factories import make_account
@@ -82,7 +83,7 @@ class LiveCourse:
 
     def api(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> httpx.Response:
         headers = {**kwargs.pop("headers", {}), "Authorization": f"Bearer {token or self.instructor}"}
-        return httpx.request(method, f"{self.url}/api/v1{path}", headers=headers, timeout=30, **kwargs)
+        return LOCAL.request(method, f"{self.url}/api/v1{path}", headers=headers, timeout=30, **kwargs)
 
     def enrol(self, member_id: str, name: str, role: str = "student") -> str:
         """The new member's token."""

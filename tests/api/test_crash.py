@@ -26,6 +26,7 @@ from sqlalchemy import Engine, select, text
 from api.kit.config import Settings
 from api.kit.db import make_engine
 from api.models import EarlierGrade, Submission
+from harness.local_http import LOCAL
 from harness.server import ServerProcess, free_port
 from problems.loader import load_bank
 
@@ -74,7 +75,7 @@ def serve(database_url: str, workdir: Path) -> ServerProcess:
 
 
 def submit(base_url: str, sent: Sent) -> httpx.Response:
-    return httpx.post(
+    return LOCAL.post(
         f"{base_url}/api/v1/courses/{COURSE}/assignments/{ASSIGNMENT}/submissions",
         json={"answers": sent.answers},
         headers={**sent.headers, "Idempotency-Key": sent.key},
@@ -137,16 +138,16 @@ def check_complete_and_dense(rows: list[Any]) -> None:
 
 
 def setup_course(base: str, instructor: dict[str, str]) -> list[tuple[str, dict[str, str]]]:
-    course = httpx.post(f"{base}/api/v1/courses", json={"id": COURSE, "title": "Crash"}, headers=instructor)
+    course = LOCAL.post(f"{base}/api/v1/courses", json={"id": COURSE, "title": "Crash"}, headers=instructor)
     assert course.status_code == 201, course.text
-    made = httpx.post(
+    made = LOCAL.post(
         f"{base}/api/v1/courses/{COURSE}/assignments",
         json={"id": ASSIGNMENT, "problem_set": SET_ID},
         headers=instructor,
     )
     assert made.status_code == 201, made.text
     roster = [{"id": f"crash{i}", "name": f"Student {i}"} for i in range(STUDENTS)]
-    imported = httpx.post(f"{base}/api/v1/courses/{COURSE}/members", json={"members": roster}, headers=instructor)
+    imported = LOCAL.post(f"{base}/api/v1/courses/{COURSE}/members", json={"members": roster}, headers=instructor)
     assert imported.status_code == 200, imported.text
     return [(s["id"], auth(s["token"])) for s in imported.json()["members"]]
 

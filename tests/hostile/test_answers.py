@@ -7,6 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from harness.local_http import LOCAL
+
 from hostile_service import ATTACK_PATIENCE, Hostile, bystanders
 
 SIX = "(H+W+M+N+K+1)(H+W+M+N+K+2)(H+W+M+N+K+3)(H+W+M+N+K+4)(H+W+M+N+K+5)(H+W+M+N+K+6)"
@@ -31,7 +33,7 @@ def test_slow_formula_answers_sent_at_once_are_graded_without_stalling_anyone(ho
 
     def send(index: int) -> httpx.Response:
         answers = {"q1a.macs": SLOW_FORMULAS[index]}
-        return httpx.post(
+        return LOCAL.post(
             f"{hostile.url}{path}",
             json={"answers": answers},
             headers={"Authorization": f"Bearer {students[index]}"},

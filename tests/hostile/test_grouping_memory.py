@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from harness.free_response import long_answers
+from harness.local_http import LOCAL
 
 from hostile_service import ATTACK_PATIENCE, PEAK_RESIDENT_BOUND, Hostile, bystanders
 
@@ -39,12 +40,12 @@ def test_a_thousand_long_answers_are_grouped_for_three_graders_within_the_memory
     assert len(set(answers)) == STUDENTS and {len(answer) for answer in answers} == {LENGTH}
 
     def submit(n: int) -> int:
-        with httpx.Client(base_url=f"{hostile.url}/api/v1", timeout=ATTACK_PATIENCE) as client:
-            return client.post(
-                f"/courses/{course}/assignments/essays/submissions",
-                json={"answers": {KEY: answers[n]}},
-                headers={"Authorization": f"Bearer {tokens[f'essayist-{n:04d}']}"},
-            ).status_code
+        return LOCAL.post(
+            f"{hostile.url}/api/v1/courses/{course}/assignments/essays/submissions",
+            json={"answers": {KEY: answers[n]}},
+            headers={"Authorization": f"Bearer {tokens[f'essayist-{n:04d}']}"},
+            timeout=ATTACK_PATIENCE,
+        ).status_code
 
     with ThreadPoolExecutor(4) as pool:
         assert set(pool.map(submit, range(STUDENTS))) == {201}

@@ -9,7 +9,9 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+import yaml
 
+from problems.document import compose
 from problems.loader import Issue, SetFileError, load_bank, load_set, parse_set
 
 from set_texts import issues_of
@@ -485,3 +487,18 @@ def test_a_draw_that_is_never_valid_is_refused_naming_the_draw(tmp_path: Path) -
     message = str(refused.value)
     assert "problem 'q1': field 'vary.layers.0.dilation'" in message
     assert "no valid variant in 200 draws (the last: must be at least 1 on every axis" in message
+
+
+def test_a_plain_scalars_value_is_yamls_however_often_its_text_comes() -> None:
+    """The loader remembers a short plain scalar's tag by its text (``problems.document``): each
+    text reads as PyYAML's own safe loader reads it, the first time and every time after, quoted
+    or not, and past the texts it remembers."""
+    texts = ["1", "-3", "0x1F", "0o17", "1_000", "1.5", "-.inf", ".nan", "1e3", "true", "No", "~", "null", "",
+             "2026-11-28", "2026-11-28 17:45:00", "abc", "3 x", "0" * 40, "9" * 33]  # fmt: skip
+    document = (
+        "\n".join(f"- {text}\n- '{text}'" for text in texts * 2) + "\n- [" + ", ".join(map(str, range(5000))) + "]"
+    )
+    expected = yaml.load(document, Loader=yaml.SafeLoader)
+    for _ in range(2):
+        data, _ = compose(document, "case.yaml")
+        assert repr(data) == repr(expected) and [type(v) for v in data] == [type(v) for v in expected]
