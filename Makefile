@@ -33,6 +33,10 @@ $(STAMP): pyproject.toml | $(UV)
 	$(UV) pip install --quiet --python $(PY) -e '.[test]'
 	touch $(SERVICE) $(STAMP)
 
+# The tests' processes: one more than the cores. A third of the suite's time is spent waiting on other
+# processes (the servers, sandboxes, browsers and PostgreSQL it starts), which the extra process fills.
+TEST_PROCESSES ?= $(shell echo $$(( $$(nproc) + 1 )))
+
 ## serve: the web service on http://127.0.0.1:$(PORT) (PORT=8001 make serve for another port; SQLite
 ## ./grader.db) with the demo course
 serve: $(SERVICE)
@@ -48,7 +52,7 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/mypy
-	$(VENV)/bin/pytest -n 2
+	$(VENV)/bin/pytest -n $(TEST_PROCESSES)
 
 ## bench: the service's and the command line's start (import, --help, a command, grader serve to its first
 ## healthy /health, grader worker --queue code to ready), grader grade's start on one submission, batch-grading throughput (100,000 submissions, 1 and 2
