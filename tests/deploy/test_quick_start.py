@@ -1,6 +1,6 @@
 """The README's quick start as ``make`` runs it (``make -n``: what it would do on a fresh clone):
-``make serve`` installs the service without the test tooling and serves on ``PORT``; ``make test``
-installs everything."""
+``make serve`` installs the service without the test tooling (with uv, itself installed by pip) and
+serves on ``PORT``; ``make test`` installs everything."""
 
 from __future__ import annotations
 
@@ -27,12 +27,18 @@ def planned(*arguments: str, **env: str) -> list[str]:
 
 def test_make_serve_installs_the_service_alone_and_serves_on_port() -> None:
     commands = planned("serve", PORT="8123")
-    installs = [c for c in commands if "pip install" in c and "--upgrade pip" not in c]
-    assert installs == [".venv/bin/python -m pip install --progress-bar on -e ."], installs
+    installs = [c for c in commands if "pip install" in c]
+    assert installs == [
+        ".venv/bin/python -m pip install --quiet uv",  # (the installer, from PyPI as every package)
+        ".venv/bin/uv pip install --python .venv/bin/python -e .",
+    ], installs
     assert commands[-1] == ".venv/bin/grader serve --demo --port 8123"
     assert planned("serve")[-1].endswith("--port 8000")
 
 
 def test_make_test_installs_the_test_tooling() -> None:
-    installs = [c for c in planned("test") if "pip install" in c and "--upgrade pip" not in c]
-    assert installs == [".venv/bin/python -m pip install --quiet -e '.[test]'"], installs
+    installs = [c for c in planned("test") if "pip install" in c]
+    assert installs == [
+        ".venv/bin/python -m pip install --quiet uv",
+        ".venv/bin/uv pip install --quiet --python .venv/bin/python -e '.[test]'",
+    ], installs
