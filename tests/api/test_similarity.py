@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -26,7 +25,7 @@ from grader.code_similarity import report as report_module
 from grader.code_similarity.tokens import lex
 from harness.cnn_class import make_class
 
-from factories import Course, finished_job
+from factories import Course, finished_job, graded_row
 from page_client import Browser
 
 SET = "numpy-convolution"
@@ -39,7 +38,6 @@ def _store(
     app: Any, course: Course, assignment: str, student: str, module: str, tests: list[dict] | None = None
 ) -> int:
     """A graded submission of ``module`` for every code part, as the code runner leaves it."""
-    now = datetime.now(UTC)
     graded = {key: {"score": 1.0, "max_score": 1.0, "status": "correct", "tests": tests or []} for key in KEYS}
     with Session(writer(app.state.engine)) as session, session.begin():
         attempt = 1 + (
@@ -48,18 +46,16 @@ def _store(
             )
             or 0
         )
-        row = Submission(
-            course_id=course.id,
-            assignment_id=assignment,
-            student_id=student,
-            attempt=attempt,
-            answers={"conv": module, "pool": module},  # (a module sent once per problem)
+        row = graded_row(
+            course.id,
+            assignment,
+            student,
+            {"conv": module, "pool": module},  # (a module sent once per problem)
+            set_version=app.state.library.built_in()[SET].version,
             parts=graded,
             score=4.0,
             max_score=4.0,
-            set_version=app.state.library.built_in()[SET].version,
-            submitted_at=now,
-            graded_at=now,
+            attempt=attempt,
         )
         session.add(row)
         session.flush()

@@ -9,16 +9,14 @@ tested here."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
 from api.kit.db import writer
-from api.models import Submission
 
-from factories import Course, finished_job
+from factories import Course, finished_job, graded_row
 from page_client import Browser
 
 SET = "architectures-in-words"
@@ -81,23 +79,9 @@ def honest(i: int) -> str:
 
 
 def _store(app: Any, course: Course, assignment: str, student: str, text: str) -> None:
-    now = datetime.now(UTC)
     with Session(writer(app.state.engine)) as session, session.begin():
-        session.add(
-            Submission(
-                course_id=course.id,
-                assignment_id=assignment,
-                student_id=student,
-                attempt=1,
-                answers={PART: text},
-                parts={},
-                score=0.0,
-                max_score=9.0,
-                set_version=app.state.library.built_in()[SET].version,
-                submitted_at=now,
-                graded_at=now,
-            )
-        )
+        version = app.state.library.built_in()[SET].version
+        session.add(graded_row(course.id, assignment, student, {PART: text}, set_version=version, max_score=9.0))
 
 
 @pytest.fixture(scope="module")

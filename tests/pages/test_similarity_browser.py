@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,10 +22,10 @@ from sqlalchemy.orm import Session
 
 from api.kit.config import Settings
 from api.kit.db import make_engine
-from api.models import Submission
 from harness.cnn_class import make_class
 from tests.pages.test_accessibility import BLOCKING, RUN_AXE, WCAG_TAGS, axe_source
 
+from factories import graded_row
 from live_service import LiveCourse, live_course
 
 SET = "numpy-convolution"
@@ -46,23 +45,20 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveCourse,
             f"{course.url}/api/v1/courses/{course.course}/assignments/{ASSIGNMENT}",
             headers={"Authorization": f"Bearer {course.instructor}"},
         ).json()["set_version"]
-        now = datetime.now(UTC)
+        graded = {key: {"score": 1.0, "max_score": 1.0, "status": "correct", "tests": []} for key in KEYS}
         with Session(engine) as session, session.begin():
             for name, text in planted.texts.items():
-                graded = {key: {"score": 1.0, "max_score": 1.0, "status": "correct", "tests": []} for key in KEYS}
+                answers = {"conv": text, "pool": text}
                 session.add(
-                    Submission(
-                        course_id=course.course,
-                        assignment_id=ASSIGNMENT,
-                        student_id=name,
-                        attempt=1,
-                        answers={"conv": text, "pool": text},
+                    graded_row(
+                        course.course,
+                        ASSIGNMENT,
+                        name,
+                        answers,
+                        set_version=version,
                         parts=graded,
                         score=4.0,
                         max_score=4.0,
-                        set_version=version,
-                        submitted_at=now,
-                        graded_at=now,
                     )
                 )
         engine.dispose()

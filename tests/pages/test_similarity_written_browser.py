@@ -10,7 +10,6 @@ tested here."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -20,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from api.kit.config import Settings
 from api.kit.db import make_engine
-from api.models import Submission
 from tests.api.test_similarity_written import COPIED, PART, SET, honest
 from tests.pages.test_accessibility import BLOCKING, RUN_AXE, WCAG_TAGS, axe_source
 
+from factories import graded_row
 from live_service import LiveCourse, live_course
 
 ASSIGNMENT = "hw-words"
@@ -44,23 +43,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveCourse,
             f"{course.url}/api/v1/courses/{course.course}/assignments/{ASSIGNMENT}",
             headers={"Authorization": f"Bearer {course.instructor}"},
         ).json()["set_version"]
-        now = datetime.now(UTC)
         with Session(engine) as session, session.begin():
             for name, text in texts.items():
                 session.add(
-                    Submission(
-                        course_id=course.course,
-                        assignment_id=ASSIGNMENT,
-                        student_id=name,
-                        attempt=1,
-                        answers={PART: text},
-                        parts={},
-                        score=0.0,
-                        max_score=9.0,
-                        set_version=version,
-                        submitted_at=now,
-                        graded_at=now,
-                    )
+                    graded_row(course.course, ASSIGNMENT, name, {PART: text}, set_version=version, max_score=9.0)
                 )
         engine.dispose()
         yield course, names
