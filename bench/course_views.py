@@ -102,10 +102,7 @@ def course_views(server: PostgresServer, *, students: int, assignments: int, att
     """A course of that size in a database of its own, served, measured and printed as a table."""
     with tempfile.TemporaryDirectory() as workdir:
         url = server.create_database(f"course_views_{assignments}")
-        setup = make_engine(Settings(database_url=url), for_migrations=True)
-        migrate.upgrade(setup)
-        setup.dispose()
-        engine = make_engine(Settings(database_url=url))
+        engine = make_engine(Settings(database_url=migrate.upgrade_database(url)))
         stored = store_term(engine, students=students, assignments=assignments, attempts=attempts)
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(text("VACUUM ANALYZE"))

@@ -80,10 +80,7 @@ def main() -> None:
     options = parser.parse_args()
     with PostgresServer(durable=True) as server, tempfile.TemporaryDirectory() as workdir:
         url = server.create_database("grading_queue")
-        setup = make_engine(Settings(database_url=url), for_migrations=True)
-        migrate.upgrade(setup)
-        setup.dispose()
-        engine = make_engine(Settings(database_url=url))
+        engine = make_engine(Settings(database_url=migrate.upgrade_database(url)))
         with Session(engine) as session, session.begin():
             token = create_user(session, name="Bench Instructor", role=Role.INSTRUCTOR).token or ""
         engine.dispose()

@@ -192,10 +192,7 @@ def measure(base_url: str, platform: Platform, students: Students, course: str, 
 def run(backend: str, count: int, workdir: Path, server: PostgresServer | None) -> dict[str, float]:
     kek = keys.new_kek()
     url = server.create_database(f"passback_{int(time.time())}") if server else f"sqlite:///{workdir}/passback.db"
-    setup = make_engine(Settings(database_url=url), for_migrations=True)
-    migrate.upgrade(setup)
-    setup.dispose()
-    engine = make_engine(Settings(database_url=url))
+    engine = make_engine(Settings(database_url=migrate.upgrade_database(url)))
     with running_platform() as platform:
         students = prepare(engine, platform, kek, count)
         with ServerProcess.grader_serve(url, port=free_port(), workdir=workdir, GRADER_LTI_KEY=kek) as serve:

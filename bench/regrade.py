@@ -71,10 +71,7 @@ def measure(server: PostgresServer, workdir: Path, *, workers: int, assignments:
     """Submissions regraded per second, over ``assignments`` regrades of ``submissions`` each."""
     name = f"regrade_{workers}_{assignments}"
     url = server.create_database(name)
-    settings = Settings(database_url=url)
-    setup = make_engine(settings, for_migrations=True)
-    migrate.upgrade(setup)
-    setup.dispose()
+    settings = Settings(database_url=migrate.upgrade_database(url))
     engine = make_engine(settings)
     stored = store_for_regrade(engine, submissions=submissions, assignments=assignments)
     processes = [WorkerProcess.grader_worker(url, workdir=workdir) for _ in range(workers)]

@@ -145,10 +145,7 @@ def _said(label: str, run: dict[str, Any]) -> str:
 
 def measure(url: str, backend: str, planted: Planted) -> None:
     """One backend: the class stored, the first report, a late submission's report, the ranks."""
-    engine = make_engine(Settings(database_url=url), for_migrations=True)
-    migrate.upgrade(engine)
-    engine.dispose()
-    engine = make_engine(Settings(database_url=url))
+    engine = make_engine(Settings(database_url=migrate.upgrade_database(url)))
     problem_set = Bank().sets()[SET]
     keys = list(problem_set.code())
     course, assignment, owner = stored_class(engine, planted, problem_set.version, keys)

@@ -32,8 +32,6 @@ from pathlib import Path
 import httpx
 
 from api.kit import migrate
-from api.kit.config import Settings
-from api.kit.db import make_engine
 from harness.postgres import PostgresServer, find_bin_dir
 from harness.server import VENV_BIN, ServerProcess, WorkerProcess, free_port, server_env
 
@@ -87,14 +85,6 @@ def median_of(rounds: int, measure: Callable[[], float]) -> tuple[float, list[fl
     return statistics.median(runs), runs
 
 
-def migrated(path: Path) -> str:
-    url = f"sqlite:///{path}"
-    engine = make_engine(Settings(database_url=url), for_migrations=True)
-    migrate.upgrade(engine)
-    engine.dispose()
-    return url
-
-
 def line(name: str, median: float, runs: list[float]) -> None:
     print(f"  {name:<34} {median:6.2f} s   (runs: {', '.join(f'{run:.2f}' for run in runs)})", flush=True)
 
@@ -107,7 +97,7 @@ def main() -> None:
     print(f"Start-up, median of {rounds} (load average {' '.join(load)}, {os.cpu_count()} cores):", flush=True)
     with tempfile.TemporaryDirectory(prefix="grader-startup-") as temporary:
         folder = Path(temporary)
-        database_url = migrated(folder / "grader.db")
+        database_url = migrate.upgrade_database(f"sqlite:///{folder / 'grader.db'}")
         env = server_env(DATABASE_URL=database_url)
         python, grader = sys.executable, str(VENV_BIN / "grader")
         commands: dict[str, tuple[str, ...]] = {
@@ -124,10 +114,7 @@ def main() -> None:
             print("  grader worker --queue code → ready: PostgreSQL is not installed", flush=True)
             return
         with PostgresServer() as postgres:
-            worker_url = postgres.create_database("startup")
-            upgraded = make_engine(Settings(database_url=worker_url), for_migrations=True)
-            migrate.upgrade(upgraded)
-            upgraded.dispose()
+            worker_url = migrate.upgrade_database(postgres.create_database("startup"))
             ready = median_of(rounds, lambda: worker_to_ready(worker_url, folder))
             line("grader worker --queue code → ready", *ready)
 

@@ -75,9 +75,7 @@ def pg_server() -> Iterator[PostgresServer]:
     server = PostgresServer().start()
     try:
         url = server.create_database("grader_template")
-        engine = make_engine(Settings(database_url=url), for_migrations=True)
-        migrate.upgrade(engine)
-        engine.dispose()
+        migrate.upgrade_database(url)
         yield server
     finally:
         server.stop()

@@ -11,8 +11,6 @@ from functools import cache
 from pathlib import Path
 
 from api.kit import migrate
-from api.kit.config import Settings
-from api.kit.db import make_engine
 
 
 @cache
@@ -21,9 +19,7 @@ def template() -> Path:
     directory = Path(tempfile.mkdtemp(prefix="grader-template-"))
     atexit.register(shutil.rmtree, directory, ignore_errors=True)
     path = directory / "grader.db"
-    engine = make_engine(Settings(database_url=f"sqlite:///{path}"), for_migrations=True)
-    migrate.upgrade(engine)
-    engine.dispose()
+    migrate.upgrade_database(f"sqlite:///{path}")
     return path
 
 

@@ -18,7 +18,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, text
 
-from api.kit.db import writer
+from api.kit.config import Settings
+from api.kit.db import make_engine, writer
 
 #: ``migrations/`` is a package of its own, so it is installed with the service (wheel or editable).
 MIGRATIONS = files("migrations")
@@ -57,6 +58,17 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
         return before, MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade_database(database_url: str) -> str:
+    """Migrate the database at ``database_url`` to head, on an engine of its own for migrations
+    (:func:`api.kit.db.make_engine`), disposed after; the URL, for the caller to use."""
+    engine = make_engine(Settings(database_url=database_url), for_migrations=True)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    return database_url
 
 
 def _lock_migrations(connection: Connection) -> None:

@@ -87,10 +87,7 @@ def test_after_an_unexpected_error_a_keep_alive_client_gets_its_next_answer(tmp_
     new connection rather than meeting a reset. The 500 comes from a stored row the service cannot
     read, written into its database by hand."""
     url = f"sqlite:///{tmp_path / 'grader.db'}"
-    setup = make_engine(Settings(database_url=url), for_migrations=True)
-    migrate.upgrade(setup)
-    setup.dispose()
-    engine = make_engine(Settings(database_url=url))
+    engine = make_engine(Settings(database_url=migrate.upgrade_database(url)))
     stored = store_for_regrade(engine, submissions=2, attempts=1)
     with engine.begin() as connection:
         connection.execute(text('UPDATE submissions SET parts = \'{"q1.params": {"score": 1}}\''))
