@@ -30,7 +30,7 @@ def test_make_serve_installs_the_service_alone_and_serves_on_port() -> None:
     installs = [c for c in commands if "pip install" in c]
     assert installs == [
         ".venv/bin/python -m pip install --quiet uv",  # (the installer, from PyPI as every package)
-        ".venv/bin/uv pip install --python .venv/bin/python -e .",
+        ".venv/bin/uv pip install --compile-bytecode --python .venv/bin/python -e .",
     ], installs
     assert commands[-1] == ".venv/bin/grader serve --demo --port 8123"
     assert planned("serve")[-1].endswith("--port 8000")
@@ -40,5 +40,5 @@ def test_make_test_installs_the_test_tooling() -> None:
     installs = [c for c in planned("test") if "pip install" in c]
     assert installs == [
         ".venv/bin/python -m pip install --quiet uv",
-        ".venv/bin/uv pip install --quiet --python .venv/bin/python -e '.[test]'",
+        ".venv/bin/uv pip install --quiet --compile-bytecode --python .venv/bin/python -e '.[test]'",
     ], installs
