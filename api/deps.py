@@ -28,7 +28,7 @@ READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @asynccontextmanager
-async def request_session(request: Request) -> AsyncIterator[Session]:
+async def request_session(request: Request, *, patient: bool = False) -> AsyncIterator[Session]:
     """The request's session: commits once when the block ends, rolls back on any error. Holds one
     of the :func:`api.kit.slots.database_slots` meanwhile (given back while the request computes off the
     database, :func:`api.kit.slots.connection_released`).
@@ -40,8 +40,11 @@ async def request_session(request: Request) -> AsyncIterator[Session]:
     loop; the first statement (the caller's token, :func:`get_current_user`) begins the transaction
     in the threadpool, and the commit or rollback with the closing is one more hop at the end. A
     session without a transaction (:func:`_engine_for`) has nothing to commit, and giving its
-    connection back to the pool sends nothing to the database: it is closed in the loop."""
-    slot = Slot(database_slots())
+    connection back to the pool sends nothing to the database: it is closed in the loop.
+
+    ``patient``: a read whose caller waits for a result anyway (``?wait=``) takes its slot behind
+    the other requests waiting for one (:data:`api.kit.slots.PATIENCE`)."""
+    slot = Slot(database_slots(), patient=patient)
     await slot.take()
     try:
         bind = _engine_for(request)

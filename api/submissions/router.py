@@ -290,24 +290,26 @@ async def get_submission(
 ) -> Response:
     """For its student and for the staff of its course; another student of the course gets 403.
     With `wait`, a reader following code parts asks once, not once a second."""
-    out = await _read_submission(request, credentials, submission_id, unless_waiting=wait > 0)
+    # (a reader that waits takes its slots behind others': api.kit.slots.PATIENCE)
+    out = await _read_submission(request, credentials, submission_id, unless_waiting=wait > 0, patient=wait > 0)
     if out is None:
         # no session, no slot and no thread held while waiting (api.code_runs.watch)
         await request.app.state.results.graded(submission_id, within=wait)
-        out = await _read_submission(request, credentials, submission_id)
+        out = await _read_submission(request, credentials, submission_id, patient=True)
     assert out is not None
     return Response(out.model_dump_json(), media_type="application/json")
 
 
 async def _read_submission(
-    request: Request, credentials: Bearer, submission_id: int, *, unless_waiting: bool = False
+    request: Request, credentials: Bearer, submission_id: int, *, unless_waiting: bool = False, patient: bool = False
 ) -> SubmissionOut | None:
     """The submission as the caller may see it, read in one trip to the threadpool (as submitting
     is); None, ``unless_waiting``, where code parts still wait (a part not scored yet says only
     that, whatever the reader may see: :func:`api.terms.feedback.held_back`), once the caller is
     known to may see it: the reply is then read once, after the wait, not also before it (most
-    readers of a deadline's burst ask before their code has run)."""
-    async with request_session(request) as session:
+    readers of a deadline's burst ask before their code has run). ``patient``: its slot taken behind
+    other requests' (a reader waiting for code waits anyway: :data:`api.kit.slots.PATIENCE`)."""
+    async with request_session(request, patient=patient) as session:
         return await run_in_threadpool(_submission_out, request, session, credentials, submission_id, unless_waiting)
 
 

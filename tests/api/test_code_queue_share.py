@@ -19,6 +19,7 @@ from api.code_runs.run import CodeRuntime, run_code
 from api.code_runs.shares import CodeLimits, next_run
 from api.kit.config import Settings
 from api.kit.db import make_sessionmaker, writer
+from api.kit.slots import Slots
 from api.models import CodeRun, CodeTime, Submission
 from harness.student_code import CONV_FORWARD
 
@@ -224,3 +225,30 @@ def test_a_reader_waiting_for_code_is_read_once_after_the_wait_not_also_before(a
     before_the_wait = len(waited) - len(plain)
     assert waited[before_the_wait:] == plain  # the reply, read once
     assert before_the_wait <= 2, waited[:before_the_wait]  # the caller and the submission, no more
+
+
+def test_a_reader_waiting_for_code_takes_its_slots_behind_other_requests(
+    app, course: Course, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At a deadline the readers following their code (``?wait=``) are patient: a submission's
+    acknowledgement takes a database slot before them (``api.kit.slots.PATIENCE``). A plain read
+    and the submission itself are not."""
+    asked: list[bool] = []
+    acquire = Slots.acquire
+
+    async def recorded(self: Slots, *, patient: bool = False) -> None:
+        asked.append(patient)
+        await acquire(self, patient=patient)
+
+    monkeypatch.setattr(Slots, "acquire", recorded)
+    aid = course.assignment(problem_set=SET)
+    _, headers = course.student()
+    made = course.submit(aid, headers, {KEY: CONV_FORWARD})
+    assert made.status_code == 201, made.text
+    path = f"/api/v1/submissions/{made.json()['id']}"
+    assert course.client.get(path, headers=headers).status_code == 200
+    assert asked and not any(asked), asked  # (the submission, its caller's reads, the plain read)
+    asked.clear()
+    found = course.client.get(f"{path}?wait=0.2", headers=headers)
+    assert found.status_code == 200 and found.json()["parts"][KEY]["status"] == "queued"
+    assert asked.count(True) == 2, asked  # before the wait and after it

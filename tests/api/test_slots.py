@@ -10,7 +10,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from api.kit.slots import SLOT, Slot, Slots, connection_released
+from api.kit.slots import PATIENCE, SLOT, Slot, Slots, connection_released
 
 
 async def _until(condition: Callable[[], bool]) -> None:
@@ -24,7 +24,7 @@ def _waiting_threads(slots: Slots) -> int:
 
 
 def _waiting_tasks(slots: Slots) -> int:
-    return len(slots._tasks)
+    return len(slots._tasks) + len(slots._patient)
 
 
 def _free(slots: Slots) -> int:
@@ -113,6 +113,78 @@ def test_a_waiter_cancelled_before_or_after_its_turn_loses_no_slot() -> None:
         await third
         slots.release()
         assert _free(slots) == 1 and _waiting_tasks(slots) == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_patient_waiter_is_served_after_the_others_waiting_though_it_came_first() -> None:
+    """A reader waiting for its code (``?wait=``) is patient: the submissions that came after it
+    are acknowledged first, and it is served as soon as nobody else waits."""
+
+    async def scenario() -> None:
+        slots = Slots(1)
+        await slots.acquire()
+        order: list[str] = []
+
+        async def wait(name: str, *, patient: bool) -> None:
+            await Slot(slots, patient=patient).take()
+            order.append(name)
+
+        tasks = [asyncio.create_task(wait("reader", patient=True))]
+        await _until(lambda: _waiting_tasks(slots) == 1)
+        tasks += [asyncio.create_task(wait(f"post {number}", patient=False)) for number in range(2)]
+        await _until(lambda: _waiting_tasks(slots) == 3)
+        for served in range(3):
+            await asyncio.to_thread(slots.release)
+            await _until(lambda served=served: len(order) == served + 1)  # type: ignore[misc]
+        assert order == ["post 0", "post 1", "reader"]
+        await asyncio.gather(*tasks)
+        slots.release()
+        assert _free(slots) == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_patient_waiter_goes_first_once_it_has_waited_its_patience() -> None:
+    async def scenario() -> None:
+        slots = Slots(1)
+        await slots.acquire()
+        order: list[str] = []
+
+        async def wait(name: str, *, patient: bool) -> None:
+            await slots.acquire(patient=patient)
+            order.append(name)
+
+        tasks = [asyncio.create_task(wait("reader", patient=True))]
+        await _until(lambda: _waiting_tasks(slots) == 1)
+        tasks.append(asyncio.create_task(wait("post", patient=False)))
+        await _until(lambda: _waiting_tasks(slots) == 2)
+        slots._patient[0].since -= PATIENCE  # (as if it had waited that long)
+        slots.release()
+        await _until(lambda: len(order) == 1)
+        slots.release()
+        await _until(lambda: len(order) == 2)
+        assert order == ["reader", "post"]
+        await asyncio.gather(*tasks)
+        slots.release()
+        assert _free(slots) == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_patient_waiter_cancelled_before_or_after_its_turn_loses_no_slot() -> None:
+    async def scenario() -> None:
+        slots = Slots(1)
+        await slots.acquire()
+        first, second = (asyncio.create_task(slots.acquire(patient=True)) for _ in range(2))
+        await _until(lambda: _waiting_tasks(slots) == 2)
+        first.cancel()
+        await asyncio.gather(first, return_exceptions=True)
+        assert _waiting_tasks(slots) == 1
+        slots.release()  # the turn goes to ``second``...
+        second.cancel()  # ...cancelled before it ran: it passes the slot on, to nobody
+        await asyncio.gather(second, return_exceptions=True)
+        assert second.cancelled() and _free(slots) == 1 and _waiting_tasks(slots) == 0
 
     asyncio.run(scenario())
 

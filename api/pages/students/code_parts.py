@@ -82,10 +82,10 @@ async def code_result(
     """The result of one code part of a submission (its student's, or staff's), as the page shows
     it under the answer: asked for by htmx while the code waits or runs, answered once it is
     graded or after ``wait`` seconds (no session, slot or thread held meanwhile)."""
-    found = await _result(request, submission_id, key, n)
+    found = await _result(request, submission_id, key, n, patient=wait > 0)
     if wait > 0 and found.waiting:
         await request.app.state.results.graded(submission_id, within=wait)
-        found = await _result(request, submission_id, key, n)
+        found = await _result(request, submission_id, key, n, patient=True)
     return found.response
 
 
@@ -95,8 +95,9 @@ class _Shown:
     waiting: bool
 
 
-async def _result(request: Request, submission_id: int, key: str, n: int) -> _Shown:
-    async with request_session(request) as db:
+async def _result(request: Request, submission_id: int, key: str, n: int, *, patient: bool = False) -> _Shown:
+    """``patient``: read behind other requests (the caller waits for the code anyway: api.kit.slots)."""
+    async with request_session(request, patient=patient) as db:
         return await run_in_threadpool(_fragment, request, db, submission_id, key, n)
 
 
