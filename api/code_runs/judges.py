@@ -16,6 +16,7 @@ grader failed, and the run is tried again at most :data:`api.code_runs.run.MAX_R
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
 import os
@@ -143,9 +144,18 @@ class JudgeProcesses:
 
 
 def _start(limits: Limits, packages: tuple[str, ...] | None, service: int) -> None:
-    """In each child, before anything runs: its priority lowered, its end tied to the ``service``
-    process's, its sandboxes made (started at the first run), and closed as it exits."""
+    """In each child, before anything runs: a session of its own and its priority lowered, its end
+    tied to the ``service`` process's, its sandboxes made (started at the first run), and closed as
+    it exits.
+
+    The session, because with the kernel's autogroups a session is weighed as one process, its
+    members' niceness counting only among themselves: in the service's session the judging shared
+    the service's weight, so beside other busy processes the busier the judging, the less CPU the
+    students' requests had (a ``POST`` on SQLite beside twice the cores' busy processes: p99 up to
+    2 s). Leading its own, the child lowers its own group's weight (:func:`lower_priority`)."""
     global _sandboxes
+    with contextlib.suppress(OSError):  # (already a session's leader)
+        os.setsid()
     lower_priority()
     _end_with(service)
     _sandboxes = Sandboxes(size=1, limits=limits, packages=packages, counted=False)

@@ -63,6 +63,12 @@ def test_the_judging_runs_in_a_process_of_its_own_at_a_lower_priority(judges: Ju
     found = stat(judge)
     assert found is not None and found[2] == GRADING_NICENESS
     assert os.getpriority(os.PRIO_PROCESS, 0) < GRADING_NICENESS  # the service's own is left alone
+    # a session of its own, so that with autogroups its weight is not the service's session's
+    assert os.getsid(judge) == judge != os.getsid(0)
+    group = Path(f"/proc/{judge}/autogroup")
+    if group.exists():  # (a kernel with autogroups: the group's own weight lowered too)
+        assert group.read_text().split()[-1] == str(GRADING_NICENESS)
+        assert Path("/proc/self/autogroup").read_text() != group.read_text()
 
 
 def test_a_run_held_to_an_allowance_is_stopped_in_its_process(judges: JudgeProcesses) -> None:
