@@ -150,9 +150,9 @@ def _start(limits: Limits, packages: tuple[str, ...] | None, service: int) -> No
 
     The session, because with the kernel's autogroups a session is weighed as one process, its
     members' niceness counting only among themselves: in the service's session the judging shared
-    the service's weight, so beside other busy processes the busier the judging, the less CPU the
-    students' requests had (a ``POST`` on SQLite beside twice the cores' busy processes: p99 up to
-    2 s). Leading its own, the child lowers its own group's weight (:func:`lower_priority`)."""
+    the service's weight, so beside other busy processes the busier the judging, the less of the
+    service's share was left for the students' requests. Leading its own, the child lowers its own
+    group's weight (:func:`lower_priority`)."""
     global _sandboxes
     with contextlib.suppress(OSError):  # (already a session's leader)
         os.setsid()

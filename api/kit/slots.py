@@ -15,7 +15,7 @@ A read whose caller asked to wait for its result (``?wait=``: a student followin
 *patient*: it takes a slot after the other requests waiting, though never more than
 :data:`PATIENCE` seconds after them. At a deadline a student's ``POST`` is then acknowledged
 before the reads of the students who submitted before them, who wait for their code anyway: beside
-busy processes, a ``POST`` waited up to 0.45 s for a slot behind those reads.
+busy processes, the slowest submissions waited 0.35 to 0.48 s for a slot behind those reads.
 """
 
 from __future__ import annotations

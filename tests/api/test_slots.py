@@ -74,27 +74,37 @@ def test_a_slot_given_back_goes_to_a_thread_taking_its_slot_again_before_the_tas
     asyncio.run(scenario())
 
 
+async def _served_in_turn(waiters: list[tuple[object, bool]], *, patience_spent: bool = False) -> list[object]:
+    """The order in which ``waiters`` (name, patient), queued one after the other on a single slot
+    already taken, are given it as it is given back, once at a time from a worker thread (as a
+    request's work ends); ``patience_spent``: the patient ones as if they had waited :data:`PATIENCE`."""
+    slots = Slots(1)
+    await slots.acquire()
+    order: list[object] = []
+
+    async def wait(name: object, patient: bool) -> None:
+        await Slot(slots, patient=patient).take()
+        order.append(name)
+
+    tasks: list[asyncio.Task[None]] = []
+    for name, patient in waiters:
+        tasks.append(asyncio.create_task(wait(name, patient)))
+        await _until(lambda: _waiting_tasks(slots) == len(tasks))
+    if patience_spent:
+        for waiter in slots._patient:
+            waiter.since -= PATIENCE
+    for served in range(len(waiters)):
+        await asyncio.to_thread(slots.release)
+        await _until(lambda served=served: len(order) == served + 1)  # type: ignore[misc]
+    await asyncio.gather(*tasks)
+    slots.release()
+    assert _free(slots) == 1
+    return order
+
+
 def test_tasks_are_served_in_the_order_they_came_and_a_thread_wakes_them() -> None:
-    async def scenario() -> None:
-        slots = Slots(1)
-        await slots.acquire()
-        order: list[int] = []
-
-        async def wait(number: int) -> None:
-            await slots.acquire()
-            order.append(number)
-
-        tasks = [asyncio.create_task(wait(number)) for number in range(3)]
-        await _until(lambda: _waiting_tasks(slots) == 3)
-        for served in range(3):
-            await asyncio.to_thread(slots.release)  # from a worker thread, as a request's work ends
-            await _until(lambda served=served: len(order) == served + 1)  # type: ignore[misc]
-        assert order == [0, 1, 2]
-        await asyncio.gather(*tasks)
-        slots.release()
-        assert _free(slots) == 1
-
-    asyncio.run(scenario())
+    order = asyncio.run(_served_in_turn([(number, False) for number in range(3)]))
+    assert order == [0, 1, 2]
 
 
 def test_a_waiter_cancelled_before_or_after_its_turn_loses_no_slot() -> None:
@@ -120,56 +130,13 @@ def test_a_waiter_cancelled_before_or_after_its_turn_loses_no_slot() -> None:
 def test_a_patient_waiter_is_served_after_the_others_waiting_though_it_came_first() -> None:
     """A reader waiting for its code (``?wait=``) is patient: the submissions that came after it
     are acknowledged first, and it is served as soon as nobody else waits."""
-
-    async def scenario() -> None:
-        slots = Slots(1)
-        await slots.acquire()
-        order: list[str] = []
-
-        async def wait(name: str, *, patient: bool) -> None:
-            await Slot(slots, patient=patient).take()
-            order.append(name)
-
-        tasks = [asyncio.create_task(wait("reader", patient=True))]
-        await _until(lambda: _waiting_tasks(slots) == 1)
-        tasks += [asyncio.create_task(wait(f"post {number}", patient=False)) for number in range(2)]
-        await _until(lambda: _waiting_tasks(slots) == 3)
-        for served in range(3):
-            await asyncio.to_thread(slots.release)
-            await _until(lambda served=served: len(order) == served + 1)  # type: ignore[misc]
-        assert order == ["post 0", "post 1", "reader"]
-        await asyncio.gather(*tasks)
-        slots.release()
-        assert _free(slots) == 1
-
-    asyncio.run(scenario())
+    order = asyncio.run(_served_in_turn([("reader", True), ("post 0", False), ("post 1", False)]))
+    assert order == ["post 0", "post 1", "reader"]
 
 
 def test_a_patient_waiter_goes_first_once_it_has_waited_its_patience() -> None:
-    async def scenario() -> None:
-        slots = Slots(1)
-        await slots.acquire()
-        order: list[str] = []
-
-        async def wait(name: str, *, patient: bool) -> None:
-            await slots.acquire(patient=patient)
-            order.append(name)
-
-        tasks = [asyncio.create_task(wait("reader", patient=True))]
-        await _until(lambda: _waiting_tasks(slots) == 1)
-        tasks.append(asyncio.create_task(wait("post", patient=False)))
-        await _until(lambda: _waiting_tasks(slots) == 2)
-        slots._patient[0].since -= PATIENCE  # (as if it had waited that long)
-        slots.release()
-        await _until(lambda: len(order) == 1)
-        slots.release()
-        await _until(lambda: len(order) == 2)
-        assert order == ["reader", "post"]
-        await asyncio.gather(*tasks)
-        slots.release()
-        assert _free(slots) == 1
-
-    asyncio.run(scenario())
+    order = asyncio.run(_served_in_turn([("reader", True), ("post", False)], patience_spent=True))
+    assert order == ["reader", "post"]
 
 
 def test_a_patient_waiter_cancelled_before_or_after_its_turn_loses_no_slot() -> None:
