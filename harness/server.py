@@ -172,12 +172,16 @@ class WorkerProcess(ServerProcess):
         concurrency: int | None = None,
         env: Mapping[str, str] | None = None,
         cpus: Collection[int] = (),
+        cpu_group: Path | None = None,
     ) -> Self:
         """``queues``: those it runs (``--queue``; by default every one); ``concurrency``: its
         ``--concurrency`` (by default the cores it may use); ``env``: settings of its own
         (``GRADER_...``); ``cpus``: the cores it is held to (``taskset``: the worker and its
-        sandboxes, as a host of that many cores; by default any)."""
+        sandboxes, as a host of that many cores; by default any); ``cpu_group``: a cgroup it joins
+        before it starts (its ``cgroup.procs``), whose CPU quota then holds the worker and its sandboxes."""
         pinned = ["taskset", "--cpu-list", ",".join(map(str, sorted(cpus)))] if cpus else []
+        if cpu_group is not None:  # (the shell joins the group, then becomes the worker: nothing escapes it)
+            pinned = ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(cpu_group / "cgroup.procs"), *pinned]
         command = [*pinned, str(VENV_BIN / "grader"), "worker", "--heartbeat", str(heartbeat)]
         command += [option for name in queues for option in ("--queue", name)]
         command += ["--concurrency", str(concurrency)] if concurrency is not None else []
