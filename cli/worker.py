@@ -134,7 +134,9 @@ def worker(
         metrics.serve_port(settings.metrics_port)
     # code is judged in `concurrency` processes of their own, each with its warm sandboxes (as the
     # SQLite service's is): this process's interpreter stays free for the queue and the database
-    judges = JudgeProcesses(processes=concurrency, packages=settings.code_packages)
+    judges = JudgeProcesses(processes=concurrency, packages=settings.code_packages, warm="numpy")
+    if CODE_QUEUE in queues:  # (up, with the default runtime warm, before the worker says it is ready)
+        judges.start()
     code_runtime = CodeRuntime(
         sessions,
         runtime.library,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import multiprocessing
 import os
 import pickle
@@ -36,7 +37,9 @@ from api.code_runs.sandboxes import Sandboxes
 from api.kit import metrics
 from api.kit.priority import lower_priority
 from problems.sets import ProblemSet
-from sandbox import Limits
+from sandbox import Limits, SandboxUnavailable
+
+log = logging.getLogger("grader.code")
 
 #: Sets a child keeps parsed, and the service keeps pickled (a term uses a few versions at once).
 KEPT_SETS = 8
@@ -56,13 +59,20 @@ class JudgeProcesses:
     as there are processes."""
 
     def __init__(
-        self, *, processes: int, limits: Limits | None = None, packages: Collection[str] | None = None
+        self,
+        *,
+        processes: int,
+        limits: Limits | None = None,
+        packages: Collection[str] | None = None,
+        warm: str | None = None,
     ) -> None:
+        """``warm``: a runtime whose sandbox each child starts as it starts (:meth:`start`), not at its first run."""
         if processes < 1:
             raise ValueError("at least one judging process")
         self.processes = processes
         self.limits = limits or Limits()
         self.packages = None if packages is None else tuple(packages)
+        self.warm = warm
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._pickled: OrderedDict[str, bytes] = OrderedDict()
@@ -79,6 +89,15 @@ class JudgeProcesses:
             return self._graded(problem_set, answers, variant, (seconds, reason))
 
         return grade
+
+    def start(self) -> None:
+        """Every child started now (and its sandbox of the ``warm`` runtime), not at the first runs:
+        a code worker added at a deadline then judges its first submissions as fast as the next
+        ones. Returns once they are up. (A pool starts a child for each task sent while none is
+        idle: ``processes`` tasks sent at once start them all.)"""
+        pool = self._running()
+        for started in [pool.submit(_started) for _ in range(self.processes)]:
+            started.result()
 
     def close(self) -> None:
         """Stops the children (and their sandboxes) once their runs are over; a later run starts them again."""
@@ -132,7 +151,7 @@ class JudgeProcesses:
                     self.processes,
                     mp_context=context,
                     initializer=_start,
-                    initargs=(self.limits, self.packages, os.getpid()),
+                    initargs=(self.limits, self.packages, os.getpid(), self.warm),
                 )
             return self._pool
 
@@ -143,10 +162,10 @@ class JudgeProcesses:
         broken.shutdown(wait=False, cancel_futures=True)
 
 
-def _start(limits: Limits, packages: tuple[str, ...] | None, service: int) -> None:
+def _start(limits: Limits, packages: tuple[str, ...] | None, service: int, warm: str | None = None) -> None:
     """In each child, before anything runs: a session of its own and its priority lowered, its end
-    tied to the ``service`` process's, its sandboxes made (started at the first run), and closed as
-    it exits.
+    tied to the ``service`` process's, its sandboxes made (the ``warm`` runtime's started now, the
+    others at their first run), and closed as it exits.
 
     The session, because with the kernel's autogroups a session is weighed as one process, its
     members' niceness counting only among themselves: in the service's session the judging shared
@@ -160,6 +179,15 @@ def _start(limits: Limits, packages: tuple[str, ...] | None, service: int) -> No
     _end_with(service)
     _sandboxes = Sandboxes(size=1, limits=limits, packages=packages, counted=False)
     util.Finalize(None, _sandboxes.close, exitpriority=10)
+    if warm is not None:
+        try:
+            _sandboxes.warm(warm)
+        except SandboxUnavailable as error:  # (the first run tries again, and says why in its result)
+            log.warning("the judging process's %s sandbox did not start: %s", warm, error)
+
+
+def _started() -> None:
+    """A task that only makes a pool start a child (:meth:`JudgeProcesses.start`)."""
 
 
 def _end_with(service: int) -> None:

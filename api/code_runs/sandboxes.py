@@ -115,6 +115,15 @@ class Sandboxes:
             self._idle[runtime].put(sandbox)
         return _marked_stopped(results, stopped) if fired.is_set() else results
 
+    def warm(self, runtime: str) -> None:
+        """One sandbox of ``runtime`` started now rather than at its first run; raises
+        SandboxUnavailable where it cannot start."""
+        sandbox = self._borrow(runtime)
+        try:
+            sandbox.start()
+        finally:
+            self._idle[runtime].put(sandbox)
+
     def _borrow(self, runtime: str) -> Sandbox:
         with self._lock:
             idle = self._idle.setdefault(runtime, queue.SimpleQueue())

@@ -124,6 +124,23 @@ def test_code_is_judged_apart_from_the_service_at_a_lower_priority(code_runner, 
     assert os.getpriority(os.PRIO_PROCESS, 0) < GRADING_NICENESS
 
 
+@pytest.mark.only_backend("postgresql")
+def test_a_code_worker_is_ready_with_its_judges_and_their_sandboxes_started(database_url, tmp_path) -> None:
+    # a worker added at a deadline (an autoscaler's new host) judges its first submissions as fast
+    # as the next ones: before it says it is ready, each judging process runs, its sandbox started
+    with WorkerProcess.grader_worker(database_url, workdir=tmp_path, queues=("code",), concurrency=2) as worker:
+        worker.wait_ready()
+        assert worker.process is not None
+        under = processes.descendants(worker.process.pid)
+        judges = {
+            parent
+            for name, parent, _ in under.values()
+            if name == "bwrap" and parent in under and under[parent][0] != "bwrap"  # (bwrap forks a bwrap)
+        }
+        assert len(judges) == 2, under
+        assert {processes.stat(judge)[2] for judge in judges} == {GRADING_NICENESS}
+
+
 def test_a_reader_that_waits_is_answered_with_the_result_in_one_request(code_runner, course) -> None:
     """``?wait=S``: one request, answered once the code is graded, rather than a poll a second. The
     module sleeps 6 s as it loads, so the result cannot be there when the request is made."""
