@@ -72,7 +72,8 @@ test: $(STAMP)
 ## second end to end through the service (8 students at once on SQLite, 201 → result) beside the floor,
 ## a four-part homework per submission beside a cold sandbox running pytest (the peers' way) and the floors,
 ## 300 students submitting it within 10 s through the service (SQLite; PostgreSQL with a code worker), idle
-## and beside twice the cores' busy processes;
+## and beside twice the cores' busy processes, and on PostgreSQL beside one code worker held to half a core
+## then two (as workers on hosts of their own: how the last result scales with workers);
 ## then a PyTorch model's checks per submission through the warm torch sandbox (its time, each probe's)
 bench: $(STAMP)
 	$(BYTECODE)
@@ -92,6 +93,8 @@ bench: $(STAMP)
 	$(PY) -m bench.homework
 	$(PY) -m bench.burst
 	$(PY) -m bench.burst --beside-load $$(( 2 * $$(nproc) ))
+	$(PY) -m bench.burst --database postgresql --workers 1 --cores-per-worker 0.5
+	$(PY) -m bench.burst --database postgresql --workers 2 --cores-per-worker 0.5
 	$(PY) -m bench.code_torch
 
 lint: $(STAMP)

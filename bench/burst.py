@@ -388,6 +388,13 @@ def main() -> None:
     options = parser.parse_args()
     workers = _workers(parser, options)
     databases = ["sqlite", "postgresql"] if options.database == "both" else [options.database]
+    if workers is not None and not workers.whole:
+        try:
+            with cpu_quota(f"bench-{os.getpid()}-probe", workers.cores):
+                pass
+        except OSError as error:  # (not root, or no cpu controller to write: nothing to measure)
+            print(f"(no CPU quota can be set here, {error}: the burst beside {workers} is left out)")
+            return
     if "postgresql" in databases and find_bin_dir() is None:
         print("(no PostgreSQL here: the burst runs on SQLite only)")
         databases.remove("postgresql")
