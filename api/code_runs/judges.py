@@ -94,10 +94,15 @@ class JudgeProcesses:
         """Every child started now (and its sandbox of the ``warm`` runtime), not at the first runs:
         a code worker added at a deadline then judges its first submissions as fast as the next
         ones. Returns once they are up. (A pool starts a child for each task sent while none is
-        idle: ``processes`` tasks sent at once start them all.)"""
+        idle: ``processes`` tasks sent at once start them all.) A child that dies as it starts
+        leaves the pool to be started again at the first run, as without this."""
         pool = self._running()
-        for started in [pool.submit(_started) for _ in range(self.processes)]:
-            started.result()
+        try:
+            for started in [pool.submit(_started) for _ in range(self.processes)]:
+                started.result()
+        except BrokenProcessPool:
+            log.warning("a judging process ended as it started: they start again at the first run")
+            self._replace(pool)
 
     def close(self) -> None:
         """Stops the children (and their sandboxes) once their runs are over; a later run starts them again."""
