@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import ssl
@@ -60,6 +61,7 @@ from bench.code import grader_cli, set_up
 from bench.homework import KEYS, submission
 from harness.postgres import PostgresServer, find_bin_dir
 from harness.server import ServerProcess, WorkerProcess, free_port, server_env
+from sandbox.cgroups import ROOT, own_paths
 
 COURSE, ASSIGNMENT = "burst", "hw"
 #: Seconds a request for the result may wait for it, as the assignment page's (``?wait=``).
@@ -194,13 +196,12 @@ def run_ahead() -> str:
     a reply read late because the students' side waited for a core (beside the busy processes of
     ``--beside-load``) would be counted as the service's delay. Returns how it ran."""
     os.setsid()
-    try:
-        Path("/proc/self/autogroup").write_text(str(AHEAD_NICENESS))
-    except OSError as error:  # (without CAP_SYS_NICE, or without autogroups: at the default)
-        try:
-            os.setpriority(os.PRIO_PROCESS, 0, AHEAD_NICENESS)
-        except OSError:
-            return f"students at the default priority ({error.strerror})"
+    try:  # (the process's own niceness, and its session's where the kernel has autogroups)
+        os.setpriority(os.PRIO_PROCESS, 0, AHEAD_NICENESS)
+        with contextlib.suppress(OSError):
+            Path("/proc/self/autogroup").write_text(str(AHEAD_NICENESS))
+    except OSError as error:  # (without CAP_SYS_NICE: at the default)
+        return f"students at the default priority ({error.strerror})"
     return f"students at niceness {AHEAD_NICENESS}"
 
 
@@ -284,18 +285,19 @@ def cpu_quota(name: str, cores: float) -> Iterator[Path]:
     """A cgroup whose processes (and their sandboxes' groups, made under it) together use at most
     ``cores`` cores: v1's ``cpu.cfs_quota_us`` or v2's ``cpu.max``, beside this process's own group.
     Removed at the end, once its processes have ended."""
-    groups = [line.split(":", 2)[1:] for line in Path("/proc/self/cgroup").read_text().splitlines()]
-    quota = round(cores * QUOTA_PERIOD)
-    v1 = next(((controllers, path) for controllers, path in groups if "cpu" in controllers.split(",")), None)
-    if v1 is not None:  # (a hierarchy per controller: its directory is named after them)
-        group = Path("/sys/fs/cgroup") / v1[0] / v1[1].lstrip("/") / name
-        group.mkdir()
-        (group / "cpu.cfs_period_us").write_text(str(QUOTA_PERIOD))
-        (group / "cpu.cfs_quota_us").write_text(str(quota))
-    else:
-        group = Path("/sys/fs/cgroup") / dict(groups)[""].lstrip("/") / name
-        group.mkdir()
-        (group / "cpu.max").write_text(f"{quota} {QUOTA_PERIOD}")
+    own, quota = own_paths(), round(cores * QUOTA_PERIOD)
+    v1 = "cpu" in own  # (a hierarchy per controller; else v2, where this group delegates its cpu controller)
+    group = ROOT / ("cpu" if v1 else "") / own.get("cpu" if v1 else "", "/").lstrip("/") / name
+    group.mkdir()
+    try:
+        if v1:
+            (group / "cpu.cfs_period_us").write_text(str(QUOTA_PERIOD))
+            (group / "cpu.cfs_quota_us").write_text(str(quota))
+        else:
+            (group / "cpu.max").write_text(f"{quota} {QUOTA_PERIOD}")
+    except OSError:
+        group.rmdir()
+        raise
     try:
         yield group
     finally:
@@ -408,7 +410,6 @@ def main() -> None:
         "| /health p50 / p99 / max | stored | graded as expected | students' loop late p99 / max |"
     )
     print("| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
-    ahead: set[str] = set()
     for database in databases:
         with (
             busy(options.beside_load),
@@ -436,8 +437,7 @@ def main() -> None:
         )
         for line in burst.wrong[:5]:
             print(f"  {line}")
-        ahead.add(burst.ahead)
-    print(f"\n({'; '.join(sorted(ahead))}: the students' side is a process of its own, run ahead of the rest)")
+    print(f"\n({burst.ahead}: the students' side is a process of its own, run ahead of the rest)")
 
 
 def _workers(parser: argparse.ArgumentParser, options: argparse.Namespace) -> Workers | None:

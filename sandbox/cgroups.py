@@ -86,7 +86,7 @@ class Cgroup:
         return pids
 
 
-def _own_paths() -> dict[str, str]:
+def own_paths() -> dict[str, str]:
     """This process's cgroup per v1 controller name, and ``""`` for the v2 tree."""
     paths: dict[str, str] = {}
     for line in Path("/proc/self/cgroup").read_text().splitlines():
@@ -101,7 +101,7 @@ def _write(path: Path, value: str) -> None:
 
 
 def _create_v1(memory_bytes: int, pids: int, name: str) -> Cgroup | None:
-    own = _own_paths()
+    own = own_paths()
     if "memory" not in own or "pids" not in own:
         return None
     memory = ROOT / "memory" / own["memory"].lstrip("/") / name
@@ -183,7 +183,7 @@ LEAF = "grader-processes"
 def _v2_base() -> Path:
     """The v2 group the sandboxes' groups are made in: this process's own, or the one above the leaf
     it was moved into (:func:`_enable`)."""
-    own = ROOT / _own_paths().get("", "/").lstrip("/")
+    own = ROOT / own_paths().get("", "/").lstrip("/")
     return own.parent if own.name == LEAF else own
 
 

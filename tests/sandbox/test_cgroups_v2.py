@@ -60,7 +60,7 @@ class Tree:
 def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Tree:
     made = Tree(tmp_path / "cgroup", "kubepods/pod7/container")
     monkeypatch.setattr(cgroups, "ROOT", made.root)
-    monkeypatch.setattr(cgroups, "_own_paths", made.own)
+    monkeypatch.setattr(cgroups, "own_paths", made.own)
     monkeypatch.setattr(cgroups, "_write", made.write)
     return made
 
