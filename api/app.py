@@ -146,7 +146,6 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
         app.state.library,
         http=lambda: app.state.lti_http,
         scores_due=lambda: app.state.lti_sender.wake(),
-        scores_key=SCORES_DUE,
         written=app.state.results.written,
     )
     app.state.lti_keysets = KeySets(lambda: app.state.lti_http)

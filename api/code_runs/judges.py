@@ -2,7 +2,7 @@
 and the declared mistakes computed, the student's outputs compared) is CPU work in Python, and in
 the service's process it held the interpreter while 300 students' ``POST`` waited for it. Here each
 run is handed to one of a few child processes, each with its warm sandboxes, at a lower priority
-(:func:`api.kit.priority.lower_priority`); the service's threads (:mod:`api.code_runs.local`) only
+(:func:`api.kit.priority.lower_priority`); the runner's threads (:mod:`api.code_runs.local`) only
 claim a run, wait for its results and write them. A ``grader worker --queue code`` on PostgreSQL
 judges in such processes too, one per job it runs at once, for the same reason: its interpreter is
 the queue's and the database's.
@@ -65,14 +65,18 @@ class JudgeProcesses:
         limits: Limits | None = None,
         packages: Collection[str] | None = None,
         warm: str | None = None,
+        busy: Callable[[float], None] = metrics.SANDBOXES_BUSY.inc,
     ) -> None:
-        """``warm``: a runtime whose sandbox each child starts as it starts (:meth:`start`), not at its first run."""
+        """``warm``: a runtime whose sandbox each child starts as it starts (:meth:`start`), not at its
+        first run; ``busy``: told +1 as a run is handed to a child and -1 as it ends (the gauge of
+        sandboxes busy, or a relay to the process that serves it)."""
         if processes < 1:
             raise ValueError("at least one judging process")
         self.processes = processes
         self.limits = limits or Limits()
         self.packages = None if packages is None else tuple(packages)
         self.warm = warm
+        self.busy = busy
         self._lock = threading.Lock()
         self._pool: ProcessPoolExecutor | None = None
         self._pickled: OrderedDict[str, bytes] = OrderedDict()
@@ -115,7 +119,7 @@ class JudgeProcesses:
         self, problem_set: ProblemSet, answers: dict[str, Any], variant: str | None, within: Within
     ) -> dict[str, dict[str, Any]]:
         pickled = self._pickle(problem_set)
-        metrics.SANDBOXES_BUSY.inc()
+        self.busy(1)
         try:
             for attempt in (1, 2):
                 pool = self._running()
@@ -127,7 +131,7 @@ class JudgeProcesses:
                         raise
             raise AssertionError("unreachable")
         finally:
-            metrics.SANDBOXES_BUSY.dec()
+            self.busy(-1)
 
     def _pickle(self, problem_set: ProblemSet) -> bytes:
         """The set as sent to a child: without the draws this process made (a fresh copy), pickled

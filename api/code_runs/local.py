@@ -1,6 +1,7 @@
 """The service's own code runner, on SQLite (the embedded default needs no worker process): a few
-threads of the service that run the queued :class:`api.models.CodeRun` rows, with the same job
-code as ``grader worker --queue code`` (:func:`api.code_runs.run.run_code`). The next run is the
+threads that run the queued :class:`api.models.CodeRun` rows, with the same job code as ``grader
+worker --queue code`` (:func:`api.code_runs.run.run_code`), in a process the service starts
+(:mod:`api.jobs.code_runner_process`). The next run is the
 student's share's (:func:`api.code_runs.shares.next_run`): one run per student at a time, the
 lowest turn first, then the oldest.
 

@@ -1,5 +1,5 @@
 """The code job, one function for both runners (``grader worker --queue code`` on PostgreSQL, the
-service's own threads on SQLite): :func:`run_code`.
+service's own runner process on SQLite): :func:`run_code`.
 
 1. **Claim**, in a short transaction: the submission's :class:`api.models.CodeRun` row marked
    ``running`` (and its count of runs grown), its waiting code parts shown ``running``, and what
@@ -86,6 +86,9 @@ class CodeRuntime:
     scores_key: str | None = None
     #: Each student's share: here, the budget of sandbox wall time (:mod:`api.code_runs.budget`).
     limits: CodeLimits = field(default_factory=CodeLimits)
+    #: Counts each run's outcome and its student's wait (:func:`api.kit.metrics.graded`; the SQLite
+    #: service's runner process relays them to the service's figures).
+    graded: Callable[[str, float | None], None] = metrics.graded
 
 
 @dataclass(frozen=True)
@@ -136,9 +139,7 @@ def run_code(runtime: CodeRuntime, submission_id: int) -> str:
     if scores and runtime.scores_due is not None:
         runtime.scores_due()
     outcome = "written" if written else "superseded"
-    metrics.GRADED.labels(outcome=outcome).inc()
-    if written:
-        metrics.GRADING_SECONDS.observe((datetime.now(UTC) - claimed.queued_at).total_seconds())
+    runtime.graded(outcome, (datetime.now(UTC) - claimed.queued_at).total_seconds() if written else None)
     return outcome
 
 

@@ -8,8 +8,8 @@ they asked.
 One watch per process: while anyone waits, it asks the database every :data:`EVERY` seconds, in
 one statement, which of the awaited submissions still have a code run queued or running (the row
 goes in the transaction that writes the results); the others' readers are woken. That works
-whoever grades the code (this process's runner on SQLite, ``grader worker`` processes on
-PostgreSQL); this process's runner also wakes them as it writes (:meth:`ResultWatch.written`).
+whoever grades the code (this process's runner process on SQLite, ``grader worker`` processes on
+PostgreSQL); this process's runner also wakes them as it writes, over its pipe (:meth:`ResultWatch.written`).
 The statement holds a database slot, like any request's, and no connection between checks.
 """
 

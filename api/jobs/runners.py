@@ -1,6 +1,6 @@
 """Which runner a service has: on PostgreSQL it only defers (``grader worker`` runs), on SQLite it
-runs the jobs itself (:class:`api.jobs.local.LocalRunner`), code parts included
-(:class:`api.code_runs.local.LocalCodeRunner`, judged in processes of their own:
+runs the jobs itself (:class:`api.jobs.local.LocalRunner`), code parts included (a runner in a
+process of its own, :mod:`api.jobs.code_runner_process`, judging in processes of their own:
 :mod:`api.code_runs.judges`), and set checks in a runner and a sandbox of their own, which no
 student's code waits for (:mod:`api.set_checks`)."""
 
@@ -16,12 +16,9 @@ from sqlalchemy.orm import Session
 from starlette.background import BackgroundTasks
 
 from api.access import Caller
-from api.code_runs.judges import JudgeProcesses
-from api.code_runs.local import LocalCodeRunner
 from api.code_runs.queueing import Deferrer as CodeDeferrer
-from api.code_runs.run import CodeRuntime
 from api.code_runs.sandboxes import Sandboxes
-from api.code_runs.shares import CodeLimits
+from api.jobs.code_runner_process import CodeRunnerProcess
 from api.jobs.local import LocalRunner
 from api.jobs.run import Runtime
 from api.jobs.service import Deferrer, start_lti_sync, start_regrade, start_similarity
@@ -37,8 +34,8 @@ from api.similarity.service import check_parts, record_asked
 from api.terms.rows import Terms
 from problems.sets import ProblemSet
 
-#: Code runs a SQLite service grades at once (threads, each handing its run to a judging process
-#: with a warm sandbox): one per core of the small machine such a service runs on.
+#: Code runs a SQLite service grades at once (its runner's threads, each handing its run to a
+#: judging process with a warm sandbox): one per core of the small machine such a service runs on.
 CODE_THREADS = 2
 
 
@@ -52,9 +49,9 @@ class JobRunners:
     wake_score_sender: Callable[[], None] | None = None
     #: Defers a submission's code run in the request's transaction (PostgreSQL: a code worker runs it).
     defer_code: CodeDeferrer | None = None
-    #: The service's own code runner (SQLite), and the processes it grades in (each with warm sandboxes).
-    code_runner: LocalCodeRunner | None = None
-    judges: JudgeProcesses | None = None
+    #: The service's own code runner (SQLite): a process of its own, which grades in processes of
+    #: its own (each with warm sandboxes).
+    code_runner: CodeRunnerProcess | None = None
     #: Defers a set check in the request's transaction (PostgreSQL: a worker's check lane runs it).
     defer_check: CheckDeferrer | None = None
     #: The service's own runner of set checks (SQLite), and the sandbox they run in: apart from the
@@ -72,9 +69,8 @@ class JobRunners:
         for runner in (self.runner, self.code_runner, self.check_runner):
             if runner is not None:
                 runner.stop()
-        for closed in (self.judges, self.check_sandboxes):
-            if closed is not None:
-                closed.close()
+        if self.check_sandboxes is not None:
+            self.check_sandboxes.close()
 
     def check_started(self, background: BackgroundTasks) -> None:
         """An upload started a set check: the service's own check runner looks once the response is
@@ -147,24 +143,15 @@ def job_runners(
     *,
     http: Callable[[], httpx.Client] | None = None,
     scores_due: Callable[[], None] | None = None,
-    scores_key: str | None = None,
     written: Callable[[int], None] | None = None,
 ) -> JobRunners:
-    """``scores_due``: tells the service's own LMS score sender (SQLite) that a job wrote scores (a
-    transaction marked ``scores_key``, for code runs); ``written``: the submissions whose code
-    results the service's own runner (SQLite) wrote."""
+    """``scores_due``: tells the service's own LMS score sender (SQLite) that a job or a code run
+    wrote scores; ``written``: the submissions whose code results the service's own runner (SQLite) wrote."""
     if engine.dialect.name == "sqlite":
         sessions = make_sessionmaker(writer(engine))
-        judges = JudgeProcesses(processes=CODE_THREADS, packages=settings.code_packages)
-        code = CodeRuntime(
-            sessions,
-            library,
-            judges,
-            scores_due=scores_due,
-            scores_key=scores_key,
-            limits=CodeLimits.of(settings),
+        code_runner = CodeRunnerProcess(
+            settings, engine, library.bank.folder, threads=CODE_THREADS, written=written, scores_due=scores_due
         )
-        code_runner = LocalCodeRunner(code, threads=CODE_THREADS, written=written)
         runtime = Runtime(
             sessions,
             library,
@@ -179,7 +166,6 @@ def job_runners(
             defer=None,
             runner=LocalRunner.of_jobs(runtime),
             code_runner=code_runner,
-            judges=judges,
             check_runner=LocalRunner(
                 sessions,
                 lambda job_id, stop: run_set_check(checks, job_id, stop=stop),

@@ -44,6 +44,14 @@ REFUSALS = Counter("grader_refusals", "Requests refused, by reason.", ["reason"]
 QueueFigures = Mapping[str, tuple[int, float]]
 
 
+def graded(outcome: str, seconds: float | None) -> None:
+    """A code run ended with ``outcome`` (``written``, ``superseded``); ``seconds``: how long its
+    student waited for the results it wrote (None: it wrote none)."""
+    GRADED.labels(outcome=outcome).inc()
+    if seconds is not None:
+        GRADING_SECONDS.observe(seconds)
+
+
 def refused(kind: type) -> None:
     """A request refused with a :class:`api.kit.errors.DomainError` of ``kind``: counted under its
     name (``too_many_requests``, ``conflict``, ...)."""

@@ -145,12 +145,15 @@ def test_a_service_of_two_processes_sums_them_on_its_metrics_port(tmp_path: Path
         assert graded.json()["parts"]["conv.forward"]["status"] == "correct", graded.text
 
         # (the other process may have taken the same run and still be running it: SQLite's runners
-        # may both take a row, and one writes its result; its sandbox is busy until its run ends)
+        # may both take a row, and one writes its result; its sandbox is busy until its run ends.
+        # Each service process hears its runner's figures from the runner's process, a moment
+        # after the runner wrote its results)
         def idle() -> dict[tuple[str, tuple[tuple[str, str], ...]], float] | None:
             found = samples(httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=30).text)
-            return found if found[("grader_sandboxes_busy", ())] == 0 else None
+            heard = found.get(("grader_graded_total", (("outcome", "written"),)), 0) >= 1
+            return found if heard and found[("grader_sandboxes_busy", ())] == 0 else None
 
-        figures = until(idle, timeout=60, what="no sandbox busy once the result is written")
+        figures = until(idle, timeout=60, what="the run counted, and no sandbox busy, once the result is written")
     assert figures[("grader_submissions_total", ())] == 9
     assert figures[("grader_graded_total", (("outcome", "written"),))] == 1
     assert figures[("grader_grading_seconds_count", ())] == 1
