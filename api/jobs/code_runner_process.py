@@ -86,7 +86,8 @@ class CodeRunnerProcess:
         self._lock = threading.Lock()
         self._process: BaseProcess | None = None
         self._connection: Connection | None = None
-        self._stopping = threading.Event()
+        self._stopped = threading.Event()  # (not started yet, or stopped: no runner is started)
+        self._stopped.set()
         self._pause = RESTART_PAUSE[0]
 
     @property
@@ -98,16 +99,17 @@ class CodeRunnerProcess:
     def start(self) -> None:
         """At the service's start: the runner started if code waits (queued, or running when the
         service stopped); otherwise at the first code queued (:meth:`wake`)."""
-        self._stopping.clear()
+        self._stopped.clear()
         with make_sessionmaker(self.engine)() as session:
             waiting = session.scalar(select(CODE_RUNS.c.submission_id).limit(1))
         if waiting is not None:
             self.wake()
 
     def wake(self) -> None:
-        """Code was queued: the runner looks for it (started, if it was not)."""
+        """Code was queued: the runner looks for it (started, if it was not; nothing before the
+        service's start or after its stop, which start it and stop it)."""
         with self._lock:
-            if self._stopping.is_set():
+            if self._stopped.is_set():
                 return
             if self._process is None:
                 self._spawn()  # (it looks as it starts)
@@ -120,7 +122,7 @@ class CodeRunnerProcess:
 
     def stop(self, timeout: float = STOP_SECONDS) -> None:
         """Stops the runner after its runs under way (a run stopped midway is resumed at the next start)."""
-        self._stopping.set()
+        self._stopped.set()
         with self._lock:
             process, connection = self._process, self._connection
         if process is None or connection is None:
@@ -167,7 +169,7 @@ class CodeRunnerProcess:
                 break
             self._heard(message)
         process.join()
-        if self._stopping.is_set():
+        if self._stopped.is_set():
             return
         ran = time.monotonic() - started
         pause = RESTART_PAUSE[0] if ran >= RAN_LONG_SECONDS else self._pause
@@ -175,10 +177,10 @@ class CodeRunnerProcess:
         log.error(
             "the code runner ended (exit code %s) after %.0f s: started again in %.1f s", process.exitcode, ran, pause
         )
-        if self._stopping.wait(pause):
+        if self._stopped.wait(pause):
             return
         with self._lock:
-            if self._process is process and not self._stopping.is_set():
+            if self._process is process and not self._stopped.is_set():
                 self._spawn()
         connection.close()
 
