@@ -162,12 +162,17 @@ class CodeRunnerProcess:
 
     def _listen(self, process: BaseProcess, connection: Connection, started: float) -> None:
         """What the runner says, until it ends; then, unless the service stops, a new one."""
+        busy = 0  # (its sandboxes busy: a runner killed mid-run leaves them counted otherwise)
         while True:
             try:
                 message = connection.recv()
             except (EOFError, OSError):
                 break
+            if message[0] == BUSY:
+                busy += message[1]
             self._heard(message)
+        if busy:
+            metrics.SANDBOXES_BUSY.inc(-busy)
         process.join()
         if self._stopped.is_set():
             return

@@ -2,8 +2,8 @@
 so that its claiming and writing never hold the interpreter the students' requests need: started at
 the first code queued (a service that grades no code starts none), or at the service's start for
 the code waiting from before; at the service's priority (it holds SQLite's write lock), its judging
-processes under it; started again, losing nothing, when it is killed mid-run; gone, with its judging
-processes, when the service stops."""
+processes under it; started again, losing nothing (nor leaving its sandbox counted busy), when it
+is killed mid-run; gone, with its judging processes, when the service stops."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy.orm import Session
 
 from api.kit.priority import GRADING_NICENESS
@@ -108,6 +109,9 @@ def test_a_runner_killed_mid_run_is_started_again_and_loses_nothing(jobs, course
     assert runner.pid not in (None, killed)
     with Session(engine) as session:
         assert session.get(CodeRun, made["id"]) is None
+    # the service's figures: the killed runner's sandbox no longer counted busy
+    busy = lambda: REGISTRY.get_sample_value("grader_sandboxes_busy") == 0  # noqa: E731
+    until(busy, timeout=30, what="no sandbox counted busy")
 
 
 def test_a_service_starting_with_code_waiting_starts_its_runner(app, jobs, course) -> None:
