@@ -1,7 +1,7 @@
 """The SQLite service's code runner runs in a process of its own (:mod:`api.jobs.code_runner_process`),
-so that its claiming and writing never hold the interpreter the students' requests need: started at
-the first code queued (a service that grades no code starts none), or at the service's start for
-the code waiting from before; at the service's priority (it holds SQLite's write lock), its judging
+so that its claiming and writing never hold the interpreter the students' requests need: started
+with the service (and grading the code waiting from before), never before it nor after its stop;
+at the service's priority (it holds SQLite's write lock), its judging
 processes under it; started again, losing nothing (nor leaving its sandbox counted busy), when it
 is killed mid-run; gone, with its judging processes, when the service stops."""
 
@@ -63,16 +63,17 @@ def _gone(pids: set[int]) -> bool:
     return not any(processes.running(pid) for pid in pids)
 
 
-def test_code_is_graded_by_a_runner_process_of_the_services_started_at_the_first_code(jobs, course) -> None:
+def test_code_is_graded_by_a_runner_process_started_with_the_service(jobs, course) -> None:
     runner = jobs.code_runner
-    assert runner.pid is None  # (no code waits: a service that grades none starts no runner)
+    started = runner.pid  # (before any code: the first is graded as fast as the next)
+    assert started is not None
     aid = course.assignment(problem_set=SET)
     _, headers = course.student()
     made = course.submit(aid, headers, {KEY: CONV_FORWARD})
     assert made.status_code == 201, made.text
     assert _graded(course, made.json()["id"], headers)["status"] == "correct"
     pid = runner.pid
-    assert pid is not None and pid != os.getpid()
+    assert pid == started != os.getpid()
     _, parent, niceness = processes.stat(pid) or ("", 0, 0)
     assert parent == os.getpid()
     assert niceness == os.getpriority(os.PRIO_PROCESS, 0) < GRADING_NICENESS  # (it holds the write lock)
@@ -116,6 +117,7 @@ def test_a_runner_killed_mid_run_is_started_again_and_loses_nothing(jobs, course
 
 def test_a_service_starting_with_code_waiting_starts_its_runner(app, jobs, course) -> None:
     jobs.stop()  # (a service down: what is submitted now waits for the next start)
+    assert jobs.code_runner.pid is None
     aid = course.assignment(problem_set=SET)
     _, headers = course.student()
     made = course.submit(aid, headers, {KEY: CONV_FORWARD})
