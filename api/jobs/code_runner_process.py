@@ -21,8 +21,8 @@ started at the first code queued instead, the runner's imports and problem bank 
 before that code's result (3.8 s rather than 1.2 s on a fresh service). Its judging processes start
 at its first runs, as before: a service that grades no code starts no sandbox. A child that ends
 unexpectedly is started again (at once, then with a growing pause if it keeps ending as it starts)
-and resumes the runs it left ``running``, as a restarted service would. It ends with the service: at the service's stop,
-after the runs under way; and however the service ends, as its pipe closes.
+and resumes the runs it left ``running``, as a restarted service would. It ends with the service: at
+the service's stop, after the runs under way; and however the service ends, as its pipe closes.
 """
 
 from __future__ import annotations
@@ -68,13 +68,16 @@ class CodeRunnerProcess:
         settings: Settings,
         bank_folder: Path,
         *,
+        bank_check_every: float,
         threads: int,
         written: Callable[[int], None] | None = None,
         scores_due: Callable[[], None] | None = None,
     ) -> None:
-        """``bank_folder``: the built-in sets the runner loads; ``threads``: the runs it grades at once."""
+        """``bank_folder``, ``bank_check_every``: the built-in sets the runner loads, and how often it
+        looks for changed files, as the service's bank does; ``threads``: the runs it grades at once."""
         self.settings = settings
         self.bank_folder = bank_folder
+        self.bank_check_every = bank_check_every
         self.threads = threads
         self.written = written
         self.scores_due = scores_due
@@ -137,7 +140,7 @@ class CodeRunnerProcess:
         # spawn, not fork: the service has threads (a fork copies their locks as they are)
         process = multiprocessing.get_context("spawn").Process(
             target=serve,
-            args=(theirs, self.settings, self.bank_folder, self.threads),
+            args=(theirs, self.settings, self.bank_folder, self.bank_check_every, self.threads),
             name="grader-code-runner",
             daemon=False,  # (a daemonic process may not start the judging processes it needs)
         )
@@ -193,7 +196,7 @@ class CodeRunnerProcess:
             metrics.SANDBOXES_BUSY.inc(message[1])
 
 
-def serve(connection: Connection, settings: Settings, bank_folder: Path, threads: int) -> None:
+def serve(connection: Connection, settings: Settings, bank_folder: Path, bank_check_every: float, threads: int) -> None:
     """The runner's process: grades what is queued until told to stop, or until the service is gone."""
     # (imported here: the service's process does not need the runner's modules)
     from api.code_runs.judges import JudgeProcesses
@@ -220,7 +223,7 @@ def serve(connection: Connection, settings: Settings, bank_folder: Path, threads
     judges = JudgeProcesses(processes=threads, packages=settings.code_packages, busy=lambda n: say(BUSY, n))
     runtime = CodeRuntime(
         make_sessionmaker(writer(engine)),
-        Library(Bank(bank_folder, check_every=1.0)),
+        Library(Bank(bank_folder, check_every=bank_check_every)),
         judges,
         scores_due=lambda: say(SCORES),
         scores_key=SCORES_DUE,

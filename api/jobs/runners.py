@@ -150,7 +150,12 @@ def job_runners(
     if engine.dialect.name == "sqlite":
         sessions = make_sessionmaker(writer(engine))
         code_runner = CodeRunnerProcess(
-            settings, library.bank.folder, threads=CODE_THREADS, written=written, scores_due=scores_due
+            settings,
+            library.bank.folder,
+            bank_check_every=library.bank.check_every,
+            threads=CODE_THREADS,
+            written=written,
+            scores_due=scores_due,
         )
         runtime = Runtime(
             sessions,
