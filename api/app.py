@@ -139,7 +139,7 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     # this one client: tests replace it with one routed to a platform in the test process.
     app.state.lti_http = httpx.Client(timeout=httpx.Timeout(10.0), follow_redirects=False)
     # readers waiting for code results (GET /submissions/{id}?wait=S) are woken as they are written
-    app.state.results = ResultWatch(app.state.autocommit_engine)
+    app.state.results = ResultWatch(app.state.autocommit_engine, slots=settings.db_slots)
     app.state.jobs = job_runners(
         settings,
         engine,

@@ -44,7 +44,7 @@ async def request_session(request: Request, *, patient: bool = False) -> AsyncIt
 
     ``patient``: a read whose caller waits for a result anyway (``?wait=``) takes its slot behind
     the other requests waiting for one (:data:`api.kit.slots.PATIENCE`)."""
-    slot = Slot(database_slots(), patient=patient)
+    slot = Slot(database_slots(request.app.state.settings.db_slots), patient=patient)
     await slot.take()
     try:
         bind = _engine_for(request)

@@ -40,8 +40,11 @@ CHUNK = 500
 class ResultWatch:
     """Wakes the readers waiting for submissions whose code is graded (:meth:`graded`)."""
 
-    def __init__(self, engine: Engine, *, every: float = EVERY) -> None:
+    def __init__(self, engine: Engine, *, slots: int, every: float = EVERY) -> None:
+        """``slots``: the process's database slots (:attr:`api.kit.config.Settings.db_slots`), one of
+        which each look takes."""
         self.engine = engine
+        self.slots = slots
         self.every = every
         self._waiting: dict[int, set[asyncio.Event]] = {}
         self._task: asyncio.Task[None] | None = None
@@ -88,16 +91,16 @@ class ResultWatch:
             if not awaited:
                 break
             try:
-                running = await _still_running(self.engine, awaited)
+                running = await _still_running(self.engine, awaited, self.slots)
             except Exception:  # (the database away: the readers wait out their time, and ask again)
                 log.warning("could not look at the code runs awaited", exc_info=True)
                 continue
             self._wake([submission_id for submission_id in awaited if submission_id not in running])
 
 
-async def _still_running(engine: Engine, submission_ids: list[int]) -> set[int]:
+async def _still_running(engine: Engine, submission_ids: list[int], slots: int) -> set[int]:
     """Those of ``submission_ids`` with a code run queued or running, read in one statement."""
-    slot = Slot(database_slots())
+    slot = Slot(database_slots(slots))
     await slot.take()
     try:
         return await run_in_threadpool(_running_now, engine, submission_ids)

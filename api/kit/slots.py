@@ -1,4 +1,4 @@
-"""Database slots: a request holds one of :data:`api.kit.config.DB_CONCURRENCY` while it uses the
+"""Database slots: a request holds one of :attr:`api.kit.config.Settings.db_slots` while it uses the
 database (its session, from :func:`api.deps.get_session`), so that no more requests use it at once
 than the connection pool serves without waiting.
 
@@ -146,12 +146,13 @@ def _wake(future: asyncio.Future[None]) -> None:
 _database_slots: RunVar[Slots] = RunVar("grader_database_slots")
 
 
-def database_slots() -> Slots:
-    """The event loop's slots (its tasks wait on futures of that loop)."""
+def database_slots(size: int = DB_CONCURRENCY) -> Slots:
+    """The event loop's slots (its tasks wait on futures of that loop): ``size`` of them where the
+    loop has none yet (the process's :attr:`api.kit.config.Settings.db_slots`)."""
     try:
         return _database_slots.get()
     except LookupError:
-        slots = Slots(DB_CONCURRENCY)
+        slots = Slots(size)
         _database_slots.set(slots)
         return slots
 

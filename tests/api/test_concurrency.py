@@ -122,4 +122,4 @@ def test_simultaneous_requests_hold_at_most_db_concurrency_connections(app, cour
             event.remove(pool, "checkout", checked_out)
             event.remove(pool, "checkin", checked_in)
     assert sorted({r.status_code for r in responses}) == [200, 201], [r.text for r in responses if r.status_code >= 300]
-    assert 1 < most <= DB_CONCURRENCY
+    assert 1 < most <= app.state.settings.db_slots == DB_CONCURRENCY

@@ -8,7 +8,7 @@ import shutil
 import pytest
 from pydantic import ValidationError
 
-from api.kit.config import DEFAULT_DATABASE_URL, Settings
+from api.kit.config import DB_CONCURRENCY, DEFAULT_DATABASE_URL, Settings
 from api.library.bank import Bank
 from problems.loader import BUILT_IN
 
@@ -47,13 +47,19 @@ def test_postgresql_connections_carry_the_timeouts_and_utc() -> None:
         {"GRADER_MAX_BODY_BYTES": "many"},
         {"GRADER_MAX_BODY_BYTES": "10"},
         {"DATABASE_URL": "   "},
-        {"GRADER_DB_POOL_SIZE": "2", "GRADER_DB_MAX_OVERFLOW": "0"},
+        {"GRADER_DB_POOL_SIZE": "0"},
         {"GRADER_DB_STATEMENT_TIMEOUT_MS": "-1"},
     ],
 )
 def test_invalid_environment_is_refused(environ) -> None:
     with pytest.raises(ValidationError):
         Settings.from_env(environ)
+
+
+def test_a_process_uses_the_database_in_as_many_requests_at_once_as_its_pool_allows() -> None:
+    assert Settings().db_slots == DB_CONCURRENCY == 8  # (10 kept + 20 overflow)
+    small = Settings.from_env({"GRADER_DB_POOL_SIZE": "2", "GRADER_DB_MAX_OVERFLOW": "1"})
+    assert small.db_slots == 3  # (no request holding a slot waits for a connection)
 
 
 def test_bank_reloads_a_changed_set_and_keeps_the_last_good_one(tmp_path) -> None:

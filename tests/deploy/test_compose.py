@@ -100,7 +100,8 @@ def test_the_compose_settings_are_valid_and_fit_postgresql() -> None:
     assert Settings.from_env(WORKER_ENV).database_url == settings.database_url
     workers = int(SERVICE_ENV["WORKERS"])
     assert workers >= 2, "several workers by default"
-    assert settings.db_pool_size + settings.db_max_overflow >= DB_CONCURRENCY
+    # each process's requests may use every connection its pool keeps, and no more than that
+    assert settings.db_slots == settings.db_pool_size + settings.db_max_overflow <= DB_CONCURRENCY
     assert "command" not in DATABASE, "PostgreSQL's defaults are what the budget below assumes"
     # what `grader serve` checks at start in every replica (api.kit.budget)
     budget = ConnectionBudget.of(settings, workers=workers, server=POSTGRES_DEFAULTS)
