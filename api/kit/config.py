@@ -18,9 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 #: Few, because the requests share one interpreter lock: with 16 in flight per process, handing it
 #: between their threads cost more than the requests themselves (4 slots served 40% more submissions
 #: per second than 20, ``bench/service.py``; at a deadline beside busy processes, 16 put /health's p99
-#: at 0.34 s). Not fewer than 8: a code submission is nine trips to PostgreSQL, each waiting for its
+#: at 0.34 s). 8 rather than 4: a code submission is nine trips to PostgreSQL, each waiting for its
 #: backend to be scheduled when the machine is busy, and with 4 slots the deadline's POSTs queued
-#: for them (p50 1.1 to 2.2 s, ``bench/burst.py --beside-load 4``; 0.04 to 0.08 s with 8), while
+#: for them (``bench/burst.py --beside-load 4``: medians up to 2.2 s; 0.04 to 0.43 s with 8), while
 #: an idle service's submissions per second were the same within the runs' spread.
 DB_CONCURRENCY = 8
 
