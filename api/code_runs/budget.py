@@ -13,7 +13,7 @@ after it starts the next one.
 - What it used is charged when it ends (:func:`charge`), whatever became of it, but for a run
   the sandbox failed before the student's module was loaded (none of their code ran).
 - A submission with code to run while nothing is left is refused (429, ``Retry-After`` the
-  window's end) before anything is stored (:func:`check_budget`).
+  window's end) before anything is stored (:func:`check_share`).
 
 An honest student's run takes about a second (a NumPy convolution's dozen calls), so the default
 120 s a window leaves room for a hundred submissions an hour.
@@ -26,10 +26,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import ColumnElement, Table, select
 from sqlalchemy.orm import Session
 
-from api.code_runs.shares import CodeLimits
+from api.code_runs.shares import CodeLimits, hold_queueing, refuse_past_queue, waiting
 from api.kit.db import dialect_insert
 from api.kit.errors import TooManyRequests
 from api.models import CodeTime
@@ -46,6 +46,13 @@ class Allowance:
     renews_at: datetime
     limits: CodeLimits
 
+    @classmethod
+    def of(cls, window_started_at: datetime | None, used: float | None, limits: CodeLimits, now: datetime) -> Allowance:
+        """From the student's window as counted (none yet: ``None``)."""
+        if window_started_at is None or window_started_at + limits.window <= now:
+            return cls(limits.seconds, now + limits.window, limits)
+        return cls(max(0.0, limits.seconds - (used or 0.0)), window_started_at + limits.window, limits)
+
     def reason(self) -> str:
         """Why a run is stopped, or a submission refused, when nothing is left."""
         window = self.limits.window.total_seconds() / 60
@@ -55,29 +62,44 @@ class Allowance:
         )
 
 
+def _window(course_id: str, assignment_id: str, student_id: str) -> list[ColumnElement[bool]]:
+    """The student's row of the assignment."""
+    return [
+        CODE_TIME.c.course_id == course_id,
+        CODE_TIME.c.assignment_id == assignment_id,
+        CODE_TIME.c.student_id == student_id,
+    ]
+
+
 def allowance(
     session: Session, *, course_id: str, assignment_id: str, student_id: str, limits: CodeLimits, now: datetime
 ) -> Allowance:
-    row = session.execute(
-        select(CODE_TIME.c.window_started_at, CODE_TIME.c.seconds).where(
-            CODE_TIME.c.course_id == course_id,
-            CODE_TIME.c.assignment_id == assignment_id,
-            CODE_TIME.c.student_id == student_id,
-        )
-    ).first()
-    if row is None or row.window_started_at + limits.window <= now:
-        return Allowance(limits.seconds, now + limits.window, limits)
-    return Allowance(max(0.0, limits.seconds - row.seconds), row.window_started_at + limits.window, limits)
+    where = _window(course_id, assignment_id, student_id)
+    row = session.execute(select(CODE_TIME.c.window_started_at, CODE_TIME.c.seconds).where(*where)).first()
+    if row is None:
+        return Allowance.of(None, None, limits, now)
+    return Allowance.of(row.window_started_at, row.seconds, limits, now)
 
 
-def check_budget(
+def check_share(
     session: Session, *, course_id: str, assignment_id: str, student_id: str, limits: CodeLimits, now: datetime
 ) -> None:
-    """Refuses (429, ``Retry-After`` the window's end) a submission with code to run from a student
-    whose code has used its budget on the assignment."""
-    left = allowance(
-        session, course_id=course_id, assignment_id=assignment_id, student_id=student_id, limits=limits, now=now
-    )
+    """Refuses (429) a submission with code to run past the student's share of the code queue: runs
+    waiting (:func:`api.code_runs.shares.refuse_past_queue`), then sandbox time on the assignment
+    (``Retry-After`` the window's end). In the transaction that queues the run, the student's
+    queueing held until it ends; both read in one statement (at a deadline each trip to the
+    database waits for its turn on a busy machine)."""
+    hold_queueing(session, student_id=student_id)
+    where = _window(course_id, assignment_id, student_id)
+    row = session.execute(
+        select(
+            waiting(student_id).label("waiting"),
+            select(CODE_TIME.c.window_started_at).where(*where).scalar_subquery().label("window_started_at"),
+            select(CODE_TIME.c.seconds).where(*where).scalar_subquery().label("seconds"),
+        )
+    ).one()
+    refuse_past_queue(row.waiting or 0, limits)
+    left = Allowance.of(row.window_started_at, row.seconds, limits, now)
     if left.seconds > 0:
         return
     wait = max(1, math.ceil((left.renews_at - now).total_seconds()))

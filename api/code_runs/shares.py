@@ -13,8 +13,8 @@ otherwise, still waited a minute later. Three rules, the same on both databases:
   deferred with a ``lock`` per student (procrastinate runs a lock's jobs one at a time, in order)
   and a priority of minus its turn (:class:`Placement`).
 - **A few queued at most** (:attr:`CodeLimits.queued`): a submission with code to run past it is
-  refused with 429 before anything is stored (:func:`check_queue`), so a flood is refused rather
-  than queued for everybody to wait behind.
+  refused with 429 before anything is stored (:func:`api.code_runs.budget.check_share`), so a
+  flood is refused rather than queued for everybody to wait behind.
 - **A budget of sandbox wall time** per student and assignment (:mod:`api.code_runs.budget`).
 """
 
@@ -67,20 +67,24 @@ def configured() -> CodeLimits:
     return CodeLimits.of(Settings.from_env())
 
 
-def waiting(session: Session, *, student_id: str) -> int:
-    """The student's runs queued or running (one indexed count)."""
-    counted = select(func.count()).select_from(CODE_RUNS).where(CODE_RUNS.c.student_id == student_id)
-    return session.scalar(counted) or 0
+def waiting(student: Any) -> Any:
+    """The student's runs queued or running (a scalar subquery: one indexed count); ``student``:
+    their id, or a scalar subquery that reads it."""
+    return select(func.count()).select_from(CODE_RUNS).where(CODE_RUNS.c.student_id == student).scalar_subquery()
 
 
-def check_queue(session: Session, *, student_id: str, limits: CodeLimits, locked: bool = False) -> None:
-    """Refuses (429, ``Retry-After``) a submission that would queue one run more than the student
-    may have. ``locked``: in the transaction that will queue it, the student's queueing held until
-    it ends (PostgreSQL: an advisory lock; SQLite's writer holds the database already), so two
-    submissions at once cannot both take the last place."""
-    if locked and session.get_bind().dialect.name == "postgresql":
+def hold_queueing(session: Session, *, student_id: str) -> None:
+    """Holds the student's queueing until the transaction ends (PostgreSQL: an advisory lock;
+    SQLite's writer holds the database already), so two submissions at once cannot both take the
+    last place. A statement of its own: the next one's snapshot is taken after the lock is held,
+    and sees the runs the transaction that held it before had queued."""
+    if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"grader-code:{student_id}"})
-    count = waiting(session, student_id=student_id)
+
+
+def refuse_past_queue(count: int, limits: CodeLimits) -> None:
+    """Refuses (429, ``Retry-After``) a submission that would queue one run more than the student
+    may have, ``count`` (:func:`waiting`) being theirs."""
     if count >= limits.queued:
         raise TooManyRequests(
             f"Not submitted (no attempt used): you have {count} code runs waiting for the sandbox, the most "
@@ -92,12 +96,7 @@ def check_queue(session: Session, *, student_id: str, limits: CodeLimits, locked
 def turn_of(submission_id: int) -> Any:
     """The turn of a run queued now for the submission: its student's runs waiting (a scalar
     subquery, read in the INSERT that queues it)."""
-    return (
-        select(func.count())
-        .select_from(CODE_RUNS)
-        .where(CODE_RUNS.c.student_id == student_of(submission_id))
-        .scalar_subquery()
-    )
+    return waiting(student_of(submission_id))
 
 
 def student_of(submission_id: int) -> Any:

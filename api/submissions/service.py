@@ -77,9 +77,9 @@ from sqlalchemy.orm import Session, selectinload
 from api.assignments.draws import not_drawn, own_set
 from api.assignments.options import StudentLetters, order_key
 from api.assignments.service import variant_of
-from api.code_runs.budget import check_budget
+from api.code_runs.budget import check_share
 from api.code_runs.queueing import Deferrer, queue_run, waiting_keys
-from api.code_runs.shares import CodeLimits, check_queue, configured
+from api.code_runs.shares import CodeLimits, configured
 from api.exam_room import events
 from api.kit import metrics, score_changes
 from api.kit.db import atomic
@@ -360,8 +360,7 @@ def submit(
 def _check_code_share(session: Session, assignment: Terms, student_id: str, limits: CodeLimits) -> None:
     """429 past the student's share of the code queue (runs waiting, then sandbox time), in the
     transaction that queues the run, the student's queueing held until it ends."""
-    check_queue(session, student_id=student_id, limits=limits, locked=True)
-    check_budget(
+    check_share(
         session,
         course_id=assignment.course_id,
         assignment_id=assignment.id,
