@@ -18,10 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 #: Few, because the requests share one interpreter lock: with 16 in flight per process, handing it
 #: between their threads cost more than the requests themselves (4 slots served 40% more submissions
 #: per second than 20, ``bench/service.py``; at a deadline beside busy processes, 16 put /health's p99
-#: at 0.34 s). 8 rather than 4: a code submission is nine trips to PostgreSQL, each waiting for its
-#: backend to be scheduled when the machine is busy, and with 4 slots the deadline's POSTs queued
-#: for them (``bench/burst.py --beside-load 4``: medians up to 2.2 s; 0.04 to 0.43 s with 8), while
-#: an idle service's submissions per second were the same within the runs' spread.
+#: at 0.34 s). 8 rather than 4: a code submission was nine trips to PostgreSQL (eight since), each
+#: waiting for its backend to be scheduled when the machine is busy, and with 4 slots the deadline's
+#: POSTs queued for them (``bench/burst.py --beside-load 4``: medians up to 2.2 s; 0.04 to 0.43 s
+#: with 8), while an idle service's submissions per second were the same within the runs' spread.
 DB_CONCURRENCY = 8
 
 #: The embedded database: a SQLite file in the working directory.
