@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, select
 from sqlalchemy.orm import Session
@@ -71,13 +71,20 @@ def _window(course_id: str, assignment_id: str, student_id: str) -> list[ColumnE
     ]
 
 
+def _counted(course_id: str, assignment_id: str, student_id: str) -> list[Any]:
+    """The student's window on the assignment as scalar subqueries (NULL without one), so that a
+    read of it always has its one row and may read more beside it."""
+    where = _window(course_id, assignment_id, student_id)
+    return [
+        select(CODE_TIME.c[name]).where(*where).scalar_subquery().label(name)
+        for name in ("window_started_at", "seconds")
+    ]
+
+
 def allowance(
     session: Session, *, course_id: str, assignment_id: str, student_id: str, limits: CodeLimits, now: datetime
 ) -> Allowance:
-    where = _window(course_id, assignment_id, student_id)
-    row = session.execute(select(CODE_TIME.c.window_started_at, CODE_TIME.c.seconds).where(*where)).first()
-    if row is None:
-        return Allowance.of(None, None, limits, now)
+    row = session.execute(select(*_counted(course_id, assignment_id, student_id))).one()
     return Allowance.of(row.window_started_at, row.seconds, limits, now)
 
 
@@ -90,15 +97,9 @@ def check_share(
     queueing held until it ends; both read in one statement (at a deadline each trip to the
     database waits for its turn on a busy machine)."""
     hold_queueing(session, student_id=student_id)
-    where = _window(course_id, assignment_id, student_id)
-    row = session.execute(
-        select(
-            waiting(student_id).label("waiting"),
-            select(CODE_TIME.c.window_started_at).where(*where).scalar_subquery().label("window_started_at"),
-            select(CODE_TIME.c.seconds).where(*where).scalar_subquery().label("seconds"),
-        )
-    ).one()
-    refuse_past_queue(row.waiting or 0, limits)
+    counted = _counted(course_id, assignment_id, student_id)
+    row = session.execute(select(waiting(student_id).label("waiting"), *counted)).one()
+    refuse_past_queue(row.waiting, limits)
     left = Allowance.of(row.window_started_at, row.seconds, limits, now)
     if left.seconds > 0:
         return
@@ -126,7 +127,7 @@ def charge(
     key = {"course_id": course_id, "assignment_id": assignment_id, "student_id": student_id}
     first = {**key, "window_started_at": started_at, "seconds": 0.0}
     session.execute(dialect_insert(session, CODE_TIME).values(first).on_conflict_do_nothing())
-    where = [CODE_TIME.c[name] == value for name, value in key.items()]
+    where = _window(course_id, assignment_id, student_id)
     row = session.execute(
         select(CODE_TIME.c.window_started_at, CODE_TIME.c.seconds).where(*where).with_for_update()
     ).one()
@@ -139,11 +140,5 @@ def charge(
 
 def used(session: Session, *, course_id: str, assignment_id: str, student_id: str) -> float:
     """The seconds counted in the student's current window (0 without one): for tests and operators."""
-    found = session.scalar(
-        select(CODE_TIME.c.seconds).where(
-            CODE_TIME.c.course_id == course_id,
-            CODE_TIME.c.assignment_id == assignment_id,
-            CODE_TIME.c.student_id == student_id,
-        )
-    )
+    found = session.scalar(select(CODE_TIME.c.seconds).where(*_window(course_id, assignment_id, student_id)))
     return float(found or 0.0)

@@ -343,7 +343,14 @@ def submit(
     logging = logged and events.watched(assignment)  # (an exam's: the submission and its event in one transaction)
     with atomic(session, needed=bool(lms) or queued or logging):
         if queued:  # (before the INSERT: a refusal stores nothing)
-            _check_code_share(session, assignment, student_id, code_limits)
+            check_share(
+                session,
+                course_id=assignment.course_id,
+                assignment_id=assignment.id,
+                student_id=student_id,
+                limits=code_limits,
+                now=datetime.now(UTC),
+            )
         stored = _store(session, insert_unless_taken, parameters, values, assignment, lms, limit)
         if queued and not stored.replayed:
             queue_run(session, submission_id=stored.submission.id, set_version=problem_set.version, defer=defer_code)
@@ -355,19 +362,6 @@ def submit(
     if not stored.replayed:
         metrics.SUBMISSIONS.inc()
     return stored
-
-
-def _check_code_share(session: Session, assignment: Terms, student_id: str, limits: CodeLimits) -> None:
-    """429 past the student's share of the code queue (runs waiting, then sandbox time), in the
-    transaction that queues the run, the student's queueing held until it ends."""
-    check_share(
-        session,
-        course_id=assignment.course_id,
-        assignment_id=assignment.id,
-        student_id=student_id,
-        limits=limits,
-        now=datetime.now(UTC),
-    )
 
 
 def _store(
