@@ -162,7 +162,9 @@ def create_app(settings: Settings | None = None, *, bank: Bank | None = None) ->
     # their sender as it commits (api.lti.outbox)
     score_changes.listen("lms", LMS_OUTBOX)
     wake = app.state.jobs.wake_score_sender or app.state.lti_sender.wake
-    app.state.after_commit = {SCORES_DUE: wake, DATES_DUE: wake, CODE_QUEUED: app.state.jobs.code_queued}
+    app.state.after_commit = {SCORES_DUE: wake, DATES_DUE: wake}
+    if app.state.jobs.code_runner is not None:  # (on PostgreSQL the job's defer told the workers: no hop more)
+        app.state.after_commit[CODE_QUEUED] = app.state.jobs.code_queued
     # what the queues hold, read from the database at each scrape of the metrics (api.kit.metrics)
     metrics.watch_queues(queue_reader(reads))
     # timed assignments: each clock's draft submitted at its end, by the service on both databases;

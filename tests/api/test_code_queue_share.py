@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio
+import anyio.to_thread
 import pytest
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
@@ -181,18 +183,31 @@ def test_the_runners_take_one_run_per_student_at_a_time_by_turn_then_age(course:
         assert next_run(session, taken=taken, skip=skip | taken.keys(), resume=False) == (ids[1], first)
 
 
-def test_a_code_submission_is_stored_and_queued_in_one_transaction_of_few_statements(app, course: Course) -> None:
+def test_a_code_submission_is_stored_and_queued_in_one_transaction_of_few_statements(
+    app, course: Course, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """What a deadline's every code POST costs the database: its caller read once, then one
     transaction that checks the student's share of the queue in one read (held on PostgreSQL by an
     advisory lock, a statement before it), inserts the submission and its run (the run's placement
     in the queue returned by that INSERT, not read again) and commits; procrastinate's job is one
     call more on the same connection. Nothing is checked twice, nothing before the transaction but
-    the caller."""
+    the caller. And the service's event loop hands it to a thread once: on SQLite once more after
+    the commit, to wake the service's runner; on PostgreSQL the job told the workers."""
     aid = course.assignment(problem_set=SET)
     _, headers = course.student()
+    hops: list[str] = []
+    hop = anyio.to_thread.run_sync
+
+    async def counted_hop(function: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(getattr(function, "func", function).__name__)  # (starlette hands it a partial)
+        return await hop(function, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counted_hop)
     with counted(*engines_of(app)) as statements:
         made = course.submit(aid, headers, {KEY: CONV_FORWARD})
     assert made.status_code == 201, made.text
+    sqlite = app.state.engine.dialect.name == "sqlite"
+    assert hops == ["_submit", *(["code_queued"] if sqlite else [])], hops
     kinds = [" ".join(statement.split()[:4]) for statement in statements]
     locked = (
         ["SELECT pg_advisory_xact_lock(hashtext(%(key)s))"] if app.state.engine.dialect.name == "postgresql" else []
