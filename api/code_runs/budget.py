@@ -26,12 +26,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, select
+from sqlalchemy import ColumnElement, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from api.code_runs.shares import CodeLimits, hold_queueing, refuse_past_queue, waiting
 from api.kit.db import dialect_insert
 from api.kit.errors import TooManyRequests
+from api.kit.statements import Prepared
 from api.models import CodeTime
 
 CODE_TIME = cast(Table, CodeTime.__table__)
@@ -62,7 +63,7 @@ class Allowance:
         )
 
 
-def _window(course_id: str, assignment_id: str, student_id: str) -> list[ColumnElement[bool]]:
+def _window(course_id: Any, assignment_id: Any, student_id: Any) -> list[ColumnElement[bool]]:
     """The student's row of the assignment."""
     return [
         CODE_TIME.c.course_id == course_id,
@@ -71,9 +72,9 @@ def _window(course_id: str, assignment_id: str, student_id: str) -> list[ColumnE
     ]
 
 
-def _counted(course_id: str, assignment_id: str, student_id: str) -> list[Any]:
+def _counted(course_id: Any, assignment_id: Any, student_id: Any) -> list[Any]:
     """The student's window on the assignment as scalar subqueries (NULL without one), so that a
-    read of it always has its one row and may read more beside it."""
+    read of it always has its one row and may read more beside it; by values or bound parameters."""
     where = _window(course_id, assignment_id, student_id)
     return [
         select(CODE_TIME.c[name]).where(*where).scalar_subquery().label(name)
@@ -97,10 +98,9 @@ def check_share(
     queueing held until it ends; both read in one statement (at a deadline each trip to the
     database waits for its turn on a busy machine)."""
     hold_queueing(session, student_id=student_id)
-    counted = _counted(course_id, assignment_id, student_id)
-    row = session.execute(select(waiting(student_id).label("waiting"), *counted)).one()
-    refuse_past_queue(row.waiting, limits)
-    left = Allowance.of(row.window_started_at, row.seconds, limits, now)
+    [row] = _SHARE.rows(session, {"course_id": course_id, "assignment_id": assignment_id, "student_id": student_id})
+    refuse_past_queue(row["waiting"], limits)
+    left = Allowance.of(row["window_started_at"], row["seconds"], limits, now)
     if left.seconds > 0:
         return
     wait = max(1, math.ceil((left.renews_at - now).total_seconds()))
@@ -109,6 +109,12 @@ def check_share(
         "answers without code are accepted meanwhile.",
         retry_after=wait,
     )
+
+
+#: :func:`check_share`'s read, built and compiled once (a code ``POST``'s statements are: building
+#: this one at each request cost more than its trip, :mod:`api.kit.statements`).
+_BOUND = {key: bindparam(key, type_=CODE_TIME.c[key].type) for key in ("course_id", "assignment_id", "student_id")}
+_SHARE = Prepared(select(waiting(_BOUND["student_id"]).label("waiting"), *_counted(**_BOUND)))
 
 
 def charge(

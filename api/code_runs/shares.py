@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from api.kit.config import Settings
 from api.kit.errors import TooManyRequests
+from api.kit.statements import Prepared
 from api.models import CodeRun, CodeRunStatus, Submission
 
 CODE_RUNS = cast(Table, CodeRun.__table__)
@@ -79,7 +80,11 @@ def hold_queueing(session: Session, *, student_id: str) -> None:
     last place. A statement of its own: the next one's snapshot is taken after the lock is held,
     and sees the runs the transaction that held it before had queued."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"grader-code:{student_id}"})
+        _HOLD.rows(session, {"key": f"grader-code:{student_id}"})
+
+
+#: Compiled once, as every statement of a code ``POST`` is (:mod:`api.kit.statements`).
+_HOLD = Prepared(text("SELECT pg_advisory_xact_lock(hashtext(:key))").columns())
 
 
 def refuse_past_queue(count: int, limits: CodeLimits) -> None:
@@ -93,14 +98,14 @@ def refuse_past_queue(count: int, limits: CodeLimits) -> None:
         )
 
 
-def turn_of(submission_id: int) -> Any:
+def turn_of(submission_id: Any) -> Any:
     """The turn of a run queued now for the submission: its student's runs waiting (a scalar
-    subquery, read in the INSERT that queues it)."""
+    subquery, read in the INSERT that queues it); ``submission_id``: a value or a bound parameter."""
     return waiting(student_of(submission_id))
 
 
-def student_of(submission_id: int) -> Any:
-    """The submission's student (a scalar subquery)."""
+def student_of(submission_id: Any) -> Any:
+    """The submission's student (a scalar subquery); ``submission_id``: a value or a bound parameter."""
     return select(SUBMISSIONS.c.student_id).where(SUBMISSIONS.c.id == submission_id).scalar_subquery()
 
 

@@ -195,7 +195,12 @@ def is_unique_violation(error: IntegrityError) -> bool:
 
 def dialect_insert(session: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
     """The ``INSERT`` of the session's backend, the one that has ``ON CONFLICT`` (both of ours do)."""
-    match session.get_bind().dialect.name:
+    return insert_of(session.get_bind().dialect.name, table)
+
+
+def insert_of(dialect: str, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """The ``INSERT`` of the backend named ``dialect``: for a statement built once per backend."""
+    match dialect:
         case "postgresql":
             return postgresql.insert(table)
         case "sqlite":

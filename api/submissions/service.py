@@ -71,7 +71,6 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, Table, bindparam, func, insert, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload
 
 from api.assignments.draws import not_drawn, own_set
@@ -82,7 +81,7 @@ from api.code_runs.queueing import Deferrer, queue_run, waiting_keys
 from api.code_runs.shares import CodeLimits, configured
 from api.exam_room import events
 from api.kit import metrics, score_changes
-from api.kit.db import atomic
+from api.kit.db import atomic, insert_of
 from api.kit.errors import Conflict, Unprocessable
 from api.kit.local_time import stated
 from api.kit.quotas import GradingBudget
@@ -443,16 +442,11 @@ def _insert_unless_taken(dialect: str, names: tuple[str, ...], *, limited: bool)
             at_less_days=bindparam("at_less_days", type_=columns["submitted_at"].type),
         )
     )
-    statement: postgresql.Insert | sqlite.Insert
-    match dialect:
-        case "postgresql":
-            statement = postgresql.insert(SUBMISSIONS)
-        case "sqlite":
-            statement = sqlite.insert(SUBMISSIONS)
-        case _:
-            raise NotImplementedError(f"no INSERT ... ON CONFLICT for {dialect}")
     return Prepared(
-        statement.from_select([*names, "attempt"], rows).on_conflict_do_nothing().returning(columns.id, columns.attempt)
+        insert_of(dialect, SUBMISSIONS)
+        .from_select([*names, "attempt"], rows)
+        .on_conflict_do_nothing()
+        .returning(columns.id, columns.attempt)
     )
 
 
