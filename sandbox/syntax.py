@@ -176,10 +176,9 @@ def compiled(text: str) -> Problem | bytes:
 
 
 def _found(text: str, *, need_code: bool) -> Problem | bytes | None:
-    """The text's problem, else its code (remembered, or compiled now) when ``need_code``, else None."""
-    problem = bounds_problem(text)
-    if problem is not None:
-        return problem
+    """The text's problem, else its code (remembered, or compiled now) when ``need_code``, else None.
+    A text remembered is within bounds (the scan costs more than the digest: one file answers
+    several parts, each read)."""
     digest = hashlib.sha256(text.encode(errors="surrogatepass")).hexdigest()
     with _lock:
         if digest in _verdicts:
@@ -190,6 +189,9 @@ def _found(text: str, *, need_code: bool) -> Problem | bytes | None:
             if digest in _codes:
                 _codes.move_to_end(digest)
                 return _codes[digest]
+    problem = bounds_problem(text)
+    if problem is not None:
+        return problem
     verdict, final, code = _compiled_apart(text)
     if final:
         _remember(digest, verdict, code)
