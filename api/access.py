@@ -13,7 +13,7 @@ from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import FromClause, Select, String, Table, and_, bindparam, func, literal, select
+from sqlalchemy import FromClause, Integer, Select, String, Table, and_, bindparam, func, literal, select
 from sqlalchemy.orm import Session
 
 from api.kit.errors import Forbidden, NotFound
@@ -25,6 +25,7 @@ from api.models import (
     Assignment,
     Course,
     CourseRole,
+    EarlierGrade,
     Extension,
     LtiAccount,
     LtiContext,
@@ -94,7 +95,10 @@ _USERS, _TOKENS, _COURSES, _MEMBERS, _ASSIGNMENTS, _EXTENSIONS, _SESSIONS, _LTI_
     cast(Table, m.__table__)
     for m in (User, ApiToken, Course, Membership, Assignment, Extension, WebSession, LtiAccount, LtiContext)
 )
+_SUBMISSIONS, _EARLIER = cast(Table, Submission.__table__), cast(Table, EarlierGrade.__table__)
 _ASSIGNMENT_COLUMNS = tuple(field.name for field in fields(AssignmentRow) if field.name != "allowance")
+#: A submission's columns, as :func:`read_submission_access` reads them.
+SUBMISSION_COLUMNS = tuple(column.key for column in _SUBMISSIONS.columns)
 _EXTENSION_COLUMNS = EXTENSION_COLUMNS
 #: The caller's accommodations, combined as :func:`api.terms.allowance.combine` does (the largest of
 #: each field; NULL: they hold none), each a scalar subquery on the holders' primary key.
@@ -106,7 +110,7 @@ _ALLOWANCE_COLUMNS = {
 }
 
 
-def _allowance_column(name: str, course: Any) -> Any:
+def _allowance_column(name: str, course: Any, student: Any) -> Any:
     held = StudentAccommodation.__table__.join(
         Accommodation.__table__,
         and_(
@@ -116,22 +120,29 @@ def _allowance_column(name: str, course: Any) -> Any:
     return (
         select(func.max(_ALLOWANCE_COLUMNS[name]))
         .select_from(held)
-        .where(StudentAccommodation.course_id == course, StudentAccommodation.student_id == _USERS.c.id)
+        .where(StudentAccommodation.course_id == course, StudentAccommodation.student_id == student)
         .scalar_subquery()
         .label(f"l_{name}")
     )
 
 
-def _statement(*, with_assignment: bool, by_session: bool = False) -> Select[Any]:
+def _statement(*, with_assignment: bool, by_session: bool = False, of_submission: bool = False) -> Select[Any]:
     """Built once per shape (Core columns run on the connection: an ORM query cost more than its
     round trip on the busiest endpoint, ``bench/service.py``). ``by_session``: the caller is found
-    by a page session (:class:`api.models.WebSession`) rather than by an API token."""
-    course = bindparam("course_id", type_=String)
+    by a page session (:class:`api.models.WebSession`) rather than by an API token.
+    ``of_submission``: the course, the assignment and the student whose extension and allowance
+    apply are a submission's (by its id), read with it."""
+    course: Any = bindparam("course_id", type_=String)
+    wanted: Any = bindparam("assignment_id", type_=String)
     credential: FromClause = _TOKENS.join(_USERS, _USERS.c.id == _TOKENS.c.user_id)
     found = _TOKENS.c.token_hash == bindparam("token_hash")
     if by_session:  # the session names its account (a session opened by LTI has no token)
         credential = _SESSIONS.join(_USERS, _USERS.c.id == _SESSIONS.c.user_id)
         found = and_(_SESSIONS.c.id_hash == bindparam("session_hash"), _SESSIONS.c.expires_at > bindparam("now"))
+    student: Any = _USERS.c.id
+    if of_submission:
+        credential = credential.outerjoin(_SUBMISSIONS, _SUBMISSIONS.c.id == bindparam("submission_id", type_=Integer))
+        course, wanted, student = _SUBMISSIONS.c.course_id, _SUBMISSIONS.c.assignment_id, _SUBMISSIONS.c.student_id
     joined = credential.outerjoin(_COURSES, _COURSES.c.id == course).outerjoin(
         _MEMBERS, and_(_MEMBERS.c.course_id == _COURSES.c.id, _MEMBERS.c.user_id == _USERS.c.id)
     )
@@ -155,8 +166,7 @@ def _statement(*, with_assignment: bool, by_session: bool = False) -> Select[Any
         columns += [literal(None).label("token_id"), literal(None).label("last_used_at")]
     else:
         columns += [_TOKENS.c.id.label("token_id"), _TOKENS.c.last_used_at]
-    if with_assignment:
-        wanted = bindparam("assignment_id", type_=String)
+    if with_assignment or of_submission:
         joined = joined.outerjoin(
             _ASSIGNMENTS, and_(_ASSIGNMENTS.c.course_id == _COURSES.c.id, _ASSIGNMENTS.c.id == wanted)
         ).outerjoin(
@@ -164,15 +174,19 @@ def _statement(*, with_assignment: bool, by_session: bool = False) -> Select[Any
             and_(
                 _EXTENSIONS.c.course_id == _ASSIGNMENTS.c.course_id,
                 _EXTENSIONS.c.assignment_id == _ASSIGNMENTS.c.id,
-                _EXTENSIONS.c.student_id == _USERS.c.id,
+                _EXTENSIONS.c.student_id == student,
             ),
         )
         columns += [_ASSIGNMENTS.c[name].label(f"a_{name}") for name in _ASSIGNMENT_COLUMNS]
         columns += [_EXTENSIONS.c[name].label(f"e_{name}") for name in _EXTENSION_COLUMNS]
         columns.append(_EXTENSIONS.c.student_id.label("e_found"))
-        columns += [_allowance_column(name, course) for name in _ALLOWANCE_COLUMNS]
+        columns += [_allowance_column(name, course, student) for name in _ALLOWANCE_COLUMNS]
     else:
         columns.append(literal(None).label("a_id"))
+    if of_submission:
+        columns += [_SUBMISSIONS.c[name].label(f"s_{name}") for name in SUBMISSION_COLUMNS]
+        regraded = select(literal(1)).where(_EARLIER.c.submission_id == _SUBMISSIONS.c.id).exists()
+        columns.append(regraded.label("s_regraded"))
     return select(*columns).select_from(joined).where(found)
 
 
@@ -180,6 +194,7 @@ _ACCESS = Prepared(_statement(with_assignment=False))
 _ACCESS_TO_ASSIGNMENT = Prepared(_statement(with_assignment=True))
 _SESSION_ACCESS = Prepared(_statement(with_assignment=False, by_session=True))
 _SESSION_ACCESS_TO_ASSIGNMENT = Prepared(_statement(with_assignment=True, by_session=True))
+_ACCESS_TO_SUBMISSION = Prepared(_statement(with_assignment=False, of_submission=True))
 
 
 def read_access(session: Session, token: str, course_id: str, assignment_id: str | None) -> Access | None:
@@ -211,14 +226,19 @@ def _read(
     rows = statement.rows(session, parameters)
     if not rows:
         return None
-    values = rows[0]
+    return _access(rows[0], course_id, terms_to_members_only=True)
+
+
+def _access(values: dict[str, Any], course_id: str, *, terms_to_members_only: bool) -> Access:
+    """The access one of the statements' rows says (``terms_to_members_only``: the assignment and
+    extension only for a member of the course, as a path names them)."""
     caller = Caller(values["id"], values["role"])
     role = _role(caller, values["member_role"])
     member = None
     if values["course"] is not None and role is not None:
         member = Member(caller, course_id, role, from_lms=bool(values["from_lms"]))
     assignment = extension = None
-    if member is not None and values["a_id"] is not None:
+    if (member is not None or not terms_to_members_only) and values["a_id"] is not None:
         assignment = AssignmentRow(**{name: values[f"a_{name}"] for name in _ASSIGNMENT_COLUMNS})
         allowance = None
         if values["l_time_multiplier"] is not None:
@@ -228,6 +248,34 @@ def _read(
             extension = ExtensionRow(**own, allowance=allowance)
     token = None if values["token_id"] is None else TokenSeen(values["token_id"], values["last_used_at"])
     return Access(caller, course_id, member, assignment, extension, token, values["time_zone"])
+
+
+@dataclass(frozen=True, slots=True)
+class SubmissionAccess:
+    """What :func:`read_submission_access` found: the caller's access to the submission's course
+    (``access.member``: their role in it, if any), the submission's assignment and its student's
+    extension of it; the submission's columns by name (None: no such submission), and whether it
+    has earlier grades (read apart: a regraded submission's are rows of their own)."""
+
+    access: Access
+    submission: dict[str, Any] | None
+    regraded: bool
+
+
+def read_submission_access(session: Session, token: str, submission_id: int) -> SubmissionAccess | None:
+    """The caller, the submission and what its reply needs (its assignment, its student's extension
+    and allowance), in one statement: a reader of a deadline's burst reads theirs at least twice,
+    and each trip to the database waits its turn on a busy machine. None for an unknown token."""
+    wanted = submission_id if may_exist(submission_id) else 0  # (no row has 0)
+    rows = _ACCESS_TO_SUBMISSION.rows(session, {"token_hash": hash_token(token), "submission_id": wanted})
+    if not rows:
+        return None
+    values = rows[0]
+    access = _access(values, values["s_course_id"] or "", terms_to_members_only=False)
+    if values["s_id"] is None:
+        return SubmissionAccess(access, None, regraded=False)
+    submission = {name: values[f"s_{name}"] for name in SUBMISSION_COLUMNS}
+    return SubmissionAccess(access, submission, regraded=bool(values["s_regraded"]))
 
 
 def require_member(access: Access, course_id: str) -> Member:

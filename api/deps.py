@@ -13,7 +13,16 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from api.access import Access, Member, member_of, read_access, require_assignment, require_member
+from api.access import (
+    Access,
+    Member,
+    SubmissionAccess,
+    member_of,
+    read_access,
+    read_submission_access,
+    require_assignment,
+    require_member,
+)
 from api.kit.db import READS_ONLY, WRITES, WRITES_ONCE, first_read
 from api.kit.errors import Forbidden, NotAuthenticated, NotFound
 from api.kit.ids import may_exist
@@ -280,14 +289,37 @@ def load_submission(submission_id: Annotated[int, Path()], session: SessionDep, 
     """For its student, and for the staff of its course (403 for another member of the course; 404
     for anyone else, who may not know the course exists)."""
     submission = get_or_404(session, Submission, submission_id, what="submission")
-    if submission.student_id == user.id:
-        return submission
-    member = member_of(session, user, submission.course_id)
+    if submission.student_id != user.id:
+        _staff_only(submission_id, member_of(session, user, submission.course_id))
+    return submission
+
+
+def readable_submission(
+    request: Request, session: Session, credentials: Bearer, submission_id: int
+) -> SubmissionAccess:
+    """:func:`authenticate_request` and :func:`load_submission` in one statement, with what the
+    reply needs (:func:`api.access.read_submission_access`), in the calling worker thread: for the
+    reads of a submission, which each reader of a deadline's burst makes at least twice."""
+    token = token_of(credentials)
+    found = first_read(session, lambda: read_submission_access(session, token, submission_id))
+    if found is None:
+        raise NotAuthenticated(INVALID_TOKEN)
+    if found.access.token is not None:
+        request.app.state.token_uses.note(found.access.token)
+    if found.submission is None:
+        raise NotFound(f"No submission {submission_id!r}.")
+    if found.submission["student_id"] != found.access.caller.id:
+        _staff_only(submission_id, found.access.member)
+    return found
+
+
+def _staff_only(submission_id: int, member: Member | None) -> None:
+    """Another student's submission: 403 for a member of its course who is not staff, 404 for
+    anyone outside it."""
     if member is None:
         raise NotFound(f"No submission {submission_id!r}.")
     if not member.is_staff:
         raise Forbidden("This is another student's submission.")
-    return submission
 
 
 StudentTermsDep = Annotated[Terms, Depends(student_terms)]

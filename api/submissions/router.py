@@ -21,9 +21,8 @@ from api.deps import (
     SetsDep,
     StudentMember,
     StudentTermsDep,
-    authenticate_request,
-    load_submission,
     problem_set_of,
+    readable_submission,
     request_session,
     student_and_terms,
     token_of,
@@ -37,7 +36,6 @@ from api.kit.ids import MAX_ROW_ID, may_exist
 from api.kit.responses import RefusedOut, errors
 from api.kit.zones import zone_named
 from api.library.course_sets import Sets
-from api.models import Assignment
 from api.submissions import service
 from api.submissions.schemas import (
     PreviewOut,
@@ -46,7 +44,6 @@ from api.submissions.schemas import (
     SubmitRefusalOut,
 )
 from api.submissions.views import Released, to_out
-from api.terms.accommodations import own_extension
 from api.terms.rows import with_extension
 from api.terms.standing import released_to
 
@@ -316,26 +313,22 @@ async def _read_submission(
 def _submission_out(
     request: Request, session: Session, credentials: Bearer, submission_id: int, unless_waiting: bool = False
 ) -> SubmissionOut | None:
-    user = authenticate_request(request, session, credentials)
-    submission = load_submission(submission_id, session, user)
+    found = readable_submission(request, session, credentials, submission_id)
+    values = found.submission
+    assert values is not None and found.access.assignment is not None  # (its assignment: a foreign key)
     if unless_waiting and any(
-        isinstance(part, dict) and part.get("status") in WAITING for part in submission.parts.values()
+        isinstance(part, dict) and part.get("status") in WAITING for part in values["parts"].values()
     ):
         return None
-    assignment = session.get(Assignment, (submission.course_id, submission.assignment_id))
-    assert assignment is not None
-    extension = own_extension(
-        session,
-        course_id=submission.course_id,
-        assignment_id=submission.assignment_id,
-        student_id=submission.student_id,
-    )
-    terms = with_extension(assignment, extension)
-    staff = submission.student_id != user.id
+    earlier = service.earlier_grades(session, submission_id) if found.regraded else ()
+    submission = service.SubmissionValues(**values, earlier_grades=earlier)
+    terms = with_extension(found.access.assignment, found.access.extension)
+    caller = found.access.caller
+    staff = submission.student_id != caller.id
     return to_out(
         submission,
         staff=staff,
         terms=terms,
-        problem_set=Sets(request.app.state.library, session).of(assignment),
-        released_to_student=not staff and released_to(session, terms=terms, student_id=user.id),
+        problem_set=Sets(request.app.state.library, session).of(terms),
+        released_to_student=not staff and released_to(session, terms=terms, student_id=caller.id),
     )

@@ -259,7 +259,7 @@ class SubmissionOut(Schema):
     )
 
     id: int
-    # read from a Submission row (or a just-stored NewSubmission) by attribute
+    # read from a Submission row (or its SubmissionValues) by attribute
     course: str = Field(validation_alias="course_id")
     assignment: str = Field(validation_alias="assignment_id")
     student: str = Field(validation_alias="student_id")

@@ -106,10 +106,10 @@ SUBMISSIONS = cast(Table, Submission.__table__)
 
 
 @dataclass(frozen=True, slots=True)
-class NewSubmission:
-    """A submission just stored, with the attributes of its :class:`Submission` row: the values
-    sent to the INSERT rather than an ORM object, which cost more to build than the INSERT's
-    parameters (``bench/service.py``)."""
+class SubmissionValues:
+    """A submission with the attributes of its :class:`Submission` row, without an ORM object, which
+    cost more to build than the statement that has them (``bench/service.py``): the values sent to
+    the INSERT of one just stored, or those one read of it returned (:func:`api.access.read_submission_access`)."""
 
     id: int
     attempt: int
@@ -132,7 +132,7 @@ class NewSubmission:
 
 @dataclass(frozen=True)
 class Stored:
-    submission: Submission | NewSubmission
+    submission: Submission | SubmissionValues
     replayed: bool
 
 
@@ -388,7 +388,7 @@ def _store(
                     found=lms,
                     new_submission=True,
                 )
-            return Stored(NewSubmission(id=row["id"], attempt=row["attempt"], **values), replayed=False)
+            return Stored(SubmissionValues(id=row["id"], attempt=row["attempt"], **values), replayed=False)
         # The number was taken by another submission of this student (or this idempotency key
         # was), or the next number is past the limit.
         if idempotency_key is not None:
@@ -448,6 +448,12 @@ def _insert_unless_taken(dialect: str, names: tuple[str, ...], *, limited: bool)
         .on_conflict_do_nothing()
         .returning(columns.id, columns.attempt)
     )
+
+
+def earlier_grades(session: Session, submission_id: int) -> tuple[EarlierGrade, ...]:
+    """A regraded submission's earlier grades, oldest first (as its ORM row orders them)."""
+    found = select(EarlierGrade).where(EarlierGrade.submission_id == submission_id).order_by(EarlierGrade.id)
+    return tuple(session.scalars(found))
 
 
 def _used(session: Session, assignment: Terms, student_id: str) -> int:

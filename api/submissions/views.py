@@ -70,7 +70,7 @@ def released_of(problem_set: ProblemSet, variant: str | None) -> Released:
 
 
 def to_out(
-    submission: Submission | service.NewSubmission,
+    submission: Submission | service.SubmissionValues,
     *,
     staff: bool,
     terms: Terms,
