@@ -1,6 +1,7 @@
 """Who the caller is in a course: the one statement that reads, for a request on a course's path,
 the caller by token, their role in the course, and (on an assignment's path) the assignment and
-the caller's extension of it.
+the caller's extension of it; for a submission, the same of its course and assignment, with the
+submission and its student's extension (:func:`read_submission_access`).
 
 Every request about a course goes through it (:func:`api.deps.get_member`), so that what a
 course owns is reached only through the caller's membership: a course the caller is not in does
@@ -100,8 +101,9 @@ _ASSIGNMENT_COLUMNS = tuple(field.name for field in fields(AssignmentRow) if fie
 #: A submission's columns, as :func:`read_submission_access` reads them.
 SUBMISSION_COLUMNS = tuple(column.key for column in _SUBMISSIONS.columns)
 _EXTENSION_COLUMNS = EXTENSION_COLUMNS
-#: The caller's accommodations, combined as :func:`api.terms.allowance.combine` does (the largest of
-#: each field; NULL: they hold none), each a scalar subquery on the holders' primary key.
+#: The student's accommodations (the caller's, or a submission's student's), combined as
+#: :func:`api.terms.allowance.combine` does (the largest of each field; NULL: they hold none), each
+#: a scalar subquery on the holders' primary key.
 _ALLOWANCE_COLUMNS = {
     "time_multiplier": func.coalesce(Accommodation.time_multiplier, 1.0),
     "extra_minutes": func.coalesce(Accommodation.extra_minutes, 0),

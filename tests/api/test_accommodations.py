@@ -89,6 +89,10 @@ def test_two_more_days_move_the_due_date_and_the_close_of_every_homework_made_be
         mine = course.submit(homework, held_headers, RIGHT)
         assert mine.status_code == 201, mine.text
         assert mine.json()["late"] is False  # due a day ago, plus two days
+        path = f"/api/v1/submissions/{mine.json()['id']}"
+        for reader in (held_headers, course.instructor):  # read again, by either, under the student's terms
+            read = client.get(path, headers=reader).json()
+            assert (read["late"], read["days_late"]) == (False, 0), read
     shown = client.get(f"{course.path}/assignments", headers=held_headers).json()
     assert {a["id"] for a in shown} >= {before, after}
     assert all(a["extension"] is None for a in shown)  # an accommodation is no extension granted
