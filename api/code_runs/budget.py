@@ -89,6 +89,12 @@ def allowance(
     return Allowance.of(row.window_started_at, row.seconds, limits, now)
 
 
+#: :func:`check_share`'s read, built and compiled once (a code ``POST``'s statements are: building
+#: this one at each request cost more than its trip, :mod:`api.kit.statements`).
+_BOUND = {key: bindparam(key, type_=CODE_TIME.c[key].type) for key in ("course_id", "assignment_id", "student_id")}
+_SHARE = Prepared(select(waiting(_BOUND["student_id"]).label("waiting"), *_counted(**_BOUND)))
+
+
 def check_share(
     session: Session, *, course_id: str, assignment_id: str, student_id: str, limits: CodeLimits, now: datetime
 ) -> None:
@@ -109,12 +115,6 @@ def check_share(
         "answers without code are accepted meanwhile.",
         retry_after=wait,
     )
-
-
-#: :func:`check_share`'s read, built and compiled once (a code ``POST``'s statements are: building
-#: this one at each request cost more than its trip, :mod:`api.kit.statements`).
-_BOUND = {key: bindparam(key, type_=CODE_TIME.c[key].type) for key in ("course_id", "assignment_id", "student_id")}
-_SHARE = Prepared(select(waiting(_BOUND["student_id"]).label("waiting"), *_counted(**_BOUND)))
 
 
 def charge(

@@ -74,6 +74,10 @@ def waiting(student: Any) -> Any:
     return select(func.count()).select_from(CODE_RUNS).where(CODE_RUNS.c.student_id == student).scalar_subquery()
 
 
+#: Compiled once, as every statement of a code ``POST`` is (:mod:`api.kit.statements`).
+_HOLD = Prepared(text("SELECT pg_advisory_xact_lock(hashtext(:key))").columns())
+
+
 def hold_queueing(session: Session, *, student_id: str) -> None:
     """Holds the student's queueing until the transaction ends (PostgreSQL: an advisory lock;
     SQLite's writer holds the database already), so two submissions at once cannot both take the
@@ -81,10 +85,6 @@ def hold_queueing(session: Session, *, student_id: str) -> None:
     and sees the runs the transaction that held it before had queued."""
     if session.get_bind().dialect.name == "postgresql":
         _HOLD.rows(session, {"key": f"grader-code:{student_id}"})
-
-
-#: Compiled once, as every statement of a code ``POST`` is (:mod:`api.kit.statements`).
-_HOLD = Prepared(text("SELECT pg_advisory_xact_lock(hashtext(:key))").columns())
 
 
 def refuse_past_queue(count: int, limits: CodeLimits) -> None:
