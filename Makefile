@@ -91,6 +91,7 @@ bench: $(STAMP)
 	$(PY) -m bench.sandbox
 	$(PY) -m bench.code
 	$(PY) -m bench.homework
+	$(PY) -m bench.request_cost
 	$(PY) -m bench.burst
 	$(PY) -m bench.burst --beside-load $$(( 2 * $$(nproc) ))
 	$(PY) -m bench.burst --database postgresql --workers 1 --cores-per-worker 0.5
