@@ -6,10 +6,10 @@ Wall time, not CPU: a function that only sleeps uses no CPU and holds its sandbo
 window starts at the first run it counts and lasts :attr:`CodeLimits.window`; a run that starts
 after it starts the next one.
 
-- A run is given what is left (:func:`allowance`) when it is claimed, and is stopped when that is
-  spent (:meth:`api.code_runs.sandboxes.Sandboxes.run`): the calls it had not made are reported
-  as stopped, with a sentence that says why and when the budget renews. A run claimed with nothing
-  left runs nothing.
+- A run is given what is left (:meth:`Allowance.of`, read with :func:`counted`) when it is
+  claimed, and is stopped when that is spent (:meth:`api.code_runs.sandboxes.Sandboxes.run`): the
+  calls it had not made are reported as stopped, with a sentence that says why and when the
+  budget renews. A run claimed with nothing left runs nothing.
 - What it used is charged when it ends (:func:`charge`), whatever became of it, but for a run
   the sandbox failed before the student's module was loaded (none of their code ran).
 - A submission with code to run while nothing is left is refused (429, ``Retry-After`` the
@@ -21,16 +21,17 @@ An honest student's run takes about a second (a NumPy convolution's dozen calls)
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, select
+from sqlalchemy import ColumnElement, Table, bindparam, case, select
 from sqlalchemy.orm import Session
 
 from api.code_runs.shares import CodeLimits, hold_queueing, refuse_past_queue, waiting
-from api.kit.db import dialect_insert
+from api.kit.db import insert_of
 from api.kit.errors import TooManyRequests
 from api.kit.statements import Prepared
 from api.models import CodeTime
@@ -72,9 +73,11 @@ def _window(course_id: Any, assignment_id: Any, student_id: Any) -> list[ColumnE
     ]
 
 
-def _counted(course_id: Any, assignment_id: Any, student_id: Any) -> list[Any]:
+def counted(course_id: Any, assignment_id: Any, student_id: Any) -> list[Any]:
     """The student's window on the assignment as scalar subqueries (NULL without one), so that a
-    read of it always has its one row and may read more beside it; by values or bound parameters."""
+    read of it always has its one row and may read more beside it (a run's claim reads it with the
+    submission; :func:`Allowance.of` makes what is left of it); by values, bound parameters or a
+    row's columns."""
     where = _window(course_id, assignment_id, student_id)
     return [
         select(CODE_TIME.c[name]).where(*where).scalar_subquery().label(name)
@@ -82,17 +85,10 @@ def _counted(course_id: Any, assignment_id: Any, student_id: Any) -> list[Any]:
     ]
 
 
-def allowance(
-    session: Session, *, course_id: str, assignment_id: str, student_id: str, limits: CodeLimits, now: datetime
-) -> Allowance:
-    row = session.execute(select(*_counted(course_id, assignment_id, student_id))).one()
-    return Allowance.of(row.window_started_at, row.seconds, limits, now)
-
-
 #: :func:`check_share`'s read, built and compiled once (a code ``POST``'s statements are: building
 #: this one at each request cost more than its trip, :mod:`api.kit.statements`).
 _BOUND = {key: bindparam(key, type_=CODE_TIME.c[key].type) for key in ("course_id", "assignment_id", "student_id")}
-_SHARE = Prepared(select(waiting(_BOUND["student_id"]).label("waiting"), *_counted(**_BOUND)))
+_SHARE = Prepared(select(waiting(_BOUND["student_id"]).label("waiting"), *counted(**_BOUND)))
 
 
 def check_share(
@@ -128,20 +124,35 @@ def charge(
     limits: CodeLimits,
 ) -> None:
     """Adds a run's wall ``seconds`` to its student's window on the assignment, or starts the next
-    window at ``started_at`` (the run's start) when that one is over. The row is locked while the
-    sum is made (two runs of one student rarely end together: one of theirs runs at a time)."""
+    window at ``started_at`` (the run's start) when that one is over, or the first. One statement
+    (an upsert: its row is locked while the sum is made, and each SET reads the row as it was), of
+    the few a run writes at its end."""
     key = {"course_id": course_id, "assignment_id": assignment_id, "student_id": student_id}
-    first = {**key, "window_started_at": started_at, "seconds": 0.0}
-    session.execute(dialect_insert(session, CODE_TIME).values(first).on_conflict_do_nothing())
-    where = _window(course_id, assignment_id, student_id)
-    row = session.execute(
-        select(CODE_TIME.c.window_started_at, CODE_TIME.c.seconds).where(*where).with_for_update()
-    ).one()
-    if row.window_started_at + limits.window <= started_at:
-        values = {"window_started_at": started_at, "seconds": seconds}
-    else:
-        values = {"seconds": row.seconds + seconds}
-    session.execute(CODE_TIME.update().where(*where).values(values))
+    parameters = {**key, "window_started_at": started_at, "seconds": seconds, "over_before": started_at - limits.window}
+    _charging(session.get_bind().dialect.name).rows(session, parameters)
+
+
+@functools.cache
+def _charging(dialect: str) -> Prepared:
+    """:func:`charge`'s upsert, built and compiled once per backend. ``over_before``: a window that
+    started then or earlier is over."""
+    bound = {key: bindparam(key, type_=CODE_TIME.c[key].type) for key in _CHARGED}
+    insert = insert_of(dialect, CODE_TIME).values(bound)
+    over = CODE_TIME.c.window_started_at <= bindparam("over_before", type_=CODE_TIME.c.window_started_at.type)
+    fresh, counted = insert.excluded, CODE_TIME.c
+    return Prepared(
+        insert.on_conflict_do_update(
+            index_elements=list(_KEY),
+            set_={
+                "window_started_at": case((over, fresh.window_started_at), else_=counted.window_started_at),
+                "seconds": case((over, fresh.seconds), else_=counted.seconds + fresh.seconds),
+            },
+        )
+    )
+
+
+_KEY = ("course_id", "assignment_id", "student_id")
+_CHARGED = (*_KEY, "window_started_at", "seconds")
 
 
 def used(session: Session, *, course_id: str, assignment_id: str, student_id: str) -> float:

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.orm import Session
 
-from api.code_runs.budget import used
+from api.code_runs.budget import charge, used
 from api.code_runs.run import CodeRuntime, run_code
 from api.code_runs.shares import CodeLimits, next_run
 from api.kit.config import Settings
@@ -122,6 +122,40 @@ def test_a_student_whose_code_used_its_sandbox_time_is_refused_429_until_the_win
     _, other_headers = course.student()  # (a budget per student)
     assert course.submit(aid, other_headers, {KEY: CONV_FORWARD}).status_code == 201
     assert course.submit(course.assignment(problem_set=SET), headers, {KEY: CONV_FORWARD}).status_code == 201
+
+
+def test_a_runs_sandbox_time_is_added_to_its_window_and_opens_the_next_once_that_is_over(
+    course: Course, engine
+) -> None:
+    """The first run opens the student's window at its start; a run within it adds its seconds; a
+    run that starts once it is over (its start at the window's end, or later) opens the next with
+    its own seconds only. One upsert each, on both databases."""
+    aid = course.assignment(problem_set=SET)
+    student, _ = course.student()
+    limits = CodeLimits(seconds=SECONDS, window=timedelta(minutes=60))
+    start = datetime.now(UTC) - timedelta(hours=3)
+
+    def charged(seconds: float, at: datetime) -> tuple[datetime, float]:
+        with Session(writer(engine)) as session, session.begin():
+            charge(
+                session,
+                course_id=course.id,
+                assignment_id=aid,
+                student_id=student,
+                seconds=seconds,
+                started_at=at,
+                limits=limits,
+            )
+        with Session(engine) as session:
+            row = session.get(CodeTime, (course.id, aid, student))
+            assert row is not None
+            return row.window_started_at, row.seconds
+
+    assert charged(2.5, start) == (start, 2.5)
+    assert charged(1.0, start + timedelta(minutes=59)) == (start, 3.5)
+    over = start + timedelta(minutes=60)
+    assert charged(4.0, over) == (over, 4.0)
+    assert charged(0.5, over + timedelta(minutes=1)) == (over, 4.5)
 
 
 def test_a_run_claimed_with_no_sandbox_time_left_runs_nothing_and_says_why(app, course: Course, engine) -> None:
