@@ -21,13 +21,12 @@ An honest student's run takes about a second (a NumPy convolution's dozen calls)
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Table, bindparam, case, select
+from sqlalchemy import ColumnElement, Insert, Table, bindparam, case, select
 from sqlalchemy.orm import Session
 
 from api.code_runs.shares import CodeLimits, hold_queueing, refuse_past_queue, waiting
@@ -85,9 +84,11 @@ def counted(course_id: Any, assignment_id: Any, student_id: Any) -> list[Any]:
     ]
 
 
+#: A student's window's key.
+_KEY = ("course_id", "assignment_id", "student_id")
 #: :func:`check_share`'s read, built and compiled once (a code ``POST``'s statements are: building
 #: this one at each request cost more than its trip, :mod:`api.kit.statements`).
-_BOUND = {key: bindparam(key, type_=CODE_TIME.c[key].type) for key in ("course_id", "assignment_id", "student_id")}
+_BOUND = {key: bindparam(key, type_=CODE_TIME.c[key].type) for key in _KEY}
 _SHARE = Prepared(select(waiting(_BOUND["student_id"]).label("waiting"), *counted(**_BOUND)))
 
 
@@ -127,32 +128,36 @@ def charge(
     window at ``started_at`` (the run's start) when that one is over, or the first. One statement
     (an upsert: its row is locked while the sum is made, and each SET reads the row as it was), of
     the few a run writes at its end."""
-    key = {"course_id": course_id, "assignment_id": assignment_id, "student_id": student_id}
-    parameters = {**key, "window_started_at": started_at, "seconds": seconds, "over_before": started_at - limits.window}
-    _charging(session.get_bind().dialect.name).rows(session, parameters)
-
-
-@functools.cache
-def _charging(dialect: str) -> Prepared:
-    """:func:`charge`'s upsert, built and compiled once per backend. ``over_before``: a window that
-    started then or earlier is over."""
-    bound = {key: bindparam(key, type_=CODE_TIME.c[key].type) for key in _CHARGED}
-    insert = insert_of(dialect, CODE_TIME).values(bound)
-    over = CODE_TIME.c.window_started_at <= bindparam("over_before", type_=CODE_TIME.c.window_started_at.type)
-    fresh, counted = insert.excluded, CODE_TIME.c
-    return Prepared(
-        insert.on_conflict_do_update(
-            index_elements=list(_KEY),
-            set_={
-                "window_started_at": case((over, fresh.window_started_at), else_=counted.window_started_at),
-                "seconds": case((over, fresh.seconds), else_=counted.seconds + fresh.seconds),
-            },
-        )
+    _CHARGING.rows(
+        session,
+        {
+            "course_id": course_id,
+            "assignment_id": assignment_id,
+            "student_id": student_id,
+            "window_started_at": started_at,
+            "seconds": seconds,
+            "over_before": started_at - limits.window,
+        },
     )
 
 
-_KEY = ("course_id", "assignment_id", "student_id")
-_CHARGED = (*_KEY, "window_started_at", "seconds")
+def _charging(dialect: str) -> Insert:
+    """:func:`charge`'s upsert on the backend ``dialect``. ``over_before``: a window that started
+    then or earlier is over."""
+    bound = {key: bindparam(key, type_=CODE_TIME.c[key].type) for key in (*_KEY, "window_started_at", "seconds")}
+    insert = insert_of(dialect, CODE_TIME).values(bound)
+    over = CODE_TIME.c.window_started_at <= bindparam("over_before", type_=CODE_TIME.c.window_started_at.type)
+    fresh, row = insert.excluded, CODE_TIME.c
+    return insert.on_conflict_do_update(
+        index_elements=list(_KEY),
+        set_={
+            "window_started_at": case((over, fresh.window_started_at), else_=row.window_started_at),
+            "seconds": case((over, fresh.seconds), else_=row.seconds + fresh.seconds),
+        },
+    )
+
+
+_CHARGING = Prepared(_charging)
 
 
 def used(session: Session, *, course_id: str, assignment_id: str, student_id: str) -> float:

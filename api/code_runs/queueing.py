@@ -6,12 +6,11 @@ committed, or neither. On SQLite the service's own runner is woken once the tran
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam
+from sqlalchemy import Insert, Table, bindparam
 from sqlalchemy.orm import Session
 
 from api.code_runs.shares import Placement, student_of, turn_of
@@ -36,22 +35,22 @@ WAITING = frozenset({Status.QUEUED.value, Status.RUNNING.value})
 QUEUED = ("submission_id", "set_version", "status", "runs", "queued_at")
 
 
-@functools.cache
-def _queueing(dialect: str) -> Prepared:
-    """:func:`queue_run`'s INSERT, built and compiled once per backend (a code ``POST``'s statements
-    are: :mod:`api.kit.statements`). Its student and turn are read in the INSERT itself
-    (:mod:`api.code_runs.shares`), and returned: the job's placement, no statement more. A run
-    queued again keeps its turn."""
+def _queueing(dialect: str) -> Insert:
+    """:func:`queue_run`'s INSERT on the backend ``dialect``. Its student and turn are read in the
+    INSERT itself (:mod:`api.code_runs.shares`), and returned: the job's placement, no statement
+    more. A run queued again keeps its turn."""
     bound = {key: bindparam(key, type_=CODE_RUNS.c[key].type) for key in QUEUED}
     submission = bound["submission_id"]
     insert = insert_of(dialect, CODE_RUNS)
     insert = insert.values({**bound, "student_id": student_of(submission), "turn": turn_of(submission)})
     again = {key: insert.excluded[key] for key in QUEUED if key != "submission_id"}
-    return Prepared(
-        insert.on_conflict_do_update(index_elements=["submission_id"], set_=again).returning(
-            CODE_RUNS.c.student_id, CODE_RUNS.c.turn
-        )
+    return insert.on_conflict_do_update(index_elements=["submission_id"], set_=again).returning(
+        CODE_RUNS.c.student_id, CODE_RUNS.c.turn
     )
+
+
+#: Built and compiled once per backend, as a code ``POST``'s statements are (:mod:`api.kit.statements`).
+_QUEUEING = Prepared(_queueing)
 
 
 def waiting_keys(parts: Mapping[str, Any]) -> list[str]:
@@ -71,9 +70,9 @@ def queue_run(session: Session, *, submission_id: int, set_version: str, defer: 
         "runs": 0,
         "queued_at": datetime.now(UTC),
     }
-    [placed] = _queueing(session.get_bind().dialect.name).rows(session, values)
+    if defer is None and session.get_bind().dialect.name != "sqlite":  # (refused before anything is written)
+        raise RuntimeError("code queued on PostgreSQL without deferring its job: no worker would run it")
+    [placed] = _QUEUEING.rows(session, values)
     if defer is not None:
         defer(session, submission_id, Placement.of(placed["student_id"], placed["turn"]))
-    elif session.get_bind().dialect.name != "sqlite":
-        raise RuntimeError("code queued on PostgreSQL without deferring its job: no worker would run it")
     session.info[CODE_QUEUED] = True

@@ -64,24 +64,28 @@ def _scalar_defaults(statement: ClauseElement, binds: Mapping[str, Processor]) -
 
 
 class Prepared:
-    """``statement`` (a Core ``SELECT`` or ``INSERT ... RETURNING``) ready to run on the driver."""
+    """``statement`` (a Core ``SELECT``, or an ``INSERT``, ``RETURNING`` or not) ready to run on the
+    driver; or, for a statement whose construct is the backend's own (an ``INSERT ... ON
+    CONFLICT``), a function that builds it for the backend it is given the name of, called once per
+    backend."""
 
-    def __init__(self, statement: ClauseElement) -> None:
-        self.statement = statement
+    def __init__(self, statement: ClauseElement | Callable[[str], ClauseElement]) -> None:
+        self._statement = statement
         self._compiled: dict[str, _Compiled] = {}
 
     def _for(self, dialect: Dialect) -> _Compiled:
         found = self._compiled.get(dialect.name)
         if found is None:
-            compiled = self.statement.compile(dialect=dialect)
+            statement = self._statement if isinstance(self._statement, ClauseElement) else self._statement(dialect.name)
+            compiled = statement.compile(dialect=dialect)
             assert isinstance(compiled, SQLCompiler)
             binds = {
                 name: bind.type.dialect_impl(dialect).bind_processor(dialect) for name, bind in compiled.binds.items()
             }
-            columns = tuple(self.statement.exported_columns) if isinstance(self.statement, ReturnsRows) else ()
+            columns = tuple(statement.exported_columns) if isinstance(statement, ReturnsRows) else ()
             names = tuple(str(column.key) for column in columns)
             order = tuple(compiled.positiontup or ()) if dialect.positional else None
-            defaults = _scalar_defaults(self.statement, binds)
+            defaults = _scalar_defaults(statement, binds)
             found = self._compiled[dialect.name] = _Compiled(
                 compiled.string, compiled, binds, order, columns, names, defaults
             )
